@@ -1,0 +1,211 @@
+"""Forms parse and shape input; the business rules live in services/validation,
+whose field-named errors the views put back on these forms."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from huiyin.orgs.models import Department, Staff
+
+from .models import Category, Channel, Nature, Urgency
+from .services import SATISFACTION, IntakeInput, PartyInput
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget, so templates can render fields plainly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+def _categories(org_id: int):
+    return Category.objects.filter(organization_id=org_id).order_by("full_name")
+
+
+class IntakeForm(StyledForm):
+    # Field order is the tab order of the phone form: number first, the history appears while talking.
+    party_phone = forms.CharField(label=_("来电号码"), required=False, max_length=40)
+    party_name = forms.CharField(label=_("姓名"), required=False, max_length=100)
+    party_anonymous = forms.BooleanField(label=_("匿名"), required=False)
+    nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices, initial=Nature.COMPLAINT)
+    text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    title = forms.CharField(label=_("标题"), required=False, max_length=400,
+                            help_text=_("可留空，将取诉求内容的第一句。"))
+    category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False)
+    location = forms.CharField(label=_("事发地点"), required=False, max_length=400)
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    party_id_number = forms.CharField(label=_("身份证号码"), required=False, max_length=40)
+    party_address = forms.CharField(label=_("联系地址"), required=False, max_length=400)
+    party_affiliation = forms.CharField(label=_("工作单位"), required=False, max_length=200)
+    received_at = forms.DateTimeField(label=_("收到时间"), required=False,
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    group_size = forms.IntegerField(label=_("来访人数"), required=False, min_value=1, initial=1)
+    representatives = forms.CharField(
+        label=_("其他代表"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("每行一人：姓名 电话"),
+    )
+    forwarded_by = forms.CharField(label=_("转办单位"), required=False, max_length=200)
+    forwarded_ref = forms.CharField(label=_("转办文号"), required=False, max_length=100)
+    attachments = MultipleFileField(label=_("附件"), required=False)
+    intake_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, organization_id: int, channel: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        self.fields["category"].queryset = _categories(organization_id)
+        if not self.is_bound:
+            self.initial["intake_token"] = uuid.uuid4().hex
+        if channel == Channel.PHONE:
+            self.fields["party_phone"].widget.attrs.update({"autofocus": True, "inputmode": "tel"})
+        else:
+            self.fields["party_phone"].label = _("联系电话")
+
+    def to_input(self) -> IntakeInput:
+        d = self.cleaned_data
+        reps = []
+        for line in (d.get("representatives") or "").splitlines():
+            parts = line.split()
+            if parts:
+                reps.append(PartyInput(name=parts[0], phone=parts[1] if len(parts) > 1 else ""))
+        return IntakeInput(
+            channel=self.channel, nature=d["nature"], title=d.get("title") or "", text=d.get("text") or "",
+            party=self.party_input(), category_id=d["category"].pk if d.get("category") else None,
+            urgency=d["urgency"], location=d.get("location") or "", received_at=d.get("received_at"),
+            group_size=d.get("group_size") or 1, representatives=reps,
+            forwarded_by=d.get("forwarded_by") or "", forwarded_ref=d.get("forwarded_ref") or "",
+            intake_token=d.get("intake_token") or None,
+        )
+
+    def party_input(self) -> PartyInput:
+        d = self.cleaned_data
+        return PartyInput(
+            name=(d.get("party_name") or "").strip(), phone=d.get("party_phone") or "",
+            id_number=(d.get("party_id_number") or "").strip(), address=d.get("party_address") or "",
+            affiliation=d.get("party_affiliation") or "", anonymous=bool(d.get("party_anonymous")),
+        )
+
+
+class ContactForm(StyledForm):
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices, initial=Channel.PHONE)
+    text = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    intake_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class EditForm(StyledForm):
+    title = forms.CharField(label=_("标题"), max_length=400, required=False)
+    text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices)
+    category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False)
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices)
+    location = forms.CharField(label=_("事发地点"), max_length=400, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories(organization_id)
+
+
+# Which form fields each lifecycle action shows and passes to its service.
+ACTION_FIELDS: dict[str, list[str]] = {
+    "accept": ["note"], "not_accept": ["ground", "refer_to", "note"], "not_reaccept": ["ground", "note"],
+    "return": ["reason", "returned_to"], "transfer": ["to_body", "note"],
+    "answer_on_spot": ["reply", "method"], "dispatch": ["department", "assisting", "handler", "instructions"],
+    "sign_for": ["handler"], "send_back": ["reason"], "submit_for_approval": ["proposal"],
+    "approve": ["reply", "method"], "reject_approval": ["reason"], "reply": ["reply", "method"],
+    "close": ["satisfaction", "callback_note"], "reopen": ["reason"], "archive": [],
+}
+
+
+class ActionForm(StyledForm):
+    """One form for every lifecycle action; each action reads the fields it needs."""
+
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    ground = forms.CharField(label=_("理由"), required=False)
+    refer_to = forms.CharField(label=_("告知其向何单位反映"), required=False)
+    to_body = forms.CharField(label=_("转送单位"), required=False)
+    returned_to = forms.CharField(label=_("退回至"), required=False)
+    reply = forms.CharField(label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    method = forms.ChoiceField(label=_("答复方式"), required=False, choices=[
+        ("phone", _("电话")), ("letter", _("书面")), ("sms", _("短信")), ("in_person", _("当面")), ("portal", _("网上"))])
+    proposal = forms.CharField(label=_("拟办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none(), required=False)
+    assisting = forms.ModelMultipleChoiceField(label=_("协办部门"), queryset=Department.objects.none(), required=False)
+    handler = forms.ModelChoiceField(label=_("承办人"), queryset=Staff.objects.none(), required=False)
+    instructions = forms.CharField(label=_("交办意见"), required=False)
+    satisfaction = forms.ChoiceField(label=_("回访满意度"), required=False, choices=[
+        ("", "—"), (SATISFACTION[0], _("满意")), (SATISFACTION[1], _("基本满意")), (SATISFACTION[2], _("不满意"))])
+    callback_note = forms.CharField(label=_("回访情况"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, organization_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.filter(organization_id=organization_id, handles_cases=True)
+        self.fields["department"].queryset = departments
+        self.fields["assisting"].queryset = departments
+        self.fields["handler"].queryset = Staff.objects.filter(organization_id=organization_id, is_active=True)
+
+    def fields_for(self, action: str) -> list:
+        return [self[name] for name in ACTION_FIELDS[action]]
+
+    def kwargs_for(self, action: str) -> dict:
+        d = self.cleaned_data
+        kwargs = {k: (d.get(k) or "") for k in ACTION_FIELDS[action]}
+        if "method" in kwargs and not kwargs["method"]:
+            kwargs["method"] = "phone"
+        if action == "dispatch":
+            kwargs = {
+                "department_id": d["department"].pk if d.get("department") else 0,
+                "assisting_ids": [x.pk for x in d.get("assisting") or []],
+                "handler_id": d["handler"].pk if d.get("handler") else None,
+                "instructions": d.get("instructions") or "",
+            }
+        if action == "sign_for":
+            kwargs = {"handler_id": d["handler"].pk if d.get("handler") else None}
+        return kwargs
+
+
+class LedgerFilterForm(StyledForm):
+    q = forms.CharField(label=_("关键词"), required=False)
+    channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部渠道")), *Channel.choices])
+    nature = forms.ChoiceField(label=_("性质"), required=False, choices=[("", _("全部性质")), *Nature.choices])
+    state = forms.ChoiceField(label=_("状态"), required=False)
+    category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False, empty_label=_("全部分类"))
+    department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none(), required=False, empty_label=_("全部部门"))
+    date_from = forms.DateField(label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization_id: int, **kwargs):
+        from .workflow import CaseState
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("全部状态")), ("open", _("未办结")), *CaseState.choices]
+        self.fields["category"].queryset = _categories(organization_id)
+        self.fields["department"].queryset = Department.objects.filter(organization_id=organization_id)

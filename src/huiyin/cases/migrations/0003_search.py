@@ -1,0 +1,50 @@
+"""Full-text index over Case.search_document (character bigrams, see core/search.py).
+
+SQLite: an FTS5 external-content table kept in step by triggers.
+PostgreSQL: a GIN index on the 'simple' tsvector of the same column.
+"""
+
+from django.db import migrations
+
+SQLITE_UP = [
+    "CREATE VIRTUAL TABLE cases_case_fts USING fts5(search_document, content='cases_case', "
+    "content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER cases_case_fts_ai AFTER INSERT ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(rowid, search_document) VALUES (new.id, new.search_document); END",
+    "CREATE TRIGGER cases_case_fts_ad AFTER DELETE ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(cases_case_fts, rowid, search_document) "
+    "VALUES ('delete', old.id, old.search_document); END",
+    "CREATE TRIGGER cases_case_fts_au AFTER UPDATE OF search_document ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(cases_case_fts, rowid, search_document) "
+    "VALUES ('delete', old.id, old.search_document); "
+    "INSERT INTO cases_case_fts(rowid, search_document) VALUES (new.id, new.search_document); END",
+]
+SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS cases_case_fts_au",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ad",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ai",
+    "DROP TABLE IF EXISTS cases_case_fts",
+]
+POSTGRES_UP = [
+    "CREATE INDEX cases_case_search_gin ON cases_case USING gin (to_tsvector('simple', search_document))",
+]
+POSTGRES_DOWN = ["DROP INDEX IF EXISTS cases_case_search_gin"]
+
+
+def _run(statements_by_vendor):
+    def run(apps, schema_editor):
+        for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("cases", "0002_initial")]
+
+    operations = [
+        migrations.RunPython(
+            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
+            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
+        )
+    ]

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
+from huiyin.orgs.models import Department, Organization
+
+from .workflow import CaseState
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    VISIT = "visit", _("来访")
+    LETTER = "letter", _("来信")
+    ONLINE = "online", _("网上")
+    EMAIL = "email", _("电子邮件")
+    MAILBOX = "mailbox", _("投诉信箱")
+    FAX = "fax", _("传真")
+    FORWARDED = "forwarded", _("上级转办")
+    MEDIA = "media", _("媒体舆情")
+
+
+class Nature(models.TextChoices):
+    CONSULTATION = "consultation", _("咨询")
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("举报")
+    HELP = "help", _("求助")
+    SUGGESTION = "suggestion", _("建议")
+    PRAISE = "praise", _("表扬")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    MAJOR = "major", _("重大")
+
+
+class Category(models.Model):
+    """Category tree (分类). ``path`` ("/3/17/") makes a subtree one prefix scan."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="categories")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    name = models.CharField(_("名称"), max_length=80)
+    path = models.CharField(max_length=255, blank=True, db_index=True)
+    full_name = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("分类")
+        verbose_name_plural = _("分类")
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.name
+
+
+class Party(models.Model):
+    """A complainant / petitioner / caller (personal data: shown masked)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="parties")
+    name = models.CharField(_("姓名"), max_length=60, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=False)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    affiliation = models.CharField(_("工作单位"), max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("反映人")
+        verbose_name_plural = _("反映人")
+        indexes = [models.Index(fields=["organization", "phone"], name="party_org_phone")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return str(_("匿名")) if self.anonymous or not self.name else mask_name(self.name)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class Case(models.Model):
+    """One matter (诉求件) in the ledger; every touch is a Contact, every change an Event."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="cases")
+    number = models.CharField(_("编号"), max_length=20)
+    channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
+    nature = models.CharField(_("性质"), max_length=12, choices=Nature.choices)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("分类"))
+    urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    title = models.CharField(_("标题"), max_length=120)
+    text = models.TextField(_("诉求内容"))
+    location = models.CharField(_("事发地点"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("受理时间"))
+    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("反映人"))
+    co_parties = models.ManyToManyField(Party, blank=True, related_name="co_cases", verbose_name=_("其他代表"))
+    group_size = models.PositiveIntegerField(_("来访人数"), default=1)
+    forwarded_by = models.CharField(_("转办单位"), max_length=120, blank=True)
+    forwarded_ref = models.CharField(_("转办文号"), max_length=60, blank=True)
+    first_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="first_contact_cases", verbose_name=_("首问责任人")
+    )
+    lead_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_cases", verbose_name=_("主办部门")
+    )
+    assisting_departments = models.ManyToManyField(
+        Department, blank=True, related_name="assisting_cases", verbose_name=_("协办部门")
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handled_cases", verbose_name=_("承办人")
+    )
+    state = models.CharField(_("状态"), max_length=20, choices=CaseState.choices, default=CaseState.REGISTERED)
+    round = models.PositiveIntegerField(_("办理轮次"), default=1)
+    stage_switches = models.JSONField(default=dict, blank=True)  # the policy's stages when registered
+    policy_version = models.CharField(max_length=60, blank=True)
+    promised_due_at = models.DateTimeField(_("承诺办结时限"), null=True, blank=True)
+    query_code_hash = models.CharField(max_length=64, blank=True)
+    intake_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    search_document = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic lock for edit forms
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("诉求件")
+        verbose_name_plural = _("诉求件")
+        constraints = [models.UniqueConstraint(fields=["organization", "number"], name="case_number_unique")]
+        indexes = [
+            models.Index(fields=["organization", "-received_at", "-id"], name="case_ledger"),
+            models.Index(fields=["organization", "state", "-received_at"], name="case_state"),
+            models.Index(fields=["organization", "channel", "-received_at"], name="case_channel"),
+            models.Index(fields=["organization", "nature", "-received_at"], name="case_nature"),
+            models.Index(fields=["organization", "category", "-received_at"], name="case_category"),
+            models.Index(fields=["lead_department", "-received_at"], name="case_lead_dept"),
+            models.Index(fields=["handler", "state"], name="case_handler"),
+            models.Index(fields=["first_contact", "state"], name="case_first_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class CaseSequence(models.Model):
+    """Last number handed out per organisation and day; bumped by one upsert."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "day"], name="case_sequence_unique")]
+
+
+class CaseRound(models.Model):
+    """One handling round; reopening (重办) starts a new one and keeps this one."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    lead_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reply_text = models.TextField(blank=True)
+    reply_method = models.CharField(max_length=20, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    satisfaction = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["case", "number"], name="case_round_unique")]
+
+
+class Contact(models.Model):
+    """One touch by the complainant: a call, visit, letter or message, recorded in full."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
+    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts")
+    occurred_at = models.DateTimeField(_("时间"))
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("接待人"))
+    text = models.TextField(_("内容"))
+    is_initial = models.BooleanField(default=False)
+    intake_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["case", "occurred_at"], name="contact_case_time")]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.case.organization_id}/{instance.case.number[:8]}/{instance.case.number}/{filename}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+
+class EventKind(models.TextChoices):
+    REGISTERED = "registered", _("登记")
+    STATE_CHANGED = "state_changed", _("状态变更")
+    CONTACT_ADDED = "contact_added", _("新增来电/来访记录")
+    UPDATED = "updated", _("修改")
+    ATTACHMENT_ADDED = "attachment_added", _("上传附件")
+    PII_VIEWED = "pii_viewed", _("查看完整个人信息")
+    RECEIPT_ISSUED = "receipt_issued", _("出具受理凭证")
+    NOTE = "note", _("备注")
+
+
+class AppendOnly(Exception):
+    pass
+
+
+class Event(models.Model):
+    """Append-only history. Each row carries a hash over its content and the previous
+    row's hash for the same case, so an edited or deleted row breaks the chain (F82)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    round = models.PositiveIntegerField(default=1)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="event_case_time")]
+
+    def compute_hash(self) -> str:
+        body = json.dumps(
+            [self.case_id, self.round, self.actor_id, self.at.isoformat(), self.kind, self.data, self.prev_hash],
+            ensure_ascii=False, sort_keys=True, default=str,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnly("events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("events are append-only")

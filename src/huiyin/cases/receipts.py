@@ -1,0 +1,113 @@
+"""Receipt (受理凭证, F03): the same facts as printable HTML and as a PDF.
+
+The PDF embeds a subset of a TrueType CJK font when one is installed (so it
+renders identically in any reader) and falls back to reportlab's built-in CID
+font STSong-Light, which readers must supply themselves.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A5
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from .models import Case
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+@lru_cache(maxsize=1)
+def pdf_font() -> tuple[str, bool]:
+    """Register and return (font name, embedded?)."""
+    configured = [settings.HUIYIN_PDF_FONT] if settings.HUIYIN_PDF_FONT else []
+    for path in [*configured, *FONT_CANDIDATES]:
+        if path and Path(path).is_file():
+            pdfmetrics.registerFont(TTFont("HuiyinCJK", path, subfontIndex=0))
+            return "HuiyinCJK", True
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light", False
+
+
+def receipt_context(case: Case, code: str | None) -> dict:
+    org = case.organization
+    hotline = org.hotline or settings.HUIYIN_HOTLINE
+    return {
+        "org_name": org.name,
+        "query_code": code,
+        "status_url": settings.HUIYIN_PUBLIC_URL.rstrip("/") + "/status/",
+        "hotline": hotline,
+        "received_at": timezone.localtime(case.received_at),
+        "promised_due_at": timezone.localtime(case.promised_due_at) if case.promised_due_at else None,
+    }
+
+
+def _lines(case: Case, ctx: dict) -> list[tuple[str, str]]:
+    due = ctx["promised_due_at"]
+    return [
+        (_("编号"), case.number),
+        (_("查询码"), ctx["query_code"] or _("（已在首次出具时告知；遗失请重新生成）")),
+        (_("受理渠道"), str(case.get_channel_display())),
+        (_("诉求性质"), str(case.get_nature_display())),
+        (_("反映人"), case.party.display_name if case.party else _("匿名")),
+        (_("事项"), case.title),
+        (_("收到时间"), f"{ctx['received_at']:%Y-%m-%d %H:%M}"),
+        (_("承诺时限"), f"{due:%Y年%m月%d日}" + _("前答复") if due else "—"),
+    ]
+
+
+def render_pdf(case: Case, code: str | None) -> bytes:
+    ctx = receipt_context(case, code)
+    font, _embedded = pdf_font()
+    buffer = io.BytesIO()
+    width, height = A5
+    pdf = canvas.Canvas(buffer, pagesize=A5, pageCompression=1)
+    pdf.setTitle(f"{_('受理凭证')} {case.number}")
+    pdf.setFont(font, 16)
+    pdf.drawCentredString(width / 2, height - 20 * mm, ctx["org_name"])
+    pdf.setFont(font, 20)
+    pdf.drawCentredString(width / 2, height - 32 * mm, _("受理凭证"))
+    y = height - 48 * mm
+    for label, value in _lines(case, ctx):
+        pdf.setFont(font, 11)
+        pdf.drawString(15 * mm, y, f"{label}：")
+        for i, chunk in enumerate(_wrap(value, 24)):
+            pdf.drawString(40 * mm, y - i * 6 * mm, chunk)
+        y -= 6 * mm * max(1, len(_wrap(value, 24))) + 2 * mm
+    y -= 4 * mm
+    pdf.setFont(font, 10)
+    how = [
+        _("查询办理进度："),
+        _("1. 登录 %(url)s ，输入编号和查询码；") % {"url": ctx["status_url"]},
+        _("2. 或拨打 %(hotline)s 报编号查询。") % {"hotline": ctx["hotline"]},
+        _("请妥善保管查询码，工作人员不会向您索要查询码以外的密码。"),
+    ]
+    for line in how:
+        for chunk in _wrap(line, 30):
+            pdf.drawString(15 * mm, y, chunk)
+            y -= 5.5 * mm
+    pdf.setFont(font, 9)
+    pdf.drawRightString(width - 15 * mm, 15 * mm, f"{ctx['org_name']}  {timezone.localtime():%Y-%m-%d}")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Hard wrap by characters (CJK text has no spaces to break on)."""
+    text = str(text)
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]

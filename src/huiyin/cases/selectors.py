@@ -1,0 +1,201 @@
+"""Reads for the workbench, with authorisation built in (F80).
+
+Every list is index-backed and paginated without a full COUNT: the ledger at a
+million rows shows "next page" instead of "page 1 of 20,000".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.http import Http404
+from django.utils import timezone
+
+from huiyin.core.errors import PermissionDeniedError
+from huiyin.core.search import fts5_query, query_phrases, tsquery
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Cap
+
+from .models import Case, Category, Contact, Event, Party
+from .workflow import OPEN_STATES, CaseState, Edge, edges_from
+
+PAGE_SIZE = 30
+
+
+def _assisting(staff: Staff) -> Exists:
+    through = Case.assisting_departments.through
+    return Exists(through.objects.filter(case_id=OuterRef("pk"), department_id=staff.department_id))
+
+
+def cases_for(staff: Staff) -> QuerySet[Case]:
+    """The cases this person may see: the whole ledger for roles that need it, otherwise
+    their department's (lead or assisting) and the ones they received or handle."""
+    qs = Case.objects.filter(organization_id=staff.organization_id)
+    if staff.can(Cap.VIEW_ALL):
+        return qs
+    scope = Q(handler_id=staff.pk) | Q(first_contact_id=staff.pk)
+    if staff.department_id:
+        scope |= Q(lead_department_id=staff.department_id) | Q(_assisting(staff))
+    return qs.filter(scope)
+
+
+def case_visible_to(staff: Staff, case: Case) -> bool:
+    return cases_for(staff).filter(pk=case.pk).exists()
+
+
+def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
+    case = (
+        Case.objects.select_related("party", "category", "lead_department", "handler", "first_contact", "organization")
+        .filter(pk=case_id, organization_id=actor.organization_id).first()
+    )
+    if case is None:
+        raise Http404
+    if not case_visible_to(actor, case):
+        raise PermissionDeniedError()
+    return case
+
+
+def case_get_by_number(*, actor: Staff, number: str) -> Case | None:
+    case = Case.objects.filter(organization_id=actor.organization_id, number=number.strip()).first()
+    return case if case and case_visible_to(actor, case) else None
+
+
+def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
+    """Full-text match on the bigram search document (SQLite FTS5 / PostgreSQL tsvector)."""
+    if not any(query_phrases(keyword)):
+        return qs
+    if connection.vendor == "postgresql":
+        match = RawSQL("to_tsvector('simple', cases_case.search_document) @@ to_tsquery('simple', %s)",
+                       [tsquery(keyword)], output_field=BooleanField())
+        return qs.alias(_match=match).filter(_match=True)
+    return qs.filter(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s",
+                                   [fts5_query(keyword)]))
+
+
+@dataclass
+class LedgerFilters:
+    channel: str = ""
+    nature: str = ""
+    category_id: int | None = None
+    department_id: int | None = None
+    state: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    keyword: str = ""
+    urgency: str = ""
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
+    qs = cases_for(actor)
+    f = filters
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.nature:
+        qs = qs.filter(nature=f.nature)
+    if f.urgency:
+        qs = qs.filter(urgency=f.urgency)
+    if f.state == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif f.state:
+        qs = qs.filter(state=f.state)
+    if f.category_id:
+        category = Category.objects.filter(pk=f.category_id, organization_id=actor.organization_id).first()
+        if category:
+            subtree = Category.objects.filter(path__startswith=category.path).values("pk")
+            qs = qs.filter(category_id__in=subtree)
+    if f.department_id:
+        qs = qs.filter(lead_department_id=f.department_id)
+    if f.date_from:
+        qs = qs.filter(received_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(received_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    if f.keyword:
+        keyword = f.keyword.strip()
+        if _looks_like_number(keyword):
+            qs = qs.filter(number=keyword)
+        else:
+            qs = search_filter(qs, keyword)
+    return (
+        qs.select_related("party", "category", "lead_department", "handler")
+        .order_by("-received_at", "-id")
+    )
+
+
+def _looks_like_number(keyword: str) -> bool:
+    return len(keyword) == 14 and keyword[8] == "-" and keyword.replace("-", "").isdigit()
+
+
+def page(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
+    """Rows of page ``number`` (1-based) and whether a next page exists; no COUNT(*)."""
+    number = max(1, number)
+    rows = list(qs[(number - 1) * size : number * size + 1])
+    return rows[:size], len(rows) > size
+
+
+def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
+    """F05: first-contact cases stay here until the complainant is answered and satisfied;
+    plus cases I handle, and for a department head the department's open cases."""
+    base = Case.objects.filter(organization_id=actor.organization_id).select_related("party", "lead_department", "handler")
+    order = ("-received_at", "-id")
+    desk = {
+        "first_contact": base.filter(first_contact=actor).exclude(state__in=[CaseState.CLOSED, CaseState.ARCHIVED]).order_by(*order),
+        "handling": base.filter(handler=actor, state__in=OPEN_STATES).order_by(*order),
+    }
+    if actor.is_dept_head and actor.department_id:
+        desk["department"] = base.filter(lead_department_id=actor.department_id, state__in=OPEN_STATES).order_by(*order)
+    if actor.can(Cap.APPROVE):
+        approvals = base.filter(state=CaseState.PENDING_APPROVAL)
+        if not actor.can(Cap.VIEW_ALL):
+            approvals = approvals.filter(lead_department_id=actor.department_id)
+        desk["approval"] = approvals.order_by(*order)
+    if actor.can(Cap.DECIDE):
+        desk["to_decide"] = base.filter(state=CaseState.REGISTERED).order_by(*order)
+    if actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL):
+        desk["to_dispatch"] = base.filter(state=CaseState.ACCEPTED).order_by(*order)
+    return desk
+
+
+def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
+    """Cases raised from this phone number (F04), newest first, within what the actor may see."""
+    if len(phone) < 7:
+        return []
+    party_ids = Party.objects.filter(organization_id=actor.organization_id, phone=phone).values("pk")
+    contact_cases = Contact.objects.filter(party_id__in=party_ids).values("case_id")
+    return list(
+        cases_for(actor).filter(Q(party_id__in=party_ids) | Q(pk__in=contact_cases))
+        .select_related("lead_department").order_by("-received_at")[:limit]
+    )
+
+
+def timeline(case: Case) -> list[tuple[str, datetime, object]]:
+    """Contacts and events merged in time order for the case page."""
+    items: list[tuple[str, datetime, object]] = [
+        ("contact", c.occurred_at, c) for c in case.contacts.select_related("staff", "party")
+    ]
+    items += [("event", e.at, e) for e in case.events.select_related("actor")]
+    items.sort(key=lambda item: (item[1], 0 if item[0] == "contact" else 1))
+    return items
+
+
+def allowed_actions(*, actor: Staff, case: Case) -> list[Edge]:
+    """Exactly the moves the services would accept now, for the buttons on the page."""
+    from .services import may_take
+
+    return [e for e in edges_from(case.state, case.stage_switches) if may_take(actor, case, e)]
+
+
+def verify_event_chain(case: Case) -> bool:
+    prev = ""
+    for event in Event.objects.filter(case=case).order_by("id"):
+        if event.prev_hash != prev or event.compute_hash() != event.hash:
+            return False
+        prev = event.hash
+    return True

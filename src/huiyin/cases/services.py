@@ -1,0 +1,610 @@
+"""Writes to cases: registration, contacts, attachments and every lifecycle move.
+
+Every function here is the one way to do its thing; views, commands, the demo
+generator and (later) the API call them. Each runs in one transaction, locks
+the case row before checking its state, writes its Event in the same
+transaction and defers side effects with ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.core.errors import (
+    DuplicateSubmission,
+    InvalidTransition,
+    PermissionDeniedError,
+    StaleObject,
+    ValidationFailed,
+)
+from huiyin.core.search import document
+from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.roles import Cap
+
+from . import validation
+from .models import (
+    Attachment,
+    Case,
+    CaseRound,
+    Category,
+    Contact,
+    Event,
+    EventKind,
+    Nature,
+    Party,
+    Urgency,
+)
+from .workflow import CaseState, Edge, Stage, find_edge, stages_with_defaults
+
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+@dataclass
+class PartyInput:
+    name: str = ""
+    phone: str = ""
+    id_number: str = ""
+    address: str = ""
+    affiliation: str = ""
+    anonymous: bool = False
+
+
+@dataclass
+class IntakeInput:
+    channel: str
+    nature: str
+    title: str
+    text: str
+    party: PartyInput = field(default_factory=PartyInput)
+    category_id: int | None = None
+    urgency: str = Urgency.NORMAL
+    location: str = ""
+    received_at: datetime | None = None
+    group_size: int = 1
+    representatives: list[PartyInput] = field(default_factory=list)
+    forwarded_by: str = ""
+    forwarded_ref: str = ""
+    intake_token: str | None = None
+
+
+# --- events -----------------------------------------------------------------
+
+
+def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) -> Event:
+    """Append an event to the case's hash chain. The caller holds the case row lock."""
+    prev = Event.objects.filter(case=case).order_by("-id").values_list("hash", flat=True).first()
+    # Store exactly what is hashed: the JSON round trip turns datetimes etc. into strings.
+    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    event = Event(case=case, round=case.round, actor=actor, at=timezone.now(), kind=kind, data=data,
+                  prev_hash=prev or "")
+    event.hash = event.compute_hash()
+    event.save()
+    return event
+
+
+def _enqueue_notification(event: Event) -> None:
+    from .tasks import notify_case_event_task
+
+    transaction.on_commit(partial(notify_case_event_task.enqueue, event_id=event.pk))
+
+
+# --- numbering and codes ----------------------------------------------------------
+
+
+def next_case_number(*, organization_id: int, day) -> str:
+    """Gapless per organisation and day: one atomic upsert whose row lock (PostgreSQL)
+    or database write lock (SQLite, IMMEDIATE transactions) is held until commit, so a
+    rolled-back registration also rolls back its number."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cases_casesequence (organization_id, day, last) VALUES (%s, %s, 1) "
+            "ON CONFLICT (organization_id, day) DO UPDATE SET last = cases_casesequence.last + 1 "
+            "RETURNING last",
+            [organization_id, day],
+        )
+        (last,) = cursor.fetchone()
+    return f"{day:%Y%m%d}-{last:05d}"
+
+
+def query_code_hash(number: str, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{number}:{code.upper()}".encode(), hashlib.sha256).hexdigest()
+
+
+def query_code_matches(case: Case, code: str) -> bool:
+    return bool(case.query_code_hash) and hmac.compare_digest(case.query_code_hash, query_code_hash(case.number, code))
+
+
+def _new_query_code() -> str:
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(8))
+
+
+# --- parties ------------------------------------------------------------------------
+
+
+def _party_for(org_id: int, data: PartyInput) -> Party | None:
+    """Reuse the known caller with the same phone and name; otherwise a new party."""
+    if data.anonymous and not data.phone:
+        return Party.objects.create(organization_id=org_id, anonymous=True)
+    if not (data.name or data.phone or data.id_number):
+        return None
+    if data.phone:
+        existing = (
+            Party.objects.filter(organization_id=org_id, phone=data.phone, name=data.name, anonymous=data.anonymous)
+            .order_by("-id").first()
+        )
+        if existing:
+            changed = [f for f in ("id_number", "address", "affiliation") if getattr(data, f) and getattr(existing, f) != getattr(data, f)]
+            for f in changed:
+                setattr(existing, f, getattr(data, f))
+            if changed:
+                existing.save(update_fields=changed)
+            return existing
+    return Party.objects.create(
+        organization_id=org_id, name=data.name, phone=data.phone, id_number=data.id_number.upper(),
+        address=data.address, affiliation=data.affiliation, anonymous=data.anonymous,
+    )
+
+
+# --- registration ---------------------------------------------------------------------
+
+
+def derive_title(text: str, limit: int = 30) -> str:
+    """The first sentence of the text, so a clerk on the phone need not type a title."""
+    first = re.split(r"[。！？!?\n]", (text or "").strip(), maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def _require(actor: Staff, cap: str) -> None:
+    if not actor.can(cap):
+        raise PermissionDeniedError()
+
+
+def _search_document(case: Case) -> str:
+    return document(case.number, case.title, case.text, case.location)
+
+
+def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
+    """Register a matter from any channel (F01/F02). Returns the case and its query code
+    (shown once on the receipt; only its hash is stored)."""
+    _require(actor, Cap.REGISTER)
+    if not data.title.strip():
+        data.title = derive_title(data.text)
+    validation.validate_intake(data, organization_id=actor.organization_id)
+    if data.intake_token:
+        existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
+        if existing:
+            raise DuplicateSubmission(existing)
+    from huiyin.policy.services import policy_for_new_case
+
+    now = timezone.now()
+    code = _new_query_code()
+    try:
+        with transaction.atomic():
+            org = actor.organization
+            policy = policy_for_new_case(org)
+            number = next_case_number(organization_id=org.pk, day=timezone.localdate(now))
+            party = _party_for(org.pk, data.party)
+            case = Case.objects.create(
+                organization=org, number=number, channel=data.channel, nature=data.nature,
+                category_id=data.category_id, urgency=data.urgency, title=data.title.strip(),
+                text=data.text.strip(), location=data.location.strip(), received_at=data.received_at or now,
+                party=party, group_size=data.group_size, forwarded_by=data.forwarded_by,
+                forwarded_ref=data.forwarded_ref, first_contact=actor, intake_token=data.intake_token or None,
+                stage_switches=policy.stage_switches, policy_version=policy.version,
+                query_code_hash=query_code_hash(number, code),
+            )
+            case.promised_due_at = policy.promised_due_at(case)
+            case.search_document = _search_document(case)
+            case.save(update_fields=["promised_due_at", "search_document"])
+            reps = [p for p in (_party_for(org.pk, r) for r in data.representatives) if p]
+            if reps:
+                case.co_parties.set(reps)
+            CaseRound.objects.create(case=case, number=1, started_at=now)
+            Contact.objects.create(
+                case=case, channel=data.channel, party=party, occurred_at=case.received_at, staff=actor,
+                text=case.text, is_initial=True,
+            )
+            event = _event(case, kind=EventKind.REGISTERED, actor=actor, data={
+                "number": number, "channel": data.channel, "nature": data.nature, "urgency": data.urgency,
+                "category_id": data.category_id, "promised_due_at": case.promised_due_at,
+            })
+            _enqueue_notification(event)
+    except IntegrityError as exc:
+        # Two submits of one form raced past the check above: the token constraint caught it.
+        if data.intake_token and "intake_token" in str(exc):
+            number = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
+            raise DuplicateSubmission(number or "") from exc
+        raise
+    return case, code
+
+
+def contact_add(
+    *, actor: Staff, case_id: int, channel: str, text: str, party: PartyInput | None = None,
+    occurred_at: datetime | None = None, intake_token: str | None = None,
+) -> Contact:
+    """A repeat call / visit / letter about the same matter (F04): a contact on the case."""
+    _require(actor, Cap.REGISTER)
+    errors = validation.contact_errors(channel=channel, text=text, party=party)
+    if errors:
+        raise ValidationFailed(errors)
+    if intake_token and Contact.objects.filter(intake_token=intake_token).exists():
+        raise DuplicateSubmission(Case.objects.get(contacts__intake_token=intake_token).number)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        if case.state == CaseState.ARCHIVED:
+            raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
+        contact_party = _party_for(case.organization_id, party) if party else case.party
+        contact = Contact.objects.create(
+            case=case, channel=channel, party=contact_party or case.party,
+            occurred_at=occurred_at or timezone.now(), staff=actor, text=text.strip(),
+            intake_token=intake_token or None,
+        )
+        case.version += 1
+        case.save(update_fields=["version", "updated_at"])
+        event = _event(case, kind=EventKind.CONTACT_ADDED, actor=actor, data={
+            "contact_id": contact.pk, "channel": channel, "text": contact.text[:200],
+        })
+        _enqueue_notification(event)
+    return contact
+
+
+def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_id: int | None = None) -> Attachment:
+    errors = validation.attachment_errors(upload)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        from .selectors import case_visible_to
+
+        if not case_visible_to(actor, case):
+            raise PermissionDeniedError()
+        if case.state == CaseState.ARCHIVED:
+            raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
+        attachment = Attachment(
+            case=case, contact_id=contact_id, original_name=upload.name[:255],
+            content_type=getattr(upload, "content_type", "") or "", size=upload.size, uploaded_by=actor,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        try:
+            attachment.save()
+            _event(case, kind=EventKind.ATTACHMENT_ADDED, actor=actor, data={
+                "attachment_id": attachment.pk, "name": attachment.original_name, "size": attachment.size,
+            })
+        except Exception:
+            # Nothing half-saved: the row rolls back, so the stored file goes too.
+            attachment.file.delete(save=False)
+            raise
+    return attachment
+
+
+def receipt_issue(*, actor: Staff, case_id: int) -> str:
+    """Issue a new query code (the old one stops working) for a reprinted receipt."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        from .selectors import case_visible_to
+
+        if not case_visible_to(actor, case):
+            raise PermissionDeniedError()
+        code = _new_query_code()
+        case.query_code_hash = query_code_hash(case.number, code)
+        case.save(update_fields=["query_code_hash", "updated_at"])
+        _event(case, kind=EventKind.RECEIPT_ISSUED, actor=actor, data={"reissued": True})
+    return code
+
+
+def party_reveal(*, actor: Staff, case_id: int) -> dict[str, str]:
+    """Full phone / ID number of the case's parties; only with the permission, always logged."""
+    if not actor.can(Cap.VIEW_PII):
+        raise PermissionDeniedError(_("您没有查看完整个人信息的权限。"))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        from .selectors import case_visible_to
+
+        if not case_visible_to(actor, case):
+            raise PermissionDeniedError()
+        parties = [p for p in [case.party, *case.co_parties.all()] if p]
+        _event(case, kind=EventKind.PII_VIEWED, actor=actor, data={"party_ids": [p.pk for p in parties]})
+    return {
+        str(p.pk): {"name": p.name, "phone": p.phone, "id_number": p.id_number, "address": p.address}
+        for p in parties
+    }
+
+
+def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: dict[str, Any]) -> Case:
+    """Edit registration details (category, urgency, title, text, location) with an
+    optimistic lock: a stale form is refused, never silently overwrites."""
+    allowed = {"category_id", "urgency", "title", "text", "location", "nature"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"fields not editable: {sorted(unknown)}")
+    errors = validation.edit_errors(changes, organization_id=actor.organization_id)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        _check_can_edit(actor, case)
+        if case.version != expected_version:
+            raise StaleObject()
+        before = {k: getattr(case, k) for k in changes}
+        diff = {k: v for k, v in changes.items() if before[k] != v}
+        if not diff:
+            return case
+        for key, value in diff.items():
+            setattr(case, key, value)
+        case.search_document = _search_document(case)
+        case.version += 1
+        case.save(update_fields=[*diff, "search_document", "version", "updated_at"])
+        _event(case, kind=EventKind.UPDATED, actor=actor, data={
+            "before": {k: before[k] for k in diff}, "after": diff,
+        })
+    return case
+
+
+def _check_can_edit(actor: Staff, case: Case) -> None:
+    from .selectors import case_visible_to
+
+    if case.state == CaseState.ARCHIVED:
+        raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
+    if not (case_visible_to(actor, case) and (actor.can(Cap.REGISTER) or actor.can(Cap.DISPATCH) or actor.can(Cap.HANDLE))):
+        raise PermissionDeniedError()
+
+
+# --- lifecycle ----------------------------------------------------------------------------
+
+
+def may_take(actor: Staff, case: Case, edge: Edge) -> bool:
+    """Capability plus department scope: handling and approving stay inside the departments
+    a case was dispatched to, unless the actor sees the whole organisation."""
+    if case.organization_id != actor.organization_id or not actor.can(edge.cap):
+        return False
+    if edge.cap in (Cap.HANDLE, Cap.APPROVE) and not actor.can(Cap.VIEW_ALL):
+        if case.handler_id == actor.pk:
+            return True
+        if edge.cap == Cap.APPROVE and not actor.is_dept_head:
+            return False
+        return case.lead_department_id is not None and case.lead_department_id == actor.department_id
+    return True
+
+
+def _transition(
+    *, actor: Staff, case_id: int, action: str, note: str = "", data: dict[str, Any] | None = None,
+    apply: Callable[[Case], dict[str, Any]] | None = None, expected_version: int | None = None,
+) -> Case:
+    """The one locking transition: lock, check table ∩ policy ∩ permission, mutate, log."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        if expected_version is not None and case.version != expected_version:
+            raise StaleObject()
+        edge = find_edge(case.state, action, case.stage_switches)
+        if edge is None:
+            target = _target_of(action)
+            raise InvalidTransition(src=case.state, dst=target)
+        if not may_take(actor, case, edge):
+            raise PermissionDeniedError()
+        previous = case.state
+        changes = apply(case) if apply else {}
+        case.state = edge.dst
+        case.version += 1
+        case.save()
+        payload = {"action": action, "from": previous, "to": edge.dst, **(data or {}), **changes}
+        if note:
+            payload["note"] = note
+        event = _event(case, kind=EventKind.STATE_CHANGED, actor=actor, data=payload)
+        _enqueue_notification(event)
+    return case
+
+
+def _target_of(action: str) -> str:
+    from .workflow import EDGES
+
+    return next((e.dst for e in EDGES if e.action == action), action)
+
+
+def _required(value: str, field_name: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed({field_name: [message]})
+    limit = settings.HUIYIN_TEXT_MAX_CHARS
+    if len(value) > limit:
+        raise ValidationFailed({field_name: [_("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
+    return value
+
+
+def case_accept(*, actor: Staff, case_id: int, note: str = "") -> Case:
+    return _transition(actor=actor, case_id=case_id, action="accept", note=note)
+
+
+def case_not_accept(*, actor: Staff, case_id: int, ground: str, refer_to: str = "", note: str = "") -> Case:
+    ground = _required(ground, "ground", _("请选择或填写不予受理的理由。"))
+    return _transition(actor=actor, case_id=case_id, action="not_accept", note=note,
+                       data={"ground": ground, "refer_to": refer_to})
+
+
+def case_not_reaccept(*, actor: Staff, case_id: int, ground: str, note: str = "") -> Case:
+    ground = _required(ground, "ground", _("请选择或填写不再受理的理由。"))
+    return _transition(actor=actor, case_id=case_id, action="not_reaccept", note=note, data={"ground": ground})
+
+
+def case_return(*, actor: Staff, case_id: int, reason: str, returned_to: str = "") -> Case:
+    reason = _required(reason, "reason", _("请填写退回理由。"))
+    return _transition(actor=actor, case_id=case_id, action="return", data={"reason": reason, "returned_to": returned_to})
+
+
+def case_transfer(*, actor: Staff, case_id: int, to_body: str, note: str = "") -> Case:
+    to_body = _required(to_body, "to_body", _("请填写转送单位。"))
+    return _transition(actor=actor, case_id=case_id, action="transfer", note=note, data={"to_body": to_body})
+
+
+def _record_reply(case: Case, *, content: str, method: str) -> dict[str, Any]:
+    now = timezone.now()
+    CaseRound.objects.filter(case=case, number=case.round).update(
+        reply_text=content, reply_method=method, replied_at=now,
+    )
+    return {"reply": content, "method": method}
+
+
+def case_answer_on_spot(*, actor: Staff, case_id: int, reply: str, method: str = "phone") -> Case:
+    """F06: consultations answered at intake; counted, and callback-eligible."""
+    reply = _required(reply, "reply", _("请填写答复内容。"))
+    return _transition(actor=actor, case_id=case_id, action="answer_on_spot",
+                       apply=lambda c: _record_reply(c, content=reply, method=method))
+
+
+def case_dispatch(
+    *, actor: Staff, case_id: int, department_id: int, assisting_ids: Iterable[int] = (),
+    handler_id: int | None = None, instructions: str = "", due_at: datetime | None = None,
+) -> Case:
+    department = Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
+    if department is None:
+        raise ValidationFailed({"department": [_("请选择主办部门。")]})
+    assisting = list(Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id).exclude(pk=department.pk))
+    handler = None
+    if handler_id:
+        handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
+        if handler is None:
+            raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
+
+    def apply(case: Case) -> dict[str, Any]:
+        before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
+        case.lead_department, case.handler = department, handler
+        case.assisting_departments.set(assisting)
+        CaseRound.objects.filter(case=case, number=case.round).update(lead_department=department, handler=handler)
+        return {"before": before, "after": {"lead_department": department.pk, "handler": handler_id,
+                "assisting": [d.pk for d in assisting]}, "instructions": instructions, "due_at": due_at}
+
+    return _transition(actor=actor, case_id=case_id, action="dispatch", apply=apply)
+
+
+def case_sign_for(*, actor: Staff, case_id: int, handler_id: int | None = None) -> Case:
+    def apply(case: Case) -> dict[str, Any]:
+        handler = actor
+        if handler_id and handler_id != actor.pk:
+            handler = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
+            if handler is None:
+                raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
+        before = case.handler_id
+        case.handler = handler
+        CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)
+        return {"before": {"handler": before}, "after": {"handler": handler.pk}}
+
+    return _transition(actor=actor, case_id=case_id, action="sign_for", apply=apply)
+
+
+def case_send_back(*, actor: Staff, case_id: int, reason: str) -> Case:
+    reason = _required(reason, "reason", _("请填写退单理由。"))
+
+    def apply(case: Case) -> dict[str, Any]:
+        before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
+        case.handler = None
+        return {"before": before, "reason": reason}
+
+    return _transition(actor=actor, case_id=case_id, action="send_back", apply=apply)
+
+
+def case_submit_for_approval(*, actor: Staff, case_id: int, proposal: str) -> Case:
+    proposal = _required(proposal, "proposal", _("请填写拟办意见（处理结果）。"))
+    return _transition(actor=actor, case_id=case_id, action="submit_for_approval", data={"proposal": proposal})
+
+
+def case_approve(*, actor: Staff, case_id: int, reply: str, method: str = "phone") -> Case:
+    reply = _required(reply, "reply", _("请填写答复内容。"))
+    return _transition(actor=actor, case_id=case_id, action="approve",
+                       apply=lambda c: _record_reply(c, content=reply, method=method))
+
+
+def case_reject_approval(*, actor: Staff, case_id: int, reason: str) -> Case:
+    reason = _required(reason, "reason", _("请填写退回理由。"))
+    return _transition(actor=actor, case_id=case_id, action="reject_approval", data={"reason": reason})
+
+
+def case_reply(*, actor: Staff, case_id: int, reply: str, method: str = "phone") -> Case:
+    reply = _required(reply, "reply", _("请填写答复内容。"))
+    return _transition(actor=actor, case_id=case_id, action="reply",
+                       apply=lambda c: _record_reply(c, content=reply, method=method))
+
+
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
+
+
+def case_close(*, actor: Staff, case_id: int, satisfaction: str = "", callback_note: str = "") -> Case:
+    """Close after a reply. With the callback stage on, the callback result is required;
+    a dissatisfied complainant reopens the case instead (F41)."""
+
+    def apply(case: Case) -> dict[str, Any]:
+        stages = stages_with_defaults(case.stage_switches)
+        if stages[Stage.CALLBACK] and satisfaction not in SATISFACTION:
+            raise ValidationFailed({"satisfaction": [_("本单位要求回访后办结：请填写回访满意度。")]})
+        if satisfaction == "dissatisfied":
+            raise ValidationFailed({"satisfaction": [_("反映人不满意，不能办结，请选择“重办”。")]})
+        now = timezone.now()
+        case.closed_at = now
+        CaseRound.objects.filter(case=case, number=case.round).update(satisfaction=satisfaction, ended_at=now)
+        return {"satisfaction": satisfaction, "callback_note": callback_note}
+
+    return _transition(actor=actor, case_id=case_id, action="close", apply=apply)
+
+
+def case_reopen(*, actor: Staff, case_id: int, reason: str) -> Case:
+    """重办: a new handling round; the previous round's record stays as it was."""
+    reason = _required(reason, "reason", _("请填写重办理由。"))
+
+    def apply(case: Case) -> dict[str, Any]:
+        now = timezone.now()
+        CaseRound.objects.filter(case=case, number=case.round, ended_at__isnull=True).update(ended_at=now)
+        previous_round = case.round
+        case.round += 1
+        case.handler = None
+        case.closed_at = None
+        CaseRound.objects.create(case=case, number=case.round, started_at=now, reason=reason,
+                                 lead_department=case.lead_department)
+        return {"reason": reason, "previous_round": previous_round}
+
+    return _transition(actor=actor, case_id=case_id, action="reopen", apply=apply)
+
+
+def case_archive(*, actor: Staff, case_id: int) -> Case:
+    return _transition(actor=actor, case_id=case_id, action="archive")
+
+
+ACTIONS: dict[str, Callable[..., Case]] = {
+    "accept": case_accept,
+    "not_accept": case_not_accept,
+    "not_reaccept": case_not_reaccept,
+    "return": case_return,
+    "transfer": case_transfer,
+    "answer_on_spot": case_answer_on_spot,
+    "dispatch": case_dispatch,
+    "sign_for": case_sign_for,
+    "send_back": case_send_back,
+    "submit_for_approval": case_submit_for_approval,
+    "approve": case_approve,
+    "reject_approval": case_reject_approval,
+    "reply": case_reply,
+    "close": case_close,
+    "reopen": case_reopen,
+    "archive": case_archive,
+}
+
+
+def categories_valid(organization_id: int, category_id: int | None) -> bool:
+    return category_id is None or Category.objects.filter(pk=category_id, organization_id=organization_id).exists()
+
+
+__all__ = ["IntakeInput", "PartyInput", "case_register", "contact_add", "ACTIONS", "Nature"]

@@ -1,0 +1,23 @@
+"""Workbench URLs. Personal data never travels in a URL: look-ups by phone are POSTs."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+urlpatterns = [
+    path("desk/", views.desk, name="desk"),
+    path("", views.ledger_view, name="ledger"),
+    path("new/<str:channel>/", views.intake, name="intake"),
+    path("caller-history/", views.caller_history_view, name="caller_history"),
+    path("<int:case_id>/", views.detail, name="detail"),
+    path("<int:case_id>/act/<str:action>/", views.act, name="act"),
+    path("<int:case_id>/edit/", views.edit, name="edit"),
+    path("<int:case_id>/contacts/", views.add_contact, name="add_contact"),
+    path("<int:case_id>/attachments/", views.upload_attachment, name="upload_attachment"),
+    path("attachments/<int:attachment_id>/", views.download_attachment, name="download_attachment"),
+    path("<int:case_id>/reveal/", views.reveal, name="reveal"),
+    path("<int:case_id>/receipt/", views.receipt, name="receipt"),
+    path("<int:case_id>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
+    path("<int:case_id>/receipt/reissue/", views.receipt_reissue, name="receipt_reissue"),
+]

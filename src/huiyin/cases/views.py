@@ -1,0 +1,300 @@
+"""Staff workbench views: parse, call one selector or service, render."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyin.core.errors import ApplicationError, DuplicateSubmission, PermissionDeniedError, ValidationFailed
+from huiyin.orgs.roles import Cap
+
+from . import receipts, selectors, services
+from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
+from .models import Attachment, Case, Channel
+from .workflow import CaseState
+
+RECEIPT_CODES_SESSION_KEY = "receipt_codes"
+
+
+def _put_errors(form, error: ApplicationError) -> None:
+    """Map a service's field-named errors onto the form (unknown fields go on top)."""
+    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
+    for field, messages_ in errors.items():
+        target = field if field in form.fields else None
+        if field.startswith("rep"):
+            target = "representatives"
+        for message in messages_:
+            form.add_error(target, message)
+
+
+def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
+    # The plain query code lives only in this session until the receipt is printed.
+    codes = request.session.get(RECEIPT_CODES_SESSION_KEY, {})
+    codes[str(case.pk)] = code
+    request.session[RECEIPT_CODES_SESSION_KEY] = codes
+
+
+@login_required
+def desk(request: HttpRequest) -> HttpResponse:
+    sections = [(key, selectors.page(qs, 1, 15)[0]) for key, qs in selectors.my_desk(actor=request.user).items()]
+    notifications = request.user.notifications.filter(read_at__isnull=True).select_related("case")[:20]
+    return render(request, "cases/desk.html", {"sections": sections, "notifications": notifications})
+
+
+@login_required
+def ledger_view(request: HttpRequest) -> HttpResponse:
+    form = LedgerFilterForm(request.GET or None, organization_id=request.user.organization_id)
+    filters = selectors.LedgerFilters()
+    page_number = 1
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        filters = selectors.LedgerFilters(
+            channel=d["channel"], nature=d["nature"], state=d["state"], keyword=d["q"],
+            category_id=d["category"].pk if d["category"] else None,
+            department_id=d["department"].pk if d["department"] else None,
+            date_from=d["date_from"], date_to=d["date_to"],
+        )
+        page_number = d["page"] or 1
+    rows, has_next = selectors.page(selectors.ledger(actor=request.user, filters=filters), page_number)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/ledger.html", {
+        "form": form, "cases": rows, "page_number": page_number, "has_next": has_next,
+        "query": query.urlencode(),
+    })
+
+
+@login_required
+def intake(request: HttpRequest, channel: str) -> HttpResponse:
+    if channel not in Channel.values:
+        raise Http404
+    if not request.user.can(Cap.REGISTER):
+        raise PermissionDenied
+    form = IntakeForm(request.POST or None, request.FILES or None,
+                      organization_id=request.user.organization_id, channel=channel)
+    if request.method == "POST" and form.is_valid():
+        data = form.to_input()
+        uploads = form.cleaned_data.get("attachments") or []
+        try:
+            for upload in uploads:
+                errors = services.validation.attachment_errors(upload)
+                if errors:
+                    raise ValidationFailed(errors)
+            case, code = services.case_register(actor=request.user, data=data)
+        except DuplicateSubmission as exc:
+            messages.info(request, exc.message)
+            existing = Case.objects.filter(number=exc.case_number, organization_id=request.user.organization_id).first()
+            return redirect("cases:detail", case_id=existing.pk) if existing else redirect("cases:ledger")
+        except ApplicationError as exc:
+            _put_errors(form, exc)
+        else:
+            for upload in uploads:
+                services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
+            _remember_code(request, case, code)
+            messages.success(request, _("已登记：%(number)s") % {"number": case.number})
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/intake.html", {
+        "form": form, "channel": channel, "channel_label": Channel(channel).label, "channels": Channel.choices,
+    })
+
+
+@login_required
+@require_POST
+def caller_history_view(request: HttpRequest) -> HttpResponse:
+    from huiyin.core.validators import normalize_phone
+
+    phone = normalize_phone(request.POST.get("party_phone", ""))
+    cases = selectors.caller_history(actor=request.user, phone=phone)
+    return render(request, "cases/_caller_history.html", {"cases": cases, "phone_given": len(phone) >= 7})
+
+
+@login_required
+def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
+    org_id = request.user.organization_id
+    action_form = extra.pop("action_form", None) or ActionForm(organization_id=org_id, initial={"version": case.version})
+    actions = selectors.allowed_actions(actor=request.user, case=case)
+    return {
+        "case": case,
+        "timeline": selectors.timeline(case),
+        "action_panels": [(edge, action_form.fields_for(edge.action)) for edge in actions],
+        "action_form": action_form,
+        "contact_form": extra.pop("contact_form", None) or ContactForm(initial={"intake_token": uuid.uuid4().hex}),
+        "co_parties": list(case.co_parties.all()),
+        "assisting": list(case.assisting_departments.all()),
+        "rounds": list(case.rounds.select_related("lead_department", "handler")),
+        "attachments": list(case.attachments.all()),
+        "can_reveal": request.user.can(Cap.VIEW_PII),
+        "can_edit": case.state != CaseState.ARCHIVED,
+        "chain_ok": selectors.verify_event_chain(case),
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    if action not in services.ACTIONS:
+        raise Http404
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    form = ActionForm(request.POST, organization_id=request.user.organization_id)
+    if form.is_valid():
+        try:
+            services.ACTIONS[action](actor=request.user, case_id=case.pk, **form.kwargs_for(action))
+        except PermissionDeniedError as exc:
+            messages.error(request, exc.message)
+        except ApplicationError as exc:
+            _put_errors(form, exc)
+            case.refresh_from_db()
+            return render(request, "cases/detail.html",
+                          _detail_context(request, case, action_form=form, failed_action=action), status=400)
+        else:
+            messages.success(request, _("操作成功。"))
+    return redirect("cases:detail", case_id=case.pk)
+
+
+@login_required
+def edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    initial = {"title": case.title, "text": case.text, "nature": case.nature, "category": case.category,
+               "urgency": case.urgency, "location": case.location, "version": case.version}
+    form = EditForm(request.POST or None, initial=initial, organization_id=request.user.organization_id)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        changes = {"title": d["title"], "text": d["text"], "nature": d["nature"], "urgency": d["urgency"],
+                   "location": d["location"], "category_id": d["category"].pk if d["category"] else None}
+        try:
+            services.case_update(actor=request.user, case_id=case.pk, expected_version=d["version"], changes=changes)
+        except ApplicationError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/edit.html", {"case": case, "form": form})
+
+
+@login_required
+@require_POST
+def add_contact(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A repeat call on an existing case; from the case page or from the intake form's history panel."""
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    if "party_phone" in request.POST:  # posted from the intake form: reuse its fields
+        intake_form = IntakeForm(request.POST, organization_id=request.user.organization_id, channel=Channel.PHONE)
+        intake_form.is_valid()
+        text = intake_form.cleaned_data.get("text", "")
+        party = intake_form.party_input() if intake_form.cleaned_data.get("party_phone") else None
+        channel, token = Channel.PHONE, intake_form.cleaned_data.get("intake_token")
+    else:
+        form = ContactForm(request.POST)
+        form.is_valid()
+        text, party = form.cleaned_data.get("text", ""), None
+        channel, token = form.cleaned_data.get("channel") or Channel.PHONE, form.cleaned_data.get("intake_token")
+    try:
+        services.contact_add(actor=request.user, case_id=case.pk, channel=channel, text=text, party=party,
+                             intake_token=token or None)
+    except DuplicateSubmission as exc:
+        messages.info(request, exc.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        if request.htmx:
+            return HttpResponse(f'<div class="alert alert-danger" role="alert">{_escape(exc.message)}</div>', status=400)
+    else:
+        messages.success(request, _("已作为来电记录添加到案件 %(number)s。") % {"number": case.number})
+    url = reverse("cases:detail", args=[case.pk])
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+def _escape(text: str) -> str:
+    from django.utils.html import escape
+
+    return escape(text)
+
+
+@login_required
+@require_POST
+def upload_attachment(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    upload = request.FILES.get("attachment")
+    if upload is None:
+        messages.error(request, _("请选择要上传的附件。"))
+    else:
+        try:
+            services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("附件已上传。"))
+    return redirect("cases:detail", case_id=case.pk)
+
+
+@login_required
+def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    attachment = get_object_or_404(Attachment, pk=attachment_id, case__organization_id=request.user.organization_id)
+    selectors.case_get_for_actor(actor=request.user, case_id=attachment.case_id)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+    try:
+        revealed = services.party_reveal(actor=request.user, case_id=case_id)
+    except PermissionDeniedError as exc:
+        return HttpResponse(f'<span class="text-danger">{_escape(exc.message)}</span>', status=403)
+    return render(request, "cases/_revealed.html", {"revealed": revealed.values()})
+
+
+@login_required
+def receipt(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
+    return render(request, "cases/receipt.html", {"case": case, **receipts.receipt_context(case, code)})
+
+
+@login_required
+def receipt_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
+    pdf = receipts.render_pdf(case, code)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{case.number}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def receipt_reissue(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    code = services.receipt_issue(actor=request.user, case_id=case.pk)
+    _remember_code(request, case, code)
+    messages.success(request, _("已生成新的查询码，原查询码作废。"))
+    return redirect("cases:receipt", case_id=case.pk)
+
+
+def status_check(request: HttpRequest) -> HttpResponse:
+    """Public status check with case number + query code (POST, so neither lands in a URL or log)."""
+    result = error = None
+    if request.method == "POST":
+        number = request.POST.get("number", "").strip()
+        code = request.POST.get("code", "").strip()
+        candidates = Case.objects.filter(number=number).select_related("organization")[:20]
+        result = next((c for c in candidates if services.query_code_matches(c, code)), None)
+        if result:
+            result.latest_round = result.rounds.order_by("-number").first()
+        else:
+            error = _("编号或查询码不正确。")
+    return render(request, "cases/status.html", {"result": result, "error": error})

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role, caps_for
+
+
+class Organization(models.Model):
+    """One tenant: a hotline centre, petition office, hospital, property company..."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=120)
+    preset = models.CharField(_("政策预设"), max_length=60, blank=True)
+    # Stages a policy may switch off (approval, callback...). The policy app owns
+    # the full preset; this snapshot is what the lifecycle consults.
+    stage_switches = models.JSONField(_("环节开关"), default=dict, blank=True)
+    hotline = models.CharField(_("查询电话"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A node in the organisation tree (科室, 大队, 中队, 分站...)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="departments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.SlugField(_("代码"), max_length=40)
+    name = models.CharField(_("名称"), max_length=120)
+    handles_cases = models.BooleanField(_("可承办"), default=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="department_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(AbstractUser):
+    """A staff member: login, organisation, primary department and roles."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    roles = models.JSONField(_("角色"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("工作人员")
+        verbose_name_plural = _("工作人员")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @cached_property
+    def caps(self) -> frozenset[str]:
+        return caps_for(self.roles)
+
+    def can(self, cap: str) -> bool:
+        return cap in self.caps
+
+    @property
+    def is_dept_head(self) -> bool:
+        return Role.DEPT_HEAD in self.roles
+
+    def role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in self.roles if r in Role.values]

@@ -1,0 +1,94 @@
+"""Shared fixtures: an organisation with departments and one staff member per role,
+set up through the same models the services use."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiyin.cases.models import Category
+from huiyin.cases.services import IntakeInput, PartyInput, case_register
+from huiyin.orgs.models import Department, Organization, Staff
+from huiyin.orgs.roles import Role
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path
+
+
+@pytest.fixture
+def org(db) -> Organization:
+    return Organization.objects.create(code="hotline", name="示范市12345热线中心")
+
+
+@pytest.fixture
+def departments(org) -> dict[str, Department]:
+    names = {"city": "市容环境科", "housing": "住房保障科", "traffic": "交通管理科"}
+    return {code: Department.objects.create(organization=org, code=code, name=name) for code, name in names.items()}
+
+
+@pytest.fixture
+def category(org) -> Category:
+    root = Category.objects.create(organization=org, name="城乡建设", full_name="城乡建设")
+    root.path = f"/{root.pk}/"
+    root.save()
+    leaf = Category.objects.create(organization=org, parent=root, name="物业管理", full_name="城乡建设/物业管理")
+    leaf.path = f"{root.path}{leaf.pk}/"
+    leaf.save()
+    return leaf
+
+
+def make_staff(org, username: str, roles: list[str], department=None) -> Staff:
+    return Staff.objects.create_user(
+        username=username, password="pw-" + username, organization=org, department=department,
+        roles=roles, full_name=username,
+    )
+
+
+@pytest.fixture
+def clerk(org) -> Staff:
+    return make_staff(org, "clerk", [Role.INTAKE_CLERK])
+
+
+@pytest.fixture
+def leader(org) -> Staff:
+    return make_staff(org, "leader", [Role.LEADER])
+
+
+@pytest.fixture
+def head(org, departments) -> Staff:
+    return make_staff(org, "head", [Role.DEPT_HEAD], departments["city"])
+
+
+@pytest.fixture
+def handler(org, departments) -> Staff:
+    return make_staff(org, "handler", [Role.HANDLER], departments["city"])
+
+
+@pytest.fixture
+def other_handler(org, departments) -> Staff:
+    return make_staff(org, "other", [Role.HANDLER], departments["traffic"])
+
+
+@pytest.fixture
+def analyst(org) -> Staff:
+    return make_staff(org, "analyst", [Role.ANALYST])
+
+
+def intake(**overrides) -> IntakeInput:
+    values = dict(
+        channel="phone", nature="complaint", title="", text="楼上漏水严重，天花板已经发霉。",
+        party=PartyInput(name="张伟", phone="13812345678"), location="幸福路12号",
+    )
+    values.update(overrides)
+    return IntakeInput(**values)
+
+
+@pytest.fixture
+def register(clerk):
+    def _register(actor=None, **overrides):
+        case, _code = case_register(actor=actor or clerk, data=intake(**overrides))
+        return case
+
+    return _register
