@@ -1,0 +1,533 @@
+"""Policy presets (F30): an organisation type's rules as validated YAML data.
+
+Pure Python, no Django. The dataclasses below *are* the format: each field is a YAML
+key (``clock_from`` is written ``from``), a field without a default is required, and
+field metadata gives the allowed values and ranges. Every refusal is a PresetError
+naming file, line and key path, e.g.
+``city_hotline.yaml, line 23, deadlines[2].unit: unknown unit "minute" (expected ...)``.
+Any record may carry ``label``/``source`` text; the shipped presets in presets/ use all keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from types import NoneType, UnionType
+from typing import Any, NoReturn, get_args, get_origin, get_type_hints
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import YAMLError
+
+CHANNELS = ("visit", "letter", "phone", "online", "email", "mailbox", "fax", "forwarded", "media")
+NATURES = ("consultation", "complaint", "report", "help", "suggestion", "praise")
+URGENCIES = ("normal", "urgent", "major")
+DEADLINE_STAGES = ("dispatch", "sign_for", "first_contact", "acceptance", "handover",
+                   "rectification_plan", "reply", "callback", "overall", "review_request",
+                   "review_decision")
+UNITS = ("minutes", "hours", "working_hours", "days", "workdays")
+ROLES = ("intake_clerk", "reception", "handler", "dept_head", "leader", "supervisor",
+         "callback_officer", "analyst", "admin")
+# A deadline for one of these stages needs the matching `stages` flag switched on.
+STAGE_FLAG_OF = {"dispatch": "dispatch", "sign_for": "sign_for", "reply": "reply",
+                 "acceptance": "acceptance_decision", "rectification_plan": "rectification_plan",
+                 "callback": "callback"}
+# Tie-break weights for rules with equally many `when` keys (see Preset.match_deadline).
+SELECTOR_WEIGHT = {"category": 8, "urgency": 4, "nature": 2, "channel": 1}
+
+
+def _f(default: Any = MISSING, **meta: Any) -> Any:
+    """A field with metadata: choices, what (name in messages), min, low/high/open (ranges),
+    one_ok (a single value may stand for a list), unique (attribute unique in a list),
+    key (YAML key), fixed (values implied for a nested record)."""
+    return field(default=default, metadata=meta)
+
+
+class PresetError(ValueError):
+    """A preset was refused; `str()` names file, line and key path."""
+
+    def __init__(self, filename: str, line: int, path: str, problem: str) -> None:
+        self.filename, self.line, self.path, self.problem = filename, line, path, problem
+        super().__init__(f"{filename}, line {line}, {path or '(top level)'}: {problem}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Duration:
+    amount: int = _f(min=1)
+    unit: str = _f(choices=UNITS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delay(Duration):
+    amount: int = _f(min=0)  # 0 = at the moment the deadline is overdue
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selector:
+    """A rule's `when`: each key lists accepted values; an empty tuple means any."""
+
+    channel: tuple[str, ...] = _f((), choices=CHANNELS, one_ok=True)
+    nature: tuple[str, ...] = _f((), choices=NATURES, one_ok=True)
+    category: tuple[str, ...] = _f((), one_ok=True)
+    urgency: tuple[str, ...] = _f((), choices=URGENCIES, one_ok=True)
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k in SELECTOR_WEIGHT if getattr(self, k))
+
+    def matches(self, given: dict[str, frozenset[str]]) -> bool:
+        return all(given[k] & set(getattr(self, k)) for k in self.keys())
+
+    def specificity(self) -> tuple[int, int, int]:
+        keys = self.keys()
+        return (len(keys), sum(SELECTOR_WEIGHT[k] for k in keys),
+                -sum(len(getattr(self, k)) for k in keys))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineRule:
+    stage: str = _f(choices=DEADLINE_STAGES)
+    amount: int = _f(min=1)
+    unit: str = _f(choices=UNITS)
+    clock_from: str = _f(key="from", what="clock start",
+                         choices=("received", "accepted", "dispatched", "replied", "notified"))
+    start: str = _f("immediate", choices=("immediate", "next_day"))
+    on_holiday: str = _f("none", choices=("none", "roll_forward"))
+    warn_at: float = _f(0.75, low=0.0, high=1.0, open=True)
+    when: Selector = Selector()
+    label: str = ""
+    source: str = ""
+
+    @property
+    def duration(self) -> Duration:
+        return Duration(amount=self.amount, unit=self.unit)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stages:
+    acceptance_decision: bool
+    dispatch: bool
+    sign_for: bool
+    approval: bool
+    rectification_plan: bool
+    reply: bool
+    callback: bool
+    confirmation_to_close: bool  # the complainant's confirmation is needed to close
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralBody:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ground:
+    code: str
+    label: str
+    refer_to: tuple[str, ...] = _f((), what="referral body", one_ok=True)
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcceptanceGrounds:
+    not_accepted: tuple[Ground, ...] = _f((), unique="code", what="ground")
+    not_reaccepted: tuple[Ground, ...] = _f((), unique="code", what="ground")
+    referral_bodies: tuple[ReferralBody, ...] = _f((), unique="code", what="referral body")
+    # out-of-scope matters returned (with reasons) to the writer or forwarding body
+    return_within: DeadlineRule | None = _f(None, fixed={"stage": "acceptance"})
+    self_transfer_allowed: bool = True  # False: return to sender, never forward on one's own
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrgencyKeywords:
+    urgent: tuple[str, ...] = _f((), what="keyword")
+    major: tuple[str, ...] = _f((), what="keyword")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationStep:
+    role: str = _f(choices=ROLES, what="role")
+    after: Delay  # counted from the moment the deadline is overdue
+    label: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Extension:
+    approver: str = _f(choices=ROLES, what="role")
+    max: Duration
+    second_extension_forbidden: bool
+    notify_complainant: bool = True
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackShare:
+    role: str = _f(choices=ROLES, what="role")
+    min_share: float = _f(low=0.0, high=1.0)
+    label: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackRules:
+    """Who calls back and when it is mandatory; the windows are `deadlines` with stage callback."""
+
+    shares: tuple[CallbackShare, ...] = ()
+    mandatory_for: tuple[str, ...] = _f((), what="trigger",
+                                        choices=("group_visit", "forwarded_for_investigation"))
+    rectification_notice_within: Duration | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    op: str = _f(choices=("at_least", "at_most", "above", "below"), what="target op")
+    value: float = _f(low=0.0, high=1e9)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kpi:
+    code: str
+    label: str
+    numerator: str
+    denominator: str
+    unit: str = _f("ratio", choices=("ratio", "count"), what="KPI unit")
+    target: Target | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeductionLevel:
+    code: str
+    label: str
+    points: int = _f(min=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deduction:
+    code: str
+    label: str
+    applies_to: tuple[str, ...] = _f(choices=ROLES, what="role")
+    levels: tuple[DeductionLevel, ...] = _f(unique="code", what="level")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarDay:
+    date: dt.date
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Calendar:
+    """Closures (holidays) and extra working days an organisation adds to the national calendar."""
+
+    holidays: tuple[CalendarDay, ...] = ()
+    workdays: tuple[CalendarDay, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DailyReview:
+    lookback_days: int = _f(min=1)
+    repeats_first: bool
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    name: str
+    label: str
+    version: int = _f(min=1)
+    description: str
+    stages: Stages
+    deadlines: tuple[DeadlineRule, ...]
+    acceptance_grounds: AcceptanceGrounds = AcceptanceGrounds()
+    urgency_keywords: UrgencyKeywords = UrgencyKeywords()
+    escalation: tuple[EscalationStep, ...] = ()
+    extension: Extension | None = None
+    callback: CallbackRules | None = None
+    kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
+    deductions: tuple[Deduction, ...] = _f((), unique="code", what="deduction")
+    calendar: Calendar = Calendar()
+    daily_review: DailyReview | None = None
+    source: str = ""
+
+    def match_deadline(self, stage: str, *, channel: str | None = None,
+                       nature: str | None = None, category: str | Iterable[str] | None = None,
+                       urgency: str | None = None) -> DeadlineRule | None:
+        """The matching rule for `stage` with the most specific `when`, or None.
+
+        A rule matches when each key in its `when` lists the given value; a key the
+        caller leaves None never matches a rule that constrains it. `category` may be
+        one code or a category and its ancestors' codes. Tie-breaks, in order: more
+        `when` keys; heavier keys (category > urgency > nature > channel); fewer listed
+        values; the earlier rule in the file. (Rules equal in stage and `when` are refused.)
+        """
+        if stage not in DEADLINE_STAGES:
+            raise ValueError(f"unknown deadline stage {stage!r}")
+        given: dict[str, frozenset[str]] = {}
+        for key, value, allowed in (("channel", channel, CHANNELS), ("nature", nature, NATURES),
+                                    ("urgency", urgency, URGENCIES)):
+            if value is not None and value not in allowed:
+                raise ValueError(f"unknown {key} {value!r}")
+            given[key] = frozenset([value] if value else ())
+        given["category"] = frozenset([category] if isinstance(category, str) else category or ())
+        found = [(r.when.specificity(), -i, r) for i, r in enumerate(self.deadlines)
+                 if r.stage == stage and r.when.matches(given)]
+        return max(found, key=lambda t: t[:2])[2] if found else None
+
+    @property
+    def callback_windows(self) -> tuple[DeadlineRule, ...]:
+        return tuple(r for r in self.deadlines if r.stage == "callback")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready snapshot in the YAML key format; loads back to an equal Preset."""
+        return dict(_plain(self))
+
+
+def _key(f: Field[Any]) -> str:
+    return str(f.metadata.get("key", f.name))
+
+
+def _plain(obj: object) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        out: dict[str, Any] = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if value is None or (value in ("", ()) and f.default is not MISSING):
+                continue  # optional and empty: loading defaults it back
+            item = _plain(value)
+            for implied in f.metadata.get("fixed", {}):
+                item.pop(implied)
+            out[_key(f)] = item
+        return out
+    if isinstance(obj, tuple):
+        return [_plain(v) for v in obj]
+    return obj.isoformat() if isinstance(obj, dt.date) else obj
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+class _Constructor(RoundTripConstructor):
+    """Keeps timestamps as text, so a bad date is reported at its line by the reader."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_scalar)
+
+
+@dataclass(frozen=True)
+class _V:
+    """A YAML value with its key path and 1-based lines (of the value, and of its key or
+    list dash: a missing key is reported there), for messages."""
+
+    value: Any
+    path: str
+    line: int
+    key_line: int
+
+    def at(self, *keys: str | int) -> _V:
+        v = self
+        for k in keys:
+            node = v.value
+            if isinstance(k, int):
+                line = node.lc.item(k)[0] + 1
+                v = _V(node[k], f"{v.path}[{k}]", line, line)
+            else:
+                v = _V(node[k], f"{v.path}.{k}" if v.path else k, node.lc.value(k)[0] + 1,
+                       node.lc.key(k)[0] + 1)
+        return v
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, str):
+        return f'string "{value}"'
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "nothing"}[value]
+    named = {CommentedMap: "a mapping", CommentedSeq: "a list", dt.date: "a date"}
+    return next((n for t, n in named.items() if isinstance(value, t)), f"{value!r}")
+
+
+class _Reader:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def fail(self, v: _V, problem: str) -> NoReturn:
+        raise PresetError(self.filename, v.line, v.path, problem)
+
+    def record(self, cls: type[Any], v: _V, fixed: dict[str, Any] | None = None) -> Any:
+        """Build dataclass `cls` from mapping `v`, checking keys and every value."""
+        if not isinstance(v.value, CommentedMap):
+            self.fail(v, f"expected a mapping, got {_kind(v.value)}")
+        fixed = fixed or {}
+        spec = {_key(f): f for f in fields(cls) if f.name not in fixed}
+        hints = get_type_hints(cls)
+        for key in v.value:
+            if key not in spec:
+                line = v.value.lc.key(key)[0] + 1
+                self.fail(_V(None, f"{v.path}.{key}" if v.path else str(key), line, line),
+                          f'unknown key "{key}" (expected one of {", ".join(spec)})')
+        for key, f in spec.items():
+            if f.default is MISSING and key not in v.value:
+                self.fail(_V(None, f"{v.path}.{key}" if v.path else key, v.key_line, v.key_line),
+                          f'missing required key "{key}"')
+        kwargs = {f.name: self.value(hints[f.name], f.metadata, v.at(key), key)
+                  for key, f in spec.items() if key in v.value}
+        return cls(**kwargs, **fixed)
+
+    def value(self, tp: Any, meta: Any, v: _V, key: str) -> Any:
+        what = meta.get("what", key)
+        if get_origin(tp) is UnionType:
+            tp = next(a for a in get_args(tp) if a is not NoneType)
+        if get_origin(tp) is tuple:
+            elem = get_args(tp)[0]
+            if elem is not str:
+                items = self.items(v)
+                built = [self.record(elem, x) for x in items]
+                if "unique" in meta:
+                    self.unique(items, [getattr(b, meta["unique"]) for b in built], what)
+                return tuple(built)
+            one = meta.get("one_ok", False) and not isinstance(v.value, CommentedSeq)
+            vals = [v] if one else self.items(v)
+            out = [self.scalar(str, meta, x, what) for x in vals]
+            self.unique(vals, out, what)
+            if meta.get("one_ok") and not out:
+                self.fail(v, "an empty list matches nothing; leave the key out instead")
+            return tuple(out)
+        if isinstance(tp, type) and is_dataclass(tp):
+            return self.record(tp, v, meta.get("fixed"))
+        return self.scalar(tp, meta, v, what)
+
+    def scalar(self, tp: Any, meta: Any, v: _V, what: str) -> Any:
+        x = v.value
+        if tp is bool:
+            if not isinstance(x, bool):
+                self.fail(v, f"expected true or false, got {_kind(x)}")
+            return x
+        if tp is int:
+            if isinstance(x, str):
+                self.fail(v, f"expected a whole number, got {_kind(x)} "
+                             "(write the number alone and the unit under `unit`)")
+            if isinstance(x, bool) or not isinstance(x, int):
+                self.fail(v, f"expected a whole number, got {_kind(x)}")
+            if x < meta.get("min", 1):
+                self.fail(v, f"must be at least {meta.get('min', 1)}, got {x}")
+            return int(x)
+        if tp is float:
+            if isinstance(x, bool) or not isinstance(x, int | float):
+                self.fail(v, f"expected a number, got {_kind(x)}")
+            low, high, is_open = meta["low"], meta["high"], meta.get("open", False)
+            if (x <= low or x >= high) if is_open else (x < low or x > high):
+                shown = f"({low:g}, {high:g})" if is_open else f"[{low:g}, {high:g}]"
+                self.fail(v, f"must be within {shown}, got {x:g}")
+            return float(x)
+        if tp is dt.date:
+            if isinstance(x, str):
+                try:
+                    return dt.date.fromisoformat(x)
+                except ValueError:
+                    pass
+            if type(x) is not dt.date:
+                self.fail(v, f"expected a date written YYYY-MM-DD, got {_kind(x)}")
+            return x
+        if not isinstance(x, str) or not x.strip():
+            self.fail(v, f"expected text, got {_kind(x)}")
+        if "choices" in meta and x not in meta["choices"]:
+            self.fail(v, f'unknown {what} "{x}" (expected one of {", ".join(meta["choices"])})')
+        return str(x)
+
+    def items(self, v: _V) -> list[_V]:
+        if not isinstance(v.value, CommentedSeq):
+            self.fail(v, f"expected a list, got {_kind(v.value)}")
+        return [v.at(i) for i in range(len(v.value))]
+
+    def unique(self, items: list[_V], codes: list[Any], what: str) -> None:
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                first = items[codes.index(code)]
+                self.fail(items[i], f'{what} "{code}" is listed twice (first at {first.path}, '
+                                    f"line {first.line})")
+
+
+def _same_when(a: Selector, b: Selector) -> bool:
+    return all(set(getattr(a, k)) == set(getattr(b, k)) for k in SELECTOR_WEIGHT)
+
+
+def _check(r: _Reader, p: Preset, root: _V) -> None:
+    """Rules that span records: stage flags, ambiguity, cycles, references, overlaps."""
+    if not (p.name.isidentifier() and p.name.isascii() and p.name.islower()):
+        r.fail(root.at("name"), f'"{p.name}" must be lower-case ASCII letters, digits and _')
+    for i, rule in enumerate(p.deadlines):
+        flag = STAGE_FLAG_OF.get(rule.stage)
+        if flag and not getattr(p.stages, flag):
+            r.fail(root.at("deadlines", i),
+                   f'a "{rule.stage}" deadline, but stages.{flag} is false')
+        same = [j for j, o in enumerate(p.deadlines[:i])
+                if o.stage == rule.stage and _same_when(o.when, rule.when)]
+        if same:
+            first = root.at("deadlines", same[0])
+            r.fail(root.at("deadlines", i), f'same stage and "when" as {first.path} (line '
+                                            f"{first.line}); which applies would be ambiguous")
+    roles = [s.role for s in p.escalation]
+    for i, role in enumerate(roles):
+        if role in roles[:i]:
+            first = root.at("escalation", roles.index(role))
+            r.fail(root.at("escalation", i, "role"),
+                   f'cycle in the escalation chain: "{role}" already at {first.path} '
+                   f"(line {first.line})")
+    grounds, bodies = p.acceptance_grounds, {b.code for b in p.acceptance_grounds.referral_bodies}
+    for key in ("not_accepted", "not_reaccepted"):
+        for i, g in enumerate(getattr(grounds, key)):
+            for code in set(g.refer_to) - bodies:
+                r.fail(root.at("acceptance_grounds", key, i, "refer_to"),
+                       f'unknown referral body "{code}" (declared: {", ".join(sorted(bodies))})')
+    both = set(p.urgency_keywords.urgent) & set(p.urgency_keywords.major)
+    if both:
+        r.fail(root.at("urgency_keywords", "major"),
+               f'"{sorted(both)[0]}" is listed under both urgent and major')
+    if p.callback and not p.stages.callback:
+        r.fail(root.at("callback"), "callback rules given, but stages.callback is false")
+    for i, kpi in enumerate(p.kpis):
+        if kpi.unit == "ratio" and kpi.target and kpi.target.value > 1:
+            r.fail(root.at("kpis", i, "target", "value"), "a ratio target must be within [0, 1]")
+    seen: dict[dt.date, _V] = {}
+    for key in ("holidays", "workdays"):
+        for i, day in enumerate(getattr(p.calendar, key)):
+            here = root.at("calendar", key, i, "date")
+            if day.date in seen:
+                r.fail(here, f"{day.date} is already listed at {seen[day.date].path} "
+                             f"(line {seen[day.date].line})")
+            seen[day.date] = here
+
+
+def load_preset_text(text: str, filename: str = "<preset>") -> Preset:
+    """Parse and validate one preset; raise PresetError naming file, line and key path."""
+    try:
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _Constructor
+        data = yaml.load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else text.count("\n", 0, getattr(exc, "position", 0)) + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PresetError(filename, line, "", f"YAML syntax error: {problem}") from exc
+    reader, root = _Reader(filename), _V(data, "", 1, 1)
+    preset: Preset = reader.record(Preset, root)
+    _check(reader, preset, root)
+    return preset
+
+
+def load_preset(path: str | Path) -> Preset:
+    path = Path(path)
+    return load_preset_text(path.read_text(encoding="utf-8"), path.name)
+
+
+def list_presets(directory: str | Path) -> list[str]:
+    """Names (file stems) of the `*.yaml` presets in `directory`, sorted."""
+    return sorted(p.stem for p in Path(directory).glob("*.yaml") if p.is_file())

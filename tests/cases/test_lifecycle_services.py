@@ -1,0 +1,223 @@
+"""Lifecycle services against a real database: state, permission, events, rounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiyin.cases import services
+from huiyin.cases.models import CaseRound, Event, EventKind
+from huiyin.cases.selectors import allowed_actions, verify_event_chain
+from huiyin.cases.workflow import EDGES, CaseState, Stage, find_edge
+from huiyin.core.errors import InvalidTransition, PermissionDeniedError, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+S = CaseState
+
+
+def run_to(case, state, *, clerk, handler, leader):
+    """Drive a case along the main path up to ``state`` through the services."""
+    path = [
+        (S.ACCEPTED, lambda: services.case_accept(actor=clerk, case_id=case.pk)),
+        (S.DISPATCHED, lambda: services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)),
+        (S.IN_PROGRESS, lambda: services.case_sign_for(actor=handler, case_id=case.pk)),
+        (S.PENDING_APPROVAL, lambda: services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="已协调物业维修")),
+        (S.REPLIED, lambda: services.case_approve(actor=leader, case_id=case.pk, reply="物业已于今日维修完毕")),
+        (S.CLOSED, lambda: services.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")),
+        (S.ARCHIVED, lambda: services.case_archive(actor=leader, case_id=case.pk)),
+    ]
+    for target, step in path:
+        case.refresh_from_db()
+        if case.state == state:
+            break
+        step()
+    case.refresh_from_db()
+    assert case.state == state
+    return case
+
+
+def test_main_path_writes_one_event_per_transition(register, clerk, handler, leader):
+    case = register()
+    run_to(case, S.ARCHIVED, clerk=clerk, handler=handler, leader=leader)
+    moves = list(Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED).values_list("data__from", "data__to"))
+    assert moves == [
+        (S.REGISTERED, S.ACCEPTED), (S.ACCEPTED, S.DISPATCHED), (S.DISPATCHED, S.IN_PROGRESS),
+        (S.IN_PROGRESS, S.PENDING_APPROVAL), (S.PENDING_APPROVAL, S.REPLIED), (S.REPLIED, S.CLOSED),
+        (S.CLOSED, S.ARCHIVED),
+    ]
+    assert verify_event_chain(case)
+    assert case.handler == handler
+    assert CaseRound.objects.get(case=case, number=1).reply_text == "物业已于今日维修完毕"
+
+
+CALLS = {
+    "accept": dict(),
+    "not_accept": dict(ground="属于诉讼程序", refer_to="人民法院"),
+    "not_reaccept": dict(ground="已复核终结"),
+    "return": dict(reason="不属于本单位职责"),
+    "transfer": dict(to_body="市场监督管理局"),
+    "answer_on_spot": dict(reply="已当场解答"),
+    "dispatch": None,  # filled with the department id
+    "sign_for": dict(),
+    "send_back": dict(reason="不属于本部门"),
+    "submit_for_approval": dict(proposal="拟答复"),
+    "approve": dict(reply="答复"),
+    "reject_approval": dict(reason="事实不清"),
+    "reply": dict(reply="答复"),
+    "close": dict(satisfaction="satisfied"),
+    "reopen": dict(reason="不满意"),
+    "archive": dict(),
+}
+
+
+@pytest.mark.parametrize("state", [s for s in S if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED)])
+@pytest.mark.parametrize("action", list(CALLS))
+def test_every_illegal_action_is_refused_and_changes_nothing(state, action, register, clerk, handler, leader):
+    if find_edge(state, action) is not None:
+        pytest.skip("legal move: covered by the path tests")
+    case = run_to(register(), state, clerk=clerk, handler=handler, leader=leader)
+    events_before = Event.objects.filter(case=case).count()
+    kwargs = CALLS[action] if CALLS[action] is not None else dict(department_id=handler.department_id)
+    with pytest.raises(InvalidTransition) as info:
+        services.ACTIONS[action](actor=leader, case_id=case.pk, **kwargs)
+    assert "不能变更为" in str(info.value)
+    case.refresh_from_db()
+    assert case.state == state
+    assert Event.objects.filter(case=case).count() == events_before
+
+
+def test_every_action_has_a_service():
+    assert {e.action for e in EDGES} == set(services.ACTIONS)
+
+
+def test_handler_of_another_department_cannot_sign_for(register, clerk, handler, other_handler):
+    case = register()
+    services.case_accept(actor=clerk, case_id=case.pk)
+    services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    with pytest.raises(PermissionDeniedError):
+        services.case_sign_for(actor=other_handler, case_id=case.pk)
+    case.refresh_from_db()
+    assert case.state == S.DISPATCHED
+
+
+def test_analyst_cannot_accept(register, analyst):
+    case = register()
+    with pytest.raises(PermissionDeniedError):
+        services.case_accept(actor=analyst, case_id=case.pk)
+
+
+def test_handler_cannot_approve_own_proposal(register, clerk, handler, leader):
+    case = run_to(register(), S.PENDING_APPROVAL, clerk=clerk, handler=handler, leader=leader)
+    with pytest.raises(PermissionDeniedError):
+        services.case_approve(actor=handler, case_id=case.pk, reply="自批")
+
+
+def test_department_head_approves_own_department(register, clerk, handler, leader, head):
+    case = run_to(register(), S.PENDING_APPROVAL, clerk=clerk, handler=handler, leader=leader)
+    services.case_approve(actor=head, case_id=case.pk, reply="已处理")
+    case.refresh_from_db()
+    assert case.state == S.REPLIED
+
+
+def test_approval_stage_off_allows_direct_reply(org, register, clerk, handler, leader):
+    org.stage_switches = {Stage.APPROVAL: False}
+    org.save()
+    case = run_to(register(), S.IN_PROGRESS, clerk=clerk, handler=handler, leader=leader)
+    with pytest.raises(InvalidTransition):
+        services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="x")
+    services.case_reply(actor=handler, case_id=case.pk, reply="已修复")
+    case.refresh_from_db()
+    assert case.state == S.REPLIED
+
+
+def test_callback_stage_requires_satisfaction_to_close(register, clerk, handler, leader):
+    case = run_to(register(), S.REPLIED, clerk=clerk, handler=handler, leader=leader)
+    with pytest.raises(ValidationFailed) as info:
+        services.case_close(actor=clerk, case_id=case.pk)
+    assert info.value.field == "satisfaction"
+    with pytest.raises(ValidationFailed):
+        services.case_close(actor=clerk, case_id=case.pk, satisfaction="dissatisfied")
+    case.refresh_from_db()
+    assert case.state == S.REPLIED
+
+
+def test_callback_stage_off_closes_without_callback(org, register, clerk, handler, leader):
+    org.stage_switches = {Stage.CALLBACK: False}
+    org.save()
+    case = run_to(register(), S.REPLIED, clerk=clerk, handler=handler, leader=leader)
+    services.case_close(actor=clerk, case_id=case.pk)
+    case.refresh_from_db()
+    assert case.state == S.CLOSED and case.closed_at is not None
+
+
+def test_policy_switches_are_frozen_at_registration(org, register, clerk, handler, leader):
+    case = register()
+    org.stage_switches = {Stage.APPROVAL: False}
+    org.save()
+    run_to(case, S.IN_PROGRESS, clerk=clerk, handler=handler, leader=leader)
+    assert [e.action for e in allowed_actions(actor=handler, case=case)] == ["submit_for_approval"]
+
+
+def test_reopen_starts_a_new_round_and_keeps_the_old(register, clerk, handler, leader):
+    case = run_to(register(), S.CLOSED, clerk=clerk, handler=handler, leader=leader)
+    services.case_reopen(actor=clerk, case_id=case.pk, reason="回访不满意，漏水复发")
+    case.refresh_from_db()
+    assert (case.state, case.round, case.handler) == (S.ACCEPTED, 2, None)
+    first, second = CaseRound.objects.filter(case=case).order_by("number")
+    assert first.reply_text == "物业已于今日维修完毕" and first.ended_at is not None
+    assert second.reason == "回访不满意，漏水复发" and second.reply_text == ""
+    assert Event.objects.filter(case=case, round=1).count() >= 7
+    assert Event.objects.filter(case=case, round=2).exists()
+
+
+def test_answer_on_spot_for_consultations(register, clerk):
+    case = register(nature="consultation", text="请问公租房申请需要什么材料？")
+    services.case_answer_on_spot(actor=clerk, case_id=case.pk, reply="需身份证、户口本和收入证明")
+    case.refresh_from_db()
+    assert case.state == S.REPLIED
+    assert find_edge(case.state, "close") is not None  # still callback-eligible before closure
+
+
+def test_not_accept_requires_a_ground(register, clerk):
+    case = register()
+    with pytest.raises(ValidationFailed) as info:
+        services.case_not_accept(actor=clerk, case_id=case.pk, ground="  ")
+    assert info.value.field == "ground"
+    case.refresh_from_db()
+    assert case.state == S.REGISTERED
+
+
+def test_allowed_actions_match_what_services_accept(register, clerk, handler, leader, analyst):
+    case = register()
+    assert {e.action for e in allowed_actions(actor=clerk, case=case)} == {
+        "accept", "not_accept", "not_reaccept", "return", "transfer", "answer_on_spot"}
+    assert allowed_actions(actor=analyst, case=case) == []
+
+
+def test_events_are_append_only(register):
+    from huiyin.cases.models import AppendOnly
+
+    event = Event.objects.filter(case=register()).first()
+    event.data = {"forged": True}
+    with pytest.raises(AppendOnly):
+        event.save()
+    with pytest.raises(AppendOnly):
+        event.delete()
+
+
+def test_tampering_breaks_the_event_chain(register, clerk):
+    case = register()
+    services.case_accept(actor=clerk, case_id=case.pk)
+    Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED).update(data={"from": "registered", "to": "closed"})
+    assert not verify_event_chain(case)
+
+
+def test_dispatch_with_handler_outside_department_is_refused(register, clerk, handler, other_handler):
+    case = register()
+    services.case_accept(actor=clerk, case_id=case.pk)
+    with pytest.raises(ValidationFailed) as info:
+        services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id,
+                               handler_id=other_handler.pk)
+    assert info.value.field == "handler"
+    case.refresh_from_db()
+    assert case.state == S.ACCEPTED and case.lead_department is None
