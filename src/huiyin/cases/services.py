@@ -95,6 +95,9 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
                   prev_hash=prev or "")
     event.hash = event.compute_hash()
     event.save()
+    from huiyin.policy.hooks import on_case_event
+
+    on_case_event(case=case, event=event)
     return event
 
 
