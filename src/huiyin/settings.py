@@ -126,6 +126,9 @@ STORAGES = {
     },
 }
 
+# Serve static files straight from the apps when collectstatic has not run (tests, first start).
+WHITENOISE_USE_FINDERS = True
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("HUIYIN_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
+# Optional area code (with or without hyphen), the local number, an optional extension (dropped).
+_LANDLINE = re.compile(r"^(0\d{2,3}-?)?(\d+)(?:-\d+)?$")
+
 
 def mask_phone(phone: str | None) -> str:
-    """138****1234 for mobiles; keep area code and last 4 for landlines."""
+    """138****1234 for mobiles; landlines keep the area code and the last four digits."""
     if not phone:
         return ""
-    digits = phone.strip()
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    if len(digits) == 11 and digits.startswith("1"):
-        return f"{digits[:3]}****{digits[-4:]}"
-    head = digits[:4] if digits.startswith("0") and "-" not in digits[:5] else digits[: digits.find("-") + 1]
-    return f"{head}{'*' * max(len(digits) - len(head) - 4, 2)}{digits[-4:]}"
+    value = phone.strip()
+    if len(value) == 11 and value.startswith("1") and value.isdigit():
+        return f"{value[:3]}****{value[-4:]}"
+    match = _LANDLINE.match(value)
+    area, local = (match.group(1) or "", match.group(2)) if match else ("", value)
+    if len(local) <= 5:  # short numbers: keep only the first digit
+        return area + local[:1] + "*" * (len(local) - 1)
+    return area + "*" * (len(local) - 4) + local[-4:]
 
 
 def mask_id_number(id_number: str | None) -> str:

@@ -1,0 +1,148 @@
+"""The workbench through Django's test client: forms, errors, receipts, privacy in URLs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+
+from huiyin.cases.models import Case, Event, EventKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clerk_client(client, clerk):
+    client.force_login(clerk)
+    return client
+
+
+PHONE_FORM = {
+    "party_phone": "13812345678", "party_name": "张伟", "nature": "complaint",
+    "text": "楼上漏水严重，天花板已经发霉。", "urgency": "normal", "intake_token": "form-1",
+}
+
+
+def test_login_page_is_chinese(client):
+    response = client.get(reverse("login"))
+    assert "登录" in response.content.decode()
+
+
+def test_pages_need_login(client):
+    response = client.get(reverse("cases:ledger"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_phone_intake_registers_and_shows_the_case(clerk_client):
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM, follow=True)
+    case = Case.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("cases:detail", args=[case.pk])
+    html = response.content.decode()
+    assert case.number in html and "已登记" in html
+    assert "138****5678" in html and "13812345678" not in html
+
+
+def test_double_submit_registers_once(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM, follow=True)
+    assert Case.objects.count() == 1
+    assert "未重复登记" in response.content.decode()
+
+
+def test_bad_input_shows_chinese_errors_next_to_fields_and_keeps_input(clerk_client):
+    data = {**PHONE_FORM, "party_phone": "12345678901", "party_id_number": "110105194912310021"}
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-field="party_phone"' in html and "联系电话格式不正确" in html
+    assert 'data-field="party_id_number"' in html and "校验位错误" in html
+    assert "楼上漏水严重，天花板已经发霉。" in html  # nothing the clerk typed is lost
+    assert Case.objects.count() == 0
+
+
+def test_caller_history_is_a_post_and_lists_earlier_cases(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    assert clerk_client.get(reverse("cases:caller_history")).status_code == 405
+    response = clerk_client.post(reverse("cases:caller_history"), {"party_phone": "138 1234 5678"})
+    assert Case.objects.get().number in response.content.decode()
+
+
+def test_repeat_call_from_the_intake_form(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    repeat = {**PHONE_FORM, "text": "第二次来电催促，漏水更严重了。", "intake_token": "form-2"}
+    response = clerk_client.post(reverse("cases:add_contact", args=[case.pk]), repeat, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == reverse("cases:detail", args=[case.pk])
+    assert Case.objects.count() == 1
+    assert list(case.contacts.values_list("text", flat=True))[-1] == "第二次来电催促，漏水更严重了。"
+
+
+def test_only_allowed_actions_are_offered(clerk_client, client, analyst):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    html = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-action="accept"' in html and 'data-action="close"' not in html
+    response = clerk_client.post(reverse("cases:act", args=[case.pk, "close"]), {"satisfaction": "satisfied"})
+    assert response.status_code == 400 and "不能变更为" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == "registered"
+
+
+def test_action_errors_are_named_and_nothing_changes(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    response = clerk_client.post(reverse("cases:act", args=[case.pk, "not_accept"]), {"ground": ""})
+    assert response.status_code == 400 and "请选择或填写不予受理的理由" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == "registered"
+
+
+def test_reveal_logs_a_full_view(clerk_client, clerk):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    response = clerk_client.post(reverse("cases:reveal", args=[case.pk]))
+    assert "13812345678" in response.content.decode()
+    assert Event.objects.filter(case=case, kind=EventKind.PII_VIEWED, actor=clerk).count() == 1
+
+
+def test_receipt_html_shows_code_once_then_hides_it(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    html = clerk_client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
+    assert case.number in html and "受理凭证" in html and "承诺时限" in html and "/status/" in html
+
+
+def test_receipt_pdf_contains_chinese_text(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    response = clerk_client.get(reverse("cases:receipt_pdf", args=[case.pk]))
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed; CI installs it")
+    text = subprocess.run(["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    assert "受理凭证" in text and case.number in text and "查询码" in text
+
+
+def test_public_status_check_with_query_code(clerk_client, client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    code = clerk_client.session["receipt_codes"][str(case.pk)]
+    ok = client.post(reverse("public:status"), {"number": case.number, "code": code.lower()})
+    assert "已登记" in ok.content.decode()
+    bad = client.post(reverse("public:status"), {"number": case.number, "code": "WRONG123"})
+    assert "编号或查询码不正确" in bad.content.decode()
+
+
+def test_english_translation(clerk_client):
+    clerk_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = clerk_client.get(reverse("cases:ledger")).content.decode()
+    assert "Ledger" in html and "台账" not in html
+
+
+def test_ledger_keyword_search(clerk_client):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    number = Case.objects.get().number
+    assert number in clerk_client.get(reverse("cases:ledger"), {"q": "漏水"}).content.decode()
+    assert number not in clerk_client.get(reverse("cases:ledger"), {"q": "噪音"}).content.decode()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
+from huiyin.core.validators import id_check_digit, id_number_error, normalize_phone, phone_error
+
+
+@pytest.mark.parametrize(("raw", "masked"), [
+    ("13812345678", "138****5678"), ("0571-87654321", "0571-****4321"), ("12345", "1****"), ("", ""),
+])
+def test_mask_phone(raw, masked):
+    assert mask_phone(raw) == masked
+
+
+def test_mask_id_number_hides_birth_date():
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+
+
+def test_mask_name_keeps_surname():
+    assert mask_name("张伟") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+
+
+@given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True))
+def test_masked_mobile_never_shows_the_middle_digits(phone):
+    masked = mask_phone(phone)
+    assert masked[3:7] == "****" and masked[:3] == phone[:3] and masked[-4:] == phone[-4:]
+
+
+@given(st.from_regex(r"[1-6]\d{5}(19[5-9]\d|200\d)(0[1-9]|1[0-2])(0[1-9]|1\d|2[0-8])\d{3}", fullmatch=True))
+def test_every_correct_check_digit_is_accepted_and_every_other_refused(first17):
+    good = id_check_digit(first17)
+    assert id_number_error(first17 + good) is None
+    for wrong in "0123456789X":
+        if wrong != good:
+            assert id_number_error(first17 + wrong) is not None
+
+
+@pytest.mark.parametrize("phone", ["13812345678", "0571-87654321", "057187654321", "87654321", "12345", "96310"])
+def test_valid_phones(phone):
+    assert phone_error(phone) is None
+
+
+@pytest.mark.parametrize("phone", ["12345678901", "1381234567", "abc", "138123456789", "0571-1234"])
+def test_invalid_phones(phone):
+    assert phone_error(phone)
+
+
+def test_normalize_phone():
+    assert normalize_phone(" +86 (138) 1234-5678 ".replace("-", "")) == "13812345678"
+    assert normalize_phone("0571－87654321") == "0571-87654321"
