@@ -69,7 +69,7 @@ def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":
-        match = RawSQL("to_tsvector('simple', cases_case.search_document) @@ to_tsquery('simple', %s)",
+        match = RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)",
                        [tsquery(keyword)], output_field=BooleanField())
         return qs.alias(_match=match).filter(_match=True)
     return qs.filter(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s",
