@@ -70,11 +70,12 @@ CALLS = {
 }
 
 
-@pytest.mark.parametrize("state", [s for s in S if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED)])
-@pytest.mark.parametrize("action", list(CALLS))
+MAIN_PATH_STATES = [s for s in S if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED)]
+ILLEGAL = [(state, action) for state in MAIN_PATH_STATES for action in CALLS if find_edge(state, action) is None]
+
+
+@pytest.mark.parametrize(("state", "action"), ILLEGAL)
 def test_every_illegal_action_is_refused_and_changes_nothing(state, action, register, clerk, handler, leader):
-    if find_edge(state, action) is not None:
-        pytest.skip("legal move: covered by the path tests")
     case = run_to(register(), state, clerk=clerk, handler=handler, leader=leader)
     events_before = Event.objects.filter(case=case).count()
     kwargs = CALLS[action] if CALLS[action] is not None else dict(department_id=handler.department_id)
@@ -84,6 +85,22 @@ def test_every_illegal_action_is_refused_and_changes_nothing(state, action, regi
     case.refresh_from_db()
     assert case.state == state
     assert Event.objects.filter(case=case).count() == events_before
+
+
+@pytest.mark.parametrize("state", [S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED])
+def test_decided_cases_can_only_be_archived(state, register, clerk, leader):
+    case = register()
+    action = next(e.action for e in EDGES if e.src == S.REGISTERED and e.dst == state)
+    services.ACTIONS[action](actor=clerk, case_id=case.pk, **CALLS[action])
+    for other in CALLS:
+        if other == "archive":
+            continue
+        kwargs = CALLS[other] if CALLS[other] is not None else dict(department_id=1)
+        with pytest.raises(InvalidTransition):
+            services.ACTIONS[other](actor=leader, case_id=case.pk, **kwargs)
+    services.case_archive(actor=leader, case_id=case.pk)
+    case.refresh_from_db()
+    assert case.state == S.ARCHIVED
 
 
 def test_every_action_has_a_service():

@@ -474,17 +474,18 @@ def case_dispatch(
     *, actor: Staff, case_id: int, department_id: int, assisting_ids: Iterable[int] = (),
     handler_id: int | None = None, instructions: str = "", due_at: datetime | None = None,
 ) -> Case:
-    department = Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
-    if department is None:
-        raise ValidationFailed({"department": [_("请选择主办部门。")]})
-    assisting = list(Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id).exclude(pk=department.pk))
-    handler = None
-    if handler_id:
-        handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
-        if handler is None:
-            raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
-
     def apply(case: Case) -> dict[str, Any]:
+        # Checked after the state: an illegal move is reported as such, whatever the form says.
+        department = Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
+        if department is None:
+            raise ValidationFailed({"department": [_("请选择主办部门。")]})
+        assisting = list(Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id)
+                         .exclude(pk=department.pk))
+        handler = None
+        if handler_id:
+            handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
+            if handler is None:
+                raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
         before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
         case.lead_department, case.handler = department, handler
         case.assisting_departments.set(assisting)
