@@ -213,3 +213,11 @@ def test_registration_day_is_local_time(clerk, settings):
         case, _ = case_register(actor=clerk, data=intake())
     assert case.number.startswith("20261123-")
     assert date(2026, 11, 23) == CaseSequence.objects.get().day
+
+
+def test_caller_giving_only_the_number_is_the_known_party(clerk, register):
+    case = register()
+    contact = services.contact_add(actor=clerk, case_id=case.pk, channel="phone", text="再次来电。",
+                                   party=PartyInput(phone="13812345678"))
+    assert contact.party_id == case.party_id
+    assert Party.objects.count() == 1

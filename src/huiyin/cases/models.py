@@ -226,6 +226,16 @@ class EventKind(models.TextChoices):
     PII_VIEWED = "pii_viewed", _("查看完整个人信息")
     RECEIPT_ISSUED = "receipt_issued", _("出具受理凭证")
     NOTE = "note", _("备注")
+    # Deadlines (policy app): the sweeper's steps, suspension, extensions, rectification.
+    DEADLINE_WARNING = "deadline_warning", _("时限预警")
+    DEADLINE_OVERDUE = "deadline_overdue", _("逾期")
+    ESCALATED = "escalated", _("升级上报")
+    SUSPENDED = "suspended", _("挂起")
+    RESUMED = "resumed", _("恢复办理")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_DECIDED = "extension_decided", _("延期审批")
+    UNIT_NOTIFIED = "unit_notified", _("通知责任单位整改")
+    PLAN_RECEIVED = "plan_received", _("收到整改方案")
 
 
 class AppendOnly(Exception):

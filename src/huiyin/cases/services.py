@@ -101,6 +101,12 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
     return event
 
 
+def case_record_event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) -> Event:
+    """Public form of ``_event`` for other apps (the policy engine's deadline steps,
+    suspensions, extensions). The caller holds the case row lock, in its transaction."""
+    return _event(case, kind=kind, actor=actor, data=data)
+
+
 def _enqueue_notification(event: Event) -> None:
     from .tasks import notify_case_event_task
 
@@ -148,10 +154,9 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
     if not (data.name or data.phone or data.id_number):
         return None
     if data.phone:
-        existing = (
-            Party.objects.filter(organization_id=org_id, phone=data.phone, name=data.name, anonymous=data.anonymous)
-            .order_by("-id").first()
-        )
+        # A caller who gives only the number is the person last known under it.
+        known = Party.objects.filter(organization_id=org_id, phone=data.phone, anonymous=data.anonymous)
+        existing = (known.filter(name=data.name) if data.name else known).order_by("-id").first()
         if existing:
             changed = [f for f in ("id_number", "address", "affiliation") if getattr(data, f) and getattr(existing, f) != getattr(data, f)]
             for f in changed:

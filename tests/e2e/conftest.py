@@ -1,0 +1,123 @@
+"""Browser tests: real Chromium (Debian's package) driven by Playwright's sync API
+against pytest-django's ``live_server``.
+
+Playwright's own browser download does not work on our machines, so the browser is
+the system one: ``/usr/bin/chromium`` or ``$HUIYIN_CHROMIUM``. Without it the tests
+skip on a laptop and FAIL in CI (``CI`` or ``HUIYIN_REQUIRE_BROWSER=1`` set), so a CI
+machine that lost its Chromium cannot go green by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an asyncio event loop on the main thread, which makes
+# Django's async-safety check refuse ORM calls made by the test code itself.
+# The live server answers requests on its own thread and is not affected.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+E2E_DIR = Path(__file__).resolve().parent
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--lang=zh-CN",  # browser UI strings (file pickers) in Chinese, as on a clerk's desk
+]
+TIMEOUT_MS = 15_000
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is an e2e test (before ``-m`` selects on it)."""
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def browser_required() -> bool:
+    return _flag("HUIYIN_REQUIRE_BROWSER") or _flag("CI")
+
+
+def _unavailable(reason: str) -> None:
+    if browser_required():
+        pytest.fail(f"{reason} (browser tests are required here: CI or HUIYIN_REQUIRE_BROWSER "
+                    "is set)",
+                    pytrace=False)
+    pytest.skip(f"BROWSER TESTS SKIPPED: {reason} — install Debian's chromium to run browser tests "
+                "(apt-get install chromium) or point HUIYIN_CHROMIUM at a Chromium binary")
+
+
+def chromium_path() -> str:
+    return os.environ.get("HUIYIN_CHROMIUM") or DEFAULT_CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        _unavailable(f"no Chromium at {path}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a dev dependency
+        _unavailable(f"playwright is not installed ({exc})")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=path, headless=True,
+                                                 args=CHROMIUM_ARGS)
+        except Exception as exc:
+            _unavailable(f"Chromium at {path} did not start: {exc}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server) -> Iterator[Callable]:
+    """Pages in fresh browser contexts (own cookies) on the live server; JS errors fail the test."""
+    contexts = []
+    errors: list[str] = []
+
+    def make():
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
+            viewport={"width": 1366, "height": 900},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture
+def logged_in_page(new_page) -> Callable:
+    """``logged_in_page("clerk")``: a page logged in through the real form at /login/."""
+    from playwright.sync_api import expect
+
+    def login(username: str, password: str | None = None):
+        page = new_page()
+        page.goto("/login/")
+        expect(page.locator("#id_username")).to_be_focused()
+        page.fill("#id_username", username)
+        page.fill("#id_password", password or f"pw-{username}")
+        page.get_by_role("button", name="登录", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/cases/desk/$"))
+        return page
+
+    return login
