@@ -468,11 +468,16 @@ def _record_reply(case: Case, *, content: str, method: str) -> dict[str, Any]:
     return {"reply": content, "method": method}
 
 
+def _reply_transition(*, actor: Staff, case_id: int, action: str, reply: str, method: str) -> Case:
+    """The three ways a complainant gets answered: on the spot, on approval, or directly."""
+    reply = _required(reply, "reply", _("请填写答复内容。"))
+    return _transition(actor=actor, case_id=case_id, action=action,
+                       apply=lambda c: _record_reply(c, content=reply, method=method))
+
+
 def case_answer_on_spot(*, actor: Staff, case_id: int, reply: str, method: str = "phone") -> Case:
     """F06: consultations answered at intake; counted, and callback-eligible."""
-    reply = _required(reply, "reply", _("请填写答复内容。"))
-    return _transition(actor=actor, case_id=case_id, action="answer_on_spot",
-                       apply=lambda c: _record_reply(c, content=reply, method=method))
+    return _reply_transition(actor=actor, case_id=case_id, action="answer_on_spot", reply=reply, method=method)
 
 
 def case_dispatch(
@@ -533,9 +538,7 @@ def case_submit_for_approval(*, actor: Staff, case_id: int, proposal: str) -> Ca
 
 
 def case_approve(*, actor: Staff, case_id: int, reply: str, method: str = "phone") -> Case:
-    reply = _required(reply, "reply", _("请填写答复内容。"))
-    return _transition(actor=actor, case_id=case_id, action="approve",
-                       apply=lambda c: _record_reply(c, content=reply, method=method))
+    return _reply_transition(actor=actor, case_id=case_id, action="approve", reply=reply, method=method)
 
 
 def case_reject_approval(*, actor: Staff, case_id: int, reason: str) -> Case:
@@ -544,9 +547,7 @@ def case_reject_approval(*, actor: Staff, case_id: int, reason: str) -> Case:
 
 
 def case_reply(*, actor: Staff, case_id: int, reply: str, method: str = "phone") -> Case:
-    reply = _required(reply, "reply", _("请填写答复内容。"))
-    return _transition(actor=actor, case_id=case_id, action="reply",
-                       apply=lambda c: _record_reply(c, content=reply, method=method))
+    return _reply_transition(actor=actor, case_id=case_id, action="reply", reply=reply, method=method)
 
 
 SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
