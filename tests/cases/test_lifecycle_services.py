@@ -238,3 +238,17 @@ def test_dispatch_with_handler_outside_department_is_refused(register, clerk, ha
     assert info.value.field == "handler"
     case.refresh_from_db()
     assert case.state == S.ACCEPTED and case.lead_department is None
+
+
+def test_send_back_releases_the_department(register, clerk, handler):
+    from huiyin.cases.selectors import cases_for
+
+    case = register()
+    services.case_accept(actor=clerk, case_id=case.pk)
+    services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    services.case_send_back(actor=handler, case_id=case.pk, reason="不属于本科室职责")
+    case.refresh_from_db()
+    assert (case.state, case.lead_department, case.handler) == (S.ACCEPTED, None, None)
+    assert not cases_for(handler).filter(pk=case.pk).exists()
+    event = Event.objects.filter(case=case).last()
+    assert event.data["before"]["lead_department"] == handler.department_id

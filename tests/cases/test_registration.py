@@ -221,3 +221,45 @@ def test_caller_giving_only_the_number_is_the_known_party(clerk, register):
                                    party=PartyInput(phone="13812345678"))
     assert contact.party_id == case.party_id
     assert Party.objects.count() == 1
+
+
+def test_letter_received_earlier_joins_that_days_sequence(clerk):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    yesterday = timezone.now() - timedelta(days=1)
+    case, _ = case_register(actor=clerk, data=intake(channel="letter", received_at=yesterday))
+    assert case.number.startswith(f"{timezone.localdate(yesterday):%Y%m%d}-")
+    with pytest.raises(ValidationFailed) as info:
+        case_register(actor=clerk, data=intake(received_at=timezone.now() + timedelta(days=1)))
+    assert "received_at" in info.value.errors
+    assert isinstance(yesterday, datetime)
+
+
+def test_registration_texts_the_complainant_once_after_commit(clerk, org, settings, tmp_path,
+                                                             django_capture_on_commit_callbacks):
+    import json
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        case, _ = case_register(actor=clerk, data=intake())
+    lines = (tmp_path / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    message = json.loads(lines[0])
+    assert message["phone"] == "13812345678" and case.number in message["body"]
+    from huiyin.core.notify import notify_for_event
+
+    notify_for_event(Event.objects.get(case=case, kind=EventKind.REGISTERED).pk)  # a task retried
+    assert len((tmp_path / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_no_texts_for_an_organisation_that_switched_them_off(clerk, org, settings, tmp_path,
+                                                            django_capture_on_commit_callbacks):
+    org.notify_complainants = False
+    org.save()
+    clerk.organization.refresh_from_db()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        case_register(actor=clerk, data=intake())
+    assert not (tmp_path / "outbox" / "sms.jsonl").exists()

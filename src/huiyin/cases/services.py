@@ -14,7 +14,6 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -38,6 +37,7 @@ from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
 from . import validation
+from .inputs import IntakeInput, PartyInput
 from .models import (
     Attachment,
     Case,
@@ -53,34 +53,6 @@ from .models import (
 from .workflow import CaseState, Edge, Stage, find_edge, stages_with_defaults
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-
-@dataclass
-class PartyInput:
-    name: str = ""
-    phone: str = ""
-    id_number: str = ""
-    address: str = ""
-    affiliation: str = ""
-    anonymous: bool = False
-
-
-@dataclass
-class IntakeInput:
-    channel: str
-    nature: str
-    title: str
-    text: str
-    party: PartyInput = field(default_factory=PartyInput)
-    category_id: int | None = None
-    urgency: str = Urgency.NORMAL
-    location: str = ""
-    received_at: datetime | None = None
-    group_size: int = 1
-    representatives: list[PartyInput] = field(default_factory=list)
-    forwarded_by: str = ""
-    forwarded_ref: str = ""
-    intake_token: str | None = None
 
 
 # --- events -----------------------------------------------------------------
@@ -207,12 +179,15 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
         with transaction.atomic():
             org = actor.organization
             policy = policy_for_new_case(org)
-            number = next_case_number(organization_id=org.pk, day=timezone.localdate(now))
+            # Numbered in the ledger of the day the matter was received (a letter that
+            # arrived yesterday joins yesterday's sequence), gapless either way.
+            received_at = data.received_at or now
+            number = next_case_number(organization_id=org.pk, day=timezone.localdate(received_at))
             party = _party_for(org.pk, data.party)
             case = Case.objects.create(
                 organization=org, number=number, channel=data.channel, nature=data.nature,
                 category_id=data.category_id, urgency=data.urgency, title=data.title.strip(),
-                text=data.text.strip(), location=data.location.strip(), received_at=data.received_at or now,
+                text=data.text.strip(), location=data.location.strip(), received_at=received_at,
                 party=party, group_size=data.group_size, forwarded_by=data.forwarded_by,
                 forwarded_ref=data.forwarded_ref, first_contact=actor, intake_token=data.intake_token or None,
                 stage_switches=policy.stage_switches, policy_version=policy.version,
@@ -525,8 +500,10 @@ def case_send_back(*, actor: Staff, case_id: int, reason: str) -> Case:
     reason = _required(reason, "reason", _("请填写退单理由。"))
 
     def apply(case: Case) -> dict[str, Any]:
+        # The refusing department lets go of the case: it leaves their scope until re-dispatched.
         before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
-        case.handler = None
+        case.lead_department, case.handler = None, None
+        case.assisting_departments.clear()
         return {"before": before, "reason": reason}
 
     return _transition(actor=actor, case_id=case_id, action="send_back", apply=apply)

@@ -6,11 +6,13 @@ or raises ValidationFailed; nothing is saved until all of it passes.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import ValidationFailed
@@ -75,6 +77,8 @@ def validate_intake(data: IntakeInput, *, organization_id: int) -> None:
     party_errors(errors, data.party)
     if not data.party.anonymous and not (data.party.name.strip() or data.party.phone):
         _add(errors, "party_name", _("请填写反映人姓名或联系电话；不愿留名请勾选“匿名”。"))
+    if data.received_at and data.received_at > timezone.now() + timedelta(minutes=5):
+        _add(errors, "received_at", _("收到时间不能晚于当前时间。"))
     if data.group_size < 1 or data.group_size > 10000:
         _add(errors, "group_size", _("来访人数应在 1 到 10000 之间。"))
     for i, rep in enumerate(data.representatives):

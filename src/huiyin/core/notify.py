@@ -70,7 +70,8 @@ def notify_for_event(event_id: int) -> None:
         return
     case = event.case
     key = f"event:{event.pk}"
-    if event.kind == EventKind.REGISTERED and case.party and case.party.phone.startswith("1"):
+    texting = case.organization.notify_complainants and case.party and case.party.phone.startswith("1")
+    if event.kind == EventKind.REGISTERED and texting:
         body = _("【%(org)s】您反映的问题已登记，编号%(number)s，请凭受理凭证上的查询码查询办理进度。") % {
             "org": case.organization.name, "number": case.number}
         send_sms_once(phone=case.party.phone, body=body, key=key)

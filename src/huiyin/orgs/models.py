@@ -19,6 +19,8 @@ class Organization(models.Model):
     # the full preset; this snapshot is what the lifecycle consults.
     stage_switches = models.JSONField(_("环节开关"), default=dict, blank=True)
     hotline = models.CharField(_("查询电话"), max_length=40, blank=True)
+    # Off for demo and training organisations, whose phone numbers are made up.
+    notify_complainants = models.BooleanField(_("向反映人发送短信通知"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,35 @@
+"""What a registration carries, as plain dataclasses with no Django imports, so that
+generators and importers can build them without a configured project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class PartyInput:
+    name: str = ""
+    phone: str = ""
+    id_number: str = ""
+    address: str = ""
+    affiliation: str = ""
+    anonymous: bool = False
+
+
+@dataclass
+class IntakeInput:
+    channel: str
+    nature: str
+    title: str
+    text: str
+    party: PartyInput = field(default_factory=PartyInput)
+    category_id: int | None = None
+    urgency: str = "normal"
+    location: str = ""
+    received_at: datetime | None = None
+    group_size: int = 1
+    representatives: list[PartyInput] = field(default_factory=list)
+    forwarded_by: str = ""
+    forwarded_ref: str = ""
+    intake_token: str | None = None

@@ -1,0 +1,1 @@
+"""Demo organisation and realistic demo cases (``huiyin demo``)."""

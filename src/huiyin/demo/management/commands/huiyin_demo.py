@@ -1,0 +1,130 @@
+"""``huiyin demo``: the demo hotline centre, its staff and realistic cases."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections import Counter
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from huiyin.demo.generator import (
+    DEMO_CODE,
+    DEMO_URL,
+    DemoConflict,
+    build_organization,
+    demo_logins,
+    generate_case_specs,
+    populate,
+)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)), line]
+    out += ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+class Command(BaseCommand):
+    help = (
+        "创建示范热线中心、工作人员、分类和示范案件 / "
+        "Create the demo hotline centre, staff, categories and cases."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cases", type=int, default=400, help="number of demo cases (default 400)"
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="random seed (same seed, same cases; default: number of existing demo cases)",
+        )
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=90,
+            help="cases were received over this many days up to now (default 90)",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (only print the logins) if the demo organisation already has cases",
+        )
+
+    def handle(self, *args, cases: int, seed: int | None, days: int, if_empty: bool, **options):
+        from huiyin.cases.models import Case
+        from huiyin.orgs.models import Organization, Staff
+
+        if cases < 0 or days < 1:
+            raise CommandError("--cases must be >= 0 and --days >= 1")
+        org = Organization.objects.filter(code=DEMO_CODE).first()
+        if if_empty and org is not None and Case.objects.filter(organization=org).exists():
+            count = Case.objects.filter(organization=org).count()
+            self.stdout.write(
+                f"示范单位“{org.name}”已有 {count} 件案件，未再生成。"
+                f" / The demo organisation already has {count} cases; nothing generated."
+            )
+            self.print_logins(Staff.objects.filter(organization=org).select_related("department"))
+            return
+
+        started = time.perf_counter()
+        try:
+            demo = build_organization()
+        except DemoConflict as exc:
+            raise CommandError(str(exc)) from exc
+        if seed is None:  # a second run adds different cases, not the same ones again
+            seed = Case.objects.filter(organization=demo.org).count()
+        end = timezone.now()
+        specs = generate_case_specs(cases, seed=seed, start=end - timedelta(days=days), end=end)
+        created = populate(demo, specs, now=end)
+        elapsed = time.perf_counter() - started
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成 {created} 件示范案件，用时 {elapsed:.1f} 秒。 / "
+                f"Created {created} demo cases in {elapsed:.1f} s."
+            )
+        )
+        self.print_summary(demo.org)
+        self.print_logins(demo.staff.values())
+
+    def print_summary(self, org) -> None:
+        from huiyin.cases.models import Case, Channel
+        from huiyin.cases.workflow import CaseState
+
+        qs = Case.objects.filter(organization=org)
+        states = Counter(qs.values_list("state", flat=True))
+        channels = Counter(qs.values_list("channel", flat=True))
+        total = sum(states.values())
+        self.stdout.write(f"\n{org.name}（{org.code}）共 {total} 件 / {total} cases in total")
+        self.stdout.write(
+            "按状态 / by state:   "
+            + "  ".join(f"{CaseState(s).label} {states[s]}" for s in CaseState.values if states[s])
+        )
+        self.stdout.write(
+            "按渠道 / by channel: "
+            + "  ".join(f"{Channel(c).label} {channels[c]}" for c in Channel.values if channels[c])
+        )
+
+    def print_logins(self, staff) -> None:
+        rows = demo_logins(staff)
+        self.stdout.write("\n示范账号 / DEMO LOGINS（密码相同 / same password for all）")
+        self.stdout.write(
+            table(("用户名 username", "角色 role", "部门 department", "密码 password"), rows)
+        )
+        self.stdout.write(f"\n打开 / Open {DEMO_URL}  （先运行 / first run: huiyin serve）")
+        self.stdout.write("管理后台 / Admin: " + DEMO_URL + "admin/  (admin)")
