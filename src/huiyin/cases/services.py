@@ -476,7 +476,10 @@ def case_dispatch(
         case.assisting_departments.set(assisting)
         CaseRound.objects.filter(case=case, number=case.round).update(lead_department=department, handler=handler)
         return {"before": before, "after": {"lead_department": department.pk, "handler": handler_id,
-                "assisting": [d.pk for d in assisting]}, "instructions": instructions, "due_at": due_at}
+                "assisting": [d.pk for d in assisting]}, "instructions": instructions, "due_at": due_at,
+                # Names as they were at the time, for the timeline.
+                "department_name": department.name, "assisting_names": [d.name for d in assisting],
+                "handler_name": str(handler) if handler else ""}
 
     return _transition(actor=actor, case_id=case_id, action="dispatch", apply=apply)
 
