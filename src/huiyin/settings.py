@@ -159,6 +159,8 @@ HUIYIN_ATTACHMENT_TYPES = env.list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUIYIN_ATTACHMENT_MAX_BYTES + 1024 * 1024
 HUIYIN_TEXT_MAX_CHARS = env.int("HUIYIN_TEXT_MAX_CHARS", default=20000)
+# Policy presets (YAML) offered by `huiyin init --preset NAME` and the administrator screens.
+HUIYIN_PRESETS_DIR = Path(env.str("HUIYIN_PRESETS_DIR", default=str(BASE_DIR.parents[1] / "presets")))
 # Where people check a case's status with their query code (printed on receipts).
 HUIYIN_PUBLIC_URL = env.str("HUIYIN_PUBLIC_URL", default="http://127.0.0.1:8000")
 HUIYIN_HOTLINE = env.str("HUIYIN_HOTLINE", default="12345")

@@ -1,0 +1,133 @@
+"""The deadline sweeper as a long-lived worker (started by ``huiyin serve``).
+
+    huiyin huiyin_sweeper [--batch 500] [--interval 1.0] [--once] [--worker-id ID]
+
+Any number may run, on any number of machines (PostgreSQL); on SQLite they take turns.
+SIGTERM / Ctrl+C finish the current batch and exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+
+from huiyin.policy.models import SweeperHeartbeat
+from huiyin.policy.sweeper import default_worker_id, sweep
+
+log = logging.getLogger("huiyin.policy.sweeper")
+HEARTBEAT_EVERY = 10.0  # seconds
+
+
+class Command(BaseCommand):
+    help = "Take due deadline clocks in batches: warnings, overdue notices, escalations."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch", type=int, default=500, help="clocks per transaction (default 500)"
+        )
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="seconds to sleep when nothing is due (default 1.0)",
+        )
+        parser.add_argument(
+            "--once", action="store_true", help="sweep until nothing is due, then exit"
+        )
+        parser.add_argument(
+            "--worker-id", default="", help="name in the records (default host:pid)"
+        )
+        # Fault injection for the restart test: sleep between clocks inside a batch.
+        parser.add_argument(
+            "--pause-between-clocks", type=float, default=0.0, help=argparse.SUPPRESS
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        batch: int,
+        interval: float,
+        once: bool,
+        worker_id: str,
+        pause_between_clocks: float,
+        **options: Any,
+    ) -> None:
+        worker_id = worker_id or default_worker_id()
+        stopping = False
+
+        def stop(*_args: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        if not once:
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+        started = timezone.now()
+        last_beat = 0.0
+        batches = actions = 0
+        error = ""
+        if not once:
+            self.stdout.write(f"deadline sweeper {worker_id}: batch {batch}, interval {interval}s")
+        while not stopping:
+            self._recycle_connection()
+            try:
+                result = sweep(batch=batch, worker_id=worker_id, pause_between=pause_between_clocks)
+            except DatabaseError as exc:  # database restarting, connection lost: wait and retry
+                error = str(exc)[:500]
+                log.warning("sweeper %s: database error, retrying: %s", worker_id, exc)
+                if once:
+                    raise
+                connection.close()
+                time.sleep(max(interval, 1.0))
+                continue
+            batches += 1
+            actions += result.total_actions
+            if result.total_actions or result.failed:
+                log.info(
+                    "sweeper %s: %s",
+                    worker_id,
+                    dict(result.actions, failed=result.failed, skipped=result.skipped),
+                )
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY or once:
+                last_beat = time.monotonic()
+                self._beat(worker_id, started, batches, actions, error)
+            full = result.picked >= batch and (result.processed or not result.picked)
+            if full:
+                continue
+            if once:
+                break
+            deadline = time.monotonic() + interval
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.2, interval))
+        if once:
+            self.stdout.write(f"swept: {batches} batch(es), {actions} action(s)")
+
+    @staticmethod
+    def _recycle_connection() -> None:
+        """Drop a broken or too old connection between batches (never inside a caller's
+        transaction, e.g. when run from a test)."""
+        if not connection.in_atomic_block:
+            close_old_connections()
+
+    @staticmethod
+    def _beat(worker_id: str, started: Any, batches: int, actions: int, error: str) -> None:
+        try:
+            SweeperHeartbeat.objects.update_or_create(
+                worker_id=worker_id,
+                defaults={
+                    "started_at": started,
+                    "last_beat_at": timezone.now(),
+                    "batches": batches,
+                    "actions": actions,
+                    "last_error": error,
+                },
+            )
+        except DatabaseError:
+            log.warning("sweeper %s: heartbeat not written", worker_id)

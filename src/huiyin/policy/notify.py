@@ -1,0 +1,213 @@
+"""Who hears about a deadline, and what their desk says.
+
+Roles in a preset's escalation chain resolve to people at the moment the step fires
+(the handler may have changed since the clock started):
+
+* ``handler`` — the person the stage waits on: the case's handler; before dispatch
+  (acceptance, dispatch, handover) the clerk who registered the case (首问责任人);
+  for sign-for, the lead department's heads; for callbacks, the callback officers.
+* ``dept_head`` — heads of the lead department; before dispatch, heads of the
+  registering clerk's department.
+* any other role — the organisation's active staff holding it.
+
+Nobody is left unaware: an empty level falls back to the organisation's leaders,
+then its administrators, then the registering clerk (the event records the fallback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Role
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Case
+
+    from .models import Clock
+
+BEFORE_DISPATCH = frozenset({"acceptance", "dispatch", "handover"})
+
+
+class Directory:
+    """Active staff of organisations, memoised for one unit of work (a sweeper batch)."""
+
+    def __init__(self) -> None:
+        self._staff: dict[int, list[Staff]] = {}
+
+    def staff(self, organization_id: int) -> list[Staff]:
+        if organization_id not in self._staff:
+            self._staff[organization_id] = list(
+                Staff.objects.filter(organization_id=organization_id, is_active=True).order_by("pk")
+            )
+        return self._staff[organization_id]
+
+    def with_role(self, organization_id: int, role: str) -> list[Staff]:
+        return [s for s in self.staff(organization_id) if role in (s.roles or [])]
+
+    def dept_heads(self, organization_id: int, department_id: int | None) -> list[Staff]:
+        if department_id is None:
+            return []
+        return [
+            s
+            for s in self.staff(organization_id)
+            if s.department_id == department_id and Role.DEPT_HEAD in (s.roles or [])
+        ]
+
+    def get(self, organization_id: int, staff_id: int | None) -> Staff | None:
+        return next((s for s in self.staff(organization_id) if s.pk == staff_id), None)
+
+
+def _responsible(case: Case, stage: str, directory: Directory) -> list[Staff]:
+    org = case.organization_id
+    first_contact = directory.get(org, case.first_contact_id)
+    if stage == "callback":
+        return directory.with_role(org, Role.CALLBACK_OFFICER) or (
+            [first_contact] if first_contact else []
+        )
+    if stage in BEFORE_DISPATCH or case.lead_department_id is None:
+        return [first_contact] if first_contact else []
+    if stage != "sign_for" and case.handler_id:
+        handler = directory.get(org, case.handler_id)
+        if handler is not None:
+            return [handler]
+    return directory.dept_heads(org, case.lead_department_id)
+
+
+def resolve(role: str, case: Case, stage: str, directory: Directory) -> tuple[list[Staff], bool]:
+    """(recipients, fell_back) for a role of the escalation chain."""
+    org = case.organization_id
+    if role == Role.HANDLER:
+        people = _responsible(case, stage, directory)
+    elif role == Role.DEPT_HEAD:
+        department_id = case.lead_department_id
+        if stage in BEFORE_DISPATCH or department_id is None:
+            first_contact = directory.get(org, case.first_contact_id)
+            department_id = first_contact.department_id if first_contact else None
+        people = directory.dept_heads(org, department_id)
+    else:
+        people = directory.with_role(org, role)
+    if people:
+        return _unique(people), False
+    fallback = directory.with_role(org, Role.LEADER) or directory.with_role(org, Role.ADMIN)
+    if not fallback:
+        first_contact = directory.get(org, case.first_contact_id)
+        fallback = [first_contact] if first_contact else []
+    return _unique(fallback), True
+
+
+def _unique(people: Iterable[Staff]) -> list[Staff]:
+    seen: set[int] = set()
+    out = []
+    for person in people:
+        if person.pk not in seen:
+            seen.add(person.pk)
+            out.append(person)
+    return out
+
+
+def _when(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M")
+
+
+def desk_text(action: str, case: Case, clock: Clock | None, *, role_label: str = "") -> str:
+    stage = clock.label if clock is not None else ""
+    due = _when(clock.due_at) if clock is not None else ""
+    values = {
+        "number": case.number,
+        "title": case.title,
+        "stage": stage,
+        "due": due,
+        "role": role_label,
+    }
+    if action == "warn":
+        return _("【时限预警】%(number)s %(title)s：%(stage)s将于 %(due)s 到期") % values
+    if action == "overdue":
+        return _("【已逾期】%(number)s %(title)s：%(stage)s已于 %(due)s 到期") % values
+    if action == "escalate":
+        return (
+            _("【逾期升级·%(role)s】%(number)s %(title)s：%(stage)s已于 %(due)s 到期，请督促办理")
+            % values
+        )
+    if action == "major":
+        return _("【重大事项】%(number)s %(title)s：请领导即时阅处") % values
+    return f"{case.number} {case.title}"
+
+
+# --- deliveries run by tasks (policy.tasks) -------------------------------------------------
+
+
+def deliver_event_notice(event_id: int) -> int:
+    """E-mail the staff named in a deadline event (warning, overdue, escalation, major
+    matter), once per event and person; returns how many were sent.
+
+    Desk entries were already written with the event. E-mail goes out only when
+    ``settings.HUIYIN_DEADLINE_EMAIL`` is true and the person has an address; this is
+    the seam for other staff channels (SMS, WeCom/DingTalk) later.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import IntegrityError, transaction
+
+    from huiyin.cases.models import Event
+    from huiyin.core.models import OutboundMessage
+
+    if not getattr(settings, "HUIYIN_DEADLINE_EMAIL", False):
+        return 0
+    event = Event.objects.select_related("case").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    ids = [int(i) for i in (event.data or {}).get("recipients", [])]
+    people = Staff.objects.filter(pk__in=ids, is_active=True).exclude(email="")
+    subject = f"[{event.get_kind_display()}] {event.case.number} {event.case.title}"[:200]
+    body = (
+        subject
+        + "\n"
+        + str(event.data.get("stage_label", ""))
+        + " "
+        + str(event.data.get("due_at", ""))
+    )
+    sent = 0
+    for person in people:
+        key = f"event:{event.pk}:staff:{person.pk}"
+        try:
+            with transaction.atomic():
+                OutboundMessage.objects.create(
+                    key=key, channel="email", recipient=person.email, body=body
+                )
+        except IntegrityError:
+            continue  # an earlier run of the task sent it
+        send_mail(subject, body, None, [person.email])
+        sent += 1
+    return sent
+
+
+def deliver_extension_notice(extension_id: int) -> bool:
+    """Tell the complainant by SMS that (and why) the time limit was extended, once."""
+    from huiyin.core.notify import send_sms_once
+
+    from .models import Extension, ExtensionStatus
+
+    extension = (
+        Extension.objects.select_related("case", "case__party", "case__organization")
+        .filter(pk=extension_id, status=ExtensionStatus.APPROVED)
+        .first()
+    )
+    if extension is None or extension.new_due_at is None:
+        return False
+    party = extension.case.party
+    texting = getattr(extension.case.organization, "notify_complainants", True)
+    if not texting or party is None or not party.phone.startswith("1"):
+        return False
+    body = _("【%(org)s】您反映的问题（编号%(number)s）因%(reason)s，办理期限延长至%(due)s。") % {
+        "org": extension.case.organization.name,
+        "number": extension.case.number,
+        "reason": extension.reason[:60],
+        "due": timezone.localtime(extension.new_due_at).strftime("%Y-%m-%d"),
+    }
+    return send_sms_once(phone=party.phone, body=body, key=f"extension:{extension.pk}")

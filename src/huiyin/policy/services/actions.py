@@ -1,0 +1,147 @@
+"""The deadline steps the sweeper takes (warn, overdue, escalate) and the immediate
+escalation of major matters (F13): each one an Event on the case, desk entries for the
+recipients, and a notice task enqueued on commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from huiyin.core.notify import desk_notify
+from huiyin.orgs.roles import Role
+
+from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
+from ..notify import Directory, desk_text, resolve
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Case, Event
+
+    from .clocks import Step
+
+EVENT_KIND = {
+    ClockActionKind.WARN: "deadline_warning",
+    ClockActionKind.OVERDUE: "deadline_overdue",
+    ClockActionKind.ESCALATE: "escalated",
+}
+
+
+def role_label(role: str) -> str:
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role
+
+
+def _mark(clock: Clock, action: str, level: int, at: datetime) -> list[str]:
+    """Record on the clock that a step was taken; the fields to save."""
+    if action == ClockActionKind.WARN:
+        clock.warned_at = at
+        return ["warned_at"]
+    if action == ClockActionKind.OVERDUE:
+        clock.overdue_at = at
+        return ["overdue_at"]
+    clock.escalation_level = max(clock.escalation_level, level)
+    return ["escalation_level"]
+
+
+def _enqueue_notice(event: Event) -> None:
+    from ..tasks import deadline_notice_task
+
+    transaction.on_commit(partial(deadline_notice_task.enqueue, event_id=event.pk))
+
+
+def perform_step(
+    *,
+    clock: Clock,
+    case: Case,
+    step: Step,
+    now: datetime,
+    worker_id: str,
+    directory: Directory,
+) -> tuple[ClockAction | None, list[str]]:
+    """Take one step on a clock whose row and case row the caller has locked.
+
+    Returns the ClockAction (None when it had been taken before: the unique constraint
+    said so, and nothing was sent again) and the clock fields changed.
+    """
+    from huiyin.cases.services import case_record_event
+
+    recipients, fell_back = resolve(step.role or Role.HANDLER, case, clock.stage, directory)
+    try:
+        with transaction.atomic():
+            action = ClockAction.objects.create(
+                clock=clock,
+                action=step.action,
+                level=step.level,
+                role=step.role,
+                scheduled_for=step.at,
+                at=now,
+                worker_id=worker_id[:120],
+                recipients=[r.pk for r in recipients],
+            )
+    except IntegrityError:
+        done = ClockAction.objects.filter(clock=clock, action=step.action, level=step.level).first()
+        return None, _mark(clock, step.action, step.level, done.at if done else now)
+    data: dict[str, Any] = {
+        "clock_id": clock.pk,
+        "stage": clock.stage,
+        "stage_label": clock.label,
+        "stage_name": str(STAGE_LABELS.get(clock.stage, clock.stage)),
+        "clock_round": clock.round,
+        "due_at": timezone.localtime(clock.due_at),
+        "scheduled_for": timezone.localtime(step.at),
+        "level": step.level,
+        "role": step.role,
+        "role_label": role_label(step.role),
+        "recipients": [r.pk for r in recipients],
+    }
+    if fell_back:
+        data["fallback"] = True
+    if step.action == ClockActionKind.ESCALATE:
+        data["reason"] = "overdue"
+    event = case_record_event(
+        case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data
+    )
+    action.event = event
+    action.save(update_fields=["event"])
+    desk_notify(
+        recipients=recipients,
+        case=case,
+        key=f"clock:{clock.pk}:{step.action}:{step.level}",
+        text=desk_text(step.action, case, clock, role_label=role_label(step.role)),
+    )
+    _enqueue_notice(event)
+    return action, _mark(clock, step.action, step.level, now)
+
+
+def escalate_major(
+    *, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None
+) -> Event | None:
+    """Major matters go to the leader at once (F13); once per case."""
+    from huiyin.cases.models import Event, EventKind
+    from huiyin.cases.services import case_record_event
+
+    if Event.objects.filter(case=case, kind=EventKind.ESCALATED, data__reason="major").exists():
+        return None
+    leaders, fell_back = resolve(Role.LEADER, case, "overall", directory or Directory())
+    data: dict[str, Any] = {
+        "reason": "major",
+        "role": Role.LEADER,
+        "role_label": role_label(Role.LEADER),
+        "urgency": urgency,
+        "keyword": keyword,
+        "recipients": [r.pk for r in leaders],
+        "at": timezone.now(),
+    }
+    if fell_back:
+        data["fallback"] = True
+    event = case_record_event(case, kind=EventKind.ESCALATED, actor=None, data=data)
+    desk_notify(
+        recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None)
+    )
+    _enqueue_notice(event)
+    return event

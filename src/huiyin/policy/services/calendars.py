@@ -1,0 +1,250 @@
+"""The business calendar an organisation lives by, and its administrators' overrides.
+
+Precedence (later wins on the same date): the national calendar (``chinesecalendar``)
+< global overrides (CalendarDay rows without organisation: years the package does not
+know yet) < the preset's own ``calendar`` section < the organisation's CalendarDay rows
+(its closures and extra working days).
+
+Cache: one BusinessCalendar per (organisation, policy version) per process, keyed by a
+*stamp* of the override rows (count, highest id, latest update), which one indexed
+aggregate query reads. A change in any process — this one, the admin, another machine —
+changes the stamp, so no process keeps computing deadlines with a stale calendar.
+Callers that build many deadlines at once (the sweeper) pass a ``CalendarCache`` to
+read the stamp once per organisation per batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
+from django.utils.translation import gettext as _
+
+from huiyin.core.errors import PermissionDeniedError, ValidationFailed
+from huiyin.orgs.roles import Cap
+
+from ..calendar import BusinessCalendar
+from ..models import CalendarDay, CalendarDayKind
+
+if TYPE_CHECKING:
+    from huiyin.orgs.models import Organization, Staff
+
+    from ..models import PolicyVersion
+
+_Stamp = tuple[int, int, str]
+_lock = threading.Lock()
+_memo: dict[tuple[int | None, int | None, str], tuple[_Stamp, BusinessCalendar]] = {}
+
+
+def _rows(organization_id: int | None):
+    scope = Q(organization__isnull=True)
+    if organization_id is not None:
+        scope |= Q(organization_id=organization_id)
+    return CalendarDay.objects.filter(scope)
+
+
+def _stamp(organization_id: int | None) -> _Stamp:
+    agg = _rows(organization_id).aggregate(n=Count("id"), top=Max("id"), changed=Max("updated_at"))
+    return (agg["n"] or 0, agg["top"] or 0, agg["changed"].isoformat() if agg["changed"] else "")
+
+
+def _build(organization_id: int | None, policy_version: PolicyVersion | None) -> BusinessCalendar:
+    holidays: dict[date, str] = {}
+    workdays: dict[date, str] = {}
+
+    def put(day: date, kind: str, name: str) -> None:
+        holidays.pop(day, None)
+        workdays.pop(day, None)
+        (holidays if kind == CalendarDayKind.HOLIDAY else workdays)[day] = name
+
+    rows = list(_rows(organization_id).values_list("organization_id", "date", "kind", "name"))
+    for org_id, day, kind, name in rows:
+        if org_id is None:
+            put(day, kind, name)
+    if policy_version is not None:
+        section = policy_version.preset().calendar
+        for item in section.holidays:
+            put(item.date, CalendarDayKind.HOLIDAY, item.name)
+        for item in section.workdays:
+            put(item.date, CalendarDayKind.WORKDAY, item.name)
+    for org_id, day, kind, name in rows:
+        if org_id is not None:
+            put(day, kind, name)
+    return BusinessCalendar(extra_holidays=holidays, extra_workdays=workdays)
+
+
+def calendar_for(
+    *,
+    organization_id: int | None,
+    policy_version: PolicyVersion | None = None,
+    stamp: _Stamp | None = None,
+) -> BusinessCalendar:
+    """The calendar for deadlines of this organisation (and policy version's closures)."""
+    stamp = stamp if stamp is not None else _stamp(organization_id)
+    # created_at too: a database may hand out a rolled-back row's id again (as in preset_of).
+    key = (
+        (organization_id, policy_version.pk, policy_version.created_at.isoformat())
+        if policy_version is not None
+        else (organization_id, None, "")
+    )
+    hit = _memo.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    calendar = _build(organization_id, policy_version)
+    with _lock:
+        _memo[key] = (stamp, calendar)
+    return calendar
+
+
+@dataclass
+class CalendarCache:
+    """Calendars for one unit of work (a sweeper batch): one stamp query per organisation."""
+
+    stamps: dict[int | None, _Stamp] = field(default_factory=dict)
+
+    def get(
+        self, organization_id: int | None, policy_version: PolicyVersion | None
+    ) -> BusinessCalendar:
+        if organization_id not in self.stamps:
+            self.stamps[organization_id] = _stamp(organization_id)
+        return calendar_for(
+            organization_id=organization_id,
+            policy_version=policy_version,
+            stamp=self.stamps[organization_id],
+        )
+
+
+def invalidate_calendars() -> None:
+    """Drop this process's calendars (the stamp check would catch the change anyway)."""
+    with _lock:
+        _memo.clear()
+
+
+def _check_admin(actor: Staff | None, organization: Organization | None) -> None:
+    """``actor=None`` is the operator at the command line."""
+    if actor is None:
+        return
+    if organization is None:
+        if not actor.is_superuser:
+            raise PermissionDeniedError(_("只有系统超级管理员可以修改全国通用的节假日。"))
+        return
+    if actor.organization_id != organization.pk or not actor.can(Cap.ADMINISTER):
+        raise PermissionDeniedError()
+
+
+def _after_change(organization_id: int | None, day: date) -> None:
+    def run() -> None:
+        from ..tasks import clocks_recompute_task
+
+        invalidate_calendars()
+        clocks_recompute_task.enqueue(organization_id=organization_id, since=day.isoformat())
+
+    transaction.on_commit(run)
+
+
+def calendar_day_add(
+    *,
+    actor: Staff | None,
+    organization: Organization | None,
+    day: date,
+    kind: str,
+    name: str,
+    replace: bool = False,
+) -> CalendarDay:
+    """Declare ``day`` a holiday or working day (globally when ``organization`` is None).
+
+    A date already overridden at the same scope is refused unless ``replace``: one
+    date cannot be both a holiday and a working day. Running clocks whose due time the
+    change may move are recomputed by a task after commit.
+    """
+    _check_admin(actor, organization)
+    name = (name or "").strip()
+    if kind not in CalendarDayKind.values:
+        raise ValidationFailed({"kind": [_("类型必须是 holiday 或 workday。")]})
+    if not name:
+        raise ValidationFailed({"name": [_("请填写名称（如：元旦、调休上班、单位闭馆）。")]})
+    if len(name) > 60:
+        raise ValidationFailed({"name": [_("名称最多 60 字。")]})
+    with transaction.atomic():
+        existing = (
+            CalendarDay.objects.select_for_update()
+            .filter(organization=organization, date=day)
+            .first()
+        )
+        if existing is not None and not replace:
+            raise ValidationFailed(
+                {
+                    "date": [
+                        _("%(day)s 已设为%(kind)s（%(name)s）；如需更改请先删除。")
+                        % {
+                            "day": day.isoformat(),
+                            "kind": existing.get_kind_display(),
+                            "name": existing.name,
+                        }
+                    ]
+                }
+            )
+        try:
+            if existing is not None:
+                existing.kind, existing.name, existing.created_by = kind, name, actor
+                existing.save(update_fields=["kind", "name", "created_by", "updated_at"])
+                row = existing
+            else:
+                with transaction.atomic():
+                    row = CalendarDay.objects.create(
+                        organization=organization, date=day, kind=kind, name=name, created_by=actor
+                    )
+        except IntegrityError as exc:  # a concurrent add of the same date
+            raise ValidationFailed(
+                {"date": [_("%(day)s 已有设置。") % {"day": day.isoformat()}]}
+            ) from exc
+        _after_change(organization.pk if organization else None, day)
+    return row
+
+
+def calendar_day_remove(
+    *, actor: Staff | None, organization: Organization | None, day: date
+) -> bool:
+    """Remove the override of ``day`` at this scope; False when there was none."""
+    _check_admin(actor, organization)
+    with transaction.atomic():
+        deleted, _ignored = CalendarDay.objects.filter(organization=organization, date=day).delete()
+        if deleted:
+            _after_change(organization.pk if organization else None, day)
+    return bool(deleted)
+
+
+def calendar_days(
+    *,
+    organization: Organization | None,
+    year: int | None = None,
+    include_global: bool = True,
+    every_organization: bool = False,
+) -> list[CalendarDay]:
+    """Overrides at one scope (global when ``organization`` is None), with the global ones
+    for an organisation unless ``include_global`` is false; or all of them."""
+    scope = (
+        Q(organization=organization) if organization is not None else Q(organization__isnull=True)
+    )
+    if organization is not None and include_global:
+        scope |= Q(organization__isnull=True)
+    qs = CalendarDay.objects.select_related("organization")
+    if not every_organization:
+        qs = qs.filter(scope)
+    if year:
+        qs = qs.filter(date__year=year)
+    return list(qs.order_by("date", "organization_id"))
+
+
+__all__ = [
+    "CalendarCache",
+    "calendar_day_add",
+    "calendar_day_remove",
+    "calendar_days",
+    "calendar_for",
+    "invalidate_calendars",
+]

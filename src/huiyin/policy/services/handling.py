@@ -1,0 +1,441 @@
+"""Services that change a case's clocks directly: suspension (挂起) and resumption,
+extensions (延期) with approval, and the rectification milestones (通知责任单位整改 /
+收到整改方案). Each locks the case row, checks permission, writes its Event in the
+same transaction and defers side effects to commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases.models import Case, EventKind
+from huiyin.cases.workflow import OPEN_STATES
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.notify import desk_notify
+from huiyin.orgs.roles import Cap
+
+from ..calendar import BusinessCalendar
+from ..models import Clock, ClockState, Extension, ExtensionStatus, Suspension
+from ..notify import Directory
+from .calendars import calendar_for
+from .clocks import (
+    ACTIVE,
+    active_clocks,
+    clock_pause,
+    clock_resume,
+    reschedule,
+    sync_promised_due,
+)
+
+if TYPE_CHECKING:
+    from huiyin.orgs.models import Staff
+
+    from ..presets import Extension as ExtensionRule
+
+
+def _lock_case(actor: Staff, case_id: int) -> Case:
+    case = (
+        Case.objects.select_for_update()
+        .filter(pk=case_id, organization_id=actor.organization_id)
+        .first()
+    )
+    if case is None:
+        raise PermissionDeniedError()
+    return case
+
+
+def _may_work_on(actor: Staff, case: Case) -> bool:
+    """Handling staff who can see the case, or the clerks who decide on it."""
+    from huiyin.cases.selectors import case_visible_to
+
+    if case.organization_id != actor.organization_id:
+        return False
+    if not (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE)):
+        return False
+    return case_visible_to(actor, case)
+
+
+def _require_open(case: Case) -> None:
+    if case.state not in OPEN_STATES:
+        raise ApplicationError(_("案件当前状态不在办理中，不能进行此操作。"), code="case_not_open")
+
+
+def _record(case: Case, kind: str, actor: Staff | None, data: dict) -> None:
+    from huiyin.cases.services import case_record_event
+
+    case_record_event(case, kind=kind, actor=actor, data=data)
+
+
+def calendar_of(clock: Clock) -> BusinessCalendar:
+    return calendar_for(organization_id=clock.organization_id, policy_version=clock.policy_version)
+
+
+# --- suspension ---------------------------------------------------------------------------
+
+
+def case_suspend(*, actor: Staff, case_id: int, reason: str) -> Suspension:
+    """挂起: the case waits on the complainant (e.g. for materials); its clocks pause."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("请填写挂起原因（如：等待反映人补充材料）。")]})
+    with transaction.atomic():
+        case = _lock_case(actor, case_id)
+        if not _may_work_on(actor, case):
+            raise PermissionDeniedError()
+        _require_open(case)
+        if Suspension.objects.filter(case=case, ended_at__isnull=True).exists():
+            raise ApplicationError(_("该案件已挂起。"), code="already_suspended")
+        now = timezone.now()
+        suspension = Suspension.objects.create(
+            case=case, round=case.round, reason=reason, started_at=now, started_by=actor
+        )
+        paused = []
+        for clock in active_clocks(case).filter(state=ClockState.RUNNING):
+            clock_pause(clock, now)
+            paused.append(clock.pk)
+        _record(
+            case,
+            EventKind.SUSPENDED,
+            actor,
+            {"suspension_id": suspension.pk, "reason": reason, "clocks": paused},
+        )
+    return suspension
+
+
+def _resume_all(case: Case, at: datetime) -> list[Clock]:
+    resumed = []
+    for clock in (
+        active_clocks(case).filter(state=ClockState.PAUSED).select_related("policy_version")
+    ):
+        clock_resume(clock, at, calendar_of(clock))
+        resumed.append(clock)
+    return resumed
+
+
+def case_resume(*, actor: Staff, case_id: int, note: str = "") -> Suspension:
+    """End the suspension: every paused clock runs again, its due time moved by the paused
+    time (in the rule's unit semantics, see policy.deadlines)."""
+    with transaction.atomic():
+        case = _lock_case(actor, case_id)
+        if not _may_work_on(actor, case):
+            raise PermissionDeniedError()
+        suspension = (
+            Suspension.objects.select_for_update().filter(case=case, ended_at__isnull=True).first()
+        )
+        if suspension is None:
+            raise ApplicationError(_("该案件未挂起。"), code="not_suspended")
+        now = timezone.now()
+        resumed = _resume_all(case, now)
+        suspension.ended_at, suspension.ended_by, suspension.end_note = now, actor, note.strip()
+        suspension.save(update_fields=["ended_at", "ended_by", "end_note"])
+        _record(
+            case,
+            EventKind.RESUMED,
+            actor,
+            {
+                "suspension_id": suspension.pk,
+                "note": suspension.end_note,
+                "paused_seconds": int((now - suspension.started_at).total_seconds()),
+                "clocks": [{"id": c.pk, "stage": c.stage, "due_at": c.due_at} for c in resumed],
+            },
+        )
+        sync_promised_due(case)
+    return suspension
+
+
+def end_suspension(case: Case, at: datetime, *, because: str) -> Suspension | None:
+    """The case left the open states while suspended (answered, closed, not accepted...):
+    account the paused time and end the suspension. Called by the lifecycle hook."""
+    suspension = Suspension.objects.filter(case=case, ended_at__isnull=True).first()
+    if suspension is None:
+        return None
+    resumed = _resume_all(case, at)
+    suspension.ended_at, suspension.end_note = at, because
+    suspension.save(update_fields=["ended_at", "end_note"])
+    _record(
+        case,
+        EventKind.RESUMED,
+        None,
+        {
+            "suspension_id": suspension.pk,
+            "note": because,
+            "automatic": True,
+            "paused_seconds": int((at - suspension.started_at).total_seconds()),
+            "clocks": [{"id": c.pk, "stage": c.stage, "due_at": c.due_at} for c in resumed],
+        },
+    )
+    return suspension
+
+
+# --- extensions ---------------------------------------------------------------------------
+
+
+def _extension_rule(clock: Clock) -> ExtensionRule:
+    rule = clock.policy_version.preset().extension if clock.policy_version_id else None
+    if rule is None:
+        raise ApplicationError(_("本单位的政策未规定延期办理。"), code="extension_not_allowed")
+    return rule
+
+
+def _second_refused(rule: ExtensionRule, clock: Clock) -> bool:
+    if not rule.second_extension_forbidden:
+        return False
+    return Extension.objects.filter(
+        case_id=clock.case_id, clock__stage=clock.stage, status=ExtensionStatus.APPROVED
+    ).exists()
+
+
+def extension_request(
+    *,
+    actor: Staff,
+    case_id: int,
+    amount: int,
+    reason: str,
+    stage: str | None = None,
+    clock_id: int | None = None,
+    unit: str | None = None,
+) -> Extension:
+    """Ask to postpone one of the case's running deadlines (by clock id or stage)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("请填写延期理由（将告知反映人）。")]})
+    with transaction.atomic():
+        case = _lock_case(actor, case_id)
+        if not _may_work_on(actor, case):
+            raise PermissionDeniedError()
+        clocks = active_clocks(case).filter(round=case.round).select_related("policy_version")
+        clock = (
+            clocks.filter(pk=clock_id).first() if clock_id else clocks.filter(stage=stage).first()
+        )
+        if clock is None:
+            raise ValidationFailed({"stage": [_("没有可以延期的在办时限。")]})
+        rule = _extension_rule(clock)
+        unit = unit or rule.max.unit
+        if unit != rule.max.unit:
+            raise ValidationFailed(
+                {"unit": [_("延期单位须为 %(unit)s。") % {"unit": rule.max.unit}]}
+            )
+        if not 1 <= int(amount) <= rule.max.amount:
+            raise ValidationFailed(
+                {
+                    "amount": [
+                        _("延期最长 %(max)d %(unit)s。")
+                        % {"max": rule.max.amount, "unit": rule.max.unit}
+                    ]
+                }
+            )
+        now = timezone.now()
+        if clock.overdue_at is not None or clock.due_at <= now:
+            raise ApplicationError(_("已经逾期，不能再申请延期。"), code="extension_too_late")
+        if _second_refused(rule, clock):
+            raise ApplicationError(
+                _("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden"
+            )
+        if Extension.objects.filter(clock=clock, status=ExtensionStatus.PENDING).exists():
+            raise ApplicationError(_("已有待审批的延期申请。"), code="extension_pending")
+        extension = Extension.objects.create(
+            clock=clock,
+            case=case,
+            amount=int(amount),
+            unit=unit,
+            reason=reason,
+            requested_by=actor,
+            requested_at=now,
+            previous_due_at=clock.due_at,
+        )
+        _record(
+            case,
+            EventKind.EXTENSION_REQUESTED,
+            actor,
+            {
+                "extension_id": extension.pk,
+                "clock_id": clock.pk,
+                "stage": clock.stage,
+                "amount": extension.amount,
+                "unit": unit,
+                "reason": reason,
+                "due_at": clock.due_at,
+                "approver_role": rule.approver,
+            },
+        )
+        approvers = [
+            s
+            for s in Directory().with_role(case.organization_id, rule.approver)
+            if s.pk != actor.pk
+        ]
+        desk_notify(
+            recipients=approvers,
+            case=case,
+            key=f"extension:{extension.pk}:request",
+            text=_("【延期申请】%(number)s %(title)s：%(stage)s申请延期 %(amount)d %(unit)s")
+            % {
+                "number": case.number,
+                "title": case.title,
+                "stage": clock.label,
+                "amount": extension.amount,
+                "unit": unit,
+            },
+        )
+    return extension
+
+
+def extension_decide(
+    *, actor: Staff, extension_id: int, approve: bool, note: str = ""
+) -> Extension:
+    """Approve or refuse an extension. Only staff holding the preset's approver role, never
+    the requester; approval moves the due time (and warning) and is refused once the
+    deadline has passed or when the matter was already extended and the preset forbids
+    a second postponement."""
+    with transaction.atomic():
+        case_id = (
+            Extension.objects.filter(pk=extension_id, case__organization_id=actor.organization_id)
+            .values_list("case_id", flat=True)
+            .first()
+        )
+        if case_id is None:
+            raise PermissionDeniedError()
+        case = _lock_case(actor, case_id)
+        extension = (
+            Extension.objects.select_for_update(of=("self",))
+            .select_related("clock", "clock__policy_version")
+            .get(pk=extension_id)
+        )
+        clock = extension.clock
+        rule = _extension_rule(clock)
+        if rule.approver not in (actor.roles or []):
+            raise PermissionDeniedError(_("延期须由本单位政策规定的审批人批准。"))
+        if extension.requested_by_id == actor.pk:
+            raise PermissionDeniedError(_("不能审批自己提出的延期申请。"))
+        if extension.status != ExtensionStatus.PENDING:
+            raise ApplicationError(_("该延期申请已经处理。"), code="extension_decided")
+        now = timezone.now()
+        if approve:
+            if clock.state not in ACTIVE:
+                raise ApplicationError(_("该时限已结束，无需延期。"), code="clock_stopped")
+            if clock.overdue_at is not None or clock.due_at <= now:
+                raise ApplicationError(_("期限已届满，不能再批准延期。"), code="extension_too_late")
+            if _second_refused(rule, clock):
+                raise ApplicationError(
+                    _("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden"
+                )
+        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        extension.decided_by, extension.decided_at, extension.decision_note = (
+            actor,
+            now,
+            note.strip(),
+        )
+        extension.previous_due_at = clock.due_at
+        if approve:
+            extension.save(
+                update_fields=[
+                    "status",
+                    "decided_by",
+                    "decided_at",
+                    "decision_note",
+                    "previous_due_at",
+                ]
+            )
+            calendar = calendar_of(clock)  # reschedule reads the approval just saved
+            clock.generation += 1
+            clock.warned_at = None  # a fresh warning before the new due time
+            reschedule(clock, calendar)
+            if clock.state == ClockState.PAUSED:
+                clock.next_action_at = None
+            clock.version += 1
+            clock.save(
+                update_fields=[
+                    "due_at",
+                    "warn_at",
+                    "next_action_at",
+                    "generation",
+                    "warned_at",
+                    "version",
+                ]
+            )
+            extension.new_due_at = clock.due_at
+        extension.save(
+            update_fields=[
+                "status",
+                "decided_by",
+                "decided_at",
+                "decision_note",
+                "previous_due_at",
+                "new_due_at",
+            ]
+        )
+        _record(
+            case,
+            EventKind.EXTENSION_DECIDED,
+            actor,
+            {
+                "extension_id": extension.pk,
+                "clock_id": clock.pk,
+                "stage": clock.stage,
+                "approved": approve,
+                "amount": extension.amount,
+                "unit": extension.unit,
+                "note": extension.decision_note,
+                "previous_due_at": extension.previous_due_at,
+                "new_due_at": extension.new_due_at,
+            },
+        )
+        requester = [extension.requested_by]
+        desk_notify(
+            recipients=requester,
+            case=case,
+            key=f"extension:{extension.pk}:decision",
+            text=(
+                _("【延期已批准】%(number)s：%(stage)s延至 %(due)s")
+                if approve
+                else _("【延期未批准】%(number)s：%(stage)s仍于 %(due)s 到期")
+            )
+            % {
+                "number": case.number,
+                "stage": clock.label,
+                "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+        if approve:
+            sync_promised_due(case)
+            if rule.notify_complainant:
+                from ..tasks import extension_notice_task
+
+                transaction.on_commit(
+                    partial(extension_notice_task.enqueue, extension_id=extension.pk)
+                )
+    return extension
+
+
+# --- rectification milestones (construction-quality station) --------------------------------
+
+
+def _rectification(actor: Staff, case_id: int, kind: str, data: dict) -> Case:
+    with transaction.atomic():
+        case = _lock_case(actor, case_id)
+        if not _may_work_on(actor, case):
+            raise PermissionDeniedError()
+        _require_open(case)
+        if not (case.stage_switches or {}).get("rectification_plan"):
+            raise ApplicationError(_("本单位的政策没有整改方案环节。"), code="stage_off")
+        _record(case, kind, actor, data)
+    return case
+
+
+def rectification_notify_unit(*, actor: Staff, case_id: int, unit: str, note: str = "") -> Case:
+    """The responsible unit was notified of the handling decision: its plan is now due."""
+    unit = (unit or "").strip()
+    if not unit:
+        raise ValidationFailed({"unit": [_("请填写责任单位。")]})
+    return _rectification(
+        actor, case_id, EventKind.UNIT_NOTIFIED, {"unit": unit, "note": note.strip()}
+    )
+
+
+def rectification_plan_receive(*, actor: Staff, case_id: int, note: str = "") -> Case:
+    """The responsible unit's written rectification plan arrived."""
+    return _rectification(actor, case_id, EventKind.PLAN_RECEIVED, {"note": note.strip()})

@@ -1,0 +1,303 @@
+"""Which policy an organisation runs, and the one a new case is registered under.
+
+A policy is a validated preset snapshot stored as a PolicyVersion row. Activating a
+preset validates it first (``load_preset``/``load_preset_text`` raise PresetError
+naming file, line and key) and only then writes, in one transaction, so an invalid
+preset never replaces the running policy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+import huiyin
+from huiyin.cases.workflow import stages_with_defaults
+from huiyin.core.errors import PermissionDeniedError
+from huiyin.orgs.models import Organization
+from huiyin.orgs.roles import Cap
+
+from ..models import PolicyVersion
+from ..presets import Preset, PresetError, load_preset, load_preset_text
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Case
+    from huiyin.orgs.models import Staff
+
+    from ..calendar import BusinessCalendar
+
+DEFAULT_REPLY_DAYS = 15
+_PRESET_CACHE_SIZE = 256
+_presets: dict[tuple[int, str, str], Preset] = {}
+_presets_lock = threading.Lock()
+
+
+def presets_dir() -> Path:
+    """``settings.HUIYIN_PRESETS_DIR`` when set, else the repository's ``presets/``."""
+    configured = getattr(settings, "HUIYIN_PRESETS_DIR", None)
+    if configured:
+        return Path(configured)
+    return Path(huiyin.__file__).resolve().parents[2] / "presets"
+
+
+def find_preset_file(name_or_path: str) -> Path:
+    """A preset by name (``petition_office``) from the presets directory, or a file path."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        return Path(name_or_path)
+    return presets_dir() / f"{name_or_path}.yaml"
+
+
+def preset_of(policy_version: PolicyVersion) -> Preset:
+    """The Preset a PolicyVersion's snapshot describes. Rows are immutable, so the parsed
+    preset is cached; the key includes the creation time, because a database may hand
+    out a rolled-back row's id again."""
+    key = (
+        policy_version.pk,
+        policy_version.preset_name,
+        policy_version.created_at.isoformat() if policy_version.created_at else "",
+    )
+    hit = _presets.get(key) if policy_version.pk is not None else None
+    if hit is not None:
+        return hit
+    text = json.dumps(policy_version.snapshot, ensure_ascii=False)
+    preset = load_preset_text(text, f"policy version {policy_version.code}")
+    if policy_version.pk is not None:
+        with _presets_lock:
+            if len(_presets) >= _PRESET_CACHE_SIZE:
+                _presets.clear()
+            _presets[key] = preset
+    return preset
+
+
+def current_policy(organization: Organization | int) -> PolicyVersion | None:
+    """The organisation's running policy: its newest active PolicyVersion."""
+    org_id = organization if isinstance(organization, int) else organization.pk
+    return (
+        PolicyVersion.objects.filter(organization_id=org_id, active=True)
+        .order_by("-version")
+        .first()
+    )
+
+
+def policy_version_for_case(case: Case) -> PolicyVersion | None:
+    """The PolicyVersion a case was registered under (None: registered without a preset)."""
+    name, sep, number = (case.policy_version or "").rpartition(":")
+    if not sep or not number.isdigit():
+        return None
+    return PolicyVersion.objects.filter(
+        organization_id=case.organization_id, version=int(number), preset_name=name
+    ).first()
+
+
+def _check_admin(actor: Staff | None, organization: Organization) -> None:
+    if actor is not None and (
+        actor.organization_id != organization.pk or not actor.can(Cap.ADMINISTER)
+    ):
+        raise PermissionDeniedError()
+
+
+def policy_activate(
+    *,
+    organization: Organization,
+    preset: Preset,
+    actor: Staff | None,
+    source: str = "",
+    note: str = "",
+) -> tuple[PolicyVersion, bool]:
+    """Make ``preset`` (already validated) the organisation's running policy.
+
+    Returns the PolicyVersion and whether a new one was written: activating the same
+    snapshot as the running policy again changes nothing. Cases registered before keep
+    their own version. ``actor=None`` is the operator at the command line.
+    """
+    _check_admin(actor, organization)
+    snapshot = preset.to_dict()
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        running = current_policy(org)
+        if (
+            running is not None
+            and running.preset_name == preset.name
+            and running.snapshot == snapshot
+        ):
+            return running, False
+        last = PolicyVersion.objects.filter(organization=org).aggregate(n=Max("version"))["n"] or 0
+        version = PolicyVersion.objects.create(
+            organization=org,
+            version=last + 1,
+            preset_name=preset.name,
+            preset_version=preset.version,
+            label=preset.label,
+            snapshot=snapshot,
+            source=source[:255],
+            note=note[:255],
+            created_by=actor,
+        )
+        # The lifecycle reads the stage switches from the organisation (cases.workflow).
+        org.preset = preset.name
+        org.stage_switches = asdict(preset.stages)
+        org.save(update_fields=["preset", "stage_switches"])
+    organization.preset, organization.stage_switches = org.preset, org.stage_switches
+    return version, True
+
+
+def policy_activate_text(
+    *,
+    organization: Organization,
+    text: str,
+    filename: str,
+    actor: Staff | None,
+) -> tuple[PolicyVersion, bool]:
+    """Validate preset text (an administrator's edit) and activate it; PresetError on bad input,
+    with nothing changed."""
+    preset = load_preset_text(text, filename)
+    return policy_activate(organization=organization, preset=preset, actor=actor, source=filename)
+
+
+def policy_deactivate(
+    *, organization: Organization, version: int, actor: Staff | None
+) -> PolicyVersion | None:
+    """Withdraw a version (roll back): the newest remaining active version runs again.
+    Returns the policy now running."""
+    _check_admin(actor, organization)
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        PolicyVersion.objects.filter(organization=organization, version=version).update(
+            active=False
+        )
+        running = current_policy(organization)
+        if running is not None:
+            Organization.objects.filter(pk=organization.pk).update(
+                preset=running.preset_name, stage_switches=running.snapshot.get("stages", {})
+            )
+    return running
+
+
+@dataclass(frozen=True)
+class InitResult:
+    organization: Organization
+    policy_version: PolicyVersion
+    organization_created: bool
+    version_created: bool
+
+
+def organization_init(
+    *,
+    preset_name: str,
+    code: str | None = None,
+    name: str | None = None,
+    actor: Staff | None = None,
+) -> InitResult:
+    """``huiyin init``: create or update an organisation and activate a preset file.
+
+    The preset is read and validated before anything is written. Without ``code``, the
+    only organisation is used, or one is created named after the preset.
+    Raises PresetError (bad preset), FileNotFoundError, or ValueError (ambiguous target).
+    """
+    path = find_preset_file(preset_name)
+    if not path.is_file():
+        raise FileNotFoundError(f"no preset {preset_name!r} (looked for {path})")
+    preset = load_preset(path)
+    with transaction.atomic():
+        if code:
+            org, created = Organization.objects.get_or_create(
+                code=code, defaults={"name": name or preset.label}
+            )
+        else:
+            orgs = list(Organization.objects.order_by("pk")[:2])
+            if len(orgs) > 1:
+                raise ValueError("several organisations exist: say which with --org CODE")
+            if orgs:
+                org, created = orgs[0], False
+            else:
+                org = Organization.objects.create(
+                    code=preset.name.replace("_", "-"), name=name or preset.label
+                )
+                created = True
+        if name and not created and org.name != name:
+            org.name = name
+            org.save(update_fields=["name"])
+        version, new = policy_activate(
+            organization=org, preset=preset, actor=actor, source=path.name
+        )
+    return InitResult(
+        organization=org, policy_version=version, organization_created=created, version_created=new
+    )
+
+
+# --- the policy of a new case ------------------------------------------------------------
+
+
+@dataclass
+class CasePolicy:
+    """What ``case_register`` needs from the policy engine."""
+
+    version: str  # PolicyVersion.code, or the organisation's preset name without one
+    stage_switches: dict[str, bool] = field(default_factory=dict)
+    reply_days: int = DEFAULT_REPLY_DAYS
+    policy_version: PolicyVersion | None = None
+    calendar: BusinessCalendar | None = None
+
+    @property
+    def preset(self) -> Preset | None:
+        return self.policy_version.preset() if self.policy_version is not None else None
+
+    def promised_due_at(self, case: Case) -> datetime | None:
+        """The time limit printed on the receipt.
+
+        With a preset: the due time of the case's ``overall`` rule, else its ``reply``
+        rule, as matched for this case; a rule whose clock starts later (at acceptance
+        or dispatch) is estimated from receipt and corrected when its clock starts.
+        None when the preset sets no such limit. Without a preset: the end of the
+        ``reply_days``-th calendar day after receipt.
+        """
+        if self.policy_version is None or self.calendar is None:
+            day = timezone.localtime(case.received_at).date() + timedelta(days=self.reply_days)
+            return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+        from .clocks import promised_estimate
+
+        return promised_estimate(case, self.policy_version, self.calendar)
+
+
+def policy_for_new_case(org: Organization) -> CasePolicy:
+    running = current_policy(org)
+    if running is None:
+        switches = stages_with_defaults(org.stage_switches)
+        reply_days = int((org.stage_switches or {}).get("reply_days", DEFAULT_REPLY_DAYS))
+        return CasePolicy(
+            version=org.preset or "default", stage_switches=switches, reply_days=reply_days
+        )
+    from .calendars import calendar_for
+
+    return CasePolicy(
+        version=running.code,
+        stage_switches=asdict(running.preset().stages),
+        policy_version=running,
+        calendar=calendar_for(organization_id=org.pk, policy_version=running),
+    )
+
+
+__all__ = [
+    "CasePolicy",
+    "InitResult",
+    "PresetError",
+    "current_policy",
+    "find_preset_file",
+    "organization_init",
+    "policy_activate",
+    "policy_activate_text",
+    "policy_deactivate",
+    "policy_for_new_case",
+    "policy_version_for_case",
+    "preset_of",
+    "presets_dir",
+]

@@ -1,0 +1,171 @@
+"""The deadline sweeper: takes clocks whose ``next_action_at`` has come, in batches, and
+takes their steps (warn → overdue → escalate along the preset's chain).
+
+Concurrency, exactly once:
+
+* PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` on the clocks (ordered by the
+  partial index on ``next_action_at``), then the batch's case rows with SKIP LOCKED as
+  well. Any number of sweepers on any number of machines take disjoint batches. The
+  sweeper never *waits* for a lock, so it cannot deadlock with a case transition
+  (which locks case → clocks): a clock whose case is busy is left for the next pass.
+* SQLite: the project's connections use ``transaction_mode=IMMEDIATE``, so each batch's
+  ``atomic()`` block holds the database write lock from its first statement: sweepers
+  (and web requests) take turns, one batch at a time. Keep batches modest there.
+* Each batch is one transaction: a sweeper killed mid-batch rolls the whole batch back
+  (no event, no desk entry, no task) and the next pass does it again.
+* Every step inserts a ClockAction row unique on (clock, action, level): should two
+  passes ever race to the same step, the second insert fails and nothing is sent
+  twice. Notices to people leave as tasks enqueued on commit.
+
+A clock whose processing raises is logged and retried a minute later, so one bad row
+cannot stall the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from huiyin.cases.models import Case
+
+from .models import Clock
+from .notify import Directory
+from .services.actions import perform_step
+from .services.calendars import CalendarCache
+from .services.clocks import next_step, refresh_next_action
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(minutes=1)
+_MAX_STEPS_PER_CLOCK = 32  # warn + overdue + a chain: far below; guards against a bad rule
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class SweepResult:
+    picked: int = 0  # clocks taken from the index
+    processed: int = 0  # clocks acted on
+    skipped: int = 0  # case row busy in another transaction: retried next pass
+    failed: int = 0  # raised: logged, retried after RETRY_AFTER
+    duplicates: int = 0  # steps another pass had already taken
+    actions: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total_actions(self) -> int:
+        return sum(self.actions.values())
+
+
+def _skip_locked() -> bool:
+    return bool(connection.features.has_select_for_update_skip_locked)
+
+
+def _process(
+    clock: Clock,
+    case: Case,
+    *,
+    now: datetime,
+    worker_id: str,
+    directory: Directory,
+    calendars: CalendarCache,
+    result: SweepResult,
+) -> None:
+    calendar = calendars.get(clock.organization_id, clock.policy_version)
+    changed: set[str] = set()
+    for _step_number in range(_MAX_STEPS_PER_CLOCK):
+        step = next_step(clock, calendar, now)
+        if step is None or step.at > now:
+            break
+        action, fields = perform_step(
+            clock=clock, case=case, step=step, now=now, worker_id=worker_id, directory=directory
+        )
+        changed.update(fields)
+        if action is None:
+            result.duplicates += 1
+        else:
+            result.actions[step.action] += 1
+    refresh_next_action(clock, calendar)
+    clock.version += 1
+    clock.save(update_fields=[*sorted(changed), "next_action_at", "version"])
+
+
+def sweep(
+    *,
+    now: datetime | None = None,
+    batch: int = 500,
+    worker_id: str | None = None,
+    pause_between: float = 0.0,
+) -> SweepResult:
+    """One pass: take up to ``batch`` clocks due by ``now`` and act on them, in one
+    transaction. ``pause_between`` (seconds) slows the pass down between clocks — only
+    for fault-injection tests (kill a worker mid-batch)."""
+    now = now or timezone.now()
+    worker_id = worker_id or default_worker_id()
+    result = SweepResult()
+    directory, calendars = Directory(), CalendarCache()
+    with transaction.atomic():
+        qs = Clock.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk")
+        cases_qs = Case.objects.all()
+        if _skip_locked():
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+            cases_qs = cases_qs.select_for_update(skip_locked=True)
+        clocks = list(qs.select_related("policy_version")[:batch])
+        result.picked = len(clocks)
+        if not clocks:
+            return result
+        cases = {c.pk: c for c in cases_qs.filter(pk__in={c.case_id for c in clocks})}
+        for clock in clocks:
+            case = cases.get(clock.case_id)
+            if case is None:
+                result.skipped += 1
+                continue
+            try:
+                with transaction.atomic():
+                    _process(
+                        clock,
+                        case,
+                        now=now,
+                        worker_id=worker_id,
+                        directory=directory,
+                        calendars=calendars,
+                        result=result,
+                    )
+                result.processed += 1
+            except Exception:
+                log.exception("sweeper: clock %s failed; retrying after %s", clock.pk, RETRY_AFTER)
+                result.failed += 1
+                Clock.objects.filter(pk=clock.pk).update(next_action_at=now + RETRY_AFTER)
+            if pause_between:
+                time.sleep(pause_between)
+    return result
+
+
+def sweep_until_idle(
+    *,
+    now: datetime | None = None,
+    batch: int = 500,
+    worker_id: str | None = None,
+    max_passes: int = 1000,
+) -> SweepResult:
+    """Pass after pass until a pass finds less than a full batch (tests, ``--once``)."""
+    total = SweepResult()
+    for _pass in range(max_passes):
+        result = sweep(now=now, batch=batch, worker_id=worker_id)
+        total.picked += result.picked
+        total.processed += result.processed
+        total.skipped += result.skipped
+        total.failed += result.failed
+        total.duplicates += result.duplicates
+        total.actions.update(result.actions)
+        if result.picked < batch or (result.picked and not result.processed):
+            break
+    return total

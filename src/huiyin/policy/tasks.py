@@ -1,0 +1,31 @@
+"""Deferred side effects of the deadline engine; thin, idempotent, ids in, work inside."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def deadline_notice_task(event_id: int) -> int:
+    """Notices (e-mail...) for a deadline warning, overdue, escalation or major matter."""
+    from huiyin.policy.notify import deliver_event_notice
+
+    return deliver_event_notice(event_id)
+
+
+@task()
+def extension_notice_task(extension_id: int) -> bool:
+    """SMS to the complainant: the time limit was extended, and why."""
+    from huiyin.policy.notify import deliver_extension_notice
+
+    return deliver_extension_notice(extension_id)
+
+
+@task()
+def clocks_recompute_task(organization_id: int | None, since: str) -> int:
+    """Recompute running clocks after a calendar override changed (ISO date ``since``)."""
+    from datetime import date
+
+    from huiyin.policy.services.recompute import clocks_recompute
+
+    return clocks_recompute(organization_id=organization_id, since=date.fromisoformat(since))
