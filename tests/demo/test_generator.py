@@ -241,3 +241,23 @@ def test_demo_command_if_empty_does_not_duplicate():
     assert Case.objects.filter(organization=org).count() == 6
     assert Organization.objects.filter(code="demo").count() == 1
     assert "clerk" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_runs_under_the_hotline_preset_with_live_clocks():
+    from huiyin.policy.models import Clock
+    from huiyin.policy.services import current_policy
+
+    call_command("huiyin_demo", "--cases", "12", stdout=StringIO())
+    org = Organization.objects.get(code="demo")
+    policy = current_policy(org)
+    assert policy is not None and policy.preset_name == "city_hotline"
+    assert Case.objects.filter(organization=org).exclude(policy_version="").count() == 12
+    # Phone cases get the preset's 3-minute dispatch clock: stopped once dispatched, running while waiting.
+    phone_cases = Case.objects.filter(organization=org, channel="phone").exclude(state__in=["registered", "not_accepted", "returned", "transferred"])
+    dispatched = phone_cases.filter(events__data__action="dispatch").distinct()
+    assert dispatched.exists()
+    for case in dispatched:
+        assert Clock.objects.filter(case=case, stage="dispatch").exists()
+    for case in phone_cases.filter(state="accepted"):
+        assert Clock.objects.filter(case=case, stage="dispatch", state="running").exists()

@@ -60,12 +60,19 @@ class Command(BaseCommand):
             help="cases were received over this many days up to now (default 90)",
         )
         parser.add_argument(
+            "--preset",
+            default="city_hotline",
+            help="policy preset the demo organisation runs under, or 'none' (default city_hotline)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing (only print the logins) if the demo organisation already has cases",
         )
 
-    def handle(self, *args, cases: int, seed: int | None, days: int, if_empty: bool, **options):
+    def handle(
+        self, *args, cases: int, seed: int | None, days: int, if_empty: bool, preset: str, **options
+    ):
         from huiyin.cases.models import Case
         from huiyin.orgs.models import Organization, Staff
 
@@ -86,6 +93,7 @@ class Command(BaseCommand):
             demo = build_organization()
         except DemoConflict as exc:
             raise CommandError(str(exc)) from exc
+        self.activate_preset(demo.org, preset)
         if seed is None:  # a second run adds different cases, not the same ones again
             seed = Case.objects.filter(organization=demo.org).count()
         end = timezone.now()
@@ -101,6 +109,16 @@ class Command(BaseCommand):
         )
         self.print_summary(demo.org)
         self.print_logins(demo.staff.values())
+
+    def activate_preset(self, org, preset: str) -> None:
+        """Deadlines, warnings and escalation run in the demo as in a real centre."""
+        from huiyin.policy.services import current_policy, organization_init
+
+        if preset == "none" or current_policy(org) is not None:
+            return
+        result = organization_init(preset_name=preset, code=org.code)
+        label = result.policy_version.label or preset
+        self.stdout.write(f"政策预设 / policy preset: {label}")
 
     def print_summary(self, org) -> None:
         from huiyin.cases.models import Case, Channel
