@@ -4,11 +4,26 @@ set up through the same models the services use."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check rules, not speed: a loaded CI machine must not fail them on time.
+hypothesis_settings.register_profile("huiyin", deadline=None)
+hypothesis_settings.load_profile("huiyin")
 
 from huiyin.cases.models import Category
 from huiyin.cases.services import IntakeInput, PartyInput, case_register
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in English leaves the thread's language active: every test starts in Chinese."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "huiyin.orgs",
     "huiyin.cases",
     "huiyin.policy",
+    "huiyin.supervision",
     "huiyin.demo",
 ]
 

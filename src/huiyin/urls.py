@@ -10,5 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("huiyin.cases.urls")),
     path("status/", include("huiyin.cases.public_urls")),
+    path("supervision/", include("huiyin.supervision.urls")),
+    path("policy/", include("huiyin.policy.urls")),
     path("admin/", admin.site.urls),
 ]

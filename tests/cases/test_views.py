@@ -146,3 +146,11 @@ def test_ledger_keyword_search(clerk_client):
     number = Case.objects.get().number
     assert number in clerk_client.get(reverse("cases:ledger"), {"q": "漏水"}).content.decode()
     assert number not in clerk_client.get(reverse("cases:ledger"), {"q": "噪音"}).content.decode()
+
+
+def test_case_outside_my_scope_is_forbidden_not_an_error(clerk_client, client, other_handler):
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    client.force_login(other_handler)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 403
+    assert client.get(reverse("cases:receipt_pdf", args=[case.pk])).status_code == 403

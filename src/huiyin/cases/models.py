@@ -199,7 +199,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["case", "occurred_at"], name="contact_case_time")]
+        indexes = [
+            models.Index(fields=["case", "occurred_at"], name="contact_case_time"),
+            # The daily review's "repeat contacts of the last days" (F34).
+            models.Index(fields=["occurred_at"], condition=models.Q(is_initial=False), name="contact_repeats"),
+        ]
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -236,6 +240,13 @@ class EventKind(models.TextChoices):
     EXTENSION_DECIDED = "extension_decided", _("延期审批")
     UNIT_NOTIFIED = "unit_notified", _("通知责任单位整改")
     PLAN_RECEIVED = "plan_received", _("收到整改方案")
+    # Supervision (supervision app): numbered notices and their deadlines.
+    SUPERVISION_ISSUED = "supervision_issued", _("发出督办单")
+    SUPERVISION_ANSWERED = "supervision_answered", _("督办反馈")
+    SUPERVISION_CLOSED = "supervision_closed", _("督办销号")
+    SUPERVISION_WARNING = "supervision_warning", _("督办预警")
+    SUPERVISION_OVERDUE = "supervision_overdue", _("督办逾期")
+    SUPERVISION_ESCALATED = "supervision_escalated", _("督办逾期升级")
 
 
 class AppendOnly(Exception):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError, DuplicateSubmission, PermissionDeniedError, ValidationFailed
 from huiyin.orgs.roles import Cap
+from huiyin.policy.views import deadline_panel, desk_deadlines
 
 from . import receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
@@ -46,7 +47,8 @@ def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
 def desk(request: HttpRequest) -> HttpResponse:
     sections = [(key, selectors.page(qs, 1, 15)[0]) for key, qs in selectors.my_desk(actor=request.user).items()]
     notifications = request.user.notifications.filter(read_at__isnull=True).select_related("case")[:20]
-    return render(request, "cases/desk.html", {"sections": sections, "notifications": notifications})
+    return render(request, "cases/desk.html", {"sections": sections, "notifications": notifications,
+                                               **desk_deadlines(request.user)})
 
 
 @login_required
@@ -139,6 +141,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "can_reveal": request.user.can(Cap.VIEW_PII),
         "can_edit": case.state != CaseState.ARCHIVED,
         "chain_ok": selectors.verify_event_chain(case),
+        "deadlines": extra.pop("deadlines", None) or deadline_panel(request, case),
         **extra,
     }
 

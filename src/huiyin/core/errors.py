@@ -6,6 +6,7 @@ names the form field at fault so the UI can put the message next to it.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,7 +32,9 @@ class ValidationFailed(ApplicationError):
         super().__init__(messages[0], field=first_field)
 
 
-class PermissionDeniedError(ApplicationError):
+class PermissionDeniedError(ApplicationError, PermissionDenied):
+    """Also Django's PermissionDenied, so a view that lets it through answers 403, not 500."""
+
     code = "permission_denied"
 
     def __init__(self, message: str | None = None):

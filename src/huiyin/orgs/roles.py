@@ -35,6 +35,7 @@ class Cap:
     VIEW_ALL = "view_all"  # the whole ledger, not only the own department's cases
     VIEW_PII = "view_pii"  # reveal a full phone / ID number (each reveal is logged)
     ADMINISTER = "administer"
+    SUPERVISE = "supervise"  # issue and close supervision notices (督办)
 
 
 ROLE_CAPS: dict[str, frozenset[str]] = {
@@ -47,10 +48,10 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.LEADER: frozenset(
         {
             Cap.REGISTER, Cap.DECIDE, Cap.DISPATCH, Cap.HANDLE, Cap.APPROVE, Cap.CLOSE,
-            Cap.ARCHIVE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII,
+            Cap.ARCHIVE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII, Cap.SUPERVISE,
         }
     ),
-    Role.SUPERVISOR: frozenset({Cap.DISPATCH, Cap.VIEW_ALL}),
+    Role.SUPERVISOR: frozenset({Cap.DISPATCH, Cap.VIEW_ALL, Cap.SUPERVISE}),
     Role.CALLBACK_OFFICER: frozenset({Cap.CLOSE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII}),
     Role.ANALYST: frozenset({Cap.VIEW_ALL}),
     Role.ADMIN: frozenset({Cap.ARCHIVE, Cap.VIEW_ALL, Cap.ADMINISTER}),

@@ -1,0 +1,485 @@
+"""Policy administration (capability ``administer``): the running policy and its rules,
+loading a shipped preset, editing the policy as YAML (validated as a whole; an invalid
+text is shown with file, line and key and never replaces the running policy), rolling
+back to an earlier version, and the calendar's holidays / working days / closures.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from huiyin.cases.models import Channel, Nature, Urgency
+from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.orgs.roles import Cap
+
+from ..calendar import BusinessCalendar
+from ..forms import (
+    UNIT_LABELS,
+    CalendarDayForm,
+    CalendarRemoveForm,
+    PolicyEditForm,
+    PresetLoadForm,
+)
+from ..models import (
+    STAGE_LABELS,
+    CalendarDayKind,
+    PolicyVersion,
+)
+from ..presets import Preset, PresetError, list_presets, load_preset, load_preset_text
+from ..services import (
+    calendar_day_add,
+    calendar_day_remove,
+    calendar_days,
+    current_policy,
+    policy_activate,
+    policy_deactivate,
+    presets_dir,
+)
+from .common import put_errors, role_label
+
+# --- policy administration --------------------------------------------------------------
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.can(Cap.ADMINISTER):
+        raise PermissionDenied(_("只有系统管理员可以管理时限政策。"))
+
+
+def _preset_choices() -> list[tuple[str, str]]:
+    choices = []
+    for name in list_presets(presets_dir()):
+        try:
+            label = load_preset(presets_dir() / f"{name}.yaml").label
+        except (PresetError, OSError) as exc:
+            label = _("无效：%(error)s") % {"error": exc}
+        choices.append((name, f"{label}（{name}）"))
+    return choices
+
+
+def snapshot_yaml(snapshot: dict[str, Any], *, header: str = "") -> str:
+    """A policy snapshot as YAML an administrator can read and edit: the shipped presets'
+    key order, short records (``when``, ``after``, ``max``) on one line."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    inline = {"when", "after", "max", "target", "rectification_notice_within"}
+
+    def build(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            node = CommentedMap()
+            for k, v in value.items():
+                if k == "when" and not v:
+                    continue  # an empty `when` is the default: matches everything
+                node[k] = build(v, k)
+            if key in inline:
+                node.fa.set_flow_style()
+            return node
+        if isinstance(value, list):
+            seq = CommentedSeq(build(v) for v in value)
+            if value and all(not isinstance(v, dict | list) for v in value):
+                seq.fa.set_flow_style()
+            return seq
+        return value
+
+    data = build(snapshot)
+    if header:
+        data.yaml_set_start_comment(header)
+    yaml = YAML()
+    yaml.allow_unicode = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+LABELS = {
+    "channel": dict(Channel.choices),
+    "nature": dict(Nature.choices),
+    "urgency": dict(Urgency.choices),
+}
+CLOCK_FROM = {
+    "received": gettext_lazy("收到诉求"),
+    "accepted": gettext_lazy("受理"),
+    "dispatched": gettext_lazy("派遣"),
+    "replied": gettext_lazy("答复"),
+    "notified": gettext_lazy("通知责任单位"),
+}
+STAGE_SWITCHES = {
+    "acceptance_decision": gettext_lazy("受理决定"),
+    "dispatch": gettext_lazy("派遣"),
+    "sign_for": gettext_lazy("签收"),
+    "approval": gettext_lazy("审批"),
+    "rectification_plan": gettext_lazy("整改方案"),
+    "reply": gettext_lazy("答复"),
+    "callback": gettext_lazy("回访"),
+    "confirmation_to_close": gettext_lazy("反映人确认后办结"),
+}
+
+
+def _rule_rows(preset: Preset) -> list[dict[str, Any]]:
+    rows = []
+    for rule in preset.deadlines:
+        when = []
+        for key in ("channel", "nature", "urgency", "category"):
+            values = getattr(rule.when, key)
+            if values:
+                names = LABELS.get(key, {})
+                when.append("、".join(str(names.get(v, v)) for v in values))
+        rows.append(
+            {
+                "stage": STAGE_LABELS.get(rule.stage, rule.stage),
+                "label": rule.label,
+                "when": " · ".join(when) or _("所有案件"),
+                "limit": f"{rule.amount} {UNIT_LABELS.get(rule.unit, rule.unit)}",
+                "from": _("自%(event)s起")
+                % {"event": CLOCK_FROM.get(rule.clock_from, rule.clock_from)}
+                + ("，" + _("次日起算") if rule.start == "next_day" else ""),
+                "holiday": _("遇节假日顺延") if rule.on_holiday == "roll_forward" else "",
+                "warn": f"{rule.warn_at:.0%}",
+                "source": rule.source,
+            }
+        )
+    return rows
+
+
+def _policy_context(org, **extra: Any) -> dict[str, Any]:
+    running = current_policy(org)
+    preset = running.preset() if running is not None else None
+    versions = list(
+        PolicyVersion.objects.filter(organization=org)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+    active_count = sum(1 for v in versions if v.active)
+    return {
+        "running": running,
+        "preset": preset,
+        "stage_switches": [
+            (STAGE_SWITCHES[name], getattr(preset.stages, name)) for name in STAGE_SWITCHES
+        ]
+        if preset
+        else [],
+        "rules": _rule_rows(preset) if preset else [],
+        "escalation": [
+            {
+                "role": role_label(step.role),
+                "label": step.label,
+                "after": f"{step.after.amount} {UNIT_LABELS.get(step.after.unit, step.after.unit)}",
+            }
+            for step in preset.escalation
+        ]
+        if preset
+        else [],
+        "extension": preset.extension if preset else None,
+        "extension_approver": role_label(preset.extension.approver)
+        if preset and preset.extension
+        else "",
+        "extension_unit": UNIT_LABELS.get(preset.extension.max.unit, "")
+        if preset and preset.extension
+        else "",
+        "versions": versions,
+        "can_withdraw": active_count > 1,
+        **extra,
+    }
+
+
+@login_required
+def policy_index(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    running = current_policy(request.user.organization_id)
+    load_form = PresetLoadForm(
+        presets=_preset_choices(), initial={"preset": running.preset_name if running else None}
+    )
+    return render(
+        request,
+        "policy/index.html",
+        _policy_context(request.user.organization, load_form=load_form),
+    )
+
+
+@login_required
+@require_POST
+def policy_load(request: HttpRequest) -> HttpResponse:
+    """Activate a shipped preset file (validated first; a bad file changes nothing)."""
+    _require_admin(request)
+    org = request.user.organization
+    form = PresetLoadForm(request.POST, presets=_preset_choices())
+    if form.is_valid():
+        name = form.cleaned_data["preset"]
+        path = presets_dir() / f"{name}.yaml"
+        try:
+            preset = load_preset(path)
+            version, created = policy_activate(
+                organization=org,
+                preset=preset,
+                actor=request.user,
+                source=path.name,
+                note=form.cleaned_data["note"],
+            )
+        except PresetError as exc:
+            form.add_error("preset", _("预设文件有误，未启用：%(error)s") % {"error": exc})
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        else:
+            if created:
+                messages.success(
+                    request,
+                    _("已启用预设“%(label)s”，政策版本 %(version)d。此后登记的案件按新版本计时。")
+                    % {"label": version.label, "version": version.version},
+                )
+            else:
+                messages.info(request, _("该预设与当前政策相同，未生成新版本。"))
+            return redirect("policy:index")
+    context = _policy_context(org, load_form=form)
+    return render(request, "policy/index.html", context, status=400)
+
+
+def _error_excerpt(text: str, line: int, around: int = 2) -> list[tuple[int, str, bool]]:
+    lines = text.splitlines()
+    first, last = max(1, line - around), min(len(lines), line + around)
+    return [(n, lines[n - 1], n == line) for n in range(first, last + 1)]
+
+
+@login_required
+def policy_edit(request: HttpRequest) -> HttpResponse:
+    """The running policy as YAML in a textarea; saving validates the whole text and
+    activates it as a new version, or shows where it is wrong and changes nothing."""
+    _require_admin(request)
+    org = request.user.organization
+    running = current_policy(org)
+    source = running
+    if request.method == "GET" and request.GET.get("from", "").isdigit():
+        source = PolicyVersion.objects.filter(
+            organization=org, version=int(request.GET["from"])
+        ).first()
+        if source is None:
+            raise Http404
+    filename = f"{(running or source).preset_name}.yaml" if (running or source) else "policy.yaml"
+    error = None
+    if request.method == "POST":
+        form = PolicyEditForm(request.POST)
+        if form.is_valid():
+            text = form.cleaned_data["text"]
+            try:
+                preset = load_preset_text(text, filename)
+                version, created = policy_activate(
+                    organization=org,
+                    preset=preset,
+                    actor=request.user,
+                    source=_("界面编辑"),
+                    note=form.cleaned_data["note"],
+                )
+            except PresetError as exc:
+                error = {
+                    "filename": exc.filename,
+                    "line": exc.line,
+                    "path": exc.path or _("（顶层）"),
+                    "problem": exc.problem,
+                    "excerpt": _error_excerpt(text, exc.line),
+                }
+                form.add_error("text", str(exc))
+            except PermissionDeniedError as exc:
+                raise PermissionDenied(exc.message) from exc
+            else:
+                if created:
+                    messages.success(
+                        request,
+                        _("已保存为政策版本 %(version)d 并启用。此后登记的案件按新版本计时。")
+                        % {"version": version.version},
+                    )
+                else:
+                    messages.info(request, _("内容与当前政策相同，未生成新版本。"))
+                return redirect("policy:index")
+    else:
+        header = ""
+        if source is not None:
+            header = _(
+                "政策版本 %(code)s（%(label)s）。"
+                "保存后生成新版本并启用；已登记的案件仍按原版本计时。"
+            ) % {
+                "code": source.code,
+                "label": source.label,
+            }
+        text = snapshot_yaml(source.snapshot, header=header) if source is not None else ""
+        form = PolicyEditForm(initial={"text": text})
+    return render(
+        request,
+        "policy/edit.html",
+        {"form": form, "running": running, "source": source, "error": error, "filename": filename},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def policy_withdraw(request: HttpRequest, version: int) -> HttpResponse:
+    """Roll back: withdraw a version; the newest remaining active one runs again."""
+    _require_admin(request)
+    org = request.user.organization
+    row = PolicyVersion.objects.filter(organization=org, version=version, active=True).first()
+    if row is None:
+        raise Http404
+    if PolicyVersion.objects.filter(organization=org, active=True).exclude(pk=row.pk).count() == 0:
+        messages.error(request, _("这是唯一启用的政策版本，不能撤回；请载入预设或编辑政策。"))
+        return redirect("policy:index")
+    try:
+        running = policy_deactivate(organization=org, version=version, actor=request.user)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    messages.success(
+        request,
+        _("已撤回政策版本 %(version)d，现行政策为版本 %(running)d。")
+        % {"version": version, "running": running.version if running else 0},
+    )
+    return redirect("policy:index")
+
+
+@login_required
+@require_POST
+def policy_reactivate(request: HttpRequest, version: int) -> HttpResponse:
+    """Roll back to an older version: its snapshot becomes a new, running version."""
+    _require_admin(request)
+    org = request.user.organization
+    row = PolicyVersion.objects.filter(organization=org, version=version).first()
+    if row is None:
+        raise Http404
+    try:
+        new, created = policy_activate(
+            organization=org,
+            preset=row.preset(),
+            actor=request.user,
+            source=f"version:{row.version}",
+            note=_("恢复为版本 %(version)d") % {"version": row.version},
+        )
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    if created:
+        messages.success(
+            request,
+            _("已恢复版本 %(old)d 的政策，启用为版本 %(version)d。")
+            % {"old": row.version, "version": new.version},
+        )
+    else:
+        messages.info(request, _("该版本与当前政策相同，未生成新版本。"))
+    return redirect("policy:index")
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarRow:
+    day: Any  # CalendarDay
+    scope: str  # org | global
+    national: str
+    removable: bool
+
+
+@login_required
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    """Holidays, working days and closures the administrators added to the national calendar."""
+    _require_admin(request)
+    org = request.user.organization
+    allow_global = bool(request.user.is_superuser)
+    form = CalendarDayForm(request.POST or None, allow_global=allow_global)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scope_org = org if data["scope"] == "org" else None
+        try:
+            calendar_day_add(
+                actor=request.user,
+                organization=scope_org,
+                day=data["date"],
+                kind=data["kind"],
+                name=data["name"],
+            )
+        except PermissionDeniedError as exc:
+            form.add_error("scope", exc.message)
+        except ApplicationError as exc:
+            put_errors(form, exc, {"day": "date"})
+        else:
+            messages.success(
+                request,
+                _("已添加 %(day)s（%(name)s）。相关案件的到期时间将重新计算。")
+                % {"day": data["date"].isoformat(), "name": data["name"]},
+            )
+            return redirect(f"{request.path}?year={data['date'].year}")
+    year = _year(request.GET.get("year"))
+    national = BusinessCalendar()
+    rows = []
+    for day in calendar_days(organization=org, year=year):
+        scope = "global" if day.organization_id is None else "org"
+        rows.append(
+            CalendarRow(
+                day=day,
+                scope=scope,
+                national=_national(national, day.date),
+                removable=scope == "org" or allow_global,
+            )
+        )
+    return render(
+        request,
+        "policy/calendar.html",
+        {
+            "form": form,
+            "rows": rows,
+            "year": year,
+            "years": [year - 1, year, year + 1],
+            "kinds": dict(CalendarDayKind.choices),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _year(value: str | None) -> int:
+    if value and value.isdigit() and 2000 <= int(value) <= 2100:
+        return int(value)
+    return timezone.localdate().year
+
+
+def _national(calendar: BusinessCalendar, day: date) -> str:
+    try:
+        workday = calendar.is_workday(day)
+        name = calendar.holiday_name(day)
+    except (NotImplementedError, ValueError):
+        return _("（国家日历未收录该年）")
+    if workday:
+        return _("工作日")
+    return name or _("休息日")
+
+
+@login_required
+@require_POST
+def calendar_remove(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    form = CalendarRemoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("日期：请填写有效的日期。"))
+        return redirect("policy:calendar")
+    day = form.cleaned_data["date"]
+    scope_org = request.user.organization if form.cleaned_data["scope"] == "org" else None
+    try:
+        removed = calendar_day_remove(actor=request.user, organization=scope_org, day=day)
+    except PermissionDeniedError as exc:
+        messages.error(request, exc.message)
+    else:
+        if removed:
+            messages.success(request, _("已删除 %(day)s 的设置。") % {"day": day.isoformat()})
+        else:
+            messages.info(request, _("%(day)s 没有设置，无需删除。") % {"day": day.isoformat()})
+    return redirect(f"{reverse('policy:calendar')}?year={day.year}")

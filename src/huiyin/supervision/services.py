@@ -1,0 +1,362 @@
+"""Writes of supervision (督办, F33) and the daily review (F34).
+
+Each service runs in one transaction and locks the case row before the notice row (the
+order every case write uses), writes its Event on the case in the same transaction
+through ``cases.services.case_record_event``, and leaves desk entries for the people
+who must act. The sweeper's steps are in ``supervision.sweeper``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases.models import Case, Event, EventKind
+from huiyin.cases.workflow import OPEN_STATES, CaseState
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.notify import desk_notify
+from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.roles import Role
+
+from .access import can_answer_for, can_daily_review, can_supervise
+from .models import (
+    WAITING_NOTICE_STATES,
+    DailyReview,
+    NoticeKind,
+    NoticeState,
+    SupervisionNotice,
+    SupervisionSequence,
+)
+
+# The warning comes at this share of the time allowed (the presets' default warn_at).
+WARN_FRACTION = 0.75
+# Overdue notices go to the leader this long after the due time (0: at once).
+ESCALATE_AFTER = timedelta(0)
+# A case can be supervised while someone still has to act on it.
+SUPERVISABLE_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
+
+
+class NoticeStateError(ApplicationError):
+    code = "supervision_state"
+
+
+# --- numbering -------------------------------------------------------------------------
+
+
+def next_notice_number(*, organization_id: int, year: int) -> tuple[int, str]:
+    """Gapless per organisation and year, like ``cases.services.next_case_number``: one
+    upsert whose row lock (PostgreSQL) or write lock (SQLite, IMMEDIATE transactions) is
+    held until commit, so a rolled-back notice also rolls back its number."""
+    table = connection.ops.quote_name(SupervisionSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organization_id, year, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (organization_id, year) DO UPDATE SET last = {table}.last + 1 "
+            "RETURNING last",
+            [organization_id, year],
+        )
+        (last,) = cursor.fetchone()
+    return last, f"督〔{year}〕{last}号"
+
+
+# --- schedule (shared with the sweeper) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # warn | overdue | escalate
+    level: int
+    at: datetime
+
+
+def next_step(notice: SupervisionNotice, now: datetime | None = None) -> Step | None:
+    """The next thing the sweeper must do on this notice, or None. With ``now``, a warning
+    that would come at or after the due time is skipped (a late sweeper goes straight to
+    overdue)."""
+    if notice.state not in WAITING_NOTICE_STATES:
+        return None
+    if notice.overdue_at is None:
+        if (
+            notice.warned_at is None
+            and notice.warn_at is not None
+            and notice.warn_at < notice.due_at
+            and (now is None or now < notice.due_at)
+        ):
+            return Step("warn", 0, notice.warn_at)
+        return Step("overdue", 0, notice.due_at)
+    if notice.escalation_level < 1:
+        return Step("escalate", 1, notice.due_at + ESCALATE_AFTER)
+    return None
+
+
+def next_action_at(notice: SupervisionNotice) -> datetime | None:
+    step = next_step(notice)
+    return step.at if step else None
+
+
+# --- events and desks ----------------------------------------------------------------------
+
+
+def _when(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M")
+
+
+def record_event(
+    case: Case,
+    *,
+    step: str,
+    actor: Staff | None,
+    notice: SupervisionNotice,
+    note: str,
+    **extra: Any,
+) -> Event:
+    """An Event on the case for a supervision step. Uses the ``supervision_<step>`` event
+    kind once cases.models.EventKind has it, "note" until then; the payload is the same.
+    The caller holds the case row lock."""
+    from huiyin.cases.services import case_record_event
+
+    kind = f"supervision_{step}"
+    if kind not in EventKind.values:
+        kind = EventKind.NOTE
+    data = {
+        "supervision": {
+            "action": step,
+            "notice_id": notice.pk,
+            "number": notice.number,
+            "kind": notice.kind,
+            "department_id": notice.department_id,
+            "department_name": notice.department.name,
+            "due_at": timezone.localtime(notice.due_at),
+            **extra,
+        },
+        "note": note,
+    }
+    return case_record_event(case, kind=kind, actor=actor, data=data)
+
+
+def department_heads(department_id: int) -> list[Staff]:
+    return [
+        s
+        for s in Staff.objects.filter(department_id=department_id, is_active=True).order_by("pk")
+        if Role.DEPT_HEAD in (s.roles or [])
+    ]
+
+
+def notice_title(notice: SupervisionNotice, case: Case) -> str:
+    return f"{notice.number} {notice.get_kind_display()} {case.number} {case.title}"
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+def _text(value: str, field: str, message: str, *, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed({field: [message]})
+    limit = settings.HUIYIN_TEXT_MAX_CHARS
+    if len(value) > limit:
+        raise ValidationFailed(
+            {
+                field: [
+                    _("内容过长：最多 %(max)d 字，当前 %(n)d 字。")
+                    % {"max": limit, "n": len(value)}
+                ]
+            }
+        )
+    return value
+
+
+def supervision_issue(
+    *,
+    actor: Staff,
+    case_id: int,
+    kind: str,
+    department_id: int | None,
+    requirement: str,
+    due_at: datetime | None,
+) -> SupervisionNotice:
+    """Issue a numbered supervision notice (督办单) about a case to a department."""
+    if not can_supervise(actor):
+        raise PermissionDeniedError()
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    if kind not in NoticeKind.values:
+        errors["kind"] = [_("请选择督办类型。")]
+    department = (
+        Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
+        if department_id
+        else None
+    )
+    if department is None:
+        errors["department"] = [_("请选择督办部门。")]
+    if due_at is None or due_at <= now:
+        errors["due_at"] = [_("反馈期限必须晚于当前时间。")]
+    if errors:
+        raise ValidationFailed(errors)
+    requirement = _text(requirement, "requirement", _("请填写督办要求。"))
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update()
+            .filter(pk=case_id, organization_id=actor.organization_id)
+            .first()
+        )
+        if case is None:
+            raise ValidationFailed({"case_number": [_("找不到该案件。")]})
+        if case.state not in SUPERVISABLE_STATES:
+            raise ValidationFailed({"case_number": [_("该案件已办结或未受理，不能督办。")]})
+        year = timezone.localdate(now).year
+        serial, number = next_notice_number(organization_id=actor.organization_id, year=year)
+        notice = SupervisionNotice(
+            organization_id=actor.organization_id,
+            year=year,
+            serial=serial,
+            number=number,
+            kind=kind,
+            case=case,
+            department=department,
+            issued_by=actor,
+            requirement=requirement,
+            due_at=due_at,
+            warn_at=now + (due_at - now) * WARN_FRACTION,
+            created_at=now,
+        )
+        notice.next_action_at = next_action_at(notice)
+        notice.save()
+        record_event(
+            case,
+            step="issued",
+            actor=actor,
+            notice=notice,
+            note=f"{notice.number} {notice.get_kind_display()}：{requirement[:200]}",
+            requirement=requirement[:500],
+        )
+        recipients = department_heads(department.pk)
+        if (
+            case.handler_id
+            and case.handler.department_id == department.pk
+            and case.handler not in recipients
+        ):
+            recipients.append(case.handler)
+        desk_notify(
+            recipients=recipients,
+            case=case,
+            key=f"supervision:{notice.pk}:issued",
+            text=_("【督办】%(title)s：请于 %(due)s 前反馈")
+            % {"title": notice_title(notice, case), "due": _when(due_at)},
+        )
+    return notice
+
+
+def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
+    """Lock the case, then the notice (the order every case write takes)."""
+    case_id = (
+        SupervisionNotice.objects.filter(pk=notice_id, organization_id=actor.organization_id)
+        .values_list("case_id", flat=True)
+        .get()
+    )
+    case = Case.objects.select_for_update().get(pk=case_id)
+    notice = (
+        SupervisionNotice.objects.select_for_update().select_related("department").get(pk=notice_id)
+    )
+    return case, notice
+
+
+def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> SupervisionNotice:
+    """The target department reports back (反馈) on a notice."""
+    answer = _text(answer, "answer", _("请填写反馈内容。"))
+    with transaction.atomic():
+        case, notice = _locked(actor, notice_id)
+        if not can_answer_for(actor, notice.department_id):
+            raise PermissionDeniedError(_("只有被督办部门的负责人或承办人可以反馈。"))
+        if notice.state not in WAITING_NOTICE_STATES:
+            raise NoticeStateError(_("该督办单已反馈或已销号。"))
+        now = timezone.now()
+        notice.state, notice.answer, notice.answered_at, notice.answered_by = (
+            NoticeState.ANSWERED,
+            answer,
+            now,
+            actor,
+        )
+        notice.next_action_at = None
+        notice.save(
+            update_fields=["state", "answer", "answered_at", "answered_by", "next_action_at"]
+        )
+        record_event(
+            case,
+            step="answered",
+            actor=actor,
+            notice=notice,
+            note=f"{notice.number} {_('督办反馈')}：{answer[:200]}",
+            answer=answer[:500],
+            late=notice.answered_late,
+        )
+        desk_notify(
+            recipients=[notice.issued_by],
+            case=case,
+            key=f"supervision:{notice.pk}:answered",
+            text=_("【督办反馈】%(title)s") % {"title": notice_title(notice, case)},
+        )
+    return notice
+
+
+def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> SupervisionNotice:
+    """销号: the supervisor closes the notice (usually after the department's answer)."""
+    if not can_supervise(actor):
+        raise PermissionDeniedError()
+    note = _text(note, "note", "", required=False)
+    with transaction.atomic():
+        case, notice = _locked(actor, notice_id)
+        if notice.state == NoticeState.CLOSED:
+            raise NoticeStateError(_("该督办单已销号。"))
+        now = timezone.now()
+        answered = notice.state == NoticeState.ANSWERED
+        notice.state, notice.closed_at, notice.closed_by, notice.close_note = (
+            NoticeState.CLOSED,
+            now,
+            actor,
+            note,
+        )
+        notice.next_action_at = None
+        notice.save(
+            update_fields=["state", "closed_at", "closed_by", "close_note", "next_action_at"]
+        )
+        record_event(
+            case,
+            step="closed",
+            actor=actor,
+            notice=notice,
+            note=f"{notice.number} {_('督办销号')}" + (f"：{note[:200]}" if note else ""),
+            answered=answered,
+            close_note=note[:500],
+        )
+    return notice
+
+
+def daily_review_complete(
+    *, actor: Staff, note: str = "", covered_until: datetime | None = None
+) -> DailyReview:
+    """复查完成: record that the clerk reviewed the queue as it was at ``covered_until``
+    (when the page was shown; now if not given). The next queue marks what changed after."""
+    if not can_daily_review(actor):
+        raise PermissionDeniedError()
+    from .selectors import daily_review_queue
+
+    note = _text(note, "note", "", required=False)
+    now = timezone.now()
+    covered = min(covered_until, now) if covered_until else now
+    queue = daily_review_queue(actor=actor, now=now)
+    return DailyReview.objects.create(
+        organization_id=actor.organization_id,
+        reviewer=actor,
+        reviewed_at=now,
+        covered_until=covered,
+        lookback_days=queue.lookback_days,
+        counts=queue.counts,
+        note=note,
+    )

@@ -1,0 +1,48 @@
+"""Template helpers for supervision: who sees the nav links, how long is left, and the
+supervision panel for the case page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+
+from huiyin.core.durations import time_left_text
+from huiyin.supervision.access import can_daily_review, can_see_board, can_supervise
+
+register = template.Library()
+
+
+@register.filter
+def may_see_supervision(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and can_see_board(user))
+
+
+@register.filter
+def may_daily_review(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and can_daily_review(user))
+
+
+@register.filter
+def time_left(value: timedelta | None) -> str:
+    """剩余 2天3小时 / 已超期 5小时12分, worded as on the deadline panel."""
+    return "—" if value is None else time_left_text(value)
+
+
+@register.filter
+def is_negative(value: timedelta | None) -> bool:
+    return value is not None and value.total_seconds() < 0
+
+
+@register.inclusion_tag("supervision/_case_panel.html", takes_context=True)
+def supervision_panel(context, case) -> dict:
+    """The notices on a case, for cases/detail.html (the view has checked access)."""
+    from huiyin.supervision.selectors import notices_for_case
+    from huiyin.supervision.services import SUPERVISABLE_STATES
+
+    user = context["request"].user
+    return {
+        "case": case,
+        "notices": notices_for_case(actor=user, case=case),
+        "can_issue": can_supervise(user) and case.state in SUPERVISABLE_STATES,
+    }

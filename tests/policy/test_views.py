@@ -1,0 +1,550 @@
+"""The deadline panel on the case page and on "my desk", suspension and extensions from
+the case page, and the policy administration pages, through Django's test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from huiyin.orgs.roles import Role
+from huiyin.policy.models import (
+    CalendarDay,
+    Clock,
+    ClockState,
+    Extension,
+    ExtensionStatus,
+    PolicyVersion,
+    Suspension,
+)
+from huiyin.policy.services import current_policy
+from huiyin.policy.views.admin import snapshot_yaml
+from huiyin.policy.views.common import humanize, time_left_text
+from tests.conftest import make_staff
+
+from .conftest import activate, at
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, user, url, when=None, *, data=None):
+    """GET (or POST ``data``) ``url`` as ``user``, at ``when`` if given (time stands still)."""
+
+    def go():
+        client.force_login(user)
+        return client.post(url, data) if data is not None else client.get(url)
+
+    if when is None:
+        return go()
+    with time_machine.travel(when, tick=False):
+        return go()
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def panel(response) -> str:
+    html = text(response)
+    start = html.index('id="deadline-panel"')
+    return html[start : html.index("</ul>", start)]
+
+
+def clock_item(html: str, stage: str) -> str:
+    start = html.rindex("<li", 0, html.index(f'data-stage="{stage}"'))
+    return html[start : html.index("</li>", start)]
+
+
+def detail(case) -> str:
+    return reverse("cases:detail", args=[case.pk])
+
+
+@pytest.fixture
+def admin(org):
+    return make_staff(org, "admin", [Role.ADMIN])
+
+
+@pytest.fixture
+def hotline_case(org, drive):
+    """A 12345 phone complaint accepted at 10:00: its dispatch clock runs 3 minutes."""
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
+    return drive.do(at(2026, 3, 2, 10, 0), "accept", case)
+
+
+# --- the panel --------------------------------------------------------------------------------
+
+
+def test_units_are_humanised_in_chinese():
+    from datetime import timedelta
+
+    assert humanize(timedelta(hours=2, minutes=15, seconds=7)) == "2小时15分"
+    assert humanize(timedelta(days=1, hours=3, minutes=59)) == "1天3小时"
+    assert humanize(timedelta(days=2)) == "2天"
+    assert humanize(timedelta(minutes=2, seconds=5)) == "2分5秒"
+    assert humanize(timedelta(seconds=9)) == "9秒"
+    assert time_left_text(timedelta(minutes=-90)) == "已超期 1小时30分"
+    assert time_left_text(timedelta(minutes=3)) == "剩余 3分"
+
+
+def test_hotline_case_page_counts_the_dispatch_minutes_down(client, hotline_case, desk_clerk):
+    response = page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 10, 0, 45))
+    item = clock_item(panel(response), "dispatch")
+    assert "派遣" in item and "96310 电话投诉派遣" in item
+    assert "剩余 2分15秒" in item and 'data-tone="ok"' in item and "tone-ok" in item
+    assert "计时中" in item and "2026-03-02 10:03:00" in item
+    assert "等待 desk_clerk 派遣" in item  # before dispatch it waits on the first contact
+    assert 'id="deadline-formats"' in text(response)  # the page keeps counting
+    assert 'id="raised-urgency"' not in text(response)
+
+
+def test_an_urgency_keyword_is_named_on_the_panel(client, org, drive, desk_clerk):
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9, 59), channel="phone", text="幸福路井盖缺失，有人踩空。")
+    drive.do(at(2026, 3, 2, 10, 0), "accept", case)
+    html = text(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 1)))
+    assert "含关键词“井盖缺失”，按紧急事项计时" in html
+
+
+def test_warning_then_overdue_as_time_passes(client, hotline_case, desk_clerk):
+    warned = clock_item(
+        panel(page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 10, 2, 30))), "dispatch"
+    )
+    assert 'data-tone="warned"' in warned and "剩余 30秒" in warned  # 75 % of 3 minutes passed
+    overdue = clock_item(
+        panel(page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 11, 4, 30))), "dispatch"
+    )
+    assert 'data-tone="overdue"' in overdue and "tone-overdue" in overdue
+    assert "已超期 1小时1分" in overdue
+
+
+def test_stopped_clock_shows_whether_it_was_met(
+    client, hotline_case, drive, departments, desk_clerk
+):
+    drive.do(at(2026, 3, 2, 10, 2), "dispatch", hotline_case, department_id=departments["city"].pk)
+    response = page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 10, 5))
+    assert "按时完成" in clock_item(panel(response), "dispatch")
+
+
+@pytest.fixture
+def petition_case(org, drive, departments):
+    """A letter accepted on 03-03 and dispatched to 市容环境科: 60 days to finish."""
+    activate(org, "petition_office")
+    case = drive.register(at(2026, 3, 2, 9), channel="letter")
+    drive.do(at(2026, 3, 3, 9), "accept", case)
+    return drive.do(at(2026, 3, 3, 10), "dispatch", case, department_id=departments["city"].pk)
+
+
+def test_who_is_waiting_follows_the_case(client, petition_case, drive, desk_clerk, handler):
+    item = clock_item(
+        panel(page(client, desk_clerk, detail(petition_case), at(2026, 3, 3, 11))), "overall"
+    )
+    assert "等待 市容环境科 办结" in item  # dispatched, nobody has signed for it yet
+    drive.do(at(2026, 3, 4, 9), "sign_for", petition_case, actor=handler)
+    item = clock_item(
+        panel(page(client, desk_clerk, detail(petition_case), at(2026, 3, 4, 10))), "overall"
+    )
+    assert "等待 handler 办结" in item and re.search(r"剩余 \d+天\d+小时", item)
+
+
+def test_no_policy_no_panel_and_older_cases_say_why(client, org, register, clerk):
+    case = register()
+    assert 'id="deadline-panel"' not in text(page(client, clerk, detail(case)))
+    activate(org, "city_hotline")  # cases keep the policy they were registered under: none
+    html = text(page(client, clerk, detail(case)))
+    assert "未启用时限政策" in html and "deadline-clock" not in html
+
+
+# --- suspension -------------------------------------------------------------------------------
+
+
+def test_suspension_needs_a_reason_named_on_the_page(client, hotline_case, desk_clerk):
+    url = reverse("policy:suspend", args=[hotline_case.pk])
+    response = page(client, desk_clerk, url, at(2026, 3, 2, 10, 1), data={"reason": " "})
+    assert response.status_code == 400
+    assert "挂起原因：请填写挂起原因" in text(response)
+    assert re.search(r'data-deadline-action="suspend"\s+open', text(response))
+    assert not Suspension.objects.exists()
+
+
+def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk):
+    case = hotline_case
+    html = text(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 1)))
+    assert reverse("policy:suspend", args=[case.pk]) in html
+    assert reverse("policy:resume", args=[case.pk]) not in html
+    response = page(
+        client,
+        desk_clerk,
+        reverse("policy:suspend", args=[case.pk]),
+        at(2026, 3, 2, 10, 1),
+        data={"reason": "等待反映人补充现场照片"},
+    )
+    assert response.status_code == 302 and response["Location"] == detail(case)
+    assert Clock.objects.get(case=case).state == ClockState.PAUSED
+
+    paused = page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 11))
+    item = clock_item(panel(paused), "dispatch")
+    assert "已挂起" in panel(paused) and "等待反映人补充现场照片" in panel(paused)
+    assert "已暂停" in item and "累计暂停 10分" in item and "剩余 2分" in item
+    assert "等待 反映人 补充材料" in item
+    assert reverse("policy:resume", args=[case.pk]) in text(paused)
+
+    response = page(
+        client,
+        desk_clerk,
+        reverse("policy:resume", args=[case.pk]),
+        at(2026, 3, 2, 10, 11),
+        data={"note": "照片已收到"},
+    )
+    assert response.status_code == 302
+    clock = Clock.objects.get(case=case)
+    assert clock.state == ClockState.RUNNING and clock.due_at == at(2026, 3, 2, 10, 13)
+    item = clock_item(
+        panel(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 11))), "dispatch"
+    )
+    assert "计时中" in item and "累计暂停 10分" in item and "剩余 2分" in item
+
+
+def test_staff_who_cannot_work_on_the_case_get_no_buttons(client, hotline_case, analyst):
+    html = text(page(client, analyst, detail(hotline_case), at(2026, 3, 2, 10, 1)))
+    assert 'id="deadline-panel"' in html
+    assert reverse("policy:suspend", args=[hotline_case.pk]) not in html
+    response = page(
+        client,
+        analyst,
+        reverse("policy:suspend", args=[hotline_case.pk]),
+        at(2026, 3, 2, 10, 1),
+        data={"reason": "试图挂起"},
+    )
+    assert response.status_code == 302 and not Suspension.objects.exists()
+
+
+# --- extensions -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hospital_case(org, drive, departments, handler):
+    activate(org, "hospital")
+    case = drive.register(at(2026, 3, 2, 9), channel="visit")
+    drive.do(at(2026, 3, 2, 9, 30), "accept", case)
+    drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
+    return drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
+
+
+def test_extension_request_approval_and_no_second_one(
+    client, hospital_case, handler, head, supervisor
+):
+    case = hospital_case
+    reply = Clock.objects.get(case=case, stage="reply")
+    html = text(page(client, handler, detail(case), at(2026, 3, 6, 10)))
+    assert reverse("policy:extension_request", args=[case.pk]) in html
+    assert "最长延长 7 自然日，由督办员审批；同一事项不得再次延期" in html
+
+    url = reverse("policy:extension_request", args=[case.pk])
+    too_long = {"clock": reply.pk, "amount": 8, "unit": "days", "reason": "需调取病历"}
+    response = page(client, handler, url, at(2026, 3, 6, 10), data=too_long)
+    assert response.status_code == 400 and "延长：延期最长 7" in text(response)
+    no_reason = {**too_long, "amount": 7, "reason": ""}
+    response = page(client, handler, url, at(2026, 3, 6, 10), data=no_reason)
+    assert response.status_code == 400 and "延期理由：请填写延期理由" in text(response)
+    assert not Extension.objects.exists()
+
+    good = {**too_long, "amount": 7, "reason": "需调取病历并组织专家讨论"}
+    response = page(client, handler, url, at(2026, 3, 6, 10), data=good)
+    assert response.status_code == 302 and response["Location"] == detail(case)
+    ext = Extension.objects.get()
+    assert (ext.status, ext.amount, ext.clock_id) == (ExtensionStatus.PENDING, 7, reply.pk)
+
+    # only the preset's approver (the hospital's 行风办: supervisor) is offered the decision
+    decide = reverse("policy:extension_decide", args=[ext.pk])
+    assert decide not in text(page(client, head, detail(case), at(2026, 3, 6, 11)))
+    assert decide not in text(page(client, handler, detail(case), at(2026, 3, 6, 11)))
+    html = text(page(client, supervisor, detail(case), at(2026, 3, 6, 11)))
+    assert decide in html and "需调取病历并组织专家讨论" in html and "延期待审批" in html
+    response = page(client, head, decide, at(2026, 3, 6, 11), data={"decision": "approve"})
+    ext.refresh_from_db()
+    assert ext.status == ExtensionStatus.PENDING  # refused: not the approver
+
+    response = page(
+        client,
+        supervisor,
+        decide,
+        at(2026, 3, 7, 9),
+        data={"decision": "approve", f"x{ext.pk}-note": "同意"},
+    )
+    assert response.status_code == 302
+    ext.refresh_from_db()
+    assert ext.status == ExtensionStatus.APPROVED and ext.decision_note == "同意"
+    item = clock_item(panel(page(client, handler, detail(case), at(2026, 3, 7, 9))), "reply")
+    assert "已延期 1 次" in item and "延至 2026-03-16" in item and "已批准" in item
+
+    # the hospital forbids a second postponement of the same matter
+    html = text(page(client, handler, detail(case), at(2026, 3, 10, 10)))
+    assert "当前没有可以申请延期的时限" in html or f'value="{reply.pk}"' not in html
+    again = {**good, "amount": 1, "reason": "还需要时间"}
+    response = page(client, handler, url, at(2026, 3, 10, 10), data=again)
+    assert response.status_code == 400 and "同一事项已延期一次，不得再次延期" in text(response)
+    assert Extension.objects.count() == 1
+
+
+def test_extension_by_new_due_date_and_rejection(client, hospital_case, handler, supervisor):
+    case = hospital_case
+    reply = Clock.objects.get(case=case, stage="reply")
+    assert reply.due_at.date().isoformat() == "2026-03-09"
+    response = page(
+        client,
+        handler,
+        reverse("policy:extension_request", args=[case.pk]),
+        at(2026, 3, 3, 9),
+        data={"clock": reply.pk, "unit": "days", "new_due": "2026-03-12", "reason": "等待检验结果"},
+    )
+    assert response.status_code == 302
+    ext = Extension.objects.get()
+    assert ext.amount == 3
+    response = page(
+        client,
+        supervisor,
+        reverse("policy:extension_decide", args=[ext.pk]),
+        at(2026, 3, 3, 10),
+        data={"decision": "reject", f"x{ext.pk}-note": "理由不足"},
+    )
+    assert response.status_code == 302
+    ext.refresh_from_db()
+    reply.refresh_from_db()
+    assert (
+        ext.status == ExtensionStatus.REJECTED and reply.due_at.date().isoformat() == "2026-03-09"
+    )
+    item = clock_item(panel(page(client, handler, detail(case), at(2026, 3, 3, 10))), "reply")
+    assert "未批准" in item and "理由不足" in item
+
+
+def test_extension_needs_an_amount_or_a_new_due_time(client, hospital_case, handler):
+    reply = Clock.objects.get(case=hospital_case, stage="reply")
+    response = page(
+        client,
+        handler,
+        reverse("policy:extension_request", args=[hospital_case.pk]),
+        at(2026, 3, 3, 9),
+        data={"clock": reply.pk, "unit": "days", "reason": "等待检验结果"},
+    )
+    assert response.status_code == 400 and "延长：请填写延长多少" in text(response)
+
+
+# --- my desk ----------------------------------------------------------------------------------
+
+
+def test_desk_lists_my_warned_and_overdue_clocks(client, hotline_case, desk_clerk, other_handler):
+    quiet = text(page(client, desk_clerk, reverse("cases:desk"), at(2026, 3, 2, 10, 0, 30)))
+    assert "时限提醒" in quiet and 'id="deadline-alert-count">0<' in quiet
+    html = text(page(client, desk_clerk, reverse("cases:desk"), at(2026, 3, 2, 10, 5)))
+    section = html[html.index('id="desk-deadlines"') :]
+    section = section[: section.index("</table>")]
+    assert hotline_case.number in section and "已超期 2分" in section
+    assert 'id="deadline-alert-count">1<' in section and "其中 1 项已超期" in section
+    other = text(page(client, other_handler, reverse("cases:desk"), at(2026, 3, 2, 10, 5)))
+    assert hotline_case.number not in other
+
+
+def test_department_heads_see_their_departments_overdue_cases(
+    client, petition_case, head, other_handler
+):
+    when = at(2026, 5, 20)  # past the 60 days counted from 03-04 (the day after acceptance)
+    html = text(page(client, head, reverse("cases:desk"), when))
+    section = html[html.index('id="desk-deadlines"') :]
+    assert (
+        petition_case.number in section
+        and "已超期" in section
+        and "等待 市容环境科 办结" in section
+    )
+    assert petition_case.number not in text(
+        page(client, other_handler, reverse("cases:desk"), when)
+    )
+
+
+def test_desk_shows_a_warning_before_it_is_overdue(client, hotline_case, desk_clerk):
+    html = text(page(client, desk_clerk, reverse("cases:desk"), at(2026, 3, 2, 10, 2, 30)))
+    section = html[html.index('id="desk-deadlines"') :]
+    assert 'data-tone="warned"' in section and "剩余 30秒" in section
+
+
+# --- policy administration --------------------------------------------------------------------
+
+
+def test_policy_page_shows_the_running_policy(client, org, admin):
+    activate(org, "city_hotline")
+    response = page(client, admin, reverse("policy:index"))
+    html = text(response)
+    assert response.status_code == 200
+    assert "12345/96310 城市管理热线" in html and "city_hotline:1" in html
+    assert "96310 电话投诉派遣" in html and "3 分钟" in html and "自受理起" in html
+    assert "办案负责人（值班负责人）" in html  # the escalation chain
+    assert 'value="hospital"' in html  # the shipped presets to load
+
+
+def test_only_administrators_manage_policies(client, org, clerk, leader):
+    activate(org, "city_hotline")
+    for user in (clerk, leader):
+        assert page(client, user, reverse("policy:index")).status_code == 403
+        assert page(client, user, reverse("policy:edit")).status_code == 403
+        assert page(client, user, reverse("policy:calendar")).status_code == 403
+        response = page(client, user, reverse("policy:load"), data={"preset": "hospital"})
+        assert response.status_code == 403
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_loading_a_preset_activates_a_new_version(client, org, admin):
+    activate(org, "city_hotline")
+    response = page(
+        client, admin, reverse("policy:load"), data={"preset": "hospital", "note": "试运行"}
+    )
+    assert response.status_code == 302
+    running = current_policy(org)
+    assert (running.version, running.preset_name, running.created_by) == (2, "hospital", admin)
+    assert running.note == "试运行" and running.source == "hospital.yaml"
+    org.refresh_from_db()
+    assert org.preset == "hospital"
+    html = text(page(client, admin, reverse("policy:index")))
+    assert "已启用预设" in html or "医院" in html
+    # the same preset again changes nothing
+    response = page(client, admin, reverse("policy:load"), data={"preset": "hospital"})
+    assert PolicyVersion.objects.count() == 2
+    # an unknown preset name is refused by the form
+    response = page(client, admin, reverse("policy:load"), data={"preset": "../etc/passwd"})
+    assert response.status_code == 400 and "预设：" in text(response)
+    assert PolicyVersion.objects.count() == 2
+
+
+def test_invalid_policy_edit_names_line_and_key_and_changes_nothing(client, org, admin):
+    activate(org, "city_hotline")
+    form_text = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
+    assert "name: city_hotline" in form_text
+    broken = form_text.replace("unit: minutes", "unit: minute", 1)
+    line = (
+        broken.splitlines().index(
+            next(x for x in broken.splitlines() if x.strip() == "unit: minute")
+        )
+        + 1
+    )
+    response = page(client, admin, reverse("policy:edit"), data={"text": broken, "note": "改单位"})
+    html = text(response)
+    assert response.status_code == 400
+    assert "现行政策没有改变" in html
+    assert f"第 {line} 行" in html and "city_hotline.yaml" in html
+    assert "deadlines[0].unit" in html and "unknown unit" in html
+    assert "unit: minute" in html  # the administrator's text is kept
+    assert PolicyVersion.objects.count() == 1 and current_policy(org).version == 1
+
+    unitless = form_text.replace("amount: 3", "amount: 3 minutes", 1)
+    response = page(client, admin, reverse("policy:edit"), data={"text": unitless})
+    assert response.status_code == 400 and "deadlines[0].amount" in text(response)
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_valid_policy_edit_activates_a_new_version(client, org, admin):
+    activate(org, "city_hotline")
+    form_text = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
+    edited = form_text.replace("amount: 3", "amount: 5", 1)
+    response = page(
+        client, admin, reverse("policy:edit"), data={"text": edited, "note": "放宽派遣时限"}
+    )
+    assert response.status_code == 302
+    running = current_policy(org)
+    assert running.version == 2 and running.note == "放宽派遣时限"
+    assert running.preset().deadlines[0].amount == 5
+    # saving the unchanged text makes no new version
+    unchanged = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
+    page(client, admin, reverse("policy:edit"), data={"text": unchanged})
+    assert PolicyVersion.objects.count() == 2
+
+
+def test_generated_yaml_loads_back_to_the_same_policy(org):
+    from huiyin.policy.presets import load_preset_text
+
+    for name in ("city_hotline", "hospital", "petition_office", "property_management"):
+        version = activate(org, name)
+        assert (
+            load_preset_text(snapshot_yaml(version.snapshot), "x.yaml").to_dict()
+            == version.snapshot
+        )
+
+
+def test_roll_back_to_an_earlier_version(client, org, admin):
+    activate(org, "city_hotline")
+    page(client, admin, reverse("policy:load"), data={"preset": "hospital"})
+    response = page(client, admin, reverse("policy:withdraw", args=[2]), data={})
+    assert response.status_code == 302
+    assert current_policy(org).version == 1
+    assert not PolicyVersion.objects.get(organization=org, version=2).active
+    # the only active version cannot be withdrawn
+    page(client, admin, reverse("policy:withdraw", args=[1]), data={})
+    assert current_policy(org).version == 1
+    # an older version can be made the running one again (as a new version)
+    page(client, admin, reverse("policy:reactivate", args=[2]), data={})
+    running = current_policy(org)
+    assert (running.version, running.preset_name) == (3, "hospital")
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def test_calendar_days_are_added_and_removed_with_named_errors(client, org, admin):
+    url = reverse("policy:calendar")
+    response = page(
+        client,
+        admin,
+        url,
+        data={"date": "2027-10-09", "kind": "workday", "name": "", "scope": "org"},
+    )
+    assert response.status_code == 400 and "名称：请填写名称" in text(response)
+    response = page(
+        client,
+        admin,
+        url,
+        data={"date": "2027-13-01", "kind": "workday", "name": "x", "scope": "org"},
+    )
+    assert response.status_code == 400 and "日期：" in text(response)
+    response = page(
+        client,
+        admin,
+        url,
+        data={"date": "2027-10-09", "kind": "workday", "name": "调休上班", "scope": "global"},
+    )
+    assert response.status_code == 400 and "适用范围：" in text(response)  # only superusers: global
+    assert not CalendarDay.objects.exists()
+
+    data = {"date": "2027-10-09", "kind": "workday", "name": "调休上班", "scope": "org"}
+    assert page(client, admin, url, data=data).status_code == 302
+    response = page(client, admin, url, data={**data, "kind": "holiday", "name": "闭馆"})
+    assert response.status_code == 400 and "日期：2027-10-09 已设为" in text(response)
+    CalendarDay.objects.create(organization=None, date="2027-10-01", kind="holiday", name="国庆节")
+    html = text(page(client, admin, f"{url}?year=2027"))
+    assert 'data-date="2027-10-09" data-scope="org"' in html and "调休上班" in html
+    assert 'data-date="2027-10-01" data-scope="global"' in html and "国庆节" in html
+
+    remove = reverse("policy:calendar_remove")
+    assert (
+        page(client, admin, remove, data={"date": "2027-10-09", "scope": "org"}).status_code == 302
+    )
+    assert not CalendarDay.objects.filter(organization=org).exists()
+    page(client, admin, remove, data={"date": "2027-10-01", "scope": "global"})
+    assert CalendarDay.objects.filter(organization=None).exists()  # not theirs to remove
+
+
+def test_a_refused_action_the_page_no_longer_offers_comes_back_as_a_message(
+    client, org, drive, desk_clerk
+):
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
+    drive.do(at(2026, 3, 2, 10, 1), "not_accept", case, ground="不属于受理范围")
+    response = page(
+        client,
+        desk_clerk,
+        reverse("policy:suspend", args=[case.pk]),
+        at(2026, 3, 2, 10, 2),
+        data={"reason": "等待材料"},
+    )
+    assert response.status_code == 302
+    html = text(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 2)))
+    assert "不在办理中" in html and not Suspension.objects.exists()

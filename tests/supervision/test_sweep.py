@@ -1,0 +1,152 @@
+"""The supervision sweeper: warns the target department, marks overdue and escalates to
+the leader, each step once (time-machine, several passes, a racing worker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiyin.cases.models import Event
+from huiyin.core.models import Notification
+from huiyin.supervision.models import NoticeState, SupervisionAction
+from huiyin.supervision.services import supervision_answer
+from huiyin.supervision.sweeper import supervision_sweep
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def desk(person):
+    return list(
+        Notification.objects.filter(recipient=person, key__startswith="supervision:")
+        .order_by("id")
+        .values_list("key", flat=True)
+    )
+
+
+def steps(notice):
+    return list(
+        SupervisionAction.objects.filter(notice=notice)
+        .order_by("id")
+        .values_list("action", "level")
+    )
+
+
+def sweep_events(case):
+    return [
+        e.data["supervision"]["action"]
+        for e in Event.objects.filter(case=case).order_by("id")
+        if e.data.get("supervision", {}).get("action") in ("warning", "overdue", "escalated")
+    ]
+
+
+@pytest.fixture
+def notice_case(drive, supervisor, departments, head, handler):
+    case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
+    notice = drive.issue(
+        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 14)
+    )
+    return notice, case
+
+
+def test_warns_head_then_overdue_then_leader_each_once(
+    drive, notice_case, supervisor, head, leader
+):
+    notice, case = notice_case
+    key = f"supervision:{notice.pk}"
+    assert drive.sweep(at(2026, 3, 2, 12, 59, 59)).total_actions == 0
+    assert drive.sweep(at(2026, 3, 2, 13, 0, 1)).actions == {"warn": 1}
+    assert drive.sweep(at(2026, 3, 2, 13, 30)).total_actions == 0
+    assert desk(head) == [f"{key}:issued", f"{key}:warn:0"]
+    notice.refresh_from_db()
+    assert notice.warned_at == at(2026, 3, 2, 13, 0, 1) and notice.state == NoticeState.OPEN
+
+    result = drive.sweep(at(2026, 3, 2, 14, 0, 1))
+    assert result.actions == {"overdue": 1, "escalate": 1}
+    notice.refresh_from_db()
+    assert (notice.state, notice.overdue_at, notice.escalation_level) == (
+        NoticeState.OVERDUE,
+        at(2026, 3, 2, 14, 0, 1),
+        1,
+    )
+    assert notice.next_action_at is None
+    assert desk(head) == [f"{key}:issued", f"{key}:warn:0", f"{key}:overdue:0"]
+    assert desk(supervisor) == [f"{key}:overdue:0"]
+    assert desk(leader) == [f"{key}:escalate:1"]
+
+    for when in (at(2026, 3, 2, 14, 0, 2), at(2026, 3, 3), at(2026, 4, 1)):
+        assert drive.sweep(when).total_actions == 0
+    assert steps(notice) == [("warn", 0), ("overdue", 0), ("escalate", 1)]
+    assert sweep_events(case) == ["warning", "overdue", "escalated"]
+    # issued (head, handler), warn (head), overdue (head, issuer), escalate (leader)
+    assert Notification.objects.filter(key__startswith=f"{key}:").count() == 6
+
+
+def test_answered_notice_is_left_alone(drive, notice_case, handler, head, leader):
+    notice, case = notice_case
+    drive.call(
+        at(2026, 3, 2, 11),
+        supervision_answer,
+        actor=handler,
+        notice_id=notice.pk,
+        answer="已处理完毕。",
+    )
+    assert drive.sweep(at(2026, 3, 2, 15)).total_actions == 0
+    assert steps(notice) == [] and desk(leader) == []
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.ANSWERED
+
+
+def test_late_answer_after_escalation_is_marked_late(drive, notice_case, handler):
+    notice, case = notice_case
+    drive.sweep(at(2026, 3, 2, 15))
+    drive.call(
+        at(2026, 3, 2, 16),
+        supervision_answer,
+        actor=handler,
+        notice_id=notice.pk,
+        answer="已处理。",
+    )
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.ANSWERED and notice.answered_late
+
+
+def test_a_late_sweeper_skips_the_warning(drive, notice_case, head, leader):
+    notice, case = notice_case
+    assert drive.sweep(at(2026, 3, 2, 18)).actions == {"overdue": 1, "escalate": 1}
+    assert steps(notice) == [("overdue", 0), ("escalate", 1)]
+    assert f"supervision:{notice.pk}:warn:0" not in desk(head)
+
+
+def test_a_step_another_worker_took_is_not_repeated(drive, notice_case, head):
+    notice, case = notice_case
+    drive.sweep(at(2026, 3, 2, 13, 30))
+    # A second worker that read the row before the first one committed would try again:
+    # put the row back as it was and sweep.
+    type(notice).objects.filter(pk=notice.pk).update(warned_at=None, next_action_at=notice.warn_at)
+    with drive.at(at(2026, 3, 2, 13, 31)):
+        result = supervision_sweep(now=at(2026, 3, 2, 13, 31), worker_id="second")
+    assert result.duplicates == 1 and result.total_actions == 0
+    assert steps(notice) == [("warn", 0)]
+    assert desk(head).count(f"supervision:{notice.pk}:warn:0") == 1
+    assert sweep_events(case) == ["warning"]
+    notice.refresh_from_db()
+    assert notice.warned_at == at(2026, 3, 2, 13, 30)  # the first worker's time
+
+
+def test_no_leader_falls_back_to_issuer(drive, supervisor, departments, handler):
+    case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
+    notice = drive.issue(
+        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 14)
+    )
+    drive.sweep(at(2026, 3, 2, 15))
+    escalate = SupervisionAction.objects.get(notice=notice, action="escalate")
+    assert escalate.recipients == [supervisor.pk]
+    # No head in the department either: the warning does not vanish.
+    warn_less = drive.issue(
+        at(2026, 3, 3, 10), supervisor, case, departments["housing"], at(2026, 3, 3, 14)
+    )
+    drive.sweep(at(2026, 3, 3, 13, 30))
+    assert SupervisionAction.objects.get(notice=warn_less, action="warn").recipients == [
+        supervisor.pk
+    ]
