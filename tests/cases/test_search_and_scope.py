@@ -143,3 +143,16 @@ def test_masked_in_lists_and_full_view_logged(register, clerk, analyst):
     with pytest.raises(PermissionDeniedError):
         services.party_reveal(actor=analyst, case_id=case.pk)
     assert Event.objects.filter(case=case, kind=EventKind.PII_VIEWED).count() == 1
+
+
+@pytest.mark.parametrize("cap", [0, 1, 2000])
+def test_search_gives_the_same_rows_whichever_plan(corpus, register, clerk, cap, monkeypatch):
+    """PostgreSQL looks rare terms up by id and walks the ledger for common ones; both paths
+    must return the same rows (SQLite always uses FTS5)."""
+    from huiyin.cases import selectors
+
+    register(text="隔壁装修噪音很大。")
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", cap)
+    assert search(clerk, "噪音") == {c.pk for c in ledger(actor=clerk, filters=LedgerFilters()) if "噪音" in c.text}
+    assert search(clerk, "火星") == set()
+    assert search(clerk, "消防通道") == {corpus["parking"].pk}

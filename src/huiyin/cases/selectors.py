@@ -24,6 +24,9 @@ from .models import Case, Category, Contact, Event, Party
 from .workflow import OPEN_STATES, CaseState, Edge, edges_from
 
 PAGE_SIZE = 30
+# Keyword search on PostgreSQL fetches at most this many matching ids through the GIN
+# index; a term with more matches is common enough for the newest-first walk.
+SEARCH_CANDIDATES = 2000
 
 
 def _assisting(staff: Staff) -> Exists:
@@ -69,11 +72,32 @@ def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":
-        match = RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)",
-                       [tsquery(keyword)], output_field=BooleanField())
-        return qs.alias(_match=match).filter(_match=True)
+        return _pg_search(qs, tsquery(keyword))
     return qs.filter(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s",
                                    [fts5_query(keyword)]))
+
+
+def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Newest-first search that does not rely on the planner's guess of how common a term is.
+
+    Left alone, PostgreSQL assumes 0.5 % of rows match a bigram it has no statistics for
+    (an absent or rare word) and walks the ledger index newest-first testing every row -
+    the whole table when nothing matches; for a phrase it multiplies the bigrams'
+    frequencies, expects a handful and fetches and sorts every match. So: ask the GIN
+    index for up to SEARCH_CANDIDATES ids (``qs`` carries the other filters and the
+    scope). All of them: look those up. More: the term is common, the newest-first walk
+    fills a page soon, and ``ts_match_vq`` (the function behind @@, which no index
+    serves) keeps the planner on it. See docs/benchmarks.md.
+    """
+    indexed = RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query],
+                     output_field=BooleanField())
+    ids = list(qs.alias(_match=indexed).filter(_match=True).order_by()
+               .values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+    if len(ids) <= SEARCH_CANDIDATES:
+        return qs.filter(pk__in=ids)
+    walked = RawSQL("ts_match_vq(cases_case.search_vector, to_tsquery('simple', %s))", [query],
+                    output_field=BooleanField())
+    return qs.alias(_match=walked).filter(_match=True)
 
 
 @dataclass
@@ -109,7 +133,11 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
     if f.category_id:
         category = Category.objects.filter(pk=f.category_id, organization_id=actor.organization_id).first()
         if category:
-            subtree = Category.objects.filter(path__startswith=category.path).values("pk")
+            # The ids, not a subquery: PostgreSQL knows how common each category is, but
+            # not what a LIKE on paths selects, and walks the whole ledger for a small one.
+            subtree = list(Category.objects.filter(organization_id=actor.organization_id,
+                                                   path__startswith=category.path)
+                           .values_list("pk", flat=True))
             qs = qs.filter(category_id__in=subtree)
     if f.department_id:
         qs = qs.filter(lead_department_id=f.department_id)
