@@ -1,0 +1,344 @@
+"""Measurements for the ledger benchmark.
+
+Pages go through Django's test ``Client`` in this process, logged in as the demo
+intake clerk, so each figure is the whole request: middleware, session and user
+look-up, view, selector, SQL and template render. The SQL part of each request is
+timed separately with ``connection.execute_wrapper``.
+
+Registration throughput is in ``_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+from _common import loadavg, log
+from django.db import connection, reset_queries
+from django.test import Client
+from django.utils import timezone
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 50), 2),
+        "p95": round(percentile(values, 95), 2),
+        "max": round(max(values), 2),
+        "mean": round(statistics.fmean(values), 2),
+    }
+
+
+class SqlTimer:
+    def __init__(self):
+        self.total = 0.0
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.total += time.perf_counter() - t
+            self.count += 1
+
+
+def measure_pages(
+    client: Client,
+    name: str,
+    urls: Iterator[tuple[str, str]],
+    *,
+    requests: int,
+    warmup: int,
+    check: Callable[[str, object], None] | None = None,
+) -> dict:
+    """GET ``requests`` URLs (after ``warmup`` unmeasured ones); request and SQL times in ms."""
+    for _ in range(warmup):
+        label, url = next(urls)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    total, sql, queries = [], [], []
+    by_label: dict[str, list[float]] = {}
+    sql_by_label: dict[str, list[float]] = {}
+    load_before = loadavg()
+    for _ in range(requests):
+        label, url = next(urls)
+        timer = SqlTimer()
+        with connection.execute_wrapper(timer):
+            t = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - t) * 1000
+        assert response.status_code == 200, (url, response.status_code)
+        if check:
+            check(url, response)
+        total.append(elapsed)
+        sql.append(timer.total * 1000)
+        queries.append(timer.count)
+        by_label.setdefault(label, []).append(elapsed)
+        sql_by_label.setdefault(label, []).append(timer.total * 1000)
+    result = {
+        "page": name,
+        "total_ms": summary(total),
+        "sql_ms": summary(sql),
+        "queries_per_request": {"min": min(queries), "max": max(queries)},
+        "variants": {
+            label: {"total_ms": summary(v), "sql_ms": summary(sql_by_label[label])}
+            for label, v in by_label.items()
+        },
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
+    }
+    log(
+        f"{name:<22} p50 {result['total_ms']['p50']:7.1f} ms  "
+        f"p95 {result['total_ms']['p95']:7.1f} ms  "
+        f"max {result['total_ms']['max']:7.1f} ms  (SQL p50 {result['sql_ms']['p50']:.1f} / p95 "
+        f"{result['sql_ms']['p95']:.1f} ms, {min(queries)}-{max(queries)} queries)"
+    )
+    return result
+
+
+def _cycle(items: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    return itertools.cycle(items)
+
+
+def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
+    """The URL sets for each page, rotating parameters so caches do not flatter a single query."""
+    from huiyin.cases.models import Case, Category
+    from huiyin.orgs.models import Department
+
+    rng = random.Random(seed)
+    default = [(f"page {p}", "/cases/" if p == 1 else f"/cases/?page={p}") for p in range(1, 6)]
+
+    departments = list(
+        Department.objects.filter(organization=org, handles_cases=True).order_by("pk")
+    )
+    tops = list(Category.objects.filter(organization=org, parent__isnull=True).order_by("pk"))
+    newest = (
+        Case.objects.filter(organization=org)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    today = timezone.localtime(newest).date() if newest else timezone.localdate()
+    filtered: list[tuple[str, str]] = []
+    for i in range(40):
+        kind = i % 8
+        if kind == 0:
+            filtered.append(
+                ("state=in_progress&channel=phone", "/cases/?state=in_progress&channel=phone")
+            )
+        elif kind == 1:
+            d = departments[i % len(departments)]
+            filtered.append(("department", f"/cases/?department={d.pk}"))
+        elif kind == 2:
+            c = tops[i % len(tops)]
+            filtered.append(("category subtree", f"/cases/?category={c.pk}"))
+        elif kind == 3:
+            start = today - timedelta(days=rng.randrange(7, 300))
+            filtered.append(
+                (
+                    "date range (7 days)",
+                    f"/cases/?date_from={start:%Y-%m-%d}"
+                    f"&date_to={start + timedelta(days=6):%Y-%m-%d}",
+                )
+            )
+        elif kind == 4:
+            d = departments[i % len(departments)]
+            filtered.append(("department&state=open", f"/cases/?department={d.pk}&state=open"))
+        elif kind == 5:
+            filtered.append(("nature=report&state=closed", "/cases/?nature=report&state=closed"))
+        elif kind == 6:
+            c = tops[i % len(tops)]
+            filtered.append(("category&channel=online", f"/cases/?category={c.pk}&channel=online"))
+        else:
+            start = today - timedelta(days=rng.randrange(31, 300))
+            filtered.append(
+                (
+                    "state=closed&date range (30 days)",
+                    f"/cases/?state=closed&date_from={start:%Y-%m-%d}"
+                    f"&date_to={start + timedelta(days=29):%Y-%m-%d}",
+                )
+            )
+
+    search = [(w, f"/cases/?q={w}") for w in SEARCH_WORDS] + [
+        (f"{w} (3 chars)", f"/cases/?q={w}") for w in SEARCH_3
+    ]
+    search_hard = [(w, f"/cases/?q={w}") for w in SEARCH_HARD]
+
+    max_id = (
+        Case.objects.filter(organization=org).order_by("-id").values_list("id", flat=True).first()
+        or 1
+    )
+    detail = [("detail", f"/cases/{rng.randint(1, max_id)}/") for _ in range(2000)]
+    return {
+        "default": default,
+        "filtered": filtered,
+        "search": search,
+        "detail": detail,
+        "search_hard": search_hard,
+    }
+
+
+# (c) of the brief: common two-character words and one three-character term.
+SEARCH_WORDS = ["漏水", "噪音", "停车", "欠薪", "油烟", "路灯"]
+SEARCH_3 = ["物业费"]
+# Extra: what people also type - words that are absent (typos, names), rare words, and
+# longer phrases of common bigrams.
+SEARCH_HARD = ["火星", "张伟", "王清", "扬渣", "寓燃", "噪音扰民", "学院路"]
+
+
+def term_counts() -> dict[str, int]:
+    """How many cases each search term matches (GIN count), for the report."""
+    from huiyin.core.search import tsquery
+
+    out = {}
+    with connection.cursor() as cur:
+        for term in SEARCH_WORDS + SEARCH_3 + SEARCH_HARD:
+            cur.execute(
+                "SELECT count(*) FROM cases_case WHERE search_vector @@ to_tsquery('simple', %s)",
+                [tsquery(term)],
+            )
+            out[term] = cur.fetchone()[0]
+    return out
+
+
+def check_detail(url: str, response) -> None:
+    body = response.content.decode()
+    if "记录校验失败" in body or "chain check failed" in body.lower():
+        raise AssertionError(f"event chain broken on {url}")
+
+
+def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int) -> dict:
+    from huiyin.demo.generator import DEMO_CODE
+    from huiyin.orgs.models import Organization, Staff
+
+    org = Organization.objects.get(code=DEMO_CODE)
+    clerk = Staff.objects.get(username="clerk")
+    client = Client()
+    client.force_login(clerk)
+    urls = ledger_urls(org, seed=seed)
+    results = {}
+    results["default"] = measure_pages(
+        client, "ledger default list", _cycle(urls["default"]), requests=requests, warmup=warmup
+    )
+    results["filtered"] = measure_pages(
+        client,
+        "ledger filtered list",
+        _cycle(urls["filtered"]),
+        requests=max(requests, len(urls["filtered"])),
+        warmup=warmup,
+    )
+    results["search"] = measure_pages(
+        client,
+        "keyword search",
+        _cycle(urls["search"]),
+        requests=max(requests, 7 * 20),
+        warmup=warmup,
+    )
+    results["detail"] = measure_pages(
+        client,
+        "case detail",
+        iter(urls["detail"]),
+        requests=requests,
+        warmup=warmup,
+        check=check_detail,
+    )
+    # Extras, with fewer requests.
+    results["desk"] = measure_pages(
+        client,
+        "my desk (clerk)",
+        _cycle([("desk", "/cases/desk/")]),
+        requests=max(20, requests // 4),
+        warmup=3,
+    )
+    handler = Client()
+    handler.force_login(Staff.objects.get(username="handler_city"))
+    results["scoped"] = measure_pages(
+        handler,
+        "ledger as a handler",
+        _cycle(urls["default"]),
+        requests=max(20, requests // 4),
+        warmup=3,
+    )
+    results["search_hard"] = measure_pages(
+        client, "search: rare/absent", _cycle(urls["search_hard"]), requests=hard_requests, warmup=0
+    )
+    reset_queries()
+    return results
+
+
+# --- EXPLAIN ANALYZE of the selectors' queries --------------------------------------------------
+
+
+def explain_queries(*, seed: int) -> dict[str, dict]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the ledger query of one URL per variant (page 1)."""
+    from django.http import QueryDict
+
+    from huiyin.cases import selectors
+    from huiyin.cases.forms import LedgerFilterForm
+    from huiyin.demo.generator import DEMO_CODE
+    from huiyin.orgs.models import Organization, Staff
+
+    org = Organization.objects.get(code=DEMO_CODE)
+    clerk = Staff.objects.get(username="clerk")
+    urls = ledger_urls(org, seed=seed)
+    seen: dict[str, str] = {}
+    for group in ("default", "filtered", "search", "search_hard"):
+        for label, url in urls[group]:
+            seen.setdefault(f"{group}: {label}", url)
+    out = {}
+    for label, url in seen.items():
+        query = url.partition("?")[2]
+        form = LedgerFilterForm(QueryDict(query) or None, organization_id=org.pk)
+        filters = selectors.LedgerFilters()
+        page_number = 1
+        if form.is_bound and form.is_valid():
+            d = form.cleaned_data
+            filters = selectors.LedgerFilters(
+                channel=d["channel"],
+                nature=d["nature"],
+                state=d["state"],
+                keyword=d["q"],
+                category_id=d["category"].pk if d["category"] else None,
+                department_id=d["department"].pk if d["department"] else None,
+                date_from=d["date_from"],
+                date_to=d["date_to"],
+            )
+            page_number = d["page"] or 1
+        qs = selectors.ledger(actor=clerk, filters=filters)
+        size = selectors.PAGE_SIZE
+        sliced = qs[(page_number - 1) * size : page_number * size + 1]
+        sql, params = sliced.query.sql_with_params()
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+        exec_ms = (
+            float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0])
+            if "Execution Time:" in plan
+            else None
+        )
+        out[label] = {
+            "url": url,
+            "sql": _interpolate(sql, params),
+            "execution_ms": exec_ms,
+            "plan": plan,
+        }
+    return out
+
+
+def _interpolate(sql: str, params) -> str:
+    try:
+        return connection.ops.compose_sql(sql, params)
+    except Exception:  # noqa: BLE001 - only for the report
+        return sql
