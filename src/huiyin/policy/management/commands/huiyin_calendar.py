@@ -26,6 +26,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from huiyin.core.errors import ApplicationError
@@ -134,6 +135,9 @@ class Command(BaseCommand):
     @staticmethod
     def _calendar(org: Organization | None) -> BusinessCalendar:
         if org is None:
+            if "policy_calendarday" not in connection.introspection.table_names():
+                # A fresh data directory (not migrated yet): the statutory calendar alone.
+                return BusinessCalendar()
             return calendar_for(organization_id=None)
         return calendar_for(organization_id=org.pk, policy_version=current_policy(org))
 
