@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from huiyin.cases.forms import StyledForm as _StyledForm
 
@@ -16,7 +17,7 @@ UNIT_LABELS = {
     "hours": _("小时"),
     "working_hours": _("工作小时"),
     "days": _("自然日"),
-    "workdays": _("工作日"),
+    "workdays": pgettext_lazy("time unit", "工作日"),
 }
 
 
@@ -51,7 +52,7 @@ class ResumeForm(StyledForm):
 class ExtensionRequestForm(StyledForm):
     clock = forms.TypedChoiceField(label=_("延期的时限"), coerce=int, choices=())
     amount = forms.IntegerField(label=_("延长"), required=False, min_value=1)
-    unit = forms.ChoiceField(label=_("单位"), choices=())
+    unit = forms.ChoiceField(label=_("时间单位"), choices=())
     new_due = forms.DateTimeField(
         label=_("或：新的到期时间"),
         required=False,
