@@ -261,3 +261,14 @@ def test_demo_runs_under_the_hotline_preset_with_live_clocks():
         assert Clock.objects.filter(case=case, stage="dispatch").exists()
     for case in phone_cases.filter(state="accepted"):
         assert Clock.objects.filter(case=case, stage="dispatch", state="running").exists()
+
+
+@pytest.mark.django_db
+def test_demo_puts_some_cases_under_supervision():
+    from huiyin.supervision.models import SupervisionNotice
+
+    call_command("huiyin_demo", "--cases", "60", stdout=StringIO())
+    notices = SupervisionNotice.objects.filter(case__organization__code="demo")
+    in_progress = Case.objects.filter(organization__code="demo", state="in_progress").count()
+    assert notices.count() == min(3, in_progress)
+    assert all(n.case.state == "in_progress" for n in notices)

@@ -99,6 +99,7 @@ class Command(BaseCommand):
         end = timezone.now()
         specs = generate_case_specs(cases, seed=seed, start=end - timedelta(days=days), end=end)
         created = populate(demo, specs, now=end)
+        self.supervise_some(demo)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -119,6 +120,26 @@ class Command(BaseCommand):
         result = organization_init(preset_name=preset, code=org.code)
         label = result.policy_version.label or preset
         self.stdout.write(f"政策预设 / policy preset: {label}")
+
+    def supervise_some(self, demo, count: int = 3) -> None:
+        """A few supervision notices on cases still being handled, so the board has work."""
+        from huiyin.cases.models import Case
+        from huiyin.supervision.models import NoticeKind
+        from huiyin.supervision.services import supervision_issue
+
+        supervisor = demo.staff["supervisor"]
+        open_cases = Case.objects.filter(
+            organization=demo.org, state="in_progress", supervision_notices__isnull=True
+        )
+        for i, case in enumerate(open_cases.order_by("received_at")[:count]):
+            supervision_issue(
+                actor=supervisor,
+                case_id=case.pk,
+                kind=NoticeKind.SPECIAL if i == 0 else NoticeKind.ROUTINE,
+                department_id=case.lead_department_id,
+                due_at=timezone.now() + timedelta(days=2 + i),
+                requirement="该件反映时间较长，请加快办理，按期反馈办理结果。",
+            )
 
     def print_summary(self, org) -> None:
         from huiyin.cases.models import Case, Channel
