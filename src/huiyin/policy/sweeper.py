@@ -28,8 +28,10 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -63,6 +65,14 @@ class SweepResult:
     @property
     def total_actions(self) -> int:
         return sum(self.actions.values())
+
+    def merge(self, other: SweepResult) -> None:
+        self.picked += other.picked
+        self.processed += other.processed
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.duplicates += other.duplicates
+        self.actions.update(other.actions)
 
 
 def _skip_locked() -> bool:
@@ -149,6 +159,20 @@ def sweep(
     return result
 
 
+def until_idle(
+    sweep_fn: Callable[..., SweepResult], *, batch: int, max_passes: int = 1000, **kwargs: Any
+) -> SweepResult:
+    """Pass after pass of ``sweep_fn`` until a pass finds less than a full batch (tests,
+    ``--once``); the deadline and supervision sweepers share it."""
+    total = SweepResult()
+    for _pass in range(max_passes):
+        result = sweep_fn(batch=batch, **kwargs)
+        total.merge(result)
+        if result.picked < batch or (result.picked and not result.processed):
+            break
+    return total
+
+
 def sweep_until_idle(
     *,
     now: datetime | None = None,
@@ -156,16 +180,4 @@ def sweep_until_idle(
     worker_id: str | None = None,
     max_passes: int = 1000,
 ) -> SweepResult:
-    """Pass after pass until a pass finds less than a full batch (tests, ``--once``)."""
-    total = SweepResult()
-    for _pass in range(max_passes):
-        result = sweep(now=now, batch=batch, worker_id=worker_id)
-        total.picked += result.picked
-        total.processed += result.processed
-        total.skipped += result.skipped
-        total.failed += result.failed
-        total.duplicates += result.duplicates
-        total.actions.update(result.actions)
-        if result.picked < batch or (result.picked and not result.processed):
-            break
-    return total
+    return until_idle(sweep, batch=batch, max_passes=max_passes, now=now, worker_id=worker_id)

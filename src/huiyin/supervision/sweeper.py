@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -33,6 +31,7 @@ from huiyin.core.notify import desk_notify
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.notify import Directory
+from huiyin.policy.sweeper import SweepResult, until_idle
 
 from .models import NoticeState, SupervisionAction, SupervisionNotice
 from .services import Step, next_action_at, next_step, notice_title, record_event
@@ -43,18 +42,8 @@ _MAX_STEPS = 8
 _EVENT_STEP = {"warn": "warning", "overdue": "overdue", "escalate": "escalated"}
 
 
-@dataclass
-class SupervisionSweepResult:
-    picked: int = 0
-    processed: int = 0
-    skipped: int = 0  # case row busy in another transaction: next pass
-    failed: int = 0
-    duplicates: int = 0
-    actions: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total_actions(self) -> int:
-        return sum(self.actions.values())
+# Same counters as the deadline sweeper's: one result type, one until-idle loop.
+SupervisionSweepResult = SweepResult
 
 
 def _recipients(step: Step, notice: SupervisionNotice, directory: Directory) -> list[Staff]:
@@ -243,16 +232,7 @@ def supervision_sweep_until_idle(
     batch: int = 200,
     worker_id: str | None = None,
     max_passes: int = 1000,
-) -> SupervisionSweepResult:
-    total = SupervisionSweepResult()
-    for _pass in range(max_passes):
-        result = supervision_sweep(now=now, batch=batch, worker_id=worker_id)
-        total.picked += result.picked
-        total.processed += result.processed
-        total.skipped += result.skipped
-        total.failed += result.failed
-        total.duplicates += result.duplicates
-        total.actions.update(result.actions)
-        if result.picked < batch or (result.picked and not result.processed):
-            break
-    return total
+) -> SweepResult:
+    return until_idle(
+        supervision_sweep, batch=batch, max_passes=max_passes, now=now, worker_id=worker_id
+    )
