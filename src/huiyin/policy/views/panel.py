@@ -10,6 +10,7 @@ field-named errors (status 400).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -319,42 +320,46 @@ def _to_case(case: Case) -> HttpResponse:
     return redirect("cases:detail", case_id=case.pk)
 
 
-@login_required
-@require_POST
-def suspend(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _case_for(request, case_id)
-    form = SuspendForm(request.POST)
+def _act_on_case(
+    request: HttpRequest, case: Case, form: django_forms.Form, key: str,
+    call: Callable[[dict[str, Any]], object], done: str,
+) -> HttpResponse:
+    """Run one policy service for a case-page form: success → back to the case; refused →
+    the case page again with the form open and its fields marked."""
     if form.is_valid():
         try:
-            case_suspend(actor=request.user, case_id=case.pk, reason=form.cleaned_data["reason"])
+            call(form.cleaned_data)
         except PermissionDeniedError as exc:
             messages.error(request, exc.message)
             return _to_case(case)
         except ApplicationError as exc:
             put_errors(form, exc, {})
         else:
-            messages.success(request, _("案件已挂起，时限暂停计时。"))
+            messages.success(request, done)
             return _to_case(case)
-    return _refused(request, case, "suspend", form)
+    return _refused(request, case, key, form)
+
+
+@login_required
+@require_POST
+def suspend(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
+    return _act_on_case(
+        request, case, SuspendForm(request.POST), "suspend",
+        lambda d: case_suspend(actor=request.user, case_id=case.pk, reason=d["reason"]),
+        _("案件已挂起，时限暂停计时。"),
+    )
 
 
 @login_required
 @require_POST
 def resume(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
-    form = ResumeForm(request.POST)
-    if form.is_valid():
-        try:
-            case_resume(actor=request.user, case_id=case.pk, note=form.cleaned_data["note"])
-        except PermissionDeniedError as exc:
-            messages.error(request, exc.message)
-            return _to_case(case)
-        except ApplicationError as exc:
-            put_errors(form, exc, {})
-        else:
-            messages.success(request, _("案件已恢复办理，挂起时间不计入时限。"))
-            return _to_case(case)
-    return _refused(request, case, "resume", form)
+    return _act_on_case(
+        request, case, ResumeForm(request.POST), "resume",
+        lambda d: case_resume(actor=request.user, case_id=case.pk, note=d["note"]),
+        _("案件已恢复办理，挂起时间不计入时限。"),
+    )
 
 
 def _amount_for(clock: Clock, unit: str, new_due: datetime) -> int:
