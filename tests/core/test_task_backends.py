@@ -65,7 +65,8 @@ def test_rq_backend_on_a_real_redis_runs_the_notification_once(clerk, settings, 
     queue = django_rq.get_queue(queue_name)
     try:
         assert queue.count == 2
-        worker = django_rq.get_worker(queue_name, worker_class=SimpleWorker)
+        # The same job class `huiyin serve` gives its RQ worker (--job-class django_tasks_rq.Job).
+        worker = django_rq.get_worker(queue_name, worker_class=SimpleWorker, job_class="django_tasks_rq.Job")
         worker.work(burst=True)
         assert queue.count == 0
         assert len(queue.failed_job_registry) == 0

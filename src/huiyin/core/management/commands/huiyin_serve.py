@@ -63,7 +63,9 @@ class Command(BaseCommand):
     def background_commands(python: str) -> list[list[str]]:
         manage = [python, "-m", "huiyin.cli"]
         backend = settings.TASKS["default"]["BACKEND"]
-        worker = manage + (["rqworker", "default"] if "RQ" in backend else ["db_worker"])
+        # django-tasks-rq needs its own job class in the RQ worker.
+        rq_worker = ["rqworker", "default", "--job-class", "django_tasks_rq.Job"]
+        worker = manage + (rq_worker if "RQ" in backend else ["db_worker"])
         result = [worker]
         from django.core.management import get_commands
 
