@@ -181,7 +181,11 @@ def markdown(result: dict) -> str:
                 f"overdue after, projected, {workers} worker(s) (s) | {count} | | | "
                 f"≈ {projected:.0f} | {'yes' if projected < 60 else '**no**'} |"
             )
-    for label, key in (("before the runs", "idle_before"), ("after the runs", "idle")):
+    for label, key in (
+        ("before the runs", "idle_before"),
+        ("after the runs", "idle"),
+        ("after the runs and VACUUM policy_clock", "idle_vacuumed"),
+    ):
         idle = result.get(key)
         if not idle:
             continue
@@ -200,8 +204,8 @@ def markdown(result: dict) -> str:
         e = run.get("explain_backlog")
         if e:
             rows.append(
-                f"| selection with {run['due_before_start']} due at one instant: now / with index "
-                f"(next_action_at, id) (ms) | | {e['execution_ms']} / "
+                f"| selection with {run['due_before_start']} due at one instant: now / index "
+                f"replaced by (next_action_at, id) (ms) | | {e['execution_ms']} / "
                 f"{e['with_proposed_index']['execution_ms']} | | | |"
             )
     return "\n".join(rows)
@@ -290,6 +294,7 @@ def main(argv=None) -> int:
             )
         m.catch_up("end")
         result["idle"] = m.idle_scan(batch=args.batch)
+        result["idle_vacuumed"] = m.idle_scan(batch=args.batch, vacuum=True)
         result["verify_end"] = m.verify_sample(seed=args.seed + 1)
     result["loadavg_end"] = loadavg()
     path = args.out / f"{stem}.json"
