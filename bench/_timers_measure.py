@@ -433,8 +433,6 @@ def arrange_backlog(n: int, *, ago: float = 10.0) -> tuple[list[int], datetime]:
 
 
 def run_throughput(*, clocks: int, workers: int, batch: int, explain: bool) -> dict:
-    from _timers_worker import sweeper_worker
-
     result: dict = {"clocks": clocks, "workers": workers, "batch": batch}
     result["catch_up"] = catch_up(f"throughput-{workers}")
     clock_ids, due = arrange_backlog(clocks)
@@ -444,36 +442,10 @@ def run_throughput(*, clocks: int, workers: int, batch: int, explain: bool) -> d
         result["explain_backlog"] = e = explain_selection(batch=batch, proposed=True)
         log(
             f"EXPLAIN ANALYZE selection with {result['due_before_start']} due at one instant: "
-            f"{e['execution_ms']} ms; with index (next_action_at, id): "
+            f"{e['execution_ms']} ms; index replaced by (next_action_at, id): "
             f"{e['with_proposed_index']['execution_ms']} ms"
         )
-    first_new = ClockAction.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    ctx = mp.get_context("spawn")
-    ready, out = ctx.Queue(), ctx.Queue()
-    start_box = ctx.Value("d", 0.0)
-    procs = [
-        ctx.Process(
-            target=sweeper_worker,
-            args=(w, f"bench-tp{workers}-{w}", batch, start_box, ready, out),
-        )
-        for w in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    for _ in procs:
-        status, worker, message = _get(ready, procs, 300)
-        if status != "ready":
-            raise RuntimeError(f"sweeper worker {worker}: {message}")
-    load_before = loadavg()
-    start = time.time() + 0.5
-    start_box.value = start
-    results = [_get(out, procs, 3600) for _ in procs]
-    for p in procs:
-        p.join()
-    errors = [r["error"] for r in results if r["error"]]
-    if errors:
-        raise RuntimeError(f"sweeper worker failed: {errors[0]}")
-    wall = max(r["finished"] for r in results) - start
+    first_new, results, start, wall, load_before = _run_workers(workers, batch, "bench-tp")
     taken = list(
         ClockAction.objects.filter(id__gt=first_new).values_list(
             "clock_id", "action", "level", "worker_id"
@@ -511,6 +483,84 @@ def run_throughput(*, clocks: int, workers: int, batch: int, explain: bool) -> d
         f"(duplicates {result['exactly_once']['duplicates']}); per worker "
         f"{ {k: v['actions'] for k, v in result['per_worker'].items()} }; "
         f"load {result['loadavg_after']}"
+    )
+    return result
+
+
+def _run_workers(workers: int, batch: int, prefix: str):
+    """``workers`` processes run ``huiyin_sweeper --once`` from a common start."""
+    from _timers_worker import sweeper_worker
+
+    first_new = ClockAction.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    ctx = mp.get_context("spawn")
+    ready, out = ctx.Queue(), ctx.Queue()
+    start_box = ctx.Value("d", 0.0)
+    procs = [
+        ctx.Process(
+            target=sweeper_worker,
+            args=(w, f"{prefix}{workers}-{w}", batch, start_box, ready, out),
+        )
+        for w in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        status, worker, message = _get(ready, procs, 300)
+        if status != "ready":
+            raise RuntimeError(f"sweeper worker {worker}: {message}")
+    load_before = loadavg()
+    start = time.time() + 0.5
+    start_box.value = start
+    results = [_get(out, procs, 3600) for _ in procs]
+    for p in procs:
+        p.join()
+    errors = [r["error"] for r in results if r["error"]]
+    if errors:
+        raise RuntimeError(f"sweeper worker failed: {errors[0]}")
+    wall = max(r["finished"] for r in results) - start
+    return first_new, results, start, wall, load_before
+
+
+def run_drain(*, workers: int, batch: int) -> dict:
+    """Whatever is due now (no arranging: e.g. the escalations of earlier runs' clocks,
+    30 minutes after their due time), drained by ``workers`` processes."""
+    due = due_now_count()
+    first_new, results, start, wall, load_before = _run_workers(workers, batch, "bench-drain")
+    taken = list(
+        ClockAction.objects.filter(id__gt=first_new).values_list("clock_id", "action", "level")
+    )
+    steps = len(taken)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM (SELECT (data->>'clock_id'), kind, (data->>'level') "
+            "FROM cases_event WHERE kind = ANY(%s) AND case_id IN "
+            "(SELECT case_id FROM policy_clock WHERE id = ANY(%s)) "
+            "GROUP BY 1, 2, 3 HAVING count(*) > 1) d",
+            [[str(k) for k in DEADLINE_KINDS], list({t[0] for t in taken})],
+        )
+        twice = cur.fetchone()[0]
+    result = {
+        "workers": workers,
+        "batch": batch,
+        "due_before_start": due,
+        "seconds": round(wall, 2),
+        "steps_taken": steps,
+        "by_step": dict(Counter(f"{a}#{lvl}" for _c, a, lvl in taken)),
+        "events_per_second": round(steps / wall, 1) if wall else None,
+        "per_worker": {
+            r["worker_id"]: {"actions": r["actions"], "seconds": round(r["finished"] - start, 2)}
+            for r in sorted(results, key=lambda r: r["worker"])
+        },
+        "batch_seconds": _batch_seconds(first_new),
+        "steps_with_two_events": twice,
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
+        "left_due": due_now_count(),
+    }
+    log(
+        f"drain, {workers} worker(s): {steps} steps {result['by_step']} in {wall:.1f} s = "
+        f"{result['events_per_second']} events/s; steps with two events: {twice}; "
+        f"load {result['loadavg_before']} -> {result['loadavg_after']}"
     )
     return result
 

@@ -78,6 +78,13 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=500, help="sweeper --batch (default 500)")
     p.add_argument("--interval", type=float, default=1.0, help="sweeper --interval (default 1)")
     p.add_argument("--load-only", action="store_true", help="load (or reuse) and stop")
+    p.add_argument(
+        "--drain",
+        default="",
+        help="only this: drain whatever is due now with these worker counts in turn, e.g. 1 "
+        "or 2 (with --reuse: the escalations of an earlier run's clocks, 30 min after they "
+        "fell due)",
+    )
     p.add_argument("--no-latency", action="store_true", help="skip the latency run")
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput runs")
     p.add_argument(
@@ -264,7 +271,11 @@ def main(argv=None) -> int:
         f"database {result['sizes']['database_mb']} MB; policy_clock "
         f"{result['sizes']['tables'].get('policy_clock')}"
     )
-    if not args.load_only:
+    if args.drain:
+        result["drain"] = [
+            m.run_drain(workers=int(w), batch=args.batch) for w in args.drain.split(",") if w
+        ]
+    elif not args.load_only:
         result["clocks"] = m.natural_bursts()
         log(f"clocks: {result['clocks']}")
         result["verify_load"] = m.verify_sample(seed=args.seed)
@@ -300,7 +311,7 @@ def main(argv=None) -> int:
     path = args.out / f"{stem}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     log(f"results: {path}")
-    if not args.load_only:
+    if not args.load_only and not args.drain:
         print("\n" + markdown(result))
     return 0
 
