@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "huiyin.cases",
     "huiyin.policy",
     "huiyin.supervision",
+    "huiyin.handling",
     "huiyin.demo",
 ]
 

@@ -21,8 +21,10 @@ def run_to(case, state, *, clerk, handler, leader):
         (S.ACCEPTED, lambda: services.case_accept(actor=clerk, case_id=case.pk)),
         (S.DISPATCHED, lambda: services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)),
         (S.IN_PROGRESS, lambda: services.case_sign_for(actor=handler, case_id=case.pk)),
-        (S.PENDING_APPROVAL, lambda: services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="已协调物业维修")),
-        (S.REPLIED, lambda: services.case_approve(actor=leader, case_id=case.pk, reply="物业已于今日维修完毕")),
+        (S.PENDING_APPROVAL, lambda: services.case_submit_for_approval(
+            actor=handler, case_id=case.pk, proposal="已协调物业维修", outcome="resolved")),
+        (S.APPROVED, lambda: services.case_approve(actor=leader, case_id=case.pk, comments="同意")),
+        (S.REPLIED, lambda: services.case_reply(actor=handler, case_id=case.pk, reply="物业已于今日维修完毕")),
         (S.CLOSED, lambda: services.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")),
         (S.ARCHIVED, lambda: services.case_archive(actor=leader, case_id=case.pk)),
     ]
@@ -42,7 +44,8 @@ def test_main_path_writes_one_event_per_transition(register, clerk, handler, lea
     moves = list(Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED).values_list("data__from", "data__to"))
     assert moves == [
         (S.REGISTERED, S.ACCEPTED), (S.ACCEPTED, S.DISPATCHED), (S.DISPATCHED, S.IN_PROGRESS),
-        (S.IN_PROGRESS, S.PENDING_APPROVAL), (S.PENDING_APPROVAL, S.REPLIED), (S.REPLIED, S.CLOSED),
+        (S.IN_PROGRESS, S.PENDING_APPROVAL), (S.PENDING_APPROVAL, S.APPROVED), (S.APPROVED, S.REPLIED),
+        (S.REPLIED, S.CLOSED),
         (S.CLOSED, S.ARCHIVED),
     ]
     assert verify_event_chain(case)
@@ -54,23 +57,30 @@ CALLS = {
     "accept": dict(),
     "not_accept": dict(ground="属于诉讼程序", refer_to="人民法院"),
     "not_reaccept": dict(ground="已复核终结"),
-    "return": dict(reason="不属于本单位职责"),
+    "return": dict(reason="不属于本单位职责", returned_to="来信人"),
     "transfer": dict(to_body="市场监督管理局"),
     "answer_on_spot": dict(reply="已当场解答"),
     "dispatch": None,  # filled with the department id
+    "redispatch": None,
     "sign_for": dict(),
     "send_back": dict(reason="不属于本部门"),
-    "submit_for_approval": dict(proposal="拟答复"),
-    "approve": dict(reply="答复"),
+    "submit_for_approval": dict(proposal="拟答复", outcome="resolved"),
+    "approve": dict(comments="同意"),
     "reject_approval": dict(reason="事实不清"),
     "reply": dict(reply="答复"),
     "close": dict(satisfaction="satisfied"),
     "reopen": dict(reason="不满意"),
     "archive": dict(),
+    "request_review": dict(reason="不服答复意见"),
+    "decide_review": dict(decision="upheld", opinion="维持原答复意见"),
+    "request_rereview": dict(reason="不服复查意见"),
+    "decide_rereview": dict(decision="upheld", opinion="维持复查意见"),
 }
 
 
-MAIN_PATH_STATES = [s for s in S if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED)]
+# Review states need the review stage (petition preset): tests/handling covers them.
+MAIN_PATH_STATES = [s for s in S if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED,
+                                              S.UNDER_REVIEW, S.UNDER_REREVIEW)]
 ILLEGAL = [(state, action) for state in MAIN_PATH_STATES for action in CALLS if find_edge(state, action) is None]
 
 
@@ -126,14 +136,14 @@ def test_analyst_cannot_accept(register, analyst):
 def test_handler_cannot_approve_own_proposal(register, clerk, handler, leader):
     case = run_to(register(), S.PENDING_APPROVAL, clerk=clerk, handler=handler, leader=leader)
     with pytest.raises(PermissionDeniedError):
-        services.case_approve(actor=handler, case_id=case.pk, reply="自批")
+        services.case_approve(actor=handler, case_id=case.pk, comments="自批")
 
 
 def test_department_head_approves_own_department(register, clerk, handler, leader, head):
     case = run_to(register(), S.PENDING_APPROVAL, clerk=clerk, handler=handler, leader=leader)
-    services.case_approve(actor=head, case_id=case.pk, reply="已处理")
+    services.case_approve(actor=head, case_id=case.pk, comments="同意")
     case.refresh_from_db()
-    assert case.state == S.REPLIED
+    assert case.state == S.APPROVED
 
 
 def test_approval_stage_off_allows_direct_reply(org, register, clerk, handler, leader):
@@ -141,7 +151,7 @@ def test_approval_stage_off_allows_direct_reply(org, register, clerk, handler, l
     org.save()
     case = run_to(register(), S.IN_PROGRESS, clerk=clerk, handler=handler, leader=leader)
     with pytest.raises(InvalidTransition):
-        services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="x")
+        services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="x", outcome="resolved")
     services.case_reply(actor=handler, case_id=case.pk, reply="已修复")
     case.refresh_from_db()
     assert case.state == S.REPLIED

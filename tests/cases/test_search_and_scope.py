@@ -111,9 +111,10 @@ def test_first_contact_keeps_case_on_desk_until_closed(register, clerk, handler,
     services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
     services.case_sign_for(actor=handler, case_id=case.pk)
     assert case in my_desk(actor=handler)["handling"]
-    services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="已处理")
+    services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="已处理", outcome="resolved")
     assert case in my_desk(actor=leader)["approval"]
-    services.case_approve(actor=leader, case_id=case.pk, reply="已处理")
+    services.case_approve(actor=leader, case_id=case.pk, comments="同意")
+    services.case_reply(actor=handler, case_id=case.pk, reply="已处理")
     assert case in my_desk(actor=clerk)["first_contact"]  # answered but not yet confirmed satisfied
     services.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")
     assert case not in my_desk(actor=clerk)["first_contact"]

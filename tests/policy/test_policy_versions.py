@@ -99,7 +99,6 @@ def test_cases_keep_the_version_they_were_registered_under(org, drive, departmen
     org.refresh_from_db()
     new = drive.register(at(2026, 3, 2, 9, 5), channel="visit")
     for case in (old, new):
-        drive.do(at(2026, 3, 2, 9, 30), "accept", case)
         drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     assert (old.policy_version, new.policy_version) == ("hospital:1", "hospital:2")
     assert Clock.objects.get(case=old, stage="reply").due_at.date().isoformat() == "2026-03-09"

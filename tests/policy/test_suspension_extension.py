@@ -102,7 +102,7 @@ def test_leaving_the_open_states_ends_the_suspension(org, drive):
     drive.call(
         at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料"
     )
-    drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="属于诉讼程序")
+    drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="legal_procedure", refer_to="court")
     suspension = Suspension.objects.get(case=case)
     assert suspension.ended_at == at(2026, 3, 5, 9) and suspension.end_note == "not_accepted"
     clock = Clock.objects.get(case=case)
@@ -131,9 +131,7 @@ def test_suspend_rules(org, drive, analyst):
 def hospital_case(org, drive, departments, handler):
     activate(org, "hospital")
     case = drive.register(at(2026, 3, 2, 9), channel="visit")
-    drive.do(at(2026, 3, 2, 9, 30), "accept", case)
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
-    drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
     return case
 
 

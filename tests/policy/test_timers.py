@@ -9,7 +9,7 @@ from huiyin.cases.models import Category, Event, EventKind
 from huiyin.core.models import Notification
 from huiyin.orgs.roles import Role
 from huiyin.policy.models import Clock, ClockAction, ClockState, StopReason
-from huiyin.policy.services import rectification_notify_unit, rectification_plan_receive
+from huiyin.handling.services import rectification_notify, rectification_plan_receive
 from tests.conftest import make_staff
 
 from .conftest import activate, at
@@ -210,20 +210,23 @@ def test_petition_accept_starts_the_60_day_clock_and_moves_the_promise(org, driv
 def test_not_accepted_stops_every_clock(org, drive):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
-    drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="属于诉讼程序", refer_to="court")
+    drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="legal_procedure", refer_to="court")
     clock = Clock.objects.get(case=case)
     assert (clock.state, clock.stop_reason) == (ClockState.STOPPED, StopReason.DONE)
     assert drive.sweep(at(2026, 12, 1)).total_actions == 0
 
 
-def test_reopen_starts_new_round_clocks(org, drive, departments, handler, leader):
+def test_reopen_starts_new_round_clocks(org, drive, departments, handler, head, leader):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 3, 9), "accept", case)
     drive.do(at(2026, 3, 3, 10), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 4, 9), "sign_for", case, actor=handler)
-    drive.do(at(2026, 3, 5, 9), "submit_for_approval", case, actor=handler, proposal="拟答复")
-    drive.do(at(2026, 3, 6, 9), "approve", case, actor=leader, reply="答复意见")
+    drive.do(at(2026, 3, 5, 9), "submit_for_approval", case, actor=handler, proposal="拟答复",
+             outcome="resolved")
+    drive.do(at(2026, 3, 6, 9), "approve", case, actor=head, comments="同意")
+    drive.do(at(2026, 3, 6, 10), "approve", case, actor=leader, comments="同意")
+    drive.do(at(2026, 3, 6, 11), "reply", case, actor=handler, reply="答复意见", method="letter")
     assert not Clock.objects.filter(case=case, state=ClockState.RUNNING).exists()
     drive.do(at(2026, 3, 20, 9), "reopen", case, actor=leader, reason="反映人不满意")
     assert list(
@@ -255,17 +258,18 @@ def test_construction_rectification_plan_two_weeks_after_notice(org, drive, depa
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 2, 10), "accept", case)
     drive.do(at(2026, 3, 2, 11), "dispatch", case, department_id=departments["city"].pk)
-    drive.do(at(2026, 3, 3, 9), "sign_for", case, actor=handler)
-    drive.call(
+    notice = drive.call(
         at(2026, 3, 5, 15),
-        rectification_notify_unit,
+        rectification_notify,
         actor=handler,
         case_id=case.pk,
         unit="某建筑公司",
     )
     plan = Clock.objects.get(case=case, stage="rectification_plan")
     assert plan.due_at == end_of(2026, 3, 19)
-    drive.call(at(2026, 3, 18, 10), rectification_plan_receive, actor=handler, case_id=case.pk)
+    assert notice.plan_due_at == plan.due_at  # printed on the 整改通知书
+    drive.call(at(2026, 3, 18, 10), rectification_plan_receive, actor=handler,
+               rectification_id=notice.pk, plan_text="加固方案：三日内进场。")
     plan.refresh_from_db()
     assert plan.state == ClockState.STOPPED and plan.met
 
@@ -276,7 +280,6 @@ def test_construction_rectification_plan_two_weeks_after_notice(org, drive, depa
 def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, handler):
     activate(org, "hospital")
     case = drive.register(at(2026, 3, 2, 9), channel="visit")
-    drive.do(at(2026, 3, 2, 9, 30), "accept", case)
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     reply = Clock.objects.get(case=case, stage="reply")
     overall = Clock.objects.get(case=case, stage="overall")
@@ -286,7 +289,6 @@ def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, han
     assert case.promised_due_at == overall.due_at
     # reply overdue; its warning (due on 03-08) was never sent by this late sweeper
     assert drive.sweep(at(2026, 3, 10, 0, 0, 1)).actions == {"overdue": 1}
-    drive.do(at(2026, 3, 10, 9), "sign_for", case, actor=handler)
     drive.do(at(2026, 3, 11, 9), "reply", case, actor=handler, reply="已处理")
     assert not Clock.objects.filter(
         case=case, state=ClockState.RUNNING
@@ -316,7 +318,6 @@ def test_property_urgent_keyword_gives_24_hours_and_water_leak_callback(
     overall = Clock.objects.get(case=case, stage="overall")
     assert overall.due_at == end_of(2026, 3, 4)
     assert overall.warn_at == at(2026, 3, 2, 9) + (overall.due_at - at(2026, 3, 2, 9)) * 0.5
-    drive.do(at(2026, 3, 2, 9, 30), "accept", case)
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
     drive.do(at(2026, 3, 2, 17), "reply", case, actor=handler, reply="已恢复供水")
@@ -328,7 +329,6 @@ def test_property_normal_reply_counts_from_dispatch(org, drive, departments):
     activate(org, "property_management")
     case = drive.register(at(2026, 3, 2, 9), channel="phone", text="楼道灯坏了。")
     assert not Clock.objects.filter(case=case, stage="reply").exists()
-    drive.do(at(2026, 3, 2, 14), "accept", case)
     drive.do(at(2026, 3, 2, 15), "dispatch", case, department_id=departments["city"].pk)
     assert Clock.objects.get(case=case, stage="reply").due_at == end_of(2026, 3, 5)
 
@@ -338,7 +338,6 @@ def test_raising_urgency_by_edit_moves_the_reply_clock(org, drive, departments):
 
     activate(org, "property_management")
     case = drive.register(at(2026, 3, 2, 9), channel="phone", text="楼道灯坏了。")
-    drive.do(at(2026, 3, 2, 14), "accept", case)
     drive.do(at(2026, 3, 2, 15), "dispatch", case, department_id=departments["city"].pk)
     drive.call(
         at(2026, 3, 2, 16),
@@ -402,7 +401,6 @@ def test_callback_clock_goes_to_callback_officers(org, drive, departments, handl
     activate(org, "property_management")
     officer = make_staff(org, "officer", [Role.CALLBACK_OFFICER])
     case = drive.register(at(2026, 3, 2, 9), channel="phone", text="楼道灯坏了。")
-    drive.do(at(2026, 3, 2, 9, 30), "accept", case)
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
     drive.do(at(2026, 3, 2, 12), "reply", case, actor=handler, reply="已修好")
@@ -410,6 +408,6 @@ def test_callback_clock_goes_to_callback_officers(org, drive, departments, handl
     assert callback.due_at == end_of(2026, 3, 9)
     drive.sweep(at(2026, 3, 10, 0, 0, 1))
     assert f"clock:{callback.pk}:overdue:0" in desk(officer)
-    drive.do(at(2026, 3, 10, 9), "close", case, satisfaction="satisfied")
+    drive.do(at(2026, 3, 10, 9), "close", case, satisfaction="satisfied", confirmed=True)
     callback.refresh_from_db()
     assert callback.state == ClockState.STOPPED and callback.met is False

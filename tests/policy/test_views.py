@@ -228,9 +228,8 @@ def test_staff_who_cannot_work_on_the_case_get_no_buttons(client, hotline_case, 
 def hospital_case(org, drive, departments, handler):
     activate(org, "hospital")
     case = drive.register(at(2026, 3, 2, 9), channel="visit")
-    drive.do(at(2026, 3, 2, 9, 30), "accept", case)
-    drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
-    return drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
+    # 首诉负责, no sign-for: the department has it on dispatch
+    return drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
 
 
 def test_extension_request_approval_and_no_second_one(
@@ -537,7 +536,7 @@ def test_a_refused_action_the_page_no_longer_offers_comes_back_as_a_message(
 ):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
-    drive.do(at(2026, 3, 2, 10, 1), "not_accept", case, ground="不属于受理范围")
+    drive.do(at(2026, 3, 2, 10, 1), "not_accept", case, ground="out_of_scope", refer_to="区住建局")
     response = page(
         client,
         desk_clerk,

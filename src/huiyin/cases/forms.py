@@ -131,15 +131,27 @@ class EditForm(StyledForm):
         self.fields["category"].queryset = _categories(organization_id)
 
 
-# Which form fields each lifecycle action shows and passes to its service.
+# Which form fields each lifecycle action shows; the service's keyword is the field's
+# name unless ``KWARG_OF`` renames it.
 ACTION_FIELDS: dict[str, list[str]] = {
-    "accept": ["note"], "not_accept": ["ground", "refer_to", "note"], "not_reaccept": ["ground", "note"],
+    "accept": ["note"], "not_accept": ["ground", "refer_to", "note"],
+    "not_reaccept": ["reaccept_ground", "note"],
     "return": ["reason", "returned_to"], "transfer": ["to_body", "note"],
-    "answer_on_spot": ["reply", "method"], "dispatch": ["department", "assisting", "handler", "instructions"],
-    "sign_for": ["handler"], "send_back": ["reason"], "submit_for_approval": ["proposal"],
-    "approve": ["reply", "method"], "reject_approval": ["reason"], "reply": ["reply", "method"],
-    "close": ["satisfaction", "callback_note"], "reopen": ["reason"], "archive": [],
+    "answer_on_spot": ["reply", "method"],
+    "dispatch": ["department", "assisting", "handler", "instructions", "due_at"],
+    "redispatch": ["department", "assisting", "handler", "instructions", "due_at"],
+    "sign_for": ["handler"], "send_back": ["reason"],
+    "submit_for_approval": ["outcome", "proposal", "responsible_unit"],
+    "approve": ["comments"], "reject_approval": ["reason"],
+    "reply": ["reply", "method", "replied_at"],
+    "close": ["satisfaction", "callback_note", "confirmed", "confirmation_note"],
+    "reopen": ["reason"], "archive": [],
+    "request_review": ["reason", "requested_at"], "request_rereview": ["reason", "requested_at"],
+    "decide_review": ["decision", "opinion"], "decide_rereview": ["decision", "opinion"],
 }
+KWARG_OF = {"reaccept_ground": "ground"}
+DATETIME_FIELDS = frozenset({"due_at", "replied_at", "requested_at"})
+LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class ActionForm(StyledForm):
@@ -147,47 +159,89 @@ class ActionForm(StyledForm):
 
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    ground = forms.CharField(label=_("理由"), required=False)
-    refer_to = forms.CharField(label=_("告知其向何单位反映"), required=False)
+    ground = forms.CharField(label=_("不予受理理由"), required=False)
+    reaccept_ground = forms.CharField(label=_("不再受理理由"), required=False)
+    refer_to = forms.CharField(label=_("告知其向何机关、单位反映"), required=False)
     to_body = forms.CharField(label=_("转送单位"), required=False)
     returned_to = forms.CharField(label=_("退回至"), required=False)
     reply = forms.CharField(label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     method = forms.ChoiceField(label=_("答复方式"), required=False, choices=[
         ("phone", _("电话")), ("letter", _("书面")), ("sms", _("短信")), ("in_person", _("当面")), ("portal", _("网上"))])
+    replied_at = forms.DateTimeField(label=_("答复时间（空为现在）"), required=False, widget=LOCAL_DATETIME)
+    outcome = forms.ChoiceField(label=_("处理结果"), required=False)
     proposal = forms.CharField(label=_("拟办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    responsible_unit = forms.CharField(label=_("责任单位"), required=False)
+    comments = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none(), required=False)
     assisting = forms.ModelMultipleChoiceField(label=_("协办部门"), queryset=Department.objects.none(), required=False)
     handler = forms.ModelChoiceField(label=_("承办人"), queryset=Staff.objects.none(), required=False)
     instructions = forms.CharField(label=_("交办意见"), required=False)
+    due_at = forms.DateTimeField(label=_("办理时限（可空）"), required=False, widget=LOCAL_DATETIME)
     satisfaction = forms.ChoiceField(label=_("回访满意度"), required=False, choices=[
         ("", "—"), (SATISFACTION[0], _("满意")), (SATISFACTION[1], _("基本满意")), (SATISFACTION[2], _("不满意"))])
     callback_note = forms.CharField(label=_("回访情况"), required=False)
+    confirmed = forms.BooleanField(label=_("反映人已确认处理结果"), required=False)
+    confirmation_note = forms.CharField(label=_("确认方式和情况"), required=False)
+    requested_at = forms.DateTimeField(label=_("请求时间（空为现在）"), required=False, widget=LOCAL_DATETIME)
+    decision = forms.ChoiceField(label=_("结论"), required=False)
+    opinion = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, organization_id: int, **kwargs):
+    def __init__(self, *args, organization_id: int, case=None, **kwargs):
+        from huiyin.handling.models import Outcome, ReviewDecision
+
         super().__init__(*args, **kwargs)
         departments = Department.objects.filter(organization_id=organization_id, handles_cases=True)
         self.fields["department"].queryset = departments
         self.fields["assisting"].queryset = departments
         self.fields["handler"].queryset = Staff.objects.filter(organization_id=organization_id, is_active=True)
+        self.fields["outcome"].choices = [("", "—"), *Outcome.choices]
+        self.fields["decision"].choices = [("", "—"), *ReviewDecision.choices]
+        if case is not None:
+            self._choices_from_policy(case)
+
+    def _choices_from_policy(self, case) -> None:
+        """Grounds and bodies from the case's preset become lists to choose from."""
+        from huiyin.handling import records
+
+        for name, key in (("ground", "not_accepted"), ("reaccept_ground", "not_reaccepted")):
+            choices = records.ground_choices(case, key)
+            if choices:
+                self.fields[name] = forms.ChoiceField(label=self.fields[name].label, required=False,
+                                                      choices=[("", "—"), *choices])
+        bodies = records.referral_choices(case)
+        if bodies:
+            self.fields["refer_to"].widget.attrs["list"] = "referral-bodies"
+            self.referral_bodies = [label for label, _label in bodies]
+        if case.handler_id:
+            self.fields["handler"].initial = case.handler_id
 
     def fields_for(self, action: str) -> list:
         return [self[name] for name in ACTION_FIELDS[action]]
 
     def kwargs_for(self, action: str) -> dict:
         d = self.cleaned_data
-        kwargs = {k: (d.get(k) or "") for k in ACTION_FIELDS[action]}
+        kwargs: dict = {}
+        for name in ACTION_FIELDS[action]:
+            value = d.get(name)
+            if name in DATETIME_FIELDS or name == "confirmed":
+                kwargs[KWARG_OF.get(name, name)] = value or (False if name == "confirmed" else None)
+            else:
+                kwargs[KWARG_OF.get(name, name)] = value or ""
         if "method" in kwargs and not kwargs["method"]:
             kwargs["method"] = "phone"
-        if action == "dispatch":
+        if action in ("dispatch", "redispatch"):
             kwargs = {
                 "department_id": d["department"].pk if d.get("department") else 0,
                 "assisting_ids": [x.pk for x in d.get("assisting") or []],
                 "handler_id": d["handler"].pk if d.get("handler") else None,
                 "instructions": d.get("instructions") or "",
+                "due_at": d.get("due_at"),
             }
         if action == "sign_for":
             kwargs = {"handler_id": d["handler"].pk if d.get("handler") else None}
+        if d.get("version"):
+            kwargs["expected_version"] = d["version"]
         return kwargs
 
 

@@ -122,7 +122,13 @@ class Case(models.Model):
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handled_cases", verbose_name=_("承办人")
     )
+    assisting_handlers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="assisted_cases", verbose_name=_("协办人")
+    )
     state = models.CharField(_("状态"), max_length=20, choices=CaseState.choices, default=CaseState.REGISTERED)
+    # Set when the re-review opinion is given: the matter is concluded for good and a new
+    # submission on it is not re-accepted (信访工作条例 第三十五条).
+    review_concluded = models.BooleanField(_("已复核终结"), default=False)
     round = models.PositiveIntegerField(_("办理轮次"), default=1)
     stage_switches = models.JSONField(default=dict, blank=True)  # the policy's stages when registered
     policy_version = models.CharField(max_length=60, blank=True)
@@ -178,6 +184,9 @@ class CaseRound(models.Model):
     reply_method = models.CharField(max_length=20, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
     satisfaction = models.CharField(max_length=20, blank=True)
+    # Closing with the complainant's confirmation (确认办结), where the preset wants it.
+    confirmed_by_complainant = models.BooleanField(default=False)
+    confirmation_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["number"]
@@ -230,6 +239,19 @@ class EventKind(models.TextChoices):
     PII_VIEWED = "pii_viewed", _("查看完整个人信息")
     RECEIPT_ISSUED = "receipt_issued", _("出具受理凭证")
     NOTE = "note", _("备注")
+    # Handling in depth (handling app)
+    HANDLER_ASSIGNED = "handler_assigned", _("指定承办人")
+    INVESTIGATION_RECORDED = "investigation_recorded", _("调查记录")
+    INVESTIGATION_CONFIRMED = "investigation_confirmed", _("被调查人签字确认")
+    APPROVAL_SIGNED = "approval_signed", _("审批签署")
+    PLAN_CHECKED = "plan_checked", _("审核整改方案")
+    COMPLAINANT_INFORMED = "complainant_informed", _("告知反映人")
+    DOCUMENT_ISSUED = "document_issued", _("出具文书")
+    DOCUMENT_SENT = "document_sent", _("报送文书")
+    JOINT_CONVENED = "joint_convened", _("发起联合办理")
+    JOINT_PART = "joint_part", _("部门协办意见")
+    JOINT_CONCLUDED = "joint_concluded", _("联合办理结论")
+    AUTHORITY_REQUEST = "authority_request", _("上级交办查处")
     # Deadlines (policy app): the sweeper's steps, suspension, extensions, rectification.
     DEADLINE_WARNING = "deadline_warning", _("时限预警")
     DEADLINE_OVERDUE = "deadline_overdue", _("逾期")

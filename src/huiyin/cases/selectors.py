@@ -180,14 +180,17 @@ def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     if actor.is_dept_head and actor.department_id:
         desk["department"] = base.filter(lead_department_id=actor.department_id, state__in=OPEN_STATES).order_by(*order)
     if actor.can(Cap.APPROVE):
-        approvals = base.filter(state=CaseState.PENDING_APPROVAL)
-        if not actor.can(Cap.VIEW_ALL):
-            approvals = approvals.filter(lead_department_id=actor.department_id)
-        desk["approval"] = approvals.order_by(*order)
+        from huiyin.handling.selectors import awaiting_my_signature
+
+        desk["approval"] = awaiting_my_signature(actor, base).order_by(*order)
     if actor.can(Cap.DECIDE):
         desk["to_decide"] = base.filter(state=CaseState.REGISTERED).order_by(*order)
     if actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL):
-        desk["to_dispatch"] = base.filter(state=CaseState.ACCEPTED).order_by(*order)
+        from huiyin.handling.selectors import with_send_back
+
+        desk["to_dispatch"] = with_send_back(base.filter(state=CaseState.ACCEPTED)).order_by(*order)
+    if actor.can(Cap.REVIEW):
+        desk["review"] = base.filter(state__in=[CaseState.UNDER_REVIEW, CaseState.UNDER_REREVIEW]).order_by(*order)
     return desk
 
 
@@ -215,9 +218,9 @@ def timeline(case: Case) -> list[tuple[str, datetime, object]]:
 
 def allowed_actions(*, actor: Staff, case: Case) -> list[Edge]:
     """Exactly the moves the services would accept now, for the buttons on the page."""
-    from .services import may_take
+    from .services import action_available
 
-    return [e for e in edges_from(case.state, case.stage_switches) if may_take(actor, case, e)]
+    return [e for e in edges_from(case.state, case.stage_switches) if action_available(actor, case, e)]
 
 
 def verify_event_chain(case: Case) -> bool:

@@ -126,7 +126,8 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     org_id = request.user.organization_id
-    action_form = extra.pop("action_form", None) or ActionForm(organization_id=org_id, initial={"version": case.version})
+    action_form = extra.pop("action_form", None) or ActionForm(organization_id=org_id, case=case,
+                                                               initial={"version": case.version})
     actions = selectors.allowed_actions(actor=request.user, case=case)
     return {
         "case": case,
@@ -152,7 +153,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     if action not in services.ACTIONS:
         raise Http404
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    form = ActionForm(request.POST, organization_id=request.user.organization_id)
+    form = ActionForm(request.POST, organization_id=request.user.organization_id, case=case)
     if form.is_valid():
         try:
             services.ACTIONS[action](actor=request.user, case_id=case.pk, **form.kwargs_for(action))

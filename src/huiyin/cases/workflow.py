@@ -28,20 +28,32 @@ class CaseState(models.TextChoices):
     TRANSFERRED = "transferred", _("已转送")  # transferred to an external competent body
     DISPATCHED = "dispatched", _("已派遣")  # sent to a lead department, waiting for sign-for
     IN_PROGRESS = "in_progress", _("办理中")  # signed for, being investigated and handled
-    PENDING_APPROVAL = "pending_approval", _("待审批")  # handler's proposal awaits the leader
+    PENDING_APPROVAL = "pending_approval", _("待审批")  # handler's proposal awaits the approvers
+    APPROVED = "approved", _("已审批")  # proposal approved: notify the unit, answer the complainant
     REPLIED = "replied", _("已答复")  # the complainant has been answered
+    UNDER_REVIEW = "under_review", _("复查中")  # the complainant asked the higher body to review
+    UNDER_REREVIEW = "under_rereview", _("复核中")  # ...and, after the review, to re-review
     CLOSED = "closed", _("已办结")
     ARCHIVED = "archived", _("已归档")  # read-only
 
 
 class Stage(models.TextChoices):
-    """Lifecycle stages a policy preset may switch on or off."""
+    """Lifecycle stages a policy preset may switch on or off (preset ``stages`` keys)."""
 
+    ACCEPTANCE = "acceptance_decision", _("受理决定")
+    SIGN_FOR = "sign_for", _("签收")
     APPROVAL = "approval", _("审批")
     CALLBACK = "callback", _("回访")
+    REVIEW = "review", _("复查复核")
 
 
-DEFAULT_STAGES: dict[str, bool] = {Stage.APPROVAL: True, Stage.CALLBACK: True}
+DEFAULT_STAGES: dict[str, bool] = {
+    Stage.ACCEPTANCE: True,
+    Stage.SIGN_FOR: True,
+    Stage.APPROVAL: True,
+    Stage.CALLBACK: True,
+    Stage.REVIEW: False,
+}
 
 
 @dataclass(frozen=True)
@@ -51,37 +63,70 @@ class Edge:
     action: str
     label: str
     cap: str
-    requires_stage: str | None = None  # edge exists only when this stage is on
-    skips_stage: str | None = None  # edge exists only when this stage is off
+    requires_stage: str | tuple[str, ...] = ()  # edge exists only when these stages are on
+    skips_stage: str | tuple[str, ...] = ()  # edge exists only when these stages are off
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return _tuple(self.requires_stage)
+
+    @property
+    def skips(self) -> tuple[str, ...]:
+        return _tuple(self.skips_stage)
+
+
+def _tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 S = CaseState
 EDGES: tuple[Edge, ...] = (
     # Acceptance decision (F10; seeds/000 第五条, 信访工作条例 第二十五条)
-    Edge(S.REGISTERED, S.ACCEPTED, "accept", _("受理"), Cap.DECIDE),
+    Edge(S.REGISTERED, S.ACCEPTED, "accept", _("受理"), Cap.DECIDE, requires_stage=Stage.ACCEPTANCE),
     Edge(S.REGISTERED, S.NOT_ACCEPTED, "not_accept", _("不予受理"), Cap.DECIDE),
     Edge(S.REGISTERED, S.NOT_REACCEPTED, "not_reaccept", _("不再受理"), Cap.DECIDE),
     Edge(S.REGISTERED, S.RETURNED, "return", _("退回"), Cap.DECIDE),
     Edge(S.REGISTERED, S.TRANSFERRED, "transfer", _("转送"), Cap.DECIDE),
     # Consultations answered at intake (F06): still counted, still callback-eligible
     Edge(S.REGISTERED, S.REPLIED, "answer_on_spot", _("当场答复"), Cap.REGISTER),
-    # Dispatch to a lead department (F11); the department signs for or sends back
-    Edge(S.ACCEPTED, S.DISPATCHED, "dispatch", _("派遣"), Cap.DISPATCH),
+    # Dispatch to a lead department (F11); the department signs for or sends back.
+    # Without an acceptance decision (首问负责: every complaint is taken) the desk
+    # dispatches straight from the ledger; without sign-for the department has it at once.
+    Edge(S.REGISTERED, S.DISPATCHED, "dispatch", _("派遣"), Cap.DISPATCH,
+         requires_stage=Stage.SIGN_FOR, skips_stage=Stage.ACCEPTANCE),
+    Edge(S.REGISTERED, S.IN_PROGRESS, "dispatch", _("派遣"), Cap.DISPATCH,
+         skips_stage=(Stage.ACCEPTANCE, Stage.SIGN_FOR)),
+    Edge(S.ACCEPTED, S.DISPATCHED, "dispatch", _("派遣"), Cap.DISPATCH, requires_stage=Stage.SIGN_FOR),
+    Edge(S.ACCEPTED, S.IN_PROGRESS, "dispatch", _("派遣"), Cap.DISPATCH, skips_stage=Stage.SIGN_FOR),
+    Edge(S.DISPATCHED, S.DISPATCHED, "redispatch", _("改派"), Cap.DISPATCH),
     Edge(S.DISPATCHED, S.IN_PROGRESS, "sign_for", _("签收"), Cap.HANDLE),
     Edge(S.DISPATCHED, S.ACCEPTED, "send_back", _("退单"), Cap.HANDLE),
-    # Proposal and approval (F21), switchable per preset
+    # Proposal and approval (F21), switchable per preset; the approvers sign in the
+    # preset's order (approval.chain), the last one moves the case on.
     Edge(S.IN_PROGRESS, S.PENDING_APPROVAL, "submit_for_approval", _("提交审批"), Cap.HANDLE,
          requires_stage=Stage.APPROVAL),
-    Edge(S.PENDING_APPROVAL, S.REPLIED, "approve", _("审批通过并答复"), Cap.APPROVE,
+    Edge(S.PENDING_APPROVAL, S.APPROVED, "approve", _("审批通过"), Cap.APPROVE,
          requires_stage=Stage.APPROVAL),
-    Edge(S.PENDING_APPROVAL, S.IN_PROGRESS, "reject_approval", _("退回重办"), Cap.APPROVE,
+    Edge(S.PENDING_APPROVAL, S.IN_PROGRESS, "reject_approval", _("退回修改"), Cap.APPROVE,
          requires_stage=Stage.APPROVAL),
+    # Reply to the complainant (F24)
+    Edge(S.APPROVED, S.REPLIED, "reply", _("答复"), Cap.HANDLE, requires_stage=Stage.APPROVAL),
     Edge(S.IN_PROGRESS, S.REPLIED, "reply", _("答复"), Cap.HANDLE, skips_stage=Stage.APPROVAL),
     # Closure (F25); with the callback stage on, closing records the callback result
     Edge(S.REPLIED, S.CLOSED, "close", _("办结"), Cap.CLOSE),
     # Reopening (重办) starts a new handling round; the old one is kept
     Edge(S.REPLIED, S.ACCEPTED, "reopen", _("重办"), Cap.REOPEN),
     Edge(S.CLOSED, S.ACCEPTED, "reopen", _("重办"), Cap.REOPEN),
+    # Review and re-review (复查 / 复核, F26; 信访工作条例 第三十五条): requested within the
+    # preset's limit of the written answer; the re-review opinion is final.
+    Edge(S.REPLIED, S.UNDER_REVIEW, "request_review", _("请求复查"), Cap.REGISTER,
+         requires_stage=Stage.REVIEW),
+    Edge(S.UNDER_REVIEW, S.REPLIED, "decide_review", _("复查意见"), Cap.REVIEW,
+         requires_stage=Stage.REVIEW),
+    Edge(S.REPLIED, S.UNDER_REREVIEW, "request_rereview", _("请求复核"), Cap.REGISTER,
+         requires_stage=Stage.REVIEW),
+    Edge(S.UNDER_REREVIEW, S.CLOSED, "decide_rereview", _("复核意见"), Cap.REVIEW,
+         requires_stage=Stage.REVIEW),
     # Archive: read-only from then on
     Edge(S.CLOSED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
     Edge(S.NOT_ACCEPTED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
@@ -91,7 +136,11 @@ EDGES: tuple[Edge, ...] = (
 )
 
 TERMINAL_STATES = frozenset({S.ARCHIVED})
-OPEN_STATES = frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL})
+OPEN_STATES = frozenset(
+    {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED}
+)
+# The higher body is working on the matter again: its own clock runs (review_decision).
+REVIEW_STATES = frozenset({S.UNDER_REVIEW, S.UNDER_REREVIEW})
 
 
 def stages_with_defaults(switches: Mapping[str, bool] | None) -> dict[str, bool]:
@@ -101,9 +150,9 @@ def stages_with_defaults(switches: Mapping[str, bool] | None) -> dict[str, bool]
 
 
 def edge_applies(edge: Edge, stages: Mapping[str, bool]) -> bool:
-    if edge.requires_stage and not stages.get(edge.requires_stage, True):
+    if any(not stages.get(stage, True) for stage in edge.requires):
         return False
-    return not (edge.skips_stage and stages.get(edge.skips_stage, True))
+    return not any(stages.get(stage, True) for stage in edge.skips)
 
 
 def edges_from(state: str, switches: Mapping[str, bool] | None = None) -> list[Edge]:
@@ -126,11 +175,8 @@ def mermaid_diagram() -> str:
     """The lifecycle as a Mermaid state diagram, generated from EDGES."""
     lines = ["stateDiagram-v2", "    [*] --> registered"]
     for e in EDGES:
-        note = ""
-        if e.requires_stage:
-            note = f" [{e.requires_stage} on]"
-        elif e.skips_stage:
-            note = f" [{e.skips_stage} off]"
+        conditions = [f"{s} on" for s in e.requires] + [f"{s} off" for s in e.skips]
+        note = f" [{', '.join(conditions)}]" if conditions else ""
         lines.append(f"    {e.src} --> {e.dst}: {e.action}{note}")
     lines.append("    archived --> [*]")
     return "\n".join(lines)

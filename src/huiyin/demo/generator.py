@@ -915,9 +915,8 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
     )
 
     if spec.decision == "not_accept":
-        svc.case_not_accept(
-            actor=clerk, case_id=cid, ground=spec.decision_note, refer_to=spec.refer_to
-        )
+        ground, refer_to = _ground_for(case, spec)
+        svc.case_not_accept(actor=clerk, case_id=cid, ground=ground, refer_to=refer_to)
     elif spec.decision == "return":
         svc.case_return(
             actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to
@@ -939,7 +938,8 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
                 callback_note=texts.CALLBACK_NOTES[spec.index % len(texts.CALLBACK_NOTES)],
             )
     elif spec.decision == "accept":
-        svc.case_accept(actor=clerk, case_id=cid)
+        if stages_with_defaults(case.stage_switches)[Stage.ACCEPTANCE]:
+            svc.case_accept(actor=clerk, case_id=cid)  # else: taken on dispatch (首问负责)
         approval = stages_with_defaults(case.stage_switches)[Stage.APPROVAL]
         department = demo.routing[spec.category]
         final = "closed" if target == "archived" else target
@@ -966,6 +966,20 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         )
     if target == "archived":
         svc.case_archive(actor=cast.leader, case_id=cid)
+
+
+def _ground_for(case: Any, spec: CaseSpec) -> tuple[str, str]:
+    """The generated ground in words, or, where the preset lists grounds, one of them."""
+    from huiyin.handling.records import preset_of
+
+    preset = preset_of(case)
+    grounds = preset.acceptance_grounds.not_accepted if preset else ()
+    if not grounds:
+        return spec.decision_note, spec.refer_to
+    ground = grounds[spec.index % len(grounds)]
+    bodies = {b.code: b.label for b in preset.acceptance_grounds.referral_bodies}
+    refer_to = bodies.get(ground.refer_to[0], spec.refer_to) if ground.refer_to else ""
+    return ground.code, refer_to
 
 
 def _round(
@@ -1014,18 +1028,20 @@ def _round(
         return
     if approval:
         svc.case_submit_for_approval(
-            actor=handler, case_id=cid, proposal="拟答复如下：" + spec.reply
+            actor=handler, case_id=cid, proposal="拟答复如下：" + spec.reply,
+            outcome=texts.OUTCOMES[index % len(texts.OUTCOMES)],
         )
         if stop < LIFECYCLE.index("replied"):
             return
-        approver = (
-            cast.leader if spec.urgency != "normal" else cast.heads.get(department.pk, cast.leader)
-        )
-        svc.case_approve(actor=approver, case_id=cid, reply=spec.reply, method=method)
-    else:
-        if stop < LIFECYCLE.index("replied"):
-            return  # no approval stage: the case stays with the handler
-        svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method)
+        from huiyin.cases.models import Case
+        from huiyin.handling.records import approval_chain
+
+        for role in approval_chain(Case.objects.get(pk=cid)):
+            signer = cast.heads.get(department.pk, cast.leader) if role == "dept_head" else cast.leader
+            svc.case_approve(actor=signer, case_id=cid, comments="同意。")
+    elif stop < LIFECYCLE.index("replied"):
+        return  # no approval stage: the case stays with the handler
+    svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method)
     if stop < LIFECYCLE.index("closed"):
         return
     svc.case_close(

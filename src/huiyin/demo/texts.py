@@ -600,3 +600,6 @@ GENERIC: dict[str, tuple[T, ...]] = {
 
 # Two-character words the texts are sure to contain somewhere (search tests, F85).
 COMMON_WORDS = ("漏水", "噪音", "停车", "欠薪", "油烟", "路灯", "井盖", "停水", "垃圾", "物业", "社保", "占道")
+
+# Outcomes handlers propose (handling.models.Outcome), most matters resolved.
+OUTCOMES = ("resolved", "resolved", "resolved", "partly", "explained", "resolved", "not_supported")

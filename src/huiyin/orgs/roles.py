@@ -36,6 +36,7 @@ class Cap:
     VIEW_PII = "view_pii"  # reveal a full phone / ID number (each reveal is logged)
     ADMINISTER = "administer"
     SUPERVISE = "supervise"  # issue and close supervision notices (督办)
+    REVIEW = "review"  # record the review / re-review body's opinion (复查 / 复核)
 
 
 ROLE_CAPS: dict[str, frozenset[str]] = {
@@ -48,7 +49,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.LEADER: frozenset(
         {
             Cap.REGISTER, Cap.DECIDE, Cap.DISPATCH, Cap.HANDLE, Cap.APPROVE, Cap.CLOSE,
-            Cap.ARCHIVE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII, Cap.SUPERVISE,
+            Cap.ARCHIVE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII, Cap.SUPERVISE, Cap.REVIEW,
         }
     ),
     Role.SUPERVISOR: frozenset({Cap.DISPATCH, Cap.VIEW_ALL, Cap.SUPERVISE}),

@@ -7,21 +7,31 @@ snapshot it was registered under): a rule starts when the milestone its ``from``
 happens, and stops when its stage is done.
 
     event                    stops (reason)                      starts (rules counting from)
-    registered               -                                   received
+    registered               -                                   received (and the preset's
+                                                                   return_within limit as the
+                                                                   acceptance clock, if none)
     accept                   acceptance (done)                   accepted
     not_accept, not_reaccept acceptance (done), the rest         -
     return, transfer           (cancelled)
     answer_on_spot           acceptance, handover, dispatch,     replied (callback)
                                first_contact, reply, overall
-    dispatch                 dispatch, handover (done)           dispatched; the dispatcher's
+    dispatch                 dispatch, handover (done); from     dispatched (and accepted, when
+                               registered also acceptance          taken without a decision);
+                                                                   the dispatcher's
                                                                    due time, if no reply rule
     sign_for                 sign_for (done)                     -
     send_back                sign_for and clocks counted from    a new dispatch clock
                                dispatch (sent_back)
-    reply / approve          first_contact, reply, overall       replied (callback, if on)
+    reply, answer_on_spot    first_contact, reply, overall       replied (callback, if on)
     close                    callback (done), rest (cancelled)   -
     reopen                   every active clock (cancelled)      new round: accepted, and
                                                                    received (not acceptance)
+    redispatch               sign_for and dispatched-counted      dispatched
+                               clocks (superseded)
+    request_review /         -                                   review_decision (from the
+      request_rereview                                             request)
+    decide_review /          review_decision (done); re-review:  -
+      decide_rereview          the rest (cancelled)
     archive                  everything (cancelled)              -
     unit_notified            -                                   notified (rectification plan)
     plan_received            rectification_plan (done)           -
@@ -50,7 +60,7 @@ if TYPE_CHECKING:
 
 _HANDLED = frozenset({"registered", "state_changed", "updated", "unit_notified", "plan_received"})
 _ENDING = frozenset({"not_accept", "not_reaccept", "return", "transfer"})
-_REPLIED = frozenset({"reply", "approve", "answer_on_spot"})
+_REPLIED = frozenset({"reply", "answer_on_spot"})
 _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text", "title"})
 
 
@@ -83,10 +93,16 @@ def _major_check(case: Case, plan: CasePlan | None) -> None:
 
 
 def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
-    from .services.clocks import clocks_start_for
+    from .deadlines import ClockRule
+    from .services.clocks import clock_start, clocks_start_for
 
     if plan is not None:
         clocks_start_for(case=case, plan=plan, milestone="received", at=case.received_at)
+        # Out-of-scope matters must be returned within the preset's limit: without an
+        # acceptance deadline of its own, that limit times the acceptance decision.
+        back = plan.preset.acceptance_grounds.return_within
+        if back is not None and plan.rule("acceptance") is None:
+            clock_start(case=case, plan=plan, rule=ClockRule.from_preset(back), started_at=case.received_at)
     _major_check(case, plan)
 
 
@@ -128,7 +144,13 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
     elif action in _ENDING:
         stop(("acceptance",))
         stop(None, StopReason.CANCELLED)
-    elif action == "dispatch":
+    elif action in ("dispatch", "redispatch"):
+        if action == "redispatch":
+            stop(("sign_for",), StopReason.SUPERSEDED)
+            stop(None, StopReason.SUPERSEDED, where=Q(rule__clock_from="dispatched"))
+        if data.get("from") == "registered":  # no acceptance decision: taken on dispatch
+            stop(("acceptance",))
+            start("accepted")
         stop(("dispatch", "handover"))
         start("dispatched")
         due_at = data.get("due_at")
@@ -160,6 +182,19 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         start("received", exclude=("acceptance",))
     elif action == "archive":
         stop(None, StopReason.CANCELLED)
+    elif action in ("request_review", "request_rereview"):
+        # The higher body's opinion is due within the preset's limit of the request.
+        if plan is not None:
+            from django.utils.dateparse import parse_datetime
+
+            requested = data.get("requested_at")
+            requested = parse_datetime(requested) if isinstance(requested, str) else requested
+            clocks_start_for(case=case, plan=plan, milestone="received", at=requested or at,
+                             stages=("review_decision",))
+    elif action in ("decide_review", "decide_rereview"):
+        stop(("review_decision",))
+        if action == "decide_rereview":  # final: the case closes
+            stop(None, StopReason.CANCELLED)
 
 
 def _rectification(case: Case, event: Event, plan: CasePlan) -> None:

@@ -145,6 +145,7 @@ STAGE_LABELS: dict[str, str] = {
     "overall": _("办结"),
     "review_request": _("请求复查复核"),
     "review_decision": _("复查复核意见"),
+    "result_report": _("查处结果报告"),
 }
 
 

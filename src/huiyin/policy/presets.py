@@ -34,7 +34,7 @@ ROLES = ("intake_clerk", "reception", "handler", "dept_head", "leader", "supervi
 # A deadline for one of these stages needs the matching `stages` flag switched on.
 STAGE_FLAG_OF = {"dispatch": "dispatch", "sign_for": "sign_for", "reply": "reply",
                  "acceptance": "acceptance_decision", "rectification_plan": "rectification_plan",
-                 "callback": "callback"}
+                 "callback": "callback", "review_request": "review", "review_decision": "review"}
 # Tie-break weights for rules with equally many `when` keys (see Preset.match_deadline).
 SELECTOR_WEIGHT = {"category": 8, "urgency": 4, "nature": 2, "channel": 1}
 
@@ -115,6 +115,7 @@ class Stages:
     reply: bool
     callback: bool
     confirmation_to_close: bool  # the complainant's confirmation is needed to close
+    review: bool = False  # review and re-review (复查 / 复核) by higher bodies
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +140,24 @@ class AcceptanceGrounds:
     # out-of-scope matters returned (with reasons) to the writer or forwarding body
     return_within: DeadlineRule | None = _f(None, fixed={"stage": "acceptance"})
     self_transfer_allowed: bool = True  # False: return to sender, never forward on one's own
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalRules:
+    """Who signs a handler's proposal, in order; the last signature moves the case on."""
+
+    chain: tuple[str, ...] = _f(choices=("dept_head", "leader"), what="approver")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewRules:
+    """The bodies that review (复查) and re-review (复核) an answer; the limits are the
+    ``review_request`` and ``review_decision`` deadlines."""
+
+    review_body: str
+    rereview_body: str
     source: str = ""
 
 
@@ -248,6 +267,8 @@ class Preset:
     stages: Stages
     deadlines: tuple[DeadlineRule, ...]
     acceptance_grounds: AcceptanceGrounds = AcceptanceGrounds()
+    approval: ApprovalRules | None = None
+    review: ReviewRules | None = None
     urgency_keywords: UrgencyKeywords = UrgencyKeywords()
     escalation: tuple[EscalationStep, ...] = ()
     extension: Extension | None = None
@@ -493,6 +514,15 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
                f'"{sorted(both)[0]}" is listed under both urgent and major')
     if p.callback and not p.stages.callback:
         r.fail(root.at("callback"), "callback rules given, but stages.callback is false")
+    if p.approval and not p.stages.approval:
+        r.fail(root.at("approval"), "an approval chain given, but stages.approval is false")
+    if p.approval and len(set(p.approval.chain)) != len(p.approval.chain):
+        r.fail(root.at("approval", "chain"), "an approver is listed twice in the chain")
+    if p.stages.review and p.review is None:
+        r.fail(root.at("stages", "review"), "stages.review is true, but no review section names "
+                                            "the reviewing bodies")
+    if p.review and not p.stages.review:
+        r.fail(root.at("review"), "review bodies given, but stages.review is false")
     for i, kpi in enumerate(p.kpis):
         if kpi.unit == "ratio" and kpi.target and kpi.target.value > 1:
             r.fail(root.at("kpis", i, "target", "value"), "a ratio target must be within [0, 1]")

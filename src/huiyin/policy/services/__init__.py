@@ -10,8 +10,6 @@ from .handling import (
     case_suspend,
     extension_decide,
     extension_request,
-    rectification_notify_unit,
-    rectification_plan_receive,
 )
 from .recompute import clocks_recompute
 from .versions import (
@@ -47,6 +45,4 @@ __all__ = [
     "policy_for_new_case",
     "policy_version_for_case",
     "presets_dir",
-    "rectification_notify_unit",
-    "rectification_plan_receive",
 ]

@@ -456,8 +456,8 @@ _STAGE_PENDING = {
 }
 _MILESTONE_ACTIONS = {
     "accepted": ("accept", "reopen"),
-    "dispatched": ("dispatch",),
-    "replied": ("reply", "approve", "answer_on_spot"),
+    "dispatched": ("dispatch", "redispatch"),
+    "replied": ("reply", "answer_on_spot"),
 }
 
 

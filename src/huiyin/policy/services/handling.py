@@ -1,6 +1,6 @@
 """Services that change a case's clocks directly: suspension (挂起) and resumption,
-extensions (延期) with approval, and the rectification milestones (通知责任单位整改 /
-收到整改方案). Each locks the case row, checks permission, writes its Event in the
+extensions (延期) with approval (the rectification milestones are in
+``huiyin.handling.services``). Each locks the case row, checks permission, writes its Event in the
 same transaction and defers side effects to commit."""
 
 from __future__ import annotations
@@ -409,33 +409,3 @@ def extension_decide(
                     partial(extension_notice_task.enqueue, extension_id=extension.pk)
                 )
     return extension
-
-
-# --- rectification milestones (construction-quality station) --------------------------------
-
-
-def _rectification(actor: Staff, case_id: int, kind: str, data: dict) -> Case:
-    with transaction.atomic():
-        case = _lock_case(actor, case_id)
-        if not _may_work_on(actor, case):
-            raise PermissionDeniedError()
-        _require_open(case)
-        if not (case.stage_switches or {}).get("rectification_plan"):
-            raise ApplicationError(_("本单位的政策没有整改方案环节。"), code="stage_off")
-        _record(case, kind, actor, data)
-    return case
-
-
-def rectification_notify_unit(*, actor: Staff, case_id: int, unit: str, note: str = "") -> Case:
-    """The responsible unit was notified of the handling decision: its plan is now due."""
-    unit = (unit or "").strip()
-    if not unit:
-        raise ValidationFailed({"unit": [_("请填写责任单位。")]})
-    return _rectification(
-        actor, case_id, EventKind.UNIT_NOTIFIED, {"unit": unit, "note": note.strip()}
-    )
-
-
-def rectification_plan_receive(*, actor: Staff, case_id: int, note: str = "") -> Case:
-    """The responsible unit's written rectification plan arrived."""
-    return _rectification(actor, case_id, EventKind.PLAN_RECEIVED, {"note": note.strip()})

@@ -1,0 +1,308 @@
+"""What the lifecycle's steps produce, written inside their transitions.
+
+``cases.services`` calls these from a transition's ``apply`` (case row locked, one
+transaction), so a dispatch, a signature or a review request is recorded together with
+the state change it causes, or not at all. Checks that need the policy (grounds,
+limits, approval chain, review bodies) live here too, next to the records they guard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases.models import Case, CaseRound
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.roles import Cap, Role
+
+from .models import (
+    ApprovalDecision,
+    ApprovalStep,
+    AuthorityRequest,
+    Dispatch,
+    DispatchStatus,
+    DocumentStatus,
+    Outcome,
+    Proposal,
+    ProposalStatus,
+    Review,
+    ReviewDecision,
+)
+
+DEFAULT_CHAIN = ("dept_head",)
+
+
+def preset_of(case: Case):
+    """The preset the case was registered under, or None (no policy loaded)."""
+    from huiyin.policy.services import policy_version_for_case
+
+    version = policy_version_for_case(case)
+    return version.preset() if version is not None else None
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
+
+
+# --- which actions the records leave open -----------------------------------------------------
+
+
+def action_open(actor: Staff, case: Case, action: str) -> bool:
+    """The records' say on an action the table and permissions allow (for the buttons)."""
+    if action in ("approve", "reject_approval"):
+        proposal = pending_proposal(case)
+        return proposal is not None and may_sign(actor, case, proposal) is None
+    if action == "request_review":
+        return not case.reviews.exists()
+    if action == "request_rereview":
+        return case.reviews.filter(level=1, decided_at__isnull=False).exists() and not case.reviews.filter(level=2).exists()
+    if action == "decide_review":
+        return case.reviews.filter(level=1, decided_at__isnull=True).exists()
+    if action == "decide_rereview":
+        return case.reviews.filter(level=2, decided_at__isnull=True).exists()
+    return True
+
+
+# --- acceptance decision --------------------------------------------------------------------------
+
+
+def decision_ground(case: Case, key: str, *, ground: str, refer_to: str) -> dict[str, Any]:
+    """Resolve a ground against the preset's list (``not_accepted`` / ``not_reaccepted``).
+
+    Where the preset lists grounds, the ground must be one of them (by code or label), and
+    where that ground names bodies to turn to, one of them (or another body in words)
+    must be given. Where it lists none, the ground is given in words."""
+    preset = preset_of(case)
+    grounds = getattr(preset.acceptance_grounds, key) if preset else ()
+    if not grounds:
+        return {"ground": ground, "refer_to": refer_to.strip()}
+    chosen = next((g for g in grounds if ground in (g.code, g.label)), None)
+    if chosen is None:
+        raise ValidationFailed({"ground": [_("请从本单位政策列明的理由中选择。")]})
+    bodies = {b.code: b.label for b in preset.acceptance_grounds.referral_bodies}
+    refer = bodies.get(refer_to.strip(), refer_to.strip())
+    if chosen.refer_to and not refer:
+        raise ValidationFailed({"refer_to": [_("该理由须告知反映人向何机关、单位反映：请选择或填写。")]})
+    return {"ground": chosen.label, "ground_code": chosen.code, "refer_to": refer}
+
+
+def ground_choices(case: Case, key: str) -> list[tuple[str, str]]:
+    preset = preset_of(case)
+    return [(g.code, g.label) for g in getattr(preset.acceptance_grounds, key)] if preset else []
+
+
+def referral_choices(case: Case) -> list[tuple[str, str]]:
+    preset = preset_of(case)
+    return [(b.label, b.label) for b in preset.acceptance_grounds.referral_bodies] if preset else []
+
+
+def return_due(case: Case) -> datetime | None:
+    """When an out-of-scope matter must be returned by (the preset's ``return_within``)."""
+    from huiyin.policy.deadlines import ClockRule, schedule
+    from huiyin.policy.services.clocks import case_plan
+
+    plan = case_plan(case)
+    rule = plan.preset.acceptance_grounds.return_within if plan else None
+    if rule is None:
+        return None
+    return schedule(ClockRule.from_preset(rule), plan.calendar, timezone.localtime(case.received_at)).due_at
+
+
+def return_limit(case: Case) -> dict[str, Any]:
+    due = return_due(case)
+    if due is None:
+        return {}
+    return {"return_due_at": due, "within_limit": timezone.now() <= due}
+
+
+def check_transfer_allowed(case: Case) -> None:
+    preset = preset_of(case)
+    if preset is not None and not preset.acceptance_grounds.self_transfer_allowed:
+        raise ApplicationError(
+            _("本单位政策规定不得自行转送其他单位：不属于本单位职责的，请说明理由退回来信人或原批转单位。"),
+            field="to_body", code="transfer_forbidden",
+        )
+
+
+# --- dispatch ---------------------------------------------------------------------------------------
+
+
+def dispatch_recorded(
+    case: Case, *, actor: Staff, lead: Department, assisting: list[Department], instructions: str,
+    due_at: datetime | None,
+) -> list[Dispatch]:
+    now = timezone.now()
+    Dispatch.objects.filter(case=case, status=DispatchStatus.PENDING).update(
+        status=DispatchStatus.WITHDRAWN, answered_at=now, answered_by=actor
+    )
+    rows = [
+        Dispatch(case=case, round=case.round, department=d, is_lead=(d == lead), instructions=instructions,
+                 due_at=due_at, dispatched_by=actor, dispatched_at=now)
+        for d in [lead, *assisting]
+    ]
+    return Dispatch.objects.bulk_create(rows)
+
+
+def dispatch_answered(case: Case, *, actor: Staff, signed: bool, reason: str = "") -> None:
+    now = timezone.now()
+    open_rows = Dispatch.objects.filter(case=case, round=case.round, status=DispatchStatus.PENDING)
+    if signed:
+        open_rows.filter(is_lead=True).update(status=DispatchStatus.SIGNED, answered_by=actor, answered_at=now)
+        return
+    open_rows.filter(is_lead=True).update(status=DispatchStatus.SENT_BACK, answered_by=actor, answered_at=now,
+                                          reason=reason)
+    open_rows.update(status=DispatchStatus.WITHDRAWN, answered_at=now)
+
+
+# --- proposal and approval ----------------------------------------------------------------------------
+
+
+def check_outcome(outcome: str) -> str:
+    if outcome not in Outcome.values:
+        raise ValidationFailed({"outcome": [_("请选择处理结果。")]})
+    return outcome
+
+
+def approval_chain(case: Case) -> tuple[str, ...]:
+    preset = preset_of(case)
+    return tuple(preset.approval.chain) if preset is not None and preset.approval else DEFAULT_CHAIN
+
+
+def pending_proposal(case: Case) -> Proposal | None:
+    return Proposal.objects.filter(case=case, round=case.round, status=ProposalStatus.PENDING).order_by("-id").first()
+
+
+def proposal_submitted(case: Case, *, actor: Staff, text: str, outcome: str, responsible_unit: str) -> Proposal:
+    return Proposal.objects.create(
+        case=case, round=case.round, outcome=outcome, text=text, responsible_unit=responsible_unit,
+        chain=list(approval_chain(case)), submitted_by=actor, submitted_at=timezone.now(),
+    )
+
+
+def may_sign(actor: Staff, case: Case, proposal: Proposal) -> str | None:
+    """None when ``actor`` may sign the proposal's due level, else the reason why not."""
+    level = proposal.next_level
+    role = proposal.chain[level]
+    if proposal.steps.filter(decided_by=actor).exists():
+        return _("您已签署过本审批，须由%(role)s签署。") % {"role": role_label(role)}
+    if role == Role.LEADER:
+        fits = Role.LEADER in (actor.roles or [])
+    else:  # the lead department's head; a leader may sign in their place
+        fits = (actor.is_dept_head and actor.department_id == case.lead_department_id) or (
+            Role.LEADER in (actor.roles or []) and role not in proposal.chain[level + 1:])
+    if not (fits and actor.can(Cap.APPROVE)):
+        return _("现待%(role)s审批（第 %(n)d 级，共 %(total)d 级）。") % {
+            "role": role_label(role), "n": level + 1, "total": len(proposal.chain)}
+    return None
+
+
+def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) -> tuple[ApprovalStep, bool]:
+    """Sign the due level; returns the step and whether the case moves on (the last
+    approval, or any return)."""
+    proposal = pending_proposal(case)
+    if proposal is None:
+        raise ApplicationError(_("没有待审批的拟办意见。"), code="no_proposal")
+    refusal = may_sign(actor, case, proposal)
+    if refusal:
+        raise PermissionDeniedError(refusal)
+    level = proposal.next_level
+    step = ApprovalStep.objects.create(
+        proposal=proposal, level=level + 1, role=proposal.chain[level],
+        decision=ApprovalDecision.APPROVED if approved else ApprovalDecision.RETURNED,
+        comments=comments, decided_by=actor, decided_at=timezone.now(),
+    )
+    last = not approved or level + 1 == len(proposal.chain)
+    if last:
+        proposal.status = ProposalStatus.APPROVED if approved else ProposalStatus.RETURNED
+        proposal.save(update_fields=["status"])
+    return step, last
+
+
+def approved_proposal(case: Case) -> Proposal | None:
+    return Proposal.objects.filter(case=case, round=case.round, status=ProposalStatus.APPROVED).order_by("-id").first()
+
+
+# --- closure ------------------------------------------------------------------------------------------
+
+
+def check_closable(case: Case) -> None:
+    request = AuthorityRequest.objects.filter(case=case).select_related("report").first()
+    if request is not None and not (request.report and request.report.status == DocumentStatus.SENT):
+        raise ApplicationError(
+            _("该件为%(authority)s交办查处的事项：请先将查处结果报告审批后报送，再办结。") % {"authority": request.authority},
+            code="report_missing",
+        )
+
+
+# --- review and re-review -----------------------------------------------------------------------------
+
+
+def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | None]:
+    """(the answer the request is counted from, the last moment to request)."""
+    from huiyin.policy.deadlines import ClockRule, schedule
+    from huiyin.policy.services.clocks import case_plan
+
+    if level == 1:
+        answered = CaseRound.objects.filter(case=case, number=case.round).values_list("replied_at", flat=True).first()
+    else:
+        answered = case.reviews.filter(level=1).values_list("decided_at", flat=True).first()
+    plan = case_plan(case)
+    rule = plan.rule("review_request") if plan else None
+    if answered is None or rule is None:
+        return answered, None
+    return answered, schedule(ClockRule.from_preset(rule), plan.calendar, timezone.localtime(answered)).due_at
+
+
+def review_requested(case: Case, *, actor: Staff, level: int, reason: str, at: datetime, on_behalf: bool) -> Review:
+    preset = preset_of(case)
+    if preset is None or preset.review is None:
+        raise ApplicationError(_("本单位的政策没有复查、复核环节。"), code="stage_off")
+    if level == 2 and not case.reviews.filter(level=1, decided_at__isnull=False).exists():
+        raise ApplicationError(_("须先有复查意见，才能请求复核。"), code="no_review")
+    if case.reviews.filter(level=level).exists():
+        raise ApplicationError(_("同一事项只能请求一次复查（复核）。"), code="review_twice")
+    answered, due = review_limit(case, level)
+    if due is not None and at > due:
+        what = _("书面答复") if level == 1 else _("复查意见")
+        raise ValidationFailed({"requested_at": [
+            _("已超过请求期限：%(what)s于 %(answered)s 作出，须在 %(due)s 前请求。逾期未请求的，同一事项不再受理。") % {
+                "what": what, "answered": f"{timezone.localtime(answered):%Y-%m-%d}",
+                "due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}"}]})
+    body = preset.review.review_body if level == 1 else preset.review.rereview_body
+    review = Review.objects.create(case=case, level=level, body=body, reason=reason, requested_at=at,
+                                   requested_by=actor, on_behalf=on_behalf, request_due_at=due)
+    return review
+
+
+def review_decided(case: Case, *, actor: Staff, level: int, decision: str, opinion: str) -> Review:
+    if decision not in ReviewDecision.values:
+        raise ValidationFailed({"decision": [_("请选择复查（复核）结论：维持、变更或撤销。")]})
+    review = case.reviews.filter(level=level, decided_at__isnull=True).first()
+    if review is None:
+        raise ApplicationError(_("没有待处理的复查（复核）请求。"), code="no_review")
+    review.decision, review.opinion = decision, opinion
+    review.decided_by, review.decided_at = actor, timezone.now()
+    review.save(update_fields=["decision", "opinion", "decided_by", "decided_at"])
+    return review
+
+
+def concluded_matters(case: Case) -> list[Case]:
+    """The same complainant's matters concluded by re-review (a new submission on one of
+    them is not re-accepted): same party, or a party with the same ID or phone number."""
+    party = case.party
+    if party is None or party.anonymous:
+        return []
+    same = Q(party=party)
+    if party.id_number:
+        same |= Q(party__id_number=party.id_number)
+    if party.phone:
+        same |= Q(party__phone=party.phone)
+    return list(
+        Case.objects.filter(same, organization_id=case.organization_id, review_concluded=True)
+        .exclude(pk=case.pk).order_by("-received_at")[:5]
+    )

@@ -1,0 +1,81 @@
+"""Reads for handling: queues and the case page's handling panels."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from huiyin.cases.models import Case
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Cap, Role
+
+from . import records
+from .models import (
+    AuthorityRequest,
+    Dispatch,
+    DispatchStatus,
+    Document,
+    Investigation,
+    JointHandling,
+    Proposal,
+    ProposalStatus,
+    Rectification,
+)
+
+
+def with_send_back(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate the last send-back reason and department, for the dispatcher's queue."""
+    last = Dispatch.objects.filter(case=OuterRef("pk"), is_lead=True).order_by("-id")
+    return cases.annotate(
+        sent_back_reason=Subquery(last.filter(status=DispatchStatus.SENT_BACK).values("reason")[:1]),
+        sent_back_by=Subquery(last.filter(status=DispatchStatus.SENT_BACK).values("department__name")[:1]),
+    )
+
+
+def awaiting_my_signature(actor: Staff, cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases whose pending proposal waits for a level this person can sign."""
+    pending = cases.filter(state="pending_approval").filter(
+        Exists(Proposal.objects.filter(case=OuterRef("pk"), status=ProposalStatus.PENDING))
+    )
+    if not (actor.can(Cap.VIEW_ALL) or actor.is_dept_head):
+        return pending.none()
+    if not actor.can(Cap.VIEW_ALL):
+        pending = pending.filter(lead_department_id=actor.department_id)
+    # The chain is short; the exact level check runs per case (a desk shows 15 rows).
+    ids = [c.pk for c in pending.select_related(None).only("pk", "round", "lead_department_id")[:200]
+           if _can_sign(actor, c)]
+    return cases.filter(pk__in=ids)
+
+
+def _can_sign(actor: Staff, case: Case) -> bool:
+    proposal = records.pending_proposal(case)
+    return proposal is not None and records.may_sign(actor, case, proposal) is None
+
+
+def handling_panel(case: Case) -> dict:
+    """Everything the case page shows about the handling, all rounds, oldest first."""
+    proposals = list(Proposal.objects.filter(case=case).prefetch_related("steps__decided_by")
+                     .select_related("submitted_by"))
+    for p in proposals:
+        p.step_list = list(p.steps.all())
+        p.due_role = (records.role_label(p.chain[len(p.step_list)])
+                      if p.status == ProposalStatus.PENDING and len(p.step_list) < len(p.chain) else "")
+        p.chain_labels = [records.role_label(r) for r in p.chain]
+    return {
+        "dispatches": list(Dispatch.objects.filter(case=case).select_related(
+            "department", "dispatched_by", "answered_by")),
+        "investigations": list(Investigation.objects.filter(case=case).select_related("recorded_by", "signature")
+                               .prefetch_related("attachments")),
+        "proposals": proposals,
+        "rectifications": list(Rectification.objects.filter(case=case).select_related("notified_by", "checked_by")),
+        "documents": list(Document.objects.filter(case=case).select_related("created_by", "approved_by")),
+        "reviews": list(case.reviews.select_related("requested_by", "decided_by")),
+        "joints": list(JointHandling.objects.filter(case=case).select_related("coordinator")
+                       .prefetch_related("parts__department", "parts__recorded_by")),
+        "authority": AuthorityRequest.objects.filter(case=case).select_related("report").first(),
+        "concluded_matters": records.concluded_matters(case),
+        "is_leader": False,
+    }
+
+
+def is_leader(staff: Staff) -> bool:
+    return Role.LEADER in (staff.roles or [])

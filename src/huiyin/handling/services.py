@@ -1,0 +1,534 @@
+"""Handling work that does not move the case's state: assigning handlers, investigation
+records and signatures, rectification notices and plans, documents and templates,
+joint handling, and the higher authority's request for a result report.
+
+Each function locks the case row, checks permission and state, writes its records and
+its Event in one transaction; nothing is half-done. State moves are in
+``huiyin.cases.services`` (the one state machine).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases import services as case_services
+from huiyin.cases.models import Attachment, Case, EventKind
+from huiyin.cases.selectors import case_visible_to
+from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.roles import Cap
+
+from . import documents
+from .document_texts import DocumentKind
+from .models import (
+    AuthorityRequest,
+    ConfirmationKind,
+    Document,
+    DocumentStatus,
+    DocumentTemplate,
+    Investigation,
+    InvestigationKind,
+    JointHandling,
+    JointPart,
+    NoticeMethod,
+    PlanVerdict,
+    Rectification,
+)
+
+WORKING_STATES = OPEN_STATES | REVIEW_STATES
+SIGNATURE_MAX_BYTES = 1_000_000
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _lock(actor: Staff, case_id: int) -> Case:
+    case = Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.organization_id).first()
+    if case is None or not case_visible_to(actor, case):
+        raise PermissionDeniedError()
+    return case
+
+
+def _require_state(case: Case, states: Iterable[str] = WORKING_STATES) -> None:
+    if case.state not in states:
+        raise ApplicationError(
+            _("案件当前状态为“%(state)s”，不能进行此操作。") % {"state": case.get_state_display()},
+            code="wrong_state")
+
+
+def _is_working_member(actor: Staff, case: Case) -> bool:
+    """The handler, assisting handlers, or staff of the lead / assisting departments who
+    handle cases; leaders and the central desk (whole-ledger roles that handle)."""
+    if not actor.can(Cap.HANDLE) and not actor.can(Cap.DECIDE):
+        return False
+    if actor.can(Cap.VIEW_ALL):
+        return True
+    if case.handler_id == actor.pk or case.assisting_handlers.filter(pk=actor.pk).exists():
+        return True
+    if actor.department_id is None:
+        return False
+    return actor.department_id == case.lead_department_id or case.assisting_departments.filter(
+        pk=actor.department_id).exists()
+
+
+def _require_member(actor: Staff, case: Case) -> None:
+    if not _is_working_member(actor, case):
+        raise PermissionDeniedError(_("只有承办人、主办或协办部门的人员可以办理本件。"))
+
+
+def _record(case: Case, kind: str, actor: Staff, data: dict) -> None:
+    case.version += 1
+    case.save(update_fields=["version", "updated_at"])
+    case_services.case_record_event(case, kind=kind, actor=actor, data=data)
+
+
+def _text(value: str, field: str, message: str) -> str:
+    return case_services._required(value, field, message)
+
+
+def _not_future(value: datetime | None, field: str) -> datetime:
+    now = timezone.now()
+    if value is not None and value > now:
+        raise ValidationFailed({field: [_("时间不能晚于现在。")]})
+    return value or now
+
+
+# --- handlers (F11) -----------------------------------------------------------------------------
+
+
+def handler_assign(
+    *, actor: Staff, case_id: int, handler_id: int, assisting_ids: Iterable[int] = (),
+    expected_version: int | None = None,
+) -> Case:
+    """The lead department's head names the handler and assisting handlers."""
+    with transaction.atomic():
+        case = _lock(actor, case_id)
+        _require_state(case, {CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED})
+        if expected_version is not None and case.version != expected_version:
+            raise case_services.StaleObject()
+        head_here = actor.is_dept_head and actor.department_id == case.lead_department_id
+        if not (head_here or (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL))):
+            raise PermissionDeniedError(_("只有主办部门负责人可以指定承办人。"))
+        handler = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
+        if handler is None:
+            raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
+        departments = {case.lead_department_id, *case.assisting_departments.values_list("pk", flat=True)}
+        helpers = list(Staff.objects.filter(pk__in=assisting_ids, department_id__in=departments, is_active=True)
+                       .exclude(pk=handler.pk))
+        if len(helpers) != len(set(assisting_ids) - {handler.pk}):
+            raise ValidationFailed({"assisting_handlers": [_("协办人必须是主办或协办部门的在岗人员。")]})
+        before = case.handler_id
+        case.handler = handler
+        case.save(update_fields=["handler"])
+        case.assisting_handlers.set(helpers)
+        case_services.CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)
+        _record(case, EventKind.HANDLER_ASSIGNED, actor, {
+            "before": {"handler": before}, "handler_name": str(handler),
+            "assisting_names": [str(h) for h in helpers]})
+    return case
+
+
+# --- investigation records (F20) ----------------------------------------------------------------------
+
+
+def _signature_upload(drawn: str) -> UploadedFile:
+    """A signature drawn on screen arrives as a PNG data URL."""
+    prefix = "data:image/png;base64,"
+    if not drawn.startswith(prefix):
+        raise ValidationFailed({"signature": [_("签名图像格式不正确，请重新签名。")]})
+    try:
+        data = base64.b64decode(drawn[len(prefix):], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed({"signature": [_("签名图像格式不正确，请重新签名。")]}) from exc
+    if not data.startswith(PNG_MAGIC):
+        raise ValidationFailed({"signature": [_("签名图像格式不正确，请重新签名。")]})
+    if len(data) > SIGNATURE_MAX_BYTES:
+        raise ValidationFailed({"signature": [_("签名图像过大。")]})
+    return SimpleUploadedFile("signature.png", data, content_type="image/png")
+
+
+def _confirm(actor: Staff, case: Case, record: Investigation, *, scan: UploadedFile | None, drawn: str) -> None:
+    if scan is not None:
+        upload, kind = scan, ConfirmationKind.SCAN
+    elif drawn:
+        upload, kind = _signature_upload(drawn), ConfirmationKind.DRAWN
+    else:
+        return
+    attachment = case_services.attachment_add(actor=actor, case_id=case.pk, upload=upload)
+    record.signature, record.confirmation, record.confirmed_at = attachment, kind, timezone.now()
+    record.save(update_fields=["signature", "confirmation", "confirmed_at"])
+
+
+def investigation_add(
+    *, actor: Staff, case_id: int, kind: str, text: str, occurred_at: datetime | None = None, place: str = "",
+    interviewee: str = "", uploads: Iterable[UploadedFile] = (), signature_scan: UploadedFile | None = None,
+    signature_drawn: str = "",
+) -> Investigation:
+    """An interview or site visit, with its files and, when given, the interviewee's
+    confirmation (a signed scan or a signature drawn on screen)."""
+    if kind not in InvestigationKind.values:
+        raise ValidationFailed({"kind": [_("请选择调查方式。")]})
+    text = _text(text, "text", _("请填写调查内容。"))
+    if kind == InvestigationKind.INTERVIEW and not interviewee.strip():
+        raise ValidationFailed({"interviewee": [_("询问笔录须写明被询问人。")]})
+    at = _not_future(occurred_at, "occurred_at")
+    uploads = list(uploads)
+    for upload in [*uploads, *([signature_scan] if signature_scan else [])]:
+        errors = case_services.validation.attachment_errors(upload)
+        if errors:
+            raise ValidationFailed(errors)
+    if signature_drawn:
+        _signature_upload(signature_drawn)  # refuse a bad drawing before anything is saved
+    with transaction.atomic():
+        case = _lock(actor, case_id)
+        _require_state(case)
+        _require_member(actor, case)
+        record = Investigation.objects.create(
+            case=case, round=case.round, kind=kind, occurred_at=at, place=place.strip()[:200],
+            interviewee=interviewee.strip()[:120], text=text, recorded_by=actor)
+        files = [case_services.attachment_add(actor=actor, case_id=case.pk, upload=u) for u in uploads]
+        record.attachments.set(files)
+        _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
+        _record(case, EventKind.INVESTIGATION_RECORDED, actor, {
+            "investigation_id": record.pk, "kind": kind, "interviewee": record.interviewee,
+            "text": text[:200], "confirmed": bool(record.confirmation)})
+    return record
+
+
+def investigation_confirm(
+    *, actor: Staff, investigation_id: int, signature_scan: UploadedFile | None = None, signature_drawn: str = "",
+) -> Investigation:
+    if signature_scan is None and not signature_drawn:
+        raise ValidationFailed({"signature": [_("请上传签字扫描件或当场签名。")]})
+    if signature_scan is not None:
+        errors = case_services.validation.attachment_errors(signature_scan)
+        if errors:
+            raise ValidationFailed(errors)
+    else:
+        _signature_upload(signature_drawn)
+    with transaction.atomic():
+        record = Investigation.objects.select_related("case").get(pk=investigation_id,
+                                                                 case__organization_id=actor.organization_id)
+        case = _lock(actor, record.case_id)
+        _require_state(case)
+        _require_member(actor, case)
+        record = Investigation.objects.select_for_update().get(pk=record.pk)
+        if record.confirmation:
+            raise ApplicationError(_("该笔录已经签字确认。"), code="already_confirmed")
+        _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
+        _record(case, EventKind.INVESTIGATION_CONFIRMED, actor, {
+            "investigation_id": record.pk, "confirmation": record.confirmation})
+    return record
+
+
+# --- rectification (F22) ---------------------------------------------------------------------------------
+
+
+def rectification_notify(
+    *, actor: Staff, case_id: int, unit: str = "", method: str = NoticeMethod.LETTER, requirements: str = "",
+) -> Rectification:
+    """整改通知 to the responsible unit (by letter or phone): its written plan is now due
+    within the preset's limit, timed and escalated by the deadline engine."""
+    if method not in NoticeMethod.values:
+        raise ValidationFailed({"method": [_("请选择通知方式（书面或电话）。")]})
+    from huiyin.policy.models import Clock
+
+    with transaction.atomic():
+        case = _lock(actor, case_id)
+        _require_state(case, {CaseState.IN_PROGRESS, CaseState.APPROVED})
+        _require_member(actor, case)
+        if not (case.stage_switches or {}).get("rectification_plan"):
+            raise ApplicationError(_("本单位的政策没有整改方案环节。"), code="stage_off")
+        from . import records
+
+        proposal = records.approved_proposal(case)
+        unit = (unit or (proposal.responsible_unit if proposal else "")).strip()
+        if not unit:
+            raise ValidationFailed({"unit": [_("请填写责任单位。")]})
+        row = Rectification.objects.create(
+            case=case, round=case.round, unit=unit[:120], method=method, requirements=requirements.strip(),
+            notified_by=actor, notified_at=timezone.now())
+        _record(case, EventKind.UNIT_NOTIFIED, actor, {
+            "rectification_id": row.pk, "unit": row.unit, "method": method, "note": row.requirements})
+        clock = Clock.objects.filter(case=case, round=case.round, stage="rectification_plan").order_by("-id").first()
+        if clock is not None:
+            row.plan_due_at = clock.due_at
+            row.save(update_fields=["plan_due_at"])
+    return row
+
+
+def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Rectification]:
+    row = Rectification.objects.filter(pk=rectification_id, case__organization_id=actor.organization_id).first()
+    if row is None:
+        raise PermissionDeniedError()
+    case = _lock(actor, row.case_id)
+    _require_member(actor, case)
+    return case, Rectification.objects.select_for_update().get(pk=row.pk)
+
+
+def rectification_plan_receive(*, actor: Staff, rectification_id: int, plan_text: str) -> Rectification:
+    plan_text = _text(plan_text, "plan_text", _("请填写整改方案的主要内容。"))
+    with transaction.atomic():
+        case, row = _rectification_locked(actor, rectification_id)
+        _require_state(case)
+        if row.plan_received_at and row.verdict != PlanVerdict.REVISE:
+            raise ApplicationError(_("已收到该单位的整改方案。"), code="plan_twice")
+        row.plan_text, row.plan_received_at, row.verdict = plan_text, timezone.now(), PlanVerdict.PENDING
+        row.save(update_fields=["plan_text", "plan_received_at", "verdict"])
+        _record(case, EventKind.PLAN_RECEIVED, actor, {"rectification_id": row.pk, "note": plan_text[:200]})
+    return row
+
+
+def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: str, note: str = "") -> Rectification:
+    """Check the plan: workable, or back to the unit for revision (its plan is due again)."""
+    if verdict not in (PlanVerdict.ACCEPTED, PlanVerdict.REVISE):
+        raise ValidationFailed({"verdict": [_("请选择审核结论。")]})
+    if verdict == PlanVerdict.REVISE:
+        note = _text(note, "note", _("退回修改须写明意见。"))
+    with transaction.atomic():
+        case, row = _rectification_locked(actor, rectification_id)
+        _require_state(case)
+        if not row.plan_received_at or row.verdict:
+            raise ApplicationError(_("没有待审核的整改方案。"), code="no_plan")
+        row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note.strip(), actor, timezone.now()
+        row.save(update_fields=["verdict", "verdict_note", "checked_by", "checked_at"])
+        _record(case, EventKind.PLAN_CHECKED, actor, {"rectification_id": row.pk, "verdict": verdict,
+                                                      "note": row.verdict_note})
+        if verdict == PlanVerdict.REVISE:  # the unit owes a revised plan, timed afresh
+            _record(case, EventKind.UNIT_NOTIFIED, actor, {"rectification_id": row.pk, "unit": row.unit,
+                                                           "method": row.method, "note": row.verdict_note})
+    return row
+
+
+def rectification_inform_complainant(*, actor: Staff, rectification_id: int, method: str, note: str = "") -> Rectification:
+    """Tell the complainant what the unit will do (将整改方案通知来信来访来电人)."""
+    if method not in case_services.REPLY_METHODS:
+        raise ValidationFailed({"method": [_("请选择告知方式。")]})
+    with transaction.atomic():
+        case, row = _rectification_locked(actor, rectification_id)
+        _require_state(case)
+        if row.verdict != PlanVerdict.ACCEPTED:
+            raise ApplicationError(_("整改方案审核通过后才能告知反映人。"), code="plan_not_accepted")
+        row.complainant_informed_at, row.complainant_informed_how = timezone.now(), method
+        row.save(update_fields=["complainant_informed_at", "complainant_informed_how"])
+        _record(case, EventKind.COMPLAINANT_INFORMED, actor, {"rectification_id": row.pk, "method": method,
+                                                              "note": note.strip()})
+    return row
+
+
+# --- documents (F11, F22–F26) ----------------------------------------------------------------------------
+
+
+def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
+    """Render the organisation's template for ``kind`` with the case's records and keep it
+    as issued; a result report starts as a draft that must be approved before sending."""
+    with transaction.atomic():
+        case = _lock(actor, case_id)
+        if case.state == CaseState.ARCHIVED:
+            raise ApplicationError(_("已归档的案件只读。"), code="archived")
+        if not (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)):
+            raise PermissionDeniedError()
+        title, body, addressee = documents.build(case, kind)
+        spec = documents.SPECS[kind]
+        doc = Document.objects.create(
+            case=case, round=case.round, kind=kind, number=documents.document_number(case, kind), title=title,
+            addressee=addressee, to_party=None if addressee else case.party, body=body,
+            status=DocumentStatus.DRAFT if spec.needs_approval else DocumentStatus.ISSUED,
+            created_by=actor, created_at=timezone.now())
+        _record(case, EventKind.DOCUMENT_ISSUED, actor, {
+            "document_id": doc.pk, "kind": kind, "number": doc.number, "title": title, "status": doc.status})
+    return doc
+
+
+def _document_locked(actor: Staff, document_id: int) -> tuple[Case, Document]:
+    doc = Document.objects.filter(pk=document_id, case__organization_id=actor.organization_id).first()
+    if doc is None:
+        raise PermissionDeniedError()
+    case = _lock(actor, doc.case_id)
+    return case, Document.objects.select_for_update().get(pk=doc.pk)
+
+
+def document_approve(*, actor: Staff, document_id: int) -> Document:
+    """A leader approves the result report before it goes to the higher authority."""
+    with transaction.atomic():
+        case, doc = _document_locked(actor, document_id)
+        if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)):
+            raise PermissionDeniedError(_("查处结果报告须由领导审批。"))
+        if doc.status != DocumentStatus.DRAFT:
+            raise ApplicationError(_("该文书不在待审批状态。"), code="not_draft")
+        doc.status, doc.approved_by, doc.approved_at = DocumentStatus.ISSUED, actor, timezone.now()
+        doc.save(update_fields=["status", "approved_by", "approved_at"])
+        _record(case, EventKind.DOCUMENT_ISSUED, actor, {
+            "document_id": doc.pk, "kind": doc.kind, "number": doc.number, "title": doc.title, "status": doc.status,
+            "approved": True})
+    return doc
+
+
+def document_send(*, actor: Staff, document_id: int) -> Document:
+    """Send the approved result report; the authority's clock stops."""
+    from huiyin.policy.services.clocks import clocks_stop
+
+    with transaction.atomic():
+        case, doc = _document_locked(actor, document_id)
+        _require_member(actor, case)
+        if doc.kind != DocumentKind.RESULT_REPORT:
+            raise ApplicationError(_("只有查处结果报告需要报送。"), code="not_report")
+        if doc.status != DocumentStatus.ISSUED:
+            raise ApplicationError(_("查处结果报告须经审批后才能报送。"), code="not_approved")
+        now = timezone.now()
+        doc.status, doc.sent_at = DocumentStatus.SENT, now
+        doc.save(update_fields=["status", "sent_at"])
+        AuthorityRequest.objects.filter(case=case).update(report=doc)
+        clocks_stop(case=case, at=now, reason="done", stages=("result_report",))
+        _record(case, EventKind.DOCUMENT_SENT, actor, {"document_id": doc.pk, "number": doc.number,
+                                                       "to": doc.addressee})
+    return doc
+
+
+def document_template_save(*, actor: Staff, kind: str, title: str, body: str) -> DocumentTemplate:
+    if not actor.can(Cap.ADMINISTER):
+        raise PermissionDeniedError()
+    if kind not in DocumentKind.values:
+        raise ValidationFailed({"kind": [_("未知的文书种类。")]})
+    documents.check_template(kind, title, body)
+    row, _created = DocumentTemplate.objects.update_or_create(
+        organization_id=actor.organization_id, kind=kind,
+        defaults={"title": title.strip(), "body": body, "updated_by": actor})
+    return row
+
+
+def document_template_reset(*, actor: Staff, kind: str) -> None:
+    if not actor.can(Cap.ADMINISTER):
+        raise PermissionDeniedError()
+    DocumentTemplate.objects.filter(organization_id=actor.organization_id, kind=kind).delete()
+
+
+# --- joint handling (F14) ------------------------------------------------------------------------------------
+
+
+def joint_convene(
+    *, actor: Staff, case_id: int, topic: str, department_ids: Iterable[int], meeting_at: datetime | None = None,
+    place: str = "",
+) -> JointHandling:
+    """联合接访 / 协调: the convened departments join the case as assisting departments."""
+    topic = _text(topic, "topic", _("请填写协调事项。"))
+    department_ids = set(department_ids)
+    with transaction.atomic():
+        case = _lock(actor, case_id)
+        _require_state(case)
+        if not (actor.can(Cap.DISPATCH) or (actor.is_dept_head and actor.department_id == case.lead_department_id)):
+            raise PermissionDeniedError(_("只有派遣人员、领导或主办部门负责人可以发起联合办理。"))
+        departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.organization_id))
+        if len(departments) < 2 or len(departments) != len(department_ids):
+            raise ValidationFailed({"departments": [_("联合办理至少需要两个部门。")]})
+        joint = JointHandling.objects.create(case=case, round=case.round, topic=topic[:200], coordinator=actor,
+                                             convened_at=timezone.now(), meeting_at=meeting_at,
+                                             place=place.strip()[:200])
+        JointPart.objects.bulk_create([JointPart(joint=joint, department=d) for d in departments])
+        case.assisting_departments.add(*[d for d in departments if d.pk != case.lead_department_id])
+        _record(case, EventKind.JOINT_CONVENED, actor, {
+            "joint_id": joint.pk, "topic": joint.topic, "department_names": [d.name for d in departments]})
+    return joint
+
+
+def _joint_locked(actor: Staff, joint_id: int) -> tuple[Case, JointHandling]:
+    joint = JointHandling.objects.filter(pk=joint_id, case__organization_id=actor.organization_id).first()
+    if joint is None:
+        raise PermissionDeniedError()
+    case = _lock(actor, joint.case_id)
+    _require_state(case)
+    joint = JointHandling.objects.select_for_update().get(pk=joint.pk)
+    if joint.concluded_at:
+        raise ApplicationError(_("该联合办理已有结论。"), code="concluded")
+    return case, joint
+
+
+def joint_record_part(*, actor: Staff, joint_id: int, department_id: int, text: str) -> JointPart:
+    """A department's part: by its own staff, or by the coordinator on its behalf."""
+    text = _text(text, "text", _("请填写本部门的意见和职责。"))
+    with transaction.atomic():
+        case, joint = _joint_locked(actor, joint_id)
+        part = joint.parts.filter(department_id=department_id).select_related("department").first()
+        if part is None:
+            raise ValidationFailed({"department": [_("该部门未参加本次联合办理。")]})
+        if not (actor.pk == joint.coordinator_id or (actor.can(Cap.HANDLE) and actor.department_id == department_id)):
+            raise PermissionDeniedError(_("只有该部门人员或协调人可以填写本部门意见。"))
+        part.text, part.recorded_by, part.recorded_at = text, actor, timezone.now()
+        part.save(update_fields=["text", "recorded_by", "recorded_at"])
+        _record(case, EventKind.JOINT_PART, actor, {"joint_id": joint.pk, "department_name": part.department.name,
+                                                    "text": text[:200]})
+    return part
+
+
+def joint_conclude(*, actor: Staff, joint_id: int, outcome: str) -> JointHandling:
+    outcome = _text(outcome, "outcome", _("请填写协调结果。"))
+    with transaction.atomic():
+        case, joint = _joint_locked(actor, joint_id)
+        if actor.pk != joint.coordinator_id:
+            raise PermissionDeniedError(_("只有协调人可以填写协调结果。"))
+        missing = [p.department.name for p in joint.parts.select_related("department") if not p.recorded_at]
+        if missing:
+            raise ValidationFailed({"outcome": [_("以下部门尚未填写意见：%(names)s") % {"names": "、".join(missing)}]})
+        joint.outcome, joint.concluded_at = outcome, timezone.now()
+        joint.save(update_fields=["outcome", "concluded_at"])
+        _record(case, EventKind.JOINT_CONCLUDED, actor, {"joint_id": joint.pk, "outcome": outcome[:500]})
+    return joint
+
+
+# --- a higher authority's request for investigation (查处) -------------------------------------------------------
+
+
+def authority_request_set(
+    *, actor: Staff, case_id: int, authority: str, due_at: datetime, reference: str = "",
+) -> AuthorityRequest:
+    """The higher authority forwarded the case for investigation and wants a result report
+    by ``due_at``: a clock runs against that limit and closing waits for the report."""
+    from huiyin.policy.services.clocks import case_plan, clock_start_manual
+
+    authority = _text(authority, "authority", _("请填写交办机关。"))
+    if due_at is None or due_at <= timezone.now():
+        raise ValidationFailed({"due_at": [_("报送时限必须晚于现在。")]})
+    with transaction.atomic():
+        case = _lock(actor, case_id)
+        _require_state(case)
+        if not (actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)):
+            raise PermissionDeniedError()
+        if AuthorityRequest.objects.filter(case=case).exists():
+            raise ApplicationError(_("该件已登记上级交办查处要求。"), code="twice")
+        now = timezone.now()
+        request = AuthorityRequest.objects.create(case=case, authority=authority[:120], reference=reference.strip()[:60],
+                                                  due_at=due_at, set_by=actor, set_at=now)
+        plan = case_plan(case)
+        if plan is not None:
+            clock_start_manual(case=case, plan=plan, stage="result_report", started_at=now, due_at=due_at,
+                               label=_("上级交办查处报告时限"))
+        _record(case, EventKind.AUTHORITY_REQUEST, actor, {
+            "authority": request.authority, "reference": request.reference, "due_at": due_at})
+    return request
+
+
+__all__ = [
+    "authority_request_set",
+    "document_approve",
+    "document_issue",
+    "document_send",
+    "document_template_reset",
+    "document_template_save",
+    "handler_assign",
+    "investigation_add",
+    "investigation_confirm",
+    "joint_conclude",
+    "joint_convene",
+    "joint_record_part",
+    "rectification_inform_complainant",
+    "rectification_notify",
+    "rectification_plan_check",
+    "rectification_plan_receive",
+]
