@@ -12,5 +12,6 @@ urlpatterns = [
     path("status/", include("huiyin.cases.public_urls")),
     path("supervision/", include("huiyin.supervision.urls")),
     path("policy/", include("huiyin.policy.urls")),
+    path("handling/", include("huiyin.handling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,235 @@
+"""Handling panels on the case page: each form posts to one view that calls one service
+and returns to the case page, with the service's message (naming the field) on failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import get_current_timezone, is_naive, make_aware
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyin.cases import selectors as case_selectors
+from huiyin.cases.models import EventKind
+from huiyin.cases.services import case_record_event
+from huiyin.core.errors import ApplicationError
+from huiyin.orgs.roles import Cap
+
+from . import documents, services
+from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
+from .models import Document, DocumentTemplate
+
+
+def _when(value: str) -> datetime | None:
+    parsed = parse_datetime((value or "").strip())
+    if parsed is not None and is_naive(parsed):
+        parsed = make_aware(parsed, get_current_timezone())
+    return parsed
+
+
+def _ids(request: HttpRequest, name: str) -> list[int]:
+    return [int(v) for v in request.POST.getlist(name) if v.isdigit()]
+
+
+def _run(request: HttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
+    try:
+        call()
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("cases:detail", case_id=case_id)
+
+
+def _case(request: HttpRequest, case_id: int):
+    return case_selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    p = request.POST
+    return _run(request, case.pk, lambda: services.handler_assign(
+        actor=request.user, case_id=case.pk, handler_id=int(p.get("handler") or 0),
+        assisting_ids=_ids(request, "assisting_handlers")), _("已指定承办人。"))
+
+
+@login_required
+@require_POST
+def investigation_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    p, f = request.POST, request.FILES
+    return _run(request, case.pk, lambda: services.investigation_add(
+        actor=request.user, case_id=case.pk, kind=p.get("kind", ""), text=p.get("text", ""),
+        occurred_at=_when(p.get("occurred_at", "")), place=p.get("place", ""), interviewee=p.get("interviewee", ""),
+        uploads=f.getlist("files"), signature_scan=f.get("signature_scan"),
+        signature_drawn=p.get("signature_drawn", "")), _("调查记录已保存。"))
+
+
+@login_required
+@require_POST
+def investigation_confirm(request: HttpRequest, case_id: int, investigation_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    return _run(request, case.pk, lambda: services.investigation_confirm(
+        actor=request.user, investigation_id=investigation_id, signature_scan=request.FILES.get("signature_scan"),
+        signature_drawn=request.POST.get("signature_drawn", "")), _("已记录签字确认。"))
+
+
+@login_required
+@require_POST
+def rectification(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
+    case = _case(request, case_id)
+    p, actor = request.POST, request.user
+    rid = int(p.get("rectification_id") or 0)
+    steps: dict[str, tuple[Callable[[], object], str]] = {
+        "notify": (lambda: services.rectification_notify(
+            actor=actor, case_id=case.pk, unit=p.get("unit", ""), method=p.get("method", ""),
+            requirements=p.get("requirements", "")), _("已通知责任单位整改。")),
+        "plan": (lambda: services.rectification_plan_receive(
+            actor=actor, rectification_id=rid, plan_text=p.get("plan_text", "")), _("已登记整改方案。")),
+        "check": (lambda: services.rectification_plan_check(
+            actor=actor, rectification_id=rid, verdict=p.get("verdict", ""), note=p.get("note", "")),
+            _("已审核整改方案。")),
+        "inform": (lambda: services.rectification_inform_complainant(
+            actor=actor, rectification_id=rid, method=p.get("method", ""), note=p.get("note", "")),
+            _("已记录告知反映人。")),
+    }
+    if step not in steps:
+        raise PermissionDenied
+    call, done = steps[step]
+    return _run(request, case.pk, call, done)
+
+
+@login_required
+@require_POST
+def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
+    case = _case(request, case_id)
+    p, actor = request.POST, request.user
+    jid = int(p.get("joint_id") or 0)
+    steps: dict[str, tuple[Callable[[], object], str]] = {
+        "convene": (lambda: services.joint_convene(
+            actor=actor, case_id=case.pk, topic=p.get("topic", ""), department_ids=_ids(request, "departments"),
+            meeting_at=_when(p.get("meeting_at", "")), place=p.get("place", "")), _("已发起联合办理。")),
+        "part": (lambda: services.joint_record_part(
+            actor=actor, joint_id=jid, department_id=int(p.get("department") or 0), text=p.get("text", "")),
+            _("已记录部门意见。")),
+        "conclude": (lambda: services.joint_conclude(actor=actor, joint_id=jid, outcome=p.get("outcome", "")),
+                     _("已记录协调结果。")),
+    }
+    if step not in steps:
+        raise PermissionDenied
+    call, done = steps[step]
+    return _run(request, case.pk, call, done)
+
+
+@login_required
+@require_POST
+def authority(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    p = request.POST
+    return _run(request, case.pk, lambda: services.authority_request_set(
+        actor=request.user, case_id=case.pk, authority=p.get("authority", ""), reference=p.get("reference", ""),
+        due_at=_when(p.get("due_at", ""))), _("已登记上级交办查处要求。"))
+
+
+@login_required
+@require_POST
+def document_issue(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    try:
+        doc = services.document_issue(actor=request.user, case_id=case.pk, kind=request.POST.get("kind", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("cases:detail", case_id=case.pk)
+    messages.success(request, _("已出具：%(title)s（%(number)s）") % {"title": doc.title, "number": doc.number})
+    return redirect("handling:document", case_id=case.pk, document_id=doc.pk)
+
+
+@login_required
+@require_POST
+def document_step(request: HttpRequest, case_id: int, document_id: int, step: str) -> HttpResponse:
+    case = _case(request, case_id)
+    calls = {"approve": (services.document_approve, _("已审批。")), "send": (services.document_send, _("已报送。"))}
+    if step not in calls:
+        raise PermissionDenied
+    fn, done = calls[step]
+    return _run(request, case.pk, lambda: fn(actor=request.user, document_id=document_id), done)
+
+
+def _document(request: HttpRequest, case_id: int, document_id: int) -> Document:
+    case = _case(request, case_id)
+    return get_object_or_404(Document.objects.select_related("case__organization", "to_party"), pk=document_id,
+                             case=case)
+
+
+@login_required
+def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+    doc = _document(request, case_id, document_id)
+    return render(request, "handling/document.html", {
+        "doc": doc, "case": doc.case, "salutation": documents.salutation(doc, full=False),
+        "paragraphs": [p for p in doc.body.split("\n\n") if p.strip()],
+        "issued_on": documents._date(doc.approved_at or doc.created_at)})
+
+
+@login_required
+def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+    """The printed letter names the complainant in full for staff allowed to see personal
+    data; that full view is logged like any other."""
+    doc = _document(request, case_id, document_id)
+    full = bool(doc.to_party_id) and request.user.can(Cap.VIEW_PII) and not doc.to_party.anonymous
+    if full:
+        from django.db import transaction
+
+        from huiyin.cases.models import Case
+
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=doc.case_id)
+            case_record_event(case, kind=EventKind.PII_VIEWED, actor=request.user,
+                              data={"party_ids": [doc.to_party_id], "document_id": doc.pk})
+    response = HttpResponse(documents.render_pdf(doc, full=full), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{doc.number}.pdf"'
+    return response
+
+
+@login_required
+def templates_index(request: HttpRequest) -> HttpResponse:
+    if not request.user.can(Cap.ADMINISTER):
+        raise PermissionDenied
+    own = {t.kind: t for t in DocumentTemplate.objects.filter(organization_id=request.user.organization_id)}
+    rows = [(kind, label, own.get(kind)) for kind, label in DocumentKind.choices]
+    return render(request, "handling/templates_index.html", {"rows": rows})
+
+
+@login_required
+def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    if not request.user.can(Cap.ADMINISTER) or kind not in DocumentKind.values:
+        raise PermissionDenied
+    title, body = documents.template_for(request.user.organization_id, kind)
+    errors: dict[str, list[str]] = {}
+    preview = ""
+    if request.method == "POST":
+        title, body = request.POST.get("title", ""), request.POST.get("body", "")
+        try:
+            if request.POST.get("reset"):
+                services.document_template_reset(actor=request.user, kind=kind)
+                messages.success(request, _("已恢复默认模板。"))
+                return redirect("handling:template_edit", kind=kind)
+            services.document_template_save(actor=request.user, kind=kind, title=title, body=body)
+        except ApplicationError as exc:
+            errors = getattr(exc, "errors", None) or {"body": [exc.message]}
+        else:
+            messages.success(request, _("模板已保存，之后出具的文书使用新模板。"))
+            return redirect("handling:template_edit", kind=kind)
+    if not errors:
+        preview = documents.render_body(body, sample_context(kind))
+    return render(request, "handling/template_edit.html", {
+        "kind": kind, "label": DocumentKind(kind).label, "title": title, "body": body, "errors": errors,
+        "preview": preview, "variables": sorted(sample_context(kind)), "default": DEFAULT_TEMPLATES[kind]})
