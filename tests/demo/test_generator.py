@@ -272,3 +272,24 @@ def test_demo_puts_some_cases_under_supervision():
     in_progress = Case.objects.filter(organization__code="demo", state="in_progress").count()
     assert notices.count() == min(3, in_progress)
     assert all(n.case.state == "in_progress" for n in notices)
+
+
+@pytest.mark.parametrize("preset", ["petition_office", "property_management", "construction_station",
+                                    "hospital", "company_front_office", "city_hotline"])
+def test_demo_runs_under_every_preset(preset, db):
+    """Every preset's stages (no acceptance decision, no sign-for, approval chains,
+    confirmation to close, forbidden transfers) are driven through by the demo."""
+    from huiyin.handling.models import ApprovalStep, Dispatch
+    from tests.policy.conftest import activate
+
+    demo = build_organization()
+    activate(demo.org, preset)
+    end = datetime.now(SH)
+    specs = list(generate_case_specs(60, seed=5, start=end - timedelta(days=30), end=end))
+    assert populate(demo, specs, now=end) == 60
+    cases = list(Case.objects.filter(organization=demo.org))
+    assert all(verify_event_chain(c) for c in cases)
+    assert Counter(c.state for c in cases)[CaseState.CLOSED]
+    assert Dispatch.objects.filter(case__organization=demo.org).exists()
+    if preset in ("petition_office", "company_front_office"):  # two signatures per proposal
+        assert ApprovalStep.objects.filter(proposal__case__organization=demo.org, level=2).exists()

@@ -921,6 +921,11 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         svc.case_return(
             actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to
         )
+    elif spec.decision == "transfer" and not _may_transfer(case):
+        svc.case_return(  # "不得自行转送" (construction station): returned to the writer instead
+            actor=clerk, case_id=cid, reason=f"不属于本单位职责，请向{spec.decision_note}反映。",
+            returned_to=spec.forwarded_by or "来信人",
+        )
     elif spec.decision == "transfer":
         svc.case_transfer(
             actor=clerk,
@@ -936,6 +941,8 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
                 case_id=cid,
                 satisfaction=spec.satisfaction,
                 callback_note=texts.CALLBACK_NOTES[spec.index % len(texts.CALLBACK_NOTES)],
+                confirmed=True,
+                confirmation_note="反映人电话确认处理结果。",
             )
     elif spec.decision == "accept":
         if stages_with_defaults(case.stage_switches)[Stage.ACCEPTANCE]:
@@ -968,6 +975,13 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         svc.case_archive(actor=cast.leader, case_id=cid)
 
 
+def _may_transfer(case: Any) -> bool:
+    from huiyin.handling.records import preset_of
+
+    preset = preset_of(case)
+    return preset is None or preset.acceptance_grounds.self_transfer_allowed
+
+
 def _ground_for(case: Any, spec: CaseSpec) -> tuple[str, str]:
     """The generated ground in words, or, where the preset lists grounds, one of them."""
     from huiyin.handling.records import preset_of
@@ -997,10 +1011,13 @@ def _round(
 ) -> None:
     """One handling round from 'accepted' up to ``final`` (a LIFECYCLE state)."""
     from huiyin.cases import services as svc
+    from huiyin.cases.models import Case
+    from huiyin.cases.workflow import Stage, stages_with_defaults
 
     stop = LIFECYCLE.index(final)
     index = spec.index if first else spec.index + 1  # a reopened case may go to a colleague
-    if first and spec.misrouted_to:
+    sign_for = stages_with_defaults(Case.objects.get(pk=cid).stage_switches)[Stage.SIGN_FOR]
+    if first and spec.misrouted_to and sign_for:  # without sign-for nothing can be sent back
         wrong = demo.departments[spec.misrouted_to]
         wrong_handler = cast.handler(wrong, index)
         svc.case_dispatch(
@@ -1023,7 +1040,8 @@ def _round(
     )
     if stop < LIFECYCLE.index("in_progress"):
         return
-    svc.case_sign_for(actor=handler, case_id=cid)
+    if sign_for:
+        svc.case_sign_for(actor=handler, case_id=cid)
     if stop < LIFECYCLE.index("pending_approval"):
         return
     if approval:
@@ -1033,7 +1051,6 @@ def _round(
         )
         if stop < LIFECYCLE.index("replied"):
             return
-        from huiyin.cases.models import Case
         from huiyin.handling.records import approval_chain
 
         for role in approval_chain(Case.objects.get(pk=cid)):
@@ -1049,4 +1066,6 @@ def _round(
         case_id=cid,
         satisfaction=spec.satisfaction,
         callback_note=texts.CALLBACK_NOTES[index % len(texts.CALLBACK_NOTES)],
+        confirmed=True,
+        confirmation_note="反映人电话确认处理结果。",
     )

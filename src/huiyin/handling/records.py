@@ -192,9 +192,9 @@ def may_sign(actor: Staff, case: Case, proposal: Proposal) -> str | None:
         return _("您已签署过本审批，须由%(role)s签署。") % {"role": role_label(role)}
     if role == Role.LEADER:
         fits = Role.LEADER in (actor.roles or [])
-    else:  # the lead department's head; a leader may sign in their place
+    else:  # the lead department's head; a leader may stand in only when no leader signs later
         fits = (actor.is_dept_head and actor.department_id == case.lead_department_id) or (
-            Role.LEADER in (actor.roles or []) and role not in proposal.chain[level + 1:])
+            Role.LEADER in (actor.roles or []) and Role.LEADER not in proposal.chain[level + 1:])
     if not (fits and actor.can(Cap.APPROVE)):
         return _("现待%(role)s审批（第 %(n)d 级，共 %(total)d 级）。") % {
             "role": role_label(role), "n": level + 1, "total": len(proposal.chain)}

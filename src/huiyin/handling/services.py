@@ -238,7 +238,6 @@ def rectification_notify(
     within the preset's limit, timed and escalated by the deadline engine."""
     if method not in NoticeMethod.values:
         raise ValidationFailed({"method": [_("请选择通知方式（书面或电话）。")]})
-    from huiyin.policy.models import Clock
 
     with transaction.atomic():
         case = _lock(actor, case_id)
@@ -249,7 +248,7 @@ def rectification_notify(
         from . import records
 
         proposal = records.approved_proposal(case)
-        unit = (unit or (proposal.responsible_unit if proposal else "")).strip()
+        unit = (unit or "").strip() or (proposal.responsible_unit if proposal else "").strip()
         if not unit:
             raise ValidationFailed({"unit": [_("请填写责任单位。")]})
         row = Rectification.objects.create(
@@ -257,11 +256,18 @@ def rectification_notify(
             notified_by=actor, notified_at=timezone.now())
         _record(case, EventKind.UNIT_NOTIFIED, actor, {
             "rectification_id": row.pk, "unit": row.unit, "method": method, "note": row.requirements})
-        clock = Clock.objects.filter(case=case, round=case.round, stage="rectification_plan").order_by("-id").first()
-        if clock is not None:
-            row.plan_due_at = clock.due_at
-            row.save(update_fields=["plan_due_at"])
+        _follow_plan_clock(case, row)
     return row
+
+
+def _follow_plan_clock(case: Case, row: Rectification) -> None:
+    """The plan's due time, as the deadline engine's clock (started by the event) has it."""
+    from huiyin.policy.models import Clock
+
+    clock = Clock.objects.filter(case=case, round=case.round, stage="rectification_plan").order_by("-id").first()
+    if clock is not None:
+        row.plan_due_at = clock.due_at
+        row.save(update_fields=["plan_due_at"])
 
 
 def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Rectification]:
@@ -304,6 +310,7 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
         if verdict == PlanVerdict.REVISE:  # the unit owes a revised plan, timed afresh
             _record(case, EventKind.UNIT_NOTIFIED, actor, {"rectification_id": row.pk, "unit": row.unit,
                                                            "method": row.method, "note": row.verdict_note})
+            _follow_plan_clock(case, row)
     return row
 
 
@@ -508,7 +515,7 @@ def authority_request_set(
         plan = case_plan(case)
         if plan is not None:
             clock_start_manual(case=case, plan=plan, stage="result_report", started_at=now, due_at=due_at,
-                               label=_("上级交办查处报告时限"))
+                               label=_("上级交办查处报告时限"), clock_from="authority")
         _record(case, EventKind.AUTHORITY_REQUEST, actor, {
             "authority": request.authority, "reference": request.reference, "due_at": due_at})
     return request

@@ -317,14 +317,17 @@ def clock_start_manual(
     started_at: datetime,
     due_at: datetime,
     label: str = "",
+    clock_from: str = "dispatched",
 ) -> Clock | None:
-    """A clock with a due time a person set (the dispatcher's 交办时限): elapsed minutes."""
+    """A clock with a due time a person set (the dispatcher's 交办时限, a higher authority's
+    report limit): elapsed minutes. ``clock_from`` says which events restart or stop it
+    (a dispatcher's limit ends with the dispatch; an authority's does not)."""
     minutes = max(1, -(-int((due_at - started_at).total_seconds()) // 60))
     rule = ClockRule(
         stage=stage,
         amount=minutes,
         unit="minutes",
-        clock_from="dispatched",
+        clock_from=clock_from,
         label=label,
         source="manual",
     )
