@@ -60,7 +60,7 @@ from huiyin.cases.models import (
     EventKind,
     Party,
 )
-from huiyin.cases.workflow import Stage, stages_with_defaults
+from huiyin.cases.workflow import Stage, find_edge, stages_with_defaults
 from huiyin.demo import texts
 from huiyin.demo.generator import (
     LIFECYCLE,
@@ -346,11 +346,10 @@ class History:
                 if spec.urgency != "normal"
                 else cast.heads.get(department.pk, cast.leader)
             )
-            self.step("approve", approver, reply=spec.reply, method=method)
-        else:
-            if stop < LIFECYCLE.index("replied"):
-                return
-            self.step("reply", handler, reply=spec.reply, method=method)
+            self.step("approve", approver, comments="同意。")
+        elif stop < LIFECYCLE.index("replied"):
+            return
+        self.step("reply", handler, reply=spec.reply, method=method)
         if stop < LIFECYCLE.index("closed"):
             return
         self.step(
@@ -410,7 +409,7 @@ class History:
         previous = self.state
         current = self.rounds[-1]
         payload: dict = {}
-        dst = _DST[action]
+        dst = find_edge(previous, action, self.l.policy.stage_switches).dst
         if action == "dispatch":
             department, handler = extra["department"], extra["handler"]
             before = {"lead_department": self.lead_department_id, "handler": self.handler_id}
@@ -433,7 +432,7 @@ class History:
                 "reason": extra["reason"],
             }
             self.handler_id = None
-        elif action in ("reply", "approve", "answer_on_spot"):
+        elif action in ("reply", "answer_on_spot"):
             current.update(reply_text=extra["reply"], reply_method=extra["method"], replied_at=at)
             payload = {"reply": extra["reply"], "method": extra["method"]}
         elif action == "close":
@@ -474,13 +473,6 @@ class History:
         return data
 
 
-def _dst_table() -> dict[str, str]:
-    from huiyin.cases.workflow import EDGES
-
-    return {e.action: e.dst for e in EDGES}
-
-
-_DST = _dst_table()
 
 
 # --- the loader ----------------------------------------------------------------------------

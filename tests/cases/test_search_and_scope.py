@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from huiyin.cases import services
-from huiyin.cases.services import PartyInput
 from huiyin.cases.models import Event, EventKind
-from huiyin.cases.selectors import LedgerFilters, caller_history, case_get_for_actor, cases_for, ledger, my_desk
+from huiyin.cases.selectors import (
+    LedgerFilters,
+    caller_history,
+    case_get_for_actor,
+    cases_for,
+    ledger,
+    my_desk,
+)
+from huiyin.cases.services import PartyInput
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.search import document, fts5_query, tsquery
 from tests.conftest import make_staff

@@ -48,7 +48,6 @@ from .models import (
     EventKind,
     Nature,
     Party,
-    Urgency,
 )
 from .workflow import CaseState, Edge, Stage, find_edge, stages_with_defaults
 

@@ -13,7 +13,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError, DuplicateSubmission, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import (
+    ApplicationError,
+    DuplicateSubmission,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 from huiyin.orgs.roles import Cap
 from huiyin.policy.views import deadline_panel, desk_deadlines
 

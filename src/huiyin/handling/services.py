@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
-from huiyin.cases.models import Attachment, Case, EventKind
+from huiyin.cases.models import Case, EventKind
 from huiyin.cases.selectors import case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed

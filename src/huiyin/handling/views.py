@@ -48,6 +48,17 @@ def _run(request: HttpRequest, case_id: int, call: Callable[[], object], done: s
     return redirect("cases:detail", case_id=case_id)
 
 
+Steps = dict[str, tuple[Callable[[], object], str]]
+
+
+def _run_step(request: HttpRequest, case_id: int, steps: Steps, step: str) -> HttpResponse:
+    """One of a record's steps (notify, plan, check…), chosen by the URL."""
+    if step not in steps:
+        raise PermissionDenied
+    call, done = steps[step]
+    return _run(request, case_id, call, done)
+
+
 def _case(request: HttpRequest, case_id: int):
     return case_selectors.case_get_for_actor(actor=request.user, case_id=case_id)
 
@@ -89,7 +100,7 @@ def rectification(request: HttpRequest, case_id: int, step: str) -> HttpResponse
     case = _case(request, case_id)
     p, actor = request.POST, request.user
     rid = int(p.get("rectification_id") or 0)
-    steps: dict[str, tuple[Callable[[], object], str]] = {
+    steps: Steps = {
         "notify": (lambda: services.rectification_notify(
             actor=actor, case_id=case.pk, unit=p.get("unit", ""), method=p.get("method", ""),
             requirements=p.get("requirements", "")), _("已通知责任单位整改。")),
@@ -102,10 +113,7 @@ def rectification(request: HttpRequest, case_id: int, step: str) -> HttpResponse
             actor=actor, rectification_id=rid, method=p.get("method", ""), note=p.get("note", "")),
             _("已记录告知反映人。")),
     }
-    if step not in steps:
-        raise PermissionDenied
-    call, done = steps[step]
-    return _run(request, case.pk, call, done)
+    return _run_step(request, case.pk, steps, step)
 
 
 @login_required
@@ -114,7 +122,7 @@ def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
     case = _case(request, case_id)
     p, actor = request.POST, request.user
     jid = int(p.get("joint_id") or 0)
-    steps: dict[str, tuple[Callable[[], object], str]] = {
+    steps: Steps = {
         "convene": (lambda: services.joint_convene(
             actor=actor, case_id=case.pk, topic=p.get("topic", ""), department_ids=_ids(request, "departments"),
             meeting_at=_when(p.get("meeting_at", "")), place=p.get("place", "")), _("已发起联合办理。")),
@@ -124,10 +132,7 @@ def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
         "conclude": (lambda: services.joint_conclude(actor=actor, joint_id=jid, outcome=p.get("outcome", "")),
                      _("已记录协调结果。")),
     }
-    if step not in steps:
-        raise PermissionDenied
-    call, done = steps[step]
-    return _run(request, case.pk, call, done)
+    return _run_step(request, case.pk, steps, step)
 
 
 @login_required
