@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from huiyin.cases.models import Case
 from huiyin.demo.generator import DEMO_PASSWORD, build_organization
 from huiyin.handling.models import Investigation, Review
+from tests.e2e.test_deadlines import shoot
 from tests.policy.conftest import activate
 
 pytestmark = pytest.mark.e2e
@@ -70,11 +71,13 @@ def pdf_text(page, url: str) -> str:
     return re.sub(r"\s+", "", out)
 
 
-def issue_document(page, label: str) -> str:
+def issue_document(page, label: str, shot: str = "") -> str:
     """Issue a document from the case page; returns the PDF's text (whitespace removed)."""
     page.locator("#document-form select").select_option(label=label)
     page.locator("#document-form button").click()
     expect(page.locator("article.document h1")).to_have_text(label)
+    if shot:
+        shoot(page, shot)
     href = page.locator("#document-pdf").get_attribute("href")
     text = pdf_text(page, href)
     page.get_by_role("link", name="返回案件").click()
@@ -188,7 +191,7 @@ def test_petition_letter_through_approval_reply_and_review(demo_org, login):
     act(handler, "reply", {"reply": "经调查，施工单位已承诺本月20日前拆除围挡并恢复人行道，我局将跟踪督促。",
                            "method": "letter"})
     state_is(handler, "已答复")
-    text = issue_document(handler, "答复意见书")
+    text = issue_document(handler, "答复意见书", shot="reply-letter.png")
     if text:
         assert "答复意见书" in text and "拆除围挡" in text and "复查" in text  # how to request review
 
@@ -200,6 +203,7 @@ def test_petition_letter_through_approval_reply_and_review(demo_org, login):
     act(leader, "decide_review", {"decision": "changed", "opinion": "责成区城管局5日内督促拆除围挡，并书面答复。"})
     state_is(leader, "已答复")
     expect(leader.locator("#review-panel")).to_contain_text("变更")
+    shoot(leader, "handling-petition.png")
     text = issue_document(leader, "复查意见书")
     if text:
         assert "复查意见书" in text and "5日内督促拆除围挡" in text

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from huiyin.cases.models import Case
 from huiyin.orgs.models import Staff
-from huiyin.orgs.roles import Cap, Role
+from huiyin.orgs.roles import Cap
 
 from . import records
 from .models import (
@@ -57,6 +57,8 @@ def handling_panel(case: Case) -> dict:
                      .select_related("submitted_by"))
     for p in proposals:
         p.step_list = list(p.steps.all())
+        for step in p.step_list:
+            step.role_label = records.role_label(step.role)
         p.due_role = (records.role_label(p.chain[len(p.step_list)])
                       if p.status == ProposalStatus.PENDING and len(p.step_list) < len(p.chain) else "")
         p.chain_labels = [records.role_label(r) for r in p.chain]
@@ -73,9 +75,4 @@ def handling_panel(case: Case) -> dict:
                        .prefetch_related("parts__department", "parts__recorded_by")),
         "authority": AuthorityRequest.objects.filter(case=case).select_related("report").first(),
         "concluded_matters": records.concluded_matters(case),
-        "is_leader": False,
     }
-
-
-def is_leader(staff: Staff) -> bool:
-    return Role.LEADER in (staff.roles or [])
