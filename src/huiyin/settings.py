@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "huiyin.policy",
     "huiyin.supervision",
     "huiyin.handling",
+    "huiyin.followup",
     "huiyin.demo",
 ]
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("supervision/", include("huiyin.supervision.urls")),
     path("policy/", include("huiyin.policy.urls")),
     path("handling/", include("huiyin.handling.urls")),
+    path("callbacks/", include("huiyin.followup.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -66,9 +66,11 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
                   prev_hash=prev or "")
     event.hash = event.compute_hash()
     event.save()
+    from huiyin.followup.hooks import on_case_event as plan_callbacks
     from huiyin.policy.hooks import on_case_event
 
     on_case_event(case=case, event=event)
+    plan_callbacks(case=case, event=event)  # after the policy: it reads the callback clock
     return event
 
 

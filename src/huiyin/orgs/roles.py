@@ -45,7 +45,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     ),
     Role.RECEPTION: frozenset({Cap.REGISTER, Cap.VIEW_ALL, Cap.VIEW_PII}),
     Role.HANDLER: frozenset({Cap.HANDLE, Cap.VIEW_PII}),
-    Role.DEPT_HEAD: frozenset({Cap.HANDLE, Cap.DISPATCH, Cap.APPROVE, Cap.CLOSE, Cap.VIEW_PII}),
+    Role.DEPT_HEAD: frozenset({Cap.HANDLE, Cap.DISPATCH, Cap.APPROVE, Cap.CLOSE, Cap.REOPEN, Cap.VIEW_PII}),
     Role.LEADER: frozenset(
         {
             Cap.REGISTER, Cap.DECIDE, Cap.DISPATCH, Cap.HANDLE, Cap.APPROVE, Cap.CLOSE,

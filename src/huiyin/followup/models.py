@@ -1,0 +1,77 @@
+"""Callbacks (回访, F40/F41): planned by the preset's rules when a case is answered,
+worked from a queue, and recorded attempt by attempt."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huiyin.cases.models import Case
+
+USER = settings.AUTH_USER_MODEL
+
+
+class CallbackReason(models.TextChoices):
+    ALL = "all", _("全部回访")
+    SAMPLE = "sample", _("按比例抽取")
+    GROUP_VISIT = "group_visit", _("群体来访必须回访")
+    FORWARDED = "forwarded_for_investigation", _("上级交办查处必须回访")
+
+
+class CallbackStatus(models.TextChoices):
+    DUE = "due", _("待回访")
+    DONE = "done", _("已回访")
+    UNREACHABLE = "unreachable", _("联系不上")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class Callback(models.Model):
+    """One planned callback of one handling round, with who should make it and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
+    round = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32, choices=CallbackReason.choices)
+    role = models.CharField(max_length=20)  # the preset's role that calls back
+    draw = models.FloatField(null=True, blank=True)  # the reproducible sample draw in [0, 1)
+    seed = models.CharField(max_length=40, blank=True)
+    planned_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=CallbackStatus.choices, default=CallbackStatus.DUE)
+    attempts = models.PositiveIntegerField(default=0)
+    satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices, blank=True)
+    findings = models.TextField(blank=True)
+    attitude = models.CharField(max_length=20, blank=True)
+    charges_checked = models.BooleanField(null=True)
+    done_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "round"], name="callback_once_per_round")]
+        indexes = [models.Index(fields=["status", "role", "due_at"], name="callback_queue")]
+
+
+class AttemptOutcome(models.TextChoices):
+    REACHED = "reached", _("已接通")
+    NOT_REACHED = "not_reached", _("未接通")
+    WRONG_NUMBER = "wrong_number", _("号码错误")
+
+
+class CallbackAttempt(models.Model):
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="attempt_set")
+    at = models.DateTimeField()
+    by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,38 @@
+"""Reads for callbacks: an officer's queue and each role's quota progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Cap
+
+from .models import Callback, CallbackStatus
+
+
+def queue(actor: Staff) -> QuerySet[Callback]:
+    """Due callbacks for the roles this person holds (the callback desk sees them all),
+    the earliest due first."""
+    rows = Callback.objects.filter(case__organization_id=actor.organization_id, status=CallbackStatus.DUE)
+    if not (actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL)):
+        rows = rows.filter(role__in=actor.roles or [])
+    return rows.select_related("case", "case__party", "case__lead_department").order_by("due_at", "id")
+
+
+def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str, float]]) -> list[dict]:
+    """Per role: callbacks planned and done since ``since`` against the preset's share."""
+    rows = (Callback.objects.filter(case__organization_id=organization_id, planned_at__gte=since)
+            .values("role").annotate(planned=Count("id"), done=Count("id", filter=Q(status=CallbackStatus.DONE))))
+    by_role = {r["role"]: r for r in rows}
+    total = sum(r["planned"] for r in by_role.values())
+    roles = [role for role, _share in shares] or sorted(by_role)
+    share_of = dict(shares)
+    from huiyin.handling.records import role_label
+
+    return [{
+        "role": role, "label": role_label(role), "target": share_of.get(role), "planned": by_role.get(role, {}).get("planned", 0),
+        "done": by_role.get(role, {}).get("done", 0),
+        "share": (by_role.get(role, {}).get("planned", 0) / total) if total else None,
+    } for role in roles]

@@ -1,0 +1,151 @@
+"""Callback planning and records (F40, F41).
+
+``plan_for`` runs inside the reply's transaction (``hooks.on_case_event``): one callback
+per answered round, by the preset's rules. ``callback_record`` records one attempt;
+a reached complainant's verdict closes the case (satisfied) or reopens it
+(dissatisfied) through the case lifecycle; three failed attempts mark it unreachable
+and tell the department head.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases import services as case_services
+from huiyin.cases.models import Case, EventKind
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.notify import desk_notify
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Cap
+
+from . import planning
+from .models import AttemptOutcome, Callback, CallbackAttempt, CallbackStatus, Satisfaction
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(hours=2)
+
+
+def _mandatory(case: Case, rules) -> list[str]:
+    found = []
+    if "group_visit" in rules.mandatory_for and case.group_size > 1:
+        found.append("group_visit")
+    if "forwarded_for_investigation" in rules.mandatory_for and (
+        case.channel == "forwarded" or hasattr(case, "authority_request")
+    ):
+        found.append("forwarded_for_investigation")
+    return found
+
+
+def plan_for(case: Case, at) -> Callback | None:
+    """Plan the callback of the case's current round (caller holds the case lock)."""
+    from huiyin.handling.records import preset_of
+    from huiyin.policy.models import Clock
+
+    if not (case.stage_switches or {}).get("callback", True):
+        return None
+    if Callback.objects.filter(case=case, round=case.round).exists():
+        return None
+    preset = preset_of(case)
+    rules = preset.callback if preset is not None else None
+    shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
+    mandatory = _mandatory(case, rules) if rules else []
+    seed = case.policy_version or "default"
+    draw = planning.draw_for(seed, case.number, case.round)
+    decision = planning.decide(draw=draw, shares=shares, mandatory=mandatory)
+    if decision.reason is None:
+        return None
+    clock = Clock.objects.filter(case=case, round=case.round, stage="callback").order_by("-id").first()
+    return Callback.objects.create(
+        case=case, round=case.round, reason=decision.reason, role=decision.role,
+        draw=decision.draw, seed=seed if decision.draw is not None else "", planned_at=at,
+        due_at=clock.due_at if clock else at + timedelta(days=7))
+
+
+def cancel_open(case: Case) -> None:
+    Callback.objects.filter(case=case, status=CallbackStatus.DUE).update(status=CallbackStatus.CANCELLED)
+
+
+def done_by_closing(case: Case, event) -> None:
+    """A case closed from its page with the callback result: the planned callback is done."""
+    data = event.data or {}
+    Callback.objects.filter(case=case, round=case.round, status=CallbackStatus.DUE).update(
+        status=CallbackStatus.DONE, satisfaction=data.get("satisfaction", ""), done_by=event.actor,
+        done_at=event.at, findings=data.get("callback_note", "")[:2000])
+
+
+def may_call_back(actor: Staff, callback: Callback) -> bool:
+    return actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL) or callback.role in (actor.roles or [])
+
+
+def callback_record(
+    *, actor: Staff, callback_id: int, outcome: str, satisfaction: str = "", findings: str = "",
+    attitude: str = "", charges_checked: bool | None = None, note: str = "", expected_version: int | None = None,
+) -> Callback:
+    if outcome not in AttemptOutcome.values:
+        raise ValidationFailed({"outcome": [_("请选择回访结果：已接通、未接通或号码错误。")]})
+    if outcome == AttemptOutcome.REACHED and satisfaction not in Satisfaction.values:
+        raise ValidationFailed({"satisfaction": [_("已接通：请选择满意度（满意、基本满意、不满意）。")]})
+    with transaction.atomic():
+        row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
+        if row is None:
+            raise PermissionDeniedError()
+        case = Case.objects.select_for_update().get(pk=row.case_id)
+        row = Callback.objects.select_for_update().get(pk=row.pk)
+        if not may_call_back(actor, row):
+            raise PermissionDeniedError(_("您没有这件回访的任务。"))
+        if row.status != CallbackStatus.DUE:
+            raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
+                                   code="callback_done")
+        if expected_version is not None and row.version != expected_version:
+            raise StaleObject()
+        now = timezone.now()
+        CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note.strip())
+        row.attempts += 1
+        row.version += 1
+        if outcome != AttemptOutcome.REACHED:
+            _not_reached(case, row, actor, outcome, now)
+        else:
+            _reached(case, row, actor, now, satisfaction=satisfaction, findings=findings.strip(),
+                     attitude=attitude, charges_checked=charges_checked, note=note.strip())
+        row.save()
+    return row
+
+
+def _with_role(case: Case, role: str, department_id: int | None = None) -> list[Staff]:
+    staff = Staff.objects.filter(organization_id=case.organization_id, is_active=True)
+    if department_id is not None:
+        staff = staff.filter(department_id=department_id)
+    return [s for s in staff if role in (s.roles or [])]
+
+
+def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> None:
+    if outcome == AttemptOutcome.WRONG_NUMBER or row.attempts >= MAX_ATTEMPTS:
+        row.status, row.next_try_at, row.done_by, row.done_at = CallbackStatus.UNREACHABLE, None, actor, now
+        desk_notify(recipients=_with_role(case, "dept_head", department_id=case.lead_department_id), case=case, key=f"callback:{row.pk}:unreachable",
+                    text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。") % {"number": case.number, "n": row.attempts})
+    else:
+        row.next_try_at = now + RETRY_AFTER
+    case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
+        "callback_id": row.pk, "callback_outcome": outcome, "attempts": row.attempts, "status": row.status})
+
+
+def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str, findings: str, attitude: str,
+             charges_checked: bool | None, note: str) -> None:
+    row.status, row.satisfaction, row.findings = CallbackStatus.DONE, satisfaction, findings
+    row.attitude, row.charges_checked, row.done_by, row.done_at = attitude, charges_checked, actor, now
+    row.next_try_at = None
+    summary = note or findings or str(Satisfaction(satisfaction).label)
+    if satisfaction == Satisfaction.DISSATISFIED:
+        if case.round >= 2:  # dissatisfied again after a reopened round: the leader hears of it
+            desk_notify(recipients=_with_role(case, "leader"), case=case, key=f"callback:{row.pk}:again",
+                        text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number})
+        row.save()
+        case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary})
+    elif case.state == "replied":
+        row.save()
+        case_services.case_close(actor=actor, case_id=case.pk, satisfaction=satisfaction, callback_note=summary,
+                                 confirmed=True, confirmation_note=_("回访时反映人确认：%(s)s") % {"s": summary})

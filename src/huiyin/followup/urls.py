@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "followup"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<int:callback_id>/record/", views.record, name="record"),
+]

@@ -1,0 +1,71 @@
+"""The callback queue (回访工作台): one row per due callback, one key per outcome."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from huiyin.core.errors import ApplicationError
+from huiyin.orgs.roles import Cap
+
+from . import selectors, services
+
+# The one-keystroke outcomes (Alt+key in Chromium): (key, outcome, satisfaction, label)
+OUTCOMES = (
+    ("1", "reached", "satisfied", gettext_lazy("满意")),
+    ("2", "reached", "basically_satisfied", gettext_lazy("基本满意")),
+    ("3", "reached", "dissatisfied", gettext_lazy("不满意（重办）")),
+    ("4", "not_reached", "", gettext_lazy("未接通")),
+    ("5", "wrong_number", "", gettext_lazy("号码错误")),
+)
+
+
+def _may_use(request: HttpRequest) -> None:
+    if not request.user.can(Cap.CLOSE):
+        raise PermissionDenied
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    _may_use(request)
+    from huiyin.policy.services import current_policy
+
+    policy = current_policy(request.user.organization_id)
+    rules = policy.preset().callback if policy is not None else None
+    shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
+    now = timezone.localtime()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return render(request, "followup/queue.html", {
+        "callbacks": list(selectors.queue(request.user)[:100]), "now": now, "outcomes": OUTCOMES,
+        "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
+        "month_start": month_start,
+    })
+
+
+@login_required
+@require_POST
+def record(request: HttpRequest, callback_id: int) -> HttpResponse:
+    _may_use(request)
+    p = request.POST
+    key = p.get("key", "")
+    chosen = next((o for o in OUTCOMES if o[0] == key), None)
+    try:
+        if chosen is None:
+            raise ApplicationError(_("请选择回访结果。"), field="outcome")
+        services.callback_record(
+            actor=request.user, callback_id=callback_id, outcome=chosen[1], satisfaction=chosen[2],
+            findings=p.get("findings", ""), attitude=p.get("attitude", ""),
+            charges_checked={"yes": True, "no": False}.get(p.get("charges_checked", "")), note=p.get("note", ""),
+            expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已记录回访：%(label)s") % {"label": chosen[3]})
+    return redirect("followup:queue")

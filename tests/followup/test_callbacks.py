@@ -1,0 +1,178 @@
+"""Callback planning and records (F40/F41) against a real database."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from huiyin.cases import services as cs
+from huiyin.cases.models import CaseRound
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.models import Notification
+from huiyin.followup import planning
+from huiyin.followup.models import Callback, CallbackAttempt, CallbackStatus
+from huiyin.followup.services import callback_record
+from huiyin.orgs.roles import Role
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+PROPERTY_SHARES = [("leader", 0.10), ("dept_head", 0.30), ("callback_officer", 0.60)]
+
+
+def test_quota_sampling_hits_the_shares_and_is_reproducible():
+    numbers = [f"20260{m}{d:02d}-{i:05d}" for m in range(1, 10) for d in range(1, 29) for i in range(1, 41)]
+    draws = [planning.draw_for("property_management:1", n, 1) for n in numbers]
+    assert draws == [planning.draw_for("property_management:1", n, 1) for n in numbers]  # reproducible
+    assert draws != [planning.draw_for("property_management:2", n, 1) for n in numbers]  # the seed matters
+    roles = Counter(planning.decide(draw=d, shares=PROPERTY_SHARES, mandatory=[]).role for d in draws)
+    total = len(draws)  # 10,080 cases
+    for role, share in PROPERTY_SHARES:
+        assert abs(roles[role] / total - share) < 0.015, (role, roles[role] / total)
+
+
+def test_partial_shares_leave_cases_unsampled_unless_mandatory():
+    shares = [("dept_head", 0.2)]
+    assert planning.decide(draw=0.1, shares=shares, mandatory=[]).role == "dept_head"
+    assert planning.decide(draw=0.5, shares=shares, mandatory=[]).reason is None
+    assert planning.decide(draw=0.5, shares=shares, mandatory=["group_visit"]).reason == "group_visit"
+    assert planning.decide(draw=0.5, shares=[], mandatory=[]).reason == "all"
+
+
+@pytest.fixture
+def officer(org):
+    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
+
+
+def replied(case, *, clerk, handler, departments):
+    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
+    case.refresh_from_db()
+    if case.state == "dispatched":
+        cs.case_sign_for(actor=handler, case_id=case.pk)
+    cs.case_reply(actor=handler, case_id=case.pk, reply="已修复漏水。")
+    case.refresh_from_db()
+    return case
+
+
+def test_a_reply_plans_one_callback_by_the_presets_quota(property_rules, register, clerk, handler, departments):
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    expected = planning.decide(draw=planning.draw_for(case.policy_version, case.number, 1),
+                               shares=PROPERTY_SHARES, mandatory=[])
+    assert (callback.role, callback.reason, callback.status) == (expected.role, "sample", CallbackStatus.DUE)
+    assert callback.seed == case.policy_version and callback.due_at is not None
+
+
+def test_no_callback_where_the_preset_has_no_callback_stage(org, register, clerk, handler, departments):
+    from tests.policy.conftest import activate
+
+    activate(org, "hospital")
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    assert not Callback.objects.filter(case=case).exists()
+
+
+def test_not_reached_three_times_marks_unreachable_and_tells_the_head(
+    property_rules, register, clerk, handler, head, departments, officer
+):
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    callback_record(actor=officer, callback_id=callback.pk, outcome="not_reached")
+    callback.refresh_from_db()
+    assert (callback.status, callback.attempts) == (CallbackStatus.DUE, 1) and callback.next_try_at
+    callback_record(actor=officer, callback_id=callback.pk, outcome="not_reached")
+    callback_record(actor=officer, callback_id=callback.pk, outcome="not_reached")
+    callback.refresh_from_db()
+    assert (callback.status, callback.attempts) == (CallbackStatus.UNREACHABLE, 3)
+    assert Notification.objects.filter(recipient=head, key=f"callback:{callback.pk}:unreachable").exists()
+    case.refresh_from_db()
+    assert case.state == "replied"  # nobody confirmed anything
+    with pytest.raises(ApplicationError, match="未重复计入"):
+        callback_record(actor=officer, callback_id=callback.pk, outcome="not_reached")
+    assert CallbackAttempt.objects.filter(callback=callback).count() == 3
+
+
+def test_satisfied_closes_the_case_with_the_callback_as_confirmation(
+    property_rules, register, clerk, handler, departments, officer
+):
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    with pytest.raises(ValidationFailed) as info:
+        callback_record(actor=officer, callback_id=callback.pk, outcome="reached")
+    assert info.value.field == "satisfaction"
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
+                    findings="现场已无渗水", attitude="good", charges_checked=True)
+    case.refresh_from_db()
+    assert case.state == "closed"
+    first = CaseRound.objects.get(case=case, number=1)
+    assert (first.satisfaction, first.confirmed_by_complainant) == ("satisfied", True)
+
+
+def test_dissatisfied_reopens_and_again_tells_the_leader(
+    property_rules, register, clerk, handler, departments, officer, leader
+):
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    first = Callback.objects.get(case=case, round=1)
+    callback_record(actor=officer, callback_id=first.pk, outcome="reached", satisfaction="dissatisfied",
+                    findings="仍在漏水")
+    case.refresh_from_db()
+    assert (case.state, case.round) == ("accepted", 2)
+    assert CaseRound.objects.get(case=case, number=2).reason == "回访不满意：仍在漏水"
+    # Round 2 answered: a new callback; dissatisfied again goes to the leader too.
+    case = replied(case, clerk=clerk, handler=handler, departments=departments)
+    second = Callback.objects.get(case=case, round=2)
+    callback_record(actor=officer, callback_id=second.pk, outcome="reached", satisfaction="dissatisfied")
+    assert Notification.objects.filter(recipient=leader, key=f"callback:{second.pk}:again").exists()
+    case.refresh_from_db()
+    assert case.round == 3
+
+
+def test_only_the_planned_role_or_the_callback_desk_records(property_rules, register, clerk, handler, departments):
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    with pytest.raises(PermissionDeniedError):
+        callback_record(actor=handler, callback_id=callback.pk, outcome="not_reached")
+    assert not CallbackAttempt.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callback_recorded_twice_at_once_counts_once(property_rules, register, clerk, handler, departments, org):
+    officer = make_staff(org, "officer", [Role.CALLBACK_OFFICER])
+    colleague = make_staff(org, "officer2", [Role.CALLBACK_OFFICER])
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    barrier, results = threading.Barrier(2), {}
+
+    def work(name, actor):
+        try:
+            barrier.wait()
+            callback_record(actor=actor, callback_id=callback.pk, outcome="reached", satisfaction="satisfied")
+            results[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - checked below
+            results[name] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(n, a)) for n, a in (("a", officer), ("b", colleague))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    outcomes = sorted(str(type(r).__name__) if r != "ok" else "ok" for r in results.values())
+    assert outcomes == ["ApplicationError", "ok"], results
+    assert CallbackAttempt.objects.filter(callback=callback).count() == 1
+    case.refresh_from_db()
+    assert case.state == "closed"
+
+
+def test_closing_from_the_case_page_completes_the_planned_callback(
+    property_rules, register, clerk, handler, departments
+):
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    cs.case_close(actor=clerk, case_id=case.pk, satisfaction="basically_satisfied", callback_note="电话回访",
+                  confirmed=True)
+    callback = Callback.objects.get(case=case)
+    assert (callback.status, callback.satisfaction, callback.done_by) == (
+        CallbackStatus.DONE, "basically_satisfied", clerk)
