@@ -14,5 +14,6 @@ urlpatterns = [
     path("policy/", include("huiyin.policy.urls")),
     path("handling/", include("huiyin.handling.urls")),
     path("callbacks/", include("huiyin.followup.urls")),
+    path("rate/", include("huiyin.followup.public_urls")),
     path("admin/", admin.site.urls),
 ]

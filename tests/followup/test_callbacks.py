@@ -176,3 +176,53 @@ def test_closing_from_the_case_page_completes_the_planned_callback(
     callback = Callback.objects.get(case=case)
     assert (callback.status, callback.satisfaction, callback.done_by) == (
         CallbackStatus.DONE, "basically_satisfied", clerk)
+
+
+# --- the complainant's own rating ------------------------------------------------------------
+
+
+def test_a_rating_link_lands_on_the_case_once(property_rules, register, clerk, handler, departments, officer, client):
+    from huiyin.followup.services import rating_link_issue
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    link, url = rating_link_issue(actor=officer, callback_id=callback.pk)
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert token not in link.token_hash  # only the hash is stored
+    page = client.get(f"/rate/{token}/")
+    assert page.status_code == 200 and case.number in page.content.decode()
+
+    bad = client.post(f"/rate/{token}/", {"satisfaction": "very_happy"})
+    assert "请选择满意、基本满意或不满意" in bad.content.decode()
+    assert not Callback.objects.get(pk=callback.pk).satisfaction  # nothing counted
+
+    ok = client.post(f"/rate/{token}/", {"satisfaction": "dissatisfied", "comment": "维修后又坏了"})
+    assert "感谢您的评价" in ok.content.decode()
+    case.refresh_from_db()
+    assert (case.state, case.round) == ("accepted", 2)  # like a dissatisfied callback: reopened
+    callback.refresh_from_db()
+    assert (callback.status, callback.satisfaction) == (CallbackStatus.DONE, "dissatisfied")
+
+    again = client.post(f"/rate/{token}/", {"satisfaction": "satisfied"})
+    assert "已经使用过" in again.content.decode()
+    case.refresh_from_db()
+    assert case.round == 2
+
+
+def test_an_expired_or_unknown_link_is_refused(property_rules, register, clerk, handler, departments, officer, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from huiyin.followup.models import RatingLink
+    from huiyin.followup.services import rating_link_issue
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    link, url = rating_link_issue(actor=officer, callback_id=Callback.objects.get(case=case).pk)
+    RatingLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    expired = client.post(f"/rate/{token}/", {"satisfaction": "satisfied"})
+    assert "已过期" in expired.content.decode()
+    assert client.get("/rate/not-a-token/").status_code == 400
+    case.refresh_from_db()
+    assert case.state == "replied"

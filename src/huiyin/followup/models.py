@@ -75,3 +75,17 @@ class CallbackAttempt(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class RatingLink(models.Model):
+    """A link the complainant rates the answer with (F41 self-rating): one use, expires.
+    Only the token's hash is stored."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="rating_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices, blank=True)
+    comment = models.TextField(blank=True)

@@ -9,6 +9,8 @@ and tell the department head.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 
 from django.db import transaction
@@ -17,13 +19,25 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
 from huiyin.cases.models import Case, EventKind
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.errors import (
+    ApplicationError,
+    PermissionDeniedError,
+    StaleObject,
+    ValidationFailed,
+)
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from . import planning
-from .models import AttemptOutcome, Callback, CallbackAttempt, CallbackStatus, Satisfaction
+from .models import (
+    AttemptOutcome,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    RatingLink,
+    Satisfaction,
+)
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(hours=2)
@@ -149,3 +163,79 @@ def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str,
         row.save()
         case_services.case_close(actor=actor, case_id=case.pk, satisfaction=satisfaction, callback_note=summary,
                                  confirmed=True, confirmation_note=_("回访时反映人确认：%(s)s") % {"s": summary})
+
+
+# --- the complainant's own rating (F41) -----------------------------------------------------
+
+RATING_LINK_DAYS = 7
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK_DAYS) -> tuple[RatingLink, str]:
+    """A one-use link (returned once; only its hash is kept), texted to the complainant
+    where the organisation texts complainants."""
+    from django.conf import settings
+
+    from huiyin.core.notify import send_sms_once
+
+    with transaction.atomic():
+        row = Callback.objects.select_related("case__party", "case__organization").filter(
+            pk=callback_id, case__organization_id=actor.organization_id).first()
+        if row is None or not may_call_back(actor, row):
+            raise PermissionDeniedError(_("您没有这件回访的任务。"))
+        if row.status != CallbackStatus.DUE:
+            raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
+                                   code="callback_done")
+        token = secrets.token_urlsafe(24)
+        now = timezone.now()
+        link = RatingLink.objects.create(callback=row, token_hash=_token_hash(token), issued_by=actor,
+                                         issued_at=now, expires_at=now + timedelta(days=days))
+        url = f"{settings.HUIYIN_PUBLIC_URL.rstrip('/')}/rate/{token}/"
+        party, org = row.case.party, row.case.organization
+        if party is not None and party.phone and org.notify_complainants:
+            body = _("【%(org)s】您反映的%(number)s已答复，请评价办理结果：%(url)s") % {
+                "org": org.name, "number": row.case.number, "url": url}
+            transaction.on_commit(lambda: send_sms_once(phone=party.phone, body=body, key=f"rating:{link.pk}"))
+    return link, url
+
+
+def rating_link_find(token: str) -> RatingLink:
+    """The link for a token, or a clear refusal (unknown, used, expired)."""
+    link = RatingLink.objects.select_related("callback__case").filter(token_hash=_token_hash(token or "")).first()
+    if link is None:
+        raise ApplicationError(_("评价链接无效。"), code="unknown")
+    if link.used_at is not None:
+        raise ApplicationError(_("该评价链接已经使用过，每个链接只能评价一次。"), code="used")
+    if timezone.now() > link.expires_at:
+        raise ApplicationError(_("该评价链接已过期，请拨打热线评价。"), code="expired")
+    return link
+
+
+def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> RatingLink:
+    """The complainant's rating lands on the case like a reached callback."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationFailed({"satisfaction": [_("请选择满意、基本满意或不满意。")]})
+    comment = comment.strip()
+    if len(comment) > 500:
+        raise ValidationFailed({"comment": [_("意见最多 500 字，当前 %(n)d 字。") % {"n": len(comment)}]})
+    with transaction.atomic():
+        link = rating_link_find(token)
+        case = Case.objects.select_for_update().get(pk=link.callback.case_id)
+        link = RatingLink.objects.select_for_update().get(pk=link.pk)
+        rating_link_find(token)  # checked again under the lock: a double submit counts once
+        row = Callback.objects.select_for_update().get(pk=link.callback_id)
+        if row.status != CallbackStatus.DUE:
+            raise ApplicationError(_("该件已完成回访，感谢您的评价。"), code="callback_done")
+        now = timezone.now()
+        link.used_at, link.satisfaction, link.comment = now, satisfaction, comment
+        link.save(update_fields=["used_at", "satisfaction", "comment"])
+        row.attempts += 1
+        row.version += 1
+        _reached(case, row, link.issued_by, now, satisfaction=satisfaction, findings=comment, attitude="",
+                 charges_checked=None, note=_("反映人网上评价：%(s)s") % {
+                     "s": comment or Satisfaction(satisfaction).label})
+        row.save()
+    return link

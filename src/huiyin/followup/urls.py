@@ -6,4 +6,5 @@ app_name = "followup"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("<int:callback_id>/record/", views.record, name="record"),
+    path("<int:callback_id>/rating-link/", views.rating_link, name="rating_link"),
 ]

@@ -69,3 +69,39 @@ def record(request: HttpRequest, callback_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已记录回访：%(label)s") % {"label": chosen[3]})
     return redirect("followup:queue")
+
+
+@login_required
+@require_POST
+def rating_link(request: HttpRequest, callback_id: int) -> HttpResponse:
+    _may_use(request)
+    try:
+        _link, url = services.rating_link_issue(actor=request.user, callback_id=callback_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("评价链接（7 天内有效，只能使用一次）：%(url)s") % {"url": url})
+    return redirect("followup:queue")
+
+
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    """The complainant's page: no login, the token is the key."""
+    from .models import Satisfaction
+
+    error = done = None
+    link = None
+    try:
+        link = services.rating_link_find(token)
+    except ApplicationError as exc:
+        error = exc.message
+    if link is not None and request.method == "POST":
+        try:
+            services.rating_submit(token=token, satisfaction=request.POST.get("satisfaction", ""),
+                                   comment=request.POST.get("comment", ""))
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            done = True
+    return render(request, "followup/rate.html", {
+        "link": link, "error": error, "done": done, "choices": Satisfaction.choices,
+        "case": link.callback.case if link else None}, status=400 if error and not link else 200)
