@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -210,8 +211,6 @@ def test_a_rating_link_lands_on_the_case_once(property_rules, register, clerk, h
 
 
 def test_an_expired_or_unknown_link_is_refused(property_rules, register, clerk, handler, departments, officer, client):
-    from datetime import timedelta
-
     from django.utils import timezone
 
     from huiyin.followup.models import RatingLink
@@ -226,3 +225,31 @@ def test_an_expired_or_unknown_link_is_refused(property_rules, register, clerk, 
     assert client.get("/rate/not-a-token/").status_code == 400
     case.refresh_from_db()
     assert case.state == "replied"
+
+
+def test_a_problem_found_raises_a_rectification_task_within_24_hours(
+    property_rules, register, clerk, handler, head, departments, officer
+):
+    from huiyin.followup.models import RectificationTask
+    from huiyin.followup.services import task_done
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="basically_satisfied",
+                    problem="楼道墙面修补处未刷漆")
+    task = RectificationTask.objects.get(callback=callback)
+    assert task.due_at - task.created_at == timedelta(hours=24)  # the property preset
+    assert task.department_id == departments["city"].pk
+    assert Notification.objects.filter(recipient=head, key=f"callback-task:{task.pk}").exists()
+    case.refresh_from_db()
+    assert case.state == "closed"  # basically satisfied: closed, the problem is tracked on its own
+    with pytest.raises(ValidationFailed):
+        task_done(actor=head, task_id=task.pk, note="  ")
+    other = make_staff(case.organization, "other_dept", [Role.DEPT_HEAD], departments["housing"])
+    with pytest.raises(PermissionDeniedError):
+        task_done(actor=other, task_id=task.pk, note="已刷漆")
+    task_done(actor=head, task_id=task.pk, note="已于次日刷漆")
+    task.refresh_from_db()
+    assert (task.status, task.done_by) == ("done", head)
+    with pytest.raises(ApplicationError, match="已完成"):
+        task_done(actor=head, task_id=task.pk, note="再次")

@@ -89,3 +89,28 @@ class RatingLink(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices, blank=True)
     comment = models.TextField(blank=True)
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("待整改")
+    DONE = "done", _("已整改")
+
+
+class RectificationTask(models.Model):
+    """A problem found at a callback: written notice to fix it within the preset's limit
+    (回访中发现的问题，24 小时内书面通知维修人员进行整改)."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="tasks")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callback_tasks")
+    problem = models.TextField(_("发现的问题"))
+    department_id = models.IntegerField(null=True, blank=True)  # the lead department at the time
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    done_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
-from .models import Callback, CallbackStatus
+from .models import Callback, CallbackStatus, RectificationTask, TaskStatus
 
 
 def queue(actor: Staff) -> QuerySet[Callback]:
@@ -36,3 +36,12 @@ def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str
         "done": by_role.get(role, {}).get("done", 0),
         "share": (by_role.get(role, {}).get("planned", 0) / total) if total else None,
     } for role in roles]
+
+
+def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:
+    """Problems found at callbacks still to be put right: the whole organisation's for the
+    callback desk and leaders, the own department's otherwise."""
+    rows = RectificationTask.objects.filter(case__organization_id=actor.organization_id, status=TaskStatus.OPEN)
+    if not actor.can(Cap.VIEW_ALL):
+        rows = rows.filter(department_id=actor.department_id)
+    return rows.select_related("case").order_by("due_at", "id")

@@ -36,7 +36,9 @@ from .models import (
     CallbackAttempt,
     CallbackStatus,
     RatingLink,
+    RectificationTask,
     Satisfaction,
+    TaskStatus,
 )
 
 MAX_ATTEMPTS = 3
@@ -98,7 +100,10 @@ def may_call_back(actor: Staff, callback: Callback) -> bool:
 def callback_record(
     *, actor: Staff, callback_id: int, outcome: str, satisfaction: str = "", findings: str = "",
     attitude: str = "", charges_checked: bool | None = None, note: str = "", expected_version: int | None = None,
+    problem: str = "",
 ) -> Callback:
+    """Record one attempt. ``problem``: something found that must be put right (a
+    rectification task with the preset's notice limit, whatever the satisfaction)."""
     if outcome not in AttemptOutcome.values:
         raise ValidationFailed({"outcome": [_("请选择回访结果：已接通、未接通或号码错误。")]})
     if outcome == AttemptOutcome.REACHED and satisfaction not in Satisfaction.values:
@@ -123,10 +128,62 @@ def callback_record(
         if outcome != AttemptOutcome.REACHED:
             _not_reached(case, row, actor, outcome, now)
         else:
+            if problem.strip():
+                _task_raise(case, row, actor, now, problem.strip())
             _reached(case, row, actor, now, satisfaction=satisfaction, findings=findings.strip(),
                      attitude=attitude, charges_checked=charges_checked, note=note.strip())
         row.save()
     return row
+
+
+def _notice_limit(case: Case) -> timedelta:
+    from huiyin.handling.records import preset_of
+
+    preset = preset_of(case)
+    within = preset.callback.rectification_notice_within if preset and preset.callback else None
+    if within is None:
+        return timedelta(hours=24)
+    per_unit = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "working_hours": timedelta(hours=1),
+                "days": timedelta(days=1), "workdays": timedelta(days=1)}
+    return per_unit[within.unit] * within.amount
+
+
+def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> RectificationTask:
+    task = RectificationTask.objects.create(
+        callback=row, case=case, problem=problem, department_id=case.lead_department_id, created_by=actor,
+        created_at=now, due_at=now + _notice_limit(case))
+    if case.lead_department_id:
+        recipients = _with_role(case, "dept_head", department_id=case.lead_department_id)
+    else:
+        recipients = _with_role(case, "leader")
+    desk_notify(recipients=recipients, case=case, key=f"callback-task:{task.pk}",
+                text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s") % {
+                    "number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}",
+                    "problem": problem[:100]})
+    case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
+        "callback_task_id": task.pk, "text": _("回访发现问题：%(p)s") % {"p": problem[:200]},
+        "due_at": task.due_at})
+    return task
+
+
+def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
+    """The problem was put right (the rectification record, 回访处理率)."""
+    note = case_services._required(note, "note", _("请填写整改情况。"))
+    with transaction.atomic():
+        task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.organization_id).first()
+        if task is None:
+            raise PermissionDeniedError()
+        case = Case.objects.select_for_update().get(pk=task.case_id)
+        task = RectificationTask.objects.select_for_update().get(pk=task.pk)
+        if not (actor.can(Cap.VIEW_ALL) or actor.department_id == task.department_id):
+            raise PermissionDeniedError(_("只有责任部门可以登记整改情况。"))
+        if task.status != TaskStatus.OPEN:
+            raise ApplicationError(_("该整改任务已完成。"), code="task_done")
+        task.status, task.done_by, task.done_at, task.done_note = TaskStatus.DONE, actor, timezone.now(), note
+        task.save(update_fields=["status", "done_by", "done_at", "done_note"])
+        case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
+            "callback_task_id": task.pk, "text": _("回访问题已整改：%(n)s") % {"n": note[:200]}})
+    return task
 
 
 def _with_role(case: Case, role: str, department_id: int | None = None) -> list[Staff]:

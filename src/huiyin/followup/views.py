@@ -45,8 +45,20 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/queue.html", {
         "callbacks": list(selectors.queue(request.user)[:100]), "now": now, "outcomes": OUTCOMES,
         "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
-        "month_start": month_start,
+        "month_start": month_start, "tasks": list(selectors.open_tasks(request.user)[:50]),
     })
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        services.task_done(actor=request.user, task_id=task_id, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已登记整改情况。"))
+    return redirect("followup:queue")
 
 
 @login_required
@@ -63,6 +75,7 @@ def record(request: HttpRequest, callback_id: int) -> HttpResponse:
             actor=request.user, callback_id=callback_id, outcome=chosen[1], satisfaction=chosen[2],
             findings=p.get("findings", ""), attitude=p.get("attitude", ""),
             charges_checked={"yes": True, "no": False}.get(p.get("charges_checked", "")), note=p.get("note", ""),
+            problem=p.get("problem", ""),
             expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
     except ApplicationError as exc:
         messages.error(request, exc.message)
