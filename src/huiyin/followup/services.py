@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +27,8 @@ from huiyin.core.errors import (
 )
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.models import Staff
-from huiyin.orgs.roles import Cap
+from huiyin.orgs.roles import Cap, Role
+from huiyin.policy.notify import Directory
 
 from . import planning
 from .models import (
@@ -93,6 +94,12 @@ def done_by_closing(case: Case, event) -> None:
         done_at=event.at, findings=data.get("callback_note", "")[:2000])
 
 
+def _require_due(row: Callback) -> None:
+    if row.status != CallbackStatus.DUE:
+        raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
+                               code="callback_done")
+
+
 def may_call_back(actor: Staff, callback: Callback) -> bool:
     return actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL) or callback.role in (actor.roles or [])
 
@@ -116,9 +123,7 @@ def callback_record(
         row = Callback.objects.select_for_update().get(pk=row.pk)
         if not may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
-        if row.status != CallbackStatus.DUE:
-            raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
-                                   code="callback_done")
+        _require_due(row)
         if expected_version is not None and row.version != expected_version:
             raise StaleObject()
         now = timezone.now()
@@ -136,26 +141,25 @@ def callback_record(
     return row
 
 
-def _notice_limit(case: Case) -> timedelta:
-    from huiyin.handling.records import preset_of
+def _notice_due(case: Case, now) -> datetime:
+    """When the written notice is due: the preset's ``rectification_notice_within`` from
+    now, counted by the case's business calendar (24 hours without one)."""
+    from huiyin.policy.services.clocks import case_plan
 
-    preset = preset_of(case)
-    within = preset.callback.rectification_notice_within if preset and preset.callback else None
+    plan = case_plan(case)
+    within = plan.preset.callback.rectification_notice_within if plan and plan.preset.callback else None
     if within is None:
-        return timedelta(hours=24)
-    per_unit = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "working_hours": timedelta(hours=1),
-                "days": timedelta(days=1), "workdays": timedelta(days=1)}
-    return per_unit[within.unit] * within.amount
+        return now + timedelta(hours=24)
+    return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)
 
 
 def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> RectificationTask:
     task = RectificationTask.objects.create(
         callback=row, case=case, problem=problem, department_id=case.lead_department_id, created_by=actor,
-        created_at=now, due_at=now + _notice_limit(case))
-    if case.lead_department_id:
-        recipients = _with_role(case, "dept_head", department_id=case.lead_department_id)
-    else:
-        recipients = _with_role(case, "leader")
+        created_at=now, due_at=_notice_due(case, now))
+    directory = Directory()
+    recipients = directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
+        case.organization_id, Role.LEADER)
     desk_notify(recipients=recipients, case=case, key=f"callback-task:{task.pk}",
                 text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s") % {
                     "number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}",
@@ -186,17 +190,10 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     return task
 
 
-def _with_role(case: Case, role: str, department_id: int | None = None) -> list[Staff]:
-    staff = Staff.objects.filter(organization_id=case.organization_id, is_active=True)
-    if department_id is not None:
-        staff = staff.filter(department_id=department_id)
-    return [s for s in staff if role in (s.roles or [])]
-
-
 def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> None:
     if outcome == AttemptOutcome.WRONG_NUMBER or row.attempts >= MAX_ATTEMPTS:
         row.status, row.next_try_at, row.done_by, row.done_at = CallbackStatus.UNREACHABLE, None, actor, now
-        desk_notify(recipients=_with_role(case, "dept_head", department_id=case.lead_department_id), case=case, key=f"callback:{row.pk}:unreachable",
+        desk_notify(recipients=Directory().dept_heads(case.organization_id, case.lead_department_id), case=case, key=f"callback:{row.pk}:unreachable",
                     text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。") % {"number": case.number, "n": row.attempts})
     else:
         row.next_try_at = now + RETRY_AFTER
@@ -212,7 +209,7 @@ def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str,
     summary = note or findings or str(Satisfaction(satisfaction).label)
     if satisfaction == Satisfaction.DISSATISFIED:
         if case.round >= 2:  # dissatisfied again after a reopened round: the leader hears of it
-            desk_notify(recipients=_with_role(case, "leader"), case=case, key=f"callback:{row.pk}:again",
+            desk_notify(recipients=Directory().with_role(case.organization_id, Role.LEADER), case=case, key=f"callback:{row.pk}:again",
                         text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number})
         row.save()
         case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary})
@@ -243,9 +240,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
             pk=callback_id, case__organization_id=actor.organization_id).first()
         if row is None or not may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
-        if row.status != CallbackStatus.DUE:
-            raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
-                                   code="callback_done")
+        _require_due(row)
         token = secrets.token_urlsafe(24)
         now = timezone.now()
         link = RatingLink.objects.create(callback=row, token_hash=_token_hash(token), issued_by=actor,

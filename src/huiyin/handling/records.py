@@ -101,16 +101,22 @@ def referral_choices(case: Case) -> list[tuple[str, str]]:
     return [(b.label, b.label) for b in preset.acceptance_grounds.referral_bodies] if preset else []
 
 
+def _due(plan, rule, start: datetime) -> datetime:
+    """A preset rule's due time counted from ``start`` on the case's business calendar."""
+    from huiyin.policy.deadlines import ClockRule, schedule
+
+    return schedule(ClockRule.from_preset(rule), plan.calendar, timezone.localtime(start)).due_at
+
+
 def return_due(case: Case) -> datetime | None:
     """When an out-of-scope matter must be returned by (the preset's ``return_within``)."""
-    from huiyin.policy.deadlines import ClockRule, schedule
     from huiyin.policy.services.clocks import case_plan
 
     plan = case_plan(case)
     rule = plan.preset.acceptance_grounds.return_within if plan else None
     if rule is None:
         return None
-    return schedule(ClockRule.from_preset(rule), plan.calendar, timezone.localtime(case.received_at)).due_at
+    return _due(plan, rule, case.received_at)
 
 
 def return_limit(case: Case) -> dict[str, Any]:
@@ -244,7 +250,6 @@ def check_closable(case: Case) -> None:
 
 def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | None]:
     """(the answer the request is counted from, the last moment to request)."""
-    from huiyin.policy.deadlines import ClockRule, schedule
     from huiyin.policy.services.clocks import case_plan
 
     if level == 1:
@@ -255,7 +260,7 @@ def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | No
     rule = plan.rule("review_request") if plan else None
     if answered is None or rule is None:
         return answered, None
-    return answered, schedule(ClockRule.from_preset(rule), plan.calendar, timezone.localtime(answered)).due_at
+    return answered, _due(plan, rule, answered)
 
 
 def review_requested(case: Case, *, actor: Staff, level: int, reason: str, at: datetime, on_behalf: bool) -> Review:
