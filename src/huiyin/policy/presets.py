@@ -200,6 +200,49 @@ class CallbackRules:
     mandatory_for: tuple[str, ...] = _f((), what="trigger",
                                         choices=("group_visit", "forwarded_for_investigation"))
     rectification_notice_within: Duration | None = None
+    # 不满意: reopen the case into a new round, or ask the lead department's head to decide
+    on_dissatisfied: str = _f("reopen", choices=("reopen", "dept_head_decides"), what="dissatisfaction rule")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyArea:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurveyRules:
+    """The satisfaction survey (F42): the areas every questionnaire asks about, how often,
+    and who the report goes to."""
+
+    areas: tuple[SurveyArea, ...] = _f(unique="code", what="survey area")
+    every: str = _f("year", choices=("month", "quarter", "half_year", "year"), what="period")
+    report_to: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivityKind:
+    """A planned engagement activity (F43): so many times per period, led by a role."""
+
+    code: str
+    label: str
+    every: str = _f(choices=("month", "quarter", "half_year", "year"), what="period")
+    times: int = _f(1, min=1)
+    led_by: str = _f(choices=ROLES, what="role")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationRules:
+    """How the evaluation score (F35) weighs the rates, and the smallest sample ranked."""
+
+    on_time: float = _f(0.4, low=0.0, high=1.0)
+    callback: float = _f(0.2, low=0.0, high=1.0)
+    satisfaction: float = _f(0.3, low=0.0, high=1.0)
+    not_reopened: float = _f(0.1, low=0.0, high=1.0)
+    min_sample: int = _f(10, min=1)
     source: str = ""
 
 
@@ -275,6 +318,9 @@ class Preset:
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
     deductions: tuple[Deduction, ...] = _f((), unique="code", what="deduction")
+    survey: SurveyRules | None = None
+    engagement: tuple[ActivityKind, ...] = _f((), unique="code", what="activity")
+    evaluation: EvaluationRules = EvaluationRules()
     calendar: Calendar = Calendar()
     daily_review: DailyReview | None = None
     source: str = ""
@@ -523,6 +569,9 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
                                             "the reviewing bodies")
     if p.review and not p.stages.review:
         r.fail(root.at("review"), "review bodies given, but stages.review is false")
+    weights = p.evaluation
+    if weights.on_time + weights.callback + weights.satisfaction + weights.not_reopened <= 0:
+        r.fail(root.at("evaluation"), "the evaluation weights add up to 0; at least one must count")
     for i, kpi in enumerate(p.kpis):
         if kpi.unit == "ratio" and kpi.target and kpi.target.value > 1:
             r.fail(root.at("kpis", i, "target", "value"), "a ratio target must be within [0, 1]")
