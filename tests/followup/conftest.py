@@ -6,6 +6,7 @@ from tests.handling.conftest import (  # noqa: F401 - fixtures shared with the h
     desk_clerk,
     drive,
     duty_head,
+    housing_head,
     intake_dept,
     petition,
     property_rules,

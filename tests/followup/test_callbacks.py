@@ -253,3 +253,135 @@ def test_a_problem_found_raises_a_rectification_task_within_24_hours(
     assert (task.status, task.done_by) == ("done", head)
     with pytest.raises(ApplicationError, match="已完成"):
         task_done(actor=head, task_id=task.pk, note="再次")
+
+
+def test_a_rectification_task_is_timed_by_the_policy_engine_and_outlives_the_closing(
+    property_rules, register, clerk, handler, head, departments, officer
+):
+    """The written-notice limit is a clock: it keeps running after the satisfied callback
+    closes the case, the sweeper escalates it when late, and it stops when put right."""
+    from django.utils import timezone
+
+    from huiyin.followup.models import RectificationTask
+    from huiyin.followup.services import task_done
+    from huiyin.policy.models import Clock, ClockAction
+    from huiyin.policy.sweeper import sweep_until_idle
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
+                    problem="单元门闭门器未更换")
+    case.refresh_from_db()
+    task = RectificationTask.objects.get(callback=callback)
+    clock = Clock.objects.get(case=case, stage="callback_task")
+    assert case.state == "closed"
+    assert (clock.state, clock.due_at) == ("running", task.due_at)
+    later = task.due_at + timedelta(hours=5)
+    sweep_until_idle(now=later, worker_id="test")
+    assert set(ClockAction.objects.filter(clock=clock).values_list("action", flat=True)) >= {"overdue"}
+    task_done(actor=head, task_id=task.pk, note="已更换闭门器")
+    clock.refresh_from_db()
+    assert (clock.state, clock.stop_reason) == ("stopped", "done")
+    assert clock.stopped_at <= timezone.now()
+
+
+@pytest.fixture
+def head_decides(org):
+    """The property rules with 'dissatisfied → the department head decides' and no
+    confirmation needed to close."""
+    from huiyin.policy.presets import load_preset_text
+    from huiyin.policy.services import policy_activate
+    from tests.policy.conftest import presets_dir
+
+    text = (presets_dir() / "property_management.yaml").read_text(encoding="utf-8")
+    assert "on_dissatisfied: reopen" in text
+    assert "confirmation_to_close: true" in text
+    preset = load_preset_text(text.replace("on_dissatisfied: reopen", "on_dissatisfied: dept_head_decides")
+                              .replace("confirmation_to_close: true", "confirmation_to_close: false"))
+    version, _created = policy_activate(organization=org, preset=preset, actor=None)
+    return version
+
+
+def test_dissatisfied_asks_the_department_head_where_the_preset_says_so(
+    head_decides, register, clerk, handler, head, housing_head, departments, officer
+):
+    from huiyin.followup.models import HeadDecision
+    from huiyin.followup.selectors import awaiting_decision
+    from huiyin.followup.services import dissatisfaction_decide
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="dissatisfied",
+                    findings="认为赔偿太少")
+    case.refresh_from_db()
+    callback.refresh_from_db()
+    assert (case.state, case.round) == ("replied", 1)  # not reopened: waiting for the head
+    assert (callback.status, callback.head_decision) == ("done", HeadDecision.PENDING)
+    assert Notification.objects.filter(recipient=head, key=f"callback:{callback.pk}:decide").exists()
+    assert list(awaiting_decision(head)) == [callback]
+    assert list(awaiting_decision(housing_head)) == []  # another department's head does not see it
+    with pytest.raises(PermissionDeniedError):
+        dissatisfaction_decide(actor=housing_head, callback_id=callback.pk, decision="close", note="维持")
+    with pytest.raises(ValidationFailed) as info:
+        dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="close", note=" ")
+    assert info.value.field == "head_note"
+    callback.refresh_from_db()
+    assert callback.head_decision == HeadDecision.PENDING  # refused: nothing changed
+    dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="close", note="已按合同赔偿，维持原处理",
+                           expected_version=callback.version)
+    case.refresh_from_db()
+    assert case.state == "closed"
+    assert CaseRound.objects.get(case=case, number=1).satisfaction == "dissatisfied"
+    with pytest.raises(ApplicationError, match="已有决定"):
+        dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="reopen", note="改为重办")
+
+
+def test_the_head_may_send_a_dissatisfied_case_back_for_another_round(
+    org, register, clerk, handler, head, departments, officer
+):
+    from huiyin.policy.presets import load_preset_text
+    from huiyin.policy.services import policy_activate
+    from huiyin.followup.services import dissatisfaction_decide
+    from tests.policy.conftest import presets_dir
+
+    # With the owner's confirmation required to close, the head can only send it back.
+    text = (presets_dir() / "property_management.yaml").read_text(encoding="utf-8")
+    policy_activate(organization=org, actor=None, preset=load_preset_text(
+        text.replace("on_dissatisfied: reopen", "on_dissatisfied: dept_head_decides")))
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="dissatisfied")
+    with pytest.raises(ValidationFailed) as info:
+        dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="close", note="维持")
+    assert info.value.field == "decision"
+    assert Callback.objects.get(pk=callback.pk).head_decision == "pending"
+    dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="reopen", note="确有遗漏，重新维修")
+    case.refresh_from_db()
+    assert (case.state, case.round) == ("accepted", 2)
+    assert CaseRound.objects.get(case=case, number=2).reason == "回访不满意，部门负责人决定重办：确有遗漏，重新维修"
+
+
+def test_an_on_site_callback_is_signed_and_a_bad_signature_counts_nothing(
+    property_rules, register, clerk, handler, departments, officer
+):
+    from tests.handling.test_services import png_data_url
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    callback = Callback.objects.get(case=case)
+    with pytest.raises(ValidationFailed) as info:
+        callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
+                        method="on_site", signature_drawn="data:image/png;base64,bm90IGEgcG5n")
+    assert info.value.field == "signature"
+    with pytest.raises(ValidationFailed):
+        callback_record(actor=officer, callback_id=callback.pk, outcome="not_reached", signature_drawn=png_data_url()[0])
+    callback.refresh_from_db()
+    assert (callback.attempts, callback.status) == (0, "due")  # refused: nothing counted
+    url, data = png_data_url()
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
+                    method="on_site", signature_drawn=url, findings="现场查看，维修良好")
+    callback.refresh_from_db()
+    assert callback.method == "on_site" and callback.signature is not None
+    with callback.signature.file.open("rb") as stored:
+        assert stored.read() == data
+    assert callback.signature.case_id == case.pk

@@ -710,9 +710,11 @@ SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
 def case_close(
     *, actor: Staff, case_id: int, satisfaction: str = "", callback_note: str = "",
     confirmed: bool = False, confirmation_note: str = "", expected_version: int | None = None,
+    upheld_by_head: bool = False,
 ) -> Case:
     """Close after a reply, by the preset's rules: with the callback stage on the callback
-    result is required (a dissatisfied complainant reopens the case instead, F41); with
+    result is required (a dissatisfied complainant reopens the case instead, F41, unless
+    the preset lets the department head decide and the head upheld the answer); with
     ``confirmation_to_close`` the complainant's confirmation; a higher authority's
     investigation request needs its result report sent first."""
 
@@ -722,7 +724,7 @@ def case_close(
         stages = stages_with_defaults(case.stage_switches)
         if stages[Stage.CALLBACK] and satisfaction not in SATISFACTION:
             raise ValidationFailed({"satisfaction": [_("本单位要求回访后办结：请填写回访满意度。")]})
-        if satisfaction == "dissatisfied":
+        if satisfaction == "dissatisfied" and not upheld_by_head:
             raise ValidationFailed({"satisfaction": [_("反映人不满意，不能办结，请选择“重办”。")]})
         if (case.stage_switches or {}).get("confirmation_to_close") and not confirmed:
             raise ValidationFailed({"confirmed": [_("本单位要求反映人确认后办结：请记录反映人已确认处理结果。")]})
@@ -734,7 +736,7 @@ def case_close(
             confirmation_note=confirmation_note.strip(),
         )
         return {"satisfaction": satisfaction, "callback_note": callback_note, "confirmed": confirmed,
-                "confirmation_note": confirmation_note.strip()}
+                "confirmation_note": confirmation_note.strip(), "upheld_by_head": upheld_by_head}
 
     return _transition(actor=actor, case_id=case_id, action="close", apply=apply,
                        expected_version=expected_version)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.cases.models import Case
+from huiyin.cases.models import Attachment, Case
 
 USER = settings.AUTH_USER_MODEL
 
@@ -32,6 +32,20 @@ class Satisfaction(models.TextChoices):
     DISSATISFIED = "dissatisfied", _("不满意")
 
 
+class CallbackMethod(models.TextChoices):
+    PHONE = "phone", _("电话回访")
+    ON_SITE = "on_site", _("上门回访")
+    ONLINE = "online", _("网上评价")
+
+
+class HeadDecision(models.TextChoices):
+    """不满意 where the preset asks the lead department's head to decide (on_dissatisfied)."""
+
+    PENDING = "pending", _("待部门负责人决定")
+    REOPEN = "reopen", _("重办")
+    CLOSE = "close", _("维持原处理，办结")
+
+
 class Callback(models.Model):
     """One planned callback of one handling round, with who should make it and why."""
 
@@ -52,6 +66,12 @@ class Callback(models.Model):
     charges_checked = models.BooleanField(null=True)
     done_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     done_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=10, choices=CallbackMethod.choices, blank=True)
+    signature = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    head_decision = models.CharField(max_length=8, choices=HeadDecision.choices, blank=True)
+    head_decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    head_decided_at = models.DateTimeField(null=True, blank=True)
+    head_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

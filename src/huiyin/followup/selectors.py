@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
-from .models import Callback, CallbackStatus, RectificationTask, TaskStatus
+from .models import Callback, CallbackStatus, HeadDecision, RectificationTask, TaskStatus
 
 
 def queue(actor: Staff) -> QuerySet[Callback]:
@@ -45,3 +45,13 @@ def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:
     if not actor.can(Cap.VIEW_ALL):
         rows = rows.filter(department_id=actor.department_id)
     return rows.select_related("case").order_by("due_at", "id")
+
+
+def awaiting_decision(actor: Staff) -> QuerySet[Callback]:
+    """Dissatisfied callbacks the lead department's head (or a leader) has to decide on."""
+    rows = Callback.objects.filter(case__organization_id=actor.organization_id, head_decision=HeadDecision.PENDING)
+    if "leader" not in (actor.roles or []):
+        if "dept_head" not in (actor.roles or []):
+            return rows.none()
+        rows = rows.filter(case__lead_department_id=actor.department_id)
+    return rows.select_related("case").order_by("done_at", "id")

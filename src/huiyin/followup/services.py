@@ -35,13 +35,16 @@ from .models import (
     AttemptOutcome,
     Callback,
     CallbackAttempt,
+    CallbackMethod,
     CallbackStatus,
+    HeadDecision,
     RatingLink,
     RectificationTask,
     Satisfaction,
     TaskStatus,
 )
 
+TASK_STAGE = "callback_task"  # the policy engine's clock of a callback rectification task
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(hours=2)
 
@@ -104,17 +107,35 @@ def may_call_back(actor: Staff, callback: Callback) -> bool:
     return actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL) or callback.role in (actor.roles or [])
 
 
+def _signature_checked(scan, drawn: str):
+    """The callback's signature (请被回访人签名) as an upload, checked before anything is saved."""
+    from huiyin.handling.services import signature_upload
+
+    if scan is not None:
+        errors = case_services.validation.attachment_errors(scan)
+        if errors:
+            raise ValidationFailed({"signature": [m for messages in errors.values() for m in messages]})
+        return scan
+    return signature_upload(drawn) if drawn else None
+
+
 def callback_record(
     *, actor: Staff, callback_id: int, outcome: str, satisfaction: str = "", findings: str = "",
     attitude: str = "", charges_checked: bool | None = None, note: str = "", expected_version: int | None = None,
-    problem: str = "",
+    problem: str = "", method: str = CallbackMethod.PHONE, signature_scan=None, signature_drawn: str = "",
 ) -> Callback:
     """Record one attempt. ``problem``: something found that must be put right (a
-    rectification task with the preset's notice limit, whatever the satisfaction)."""
+    rectification task with the preset's notice limit, whatever the satisfaction);
+    ``signature_*``: the person called on signs (a scan or drawn on screen)."""
     if outcome not in AttemptOutcome.values:
         raise ValidationFailed({"outcome": [_("请选择回访结果：已接通、未接通或号码错误。")]})
     if outcome == AttemptOutcome.REACHED and satisfaction not in Satisfaction.values:
         raise ValidationFailed({"satisfaction": [_("已接通：请选择满意度（满意、基本满意、不满意）。")]})
+    if method not in (CallbackMethod.PHONE, CallbackMethod.ON_SITE):
+        raise ValidationFailed({"method": [_("请选择回访方式：电话回访或上门回访。")]})
+    signature = _signature_checked(signature_scan, signature_drawn)
+    if signature is not None and outcome != AttemptOutcome.REACHED:
+        raise ValidationFailed({"signature": [_("未接通时不能登记被回访人签名。")]})
     with transaction.atomic():
         row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
         if row is None:
@@ -130,6 +151,9 @@ def callback_record(
         CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note.strip())
         row.attempts += 1
         row.version += 1
+        row.method = method
+        if signature is not None:
+            row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature)
         if outcome != AttemptOutcome.REACHED:
             _not_reached(case, row, actor, outcome, now)
         else:
@@ -157,6 +181,7 @@ def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> R
     task = RectificationTask.objects.create(
         callback=row, case=case, problem=problem, department_id=case.lead_department_id, created_by=actor,
         created_at=now, due_at=_notice_due(case, now))
+    _task_clock_start(case, task)
     directory = Directory()
     recipients = directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
         case.organization_id, Role.LEADER)
@@ -168,6 +193,18 @@ def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> R
         "callback_task_id": task.pk, "text": _("回访发现问题：%(p)s") % {"p": problem[:200]},
         "due_at": task.due_at})
     return task
+
+
+def _task_clock_start(case: Case, task: RectificationTask) -> None:
+    """The written notice is timed by the policy engine like any deadline: warned, overdue
+    and escalated by the sweeper along the preset's chain. The clock outlives the case's
+    closing (the problem still has to be put right) and stops when the task is done."""
+    from huiyin.policy.services.clocks import case_plan, clock_start_manual
+
+    plan = case_plan(case)
+    if plan is not None:
+        clock_start_manual(case=case, plan=plan, stage=TASK_STAGE, started_at=task.created_at, due_at=task.due_at,
+                           label=_("回访发现问题书面通知整改"), clock_from="callback_task")
 
 
 def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
@@ -185,6 +222,10 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
             raise ApplicationError(_("该整改任务已完成。"), code="task_done")
         task.status, task.done_by, task.done_at, task.done_note = TaskStatus.DONE, actor, timezone.now(), note
         task.save(update_fields=["status", "done_by", "done_at", "done_note"])
+        from huiyin.policy.services.clocks import clocks_stop
+
+        if not RectificationTask.objects.filter(case=case, status=TaskStatus.OPEN).exists():
+            clocks_stop(case=case, at=task.done_at, reason="done", stages=(TASK_STAGE,))
         case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
             "callback_task_id": task.pk, "text": _("回访问题已整改：%(n)s") % {"n": note[:200]}})
     return task
@@ -211,12 +252,73 @@ def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str,
         if case.round >= 2:  # dissatisfied again after a reopened round: the leader hears of it
             desk_notify(recipients=Directory().with_role(case.organization_id, Role.LEADER), case=case, key=f"callback:{row.pk}:again",
                         text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number})
+        if _on_dissatisfied(case) == "dept_head_decides" and case.state == "replied":
+            row.head_decision = HeadDecision.PENDING
+            directory = Directory()
+            heads = directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
+                case.organization_id, Role.LEADER)
+            desk_notify(recipients=heads, case=case, key=f"callback:{row.pk}:decide",
+                        text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number})
+            case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
+                "callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}})
+            row.save()
+            return
         row.save()
         case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary})
     elif case.state == "replied":
         row.save()
         case_services.case_close(actor=actor, case_id=case.pk, satisfaction=satisfaction, callback_note=summary,
                                  confirmed=True, confirmation_note=_("回访时反映人确认：%(s)s") % {"s": summary})
+
+
+def _on_dissatisfied(case: Case) -> str:
+    from huiyin.handling.records import preset_of
+
+    preset = preset_of(case)
+    return preset.callback.on_dissatisfied if preset is not None and preset.callback else "reopen"
+
+
+def may_decide(actor: Staff, case: Case) -> bool:
+    """The lead department's head, or a leader, decides on a dissatisfied callback."""
+    return Role.LEADER in (actor.roles or []) or (
+        Role.DEPT_HEAD in (actor.roles or []) and actor.department_id == case.lead_department_id)
+
+
+def dissatisfaction_decide(
+    *, actor: Staff, callback_id: int, decision: str, note: str, expected_version: int | None = None,
+) -> Callback:
+    """The department head's decision on a dissatisfied callback (on_dissatisfied:
+    dept_head_decides): 重办 opens a new round; 维持 closes the case with the complainant's
+    dissatisfaction and the head's reasons on record."""
+    if decision not in (HeadDecision.REOPEN, HeadDecision.CLOSE):
+        raise ValidationFailed({"decision": [_("请选择“重办”或“维持原处理，办结”。")]})
+    note = case_services._required(note, "head_note", _("请填写决定理由。"))
+    with transaction.atomic():
+        row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
+        if row is None:
+            raise PermissionDeniedError()
+        case = Case.objects.select_for_update().get(pk=row.case_id)
+        row = Callback.objects.select_for_update().get(pk=row.pk)
+        if not may_decide(actor, case):
+            raise PermissionDeniedError(_("只有责任部门负责人或领导可以决定。"))
+        if row.head_decision != HeadDecision.PENDING:
+            raise ApplicationError(_("该回访已有决定（%(d)s），未重复执行。") % {
+                "d": row.get_head_decision_display() or _("无须决定")}, code="decided")
+        if expected_version is not None and row.version != expected_version:
+            raise StaleObject()
+        if decision == HeadDecision.CLOSE and (case.stage_switches or {}).get("confirmation_to_close"):
+            raise ValidationFailed({"decision": [_("本单位要求反映人确认后办结：反映人不满意时只能重办。")]})
+        row.head_decision, row.head_decided_by, row.head_decided_at, row.head_note = (
+            decision, actor, timezone.now(), note)
+        row.version += 1
+        row.save()
+        if decision == HeadDecision.REOPEN:
+            case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意，部门负责人决定重办：%(n)s") % {"n": note})
+        else:
+            case_services.case_close(actor=actor, case_id=case.pk, satisfaction=Satisfaction.DISSATISFIED,
+                                     callback_note=_("回访不满意，部门负责人决定维持原处理：%(n)s") % {"n": note},
+                                     upheld_by_head=True)
+    return row
 
 
 # --- the complainant's own rating (F41) -----------------------------------------------------
@@ -286,6 +388,7 @@ def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> Rating
         link.save(update_fields=["used_at", "satisfaction", "comment"])
         row.attempts += 1
         row.version += 1
+        row.method = CallbackMethod.ONLINE
         _reached(case, row, link.issued_by, now, satisfaction=satisfaction, findings=comment, attitude="",
                  charges_checked=None, note=_("反映人网上评价：%(s)s") % {
                      "s": comment or Satisfaction(satisfaction).label})

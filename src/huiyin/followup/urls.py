@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("<int:callback_id>/record/", views.record, name="record"),
     path("<int:callback_id>/rating-link/", views.rating_link, name="rating_link"),
+    path("<int:callback_id>/decide/", views.decide, name="decide"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
 ]

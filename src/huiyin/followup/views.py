@@ -46,7 +46,23 @@ def queue(request: HttpRequest) -> HttpResponse:
         "callbacks": list(selectors.queue(request.user)[:100]), "now": now, "outcomes": OUTCOMES,
         "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
         "month_start": month_start, "tasks": list(selectors.open_tasks(request.user)[:50]),
+        "decisions": list(selectors.awaiting_decision(request.user)[:50]),
     })
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, callback_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        services.dissatisfaction_decide(
+            actor=request.user, callback_id=callback_id, decision=p.get("decision", ""), note=p.get("note", ""),
+            expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已记录部门负责人的决定。"))
+    return redirect("followup:queue")
 
 
 @login_required
@@ -75,7 +91,8 @@ def record(request: HttpRequest, callback_id: int) -> HttpResponse:
             actor=request.user, callback_id=callback_id, outcome=chosen[1], satisfaction=chosen[2],
             findings=p.get("findings", ""), attitude=p.get("attitude", ""),
             charges_checked={"yes": True, "no": False}.get(p.get("charges_checked", "")), note=p.get("note", ""),
-            problem=p.get("problem", ""),
+            problem=p.get("problem", ""), method=p.get("method") or "phone",
+            signature_scan=request.FILES.get("signature_scan"), signature_drawn=p.get("signature_drawn", ""),
             expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
     except ApplicationError as exc:
         messages.error(request, exc.message)

@@ -138,8 +138,8 @@ def handler_assign(
 # --- investigation records (F20) ----------------------------------------------------------------------
 
 
-def _signature_upload(drawn: str) -> UploadedFile:
-    """A signature drawn on screen arrives as a PNG data URL."""
+def signature_upload(drawn: str) -> UploadedFile:
+    """A signature drawn on screen arrives as a PNG data URL (investigations, callbacks)."""
     prefix = "data:image/png;base64,"
     if not drawn.startswith(prefix):
         raise ValidationFailed({"signature": [_("签名图像格式不正确，请重新签名。")]})
@@ -158,7 +158,7 @@ def _confirm(actor: Staff, case: Case, record: Investigation, *, scan: UploadedF
     if scan is not None:
         upload, kind = scan, ConfirmationKind.SCAN
     elif drawn:
-        upload, kind = _signature_upload(drawn), ConfirmationKind.DRAWN
+        upload, kind = signature_upload(drawn), ConfirmationKind.DRAWN
     else:
         return
     attachment = case_services.attachment_add(actor=actor, case_id=case.pk, upload=upload)
@@ -185,7 +185,7 @@ def investigation_add(
         if errors:
             raise ValidationFailed(errors)
     if signature_drawn:
-        _signature_upload(signature_drawn)  # refuse a bad drawing before anything is saved
+        signature_upload(signature_drawn)  # refuse a bad drawing before anything is saved
     with transaction.atomic():
         case = _lock(actor, case_id)
         _require_state(case)
@@ -212,7 +212,7 @@ def investigation_confirm(
         if errors:
             raise ValidationFailed(errors)
     else:
-        _signature_upload(signature_drawn)
+        signature_upload(signature_drawn)
     with transaction.atomic():
         record = Investigation.objects.select_related("case").get(pk=investigation_id,
                                                                  case__organization_id=actor.organization_id)

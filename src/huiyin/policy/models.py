@@ -146,6 +146,7 @@ STAGE_LABELS: dict[str, str] = {
     "review_request": _("请求复查复核"),
     "review_decision": _("复查复核意见"),
     "result_report": _("查处结果报告"),
+    "callback_task": _("回访整改"),
 }
 
 

@@ -242,6 +242,10 @@ def _save(clock: Clock, fields: list[str]) -> None:
 # --- start / stop -------------------------------------------------------------------------
 
 
+# A callback's rectification task must still be put right after the case closes or reopens.
+OUTLIVES_CASE = ("callback_task",)
+
+
 def active_clocks(case: Case, *, stages: tuple[str, ...] | list[str] | None = None):
     qs = Clock.objects.filter(case=case, state__in=ACTIVE)
     if stages is not None:
@@ -360,8 +364,11 @@ def clocks_stop(
     stages: tuple[str, ...] | list[str] | None = None,
     where: Q | None = None,
 ) -> list[Clock]:
-    """Stop the case's active clocks (all rounds), optionally only some stages."""
+    """Stop the case's active clocks (all rounds), optionally only some stages. Without
+    ``stages`` a clock of a stage that outlives the case (OUTLIVES_CASE) keeps running."""
     qs = active_clocks(case, stages=stages)
+    if stages is None:
+        qs = qs.exclude(stage__in=OUTLIVES_CASE)
     if where is not None:
         qs = qs.filter(where)
     stopped = list(qs)
