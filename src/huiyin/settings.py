@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "huiyin.supervision",
     "huiyin.handling",
     "huiyin.followup",
+    "huiyin.surveys",
+    "huiyin.evaluation",
     "huiyin.demo",
 ]
 

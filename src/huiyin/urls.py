@@ -15,5 +15,8 @@ urlpatterns = [
     path("handling/", include("huiyin.handling.urls")),
     path("callbacks/", include("huiyin.followup.urls")),
     path("rate/", include("huiyin.followup.public_urls")),
+    path("surveys/", include("huiyin.surveys.urls")),
+    path("survey/", include("huiyin.surveys.public_urls")),
+    path("evaluation/", include("huiyin.evaluation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -293,3 +293,29 @@ def test_demo_runs_under_every_preset(preset, db):
     assert Dispatch.objects.filter(case__organization=demo.org).exists()
     if preset in ("petition_office", "company_front_office"):  # two signatures per proposal
         assert ApprovalStep.objects.filter(proposal__case__organization=demo.org, level=2).exists()
+
+
+@pytest.mark.parametrize("preset", ["property_management", "city_hotline"])
+def test_demo_runs_a_survey_and_the_presets_activities(preset, db):
+    """A campaign under way with paper and online answers, an item put right and one
+    open, and every engagement kind held last period (with its opinion as a case) and
+    planned in this one."""
+    from huiyin.demo.outreach import seed_outreach
+    from huiyin.surveys.models import Activity, ActivityOpinion, Campaign
+    from huiyin.surveys.selectors import activity_plan_progress, campaign_stats
+    from tests.policy.conftest import activate
+
+    demo = build_organization()
+    version = activate(demo.org, preset)
+    counts = seed_outreach(demo.org.pk, demo.staff)
+    campaign = Campaign.objects.get(organization=demo.org)
+    stats = campaign_stats(campaign)
+    assert (stats.responses, stats.paper, stats.online) == (60, 40, 20) == (counts["responses"], 40, 20)
+    assert len(stats.areas) == len(version.preset().survey.areas)
+    assert 0 < stats.overall.numerator < stats.overall.denominator  # some dissatisfied, most not
+    assert stats.common  # the demo opinions recur
+    assert sorted(campaign.items.values_list("status", flat=True)) == ["done", "open"]
+    kinds = version.preset().engagement
+    assert Activity.objects.filter(organization=demo.org).count() == 2 * len(kinds) == counts["activities"]
+    assert ActivityOpinion.objects.filter(activity__organization=demo.org).count() == len(kinds)
+    assert all(p["planned"] >= 1 for p in activity_plan_progress(demo.org.pk, kinds))

@@ -121,3 +121,14 @@ def logged_in_page(new_page) -> Callable:
         return page
 
     return login
+
+
+def draw_signature(page, canvas) -> None:
+    """Sign on a signature canvas with the mouse: a zigzag stroke."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 60 + (15 if step % 2 else -15))
+    page.mouse.up()

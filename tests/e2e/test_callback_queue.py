@@ -11,6 +11,7 @@ from huiyin.cases import services as cs
 from huiyin.demo.generator import DEMO_PASSWORD, build_organization
 from huiyin.followup.models import Callback
 from tests.conftest import intake
+from tests.e2e.conftest import draw_signature
 from tests.policy.conftest import activate
 
 pytestmark = pytest.mark.e2e
@@ -47,3 +48,31 @@ def test_callback_queue_outcomes_and_reopening(db, logged_in_page):
     expect(page.get_by_text("第 2 轮办理")).to_be_visible()
     case.refresh_from_db()
     assert case.round == 2 and case.rounds.get(number=2).reason == "回访不满意：按钮仍偶尔失灵"
+
+
+def test_an_on_site_callback_is_signed_on_screen(db, logged_in_page):
+    """The repair lead calls on the owner: 上门回访, the owner signs on the screen, 满意
+    closes the case and the signature is kept with it."""
+    demo = build_organization()
+    activate(demo.org, "property_management")
+    clerk, handler = demo.staff["clerk"], demo.staff["handler_property"]
+    case, _code = cs.case_register(actor=clerk, data=intake(text="3栋2单元楼道窗户玻璃破损。"))
+    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
+    cs.case_sign_for(actor=handler, case_id=case.pk)
+    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换玻璃。")
+    Callback.objects.filter(case=case).update(role="callback_officer")
+
+    page = logged_in_page("callback", DEMO_PASSWORD)
+    page.goto("/callbacks/")
+    row = page.locator(f'.callback[data-case="{case.number}"]')
+    row.get_by_label("回访方式").select_option("on_site")
+    row.locator('[name="findings"]').fill("现场查看，玻璃已更换")
+    row.locator("summary").click()
+    draw_signature(page, row.locator("canvas"))
+    row.get_by_role("button", name="1 满意").click()
+    expect(page.get_by_role("alert").filter(has_text="已记录回访：满意")).to_be_visible()
+    callback = Callback.objects.get(case=case)
+    assert (callback.method, callback.satisfaction) == ("on_site", "satisfied")
+    assert callback.signature.file.read(8) == b"\x89PNG\r\n\x1a\n"
+    case.refresh_from_db()
+    assert case.state == "closed"

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from huiyin.cases.models import Case
 from huiyin.demo.generator import DEMO_PASSWORD, build_organization
 from huiyin.handling.models import Investigation, Review
+from tests.e2e.conftest import draw_signature
 from tests.e2e.test_deadlines import shoot
 from tests.policy.conftest import activate
 
@@ -158,14 +159,7 @@ def test_petition_letter_through_approval_reply_and_review(demo_org, login):
     form.locator('[name="interviewee"]').fill("施工单位项目经理 赵某")
     form.locator('[name="place"]').fill("施工现场")
     form.locator('[name="text"]').fill("施工单位称管线迁改延误，承诺本月20日前拆除围挡并恢复人行道。")
-    canvas = form.locator("canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    handler.mouse.move(box["x"] + 20, box["y"] + 60)
-    handler.mouse.down()
-    for step in range(1, 12):
-        handler.mouse.move(box["x"] + 20 + step * 25, box["y"] + 60 + (15 if step % 2 else -15))
-    handler.mouse.up()
+    draw_signature(handler, form.locator("canvas"))
     form.locator('button[type="submit"]').click()
     expect(handler.locator("#investigation-panel .investigation")).to_contain_text("已签字确认")
     record = Investigation.objects.get(case=case)

@@ -97,6 +97,16 @@ def done_by_closing(case: Case, event) -> None:
         done_at=event.at, findings=data.get("callback_note", "")[:2000])
 
 
+def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
+    """The callback and its case, locked in that order (the case first, as every case
+    service does), or PermissionDenied outside the actor's organisation."""
+    row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
+    if row is None:
+        raise PermissionDeniedError()
+    case = Case.objects.select_for_update().get(pk=row.case_id)
+    return case, Callback.objects.select_for_update().get(pk=row.pk)
+
+
 def _require_due(row: Callback) -> None:
     if row.status != CallbackStatus.DUE:
         raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
@@ -137,11 +147,7 @@ def callback_record(
     if signature is not None and outcome != AttemptOutcome.REACHED:
         raise ValidationFailed({"signature": [_("未接通时不能登记被回访人签名。")]})
     with transaction.atomic():
-        row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
-        if row is None:
-            raise PermissionDeniedError()
-        case = Case.objects.select_for_update().get(pk=row.case_id)
-        row = Callback.objects.select_for_update().get(pk=row.pk)
+        case, row = _locked(actor, callback_id)
         if not may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
@@ -294,11 +300,7 @@ def dissatisfaction_decide(
         raise ValidationFailed({"decision": [_("请选择“重办”或“维持原处理，办结”。")]})
     note = case_services._required(note, "head_note", _("请填写决定理由。"))
     with transaction.atomic():
-        row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
-        if row is None:
-            raise PermissionDeniedError()
-        case = Case.objects.select_for_update().get(pk=row.case_id)
-        row = Callback.objects.select_for_update().get(pk=row.pk)
+        case, row = _locked(actor, callback_id)
         if not may_decide(actor, case):
             raise PermissionDeniedError(_("只有责任部门负责人或领导可以决定。"))
         if row.head_decision != HeadDecision.PENDING:

@@ -100,6 +100,7 @@ class Command(BaseCommand):
         specs = generate_case_specs(cases, seed=seed, start=end - timedelta(days=days), end=end)
         created = populate(demo, specs, now=end)
         self.supervise_some(demo)
+        self.outreach(demo)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -120,6 +121,17 @@ class Command(BaseCommand):
         result = organization_init(preset_name=preset, code=org.code)
         label = result.policy_version.label or preset
         self.stdout.write(f"政策预设 / policy preset: {label}")
+
+    def outreach(self, demo) -> None:
+        """A satisfaction survey under way and the preset's engagement activities (once)."""
+        from huiyin.demo.outreach import seed_outreach
+        from huiyin.surveys.models import Campaign
+
+        if Campaign.objects.filter(organization=demo.org).exists():
+            return
+        counts = seed_outreach(demo.org.pk, demo.staff)
+        self.stdout.write(f"满意度调查答卷 {counts['responses']} 份，走访座谈活动 {counts['activities']} 项。 / "
+                          f"{counts['responses']} survey answers, {counts['activities']} engagement activities.")
 
     def supervise_some(self, demo, count: int = 3) -> None:
         """A few supervision notices on cases still being handled, so the board has work."""

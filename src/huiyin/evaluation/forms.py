@@ -1,0 +1,85 @@
+"""Forms parse and shape input; the rules live in services and selectors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyin.cases.forms import StyledForm
+
+from .selectors import BY_DEPARTMENT, BY_STAFF
+
+BY_CHOICES = [(BY_STAFF, _("按人员")), (BY_DEPARTMENT, _("按部门"))]
+
+
+def month_of(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    following = (first + timedelta(days=95)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def year_of(day: date) -> tuple[date, date]:
+    return date(day.year, 1, 1), date(day.year, 12, 31)
+
+
+def period_presets(today: date) -> list[tuple[str, date, date]]:
+    """The quick picks: 本月 / 本季度 / 本年."""
+    return [
+        (str(_("本月")), *month_of(today)),
+        (str(_("本季度")), *quarter_of(today)),
+        (str(_("本年")), *year_of(today)),
+    ]
+
+
+def day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class PeriodForm(StyledForm):
+    """From / to dates, both included: the period is [from 00:00, the day after to 00:00)."""
+
+    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(label=_("考评对象"), choices=BY_CHOICES, initial=BY_STAFF)
+
+    def __init__(self, data=None, *, today: date):
+        first, last = month_of(today)
+        values = {"start": first.isoformat(), "end": last.isoformat(), "by": BY_STAFF}
+        if data:
+            values.update({k: data[k] for k in ("start", "end", "by") if data.get(k)})
+        super().__init__(values)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("结束日期不能早于开始日期。"))
+        return data
+
+    def period(self) -> tuple[datetime, datetime]:
+        d = self.cleaned_data
+        return day_start(d["start"]), day_start(d["end"] + timedelta(days=1))
+
+
+class DeductionForm(StyledForm):
+    case_number = forms.CharField(label=_("案件编号"), max_length=20)
+    rule = forms.ChoiceField(label=_("扣分规则"))
+    level = forms.ChoiceField(label=_("越级级别"))
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, deductions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [(d.code, d.label) for d in deductions]
+        self.fields["level"].choices = [
+            (d.label, [(lv.code, _("%(label)s（扣 %(points)d 分）") % {"label": lv.label, "points": lv.points})
+                       for lv in d.levels])
+            for d in deductions
+        ]

@@ -1,0 +1,366 @@
+"""Survey campaigns, answers, rectification items (F42) and engagement activities (F43).
+
+Every write checks its input first and changes nothing when refused: an answer out of
+range names the area, a paper questionnaire typed in twice is refused by its number,
+an invitation link answers once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases.inputs import IntakeInput, PartyInput
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.roles import Cap
+
+from .models import (
+    Activity,
+    ActivityOpinion,
+    Answer,
+    Campaign,
+    CampaignStatus,
+    Invitation,
+    ItemStatus,
+    RectificationItem,
+    ResponseChannel,
+    SurveyResponse,
+)
+
+OPINION_MAX = 1000
+MINUTES_MAX = 20000
+
+
+def may_run_surveys(actor: Staff) -> bool:
+    """The service centre runs surveys and activities: leaders, callback desk, administrators."""
+    return actor.can(Cap.VIEW_ALL) and (actor.can(Cap.CLOSE) or actor.can(Cap.ADMINISTER))
+
+
+def _require_runner(actor: Staff) -> None:
+    if not may_run_surveys(actor):
+        raise PermissionDeniedError(_("只有客服中心、领导或管理员可以组织调查和走访。"))
+
+
+def _text(value: str, field: str, message: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed({field: [message]})
+    if len(value) > limit:
+        raise ValidationFailed({field: [_("最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
+    return value
+
+
+def preset_areas(organization_id: int) -> tuple[list[dict], str]:
+    """The survey areas and report addressee of the organisation's preset (none: empty)."""
+    from huiyin.policy.services import current_policy
+
+    policy = current_policy(organization_id)
+    survey = policy.preset().survey if policy is not None else None
+    if survey is None:
+        return [], ""
+    return [{"code": a.code, "label": a.label} for a in survey.areas], survey.report_to
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+
+def campaign_create(
+    *, actor: Staff, title: str, starts_on: date | None, ends_on: date | None, audience: str,
+    audience_size: int | None, extra_areas: str = "", report_to: str | None = None,
+) -> Campaign:
+    """A campaign asks the preset's areas, plus any extra ones (one per line)."""
+    _require_runner(actor)
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = [_("请填写调查名称。")]
+    if starts_on is None:
+        errors["starts_on"] = [_("请填写开始日期。")]
+    if ends_on is None:
+        errors["ends_on"] = [_("请填写截止日期。")]
+    elif starts_on is not None and ends_on < starts_on:
+        errors["ends_on"] = [_("截止日期不能早于开始日期。")]
+    if not (audience or "").strip():
+        errors["audience"] = [_("请填写调查对象（如：全体业主）。")]
+    if audience_size is None or audience_size < 1:
+        errors["audience_size"] = [_("请填写发放份数（至少 1 份），用于计算回收率。")]
+    areas, default_report_to = preset_areas(actor.organization_id)
+    for line in (extra_areas or "").splitlines():
+        label = line.strip()
+        if label and label not in {a["label"] for a in areas}:
+            areas.append({"code": f"extra_{len(areas) + 1}", "label": label[:40]})
+    if not areas:
+        errors["extra_areas"] = [_("本单位政策未规定调查项目：请逐行填写要调查的项目。")]
+    if errors:
+        raise ValidationFailed(errors)
+    return Campaign.objects.create(
+        organization_id=actor.organization_id, title=title[:120], starts_on=starts_on, ends_on=ends_on,
+        audience=audience.strip()[:200], audience_size=audience_size, areas=areas,
+        report_to=(report_to if report_to is not None else default_report_to).strip()[:60],
+        created_by=actor, created_at=timezone.now())
+
+
+def _campaign(actor: Staff, campaign_id: int, *, lock: bool = False) -> Campaign:
+    rows = Campaign.objects.filter(pk=campaign_id, organization_id=actor.organization_id)
+    campaign = (rows.select_for_update() if lock else rows).first()
+    if campaign is None:
+        raise PermissionDeniedError()
+    return campaign
+
+
+def campaign_close(*, actor: Staff, campaign_id: int) -> Campaign:
+    _require_runner(actor)
+    with transaction.atomic():
+        campaign = _campaign(actor, campaign_id, lock=True)
+        campaign.status = CampaignStatus.CLOSED
+        campaign.save(update_fields=["status"])
+    return campaign
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitations_issue(*, actor: Staff, campaign_id: int, count: int) -> list[str]:
+    """``count`` one-use links to answer online (returned once: only their hashes are kept)."""
+    _require_runner(actor)
+    if not 1 <= count <= 5000:
+        raise ValidationFailed({"count": [_("一次可生成 1 至 5000 个链接。")]})
+    with transaction.atomic():
+        campaign = _campaign(actor, campaign_id, lock=True)
+        if campaign.status != CampaignStatus.OPEN:
+            raise ApplicationError(_("调查已结束，不能再发放链接。"), code="closed")
+        now = timezone.now()
+        tokens = [secrets.token_urlsafe(18) for _i in range(count)]
+        Invitation.objects.bulk_create(
+            Invitation(campaign=campaign, token_hash=_token_hash(t), issued_at=now) for t in tokens)
+    base = settings.HUIYIN_PUBLIC_URL.rstrip("/")
+    return [f"{base}/survey/{t}/" for t in tokens]
+
+
+def _clean_answers(campaign: Campaign, answers: dict[str, str], opinion: str) -> tuple[dict[str, str], str]:
+    """Every value on the scale or blank, only the campaign's areas, at least one answered."""
+    labels = campaign.area_labels
+    unknown = sorted(set(answers) - set(labels))
+    if unknown:
+        raise ValidationFailed({"answers": [_("问卷中没有调查项目“%(code)s”。") % {"code": unknown[0]}]})
+    clean = {}
+    for code, label in labels.items():
+        value = (answers.get(code) or "").strip()
+        if value and value not in Answer.values:
+            raise ValidationFailed({f"area_{code}": [
+                _("“%(area)s”的回答只能是满意、基本满意或不满意（收到：%(value)s）。") % {
+                    "area": label, "value": value[:20]}]})
+        if value:
+            clean[code] = value
+    opinion = (opinion or "").strip()
+    if len(opinion) > OPINION_MAX:
+        raise ValidationFailed({"opinion": [_("意见和建议最多 %(max)d 字，当前 %(n)d 字。") % {
+            "max": OPINION_MAX, "n": len(opinion)}]})
+    if not clean and not opinion:
+        raise ValidationFailed({"answers": [_("问卷是空的：请至少回答一项或填写意见。")]})
+    return clean, opinion
+
+
+def _require_open(campaign: Campaign, on: date) -> None:
+    if campaign.status != CampaignStatus.OPEN:
+        raise ApplicationError(_("该调查已结束，不再收集问卷。"), code="closed")
+    if on < campaign.starts_on:
+        raise ApplicationError(_("该调查 %(d)s 开始，尚未开放。") % {"d": campaign.starts_on}, code="not_started")
+
+
+def response_enter(
+    *, actor: Staff, campaign_id: int, paper_number: str, answers: dict[str, str], opinion: str = "",
+) -> SurveyResponse:
+    """A paper questionnaire typed in by staff; its number makes a second entry a refusal.
+    Papers collected by the deadline may be entered after it, while the campaign is open."""
+    _require_runner(actor)
+    paper_number = _text(paper_number, "paper_number", _("请填写问卷编号（纸质问卷上的编号）。"), 30)
+    with transaction.atomic():
+        campaign = _campaign(actor, campaign_id, lock=True)
+        _require_open(campaign, timezone.localdate())
+        clean, opinion = _clean_answers(campaign, answers, opinion)
+        if SurveyResponse.objects.filter(campaign=campaign, paper_number=paper_number).exists():
+            raise ValidationFailed({"paper_number": [_("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]})
+        try:
+            with transaction.atomic():
+                return SurveyResponse.objects.create(
+                    campaign=campaign, channel=ResponseChannel.PAPER, paper_number=paper_number, answers=clean,
+                    opinion=opinion, entered_by=actor, submitted_at=timezone.now())
+        except IntegrityError as exc:  # entered at the same moment by someone else
+            raise ValidationFailed({"paper_number": [
+                _("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]}) from exc
+
+
+def invitation_find(token: str) -> Invitation:
+    invitation = Invitation.objects.select_related("campaign").filter(token_hash=_token_hash(token or "")).first()
+    if invitation is None:
+        raise ApplicationError(_("问卷链接无效。"), code="unknown")
+    if invitation.used_at is not None:
+        raise ApplicationError(_("该问卷链接已经提交过，每个链接只能填写一次。"), code="used")
+    campaign = invitation.campaign
+    today = timezone.localdate()
+    if campaign.status != CampaignStatus.OPEN or today > campaign.ends_on:
+        raise ApplicationError(_("该调查已于 %(d)s 截止，感谢您的关注。") % {"d": campaign.ends_on}, code="closed")
+    if today < campaign.starts_on:
+        raise ApplicationError(_("该调查 %(d)s 开始，尚未开放。") % {"d": campaign.starts_on}, code="not_started")
+    return invitation
+
+
+def response_submit(*, token: str, answers: dict[str, str], opinion: str = "") -> SurveyResponse:
+    """An owner's answers through their link: counted once, however often it is sent."""
+    with transaction.atomic():
+        invitation = invitation_find(token)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation_find(token)  # again under the lock: a double submit counts once
+        clean, opinion = _clean_answers(invitation.campaign, answers, opinion)
+        now = timezone.now()
+        invitation.used_at = now
+        invitation.save(update_fields=["used_at"])
+        return SurveyResponse.objects.create(
+            campaign=invitation.campaign, channel=ResponseChannel.ONLINE, invitation=invitation, answers=clean,
+            opinion=opinion, submitted_at=now)
+
+
+# --- rectification items (整改意见，责成有关部门限期解决) ---------------------------------------------
+
+
+def item_add(
+    *, actor: Staff, campaign_id: int, problem: str, department_id: int | None, due_on: date | None,
+    area: str = "", measure: str = "",
+) -> RectificationItem:
+    if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)) and not actor.can(Cap.ADMINISTER):
+        raise PermissionDeniedError(_("整改意见由主任（领导）提出。"))
+    errors: dict[str, list[str]] = {}
+    problem = (problem or "").strip()
+    if not problem:
+        errors["problem"] = [_("请填写存在的问题。")]
+    department = Department.objects.filter(pk=department_id or 0, organization_id=actor.organization_id).first()
+    if department is None:
+        errors["department"] = [_("请选择负责整改的部门。")]
+    if due_on is None:
+        errors["due_on"] = [_("请填写整改期限。")]
+    elif due_on < timezone.localdate():
+        errors["due_on"] = [_("整改期限不能早于今天。")]
+    campaign = _campaign(actor, campaign_id)
+    if area and area not in campaign.area_labels:
+        errors["area"] = [_("请选择问卷中的调查项目。")]
+    if errors:
+        raise ValidationFailed(errors)
+    item = RectificationItem.objects.create(
+        campaign=campaign, area=area, problem=problem[:2000], measure=(measure or "").strip()[:2000],
+        department=department, due_on=due_on, created_by=actor, created_at=timezone.now())
+    from huiyin.core.notify import desk_notify
+    from huiyin.policy.notify import Directory
+
+    desk_notify(recipients=Directory().dept_heads(actor.organization_id, department.pk), case=None,
+                key=f"survey-item:{item.pk}", text=_("%(title)s 整改事项，%(due)s 前完成：%(p)s") % {
+                    "title": campaign.title, "due": due_on, "p": problem[:100]})
+    return item
+
+
+def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
+    note = _text(note, "note", _("请填写整改情况。"), 2000)
+    with transaction.atomic():
+        item = RectificationItem.objects.select_for_update().filter(
+            pk=item_id, campaign__organization_id=actor.organization_id).first()
+        if item is None:
+            raise PermissionDeniedError()
+        if not (actor.can(Cap.VIEW_ALL) or actor.department_id == item.department_id):
+            raise PermissionDeniedError(_("只有负责整改的部门可以登记整改情况。"))
+        if item.status != ItemStatus.OPEN:
+            raise ApplicationError(_("该整改事项已完成。"), code="done")
+        item.status, item.done_by, item.done_at, item.done_note = ItemStatus.DONE, actor, timezone.now(), note
+        item.save(update_fields=["status", "done_by", "done_at", "done_note"])
+    return item
+
+
+# --- engagement activities (F43) ---------------------------------------------------------------
+
+
+def activity_plan(
+    *, actor: Staff, kind: str, planned_on: date | None, place: str = "", led_by_id: int | None = None,
+) -> Activity:
+    from huiyin.policy.services import current_policy
+
+    _require_runner(actor)
+    policy = current_policy(actor.organization_id)
+    kinds = {k.code: k for k in (policy.preset().engagement if policy is not None else ())}
+    errors: dict[str, list[str]] = {}
+    if kind not in kinds:
+        errors["kind"] = [_("请选择活动类型。")]
+    if planned_on is None:
+        errors["planned_on"] = [_("请填写计划日期。")]
+    leader = None
+    if led_by_id:
+        leader = Staff.objects.filter(pk=led_by_id, organization_id=actor.organization_id, is_active=True).first()
+        if leader is None:
+            errors["led_by"] = [_("请选择本单位在职人员。")]
+    if errors:
+        raise ValidationFailed(errors)
+    return Activity.objects.create(
+        organization_id=actor.organization_id, kind=kind, label=kinds[kind].label, planned_on=planned_on,
+        place=(place or "").strip()[:120], led_by=leader, created_by=actor, created_at=timezone.now())
+
+
+def activity_record(
+    *, actor: Staff, activity_id: int, held_on: date | None, attendance: int | None, attendees: str = "",
+    minutes: str, expected_version: int | None = None,
+) -> Activity:
+    """The record of a held activity: date, attendance, who came, what was said."""
+    _require_runner(actor)
+    errors: dict[str, list[str]] = {}
+    if held_on is None:
+        errors["held_on"] = [_("请填写举行日期。")]
+    elif held_on > timezone.localdate():
+        errors["held_on"] = [_("举行日期不能晚于今天。")]
+    if attendance is None or attendance < 1:
+        errors["attendance"] = [_("请填写参加人数（至少 1 人）。")]
+    try:
+        minutes = _text(minutes, "minutes", _("请填写活动记录（听取的意见和答复）。"), MINUTES_MAX)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update().filter(
+            pk=activity_id, organization_id=actor.organization_id).first()
+        if activity is None:
+            raise PermissionDeniedError()
+        if expected_version is not None and activity.version != expected_version:
+            raise StaleObject()
+        activity.held_on, activity.attendance, activity.attendees = held_on, attendance, attendees.strip()[:4000]
+        activity.minutes, activity.recorded_by = minutes, actor
+        activity.version += 1
+        activity.save()
+    return activity
+
+
+def activity_opinion_to_case(
+    *, actor: Staff, activity_id: int, text: str, nature: str = "suggestion", name: str = "", phone: str = "",
+    location: str = "",
+):
+    """An opinion raised at a meeting or visit becomes a case in the ledger (channel 来访),
+    linked to the activity; the case's own rules take it from there."""
+    from huiyin.cases import services as case_services
+
+    activity = Activity.objects.filter(pk=activity_id, organization_id=actor.organization_id).first()
+    if activity is None:
+        raise PermissionDeniedError()
+    if activity.held_on is None:
+        raise ApplicationError(_("请先登记活动记录，再把意见转为案件。"), field="activity", code="not_held")
+    prefix = _("【%(label)s %(date)s】") % {"label": activity.label, "date": activity.held_on}
+    data = IntakeInput(channel="visit", nature=nature, title="", text=f"{prefix}{(text or '').strip()}" if (text or "").strip() else "",
+                       party=PartyInput(name=name.strip(), phone=phone.strip(), anonymous=not name.strip()),
+                       location=location, received_at=None)
+    with transaction.atomic():
+        case, _code = case_services.case_register(actor=actor, data=data)
+        ActivityOpinion.objects.create(activity=activity, case=case)
+    return case

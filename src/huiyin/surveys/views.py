@@ -1,0 +1,282 @@
+"""Survey campaigns and engagement activities (调查与走访): the service centre's pages,
+the owners' questionnaire page (no login, the link is the key) and the report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyin.core.errors import ApplicationError, ValidationFailed
+from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.roles import Cap
+
+from . import report, selectors, services
+from .models import Answer, Campaign
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _may_view(request: HttpRequest) -> None:
+    if not request.user.can(Cap.VIEW_ALL):
+        raise PermissionDenied
+
+
+def _date(value: str, field: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed({field: [_("日期格式不正确（应为 年-月-日）：%(v)s") % {"v": value[:20]}]}) from exc
+
+
+def _int(value: str, field: str, label: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed({field: [_("“%(label)s”应为整数：%(v)s") % {"label": label, "v": value[:20]}]})
+    return int(value)
+
+
+def _engagement_kinds(organization_id: int):
+    from huiyin.policy.services import current_policy
+
+    policy = current_policy(organization_id)
+    return policy.preset().engagement if policy is not None else ()
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    _may_view(request)
+    user = request.user
+    kinds = _engagement_kinds(user.organization_id)
+    areas, report_to = services.preset_areas(user.organization_id)
+    return render(request, "surveys/index.html", {
+        "campaigns": list(selectors.campaigns_for(user)[:50]), "areas": areas, "report_to": report_to,
+        "may_run": services.may_run_surveys(user), "kinds": kinds,
+        "progress": selectors.activity_plan_progress(user.organization_id, kinds),
+        "activities": list(selectors.activities_for(user)[:50]),
+        "staff": Staff.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username"),
+        "natures": (("suggestion", _("建议")), ("complaint", _("投诉")), ("help", _("求助")), ("consultation", _("咨询"))),
+        "form": request.session.pop("survey_form", {}), "errors": request.session.pop("survey_errors", {}),
+    })
+
+
+def _failed(request: HttpRequest, exc: ApplicationError, form: dict | None = None) -> None:
+    """Keep what was typed and the per-field messages for the page the user goes back to."""
+    messages.error(request, exc.message)
+    if form is not None:
+        request.session["survey_form"] = form
+        request.session["survey_errors"] = getattr(exc, "errors", {}) or {exc.field or "form": [exc.message]}
+
+
+@login_required
+@require_POST
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    p = request.POST
+    try:
+        campaign = services.campaign_create(
+            actor=request.user, title=p.get("title", ""), starts_on=_date(p.get("starts_on"), "starts_on"),
+            ends_on=_date(p.get("ends_on"), "ends_on"), audience=p.get("audience", ""),
+            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数")),
+            extra_areas=p.get("extra_areas", ""))
+    except ApplicationError as exc:
+        _failed(request, exc, {k: p.get(k, "") for k in ("title", "starts_on", "ends_on", "audience",
+                                                          "audience_size", "extra_areas")})
+        return redirect("surveys:index")
+    messages.success(request, _("已创建调查：%(t)s") % {"t": campaign.title})
+    return redirect("surveys:campaign", campaign.pk)
+
+
+def _campaign_for(request: HttpRequest, campaign_id: int) -> Campaign:
+    _may_view(request)
+    campaign = selectors.campaigns_for(request.user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise PermissionDenied
+    return campaign
+
+
+@login_required
+def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
+    items = list(selectors.items_for(campaign))
+    today = timezone.localdate()
+    return render(request, "surveys/campaign.html", {
+        "campaign": campaign, "stats": selectors.campaign_stats(campaign), "items": items,
+        "overdue": {i.pk for i in items if selectors.overdue(i, today)}, "answers": Answer.choices,
+        "may_run": services.may_run_surveys(request.user),
+        "may_assign": request.user.can(Cap.APPROVE) or request.user.can(Cap.ADMINISTER),
+        "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
+        "links": request.session.pop("survey_links", []),
+        "form": request.session.pop("survey_form", {}), "errors": request.session.pop("survey_errors", {}),
+    })
+
+
+def _answers(post) -> dict[str, str]:
+    return {key[len("area_"):]: value for key, value in post.items() if key.startswith("area_")}
+
+
+@login_required
+@require_POST
+def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        services.response_enter(actor=request.user, campaign_id=campaign_id, paper_number=p.get("paper_number", ""),
+                                answers=_answers(p), opinion=p.get("opinion", ""))
+    except ApplicationError as exc:
+        _failed(request, exc, dict(p.items()))
+    else:
+        messages.success(request, _("已录入问卷 %(n)s。") % {"n": p.get("paper_number", "").strip()})
+    return redirect("surveys:campaign", campaign_id)
+
+
+@login_required
+@require_POST
+def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    try:
+        count = _int(request.POST.get("count"), "count", _("链接数量")) or 0
+        links = services.invitations_issue(actor=request.user, campaign_id=campaign_id, count=count)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        request.session["survey_links"] = links[:200]
+        messages.success(request, _("已生成 %(n)d 个问卷链接（每个只能填写一次，仅显示这一次）。") % {"n": len(links)})
+    return redirect("surveys:campaign", campaign_id)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    try:
+        services.campaign_close(actor=request.user, campaign_id=campaign_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("surveys:campaign", campaign_id)
+
+
+@login_required
+@require_POST
+def item_add(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        services.item_add(actor=request.user, campaign_id=campaign_id, problem=p.get("problem", ""),
+                          measure=p.get("measure", ""), area=p.get("area", ""),
+                          department_id=_int(p.get("department"), "department", _("责任部门")),
+                          due_on=_date(p.get("due_on"), "due_on"))
+    except ApplicationError as exc:
+        _failed(request, exc, dict(p.items()))
+    else:
+        messages.success(request, _("已下达整改事项。"))
+    return redirect("surveys:campaign", campaign_id)
+
+
+@login_required
+@require_POST
+def item_done(request: HttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
+    try:
+        services.item_done(actor=request.user, item_id=item_id, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已登记整改情况。"))
+    return redirect("surveys:campaign", campaign_id)
+
+
+@login_required
+def report_pdf(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
+    body = report.render_pdf(campaign, selectors.campaign_stats(campaign), request.user.organization.name)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="survey-{campaign.pk}.pdf"'
+    return response
+
+
+@login_required
+def report_xlsx(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
+    response = HttpResponse(report.render_xlsx(campaign, selectors.campaign_stats(campaign)), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}.xlsx"'
+    return response
+
+
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner's questionnaire: no login, the one-use link is the key."""
+    error = invitation = None
+    done = False
+    try:
+        invitation = services.invitation_find(token)
+    except ApplicationError as exc:
+        error = exc.message
+    chosen: dict[str, str] = {}
+    if invitation is not None and request.method == "POST":
+        chosen = _answers(request.POST)
+        try:
+            services.response_submit(token=token, answers=chosen, opinion=request.POST.get("opinion", ""))
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            done = True
+    return render(request, "surveys/answer.html", {
+        "invitation": invitation, "campaign": invitation.campaign if invitation else None, "error": error,
+        "done": done, "answers": Answer.choices, "chosen": chosen, "opinion": request.POST.get("opinion", ""),
+    }, status=400 if error and invitation is None else 200)
+
+
+# --- activities ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def activity_plan(request: HttpRequest) -> HttpResponse:
+    p = request.POST
+    try:
+        services.activity_plan(actor=request.user, kind=p.get("kind", ""),
+                               planned_on=_date(p.get("planned_on"), "planned_on"), place=p.get("place", ""),
+                               led_by_id=_int(p.get("led_by"), "led_by", _("负责人")))
+    except ApplicationError as exc:
+        _failed(request, exc, dict(p.items()))
+    else:
+        messages.success(request, _("已列入活动计划。"))
+    return redirect("surveys:index")
+
+
+@login_required
+@require_POST
+def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        services.activity_record(
+            actor=request.user, activity_id=activity_id, held_on=_date(p.get("held_on"), "held_on"),
+            attendance=_int(p.get("attendance"), "attendance", _("参加人数")), attendees=p.get("attendees", ""),
+            minutes=p.get("minutes", ""),
+            expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
+    except ApplicationError as exc:
+        _failed(request, exc, {**dict(p.items()), "activity": str(activity_id)})
+    else:
+        messages.success(request, _("已登记活动记录。"))
+    return redirect("surveys:index")
+
+
+@login_required
+@require_POST
+def activity_opinion(request: HttpRequest, activity_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        case = services.activity_opinion_to_case(
+            actor=request.user, activity_id=activity_id, text=p.get("text", ""), nature=p.get("nature", "suggestion"),
+            name=p.get("name", ""), phone=p.get("phone", ""), location=p.get("location", ""))
+    except ApplicationError as exc:
+        _failed(request, exc, {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)})
+        return redirect("surveys:index")
+    messages.success(request, _("意见已登记为案件 %(n)s。") % {"n": case.number})
+    return redirect("cases:detail", case.pk)
