@@ -305,8 +305,12 @@ def test_demo_runs_a_survey_and_the_presets_activities(preset, db):
     from huiyin.surveys.selectors import activity_plan_progress, campaign_stats
     from tests.policy.conftest import activate
 
+    from huiyin.evaluation.models import DeductionEntry
+
     demo = build_organization()
     version = activate(demo.org, preset)
+    end = datetime.now(SH)
+    populate(demo, generate_case_specs(40, seed=3, start=end - timedelta(days=20), end=end), now=end)
     counts = seed_outreach(demo.org.pk, demo.staff)
     campaign = Campaign.objects.get(organization=demo.org)
     stats = campaign_stats(campaign)
@@ -319,3 +323,10 @@ def test_demo_runs_a_survey_and_the_presets_activities(preset, db):
     assert Activity.objects.filter(organization=demo.org).count() == 2 * len(kinds) == counts["activities"]
     assert ActivityOpinion.objects.filter(activity__organization=demo.org).count() == len(kinds)
     assert all(p["planned"] >= 1 for p in activity_plan_progress(demo.org.pk, kinds))
+    # 越级投诉 deductions where the preset has them (property: one case per level, 20 / 30 / 50)
+    entries = DeductionEntry.objects.filter(organization=demo.org)
+    assert entries.count() == counts["deductions"]
+    if version.preset().deductions:
+        assert sorted(set(entries.values_list("points", flat=True))) == [20, 30, 50]
+    else:
+        assert counts["deductions"] == 0

@@ -76,4 +76,23 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
         services.activity_plan(actor=leader, kind=kind.code, planned_on=next_on, place="管理处会议室",
                                led_by_id=leader.pk)
         counts["activities"] += 2
+    counts["deductions"] = _escalated(org_id, staff, policy.preset() if policy is not None else None)
     return counts
+
+
+def _escalated(org_id: int, staff: dict[str, Staff], preset) -> int:
+    """A couple of complaints that went over the handler's head (越级投诉), recorded by the
+    supervisor where the preset deducts points for them."""
+    from huiyin.cases.models import Case
+    from huiyin.evaluation.services import deduction_record
+
+    if preset is None or not preset.deductions:
+        return 0
+    rule = preset.deductions[0]
+    cases = (Case.objects.filter(organization_id=org_id, state="closed", lead_department__isnull=False)
+             .order_by("-received_at")[:len(rule.levels)])
+    recorded = 0
+    for case, level in zip(cases, rule.levels):
+        recorded += len(deduction_record(actor=staff["supervisor"], case_id=case.pk, rule=rule.code, level=level.code,
+                                         note=f"反映人{level.label}"))
+    return recorded
