@@ -181,3 +181,24 @@ def test_ties_share_a_rank_and_small_samples_are_not_ranked():
     ordered = rank_rows(rows, min_sample=10)
     assert [(r.name, r.rank) for r in ordered] == [
         ("乙", 1), ("丙", 2), ("甲", 2), ("戊", 4), ("丁", None), ("己", None)]
+
+
+def test_a_preset_timing_only_the_dispatch_still_counts_answered_rounds(org, drive, departments, handler):
+    """The city hotline times the dispatch (3 minutes), not the answer: its answered
+    rounds are counted, the on-time rate has no sample and is left out of the score."""
+    from huiyin.evaluation.selectors import evaluation
+    from tests.policy.conftest import activate as activate_preset
+
+    activate_preset(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9))
+    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
+    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
+    drive.do(at(2026, 3, 3, 10), "reply", case, actor=handler, reply="已清理。")
+    table = evaluation(org.pk, *MARCH, "staff", now=EVALUATED_AT)
+    row = next(r for r in table.rows if r.unit_id == handler.pk)
+    assert (row.handled, row.on_time.den, row.on_time.value) == (1, 0, None)
+    assert (row.callback.num, row.callback.den) == (0, 1)  # the hotline calls every answered case back
+    # only callback completion (0/1, weight 0.2) and not reopened (1 − 0/1, weight 0.1)
+    # have a sample: 100 × (0.2 × 0 + 0.1 × 1) / 0.3 = 33.3
+    assert row.score == 33.3

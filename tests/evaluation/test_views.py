@@ -38,7 +38,7 @@ def test_the_page_shows_the_table_with_its_samples_for_a_leader(example, client,
                    "样本不足（1 件，不足 2 件，不排名）", "样本不足（0 件，不足 2 件，不排名）"):
         assert figure in html, figure
     assert "2026-03-01 至 2026-03-31" in html
-    assert "指标说明" in html and "到期未答复的计为超时" in html
+    assert "指标说明" in html and "后者计为超时" in html
     assert 'href="/evaluation/"' in html  # the nav item
     assert "登记越级投诉扣分" in html  # leaders supervise
 
@@ -97,28 +97,28 @@ def test_the_excel_export_is_the_same_table(example, client, leader):
     assert sheet["A1"].value == "人员考评表 2026-03-01 至 2026-03-31"
     assert "按时答复率 0.4" in sheet["A2"].value and "不少于 2 件参与排名" in sheet["A2"].value
     assert [c.value for c in sheet[3]] == [
-        "排名", "姓名", "所属部门", "办理件数", "按时件数", "按时答复率", "应回访件数", "已完成回访", "回访完成率",
+        "排名", "姓名", "所属部门", "办理件数", "按时件数", "有时限件数", "按时答复率", "应回访件数", "已完成回访", "回访完成率",
         "满意件数", "满意度评价件数", "满意率", "重办件数", "重办率", "扣分", "综合得分", "备注"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
     assert rows == [
-        [1, "housing_handler", "住房保障科", 5, 4, 0.8, 4, 4, 1.0, 3, 4, 0.75, 2, 0.4, 0, 80.5, None],
-        [2, "handler", "市容环境科", 6, 3, 0.5, 5, 4, 0.8, 2, 3, pytest.approx(2 / 3), 1, pytest.approx(1 / 6),
+        [1, "housing_handler", "住房保障科", 5, 4, 5, 0.8, 4, 4, 1.0, 3, 4, 0.75, 2, 0.4, 0, 80.5, None],
+        [2, "handler", "市容环境科", 6, 3, 6, 0.5, 5, 4, 0.8, 2, 3, pytest.approx(2 / 3), 1, pytest.approx(1 / 6),
          20, 44.3, None],
-        ["样本不足", "other", "交通管理科", 1, 1, 1.0, 1, 1, 1.0, 1, 1, 1.0, 0, 0.0, 0, 100.0,
+        ["样本不足", "other", "交通管理科", 1, 1, 1, 1.0, 1, 1, 1.0, 1, 1, 1.0, 0, 0.0, 0, 100.0,
          "样本不足（1 件，不足 2 件，不排名）"],
-        ["样本不足", "head", "市容环境科", 0, 0, None, 0, 0, None, 0, 0, None, 0, None, 20, None,
+        ["样本不足", "head", "市容环境科", 0, 0, 0, None, 0, 0, None, 0, 0, None, 0, None, 20, None,
          "样本不足（0 件，不足 2 件，不排名）"],
     ]
-    for column in ("F", "I", "L", "N"):
+    for column in ("G", "J", "M", "O"):
         assert {sheet[f"{column}{r}"].number_format for r in range(4, 8)} == {"0.0%"}, column
-    assert sheet["P5"].number_format == "0.0"
+    assert sheet["Q5"].number_format == "0.0"
     by_department = load_workbook(BytesIO(get(client, leader, "/evaluation/export.xlsx",
                                               {**MARCH_QUERY, "by": "department"}).content)).active
     assert by_department["A1"].value == "部门考评表 2026-03-01 至 2026-03-31"
     assert [c.value for c in by_department[3]][:4] == ["排名", "部门", "办理件数", "按时件数"]
     assert [[c.value for c in row][:3] for row in by_department.iter_rows(min_row=4)] == [
         [1, "住房保障科", 5], [2, "市容环境科", 6], ["样本不足", "交通管理科", 1]]
-    assert by_department["E5"].number_format == "0.0%"
+    assert by_department["F5"].number_format == "0.0%"
 
 
 def test_a_supervisor_records_a_deduction_from_the_form(property_rules, drive, departments, handler, head,

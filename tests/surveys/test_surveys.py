@@ -232,3 +232,15 @@ def test_periods_are_calendar_months_quarters_and_years():
     assert selectors.period_of("year", date(2026, 2, 1)) == (date(2026, 1, 1), date(2027, 1, 1))
     assert selectors.period_of("half_year", date(2026, 7, 1)) == (date(2026, 7, 1), date(2027, 1, 1))
     assert selectors.period_of("month", date(2026, 12, 5)) == (date(2026, 12, 1), date(2027, 1, 1))
+
+
+def test_common_opinions_group_the_same_opinion_and_skip_bare_words():
+    opinions = ["楼道灯不亮，报修好几次了", "楼道灯不亮，报修好几次了", "楼道灯不亮，晚上出入不方便",
+                "希望增加夜间巡逻", "希望尽快修好", "希望加快办理"]
+    common = selectors.common_opinions(opinions)
+    assert [(c.phrase, c.count) for c in common] == [
+        ("楼道灯不亮", 3),  # a clause shared by different opinions
+        ("楼道灯不亮，报修好几次了", 2),  # the same opinion twice: one entry, not its parts
+    ]
+    assert common[1].examples == ["楼道灯不亮，报修好几次了"]  # distinct quotes only
+    # 希望 recurs three times but is no opinion (under three characters)

@@ -38,7 +38,7 @@ def headers(table: Evaluation) -> list[str]:
     by_staff = table.by == BY_STAFF
     return [
         _("排名"), _("姓名") if by_staff else _("部门"), *([_("所属部门")] if by_staff else []),
-        _("办理件数"), _("按时件数"), _("按时答复率"),
+        _("办理件数"), _("按时件数"), _("有时限件数"), _("按时答复率"),
         _("应回访件数"), _("已完成回访"), _("回访完成率"),
         _("满意件数"), _("满意度评价件数"), _("满意率"),
         _("重办件数"), _("重办率"), _("扣分"), _("综合得分"), _("备注"),
@@ -68,7 +68,7 @@ def workbook(table: Evaluation) -> bytes:
     for row in table.rows:
         sheet.append([
             row.rank if row.ranked else _("样本不足"), row.name, *([row.department] if by_staff else []),
-            row.handled, row.on_time.num, row.on_time.value,
+            row.handled, row.on_time.num, row.on_time.den, row.on_time.value,
             row.callback.den, row.callback.num, row.callback.value,
             row.satisfaction.num, row.satisfaction.den, row.satisfaction.value,
             row.reopen.num, row.reopen.value,

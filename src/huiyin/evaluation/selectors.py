@@ -8,14 +8,17 @@ Definitions (the page and the Excel export say the same):
   (重办) starts; the round keeps its handler and lead department, so a reopened case
   still counts for whoever handled the round that was reopened. Rounds without a
   handler (lead department) are not in the table.
-* **Cases handled (办理件数)** — per (case, round): a reply-stage clock stopped as done
-  (``StopReason.DONE``: answered) in the period, or a reply-stage clock still running
-  (not paused by a suspension) whose due time fell in the period and has passed
-  (overdue, unanswered). Clocks stopped otherwise (cancelled, sent back, superseded)
-  do not count. Where the organisation's preset has no reply deadline, the
-  ``overall`` stage clock instead. The sample size of the unit.
-* **On-time rate (按时答复率)** — answered with ``stopped_at <= due_at`` / cases handled
-  (an overdue unanswered clock counts as late).
+* **Cases handled (办理件数)** — per (case, round): rounds answered in the period
+  (``CaseRound.replied_at``: a reply or an answer on the spot), plus rounds whose
+  answer clock is still running (not paused by a suspension) with its due time in the
+  period and passed (overdue, unanswered). The sample size of the unit. The answer
+  clock is the reply-stage clock, or, where the organisation's preset has no reply
+  deadline, the ``overall`` one; a preset with neither (a hotline timing only the
+  dispatch) still counts its answered rounds.
+* **On-time rate (按时答复率)** — answer clocks stopped as done (``StopReason.DONE``) in
+  the period with ``stopped_at <= due_at`` / those clocks plus the overdue running ones
+  (the timed rounds: an overdue unanswered clock counts as late; clocks stopped
+  otherwise — cancelled, sent back, superseded — do not count).
 * **Callback completion (回访完成率)** — callbacks of the unit's rounds planned in the
   period and not cancelled, whose status is done or unreachable / those planned.
 * **Satisfaction rate (满意率)** — callbacks done in the period rated 满意 or 基本满意 /
@@ -201,8 +204,14 @@ def evaluation(
     rules, stage = _rules_and_stage(organization_id)
     unit = "handler" if by == BY_STAFF else "lead_department"
 
-    # 1. Cases handled and on time, per (case, round): one clock per round and stage is
+    # 1. Rounds answered in the period, and the answer clocks: one per round and stage is
     #    done at most once (a reply stops them all), and only one runs at a time.
+    answered = (
+        CaseRound.objects.filter(case__organization_id=organization_id)
+        .filter(_in("replied_at", start, end))
+        .values(unit_id=F(f"{unit}_id"))
+        .annotate(n=Count("id"))
+    )
     clocks = (
         Clock.objects.filter(organization_id=organization_id, stage=stage)
         .filter(
@@ -212,7 +221,8 @@ def evaluation(
         .annotate(rnd=_this_round())
         .values(unit_id=F(f"rnd__{unit}_id"))
         .annotate(
-            handled=Count("id"),
+            timed=Count("id"),
+            overdue=Count("id", filter=Q(state=ClockState.RUNNING)),
             on_time=Count("id", filter=Q(state=ClockState.STOPPED, stopped_at__lte=F("due_at"))),
         )
     )
@@ -255,9 +265,13 @@ def evaluation(
             deductions[r["department_id"]] += r["p"]
 
     figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in answered:
+        if r["unit_id"] is not None:
+            figures[r["unit_id"]]["handled"] += r["n"]
     for r in clocks:
         if r["unit_id"] is not None:
-            figures[r["unit_id"]]["handled"] += r["handled"]
+            figures[r["unit_id"]]["handled"] += r["overdue"]  # due, unanswered
+            figures[r["unit_id"]]["timed"] += r["timed"]
             figures[r["unit_id"]]["on_time"] += r["on_time"]
     for r in callbacks:
         if r["unit_id"] is not None:
@@ -275,7 +289,7 @@ def evaluation(
         row = Row(
             unit_id=unit_id, name=name, department=department, department_id=unit_department_id,
             handled=f["handled"],
-            on_time=Rate(f["on_time"], f["handled"]), callback=Rate(f["completed"], f["planned"]),
+            on_time=Rate(f["on_time"], f["timed"]), callback=Rate(f["completed"], f["planned"]),
             satisfaction=Rate(f["satisfied"], f["rated"]), reopen=Rate(f["reopened"], f["handled"]),
             deductions=f["deductions"],
         )

@@ -77,7 +77,7 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
         + [[a.label, a.counts["satisfied"], a.counts["basically_satisfied"], a.counts["dissatisfied"], a.answered,
             percent(a.rate)] for a in stats.areas], [46, 20, 22, 20, 22, 30])]
     story.append(p(_("满意率 =（满意 + 基本满意）÷ 该项有效回答数；总满意率按全部项目的有效回答合计。"), body))
-    story.append(p(_("二、业主共性意见"), heading))
+    story.append(p(_("二、共性意见"), heading))
     if stats.common:
         story.append(table([[_("意见"), _("提及份数"), _("原话摘录")]] + [
             [c.phrase, c.count, "\n".join(c.examples)] for c in stats.common], [36, 20, 104]))

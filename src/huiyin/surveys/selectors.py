@@ -5,9 +5,9 @@ Definitions (also shown on the report):
 - response rate = questionnaires returned / questionnaires handed out (``audience_size``);
 - an area's satisfaction rate = (满意 + 基本满意) / answers to that area (blanks left out);
 - the overall satisfaction rate pools every area answer of every questionnaire;
-- common opinions (共性意见) = phrases of 2–8 characters that recur in at least two
-  questionnaires' opinions (the longest phrase kept when a shorter one recurs only inside
-  it), most questionnaires first, each with examples.
+- common opinions (共性意见) = opinions, clauses or phrases of 3–10 characters that recur
+  in at least two questionnaires (the longest kept when a shorter one recurs only
+  inside it), most questionnaires first, each with distinct quotes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .models import Activity, Answer, Campaign, ItemStatus, RectificationItem, S
 
 SATISFIED = (Answer.SATISFIED, Answer.BASICALLY)
 _CLAUSES = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
-PHRASE_MIN, PHRASE_MAX, COMMON_TOP = 2, 8, 10
+PHRASE_MIN, PHRASE_MAX, COMMON_TOP = 3, 10, 10
 
 
 @dataclass
@@ -95,27 +95,44 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
         areas=areas, opinions=len(opinions), common=common_opinions(opinions))
 
 
-def _phrases(text: str) -> set[str]:
-    found = set()
-    for clause in _CLAUSES.split(text):
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSES.split(text) if c]
+
+
+def _candidates(text: str) -> dict[str, str]:
+    """What an opinion could share with others, each with how to show it: the whole
+    opinion (punctuation aside), its clauses, and its phrases of PHRASE_MIN–PHRASE_MAX
+    characters."""
+    found = {"".join(_clauses(text)): text.strip()}
+    for clause in _clauses(text):
+        found.setdefault(clause, clause)
         for size in range(PHRASE_MIN, min(PHRASE_MAX, len(clause)) + 1):
-            found.update(clause[i:i + size] for i in range(len(clause) - size + 1))
+            for i in range(len(clause) - size + 1):
+                found.setdefault(clause[i:i + size], clause[i:i + size])
     return found
 
 
 def common_opinions(opinions: list[str], top: int = COMMON_TOP) -> list[CommonOpinion]:
-    """Phrases recurring in at least two opinions; a phrase is dropped when a longer one
-    containing it recurs in as many opinions (it says nothing more)."""
+    """What recurs in at least two opinions: the same opinion, the same clause or the
+    same phrase (at least PHRASE_MIN characters, so that a bare word such as 希望 is no
+    opinion). A candidate is dropped when a longer one containing it recurs in as many
+    opinions: it would say nothing more."""
     holders: dict[str, set[int]] = defaultdict(set)
+    shown: dict[str, str] = {}
     for i, text in enumerate(opinions):
-        for phrase in _phrases(text):
-            holders[phrase].add(i)
+        for key, display in _candidates(text).items():
+            if len(key) >= PHRASE_MIN:
+                holders[key].add(i)
+                shown.setdefault(key, display)
     recurring = {p: h for p, h in holders.items() if len(h) >= 2}
     kept = [p for p, h in recurring.items()
             if not any(p != q and p in q and len(recurring[q]) >= len(h) for q in recurring)]
     kept.sort(key=lambda p: (-len(recurring[p]), -len(p), p))
-    return [CommonOpinion(phrase=p, count=len(recurring[p]),
-                          examples=[opinions[i] for i in sorted(recurring[p])[:2]]) for p in kept[:top]]
+    out = []
+    for p in kept[:top]:
+        examples = list(dict.fromkeys(opinions[i].strip() for i in sorted(recurring[p])))[:2]
+        out.append(CommonOpinion(phrase=shown[p], count=len(recurring[p]), examples=examples))
+    return out
 
 
 def items_for(campaign: Campaign) -> QuerySet[RectificationItem]:
