@@ -62,6 +62,12 @@ def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
     return case
 
 
+def case_locked(*, actor: Staff, case_id: int) -> Case | None:
+    """The case row of the actor's organisation, locked for the rest of the
+    transaction (``SELECT ... FOR UPDATE``); None if there is no such case."""
+    return Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.organization_id).first()
+
+
 def case_get_by_number(*, actor: Staff, number: str) -> Case | None:
     case = Case.objects.filter(organization_id=actor.organization_id, number=number.strip()).first()
     return case if case and case_visible_to(actor, case) else None

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
 from huiyin.cases.models import Case, CaseRound, EventKind
+from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
@@ -84,11 +85,7 @@ def deduction_record(
     from huiyin.handling.records import preset_of, role_label
 
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update()
-            .filter(pk=case_id, organization_id=actor.organization_id)
-            .first()
-        )
+        case = case_locked(actor=actor, case_id=case_id)
         if case is None:
             raise ValidationFailed({"case": [_("找不到该案件。")]})
         preset = preset_of(case)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
 from huiyin.cases.models import Case, EventKind
-from huiyin.cases.selectors import case_visible_to
+from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.orgs.models import Department, Staff
@@ -50,7 +50,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _lock(actor: Staff, case_id: int) -> Case:
-    case = Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.organization_id).first()
+    case = case_locked(actor=actor, case_id=case_id)
     if case is None or not case_visible_to(actor, case):
         raise PermissionDeniedError()
     return case

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case, Event, EventKind
+from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
@@ -201,11 +202,7 @@ def supervision_issue(
         raise ValidationFailed(errors)
     requirement = _text(requirement, "requirement", _("请填写督办要求。"))
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update()
-            .filter(pk=case_id, organization_id=actor.organization_id)
-            .first()
-        )
+        case = case_locked(actor=actor, case_id=case_id)
         if case is None:
             raise ValidationFailed({"case_number": [_("找不到该案件。")]})
         if case.state not in SUPERVISABLE_STATES:

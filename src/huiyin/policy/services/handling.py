@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case, EventKind
+from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
@@ -39,11 +40,7 @@ if TYPE_CHECKING:
 
 
 def _lock_case(actor: Staff, case_id: int) -> Case:
-    case = (
-        Case.objects.select_for_update()
-        .filter(pk=case_id, organization_id=actor.organization_id)
-        .first()
-    )
+    case = case_locked(actor=actor, case_id=case_id)
     if case is None:
         raise PermissionDeniedError()
     return case
