@@ -16,6 +16,19 @@ from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Argon2 costs ~0.16 s a hash and the suite creates thousands of staff: tests hash
+    with MD5, as Django's testing docs advise. Production keeps Argon2 (see
+    tests/orgs/test_password_hashing.py)."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """A request in English leaves the thread's language active: every test starts in Chinese."""
