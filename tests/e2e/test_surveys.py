@@ -54,12 +54,12 @@ def test_survey_campaign_paper_and_online_answers_and_report(db, logged_in_page)
     expect(page.locator("#responses")).to_contain_text("1 / 50")
     expect(page.locator('[data-area="water"] .rate')).to_have_text("0.0%（0/1）")
 
+    campaign_url = page.url
     page.get_by_label("生成网上问卷链接（每户一个，只能填写一次）").fill("1")
     page.get_by_role("button", name="生成").click()
     from urllib.parse import urlsplit
 
     link = urlsplit(page.locator("#survey-links code").first.inner_text()).path  # the public site's address
-    campaign_url = page.url
     page.goto(link)
     page.get_by_label("供水管理 满意", exact=True).check()
     page.get_by_label("意见和建议（可不填）").fill("电梯经常坏，希望尽快修好")

@@ -63,6 +63,14 @@ def test_a_bad_period_is_refused_with_a_message(example, client, leader):
     assert page.status_code == 400 and "结束日期不能早于开始日期" in page.content.decode()
 
 
+@pytest.mark.parametrize("query", [{"start": "2026-03-01", "end": "9999-12-31"},
+                                   {"start": "0001-01-01", "end": "2026-03-31"}])
+def test_a_date_out_of_range_is_refused_not_a_server_error(example, client, leader, query):
+    page = get(client, leader, "/evaluation/", query)
+    assert page.status_code == 400 and "日期应在 2000-01-01 至 2100-12-31 之间" in page.content.decode()
+    assert get(client, leader, "/evaluation/export.xlsx", query).status_code == 302  # back to the table
+
+
 def test_a_handler_gets_403_and_no_nav_item(example, client, handler):
     assert get(client, handler, "/evaluation/", MARCH_QUERY).status_code == 403
     assert get(client, handler, "/evaluation/export.xlsx", MARCH_QUERY).status_code == 403

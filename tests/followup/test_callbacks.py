@@ -336,6 +336,32 @@ def test_dissatisfied_asks_the_department_head_where_the_preset_says_so(
         dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="reopen", note="改为重办")
 
 
+def test_while_the_head_decides_nobody_else_closes_or_reopens_and_the_callback_clock_stops(
+    head_decides, register, clerk, handler, head, departments, officer
+):
+    from huiyin.policy.models import Clock
+    from huiyin.followup.services import dissatisfaction_decide
+
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    assert Clock.objects.get(case=case, stage="callback").state == "running"
+    callback = Callback.objects.get(case=case)
+    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="dissatisfied")
+    clock = Clock.objects.get(case=case, stage="callback")
+    assert (clock.state, clock.stop_reason) == ("stopped", "done")  # the callback was made in time
+    for attempt in (
+        lambda: cs.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied", confirmed=True),
+        lambda: cs.case_reopen(actor=clerk, case_id=case.pk, reason="自行重办"),
+    ):
+        with pytest.raises(ApplicationError) as info:
+            attempt()
+        assert info.value.code == "head_decision_pending"
+    case.refresh_from_db()
+    assert (case.state, case.round) == ("replied", 1)
+    dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="reopen", note="确需重新处理")
+    case.refresh_from_db()
+    assert (case.state, case.round) == ("accepted", 2)
+
+
 def test_the_head_may_send_a_dissatisfied_case_back_for_another_round(
     org, register, clerk, handler, head, departments, officer
 ):

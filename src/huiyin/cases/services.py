@@ -719,6 +719,7 @@ def case_close(
     investigation request needs its result report sent first."""
 
     def apply(case: Case) -> dict[str, Any]:
+        from huiyin.followup.services import refuse_while_head_decides
         from huiyin.handling import records
 
         stages = stages_with_defaults(case.stage_switches)
@@ -729,6 +730,7 @@ def case_close(
         if (case.stage_switches or {}).get("confirmation_to_close") and not confirmed:
             raise ValidationFailed({"confirmed": [_("本单位要求反映人确认后办结：请记录反映人已确认处理结果。")]})
         records.check_closable(case)
+        refuse_while_head_decides(case)
         now = timezone.now()
         case.closed_at = now
         CaseRound.objects.filter(case=case, number=case.round).update(
@@ -747,6 +749,9 @@ def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: in
     reason = _required(reason, "reason", _("请填写重办理由。"))
 
     def apply(case: Case) -> dict[str, Any]:
+        from huiyin.followup.services import refuse_while_head_decides
+
+        refuse_while_head_decides(case)
         now = timezone.now()
         CaseRound.objects.filter(case=case, number=case.round, ended_at__isnull=True).update(ended_at=now)
         previous_round = case.round

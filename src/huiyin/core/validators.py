@@ -57,3 +57,16 @@ def id_check_digit(first17: str) -> str:
     """The check character for 17 digits (used by the demo generator and tests)."""
     total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11]
+
+
+INT_MAX = 2**31 - 1  # the smallest integer column any backend gives us
+
+
+def whole_number(raw: str | None, *, maximum: int = INT_MAX) -> int | None:
+    """A form's whole number (ASCII digits only, 0…maximum), or None: ``str.isdigit``
+    also accepts "²" and "٣", which ``int`` then refuses or the database overflows on."""
+    value = (raw or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
+        return None
+    number = int(value)
+    return number if number <= maximum else None

@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from huiyin.core.spreadsheets import append_row
+
 from .selectors import BY_STAFF, Evaluation, Row
 
 PERCENT = "0.0%"
@@ -52,21 +54,21 @@ def workbook(table: Evaluation) -> bytes:
     sheet.title = _("人员考评") if by_staff else _("部门考评")
     title = (_("人员考评表") if by_staff else _("部门考评表")) + " " + period_label(table)
     names = headers(table)
-    sheet.append([title])
+    append_row(sheet, [title])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(names))
     sheet["A1"].font = Font(bold=True, size=14)
     r = table.rules
-    sheet.append([_("权重：按时答复率 %(a)s、回访完成率 %(b)s、满意率 %(c)s、未重办率 %(d)s；"
+    append_row(sheet, [_("权重：按时答复率 %(a)s、回访完成率 %(b)s、满意率 %(c)s、未重办率 %(d)s；"
                     "办理件数不少于 %(n)d 件参与排名。") % {
         "a": f"{r.on_time:g}", "b": f"{r.callback:g}", "c": f"{r.satisfaction:g}",
         "d": f"{r.not_reopened:g}", "n": r.min_sample}])
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(names))
-    sheet.append(names)
+    append_row(sheet, names)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for row in table.rows:
-        sheet.append([
+        append_row(sheet, [
             row.rank if row.ranked else _("样本不足"), row.name, *([row.department] if by_staff else []),
             row.handled, row.on_time.num, row.on_time.den, row.on_time.value,
             row.callback.den, row.callback.num, row.callback.value,

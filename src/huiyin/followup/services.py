@@ -158,8 +158,6 @@ def callback_record(
         row.attempts += 1
         row.version += 1
         row.method = method
-        if signature is not None:
-            row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature)
         if outcome != AttemptOutcome.REACHED:
             _not_reached(case, row, actor, outcome, now)
         else:
@@ -167,6 +165,8 @@ def callback_record(
                 _task_raise(case, row, actor, now, problem.strip())
             _reached(case, row, actor, now, satisfaction=satisfaction, findings=findings.strip(),
                      attitude=attitude, charges_checked=charges_checked, note=note.strip())
+        if signature is not None:  # stored last: a refusal above leaves no file behind
+            row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature)
         row.save()
     return row
 
@@ -268,6 +268,9 @@ def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str,
             case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
                 "callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}})
             row.save()
+            from huiyin.policy.services.clocks import clocks_stop
+
+            clocks_stop(case=case, at=now, reason="done", stages=("callback",))  # the callback is made
             return
         row.save()
         case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary})
@@ -282,6 +285,15 @@ def _on_dissatisfied(case: Case) -> str:
 
     preset = preset_of(case)
     return preset.callback.on_dissatisfied if preset is not None and preset.callback else "reopen"
+
+
+def refuse_while_head_decides(case: Case) -> None:
+    """Closing or reopening a case whose dissatisfied callback awaits the head's decision
+    is the head's to do (through ``dissatisfaction_decide``), not anybody's."""
+    if Callback.objects.filter(case=case, round=case.round, head_decision=HeadDecision.PENDING).exists():
+        raise ApplicationError(
+            _("反映人回访不满意，正待部门负责人决定重办或维持原处理：请由部门负责人在回访工作台作出决定。"),
+            code="head_decision_pending")
 
 
 def may_decide(actor: Staff, case: Case) -> bool:
@@ -308,6 +320,9 @@ def dissatisfaction_decide(
                 "d": row.get_head_decision_display() or _("无须决定")}, code="decided")
         if expected_version is not None and row.version != expected_version:
             raise StaleObject()
+        if case.state != "replied":
+            raise ApplicationError(_("案件当前状态为“%(state)s”，已不能据此回访决定。") % {
+                "state": case.get_state_display()}, code="wrong_state")
         if decision == HeadDecision.CLOSE and (case.stage_switches or {}).get("confirmation_to_close"):
             raise ValidationFailed({"decision": [_("本单位要求反映人确认后办结：反映人不满意时只能重办。")]})
         row.head_decision, row.head_decided_by, row.head_decided_at, row.head_note = (

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError
+from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
 
 from . import selectors, services
@@ -57,7 +58,7 @@ def decide(request: HttpRequest, callback_id: int) -> HttpResponse:
     try:
         services.dissatisfaction_decide(
             actor=request.user, callback_id=callback_id, decision=p.get("decision", ""), note=p.get("note", ""),
-            expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
+            expected_version=whole_number(p.get("version")))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -93,7 +94,7 @@ def record(request: HttpRequest, callback_id: int) -> HttpResponse:
             charges_checked={"yes": True, "no": False}.get(p.get("charges_checked", "")), note=p.get("note", ""),
             problem=p.get("problem", ""), method=p.get("method") or "phone",
             signature_scan=request.FILES.get("signature_scan"), signature_drawn=p.get("signature_drawn", ""),
-            expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
+            expected_version=whole_number(p.get("version")))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

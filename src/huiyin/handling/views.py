@@ -20,6 +20,7 @@ from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import EventKind
 from huiyin.cases.services import case_record_event
 from huiyin.core.errors import ApplicationError
+from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
 
 from . import documents, services
@@ -35,7 +36,7 @@ def _when(value: str) -> datetime | None:
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
-    return [int(v) for v in request.POST.getlist(name) if v.isdigit()]
+    return [n for n in map(whole_number, request.POST.getlist(name)) if n is not None]
 
 
 def _run(request: HttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:

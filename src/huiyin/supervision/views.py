@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.selectors import case_get_by_number, case_get_for_actor, page
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.validators import whole_number
 
 from . import selectors, services
 from .access import board_department, can_daily_review, can_see_board, can_supervise
@@ -86,7 +87,7 @@ def issue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     initial = {}
     case_id = request.GET.get("case", "")
-    if case_id.isdigit():
+    if whole_number(case_id) is not None:
         case = case_get_for_actor(actor=actor, case_id=int(case_id))
         initial = {"case_number": case.number, "department": case.lead_department}
     form = IssueForm(request.POST or None, initial=initial, organization_id=actor.organization_id)
@@ -185,7 +186,7 @@ def daily_review(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     queue = selectors.daily_review_queue(actor=actor, now=now)
     page_number = request.GET.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() else 1
+    page_number = whole_number(page_number) or 1
     cases, has_next = page(queue.cases, page_number)
     return render(
         request,

@@ -102,24 +102,26 @@ def render_xlsx(campaign: Campaign, stats: CampaignStats) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from huiyin.core.spreadsheets import append_row
+
     book = Workbook()
     bold = Font(bold=True)
 
     def sheet(title: str, header: list[str], rows: list[list[object]], first=False):
         ws = book.active if first else book.create_sheet()
         ws.title = title
-        ws.append(header)
+        append_row(ws, header)
         for c in ws[1]:
             c.font = bold
         for row in rows:
-            ws.append(row)
+            append_row(ws, row)
         for column, width in zip("ABCDEFG", (22, 14, 14, 14, 14, 14, 40)):
             ws.column_dimensions[column].width = width
         return ws
 
     summary = sheet(_("汇总"), [_("项目"), _("结果")], [[k, v] for k, v in _summary_lines(campaign, stats)], first=True)
-    summary.append([_("回收率（数值）"), stats.response_rate.value])
-    summary.append([_("总满意率（数值）"), stats.overall.value])
+    append_row(summary, [_("回收率（数值）"), stats.response_rate.value])
+    append_row(summary, [_("总满意率（数值）"), stats.overall.value])
     for row in (summary.max_row - 1, summary.max_row):
         summary.cell(row=row, column=2).number_format = "0.0%"
     areas = sheet(_("分项满意率"), [_("调查项目"), _("满意"), _("基本满意"), _("不满意"), _("有效回答"), _("满意率")], [
@@ -137,8 +139,8 @@ def render_xlsx(campaign: Campaign, stats: CampaignStats) -> bytes:
                                               ("dissatisfied", _("不满意")))}
     raw = sheet(_("答卷"), [_("序号"), _("方式"), _("问卷编号"), *labels.values(), _("意见和建议")], [])
     for n, r in enumerate(campaign.responses.order_by("submitted_at", "id"), start=1):
-        raw.append([n, r.get_channel_display(), r.paper_number, *[answers.get(r.answers.get(code, ""), "")
-                                                                  for code in labels], r.opinion])
+        append_row(raw, [n, r.get_channel_display(), r.paper_number,
+                         *[answers.get(r.answers.get(code, ""), "") for code in labels], r.opinion])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -36,6 +36,9 @@ from .models import (
 
 OPINION_MAX = 1000
 MINUTES_MAX = 20000
+AUDIENCE_MAX = 1_000_000
+AREA_LABEL_MAX = 40
+LINKS_AT_ONCE = 1000
 
 
 def may_run_surveys(actor: Staff) -> bool:
@@ -55,6 +58,23 @@ def _text(value: str, field: str, message: str, limit: int) -> str:
     if len(value) > limit:
         raise ValidationFailed({field: [_("最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
     return value
+
+
+def _optional_text(value: str, field: str, limit: int) -> str:
+    """Free text that may be blank but is never cut short: too long is refused."""
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ValidationFailed({field: [_("最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
+    return value
+
+
+def _collect(errors: dict[str, list[str]], check, *args):
+    """Run one field's check, gathering its message with the others'."""
+    try:
+        return check(*args)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        return None
 
 
 def preset_areas(organization_id: int) -> tuple[list[dict], str]:
@@ -78,32 +98,33 @@ def campaign_create(
     """A campaign asks the preset's areas, plus any extra ones (one per line)."""
     _require_runner(actor)
     errors: dict[str, list[str]] = {}
-    title = (title or "").strip()
-    if not title:
-        errors["title"] = [_("请填写调查名称。")]
+    title = _collect(errors, _text, title, "title", _("请填写调查名称。"), 120)
+    audience = _collect(errors, _text, audience, "audience", _("请填写调查对象（如：全体业主）。"), 200)
     if starts_on is None:
         errors["starts_on"] = [_("请填写开始日期。")]
     if ends_on is None:
         errors["ends_on"] = [_("请填写截止日期。")]
     elif starts_on is not None and ends_on < starts_on:
         errors["ends_on"] = [_("截止日期不能早于开始日期。")]
-    if not (audience or "").strip():
-        errors["audience"] = [_("请填写调查对象（如：全体业主）。")]
-    if audience_size is None or audience_size < 1:
-        errors["audience_size"] = [_("请填写发放份数（至少 1 份），用于计算回收率。")]
+    if audience_size is None or not 1 <= audience_size <= AUDIENCE_MAX:
+        errors["audience_size"] = [_("请填写发放份数（1 至 %(max)d 份），用于计算回收率。") % {"max": AUDIENCE_MAX}]
     areas, default_report_to = preset_areas(actor.organization_id)
     for line in (extra_areas or "").splitlines():
         label = line.strip()
-        if label and label not in {a["label"] for a in areas}:
-            areas.append({"code": f"extra_{len(areas) + 1}", "label": label[:40]})
-    if not areas:
+        if len(label) > AREA_LABEL_MAX:
+            errors["extra_areas"] = [_("调查项目“%(label)s…”过长：每项最多 %(max)d 字。") % {
+                "label": label[:10], "max": AREA_LABEL_MAX}]
+        elif label and label not in {a["label"] for a in areas}:
+            areas.append({"code": f"extra_{len(areas) + 1}", "label": label})
+    report_to = _collect(errors, _optional_text, report_to if report_to is not None else default_report_to,
+                         "report_to", 60)
+    if not areas and "extra_areas" not in errors:
         errors["extra_areas"] = [_("本单位政策未规定调查项目：请逐行填写要调查的项目。")]
     if errors:
         raise ValidationFailed(errors)
     return Campaign.objects.create(
-        organization_id=actor.organization_id, title=title[:120], starts_on=starts_on, ends_on=ends_on,
-        audience=audience.strip()[:200], audience_size=audience_size, areas=areas,
-        report_to=(report_to if report_to is not None else default_report_to).strip()[:60],
+        organization_id=actor.organization_id, title=title, starts_on=starts_on, ends_on=ends_on,
+        audience=audience, audience_size=audience_size, areas=areas, report_to=report_to,
         created_by=actor, created_at=timezone.now())
 
 
@@ -128,15 +149,46 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitations_issue(*, actor: Staff, campaign_id: int, count: int) -> list[str]:
+def handed_out(campaign: Campaign) -> int:
+    """Questionnaires known to be handed out: online links issued plus paper ones entered."""
+    return campaign.invitations.count() + campaign.responses.filter(channel=ResponseChannel.PAPER).count()
+
+
+def _within_audience(campaign: Campaign, more: int, field: str) -> None:
+    """The response rate divides by 发放份数: links and papers never exceed it."""
+    used = handed_out(campaign)
+    if used + more > campaign.audience_size:
+        raise ValidationFailed({field: [_(
+            "发放份数为 %(size)d 份，已发出链接和录入纸质问卷共 %(used)d 份，最多还可增加 %(left)d 份；"
+            "如实际发放更多，请先修改发放份数。") % {
+                "size": campaign.audience_size, "used": used, "left": max(campaign.audience_size - used, 0)}]})
+
+
+def campaign_set_audience_size(*, actor: Staff, campaign_id: int, audience_size: int | None) -> Campaign:
+    """Correct 发放份数 (more handed out than planned); never below what is already out."""
+    _require_runner(actor)
+    with transaction.atomic():
+        campaign = _campaign(actor, campaign_id, lock=True)
+        used = handed_out(campaign)
+        if audience_size is None or not max(used, 1) <= audience_size <= AUDIENCE_MAX:
+            raise ValidationFailed({"audience_size": [_(
+                "发放份数应在 %(min)d 至 %(max)d 份之间（已发出链接和录入纸质问卷共 %(used)d 份）。") % {
+                    "min": max(used, 1), "max": AUDIENCE_MAX, "used": used}]})
+        campaign.audience_size = audience_size
+        campaign.save(update_fields=["audience_size"])
+    return campaign
+
+
+def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None) -> list[str]:
     """``count`` one-use links to answer online (returned once: only their hashes are kept)."""
     _require_runner(actor)
-    if not 1 <= count <= 5000:
-        raise ValidationFailed({"count": [_("一次可生成 1 至 5000 个链接。")]})
+    if count is None or not 1 <= count <= LINKS_AT_ONCE:
+        raise ValidationFailed({"count": [_("一次可生成 1 至 %(max)d 个链接。") % {"max": LINKS_AT_ONCE}]})
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
         if campaign.status != CampaignStatus.OPEN:
             raise ApplicationError(_("调查已结束，不能再发放链接。"), code="closed")
+        _within_audience(campaign, count, "count")
         now = timezone.now()
         tokens = [secrets.token_urlsafe(18) for _i in range(count)]
         Invitation.objects.bulk_create(
@@ -189,6 +241,7 @@ def response_enter(
         clean, opinion = _clean_answers(campaign, answers, opinion)
         if SurveyResponse.objects.filter(campaign=campaign, paper_number=paper_number).exists():
             raise ValidationFailed({"paper_number": [_("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]})
+        _within_audience(campaign, 1, "paper_number")
         try:
             with transaction.atomic():
                 return SurveyResponse.objects.create(
@@ -239,9 +292,8 @@ def item_add(
     if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)) and not actor.can(Cap.ADMINISTER):
         raise PermissionDeniedError(_("整改意见由主任（领导）提出。"))
     errors: dict[str, list[str]] = {}
-    problem = (problem or "").strip()
-    if not problem:
-        errors["problem"] = [_("请填写存在的问题。")]
+    problem = _collect(errors, _text, problem, "problem", _("请填写存在的问题。"), 2000)
+    measure = _collect(errors, _optional_text, measure, "measure", 2000)
     department = Department.objects.filter(pk=department_id or 0, organization_id=actor.organization_id).first()
     if department is None:
         errors["department"] = [_("请选择负责整改的部门。")]
@@ -255,7 +307,7 @@ def item_add(
     if errors:
         raise ValidationFailed(errors)
     item = RectificationItem.objects.create(
-        campaign=campaign, area=area, problem=problem[:2000], measure=(measure or "").strip()[:2000],
+        campaign=campaign, area=area, problem=problem, measure=measure,
         department=department, due_on=due_on, created_by=actor, created_at=timezone.now())
     from huiyin.core.notify import desk_notify
     from huiyin.policy.notify import Directory
@@ -273,7 +325,7 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
             pk=item_id, campaign__organization_id=actor.organization_id).first()
         if item is None:
             raise PermissionDeniedError()
-        if not (actor.can(Cap.VIEW_ALL) or actor.department_id == item.department_id):
+        if not (may_run_surveys(actor) or actor.department_id == item.department_id):
             raise PermissionDeniedError(_("只有负责整改的部门可以登记整改情况。"))
         if item.status != ItemStatus.OPEN:
             raise ApplicationError(_("该整改事项已完成。"), code="done")
@@ -298,6 +350,7 @@ def activity_plan(
         errors["kind"] = [_("请选择活动类型。")]
     if planned_on is None:
         errors["planned_on"] = [_("请填写计划日期。")]
+    place = _collect(errors, _optional_text, place, "place", 120)
     leader = None
     if led_by_id:
         leader = Staff.objects.filter(pk=led_by_id, organization_id=actor.organization_id, is_active=True).first()
@@ -307,7 +360,7 @@ def activity_plan(
         raise ValidationFailed(errors)
     return Activity.objects.create(
         organization_id=actor.organization_id, kind=kind, label=kinds[kind].label, planned_on=planned_on,
-        place=(place or "").strip()[:120], led_by=leader, created_by=actor, created_at=timezone.now())
+        place=place, led_by=leader, created_by=actor, created_at=timezone.now())
 
 
 def activity_record(
@@ -323,10 +376,8 @@ def activity_record(
         errors["held_on"] = [_("举行日期不能晚于今天。")]
     if attendance is None or attendance < 1:
         errors["attendance"] = [_("请填写参加人数（至少 1 人）。")]
-    try:
-        minutes = _text(minutes, "minutes", _("请填写活动记录（听取的意见和答复）。"), MINUTES_MAX)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
+    minutes = _collect(errors, _text, minutes, "minutes", _("请填写活动记录（听取的意见和答复）。"), MINUTES_MAX)
+    attendees = _collect(errors, _optional_text, attendees, "attendees", 4000)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -336,7 +387,7 @@ def activity_record(
             raise PermissionDeniedError()
         if expected_version is not None and activity.version != expected_version:
             raise StaleObject()
-        activity.held_on, activity.attendance, activity.attendees = held_on, attendance, attendees.strip()[:4000]
+        activity.held_on, activity.attendance, activity.attendees = held_on, attendance, attendees
         activity.minutes, activity.recorded_by = minutes, actor
         activity.version += 1
         activity.save()
@@ -345,7 +396,7 @@ def activity_record(
 
 def activity_opinion_to_case(
     *, actor: Staff, activity_id: int, text: str, nature: str = "suggestion", name: str = "", phone: str = "",
-    location: str = "",
+    location: str = "", intake_token: str | None = None,
 ):
     """An opinion raised at a meeting or visit becomes a case in the ledger (channel 来访),
     linked to the activity; the case's own rules take it from there."""
@@ -359,7 +410,7 @@ def activity_opinion_to_case(
     prefix = _("【%(label)s %(date)s】") % {"label": activity.label, "date": activity.held_on}
     data = IntakeInput(channel="visit", nature=nature, title="", text=f"{prefix}{(text or '').strip()}" if (text or "").strip() else "",
                        party=PartyInput(name=name.strip(), phone=phone.strip(), anonymous=not name.strip()),
-                       location=location, received_at=None)
+                       location=location, received_at=None, intake_token=intake_token or None)
     with transaction.atomic():
         case, _code = case_services.case_register(actor=actor, data=data)
         ActivityOpinion.objects.create(activity=activity, case=case)

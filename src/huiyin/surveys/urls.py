@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:campaign_id>/responses/", views.response_enter, name="enter"),
     path("<int:campaign_id>/invitations/", views.invitations, name="invitations"),
     path("<int:campaign_id>/close/", views.close, name="close"),
+    path("<int:campaign_id>/audience/", views.audience_size, name="audience_size"),
     path("<int:campaign_id>/items/", views.item_add, name="item_add"),
     path("<int:campaign_id>/items/<int:item_id>/done/", views.item_done, name="item_done"),
     path("<int:campaign_id>/report.pdf", views.report_pdf, name="report_pdf"),

@@ -3,6 +3,7 @@ the owners' questionnaire page (no login, the link is the key) and the report.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from django.contrib import messages
@@ -14,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError, ValidationFailed
+from huiyin.cases.models import Case
+from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
+from huiyin.core.validators import whole_number
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
@@ -43,9 +46,11 @@ def _int(value: str, field: str, label: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise ValidationFailed({field: [_("“%(label)s”应为整数：%(v)s") % {"label": label, "v": value[:20]}]})
-    return int(value)
+    number = whole_number(value)
+    if number is None:
+        raise ValidationFailed({field: [_("“%(label)s”应为不超过 %(max)d 的整数：%(v)s") % {
+            "label": label, "max": services.AUDIENCE_MAX, "v": value[:20]}]})
+    return number
 
 
 def _engagement_kinds(organization_id: int):
@@ -69,6 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "staff": Staff.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username"),
         "natures": (("suggestion", _("建议")), ("complaint", _("投诉")), ("help", _("求助")), ("consultation", _("咨询"))),
         "form": request.session.pop("survey_form", {}), "errors": request.session.pop("survey_errors", {}),
+        "opinion_token": uuid.uuid4().hex,
     })
 
 
@@ -108,7 +114,10 @@ def _campaign_for(request: HttpRequest, campaign_id: int) -> Campaign:
 
 @login_required
 def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _campaign_for(request, campaign_id)
+    return _campaign_page(request, _campaign_for(request, campaign_id))
+
+
+def _campaign_page(request: HttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
     items = list(selectors.items_for(campaign))
     today = timezone.localdate()
     return render(request, "surveys/campaign.html", {
@@ -117,7 +126,7 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "may_run": services.may_run_surveys(request.user),
         "may_assign": request.user.can(Cap.APPROVE) or request.user.can(Cap.ADMINISTER),
         "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
-        "links": request.session.pop("survey_links", []),
+        "links": links or [], "handed_out": services.handed_out(campaign),
         "form": request.session.pop("survey_form", {}), "errors": request.session.pop("survey_errors", {}),
     })
 
@@ -143,14 +152,31 @@ def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The new links are shown in this response only (never stored: the database keeps
+    their hashes, the session nothing)."""
+    campaign = _campaign_for(request, campaign_id)
     try:
-        count = _int(request.POST.get("count"), "count", _("链接数量")) or 0
-        links = services.invitations_issue(actor=request.user, campaign_id=campaign_id, count=count)
+        count = _int(request.POST.get("count"), "count", _("链接数量"))
+        links = services.invitations_issue(actor=request.user, campaign_id=campaign.pk, count=count)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        _failed(request, exc, {"count": request.POST.get("count", "")})
+        return redirect("surveys:campaign", campaign_id)
+    messages.success(request, _("已生成 %(n)d 个问卷链接（每个只能填写一次，仅显示这一次）。") % {"n": len(links)})
+    return _campaign_page(request, campaign, links)
+
+
+@login_required
+@require_POST
+def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        services.campaign_set_audience_size(
+            actor=request.user, campaign_id=campaign_id,
+            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数")))
+    except ApplicationError as exc:
+        _failed(request, exc, {"audience_size": p.get("audience_size", "")})
     else:
-        request.session["survey_links"] = links[:200]
-        messages.success(request, _("已生成 %(n)d 个问卷链接（每个只能填写一次，仅显示这一次）。") % {"n": len(links)})
+        messages.success(request, _("已修改发放份数。"))
     return redirect("surveys:campaign", campaign_id)
 
 
@@ -259,7 +285,7 @@ def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
             actor=request.user, activity_id=activity_id, held_on=_date(p.get("held_on"), "held_on"),
             attendance=_int(p.get("attendance"), "attendance", _("参加人数")), attendees=p.get("attendees", ""),
             minutes=p.get("minutes", ""),
-            expected_version=int(p["version"]) if p.get("version", "").isdigit() else None)
+            expected_version=whole_number(p.get("version")))
     except ApplicationError as exc:
         _failed(request, exc, {**dict(p.items()), "activity": str(activity_id)})
     else:
@@ -274,7 +300,12 @@ def activity_opinion(request: HttpRequest, activity_id: int) -> HttpResponse:
     try:
         case = services.activity_opinion_to_case(
             actor=request.user, activity_id=activity_id, text=p.get("text", ""), nature=p.get("nature", "suggestion"),
-            name=p.get("name", ""), phone=p.get("phone", ""), location=p.get("location", ""))
+            name=p.get("name", ""), phone=p.get("phone", ""), location=p.get("location", ""),
+            intake_token=p.get("intake_token", "")[:64] or None)
+    except DuplicateSubmission as exc:  # the same form sent twice: one case, shown again
+        messages.info(request, exc.message)
+        case = Case.objects.filter(organization_id=request.user.organization_id, number=exc.case_number).first()
+        return redirect("cases:detail", case.pk) if case else redirect("surveys:index")
     except ApplicationError as exc:
         _failed(request, exc, {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)})
         return redirect("surveys:index")

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.models import Channel, Nature, Urgency
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
 
 from ..calendar import BusinessCalendar
@@ -263,7 +264,7 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
     org = request.user.organization
     running = current_policy(org)
     source = running
-    if request.method == "GET" and request.GET.get("from", "").isdigit():
+    if request.method == "GET" and whole_number(request.GET.get("from")) is not None:
         source = PolicyVersion.objects.filter(
             organization=org, version=int(request.GET["from"])
         ).first()

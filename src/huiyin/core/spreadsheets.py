@@ -1,0 +1,17 @@
+"""Excel rows for exports whose cells may hold what somebody typed.
+
+openpyxl turns any string starting with "=" into a formula, so an owner's opinion such
+as ``=HYPERLINK("http://…"&B2,"查看")`` would run in the reader's Excel. Huiyin writes
+no formulas: every string is stored as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def append_row(sheet, values: Iterable[object]) -> None:
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
