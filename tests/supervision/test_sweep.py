@@ -150,3 +150,31 @@ def test_no_leader_falls_back_to_issuer(drive, supervisor, departments, handler)
     assert SupervisionAction.objects.get(notice=warn_less, action="warn").recipients == [
         supervisor.pk
     ]
+
+
+def test_a_notice_that_fails_is_retried_a_minute_later_and_nothing_half_done(
+    drive, notice_case, head, monkeypatch
+):
+    from datetime import timedelta
+
+    from huiyin.policy.sweeper import RETRY_AFTER
+    from huiyin.supervision import sweeper
+
+    notice, case = notice_case
+    real = sweeper.perform_step
+
+    def broken(**kwargs):
+        real(**kwargs)  # the step's rows are written, then the step fails
+        raise RuntimeError("mail server on fire")
+
+    monkeypatch.setattr(sweeper, "perform_step", broken)
+    now = at(2026, 3, 2, 13, 0, 1)
+    result = supervision_sweep(now=now)
+    assert (result.picked, result.processed, result.failed) == (1, 0, 1)
+    notice.refresh_from_db()
+    assert notice.next_action_at == now + RETRY_AFTER and notice.warned_at is None
+    assert steps(notice) == [] and desk(head) == [f"supervision:{notice.pk}:issued"]  # rolled back
+    monkeypatch.setattr(sweeper, "perform_step", real)
+    assert supervision_sweep(now=now + timedelta(seconds=30)).picked == 0  # not before its retry time
+    assert supervision_sweep(now=now + RETRY_AFTER).actions == {"warn": 1}
+    assert steps(notice) == [("warn", 0)]

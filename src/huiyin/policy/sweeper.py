@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from huiyin.cases.models import Case
@@ -108,6 +109,51 @@ def _process(
     clock.save(update_fields=[*sorted(changed), "next_action_at", "version"])
 
 
+def sweep_batch(
+    due: QuerySet,
+    *,
+    now: datetime,
+    batch: int,
+    related: tuple[str, ...],
+    process: Callable[[Any, Case], None],
+    result: SweepResult,
+    label: str,
+    pause_between: float = 0.0,
+) -> SweepResult:
+    """One pass's transaction over rows with ``case_id`` and ``next_action_at`` (clocks,
+    supervision notices): lock up to ``batch`` of ``due`` (in order) and their cases with
+    SKIP LOCKED where the database has it, leave a row whose case is busy for the next
+    pass, ``process(row, case)`` each in its own savepoint, and retry a row that raises
+    after ``RETRY_AFTER``. ``pause_between`` (seconds) slows the pass down between rows —
+    only for fault-injection tests (kill a worker mid-batch)."""
+    with transaction.atomic():
+        cases_qs = Case.objects.all()
+        if _skip_locked():
+            due = due.select_for_update(skip_locked=True, of=("self",))
+            cases_qs = cases_qs.select_for_update(skip_locked=True)
+        rows = list(due.select_related(*related)[:batch])
+        result.picked = len(rows)
+        if not rows:
+            return result
+        cases = {c.pk: c for c in cases_qs.filter(pk__in={r.case_id for r in rows})}
+        for row in rows:
+            case = cases.get(row.case_id)
+            if case is None:
+                result.skipped += 1
+                continue
+            try:
+                with transaction.atomic():
+                    process(row, case)
+                result.processed += 1
+            except Exception:
+                log.exception("%s %s failed; retrying after %s", label, row.pk, RETRY_AFTER)
+                result.failed += 1
+                type(row).objects.filter(pk=row.pk).update(next_action_at=now + RETRY_AFTER)
+            if pause_between:
+                time.sleep(pause_between)
+    return result
+
+
 def sweep(
     *,
     now: datetime | None = None,
@@ -116,47 +162,21 @@ def sweep(
     pause_between: float = 0.0,
 ) -> SweepResult:
     """One pass: take up to ``batch`` clocks due by ``now`` and act on them, in one
-    transaction. ``pause_between`` (seconds) slows the pass down between clocks — only
-    for fault-injection tests (kill a worker mid-batch)."""
+    transaction."""
     now = now or timezone.now()
     worker_id = worker_id or default_worker_id()
     result = SweepResult()
     directory, calendars = Directory(), CalendarCache()
-    with transaction.atomic():
-        qs = Clock.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk")
-        cases_qs = Case.objects.all()
-        if _skip_locked():
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-            cases_qs = cases_qs.select_for_update(skip_locked=True)
-        clocks = list(qs.select_related("policy_version")[:batch])
-        result.picked = len(clocks)
-        if not clocks:
-            return result
-        cases = {c.pk: c for c in cases_qs.filter(pk__in={c.case_id for c in clocks})}
-        for clock in clocks:
-            case = cases.get(clock.case_id)
-            if case is None:
-                result.skipped += 1
-                continue
-            try:
-                with transaction.atomic():
-                    _process(
-                        clock,
-                        case,
-                        now=now,
-                        worker_id=worker_id,
-                        directory=directory,
-                        calendars=calendars,
-                        result=result,
-                    )
-                result.processed += 1
-            except Exception:
-                log.exception("sweeper: clock %s failed; retrying after %s", clock.pk, RETRY_AFTER)
-                result.failed += 1
-                Clock.objects.filter(pk=clock.pk).update(next_action_at=now + RETRY_AFTER)
-            if pause_between:
-                time.sleep(pause_between)
-    return result
+
+    def process(clock: Clock, case: Case) -> None:
+        _process(clock, case, now=now, worker_id=worker_id, directory=directory, calendars=calendars,
+                 result=result)
+
+    return sweep_batch(
+        Clock.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk"),
+        now=now, batch=batch, related=("policy_version",), process=process, result=result,
+        label="sweeper: clock", pause_between=pause_between,
+    )
 
 
 def until_idle(

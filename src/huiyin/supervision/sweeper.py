@@ -17,12 +17,10 @@ through the deadline engine's notice task on commit.
 
 from __future__ import annotations
 
-import logging
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,18 +29,16 @@ from huiyin.core.notify import desk_notify
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.notify import Directory
-from huiyin.policy.sweeper import SweepResult, until_idle
+from huiyin.policy.sweeper import SweepResult, default_worker_id, sweep_batch, until_idle
 
 from .models import NoticeState, SupervisionAction, SupervisionNotice
 from .services import Step, next_action_at, next_step, notice_title, record_event
 
-log = logging.getLogger(__name__)
-RETRY_AFTER = timedelta(minutes=1)
 _MAX_STEPS = 8
 _EVENT_STEP = {"warn": "warning", "overdue": "overdue", "escalate": "escalated"}
 
 
-# Same counters as the deadline sweeper's: one result type, one until-idle loop.
+# Same counters as the deadline sweeper's: one result type, one batch runner, one until-idle loop.
 SupervisionSweepResult = SweepResult
 
 
@@ -176,54 +172,19 @@ def supervision_sweep(
     pause_between: float = 0.0,
 ) -> SupervisionSweepResult:
     """One pass over notices due by ``now``, in one transaction."""
-    from huiyin.policy.sweeper import default_worker_id
-
     now = now or timezone.now()
     worker_id = worker_id or default_worker_id()
     result = SupervisionSweepResult()
     directory = Directory()
-    with transaction.atomic():
-        qs = SupervisionNotice.objects.filter(next_action_at__lte=now).order_by(
-            "next_action_at", "pk"
-        )
-        cases_qs = Case.objects.all()
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-            cases_qs = cases_qs.select_for_update(skip_locked=True)
-        notices = list(qs.select_related("department")[:batch])
-        result.picked = len(notices)
-        if not notices:
-            return result
-        cases = {c.pk: c for c in cases_qs.filter(pk__in={n.case_id for n in notices})}
-        for notice in notices:
-            case = cases.get(notice.case_id)
-            if case is None:
-                result.skipped += 1
-                continue
-            try:
-                with transaction.atomic():
-                    _process(
-                        notice,
-                        case,
-                        now=now,
-                        worker_id=worker_id,
-                        directory=directory,
-                        result=result,
-                    )
-                result.processed += 1
-            except Exception:
-                log.exception(
-                    "supervision sweeper: notice %s failed; retrying after %s",
-                    notice.pk,
-                    RETRY_AFTER,
-                )
-                result.failed += 1
-                SupervisionNotice.objects.filter(pk=notice.pk).update(
-                    next_action_at=now + RETRY_AFTER
-                )
-            if pause_between:
-                time.sleep(pause_between)
-    return result
+
+    def process(notice: SupervisionNotice, case: Case) -> None:
+        _process(notice, case, now=now, worker_id=worker_id, directory=directory, result=result)
+
+    return sweep_batch(
+        SupervisionNotice.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk"),
+        now=now, batch=batch, related=("department",), process=process, result=result,
+        label="supervision sweeper: notice", pause_between=pause_between,
+    )
 
 
 def supervision_sweep_until_idle(
