@@ -7,15 +7,15 @@ million rows shows "next page" instead of "page 1 of 20,000".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
-from django.utils import timezone
 
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.core.periods import day_start
 from huiyin.core.search import fts5_query, query_phrases, tsquery
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -119,10 +119,6 @@ class LedgerFilters:
     urgency: str = ""
 
 
-def _day_start(d: date) -> datetime:
-    return timezone.make_aware(datetime.combine(d, time.min))
-
-
 def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
     qs = cases_for(actor)
     f = filters
@@ -148,9 +144,9 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
     if f.department_id:
         qs = qs.filter(lead_department_id=f.department_id)
     if f.date_from:
-        qs = qs.filter(received_at__gte=_day_start(f.date_from))
+        qs = qs.filter(received_at__gte=day_start(f.date_from))
     if f.date_to:
-        qs = qs.filter(received_at__lt=_day_start(f.date_to + timedelta(days=1)))
+        qs = qs.filter(received_at__lt=day_start(f.date_to + timedelta(days=1)))
     if f.keyword:
         keyword = f.keyword.strip()
         if _looks_like_number(keyword):

@@ -61,7 +61,7 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
                 head = heads[0] if heads else leader
                 services.item_done(actor=head, item_id=item.pk, note="已建立巡查台账，本月报修均在 24 小时内修复")
     from huiyin.policy.services import current_policy
-    from huiyin.surveys.selectors import period_of
+    from huiyin.core.periods import period_of
 
     policy = current_policy(org_id)
     for kind in policy.preset().engagement if policy is not None else ():

@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.forms import StyledForm
+from huiyin.core.periods import day_start, period_dates
 
 from .selectors import BY_DEPARTMENT, BY_STAFF
 
 BY_CHOICES = [(BY_STAFF, _("按人员")), (BY_DEPARTMENT, _("按部门"))]
 
 
-def month_of(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def quarter_of(day: date) -> tuple[date, date]:
-    first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    following = (first + timedelta(days=95)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def year_of(day: date) -> tuple[date, date]:
-    return date(day.year, 1, 1), date(day.year, 12, 31)
-
-
 def period_presets(today: date) -> list[tuple[str, date, date]]:
     """The quick picks: 本月 / 本季度 / 本年."""
     return [
-        (str(_("本月")), *month_of(today)),
-        (str(_("本季度")), *quarter_of(today)),
-        (str(_("本年")), *year_of(today)),
+        (str(_("本月")), *period_dates("month", today)),
+        (str(_("本季度")), *period_dates("quarter", today)),
+        (str(_("本年")), *period_dates("year", today)),
     ]
-
-
-def day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class PeriodForm(StyledForm):
@@ -52,7 +32,7 @@ class PeriodForm(StyledForm):
     by = forms.ChoiceField(label=_("考评对象"), choices=BY_CHOICES, initial=BY_STAFF)
 
     def __init__(self, data=None, *, today: date):
-        first, last = month_of(today)
+        first, last = period_dates("month", today)
         values = {"start": first.isoformat(), "end": last.isoformat(), "by": BY_STAFF}
         if data:
             values.update({k: data[k] for k in ("start", "end", "by") if data.get(k)})

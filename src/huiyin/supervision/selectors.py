@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import (
     BooleanField,
@@ -27,6 +27,7 @@ from huiyin.cases.models import Case, Contact, Event
 from huiyin.cases.selectors import case_visible_to, cases_for
 from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.core.periods import day_start
 from huiyin.orgs.models import Staff
 from huiyin.policy.models import Clock, ClockState
 from huiyin.policy.selectors import ClockView, clock_view, overdue_clocks_for, warned_clocks_for
@@ -248,8 +249,7 @@ def last_review(*, actor: Staff) -> DailyReview | None:
 
 def window_start(now: datetime, days: int) -> datetime:
     """From the start of the day ``days`` days ago: the previous ``days`` days and today."""
-    day = timezone.localdate(now) - timedelta(days=days)
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return day_start(timezone.localdate(now) - timedelta(days=days))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from huiyin.core.periods import period_of
 from huiyin.orgs.models import Staff
 
 from .models import Activity, Answer, Campaign, ItemStatus, RectificationItem, SurveyResponse
@@ -144,18 +145,6 @@ def overdue(item: RectificationItem, today: date | None = None) -> bool:
 
 
 # --- activities ----------------------------------------------------------------------------------
-
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
-
-
-def period_of(every: str, on: date) -> tuple[date, date]:
-    """The calendar period [start, end) of the given length that holds ``on``."""
-    months = PERIOD_MONTHS[every]
-    first = (on.month - 1) // months * months + 1
-    start = date(on.year, first, 1)
-    end_month = first + months
-    end = date(on.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
-    return start, end
 
 
 def activity_plan_progress(organization_id: int, kinds, today: date | None = None) -> list[dict]:
