@@ -26,7 +26,7 @@ def deduction_events(case):
 def test_the_lead_departments_heads_and_the_handler_are_charged_the_presets_points(
     property_rules, drive, departments, handler, head, supervisor, org
 ):
-    second_head = make_staff(org, "head2", [Role.DEPT_HEAD], departments["city"])
+    make_staff(org, "head2", [Role.DEPT_HEAD], departments["city"])
     make_staff(org, "other_head", [Role.DEPT_HEAD], departments["housing"])  # not the lead department
     case = handle(drive, dept=departments["city"], handler=handler, dispatched=at(2026, 3, 2, 10))
     entries = drive.call(at(2026, 3, 3, 9), deduction_record, actor=supervisor, case_id=case.pk, rule=RULE,

@@ -197,8 +197,8 @@ def test_a_preset_timing_only_the_dispatch_still_counts_answered_rounds(org, dri
     drive.do(at(2026, 3, 3, 10), "reply", case, actor=handler, reply="已清理。")
     table = evaluation(org.pk, *MARCH, "staff", now=EVALUATED_AT)
     row = next(r for r in table.rows if r.unit_id == handler.pk)
-    assert (row.handled, row.on_time.den, row.on_time.value) == (1, 0, None)
-    assert (row.callback.num, row.callback.den) == (0, 1)  # the hotline calls every answered case back
+    assert (row.handled, row.on_time.denominator, row.on_time.value) == (1, 0, None)
+    assert (row.callback.numerator, row.callback.denominator) == (0, 1)  # the hotline calls every answered case back
     # only callback completion (0/1, weight 0.2) and not reopened (1 − 0/1, weight 0.1)
     # have a sample: 100 × (0.2 × 0 + 0.1 × 1) / 0.3 = 33.3
     assert row.score == 33.3

@@ -73,7 +73,7 @@ def test_statistics_match_the_hand_computed_example(answered):
     assert (stats.response_rate.numerator, stats.response_rate.denominator) == (4, 10)
     assert {a.code: (a.rate.numerator, a.rate.denominator) for a in stats.areas} == EXPECTED
     assert (stats.overall.numerator, stats.overall.denominator) == (23, 29)
-    assert report.percent(stats.overall) == "79.3%"
+    assert stats.overall.percent == "79.3%"
     sanitation = next(a for a in stats.areas if a.code == "sanitation")
     assert sanitation.counts == {S: 1, B: 1, D: 2}
     assert [(c.phrase, c.count) for c in stats.common] == [("电梯经常坏", 2)]

@@ -70,10 +70,10 @@ def workbook(table: Evaluation) -> bytes:
     for row in table.rows:
         append_row(sheet, [
             row.rank if row.ranked else _("样本不足"), row.name, *([row.department] if by_staff else []),
-            row.handled, row.on_time.num, row.on_time.den, row.on_time.value,
-            row.callback.den, row.callback.num, row.callback.value,
-            row.satisfaction.num, row.satisfaction.den, row.satisfaction.value,
-            row.reopen.num, row.reopen.value,
+            row.handled, row.on_time.numerator, row.on_time.denominator, row.on_time.value,
+            row.callback.denominator, row.callback.numerator, row.callback.value,
+            row.satisfaction.numerator, row.satisfaction.denominator, row.satisfaction.value,
+            row.reopen.numerator, row.reopen.value,
             row.deductions, row.score, remark(row, r.min_sample),
         ])
     first_rate = names.index(_("按时答复率")) + 1

@@ -58,7 +58,8 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.models import CaseRound
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
-from huiyin.followup.models import Callback, CallbackStatus, Satisfaction
+from huiyin.core.rates import Rate
+from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.models import Clock, ClockState, StopReason
@@ -67,27 +68,7 @@ from huiyin.policy.presets import EvaluationRules
 from .models import DeductionEntry
 
 BY_STAFF, BY_DEPARTMENT = "staff", "department"
-SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
 COMPLETED = (CallbackStatus.DONE, CallbackStatus.UNREACHABLE)
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A ratio with its sample: shown as "80.0%（8/10）", "—（0/0）" without one."""
-
-    num: int
-    den: int
-
-    @property
-    def value(self) -> float | None:
-        return self.num / self.den if self.den else None
-
-    @property
-    def percent(self) -> str:
-        return f"{self.num / self.den * 100:.1f}%" if self.den else "—"
-
-    def __str__(self) -> str:
-        return f"{self.percent}（{self.num}/{self.den}）"
 
 
 @dataclass

@@ -32,6 +32,10 @@ class Satisfaction(models.TextChoices):
     DISSATISFIED = "dissatisfied", _("不满意")
 
 
+# The answers counted as satisfied in a satisfaction rate (满意 + 基本满意).
+SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+
+
 class CallbackMethod(models.TextChoices):
     PHONE = "phone", _("电话回访")
     ON_SITE = "on_site", _("上门回访")

@@ -14,16 +14,8 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Campaign
-from .selectors import CampaignStats, Rate, items_for
-
-
-def percent(rate: Rate) -> str:
-    return "—" if rate.value is None else f"{rate.value * 100:.1f}%"
-
-
-def _rate_text(rate: Rate) -> str:
-    return f"{percent(rate)}（{rate.numerator}/{rate.denominator}）"
+from .models import Answer, Campaign
+from .selectors import CampaignStats, items_for
 
 
 def _summary_lines(campaign: Campaign, stats: CampaignStats) -> list[tuple[str, str]]:
@@ -34,8 +26,8 @@ def _summary_lines(campaign: Campaign, stats: CampaignStats) -> list[tuple[str, 
         (_("发放份数"), str(stats.handed_out)),
         (_("回收份数"), _("%(n)d 份（网上 %(online)d 份，纸质 %(paper)d 份）") % {
             "n": stats.responses, "online": stats.online, "paper": stats.paper}),
-        (_("回收率"), _rate_text(stats.response_rate)),
-        (_("总满意率"), _rate_text(stats.overall)),
+        (_("回收率"), str(stats.response_rate)),
+        (_("总满意率"), str(stats.overall)),
     ]
 
 
@@ -75,7 +67,7 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
     story += [p(_("一、分项满意率"), heading), table(
         [[_("调查项目"), _("满意"), _("基本满意"), _("不满意"), _("有效回答"), _("满意率")]]
         + [[a.label, a.counts["satisfied"], a.counts["basically_satisfied"], a.counts["dissatisfied"], a.answered,
-            percent(a.rate)] for a in stats.areas], [46, 20, 22, 20, 22, 30])]
+            a.rate.percent] for a in stats.areas], [46, 20, 22, 20, 22, 30])]
     story.append(p(_("满意率 =（满意 + 基本满意）÷ 该项有效回答数；总满意率按全部项目的有效回答合计。"), body))
     story.append(p(_("二、共性意见"), heading))
     if stats.common:
@@ -135,8 +127,7 @@ def render_xlsx(campaign: Campaign, stats: CampaignStats) -> bytes:
         [campaign.area_labels.get(i.area, ""), i.problem, i.measure, i.department.name, i.due_on,
          i.get_status_display(), i.done_note] for i in items_for(campaign)])
     labels = campaign.area_labels
-    answers = {v: str(label) for v, label in (("satisfied", _("满意")), ("basically_satisfied", _("基本满意")),
-                                              ("dissatisfied", _("不满意")))}
+    answers = {value: str(label) for value, label in Answer.choices}
     raw = sheet(_("答卷"), [_("序号"), _("方式"), _("问卷编号"), *labels.values(), _("意见和建议")], [])
     for n, r in enumerate(campaign.responses.order_by("submitted_at", "id"), start=1):
         append_row(raw, [n, r.get_channel_display(), r.paper_number,

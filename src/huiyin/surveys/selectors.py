@@ -21,23 +21,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from huiyin.core.periods import period_of
+from huiyin.core.rates import Rate
+from huiyin.followup.models import SATISFIED
 from huiyin.orgs.models import Staff
 
 from .models import Activity, Answer, Campaign, ItemStatus, RectificationItem, SurveyResponse
 
-SATISFIED = (Answer.SATISFIED, Answer.BASICALLY)
 _CLAUSES = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 PHRASE_MIN, PHRASE_MAX, COMMON_TOP = 3, 10, 10
-
-
-@dataclass
-class Rate:
-    numerator: int
-    denominator: int
-
-    @property
-    def value(self) -> float | None:
-        return self.numerator / self.denominator if self.denominator else None
 
 
 @dataclass

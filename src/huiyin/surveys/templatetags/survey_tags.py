@@ -1,11 +1,9 @@
 from django import template
 
-from ..report import percent
-
 register = template.Library()
 
 
 @register.filter
 def rate(value) -> str:
     """A Rate as "81.3%（13/16）", or "—" without a sample."""
-    return "—" if value.value is None else f"{percent(value)}（{value.numerator}/{value.denominator}）"
+    return "—" if value.value is None else str(value)
