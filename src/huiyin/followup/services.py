@@ -183,15 +183,19 @@ def _notice_due(case: Case, now) -> datetime:
     return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)
 
 
+def _heads_or_leaders(case: Case) -> list[Staff]:
+    """The lead department's heads, or the leaders where the department has none."""
+    directory = Directory()
+    return directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
+        case.organization_id, Role.LEADER)
+
+
 def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> RectificationTask:
     task = RectificationTask.objects.create(
         callback=row, case=case, problem=problem, department_id=case.lead_department_id, created_by=actor,
         created_at=now, due_at=_notice_due(case, now))
     _task_clock_start(case, task)
-    directory = Directory()
-    recipients = directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
-        case.organization_id, Role.LEADER)
-    desk_notify(recipients=recipients, case=case, key=f"callback-task:{task.pk}",
+    desk_notify(recipients=_heads_or_leaders(case), case=case, key=f"callback-task:{task.pk}",
                 text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s") % {
                     "number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}",
                     "problem": problem[:100]})
@@ -260,10 +264,7 @@ def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str,
                         text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number})
         if _on_dissatisfied(case) == "dept_head_decides" and case.state == "replied":
             row.head_decision = HeadDecision.PENDING
-            directory = Directory()
-            heads = directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
-                case.organization_id, Role.LEADER)
-            desk_notify(recipients=heads, case=case, key=f"callback:{row.pk}:decide",
+            desk_notify(recipients=_heads_or_leaders(case), case=case, key=f"callback:{row.pk}:decide",
                         text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number})
             case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
                 "callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}})

@@ -86,9 +86,9 @@ def issue(request: HttpRequest) -> HttpResponse:
     if not can_supervise(actor):
         raise PermissionDenied
     initial = {}
-    case_id = request.GET.get("case", "")
-    if whole_number(case_id) is not None:
-        case = case_get_for_actor(actor=actor, case_id=int(case_id))
+    case_id = whole_number(request.GET.get("case"))
+    if case_id is not None:
+        case = case_get_for_actor(actor=actor, case_id=case_id)
         initial = {"case_number": case.number, "department": case.lead_department}
     form = IssueForm(request.POST or None, initial=initial, organization_id=actor.organization_id)
     if request.method == "POST" and form.is_valid():

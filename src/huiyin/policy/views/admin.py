@@ -264,10 +264,9 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
     org = request.user.organization
     running = current_policy(org)
     source = running
-    if request.method == "GET" and whole_number(request.GET.get("from")) is not None:
-        source = PolicyVersion.objects.filter(
-            organization=org, version=int(request.GET["from"])
-        ).first()
+    from_version = whole_number(request.GET.get("from")) if request.method == "GET" else None
+    if from_version is not None:
+        source = PolicyVersion.objects.filter(organization=org, version=from_version).first()
         if source is None:
             raise Http404
     filename = f"{(running or source).preset_name}.yaml" if (running or source) else "policy.yaml"
