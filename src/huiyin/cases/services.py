@@ -33,6 +33,7 @@ from huiyin.core.errors import (
     ValidationFailed,
 )
 from huiyin.core.search import document
+from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
@@ -429,13 +430,7 @@ def _target_of(action: str) -> str:
 
 
 def _required(value: str, field_name: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed({field_name: [message]})
-    limit = settings.HUIYIN_TEXT_MAX_CHARS
-    if len(value) > limit:
-        raise ValidationFailed({field_name: [_("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
-    return value
+    return checked_text(value, field_name, missing=message)
 
 
 # --- acceptance decision (F10) ---------------------------------------------------------------

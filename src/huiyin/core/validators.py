@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+
+from huiyin.core.errors import ValidationFailed
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Landline: optional area code (0 + 2-3 digits), 7-8 digit number, optional extension.
@@ -70,3 +73,15 @@ def whole_number(raw: str | None, *, maximum: int = INT_MAX) -> int | None:
         return None
     number = int(value)
     return number if number <= maximum else None
+
+
+def checked_text(value: str | None, field: str, *, missing: str | None = None, limit: int | None = None) -> str:
+    """Free text, stripped: refused naming ``field`` when blank (if ``missing`` gives the
+    message) or longer than ``limit`` (HUIYIN_TEXT_MAX_CHARS by default) — never cut short."""
+    value = (value or "").strip()
+    if missing is not None and not value:
+        raise ValidationFailed({field: [missing]})
+    limit = limit or settings.HUIYIN_TEXT_MAX_CHARS
+    if len(value) > limit:
+        raise ValidationFailed({field: [_("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
+    return value

@@ -15,7 +15,6 @@ nobody is skipped; with nobody at all, one entry charges the lead department alo
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from huiyin.cases import services as case_services
 from huiyin.cases.models import Case, CaseRound, EventKind
 from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 from huiyin.policy.notify import Directory
@@ -78,10 +78,7 @@ def deduction_record(
     same (case, rule, level) again is refused."""
     if not may_record_deductions(actor):
         raise PermissionDeniedError(_("只有督办员、领导或系统管理员可以登记越级投诉扣分。"))
-    note = (note or "").strip()
-    if len(note) > settings.HUIYIN_TEXT_MAX_CHARS:
-        raise ValidationFailed({"note": [_("说明过长：最多 %(max)d 字，当前 %(n)d 字。") % {
-            "max": settings.HUIYIN_TEXT_MAX_CHARS, "n": len(note)}]})
+    note = checked_text(note, "note")
     from huiyin.handling.records import preset_of, role_label
 
     with transaction.atomic():

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
+from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 
@@ -156,23 +156,6 @@ def notice_title(notice: SupervisionNotice, case: Case) -> str:
 # --- services ------------------------------------------------------------------------------
 
 
-def _text(value: str, field: str, message: str, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed({field: [message]})
-    limit = settings.HUIYIN_TEXT_MAX_CHARS
-    if len(value) > limit:
-        raise ValidationFailed(
-            {
-                field: [
-                    _("内容过长：最多 %(max)d 字，当前 %(n)d 字。")
-                    % {"max": limit, "n": len(value)}
-                ]
-            }
-        )
-    return value
-
-
 def supervision_issue(
     *,
     actor: Staff,
@@ -200,7 +183,7 @@ def supervision_issue(
         errors["due_at"] = [_("反馈期限必须晚于当前时间。")]
     if errors:
         raise ValidationFailed(errors)
-    requirement = _text(requirement, "requirement", _("请填写督办要求。"))
+    requirement = checked_text(requirement, "requirement", missing=_("请填写督办要求。"))
     with transaction.atomic():
         case = case_locked(actor=actor, case_id=case_id)
         if case is None:
@@ -266,7 +249,7 @@ def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
 
 def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> SupervisionNotice:
     """The target department reports back (反馈) on a notice."""
-    answer = _text(answer, "answer", _("请填写反馈内容。"))
+    answer = checked_text(answer, "answer", missing=_("请填写反馈内容。"))
     with transaction.atomic():
         case, notice = _locked(actor, notice_id)
         if not can_answer_for(actor, notice.department_id):
@@ -306,7 +289,7 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
     """销号: the supervisor closes the notice (usually after the department's answer)."""
     if not can_supervise(actor):
         raise PermissionDeniedError()
-    note = _text(note, "note", "", required=False)
+    note = checked_text(note, "note")
     with transaction.atomic():
         case, notice = _locked(actor, notice_id)
         if notice.state == NoticeState.CLOSED:
@@ -344,7 +327,7 @@ def daily_review_complete(
         raise PermissionDeniedError()
     from .selectors import daily_review_queue
 
-    note = _text(note, "note", "", required=False)
+    note = checked_text(note, "note")
     now = timezone.now()
     covered = min(covered_until, now) if covered_until else now
     queue = daily_review_queue(actor=actor, now=now)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
@@ -51,27 +52,10 @@ def _require_runner(actor: Staff) -> None:
         raise PermissionDeniedError(_("只有客服中心、领导或管理员可以组织调查和走访。"))
 
 
-def _text(value: str, field: str, message: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed({field: [message]})
-    if len(value) > limit:
-        raise ValidationFailed({field: [_("最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
-    return value
-
-
-def _optional_text(value: str, field: str, limit: int) -> str:
-    """Free text that may be blank but is never cut short: too long is refused."""
-    value = (value or "").strip()
-    if len(value) > limit:
-        raise ValidationFailed({field: [_("最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
-    return value
-
-
-def _collect(errors: dict[str, list[str]], check, *args):
-    """Run one field's check, gathering its message with the others'."""
+def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules) -> str | None:
+    """``checked_text`` for one field of a form whose messages are all shown together."""
     try:
-        return check(*args)
+        return checked_text(value, field, **rules)
     except ValidationFailed as exc:
         errors.update(exc.errors)
         return None
@@ -98,8 +82,8 @@ def campaign_create(
     """A campaign asks the preset's areas, plus any extra ones (one per line)."""
     _require_runner(actor)
     errors: dict[str, list[str]] = {}
-    title = _collect(errors, _text, title, "title", _("请填写调查名称。"), 120)
-    audience = _collect(errors, _text, audience, "audience", _("请填写调查对象（如：全体业主）。"), 200)
+    title = _gather(errors, title, "title", missing=_("请填写调查名称。"), limit=120)
+    audience = _gather(errors, audience, "audience", missing=_("请填写调查对象（如：全体业主）。"), limit=200)
     if starts_on is None:
         errors["starts_on"] = [_("请填写开始日期。")]
     if ends_on is None:
@@ -116,8 +100,7 @@ def campaign_create(
                 "label": label[:10], "max": AREA_LABEL_MAX}]
         elif label and label not in {a["label"] for a in areas}:
             areas.append({"code": f"extra_{len(areas) + 1}", "label": label})
-    report_to = _collect(errors, _optional_text, report_to if report_to is not None else default_report_to,
-                         "report_to", 60)
+    report_to = _gather(errors, report_to if report_to is not None else default_report_to, "report_to", limit=60)
     if not areas and "extra_areas" not in errors:
         errors["extra_areas"] = [_("本单位政策未规定调查项目：请逐行填写要调查的项目。")]
     if errors:
@@ -234,7 +217,7 @@ def response_enter(
     """A paper questionnaire typed in by staff; its number makes a second entry a refusal.
     Papers collected by the deadline may be entered after it, while the campaign is open."""
     _require_runner(actor)
-    paper_number = _text(paper_number, "paper_number", _("请填写问卷编号（纸质问卷上的编号）。"), 30)
+    paper_number = checked_text(paper_number, "paper_number", missing=_("请填写问卷编号（纸质问卷上的编号）。"), limit=30)
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
         _require_open(campaign, timezone.localdate())
@@ -292,8 +275,8 @@ def item_add(
     if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)) and not actor.can(Cap.ADMINISTER):
         raise PermissionDeniedError(_("整改意见由主任（领导）提出。"))
     errors: dict[str, list[str]] = {}
-    problem = _collect(errors, _text, problem, "problem", _("请填写存在的问题。"), 2000)
-    measure = _collect(errors, _optional_text, measure, "measure", 2000)
+    problem = _gather(errors, problem, "problem", missing=_("请填写存在的问题。"), limit=2000)
+    measure = _gather(errors, measure, "measure", limit=2000)
     department = Department.objects.filter(pk=department_id or 0, organization_id=actor.organization_id).first()
     if department is None:
         errors["department"] = [_("请选择负责整改的部门。")]
@@ -319,7 +302,7 @@ def item_add(
 
 
 def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
-    note = _text(note, "note", _("请填写整改情况。"), 2000)
+    note = checked_text(note, "note", missing=_("请填写整改情况。"), limit=2000)
     with transaction.atomic():
         item = RectificationItem.objects.select_for_update().filter(
             pk=item_id, campaign__organization_id=actor.organization_id).first()
@@ -350,7 +333,7 @@ def activity_plan(
         errors["kind"] = [_("请选择活动类型。")]
     if planned_on is None:
         errors["planned_on"] = [_("请填写计划日期。")]
-    place = _collect(errors, _optional_text, place, "place", 120)
+    place = _gather(errors, place, "place", limit=120)
     leader = None
     if led_by_id:
         leader = Staff.objects.filter(pk=led_by_id, organization_id=actor.organization_id, is_active=True).first()
@@ -376,8 +359,8 @@ def activity_record(
         errors["held_on"] = [_("举行日期不能晚于今天。")]
     if attendance is None or attendance < 1:
         errors["attendance"] = [_("请填写参加人数（至少 1 人）。")]
-    minutes = _collect(errors, _text, minutes, "minutes", _("请填写活动记录（听取的意见和答复）。"), MINUTES_MAX)
-    attendees = _collect(errors, _optional_text, attendees, "attendees", 4000)
+    minutes = _gather(errors, minutes, "minutes", missing=_("请填写活动记录（听取的意见和答复）。"), limit=MINUTES_MAX)
+    attendees = _gather(errors, attendees, "attendees", limit=4000)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
