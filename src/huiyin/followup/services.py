@@ -9,8 +9,6 @@ and tell the department head.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -26,6 +24,7 @@ from huiyin.core.errors import (
     ValidationFailed,
 )
 from huiyin.core.notify import desk_notify
+from huiyin.core.tokens import new_token, token_hash
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 from huiyin.policy.notify import Directory
@@ -344,10 +343,6 @@ def dissatisfaction_decide(
 RATING_LINK_DAYS = 7
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK_DAYS) -> tuple[RatingLink, str]:
     """A one-use link (returned once; only its hash is kept), texted to the complainant
     where the organisation texts complainants."""
@@ -361,9 +356,9 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
         if row is None or not may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
-        token = secrets.token_urlsafe(24)
+        token = new_token(24)
         now = timezone.now()
-        link = RatingLink.objects.create(callback=row, token_hash=_token_hash(token), issued_by=actor,
+        link = RatingLink.objects.create(callback=row, token_hash=token_hash(token), issued_by=actor,
                                          issued_at=now, expires_at=now + timedelta(days=days))
         url = f"{settings.HUIYIN_PUBLIC_URL.rstrip('/')}/rate/{token}/"
         party, org = row.case.party, row.case.organization
@@ -376,7 +371,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
 
 def rating_link_find(token: str) -> RatingLink:
     """The link for a token, or a clear refusal (unknown, used, expired)."""
-    link = RatingLink.objects.select_related("callback__case").filter(token_hash=_token_hash(token or "")).first()
+    link = RatingLink.objects.select_related("callback__case").filter(token_hash=token_hash(token)).first()
     if link is None:
         raise ApplicationError(_("评价链接无效。"), code="unknown")
     if link.used_at is not None:

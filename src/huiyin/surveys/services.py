@@ -7,8 +7,6 @@ an invitation link answers once.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import date
 
 from django.conf import settings
@@ -18,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.tokens import new_token, token_hash
 from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
@@ -128,10 +127,6 @@ def campaign_close(*, actor: Staff, campaign_id: int) -> Campaign:
     return campaign
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def handed_out(campaign: Campaign) -> int:
     """Questionnaires known to be handed out: online links issued plus paper ones entered."""
     return campaign.invitations.count() + campaign.responses.filter(channel=ResponseChannel.PAPER).count()
@@ -173,9 +168,9 @@ def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None) -> l
             raise ApplicationError(_("调查已结束，不能再发放链接。"), code="closed")
         _within_audience(campaign, count, "count")
         now = timezone.now()
-        tokens = [secrets.token_urlsafe(18) for _i in range(count)]
+        tokens = [new_token(18) for _i in range(count)]
         Invitation.objects.bulk_create(
-            Invitation(campaign=campaign, token_hash=_token_hash(t), issued_at=now) for t in tokens)
+            Invitation(campaign=campaign, token_hash=token_hash(t), issued_at=now) for t in tokens)
     base = settings.HUIYIN_PUBLIC_URL.rstrip("/")
     return [f"{base}/survey/{t}/" for t in tokens]
 
@@ -236,7 +231,7 @@ def response_enter(
 
 
 def invitation_find(token: str) -> Invitation:
-    invitation = Invitation.objects.select_related("campaign").filter(token_hash=_token_hash(token or "")).first()
+    invitation = Invitation.objects.select_related("campaign").filter(token_hash=token_hash(token)).first()
     if invitation is None:
         raise ApplicationError(_("问卷链接无效。"), code="unknown")
     if invitation.used_at is not None:
