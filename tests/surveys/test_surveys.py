@@ -340,3 +340,4 @@ def test_links_are_shown_once_and_kept_nowhere_but_as_hashes(campaign, leader, c
         assert campaign.invitations.count() == 3
     page = client.get(f"/surveys/{campaign.pk}/").content.decode()
     assert 'data-error-for="count"' in page
+    assert "“链接数量”应为不超过 1000 的整数：1001" in page  # the bound it says is the bound it checks

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.models import Case
 from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
-from huiyin.core.validators import whole_number
+from huiyin.core.validators import INT_MAX, whole_number
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
@@ -42,14 +42,14 @@ def _date(value: str, field: str) -> date | None:
         raise ValidationFailed({field: [_("日期格式不正确（应为 年-月-日）：%(v)s") % {"v": value[:20]}]}) from exc
 
 
-def _int(value: str, field: str, label: str) -> int | None:
+def _int(value: str, field: str, label: str, maximum: int = INT_MAX) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    number = whole_number(value)
+    number = whole_number(value, maximum=maximum)
     if number is None:
         raise ValidationFailed({field: [_("“%(label)s”应为不超过 %(max)d 的整数：%(v)s") % {
-            "label": label, "max": services.AUDIENCE_MAX, "v": value[:20]}]})
+            "label": label, "max": maximum, "v": value[:20]}]})
     return number
 
 
@@ -94,7 +94,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         campaign = services.campaign_create(
             actor=request.user, title=p.get("title", ""), starts_on=_date(p.get("starts_on"), "starts_on"),
             ends_on=_date(p.get("ends_on"), "ends_on"), audience=p.get("audience", ""),
-            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数")),
+            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
             extra_areas=p.get("extra_areas", ""))
     except ApplicationError as exc:
         _failed(request, exc, {k: p.get(k, "") for k in ("title", "starts_on", "ends_on", "audience",
@@ -156,7 +156,7 @@ def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
     their hashes, the session nothing)."""
     campaign = _campaign_for(request, campaign_id)
     try:
-        count = _int(request.POST.get("count"), "count", _("链接数量"))
+        count = _int(request.POST.get("count"), "count", _("链接数量"), services.LINKS_AT_ONCE)
         links = services.invitations_issue(actor=request.user, campaign_id=campaign.pk, count=count)
     except ApplicationError as exc:
         _failed(request, exc, {"count": request.POST.get("count", "")})
@@ -172,7 +172,7 @@ def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
     try:
         services.campaign_set_audience_size(
             actor=request.user, campaign_id=campaign_id,
-            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数")))
+            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX))
     except ApplicationError as exc:
         _failed(request, exc, {"audience_size": p.get("audience_size", "")})
     else:
@@ -283,7 +283,7 @@ def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
     try:
         services.activity_record(
             actor=request.user, activity_id=activity_id, held_on=_date(p.get("held_on"), "held_on"),
-            attendance=_int(p.get("attendance"), "attendance", _("参加人数")), attendees=p.get("attendees", ""),
+            attendance=_int(p.get("attendance"), "attendance", _("参加人数"), services.AUDIENCE_MAX), attendees=p.get("attendees", ""),
             minutes=p.get("minutes", ""),
             expected_version=whole_number(p.get("version")))
     except ApplicationError as exc:
