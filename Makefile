@@ -28,6 +28,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make lint: the quality gate (ruff lint and format, mypy, import-linter) — CI runs it
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
 e2e: install
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 

@@ -102,9 +102,7 @@ def raw_connect(**kwargs) -> psycopg.Connection:
 
 def meta_get() -> dict | None:
     with connection.cursor() as cur:
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key text PRIMARY KEY, value jsonb NOT NULL)"
-        )
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key text PRIMARY KEY, value jsonb NOT NULL)")
         cur.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'ledger'")
         row = cur.fetchone()
     if row is None:
@@ -265,11 +263,7 @@ class History:
         registrar = cast.reception if spec.channel == "visit" and cast.reception else clerk
         self.registrar = registrar
         method = (
-            "in_person"
-            if spec.channel == "visit"
-            else "letter"
-            if spec.channel in ("letter", "forwarded")
-            else "phone"
+            "in_person" if spec.channel == "visit" else "letter" if spec.channel in ("letter", "forwarded") else "phone"
         )
         target = spec.target_state
         if spec.decision == "not_accept":
@@ -341,11 +335,7 @@ class History:
             self.step("submit_for_approval", handler, proposal="拟答复如下：" + spec.reply)
             if stop < LIFECYCLE.index("replied"):
                 return
-            approver = (
-                cast.leader
-                if spec.urgency != "normal"
-                else cast.heads.get(department.pk, cast.leader)
-            )
+            approver = cast.leader if spec.urgency != "normal" else cast.heads.get(department.pk, cast.leader)
             self.step("approve", approver, comments="同意。")
         elif stop < LIFECYCLE.index("replied"):
             return
@@ -473,15 +463,11 @@ class History:
         return data
 
 
-
-
 # --- the loader ----------------------------------------------------------------------------
 
 
 class Loader:
-    def __init__(
-        self, *, n: int, seed: int, days: int, end: datetime | None = None, workers: int = 2
-    ):
+    def __init__(self, *, n: int, seed: int, days: int, end: datetime | None = None, workers: int = 2):
         self.n, self.seed, self.days, self.workers = n, seed, days, workers
         self.end = end or timezone.now()
         self.start = self.end - timedelta(days=days)
@@ -590,9 +576,7 @@ class Loader:
                             known.popitem(last=False)
                     next_party += 1
             self.reps_first[i] = next_party
-            next_party += sum(
-                1 for r in spec.representatives if r.anonymous or r.name or r.phone or r.id_number
-            )
+            next_party += sum(1 for r in spec.representatives if r.anonymous or r.name or r.phone or r.id_number)
             self.contact_first[i] = next_contact
             next_contact += 1 + len(spec.repeat_contacts)
         stamps.sort()
@@ -608,10 +592,7 @@ class Loader:
             self.number[index] = f"{day:%Y%m%d}-{last:05d}"
         self.sequences = per_day
         CaseSequence.objects.bulk_create(
-            [
-                CaseSequence(organization_id=self.org_id, day=d, last=last)
-                for d, last in per_day.items()
-            ]
+            [CaseSequence(organization_id=self.org_id, day=d, last=last) for d, last in per_day.items()]
         )
 
     def _copy_pass(self, workers: int) -> dict[str, int]:
@@ -620,10 +601,7 @@ class Loader:
         connection.close()  # children open their own connections
         ctx = mp.get_context("fork")
         out = ctx.Queue()
-        procs = [
-            ctx.Process(target=self._copy_part_entry, args=(k, workers, out))
-            for k in range(workers)
-        ]
+        procs = [ctx.Process(target=self._copy_part_entry, args=(k, workers, out)) for k in range(workers)]
         for proc in procs:
             proc.start()
         results = [out.get() for _ in procs]
@@ -787,9 +765,7 @@ class Loader:
                     )
                 )
 
-                code = "".join(
-                    code_alphabet[int(rng.random() * len(code_alphabet))] for _ in range(8)
-                )
+                code = "".join(code_alphabet[int(rng.random() * len(code_alphabet))] for _ in range(8))
                 cases.write(
                     build_case(
                         {
@@ -863,9 +839,7 @@ class Loader:
                     rounds.write(build_round({**r, "case_id": cid}))
                 for rep in reps:
                     co_parties.write(build_co({"case_id": cid, "party_id": rep}))
-            counts = {
-                c.table: c.rows for c in (cases, parties, contacts, events, rounds, co_parties)
-            }
+            counts = {c.table: c.rows for c in (cases, parties, contacts, events, rounds, co_parties)}
         # Leaving the stack ends every COPY and commits each connection.
         return counts
 

@@ -93,8 +93,7 @@ def measure_pages(
         "sql_ms": summary(sql),
         "queries_per_request": {"min": min(queries), "max": max(queries)},
         "variants": {
-            label: {"total_ms": summary(v), "sql_ms": summary(sql_by_label[label])}
-            for label, v in by_label.items()
+            label: {"total_ms": summary(v), "sql_ms": summary(sql_by_label[label])} for label, v in by_label.items()
         },
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
@@ -120,24 +119,17 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
     rng = random.Random(seed)
     default = [(f"page {p}", "/cases/" if p == 1 else f"/cases/?page={p}") for p in range(1, 6)]
 
-    departments = list(
-        Department.objects.filter(organization=org, handles_cases=True).order_by("pk")
-    )
+    departments = list(Department.objects.filter(organization=org, handles_cases=True).order_by("pk"))
     tops = list(Category.objects.filter(organization=org, parent__isnull=True).order_by("pk"))
     newest = (
-        Case.objects.filter(organization=org)
-        .order_by("-received_at")
-        .values_list("received_at", flat=True)
-        .first()
+        Case.objects.filter(organization=org).order_by("-received_at").values_list("received_at", flat=True).first()
     )
     today = timezone.localtime(newest).date() if newest else timezone.localdate()
     filtered: list[tuple[str, str]] = []
     for i in range(40):
         kind = i % 8
         if kind == 0:
-            filtered.append(
-                ("state=in_progress&channel=phone", "/cases/?state=in_progress&channel=phone")
-            )
+            filtered.append(("state=in_progress&channel=phone", "/cases/?state=in_progress&channel=phone"))
         elif kind == 1:
             d = departments[i % len(departments)]
             filtered.append(("department", f"/cases/?department={d.pk}"))
@@ -149,8 +141,7 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
             filtered.append(
                 (
                     "date range (7 days)",
-                    f"/cases/?date_from={start:%Y-%m-%d}"
-                    f"&date_to={start + timedelta(days=6):%Y-%m-%d}",
+                    f"/cases/?date_from={start:%Y-%m-%d}&date_to={start + timedelta(days=6):%Y-%m-%d}",
                 )
             )
         elif kind == 4:
@@ -166,20 +157,14 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
             filtered.append(
                 (
                     "state=closed&date range (30 days)",
-                    f"/cases/?state=closed&date_from={start:%Y-%m-%d}"
-                    f"&date_to={start + timedelta(days=29):%Y-%m-%d}",
+                    f"/cases/?state=closed&date_from={start:%Y-%m-%d}&date_to={start + timedelta(days=29):%Y-%m-%d}",
                 )
             )
 
-    search = [(w, f"/cases/?q={w}") for w in SEARCH_WORDS] + [
-        (f"{w} (3 chars)", f"/cases/?q={w}") for w in SEARCH_3
-    ]
+    search = [(w, f"/cases/?q={w}") for w in SEARCH_WORDS] + [(f"{w} (3 chars)", f"/cases/?q={w}") for w in SEARCH_3]
     search_hard = [(w, f"/cases/?q={w}") for w in SEARCH_HARD]
 
-    max_id = (
-        Case.objects.filter(organization=org).order_by("-id").values_list("id", flat=True).first()
-        or 1
-    )
+    max_id = Case.objects.filter(organization=org).order_by("-id").values_list("id", flat=True).first() or 1
     detail = [("detail", f"/cases/{rng.randint(1, max_id)}/") for _ in range(2000)]
     return {
         "default": default,
@@ -323,11 +308,7 @@ def explain_queries(*, seed: int) -> dict[str, dict]:
         with connection.cursor() as cur:
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             plan = "\n".join(r[0] for r in cur.fetchall())
-        exec_ms = (
-            float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0])
-            if "Execution Time:" in plan
-            else None
-        )
+        exec_ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0]) if "Execution Time:" in plan else None
         out[label] = {
             "url": url,
             "sql": _interpolate(sql, params),

@@ -48,9 +48,7 @@ def _inputs(seed: int, worker: int, count: int):
                 urgency=spec.urgency,
                 location=spec.location,
                 group_size=spec.group_size,
-                representatives=[
-                    services.PartyInput(name=p.name, phone=p.phone) for p in spec.representatives
-                ],
+                representatives=[services.PartyInput(name=p.name, phone=p.phone) for p in spec.representatives],
                 forwarded_by=spec.forwarded_by,
                 forwarded_ref=spec.forwarded_ref,
             )
@@ -118,9 +116,7 @@ def _get(q, procs, timeout: float):
         except queue.Empty:
             dead = [p for p in procs if p.exitcode not in (None, 0)]
             if dead or time.time() > deadline:
-                raise RuntimeError(
-                    f"throughput worker failed (exit codes {[p.exitcode for p in procs]})"
-                ) from None
+                raise RuntimeError(f"throughput worker failed (exit codes {[p.exitcode for p in procs]})") from None
 
 
 def run_throughput(*, clients: int, seconds: float, seed: int) -> dict:
@@ -129,10 +125,7 @@ def run_throughput(*, clients: int, seconds: float, seed: int) -> dict:
     ctx = mp.get_context("spawn")
     ready, out = ctx.Queue(), ctx.Queue()
     start_box = ctx.Value("d", 0.0)
-    procs = [
-        ctx.Process(target=_worker, args=(w, seed, start_box, seconds, ready, out))
-        for w in range(clients)
-    ]
+    procs = [ctx.Process(target=_worker, args=(w, seed, start_box, seconds, ready, out)) for w in range(clients)]
     for p in procs:
         p.start()
     for _ in procs:
@@ -189,14 +182,12 @@ def check_numbers(numbers: list[str]) -> dict:
     for day in sorted({n[:8] for n in numbers}):
         suffixes = sorted(
             int(n[9:])
-            for n in Case.objects.filter(
-                organization=org, number__startswith=day + "-"
-            ).values_list("number", flat=True)
+            for n in Case.objects.filter(organization=org, number__startswith=day + "-").values_list(
+                "number", flat=True
+            )
         )
         last = (
-            CaseSequence.objects.filter(
-                organization=org, day=date(int(day[:4]), int(day[4:6]), int(day[6:]))
-            )
+            CaseSequence.objects.filter(organization=org, day=date(int(day[:4]), int(day[4:6]), int(day[6:])))
             .values_list("last", flat=True)
             .first()
         )

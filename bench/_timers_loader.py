@@ -180,13 +180,9 @@ def setup_policy(demo) -> PolicyVersion:
     text = (presets_dir() / f"{BASE_PRESET}.yaml").read_text(encoding="utf-8")
     marker = "\nacceptance_grounds:"
     if marker not in text:
-        raise RuntimeError(
-            f"{BASE_PRESET}.yaml changed: no {marker.strip()!r} section to add rules before"
-        )
+        raise RuntimeError(f"{BASE_PRESET}.yaml changed: no {marker.strip()!r} section to add rules before")
     text = text.replace(marker, EXTRA_RULES + marker, 1)
-    version, _new = policy_activate_text(
-        organization=demo.org, text=text, filename=PRESET_SOURCE, actor=None
-    )
+    version, _new = policy_activate_text(organization=demo.org, text=text, filename=PRESET_SOURCE, actor=None)
     return version
 
 
@@ -213,9 +209,7 @@ class Planner:
         title: str,
         text: str,
     ) -> CasePlan:
-        effective, keyword = effective_urgency(
-            SimpleNamespace(urgency=urgency, title=title, text=text), self.preset
-        )
+        effective, keyword = effective_urgency(SimpleNamespace(urgency=urgency, title=title, text=text), self.preset)
         return CasePlan(
             policy_version=self.version,
             preset=self.preset,
@@ -301,9 +295,7 @@ class TimersLoader:
         self.org_id = self.demo.org.pk
         self.version = setup_policy(self.demo)
         self.planner = Planner(self.demo, self.version)
-        self.stage_switches_json = json.dumps(
-            dataclasses.asdict(self.version.preset().stages), ensure_ascii=False
-        )
+        self.stage_switches_json = json.dumps(dataclasses.asdict(self.version.preset().stages), ensure_ascii=False)
         self.category_ids = {path: c.pk for path, c in self.demo.categories.items()}
         self.directory = Directory()
         self.directory.staff(self.org_id)  # read once, before the workers fork
@@ -314,10 +306,7 @@ class TimersLoader:
         t = time.perf_counter()
         self._number_pass()
         timings["pass1_numbers_s"] = time.perf_counter() - t
-        log(
-            f"pass 1 (times, numbers, {self.reserved} reserved phone cases): "
-            f"{timings['pass1_numbers_s']:.1f} s"
-        )
+        log(f"pass 1 (times, numbers, {self.reserved} reserved phone cases): {timings['pass1_numbers_s']:.1f} s")
 
         with connection.cursor() as cur:
             indexes = _secondary_indexes(cur, BULK_TABLES)
@@ -327,10 +316,7 @@ class TimersLoader:
         counts = self._copy_pass(self.workers)
         timings["pass2_copy_s"] = time.perf_counter() - t
         timings["pass2_python_cpu_s"] = self.python_cpu_s
-        log(
-            f"pass 2 (COPY): {timings['pass2_copy_s']:.1f} s "
-            f"(Python CPU {self.python_cpu_s:.1f} s)  {counts}"
-        )
+        log(f"pass 2 (COPY): {timings['pass2_copy_s']:.1f} s (Python CPU {self.python_cpu_s:.1f} s)  {counts}")
 
         t = time.perf_counter()
         with raw_connect(autocommit=True) as raw:
@@ -341,9 +327,7 @@ class TimersLoader:
         log(f"CLUSTER cases_case, policy_clock: {timings['cluster_s']:.1f} s")
 
         t = time.perf_counter()
-        Loader._create_indexes(
-            self, indexes
-        )  # the ledger's: GIN on one connection, B-trees on the other
+        Loader._create_indexes(self, indexes)  # the ledger's: GIN on one connection, B-trees on the other
         timings["indexes_s"] = time.perf_counter() - t
         log(f"{len(indexes)} secondary indexes rebuilt: {timings['indexes_s']:.1f} s")
 
@@ -404,10 +388,7 @@ class TimersLoader:
             self.case_id[index] = rank
             self.number[index] = f"{day:%Y%m%d}-{last:05d}"
         CaseSequence.objects.bulk_create(
-            [
-                CaseSequence(organization_id=self.org_id, day=d, last=last)
-                for d, last in per_day.items()
-            ]
+            [CaseSequence(organization_id=self.org_id, day=d, last=last) for d, last in per_day.items()]
         )
         # Reserve: evenly spaced phone cases (all ages), kept registered.
         self.reserved_flag = bytearray(self.n)
@@ -422,10 +403,7 @@ class TimersLoader:
         connection.close()  # children open their own connections
         ctx = mp.get_context("fork")
         out = ctx.Queue()
-        procs = [
-            ctx.Process(target=self._copy_part_entry, args=(k, workers, out))
-            for k in range(workers)
-        ]
+        procs = [ctx.Process(target=self._copy_part_entry, args=(k, workers, out)) for k in range(workers)]
         for proc in procs:
             proc.start()
         results = [out.get() for _ in procs]
@@ -469,9 +447,7 @@ class TimersLoader:
         for step in STEPS:
             if cap == "registered" or (out and STATE_AFTER[out[-1][0]] == cap):
                 break
-            low, high = (PHONE_STEP_HOURS if spec.channel == "phone" else {}).get(
-                step, STEP_HOURS[step]
-            )
+            low, high = (PHONE_STEP_HOURS if spec.channel == "phone" else {}).get(step, STEP_HOURS[step])
             at = at + timedelta(hours=rng.uniform(low, high))
             if at >= self.end:
                 break
@@ -552,9 +528,7 @@ class TimersLoader:
                 registrar = history.registrar
                 evs: list[tuple] = []  # (at, order, kind, actor id, data)
                 lead_at = None  # when the case got its lead department and handler
-                for (action, actor_id, extra), (_step, at) in zip(
-                    history.steps, timeline, strict=True
-                ):
+                for (action, actor_id, extra), (_step, at) in zip(history.steps, timeline, strict=True):
                     data = history.apply(action, actor_id, extra, _utc(at))
                     evs.append((at, 2, EventKind.STATE_CHANGED, actor_id, data))
                     if action == "dispatch":
@@ -608,9 +582,7 @@ class TimersLoader:
                                     "handler_id": history.handler_id,
                                 }
                             )
-                        recipients, fell_back = resolve(
-                            step.role or "handler", probe, clock.stage, self.directory
-                        )
+                        recipients, fell_back = resolve(step.role or "handler", probe, clock.stage, self.directory)
                         ids = [r.pk for r in recipients]
                         data = {
                             "clock_id": clock.id,
@@ -684,9 +656,7 @@ class TimersLoader:
                 )
                 evs.sort(key=lambda e: (e[0], e[1]))
                 if len(evs) >= EVENTS_PER_CASE:
-                    raise RuntimeError(
-                        f"case {cid}: {len(evs)} events, more than the id space allows"
-                    )
+                    raise RuntimeError(f"case {cid}: {len(evs)} events, more than the id space allows")
 
                 # Rows.
                 party_id = cid
@@ -789,9 +759,7 @@ class TimersLoader:
                             )
                         )
                         counts["policy_clockaction"] += 1
-                        text_ = desk_text(
-                            step.action, probe, clock, role_label=label_of(step.role)
-                        )[:300]
+                        text_ = desk_text(step.action, probe, clock, role_label=label_of(step.role))[:300]
                         for rid in ids:
                             notes_out.write(
                                 build_note(
@@ -830,9 +798,7 @@ class TimersLoader:
                                 "overdue_at": _utc(clock.overdue_at) if clock.overdue_at else None,
                                 "escalation_level": clock.escalation_level,
                                 "generation": 0,
-                                "next_action_at": _utc(clock.next_action_at)
-                                if clock.next_action_at
-                                else None,
+                                "next_action_at": _utc(clock.next_action_at) if clock.next_action_at else None,
                                 "version": 1
                                 + clock.escalation_level
                                 + (clock.warned_at is not None)
@@ -847,9 +813,7 @@ class TimersLoader:
                         counts["running_clocks"] += 1
                         counts["quiet_running_clocks"] += clock.next_action_at is None
 
-                code = "".join(
-                    code_alphabet[int(rng.random() * len(code_alphabet))] for _ in range(8)
-                )
+                code = "".join(code_alphabet[int(rng.random() * len(code_alphabet))] for _ in range(8))
                 cases.write(
                     build_case(
                         {
@@ -929,9 +893,7 @@ def _punctual_sweeper(clock: Clock, calendar, horizon: datetime, rng: random.Ran
 
 def meta_get() -> dict | None:
     with connection.cursor() as cur:
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key text PRIMARY KEY, value jsonb NOT NULL)"
-        )
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key text PRIMARY KEY, value jsonb NOT NULL)")
         cur.execute(f"SELECT value FROM {META_TABLE} WHERE key = %s", [META_KEY])
         row = cur.fetchone()
     if row is None:

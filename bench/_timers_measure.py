@@ -78,9 +78,9 @@ class Arranger:
         return self._reserve().count()
 
     def _reserve(self):
-        return Case.objects.filter(
-            organization=self.demo.org, state="registered", channel="phone"
-        ).exclude(clocks__stage="dispatch")
+        return Case.objects.filter(organization=self.demo.org, state="registered", channel="phone").exclude(
+            clocks__stage="dispatch"
+        )
 
     def take(self, n: int) -> list[int]:
         ids = list(self._reserve().order_by("pk").values_list("pk", flat=True)[:n])
@@ -101,11 +101,7 @@ class Arranger:
         """{case id: due time} → the new dispatch clocks' ids. One transaction."""
         t = time.perf_counter()
         with transaction.atomic():
-            cases = list(
-                Case.objects.select_for_update()
-                .filter(pk__in=list(dues), state="registered")
-                .order_by("pk")
-            )
+            cases = list(Case.objects.select_for_update().filter(pk__in=list(dues), state="registered").order_by("pk"))
             if len(cases) != len(dues):
                 raise RuntimeError("some reserved cases are no longer registered")
             tails = dict(
@@ -169,9 +165,7 @@ class Poller(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         with raw_connect(autocommit=True) as raw:
-            self.last_id = raw.execute(
-                "SELECT coalesce(max(id), 0) FROM policy_clockaction"
-            ).fetchone()[0]
+            self.last_id = raw.execute("SELECT coalesce(max(id), 0) FROM policy_clockaction").fetchone()[0]
         self.rows: list[tuple] = []  # (id, clock_id, action, level, scheduled_for, at, seen)
         self.stop = threading.Event()
         self.polls = 0
@@ -246,9 +240,7 @@ def due_now_count() -> int:
 def upcoming(minutes: float) -> int:
     """Background steps (loaded clocks) falling due in the next ``minutes``."""
     now = timezone.now()
-    return Clock.objects.filter(
-        next_action_at__gt=now, next_action_at__lte=now + timedelta(minutes=minutes)
-    ).count()
+    return Clock.objects.filter(next_action_at__gt=now, next_action_at__lte=now + timedelta(minutes=minutes)).count()
 
 
 def _sweeper_env() -> dict:
@@ -305,9 +297,7 @@ def run_latency(
     ]
     log(f"starting the sweeper: {' '.join(cmd[1:])}")
     with open(log_path, "w") as log_file:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=_sweeper_env(), stdout=log_file, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=_sweeper_env(), stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 120
         while not SweeperHeartbeat.objects.filter(worker_id=worker_id).exists():
@@ -320,9 +310,7 @@ def run_latency(
         poller.start()
         rng = random.Random(seed)
         t0 = timezone.now()
-        spread_dues = sorted(
-            t0 + timedelta(seconds=lead + rng.uniform(0, window)) for _ in range(spread)
-        )
+        spread_dues = sorted(t0 + timedelta(seconds=lead + rng.uniform(0, window)) for _ in range(spread))
         burst_at = (t0 + timedelta(seconds=lead + window / 2)).replace(microsecond=0)
         dues = dict(zip(ids, spread_dues + [burst_at] * burst, strict=True))
         spread_cases, burst_cases = set(ids[:spread]), set(ids[spread:])
@@ -333,9 +321,7 @@ def run_latency(
         earliest_warning = min(dues.values()) - timedelta(seconds=45)
         if timezone.now() > earliest_warning:
             log("WARNING: arranging took longer than the lead: early warnings start late")
-        clock_of = dict(
-            Clock.objects.filter(case_id__in=ids, stage="dispatch").values_list("case_id", "pk")
-        )
+        clock_of = dict(Clock.objects.filter(case_id__in=ids, stage="dispatch").values_list("case_id", "pk"))
         spread_clocks = {clock_of[c] for c in spread_cases}
         burst_clocks = {clock_of[c] for c in burst_cases}
         arranged_clocks = spread_clocks | burst_clocks
@@ -376,13 +362,9 @@ def run_latency(
     result["all_arranged"] = _lateness(poller.rows, clock_ids=arranged_clocks)
     # What the database says, for the record: Clock.overdue_at - due_at.
     marked = list(
-        Clock.objects.filter(pk__in=arranged_clocks, overdue_at__isnull=False).values_list(
-            "overdue_at", "due_at"
-        )
+        Clock.objects.filter(pk__in=arranged_clocks, overdue_at__isnull=False).values_list("overdue_at", "due_at")
     )
-    result["clock_overdue_at_minus_due_s"] = (
-        summary([(o - d).total_seconds() for o, d in marked]) if marked else None
-    )
+    result["clock_overdue_at_minus_due_s"] = summary([(o - d).total_seconds() for o, d in marked]) if marked else None
     result["not_marked"] = len(arranged_clocks) - len(marked)
     background = Counter(r[2] for r in poller.rows if r[1] not in arranged_clocks)
     result["background_steps_during_run"] = dict(background)
@@ -418,9 +400,7 @@ def _get(q, procs, timeout: float):
         except queue.Empty:
             dead = [p for p in procs if p.exitcode not in (None, 0)]
             if dead or time.time() > deadline:
-                raise RuntimeError(
-                    f"sweeper worker failed (exit codes {[p.exitcode for p in procs]})"
-                ) from None
+                raise RuntimeError(f"sweeper worker failed (exit codes {[p.exitcode for p in procs]})") from None
 
 
 def arrange_backlog(n: int, *, ago: float = 10.0) -> tuple[list[int], datetime]:
@@ -446,11 +426,7 @@ def run_throughput(*, clocks: int, workers: int, batch: int, explain: bool) -> d
             f"{e['with_proposed_index']['execution_ms']} ms"
         )
     first_new, results, start, wall, load_before = _run_workers(workers, batch, "bench-tp")
-    taken = list(
-        ClockAction.objects.filter(id__gt=first_new).values_list(
-            "clock_id", "action", "level", "worker_id"
-        )
-    )
+    taken = list(ClockAction.objects.filter(id__gt=first_new).values_list("clock_id", "action", "level", "worker_id"))
     arranged = set(clock_ids)
     on_arranged = [t for t in taken if t[0] in arranged]
     steps = len(taken)
@@ -526,9 +502,7 @@ def run_drain(*, workers: int, batch: int) -> dict:
     30 minutes after their due time), drained by ``workers`` processes."""
     due = due_now_count()
     first_new, results, start, wall, load_before = _run_workers(workers, batch, "bench-drain")
-    taken = list(
-        ClockAction.objects.filter(id__gt=first_new).values_list("clock_id", "action", "level")
-    )
+    taken = list(ClockAction.objects.filter(id__gt=first_new).values_list("clock_id", "action", "level"))
     steps = len(taken)
     with connection.cursor() as cur:
         cur.execute(
@@ -571,8 +545,7 @@ def _batch_seconds(first_id: int) -> dict | None:
     gaps = []
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT worker_id, at FROM policy_clockaction WHERE id > %s GROUP BY 1, 2 "
-            "ORDER BY 1, 2",
+            "SELECT worker_id, at FROM policy_clockaction WHERE id > %s GROUP BY 1, 2 ORDER BY 1, 2",
             [first_id],
         )
         last: dict[str, datetime] = {}
@@ -597,8 +570,7 @@ def check_exactly_once(clock_ids: list[int], action: str) -> dict:
         kind = {"overdue": "deadline_overdue", "warn": "deadline_warning"}[action]
         cases = "SELECT case_id FROM policy_clock WHERE id = ANY(%s)"
         cur.execute(
-            "SELECT id, (data->>'clock_id')::bigint FROM cases_event "
-            f"WHERE kind = %s AND case_id IN ({cases})",
+            f"SELECT id, (data->>'clock_id')::bigint FROM cases_event WHERE kind = %s AND case_id IN ({cases})",
             [kind, ids],
         )
         wanted = set(ids)
@@ -623,9 +595,7 @@ def check_exactly_once(clock_ids: list[int], action: str) -> dict:
     events_missing = sum(1 for c in ids if per_clock.get(c, 0) == 0)
     tasks_twice = sum(1 for e in event_ids if tasks.get(e, 0) > 1)
     tasks_missing = sum(1 for e in event_ids if tasks.get(e, 0) == 0)
-    duplicates = (
-        (actions - clocks_with_action) + events_twice + (notes - distinct_notes) + tasks_twice
-    )
+    duplicates = (actions - clocks_with_action) + events_twice + (notes - distinct_notes) + tasks_twice
     missing = (len(ids) - clocks_with_action) + events_missing + tasks_missing
     return {
         "clocks": len(ids),
@@ -750,8 +720,7 @@ def run_profile(*, clocks: int, batch: int, candidate: bool = False) -> dict:
     )
     for row in statements[:12]:
         log(
-            f"  {row['statement']:<45} x{row['count']:>6}  {row['total_ms']:>9.1f} ms  "
-            f"{row['per_step_ms']:.3f} ms/step"
+            f"  {row['statement']:<45} x{row['count']:>6}  {row['total_ms']:>9.1f} ms  {row['per_step_ms']:.3f} ms/step"
         )
     # Plans of the statements that touch the big tables, with the parameters of a real call.
     plans = {}
@@ -888,8 +857,7 @@ def natural_bursts(top: int = 5) -> dict:
         )
         steps = [(d.isoformat(), n) for d, n in cur.fetchall()]
         cur.execute(
-            "SELECT count(*), count(next_action_at), count(*) FILTER (WHERE state = 'running') "
-            "FROM policy_clock"
+            "SELECT count(*), count(next_action_at), count(*) FILTER (WHERE state = 'running') FROM policy_clock"
         )
         total, pending, running = cur.fetchone()
         cur.execute(
@@ -938,9 +906,7 @@ def verify_sample(*, seed: int, clocks: int = 300, cases: int = 500) -> dict:
     wrong_times = wrong_rule = 0
     for clock in picked:
         due, warn = clock.due_at, clock.warn_at
-        calendar = calendar_for(
-            organization_id=clock.organization_id, policy_version=clock.policy_version
-        )
+        calendar = calendar_for(organization_id=clock.organization_id, policy_version=clock.policy_version)
         reschedule(clock, calendar)
         wrong_times += (clock.due_at, clock.warn_at) != (due, warn)
         if clock.rule.get("source") != "manual":

@@ -37,9 +37,7 @@ def sweeper_worker(index: int, worker_id: str, batch: int, start_box, ready, out
     buf = io.StringIO()
     error = ""
     try:
-        call_command(
-            "huiyin_sweeper", "--once", "--batch", str(batch), "--worker-id", worker_id, stdout=buf
-        )
+        call_command("huiyin_sweeper", "--once", "--batch", str(batch), "--worker-id", worker_id, stdout=buf)
     except Exception as exc:  # noqa: BLE001 - reported
         error = f"{type(exc).__name__}: {exc}"
     finished = time.time()

@@ -25,12 +25,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyin.settings")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument(
-        "--cases", type=int, default=1_000_000, help="number of generated cases (default 1,000,000)"
-    )
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cases", type=int, default=1_000_000, help="number of generated cases (default 1,000,000)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     p.add_argument(
         "--days",
@@ -38,39 +34,25 @@ def parse_args(argv=None):
         default=365,
         help="cases received over this many days up to now (default 365)",
     )
-    p.add_argument(
-        "--reuse", action="store_true", help="skip loading if the database already holds this load"
-    )
-    p.add_argument(
-        "--requests", type=int, default=200, help="measured requests per page (default 200)"
-    )
-    p.add_argument(
-        "--warmup", type=int, default=20, help="unmeasured requests before each page (default 20)"
-    )
+    p.add_argument("--reuse", action="store_true", help="skip loading if the database already holds this load")
+    p.add_argument("--requests", type=int, default=200, help="measured requests per page (default 200)")
+    p.add_argument("--warmup", type=int, default=20, help="unmeasured requests before each page (default 20)")
     p.add_argument(
         "--hard-requests",
         type=int,
         default=21,
         help="measured requests for the extra rare/absent-term search set (default 21)",
     )
-    p.add_argument(
-        "--seconds", type=float, default=20.0, help="duration of each throughput run (default 20)"
-    )
-    p.add_argument(
-        "--clients", default="1,4", help="throughput runs, concurrent clients (default 1,4)"
-    )
+    p.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput run (default 20)")
+    p.add_argument("--clients", default="1,4", help="throughput runs, concurrent clients (default 1,4)")
     p.add_argument("--load-only", action="store_true", help="load (or reuse) and stop")
-    p.add_argument(
-        "--no-throughput", action="store_true", help="skip the registration throughput runs"
-    )
+    p.add_argument("--no-throughput", action="store_true", help="skip the registration throughput runs")
     p.add_argument(
         "--force",
         action="store_true",
         help="allow loading into a database whose name does not contain 'bench' (it is emptied)",
     )
-    p.add_argument(
-        "--out", type=Path, default=HERE / "results", help="directory for the JSON results"
-    )
+    p.add_argument("--out", type=Path, default=HERE / "results", help="directory for the JSON results")
     return p.parse_args(argv)
 
 
@@ -79,9 +61,7 @@ def machine() -> dict:
 
     def sh(cmd):
         try:
-            return subprocess.run(
-                cmd, shell=True, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
         except Exception:  # noqa: BLE001
             return ""
 
@@ -194,9 +174,7 @@ def markdown(result: dict) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not os.environ.get("DATABASE_URL", "").startswith(
-        ("postgres://", "postgresql://", "pgsql://")
-    ):
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://", "pgsql://")):
         print(
             "DATABASE_URL must point at a PostgreSQL database (the benchmark uses COPY).",
             file=sys.stderr,
@@ -227,8 +205,7 @@ def main(argv=None) -> int:
     result["machine"] = machine()
     result["loadavg_start"] = loadavg()
     log(
-        f"machine: {result['machine']['nproc']} cores, {result['machine']['ram_gb']} GB; "
-        f"load {result['loadavg_start']}"
+        f"machine: {result['machine']['nproc']} cores, {result['machine']['ram_gb']} GB; load {result['loadavg_start']}"
     )
 
     t = time.perf_counter()
@@ -236,10 +213,7 @@ def main(argv=None) -> int:
     log(f"migrate: {time.perf_counter() - t:.1f} s")
     result["load"] = load(n=args.cases, seed=args.seed, days=args.days, reuse=args.reuse)
     result["sizes"] = sizes()
-    log(
-        f"database {result['sizes']['database_mb']} MB; "
-        f"cases_case indexes {result['sizes']['cases_case_indexes_mb']}"
-    )
+    log(f"database {result['sizes']['database_mb']} MB; cases_case indexes {result['sizes']['cases_case_indexes_mb']}")
     if not args.load_only:
         result["explain"] = _measure.explain_queries(seed=args.seed)
         for label, e in result["explain"].items():

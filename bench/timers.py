@@ -24,33 +24,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyin.settings")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", type=int, default=1_000_000, help="open cases (default 1,000,000)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
-    p.add_argument(
-        "--days", type=int, default=30, help="cases received over this many days (default 30)"
-    )
+    p.add_argument("--days", type=int, default=30, help="cases received over this many days (default 30)")
     p.add_argument(
         "--reserve",
         type=int,
         default=None,
-        help="registered phone cases kept for arranging clocks (default: two runs' worth, "
-        "at most 30%% of the cases)",
+        help="registered phone cases kept for arranging clocks (default: two runs' worth, at most 30%% of the cases)",
     )
-    p.add_argument(
-        "--reuse", action="store_true", help="skip loading if the database holds this load"
-    )
+    p.add_argument("--reuse", action="store_true", help="skip loading if the database holds this load")
     p.add_argument(
         "--spread",
         type=int,
         default=2000,
         help="clocks falling due across the window (default 2000)",
     )
-    p.add_argument(
-        "--window", type=float, default=120.0, help="seconds the spread clocks span (default 120)"
-    )
+    p.add_argument("--window", type=float, default=120.0, help="seconds the spread clocks span (default 120)")
     p.add_argument(
         "--burst",
         type=int,
@@ -69,12 +60,8 @@ def parse_args(argv=None):
         default=20000,
         help="clocks overdue at once per throughput run (20000)",
     )
-    p.add_argument(
-        "--workers", default="1,2", help="throughput runs, concurrent sweepers (default 1,2)"
-    )
-    p.add_argument(
-        "--profile", type=int, default=2000, help="clocks swept in-process with SQL timing (2000)"
-    )
+    p.add_argument("--workers", default="1,2", help="throughput runs, concurrent sweepers (default 1,2)")
+    p.add_argument("--profile", type=int, default=2000, help="clocks swept in-process with SQL timing (2000)")
     p.add_argument("--batch", type=int, default=500, help="sweeper --batch (default 500)")
     p.add_argument("--interval", type=float, default=1.0, help="sweeper --interval (default 1)")
     p.add_argument("--load-only", action="store_true", help="load (or reuse) and stop")
@@ -92,9 +79,7 @@ def parse_args(argv=None):
         action="store_true",
         help="allow a database whose name contains neither 'bench' nor 'timers' (it is emptied)",
     )
-    p.add_argument(
-        "--out", type=Path, default=HERE / "results", help="directory for the JSON results"
-    )
+    p.add_argument("--out", type=Path, default=HERE / "results", help="directory for the JSON results")
     args = p.parse_args(argv)
     args.worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
     need = args.spread + args.burst + args.backlog * len(args.worker_counts) + 2 * args.profile
@@ -220,9 +205,7 @@ def markdown(result: dict) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not os.environ.get("DATABASE_URL", "").startswith(
-        ("postgres://", "postgresql://", "pgsql://")
-    ):
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://", "pgsql://")):
         print(
             "DATABASE_URL must point at a PostgreSQL database (the benchmark uses COPY).",
             file=sys.stderr,
@@ -243,8 +226,7 @@ def main(argv=None) -> int:
     dbname = connection.settings_dict["NAME"]
     if "bench" not in dbname and "timers" not in dbname and not args.force:
         print(
-            f"refusing to load into database {dbname!r} (name without 'bench' or 'timers'); "
-            "use --force",
+            f"refusing to load into database {dbname!r} (name without 'bench' or 'timers'); use --force",
             file=sys.stderr,
         )
         return 2
@@ -256,25 +238,17 @@ def main(argv=None) -> int:
     result["machine"] = machine()
     result["loadavg_start"] = loadavg()
     log(
-        f"machine: {result['machine']['nproc']} cores, {result['machine']['ram_gb']} GB; "
-        f"load {result['loadavg_start']}"
+        f"machine: {result['machine']['nproc']} cores, {result['machine']['ram_gb']} GB; load {result['loadavg_start']}"
     )
 
     t = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     log(f"migrate: {time.perf_counter() - t:.1f} s")
-    result["load"] = load(
-        n=args.cases, seed=args.seed, days=args.days, reserve=args.reserve, reuse=args.reuse
-    )
+    result["load"] = load(n=args.cases, seed=args.seed, days=args.days, reserve=args.reserve, reuse=args.reuse)
     result["sizes"] = sizes()
-    log(
-        f"database {result['sizes']['database_mb']} MB; policy_clock "
-        f"{result['sizes']['tables'].get('policy_clock')}"
-    )
+    log(f"database {result['sizes']['database_mb']} MB; policy_clock {result['sizes']['tables'].get('policy_clock')}")
     if args.drain:
-        result["drain"] = [
-            m.run_drain(workers=int(w), batch=args.batch) for w in args.drain.split(",") if w
-        ]
+        result["drain"] = [m.run_drain(workers=int(w), batch=args.batch) for w in args.drain.split(",") if w]
     elif not args.load_only:
         result["clocks"] = m.natural_bursts()
         log(f"clocks: {result['clocks']}")
@@ -300,9 +274,7 @@ def main(argv=None) -> int:
             ]
         if args.profile:
             result["profile"] = m.run_profile(clocks=args.profile, batch=args.batch)
-            result["profile_candidate"] = m.run_profile(
-                clocks=args.profile, batch=args.batch, candidate=True
-            )
+            result["profile_candidate"] = m.run_profile(clocks=args.profile, batch=args.batch, candidate=True)
         m.catch_up("end")
         result["idle"] = m.idle_scan(batch=args.batch)
         result["idle_vacuumed"] = m.idle_scan(batch=args.batch, vacuum=True)

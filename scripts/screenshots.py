@@ -20,13 +20,23 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=zh-CN"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--lang=zh-CN",
+]
 
 
 def huiyin(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "huiyin.cli", *args], env=env, check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "huiyin.cli", *args], env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def main() -> None:
@@ -41,14 +51,24 @@ def main() -> None:
     env.pop("DATABASE_URL", None)
     huiyin(env, "migrate", "-v0")
     huiyin(env, "demo", "--cases", "300", "--seed", "7")
-    phone, case_id = huiyin(env, "shell", "-c", (
-        "from django.db.models import Count\n"
-        "from huiyin.cases.models import Case, Party\n"
-        "p = Party.objects.exclude(phone='').annotate(n=Count('cases')).order_by('-n').first()\n"
-        "c = Case.objects.annotate(n=Count('events')).order_by('-n').first()\n"
-        "print(p.phone, c.pk)")).split()[-2:]
-    server = subprocess.Popen([sys.executable, "-m", "huiyin.cli", "serve", "--port", args.port, "--no-worker"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    phone, case_id = huiyin(
+        env,
+        "shell",
+        "-c",
+        (
+            "from django.db.models import Count\n"
+            "from huiyin.cases.models import Case, Party\n"
+            "p = Party.objects.exclude(phone='').annotate(n=Count('cases')).order_by('-n').first()\n"
+            "c = Case.objects.annotate(n=Count('events')).order_by('-n').first()\n"
+            "print(p.phone, c.pk)"
+        ),
+    ).split()[-2:]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "huiyin.cli", "serve", "--port", args.port, "--no-worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{args.port}"
     try:
         for _ in range(60):
@@ -58,8 +78,9 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=os.environ.get("HUIYIN_CHROMIUM", "/usr/bin/chromium"),
-                                         args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(
+                executable_path=os.environ.get("HUIYIN_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
             page.goto(base + "/login/")
             page.fill("#id_username", "clerk")

@@ -69,8 +69,12 @@ def category(org) -> Category:
 
 def make_staff(org, username: str, roles: list[str], department=None) -> Staff:
     return Staff.objects.create_user(
-        username=username, password="pw-" + username, organization=org, department=department,
-        roles=roles, full_name=username,
+        username=username,
+        password="pw-" + username,
+        organization=org,
+        department=department,
+        roles=roles,
+        full_name=username,
     )
 
 
@@ -106,8 +110,12 @@ def analyst(org) -> Staff:
 
 def intake(**overrides) -> IntakeInput:
     values = dict(
-        channel="phone", nature="complaint", title="", text="楼上漏水严重，天花板已经发霉。",
-        party=PartyInput(name="张伟", phone="13812345678"), location="幸福路12号",
+        channel="phone",
+        nature="complaint",
+        title="",
+        text="楼上漏水严重，天花板已经发霉。",
+        party=PartyInput(name="张伟", phone="13812345678"),
+        location="幸福路12号",
     )
     values.update(overrides)
     return IntakeInput(**values)

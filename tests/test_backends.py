@@ -19,8 +19,9 @@ def _required(name: str) -> bool:
 
 def _check_postgresql() -> None:
     if not _required("HUIYIN_REQUIRE_POSTGRES"):
-        pytest.skip("HUIYIN_REQUIRE_POSTGRES is not set: the database is whatever "
-                    "DATABASE_URL gives (SQLite when unset)")
+        pytest.skip(
+            "HUIYIN_REQUIRE_POSTGRES is not set: the database is whatever DATABASE_URL gives (SQLite when unset)"
+        )
     from django.db import connection
 
     assert connection.vendor == "postgresql", (
@@ -51,8 +52,7 @@ def test_browser_run_database_is_postgresql_when_required(db):
 @pytest.mark.redis
 def test_redis_answers_when_required(settings):
     if not _required("HUIYIN_REQUIRE_REDIS"):
-        pytest.skip("HUIYIN_REQUIRE_REDIS is not set: no Redis server is needed "
-                    "(cache and tasks run in-process)")
+        pytest.skip("HUIYIN_REQUIRE_REDIS is not set: no Redis server is needed (cache and tasks run in-process)")
     url = os.environ.get("REDIS_URL") or settings.REDIS_URL
     assert url, "HUIYIN_REQUIRE_REDIS=1 but REDIS_URL is not set"
     import redis

@@ -1,10 +1,10 @@
 """The ``huiyin`` command: a thin wrapper over Django management commands.
 
-    huiyin serve [--host H] [--port P] [--no-worker]   web server + deadline sweeper + task worker
-    huiyin demo [--cases N]                              demo organisation and cases
-    huiyin init --preset NAME                            (policy) set an organisation up from a preset
-    huiyin calendar ...                                  (policy) business calendar checks
-    huiyin <any Django management command> ...
+huiyin serve [--host H] [--port P] [--no-worker]   web server + deadline sweeper + task worker
+huiyin demo [--cases N]                              demo organisation and cases
+huiyin init --preset NAME                            (policy) set an organisation up from a preset
+huiyin calendar ...                                  (policy) business calendar checks
+huiyin <any Django management command> ...
 """
 
 from __future__ import annotations
@@ -21,8 +21,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
-    command = {"serve": "huiyin_serve", "demo": "huiyin_demo", "init": "huiyin_init",
-               "calendar": "huiyin_calendar"}.get(argv[0], argv[0])
+    command = {
+        "serve": "huiyin_serve",
+        "demo": "huiyin_demo",
+        "init": "huiyin_init",
+        "calendar": "huiyin_calendar",
+    }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 
 

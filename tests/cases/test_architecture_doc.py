@@ -8,6 +8,4 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
 
 def test_architecture_doc_diagram_matches_the_transition_table():
-    assert diagram_block() in DOC.read_text(encoding="utf-8"), (
-        "docs/architecture.md is out of date: run `make diagram`"
-    )
+    assert diagram_block() in DOC.read_text(encoding="utf-8"), "docs/architecture.md is out of date: run `make diagram`"

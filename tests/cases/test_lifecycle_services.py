@@ -19,16 +19,23 @@ def run_to(case, state, *, clerk, handler, leader):
     """Drive a case along the main path up to ``state`` through the services."""
     path = [
         (S.ACCEPTED, lambda: services.case_accept(actor=clerk, case_id=case.pk)),
-        (S.DISPATCHED, lambda: services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)),
+        (
+            S.DISPATCHED,
+            lambda: services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id),
+        ),
         (S.IN_PROGRESS, lambda: services.case_sign_for(actor=handler, case_id=case.pk)),
-        (S.PENDING_APPROVAL, lambda: services.case_submit_for_approval(
-            actor=handler, case_id=case.pk, proposal="已协调物业维修", outcome="resolved")),
+        (
+            S.PENDING_APPROVAL,
+            lambda: services.case_submit_for_approval(
+                actor=handler, case_id=case.pk, proposal="已协调物业维修", outcome="resolved"
+            ),
+        ),
         (S.APPROVED, lambda: services.case_approve(actor=leader, case_id=case.pk, comments="同意")),
         (S.REPLIED, lambda: services.case_reply(actor=handler, case_id=case.pk, reply="物业已于今日维修完毕")),
         (S.CLOSED, lambda: services.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")),
         (S.ARCHIVED, lambda: services.case_archive(actor=leader, case_id=case.pk)),
     ]
-    for target, step in path:
+    for _target, step in path:
         case.refresh_from_db()
         if case.state == state:
             break
@@ -43,8 +50,12 @@ def test_main_path_writes_one_event_per_transition(register, clerk, handler, lea
     run_to(case, S.ARCHIVED, clerk=clerk, handler=handler, leader=leader)
     moves = list(Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED).values_list("data__from", "data__to"))
     assert moves == [
-        (S.REGISTERED, S.ACCEPTED), (S.ACCEPTED, S.DISPATCHED), (S.DISPATCHED, S.IN_PROGRESS),
-        (S.IN_PROGRESS, S.PENDING_APPROVAL), (S.PENDING_APPROVAL, S.APPROVED), (S.APPROVED, S.REPLIED),
+        (S.REGISTERED, S.ACCEPTED),
+        (S.ACCEPTED, S.DISPATCHED),
+        (S.DISPATCHED, S.IN_PROGRESS),
+        (S.IN_PROGRESS, S.PENDING_APPROVAL),
+        (S.PENDING_APPROVAL, S.APPROVED),
+        (S.APPROVED, S.REPLIED),
         (S.REPLIED, S.CLOSED),
         (S.CLOSED, S.ARCHIVED),
     ]
@@ -79,8 +90,11 @@ CALLS = {
 
 
 # Review states need the review stage (petition preset): tests/handling covers them.
-MAIN_PATH_STATES = [s for s in S if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED,
-                                              S.UNDER_REVIEW, S.UNDER_REREVIEW)]
+MAIN_PATH_STATES = [
+    s
+    for s in S
+    if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED, S.UNDER_REVIEW, S.UNDER_REREVIEW)
+]
 ILLEGAL = [(state, action) for state in MAIN_PATH_STATES for action in CALLS if find_edge(state, action) is None]
 
 
@@ -217,7 +231,13 @@ def test_not_accept_requires_a_ground(register, clerk):
 def test_allowed_actions_match_what_services_accept(register, clerk, handler, leader, analyst):
     case = register()
     assert {e.action for e in allowed_actions(actor=clerk, case=case)} == {
-        "accept", "not_accept", "not_reaccept", "return", "transfer", "answer_on_spot"}
+        "accept",
+        "not_accept",
+        "not_reaccept",
+        "return",
+        "transfer",
+        "answer_on_spot",
+    }
     assert allowed_actions(actor=analyst, case=case) == []
 
 
@@ -243,8 +263,9 @@ def test_dispatch_with_handler_outside_department_is_refused(register, clerk, ha
     case = register()
     services.case_accept(actor=clerk, case_id=case.pk)
     with pytest.raises(ValidationFailed) as info:
-        services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id,
-                               handler_id=other_handler.pk)
+        services.case_dispatch(
+            actor=clerk, case_id=case.pk, department_id=handler.department_id, handler_id=other_handler.pk
+        )
     assert info.value.field == "handler"
     case.refresh_from_db()
     assert case.state == S.ACCEPTED and case.lead_department is None

@@ -97,8 +97,16 @@ def test_duplicate_submit_of_one_form_registers_once(clerk):
         (dict(title="标" * 121), "title", "标题过长"),
         (dict(party=PartyInput(name="李四", phone="12345678901")), "party_phone", "联系电话格式不正确"),
         (dict(party=PartyInput(name="李四", phone="1381234567")), "party_phone", "联系电话格式不正确"),
-        (dict(party=PartyInput(name="李四", phone="13812345678", id_number="110105194912310021")), "party_id_number", "校验位"),
-        (dict(party=PartyInput(name="李四", phone="13812345678", id_number="110105194913310028")), "party_id_number", "出生日期"),
+        (
+            dict(party=PartyInput(name="李四", phone="13812345678", id_number="110105194912310021")),
+            "party_id_number",
+            "校验位",
+        ),
+        (
+            dict(party=PartyInput(name="李四", phone="13812345678", id_number="110105194913310028")),
+            "party_id_number",
+            "出生日期",
+        ),
         (dict(party=PartyInput(name="李四", phone="13812345678", id_number="12345")), "party_id_number", "18位"),
         (dict(party=PartyInput()), "party_name", "匿名"),
         (dict(channel="forwarded"), "forwarded_by", "转办单位"),
@@ -122,8 +130,12 @@ def test_oversized_text_is_refused_not_truncated(clerk):
 
 
 def test_valid_identity_numbers_and_landlines_are_accepted(clerk):
-    case, _ = case_register(actor=clerk, data=intake(party=PartyInput(
-        name="王芳", phone="0571-87654321", id_number=valid_id()[:-1] + valid_id()[-1].lower())))
+    case, _ = case_register(
+        actor=clerk,
+        data=intake(
+            party=PartyInput(name="王芳", phone="0571-87654321", id_number=valid_id()[:-1] + valid_id()[-1].lower())
+        ),
+    )
     assert case.party.id_number == valid_id()
     assert case.party.phone == "0571-87654321"
 
@@ -139,10 +151,14 @@ def test_anonymous_registration(clerk):
 
 
 def test_group_visit_with_representatives(clerk):
-    case, _ = case_register(actor=clerk, data=intake(
-        channel="visit", group_size=25,
-        representatives=[PartyInput(name="赵六", phone="13900001111"), PartyInput(name="钱七")],
-    ))
+    case, _ = case_register(
+        actor=clerk,
+        data=intake(
+            channel="visit",
+            group_size=25,
+            representatives=[PartyInput(name="赵六", phone="13900001111"), PartyInput(name="钱七")],
+        ),
+    )
     assert case.group_size == 25
     assert sorted(p.name for p in case.co_parties.all()) == ["赵六", "钱七"]
 
@@ -160,8 +176,14 @@ def test_analyst_may_not_register(analyst):
 
 def test_repeat_call_is_a_contact_on_the_same_case(clerk, register):
     case = register()
-    services.contact_add(actor=clerk, case_id=case.pk, channel="phone", text="又打来催问，漏水更严重了。",
-                         party=PartyInput(name="张伟", phone="13812345678"), intake_token="c-1")
+    services.contact_add(
+        actor=clerk,
+        case_id=case.pk,
+        channel="phone",
+        text="又打来催问，漏水更严重了。",
+        party=PartyInput(name="张伟", phone="13812345678"),
+        intake_token="c-1",
+    )
     with pytest.raises(DuplicateSubmission):
         services.contact_add(actor=clerk, case_id=case.pk, channel="phone", text="重复提交", intake_token="c-1")
     assert Case.objects.count() == 1
@@ -217,8 +239,9 @@ def test_registration_day_is_local_time(clerk, settings):
 
 def test_caller_giving_only_the_number_is_the_known_party(clerk, register):
     case = register()
-    contact = services.contact_add(actor=clerk, case_id=case.pk, channel="phone", text="再次来电。",
-                                   party=PartyInput(phone="13812345678"))
+    contact = services.contact_add(
+        actor=clerk, case_id=case.pk, channel="phone", text="再次来电。", party=PartyInput(phone="13812345678")
+    )
     assert contact.party_id == case.party_id
     assert Party.objects.count() == 1
 
@@ -237,8 +260,9 @@ def test_letter_received_earlier_joins_that_days_sequence(clerk):
     assert isinstance(yesterday, datetime)
 
 
-def test_registration_texts_the_complainant_once_after_commit(clerk, org, settings, tmp_path,
-                                                             django_capture_on_commit_callbacks):
+def test_registration_texts_the_complainant_once_after_commit(
+    clerk, org, settings, tmp_path, django_capture_on_commit_callbacks
+):
     import json
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -254,8 +278,9 @@ def test_registration_texts_the_complainant_once_after_commit(clerk, org, settin
     assert len((tmp_path / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 
-def test_no_texts_for_an_organisation_that_switched_them_off(clerk, org, settings, tmp_path,
-                                                            django_capture_on_commit_callbacks):
+def test_no_texts_for_an_organisation_that_switched_them_off(
+    clerk, org, settings, tmp_path, django_capture_on_commit_callbacks
+):
     org.notify_complainants = False
     org.save()
     clerk.organization.refresh_from_db()

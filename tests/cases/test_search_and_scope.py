@@ -43,19 +43,35 @@ def search(actor, keyword):
     return {c.pk for c in ledger(actor=actor, filters=LedgerFilters(keyword=keyword))}
 
 
-@pytest.mark.parametrize(("keyword", "expected"), [
-    ("漏水", {"leak"}), ("噪音", {"noise"}), ("停车", {"parking"}), ("停车场", {"parking"}),
-    ("消防通道", {"parking"}), ("天花板", {"leak"}), ("滨江", {"leak"}), ("拖欠 工资", {"wages"}),
-    ("漏水 噪音", set()), ("水漏", set()), ("火灾", set()), ("资", {"wages"}),
-])
+@pytest.mark.parametrize(
+    ("keyword", "expected"),
+    [
+        ("漏水", {"leak"}),
+        ("噪音", {"noise"}),
+        ("停车", {"parking"}),
+        ("停车场", {"parking"}),
+        ("消防通道", {"parking"}),
+        ("天花板", {"leak"}),
+        ("滨江", {"leak"}),
+        ("拖欠 工资", {"wages"}),
+        ("漏水 噪音", set()),
+        ("水漏", set()),
+        ("火灾", set()),
+        ("资", {"wages"}),
+    ],
+)
 def test_chinese_two_and_three_character_terms(corpus, clerk, keyword, expected):
     assert search(clerk, keyword) == {corpus[k].pk for k in expected}
 
 
 def test_search_follows_edits(corpus, clerk):
     case = corpus["noise"]
-    services.case_update(actor=clerk, case_id=case.pk, expected_version=case.version,
-                         changes={"title": "广场舞音响", "text": "广场舞音响声音太大。"})
+    services.case_update(
+        actor=clerk,
+        case_id=case.pk,
+        expected_version=case.version,
+        changes={"title": "广场舞音响", "text": "广场舞音响声音太大。"},
+    )
     assert search(clerk, "噪音") == set()
     assert search(clerk, "音响") == {case.pk}
 
@@ -69,9 +85,12 @@ def test_filters_combine(register, clerk, category, departments):
     register(channel="phone")
     services.case_accept(actor=clerk, case_id=a.pk)
     services.case_dispatch(actor=clerk, case_id=a.pk, department_id=departments["city"].pk)
-    rows = ledger(actor=clerk, filters=LedgerFilters(channel="visit", state="dispatched",
-                                                     category_id=category.parent_id,
-                                                     department_id=departments["city"].pk))
+    rows = ledger(
+        actor=clerk,
+        filters=LedgerFilters(
+            channel="visit", state="dispatched", category_id=category.parent_id, department_id=departments["city"].pk
+        ),
+    )
     assert [c.pk for c in rows] == [a.pk]
 
 
@@ -91,8 +110,12 @@ def test_handler_sees_only_department_cases(org, register, clerk, handler, other
     mine, assisting, foreign = register(), register(), register()
     for case, dept, assist in [(mine, "city", []), (assisting, "housing", ["city"]), (foreign, "traffic", [])]:
         services.case_accept(actor=clerk, case_id=case.pk)
-        services.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments[dept].pk,
-                               assisting_ids=[departments[d].pk for d in assist])
+        services.case_dispatch(
+            actor=clerk,
+            case_id=case.pk,
+            department_id=departments[dept].pk,
+            assisting_ids=[departments[d].pk for d in assist],
+        )
     assert set(cases_for(handler).values_list("pk", flat=True)) == {mine.pk, assisting.pk}
     assert set(cases_for(other_handler).values_list("pk", flat=True)) == {foreign.pk}
     with pytest.raises(PermissionDeniedError):

@@ -20,8 +20,12 @@ def clerk_client(client, clerk):
 
 
 PHONE_FORM = {
-    "party_phone": "13812345678", "party_name": "张伟", "nature": "complaint",
-    "text": "楼上漏水严重，天花板已经发霉。", "urgency": "normal", "intake_token": "form-1",
+    "party_phone": "13812345678",
+    "party_name": "张伟",
+    "nature": "complaint",
+    "text": "楼上漏水严重，天花板已经发霉。",
+    "urgency": "normal",
+    "intake_token": "form-1",
 }
 
 
@@ -121,7 +125,9 @@ def test_receipt_pdf_contains_chinese_text(clerk_client):
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) not installed; CI installs it")
-    text = subprocess.run(["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
     assert "受理凭证" in text and case.number in text and "查询码" in text
 
 

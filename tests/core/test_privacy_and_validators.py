@@ -8,9 +8,15 @@ from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
 from huiyin.core.validators import INT_MAX, id_check_digit, id_number_error, normalize_phone, phone_error, whole_number
 
 
-@pytest.mark.parametrize(("raw", "masked"), [
-    ("13812345678", "138****5678"), ("0571-87654321", "0571-****4321"), ("12345", "1****"), ("", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("0571-87654321", "0571-****4321"),
+        ("12345", "1****"),
+        ("", ""),
+    ],
+)
 def test_mask_phone(raw, masked):
     assert mask_phone(raw) == masked
 
@@ -54,18 +60,32 @@ def test_normalize_phone():
     assert normalize_phone("0571－87654321") == "0571-87654321"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("42", 42), (" 7 ", 7), ("0", 0), (str(INT_MAX), INT_MAX),
-    ("", None), (None, None), ("-1", None), ("1.5", None), ("²", None), ("٣", None), ("１２", None),
-    (str(INT_MAX + 1), None), ("9" * 40, None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        ("0", 0),
+        (str(INT_MAX), INT_MAX),
+        ("", None),
+        (None, None),
+        ("-1", None),
+        ("1.5", None),
+        ("²", None),
+        ("٣", None),
+        ("１２", None),
+        (str(INT_MAX + 1), None),
+        ("9" * 40, None),
+    ],
+)
 def test_whole_number_takes_ascii_digits_that_fit_a_column(raw, expected):
     assert whole_number(raw) == expected
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/supervision/issue/?case=²", "/supervision/?page=²",
-                                 "/supervision/issue/?case=99999999999999999999"])
+@pytest.mark.parametrize(
+    "url", ["/supervision/issue/?case=²", "/supervision/?page=²", "/supervision/issue/?case=99999999999999999999"]
+)
 def test_odd_digits_in_a_query_are_not_a_server_error(client, org, leader, url):
     client.force_login(leader)
     assert client.get(url).status_code == 200

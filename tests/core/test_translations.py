@@ -31,6 +31,7 @@ PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs%
 
 # --------------------------------------------------------------------------- .po
 
+
 def _unquote(s: str) -> str:
     s = s.strip()
     assert s.startswith('"') and s.endswith('"'), f"bad PO string: {s!r}"
@@ -156,6 +157,7 @@ def test_placeholders_survive_translation(po_entries):
 
 # --------------------------------------------------------------------------- .mo
 
+
 def test_mo_matches_po(po_entries):
     """django.mo was compiled from the current django.po (a forgotten compile fails here)."""
     assert MO_FILE.exists(), "run scripts/i18n.sh (compilemessages) to build django.mo"
@@ -190,12 +192,26 @@ def test_django_uses_the_english_catalogue():
 
 # --------------------------------------------------------------------------- source scan
 
-GETTEXT_FUNCS = {"_", "gettext", "gettext_lazy", "gettext_noop", "ugettext", "ugettext_lazy", "pgettext", "pgettext_lazy",
-                 "ngettext", "ngettext_lazy", "npgettext", "npgettext_lazy"}
+GETTEXT_FUNCS = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ugettext",
+    "ugettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
 _Q = r"""(?:"[^"]*"|'[^']*')"""
 TRANS_TAG = re.compile(r"\{%\s*trans(?:late)?\s+(" + _Q + r")(?P<rest>[^%]*)%\}")
 CONSTANT = re.compile(r"""\b_\((""" + _Q + r""")\)""")
-BLOCKTRANS = re.compile(r"\{%\s*blocktrans(?:late)?\b(?P<args>[^%]*)%\}(?P<body>.*?)\{%\s*endblocktrans(?:late)?\s*%\}", re.S)
+BLOCKTRANS = re.compile(
+    r"\{%\s*blocktrans(?:late)?\b(?P<args>[^%]*)%\}(?P<body>.*?)\{%\s*endblocktrans(?:late)?\s*%\}", re.S
+)
 BLOCK_VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 PLURAL_TAG = re.compile(r"\{%\s*plural\s*%\}")
 
@@ -210,8 +226,9 @@ def _source_files(*suffixes):
 def _blocktrans_msgids(args: str, body: str) -> list[str]:
     def to_msgid(text: str) -> str:
         pieces = re.split(r"(\{\{\s*\w+\s*\}\})", text)
-        out = "".join(f"%({BLOCK_VAR.match(p).group(1)})s" if BLOCK_VAR.fullmatch(p) else p.replace("%", "%%")
-                      for p in pieces)
+        out = "".join(
+            f"%({BLOCK_VAR.match(p).group(1)})s" if BLOCK_VAR.fullmatch(p) else p.replace("%", "%%") for p in pieces
+        )
         if "trimmed" in args.split():
             out = " ".join(line.strip() for line in out.strip().splitlines() if line.strip())
         return out
@@ -246,10 +263,7 @@ def python_msgids() -> dict[str, str]:
             if name not in GETTEXT_FUNCS:
                 continue
             args = node.args[1:] if name.startswith(("pgettext", "npgettext")) else node.args
-            if name.startswith(("ngettext", "npgettext")):
-                args = args[:2]
-            else:
-                args = args[:1]
+            args = args[:2] if name.startswith(("ngettext", "npgettext")) else args[:1]
             for arg in args:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
                     found.setdefault(arg.value, f"{path.relative_to(SRC)}:{node.lineno}")
@@ -266,7 +280,6 @@ def test_scanner_finds_strings():
 def test_every_source_string_is_in_the_catalogue(po_entries):
     known = {e["msgid"] for e in po_entries} | {e["msgid_plural"] for e in po_entries if e["msgid_plural"]}
     missing = {msgid: where for msgid, where in {**python_msgids(), **template_msgids()}.items() if msgid not in known}
-    assert not missing, (
-        "strings missing from django.po (run scripts/i18n.sh, translate, run it again):\n"
-        + "\n".join(f"  {where}: {msgid!r}" for msgid, where in sorted(missing.items(), key=lambda kv: kv[1]))
+    assert not missing, "strings missing from django.po (run scripts/i18n.sh, translate, run it again):\n" + "\n".join(
+        f"  {where}: {msgid!r}" for msgid, where in sorted(missing.items(), key=lambda kv: kv[1])
     )

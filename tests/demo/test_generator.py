@@ -86,9 +86,7 @@ def test_build_organization_is_idempotent():
     second = build_organization()
     assert (Department.objects.count(), Staff.objects.count(), Category.objects.count()) == counts
     assert first.org.pk == second.org.pk and Organization.objects.filter(code="demo").count() == 1
-    assert {k: c.pk for k, c in first.categories.items()} == {
-        k: c.pk for k, c in second.categories.items()
-    }
+    assert {k: c.pk for k, c in first.categories.items()} == {k: c.pk for k, c in second.categories.items()}
 
 
 # --- specs (pure) --------------------------------------------------------------------------
@@ -131,9 +129,7 @@ def test_specs_cover_channels_natures_and_states(specs):
     recent = [s for s in specs if END - s.received_at < timedelta(days=3)]
     assert sum(s.target_state in ("closed", "archived") for s in old) > 0.8 * len(old)
     assert sum(
-        s.target_state
-        in ("registered", "accepted", "dispatched", "in_progress", "pending_approval")
-        for s in recent
+        s.target_state in ("registered", "accepted", "dispatched", "in_progress", "pending_approval") for s in recent
     ) > 0.5 * len(recent)
     assert any(s.reopened for s in specs) and any(s.misrouted_to for s in specs)
     assert {len(s.repeat_contacts) for s in specs} == {0, 1, 2, 3}
@@ -229,12 +225,7 @@ def test_demo_command_if_empty_does_not_duplicate():
     org = Organization.objects.get(code="demo")
     assert Case.objects.filter(organization=org).count() == 6
     text = out.getvalue()
-    assert (
-        "clerk" in text
-        and "leader" in text
-        and DEMO_PASSWORD in text
-        and "http://127.0.0.1:8000/" in text
-    )
+    assert "clerk" in text and "leader" in text and DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
 
     out = StringIO()
     call_command("huiyin_demo", "--cases", "6", "--if-empty", stdout=out)
@@ -254,7 +245,9 @@ def test_demo_runs_under_the_hotline_preset_with_live_clocks():
     assert policy is not None and policy.preset_name == "city_hotline"
     assert Case.objects.filter(organization=org).exclude(policy_version="").count() == 12
     # Phone cases get the preset's 3-minute dispatch clock: stopped once dispatched, running while waiting.
-    phone_cases = Case.objects.filter(organization=org, channel="phone").exclude(state__in=["registered", "not_accepted", "returned", "transferred"])
+    phone_cases = Case.objects.filter(organization=org, channel="phone").exclude(
+        state__in=["registered", "not_accepted", "returned", "transferred"]
+    )
     dispatched = phone_cases.filter(events__data__action="dispatch").distinct()
     assert dispatched.exists()
     for case in dispatched:
@@ -274,8 +267,17 @@ def test_demo_puts_some_cases_under_supervision():
     assert all(n.case.state == "in_progress" for n in notices)
 
 
-@pytest.mark.parametrize("preset", ["petition_office", "property_management", "construction_station",
-                                    "hospital", "company_front_office", "city_hotline"])
+@pytest.mark.parametrize(
+    "preset",
+    [
+        "petition_office",
+        "property_management",
+        "construction_station",
+        "hospital",
+        "company_front_office",
+        "city_hotline",
+    ],
+)
 def test_demo_runs_under_every_preset(preset, db):
     """Every preset's stages (no acceptance decision, no sign-for, approval chains,
     confirmation to close, forbidden transfers) are driven through by the demo."""
@@ -301,11 +303,10 @@ def test_demo_runs_a_survey_and_the_presets_activities(preset, db):
     open, and every engagement kind held last period (with its opinion as a case) and
     planned in this one."""
     from huiyin.demo.outreach import seed_outreach
+    from huiyin.evaluation.models import DeductionEntry
     from huiyin.surveys.models import Activity, ActivityOpinion, Campaign
     from huiyin.surveys.selectors import activity_plan_progress, campaign_stats
     from tests.policy.conftest import activate
-
-    from huiyin.evaluation.models import DeductionEntry
 
     demo = build_organization()
     version = activate(demo.org, preset)

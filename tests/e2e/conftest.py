@@ -24,8 +24,14 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 E2E_DIR = Path(__file__).resolve().parent
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--lang=zh-CN",  # browser UI strings (file pickers) in Chinese, as on a clerk's desk
 ]
 TIMEOUT_MS = 15_000
@@ -49,11 +55,11 @@ def browser_required() -> bool:
 
 def _unavailable(reason: str) -> None:
     if browser_required():
-        pytest.fail(f"{reason} (browser tests are required here: CI or HUIYIN_REQUIRE_BROWSER "
-                    "is set)",
-                    pytrace=False)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {reason} — install Debian's chromium to run browser tests "
-                "(apt-get install chromium) or point HUIYIN_CHROMIUM at a Chromium binary")
+        pytest.fail(f"{reason} (browser tests are required here: CI or HUIYIN_REQUIRE_BROWSER is set)", pytrace=False)
+    pytest.skip(
+        f"BROWSER TESTS SKIPPED: {reason} — install Debian's chromium to run browser tests "
+        "(apt-get install chromium) or point HUIYIN_CHROMIUM at a Chromium binary"
+    )
 
 
 def chromium_path() -> str:
@@ -74,8 +80,7 @@ def browser():
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         try:
-            browser = playwright.chromium.launch(executable_path=path, headless=True,
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         except Exception as exc:
             _unavailable(f"Chromium at {path} did not start: {exc}")
         yield browser
@@ -90,7 +95,9 @@ def new_page(browser, live_server) -> Iterator[Callable]:
 
     def make():
         context = browser.new_context(
-            base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
+            base_url=live_server.url,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
             viewport={"width": 1366, "height": 900},
         )
         context.set_default_timeout(TIMEOUT_MS)

@@ -99,8 +99,13 @@ def test_property_complaint_from_phone_to_closure_with_confirmation(demo_org, lo
     property_dept = demo_org.departments["property"]
 
     clerk = login("clerk")
-    case = register(clerk, "phone", party_phone="13912345678", party_name="李秀英",
-                    text="阳光花园3栋2单元楼道顶棚漏水，墙皮脱落，请尽快维修。")
+    case = register(
+        clerk,
+        "phone",
+        party_phone="13912345678",
+        party_name="李秀英",
+        text="阳光花园3栋2单元楼道顶棚漏水，墙皮脱落，请尽快维修。",
+    )
     # 首问负责: no acceptance decision, the desk dispatches at once.
     assert not clerk.locator('details[data-action="accept"]').count()
     act(clerk, "dispatch", {"department": str(property_dept.pk), "instructions": "请当日上门查看维修"})
@@ -126,8 +131,11 @@ def test_property_complaint_from_phone_to_closure_with_confirmation(demo_org, lo
     expect(callback.locator('[data-field="confirmed"]')).to_contain_text("反映人确认")
     case.refresh_from_db()
     assert case.state == "replied"
-    act(callback, "close", {"satisfaction": "satisfied", "confirmed": "on",
-                            "confirmation_note": "业主电话确认已修好，签字单已回收"})
+    act(
+        callback,
+        "close",
+        {"satisfaction": "satisfied", "confirmed": "on", "confirmation_note": "业主电话确认已修好，签字单已回收"},
+    )
     state_is(callback, "已办结")
     case.refresh_from_db()
     assert case.state == "closed"
@@ -139,8 +147,13 @@ def test_petition_letter_through_approval_reply_and_review(demo_org, login):
     city = demo_org.departments["city"]
 
     clerk = login("clerk")
-    case = register(clerk, "letter", party_name="王建国", party_phone="13700001111",
-                    text="我小区门前道路施工围挡三个月未拆除，占用人行道，老人孩子只能走机动车道，请求处理。")
+    case = register(
+        clerk,
+        "letter",
+        party_name="王建国",
+        party_phone="13700001111",
+        text="我小区门前道路施工围挡三个月未拆除，占用人行道，老人孩子只能走机动车道，请求处理。",
+    )
     act(clerk, "accept")
     state_is(clerk, "已受理")
     text = issue_document(clerk, "受理告知书")
@@ -165,8 +178,15 @@ def test_petition_letter_through_approval_reply_and_review(demo_org, login):
     record = Investigation.objects.get(case=case)
     assert record.confirmation == "drawn" and record.signature.file.read(8) == b"\x89PNG\r\n\x1a\n"
 
-    act(handler, "submit_for_approval", {"outcome": "resolved", "responsible_unit": "某市政工程公司",
-                                         "proposal": "责成施工单位20日前拆除围挡、恢复人行道，书面答复信访人。"})
+    act(
+        handler,
+        "submit_for_approval",
+        {
+            "outcome": "resolved",
+            "responsible_unit": "某市政工程公司",
+            "proposal": "责成施工单位20日前拆除围挡、恢复人行道，书面答复信访人。",
+        },
+    )
     state_is(handler, "待审批")
 
     head = login("head_city")
@@ -182,8 +202,11 @@ def test_petition_letter_through_approval_reply_and_review(demo_org, login):
     state_is(leader, "已审批")
 
     handler.goto(f"/cases/{case.pk}/")
-    act(handler, "reply", {"reply": "经调查，施工单位已承诺本月20日前拆除围挡并恢复人行道，我局将跟踪督促。",
-                           "method": "letter"})
+    act(
+        handler,
+        "reply",
+        {"reply": "经调查，施工单位已承诺本月20日前拆除围挡并恢复人行道，我局将跟踪督促。", "method": "letter"},
+    )
     state_is(handler, "已答复")
     text = issue_document(handler, "答复意见书", shot="reply-letter.png")
     if text:

@@ -36,8 +36,9 @@ def _case_url_re(case_id: int | None = None) -> re.Pattern:
     return re.compile(rf"/cases/{case_id}/$" if case_id else r"/cases/\d+/$")
 
 
-def register_by_phone_form(page, *, phone: str = PHONE, name: str = NAME, text: str = LEAK_TEXT,
-                           location: str = "幸福路12号") -> Case:
+def register_by_phone_form(
+    page, *, phone: str = PHONE, name: str = NAME, text: str = LEAK_TEXT, location: str = "幸福路12号"
+) -> Case:
     """Fill the phone form (not keyboard-first; that has its own test) and submit it."""
     page.goto("/cases/new/phone/")
     page.fill("#id_party_phone", phone)
@@ -130,8 +131,9 @@ def test_repeat_call_is_added_to_the_existing_case(clerk, departments, register,
 
 def test_ledger_finds_the_case_by_a_two_character_word(clerk, register, logged_in_page):
     leak = register(text=LEAK_TEXT)
-    noise = register(text="广场舞音响噪音太大，晚上十点以后还在放。",
-                     party=PartyInput(name="李娜", phone="13900001111"))
+    noise = register(
+        text="广场舞音响噪音太大，晚上十点以后还在放。", party=PartyInput(name="李娜", phone="13900001111")
+    )
     page = logged_in_page("clerk")
 
     page.goto("/cases/?q=漏水")
@@ -148,7 +150,6 @@ def test_ledger_finds_the_case_by_a_two_character_word(clerk, register, logged_i
     expect(rows.get_by_role("link", name=leak.number)).to_have_count(0)
 
 
-
 def test_receipt_pdf_and_html_with_query_code(clerk, logged_in_page, live_server):
     page = logged_in_page("clerk")
     case = register_by_phone_form(page)
@@ -160,8 +161,7 @@ def test_receipt_pdf_and_html_with_query_code(clerk, logged_in_page, live_server
     body = response.body()
     assert body.startswith(b"%PDF")
     if shutil.which("pdftotext"):  # poppler-utils: check the text really is in the PDF
-        text = subprocess.run(["pdftotext", "-", "-"], input=body, capture_output=True,
-                              check=True).stdout.decode()
+        text = subprocess.run(["pdftotext", "-", "-"], input=body, capture_output=True, check=True).stdout.decode()
         assert case.number in text
         assert "受理凭证" in text
 
@@ -225,21 +225,31 @@ def test_bad_phone_and_id_number_show_chinese_errors_and_keep_the_input(clerk, l
     assert Case.objects.count() == 0
 
 
-@pytest.mark.skipif(not os.environ.get("HUIYIN_SCREENSHOTS"),
-                    reason="set HUIYIN_SCREENSHOTS=DIR to save screenshots for the docs "
-                           "(docs/screenshots/)")
+@pytest.mark.skipif(
+    not os.environ.get("HUIYIN_SCREENSHOTS"),
+    reason="set HUIYIN_SCREENSHOTS=DIR to save screenshots for the docs (docs/screenshots/)",
+)
 def test_screenshots(org, departments, clerk, register, logged_in_page):
     out = Path(os.environ["HUIYIN_SCREENSHOTS"]).resolve()
     out.mkdir(parents=True, exist_ok=True)
     make_staff(org, "leader", [Role.LEADER])
-    register(text="小区东门路灯坏了一个多月，晚上很黑。",
-             party=PartyInput(name="李娜", phone="13900001111"),
-             location="东湖小区东门")
-    register(text="广场舞音响噪音太大，晚上十点以后还在放。",
-             party=PartyInput(name="赵强", phone="0571-87654321"),
-             urgency="urgent", location="人民广场")
-    register(channel="visit", nature="suggestion", text="建议在公交站增加遮阳棚。",
-             party=PartyInput(name="陈静", phone="13700002222"))
+    register(
+        text="小区东门路灯坏了一个多月，晚上很黑。",
+        party=PartyInput(name="李娜", phone="13900001111"),
+        location="东湖小区东门",
+    )
+    register(
+        text="广场舞音响噪音太大，晚上十点以后还在放。",
+        party=PartyInput(name="赵强", phone="0571-87654321"),
+        urgency="urgent",
+        location="人民广场",
+    )
+    register(
+        channel="visit",
+        nature="suggestion",
+        text="建议在公交站增加遮阳棚。",
+        party=PartyInput(name="陈静", phone="13700002222"),
+    )
     register(text=LEAK_TEXT, party=PartyInput(name=NAME, phone=PHONE))
 
     page = logged_in_page("clerk")
@@ -258,8 +268,7 @@ def test_screenshots(org, departments, clerk, register, logged_in_page):
     page.fill("#id_party_name", NAME)
     page.fill("#id_text", "第二次来电：漏水还在继续，物业至今没人上门。")
     shot("phone-intake")
-    case = register_by_phone_form(page, phone="13600003333", name="刘洋",
-                                  text="小区电梯经常停运，老人上下楼困难。")
+    case = register_by_phone_form(page, phone="13600003333", name="刘洋", text="小区电梯经常停运，老人上下楼困难。")
     shot("case-detail")
     page.goto(f"/cases/{case.pk}/receipt/")
     shot("receipt")

@@ -6,6 +6,7 @@ report downloads as Excel for the owners' committee."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -74,6 +75,6 @@ def test_survey_campaign_paper_and_online_answers_and_report(db, logged_in_page)
     expect(page.locator("#common-opinions")).to_contain_text("电梯经常坏")
     with page.expect_download() as download:
         page.locator("#report-xlsx").click()
-    book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     areas = {r[0]: r[1:] for r in book["分项满意率"].iter_rows(min_row=2, values_only=True)}
     assert areas["供水管理"] == (1, 0, 1, 2, 0.5)

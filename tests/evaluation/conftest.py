@@ -67,15 +67,17 @@ def handle(drive, *, dept, handler, dispatched, answered=None, case=None):
 def call_back(drive, officer, case, when, outcome="reached", satisfaction=""):
     case.refresh_from_db()
     callback = Callback.objects.get(case=case, round=case.round)
-    drive.call(when, callback_record, actor=officer, callback_id=callback.pk, outcome=outcome,
-               satisfaction=satisfaction)
+    drive.call(
+        when, callback_record, actor=officer, callback_id=callback.pk, outcome=outcome, satisfaction=satisfaction
+    )
     case.refresh_from_db()
     return case
 
 
 @pytest.fixture
-def example(rules_min2, drive, departments, handler, head, housing_handler, housing_head,
-            other_handler, officer, supervisor):
+def example(
+    rules_min2, drive, departments, handler, head, housing_handler, housing_head, other_handler, officer, supervisor
+):
     city, housing, traffic = departments["city"], departments["housing"], departments["traffic"]
     d = SimpleNamespace()
     # Handler A
@@ -84,8 +86,15 @@ def example(rules_min2, drive, departments, handler, head, housing_handler, hous
     d.a2 = handle(drive, dept=city, handler=handler, dispatched=at(2026, 3, 9, 10), answered=at(2026, 3, 20, 10))
     call_back(drive, officer, d.a2, at(2026, 3, 21, 10), satisfaction="dissatisfied")
     d.a3 = handle(drive, dept=city, handler=handler, dispatched=at(2026, 3, 16, 10))
-    drive.call(at(2026, 3, 25, 15), deduction_record, actor=supervisor, case_id=d.a3.pk,
-               rule="escalated_complaint", level="company_leader", note="业主致电公司总经理")
+    drive.call(
+        at(2026, 3, 25, 15),
+        deduction_record,
+        actor=supervisor,
+        case_id=d.a3.pk,
+        rule="escalated_complaint",
+        level="company_leader",
+        note="业主致电公司总经理",
+    )
     d.a4 = handle(drive, dept=city, handler=handler, dispatched=at(2026, 3, 23, 10), answered=at(2026, 3, 24, 10))
     call_back(drive, officer, d.a4, at(2026, 3, 25, 10), outcome="wrong_number")
     d.a5 = handle(drive, dept=city, handler=handler, dispatched=at(2026, 2, 25, 10), answered=at(2026, 3, 2, 10))
@@ -96,27 +105,42 @@ def example(rules_min2, drive, departments, handler, head, housing_handler, hous
     drive.do(at(2026, 3, 5, 10), "dispatch", d.a8, department_id=city.pk, handler_id=handler.pk)
     drive.do(at(2026, 3, 6, 10), "send_back", d.a8, actor=handler, reason="不属于本科室职责")
     # Handler B
-    d.b1 = handle(drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 3, 10),
-                  answered=at(2026, 3, 4, 10))
+    d.b1 = handle(
+        drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 3, 10), answered=at(2026, 3, 4, 10)
+    )
     call_back(drive, officer, d.b1, at(2026, 3, 5, 10), satisfaction="basically_satisfied")
-    drive.call(at(2026, 4, 2, 10), deduction_record, actor=supervisor, case_id=d.b1.pk,
-               rule="escalated_complaint", level="county_level")
-    d.b2 = handle(drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 5, 10),
-                  answered=at(2026, 3, 10, 10))
+    drive.call(
+        at(2026, 4, 2, 10),
+        deduction_record,
+        actor=supervisor,
+        case_id=d.b1.pk,
+        rule="escalated_complaint",
+        level="county_level",
+    )
+    d.b2 = handle(
+        drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 5, 10), answered=at(2026, 3, 10, 10)
+    )
     call_back(drive, officer, d.b2, at(2026, 3, 11, 10), satisfaction="satisfied")
-    d.b3 = handle(drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 10, 10),
-                  answered=at(2026, 3, 11, 10))
+    d.b3 = handle(
+        drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 10, 10), answered=at(2026, 3, 11, 10)
+    )
     call_back(drive, officer, d.b3, at(2026, 3, 12, 10), satisfaction="dissatisfied")
-    handle(drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 13, 10),
-           answered=at(2026, 3, 14, 10), case=d.b3)
+    handle(
+        drive,
+        dept=housing,
+        handler=housing_handler,
+        dispatched=at(2026, 3, 13, 10),
+        answered=at(2026, 3, 14, 10),
+        case=d.b3,
+    )
     call_back(drive, officer, d.b3, at(2026, 3, 15, 10), satisfaction="satisfied")
-    d.b4 = handle(drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 17, 10),
-                  answered=at(2026, 3, 18, 10))
+    d.b4 = handle(
+        drive, dept=housing, handler=housing_handler, dispatched=at(2026, 3, 17, 10), answered=at(2026, 3, 18, 10)
+    )
     drive.do(at(2026, 3, 19, 10), "reopen", d.b4, reason="反映人来电称问题仍未解决")  # cancels the callback
     # Handler C
-    d.c1 = handle(drive, dept=traffic, handler=other_handler, dispatched=at(2026, 3, 4, 10),
-                  answered=at(2026, 3, 5, 10))
+    d.c1 = handle(
+        drive, dept=traffic, handler=other_handler, dispatched=at(2026, 3, 4, 10), answered=at(2026, 3, 5, 10)
+    )
     call_back(drive, officer, d.c1, at(2026, 3, 6, 10), satisfaction="satisfied")
     return d
-
-

@@ -29,12 +29,23 @@ def test_the_lead_departments_heads_and_the_handler_are_charged_the_presets_poin
     make_staff(org, "head2", [Role.DEPT_HEAD], departments["city"])
     make_staff(org, "other_head", [Role.DEPT_HEAD], departments["housing"])  # not the lead department
     case = handle(drive, dept=departments["city"], handler=handler, dispatched=at(2026, 3, 2, 10))
-    entries = drive.call(at(2026, 3, 3, 9), deduction_record, actor=supervisor, case_id=case.pk, rule=RULE,
-                         level="county_level", note="业主投诉到县住建局")
+    entries = drive.call(
+        at(2026, 3, 3, 9),
+        deduction_record,
+        actor=supervisor,
+        case_id=case.pk,
+        rule=RULE,
+        level="county_level",
+        note="业主投诉到县住建局",
+    )
     assert sorted((e.staff.username, e.charged_as, e.points) for e in entries) == [
-        ("handler", "handler", 30), ("head", "dept_head", 30), ("head2", "dept_head", 30)]
+        ("handler", "handler", 30),
+        ("head", "dept_head", 30),
+        ("head2", "dept_head", 30),
+    ]
     assert {(e.department_id, e.level_label, e.recorded_at) for e in entries} == {
-        (departments["city"].pk, "越级到县级网站、行政主管部门或相关媒体", at(2026, 3, 3, 9))}
+        (departments["city"].pk, "越级到县级网站、行政主管部门或相关媒体", at(2026, 3, 3, 9))
+    }
     (event,) = deduction_events(case)
     assert event.actor == supervisor
     assert event.data["deduction"]["points"] == 30
@@ -49,8 +60,9 @@ def test_after_a_reopening_the_handler_of_the_round_that_was_reopened_is_charged
     property_rules, drive, departments, handler, head, supervisor, org
 ):
     officer = make_staff(org, "officer", [Role.CALLBACK_OFFICER])
-    case = handle(drive, dept=departments["city"], handler=handler, dispatched=at(2026, 3, 2, 10),
-                  answered=at(2026, 3, 3, 10))
+    case = handle(
+        drive, dept=departments["city"], handler=handler, dispatched=at(2026, 3, 2, 10), answered=at(2026, 3, 3, 10)
+    )
     case = call_back(drive, officer, case, at(2026, 3, 4, 10), satisfaction="dissatisfied")
     assert (case.round, case.handler_id) == (2, None)
     entries = deduction_record(actor=supervisor, case_id=case.pk, rule=RULE, level="company_leader")
@@ -65,8 +77,7 @@ def test_with_nobody_to_charge_the_department_alone_is_charged(
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["traffic"].pk)
     assert case.handler_id is None
     (entry,) = deduction_record(actor=admin, case_id=case.pk, rule=RULE, level="company_leader")
-    assert (entry.staff, entry.charged_as, entry.department, entry.points) == (
-        None, "", departments["traffic"], 20)
+    assert (entry.staff, entry.charged_as, entry.department, entry.points) == (None, "", departments["traffic"], 20)
     with pytest.raises(ApplicationError, match="已登记过"):
         deduction_record(actor=admin, case_id=case.pk, rule=RULE, level="company_leader")
     assert DeductionEntry.objects.count() == 1
@@ -105,8 +116,16 @@ def test_the_unique_constraints_back_the_check(property_rules, drive, department
     (first, _second) = deduction_record(actor=supervisor, case_id=case.pk, rule=RULE, level="company_leader")
     with pytest.raises(IntegrityError), transaction.atomic():
         DeductionEntry.objects.create(
-            organization_id=first.organization_id, case=case, rule=RULE, level="company_leader", points=20,
-            staff=first.staff, department=first.department, recorded_by=supervisor, recorded_at=first.recorded_at)
+            organization_id=first.organization_id,
+            case=case,
+            rule=RULE,
+            level="company_leader",
+            points=20,
+            staff=first.staff,
+            department=first.department,
+            recorded_by=supervisor,
+            recorded_at=first.recorded_at,
+        )
 
 
 def test_only_supervisors_leaders_and_administrators_record(

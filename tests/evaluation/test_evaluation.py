@@ -71,8 +71,17 @@ pytestmark = pytest.mark.django_db
 
 
 def figures(row) -> tuple:
-    return (row.name, row.rank, row.handled, str(row.on_time), str(row.callback), str(row.satisfaction),
-            str(row.reopen), row.deductions, row.score)
+    return (
+        row.name,
+        row.rank,
+        row.handled,
+        str(row.on_time),
+        str(row.callback),
+        str(row.satisfaction),
+        str(row.reopen),
+        row.deductions,
+        row.score,
+    )
 
 
 def test_the_hand_computed_example_by_staff(example, org, django_assert_max_num_queries):
@@ -127,8 +136,7 @@ def test_a_department_head_sees_only_their_department(example, head, housing_hea
 
     city = evaluation_for(actor=head, start=MARCH[0], end=MARCH[1], by="staff", now=EVALUATED_AT)
     assert [r.name for r in city.rows] == ["handler", "head"]
-    housing = evaluation_for(actor=housing_head, start=MARCH[0], end=MARCH[1], by="department",
-                             now=EVALUATED_AT)
+    housing = evaluation_for(actor=housing_head, start=MARCH[0], end=MARCH[1], by="department", now=EVALUATED_AT)
     assert [r.name for r in housing.rows] == ["住房保障科"]
     with pytest.raises(PermissionDeniedError):
         evaluation_for(actor=handler, start=MARCH[0], end=MARCH[1])
@@ -180,7 +188,13 @@ def test_ties_share_a_rank_and_small_samples_are_not_ranked():
     ]
     ordered = rank_rows(rows, min_sample=10)
     assert [(r.name, r.rank) for r in ordered] == [
-        ("乙", 1), ("丙", 2), ("甲", 2), ("戊", 4), ("丁", None), ("己", None)]
+        ("乙", 1),
+        ("丙", 2),
+        ("甲", 2),
+        ("戊", 4),
+        ("丁", None),
+        ("己", None),
+    ]
 
 
 def test_a_preset_timing_only_the_dispatch_still_counts_answered_rounds(org, drive, departments, handler):

@@ -34,8 +34,18 @@ def test_the_page_shows_the_table_with_its_samples_for_a_leader(example, client,
     assert page.status_code == 200
     html = page.content.decode()
     assert units(page) == [("housing_handler", "1"), ("handler", "2"), ("other", ""), ("head", "")]
-    for figure in ("50.0%（3/6）", "80.0%（4/5）", "66.7%（2/3）", "16.7%（1/6）", "−20", "44.3", "80.5", "40.0%（2/5）",
-                   "样本不足（1 件，不足 2 件，不排名）", "样本不足（0 件，不足 2 件，不排名）"):
+    for figure in (
+        "50.0%（3/6）",
+        "80.0%（4/5）",
+        "66.7%（2/3）",
+        "16.7%（1/6）",
+        "−20",
+        "44.3",
+        "80.5",
+        "40.0%（2/5）",
+        "样本不足（1 件，不足 2 件，不排名）",
+        "样本不足（0 件，不足 2 件，不排名）",
+    ):
         assert figure in html, figure
     assert "2026-03-01 至 2026-03-31" in html
     assert "指标说明" in html and "后者计为超时" in html
@@ -63,8 +73,9 @@ def test_a_bad_period_is_refused_with_a_message(example, client, leader):
     assert page.status_code == 400 and "结束日期不能早于开始日期" in page.content.decode()
 
 
-@pytest.mark.parametrize("query", [{"start": "2026-03-01", "end": "9999-12-31"},
-                                   {"start": "0001-01-01", "end": "2026-03-31"}])
+@pytest.mark.parametrize(
+    "query", [{"start": "2026-03-01", "end": "9999-12-31"}, {"start": "0001-01-01", "end": "2026-03-31"}]
+)
 def test_a_date_out_of_range_is_refused_not_a_server_error(example, client, leader, query):
     page = get(client, leader, "/evaluation/", query)
     assert page.status_code == 400 and "日期应在 2000-01-01 至 2100-12-31 之间" in page.content.decode()
@@ -105,43 +116,128 @@ def test_the_excel_export_is_the_same_table(example, client, leader):
     assert sheet["A1"].value == "人员考评表 2026-03-01 至 2026-03-31"
     assert "按时答复率 0.4" in sheet["A2"].value and "不少于 2 件参与排名" in sheet["A2"].value
     assert [c.value for c in sheet[3]] == [
-        "排名", "姓名", "所属部门", "办理件数", "按时件数", "有时限件数", "按时答复率", "应回访件数", "已完成回访", "回访完成率",
-        "满意件数", "满意度评价件数", "满意率", "重办件数", "重办率", "扣分", "综合得分", "备注"]
+        "排名",
+        "姓名",
+        "所属部门",
+        "办理件数",
+        "按时件数",
+        "有时限件数",
+        "按时答复率",
+        "应回访件数",
+        "已完成回访",
+        "回访完成率",
+        "满意件数",
+        "满意度评价件数",
+        "满意率",
+        "重办件数",
+        "重办率",
+        "扣分",
+        "综合得分",
+        "备注",
+    ]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
     assert rows == [
         [1, "housing_handler", "住房保障科", 5, 4, 5, 0.8, 4, 4, 1.0, 3, 4, 0.75, 2, 0.4, 0, 80.5, None],
-        [2, "handler", "市容环境科", 6, 3, 6, 0.5, 5, 4, 0.8, 2, 3, pytest.approx(2 / 3), 1, pytest.approx(1 / 6),
-         20, 44.3, None],
-        ["样本不足", "other", "交通管理科", 1, 1, 1, 1.0, 1, 1, 1.0, 1, 1, 1.0, 0, 0.0, 0, 100.0,
-         "样本不足（1 件，不足 2 件，不排名）"],
-        ["样本不足", "head", "市容环境科", 0, 0, 0, None, 0, 0, None, 0, 0, None, 0, None, 20, None,
-         "样本不足（0 件，不足 2 件，不排名）"],
+        [
+            2,
+            "handler",
+            "市容环境科",
+            6,
+            3,
+            6,
+            0.5,
+            5,
+            4,
+            0.8,
+            2,
+            3,
+            pytest.approx(2 / 3),
+            1,
+            pytest.approx(1 / 6),
+            20,
+            44.3,
+            None,
+        ],
+        [
+            "样本不足",
+            "other",
+            "交通管理科",
+            1,
+            1,
+            1,
+            1.0,
+            1,
+            1,
+            1.0,
+            1,
+            1,
+            1.0,
+            0,
+            0.0,
+            0,
+            100.0,
+            "样本不足（1 件，不足 2 件，不排名）",
+        ],
+        [
+            "样本不足",
+            "head",
+            "市容环境科",
+            0,
+            0,
+            0,
+            None,
+            0,
+            0,
+            None,
+            0,
+            0,
+            None,
+            0,
+            None,
+            20,
+            None,
+            "样本不足（0 件，不足 2 件，不排名）",
+        ],
     ]
     for column in ("G", "J", "M", "O"):
         assert {sheet[f"{column}{r}"].number_format for r in range(4, 8)} == {"0.0%"}, column
     assert sheet["Q5"].number_format == "0.0"
-    by_department = load_workbook(BytesIO(get(client, leader, "/evaluation/export.xlsx",
-                                              {**MARCH_QUERY, "by": "department"}).content)).active
+    by_department = load_workbook(
+        BytesIO(get(client, leader, "/evaluation/export.xlsx", {**MARCH_QUERY, "by": "department"}).content)
+    ).active
     assert by_department["A1"].value == "部门考评表 2026-03-01 至 2026-03-31"
     assert [c.value for c in by_department[3]][:4] == ["排名", "部门", "办理件数", "按时件数"]
     assert [[c.value for c in row][:3] for row in by_department.iter_rows(min_row=4)] == [
-        [1, "住房保障科", 5], [2, "市容环境科", 6], ["样本不足", "交通管理科", 1]]
+        [1, "住房保障科", 5],
+        [2, "市容环境科", 6],
+        ["样本不足", "交通管理科", 1],
+    ]
     assert by_department["F5"].number_format == "0.0%"
 
 
-def test_a_supervisor_records_a_deduction_from_the_form(property_rules, drive, departments, handler, head,
-                                                        supervisor, client):
+def test_a_supervisor_records_a_deduction_from_the_form(
+    property_rules, drive, departments, handler, head, supervisor, client
+):
     case = handle(drive, dept=departments["city"], handler=handler, dispatched=at(2026, 3, 2, 10))
     client.force_login(supervisor)
     form = client.get("/evaluation/deductions/")
     html = form.content.decode()
     assert form.status_code == 200
     assert "“越级投诉扣绩效分”扣分对象：部门负责人、承办人" in html
-    assert "越级投诉到公司领导（扣 20 分）" in html and "越级到市级及以上网站、行政主管部门或相关媒体（扣 50 分）" in html
-    missing = client.post("/evaluation/deductions/", {"case_number": "20990101-00001", "rule": "escalated_complaint",
-                                                      "level": "company_leader"})
+    assert (
+        "越级投诉到公司领导（扣 20 分）" in html and "越级到市级及以上网站、行政主管部门或相关媒体（扣 50 分）" in html
+    )
+    missing = client.post(
+        "/evaluation/deductions/",
+        {"case_number": "20990101-00001", "rule": "escalated_complaint", "level": "company_leader"},
+    )
     assert missing.status_code == 400 and "找不到该案件" in missing.content.decode()
-    data = {"case_number": case.number, "rule": "escalated_complaint", "level": "company_leader", "note": "业主投诉到总经理"}
+    data = {
+        "case_number": case.number,
+        "rule": "escalated_complaint",
+        "level": "company_leader",
+        "note": "业主投诉到总经理",
+    }
     done = client.post("/evaluation/deductions/", data, follow=True)
     assert "已登记" in done.content.decode() and case.number in done.content.decode()
     assert sorted(DeductionEntry.objects.values_list("staff__username", "points")) == [("handler", 20), ("head", 20)]

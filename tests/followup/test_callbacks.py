@@ -61,8 +61,9 @@ def replied(case, *, clerk, handler, departments):
 def test_a_reply_plans_one_callback_by_the_presets_quota(property_rules, register, clerk, handler, departments):
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
-    expected = planning.decide(draw=planning.draw_for(case.policy_version, case.number, 1),
-                               shares=PROPERTY_SHARES, mandatory=[])
+    expected = planning.decide(
+        draw=planning.draw_for(case.policy_version, case.number, 1), shares=PROPERTY_SHARES, mandatory=[]
+    )
     assert (callback.role, callback.reason, callback.status) == (expected.role, "sample", CallbackStatus.DUE)
     assert callback.seed == case.policy_version and callback.due_at is not None
 
@@ -103,8 +104,15 @@ def test_satisfied_closes_the_case_with_the_callback_as_confirmation(
     with pytest.raises(ValidationFailed) as info:
         callback_record(actor=officer, callback_id=callback.pk, outcome="reached")
     assert info.value.field == "satisfaction"
-    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
-                    findings="现场已无渗水", attitude="good", charges_checked=True)
+    callback_record(
+        actor=officer,
+        callback_id=callback.pk,
+        outcome="reached",
+        satisfaction="satisfied",
+        findings="现场已无渗水",
+        attitude="good",
+        charges_checked=True,
+    )
     case.refresh_from_db()
     assert case.state == "closed"
     first = CaseRound.objects.get(case=case, number=1)
@@ -116,8 +124,9 @@ def test_dissatisfied_reopens_and_again_tells_the_leader(
 ):
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     first = Callback.objects.get(case=case, round=1)
-    callback_record(actor=officer, callback_id=first.pk, outcome="reached", satisfaction="dissatisfied",
-                    findings="仍在漏水")
+    callback_record(
+        actor=officer, callback_id=first.pk, outcome="reached", satisfaction="dissatisfied", findings="仍在漏水"
+    )
     case.refresh_from_db()
     assert (case.state, case.round) == ("accepted", 2)
     assert CaseRound.objects.get(case=case, number=2).reason == "回访不满意：仍在漏水"
@@ -172,11 +181,15 @@ def test_closing_from_the_case_page_completes_the_planned_callback(
     property_rules, register, clerk, handler, departments
 ):
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
-    cs.case_close(actor=clerk, case_id=case.pk, satisfaction="basically_satisfied", callback_note="电话回访",
-                  confirmed=True)
+    cs.case_close(
+        actor=clerk, case_id=case.pk, satisfaction="basically_satisfied", callback_note="电话回访", confirmed=True
+    )
     callback = Callback.objects.get(case=case)
     assert (callback.status, callback.satisfaction, callback.done_by) == (
-        CallbackStatus.DONE, "basically_satisfied", clerk)
+        CallbackStatus.DONE,
+        "basically_satisfied",
+        clerk,
+    )
 
 
 # --- the complainant's own rating ------------------------------------------------------------
@@ -235,8 +248,13 @@ def test_a_problem_found_raises_a_rectification_task_within_24_hours(
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
-    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="basically_satisfied",
-                    problem="楼道墙面修补处未刷漆")
+    callback_record(
+        actor=officer,
+        callback_id=callback.pk,
+        outcome="reached",
+        satisfaction="basically_satisfied",
+        problem="楼道墙面修补处未刷漆",
+    )
     task = RectificationTask.objects.get(callback=callback)
     assert task.due_at - task.created_at == timedelta(hours=24)  # the property preset
     assert task.department_id == departments["city"].pk
@@ -269,8 +287,13 @@ def test_a_rectification_task_is_timed_by_the_policy_engine_and_outlives_the_clo
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
-    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
-                    problem="单元门闭门器未更换")
+    callback_record(
+        actor=officer,
+        callback_id=callback.pk,
+        outcome="reached",
+        satisfaction="satisfied",
+        problem="单元门闭门器未更换",
+    )
     case.refresh_from_db()
     task = RectificationTask.objects.get(callback=callback)
     clock = Clock.objects.get(case=case, stage="callback_task")
@@ -296,8 +319,11 @@ def head_decides(org):
     text = (presets_dir() / "property_management.yaml").read_text(encoding="utf-8")
     assert "on_dissatisfied: reopen" in text
     assert "confirmation_to_close: true" in text
-    preset = load_preset_text(text.replace("on_dissatisfied: reopen", "on_dissatisfied: dept_head_decides")
-                              .replace("confirmation_to_close: true", "confirmation_to_close: false"))
+    preset = load_preset_text(
+        text.replace("on_dissatisfied: reopen", "on_dissatisfied: dept_head_decides").replace(
+            "confirmation_to_close: true", "confirmation_to_close: false"
+        )
+    )
     version, _created = policy_activate(organization=org, preset=preset, actor=None)
     return version
 
@@ -311,8 +337,9 @@ def test_dissatisfied_asks_the_department_head_where_the_preset_says_so(
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
-    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="dissatisfied",
-                    findings="认为赔偿太少")
+    callback_record(
+        actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="dissatisfied", findings="认为赔偿太少"
+    )
     case.refresh_from_db()
     callback.refresh_from_db()
     assert (case.state, case.round) == ("replied", 1)  # not reopened: waiting for the head
@@ -327,8 +354,13 @@ def test_dissatisfied_asks_the_department_head_where_the_preset_says_so(
     assert info.value.field == "head_note"
     callback.refresh_from_db()
     assert callback.head_decision == HeadDecision.PENDING  # refused: nothing changed
-    dissatisfaction_decide(actor=head, callback_id=callback.pk, decision="close", note="已按合同赔偿，维持原处理",
-                           expected_version=callback.version)
+    dissatisfaction_decide(
+        actor=head,
+        callback_id=callback.pk,
+        decision="close",
+        note="已按合同赔偿，维持原处理",
+        expected_version=callback.version,
+    )
     case.refresh_from_db()
     assert case.state == "closed"
     assert CaseRound.objects.get(case=case, number=1).satisfaction == "dissatisfied"
@@ -339,8 +371,8 @@ def test_dissatisfied_asks_the_department_head_where_the_preset_says_so(
 def test_while_the_head_decides_nobody_else_closes_or_reopens_and_the_callback_clock_stops(
     head_decides, register, clerk, handler, head, departments, officer
 ):
-    from huiyin.policy.models import Clock
     from huiyin.followup.services import dissatisfaction_decide
+    from huiyin.policy.models import Clock
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     assert Clock.objects.get(case=case, stage="callback").state == "running"
@@ -365,15 +397,18 @@ def test_while_the_head_decides_nobody_else_closes_or_reopens_and_the_callback_c
 def test_the_head_may_send_a_dissatisfied_case_back_for_another_round(
     org, register, clerk, handler, head, departments, officer
 ):
+    from huiyin.followup.services import dissatisfaction_decide
     from huiyin.policy.presets import load_preset_text
     from huiyin.policy.services import policy_activate
-    from huiyin.followup.services import dissatisfaction_decide
     from tests.policy.conftest import presets_dir
 
     # With the owner's confirmation required to close, the head can only send it back.
     text = (presets_dir() / "property_management.yaml").read_text(encoding="utf-8")
-    policy_activate(organization=org, actor=None, preset=load_preset_text(
-        text.replace("on_dissatisfied: reopen", "on_dissatisfied: dept_head_decides")))
+    policy_activate(
+        organization=org,
+        actor=None,
+        preset=load_preset_text(text.replace("on_dissatisfied: reopen", "on_dissatisfied: dept_head_decides")),
+    )
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
@@ -396,16 +431,31 @@ def test_an_on_site_callback_is_signed_and_a_bad_signature_counts_nothing(
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
     with pytest.raises(ValidationFailed) as info:
-        callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
-                        method="on_site", signature_drawn="data:image/png;base64,bm90IGEgcG5n")
+        callback_record(
+            actor=officer,
+            callback_id=callback.pk,
+            outcome="reached",
+            satisfaction="satisfied",
+            method="on_site",
+            signature_drawn="data:image/png;base64,bm90IGEgcG5n",
+        )
     assert info.value.field == "signature"
     with pytest.raises(ValidationFailed):
-        callback_record(actor=officer, callback_id=callback.pk, outcome="not_reached", signature_drawn=png_data_url()[0])
+        callback_record(
+            actor=officer, callback_id=callback.pk, outcome="not_reached", signature_drawn=png_data_url()[0]
+        )
     callback.refresh_from_db()
     assert (callback.attempts, callback.status) == (0, "due")  # refused: nothing counted
     url, data = png_data_url()
-    callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied",
-                    method="on_site", signature_drawn=url, findings="现场查看，维修良好")
+    callback_record(
+        actor=officer,
+        callback_id=callback.pk,
+        outcome="reached",
+        satisfaction="satisfied",
+        method="on_site",
+        signature_drawn=url,
+        findings="现场查看，维修良好",
+    )
     callback.refresh_from_db()
     assert callback.method == "on_site" and callback.signature is not None
     with callback.signature.file.open("rb") as stored:

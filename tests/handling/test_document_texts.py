@@ -20,14 +20,26 @@ PAGE = re.compile(rb"/Type\s*/Page(?!s)")
 COMMON = {"org_name", "case_number", "case_title", "received_date", "channel_label", "today"}
 ADDRESSEES = {"department", "unit"}
 OPTIONAL = {
-    "case_number", "received_date", "channel_label", "overall_due_date", "refer_to", "assisting",
-    "instructions", "due_date", "location", "plan_due_date", "review_hint", "authority_ref",
+    "case_number",
+    "received_date",
+    "channel_label",
+    "overall_due_date",
+    "refer_to",
+    "assisting",
+    "instructions",
+    "due_date",
+    "location",
+    "plan_due_date",
+    "review_hint",
+    "authority_ref",
 }
 
 
 def _required() -> bool:
-    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
-               for name in ("CI", "HUIYIN_REQUIRE_BROWSER"))
+    return any(
+        os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+        for name in ("CI", "HUIYIN_REQUIRE_BROWSER")
+    )
 
 
 def _need_tool(name: str) -> None:
@@ -54,8 +66,12 @@ def _render(kind: str, ctx: dict[str, str]) -> str:
 def _letter(kind: str, body: str) -> bytes:
     ctx = sample_context(kind)
     return render_letter_pdf(
-        org_name=ctx["org_name"], title=DEFAULT_TEMPLATES[kind][0], number=ctx["case_number"],
-        addressee="张某某", body=body, issued_on=ctx["today"],
+        org_name=ctx["org_name"],
+        title=DEFAULT_TEMPLATES[kind][0],
+        number=ctx["case_number"],
+        addressee="张某某",
+        body=body,
+        issued_on=ctx["today"],
     )
 
 

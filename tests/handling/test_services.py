@@ -68,15 +68,21 @@ def snapshot(case) -> dict:
     """Everything a refused call must leave as it was."""
     case = Case.objects.get(pk=case.pk)
     return {
-        "state": case.state, "version": case.version, "lead": case.lead_department_id, "handler": case.handler_id,
+        "state": case.state,
+        "version": case.version,
+        "lead": case.lead_department_id,
+        "handler": case.handler_id,
         "assisting": sorted(case.assisting_departments.values_list("pk", flat=True)),
         "events": Event.objects.filter(case=case).count(),
         "dispatches": list(Dispatch.objects.filter(case=case).values_list("pk", "status")),
         "investigations": Investigation.objects.filter(case=case).count(),
         "proposals": list(Proposal.objects.filter(case=case).values_list("pk", "status")),
         "steps": ApprovalStep.objects.filter(proposal__case=case).count(),
-        "rectifications": list(Rectification.objects.filter(case=case).values_list("pk", "verdict", "plan_received_at",
-                                                                                   "complainant_informed_at")),
+        "rectifications": list(
+            Rectification.objects.filter(case=case).values_list(
+                "pk", "verdict", "plan_received_at", "complainant_informed_at"
+            )
+        ),
         "documents": list(Document.objects.filter(case=case).values_list("pk", "status")),
         "reviews": Review.objects.filter(case=case).count(),
         "joints": list(JointHandling.objects.filter(case=case).values_list("pk", "concluded_at")),
@@ -135,16 +141,20 @@ class Flow:
     def pending(self, case, *, proposal="拟责成物业限期维修", outcome="resolved", responsible_unit="", **dispatch):
         if fresh(case).state != S.PENDING_APPROVAL:
             self.in_progress(case, **dispatch)
-            cs.case_submit_for_approval(actor=self.handler, case_id=case.pk, proposal=proposal, outcome=outcome,
-                                        responsible_unit=responsible_unit)
+            cs.case_submit_for_approval(
+                actor=self.handler,
+                case_id=case.pk,
+                proposal=proposal,
+                outcome=outcome,
+                responsible_unit=responsible_unit,
+            )
         return fresh(case)
 
     def approved(self, case, **kwargs):
         self.pending(case, **kwargs)
         proposal = records.pending_proposal(case)
-        for role in proposal.chain[proposal.next_level:]:
-            cs.case_approve(actor=self.head if role == "dept_head" else self.leader, case_id=case.pk,
-                            comments="同意")
+        for role in proposal.chain[proposal.next_level :]:
+            cs.case_approve(actor=self.head if role == "dept_head" else self.leader, case_id=case.pk, comments="同意")
         case = fresh(case)
         assert case.state == S.APPROVED
         return case
@@ -264,16 +274,26 @@ def test_dispatch_records_lead_and_assisting_rows(petition, register, clerk, dep
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
     due = timezone.now() + timedelta(days=5)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk,
-                     assisting_ids=[departments["housing"].pk], instructions="请三日内到现场核查", due_at=due)
+    cs.case_dispatch(
+        actor=clerk,
+        case_id=case.pk,
+        department_id=departments["city"].pk,
+        assisting_ids=[departments["housing"].pk],
+        instructions="请三日内到现场核查",
+        due_at=due,
+    )
 
     case = fresh(case)
     assert (case.state, case.lead_department, case.handler) == (S.DISPATCHED, departments["city"], None)
     assert list(case.assisting_departments.all()) == [departments["housing"]]
-    rows = {(r.department.code, r.is_lead, r.status, r.instructions, r.due_at, r.dispatched_by_id)
-            for r in Dispatch.objects.filter(case=case)}
-    assert rows == {("city", True, "pending", "请三日内到现场核查", due, clerk.pk),
-                    ("housing", False, "pending", "请三日内到现场核查", due, clerk.pk)}
+    rows = {
+        (r.department.code, r.is_lead, r.status, r.instructions, r.due_at, r.dispatched_by_id)
+        for r in Dispatch.objects.filter(case=case)
+    }
+    assert rows == {
+        ("city", True, "pending", "请三日内到现场核查", due, clerk.pk),
+        ("housing", False, "pending", "请三日内到现场核查", due, clerk.pk),
+    }
     data = last_event(case).data
     assert (data["action"], data["department_name"], data["assisting_names"]) == ("dispatch", CITY, ["住房保障科"])
 
@@ -281,8 +301,9 @@ def test_dispatch_records_lead_and_assisting_rows(petition, register, clerk, dep
 def test_send_back_returns_the_case_to_the_dispatcher_with_its_reason(petition, register, clerk, handler, departments):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk,
-                     assisting_ids=[departments["housing"].pk])
+    cs.case_dispatch(
+        actor=clerk, case_id=case.pk, department_id=departments["city"].pk, assisting_ids=[departments["housing"].pk]
+    )
     with refused(case, ValidationFailed, field="reason"):
         cs.case_send_back(actor=handler, case_id=case.pk, reason="  ")
 
@@ -311,15 +332,17 @@ def test_send_back_returns_the_case_to_the_dispatcher_with_its_reason(petition, 
 def test_redispatch_withdraws_the_pending_rows(petition, register, clerk, handler, other_handler, departments):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk,
-                     assisting_ids=[departments["housing"].pk])
+    cs.case_dispatch(
+        actor=clerk, case_id=case.pk, department_id=departments["city"].pk, assisting_ids=[departments["housing"].pk]
+    )
     cs.case_redispatch(actor=clerk, case_id=case.pk, department_id=departments["traffic"].pk, instructions="改派")
 
     case = fresh(case)
     assert (case.state, case.lead_department) == (S.DISPATCHED, departments["traffic"])
     assert not case.assisting_departments.exists()
-    rows = list(Dispatch.objects.filter(case=case).order_by("id")
-                .values_list("department__code", "status", "answered_by"))
+    rows = list(
+        Dispatch.objects.filter(case=case).order_by("id").values_list("department__code", "status", "answered_by")
+    )
     assert rows == [("city", "withdrawn", clerk.pk), ("housing", "withdrawn", clerk.pk), ("traffic", "pending", None)]
     assert last_event(case).data["action"] == "redispatch"
     with refused(case, PermissionDeniedError):  # the first department let go of it
@@ -329,13 +352,22 @@ def test_redispatch_withdraws_the_pending_rows(petition, register, clerk, handle
 
 
 def test_lead_department_head_assigns_handlers(
-    petition, register, clerk, head, handler, city_colleague, housing_handler, housing_head, other_handler,
+    petition,
+    register,
+    clerk,
+    head,
+    handler,
+    city_colleague,
+    housing_handler,
+    housing_head,
+    other_handler,
     departments,
 ):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk,
-                     assisting_ids=[departments["housing"].pk])
+    cs.case_dispatch(
+        actor=clerk, case_id=case.pk, department_id=departments["city"].pk, assisting_ids=[departments["housing"].pk]
+    )
 
     with refused(case, PermissionDeniedError, match="只有主办部门负责人"):  # sees the case, but assists only
         hs.handler_assign(actor=housing_head, case_id=case.pk, handler_id=housing_handler.pk)
@@ -345,8 +377,13 @@ def test_lead_department_head_assigns_handlers(
         hs.handler_assign(actor=head, case_id=case.pk, handler_id=handler.pk, assisting_ids=[other_handler.pk])
 
     version = fresh(case).version
-    hs.handler_assign(actor=head, case_id=case.pk, handler_id=city_colleague.pk,
-                      assisting_ids=[handler.pk, housing_handler.pk], expected_version=version)
+    hs.handler_assign(
+        actor=head,
+        case_id=case.pk,
+        handler_id=city_colleague.pk,
+        assisting_ids=[handler.pk, housing_handler.pk],
+        expected_version=version,
+    )
 
     case = fresh(case)
     assert case.handler == city_colleague and case.version == version + 1
@@ -396,12 +433,17 @@ def test_property_case_from_ledger_to_closure_with_confirmation(property_rules, 
     with refused(case, ValidationFailed, field="satisfaction"):
         cs.case_close(actor=clerk, case_id=case.pk, satisfaction="dissatisfied", confirmed=True)
 
-    cs.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied", confirmed=True,
-                  confirmation_note="业主签字确认")
+    cs.case_close(
+        actor=clerk, case_id=case.pk, satisfaction="satisfied", confirmed=True, confirmation_note="业主签字确认"
+    )
     case = fresh(case)
     assert case.state == S.CLOSED and case.closed_at is not None
     rnd = CaseRound.objects.get(case=case, number=1)
-    assert (rnd.satisfaction, rnd.confirmed_by_complainant, rnd.confirmation_note) == ("satisfied", True, "业主签字确认")
+    assert (rnd.satisfaction, rnd.confirmed_by_complainant, rnd.confirmation_note) == (
+        "satisfied",
+        True,
+        "业主签字确认",
+    )
     assert last_event(case).data["confirmed"] is True
 
 
@@ -417,13 +459,18 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
     with refused(case, PermissionDeniedError):
         cs.case_submit_for_approval(actor=other_handler, case_id=case.pk, proposal="越权", outcome="resolved")
 
-    cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟责成物业维修", outcome="resolved",
-                                responsible_unit="安居物业")
+    cs.case_submit_for_approval(
+        actor=handler, case_id=case.pk, proposal="拟责成物业维修", outcome="resolved", responsible_unit="安居物业"
+    )
     case = fresh(case)
     assert case.state == S.PENDING_APPROVAL
     proposal = Proposal.objects.get(case=case)
     assert (proposal.chain, proposal.status, proposal.outcome, proposal.responsible_unit) == (
-        ["dept_head", "leader"], ProposalStatus.PENDING, "resolved", "安居物业")
+        ["dept_head", "leader"],
+        ProposalStatus.PENDING,
+        "resolved",
+        "安居物业",
+    )
     assert last_event(case).data["proposal_id"] == proposal.pk
 
     for outsider in (other_handler, handler):  # another department; the lead department's handler
@@ -436,7 +483,11 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
     event = last_event(case)
     assert event.kind == EventKind.APPROVAL_SIGNED
     assert (event.data["level"], event.data["role"], event.data["from"], event.data["to"]) == (
-        1, "dept_head", S.PENDING_APPROVAL, S.PENDING_APPROVAL)
+        1,
+        "dept_head",
+        S.PENDING_APPROVAL,
+        S.PENDING_APPROVAL,
+    )
     step = ApprovalStep.objects.get(proposal=proposal)
     assert (step.level, step.role, step.decision, step.decided_by) == (1, "dept_head", "approved", head)
 
@@ -449,7 +500,9 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.APPROVED
     assert list(proposal.steps.values_list("level", "role", "decided_by")) == [
-        (1, "dept_head", head.pk), (2, "leader", leader.pk)]
+        (1, "dept_head", head.pk),
+        (2, "leader", leader.pk),
+    ]
     assert last_event(case).kind == EventKind.STATE_CHANGED and last_event(case).data["to"] == S.APPROVED
 
     with refused(case, ValidationFailed, field="reply"):
@@ -495,7 +548,11 @@ def test_reject_by_the_due_signer_returns_the_proposal(petition, register, flow,
     assert (step.decision, step.comments, step.decided_by) == ("returned", "事实不清，请补充调查", leader)
     data = last_event(case).data
     assert (data["action"], data["reason"], data["level"], data["to"]) == (
-        "reject_approval", "事实不清，请补充调查", 2, S.IN_PROGRESS)
+        "reject_approval",
+        "事实不清，请补充调查",
+        2,
+        S.IN_PROGRESS,
+    )
 
     # Resubmitted: a new proposal starts the chain from the first level again.
     cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="补充调查后拟维修", outcome="resolved")
@@ -527,10 +584,22 @@ def test_approve_and_reject_at_once_one_wins(with_version, petition, register, f
             connection.close()
 
     threads = [
-        threading.Thread(target=work, args=("approve", lambda: cs.case_approve(
-            actor=leader, case_id=case.pk, comments="签发", expected_version=version))),
-        threading.Thread(target=work, args=("reject", lambda: cs.case_reject_approval(
-            actor=leader2, case_id=case.pk, reason="退回", expected_version=version))),
+        threading.Thread(
+            target=work,
+            args=(
+                "approve",
+                lambda: cs.case_approve(actor=leader, case_id=case.pk, comments="签发", expected_version=version),
+            ),
+        ),
+        threading.Thread(
+            target=work,
+            args=(
+                "reject",
+                lambda: cs.case_reject_approval(
+                    actor=leader2, case_id=case.pk, reason="退回", expected_version=version
+                ),
+            ),
+        ),
     ]
     for t in threads:
         t.start()
@@ -564,8 +633,9 @@ def test_a_stale_form_is_refused(petition, register, flow, clerk, handler, head)
         cs.case_send_back(actor=handler, case_id=case.pk, reason="不属于本部门", expected_version=dispatched_version)
     # Same state, but an older version: the optimistic lock.
     with refused(case, StaleObject, match="该案件已被其他人修改"):
-        cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟维修", outcome="resolved",
-                                    expected_version=dispatched_version)
+        cs.case_submit_for_approval(
+            actor=handler, case_id=case.pk, proposal="拟维修", outcome="resolved", expected_version=dispatched_version
+        )
     with refused(case, StaleObject):
         hs.handler_assign(actor=head, case_id=case.pk, handler_id=handler.pk, expected_version=dispatched_version)
 
@@ -604,7 +674,11 @@ def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, l
     assert case.state == S.UNDER_REVIEW
     review = Review.objects.get(case=case, level=1)
     assert (review.body, review.reason, review.requested_at, review.requested_by) == (
-        "原办理机关、单位的上一级机关、单位", "不服答复意见", at(2025, 3, 20, 10), clerk)
+        "原办理机关、单位的上一级机关、单位",
+        "不服答复意见",
+        at(2025, 3, 20, 10),
+        clerk,
+    )
     assert review.request_due_at == records.review_limit(case, 1)[1]
     assert last_event(case).data["body"] == review.body
     clock = Clock.objects.get(case=case, stage="review_decision")
@@ -624,7 +698,11 @@ def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, l
     assert case.state == S.REPLIED
     review.refresh_from_db()
     assert (review.decision, review.opinion, review.decided_by, review.decided_at) == (
-        "upheld", "原处理意见并无不当", leader, at(2025, 3, 25, 10))
+        "upheld",
+        "原处理意见并无不当",
+        leader,
+        at(2025, 3, 25, 10),
+    )
     clock.refresh_from_db()
     assert (clock.state, clock.stop_reason) == ("stopped", "done")
 
@@ -683,7 +761,9 @@ def test_rectification_notice_plan_and_check(construction, drive, flow, handler,
     row.refresh_from_db()
     assert (row.verdict, row.verdict_note, row.checked_by) == ("revise", "补充施工时间表", handler)
     assert [e.kind for e in Event.objects.filter(case=case).order_by("-id")[:2]] == [
-        EventKind.UNIT_NOTIFIED, EventKind.PLAN_CHECKED]
+        EventKind.UNIT_NOTIFIED,
+        EventKind.PLAN_CHECKED,
+    ]
     again = Clock.objects.get(case=case, stage="rectification_plan", state="running")  # timed afresh
     assert again.started_at == at(2025, 3, 11, 10)
     assert timezone.localtime(again.due_at).date().isoformat() == "2025-03-25"
@@ -696,7 +776,10 @@ def test_rectification_notice_plan_and_check(construction, drive, flow, handler,
     assert again.state == "stopped"
     row.refresh_from_db()
     assert (row.verdict, row.complainant_informed_at, row.complainant_informed_how) == (
-        "accepted", at(2025, 3, 14, 10), "phone")
+        "accepted",
+        at(2025, 3, 14, 10),
+        "phone",
+    )
     assert last_event(case).kind == EventKind.COMPLAINANT_INFORMED
 
 
@@ -741,11 +824,23 @@ def test_interview_with_a_drawn_signature(petition, register, flow, handler):
     with refused(case, ValidationFailed, field="kind"):
         hs.investigation_add(actor=handler, case_id=case.pk, kind="chat", text="闲聊")
     with refused(case, ValidationFailed, field="occurred_at"):
-        hs.investigation_add(actor=handler, case_id=case.pk, kind="site_visit", text="现场",
-                             occurred_at=timezone.now() + timedelta(hours=1))
+        hs.investigation_add(
+            actor=handler,
+            case_id=case.pk,
+            kind="site_visit",
+            text="现场",
+            occurred_at=timezone.now() + timedelta(hours=1),
+        )
 
-    record = hs.investigation_add(actor=handler, case_id=case.pk, kind="interview", text="物业经理承认漏水属实",
-                                  interviewee="李经理", place="物业办公室", signature_drawn=url)
+    record = hs.investigation_add(
+        actor=handler,
+        case_id=case.pk,
+        kind="interview",
+        text="物业经理承认漏水属实",
+        interviewee="李经理",
+        place="物业办公室",
+        signature_drawn=url,
+    )
 
     record.refresh_from_db()
     assert (record.kind, record.interviewee, record.round, record.recorded_by) == ("interview", "李经理", 1, handler)
@@ -753,7 +848,10 @@ def test_interview_with_a_drawn_signature(petition, register, flow, handler):
     signature = Attachment.objects.get(case=case)
     assert record.signature == signature
     assert (signature.original_name, signature.content_type, signature.uploaded_by) == (
-        "signature.png", "image/png", handler)
+        "signature.png",
+        "image/png",
+        handler,
+    )
     with signature.file.open("rb") as f:
         assert f.read() == png
     kinds = list(Event.objects.filter(case=case).order_by("-id").values_list("kind", flat=True)[:2])
@@ -761,16 +859,20 @@ def test_interview_with_a_drawn_signature(petition, register, flow, handler):
     assert last_event(case).data["confirmed"] is True
 
 
-@pytest.mark.parametrize("drawn", [
-    "data:image/png;base64,@@not-base64@@",
-    "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0 jpeg").decode(),
-    "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode(),
-])
+@pytest.mark.parametrize(
+    "drawn",
+    [
+        "data:image/png;base64,@@not-base64@@",
+        "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0 jpeg").decode(),
+        "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode(),
+    ],
+)
 def test_a_bad_signature_saves_nothing(drawn, petition, register, flow, handler):
     case = flow.in_progress(register())
     with refused(case, ValidationFailed, field="signature"):
-        hs.investigation_add(actor=handler, case_id=case.pk, kind="interview", text="询问", interviewee="李经理",
-                             signature_drawn=drawn)
+        hs.investigation_add(
+            actor=handler, case_id=case.pk, kind="interview", text="询问", interviewee="李经理", signature_drawn=drawn
+        )
     assert not Investigation.objects.filter(case=case).exists()
 
 
@@ -792,12 +894,19 @@ def test_not_accepted_notice_carries_the_ground_and_the_body(petition, register,
     doc = hs.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
 
     assert (doc.title, doc.status, doc.number, doc.to_party) == (
-        "不予受理告知书", DocumentStatus.ISSUED, f"{case.number}-01", case.party)
+        "不予受理告知书",
+        DocumentStatus.ISSUED,
+        f"{case.number}-01",
+        case.party,
+    )
     assert "已经或者依法应当通过诉讼、仲裁、行政复议等法定途径解决的" in doc.body
     assert "向人民法院提出" in doc.body
     event = last_event(case)
     assert (event.kind, event.data["document_id"], event.data["kind"]) == (
-        EventKind.DOCUMENT_ISSUED, doc.pk, "not_accepted_notice")
+        EventKind.DOCUMENT_ISSUED,
+        doc.pk,
+        "not_accepted_notice",
+    )
     assert documents.render_pdf(doc, full=False).startswith(b"%PDF")
 
 
@@ -820,8 +929,9 @@ def test_reply_letter_after_the_reply(petition, register, flow, handler):
 def test_result_report_is_approved_and_sent_before_closing(construction, register, flow, clerk, handler, head, leader):
     case = flow.in_progress(register())
     due = timezone.now() + timedelta(days=10)
-    hs.authority_request_set(actor=clerk, case_id=case.pk, authority="市住建委", reference="住建交〔2025〕8号",
-                             due_at=due)
+    hs.authority_request_set(
+        actor=clerk, case_id=case.pk, authority="市住建委", reference="住建交〔2025〕8号", due_at=due
+    )
     clock = Clock.objects.get(case=case, stage="result_report")
     assert clock.state == "running" and due <= clock.due_at < due + timedelta(minutes=1)  # whole minutes
     flow.replied(case, proposal="责成施工单位修复裂缝", responsible_unit="示范建筑工程有限公司")
@@ -860,13 +970,13 @@ def test_result_report_is_approved_and_sent_before_closing(construction, registe
 
 
 @pytest.mark.parametrize("action", ["redispatch", "send_back"])
-def test_the_authority_clock_survives_a_change_of_department(action, petition, register, clerk, handler,
-                                                             departments):
+def test_the_authority_clock_survives_a_change_of_department(action, petition, register, clerk, handler, departments):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
     cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
-    hs.authority_request_set(actor=clerk, case_id=case.pk, authority="市信访局",
-                             due_at=timezone.now() + timedelta(days=10))
+    hs.authority_request_set(
+        actor=clerk, case_id=case.pk, authority="市信访局", due_at=timezone.now() + timedelta(days=10)
+    )
     assert Clock.objects.get(case=case, stage="result_report").state == "running"
     if action == "redispatch":
         cs.case_redispatch(actor=clerk, case_id=case.pk, department_id=departments["housing"].pk)
@@ -877,15 +987,20 @@ def test_the_authority_clock_survives_a_change_of_department(action, petition, r
 
 def test_an_edited_template_is_checked_and_used(petition, register, clerk, admin):
     with pytest.raises(ValidationFailed) as info:
-        hs.document_template_save(actor=admin, kind="not_accepted_notice", title="不予受理通知",
-                                  body="依据：{% if ground %}{{ ground }}")
+        hs.document_template_save(
+            actor=admin, kind="not_accepted_notice", title="不予受理通知", body="依据：{% if ground %}{{ ground }}"
+        )
     assert info.value.field == "body" and "模板语法错误" in str(info.value)
     with pytest.raises(PermissionDeniedError):
         hs.document_template_save(actor=clerk, kind="not_accepted_notice", title="不予受理通知", body="{{ ground }}")
     assert not DocumentTemplate.objects.exists()
 
-    hs.document_template_save(actor=admin, kind="not_accepted_notice", title="不予受理通知",
-                              body="经研究不予受理。依据：{{ ground }}。请向{{ refer_to }}反映。")
+    hs.document_template_save(
+        actor=admin,
+        kind="not_accepted_notice",
+        title="不予受理通知",
+        body="经研究不予受理。依据：{{ ground }}。请向{{ refer_to }}反映。",
+    )
     case = register()
     cs.case_not_accept(actor=clerk, case_id=case.pk, ground="already_handled", refer_to="区人民政府")
     doc = hs.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
@@ -897,30 +1012,50 @@ def test_an_edited_template_is_checked_and_used(petition, register, clerk, admin
 
 
 def test_joint_handling_collects_every_part_before_concluding(
-    petition, register, flow, clerk, head, handler, housing_handler, other_handler, departments,
+    petition,
+    register,
+    flow,
+    clerk,
+    head,
+    handler,
+    housing_handler,
+    other_handler,
+    departments,
 ):
     case = flow.in_progress(register())
     with refused(case, ValidationFailed, field="departments"):
         hs.joint_convene(actor=clerk, case_id=case.pk, topic="漏水责任划分", department_ids=[departments["housing"].pk])
     with refused(case, PermissionDeniedError):
-        hs.joint_convene(actor=handler, case_id=case.pk, topic="漏水责任划分",
-                         department_ids=[departments["housing"].pk, departments["traffic"].pk])
+        hs.joint_convene(
+            actor=handler,
+            case_id=case.pk,
+            topic="漏水责任划分",
+            department_ids=[departments["housing"].pk, departments["traffic"].pk],
+        )
 
-    joint = hs.joint_convene(actor=clerk, case_id=case.pk, topic="漏水责任划分",
-                             department_ids=[d.pk for d in departments.values()], place="三楼会议室")
+    joint = hs.joint_convene(
+        actor=clerk,
+        case_id=case.pk,
+        topic="漏水责任划分",
+        department_ids=[d.pk for d in departments.values()],
+        place="三楼会议室",
+    )
     case = fresh(case)
     assert set(case.assisting_departments.all()) == {departments["housing"], departments["traffic"]}
     assert case.lead_department == departments["city"]
     assert JointPart.objects.filter(joint=joint).count() == 3
     assert last_event(case).kind == EventKind.JOINT_CONVENED
 
-    hs.joint_record_part(actor=housing_handler, joint_id=joint.pk, department_id=departments["housing"].pk,
-                         text="负责核查房屋维修基金")
+    hs.joint_record_part(
+        actor=housing_handler, joint_id=joint.pk, department_id=departments["housing"].pk, text="负责核查房屋维修基金"
+    )
     with refused(case, PermissionDeniedError):  # traffic's handler writing housing's part
-        hs.joint_record_part(actor=other_handler, joint_id=joint.pk, department_id=departments["housing"].pk,
-                             text="越俎代庖")
-    hs.joint_record_part(actor=clerk, joint_id=joint.pk, department_id=departments["traffic"].pk,
-                         text="无交通管理职责")  # the coordinator, on its behalf
+        hs.joint_record_part(
+            actor=other_handler, joint_id=joint.pk, department_id=departments["housing"].pk, text="越俎代庖"
+        )
+    hs.joint_record_part(
+        actor=clerk, joint_id=joint.pk, department_id=departments["traffic"].pk, text="无交通管理职责"
+    )  # the coordinator, on its behalf
     with refused(case, ValidationFailed, field="outcome") as info:
         hs.joint_conclude(actor=clerk, joint_id=joint.pk, outcome="由物业负责维修")
     assert CITY in str(info.value) and "住房保障科" not in str(info.value)

@@ -42,9 +42,7 @@ def _fresh_calendars():
 
 @pytest.fixture
 def intake_dept(org) -> Department:
-    return Department.objects.create(
-        organization=org, code="intake", name="受理科", handles_cases=False
-    )
+    return Department.objects.create(organization=org, code="intake", name="受理科", handles_cases=False)
 
 
 @pytest.fixture

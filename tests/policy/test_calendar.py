@@ -186,13 +186,9 @@ def test_petition_fifteen_days_from_receipt() -> None:
     # Received 16 Sep: day 1 is 17 Sep, day 15 is 1 Oct (holiday) -> 顺延 to 9 Oct.
     received = at(2025, 9, 16, 15)
     assert CAL.add(received, 15, "days", start_rule="next_day") == end_of(date(2025, 10, 9))
-    assert CAL.add(received, 15, "days", start_rule="next_day", roll="none") == end_of(
-        date(2025, 10, 1)
-    )
+    assert CAL.add(received, 15, "days", start_rule="next_day", roll="none") == end_of(date(2025, 10, 1))
     # Day 15 falls on 11 Oct, a Saturday worked under 调休: no roll.
-    assert CAL.add(at(2025, 9, 26, 9), 15, "days", start_rule="next_day") == end_of(
-        date(2025, 10, 11)
-    )
+    assert CAL.add(at(2025, 9, 26, 9), 15, "days", start_rule="next_day") == end_of(date(2025, 10, 11))
 
 
 def test_days_immediate_counts_the_day_of_receipt() -> None:
@@ -249,17 +245,13 @@ def test_unknown_year_falls_back_to_weekends_plus_overrides() -> None:
     assert cal.holiday_name(date(2031, 1, 1)) == "元旦"
     assert cal.add_workdays(date(2030, 12, 31), 1) == date(2031, 1, 3)
     assert cal.add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 4)
-    assert cal.add(at(2030, 12, 31, 9), 2, "days", start_rule="next_day") == end_of(
-        date(2031, 1, 3)
-    )
+    assert cal.add(at(2030, 12, 31, 9), 2, "days", start_rule="next_day") == end_of(date(2031, 1, 3))
     assert cal.workdays_between(date(2030, 12, 31), date(2031, 1, 6)) == 3
 
 
 def test_contradictory_or_malformed_configuration_is_refused() -> None:
     with pytest.raises(ValueError, match="both"):
-        BusinessCalendar(
-            extra_holidays={date(2031, 1, 1): "x"}, extra_workdays={date(2031, 1, 1): "y"}
-        )
+        BusinessCalendar(extra_holidays={date(2031, 1, 1): "x"}, extra_workdays={date(2031, 1, 1): "y"})
     with pytest.raises(ValueError, match="work_hours"):
         BusinessCalendar(work_hours=((time(13), time(18)), (time(9), time(12))))
     with pytest.raises(ValueError, match="work_hours"):
@@ -338,9 +330,7 @@ def test_add_working_hours_lands_in_working_time(start: datetime, minutes: int) 
     start_rule=start_rules,
     roll=rolls,
 )
-def test_add_is_monotone_in_amount(
-    start: datetime, unit: str, a: int, b: int, start_rule: str, roll: str
-) -> None:
+def test_add_is_monotone_in_amount(start: datetime, unit: str, a: int, b: int, start_rule: str, roll: str) -> None:
     a, b = sorted((a, b))
     first = CAL.add(start, a, unit, start_rule=start_rule, roll=roll)  # type: ignore[arg-type]
     second = CAL.add(start, b, unit, start_rule=start_rule, roll=roll)  # type: ignore[arg-type]

@@ -124,25 +124,15 @@ def test_calendar_cache_sees_changes_made_elsewhere(org):
 def test_only_administrators_change_the_calendar(org, clerk):
     admin = make_staff(org, "admin", [Role.ADMIN])
     with pytest.raises(PermissionDeniedError):
-        calendar_day_add(
-            actor=clerk, organization=org, day=date(2031, 1, 1), kind="holiday", name="元旦"
-        )
+        calendar_day_add(actor=clerk, organization=org, day=date(2031, 1, 1), kind="holiday", name="元旦")
     with pytest.raises(PermissionDeniedError):  # global days: superusers and operators only
-        calendar_day_add(
-            actor=admin, organization=None, day=date(2031, 1, 1), kind="holiday", name="元旦"
-        )
-    row = calendar_day_add(
-        actor=admin, organization=org, day=date(2031, 1, 1), kind="holiday", name="元旦"
-    )
+        calendar_day_add(actor=admin, organization=None, day=date(2031, 1, 1), kind="holiday", name="元旦")
+    row = calendar_day_add(actor=admin, organization=org, day=date(2031, 1, 1), kind="holiday", name="元旦")
     assert row.created_by == admin
     with pytest.raises(ValidationFailed):
-        calendar_day_add(
-            actor=admin, organization=org, day=date(2031, 1, 2), kind="holiday", name=" "
-        )
+        calendar_day_add(actor=admin, organization=org, day=date(2031, 1, 2), kind="holiday", name=" ")
     with pytest.raises(ValidationFailed):
-        calendar_day_add(
-            actor=admin, organization=org, day=date(2031, 1, 2), kind="maybe", name="x"
-        )
+        calendar_day_add(actor=admin, organization=org, day=date(2031, 1, 2), kind="maybe", name="x")
     assert calendar_day_remove(actor=admin, organization=org, day=date(2031, 1, 1))
 
 
@@ -151,21 +141,13 @@ def test_preset_calendar_section_applies_under_the_organisations_rows(org, tmp_p
 
     text = (presets_dir() / "hospital.yaml").read_text(encoding="utf-8")
     text += "\ncalendar:\n  holidays:\n    - {date: 2026-03-04, name: 院庆}\n"
-    version, _ = policy_activate_text(
-        organization=org, text=text, filename="hospital.yaml", actor=None
-    )
-    assert not calendar_for(organization_id=org.pk, policy_version=version).is_workday(
-        date(2026, 3, 4)
-    )
-    calendar_day_add(
-        actor=None, organization=org, day=date(2026, 3, 4), kind="workday", name="照常上班"
-    )
+    version, _ = policy_activate_text(organization=org, text=text, filename="hospital.yaml", actor=None)
+    assert not calendar_for(organization_id=org.pk, policy_version=version).is_workday(date(2026, 3, 4))
+    calendar_day_add(actor=None, organization=org, day=date(2026, 3, 4), kind="workday", name="照常上班")
     assert calendar_for(organization_id=org.pk, policy_version=version).is_workday(date(2026, 3, 4))
 
 
-def test_a_new_holiday_moves_running_workday_clocks(
-    org, drive, settings, django_capture_on_commit_callbacks
-):
+def test_a_new_holiday_moves_running_workday_clocks(org, drive, settings, django_capture_on_commit_callbacks):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     activate(org, "construction_station")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
@@ -175,9 +157,7 @@ def test_a_new_holiday_moves_running_workday_clocks(
     clock = Clock.objects.get(case=case, stage="handover")
     assert clock.next_action_at == at(2026, 3, 4, 23, 59, 59).replace(microsecond=999999)
     with django_capture_on_commit_callbacks(execute=True):
-        calendar_day_add(
-            actor=None, organization=org, day=date(2026, 3, 4), kind="holiday", name="停电闭馆"
-        )
+        calendar_day_add(actor=None, organization=org, day=date(2026, 3, 4), kind="holiday", name="停电闭馆")
     clock.refresh_from_db()
     assert clock.next_action_at == at(2026, 3, 5, 23, 59, 59).replace(microsecond=999999)
     assert clocks_recompute(organization_id=org.pk, since=date(2026, 3, 4)) == 0  # idempotent

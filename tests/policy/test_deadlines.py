@@ -56,15 +56,9 @@ def test_workday_warning_falls_in_working_time():
 
 
 def test_warning_is_dropped_when_it_would_not_come_before_the_due_time():
-    assert (
-        schedule(rule(1, "minutes", warn_fraction=0.99), CAL, at(2026, 3, 2, 10)).warn_at
-        is not None
-    )
+    assert schedule(rule(1, "minutes", warn_fraction=0.99), CAL, at(2026, 3, 2, 10)).warn_at is not None
     # 99.9999999 % of a minute rounds to the due time itself: no separate warning
-    assert (
-        schedule(rule(1, "minutes", warn_fraction=0.999999999), CAL, at(2026, 3, 2, 10)).warn_at
-        is None
-    )
+    assert schedule(rule(1, "minutes", warn_fraction=0.999999999), CAL, at(2026, 3, 2, 10)).warn_at is None
     # working hours started after the day's last period: nothing of the allowance before due
     s = schedule(rule(1, "working_hours"), CAL, at(2026, 3, 2, 20))
     assert s.due_at == at(2026, 3, 3, 10)
@@ -104,15 +98,8 @@ def test_extension_in_the_rules_unit_is_added_to_the_amount_then_rolled():
     r = rule(60, "days", start="next_day", roll="forward", stage="overall")
     base = schedule(r, CAL, at(2026, 3, 2, 9)).due_at
     extended = schedule(r, CAL, at(2026, 3, 2, 9), grants=[Grant(30, "days")]).due_at
-    assert base == end_of(
-        2026, 5, 6
-    )  # 05-01 … 05-05 holiday ends before: 05-01 + 5 = 05-06 workday
-    assert (
-        extended
-        == schedule(
-            rule(90, "days", start="next_day", roll="forward"), CAL, at(2026, 3, 2, 9)
-        ).due_at
-    )
+    assert base == end_of(2026, 5, 6)  # 05-01 … 05-05 holiday ends before: 05-01 + 5 = 05-06 workday
+    assert extended == schedule(rule(90, "days", start="next_day", roll="forward"), CAL, at(2026, 3, 2, 9)).due_at
 
 
 def test_extension_in_another_unit_is_added_after_the_due_time():

@@ -36,17 +36,12 @@ def run(*args: str) -> str:
 
 
 def test_init_creates_the_organisation_and_its_policy():
-    out = run(
-        "huiyin_init", "--preset", "petition_office", "--org", "xfb", "--name", "示范市信访局"
-    )
+    out = run("huiyin_init", "--preset", "petition_office", "--org", "xfb", "--name", "示范市信访局")
     org = Organization.objects.get(code="xfb")
     assert org.name == "示范市信访局" and org.preset == "petition_office"
     assert org.stage_switches["approval"] is True and org.stage_switches["dispatch"] is True
     version = current_policy(org)
-    assert (
-        version.code == "petition_office:1"
-        and version.snapshot["deadlines"][0]["stage"] == "acceptance"
-    )
+    assert version.code == "petition_office:1" and version.snapshot["deadlines"][0]["stage"] == "acceptance"
     assert "petition_office:1" in out
     assert "policy unchanged" in run("huiyin_init", "--preset", "petition_office", "--org", "xfb")
     assert PolicyVersion.objects.filter(organization=org).count() == 1
@@ -78,9 +73,7 @@ def test_invalid_preset_is_refused_and_the_running_policy_stays(org, tmp_path: P
     assert "nothing changed" in str(info.value)
     assert current_policy(org).code == "hospital:1"
     with pytest.raises(PresetError):
-        policy_activate_text(
-            organization=org, text=bad.read_text(encoding="utf-8"), filename="bad.yaml", actor=None
-        )
+        policy_activate_text(organization=org, text=bad.read_text(encoding="utf-8"), filename="bad.yaml", actor=None)
     assert PolicyVersion.objects.filter(organization=org).count() == 1
     with pytest.raises(CommandError, match="no preset"):
         run("huiyin_init", "--preset", "no_such_preset", "--org", org.code)
@@ -116,9 +109,7 @@ def test_deactivating_the_newest_version_rolls_back(org):
 
 def test_only_administrators_activate(org, clerk):
     with pytest.raises(PermissionDeniedError):
-        policy_activate(
-            organization=org, preset=load_preset(presets_dir() / "hospital.yaml"), actor=clerk
-        )
+        policy_activate(organization=org, preset=load_preset(presets_dir() / "hospital.yaml"), actor=clerk)
 
 
 def test_organisation_without_a_preset_keeps_the_old_behaviour(org, register):

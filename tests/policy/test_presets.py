@@ -22,8 +22,14 @@ from huiyin.policy.presets import (
 )
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
-SHIPPED = ["city_hotline", "company_front_office", "construction_station", "hospital",
-           "petition_office", "property_management"]
+SHIPPED = [
+    "city_hotline",
+    "company_front_office",
+    "construction_station",
+    "hospital",
+    "petition_office",
+    "property_management",
+]
 
 
 def preset(name: str) -> Preset:
@@ -62,8 +68,7 @@ def test_hotline_dispatch_within_3_minutes_of_acceptance() -> None:
     p = preset("city_hotline")
     rule = p.match_deadline("dispatch", channel="phone", nature="complaint")
     assert rule is not None
-    assert (rule.duration, rule.clock_from, rule.start) == (Duration(amount=3, unit="minutes"),
-                                                            "accepted", "immediate")
+    assert (rule.duration, rule.clock_from, rule.start) == (Duration(amount=3, unit="minutes"), "accepted", "immediate")
     assert p.match_deadline("dispatch", channel="letter") is None  # only 96310 calls
     assert p.daily_review is not None and p.daily_review.lookback_days == 3
     assert p.daily_review.repeats_first
@@ -73,16 +78,19 @@ def test_construction_station_figures() -> None:
     p = preset("construction_station")
     handover = p.match_deadline("handover")
     plan = p.match_deadline("rectification_plan")
-    assert handover and (handover.amount, handover.unit, handover.clock_from) == (24, "hours",
-                                                                                 "received")
+    assert handover and (handover.amount, handover.unit, handover.clock_from) == (24, "hours", "received")
     assert plan and (plan.amount, plan.unit, plan.clock_from) == (14, "days", "notified")
     grounds = p.acceptance_grounds
     ret = grounds.return_within
     assert ret and (ret.stage, ret.amount, ret.unit, ret.start, ret.clock_from) == (
-        "acceptance", 15, "days", "next_day", "received")
+        "acceptance",
+        15,
+        "days",
+        "next_day",
+        "received",
+    )
     assert grounds.self_transfer_allowed is False
-    assert p.callback and p.callback.mandatory_for == ("group_visit",
-                                                       "forwarded_for_investigation")
+    assert p.callback and p.callback.mandatory_for == ("group_visit", "forwarded_for_investigation")
     assert p.stages.rectification_plan and p.stages.approval
 
 
@@ -106,8 +114,10 @@ def test_property_management_figures() -> None:
     assert len(p.callback_windows) == 3
     assert p.callback is not None
     assert {(s.role, s.label, s.min_share) for s in p.callback.shares} == {
-        ("leader", "经理", 0.10), ("dept_head", "主管", 0.30),
-        ("callback_officer", "维修负责人", 0.60)}
+        ("leader", "经理", 0.10),
+        ("dept_head", "主管", 0.30),
+        ("callback_officer", "维修负责人", 0.60),
+    }
     assert p.callback.rectification_notice_within == Duration(amount=24, unit="hours")
     kpis = {k.code: k for k in p.kpis}
     valid = kpis["valid_complaint_rate"].target
@@ -142,14 +152,16 @@ def test_petition_office_figures() -> None:
     assert rule("review_request") == (30, "days", "next_day", "replied", "roll_forward")
     assert rule("review_decision") == (30, "days", "next_day", "received", "roll_forward")
     ext = p.extension
-    assert ext and (ext.approver, ext.max, ext.notify_complainant) == (
-        "leader", Duration(amount=30, unit="days"), True)
+    assert ext and (ext.approver, ext.max, ext.notify_complainant) == ("leader", Duration(amount=30, unit="days"), True)
     grounds = p.acceptance_grounds
     assert [g.code for g in grounds.not_accepted] == [
-        "congress_court_procuratorate", "legal_procedure", "already_handled", "no_substance",
-        "out_of_jurisdiction"]
-    assert [g.code for g in grounds.not_reaccepted] == ["review_concluded",
-                                                        "review_not_requested_in_time"]
+        "congress_court_procuratorate",
+        "legal_procedure",
+        "already_handled",
+        "no_substance",
+        "out_of_jurisdiction",
+    ]
+    assert [g.code for g in grounds.not_reaccepted] == ["review_concluded", "review_not_requested_in_time"]
     legal = grounds.not_accepted[1]
     assert "诉讼、仲裁、行政复议" in legal.label
     assert legal.refer_to == ("court", "arbitration", "administrative_reconsideration")
@@ -284,62 +296,132 @@ def test_base_sample_is_valid() -> None:
 
 # (old text, new text, text on the line the error names, key path, words in the message)
 REFUSALS = [
-    ("stage: acceptance", "stage: acceptence", "stage: acceptence", "deadlines[0].stage",
-     'unknown stage "acceptence" (expected one of dispatch, sign_for'),
-    ("unit: minutes", "unit: minute", "unit: minute", "deadlines[1].unit",
-     'unknown unit "minute" (expected one of minutes, hours, working_hours, days, workdays)'),
-    ("    unit: minutes\n", "", "- stage: dispatch", "deadlines[1].unit",
-     'missing required key "unit"'),
-    ("    amount: 15\n", "", "- stage: acceptance", "deadlines[0].amount",
-     'missing required key "amount"'),
+    (
+        "stage: acceptance",
+        "stage: acceptence",
+        "stage: acceptence",
+        "deadlines[0].stage",
+        'unknown stage "acceptence" (expected one of dispatch, sign_for',
+    ),
+    (
+        "unit: minutes",
+        "unit: minute",
+        "unit: minute",
+        "deadlines[1].unit",
+        'unknown unit "minute" (expected one of minutes, hours, working_hours, days, workdays)',
+    ),
+    ("    unit: minutes\n", "", "- stage: dispatch", "deadlines[1].unit", 'missing required key "unit"'),
+    ("    amount: 15\n", "", "- stage: acceptance", "deadlines[0].amount", 'missing required key "amount"'),
     ("amount: 15", "amount: -15", "amount: -15", "deadlines[0].amount", "at least 1, got -15"),
     ("amount: 3\n", "amount: 0\n", "amount: 0", "deadlines[1].amount", "at least 1, got 0"),
-    ("amount: 3\n", 'amount: "3"\n', 'amount: "3"', "deadlines[1].amount",
-     'expected a whole number, got string "3"'),
-    ("amount: 15", "amount: 15 days", "amount: 15 days", "deadlines[0].amount",
-     'got string "15 days" (write the number alone and the unit under `unit`)'),
+    ("amount: 3\n", 'amount: "3"\n', 'amount: "3"', "deadlines[1].amount", 'expected a whole number, got string "3"'),
+    (
+        "amount: 15",
+        "amount: 15 days",
+        "amount: 15 days",
+        "deadlines[0].amount",
+        'got string "15 days" (write the number alone and the unit under `unit`)',
+    ),
     ("amount: 15", "amount: 2.5", "amount: 2.5", "deadlines[0].amount", "whole number"),
-    ("warn_at: 0.5", "warn_at: 1.5", "warn_at: 1.5", "deadlines[1].warn_at",
-     "must be within (0, 1), got 1.5"),
+    ("warn_at: 0.5", "warn_at: 1.5", "warn_at: 1.5", "deadlines[1].warn_at", "must be within (0, 1), got 1.5"),
     ("warn_at: 0.5", "warn_at: 0", "warn_at: 0", "deadlines[1].warn_at", "within (0, 1)"),
     ("warn_at: 0.5", "warn_at: 1", "warn_at: 1", "deadlines[1].warn_at", "within (0, 1)"),
-    ("    from: accepted\n", "    from: accepted\n    amout: 3\n", "amout: 3",
-     "deadlines[1].amout", 'unknown key "amout"'),
-    ("calendar:", "deadline_rules: []\ncalendar:", "deadline_rules", "deadline_rules",
-     'unknown key "deadline_rules"'),
-    ("{channel: phone}", "{channel: telephone}", "{channel: telephone}",
-     "deadlines[1].when.channel", 'unknown channel "telephone" (expected one of visit'),
-    ("{channel: phone}", "{channel: []}", "{channel: []}", "deadlines[1].when.channel",
-     "empty list matches nothing"),
-    ("{channel: phone}", "{urgent: true}", "{urgent: true}", "deadlines[1].when.urgent",
-     'unknown key "urgent"'),
-    ("  - {role: leader, after", "  - {role: handler, after", "{role: handler, after: {amount: 3",
-     "escalation[2].role", 'cycle in the escalation chain: "handler" already at escalation[0]'),
-    ("{role: dept_head,", "{role: boss,", "{role: boss,", "escalation[1].role",
-     'unknown role "boss"'),
-    ("after: {amount: 1, unit: workdays}", "after: {amount: 1, unit: weeks}", "unit: weeks",
-     "escalation[1].after.unit", 'unknown unit "weeks"'),
-    ("{date: 2025-10-11, name: 补班}", "{date: 2025-10-09, name: 补班}",
-     "{date: 2025-10-09, name: 补班}", "calendar.workdays[0].date",
-     "2025-10-09 is already listed at calendar.holidays[0].date"),
-    ("    - {date: 2025-10-09, name: 单位检修停业}\n",
-     "    - {date: 2025-10-09, name: 单位检修停业}\n    - {date: 2025-10-09, name: 又一次}\n",
-     "又一次", "calendar.holidays[1].date", "already listed at calendar.holidays[0].date (line"),
-    ("{date: 2025-10-11,", "{date: 2025-13-11,", "2025-13-11", "calendar.workdays[0].date",
-     "expected a date written YYYY-MM-DD"),
-    ("  callback: false", "  callback: no", "callback: no", "stages.callback",
-     'expected true or false, got string "no"'),
+    (
+        "    from: accepted\n",
+        "    from: accepted\n    amout: 3\n",
+        "amout: 3",
+        "deadlines[1].amout",
+        'unknown key "amout"',
+    ),
+    ("calendar:", "deadline_rules: []\ncalendar:", "deadline_rules", "deadline_rules", 'unknown key "deadline_rules"'),
+    (
+        "{channel: phone}",
+        "{channel: telephone}",
+        "{channel: telephone}",
+        "deadlines[1].when.channel",
+        'unknown channel "telephone" (expected one of visit',
+    ),
+    ("{channel: phone}", "{channel: []}", "{channel: []}", "deadlines[1].when.channel", "empty list matches nothing"),
+    ("{channel: phone}", "{urgent: true}", "{urgent: true}", "deadlines[1].when.urgent", 'unknown key "urgent"'),
+    (
+        "  - {role: leader, after",
+        "  - {role: handler, after",
+        "{role: handler, after: {amount: 3",
+        "escalation[2].role",
+        'cycle in the escalation chain: "handler" already at escalation[0]',
+    ),
+    ("{role: dept_head,", "{role: boss,", "{role: boss,", "escalation[1].role", 'unknown role "boss"'),
+    (
+        "after: {amount: 1, unit: workdays}",
+        "after: {amount: 1, unit: weeks}",
+        "unit: weeks",
+        "escalation[1].after.unit",
+        'unknown unit "weeks"',
+    ),
+    (
+        "{date: 2025-10-11, name: 补班}",
+        "{date: 2025-10-09, name: 补班}",
+        "{date: 2025-10-09, name: 补班}",
+        "calendar.workdays[0].date",
+        "2025-10-09 is already listed at calendar.holidays[0].date",
+    ),
+    (
+        "    - {date: 2025-10-09, name: 单位检修停业}\n",
+        "    - {date: 2025-10-09, name: 单位检修停业}\n    - {date: 2025-10-09, name: 又一次}\n",
+        "又一次",
+        "calendar.holidays[1].date",
+        "already listed at calendar.holidays[0].date (line",
+    ),
+    (
+        "{date: 2025-10-11,",
+        "{date: 2025-13-11,",
+        "2025-13-11",
+        "calendar.workdays[0].date",
+        "expected a date written YYYY-MM-DD",
+    ),
+    (
+        "  callback: false",
+        "  callback: no",
+        "callback: no",
+        "stages.callback",
+        'expected true or false, got string "no"',
+    ),
     ("  callback: false\n", "", "stages:", "stages.callback", 'missing required key "callback"'),
-    ("  - stage: dispatch\n", "  - stage: callback\n", "- stage: callback", "deadlines[1]",
-     'a "callback" deadline, but stages.callback is false'),
-    ("refer_to: court", "refer_to: tribunal", "refer_to: tribunal",
-     "acceptance_grounds.not_accepted[0].refer_to", 'unknown referral body "tribunal"'),
-    ("major: [伤亡]", "major: [伤亡, 火灾]", "major: [伤亡, 火灾]", "urgency_keywords.major",
-     '"火灾" is listed under both urgent and major'),
-    ("urgent: [火灾, 燃气泄漏]", "urgent: [火灾, 火灾]", "urgent: [火灾, 火灾]",
-     "urgency_keywords.urgent[1]", 'keyword "火灾" is listed twice'),
-    ("max: {amount: 30, unit: days}", "max: 30 days", "max: 30 days", "extension.max",
-     'expected a mapping, got string "30 days"'),
+    (
+        "  - stage: dispatch\n",
+        "  - stage: callback\n",
+        "- stage: callback",
+        "deadlines[1]",
+        'a "callback" deadline, but stages.callback is false',
+    ),
+    (
+        "refer_to: court",
+        "refer_to: tribunal",
+        "refer_to: tribunal",
+        "acceptance_grounds.not_accepted[0].refer_to",
+        'unknown referral body "tribunal"',
+    ),
+    (
+        "major: [伤亡]",
+        "major: [伤亡, 火灾]",
+        "major: [伤亡, 火灾]",
+        "urgency_keywords.major",
+        '"火灾" is listed under both urgent and major',
+    ),
+    (
+        "urgent: [火灾, 燃气泄漏]",
+        "urgent: [火灾, 火灾]",
+        "urgent: [火灾, 火灾]",
+        "urgency_keywords.urgent[1]",
+        'keyword "火灾" is listed twice',
+    ),
+    (
+        "max: {amount: 30, unit: days}",
+        "max: 30 days",
+        "max: 30 days",
+        "extension.max",
+        'expected a mapping, got string "30 days"',
+    ),
     ("version: 1", "version: v1", "version: v1", "version", "whole number"),
     ("name: sample", "name: Sample Preset", "name: Sample Preset", "name", "lower-case ASCII"),
 ]
@@ -349,10 +431,10 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-@pytest.mark.parametrize(("old", "new", "line_text", "path", "words"), REFUSALS,
-                         ids=[r[3] + ":" + r[1].strip()[:20] for r in REFUSALS])
-def test_refusal_names_file_line_and_key_path(old: str, new: str, line_text: str, path: str,
-                                              words: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "line_text", "path", "words"), REFUSALS, ids=[r[3] + ":" + r[1].strip()[:20] for r in REFUSALS]
+)
+def test_refusal_names_file_line_and_key_path(old: str, new: str, line_text: str, path: str, words: str) -> None:
     assert old in BASE
     text = BASE.replace(old, new, 1)
     with pytest.raises(PresetError) as caught:
@@ -365,15 +447,15 @@ def test_refusal_names_file_line_and_key_path(old: str, new: str, line_text: str
 
 
 def test_duplicate_rule_for_same_stage_and_selector_is_ambiguous() -> None:
-    extra = "  - {stage: dispatch, when: {channel: [phone]}, amount: 5, unit: minutes, " \
-            "from: accepted}\n"
+    extra = "  - {stage: dispatch, when: {channel: [phone]}, amount: 5, unit: minutes, from: accepted}\n"
     text = BASE.replace("acceptance_grounds:", extra + "acceptance_grounds:", 1)
     with pytest.raises(PresetError) as caught:
         load_preset_text(text, "sample.yaml")
     assert str(caught.value).startswith(
         f'sample.yaml, line {line_of(text, "[phone]")}, deadlines[2]: same stage and "when" as '
-        f'deadlines[1] (line {line_of(text, "- stage: dispatch")}); which applies would be '
-        "ambiguous")
+        f"deadlines[1] (line {line_of(text, '- stage: dispatch')}); which applies would be "
+        "ambiguous"
+    )
 
 
 def test_yaml_syntax_errors_and_empty_files_are_refused_with_a_line() -> None:
@@ -381,11 +463,17 @@ def test_yaml_syntax_errors_and_empty_files_are_refused_with_a_line() -> None:
         load_preset_text("name: x\nlabel: [a, b\nversion: 1\n", "bad.yaml")
     with pytest.raises(PresetError, match=r"^dup\.yaml, line 2, .*YAML syntax error"):
         load_preset_text("name: x\nname: y\n", "dup.yaml")
-    with pytest.raises(PresetError, match=r"^ctl\.yaml, line 2, \(top level\): YAML syntax error: "
-                                          r"unacceptable character #x0007"):
+    with pytest.raises(
+        PresetError,
+        match=r"^ctl\.yaml, line 2, \(top level\): YAML syntax error: "
+        r"unacceptable character #x0007",
+    ):
         load_preset_text("name: x\nlabel: \x07\n", "ctl.yaml")
-    with pytest.raises(PresetError, match=r"^empty\.yaml, line 1, \(top level\): expected a "
-                                          r"mapping, got nothing"):
+    with pytest.raises(
+        PresetError,
+        match=r"^empty\.yaml, line 1, \(top level\): expected a "
+        r"mapping, got nothing",
+    ):
         load_preset_text("", "empty.yaml")
 
 
@@ -396,12 +484,15 @@ def test_load_preset_reports_the_file_name(tmp_path: Path) -> None:
         load_preset(path)
     assert str(caught.value).startswith(
         'city_hotline.yaml, line 23, deadlines[1].unit: unknown unit "minute" (expected one of '
-        "minutes, hours, working_hours, days, workdays)")
+        "minutes, hours, working_hours, days, workdays)"
+    )
     assert list_presets(tmp_path) == ["city_hotline"]
 
 
-@given(st.integers(min_value=-10_000, max_value=10_000),
-       st.sampled_from(["minutes", "hours", "working_hours", "days", "workdays"]))
+@given(
+    st.integers(min_value=-10_000, max_value=10_000),
+    st.sampled_from(["minutes", "hours", "working_hours", "days", "workdays"]),
+)
 def test_any_positive_whole_amount_loads_and_nothing_else(amount: int, unit: str) -> None:
     text = BASE.replace("amount: 15\n    unit: days", f"amount: {amount}\n    unit: {unit}", 1)
     if amount >= 1:

@@ -46,18 +46,16 @@ def test_pause_and_resume_exclude_the_paused_minutes(org, drive):
     clock = Clock.objects.get(case=case)
     assert (clock.state, clock.next_action_at) == (ClockState.PAUSED, None)
     assert drive.sweep(at(2026, 3, 2, 10, 5)).total_actions == 0  # paused: nothing fires
-    drive.call(
-        at(2026, 3, 2, 10, 11), case_resume, actor=drive.clerk, case_id=case.pk, note="照片已收到"
-    )
+    drive.call(at(2026, 3, 2, 10, 11), case_resume, actor=drive.clerk, case_id=case.pk, note="照片已收到")
     clock.refresh_from_db()
     assert clock.state == ClockState.RUNNING
     assert (clock.paused_seconds, clock.paused_units) == (600, 600)
     assert clock.due_at == at(2026, 3, 2, 10, 13)
     assert clock.warn_at == at(2026, 3, 2, 10, 12, 15)
     kinds = list(
-        Event.objects.filter(
-            case=case, kind__in=[EventKind.SUSPENDED, EventKind.RESUMED]
-        ).values_list("kind", flat=True)
+        Event.objects.filter(case=case, kind__in=[EventKind.SUSPENDED, EventKind.RESUMED]).values_list(
+            "kind", flat=True
+        )
     )
     assert kinds == ["suspended", "resumed"]
     assert drive.sweep(at(2026, 3, 2, 10, 12, 59)).actions == {"warn": 1}
@@ -69,9 +67,7 @@ def test_suspension_of_a_day_rule_excludes_whole_days(org, drive):
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     clock = Clock.objects.get(case=case, stage="acceptance")
     assert clock.due_at == end_of(2026, 3, 17)
-    drive.call(
-        at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料"
-    )
+    drive.call(at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料")
     assert drive.sweep(at(2026, 3, 18, 1)).total_actions == 0  # past the old due time, but paused
     drive.call(at(2026, 3, 18, 15), case_resume, actor=drive.clerk, case_id=case.pk)
     clock.refresh_from_db()
@@ -83,9 +79,7 @@ def test_suspension_of_a_day_rule_excludes_whole_days(org, drive):
 def test_clocks_started_while_suspended_start_paused(org, drive):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
-    drive.call(
-        at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料"
-    )
+    drive.call(at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料")
     drive.do(at(2026, 3, 4, 10), "accept", case)
     overall = Clock.objects.get(case=case, stage="overall")
     assert overall.state == ClockState.PAUSED
@@ -99,9 +93,7 @@ def test_clocks_started_while_suspended_start_paused(org, drive):
 def test_leaving_the_open_states_ends_the_suspension(org, drive):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
-    drive.call(
-        at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料"
-    )
+    drive.call(at(2026, 3, 3, 10), case_suspend, actor=drive.clerk, case_id=case.pk, reason="等待补充材料")
     drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="legal_procedure", refer_to="court")
     suspension = Suspension.objects.get(case=case)
     assert suspension.ended_at == at(2026, 3, 5, 9) and suspension.end_note == "not_accepted"
@@ -150,13 +142,9 @@ def test_extension_needs_the_presets_approver_and_moves_the_due_time(
         reason="需调取病历并组织专家讨论",
     )
     assert ext.status == ExtensionStatus.PENDING and ext.unit == "days"
-    assert Notification.objects.filter(
-        recipient=supervisor, key=f"extension:{ext.pk}:request"
-    ).exists()
+    assert Notification.objects.filter(recipient=supervisor, key=f"extension:{ext.pk}:request").exists()
     with pytest.raises(PermissionDeniedError):
-        extension_decide(
-            actor=head, extension_id=ext.pk, approve=True
-        )  # approver is the 行风办 (supervisor)
+        extension_decide(actor=head, extension_id=ext.pk, approve=True)  # approver is the 行风办 (supervisor)
     with django_capture_on_commit_callbacks(execute=True):
         drive.call(
             at(2026, 3, 7, 9),
@@ -171,9 +159,7 @@ def test_extension_needs_the_presets_approver_and_moves_the_due_time(
     assert ext.status == ExtensionStatus.APPROVED
     assert (ext.previous_due_at, ext.new_due_at) == (end_of(2026, 3, 9), end_of(2026, 3, 16))
     assert reply.due_at == end_of(2026, 3, 16) and reply.generation == 1
-    assert Event.objects.filter(
-        case=case, kind=EventKind.EXTENSION_DECIDED, data__approved=True
-    ).exists()
+    assert Event.objects.filter(case=case, kind=EventKind.EXTENSION_DECIDED, data__approved=True).exists()
     sms = OutboundMessage.objects.get(key=f"extension:{ext.pk}")
     assert sms.recipient == "13812345678" and "2026-03-16" in sms.body
     # a second postponement of the same matter is forbidden by the hospital preset
@@ -202,14 +188,10 @@ def test_extension_warns_again_before_the_new_due_time(hospital_case, drive, han
         amount=3,
         reason="等待检验结果",
     )
-    drive.call(
-        at(2026, 3, 8, 14), extension_decide, actor=supervisor, extension_id=ext.pk, approve=True
-    )
+    drive.call(at(2026, 3, 8, 14), extension_decide, actor=supervisor, extension_id=ext.pk, approve=True)
     reply = Clock.objects.get(case=case, stage="reply")
     assert reply.due_at == end_of(2026, 3, 12) and reply.warned_at is None
-    assert (
-        drive.sweep(at(2026, 3, 10, 0, 0, 1)).total_actions == 0
-    )  # the old due time passes quietly
+    assert drive.sweep(at(2026, 3, 10, 0, 0, 1)).total_actions == 0  # the old due time passes quietly
     result = drive.sweep(at(2026, 3, 12, 12))
     assert result.actions["warn"] == 1
     assert ClockAction.objects.filter(clock=reply, action="warn").count() == 2  # levels 0 and 1
@@ -220,9 +202,7 @@ def test_extension_limits(hospital_case, drive, handler, supervisor, org, depart
     with pytest.raises(ValidationFailed):
         extension_request(actor=handler, case_id=case.pk, stage="reply", amount=8, reason="太久")
     with pytest.raises(ValidationFailed):
-        extension_request(
-            actor=handler, case_id=case.pk, stage="reply", amount=2, unit="hours", reason="单位不对"
-        )
+        extension_request(actor=handler, case_id=case.pk, stage="reply", amount=2, unit="hours", reason="单位不对")
     with pytest.raises(ValidationFailed):
         extension_request(actor=handler, case_id=case.pk, stage="reply", amount=2, reason="")
     ext = drive.call(
@@ -322,9 +302,7 @@ def test_petition_overall_extension_moves_the_promise(org, drive, departments, h
         amount=30,
         reason="情况复杂，需多部门会商",
     )
-    drive.call(
-        at(2026, 4, 21, 9), extension_decide, actor=leader, extension_id=ext.pk, approve=True
-    )
+    drive.call(at(2026, 4, 21, 9), extension_decide, actor=leader, extension_id=ext.pk, approve=True)
     case.refresh_from_db()
     overall = Clock.objects.get(case=case, stage="overall")
     assert overall.due_at == end_of(2026, 6, 1)  # 03-03 + 90 days = 06-01

@@ -44,17 +44,15 @@ def overdue_hotline_cases(org, clerk, n: int, *, hours_ago: float = 3.0) -> list
     return list(Clock.objects.filter(stage="dispatch").order_by("pk"))
 
 
-def assert_each_step_once(
-    clocks: list[Clock], expected=(("overdue", 0), ("escalate", 2), ("escalate", 3))
-) -> None:
+def assert_each_step_once(clocks: list[Clock], expected=(("overdue", 0), ("escalate", 2), ("escalate", 3))) -> None:
     for clock in clocks:
         taken = Counter(ClockAction.objects.filter(clock=clock).values_list("action", "level"))
         assert taken == Counter(dict.fromkeys(expected, 1)), (clock.pk, taken)
         events = Counter(
             (kind, data.get("level"))
-            for kind, data in Event.objects.filter(
-                case_id=clock.case_id, kind__in=DEADLINE_KINDS
-            ).values_list("kind", "data")
+            for kind, data in Event.objects.filter(case_id=clock.case_id, kind__in=DEADLINE_KINDS).values_list(
+                "kind", "data"
+            )
         )
         assert all(n == 1 for n in events.values()), (clock.pk, events)
         assert sum(events.values()) == len(expected)
@@ -77,9 +75,7 @@ def test_a_step_recorded_but_not_marked_is_not_repeated(org, desk_clerk, duty_he
     stops a second notice: the step is marked done and nothing is sent again."""
     [clock] = overdue_hotline_cases(org, desk_clerk, 1)
     sweep_until_idle()
-    Clock.objects.filter(pk=clock.pk).update(
-        overdue_at=None, escalation_level=0, next_action_at=clock.due_at
-    )
+    Clock.objects.filter(pk=clock.pk).update(overdue_at=None, escalation_level=0, next_action_at=clock.due_at)
     notes, events = Notification.objects.count(), Event.objects.count()
     result = sweep_until_idle()
     assert result.total_actions == 0 and result.duplicates == 3
@@ -88,9 +84,7 @@ def test_a_step_recorded_but_not_marked_is_not_repeated(org, desk_clerk, duty_he
 
 
 @pytest.mark.django_db
-def test_a_failing_clock_is_postponed_and_the_rest_go_on(
-    org, desk_clerk, duty_head, leader, monkeypatch
-):
+def test_a_failing_clock_is_postponed_and_the_rest_go_on(org, desk_clerk, duty_head, leader, monkeypatch):
     clocks = overdue_hotline_cases(org, desk_clerk, 3)
     real = sweeper.perform_step
 
@@ -153,9 +147,7 @@ call_command("huiyin_sweeper", "--once", "--batch", "2", "--worker-id", "doomed"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sweeper_killed_mid_batch_loses_nothing_and_repeats_nothing(
-    org, desk_clerk, duty_head, leader
-):
+def test_sweeper_killed_mid_batch_loses_nothing_and_repeats_nothing(org, desk_clerk, duty_head, leader):
     clocks = overdue_hotline_cases(org, desk_clerk, 8)
     db_name = str(connection.settings_dict["NAME"])
     proc = subprocess.Popen(

@@ -22,25 +22,17 @@ def end_of(y, m, d):
 
 
 def steps(clock):
-    return list(
-        ClockAction.objects.filter(clock=clock)
-        .order_by("id")
-        .values_list("action", "level", "role")
-    )
+    return list(ClockAction.objects.filter(clock=clock).order_by("id").values_list("action", "level", "role"))
 
 
 def desk(person):
-    return list(
-        Notification.objects.filter(recipient=person).order_by("id").values_list("key", flat=True)
-    )
+    return list(Notification.objects.filter(recipient=person).order_by("id").values_list("key", flat=True))
 
 
 # --- 12345 / 96310 hotline -----------------------------------------------------------------
 
 
-def test_hotline_dispatch_clock_warns_goes_overdue_and_escalates(
-    org, drive, desk_clerk, duty_head, leader
-):
+def test_hotline_dispatch_clock_warns_goes_overdue_and_escalates(org, drive, desk_clerk, duty_head, leader):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9, 59, 30), channel="phone")
     assert not Clock.objects.filter(case=case).exists()  # the hotline times dispatch only
@@ -91,9 +83,7 @@ def test_hotline_dispatch_clock_warns_goes_overdue_and_escalates(
     assert clock.next_action_at is None and clock.escalation_level == 3
 
 
-def test_hotline_late_sweeper_skips_the_warning_and_catches_up(
-    org, drive, desk_clerk, duty_head, leader
-):
+def test_hotline_late_sweeper_skips_the_warning_and_catches_up(org, drive, desk_clerk, duty_head, leader):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
     drive.do(at(2026, 3, 2, 10, 0, 0), "accept", case)
@@ -166,17 +156,12 @@ def test_petition_acceptance_before_a_holiday_counts_from_the_next_day(org, driv
     assert clock.due_at == end_of(2026, 10, 15)
     case.refresh_from_db()
     assert case.policy_version == "petition_office:1"
-    assert (
-        case.stage_switches["acceptance_decision"] is True
-        and case.stage_switches["approval"] is True
-    )
+    assert case.stage_switches["acceptance_decision"] is True and case.stage_switches["approval"] is True
     # the receipt promises the 60-day limit (estimated from receipt until the case is accepted)
     assert case.promised_due_at == end_of(2026, 11, 30)
 
 
-def test_petition_acceptance_ending_on_a_holiday_rolls_forward(
-    org, drive, desk_clerk, duty_head, leader
-):
+def test_petition_acceptance_ending_on_a_holiday_rolls_forward(org, drive, desk_clerk, duty_head, leader):
     activate(org, "petition_office")
     case = drive.register(at(2026, 9, 16, 9), channel="letter")
     clock = Clock.objects.get(case=case, stage="acceptance")
@@ -200,9 +185,7 @@ def test_petition_accept_starts_the_60_day_clock_and_moves_the_promise(org, driv
     acceptance = Clock.objects.get(case=case, stage="acceptance")
     assert acceptance.state == ClockState.STOPPED and acceptance.met
     overall = Clock.objects.get(case=case, stage="overall")
-    assert overall.due_at == end_of(
-        2026, 5, 9
-    )  # 03-10 + 60 = 05-09, a 调休 Saturday: a working day
+    assert overall.due_at == end_of(2026, 5, 9)  # 03-10 + 60 = 05-09, a 调休 Saturday: a working day
     case.refresh_from_db()
     assert case.promised_due_at == overall.due_at
 
@@ -222,16 +205,15 @@ def test_reopen_starts_new_round_clocks(org, drive, departments, handler, head, 
     drive.do(at(2026, 3, 3, 9), "accept", case)
     drive.do(at(2026, 3, 3, 10), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 4, 9), "sign_for", case, actor=handler)
-    drive.do(at(2026, 3, 5, 9), "submit_for_approval", case, actor=handler, proposal="拟答复",
-             outcome="resolved")
+    drive.do(at(2026, 3, 5, 9), "submit_for_approval", case, actor=handler, proposal="拟答复", outcome="resolved")
     drive.do(at(2026, 3, 6, 9), "approve", case, actor=head, comments="同意")
     drive.do(at(2026, 3, 6, 10), "approve", case, actor=leader, comments="同意")
     drive.do(at(2026, 3, 6, 11), "reply", case, actor=handler, reply="答复意见", method="letter")
     assert not Clock.objects.filter(case=case, state=ClockState.RUNNING).exists()
     drive.do(at(2026, 3, 20, 9), "reopen", case, actor=leader, reason="反映人不满意")
-    assert list(
-        Clock.objects.filter(case=case, state=ClockState.RUNNING).values_list("round", "stage")
-    ) == [(2, "overall")]
+    assert list(Clock.objects.filter(case=case, state=ClockState.RUNNING).values_list("round", "stage")) == [
+        (2, "overall")
+    ]
     assert Clock.objects.get(case=case, round=2).due_at == end_of(2026, 5, 19)
 
 
@@ -268,8 +250,13 @@ def test_construction_rectification_plan_two_weeks_after_notice(org, drive, depa
     plan = Clock.objects.get(case=case, stage="rectification_plan")
     assert plan.due_at == end_of(2026, 3, 19)
     assert notice.plan_due_at == plan.due_at  # printed on the 整改通知书
-    drive.call(at(2026, 3, 18, 10), rectification_plan_receive, actor=handler,
-               rectification_id=notice.pk, plan_text="加固方案：三日内进场。")
+    drive.call(
+        at(2026, 3, 18, 10),
+        rectification_plan_receive,
+        actor=handler,
+        rectification_id=notice.pk,
+        plan_text="加固方案：三日内进场。",
+    )
     plan.refresh_from_db()
     assert plan.state == ClockState.STOPPED and plan.met
 
@@ -290,9 +277,7 @@ def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, han
     # reply overdue; its warning (due on 03-08) was never sent by this late sweeper
     assert drive.sweep(at(2026, 3, 10, 0, 0, 1)).actions == {"overdue": 1}
     drive.do(at(2026, 3, 11, 9), "reply", case, actor=handler, reply="已处理")
-    assert not Clock.objects.filter(
-        case=case, state=ClockState.RUNNING
-    ).exists()  # callback stage off
+    assert not Clock.objects.filter(case=case, state=ClockState.RUNNING).exists()  # callback stage off
     overall.refresh_from_db()
     reply.refresh_from_db()
     assert (overall.met, reply.met) == (True, False)
@@ -301,19 +286,12 @@ def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, han
 # --- property management -------------------------------------------------------------------
 
 
-def test_property_urgent_keyword_gives_24_hours_and_water_leak_callback(
-    org, drive, departments, handler
-):
+def test_property_urgent_keyword_gives_24_hours_and_water_leak_callback(org, drive, departments, handler):
     activate(org, "property_management")
     leak = Category.objects.create(organization=org, name="water_leak", full_name="water_leak")
-    case = drive.register(
-        at(2026, 3, 2, 9), channel="phone", text="小区停水两天了，没人管。", category_id=leak.pk
-    )
+    case = drive.register(at(2026, 3, 2, 9), channel="phone", text="小区停水两天了，没人管。", category_id=leak.pk)
     reply = Clock.objects.get(case=case, stage="reply")
-    assert (
-        reply.rule["context"]["urgency"] == "urgent"
-        and reply.rule["context"]["urgency_keyword"] == "停水"
-    )
+    assert reply.rule["context"]["urgency"] == "urgent" and reply.rule["context"]["urgency_keyword"] == "停水"
     assert reply.due_at == at(2026, 3, 3, 9)
     overall = Clock.objects.get(case=case, stage="overall")
     assert overall.due_at == end_of(2026, 3, 4)
@@ -369,9 +347,7 @@ def test_major_by_urgency_field_without_a_preset_and_only_once(org, register, le
     case = register(urgency="major")
     assert Event.objects.filter(case=case, kind=EventKind.ESCALATED).count() == 1
     case.refresh_from_db()
-    case_update(
-        actor=leader, case_id=case.pk, expected_version=case.version, changes={"title": "重大事项"}
-    )
+    case_update(actor=leader, case_id=case.pk, expected_version=case.version, changes={"title": "重大事项"})
     assert Event.objects.filter(case=case, kind=EventKind.ESCALATED).count() == 1
     assert not Clock.objects.filter(case=case).exists()
 

@@ -109,20 +109,14 @@ def test_an_urgency_keyword_is_named_on_the_panel(client, org, drive, desk_clerk
 
 
 def test_warning_then_overdue_as_time_passes(client, hotline_case, desk_clerk):
-    warned = clock_item(
-        panel(page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 10, 2, 30))), "dispatch"
-    )
+    warned = clock_item(panel(page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 10, 2, 30))), "dispatch")
     assert 'data-tone="warned"' in warned and "剩余 30秒" in warned  # 75 % of 3 minutes passed
-    overdue = clock_item(
-        panel(page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 11, 4, 30))), "dispatch"
-    )
+    overdue = clock_item(panel(page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 11, 4, 30))), "dispatch")
     assert 'data-tone="overdue"' in overdue and "tone-overdue" in overdue
     assert "已超期 1小时1分" in overdue
 
 
-def test_stopped_clock_shows_whether_it_was_met(
-    client, hotline_case, drive, departments, desk_clerk
-):
+def test_stopped_clock_shows_whether_it_was_met(client, hotline_case, drive, departments, desk_clerk):
     drive.do(at(2026, 3, 2, 10, 2), "dispatch", hotline_case, department_id=departments["city"].pk)
     response = page(client, desk_clerk, detail(hotline_case), at(2026, 3, 2, 10, 5))
     assert "按时完成" in clock_item(panel(response), "dispatch")
@@ -138,14 +132,10 @@ def petition_case(org, drive, departments):
 
 
 def test_who_is_waiting_follows_the_case(client, petition_case, drive, desk_clerk, handler):
-    item = clock_item(
-        panel(page(client, desk_clerk, detail(petition_case), at(2026, 3, 3, 11))), "overall"
-    )
+    item = clock_item(panel(page(client, desk_clerk, detail(petition_case), at(2026, 3, 3, 11))), "overall")
     assert "等待 市容环境科 办结" in item  # dispatched, nobody has signed for it yet
     drive.do(at(2026, 3, 4, 9), "sign_for", petition_case, actor=handler)
-    item = clock_item(
-        panel(page(client, desk_clerk, detail(petition_case), at(2026, 3, 4, 10))), "overall"
-    )
+    item = clock_item(panel(page(client, desk_clerk, detail(petition_case), at(2026, 3, 4, 10))), "overall")
     assert "等待 handler 办结" in item and re.search(r"剩余 \d+天\d+小时", item)
 
 
@@ -201,9 +191,7 @@ def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk)
     assert response.status_code == 302
     clock = Clock.objects.get(case=case)
     assert clock.state == ClockState.RUNNING and clock.due_at == at(2026, 3, 2, 10, 13)
-    item = clock_item(
-        panel(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 11))), "dispatch"
-    )
+    item = clock_item(panel(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 11))), "dispatch")
     assert "计时中" in item and "累计暂停 10分" in item and "剩余 2分" in item
 
 
@@ -232,9 +220,7 @@ def hospital_case(org, drive, departments, handler):
     return drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
 
 
-def test_extension_request_approval_and_no_second_one(
-    client, hospital_case, handler, head, supervisor
-):
+def test_extension_request_approval_and_no_second_one(client, hospital_case, handler, head, supervisor):
     case = hospital_case
     reply = Clock.objects.get(case=case, stage="reply")
     html = text(page(client, handler, detail(case), at(2026, 3, 6, 10)))
@@ -312,9 +298,7 @@ def test_extension_by_new_due_date_and_rejection(client, hospital_case, handler,
     assert response.status_code == 302
     ext.refresh_from_db()
     reply.refresh_from_db()
-    assert (
-        ext.status == ExtensionStatus.REJECTED and reply.due_at.date().isoformat() == "2026-03-09"
-    )
+    assert ext.status == ExtensionStatus.REJECTED and reply.due_at.date().isoformat() == "2026-03-09"
     item = clock_item(panel(page(client, handler, detail(case), at(2026, 3, 3, 10))), "reply")
     assert "未批准" in item and "理由不足" in item
 
@@ -346,20 +330,12 @@ def test_desk_lists_my_warned_and_overdue_clocks(client, hotline_case, desk_cler
     assert hotline_case.number not in other
 
 
-def test_department_heads_see_their_departments_overdue_cases(
-    client, petition_case, head, other_handler
-):
+def test_department_heads_see_their_departments_overdue_cases(client, petition_case, head, other_handler):
     when = at(2026, 5, 20)  # past the 60 days counted from 03-04 (the day after acceptance)
     html = text(page(client, head, reverse("cases:desk"), when))
     section = html[html.index('id="desk-deadlines"') :]
-    assert (
-        petition_case.number in section
-        and "已超期" in section
-        and "等待 市容环境科 办结" in section
-    )
-    assert petition_case.number not in text(
-        page(client, other_handler, reverse("cases:desk"), when)
-    )
+    assert petition_case.number in section and "已超期" in section and "等待 市容环境科 办结" in section
+    assert petition_case.number not in text(page(client, other_handler, reverse("cases:desk"), when))
 
 
 def test_desk_shows_a_warning_before_it_is_overdue(client, hotline_case, desk_clerk):
@@ -395,9 +371,7 @@ def test_only_administrators_manage_policies(client, org, clerk, leader):
 
 def test_loading_a_preset_activates_a_new_version(client, org, admin):
     activate(org, "city_hotline")
-    response = page(
-        client, admin, reverse("policy:load"), data={"preset": "hospital", "note": "试运行"}
-    )
+    response = page(client, admin, reverse("policy:load"), data={"preset": "hospital", "note": "试运行"})
     assert response.status_code == 302
     running = current_policy(org)
     assert (running.version, running.preset_name, running.created_by) == (2, "hospital", admin)
@@ -420,12 +394,7 @@ def test_invalid_policy_edit_names_line_and_key_and_changes_nothing(client, org,
     form_text = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
     assert "name: city_hotline" in form_text
     broken = form_text.replace("unit: minutes", "unit: minute", 1)
-    line = (
-        broken.splitlines().index(
-            next(x for x in broken.splitlines() if x.strip() == "unit: minute")
-        )
-        + 1
-    )
+    line = broken.splitlines().index(next(x for x in broken.splitlines() if x.strip() == "unit: minute")) + 1
     response = page(client, admin, reverse("policy:edit"), data={"text": broken, "note": "改单位"})
     html = text(response)
     assert response.status_code == 400
@@ -445,9 +414,7 @@ def test_valid_policy_edit_activates_a_new_version(client, org, admin):
     activate(org, "city_hotline")
     form_text = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
     edited = form_text.replace("amount: 3", "amount: 5", 1)
-    response = page(
-        client, admin, reverse("policy:edit"), data={"text": edited, "note": "放宽派遣时限"}
-    )
+    response = page(client, admin, reverse("policy:edit"), data={"text": edited, "note": "放宽派遣时限"})
     assert response.status_code == 302
     running = current_policy(org)
     assert running.version == 2 and running.note == "放宽派遣时限"
@@ -463,10 +430,7 @@ def test_generated_yaml_loads_back_to_the_same_policy(org):
 
     for name in ("city_hotline", "hospital", "petition_office", "property_management"):
         version = activate(org, name)
-        assert (
-            load_preset_text(snapshot_yaml(version.snapshot), "x.yaml").to_dict()
-            == version.snapshot
-        )
+        assert load_preset_text(snapshot_yaml(version.snapshot), "x.yaml").to_dict() == version.snapshot
 
 
 def test_roll_back_to_an_earlier_version(client, org, admin):
@@ -523,17 +487,13 @@ def test_calendar_days_are_added_and_removed_with_named_errors(client, org, admi
     assert 'data-date="2027-10-01" data-scope="global"' in html and "国庆节" in html
 
     remove = reverse("policy:calendar_remove")
-    assert (
-        page(client, admin, remove, data={"date": "2027-10-09", "scope": "org"}).status_code == 302
-    )
+    assert page(client, admin, remove, data={"date": "2027-10-09", "scope": "org"}).status_code == 302
     assert not CalendarDay.objects.filter(organization=org).exists()
     page(client, admin, remove, data={"date": "2027-10-01", "scope": "global"})
     assert CalendarDay.objects.filter(organization=None).exists()  # not theirs to remove
 
 
-def test_a_refused_action_the_page_no_longer_offers_comes_back_as_a_message(
-    client, org, drive, desk_clerk
-):
+def test_a_refused_action_the_page_no_longer_offers_comes_back_as_a_message(client, org, drive, desk_clerk):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
     drive.do(at(2026, 3, 2, 10, 1), "not_accept", case, ground="out_of_scope", refer_to="区住建局")

@@ -34,13 +34,9 @@ def scene(org, drive, supervisor, departments, handler, other_handler):
         due_at=at(2026, 3, 2, 13),
         title="占道经营",
     )
-    overdue = drive.dispatched(
-        nine, departments["housing"], due_at=at(2026, 3, 2, 11), title="噪音扰民"
-    )
+    overdue = drive.dispatched(nine, departments["housing"], due_at=at(2026, 3, 2, 11), title="噪音扰民")
     quiet = drive.dispatched(nine, departments["city"], due_at=at(2026, 3, 9, 17), title="井盖松动")
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, supervised, departments["city"], at(2026, 3, 4, 17)
-    )
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, supervised, departments["city"], at(2026, 3, 4, 17))
     drive.sweep_clocks(NOW)
     return {
         "supervised": supervised,
@@ -76,18 +72,14 @@ def test_board_filters_by_department(scene, supervisor, departments, drive):
     assert titles(supervisor, department_id=departments["traffic"].pk) == ["占道经营"]
     assert titles(supervisor, department_id=departments["traffic"].pk, status="overdue") == []
     # A notice to traffic about the housing case puts it on traffic's board too.
-    drive.issue(
-        at(2026, 3, 2, 12), supervisor, scene["overdue"], departments["traffic"], at(2026, 3, 3, 12)
-    )
+    drive.issue(at(2026, 3, 2, 12), supervisor, scene["overdue"], departments["traffic"], at(2026, 3, 3, 12))
     assert titles(supervisor, department_id=departments["traffic"].pk) == ["噪音扰民", "占道经营"]
 
 
 def test_rows_show_time_left_stage_and_notice(scene, supervisor):
     rows = {
         r.case.title: r
-        for r in board_rows(
-            cases=list(board(actor=supervisor, filters=BoardFilters(), now=NOW)), now=NOW
-        )
+        for r in board_rows(cases=list(board(actor=supervisor, filters=BoardFilters(), now=NOW)), now=NOW)
     }
     over, warned, supervised = rows["噪音扰民"], rows["占道经营"], rows["路灯不亮"]
     assert over.statuses == ["overdue"] and over.time_left.total_seconds() == -90 * 60
@@ -98,23 +90,15 @@ def test_rows_show_time_left_stage_and_notice(scene, supervisor):
     assert supervised.due_at == at(2026, 3, 4, 17)  # the notice is due before the clock
 
 
-def test_department_head_sees_own_department_only(
-    scene, head, traffic_head, supervisor, drive, departments
-):
+def test_department_head_sees_own_department_only(scene, head, traffic_head, supervisor, drive, departments):
     assert titles(head) == ["路灯不亮"]
     assert titles(traffic_head) == ["占道经营"]
-    assert (
-        titles(traffic_head, department_id=departments["city"].pk) == []
-    )  # cannot widen the scope
-    drive.issue(
-        at(2026, 3, 2, 12), supervisor, scene["overdue"], departments["city"], at(2026, 3, 3, 12)
-    )
+    assert titles(traffic_head, department_id=departments["city"].pk) == []  # cannot widen the scope
+    drive.issue(at(2026, 3, 2, 12), supervisor, scene["overdue"], departments["city"], at(2026, 3, 3, 12))
     assert titles(head) == ["噪音扰民", "路灯不亮"]
 
 
-def test_analyst_and_leader_see_the_board_handlers_and_clerks_do_not(
-    scene, analyst, leader, handler, clerk
-):
+def test_analyst_and_leader_see_the_board_handlers_and_clerks_do_not(scene, analyst, leader, handler, clerk):
     assert titles(analyst) == titles(leader) == ["噪音扰民", "占道经营", "路灯不亮"]
     for person in (handler, clerk):
         with pytest.raises(PermissionDeniedError):
@@ -124,7 +108,5 @@ def test_analyst_and_leader_see_the_board_handlers_and_clerks_do_not(
 def test_closed_notice_leaves_the_board(scene, supervisor, drive):
     from huiyin.supervision.services import supervision_close
 
-    drive.call(
-        at(2026, 3, 2, 12), supervision_close, actor=supervisor, notice_id=scene["notice"].pk
-    )
+    drive.call(at(2026, 3, 2, 12), supervision_close, actor=supervisor, notice_id=scene["notice"].pk)
     assert titles(supervisor, status="supervised") == []

@@ -53,12 +53,8 @@ def scene(org, drive, clerk, departments):
         reply="已当场答复。",
     )
     closed = drive.register(at(2026, 3, 4, 9), nature="consultation", title="已办结")
-    drive.call(
-        at(2026, 3, 4, 9, 5), case_answer_on_spot, actor=clerk, case_id=closed.pk, reply="已答复。"
-    )
-    drive.call(
-        at(2026, 3, 4, 9, 6), case_close, actor=clerk, case_id=closed.pk, satisfaction="satisfied"
-    )
+    drive.call(at(2026, 3, 4, 9, 5), case_answer_on_spot, actor=clerk, case_id=closed.pk, reply="已答复。")
+    drive.call(at(2026, 3, 4, 9, 6), case_close, actor=clerk, case_id=closed.pk, satisfaction="satisfied")
     drive.register(at(2026, 3, 1, 23, 59), title="窗口之前")
     return {"old_repeat": old_repeat, "new_repeat": new_repeat, "new_open": new_open}
 
@@ -78,9 +74,7 @@ def test_repeats_first_then_unresolved(scene, clerk):
 
 def test_lookback_comes_from_the_running_policy(org, scene, clerk):
     preset = load_preset(presets_dir() / "city_hotline.yaml")
-    one_day = dataclasses.replace(
-        preset, daily_review=dataclasses.replace(preset.daily_review, lookback_days=1)
-    )
+    one_day = dataclasses.replace(preset, daily_review=dataclasses.replace(preset.daily_review, lookback_days=1))
     policy_activate(organization=org, preset=one_day, actor=None)
     assert queue_titles(clerk) == ["旧案重复来电", "新案在办"]
 
@@ -134,9 +128,7 @@ def test_each_reviewer_has_own_last_review(scene, drive, clerk, org):
 
 
 def test_covered_until_cannot_be_in_the_future(scene, drive, clerk):
-    review = drive.call(
-        at(2026, 3, 5, 9), daily_review_complete, actor=clerk, covered_until=at(2026, 3, 6)
-    )
+    review = drive.call(at(2026, 3, 5, 9), daily_review_complete, actor=clerk, covered_until=at(2026, 3, 6))
     assert review.covered_until == at(2026, 3, 5, 9)
 
 

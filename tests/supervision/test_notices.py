@@ -33,15 +33,9 @@ def supervision_events(case):
 
 def test_numbers_run_per_organisation_and_year(drive, supervisor, departments):
     case = drive.dispatched(at(2026, 3, 2, 9), departments["city"])
-    first = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5, 17)
-    )
-    second = drive.issue(
-        at(2026, 12, 31, 23), supervisor, case, departments["city"], at(2027, 1, 5, 17)
-    )
-    third = drive.issue(
-        at(2027, 1, 1, 8), supervisor, case, departments["city"], at(2027, 1, 5, 17)
-    )
+    first = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5, 17))
+    second = drive.issue(at(2026, 12, 31, 23), supervisor, case, departments["city"], at(2027, 1, 5, 17))
+    third = drive.issue(at(2027, 1, 1, 8), supervisor, case, departments["city"], at(2027, 1, 5, 17))
     assert [first.number, second.number, third.number] == [
         "督〔2026〕1号",
         "督〔2026〕2号",
@@ -68,9 +62,7 @@ def test_issue_records_event_desk_entry_and_schedule(drive, supervisor, departme
     assert event.actor == supervisor and event.data["supervision"]["number"] == notice.number
     assert notice.number in event.data["note"]
     keys = set(
-        Notification.objects.filter(key=f"supervision:{notice.pk}:issued").values_list(
-            "recipient__username", flat=True
-        )
+        Notification.objects.filter(key=f"supervision:{notice.pk}:issued").values_list("recipient__username", flat=True)
     )
     assert keys == {"head", "handler"}
 
@@ -131,9 +123,7 @@ def test_closed_case_cannot_be_supervised(drive, supervisor, departments, clerk)
         case_id=case.pk,
         reply="已当场答复。",
     )
-    drive.call(
-        at(2026, 3, 2, 9, 6), case_close, actor=clerk, case_id=case.pk, satisfaction="satisfied"
-    )
+    drive.call(at(2026, 3, 2, 9, 6), case_close, actor=clerk, case_id=case.pk, satisfaction="satisfied")
     with pytest.raises(ValidationFailed) as info:
         drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5))
     assert "case_number" in info.value.errors
@@ -144,9 +134,7 @@ def test_target_department_answers_others_cannot(
     drive, supervisor, departments, head, handler, other_handler, traffic_head
 ):
     case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5, 17)
-    )
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5, 17))
     for outsider in (other_handler, traffic_head, supervisor):
         with pytest.raises(PermissionDeniedError):
             drive.call(
@@ -175,25 +163,17 @@ def test_target_department_answers_others_cannot(
     )
     assert notice.next_action_at is None and not notice.answered_late
     with pytest.raises(NoticeStateError):
-        drive.call(
-            at(2026, 3, 3, 10), supervision_answer, actor=head, notice_id=notice.pk, answer="补充"
-        )
-    assert Notification.objects.filter(
-        recipient=supervisor, key=f"supervision:{notice.pk}:answered"
-    ).exists()
+        drive.call(at(2026, 3, 3, 10), supervision_answer, actor=head, notice_id=notice.pk, answer="补充")
+    assert Notification.objects.filter(recipient=supervisor, key=f"supervision:{notice.pk}:answered").exists()
     assert supervision_events(case) == ["issued", "answered"]
 
 
 def test_supervisor_closes_handler_cannot(drive, supervisor, departments, handler):
     case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5, 17)
-    )
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 5, 17))
     with pytest.raises(PermissionDeniedError):
         drive.call(at(2026, 3, 3), supervision_close, actor=handler, notice_id=notice.pk)
-    drive.call(
-        at(2026, 3, 3), supervision_close, actor=supervisor, notice_id=notice.pk, note="已核实"
-    )
+    drive.call(at(2026, 3, 3), supervision_close, actor=supervisor, notice_id=notice.pk, note="已核实")
     notice.refresh_from_db()
     assert (notice.state, notice.closed_by, notice.close_note) == (
         NoticeState.CLOSED,
@@ -260,9 +240,7 @@ def test_parallel_issue_has_no_gap_and_no_duplicate(org, clerk, supervisor, depa
     for w in workers:
         w.join()
     assert errors == []
-    serials = sorted(
-        SupervisionNotice.objects.filter(organization=org).values_list("serial", flat=True)
-    )
+    serials = sorted(SupervisionNotice.objects.filter(organization=org).values_list("serial", flat=True))
     assert serials == list(range(1, threads * per_thread + 1))
     numbers = set(SupervisionNotice.objects.values_list("number", flat=True))
     assert len(numbers) == threads * per_thread

@@ -25,11 +25,7 @@ def desk(person):
 
 
 def steps(notice):
-    return list(
-        SupervisionAction.objects.filter(notice=notice)
-        .order_by("id")
-        .values_list("action", "level")
-    )
+    return list(SupervisionAction.objects.filter(notice=notice).order_by("id").values_list("action", "level"))
 
 
 def sweep_events(case):
@@ -43,15 +39,11 @@ def sweep_events(case):
 @pytest.fixture
 def notice_case(drive, supervisor, departments, head, handler):
     case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 14)
-    )
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 14))
     return notice, case
 
 
-def test_warns_head_then_overdue_then_leader_each_once(
-    drive, notice_case, supervisor, head, leader
-):
+def test_warns_head_then_overdue_then_leader_each_once(drive, notice_case, supervisor, head, leader):
     notice, case = notice_case
     key = f"supervision:{notice.pk}"
     assert drive.sweep(at(2026, 3, 2, 12, 59, 59)).total_actions == 0
@@ -136,25 +128,17 @@ def test_a_step_another_worker_took_is_not_repeated(drive, notice_case, head):
 
 def test_no_leader_falls_back_to_issuer(drive, supervisor, departments, handler):
     case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 14)
-    )
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 14))
     drive.sweep(at(2026, 3, 2, 15))
     escalate = SupervisionAction.objects.get(notice=notice, action="escalate")
     assert escalate.recipients == [supervisor.pk]
     # No head in the department either: the warning does not vanish.
-    warn_less = drive.issue(
-        at(2026, 3, 3, 10), supervisor, case, departments["housing"], at(2026, 3, 3, 14)
-    )
+    warn_less = drive.issue(at(2026, 3, 3, 10), supervisor, case, departments["housing"], at(2026, 3, 3, 14))
     drive.sweep(at(2026, 3, 3, 13, 30))
-    assert SupervisionAction.objects.get(notice=warn_less, action="warn").recipients == [
-        supervisor.pk
-    ]
+    assert SupervisionAction.objects.get(notice=warn_less, action="warn").recipients == [supervisor.pk]
 
 
-def test_a_notice_that_fails_is_retried_a_minute_later_and_nothing_half_done(
-    drive, notice_case, head, monkeypatch
-):
+def test_a_notice_that_fails_is_retried_a_minute_later_and_nothing_half_done(drive, notice_case, head, monkeypatch):
     from datetime import timedelta
 
     from huiyin.policy.sweeper import RETRY_AFTER

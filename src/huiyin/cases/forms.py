@@ -55,19 +55,23 @@ class IntakeForm(StyledForm):
     party_anonymous = forms.BooleanField(label=_("匿名"), required=False)
     nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices, initial=Nature.COMPLAINT)
     text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
-    title = forms.CharField(label=_("标题"), required=False, max_length=400,
-                            help_text=_("可留空，将取诉求内容的第一句。"))
+    title = forms.CharField(
+        label=_("标题"), required=False, max_length=400, help_text=_("可留空，将取诉求内容的第一句。")
+    )
     category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False)
     location = forms.CharField(label=_("事发地点"), required=False, max_length=400)
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
     party_id_number = forms.CharField(label=_("身份证号码"), required=False, max_length=40)
     party_address = forms.CharField(label=_("联系地址"), required=False, max_length=400)
     party_affiliation = forms.CharField(label=_("工作单位"), required=False, max_length=200)
-    received_at = forms.DateTimeField(label=_("收到时间"), required=False,
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    received_at = forms.DateTimeField(
+        label=_("收到时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     group_size = forms.IntegerField(label=_("来访人数"), required=False, min_value=1, initial=1)
     representatives = forms.CharField(
-        label=_("其他代表"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("其他代表"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("每行一人：姓名 电话"),
     )
     forwarded_by = forms.CharField(label=_("转办单位"), required=False, max_length=200)
@@ -94,20 +98,31 @@ class IntakeForm(StyledForm):
             if parts:
                 reps.append(PartyInput(name=parts[0], phone=parts[1] if len(parts) > 1 else ""))
         return IntakeInput(
-            channel=self.channel, nature=d["nature"], title=d.get("title") or "", text=d.get("text") or "",
-            party=self.party_input(), category_id=d["category"].pk if d.get("category") else None,
-            urgency=d["urgency"], location=d.get("location") or "", received_at=d.get("received_at"),
-            group_size=d.get("group_size") or 1, representatives=reps,
-            forwarded_by=d.get("forwarded_by") or "", forwarded_ref=d.get("forwarded_ref") or "",
+            channel=self.channel,
+            nature=d["nature"],
+            title=d.get("title") or "",
+            text=d.get("text") or "",
+            party=self.party_input(),
+            category_id=d["category"].pk if d.get("category") else None,
+            urgency=d["urgency"],
+            location=d.get("location") or "",
+            received_at=d.get("received_at"),
+            group_size=d.get("group_size") or 1,
+            representatives=reps,
+            forwarded_by=d.get("forwarded_by") or "",
+            forwarded_ref=d.get("forwarded_ref") or "",
             intake_token=d.get("intake_token") or None,
         )
 
     def party_input(self) -> PartyInput:
         d = self.cleaned_data
         return PartyInput(
-            name=(d.get("party_name") or "").strip(), phone=d.get("party_phone") or "",
-            id_number=(d.get("party_id_number") or "").strip(), address=d.get("party_address") or "",
-            affiliation=d.get("party_affiliation") or "", anonymous=bool(d.get("party_anonymous")),
+            name=(d.get("party_name") or "").strip(),
+            phone=d.get("party_phone") or "",
+            id_number=(d.get("party_id_number") or "").strip(),
+            address=d.get("party_address") or "",
+            affiliation=d.get("party_affiliation") or "",
+            anonymous=bool(d.get("party_anonymous")),
         )
 
 
@@ -134,20 +149,27 @@ class EditForm(StyledForm):
 # Which form fields each lifecycle action shows; the service's keyword is the field's
 # name unless ``KWARG_OF`` renames it.
 ACTION_FIELDS: dict[str, list[str]] = {
-    "accept": ["note"], "not_accept": ["ground", "refer_to", "note"],
+    "accept": ["note"],
+    "not_accept": ["ground", "refer_to", "note"],
     "not_reaccept": ["reaccept_ground", "note"],
-    "return": ["reason", "returned_to"], "transfer": ["to_body", "note"],
+    "return": ["reason", "returned_to"],
+    "transfer": ["to_body", "note"],
     "answer_on_spot": ["reply", "method"],
     "dispatch": ["department", "assisting", "handler", "instructions", "due_at"],
     "redispatch": ["department", "assisting", "handler", "instructions", "due_at"],
-    "sign_for": ["handler"], "send_back": ["reason"],
+    "sign_for": ["handler"],
+    "send_back": ["reason"],
     "submit_for_approval": ["outcome", "proposal", "responsible_unit"],
-    "approve": ["comments"], "reject_approval": ["reason"],
+    "approve": ["comments"],
+    "reject_approval": ["reason"],
     "reply": ["reply", "method", "replied_at"],
     "close": ["satisfaction", "callback_note", "confirmed", "confirmation_note"],
-    "reopen": ["reason"], "archive": [],
-    "request_review": ["reason", "requested_at"], "request_rereview": ["reason", "requested_at"],
-    "decide_review": ["decision", "opinion"], "decide_rereview": ["decision", "opinion"],
+    "reopen": ["reason"],
+    "archive": [],
+    "request_review": ["reason", "requested_at"],
+    "request_rereview": ["reason", "requested_at"],
+    "decide_review": ["decision", "opinion"],
+    "decide_rereview": ["decision", "opinion"],
 }
 KWARG_OF = {"reaccept_ground": "ground"}
 DATETIME_FIELDS = frozenset({"due_at", "replied_at", "requested_at"})
@@ -165,8 +187,17 @@ class ActionForm(StyledForm):
     to_body = forms.CharField(label=_("转送单位"), required=False)
     returned_to = forms.CharField(label=_("退回至"), required=False)
     reply = forms.CharField(label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    method = forms.ChoiceField(label=_("答复方式"), required=False, choices=[
-        ("phone", _("电话")), ("letter", _("书面")), ("sms", _("短信")), ("in_person", _("当面")), ("portal", _("网上"))])
+    method = forms.ChoiceField(
+        label=_("答复方式"),
+        required=False,
+        choices=[
+            ("phone", _("电话")),
+            ("letter", _("书面")),
+            ("sms", _("短信")),
+            ("in_person", _("当面")),
+            ("portal", _("网上")),
+        ],
+    )
     replied_at = forms.DateTimeField(label=_("答复时间（空为现在）"), required=False, widget=LOCAL_DATETIME)
     outcome = forms.ChoiceField(label=_("处理结果"), required=False)
     proposal = forms.CharField(label=_("拟办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -177,8 +208,16 @@ class ActionForm(StyledForm):
     handler = forms.ModelChoiceField(label=_("承办人"), queryset=Staff.objects.none(), required=False)
     instructions = forms.CharField(label=_("交办意见"), required=False)
     due_at = forms.DateTimeField(label=_("办理时限（可空）"), required=False, widget=LOCAL_DATETIME)
-    satisfaction = forms.ChoiceField(label=_("回访满意度"), required=False, choices=[
-        ("", "—"), (SATISFACTION[0], _("满意")), (SATISFACTION[1], _("基本满意")), (SATISFACTION[2], _("不满意"))])
+    satisfaction = forms.ChoiceField(
+        label=_("回访满意度"),
+        required=False,
+        choices=[
+            ("", "—"),
+            (SATISFACTION[0], _("满意")),
+            (SATISFACTION[1], _("基本满意")),
+            (SATISFACTION[2], _("不满意")),
+        ],
+    )
     callback_note = forms.CharField(label=_("回访情况"), required=False)
     confirmed = forms.BooleanField(label=_("反映人已确认处理结果"), required=False)
     confirmation_note = forms.CharField(label=_("确认方式和情况"), required=False)
@@ -207,8 +246,9 @@ class ActionForm(StyledForm):
         for name, key in (("ground", "not_accepted"), ("reaccept_ground", "not_reaccepted")):
             choices = records.ground_choices(case, key)
             if choices:
-                self.fields[name] = forms.ChoiceField(label=self.fields[name].label, required=False,
-                                                      choices=[("", "—"), *choices])
+                self.fields[name] = forms.ChoiceField(
+                    label=self.fields[name].label, required=False, choices=[("", "—"), *choices]
+                )
         bodies = records.referral_choices(case)
         if bodies:
             self.fields["refer_to"].widget.attrs["list"] = "referral-bodies"
@@ -250,8 +290,12 @@ class LedgerFilterForm(StyledForm):
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部渠道")), *Channel.choices])
     nature = forms.ChoiceField(label=_("性质"), required=False, choices=[("", _("全部性质")), *Nature.choices])
     state = forms.ChoiceField(label=_("状态"), required=False)
-    category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False, empty_label=_("全部分类"))
-    department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none(), required=False, empty_label=_("全部部门"))
+    category = forms.ModelChoiceField(
+        label=_("分类"), queryset=Category.objects.none(), required=False, empty_label=_("全部分类")
+    )
+    department = forms.ModelChoiceField(
+        label=_("主办部门"), queryset=Department.objects.none(), required=False, empty_label=_("全部部门")
+    )
     date_from = forms.DateField(label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -105,22 +105,37 @@ class Case(models.Model):
     location = models.CharField(_("事发地点"), max_length=200, blank=True)
     received_at = models.DateTimeField(_("受理时间"))
     registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("反映人"))
+    party = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("反映人")
+    )
     co_parties = models.ManyToManyField(Party, blank=True, related_name="co_cases", verbose_name=_("其他代表"))
     group_size = models.PositiveIntegerField(_("来访人数"), default=1)
     forwarded_by = models.CharField(_("转办单位"), max_length=120, blank=True)
     forwarded_ref = models.CharField(_("转办文号"), max_length=60, blank=True)
     first_contact = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="first_contact_cases", verbose_name=_("首问责任人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="first_contact_cases",
+        verbose_name=_("首问责任人"),
     )
     lead_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_cases", verbose_name=_("主办部门")
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_cases",
+        verbose_name=_("主办部门"),
     )
     assisting_departments = models.ManyToManyField(
         Department, blank=True, related_name="assisting_cases", verbose_name=_("协办部门")
     )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handled_cases", verbose_name=_("承办人")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+        verbose_name=_("承办人"),
     )
     assisting_handlers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="assisted_cases", verbose_name=_("协办人")
@@ -179,7 +194,9 @@ class CaseRound(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
     lead_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    handler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reply_text = models.TextField(blank=True)
     reply_method = models.CharField(max_length=20, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
@@ -200,7 +217,9 @@ class Contact(models.Model):
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
     party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts")
     occurred_at = models.DateTimeField(_("时间"))
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("接待人"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("接待人")
+    )
     text = models.TextField(_("内容"))
     is_initial = models.BooleanField(default=False)
     intake_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -281,7 +300,9 @@ class Event(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     round = models.PositiveIntegerField(default=1)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField()
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     data = models.JSONField(default=dict, blank=True)
@@ -292,13 +313,6 @@ class Event(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="event_case_time")]
 
-    def compute_hash(self) -> str:
-        body = json.dumps(
-            [self.case_id, self.round, self.actor_id, self.at.isoformat(), self.kind, self.data, self.prev_hash],
-            ensure_ascii=False, sort_keys=True, default=str,
-        )
-        return hashlib.sha256(body.encode()).hexdigest()
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnly("events are append-only")
@@ -306,3 +320,12 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("events are append-only")
+
+    def compute_hash(self) -> str:
+        body = json.dumps(
+            [self.case_id, self.round, self.actor_id, self.at.isoformat(), self.kind, self.data, self.prev_hash],
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()

@@ -53,7 +53,8 @@ def case_visible_to(staff: Staff, case: Case) -> bool:
 def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
     case = (
         Case.objects.select_related("party", "category", "lead_department", "handler", "first_contact", "organization")
-        .filter(pk=case_id, organization_id=actor.organization_id).first()
+        .filter(pk=case_id, organization_id=actor.organization_id)
+        .first()
     )
     if case is None:
         raise Http404
@@ -79,8 +80,9 @@ def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
         return qs
     if connection.vendor == "postgresql":
         return _pg_search(qs, tsquery(keyword))
-    return qs.filter(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s",
-                                   [fts5_query(keyword)]))
+    return qs.filter(
+        pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [fts5_query(keyword)])
+    )
 
 
 def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
@@ -95,14 +97,15 @@ def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
     fills a page soon, and ``ts_match_vq`` (the function behind @@, which no index
     serves) keeps the planner on it. See docs/benchmarks.md.
     """
-    indexed = RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query],
-                     output_field=BooleanField())
-    ids = list(qs.alias(_match=indexed).filter(_match=True).order_by()
-               .values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+    indexed = RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
+    ids = list(
+        qs.alias(_match=indexed).filter(_match=True).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1]
+    )
     if len(ids) <= SEARCH_CANDIDATES:
         return qs.filter(pk__in=ids)
-    walked = RawSQL("ts_match_vq(cases_case.search_vector, to_tsquery('simple', %s))", [query],
-                    output_field=BooleanField())
+    walked = RawSQL(
+        "ts_match_vq(cases_case.search_vector, to_tsquery('simple', %s))", [query], output_field=BooleanField()
+    )
     return qs.alias(_match=walked).filter(_match=True)
 
 
@@ -137,9 +140,11 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
         if category:
             # The ids, not a subquery: PostgreSQL knows how common each category is, but
             # not what a LIKE on paths selects, and walks the whole ledger for a small one.
-            subtree = list(Category.objects.filter(organization_id=actor.organization_id,
-                                                   path__startswith=category.path)
-                           .values_list("pk", flat=True))
+            subtree = list(
+                Category.objects.filter(
+                    organization_id=actor.organization_id, path__startswith=category.path
+                ).values_list("pk", flat=True)
+            )
             qs = qs.filter(category_id__in=subtree)
     if f.department_id:
         qs = qs.filter(lead_department_id=f.department_id)
@@ -149,14 +154,8 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
         qs = qs.filter(received_at__lt=day_start(f.date_to + timedelta(days=1)))
     if f.keyword:
         keyword = f.keyword.strip()
-        if _looks_like_number(keyword):
-            qs = qs.filter(number=keyword)
-        else:
-            qs = search_filter(qs, keyword)
-    return (
-        qs.select_related("party", "category", "lead_department", "handler")
-        .order_by("-received_at", "-id")
-    )
+        qs = qs.filter(number=keyword) if _looks_like_number(keyword) else search_filter(qs, keyword)
+    return qs.select_related("party", "category", "lead_department", "handler").order_by("-received_at", "-id")
 
 
 def _looks_like_number(keyword: str) -> bool:
@@ -173,10 +172,14 @@ def page(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
 def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     """F05: first-contact cases stay here until the complainant is answered and satisfied;
     plus cases I handle, and for a department head the department's open cases."""
-    base = Case.objects.filter(organization_id=actor.organization_id).select_related("party", "lead_department", "handler")
+    base = Case.objects.filter(organization_id=actor.organization_id).select_related(
+        "party", "lead_department", "handler"
+    )
     order = ("-received_at", "-id")
     desk = {
-        "first_contact": base.filter(first_contact=actor).exclude(state__in=[CaseState.CLOSED, CaseState.ARCHIVED]).order_by(*order),
+        "first_contact": base.filter(first_contact=actor)
+        .exclude(state__in=[CaseState.CLOSED, CaseState.ARCHIVED])
+        .order_by(*order),
         "handling": base.filter(handler=actor, state__in=OPEN_STATES).order_by(*order),
     }
     if actor.is_dept_head and actor.department_id:
@@ -203,8 +206,10 @@ def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
     party_ids = Party.objects.filter(organization_id=actor.organization_id, phone=phone).values("pk")
     contact_cases = Contact.objects.filter(party_id__in=party_ids).values("case_id")
     return list(
-        cases_for(actor).filter(Q(party_id__in=party_ids) | Q(pk__in=contact_cases))
-        .select_related("lead_department").order_by("-received_at")[:limit]
+        cases_for(actor)
+        .filter(Q(party_id__in=party_ids) | Q(pk__in=contact_cases))
+        .select_related("lead_department")
+        .order_by("-received_at")[:limit]
     )
 
 

@@ -63,8 +63,9 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
     prev = Event.objects.filter(case=case).order_by("-id").values_list("hash", flat=True).first()
     # Store exactly what is hashed: the JSON round trip turns datetimes etc. into strings.
     data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    event = Event(case=case, round=case.round, actor=actor, at=timezone.now(), kind=kind, data=data,
-                  prev_hash=prev or "")
+    event = Event(
+        case=case, round=case.round, actor=actor, at=timezone.now(), kind=kind, data=data, prev_hash=prev or ""
+    )
     event.hash = event.compute_hash()
     event.save()
     from huiyin.followup.hooks import on_case_event as plan_callbacks
@@ -132,15 +133,24 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
         known = Party.objects.filter(organization_id=org_id, phone=data.phone, anonymous=data.anonymous)
         existing = (known.filter(name=data.name) if data.name else known).order_by("-id").first()
         if existing:
-            changed = [f for f in ("id_number", "address", "affiliation") if getattr(data, f) and getattr(existing, f) != getattr(data, f)]
+            changed = [
+                f
+                for f in ("id_number", "address", "affiliation")
+                if getattr(data, f) and getattr(existing, f) != getattr(data, f)
+            ]
             for f in changed:
                 setattr(existing, f, getattr(data, f))
             if changed:
                 existing.save(update_fields=changed)
             return existing
     return Party.objects.create(
-        organization_id=org_id, name=data.name, phone=data.phone, id_number=data.id_number.upper(),
-        address=data.address, affiliation=data.affiliation, anonymous=data.anonymous,
+        organization_id=org_id,
+        name=data.name,
+        phone=data.phone,
+        id_number=data.id_number.upper(),
+        address=data.address,
+        affiliation=data.affiliation,
+        anonymous=data.anonymous,
     )
 
 
@@ -187,12 +197,24 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
             number = next_case_number(organization_id=org.pk, day=timezone.localdate(received_at))
             party = _party_for(org.pk, data.party)
             case = Case.objects.create(
-                organization=org, number=number, channel=data.channel, nature=data.nature,
-                category_id=data.category_id, urgency=data.urgency, title=data.title.strip(),
-                text=data.text.strip(), location=data.location.strip(), received_at=received_at,
-                party=party, group_size=data.group_size, forwarded_by=data.forwarded_by,
-                forwarded_ref=data.forwarded_ref, first_contact=actor, intake_token=data.intake_token or None,
-                stage_switches=policy.stage_switches, policy_version=policy.version,
+                organization=org,
+                number=number,
+                channel=data.channel,
+                nature=data.nature,
+                category_id=data.category_id,
+                urgency=data.urgency,
+                title=data.title.strip(),
+                text=data.text.strip(),
+                location=data.location.strip(),
+                received_at=received_at,
+                party=party,
+                group_size=data.group_size,
+                forwarded_by=data.forwarded_by,
+                forwarded_ref=data.forwarded_ref,
+                first_contact=actor,
+                intake_token=data.intake_token or None,
+                stage_switches=policy.stage_switches,
+                policy_version=policy.version,
                 query_code_hash=query_code_hash(number, code),
             )
             case.promised_due_at = policy.promised_due_at(case)
@@ -203,13 +225,27 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
                 case.co_parties.set(reps)
             CaseRound.objects.create(case=case, number=1, started_at=now)
             Contact.objects.create(
-                case=case, channel=data.channel, party=party, occurred_at=case.received_at, staff=actor,
-                text=case.text, is_initial=True,
+                case=case,
+                channel=data.channel,
+                party=party,
+                occurred_at=case.received_at,
+                staff=actor,
+                text=case.text,
+                is_initial=True,
             )
-            event = _event(case, kind=EventKind.REGISTERED, actor=actor, data={
-                "number": number, "channel": data.channel, "nature": data.nature, "urgency": data.urgency,
-                "category_id": data.category_id, "promised_due_at": case.promised_due_at,
-            })
+            event = _event(
+                case,
+                kind=EventKind.REGISTERED,
+                actor=actor,
+                data={
+                    "number": number,
+                    "channel": data.channel,
+                    "nature": data.nature,
+                    "urgency": data.urgency,
+                    "category_id": data.category_id,
+                    "promised_due_at": case.promised_due_at,
+                },
+            )
             _enqueue_notification(event)
     except IntegrityError as exc:
         # Two submits of one form raced past the check above: the token constraint caught it.
@@ -221,8 +257,14 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
 
 
 def contact_add(
-    *, actor: Staff, case_id: int, channel: str, text: str, party: PartyInput | None = None,
-    occurred_at: datetime | None = None, intake_token: str | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    channel: str,
+    text: str,
+    party: PartyInput | None = None,
+    occurred_at: datetime | None = None,
+    intake_token: str | None = None,
 ) -> Contact:
     """A repeat call / visit / letter about the same matter (F04): a contact on the case."""
     _require(actor, Cap.REGISTER)
@@ -237,15 +279,26 @@ def contact_add(
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
         contact_party = _party_for(case.organization_id, party) if party else case.party
         contact = Contact.objects.create(
-            case=case, channel=channel, party=contact_party or case.party,
-            occurred_at=occurred_at or timezone.now(), staff=actor, text=text.strip(),
+            case=case,
+            channel=channel,
+            party=contact_party or case.party,
+            occurred_at=occurred_at or timezone.now(),
+            staff=actor,
+            text=text.strip(),
             intake_token=intake_token or None,
         )
         case.version += 1
         case.save(update_fields=["version", "updated_at"])
-        event = _event(case, kind=EventKind.CONTACT_ADDED, actor=actor, data={
-            "contact_id": contact.pk, "channel": channel, "text": contact.text[:200],
-        })
+        event = _event(
+            case,
+            kind=EventKind.CONTACT_ADDED,
+            actor=actor,
+            data={
+                "contact_id": contact.pk,
+                "channel": channel,
+                "text": contact.text[:200],
+            },
+        )
         _enqueue_notification(event)
     return contact
 
@@ -263,15 +316,26 @@ def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
         attachment = Attachment(
-            case=case, contact_id=contact_id, original_name=upload.name[:255],
-            content_type=getattr(upload, "content_type", "") or "", size=upload.size, uploaded_by=actor,
+            case=case,
+            contact_id=contact_id,
+            original_name=upload.name[:255],
+            content_type=getattr(upload, "content_type", "") or "",
+            size=upload.size,
+            uploaded_by=actor,
         )
         attachment.file.save(upload.name, upload, save=False)
         try:
             attachment.save()
-            _event(case, kind=EventKind.ATTACHMENT_ADDED, actor=actor, data={
-                "attachment_id": attachment.pk, "name": attachment.original_name, "size": attachment.size,
-            })
+            _event(
+                case,
+                kind=EventKind.ATTACHMENT_ADDED,
+                actor=actor,
+                data={
+                    "attachment_id": attachment.pk,
+                    "name": attachment.original_name,
+                    "size": attachment.size,
+                },
+            )
         except Exception:
             # Nothing half-saved: the row rolls back, so the stored file goes too.
             attachment.file.delete(save=False)
@@ -307,8 +371,7 @@ def party_reveal(*, actor: Staff, case_id: int) -> dict[str, str]:
         parties = [p for p in [case.party, *case.co_parties.all()] if p]
         _event(case, kind=EventKind.PII_VIEWED, actor=actor, data={"party_ids": [p.pk for p in parties]})
     return {
-        str(p.pk): {"name": p.name, "phone": p.phone, "id_number": p.id_number, "address": p.address}
-        for p in parties
+        str(p.pk): {"name": p.name, "phone": p.phone, "id_number": p.id_number, "address": p.address} for p in parties
     }
 
 
@@ -336,9 +399,15 @@ def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: d
         case.search_document = _search_document(case)
         case.version += 1
         case.save(update_fields=[*diff, "search_document", "version", "updated_at"])
-        _event(case, kind=EventKind.UPDATED, actor=actor, data={
-            "before": {k: before[k] for k in diff}, "after": diff,
-        })
+        _event(
+            case,
+            kind=EventKind.UPDATED,
+            actor=actor,
+            data={
+                "before": {k: before[k] for k in diff},
+                "after": diff,
+            },
+        )
     return case
 
 
@@ -347,7 +416,9 @@ def _check_can_edit(actor: Staff, case: Case) -> None:
 
     if case.state == CaseState.ARCHIVED:
         raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
-    if not (case_visible_to(actor, case) and (actor.can(Cap.REGISTER) or actor.can(Cap.DISPATCH) or actor.can(Cap.HANDLE))):
+    if not (
+        case_visible_to(actor, case) and (actor.can(Cap.REGISTER) or actor.can(Cap.DISPATCH) or actor.can(Cap.HANDLE))
+    ):
         raise PermissionDeniedError()
 
 
@@ -386,8 +457,14 @@ STAY = "_stay_with_event"  # value: an EventKind; the state does not change (a c
 
 
 def _transition(
-    *, actor: Staff, case_id: int, action: str, note: str = "", data: dict[str, Any] | None = None,
-    apply: Callable[[Case], dict[str, Any]] | None = None, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    action: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    apply: Callable[[Case], dict[str, Any]] | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     """The one locking transition: lock, check table ∩ policy ∩ permission, mutate, log."""
     with transaction.atomic():
@@ -441,7 +518,12 @@ def case_accept(*, actor: Staff, case_id: int, note: str = "", expected_version:
 
 
 def case_not_accept(
-    *, actor: Staff, case_id: int, ground: str, refer_to: str = "", note: str = "",
+    *,
+    actor: Staff,
+    case_id: int,
+    ground: str,
+    refer_to: str = "",
+    note: str = "",
     expected_version: int | None = None,
 ) -> Case:
     """不予受理: a ground from the preset's list (or, where it lists none, in words) and the
@@ -453,12 +535,18 @@ def case_not_accept(
     def apply(case: Case) -> dict[str, Any]:
         return records.decision_ground(case, "not_accepted", ground=ground, refer_to=refer_to)
 
-    return _transition(actor=actor, case_id=case_id, action="not_accept", note=note, apply=apply,
-                       expected_version=expected_version)
+    return _transition(
+        actor=actor, case_id=case_id, action="not_accept", note=note, apply=apply, expected_version=expected_version
+    )
 
 
 def case_not_reaccept(
-    *, actor: Staff, case_id: int, ground: str, note: str = "", expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    ground: str,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     from huiyin.handling import records
 
@@ -467,12 +555,18 @@ def case_not_reaccept(
     def apply(case: Case) -> dict[str, Any]:
         return records.decision_ground(case, "not_reaccepted", ground=ground, refer_to="")
 
-    return _transition(actor=actor, case_id=case_id, action="not_reaccept", note=note, apply=apply,
-                       expected_version=expected_version)
+    return _transition(
+        actor=actor, case_id=case_id, action="not_reaccept", note=note, apply=apply, expected_version=expected_version
+    )
 
 
 def case_return(
-    *, actor: Staff, case_id: int, reason: str, returned_to: str = "", expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    reason: str,
+    returned_to: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """退回: out of scope, returned with reasons to the writer or forwarding body; the event
     records whether it was within the preset's limit."""
@@ -480,13 +574,22 @@ def case_return(
 
     reason = _required(reason, "reason", _("请填写退回理由。"))
     returned_to = _required(returned_to, "returned_to", _("请填写退回至何人或何单位（来信人或原批转单位）。"))
-    return _transition(actor=actor, case_id=case_id, action="return",
-                       apply=lambda c: {"reason": reason, "returned_to": returned_to, **records.return_limit(c)},
-                       expected_version=expected_version)
+    return _transition(
+        actor=actor,
+        case_id=case_id,
+        action="return",
+        apply=lambda c: {"reason": reason, "returned_to": returned_to, **records.return_limit(c)},
+        expected_version=expected_version,
+    )
 
 
 def case_transfer(
-    *, actor: Staff, case_id: int, to_body: str, note: str = "", expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    to_body: str,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     from huiyin.handling import records
 
@@ -496,8 +599,9 @@ def case_transfer(
         records.check_transfer_allowed(case)
         return {"to_body": to_body}
 
-    return _transition(actor=actor, case_id=case_id, action="transfer", note=note, apply=apply,
-                       expected_version=expected_version)
+    return _transition(
+        actor=actor, case_id=case_id, action="transfer", note=note, apply=apply, expected_version=expected_version
+    )
 
 
 # --- replies (F24) -----------------------------------------------------------------------------
@@ -507,14 +611,22 @@ REPLY_METHODS = ("phone", "letter", "sms", "in_person", "portal")
 
 def _record_reply(case: Case, *, content: str, method: str, at: datetime) -> dict[str, Any]:
     CaseRound.objects.filter(case=case, number=case.round).update(
-        reply_text=content, reply_method=method, replied_at=at,
+        reply_text=content,
+        reply_method=method,
+        replied_at=at,
     )
     return {"reply": content, "method": method, "replied_at": at}
 
 
 def _reply_transition(
-    *, actor: Staff, case_id: int, action: str, reply: str, method: str,
-    replied_at: datetime | None = None, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    action: str,
+    reply: str,
+    method: str,
+    replied_at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     """The ways a complainant gets answered: on the spot, or after handling (and approval)."""
     reply = _required(reply, "reply", _("请填写答复内容。"))
@@ -524,32 +636,65 @@ def _reply_transition(
     if replied_at is not None and replied_at > now:
         raise ValidationFailed({"replied_at": [_("答复时间不能晚于现在。")]})
     at = replied_at or now
-    return _transition(actor=actor, case_id=case_id, action=action, expected_version=expected_version,
-                       apply=lambda c: _record_reply(c, content=reply, method=method, at=at))
+    return _transition(
+        actor=actor,
+        case_id=case_id,
+        action=action,
+        expected_version=expected_version,
+        apply=lambda c: _record_reply(c, content=reply, method=method, at=at),
+    )
 
 
 def case_answer_on_spot(
-    *, actor: Staff, case_id: int, reply: str, method: str = "phone", expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    reply: str,
+    method: str = "phone",
+    expected_version: int | None = None,
 ) -> Case:
     """F06: consultations answered at intake; counted, and callback-eligible."""
-    return _reply_transition(actor=actor, case_id=case_id, action="answer_on_spot", reply=reply, method=method,
-                             expected_version=expected_version)
+    return _reply_transition(
+        actor=actor,
+        case_id=case_id,
+        action="answer_on_spot",
+        reply=reply,
+        method=method,
+        expected_version=expected_version,
+    )
 
 
 def case_reply(
-    *, actor: Staff, case_id: int, reply: str, method: str = "phone", replied_at: datetime | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    reply: str,
+    method: str = "phone",
+    replied_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    return _reply_transition(actor=actor, case_id=case_id, action="reply", reply=reply, method=method,
-                             replied_at=replied_at, expected_version=expected_version)
+    return _reply_transition(
+        actor=actor,
+        case_id=case_id,
+        action="reply",
+        reply=reply,
+        method=method,
+        replied_at=replied_at,
+        expected_version=expected_version,
+    )
 
 
 # --- dispatch and sign-for (F11) ------------------------------------------------------------------
 
 
 def _dispatch_apply(
-    actor: Staff, *, department_id: int, assisting_ids: Iterable[int], handler_id: int | None,
-    instructions: str, due_at: datetime | None,
+    actor: Staff,
+    *,
+    department_id: int,
+    assisting_ids: Iterable[int],
+    handler_id: int | None,
+    instructions: str,
+    due_at: datetime | None,
 ) -> Callable[[Case], dict[str, Any]]:
     def apply(case: Case) -> dict[str, Any]:
         from huiyin.handling import records
@@ -560,8 +705,11 @@ def _dispatch_apply(
             raise ValidationFailed({"department": [_("请选择主办部门。")]})
         if due_at is not None and due_at <= timezone.now():
             raise ValidationFailed({"due_at": [_("办理时限必须晚于现在。")]})
-        assisting = list(Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id)
-                         .exclude(pk=department.pk))
+        assisting = list(
+            Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id).exclude(
+                pk=department.pk
+            )
+        )
         handler = None
         if handler_id:
             handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
@@ -572,42 +720,76 @@ def _dispatch_apply(
         case.assisting_departments.set(assisting)
         case.assisting_handlers.clear()
         CaseRound.objects.filter(case=case, number=case.round).update(lead_department=department, handler=handler)
-        records.dispatch_recorded(case, actor=actor, lead=department, assisting=assisting,
-                                  instructions=instructions, due_at=due_at)
-        return {"before": before, "after": {"lead_department": department.pk, "handler": handler_id,
-                "assisting": [d.pk for d in assisting]}, "instructions": instructions, "due_at": due_at,
-                # Names as they were at the time, for the timeline.
-                "department_name": department.name, "assisting_names": [d.name for d in assisting],
-                "handler_name": str(handler) if handler else ""}
+        records.dispatch_recorded(
+            case, actor=actor, lead=department, assisting=assisting, instructions=instructions, due_at=due_at
+        )
+        return {
+            "before": before,
+            "after": {"lead_department": department.pk, "handler": handler_id, "assisting": [d.pk for d in assisting]},
+            "instructions": instructions,
+            "due_at": due_at,
+            # Names as they were at the time, for the timeline.
+            "department_name": department.name,
+            "assisting_names": [d.name for d in assisting],
+            "handler_name": str(handler) if handler else "",
+        }
 
     return apply
 
 
 def case_dispatch(
-    *, actor: Staff, case_id: int, department_id: int, assisting_ids: Iterable[int] = (),
-    handler_id: int | None = None, instructions: str = "", due_at: datetime | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    department_id: int,
+    assisting_ids: Iterable[int] = (),
+    handler_id: int | None = None,
+    instructions: str = "",
+    due_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    apply = _dispatch_apply(actor, department_id=department_id, assisting_ids=assisting_ids,
-                            handler_id=handler_id, instructions=instructions, due_at=due_at)
-    return _transition(actor=actor, case_id=case_id, action="dispatch", apply=apply,
-                       expected_version=expected_version)
+    apply = _dispatch_apply(
+        actor,
+        department_id=department_id,
+        assisting_ids=assisting_ids,
+        handler_id=handler_id,
+        instructions=instructions,
+        due_at=due_at,
+    )
+    return _transition(actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version)
 
 
 def case_redispatch(
-    *, actor: Staff, case_id: int, department_id: int, assisting_ids: Iterable[int] = (),
-    handler_id: int | None = None, instructions: str = "", due_at: datetime | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    department_id: int,
+    assisting_ids: Iterable[int] = (),
+    handler_id: int | None = None,
+    instructions: str = "",
+    due_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """改派 before the department signed for it: the earlier dispatch stays in the history."""
-    apply = _dispatch_apply(actor, department_id=department_id, assisting_ids=assisting_ids,
-                            handler_id=handler_id, instructions=instructions, due_at=due_at)
-    return _transition(actor=actor, case_id=case_id, action="redispatch", apply=apply,
-                       expected_version=expected_version)
+    apply = _dispatch_apply(
+        actor,
+        department_id=department_id,
+        assisting_ids=assisting_ids,
+        handler_id=handler_id,
+        instructions=instructions,
+        due_at=due_at,
+    )
+    return _transition(
+        actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version
+    )
 
 
 def case_sign_for(
-    *, actor: Staff, case_id: int, handler_id: int | None = None, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    handler_id: int | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     def apply(case: Case) -> dict[str, Any]:
         from huiyin.handling import records
@@ -623,8 +805,7 @@ def case_sign_for(
         records.dispatch_answered(case, actor=actor, signed=True)
         return {"before": {"handler": before}, "after": {"handler": handler.pk}, "handler_name": str(handler)}
 
-    return _transition(actor=actor, case_id=case_id, action="sign_for", apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action="sign_for", apply=apply, expected_version=expected_version)
 
 
 def case_send_back(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
@@ -642,15 +823,19 @@ def case_send_back(*, actor: Staff, case_id: int, reason: str, expected_version:
         case.assisting_handlers.clear()
         return {"before": before, "reason": reason, "sent_back_by": department_name}
 
-    return _transition(actor=actor, case_id=case_id, action="send_back", apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action="send_back", apply=apply, expected_version=expected_version)
 
 
 # --- proposal and approval (F21) ---------------------------------------------------------------------
 
 
 def case_submit_for_approval(
-    *, actor: Staff, case_id: int, proposal: str, outcome: str = "", responsible_unit: str = "",
+    *,
+    actor: Staff,
+    case_id: int,
+    proposal: str,
+    outcome: str = "",
+    responsible_unit: str = "",
     expected_version: int | None = None,
 ) -> Case:
     """The handler proposes the outcome and the responsible unit; the preset's chain signs."""
@@ -660,13 +845,20 @@ def case_submit_for_approval(
     outcome = records.check_outcome(outcome)
 
     def apply(case: Case) -> dict[str, Any]:
-        made = records.proposal_submitted(case, actor=actor, text=proposal, outcome=outcome,
-                                          responsible_unit=responsible_unit.strip())
-        return {"proposal": proposal, "outcome": outcome, "responsible_unit": responsible_unit.strip(),
-                "proposal_id": made.pk, "chain": made.chain}
+        made = records.proposal_submitted(
+            case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip()
+        )
+        return {
+            "proposal": proposal,
+            "outcome": outcome,
+            "responsible_unit": responsible_unit.strip(),
+            "proposal_id": made.pk,
+            "chain": made.chain,
+        }
 
-    return _transition(actor=actor, case_id=case_id, action="submit_for_approval", apply=apply,
-                       expected_version=expected_version)
+    return _transition(
+        actor=actor, case_id=case_id, action="submit_for_approval", apply=apply, expected_version=expected_version
+    )
 
 
 def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_version: int | None = None) -> Case:
@@ -679,8 +871,7 @@ def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_ver
         data = {"level": step.level, "role": step.role, "comments": step.comments}
         return data if last else {**data, STAY: EventKind.APPROVAL_SIGNED}
 
-    return _transition(actor=actor, case_id=case_id, action="approve", apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action="approve", apply=apply, expected_version=expected_version)
 
 
 def case_reject_approval(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
@@ -693,8 +884,9 @@ def case_reject_approval(*, actor: Staff, case_id: int, reason: str, expected_ve
         step, _last = records.proposal_signed(case, actor=actor, approved=False, comments=reason)
         return {"level": step.level, "role": step.role, "reason": reason}
 
-    return _transition(actor=actor, case_id=case_id, action="reject_approval", apply=apply,
-                       expected_version=expected_version)
+    return _transition(
+        actor=actor, case_id=case_id, action="reject_approval", apply=apply, expected_version=expected_version
+    )
 
 
 # --- closure, reopening, archive (F25) ---------------------------------------------------------------
@@ -703,8 +895,14 @@ SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
 
 
 def case_close(
-    *, actor: Staff, case_id: int, satisfaction: str = "", callback_note: str = "",
-    confirmed: bool = False, confirmation_note: str = "", expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    satisfaction: str = "",
+    callback_note: str = "",
+    confirmed: bool = False,
+    confirmation_note: str = "",
+    expected_version: int | None = None,
     upheld_by_head: bool = False,
 ) -> Case:
     """Close after a reply, by the preset's rules: with the callback stage on the callback
@@ -729,14 +927,20 @@ def case_close(
         now = timezone.now()
         case.closed_at = now
         CaseRound.objects.filter(case=case, number=case.round).update(
-            satisfaction=satisfaction, ended_at=now, confirmed_by_complainant=confirmed,
+            satisfaction=satisfaction,
+            ended_at=now,
+            confirmed_by_complainant=confirmed,
             confirmation_note=confirmation_note.strip(),
         )
-        return {"satisfaction": satisfaction, "callback_note": callback_note, "confirmed": confirmed,
-                "confirmation_note": confirmation_note.strip(), "upheld_by_head": upheld_by_head}
+        return {
+            "satisfaction": satisfaction,
+            "callback_note": callback_note,
+            "confirmed": confirmed,
+            "confirmation_note": confirmation_note.strip(),
+            "upheld_by_head": upheld_by_head,
+        }
 
-    return _transition(actor=actor, case_id=case_id, action="close", apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action="close", apply=apply, expected_version=expected_version)
 
 
 def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
@@ -754,12 +958,12 @@ def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: in
         case.handler = None
         case.assisting_handlers.clear()
         case.closed_at = None
-        CaseRound.objects.create(case=case, number=case.round, started_at=now, reason=reason,
-                                 lead_department=case.lead_department)
+        CaseRound.objects.create(
+            case=case, number=case.round, started_at=now, reason=reason, lead_department=case.lead_department
+        )
         return {"reason": reason, "previous_round": previous_round}
 
-    return _transition(actor=actor, case_id=case_id, action="reopen", apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action="reopen", apply=apply, expected_version=expected_version)
 
 
 def case_archive(*, actor: Staff, case_id: int, expected_version: int | None = None) -> Case:
@@ -770,26 +974,56 @@ def case_archive(*, actor: Staff, case_id: int, expected_version: int | None = N
 
 
 def case_request_review(
-    *, actor: Staff, case_id: int, reason: str, requested_at: datetime | None = None,
-    on_behalf: bool = True, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    reason: str,
+    requested_at: datetime | None = None,
+    on_behalf: bool = True,
+    expected_version: int | None = None,
 ) -> Case:
     """复查: requested within the preset's limit of the written answer."""
-    return _review_request(actor=actor, case_id=case_id, level=1, reason=reason, requested_at=requested_at,
-                           on_behalf=on_behalf, expected_version=expected_version)
+    return _review_request(
+        actor=actor,
+        case_id=case_id,
+        level=1,
+        reason=reason,
+        requested_at=requested_at,
+        on_behalf=on_behalf,
+        expected_version=expected_version,
+    )
 
 
 def case_request_rereview(
-    *, actor: Staff, case_id: int, reason: str, requested_at: datetime | None = None,
-    on_behalf: bool = True, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    reason: str,
+    requested_at: datetime | None = None,
+    on_behalf: bool = True,
+    expected_version: int | None = None,
 ) -> Case:
     """复核: requested within the preset's limit of the review opinion."""
-    return _review_request(actor=actor, case_id=case_id, level=2, reason=reason, requested_at=requested_at,
-                           on_behalf=on_behalf, expected_version=expected_version)
+    return _review_request(
+        actor=actor,
+        case_id=case_id,
+        level=2,
+        reason=reason,
+        requested_at=requested_at,
+        on_behalf=on_behalf,
+        expected_version=expected_version,
+    )
 
 
 def _review_request(
-    *, actor: Staff, case_id: int, level: int, reason: str, requested_at: datetime | None,
-    on_behalf: bool, expected_version: int | None,
+    *,
+    actor: Staff,
+    case_id: int,
+    level: int,
+    reason: str,
+    requested_at: datetime | None,
+    on_behalf: bool,
+    expected_version: int | None,
 ) -> Case:
     reason = _required(reason, "reason", _("请填写请求复查（复核）的事项和理由。"))
     now = timezone.now()
@@ -800,33 +1034,48 @@ def _review_request(
     def apply(case: Case) -> dict[str, Any]:
         from huiyin.handling import records
 
-        review = records.review_requested(case, actor=actor, level=level, reason=reason, at=at,
-                                          on_behalf=on_behalf)
-        return {"review_id": review.pk, "level": level, "reason": reason, "body": review.body,
-                "requested_at": at}
+        review = records.review_requested(case, actor=actor, level=level, reason=reason, at=at, on_behalf=on_behalf)
+        return {"review_id": review.pk, "level": level, "reason": reason, "body": review.body, "requested_at": at}
 
     action = "request_review" if level == 1 else "request_rereview"
-    return _transition(actor=actor, case_id=case_id, action=action, apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action=action, apply=apply, expected_version=expected_version)
 
 
 def case_decide_review(
-    *, actor: Staff, case_id: int, decision: str, opinion: str, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    decision: str,
+    opinion: str,
+    expected_version: int | None = None,
 ) -> Case:
-    return _review_decision(actor=actor, case_id=case_id, level=1, decision=decision, opinion=opinion,
-                            expected_version=expected_version)
+    return _review_decision(
+        actor=actor, case_id=case_id, level=1, decision=decision, opinion=opinion, expected_version=expected_version
+    )
 
 
 def case_decide_rereview(
-    *, actor: Staff, case_id: int, decision: str, opinion: str, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    decision: str,
+    opinion: str,
+    expected_version: int | None = None,
 ) -> Case:
     """The re-review opinion is final: the case closes and the matter is concluded for good."""
-    return _review_decision(actor=actor, case_id=case_id, level=2, decision=decision, opinion=opinion,
-                            expected_version=expected_version)
+    return _review_decision(
+        actor=actor, case_id=case_id, level=2, decision=decision, opinion=opinion, expected_version=expected_version
+    )
 
 
 def _review_decision(
-    *, actor: Staff, case_id: int, level: int, decision: str, opinion: str, expected_version: int | None,
+    *,
+    actor: Staff,
+    case_id: int,
+    level: int,
+    decision: str,
+    opinion: str,
+    expected_version: int | None,
 ) -> Case:
     opinion = _required(opinion, "opinion", _("请填写复查（复核）意见。"))
 
@@ -841,8 +1090,7 @@ def _review_decision(
         return {"review_id": review.pk, "level": level, "decision": decision, "opinion": opinion}
 
     action = "decide_review" if level == 1 else "decide_rereview"
-    return _transition(actor=actor, case_id=case_id, action=action, apply=apply,
-                       expected_version=expected_version)
+    return _transition(actor=actor, case_id=case_id, action=action, apply=apply, expected_version=expected_version)
 
 
 ACTIONS: dict[str, Callable[..., Case]] = {

@@ -44,8 +44,12 @@ def text_errors(errors: Errors, field: str, label: str, value: str, *, required:
     if required and not value:
         _add(errors, field, _("%(label)s不能为空。") % {"label": label})
     elif len(value) > limit:
-        _add(errors, field, _("%(label)s过长：最多 %(max)d 字，当前 %(n)d 字，请删减后再提交（不会自动截断）。")
-             % {"label": label, "max": limit, "n": len(value)})
+        _add(
+            errors,
+            field,
+            _("%(label)s过长：最多 %(max)d 字，当前 %(n)d 字，请删减后再提交（不会自动截断）。")
+            % {"label": label, "max": limit, "n": len(value)},
+        )
 
 
 def party_errors(errors: Errors, party: PartyInput, prefix: str = "party_") -> None:
@@ -72,7 +76,10 @@ def validate_intake(data: IntakeInput, *, organization_id: int) -> None:
     text_errors(errors, "title", _("标题"), data.title, required=True, limit=TITLE_MAX)
     text_errors(errors, "text", _("诉求内容"), data.text, required=True, limit=settings.HUIYIN_TEXT_MAX_CHARS)
     text_errors(errors, "location", _("事发地点"), data.location, required=False, limit=200)
-    if data.category_id is not None and not Category.objects.filter(pk=data.category_id, organization_id=organization_id).exists():
+    if (
+        data.category_id is not None
+        and not Category.objects.filter(pk=data.category_id, organization_id=organization_id).exists()
+    ):
         _add(errors, "category", _("所选分类不存在。"))
     party_errors(errors, data.party)
     if not data.party.anonymous and not (data.party.name.strip() or data.party.phone):
@@ -109,7 +116,10 @@ def edit_errors(changes: dict[str, Any], *, organization_id: int) -> Errors:
         _add(errors, "urgency", _("紧急程度无效。"))
     if "nature" in changes and changes["nature"] not in Nature.values:
         _add(errors, "nature", _("请选择诉求性质。"))
-    if changes.get("category_id") is not None and not Category.objects.filter(pk=changes["category_id"], organization_id=organization_id).exists():
+    if (
+        changes.get("category_id") is not None
+        and not Category.objects.filter(pk=changes["category_id"], organization_id=organization_id).exists()
+    ):
         _add(errors, "category", _("所选分类不存在。"))
     return errors
 
@@ -119,13 +129,20 @@ def attachment_errors(upload: UploadedFile) -> Errors:
     extension = Path(upload.name or "").suffix.lower().lstrip(".")
     allowed = [t.lower() for t in settings.HUIYIN_ATTACHMENT_TYPES]
     if extension not in allowed:
-        _add(errors, "attachment", _("附件“%(name)s”的类型不允许：仅支持 %(types)s。")
-             % {"name": upload.name, "types": "、".join(allowed)})
+        _add(
+            errors,
+            "attachment",
+            _("附件“%(name)s”的类型不允许：仅支持 %(types)s。") % {"name": upload.name, "types": "、".join(allowed)},
+        )
         return errors
     limit = settings.HUIYIN_ATTACHMENT_MAX_BYTES
     if upload.size > limit:
-        _add(errors, "attachment", _("附件“%(name)s”过大：%(size).1f MB，上限 %(max).0f MB。")
-             % {"name": upload.name, "size": upload.size / 1048576, "max": limit / 1048576})
+        _add(
+            errors,
+            "attachment",
+            _("附件“%(name)s”过大：%(size).1f MB，上限 %(max).0f MB。")
+            % {"name": upload.name, "size": upload.size / 1048576, "max": limit / 1048576},
+        )
         return errors
     if upload.size == 0:
         _add(errors, "attachment", _("附件“%(name)s”是空文件。") % {"name": upload.name})

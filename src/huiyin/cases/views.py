@@ -52,8 +52,11 @@ def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
 def desk(request: HttpRequest) -> HttpResponse:
     sections = [(key, selectors.page(qs, 1, 15)[0]) for key, qs in selectors.my_desk(actor=request.user).items()]
     notifications = request.user.notifications.filter(read_at__isnull=True).select_related("case")[:20]
-    return render(request, "cases/desk.html", {"sections": sections, "notifications": notifications,
-                                               **desk_deadlines(request.user)})
+    return render(
+        request,
+        "cases/desk.html",
+        {"sections": sections, "notifications": notifications, **desk_deadlines(request.user)},
+    )
 
 
 @login_required
@@ -64,19 +67,30 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         filters = selectors.LedgerFilters(
-            channel=d["channel"], nature=d["nature"], state=d["state"], keyword=d["q"],
+            channel=d["channel"],
+            nature=d["nature"],
+            state=d["state"],
+            keyword=d["q"],
             category_id=d["category"].pk if d["category"] else None,
             department_id=d["department"].pk if d["department"] else None,
-            date_from=d["date_from"], date_to=d["date_to"],
+            date_from=d["date_from"],
+            date_to=d["date_to"],
         )
         page_number = d["page"] or 1
     rows, has_next = selectors.page(selectors.ledger(actor=request.user, filters=filters), page_number)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "cases/ledger.html", {
-        "form": form, "cases": rows, "page_number": page_number, "has_next": has_next,
-        "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "cases/ledger.html",
+        {
+            "form": form,
+            "cases": rows,
+            "page_number": page_number,
+            "has_next": has_next,
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -85,8 +99,9 @@ def intake(request: HttpRequest, channel: str) -> HttpResponse:
         raise Http404
     if not request.user.can(Cap.REGISTER):
         raise PermissionDenied
-    form = IntakeForm(request.POST or None, request.FILES or None,
-                      organization_id=request.user.organization_id, channel=channel)
+    form = IntakeForm(
+        request.POST or None, request.FILES or None, organization_id=request.user.organization_id, channel=channel
+    )
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
         uploads = form.cleaned_data.get("attachments") or []
@@ -108,9 +123,16 @@ def intake(request: HttpRequest, channel: str) -> HttpResponse:
             _remember_code(request, case, code)
             messages.success(request, _("已登记：%(number)s") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)
-    return render(request, "cases/intake.html", {
-        "form": form, "channel": channel, "channel_label": Channel(channel).label, "channels": Channel.choices,
-    })
+    return render(
+        request,
+        "cases/intake.html",
+        {
+            "form": form,
+            "channel": channel,
+            "channel_label": Channel(channel).label,
+            "channels": Channel.choices,
+        },
+    )
 
 
 @login_required
@@ -131,8 +153,9 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     org_id = request.user.organization_id
-    action_form = extra.pop("action_form", None) or ActionForm(organization_id=org_id, case=case,
-                                                               initial={"version": case.version})
+    action_form = extra.pop("action_form", None) or ActionForm(
+        organization_id=org_id, case=case, initial={"version": case.version}
+    )
     actions = selectors.allowed_actions(actor=request.user, case=case)
     return {
         "case": case,
@@ -167,8 +190,12 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
         except ApplicationError as exc:
             _put_errors(form, exc)
             case.refresh_from_db()
-            return render(request, "cases/detail.html",
-                          _detail_context(request, case, action_form=form, failed_action=action), status=400)
+            return render(
+                request,
+                "cases/detail.html",
+                _detail_context(request, case, action_form=form, failed_action=action),
+                status=400,
+            )
         else:
             messages.success(request, _("操作成功。"))
     return redirect("cases:detail", case_id=case.pk)
@@ -177,13 +204,26 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    initial = {"title": case.title, "text": case.text, "nature": case.nature, "category": case.category,
-               "urgency": case.urgency, "location": case.location, "version": case.version}
+    initial = {
+        "title": case.title,
+        "text": case.text,
+        "nature": case.nature,
+        "category": case.category,
+        "urgency": case.urgency,
+        "location": case.location,
+        "version": case.version,
+    }
     form = EditForm(request.POST or None, initial=initial, organization_id=request.user.organization_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        changes = {"title": d["title"], "text": d["text"], "nature": d["nature"], "urgency": d["urgency"],
-                   "location": d["location"], "category_id": d["category"].pk if d["category"] else None}
+        changes = {
+            "title": d["title"],
+            "text": d["text"],
+            "nature": d["nature"],
+            "urgency": d["urgency"],
+            "location": d["location"],
+            "category_id": d["category"].pk if d["category"] else None,
+        }
         try:
             services.case_update(actor=request.user, case_id=case.pk, expected_version=d["version"], changes=changes)
         except ApplicationError as exc:
@@ -211,14 +251,17 @@ def add_contact(request: HttpRequest, case_id: int) -> HttpResponse:
         text, party = form.cleaned_data.get("text", ""), None
         channel, token = form.cleaned_data.get("channel") or Channel.PHONE, form.cleaned_data.get("intake_token")
     try:
-        services.contact_add(actor=request.user, case_id=case.pk, channel=channel, text=text, party=party,
-                             intake_token=token or None)
+        services.contact_add(
+            actor=request.user, case_id=case.pk, channel=channel, text=text, party=party, intake_token=token or None
+        )
     except DuplicateSubmission as exc:
         messages.info(request, exc.message)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         if request.htmx:
-            return HttpResponse(f'<div class="alert alert-danger" role="alert">{_escape(exc.message)}</div>', status=400)
+            return HttpResponse(
+                f'<div class="alert alert-danger" role="alert">{_escape(exc.message)}</div>', status=400
+            )
     else:
         messages.success(request, _("已作为来电记录添加到案件 %(number)s。") % {"number": case.number})
     url = reverse("cases:detail", args=[case.pk])

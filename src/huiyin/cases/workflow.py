@@ -92,10 +92,18 @@ EDGES: tuple[Edge, ...] = (
     # Dispatch to a lead department (F11); the department signs for or sends back.
     # Without an acceptance decision (首问负责: every complaint is taken) the desk
     # dispatches straight from the ledger; without sign-for the department has it at once.
-    Edge(S.REGISTERED, S.DISPATCHED, "dispatch", _("派遣"), Cap.DISPATCH,
-         requires_stage=Stage.SIGN_FOR, skips_stage=Stage.ACCEPTANCE),
-    Edge(S.REGISTERED, S.IN_PROGRESS, "dispatch", _("派遣"), Cap.DISPATCH,
-         skips_stage=(Stage.ACCEPTANCE, Stage.SIGN_FOR)),
+    Edge(
+        S.REGISTERED,
+        S.DISPATCHED,
+        "dispatch",
+        _("派遣"),
+        Cap.DISPATCH,
+        requires_stage=Stage.SIGN_FOR,
+        skips_stage=Stage.ACCEPTANCE,
+    ),
+    Edge(
+        S.REGISTERED, S.IN_PROGRESS, "dispatch", _("派遣"), Cap.DISPATCH, skips_stage=(Stage.ACCEPTANCE, Stage.SIGN_FOR)
+    ),
     Edge(S.ACCEPTED, S.DISPATCHED, "dispatch", _("派遣"), Cap.DISPATCH, requires_stage=Stage.SIGN_FOR),
     Edge(S.ACCEPTED, S.IN_PROGRESS, "dispatch", _("派遣"), Cap.DISPATCH, skips_stage=Stage.SIGN_FOR),
     Edge(S.DISPATCHED, S.DISPATCHED, "redispatch", _("改派"), Cap.DISPATCH),
@@ -103,12 +111,18 @@ EDGES: tuple[Edge, ...] = (
     Edge(S.DISPATCHED, S.ACCEPTED, "send_back", _("退单"), Cap.HANDLE),
     # Proposal and approval (F21), switchable per preset; the approvers sign in the
     # preset's order (approval.chain), the last one moves the case on.
-    Edge(S.IN_PROGRESS, S.PENDING_APPROVAL, "submit_for_approval", _("提交审批"), Cap.HANDLE,
-         requires_stage=Stage.APPROVAL),
-    Edge(S.PENDING_APPROVAL, S.APPROVED, "approve", _("审批通过"), Cap.APPROVE,
-         requires_stage=Stage.APPROVAL),
-    Edge(S.PENDING_APPROVAL, S.IN_PROGRESS, "reject_approval", _("退回修改"), Cap.APPROVE,
-         requires_stage=Stage.APPROVAL),
+    Edge(
+        S.IN_PROGRESS,
+        S.PENDING_APPROVAL,
+        "submit_for_approval",
+        _("提交审批"),
+        Cap.HANDLE,
+        requires_stage=Stage.APPROVAL,
+    ),
+    Edge(S.PENDING_APPROVAL, S.APPROVED, "approve", _("审批通过"), Cap.APPROVE, requires_stage=Stage.APPROVAL),
+    Edge(
+        S.PENDING_APPROVAL, S.IN_PROGRESS, "reject_approval", _("退回修改"), Cap.APPROVE, requires_stage=Stage.APPROVAL
+    ),
     # Reply to the complainant (F24)
     Edge(S.APPROVED, S.REPLIED, "reply", _("答复"), Cap.HANDLE, requires_stage=Stage.APPROVAL),
     Edge(S.IN_PROGRESS, S.REPLIED, "reply", _("答复"), Cap.HANDLE, skips_stage=Stage.APPROVAL),
@@ -119,14 +133,10 @@ EDGES: tuple[Edge, ...] = (
     Edge(S.CLOSED, S.ACCEPTED, "reopen", _("重办"), Cap.REOPEN),
     # Review and re-review (复查 / 复核, F26; 信访工作条例 第三十五条): requested within the
     # preset's limit of the written answer; the re-review opinion is final.
-    Edge(S.REPLIED, S.UNDER_REVIEW, "request_review", _("请求复查"), Cap.REGISTER,
-         requires_stage=Stage.REVIEW),
-    Edge(S.UNDER_REVIEW, S.REPLIED, "decide_review", _("复查意见"), Cap.REVIEW,
-         requires_stage=Stage.REVIEW),
-    Edge(S.REPLIED, S.UNDER_REREVIEW, "request_rereview", _("请求复核"), Cap.REGISTER,
-         requires_stage=Stage.REVIEW),
-    Edge(S.UNDER_REREVIEW, S.CLOSED, "decide_rereview", _("复核意见"), Cap.REVIEW,
-         requires_stage=Stage.REVIEW),
+    Edge(S.REPLIED, S.UNDER_REVIEW, "request_review", _("请求复查"), Cap.REGISTER, requires_stage=Stage.REVIEW),
+    Edge(S.UNDER_REVIEW, S.REPLIED, "decide_review", _("复查意见"), Cap.REVIEW, requires_stage=Stage.REVIEW),
+    Edge(S.REPLIED, S.UNDER_REREVIEW, "request_rereview", _("请求复核"), Cap.REGISTER, requires_stage=Stage.REVIEW),
+    Edge(S.UNDER_REREVIEW, S.CLOSED, "decide_rereview", _("复核意见"), Cap.REVIEW, requires_stage=Stage.REVIEW),
     # Archive: read-only from then on
     Edge(S.CLOSED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
     Edge(S.NOT_ACCEPTED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
@@ -136,9 +146,7 @@ EDGES: tuple[Edge, ...] = (
 )
 
 TERMINAL_STATES = frozenset({S.ARCHIVED})
-OPEN_STATES = frozenset(
-    {S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED}
-)
+OPEN_STATES = frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED})
 # The higher body is working on the matter again: its own clock runs (review_decision).
 REVIEW_STATES = frozenset({S.UNDER_REVIEW, S.UNDER_REREVIEW})
 

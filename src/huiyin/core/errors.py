@@ -71,6 +71,4 @@ class DuplicateSubmission(ApplicationError):
 
     def __init__(self, case_number: str):
         self.case_number = case_number
-        super().__init__(
-            _("该表单已经提交过（案件编号 %(number)s），未重复登记。") % {"number": case_number}
-        )
+        super().__init__(_("该表单已经提交过（案件编号 %(number)s），未重复登记。") % {"number": case_number})

@@ -73,16 +73,29 @@ def notify_for_event(event_id: int) -> None:
     texting = case.organization.notify_complainants and case.party and case.party.phone.startswith("1")
     if event.kind == EventKind.REGISTERED and texting:
         body = _("【%(org)s】您反映的问题已登记，编号%(number)s，请凭受理凭证上的查询码查询办理进度。") % {
-            "org": case.organization.name, "number": case.number}
+            "org": case.organization.name,
+            "number": case.number,
+        }
         send_sms_once(phone=case.party.phone, body=body, key=key)
     action = event.data.get("action")
     if action == "dispatch":
         department_staff = Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
         recipients = [case.handler] if case.handler else [s for s in department_staff if s.is_dept_head]
-        desk_notify(recipients=recipients, case=case, key=key,
-                    text=_("新派遣案件 %(number)s：%(title)s") % {"number": case.number, "title": case.title})
+        desk_notify(
+            recipients=recipients,
+            case=case,
+            key=key,
+            text=_("新派遣案件 %(number)s：%(title)s") % {"number": case.number, "title": case.title},
+        )
     elif action in ("submit_for_approval",):
-        approvers = [s for s in Staff.objects.filter(organization_id=case.organization_id, is_active=True)
-                     if s.can("approve") and (s.can("view_all") or s.department_id == case.lead_department_id)]
-        desk_notify(recipients=approvers, case=case, key=key,
-                    text=_("待审批：%(number)s %(title)s") % {"number": case.number, "title": case.title})
+        approvers = [
+            s
+            for s in Staff.objects.filter(organization_id=case.organization_id, is_active=True)
+            if s.can("approve") and (s.can("view_all") or s.department_id == case.lead_department_id)
+        ]
+        desk_notify(
+            recipients=approvers,
+            case=case,
+            key=key,
+            text=_("待审批：%(number)s %(title)s") % {"number": case.number, "title": case.title},
+        )

@@ -83,5 +83,7 @@ def checked_text(value: str | None, field: str, *, missing: str | None = None, l
         raise ValidationFailed({field: [missing]})
     limit = limit or settings.HUIYIN_TEXT_MAX_CHARS
     if len(value) > limit:
-        raise ValidationFailed({field: [_("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]})
+        raise ValidationFailed(
+            {field: [_("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]}
+        )
     return value

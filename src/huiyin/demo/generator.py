@@ -178,9 +178,7 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
             )
             departments[dcode] = dept
 
-        existing = {
-            s.username: s for s in Staff.objects.filter(username__in=[d.username for d in STAFF])
-        }
+        existing = {s.username: s for s in Staff.objects.filter(username__in=[d.username for d in STAFF])}
         foreign = sorted(u for u, s in existing.items() if s.organization_id != org.pk)
         if foreign:
             raise DemoConflict(
@@ -193,9 +191,7 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
         for d in STAFF:
             s = existing.get(d.username)
             if s is None:
-                password = password or make_password(
-                    DEMO_PASSWORD
-                )  # hash once, share (it is a demo)
+                password = password or make_password(DEMO_PASSWORD)  # hash once, share (it is a demo)
                 is_admin = "admin" in d.roles
                 s = Staff(
                     username=d.username,
@@ -212,9 +208,7 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
 
         categories: dict[str, Category] = {}
         routing: dict[str, Department] = {}
-        nodes: dict[str, Category] = {
-            c.full_name: c for c in Category.objects.filter(organization=org)
-        }
+        nodes: dict[str, Category] = {c.full_name: c for c in Category.objects.filter(organization=org)}
         for leaf in texts.LEAVES:
             parts = leaf.path.split("/")
             parent = None
@@ -231,9 +225,7 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
                 parent = node
             categories[leaf.path] = parent
             routing[leaf.path] = departments[leaf.dept]
-    return DemoOrg(
-        org=org, departments=departments, staff=staff, categories=categories, routing=routing
-    )
+    return DemoOrg(org=org, departments=departments, staff=staff, categories=categories, routing=routing)
 
 
 # --- case specs (pure, no database) ----------------------------------------------------
@@ -487,9 +479,7 @@ def _plate(r: Rnd, d: Slots) -> str:
 _SLOT: dict[str, Callable[[Rnd, Slots], str]] = {
     "estate": lambda r, d: _c(r, texts.ESTATES),
     "b": lambda r, d: str(_n(r, 1, 28)),
-    "home": lambda r, d: (
-        f"{d['estate']}{d['b']}幢{_n(r, 1, 4)}单元{_n(r, 1, 32)}{_n(r, 1, 4):02d}室"
-    ),
+    "home": lambda r, d: f"{d['estate']}{d['b']}幢{_n(r, 1, 4)}单元{_n(r, 1, 32)}{_n(r, 1, 4):02d}室",
     "road": lambda r, d: _c(r, texts.ROADS),
     "road2": _other_road,
     "roadno": lambda r, d: f"{d['road']}{_n(r, 1, 399)}号",
@@ -528,9 +518,7 @@ _DEPS = {
     "road2": ("road",),
     "roadno": ("road",),
     "crossing": ("road", "road2"),
-    **dict.fromkeys(
-        ("shop", "shopnoise", "mart", "store", "training", "travel", "corp", "pcorp"), ("prefix",)
-    ),
+    **dict.fromkeys(("shop", "shopnoise", "mart", "store", "training", "travel", "corp", "pcorp"), ("prefix",)),
 }
 _KEYS: dict[str, tuple[str, ...]] = {}
 
@@ -570,15 +558,11 @@ class _Days:
         self.pick = _Weighted((d, 1.0 if d.weekday() < 5 else 0.55) for d in days).pick
 
 
-def _received_at(
-    rng: random.Random, days: _Days, start: datetime, end: datetime, tz: tzinfo
-) -> datetime:
+def _received_at(rng: random.Random, days: _Days, start: datetime, end: datetime, tz: tzinfo) -> datetime:
     rnd = rng.random
     for _ in range(8):
         day: date = days.pick(rnd())
-        at = datetime.combine(
-            day, time(HOURS.pick(rnd()), int(rnd() * 60), int(rnd() * 60)), tzinfo=tz
-        )
+        at = datetime.combine(day, time(HOURS.pick(rnd()), int(rnd() * 60), int(rnd() * 60)), tzinfo=tz)
         if start <= at <= end:
             return at
     return (start + (end - start) * rnd()).astimezone(tz)
@@ -591,9 +575,7 @@ def _name(rng: random.Random) -> tuple[str, bool]:
 
 
 def _mobile(rng: random.Random) -> str:
-    return (
-        MOBILE_PREFIXES[int(rng.random() * len(MOBILE_PREFIXES))] + f"{int(rng.random() * 1e8):08d}"
-    )
+    return MOBILE_PREFIXES[int(rng.random() * len(MOBILE_PREFIXES))] + f"{int(rng.random() * 1e8):08d}"
 
 
 def _id_number(rng: random.Random, male: bool) -> str:
@@ -621,16 +603,13 @@ def _party(rng: random.Random, channel: str, slots: Slots) -> PartySpec:
     address = ""
     if rnd() < WITH_ADDRESS.get(channel, 0.35):
         address = (
-            f"示范市{texts.DISTRICTS[int(rnd() * len(texts.DISTRICTS))]}"
-            f"{_fill('{home}', slots, rnd)}"
+            f"示范市{texts.DISTRICTS[int(rnd() * len(texts.DISTRICTS))]}{_fill('{home}', slots, rnd)}"
             if rnd() < 0.7
             else f"示范市{texts.DISTRICTS[int(rnd() * len(texts.DISTRICTS))]}"
             f"{texts.ROADS[int(rnd() * len(texts.ROADS))]}{1 + int(rnd() * 399)}号"
         )
     affiliation = _fill("{corp}", slots, rnd) if channel == "fax" else ""
-    return PartySpec(
-        name=name, phone=phone, id_number=id_number, address=address, affiliation=affiliation
-    )
+    return PartySpec(name=name, phone=phone, id_number=id_number, address=address, affiliation=affiliation)
 
 
 def _outcome(rng: random.Random, nature: str, channel: str, age: float) -> tuple[str, str, bool]:
@@ -784,9 +763,7 @@ def generate_case_specs(
             reply = _fill(replies[int(rnd() * len(replies))], slots, rnd)
         decision_note = refer_to = ""
         if decision == "not_accept":
-            decision_note, refer_to = texts.NOT_ACCEPT_GROUNDS[
-                int(rnd() * len(texts.NOT_ACCEPT_GROUNDS))
-            ]
+            decision_note, refer_to = texts.NOT_ACCEPT_GROUNDS[int(rnd() * len(texts.NOT_ACCEPT_GROUNDS))]
         elif decision == "return":
             decision_note = texts.RETURN_REASONS[int(rnd() * len(texts.RETURN_REASONS))]
             refer_to = forwarded_by or "反映人"
@@ -797,9 +774,7 @@ def generate_case_specs(
         for _ in range(REPEAT_COUNTS.pick(rnd())):
             occurred = min(received_at + timedelta(hours=1 + rnd() * 288), end)
             repeat_channel = "phone" if rnd() < 0.8 else channel
-            repeat_text = _fill(
-                texts.REPEAT_TEXTS[int(rnd() * len(texts.REPEAT_TEXTS))], slots, rnd
-            )
+            repeat_text = _fill(texts.REPEAT_TEXTS[int(rnd() * len(texts.REPEAT_TEXTS))], slots, rnd)
             repeats.append(ContactSpec(repeat_channel, repeat_text, occurred))
         repeats.sort(key=lambda c: c.occurred_at)
 
@@ -907,23 +882,19 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
     cid = case.pk
     target = spec.target_state
     method = (
-        "in_person"
-        if spec.channel == "visit"
-        else "letter"
-        if spec.channel in ("letter", "forwarded")
-        else "phone"
+        "in_person" if spec.channel == "visit" else "letter" if spec.channel in ("letter", "forwarded") else "phone"
     )
 
     if spec.decision == "not_accept":
         ground, refer_to = _ground_for(case, spec)
         svc.case_not_accept(actor=clerk, case_id=cid, ground=ground, refer_to=refer_to)
     elif spec.decision == "return":
-        svc.case_return(
-            actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to
-        )
+        svc.case_return(actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to)
     elif spec.decision == "transfer" and not _may_transfer(case):
         svc.case_return(  # "不得自行转送" (construction station): returned to the writer instead
-            actor=clerk, case_id=cid, reason=f"不属于本单位职责，请向{spec.decision_note}反映。",
+            actor=clerk,
+            case_id=cid,
+            reason=f"不属于本单位职责，请向{spec.decision_note}反映。",
             returned_to=spec.forwarded_by or "来信人",
         )
     elif spec.decision == "transfer":
@@ -951,9 +922,7 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         department = demo.routing[spec.category]
         final = "closed" if target == "archived" else target
         if spec.reopened:
-            _round(
-                demo, cast, spec, cid, clerk, department, "replied", approval, method, first=True
-            )
+            _round(demo, cast, spec, cid, clerk, department, "replied", approval, method, first=True)
             svc.case_reopen(
                 actor=cast.callback,
                 case_id=cid,
@@ -1020,9 +989,7 @@ def _round(
     if first and spec.misrouted_to and sign_for:  # without sign-for nothing can be sent back
         wrong = demo.departments[spec.misrouted_to]
         wrong_handler = cast.handler(wrong, index)
-        svc.case_dispatch(
-            actor=clerk, case_id=cid, department_id=wrong.pk, handler_id=wrong_handler.pk
-        )
+        svc.case_dispatch(actor=clerk, case_id=cid, department_id=wrong.pk, handler_id=wrong_handler.pk)
         svc.case_send_back(
             actor=wrong_handler,
             case_id=cid,
@@ -1046,7 +1013,9 @@ def _round(
         return
     if approval:
         svc.case_submit_for_approval(
-            actor=handler, case_id=cid, proposal="拟答复如下：" + spec.reply,
+            actor=handler,
+            case_id=cid,
+            proposal="拟答复如下：" + spec.reply,
             outcome=texts.OUTCOMES[index % len(texts.OUTCOMES)],
         )
         if stop < LIFECYCLE.index("replied"):

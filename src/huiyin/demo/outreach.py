@@ -12,10 +12,19 @@ from django.utils import timezone
 from huiyin.orgs.models import Department, Staff
 
 OPINIONS = (
-    "电梯经常坏，希望尽快修好", "楼道灯不亮，晚上出入不方便", "电梯经常坏，老人上下楼困难", "小区绿化维护得不错",
-    "地下车库积水，下雨天没法走", "保洁人员很负责", "楼道灯不亮，报修好几次了", "希望增加夜间巡逻",
-    "维修师傅上门准时，态度好", "垃圾清运不及时，夏天有异味", "打热线很快有人接，处理也及时",
-    "办理时间太长，希望加快", "回复内容太简单，没有说清楚原因",
+    "电梯经常坏，希望尽快修好",
+    "楼道灯不亮，晚上出入不方便",
+    "电梯经常坏，老人上下楼困难",
+    "小区绿化维护得不错",
+    "地下车库积水，下雨天没法走",
+    "保洁人员很负责",
+    "楼道灯不亮，报修好几次了",
+    "希望增加夜间巡逻",
+    "维修师傅上门准时，态度好",
+    "垃圾清运不及时，夏天有异味",
+    "打热线很快有人接，处理也及时",
+    "办理时间太长，希望加快",
+    "回复内容太简单，没有说清楚原因",
 )
 # How likely each area is answered 满意 / 基本满意 (the rest 不满意), to look like a real survey.
 LEANING = (0.55, 0.3)
@@ -32,49 +41,87 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
     areas, _report_to = services.preset_areas(org_id)
     if areas:
         campaign = services.campaign_create(
-            actor=leader, title=f"{today.year} 年度满意度调查", starts_on=today - timedelta(days=20),
-            ends_on=today + timedelta(days=10), audience="近三个月反映问题的群众及服务范围内住户", audience_size=120)
+            actor=leader,
+            title=f"{today.year} 年度满意度调查",
+            starts_on=today - timedelta(days=20),
+            ends_on=today + timedelta(days=10),
+            audience="近三个月反映问题的群众及服务范围内住户",
+            audience_size=120,
+        )
         for n in range(1, 61):
             answers = {}
             for area in campaign.areas:
                 if rng.random() < 0.08:
                     continue  # left blank
                 x = rng.random()
-                answers[area["code"]] = ("satisfied" if x < LEANING[0] else
-                                         "basically_satisfied" if x < sum(LEANING) else "dissatisfied")
+                answers[area["code"]] = (
+                    "satisfied" if x < LEANING[0] else "basically_satisfied" if x < sum(LEANING) else "dissatisfied"
+                )
             opinion = rng.choice(OPINIONS) if rng.random() < 0.5 else ""
             if n <= 40:
-                services.response_enter(actor=leader, campaign_id=campaign.pk, paper_number=f"{today.year}-{n:03d}",
-                                        answers=answers, opinion=opinion)
+                services.response_enter(
+                    actor=leader,
+                    campaign_id=campaign.pk,
+                    paper_number=f"{today.year}-{n:03d}",
+                    answers=answers,
+                    opinion=opinion,
+                )
             else:
                 token = services.invitations_issue(actor=leader, campaign_id=campaign.pk, count=1)[0]
                 services.response_submit(token=token.rstrip("/").rsplit("/", 1)[-1], answers=answers, opinion=opinion)
             counts["responses"] += 1
         departments = list(Department.objects.filter(organization_id=org_id).order_by("code")[:2])
-        for i, (problem, measure) in enumerate((("楼道照明报修后修复慢", "建立照明巡查台账，报修 24 小时内修复"),
-                                                ("答复内容过于简单", "答复须写明原因、依据和结果，负责人审核"))):
-            item = services.item_add(actor=leader, campaign_id=campaign.pk, problem=problem, measure=measure,
-                                     department_id=departments[i % len(departments)].pk,
-                                     due_on=today + timedelta(days=15 + 15 * i))
+        for i, (problem, measure) in enumerate(
+            (
+                ("楼道照明报修后修复慢", "建立照明巡查台账，报修 24 小时内修复"),
+                ("答复内容过于简单", "答复须写明原因、依据和结果，负责人审核"),
+            )
+        ):
+            item = services.item_add(
+                actor=leader,
+                campaign_id=campaign.pk,
+                problem=problem,
+                measure=measure,
+                department_id=departments[i % len(departments)].pk,
+                due_on=today + timedelta(days=15 + 15 * i),
+            )
             if i == 0:
                 heads = Directory().dept_heads(org_id, item.department_id)
                 head = heads[0] if heads else leader
                 services.item_done(actor=head, item_id=item.pk, note="已建立巡查台账，本月报修均在 24 小时内修复")
-    from huiyin.policy.services import current_policy
     from huiyin.core.periods import period_of
+    from huiyin.policy.services import current_policy
 
     policy = current_policy(org_id)
     for kind in policy.preset().engagement if policy is not None else ():
         start, end = period_of(kind.every, today)
-        held = services.activity_plan(actor=leader, kind=kind.code, planned_on=start - timedelta(days=20),
-                                      place="管理处会议室", led_by_id=leader.pk)
-        services.activity_record(actor=leader, activity_id=held.pk, held_on=held.planned_on, attendance=rng.randint(8, 30),
-                                 attendees="业主代表、楼长", minutes="听取意见 5 条：电梯维保、车库照明、绿化修剪等，当场答复 3 条，其余约定一周内答复。")
-        services.activity_opinion_to_case(actor=leader, activity_id=held.pk, text="地下车库照明不足，晚上看不清",
-                                          nature="suggestion", name="王芳", phone="13900001111")
+        held = services.activity_plan(
+            actor=leader,
+            kind=kind.code,
+            planned_on=start - timedelta(days=20),
+            place="管理处会议室",
+            led_by_id=leader.pk,
+        )
+        services.activity_record(
+            actor=leader,
+            activity_id=held.pk,
+            held_on=held.planned_on,
+            attendance=rng.randint(8, 30),
+            attendees="业主代表、楼长",
+            minutes="听取意见 5 条：电梯维保、车库照明、绿化修剪等，当场答复 3 条，其余约定一周内答复。",
+        )
+        services.activity_opinion_to_case(
+            actor=leader,
+            activity_id=held.pk,
+            text="地下车库照明不足，晚上看不清",
+            nature="suggestion",
+            name="王芳",
+            phone="13900001111",
+        )
         next_on = min(today + timedelta(days=7), end - timedelta(days=1))  # still in this period
-        services.activity_plan(actor=leader, kind=kind.code, planned_on=next_on, place="管理处会议室",
-                               led_by_id=leader.pk)
+        services.activity_plan(
+            actor=leader, kind=kind.code, planned_on=next_on, place="管理处会议室", led_by_id=leader.pk
+        )
         counts["activities"] += 2
     counts["deductions"] = _escalated(org_id, staff, policy.preset() if policy is not None else None)
     return counts
@@ -89,10 +136,18 @@ def _escalated(org_id: int, staff: dict[str, Staff], preset) -> int:
     if preset is None or not preset.deductions:
         return 0
     rule = preset.deductions[0]
-    cases = (Case.objects.filter(organization_id=org_id, state="closed", lead_department__isnull=False)
-             .order_by("-received_at")[:len(rule.levels)])
+    cases = Case.objects.filter(organization_id=org_id, state="closed", lead_department__isnull=False).order_by(
+        "-received_at"
+    )[: len(rule.levels)]
     recorded = 0
-    for case, level in zip(cases, rule.levels):
-        recorded += len(deduction_record(actor=staff["supervisor"], case_id=case.pk, rule=rule.code, level=level.code,
-                                         note=f"反映人{level.label}"))
+    for case, level in zip(cases, rule.levels, strict=False):
+        recorded += len(
+            deduction_record(
+                actor=staff["supervisor"],
+                case_id=case.pk,
+                rule=rule.code,
+                level=level.code,
+                note=f"反映人{level.label}",
+            )
+        )
     return recorded

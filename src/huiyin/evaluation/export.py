@@ -39,11 +39,24 @@ def remark(row: Row, min_sample: int) -> str:
 def headers(table: Evaluation) -> list[str]:
     by_staff = table.by == BY_STAFF
     return [
-        _("排名"), _("姓名") if by_staff else _("部门"), *([_("所属部门")] if by_staff else []),
-        _("办理件数"), _("按时件数"), _("有时限件数"), _("按时答复率"),
-        _("应回访件数"), _("已完成回访"), _("回访完成率"),
-        _("满意件数"), _("满意度评价件数"), _("满意率"),
-        _("重办件数"), _("重办率"), _("扣分"), _("综合得分"), _("备注"),
+        _("排名"),
+        _("姓名") if by_staff else _("部门"),
+        *([_("所属部门")] if by_staff else []),
+        _("办理件数"),
+        _("按时件数"),
+        _("有时限件数"),
+        _("按时答复率"),
+        _("应回访件数"),
+        _("已完成回访"),
+        _("回访完成率"),
+        _("满意件数"),
+        _("满意度评价件数"),
+        _("满意率"),
+        _("重办件数"),
+        _("重办率"),
+        _("扣分"),
+        _("综合得分"),
+        _("备注"),
     ]
 
 
@@ -58,24 +71,51 @@ def workbook(table: Evaluation) -> bytes:
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(names))
     sheet["A1"].font = Font(bold=True, size=14)
     r = table.rules
-    append_row(sheet, [_("权重：按时答复率 %(a)s、回访完成率 %(b)s、满意率 %(c)s、未重办率 %(d)s；"
-                    "办理件数不少于 %(n)d 件参与排名。") % {
-        "a": f"{r.on_time:g}", "b": f"{r.callback:g}", "c": f"{r.satisfaction:g}",
-        "d": f"{r.not_reopened:g}", "n": r.min_sample}])
+    append_row(
+        sheet,
+        [
+            _(
+                "权重：按时答复率 %(a)s、回访完成率 %(b)s、满意率 %(c)s、未重办率 %(d)s；"
+                "办理件数不少于 %(n)d 件参与排名。"
+            )
+            % {
+                "a": f"{r.on_time:g}",
+                "b": f"{r.callback:g}",
+                "c": f"{r.satisfaction:g}",
+                "d": f"{r.not_reopened:g}",
+                "n": r.min_sample,
+            }
+        ],
+    )
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(names))
     append_row(sheet, names)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for row in table.rows:
-        append_row(sheet, [
-            row.rank if row.ranked else _("样本不足"), row.name, *([row.department] if by_staff else []),
-            row.handled, row.on_time.numerator, row.on_time.denominator, row.on_time.value,
-            row.callback.denominator, row.callback.numerator, row.callback.value,
-            row.satisfaction.numerator, row.satisfaction.denominator, row.satisfaction.value,
-            row.reopen.numerator, row.reopen.value,
-            row.deductions, row.score, remark(row, r.min_sample),
-        ])
+        append_row(
+            sheet,
+            [
+                row.rank if row.ranked else _("样本不足"),
+                row.name,
+                *([row.department] if by_staff else []),
+                row.handled,
+                row.on_time.numerator,
+                row.on_time.denominator,
+                row.on_time.value,
+                row.callback.denominator,
+                row.callback.numerator,
+                row.callback.value,
+                row.satisfaction.numerator,
+                row.satisfaction.denominator,
+                row.satisfaction.value,
+                row.reopen.numerator,
+                row.reopen.value,
+                row.deductions,
+                row.score,
+                remark(row, r.min_sample),
+            ],
+        )
     first_rate = names.index(_("按时答复率")) + 1
     for column in (first_rate, first_rate + 3, first_rate + 6, first_rate + 8):
         for (cell,) in sheet.iter_rows(min_row=4, min_col=column, max_col=column):

@@ -65,7 +65,12 @@ class DeductionForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.fields["rule"].choices = [(d.code, d.label) for d in deductions]
         self.fields["level"].choices = [
-            (d.label, [(lv.code, _("%(label)s（扣 %(points)d 分）") % {"label": lv.label, "points": lv.points})
-                       for lv in d.levels])
+            (
+                d.label,
+                [
+                    (lv.code, _("%(label)s（扣 %(points)d 分）") % {"label": lv.label, "points": lv.points})
+                    for lv in d.levels
+                ],
+            )
             for d in deductions
         ]

@@ -223,9 +223,7 @@ def evaluation(
         )
     )
     # 3. Reopenings: rounds ≥ 2 started in the period, for the unit of the round before.
-    previous_round = FilteredRelation(
-        "case__rounds", condition=Q(case__rounds__number=F("number") - 1)
-    )
+    previous_round = FilteredRelation("case__rounds", condition=Q(case__rounds__number=F("number") - 1))
     reopens = (
         CaseRound.objects.filter(case__organization_id=organization_id, number__gte=2)
         .filter(_in("started_at", start, end))
@@ -234,9 +232,7 @@ def evaluation(
         .annotate(n=Count("id"))
     )
     # 4. Deductions recorded in the period.
-    entries = DeductionEntry.objects.filter(organization_id=organization_id).filter(
-        _in("recorded_at", start, end)
-    )
+    entries = DeductionEntry.objects.filter(organization_id=organization_id).filter(_in("recorded_at", start, end))
     deductions: dict[int, int] = defaultdict(int)
     if by == BY_STAFF:
         for r in entries.filter(staff__isnull=False).values("staff_id").annotate(p=Sum("points")):
@@ -268,20 +264,23 @@ def evaluation(
     for unit_id, (name, department, unit_department_id) in _names(by, set(figures)).items():
         f = figures[unit_id]
         row = Row(
-            unit_id=unit_id, name=name, department=department, department_id=unit_department_id,
+            unit_id=unit_id,
+            name=name,
+            department=department,
+            department_id=unit_department_id,
             handled=f["handled"],
-            on_time=Rate(f["on_time"], f["timed"]), callback=Rate(f["completed"], f["planned"]),
-            satisfaction=Rate(f["satisfied"], f["rated"]), reopen=Rate(f["reopened"], f["handled"]),
+            on_time=Rate(f["on_time"], f["timed"]),
+            callback=Rate(f["completed"], f["planned"]),
+            satisfaction=Rate(f["satisfied"], f["rated"]),
+            reopen=Rate(f["reopened"], f["handled"]),
             deductions=f["deductions"],
         )
         row.score = score_of(row, rules)
         rows.append(row)
     # Ranked across the organisation, then narrowed: a department head sees the ranks
     # their people hold in the whole table.
-    rows = [r for r in rank_rows(rows, rules.min_sample)
-            if department_id is None or r.department_id == department_id]
-    return Evaluation(by=by, start=start, end=end, rules=rules, stage=stage, rows=rows,
-                      department_id=department_id)
+    rows = [r for r in rank_rows(rows, rules.min_sample) if department_id is None or r.department_id == department_id]
+    return Evaluation(by=by, start=start, end=end, rules=rules, stage=stage, rows=rows, department_id=department_id)
 
 
 def _names(by: str, ids: set[int]) -> dict[int, tuple[str, str, int | None]]:

@@ -70,9 +70,7 @@ def _charged(case: Case, roles: tuple[str, ...], department_id: int) -> list[tup
     return people
 
 
-def deduction_record(
-    *, actor: Staff, case_id: int, rule: str, level: str, note: str = ""
-) -> list[DeductionEntry]:
+def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note: str = "") -> list[DeductionEntry]:
     """Record that the case was escalated to ``level`` under the preset's ``rule``:
     one entry per charged person, points copied from the case's preset. Recording the
     same (case, rule, level) again is refused."""
@@ -94,42 +92,72 @@ def deduction_record(
             raise ValidationFailed({"rule": [_("扣分规则“%(rule)s”不存在，请从列表中选择。") % {"rule": rule}]})
         chosen = next((lv for lv in deduction.levels if lv.code == level), None)
         if chosen is None:
-            raise ValidationFailed({"level": [_("越级级别“%(level)s”不属于“%(rule)s”，请从列表中选择。") % {
-                "level": level, "rule": deduction.label}]})
+            raise ValidationFailed(
+                {
+                    "level": [
+                        _("越级级别“%(level)s”不属于“%(rule)s”，请从列表中选择。")
+                        % {"level": level, "rule": deduction.label}
+                    ]
+                }
+            )
         if DeductionEntry.objects.filter(case=case, rule=rule, level=level).exists():
             raise ApplicationError(
                 _("%(number)s 已登记过“%(level)s”扣分，未重复扣分。") % {"number": case.number, "level": chosen.label},
-                code="deduction_recorded", field="level")
+                code="deduction_recorded",
+                field="level",
+            )
         department_id = _latest_round_value(case, "lead_department")
         if department_id is None:
             raise ValidationFailed({"case": [_("该件尚未交办主办部门，无法确定扣分的部门和人员。")]})
         now = timezone.now()
         common = dict(
-            organization_id=case.organization_id, case=case, rule=rule, rule_label=deduction.label,
-            level=level, level_label=chosen.label, points=chosen.points, department_id=department_id,
-            recorded_by=actor, recorded_at=now, note=note,
+            organization_id=case.organization_id,
+            case=case,
+            rule=rule,
+            rule_label=deduction.label,
+            level=level,
+            level_label=chosen.label,
+            points=chosen.points,
+            department_id=department_id,
+            recorded_by=actor,
+            recorded_at=now,
+            note=note,
         )
         people = _charged(case, deduction.applies_to, department_id)
         try:
             with transaction.atomic():
                 if people:
-                    entries = [DeductionEntry.objects.create(staff=p, charged_as=role, **common)
-                               for p, role in people]
+                    entries = [DeductionEntry.objects.create(staff=p, charged_as=role, **common) for p, role in people]
                 else:
                     entries = [DeductionEntry.objects.create(staff=None, charged_as="", **common)]
         except IntegrityError as exc:  # the check above runs under the case lock; this is the backstop
-            raise ApplicationError(_("%(number)s 已登记过该扣分，未重复扣分。") % {"number": case.number},
-                                   code="deduction_recorded", field="level") from exc
-        charged = [
-            {"staff": e.staff_id, "name": str(e.staff), "as": e.charged_as} for e in entries if e.staff_id
-        ]
+            raise ApplicationError(
+                _("%(number)s 已登记过该扣分，未重复扣分。") % {"number": case.number},
+                code="deduction_recorded",
+                field="level",
+            ) from exc
+        charged = [{"staff": e.staff_id, "name": str(e.staff), "as": e.charged_as} for e in entries if e.staff_id]
         who = "、".join(f"{role_label(c['as'])} {c['name']}" for c in charged) or _("部门（无对应人员）")
-        case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
-            "deduction": {"rule": rule, "level": level, "points": chosen.points,
-                          "department": department_id, "charged": charged,
-                          "entries": [e.pk for e in entries]},
-            "text": _("越级投诉扣分：%(level)s，扣 %(points)d 分（%(who)s）%(note)s") % {
-                "level": chosen.label, "points": chosen.points, "who": who,
-                "note": f"：{note[:200]}" if note else ""},
-        })
+        case_services.case_record_event(
+            case,
+            kind=EventKind.NOTE,
+            actor=actor,
+            data={
+                "deduction": {
+                    "rule": rule,
+                    "level": level,
+                    "points": chosen.points,
+                    "department": department_id,
+                    "charged": charged,
+                    "entries": [e.pk for e in entries],
+                },
+                "text": _("越级投诉扣分：%(level)s，扣 %(points)d 分（%(who)s）%(note)s")
+                % {
+                    "level": chosen.label,
+                    "points": chosen.points,
+                    "who": who,
+                    "note": f"：{note[:200]}" if note else "",
+                },
+            },
+        )
     return entries

@@ -30,15 +30,23 @@ def table(request: HttpRequest) -> HttpResponse:
     result = None
     if form.is_valid():
         start, end = form.period()
-        result = selectors.evaluation_for(actor=request.user, start=start, end=end,
-                                          by=form.cleaned_data["by"])
+        result = selectors.evaluation_for(actor=request.user, start=start, end=end, by=form.cleaned_data["by"])
     rows = [(row, remark(row, result.rules.min_sample)) for row in result.rows] if result else []
-    return render(request, "evaluation/table.html", {
-        "form": form, "table": result, "rows": rows, "period": period_label(result) if result else "",
-        "by": result.by if result else selectors.BY_STAFF, "query": request.GET.urlencode(),
-        "presets": period_presets(timezone.localdate()),
-        "may_record": services.may_record_deductions(request.user),
-    }, status=200 if result else 400)
+    return render(
+        request,
+        "evaluation/table.html",
+        {
+            "form": form,
+            "table": result,
+            "rows": rows,
+            "period": period_label(result) if result else "",
+            "by": result.by if result else selectors.BY_STAFF,
+            "query": request.GET.urlencode(),
+            "presets": period_presets(timezone.localdate()),
+            "may_record": services.may_record_deductions(request.user),
+        },
+        status=200 if result else 400,
+    )
 
 
 @login_required
@@ -55,18 +63,12 @@ def export(request: HttpRequest) -> HttpResponse:
         workbook(result),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="evaluation-{result.by}-{first:%Y%m%d}-{last:%Y%m%d}.xlsx"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="evaluation-{result.by}-{first:%Y%m%d}-{last:%Y%m%d}.xlsx"'
     return response
 
 
 def _put_errors(form: DeductionForm, error: ApplicationError) -> None:
-    errors = (
-        error.errors
-        if isinstance(error, ValidationFailed)
-        else {error.field or "__all__": [error.message]}
-    )
+    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
     aliases = {"case": "case_number"}
     for name, texts in errors.items():
         name = aliases.get(name, name)
@@ -91,19 +93,28 @@ def deductions(request: HttpRequest) -> HttpResponse:
             form.add_error("case_number", _("找不到该案件。"))
         else:
             try:
-                entries = services.deduction_record(actor=actor, case_id=case.pk, rule=d["rule"],
-                                                    level=d["level"], note=d["note"])
+                entries = services.deduction_record(
+                    actor=actor, case_id=case.pk, rule=d["rule"], level=d["level"], note=d["note"]
+                )
             except PermissionDeniedError:
                 raise
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
-                messages.success(request, _("已登记 %(number)s 越级投诉扣分（%(n)d 条）。") % {
-                    "number": case.number, "n": len(entries)})
+                messages.success(
+                    request,
+                    _("已登记 %(number)s 越级投诉扣分（%(n)d 条）。") % {"number": case.number, "n": len(entries)},
+                )
                 return redirect("evaluation:deductions")
     from huiyin.handling.records import role_label
 
-    return render(request, "evaluation/deductions.html", {
-        "form": form, "rules": [(d.label, [role_label(r) for r in d.applies_to]) for d in rules],
-        "entries": selectors.recent_deductions(actor),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "evaluation/deductions.html",
+        {
+            "form": form,
+            "rules": [(d.label, [role_label(r) for r in d.applies_to]) for d in rules],
+            "entries": selectors.recent_deductions(actor),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -29,7 +29,10 @@ def draw_for(seed: str, number: str, round_: int) -> float:
 
 
 def decide(
-    *, draw: float, shares: Sequence[tuple[str, float]], mandatory: Sequence[str],
+    *,
+    draw: float,
+    shares: Sequence[tuple[str, float]],
+    mandatory: Sequence[str],
 ) -> Decision:
     """``shares``: (role, min_share) in preset order; ``mandatory``: the mandatory rules
     that match this case (group_visit, forwarded_for_investigation)."""

@@ -23,19 +23,28 @@ def queue(actor: Staff) -> QuerySet[Callback]:
 
 def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str, float]]) -> list[dict]:
     """Per role: callbacks planned and done since ``since`` against the preset's share."""
-    rows = (Callback.objects.filter(case__organization_id=organization_id, planned_at__gte=since)
-            .values("role").annotate(planned=Count("id"), done=Count("id", filter=Q(status=CallbackStatus.DONE))))
+    rows = (
+        Callback.objects.filter(case__organization_id=organization_id, planned_at__gte=since)
+        .values("role")
+        .annotate(planned=Count("id"), done=Count("id", filter=Q(status=CallbackStatus.DONE)))
+    )
     by_role = {r["role"]: r for r in rows}
     total = sum(r["planned"] for r in by_role.values())
     roles = [role for role, _share in shares] or sorted(by_role)
     share_of = dict(shares)
     from huiyin.handling.records import role_label
 
-    return [{
-        "role": role, "label": role_label(role), "target": share_of.get(role), "planned": by_role.get(role, {}).get("planned", 0),
-        "done": by_role.get(role, {}).get("done", 0),
-        "share": (by_role.get(role, {}).get("planned", 0) / total) if total else None,
-    } for role in roles]
+    return [
+        {
+            "role": role,
+            "label": role_label(role),
+            "target": share_of.get(role),
+            "planned": by_role.get(role, {}).get("planned", 0),
+            "done": by_role.get(role, {}).get("done", 0),
+            "share": (by_role.get(role, {}).get("planned", 0) / total) if total else None,
+        }
+        for role in roles
+    ]
 
 
 def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:

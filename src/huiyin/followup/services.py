@@ -79,9 +79,15 @@ def plan_for(case: Case, at) -> Callback | None:
         return None
     clock = Clock.objects.filter(case=case, round=case.round, stage="callback").order_by("-id").first()
     return Callback.objects.create(
-        case=case, round=case.round, reason=decision.reason, role=decision.role,
-        draw=decision.draw, seed=seed if decision.draw is not None else "", planned_at=at,
-        due_at=clock.due_at if clock else at + timedelta(days=7))
+        case=case,
+        round=case.round,
+        reason=decision.reason,
+        role=decision.role,
+        draw=decision.draw,
+        seed=seed if decision.draw is not None else "",
+        planned_at=at,
+        due_at=clock.due_at if clock else at + timedelta(days=7),
+    )
 
 
 def cancel_open(case: Case) -> None:
@@ -92,8 +98,12 @@ def done_by_closing(case: Case, event) -> None:
     """A case closed from its page with the callback result: the planned callback is done."""
     data = event.data or {}
     Callback.objects.filter(case=case, round=case.round, status=CallbackStatus.DUE).update(
-        status=CallbackStatus.DONE, satisfaction=data.get("satisfaction", ""), done_by=event.actor,
-        done_at=event.at, findings=data.get("callback_note", "")[:2000])
+        status=CallbackStatus.DONE,
+        satisfaction=data.get("satisfaction", ""),
+        done_by=event.actor,
+        done_at=event.at,
+        findings=data.get("callback_note", "")[:2000],
+    )
 
 
 def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
@@ -108,8 +118,9 @@ def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
 
 def _require_due(row: Callback) -> None:
     if row.status != CallbackStatus.DUE:
-        raise ApplicationError(_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
-                               code="callback_done")
+        raise ApplicationError(
+            _("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()}, code="callback_done"
+        )
 
 
 def may_call_back(actor: Staff, callback: Callback) -> bool:
@@ -129,9 +140,20 @@ def _signature_checked(scan, drawn: str):
 
 
 def callback_record(
-    *, actor: Staff, callback_id: int, outcome: str, satisfaction: str = "", findings: str = "",
-    attitude: str = "", charges_checked: bool | None = None, note: str = "", expected_version: int | None = None,
-    problem: str = "", method: str = CallbackMethod.PHONE, signature_scan=None, signature_drawn: str = "",
+    *,
+    actor: Staff,
+    callback_id: int,
+    outcome: str,
+    satisfaction: str = "",
+    findings: str = "",
+    attitude: str = "",
+    charges_checked: bool | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+    problem: str = "",
+    method: str = CallbackMethod.PHONE,
+    signature_scan=None,
+    signature_drawn: str = "",
 ) -> Callback:
     """Record one attempt. ``problem``: something found that must be put right (a
     rectification task with the preset's notice limit, whatever the satisfaction);
@@ -162,8 +184,17 @@ def callback_record(
         else:
             if problem.strip():
                 _task_raise(case, row, actor, now, problem.strip())
-            _reached(case, row, actor, now, satisfaction=satisfaction, findings=findings.strip(),
-                     attitude=attitude, charges_checked=charges_checked, note=note.strip())
+            _reached(
+                case,
+                row,
+                actor,
+                now,
+                satisfaction=satisfaction,
+                findings=findings.strip(),
+                attitude=attitude,
+                charges_checked=charges_checked,
+                note=note.strip(),
+            )
         if signature is not None:  # stored last: a refusal above leaves no file behind
             row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature)
         row.save()
@@ -186,21 +217,38 @@ def _heads_or_leaders(case: Case) -> list[Staff]:
     """The lead department's heads, or the leaders where the department has none."""
     directory = Directory()
     return directory.dept_heads(case.organization_id, case.lead_department_id) or directory.with_role(
-        case.organization_id, Role.LEADER)
+        case.organization_id, Role.LEADER
+    )
 
 
 def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> RectificationTask:
     task = RectificationTask.objects.create(
-        callback=row, case=case, problem=problem, department_id=case.lead_department_id, created_by=actor,
-        created_at=now, due_at=_notice_due(case, now))
+        callback=row,
+        case=case,
+        problem=problem,
+        department_id=case.lead_department_id,
+        created_by=actor,
+        created_at=now,
+        due_at=_notice_due(case, now),
+    )
     _task_clock_start(case, task)
-    desk_notify(recipients=_heads_or_leaders(case), case=case, key=f"callback-task:{task.pk}",
-                text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s") % {
-                    "number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}",
-                    "problem": problem[:100]})
-    case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
-        "callback_task_id": task.pk, "text": _("回访发现问题：%(p)s") % {"p": problem[:200]},
-        "due_at": task.due_at})
+    desk_notify(
+        recipients=_heads_or_leaders(case),
+        case=case,
+        key=f"callback-task:{task.pk}",
+        text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s")
+        % {"number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}", "problem": problem[:100]},
+    )
+    case_services.case_record_event(
+        case,
+        kind=EventKind.NOTE,
+        actor=actor,
+        data={
+            "callback_task_id": task.pk,
+            "text": _("回访发现问题：%(p)s") % {"p": problem[:200]},
+            "due_at": task.due_at,
+        },
+    )
     return task
 
 
@@ -212,8 +260,15 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
 
     plan = case_plan(case)
     if plan is not None:
-        clock_start_manual(case=case, plan=plan, stage=TASK_STAGE, started_at=task.created_at, due_at=task.due_at,
-                           label=_("回访发现问题书面通知整改"), clock_from="callback_task")
+        clock_start_manual(
+            case=case,
+            plan=plan,
+            stage=TASK_STAGE,
+            started_at=task.created_at,
+            due_at=task.due_at,
+            label=_("回访发现问题书面通知整改"),
+            clock_from="callback_task",
+        )
 
 
 def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
@@ -235,38 +290,73 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
 
         if not RectificationTask.objects.filter(case=case, status=TaskStatus.OPEN).exists():
             clocks_stop(case=case, at=task.done_at, reason="done", stages=(TASK_STAGE,))
-        case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
-            "callback_task_id": task.pk, "text": _("回访问题已整改：%(n)s") % {"n": note[:200]}})
+        case_services.case_record_event(
+            case,
+            kind=EventKind.NOTE,
+            actor=actor,
+            data={"callback_task_id": task.pk, "text": _("回访问题已整改：%(n)s") % {"n": note[:200]}},
+        )
     return task
 
 
 def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> None:
     if outcome == AttemptOutcome.WRONG_NUMBER or row.attempts >= MAX_ATTEMPTS:
         row.status, row.next_try_at, row.done_by, row.done_at = CallbackStatus.UNREACHABLE, None, actor, now
-        desk_notify(recipients=Directory().dept_heads(case.organization_id, case.lead_department_id), case=case, key=f"callback:{row.pk}:unreachable",
-                    text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。") % {"number": case.number, "n": row.attempts})
+        desk_notify(
+            recipients=Directory().dept_heads(case.organization_id, case.lead_department_id),
+            case=case,
+            key=f"callback:{row.pk}:unreachable",
+            text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。")
+            % {"number": case.number, "n": row.attempts},
+        )
     else:
         row.next_try_at = now + RETRY_AFTER
-    case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
-        "callback_id": row.pk, "callback_outcome": outcome, "attempts": row.attempts, "status": row.status})
+    case_services.case_record_event(
+        case,
+        kind=EventKind.NOTE,
+        actor=actor,
+        data={"callback_id": row.pk, "callback_outcome": outcome, "attempts": row.attempts, "status": row.status},
+    )
 
 
-def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str, findings: str, attitude: str,
-             charges_checked: bool | None, note: str) -> None:
+def _reached(
+    case: Case,
+    row: Callback,
+    actor: Staff,
+    now,
+    *,
+    satisfaction: str,
+    findings: str,
+    attitude: str,
+    charges_checked: bool | None,
+    note: str,
+) -> None:
     row.status, row.satisfaction, row.findings = CallbackStatus.DONE, satisfaction, findings
     row.attitude, row.charges_checked, row.done_by, row.done_at = attitude, charges_checked, actor, now
     row.next_try_at = None
     summary = note or findings or str(Satisfaction(satisfaction).label)
     if satisfaction == Satisfaction.DISSATISFIED:
         if case.round >= 2:  # dissatisfied again after a reopened round: the leader hears of it
-            desk_notify(recipients=Directory().with_role(case.organization_id, Role.LEADER), case=case, key=f"callback:{row.pk}:again",
-                        text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number})
+            desk_notify(
+                recipients=Directory().with_role(case.organization_id, Role.LEADER),
+                case=case,
+                key=f"callback:{row.pk}:again",
+                text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number},
+            )
         if _on_dissatisfied(case) == "dept_head_decides" and case.state == "replied":
             row.head_decision = HeadDecision.PENDING
-            desk_notify(recipients=_heads_or_leaders(case), case=case, key=f"callback:{row.pk}:decide",
-                        text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number})
-            case_services.case_record_event(case, kind=EventKind.NOTE, actor=actor, data={
-                "callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}})
+            desk_notify(
+                recipients=_heads_or_leaders(case),
+                case=case,
+                key=f"callback:{row.pk}:decide",
+                text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number},
+            )
+            case_services.case_record_event(
+                case,
+                kind=EventKind.NOTE,
+                actor=actor,
+                data={"callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}},
+            )
             row.save()
             from huiyin.policy.services.clocks import clocks_stop
 
@@ -276,8 +366,14 @@ def _reached(case: Case, row: Callback, actor: Staff, now, *, satisfaction: str,
         case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary})
     elif case.state == "replied":
         row.save()
-        case_services.case_close(actor=actor, case_id=case.pk, satisfaction=satisfaction, callback_note=summary,
-                                 confirmed=True, confirmation_note=_("回访时反映人确认：%(s)s") % {"s": summary})
+        case_services.case_close(
+            actor=actor,
+            case_id=case.pk,
+            satisfaction=satisfaction,
+            callback_note=summary,
+            confirmed=True,
+            confirmation_note=_("回访时反映人确认：%(s)s") % {"s": summary},
+        )
 
 
 def _on_dissatisfied(case: Case) -> str:
@@ -293,17 +389,24 @@ def refuse_while_head_decides(case: Case) -> None:
     if Callback.objects.filter(case=case, round=case.round, head_decision=HeadDecision.PENDING).exists():
         raise ApplicationError(
             _("反映人回访不满意，正待部门负责人决定重办或维持原处理：请由部门负责人在回访工作台作出决定。"),
-            code="head_decision_pending")
+            code="head_decision_pending",
+        )
 
 
 def may_decide(actor: Staff, case: Case) -> bool:
     """The lead department's head, or a leader, decides on a dissatisfied callback."""
     return Role.LEADER in (actor.roles or []) or (
-        Role.DEPT_HEAD in (actor.roles or []) and actor.department_id == case.lead_department_id)
+        Role.DEPT_HEAD in (actor.roles or []) and actor.department_id == case.lead_department_id
+    )
 
 
 def dissatisfaction_decide(
-    *, actor: Staff, callback_id: int, decision: str, note: str, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    callback_id: int,
+    decision: str,
+    note: str,
+    expected_version: int | None = None,
 ) -> Callback:
     """The department head's decision on a dissatisfied callback (on_dissatisfied:
     dept_head_decides): 重办 opens a new round; 维持 closes the case with the complainant's
@@ -316,25 +419,39 @@ def dissatisfaction_decide(
         if not may_decide(actor, case):
             raise PermissionDeniedError(_("只有责任部门负责人或领导可以决定。"))
         if row.head_decision != HeadDecision.PENDING:
-            raise ApplicationError(_("该回访已有决定（%(d)s），未重复执行。") % {
-                "d": row.get_head_decision_display() or _("无须决定")}, code="decided")
+            raise ApplicationError(
+                _("该回访已有决定（%(d)s），未重复执行。") % {"d": row.get_head_decision_display() or _("无须决定")},
+                code="decided",
+            )
         if expected_version is not None and row.version != expected_version:
             raise StaleObject()
         if case.state != "replied":
-            raise ApplicationError(_("案件当前状态为“%(state)s”，已不能据此回访决定。") % {
-                "state": case.get_state_display()}, code="wrong_state")
+            raise ApplicationError(
+                _("案件当前状态为“%(state)s”，已不能据此回访决定。") % {"state": case.get_state_display()},
+                code="wrong_state",
+            )
         if decision == HeadDecision.CLOSE and (case.stage_switches or {}).get("confirmation_to_close"):
             raise ValidationFailed({"decision": [_("本单位要求反映人确认后办结：反映人不满意时只能重办。")]})
         row.head_decision, row.head_decided_by, row.head_decided_at, row.head_note = (
-            decision, actor, timezone.now(), note)
+            decision,
+            actor,
+            timezone.now(),
+            note,
+        )
         row.version += 1
         row.save()
         if decision == HeadDecision.REOPEN:
-            case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意，部门负责人决定重办：%(n)s") % {"n": note})
+            case_services.case_reopen(
+                actor=actor, case_id=case.pk, reason=_("回访不满意，部门负责人决定重办：%(n)s") % {"n": note}
+            )
         else:
-            case_services.case_close(actor=actor, case_id=case.pk, satisfaction=Satisfaction.DISSATISFIED,
-                                     callback_note=_("回访不满意，部门负责人决定维持原处理：%(n)s") % {"n": note},
-                                     upheld_by_head=True)
+            case_services.case_close(
+                actor=actor,
+                case_id=case.pk,
+                satisfaction=Satisfaction.DISSATISFIED,
+                callback_note=_("回访不满意，部门负责人决定维持原处理：%(n)s") % {"n": note},
+                upheld_by_head=True,
+            )
     return row
 
 
@@ -351,20 +468,31 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
     from huiyin.core.notify import send_sms_once
 
     with transaction.atomic():
-        row = Callback.objects.select_related("case__party", "case__organization").filter(
-            pk=callback_id, case__organization_id=actor.organization_id).first()
+        row = (
+            Callback.objects.select_related("case__party", "case__organization")
+            .filter(pk=callback_id, case__organization_id=actor.organization_id)
+            .first()
+        )
         if row is None or not may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
         token = new_token(24)
         now = timezone.now()
-        link = RatingLink.objects.create(callback=row, token_hash=token_hash(token), issued_by=actor,
-                                         issued_at=now, expires_at=now + timedelta(days=days))
+        link = RatingLink.objects.create(
+            callback=row,
+            token_hash=token_hash(token),
+            issued_by=actor,
+            issued_at=now,
+            expires_at=now + timedelta(days=days),
+        )
         url = f"{settings.HUIYIN_PUBLIC_URL.rstrip('/')}/rate/{token}/"
         party, org = row.case.party, row.case.organization
         if party is not None and party.phone and org.notify_complainants:
             body = _("【%(org)s】您反映的%(number)s已答复，请评价办理结果：%(url)s") % {
-                "org": org.name, "number": row.case.number, "url": url}
+                "org": org.name,
+                "number": row.case.number,
+                "url": url,
+            }
             transaction.on_commit(lambda: send_sms_once(phone=party.phone, body=body, key=f"rating:{link.pk}"))
     return link, url
 
@@ -402,8 +530,16 @@ def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> Rating
         row.attempts += 1
         row.version += 1
         row.method = CallbackMethod.ONLINE
-        _reached(case, row, link.issued_by, now, satisfaction=satisfaction, findings=comment, attitude="",
-                 charges_checked=None, note=_("反映人网上评价：%(s)s") % {
-                     "s": comment or Satisfaction(satisfaction).label})
+        _reached(
+            case,
+            row,
+            link.issued_by,
+            now,
+            satisfaction=satisfaction,
+            findings=comment,
+            attitude="",
+            charges_checked=None,
+            note=_("反映人网上评价：%(s)s") % {"s": comment or Satisfaction(satisfaction).label},
+        )
         row.save()
     return link

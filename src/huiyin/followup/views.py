@@ -43,12 +43,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
     now = timezone.localtime()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return render(request, "followup/queue.html", {
-        "callbacks": list(selectors.queue(request.user)[:100]), "now": now, "outcomes": OUTCOMES,
-        "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
-        "month_start": month_start, "tasks": list(selectors.open_tasks(request.user)[:50]),
-        "decisions": list(selectors.awaiting_decision(request.user)[:50]),
-    })
+    return render(
+        request,
+        "followup/queue.html",
+        {
+            "callbacks": list(selectors.queue(request.user)[:100]),
+            "now": now,
+            "outcomes": OUTCOMES,
+            "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
+            "month_start": month_start,
+            "tasks": list(selectors.open_tasks(request.user)[:50]),
+            "decisions": list(selectors.awaiting_decision(request.user)[:50]),
+        },
+    )
 
 
 @login_required
@@ -57,8 +64,12 @@ def decide(request: HttpRequest, callback_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.dissatisfaction_decide(
-            actor=request.user, callback_id=callback_id, decision=p.get("decision", ""), note=p.get("note", ""),
-            expected_version=whole_number(p.get("version")))
+            actor=request.user,
+            callback_id=callback_id,
+            decision=p.get("decision", ""),
+            note=p.get("note", ""),
+            expected_version=whole_number(p.get("version")),
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -89,12 +100,20 @@ def record(request: HttpRequest, callback_id: int) -> HttpResponse:
         if chosen is None:
             raise ApplicationError(_("请选择回访结果。"), field="outcome")
         services.callback_record(
-            actor=request.user, callback_id=callback_id, outcome=chosen[1], satisfaction=chosen[2],
-            findings=p.get("findings", ""), attitude=p.get("attitude", ""),
-            charges_checked={"yes": True, "no": False}.get(p.get("charges_checked", "")), note=p.get("note", ""),
-            problem=p.get("problem", ""), method=p.get("method") or "phone",
-            signature_scan=request.FILES.get("signature_scan"), signature_drawn=p.get("signature_drawn", ""),
-            expected_version=whole_number(p.get("version")))
+            actor=request.user,
+            callback_id=callback_id,
+            outcome=chosen[1],
+            satisfaction=chosen[2],
+            findings=p.get("findings", ""),
+            attitude=p.get("attitude", ""),
+            charges_checked={"yes": True, "no": False}.get(p.get("charges_checked", "")),
+            note=p.get("note", ""),
+            problem=p.get("problem", ""),
+            method=p.get("method") or "phone",
+            signature_scan=request.FILES.get("signature_scan"),
+            signature_drawn=p.get("signature_drawn", ""),
+            expected_version=whole_number(p.get("version")),
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -127,12 +146,22 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         error = exc.message
     if link is not None and request.method == "POST":
         try:
-            services.rating_submit(token=token, satisfaction=request.POST.get("satisfaction", ""),
-                                   comment=request.POST.get("comment", ""))
+            services.rating_submit(
+                token=token, satisfaction=request.POST.get("satisfaction", ""), comment=request.POST.get("comment", "")
+            )
         except ApplicationError as exc:
             error = exc.message
         else:
             done = True
-    return render(request, "followup/rate.html", {
-        "link": link, "error": error, "done": done, "choices": Satisfaction.choices,
-        "case": link.callback.case if link else None}, status=400 if error and not link else 200)
+    return render(
+        request,
+        "followup/rate.html",
+        {
+            "link": link,
+            "error": error,
+            "done": done,
+            "choices": Satisfaction.choices,
+            "case": link.callback.case if link else None,
+        },
+        status=400 if error and not link else 200,
+    )

@@ -36,8 +36,7 @@ class DocumentKind(models.TextChoices):
 # complete template an organisation can copy and edit).
 _MATTER = "“{{ case_title }}”事项{% if case_number %}（编号：{{ case_number }}）{% endif %}"
 _WHEN_HOW = (
-    "{% if received_date %}于{{ received_date }}{% endif %}"
-    "{% if channel_label %}通过{{ channel_label }}渠道{% endif %}"
+    "{% if received_date %}于{{ received_date }}{% endif %}{% if channel_label %}通过{{ channel_label }}渠道{% endif %}"
 )
 _RECEIVED = "您" + _WHEN_HOW + "反映的" + _MATTER
 _ARRIVED = "本单位" + _WHEN_HOW + "收到"
@@ -78,9 +77,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         _paragraphs(
             _RECEIVED + "收悉。",
             "经审查，该事项不符合受理条件，本单位决定不予受理。理由和依据：{{ ground }}",
-            "{% if refer_to %}"
-            "请您依照有关法律、行政法规规定的程序，向{{ refer_to }}提出。\n\n"
-            "{% endif %}特此告知。",
+            "{% if refer_to %}请您依照有关法律、行政法规规定的程序，向{{ refer_to }}提出。\n\n{% endif %}特此告知。",
         ),
     ),
     DocumentKind.NOT_REACCEPTED_NOTICE: (
@@ -95,8 +92,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     DocumentKind.RETURN_LETTER: (
         "退回函",
         _paragraphs(
-            _ARRIVED + "{% if returned_to %}{{ returned_to }}{% endif %}提交的"
-            + _MATTER + "有关材料。",
+            _ARRIVED + "{% if returned_to %}{{ returned_to }}{% endif %}提交的" + _MATTER + "有关材料。",
             "经审查，现将该材料予以退回。退回理由：{{ reason }}",
             "原材料随函退回，请查收。如补正有关内容或者明确办理单位后，可以依照规定重新提出。",
             "特此函告。",
@@ -105,10 +101,8 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     DocumentKind.TRANSFER_LETTER: (
         "转送函",
         _paragraphs(
-            _ARRIVED + "的" + _MATTER + "，经审查，不属于本单位职责范围，"
-            "属于{{ to_body }}职责范围。",
-            "根据有关规定，现将该事项及有关材料转送{{ to_body }}，请依法处理，"
-            "并将处理结果直接答复投诉人。",
+            _ARRIVED + "的" + _MATTER + "，经审查，不属于本单位职责范围，属于{{ to_body }}职责范围。",
+            "根据有关规定，现将该事项及有关材料转送{{ to_body }}，请依法处理，并将处理结果直接答复投诉人。",
             "特此函告。",
         ),
     ),
@@ -117,7 +111,8 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         _paragraphs(
             "现将" + _MATTER + "交由你部门"
             "{% if assisting %}主办，{{ assisting }}协办{% else %}办理{% endif %}。"
-            + _ARRIVED + "该投诉，主要内容如下：",
+            + _ARRIVED
+            + "该投诉，主要内容如下：",
             "{{ case_text }}{% if location %}\n事发地点：{{ location }}{% endif %}",
             "{% if instructions %}办理要求：{{ instructions }}\n\n{% endif %}"
             "请接此通知后认真调查核实，依法依规妥善处理，并"
@@ -174,18 +169,15 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         _review_body(
             act="复核",
             previous="复查意见",
-            closing="根据有关规定，本复核意见为终结意见。"
-            "您就同一事项以同一事实和理由再次提出的，不再受理。\n\n",
+            closing="根据有关规定，本复核意见为终结意见。您就同一事项以同一事实和理由再次提出的，不再受理。\n\n",
         ),
     ),
     DocumentKind.EXTENSION_NOTICE: (
         "延期告知书",
         _paragraphs(
             _RECEIVED + "，本单位已依法受理，正在办理中。",
-            "该事项未能在原定期限内办结，经批准，办理期限延长至{{ new_due_date }}。"
-            "延期理由：{{ reason }}",
-            "本单位将抓紧办理，并在延长的期限内将办理结果书面答复您。"
-            "给您带来不便，敬请谅解。",
+            "该事项未能在原定期限内办结，经批准，办理期限延长至{{ new_due_date }}。延期理由：{{ reason }}",
+            "本单位将抓紧办理，并在延长的期限内将办理结果书面答复您。给您带来不便，敬请谅解。",
             "特此告知。",
         ),
     ),
@@ -209,12 +201,10 @@ _SAMPLE_EXTRAS: dict[str, dict[str, str]] = {
         "refer_to": "示范市东城区人民法院",
     },
     DocumentKind.NOT_REACCEPTED_NOTICE: {
-        "ground": "该事项已于2026年9月15日经复核终结，您仍以同一事实和理由再次提出"
-        "（《信访工作条例》第三十五条）。",
+        "ground": "该事项已于2026年9月15日经复核终结，您仍以同一事实和理由再次提出（《信访工作条例》第三十五条）。",
     },
     DocumentKind.RETURN_LETTER: {
-        "reason": "来件未载明反映人的真实姓名和联系方式，所反映问题缺少具体时间、地点等基本事实，"
-        "无法核实办理。",
+        "reason": "来件未载明反映人的真实姓名和联系方式，所反映问题缺少具体时间、地点等基本事实，无法核实办理。",
         "returned_to": "示范市东城区信访局",
     },
     DocumentKind.TRANSFER_LETTER: {"to_body": "示范市东城区市场监督管理局"},
@@ -242,8 +232,7 @@ _SAMPLE_EXTRAS: dict[str, dict[str, str]] = {
         "示范市安居物业服务有限公司申请使用专项维修资金，对两部电梯更换主机。目前1号电梯已于"
         "2026年12月20日修复并经检验合格投入使用，2号电梯预计于2027年1月10日前修复。"
         "本单位将持续跟踪督促，确保按期完成。",
-        "review_hint": "如不服本答复意见，可自收到本意见之日起30日内"
-        "向示范市东城区人民政府请求复查。",
+        "review_hint": "如不服本答复意见，可自收到本意见之日起30日内向示范市东城区人民政府请求复查。",
     },
     DocumentKind.RESULT_REPORT: {
         "authority": "示范市人民政府信访局",

@@ -40,8 +40,7 @@ def _date(value: datetime | None) -> str:
 
 
 def _decision(case: Case, action: str) -> dict:
-    event = (Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action=action)
-             .order_by("-id").first())
+    event = Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action=action).order_by("-id").first()
     return event.data if event else {}
 
 
@@ -73,7 +72,10 @@ def _review_hint(case: Case, level: int) -> str:
     if due is None:
         return _("如不服本意见，可向%(body)s请求%(act)s。") % {"body": body, "act": act}
     return _("如不服本意见，可于%(due)s前向%(body)s请求%(act)s；逾期未请求的，同一事项不再受理。") % {
-        "due": _date(due), "body": body, "act": act}
+        "due": _date(due),
+        "body": body,
+        "act": act,
+    }
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,17 @@ def _lead_dispatch(case: Case) -> Dispatch | None:
 
 def _handling_notice(case: Case) -> dict[str, str]:
     d = _lead_dispatch(case)
-    assisting = Dispatch.objects.filter(case=case, round=case.round, is_lead=False,
-                                        dispatched_at=d.dispatched_at).select_related("department")
-    return {"department": d.department.name, "assisting": "、".join(a.department.name for a in assisting),
-            "instructions": d.instructions, "due_date": _date(d.due_at or case.promised_due_at),
-            "case_text": case.text, "location": case.location}
+    assisting = Dispatch.objects.filter(
+        case=case, round=case.round, is_lead=False, dispatched_at=d.dispatched_at
+    ).select_related("department")
+    return {
+        "department": d.department.name,
+        "assisting": "、".join(a.department.name for a in assisting),
+        "instructions": d.instructions,
+        "due_date": _date(d.due_at or case.promised_due_at),
+        "case_text": case.text,
+        "location": case.location,
+    }
 
 
 def _rectification(case: Case) -> Rectification | None:
@@ -126,15 +134,23 @@ def _result_report(case: Case) -> dict[str, str]:
     proposal = records.approved_proposal(case)
     reply = _rounds_reply(case)
     outcome = proposal.text if proposal else (reply.reply_text if reply else "")
-    return {"authority": request.authority, "authority_ref": request.reference,
-            "findings": _findings(case), "outcome": outcome}
+    return {
+        "authority": request.authority,
+        "authority_ref": request.reference,
+        "findings": _findings(case),
+        "outcome": outcome,
+    }
 
 
 def _review_context(level: int) -> Callable[[Case], dict[str, str]]:
     def context(case: Case) -> dict[str, str]:
         review = case.reviews.get(level=level)
-        return {"review_body": review.body, "decision_label": str(ReviewDecision(review.decision).label),
-                "opinion": review.opinion, "review_hint": _review_hint(case, 2) if level == 1 else ""}
+        return {
+            "review_body": review.body,
+            "decision_label": str(ReviewDecision(review.decision).label),
+            "opinion": review.opinion,
+            "review_hint": _review_hint(case, 2) if level == 1 else "",
+        }
 
     return context
 
@@ -142,8 +158,12 @@ def _review_context(level: int) -> Callable[[Case], dict[str, str]]:
 def _extension(case: Case) -> dict[str, str]:
     from huiyin.policy.models import Extension, ExtensionStatus
 
-    ext = (Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED)
-           .select_related("clock").order_by("-id").first())
+    ext = (
+        Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED)
+        .select_related("clock")
+        .order_by("-id")
+        .first()
+    )
     return {"reason": ext.reason, "new_due_date": _date(ext.clock.due_at)}
 
 
@@ -160,28 +180,41 @@ def _decided(action: str) -> Callable[[Case], bool]:
 SPECS: dict[str, Spec] = {
     K.ACCEPTANCE_NOTICE: Spec(_decided("accept"), lambda c: {"overall_due_date": _overall_due(c)}),
     K.NOT_ACCEPTED_NOTICE: Spec(
-        _decided("not_accept"),
-        lambda c: {k: _decision(c, "not_accept").get(k, "") for k in ("ground", "refer_to")}),
-    K.NOT_REACCEPTED_NOTICE: Spec(_decided("not_reaccept"),
-                                  lambda c: {"ground": _decision(c, "not_reaccept").get("ground", "")}),
+        _decided("not_accept"), lambda c: {k: _decision(c, "not_accept").get(k, "") for k in ("ground", "refer_to")}
+    ),
+    K.NOT_REACCEPTED_NOTICE: Spec(
+        _decided("not_reaccept"), lambda c: {"ground": _decision(c, "not_reaccept").get("ground", "")}
+    ),
     K.RETURN_LETTER: Spec(
-        _decided("return"), lambda c: {k: _decision(c, "return").get(k, "") for k in ("reason", "returned_to")},
-        addressee=lambda c: _decision(c, "return").get("returned_to", "")),
-    K.TRANSFER_LETTER: Spec(_decided("transfer"), lambda c: {"to_body": _decision(c, "transfer").get("to_body", "")},
-                            addressee=lambda c: _decision(c, "transfer").get("to_body", "")),
-    K.HANDLING_NOTICE: Spec(lambda c: _lead_dispatch(c) is not None, _handling_notice,
-                            addressee=lambda c: _lead_dispatch(c).department.name),
-    K.RECTIFICATION_NOTICE: Spec(lambda c: _rectification(c) is not None, _rectification_notice,
-                                 addressee=lambda c: _rectification(c).unit),
+        _decided("return"),
+        lambda c: {k: _decision(c, "return").get(k, "") for k in ("reason", "returned_to")},
+        addressee=lambda c: _decision(c, "return").get("returned_to", ""),
+    ),
+    K.TRANSFER_LETTER: Spec(
+        _decided("transfer"),
+        lambda c: {"to_body": _decision(c, "transfer").get("to_body", "")},
+        addressee=lambda c: _decision(c, "transfer").get("to_body", ""),
+    ),
+    K.HANDLING_NOTICE: Spec(
+        lambda c: _lead_dispatch(c) is not None, _handling_notice, addressee=lambda c: _lead_dispatch(c).department.name
+    ),
+    K.RECTIFICATION_NOTICE: Spec(
+        lambda c: _rectification(c) is not None, _rectification_notice, addressee=lambda c: _rectification(c).unit
+    ),
     K.REPLY_LETTER: Spec(
         lambda c: bool((r := _rounds_reply(c)) and r.replied_at),
-        lambda c: {"reply": _rounds_reply(c).reply_text, "review_hint": _review_hint(c, 1)}),
-    K.RESULT_REPORT: Spec(lambda c: AuthorityRequest.objects.filter(case=c).exists(), _result_report,
-                          addressee=lambda c: AuthorityRequest.objects.get(case=c).authority, needs_approval=True),
-    K.REVIEW_DECISION: Spec(lambda c: c.reviews.filter(level=1, decided_at__isnull=False).exists(),
-                            _review_context(1)),
-    K.REREVIEW_DECISION: Spec(lambda c: c.reviews.filter(level=2, decided_at__isnull=False).exists(),
-                              _review_context(2)),
+        lambda c: {"reply": _rounds_reply(c).reply_text, "review_hint": _review_hint(c, 1)},
+    ),
+    K.RESULT_REPORT: Spec(
+        lambda c: AuthorityRequest.objects.filter(case=c).exists(),
+        _result_report,
+        addressee=lambda c: AuthorityRequest.objects.get(case=c).authority,
+        needs_approval=True,
+    ),
+    K.REVIEW_DECISION: Spec(lambda c: c.reviews.filter(level=1, decided_at__isnull=False).exists(), _review_context(1)),
+    K.REREVIEW_DECISION: Spec(
+        lambda c: c.reviews.filter(level=2, decided_at__isnull=False).exists(), _review_context(2)
+    ),
     K.EXTENSION_NOTICE: Spec(_has_extension, _extension),
 }
 
@@ -234,8 +267,9 @@ def build(case: Case, kind: str) -> tuple[str, str, str]:
     if spec is None:
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
     if not spec.available(case):
-        raise ApplicationError(_("该件目前不能出具“%(kind)s”。") % {"kind": DocumentKind(kind).label},
-                               field="kind", code="not_available")
+        raise ApplicationError(
+            _("该件目前不能出具“%(kind)s”。") % {"kind": DocumentKind(kind).label}, field="kind", code="not_available"
+        )
     title, body = template_for(case.organization_id, kind)
     context = {**_base(case), **spec.context(case)}
     return title, render_body(body, context), spec.addressee(case)
@@ -254,7 +288,10 @@ def render_pdf(document: Document, *, full: bool) -> bytes:
     from .pdf import render_letter_pdf
 
     return render_letter_pdf(
-        org_name=document.case.organization.name, title=document.title, number=document.number,
-        addressee=salutation(document, full=full), body=document.body,
+        org_name=document.case.organization.name,
+        title=document.title,
+        number=document.number,
+        addressee=salutation(document, full=full),
+        body=document.body,
         issued_on=_date(document.approved_at or document.created_at),
     )

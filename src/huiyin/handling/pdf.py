@@ -40,20 +40,30 @@ def body_paragraphs(body: str) -> list[str]:
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle(
-        "letter", fontName=font, fontSize=BODY_SIZE, leading=BODY_LEADING,
-        wordWrap="CJK", alignment=TA_JUSTIFY,
+        "letter",
+        fontName=font,
+        fontSize=BODY_SIZE,
+        leading=BODY_LEADING,
+        wordWrap="CJK",
+        alignment=TA_JUSTIFY,
     )
     return {
-        "org": ParagraphStyle("org", base, fontSize=ORG_SIZE, leading=ORG_SIZE * 1.6,
-                              alignment=TA_CENTER),
-        "title": ParagraphStyle("title", base, fontSize=TITLE_SIZE, leading=TITLE_SIZE * 1.6,
-                                alignment=TA_CENTER, spaceBefore=4 * mm, spaceAfter=2 * mm),
-        "number": ParagraphStyle("number", base, fontSize=NUMBER_SIZE, leading=NUMBER_SIZE * 1.6,
-                                 alignment=TA_RIGHT, spaceAfter=6 * mm),
+        "org": ParagraphStyle("org", base, fontSize=ORG_SIZE, leading=ORG_SIZE * 1.6, alignment=TA_CENTER),
+        "title": ParagraphStyle(
+            "title",
+            base,
+            fontSize=TITLE_SIZE,
+            leading=TITLE_SIZE * 1.6,
+            alignment=TA_CENTER,
+            spaceBefore=4 * mm,
+            spaceAfter=2 * mm,
+        ),
+        "number": ParagraphStyle(
+            "number", base, fontSize=NUMBER_SIZE, leading=NUMBER_SIZE * 1.6, alignment=TA_RIGHT, spaceAfter=6 * mm
+        ),
         "addressee": base,
         "body": ParagraphStyle("body", base, firstLineIndent=2 * BODY_SIZE),
-        "signature": ParagraphStyle("signature", base, alignment=TA_RIGHT,
-                                    rightIndent=2 * BODY_SIZE),
+        "signature": ParagraphStyle("signature", base, alignment=TA_RIGHT, rightIndent=2 * BODY_SIZE),
     }
 
 
@@ -81,8 +91,7 @@ def render_letter_pdf(
         story.append(Paragraph(_markup(addressee) + "：", style["addressee"]))
     paragraphs = [Paragraph(_markup(part), style["body"]) for part in body_paragraphs(body)]
     closing: list[Flowable] = [Spacer(0, BODY_LEADING)] + [
-        Paragraph(_markup(line), style["signature"])
-        for line in (signature or org_name, issued_on) if line
+        Paragraph(_markup(line), style["signature"]) for line in (signature or org_name, issued_on) if line
     ]
     # The signature never stands alone on the last page: the last paragraph goes with it.
     story.extend(paragraphs[:-1])
@@ -90,9 +99,14 @@ def render_letter_pdf(
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4,
-        topMargin=30 * mm, bottomMargin=30 * mm, leftMargin=28 * mm, rightMargin=26 * mm,
-        title=f"{title} {number}".strip(), author=signature or org_name,
+        buffer,
+        pagesize=A4,
+        topMargin=30 * mm,
+        bottomMargin=30 * mm,
+        leftMargin=28 * mm,
+        rightMargin=26 * mm,
+        title=f"{title} {number}".strip(),
+        author=signature or org_name,
     )
     doc.build(story)
     return buffer.getvalue()

@@ -60,7 +60,10 @@ def action_open(actor: Staff, case: Case, action: str) -> bool:
     if action == "request_review":
         return not case.reviews.exists()
     if action == "request_rereview":
-        return case.reviews.filter(level=1, decided_at__isnull=False).exists() and not case.reviews.filter(level=2).exists()
+        return (
+            case.reviews.filter(level=1, decided_at__isnull=False).exists()
+            and not case.reviews.filter(level=2).exists()
+        )
     if action == "decide_review":
         return case.reviews.filter(level=1, decided_at__isnull=True).exists()
     if action == "decide_rereview":
@@ -131,7 +134,8 @@ def check_transfer_allowed(case: Case) -> None:
     if preset is not None and not preset.acceptance_grounds.self_transfer_allowed:
         raise ApplicationError(
             _("本单位政策规定不得自行转送其他单位：不属于本单位职责的，请说明理由退回来信人或原批转单位。"),
-            field="to_body", code="transfer_forbidden",
+            field="to_body",
+            code="transfer_forbidden",
         )
 
 
@@ -139,7 +143,12 @@ def check_transfer_allowed(case: Case) -> None:
 
 
 def dispatch_recorded(
-    case: Case, *, actor: Staff, lead: Department, assisting: list[Department], instructions: str,
+    case: Case,
+    *,
+    actor: Staff,
+    lead: Department,
+    assisting: list[Department],
+    instructions: str,
     due_at: datetime | None,
 ) -> list[Dispatch]:
     now = timezone.now()
@@ -147,8 +156,16 @@ def dispatch_recorded(
         status=DispatchStatus.WITHDRAWN, answered_at=now, answered_by=actor
     )
     rows = [
-        Dispatch(case=case, round=case.round, department=d, is_lead=(d == lead), instructions=instructions,
-                 due_at=due_at, dispatched_by=actor, dispatched_at=now)
+        Dispatch(
+            case=case,
+            round=case.round,
+            department=d,
+            is_lead=(d == lead),
+            instructions=instructions,
+            due_at=due_at,
+            dispatched_by=actor,
+            dispatched_at=now,
+        )
         for d in [lead, *assisting]
     ]
     return Dispatch.objects.bulk_create(rows)
@@ -160,8 +177,9 @@ def dispatch_answered(case: Case, *, actor: Staff, signed: bool, reason: str = "
     if signed:
         open_rows.filter(is_lead=True).update(status=DispatchStatus.SIGNED, answered_by=actor, answered_at=now)
         return
-    open_rows.filter(is_lead=True).update(status=DispatchStatus.SENT_BACK, answered_by=actor, answered_at=now,
-                                          reason=reason)
+    open_rows.filter(is_lead=True).update(
+        status=DispatchStatus.SENT_BACK, answered_by=actor, answered_at=now, reason=reason
+    )
     open_rows.update(status=DispatchStatus.WITHDRAWN, answered_at=now)
 
 
@@ -185,8 +203,14 @@ def pending_proposal(case: Case) -> Proposal | None:
 
 def proposal_submitted(case: Case, *, actor: Staff, text: str, outcome: str, responsible_unit: str) -> Proposal:
     return Proposal.objects.create(
-        case=case, round=case.round, outcome=outcome, text=text, responsible_unit=responsible_unit,
-        chain=list(approval_chain(case)), submitted_by=actor, submitted_at=timezone.now(),
+        case=case,
+        round=case.round,
+        outcome=outcome,
+        text=text,
+        responsible_unit=responsible_unit,
+        chain=list(approval_chain(case)),
+        submitted_by=actor,
+        submitted_at=timezone.now(),
     )
 
 
@@ -200,10 +224,14 @@ def may_sign(actor: Staff, case: Case, proposal: Proposal) -> str | None:
         fits = Role.LEADER in (actor.roles or [])
     else:  # the lead department's head; a leader may stand in only when no leader signs later
         fits = (actor.is_dept_head and actor.department_id == case.lead_department_id) or (
-            Role.LEADER in (actor.roles or []) and Role.LEADER not in proposal.chain[level + 1:])
+            Role.LEADER in (actor.roles or []) and Role.LEADER not in proposal.chain[level + 1 :]
+        )
     if not (fits and actor.can(Cap.APPROVE)):
         return _("现待%(role)s审批（第 %(n)d 级，共 %(total)d 级）。") % {
-            "role": role_label(role), "n": level + 1, "total": len(proposal.chain)}
+            "role": role_label(role),
+            "n": level + 1,
+            "total": len(proposal.chain),
+        }
     return None
 
 
@@ -218,9 +246,13 @@ def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) 
         raise PermissionDeniedError(refusal)
     level = proposal.next_level
     step = ApprovalStep.objects.create(
-        proposal=proposal, level=level + 1, role=proposal.chain[level],
+        proposal=proposal,
+        level=level + 1,
+        role=proposal.chain[level],
         decision=ApprovalDecision.APPROVED if approved else ApprovalDecision.RETURNED,
-        comments=comments, decided_by=actor, decided_at=timezone.now(),
+        comments=comments,
+        decided_by=actor,
+        decided_at=timezone.now(),
     )
     last = not approved or level + 1 == len(proposal.chain)
     if last:
@@ -240,7 +272,8 @@ def check_closable(case: Case) -> None:
     request = AuthorityRequest.objects.filter(case=case).select_related("report").first()
     if request is not None and not (request.report and request.report.status == DocumentStatus.SENT):
         raise ApplicationError(
-            _("该件为%(authority)s交办查处的事项：请先将查处结果报告审批后报送，再办结。") % {"authority": request.authority},
+            _("该件为%(authority)s交办查处的事项：请先将查处结果报告审批后报送，再办结。")
+            % {"authority": request.authority},
             code="report_missing",
         )
 
@@ -274,13 +307,32 @@ def review_requested(case: Case, *, actor: Staff, level: int, reason: str, at: d
     answered, due = review_limit(case, level)
     if due is not None and at > due:
         what = _("书面答复") if level == 1 else _("复查意见")
-        raise ValidationFailed({"requested_at": [
-            _("已超过请求期限：%(what)s于 %(answered)s 作出，须在 %(due)s 前请求。逾期未请求的，同一事项不再受理。") % {
-                "what": what, "answered": f"{timezone.localtime(answered):%Y-%m-%d}",
-                "due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}"}]})
+        raise ValidationFailed(
+            {
+                "requested_at": [
+                    _(
+                        "已超过请求期限：%(what)s于 %(answered)s 作出，须在 %(due)s 前请求。"
+                        "逾期未请求的，同一事项不再受理。"
+                    )
+                    % {
+                        "what": what,
+                        "answered": f"{timezone.localtime(answered):%Y-%m-%d}",
+                        "due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}",
+                    }
+                ]
+            }
+        )
     body = preset.review.review_body if level == 1 else preset.review.rereview_body
-    review = Review.objects.create(case=case, level=level, body=body, reason=reason, requested_at=at,
-                                   requested_by=actor, on_behalf=on_behalf, request_due_at=due)
+    review = Review.objects.create(
+        case=case,
+        level=level,
+        body=body,
+        reason=reason,
+        requested_at=at,
+        requested_by=actor,
+        on_behalf=on_behalf,
+        request_due_at=due,
+    )
     return review
 
 
@@ -309,5 +361,6 @@ def concluded_matters(case: Case) -> list[Case]:
         same |= Q(party__phone=party.phone)
     return list(
         Case.objects.filter(same, organization_id=case.organization_id, review_concluded=True)
-        .exclude(pk=case.pk).order_by("-received_at")[:5]
+        .exclude(pk=case.pk)
+        .order_by("-received_at")[:5]
     )

@@ -41,8 +41,11 @@ def awaiting_my_signature(actor: Staff, cases: QuerySet[Case]) -> QuerySet[Case]
     if not actor.can(Cap.VIEW_ALL):
         pending = pending.filter(lead_department_id=actor.department_id)
     # The chain is short; the exact level check runs per case (a desk shows 15 rows).
-    ids = [c.pk for c in pending.select_related(None).only("pk", "round", "lead_department_id")[:200]
-           if _can_sign(actor, c)]
+    ids = [
+        c.pk
+        for c in pending.select_related(None).only("pk", "round", "lead_department_id")[:200]
+        if _can_sign(actor, c)
+    ]
     return cases.filter(pk__in=ids)
 
 
@@ -53,26 +56,37 @@ def _can_sign(actor: Staff, case: Case) -> bool:
 
 def handling_panel(case: Case) -> dict:
     """Everything the case page shows about the handling, all rounds, oldest first."""
-    proposals = list(Proposal.objects.filter(case=case).prefetch_related("steps__decided_by")
-                     .select_related("submitted_by"))
+    proposals = list(
+        Proposal.objects.filter(case=case).prefetch_related("steps__decided_by").select_related("submitted_by")
+    )
     for p in proposals:
         p.step_list = list(p.steps.all())
         for step in p.step_list:
             step.role_label = records.role_label(step.role)
-        p.due_role = (records.role_label(p.chain[len(p.step_list)])
-                      if p.status == ProposalStatus.PENDING and len(p.step_list) < len(p.chain) else "")
+        p.due_role = (
+            records.role_label(p.chain[len(p.step_list)])
+            if p.status == ProposalStatus.PENDING and len(p.step_list) < len(p.chain)
+            else ""
+        )
         p.chain_labels = [records.role_label(r) for r in p.chain]
     return {
-        "dispatches": list(Dispatch.objects.filter(case=case).select_related(
-            "department", "dispatched_by", "answered_by")),
-        "investigations": list(Investigation.objects.filter(case=case).select_related("recorded_by", "signature")
-                               .prefetch_related("attachments")),
+        "dispatches": list(
+            Dispatch.objects.filter(case=case).select_related("department", "dispatched_by", "answered_by")
+        ),
+        "investigations": list(
+            Investigation.objects.filter(case=case)
+            .select_related("recorded_by", "signature")
+            .prefetch_related("attachments")
+        ),
         "proposals": proposals,
         "rectifications": list(Rectification.objects.filter(case=case).select_related("notified_by", "checked_by")),
         "documents": list(Document.objects.filter(case=case).select_related("created_by", "approved_by")),
         "reviews": list(case.reviews.select_related("requested_by", "decided_by")),
-        "joints": list(JointHandling.objects.filter(case=case).select_related("coordinator")
-                       .prefetch_related("parts__department", "parts__recorded_by")),
+        "joints": list(
+            JointHandling.objects.filter(case=case)
+            .select_related("coordinator")
+            .prefetch_related("parts__department", "parts__recorded_by")
+        ),
         "authority": AuthorityRequest.objects.filter(case=case).select_related("report").first(),
         "concluded_matters": records.concluded_matters(case),
     }

@@ -59,8 +59,8 @@ def _lock(actor: Staff, case_id: int) -> Case:
 def _require_state(case: Case, states: Iterable[str] = WORKING_STATES) -> None:
     if case.state not in states:
         raise ApplicationError(
-            _("案件当前状态为“%(state)s”，不能进行此操作。") % {"state": case.get_state_display()},
-            code="wrong_state")
+            _("案件当前状态为“%(state)s”，不能进行此操作。") % {"state": case.get_state_display()}, code="wrong_state"
+        )
 
 
 def _is_working_member(actor: Staff, case: Case) -> bool:
@@ -74,8 +74,10 @@ def _is_working_member(actor: Staff, case: Case) -> bool:
         return True
     if actor.department_id is None:
         return False
-    return actor.department_id == case.lead_department_id or case.assisting_departments.filter(
-        pk=actor.department_id).exists()
+    return (
+        actor.department_id == case.lead_department_id
+        or case.assisting_departments.filter(pk=actor.department_id).exists()
+    )
 
 
 def _require_member(actor: Staff, case: Case) -> None:
@@ -104,7 +106,11 @@ def _not_future(value: datetime | None, field: str) -> datetime:
 
 
 def handler_assign(
-    *, actor: Staff, case_id: int, handler_id: int, assisting_ids: Iterable[int] = (),
+    *,
+    actor: Staff,
+    case_id: int,
+    handler_id: int,
+    assisting_ids: Iterable[int] = (),
     expected_version: int | None = None,
 ) -> Case:
     """The lead department's head names the handler and assisting handlers."""
@@ -120,8 +126,11 @@ def handler_assign(
         if handler is None:
             raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
         departments = {case.lead_department_id, *case.assisting_departments.values_list("pk", flat=True)}
-        helpers = list(Staff.objects.filter(pk__in=assisting_ids, department_id__in=departments, is_active=True)
-                       .exclude(pk=handler.pk))
+        helpers = list(
+            Staff.objects.filter(pk__in=assisting_ids, department_id__in=departments, is_active=True).exclude(
+                pk=handler.pk
+            )
+        )
         if len(helpers) != len(set(assisting_ids) - {handler.pk}):
             raise ValidationFailed({"assisting_handlers": [_("协办人必须是主办或协办部门的在岗人员。")]})
         before = case.handler_id
@@ -129,9 +138,12 @@ def handler_assign(
         case.save(update_fields=["handler"])
         case.assisting_handlers.set(helpers)
         case_services.CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)
-        _record(case, EventKind.HANDLER_ASSIGNED, actor, {
-            "before": {"handler": before}, "handler_name": str(handler),
-            "assisting_names": [str(h) for h in helpers]})
+        _record(
+            case,
+            EventKind.HANDLER_ASSIGNED,
+            actor,
+            {"before": {"handler": before}, "handler_name": str(handler), "assisting_names": [str(h) for h in helpers]},
+        )
     return case
 
 
@@ -144,7 +156,7 @@ def signature_upload(drawn: str) -> UploadedFile:
     if not drawn.startswith(prefix):
         raise ValidationFailed({"signature": [_("签名图像格式不正确，请重新签名。")]})
     try:
-        data = base64.b64decode(drawn[len(prefix):], validate=True)
+        data = base64.b64decode(drawn[len(prefix) :], validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValidationFailed({"signature": [_("签名图像格式不正确，请重新签名。")]}) from exc
     if not data.startswith(PNG_MAGIC):
@@ -167,8 +179,16 @@ def _confirm(actor: Staff, case: Case, record: Investigation, *, scan: UploadedF
 
 
 def investigation_add(
-    *, actor: Staff, case_id: int, kind: str, text: str, occurred_at: datetime | None = None, place: str = "",
-    interviewee: str = "", uploads: Iterable[UploadedFile] = (), signature_scan: UploadedFile | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    kind: str,
+    text: str,
+    occurred_at: datetime | None = None,
+    place: str = "",
+    interviewee: str = "",
+    uploads: Iterable[UploadedFile] = (),
+    signature_scan: UploadedFile | None = None,
     signature_drawn: str = "",
 ) -> Investigation:
     """An interview or site visit, with its files and, when given, the interviewee's
@@ -191,19 +211,39 @@ def investigation_add(
         _require_state(case)
         _require_member(actor, case)
         record = Investigation.objects.create(
-            case=case, round=case.round, kind=kind, occurred_at=at, place=place.strip()[:200],
-            interviewee=interviewee.strip()[:120], text=text, recorded_by=actor)
+            case=case,
+            round=case.round,
+            kind=kind,
+            occurred_at=at,
+            place=place.strip()[:200],
+            interviewee=interviewee.strip()[:120],
+            text=text,
+            recorded_by=actor,
+        )
         files = [case_services.attachment_add(actor=actor, case_id=case.pk, upload=u) for u in uploads]
         record.attachments.set(files)
         _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
-        _record(case, EventKind.INVESTIGATION_RECORDED, actor, {
-            "investigation_id": record.pk, "kind": kind, "interviewee": record.interviewee,
-            "text": text[:200], "confirmed": bool(record.confirmation)})
+        _record(
+            case,
+            EventKind.INVESTIGATION_RECORDED,
+            actor,
+            {
+                "investigation_id": record.pk,
+                "kind": kind,
+                "interviewee": record.interviewee,
+                "text": text[:200],
+                "confirmed": bool(record.confirmation),
+            },
+        )
     return record
 
 
 def investigation_confirm(
-    *, actor: Staff, investigation_id: int, signature_scan: UploadedFile | None = None, signature_drawn: str = "",
+    *,
+    actor: Staff,
+    investigation_id: int,
+    signature_scan: UploadedFile | None = None,
+    signature_drawn: str = "",
 ) -> Investigation:
     if signature_scan is None and not signature_drawn:
         raise ValidationFailed({"signature": [_("请上传签字扫描件或当场签名。")]})
@@ -214,8 +254,9 @@ def investigation_confirm(
     else:
         signature_upload(signature_drawn)
     with transaction.atomic():
-        record = Investigation.objects.select_related("case").get(pk=investigation_id,
-                                                                 case__organization_id=actor.organization_id)
+        record = Investigation.objects.select_related("case").get(
+            pk=investigation_id, case__organization_id=actor.organization_id
+        )
         case = _lock(actor, record.case_id)
         _require_state(case)
         _require_member(actor, case)
@@ -223,8 +264,12 @@ def investigation_confirm(
         if record.confirmation:
             raise ApplicationError(_("该笔录已经签字确认。"), code="already_confirmed")
         _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
-        _record(case, EventKind.INVESTIGATION_CONFIRMED, actor, {
-            "investigation_id": record.pk, "confirmation": record.confirmation})
+        _record(
+            case,
+            EventKind.INVESTIGATION_CONFIRMED,
+            actor,
+            {"investigation_id": record.pk, "confirmation": record.confirmation},
+        )
     return record
 
 
@@ -232,7 +277,12 @@ def investigation_confirm(
 
 
 def rectification_notify(
-    *, actor: Staff, case_id: int, unit: str = "", method: str = NoticeMethod.LETTER, requirements: str = "",
+    *,
+    actor: Staff,
+    case_id: int,
+    unit: str = "",
+    method: str = NoticeMethod.LETTER,
+    requirements: str = "",
 ) -> Rectification:
     """整改通知 to the responsible unit (by letter or phone): its written plan is now due
     within the preset's limit, timed and escalated by the deadline engine."""
@@ -252,10 +302,20 @@ def rectification_notify(
         if not unit:
             raise ValidationFailed({"unit": [_("请填写责任单位。")]})
         row = Rectification.objects.create(
-            case=case, round=case.round, unit=unit[:120], method=method, requirements=requirements.strip(),
-            notified_by=actor, notified_at=timezone.now())
-        _record(case, EventKind.UNIT_NOTIFIED, actor, {
-            "rectification_id": row.pk, "unit": row.unit, "method": method, "note": row.requirements})
+            case=case,
+            round=case.round,
+            unit=unit[:120],
+            method=method,
+            requirements=requirements.strip(),
+            notified_by=actor,
+            notified_at=timezone.now(),
+        )
+        _record(
+            case,
+            EventKind.UNIT_NOTIFIED,
+            actor,
+            {"rectification_id": row.pk, "unit": row.unit, "method": method, "note": row.requirements},
+        )
         _follow_plan_clock(case, row)
     return row
 
@@ -305,16 +365,26 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
             raise ApplicationError(_("没有待审核的整改方案。"), code="no_plan")
         row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note.strip(), actor, timezone.now()
         row.save(update_fields=["verdict", "verdict_note", "checked_by", "checked_at"])
-        _record(case, EventKind.PLAN_CHECKED, actor, {"rectification_id": row.pk, "verdict": verdict,
-                                                      "note": row.verdict_note})
+        _record(
+            case,
+            EventKind.PLAN_CHECKED,
+            actor,
+            {"rectification_id": row.pk, "verdict": verdict, "note": row.verdict_note},
+        )
         if verdict == PlanVerdict.REVISE:  # the unit owes a revised plan, timed afresh
-            _record(case, EventKind.UNIT_NOTIFIED, actor, {"rectification_id": row.pk, "unit": row.unit,
-                                                           "method": row.method, "note": row.verdict_note})
+            _record(
+                case,
+                EventKind.UNIT_NOTIFIED,
+                actor,
+                {"rectification_id": row.pk, "unit": row.unit, "method": row.method, "note": row.verdict_note},
+            )
             _follow_plan_clock(case, row)
     return row
 
 
-def rectification_inform_complainant(*, actor: Staff, rectification_id: int, method: str, note: str = "") -> Rectification:
+def rectification_inform_complainant(
+    *, actor: Staff, rectification_id: int, method: str, note: str = ""
+) -> Rectification:
     """Tell the complainant what the unit will do (将整改方案通知来信来访来电人)."""
     if method not in case_services.REPLY_METHODS:
         raise ValidationFailed({"method": [_("请选择告知方式。")]})
@@ -325,8 +395,12 @@ def rectification_inform_complainant(*, actor: Staff, rectification_id: int, met
             raise ApplicationError(_("整改方案审核通过后才能告知反映人。"), code="plan_not_accepted")
         row.complainant_informed_at, row.complainant_informed_how = timezone.now(), method
         row.save(update_fields=["complainant_informed_at", "complainant_informed_how"])
-        _record(case, EventKind.COMPLAINANT_INFORMED, actor, {"rectification_id": row.pk, "method": method,
-                                                              "note": note.strip()})
+        _record(
+            case,
+            EventKind.COMPLAINANT_INFORMED,
+            actor,
+            {"rectification_id": row.pk, "method": method, "note": note.strip()},
+        )
     return row
 
 
@@ -345,12 +419,24 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
         title, body, addressee = documents.build(case, kind)
         spec = documents.SPECS[kind]
         doc = Document.objects.create(
-            case=case, round=case.round, kind=kind, number=documents.document_number(case, kind), title=title,
-            addressee=addressee, to_party=None if addressee else case.party, body=body,
+            case=case,
+            round=case.round,
+            kind=kind,
+            number=documents.document_number(case, kind),
+            title=title,
+            addressee=addressee,
+            to_party=None if addressee else case.party,
+            body=body,
             status=DocumentStatus.DRAFT if spec.needs_approval else DocumentStatus.ISSUED,
-            created_by=actor, created_at=timezone.now())
-        _record(case, EventKind.DOCUMENT_ISSUED, actor, {
-            "document_id": doc.pk, "kind": kind, "number": doc.number, "title": title, "status": doc.status})
+            created_by=actor,
+            created_at=timezone.now(),
+        )
+        _record(
+            case,
+            EventKind.DOCUMENT_ISSUED,
+            actor,
+            {"document_id": doc.pk, "kind": kind, "number": doc.number, "title": title, "status": doc.status},
+        )
     return doc
 
 
@@ -372,9 +458,19 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
             raise ApplicationError(_("该文书不在待审批状态。"), code="not_draft")
         doc.status, doc.approved_by, doc.approved_at = DocumentStatus.ISSUED, actor, timezone.now()
         doc.save(update_fields=["status", "approved_by", "approved_at"])
-        _record(case, EventKind.DOCUMENT_ISSUED, actor, {
-            "document_id": doc.pk, "kind": doc.kind, "number": doc.number, "title": doc.title, "status": doc.status,
-            "approved": True})
+        _record(
+            case,
+            EventKind.DOCUMENT_ISSUED,
+            actor,
+            {
+                "document_id": doc.pk,
+                "kind": doc.kind,
+                "number": doc.number,
+                "title": doc.title,
+                "status": doc.status,
+                "approved": True,
+            },
+        )
     return doc
 
 
@@ -394,8 +490,9 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
         doc.save(update_fields=["status", "sent_at"])
         AuthorityRequest.objects.filter(case=case).update(report=doc)
         clocks_stop(case=case, at=now, reason="done", stages=("result_report",))
-        _record(case, EventKind.DOCUMENT_SENT, actor, {"document_id": doc.pk, "number": doc.number,
-                                                       "to": doc.addressee})
+        _record(
+            case, EventKind.DOCUMENT_SENT, actor, {"document_id": doc.pk, "number": doc.number, "to": doc.addressee}
+        )
     return doc
 
 
@@ -406,8 +503,10 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
     documents.check_template(kind, title, body)
     row, _created = DocumentTemplate.objects.update_or_create(
-        organization_id=actor.organization_id, kind=kind,
-        defaults={"title": title.strip(), "body": body, "updated_by": actor})
+        organization_id=actor.organization_id,
+        kind=kind,
+        defaults={"title": title.strip(), "body": body, "updated_by": actor},
+    )
     return row
 
 
@@ -421,7 +520,12 @@ def document_template_reset(*, actor: Staff, kind: str) -> None:
 
 
 def joint_convene(
-    *, actor: Staff, case_id: int, topic: str, department_ids: Iterable[int], meeting_at: datetime | None = None,
+    *,
+    actor: Staff,
+    case_id: int,
+    topic: str,
+    department_ids: Iterable[int],
+    meeting_at: datetime | None = None,
     place: str = "",
 ) -> JointHandling:
     """联合接访 / 协调: the convened departments join the case as assisting departments."""
@@ -435,13 +539,23 @@ def joint_convene(
         departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.organization_id))
         if len(departments) < 2 or len(departments) != len(department_ids):
             raise ValidationFailed({"departments": [_("联合办理至少需要两个部门。")]})
-        joint = JointHandling.objects.create(case=case, round=case.round, topic=topic[:200], coordinator=actor,
-                                             convened_at=timezone.now(), meeting_at=meeting_at,
-                                             place=place.strip()[:200])
+        joint = JointHandling.objects.create(
+            case=case,
+            round=case.round,
+            topic=topic[:200],
+            coordinator=actor,
+            convened_at=timezone.now(),
+            meeting_at=meeting_at,
+            place=place.strip()[:200],
+        )
         JointPart.objects.bulk_create([JointPart(joint=joint, department=d) for d in departments])
         case.assisting_departments.add(*[d for d in departments if d.pk != case.lead_department_id])
-        _record(case, EventKind.JOINT_CONVENED, actor, {
-            "joint_id": joint.pk, "topic": joint.topic, "department_names": [d.name for d in departments]})
+        _record(
+            case,
+            EventKind.JOINT_CONVENED,
+            actor,
+            {"joint_id": joint.pk, "topic": joint.topic, "department_names": [d.name for d in departments]},
+        )
     return joint
 
 
@@ -469,8 +583,12 @@ def joint_record_part(*, actor: Staff, joint_id: int, department_id: int, text: 
             raise PermissionDeniedError(_("只有该部门人员或协调人可以填写本部门意见。"))
         part.text, part.recorded_by, part.recorded_at = text, actor, timezone.now()
         part.save(update_fields=["text", "recorded_by", "recorded_at"])
-        _record(case, EventKind.JOINT_PART, actor, {"joint_id": joint.pk, "department_name": part.department.name,
-                                                    "text": text[:200]})
+        _record(
+            case,
+            EventKind.JOINT_PART,
+            actor,
+            {"joint_id": joint.pk, "department_name": part.department.name, "text": text[:200]},
+        )
     return part
 
 
@@ -493,7 +611,12 @@ def joint_conclude(*, actor: Staff, joint_id: int, outcome: str) -> JointHandlin
 
 
 def authority_request_set(
-    *, actor: Staff, case_id: int, authority: str, due_at: datetime, reference: str = "",
+    *,
+    actor: Staff,
+    case_id: int,
+    authority: str,
+    due_at: datetime,
+    reference: str = "",
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report
     by ``due_at``: a clock runs against that limit and closing waits for the report."""
@@ -510,14 +633,31 @@ def authority_request_set(
         if AuthorityRequest.objects.filter(case=case).exists():
             raise ApplicationError(_("该件已登记上级交办查处要求。"), code="twice")
         now = timezone.now()
-        request = AuthorityRequest.objects.create(case=case, authority=authority[:120], reference=reference.strip()[:60],
-                                                  due_at=due_at, set_by=actor, set_at=now)
+        request = AuthorityRequest.objects.create(
+            case=case,
+            authority=authority[:120],
+            reference=reference.strip()[:60],
+            due_at=due_at,
+            set_by=actor,
+            set_at=now,
+        )
         plan = case_plan(case)
         if plan is not None:
-            clock_start_manual(case=case, plan=plan, stage="result_report", started_at=now, due_at=due_at,
-                               label=_("上级交办查处报告时限"), clock_from="authority")
-        _record(case, EventKind.AUTHORITY_REQUEST, actor, {
-            "authority": request.authority, "reference": request.reference, "due_at": due_at})
+            clock_start_manual(
+                case=case,
+                plan=plan,
+                stage="result_report",
+                started_at=now,
+                due_at=due_at,
+                label=_("上级交办查处报告时限"),
+                clock_from="authority",
+            )
+        _record(
+            case,
+            EventKind.AUTHORITY_REQUEST,
+            actor,
+            {"authority": request.authority, "reference": request.reference, "due_at": due_at},
+        )
     return request
 
 

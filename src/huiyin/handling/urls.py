@@ -6,8 +6,11 @@ app_name = "handling"
 urlpatterns = [
     path("cases/<int:case_id>/assign/", views.assign, name="assign"),
     path("cases/<int:case_id>/investigations/", views.investigation_add, name="investigation_add"),
-    path("cases/<int:case_id>/investigations/<int:investigation_id>/confirm/", views.investigation_confirm,
-         name="investigation_confirm"),
+    path(
+        "cases/<int:case_id>/investigations/<int:investigation_id>/confirm/",
+        views.investigation_confirm,
+        name="investigation_confirm",
+    ),
     path("cases/<int:case_id>/rectification/<str:step>/", views.rectification, name="rectification"),
     path("cases/<int:case_id>/joint/<str:step>/", views.joint, name="joint"),
     path("cases/<int:case_id>/authority/", views.authority, name="authority"),

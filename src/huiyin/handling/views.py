@@ -69,9 +69,17 @@ def _case(request: HttpRequest, case_id: int):
 def assign(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     p = request.POST
-    return _run(request, case.pk, lambda: services.handler_assign(
-        actor=request.user, case_id=case.pk, handler_id=int(p.get("handler") or 0),
-        assisting_ids=_ids(request, "assisting_handlers")), _("已指定承办人。"))
+    return _run(
+        request,
+        case.pk,
+        lambda: services.handler_assign(
+            actor=request.user,
+            case_id=case.pk,
+            handler_id=int(p.get("handler") or 0),
+            assisting_ids=_ids(request, "assisting_handlers"),
+        ),
+        _("已指定承办人。"),
+    )
 
 
 @login_required
@@ -79,20 +87,40 @@ def assign(request: HttpRequest, case_id: int) -> HttpResponse:
 def investigation_add(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     p, f = request.POST, request.FILES
-    return _run(request, case.pk, lambda: services.investigation_add(
-        actor=request.user, case_id=case.pk, kind=p.get("kind", ""), text=p.get("text", ""),
-        occurred_at=_when(p.get("occurred_at", "")), place=p.get("place", ""), interviewee=p.get("interviewee", ""),
-        uploads=f.getlist("files"), signature_scan=f.get("signature_scan"),
-        signature_drawn=p.get("signature_drawn", "")), _("调查记录已保存。"))
+    return _run(
+        request,
+        case.pk,
+        lambda: services.investigation_add(
+            actor=request.user,
+            case_id=case.pk,
+            kind=p.get("kind", ""),
+            text=p.get("text", ""),
+            occurred_at=_when(p.get("occurred_at", "")),
+            place=p.get("place", ""),
+            interviewee=p.get("interviewee", ""),
+            uploads=f.getlist("files"),
+            signature_scan=f.get("signature_scan"),
+            signature_drawn=p.get("signature_drawn", ""),
+        ),
+        _("调查记录已保存。"),
+    )
 
 
 @login_required
 @require_POST
 def investigation_confirm(request: HttpRequest, case_id: int, investigation_id: int) -> HttpResponse:
     case = _case(request, case_id)
-    return _run(request, case.pk, lambda: services.investigation_confirm(
-        actor=request.user, investigation_id=investigation_id, signature_scan=request.FILES.get("signature_scan"),
-        signature_drawn=request.POST.get("signature_drawn", "")), _("已记录签字确认。"))
+    return _run(
+        request,
+        case.pk,
+        lambda: services.investigation_confirm(
+            actor=request.user,
+            investigation_id=investigation_id,
+            signature_scan=request.FILES.get("signature_scan"),
+            signature_drawn=request.POST.get("signature_drawn", ""),
+        ),
+        _("已记录签字确认。"),
+    )
 
 
 @login_required
@@ -102,17 +130,34 @@ def rectification(request: HttpRequest, case_id: int, step: str) -> HttpResponse
     p, actor = request.POST, request.user
     rid = int(p.get("rectification_id") or 0)
     steps: Steps = {
-        "notify": (lambda: services.rectification_notify(
-            actor=actor, case_id=case.pk, unit=p.get("unit", ""), method=p.get("method", ""),
-            requirements=p.get("requirements", "")), _("已通知责任单位整改。")),
-        "plan": (lambda: services.rectification_plan_receive(
-            actor=actor, rectification_id=rid, plan_text=p.get("plan_text", "")), _("已登记整改方案。")),
-        "check": (lambda: services.rectification_plan_check(
-            actor=actor, rectification_id=rid, verdict=p.get("verdict", ""), note=p.get("note", "")),
-            _("已审核整改方案。")),
-        "inform": (lambda: services.rectification_inform_complainant(
-            actor=actor, rectification_id=rid, method=p.get("method", ""), note=p.get("note", "")),
-            _("已记录告知反映人。")),
+        "notify": (
+            lambda: services.rectification_notify(
+                actor=actor,
+                case_id=case.pk,
+                unit=p.get("unit", ""),
+                method=p.get("method", ""),
+                requirements=p.get("requirements", ""),
+            ),
+            _("已通知责任单位整改。"),
+        ),
+        "plan": (
+            lambda: services.rectification_plan_receive(
+                actor=actor, rectification_id=rid, plan_text=p.get("plan_text", "")
+            ),
+            _("已登记整改方案。"),
+        ),
+        "check": (
+            lambda: services.rectification_plan_check(
+                actor=actor, rectification_id=rid, verdict=p.get("verdict", ""), note=p.get("note", "")
+            ),
+            _("已审核整改方案。"),
+        ),
+        "inform": (
+            lambda: services.rectification_inform_complainant(
+                actor=actor, rectification_id=rid, method=p.get("method", ""), note=p.get("note", "")
+            ),
+            _("已记录告知反映人。"),
+        ),
     }
     return _run_step(request, case.pk, steps, step)
 
@@ -124,14 +169,27 @@ def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
     p, actor = request.POST, request.user
     jid = int(p.get("joint_id") or 0)
     steps: Steps = {
-        "convene": (lambda: services.joint_convene(
-            actor=actor, case_id=case.pk, topic=p.get("topic", ""), department_ids=_ids(request, "departments"),
-            meeting_at=_when(p.get("meeting_at", "")), place=p.get("place", "")), _("已发起联合办理。")),
-        "part": (lambda: services.joint_record_part(
-            actor=actor, joint_id=jid, department_id=int(p.get("department") or 0), text=p.get("text", "")),
-            _("已记录部门意见。")),
-        "conclude": (lambda: services.joint_conclude(actor=actor, joint_id=jid, outcome=p.get("outcome", "")),
-                     _("已记录协调结果。")),
+        "convene": (
+            lambda: services.joint_convene(
+                actor=actor,
+                case_id=case.pk,
+                topic=p.get("topic", ""),
+                department_ids=_ids(request, "departments"),
+                meeting_at=_when(p.get("meeting_at", "")),
+                place=p.get("place", ""),
+            ),
+            _("已发起联合办理。"),
+        ),
+        "part": (
+            lambda: services.joint_record_part(
+                actor=actor, joint_id=jid, department_id=int(p.get("department") or 0), text=p.get("text", "")
+            ),
+            _("已记录部门意见。"),
+        ),
+        "conclude": (
+            lambda: services.joint_conclude(actor=actor, joint_id=jid, outcome=p.get("outcome", "")),
+            _("已记录协调结果。"),
+        ),
     }
     return _run_step(request, case.pk, steps, step)
 
@@ -141,9 +199,18 @@ def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
 def authority(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     p = request.POST
-    return _run(request, case.pk, lambda: services.authority_request_set(
-        actor=request.user, case_id=case.pk, authority=p.get("authority", ""), reference=p.get("reference", ""),
-        due_at=_when(p.get("due_at", ""))), _("已登记上级交办查处要求。"))
+    return _run(
+        request,
+        case.pk,
+        lambda: services.authority_request_set(
+            actor=request.user,
+            case_id=case.pk,
+            authority=p.get("authority", ""),
+            reference=p.get("reference", ""),
+            due_at=_when(p.get("due_at", "")),
+        ),
+        _("已登记上级交办查处要求。"),
+    )
 
 
 @login_required
@@ -172,17 +239,25 @@ def document_step(request: HttpRequest, case_id: int, document_id: int, step: st
 
 def _document(request: HttpRequest, case_id: int, document_id: int) -> Document:
     case = _case(request, case_id)
-    return get_object_or_404(Document.objects.select_related("case__organization", "to_party"), pk=document_id,
-                             case=case)
+    return get_object_or_404(
+        Document.objects.select_related("case__organization", "to_party"), pk=document_id, case=case
+    )
 
 
 @login_required
 def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
     doc = _document(request, case_id, document_id)
-    return render(request, "handling/document.html", {
-        "doc": doc, "case": doc.case, "salutation": documents.salutation(doc, full=False),
-        "paragraphs": [p for p in doc.body.split("\n\n") if p.strip()],
-        "issued_on": documents._date(doc.approved_at or doc.created_at)})
+    return render(
+        request,
+        "handling/document.html",
+        {
+            "doc": doc,
+            "case": doc.case,
+            "salutation": documents.salutation(doc, full=False),
+            "paragraphs": [p for p in doc.body.split("\n\n") if p.strip()],
+            "issued_on": documents._date(doc.approved_at or doc.created_at),
+        },
+    )
 
 
 @login_required
@@ -198,8 +273,12 @@ def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> HttpRe
 
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=doc.case_id)
-            case_record_event(case, kind=EventKind.PII_VIEWED, actor=request.user,
-                              data={"party_ids": [doc.to_party_id], "document_id": doc.pk})
+            case_record_event(
+                case,
+                kind=EventKind.PII_VIEWED,
+                actor=request.user,
+                data={"party_ids": [doc.to_party_id], "document_id": doc.pk},
+            )
     response = HttpResponse(documents.render_pdf(doc, full=full), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{doc.number}.pdf"'
     return response
@@ -236,6 +315,17 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
             return redirect("handling:template_edit", kind=kind)
     if not errors:
         preview = documents.render_body(body, sample_context(kind))
-    return render(request, "handling/template_edit.html", {
-        "kind": kind, "label": DocumentKind(kind).label, "title": title, "body": body, "errors": errors,
-        "preview": preview, "variables": sorted(sample_context(kind)), "default": DEFAULT_TEMPLATES[kind]})
+    return render(
+        request,
+        "handling/template_edit.html",
+        {
+            "kind": kind,
+            "label": DocumentKind(kind).label,
+            "title": title,
+            "body": body,
+            "errors": errors,
+            "preview": preview,
+            "variables": sorted(sample_context(kind)),
+            "default": DEFAULT_TEMPLATES[kind],
+        },
+    )

@@ -35,9 +35,7 @@ class Department(models.Model):
     """A node in the organisation tree (科室, 大队, 中队, 分站...)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="departments")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     code = models.SlugField(_("代码"), max_length=40)
     name = models.CharField(_("名称"), max_length=120)
     handles_cases = models.BooleanField(_("可承办"), default=True)
@@ -47,9 +45,7 @@ class Department(models.Model):
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
         ordering = ["sort_order", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "code"], name="department_code_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="department_code_unique")]
 
     def __str__(self) -> str:
         return self.name
@@ -61,9 +57,7 @@ class Staff(AbstractUser):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
-    department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
     roles = models.JSONField(_("角色"), default=list, blank=True)
 

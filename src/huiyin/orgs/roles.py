@@ -48,8 +48,18 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.DEPT_HEAD: frozenset({Cap.HANDLE, Cap.DISPATCH, Cap.APPROVE, Cap.CLOSE, Cap.REOPEN, Cap.VIEW_PII}),
     Role.LEADER: frozenset(
         {
-            Cap.REGISTER, Cap.DECIDE, Cap.DISPATCH, Cap.HANDLE, Cap.APPROVE, Cap.CLOSE,
-            Cap.ARCHIVE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII, Cap.SUPERVISE, Cap.REVIEW,
+            Cap.REGISTER,
+            Cap.DECIDE,
+            Cap.DISPATCH,
+            Cap.HANDLE,
+            Cap.APPROVE,
+            Cap.CLOSE,
+            Cap.ARCHIVE,
+            Cap.REOPEN,
+            Cap.VIEW_ALL,
+            Cap.VIEW_PII,
+            Cap.SUPERVISE,
+            Cap.REVIEW,
         }
     ),
     Role.SUPERVISOR: frozenset({Cap.DISPATCH, Cap.VIEW_ALL, Cap.SUPERVISE}),

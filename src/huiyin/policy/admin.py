@@ -57,9 +57,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
         return False  # remove and add again: one path, through the services
 
     def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
-        row = calendar_day_add(
-            actor=None, organization=obj.organization, day=obj.date, kind=obj.kind, name=obj.name
-        )
+        row = calendar_day_add(actor=None, organization=obj.organization, day=obj.date, kind=obj.kind, name=obj.name)
         row.created_by = request.user  # type: ignore[assignment]
         row.save(update_fields=["created_by"])
         obj.pk = row.pk

@@ -163,10 +163,7 @@ class BusinessCalendar:
     def _periods(self, d: date, tz: tzinfo | None) -> list[tuple[datetime, datetime]]:
         if not self.is_workday(d):
             return []
-        return [
-            (datetime.combine(d, s, tzinfo=tz), datetime.combine(d, e, tzinfo=tz))
-            for s, e in self.work_hours
-        ]
+        return [(datetime.combine(d, s, tzinfo=tz), datetime.combine(d, e, tzinfo=tz)) for s, e in self.work_hours]
 
     def add_working_hours(self, dt: datetime, hours: float | Decimal | timedelta) -> datetime:
         """``dt`` plus ``hours`` of working time, in ``dt``'s own zone.
@@ -230,9 +227,7 @@ class BusinessCalendar:
             return self.add_working_hours(start, amount)
         if unit == "days":
             offset = amount if start_rule == "next_day" else max(amount - 1, 0)
-            return _end_of_day(
-                self.add_calendar_days(start.date(), offset, roll=roll), start.tzinfo
-            )
+            return _end_of_day(self.add_calendar_days(start.date(), offset, roll=roll), start.tzinfo)
         if unit == "workdays":
             return _end_of_day(self.add_workdays(start.date(), amount), start.tzinfo)
         raise ValueError(f"unknown deadline unit: {unit!r}")

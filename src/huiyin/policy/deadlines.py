@@ -114,9 +114,7 @@ def _extend(cal: BusinessCalendar, dt: datetime, grant: Grant) -> datetime:
     return cal.add(dt, grant.amount, grant.unit)
 
 
-def _fraction_point(
-    rule: ClockRule, cal: BusinessCalendar, start: datetime, due: datetime
-) -> datetime | None:
+def _fraction_point(rule: ClockRule, cal: BusinessCalendar, start: datetime, due: datetime) -> datetime | None:
     if rule.unit in WORKING_UNITS:
         working = cal.working_time_between(start, due)
         if working <= timedelta(0):
@@ -136,9 +134,7 @@ def shift(unit: str, cal: BusinessCalendar, dt: datetime, paused_units: int) -> 
     if unit == "working_hours":
         return cal.add_working_hours(dt, timedelta(seconds=paused_units))
     if unit == "days":
-        return dt + timedelta(
-            days=paused_units
-        )  # aware + timedelta is wall-clock: same time of day
+        return dt + timedelta(days=paused_units)  # aware + timedelta is wall-clock: same time of day
     if unit == "workdays":
         return datetime.combine(cal.add_workdays(dt.date(), paused_units), dt.timetz())
     raise ValueError(f"unknown deadline unit: {unit!r}")
@@ -159,19 +155,14 @@ def schedule(
     others = [g for g in grants if g.unit != rule.unit]
 
     def due_for(extra: int) -> datetime:
-        due = cal.add(
-            start, rule.amount + same + extra, rule.unit, start_rule=rule.start, roll=rule.roll
-        )
+        due = cal.add(start, rule.amount + same + extra, rule.unit, start_rule=rule.start, roll=rule.roll)
         for grant in others:
             due = _extend(cal, due, grant)
         return due
 
     base = due_for(0)
     warn = _fraction_point(rule, cal, start, base)
-    if rule.unit in DAY_UNITS:
-        due = due_for(paused_units)
-    else:
-        due = shift(rule.unit, cal, base, paused_units)
+    due = due_for(paused_units) if rule.unit in DAY_UNITS else shift(rule.unit, cal, base, paused_units)
     if warn is not None:
         warn = shift(rule.unit, cal, warn, paused_units)
         if warn >= due:
@@ -179,9 +170,7 @@ def schedule(
     return Schedule(due_at=due, warn_at=warn)
 
 
-def paused_amount(
-    unit: str, cal: BusinessCalendar, paused_at: datetime, resumed_at: datetime
-) -> int:
+def paused_amount(unit: str, cal: BusinessCalendar, paused_at: datetime, resumed_at: datetime) -> int:
     """How much of a rule's allowance a pause from ``paused_at`` to ``resumed_at`` excludes."""
     _require_aware(paused_at, "paused_at")
     _require_aware(resumed_at, "resumed_at")

@@ -129,9 +129,7 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
     if case.state not in OPEN_STATES:
         end_suspension(case, at, because=str(data.get("to", "")))
 
-    def stop(
-        stages: tuple[str, ...] | None, reason: str = StopReason.DONE, where: Q | None = None
-    ) -> None:
+    def stop(stages: tuple[str, ...] | None, reason: str = StopReason.DONE, where: Q | None = None) -> None:
         clocks_stop(case=case, at=at, reason=reason, stages=stages, where=where)
 
     def start(milestone: str, **kwargs) -> None:
@@ -159,9 +157,7 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
 
             due = parse_datetime(due_at) if isinstance(due_at, str) else due_at
             if due is not None and due > at:
-                clock_start_manual(
-                    case=case, plan=plan, stage="reply", started_at=at, due_at=due, label="交办时限"
-                )
+                clock_start_manual(case=case, plan=plan, stage="reply", started_at=at, due_at=due, label="交办时限")
     elif action == "sign_for":
         stop(("sign_for",))
     elif action == "send_back":
@@ -169,9 +165,7 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         stop(None, StopReason.SENT_BACK, where=Q(rule__clock_from="dispatched"))
         start("accepted", stages=("dispatch",))
     elif action in _REPLIED:
-        stop(
-            ("acceptance", "handover", "dispatch", "sign_for", "first_contact", "reply", "overall")
-        )
+        stop(("acceptance", "handover", "dispatch", "sign_for", "first_contact", "reply", "overall"))
         start("replied")
     elif action == "close":
         stop(("callback",))
@@ -189,8 +183,9 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
 
             requested = data.get("requested_at")
             requested = parse_datetime(requested) if isinstance(requested, str) else requested
-            clocks_start_for(case=case, plan=plan, milestone="received", at=requested or at,
-                             stages=("review_decision",))
+            clocks_start_for(
+                case=case, plan=plan, milestone="received", at=requested or at, stages=("review_decision",)
+            )
     elif action in ("decide_review", "decide_rereview"):
         stop(("review_decision",))
         if action == "decide_rereview":  # final: the case closes

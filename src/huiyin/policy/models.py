@@ -32,9 +32,7 @@ class PolicyVersion(models.Model):
     ``Case.policy_version`` and keeps living by it, whatever is activated later.
     """
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="policy_versions"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="policy_versions")
     version = models.PositiveIntegerField(_("版本"))  # 1, 2, 3... per organisation
     preset_name = models.CharField(_("预设"), max_length=60)
     preset_version = models.PositiveIntegerField(_("预设文件版本"))  # the YAML's own `version`
@@ -53,13 +51,9 @@ class PolicyVersion(models.Model):
         verbose_name_plural = _("政策版本")
         ordering = ["organization", "-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "version"], name="policy_version_unique"
-            ),
+            models.UniqueConstraint(fields=["organization", "version"], name="policy_version_unique"),
         ]
-        indexes = [
-            models.Index(fields=["organization", "active", "-version"], name="policy_current")
-        ]
+        indexes = [models.Index(fields=["organization", "active", "-version"], name="policy_current")]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.code})"
@@ -162,9 +156,7 @@ class Clock(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clocks")
     round = models.PositiveIntegerField(default=1)
     stage = models.CharField(_("环节"), max_length=24)
-    policy_version = models.ForeignKey(
-        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    policy_version = models.ForeignKey(PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     rule = models.JSONField()
     unit = models.CharField(max_length=16)  # = rule unit; calendar changes recompute by it
     started_at = models.DateTimeField(_("起算时间"))
@@ -178,9 +170,7 @@ class Clock(models.Model):
     state = models.CharField(max_length=8, choices=ClockState.choices, default=ClockState.RUNNING)
     warned_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
-    escalation_level = models.PositiveSmallIntegerField(
-        default=0
-    )  # last escalation step taken (1-based)
+    escalation_level = models.PositiveSmallIntegerField(default=0)  # last escalation step taken (1-based)
     generation = models.PositiveSmallIntegerField(default=0)  # approved extensions so far
     next_action_at = models.DateTimeField(null=True, blank=True)  # the sweeper's one column
     version = models.PositiveIntegerField(default=1)
@@ -228,11 +218,7 @@ class Clock(models.Model):
     @property
     def met(self) -> bool | None:
         """For reports: stopped in time (True), late (False), still open or cancelled (None)."""
-        if (
-            self.state != ClockState.STOPPED
-            or self.stop_reason != StopReason.DONE
-            or not self.stopped_at
-        ):
+        if self.state != ClockState.STOPPED or self.stop_reason != StopReason.DONE or not self.stopped_at:
             return None
         return self.stopped_at <= self.due_at
 
@@ -251,13 +237,9 @@ class Extension(models.Model):
     amount = models.PositiveIntegerField(_("延长"))
     unit = models.CharField(max_length=16)
     reason = models.TextField(_("延期理由"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
-    status = models.CharField(
-        max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
-    )
+    status = models.CharField(max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -290,9 +272,7 @@ class Suspension(models.Model):
     round = models.PositiveIntegerField(default=1)
     reason = models.TextField(_("挂起原因"))
     started_at = models.DateTimeField()
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -337,9 +317,7 @@ class ClockAction(models.Model):
     scheduled_for = models.DateTimeField()
     at = models.DateTimeField()
     worker_id = models.CharField(max_length=120)
-    event = models.ForeignKey(
-        "cases.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    event = models.ForeignKey("cases.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     recipients = models.JSONField(default=list, blank=True)  # staff ids
 
     class Meta:

@@ -67,9 +67,7 @@ def _responsible(case: Case, stage: str, directory: Directory) -> list[Staff]:
     org = case.organization_id
     first_contact = directory.get(org, case.first_contact_id)
     if stage == "callback":
-        return directory.with_role(org, Role.CALLBACK_OFFICER) or (
-            [first_contact] if first_contact else []
-        )
+        return directory.with_role(org, Role.CALLBACK_OFFICER) or ([first_contact] if first_contact else [])
     if stage in BEFORE_DISPATCH or case.lead_department_id is None:
         return [first_contact] if first_contact else []
     if stage != "sign_for" and case.handler_id:
@@ -130,10 +128,7 @@ def desk_text(action: str, case: Case, clock: Clock | None, *, role_label: str =
     if action == "overdue":
         return _("【已逾期】%(number)s %(title)s：%(stage)s已于 %(due)s 到期") % values
     if action == "escalate":
-        return (
-            _("【逾期升级·%(role)s】%(number)s %(title)s：%(stage)s已于 %(due)s 到期，请督促办理")
-            % values
-        )
+        return _("【逾期升级·%(role)s】%(number)s %(title)s：%(stage)s已于 %(due)s 到期，请督促办理") % values
     if action == "major":
         return _("【重大事项】%(number)s %(title)s：请领导即时阅处") % values
     return f"{case.number} {case.title}"
@@ -165,21 +160,13 @@ def deliver_event_notice(event_id: int) -> int:
     ids = [int(i) for i in (event.data or {}).get("recipients", [])]
     people = Staff.objects.filter(pk__in=ids, is_active=True).exclude(email="")
     subject = f"[{event.get_kind_display()}] {event.case.number} {event.case.title}"[:200]
-    body = (
-        subject
-        + "\n"
-        + str(event.data.get("stage_label", ""))
-        + " "
-        + str(event.data.get("due_at", ""))
-    )
+    body = subject + "\n" + str(event.data.get("stage_label", "")) + " " + str(event.data.get("due_at", ""))
     sent = 0
     for person in people:
         key = f"event:{event.pk}:staff:{person.pk}"
         try:
             with transaction.atomic():
-                OutboundMessage.objects.create(
-                    key=key, channel="email", recipient=person.email, body=body
-                )
+                OutboundMessage.objects.create(key=key, channel="email", recipient=person.email, body=body)
         except IntegrityError:
             continue  # an earlier run of the task sent it
         send_mail(subject, body, None, [person.email])

@@ -25,16 +25,42 @@ from ruamel.yaml.error import YAMLError
 CHANNELS = ("visit", "letter", "phone", "online", "email", "mailbox", "fax", "forwarded", "media")
 NATURES = ("consultation", "complaint", "report", "help", "suggestion", "praise")
 URGENCIES = ("normal", "urgent", "major")
-DEADLINE_STAGES = ("dispatch", "sign_for", "first_contact", "acceptance", "handover",
-                   "rectification_plan", "reply", "callback", "overall", "review_request",
-                   "review_decision")
+DEADLINE_STAGES = (
+    "dispatch",
+    "sign_for",
+    "first_contact",
+    "acceptance",
+    "handover",
+    "rectification_plan",
+    "reply",
+    "callback",
+    "overall",
+    "review_request",
+    "review_decision",
+)
 UNITS = ("minutes", "hours", "working_hours", "days", "workdays")
-ROLES = ("intake_clerk", "reception", "handler", "dept_head", "leader", "supervisor",
-         "callback_officer", "analyst", "admin")
+ROLES = (
+    "intake_clerk",
+    "reception",
+    "handler",
+    "dept_head",
+    "leader",
+    "supervisor",
+    "callback_officer",
+    "analyst",
+    "admin",
+)
 # A deadline for one of these stages needs the matching `stages` flag switched on.
-STAGE_FLAG_OF = {"dispatch": "dispatch", "sign_for": "sign_for", "reply": "reply",
-                 "acceptance": "acceptance_decision", "rectification_plan": "rectification_plan",
-                 "callback": "callback", "review_request": "review", "review_decision": "review"}
+STAGE_FLAG_OF = {
+    "dispatch": "dispatch",
+    "sign_for": "sign_for",
+    "reply": "reply",
+    "acceptance": "acceptance_decision",
+    "rectification_plan": "rectification_plan",
+    "callback": "callback",
+    "review_request": "review",
+    "review_decision": "review",
+}
 # Tie-break weights for rules with equally many `when` keys (see Preset.match_deadline).
 SELECTOR_WEIGHT = {"category": 8, "urgency": 4, "nature": 2, "channel": 1}
 
@@ -82,8 +108,7 @@ class Selector:
 
     def specificity(self) -> tuple[int, int, int]:
         keys = self.keys()
-        return (len(keys), sum(SELECTOR_WEIGHT[k] for k in keys),
-                -sum(len(getattr(self, k)) for k in keys))
+        return (len(keys), sum(SELECTOR_WEIGHT[k] for k in keys), -sum(len(getattr(self, k)) for k in keys))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,8 +116,9 @@ class DeadlineRule:
     stage: str = _f(choices=DEADLINE_STAGES)
     amount: int = _f(min=1)
     unit: str = _f(choices=UNITS)
-    clock_from: str = _f(key="from", what="clock start",
-                         choices=("received", "accepted", "dispatched", "replied", "notified"))
+    clock_from: str = _f(
+        key="from", what="clock start", choices=("received", "accepted", "dispatched", "replied", "notified")
+    )
     start: str = _f("immediate", choices=("immediate", "next_day"))
     on_holiday: str = _f("none", choices=("none", "roll_forward"))
     warn_at: float = _f(0.75, low=0.0, high=1.0, open=True)
@@ -197,8 +223,7 @@ class CallbackRules:
     """Who calls back and when it is mandatory; the windows are `deadlines` with stage callback."""
 
     shares: tuple[CallbackShare, ...] = ()
-    mandatory_for: tuple[str, ...] = _f((), what="trigger",
-                                        choices=("group_visit", "forwarded_for_investigation"))
+    mandatory_for: tuple[str, ...] = _f((), what="trigger", choices=("group_visit", "forwarded_for_investigation"))
     rectification_notice_within: Duration | None = None
     # 不满意: reopen the case into a new round, or ask the lead department's head to decide
     on_dissatisfied: str = _f("reopen", choices=("reopen", "dept_head_decides"), what="dissatisfaction rule")
@@ -325,9 +350,15 @@ class Preset:
     daily_review: DailyReview | None = None
     source: str = ""
 
-    def match_deadline(self, stage: str, *, channel: str | None = None,
-                       nature: str | None = None, category: str | Iterable[str] | None = None,
-                       urgency: str | None = None) -> DeadlineRule | None:
+    def match_deadline(
+        self,
+        stage: str,
+        *,
+        channel: str | None = None,
+        nature: str | None = None,
+        category: str | Iterable[str] | None = None,
+        urgency: str | None = None,
+    ) -> DeadlineRule | None:
         """The matching rule for `stage` with the most specific `when`, or None.
 
         A rule matches when each key in its `when` lists the given value; a key the
@@ -339,14 +370,20 @@ class Preset:
         if stage not in DEADLINE_STAGES:
             raise ValueError(f"unknown deadline stage {stage!r}")
         given: dict[str, frozenset[str]] = {}
-        for key, value, allowed in (("channel", channel, CHANNELS), ("nature", nature, NATURES),
-                                    ("urgency", urgency, URGENCIES)):
+        for key, value, allowed in (
+            ("channel", channel, CHANNELS),
+            ("nature", nature, NATURES),
+            ("urgency", urgency, URGENCIES),
+        ):
             if value is not None and value not in allowed:
                 raise ValueError(f"unknown {key} {value!r}")
             given[key] = frozenset([value] if value else ())
         given["category"] = frozenset([category] if isinstance(category, str) else category or ())
-        found = [(r.when.specificity(), -i, r) for i, r in enumerate(self.deadlines)
-                 if r.stage == stage and r.when.matches(given)]
+        found = [
+            (r.when.specificity(), -i, r)
+            for i, r in enumerate(self.deadlines)
+            if r.stage == stage and r.when.matches(given)
+        ]
         return max(found, key=lambda t: t[:2])[2] if found else None
 
     @property
@@ -407,8 +444,7 @@ class _V:
                 line = node.lc.item(k)[0] + 1
                 v = _V(node[k], f"{v.path}[{k}]", line, line)
             else:
-                v = _V(node[k], f"{v.path}.{k}" if v.path else k, node.lc.value(k)[0] + 1,
-                       node.lc.key(k)[0] + 1)
+                v = _V(node[k], f"{v.path}.{k}" if v.path else k, node.lc.value(k)[0] + 1, node.lc.key(k)[0] + 1)
         return v
 
 
@@ -438,14 +474,19 @@ class _Reader:
         for key in v.value:
             if key not in spec:
                 line = v.value.lc.key(key)[0] + 1
-                self.fail(_V(None, f"{v.path}.{key}" if v.path else str(key), line, line),
-                          f'unknown key "{key}" (expected one of {", ".join(spec)})')
+                self.fail(
+                    _V(None, f"{v.path}.{key}" if v.path else str(key), line, line),
+                    f'unknown key "{key}" (expected one of {", ".join(spec)})',
+                )
         for key, f in spec.items():
             if f.default is MISSING and key not in v.value:
-                self.fail(_V(None, f"{v.path}.{key}" if v.path else key, v.key_line, v.key_line),
-                          f'missing required key "{key}"')
-        kwargs = {f.name: self.value(hints[f.name], f.metadata, v.at(key), key)
-                  for key, f in spec.items() if key in v.value}
+                self.fail(
+                    _V(None, f"{v.path}.{key}" if v.path else key, v.key_line, v.key_line),
+                    f'missing required key "{key}"',
+                )
+        kwargs = {
+            f.name: self.value(hints[f.name], f.metadata, v.at(key), key) for key, f in spec.items() if key in v.value
+        }
         return cls(**kwargs, **fixed)
 
     def value(self, tp: Any, meta: Any, v: _V, key: str) -> Any:
@@ -479,8 +520,9 @@ class _Reader:
             return x
         if tp is int:
             if isinstance(x, str):
-                self.fail(v, f"expected a whole number, got {_kind(x)} "
-                             "(write the number alone and the unit under `unit`)")
+                self.fail(
+                    v, f"expected a whole number, got {_kind(x)} (write the number alone and the unit under `unit`)"
+                )
             if isinstance(x, bool) or not isinstance(x, int):
                 self.fail(v, f"expected a whole number, got {_kind(x)}")
             if x < meta.get("min", 1):
@@ -518,8 +560,7 @@ class _Reader:
         for i, code in enumerate(codes):
             if code in codes[:i]:
                 first = items[codes.index(code)]
-                self.fail(items[i], f'{what} "{code}" is listed twice (first at {first.path}, '
-                                    f"line {first.line})")
+                self.fail(items[i], f'{what} "{code}" is listed twice (first at {first.path}, line {first.line})')
 
 
 def _same_when(a: Selector, b: Selector) -> bool:
@@ -533,31 +574,33 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
     for i, rule in enumerate(p.deadlines):
         flag = STAGE_FLAG_OF.get(rule.stage)
         if flag and not getattr(p.stages, flag):
-            r.fail(root.at("deadlines", i),
-                   f'a "{rule.stage}" deadline, but stages.{flag} is false')
-        same = [j for j, o in enumerate(p.deadlines[:i])
-                if o.stage == rule.stage and _same_when(o.when, rule.when)]
+            r.fail(root.at("deadlines", i), f'a "{rule.stage}" deadline, but stages.{flag} is false')
+        same = [j for j, o in enumerate(p.deadlines[:i]) if o.stage == rule.stage and _same_when(o.when, rule.when)]
         if same:
             first = root.at("deadlines", same[0])
-            r.fail(root.at("deadlines", i), f'same stage and "when" as {first.path} (line '
-                                            f"{first.line}); which applies would be ambiguous")
+            r.fail(
+                root.at("deadlines", i),
+                f'same stage and "when" as {first.path} (line {first.line}); which applies would be ambiguous',
+            )
     roles = [s.role for s in p.escalation]
     for i, role in enumerate(roles):
         if role in roles[:i]:
             first = root.at("escalation", roles.index(role))
-            r.fail(root.at("escalation", i, "role"),
-                   f'cycle in the escalation chain: "{role}" already at {first.path} '
-                   f"(line {first.line})")
+            r.fail(
+                root.at("escalation", i, "role"),
+                f'cycle in the escalation chain: "{role}" already at {first.path} (line {first.line})',
+            )
     grounds, bodies = p.acceptance_grounds, {b.code for b in p.acceptance_grounds.referral_bodies}
     for key in ("not_accepted", "not_reaccepted"):
         for i, g in enumerate(getattr(grounds, key)):
             for code in set(g.refer_to) - bodies:
-                r.fail(root.at("acceptance_grounds", key, i, "refer_to"),
-                       f'unknown referral body "{code}" (declared: {", ".join(sorted(bodies))})')
+                r.fail(
+                    root.at("acceptance_grounds", key, i, "refer_to"),
+                    f'unknown referral body "{code}" (declared: {", ".join(sorted(bodies))})',
+                )
     both = set(p.urgency_keywords.urgent) & set(p.urgency_keywords.major)
     if both:
-        r.fail(root.at("urgency_keywords", "major"),
-               f'"{sorted(both)[0]}" is listed under both urgent and major')
+        r.fail(root.at("urgency_keywords", "major"), f'"{sorted(both)[0]}" is listed under both urgent and major')
     if p.callback and not p.stages.callback:
         r.fail(root.at("callback"), "callback rules given, but stages.callback is false")
     if p.approval and not p.stages.approval:
@@ -565,8 +608,7 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
     if p.approval and len(set(p.approval.chain)) != len(p.approval.chain):
         r.fail(root.at("approval", "chain"), "an approver is listed twice in the chain")
     if p.stages.review and p.review is None:
-        r.fail(root.at("stages", "review"), "stages.review is true, but no review section names "
-                                            "the reviewing bodies")
+        r.fail(root.at("stages", "review"), "stages.review is true, but no review section names the reviewing bodies")
     if p.review and not p.stages.review:
         r.fail(root.at("review"), "review bodies given, but stages.review is false")
     weights = p.evaluation
@@ -580,8 +622,7 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
         for i, day in enumerate(getattr(p.calendar, key)):
             here = root.at("calendar", key, i, "date")
             if day.date in seen:
-                r.fail(here, f"{day.date} is already listed at {seen[day.date].path} "
-                             f"(line {seen[day.date].line})")
+                r.fail(here, f"{day.date} is already listed at {seen[day.date].path} (line {seen[day.date].line})")
             seen[day.date] = here
 
 

@@ -54,9 +54,7 @@ class ClockView:
     overdue: bool
     warned: bool
     paused_for: timedelta  # paused so far, including an open pause
-    waiting_on: (
-        str  # intake | department | handler | callback_officer | responsible_unit | complainant
-    )
+    waiting_on: str  # intake | department | handler | callback_officer | responsible_unit | complainant
     escalation_level: int
     pending_extension: bool
 
@@ -69,11 +67,7 @@ def clock_view(clock: Clock, now: datetime, *, pending: set[int] | None = None) 
         reference = clock.paused_at
     elif clock.state == ClockState.STOPPED and clock.stopped_at is not None:
         reference = clock.stopped_at
-    waiting = (
-        "complainant"
-        if clock.state == ClockState.PAUSED
-        else WAITING_ON.get(clock.stage, "handler")
-    )
+    waiting = "complainant" if clock.state == ClockState.PAUSED else WAITING_ON.get(clock.stage, "handler")
     return ClockView(
         clock=clock,
         stage=clock.stage,
@@ -92,9 +86,7 @@ def clock_view(clock: Clock, now: datetime, *, pending: set[int] | None = None) 
     )
 
 
-def case_clocks(
-    *, case: Case, now: datetime | None = None, include_stopped: bool = True
-) -> list[ClockView]:
+def case_clocks(*, case: Case, now: datetime | None = None, include_stopped: bool = True) -> list[ClockView]:
     """The deadline panel of one case (the caller has checked the actor may see it):
     the current round's clocks, running ones first."""
     now = now or timezone.now()
@@ -103,9 +95,7 @@ def case_clocks(
         qs = qs.exclude(state=ClockState.STOPPED)
     clocks = list(qs.order_by("started_at", "pk"))
     pending = set(
-        Extension.objects.filter(clock__in=clocks, status=ExtensionStatus.PENDING).values_list(
-            "clock_id", flat=True
-        )
+        Extension.objects.filter(clock__in=clocks, status=ExtensionStatus.PENDING).values_list("clock_id", flat=True)
     )
     views = [clock_view(c, now, pending=pending) for c in clocks]
     return sorted(views, key=lambda v: (v.state == ClockState.STOPPED, v.due_at))
@@ -121,9 +111,7 @@ def open_clocks_for(*, actor: Staff) -> QuerySet[Clock]:
     from huiyin.cases.selectors import cases_for
 
     return (
-        Clock.objects.filter(
-            case__in=cases_for(actor), state__in=(ClockState.RUNNING, ClockState.PAUSED)
-        )
+        Clock.objects.filter(case__in=cases_for(actor), state__in=(ClockState.RUNNING, ClockState.PAUSED))
         .select_related("case", "case__lead_department", "case__handler")
         .order_by("due_at", "pk")
     )
@@ -152,9 +140,7 @@ def pending_extensions_for(*, actor: Staff) -> QuerySet[Extension]:
     )
 
 
-def sweeper_health(
-    *, now: datetime | None = None, stale_after: timedelta = timedelta(minutes=1)
-) -> dict:
+def sweeper_health(*, now: datetime | None = None, stale_after: timedelta = timedelta(minutes=1)) -> dict:
     """Is a sweeper alive, and how late is the oldest pending step?"""
     now = now or timezone.now()
     beats = list(SweeperHeartbeat.objects.filter(last_beat_at__gte=now - stale_after))

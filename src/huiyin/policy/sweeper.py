@@ -169,13 +169,17 @@ def sweep(
     directory, calendars = Directory(), CalendarCache()
 
     def process(clock: Clock, case: Case) -> None:
-        _process(clock, case, now=now, worker_id=worker_id, directory=directory, calendars=calendars,
-                 result=result)
+        _process(clock, case, now=now, worker_id=worker_id, directory=directory, calendars=calendars, result=result)
 
     return sweep_batch(
         Clock.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk"),
-        now=now, batch=batch, related=("policy_version",), process=process, result=result,
-        label="sweeper: clock", pause_between=pause_between,
+        now=now,
+        batch=batch,
+        related=("policy_version",),
+        process=process,
+        result=result,
+        label="sweeper: clock",
+        pause_between=pause_between,
     )
 
 

@@ -16,7 +16,5 @@ urlpatterns = [
     path("cases/<int:case_id>/suspend/", panel.suspend, name="suspend"),
     path("cases/<int:case_id>/resume/", panel.resume, name="resume"),
     path("cases/<int:case_id>/extensions/", panel.extension_new, name="extension_request"),
-    path(
-        "extensions/<int:extension_id>/decide/", panel.extension_decision, name="extension_decide"
-    ),
+    path("extensions/<int:extension_id>/decide/", panel.extension_decision, name="extension_decide"),
 ]

@@ -29,9 +29,7 @@ def _departments(organization_id: int):
 
 
 class BoardFilterForm(StyledForm):
-    department = forms.ModelChoiceField(
-        label=_("部门"), queryset=Department.objects.none(), required=False
-    )
+    department = forms.ModelChoiceField(label=_("部门"), queryset=Department.objects.none(), required=False)
     status = forms.ChoiceField(label=_("状态"), choices=STATUS_CHOICES, required=False)
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
@@ -42,9 +40,7 @@ class BoardFilterForm(StyledForm):
 
 class IssueForm(StyledForm):
     case_number = forms.CharField(label=_("案件编号"), max_length=20)
-    kind = forms.ChoiceField(
-        label=_("督办类型"), choices=NoticeKind.choices, initial=NoticeKind.ROUTINE
-    )
+    kind = forms.ChoiceField(label=_("督办类型"), choices=NoticeKind.choices, initial=NoticeKind.ROUTINE)
     department = forms.ModelChoiceField(label=_("督办部门"), queryset=Department.objects.none())
     due_at = forms.DateTimeField(
         label=_("反馈期限"),
@@ -65,13 +61,9 @@ class AnswerForm(StyledForm):
 
 
 class CloseForm(StyledForm):
-    note = forms.CharField(
-        label=_("销号说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = forms.CharField(label=_("销号说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReviewDoneForm(StyledForm):
-    note = forms.CharField(
-        label=_("复查说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = forms.CharField(label=_("复查说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     as_of = forms.DateTimeField(required=False, widget=forms.HiddenInput)

@@ -41,11 +41,7 @@ class SupervisionSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "year"], name="supervision_sequence_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "year"], name="supervision_sequence_unique")]
 
     def __str__(self) -> str:
         return f"{self.organization_id}/{self.year}: {self.last}"
@@ -59,18 +55,14 @@ class SupervisionNotice(models.Model):
     serial = models.PositiveIntegerField()
     number = models.CharField(_("编号"), max_length=30)
     kind = models.CharField(_("督办类型"), max_length=10, choices=NoticeKind.choices)
-    case = models.ForeignKey(
-        "cases.Case", on_delete=models.PROTECT, related_name="supervision_notices"
-    )
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="supervision_notices")
     department = models.ForeignKey(
         Department,
         on_delete=models.PROTECT,
         related_name="supervision_notices",
         verbose_name=_("督办部门"),
     )
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requirement = models.TextField(_("督办要求"))
     due_at = models.DateTimeField(_("反馈期限"))
     warn_at = models.DateTimeField(null=True, blank=True)
@@ -96,12 +88,8 @@ class SupervisionNotice(models.Model):
         verbose_name_plural = _("督办单")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "year", "serial"], name="supervision_serial_unique"
-            ),
-            models.UniqueConstraint(
-                fields=["organization", "number"], name="supervision_number_unique"
-            ),
+            models.UniqueConstraint(fields=["organization", "year", "serial"], name="supervision_serial_unique"),
+            models.UniqueConstraint(fields=["organization", "number"], name="supervision_number_unique"),
         ]
         indexes = [
             models.Index(
@@ -111,9 +99,7 @@ class SupervisionNotice(models.Model):
             ),
             models.Index(fields=["case", "state"], name="supervision_case_state"),
             models.Index(fields=["department", "state"], name="supervision_dept_state"),
-            models.Index(
-                fields=["organization", "state", "due_at"], name="supervision_org_state_due"
-            ),
+            models.Index(fields=["organization", "state", "due_at"], name="supervision_org_state_due"),
         ]
 
     def __str__(self) -> str:
@@ -144,16 +130,12 @@ class SupervisionAction(models.Model):
     at = models.DateTimeField()
     worker_id = models.CharField(max_length=120)
     recipients = models.JSONField(default=list, blank=True)  # staff ids
-    event = models.ForeignKey(
-        "cases.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    event = models.ForeignKey("cases.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["at", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["notice", "action", "level"], name="supervision_action_once"
-            ),
+            models.UniqueConstraint(fields=["notice", "action", "level"], name="supervision_action_once"),
         ]
 
     def __str__(self) -> str:
@@ -165,9 +147,7 @@ class DailyReview(models.Model):
     the queue was shown: the next review marks what changed after it."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField(_("时间"))
     covered_until = models.DateTimeField()
     lookback_days = models.PositiveSmallIntegerField(default=3)

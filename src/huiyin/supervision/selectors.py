@@ -53,9 +53,7 @@ from .models import (
 
 def notice_visible_to(staff: Staff, notice: SupervisionNotice) -> bool:
     return notice.organization_id == staff.organization_id and (
-        sees_whole_board(staff)
-        or staff.department_id == notice.department_id
-        or case_visible_to(staff, notice.case)
+        sees_whole_board(staff) or staff.department_id == notice.department_id or case_visible_to(staff, notice.case)
     )
 
 
@@ -92,8 +90,7 @@ def notices_for_case(*, actor: Staff, case: Case) -> list[SupervisionNotice]:
 def notice_actions(*, actor: Staff, notice: SupervisionNotice) -> dict[str, bool]:
     """Which buttons the notice page shows: exactly what the services would accept."""
     return {
-        "answer": notice.state in WAITING_NOTICE_STATES
-        and can_answer_for(actor, notice.department_id),
+        "answer": notice.state in WAITING_NOTICE_STATES and can_answer_for(actor, notice.department_id),
         "close": notice.state != NoticeState.CLOSED and can_supervise(actor),
     }
 
@@ -131,9 +128,7 @@ def board(*, actor: Staff, filters: BoardFilters, now: datetime | None = None) -
     else:  # a department head: the department's cases, whoever else they involve
         qs = Case.objects.filter(organization_id=actor.organization_id)
     for department_id in {own, filters.department_id} - {None}:
-        qs = qs.filter(
-            Q(lead_department_id=department_id) | Exists(active.filter(department_id=department_id))
-        )
+        qs = qs.filter(Q(lead_department_id=department_id) | Exists(active.filter(department_id=department_id)))
     supervised = Q(Exists(active))
     warned = Q(pk__in=warned_clocks_for(actor=actor, now=now).values("case_id")) | Q(
         Exists(_notices(state=NoticeState.OPEN, warned_at__isnull=False, due_at__gte=now))
@@ -158,9 +153,7 @@ def board(*, actor: Staff, filters: BoardFilters, now: datetime | None = None) -
         .values("due_at")[:1]
     )
     return (
-        qs.annotate(
-            deadline=Least(Coalesce(clock_due, notice_due), Coalesce(notice_due, clock_due))
-        )
+        qs.annotate(deadline=Least(Coalesce(clock_due, notice_due), Coalesce(notice_due, clock_due)))
         .select_related("lead_department", "handler")
         .order_by(F("deadline").asc(nulls_last=True), "-received_at", "-id")
     )
@@ -181,9 +174,9 @@ def board_rows(*, cases: list[Case], now: datetime | None = None) -> list[BoardR
     now = now or timezone.now()
     ids = [c.pk for c in cases]
     clocks: dict[int, Clock] = {}
-    for clock in Clock.objects.filter(
-        case_id__in=ids, state__in=(ClockState.RUNNING, ClockState.PAUSED)
-    ).order_by("-due_at", "-pk"):
+    for clock in Clock.objects.filter(case_id__in=ids, state__in=(ClockState.RUNNING, ClockState.PAUSED)).order_by(
+        "-due_at", "-pk"
+    ):
         clocks[clock.case_id] = clock  # the last one written is the one due first
     notices: dict[int, list[SupervisionNotice]] = defaultdict(list)
     for notice in (
@@ -278,14 +271,8 @@ def daily_review_queue(*, actor: Staff, now: datetime | None = None) -> DailyRev
     repeat_cases = Contact.objects.filter(
         is_initial=False, occurred_at__gte=start, case__organization_id=actor.organization_id
     ).values("case_id")
-    qs = cases_for(actor).filter(
-        Q(received_at__gte=start, state__in=UNRESOLVED_STATES) | Q(pk__in=repeat_cases)
-    )
-    repeat = Q(
-        Exists(
-            Contact.objects.filter(case=OuterRef("pk"), is_initial=False, occurred_at__gte=start)
-        )
-    )
+    qs = cases_for(actor).filter(Q(received_at__gte=start, state__in=UNRESOLVED_STATES) | Q(pk__in=repeat_cases))
+    repeat = Q(Exists(Contact.objects.filter(case=OuterRef("pk"), is_initial=False, occurred_at__gte=start)))
     unresolved = Q(state__in=UNRESOLVED_STATES)
     changed = (
         Q(Exists(Event.objects.filter(case=OuterRef("pk"), at__gt=since)))
@@ -339,10 +326,7 @@ def review_rows(*, cases: list[Case], since: datetime | None) -> list[ReviewRow]
             label = _change_label(event)
             if label not in changes[event.case_id]:
                 changes[event.case_id].append(label)
-    return [
-        ReviewRow(case=c, repeat_contacts=repeats.get(c.pk, 0), changes=changes[c.pk])
-        for c in cases
-    ]
+    return [ReviewRow(case=c, repeat_contacts=repeats.get(c.pk, 0), changes=changes[c.pk]) for c in cases]
 
 
 def _change_label(event: Event) -> str:

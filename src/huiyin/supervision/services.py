@@ -217,11 +217,7 @@ def supervision_issue(
             requirement=requirement[:500],
         )
         recipients = department_heads(department.pk)
-        if (
-            case.handler_id
-            and case.handler.department_id == department.pk
-            and case.handler not in recipients
-        ):
+        if case.handler_id and case.handler.department_id == department.pk and case.handler not in recipients:
             recipients.append(case.handler)
         desk_notify(
             recipients=recipients,
@@ -241,9 +237,7 @@ def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
         .get()
     )
     case = Case.objects.select_for_update().get(pk=case_id)
-    notice = (
-        SupervisionNotice.objects.select_for_update().select_related("department").get(pk=notice_id)
-    )
+    notice = SupervisionNotice.objects.select_for_update().select_related("department").get(pk=notice_id)
     return case, notice
 
 
@@ -264,9 +258,7 @@ def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> Supervis
             actor,
         )
         notice.next_action_at = None
-        notice.save(
-            update_fields=["state", "answer", "answered_at", "answered_by", "next_action_at"]
-        )
+        notice.save(update_fields=["state", "answer", "answered_at", "answered_by", "next_action_at"])
         record_event(
             case,
             step="answered",
@@ -303,9 +295,7 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
             note,
         )
         notice.next_action_at = None
-        notice.save(
-            update_fields=["state", "closed_at", "closed_by", "close_note", "next_action_at"]
-        )
+        notice.save(update_fields=["state", "closed_at", "closed_by", "close_note", "next_action_at"])
         record_event(
             case,
             step="closed",
@@ -318,9 +308,7 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
     return notice
 
 
-def daily_review_complete(
-    *, actor: Staff, note: str = "", covered_until: datetime | None = None
-) -> DailyReview:
+def daily_review_complete(*, actor: Staff, note: str = "", covered_until: datetime | None = None) -> DailyReview:
     """复查完成: record that the clerk reviewed the queue as it was at ``covered_until``
     (when the page was shown; now if not given). The next queue marks what changed after."""
     if not can_daily_review(actor):

@@ -111,9 +111,7 @@ def perform_step(
                 recipients=[r.pk for r in recipients],
             )
     except IntegrityError:
-        done = SupervisionAction.objects.filter(
-            notice=notice, action=step.action, level=step.level
-        ).first()
+        done = SupervisionAction.objects.filter(notice=notice, action=step.action, level=step.level).first()
         return None, _mark(notice, step, done.at if done else now)
     fields = _mark(notice, step, now)
     event = record_event(
@@ -182,8 +180,13 @@ def supervision_sweep(
 
     return sweep_batch(
         SupervisionNotice.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk"),
-        now=now, batch=batch, related=("department",), process=process, result=result,
-        label="supervision sweeper: notice", pause_between=pause_between,
+        now=now,
+        batch=batch,
+        related=("department",),
+        process=process,
+        result=result,
+        label="supervision sweeper: notice",
+        pause_between=pause_between,
     )
 
 
@@ -194,6 +197,4 @@ def supervision_sweep_until_idle(
     worker_id: str | None = None,
     max_passes: int = 1000,
 ) -> SweepResult:
-    return until_idle(
-        supervision_sweep, batch=batch, max_passes=max_passes, now=now, worker_id=worker_id
-    )
+    return until_idle(supervision_sweep, batch=batch, max_passes=max_passes, now=now, worker_id=worker_id)

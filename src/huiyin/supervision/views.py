@@ -38,11 +38,7 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def _put_errors(form, error: ApplicationError) -> None:
-    errors = (
-        error.errors
-        if isinstance(error, ValidationFailed)
-        else {error.field or "__all__": [error.message]}
-    )
+    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
     for field, messages_ in errors.items():
         for message in messages_:
             form.add_error(field if field in form.fields else None, message)
@@ -109,13 +105,9 @@ def issue(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 _put_errors(form, exc)
             else:
-                messages.success(
-                    request, _("已发出督办单 %(number)s。") % {"number": notice.number}
-                )
+                messages.success(request, _("已发出督办单 %(number)s。") % {"number": notice.number})
                 return redirect("supervision:notice", notice_id=notice.pk)
-    return render(
-        request, "supervision/issue.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render(request, "supervision/issue.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _notice_page(request: HttpRequest, notice_id: int, status: int = 200, **forms) -> HttpResponse:
@@ -145,9 +137,7 @@ def answer(request: HttpRequest, notice_id: int) -> HttpResponse:
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.supervision_answer(
-                actor=request.user, notice_id=notice_id, answer=form.cleaned_data["answer"]
-            )
+            services.supervision_answer(actor=request.user, notice_id=notice_id, answer=form.cleaned_data["answer"])
         except PermissionDeniedError:
             raise
         except ApplicationError as exc:
@@ -165,9 +155,7 @@ def close(request: HttpRequest, notice_id: int) -> HttpResponse:
     form = CloseForm(request.POST)
     if form.is_valid():
         try:
-            services.supervision_close(
-                actor=request.user, notice_id=notice_id, note=form.cleaned_data["note"]
-            )
+            services.supervision_close(actor=request.user, notice_id=notice_id, note=form.cleaned_data["note"])
         except PermissionDeniedError:
             raise
         except ApplicationError as exc:

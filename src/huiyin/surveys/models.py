@@ -72,8 +72,9 @@ class SurveyResponse(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="responses")
     channel = models.CharField(max_length=8, choices=ResponseChannel.choices)
     paper_number = models.CharField(_("问卷编号"), max_length=30, blank=True)
-    invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="response")
+    invitation = models.OneToOneField(
+        Invitation, null=True, blank=True, on_delete=models.PROTECT, related_name="response"
+    )
     answers = models.JSONField()  # {area code: Answer value}; an area left blank is absent
     opinion = models.TextField(_("意见和建议"), blank=True)
     entered_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -82,8 +83,9 @@ class SurveyResponse(models.Model):
     class Meta:
         ordering = ["submitted_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "paper_number"], condition=~models.Q(paper_number=""),
-                                    name="survey_paper_once"),
+            models.UniqueConstraint(
+                fields=["campaign", "paper_number"], condition=~models.Q(paper_number=""), name="survey_paper_once"
+            ),
         ]
 
 

@@ -75,16 +75,27 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
     for area in campaign.areas:
         c = counts[area["code"]]
         answered = sum(c[v] for v in Answer.values)
-        areas.append(AreaStats(code=area["code"], label=area["label"], answered=answered,
-                               counts={v: c[v] for v in Answer.values},
-                               rate=Rate(sum(c[v] for v in SATISFIED), answered)))
+        areas.append(
+            AreaStats(
+                code=area["code"],
+                label=area["label"],
+                answered=answered,
+                counts={v: c[v] for v in Answer.values},
+                rate=Rate(sum(c[v] for v in SATISFIED), answered),
+            )
+        )
     opinions = [o for _c, _a, o in rows if o.strip()]
     return CampaignStats(
-        responses=len(rows), online=sum(1 for r in rows if r[0] == "online"),
-        paper=sum(1 for r in rows if r[0] == "paper"), handed_out=campaign.audience_size,
+        responses=len(rows),
+        online=sum(1 for r in rows if r[0] == "online"),
+        paper=sum(1 for r in rows if r[0] == "paper"),
+        handed_out=campaign.audience_size,
         response_rate=Rate(len(rows), campaign.audience_size),
         overall=Rate(sum(a.rate.numerator for a in areas), sum(a.answered for a in areas)),
-        areas=areas, opinions=len(opinions), common=common_opinions(opinions))
+        areas=areas,
+        opinions=len(opinions),
+        common=common_opinions(opinions),
+    )
 
 
 def _clauses(text: str) -> list[str]:
@@ -100,7 +111,7 @@ def _candidates(text: str) -> dict[str, str]:
         found.setdefault(clause, clause)
         for size in range(PHRASE_MIN, min(PHRASE_MAX, len(clause)) + 1):
             for i in range(len(clause) - size + 1):
-                found.setdefault(clause[i:i + size], clause[i:i + size])
+                found.setdefault(clause[i : i + size], clause[i : i + size])
     return found
 
 
@@ -117,8 +128,9 @@ def common_opinions(opinions: list[str], top: int = COMMON_TOP) -> list[CommonOp
                 holders[key].add(i)
                 shown.setdefault(key, display)
     recurring = {p: h for p, h in holders.items() if len(h) >= 2}
-    kept = [p for p, h in recurring.items()
-            if not any(p != q and p in q and len(recurring[q]) >= len(h) for q in recurring)]
+    kept = [
+        p for p, h in recurring.items() if not any(p != q and p in q and len(recurring[q]) >= len(h) for q in recurring)
+    ]
     kept.sort(key=lambda p: (-len(recurring[p]), -len(p), p))
     out = []
     for p in kept[:top]:
@@ -145,14 +157,28 @@ def activity_plan_progress(organization_id: int, kinds, today: date | None = Non
     out = []
     for kind in kinds:
         start, end = period_of(kind.every, today)
-        rows = Activity.objects.filter(organization_id=organization_id, kind=kind.code, planned_on__gte=start,
-                                       planned_on__lt=end)
+        rows = Activity.objects.filter(
+            organization_id=organization_id, kind=kind.code, planned_on__gte=start, planned_on__lt=end
+        )
         held = sum(1 for a in rows if a.held_on is not None)
-        out.append({"kind": kind, "start": start, "end": end, "required": kind.times, "planned": len(rows),
-                    "held": held, "short": max(0, kind.times - held)})
+        out.append(
+            {
+                "kind": kind,
+                "start": start,
+                "end": end,
+                "required": kind.times,
+                "planned": len(rows),
+                "held": held,
+                "short": max(0, kind.times - held),
+            }
+        )
     return out
 
 
 def activities_for(actor: Staff) -> QuerySet[Activity]:
-    return (Activity.objects.filter(organization_id=actor.organization_id)
-            .select_related("led_by").prefetch_related("opinions").order_by("-planned_on", "-id"))
+    return (
+        Activity.objects.filter(organization_id=actor.organization_id)
+        .select_related("led_by")
+        .prefetch_related("opinions")
+        .order_by("-planned_on", "-id")
+    )

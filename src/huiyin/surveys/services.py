@@ -75,8 +75,15 @@ def preset_areas(organization_id: int) -> tuple[list[dict], str]:
 
 
 def campaign_create(
-    *, actor: Staff, title: str, starts_on: date | None, ends_on: date | None, audience: str,
-    audience_size: int | None, extra_areas: str = "", report_to: str | None = None,
+    *,
+    actor: Staff,
+    title: str,
+    starts_on: date | None,
+    ends_on: date | None,
+    audience: str,
+    audience_size: int | None,
+    extra_areas: str = "",
+    report_to: str | None = None,
 ) -> Campaign:
     """A campaign asks the preset's areas, plus any extra ones (one per line)."""
     _require_runner(actor)
@@ -95,8 +102,9 @@ def campaign_create(
     for line in (extra_areas or "").splitlines():
         label = line.strip()
         if len(label) > AREA_LABEL_MAX:
-            errors["extra_areas"] = [_("调查项目“%(label)s…”过长：每项最多 %(max)d 字。") % {
-                "label": label[:10], "max": AREA_LABEL_MAX}]
+            errors["extra_areas"] = [
+                _("调查项目“%(label)s…”过长：每项最多 %(max)d 字。") % {"label": label[:10], "max": AREA_LABEL_MAX}
+            ]
         elif label and label not in {a["label"] for a in areas}:
             areas.append({"code": f"extra_{len(areas) + 1}", "label": label})
     report_to = _gather(errors, report_to if report_to is not None else default_report_to, "report_to", limit=60)
@@ -105,9 +113,17 @@ def campaign_create(
     if errors:
         raise ValidationFailed(errors)
     return Campaign.objects.create(
-        organization_id=actor.organization_id, title=title, starts_on=starts_on, ends_on=ends_on,
-        audience=audience, audience_size=audience_size, areas=areas, report_to=report_to,
-        created_by=actor, created_at=timezone.now())
+        organization_id=actor.organization_id,
+        title=title,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        audience=audience,
+        audience_size=audience_size,
+        areas=areas,
+        report_to=report_to,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
 
 
 def _campaign(actor: Staff, campaign_id: int, *, lock: bool = False) -> Campaign:
@@ -136,10 +152,17 @@ def _within_audience(campaign: Campaign, more: int, field: str) -> None:
     """The response rate divides by 发放份数: links and papers never exceed it."""
     used = handed_out(campaign)
     if used + more > campaign.audience_size:
-        raise ValidationFailed({field: [_(
-            "发放份数为 %(size)d 份，已发出链接和录入纸质问卷共 %(used)d 份，最多还可增加 %(left)d 份；"
-            "如实际发放更多，请先修改发放份数。") % {
-                "size": campaign.audience_size, "used": used, "left": max(campaign.audience_size - used, 0)}]})
+        raise ValidationFailed(
+            {
+                field: [
+                    _(
+                        "发放份数为 %(size)d 份，已发出链接和录入纸质问卷共 %(used)d 份，最多还可增加 %(left)d 份；"
+                        "如实际发放更多，请先修改发放份数。"
+                    )
+                    % {"size": campaign.audience_size, "used": used, "left": max(campaign.audience_size - used, 0)}
+                ]
+            }
+        )
 
 
 def campaign_set_audience_size(*, actor: Staff, campaign_id: int, audience_size: int | None) -> Campaign:
@@ -149,9 +172,14 @@ def campaign_set_audience_size(*, actor: Staff, campaign_id: int, audience_size:
         campaign = _campaign(actor, campaign_id, lock=True)
         used = handed_out(campaign)
         if audience_size is None or not max(used, 1) <= audience_size <= AUDIENCE_MAX:
-            raise ValidationFailed({"audience_size": [_(
-                "发放份数应在 %(min)d 至 %(max)d 份之间（已发出链接和录入纸质问卷共 %(used)d 份）。") % {
-                    "min": max(used, 1), "max": AUDIENCE_MAX, "used": used}]})
+            raise ValidationFailed(
+                {
+                    "audience_size": [
+                        _("发放份数应在 %(min)d 至 %(max)d 份之间（已发出链接和录入纸质问卷共 %(used)d 份）。")
+                        % {"min": max(used, 1), "max": AUDIENCE_MAX, "used": used}
+                    ]
+                }
+            )
         campaign.audience_size = audience_size
         campaign.save(update_fields=["audience_size"])
     return campaign
@@ -170,7 +198,8 @@ def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None) -> l
         now = timezone.now()
         tokens = [new_token(18) for _i in range(count)]
         Invitation.objects.bulk_create(
-            Invitation(campaign=campaign, token_hash=token_hash(t), issued_at=now) for t in tokens)
+            Invitation(campaign=campaign, token_hash=token_hash(t), issued_at=now) for t in tokens
+        )
     base = settings.HUIYIN_PUBLIC_URL.rstrip("/")
     return [f"{base}/survey/{t}/" for t in tokens]
 
@@ -185,15 +214,21 @@ def _clean_answers(campaign: Campaign, answers: dict[str, str], opinion: str) ->
     for code, label in labels.items():
         value = (answers.get(code) or "").strip()
         if value and value not in Answer.values:
-            raise ValidationFailed({f"area_{code}": [
-                _("“%(area)s”的回答只能是满意、基本满意或不满意（收到：%(value)s）。") % {
-                    "area": label, "value": value[:20]}]})
+            raise ValidationFailed(
+                {
+                    f"area_{code}": [
+                        _("“%(area)s”的回答只能是满意、基本满意或不满意（收到：%(value)s）。")
+                        % {"area": label, "value": value[:20]}
+                    ]
+                }
+            )
         if value:
             clean[code] = value
     opinion = (opinion or "").strip()
     if len(opinion) > OPINION_MAX:
-        raise ValidationFailed({"opinion": [_("意见和建议最多 %(max)d 字，当前 %(n)d 字。") % {
-            "max": OPINION_MAX, "n": len(opinion)}]})
+        raise ValidationFailed(
+            {"opinion": [_("意见和建议最多 %(max)d 字，当前 %(n)d 字。") % {"max": OPINION_MAX, "n": len(opinion)}]}
+        )
     if not clean and not opinion:
         raise ValidationFailed({"answers": [_("问卷是空的：请至少回答一项或填写意见。")]})
     return clean, opinion
@@ -207,27 +242,43 @@ def _require_open(campaign: Campaign, on: date) -> None:
 
 
 def response_enter(
-    *, actor: Staff, campaign_id: int, paper_number: str, answers: dict[str, str], opinion: str = "",
+    *,
+    actor: Staff,
+    campaign_id: int,
+    paper_number: str,
+    answers: dict[str, str],
+    opinion: str = "",
 ) -> SurveyResponse:
     """A paper questionnaire typed in by staff; its number makes a second entry a refusal.
     Papers collected by the deadline may be entered after it, while the campaign is open."""
     _require_runner(actor)
-    paper_number = checked_text(paper_number, "paper_number", missing=_("请填写问卷编号（纸质问卷上的编号）。"), limit=30)
+    paper_number = checked_text(
+        paper_number, "paper_number", missing=_("请填写问卷编号（纸质问卷上的编号）。"), limit=30
+    )
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
         _require_open(campaign, timezone.localdate())
         clean, opinion = _clean_answers(campaign, answers, opinion)
         if SurveyResponse.objects.filter(campaign=campaign, paper_number=paper_number).exists():
-            raise ValidationFailed({"paper_number": [_("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]})
+            raise ValidationFailed(
+                {"paper_number": [_("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]}
+            )
         _within_audience(campaign, 1, "paper_number")
         try:
             with transaction.atomic():
                 return SurveyResponse.objects.create(
-                    campaign=campaign, channel=ResponseChannel.PAPER, paper_number=paper_number, answers=clean,
-                    opinion=opinion, entered_by=actor, submitted_at=timezone.now())
+                    campaign=campaign,
+                    channel=ResponseChannel.PAPER,
+                    paper_number=paper_number,
+                    answers=clean,
+                    opinion=opinion,
+                    entered_by=actor,
+                    submitted_at=timezone.now(),
+                )
         except IntegrityError as exc:  # entered at the same moment by someone else
-            raise ValidationFailed({"paper_number": [
-                _("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]}) from exc
+            raise ValidationFailed(
+                {"paper_number": [_("问卷编号 %(n)s 已经录入过，未重复计入。") % {"n": paper_number}]}
+            ) from exc
 
 
 def invitation_find(token: str) -> Invitation:
@@ -256,16 +307,27 @@ def response_submit(*, token: str, answers: dict[str, str], opinion: str = "") -
         invitation.used_at = now
         invitation.save(update_fields=["used_at"])
         return SurveyResponse.objects.create(
-            campaign=invitation.campaign, channel=ResponseChannel.ONLINE, invitation=invitation, answers=clean,
-            opinion=opinion, submitted_at=now)
+            campaign=invitation.campaign,
+            channel=ResponseChannel.ONLINE,
+            invitation=invitation,
+            answers=clean,
+            opinion=opinion,
+            submitted_at=now,
+        )
 
 
 # --- rectification items (整改意见，责成有关部门限期解决) ---------------------------------------------
 
 
 def item_add(
-    *, actor: Staff, campaign_id: int, problem: str, department_id: int | None, due_on: date | None,
-    area: str = "", measure: str = "",
+    *,
+    actor: Staff,
+    campaign_id: int,
+    problem: str,
+    department_id: int | None,
+    due_on: date | None,
+    area: str = "",
+    measure: str = "",
 ) -> RectificationItem:
     if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)) and not actor.can(Cap.ADMINISTER):
         raise PermissionDeniedError(_("整改意见由主任（领导）提出。"))
@@ -285,22 +347,36 @@ def item_add(
     if errors:
         raise ValidationFailed(errors)
     item = RectificationItem.objects.create(
-        campaign=campaign, area=area, problem=problem, measure=measure,
-        department=department, due_on=due_on, created_by=actor, created_at=timezone.now())
+        campaign=campaign,
+        area=area,
+        problem=problem,
+        measure=measure,
+        department=department,
+        due_on=due_on,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
     from huiyin.core.notify import desk_notify
     from huiyin.policy.notify import Directory
 
-    desk_notify(recipients=Directory().dept_heads(actor.organization_id, department.pk), case=None,
-                key=f"survey-item:{item.pk}", text=_("%(title)s 整改事项，%(due)s 前完成：%(p)s") % {
-                    "title": campaign.title, "due": due_on, "p": problem[:100]})
+    desk_notify(
+        recipients=Directory().dept_heads(actor.organization_id, department.pk),
+        case=None,
+        key=f"survey-item:{item.pk}",
+        text=_("%(title)s 整改事项，%(due)s 前完成：%(p)s")
+        % {"title": campaign.title, "due": due_on, "p": problem[:100]},
+    )
     return item
 
 
 def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
     note = checked_text(note, "note", missing=_("请填写整改情况。"), limit=2000)
     with transaction.atomic():
-        item = RectificationItem.objects.select_for_update().filter(
-            pk=item_id, campaign__organization_id=actor.organization_id).first()
+        item = (
+            RectificationItem.objects.select_for_update()
+            .filter(pk=item_id, campaign__organization_id=actor.organization_id)
+            .first()
+        )
         if item is None:
             raise PermissionDeniedError()
         if not (may_run_surveys(actor) or actor.department_id == item.department_id):
@@ -316,7 +392,12 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
 
 
 def activity_plan(
-    *, actor: Staff, kind: str, planned_on: date | None, place: str = "", led_by_id: int | None = None,
+    *,
+    actor: Staff,
+    kind: str,
+    planned_on: date | None,
+    place: str = "",
+    led_by_id: int | None = None,
 ) -> Activity:
     from huiyin.policy.services import current_policy
 
@@ -337,13 +418,26 @@ def activity_plan(
     if errors:
         raise ValidationFailed(errors)
     return Activity.objects.create(
-        organization_id=actor.organization_id, kind=kind, label=kinds[kind].label, planned_on=planned_on,
-        place=place, led_by=leader, created_by=actor, created_at=timezone.now())
+        organization_id=actor.organization_id,
+        kind=kind,
+        label=kinds[kind].label,
+        planned_on=planned_on,
+        place=place,
+        led_by=leader,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
 
 
 def activity_record(
-    *, actor: Staff, activity_id: int, held_on: date | None, attendance: int | None, attendees: str = "",
-    minutes: str, expected_version: int | None = None,
+    *,
+    actor: Staff,
+    activity_id: int,
+    held_on: date | None,
+    attendance: int | None,
+    attendees: str = "",
+    minutes: str,
+    expected_version: int | None = None,
 ) -> Activity:
     """The record of a held activity: date, attendance, who came, what was said."""
     _require_runner(actor)
@@ -359,8 +453,9 @@ def activity_record(
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        activity = Activity.objects.select_for_update().filter(
-            pk=activity_id, organization_id=actor.organization_id).first()
+        activity = (
+            Activity.objects.select_for_update().filter(pk=activity_id, organization_id=actor.organization_id).first()
+        )
         if activity is None:
             raise PermissionDeniedError()
         if expected_version is not None and activity.version != expected_version:
@@ -373,8 +468,15 @@ def activity_record(
 
 
 def activity_opinion_to_case(
-    *, actor: Staff, activity_id: int, text: str, nature: str = "suggestion", name: str = "", phone: str = "",
-    location: str = "", intake_token: str | None = None,
+    *,
+    actor: Staff,
+    activity_id: int,
+    text: str,
+    nature: str = "suggestion",
+    name: str = "",
+    phone: str = "",
+    location: str = "",
+    intake_token: str | None = None,
 ):
     """An opinion raised at a meeting or visit becomes a case in the ledger (channel 来访),
     linked to the activity; the case's own rules take it from there."""
@@ -386,9 +488,16 @@ def activity_opinion_to_case(
     if activity.held_on is None:
         raise ApplicationError(_("请先登记活动记录，再把意见转为案件。"), field="activity", code="not_held")
     prefix = _("【%(label)s %(date)s】") % {"label": activity.label, "date": activity.held_on}
-    data = IntakeInput(channel="visit", nature=nature, title="", text=f"{prefix}{(text or '').strip()}" if (text or "").strip() else "",
-                       party=PartyInput(name=name.strip(), phone=phone.strip(), anonymous=not name.strip()),
-                       location=location, received_at=None, intake_token=intake_token or None)
+    data = IntakeInput(
+        channel="visit",
+        nature=nature,
+        title="",
+        text=f"{prefix}{(text or '').strip()}" if (text or "").strip() else "",
+        party=PartyInput(name=name.strip(), phone=phone.strip(), anonymous=not name.strip()),
+        location=location,
+        received_at=None,
+        intake_token=intake_token or None,
+    )
     with transaction.atomic():
         case, _code = case_services.case_register(actor=actor, data=data)
         ActivityOpinion.objects.create(activity=activity, case=case)

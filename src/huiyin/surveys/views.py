@@ -48,8 +48,13 @@ def _int(value: str, field: str, label: str, maximum: int = INT_MAX) -> int | No
         return None
     number = whole_number(value, maximum=maximum)
     if number is None:
-        raise ValidationFailed({field: [_("“%(label)s”应为不超过 %(max)d 的整数：%(v)s") % {
-            "label": label, "max": maximum, "v": value[:20]}]})
+        raise ValidationFailed(
+            {
+                field: [
+                    _("“%(label)s”应为不超过 %(max)d 的整数：%(v)s") % {"label": label, "max": maximum, "v": value[:20]}
+                ]
+            }
+        )
     return number
 
 
@@ -66,16 +71,29 @@ def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     kinds = _engagement_kinds(user.organization_id)
     areas, report_to = services.preset_areas(user.organization_id)
-    return render(request, "surveys/index.html", {
-        "campaigns": list(selectors.campaigns_for(user)[:50]), "areas": areas, "report_to": report_to,
-        "may_run": services.may_run_surveys(user), "kinds": kinds,
-        "progress": selectors.activity_plan_progress(user.organization_id, kinds),
-        "activities": list(selectors.activities_for(user)[:50]),
-        "staff": Staff.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username"),
-        "natures": (("suggestion", _("建议")), ("complaint", _("投诉")), ("help", _("求助")), ("consultation", _("咨询"))),
-        "form": request.session.pop("survey_form", {}), "errors": request.session.pop("survey_errors", {}),
-        "opinion_token": uuid.uuid4().hex,
-    })
+    return render(
+        request,
+        "surveys/index.html",
+        {
+            "campaigns": list(selectors.campaigns_for(user)[:50]),
+            "areas": areas,
+            "report_to": report_to,
+            "may_run": services.may_run_surveys(user),
+            "kinds": kinds,
+            "progress": selectors.activity_plan_progress(user.organization_id, kinds),
+            "activities": list(selectors.activities_for(user)[:50]),
+            "staff": Staff.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username"),
+            "natures": (
+                ("suggestion", _("建议")),
+                ("complaint", _("投诉")),
+                ("help", _("求助")),
+                ("consultation", _("咨询")),
+            ),
+            "form": request.session.pop("survey_form", {}),
+            "errors": request.session.pop("survey_errors", {}),
+            "opinion_token": uuid.uuid4().hex,
+        },
+    )
 
 
 def _failed(request: HttpRequest, exc: ApplicationError, form: dict | None = None) -> None:
@@ -92,13 +110,20 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     p = request.POST
     try:
         campaign = services.campaign_create(
-            actor=request.user, title=p.get("title", ""), starts_on=_date(p.get("starts_on"), "starts_on"),
-            ends_on=_date(p.get("ends_on"), "ends_on"), audience=p.get("audience", ""),
+            actor=request.user,
+            title=p.get("title", ""),
+            starts_on=_date(p.get("starts_on"), "starts_on"),
+            ends_on=_date(p.get("ends_on"), "ends_on"),
+            audience=p.get("audience", ""),
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
-            extra_areas=p.get("extra_areas", ""))
+            extra_areas=p.get("extra_areas", ""),
+        )
     except ApplicationError as exc:
-        _failed(request, exc, {k: p.get(k, "") for k in ("title", "starts_on", "ends_on", "audience",
-                                                          "audience_size", "extra_areas")})
+        _failed(
+            request,
+            exc,
+            {k: p.get(k, "") for k in ("title", "starts_on", "ends_on", "audience", "audience_size", "extra_areas")},
+        )
         return redirect("surveys:index")
     messages.success(request, _("已创建调查：%(t)s") % {"t": campaign.title})
     return redirect("surveys:campaign", campaign.pk)
@@ -120,19 +145,28 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def _campaign_page(request: HttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
     items = list(selectors.items_for(campaign))
     today = timezone.localdate()
-    return render(request, "surveys/campaign.html", {
-        "campaign": campaign, "stats": selectors.campaign_stats(campaign), "items": items,
-        "overdue": {i.pk for i in items if selectors.overdue(i, today)}, "answers": Answer.choices,
-        "may_run": services.may_run_surveys(request.user),
-        "may_assign": request.user.can(Cap.APPROVE) or request.user.can(Cap.ADMINISTER),
-        "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
-        "links": links or [], "handed_out": services.handed_out(campaign),
-        "form": request.session.pop("survey_form", {}), "errors": request.session.pop("survey_errors", {}),
-    })
+    return render(
+        request,
+        "surveys/campaign.html",
+        {
+            "campaign": campaign,
+            "stats": selectors.campaign_stats(campaign),
+            "items": items,
+            "overdue": {i.pk for i in items if selectors.overdue(i, today)},
+            "answers": Answer.choices,
+            "may_run": services.may_run_surveys(request.user),
+            "may_assign": request.user.can(Cap.APPROVE) or request.user.can(Cap.ADMINISTER),
+            "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
+            "links": links or [],
+            "handed_out": services.handed_out(campaign),
+            "form": request.session.pop("survey_form", {}),
+            "errors": request.session.pop("survey_errors", {}),
+        },
+    )
 
 
 def _answers(post) -> dict[str, str]:
-    return {key[len("area_"):]: value for key, value in post.items() if key.startswith("area_")}
+    return {key[len("area_") :]: value for key, value in post.items() if key.startswith("area_")}
 
 
 @login_required
@@ -140,8 +174,13 @@ def _answers(post) -> dict[str, str]:
 def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
-        services.response_enter(actor=request.user, campaign_id=campaign_id, paper_number=p.get("paper_number", ""),
-                                answers=_answers(p), opinion=p.get("opinion", ""))
+        services.response_enter(
+            actor=request.user,
+            campaign_id=campaign_id,
+            paper_number=p.get("paper_number", ""),
+            answers=_answers(p),
+            opinion=p.get("opinion", ""),
+        )
     except ApplicationError as exc:
         _failed(request, exc, dict(p.items()))
     else:
@@ -171,8 +210,10 @@ def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.campaign_set_audience_size(
-            actor=request.user, campaign_id=campaign_id,
-            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX))
+            actor=request.user,
+            campaign_id=campaign_id,
+            audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
+        )
     except ApplicationError as exc:
         _failed(request, exc, {"audience_size": p.get("audience_size", "")})
     else:
@@ -195,10 +236,15 @@ def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def item_add(request: HttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
-        services.item_add(actor=request.user, campaign_id=campaign_id, problem=p.get("problem", ""),
-                          measure=p.get("measure", ""), area=p.get("area", ""),
-                          department_id=_int(p.get("department"), "department", _("责任部门")),
-                          due_on=_date(p.get("due_on"), "due_on"))
+        services.item_add(
+            actor=request.user,
+            campaign_id=campaign_id,
+            problem=p.get("problem", ""),
+            measure=p.get("measure", ""),
+            area=p.get("area", ""),
+            department_id=_int(p.get("department"), "department", _("责任部门")),
+            due_on=_date(p.get("due_on"), "due_on"),
+        )
     except ApplicationError as exc:
         _failed(request, exc, dict(p.items()))
     else:
@@ -252,10 +298,20 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             error = exc.message
         else:
             done = True
-    return render(request, "surveys/answer.html", {
-        "invitation": invitation, "campaign": invitation.campaign if invitation else None, "error": error,
-        "done": done, "answers": Answer.choices, "chosen": chosen, "opinion": request.POST.get("opinion", ""),
-    }, status=400 if error and invitation is None else 200)
+    return render(
+        request,
+        "surveys/answer.html",
+        {
+            "invitation": invitation,
+            "campaign": invitation.campaign if invitation else None,
+            "error": error,
+            "done": done,
+            "answers": Answer.choices,
+            "chosen": chosen,
+            "opinion": request.POST.get("opinion", ""),
+        },
+        status=400 if error and invitation is None else 200,
+    )
 
 
 # --- activities ----------------------------------------------------------------------------------
@@ -266,9 +322,13 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 def activity_plan(request: HttpRequest) -> HttpResponse:
     p = request.POST
     try:
-        services.activity_plan(actor=request.user, kind=p.get("kind", ""),
-                               planned_on=_date(p.get("planned_on"), "planned_on"), place=p.get("place", ""),
-                               led_by_id=_int(p.get("led_by"), "led_by", _("负责人")))
+        services.activity_plan(
+            actor=request.user,
+            kind=p.get("kind", ""),
+            planned_on=_date(p.get("planned_on"), "planned_on"),
+            place=p.get("place", ""),
+            led_by_id=_int(p.get("led_by"), "led_by", _("负责人")),
+        )
     except ApplicationError as exc:
         _failed(request, exc, dict(p.items()))
     else:
@@ -282,10 +342,14 @@ def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.activity_record(
-            actor=request.user, activity_id=activity_id, held_on=_date(p.get("held_on"), "held_on"),
-            attendance=_int(p.get("attendance"), "attendance", _("参加人数"), services.AUDIENCE_MAX), attendees=p.get("attendees", ""),
+            actor=request.user,
+            activity_id=activity_id,
+            held_on=_date(p.get("held_on"), "held_on"),
+            attendance=_int(p.get("attendance"), "attendance", _("参加人数"), services.AUDIENCE_MAX),
+            attendees=p.get("attendees", ""),
             minutes=p.get("minutes", ""),
-            expected_version=whole_number(p.get("version")))
+            expected_version=whole_number(p.get("version")),
+        )
     except ApplicationError as exc:
         _failed(request, exc, {**dict(p.items()), "activity": str(activity_id)})
     else:
@@ -299,9 +363,15 @@ def activity_opinion(request: HttpRequest, activity_id: int) -> HttpResponse:
     p = request.POST
     try:
         case = services.activity_opinion_to_case(
-            actor=request.user, activity_id=activity_id, text=p.get("text", ""), nature=p.get("nature", "suggestion"),
-            name=p.get("name", ""), phone=p.get("phone", ""), location=p.get("location", ""),
-            intake_token=p.get("intake_token", "")[:64] or None)
+            actor=request.user,
+            activity_id=activity_id,
+            text=p.get("text", ""),
+            nature=p.get("nature", "suggestion"),
+            name=p.get("name", ""),
+            phone=p.get("phone", ""),
+            location=p.get("location", ""),
+            intake_token=p.get("intake_token", "")[:64] or None,
+        )
     except DuplicateSubmission as exc:  # the same form sent twice: one case, shown again
         messages.info(request, exc.message)
         case = Case.objects.filter(organization_id=request.user.organization_id, number=exc.case_number).first()

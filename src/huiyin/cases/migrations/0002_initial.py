@@ -6,185 +6,277 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('orgs', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("orgs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attachment',
-            name='uploaded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="attachment",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='assisting_departments',
-            field=models.ManyToManyField(blank=True, related_name='assisting_cases', to='orgs.department', verbose_name='协办部门'),
+            model_name="case",
+            name="assisting_departments",
+            field=models.ManyToManyField(
+                blank=True, related_name="assisting_cases", to="orgs.department", verbose_name="协办部门"
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='first_contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='first_contact_cases', to=settings.AUTH_USER_MODEL, verbose_name='首问责任人'),
+            model_name="case",
+            name="first_contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="first_contact_cases",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="首问责任人",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='handler',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='handled_cases', to=settings.AUTH_USER_MODEL, verbose_name='承办人'),
+            model_name="case",
+            name="handler",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="handled_cases",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="承办人",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='lead_department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lead_cases', to='orgs.department', verbose_name='主办部门'),
+            model_name="case",
+            name="lead_department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="lead_cases",
+                to="orgs.department",
+                verbose_name="主办部门",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='orgs.organization'),
+            model_name="case",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="orgs.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='cases.case'),
+            model_name="attachment",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='caseround',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rounds', to='cases.case'),
+            model_name="caseround",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="rounds", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='caseround',
-            name='handler',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="caseround",
+            name="handler",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='caseround',
-            name='lead_department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.department'),
+            model_name="caseround",
+            name="lead_department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="orgs.department",
+            ),
         ),
         migrations.AddField(
-            model_name='casesequence',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization'),
+            model_name="casesequence",
+            name="organization",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"),
         ),
         migrations.AddField(
-            model_name='category',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='orgs.organization'),
+            model_name="category",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="categories", to="orgs.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='category',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='cases.category'),
+            model_name="category",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="children",
+                to="cases.category",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='cases.category', verbose_name='分类'),
+            model_name="case",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="cases.category",
+                verbose_name="分类",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='cases.case'),
+            model_name="contact",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="contacts", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='接待人'),
+            model_name="contact",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="接待人",
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attachments', to='cases.contact'),
+            model_name="attachment",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="attachments",
+                to="cases.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='event',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="event",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='event',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='cases.case'),
+            model_name="event",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="events", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='party',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parties', to='orgs.organization'),
+            model_name="party",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="parties", to="orgs.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='party',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='cases.party'),
+            model_name="contact",
+            name="party",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contacts",
+                to="cases.party",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='co_parties',
-            field=models.ManyToManyField(blank=True, related_name='co_cases', to='cases.party', verbose_name='其他代表'),
+            model_name="case",
+            name="co_parties",
+            field=models.ManyToManyField(
+                blank=True, related_name="co_cases", to="cases.party", verbose_name="其他代表"
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='party',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.party', verbose_name='反映人'),
+            model_name="case",
+            name="party",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="cases.party",
+                verbose_name="反映人",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='caseround',
-            constraint=models.UniqueConstraint(fields=('case', 'number'), name='case_round_unique'),
+            model_name="caseround",
+            constraint=models.UniqueConstraint(fields=("case", "number"), name="case_round_unique"),
         ),
         migrations.AddConstraint(
-            model_name='casesequence',
-            constraint=models.UniqueConstraint(fields=('organization', 'day'), name='case_sequence_unique'),
+            model_name="casesequence",
+            constraint=models.UniqueConstraint(fields=("organization", "day"), name="case_sequence_unique"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['case', 'at'], name='event_case_time'),
+            model_name="event",
+            index=models.Index(fields=["case", "at"], name="event_case_time"),
         ),
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['organization', 'phone'], name='party_org_phone'),
+            model_name="party",
+            index=models.Index(fields=["organization", "phone"], name="party_org_phone"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['case', 'occurred_at'], name='contact_case_time'),
+            model_name="contact",
+            index=models.Index(fields=["case", "occurred_at"], name="contact_case_time"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['organization', '-received_at', '-id'], name='case_ledger'),
+            model_name="case",
+            index=models.Index(fields=["organization", "-received_at", "-id"], name="case_ledger"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['organization', 'state', '-received_at'], name='case_state'),
+            model_name="case",
+            index=models.Index(fields=["organization", "state", "-received_at"], name="case_state"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['organization', 'channel', '-received_at'], name='case_channel'),
+            model_name="case",
+            index=models.Index(fields=["organization", "channel", "-received_at"], name="case_channel"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['organization', 'nature', '-received_at'], name='case_nature'),
+            model_name="case",
+            index=models.Index(fields=["organization", "nature", "-received_at"], name="case_nature"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['organization', 'category', '-received_at'], name='case_category'),
+            model_name="case",
+            index=models.Index(fields=["organization", "category", "-received_at"], name="case_category"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['lead_department', '-received_at'], name='case_lead_dept'),
+            model_name="case",
+            index=models.Index(fields=["lead_department", "-received_at"], name="case_lead_dept"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['handler', 'state'], name='case_handler'),
+            model_name="case",
+            index=models.Index(fields=["handler", "state"], name="case_handler"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['first_contact', 'state'], name='case_first_contact'),
+            model_name="case",
+            index=models.Index(fields=["first_contact", "state"], name="case_first_contact"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(fields=('organization', 'number'), name='case_number_unique'),
+            model_name="case",
+            constraint=models.UniqueConstraint(fields=("organization", "number"), name="case_number_unique"),
         ),
     ]

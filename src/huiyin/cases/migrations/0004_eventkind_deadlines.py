@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_search'),
+        ("cases", "0003_search"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('registered', '登记'), ('state_changed', '状态变更'), ('contact_added', '新增来电/来访记录'), ('updated', '修改'), ('attachment_added', '上传附件'), ('pii_viewed', '查看完整个人信息'), ('receipt_issued', '出具受理凭证'), ('note', '备注'), ('deadline_warning', '时限预警'), ('deadline_overdue', '逾期'), ('escalated', '升级上报'), ('suspended', '挂起'), ('resumed', '恢复办理'), ('extension_requested', '申请延期'), ('extension_decided', '延期审批'), ('unit_notified', '通知责任单位整改'), ('plan_received', '收到整改方案')], max_length=30),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("registered", "登记"),
+                    ("state_changed", "状态变更"),
+                    ("contact_added", "新增来电/来访记录"),
+                    ("updated", "修改"),
+                    ("attachment_added", "上传附件"),
+                    ("pii_viewed", "查看完整个人信息"),
+                    ("receipt_issued", "出具受理凭证"),
+                    ("note", "备注"),
+                    ("deadline_warning", "时限预警"),
+                    ("deadline_overdue", "逾期"),
+                    ("escalated", "升级上报"),
+                    ("suspended", "挂起"),
+                    ("resumed", "恢复办理"),
+                    ("extension_requested", "申请延期"),
+                    ("extension_decided", "延期审批"),
+                    ("unit_notified", "通知责任单位整改"),
+                    ("plan_received", "收到整改方案"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

@@ -5,20 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_eventkind_deadlines'),
+        ("cases", "0004_eventkind_deadlines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('registered', '登记'), ('state_changed', '状态变更'), ('contact_added', '新增来电/来访记录'), ('updated', '修改'), ('attachment_added', '上传附件'), ('pii_viewed', '查看完整个人信息'), ('receipt_issued', '出具受理凭证'), ('note', '备注'), ('deadline_warning', '时限预警'), ('deadline_overdue', '逾期'), ('escalated', '升级上报'), ('suspended', '挂起'), ('resumed', '恢复办理'), ('extension_requested', '申请延期'), ('extension_decided', '延期审批'), ('unit_notified', '通知责任单位整改'), ('plan_received', '收到整改方案'), ('supervision_issued', '发出督办单'), ('supervision_answered', '督办反馈'), ('supervision_closed', '督办销号'), ('supervision_warning', '督办预警'), ('supervision_overdue', '督办逾期'), ('supervision_escalated', '督办逾期升级')], max_length=30),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("registered", "登记"),
+                    ("state_changed", "状态变更"),
+                    ("contact_added", "新增来电/来访记录"),
+                    ("updated", "修改"),
+                    ("attachment_added", "上传附件"),
+                    ("pii_viewed", "查看完整个人信息"),
+                    ("receipt_issued", "出具受理凭证"),
+                    ("note", "备注"),
+                    ("deadline_warning", "时限预警"),
+                    ("deadline_overdue", "逾期"),
+                    ("escalated", "升级上报"),
+                    ("suspended", "挂起"),
+                    ("resumed", "恢复办理"),
+                    ("extension_requested", "申请延期"),
+                    ("extension_decided", "延期审批"),
+                    ("unit_notified", "通知责任单位整改"),
+                    ("plan_received", "收到整改方案"),
+                    ("supervision_issued", "发出督办单"),
+                    ("supervision_answered", "督办反馈"),
+                    ("supervision_closed", "督办销号"),
+                    ("supervision_warning", "督办预警"),
+                    ("supervision_overdue", "督办逾期"),
+                    ("supervision_escalated", "督办逾期升级"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('is_initial', False)), fields=['occurred_at'], name='contact_repeats'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("is_initial", False)), fields=["occurred_at"], name="contact_repeats"
+            ),
         ),
     ]

@@ -6,40 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0006_handling_fields'),
-        ('orgs', '0002_notify_complainants'),
+        ("cases", "0006_handling_fields"),
+        ("orgs", "0002_notify_complainants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeductionEntry',
+            name="DeductionEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=60, verbose_name='扣分规则')),
-                ('rule_label', models.CharField(blank=True, max_length=200)),
-                ('level', models.CharField(max_length=60, verbose_name='越级级别')),
-                ('level_label', models.CharField(blank=True, max_length=200)),
-                ('points', models.PositiveIntegerField(verbose_name='扣分')),
-                ('charged_as', models.CharField(blank=True, max_length=20)),
-                ('recorded_at', models.DateTimeField()),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deductions', to='cases.case')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.department', verbose_name='扣分部门')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='扣分人员')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule", models.CharField(max_length=60, verbose_name="扣分规则")),
+                ("rule_label", models.CharField(blank=True, max_length=200)),
+                ("level", models.CharField(max_length=60, verbose_name="越级级别")),
+                ("level_label", models.CharField(blank=True, max_length=200)),
+                ("points", models.PositiveIntegerField(verbose_name="扣分")),
+                ("charged_as", models.CharField(blank=True, max_length=20)),
+                ("recorded_at", models.DateTimeField()),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deductions", to="cases.case"
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.department",
+                        verbose_name="扣分部门",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="扣分人员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '越级投诉扣分',
-                'verbose_name_plural': '越级投诉扣分',
-                'ordering': ['-recorded_at', 'id'],
-                'indexes': [models.Index(fields=['organization', 'recorded_at'], name='deduction_org_time')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('staff__isnull', False)), fields=('case', 'rule', 'level', 'staff'), name='deduction_once_per_person'), models.UniqueConstraint(condition=models.Q(('staff__isnull', True)), fields=('case', 'rule', 'level'), name='deduction_once_department_only')],
+                "verbose_name": "越级投诉扣分",
+                "verbose_name_plural": "越级投诉扣分",
+                "ordering": ["-recorded_at", "id"],
+                "indexes": [models.Index(fields=["organization", "recorded_at"], name="deduction_org_time")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("staff__isnull", False)),
+                        fields=("case", "rule", "level", "staff"),
+                        name="deduction_once_per_person",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("staff__isnull", True)),
+                        fields=("case", "rule", "level"),
+                        name="deduction_once_department_only",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,62 +6,125 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0006_handling_fields'),
+        ("cases", "0006_handling_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Callback',
+            name="Callback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('reason', models.CharField(choices=[('all', '全部回访'), ('sample', '按比例抽取'), ('group_visit', '群体来访必须回访'), ('forwarded_for_investigation', '上级交办查处必须回访')], max_length=32)),
-                ('role', models.CharField(max_length=20)),
-                ('draw', models.FloatField(blank=True, null=True)),
-                ('seed', models.CharField(blank=True, max_length=40)),
-                ('planned_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('next_try_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('due', '待回访'), ('done', '已回访'), ('unreachable', '联系不上'), ('cancelled', '已取消')], default='due', max_length=12)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('satisfaction', models.CharField(blank=True, choices=[('satisfied', '满意'), ('basically_satisfied', '基本满意'), ('dissatisfied', '不满意')], max_length=20)),
-                ('findings', models.TextField(blank=True)),
-                ('attitude', models.CharField(blank=True, max_length=20)),
-                ('charges_checked', models.BooleanField(null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='callbacks', to='cases.case')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("all", "全部回访"),
+                            ("sample", "按比例抽取"),
+                            ("group_visit", "群体来访必须回访"),
+                            ("forwarded_for_investigation", "上级交办查处必须回访"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("role", models.CharField(max_length=20)),
+                ("draw", models.FloatField(blank=True, null=True)),
+                ("seed", models.CharField(blank=True, max_length=40)),
+                ("planned_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("next_try_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("due", "待回访"),
+                            ("done", "已回访"),
+                            ("unreachable", "联系不上"),
+                            ("cancelled", "已取消"),
+                        ],
+                        default="due",
+                        max_length=12,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "satisfaction",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "满意"),
+                            ("basically_satisfied", "基本满意"),
+                            ("dissatisfied", "不满意"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("findings", models.TextField(blank=True)),
+                ("attitude", models.CharField(blank=True, max_length=20)),
+                ("charges_checked", models.BooleanField(null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="callbacks", to="cases.case"
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
+                "ordering": ["due_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CallbackAttempt',
+            name="CallbackAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('reached', '已接通'), ('not_reached', '未接通'), ('wrong_number', '号码错误')], max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('callback', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_set', to='followup.callback')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("reached", "已接通"), ("not_reached", "未接通"), ("wrong_number", "号码错误")],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "callback",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attempt_set", to="followup.callback"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='callback',
-            index=models.Index(fields=['status', 'role', 'due_at'], name='callback_queue'),
+            model_name="callback",
+            index=models.Index(fields=["status", "role", "due_at"], name="callback_queue"),
         ),
         migrations.AddConstraint(
-            model_name='callback',
-            constraint=models.UniqueConstraint(fields=('case', 'round'), name='callback_once_per_round'),
+            model_name="callback",
+            constraint=models.UniqueConstraint(fields=("case", "round"), name="callback_once_per_round"),
         ),
     ]

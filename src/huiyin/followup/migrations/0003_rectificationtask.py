@@ -6,32 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_handling_fields'),
-        ('followup', '0002_ratinglink'),
+        ("cases", "0006_handling_fields"),
+        ("followup", "0002_ratinglink"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RectificationTask',
+            name="RectificationTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('problem', models.TextField(verbose_name='发现的问题')),
-                ('department_id', models.IntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('open', '待整改'), ('done', '已整改')], default='open', max_length=8)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('done_note', models.TextField(blank=True)),
-                ('callback', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='followup.callback')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='callback_tasks', to='cases.case')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("problem", models.TextField(verbose_name="发现的问题")),
+                ("department_id", models.IntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "待整改"), ("done", "已整改")], default="open", max_length=8),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("done_note", models.TextField(blank=True)),
+                (
+                    "callback",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tasks", to="followup.callback"
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="callback_tasks", to="cases.case"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
+                "ordering": ["due_at", "id"],
             },
         ),
     ]

@@ -6,42 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_handling_fields'),
-        ('followup', '0003_rectificationtask'),
+        ("cases", "0006_handling_fields"),
+        ("followup", "0003_rectificationtask"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='callback',
-            name='head_decided_at',
+            model_name="callback",
+            name="head_decided_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='callback',
-            name='head_decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="callback",
+            name="head_decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='callback',
-            name='head_decision',
-            field=models.CharField(blank=True, choices=[('pending', '待部门负责人决定'), ('reopen', '重办'), ('close', '维持原处理，办结')], max_length=8),
+            model_name="callback",
+            name="head_decision",
+            field=models.CharField(
+                blank=True,
+                choices=[("pending", "待部门负责人决定"), ("reopen", "重办"), ("close", "维持原处理，办结")],
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='callback',
-            name='head_note',
+            model_name="callback",
+            name="head_note",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='callback',
-            name='method',
-            field=models.CharField(blank=True, choices=[('phone', '电话回访'), ('on_site', '上门回访'), ('online', '网上评价')], max_length=10),
+            model_name="callback",
+            name="method",
+            field=models.CharField(
+                blank=True,
+                choices=[("phone", "电话回访"), ("on_site", "上门回访"), ("online", "网上评价")],
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='callback',
-            name='signature',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.attachment'),
+            model_name="callback",
+            name="signature",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="cases.attachment",
+            ),
         ),
     ]

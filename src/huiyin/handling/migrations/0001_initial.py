@@ -6,238 +6,546 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0006_handling_fields'),
-        ('orgs', '0002_notify_complainants'),
+        ("cases", "0006_handling_fields"),
+        ("orgs", "0002_notify_complainants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('acceptance_notice', '受理告知书'), ('not_accepted_notice', '不予受理告知书'), ('not_reaccepted_notice', '不再受理告知书'), ('return_letter', '退回函'), ('transfer_letter', '转送函'), ('handling_notice', '投诉处理通知单'), ('rectification_notice', '整改通知书'), ('reply_letter', '答复意见书'), ('result_report', '查处结果报告'), ('review_decision', '复查意见书'), ('rereview_decision', '复核意见书'), ('extension_notice', '延期告知书')], max_length=24)),
-                ('number', models.CharField(max_length=40)),
-                ('title', models.CharField(max_length=60)),
-                ('addressee', models.CharField(blank=True, max_length=120)),
-                ('body', models.TextField()),
-                ('status', models.CharField(choices=[('draft', '待审批'), ('issued', '已出具'), ('sent', '已报送')], default='issued', max_length=8)),
-                ('created_at', models.DateTimeField()),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='cases.case')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('to_party', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.party')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("acceptance_notice", "受理告知书"),
+                            ("not_accepted_notice", "不予受理告知书"),
+                            ("not_reaccepted_notice", "不再受理告知书"),
+                            ("return_letter", "退回函"),
+                            ("transfer_letter", "转送函"),
+                            ("handling_notice", "投诉处理通知单"),
+                            ("rectification_notice", "整改通知书"),
+                            ("reply_letter", "答复意见书"),
+                            ("result_report", "查处结果报告"),
+                            ("review_decision", "复查意见书"),
+                            ("rereview_decision", "复核意见书"),
+                            ("extension_notice", "延期告知书"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("number", models.CharField(max_length=40)),
+                ("title", models.CharField(max_length=60)),
+                ("addressee", models.CharField(blank=True, max_length=120)),
+                ("body", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "待审批"), ("issued", "已出具"), ("sent", "已报送")],
+                        default="issued",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="documents", to="cases.case"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "to_party",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.party",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AuthorityRequest',
+            name="AuthorityRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('authority', models.CharField(max_length=120, verbose_name='交办机关')),
-                ('reference', models.CharField(blank=True, max_length=60, verbose_name='交办文号')),
-                ('due_at', models.DateTimeField(verbose_name='报送时限')),
-                ('set_at', models.DateTimeField()),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='authority_request', to='cases.case')),
-                ('set_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('report', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='handling.document')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("authority", models.CharField(max_length=120, verbose_name="交办机关")),
+                ("reference", models.CharField(blank=True, max_length=60, verbose_name="交办文号")),
+                ("due_at", models.DateTimeField(verbose_name="报送时限")),
+                ("set_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="authority_request", to="cases.case"
+                    ),
+                ),
+                (
+                    "set_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="handling.document",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DocumentTemplate',
+            name="DocumentTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('acceptance_notice', '受理告知书'), ('not_accepted_notice', '不予受理告知书'), ('not_reaccepted_notice', '不再受理告知书'), ('return_letter', '退回函'), ('transfer_letter', '转送函'), ('handling_notice', '投诉处理通知单'), ('rectification_notice', '整改通知书'), ('reply_letter', '答复意见书'), ('result_report', '查处结果报告'), ('review_decision', '复查意见书'), ('rereview_decision', '复核意见书'), ('extension_notice', '延期告知书')], max_length=24)),
-                ('title', models.CharField(max_length=60, verbose_name='标题')),
-                ('body', models.TextField(verbose_name='正文模板')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='document_templates', to='orgs.organization')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("acceptance_notice", "受理告知书"),
+                            ("not_accepted_notice", "不予受理告知书"),
+                            ("not_reaccepted_notice", "不再受理告知书"),
+                            ("return_letter", "退回函"),
+                            ("transfer_letter", "转送函"),
+                            ("handling_notice", "投诉处理通知单"),
+                            ("rectification_notice", "整改通知书"),
+                            ("reply_letter", "答复意见书"),
+                            ("result_report", "查处结果报告"),
+                            ("review_decision", "复查意见书"),
+                            ("rereview_decision", "复核意见书"),
+                            ("extension_notice", "延期告知书"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("title", models.CharField(max_length=60, verbose_name="标题")),
+                ("body", models.TextField(verbose_name="正文模板")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="document_templates",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Investigation',
+            name="Investigation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('interview', '询问笔录'), ('site_visit', '现场核查'), ('phone', '电话核实'), ('documents', '调阅材料')], max_length=12, verbose_name='调查方式')),
-                ('occurred_at', models.DateTimeField(verbose_name='调查时间')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='地点')),
-                ('interviewee', models.CharField(blank=True, max_length=120, verbose_name='被调查人')),
-                ('text', models.TextField(verbose_name='调查内容')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('confirmation', models.CharField(blank=True, choices=[('', '未确认'), ('scan', '上传签字扫描件'), ('drawn', '当场手写签名')], default='', max_length=8)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('attachments', models.ManyToManyField(blank=True, related_name='investigations', to='cases.attachment')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='investigations', to='cases.case')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('signature', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.attachment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("interview", "询问笔录"),
+                            ("site_visit", "现场核查"),
+                            ("phone", "电话核实"),
+                            ("documents", "调阅材料"),
+                        ],
+                        max_length=12,
+                        verbose_name="调查方式",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(verbose_name="调查时间")),
+                ("place", models.CharField(blank=True, max_length=200, verbose_name="地点")),
+                ("interviewee", models.CharField(blank=True, max_length=120, verbose_name="被调查人")),
+                ("text", models.TextField(verbose_name="调查内容")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "confirmation",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "未确认"), ("scan", "上传签字扫描件"), ("drawn", "当场手写签名")],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "attachments",
+                    models.ManyToManyField(blank=True, related_name="investigations", to="cases.attachment"),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="investigations", to="cases.case"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.attachment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'id'],
+                "ordering": ["occurred_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='JointHandling',
+            name="JointHandling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('topic', models.CharField(max_length=200, verbose_name='协调事项')),
-                ('convened_at', models.DateTimeField()),
-                ('meeting_at', models.DateTimeField(blank=True, null=True, verbose_name='会商时间')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='地点')),
-                ('outcome', models.TextField(blank=True, verbose_name='协调结果')),
-                ('concluded_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='joint_handlings', to='cases.case')),
-                ('coordinator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                ("topic", models.CharField(max_length=200, verbose_name="协调事项")),
+                ("convened_at", models.DateTimeField()),
+                ("meeting_at", models.DateTimeField(blank=True, null=True, verbose_name="会商时间")),
+                ("place", models.CharField(blank=True, max_length=200, verbose_name="地点")),
+                ("outcome", models.TextField(blank=True, verbose_name="协调结果")),
+                ("concluded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="joint_handlings", to="cases.case"
+                    ),
+                ),
+                (
+                    "coordinator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['convened_at', 'id'],
+                "ordering": ["convened_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='JointPart',
+            name="JointPart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(blank=True, verbose_name='本部门意见和职责')),
-                ('recorded_at', models.DateTimeField(blank=True, null=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.department')),
-                ('joint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='handling.jointhandling')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField(blank=True, verbose_name="本部门意见和职责")),
+                ("recorded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="orgs.department"
+                    ),
+                ),
+                (
+                    "joint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="parts", to="handling.jointhandling"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('outcome', models.CharField(choices=[('resolved', '诉求合理，已解决'), ('partly', '部分解决'), ('explained', '解释说明'), ('not_supported', '诉求不予支持'), ('not_substantiated', '反映问题不属实')], max_length=20, verbose_name='处理结果')),
-                ('text', models.TextField(verbose_name='拟办意见')),
-                ('responsible_unit', models.CharField(blank=True, max_length=120, verbose_name='责任单位')),
-                ('chain', models.JSONField(default=list)),
-                ('submitted_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', '审批中'), ('approved', '已批准'), ('returned', '已退回')], default='pending', max_length=10)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='cases.case')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("resolved", "诉求合理，已解决"),
+                            ("partly", "部分解决"),
+                            ("explained", "解释说明"),
+                            ("not_supported", "诉求不予支持"),
+                            ("not_substantiated", "反映问题不属实"),
+                        ],
+                        max_length=20,
+                        verbose_name="处理结果",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="拟办意见")),
+                ("responsible_unit", models.CharField(blank=True, max_length=120, verbose_name="责任单位")),
+                ("chain", models.JSONField(default=list)),
+                ("submitted_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "审批中"), ("approved", "已批准"), ("returned", "已退回")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="proposals", to="cases.case"
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submitted_at', 'id'],
+                "ordering": ["submitted_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalStep',
+            name="ApprovalStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveIntegerField()),
-                ('role', models.CharField(max_length=20)),
-                ('decision', models.CharField(choices=[('approved', '同意'), ('returned', '退回')], max_length=10)),
-                ('comments', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField()),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='handling.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("level", models.PositiveIntegerField()),
+                ("role", models.CharField(max_length=20)),
+                ("decision", models.CharField(choices=[("approved", "同意"), ("returned", "退回")], max_length=10)),
+                ("comments", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="handling.proposal"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['level', 'id'],
+                "ordering": ["level", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Rectification',
+            name="Rectification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('unit', models.CharField(max_length=120, verbose_name='责任单位')),
-                ('method', models.CharField(choices=[('letter', '书面'), ('phone', '电话')], max_length=8, verbose_name='通知方式')),
-                ('requirements', models.TextField(blank=True, verbose_name='整改要求')),
-                ('notified_at', models.DateTimeField()),
-                ('plan_due_at', models.DateTimeField(blank=True, null=True)),
-                ('plan_text', models.TextField(blank=True)),
-                ('plan_received_at', models.DateTimeField(blank=True, null=True)),
-                ('verdict', models.CharField(blank=True, choices=[('', '待审核'), ('accepted', '方案可行'), ('revise', '退回修改')], default='', max_length=10)),
-                ('verdict_note', models.TextField(blank=True)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('complainant_informed_at', models.DateTimeField(blank=True, null=True)),
-                ('complainant_informed_how', models.CharField(blank=True, max_length=20)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rectifications', to='cases.case')),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('notified_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                ("unit", models.CharField(max_length=120, verbose_name="责任单位")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("letter", "书面"), ("phone", "电话")], max_length=8, verbose_name="通知方式"
+                    ),
+                ),
+                ("requirements", models.TextField(blank=True, verbose_name="整改要求")),
+                ("notified_at", models.DateTimeField()),
+                ("plan_due_at", models.DateTimeField(blank=True, null=True)),
+                ("plan_text", models.TextField(blank=True)),
+                ("plan_received_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "待审核"), ("accepted", "方案可行"), ("revise", "退回修改")],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("verdict_note", models.TextField(blank=True)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("complainant_informed_at", models.DateTimeField(blank=True, null=True)),
+                ("complainant_informed_how", models.CharField(blank=True, max_length=20)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rectifications", to="cases.case"
+                    ),
+                ),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "notified_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['notified_at', 'id'],
+                "ordering": ["notified_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '复查'), (2, '复核')])),
-                ('body', models.CharField(max_length=120, verbose_name='复查（复核）机关')),
-                ('reason', models.TextField(verbose_name='请求事项和理由')),
-                ('requested_at', models.DateTimeField()),
-                ('on_behalf', models.BooleanField(default=True)),
-                ('request_due_at', models.DateTimeField(blank=True, null=True)),
-                ('decision', models.CharField(blank=True, choices=[('upheld', '维持'), ('changed', '变更'), ('revoked', '撤销，责令重新办理')], max_length=10)),
-                ('opinion', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='cases.case')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("level", models.PositiveSmallIntegerField(choices=[(1, "复查"), (2, "复核")])),
+                ("body", models.CharField(max_length=120, verbose_name="复查（复核）机关")),
+                ("reason", models.TextField(verbose_name="请求事项和理由")),
+                ("requested_at", models.DateTimeField()),
+                ("on_behalf", models.BooleanField(default=True)),
+                ("request_due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[("upheld", "维持"), ("changed", "变更"), ("revoked", "撤销，责令重新办理")],
+                        max_length=10,
+                    ),
+                ),
+                ("opinion", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reviews", to="cases.case"
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['level'],
+                "ordering": ["level"],
             },
         ),
         migrations.CreateModel(
-            name='Dispatch',
+            name="Dispatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('is_lead', models.BooleanField(default=True)),
-                ('instructions', models.TextField(blank=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('dispatched_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', '待签收'), ('signed', '已签收'), ('sent_back', '已退单'), ('withdrawn', '已改派')], default='pending', max_length=12)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dispatches', to='cases.case')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.department')),
-                ('dispatched_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                ("is_lead", models.BooleanField(default=True)),
+                ("instructions", models.TextField(blank=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("dispatched_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待签收"),
+                            ("signed", "已签收"),
+                            ("sent_back", "已退单"),
+                            ("withdrawn", "已改派"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="dispatches", to="cases.case"
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="orgs.department"
+                    ),
+                ),
+                (
+                    "dispatched_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['dispatched_at', 'id'],
-                'indexes': [models.Index(fields=['case', 'round'], name='dispatch_case_round')],
+                "ordering": ["dispatched_at", "id"],
+                "indexes": [models.Index(fields=["case", "round"], name="dispatch_case_round")],
             },
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.UniqueConstraint(fields=('case', 'number'), name='document_number_unique'),
+            model_name="document",
+            constraint=models.UniqueConstraint(fields=("case", "number"), name="document_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='documenttemplate',
-            constraint=models.UniqueConstraint(fields=('organization', 'kind'), name='template_kind_unique'),
+            model_name="documenttemplate",
+            constraint=models.UniqueConstraint(fields=("organization", "kind"), name="template_kind_unique"),
         ),
         migrations.AddConstraint(
-            model_name='jointpart',
-            constraint=models.UniqueConstraint(fields=('joint', 'department'), name='joint_part_once'),
+            model_name="jointpart",
+            constraint=models.UniqueConstraint(fields=("joint", "department"), name="joint_part_once"),
         ),
         migrations.AddConstraint(
-            model_name='approvalstep',
-            constraint=models.UniqueConstraint(fields=('proposal', 'level'), name='approval_step_once'),
+            model_name="approvalstep",
+            constraint=models.UniqueConstraint(fields=("proposal", "level"), name="approval_step_once"),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.UniqueConstraint(fields=('case', 'level'), name='review_level_once'),
+            model_name="review",
+            constraint=models.UniqueConstraint(fields=("case", "level"), name="review_level_once"),
         ),
     ]

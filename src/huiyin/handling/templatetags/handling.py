@@ -23,16 +23,22 @@ def handling_panel(context, case):
         "csrf_token": context.get("csrf_token"),
         "case": case,
         "working": working,
-        "can_assign": case.state in (CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED) and (
+        "can_assign": case.state in (CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED)
+        and (
             (user.is_dept_head and user.department_id == case.lead_department_id)
-            or (user.can(Cap.DISPATCH) and user.can(Cap.VIEW_ALL))),
+            or (user.can(Cap.DISPATCH) and user.can(Cap.VIEW_ALL))
+        ),
         "lead_staff": Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
-        if case.lead_department_id else Staff.objects.none(),
+        if case.lead_department_id
+        else Staff.objects.none(),
         "helper_staff": Staff.objects.filter(department_id__in=[d for d in member_departments if d], is_active=True),
         "departments": departments,
         "investigation_kinds": InvestigationKind.choices,
         "notice_methods": NoticeMethod.choices,
-        "verdicts": [(PlanVerdict.ACCEPTED, PlanVerdict.ACCEPTED.label), (PlanVerdict.REVISE, PlanVerdict.REVISE.label)],
+        "verdicts": [
+            (PlanVerdict.ACCEPTED, PlanVerdict.ACCEPTED.label),
+            (PlanVerdict.REVISE, PlanVerdict.REVISE.label),
+        ],
         "rectification_on": bool((case.stage_switches or {}).get("rectification_plan")),
         "available_documents": documents.available_kinds(case) if case.state != CaseState.ARCHIVED else [],
         "can_approve_documents": user.can(Cap.APPROVE) and user.can(Cap.VIEW_ALL),

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='notify_complainants',
-            field=models.BooleanField(default=True, verbose_name='向反映人发送短信通知'),
+            model_name="organization",
+            name="notify_complainants",
+            field=models.BooleanField(default=True, verbose_name="向反映人发送短信通知"),
         ),
     ]

@@ -103,9 +103,7 @@ def perform_step(
         data["fallback"] = True
     if step.action == ClockActionKind.ESCALATE:
         data["reason"] = "overdue"
-    event = case_record_event(
-        case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data
-    )
+    event = case_record_event(case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data)
     action.event = event
     action.save(update_fields=["event"])
     desk_notify(
@@ -118,9 +116,7 @@ def perform_step(
     return action, _mark(clock, step.action, step.level, now)
 
 
-def escalate_major(
-    *, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None
-) -> Event | None:
+def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None) -> Event | None:
     """Major matters go to the leader at once (F13); once per case."""
     from huiyin.cases.models import Event, EventKind
     from huiyin.cases.services import case_record_event
@@ -140,8 +136,6 @@ def escalate_major(
     if fell_back:
         data["fallback"] = True
     event = case_record_event(case, kind=EventKind.ESCALATED, actor=None, data=data)
-    desk_notify(
-        recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None)
-    )
+    desk_notify(recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None))
     _enqueue_notice(event)
     return event

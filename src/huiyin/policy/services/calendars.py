@@ -106,9 +106,7 @@ class CalendarCache:
 
     stamps: dict[int | None, _Stamp] = field(default_factory=dict)
 
-    def get(
-        self, organization_id: int | None, policy_version: PolicyVersion | None
-    ) -> BusinessCalendar:
+    def get(self, organization_id: int | None, policy_version: PolicyVersion | None) -> BusinessCalendar:
         if organization_id not in self.stamps:
             self.stamps[organization_id] = _stamp(organization_id)
         return calendar_for(
@@ -170,11 +168,7 @@ def calendar_day_add(
     if len(name) > 60:
         raise ValidationFailed({"name": [_("名称最多 60 字。")]})
     with transaction.atomic():
-        existing = (
-            CalendarDay.objects.select_for_update()
-            .filter(organization=organization, date=day)
-            .first()
-        )
+        existing = CalendarDay.objects.select_for_update().filter(organization=organization, date=day).first()
         if existing is not None and not replace:
             raise ValidationFailed(
                 {
@@ -199,16 +193,12 @@ def calendar_day_add(
                         organization=organization, date=day, kind=kind, name=name, created_by=actor
                     )
         except IntegrityError as exc:  # a concurrent add of the same date
-            raise ValidationFailed(
-                {"date": [_("%(day)s 已有设置。") % {"day": day.isoformat()}]}
-            ) from exc
+            raise ValidationFailed({"date": [_("%(day)s 已有设置。") % {"day": day.isoformat()}]}) from exc
         _after_change(organization.pk if organization else None, day)
     return row
 
 
-def calendar_day_remove(
-    *, actor: Staff | None, organization: Organization | None, day: date
-) -> bool:
+def calendar_day_remove(*, actor: Staff | None, organization: Organization | None, day: date) -> bool:
     """Remove the override of ``day`` at this scope; False when there was none."""
     _check_admin(actor, organization)
     with transaction.atomic():
@@ -227,9 +217,7 @@ def calendar_days(
 ) -> list[CalendarDay]:
     """Overrides at one scope (global when ``organization`` is None), with the global ones
     for an organisation unless ``include_global`` is false; or all of them."""
-    scope = (
-        Q(organization=organization) if organization is not None else Q(organization__isnull=True)
-    )
+    scope = Q(organization=organization) if organization is not None else Q(organization__isnull=True)
     if organization is not None and include_global:
         scope |= Q(organization__isnull=True)
     qs = CalendarDay.objects.select_related("organization")

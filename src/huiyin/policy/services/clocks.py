@@ -147,8 +147,7 @@ def case_plan(case: Case, *, calendars: CalendarCache | None = None) -> CasePlan
 
 def _escalation_snapshot(preset: Preset) -> list[dict[str, Any]]:
     return [
-        {"role": s.role, "amount": s.after.amount, "unit": s.after.unit, "label": s.label}
-        for s in preset.escalation
+        {"role": s.role, "amount": s.after.amount, "unit": s.after.unit, "label": s.label} for s in preset.escalation
     ]
 
 
@@ -171,9 +170,7 @@ def grants_of(clock: Clock) -> list[Grant]:
         return []
     return [
         Grant(amount=e.amount, unit=e.unit)
-        for e in clock.extensions.filter(status=ExtensionStatus.APPROVED).order_by(
-            "decided_at", "pk"
-        )
+        for e in clock.extensions.filter(status=ExtensionStatus.APPROVED).order_by("decided_at", "pk")
     ]
 
 
@@ -267,9 +264,7 @@ def clock_start(
 ) -> Clock | None:
     """Start a clock for ``rule.stage`` in the case's current round; None when one is
     already running there. Starts paused while the case is suspended."""
-    if Clock.objects.filter(
-        case=case, round=case.round, stage=rule.stage, state__in=ACTIVE
-    ).exists():
+    if Clock.objects.filter(case=case, round=case.round, stage=rule.stage, state__in=ACTIVE).exists():
         return None
     clock = Clock(
         organization_id=case.organization_id,
@@ -414,9 +409,7 @@ def clock_resume(clock: Clock, at: datetime, calendar: BusinessCalendar) -> None
 # --- promised time on the receipt ----------------------------------------------------------
 
 
-def promised_estimate(
-    case: Case, policy_version: PolicyVersion, calendar: BusinessCalendar
-) -> datetime | None:
+def promised_estimate(case: Case, policy_version: PolicyVersion, calendar: BusinessCalendar) -> datetime | None:
     """Due time of the case's overall rule, else reply rule, counted from receipt."""
     preset = policy_version.preset()
     urgency, _keyword = effective_urgency(case, preset)
@@ -429,9 +422,7 @@ def promised_estimate(
             urgency=urgency or None,
         )
         if rule is not None:
-            return schedule(
-                ClockRule.from_preset(rule), calendar, timezone.localtime(case.received_at)
-            ).due_at
+            return schedule(ClockRule.from_preset(rule), calendar, timezone.localtime(case.received_at)).due_at
     return None
 
 
@@ -441,9 +432,7 @@ def sync_promised_due(case: Case) -> None:
     clocks = {
         c.stage: c
         for c in Clock.objects.filter(case=case, round=case.round, stage__in=("overall", "reply"))
-        .exclude(
-            stop_reason__in=[StopReason.CANCELLED, StopReason.SUPERSEDED, StopReason.SENT_BACK]
-        )
+        .exclude(stop_reason__in=[StopReason.CANCELLED, StopReason.SUPERSEDED, StopReason.SENT_BACK])
         .order_by("pk")
     }
     clock = clocks.get("overall") or clocks.get("reply")
@@ -481,9 +470,7 @@ def milestone_time(case: Case, milestone: str) -> datetime | None:
     if milestone == "notified":
         events = events.filter(kind=EventKind.UNIT_NOTIFIED)
     elif milestone in _MILESTONE_ACTIONS:
-        events = events.filter(
-            kind=EventKind.STATE_CHANGED, data__action__in=_MILESTONE_ACTIONS[milestone]
-        )
+        events = events.filter(kind=EventKind.STATE_CHANGED, data__action__in=_MILESTONE_ACTIONS[milestone])
     else:
         return None
     return events.order_by("-id").values_list("at", flat=True).first()

@@ -106,9 +106,7 @@ def case_suspend(*, actor: Staff, case_id: int, reason: str) -> Suspension:
 
 def _resume_all(case: Case, at: datetime) -> list[Clock]:
     resumed = []
-    for clock in (
-        active_clocks(case).filter(state=ClockState.PAUSED).select_related("policy_version")
-    ):
+    for clock in active_clocks(case).filter(state=ClockState.PAUSED).select_related("policy_version"):
         clock_resume(clock, at, calendar_of(clock))
         resumed.append(clock)
     return resumed
@@ -121,9 +119,7 @@ def case_resume(*, actor: Staff, case_id: int, note: str = "") -> Suspension:
         case = _lock_case(actor, case_id)
         if not _may_work_on(actor, case):
             raise PermissionDeniedError()
-        suspension = (
-            Suspension.objects.select_for_update().filter(case=case, ended_at__isnull=True).first()
-        )
+        suspension = Suspension.objects.select_for_update().filter(case=case, ended_at__isnull=True).first()
         if suspension is None:
             raise ApplicationError(_("该案件未挂起。"), code="not_suspended")
         now = timezone.now()
@@ -206,33 +202,22 @@ def extension_request(
         if not _may_work_on(actor, case):
             raise PermissionDeniedError()
         clocks = active_clocks(case).filter(round=case.round).select_related("policy_version")
-        clock = (
-            clocks.filter(pk=clock_id).first() if clock_id else clocks.filter(stage=stage).first()
-        )
+        clock = clocks.filter(pk=clock_id).first() if clock_id else clocks.filter(stage=stage).first()
         if clock is None:
             raise ValidationFailed({"stage": [_("没有可以延期的在办时限。")]})
         rule = _extension_rule(clock)
         unit = unit or rule.max.unit
         if unit != rule.max.unit:
-            raise ValidationFailed(
-                {"unit": [_("延期单位须为 %(unit)s。") % {"unit": rule.max.unit}]}
-            )
+            raise ValidationFailed({"unit": [_("延期单位须为 %(unit)s。") % {"unit": rule.max.unit}]})
         if not 1 <= int(amount) <= rule.max.amount:
             raise ValidationFailed(
-                {
-                    "amount": [
-                        _("延期最长 %(max)d %(unit)s。")
-                        % {"max": rule.max.amount, "unit": rule.max.unit}
-                    ]
-                }
+                {"amount": [_("延期最长 %(max)d %(unit)s。") % {"max": rule.max.amount, "unit": rule.max.unit}]}
             )
         now = timezone.now()
         if clock.overdue_at is not None or clock.due_at <= now:
             raise ApplicationError(_("已经逾期，不能再申请延期。"), code="extension_too_late")
         if _second_refused(rule, clock):
-            raise ApplicationError(
-                _("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden"
-            )
+            raise ApplicationError(_("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden")
         if Extension.objects.filter(clock=clock, status=ExtensionStatus.PENDING).exists():
             raise ApplicationError(_("已有待审批的延期申请。"), code="extension_pending")
         extension = Extension.objects.create(
@@ -260,11 +245,7 @@ def extension_request(
                 "approver_role": rule.approver,
             },
         )
-        approvers = [
-            s
-            for s in Directory().with_role(case.organization_id, rule.approver)
-            if s.pk != actor.pk
-        ]
+        approvers = [s for s in Directory().with_role(case.organization_id, rule.approver) if s.pk != actor.pk]
         desk_notify(
             recipients=approvers,
             case=case,
@@ -281,9 +262,7 @@ def extension_request(
     return extension
 
 
-def extension_decide(
-    *, actor: Staff, extension_id: int, approve: bool, note: str = ""
-) -> Extension:
+def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: str = "") -> Extension:
     """Approve or refuse an extension. Only staff holding the preset's approver role, never
     the requester; approval moves the due time (and warning) and is refused once the
     deadline has passed or when the matter was already extended and the preset forbids
@@ -317,9 +296,7 @@ def extension_decide(
             if clock.overdue_at is not None or clock.due_at <= now:
                 raise ApplicationError(_("期限已届满，不能再批准延期。"), code="extension_too_late")
             if _second_refused(rule, clock):
-                raise ApplicationError(
-                    _("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden"
-                )
+                raise ApplicationError(_("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden")
         extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         extension.decided_by, extension.decided_at, extension.decision_note = (
             actor,
@@ -402,7 +379,5 @@ def extension_decide(
             if rule.notify_complainant:
                 from ..tasks import extension_notice_task
 
-                transaction.on_commit(
-                    partial(extension_notice_task.enqueue, extension_id=extension.pk)
-                )
+                transaction.on_commit(partial(extension_notice_task.enqueue, extension_id=extension.pk))
     return extension

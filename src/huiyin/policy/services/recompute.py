@@ -26,11 +26,7 @@ _RETRIES = 3
 def _recompute_one(clock_id: int, calendars: CalendarCache) -> bool:
     for _attempt in range(_RETRIES):
         clock = Clock.objects.select_related("policy_version").filter(pk=clock_id).first()
-        if (
-            clock is None
-            or clock.state == ClockState.STOPPED
-            or clock.rule.get("source") == "manual"
-        ):
+        if clock is None or clock.state == ClockState.STOPPED or clock.rule.get("source") == "manual":
             return False
         before = (clock.due_at, clock.warn_at, clock.next_action_at)
         calendar = calendars.get(clock.organization_id, clock.policy_version)

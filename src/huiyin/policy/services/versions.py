@@ -81,11 +81,7 @@ def preset_of(policy_version: PolicyVersion) -> Preset:
 def current_policy(organization: Organization | int) -> PolicyVersion | None:
     """The organisation's running policy: its newest active PolicyVersion."""
     org_id = organization if isinstance(organization, int) else organization.pk
-    return (
-        PolicyVersion.objects.filter(organization_id=org_id, active=True)
-        .order_by("-version")
-        .first()
-    )
+    return PolicyVersion.objects.filter(organization_id=org_id, active=True).order_by("-version").first()
 
 
 def policy_version_for_case(case: Case) -> PolicyVersion | None:
@@ -99,9 +95,7 @@ def policy_version_for_case(case: Case) -> PolicyVersion | None:
 
 
 def _check_admin(actor: Staff | None, organization: Organization) -> None:
-    if actor is not None and (
-        actor.organization_id != organization.pk or not actor.can(Cap.ADMINISTER)
-    ):
+    if actor is not None and (actor.organization_id != organization.pk or not actor.can(Cap.ADMINISTER)):
         raise PermissionDeniedError()
 
 
@@ -124,11 +118,7 @@ def policy_activate(
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
         running = current_policy(org)
-        if (
-            running is not None
-            and running.preset_name == preset.name
-            and running.snapshot == snapshot
-        ):
+        if running is not None and running.preset_name == preset.name and running.snapshot == snapshot:
             return running, False
         last = PolicyVersion.objects.filter(organization=org).aggregate(n=Max("version"))["n"] or 0
         version = PolicyVersion.objects.create(
@@ -163,17 +153,13 @@ def policy_activate_text(
     return policy_activate(organization=organization, preset=preset, actor=actor, source=filename)
 
 
-def policy_deactivate(
-    *, organization: Organization, version: int, actor: Staff | None
-) -> PolicyVersion | None:
+def policy_deactivate(*, organization: Organization, version: int, actor: Staff | None) -> PolicyVersion | None:
     """Withdraw a version (roll back): the newest remaining active version runs again.
     Returns the policy now running."""
     _check_admin(actor, organization)
     with transaction.atomic():
         Organization.objects.select_for_update().get(pk=organization.pk)
-        PolicyVersion.objects.filter(organization=organization, version=version).update(
-            active=False
-        )
+        PolicyVersion.objects.filter(organization=organization, version=version).update(active=False)
         running = current_policy(organization)
         if running is not None:
             Organization.objects.filter(pk=organization.pk).update(
@@ -209,9 +195,7 @@ def organization_init(
     preset = load_preset(path)
     with transaction.atomic():
         if code:
-            org, created = Organization.objects.get_or_create(
-                code=code, defaults={"name": name or preset.label}
-            )
+            org, created = Organization.objects.get_or_create(code=code, defaults={"name": name or preset.label})
         else:
             orgs = list(Organization.objects.order_by("pk")[:2])
             if len(orgs) > 1:
@@ -219,19 +203,13 @@ def organization_init(
             if orgs:
                 org, created = orgs[0], False
             else:
-                org = Organization.objects.create(
-                    code=preset.name.replace("_", "-"), name=name or preset.label
-                )
+                org = Organization.objects.create(code=preset.name.replace("_", "-"), name=name or preset.label)
                 created = True
         if name and not created and org.name != name:
             org.name = name
             org.save(update_fields=["name"])
-        version, new = policy_activate(
-            organization=org, preset=preset, actor=actor, source=path.name
-        )
-    return InitResult(
-        organization=org, policy_version=version, organization_created=created, version_created=new
-    )
+        version, new = policy_activate(organization=org, preset=preset, actor=actor, source=path.name)
+    return InitResult(organization=org, policy_version=version, organization_created=created, version_created=new)
 
 
 # --- the policy of a new case ------------------------------------------------------------
@@ -273,9 +251,7 @@ def policy_for_new_case(org: Organization) -> CasePolicy:
     if running is None:
         switches = stages_with_defaults(org.stage_switches)
         reply_days = int((org.stage_switches or {}).get("reply_days", DEFAULT_REPLY_DAYS))
-        return CasePolicy(
-            version=org.preset or "default", stage_switches=switches, reply_days=reply_days
-        )
+        return CasePolicy(version=org.preset or "default", stage_switches=switches, reply_days=reply_days)
     from .calendars import calendar_for
 
     return CasePolicy(

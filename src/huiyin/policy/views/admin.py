@@ -147,8 +147,7 @@ def _rule_rows(preset: Preset) -> list[dict[str, Any]]:
                 "label": rule.label,
                 "when": " · ".join(when) or _("所有案件"),
                 "limit": f"{rule.amount} {UNIT_LABELS.get(rule.unit, rule.unit)}",
-                "from": _("自%(event)s起")
-                % {"event": CLOCK_FROM.get(rule.clock_from, rule.clock_from)}
+                "from": _("自%(event)s起") % {"event": CLOCK_FROM.get(rule.clock_from, rule.clock_from)}
                 + ("，" + _("次日起算") if rule.start == "next_day" else ""),
                 "holiday": _("遇节假日顺延") if rule.on_holiday == "roll_forward" else "",
                 "warn": f"{rule.warn_at:.0%}",
@@ -161,18 +160,12 @@ def _rule_rows(preset: Preset) -> list[dict[str, Any]]:
 def _policy_context(org, **extra: Any) -> dict[str, Any]:
     running = current_policy(org)
     preset = running.preset() if running is not None else None
-    versions = list(
-        PolicyVersion.objects.filter(organization=org)
-        .select_related("created_by")
-        .order_by("-version")
-    )
+    versions = list(PolicyVersion.objects.filter(organization=org).select_related("created_by").order_by("-version"))
     active_count = sum(1 for v in versions if v.active)
     return {
         "running": running,
         "preset": preset,
-        "stage_switches": [
-            (STAGE_SWITCHES[name], getattr(preset.stages, name)) for name in STAGE_SWITCHES
-        ]
+        "stage_switches": [(STAGE_SWITCHES[name], getattr(preset.stages, name)) for name in STAGE_SWITCHES]
         if preset
         else [],
         "rules": _rule_rows(preset) if preset else [],
@@ -187,12 +180,8 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
         if preset
         else [],
         "extension": preset.extension if preset else None,
-        "extension_approver": role_label(preset.extension.approver)
-        if preset and preset.extension
-        else "",
-        "extension_unit": UNIT_LABELS.get(preset.extension.max.unit, "")
-        if preset and preset.extension
-        else "",
+        "extension_approver": role_label(preset.extension.approver) if preset and preset.extension else "",
+        "extension_unit": UNIT_LABELS.get(preset.extension.max.unit, "") if preset and preset.extension else "",
         "versions": versions,
         "can_withdraw": active_count > 1,
         **extra,
@@ -203,9 +192,7 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
 def policy_index(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     running = current_policy(request.user.organization_id)
-    load_form = PresetLoadForm(
-        presets=_preset_choices(), initial={"preset": running.preset_name if running else None}
-    )
+    load_form = PresetLoadForm(presets=_preset_choices(), initial={"preset": running.preset_name if running else None})
     return render(
         request,
         "policy/index.html",
@@ -308,10 +295,7 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
     else:
         header = ""
         if source is not None:
-            header = _(
-                "政策版本 %(code)s（%(label)s）。"
-                "保存后生成新版本并启用；已登记的案件仍按原版本计时。"
-            ) % {
+            header = _("政策版本 %(code)s（%(label)s）。保存后生成新版本并启用；已登记的案件仍按原版本计时。") % {
                 "code": source.code,
                 "label": source.label,
             }
@@ -371,8 +355,7 @@ def policy_reactivate(request: HttpRequest, version: int) -> HttpResponse:
     if created:
         messages.success(
             request,
-            _("已恢复版本 %(old)d 的政策，启用为版本 %(version)d。")
-            % {"old": row.version, "version": new.version},
+            _("已恢复版本 %(old)d 的政策，启用为版本 %(version)d。") % {"old": row.version, "version": new.version},
         )
     else:
         messages.info(request, _("该版本与当前政策相同，未生成新版本。"))

@@ -85,10 +85,7 @@ def role_label(role: str) -> str:
 
 def put_errors(form: django_forms.Form, error: ApplicationError, aliases: dict[str, str]) -> None:
     """A service's field-named errors onto the form (unknown fields go on top)."""
-    if isinstance(error, ValidationFailed):
-        errors = error.errors
-    else:
-        errors = {error.field or "__all__": [error.message]}
+    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
     for name, texts in errors.items():
         target = aliases.get(name, name)
         for text in texts:

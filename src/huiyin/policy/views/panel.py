@@ -166,16 +166,12 @@ def _stop_text(view: selectors.ClockView) -> tuple[str, str]:
     if clock.stop_reason == StopReason.DONE and clock.stopped_at is not None:
         if clock.met:
             return "stopped", _("按时完成")
-        return "overdue", _("超时 %(time)s 完成") % {
-            "time": humanize(clock.stopped_at - clock.due_at)
-        }
+        return "overdue", _("超时 %(time)s 完成") % {"time": humanize(clock.stopped_at - clock.due_at)}
     reason = StopReason(clock.stop_reason).label if clock.stop_reason else ""
     return "stopped", str(reason or ClockState.STOPPED.label)
 
 
-def _row(
-    case: Case, view: selectors.ClockView, now: datetime, extensions: list[Extension]
-) -> ClockRow:
+def _row(case: Case, view: selectors.ClockView, now: datetime, extensions: list[Extension]) -> ClockRow:
     if view.state == ClockState.STOPPED:
         tone, left = _stop_text(view)
         waiting = ""
@@ -221,9 +217,7 @@ def _extendable(views: list[selectors.ClockView], rule: Any, extensions: list[Ex
         if rule.second_extension_forbidden and view.stage in extended:
             continue
         due = timezone.localtime(view.due_at).strftime("%Y-%m-%d %H:%M")
-        choices.append(
-            (view.clock.pk, _("%(stage)s（%(due)s 到期）") % {"stage": view.label, "due": due})
-        )
+        choices.append((view.clock.pk, _("%(stage)s（%(due)s 到期）") % {"stage": view.label, "due": due}))
     return choices
 
 
@@ -274,9 +268,7 @@ def deadline_panel(
     if rule is not None and _may_work_on(actor, case):
         choices = _extendable(views, rule, extensions)
         if choices or "extension" in bound:
-            panel.extension_form = bound.get("extension") or ExtensionRequestForm(
-                clocks=choices, unit=rule.max.unit
-            )
+            panel.extension_form = bound.get("extension") or ExtensionRequestForm(clocks=choices, unit=rule.max.unit)
         else:
             panel.extension_note = _("当前没有可以申请延期的时限。")
     if rule is not None and rule.approver in (actor.roles or []):
@@ -321,8 +313,12 @@ def _to_case(case: Case) -> HttpResponse:
 
 
 def _act_on_case(
-    request: HttpRequest, case: Case, form: django_forms.Form, key: str,
-    call: Callable[[dict[str, Any]], object], done: str,
+    request: HttpRequest,
+    case: Case,
+    form: django_forms.Form,
+    key: str,
+    call: Callable[[dict[str, Any]], object],
+    done: str,
 ) -> HttpResponse:
     """Run one policy service for a case-page form: success → back to the case; refused →
     the case page again with the form open and its fields marked."""
@@ -345,7 +341,10 @@ def _act_on_case(
 def suspend(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     return _act_on_case(
-        request, case, SuspendForm(request.POST), "suspend",
+        request,
+        case,
+        SuspendForm(request.POST),
+        "suspend",
         lambda d: case_suspend(actor=request.user, case_id=case.pk, reason=d["reason"]),
         _("案件已挂起，时限暂停计时。"),
     )
@@ -356,7 +355,10 @@ def suspend(request: HttpRequest, case_id: int) -> HttpResponse:
 def resume(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     return _act_on_case(
-        request, case, ResumeForm(request.POST), "resume",
+        request,
+        case,
+        ResumeForm(request.POST),
+        "resume",
         lambda d: case_resume(actor=request.user, case_id=case.pk, note=d["note"]),
         _("案件已恢复办理，挂起时间不计入时限。"),
     )
@@ -369,14 +371,10 @@ def _amount_for(clock: Clock, unit: str, new_due: datetime) -> int:
     if unit == "days":
         return (new_due.date() - due.date()).days
     if unit == "workdays":
-        calendar = calendar_for(
-            organization_id=clock.organization_id, policy_version=clock.policy_version
-        )
+        calendar = calendar_for(organization_id=clock.organization_id, policy_version=clock.policy_version)
         return calendar.workdays_between(due.date(), new_due.date())
     if unit == "working_hours":
-        calendar = calendar_for(
-            organization_id=clock.organization_id, policy_version=clock.policy_version
-        )
+        calendar = calendar_for(organization_id=clock.organization_id, policy_version=clock.policy_version)
         seconds = calendar.working_time_between(due, new_due).total_seconds()
         return math.ceil(seconds / 3600)
     step = 60 if unit == "minutes" else 3600
@@ -428,9 +426,7 @@ def extension_new(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def extension_decision(request: HttpRequest, extension_id: int) -> HttpResponse:
     extension = (
-        Extension.objects.filter(
-            pk=extension_id, case__organization_id=request.user.organization_id
-        )
+        Extension.objects.filter(pk=extension_id, case__organization_id=request.user.organization_id)
         .select_related("case")
         .first()
     )

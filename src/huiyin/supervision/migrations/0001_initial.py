@@ -20,9 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("year", models.PositiveSmallIntegerField()),
                 ("serial", models.PositiveIntegerField()),
@@ -125,9 +123,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "action",
@@ -169,9 +165,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("year", models.PositiveSmallIntegerField()),
                 ("last", models.PositiveIntegerField(default=0)),
@@ -190,9 +184,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("reviewed_at", models.DateTimeField(verbose_name="时间")),
                 ("covered_until", models.DateTimeField()),
@@ -220,9 +212,7 @@ class Migration(migrations.Migration):
                 "verbose_name": "每日复查",
                 "verbose_name_plural": "每日复查",
                 "ordering": ["-reviewed_at", "-id"],
-                "indexes": [
-                    models.Index(fields=["reviewer", "-reviewed_at"], name="daily_review_reviewer")
-                ],
+                "indexes": [models.Index(fields=["reviewer", "-reviewed_at"], name="daily_review_reviewer")],
             },
         ),
         migrations.AddIndex(
@@ -243,9 +233,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="supervisionnotice",
-            index=models.Index(
-                fields=["organization", "state", "due_at"], name="supervision_org_state_due"
-            ),
+            index=models.Index(fields=["organization", "state", "due_at"], name="supervision_org_state_due"),
         ),
         migrations.AddConstraint(
             model_name="supervisionnotice",
@@ -255,20 +243,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="supervisionnotice",
-            constraint=models.UniqueConstraint(
-                fields=("organization", "number"), name="supervision_number_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("organization", "number"), name="supervision_number_unique"),
         ),
         migrations.AddConstraint(
             model_name="supervisionaction",
-            constraint=models.UniqueConstraint(
-                fields=("notice", "action", "level"), name="supervision_action_once"
-            ),
+            constraint=models.UniqueConstraint(fields=("notice", "action", "level"), name="supervision_action_once"),
         ),
         migrations.AddConstraint(
             model_name="supervisionsequence",
-            constraint=models.UniqueConstraint(
-                fields=("organization", "year"), name="supervision_sequence_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("organization", "year"), name="supervision_sequence_unique"),
         ),
     ]

@@ -6,114 +6,228 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0006_handling_fields'),
-        ('orgs', '0002_notify_complainants'),
+        ("cases", "0006_handling_fields"),
+        ("orgs", "0002_notify_complainants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('label', models.CharField(max_length=60)),
-                ('planned_on', models.DateField(verbose_name='计划日期')),
-                ('place', models.CharField(blank=True, max_length=120, verbose_name='地点')),
-                ('held_on', models.DateField(blank=True, null=True, verbose_name='举行日期')),
-                ('attendance', models.PositiveIntegerField(blank=True, null=True, verbose_name='参加人数')),
-                ('attendees', models.TextField(blank=True, verbose_name='参加人员')),
-                ('minutes', models.TextField(blank=True, verbose_name='记录')),
-                ('created_at', models.DateTimeField()),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('led_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=40)),
+                ("label", models.CharField(max_length=60)),
+                ("planned_on", models.DateField(verbose_name="计划日期")),
+                ("place", models.CharField(blank=True, max_length=120, verbose_name="地点")),
+                ("held_on", models.DateField(blank=True, null=True, verbose_name="举行日期")),
+                ("attendance", models.PositiveIntegerField(blank=True, null=True, verbose_name="参加人数")),
+                ("attendees", models.TextField(blank=True, verbose_name="参加人员")),
+                ("minutes", models.TextField(blank=True, verbose_name="记录")),
+                ("created_at", models.DateTimeField()),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "led_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['planned_on', 'id'],
+                "ordering": ["planned_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ActivityOpinion',
+            name="ActivityOpinion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opinions', to='surveys.activity')),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="opinions", to="surveys.activity"
+                    ),
+                ),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="cases.case"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='调查名称')),
-                ('starts_on', models.DateField(verbose_name='开始日期')),
-                ('ends_on', models.DateField(verbose_name='截止日期')),
-                ('audience', models.CharField(max_length=200, verbose_name='调查对象')),
-                ('audience_size', models.PositiveIntegerField(verbose_name='发放份数')),
-                ('areas', models.JSONField()),
-                ('report_to', models.CharField(blank=True, max_length=60, verbose_name='报告对象')),
-                ('status', models.CharField(choices=[('open', '收集中'), ('closed', '已结束')], default='open', max_length=8)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=120, verbose_name="调查名称")),
+                ("starts_on", models.DateField(verbose_name="开始日期")),
+                ("ends_on", models.DateField(verbose_name="截止日期")),
+                ("audience", models.CharField(max_length=200, verbose_name="调查对象")),
+                ("audience_size", models.PositiveIntegerField(verbose_name="发放份数")),
+                ("areas", models.JSONField()),
+                ("report_to", models.CharField(blank=True, max_length=60, verbose_name="报告对象")),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "收集中"), ("closed", "已结束")], default="open", max_length=8),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_on', '-id'],
+                "ordering": ["-starts_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('issued_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='surveys.campaign')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("issued_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="invitations", to="surveys.campaign"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RectificationItem',
+            name="RectificationItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area', models.CharField(blank=True, max_length=40)),
-                ('problem', models.TextField(verbose_name='存在问题')),
-                ('measure', models.TextField(blank=True, verbose_name='整改措施')),
-                ('due_on', models.DateField(verbose_name='整改期限')),
-                ('status', models.CharField(choices=[('open', '整改中'), ('done', '已整改')], default='open', max_length=8)),
-                ('created_at', models.DateTimeField()),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('done_note', models.TextField(blank=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='surveys.campaign')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.department')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("area", models.CharField(blank=True, max_length=40)),
+                ("problem", models.TextField(verbose_name="存在问题")),
+                ("measure", models.TextField(blank=True, verbose_name="整改措施")),
+                ("due_on", models.DateField(verbose_name="整改期限")),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "整改中"), ("done", "已整改")], default="open", max_length=8),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("done_note", models.TextField(blank=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="surveys.campaign"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="orgs.department"
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SurveyResponse',
+            name="SurveyResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('online', '网上填写'), ('paper', '纸质问卷录入')], max_length=8)),
-                ('paper_number', models.CharField(blank=True, max_length=30, verbose_name='问卷编号')),
-                ('answers', models.JSONField()),
-                ('opinion', models.TextField(blank=True, verbose_name='意见和建议')),
-                ('submitted_at', models.DateTimeField()),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='surveys.campaign')),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invitation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='response', to='surveys.invitation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(choices=[("online", "网上填写"), ("paper", "纸质问卷录入")], max_length=8),
+                ),
+                ("paper_number", models.CharField(blank=True, max_length=30, verbose_name="问卷编号")),
+                ("answers", models.JSONField()),
+                ("opinion", models.TextField(blank=True, verbose_name="意见和建议")),
+                ("submitted_at", models.DateTimeField()),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="responses", to="surveys.campaign"
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="response",
+                        to="surveys.invitation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submitted_at', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('paper_number', ''), _negated=True), fields=('campaign', 'paper_number'), name='survey_paper_once')],
+                "ordering": ["submitted_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("paper_number", ""), _negated=True),
+                        fields=("campaign", "paper_number"),
+                        name="survey_paper_once",
+                    )
+                ],
             },
         ),
     ]

@@ -20,7 +20,7 @@ def replace_block(text: str) -> str:
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
         raise ValueError(f"markers {BEGIN} … {END} not found")
-    return text[:start] + diagram_block() + text[end + len(END):]
+    return text[:start] + diagram_block() + text[end + len(END) :]
 
 
 class Command(BaseCommand):

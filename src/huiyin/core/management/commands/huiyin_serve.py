@@ -27,8 +27,22 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
-        commands = [[python, "-m", "gunicorn", "huiyin.wsgi:application", "--bind", f"{host}:{port}",
-                     "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "5"]]
+        commands = [
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "huiyin.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ]
+        ]
         if not no_worker:
             commands += self.background_commands(python)
         processes = [subprocess.Popen(cmd) for cmd in commands]

@@ -38,15 +38,10 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 class Command(BaseCommand):
-    help = (
-        "创建示范热线中心、工作人员、分类和示范案件 / "
-        "Create the demo hotline centre, staff, categories and cases."
-    )
+    help = "创建示范热线中心、工作人员、分类和示范案件 / Create the demo hotline centre, staff, categories and cases."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--cases", type=int, default=400, help="number of demo cases (default 400)"
-        )
+        parser.add_argument("--cases", type=int, default=400, help="number of demo cases (default 400)")
         parser.add_argument(
             "--seed",
             type=int,
@@ -70,9 +65,7 @@ class Command(BaseCommand):
             help="do nothing (only print the logins) if the demo organisation already has cases",
         )
 
-    def handle(
-        self, *args, cases: int, seed: int | None, days: int, if_empty: bool, preset: str, **options
-    ):
+    def handle(self, *args, cases: int, seed: int | None, days: int, if_empty: bool, preset: str, **options):
         from huiyin.cases.models import Case
         from huiyin.orgs.models import Organization, Staff
 
@@ -130,8 +123,10 @@ class Command(BaseCommand):
         if Campaign.objects.filter(organization=demo.org).exists():
             return
         counts = seed_outreach(demo.org.pk, demo.staff)
-        self.stdout.write(f"满意度调查答卷 {counts['responses']} 份，走访座谈活动 {counts['activities']} 项。 / "
-                          f"{counts['responses']} survey answers, {counts['activities']} engagement activities.")
+        self.stdout.write(
+            f"满意度调查答卷 {counts['responses']} 份，走访座谈活动 {counts['activities']} 项。 / "
+            f"{counts['responses']} survey answers, {counts['activities']} engagement activities."
+        )
 
     def supervise_some(self, demo, count: int = 3) -> None:
         """A few supervision notices on cases still being handled, so the board has work."""
@@ -140,9 +135,7 @@ class Command(BaseCommand):
         from huiyin.supervision.services import supervision_issue
 
         supervisor = demo.staff["supervisor"]
-        open_cases = Case.objects.filter(
-            organization=demo.org, state="in_progress", supervision_notices__isnull=True
-        )
+        open_cases = Case.objects.filter(organization=demo.org, state="in_progress", supervision_notices__isnull=True)
         for i, case in enumerate(open_cases.order_by("received_at")[:count]):
             supervision_issue(
                 actor=supervisor,
@@ -174,8 +167,6 @@ class Command(BaseCommand):
     def print_logins(self, staff) -> None:
         rows = demo_logins(staff)
         self.stdout.write("\n示范账号 / DEMO LOGINS（密码相同 / same password for all）")
-        self.stdout.write(
-            table(("用户名 username", "角色 role", "部门 department", "密码 password"), rows)
-        )
+        self.stdout.write(table(("用户名 username", "角色 role", "部门 department", "密码 password"), rows))
         self.stdout.write(f"\n打开 / Open {DEMO_URL}  （先运行 / first run: huiyin serve）")
         self.stdout.write("管理后台 / Admin: " + DEMO_URL + "admin/  (admin)")

@@ -84,9 +84,7 @@ class Command(BaseCommand):
         p.add_argument("start")
         p.add_argument("amount", type=int)
         p.add_argument("unit")
-        p.add_argument(
-            "--start", dest="start_rule", choices=("next_day", "immediate"), default="next_day"
-        )
+        p.add_argument("--start", dest="start_rule", choices=("next_day", "immediate"), default="next_day")
         p.add_argument("--roll", choices=("none", "forward"), default="none")
         p.add_argument("--org", dest="code")
         for kind in ("holidays", "workdays"):
@@ -96,9 +94,7 @@ class Command(BaseCommand):
             q.add_argument("day")
             q.add_argument("name")
             q.add_argument("--org", dest="code")
-            q.add_argument(
-                "--replace", action="store_true", help="replace an existing override of the date"
-            )
+            q.add_argument("--replace", action="store_true", help="replace an existing override of the date")
             q = kind_sub.add_parser("remove")
             q.add_argument("day")
             q.add_argument("--org", dest="code")
@@ -112,9 +108,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         org = self._org(options.get("code"))
         if action == "is-workday":
-            self.stdout.write(
-                "yes" if self._calendar(org).is_workday(_date(options["day"])) else "no"
-            )
+            self.stdout.write("yes" if self._calendar(org).is_workday(_date(options["day"])) else "no")
         elif action == "add":
             self.stdout.write(self._add(org, options))
         elif action == "list":
@@ -144,9 +138,7 @@ class Command(BaseCommand):
     def _add(self, org: Organization | None, options: dict[str, Any]) -> str:
         unit = UNIT_ALIASES.get(options["unit"], options["unit"])
         if unit not in UNITS:
-            raise CommandError(
-                f"unknown unit {options['unit']!r} (expected one of {', '.join(UNITS)})"
-            )
+            raise CommandError(f"unknown unit {options['unit']!r} (expected one of {', '.join(UNITS)})")
         if options["amount"] < 0:
             raise CommandError("the amount cannot be negative")
         start, _has_time = _start(options["start"])

@@ -23,9 +23,7 @@ class Command(BaseCommand):
     help = "Create or update an organisation and activate a policy preset for it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--preset", help="preset name (see --list) or path to a preset YAML file"
-        )
+        parser.add_argument("--preset", help="preset name (see --list) or path to a preset YAML file")
         parser.add_argument("--org", dest="code", help="organisation code (created when new)")
         parser.add_argument("--name", help="organisation name (default: the preset's label)")
         parser.add_argument("--list", action="store_true", help="list the available presets")
@@ -60,6 +58,5 @@ class Command(BaseCommand):
         verb = "created" if result.organization_created else "updated"
         policy = "new policy version" if result.version_created else "policy unchanged,"
         self.stdout.write(
-            f"organisation {org.code} ({org.name}) {verb}; "
-            f"{policy} running {version.code}: {version.label}"
+            f"organisation {org.code} ({org.name}) {verb}; {policy} running {version.code}: {version.label}"
         )

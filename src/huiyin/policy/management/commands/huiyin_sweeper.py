@@ -30,25 +30,17 @@ class Command(BaseCommand):
     help = "Take due deadline clocks in batches: warnings, overdue notices, escalations."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--batch", type=int, default=500, help="clocks per transaction (default 500)"
-        )
+        parser.add_argument("--batch", type=int, default=500, help="clocks per transaction (default 500)")
         parser.add_argument(
             "--interval",
             type=float,
             default=1.0,
             help="seconds to sleep when nothing is due (default 1.0)",
         )
-        parser.add_argument(
-            "--once", action="store_true", help="sweep until nothing is due, then exit"
-        )
-        parser.add_argument(
-            "--worker-id", default="", help="name in the records (default host:pid)"
-        )
+        parser.add_argument("--once", action="store_true", help="sweep until nothing is due, then exit")
+        parser.add_argument("--worker-id", default="", help="name in the records (default host:pid)")
         # Fault injection for the restart test: sleep between clocks inside a batch.
-        parser.add_argument(
-            "--pause-between-clocks", type=float, default=0.0, help=argparse.SUPPRESS
-        )
+        parser.add_argument("--pause-between-clocks", type=float, default=0.0, help=argparse.SUPPRESS)
 
     def handle(
         self,
