@@ -6,8 +6,23 @@ names the form field at fault so the UI can put the message next to it.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+
+
+class ErrorCode(StrEnum):
+    """Base of each app's error codes (``<app>/errors.py``): a code is a member, never a free string."""
+
+
+class CoreError(ErrorCode):
+    APPLICATION_ERROR = "application_error"
+    INVALID = "invalid"
+    PERMISSION_DENIED = "permission_denied"
+    INVALID_TRANSITION = "invalid_transition"
+    STALE = "stale"
+    DUPLICATE_SUBMISSION = "duplicate_submission"
 
 
 class ApplicationError(Exception):
