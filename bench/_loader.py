@@ -51,15 +51,8 @@ from django.db import connection
 from django.utils import timezone
 
 from huiyin.cases import services as case_services
-from huiyin.cases.models import (
-    Case,
-    CaseRound,
-    CaseSequence,
-    Contact,
-    Event,
-    EventKind,
-    Party,
-)
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
 from huiyin.cases.workflow import Stage, find_edge, stages_with_defaults
 from huiyin.demo import texts
 from huiyin.demo.generator import (

@@ -81,10 +81,12 @@ from django.db import connection
 from django.utils import timezone
 
 from huiyin.cases import services as case_services
-from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, EventKind, Party
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
 from huiyin.core.models import Notification
 from huiyin.demo.generator import _Cast, build_organization, generate_case_specs
 from huiyin.policy.deadlines import ClockRule
+from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import (
     STAGE_LABELS,
     Clock,
@@ -634,7 +636,7 @@ class TimersLoader:
                     }
                     if fell_back:
                         data["fallback"] = True
-                    evs.append((received, 1, EventKind.ESCALATED, None, data, ("major", leaders)))
+                    evs.append((received, 1, DeadlineEvent.ESCALATED, None, data, ("major", leaders)))
 
                 overall = next((c for c in case_clocks if c.stage == "overall"), None)
                 due = overall.due_at if overall is not None else None

@@ -53,13 +53,15 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from huiyin.cases.models import Case, Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, Event
 from huiyin.demo.generator import build_organization
+from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import Clock, ClockAction, SweeperHeartbeat
 from huiyin.policy.services import policy_version_for_case
 
 ROOT = Path(__file__).resolve().parents[1]
-DEADLINE_KINDS = (EventKind.DEADLINE_WARNING, EventKind.DEADLINE_OVERDUE, EventKind.ESCALATED)
+DEADLINE_KINDS = (DeadlineEvent.DEADLINE_WARNING, DeadlineEvent.DEADLINE_OVERDUE, DeadlineEvent.ESCALATED)
 POLL_EVERY = 0.2  # seconds
 
 

@@ -116,6 +116,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The case event bus's subscriber table (huiyin/subscribers.py): kinds, subscribers, guards.
+HUIYIN_EVENT_TABLE = "huiyin.subscribers"
+
 TIME_ZONE = env.str("HUIYIN_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

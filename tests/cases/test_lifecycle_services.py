@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from huiyin.cases import services
-from huiyin.cases.models import CaseRound, Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import CaseRound, Event
 from huiyin.cases.selectors import allowed_actions, verify_event_chain
 from huiyin.cases.workflow import EDGES, CaseState, Stage, find_edge
 from huiyin.core.errors import InvalidTransition, PermissionDeniedError, ValidationFailed

@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from huiyin.cases import services
-from huiyin.cases.models import Attachment, Case, CaseSequence, Contact, Event, EventKind, Party
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Attachment, Case, CaseSequence, Contact, Event, Party
 from huiyin.cases.services import PartyInput, case_register, query_code_matches
 from huiyin.core.errors import DuplicateSubmission, PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import id_check_digit
@@ -272,9 +273,9 @@ def test_registration_texts_the_complainant_once_after_commit(
     assert len(lines) == 1
     message = json.loads(lines[0])
     assert message["phone"] == "13812345678" and case.number in message["body"]
-    from huiyin.core.notify import notify_for_event
+    from huiyin.cases.bus import dispatch_after_commit
 
-    notify_for_event(Event.objects.get(case=case, kind=EventKind.REGISTERED).pk)  # a task retried
+    dispatch_after_commit(Event.objects.get(case=case, kind=EventKind.REGISTERED).pk)  # a task retried
     assert len((tmp_path / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 

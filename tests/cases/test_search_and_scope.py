@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from huiyin.cases import services
-from huiyin.cases.models import Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Event
 from huiyin.cases.selectors import (
     LedgerFilters,
     caller_history,

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from django.urls import reverse
 
-from huiyin.cases.models import Case, Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, Event
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,10 @@ import uuid
 import pytest
 from django.core.management import call_command
 
-from huiyin.cases.models import Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Event
 from huiyin.cases.services import case_register
-from huiyin.cases.tasks import notify_case_event_task
+from huiyin.cases.tasks import dispatch_event_task
 from tests.conftest import intake
 
 # Workers commit and close connections as in production: real transactions, not a test wrapper.
@@ -35,7 +36,7 @@ def _texts(tmp_path) -> list[dict]:
 def test_database_backend_runs_the_notification_once(clerk, settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     event = _registered_event(clerk)  # registration itself enqueues on commit
-    result = notify_case_event_task.enqueue(event_id=event.pk)  # a retry of the same work
+    result = dispatch_event_task.enqueue(event_id=event.pk)  # a retry of the same work
     assert _texts(tmp_path) == []  # nothing happens until a worker runs
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
     result.refresh()
@@ -59,7 +60,7 @@ def test_rq_backend_on_a_real_redis_runs_the_notification_once(clerk, settings, 
     settings.RQ_QUEUES = {"default": {"URL": redis_url}, queue_name: {"URL": redis_url}}
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default", queue_name]}}
     event = _registered_event(clerk)
-    task = notify_case_event_task.using(queue_name=queue_name)
+    task = dispatch_event_task.using(queue_name=queue_name)
     task.enqueue(event_id=event.pk)
     task.enqueue(event_id=event.pk)  # a retry, or a second machine's worker taking it too
     queue = django_rq.get_queue(queue_name)

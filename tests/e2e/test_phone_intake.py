@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from huiyin.cases.models import Case, Contact, Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, Contact, Event
 from huiyin.cases.services import PartyInput, query_code_matches
 from huiyin.core.validators import id_check_digit
 from huiyin.orgs.roles import Role

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from huiyin.cases.models import Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Event
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.evaluation.models import DeductionEntry
 from huiyin.evaluation.services import deduction_record

@@ -20,8 +20,9 @@ from django.utils.dateparse import parse_datetime
 from PIL import Image
 
 from huiyin.cases import services as cs
+from huiyin.cases.events import EventKind
 from huiyin.cases.inputs import PartyInput
-from huiyin.cases.models import Attachment, Case, CaseRound, Event, EventKind
+from huiyin.cases.models import Attachment, Case, CaseRound, Event
 from huiyin.cases.selectors import my_desk
 from huiyin.cases.workflow import CaseState, find_edge
 from huiyin.core.errors import (
@@ -33,6 +34,7 @@ from huiyin.core.errors import (
 )
 from huiyin.handling import documents, records
 from huiyin.handling import services as hs
+from huiyin.handling.events import HandlingEvent
 from huiyin.handling.models import (
     ApprovalStep,
     AuthorityRequest,
@@ -50,6 +52,7 @@ from huiyin.handling.models import (
     Rectification,
     Review,
 )
+from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import Clock
 from tests.conftest import intake, make_staff
 
@@ -390,7 +393,7 @@ def test_lead_department_head_assigns_handlers(
     assert set(case.assisting_handlers.all()) == {handler, housing_handler}
     assert CaseRound.objects.get(case=case, number=1).handler == city_colleague
     event = last_event(case)
-    assert event.kind == EventKind.HANDLER_ASSIGNED
+    assert event.kind == HandlingEvent.HANDLER_ASSIGNED
     assert event.data["handler_name"] == "city_colleague"
     assert sorted(event.data["assisting_names"]) == ["handler", "housing_handler"]
 
@@ -481,7 +484,7 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
     case = fresh(case)
     assert case.state == S.PENDING_APPROVAL
     event = last_event(case)
-    assert event.kind == EventKind.APPROVAL_SIGNED
+    assert event.kind == HandlingEvent.APPROVAL_SIGNED
     assert (event.data["level"], event.data["role"], event.data["from"], event.data["to"]) == (
         1,
         "dept_head",
@@ -741,7 +744,7 @@ def test_rectification_notice_plan_and_check(construction, drive, flow, handler,
     clock = Clock.objects.get(case=case, stage="rectification_plan")
     assert clock.state == "running" and row.plan_due_at == clock.due_at
     assert timezone.localtime(row.plan_due_at).date().isoformat() == "2025-03-17"  # day 14, counted from 4 March
-    event = last_event(case, EventKind.UNIT_NOTIFIED)
+    event = last_event(case, DeadlineEvent.UNIT_NOTIFIED)
     assert (event.data["unit"], event.data["note"]) == ("示范建筑工程有限公司", "修复外墙裂缝")
 
     with drive.at(at(2025, 3, 10, 10)):
@@ -761,8 +764,8 @@ def test_rectification_notice_plan_and_check(construction, drive, flow, handler,
     row.refresh_from_db()
     assert (row.verdict, row.verdict_note, row.checked_by) == ("revise", "补充施工时间表", handler)
     assert [e.kind for e in Event.objects.filter(case=case).order_by("-id")[:2]] == [
-        EventKind.UNIT_NOTIFIED,
-        EventKind.PLAN_CHECKED,
+        DeadlineEvent.UNIT_NOTIFIED,
+        HandlingEvent.PLAN_CHECKED,
     ]
     again = Clock.objects.get(case=case, stage="rectification_plan", state="running")  # timed afresh
     assert again.started_at == at(2025, 3, 11, 10)
@@ -780,7 +783,7 @@ def test_rectification_notice_plan_and_check(construction, drive, flow, handler,
         at(2025, 3, 14, 10),
         "phone",
     )
-    assert last_event(case).kind == EventKind.COMPLAINANT_INFORMED
+    assert last_event(case).kind == HandlingEvent.COMPLAINANT_INFORMED
 
 
 def test_revised_plan_due_date_follows_the_new_clock(construction, drive, flow, handler):
@@ -855,7 +858,7 @@ def test_interview_with_a_drawn_signature(petition, register, flow, handler):
     with signature.file.open("rb") as f:
         assert f.read() == png
     kinds = list(Event.objects.filter(case=case).order_by("-id").values_list("kind", flat=True)[:2])
-    assert kinds == [EventKind.INVESTIGATION_RECORDED, EventKind.ATTACHMENT_ADDED]
+    assert kinds == [HandlingEvent.INVESTIGATION_RECORDED, EventKind.ATTACHMENT_ADDED]
     assert last_event(case).data["confirmed"] is True
 
 
@@ -903,7 +906,7 @@ def test_not_accepted_notice_carries_the_ground_and_the_body(petition, register,
     assert "向人民法院提出" in doc.body
     event = last_event(case)
     assert (event.kind, event.data["document_id"], event.data["kind"]) == (
-        EventKind.DOCUMENT_ISSUED,
+        HandlingEvent.DOCUMENT_ISSUED,
         doc.pk,
         "not_accepted_notice",
     )
@@ -962,7 +965,7 @@ def test_result_report_is_approved_and_sent_before_closing(construction, registe
     clock.refresh_from_db()
     assert (clock.state, clock.stop_reason) == ("stopped", "done")
     event = last_event(case)
-    assert (event.kind, event.data["to"]) == (EventKind.DOCUMENT_SENT, "市住建委")
+    assert (event.kind, event.data["to"]) == (HandlingEvent.DOCUMENT_SENT, "市住建委")
 
     cs.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")
     assert fresh(case).state == S.CLOSED
@@ -1044,7 +1047,7 @@ def test_joint_handling_collects_every_part_before_concluding(
     assert set(case.assisting_departments.all()) == {departments["housing"], departments["traffic"]}
     assert case.lead_department == departments["city"]
     assert JointPart.objects.filter(joint=joint).count() == 3
-    assert last_event(case).kind == EventKind.JOINT_CONVENED
+    assert last_event(case).kind == HandlingEvent.JOINT_CONVENED
 
     hs.joint_record_part(
         actor=housing_handler, joint_id=joint.pk, department_id=departments["housing"].pk, text="负责核查房屋维修基金"
@@ -1070,6 +1073,6 @@ def test_joint_handling_collects_every_part_before_concluding(
     parts = dict(JointPart.objects.filter(joint=joint).values_list("department__code", "recorded_by"))
     assert parts == {"city": handler.pk, "housing": housing_handler.pk, "traffic": clerk.pk}
     event = last_event(case)
-    assert (event.kind, event.data["outcome"]) == (EventKind.JOINT_CONCLUDED, "由物业负责维修，住房保障科跟踪")
+    assert (event.kind, event.data["outcome"]) == (HandlingEvent.JOINT_CONCLUDED, "由物业负责维修，住房保障科跟踪")
     with refused(case, ApplicationError, code="concluded"):
         hs.joint_record_part(actor=handler, joint_id=joint.pk, department_id=departments["city"].pk, text="补充")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from huiyin.cases.models import Event, EventKind
+from huiyin.cases.models import Event
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.models import Notification, OutboundMessage
 from huiyin.orgs.roles import Role
+from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import (
     Clock,
     ClockAction,
@@ -53,7 +54,7 @@ def test_pause_and_resume_exclude_the_paused_minutes(org, drive):
     assert clock.due_at == at(2026, 3, 2, 10, 13)
     assert clock.warn_at == at(2026, 3, 2, 10, 12, 15)
     kinds = list(
-        Event.objects.filter(case=case, kind__in=[EventKind.SUSPENDED, EventKind.RESUMED]).values_list(
+        Event.objects.filter(case=case, kind__in=[DeadlineEvent.SUSPENDED, DeadlineEvent.RESUMED]).values_list(
             "kind", flat=True
         )
     )
@@ -113,7 +114,7 @@ def test_suspend_rules(org, drive, analyst):
     case_suspend(actor=drive.clerk, case_id=case.pk, reason="等待材料")
     with pytest.raises(ApplicationError, match="已挂起"):
         case_suspend(actor=drive.clerk, case_id=case.pk, reason="等待材料")
-    assert Event.objects.filter(case=case, kind=EventKind.SUSPENDED).count() == 1
+    assert Event.objects.filter(case=case, kind=DeadlineEvent.SUSPENDED).count() == 1
 
 
 # --- extensions ----------------------------------------------------------------------------
@@ -159,7 +160,7 @@ def test_extension_needs_the_presets_approver_and_moves_the_due_time(
     assert ext.status == ExtensionStatus.APPROVED
     assert (ext.previous_due_at, ext.new_due_at) == (end_of(2026, 3, 9), end_of(2026, 3, 16))
     assert reply.due_at == end_of(2026, 3, 16) and reply.generation == 1
-    assert Event.objects.filter(case=case, kind=EventKind.EXTENSION_DECIDED, data__approved=True).exists()
+    assert Event.objects.filter(case=case, kind=DeadlineEvent.EXTENSION_DECIDED, data__approved=True).exists()
     sms = OutboundMessage.objects.get(key=f"extension:{ext.pk}")
     assert sms.recipient == "13812345678" and "2026-03-16" in sms.body
     # a second postponement of the same matter is forbidden by the hospital preset

@@ -19,16 +19,17 @@ from django.db import connection
 from django.utils import timezone
 
 from huiyin.cases import services as cases
-from huiyin.cases.models import Event, EventKind
+from huiyin.cases.models import Event
 from huiyin.core.models import Notification
 from huiyin.policy import sweeper
+from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import Clock, ClockAction, SweeperHeartbeat
 from huiyin.policy.sweeper import sweep, sweep_until_idle
 from tests.conftest import intake
 
 from .conftest import activate
 
-DEADLINE_KINDS = [EventKind.DEADLINE_WARNING, EventKind.DEADLINE_OVERDUE, EventKind.ESCALATED]
+DEADLINE_KINDS = [DeadlineEvent.DEADLINE_WARNING, DeadlineEvent.DEADLINE_OVERDUE, DeadlineEvent.ESCALATED]
 
 
 def overdue_hotline_cases(org, clerk, n: int, *, hours_ago: float = 3.0) -> list[Clock]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from huiyin.cases.models import Category, Event, EventKind
+from huiyin.cases.models import Category, Event
 from huiyin.core.models import Notification
 from huiyin.handling.services import rectification_notify, rectification_plan_receive
 from huiyin.orgs.roles import Role
+from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import Clock, ClockAction, ClockState, StopReason
 from tests.conftest import make_staff
 
@@ -66,7 +67,7 @@ def test_hotline_dispatch_clock_warns_goes_overdue_and_escalates(org, drive, des
     kinds = list(
         Event.objects.filter(
             case=case,
-            kind__in=[EventKind.DEADLINE_WARNING, EventKind.DEADLINE_OVERDUE, EventKind.ESCALATED],
+            kind__in=[DeadlineEvent.DEADLINE_WARNING, DeadlineEvent.DEADLINE_OVERDUE, DeadlineEvent.ESCALATED],
         ).values_list("kind", "data")
     )
     assert [k for k, _ in kinds] == [
@@ -335,7 +336,7 @@ def test_raising_urgency_by_edit_moves_the_reply_clock(org, drive, departments):
 def test_major_matter_goes_to_the_leader_at_registration(org, drive, leader):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9), channel="phone", text="工地发生坍塌，有人员死亡。")
-    event = Event.objects.get(case=case, kind=EventKind.ESCALATED)
+    event = Event.objects.get(case=case, kind=DeadlineEvent.ESCALATED)
     assert event.data["reason"] == "major" and event.data["keyword"] == "死亡"
     assert event.data["recipients"] == [leader.pk]
     assert desk(leader) == [f"major:{case.pk}"]
@@ -345,17 +346,17 @@ def test_major_by_urgency_field_without_a_preset_and_only_once(org, register, le
     from huiyin.cases.services import case_update
 
     case = register(urgency="major")
-    assert Event.objects.filter(case=case, kind=EventKind.ESCALATED).count() == 1
+    assert Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED).count() == 1
     case.refresh_from_db()
     case_update(actor=leader, case_id=case.pk, expected_version=case.version, changes={"title": "重大事项"})
-    assert Event.objects.filter(case=case, kind=EventKind.ESCALATED).count() == 1
+    assert Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED).count() == 1
     assert not Clock.objects.filter(case=case).exists()
 
 
 def test_no_leader_falls_back_and_says_so(org, drive):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9), channel="phone", text="发生爆炸")
-    event = Event.objects.get(case=case, kind=EventKind.ESCALATED)
+    event = Event.objects.get(case=case, kind=DeadlineEvent.ESCALATED)
     assert event.data.get("fallback") is True and event.data["recipients"] == [drive.clerk.pk]
 
 
@@ -368,7 +369,7 @@ def test_escalation_falls_back_to_leaders_when_the_level_is_empty(org, clerk, le
     case = drive.register(at(2026, 3, 2, 9), channel="phone")
     drive.do(at(2026, 3, 2, 10), "accept", case)
     drive.sweep(at(2026, 3, 2, 10, 33, 1))
-    event = Event.objects.filter(case=case, kind=EventKind.ESCALATED).get()
+    event = Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED).get()
     assert event.data["role"] == "dept_head" and event.data["fallback"] is True
     assert event.data["recipients"] == [leader.pk]
 

@@ -5,3 +5,10 @@ class CasesConfig(AppConfig):
     name = "huiyin.cases"
     label = "cases"
     verbose_name = "诉求件"
+
+    def ready(self) -> None:
+        # The subscriber table (settings.HUIYIN_EVENT_TABLE): loaded once, so a wrong row
+        # fails at start-up rather than at the first event.
+        from . import bus
+
+        bus.load_table()

@@ -249,47 +249,6 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
 
-class EventKind(models.TextChoices):
-    REGISTERED = "registered", _("登记")
-    STATE_CHANGED = "state_changed", _("状态变更")
-    CONTACT_ADDED = "contact_added", _("新增来电/来访记录")
-    UPDATED = "updated", _("修改")
-    ATTACHMENT_ADDED = "attachment_added", _("上传附件")
-    PII_VIEWED = "pii_viewed", _("查看完整个人信息")
-    RECEIPT_ISSUED = "receipt_issued", _("出具受理凭证")
-    NOTE = "note", _("备注")
-    # Handling in depth (handling app)
-    HANDLER_ASSIGNED = "handler_assigned", _("指定承办人")
-    INVESTIGATION_RECORDED = "investigation_recorded", _("调查记录")
-    INVESTIGATION_CONFIRMED = "investigation_confirmed", _("被调查人签字确认")
-    APPROVAL_SIGNED = "approval_signed", _("审批签署")
-    PLAN_CHECKED = "plan_checked", _("审核整改方案")
-    COMPLAINANT_INFORMED = "complainant_informed", _("告知反映人")
-    DOCUMENT_ISSUED = "document_issued", _("出具文书")
-    DOCUMENT_SENT = "document_sent", _("报送文书")
-    JOINT_CONVENED = "joint_convened", _("发起联合办理")
-    JOINT_PART = "joint_part", _("部门协办意见")
-    JOINT_CONCLUDED = "joint_concluded", _("联合办理结论")
-    AUTHORITY_REQUEST = "authority_request", _("上级交办查处")
-    # Deadlines (policy app): the sweeper's steps, suspension, extensions, rectification.
-    DEADLINE_WARNING = "deadline_warning", _("时限预警")
-    DEADLINE_OVERDUE = "deadline_overdue", _("逾期")
-    ESCALATED = "escalated", _("升级上报")
-    SUSPENDED = "suspended", _("挂起")
-    RESUMED = "resumed", _("恢复办理")
-    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
-    EXTENSION_DECIDED = "extension_decided", _("延期审批")
-    UNIT_NOTIFIED = "unit_notified", _("通知责任单位整改")
-    PLAN_RECEIVED = "plan_received", _("收到整改方案")
-    # Supervision (supervision app): numbered notices and their deadlines.
-    SUPERVISION_ISSUED = "supervision_issued", _("发出督办单")
-    SUPERVISION_ANSWERED = "supervision_answered", _("督办反馈")
-    SUPERVISION_CLOSED = "supervision_closed", _("督办销号")
-    SUPERVISION_WARNING = "supervision_warning", _("督办预警")
-    SUPERVISION_OVERDUE = "supervision_overdue", _("督办逾期")
-    SUPERVISION_ESCALATED = "supervision_escalated", _("督办逾期升级")
-
-
 class AppendOnly(Exception):
     pass
 
@@ -304,7 +263,7 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField()
-    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    kind = models.CharField(max_length=30)  # an app's event kind; labels and owners in cases.bus
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
@@ -320,6 +279,12 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("events are append-only")
+
+    @property
+    def kind_label(self) -> str:
+        from .bus import kind_label  # the bus indexes every app's kinds; models load first
+
+        return kind_label(self.kind)
 
     def compute_hash(self) -> str:
         body = json.dumps(

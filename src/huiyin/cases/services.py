@@ -15,7 +15,6 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.cases.events import EventKind
 from huiyin.core.errors import (
     DuplicateSubmission,
     InvalidTransition,
@@ -34,22 +34,13 @@ from huiyin.core.errors import (
 )
 from huiyin.core.search import document
 from huiyin.core.validators import checked_text
+from huiyin.handling.events import HandlingEvent
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
-from . import validation
+from . import bus, validation
 from .inputs import IntakeInput, PartyInput
-from .models import (
-    Attachment,
-    Case,
-    CaseRound,
-    Category,
-    Contact,
-    Event,
-    EventKind,
-    Nature,
-    Party,
-)
+from .models import Attachment, Case, CaseRound, Category, Contact, Event, Nature, Party
 from .workflow import CaseState, Edge, Stage, find_edge, stages_with_defaults
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -68,11 +59,7 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
     )
     event.hash = event.compute_hash()
     event.save()
-    from huiyin.followup.hooks import on_case_event as plan_callbacks
-    from huiyin.policy.hooks import on_case_event
-
-    on_case_event(case=case, event=event)
-    plan_callbacks(case=case, event=event)  # after the policy: it reads the callback clock
+    bus.publish(case, event)
     return event
 
 
@@ -80,12 +67,6 @@ def case_record_event(case: Case, *, kind: str, actor: Staff | None, data: dict[
     """Public form of ``_event`` for other apps (the policy engine's deadline steps,
     suspensions, extensions). The caller holds the case row lock, in its transaction."""
     return _event(case, kind=kind, actor=actor, data=data)
-
-
-def _enqueue_notification(event: Event) -> None:
-    from .tasks import notify_case_event_task
-
-    transaction.on_commit(partial(notify_case_event_task.enqueue, event_id=event.pk))
 
 
 # --- numbering and codes ----------------------------------------------------------
@@ -233,7 +214,7 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
                 text=case.text,
                 is_initial=True,
             )
-            event = _event(
+            _event(
                 case,
                 kind=EventKind.REGISTERED,
                 actor=actor,
@@ -246,7 +227,6 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
                     "promised_due_at": case.promised_due_at,
                 },
             )
-            _enqueue_notification(event)
     except IntegrityError as exc:
         # Two submits of one form raced past the check above: the token constraint caught it.
         if data.intake_token and "intake_token" in str(exc):
@@ -289,7 +269,7 @@ def contact_add(
         )
         case.version += 1
         case.save(update_fields=["version", "updated_at"])
-        event = _event(
+        _event(
             case,
             kind=EventKind.CONTACT_ADDED,
             actor=actor,
@@ -299,7 +279,6 @@ def contact_add(
                 "text": contact.text[:200],
             },
         )
-        _enqueue_notification(event)
     return contact
 
 
@@ -476,6 +455,7 @@ def _transition(
             raise StaleObject()
         if not may_take(actor, case, edge):
             raise PermissionDeniedError()
+        bus.check_guards(case, action)  # what other apps require first (huiyin/subscribers.py GUARDS)
         previous = case.state
         changes = apply(case) if apply else {}
         stay_kind = changes.pop(STAY, None)
@@ -486,8 +466,7 @@ def _transition(
         payload = {"action": action, "from": previous, "to": case.state, **(data or {}), **changes}
         if note:
             payload["note"] = note
-        event = _event(case, kind=stay_kind or EventKind.STATE_CHANGED, actor=actor, data=payload)
-        _enqueue_notification(event)
+        _event(case, kind=stay_kind or EventKind.STATE_CHANGED, actor=actor, data=payload)
     return case
 
 
@@ -869,7 +848,7 @@ def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_ver
 
         step, last = records.proposal_signed(case, actor=actor, approved=True, comments=comments.strip())
         data = {"level": step.level, "role": step.role, "comments": step.comments}
-        return data if last else {**data, STAY: EventKind.APPROVAL_SIGNED}
+        return data if last else {**data, STAY: HandlingEvent.APPROVAL_SIGNED}
 
     return _transition(actor=actor, case_id=case_id, action="approve", apply=apply, expected_version=expected_version)
 
@@ -912,9 +891,6 @@ def case_close(
     investigation request needs its result report sent first."""
 
     def apply(case: Case) -> dict[str, Any]:
-        from huiyin.followup.services import refuse_while_head_decides
-        from huiyin.handling import records
-
         stages = stages_with_defaults(case.stage_switches)
         if stages[Stage.CALLBACK] and satisfaction not in SATISFACTION:
             raise ValidationFailed({"satisfaction": [_("本单位要求回访后办结：请填写回访满意度。")]})
@@ -922,8 +898,6 @@ def case_close(
             raise ValidationFailed({"satisfaction": [_("反映人不满意，不能办结，请选择“重办”。")]})
         if (case.stage_switches or {}).get("confirmation_to_close") and not confirmed:
             raise ValidationFailed({"confirmed": [_("本单位要求反映人确认后办结：请记录反映人已确认处理结果。")]})
-        records.check_closable(case)
-        refuse_while_head_decides(case)
         now = timezone.now()
         case.closed_at = now
         CaseRound.objects.filter(case=case, number=case.round).update(
@@ -948,9 +922,6 @@ def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: in
     reason = _required(reason, "reason", _("请填写重办理由。"))
 
     def apply(case: Case) -> dict[str, Any]:
-        from huiyin.followup.services import refuse_while_head_decides
-
-        refuse_while_head_decides(case)
         now = timezone.now()
         CaseRound.objects.filter(case=case, number=case.round, ended_at__isnull=True).update(ended_at=now)
         previous_round = case.round

@@ -6,7 +6,8 @@ from django_tasks import task
 
 
 @task()
-def notify_case_event_task(event_id: int) -> None:
-    from huiyin.core.notify import notify_for_event
+def dispatch_event_task(event_id: int) -> None:
+    """One task per committed event: its after-commit subscribers (huiyin/subscribers.py)."""
+    from .bus import dispatch_after_commit  # the task module is imported by the bus: kept lazy to avoid a cycle
 
-    notify_for_event(event_id)
+    dispatch_after_commit(event_id)

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
-from huiyin.cases.models import Case, CaseRound, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import checked_text

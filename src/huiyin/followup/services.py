@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
-from huiyin.cases.models import Case, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case
 from huiyin.core.errors import (
     ApplicationError,
     PermissionDeniedError,

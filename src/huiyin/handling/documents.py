@@ -17,20 +17,13 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.models import Case, CaseRound, Event, EventKind
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, CaseRound, Event
 from huiyin.core.errors import ApplicationError, ValidationFailed
 
 from . import records
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
-from .models import (
-    AuthorityRequest,
-    Dispatch,
-    Document,
-    DocumentTemplate,
-    Investigation,
-    Rectification,
-    ReviewDecision,
-)
+from .models import AuthorityRequest, Dispatch, Document, DocumentTemplate, Investigation, Rectification, ReviewDecision
 
 K = DocumentKind
 

@@ -20,12 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
-from huiyin.cases.models import Case, EventKind
+from huiyin.cases.models import Case
 from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.handling.events import HandlingEvent
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
+from huiyin.policy.events import DeadlineEvent
 
 from . import documents
 from .document_texts import DocumentKind
@@ -140,7 +142,7 @@ def handler_assign(
         case_services.CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)
         _record(
             case,
-            EventKind.HANDLER_ASSIGNED,
+            HandlingEvent.HANDLER_ASSIGNED,
             actor,
             {"before": {"handler": before}, "handler_name": str(handler), "assisting_names": [str(h) for h in helpers]},
         )
@@ -225,7 +227,7 @@ def investigation_add(
         _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
         _record(
             case,
-            EventKind.INVESTIGATION_RECORDED,
+            HandlingEvent.INVESTIGATION_RECORDED,
             actor,
             {
                 "investigation_id": record.pk,
@@ -266,7 +268,7 @@ def investigation_confirm(
         _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
         _record(
             case,
-            EventKind.INVESTIGATION_CONFIRMED,
+            HandlingEvent.INVESTIGATION_CONFIRMED,
             actor,
             {"investigation_id": record.pk, "confirmation": record.confirmation},
         )
@@ -312,7 +314,7 @@ def rectification_notify(
         )
         _record(
             case,
-            EventKind.UNIT_NOTIFIED,
+            DeadlineEvent.UNIT_NOTIFIED,
             actor,
             {"rectification_id": row.pk, "unit": row.unit, "method": method, "note": row.requirements},
         )
@@ -348,7 +350,7 @@ def rectification_plan_receive(*, actor: Staff, rectification_id: int, plan_text
             raise ApplicationError(_("已收到该单位的整改方案。"), code="plan_twice")
         row.plan_text, row.plan_received_at, row.verdict = plan_text, timezone.now(), PlanVerdict.PENDING
         row.save(update_fields=["plan_text", "plan_received_at", "verdict"])
-        _record(case, EventKind.PLAN_RECEIVED, actor, {"rectification_id": row.pk, "note": plan_text[:200]})
+        _record(case, DeadlineEvent.PLAN_RECEIVED, actor, {"rectification_id": row.pk, "note": plan_text[:200]})
     return row
 
 
@@ -367,14 +369,14 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
         row.save(update_fields=["verdict", "verdict_note", "checked_by", "checked_at"])
         _record(
             case,
-            EventKind.PLAN_CHECKED,
+            HandlingEvent.PLAN_CHECKED,
             actor,
             {"rectification_id": row.pk, "verdict": verdict, "note": row.verdict_note},
         )
         if verdict == PlanVerdict.REVISE:  # the unit owes a revised plan, timed afresh
             _record(
                 case,
-                EventKind.UNIT_NOTIFIED,
+                DeadlineEvent.UNIT_NOTIFIED,
                 actor,
                 {"rectification_id": row.pk, "unit": row.unit, "method": row.method, "note": row.verdict_note},
             )
@@ -397,7 +399,7 @@ def rectification_inform_complainant(
         row.save(update_fields=["complainant_informed_at", "complainant_informed_how"])
         _record(
             case,
-            EventKind.COMPLAINANT_INFORMED,
+            HandlingEvent.COMPLAINANT_INFORMED,
             actor,
             {"rectification_id": row.pk, "method": method, "note": note.strip()},
         )
@@ -433,7 +435,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
         )
         _record(
             case,
-            EventKind.DOCUMENT_ISSUED,
+            HandlingEvent.DOCUMENT_ISSUED,
             actor,
             {"document_id": doc.pk, "kind": kind, "number": doc.number, "title": title, "status": doc.status},
         )
@@ -460,7 +462,7 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
         doc.save(update_fields=["status", "approved_by", "approved_at"])
         _record(
             case,
-            EventKind.DOCUMENT_ISSUED,
+            HandlingEvent.DOCUMENT_ISSUED,
             actor,
             {
                 "document_id": doc.pk,
@@ -491,7 +493,7 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
         AuthorityRequest.objects.filter(case=case).update(report=doc)
         clocks_stop(case=case, at=now, reason="done", stages=("result_report",))
         _record(
-            case, EventKind.DOCUMENT_SENT, actor, {"document_id": doc.pk, "number": doc.number, "to": doc.addressee}
+            case, HandlingEvent.DOCUMENT_SENT, actor, {"document_id": doc.pk, "number": doc.number, "to": doc.addressee}
         )
     return doc
 
@@ -552,7 +554,7 @@ def joint_convene(
         case.assisting_departments.add(*[d for d in departments if d.pk != case.lead_department_id])
         _record(
             case,
-            EventKind.JOINT_CONVENED,
+            HandlingEvent.JOINT_CONVENED,
             actor,
             {"joint_id": joint.pk, "topic": joint.topic, "department_names": [d.name for d in departments]},
         )
@@ -585,7 +587,7 @@ def joint_record_part(*, actor: Staff, joint_id: int, department_id: int, text: 
         part.save(update_fields=["text", "recorded_by", "recorded_at"])
         _record(
             case,
-            EventKind.JOINT_PART,
+            HandlingEvent.JOINT_PART,
             actor,
             {"joint_id": joint.pk, "department_name": part.department.name, "text": text[:200]},
         )
@@ -603,7 +605,7 @@ def joint_conclude(*, actor: Staff, joint_id: int, outcome: str) -> JointHandlin
             raise ValidationFailed({"outcome": [_("以下部门尚未填写意见：%(names)s") % {"names": "、".join(missing)}]})
         joint.outcome, joint.concluded_at = outcome, timezone.now()
         joint.save(update_fields=["outcome", "concluded_at"])
-        _record(case, EventKind.JOINT_CONCLUDED, actor, {"joint_id": joint.pk, "outcome": outcome[:500]})
+        _record(case, HandlingEvent.JOINT_CONCLUDED, actor, {"joint_id": joint.pk, "outcome": outcome[:500]})
     return joint
 
 
@@ -654,7 +656,7 @@ def authority_request_set(
             )
         _record(
             case,
-            EventKind.AUTHORITY_REQUEST,
+            HandlingEvent.AUTHORITY_REQUEST,
             actor,
             {"authority": request.authority, "reference": request.reference, "due_at": due_at},
         )

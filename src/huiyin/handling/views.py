@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
-from huiyin.cases.models import EventKind
+from huiyin.cases.events import EventKind
 from huiyin.cases.services import case_record_event
 from huiyin.core.errors import ApplicationError
 from huiyin.core.validators import whole_number

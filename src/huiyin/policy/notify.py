@@ -159,7 +159,7 @@ def deliver_event_notice(event_id: int) -> int:
         return 0
     ids = [int(i) for i in (event.data or {}).get("recipients", [])]
     people = Staff.objects.filter(pk__in=ids, is_active=True).exclude(email="")
-    subject = f"[{event.get_kind_display()}] {event.case.number} {event.case.title}"[:200]
+    subject = f"[{event.kind_label}] {event.case.number} {event.case.title}"[:200]
     body = subject + "\n" + str(event.data.get("stage_label", "")) + " " + str(event.data.get("due_at", ""))
     sent = 0
     for person in people:

@@ -334,4 +334,4 @@ def _change_label(event: Event) -> str:
 
     if event.kind == "state_changed" and event.data.get("to"):
         return str(state_label(event.data["to"]))
-    return str(event.get_kind_display())
+    return str(event.kind_label)

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.models import Case, Event, EventKind
+from huiyin.cases.models import Case, Event
 from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
@@ -26,14 +26,8 @@ from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 
 from .access import can_answer_for, can_daily_review, can_supervise
-from .models import (
-    WAITING_NOTICE_STATES,
-    DailyReview,
-    NoticeKind,
-    NoticeState,
-    SupervisionNotice,
-    SupervisionSequence,
-)
+from .events import SupervisionEvent
+from .models import WAITING_NOTICE_STATES, DailyReview, NoticeKind, NoticeState, SupervisionNotice, SupervisionSequence
 
 # The warning comes at this share of the time allowed (the presets' default warn_at).
 WARN_FRACTION = 0.75
@@ -117,14 +111,11 @@ def record_event(
     note: str,
     **extra: Any,
 ) -> Event:
-    """An Event on the case for a supervision step. Uses the ``supervision_<step>`` event
-    kind once cases.models.EventKind has it, "note" until then; the payload is the same.
-    The caller holds the case row lock."""
+    """An Event on the case for a supervision step (kind ``supervision_<step>``, one of
+    ``SupervisionEvent``). The caller holds the case row lock."""
     from huiyin.cases.services import case_record_event
 
-    kind = f"supervision_{step}"
-    if kind not in EventKind.values:
-        kind = EventKind.NOTE
+    kind = SupervisionEvent(f"supervision_{step}")
     data = {
         "supervision": {
             "action": step,

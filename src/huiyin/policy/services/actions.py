@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.roles import Role
+from huiyin.policy.events import DeadlineEvent
 
 from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
 from ..notify import Directory, desk_text, resolve
@@ -118,10 +119,10 @@ def perform_step(
 
 def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None) -> Event | None:
     """Major matters go to the leader at once (F13); once per case."""
-    from huiyin.cases.models import Event, EventKind
+    from huiyin.cases.models import Event
     from huiyin.cases.services import case_record_event
 
-    if Event.objects.filter(case=case, kind=EventKind.ESCALATED, data__reason="major").exists():
+    if Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED, data__reason="major").exists():
         return None
     leaders, fell_back = resolve(Role.LEADER, case, "overall", directory or Directory())
     data: dict[str, Any] = {
@@ -135,7 +136,7 @@ def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Di
     }
     if fell_back:
         data["fallback"] = True
-    event = case_record_event(case, kind=EventKind.ESCALATED, actor=None, data=data)
+    event = case_record_event(case, kind=DeadlineEvent.ESCALATED, actor=None, data=data)
     desk_notify(recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None))
     _enqueue_notice(event)
     return event

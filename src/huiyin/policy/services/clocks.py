@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 from django.utils import timezone
 
+from huiyin.cases.events import EventKind
+from huiyin.policy.events import DeadlineEvent
+
 from ..calendar import BusinessCalendar
 from ..deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
 from ..models import Clock, ClockState, ExtensionStatus, StopReason, Suspension
@@ -462,13 +465,13 @@ _MILESTONE_ACTIONS = {
 
 def milestone_time(case: Case, milestone: str) -> datetime | None:
     """When the milestone a rule counts from happened in the current round, if it did."""
-    from huiyin.cases.models import Event, EventKind
+    from huiyin.cases.models import Event
 
     if milestone == "received":
         return case.received_at
     events = Event.objects.filter(case=case, round=case.round)
     if milestone == "notified":
-        events = events.filter(kind=EventKind.UNIT_NOTIFIED)
+        events = events.filter(kind=DeadlineEvent.UNIT_NOTIFIED)
     elif milestone in _MILESTONE_ACTIONS:
         events = events.filter(kind=EventKind.STATE_CHANGED, data__action__in=_MILESTONE_ACTIONS[milestone])
     else:

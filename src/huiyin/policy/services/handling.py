@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.models import Case, EventKind
+from huiyin.cases.models import Case
 from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.roles import Cap
+from huiyin.policy.events import DeadlineEvent
 
 from ..calendar import BusinessCalendar
 from ..models import Clock, ClockState, Extension, ExtensionStatus, Suspension
@@ -97,7 +98,7 @@ def case_suspend(*, actor: Staff, case_id: int, reason: str) -> Suspension:
             paused.append(clock.pk)
         _record(
             case,
-            EventKind.SUSPENDED,
+            DeadlineEvent.SUSPENDED,
             actor,
             {"suspension_id": suspension.pk, "reason": reason, "clocks": paused},
         )
@@ -128,7 +129,7 @@ def case_resume(*, actor: Staff, case_id: int, note: str = "") -> Suspension:
         suspension.save(update_fields=["ended_at", "ended_by", "end_note"])
         _record(
             case,
-            EventKind.RESUMED,
+            DeadlineEvent.RESUMED,
             actor,
             {
                 "suspension_id": suspension.pk,
@@ -152,7 +153,7 @@ def end_suspension(case: Case, at: datetime, *, because: str) -> Suspension | No
     suspension.save(update_fields=["ended_at", "end_note"])
     _record(
         case,
-        EventKind.RESUMED,
+        DeadlineEvent.RESUMED,
         None,
         {
             "suspension_id": suspension.pk,
@@ -232,7 +233,7 @@ def extension_request(
         )
         _record(
             case,
-            EventKind.EXTENSION_REQUESTED,
+            DeadlineEvent.EXTENSION_REQUESTED,
             actor,
             {
                 "extension_id": extension.pk,
@@ -344,7 +345,7 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
         )
         _record(
             case,
-            EventKind.EXTENSION_DECIDED,
+            DeadlineEvent.EXTENSION_DECIDED,
             actor,
             {
                 "extension_id": extension.pk,

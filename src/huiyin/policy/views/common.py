@@ -8,10 +8,11 @@ from django import forms as django_forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiyin.cases.models import Case, EventKind
+from huiyin.cases.models import Case
 from huiyin.core.durations import DURATION_FORMATS, LEFT, OVERDUE, humanize, time_left_text  # noqa: F401
 from huiyin.core.errors import ApplicationError, ValidationFailed
 from huiyin.orgs.roles import Role
+from huiyin.policy.events import DeadlineEvent
 
 
 def countdown_formats() -> dict[str, str]:
@@ -43,7 +44,7 @@ STAGE_TASKS = {
 
 def _responsible_unit(case: Case) -> str:
     unit = (
-        case.events.filter(kind=EventKind.UNIT_NOTIFIED, round=case.round)
+        case.events.filter(kind=DeadlineEvent.UNIT_NOTIFIED, round=case.round)
         .order_by("-id")
         .values_list("data__unit", flat=True)
         .first()

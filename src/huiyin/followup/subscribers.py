@@ -1,17 +1,21 @@
-"""Where the case lifecycle tells the callback planner what happened (same transaction)."""
+"""The callback planner's subscription to case events (in the transaction, see huiyin/subscribers.py)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from . import services
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Case, Event
+
 _ANSWERED = frozenset({"reply", "answer_on_spot", "decide_review"})
 _ENDED = frozenset({"reopen", "archive", "decide_rereview"})
+ACTIONS = _ANSWERED | _ENDED | {"close"}
 
 
-def on_case_event(*, case, event) -> None:
-    if event.kind != "state_changed":
-        return
+def on_case_event(*, case: Case, event: Event) -> None:
     action = (event.data or {}).get("action")
-    from . import services
-
     if action in _ANSWERED:
         services.plan_for(case, event.at)
     elif action == "close":

@@ -1,0 +1,193 @@
+"""The case event bus: how the apps built on the case core hear about and shape its events.
+
+The core never calls an app by name. It publishes every event it appends, and asks the
+registered guards before it moves a case. What is registered, and in which order, is one
+explicit table (``settings.HUIYIN_EVENT_TABLE``, by default ``huiyin/subscribers.py``),
+loaded once when Django starts (``CasesConfig.ready``):
+
+* **event kinds** — each app owns its kinds (a ``TextChoices`` in ``<app>/events.py``);
+  the ``Event.kind`` column has no fixed choices, so a new app adds kinds without a
+  ``cases`` migration, and the timeline reads labels from here;
+* **in-transaction subscribers** — run in order inside the transaction that wrote the
+  event, with the case row locked (deadline clocks, callback planning): what they write
+  commits or rolls back with the event;
+* **after-commit subscribers** — side effects (notifications today; webhooks, roll-ups,
+  triage tomorrow), run by ONE task per committed event (``cases.tasks.dispatch_event_task``),
+  each in its own transaction, so one that fails does not stop the others and a retry of
+  the task repeats only what is idempotent by key;
+* **guards** — checks other apps impose on a lifecycle action ("closing is refused until
+  the result report is sent", "not while the head decides"): each raises an
+  ``ApplicationError`` to refuse, before the action changes anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models, transaction
+
+if TYPE_CHECKING:
+    from .models import Case, Event
+
+log = logging.getLogger(__name__)
+
+InTransactionHandler = Callable[["Case", "Event"], None]
+AfterCommitHandler = Callable[["Event"], None]
+GuardHandler = Callable[["Case"], None]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One row of the subscriber table: a named handler for some event kinds (all if empty)."""
+
+    name: str
+    handler: Callable[..., None]
+    kinds: frozenset[str] = frozenset()
+    actions: frozenset[str] = frozenset()  # for state changes: only these actions (all if empty)
+
+    def wants(self, kind: str, action: str | None) -> bool:
+        if self.kinds and kind not in self.kinds:
+            return False
+        return not self.actions or action in self.actions
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A check another app imposes before a lifecycle action (raises to refuse)."""
+
+    name: str
+    actions: frozenset[str]
+    check: GuardHandler
+
+
+@dataclass
+class EventTable:
+    """What the table module declares; ``load_table`` fills it once."""
+
+    kinds: dict[str, Any] = field(default_factory=dict)  # kind -> label
+    kind_owner: dict[str, str] = field(default_factory=dict)  # kind -> the TextChoices class that declared it
+    in_transaction: list[Subscriber] = field(default_factory=list)
+    after_commit: list[Subscriber] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
+
+
+_table: EventTable | None = None
+
+
+def subscriber(name: str, handler: Callable[..., None], *, kinds: Iterable[str] = (), actions: Iterable[str] = ()):
+    return Subscriber(name, handler, frozenset(str(k) for k in kinds), frozenset(actions))
+
+
+def guard(name: str, check: GuardHandler, *, actions: Iterable[str]) -> Guard:
+    return Guard(name, frozenset(actions), check)
+
+
+def build_table(
+    *,
+    kinds: Iterable[type[models.TextChoices]],
+    in_transaction: Iterable[Subscriber],
+    after_commit: Iterable[Subscriber],
+    guards: Iterable[Guard],
+) -> EventTable:
+    """Check and index a table module's declarations: a kind declared twice is refused."""
+    table = EventTable()
+    for choices in kinds:
+        for member in choices:
+            value = str(member.value)
+            if value in table.kinds:
+                raise ValueError(
+                    f"event kind {value!r} declared by {choices.__qualname__} "
+                    f"and {table.kind_owner[value]}: each kind has one owner"
+                )
+            table.kinds[value] = member.label
+            table.kind_owner[value] = f"{choices.__module__}.{choices.__qualname__}"
+    table.in_transaction = list(in_transaction)
+    table.after_commit = list(after_commit)
+    table.guards = list(guards)
+    for sub in [*table.in_transaction, *table.after_commit]:
+        unknown = sub.kinds - set(table.kinds)
+        if unknown:
+            raise ValueError(f"subscriber {sub.name!r} listens to unknown event kinds {sorted(unknown)}")
+    return table
+
+
+def load_table(module_path: str | None = None) -> EventTable:
+    """Import the configured table module and index it (once; ``CasesConfig.ready`` calls this)."""
+    global _table
+    module = import_module(module_path or getattr(settings, "HUIYIN_EVENT_TABLE", "huiyin.subscribers"))
+    _table = module.TABLE
+    return _table
+
+
+def table() -> EventTable:
+    if _table is None:
+        return load_table()
+    return _table
+
+
+# --- what the core calls -------------------------------------------------------------------
+
+
+def kind_label(kind: str) -> str:
+    label = table().kinds.get(kind)
+    return str(label) if label is not None else kind
+
+
+def known_kind(kind: str) -> bool:
+    return kind in table().kinds
+
+
+def publish(case: Case, event: Event) -> None:
+    """Run the in-transaction subscribers in table order, then schedule the after-commit
+    dispatch (one task per event, only when some after-commit subscriber wants it)."""
+    action = (event.data or {}).get("action")
+    for sub in table().in_transaction:
+        if sub.wants(event.kind, action):
+            sub.handler(case=case, event=event)
+    if any(sub.wants(event.kind, action) for sub in table().after_commit):
+        from .tasks import dispatch_event_task
+
+        transaction.on_commit(partial(dispatch_event_task.enqueue, event_id=event.pk))
+
+
+def dispatch_after_commit(event_id: int) -> None:
+    """The after-commit subscribers for one committed event, each in its own transaction.
+    A failing subscriber is logged and the rest still run; the first error is re-raised
+    at the end so the task backend records the failure."""
+    from .models import Event
+
+    event = Event.objects.select_related("case").filter(pk=event_id).first()
+    if event is None:
+        return
+    action = (event.data or {}).get("action")
+    first_error: Exception | None = None
+    for sub in table().after_commit:
+        if not sub.wants(event.kind, action):
+            continue
+        try:
+            with transaction.atomic():
+                sub.handler(event=event)
+        except Exception as exc:  # one subscriber's failure must not silence the others
+            log.exception("after-commit subscriber %s failed for event %s", sub.name, event_id)
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+
+
+def check_guards(case: Case, action: str) -> None:
+    """Ask every guard registered for ``action``; the first that refuses raises."""
+    for g in table().guards:
+        if action in g.actions:
+            g.check(case)
+
+
+def subscribers_for(kind: str, action: str | None = None) -> list[str]:
+    """Names of the subscribers an event of this kind reaches, in order (docs and tests)."""
+    return [s.name for s in [*table().in_transaction, *table().after_commit] if s.wants(kind, action)]
+

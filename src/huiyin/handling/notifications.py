@@ -1,0 +1,46 @@
+"""After-commit desk notices for dispatch and approval (rows in huiyin/subscribers.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+from huiyin.core.notify import desk_notify
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Cap
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Event
+
+
+def desk_on_dispatch(*, event: Event) -> None:
+    """The named handler, or else the lead department's heads, find the new case on their desk."""
+    case = event.case
+    if case.handler:
+        recipients = [case.handler]
+    else:
+        department_staff = Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
+        recipients = [s for s in department_staff if s.is_dept_head]
+    desk_notify(
+        recipients=recipients,
+        case=case,
+        key=f"event:{event.pk}",
+        text=_("新派遣案件 %(number)s：%(title)s") % {"number": case.number, "title": case.title},
+    )
+
+
+def desk_on_submit_for_approval(*, event: Event) -> None:
+    """Whoever may approve it (the whole organisation's approvers, or the lead department's)."""
+    case = event.case
+    approvers = [
+        s
+        for s in Staff.objects.filter(organization_id=case.organization_id, is_active=True)
+        if s.can(Cap.APPROVE) and (s.can(Cap.VIEW_ALL) or s.department_id == case.lead_department_id)
+    ]
+    desk_notify(
+        recipients=approvers,
+        case=case,
+        key=f"event:{event.pk}",
+        text=_("待审批：%(number)s %(title)s") % {"number": case.number, "title": case.title},
+    )

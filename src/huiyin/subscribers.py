@@ -1,0 +1,72 @@
+"""The subscriber table: every app that reacts to a case event, in the order it runs.
+
+This is the one file to read to know what happens when a case event is written. The case
+core (``huiyin.cases.bus``) loads it at start-up (``settings.HUIYIN_EVENT_TABLE``) and
+never names an app itself; an app that reacts to case events adds its rows here and
+changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a subscriber".
+
+* ``KINDS``: every app's event kinds; a kind has exactly one owner.
+* ``IN_TRANSACTION``: run in this order inside the transaction that wrote the event,
+  with the case row locked; what they write commits or rolls back with the event.
+* ``AFTER_COMMIT``: side effects, run by one task per committed event
+  (``cases.tasks.dispatch_event_task``), each in its own transaction.
+* ``GUARDS``: checks other apps impose before a lifecycle action; each raises an
+  ``ApplicationError`` to refuse, before anything changes.
+"""
+
+from __future__ import annotations
+
+from huiyin.cases import notifications as case_notifications
+from huiyin.cases.bus import build_table, guard, subscriber
+from huiyin.cases.events import EventKind
+from huiyin.followup import services as followup_services
+from huiyin.followup import subscribers as followup
+from huiyin.handling import notifications as handling_notifications
+from huiyin.handling import records as handling
+from huiyin.handling.events import HandlingEvent
+from huiyin.policy import hooks as deadlines
+from huiyin.policy.events import DeadlineEvent
+from huiyin.supervision.events import SupervisionEvent
+
+TABLE = build_table(
+    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent),
+    in_transaction=(
+        # Deadline clocks first: callback planning reads the callback clock they start.
+        subscriber(
+            "deadlines.clocks",
+            deadlines.on_case_event,
+            kinds=(
+                EventKind.REGISTERED,
+                EventKind.STATE_CHANGED,
+                EventKind.UPDATED,
+                DeadlineEvent.UNIT_NOTIFIED,
+                DeadlineEvent.PLAN_RECEIVED,
+            ),
+        ),
+        subscriber(
+            "followup.callback_planning",
+            followup.on_case_event,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=followup.ACTIONS,
+        ),
+    ),
+    after_commit=(
+        subscriber("cases.sms_registered", case_notifications.sms_on_registered, kinds=(EventKind.REGISTERED,)),
+        subscriber(
+            "handling.desk_dispatched",
+            handling_notifications.desk_on_dispatch,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("dispatch",),
+        ),
+        subscriber(
+            "handling.desk_approval",
+            handling_notifications.desk_on_submit_for_approval,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("submit_for_approval",),
+        ),
+    ),
+    guards=(
+        guard("handling.result_report_sent", handling.check_closable, actions=("close",)),
+        guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
+    ),
+)

@@ -1,0 +1,143 @@
+"""The case event bus: the table's rules, in-transaction atomicity, after-commit isolation,
+guards, and that a new app plugs in through the table alone."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from django.db import models
+
+from huiyin.cases import bus, services
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, Event
+from huiyin.cases.workflow import CaseState
+from huiyin.core.errors import ApplicationError
+from huiyin.handling.events import HandlingEvent
+from tests.conftest import intake
+
+
+@pytest.fixture
+def swap_table():
+    """Replace the loaded table for one test and put the real one back."""
+    real = bus.table()
+
+    def swap(**rows):
+        base = dict(kinds=(EventKind, HandlingEvent), in_transaction=(), after_commit=(), guards=())
+        bus._table = bus.build_table(**{**base, **rows})
+
+    yield swap
+    bus._table = real
+
+
+def test_the_table_gives_every_kind_one_owner_and_a_label():
+    table = bus.table()
+    assert table.kind_owner["registered"].endswith("cases.events.EventKind")
+    assert table.kind_owner["approval_signed"].endswith("handling.events.HandlingEvent")
+    assert table.kind_owner["supervision_warning"].endswith("supervision.events.SupervisionEvent")
+    assert bus.kind_label("approval_signed") == "审批签署"
+    # Deadline clocks run before callback planning, which reads the callback clock.
+    assert bus.subscribers_for("state_changed", "reply")[:2] == ["deadlines.clocks", "followup.callback_planning"]
+
+
+def test_a_kind_declared_by_two_apps_is_refused():
+    class Clash(models.TextChoices):
+        REGISTERED = "registered", "again"
+
+    with pytest.raises(ValueError, match="one owner"):
+        bus.build_table(kinds=(EventKind, Clash), in_transaction=(), after_commit=(), guards=())
+
+
+def test_a_subscriber_to_an_unknown_kind_is_refused():
+    row = bus.subscriber("typo", lambda **kw: None, kinds=("registred",))
+    with pytest.raises(ValueError, match="unknown event kinds"):
+        bus.build_table(kinds=(EventKind,), in_transaction=(row,), after_commit=(), guards=())
+
+
+def test_an_in_transaction_subscriber_that_fails_rolls_the_event_back(clerk, swap_table):
+    def explode(*, case, event):
+        raise RuntimeError("subscriber failed")
+
+    swap_table(in_transaction=(bus.subscriber("explode", explode, kinds=(EventKind.REGISTERED,)),))
+    with pytest.raises(RuntimeError):
+        services.case_register(actor=clerk, data=intake())
+    assert not Case.objects.exists() and not Event.objects.exists()
+
+
+def test_after_commit_subscribers_run_once_each_and_one_failure_does_not_stop_the_rest(
+    clerk, swap_table, django_capture_on_commit_callbacks
+):
+    seen: list[tuple[str, int]] = []
+
+    def failing(*, event):
+        seen.append(("failing", event.pk))
+        raise RuntimeError("gateway down")
+
+    def recording(*, event):
+        seen.append(("recording", event.pk))
+
+    swap_table(
+        after_commit=(
+            bus.subscriber("failing", failing, kinds=(EventKind.REGISTERED,)),
+            bus.subscriber("recording", recording, kinds=(EventKind.REGISTERED,)),
+            bus.subscriber("dispatch-only", recording, kinds=(EventKind.STATE_CHANGED,), actions=("dispatch",)),
+        )
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        case, _code = services.case_register(actor=clerk, data=intake())
+    assert len(callbacks) == 1  # one dispatch task for the event, whatever the number of subscribers
+    event = Event.objects.get(kind=EventKind.REGISTERED)
+    with pytest.raises(RuntimeError, match="gateway down"):  # the task records the failure...
+        bus.dispatch_after_commit(event.pk)
+    assert seen == [("failing", event.pk), ("recording", event.pk)]  # ...after the others ran
+    # An event no after-commit subscriber wants schedules no task at all.
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.case_accept(actor=clerk, case_id=case.pk)
+    assert callbacks == []
+
+
+def test_a_guard_refuses_before_anything_changes(clerk, swap_table):
+    case, _code = services.case_register(actor=clerk, data=intake())
+
+    def never(case):
+        raise ApplicationError("not today")
+
+    swap_table(guards=(bus.guard("never", never, actions=("accept",)),))
+    with pytest.raises(ApplicationError, match="not today"):
+        services.case_accept(actor=clerk, case_id=case.pk)
+    case.refresh_from_db()
+    assert case.state == CaseState.REGISTERED and case.version == 1
+    assert list(Event.objects.filter(case=case).values_list("kind", flat=True)) == ["registered"]
+
+
+def _kind_classes(table):
+    from importlib import import_module
+
+    owners = sorted(set(table.kind_owner.values()))
+    return [getattr(import_module(o.rsplit(".", 1)[0]), o.rsplit(".", 1)[1]) for o in owners]
+
+
+def test_a_new_app_reacts_to_case_events_through_the_table_alone(clerk, settings, monkeypatch):
+    """What adding a subscriber takes: a table module that lists it (no change in cases/)."""
+    heard: list[str] = []
+    module = types.ModuleType("huiyin_test_table")
+    real = bus.table()
+    module.TABLE = bus.build_table(
+        kinds=_kind_classes(real),
+        in_transaction=(
+            *real.in_transaction,
+            bus.subscriber("audit.mirror", lambda *, case, event: heard.append(event.kind)),
+        ),
+        after_commit=real.after_commit,
+        guards=real.guards,
+    )
+    monkeypatch.setitem(sys.modules, "huiyin_test_table", module)
+    settings.HUIYIN_EVENT_TABLE = "huiyin_test_table"
+    try:
+        bus.load_table()
+        case, _code = services.case_register(actor=clerk, data=intake())
+        services.case_accept(actor=clerk, case_id=case.pk)
+    finally:
+        bus._table = real
+    assert heard == ["registered", "state_changed"]
