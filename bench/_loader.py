@@ -388,7 +388,7 @@ class History:
         return out
 
     def apply(self, action: str, actor_id: int | None, extra: dict, at: datetime) -> dict:
-        """The state change and payload of one transition, as services._transition writes it."""
+        """The state change and payload of one transition, as services.transition writes it."""
         previous = self.state
         current = self.rounds[-1]
         payload: dict = {}

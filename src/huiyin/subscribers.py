@@ -12,15 +12,19 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
   (``cases.tasks.dispatch_event_task``), each in its own transaction.
 * ``GUARDS``: checks other apps impose before a lifecycle action; each raises an
   ``ApplicationError`` to refuse, before anything changes.
+* ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
+  of the state table has exactly one.
 """
 
 from __future__ import annotations
 
+from huiyin.cases import actions as case_actions
 from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
+from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import records as handling
 from huiyin.handling.events import HandlingEvent
@@ -70,3 +74,5 @@ TABLE = build_table(
         guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
     ),
 )
+
+ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

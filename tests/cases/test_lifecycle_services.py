@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from huiyin.cases import services
+from huiyin.cases.actions import all_specs, allowed_actions, spec_for
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import CaseRound, Event
-from huiyin.cases.selectors import allowed_actions, verify_event_chain
+from huiyin.cases.selectors import verify_event_chain
 from huiyin.cases.workflow import EDGES, CaseState, Stage, find_edge
 from huiyin.core.errors import InvalidTransition, PermissionDeniedError, ValidationFailed
+from huiyin.handling import actions as handling_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +24,16 @@ def run_to(case, state, *, clerk, handler, leader):
         (S.ACCEPTED, lambda: services.case_accept(actor=clerk, case_id=case.pk)),
         (
             S.DISPATCHED,
-            lambda: services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id),
+            lambda: handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id),
         ),
-        (S.IN_PROGRESS, lambda: services.case_sign_for(actor=handler, case_id=case.pk)),
+        (S.IN_PROGRESS, lambda: handling_actions.case_sign_for(actor=handler, case_id=case.pk)),
         (
             S.PENDING_APPROVAL,
-            lambda: services.case_submit_for_approval(
+            lambda: handling_actions.case_submit_for_approval(
                 actor=handler, case_id=case.pk, proposal="已协调物业维修", outcome="resolved"
             ),
         ),
-        (S.APPROVED, lambda: services.case_approve(actor=leader, case_id=case.pk, comments="同意")),
+        (S.APPROVED, lambda: handling_actions.case_approve(actor=leader, case_id=case.pk, comments="同意")),
         (S.REPLIED, lambda: services.case_reply(actor=handler, case_id=case.pk, reply="物业已于今日维修完毕")),
         (S.CLOSED, lambda: services.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")),
         (S.ARCHIVED, lambda: services.case_archive(actor=leader, case_id=case.pk)),
@@ -105,7 +107,7 @@ def test_every_illegal_action_is_refused_and_changes_nothing(state, action, regi
     events_before = Event.objects.filter(case=case).count()
     kwargs = CALLS[action] if CALLS[action] is not None else dict(department_id=handler.department_id)
     with pytest.raises(InvalidTransition) as info:
-        services.ACTIONS[action](actor=leader, case_id=case.pk, **kwargs)
+        spec_for(action).service(actor=leader, case_id=case.pk, **kwargs)
     assert "不能变更为" in str(info.value)
     case.refresh_from_db()
     assert case.state == state
@@ -116,28 +118,28 @@ def test_every_illegal_action_is_refused_and_changes_nothing(state, action, regi
 def test_decided_cases_can_only_be_archived(state, register, clerk, leader):
     case = register()
     action = next(e.action for e in EDGES if e.src == S.REGISTERED and e.dst == state)
-    services.ACTIONS[action](actor=clerk, case_id=case.pk, **CALLS[action])
+    spec_for(action).service(actor=clerk, case_id=case.pk, **CALLS[action])
     for other in CALLS:
         if other == "archive":
             continue
         kwargs = CALLS[other] if CALLS[other] is not None else dict(department_id=1)
         with pytest.raises(InvalidTransition):
-            services.ACTIONS[other](actor=leader, case_id=case.pk, **kwargs)
+            spec_for(other).service(actor=leader, case_id=case.pk, **kwargs)
     services.case_archive(actor=leader, case_id=case.pk)
     case.refresh_from_db()
     assert case.state == S.ARCHIVED
 
 
 def test_every_action_has_a_service():
-    assert {e.action for e in EDGES} == set(services.ACTIONS)
+    assert {e.action for e in EDGES} == {s.name for s in all_specs()}
 
 
 def test_handler_of_another_department_cannot_sign_for(register, clerk, handler, other_handler):
     case = register()
     services.case_accept(actor=clerk, case_id=case.pk)
-    services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
     with pytest.raises(PermissionDeniedError):
-        services.case_sign_for(actor=other_handler, case_id=case.pk)
+        handling_actions.case_sign_for(actor=other_handler, case_id=case.pk)
     case.refresh_from_db()
     assert case.state == S.DISPATCHED
 
@@ -151,12 +153,12 @@ def test_analyst_cannot_accept(register, analyst):
 def test_handler_cannot_approve_own_proposal(register, clerk, handler, leader):
     case = run_to(register(), S.PENDING_APPROVAL, clerk=clerk, handler=handler, leader=leader)
     with pytest.raises(PermissionDeniedError):
-        services.case_approve(actor=handler, case_id=case.pk, comments="自批")
+        handling_actions.case_approve(actor=handler, case_id=case.pk, comments="自批")
 
 
 def test_department_head_approves_own_department(register, clerk, handler, leader, head):
     case = run_to(register(), S.PENDING_APPROVAL, clerk=clerk, handler=handler, leader=leader)
-    services.case_approve(actor=head, case_id=case.pk, comments="同意")
+    handling_actions.case_approve(actor=head, case_id=case.pk, comments="同意")
     case.refresh_from_db()
     assert case.state == S.APPROVED
 
@@ -166,7 +168,7 @@ def test_approval_stage_off_allows_direct_reply(org, register, clerk, handler, l
     org.save()
     case = run_to(register(), S.IN_PROGRESS, clerk=clerk, handler=handler, leader=leader)
     with pytest.raises(InvalidTransition):
-        services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="x", outcome="resolved")
+        handling_actions.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="x", outcome="resolved")
     services.case_reply(actor=handler, case_id=case.pk, reply="已修复")
     case.refresh_from_db()
     assert case.state == S.REPLIED
@@ -197,7 +199,7 @@ def test_policy_switches_are_frozen_at_registration(org, register, clerk, handle
     org.stage_switches = {Stage.APPROVAL: False}
     org.save()
     run_to(case, S.IN_PROGRESS, clerk=clerk, handler=handler, leader=leader)
-    assert [e.action for e in allowed_actions(actor=handler, case=case)] == ["submit_for_approval"]
+    assert [e.name for e in allowed_actions(handler, case)] == ["submit_for_approval"]
 
 
 def test_reopen_starts_a_new_round_and_keeps_the_old(register, clerk, handler, leader):
@@ -223,7 +225,7 @@ def test_answer_on_spot_for_consultations(register, clerk):
 def test_not_accept_requires_a_ground(register, clerk):
     case = register()
     with pytest.raises(ValidationFailed) as info:
-        services.case_not_accept(actor=clerk, case_id=case.pk, ground="  ")
+        handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="  ")
     assert info.value.field == "ground"
     case.refresh_from_db()
     assert case.state == S.REGISTERED
@@ -231,7 +233,7 @@ def test_not_accept_requires_a_ground(register, clerk):
 
 def test_allowed_actions_match_what_services_accept(register, clerk, handler, leader, analyst):
     case = register()
-    assert {e.action for e in allowed_actions(actor=clerk, case=case)} == {
+    assert {e.name for e in allowed_actions(clerk, case)} == {
         "accept",
         "not_accept",
         "not_reaccept",
@@ -239,7 +241,7 @@ def test_allowed_actions_match_what_services_accept(register, clerk, handler, le
         "transfer",
         "answer_on_spot",
     }
-    assert allowed_actions(actor=analyst, case=case) == []
+    assert allowed_actions(analyst, case) == []
 
 
 def test_events_are_append_only(register):
@@ -264,7 +266,7 @@ def test_dispatch_with_handler_outside_department_is_refused(register, clerk, ha
     case = register()
     services.case_accept(actor=clerk, case_id=case.pk)
     with pytest.raises(ValidationFailed) as info:
-        services.case_dispatch(
+        handling_actions.case_dispatch(
             actor=clerk, case_id=case.pk, department_id=handler.department_id, handler_id=other_handler.pk
         )
     assert info.value.field == "handler"
@@ -277,8 +279,8 @@ def test_send_back_releases_the_department(register, clerk, handler):
 
     case = register()
     services.case_accept(actor=clerk, case_id=case.pk)
-    services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
-    services.case_send_back(actor=handler, case_id=case.pk, reason="不属于本科室职责")
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    handling_actions.case_send_back(actor=handler, case_id=case.pk, reason="不属于本科室职责")
     case.refresh_from_db()
     assert (case.state, case.lead_department, case.handler) == (S.ACCEPTED, None, None)
     assert not cases_for(handler).filter(pk=case.pk).exists()

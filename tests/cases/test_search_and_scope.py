@@ -18,6 +18,7 @@ from huiyin.cases.selectors import (
 from huiyin.cases.services import PartyInput
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.search import document, fts5_query, tsquery
+from huiyin.handling import actions as handling_actions
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_filters_combine(register, clerk, category, departments):
     a = register(channel="visit", category_id=category.pk)
     register(channel="phone")
     services.case_accept(actor=clerk, case_id=a.pk)
-    services.case_dispatch(actor=clerk, case_id=a.pk, department_id=departments["city"].pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=a.pk, department_id=departments["city"].pk)
     rows = ledger(
         actor=clerk,
         filters=LedgerFilters(
@@ -111,7 +112,7 @@ def test_handler_sees_only_department_cases(org, register, clerk, handler, other
     mine, assisting, foreign = register(), register(), register()
     for case, dept, assist in [(mine, "city", []), (assisting, "housing", ["city"]), (foreign, "traffic", [])]:
         services.case_accept(actor=clerk, case_id=case.pk)
-        services.case_dispatch(
+        handling_actions.case_dispatch(
             actor=clerk,
             case_id=case.pk,
             department_id=departments[dept].pk,
@@ -139,12 +140,12 @@ def test_first_contact_keeps_case_on_desk_until_closed(register, clerk, handler,
     case = register()
     assert case in my_desk(actor=clerk)["first_contact"]
     services.case_accept(actor=clerk, case_id=case.pk)
-    services.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
-    services.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    handling_actions.case_sign_for(actor=handler, case_id=case.pk)
     assert case in my_desk(actor=handler)["handling"]
-    services.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="已处理", outcome="resolved")
+    handling_actions.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="已处理", outcome="resolved")
     assert case in my_desk(actor=leader)["approval"]
-    services.case_approve(actor=leader, case_id=case.pk, comments="同意")
+    handling_actions.case_approve(actor=leader, case_id=case.pk, comments="同意")
     services.case_reply(actor=handler, case_id=case.pk, reply="已处理")
     assert case in my_desk(actor=clerk)["first_contact"]  # answered but not yet confirmed satisfied
     services.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")
@@ -154,7 +155,7 @@ def test_first_contact_keeps_case_on_desk_until_closed(register, clerk, handler,
 def test_department_head_desk_lists_department_cases(register, clerk, head, departments):
     case = register()
     services.case_accept(actor=clerk, case_id=case.pk)
-    services.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
     assert case in my_desk(actor=head)["department"]
 
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from huiyin.cases import services as cs
 from huiyin.demo.generator import DEMO_PASSWORD, build_organization
 from huiyin.followup.models import Callback
+from huiyin.handling import actions as handling_actions
 from tests.conftest import intake
 from tests.e2e.conftest import draw_signature
 from tests.policy.conftest import activate
@@ -22,8 +23,8 @@ def test_callback_queue_outcomes_and_reopening(db, logged_in_page):
     activate(demo.org, "property_management")
     clerk, handler = demo.staff["clerk"], demo.staff["handler_property"]
     case, _code = cs.case_register(actor=clerk, data=intake(text="5栋电梯按钮失灵，已报修两次。"))
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
-    cs.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
+    handling_actions.case_sign_for(actor=handler, case_id=case.pk)
     cs.case_reply(actor=handler, case_id=case.pk, reply="已更换电梯按钮面板。")
     callback = Callback.objects.get(case=case)
     Callback.objects.filter(pk=callback.pk).update(role="callback_officer")  # the officer's share
@@ -57,8 +58,8 @@ def test_an_on_site_callback_is_signed_on_screen(db, logged_in_page):
     activate(demo.org, "property_management")
     clerk, handler = demo.staff["clerk"], demo.staff["handler_property"]
     case, _code = cs.case_register(actor=clerk, data=intake(text="3栋2单元楼道窗户玻璃破损。"))
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
-    cs.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
+    handling_actions.case_sign_for(actor=handler, case_id=case.pk)
     cs.case_reply(actor=handler, case_id=case.pk, reply="已更换玻璃。")
     Callback.objects.filter(case=case).update(role="callback_officer")
 

@@ -16,6 +16,7 @@ from huiyin.core.models import Notification
 from huiyin.followup import planning
 from huiyin.followup.models import Callback, CallbackAttempt, CallbackStatus
 from huiyin.followup.services import callback_record
+from huiyin.handling import actions as handling_actions
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
@@ -49,10 +50,10 @@ def officer(org):
 
 
 def replied(case, *, clerk, handler, departments):
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
     case.refresh_from_db()
     if case.state == "dispatched":
-        cs.case_sign_for(actor=handler, case_id=case.pk)
+        handling_actions.case_sign_for(actor=handler, case_id=case.pk)
     cs.case_reply(actor=handler, case_id=case.pk, reply="已修复漏水。")
     case.refresh_from_db()
     return case

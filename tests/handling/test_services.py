@@ -32,6 +32,7 @@ from huiyin.core.errors import (
     StaleObject,
     ValidationFailed,
 )
+from huiyin.handling import actions as handling_actions
 from huiyin.handling import documents, records
 from huiyin.handling import services as hs
 from huiyin.handling.events import HandlingEvent
@@ -134,9 +135,9 @@ class Flow:
             cs.case_accept(actor=self.clerk, case_id=case.pk)
         if fresh(case).state in (S.REGISTERED, S.ACCEPTED):
             dispatch.setdefault("department_id", self.handler.department_id)
-            cs.case_dispatch(actor=self.clerk, case_id=case.pk, **dispatch)
+            handling_actions.case_dispatch(actor=self.clerk, case_id=case.pk, **dispatch)
         if fresh(case).state == S.DISPATCHED:
-            cs.case_sign_for(actor=self.handler, case_id=case.pk)
+            handling_actions.case_sign_for(actor=self.handler, case_id=case.pk)
         case = fresh(case)
         assert case.state == S.IN_PROGRESS
         return case
@@ -144,7 +145,7 @@ class Flow:
     def pending(self, case, *, proposal="拟责成物业限期维修", outcome="resolved", responsible_unit="", **dispatch):
         if fresh(case).state != S.PENDING_APPROVAL:
             self.in_progress(case, **dispatch)
-            cs.case_submit_for_approval(
+            handling_actions.case_submit_for_approval(
                 actor=self.handler,
                 case_id=case.pk,
                 proposal=proposal,
@@ -157,7 +158,9 @@ class Flow:
         self.pending(case, **kwargs)
         proposal = records.pending_proposal(case)
         for role in proposal.chain[proposal.next_level :]:
-            cs.case_approve(actor=self.head if role == "dept_head" else self.leader, case_id=case.pk, comments="同意")
+            handling_actions.case_approve(
+                actor=self.head if role == "dept_head" else self.leader, case_id=case.pk, comments="同意"
+            )
         case = fresh(case)
         assert case.state == S.APPROVED
         return case
@@ -192,13 +195,13 @@ def png_data_url() -> tuple[str, bytes]:
 def test_not_accept_takes_a_ground_from_the_petition_preset(petition, register, clerk):
     case = register()
     with refused(case, ValidationFailed, field="ground"):
-        cs.case_not_accept(actor=clerk, case_id=case.pk, ground="属于诉讼程序", refer_to="人民法院")
+        handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="属于诉讼程序", refer_to="人民法院")
     with refused(case, ValidationFailed, field="ground"):  # a re-acceptance ground is not a non-acceptance one
-        cs.case_not_accept(actor=clerk, case_id=case.pk, ground="review_concluded")
+        handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="review_concluded")
     with refused(case, ValidationFailed, field="refer_to"):  # this ground names the bodies to turn to
-        cs.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure")
+        handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure")
 
-    cs.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure", refer_to="court")
+    handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure", refer_to="court")
 
     case = fresh(case)
     assert case.state == S.NOT_ACCEPTED
@@ -212,7 +215,7 @@ def test_not_accept_takes_a_ground_from_the_petition_preset(petition, register, 
 
 def test_ground_by_label_and_without_bodies_needs_no_referral(petition, register, clerk):
     case = register()
-    cs.case_not_accept(actor=clerk, case_id=case.pk, ground="无实质性内容的")
+    handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="无实质性内容的")
     data = last_event(case).data
     assert (data["ground_code"], data["refer_to"]) == ("no_substance", "")
     assert fresh(case).state == S.NOT_ACCEPTED
@@ -221,8 +224,8 @@ def test_ground_by_label_and_without_bodies_needs_no_referral(petition, register
 def test_not_reaccept_with_review_concluded(petition, register, clerk):
     case = register()
     with refused(case, ValidationFailed, field="ground"):
-        cs.case_not_reaccept(actor=clerk, case_id=case.pk, ground="已复核终结")
-    cs.case_not_reaccept(actor=clerk, case_id=case.pk, ground="review_concluded")
+        handling_actions.case_not_reaccept(actor=clerk, case_id=case.pk, ground="已复核终结")
+    handling_actions.case_not_reaccept(actor=clerk, case_id=case.pk, ground="review_concluded")
     case = fresh(case)
     assert case.state == S.NOT_REACCEPTED
     data = last_event(case).data
@@ -238,7 +241,7 @@ def test_return_within_the_construction_limit_stops_the_acceptance_clock(constru
     assert clock.due_at == records.return_due(case)
 
     with drive.at(at(2025, 3, 10, 9)), refused(case, ValidationFailed, field="returned_to"):
-        cs.case_return(actor=drive.clerk, case_id=case.pk, reason="不属于本站职责")
+        handling_actions.case_return(actor=drive.clerk, case_id=case.pk, reason="不属于本站职责")
     case = drive.do(at(2025, 3, 10, 9), "return", case, reason="不属于本站职责", returned_to="原批转单位")
 
     assert case.state == S.RETURNED
@@ -259,12 +262,12 @@ def test_a_late_return_is_recorded_as_such(construction, drive):
 def test_transfer_is_forbidden_by_the_construction_preset(construction, register, clerk):
     case = register()
     with refused(case, ApplicationError, code="transfer_forbidden", field="to_body", match="不得自行转送"):
-        cs.case_transfer(actor=clerk, case_id=case.pk, to_body="区住房和城乡建设局")
+        handling_actions.case_transfer(actor=clerk, case_id=case.pk, to_body="区住房和城乡建设局")
 
 
 def test_transfer_is_allowed_by_the_petition_preset(petition, register, clerk):
     case = register()
-    cs.case_transfer(actor=clerk, case_id=case.pk, to_body="区市场监督管理局")
+    handling_actions.case_transfer(actor=clerk, case_id=case.pk, to_body="区市场监督管理局")
     case = fresh(case)
     assert case.state == S.TRANSFERRED
     assert last_event(case).data["to_body"] == "区市场监督管理局"
@@ -277,7 +280,7 @@ def test_dispatch_records_lead_and_assisting_rows(petition, register, clerk, dep
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
     due = timezone.now() + timedelta(days=5)
-    cs.case_dispatch(
+    handling_actions.case_dispatch(
         actor=clerk,
         case_id=case.pk,
         department_id=departments["city"].pk,
@@ -304,13 +307,13 @@ def test_dispatch_records_lead_and_assisting_rows(petition, register, clerk, dep
 def test_send_back_returns_the_case_to_the_dispatcher_with_its_reason(petition, register, clerk, handler, departments):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(
+    handling_actions.case_dispatch(
         actor=clerk, case_id=case.pk, department_id=departments["city"].pk, assisting_ids=[departments["housing"].pk]
     )
     with refused(case, ValidationFailed, field="reason"):
-        cs.case_send_back(actor=handler, case_id=case.pk, reason="  ")
+        handling_actions.case_send_back(actor=handler, case_id=case.pk, reason="  ")
 
-    cs.case_send_back(actor=handler, case_id=case.pk, reason="属于住房保障科职责")
+    handling_actions.case_send_back(actor=handler, case_id=case.pk, reason="属于住房保障科职责")
 
     case = fresh(case)
     assert (case.state, case.lead_department, case.handler) == (S.ACCEPTED, None, None)
@@ -325,7 +328,7 @@ def test_send_back_returns_the_case_to_the_dispatcher_with_its_reason(petition, 
     assert (queued.sent_back_reason, queued.sent_back_by) == ("属于住房保障科职责", CITY)
 
     # Dispatched again, elsewhere: the sent-back row stays in the history.
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["housing"].pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["housing"].pk)
     rows = list(Dispatch.objects.filter(case=case).order_by("id").values_list("department__code", "status"))
     assert rows == [("city", "sent_back"), ("housing", "withdrawn"), ("housing", "pending")]
     assert fresh(case).lead_department == departments["housing"]
@@ -335,10 +338,12 @@ def test_send_back_returns_the_case_to_the_dispatcher_with_its_reason(petition, 
 def test_redispatch_withdraws_the_pending_rows(petition, register, clerk, handler, other_handler, departments):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(
+    handling_actions.case_dispatch(
         actor=clerk, case_id=case.pk, department_id=departments["city"].pk, assisting_ids=[departments["housing"].pk]
     )
-    cs.case_redispatch(actor=clerk, case_id=case.pk, department_id=departments["traffic"].pk, instructions="改派")
+    handling_actions.case_redispatch(
+        actor=clerk, case_id=case.pk, department_id=departments["traffic"].pk, instructions="改派"
+    )
 
     case = fresh(case)
     assert (case.state, case.lead_department) == (S.DISPATCHED, departments["traffic"])
@@ -349,8 +354,8 @@ def test_redispatch_withdraws_the_pending_rows(petition, register, clerk, handle
     assert rows == [("city", "withdrawn", clerk.pk), ("housing", "withdrawn", clerk.pk), ("traffic", "pending", None)]
     assert last_event(case).data["action"] == "redispatch"
     with refused(case, PermissionDeniedError):  # the first department let go of it
-        cs.case_sign_for(actor=handler, case_id=case.pk)
-    cs.case_sign_for(actor=other_handler, case_id=case.pk)
+        handling_actions.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_sign_for(actor=other_handler, case_id=case.pk)
     assert Dispatch.objects.get(case=case, status="signed").department == departments["traffic"]
 
 
@@ -368,7 +373,7 @@ def test_lead_department_head_assigns_handlers(
 ):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(
+    handling_actions.case_dispatch(
         actor=clerk, case_id=case.pk, department_id=departments["city"].pk, assisting_ids=[departments["housing"].pk]
     )
 
@@ -402,7 +407,7 @@ def test_head_of_another_department_cannot_assign(petition, register, clerk, org
     traffic_head = make_staff(org, "traffic_head", ["dept_head"], departments["traffic"])
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
     with refused(case, PermissionDeniedError):
         hs.handler_assign(actor=traffic_head, case_id=case.pk, handler_id=handler.pk)
 
@@ -415,17 +420,19 @@ def test_property_case_from_ledger_to_closure_with_confirmation(property_rules, 
     with refused(case, InvalidTransition):
         cs.case_accept(actor=clerk, case_id=case.pk)
 
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id, instructions="当日上门")
+    handling_actions.case_dispatch(
+        actor=clerk, case_id=case.pk, department_id=handler.department_id, instructions="当日上门"
+    )
     case = fresh(case)
     assert case.state == S.DISPATCHED
     assert (last_event(case).data["from"], last_event(case).data["to"]) == (S.REGISTERED, S.DISPATCHED)
     assert Dispatch.objects.get(case=case).status == DispatchStatus.PENDING
 
-    cs.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_sign_for(actor=handler, case_id=case.pk)
     assert fresh(case).state == S.IN_PROGRESS and fresh(case).handler == handler
     assert Dispatch.objects.get(case=case).status == DispatchStatus.SIGNED
     with refused(case, InvalidTransition):  # no approval stage
-        cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟维修", outcome="resolved")
+        handling_actions.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟维修", outcome="resolved")
     cs.case_reply(actor=handler, case_id=case.pk, reply="维修班已修复楼道顶棚。")
     assert fresh(case).state == S.REPLIED
 
@@ -456,13 +463,15 @@ def test_property_case_from_ledger_to_closure_with_confirmation(property_rules, 
 def test_two_level_approval_then_reply(petition, register, flow, clerk, handler, head, leader, other_handler):
     case = flow.in_progress(register())
     with refused(case, ValidationFailed, field="outcome"):
-        cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟责成物业维修")
+        handling_actions.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟责成物业维修")
     with refused(case, ValidationFailed, field="proposal"):
-        cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="", outcome="resolved")
+        handling_actions.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="", outcome="resolved")
     with refused(case, PermissionDeniedError):
-        cs.case_submit_for_approval(actor=other_handler, case_id=case.pk, proposal="越权", outcome="resolved")
+        handling_actions.case_submit_for_approval(
+            actor=other_handler, case_id=case.pk, proposal="越权", outcome="resolved"
+        )
 
-    cs.case_submit_for_approval(
+    handling_actions.case_submit_for_approval(
         actor=handler, case_id=case.pk, proposal="拟责成物业维修", outcome="resolved", responsible_unit="安居物业"
     )
     case = fresh(case)
@@ -478,9 +487,9 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
 
     for outsider in (other_handler, handler):  # another department; the lead department's handler
         with refused(case, PermissionDeniedError):
-            cs.case_approve(actor=outsider, case_id=case.pk, comments="同意")
+            handling_actions.case_approve(actor=outsider, case_id=case.pk, comments="同意")
 
-    cs.case_approve(actor=head, case_id=case.pk, comments="审核同意")
+    handling_actions.case_approve(actor=head, case_id=case.pk, comments="审核同意")
     case = fresh(case)
     assert case.state == S.PENDING_APPROVAL
     event = last_event(case)
@@ -495,9 +504,9 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
     assert (step.level, step.role, step.decision, step.decided_by) == (1, "dept_head", "approved", head)
 
     with refused(case, PermissionDeniedError, match="您已签署过本审批"):
-        cs.case_approve(actor=head, case_id=case.pk, comments="再签")
+        handling_actions.case_approve(actor=head, case_id=case.pk, comments="再签")
 
-    cs.case_approve(actor=leader, case_id=case.pk, comments="签发")
+    handling_actions.case_approve(actor=leader, case_id=case.pk, comments="签发")
     case = fresh(case)
     assert case.state == S.APPROVED
     proposal.refresh_from_db()
@@ -525,23 +534,23 @@ def test_leader_does_not_stand_in_for_the_head_when_a_leader_signs_later(petitio
     proposal = records.pending_proposal(case)
     assert records.may_sign(leader, case, proposal) is not None
     with refused(case, PermissionDeniedError, match="现待部门负责人审批（第 1 级，共 2 级）"):
-        cs.case_approve(actor=leader, case_id=case.pk, comments="代审核")
-    cs.case_approve(actor=head, case_id=case.pk, comments="同意")
+        handling_actions.case_approve(actor=leader, case_id=case.pk, comments="代审核")
+    handling_actions.case_approve(actor=head, case_id=case.pk, comments="同意")
     with refused(case, PermissionDeniedError, match="您已签署过本审批"):
-        cs.case_approve(actor=head, case_id=case.pk)
-    cs.case_approve(actor=leader, case_id=case.pk, comments="签发")
+        handling_actions.case_approve(actor=head, case_id=case.pk)
+    handling_actions.case_approve(actor=leader, case_id=case.pk, comments="签发")
     assert fresh(case).state == S.APPROVED
 
 
 def test_reject_by_the_due_signer_returns_the_proposal(petition, register, flow, handler, head, leader):
     case = flow.pending(register())
-    cs.case_approve(actor=head, case_id=case.pk, comments="同意")
+    handling_actions.case_approve(actor=head, case_id=case.pk, comments="同意")
     with refused(case, ValidationFailed, field="reason"):
-        cs.case_reject_approval(actor=leader, case_id=case.pk, reason="")
+        handling_actions.case_reject_approval(actor=leader, case_id=case.pk, reason="")
     with refused(case, PermissionDeniedError):  # level 2 is the leader's
-        cs.case_reject_approval(actor=head, case_id=case.pk, reason="再议")
+        handling_actions.case_reject_approval(actor=head, case_id=case.pk, reason="再议")
 
-    cs.case_reject_approval(actor=leader, case_id=case.pk, reason="事实不清，请补充调查")
+    handling_actions.case_reject_approval(actor=leader, case_id=case.pk, reason="事实不清，请补充调查")
 
     case = fresh(case)
     assert case.state == S.IN_PROGRESS
@@ -558,7 +567,9 @@ def test_reject_by_the_due_signer_returns_the_proposal(petition, register, flow,
     )
 
     # Resubmitted: a new proposal starts the chain from the first level again.
-    cs.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="补充调查后拟维修", outcome="resolved")
+    handling_actions.case_submit_for_approval(
+        actor=handler, case_id=case.pk, proposal="补充调查后拟维修", outcome="resolved"
+    )
     assert records.pending_proposal(case).next_level == 0
     assert Proposal.objects.filter(case=case).count() == 2
 
@@ -570,7 +581,7 @@ def test_reject_by_the_due_signer_returns_the_proposal(petition, register, flow,
 @pytest.mark.parametrize("with_version", [True, False])
 def test_approve_and_reject_at_once_one_wins(with_version, petition, register, flow, head, leader, leader2):
     case = flow.pending(register())
-    cs.case_approve(actor=head, case_id=case.pk, comments="同意")
+    handling_actions.case_approve(actor=head, case_id=case.pk, comments="同意")
     proposal = records.pending_proposal(case)
     version = fresh(case).version if with_version else None
     barrier = threading.Barrier(2)
@@ -591,14 +602,16 @@ def test_approve_and_reject_at_once_one_wins(with_version, petition, register, f
             target=work,
             args=(
                 "approve",
-                lambda: cs.case_approve(actor=leader, case_id=case.pk, comments="签发", expected_version=version),
+                lambda: handling_actions.case_approve(
+                    actor=leader, case_id=case.pk, comments="签发", expected_version=version
+                ),
             ),
         ),
         threading.Thread(
             target=work,
             args=(
                 "reject",
-                lambda: cs.case_reject_approval(
+                lambda: handling_actions.case_reject_approval(
                     actor=leader2, case_id=case.pk, reason="退回", expected_version=version
                 ),
             ),
@@ -627,16 +640,18 @@ def test_approve_and_reject_at_once_one_wins(with_version, petition, register, f
 def test_a_stale_form_is_refused(petition, register, flow, clerk, handler, head):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
     dispatched_version = fresh(case).version
-    cs.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_sign_for(actor=handler, case_id=case.pk)
 
     # The state moved on since the form was made: who acted first is named.
     with refused(case, InvalidTransition, match="该件已由handler处理，您的操作未执行。"):
-        cs.case_send_back(actor=handler, case_id=case.pk, reason="不属于本部门", expected_version=dispatched_version)
+        handling_actions.case_send_back(
+            actor=handler, case_id=case.pk, reason="不属于本部门", expected_version=dispatched_version
+        )
     # Same state, but an older version: the optimistic lock.
     with refused(case, StaleObject, match="该案件已被其他人修改"):
-        cs.case_submit_for_approval(
+        handling_actions.case_submit_for_approval(
             actor=handler, case_id=case.pk, proposal="拟维修", outcome="resolved", expected_version=dispatched_version
         )
     with refused(case, StaleObject):
@@ -655,7 +670,9 @@ def test_review_request_after_the_limit_is_refused(petition, drive, flow, clerk)
     assert timezone.localtime(due).date().isoformat() == "2025-04-02"  # day 30, counted from 4 March
 
     with drive.at(at(2025, 4, 20, 10)), refused(case, ValidationFailed, field="requested_at") as info:
-        cs.case_request_review(actor=clerk, case_id=case.pk, reason="不服答复意见", requested_at=at(2025, 4, 10, 9))
+        handling_actions.case_request_review(
+            actor=clerk, case_id=case.pk, reason="不服答复意见", requested_at=at(2025, 4, 10, 9)
+        )
     message = str(info.value)
     assert "已超过请求期限" in message and "2025-03-03" in message
     assert f"{timezone.localtime(due):%Y-%m-%d %H:%M}" in message
@@ -667,12 +684,12 @@ def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, l
     with drive.at(at(2025, 3, 3, 10)):
         flow.replied(case)
         with refused(case, ApplicationError, code="no_review"):  # re-review needs a decided review
-            cs.case_request_rereview(actor=clerk, case_id=case.pk, reason="不服")
+            handling_actions.case_request_rereview(actor=clerk, case_id=case.pk, reason="不服")
 
     with drive.at(at(2025, 3, 20, 10)):
         with refused(case, ValidationFailed, field="reason"):
-            cs.case_request_review(actor=clerk, case_id=case.pk, reason="")
-        cs.case_request_review(actor=clerk, case_id=case.pk, reason="不服答复意见")
+            handling_actions.case_request_review(actor=clerk, case_id=case.pk, reason="")
+        handling_actions.case_request_review(actor=clerk, case_id=case.pk, reason="不服答复意见")
     case = fresh(case)
     assert case.state == S.UNDER_REVIEW
     review = Review.objects.get(case=case, level=1)
@@ -691,12 +708,14 @@ def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, l
 
     with drive.at(at(2025, 3, 25, 10)):
         with refused(case, ValidationFailed, field="decision"):
-            cs.case_decide_review(actor=leader, case_id=case.pk, decision="partly", opinion="部分维持")
+            handling_actions.case_decide_review(actor=leader, case_id=case.pk, decision="partly", opinion="部分维持")
         with refused(case, ValidationFailed, field="opinion"):
-            cs.case_decide_review(actor=leader, case_id=case.pk, decision="upheld", opinion="")
+            handling_actions.case_decide_review(actor=leader, case_id=case.pk, decision="upheld", opinion="")
         with refused(case, PermissionDeniedError):  # the review body's opinion is recorded by a leader
-            cs.case_decide_review(actor=clerk, case_id=case.pk, decision="upheld", opinion="维持")
-        cs.case_decide_review(actor=leader, case_id=case.pk, decision="upheld", opinion="原处理意见并无不当")
+            handling_actions.case_decide_review(actor=clerk, case_id=case.pk, decision="upheld", opinion="维持")
+        handling_actions.case_decide_review(
+            actor=leader, case_id=case.pk, decision="upheld", opinion="原处理意见并无不当"
+        )
     case = fresh(case)
     assert case.state == S.REPLIED
     review.refresh_from_db()
@@ -711,14 +730,14 @@ def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, l
 
     with drive.at(at(2025, 4, 1, 10)):
         with refused(case, ApplicationError, code="review_twice"):
-            cs.case_request_review(actor=clerk, case_id=case.pk, reason="再次复查")
-        cs.case_request_rereview(actor=clerk, case_id=case.pk, reason="不服复查意见")
+            handling_actions.case_request_review(actor=clerk, case_id=case.pk, reason="再次复查")
+        handling_actions.case_request_rereview(actor=clerk, case_id=case.pk, reason="不服复查意见")
     case = fresh(case)
     assert case.state == S.UNDER_REREVIEW
     assert Review.objects.get(case=case, level=2).body == "复查机关、单位的上一级机关、单位"
 
     with drive.at(at(2025, 4, 8, 10)):
-        cs.case_decide_rereview(actor=leader, case_id=case.pk, decision="upheld", opinion="维持复查意见")
+        handling_actions.case_decide_rereview(actor=leader, case_id=case.pk, decision="upheld", opinion="维持复查意见")
     case = fresh(case)
     assert (case.state, case.review_concluded, case.closed_at) == (S.CLOSED, True, at(2025, 4, 8, 10))
     assert not Clock.objects.filter(case=case).exclude(state="stopped").exists()
@@ -892,7 +911,7 @@ def test_not_accepted_notice_carries_the_ground_and_the_body(petition, register,
     case = register()
     with refused(case, ApplicationError, code="not_available"):
         hs.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
-    cs.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure", refer_to="court")
+    handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure", refer_to="court")
 
     doc = hs.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
 
@@ -976,15 +995,15 @@ def test_result_report_is_approved_and_sent_before_closing(construction, registe
 def test_the_authority_clock_survives_a_change_of_department(action, petition, register, clerk, handler, departments):
     case = register()
     cs.case_accept(actor=clerk, case_id=case.pk)
-    cs.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
     hs.authority_request_set(
         actor=clerk, case_id=case.pk, authority="市信访局", due_at=timezone.now() + timedelta(days=10)
     )
     assert Clock.objects.get(case=case, stage="result_report").state == "running"
     if action == "redispatch":
-        cs.case_redispatch(actor=clerk, case_id=case.pk, department_id=departments["housing"].pk)
+        handling_actions.case_redispatch(actor=clerk, case_id=case.pk, department_id=departments["housing"].pk)
     else:
-        cs.case_send_back(actor=handler, case_id=case.pk, reason="不属于本部门")
+        handling_actions.case_send_back(actor=handler, case_id=case.pk, reason="不属于本部门")
     assert Clock.objects.filter(case=case, stage="result_report", state="running").exists()
 
 
@@ -1005,7 +1024,7 @@ def test_an_edited_template_is_checked_and_used(petition, register, clerk, admin
         body="经研究不予受理。依据：{{ ground }}。请向{{ refer_to }}反映。",
     )
     case = register()
-    cs.case_not_accept(actor=clerk, case_id=case.pk, ground="already_handled", refer_to="区人民政府")
+    handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="already_handled", refer_to="区人民政府")
     doc = hs.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
     assert doc.title == "不予受理通知"
     assert doc.body == "经研究不予受理。依据：有权处理的党政机关已经受理或正在办理的。请向区人民政府反映。"

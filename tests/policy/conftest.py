@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from huiyin.cases import services as cases
+from huiyin.cases.actions import spec_for
 from huiyin.cases.services import case_register
 from huiyin.orgs.models import Department
 from huiyin.orgs.roles import Role
@@ -76,7 +76,7 @@ class Driver:
 
     def do(self, when: datetime, action: str, case, actor=None, **kwargs):
         with self.at(when):
-            cases.ACTIONS[action](actor=actor or self.clerk, case_id=case.pk, **kwargs)
+            spec_for(action).service(actor=actor or self.clerk, case_id=case.pk, **kwargs)
         case.refresh_from_db()
         return case
 

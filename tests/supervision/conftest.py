@@ -11,6 +11,7 @@ import time_machine
 
 from huiyin.cases import services as cases
 from huiyin.cases.services import case_register
+from huiyin.handling import actions as handling_actions
 from huiyin.orgs.roles import Role
 from huiyin.policy.services.calendars import invalidate_calendars
 from huiyin.policy.sweeper import sweep_until_idle
@@ -61,7 +62,7 @@ class Driver:
         case = self.register(when, **overrides)
         with self.at(when):
             cases.case_accept(actor=self.clerk, case_id=case.pk)
-            cases.case_dispatch(
+            handling_actions.case_dispatch(
                 actor=self.clerk,
                 case_id=case.pk,
                 department_id=department.pk,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.orgs.models import Department, Staff
 
+from . import actions
 from .models import Category, Channel, Nature, Urgency
 from .services import SATISFACTION, IntakeInput, PartyInput
 
@@ -146,31 +147,7 @@ class EditForm(StyledForm):
         self.fields["category"].queryset = _categories(organization_id)
 
 
-# Which form fields each lifecycle action shows; the service's keyword is the field's
-# name unless ``KWARG_OF`` renames it.
-ACTION_FIELDS: dict[str, list[str]] = {
-    "accept": ["note"],
-    "not_accept": ["ground", "refer_to", "note"],
-    "not_reaccept": ["reaccept_ground", "note"],
-    "return": ["reason", "returned_to"],
-    "transfer": ["to_body", "note"],
-    "answer_on_spot": ["reply", "method"],
-    "dispatch": ["department", "assisting", "handler", "instructions", "due_at"],
-    "redispatch": ["department", "assisting", "handler", "instructions", "due_at"],
-    "sign_for": ["handler"],
-    "send_back": ["reason"],
-    "submit_for_approval": ["outcome", "proposal", "responsible_unit"],
-    "approve": ["comments"],
-    "reject_approval": ["reason"],
-    "reply": ["reply", "method", "replied_at"],
-    "close": ["satisfaction", "callback_note", "confirmed", "confirmation_note"],
-    "reopen": ["reason"],
-    "archive": [],
-    "request_review": ["reason", "requested_at"],
-    "request_rereview": ["reason", "requested_at"],
-    "decide_review": ["decision", "opinion"],
-    "decide_rereview": ["decision", "opinion"],
-}
+# The ActionForm fields an action spec reads become its input under this name, if renamed.
 KWARG_OF = {"reaccept_ground": "ground"}
 DATETIME_FIELDS = frozenset({"due_at", "replied_at", "requested_at"})
 LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -227,42 +204,24 @@ class ActionForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organization_id: int, case=None, **kwargs):
-        from huiyin.handling.models import Outcome, ReviewDecision
-
         super().__init__(*args, **kwargs)
         departments = Department.objects.filter(organization_id=organization_id, handles_cases=True)
         self.fields["department"].queryset = departments
         self.fields["assisting"].queryset = departments
         self.fields["handler"].queryset = Staff.objects.filter(organization_id=organization_id, is_active=True)
-        self.fields["outcome"].choices = [("", "—"), *Outcome.choices]
-        self.fields["decision"].choices = [("", "—"), *ReviewDecision.choices]
-        if case is not None:
-            self._choices_from_policy(case)
-
-    def _choices_from_policy(self, case) -> None:
-        """Grounds and bodies from the case's preset become lists to choose from."""
-        from huiyin.handling import records
-
-        for name, key in (("ground", "not_accepted"), ("reaccept_ground", "not_reaccepted")):
-            choices = records.ground_choices(case, key)
-            if choices:
-                self.fields[name] = forms.ChoiceField(
-                    label=self.fields[name].label, required=False, choices=[("", "—"), *choices]
-                )
-        bodies = records.referral_choices(case)
-        if bodies:
-            self.fields["refer_to"].widget.attrs["list"] = "referral-bodies"
-            self.referral_bodies = [label for label, _label in bodies]
-        if case.handler_id:
-            self.fields["handler"].initial = case.handler_id
+        # Each app's actions fill in their lists (grounds, outcomes, bodies) for this case.
+        for customize in dict.fromkeys(s.customize_form for s in actions.all_specs() if s.customize_form):
+            customize(self, case)
 
     def fields_for(self, action: str) -> list:
-        return [self[name] for name in ACTION_FIELDS[action]]
+        spec = actions.spec_for(action)
+        return [self[name] for name in spec.form_fields] if spec else []
 
     def kwargs_for(self, action: str) -> dict:
         d = self.cleaned_data
         kwargs: dict = {}
-        for name in ACTION_FIELDS[action]:
+        spec = actions.spec_for(action)
+        for name in spec.form_fields if spec else ():
             value = d.get(name)
             if name in DATETIME_FIELDS or name == "confirmed":
                 kwargs[KWARG_OF.get(name, name)] = value or (False if name == "confirmed" else None)

@@ -21,7 +21,7 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from .models import Case, Category, Contact, Event, Party
-from .workflow import OPEN_STATES, CaseState, Edge, edges_from
+from .workflow import OPEN_STATES, CaseState
 
 PAGE_SIZE = 30
 # Keyword search on PostgreSQL fetches at most this many matching ids through the GIN
@@ -221,13 +221,6 @@ def timeline(case: Case) -> list[tuple[str, datetime, object]]:
     items += [("event", e.at, e) for e in case.events.select_related("actor")]
     items.sort(key=lambda item: (item[1], 0 if item[0] == "contact" else 1))
     return items
-
-
-def allowed_actions(*, actor: Staff, case: Case) -> list[Edge]:
-    """Exactly the moves the services would accept now, for the buttons on the page."""
-    from .services import action_available
-
-    return [e for e in edges_from(case.state, case.stage_switches) if action_available(actor, case, e)]
 
 
 def verify_event_chain(case: Case) -> bool:

@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,13 +34,12 @@ from huiyin.core.errors import (
 )
 from huiyin.core.search import document
 from huiyin.core.validators import checked_text
-from huiyin.handling.events import HandlingEvent
-from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from . import bus, validation
 from .inputs import IntakeInput, PartyInput
-from .models import Attachment, Case, CaseRound, Category, Contact, Event, Nature, Party
+from .models import Attachment, Case, CaseRound, Contact, Event, Party
 from .workflow import CaseState, Edge, Stage, find_edge, stages_with_defaults
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -422,20 +421,11 @@ def may_take(actor: Staff, case: Case, edge: Edge) -> bool:
     return True
 
 
-def action_available(actor: Staff, case: Case, edge: Edge) -> bool:
-    """Permission plus what the records say (whose signature is due, which review is next)."""
-    if not may_take(actor, case, edge):
-        return False
-    from huiyin.handling import records
-
-    return records.action_open(actor, case, edge.action)
-
-
 # Keys an ``apply`` function may return to steer the transition instead of logging data.
 STAY = "_stay_with_event"  # value: an EventKind; the state does not change (a chain step)
 
 
-def _transition(
+def transition(
     *,
     actor: Staff,
     case_id: int,
@@ -485,7 +475,7 @@ def _target_of(action: str) -> str:
     return next((e.dst for e in EDGES if e.action == action), action)
 
 
-def _required(value: str, field_name: str, message: str) -> str:
+def required_text(value: str, field_name: str, message: str) -> str:
     return checked_text(value, field_name, missing=message)
 
 
@@ -493,94 +483,7 @@ def _required(value: str, field_name: str, message: str) -> str:
 
 
 def case_accept(*, actor: Staff, case_id: int, note: str = "", expected_version: int | None = None) -> Case:
-    return _transition(actor=actor, case_id=case_id, action="accept", note=note, expected_version=expected_version)
-
-
-def case_not_accept(
-    *,
-    actor: Staff,
-    case_id: int,
-    ground: str,
-    refer_to: str = "",
-    note: str = "",
-    expected_version: int | None = None,
-) -> Case:
-    """不予受理: a ground from the preset's list (or, where it lists none, in words) and the
-    body the complainant should turn to, where the ground names one."""
-    from huiyin.handling import records
-
-    ground = _required(ground, "ground", _("请选择或填写不予受理的理由。"))
-
-    def apply(case: Case) -> dict[str, Any]:
-        return records.decision_ground(case, "not_accepted", ground=ground, refer_to=refer_to)
-
-    return _transition(
-        actor=actor, case_id=case_id, action="not_accept", note=note, apply=apply, expected_version=expected_version
-    )
-
-
-def case_not_reaccept(
-    *,
-    actor: Staff,
-    case_id: int,
-    ground: str,
-    note: str = "",
-    expected_version: int | None = None,
-) -> Case:
-    from huiyin.handling import records
-
-    ground = _required(ground, "ground", _("请选择或填写不再受理的理由。"))
-
-    def apply(case: Case) -> dict[str, Any]:
-        return records.decision_ground(case, "not_reaccepted", ground=ground, refer_to="")
-
-    return _transition(
-        actor=actor, case_id=case_id, action="not_reaccept", note=note, apply=apply, expected_version=expected_version
-    )
-
-
-def case_return(
-    *,
-    actor: Staff,
-    case_id: int,
-    reason: str,
-    returned_to: str = "",
-    expected_version: int | None = None,
-) -> Case:
-    """退回: out of scope, returned with reasons to the writer or forwarding body; the event
-    records whether it was within the preset's limit."""
-    from huiyin.handling import records
-
-    reason = _required(reason, "reason", _("请填写退回理由。"))
-    returned_to = _required(returned_to, "returned_to", _("请填写退回至何人或何单位（来信人或原批转单位）。"))
-    return _transition(
-        actor=actor,
-        case_id=case_id,
-        action="return",
-        apply=lambda c: {"reason": reason, "returned_to": returned_to, **records.return_limit(c)},
-        expected_version=expected_version,
-    )
-
-
-def case_transfer(
-    *,
-    actor: Staff,
-    case_id: int,
-    to_body: str,
-    note: str = "",
-    expected_version: int | None = None,
-) -> Case:
-    from huiyin.handling import records
-
-    to_body = _required(to_body, "to_body", _("请填写转送单位。"))
-
-    def apply(case: Case) -> dict[str, Any]:
-        records.check_transfer_allowed(case)
-        return {"to_body": to_body}
-
-    return _transition(
-        actor=actor, case_id=case_id, action="transfer", note=note, apply=apply, expected_version=expected_version
-    )
+    return transition(actor=actor, case_id=case_id, action="accept", note=note, expected_version=expected_version)
 
 
 # --- replies (F24) -----------------------------------------------------------------------------
@@ -608,14 +511,14 @@ def _reply_transition(
     expected_version: int | None = None,
 ) -> Case:
     """The ways a complainant gets answered: on the spot, or after handling (and approval)."""
-    reply = _required(reply, "reply", _("请填写答复内容。"))
+    reply = required_text(reply, "reply", _("请填写答复内容。"))
     if method not in REPLY_METHODS:
         raise ValidationFailed({"method": [_("请选择答复方式（电话、书面、短信、当面或网上）。")]})
     now = timezone.now()
     if replied_at is not None and replied_at > now:
         raise ValidationFailed({"replied_at": [_("答复时间不能晚于现在。")]})
     at = replied_at or now
-    return _transition(
+    return transition(
         actor=actor,
         case_id=case_id,
         action=action,
@@ -660,211 +563,6 @@ def case_reply(
         method=method,
         replied_at=replied_at,
         expected_version=expected_version,
-    )
-
-
-# --- dispatch and sign-for (F11) ------------------------------------------------------------------
-
-
-def _dispatch_apply(
-    actor: Staff,
-    *,
-    department_id: int,
-    assisting_ids: Iterable[int],
-    handler_id: int | None,
-    instructions: str,
-    due_at: datetime | None,
-) -> Callable[[Case], dict[str, Any]]:
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        # Checked after the state: an illegal move is reported as such, whatever the form says.
-        department = Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
-        if department is None:
-            raise ValidationFailed({"department": [_("请选择主办部门。")]})
-        if due_at is not None and due_at <= timezone.now():
-            raise ValidationFailed({"due_at": [_("办理时限必须晚于现在。")]})
-        assisting = list(
-            Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id).exclude(
-                pk=department.pk
-            )
-        )
-        handler = None
-        if handler_id:
-            handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
-            if handler is None:
-                raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
-        before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
-        case.lead_department, case.handler = department, handler
-        case.assisting_departments.set(assisting)
-        case.assisting_handlers.clear()
-        CaseRound.objects.filter(case=case, number=case.round).update(lead_department=department, handler=handler)
-        records.dispatch_recorded(
-            case, actor=actor, lead=department, assisting=assisting, instructions=instructions, due_at=due_at
-        )
-        return {
-            "before": before,
-            "after": {"lead_department": department.pk, "handler": handler_id, "assisting": [d.pk for d in assisting]},
-            "instructions": instructions,
-            "due_at": due_at,
-            # Names as they were at the time, for the timeline.
-            "department_name": department.name,
-            "assisting_names": [d.name for d in assisting],
-            "handler_name": str(handler) if handler else "",
-        }
-
-    return apply
-
-
-def case_dispatch(
-    *,
-    actor: Staff,
-    case_id: int,
-    department_id: int,
-    assisting_ids: Iterable[int] = (),
-    handler_id: int | None = None,
-    instructions: str = "",
-    due_at: datetime | None = None,
-    expected_version: int | None = None,
-) -> Case:
-    apply = _dispatch_apply(
-        actor,
-        department_id=department_id,
-        assisting_ids=assisting_ids,
-        handler_id=handler_id,
-        instructions=instructions,
-        due_at=due_at,
-    )
-    return _transition(actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version)
-
-
-def case_redispatch(
-    *,
-    actor: Staff,
-    case_id: int,
-    department_id: int,
-    assisting_ids: Iterable[int] = (),
-    handler_id: int | None = None,
-    instructions: str = "",
-    due_at: datetime | None = None,
-    expected_version: int | None = None,
-) -> Case:
-    """改派 before the department signed for it: the earlier dispatch stays in the history."""
-    apply = _dispatch_apply(
-        actor,
-        department_id=department_id,
-        assisting_ids=assisting_ids,
-        handler_id=handler_id,
-        instructions=instructions,
-        due_at=due_at,
-    )
-    return _transition(
-        actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version
-    )
-
-
-def case_sign_for(
-    *,
-    actor: Staff,
-    case_id: int,
-    handler_id: int | None = None,
-    expected_version: int | None = None,
-) -> Case:
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        handler = case.handler or actor
-        if handler_id and handler_id != handler.pk:
-            handler = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
-            if handler is None:
-                raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
-        before = case.handler_id
-        case.handler = handler
-        CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)
-        records.dispatch_answered(case, actor=actor, signed=True)
-        return {"before": {"handler": before}, "after": {"handler": handler.pk}, "handler_name": str(handler)}
-
-    return _transition(actor=actor, case_id=case_id, action="sign_for", apply=apply, expected_version=expected_version)
-
-
-def case_send_back(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
-    """退单: back to the dispatcher's queue with the reason; the department lets go of it."""
-    reason = _required(reason, "reason", _("请填写退单理由。"))
-
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
-        department_name = case.lead_department.name if case.lead_department else ""
-        records.dispatch_answered(case, actor=actor, signed=False, reason=reason)
-        case.lead_department, case.handler = None, None
-        case.assisting_departments.clear()
-        case.assisting_handlers.clear()
-        return {"before": before, "reason": reason, "sent_back_by": department_name}
-
-    return _transition(actor=actor, case_id=case_id, action="send_back", apply=apply, expected_version=expected_version)
-
-
-# --- proposal and approval (F21) ---------------------------------------------------------------------
-
-
-def case_submit_for_approval(
-    *,
-    actor: Staff,
-    case_id: int,
-    proposal: str,
-    outcome: str = "",
-    responsible_unit: str = "",
-    expected_version: int | None = None,
-) -> Case:
-    """The handler proposes the outcome and the responsible unit; the preset's chain signs."""
-    from huiyin.handling import records
-
-    proposal = _required(proposal, "proposal", _("请填写拟办意见（处理结果）。"))
-    outcome = records.check_outcome(outcome)
-
-    def apply(case: Case) -> dict[str, Any]:
-        made = records.proposal_submitted(
-            case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip()
-        )
-        return {
-            "proposal": proposal,
-            "outcome": outcome,
-            "responsible_unit": responsible_unit.strip(),
-            "proposal_id": made.pk,
-            "chain": made.chain,
-        }
-
-    return _transition(
-        actor=actor, case_id=case_id, action="submit_for_approval", apply=apply, expected_version=expected_version
-    )
-
-
-def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_version: int | None = None) -> Case:
-    """Sign the pending proposal at the level that is due; the last signature approves it."""
-
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        step, last = records.proposal_signed(case, actor=actor, approved=True, comments=comments.strip())
-        data = {"level": step.level, "role": step.role, "comments": step.comments}
-        return data if last else {**data, STAY: HandlingEvent.APPROVAL_SIGNED}
-
-    return _transition(actor=actor, case_id=case_id, action="approve", apply=apply, expected_version=expected_version)
-
-
-def case_reject_approval(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
-    """Return the proposal to the handler with comments (退回修改)."""
-    reason = _required(reason, "reason", _("请填写退回意见。"))
-
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        step, _last = records.proposal_signed(case, actor=actor, approved=False, comments=reason)
-        return {"level": step.level, "role": step.role, "reason": reason}
-
-    return _transition(
-        actor=actor, case_id=case_id, action="reject_approval", apply=apply, expected_version=expected_version
     )
 
 
@@ -914,12 +612,12 @@ def case_close(
             "upheld_by_head": upheld_by_head,
         }
 
-    return _transition(actor=actor, case_id=case_id, action="close", apply=apply, expected_version=expected_version)
+    return transition(actor=actor, case_id=case_id, action="close", apply=apply, expected_version=expected_version)
 
 
 def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
     """重办: a new handling round; the previous round's record stays as it was."""
-    reason = _required(reason, "reason", _("请填写重办理由。"))
+    reason = required_text(reason, "reason", _("请填写重办理由。"))
 
     def apply(case: Case) -> dict[str, Any]:
         now = timezone.now()
@@ -934,163 +632,8 @@ def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: in
         )
         return {"reason": reason, "previous_round": previous_round}
 
-    return _transition(actor=actor, case_id=case_id, action="reopen", apply=apply, expected_version=expected_version)
+    return transition(actor=actor, case_id=case_id, action="reopen", apply=apply, expected_version=expected_version)
 
 
 def case_archive(*, actor: Staff, case_id: int, expected_version: int | None = None) -> Case:
-    return _transition(actor=actor, case_id=case_id, action="archive", expected_version=expected_version)
-
-
-# --- review and re-review (F26) ------------------------------------------------------------------------
-
-
-def case_request_review(
-    *,
-    actor: Staff,
-    case_id: int,
-    reason: str,
-    requested_at: datetime | None = None,
-    on_behalf: bool = True,
-    expected_version: int | None = None,
-) -> Case:
-    """复查: requested within the preset's limit of the written answer."""
-    return _review_request(
-        actor=actor,
-        case_id=case_id,
-        level=1,
-        reason=reason,
-        requested_at=requested_at,
-        on_behalf=on_behalf,
-        expected_version=expected_version,
-    )
-
-
-def case_request_rereview(
-    *,
-    actor: Staff,
-    case_id: int,
-    reason: str,
-    requested_at: datetime | None = None,
-    on_behalf: bool = True,
-    expected_version: int | None = None,
-) -> Case:
-    """复核: requested within the preset's limit of the review opinion."""
-    return _review_request(
-        actor=actor,
-        case_id=case_id,
-        level=2,
-        reason=reason,
-        requested_at=requested_at,
-        on_behalf=on_behalf,
-        expected_version=expected_version,
-    )
-
-
-def _review_request(
-    *,
-    actor: Staff,
-    case_id: int,
-    level: int,
-    reason: str,
-    requested_at: datetime | None,
-    on_behalf: bool,
-    expected_version: int | None,
-) -> Case:
-    reason = _required(reason, "reason", _("请填写请求复查（复核）的事项和理由。"))
-    now = timezone.now()
-    if requested_at is not None and requested_at > now:
-        raise ValidationFailed({"requested_at": [_("请求时间不能晚于现在。")]})
-    at = requested_at or now
-
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        review = records.review_requested(case, actor=actor, level=level, reason=reason, at=at, on_behalf=on_behalf)
-        return {"review_id": review.pk, "level": level, "reason": reason, "body": review.body, "requested_at": at}
-
-    action = "request_review" if level == 1 else "request_rereview"
-    return _transition(actor=actor, case_id=case_id, action=action, apply=apply, expected_version=expected_version)
-
-
-def case_decide_review(
-    *,
-    actor: Staff,
-    case_id: int,
-    decision: str,
-    opinion: str,
-    expected_version: int | None = None,
-) -> Case:
-    return _review_decision(
-        actor=actor, case_id=case_id, level=1, decision=decision, opinion=opinion, expected_version=expected_version
-    )
-
-
-def case_decide_rereview(
-    *,
-    actor: Staff,
-    case_id: int,
-    decision: str,
-    opinion: str,
-    expected_version: int | None = None,
-) -> Case:
-    """The re-review opinion is final: the case closes and the matter is concluded for good."""
-    return _review_decision(
-        actor=actor, case_id=case_id, level=2, decision=decision, opinion=opinion, expected_version=expected_version
-    )
-
-
-def _review_decision(
-    *,
-    actor: Staff,
-    case_id: int,
-    level: int,
-    decision: str,
-    opinion: str,
-    expected_version: int | None,
-) -> Case:
-    opinion = _required(opinion, "opinion", _("请填写复查（复核）意见。"))
-
-    def apply(case: Case) -> dict[str, Any]:
-        from huiyin.handling import records
-
-        review = records.review_decided(case, actor=actor, level=level, decision=decision, opinion=opinion)
-        if level == 2:
-            case.review_concluded = True
-            case.closed_at = review.decided_at
-            CaseRound.objects.filter(case=case, number=case.round).update(ended_at=review.decided_at)
-        return {"review_id": review.pk, "level": level, "decision": decision, "opinion": opinion}
-
-    action = "decide_review" if level == 1 else "decide_rereview"
-    return _transition(actor=actor, case_id=case_id, action=action, apply=apply, expected_version=expected_version)
-
-
-ACTIONS: dict[str, Callable[..., Case]] = {
-    "accept": case_accept,
-    "not_accept": case_not_accept,
-    "not_reaccept": case_not_reaccept,
-    "return": case_return,
-    "transfer": case_transfer,
-    "answer_on_spot": case_answer_on_spot,
-    "dispatch": case_dispatch,
-    "redispatch": case_redispatch,
-    "sign_for": case_sign_for,
-    "send_back": case_send_back,
-    "submit_for_approval": case_submit_for_approval,
-    "approve": case_approve,
-    "reject_approval": case_reject_approval,
-    "reply": case_reply,
-    "close": case_close,
-    "reopen": case_reopen,
-    "archive": case_archive,
-    "request_review": case_request_review,
-    "decide_review": case_decide_review,
-    "request_rereview": case_request_rereview,
-    "decide_rereview": case_decide_rereview,
-}
-
-
-def categories_valid(organization_id: int, category_id: int | None) -> bool:
-    return category_id is None or Category.objects.filter(pk=category_id, organization_id=organization_id).exists()
-
-
-__all__ = ["IntakeInput", "PartyInput", "case_register", "contact_add", "ACTIONS", "Nature"]
+    return transition(actor=actor, case_id=case_id, action="archive", expected_version=expected_version)

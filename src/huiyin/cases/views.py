@@ -22,7 +22,7 @@ from huiyin.core.errors import (
 from huiyin.orgs.roles import Cap
 from huiyin.policy.views import deadline_panel, desk_deadlines
 
-from . import receipts, selectors, services
+from . import actions, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
 from .workflow import CaseState
@@ -156,11 +156,11 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     action_form = extra.pop("action_form", None) or ActionForm(
         organization_id=org_id, case=case, initial={"version": case.version}
     )
-    actions = selectors.allowed_actions(actor=request.user, case=case)
+    allowed_now = actions.allowed_actions(request.user, case)
     return {
         "case": case,
         "timeline": selectors.timeline(case),
-        "action_panels": [(edge, action_form.fields_for(edge.action)) for edge in actions],
+        "action_panels": [(allowed.edge, action_form.fields_for(allowed.name)) for allowed in allowed_now],
         "action_form": action_form,
         "contact_form": extra.pop("contact_form", None) or ContactForm(initial={"intake_token": uuid.uuid4().hex}),
         "co_parties": list(case.co_parties.all()),
@@ -178,13 +178,16 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
 @login_required
 @require_POST
 def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
-    if action not in services.ACTIONS:
+    spec = actions.spec_for(action)
+    if spec is None:
         raise Http404
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     form = ActionForm(request.POST, organization_id=request.user.organization_id, case=case)
     if form.is_valid():
         try:
-            services.ACTIONS[action](actor=request.user, case_id=case.pk, **form.kwargs_for(action))
+            values = form.kwargs_for(action)
+            expected = values.pop("expected_version", None)
+            actions.perform(actor=request.user, case_id=case.pk, name=action, values=values, expected_version=expected)
         except PermissionDeniedError as exc:
             messages.error(request, exc.message)
         except ApplicationError as exc:

@@ -860,6 +860,7 @@ def _party_input(p: PartySpec) -> PartyInput:
 def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
     from huiyin.cases import services as svc
     from huiyin.cases.workflow import Stage, stages_with_defaults
+    from huiyin.handling import actions as handling_actions
 
     clerk = cast.clerks[spec.index % len(cast.clerks)]
     registrar = cast.reception if spec.channel == "visit" and cast.reception else clerk
@@ -887,18 +888,18 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
 
     if spec.decision == "not_accept":
         ground, refer_to = _ground_for(case, spec)
-        svc.case_not_accept(actor=clerk, case_id=cid, ground=ground, refer_to=refer_to)
+        handling_actions.case_not_accept(actor=clerk, case_id=cid, ground=ground, refer_to=refer_to)
     elif spec.decision == "return":
-        svc.case_return(actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to)
+        handling_actions.case_return(actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to)
     elif spec.decision == "transfer" and not _may_transfer(case):
-        svc.case_return(  # "不得自行转送" (construction station): returned to the writer instead
+        handling_actions.case_return(  # "不得自行转送" (construction station): returned to the writer instead
             actor=clerk,
             case_id=cid,
             reason=f"不属于本单位职责，请向{spec.decision_note}反映。",
             returned_to=spec.forwarded_by or "来信人",
         )
     elif spec.decision == "transfer":
-        svc.case_transfer(
+        handling_actions.case_transfer(
             actor=clerk,
             case_id=cid,
             to_body=spec.decision_note,
@@ -982,6 +983,7 @@ def _round(
     from huiyin.cases import services as svc
     from huiyin.cases.models import Case
     from huiyin.cases.workflow import Stage, stages_with_defaults
+    from huiyin.handling import actions as handling_actions
 
     stop = LIFECYCLE.index(final)
     index = spec.index if first else spec.index + 1  # a reopened case may go to a colleague
@@ -989,8 +991,8 @@ def _round(
     if first and spec.misrouted_to and sign_for:  # without sign-for nothing can be sent back
         wrong = demo.departments[spec.misrouted_to]
         wrong_handler = cast.handler(wrong, index)
-        svc.case_dispatch(actor=clerk, case_id=cid, department_id=wrong.pk, handler_id=wrong_handler.pk)
-        svc.case_send_back(
+        handling_actions.case_dispatch(actor=clerk, case_id=cid, department_id=wrong.pk, handler_id=wrong_handler.pk)
+        handling_actions.case_send_back(
             actor=wrong_handler,
             case_id=cid,
             reason=texts.SEND_BACK_REASONS[index % len(texts.SEND_BACK_REASONS)],
@@ -998,7 +1000,7 @@ def _round(
     if stop < LIFECYCLE.index("dispatched"):
         return
     handler = cast.handler(department, index)
-    svc.case_dispatch(
+    handling_actions.case_dispatch(
         actor=clerk,
         case_id=cid,
         department_id=department.pk,
@@ -1008,11 +1010,11 @@ def _round(
     if stop < LIFECYCLE.index("in_progress"):
         return
     if sign_for:
-        svc.case_sign_for(actor=handler, case_id=cid)
+        handling_actions.case_sign_for(actor=handler, case_id=cid)
     if stop < LIFECYCLE.index("pending_approval"):
         return
     if approval:
-        svc.case_submit_for_approval(
+        handling_actions.case_submit_for_approval(
             actor=handler,
             case_id=cid,
             proposal="拟答复如下：" + spec.reply,
@@ -1024,7 +1026,7 @@ def _round(
 
         for role in approval_chain(Case.objects.get(pk=cid)):
             signer = cast.heads.get(department.pk, cast.leader) if role == "dept_head" else cast.leader
-            svc.case_approve(actor=signer, case_id=cid, comments="同意。")
+            handling_actions.case_approve(actor=signer, case_id=cid, comments="同意。")
     elif stop < LIFECYCLE.index("replied"):
         return  # no approval stage: the case stays with the handler
     svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method)

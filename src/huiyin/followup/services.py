@@ -274,7 +274,7 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
 
 def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     """The problem was put right (the rectification record, 回访处理率)."""
-    note = case_services._required(note, "note", _("请填写整改情况。"))
+    note = case_services.required_text(note, "note", _("请填写整改情况。"))
     with transaction.atomic():
         task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.organization_id).first()
         if task is None:
@@ -414,7 +414,7 @@ def dissatisfaction_decide(
     dissatisfaction and the head's reasons on record."""
     if decision not in (HeadDecision.REOPEN, HeadDecision.CLOSE):
         raise ValidationFailed({"decision": [_("请选择“重办”或“维持原处理，办结”。")]})
-    note = case_services._required(note, "head_note", _("请填写决定理由。"))
+    note = case_services.required_text(note, "head_note", _("请填写决定理由。"))
     with transaction.atomic():
         case, row = _locked(actor, callback_id)
         if not may_decide(actor, case):

@@ -94,7 +94,7 @@ def _record(case: Case, kind: str, actor: Staff, data: dict) -> None:
 
 
 def _text(value: str, field: str, message: str) -> str:
-    return case_services._required(value, field, message)
+    return case_services.required_text(value, field, message)
 
 
 def _not_future(value: datetime | None, field: str) -> datetime:

@@ -1,0 +1,34 @@
+"""What handling adds to the case page's action form: its lists from the models and the preset."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django import forms
+
+from . import records
+from .models import Outcome, ReviewDecision
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Case
+
+
+def action_form_choices(form: forms.Form, case: Case | None) -> None:
+    """Outcomes and review decisions to choose from; the preset's grounds become lists and
+    its referral bodies a datalist; the dispatcher's named handler is preselected."""
+    form.fields["outcome"].choices = [("", "—"), *Outcome.choices]
+    form.fields["decision"].choices = [("", "—"), *ReviewDecision.choices]
+    if case is None:
+        return
+    for name, key in (("ground", "not_accepted"), ("reaccept_ground", "not_reaccepted")):
+        choices = records.ground_choices(case, key)
+        if choices:
+            form.fields[name] = forms.ChoiceField(
+                label=form.fields[name].label, required=False, choices=[("", "—"), *choices]
+            )
+    bodies = records.referral_choices(case)
+    if bodies:
+        form.fields["refer_to"].widget.attrs["list"] = "referral-bodies"
+        form.referral_bodies = [label for label, _label in bodies]  # type: ignore[attr-defined]
+    if case.handler_id:
+        form.fields["handler"].initial = case.handler_id
