@@ -31,6 +31,7 @@ from huiyin.core.errors import (
     StaleObject,
     ValidationFailed,
 )
+from huiyin.deadlines.models import Clock
 from huiyin.handling import documents, records
 from huiyin.handling import services as hs
 from huiyin.handling.models import (
@@ -50,7 +51,6 @@ from huiyin.handling.models import (
     Rectification,
     Review,
 )
-from huiyin.policy.models import Clock
 from tests.conftest import intake, make_staff
 
 from .conftest import at

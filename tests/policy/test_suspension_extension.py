@@ -8,8 +8,7 @@ import pytest
 from huiyin.cases.models import Event, EventKind
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.models import Notification, OutboundMessage
-from huiyin.orgs.roles import Role
-from huiyin.policy.models import (
+from huiyin.deadlines.models import (
     Clock,
     ClockAction,
     ClockState,
@@ -17,7 +16,8 @@ from huiyin.policy.models import (
     ExtensionStatus,
     Suspension,
 )
-from huiyin.policy.services import case_resume, case_suspend, extension_decide, extension_request
+from huiyin.deadlines.services import case_resume, case_suspend, extension_decide, extension_request
+from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
 from .conftest import activate, at

@@ -68,8 +68,8 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
     )
     event.hash = event.compute_hash()
     event.save()
+    from huiyin.deadlines.subscribers import on_case_event
     from huiyin.followup.hooks import on_case_event as plan_callbacks
-    from huiyin.policy.hooks import on_case_event
 
     on_case_event(case=case, event=event)
     plan_callbacks(case=case, event=event)  # after the policy: it reads the callback clock
@@ -183,7 +183,7 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
             raise DuplicateSubmission(existing)
-    from huiyin.policy.services import policy_for_new_case
+    from huiyin.deadlines.services import policy_for_new_case
 
     now = timezone.now()
     code = _new_query_code()

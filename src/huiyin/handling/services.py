@@ -322,7 +322,7 @@ def rectification_notify(
 
 def _follow_plan_clock(case: Case, row: Rectification) -> None:
     """The plan's due time, as the deadline engine's clock (started by the event) has it."""
-    from huiyin.policy.models import Clock
+    from huiyin.deadlines.models import Clock
 
     clock = Clock.objects.filter(case=case, round=case.round, stage="rectification_plan").order_by("-id").first()
     if clock is not None:
@@ -476,7 +476,7 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
 
 def document_send(*, actor: Staff, document_id: int) -> Document:
     """Send the approved result report; the authority's clock stops."""
-    from huiyin.policy.services.clocks import clocks_stop
+    from huiyin.deadlines.services.clocks import clocks_stop
 
     with transaction.atomic():
         case, doc = _document_locked(actor, document_id)
@@ -620,7 +620,7 @@ def authority_request_set(
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report
     by ``due_at``: a clock runs against that limit and closing waits for the report."""
-    from huiyin.policy.services.clocks import case_plan, clock_start_manual
+    from huiyin.deadlines.services.clocks import case_plan, clock_start_manual
 
     authority = _text(authority, "authority", _("请填写交办机关。"))
     if due_at is None or due_at <= timezone.now():

@@ -19,11 +19,11 @@ from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.roles import Cap
+from huiyin.policy.calendar import BusinessCalendar
+from huiyin.policy.services.calendars import calendar_for
 
-from ..calendar import BusinessCalendar
 from ..models import Clock, ClockState, Extension, ExtensionStatus, Suspension
 from ..notify import Directory
-from .calendars import calendar_for
 from .clocks import (
     ACTIVE,
     active_clocks,
@@ -35,8 +35,7 @@ from .clocks import (
 
 if TYPE_CHECKING:
     from huiyin.orgs.models import Staff
-
-    from ..presets import Extension as ExtensionRule
+    from huiyin.policy.presets import Extension as ExtensionRule
 
 
 def _lock_case(actor: Staff, case_id: int) -> Case:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from huiyin.cases.models import Case
     from huiyin.orgs.models import Staff
 
-# Who a stage waits on, for "who is waiting on whom" (see policy.notify for the people).
+# Who a stage waits on, for "who is waiting on whom" (see deadlines.notify for the people).
 WAITING_ON = {
     "acceptance": "intake",
     "handover": "intake",

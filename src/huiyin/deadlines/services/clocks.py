@@ -1,7 +1,7 @@
 """Deadline clocks: which rule applies to a case, starting, stopping, pausing, resuming
 and rescheduling clocks, and the next step the sweeper must take on each.
 
-Called inside the transaction of the case event that causes them (``policy.hooks``) or
+Called inside the transaction of the case event that causes them (``deadlines.subscribers``) or
 of a policy service, with the case row locked.
 
 Matching a case to a preset rule (``Preset.match_deadline``):
@@ -24,17 +24,17 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 from django.utils import timezone
 
-from ..calendar import BusinessCalendar
-from ..deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
+from huiyin.policy.calendar import BusinessCalendar
+from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
+from huiyin.policy.services.calendars import CalendarCache, calendar_for
+
 from ..models import Clock, ClockState, ExtensionStatus, StopReason, Suspension
-from .calendars import CalendarCache, calendar_for
-from .versions import policy_version_for_case
+from .case_policy import policy_version_for_case
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
-
-    from ..models import PolicyVersion
-    from ..presets import DeadlineRule, Preset
+    from huiyin.policy.models import PolicyVersion
+    from huiyin.policy.presets import DeadlineRule, Preset
 
 # Stages whose clocks the lifecycle starts and stops by itself. ``review_request`` and
 # ``review_decision`` belong to the review process (复查/复核), not modelled yet: it will

@@ -38,11 +38,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from huiyin.cases.models import Case
+from huiyin.policy.services.calendars import CalendarCache
 
 from .models import Clock
 from .notify import Directory
 from .services.actions import perform_step
-from .services.calendars import CalendarCache
 from .services.clocks import next_step, refresh_next_action
 
 log = logging.getLogger(__name__)
