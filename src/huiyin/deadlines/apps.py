@@ -9,6 +9,10 @@ class DeadlinesConfig(AppConfig):
     def ready(self) -> None:
         from huiyin.policy.services.calendars import on_calendar_change
 
+        from . import subjects
+        from .services.actions import CaseStageSubject
         from .tasks import enqueue_clocks_recompute
 
         on_calendar_change(enqueue_clocks_recompute)
+        subjects.register(subjects.CASE, CaseStageSubject())
+        subjects.register(subjects.RECTIFICATION_TASK, CaseStageSubject())

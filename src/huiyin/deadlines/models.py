@@ -40,7 +40,8 @@ class StopReason(models.TextChoices):
 
 
 class Clock(models.Model):
-    """The deadline of one stage of one handling round of a case.
+    """The deadline of one subject: a stage of one handling round of a case, a supervision
+    notice, a rectification task... (``subject_kind``, ``subject_id``; see deadlines.subjects).
 
     ``rule`` is a self-contained snapshot (the DeadlineRule in preset key format plus the
     escalation chain and the matching context), so the clock keeps the policy its case
@@ -48,7 +49,12 @@ class Clock(models.Model):
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clocks")
+    # What is timed (deadlines.subjects): "case" (a stage of a case), "supervision_notice",
+    # "rectification_task"...; ``subject_id`` is that row's id (the case's, for "case").
+    subject_kind = models.CharField(max_length=32, default="case")
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # For scoping and display: the case the subject belongs to, if any.
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="clocks")
     round = models.PositiveIntegerField(default=1)
     stage = models.CharField(_("环节"), max_length=24)
     policy_version = models.ForeignKey(PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -78,9 +84,9 @@ class Clock(models.Model):
         ordering = ["started_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "round", "stage"],
+                fields=["subject_kind", "subject_id", "round", "stage"],
                 condition=~Q(state="stopped"),
-                name="clock_one_active_per_stage",
+                name="clock_one_active_per_subject_stage",
             ),
         ]
         indexes = [
@@ -91,11 +97,13 @@ class Clock(models.Model):
                 name="clock_next_action",
             ),
             models.Index(fields=["case", "round"], name="clock_case_round"),
+            models.Index(fields=["subject_kind", "subject_id"], name="clock_subject"),
             models.Index(fields=["organization", "state", "due_at"], name="clock_org_state_due"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id}/{self.round}/{self.stage} due {self.due_at:%Y-%m-%d %H:%M}"
+        subject = self.case_id if self.subject_kind == "case" else f"{self.subject_kind}:{self.subject_id}"
+        return f"{subject}/{self.round}/{self.stage} due {self.due_at:%Y-%m-%d %H:%M}"
 
     @property
     def label(self) -> str:

@@ -268,6 +268,8 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
             due_at=task.due_at,
             label=_("回访发现问题书面通知整改"),
             clock_from="callback_task",
+            subject_kind="rectification_task",
+            subject_id=task.pk,
         )
 
 

@@ -29,6 +29,7 @@ from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amou
 from huiyin.policy.services.calendars import CalendarCache, calendar_for
 
 from ..models import Clock, ClockState, ExtensionStatus, StopReason, Suspension
+from ..subjects import CASE, case_kinds
 from .case_policy import policy_version_for_case
 
 if TYPE_CHECKING:
@@ -244,7 +245,9 @@ OUTLIVES_CASE = ("callback_task",)
 
 
 def active_clocks(case: Case, *, stages: tuple[str, ...] | list[str] | None = None):
-    qs = Clock.objects.filter(case=case, state__in=ACTIVE)
+    """The case's active clocks of the subjects the case lifecycle manages (not, e.g., a
+    supervision notice's: that one lives by its notice)."""
+    qs = Clock.objects.filter(case=case, state__in=ACTIVE, subject_kind__in=case_kinds())
     if stages is not None:
         qs = qs.filter(stage__in=stages)
     return qs.order_by("pk")
@@ -261,13 +264,19 @@ def clock_start(
     rule: ClockRule,
     started_at: datetime,
     extra: dict[str, Any] | None = None,
+    subject_kind: str = CASE,
+    subject_id: int | None = None,
 ) -> Clock | None:
     """Start a clock for ``rule.stage`` in the case's current round; None when one is
     already running there. Starts paused while the case is suspended."""
-    if Clock.objects.filter(case=case, round=case.round, stage=rule.stage, state__in=ACTIVE).exists():
+    if Clock.objects.filter(
+        case=case, round=case.round, stage=rule.stage, state__in=ACTIVE, subject_kind__in=case_kinds()
+    ).exists():
         return None
     clock = Clock(
         organization_id=case.organization_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id if subject_id is not None else case.pk,
         case=case,
         round=case.round,
         stage=rule.stage,
@@ -317,6 +326,8 @@ def clock_start_manual(
     due_at: datetime,
     label: str = "",
     clock_from: str = "dispatched",
+    subject_kind: str = CASE,
+    subject_id: int | None = None,
 ) -> Clock | None:
     """A clock with a due time a person set (the dispatcher's 交办时限, a higher authority's
     report limit): elapsed minutes. ``clock_from`` says which events restart or stop it
@@ -336,6 +347,8 @@ def clock_start_manual(
         rule=rule,
         started_at=started_at,
         extra={"manual_due_at": due_at.isoformat()},
+        subject_kind=subject_kind,
+        subject_id=subject_id,
     )
 
 
