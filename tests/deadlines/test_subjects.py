@@ -117,3 +117,24 @@ def test_an_unregistered_subject_is_retried_not_lost(org):
     assert result.failed == 1 and steps(clock) == []
     clock.refresh_from_db()
     assert clock.next_action_at is not None and clock.warned_at is None
+
+
+def test_subject_clock_start_and_stop(org, handler):
+    from huiyin.deadlines.models import ClockState
+    from huiyin.deadlines.services.clocks import subject_clock_start, subject_clocks_stop
+
+    clock = subject_clock_start(
+        organization_id=org.pk,
+        subject_kind=KIND,
+        subject_id=9,
+        stage="report",
+        started_at=DUE - timedelta(hours=4),
+        due_at=DUE,
+        warn_at=DUE - timedelta(hours=1),
+        escalation=[{"role": "leader", "amount": 0, "unit": "minutes", "label": ""}],
+    )
+    assert clock.next_action_at == DUE - timedelta(hours=1) and clock.case is None
+    sweep_until_idle(now=DUE + timedelta(minutes=1), worker_id="a")
+    assert steps(clock) == [("overdue", 0), ("escalate", 1)]  # a late sweeper skips the warning
+    [stopped] = subject_clocks_stop(subject_kind=KIND, subject_id=9, at=DUE + timedelta(hours=1), reason="done")
+    assert stopped.state == ClockState.STOPPED and stopped.next_action_at is None

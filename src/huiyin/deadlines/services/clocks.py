@@ -520,3 +520,56 @@ def replan(case: Case, plan: CasePlan, at: datetime) -> None:
         start = milestone_time(case, rule.clock_from)
         if start is not None:
             clock_start(case=case, plan=plan, rule=ClockRule.from_preset(rule), started_at=start)
+
+
+# --- clocks of other subjects (deadlines.subjects) -----------------------------------------
+
+
+def subject_clock_start(
+    *,
+    organization_id: int,
+    subject_kind: str,
+    subject_id: int,
+    stage: str,
+    started_at: datetime,
+    due_at: datetime,
+    warn_at: datetime | None,
+    escalation: list[dict[str, Any]] | None = None,
+    case: Case | None = None,
+    label: str = "",
+) -> Clock:
+    """A clock with a due time a person set, for a subject that is not a case stage (a
+    supervision notice, an appointment...). ``escalation`` is the chain after the overdue
+    step (``[{"role": "leader", "amount": 0, "unit": "minutes", "label": ""}]``); the
+    subject's handler resolves what the roles mean. Call inside the subject's transaction."""
+    minutes = max(1, -(-int((due_at - started_at).total_seconds()) // 60))
+    rule = ClockRule(stage=stage, amount=minutes, unit="minutes", clock_from=subject_kind, label=label, source="manual")
+    clock = Clock(
+        organization_id=organization_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        case=case,
+        stage=stage,
+        rule={**rule.to_json(), "escalation": escalation or [], "manual_due_at": due_at.isoformat()},
+        unit=rule.unit,
+        started_at=started_at,
+        due_at=due_at,
+        warn_at=warn_at,
+    )
+    step = next_step(clock, BusinessCalendar())
+    clock.next_action_at = step.at if step is not None else None
+    clock.save()
+    return clock
+
+
+def subject_clocks_stop(*, subject_kind: str, subject_id: int, at: datetime, reason: str) -> list[Clock]:
+    """Stop a subject's active clocks (the notice was answered or closed...)."""
+    stopped = list(
+        Clock.objects.select_for_update().filter(subject_kind=subject_kind, subject_id=subject_id, state__in=ACTIVE)
+    )
+    for clock in stopped:
+        _account_pause(clock, at, None)
+        clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
+        clock.next_action_at = None
+        _save(clock, ["state", "stopped_at", "stop_reason", "next_action_at", "paused_at", "paused_seconds"])
+    return stopped
