@@ -79,27 +79,8 @@ from _loader import (
 )
 from django.db import connection
 from django.utils import timezone
-
-from huiyin.cases import services as case_services
-from huiyin.cases.events import EventKind
-from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
-from huiyin.core.models import Notification
-from huiyin.demo.generator import _Cast, build_organization, generate_case_specs
-from huiyin.policy.deadlines import ClockRule
-from huiyin.policy.events import DeadlineEvent
-from huiyin.policy.models import (
-    STAGE_LABELS,
-    Clock,
-    ClockAction,
-    ClockActionKind,
-    ClockState,
-    PolicyVersion,
-    StopReason,
-)
 from huiyin.policy.notify import Directory, desk_text, resolve
-from huiyin.policy.services import organization_init, policy_activate_text, presets_dir
 from huiyin.policy.services.actions import EVENT_KIND, _mark, role_label
-from huiyin.policy.services.calendars import calendar_for
 from huiyin.policy.services.clocks import (
     CasePlan,
     _snapshot,
@@ -109,6 +90,25 @@ from huiyin.policy.services.clocks import (
     refresh_next_action,
     reschedule,
 )
+
+from huiyin.cases import services as case_services
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
+from huiyin.core.models import Notification
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.demo.generator import _Cast, build_organization, generate_case_specs
+from huiyin.policy.deadlines import ClockRule
+from huiyin.policy.models import (
+    STAGE_LABELS,
+    Clock,
+    ClockAction,
+    ClockActionKind,
+    ClockState,
+    PolicyVersion,
+    StopReason,
+)
+from huiyin.policy.services import organization_init, policy_activate_text, presets_dir
+from huiyin.policy.services.calendars import calendar_for
 
 META_KEY = "timers"
 PRESET_SOURCE = "bench-timers.yaml"  # PolicyVersion.source of the administrator's edit

@@ -55,8 +55,8 @@ from django.utils import timezone
 
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, Event
+from huiyin.deadlines.events import DeadlineEvent
 from huiyin.demo.generator import build_organization
-from huiyin.policy.events import DeadlineEvent
 from huiyin.policy.models import Clock, ClockAction, SweeperHeartbeat
 from huiyin.policy.services import policy_version_for_case
 
@@ -889,9 +889,10 @@ def verify_sample(*, seed: int, clocks: int = 300, cases: int = 500) -> dict:
     ``services.clocks.reschedule`` and matched by ``case_plan(...).rule`` give the stored
     due/warning times and rule; the event chains of random cases (and of cases the
     sweeper has written to) verify with ``cases.selectors.verify_event_chain``."""
+    from huiyin.policy.services.clocks import case_plan, reschedule
+
     from huiyin.cases.selectors import verify_event_chain
     from huiyin.policy.services.calendars import calendar_for
-    from huiyin.policy.services.clocks import case_plan, reschedule
 
     rng = random.Random(seed)
     top = Clock.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

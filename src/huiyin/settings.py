@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "huiyin.orgs",
     "huiyin.cases",
     "huiyin.policy",
+    "huiyin.deadlines",
     "huiyin.supervision",
     "huiyin.handling",
     "huiyin.followup",

@@ -22,14 +22,14 @@ from huiyin.cases import actions as case_actions
 from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
+from huiyin.deadlines import subscribers as deadlines
+from huiyin.deadlines.events import DeadlineEvent
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import records as handling
 from huiyin.handling.events import HandlingEvent
-from huiyin.policy import hooks as deadlines
-from huiyin.policy.events import DeadlineEvent
 from huiyin.supervision.events import SupervisionEvent
 
 TABLE = build_table(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("status/", include("huiyin.cases.public_urls")),
     path("supervision/", include("huiyin.supervision.urls")),
     path("policy/", include("huiyin.policy.urls")),
+    path("policy/", include("huiyin.deadlines.urls")),
     path("handling/", include("huiyin.handling.urls")),
     path("callbacks/", include("huiyin.followup.urls")),
     path("rate/", include("huiyin.followup.public_urls")),

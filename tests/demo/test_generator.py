@@ -236,7 +236,7 @@ def test_demo_command_if_empty_does_not_duplicate():
 
 @pytest.mark.django_db
 def test_demo_runs_under_the_hotline_preset_with_live_clocks():
-    from huiyin.policy.models import Clock
+    from huiyin.deadlines.models import Clock
     from huiyin.policy.services import current_policy
 
     call_command("huiyin_demo", "--cases", "12", stdout=StringIO())

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from huiyin.cases.models import Case
+from huiyin.deadlines.models import Clock, ClockState
 from huiyin.orgs.roles import Role
-from huiyin.policy.models import Clock, ClockState
 from huiyin.policy.services import current_policy
 from tests.conftest import make_staff
 from tests.policy.conftest import activate

@@ -60,8 +60,8 @@ from dataclasses import replace
 
 import pytest
 
+from huiyin.deadlines.models import Clock
 from huiyin.evaluation.selectors import Rate, Row, evaluation, rank_rows, score_of
-from huiyin.policy.models import Clock
 from huiyin.policy.presets import EvaluationRules, load_preset
 from huiyin.policy.services import policy_activate, presets_dir
 from tests.evaluation.conftest import EVALUATED_AT, MARCH, handle

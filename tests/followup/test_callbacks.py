@@ -281,10 +281,10 @@ def test_a_rectification_task_is_timed_by_the_policy_engine_and_outlives_the_clo
     closes the case, the sweeper escalates it when late, and it stops when put right."""
     from django.utils import timezone
 
+    from huiyin.deadlines.models import Clock, ClockAction
+    from huiyin.deadlines.sweeper import sweep_until_idle
     from huiyin.followup.models import RectificationTask
     from huiyin.followup.services import task_done
-    from huiyin.policy.models import Clock, ClockAction
-    from huiyin.policy.sweeper import sweep_until_idle
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     callback = Callback.objects.get(case=case)
@@ -372,8 +372,8 @@ def test_dissatisfied_asks_the_department_head_where_the_preset_says_so(
 def test_while_the_head_decides_nobody_else_closes_or_reopens_and_the_callback_clock_stops(
     head_decides, register, clerk, handler, head, departments, officer
 ):
+    from huiyin.deadlines.models import Clock
     from huiyin.followup.services import dissatisfaction_decide
-    from huiyin.policy.models import Clock
 
     case = replied(register(), clerk=clerk, handler=handler, departments=departments)
     assert Clock.objects.get(case=case, stage="callback").state == "running"

@@ -32,6 +32,8 @@ from huiyin.core.errors import (
     StaleObject,
     ValidationFailed,
 )
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.models import Clock
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import documents, records
 from huiyin.handling import services as hs
@@ -53,8 +55,6 @@ from huiyin.handling.models import (
     Rectification,
     Review,
 )
-from huiyin.policy.events import DeadlineEvent
-from huiyin.policy.models import Clock
 from tests.conftest import intake, make_staff
 
 from .conftest import at

@@ -11,12 +11,12 @@ import time_machine
 
 from huiyin.cases.actions import spec_for
 from huiyin.cases.services import case_register
+from huiyin.deadlines.sweeper import sweep_until_idle
 from huiyin.orgs.models import Department
 from huiyin.orgs.roles import Role
 from huiyin.policy.presets import load_preset
 from huiyin.policy.services import policy_activate, presets_dir
 from huiyin.policy.services.calendars import invalidate_calendars
-from huiyin.policy.sweeper import sweep_until_idle
 from tests.conftest import intake, make_staff
 
 SH = ZoneInfo("Asia/Shanghai")

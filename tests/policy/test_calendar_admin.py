@@ -12,14 +12,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
+from huiyin.deadlines.models import Clock
+from huiyin.deadlines.services import clocks_recompute
 from huiyin.orgs.models import Organization
 from huiyin.orgs.roles import Role
-from huiyin.policy.models import CalendarDay, Clock
+from huiyin.policy.models import CalendarDay
 from huiyin.policy.services import (
     calendar_day_add,
     calendar_day_remove,
     calendar_for,
-    clocks_recompute,
 )
 from tests.conftest import make_staff
 

@@ -10,15 +10,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.deadlines.models import Clock
+from huiyin.deadlines.services import policy_for_new_case
 from huiyin.orgs.models import Organization
-from huiyin.policy.models import Clock, PolicyVersion
+from huiyin.policy.models import PolicyVersion
 from huiyin.policy.presets import PresetError, load_preset
 from huiyin.policy.services import (
     current_policy,
     policy_activate,
     policy_activate_text,
     policy_deactivate,
-    policy_for_new_case,
     presets_dir,
 )
 

@@ -8,9 +8,8 @@ import pytest
 from huiyin.cases.models import Event
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.models import Notification, OutboundMessage
-from huiyin.orgs.roles import Role
-from huiyin.policy.events import DeadlineEvent
-from huiyin.policy.models import (
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.models import (
     Clock,
     ClockAction,
     ClockState,
@@ -18,7 +17,8 @@ from huiyin.policy.models import (
     ExtensionStatus,
     Suspension,
 )
-from huiyin.policy.services import case_resume, case_suspend, extension_decide, extension_request
+from huiyin.deadlines.services import case_resume, case_suspend, extension_decide, extension_request
+from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
 from .conftest import activate, at

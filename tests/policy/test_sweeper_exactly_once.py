@@ -21,10 +21,10 @@ from django.utils import timezone
 from huiyin.cases import services as cases
 from huiyin.cases.models import Event
 from huiyin.core.models import Notification
-from huiyin.policy import sweeper
-from huiyin.policy.events import DeadlineEvent
-from huiyin.policy.models import Clock, ClockAction, SweeperHeartbeat
-from huiyin.policy.sweeper import sweep, sweep_until_idle
+from huiyin.deadlines import sweeper
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.models import Clock, ClockAction, SweeperHeartbeat
+from huiyin.deadlines.sweeper import sweep, sweep_until_idle
 from tests.conftest import intake
 
 from .conftest import activate

@@ -7,10 +7,10 @@ import pytest
 
 from huiyin.cases.models import Category, Event
 from huiyin.core.models import Notification
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.models import Clock, ClockAction, ClockState, StopReason
 from huiyin.handling.services import rectification_notify, rectification_plan_receive
 from huiyin.orgs.roles import Role
-from huiyin.policy.events import DeadlineEvent
-from huiyin.policy.models import Clock, ClockAction, ClockState, StopReason
 from tests.conftest import make_staff
 
 from .conftest import activate, at

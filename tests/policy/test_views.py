@@ -9,19 +9,18 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from huiyin.orgs.roles import Role
-from huiyin.policy.models import (
-    CalendarDay,
+from huiyin.deadlines.models import (
     Clock,
     ClockState,
     Extension,
     ExtensionStatus,
-    PolicyVersion,
     Suspension,
 )
+from huiyin.deadlines.views.common import humanize, time_left_text
+from huiyin.orgs.roles import Role
+from huiyin.policy.models import CalendarDay, PolicyVersion
 from huiyin.policy.services import current_policy
 from huiyin.policy.views.admin import snapshot_yaml
-from huiyin.policy.views.common import humanize, time_left_text
 from tests.conftest import make_staff
 
 from .conftest import activate, at
@@ -151,7 +150,7 @@ def test_no_policy_no_panel_and_older_cases_say_why(client, org, register, clerk
 
 
 def test_suspension_needs_a_reason_named_on_the_page(client, hotline_case, desk_clerk):
-    url = reverse("policy:suspend", args=[hotline_case.pk])
+    url = reverse("deadlines:suspend", args=[hotline_case.pk])
     response = page(client, desk_clerk, url, at(2026, 3, 2, 10, 1), data={"reason": " "})
     assert response.status_code == 400
     assert "挂起原因：请填写挂起原因" in text(response)
@@ -162,12 +161,12 @@ def test_suspension_needs_a_reason_named_on_the_page(client, hotline_case, desk_
 def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk):
     case = hotline_case
     html = text(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 1)))
-    assert reverse("policy:suspend", args=[case.pk]) in html
-    assert reverse("policy:resume", args=[case.pk]) not in html
+    assert reverse("deadlines:suspend", args=[case.pk]) in html
+    assert reverse("deadlines:resume", args=[case.pk]) not in html
     response = page(
         client,
         desk_clerk,
-        reverse("policy:suspend", args=[case.pk]),
+        reverse("deadlines:suspend", args=[case.pk]),
         at(2026, 3, 2, 10, 1),
         data={"reason": "等待反映人补充现场照片"},
     )
@@ -179,12 +178,12 @@ def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk)
     assert "已挂起" in panel(paused) and "等待反映人补充现场照片" in panel(paused)
     assert "已暂停" in item and "累计暂停 10分" in item and "剩余 2分" in item
     assert "等待 反映人 补充材料" in item
-    assert reverse("policy:resume", args=[case.pk]) in text(paused)
+    assert reverse("deadlines:resume", args=[case.pk]) in text(paused)
 
     response = page(
         client,
         desk_clerk,
-        reverse("policy:resume", args=[case.pk]),
+        reverse("deadlines:resume", args=[case.pk]),
         at(2026, 3, 2, 10, 11),
         data={"note": "照片已收到"},
     )
@@ -198,11 +197,11 @@ def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk)
 def test_staff_who_cannot_work_on_the_case_get_no_buttons(client, hotline_case, analyst):
     html = text(page(client, analyst, detail(hotline_case), at(2026, 3, 2, 10, 1)))
     assert 'id="deadline-panel"' in html
-    assert reverse("policy:suspend", args=[hotline_case.pk]) not in html
+    assert reverse("deadlines:suspend", args=[hotline_case.pk]) not in html
     response = page(
         client,
         analyst,
-        reverse("policy:suspend", args=[hotline_case.pk]),
+        reverse("deadlines:suspend", args=[hotline_case.pk]),
         at(2026, 3, 2, 10, 1),
         data={"reason": "试图挂起"},
     )
@@ -224,10 +223,10 @@ def test_extension_request_approval_and_no_second_one(client, hospital_case, han
     case = hospital_case
     reply = Clock.objects.get(case=case, stage="reply")
     html = text(page(client, handler, detail(case), at(2026, 3, 6, 10)))
-    assert reverse("policy:extension_request", args=[case.pk]) in html
+    assert reverse("deadlines:extension_request", args=[case.pk]) in html
     assert "最长延长 7 自然日，由督办员审批；同一事项不得再次延期" in html
 
-    url = reverse("policy:extension_request", args=[case.pk])
+    url = reverse("deadlines:extension_request", args=[case.pk])
     too_long = {"clock": reply.pk, "amount": 8, "unit": "days", "reason": "需调取病历"}
     response = page(client, handler, url, at(2026, 3, 6, 10), data=too_long)
     assert response.status_code == 400 and "延长：延期最长 7" in text(response)
@@ -243,7 +242,7 @@ def test_extension_request_approval_and_no_second_one(client, hospital_case, han
     assert (ext.status, ext.amount, ext.clock_id) == (ExtensionStatus.PENDING, 7, reply.pk)
 
     # only the preset's approver (the hospital's 行风办: supervisor) is offered the decision
-    decide = reverse("policy:extension_decide", args=[ext.pk])
+    decide = reverse("deadlines:extension_decide", args=[ext.pk])
     assert decide not in text(page(client, head, detail(case), at(2026, 3, 6, 11)))
     assert decide not in text(page(client, handler, detail(case), at(2026, 3, 6, 11)))
     html = text(page(client, supervisor, detail(case), at(2026, 3, 6, 11)))
@@ -281,7 +280,7 @@ def test_extension_by_new_due_date_and_rejection(client, hospital_case, handler,
     response = page(
         client,
         handler,
-        reverse("policy:extension_request", args=[case.pk]),
+        reverse("deadlines:extension_request", args=[case.pk]),
         at(2026, 3, 3, 9),
         data={"clock": reply.pk, "unit": "days", "new_due": "2026-03-12", "reason": "等待检验结果"},
     )
@@ -291,7 +290,7 @@ def test_extension_by_new_due_date_and_rejection(client, hospital_case, handler,
     response = page(
         client,
         supervisor,
-        reverse("policy:extension_decide", args=[ext.pk]),
+        reverse("deadlines:extension_decide", args=[ext.pk]),
         at(2026, 3, 3, 10),
         data={"decision": "reject", f"x{ext.pk}-note": "理由不足"},
     )
@@ -308,7 +307,7 @@ def test_extension_needs_an_amount_or_a_new_due_time(client, hospital_case, hand
     response = page(
         client,
         handler,
-        reverse("policy:extension_request", args=[hospital_case.pk]),
+        reverse("deadlines:extension_request", args=[hospital_case.pk]),
         at(2026, 3, 3, 9),
         data={"clock": reply.pk, "unit": "days", "reason": "等待检验结果"},
     )
@@ -500,7 +499,7 @@ def test_a_refused_action_the_page_no_longer_offers_comes_back_as_a_message(clie
     response = page(
         client,
         desk_clerk,
-        reverse("policy:suspend", args=[case.pk]),
+        reverse("deadlines:suspend", args=[case.pk]),
         at(2026, 3, 2, 10, 2),
         data={"reason": "等待材料"},
     )

@@ -11,10 +11,10 @@ import time_machine
 
 from huiyin.cases import services as cases
 from huiyin.cases.services import case_register
+from huiyin.deadlines.sweeper import sweep_until_idle
 from huiyin.handling import actions as handling_actions
 from huiyin.orgs.roles import Role
 from huiyin.policy.services.calendars import invalidate_calendars
-from huiyin.policy.sweeper import sweep_until_idle
 from huiyin.supervision import services
 from huiyin.supervision.sweeper import supervision_sweep_until_idle
 from tests.conftest import intake, make_staff

@@ -141,7 +141,7 @@ def test_no_leader_falls_back_to_issuer(drive, supervisor, departments, handler)
 def test_a_notice_that_fails_is_retried_a_minute_later_and_nothing_half_done(drive, notice_case, head, monkeypatch):
     from datetime import timedelta
 
-    from huiyin.policy.sweeper import RETRY_AFTER
+    from huiyin.deadlines.sweeper import RETRY_AFTER
     from huiyin.supervision import sweeper
 
     notice, case = notice_case

@@ -163,7 +163,7 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
             raise DuplicateSubmission(existing)
-    from huiyin.policy.services import policy_for_new_case
+    from huiyin.deadlines.services import policy_for_new_case
 
     now = timezone.now()
     code = _new_query_code()

@@ -19,8 +19,8 @@ from huiyin.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from huiyin.deadlines.views import deadline_panel, desk_deadlines
 from huiyin.orgs.roles import Cap
-from huiyin.policy.views import deadline_panel, desk_deadlines
 
 from . import actions, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm

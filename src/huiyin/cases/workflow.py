@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.orgs.roles import Cap
+from huiyin.policy.stages import DEFAULT_STAGES, Stage, stages_with_defaults  # noqa: F401  (re-exported)
 
 
 class CaseState(models.TextChoices):
@@ -35,25 +36,6 @@ class CaseState(models.TextChoices):
     UNDER_REREVIEW = "under_rereview", _("复核中")  # ...and, after the review, to re-review
     CLOSED = "closed", _("已办结")
     ARCHIVED = "archived", _("已归档")  # read-only
-
-
-class Stage(models.TextChoices):
-    """Lifecycle stages a policy preset may switch on or off (preset ``stages`` keys)."""
-
-    ACCEPTANCE = "acceptance_decision", _("受理决定")
-    SIGN_FOR = "sign_for", _("签收")
-    APPROVAL = "approval", _("审批")
-    CALLBACK = "callback", _("回访")
-    REVIEW = "review", _("复查复核")
-
-
-DEFAULT_STAGES: dict[str, bool] = {
-    Stage.ACCEPTANCE: True,
-    Stage.SIGN_FOR: True,
-    Stage.APPROVAL: True,
-    Stage.CALLBACK: True,
-    Stage.REVIEW: False,
-}
 
 
 @dataclass(frozen=True)
@@ -149,12 +131,6 @@ TERMINAL_STATES = frozenset({S.ARCHIVED})
 OPEN_STATES = frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED})
 # The higher body is working on the matter again: its own clock runs (review_decision).
 REVIEW_STATES = frozenset({S.UNDER_REVIEW, S.UNDER_REREVIEW})
-
-
-def stages_with_defaults(switches: Mapping[str, bool] | None) -> dict[str, bool]:
-    merged = dict(DEFAULT_STAGES)
-    merged.update({k: bool(v) for k, v in (switches or {}).items() if k in DEFAULT_STAGES})
-    return merged
 
 
 def edge_applies(edge: Edge, stages: Mapping[str, bool]) -> bool:

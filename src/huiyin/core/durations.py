@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy
 
 # Two units at most, the larger first: "2天3小时", "2小时15分", "2分30秒". The same formats
-# drive the countdown in the page (policy/_deadline_panel.html), so they are one table.
+# drive the countdown in the page (deadlines/_deadline_panel.html), so they are one table.
 DURATION_FORMATS = {
     "dh": gettext_lazy("%(a)d天%(b)d小时"),
     "d": gettext_lazy("%(a)d天"),

@@ -31,7 +31,7 @@ LEANING = (0.55, 0.3)
 
 
 def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dict[str, int]:
-    from huiyin.policy.notify import Directory
+    from huiyin.deadlines.notify import Directory
     from huiyin.surveys import services
 
     rng = random.Random(seed)

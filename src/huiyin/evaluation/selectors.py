@@ -59,10 +59,10 @@ from django.utils.translation import gettext as _
 from huiyin.cases.models import CaseRound
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.rates import Rate
+from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
-from huiyin.policy.models import Clock, ClockState, StopReason
 from huiyin.policy.presets import EvaluationRules
 
 from .models import DeductionEntry

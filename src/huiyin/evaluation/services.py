@@ -25,9 +25,9 @@ from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import checked_text
+from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
-from huiyin.policy.notify import Directory
 
 from .models import DeductionEntry
 

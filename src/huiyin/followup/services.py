@@ -26,9 +26,9 @@ from huiyin.core.errors import (
 )
 from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
+from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
-from huiyin.policy.notify import Directory
 
 from . import planning
 from .models import (
@@ -62,8 +62,8 @@ def _mandatory(case: Case, rules) -> list[str]:
 
 def plan_for(case: Case, at) -> Callback | None:
     """Plan the callback of the case's current round (caller holds the case lock)."""
+    from huiyin.deadlines.models import Clock
     from huiyin.handling.records import preset_of
-    from huiyin.policy.models import Clock
 
     if not (case.stage_switches or {}).get("callback", True):
         return None
@@ -205,7 +205,7 @@ def callback_record(
 def _notice_due(case: Case, now) -> datetime:
     """When the written notice is due: the preset's ``rectification_notice_within`` from
     now, counted by the case's business calendar (24 hours without one)."""
-    from huiyin.policy.services.clocks import case_plan
+    from huiyin.deadlines.services.clocks import case_plan
 
     plan = case_plan(case)
     within = plan.preset.callback.rectification_notice_within if plan and plan.preset.callback else None
@@ -257,7 +257,7 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
     """The written notice is timed by the policy engine like any deadline: warned, overdue
     and escalated by the sweeper along the preset's chain. The clock outlives the case's
     closing (the problem still has to be put right) and stops when the task is done."""
-    from huiyin.policy.services.clocks import case_plan, clock_start_manual
+    from huiyin.deadlines.services.clocks import case_plan, clock_start_manual
 
     plan = case_plan(case)
     if plan is not None:
@@ -269,6 +269,8 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
             due_at=task.due_at,
             label=_("回访发现问题书面通知整改"),
             clock_from="callback_task",
+            subject_kind="rectification_task",
+            subject_id=task.pk,
         )
 
 
@@ -287,7 +289,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
             raise ApplicationError(_("该整改任务已完成。"), code="task_done")
         task.status, task.done_by, task.done_at, task.done_note = TaskStatus.DONE, actor, timezone.now(), note
         task.save(update_fields=["status", "done_by", "done_at", "done_note"])
-        from huiyin.policy.services.clocks import clocks_stop
+        from huiyin.deadlines.services.clocks import clocks_stop
 
         if not RectificationTask.objects.filter(case=case, status=TaskStatus.OPEN).exists():
             clocks_stop(case=case, at=task.done_at, reason="done", stages=(TASK_STAGE,))
@@ -359,7 +361,7 @@ def _reached(
                 data={"callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}},
             )
             row.save()
-            from huiyin.policy.services.clocks import clocks_stop
+            from huiyin.deadlines.services.clocks import clocks_stop
 
             clocks_stop(case=case, at=now, reason="done", stages=("callback",))  # the callback is made
             return

@@ -49,7 +49,7 @@ def _base(case: Case) -> dict[str, str]:
 
 
 def _overall_due(case: Case) -> str:
-    from huiyin.policy.models import Clock
+    from huiyin.deadlines.models import Clock
 
     clock = Clock.objects.filter(case=case, round=case.round, stage="overall").order_by("-id").first()
     return _date(clock.due_at if clock else case.promised_due_at)
@@ -149,7 +149,7 @@ def _review_context(level: int) -> Callable[[Case], dict[str, str]]:
 
 
 def _extension(case: Case) -> dict[str, str]:
-    from huiyin.policy.models import Extension, ExtensionStatus
+    from huiyin.deadlines.models import Extension, ExtensionStatus
 
     ext = (
         Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED)
@@ -161,7 +161,7 @@ def _extension(case: Case) -> dict[str, str]:
 
 
 def _has_extension(case: Case) -> bool:
-    from huiyin.policy.models import Extension, ExtensionStatus
+    from huiyin.deadlines.models import Extension, ExtensionStatus
 
     return Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED).exists()
 

@@ -39,7 +39,7 @@ DEFAULT_CHAIN = ("dept_head",)
 
 def preset_of(case: Case):
     """The preset the case was registered under, or None (no policy loaded)."""
-    from huiyin.policy.services import policy_version_for_case
+    from huiyin.deadlines.services import policy_version_for_case
 
     version = policy_version_for_case(case)
     return version.preset() if version is not None else None
@@ -113,7 +113,7 @@ def _due(plan, rule, start: datetime) -> datetime:
 
 def return_due(case: Case) -> datetime | None:
     """When an out-of-scope matter must be returned by (the preset's ``return_within``)."""
-    from huiyin.policy.services.clocks import case_plan
+    from huiyin.deadlines.services.clocks import case_plan
 
     plan = case_plan(case)
     rule = plan.preset.acceptance_grounds.return_within if plan else None
@@ -283,7 +283,7 @@ def check_closable(case: Case) -> None:
 
 def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | None]:
     """(the answer the request is counted from, the last moment to request)."""
-    from huiyin.policy.services.clocks import case_plan
+    from huiyin.deadlines.services.clocks import case_plan
 
     if level == 1:
         answered = CaseRound.objects.filter(case=case, number=case.round).values_list("replied_at", flat=True).first()

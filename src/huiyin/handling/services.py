@@ -24,10 +24,10 @@ from huiyin.cases.models import Case
 from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.deadlines.events import DeadlineEvent
 from huiyin.handling.events import HandlingEvent
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
-from huiyin.policy.events import DeadlineEvent
 
 from . import documents
 from .document_texts import DocumentKind
@@ -324,7 +324,7 @@ def rectification_notify(
 
 def _follow_plan_clock(case: Case, row: Rectification) -> None:
     """The plan's due time, as the deadline engine's clock (started by the event) has it."""
-    from huiyin.policy.models import Clock
+    from huiyin.deadlines.models import Clock
 
     clock = Clock.objects.filter(case=case, round=case.round, stage="rectification_plan").order_by("-id").first()
     if clock is not None:
@@ -478,7 +478,7 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
 
 def document_send(*, actor: Staff, document_id: int) -> Document:
     """Send the approved result report; the authority's clock stops."""
-    from huiyin.policy.services.clocks import clocks_stop
+    from huiyin.deadlines.services.clocks import clocks_stop
 
     with transaction.atomic():
         case, doc = _document_locked(actor, document_id)
@@ -622,7 +622,7 @@ def authority_request_set(
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report
     by ``due_at``: a clock runs against that limit and closing waits for the report."""
-    from huiyin.policy.services.clocks import case_plan, clock_start_manual
+    from huiyin.deadlines.services.clocks import case_plan, clock_start_manual
 
     authority = _text(authority, "authority", _("请填写交办机关。"))
     if due_at is None or due_at <= timezone.now():

@@ -1,6 +1,6 @@
-"""Django admin for operators: policy versions, clocks and the sweeper's records are
-read-only (they change only through services and the sweeper); calendar overrides go
-through the calendar services so running clocks are recomputed."""
+"""Django admin for operators: policy versions are read-only (they change only through
+the services); calendar overrides go through the calendar services so running clocks
+are recomputed."""
 
 from __future__ import annotations
 
@@ -9,15 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import (
-    CalendarDay,
-    Clock,
-    ClockAction,
-    Extension,
-    PolicyVersion,
-    Suspension,
-    SweeperHeartbeat,
-)
+from .models import CalendarDay, PolicyVersion
 from .services.calendars import calendar_day_add, calendar_day_remove
 
 
@@ -68,52 +60,3 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
-
-
-@admin.register(Clock)
-class ClockAdmin(ReadOnlyAdmin):
-    list_display = [
-        "case",
-        "round",
-        "stage",
-        "state",
-        "started_at",
-        "due_at",
-        "warned_at",
-        "overdue_at",
-        "escalation_level",
-        "next_action_at",
-    ]
-    list_filter = ["state", "stage", "organization"]
-    raw_id_fields = ["case"]
-
-
-@admin.register(ClockAction)
-class ClockActionAdmin(ReadOnlyAdmin):
-    list_display = ["clock", "action", "level", "role", "scheduled_for", "at", "worker_id"]
-    list_filter = ["action"]
-
-
-@admin.register(Extension)
-class ExtensionAdmin(ReadOnlyAdmin):
-    list_display = [
-        "case",
-        "clock",
-        "amount",
-        "unit",
-        "status",
-        "requested_by",
-        "decided_by",
-        "decided_at",
-    ]
-    list_filter = ["status"]
-
-
-@admin.register(Suspension)
-class SuspensionAdmin(ReadOnlyAdmin):
-    list_display = ["case", "started_at", "ended_at", "started_by", "reason"]
-
-
-@admin.register(SweeperHeartbeat)
-class SweeperHeartbeatAdmin(ReadOnlyAdmin):
-    list_display = ["worker_id", "started_at", "last_beat_at", "batches", "actions", "last_error"]

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from .calendar import BusinessCalendar, Roll, StartRule, Unit
+from .calendar import BusinessCalendar, StartRule, Unit
 
 DAY_UNITS = frozenset({"days", "workdays"})
 ELAPSED_UNITS = frozenset({"minutes", "hours"})
@@ -196,7 +196,3 @@ def escalation_at(cal: BusinessCalendar, due_at: datetime, amount: int, unit: st
     if unit in DAY_UNITS:
         return cal.add(due_at, amount, cast(Unit, unit), start_rule="next_day", roll="none")
     return cal.add(due_at, amount, cast(Unit, unit))
-
-
-def roll_of(on_holiday: str) -> Roll:
-    return "forward" if on_holiday == "roll_forward" else "none"

@@ -1,4 +1,4 @@
-"""Forms of the deadline panel and the policy administration pages. They parse and shape
+"""Forms of the policy administration pages (the deadline panel's are ``deadlines.forms``). They parse and shape
 input; the rules (who may, how long, which unit) are the services', whose field-named
 errors the views put back on these forms."""
 
@@ -7,8 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-
-from huiyin.cases.forms import StyledForm as _StyledForm
 
 from .models import CalendarDayKind
 
@@ -21,9 +19,23 @@ UNIT_LABELS = {
 }
 
 
-class StyledForm(_StyledForm):
+class StyledForm(forms.Form):
     """Bootstrap widgets; a field with an error (the form's or a service's) is marked
-    invalid, and the form's error summary names it (policy/_form_errors.html)."""
+    invalid, and the form's error summary names it (policy/_form_errors.html).
+
+    The widget classes are the case forms' (``cases.forms.StyledForm``), repeated here so
+    configuration depends on nothing above it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
 
     def add_error(self, field, error) -> None:
         super().add_error(field, error)
@@ -33,54 +45,6 @@ class StyledForm(_StyledForm):
                 classes = widget.attrs.get("class", "")
                 if "is-invalid" not in classes:
                     widget.attrs["class"] = f"{classes} is-invalid".strip()
-
-
-class SuspendForm(StyledForm):
-    reason = forms.CharField(
-        label=_("挂起原因"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,  # the service names the missing reason, in one place
-        max_length=1000,
-        help_text=_("挂起期间时限暂停计时，恢复后扣除挂起时间。"),
-    )
-
-
-class ResumeForm(StyledForm):
-    note = forms.CharField(label=_("恢复说明"), required=False, max_length=1000)
-
-
-class ExtensionRequestForm(StyledForm):
-    clock = forms.TypedChoiceField(label=_("延期的时限"), coerce=int, choices=())
-    amount = forms.IntegerField(label=_("延长"), required=False, min_value=1)
-    unit = forms.ChoiceField(label=_("时间单位"), choices=())
-    new_due = forms.DateTimeField(
-        label=_("或：新的到期时间"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
-    )
-    reason = forms.CharField(
-        label=_("延期理由"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        max_length=2000,
-    )
-
-    def __init__(self, *args, clocks: list[tuple[int, str]], unit: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["clock"].choices = clocks
-        self.fields["unit"].choices = [(unit, UNIT_LABELS.get(unit, unit))]
-        self.fields["unit"].initial = unit
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if not self.errors and data.get("amount") is None and data.get("new_due") is None:
-            self.add_error("amount", _("请填写延长多少，或填写新的到期时间。"))
-        return data
-
-
-class ExtensionDecideForm(StyledForm):
-    note = forms.CharField(label=_("审批意见"), required=False, max_length=1000)
 
 
 class PresetLoadForm(StyledForm):

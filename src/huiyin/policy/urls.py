@@ -1,8 +1,10 @@
-"""Deadline actions on a case, and policy administration (/policy/)."""
+"""Policy administration (/policy/): the time-limit policy and the business calendar.
+The deadline actions on a case (/policy/cases/..., /policy/extensions/...) are
+``deadlines.urls``, mounted under the same prefix."""
 
 from django.urls import path
 
-from .views import admin, panel
+from .views import admin
 
 app_name = "policy"
 urlpatterns = [
@@ -13,8 +15,4 @@ urlpatterns = [
     path("versions/<int:version>/reactivate/", admin.policy_reactivate, name="reactivate"),
     path("calendar/", admin.calendar_view, name="calendar"),
     path("calendar/remove/", admin.calendar_remove, name="calendar_remove"),
-    path("cases/<int:case_id>/suspend/", panel.suspend, name="suspend"),
-    path("cases/<int:case_id>/resume/", panel.resume, name="resume"),
-    path("cases/<int:case_id>/extensions/", panel.extension_new, name="extension_request"),
-    path("extensions/<int:extension_id>/decide/", panel.extension_decision, name="extension_decide"),
 ]

@@ -28,9 +28,9 @@ from huiyin.cases.selectors import case_visible_to, cases_for
 from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.periods import day_start
+from huiyin.deadlines.models import Clock, ClockState
+from huiyin.deadlines.selectors import ClockView, clock_view, overdue_clocks_for, warned_clocks_for
 from huiyin.orgs.models import Staff
-from huiyin.policy.models import Clock, ClockState
-from huiyin.policy.selectors import ClockView, clock_view, overdue_clocks_for, warned_clocks_for
 
 from .access import (
     board_department,

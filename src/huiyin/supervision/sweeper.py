@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case
 from huiyin.core.notify import desk_notify
+from huiyin.deadlines.notify import Directory
+from huiyin.deadlines.sweeper import SweepResult, default_worker_id, sweep_batch, until_idle
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
-from huiyin.policy.notify import Directory
-from huiyin.policy.sweeper import SweepResult, default_worker_id, sweep_batch, until_idle
 
 from .models import NoticeState, SupervisionAction, SupervisionNotice
 from .services import Step, next_action_at, next_step, notice_title, record_event
@@ -83,7 +83,7 @@ def _mark(notice: SupervisionNotice, step: Step, at: datetime) -> list[str]:
 
 
 def _enqueue_notice(event_id: int) -> None:
-    from huiyin.policy.tasks import deadline_notice_task
+    from huiyin.deadlines.tasks import deadline_notice_task
 
     transaction.on_commit(partial(deadline_notice_task.enqueue, event_id=event_id))
 

@@ -357,7 +357,7 @@ def item_add(
         created_at=timezone.now(),
     )
     from huiyin.core.notify import desk_notify
-    from huiyin.policy.notify import Directory
+    from huiyin.deadlines.notify import Directory
 
     desk_notify(
         recipients=Directory().dept_heads(actor.organization_id, department.pk),

@@ -16,6 +16,7 @@ read the stamp once per organisation per batch.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -134,12 +135,23 @@ def _check_admin(actor: Staff | None, organization: Organization | None) -> None
         raise PermissionDeniedError()
 
 
+# Who must hear that the calendar changed (the deadline engine recomputes running clocks):
+# callables (organization_id or None for a global change, the first day affected), run
+# after commit. Apps above policy register in their AppConfig.ready().
+_change_listeners: list[Callable[[int | None, date], None]] = []
+
+
+def on_calendar_change(listener: Callable[[int | None, date], None]) -> None:
+    """Register ``listener(organization_id, day)``, run after commit of every override change."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
 def _after_change(organization_id: int | None, day: date) -> None:
     def run() -> None:
-        from ..tasks import clocks_recompute_task
-
         invalidate_calendars()
-        clocks_recompute_task.enqueue(organization_id=organization_id, since=day.isoformat())
+        for listener in list(_change_listeners):
+            listener(organization_id, day)
 
     transaction.on_commit(run)
 
@@ -235,4 +247,5 @@ __all__ = [
     "calendar_days",
     "calendar_for",
     "invalidate_calendars",
+    "on_calendar_change",
 ]

@@ -1,4 +1,4 @@
-"""Which policy an organisation runs, and the one a new case is registered under.
+"""Which policy an organisation runs (the policy a case lives by is ``deadlines.services``).
 
 A policy is a validated preset snapshot stored as a PolicyVersion row. Activating a
 preset validates it first (``load_preset``/``load_preset_text`` raise PresetError
@@ -8,37 +8,26 @@ preset never replaces the running policy.
 
 from __future__ import annotations
 
-import json
-import threading
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 import huiyin
-from huiyin.cases.workflow import stages_with_defaults
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.models import Organization
 from huiyin.orgs.roles import Cap
 
-from ..models import PolicyVersion
+from ..models import PolicyVersion, preset_of
 from ..presets import Preset, PresetError, load_preset, load_preset_text
 
 if TYPE_CHECKING:
-    from huiyin.cases.models import Case
     from huiyin.orgs.models import Staff
 
-    from ..calendar import BusinessCalendar
-
 DEFAULT_REPLY_DAYS = 15
-_PRESET_CACHE_SIZE = 256
-_presets: dict[tuple[int, str, str], Preset] = {}
-_presets_lock = threading.Lock()
 
 
 def presets_dir() -> Path:
@@ -56,42 +45,19 @@ def find_preset_file(name_or_path: str) -> Path:
     return presets_dir() / f"{name_or_path}.yaml"
 
 
-def preset_of(policy_version: PolicyVersion) -> Preset:
-    """The Preset a PolicyVersion's snapshot describes. Rows are immutable, so the parsed
-    preset is cached; the key includes the creation time, because a database may hand
-    out a rolled-back row's id again."""
-    key = (
-        policy_version.pk,
-        policy_version.preset_name,
-        policy_version.created_at.isoformat() if policy_version.created_at else "",
-    )
-    hit = _presets.get(key) if policy_version.pk is not None else None
-    if hit is not None:
-        return hit
-    text = json.dumps(policy_version.snapshot, ensure_ascii=False)
-    preset = load_preset_text(text, f"policy version {policy_version.code}")
-    if policy_version.pk is not None:
-        with _presets_lock:
-            if len(_presets) >= _PRESET_CACHE_SIZE:
-                _presets.clear()
-            _presets[key] = preset
-    return preset
-
-
 def current_policy(organization: Organization | int) -> PolicyVersion | None:
     """The organisation's running policy: its newest active PolicyVersion."""
     org_id = organization if isinstance(organization, int) else organization.pk
     return PolicyVersion.objects.filter(organization_id=org_id, active=True).order_by("-version").first()
 
 
-def policy_version_for_case(case: Case) -> PolicyVersion | None:
-    """The PolicyVersion a case was registered under (None: registered without a preset)."""
-    name, sep, number = (case.policy_version or "").rpartition(":")
+def policy_version_by_code(*, organization_id: int, code: str) -> PolicyVersion | None:
+    """The PolicyVersion whose ``code`` ("petition_office:3") an organisation's case stores
+    (None: blank or not a version code, e.g. registered without a preset)."""
+    name, sep, number = (code or "").rpartition(":")
     if not sep or not number.isdigit():
         return None
-    return PolicyVersion.objects.filter(
-        organization_id=case.organization_id, version=int(number), preset_name=name
-    ).first()
+    return PolicyVersion.objects.filter(organization_id=organization_id, version=int(number), preset_name=name).first()
 
 
 def _check_admin(actor: Staff | None, organization: Organization) -> None:
@@ -212,58 +178,7 @@ def organization_init(
     return InitResult(organization=org, policy_version=version, organization_created=created, version_created=new)
 
 
-# --- the policy of a new case ------------------------------------------------------------
-
-
-@dataclass
-class CasePolicy:
-    """What ``case_register`` needs from the policy engine."""
-
-    version: str  # PolicyVersion.code, or the organisation's preset name without one
-    stage_switches: dict[str, bool] = field(default_factory=dict)
-    reply_days: int = DEFAULT_REPLY_DAYS
-    policy_version: PolicyVersion | None = None
-    calendar: BusinessCalendar | None = None
-
-    @property
-    def preset(self) -> Preset | None:
-        return self.policy_version.preset() if self.policy_version is not None else None
-
-    def promised_due_at(self, case: Case) -> datetime | None:
-        """The time limit printed on the receipt.
-
-        With a preset: the due time of the case's ``overall`` rule, else its ``reply``
-        rule, as matched for this case; a rule whose clock starts later (at acceptance
-        or dispatch) is estimated from receipt and corrected when its clock starts.
-        None when the preset sets no such limit. Without a preset: the end of the
-        ``reply_days``-th calendar day after receipt.
-        """
-        if self.policy_version is None or self.calendar is None:
-            day = timezone.localtime(case.received_at).date() + timedelta(days=self.reply_days)
-            return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
-        from .clocks import promised_estimate
-
-        return promised_estimate(case, self.policy_version, self.calendar)
-
-
-def policy_for_new_case(org: Organization) -> CasePolicy:
-    running = current_policy(org)
-    if running is None:
-        switches = stages_with_defaults(org.stage_switches)
-        reply_days = int((org.stage_switches or {}).get("reply_days", DEFAULT_REPLY_DAYS))
-        return CasePolicy(version=org.preset or "default", stage_switches=switches, reply_days=reply_days)
-    from .calendars import calendar_for
-
-    return CasePolicy(
-        version=running.code,
-        stage_switches=asdict(running.preset().stages),
-        policy_version=running,
-        calendar=calendar_for(organization_id=org.pk, policy_version=running),
-    )
-
-
 __all__ = [
-    "CasePolicy",
     "InitResult",
     "PresetError",
     "current_policy",
@@ -272,8 +187,7 @@ __all__ = [
     "policy_activate",
     "policy_activate_text",
     "policy_deactivate",
-    "policy_for_new_case",
-    "policy_version_for_case",
+    "policy_version_by_code",
     "preset_of",
     "presets_dir",
 ]

@@ -1,8 +1,2 @@
-"""Deadline screens. ``panel``: the deadline panel on the case page and on "my desk",
-and the case page's suspend / resume / extension actions; ``admin``: policy
-administration and the calendar. The case pages call ``deadline_panel`` and
-``desk_deadlines`` for their context."""
-
-from .panel import deadline_panel, desk_deadlines
-
-__all__ = ["deadline_panel", "desk_deadlines"]
+"""Policy administration screens (``admin``): the time-limit policy and the business
+calendar. The deadline panel on the case page is ``deadlines.views``."""

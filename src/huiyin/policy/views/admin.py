@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from huiyin.cases.models import Channel, Nature, Urgency
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
@@ -35,8 +34,8 @@ from ..forms import (
     PolicyEditForm,
     PresetLoadForm,
 )
+from ..labels import CHANNEL_LABELS, NATURE_LABELS, STAGE_LABELS, URGENCY_LABELS
 from ..models import (
-    STAGE_LABELS,
     CalendarDayKind,
     PolicyVersion,
 )
@@ -109,9 +108,9 @@ def snapshot_yaml(snapshot: dict[str, Any], *, header: str = "") -> str:
 
 
 LABELS = {
-    "channel": dict(Channel.choices),
-    "nature": dict(Nature.choices),
-    "urgency": dict(Urgency.choices),
+    "channel": CHANNEL_LABELS,
+    "nature": NATURE_LABELS,
+    "urgency": URGENCY_LABELS,
 }
 CLOCK_FROM = {
     "received": gettext_lazy("收到诉求"),

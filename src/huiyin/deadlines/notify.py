@@ -134,7 +134,7 @@ def desk_text(action: str, case: Case, clock: Clock | None, *, role_label: str =
     return f"{case.number} {case.title}"
 
 
-# --- deliveries run by tasks (policy.tasks) -------------------------------------------------
+# --- deliveries run by tasks (deadlines.tasks) ----------------------------------------------
 
 
 def deliver_event_notice(event_id: int) -> int:

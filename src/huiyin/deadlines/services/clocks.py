@@ -1,7 +1,7 @@
 """Deadline clocks: which rule applies to a case, starting, stopping, pausing, resuming
 and rescheduling clocks, and the next step the sweeper must take on each.
 
-Called inside the transaction of the case event that causes them (``policy.hooks``) or
+Called inside the transaction of the case event that causes them (``deadlines.subscribers``) or
 of a policy service, with the case row locked.
 
 Matching a case to a preset rule (``Preset.match_deadline``):
@@ -25,19 +25,19 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huiyin.cases.events import EventKind
-from huiyin.policy.events import DeadlineEvent
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.policy.calendar import BusinessCalendar
+from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
+from huiyin.policy.services.calendars import CalendarCache, calendar_for
 
-from ..calendar import BusinessCalendar
-from ..deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
 from ..models import Clock, ClockState, ExtensionStatus, StopReason, Suspension
-from .calendars import CalendarCache, calendar_for
-from .versions import policy_version_for_case
+from ..subjects import CASE, case_kinds
+from .case_policy import policy_version_for_case
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
-
-    from ..models import PolicyVersion
-    from ..presets import DeadlineRule, Preset
+    from huiyin.policy.models import PolicyVersion
+    from huiyin.policy.presets import DeadlineRule, Preset
 
 # Stages whose clocks the lifecycle starts and stops by itself. ``review_request`` and
 # ``review_decision`` belong to the review process (复查/复核), not modelled yet: it will
@@ -247,7 +247,9 @@ OUTLIVES_CASE = ("callback_task",)
 
 
 def active_clocks(case: Case, *, stages: tuple[str, ...] | list[str] | None = None):
-    qs = Clock.objects.filter(case=case, state__in=ACTIVE)
+    """The case's active clocks of the subjects the case lifecycle manages (not, e.g., a
+    supervision notice's: that one lives by its notice)."""
+    qs = Clock.objects.filter(case=case, state__in=ACTIVE, subject_kind__in=case_kinds())
     if stages is not None:
         qs = qs.filter(stage__in=stages)
     return qs.order_by("pk")
@@ -264,13 +266,19 @@ def clock_start(
     rule: ClockRule,
     started_at: datetime,
     extra: dict[str, Any] | None = None,
+    subject_kind: str = CASE,
+    subject_id: int | None = None,
 ) -> Clock | None:
     """Start a clock for ``rule.stage`` in the case's current round; None when one is
     already running there. Starts paused while the case is suspended."""
-    if Clock.objects.filter(case=case, round=case.round, stage=rule.stage, state__in=ACTIVE).exists():
+    if Clock.objects.filter(
+        case=case, round=case.round, stage=rule.stage, state__in=ACTIVE, subject_kind__in=case_kinds()
+    ).exists():
         return None
     clock = Clock(
         organization_id=case.organization_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id if subject_id is not None else case.pk,
         case=case,
         round=case.round,
         stage=rule.stage,
@@ -320,6 +328,8 @@ def clock_start_manual(
     due_at: datetime,
     label: str = "",
     clock_from: str = "dispatched",
+    subject_kind: str = CASE,
+    subject_id: int | None = None,
 ) -> Clock | None:
     """A clock with a due time a person set (the dispatcher's 交办时限, a higher authority's
     report limit): elapsed minutes. ``clock_from`` says which events restart or stop it
@@ -339,6 +349,8 @@ def clock_start_manual(
         rule=rule,
         started_at=started_at,
         extra={"manual_due_at": due_at.isoformat()},
+        subject_kind=subject_kind,
+        subject_id=subject_id,
     )
 
 
@@ -510,3 +522,56 @@ def replan(case: Case, plan: CasePlan, at: datetime) -> None:
         start = milestone_time(case, rule.clock_from)
         if start is not None:
             clock_start(case=case, plan=plan, rule=ClockRule.from_preset(rule), started_at=start)
+
+
+# --- clocks of other subjects (deadlines.subjects) -----------------------------------------
+
+
+def subject_clock_start(
+    *,
+    organization_id: int,
+    subject_kind: str,
+    subject_id: int,
+    stage: str,
+    started_at: datetime,
+    due_at: datetime,
+    warn_at: datetime | None,
+    escalation: list[dict[str, Any]] | None = None,
+    case: Case | None = None,
+    label: str = "",
+) -> Clock:
+    """A clock with a due time a person set, for a subject that is not a case stage (a
+    supervision notice, an appointment...). ``escalation`` is the chain after the overdue
+    step (``[{"role": "leader", "amount": 0, "unit": "minutes", "label": ""}]``); the
+    subject's handler resolves what the roles mean. Call inside the subject's transaction."""
+    minutes = max(1, -(-int((due_at - started_at).total_seconds()) // 60))
+    rule = ClockRule(stage=stage, amount=minutes, unit="minutes", clock_from=subject_kind, label=label, source="manual")
+    clock = Clock(
+        organization_id=organization_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        case=case,
+        stage=stage,
+        rule={**rule.to_json(), "escalation": escalation or [], "manual_due_at": due_at.isoformat()},
+        unit=rule.unit,
+        started_at=started_at,
+        due_at=due_at,
+        warn_at=warn_at,
+    )
+    step = next_step(clock, BusinessCalendar())
+    clock.next_action_at = step.at if step is not None else None
+    clock.save()
+    return clock
+
+
+def subject_clocks_stop(*, subject_kind: str, subject_id: int, at: datetime, reason: str) -> list[Clock]:
+    """Stop a subject's active clocks (the notice was answered or closed...)."""
+    stopped = list(
+        Clock.objects.select_for_update().filter(subject_kind=subject_kind, subject_id=subject_id, state__in=ACTIVE)
+    )
+    for clock in stopped:
+        _account_pause(clock, at, None)
+        clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
+        clock.next_action_at = None
+        _save(clock, ["state", "stopped_at", "stop_reason", "next_action_at", "paused_at", "paused_seconds"])
+    return stopped

@@ -38,11 +38,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from huiyin.cases.models import Case
+from huiyin.policy.services.calendars import CalendarCache
 
 from .models import Clock
 from .notify import Directory
 from .services.actions import perform_step
-from .services.calendars import CalendarCache
 from .services.clocks import next_step, refresh_next_action
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _skip_locked() -> bool:
 
 def _process(
     clock: Clock,
-    case: Case,
+    case: Case | None,
     *,
     now: datetime,
     worker_id: str,
@@ -115,15 +115,15 @@ def sweep_batch(
     now: datetime,
     batch: int,
     related: tuple[str, ...],
-    process: Callable[[Any, Case], None],
+    process: Callable[[Any, Case | None], None],
     result: SweepResult,
     label: str,
     pause_between: float = 0.0,
 ) -> SweepResult:
-    """One pass's transaction over rows with ``case_id`` and ``next_action_at`` (clocks,
-    supervision notices): lock up to ``batch`` of ``due`` (in order) and their cases with
-    SKIP LOCKED where the database has it, leave a row whose case is busy for the next
-    pass, ``process(row, case)`` each in its own savepoint, and retry a row that raises
+    """One pass's transaction over rows with ``case_id`` (nullable) and ``next_action_at``:
+    lock up to ``batch`` of ``due`` (in order) and their cases with SKIP LOCKED where the
+    database has it, leave a row whose case is busy for the next pass (a row without a
+    case is processed with ``case=None``), ``process(row, case)`` each in its own savepoint, and retry a row that raises
     after ``RETRY_AFTER``. ``pause_between`` (seconds) slows the pass down between rows —
     only for fault-injection tests (kill a worker mid-batch)."""
     with transaction.atomic():
@@ -135,10 +135,10 @@ def sweep_batch(
         result.picked = len(rows)
         if not rows:
             return result
-        cases = {c.pk: c for c in cases_qs.filter(pk__in={r.case_id for r in rows})}
+        cases = {c.pk: c for c in cases_qs.filter(pk__in={r.case_id for r in rows if r.case_id is not None})}
         for row in rows:
-            case = cases.get(row.case_id)
-            if case is None:
+            case = cases.get(row.case_id) if row.case_id is not None else None
+            if case is None and row.case_id is not None:
                 result.skipped += 1
                 continue
             try:
@@ -168,7 +168,7 @@ def sweep(
     result = SweepResult()
     directory, calendars = Directory(), CalendarCache()
 
-    def process(clock: Clock, case: Case) -> None:
+    def process(clock: Clock, case: Case | None) -> None:
         _process(clock, case, now=now, worker_id=worker_id, directory=directory, calendars=calendars, result=result)
 
     return sweep_batch(

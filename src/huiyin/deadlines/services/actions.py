@@ -12,14 +12,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from huiyin.core.notify import desk_notify
+from huiyin.deadlines.events import DeadlineEvent
 from huiyin.orgs.roles import Role
-from huiyin.policy.events import DeadlineEvent
 
 from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
 from ..notify import Directory, desk_text, resolve
+from ..subjects import DueStep, handler_for
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
+    from huiyin.orgs.models import Staff
 
     from .clocks import Step
 
@@ -55,23 +57,66 @@ def _enqueue_notice(event: Event) -> None:
     transaction.on_commit(partial(deadline_notice_task.enqueue, event_id=event.pk))
 
 
+class CaseStageSubject:
+    """The subject handler of case clocks (and of rectification tasks, which are timed
+    and reported like a stage of their case): the preset's roles resolved on the case,
+    a ``deadline_warning`` / ``deadline_overdue`` / ``escalated`` event on the case."""
+
+    follows_case = True
+
+    def recipients(self, due: DueStep) -> tuple[list[Staff], bool]:
+        assert due.case is not None
+        return resolve(due.step.role or Role.HANDLER, due.case, due.clock.stage, due.directory)
+
+    def record(self, due: DueStep, recipients: list[Staff], fell_back: bool) -> Event:
+        from huiyin.cases.services import case_record_event
+
+        clock, step = due.clock, due.step
+        assert due.case is not None
+        data: dict[str, Any] = {
+            "clock_id": clock.pk,
+            "stage": clock.stage,
+            "stage_label": clock.label,
+            "stage_name": str(STAGE_LABELS.get(clock.stage, clock.stage)),
+            "clock_round": clock.round,
+            "due_at": timezone.localtime(clock.due_at),
+            "scheduled_for": timezone.localtime(step.at),
+            "level": step.level,
+            "role": step.role,
+            "role_label": role_label(step.role),
+            "recipients": [r.pk for r in recipients],
+        }
+        if fell_back:
+            data["fallback"] = True
+        if step.action == ClockActionKind.ESCALATE:
+            data["reason"] = "overdue"
+        return case_record_event(due.case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data)
+
+    def desk(self, due: DueStep) -> tuple[str, str]:
+        clock, step = due.clock, due.step
+        assert due.case is not None
+        key = f"clock:{clock.pk}:{step.action}:{step.level}"
+        return key, desk_text(step.action, due.case, clock, role_label=role_label(step.role))
+
+
 def perform_step(
     *,
     clock: Clock,
-    case: Case,
+    case: Case | None,
     step: Step,
     now: datetime,
     worker_id: str,
     directory: Directory,
 ) -> tuple[ClockAction | None, list[str]]:
-    """Take one step on a clock whose row and case row the caller has locked.
+    """Take one step on a clock whose row (and case row, if it has a case) the caller has
+    locked; what the step means for the clock's subject is its handler's (``subjects``).
 
     Returns the ClockAction (None when it had been taken before: the unique constraint
     said so, and nothing was sent again) and the clock fields changed.
     """
-    from huiyin.cases.services import case_record_event
-
-    recipients, fell_back = resolve(step.role or Role.HANDLER, case, clock.stage, directory)
+    handler = handler_for(clock.subject_kind)
+    due = DueStep(clock=clock, case=case, step=step, now=now, directory=directory)
+    recipients, fell_back = handler.recipients(due)
     try:
         with transaction.atomic():
             action = ClockAction.objects.create(
@@ -87,33 +132,14 @@ def perform_step(
     except IntegrityError:
         done = ClockAction.objects.filter(clock=clock, action=step.action, level=step.level).first()
         return None, _mark(clock, step.action, step.level, done.at if done else now)
-    data: dict[str, Any] = {
-        "clock_id": clock.pk,
-        "stage": clock.stage,
-        "stage_label": clock.label,
-        "stage_name": str(STAGE_LABELS.get(clock.stage, clock.stage)),
-        "clock_round": clock.round,
-        "due_at": timezone.localtime(clock.due_at),
-        "scheduled_for": timezone.localtime(step.at),
-        "level": step.level,
-        "role": step.role,
-        "role_label": role_label(step.role),
-        "recipients": [r.pk for r in recipients],
-    }
-    if fell_back:
-        data["fallback"] = True
-    if step.action == ClockActionKind.ESCALATE:
-        data["reason"] = "overdue"
-    event = case_record_event(case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data)
-    action.event = event
-    action.save(update_fields=["event"])
-    desk_notify(
-        recipients=recipients,
-        case=case,
-        key=f"clock:{clock.pk}:{step.action}:{step.level}",
-        text=desk_text(step.action, case, clock, role_label=role_label(step.role)),
-    )
-    _enqueue_notice(event)
+    event = handler.record(due, recipients, fell_back)
+    if event is not None:
+        action.event = event
+        action.save(update_fields=["event"])
+    key, text = handler.desk(due)
+    desk_notify(recipients=recipients, case=case, key=key, text=text)
+    if event is not None:
+        _enqueue_notice(event)
     return action, _mark(clock, step.action, step.level, now)
 
 

@@ -15,8 +15,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from huiyin.policy.services.calendars import CalendarCache
+
 from ..models import Clock, ClockState
-from .calendars import CalendarCache
 from .clocks import reschedule
 
 log = logging.getLogger(__name__)

@@ -20,12 +20,13 @@ from .models import (
     Suspension,
     SweeperHeartbeat,
 )
+from .subjects import case_kinds
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
     from huiyin.orgs.models import Staff
 
-# Who a stage waits on, for "who is waiting on whom" (see policy.notify for the people).
+# Who a stage waits on, for "who is waiting on whom" (see deadlines.notify for the people).
 WAITING_ON = {
     "acceptance": "intake",
     "handover": "intake",
@@ -90,7 +91,7 @@ def case_clocks(*, case: Case, now: datetime | None = None, include_stopped: boo
     """The deadline panel of one case (the caller has checked the actor may see it):
     the current round's clocks, running ones first."""
     now = now or timezone.now()
-    qs = Clock.objects.filter(case=case, round=case.round)
+    qs = Clock.objects.filter(case=case, round=case.round, subject_kind__in=case_kinds())
     if not include_stopped:
         qs = qs.exclude(state=ClockState.STOPPED)
     clocks = list(qs.order_by("started_at", "pk"))
@@ -111,7 +112,9 @@ def open_clocks_for(*, actor: Staff) -> QuerySet[Clock]:
     from huiyin.cases.selectors import cases_for
 
     return (
-        Clock.objects.filter(case__in=cases_for(actor), state__in=(ClockState.RUNNING, ClockState.PAUSED))
+        Clock.objects.filter(
+            case__in=cases_for(actor), state__in=(ClockState.RUNNING, ClockState.PAUSED), subject_kind__in=case_kinds()
+        )
         .select_related("case", "case__lead_department", "case__handler")
         .order_by("due_at", "pk")
     )

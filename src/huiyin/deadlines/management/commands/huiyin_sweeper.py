@@ -18,11 +18,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from huiyin.policy.models import SweeperHeartbeat
-from huiyin.policy.sweeper import default_worker_id, sweep
+from huiyin.deadlines.models import SweeperHeartbeat
+from huiyin.deadlines.sweeper import default_worker_id, sweep
 from huiyin.supervision.sweeper import supervision_sweep
 
-log = logging.getLogger("huiyin.policy.sweeper")
+log = logging.getLogger("huiyin.deadlines.sweeper")
 HEARTBEAT_EVERY = 10.0  # seconds
 
 

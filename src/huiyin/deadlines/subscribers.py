@@ -1,4 +1,4 @@
-"""Where the case lifecycle tells the policy engine what happened.
+"""Where the case lifecycle tells the deadline engine what happened.
 
 Called by ``cases.services._event`` inside the transaction that wrote the event, with
 the case row locked, so the deadline clocks change atomically with the case state they
@@ -67,7 +67,7 @@ _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text
 def on_case_event(*, case: Case, event: Event) -> None:
     """Start, stop, pause or resume the case's deadline clocks for this event."""
     if event.kind not in _HANDLED:
-        return  # the policy engine's own events, contacts, attachments, PII views...
+        return  # the deadline engine's own events, contacts, attachments, PII views...
     from .services.clocks import case_plan, sync_promised_due
 
     plan = case_plan(case)
@@ -93,7 +93,8 @@ def _major_check(case: Case, plan: CasePlan | None) -> None:
 
 
 def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
-    from .deadlines import ClockRule
+    from huiyin.policy.deadlines import ClockRule
+
     from .services.clocks import clock_start, clocks_start_for
 
     if plan is not None:

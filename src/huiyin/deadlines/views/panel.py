@@ -2,7 +2,7 @@
 waiting on whom), and the case page's deadline actions: suspend (挂起) / resume, request
 an extension (延期) and, for the approver the preset names, decide it.
 
-Views stay thin: parse a form, call one ``policy.services`` verb, redirect to the case
+Views stay thin: parse a form, call one ``deadlines.services`` verb, redirect to the case
 page; a refused form comes back on the case page with its input and the service's
 field-named errors (status 400).
 """
@@ -28,10 +28,10 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import Case, Urgency
-from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.orgs.models import Staff
-from huiyin.orgs.roles import Cap, Role
+from huiyin.orgs.roles import Role
+from huiyin.policy.services import calendar_for, current_policy
 
 from .. import selectors
 from ..forms import (
@@ -50,11 +50,10 @@ from ..models import (
     StopReason,
     Suspension,
 )
+from ..permissions import may_work_on
 from ..services import (
-    calendar_for,
     case_resume,
     case_suspend,
-    current_policy,
     extension_decide,
     extension_request,
     policy_version_for_case,
@@ -201,11 +200,6 @@ def _row(case: Case, view: selectors.ClockView, now: datetime, extensions: list[
     )
 
 
-def _may_work_on(actor: Staff, case: Case) -> bool:
-    """Whether to offer suspension and extension requests (the services decide)."""
-    return case.state in OPEN_STATES and (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE))
-
-
 def _extendable(views: list[selectors.ClockView], rule: Any, extensions: list[Extension]):
     """Running or paused clocks one may still ask to extend: none pending, and not already
     extended when the preset forbids a second postponement of the same matter."""
@@ -258,14 +252,14 @@ def deadline_panel(
     )
     pending = [e for e in extensions if e.status == ExtensionStatus.PENDING]
     panel.pending = pending
-    if _may_work_on(actor, case) and version is not None:
+    if may_work_on(actor, case) and version is not None:
         if panel.suspension is None:
             panel.suspend_form = bound.get("suspend") or SuspendForm()
         else:
             panel.resume_form = bound.get("resume") or ResumeForm()
     rule = version.preset().extension if version is not None else None
     panel.extension_rule = rule
-    if rule is not None and _may_work_on(actor, case):
+    if rule is not None and may_work_on(actor, case):
         choices = _extendable(views, rule, extensions)
         if choices or "extension" in bound:
             panel.extension_form = bound.get("extension") or ExtensionRequestForm(clocks=choices, unit=rule.max.unit)

@@ -18,13 +18,14 @@ from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
+from huiyin.deadlines.errors import DeadlineError
+from huiyin.deadlines.events import DeadlineEvent
 from huiyin.orgs.roles import Cap
-from huiyin.policy.events import DeadlineEvent
+from huiyin.policy.calendar import BusinessCalendar
+from huiyin.policy.services.calendars import calendar_for
 
-from ..calendar import BusinessCalendar
 from ..models import Clock, ClockState, Extension, ExtensionStatus, Suspension
 from ..notify import Directory
-from .calendars import calendar_for
 from .clocks import (
     ACTIVE,
     active_clocks,
@@ -36,8 +37,7 @@ from .clocks import (
 
 if TYPE_CHECKING:
     from huiyin.orgs.models import Staff
-
-    from ..presets import Extension as ExtensionRule
+    from huiyin.policy.presets import Extension as ExtensionRule
 
 
 def _lock_case(actor: Staff, case_id: int) -> Case:
@@ -60,7 +60,7 @@ def _may_work_on(actor: Staff, case: Case) -> bool:
 
 def _require_open(case: Case) -> None:
     if case.state not in OPEN_STATES:
-        raise ApplicationError(_("案件当前状态不在办理中，不能进行此操作。"), code="case_not_open")
+        raise ApplicationError(_("案件当前状态不在办理中，不能进行此操作。"), code=DeadlineError.CASE_NOT_OPEN)
 
 
 def _record(case: Case, kind: str, actor: Staff | None, data: dict) -> None:
@@ -87,7 +87,7 @@ def case_suspend(*, actor: Staff, case_id: int, reason: str) -> Suspension:
             raise PermissionDeniedError()
         _require_open(case)
         if Suspension.objects.filter(case=case, ended_at__isnull=True).exists():
-            raise ApplicationError(_("该案件已挂起。"), code="already_suspended")
+            raise ApplicationError(_("该案件已挂起。"), code=DeadlineError.ALREADY_SUSPENDED)
         now = timezone.now()
         suspension = Suspension.objects.create(
             case=case, round=case.round, reason=reason, started_at=now, started_by=actor
@@ -122,7 +122,7 @@ def case_resume(*, actor: Staff, case_id: int, note: str = "") -> Suspension:
             raise PermissionDeniedError()
         suspension = Suspension.objects.select_for_update().filter(case=case, ended_at__isnull=True).first()
         if suspension is None:
-            raise ApplicationError(_("该案件未挂起。"), code="not_suspended")
+            raise ApplicationError(_("该案件未挂起。"), code=DeadlineError.NOT_SUSPENDED)
         now = timezone.now()
         resumed = _resume_all(case, now)
         suspension.ended_at, suspension.ended_by, suspension.end_note = now, actor, note.strip()
@@ -172,7 +172,7 @@ def end_suspension(case: Case, at: datetime, *, because: str) -> Suspension | No
 def _extension_rule(clock: Clock) -> ExtensionRule:
     rule = clock.policy_version.preset().extension if clock.policy_version_id else None
     if rule is None:
-        raise ApplicationError(_("本单位的政策未规定延期办理。"), code="extension_not_allowed")
+        raise ApplicationError(_("本单位的政策未规定延期办理。"), code=DeadlineError.EXTENSION_NOT_ALLOWED)
     return rule
 
 
@@ -216,11 +216,13 @@ def extension_request(
             )
         now = timezone.now()
         if clock.overdue_at is not None or clock.due_at <= now:
-            raise ApplicationError(_("已经逾期，不能再申请延期。"), code="extension_too_late")
+            raise ApplicationError(_("已经逾期，不能再申请延期。"), code=DeadlineError.EXTENSION_TOO_LATE)
         if _second_refused(rule, clock):
-            raise ApplicationError(_("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden")
+            raise ApplicationError(
+                _("同一事项已延期一次，不得再次延期。"), code=DeadlineError.SECOND_EXTENSION_FORBIDDEN
+            )
         if Extension.objects.filter(clock=clock, status=ExtensionStatus.PENDING).exists():
-            raise ApplicationError(_("已有待审批的延期申请。"), code="extension_pending")
+            raise ApplicationError(_("已有待审批的延期申请。"), code=DeadlineError.EXTENSION_PENDING)
         extension = Extension.objects.create(
             clock=clock,
             case=case,
@@ -289,15 +291,17 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
         if extension.requested_by_id == actor.pk:
             raise PermissionDeniedError(_("不能审批自己提出的延期申请。"))
         if extension.status != ExtensionStatus.PENDING:
-            raise ApplicationError(_("该延期申请已经处理。"), code="extension_decided")
+            raise ApplicationError(_("该延期申请已经处理。"), code=DeadlineError.EXTENSION_DECIDED)
         now = timezone.now()
         if approve:
             if clock.state not in ACTIVE:
-                raise ApplicationError(_("该时限已结束，无需延期。"), code="clock_stopped")
+                raise ApplicationError(_("该时限已结束，无需延期。"), code=DeadlineError.CLOCK_STOPPED)
             if clock.overdue_at is not None or clock.due_at <= now:
-                raise ApplicationError(_("期限已届满，不能再批准延期。"), code="extension_too_late")
+                raise ApplicationError(_("期限已届满，不能再批准延期。"), code=DeadlineError.EXTENSION_TOO_LATE)
             if _second_refused(rule, clock):
-                raise ApplicationError(_("同一事项已延期一次，不得再次延期。"), code="second_extension_forbidden")
+                raise ApplicationError(
+                    _("同一事项已延期一次，不得再次延期。"), code=DeadlineError.SECOND_EXTENSION_FORBIDDEN
+                )
         extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         extension.decided_by, extension.decided_at, extension.decision_note = (
             actor,

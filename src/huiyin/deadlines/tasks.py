@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django_tasks import task
 
 
 @task()
 def deadline_notice_task(event_id: int) -> int:
     """Notices (e-mail...) for a deadline warning, overdue, escalation or major matter."""
-    from huiyin.policy.notify import deliver_event_notice
+    from huiyin.deadlines.notify import deliver_event_notice
 
     return deliver_event_notice(event_id)
 
@@ -16,7 +18,7 @@ def deadline_notice_task(event_id: int) -> int:
 @task()
 def extension_notice_task(extension_id: int) -> bool:
     """SMS to the complainant: the time limit was extended, and why."""
-    from huiyin.policy.notify import deliver_extension_notice
+    from huiyin.deadlines.notify import deliver_extension_notice
 
     return deliver_extension_notice(extension_id)
 
@@ -24,8 +26,12 @@ def extension_notice_task(extension_id: int) -> bool:
 @task()
 def clocks_recompute_task(organization_id: int | None, since: str) -> int:
     """Recompute running clocks after a calendar override changed (ISO date ``since``)."""
-    from datetime import date
-
-    from huiyin.policy.services.recompute import clocks_recompute
+    from huiyin.deadlines.services.recompute import clocks_recompute
 
     return clocks_recompute(organization_id=organization_id, since=date.fromisoformat(since))
+
+
+def enqueue_clocks_recompute(organization_id: int | None, day: date) -> None:
+    """The calendar listener (registered in DeadlinesConfig.ready): a calendar override
+    changed after commit, so recompute the running clocks it may move."""
+    clocks_recompute_task.enqueue(organization_id=organization_id, since=day.isoformat())

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from huiyin.deadlines.errors import DeadlineError
+
+
+def test_codes_keep_their_strings() -> None:
+    assert DeadlineError.EXTENSION_TOO_LATE == "extension_too_late"
+    assert DeadlineError.CASE_NOT_OPEN == "case_not_open"
+    assert len(set(DeadlineError)) == 9
