@@ -67,6 +67,14 @@ def test_bad_input_shows_chinese_errors_next_to_fields_and_keeps_input(clerk_cli
     assert Case.objects.count() == 0
 
 
+def test_a_bad_representative_phone_is_shown_on_the_representatives_box(clerk_client):
+    data = {**PHONE_FORM, "representatives": "赵六 13900001111\n钱七 12345678901"}
+    response = clerk_client.post(reverse("cases:intake", args=["visit"]), data)
+    assert response.status_code == 200
+    assert 'data-field="representatives">联系电话格式不正确' in response.content.decode()
+    assert Case.objects.count() == 0
+
+
 def test_caller_history_is_a_post_and_lists_earlier_cases(clerk_client):
     clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
     assert clerk_client.get(reverse("cases:caller_history")).status_code == 405
@@ -161,3 +169,45 @@ def test_case_outside_my_scope_is_forbidden_not_an_error(clerk_client, client, o
     client.force_login(other_handler)
     assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 403
     assert client.get(reverse("cases:receipt_pdf", args=[case.pk])).status_code == 403
+
+
+def _approved(register, clerk, handler, leader) -> Case:
+    """A case whose reply is due: the case page offers the handler the reply form."""
+    from huiyin.cases import services
+    from huiyin.handling import actions as handling_actions
+
+    case = register()
+    services.case_accept(actor=clerk, case_id=case.pk)
+    handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=handler.department_id)
+    handling_actions.case_sign_for(actor=handler, case_id=case.pk)
+    handling_actions.case_submit_for_approval(
+        actor=handler, case_id=case.pk, proposal="已协调物业维修", outcome="resolved"
+    )
+    handling_actions.case_approve(actor=leader, case_id=case.pk, comments="同意")
+    case.refresh_from_db()
+    return case
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"reply": "   "}, "reply", "请填写答复内容。"),
+        ({"reply": "答" * 20_001}, "reply", "内容过长：最多 20000 字，当前 20001 字。"),
+        ({"reply": "物业已维修。", "replied_at": "2999-01-01T09:00"}, "replied_at", "答复时间不能晚于现在。"),
+    ],
+    ids=["empty", "too-long", "in-the-future"],
+)
+def test_a_bad_reply_comes_back_next_to_its_field_not_as_a_500(
+    client, settings, register, clerk, handler, leader, data, field, message
+):
+    settings.HUIYIN_TEXT_MAX_CHARS = 20000
+    case = _approved(register, clerk, handler, leader)
+    events = Event.objects.filter(case=case).count()
+    client.force_login(handler)
+    response = client.post(reverse("cases:act", args=[case.pk, "reply"]), {"method": "phone", **data})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<div class="invalid-feedback d-block" data-field="{field}">{message}</div>' in html
+    assert 'data-action="reply"' in html and 'open data-action="reply"' in html
+    case.refresh_from_db()
+    assert case.state == "approved" and Event.objects.filter(case=case).count() == events

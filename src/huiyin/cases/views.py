@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from huiyin.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from huiyin.core.forms import put_errors
 from huiyin.deadlines.views import deadline_panel, desk_deadlines
 from huiyin.orgs.roles import Cap
 
@@ -30,15 +32,9 @@ from .workflow import CaseState
 RECEIPT_CODES_SESSION_KEY = "receipt_codes"
 
 
-def _put_errors(form, error: ApplicationError) -> None:
-    """Map a service's field-named errors onto the form (unknown fields go on top)."""
-    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
-    for field, messages_ in errors.items():
-        target = field if field in form.fields else None
-        if field.startswith("rep"):
-            target = "representatives"
-        for message in messages_:
-            form.add_error(target, message)
+def _representatives(error: ApplicationError) -> dict[str, str]:
+    # validation.party_errors names the n-th representative's fields rep{n}_phone, rep{n}_name...: one box lists them.
+    return {field: "representatives" for field in error.field_errors() if re.fullmatch(r"rep\d+_\w+", field)}
 
 
 def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
@@ -116,7 +112,7 @@ def intake(request: HttpRequest, channel: str) -> HttpResponse:
             existing = Case.objects.filter(number=exc.case_number, organization_id=request.user.organization_id).first()
             return redirect("cases:detail", case_id=existing.pk) if existing else redirect("cases:ledger")
         except ApplicationError as exc:
-            _put_errors(form, exc)
+            put_errors(form, exc, aliases=_representatives(exc))
         else:
             for upload in uploads:
                 services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
@@ -191,7 +187,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
         except PermissionDeniedError as exc:
             messages.error(request, exc.message)
         except ApplicationError as exc:
-            _put_errors(form, exc)
+            put_errors(form, exc)
             case.refresh_from_db()
             return render(
                 request,
@@ -230,7 +226,7 @@ def edit(request: HttpRequest, case_id: int) -> HttpResponse:
         try:
             services.case_update(actor=request.user, case_id=case.pk, expected_version=d["version"], changes=changes)
         except ApplicationError as exc:
-            _put_errors(form, exc)
+            put_errors(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("cases:detail", case_id=case.pk)

@@ -127,7 +127,6 @@ EDGES: tuple[Edge, ...] = (
     Edge(S.TRANSFERRED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
 )
 
-TERMINAL_STATES = frozenset({S.ARCHIVED})
 OPEN_STATES = frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED})
 # The higher body is working on the matter again: its own clock runs (review_decision).
 REVIEW_STATES = frozenset({S.UNDER_REVIEW, S.UNDER_REREVIEW})

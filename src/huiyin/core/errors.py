@@ -1,14 +1,17 @@
 """One error hierarchy for business rules.
 
-Services raise these; views turn them into form errors or messages. ``field``
-names the form field at fault so the UI can put the message next to it.
+Services raise these; views turn them into form errors (``core.forms.put_errors``)
+or messages. ``field`` names the form field at fault so the UI can put the message
+next to it; ``code`` is a member of an ``ErrorCode`` enum (``<app>/errors.py``),
+never a free string, and is what an API client reads (``as_dict``).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,38 +29,54 @@ class CoreError(ErrorCode):
 
 
 class ApplicationError(Exception):
-    code = "application_error"
+    code: ErrorCode = CoreError.APPLICATION_ERROR
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None):
         super().__init__(str(message))
         self.message = message
         self.field = field
-        if code:
+        if code is not None:
             self.code = code
+
+    def field_errors(self, unnamed: str = NON_FIELD_ERRORS) -> dict[str, list[str]]:
+        """The messages by the field at fault, translated; an error naming no field is filed under ``unnamed``."""
+        return {self.field or unnamed: [str(self.message)]}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API error body: ``{"code", "message", "fields": {field: [messages]}}`` (every field of a
+        ValidationFailed; none for an error that names no field)."""
+        return {
+            "code": str(self.code),
+            "message": str(self.message),
+            "fields": self.field_errors() if self.field else {},
+        }
 
 
 class ValidationFailed(ApplicationError):
     """Bad input: carries one message per field, nothing was saved."""
 
-    code = "invalid"
+    code = CoreError.INVALID
 
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
         first_field, messages = next(iter(errors.items()))
         super().__init__(messages[0], field=first_field)
 
+    def field_errors(self, unnamed: str = NON_FIELD_ERRORS) -> dict[str, list[str]]:
+        return {field or unnamed: [str(m) for m in messages] for field, messages in self.errors.items()}
+
 
 class PermissionDeniedError(ApplicationError, PermissionDenied):
     """Also Django's PermissionDenied, so a view that lets it through answers 403, not 500."""
 
-    code = "permission_denied"
+    code = CoreError.PERMISSION_DENIED
 
     def __init__(self, message: str | None = None):
         super().__init__(message or _("您没有执行此操作的权限。"))
 
 
 class InvalidTransition(ApplicationError):
-    code = "invalid_transition"
+    code = CoreError.INVALID_TRANSITION
 
     def __init__(self, *, src: str, dst: str, reason: str = ""):
         self.src, self.dst = src, dst
@@ -75,14 +94,14 @@ class InvalidTransition(ApplicationError):
 class StaleObject(ApplicationError):
     """Optimistic-lock failure: someone else changed the record since the form was opened."""
 
-    code = "stale"
+    code = CoreError.STALE
 
     def __init__(self) -> None:
         super().__init__(_("该案件已被其他人修改，请刷新页面后重试，您的输入未丢失。"))
 
 
 class DuplicateSubmission(ApplicationError):
-    code = "duplicate_submission"
+    code = CoreError.DUPLICATE_SUBMISSION
 
     def __init__(self, case_number: str):
         self.case_number = case_number

@@ -129,10 +129,6 @@ class DemoOrg:
     categories: dict[str, Category]  # leaves by full name ("城乡建设/住房保障与物业/物业管理")
     routing: dict[str, Department]  # leaf full name -> the department that handles it
 
-    def logins(self) -> list[tuple[str, str, str, str]]:
-        """(username, role label, department, password) for every demo login."""
-        return demo_logins(self.staff.values())
-
 
 def demo_logins(staff: Iterable[Staff]) -> list[tuple[str, str, str, str]]:
     order = {d.username: i for i, d in enumerate(STAFF)}

@@ -29,6 +29,7 @@ from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
+from .errors import EvaluationError
 from .models import DeductionEntry
 
 
@@ -104,7 +105,7 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
         if DeductionEntry.objects.filter(case=case, rule=rule, level=level).exists():
             raise ApplicationError(
                 _("%(number)s 已登记过“%(level)s”扣分，未重复扣分。") % {"number": case.number, "level": chosen.label},
-                code="deduction_recorded",
+                code=EvaluationError.DEDUCTION_RECORDED,
                 field="level",
             )
         department_id = _latest_round_value(case, "lead_department")
@@ -134,7 +135,7 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
         except IntegrityError as exc:  # the check above runs under the case lock; this is the backstop
             raise ApplicationError(
                 _("%(number)s 已登记过该扣分，未重复扣分。") % {"number": case.number},
-                code="deduction_recorded",
+                code=EvaluationError.DEDUCTION_RECORDED,
                 field="level",
             ) from exc
         charged = [{"staff": e.staff_id, "name": str(e.staff), "as": e.charged_as} for e in entries if e.staff_id]

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.selectors import case_get_by_number
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.forms import put_errors
 
 from . import selectors, services
 from .export import period_label, remark, workbook
@@ -67,15 +68,6 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _put_errors(form: DeductionForm, error: ApplicationError) -> None:
-    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
-    aliases = {"case": "case_number"}
-    for name, texts in errors.items():
-        name = aliases.get(name, name)
-        for text in texts:
-            form.add_error(name if name in form.fields else None, text)
-
-
 @login_required
 def deductions(request: HttpRequest) -> HttpResponse:
     actor = request.user
@@ -99,7 +91,7 @@ def deductions(request: HttpRequest) -> HttpResponse:
             except PermissionDeniedError:
                 raise
             except ApplicationError as exc:
-                _put_errors(form, exc)
+                put_errors(form, exc, aliases={"case": "case_number"})
             else:
                 messages.success(
                     request,

@@ -31,6 +31,7 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
 from . import planning
+from .errors import FollowupError
 from .models import (
     AttemptOutcome,
     Callback,
@@ -120,7 +121,8 @@ def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
 def _require_due(row: Callback) -> None:
     if row.status != CallbackStatus.DUE:
         raise ApplicationError(
-            _("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()}, code="callback_done"
+            _("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
+            code=FollowupError.CALLBACK_DONE,
         )
 
 
@@ -286,7 +288,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
         if not (actor.can(Cap.VIEW_ALL) or actor.department_id == task.department_id):
             raise PermissionDeniedError(_("只有责任部门可以登记整改情况。"))
         if task.status != TaskStatus.OPEN:
-            raise ApplicationError(_("该整改任务已完成。"), code="task_done")
+            raise ApplicationError(_("该整改任务已完成。"), code=FollowupError.TASK_DONE)
         task.status, task.done_by, task.done_at, task.done_note = TaskStatus.DONE, actor, timezone.now(), note
         task.save(update_fields=["status", "done_by", "done_at", "done_note"])
         from huiyin.deadlines.services.clocks import clocks_stop
@@ -392,7 +394,7 @@ def refuse_while_head_decides(case: Case) -> None:
     if Callback.objects.filter(case=case, round=case.round, head_decision=HeadDecision.PENDING).exists():
         raise ApplicationError(
             _("反映人回访不满意，正待部门负责人决定重办或维持原处理：请由部门负责人在回访工作台作出决定。"),
-            code="head_decision_pending",
+            code=FollowupError.HEAD_DECISION_PENDING,
         )
 
 
@@ -424,14 +426,14 @@ def dissatisfaction_decide(
         if row.head_decision != HeadDecision.PENDING:
             raise ApplicationError(
                 _("该回访已有决定（%(d)s），未重复执行。") % {"d": row.get_head_decision_display() or _("无须决定")},
-                code="decided",
+                code=FollowupError.DECIDED,
             )
         if expected_version is not None and row.version != expected_version:
             raise StaleObject()
         if case.state != "replied":
             raise ApplicationError(
                 _("案件当前状态为“%(state)s”，已不能据此回访决定。") % {"state": case.get_state_display()},
-                code="wrong_state",
+                code=FollowupError.WRONG_STATE,
             )
         if decision == HeadDecision.CLOSE and (case.stage_switches or {}).get("confirmation_to_close"):
             raise ValidationFailed({"decision": [_("本单位要求反映人确认后办结：反映人不满意时只能重办。")]})
@@ -504,11 +506,11 @@ def rating_link_find(token: str) -> RatingLink:
     """The link for a token, or a clear refusal (unknown, used, expired)."""
     link = RatingLink.objects.select_related("callback__case").filter(token_hash=token_hash(token)).first()
     if link is None:
-        raise ApplicationError(_("评价链接无效。"), code="unknown")
+        raise ApplicationError(_("评价链接无效。"), code=FollowupError.LINK_UNKNOWN)
     if link.used_at is not None:
-        raise ApplicationError(_("该评价链接已经使用过，每个链接只能评价一次。"), code="used")
+        raise ApplicationError(_("该评价链接已经使用过，每个链接只能评价一次。"), code=FollowupError.LINK_USED)
     if timezone.now() > link.expires_at:
-        raise ApplicationError(_("该评价链接已过期，请拨打热线评价。"), code="expired")
+        raise ApplicationError(_("该评价链接已过期，请拨打热线评价。"), code=FollowupError.LINK_EXPIRED)
     return link
 
 
@@ -526,7 +528,7 @@ def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> Rating
         rating_link_find(token)  # checked again under the lock: a double submit counts once
         row = Callback.objects.select_for_update().get(pk=link.callback_id)
         if row.status != CallbackStatus.DUE:
-            raise ApplicationError(_("该件已完成回访，感谢您的评价。"), code="callback_done")
+            raise ApplicationError(_("该件已完成回访，感谢您的评价。"), code=FollowupError.CALLBACK_DONE)
         now = timezone.now()
         link.used_at, link.satisfaction, link.comment = now, satisfaction, comment
         link.save(update_fields=["used_at", "satisfaction", "comment"])

@@ -23,6 +23,7 @@ from huiyin.core.errors import ApplicationError, ValidationFailed
 
 from . import records
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
+from .errors import HandlingError
 from .models import AuthorityRequest, Dispatch, Document, DocumentTemplate, Investigation, Rectification, ReviewDecision
 
 K = DocumentKind
@@ -261,7 +262,9 @@ def build(case: Case, kind: str) -> tuple[str, str, str]:
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
     if not spec.available(case):
         raise ApplicationError(
-            _("该件目前不能出具“%(kind)s”。") % {"kind": DocumentKind(kind).label}, field="kind", code="not_available"
+            _("该件目前不能出具“%(kind)s”。") % {"kind": DocumentKind(kind).label},
+            field="kind",
+            code=HandlingError.NOT_AVAILABLE,
         )
     title, body = template_for(case.organization_id, kind)
     context = {**_base(case), **spec.context(case)}

@@ -20,6 +20,7 @@ from huiyin.core.errors import ApplicationError, PermissionDeniedError, Validati
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap, Role
 
+from .errors import HandlingError
 from .models import (
     ApprovalDecision,
     ApprovalStep,
@@ -135,7 +136,7 @@ def check_transfer_allowed(case: Case) -> None:
         raise ApplicationError(
             _("本单位政策规定不得自行转送其他单位：不属于本单位职责的，请说明理由退回来信人或原批转单位。"),
             field="to_body",
-            code="transfer_forbidden",
+            code=HandlingError.TRANSFER_FORBIDDEN,
         )
 
 
@@ -240,7 +241,7 @@ def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) 
     approval, or any return)."""
     proposal = pending_proposal(case)
     if proposal is None:
-        raise ApplicationError(_("没有待审批的拟办意见。"), code="no_proposal")
+        raise ApplicationError(_("没有待审批的拟办意见。"), code=HandlingError.NO_PROPOSAL)
     refusal = may_sign(actor, case, proposal)
     if refusal:
         raise PermissionDeniedError(refusal)
@@ -274,7 +275,7 @@ def check_closable(case: Case) -> None:
         raise ApplicationError(
             _("该件为%(authority)s交办查处的事项：请先将查处结果报告审批后报送，再办结。")
             % {"authority": request.authority},
-            code="report_missing",
+            code=HandlingError.REPORT_MISSING,
         )
 
 
@@ -299,11 +300,11 @@ def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | No
 def review_requested(case: Case, *, actor: Staff, level: int, reason: str, at: datetime, on_behalf: bool) -> Review:
     preset = preset_of(case)
     if preset is None or preset.review is None:
-        raise ApplicationError(_("本单位的政策没有复查、复核环节。"), code="stage_off")
+        raise ApplicationError(_("本单位的政策没有复查、复核环节。"), code=HandlingError.STAGE_OFF)
     if level == 2 and not case.reviews.filter(level=1, decided_at__isnull=False).exists():
-        raise ApplicationError(_("须先有复查意见，才能请求复核。"), code="no_review")
+        raise ApplicationError(_("须先有复查意见，才能请求复核。"), code=HandlingError.NO_REVIEW)
     if case.reviews.filter(level=level).exists():
-        raise ApplicationError(_("同一事项只能请求一次复查（复核）。"), code="review_twice")
+        raise ApplicationError(_("同一事项只能请求一次复查（复核）。"), code=HandlingError.REVIEW_TWICE)
     answered, due = review_limit(case, level)
     if due is not None and at > due:
         what = _("书面答复") if level == 1 else _("复查意见")
@@ -341,7 +342,7 @@ def review_decided(case: Case, *, actor: Staff, level: int, decision: str, opini
         raise ValidationFailed({"decision": [_("请选择复查（复核）结论：维持、变更或撤销。")]})
     review = case.reviews.filter(level=level, decided_at__isnull=True).first()
     if review is None:
-        raise ApplicationError(_("没有待处理的复查（复核）请求。"), code="no_review")
+        raise ApplicationError(_("没有待处理的复查（复核）请求。"), code=HandlingError.NO_REVIEW)
     review.decision, review.opinion = decision, opinion
     review.decided_by, review.decided_at = actor, timezone.now()
     review.save(update_fields=["decision", "opinion", "decided_by", "decided_at"])

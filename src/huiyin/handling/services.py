@@ -31,6 +31,7 @@ from huiyin.orgs.roles import Cap
 
 from . import documents
 from .document_texts import DocumentKind
+from .errors import HandlingError
 from .models import (
     AuthorityRequest,
     ConfirmationKind,
@@ -61,7 +62,8 @@ def _lock(actor: Staff, case_id: int) -> Case:
 def _require_state(case: Case, states: Iterable[str] = WORKING_STATES) -> None:
     if case.state not in states:
         raise ApplicationError(
-            _("案件当前状态为“%(state)s”，不能进行此操作。") % {"state": case.get_state_display()}, code="wrong_state"
+            _("案件当前状态为“%(state)s”，不能进行此操作。") % {"state": case.get_state_display()},
+            code=HandlingError.WRONG_STATE,
         )
 
 
@@ -264,7 +266,7 @@ def investigation_confirm(
         _require_member(actor, case)
         record = Investigation.objects.select_for_update().get(pk=record.pk)
         if record.confirmation:
-            raise ApplicationError(_("该笔录已经签字确认。"), code="already_confirmed")
+            raise ApplicationError(_("该笔录已经签字确认。"), code=HandlingError.ALREADY_CONFIRMED)
         _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
         _record(
             case,
@@ -296,7 +298,7 @@ def rectification_notify(
         _require_state(case, {CaseState.IN_PROGRESS, CaseState.APPROVED})
         _require_member(actor, case)
         if not (case.stage_switches or {}).get("rectification_plan"):
-            raise ApplicationError(_("本单位的政策没有整改方案环节。"), code="stage_off")
+            raise ApplicationError(_("本单位的政策没有整改方案环节。"), code=HandlingError.STAGE_OFF)
         from . import records
 
         proposal = records.approved_proposal(case)
@@ -347,7 +349,7 @@ def rectification_plan_receive(*, actor: Staff, rectification_id: int, plan_text
         case, row = _rectification_locked(actor, rectification_id)
         _require_state(case)
         if row.plan_received_at and row.verdict != PlanVerdict.REVISE:
-            raise ApplicationError(_("已收到该单位的整改方案。"), code="plan_twice")
+            raise ApplicationError(_("已收到该单位的整改方案。"), code=HandlingError.PLAN_TWICE)
         row.plan_text, row.plan_received_at, row.verdict = plan_text, timezone.now(), PlanVerdict.PENDING
         row.save(update_fields=["plan_text", "plan_received_at", "verdict"])
         _record(case, DeadlineEvent.PLAN_RECEIVED, actor, {"rectification_id": row.pk, "note": plan_text[:200]})
@@ -364,7 +366,7 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
         case, row = _rectification_locked(actor, rectification_id)
         _require_state(case)
         if not row.plan_received_at or row.verdict:
-            raise ApplicationError(_("没有待审核的整改方案。"), code="no_plan")
+            raise ApplicationError(_("没有待审核的整改方案。"), code=HandlingError.NO_PLAN)
         row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note.strip(), actor, timezone.now()
         row.save(update_fields=["verdict", "verdict_note", "checked_by", "checked_at"])
         _record(
@@ -394,7 +396,7 @@ def rectification_inform_complainant(
         case, row = _rectification_locked(actor, rectification_id)
         _require_state(case)
         if row.verdict != PlanVerdict.ACCEPTED:
-            raise ApplicationError(_("整改方案审核通过后才能告知反映人。"), code="plan_not_accepted")
+            raise ApplicationError(_("整改方案审核通过后才能告知反映人。"), code=HandlingError.PLAN_NOT_ACCEPTED)
         row.complainant_informed_at, row.complainant_informed_how = timezone.now(), method
         row.save(update_fields=["complainant_informed_at", "complainant_informed_how"])
         _record(
@@ -415,7 +417,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
     with transaction.atomic():
         case = _lock(actor, case_id)
         if case.state == CaseState.ARCHIVED:
-            raise ApplicationError(_("已归档的案件只读。"), code="archived")
+            raise ApplicationError(_("已归档的案件只读。"), code=HandlingError.ARCHIVED)
         if not (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)):
             raise PermissionDeniedError()
         title, body, addressee = documents.build(case, kind)
@@ -457,7 +459,7 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
         if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)):
             raise PermissionDeniedError(_("查处结果报告须由领导审批。"))
         if doc.status != DocumentStatus.DRAFT:
-            raise ApplicationError(_("该文书不在待审批状态。"), code="not_draft")
+            raise ApplicationError(_("该文书不在待审批状态。"), code=HandlingError.NOT_DRAFT)
         doc.status, doc.approved_by, doc.approved_at = DocumentStatus.ISSUED, actor, timezone.now()
         doc.save(update_fields=["status", "approved_by", "approved_at"])
         _record(
@@ -484,9 +486,9 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
         case, doc = _document_locked(actor, document_id)
         _require_member(actor, case)
         if doc.kind != DocumentKind.RESULT_REPORT:
-            raise ApplicationError(_("只有查处结果报告需要报送。"), code="not_report")
+            raise ApplicationError(_("只有查处结果报告需要报送。"), code=HandlingError.NOT_REPORT)
         if doc.status != DocumentStatus.ISSUED:
-            raise ApplicationError(_("查处结果报告须经审批后才能报送。"), code="not_approved")
+            raise ApplicationError(_("查处结果报告须经审批后才能报送。"), code=HandlingError.NOT_APPROVED)
         now = timezone.now()
         doc.status, doc.sent_at = DocumentStatus.SENT, now
         doc.save(update_fields=["status", "sent_at"])
@@ -569,7 +571,7 @@ def _joint_locked(actor: Staff, joint_id: int) -> tuple[Case, JointHandling]:
     _require_state(case)
     joint = JointHandling.objects.select_for_update().get(pk=joint.pk)
     if joint.concluded_at:
-        raise ApplicationError(_("该联合办理已有结论。"), code="concluded")
+        raise ApplicationError(_("该联合办理已有结论。"), code=HandlingError.CONCLUDED)
     return case, joint
 
 
@@ -633,7 +635,7 @@ def authority_request_set(
         if not (actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)):
             raise PermissionDeniedError()
         if AuthorityRequest.objects.filter(case=case).exists():
-            raise ApplicationError(_("该件已登记上级交办查处要求。"), code="twice")
+            raise ApplicationError(_("该件已登记上级交办查处要求。"), code=HandlingError.AUTHORITY_REQUEST_TWICE)
         now = timezone.now()
         request = AuthorityRequest.objects.create(
             case=case,

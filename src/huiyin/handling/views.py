@@ -309,7 +309,7 @@ def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
                 return redirect("handling:template_edit", kind=kind)
             services.document_template_save(actor=request.user, kind=kind, title=title, body=body)
         except ApplicationError as exc:
-            errors = getattr(exc, "errors", None) or {"body": [exc.message]}
+            errors = exc.field_errors(unnamed="body")
         else:
             messages.success(request, _("模板已保存，之后出具的文书使用新模板。"))
             return redirect("handling:template_edit", kind=kind)

@@ -102,13 +102,12 @@ class BoardStatus:
     SUPERVISED = "supervised"  # an active supervision notice
     WARNED = "warned"  # a deadline clock or notice has been warned, not yet due
     OVERDUE = "overdue"  # a deadline clock or notice is past due
-    ALL = (SUPERVISED, WARNED, OVERDUE)
 
 
 @dataclass
 class BoardFilters:
     department_id: int | None = None
-    status: str = ""  # one of BoardStatus.ALL, or "" for all three
+    status: str = ""  # one of BoardStatus, or "" for all three
 
 
 def _notices(**filters) -> QuerySet[SupervisionNotice]:

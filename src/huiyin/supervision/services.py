@@ -26,6 +26,7 @@ from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 
 from .access import can_answer_for, can_daily_review, can_supervise
+from .errors import SupervisionError
 from .events import SupervisionEvent
 from .models import WAITING_NOTICE_STATES, DailyReview, NoticeKind, NoticeState, SupervisionNotice, SupervisionSequence
 
@@ -38,7 +39,7 @@ SUPERVISABLE_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
 
 
 class NoticeStateError(ApplicationError):
-    code = "supervision_state"
+    code = SupervisionError.NOTICE_STATE
 
 
 # --- numbering -------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases.selectors import case_get_by_number, case_get_for_actor, page
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.forms import put_errors
 from huiyin.core.validators import whole_number
 
 from . import selectors, services
@@ -35,13 +36,6 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             raise PermissionDenied from None
 
     return login_required(wrapper)
-
-
-def _put_errors(form, error: ApplicationError) -> None:
-    errors = error.errors if isinstance(error, ValidationFailed) else {error.field or "__all__": [error.message]}
-    for field, messages_ in errors.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
 
 
 @staff_view
@@ -103,7 +97,7 @@ def issue(request: HttpRequest) -> HttpResponse:
                     due_at=d["due_at"],
                 )
             except ApplicationError as exc:
-                _put_errors(form, exc)
+                put_errors(form, exc)
             else:
                 messages.success(request, _("已发出督办单 %(number)s。") % {"number": notice.number})
                 return redirect("supervision:notice", notice_id=notice.pk)
@@ -141,7 +135,7 @@ def answer(request: HttpRequest, notice_id: int) -> HttpResponse:
         except PermissionDeniedError:
             raise
         except ApplicationError as exc:
-            _put_errors(form, exc)
+            put_errors(form, exc)
         else:
             messages.success(request, _("已反馈。"))
             return redirect("supervision:notice", notice_id=notice_id)
@@ -159,7 +153,7 @@ def close(request: HttpRequest, notice_id: int) -> HttpResponse:
         except PermissionDeniedError:
             raise
         except ApplicationError as exc:
-            _put_errors(form, exc)
+            put_errors(form, exc)
         else:
             messages.success(request, _("督办单已销号。"))
             return redirect("supervision:notice", notice_id=notice_id)

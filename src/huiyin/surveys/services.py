@@ -21,6 +21,7 @@ from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
+from .errors import SurveysError
 from .models import (
     Activity,
     ActivityOpinion,
@@ -193,7 +194,7 @@ def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None) -> l
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
         if campaign.status != CampaignStatus.OPEN:
-            raise ApplicationError(_("调查已结束，不能再发放链接。"), code="closed")
+            raise ApplicationError(_("调查已结束，不能再发放链接。"), code=SurveysError.CLOSED)
         _within_audience(campaign, count, "count")
         now = timezone.now()
         tokens = [new_token(18) for _i in range(count)]
@@ -236,9 +237,11 @@ def _clean_answers(campaign: Campaign, answers: dict[str, str], opinion: str) ->
 
 def _require_open(campaign: Campaign, on: date) -> None:
     if campaign.status != CampaignStatus.OPEN:
-        raise ApplicationError(_("该调查已结束，不再收集问卷。"), code="closed")
+        raise ApplicationError(_("该调查已结束，不再收集问卷。"), code=SurveysError.CLOSED)
     if on < campaign.starts_on:
-        raise ApplicationError(_("该调查 %(d)s 开始，尚未开放。") % {"d": campaign.starts_on}, code="not_started")
+        raise ApplicationError(
+            _("该调查 %(d)s 开始，尚未开放。") % {"d": campaign.starts_on}, code=SurveysError.NOT_STARTED
+        )
 
 
 def response_enter(
@@ -284,15 +287,19 @@ def response_enter(
 def invitation_find(token: str) -> Invitation:
     invitation = Invitation.objects.select_related("campaign").filter(token_hash=token_hash(token)).first()
     if invitation is None:
-        raise ApplicationError(_("问卷链接无效。"), code="unknown")
+        raise ApplicationError(_("问卷链接无效。"), code=SurveysError.LINK_UNKNOWN)
     if invitation.used_at is not None:
-        raise ApplicationError(_("该问卷链接已经提交过，每个链接只能填写一次。"), code="used")
+        raise ApplicationError(_("该问卷链接已经提交过，每个链接只能填写一次。"), code=SurveysError.LINK_USED)
     campaign = invitation.campaign
     today = timezone.localdate()
     if campaign.status != CampaignStatus.OPEN or today > campaign.ends_on:
-        raise ApplicationError(_("该调查已于 %(d)s 截止，感谢您的关注。") % {"d": campaign.ends_on}, code="closed")
+        raise ApplicationError(
+            _("该调查已于 %(d)s 截止，感谢您的关注。") % {"d": campaign.ends_on}, code=SurveysError.CLOSED
+        )
     if today < campaign.starts_on:
-        raise ApplicationError(_("该调查 %(d)s 开始，尚未开放。") % {"d": campaign.starts_on}, code="not_started")
+        raise ApplicationError(
+            _("该调查 %(d)s 开始，尚未开放。") % {"d": campaign.starts_on}, code=SurveysError.NOT_STARTED
+        )
     return invitation
 
 
@@ -382,7 +389,7 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
         if not (may_run_surveys(actor) or actor.department_id == item.department_id):
             raise PermissionDeniedError(_("只有负责整改的部门可以登记整改情况。"))
         if item.status != ItemStatus.OPEN:
-            raise ApplicationError(_("该整改事项已完成。"), code="done")
+            raise ApplicationError(_("该整改事项已完成。"), code=SurveysError.ITEM_DONE)
         item.status, item.done_by, item.done_at, item.done_note = ItemStatus.DONE, actor, timezone.now(), note
         item.save(update_fields=["status", "done_by", "done_at", "done_note"])
     return item
@@ -486,7 +493,7 @@ def activity_opinion_to_case(
     if activity is None:
         raise PermissionDeniedError()
     if activity.held_on is None:
-        raise ApplicationError(_("请先登记活动记录，再把意见转为案件。"), field="activity", code="not_held")
+        raise ApplicationError(_("请先登记活动记录，再把意见转为案件。"), field="activity", code=SurveysError.NOT_HELD)
     prefix = _("【%(label)s %(date)s】") % {"label": activity.label, "date": activity.held_on}
     data = IntakeInput(
         channel="visit",

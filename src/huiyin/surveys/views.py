@@ -101,7 +101,7 @@ def _failed(request: HttpRequest, exc: ApplicationError, form: dict | None = Non
     messages.error(request, exc.message)
     if form is not None:
         request.session["survey_form"] = form
-        request.session["survey_errors"] = getattr(exc, "errors", {}) or {exc.field or "form": [exc.message]}
+        request.session["survey_errors"] = exc.field_errors(unnamed="form")
 
 
 @login_required

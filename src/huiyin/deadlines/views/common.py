@@ -11,7 +11,7 @@ from huiyin.cases.models import Case
 from huiyin.core.durations import DURATION_FORMATS, LEFT, OVERDUE, humanize, time_left_text  # noqa: F401
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.orgs.roles import Role
-from huiyin.policy.views.common import put_errors, role_label  # noqa: F401  (the panel uses them too)
+from huiyin.policy.views.common import role_label  # noqa: F401  (the panel uses it too)
 
 
 def countdown_formats() -> dict[str, str]:

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import Case, Urgency
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.forms import put_errors
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services import calendar_for, current_policy
@@ -62,7 +63,6 @@ from .common import (
     TONES,
     countdown_formats,
     humanize,
-    put_errors,
     role_label,
     time_left_text,
     waiting_text,

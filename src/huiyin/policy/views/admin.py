@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.forms import put_errors
 from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
 
@@ -49,7 +50,7 @@ from ..services import (
     policy_deactivate,
     presets_dir,
 )
-from .common import put_errors, role_label
+from .common import role_label
 
 # --- policy administration --------------------------------------------------------------
 

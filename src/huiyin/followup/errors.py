@@ -1,0 +1,14 @@
+"""Callbacks, rectification tasks and rating links: the error codes this app raises (see ``core.errors``)."""
+
+from huiyin.core.errors import ErrorCode
+
+
+class FollowupError(ErrorCode):
+    CALLBACK_DONE = "callback_done"
+    TASK_DONE = "task_done"
+    HEAD_DECISION_PENDING = "head_decision_pending"
+    DECIDED = "decided"
+    WRONG_STATE = "wrong_state"
+    LINK_UNKNOWN = "unknown"
+    LINK_USED = "used"
+    LINK_EXPIRED = "expired"
