@@ -19,13 +19,12 @@ from huiyin.core.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
-from huiyin.orgs.roles import Cap
 from huiyin.policy.views import deadline_panel, desk_deadlines
 
 from . import receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
-from .workflow import CaseState
+from .permissions import may_register
 
 RECEIPT_CODES_SESSION_KEY = "receipt_codes"
 
@@ -97,7 +96,7 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
 def intake(request: HttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
         raise Http404
-    if not request.user.can(Cap.REGISTER):
+    if not may_register(request.user):
         raise PermissionDenied
     form = IntakeForm(
         request.POST or None, request.FILES or None, organization_id=request.user.organization_id, channel=channel
@@ -167,8 +166,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "assisting": list(case.assisting_departments.all()),
         "rounds": list(case.rounds.select_related("lead_department", "handler")),
         "attachments": list(case.attachments.all()),
-        "can_reveal": request.user.can(Cap.VIEW_PII),
-        "can_edit": case.state != CaseState.ARCHIVED,
+        "caps": selectors.case_capabilities(request.user, case),
         "chain_ok": selectors.verify_event_chain(case),
         "deadlines": extra.pop("deadlines", None) or deadline_panel(request, case),
         **extra,
