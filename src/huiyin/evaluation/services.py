@@ -25,14 +25,11 @@ from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Staff
-from huiyin.orgs.roles import Cap, Role
+from huiyin.orgs.roles import Role
 from huiyin.policy.notify import Directory
 
+from . import permissions
 from .models import DeductionEntry
-
-
-def may_record_deductions(actor: Staff) -> bool:
-    return actor.can(Cap.SUPERVISE) or actor.can(Cap.ADMINISTER)
 
 
 def _latest_round_value(case: Case, field: str) -> int | None:
@@ -74,7 +71,7 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
     """Record that the case was escalated to ``level`` under the preset's ``rule``:
     one entry per charged person, points copied from the case's preset. Recording the
     same (case, rule, level) again is refused."""
-    if not may_record_deductions(actor):
+    if not permissions.may_record_deductions(actor):
         raise PermissionDeniedError(_("只有督办员、领导或系统管理员可以登记越级投诉扣分。"))
     note = checked_text(note, "note")
     from huiyin.handling.records import preset_of, role_label
