@@ -528,11 +528,11 @@ def test_two_level_approval_then_reply(petition, register, flow, clerk, handler,
 
 
 def test_leader_does_not_stand_in_for_the_head_when_a_leader_signs_later(petition, register, flow, leader, head):
-    """may_sign: in [dept_head, leader] the head signs first; a leader standing in at level 1
+    """sign_refusal: in [dept_head, leader] the head signs first; a leader standing in at level 1
     would then be barred from level 2 (nobody signs twice) and leave the proposal stuck."""
     case = flow.pending(register())
     proposal = records.pending_proposal(case)
-    assert records.may_sign(leader, case, proposal) is not None
+    assert records.sign_refusal(leader, case, proposal) is not None
     with refused(case, PermissionDeniedError, match="现待部门负责人审批（第 1 级，共 2 级）"):
         handling_actions.case_approve(actor=leader, case_id=case.pk, comments="代审核")
     handling_actions.case_approve(actor=head, case_id=case.pk, comments="同意")

@@ -21,6 +21,7 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from .models import Case, Category, Contact, Event, Party
+from .permissions import may_reveal_pii, may_view_case
 from .workflow import OPEN_STATES, CaseState
 
 PAGE_SIZE = 30
@@ -47,7 +48,7 @@ def cases_for(staff: Staff) -> QuerySet[Case]:
 
 
 def case_visible_to(staff: Staff, case: Case) -> bool:
-    return cases_for(staff).filter(pk=case.pk).exists()
+    return may_view_case(staff, case)
 
 
 def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
@@ -221,6 +222,28 @@ def timeline(case: Case) -> list[tuple[str, datetime, object]]:
     items += [("event", e.at, e) for e in case.events.select_related("actor")]
     items.sort(key=lambda item: (item[1], 0 if item[0] == "contact" else 1))
     return items
+
+
+@dataclass(frozen=True)
+class CaseCapabilities:
+    """What the actor may do on the case page; the page and the API read these, never the roles."""
+
+    edit: bool  # registration details (the 修改 link)
+    reveal_pii: bool  # the full phone / ID number of the parties
+    add_contact: bool  # a repeat call or visit on this case
+    upload_attachment: bool
+
+
+def case_capabilities(actor: Staff, case: Case) -> CaseCapabilities:
+    """The case page's flags for a case the actor may see (``case_get_for_actor`` has checked)."""
+    live = case.state != CaseState.ARCHIVED
+    return CaseCapabilities(
+        # The page offers these on every live case it shows; the services refuse the rest.
+        edit=live,
+        reveal_pii=may_reveal_pii(actor),
+        add_contact=live,
+        upload_attachment=live,
+    )
 
 
 def verify_event_chain(case: Case) -> bool:

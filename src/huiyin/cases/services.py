@@ -40,7 +40,9 @@ from huiyin.orgs.roles import Cap
 from . import bus, validation
 from .inputs import IntakeInput, PartyInput
 from .models import Attachment, Case, CaseRound, Contact, Event, Party
-from .workflow import CaseState, Edge, Stage, find_edge, stages_with_defaults
+from .permissions import check_can_edit as _check_can_edit
+from .permissions import may_take
+from .workflow import CaseState, Stage, find_edge, stages_with_defaults
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -389,36 +391,11 @@ def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: d
     return case
 
 
-def _check_can_edit(actor: Staff, case: Case) -> None:
-    from .selectors import case_visible_to
-
-    if case.state == CaseState.ARCHIVED:
-        raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
-    if not (
-        case_visible_to(actor, case) and (actor.can(Cap.REGISTER) or actor.can(Cap.DISPATCH) or actor.can(Cap.HANDLE))
-    ):
-        raise PermissionDeniedError()
-
-
 # --- lifecycle ----------------------------------------------------------------------------
 #
 # Each verb is one locking transition through ``_transition``. What a step produced
 # beyond the state (who a case went to, the proposal and its signatures, the review) is
 # written to the handling app's records in the same transaction (``huiyin.handling.records``).
-
-
-def may_take(actor: Staff, case: Case, edge: Edge) -> bool:
-    """Capability plus department scope: handling and approving stay inside the departments
-    a case was dispatched to, unless the actor sees the whole organisation."""
-    if case.organization_id != actor.organization_id or not actor.can(edge.cap):
-        return False
-    if edge.cap in (Cap.HANDLE, Cap.APPROVE) and not actor.can(Cap.VIEW_ALL):
-        if case.handler_id == actor.pk:
-            return edge.cap == Cap.HANDLE or actor.is_dept_head
-        if edge.cap == Cap.APPROVE and not actor.is_dept_head:
-            return False
-        return case.lead_department_id is not None and case.lead_department_id == actor.department_id
-    return True
 
 
 # Keys an ``apply`` function may return to steer the transition instead of logging data.

@@ -22,12 +22,11 @@ from huiyin.core.errors import (
 )
 from huiyin.core.forms import put_errors
 from huiyin.deadlines.views import deadline_panel, desk_deadlines
-from huiyin.orgs.roles import Cap
 
 from . import actions, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
-from .workflow import CaseState
+from .permissions import may_register
 
 RECEIPT_CODES_SESSION_KEY = "receipt_codes"
 
@@ -93,7 +92,7 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
 def intake(request: HttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
         raise Http404
-    if not request.user.can(Cap.REGISTER):
+    if not may_register(request.user):
         raise PermissionDenied
     form = IntakeForm(
         request.POST or None, request.FILES or None, organization_id=request.user.organization_id, channel=channel
@@ -163,8 +162,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "assisting": list(case.assisting_departments.all()),
         "rounds": list(case.rounds.select_related("lead_department", "handler")),
         "attachments": list(case.attachments.all()),
-        "can_reveal": request.user.can(Cap.VIEW_PII),
-        "can_edit": case.state != CaseState.ARCHIVED,
+        "caps": selectors.case_capabilities(request.user, case),
         "chain_ok": selectors.verify_event_chain(case),
         "deadlines": extra.pop("deadlines", None) or deadline_panel(request, case),
         **extra,

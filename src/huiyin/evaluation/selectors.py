@@ -62,10 +62,10 @@ from huiyin.core.rates import Rate
 from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
-from huiyin.orgs.roles import Role
 from huiyin.policy.presets import EvaluationRules
 
 from .models import DeductionEntry
+from .permissions import may_see_evaluation, sees_whole_evaluation
 
 BY_STAFF, BY_DEPARTMENT = "staff", "department"
 COMPLETED = (CallbackStatus.DONE, CallbackStatus.UNREACHABLE)
@@ -294,26 +294,15 @@ def _names(by: str, ids: set[int]) -> dict[int, tuple[str, str, int | None]]:
 # --- who sees what ------------------------------------------------------------------------------
 
 
-EVALUATORS = {Role.LEADER, Role.SUPERVISOR, Role.ANALYST, Role.ADMIN}
-
-
 def scope_for(actor: Staff) -> int | None:
     """None: the whole organisation (leaders, supervisors, analysts, administrators); a
     department id: a department head's own department. Staff evaluation is management
     information: intake clerks, reception and callback officers do not see it."""
-    if set(actor.roles or []) & EVALUATORS:
+    if sees_whole_evaluation(actor):
         return None
-    if actor.is_dept_head and actor.department_id is not None:
+    if may_see_evaluation(actor):
         return actor.department_id
     raise PermissionDeniedError(_("只有领导、督办员、统计分析员、系统管理员和部门负责人可以查看考评。"))
-
-
-def may_see_evaluation(actor: Staff) -> bool:
-    try:
-        scope_for(actor)
-    except PermissionDeniedError:
-        return False
-    return True
 
 
 def evaluation_for(

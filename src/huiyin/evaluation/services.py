@@ -27,14 +27,11 @@ from huiyin.core.errors import ApplicationError, PermissionDeniedError, Validati
 from huiyin.core.validators import checked_text
 from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Staff
-from huiyin.orgs.roles import Cap, Role
+from huiyin.orgs.roles import Role
 
+from . import permissions
 from .errors import EvaluationError
 from .models import DeductionEntry
-
-
-def may_record_deductions(actor: Staff) -> bool:
-    return actor.can(Cap.SUPERVISE) or actor.can(Cap.ADMINISTER)
 
 
 def _latest_round_value(case: Case, field: str) -> int | None:
@@ -76,7 +73,7 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
     """Record that the case was escalated to ``level`` under the preset's ``rule``:
     one entry per charged person, points copied from the case's preset. Recording the
     same (case, rule, level) again is refused."""
-    if not may_record_deductions(actor):
+    if not permissions.may_record_deductions(actor):
         raise PermissionDeniedError(_("只有督办员、领导或系统管理员可以登记越级投诉扣分。"))
     note = checked_text(note, "note")
     from huiyin.handling.records import preset_of, role_label

@@ -15,7 +15,7 @@ from huiyin.cases.selectors import case_get_by_number
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .export import period_label, remark, workbook
 from .forms import DeductionForm, PeriodForm, period_presets
 
@@ -44,7 +44,7 @@ def table(request: HttpRequest) -> HttpResponse:
             "by": result.by if result else selectors.BY_STAFF,
             "query": request.GET.urlencode(),
             "presets": period_presets(timezone.localdate()),
-            "may_record": services.may_record_deductions(request.user),
+            "may_record": permissions.may_record_deductions(request.user),
         },
         status=200 if result else 400,
     )
@@ -71,7 +71,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 def deductions(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    if not services.may_record_deductions(actor):
+    if not permissions.may_record_deductions(actor):
         raise PermissionDenied
     from huiyin.policy.services import current_policy
 

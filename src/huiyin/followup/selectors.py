@@ -10,13 +10,14 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from .models import Callback, CallbackStatus, HeadDecision, RectificationTask, TaskStatus
+from .permissions import sees_every_callback
 
 
 def queue(actor: Staff) -> QuerySet[Callback]:
     """Due callbacks for the roles this person holds (the callback desk sees them all),
     the earliest due first."""
     rows = Callback.objects.filter(case__organization_id=actor.organization_id, status=CallbackStatus.DUE)
-    if not (actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL)):
+    if not sees_every_callback(actor):
         rows = rows.filter(role__in=actor.roles or [])
     return rows.select_related("case", "case__party", "case__lead_department").order_by("due_at", "id")
 

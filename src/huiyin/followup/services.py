@@ -28,9 +28,9 @@ from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
 from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Staff
-from huiyin.orgs.roles import Cap, Role
+from huiyin.orgs.roles import Role
 
-from . import planning
+from . import permissions, planning
 from .errors import FollowupError
 from .models import (
     AttemptOutcome,
@@ -126,10 +126,6 @@ def _require_due(row: Callback) -> None:
         )
 
 
-def may_call_back(actor: Staff, callback: Callback) -> bool:
-    return actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL) or callback.role in (actor.roles or [])
-
-
 def _signature_checked(scan, drawn: str):
     """The callback's signature (请被回访人签名) as an upload, checked before anything is saved."""
     from huiyin.handling.services import signature_upload
@@ -172,7 +168,7 @@ def callback_record(
         raise ValidationFailed({"signature": [_("未接通时不能登记被回访人签名。")]})
     with transaction.atomic():
         case, row = _locked(actor, callback_id)
-        if not may_call_back(actor, row):
+        if not permissions.may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
         if expected_version is not None and row.version != expected_version:
@@ -285,7 +281,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
             raise PermissionDeniedError()
         case = Case.objects.select_for_update().get(pk=task.case_id)
         task = RectificationTask.objects.select_for_update().get(pk=task.pk)
-        if not (actor.can(Cap.VIEW_ALL) or actor.department_id == task.department_id):
+        if not permissions.may_record_rectification(actor, task):
             raise PermissionDeniedError(_("只有责任部门可以登记整改情况。"))
         if task.status != TaskStatus.OPEN:
             raise ApplicationError(_("该整改任务已完成。"), code=FollowupError.TASK_DONE)
@@ -398,13 +394,6 @@ def refuse_while_head_decides(case: Case) -> None:
         )
 
 
-def may_decide(actor: Staff, case: Case) -> bool:
-    """The lead department's head, or a leader, decides on a dissatisfied callback."""
-    return Role.LEADER in (actor.roles or []) or (
-        Role.DEPT_HEAD in (actor.roles or []) and actor.department_id == case.lead_department_id
-    )
-
-
 def dissatisfaction_decide(
     *,
     actor: Staff,
@@ -421,7 +410,7 @@ def dissatisfaction_decide(
     note = case_services.required_text(note, "head_note", _("请填写决定理由。"))
     with transaction.atomic():
         case, row = _locked(actor, callback_id)
-        if not may_decide(actor, case):
+        if not permissions.may_decide_dissatisfaction(actor, case):
             raise PermissionDeniedError(_("只有责任部门负责人或领导可以决定。"))
         if row.head_decision != HeadDecision.PENDING:
             raise ApplicationError(
@@ -478,7 +467,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
             .filter(pk=callback_id, case__organization_id=actor.organization_id)
             .first()
         )
-        if row is None or not may_call_back(actor, row):
+        if row is None or not permissions.may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
         token = new_token(24)

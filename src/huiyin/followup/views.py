@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError
 from huiyin.core.validators import whole_number
-from huiyin.orgs.roles import Cap
 
 from . import selectors, services
+from .permissions import may_use_callback_desk
 
 # The one-keystroke outcomes (Alt+key in Chromium): (key, outcome, satisfaction, label)
 OUTCOMES = (
@@ -29,7 +29,7 @@ OUTCOMES = (
 
 
 def _may_use(request: HttpRequest) -> None:
-    if not request.user.can(Cap.CLOSE):
+    if not may_use_callback_desk(request.user):
         raise PermissionDenied
 
 

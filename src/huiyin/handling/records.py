@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from huiyin.cases.models import Case, CaseRound
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.orgs.models import Department, Staff
-from huiyin.orgs.roles import Cap, Role
+from huiyin.orgs.roles import Role
 
 from .errors import HandlingError
 from .models import (
@@ -34,6 +34,7 @@ from .models import (
     Review,
     ReviewDecision,
 )
+from .permissions import fits_due_level, has_signed, may_sign
 
 DEFAULT_CHAIN = ("dept_head",)
 
@@ -57,7 +58,7 @@ def action_open(actor: Staff, case: Case, action: str) -> bool:
     """The records' say on an action the table and permissions allow (for the buttons)."""
     if action in ("approve", "reject_approval"):
         proposal = pending_proposal(case)
-        return proposal is not None and may_sign(actor, case, proposal) is None
+        return proposal is not None and may_sign(actor, case, proposal)
     if action == "request_review":
         return not case.reviews.exists()
     if action == "request_rereview":
@@ -215,22 +216,15 @@ def proposal_submitted(case: Case, *, actor: Staff, text: str, outcome: str, res
     )
 
 
-def may_sign(actor: Staff, case: Case, proposal: Proposal) -> str | None:
-    """None when ``actor`` may sign the proposal's due level, else the reason why not."""
-    level = proposal.next_level
-    role = proposal.chain[level]
-    if proposal.steps.filter(decided_by=actor).exists():
+def sign_refusal(actor: Staff, case: Case, proposal: Proposal) -> str | None:
+    """None when ``actor`` may sign the proposal's due level (``permissions.may_sign``), else the reason why not."""
+    role = proposal.chain[proposal.next_level]
+    if has_signed(actor, proposal):
         return _("您已签署过本审批，须由%(role)s签署。") % {"role": role_label(role)}
-    if role == Role.LEADER:
-        fits = Role.LEADER in (actor.roles or [])
-    else:  # the lead department's head; a leader may stand in only when no leader signs later
-        fits = (actor.is_dept_head and actor.department_id == case.lead_department_id) or (
-            Role.LEADER in (actor.roles or []) and Role.LEADER not in proposal.chain[level + 1 :]
-        )
-    if not (fits and actor.can(Cap.APPROVE)):
+    if not fits_due_level(actor, case, proposal):
         return _("现待%(role)s审批（第 %(n)d 级，共 %(total)d 级）。") % {
             "role": role_label(role),
-            "n": level + 1,
+            "n": proposal.next_level + 1,
             "total": len(proposal.chain),
         }
     return None
@@ -242,7 +236,7 @@ def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) 
     proposal = pending_proposal(case)
     if proposal is None:
         raise ApplicationError(_("没有待审批的拟办意见。"), code=HandlingError.NO_PROPOSAL)
-    refusal = may_sign(actor, case, proposal)
+    refusal = sign_refusal(actor, case, proposal)
     if refusal:
         raise PermissionDeniedError(refusal)
     level = proposal.next_level

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from huiyin.cases.models import Case
+from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
-from . import records
+from . import permissions, records
 from .models import (
     AuthorityRequest,
     Dispatch,
@@ -51,7 +55,34 @@ def awaiting_my_signature(actor: Staff, cases: QuerySet[Case]) -> QuerySet[Case]
 
 def _can_sign(actor: Staff, case: Case) -> bool:
     proposal = records.pending_proposal(case)
-    return proposal is not None and records.may_sign(actor, case, proposal) is None
+    return proposal is not None and permissions.may_sign(actor, case, proposal)
+
+
+# The states in which the lead department's head names (or renames) the handler.
+ASSIGNABLE_STATES = frozenset({CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED})
+
+
+@dataclass(frozen=True)
+class HandlingCapabilities:
+    """What the actor may start from the handling panel; the panel reads these, never the roles."""
+
+    assign: bool  # name the handler and assisting handlers
+    convene: bool  # call a joint handling
+    approve_documents: bool  # approve a draft result report
+    set_authority: bool  # record a higher authority's request for a result report
+    conclude_joints: frozenset[int]  # the joint handlings (ids) whose outcome this actor records
+
+
+def handling_capabilities(actor: Staff, case: Case, joints: Iterable[JointHandling] = ()) -> HandlingCapabilities:
+    """The panel's flags; ``joints`` are the case's joint handlings the panel lists."""
+    working = case.state in OPEN_STATES | REVIEW_STATES
+    return HandlingCapabilities(
+        assign=case.state in ASSIGNABLE_STATES and permissions.may_assign_handler(actor, case),
+        convene=permissions.may_convene_joint(actor, case),
+        approve_documents=permissions.may_approve_document(actor),
+        set_authority=working and permissions.may_set_authority_request(actor),
+        conclude_joints=frozenset(j.pk for j in joints if permissions.may_conclude_joint(actor, j)),
+    )
 
 
 def handling_panel(case: Case) -> dict:

@@ -27,9 +27,8 @@ from huiyin.core.errors import ApplicationError, PermissionDeniedError, Validati
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.handling.events import HandlingEvent
 from huiyin.orgs.models import Department, Staff
-from huiyin.orgs.roles import Cap
 
-from . import documents
+from . import documents, permissions
 from .document_texts import DocumentKind
 from .errors import HandlingError
 from .models import (
@@ -67,25 +66,8 @@ def _require_state(case: Case, states: Iterable[str] = WORKING_STATES) -> None:
         )
 
 
-def _is_working_member(actor: Staff, case: Case) -> bool:
-    """The handler, assisting handlers, or staff of the lead / assisting departments who
-    handle cases; leaders and the central desk (whole-ledger roles that handle)."""
-    if not actor.can(Cap.HANDLE) and not actor.can(Cap.DECIDE):
-        return False
-    if actor.can(Cap.VIEW_ALL):
-        return True
-    if case.handler_id == actor.pk or case.assisting_handlers.filter(pk=actor.pk).exists():
-        return True
-    if actor.department_id is None:
-        return False
-    return (
-        actor.department_id == case.lead_department_id
-        or case.assisting_departments.filter(pk=actor.department_id).exists()
-    )
-
-
 def _require_member(actor: Staff, case: Case) -> None:
-    if not _is_working_member(actor, case):
+    if not permissions.may_work_on_case(actor, case):
         raise PermissionDeniedError(_("只有承办人、主办或协办部门的人员可以办理本件。"))
 
 
@@ -123,8 +105,7 @@ def handler_assign(
         _require_state(case, {CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED})
         if expected_version is not None and case.version != expected_version:
             raise case_services.StaleObject()
-        head_here = actor.is_dept_head and actor.department_id == case.lead_department_id
-        if not (head_here or (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL))):
+        if not permissions.may_assign_handler(actor, case):
             raise PermissionDeniedError(_("只有主办部门负责人可以指定承办人。"))
         handler = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
         if handler is None:
@@ -418,7 +399,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
         case = _lock(actor, case_id)
         if case.state == CaseState.ARCHIVED:
             raise ApplicationError(_("已归档的案件只读。"), code=HandlingError.ARCHIVED)
-        if not (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)):
+        if not permissions.may_issue_document(actor):
             raise PermissionDeniedError()
         title, body, addressee = documents.build(case, kind)
         spec = documents.SPECS[kind]
@@ -456,7 +437,7 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
     """A leader approves the result report before it goes to the higher authority."""
     with transaction.atomic():
         case, doc = _document_locked(actor, document_id)
-        if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)):
+        if not permissions.may_approve_document(actor):
             raise PermissionDeniedError(_("查处结果报告须由领导审批。"))
         if doc.status != DocumentStatus.DRAFT:
             raise ApplicationError(_("该文书不在待审批状态。"), code=HandlingError.NOT_DRAFT)
@@ -501,7 +482,7 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
 
 
 def document_template_save(*, actor: Staff, kind: str, title: str, body: str) -> DocumentTemplate:
-    if not actor.can(Cap.ADMINISTER):
+    if not permissions.may_edit_document_templates(actor):
         raise PermissionDeniedError()
     if kind not in DocumentKind.values:
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
@@ -515,7 +496,7 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
 
 
 def document_template_reset(*, actor: Staff, kind: str) -> None:
-    if not actor.can(Cap.ADMINISTER):
+    if not permissions.may_edit_document_templates(actor):
         raise PermissionDeniedError()
     DocumentTemplate.objects.filter(organization_id=actor.organization_id, kind=kind).delete()
 
@@ -538,7 +519,7 @@ def joint_convene(
     with transaction.atomic():
         case = _lock(actor, case_id)
         _require_state(case)
-        if not (actor.can(Cap.DISPATCH) or (actor.is_dept_head and actor.department_id == case.lead_department_id)):
+        if not permissions.may_convene_joint(actor, case):
             raise PermissionDeniedError(_("只有派遣人员、领导或主办部门负责人可以发起联合办理。"))
         departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.organization_id))
         if len(departments) < 2 or len(departments) != len(department_ids):
@@ -583,7 +564,7 @@ def joint_record_part(*, actor: Staff, joint_id: int, department_id: int, text: 
         part = joint.parts.filter(department_id=department_id).select_related("department").first()
         if part is None:
             raise ValidationFailed({"department": [_("该部门未参加本次联合办理。")]})
-        if not (actor.pk == joint.coordinator_id or (actor.can(Cap.HANDLE) and actor.department_id == department_id)):
+        if not permissions.may_record_joint_part(actor, joint, department_id):
             raise PermissionDeniedError(_("只有该部门人员或协调人可以填写本部门意见。"))
         part.text, part.recorded_by, part.recorded_at = text, actor, timezone.now()
         part.save(update_fields=["text", "recorded_by", "recorded_at"])
@@ -600,7 +581,7 @@ def joint_conclude(*, actor: Staff, joint_id: int, outcome: str) -> JointHandlin
     outcome = _text(outcome, "outcome", _("请填写协调结果。"))
     with transaction.atomic():
         case, joint = _joint_locked(actor, joint_id)
-        if actor.pk != joint.coordinator_id:
+        if not permissions.may_conclude_joint(actor, joint):
             raise PermissionDeniedError(_("只有协调人可以填写协调结果。"))
         missing = [p.department.name for p in joint.parts.select_related("department") if not p.recorded_at]
         if missing:
@@ -632,7 +613,7 @@ def authority_request_set(
     with transaction.atomic():
         case = _lock(actor, case_id)
         _require_state(case)
-        if not (actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)):
+        if not permissions.may_set_authority_request(actor):
             raise PermissionDeniedError()
         if AuthorityRequest.objects.filter(case=case).exists():
             raise ApplicationError(_("该件已登记上级交办查处要求。"), code=HandlingError.AUTHORITY_REQUEST_TWICE)

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.events import EventKind
+from huiyin.cases.permissions import may_reveal_pii
 from huiyin.cases.services import case_record_event
 from huiyin.core.errors import ApplicationError
 from huiyin.core.validators import whole_number
-from huiyin.orgs.roles import Cap
 
-from . import documents, services
+from . import documents, permissions, services
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
 from .models import Document, DocumentTemplate
 
@@ -265,7 +265,7 @@ def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> HttpRe
     """The printed letter names the complainant in full for staff allowed to see personal
     data; that full view is logged like any other."""
     doc = _document(request, case_id, document_id)
-    full = bool(doc.to_party_id) and request.user.can(Cap.VIEW_PII) and not doc.to_party.anonymous
+    full = bool(doc.to_party_id) and may_reveal_pii(request.user) and not doc.to_party.anonymous
     if full:
         from django.db import transaction
 
@@ -286,7 +286,7 @@ def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> HttpRe
 
 @login_required
 def templates_index(request: HttpRequest) -> HttpResponse:
-    if not request.user.can(Cap.ADMINISTER):
+    if not permissions.may_edit_document_templates(request.user):
         raise PermissionDenied
     own = {t.kind: t for t in DocumentTemplate.objects.filter(organization_id=request.user.organization_id)}
     rows = [(kind, label, own.get(kind)) for kind, label in DocumentKind.choices]
@@ -295,7 +295,7 @@ def templates_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
-    if not request.user.can(Cap.ADMINISTER) or kind not in DocumentKind.values:
+    if not permissions.may_edit_document_templates(request.user) or kind not in DocumentKind.values:
         raise PermissionDenied
     title, body = documents.template_for(request.user.organization_id, kind)
     errors: dict[str, list[str]] = {}

@@ -32,14 +32,6 @@ from huiyin.deadlines.models import Clock, ClockState
 from huiyin.deadlines.selectors import ClockView, clock_view, overdue_clocks_for, warned_clocks_for
 from huiyin.orgs.models import Staff
 
-from .access import (
-    board_department,
-    can_answer_for,
-    can_daily_review,
-    can_see_board,
-    can_supervise,
-    sees_whole_board,
-)
 from .models import (
     ACTIVE_NOTICE_STATES,
     WAITING_NOTICE_STATES,
@@ -47,13 +39,21 @@ from .models import (
     NoticeState,
     SupervisionNotice,
 )
+from .permissions import (
+    board_department,
+    may_answer_for,
+    may_daily_review,
+    may_see_board,
+    may_see_whole_board,
+    may_supervise,
+)
 
 # --- notices ----------------------------------------------------------------------------
 
 
 def notice_visible_to(staff: Staff, notice: SupervisionNotice) -> bool:
     return notice.organization_id == staff.organization_id and (
-        sees_whole_board(staff) or staff.department_id == notice.department_id or case_visible_to(staff, notice.case)
+        may_see_whole_board(staff) or staff.department_id == notice.department_id or case_visible_to(staff, notice.case)
     )
 
 
@@ -87,11 +87,21 @@ def notices_for_case(*, actor: Staff, case: Case) -> list[SupervisionNotice]:
     )
 
 
+def case_panel(*, actor: Staff, case: Case) -> dict:
+    """The notices on a case and whether the actor may issue one, for the case page's panel."""
+    from .services import SUPERVISABLE_STATES
+
+    return {
+        "notices": notices_for_case(actor=actor, case=case),
+        "can_issue": may_supervise(actor) and case.state in SUPERVISABLE_STATES,
+    }
+
+
 def notice_actions(*, actor: Staff, notice: SupervisionNotice) -> dict[str, bool]:
     """Which buttons the notice page shows: exactly what the services would accept."""
     return {
-        "answer": notice.state in WAITING_NOTICE_STATES and can_answer_for(actor, notice.department_id),
-        "close": notice.state != NoticeState.CLOSED and can_supervise(actor),
+        "answer": notice.state in WAITING_NOTICE_STATES and may_answer_for(actor, notice.department_id),
+        "close": notice.state != NoticeState.CLOSED and may_supervise(actor),
     }
 
 
@@ -117,7 +127,7 @@ def _notices(**filters) -> QuerySet[SupervisionNotice]:
 def board(*, actor: Staff, filters: BoardFilters, now: datetime | None = None) -> QuerySet[Case]:
     """Supervised, warned and overdue cases, the nearest deadline first. A department
     head sees the cases of their department (lead, or the target of a notice)."""
-    if not can_see_board(actor):
+    if not may_see_board(actor):
         raise PermissionDeniedError()
     now = now or timezone.now()
     active = _notices(state__in=ACTIVE_NOTICE_STATES)
@@ -260,7 +270,7 @@ def daily_review_queue(*, actor: Staff, now: datetime | None = None) -> DailyRev
     the window (also older cases called about again), then every case received in the
     window that is not resolved yet. Each is marked ``changed`` when it has an event or
     contact newer than the reviewer's last completed review."""
-    if not can_daily_review(actor):
+    if not may_daily_review(actor):
         raise PermissionDeniedError()
     now = now or timezone.now()
     days, repeats_first = review_settings(actor.organization_id)

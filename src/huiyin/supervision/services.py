@@ -25,10 +25,10 @@ from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 
-from .access import can_answer_for, can_daily_review, can_supervise
 from .errors import SupervisionError
 from .events import SupervisionEvent
 from .models import WAITING_NOTICE_STATES, DailyReview, NoticeKind, NoticeState, SupervisionNotice, SupervisionSequence
+from .permissions import may_answer_for, may_daily_review, may_supervise
 
 # The warning comes at this share of the time allowed (the presets' default warn_at).
 WARN_FRACTION = 0.75
@@ -158,7 +158,7 @@ def supervision_issue(
     due_at: datetime | None,
 ) -> SupervisionNotice:
     """Issue a numbered supervision notice (督办单) about a case to a department."""
-    if not can_supervise(actor):
+    if not may_supervise(actor):
         raise PermissionDeniedError()
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -238,7 +238,7 @@ def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> Supervis
     answer = checked_text(answer, "answer", missing=_("请填写反馈内容。"))
     with transaction.atomic():
         case, notice = _locked(actor, notice_id)
-        if not can_answer_for(actor, notice.department_id):
+        if not may_answer_for(actor, notice.department_id):
             raise PermissionDeniedError(_("只有被督办部门的负责人或承办人可以反馈。"))
         if notice.state not in WAITING_NOTICE_STATES:
             raise NoticeStateError(_("该督办单已反馈或已销号。"))
@@ -271,7 +271,7 @@ def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> Supervis
 
 def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> SupervisionNotice:
     """销号: the supervisor closes the notice (usually after the department's answer)."""
-    if not can_supervise(actor):
+    if not may_supervise(actor):
         raise PermissionDeniedError()
     note = checked_text(note, "note")
     with transaction.atomic():
@@ -303,7 +303,7 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
 def daily_review_complete(*, actor: Staff, note: str = "", covered_until: datetime | None = None) -> DailyReview:
     """复查完成: record that the clerk reviewed the queue as it was at ``covered_until``
     (when the page was shown; now if not given). The next queue marks what changed after."""
-    if not can_daily_review(actor):
+    if not may_daily_review(actor):
         raise PermissionDeniedError()
     from .selectors import daily_review_queue
 

@@ -21,8 +21,8 @@ from huiyin.core.forms import put_errors
 from huiyin.core.validators import whole_number
 
 from . import selectors, services
-from .access import board_department, can_daily_review, can_see_board, can_supervise
 from .forms import AnswerForm, BoardFilterForm, CloseForm, IssueForm, ReviewDoneForm
+from .permissions import board_department, may_daily_review, may_see_board, may_supervise
 
 
 def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -41,7 +41,7 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 @staff_view
 def board(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    if not can_see_board(actor):
+    if not may_see_board(actor):
         raise PermissionDenied
     form = BoardFilterForm(request.GET or None, organization_id=actor.organization_id)
     filters, page_number = selectors.BoardFilters(), 1
@@ -64,7 +64,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "page_number": page_number,
             "has_next": has_next,
             "query": query.urlencode(),
-            "can_issue": can_supervise(actor),
+            "can_issue": may_supervise(actor),
             "own_department": board_department(actor) is not None,
         },
     )
@@ -73,7 +73,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @staff_view
 def issue(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    if not can_supervise(actor):
+    if not may_supervise(actor):
         raise PermissionDenied
     initial = {}
     case_id = whole_number(request.GET.get("case"))
@@ -163,7 +163,7 @@ def close(request: HttpRequest, notice_id: int) -> HttpResponse:
 @staff_view
 def daily_review(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    if not can_daily_review(actor):
+    if not may_daily_review(actor):
         raise PermissionDenied
     now = timezone.now()
     queue = selectors.daily_review_queue(actor=actor, now=now)
@@ -186,7 +186,7 @@ def daily_review(request: HttpRequest) -> HttpResponse:
 @staff_view
 @require_POST
 def daily_review_done(request: HttpRequest) -> HttpResponse:
-    if not can_daily_review(request.user):
+    if not may_daily_review(request.user):
         raise PermissionDenied
     form = ReviewDoneForm(request.POST)
     if form.is_valid():

@@ -19,8 +19,8 @@ from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObj
 from huiyin.core.tokens import new_token, token_hash
 from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Department, Staff
-from huiyin.orgs.roles import Cap
 
+from . import permissions
 from .errors import SurveysError
 from .models import (
     Activity,
@@ -42,13 +42,8 @@ AREA_LABEL_MAX = 40
 LINKS_AT_ONCE = 1000
 
 
-def may_run_surveys(actor: Staff) -> bool:
-    """The service centre runs surveys and activities: leaders, callback desk, administrators."""
-    return actor.can(Cap.VIEW_ALL) and (actor.can(Cap.CLOSE) or actor.can(Cap.ADMINISTER))
-
-
 def _require_runner(actor: Staff) -> None:
-    if not may_run_surveys(actor):
+    if not permissions.may_run_surveys(actor):
         raise PermissionDeniedError(_("只有客服中心、领导或管理员可以组织调查和走访。"))
 
 
@@ -336,7 +331,7 @@ def item_add(
     area: str = "",
     measure: str = "",
 ) -> RectificationItem:
-    if not (actor.can(Cap.APPROVE) and actor.can(Cap.VIEW_ALL)) and not actor.can(Cap.ADMINISTER):
+    if not permissions.may_add_rectification_item(actor):
         raise PermissionDeniedError(_("整改意见由主任（领导）提出。"))
     errors: dict[str, list[str]] = {}
     problem = _gather(errors, problem, "problem", missing=_("请填写存在的问题。"), limit=2000)
@@ -386,7 +381,7 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
         )
         if item is None:
             raise PermissionDeniedError()
-        if not (may_run_surveys(actor) or actor.department_id == item.department_id):
+        if not permissions.may_record_item_done(actor, item):
             raise PermissionDeniedError(_("只有负责整改的部门可以登记整改情况。"))
         if item.status != ItemStatus.OPEN:
             raise ApplicationError(_("该整改事项已完成。"), code=SurveysError.ITEM_DONE)

@@ -19,16 +19,15 @@ from huiyin.cases.models import Case
 from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
 from huiyin.core.validators import INT_MAX, whole_number
 from huiyin.orgs.models import Department, Staff
-from huiyin.orgs.roles import Cap
 
-from . import report, selectors, services
+from . import permissions, report, selectors, services
 from .models import Answer, Campaign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _may_view(request: HttpRequest) -> None:
-    if not request.user.can(Cap.VIEW_ALL):
+    if not permissions.may_view_surveys(request.user):
         raise PermissionDenied
 
 
@@ -78,7 +77,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "campaigns": list(selectors.campaigns_for(user)[:50]),
             "areas": areas,
             "report_to": report_to,
-            "may_run": services.may_run_surveys(user),
+            "may_run": permissions.may_run_surveys(user),
             "kinds": kinds,
             "progress": selectors.activity_plan_progress(user.organization_id, kinds),
             "activities": list(selectors.activities_for(user)[:50]),
@@ -154,8 +153,8 @@ def _campaign_page(request: HttpRequest, campaign: Campaign, links: list[str] | 
             "items": items,
             "overdue": {i.pk for i in items if selectors.overdue(i, today)},
             "answers": Answer.choices,
-            "may_run": services.may_run_surveys(request.user),
-            "may_assign": request.user.can(Cap.APPROVE) or request.user.can(Cap.ADMINISTER),
+            "may_run": permissions.may_run_surveys(request.user),
+            "may_assign": permissions.may_add_rectification_item(request.user),
             "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
             "links": links or [],
             "handed_out": services.handed_out(campaign),

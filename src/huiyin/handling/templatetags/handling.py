@@ -2,7 +2,6 @@ from django import template
 
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.orgs.models import Department, Staff
-from huiyin.orgs.roles import Cap
 
 from .. import documents, selectors
 from ..models import InvestigationKind, NoticeMethod, PlanVerdict
@@ -23,11 +22,7 @@ def handling_panel(context, case):
         "csrf_token": context.get("csrf_token"),
         "case": case,
         "working": working,
-        "can_assign": case.state in (CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED)
-        and (
-            (user.is_dept_head and user.department_id == case.lead_department_id)
-            or (user.can(Cap.DISPATCH) and user.can(Cap.VIEW_ALL))
-        ),
+        "handling_caps": selectors.handling_capabilities(user, case, joints=panel["joints"]),
         "lead_staff": Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
         if case.lead_department_id
         else Staff.objects.none(),
@@ -41,8 +36,5 @@ def handling_panel(context, case):
         ],
         "rectification_on": bool((case.stage_switches or {}).get("rectification_plan")),
         "available_documents": documents.available_kinds(case) if case.state != CaseState.ARCHIVED else [],
-        "can_approve_documents": user.can(Cap.APPROVE) and user.can(Cap.VIEW_ALL),
-        "can_convene": user.can(Cap.DISPATCH) or (user.is_dept_head and user.department_id == case.lead_department_id),
-        "can_set_authority": (user.can(Cap.DECIDE) or user.can(Cap.DISPATCH)) and working,
         "user": user,
     }

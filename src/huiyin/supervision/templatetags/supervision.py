@@ -1,5 +1,4 @@
-"""Template helpers for supervision: who sees the nav links, how long is left, and the
-supervision panel for the case page."""
+"""Template helpers for supervision: how long is left, and the supervision panel for the case page."""
 
 from __future__ import annotations
 
@@ -8,19 +7,8 @@ from datetime import timedelta
 from django import template
 
 from huiyin.core.durations import time_left_text
-from huiyin.supervision.access import can_daily_review, can_see_board, can_supervise
 
 register = template.Library()
-
-
-@register.filter
-def may_see_supervision(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and can_see_board(user))
-
-
-@register.filter
-def may_daily_review(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and can_daily_review(user))
 
 
 @register.filter
@@ -37,12 +25,6 @@ def is_negative(value: timedelta | None) -> bool:
 @register.inclusion_tag("supervision/_case_panel.html", takes_context=True)
 def supervision_panel(context, case) -> dict:
     """The notices on a case, for cases/detail.html (the view has checked access)."""
-    from huiyin.supervision.selectors import notices_for_case
-    from huiyin.supervision.services import SUPERVISABLE_STATES
+    from huiyin.supervision.selectors import case_panel
 
-    user = context["request"].user
-    return {
-        "case": case,
-        "notices": notices_for_case(actor=user, case=case),
-        "can_issue": can_supervise(user) and case.state in SUPERVISABLE_STATES,
-    }
+    return {"case": case, **case_panel(actor=context["request"].user, case=case)}

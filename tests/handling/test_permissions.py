@@ -1,0 +1,79 @@
+"""handling.permissions: who may assign, convene, approve documents, sign; and the panel's flags."""
+
+from __future__ import annotations
+
+from huiyin.cases.models import Case
+from huiyin.cases.workflow import CaseState
+from huiyin.handling import permissions as p
+from huiyin.handling.models import JointHandling
+from huiyin.handling.selectors import handling_capabilities
+from huiyin.orgs.roles import Role
+from tests.conftest import make_staff
+
+S = CaseState
+
+
+def case_in(org, departments, state=S.IN_PROGRESS, lead="city") -> Case:
+    return Case(organization=org, lead_department=departments[lead], state=state)
+
+
+def test_the_lead_departments_head_or_the_central_desk_assigns(org, departments, head, handler, clerk, leader):
+    case = case_in(org, departments)
+    assert p.may_assign_handler(head, case)
+    assert p.may_assign_handler(clerk, case)  # dispatch over the whole ledger
+    assert p.may_assign_handler(leader, case)
+    assert not p.may_assign_handler(handler, case)
+    assert not p.may_assign_handler(head, case_in(org, departments, lead="traffic"))
+
+
+def test_joint_handling_is_convened_by_dispatchers_or_the_lead_head(org, departments, head, handler, clerk):
+    assert p.may_convene_joint(clerk, case_in(org, departments))
+    assert p.may_convene_joint(head, case_in(org, departments))  # a head also dispatches
+    assert not p.may_convene_joint(handler, case_in(org, departments))
+
+
+def test_joint_parts_and_outcome(org, departments, handler, other_handler, head):
+    joint = JointHandling(coordinator=head)
+    assert p.may_record_joint_part(handler, joint, departments["city"].pk)
+    assert not p.may_record_joint_part(other_handler, joint, departments["city"].pk)
+    assert p.may_record_joint_part(head, joint, departments["traffic"].pk)  # the coordinator
+    assert p.may_conclude_joint(head, joint)
+    assert not p.may_conclude_joint(handler, joint)
+
+
+def test_documents(org, leader, head, handler, clerk):
+    admin = make_staff(org, "admin", [Role.ADMIN])
+    assert p.may_approve_document(leader)
+    assert not p.may_approve_document(head)  # approves, but not over the whole ledger
+    assert p.may_issue_document(handler) and p.may_issue_document(clerk)
+    assert not p.may_issue_document(admin)
+    assert p.may_edit_document_templates(admin) and not p.may_edit_document_templates(leader)
+
+
+def test_authority_requests_are_recorded_by_deciders_and_dispatchers(org, clerk, head, handler):
+    assert p.may_set_authority_request(clerk)
+    assert p.may_set_authority_request(head)
+    assert not p.may_set_authority_request(handler)
+
+
+def test_may_work_on_case(org, departments, register, handler, other_handler, leader, analyst):
+    case = register()
+    Case.objects.filter(pk=case.pk).update(lead_department=departments["city"])
+    case = Case.objects.get(pk=case.pk)
+    assert p.may_work_on_case(handler, case)
+    assert p.may_work_on_case(leader, case)
+    assert not p.may_work_on_case(other_handler, case)
+    assert not p.may_work_on_case(analyst, case)  # sees everything, handles nothing
+    case.assisting_departments.add(departments["traffic"])
+    assert p.may_work_on_case(other_handler, case)
+
+
+def test_the_panel_flags(org, departments, head, handler):
+    case = case_in(org, departments, state=S.DISPATCHED)
+    joint = JointHandling(pk=7, coordinator=head)
+    caps = handling_capabilities(head, case, joints=[joint])
+    assert caps.assign and caps.convene and caps.set_authority and not caps.approve_documents
+    assert caps.conclude_joints == frozenset({7})
+    assert handling_capabilities(handler, case, joints=[joint]).conclude_joints == frozenset()
+    closed = handling_capabilities(head, case_in(org, departments, state=S.CLOSED))
+    assert not closed.assign and not closed.set_authority

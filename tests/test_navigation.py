@@ -1,0 +1,45 @@
+"""The navigation bar offers each section by the owning app's predicate (huiyin.navigation)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
+from django.urls import reverse
+
+from huiyin.navigation import navigation
+
+
+def nav_for(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return navigation(request).get("nav")
+
+
+def test_no_navigation_without_a_signed_in_user():
+    assert nav_for(AnonymousUser()) is None
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"),
+    [
+        ("clerk", {"callbacks", "surveys", "daily_review", "intake"}),
+        ("handler", set()),
+        ("head", {"supervision_board", "callbacks", "evaluation"}),
+        ("analyst", {"supervision_board", "surveys", "evaluation"}),
+        (
+            "leader",
+            {"supervision_board", "callbacks", "surveys", "evaluation", "daily_review", "intake"},
+        ),
+    ],
+)
+def test_sections_by_role(request, who, shown):
+    nav = nav_for(request.getfixturevalue(who))
+    assert {name for name, on in vars(nav).items() if on} == shown
+
+
+def test_the_bar_shows_the_sections(client, head):
+    client.force_login(head)
+    page = client.get(reverse("cases:desk")).content.decode()
+    assert "督办看板" in page and "考评" in page
+    assert "来电登记" not in page and "时限政策" not in page
