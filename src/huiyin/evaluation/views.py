@@ -6,25 +6,26 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.selectors import case_get_by_number
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.http import AuthedHttpRequest
 
 from . import selectors, services
 from .export import period_label, remark, workbook
 from .forms import DeductionForm, PeriodForm, period_presets
 
 
-def _period_form(request: HttpRequest) -> PeriodForm:
+def _period_form(request: AuthedHttpRequest) -> PeriodForm:
     return PeriodForm(request.GET, today=timezone.localdate())
 
 
 @login_required
-def table(request: HttpRequest) -> HttpResponse:
+def table(request: AuthedHttpRequest) -> HttpResponse:
     selectors.scope_for(request.user)  # 403 before anything else
     form = _period_form(request)
     result = None
@@ -50,7 +51,7 @@ def table(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthedHttpRequest) -> HttpResponse:
     selectors.scope_for(request.user)
     form = _period_form(request)
     if not form.is_valid():
@@ -77,7 +78,7 @@ def _put_errors(form: DeductionForm, error: ApplicationError) -> None:
 
 
 @login_required
-def deductions(request: HttpRequest) -> HttpResponse:
+def deductions(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not services.may_record_deductions(actor):
         raise PermissionDenied

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.selectors import case_get_by_number, case_get_for_actor, page
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 
 from . import selectors, services
@@ -45,7 +46,7 @@ def _put_errors(form, error: ApplicationError) -> None:
 
 
 @staff_view
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not can_see_board(actor):
         raise PermissionDenied
@@ -77,7 +78,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def issue(request: HttpRequest) -> HttpResponse:
+def issue(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not can_supervise(actor):
         raise PermissionDenied
@@ -110,7 +111,7 @@ def issue(request: HttpRequest) -> HttpResponse:
     return render(request, "supervision/issue.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _notice_page(request: HttpRequest, notice_id: int, status: int = 200, **forms) -> HttpResponse:
+def _notice_page(request: AuthedHttpRequest, notice_id: int, status: int = 200, **forms) -> HttpResponse:
     notice = selectors.notice_get_for_actor(actor=request.user, notice_id=notice_id)
     return render(
         request,
@@ -126,13 +127,13 @@ def _notice_page(request: HttpRequest, notice_id: int, status: int = 200, **form
 
 
 @staff_view
-def notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice(request: AuthedHttpRequest, notice_id: int) -> HttpResponse:
     return _notice_page(request, notice_id)
 
 
 @staff_view
 @require_POST
-def answer(request: HttpRequest, notice_id: int) -> HttpResponse:
+def answer(request: AuthedHttpRequest, notice_id: int) -> HttpResponse:
     selectors.notice_get_for_actor(actor=request.user, notice_id=notice_id)
     form = AnswerForm(request.POST)
     if form.is_valid():
@@ -150,7 +151,7 @@ def answer(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 @staff_view
 @require_POST
-def close(request: HttpRequest, notice_id: int) -> HttpResponse:
+def close(request: AuthedHttpRequest, notice_id: int) -> HttpResponse:
     selectors.notice_get_for_actor(actor=request.user, notice_id=notice_id)
     form = CloseForm(request.POST)
     if form.is_valid():
@@ -167,7 +168,7 @@ def close(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 
 @staff_view
-def daily_review(request: HttpRequest) -> HttpResponse:
+def daily_review(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not can_daily_review(actor):
         raise PermissionDenied
@@ -191,7 +192,7 @@ def daily_review(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 @require_POST
-def daily_review_done(request: HttpRequest) -> HttpResponse:
+def daily_review_done(request: AuthedHttpRequest) -> HttpResponse:
     if not can_daily_review(request.user):
         raise PermissionDenied
     form = ReviewDoneForm(request.POST)

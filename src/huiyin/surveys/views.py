@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.models import Case
 from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import INT_MAX, whole_number
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
@@ -27,7 +28,7 @@ from .models import Answer, Campaign
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _may_view(request: HttpRequest) -> None:
+def _may_view(request: AuthedHttpRequest) -> None:
     if not request.user.can(Cap.VIEW_ALL):
         raise PermissionDenied
 
@@ -66,7 +67,7 @@ def _engagement_kinds(organization_id: int):
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedHttpRequest) -> HttpResponse:
     _may_view(request)
     user = request.user
     kinds = _engagement_kinds(user.organization_id)
@@ -106,7 +107,7 @@ def _failed(request: HttpRequest, exc: ApplicationError, form: dict | None = Non
 
 @login_required
 @require_POST
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthedHttpRequest) -> HttpResponse:
     p = request.POST
     try:
         campaign = services.campaign_create(
@@ -129,7 +130,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     return redirect("surveys:campaign", campaign.pk)
 
 
-def _campaign_for(request: HttpRequest, campaign_id: int) -> Campaign:
+def _campaign_for(request: AuthedHttpRequest, campaign_id: int) -> Campaign:
     _may_view(request)
     campaign = selectors.campaigns_for(request.user).filter(pk=campaign_id).first()
     if campaign is None:
@@ -138,11 +139,11 @@ def _campaign_for(request: HttpRequest, campaign_id: int) -> Campaign:
 
 
 @login_required
-def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     return _campaign_page(request, _campaign_for(request, campaign_id))
 
 
-def _campaign_page(request: HttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
+def _campaign_page(request: AuthedHttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
     items = list(selectors.items_for(campaign))
     today = timezone.localdate()
     return render(
@@ -171,7 +172,7 @@ def _answers(post) -> dict[str, str]:
 
 @login_required
 @require_POST
-def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def response_enter(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.response_enter(
@@ -190,7 +191,7 @@ def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def invitations(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     """The new links are shown in this response only (never stored: the database keeps
     their hashes, the session nothing)."""
     campaign = _campaign_for(request, campaign_id)
@@ -206,7 +207,7 @@ def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.campaign_set_audience_size(
@@ -223,7 +224,7 @@ def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def close(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     try:
         services.campaign_close(actor=request.user, campaign_id=campaign_id)
     except ApplicationError as exc:
@@ -233,7 +234,7 @@ def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_add(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def item_add(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.item_add(
@@ -254,7 +255,7 @@ def item_add(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_done(request: HttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
+def item_done(request: AuthedHttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
     try:
         services.item_done(actor=request.user, item_id=item_id, note=request.POST.get("note", ""))
     except ApplicationError as exc:
@@ -265,7 +266,7 @@ def item_done(request: HttpRequest, campaign_id: int, item_id: int) -> HttpRespo
 
 
 @login_required
-def report_pdf(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def report_pdf(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_for(request, campaign_id)
     body = report.render_pdf(campaign, selectors.campaign_stats(campaign), request.user.organization.name)
     response = HttpResponse(body, content_type="application/pdf")
@@ -274,7 +275,7 @@ def report_pdf(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @login_required
-def report_xlsx(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def report_xlsx(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_for(request, campaign_id)
     response = HttpResponse(report.render_xlsx(campaign, selectors.campaign_stats(campaign)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}.xlsx"'
@@ -319,7 +320,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_plan(request: HttpRequest) -> HttpResponse:
+def activity_plan(request: AuthedHttpRequest) -> HttpResponse:
     p = request.POST
     try:
         services.activity_plan(
@@ -338,7 +339,7 @@ def activity_plan(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
+def activity_record(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.activity_record(
@@ -359,7 +360,7 @@ def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_opinion(request: HttpRequest, activity_id: int) -> HttpResponse:
+def activity_opinion(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
     p = request.POST
     try:
         case = services.activity_opinion_to_case(
