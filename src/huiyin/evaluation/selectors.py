@@ -320,12 +320,12 @@ def evaluation_for(
     *, actor: Staff, start: datetime, end: datetime, by: str = BY_STAFF, now: datetime | None = None
 ) -> Evaluation:
     """The evaluation table as ``actor`` may see it (PermissionDeniedError otherwise)."""
-    return evaluation(actor.organization_id, start, end, by, department_id=scope_for(actor), now=now)
+    return evaluation(actor.org_id, start, end, by, department_id=scope_for(actor), now=now)
 
 
 def recent_deductions(actor: Staff, limit: int = 50):
     """The latest deduction entries, for the recording page."""
-    rows = DeductionEntry.objects.filter(organization_id=actor.organization_id)
+    rows = DeductionEntry.objects.filter(organization_id=actor.org_id)
     department_id = scope_for(actor)
     if department_id is not None:
         rows = rows.filter(department_id=department_id)

@@ -84,7 +84,7 @@ def deductions(request: AuthedHttpRequest) -> HttpResponse:
         raise PermissionDenied
     from huiyin.policy.services import current_policy
 
-    policy = current_policy(actor.organization_id)
+    policy = current_policy(actor.org_id)
     rules = policy.preset().deductions if policy is not None else ()
     form = DeductionForm(request.POST or None, deductions=rules)
     if request.method == "POST" and form.is_valid():

@@ -15,7 +15,7 @@ from .models import Callback, CallbackStatus, HeadDecision, RectificationTask, T
 def queue(actor: Staff) -> QuerySet[Callback]:
     """Due callbacks for the roles this person holds (the callback desk sees them all),
     the earliest due first."""
-    rows = Callback.objects.filter(case__organization_id=actor.organization_id, status=CallbackStatus.DUE)
+    rows = Callback.objects.filter(case__organization_id=actor.org_id, status=CallbackStatus.DUE)
     if not (actor.can(Cap.CLOSE) and actor.can(Cap.VIEW_ALL)):
         rows = rows.filter(role__in=actor.roles or [])
     return rows.select_related("case", "case__party", "case__lead_department").order_by("due_at", "id")
@@ -50,7 +50,7 @@ def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str
 def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:
     """Problems found at callbacks still to be put right: the whole organisation's for the
     callback desk and leaders, the own department's otherwise."""
-    rows = RectificationTask.objects.filter(case__organization_id=actor.organization_id, status=TaskStatus.OPEN)
+    rows = RectificationTask.objects.filter(case__organization_id=actor.org_id, status=TaskStatus.OPEN)
     if not actor.can(Cap.VIEW_ALL):
         rows = rows.filter(department_id=actor.department_id)
     return rows.select_related("case").order_by("due_at", "id")
@@ -58,7 +58,7 @@ def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:
 
 def awaiting_decision(actor: Staff) -> QuerySet[Callback]:
     """Dissatisfied callbacks the lead department's head (or a leader) has to decide on."""
-    rows = Callback.objects.filter(case__organization_id=actor.organization_id, head_decision=HeadDecision.PENDING)
+    rows = Callback.objects.filter(case__organization_id=actor.org_id, head_decision=HeadDecision.PENDING)
     if "leader" not in (actor.roles or []):
         if "dept_head" not in (actor.roles or []):
             return rows.none()

@@ -110,7 +110,7 @@ def done_by_closing(case: Case, event) -> None:
 def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
     """The callback and its case, locked in that order (the case first, as every case
     service does), or PermissionDenied outside the actor's organisation."""
-    row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
+    row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.org_id).first()
     if row is None:
         raise PermissionDeniedError()
     case = Case.objects.select_for_update().get(pk=row.case_id)
@@ -276,7 +276,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     """The problem was put right (the rectification record, 回访处理率)."""
     note = case_services._required(note, "note", _("请填写整改情况。"))
     with transaction.atomic():
-        task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.organization_id).first()
+        task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.org_id).first()
         if task is None:
             raise PermissionDeniedError()
         case = Case.objects.select_for_update().get(pk=task.case_id)
@@ -471,7 +471,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
     with transaction.atomic():
         row = (
             Callback.objects.select_related("case__party", "case__organization")
-            .filter(pk=callback_id, case__organization_id=actor.organization_id)
+            .filter(pk=callback_id, case__organization_id=actor.org_id)
             .first()
         )
         if row is None or not may_call_back(actor, row):

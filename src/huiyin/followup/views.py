@@ -39,7 +39,7 @@ def queue(request: AuthedHttpRequest) -> HttpResponse:
     _may_use(request)
     from huiyin.policy.services import current_policy
 
-    policy = current_policy(request.user.organization_id)
+    policy = current_policy(request.user.org_id)
     rules = policy.preset().callback if policy is not None else None
     shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
     now = timezone.localtime()
@@ -51,7 +51,7 @@ def queue(request: AuthedHttpRequest) -> HttpResponse:
             "callbacks": list(selectors.queue(request.user)[:100]),
             "now": now,
             "outcomes": OUTCOMES,
-            "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
+            "quota": selectors.quota_progress(request.user.org_id, month_start, shares),
             "month_start": month_start,
             "tasks": list(selectors.open_tasks(request.user)[:50]),
             "decisions": list(selectors.awaiting_decision(request.user)[:50]),

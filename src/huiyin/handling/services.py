@@ -121,6 +121,7 @@ def handler_assign(
         _require_state(case, {CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED})
         if expected_version is not None and case.version != expected_version:
             raise case_services.StaleObject()
+        assert case.lead_department_id is not None, "every state above has a lead department"
         head_here = actor.is_dept_head and actor.department_id == case.lead_department_id
         if not (head_here or (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL))):
             raise PermissionDeniedError(_("只有主办部门负责人可以指定承办人。"))
@@ -257,7 +258,7 @@ def investigation_confirm(
         signature_upload(signature_drawn)
     with transaction.atomic():
         record = Investigation.objects.select_related("case").get(
-            pk=investigation_id, case__organization_id=actor.organization_id
+            pk=investigation_id, case__organization_id=actor.org_id
         )
         case = _lock(actor, record.case_id)
         _require_state(case)
@@ -333,7 +334,7 @@ def _follow_plan_clock(case: Case, row: Rectification) -> None:
 
 
 def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Rectification]:
-    row = Rectification.objects.filter(pk=rectification_id, case__organization_id=actor.organization_id).first()
+    row = Rectification.objects.filter(pk=rectification_id, case__organization_id=actor.org_id).first()
     if row is None:
         raise PermissionDeniedError()
     case = _lock(actor, row.case_id)
@@ -443,7 +444,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
 
 
 def _document_locked(actor: Staff, document_id: int) -> tuple[Case, Document]:
-    doc = Document.objects.filter(pk=document_id, case__organization_id=actor.organization_id).first()
+    doc = Document.objects.filter(pk=document_id, case__organization_id=actor.org_id).first()
     if doc is None:
         raise PermissionDeniedError()
     case = _lock(actor, doc.case_id)
@@ -505,7 +506,7 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
     documents.check_template(kind, title, body)
     row, _created = DocumentTemplate.objects.update_or_create(
-        organization_id=actor.organization_id,
+        organization_id=actor.org_id,
         kind=kind,
         defaults={"title": title.strip(), "body": body, "updated_by": actor},
     )
@@ -515,7 +516,7 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
 def document_template_reset(*, actor: Staff, kind: str) -> None:
     if not actor.can(Cap.ADMINISTER):
         raise PermissionDeniedError()
-    DocumentTemplate.objects.filter(organization_id=actor.organization_id, kind=kind).delete()
+    DocumentTemplate.objects.filter(organization_id=actor.org_id, kind=kind).delete()
 
 
 # --- joint handling (F14) ------------------------------------------------------------------------------------
@@ -538,7 +539,7 @@ def joint_convene(
         _require_state(case)
         if not (actor.can(Cap.DISPATCH) or (actor.is_dept_head and actor.department_id == case.lead_department_id)):
             raise PermissionDeniedError(_("只有派遣人员、领导或主办部门负责人可以发起联合办理。"))
-        departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.organization_id))
+        departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.org_id))
         if len(departments) < 2 or len(departments) != len(department_ids):
             raise ValidationFailed({"departments": [_("联合办理至少需要两个部门。")]})
         joint = JointHandling.objects.create(
@@ -562,7 +563,7 @@ def joint_convene(
 
 
 def _joint_locked(actor: Staff, joint_id: int) -> tuple[Case, JointHandling]:
-    joint = JointHandling.objects.filter(pk=joint_id, case__organization_id=actor.organization_id).first()
+    joint = JointHandling.objects.filter(pk=joint_id, case__organization_id=actor.org_id).first()
     if joint is None:
         raise PermissionDeniedError()
     case = _lock(actor, joint.case_id)

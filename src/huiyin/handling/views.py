@@ -289,7 +289,7 @@ def document_pdf(request: AuthedHttpRequest, case_id: int, document_id: int) -> 
 def templates_index(request: AuthedHttpRequest) -> HttpResponse:
     if not request.user.can(Cap.ADMINISTER):
         raise PermissionDenied
-    own = {t.kind: t for t in DocumentTemplate.objects.filter(organization_id=request.user.organization_id)}
+    own = {t.kind: t for t in DocumentTemplate.objects.filter(organization_id=request.user.org_id)}
     rows = [(kind, label, own.get(kind)) for kind, label in DocumentKind.choices]
     return render(request, "handling/templates_index.html", {"rows": rows})
 
@@ -298,7 +298,7 @@ def templates_index(request: AuthedHttpRequest) -> HttpResponse:
 def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     if not request.user.can(Cap.ADMINISTER) or kind not in DocumentKind.values:
         raise PermissionDenied
-    title, body = documents.template_for(request.user.organization_id, kind)
+    title, body = documents.template_for(request.user.org_id, kind)
     errors: dict[str, list[str]] = {}
     preview = ""
     if request.method == "POST":

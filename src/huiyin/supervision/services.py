@@ -164,9 +164,7 @@ def supervision_issue(
     if kind not in NoticeKind.values:
         errors["kind"] = [_("请选择督办类型。")]
     department = (
-        Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
-        if department_id
-        else None
+        Department.objects.filter(pk=department_id, organization_id=actor.org_id).first() if department_id else None
     )
     if department is None:
         errors["department"] = [_("请选择督办部门。")]
@@ -182,9 +180,9 @@ def supervision_issue(
         if case.state not in SUPERVISABLE_STATES:
             raise ValidationFailed({"case_number": [_("该案件已办结或未受理，不能督办。")]})
         year = timezone.localdate(now).year
-        serial, number = next_notice_number(organization_id=actor.organization_id, year=year)
+        serial, number = next_notice_number(organization_id=actor.org_id, year=year)
         notice = SupervisionNotice(
-            organization_id=actor.organization_id,
+            organization_id=actor.org_id,
             year=year,
             serial=serial,
             number=number,
@@ -223,7 +221,7 @@ def supervision_issue(
 def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
     """Lock the case, then the notice (the order every case write takes)."""
     case_id = (
-        SupervisionNotice.objects.filter(pk=notice_id, organization_id=actor.organization_id)
+        SupervisionNotice.objects.filter(pk=notice_id, organization_id=actor.org_id)
         .values_list("case_id", flat=True)
         .get()
     )
@@ -311,7 +309,7 @@ def daily_review_complete(*, actor: Staff, note: str = "", covered_until: dateti
     covered = min(covered_until, now) if covered_until else now
     queue = daily_review_queue(actor=actor, now=now)
     return DailyReview.objects.create(
-        organization_id=actor.organization_id,
+        organization_id=actor.org_id,
         reviewer=actor,
         reviewed_at=now,
         covered_until=covered,

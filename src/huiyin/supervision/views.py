@@ -50,7 +50,7 @@ def board(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not can_see_board(actor):
         raise PermissionDenied
-    form = BoardFilterForm(request.GET or None, organization_id=actor.organization_id)
+    form = BoardFilterForm(request.GET or None, organization_id=actor.org_id)
     filters, page_number = selectors.BoardFilters(), 1
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
@@ -87,7 +87,7 @@ def issue(request: AuthedHttpRequest) -> HttpResponse:
     if case_id is not None:
         case = case_get_for_actor(actor=actor, case_id=case_id)
         initial = {"case_number": case.number, "department": case.lead_department}
-    form = IssueForm(request.POST or None, initial=initial, organization_id=actor.organization_id)
+    form = IssueForm(request.POST or None, initial=initial, organization_id=actor.org_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         case = case_get_by_number(actor=actor, number=d["case_number"])

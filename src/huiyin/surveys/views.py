@@ -70,8 +70,8 @@ def _engagement_kinds(organization_id: int):
 def index(request: AuthedHttpRequest) -> HttpResponse:
     _may_view(request)
     user = request.user
-    kinds = _engagement_kinds(user.organization_id)
-    areas, report_to = services.preset_areas(user.organization_id)
+    kinds = _engagement_kinds(user.org_id)
+    areas, report_to = services.preset_areas(user.org_id)
     return render(
         request,
         "surveys/index.html",
@@ -81,9 +81,9 @@ def index(request: AuthedHttpRequest) -> HttpResponse:
             "report_to": report_to,
             "may_run": services.may_run_surveys(user),
             "kinds": kinds,
-            "progress": selectors.activity_plan_progress(user.organization_id, kinds),
+            "progress": selectors.activity_plan_progress(user.org_id, kinds),
             "activities": list(selectors.activities_for(user)[:50]),
-            "staff": Staff.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username"),
+            "staff": Staff.objects.filter(organization_id=user.org_id, is_active=True).order_by("username"),
             "natures": (
                 ("suggestion", _("建议")),
                 ("complaint", _("投诉")),
@@ -157,7 +157,7 @@ def _campaign_page(request: AuthedHttpRequest, campaign: Campaign, links: list[s
             "answers": Answer.choices,
             "may_run": services.may_run_surveys(request.user),
             "may_assign": request.user.can(Cap.APPROVE) or request.user.can(Cap.ADMINISTER),
-            "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
+            "departments": Department.objects.filter(organization_id=request.user.org_id).order_by("name"),
             "links": links or [],
             "handed_out": services.handed_out(campaign),
             "form": request.session.pop("survey_form", {}),
@@ -375,7 +375,7 @@ def activity_opinion(request: AuthedHttpRequest, activity_id: int) -> HttpRespon
         )
     except DuplicateSubmission as exc:  # the same form sent twice: one case, shown again
         messages.info(request, exc.message)
-        case = Case.objects.filter(organization_id=request.user.organization_id, number=exc.case_number).first()
+        case = Case.objects.filter(organization_id=request.user.org_id, number=exc.case_number).first()
         return redirect("cases:detail", case.pk) if case else redirect("surveys:index")
     except ApplicationError as exc:
         _failed(request, exc, {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)})
