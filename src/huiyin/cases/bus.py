@@ -190,3 +190,4 @@ def check_guards(case: Case, action: str) -> None:
 def subscribers_for(kind: str, action: str | None = None) -> list[str]:
     """Names of the subscribers an event of this kind reaches, in order (docs and tests)."""
     return [s.name for s in [*table().in_transaction, *table().after_commit] if s.wants(kind, action)]
+

@@ -141,9 +141,9 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
             # The ids, not a subquery: PostgreSQL knows how common each category is, but
             # not what a LIKE on paths selects, and walks the whole ledger for a small one.
             subtree = list(
-                Category.objects.filter(
-                    organization_id=actor.organization_id, path__startswith=category.path
-                ).values_list("pk", flat=True)
+                Category.objects.filter(organization_id=actor.org_id, path__startswith=category.path).values_list(
+                    "pk", flat=True
+                )
             )
             qs = qs.filter(category_id__in=subtree)
     if f.department_id:
