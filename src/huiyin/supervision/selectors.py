@@ -200,7 +200,7 @@ def board_rows(*, cases: list[Case], now: datetime | None = None) -> list[BoardR
         candidates = [t for t in [view.due_at if view else None, *(n.due_at for n in waiting)] if t]
         due = min(candidates) if candidates else None
         if view is not None and due == view.due_at:
-            left = view.time_left  # frozen while the clock is paused
+            left: timedelta | None = view.time_left  # frozen while the clock is paused
         else:
             left = due - now if due else None
         rows.append(

@@ -172,6 +172,7 @@ def supervision_issue(
         errors["due_at"] = [_("反馈期限必须晚于当前时间。")]
     if errors:
         raise ValidationFailed(errors)
+    assert department is not None and due_at is not None  # each missing one is an error
     requirement = checked_text(requirement, "requirement", missing=_("请填写督办要求。"))
     with transaction.atomic():
         case = case_locked(actor=actor, case_id=case_id)
@@ -206,7 +207,7 @@ def supervision_issue(
             requirement=requirement[:500],
         )
         recipients = department_heads(department.pk)
-        if case.handler_id and case.handler.department_id == department.pk and case.handler not in recipients:
+        if case.handler is not None and case.handler.department_id == department.pk and case.handler not in recipients:
             recipients.append(case.handler)
         desk_notify(
             recipients=recipients,

@@ -85,8 +85,8 @@ def issue(request: AuthedHttpRequest) -> HttpResponse:
     initial = {}
     case_id = whole_number(request.GET.get("case"))
     if case_id is not None:
-        case = case_get_for_actor(actor=actor, case_id=case_id)
-        initial = {"case_number": case.number, "department": case.lead_department}
+        linked = case_get_for_actor(actor=actor, case_id=case_id)
+        initial = {"case_number": linked.number, "department": linked.lead_department}
     form = IssueForm(request.POST or None, initial=initial, organization_id=actor.org_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -174,8 +174,7 @@ def daily_review(request: AuthedHttpRequest) -> HttpResponse:
         raise PermissionDenied
     now = timezone.now()
     queue = selectors.daily_review_queue(actor=actor, now=now)
-    page_number = request.GET.get("page", "1")
-    page_number = whole_number(page_number) or 1
+    page_number = whole_number(request.GET.get("page", "1")) or 1
     cases, has_next = page(queue.cases, page_number)
     return render(
         request,

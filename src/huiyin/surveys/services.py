@@ -51,13 +51,14 @@ def _require_runner(actor: Staff) -> None:
         raise PermissionDeniedError(_("只有客服中心、领导或管理员可以组织调查和走访。"))
 
 
-def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules) -> str | None:
-    """``checked_text`` for one field of a form whose messages are all shown together."""
+def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules) -> str:
+    """``checked_text`` for one field of a form whose messages are all shown together
+    (blank when refused: the caller raises the gathered errors before using it)."""
     try:
         return checked_text(value, field, **rules)
     except ValidationFailed as exc:
         errors.update(exc.errors)
-        return None
+        return ""
 
 
 def preset_areas(organization_id: int) -> tuple[list[dict], str]:
@@ -112,6 +113,7 @@ def campaign_create(
         errors["extra_areas"] = [_("本单位政策未规定调查项目：请逐行填写要调查的项目。")]
     if errors:
         raise ValidationFailed(errors)
+    assert starts_on is not None and ends_on is not None and audience_size is not None  # each missing one is an error
     return Campaign.objects.create(
         organization_id=actor.org_id,
         title=title,
@@ -346,6 +348,7 @@ def item_add(
         errors["area"] = [_("请选择问卷中的调查项目。")]
     if errors:
         raise ValidationFailed(errors)
+    assert department is not None and due_on is not None  # each missing one is an error
     item = RectificationItem.objects.create(
         campaign=campaign,
         area=area,
@@ -417,6 +420,7 @@ def activity_plan(
             errors["led_by"] = [_("请选择本单位在职人员。")]
     if errors:
         raise ValidationFailed(errors)
+    assert planned_on is not None  # a missing one is an error
     return Activity.objects.create(
         organization_id=actor.org_id,
         kind=kind,

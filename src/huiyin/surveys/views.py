@@ -33,7 +33,7 @@ def _may_view(request: AuthedHttpRequest) -> None:
         raise PermissionDenied
 
 
-def _date(value: str, field: str) -> date | None:
+def _date(value: str | None, field: str) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -43,7 +43,7 @@ def _date(value: str, field: str) -> date | None:
         raise ValidationFailed({field: [_("日期格式不正确（应为 年-月-日）：%(v)s") % {"v": value[:20]}]}) from exc
 
 
-def _int(value: str, field: str, label: str, maximum: int = INT_MAX) -> int | None:
+def _int(value: str | None, field: str, label: str, maximum: int = INT_MAX) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -268,7 +268,7 @@ def item_done(request: AuthedHttpRequest, campaign_id: int, item_id: int) -> Htt
 @login_required
 def report_pdf(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_for(request, campaign_id)
-    body = report.render_pdf(campaign, selectors.campaign_stats(campaign), request.user.organization.name)
+    body = report.render_pdf(campaign, selectors.campaign_stats(campaign), campaign.organization.name)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="survey-{campaign.pk}.pdf"'
     return response
