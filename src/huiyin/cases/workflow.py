@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.orgs.roles import Cap
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class CaseState(models.TextChoices):
@@ -61,7 +65,7 @@ class Edge:
     src: str
     dst: str
     action: str
-    label: str
+    label: StrOrPromise  # lazily translated
     cap: str
     requires_stage: str | tuple[str, ...] = ()  # edge exists only when these stages are on
     skips_stage: str | tuple[str, ...] = ()  # edge exists only when these stages are off

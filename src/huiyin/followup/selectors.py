@@ -28,7 +28,7 @@ def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str
         .values("role")
         .annotate(planned=Count("id"), done=Count("id", filter=Q(status=CallbackStatus.DONE)))
     )
-    by_role = {r["role"]: r for r in rows}
+    by_role: dict[str, dict[str, int]] = {r["role"]: {"planned": r["planned"], "done": r["done"]} for r in rows}
     total = sum(r["planned"] for r in by_role.values())
     roles = [role for role, _share in shares] or sorted(by_role)
     share_of = dict(shares)

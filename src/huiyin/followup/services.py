@@ -209,9 +209,11 @@ def _notice_due(case: Case, now) -> datetime:
 
     plan = case_plan(case)
     within = plan.preset.callback.rectification_notice_within if plan and plan.preset.callback else None
-    if within is None:
+    if plan is None or within is None:
         return now + timedelta(hours=24)
-    return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)
+    # Duration.unit is a str the preset loader checks against the units; it becomes
+    # calendar.Unit with the deadlines split, and then this ignore is reported unused.
+    return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)  # type: ignore[arg-type]
 
 
 def _heads_or_leaders(case: Case) -> list[Staff]:

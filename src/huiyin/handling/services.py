@@ -618,7 +618,7 @@ def authority_request_set(
     actor: Staff,
     case_id: int,
     authority: str,
-    due_at: datetime,
+    due_at: datetime | None,
     reference: str = "",
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report
