@@ -32,6 +32,7 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy src/huiyin
 
 e2e: install
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)

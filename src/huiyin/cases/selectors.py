@@ -30,20 +30,20 @@ PAGE_SIZE = 30
 SEARCH_CANDIDATES = 2000
 
 
-def _assisting(staff: Staff) -> Exists:
+def _assisting(department_id: int) -> Exists:
     through = Case.assisting_departments.through
-    return Exists(through.objects.filter(case_id=OuterRef("pk"), department_id=staff.department_id))
+    return Exists(through.objects.filter(case_id=OuterRef("pk"), department_id=department_id))
 
 
 def cases_for(staff: Staff) -> QuerySet[Case]:
     """The cases this person may see: the whole ledger for roles that need it, otherwise
     their department's (lead or assisting) and the ones they received or handle."""
-    qs = Case.objects.filter(organization_id=staff.organization_id)
+    qs = Case.objects.filter(organization_id=staff.org_id)
     if staff.can(Cap.VIEW_ALL):
         return qs
     scope = Q(handler_id=staff.pk) | Q(first_contact_id=staff.pk)
     if staff.department_id:
-        scope |= Q(lead_department_id=staff.department_id) | Q(_assisting(staff))
+        scope |= Q(lead_department_id=staff.department_id) | Q(_assisting(staff.department_id))
     return qs.filter(scope)
 
 
@@ -54,7 +54,7 @@ def case_visible_to(staff: Staff, case: Case) -> bool:
 def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
     case = (
         Case.objects.select_related("party", "category", "lead_department", "handler", "first_contact", "organization")
-        .filter(pk=case_id, organization_id=actor.organization_id)
+        .filter(pk=case_id, organization_id=actor.org_id)
         .first()
     )
     if case is None:
@@ -67,11 +67,11 @@ def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
 def case_locked(*, actor: Staff, case_id: int) -> Case | None:
     """The case row of the actor's organisation, locked for the rest of the
     transaction (``SELECT ... FOR UPDATE``); None if there is no such case."""
-    return Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.organization_id).first()
+    return Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.org_id).first()
 
 
 def case_get_by_number(*, actor: Staff, number: str) -> Case | None:
-    case = Case.objects.filter(organization_id=actor.organization_id, number=number.strip()).first()
+    case = Case.objects.filter(organization_id=actor.org_id, number=number.strip()).first()
     return case if case and case_visible_to(actor, case) else None
 
 
@@ -137,14 +137,14 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
     elif f.state:
         qs = qs.filter(state=f.state)
     if f.category_id:
-        category = Category.objects.filter(pk=f.category_id, organization_id=actor.organization_id).first()
+        category = Category.objects.filter(pk=f.category_id, organization_id=actor.org_id).first()
         if category:
             # The ids, not a subquery: PostgreSQL knows how common each category is, but
             # not what a LIKE on paths selects, and walks the whole ledger for a small one.
             subtree = list(
-                Category.objects.filter(
-                    organization_id=actor.organization_id, path__startswith=category.path
-                ).values_list("pk", flat=True)
+                Category.objects.filter(organization_id=actor.org_id, path__startswith=category.path).values_list(
+                    "pk", flat=True
+                )
             )
             qs = qs.filter(category_id__in=subtree)
     if f.department_id:
@@ -173,9 +173,7 @@ def page(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
 def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     """F05: first-contact cases stay here until the complainant is answered and satisfied;
     plus cases I handle, and for a department head the department's open cases."""
-    base = Case.objects.filter(organization_id=actor.organization_id).select_related(
-        "party", "lead_department", "handler"
-    )
+    base = Case.objects.filter(organization_id=actor.org_id).select_related("party", "lead_department", "handler")
     order = ("-received_at", "-id")
     desk = {
         "first_contact": base.filter(first_contact=actor)
@@ -204,7 +202,7 @@ def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
     """Cases raised from this phone number (F04), newest first, within what the actor may see."""
     if len(phone) < 7:
         return []
-    party_ids = Party.objects.filter(organization_id=actor.organization_id, phone=phone).values("pk")
+    party_ids = Party.objects.filter(organization_id=actor.org_id, phone=phone).values("pk")
     contact_cases = Contact.objects.filter(party_id__in=party_ids).values("case_id")
     return list(
         cases_for(actor)

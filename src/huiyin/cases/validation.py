@@ -136,7 +136,7 @@ def attachment_errors(upload: UploadedFile) -> Errors:
         )
         return errors
     limit = settings.HUIYIN_ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
+    if upload.size is not None and upload.size > limit:  # an upload always knows its size
         _add(
             errors,
             "attachment",

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.orgs.roles import Cap
 from huiyin.policy.stages import DEFAULT_STAGES, Stage, stages_with_defaults  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class CaseState(models.TextChoices):
@@ -43,7 +47,7 @@ class Edge:
     src: str
     dst: str
     action: str
-    label: str
+    label: StrOrPromise  # lazily translated
     cap: str
     requires_stage: str | tuple[str, ...] = ()  # edge exists only when these stages are on
     skips_stage: str | tuple[str, ...] = ()  # edge exists only when these stages are off

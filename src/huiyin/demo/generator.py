@@ -138,7 +138,7 @@ def demo_logins(staff: Iterable[Staff]) -> list[tuple[str, str, str, str]]:
         role = "、".join(s.role_labels())
         if titles.get(s.username) and titles[s.username] not in role:
             role = f"{role}（{titles[s.username]}）"
-        dept = s.department.name if s.department_id else "—"
+        dept = s.department.name if s.department is not None else "—"
         rows.append((s.username, f"{role} {s.full_name}", dept, DEMO_PASSWORD))
     return rows
 
@@ -161,13 +161,13 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
             org.save(update_fields=["hotline", "notify_complainants"])
 
         departments: dict[str, Department] = {}
-        for order, (dcode, dname, parent, handles) in enumerate(DEPARTMENTS, start=1):
+        for order, (dcode, dname, parent_code, handles) in enumerate(DEPARTMENTS, start=1):
             dept, _ = Department.objects.get_or_create(
                 organization=org,
                 code=dcode,
                 defaults={
                     "name": dname,
-                    "parent": departments.get(parent or ""),
+                    "parent": departments.get(parent_code or ""),
                     "handles_cases": handles,
                     "sort_order": order * 10,
                 },
@@ -219,6 +219,7 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
                     node.save(update_fields=["path"])
                     nodes[full] = node
                 parent = node
+            assert parent is not None  # the leaf: a path has at least one part
             categories[leaf.path] = parent
             routing[leaf.path] = departments[leaf.dept]
     return DemoOrg(org=org, departments=departments, staff=staff, categories=categories, routing=routing)

@@ -130,7 +130,7 @@ def rank_rows(rows: list[Row], min_sample: int) -> list[Row]:
         row.rank = None
     ranked = sorted(
         (r for r in rows if r.handled >= min_sample and r.score is not None),
-        key=lambda r: (-r.score, r.name, r.unit_id),
+        key=lambda r: (-(r.score or 0.0), r.name, r.unit_id),  # every score here is set (filtered above)
     )
     previous, rank = None, 0
     for position, row in enumerate(ranked, start=1):
@@ -235,28 +235,28 @@ def evaluation(
     entries = DeductionEntry.objects.filter(organization_id=organization_id).filter(_in("recorded_at", start, end))
     deductions: dict[int, int] = defaultdict(int)
     if by == BY_STAFF:
-        for r in entries.filter(staff__isnull=False).values("staff_id").annotate(p=Sum("points")):
-            deductions[r["staff_id"]] += r["p"]
+        for s in entries.filter(staff__isnull=False).values("staff_id").annotate(p=Sum("points")):
+            deductions[s["staff_id"]] += s["p"]
     else:  # each (case, rule, level) once for the department, however many were charged
-        for r in entries.values("department_id", "case_id", "rule", "level").annotate(p=Max("points")):
-            deductions[r["department_id"]] += r["p"]
+        for d in entries.values("department_id", "case_id", "rule", "level").annotate(p=Max("points")):
+            deductions[d["department_id"]] += d["p"]
 
     figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in answered:
-        if r["unit_id"] is not None:
-            figures[r["unit_id"]]["handled"] += r["n"]
-    for r in clocks:
-        if r["unit_id"] is not None:
-            figures[r["unit_id"]]["handled"] += r["overdue"]  # due, unanswered
-            figures[r["unit_id"]]["timed"] += r["timed"]
-            figures[r["unit_id"]]["on_time"] += r["on_time"]
-    for r in callbacks:
-        if r["unit_id"] is not None:
+    for a in answered:
+        if a["unit_id"] is not None:
+            figures[a["unit_id"]]["handled"] += a["n"]
+    for c in clocks:
+        if c["unit_id"] is not None:
+            figures[c["unit_id"]]["handled"] += c["overdue"]  # due, unanswered
+            figures[c["unit_id"]]["timed"] += c["timed"]
+            figures[c["unit_id"]]["on_time"] += c["on_time"]
+    for cb in callbacks:
+        if cb["unit_id"] is not None:
             for key in ("planned", "completed", "rated", "satisfied"):
-                figures[r["unit_id"]][key] += r[key]
-    for r in reopens:
-        if r["unit_id"] is not None:
-            figures[r["unit_id"]]["reopened"] += r["n"]
+                figures[cb["unit_id"]][key] += cb[key]
+    for ro in reopens:
+        if ro["unit_id"] is not None:
+            figures[ro["unit_id"]]["reopened"] += ro["n"]
     for unit_id in deductions:
         figures[unit_id]["deductions"] = deductions[unit_id]
 
@@ -309,12 +309,12 @@ def evaluation_for(
     *, actor: Staff, start: datetime, end: datetime, by: str = BY_STAFF, now: datetime | None = None
 ) -> Evaluation:
     """The evaluation table as ``actor`` may see it (PermissionDeniedError otherwise)."""
-    return evaluation(actor.organization_id, start, end, by, department_id=scope_for(actor), now=now)
+    return evaluation(actor.org_id, start, end, by, department_id=scope_for(actor), now=now)
 
 
 def recent_deductions(actor: Staff, limit: int = 50):
     """The latest deduction entries, for the recording page."""
-    rows = DeductionEntry.objects.filter(organization_id=actor.organization_id)
+    rows = DeductionEntry.objects.filter(organization_id=actor.org_id)
     department_id = scope_for(actor)
     if department_id is not None:
         rows = rows.filter(department_id=department_id)

@@ -136,7 +136,9 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
                 field="level",
             ) from exc
         charged = [{"staff": e.staff_id, "name": str(e.staff), "as": e.charged_as} for e in entries if e.staff_id]
-        who = "、".join(f"{role_label(c['as'])} {c['name']}" for c in charged) or _("部门（无对应人员）")
+        who = "、".join(f"{role_label(e.charged_as)} {e.staff}" for e in entries if e.staff_id) or _(
+            "部门（无对应人员）"
+        )
         case_services.case_record_event(
             case,
             kind=EventKind.NOTE,

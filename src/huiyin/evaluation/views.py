@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,18 +14,19 @@ from django.utils.translation import gettext as _
 from huiyin.cases.selectors import case_get_by_number
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
+from huiyin.core.http import AuthedHttpRequest
 
 from . import permissions, selectors, services
 from .export import period_label, remark, workbook
 from .forms import DeductionForm, PeriodForm, period_presets
 
 
-def _period_form(request: HttpRequest) -> PeriodForm:
+def _period_form(request: AuthedHttpRequest) -> PeriodForm:
     return PeriodForm(request.GET, today=timezone.localdate())
 
 
 @login_required
-def table(request: HttpRequest) -> HttpResponse:
+def table(request: AuthedHttpRequest) -> HttpResponse:
     selectors.scope_for(request.user)  # 403 before anything else
     form = _period_form(request)
     result = None
@@ -51,7 +52,7 @@ def table(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthedHttpRequest) -> HttpResponse:
     selectors.scope_for(request.user)
     form = _period_form(request)
     if not form.is_valid():
@@ -69,13 +70,13 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def deductions(request: HttpRequest) -> HttpResponse:
+def deductions(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not permissions.may_record_deductions(actor):
         raise PermissionDenied
     from huiyin.policy.services import current_policy
 
-    policy = current_policy(actor.organization_id)
+    policy = current_policy(actor.org_id)
     rules = policy.preset().deductions if policy is not None else ()
     form = DeductionForm(request.POST or None, deductions=rules)
     if request.method == "POST" and form.is_valid():

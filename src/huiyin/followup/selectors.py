@@ -16,7 +16,7 @@ from .permissions import sees_every_callback
 def queue(actor: Staff) -> QuerySet[Callback]:
     """Due callbacks for the roles this person holds (the callback desk sees them all),
     the earliest due first."""
-    rows = Callback.objects.filter(case__organization_id=actor.organization_id, status=CallbackStatus.DUE)
+    rows = Callback.objects.filter(case__organization_id=actor.org_id, status=CallbackStatus.DUE)
     if not sees_every_callback(actor):
         rows = rows.filter(role__in=actor.roles or [])
     return rows.select_related("case", "case__party", "case__lead_department").order_by("due_at", "id")
@@ -29,7 +29,7 @@ def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str
         .values("role")
         .annotate(planned=Count("id"), done=Count("id", filter=Q(status=CallbackStatus.DONE)))
     )
-    by_role = {r["role"]: r for r in rows}
+    by_role: dict[str, dict[str, int]] = {r["role"]: {"planned": r["planned"], "done": r["done"]} for r in rows}
     total = sum(r["planned"] for r in by_role.values())
     roles = [role for role, _share in shares] or sorted(by_role)
     share_of = dict(shares)
@@ -51,7 +51,7 @@ def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str
 def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:
     """Problems found at callbacks still to be put right: the whole organisation's for the
     callback desk and leaders, the own department's otherwise."""
-    rows = RectificationTask.objects.filter(case__organization_id=actor.organization_id, status=TaskStatus.OPEN)
+    rows = RectificationTask.objects.filter(case__organization_id=actor.org_id, status=TaskStatus.OPEN)
     if not actor.can(Cap.VIEW_ALL):
         rows = rows.filter(department_id=actor.department_id)
     return rows.select_related("case").order_by("due_at", "id")
@@ -59,7 +59,7 @@ def open_tasks(actor: Staff) -> QuerySet[RectificationTask]:
 
 def awaiting_decision(actor: Staff) -> QuerySet[Callback]:
     """Dissatisfied callbacks the lead department's head (or a leader) has to decide on."""
-    rows = Callback.objects.filter(case__organization_id=actor.organization_id, head_decision=HeadDecision.PENDING)
+    rows = Callback.objects.filter(case__organization_id=actor.org_id, head_decision=HeadDecision.PENDING)
     if "leader" not in (actor.roles or []):
         if "dept_head" not in (actor.roles or []):
             return rows.none()

@@ -111,7 +111,7 @@ def done_by_closing(case: Case, event) -> None:
 def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
     """The callback and its case, locked in that order (the case first, as every case
     service does), or PermissionDenied outside the actor's organisation."""
-    row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.organization_id).first()
+    row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.org_id).first()
     if row is None:
         raise PermissionDeniedError()
     case = Case.objects.select_for_update().get(pk=row.case_id)
@@ -207,9 +207,11 @@ def _notice_due(case: Case, now) -> datetime:
 
     plan = case_plan(case)
     within = plan.preset.callback.rectification_notice_within if plan and plan.preset.callback else None
-    if within is None:
+    if plan is None or within is None:
         return now + timedelta(hours=24)
-    return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)
+    # Duration.unit is a str the preset loader checks against the units; it becomes
+    # calendar.Unit with the deadlines split, and then this ignore is reported unused.
+    return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)  # type: ignore[arg-type]
 
 
 def _heads_or_leaders(case: Case) -> list[Staff]:
@@ -276,7 +278,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     """The problem was put right (the rectification record, 回访处理率)."""
     note = case_services.required_text(note, "note", _("请填写整改情况。"))
     with transaction.atomic():
-        task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.organization_id).first()
+        task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.org_id).first()
         if task is None:
             raise PermissionDeniedError()
         case = Case.objects.select_for_update().get(pk=task.case_id)
@@ -464,7 +466,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
     with transaction.atomic():
         row = (
             Callback.objects.select_related("case__party", "case__organization")
-            .filter(pk=callback_id, case__organization_id=actor.organization_id)
+            .filter(pk=callback_id, case__organization_id=actor.org_id)
             .first()
         )
         if row is None or not permissions.may_call_back(actor, row):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 
 from . import selectors, services
@@ -28,17 +29,17 @@ OUTCOMES = (
 )
 
 
-def _may_use(request: HttpRequest) -> None:
+def _may_use(request: AuthedHttpRequest) -> None:
     if not may_use_callback_desk(request.user):
         raise PermissionDenied
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedHttpRequest) -> HttpResponse:
     _may_use(request)
     from huiyin.policy.services import current_policy
 
-    policy = current_policy(request.user.organization_id)
+    policy = current_policy(request.user.org_id)
     rules = policy.preset().callback if policy is not None else None
     shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
     now = timezone.localtime()
@@ -50,7 +51,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "callbacks": list(selectors.queue(request.user)[:100]),
             "now": now,
             "outcomes": OUTCOMES,
-            "quota": selectors.quota_progress(request.user.organization_id, month_start, shares),
+            "quota": selectors.quota_progress(request.user.org_id, month_start, shares),
             "month_start": month_start,
             "tasks": list(selectors.open_tasks(request.user)[:50]),
             "decisions": list(selectors.awaiting_decision(request.user)[:50]),
@@ -60,7 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, callback_id: int) -> HttpResponse:
+def decide(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.dissatisfaction_decide(
@@ -79,7 +80,7 @@ def decide(request: HttpRequest, callback_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+def task_done(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
     try:
         services.task_done(actor=request.user, task_id=task_id, note=request.POST.get("note", ""))
     except ApplicationError as exc:
@@ -91,7 +92,7 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def record(request: HttpRequest, callback_id: int) -> HttpResponse:
+def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     _may_use(request)
     p = request.POST
     key = p.get("key", "")
@@ -123,7 +124,7 @@ def record(request: HttpRequest, callback_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rating_link(request: HttpRequest, callback_id: int) -> HttpResponse:
+def rating_link(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     _may_use(request)
     try:
         _link, url = services.rating_link_issue(actor=request.user, callback_id=callback_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
@@ -82,6 +83,15 @@ class Spec:
     needs_approval: bool = False
 
 
+_Row = TypeVar("_Row")
+
+
+def _found(row: _Row | None) -> _Row:
+    """A row the spec's availability check has already found (its fields are only asked for then)."""
+    assert row is not None, "a document's fields are filled only when it is available"
+    return row
+
+
 def _rounds_reply(case: Case) -> CaseRound | None:
     return CaseRound.objects.filter(case=case, number=case.round).first()
 
@@ -91,7 +101,7 @@ def _lead_dispatch(case: Case) -> Dispatch | None:
 
 
 def _handling_notice(case: Case) -> dict[str, str]:
-    d = _lead_dispatch(case)
+    d = _found(_lead_dispatch(case))
     assisting = Dispatch.objects.filter(
         case=case, round=case.round, is_lead=False, dispatched_at=d.dispatched_at
     ).select_related("department")
@@ -110,7 +120,7 @@ def _rectification(case: Case) -> Rectification | None:
 
 
 def _rectification_notice(case: Case) -> dict[str, str]:
-    r = _rectification(case)
+    r = _found(_rectification(case))
     proposal = records.approved_proposal(case)
     outcome = proposal.text if proposal else r.requirements
     if r.requirements and proposal:
@@ -152,7 +162,7 @@ def _review_context(level: int) -> Callable[[Case], dict[str, str]]:
 def _extension(case: Case) -> dict[str, str]:
     from huiyin.deadlines.models import Extension, ExtensionStatus
 
-    ext = (
+    ext = _found(
         Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED)
         .select_related("clock")
         .order_by("-id")
@@ -190,14 +200,18 @@ SPECS: dict[str, Spec] = {
         addressee=lambda c: _decision(c, "transfer").get("to_body", ""),
     ),
     K.HANDLING_NOTICE: Spec(
-        lambda c: _lead_dispatch(c) is not None, _handling_notice, addressee=lambda c: _lead_dispatch(c).department.name
+        lambda c: _lead_dispatch(c) is not None,
+        _handling_notice,
+        addressee=lambda c: _found(_lead_dispatch(c)).department.name,
     ),
     K.RECTIFICATION_NOTICE: Spec(
-        lambda c: _rectification(c) is not None, _rectification_notice, addressee=lambda c: _rectification(c).unit
+        lambda c: _rectification(c) is not None,
+        _rectification_notice,
+        addressee=lambda c: _found(_rectification(c)).unit,
     ),
     K.REPLY_LETTER: Spec(
         lambda c: bool((r := _rounds_reply(c)) and r.replied_at),
-        lambda c: {"reply": _rounds_reply(c).reply_text, "review_hint": _review_hint(c, 1)},
+        lambda c: {"reply": _found(_rounds_reply(c)).reply_text, "review_hint": _review_hint(c, 1)},
     ),
     K.RESULT_REPORT: Spec(
         lambda c: AuthorityRequest.objects.filter(case=c).exists(),

@@ -112,6 +112,11 @@ class Proposal(models.Model):
     submitted_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
 
+    # Not stored: set by handling.selectors.handling_panel for the case page.
+    step_list: list[ApprovalStep]
+    due_role: str
+    chain_labels: list[str]
+
     class Meta:
         ordering = ["submitted_at", "id"]
 
@@ -133,6 +138,9 @@ class ApprovalStep(models.Model):
     comments = models.TextField(blank=True)
     decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
+
+    # Not stored: set by handling.selectors.handling_panel for the case page.
+    role_label: str
 
     class Meta:
         ordering = ["level", "id"]

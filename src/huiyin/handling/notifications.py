@@ -20,6 +20,7 @@ def desk_on_dispatch(*, event: Event) -> None:
     if case.handler:
         recipients = [case.handler]
     else:
+        assert case.lead_department_id is not None, "subscribed to the dispatch action, which sets it"
         department_staff = Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
         recipients = [s for s in department_staff if s.is_dept_head]
     desk_notify(

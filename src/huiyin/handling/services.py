@@ -105,6 +105,7 @@ def handler_assign(
         _require_state(case, {CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED})
         if expected_version is not None and case.version != expected_version:
             raise case_services.StaleObject()
+        assert case.lead_department_id is not None, "every state above has a lead department"
         if not permissions.may_assign_handler(actor, case):
             raise PermissionDeniedError(_("只有主办部门负责人可以指定承办人。"))
         handler = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
@@ -240,7 +241,7 @@ def investigation_confirm(
         signature_upload(signature_drawn)
     with transaction.atomic():
         record = Investigation.objects.select_related("case").get(
-            pk=investigation_id, case__organization_id=actor.organization_id
+            pk=investigation_id, case__organization_id=actor.org_id
         )
         case = _lock(actor, record.case_id)
         _require_state(case)
@@ -316,7 +317,7 @@ def _follow_plan_clock(case: Case, row: Rectification) -> None:
 
 
 def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Rectification]:
-    row = Rectification.objects.filter(pk=rectification_id, case__organization_id=actor.organization_id).first()
+    row = Rectification.objects.filter(pk=rectification_id, case__organization_id=actor.org_id).first()
     if row is None:
         raise PermissionDeniedError()
     case = _lock(actor, row.case_id)
@@ -426,7 +427,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
 
 
 def _document_locked(actor: Staff, document_id: int) -> tuple[Case, Document]:
-    doc = Document.objects.filter(pk=document_id, case__organization_id=actor.organization_id).first()
+    doc = Document.objects.filter(pk=document_id, case__organization_id=actor.org_id).first()
     if doc is None:
         raise PermissionDeniedError()
     case = _lock(actor, doc.case_id)
@@ -488,7 +489,7 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
     documents.check_template(kind, title, body)
     row, _created = DocumentTemplate.objects.update_or_create(
-        organization_id=actor.organization_id,
+        organization_id=actor.org_id,
         kind=kind,
         defaults={"title": title.strip(), "body": body, "updated_by": actor},
     )
@@ -498,7 +499,7 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
 def document_template_reset(*, actor: Staff, kind: str) -> None:
     if not permissions.may_edit_document_templates(actor):
         raise PermissionDeniedError()
-    DocumentTemplate.objects.filter(organization_id=actor.organization_id, kind=kind).delete()
+    DocumentTemplate.objects.filter(organization_id=actor.org_id, kind=kind).delete()
 
 
 # --- joint handling (F14) ------------------------------------------------------------------------------------
@@ -521,7 +522,7 @@ def joint_convene(
         _require_state(case)
         if not permissions.may_convene_joint(actor, case):
             raise PermissionDeniedError(_("只有派遣人员、领导或主办部门负责人可以发起联合办理。"))
-        departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.organization_id))
+        departments = list(Department.objects.filter(pk__in=department_ids, organization_id=actor.org_id))
         if len(departments) < 2 or len(departments) != len(department_ids):
             raise ValidationFailed({"departments": [_("联合办理至少需要两个部门。")]})
         joint = JointHandling.objects.create(
@@ -545,7 +546,7 @@ def joint_convene(
 
 
 def _joint_locked(actor: Staff, joint_id: int) -> tuple[Case, JointHandling]:
-    joint = JointHandling.objects.filter(pk=joint_id, case__organization_id=actor.organization_id).first()
+    joint = JointHandling.objects.filter(pk=joint_id, case__organization_id=actor.org_id).first()
     if joint is None:
         raise PermissionDeniedError()
     case = _lock(actor, joint.case_id)
@@ -600,7 +601,7 @@ def authority_request_set(
     actor: Staff,
     case_id: int,
     authority: str,
-    due_at: datetime,
+    due_at: datetime | None,
     reference: str = "",
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report

@@ -21,6 +21,7 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.permissions import may_reveal_pii
 from huiyin.cases.services import case_record_event
 from huiyin.core.errors import ApplicationError
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 
 from . import documents, permissions, services
@@ -39,7 +40,7 @@ def _ids(request: HttpRequest, name: str) -> list[int]:
     return [n for n in map(whole_number, request.POST.getlist(name)) if n is not None]
 
 
-def _run(request: HttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
+def _run(request: AuthedHttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
     try:
         call()
     except ApplicationError as exc:
@@ -52,7 +53,7 @@ def _run(request: HttpRequest, case_id: int, call: Callable[[], object], done: s
 Steps = dict[str, tuple[Callable[[], object], str]]
 
 
-def _run_step(request: HttpRequest, case_id: int, steps: Steps, step: str) -> HttpResponse:
+def _run_step(request: AuthedHttpRequest, case_id: int, steps: Steps, step: str) -> HttpResponse:
     """One of a record's steps (notify, plan, check…), chosen by the URL."""
     if step not in steps:
         raise PermissionDenied
@@ -60,13 +61,13 @@ def _run_step(request: HttpRequest, case_id: int, steps: Steps, step: str) -> Ht
     return _run(request, case_id, call, done)
 
 
-def _case(request: HttpRequest, case_id: int):
+def _case(request: AuthedHttpRequest, case_id: int):
     return case_selectors.case_get_for_actor(actor=request.user, case_id=case_id)
 
 
 @login_required
 @require_POST
-def assign(request: HttpRequest, case_id: int) -> HttpResponse:
+def assign(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     p = request.POST
     return _run(
@@ -84,7 +85,7 @@ def assign(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def investigation_add(request: HttpRequest, case_id: int) -> HttpResponse:
+def investigation_add(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     p, f = request.POST, request.FILES
     return _run(
@@ -108,7 +109,7 @@ def investigation_add(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def investigation_confirm(request: HttpRequest, case_id: int, investigation_id: int) -> HttpResponse:
+def investigation_confirm(request: AuthedHttpRequest, case_id: int, investigation_id: int) -> HttpResponse:
     case = _case(request, case_id)
     return _run(
         request,
@@ -125,7 +126,7 @@ def investigation_confirm(request: HttpRequest, case_id: int, investigation_id: 
 
 @login_required
 @require_POST
-def rectification(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
+def rectification(request: AuthedHttpRequest, case_id: int, step: str) -> HttpResponse:
     case = _case(request, case_id)
     p, actor = request.POST, request.user
     rid = int(p.get("rectification_id") or 0)
@@ -164,7 +165,7 @@ def rectification(request: HttpRequest, case_id: int, step: str) -> HttpResponse
 
 @login_required
 @require_POST
-def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
+def joint(request: AuthedHttpRequest, case_id: int, step: str) -> HttpResponse:
     case = _case(request, case_id)
     p, actor = request.POST, request.user
     jid = int(p.get("joint_id") or 0)
@@ -196,7 +197,7 @@ def joint(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def authority(request: HttpRequest, case_id: int) -> HttpResponse:
+def authority(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     p = request.POST
     return _run(
@@ -215,7 +216,7 @@ def authority(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_issue(request: HttpRequest, case_id: int) -> HttpResponse:
+def document_issue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     try:
         doc = services.document_issue(actor=request.user, case_id=case.pk, kind=request.POST.get("kind", ""))
@@ -228,7 +229,7 @@ def document_issue(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_step(request: HttpRequest, case_id: int, document_id: int, step: str) -> HttpResponse:
+def document_step(request: AuthedHttpRequest, case_id: int, document_id: int, step: str) -> HttpResponse:
     case = _case(request, case_id)
     calls = {"approve": (services.document_approve, _("已审批。")), "send": (services.document_send, _("已报送。"))}
     if step not in calls:
@@ -237,7 +238,7 @@ def document_step(request: HttpRequest, case_id: int, document_id: int, step: st
     return _run(request, case.pk, lambda: fn(actor=request.user, document_id=document_id), done)
 
 
-def _document(request: HttpRequest, case_id: int, document_id: int) -> Document:
+def _document(request: AuthedHttpRequest, case_id: int, document_id: int) -> Document:
     case = _case(request, case_id)
     return get_object_or_404(
         Document.objects.select_related("case__organization", "to_party"), pk=document_id, case=case
@@ -245,7 +246,7 @@ def _document(request: HttpRequest, case_id: int, document_id: int) -> Document:
 
 
 @login_required
-def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+def document_view(request: AuthedHttpRequest, case_id: int, document_id: int) -> HttpResponse:
     doc = _document(request, case_id, document_id)
     return render(
         request,
@@ -261,7 +262,7 @@ def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpR
 
 
 @login_required
-def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+def document_pdf(request: AuthedHttpRequest, case_id: int, document_id: int) -> HttpResponse:
     """The printed letter names the complainant in full for staff allowed to see personal
     data; that full view is logged like any other."""
     doc = _document(request, case_id, document_id)
@@ -285,19 +286,19 @@ def document_pdf(request: HttpRequest, case_id: int, document_id: int) -> HttpRe
 
 
 @login_required
-def templates_index(request: HttpRequest) -> HttpResponse:
+def templates_index(request: AuthedHttpRequest) -> HttpResponse:
     if not permissions.may_edit_document_templates(request.user):
         raise PermissionDenied
-    own = {t.kind: t for t in DocumentTemplate.objects.filter(organization_id=request.user.organization_id)}
+    own = {t.kind: t for t in DocumentTemplate.objects.filter(organization_id=request.user.org_id)}
     rows = [(kind, label, own.get(kind)) for kind, label in DocumentKind.choices]
     return render(request, "handling/templates_index.html", {"rows": rows})
 
 
 @login_required
-def template_edit(request: HttpRequest, kind: str) -> HttpResponse:
+def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     if not permissions.may_edit_document_templates(request.user) or kind not in DocumentKind.values:
         raise PermissionDenied
-    title, body = documents.template_for(request.user.organization_id, kind)
+    title, body = documents.template_for(request.user.org_id, kind)
     errors: dict[str, list[str]] = {}
     preview = ""
     if request.method == "POST":

@@ -18,4 +18,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 @admin.register(Staff)
 class StaffAdmin(UserAdmin):
     list_display = ["username", "full_name", "organization", "department", "roles", "is_active"]
-    fieldsets = UserAdmin.fieldsets + (("Huiyin", {"fields": ("full_name", "organization", "department", "roles")}),)
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Huiyin", {"fields": ("full_name", "organization", "department", "roles")}),
+    )

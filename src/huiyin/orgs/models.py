@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +68,18 @@ class Staff(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def org_id(self) -> int:
+        """The organisation a desk user works in.
+
+        Every desk account has one; only a bare `createsuperuser` account, meant for the
+        Django admin, lacks it — and has no desk to use (403 rather than empty lists or a
+        failed insert).
+        """
+        if self.organization_id is None:
+            raise PermissionDenied("no organisation")
+        return self.organization_id
 
     @cached_property
     def caps(self) -> frozenset[str]:

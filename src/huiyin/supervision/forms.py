@@ -35,7 +35,9 @@ class BoardFilterForm(StyledForm):
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = _departments(organization_id)
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = _departments(organization_id)
 
 
 class IssueForm(StyledForm):
@@ -50,7 +52,9 @@ class IssueForm(StyledForm):
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = _departments(organization_id)
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = _departments(organization_id)
         if not self.is_bound and "due_at" not in self.initial:
             soon = timezone.localtime() + timedelta(days=3)
             self.initial["due_at"] = soon.replace(minute=0, second=0, microsecond=0)

@@ -68,7 +68,7 @@ def notice_get_for_actor(*, actor: Staff, notice_id: int) -> SupervisionNotice:
             "answered_by",
             "closed_by",
         )
-        .filter(pk=notice_id, organization_id=actor.organization_id)
+        .filter(pk=notice_id, organization_id=actor.org_id)
         .first()
     )
     if notice is None:
@@ -81,7 +81,7 @@ def notice_get_for_actor(*, actor: Staff, notice_id: int) -> SupervisionNotice:
 def notices_for_case(*, actor: Staff, case: Case) -> list[SupervisionNotice]:
     """The case page's supervision panel (the caller has checked the actor sees the case)."""
     return list(
-        SupervisionNotice.objects.filter(case=case, organization_id=actor.organization_id)
+        SupervisionNotice.objects.filter(case=case, organization_id=actor.org_id)
         .select_related("department", "issued_by")
         .order_by("-created_at", "-id")
     )
@@ -135,8 +135,8 @@ def board(*, actor: Staff, filters: BoardFilters, now: datetime | None = None) -
     if own is None:
         qs = cases_for(actor)
     else:  # a department head: the department's cases, whoever else they involve
-        qs = Case.objects.filter(organization_id=actor.organization_id)
-    for department_id in {own, filters.department_id} - {None}:
+        qs = Case.objects.filter(organization_id=actor.org_id)
+    for department_id in {d for d in (own, filters.department_id) if d is not None}:
         qs = qs.filter(Q(lead_department_id=department_id) | Exists(active.filter(department_id=department_id)))
     supervised = Q(Exists(active))
     warned = Q(pk__in=warned_clocks_for(actor=actor, now=now).values("case_id")) | Q(
@@ -209,7 +209,7 @@ def board_rows(*, cases: list[Case], now: datetime | None = None) -> list[BoardR
         candidates = [t for t in [view.due_at if view else None, *(n.due_at for n in waiting)] if t]
         due = min(candidates) if candidates else None
         if view is not None and due == view.due_at:
-            left = view.time_left  # frozen while the clock is paused
+            left: timedelta | None = view.time_left  # frozen while the clock is paused
         else:
             left = due - now if due else None
         rows.append(
@@ -243,9 +243,7 @@ def review_settings(organization_id: int) -> tuple[int, bool]:
 
 def last_review(*, actor: Staff) -> DailyReview | None:
     return (
-        DailyReview.objects.filter(reviewer=actor, organization_id=actor.organization_id)
-        .order_by("-reviewed_at", "-id")
-        .first()
+        DailyReview.objects.filter(reviewer=actor, organization_id=actor.org_id).order_by("-reviewed_at", "-id").first()
     )
 
 
@@ -273,12 +271,12 @@ def daily_review_queue(*, actor: Staff, now: datetime | None = None) -> DailyRev
     if not may_daily_review(actor):
         raise PermissionDeniedError()
     now = now or timezone.now()
-    days, repeats_first = review_settings(actor.organization_id)
+    days, repeats_first = review_settings(actor.org_id)
     start = window_start(now, days)
     last = last_review(actor=actor)
     since = last.covered_until if last else None
     repeat_cases = Contact.objects.filter(
-        is_initial=False, occurred_at__gte=start, case__organization_id=actor.organization_id
+        is_initial=False, occurred_at__gte=start, case__organization_id=actor.org_id
     ).values("case_id")
     qs = cases_for(actor).filter(Q(received_at__gte=start, state__in=UNRESOLVED_STATES) | Q(pk__in=repeat_cases))
     repeat = Q(Exists(Contact.objects.filter(case=OuterRef("pk"), is_initial=False, occurred_at__gte=start)))

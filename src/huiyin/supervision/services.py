@@ -165,9 +165,7 @@ def supervision_issue(
     if kind not in NoticeKind.values:
         errors["kind"] = [_("请选择督办类型。")]
     department = (
-        Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
-        if department_id
-        else None
+        Department.objects.filter(pk=department_id, organization_id=actor.org_id).first() if department_id else None
     )
     if department is None:
         errors["department"] = [_("请选择督办部门。")]
@@ -175,6 +173,7 @@ def supervision_issue(
         errors["due_at"] = [_("反馈期限必须晚于当前时间。")]
     if errors:
         raise ValidationFailed(errors)
+    assert department is not None and due_at is not None  # each missing one is an error
     requirement = checked_text(requirement, "requirement", missing=_("请填写督办要求。"))
     with transaction.atomic():
         case = case_locked(actor=actor, case_id=case_id)
@@ -183,9 +182,9 @@ def supervision_issue(
         if case.state not in SUPERVISABLE_STATES:
             raise ValidationFailed({"case_number": [_("该案件已办结或未受理，不能督办。")]})
         year = timezone.localdate(now).year
-        serial, number = next_notice_number(organization_id=actor.organization_id, year=year)
+        serial, number = next_notice_number(organization_id=actor.org_id, year=year)
         notice = SupervisionNotice(
-            organization_id=actor.organization_id,
+            organization_id=actor.org_id,
             year=year,
             serial=serial,
             number=number,
@@ -209,7 +208,7 @@ def supervision_issue(
             requirement=requirement[:500],
         )
         recipients = department_heads(department.pk)
-        if case.handler_id and case.handler.department_id == department.pk and case.handler not in recipients:
+        if case.handler is not None and case.handler.department_id == department.pk and case.handler not in recipients:
             recipients.append(case.handler)
         desk_notify(
             recipients=recipients,
@@ -224,7 +223,7 @@ def supervision_issue(
 def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
     """Lock the case, then the notice (the order every case write takes)."""
     case_id = (
-        SupervisionNotice.objects.filter(pk=notice_id, organization_id=actor.organization_id)
+        SupervisionNotice.objects.filter(pk=notice_id, organization_id=actor.org_id)
         .values_list("case_id", flat=True)
         .get()
     )
@@ -312,7 +311,7 @@ def daily_review_complete(*, actor: Staff, note: str = "", covered_until: dateti
     covered = min(covered_until, now) if covered_until else now
     queue = daily_review_queue(actor=actor, now=now)
     return DailyReview.objects.create(
-        organization_id=actor.organization_id,
+        organization_id=actor.org_id,
         reviewer=actor,
         reviewed_at=now,
         covered_until=covered,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from huiyin.cases.selectors import case_get_by_number, case_get_for_actor, page
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 
 from . import selectors, services
@@ -39,11 +40,11 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 @staff_view
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not may_see_board(actor):
         raise PermissionDenied
-    form = BoardFilterForm(request.GET or None, organization_id=actor.organization_id)
+    form = BoardFilterForm(request.GET or None, organization_id=actor.org_id)
     filters, page_number = selectors.BoardFilters(), 1
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
@@ -71,16 +72,16 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def issue(request: HttpRequest) -> HttpResponse:
+def issue(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not may_supervise(actor):
         raise PermissionDenied
     initial = {}
     case_id = whole_number(request.GET.get("case"))
     if case_id is not None:
-        case = case_get_for_actor(actor=actor, case_id=case_id)
-        initial = {"case_number": case.number, "department": case.lead_department}
-    form = IssueForm(request.POST or None, initial=initial, organization_id=actor.organization_id)
+        linked = case_get_for_actor(actor=actor, case_id=case_id)
+        initial = {"case_number": linked.number, "department": linked.lead_department}
+    form = IssueForm(request.POST or None, initial=initial, organization_id=actor.org_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         case = case_get_by_number(actor=actor, number=d["case_number"])
@@ -104,7 +105,7 @@ def issue(request: HttpRequest) -> HttpResponse:
     return render(request, "supervision/issue.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _notice_page(request: HttpRequest, notice_id: int, status: int = 200, **forms) -> HttpResponse:
+def _notice_page(request: AuthedHttpRequest, notice_id: int, status: int = 200, **forms) -> HttpResponse:
     notice = selectors.notice_get_for_actor(actor=request.user, notice_id=notice_id)
     return render(
         request,
@@ -120,13 +121,13 @@ def _notice_page(request: HttpRequest, notice_id: int, status: int = 200, **form
 
 
 @staff_view
-def notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice(request: AuthedHttpRequest, notice_id: int) -> HttpResponse:
     return _notice_page(request, notice_id)
 
 
 @staff_view
 @require_POST
-def answer(request: HttpRequest, notice_id: int) -> HttpResponse:
+def answer(request: AuthedHttpRequest, notice_id: int) -> HttpResponse:
     selectors.notice_get_for_actor(actor=request.user, notice_id=notice_id)
     form = AnswerForm(request.POST)
     if form.is_valid():
@@ -144,7 +145,7 @@ def answer(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 @staff_view
 @require_POST
-def close(request: HttpRequest, notice_id: int) -> HttpResponse:
+def close(request: AuthedHttpRequest, notice_id: int) -> HttpResponse:
     selectors.notice_get_for_actor(actor=request.user, notice_id=notice_id)
     form = CloseForm(request.POST)
     if form.is_valid():
@@ -161,14 +162,13 @@ def close(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 
 @staff_view
-def daily_review(request: HttpRequest) -> HttpResponse:
+def daily_review(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not may_daily_review(actor):
         raise PermissionDenied
     now = timezone.now()
     queue = selectors.daily_review_queue(actor=actor, now=now)
-    page_number = request.GET.get("page", "1")
-    page_number = whole_number(page_number) or 1
+    page_number = whole_number(request.GET.get("page", "1")) or 1
     cases, has_next = page(queue.cases, page_number)
     return render(
         request,
@@ -185,7 +185,7 @@ def daily_review(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 @require_POST
-def daily_review_done(request: HttpRequest) -> HttpResponse:
+def daily_review_done(request: AuthedHttpRequest) -> HttpResponse:
     if not may_daily_review(request.user):
         raise PermissionDenied
     form = ReviewDoneForm(request.POST)

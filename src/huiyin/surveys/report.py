@@ -9,6 +9,7 @@ are anonymous, opinions are quoted without names.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -53,7 +54,7 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
     def p(text: object, style=cell) -> Paragraph:
         return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
-    def table(rows: list[list[object]], widths: list[float]) -> Table:
+    def table(rows: Sequence[Sequence[object]], widths: list[float]) -> Table:
         t = Table([[p(c) for c in row] for row in rows], colWidths=[w * mm for w in widths], repeatRows=1)
         t.setStyle(
             TableStyle(

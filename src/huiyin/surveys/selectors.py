@@ -61,7 +61,7 @@ class CampaignStats:
 
 
 def campaigns_for(actor: Staff) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(organization_id=actor.organization_id)
+    return Campaign.objects.filter(organization_id=actor.org_id)
 
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
@@ -177,7 +177,7 @@ def activity_plan_progress(organization_id: int, kinds, today: date | None = Non
 
 def activities_for(actor: Staff) -> QuerySet[Activity]:
     return (
-        Activity.objects.filter(organization_id=actor.organization_id)
+        Activity.objects.filter(organization_id=actor.org_id)
         .select_related("led_by")
         .prefetch_related("opinions")
         .order_by("-planned_on", "-id")

@@ -47,13 +47,14 @@ def _require_runner(actor: Staff) -> None:
         raise PermissionDeniedError(_("只有客服中心、领导或管理员可以组织调查和走访。"))
 
 
-def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules) -> str | None:
-    """``checked_text`` for one field of a form whose messages are all shown together."""
+def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules) -> str:
+    """``checked_text`` for one field of a form whose messages are all shown together
+    (blank when refused: the caller raises the gathered errors before using it)."""
     try:
         return checked_text(value, field, **rules)
     except ValidationFailed as exc:
         errors.update(exc.errors)
-        return None
+        return ""
 
 
 def preset_areas(organization_id: int) -> tuple[list[dict], str]:
@@ -94,7 +95,7 @@ def campaign_create(
         errors["ends_on"] = [_("截止日期不能早于开始日期。")]
     if audience_size is None or not 1 <= audience_size <= AUDIENCE_MAX:
         errors["audience_size"] = [_("请填写发放份数（1 至 %(max)d 份），用于计算回收率。") % {"max": AUDIENCE_MAX}]
-    areas, default_report_to = preset_areas(actor.organization_id)
+    areas, default_report_to = preset_areas(actor.org_id)
     for line in (extra_areas or "").splitlines():
         label = line.strip()
         if len(label) > AREA_LABEL_MAX:
@@ -108,8 +109,9 @@ def campaign_create(
         errors["extra_areas"] = [_("本单位政策未规定调查项目：请逐行填写要调查的项目。")]
     if errors:
         raise ValidationFailed(errors)
+    assert starts_on is not None and ends_on is not None and audience_size is not None  # each missing one is an error
     return Campaign.objects.create(
-        organization_id=actor.organization_id,
+        organization_id=actor.org_id,
         title=title,
         starts_on=starts_on,
         ends_on=ends_on,
@@ -123,7 +125,7 @@ def campaign_create(
 
 
 def _campaign(actor: Staff, campaign_id: int, *, lock: bool = False) -> Campaign:
-    rows = Campaign.objects.filter(pk=campaign_id, organization_id=actor.organization_id)
+    rows = Campaign.objects.filter(pk=campaign_id, organization_id=actor.org_id)
     campaign = (rows.select_for_update() if lock else rows).first()
     if campaign is None:
         raise PermissionDeniedError()
@@ -336,7 +338,7 @@ def item_add(
     errors: dict[str, list[str]] = {}
     problem = _gather(errors, problem, "problem", missing=_("请填写存在的问题。"), limit=2000)
     measure = _gather(errors, measure, "measure", limit=2000)
-    department = Department.objects.filter(pk=department_id or 0, organization_id=actor.organization_id).first()
+    department = Department.objects.filter(pk=department_id or 0, organization_id=actor.org_id).first()
     if department is None:
         errors["department"] = [_("请选择负责整改的部门。")]
     if due_on is None:
@@ -348,6 +350,7 @@ def item_add(
         errors["area"] = [_("请选择问卷中的调查项目。")]
     if errors:
         raise ValidationFailed(errors)
+    assert department is not None and due_on is not None  # each missing one is an error
     item = RectificationItem.objects.create(
         campaign=campaign,
         area=area,
@@ -362,7 +365,7 @@ def item_add(
     from huiyin.deadlines.notify import Directory
 
     desk_notify(
-        recipients=Directory().dept_heads(actor.organization_id, department.pk),
+        recipients=Directory().dept_heads(actor.org_id, department.pk),
         case=None,
         key=f"survey-item:{item.pk}",
         text=_("%(title)s 整改事项，%(due)s 前完成：%(p)s")
@@ -376,7 +379,7 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
     with transaction.atomic():
         item = (
             RectificationItem.objects.select_for_update()
-            .filter(pk=item_id, campaign__organization_id=actor.organization_id)
+            .filter(pk=item_id, campaign__organization_id=actor.org_id)
             .first()
         )
         if item is None:
@@ -404,7 +407,7 @@ def activity_plan(
     from huiyin.policy.services import current_policy
 
     _require_runner(actor)
-    policy = current_policy(actor.organization_id)
+    policy = current_policy(actor.org_id)
     kinds = {k.code: k for k in (policy.preset().engagement if policy is not None else ())}
     errors: dict[str, list[str]] = {}
     if kind not in kinds:
@@ -414,13 +417,14 @@ def activity_plan(
     place = _gather(errors, place, "place", limit=120)
     leader = None
     if led_by_id:
-        leader = Staff.objects.filter(pk=led_by_id, organization_id=actor.organization_id, is_active=True).first()
+        leader = Staff.objects.filter(pk=led_by_id, organization_id=actor.org_id, is_active=True).first()
         if leader is None:
             errors["led_by"] = [_("请选择本单位在职人员。")]
     if errors:
         raise ValidationFailed(errors)
+    assert planned_on is not None  # a missing one is an error
     return Activity.objects.create(
-        organization_id=actor.organization_id,
+        organization_id=actor.org_id,
         kind=kind,
         label=kinds[kind].label,
         planned_on=planned_on,
@@ -455,9 +459,7 @@ def activity_record(
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        activity = (
-            Activity.objects.select_for_update().filter(pk=activity_id, organization_id=actor.organization_id).first()
-        )
+        activity = Activity.objects.select_for_update().filter(pk=activity_id, organization_id=actor.org_id).first()
         if activity is None:
             raise PermissionDeniedError()
         if expected_version is not None and activity.version != expected_version:
@@ -484,7 +486,7 @@ def activity_opinion_to_case(
     linked to the activity; the case's own rules take it from there."""
     from huiyin.cases import services as case_services
 
-    activity = Activity.objects.filter(pk=activity_id, organization_id=actor.organization_id).first()
+    activity = Activity.objects.filter(pk=activity_id, organization_id=actor.org_id).first()
     if activity is None:
         raise PermissionDeniedError()
     if activity.held_on is None:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.models import Case
 from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import INT_MAX, whole_number
 from huiyin.orgs.models import Department, Staff
 
@@ -26,12 +27,12 @@ from .models import Answer, Campaign
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _may_view(request: HttpRequest) -> None:
+def _may_view(request: AuthedHttpRequest) -> None:
     if not permissions.may_view_surveys(request.user):
         raise PermissionDenied
 
 
-def _date(value: str, field: str) -> date | None:
+def _date(value: str | None, field: str) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -41,7 +42,7 @@ def _date(value: str, field: str) -> date | None:
         raise ValidationFailed({field: [_("日期格式不正确（应为 年-月-日）：%(v)s") % {"v": value[:20]}]}) from exc
 
 
-def _int(value: str, field: str, label: str, maximum: int = INT_MAX) -> int | None:
+def _int(value: str | None, field: str, label: str, maximum: int = INT_MAX) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -65,11 +66,11 @@ def _engagement_kinds(organization_id: int):
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedHttpRequest) -> HttpResponse:
     _may_view(request)
     user = request.user
-    kinds = _engagement_kinds(user.organization_id)
-    areas, report_to = services.preset_areas(user.organization_id)
+    kinds = _engagement_kinds(user.org_id)
+    areas, report_to = services.preset_areas(user.org_id)
     return render(
         request,
         "surveys/index.html",
@@ -79,9 +80,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "report_to": report_to,
             "may_run": permissions.may_run_surveys(user),
             "kinds": kinds,
-            "progress": selectors.activity_plan_progress(user.organization_id, kinds),
+            "progress": selectors.activity_plan_progress(user.org_id, kinds),
             "activities": list(selectors.activities_for(user)[:50]),
-            "staff": Staff.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username"),
+            "staff": Staff.objects.filter(organization_id=user.org_id, is_active=True).order_by("username"),
             "natures": (
                 ("suggestion", _("建议")),
                 ("complaint", _("投诉")),
@@ -105,7 +106,7 @@ def _failed(request: HttpRequest, exc: ApplicationError, form: dict | None = Non
 
 @login_required
 @require_POST
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthedHttpRequest) -> HttpResponse:
     p = request.POST
     try:
         campaign = services.campaign_create(
@@ -128,7 +129,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     return redirect("surveys:campaign", campaign.pk)
 
 
-def _campaign_for(request: HttpRequest, campaign_id: int) -> Campaign:
+def _campaign_for(request: AuthedHttpRequest, campaign_id: int) -> Campaign:
     _may_view(request)
     campaign = selectors.campaigns_for(request.user).filter(pk=campaign_id).first()
     if campaign is None:
@@ -137,11 +138,11 @@ def _campaign_for(request: HttpRequest, campaign_id: int) -> Campaign:
 
 
 @login_required
-def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     return _campaign_page(request, _campaign_for(request, campaign_id))
 
 
-def _campaign_page(request: HttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
+def _campaign_page(request: AuthedHttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
     items = list(selectors.items_for(campaign))
     today = timezone.localdate()
     return render(
@@ -155,7 +156,7 @@ def _campaign_page(request: HttpRequest, campaign: Campaign, links: list[str] | 
             "answers": Answer.choices,
             "may_run": permissions.may_run_surveys(request.user),
             "may_assign": permissions.may_add_rectification_item(request.user),
-            "departments": Department.objects.filter(organization_id=request.user.organization_id).order_by("name"),
+            "departments": Department.objects.filter(organization_id=request.user.org_id).order_by("name"),
             "links": links or [],
             "handed_out": services.handed_out(campaign),
             "form": request.session.pop("survey_form", {}),
@@ -170,7 +171,7 @@ def _answers(post) -> dict[str, str]:
 
 @login_required
 @require_POST
-def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def response_enter(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.response_enter(
@@ -189,7 +190,7 @@ def response_enter(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def invitations(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     """The new links are shown in this response only (never stored: the database keeps
     their hashes, the session nothing)."""
     campaign = _campaign_for(request, campaign_id)
@@ -205,7 +206,7 @@ def invitations(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.campaign_set_audience_size(
@@ -222,7 +223,7 @@ def audience_size(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def close(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     try:
         services.campaign_close(actor=request.user, campaign_id=campaign_id)
     except ApplicationError as exc:
@@ -232,7 +233,7 @@ def close(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_add(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def item_add(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.item_add(
@@ -253,7 +254,7 @@ def item_add(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def item_done(request: HttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
+def item_done(request: AuthedHttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
     try:
         services.item_done(actor=request.user, item_id=item_id, note=request.POST.get("note", ""))
     except ApplicationError as exc:
@@ -264,16 +265,16 @@ def item_done(request: HttpRequest, campaign_id: int, item_id: int) -> HttpRespo
 
 
 @login_required
-def report_pdf(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def report_pdf(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_for(request, campaign_id)
-    body = report.render_pdf(campaign, selectors.campaign_stats(campaign), request.user.organization.name)
+    body = report.render_pdf(campaign, selectors.campaign_stats(campaign), campaign.organization.name)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="survey-{campaign.pk}.pdf"'
     return response
 
 
 @login_required
-def report_xlsx(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def report_xlsx(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_for(request, campaign_id)
     response = HttpResponse(report.render_xlsx(campaign, selectors.campaign_stats(campaign)), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}.xlsx"'
@@ -318,7 +319,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_plan(request: HttpRequest) -> HttpResponse:
+def activity_plan(request: AuthedHttpRequest) -> HttpResponse:
     p = request.POST
     try:
         services.activity_plan(
@@ -337,7 +338,7 @@ def activity_plan(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
+def activity_record(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.activity_record(
@@ -358,7 +359,7 @@ def activity_record(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_opinion(request: HttpRequest, activity_id: int) -> HttpResponse:
+def activity_opinion(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
     p = request.POST
     try:
         case = services.activity_opinion_to_case(
@@ -373,7 +374,7 @@ def activity_opinion(request: HttpRequest, activity_id: int) -> HttpResponse:
         )
     except DuplicateSubmission as exc:  # the same form sent twice: one case, shown again
         messages.info(request, exc.message)
-        case = Case.objects.filter(organization_id=request.user.organization_id, number=exc.case_number).first()
+        case = Case.objects.filter(organization_id=request.user.org_id, number=exc.case_number).first()
         return redirect("cases:detail", case.pk) if case else redirect("surveys:index")
     except ApplicationError as exc:
         _failed(request, exc, {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)})

@@ -58,9 +58,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         try:
             while not stopping:
-                for proc in processes:
+                for proc, cmd in zip(processes, commands, strict=True):
                     if proc.poll() is not None:
-                        self.stderr.write(f"process {proc.args[2:4]} exited with {proc.returncode}; stopping")
+                        self.stderr.write(f"process {cmd[2:4]} exited with {proc.returncode}; stopping")
                         stopping = True
                 time.sleep(0.5)
         finally:

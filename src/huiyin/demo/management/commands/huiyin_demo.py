@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -29,7 +30,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)
     out = ["  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)), line]
