@@ -12,6 +12,8 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
   (``cases.tasks.dispatch_event_task``), each in its own transaction.
 * ``GUARDS``: checks other apps impose before a lifecycle action; each raises an
   ``ApplicationError`` to refuse, before anything changes.
+* ``CASE_PANELS`` / ``DESK_PANELS`` / ``DESK_SECTIONS``: what each app shows on the case
+  page and the desk, in this order; ``case_policy``: the policy a new case is registered under.
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -22,14 +24,20 @@ from huiyin.cases import actions as case_actions
 from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
+from huiyin.cases.panels import Panel
+from huiyin.deadlines import panels as deadline_panels
 from huiyin.deadlines import subscribers as deadlines
 from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.services import case_policy as deadline_policy
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
+from huiyin.handling import panels as handling_panels
 from huiyin.handling import records as handling
+from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.events import HandlingEvent
+from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
 TABLE = build_table(
@@ -68,6 +76,17 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=("submit_for_approval",),
         ),
+    ),
+    case_policy=deadline_policy.policy_for_new_case,
+    case_panels=(
+        Panel("deadlines", "deadlines/_deadline_panel.html", deadline_panels.case_panel),
+        Panel("handling", "handling/_panel.html", handling_panels.case_panel),
+        Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
+    ),
+    desk_panels=(Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),),
+    desk_sections=(
+        ("approval", handling_selectors.desk_approvals),
+        ("to_dispatch", handling_selectors.desk_to_dispatch),
     ),
     guards=(
         guard("handling.result_report_sent", handling.check_closable, actions=("close",)),

@@ -24,7 +24,16 @@ def swap_table():
     real = bus.table()
 
     def swap(**rows):
-        base = dict(kinds=(EventKind, HandlingEvent), in_transaction=(), after_commit=(), guards=())
+        base = dict(
+            kinds=(EventKind, HandlingEvent),
+            in_transaction=(),
+            after_commit=(),
+            guards=(),
+            case_policy=real.case_policy,
+            case_panels=real.case_panels,
+            desk_panels=real.desk_panels,
+            desk_sections=real.desk_sections,
+        )
         bus._table = bus.build_table(**{**base, **rows})
 
     yield swap
@@ -131,6 +140,7 @@ def test_a_new_app_reacts_to_case_events_through_the_table_alone(clerk, settings
         ),
         after_commit=real.after_commit,
         guards=real.guards,
+        case_policy=real.case_policy,
     )
     monkeypatch.setitem(sys.modules, "huiyin_test_table", module)
     settings.HUIYIN_EVENT_TABLE = "huiyin_test_table"

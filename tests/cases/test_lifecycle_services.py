@@ -6,11 +6,12 @@ import pytest
 
 from huiyin.cases import services
 from huiyin.cases.actions import all_specs, allowed_actions, spec_for
+from huiyin.cases.errors import InvalidTransition
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import CaseRound, Event
 from huiyin.cases.selectors import verify_event_chain
 from huiyin.cases.workflow import EDGES, CaseState, Stage, find_edge
-from huiyin.core.errors import InvalidTransition, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.handling import actions as handling_actions
 
 pytestmark = pytest.mark.django_db

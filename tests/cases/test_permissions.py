@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from huiyin.cases.errors import InvalidTransition
 from huiyin.cases.models import Case
 from huiyin.cases.permissions import check_can_edit, may_edit_case, may_take, may_view_case
 from huiyin.cases.selectors import case_capabilities, cases_for
 from huiyin.cases.workflow import CaseState, Edge
-from huiyin.core.errors import InvalidTransition, PermissionDeniedError
+from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.models import Organization
 from huiyin.orgs.roles import Cap
 

@@ -13,11 +13,11 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from huiyin.cases.errors import InvalidTransition
 from huiyin.core.errors import (
     ApplicationError,
     CoreError,
     ErrorCode,
-    InvalidTransition,
     PermissionDeniedError,
     StaleObject,
     ValidationFailed,

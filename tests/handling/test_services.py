@@ -20,18 +20,13 @@ from django.utils.dateparse import parse_datetime
 from PIL import Image
 
 from huiyin.cases import services as cs
+from huiyin.cases.errors import InvalidTransition
 from huiyin.cases.events import EventKind
 from huiyin.cases.inputs import PartyInput
 from huiyin.cases.models import Attachment, Case, CaseRound, Event
 from huiyin.cases.selectors import my_desk
 from huiyin.cases.workflow import CaseState, find_edge
-from huiyin.core.errors import (
-    ApplicationError,
-    InvalidTransition,
-    PermissionDeniedError,
-    StaleObject,
-    ValidationFailed,
-)
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
 from huiyin.handling import actions as handling_actions

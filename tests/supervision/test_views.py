@@ -159,16 +159,16 @@ def test_daily_review_is_not_for_handlers(as_user, handler):
 def test_case_panel_and_time_left_filter(rf, drive, case, supervisor, handler, departments):
     from datetime import timedelta
 
-    from django.template import Context, Template
-
+    from huiyin.cases.panels import Panel, render_case_panels
+    from huiyin.supervision import panels
     from huiyin.supervision.templatetags.supervision import time_left
 
     notice = drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 4, 17))
-    template = Template("{% load supervision %}{% supervision_panel case %}")
+    panel = Panel("supervision", "supervision/_case_panel.html", panels.case_panel)
     for user, can_issue in ((supervisor, True), (handler, False)):
         request = rf.get("/")
         request.user = user
-        html = template.render(Context({"request": request, "case": case}))
+        (html,) = render_case_panels(request, case, (panel,))
         assert notice.number in html and "专项督办" not in html
         assert ("?case=" in html) is can_issue
     assert time_left(timedelta(days=2, hours=3, minutes=5)) == "剩余 2天3小时"

@@ -75,6 +75,10 @@ class EventTable:
     in_transaction: list[Subscriber] = field(default_factory=list)
     after_commit: list[Subscriber] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
+    case_panels: tuple[Any, ...] = ()  # cases.panels.Panel, in page order
+    desk_panels: tuple[Any, ...] = ()
+    desk_sections: tuple[tuple[str, Callable[..., Any]], ...] = ()  # (key, (actor, base queryset) -> queryset | None)
+    case_policy: Callable[..., Any] | None = None  # the policy a new case is registered under
 
 
 _table: EventTable | None = None
@@ -94,6 +98,10 @@ def build_table(
     in_transaction: Iterable[Subscriber],
     after_commit: Iterable[Subscriber],
     guards: Iterable[Guard],
+    case_panels: Iterable[Any] = (),
+    desk_panels: Iterable[Any] = (),
+    desk_sections: Iterable[tuple[str, Callable[..., Any]]] = (),
+    case_policy: Callable[..., Any] | None = None,
 ) -> EventTable:
     """Check and index a table module's declarations: a kind declared twice is refused."""
     table = EventTable()
@@ -110,6 +118,8 @@ def build_table(
     table.in_transaction = list(in_transaction)
     table.after_commit = list(after_commit)
     table.guards = list(guards)
+    table.case_panels, table.desk_panels = tuple(case_panels), tuple(desk_panels)
+    table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
     for sub in [*table.in_transaction, *table.after_commit]:
         unknown = sub.kinds - set(table.kinds)
         if unknown:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from huiyin.core.errors import InvalidTransition, PermissionDeniedError
+from huiyin.cases.errors import InvalidTransition
+from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 

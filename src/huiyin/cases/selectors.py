@@ -183,16 +183,15 @@ def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     }
     if actor.is_dept_head and actor.department_id:
         desk["department"] = base.filter(lead_department_id=actor.department_id, state__in=OPEN_STATES).order_by(*order)
-    if actor.can(Cap.APPROVE):
-        from huiyin.handling.selectors import awaiting_my_signature
-
-        desk["approval"] = awaiting_my_signature(actor, base).order_by(*order)
     if actor.can(Cap.DECIDE):
         desk["to_decide"] = base.filter(state=CaseState.REGISTERED).order_by(*order)
-    if actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL):
-        from huiyin.handling.selectors import with_send_back
+    # Sections other apps add (huiyin/subscribers.py, DESK_SECTIONS): approvals, dispatch queue.
+    from .bus import table
 
-        desk["to_dispatch"] = with_send_back(base.filter(state=CaseState.ACCEPTED)).order_by(*order)
+    for key, section in table().desk_sections:
+        rows = section(actor, base)
+        if rows is not None:
+            desk[key] = rows.order_by(*order)
     if actor.can(Cap.REVIEW):
         desk["review"] = base.filter(state__in=[CaseState.UNDER_REVIEW, CaseState.UNDER_REREVIEW]).order_by(*order)
     return desk

@@ -24,14 +24,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.cases.errors import InvalidTransition
 from huiyin.cases.events import EventKind
-from huiyin.core.errors import (
-    DuplicateSubmission,
-    InvalidTransition,
-    PermissionDeniedError,
-    StaleObject,
-    ValidationFailed,
-)
+from huiyin.core.errors import DuplicateSubmission, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.search import document
 from huiyin.core.validators import checked_text
 from huiyin.orgs.models import Staff
@@ -165,14 +160,12 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
             raise DuplicateSubmission(existing)
-    from huiyin.deadlines.services import policy_for_new_case
-
     now = timezone.now()
     code = _new_query_code()
     try:
         with transaction.atomic():
             org = actor.organization
-            policy = policy_for_new_case(org)
+            policy = bus.table().case_policy(org)  # the deadline engine's (huiyin/subscribers.py)
             # Numbered in the ledger of the day the matter was received (a letter that
             # arrived yesterday joins yesterday's sequence), gapless either way.
             received_at = data.received_at or now

@@ -21,9 +21,8 @@ from huiyin.core.errors import (
     ValidationFailed,
 )
 from huiyin.core.forms import put_errors
-from huiyin.deadlines.views import deadline_panel, desk_deadlines
 
-from . import actions, receipts, selectors, services
+from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
 from .permissions import may_register
@@ -50,7 +49,11 @@ def desk(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/desk.html",
-        {"sections": sections, "notifications": notifications, **desk_deadlines(request.user)},
+        {
+            "sections": sections,
+            "notifications": notifications,
+            "desk_panels": panels.render_desk_panels(request, bus.table().desk_panels),
+        },
     )
 
 
@@ -143,10 +146,10 @@ def caller_history_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    return render(request, "cases/detail.html", _detail_context(request, case))
+    return render(request, "cases/detail.html", case_page_context(request, case))
 
 
-def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
+def case_page_context(request: HttpRequest, case: Case, **extra) -> dict:
     org_id = request.user.organization_id
     action_form = extra.pop("action_form", None) or ActionForm(
         organization_id=org_id, case=case, initial={"version": case.version}
@@ -164,7 +167,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "attachments": list(case.attachments.all()),
         "caps": selectors.case_capabilities(request.user, case),
         "chain_ok": selectors.verify_event_chain(case),
-        "deadlines": extra.pop("deadlines", None) or deadline_panel(request, case),
+        "panels": panels.render_case_panels(
+            request, case, bus.table().case_panels, overrides=extra.pop("panel_overrides", None)
+        ),
         **extra,
     }
 
@@ -190,7 +195,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             return render(
                 request,
                 "cases/detail.html",
-                _detail_context(request, case, action_form=form, failed_action=action),
+                case_page_context(request, case, action_form=form, failed_action=action),
                 status=400,
             )
         else:

@@ -75,22 +75,6 @@ class PermissionDeniedError(ApplicationError, PermissionDenied):
         super().__init__(message or _("您没有执行此操作的权限。"))
 
 
-class InvalidTransition(ApplicationError):
-    code = CoreError.INVALID_TRANSITION
-
-    def __init__(self, *, src: str, dst: str, reason: str = ""):
-        self.src, self.dst = src, dst
-        from huiyin.cases.workflow import state_label
-
-        message = _("案件当前状态为“%(src)s”，不能变更为“%(dst)s”。") % {
-            "src": state_label(src),
-            "dst": state_label(dst),
-        }
-        if reason:
-            message = f"{message}{reason}"
-        super().__init__(message)
-
-
 class StaleObject(ApplicationError):
     """Optimistic-lock failure: someone else changed the record since the form was opened."""
 

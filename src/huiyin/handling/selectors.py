@@ -121,3 +121,16 @@ def handling_panel(case: Case) -> dict:
         "authority": AuthorityRequest.objects.filter(case=case).select_related("report").first(),
         "concluded_matters": records.concluded_matters(case),
     }
+
+
+# --- the desk's sections (huiyin/subscribers.py, DESK_SECTIONS) --------------------------------------
+
+
+def desk_approvals(actor: Staff, base: QuerySet[Case]) -> QuerySet[Case] | None:
+    return awaiting_my_signature(actor, base) if actor.can(Cap.APPROVE) else None
+
+
+def desk_to_dispatch(actor: Staff, base: QuerySet[Case]) -> QuerySet[Case] | None:
+    if not (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL)):
+        return None
+    return with_send_back(base.filter(state=CaseState.ACCEPTED))

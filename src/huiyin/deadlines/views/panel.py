@@ -286,7 +286,7 @@ def _case_for(request: HttpRequest, case_id: int) -> Case:
 
 def _refused(request: HttpRequest, case: Case, key: str, form: django_forms.Form) -> HttpResponse:
     """The case page again, the refused form open with the input and the errors on it."""
-    from huiyin.cases.views import _detail_context
+    from huiyin.cases.views import case_page_context
 
     case.refresh_from_db()
     panel = deadline_panel(request, case, bound={key: form}, failed=key)
@@ -298,7 +298,7 @@ def _refused(request: HttpRequest, case: Case, key: str, form: django_forms.Form
             for text in texts:
                 messages.error(request, f"{label}：{text}" if label else text)
         return _to_case(case)
-    context = _detail_context(request, case, deadlines=panel)
+    context = case_page_context(request, case, panel_overrides={"deadlines": {"deadlines": panel}})
     return render(request, "cases/detail.html", context, status=400)
 
 

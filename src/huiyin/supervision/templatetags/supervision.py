@@ -20,11 +20,3 @@ def time_left(value: timedelta | None) -> str:
 @register.filter
 def is_negative(value: timedelta | None) -> bool:
     return value is not None and value.total_seconds() < 0
-
-
-@register.inclusion_tag("supervision/_case_panel.html", takes_context=True)
-def supervision_panel(context, case) -> dict:
-    """The notices on a case, for cases/detail.html (the view has checked access)."""
-    from huiyin.supervision.selectors import case_panel
-
-    return {"case": case, **case_panel(actor=context["request"].user, case=case)}

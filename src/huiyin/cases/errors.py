@@ -1,0 +1,25 @@
+"""The case core's errors that need the lifecycle's words."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from huiyin.core.errors import ApplicationError, CoreError
+
+from .workflow import state_label
+
+
+class InvalidTransition(ApplicationError):
+    """The state table has no such move from the case's state (under its policy)."""
+
+    code = CoreError.INVALID_TRANSITION
+
+    def __init__(self, *, src: str, dst: str, reason: str = ""):
+        self.src, self.dst = src, dst
+        message = _("案件当前状态为“%(src)s”，不能变更为“%(dst)s”。") % {
+            "src": state_label(src),
+            "dst": state_label(dst),
+        }
+        if reason:
+            message = f"{message}{reason}"
+        super().__init__(message)

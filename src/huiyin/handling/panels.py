@@ -1,0 +1,39 @@
+"""Handling's panel on the case page (listed in huiyin/subscribers.py, CASE_PANELS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from huiyin.cases.models import Case
+from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
+from huiyin.orgs.models import Department, Staff
+
+from . import documents, selectors
+from .models import InvestigationKind, NoticeMethod, PlanVerdict
+
+
+def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
+    user = request.user
+    panel = selectors.handling_panel(case)
+    departments = Department.objects.filter(organization_id=case.organization_id, handles_cases=True)
+    member_departments = {case.lead_department_id, *case.assisting_departments.values_list("pk", flat=True)}
+    return {
+        **panel,
+        "working": case.state in OPEN_STATES | REVIEW_STATES,
+        "handling_caps": selectors.handling_capabilities(user, case, joints=panel["joints"]),  # type: ignore[arg-type]
+        "lead_staff": Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
+        if case.lead_department_id
+        else Staff.objects.none(),
+        "helper_staff": Staff.objects.filter(department_id__in=[d for d in member_departments if d], is_active=True),
+        "departments": departments,
+        "investigation_kinds": InvestigationKind.choices,
+        "notice_methods": NoticeMethod.choices,
+        "verdicts": [
+            (PlanVerdict.ACCEPTED, PlanVerdict.ACCEPTED.label),
+            (PlanVerdict.REVISE, PlanVerdict.REVISE.label),
+        ],
+        "rectification_on": bool((case.stage_switches or {}).get("rectification_plan")),
+        "available_documents": documents.available_kinds(case) if case.state != CaseState.ARCHIVED else [],
+    }
