@@ -33,6 +33,7 @@ lint: install
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy src/huiyin
+	cd src && ../$(BIN)/lint-imports --config ../pyproject.toml
 
 e2e: install
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
