@@ -45,6 +45,12 @@ class StyledForm(forms.Form):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 
 
+def _model_choice(field: forms.Field) -> forms.ModelChoiceField:
+    """A field the form declares as a model choice, to set its organisation's queryset."""
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 def _categories(org_id: int):
     return Category.objects.filter(organization_id=org_id).order_by("full_name")
 
@@ -83,7 +89,7 @@ class IntakeForm(StyledForm):
     def __init__(self, *args, organization_id: int, channel: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.channel = channel
-        self.fields["category"].queryset = _categories(organization_id)
+        _model_choice(self.fields["category"]).queryset = _categories(organization_id)
         if not self.is_bound:
             self.initial["intake_token"] = uuid.uuid4().hex
         if channel == Channel.PHONE:
@@ -144,7 +150,7 @@ class EditForm(StyledForm):
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = _categories(organization_id)
+        _model_choice(self.fields["category"]).queryset = _categories(organization_id)
 
 
 # The ActionForm fields an action spec reads become its input under this name, if renamed.
@@ -206,9 +212,11 @@ class ActionForm(StyledForm):
     def __init__(self, *args, organization_id: int, case=None, **kwargs):
         super().__init__(*args, **kwargs)
         departments = Department.objects.filter(organization_id=organization_id, handles_cases=True)
-        self.fields["department"].queryset = departments
-        self.fields["assisting"].queryset = departments
-        self.fields["handler"].queryset = Staff.objects.filter(organization_id=organization_id, is_active=True)
+        _model_choice(self.fields["department"]).queryset = departments
+        _model_choice(self.fields["assisting"]).queryset = departments
+        _model_choice(self.fields["handler"]).queryset = Staff.objects.filter(
+            organization_id=organization_id, is_active=True
+        )
         # Each app's actions fill in their lists (grounds, outcomes, bodies) for this case.
         for customize in dict.fromkeys(s.customize_form for s in actions.all_specs() if s.customize_form):
             customize(self, case)
@@ -263,6 +271,8 @@ class LedgerFilterForm(StyledForm):
         from .workflow import CaseState
 
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("全部状态")), ("open", _("未办结")), *CaseState.choices]
-        self.fields["category"].queryset = _categories(organization_id)
-        self.fields["department"].queryset = Department.objects.filter(organization_id=organization_id)
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)  # declared so above
+        state.choices = [("", _("全部状态")), ("open", _("未办结")), *CaseState.choices]
+        _model_choice(self.fields["category"]).queryset = _categories(organization_id)
+        _model_choice(self.fields["department"]).queryset = Department.objects.filter(organization_id=organization_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from huiyin.core.errors import (
     ApplicationError,
@@ -21,13 +23,23 @@ from huiyin.core.errors import (
     ValidationFailed,
 )
 from huiyin.core.forms import put_errors
+from huiyin.core.http import AuthedHttpRequest
 
 from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
 from .permissions import may_register
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 RECEIPT_CODES_SESSION_KEY = "receipt_codes"
+
+
+class _HtmxRequest(AuthedHttpRequest):
+    """A signed-in request as HtmxMiddleware leaves it (django-htmx's documented typing pattern)."""
+
+    htmx: HtmxDetails
 
 
 def _representatives(error: ApplicationError) -> dict[str, str]:
@@ -43,7 +55,7 @@ def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
 
 
 @login_required
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthedHttpRequest) -> HttpResponse:
     sections = [(key, selectors.page(qs, 1, 15)[0]) for key, qs in selectors.my_desk(actor=request.user).items()]
     notifications = request.user.notifications.filter(read_at__isnull=True).select_related("case")[:20]
     return render(
@@ -58,8 +70,8 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def ledger_view(request: HttpRequest) -> HttpResponse:
-    form = LedgerFilterForm(request.GET or None, organization_id=request.user.organization_id)
+def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
+    form = LedgerFilterForm(request.GET or None, organization_id=request.user.org_id)
     filters = selectors.LedgerFilters()
     page_number = 1
     if form.is_bound and form.is_valid():
@@ -92,14 +104,12 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def intake(request: HttpRequest, channel: str) -> HttpResponse:
+def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
         raise Http404
     if not may_register(request.user):
         raise PermissionDenied
-    form = IntakeForm(
-        request.POST or None, request.FILES or None, organization_id=request.user.organization_id, channel=channel
-    )
+    form = IntakeForm(request.POST or None, request.FILES or None, organization_id=request.user.org_id, channel=channel)
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
         uploads = form.cleaned_data.get("attachments") or []
@@ -111,7 +121,7 @@ def intake(request: HttpRequest, channel: str) -> HttpResponse:
             case, code = services.case_register(actor=request.user, data=data)
         except DuplicateSubmission as exc:
             messages.info(request, exc.message)
-            existing = Case.objects.filter(number=exc.case_number, organization_id=request.user.organization_id).first()
+            existing = Case.objects.filter(number=exc.case_number, organization_id=request.user.org_id).first()
             return redirect("cases:detail", case_id=existing.pk) if existing else redirect("cases:ledger")
         except ApplicationError as exc:
             put_errors(form, exc, aliases=_representatives(exc))
@@ -135,7 +145,7 @@ def intake(request: HttpRequest, channel: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def caller_history_view(request: HttpRequest) -> HttpResponse:
+def caller_history_view(request: AuthedHttpRequest) -> HttpResponse:
     from huiyin.core.validators import normalize_phone
 
     phone = normalize_phone(request.POST.get("party_phone", ""))
@@ -144,13 +154,13 @@ def caller_history_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def detail(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     return render(request, "cases/detail.html", case_page_context(request, case))
 
 
-def case_page_context(request: HttpRequest, case: Case, **extra) -> dict:
-    org_id = request.user.organization_id
+def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
+    org_id = request.user.org_id
     action_form = extra.pop("action_form", None) or ActionForm(
         organization_id=org_id, case=case, initial={"version": case.version}
     )
@@ -176,12 +186,12 @@ def case_page_context(request: HttpRequest, case: Case, **extra) -> dict:
 
 @login_required
 @require_POST
-def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
     spec = actions.spec_for(action)
     if spec is None:
         raise Http404
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    form = ActionForm(request.POST, organization_id=request.user.organization_id, case=case)
+    form = ActionForm(request.POST, organization_id=request.user.org_id, case=case)
     if form.is_valid():
         try:
             values = form.kwargs_for(action)
@@ -204,7 +214,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
 
 
 @login_required
-def edit(request: HttpRequest, case_id: int) -> HttpResponse:
+def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     initial = {
         "title": case.title,
@@ -215,7 +225,7 @@ def edit(request: HttpRequest, case_id: int) -> HttpResponse:
         "location": case.location,
         "version": case.version,
     }
-    form = EditForm(request.POST or None, initial=initial, organization_id=request.user.organization_id)
+    form = EditForm(request.POST or None, initial=initial, organization_id=request.user.org_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         changes = {
@@ -238,11 +248,11 @@ def edit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_contact(request: HttpRequest, case_id: int) -> HttpResponse:
+def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
     """A repeat call on an existing case; from the case page or from the intake form's history panel."""
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     if "party_phone" in request.POST:  # posted from the intake form: reuse its fields
-        intake_form = IntakeForm(request.POST, organization_id=request.user.organization_id, channel=Channel.PHONE)
+        intake_form = IntakeForm(request.POST, organization_id=request.user.org_id, channel=Channel.PHONE)
         intake_form.is_valid()
         text = intake_form.cleaned_data.get("text", "")
         party = intake_form.party_input() if intake_form.cleaned_data.get("party_phone") else None
@@ -272,7 +282,7 @@ def add_contact(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(url)
 
 
-def _escape(text: str) -> str:
+def _escape(text: str | StrPromise) -> str:
     from django.utils.html import escape
 
     return escape(text)
@@ -280,7 +290,7 @@ def _escape(text: str) -> str:
 
 @login_required
 @require_POST
-def upload_attachment(request: HttpRequest, case_id: int) -> HttpResponse:
+def upload_attachment(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     upload = request.FILES.get("attachment")
     if upload is None:
@@ -296,15 +306,15 @@ def upload_attachment(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    attachment = get_object_or_404(Attachment, pk=attachment_id, case__organization_id=request.user.organization_id)
+def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> FileResponse:
+    attachment = get_object_or_404(Attachment, pk=attachment_id, case__organization_id=request.user.org_id)
     selectors.case_get_for_actor(actor=request.user, case_id=attachment.case_id)
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
 
 
 @login_required
 @require_POST
-def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     try:
         revealed = services.party_reveal(actor=request.user, case_id=case_id)
     except PermissionDeniedError as exc:
@@ -313,14 +323,14 @@ def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def receipt(request: HttpRequest, case_id: int) -> HttpResponse:
+def receipt(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
     return render(request, "cases/receipt.html", {"case": case, **receipts.receipt_context(case, code)})
 
 
 @login_required
-def receipt_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
+def receipt_pdf(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
     pdf = receipts.render_pdf(case, code)
@@ -331,7 +341,7 @@ def receipt_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def receipt_reissue(request: HttpRequest, case_id: int) -> HttpResponse:
+def receipt_reissue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     code = services.receipt_issue(actor=request.user, case_id=case.pk)
     _remember_code(request, case, code)
@@ -348,7 +358,8 @@ def status_check(request: HttpRequest) -> HttpResponse:
         candidates = Case.objects.filter(number=number).select_related("organization")[:20]
         result = next((c for c in candidates if services.query_code_matches(c, code)), None)
         if result:
-            result.latest_round = result.rounds.order_by("-number").first()
+            # A display-only attribute for the template, not a model field.
+            result.latest_round = result.rounds.order_by("-number").first()  # type: ignore[attr-defined]
         else:
             error = _("编号或查询码不正确。")
     return render(request, "cases/status.html", {"result": result, "error": error})

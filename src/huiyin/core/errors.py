@@ -9,10 +9,13 @@ never a free string, and is what an API client reads (``as_dict``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise  # a lazy translation, as _() below returns
 
 
 class ErrorCode(StrEnum):
@@ -31,7 +34,7 @@ class CoreError(ErrorCode):
 class ApplicationError(Exception):
     code: ErrorCode = CoreError.APPLICATION_ERROR
 
-    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None):
+    def __init__(self, message: str | StrPromise, *, field: str | None = None, code: ErrorCode | None = None):
         super().__init__(str(message))
         self.message = message
         self.field = field
@@ -71,7 +74,7 @@ class PermissionDeniedError(ApplicationError, PermissionDenied):
 
     code = CoreError.PERMISSION_DENIED
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | StrPromise | None = None):
         super().__init__(message or _("您没有执行此操作的权限。"))
 
 

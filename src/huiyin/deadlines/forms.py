@@ -45,12 +45,15 @@ class ExtensionRequestForm(StyledForm):
 
     def __init__(self, *args, clocks: list[tuple[int, str]], unit: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clock"].choices = clocks
-        self.fields["unit"].choices = [(unit, UNIT_LABELS.get(unit, unit))]
-        self.fields["unit"].initial = unit
+        clock, unit_field = self.fields["clock"], self.fields["unit"]
+        assert isinstance(clock, forms.ChoiceField) and isinstance(unit_field, forms.ChoiceField)
+        clock.choices = clocks
+        unit_field.choices = [(unit, UNIT_LABELS.get(unit, unit))]
+        unit_field.initial = unit
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data; the stub allows None for overrides
         if not self.errors and data.get("amount") is None and data.get("new_due") is None:
             self.add_error("amount", _("请填写延长多少，或填写新的到期时间。"))
         return data

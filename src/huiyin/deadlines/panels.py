@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from huiyin.cases.models import Case
+from huiyin.core.http import AuthedHttpRequest
 
 from .views import deadline_panel, desk_deadlines
 
 
-def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
+def case_panel(request: AuthedHttpRequest, case: Case) -> dict[str, Any]:
     return {"deadlines": deadline_panel(request, case)}
 
 
-def desk_panel(request: HttpRequest) -> dict[str, Any]:
-    return desk_deadlines(request.user)  # type: ignore[arg-type]
+def desk_panel(request: AuthedHttpRequest) -> dict[str, Any]:
+    return desk_deadlines(request.user)

@@ -122,15 +122,13 @@ def _dispatch_apply(
 ) -> Callable[[Case], dict[str, Any]]:
     def apply(case: Case) -> dict[str, Any]:
         # Checked after the state: an illegal move is reported as such, whatever the form says.
-        department = Department.objects.filter(pk=department_id, organization_id=actor.organization_id).first()
+        department = Department.objects.filter(pk=department_id, organization_id=actor.org_id).first()
         if department is None:
             raise ValidationFailed({"department": [_("请选择主办部门。")]})
         if due_at is not None and due_at <= timezone.now():
             raise ValidationFailed({"due_at": [_("办理时限必须晚于现在。")]})
         assisting = list(
-            Department.objects.filter(pk__in=assisting_ids, organization_id=actor.organization_id).exclude(
-                pk=department.pk
-            )
+            Department.objects.filter(pk__in=assisting_ids, organization_id=actor.org_id).exclude(pk=department.pk)
         )
         handler = None
         if handler_id:
@@ -214,9 +212,11 @@ def case_sign_for(
     def apply(case: Case) -> dict[str, Any]:
         handler = case.handler or actor
         if handler_id and handler_id != handler.pk:
-            handler = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
-            if handler is None:
+            assert case.lead_department_id is not None, "sign-for is from dispatched, which has a lead department"
+            named = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
+            if named is None:
                 raise ValidationFailed({"handler": [_("承办人必须是主办部门的在岗人员。")]})
+            handler = named
         before = case.handler_id
         case.handler = handler
         CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 def action_form_choices(form: forms.Form, case: Case | None) -> None:
     """Outcomes and review decisions to choose from; the preset's grounds become lists and
     its referral bodies a datalist; the dispatcher's named handler is preselected."""
-    form.fields["outcome"].choices = [("", "—"), *Outcome.choices]
-    form.fields["decision"].choices = [("", "—"), *ReviewDecision.choices]
+    outcome, decision = form.fields["outcome"], form.fields["decision"]
+    assert isinstance(outcome, forms.ChoiceField) and isinstance(decision, forms.ChoiceField)
+    outcome.choices = [("", "—"), *Outcome.choices]
+    decision.choices = [("", "—"), *ReviewDecision.choices]
     if case is None:
         return
     for name, key in (("ground", "not_accepted"), ("reaccept_ground", "not_reaccepted")):

@@ -266,7 +266,7 @@ def document_pdf(request: AuthedHttpRequest, case_id: int, document_id: int) -> 
     """The printed letter names the complainant in full for staff allowed to see personal
     data; that full view is logged like any other."""
     doc = _document(request, case_id, document_id)
-    full = bool(doc.to_party_id) and may_reveal_pii(request.user) and not doc.to_party.anonymous
+    full = doc.to_party is not None and may_reveal_pii(request.user) and not doc.to_party.anonymous
     if full:
         from django.db import transaction
 

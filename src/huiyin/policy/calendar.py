@@ -34,7 +34,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Literal
 
-import chinese_calendar  # type: ignore[import-untyped]  # ships no stubs
+import chinese_calendar  # ships no stubs; ignore_missing_imports in pyproject.toml
 
 WorkHours = tuple[tuple[time, time], ...]
 Unit = Literal["minutes", "hours", "working_hours", "days", "workdays"]

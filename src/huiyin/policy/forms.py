@@ -53,7 +53,9 @@ class PresetLoadForm(StyledForm):
 
     def __init__(self, *args, presets: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preset"].choices = presets
+        preset = self.fields["preset"]
+        assert isinstance(preset, forms.ChoiceField)
+        preset.choices = presets
 
 
 class PolicyEditForm(StyledForm):
@@ -74,14 +76,16 @@ class CalendarDayForm(StyledForm):
 
     def __init__(self, *args, allow_global: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [
+        kind, scope = self.fields["kind"], self.fields["scope"]
+        assert isinstance(kind, forms.ChoiceField) and isinstance(scope, forms.ChoiceField)
+        kind.choices = [
             (CalendarDayKind.HOLIDAY, _("休息日（节假日、单位闭馆）")),
             (CalendarDayKind.WORKDAY, _("工作日（调休上班、加班）")),
         ]
         scopes = [("org", _("本单位"))]
         if allow_global:
             scopes.append(("global", _("全部单位（法定节假日）")))
-        self.fields["scope"].choices = scopes
+        scope.choices = scopes
 
 
 class CalendarRemoveForm(forms.Form):

@@ -5,10 +5,15 @@ model choices (a test keeps the two in step).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 # Stages the engine names in events and desks (presets.DEADLINE_STAGES).
-STAGE_LABELS: dict[str, str] = {
+STAGE_LABELS: dict[str, StrPromise] = {
     "dispatch": _("派遣"),
     "sign_for": _("签收"),
     "first_contact": _("首次联系"),
@@ -24,7 +29,7 @@ STAGE_LABELS: dict[str, str] = {
     "callback_task": _("回访整改"),
 }
 
-CHANNEL_LABELS: dict[str, str] = {
+CHANNEL_LABELS: dict[str, StrPromise] = {
     "phone": _("电话"),
     "visit": _("来访"),
     "letter": _("来信"),
@@ -35,7 +40,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "forwarded": _("上级转办"),
     "media": _("媒体舆情"),
 }
-NATURE_LABELS: dict[str, str] = {
+NATURE_LABELS: dict[str, StrPromise] = {
     "consultation": _("咨询"),
     "complaint": _("投诉"),
     "report": _("举报"),
@@ -43,7 +48,7 @@ NATURE_LABELS: dict[str, str] = {
     "suggestion": _("建议"),
     "praise": _("表扬"),
 }
-URGENCY_LABELS: dict[str, str] = {
+URGENCY_LABELS: dict[str, StrPromise] = {
     "normal": _("一般"),
     "urgent": _("紧急"),
     "major": _("重大"),

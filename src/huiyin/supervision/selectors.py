@@ -186,6 +186,7 @@ def board_rows(*, cases: list[Case], now: datetime | None = None) -> list[BoardR
     for clock in Clock.objects.filter(case_id__in=ids, state__in=(ClockState.RUNNING, ClockState.PAUSED)).order_by(
         "-due_at", "-pk"
     ):
+        assert clock.case_id is not None  # filtered by case_id__in
         clocks[clock.case_id] = clock  # the last one written is the one due first
     notices: dict[int, list[SupervisionNotice]] = defaultdict(list)
     for notice in (

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Q
 from django.utils import timezone
 
 from huiyin.cases.events import EventKind
 from huiyin.deadlines.events import DeadlineEvent
-from huiyin.policy.calendar import BusinessCalendar
+from huiyin.policy.calendar import BusinessCalendar, Unit
 from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
 from huiyin.policy.services.calendars import CalendarCache, calendar_for
 
@@ -172,7 +172,7 @@ def grants_of(clock: Clock) -> list[Grant]:
     if clock.pk is None:
         return []
     return [
-        Grant(amount=e.amount, unit=e.unit)
+        Grant(amount=e.amount, unit=cast(Unit, e.unit))  # stored from the rule's unit, which is a Unit
         for e in clock.extensions.filter(status=ExtensionStatus.APPROVED).order_by("decided_at", "pk")
     ]
 

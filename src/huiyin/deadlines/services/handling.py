@@ -170,7 +170,7 @@ def end_suspension(case: Case, at: datetime, *, because: str) -> Suspension | No
 
 
 def _extension_rule(clock: Clock) -> ExtensionRule:
-    rule = clock.policy_version.preset().extension if clock.policy_version_id else None
+    rule = clock.policy_version.preset().extension if clock.policy_version is not None else None
     if rule is None:
         raise ApplicationError(_("本单位的政策未规定延期办理。"), code=DeadlineError.EXTENSION_NOT_ALLOWED)
     return rule
@@ -179,6 +179,7 @@ def _extension_rule(clock: Clock) -> ExtensionRule:
 def _second_refused(rule: ExtensionRule, clock: Clock) -> bool:
     if not rule.second_extension_forbidden:
         return False
+    assert clock.case_id is not None, "an extension is asked for on a case's clock"
     return Extension.objects.filter(
         case_id=clock.case_id, clock__stage=clock.stage, status=ExtensionStatus.APPROVED
     ).exists()
@@ -272,7 +273,7 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
     a second postponement."""
     with transaction.atomic():
         case_id = (
-            Extension.objects.filter(pk=extension_id, case__organization_id=actor.organization_id)
+            Extension.objects.filter(pk=extension_id, case__organization_id=actor.org_id)
             .values_list("case_id", flat=True)
             .first()
         )

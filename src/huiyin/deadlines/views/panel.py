@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import Case, Urgency
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services import calendar_for, current_policy
@@ -110,12 +111,13 @@ class DeadlinePanel:
     rows: list[ClockRow] = field(default_factory=list)
     now: datetime | None = None
     suspension: Suspension | None = None
-    suspend_form: SuspendForm | None = None
-    resume_form: ResumeForm | None = None
+    # A fresh form, or the refused one carried back in ``bound`` (typed as any Form there).
+    suspend_form: django_forms.Form | None = None
+    resume_form: django_forms.Form | None = None
     extension_rule: Any = None  # presets.Extension
-    extension_form: ExtensionRequestForm | None = None
+    extension_form: django_forms.Form | None = None
     extension_note: str = ""  # why no form: nothing left to extend
-    decisions: list[tuple[Extension, ExtensionDecideForm]] = field(default_factory=list)
+    decisions: list[tuple[Extension, django_forms.Form]] = field(default_factory=list)
     pending: list[Extension] = field(default_factory=list)
     failed: str = ""  # the form that was refused, opened on the page
 
@@ -216,7 +218,7 @@ def _extendable(views: list[selectors.ClockView], rule: Any, extensions: list[Ex
 
 
 def deadline_panel(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     case: Case,
     *,
     bound: dict[str, django_forms.Form] | None = None,
@@ -224,7 +226,7 @@ def deadline_panel(
 ) -> DeadlinePanel:
     """Everything the case page's deadline panel shows; ``bound`` carries a refused form
     back with its input and errors."""
-    actor: Staff = request.user  # type: ignore[assignment]
+    actor = request.user
     bound = bound or {}
     now = timezone.now()
     version = policy_version_for_case(case)
@@ -277,14 +279,14 @@ def deadline_panel(
 # --- case page actions ----------------------------------------------------------------------
 
 
-def _case_for(request: HttpRequest, case_id: int) -> Case:
+def _case_for(request: AuthedHttpRequest, case_id: int) -> Case:
     try:
         return case_selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
 
 
-def _refused(request: HttpRequest, case: Case, key: str, form: django_forms.Form) -> HttpResponse:
+def _refused(request: AuthedHttpRequest, case: Case, key: str, form: django_forms.Form) -> HttpResponse:
     """The case page again, the refused form open with the input and the errors on it."""
     from huiyin.cases.views import case_page_context
 
@@ -296,7 +298,7 @@ def _refused(request: HttpRequest, case: Case, key: str, form: django_forms.Form
         for field_name, texts in form.errors.items():
             label = form.fields[field_name].label if field_name in form.fields else ""
             for text in texts:
-                messages.error(request, f"{label}：{text}" if label else text)
+                messages.error(request, f"{label}：{text}" if label else str(text))
         return _to_case(case)
     context = case_page_context(request, case, panel_overrides={"deadlines": {"deadlines": panel}})
     return render(request, "cases/detail.html", context, status=400)
@@ -307,7 +309,7 @@ def _to_case(case: Case) -> HttpResponse:
 
 
 def _act_on_case(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     case: Case,
     form: django_forms.Form,
     key: str,
@@ -332,7 +334,7 @@ def _act_on_case(
 
 @login_required
 @require_POST
-def suspend(request: HttpRequest, case_id: int) -> HttpResponse:
+def suspend(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     return _act_on_case(
         request,
@@ -346,7 +348,7 @@ def suspend(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def resume(request: HttpRequest, case_id: int) -> HttpResponse:
+def resume(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     return _act_on_case(
         request,
@@ -377,7 +379,7 @@ def _amount_for(clock: Clock, unit: str, new_due: datetime) -> int:
 
 @login_required
 @require_POST
-def extension_new(request: HttpRequest, case_id: int) -> HttpResponse:
+def extension_new(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     version = policy_version_for_case(case)
     rule = version.preset().extension if version is not None else None
@@ -418,9 +420,9 @@ def extension_new(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def extension_decision(request: HttpRequest, extension_id: int) -> HttpResponse:
+def extension_decision(request: AuthedHttpRequest, extension_id: int) -> HttpResponse:
     extension = (
-        Extension.objects.filter(pk=extension_id, case__organization_id=request.user.organization_id)
+        Extension.objects.filter(pk=extension_id, case__organization_id=request.user.org_id)
         .select_related("case")
         .first()
     )
@@ -493,6 +495,7 @@ def desk_deadlines(actor: Staff, *, now: datetime | None = None) -> dict[str, An
     rows = []
     for clock in clocks:
         view = selectors.clock_view(clock, now)
+        assert clock.case is not None  # filtered on the clock's case (handler, first contact, department)
         overdue = view.overdue or view.time_left.total_seconds() < 0
         rows.append(
             DeskAlert(
@@ -508,5 +511,5 @@ def desk_deadlines(actor: Staff, *, now: datetime | None = None) -> dict[str, An
         "deadline_alerts": rows,
         "deadline_alert_count": count,
         "deadline_overdue_count": sum(1 for r in rows if r.tone == "overdue"),
-        "deadline_policy_on": bool(rows) or current_policy(actor.organization_id) is not None,
+        "deadline_policy_on": bool(rows) or current_policy(actor.org_id) is not None,
     }

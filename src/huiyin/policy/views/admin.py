@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
+from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
 
@@ -52,12 +53,23 @@ from ..services import (
 )
 from .common import role_label
 
+if TYPE_CHECKING:
+    from huiyin.orgs.models import Organization
+
 # --- policy administration --------------------------------------------------------------
 
 
-def _require_admin(request: HttpRequest) -> None:
+def _require_admin(request: AuthedHttpRequest) -> None:
     if not request.user.can(Cap.ADMINISTER):
         raise PermissionDenied(_("只有系统管理员可以管理时限政策。"))
+
+
+def _organization(request: AuthedHttpRequest) -> Organization:
+    """The signed-in user's organisation; like Staff.org_id, a user without one has no desk (403)."""
+    org = request.user.organization
+    if org is None:
+        raise PermissionDenied("no organisation")
+    return org
 
 
 def _preset_choices() -> list[tuple[str, str]]:
@@ -189,23 +201,23 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
 
 
 @login_required
-def policy_index(request: HttpRequest) -> HttpResponse:
+def policy_index(request: AuthedHttpRequest) -> HttpResponse:
     _require_admin(request)
-    running = current_policy(request.user.organization_id)
+    running = current_policy(request.user.org_id)
     load_form = PresetLoadForm(presets=_preset_choices(), initial={"preset": running.preset_name if running else None})
     return render(
         request,
         "policy/index.html",
-        _policy_context(request.user.organization, load_form=load_form),
+        _policy_context(_organization(request), load_form=load_form),
     )
 
 
 @login_required
 @require_POST
-def policy_load(request: HttpRequest) -> HttpResponse:
+def policy_load(request: AuthedHttpRequest) -> HttpResponse:
     """Activate a shipped preset file (validated first; a bad file changes nothing)."""
     _require_admin(request)
-    org = request.user.organization
+    org = _organization(request)
     form = PresetLoadForm(request.POST, presets=_preset_choices())
     if form.is_valid():
         name = form.cleaned_data["preset"]
@@ -244,11 +256,11 @@ def _error_excerpt(text: str, line: int, around: int = 2) -> list[tuple[int, str
 
 
 @login_required
-def policy_edit(request: HttpRequest) -> HttpResponse:
+def policy_edit(request: AuthedHttpRequest) -> HttpResponse:
     """The running policy as YAML in a textarea; saving validates the whole text and
     activates it as a new version, or shows where it is wrong and changes nothing."""
     _require_admin(request)
-    org = request.user.organization
+    org = _organization(request)
     running = current_policy(org)
     source = running
     from_version = whole_number(request.GET.get("from")) if request.method == "GET" else None
@@ -256,7 +268,8 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
         source = PolicyVersion.objects.filter(organization=org, version=from_version).first()
         if source is None:
             raise Http404
-    filename = f"{(running or source).preset_name}.yaml" if (running or source) else "policy.yaml"
+    shown = running or source
+    filename = f"{shown.preset_name}.yaml" if shown else "policy.yaml"
     error = None
     if request.method == "POST":
         form = PolicyEditForm(request.POST)
@@ -311,10 +324,10 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def policy_withdraw(request: HttpRequest, version: int) -> HttpResponse:
+def policy_withdraw(request: AuthedHttpRequest, version: int) -> HttpResponse:
     """Roll back: withdraw a version; the newest remaining active one runs again."""
     _require_admin(request)
-    org = request.user.organization
+    org = _organization(request)
     row = PolicyVersion.objects.filter(organization=org, version=version, active=True).first()
     if row is None:
         raise Http404
@@ -335,10 +348,10 @@ def policy_withdraw(request: HttpRequest, version: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def policy_reactivate(request: HttpRequest, version: int) -> HttpResponse:
+def policy_reactivate(request: AuthedHttpRequest, version: int) -> HttpResponse:
     """Roll back to an older version: its snapshot becomes a new, running version."""
     _require_admin(request)
-    org = request.user.organization
+    org = _organization(request)
     row = PolicyVersion.objects.filter(organization=org, version=version).first()
     if row is None:
         raise Http404
@@ -374,10 +387,10 @@ class CalendarRow:
 
 
 @login_required
-def calendar_view(request: HttpRequest) -> HttpResponse:
+def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
     """Holidays, working days and closures the administrators added to the national calendar."""
     _require_admin(request)
-    org = request.user.organization
+    org = _organization(request)
     allow_global = bool(request.user.is_superuser)
     form = CalendarDayForm(request.POST or None, allow_global=allow_global)
     if request.method == "POST" and form.is_valid():
@@ -448,7 +461,7 @@ def _national(calendar: BusinessCalendar, day: date) -> str:
 
 @login_required
 @require_POST
-def calendar_remove(request: HttpRequest) -> HttpResponse:
+def calendar_remove(request: AuthedHttpRequest) -> HttpResponse:
     _require_admin(request)
     form = CalendarRemoveForm(request.POST)
     if not form.is_valid():

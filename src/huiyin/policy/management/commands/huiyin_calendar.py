@@ -178,5 +178,5 @@ class Command(BaseCommand):
         for row in calendar_days(organization=org, year=year, every_organization=org is None):
             if kind and row.kind != kind:
                 continue
-            scope = row.organization.code if row.organization_id else "*"
+            scope = row.organization.code if row.organization is not None else "*"
             self.stdout.write(f"{row.date.isoformat()}\t{row.kind}\t{row.name}\t{scope}")
