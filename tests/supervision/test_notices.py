@@ -190,6 +190,12 @@ def test_supervisor_closes_handler_cannot(drive, supervisor, departments, handle
         supervisor,
         "已核实",
     )
+    clock = notice_clock(notice)  # closed before any answer: its clock is cancelled
+    assert (clock.state, clock.stop_reason, clock.stopped_at) == (
+        ClockState.STOPPED,
+        StopReason.CANCELLED,
+        at(2026, 3, 3),
+    )
     with pytest.raises(NoticeStateError):
         drive.call(at(2026, 3, 3), supervision_close, actor=supervisor, notice_id=notice.pk)
     with pytest.raises(NoticeStateError):
