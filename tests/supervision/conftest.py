@@ -16,7 +16,6 @@ from huiyin.handling import actions as handling_actions
 from huiyin.orgs.roles import Role
 from huiyin.policy.services.calendars import invalidate_calendars
 from huiyin.supervision import services
-from huiyin.supervision.sweeper import supervision_sweep_until_idle
 from tests.conftest import intake, make_staff
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -97,12 +96,11 @@ class Driver:
             return fn(**kwargs)
 
     def sweep(self, when: datetime):
-        with self.at(when):
-            return supervision_sweep_until_idle(now=when, worker_id="test")
-
-    def sweep_clocks(self, when: datetime):
+        """The one deadline sweeper (case clocks and notices alike)."""
         with self.at(when):
             return sweep_until_idle(now=when, worker_id="test")
+
+    sweep_clocks = sweep
 
 
 @pytest.fixture

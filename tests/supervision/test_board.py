@@ -110,3 +110,14 @@ def test_closed_notice_leaves_the_board(scene, supervisor, drive):
 
     drive.call(at(2026, 3, 2, 12), supervision_close, actor=supervisor, notice_id=scene["notice"].pk)
     assert titles(supervisor, status="supervised") == []
+
+
+def test_a_notices_clock_is_not_shown_as_the_cases_deadline(org, drive, supervisor, departments, handler):
+    """Without a preset a case has no clock of its own: its notice's clock (the deadline
+    engine times the notice) must not stand in for one."""
+    case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler, title="无预设")
+    drive.issue(at(2026, 3, 2, 10), supervisor, case, departments["city"], at(2026, 3, 2, 12))
+    (row,) = board_rows(cases=[case], now=NOW)
+    assert row.clock is None and row.due_at == at(2026, 3, 2, 12)
+    (listed,) = board(actor=supervisor, filters=BoardFilters(), now=NOW)
+    assert listed.deadline == at(2026, 3, 2, 12)

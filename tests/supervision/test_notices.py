@@ -13,6 +13,7 @@ from huiyin.cases.models import Event
 from huiyin.cases.services import case_accept, case_answer_on_spot, case_close, case_register
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.models import Notification
+from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.supervision import services
 from huiyin.supervision.models import NoticeState, SupervisionNotice, SupervisionSequence
 from huiyin.supervision.services import NoticeStateError, supervision_answer, supervision_close
@@ -21,6 +22,10 @@ from tests.conftest import intake
 from .conftest import at
 
 pytestmark = pytest.mark.django_db
+
+
+def notice_clock(notice):
+    return Clock.objects.get(subject_kind="supervision_notice", subject_id=notice.pk)
 
 
 def supervision_events(case):
@@ -56,7 +61,10 @@ def test_issue_records_event_desk_entry_and_schedule(drive, supervisor, departme
     )
     assert notice.state == NoticeState.OPEN and notice.get_kind_display() == "专项督办"
     assert notice.warn_at == at(2026, 3, 2, 13)  # 75 % of the four hours
-    assert notice.next_action_at == notice.warn_at
+    clock = notice_clock(notice)
+    assert (clock.stage, clock.case, clock.state) == ("supervision", case, ClockState.RUNNING)
+    assert (clock.due_at, clock.warn_at, clock.next_action_at) == (notice.due_at, notice.warn_at, notice.warn_at)
+    assert clock.rule["escalation"] == [{"role": "leader", "amount": 0, "unit": "minutes", "label": ""}]
     assert supervision_events(case) == ["issued"]
     event = Event.objects.filter(case=case).order_by("-id").first()
     assert event.actor == supervisor and event.data["supervision"]["number"] == notice.number
@@ -161,7 +169,9 @@ def test_target_department_answers_others_cannot(
         handler,
         at(2026, 3, 3, 9),
     )
-    assert notice.next_action_at is None and not notice.answered_late
+    assert not notice.answered_late
+    clock = notice_clock(notice)
+    assert (clock.state, clock.stop_reason, clock.next_action_at) == (ClockState.STOPPED, StopReason.DONE, None)
     with pytest.raises(NoticeStateError):
         drive.call(at(2026, 3, 3, 10), supervision_answer, actor=head, notice_id=notice.pk, answer="补充")
     assert Notification.objects.filter(recipient=supervisor, key=f"supervision:{notice.pk}:answered").exists()
@@ -179,6 +189,12 @@ def test_supervisor_closes_handler_cannot(drive, supervisor, departments, handle
         NoticeState.CLOSED,
         supervisor,
         "已核实",
+    )
+    clock = notice_clock(notice)  # closed before any answer: its clock is cancelled
+    assert (clock.state, clock.stop_reason, clock.stopped_at) == (
+        ClockState.STOPPED,
+        StopReason.CANCELLED,
+        at(2026, 3, 3),
     )
     with pytest.raises(NoticeStateError):
         drive.call(at(2026, 3, 3), supervision_close, actor=supervisor, notice_id=notice.pk)

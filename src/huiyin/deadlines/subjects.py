@@ -16,10 +16,9 @@ desk alerts see only the clocks of kinds registered with ``follows_case=True``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
@@ -88,17 +87,3 @@ def handler_for(kind: str) -> SubjectHandler:
 def case_kinds() -> tuple[str, ...]:
     """Subject kinds the case lifecycle manages and the case page shows."""
     return tuple(kind for kind, handler in _handlers.items() if handler.follows_case) or (CASE,)
-
-
-# Sweeps of apps whose deadlines are not yet clocks (supervision notices, until they move onto
-# clocks of their own subject): the one sweeper command runs them after the clocks' sweep.
-_other_sweeps: list[Callable[..., Any]] = []
-
-
-def register_sweep(sweep: Callable[..., Any]) -> None:
-    if sweep not in _other_sweeps:
-        _other_sweeps.append(sweep)
-
-
-def other_sweeps() -> tuple[Callable[..., Any], ...]:
-    return tuple(_other_sweeps)

@@ -187,7 +187,7 @@ def until_idle(
     sweep_fn: Callable[..., SweepResult], *, batch: int, max_passes: int = 1000, **kwargs: Any
 ) -> SweepResult:
     """Pass after pass of ``sweep_fn`` until a pass finds less than a full batch (tests,
-    ``--once``); the deadline and supervision sweepers share it."""
+    ``--once``)."""
     total = SweepResult()
     for _pass in range(max_passes):
         result = sweep_fn(batch=batch, **kwargs)

@@ -7,8 +7,8 @@ class SupervisionConfig(AppConfig):
     verbose_name = "督办与每日复查"
 
     def ready(self) -> None:
-        from huiyin.deadlines.subjects import register_sweep
+        from huiyin.deadlines import subjects
 
-        from .sweeper import supervision_sweep
+        from .subject import KIND, SupervisionNoticeSubject
 
-        register_sweep(supervision_sweep)  # run by the one huiyin_sweeper command
+        subjects.register(KIND, SupervisionNoticeSubject())

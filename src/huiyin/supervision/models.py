@@ -1,10 +1,10 @@
 """Supervision (督办, F33) and the daily review (每日三天复查, F34).
 
 A supervision notice (督办单) is a numbered demand from a supervisor or leader to one
-department about one case, with its own due time. Like the deadline clocks, each
-notice carries one column the sweeper scans, ``next_action_at`` (null when nothing is
-pending), and every step the sweeper takes is a ``SupervisionAction`` row unique on
-(notice, action, level), so a step is taken once whatever the number of sweepers.
+department about one case, with its own due time. That due time is a clock of the
+deadline engine (subject kind ``supervision_notice``, see ``supervision.subject``): the
+one deadline sweeper takes its steps, each once (``deadlines.ClockAction``), and marks
+the notice (``warned_at``, ``overdue_at``, ``escalation_level``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ class SupervisionNotice(models.Model):
     warned_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)  # 1 = escalated to the leader
-    next_action_at = models.DateTimeField(null=True, blank=True)  # the sweeper's one column
+    # Unused since the notice's clock times it (supervision 0002); kept, always null.
+    next_action_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -121,7 +122,9 @@ class SupervisionActionKind(models.TextChoices):
 
 
 class SupervisionAction(models.Model):
-    """What the sweeper did on a notice, once (unique on notice, action, level)."""
+    """What the former supervision sweeper did on a notice, once (unique on notice,
+    action, level). No longer written: the steps are the notice clock's ClockActions
+    (supervision 0002 copied these); kept as a record."""
 
     notice = models.ForeignKey(SupervisionNotice, on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(max_length=8, choices=SupervisionActionKind.choices)

@@ -30,6 +30,7 @@ from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.periods import day_start
 from huiyin.deadlines.models import Clock, ClockState
 from huiyin.deadlines.selectors import ClockView, clock_view, overdue_clocks_for, warned_clocks_for
+from huiyin.deadlines.subjects import case_kinds
 from huiyin.orgs.models import Staff
 
 from .models import (
@@ -152,7 +153,9 @@ def board(*, actor: Staff, filters: BoardFilters, now: datetime | None = None) -
     }
     qs = qs.filter(by_status.get(filters.status, supervised | warned | overdue))
     clock_due = Subquery(
-        Clock.objects.filter(case=OuterRef("pk"), state__in=(ClockState.RUNNING, ClockState.PAUSED))
+        Clock.objects.filter(
+            case=OuterRef("pk"), state__in=(ClockState.RUNNING, ClockState.PAUSED), subject_kind__in=case_kinds()
+        )
         .order_by("due_at")
         .values("due_at")[:1]
     )
@@ -183,9 +186,9 @@ def board_rows(*, cases: list[Case], now: datetime | None = None) -> list[BoardR
     now = now or timezone.now()
     ids = [c.pk for c in cases]
     clocks: dict[int, Clock] = {}
-    for clock in Clock.objects.filter(case_id__in=ids, state__in=(ClockState.RUNNING, ClockState.PAUSED)).order_by(
-        "-due_at", "-pk"
-    ):
+    for clock in Clock.objects.filter(
+        case_id__in=ids, state__in=(ClockState.RUNNING, ClockState.PAUSED), subject_kind__in=case_kinds()
+    ).order_by("-due_at", "-pk"):
         assert clock.case_id is not None  # filtered by case_id__in
         clocks[clock.case_id] = clock  # the last one written is the one due first
     notices: dict[int, list[SupervisionNotice]] = defaultdict(list)

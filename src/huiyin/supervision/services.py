@@ -3,12 +3,13 @@
 Each service runs in one transaction and locks the case row before the notice row (the
 order every case write uses), writes its Event on the case in the same transaction
 through ``cases.services.case_record_event``, and leaves desk entries for the people
-who must act. The sweeper's steps are in ``supervision.sweeper``.
+who must act. A notice's due time is a clock of the deadline engine, started on issue and
+stopped on answer or close; the one deadline sweeper takes its steps, which
+``supervision.subject`` defines.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,9 @@ from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.validators import checked_text
+from huiyin.deadlines.models import StopReason
+from huiyin.deadlines.services.clocks import subject_clock_start, subject_clocks_stop
+from huiyin.deadlines.subjects import SUPERVISION_NOTICE
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 
@@ -36,6 +40,8 @@ WARN_FRACTION = 0.75
 ESCALATE_AFTER = timedelta(0)
 # A case can be supervised while someone still has to act on it.
 SUPERVISABLE_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
+# The stage of a notice's clock.
+NOTICE_STAGE = "supervision"
 
 
 class NoticeStateError(ApplicationError):
@@ -61,39 +67,31 @@ def next_notice_number(*, organization_id: int, year: int) -> tuple[int, str]:
     return last, f"督〔{year}〕{last}号"
 
 
-# --- schedule (shared with the sweeper) ---------------------------------------------------
+# --- the notice's clock (deadlines engine; the steps are ``supervision.subject``'s) ---------
 
 
-@dataclass(frozen=True)
-class Step:
-    action: str  # warn | overdue | escalate
-    level: int
-    at: datetime
+def _escalation() -> list[dict[str, Any]]:
+    minutes = int(ESCALATE_AFTER.total_seconds() // 60)
+    return [{"role": Role.LEADER.value, "amount": minutes, "unit": "minutes", "label": ""}]
 
 
-def next_step(notice: SupervisionNotice, now: datetime | None = None) -> Step | None:
-    """The next thing the sweeper must do on this notice, or None. With ``now``, a warning
-    that would come at or after the due time is skipped (a late sweeper goes straight to
-    overdue)."""
-    if notice.state not in WAITING_NOTICE_STATES:
-        return None
-    if notice.overdue_at is None:
-        if (
-            notice.warned_at is None
-            and notice.warn_at is not None
-            and notice.warn_at < notice.due_at
-            and (now is None or now < notice.due_at)
-        ):
-            return Step("warn", 0, notice.warn_at)
-        return Step("overdue", 0, notice.due_at)
-    if notice.escalation_level < 1:
-        return Step("escalate", 1, notice.due_at + ESCALATE_AFTER)
-    return None
+def _clock_start(notice: SupervisionNotice, case: Case) -> None:
+    subject_clock_start(
+        organization_id=notice.organization_id,
+        subject_kind=SUPERVISION_NOTICE,
+        subject_id=notice.pk,
+        stage=NOTICE_STAGE,
+        started_at=notice.created_at,
+        due_at=notice.due_at,
+        warn_at=notice.warn_at,
+        escalation=_escalation(),
+        case=case,
+        label=notice.number,
+    )
 
 
-def next_action_at(notice: SupervisionNotice) -> datetime | None:
-    step = next_step(notice)
-    return step.at if step else None
+def _clock_stop(notice: SupervisionNotice, at: datetime, reason: str) -> None:
+    subject_clocks_stop(subject_kind=SUPERVISION_NOTICE, subject_id=notice.pk, at=at, reason=reason)
 
 
 # --- events and desks ----------------------------------------------------------------------
@@ -197,8 +195,8 @@ def supervision_issue(
             warn_at=now + (due_at - now) * WARN_FRACTION,
             created_at=now,
         )
-        notice.next_action_at = next_action_at(notice)
         notice.save()
+        _clock_start(notice, case)
         record_event(
             case,
             step="issued",
@@ -248,8 +246,8 @@ def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> Supervis
             now,
             actor,
         )
-        notice.next_action_at = None
-        notice.save(update_fields=["state", "answer", "answered_at", "answered_by", "next_action_at"])
+        notice.save(update_fields=["state", "answer", "answered_at", "answered_by"])
+        _clock_stop(notice, now, StopReason.DONE)
         record_event(
             case,
             step="answered",
@@ -285,8 +283,8 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
             actor,
             note,
         )
-        notice.next_action_at = None
-        notice.save(update_fields=["state", "closed_at", "closed_by", "close_note", "next_action_at"])
+        notice.save(update_fields=["state", "closed_at", "closed_by", "close_note"])
+        _clock_stop(notice, now, StopReason.DONE if answered else StopReason.CANCELLED)
         record_event(
             case,
             step="closed",

@@ -19,7 +19,6 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from huiyin.deadlines.models import SweeperHeartbeat
-from huiyin.deadlines.subjects import other_sweeps
 from huiyin.deadlines.sweeper import default_worker_id, sweep
 
 log = logging.getLogger("huiyin.deadlines.sweeper")
@@ -72,7 +71,6 @@ class Command(BaseCommand):
             self._recycle_connection()
             try:
                 result = sweep(batch=batch, worker_id=worker_id, pause_between=pause_between_clocks)
-                others = [run(batch=batch, worker_id=worker_id) for run in other_sweeps()]
             except DatabaseError as exc:  # database restarting, connection lost: wait and retry
                 error = str(exc)[:500]
                 log.warning("sweeper %s: database error, retrying: %s", worker_id, exc)
@@ -82,8 +80,8 @@ class Command(BaseCommand):
                 time.sleep(max(interval, 1.0))
                 continue
             batches += 1
-            actions += result.total_actions + sum(r.total_actions for r in others)
-            if result.total_actions or result.failed or any(r.total_actions or r.failed for r in others):
+            actions += result.total_actions
+            if result.total_actions or result.failed:
                 log.info(
                     "sweeper %s: %s",
                     worker_id,
@@ -92,11 +90,8 @@ class Command(BaseCommand):
             if time.monotonic() - last_beat >= HEARTBEAT_EVERY or once:
                 last_beat = time.monotonic()
                 self._beat(worker_id, started, batches, actions, error)
-            # Another batch at once while either queue had a full one to work through.
-            full = (result.picked >= batch and (result.processed or not result.picked)) or (
-                any(r.picked >= batch and r.processed > 0 for r in others)
-            )
-            if full:
+            # Another batch at once while the last one was full (every subject's clocks).
+            if result.picked >= batch and (result.processed or not result.picked):
                 continue
             if once:
                 break
