@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.forms import StyledForm
 from huiyin.orgs.models import Department, Staff
 
 from . import actions
@@ -28,21 +29,6 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(d, initial) for d in data]
         return [super().clean(data, initial)] if data else []
-
-
-class StyledForm(forms.Form):
-    """Bootstrap classes on every widget, so templates can render fields plainly."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif not isinstance(widget, forms.HiddenInput):
-                widget.attrs.setdefault("class", "form-control form-control-sm")
 
 
 def _model_choice(field: forms.Field) -> forms.ModelChoiceField:

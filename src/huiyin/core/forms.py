@@ -1,4 +1,5 @@
-"""The one adapter from service errors to a Django form (the API has its own: ``ApplicationError.as_dict``)."""
+"""What every form shares: Bootstrap widget classes (``StyledForm``) and the one adapter from
+service errors to a form (the API has its own: ``ApplicationError.as_dict``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ from collections.abc import Mapping
 from django import forms
 
 from .errors import ApplicationError
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget, so templates can render fields plainly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
 
 
 def put_errors(form: forms.BaseForm, error: ApplicationError, aliases: Mapping[str, str] | None = None) -> None:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.cases.forms import StyledForm
+from huiyin.core.forms import StyledForm
 from huiyin.core.periods import day_start, period_dates
 
 from .selectors import BY_DEPARTMENT, BY_STAFF

@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from huiyin.core.forms import StyledForm as BaseStyledForm
+
 from .models import CalendarDayKind
 
 UNIT_LABELS = {
@@ -19,23 +21,9 @@ UNIT_LABELS = {
 }
 
 
-class StyledForm(forms.Form):
-    """Bootstrap widgets; a field with an error (the form's or a service's) is marked
-    invalid, and the form's error summary names it (policy/_form_errors.html).
-
-    The widget classes are the case forms' (``cases.forms.StyledForm``), repeated here so
-    configuration depends on nothing above it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif not isinstance(widget, forms.HiddenInput):
-                widget.attrs.setdefault("class", "form-control form-control-sm")
+class StyledForm(BaseStyledForm):
+    """A field with an error (the form's or a service's) is marked invalid, and the form's
+    error summary names it (policy/_form_errors.html)."""
 
     def add_error(self, field, error) -> None:
         super().add_error(field, error)

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.cases.forms import StyledForm
+from huiyin.core.forms import StyledForm
 from huiyin.orgs.models import Department
 
 from .models import NoticeKind
