@@ -47,13 +47,7 @@ TABLE = build_table(
         subscriber(
             "deadlines.clocks",
             deadlines.on_case_event,
-            kinds=(
-                EventKind.REGISTERED,
-                EventKind.STATE_CHANGED,
-                EventKind.UPDATED,
-                DeadlineEvent.UNIT_NOTIFIED,
-                DeadlineEvent.PLAN_RECEIVED,
-            ),
+            kinds=deadlines.KINDS,
         ),
         subscriber(
             "followup.callback_planning",

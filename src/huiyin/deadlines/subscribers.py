@@ -53,12 +53,23 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
+from huiyin.cases.events import EventKind
+
+from .events import DeadlineEvent
+
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
 
     from .services.clocks import CasePlan
 
-_HANDLED = frozenset({"registered", "state_changed", "updated", "unit_notified", "plan_received"})
+# The kinds this subscriber is listed for in huiyin/subscribers.py (the bus delivers no others).
+KINDS = (
+    EventKind.REGISTERED,
+    EventKind.STATE_CHANGED,
+    EventKind.UPDATED,
+    DeadlineEvent.UNIT_NOTIFIED,
+    DeadlineEvent.PLAN_RECEIVED,
+)
 _ENDING = frozenset({"not_accept", "not_reaccept", "return", "transfer"})
 _REPLIED = frozenset({"reply", "answer_on_spot"})
 _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text", "title"})
@@ -66,8 +77,6 @@ _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text
 
 def on_case_event(*, case: Case, event: Event) -> None:
     """Start, stop, pause or resume the case's deadline clocks for this event."""
-    if event.kind not in _HANDLED:
-        return  # the deadline engine's own events, contacts, attachments, PII views...
     from .services.clocks import case_plan, sync_promised_due
 
     plan = case_plan(case)

@@ -113,7 +113,6 @@ def case_transfer(
 
 def _dispatch_apply(
     actor: Staff,
-    *,
     department_id: int,
     assisting_ids: Iterable[int],
     handler_id: int | None,
@@ -168,14 +167,7 @@ def case_dispatch(
     due_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    apply = _dispatch_apply(
-        actor,
-        department_id=department_id,
-        assisting_ids=assisting_ids,
-        handler_id=handler_id,
-        instructions=instructions,
-        due_at=due_at,
-    )
+    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at)
     return transition(actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version)
 
 
@@ -191,14 +183,7 @@ def case_redispatch(
     expected_version: int | None = None,
 ) -> Case:
     """改派 before the department signed for it: the earlier dispatch stays in the history."""
-    apply = _dispatch_apply(
-        actor,
-        department_id=department_id,
-        assisting_ids=assisting_ids,
-        handler_id=handler_id,
-        instructions=instructions,
-        due_at=due_at,
-    )
+    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at)
     return transition(actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version)
 
 
