@@ -130,7 +130,7 @@ def build_table(
 def load_table(module_path: str | None = None) -> EventTable:
     """Import the configured table module and index it (once; ``CasesConfig.ready`` calls this)."""
     global _table
-    module = import_module(module_path or getattr(settings, "HUIYIN_EVENT_TABLE", "huiyin.subscribers"))
+    module = import_module(module_path or str(getattr(settings, "HUIYIN_EVENT_TABLE", "huiyin.subscribers")))
     _table = module.TABLE
     return _table
 
@@ -149,8 +149,12 @@ def kind_label(kind: str) -> str:
     return str(label) if label is not None else kind
 
 
-def known_kind(kind: str) -> bool:
-    return kind in table().kinds
+def case_policy(organization: Any) -> Any:
+    """The policy a new case of this organisation is registered under (the table's provider)."""
+    provider = table().case_policy
+    if provider is None:
+        raise RuntimeError("the subscriber table names no case_policy provider")
+    return provider(organization)
 
 
 def publish(case: Case, event: Event) -> None:

@@ -37,7 +37,8 @@ from .inputs import IntakeInput, PartyInput
 from .models import Attachment, Case, CaseRound, Contact, Event, Party
 from .permissions import check_can_edit as _check_can_edit
 from .permissions import may_take
-from .workflow import CaseState, Stage, find_edge, stages_with_defaults
+from .selectors import case_visible_to
+from .workflow import EDGES, CaseState, Stage, find_edge, stages_with_defaults
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -155,7 +156,7 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
     _require(actor, Cap.REGISTER)
     if not data.title.strip():
         data.title = derive_title(data.text)
-    validation.validate_intake(data, organization_id=actor.organization_id)
+    validation.validate_intake(data, organization_id=actor.org_id)
     if data.intake_token:
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
@@ -165,7 +166,9 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
     try:
         with transaction.atomic():
             org = actor.organization
-            policy = bus.table().case_policy(org)  # the deadline engine's (huiyin/subscribers.py)
+            if org is None:  # a bare admin account has no ledger to register in
+                raise PermissionDeniedError()
+            policy = bus.case_policy(org)
             # Numbered in the ledger of the day the matter was received (a letter that
             # arrived yesterday joins yesterday's sequence), gapless either way.
             received_at = data.received_at or now
@@ -224,8 +227,8 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
     except IntegrityError as exc:
         # Two submits of one form raced past the check above: the token constraint caught it.
         if data.intake_token and "intake_token" in str(exc):
-            number = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
-            raise DuplicateSubmission(number or "") from exc
+            earlier = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
+            raise DuplicateSubmission(earlier or "") from exc
         raise
     return case, code
 
@@ -248,7 +251,7 @@ def contact_add(
     if intake_token and Contact.objects.filter(intake_token=intake_token).exists():
         raise DuplicateSubmission(Case.objects.get(contacts__intake_token=intake_token).number)
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
         contact_party = _party_for(case.organization_id, party) if party else case.party
@@ -281,13 +284,13 @@ def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
-        from .selectors import case_visible_to
-
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         if not case_visible_to(actor, case):
             raise PermissionDeniedError()
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
+        # A received upload always has a name and a size (attachment_errors checked it).
+        assert upload.name is not None and upload.size is not None
         attachment = Attachment(
             case=case,
             contact_id=contact_id,
@@ -319,9 +322,7 @@ def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_
 def receipt_issue(*, actor: Staff, case_id: int) -> str:
     """Issue a new query code (the old one stops working) for a reprinted receipt."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
-        from .selectors import case_visible_to
-
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         if not case_visible_to(actor, case):
             raise PermissionDeniedError()
         code = _new_query_code()
@@ -331,14 +332,12 @@ def receipt_issue(*, actor: Staff, case_id: int) -> str:
     return code
 
 
-def party_reveal(*, actor: Staff, case_id: int) -> dict[str, str]:
+def party_reveal(*, actor: Staff, case_id: int) -> dict[str, dict[str, str]]:
     """Full phone / ID number of the case's parties; only with the permission, always logged."""
     if not actor.can(Cap.VIEW_PII):
         raise PermissionDeniedError(_("您没有查看完整个人信息的权限。"))
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
-        from .selectors import case_visible_to
-
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         if not case_visible_to(actor, case):
             raise PermissionDeniedError()
         parties = [p for p in [case.party, *case.co_parties.all()] if p]
@@ -355,11 +354,11 @@ def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: d
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"fields not editable: {sorted(unknown)}")
-    errors = validation.edit_errors(changes, organization_id=actor.organization_id)
+    errors = validation.edit_errors(changes, organization_id=actor.org_id)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         _check_can_edit(actor, case)
         if case.version != expected_version:
             raise StaleObject()
@@ -407,7 +406,7 @@ def transition(
 ) -> Case:
     """The one locking transition: lock, check table ∩ policy ∩ permission, mutate, log."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.organization_id)
+        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         edge = find_edge(case.state, action, case.stage_switches)
         if edge is None:
             raise InvalidTransition(src=case.state, dst=_target_of(action), reason=_moved_on(case, expected_version))
@@ -440,8 +439,6 @@ def _moved_on(case: Case, expected_version: int | None) -> str:
 
 
 def _target_of(action: str) -> str:
-    from .workflow import EDGES
-
     return next((e.dst for e in EDGES if e.action == action), action)
 
 
