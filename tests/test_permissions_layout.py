@@ -55,3 +55,34 @@ def test_no_template_reads_roles_or_capabilities():
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+VIEW_MODULES = sorted(SRC.glob("*/views.py")) + sorted(SRC.glob("*/views/*.py"))
+EVENT_WRITERS = {"case_record_event", "_event", "_record", "publish"}
+
+
+def test_no_view_writes_case_events():
+    """Events are written by services in the transaction of the change they record."""
+    assert VIEW_MODULES
+    offenders = {}
+    for path in VIEW_MODULES:
+        tree = ast.parse(path.read_text())
+        calls = [
+            f"line {node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and (
+                (isinstance(node.func, ast.Name) and node.func.id in EVENT_WRITERS)
+                or (isinstance(node.func, ast.Attribute) and node.func.attr in EVENT_WRITERS)
+                or (
+                    isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "create"
+                    and isinstance(node.func.value, ast.Attribute)
+                    and isinstance(node.func.value.value, ast.Name)
+                    and node.func.value.value.id == "Event"
+                )
+            )
+        ]
+        if calls:
+            offenders[str(path.relative_to(SRC))] = calls
+    assert offenders == {}

@@ -8,7 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
-from huiyin.orgs.models import Department, Organization
+from huiyin.orgs.actors import ActorKind
+from huiyin.orgs.models import Department, ExternalSystem, Organization
 
 from .workflow import CaseState
 
@@ -112,11 +113,19 @@ class Case(models.Model):
     group_size = models.PositiveIntegerField(_("来访人数"), default=1)
     forwarded_by = models.CharField(_("转办单位"), max_length=120, blank=True)
     forwarded_ref = models.CharField(_("转办文号"), max_length=60, blank=True)
+    # The staff member who took the matter (首问责任人); none when the public or another
+    # system registered it, which `submitter_kind` / `submitter_system` then name.
     first_contact = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="first_contact_cases",
         verbose_name=_("首问责任人"),
+    )
+    submitter_kind = models.CharField(_("登记来源"), max_length=10, choices=ActorKind.choices, default=ActorKind.STAFF)
+    submitter_system = models.ForeignKey(
+        ExternalSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("来源系统")
     )
     lead_department = models.ForeignKey(
         Department,
@@ -173,6 +182,16 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    @property
+    def submitter_label(self) -> str:
+        """Who registered the matter, for the case page: the staff member, or the way in."""
+        if self.first_contact_id is not None:
+            return str(self.first_contact)
+        if self.submitter_kind == ActorKind.PUBLIC:
+            system = self.submitter_system.name if self.submitter_system else ""
+            return f"{ActorKind.PUBLIC.label}（{system}）" if system else str(ActorKind.PUBLIC.label)
+        return str(self.submitter_system or ActorKind(self.submitter_kind).label)
+
 
 class CaseSequence(models.Model):
     """Last number handed out per organisation and day; bumped by one upsert."""
@@ -217,8 +236,14 @@ class Contact(models.Model):
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
     party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts")
     occurred_at = models.DateTimeField(_("时间"))
+    # The receiving staff member; none for a matter the public or a system submitted.
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("接待人")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("接待人"),
     )
     text = models.TextField(_("内容"))
     is_initial = models.BooleanField(default=False)
@@ -245,7 +270,10 @@ class Attachment(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None when the public or a system uploaded it; the attachment's event names who.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -262,6 +290,9 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # "staff", "public" or "system" (orgs.actors.ActorKind); "" when no one acted (timers).
+    actor_kind = models.CharField(max_length=10, blank=True, default="")
+    actor_system = models.ForeignKey(ExternalSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     kind = models.CharField(max_length=30)  # an app's event kind; labels and owners in cases.bus
     data = models.JSONField(default=dict, blank=True)
@@ -286,9 +317,28 @@ class Event(models.Model):
 
         return kind_label(self.kind)
 
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id is not None:
+            return str(self.actor)
+        if self.actor_kind == ActorKind.PUBLIC:
+            return (
+                f"{ActorKind.PUBLIC.label}（{self.actor_system}）"
+                if self.actor_system_id
+                else str(ActorKind.PUBLIC.label)
+            )
+        if self.actor_kind == ActorKind.SYSTEM and self.actor_system_id:
+            return str(self.actor_system)
+        return str(_("系统"))
+
     def compute_hash(self) -> str:
+        fields = [self.case_id, self.round, self.actor_id, self.at.isoformat(), self.kind, self.data, self.prev_hash]
+        if self.actor_kind in (ActorKind.PUBLIC, ActorKind.SYSTEM):
+            # Outside actors are hashed too; staff and timer rows keep the original layout,
+            # so chains written before actor kinds existed still verify.
+            fields += [self.actor_kind, self.actor_system_id]
         body = json.dumps(
-            [self.case_id, self.round, self.actor_id, self.at.isoformat(), self.kind, self.data, self.prev_hash],
+            fields,
             ensure_ascii=False,
             sort_keys=True,
             default=str,

@@ -53,7 +53,9 @@ def case_visible_to(staff: Staff, case: Case) -> bool:
 
 def case_get_for_actor(*, actor: Staff, case_id: int) -> Case:
     case = (
-        Case.objects.select_related("party", "category", "lead_department", "handler", "first_contact", "organization")
+        Case.objects.select_related(
+            "party", "category", "lead_department", "handler", "first_contact", "submitter_system", "organization"
+        )
         .filter(pk=case_id, organization_id=actor.org_id)
         .first()
     )
@@ -216,7 +218,7 @@ def timeline(case: Case) -> list[tuple[str, datetime, object]]:
     items: list[tuple[str, datetime, object]] = [
         ("contact", c.occurred_at, c) for c in case.contacts.select_related("staff", "party")
     ]
-    items += [("event", e.at, e) for e in case.events.select_related("actor")]
+    items += [("event", e.at, e) for e in case.events.select_related("actor", "actor_system")]
     items.sort(key=lambda item: (item[1], 0 if item[0] == "contact" else 1))
     return items
 

@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +29,13 @@ from huiyin.cases.events import EventKind
 from huiyin.core.errors import DuplicateSubmission, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.search import document
 from huiyin.core.validators import checked_text
+from huiyin.orgs.actors import Actor, ActorKind, ExternalActor, actor_kind, staff_of, system_of
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from . import bus, validation
 from .inputs import IntakeInput, PartyInput
-from .models import Attachment, Case, CaseRound, Contact, Event, Party
+from .models import Attachment, Case, CaseRound, Channel, Contact, Event, Party, Urgency
 from .permissions import check_can_edit as _check_can_edit
 from .permissions import may_take
 from .selectors import case_visible_to
@@ -46,13 +47,21 @@ QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # --- events -----------------------------------------------------------------
 
 
-def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) -> Event:
+def _event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any]) -> Event:
     """Append an event to the case's hash chain. The caller holds the case row lock."""
     prev = Event.objects.filter(case=case).order_by("-id").values_list("hash", flat=True).first()
     # Store exactly what is hashed: the JSON round trip turns datetimes etc. into strings.
     data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     event = Event(
-        case=case, round=case.round, actor=actor, at=timezone.now(), kind=kind, data=data, prev_hash=prev or ""
+        case=case,
+        round=case.round,
+        actor=staff_of(actor),
+        actor_kind=actor_kind(actor),
+        actor_system=system_of(actor),
+        at=timezone.now(),
+        kind=kind,
+        data=data,
+        prev_hash=prev or "",
     )
     event.hash = event.compute_hash()
     event.save()
@@ -60,7 +69,7 @@ def _event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) 
     return event
 
 
-def case_record_event(case: Case, *, kind: str, actor: Staff | None, data: dict[str, Any]) -> Event:
+def case_record_event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any]) -> Event:
     """Public form of ``_event`` for other apps (the policy engine's deadline steps,
     suspensions, extensions). The caller holds the case row lock, in its transaction."""
     return _event(case, kind=kind, actor=actor, data=data)
@@ -141,7 +150,7 @@ def derive_title(text: str, limit: int = 30) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def _require(actor: Staff, cap: str) -> None:
+def _require(actor: Actor, cap: str) -> None:
     if not actor.can(cap):
         raise PermissionDeniedError()
 
@@ -150,19 +159,49 @@ def _search_document(case: Case) -> str:
     return document(case.number, case.title, case.text, case.location)
 
 
-def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
-    """Register a matter from any channel (F01/F02). Returns the case and its query code
-    (shown once on the receipt; only its hash is stored)."""
+# Ways in that the public uses on its own (网上信访, 电子邮件): a submission from outside the
+# staff cannot claim a phone call or a visit that no one received.
+PUBLIC_CHANNELS = frozenset({Channel.ONLINE, Channel.EMAIL})
+
+
+def _outside_rules(actor: Actor, data: IntakeInput) -> None:
+    """What differs when the public or another system registers: the same form, fewer levers."""
+    if not isinstance(actor, ExternalActor):
+        return
+    if actor.kind == ActorKind.PUBLIC:
+        if data.channel not in PUBLIC_CHANNELS:
+            raise ValidationFailed({"channel": [_("公众只能通过网上或电子邮件提交诉求。")]})
+        # Urgency is the office's call (and the keyword rules'); the time is when it arrived.
+        data.urgency = Urgency.NORMAL
+        data.received_at = None
+        data.forwarded_by = data.forwarded_ref = ""
+
+
+def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
+    for upload in uploads:
+        errors = validation.attachment_errors(upload)
+        if errors:
+            raise ValidationFailed({"attachments": [m for messages in errors.values() for m in messages]})
+
+
+def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[UploadedFile] = ()) -> tuple[Case, str]:
+    """Register a matter from any channel (F01/F02), with the files it came with, as one
+    transaction: a case never exists without the attachments its submission carried.
+    Staff, the public (portal) and registered systems (API) all come through here.
+    Returns the case and its query code (shown once on the receipt; only its hash is stored)."""
     _require(actor, Cap.REGISTER)
+    _outside_rules(actor, data)
     if not data.title.strip():
         data.title = derive_title(data.text)
     validation.validate_intake(data, organization_id=actor.org_id)
+    _check_uploads(uploads)
     if data.intake_token:
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
             raise DuplicateSubmission(existing)
     now = timezone.now()
     code = _new_query_code()
+    stored: list[Attachment] = []
     try:
         with transaction.atomic():
             org = actor.organization
@@ -189,7 +228,9 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
                 group_size=data.group_size,
                 forwarded_by=data.forwarded_by,
                 forwarded_ref=data.forwarded_ref,
-                first_contact=actor,
+                first_contact=staff_of(actor),
+                submitter_kind=actor_kind(actor),
+                submitter_system=system_of(actor),
                 intake_token=data.intake_token or None,
                 stage_switches=policy.stage_switches,
                 policy_version=policy.version,
@@ -202,12 +243,12 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
             if reps:
                 case.co_parties.set(reps)
             CaseRound.objects.create(case=case, number=1, started_at=now)
-            Contact.objects.create(
+            contact = Contact.objects.create(
                 case=case,
                 channel=data.channel,
                 party=party,
                 occurred_at=case.received_at,
-                staff=actor,
+                staff=staff_of(actor),
                 text=case.text,
                 is_initial=True,
             )
@@ -224,11 +265,18 @@ def case_register(*, actor: Staff, data: IntakeInput) -> tuple[Case, str]:
                     "promised_due_at": case.promised_due_at,
                 },
             )
+            for upload in uploads:
+                stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk))
     except IntegrityError as exc:
+        _discard_files(stored)
         # Two submits of one form raced past the check above: the token constraint caught it.
         if data.intake_token and "intake_token" in str(exc):
             earlier = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
             raise DuplicateSubmission(earlier or "") from exc
+        raise
+    except BaseException:
+        # Nothing half-saved: the rows rolled back, so the stored files go too.
+        _discard_files(stored)
         raise
     return case, code
 
@@ -279,6 +327,48 @@ def contact_add(
     return contact
 
 
+def _store_attachment(case: Case, upload: UploadedFile, *, actor: Actor, contact_id: int | None) -> Attachment:
+    """Store one checked upload on a locked case and record it; the caller's transaction
+    decides whether it stays (its file is removed by the caller if it does not)."""
+    # A received upload always has a name and a size (attachment_errors checked it).
+    assert upload.name is not None and upload.size is not None
+    attachment = Attachment(
+        case=case,
+        contact_id=contact_id,
+        original_name=upload.name[:255],
+        content_type=getattr(upload, "content_type", "") or "",
+        size=upload.size,
+        uploaded_by=staff_of(actor),
+    )
+    field = attachment.file.field
+    target = field.generate_filename(attachment, upload.name)
+    partial = None if field.storage.exists(target) else target
+    try:
+        attachment.file.save(upload.name, upload, save=False)
+    except BaseException:
+        # The write failed part-way (disk full, the upload unreadable): no partial file stays.
+        if partial and field.storage.exists(partial):
+            field.storage.delete(partial)
+        raise
+    try:
+        attachment.save()
+        _event(
+            case,
+            kind=EventKind.ATTACHMENT_ADDED,
+            actor=actor,
+            data={"attachment_id": attachment.pk, "name": attachment.original_name, "size": attachment.size},
+        )
+    except BaseException:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def _discard_files(attachments: Sequence[Attachment]) -> None:
+    for attachment in attachments:
+        attachment.file.delete(save=False)
+
+
 def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_id: int | None = None) -> Attachment:
     errors = validation.attachment_errors(upload)
     if errors:
@@ -289,34 +379,7 @@ def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_
             raise PermissionDeniedError()
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
-        # A received upload always has a name and a size (attachment_errors checked it).
-        assert upload.name is not None and upload.size is not None
-        attachment = Attachment(
-            case=case,
-            contact_id=contact_id,
-            original_name=upload.name[:255],
-            content_type=getattr(upload, "content_type", "") or "",
-            size=upload.size,
-            uploaded_by=actor,
-        )
-        attachment.file.save(upload.name, upload, save=False)
-        try:
-            attachment.save()
-            _event(
-                case,
-                kind=EventKind.ATTACHMENT_ADDED,
-                actor=actor,
-                data={
-                    "attachment_id": attachment.pk,
-                    "name": attachment.original_name,
-                    "size": attachment.size,
-                },
-            )
-        except Exception:
-            # Nothing half-saved: the row rolls back, so the stored file goes too.
-            attachment.file.delete(save=False)
-            raise
-    return attachment
+        return _store_attachment(case, upload, actor=actor, contact_id=contact_id)
 
 
 def receipt_issue(*, actor: Staff, case_id: int) -> str:

@@ -20,7 +20,6 @@ from huiyin.core.errors import (
     ApplicationError,
     DuplicateSubmission,
     PermissionDeniedError,
-    ValidationFailed,
 )
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
@@ -114,11 +113,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
         data = form.to_input()
         uploads = form.cleaned_data.get("attachments") or []
         try:
-            for upload in uploads:
-                errors = services.validation.attachment_errors(upload)
-                if errors:
-                    raise ValidationFailed(errors)
-            case, code = services.case_register(actor=request.user, data=data)
+            case, code = services.case_register(actor=request.user, data=data, uploads=uploads)
         except DuplicateSubmission as exc:
             messages.info(request, exc.message)
             existing = Case.objects.filter(number=exc.case_number, organization_id=request.user.org_id).first()
@@ -126,8 +121,6 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
         except ApplicationError as exc:
             put_errors(form, exc, aliases=_representatives(exc))
         else:
-            for upload in uploads:
-                services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
             _remember_code(request, case, code)
             messages.success(request, _("已登记：%(number)s") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)

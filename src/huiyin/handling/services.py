@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
+from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case
+from huiyin.cases.permissions import may_reveal_pii
 from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
@@ -432,6 +434,24 @@ def _document_locked(actor: Staff, document_id: int) -> tuple[Case, Document]:
         raise PermissionDeniedError()
     case = _lock(actor, doc.case_id)
     return case, Document.objects.select_for_update().get(pk=doc.pk)
+
+
+def document_print(*, actor: Staff, document_id: int) -> tuple[Document, bool]:
+    """A document to print, and whether it names the complainant in full: it does for staff
+    allowed to see personal data, and that full view is logged like any other."""
+    with transaction.atomic():
+        case, doc = _document_locked(actor, document_id)
+        party = doc.to_party
+        full = party is not None and not party.anonymous and may_reveal_pii(actor)
+        if full:
+            # A view changes nothing on the case: no version bump, so open edit forms stay valid.
+            case_services.case_record_event(
+                case,
+                kind=EventKind.PII_VIEWED,
+                actor=actor,
+                data={"party_ids": [doc.to_party_id], "document_id": doc.pk},
+            )
+    return doc, full
 
 
 def document_approve(*, actor: Staff, document_id: int) -> Document:

@@ -17,9 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
-from huiyin.cases.events import EventKind
-from huiyin.cases.permissions import may_reveal_pii
-from huiyin.cases.services import case_record_event
 from huiyin.core.errors import ApplicationError
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
@@ -265,21 +262,11 @@ def document_view(request: AuthedHttpRequest, case_id: int, document_id: int) ->
 def document_pdf(request: AuthedHttpRequest, case_id: int, document_id: int) -> HttpResponse:
     """The printed letter names the complainant in full for staff allowed to see personal
     data; that full view is logged like any other."""
-    doc = _document(request, case_id, document_id)
-    full = doc.to_party is not None and may_reveal_pii(request.user) and not doc.to_party.anonymous
-    if full:
-        from django.db import transaction
-
-        from huiyin.cases.models import Case
-
-        with transaction.atomic():
-            case = Case.objects.select_for_update().get(pk=doc.case_id)
-            case_record_event(
-                case,
-                kind=EventKind.PII_VIEWED,
-                actor=request.user,
-                data={"party_ids": [doc.to_party_id], "document_id": doc.pk},
-            )
+    _document(request, case_id, document_id)  # the case is visible and the document is on it
+    try:
+        doc, full = services.document_print(actor=request.user, document_id=document_id)
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
     response = HttpResponse(documents.render_pdf(doc, full=full), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{doc.number}.pdf"'
     return response

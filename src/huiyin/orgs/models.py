@@ -94,3 +94,30 @@ class Staff(AbstractUser):
 
     def role_labels(self) -> list[str]:
         return [str(Role(r).label) for r in self.roles if r in Role.values]
+
+
+class ExternalSystem(models.Model):
+    """A way in for someone who is not on the staff: the public portal (网上信访 / 网上投诉),
+    or another system registered to create and follow cases (a city app, a provincial
+    platform forwarding matters down, a telephony system)."""
+
+    class Kind(models.TextChoices):
+        PORTAL = "portal", _("公众门户")
+        API = "api", _("外部系统")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="external_systems")
+    code = models.SlugField(_("代码"), max_length=40)
+    name = models.CharField(_("名称"), max_length=120)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    # What the system may do, as capabilities (orgs.roles.Cap); the portal only registers.
+    caps = models.JSONField(_("权限"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("外部系统")
+        verbose_name_plural = _("外部系统")
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="external_system_code_unique")]
+
+    def __str__(self) -> str:
+        return self.name

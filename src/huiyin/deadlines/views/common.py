@@ -57,7 +57,7 @@ def waiting_text(case: Case, stage: str, waiting_on: str) -> str:
         who = _("反映人")
         what = _("补充材料") if stage != "review_request" else STAGE_TASKS[stage]
     elif waiting_on == "intake":
-        who, what = str(case.first_contact), STAGE_TASKS.get(stage, "")
+        who, what = str(case.first_contact or _("受理人员")), STAGE_TASKS.get(stage, "")
     elif waiting_on == "department":
         who, what = str(case.lead_department or _("承办部门")), STAGE_TASKS.get(stage, "")
     elif waiting_on == "callback_officer":
@@ -65,7 +65,7 @@ def waiting_text(case: Case, stage: str, waiting_on: str) -> str:
     elif waiting_on == "responsible_unit":
         who, what = _responsible_unit(case), STAGE_TASKS.get(stage, "")
     else:  # handler: the handler, else the lead department, else the first contact
-        who = str(case.handler or case.lead_department or case.first_contact)
+        who = str(case.handler or case.lead_department or case.first_contact or _("受理人员"))
         what = STAGE_TASKS.get(stage, "")
     return _("等待 %(who)s %(what)s") % {"who": who, "what": what}
 
