@@ -15,8 +15,9 @@ from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.supervision import services
+from huiyin.supervision.errors import NoticeStateError
 from huiyin.supervision.models import NoticeState, SupervisionNotice, SupervisionSequence
-from huiyin.supervision.services import NoticeStateError, supervision_answer, supervision_close
+from huiyin.supervision.services import supervision_answer, supervision_close
 from tests.conftest import intake
 
 from .conftest import at

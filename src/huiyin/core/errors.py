@@ -29,6 +29,7 @@ class CoreError(ErrorCode):
     INVALID_TRANSITION = "invalid_transition"
     STALE = "stale"
     DUPLICATE_SUBMISSION = "duplicate_submission"
+    INVALID_STATUS = "invalid_status"
 
 
 class ApplicationError(Exception):
@@ -93,3 +94,27 @@ class DuplicateSubmission(ApplicationError):
     def __init__(self, case_number: str):
         self.case_number = case_number
         super().__init__(_("该表单已经提交过（案件编号 %(number)s），未重复登记。") % {"number": case_number})
+
+
+class InvalidStatus(ApplicationError):
+    """A record's status may not move that way (its ``StatusTable`` has no such edge):
+    usually someone else moved it first."""
+
+    code: ErrorCode = CoreError.INVALID_STATUS
+
+    def __init__(
+        self,
+        *,
+        what: str,
+        src: str,
+        dst: str,
+        message: str | StrPromise | None = None,
+        code: ErrorCode | None = None,
+    ):
+        self.src, self.dst = src, dst
+        super().__init__(
+            message
+            or _("%(what)s当前为“%(src)s”，不能改为“%(dst)s”。请刷新页面查看最新状态。")
+            % {"what": what, "src": src, "dst": dst},
+            code=code,
+        )

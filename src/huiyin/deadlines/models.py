@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Organization
 from huiyin.policy.labels import STAGE_LABELS
 from huiyin.policy.models import PolicyVersion
@@ -30,6 +31,16 @@ class ClockState(models.TextChoices):
     RUNNING = "running", _("计时中")
     PAUSED = "paused", _("已暂停")  # the case is suspended (awaiting the complainant's materials)
     STOPPED = "stopped", _("已停止")
+
+
+CLOCK_STATES = StatusTable(
+    ClockState,
+    {
+        ClockState.RUNNING: {ClockState.PAUSED, ClockState.STOPPED},
+        ClockState.PAUSED: {ClockState.RUNNING, ClockState.STOPPED},
+    },
+    field="state",
+)
 
 
 class StopReason(models.TextChoices):
@@ -131,6 +142,11 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
     REJECTED = "rejected", _("未批准")
+
+
+EXTENSION_STATUSES = StatusTable(
+    ExtensionStatus, {ExtensionStatus.PENDING: {ExtensionStatus.APPROVED, ExtensionStatus.REJECTED}}
+)
 
 
 class Extension(models.Model):

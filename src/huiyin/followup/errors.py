@@ -1,6 +1,6 @@
 """Callbacks, rectification tasks and rating links: the error codes this app raises (see ``core.errors``)."""
 
-from huiyin.core.errors import ErrorCode
+from huiyin.core.errors import ErrorCode, InvalidStatus
 
 
 class FollowupError(ErrorCode):
@@ -12,3 +12,13 @@ class FollowupError(ErrorCode):
     LINK_UNKNOWN = "unknown"
     LINK_USED = "used"
     LINK_EXPIRED = "expired"
+
+
+class CallbackDone(InvalidStatus):
+    """The callback was already recorded (or cancelled): a second record does not count."""
+
+    code = FollowupError.CALLBACK_DONE
+
+
+class TaskDone(InvalidStatus):
+    code = FollowupError.TASK_DONE

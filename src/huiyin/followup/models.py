@@ -8,6 +8,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.models import Attachment, Case
+from huiyin.core.states import StatusTable
+
+from .errors import CallbackDone, TaskDone
 
 USER = settings.AUTH_USER_MODEL
 
@@ -24,6 +27,13 @@ class CallbackStatus(models.TextChoices):
     DONE = "done", _("已回访")
     UNREACHABLE = "unreachable", _("联系不上")
     CANCELLED = "cancelled", _("已取消")
+
+
+CALLBACK_STATUSES = StatusTable(
+    CallbackStatus,
+    {CallbackStatus.DUE: {CallbackStatus.DONE, CallbackStatus.UNREACHABLE, CallbackStatus.CANCELLED}},
+    error=CallbackDone,
+)
 
 
 class Satisfaction(models.TextChoices):
@@ -118,6 +128,9 @@ class RatingLink(models.Model):
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("待整改")
     DONE = "done", _("已整改")
+
+
+TASK_STATUSES = StatusTable(TaskStatus, {TaskStatus.OPEN: {TaskStatus.DONE}}, error=TaskDone)
 
 
 class RectificationTask(models.Model):

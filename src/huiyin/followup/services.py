@@ -33,6 +33,8 @@ from huiyin.orgs.roles import Role
 from . import permissions, planning
 from .errors import FollowupError
 from .models import (
+    CALLBACK_STATUSES,
+    TASK_STATUSES,
     AttemptOutcome,
     Callback,
     CallbackAttempt,
@@ -93,13 +95,16 @@ def plan_for(case: Case, at) -> Callback | None:
 
 
 def cancel_open(case: Case) -> None:
-    Callback.objects.filter(case=case, status=CallbackStatus.DUE).update(status=CallbackStatus.CANCELLED)
+    Callback.objects.filter(case=case, status__in=CALLBACK_STATUSES.sources(CallbackStatus.CANCELLED)).update(
+        status=CallbackStatus.CANCELLED
+    )
 
 
 def done_by_closing(case: Case, event) -> None:
     """A case closed from its page with the callback result: the planned callback is done."""
     data = event.data or {}
-    Callback.objects.filter(case=case, round=case.round, status=CallbackStatus.DUE).update(
+    due = CALLBACK_STATUSES.sources(CallbackStatus.DONE)
+    Callback.objects.filter(case=case, round=case.round, status__in=due).update(
         status=CallbackStatus.DONE,
         satisfaction=data.get("satisfaction", ""),
         done_by=event.actor,
@@ -119,11 +124,11 @@ def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
 
 
 def _require_due(row: Callback) -> None:
-    if row.status != CallbackStatus.DUE:
-        raise ApplicationError(
-            _("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
-            code=FollowupError.CALLBACK_DONE,
-        )
+    CALLBACK_STATUSES.check(
+        row,
+        CallbackStatus.DONE,
+        message=_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
+    )
 
 
 def _signature_checked(scan, drawn: str):
@@ -285,9 +290,8 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
         task = RectificationTask.objects.select_for_update().get(pk=task.pk)
         if not permissions.may_record_rectification(actor, task):
             raise PermissionDeniedError(_("只有责任部门可以登记整改情况。"))
-        if task.status != TaskStatus.OPEN:
-            raise ApplicationError(_("该整改任务已完成。"), code=FollowupError.TASK_DONE)
-        task.status, task.done_by, task.done_at, task.done_note = TaskStatus.DONE, actor, timezone.now(), note
+        TASK_STATUSES.move(task, TaskStatus.DONE, message=_("该整改任务已完成。"))
+        task.done_by, task.done_at, task.done_note = actor, timezone.now(), note
         task.save(update_fields=["status", "done_by", "done_at", "done_note"])
         from huiyin.deadlines.services.clocks import clocks_stop
 
@@ -304,7 +308,8 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
 
 def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> None:
     if outcome == AttemptOutcome.WRONG_NUMBER or row.attempts >= MAX_ATTEMPTS:
-        row.status, row.next_try_at, row.done_by, row.done_at = CallbackStatus.UNREACHABLE, None, actor, now
+        CALLBACK_STATUSES.move(row, CallbackStatus.UNREACHABLE)
+        row.next_try_at, row.done_by, row.done_at = None, actor, now
         desk_notify(
             recipients=Directory().dept_heads(case.organization_id, case.lead_department_id),
             case=case,
@@ -334,7 +339,8 @@ def _reached(
     charges_checked: bool | None,
     note: str,
 ) -> None:
-    row.status, row.satisfaction, row.findings = CallbackStatus.DONE, satisfaction, findings
+    CALLBACK_STATUSES.move(row, CallbackStatus.DONE)
+    row.satisfaction, row.findings = satisfaction, findings
     row.attitude, row.charges_checked, row.done_by, row.done_at = attitude, charges_checked, actor, now
     row.next_try_at = None
     summary = note or findings or str(Satisfaction(satisfaction).label)
@@ -518,8 +524,7 @@ def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> Rating
         link = RatingLink.objects.select_for_update().get(pk=link.pk)
         rating_link_find(token)  # checked again under the lock: a double submit counts once
         row = Callback.objects.select_for_update().get(pk=link.callback_id)
-        if row.status != CallbackStatus.DUE:
-            raise ApplicationError(_("该件已完成回访，感谢您的评价。"), code=FollowupError.CALLBACK_DONE)
+        CALLBACK_STATUSES.check(row, CallbackStatus.DONE, message=_("该件已完成回访，感谢您的评价。"))
         now = timezone.now()
         link.used_at, link.satisfaction, link.comment = now, satisfaction, comment
         link.save(update_fields=["used_at", "satisfaction", "comment"])

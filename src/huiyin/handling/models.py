@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.models import Attachment, Case, Party
+from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Department, Organization
 
 from .document_texts import DocumentKind
@@ -27,6 +28,13 @@ class DispatchStatus(models.TextChoices):
     SIGNED = "signed", _("已签收")
     SENT_BACK = "sent_back", _("已退单")
     WITHDRAWN = "withdrawn", _("已改派")
+
+
+# A dispatch is answered once: signed for, sent back, or withdrawn when redispatched.
+DISPATCH_STATUSES = StatusTable(
+    DispatchStatus,
+    {DispatchStatus.PENDING: {DispatchStatus.SIGNED, DispatchStatus.SENT_BACK, DispatchStatus.WITHDRAWN}},
+)
 
 
 class Dispatch(models.Model):
@@ -97,6 +105,11 @@ class ProposalStatus(models.TextChoices):
     PENDING = "pending", _("审批中")
     APPROVED = "approved", _("已批准")
     RETURNED = "returned", _("已退回")
+
+
+PROPOSAL_STATUSES = StatusTable(
+    ProposalStatus, {ProposalStatus.PENDING: {ProposalStatus.APPROVED, ProposalStatus.RETURNED}}
+)
 
 
 class Proposal(models.Model):
@@ -187,6 +200,11 @@ class DocumentStatus(models.TextChoices):
     DRAFT = "draft", _("待审批")
     ISSUED = "issued", _("已出具")
     SENT = "sent", _("已报送")
+
+
+DOCUMENT_STATUSES = StatusTable(
+    DocumentStatus, {DocumentStatus.DRAFT: {DocumentStatus.ISSUED}, DocumentStatus.ISSUED: {DocumentStatus.SENT}}
+)
 
 
 class Document(models.Model):

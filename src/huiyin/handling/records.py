@@ -22,6 +22,8 @@ from huiyin.orgs.roles import Role
 
 from .errors import HandlingError
 from .models import (
+    DISPATCH_STATUSES,
+    PROPOSAL_STATUSES,
     ApprovalDecision,
     ApprovalStep,
     AuthorityRequest,
@@ -154,7 +156,8 @@ def dispatch_recorded(
     due_at: datetime | None,
 ) -> list[Dispatch]:
     now = timezone.now()
-    Dispatch.objects.filter(case=case, status=DispatchStatus.PENDING).update(
+    withdrawable = DISPATCH_STATUSES.sources(DispatchStatus.WITHDRAWN)
+    Dispatch.objects.filter(case=case, status__in=withdrawable).update(
         status=DispatchStatus.WITHDRAWN, answered_at=now, answered_by=actor
     )
     rows = [
@@ -175,7 +178,10 @@ def dispatch_recorded(
 
 def dispatch_answered(case: Case, *, actor: Staff, signed: bool, reason: str = "") -> None:
     now = timezone.now()
-    open_rows = Dispatch.objects.filter(case=case, round=case.round, status=DispatchStatus.PENDING)
+    # Only an unanswered dispatch can be signed for, sent back or withdrawn (one source in the table).
+    open_rows = Dispatch.objects.filter(
+        case=case, round=case.round, status__in=DISPATCH_STATUSES.sources(DispatchStatus.SIGNED)
+    )
     if signed:
         open_rows.filter(is_lead=True).update(status=DispatchStatus.SIGNED, answered_by=actor, answered_at=now)
         return
@@ -251,7 +257,7 @@ def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) 
     )
     last = not approved or level + 1 == len(proposal.chain)
     if last:
-        proposal.status = ProposalStatus.APPROVED if approved else ProposalStatus.RETURNED
+        PROPOSAL_STATUSES.move(proposal, ProposalStatus.APPROVED if approved else ProposalStatus.RETURNED)
         proposal.save(update_fields=["status"])
     return step, last
 

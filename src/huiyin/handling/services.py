@@ -34,6 +34,7 @@ from . import documents, permissions
 from .document_texts import DocumentKind
 from .errors import HandlingError
 from .models import (
+    DOCUMENT_STATUSES,
     AuthorityRequest,
     ConfirmationKind,
     Document,
@@ -460,9 +461,10 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
         case, doc = _document_locked(actor, document_id)
         if not permissions.may_approve_document(actor):
             raise PermissionDeniedError(_("查处结果报告须由领导审批。"))
-        if doc.status != DocumentStatus.DRAFT:
-            raise ApplicationError(_("该文书不在待审批状态。"), code=HandlingError.NOT_DRAFT)
-        doc.status, doc.approved_by, doc.approved_at = DocumentStatus.ISSUED, actor, timezone.now()
+        DOCUMENT_STATUSES.move(
+            doc, DocumentStatus.ISSUED, message=_("该文书不在待审批状态。"), code=HandlingError.NOT_DRAFT
+        )
+        doc.approved_by, doc.approved_at = actor, timezone.now()
         doc.save(update_fields=["status", "approved_by", "approved_at"])
         _record(
             case,
@@ -489,10 +491,11 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
         _require_member(actor, case)
         if doc.kind != DocumentKind.RESULT_REPORT:
             raise ApplicationError(_("只有查处结果报告需要报送。"), code=HandlingError.NOT_REPORT)
-        if doc.status != DocumentStatus.ISSUED:
-            raise ApplicationError(_("查处结果报告须经审批后才能报送。"), code=HandlingError.NOT_APPROVED)
+        DOCUMENT_STATUSES.move(
+            doc, DocumentStatus.SENT, message=_("查处结果报告须经审批后才能报送。"), code=HandlingError.NOT_APPROVED
+        )
         now = timezone.now()
-        doc.status, doc.sent_at = DocumentStatus.SENT, now
+        doc.sent_at = now
         doc.save(update_fields=["status", "sent_at"])
         AuthorityRequest.objects.filter(case=case).update(report=doc)
         clocks_stop(case=case, at=now, reason="done", stages=("result_report",))

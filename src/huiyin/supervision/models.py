@@ -14,7 +14,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Department, Organization
+
+from .errors import NoticeStateError
 
 
 class NoticeKind(models.TextChoices):
@@ -30,6 +33,16 @@ class NoticeState(models.TextChoices):
 
 
 ACTIVE_NOTICE_STATES = (NoticeState.OPEN, NoticeState.ANSWERED, NoticeState.OVERDUE)
+NOTICE_STATES = StatusTable(
+    NoticeState,
+    {
+        NoticeState.OPEN: {NoticeState.ANSWERED, NoticeState.OVERDUE, NoticeState.CLOSED},
+        NoticeState.OVERDUE: {NoticeState.ANSWERED, NoticeState.CLOSED},
+        NoticeState.ANSWERED: {NoticeState.CLOSED},
+    },
+    field="state",
+    error=NoticeStateError,
+)
 WAITING_NOTICE_STATES = (NoticeState.OPEN, NoticeState.OVERDUE)  # waiting on the department
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from huiyin.cases.models import Case, Event
 from huiyin.cases.selectors import case_locked
 from huiyin.cases.workflow import OPEN_STATES, CaseState
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.validators import checked_text
 from huiyin.deadlines.models import StopReason
@@ -29,9 +29,8 @@ from huiyin.deadlines.subjects import SUPERVISION_NOTICE
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 
-from .errors import SupervisionError
 from .events import SupervisionEvent
-from .models import WAITING_NOTICE_STATES, DailyReview, NoticeKind, NoticeState, SupervisionNotice, SupervisionSequence
+from .models import NOTICE_STATES, DailyReview, NoticeKind, NoticeState, SupervisionNotice, SupervisionSequence
 from .permissions import may_answer_for, may_daily_review, may_supervise
 
 # The warning comes at this share of the time allowed (the presets' default warn_at).
@@ -42,10 +41,6 @@ ESCALATE_AFTER = timedelta(0)
 SUPERVISABLE_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
 # The stage of a notice's clock.
 NOTICE_STAGE = "supervision"
-
-
-class NoticeStateError(ApplicationError):
-    code = SupervisionError.NOTICE_STATE
 
 
 # --- numbering -------------------------------------------------------------------------
@@ -237,15 +232,9 @@ def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> Supervis
         case, notice = _locked(actor, notice_id)
         if not may_answer_for(actor, notice.department_id):
             raise PermissionDeniedError(_("只有被督办部门的负责人或承办人可以反馈。"))
-        if notice.state not in WAITING_NOTICE_STATES:
-            raise NoticeStateError(_("该督办单已反馈或已销号。"))
+        NOTICE_STATES.move(notice, NoticeState.ANSWERED, message=_("该督办单已反馈或已销号。"))
         now = timezone.now()
-        notice.state, notice.answer, notice.answered_at, notice.answered_by = (
-            NoticeState.ANSWERED,
-            answer,
-            now,
-            actor,
-        )
+        notice.answer, notice.answered_at, notice.answered_by = answer, now, actor
         notice.save(update_fields=["state", "answer", "answered_at", "answered_by"])
         _clock_stop(notice, now, StopReason.DONE)
         record_event(
@@ -273,16 +262,10 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
     note = checked_text(note, "note")
     with transaction.atomic():
         case, notice = _locked(actor, notice_id)
-        if notice.state == NoticeState.CLOSED:
-            raise NoticeStateError(_("该督办单已销号。"))
-        now = timezone.now()
         answered = notice.state == NoticeState.ANSWERED
-        notice.state, notice.closed_at, notice.closed_by, notice.close_note = (
-            NoticeState.CLOSED,
-            now,
-            actor,
-            note,
-        )
+        NOTICE_STATES.move(notice, NoticeState.CLOSED, message=_("该督办单已销号。"))
+        now = timezone.now()
+        notice.closed_at, notice.closed_by, notice.close_note = now, actor, note
         notice.save(update_fields=["state", "closed_at", "closed_by", "close_note"])
         _clock_stop(notice, now, StopReason.DONE if answered else StopReason.CANCELLED)
         record_event(

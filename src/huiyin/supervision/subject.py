@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from huiyin.deadlines.subjects import SUPERVISION_NOTICE, DueStep
 from huiyin.orgs.roles import Role
 
-from .models import NoticeState, SupervisionNotice
+from .models import NOTICE_STATES, NoticeState, SupervisionNotice
 from .services import notice_title, record_event
 
 if TYPE_CHECKING:
@@ -72,7 +72,9 @@ def _mark(notice: SupervisionNotice, step: Step, at: datetime) -> list[str]:
         notice.warned_at = at
         return ["warned_at"]
     if step.action == "overdue":
-        notice.overdue_at, notice.state = at, NoticeState.OVERDUE
+        notice.overdue_at = at
+        if NOTICE_STATES.allows(notice.state, NoticeState.OVERDUE):
+            NOTICE_STATES.move(notice, NoticeState.OVERDUE)
         return ["overdue_at", "state"]
     notice.escalation_level = max(notice.escalation_level, step.level)
     return ["escalation_level"]

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.states import StatusTable
 from huiyin.followup.models import Satisfaction
 from huiyin.orgs.models import Department, Organization
 
@@ -28,6 +29,9 @@ Answer = Satisfaction
 class CampaignStatus(models.TextChoices):
     OPEN = "open", _("收集中")
     CLOSED = "closed", _("已结束")
+
+
+CAMPAIGN_STATUSES = StatusTable(CampaignStatus, {CampaignStatus.OPEN: {CampaignStatus.CLOSED}})
 
 
 class Campaign(models.Model):
@@ -92,6 +96,9 @@ class SurveyResponse(models.Model):
 class ItemStatus(models.TextChoices):
     OPEN = "open", _("整改中")
     DONE = "done", _("已整改")
+
+
+ITEM_STATUSES = StatusTable(ItemStatus, {ItemStatus.OPEN: {ItemStatus.DONE}})
 
 
 class RectificationItem(models.Model):

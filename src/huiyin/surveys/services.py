@@ -23,6 +23,8 @@ from huiyin.orgs.models import Department, Staff
 from . import permissions
 from .errors import SurveysError
 from .models import (
+    CAMPAIGN_STATUSES,
+    ITEM_STATUSES,
     Activity,
     ActivityOpinion,
     Answer,
@@ -136,7 +138,7 @@ def campaign_close(*, actor: Staff, campaign_id: int) -> Campaign:
     _require_runner(actor)
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
-        campaign.status = CampaignStatus.CLOSED
+        CAMPAIGN_STATUSES.move(campaign, CampaignStatus.CLOSED, message=_("该调查已结束。"), code=SurveysError.CLOSED)
         campaign.save(update_fields=["status"])
     return campaign
 
@@ -386,9 +388,8 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
             raise PermissionDeniedError()
         if not permissions.may_record_item_done(actor, item):
             raise PermissionDeniedError(_("只有负责整改的部门可以登记整改情况。"))
-        if item.status != ItemStatus.OPEN:
-            raise ApplicationError(_("该整改事项已完成。"), code=SurveysError.ITEM_DONE)
-        item.status, item.done_by, item.done_at, item.done_note = ItemStatus.DONE, actor, timezone.now(), note
+        ITEM_STATUSES.move(item, ItemStatus.DONE, message=_("该整改事项已完成。"), code=SurveysError.ITEM_DONE)
+        item.done_by, item.done_at, item.done_note = actor, timezone.now(), note
         item.save(update_fields=["status", "done_by", "done_at", "done_note"])
     return item
 

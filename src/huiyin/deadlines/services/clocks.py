@@ -30,7 +30,7 @@ from huiyin.policy.calendar import BusinessCalendar, Unit
 from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
 from huiyin.policy.services.calendars import CalendarCache, calendar_for
 
-from ..models import Clock, ClockState, ExtensionStatus, StopReason, Suspension
+from ..models import CLOCK_STATES, Clock, ClockState, ExtensionStatus, StopReason, Suspension
 from ..subjects import CASE, case_kinds
 from .case_policy import policy_version_for_case
 
@@ -289,7 +289,8 @@ def clock_start(
     )
     reschedule(clock, plan.calendar)
     if is_suspended(case):
-        clock.state, clock.paused_at, clock.next_action_at = ClockState.PAUSED, timezone.now(), None
+        CLOCK_STATES.move(clock, ClockState.PAUSED)
+        clock.paused_at, clock.next_action_at = timezone.now(), None
     clock.save()
     return clock
 
@@ -383,29 +384,31 @@ def clocks_stop(
         qs = qs.filter(where)
     stopped = list(qs)
     for clock in stopped:
-        _account_pause(clock, at, None)
-        clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
-        clock.next_action_at = None
-        _save(
-            clock,
-            ["state", "stopped_at", "stop_reason", "next_action_at", "paused_at", "paused_seconds"],
-        )
+        _stop(clock, at, reason)
     return stopped
 
 
+def _stop(clock: Clock, at: datetime, reason: str) -> None:
+    _account_pause(clock, at, None)
+    CLOCK_STATES.move(clock, ClockState.STOPPED)
+    clock.stopped_at, clock.stop_reason, clock.next_action_at = at, reason, None
+    _save(clock, ["state", "stopped_at", "stop_reason", "next_action_at", "paused_at", "paused_seconds"])
+
+
 def clock_pause(clock: Clock, at: datetime) -> None:
-    if clock.state != ClockState.RUNNING:
+    if not CLOCK_STATES.allows(clock.state, ClockState.PAUSED):
         return
-    clock.state, clock.paused_at, clock.next_action_at = ClockState.PAUSED, at, None
+    CLOCK_STATES.move(clock, ClockState.PAUSED)
+    clock.paused_at, clock.next_action_at = at, None
     _save(clock, ["state", "paused_at", "next_action_at"])
 
 
 def clock_resume(clock: Clock, at: datetime, calendar: BusinessCalendar) -> None:
     """Resume: the paused time (in the rule's unit semantics) moves due and warning later."""
-    if clock.state != ClockState.PAUSED:
+    if not CLOCK_STATES.allows(clock.state, ClockState.RUNNING):
         return
     _account_pause(clock, at, calendar)
-    clock.state = ClockState.RUNNING
+    CLOCK_STATES.move(clock, ClockState.RUNNING)
     reschedule(clock, calendar)
     _save(
         clock,
@@ -570,8 +573,5 @@ def subject_clocks_stop(*, subject_kind: str, subject_id: int, at: datetime, rea
         Clock.objects.select_for_update().filter(subject_kind=subject_kind, subject_id=subject_id, state__in=ACTIVE)
     )
     for clock in stopped:
-        _account_pause(clock, at, None)
-        clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
-        clock.next_action_at = None
-        _save(clock, ["state", "stopped_at", "stop_reason", "next_action_at", "paused_at", "paused_seconds"])
+        _stop(clock, at, reason)
     return stopped

@@ -24,7 +24,7 @@ from huiyin.orgs.roles import Cap
 from huiyin.policy.calendar import BusinessCalendar
 from huiyin.policy.services.calendars import calendar_for
 
-from ..models import Clock, ClockState, Extension, ExtensionStatus, Suspension
+from ..models import EXTENSION_STATUSES, Clock, ClockState, Extension, ExtensionStatus, Suspension
 from ..notify import Directory
 from .clocks import (
     ACTIVE,
@@ -291,8 +291,10 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
             raise PermissionDeniedError(_("延期须由本单位政策规定的审批人批准。"))
         if extension.requested_by_id == actor.pk:
             raise PermissionDeniedError(_("不能审批自己提出的延期申请。"))
-        if extension.status != ExtensionStatus.PENDING:
-            raise ApplicationError(_("该延期申请已经处理。"), code=DeadlineError.EXTENSION_DECIDED)
+        decided = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        EXTENSION_STATUSES.check(
+            extension, decided, message=_("该延期申请已经处理。"), code=DeadlineError.EXTENSION_DECIDED
+        )
         now = timezone.now()
         if approve:
             if clock.state not in ACTIVE:
@@ -303,7 +305,7 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
                 raise ApplicationError(
                     _("同一事项已延期一次，不得再次延期。"), code=DeadlineError.SECOND_EXTENSION_FORBIDDEN
                 )
-        extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+        EXTENSION_STATUSES.move(extension, decided)
         extension.decided_by, extension.decided_at, extension.decision_note = (
             actor,
             now,
