@@ -12,8 +12,9 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
   (``cases.tasks.dispatch_event_task``), each in its own transaction.
 * ``GUARDS``: checks other apps impose before a lifecycle action; each raises an
   ``ApplicationError`` to refuse, before anything changes.
-* ``CASE_PANELS`` / ``DESK_PANELS`` / ``DESK_SECTIONS``: what each app shows on the case
-  page and the desk, in this order; ``case_policy``: the policy a new case is registered under.
+* ``CASE_PANELS`` / ``PUBLIC_PANELS`` / ``DESK_PANELS`` / ``DESK_SECTIONS``: what each app
+  shows on the case page, the public status page and the desk, in this order.
+* ``case_policy``: the policy a new case is registered under.
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -76,6 +77,12 @@ TABLE = build_table(
         Panel("deadlines", "deadlines/_deadline_panel.html", deadline_panels.case_panel),
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
+    ),
+    # The public status page (number + query code): each context function is a public
+    # filter — stages, dates and the complainant's own letters, never staff or notes.
+    public_panels=(
+        Panel("deadlines", "deadlines/_public_panel.html", deadline_panels.public_panel),
+        Panel("handling", "handling/_public_panel.html", handling_panels.public_panel),
     ),
     desk_panels=(Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),),
     desk_sections=(

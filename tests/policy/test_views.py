@@ -21,7 +21,7 @@ from huiyin.orgs.roles import Role
 from huiyin.policy.models import CalendarDay, PolicyVersion
 from huiyin.policy.services import current_policy
 from huiyin.policy.views.admin import snapshot_yaml
-from tests.conftest import make_staff
+from tests.conftest import intake, make_staff
 
 from .conftest import activate, at
 
@@ -506,3 +506,46 @@ def test_a_refused_action_the_page_no_longer_offers_comes_back_as_a_message(clie
     assert response.status_code == 302
     html = text(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 2)))
     assert "不在办理中" in html and not Suspension.objects.exists()
+
+
+# --- the public status page (the panel seam with a public filter) ------------------------------
+
+
+def test_public_status_page_shows_next_steps_and_own_letters_but_no_staff(client, org, drive, desk_clerk):
+    from huiyin.cases import services as case_services
+    from huiyin.handling.models import Document, DocumentStatus
+
+    activate(org, "city_hotline")
+    with time_machine.travel(at(2026, 3, 2, 9, 59), tick=False):
+        case, code = case_services.case_register(actor=desk_clerk, data=intake())
+    drive.do(at(2026, 3, 2, 10, 0), "accept", case)
+    Document.objects.create(
+        case=case,
+        round=1,
+        kind="acceptance_notice",
+        number=f"{case.number}-1",
+        title="受理告知书",
+        to_party=case.party,
+        body="内部正文",
+        status=DocumentStatus.ISSUED,
+        created_by=desk_clerk,
+        created_at=at(2026, 3, 2, 10, 1),
+    )
+    Document.objects.create(
+        case=case,
+        round=1,
+        kind="result_report",
+        number=f"{case.number}-2",
+        title="查处结果报告",
+        addressee="上级机关",
+        body="内部",
+        status=DocumentStatus.DRAFT,
+        created_by=desk_clerk,
+        created_at=at(2026, 3, 2, 10, 2),
+    )
+    with time_machine.travel(at(2026, 3, 2, 10, 1), tick=False):
+        html = text(client.post(reverse("public:status"), {"number": case.number, "code": code}))
+    assert "下一步" in html and "2026-03-02 10:03" in html  # the dispatch due in plain words
+    assert "受理告知书" in html and f"{case.number}-1" in html
+    assert "查处结果报告" not in html and "内部正文" not in html
+    assert str(desk_clerk) not in html and desk_clerk.username not in html

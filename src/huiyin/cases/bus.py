@@ -76,6 +76,7 @@ class EventTable:
     after_commit: list[Subscriber] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
     case_panels: tuple[Any, ...] = ()  # cases.panels.Panel, in page order
+    public_panels: tuple[Any, ...] = ()  # the same seam on the public status page, public data only
     desk_panels: tuple[Any, ...] = ()
     desk_sections: tuple[tuple[str, Callable[..., Any]], ...] = ()  # (key, (actor, base queryset) -> queryset | None)
     case_policy: Callable[..., Any] | None = None  # the policy a new case is registered under
@@ -99,6 +100,7 @@ def build_table(
     after_commit: Iterable[Subscriber],
     guards: Iterable[Guard],
     case_panels: Iterable[Any] = (),
+    public_panels: Iterable[Any] = (),
     desk_panels: Iterable[Any] = (),
     desk_sections: Iterable[tuple[str, Callable[..., Any]]] = (),
     case_policy: Callable[..., Any] | None = None,
@@ -119,6 +121,7 @@ def build_table(
     table.after_commit = list(after_commit)
     table.guards = list(guards)
     table.case_panels, table.desk_panels = tuple(case_panels), tuple(desk_panels)
+    table.public_panels = tuple(public_panels)
     table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
     for sub in [*table.in_transaction, *table.after_commit]:
         unknown = sub.kinds - set(table.kinds)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
@@ -345,6 +346,7 @@ def receipt_reissue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 def status_check(request: HttpRequest) -> HttpResponse:
     """Public status check with case number + query code (POST, so neither lands in a URL or log)."""
     result = error = None
+    panels_html: list[SafeString] = []
     if request.method == "POST":
         number = request.POST.get("number", "").strip()
         code = request.POST.get("code", "").strip()
@@ -353,6 +355,7 @@ def status_check(request: HttpRequest) -> HttpResponse:
         if result:
             # A display-only attribute for the template, not a model field.
             result.latest_round = result.rounds.order_by("-number").first()  # type: ignore[attr-defined]
+            panels_html = panels.render_case_panels(request, result, bus.table().public_panels)
         else:
             error = _("编号或查询码不正确。")
-    return render(request, "cases/status.html", {"result": result, "error": error})
+    return render(request, "cases/status.html", {"result": result, "error": error, "panels": panels_html})

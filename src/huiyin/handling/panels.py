@@ -11,7 +11,7 @@ from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.orgs.models import Department, Staff
 
 from . import documents, selectors
-from .models import InvestigationKind, NoticeMethod, PlanVerdict
+from .models import Document, DocumentStatus, InvestigationKind, NoticeMethod, PlanVerdict
 
 
 def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
@@ -37,3 +37,14 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
         "rectification_on": bool((case.stage_switches or {}).get("rectification_plan")),
         "available_documents": documents.available_kinds(case) if case.state != CaseState.ARCHIVED else [],
     }
+
+
+def public_panel(request: HttpRequest, case: Case) -> dict[str, Any] | None:
+    """Documents issued to the complainant (告知书, 答复意见书...), for the status page.
+    Public filter: the complainant's own letters only, title, number and date; never the
+    body's internal drafts, other addressees, or who signed."""
+    issued = Document.objects.filter(
+        case=case, to_party__isnull=False, status__in=(DocumentStatus.ISSUED, DocumentStatus.SENT)
+    ).order_by("created_at", "pk")
+    letters = [{"title": d.title, "number": d.number, "on": d.approved_at or d.created_at} for d in issued]
+    return {"letters": letters} if letters else None
