@@ -173,6 +173,8 @@ HUIYIN_PRESETS_DIR = Path(env.str("HUIYIN_PRESETS_DIR", default=str(BASE_DIR.par
 # Where people check a case's status with their query code (printed on receipts).
 HUIYIN_PUBLIC_URL = env.str("HUIYIN_PUBLIC_URL", default="http://127.0.0.1:8000")
 HUIYIN_HOTLINE = env.str("HUIYIN_HOTLINE", default="12345")
+# The SMS gateway (outside the product): the default writes an outbox file for the operator.
+HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 

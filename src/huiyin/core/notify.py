@@ -37,8 +37,7 @@ class ConsoleSmsBackend:
 
 
 def sms_backend() -> SmsBackend:
-    path = getattr(settings, "HUIYIN_SMS_BACKEND", "huiyin.core.notify.FileSmsBackend")
-    return import_string(path)()
+    return import_string(settings.HUIYIN_SMS_BACKEND)()
 
 
 def send_sms_once(*, phone: str, body: str, key: str) -> bool:

@@ -53,6 +53,7 @@ from ..models import (
     Suspension,
 )
 from ..permissions import may_work_on
+from ..subjects import case_kinds
 from ..services import (
     case_resume,
     case_suspend,
@@ -383,7 +384,10 @@ def extension_new(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case_for(request, case_id)
     version = policy_version_for_case(case)
     rule = version.preset().extension if version is not None else None
-    clocks = Clock.objects.filter(case=case, round=case.round).exclude(state=ClockState.STOPPED)
+    # The case's own stage clocks: a supervision notice's clock is the supervisor's, not postponable here.
+    clocks = Clock.objects.filter(case=case, round=case.round, subject_kind__in=case_kinds()).exclude(
+        state=ClockState.STOPPED
+    )
     form = ExtensionRequestForm(
         request.POST,
         clocks=[(c.pk, c.label) for c in clocks],
