@@ -53,7 +53,6 @@ from ..models import (
     Suspension,
 )
 from ..permissions import may_work_on
-from ..subjects import case_kinds
 from ..services import (
     case_resume,
     case_suspend,
@@ -61,6 +60,7 @@ from ..services import (
     extension_request,
     policy_version_for_case,
 )
+from ..subjects import case_kinds
 from .common import (
     TONES,
     countdown_formats,
