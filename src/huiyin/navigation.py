@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
+from huiyin.administration.permissions import may_manage_staff
 from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
@@ -27,6 +28,7 @@ class Navigation:
     daily_review: bool
     administration: bool  # deadline policies, working calendar, document templates
     intake: bool
+    staff_admin: bool  # the organisation's staff accounts and departments
 
 
 def navigation(request: HttpRequest) -> dict[str, Navigation]:
@@ -43,5 +45,6 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
             daily_review=may_daily_review(user),
             administration=may_administer(user),
             intake=may_register(user),
+            staff_admin=may_manage_staff(user),
         )
     }

@@ -19,5 +19,7 @@ urlpatterns = [
     path("surveys/", include("huiyin.surveys.urls")),
     path("survey/", include("huiyin.surveys.public_urls")),
     path("evaluation/", include("huiyin.evaluation.urls")),
-    path("admin/", admin.site.urls),
+    path("administration/", include("huiyin.administration.urls")),
+    path("account/", include("huiyin.administration.account_urls")),
+    path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]

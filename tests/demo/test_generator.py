@@ -48,7 +48,8 @@ def test_organization_has_departments_roles_and_categories():
     roles = {r for s in Staff.objects.filter(organization=org) for r in s.roles}
     assert roles == set(Role.values)
     admin = Staff.objects.get(username="admin")
-    assert admin.is_staff and admin.is_superuser
+    # the organisation's administrator works in the product, not in Django's /admin/
+    assert Role.ADMIN in admin.roles and not admin.is_staff and not admin.is_superuser
     assert Staff.objects.get(username="clerk").check_password(DEMO_PASSWORD)
     # every handling department has a head and someone to handle its cases
     for code, dept in demo.departments.items():
@@ -226,6 +227,7 @@ def test_demo_command_if_empty_does_not_duplicate():
     assert Case.objects.filter(organization=org).count() == 6
     text = out.getvalue()
     assert "clerk" in text and "leader" in text and DEMO_PASSWORD in text and "http://127.0.0.1:8000/" in text
+    assert "http://127.0.0.1:8000/administration/staff/" in text and "/admin/" not in text  # in-product admin
 
     out = StringIO()
     call_command("huiyin_demo", "--cases", "6", "--if-empty", stdout=out)

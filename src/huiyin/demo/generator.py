@@ -188,7 +188,8 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
             s = existing.get(d.username)
             if s is None:
                 password = password or make_password(DEMO_PASSWORD)  # hash once, share (it is a demo)
-                is_admin = "admin" in d.roles
+                # The administrator is the organisation's, in the product (人员与部门): not a
+                # Django superuser, whose /admin/ sees every organisation.
                 s = Staff(
                     username=d.username,
                     full_name=d.full_name,
@@ -196,10 +197,13 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
                     department=departments[d.department] if d.department else None,
                     roles=list(d.roles),
                     password=password,
-                    is_staff=is_admin,
-                    is_superuser=is_admin,
+                    is_staff=False,
+                    is_superuser=False,
                 )
                 s.save()
+            elif s.is_superuser or s.is_staff:  # made by an older demo: the same in-product administrator now
+                s.is_superuser = s.is_staff = False
+                s.save(update_fields=["is_superuser", "is_staff"])
             staff[d.username] = s
 
         categories: dict[str, Category] = {}

@@ -37,6 +37,7 @@ class Cap:
     ADMINISTER = "administer"
     SUPERVISE = "supervise"  # issue and close supervision notices (督办)
     REVIEW = "review"  # record the review / re-review body's opinion (复查 / 复核)
+    MANAGE_STAFF = "manage_staff"  # the own organisation's staff accounts and departments (人员与部门)
 
 
 ROLE_CAPS: dict[str, frozenset[str]] = {
@@ -65,7 +66,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({Cap.DISPATCH, Cap.VIEW_ALL, Cap.SUPERVISE}),
     Role.CALLBACK_OFFICER: frozenset({Cap.CLOSE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII}),
     Role.ANALYST: frozenset({Cap.VIEW_ALL}),
-    Role.ADMIN: frozenset({Cap.ARCHIVE, Cap.VIEW_ALL, Cap.ADMINISTER}),
+    Role.ADMIN: frozenset({Cap.ARCHIVE, Cap.VIEW_ALL, Cap.ADMINISTER, Cap.MANAGE_STAFF}),
 }
 
 

@@ -170,4 +170,4 @@ class Command(BaseCommand):
         self.stdout.write("\n示范账号 / DEMO LOGINS（密码相同 / same password for all）")
         self.stdout.write(table(("用户名 username", "角色 role", "部门 department", "密码 password"), rows))
         self.stdout.write(f"\n打开 / Open {DEMO_URL}  （先运行 / first run: huiyin serve）")
-        self.stdout.write("管理后台 / Admin: " + DEMO_URL + "admin/  (admin)")
+        self.stdout.write("人员与部门管理 / Staff administration: " + DEMO_URL + "administration/staff/  (admin)")
