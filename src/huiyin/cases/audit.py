@@ -113,7 +113,7 @@ def anchor(*, lag: timedelta | None = None, log: AnchorLog | None = None) -> Anc
         if newest is None:
             return run
         touched = Event.objects.filter(id__gt=since, id__lte=newest).order_by().values_list("case_id", flat=True)
-        case_ids = sorted(set(touched))
+        case_ids = sorted(set(touched.distinct()))
         batches = list(_batches(case_ids))
         for number, batch in enumerate(batches, start=1):
             heads: dict[int, tuple[int, str]] = {}
