@@ -812,6 +812,7 @@ class Loader:
                         data,
                         prev,
                     )
+                    ev.actor_kind, ev.actor_system_id = ("staff" if actor_id else ""), None
                     h = hash_of(ev)
                     events.write(
                         build_event(
@@ -819,6 +820,7 @@ class Loader:
                                 "case_id": cid,
                                 "round": rnd,
                                 "actor_id": actor_id,
+                                "actor_kind": ev.actor_kind,
                                 "at": at,
                                 "kind": kind,
                                 "data": json.dumps(data, ensure_ascii=False),

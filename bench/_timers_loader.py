@@ -709,6 +709,7 @@ class TimersLoader:
                         data,
                         prev,
                     )
+                    ev.actor_kind, ev.actor_system_id = ("staff" if actor_id else ""), None
                     h = hash_of(ev)
                     events.write(
                         build_event(
@@ -717,6 +718,7 @@ class TimersLoader:
                                 "case_id": cid,
                                 "round": 1,
                                 "actor_id": actor_id,
+                                "actor_kind": ev.actor_kind,
                                 "at": at_utc,
                                 "kind": str(kind),
                                 "data": json.dumps(data, ensure_ascii=False),

@@ -4,6 +4,7 @@ huiyin serve [--host H] [--port P] [--no-worker]   web server + deadline sweeper
 huiyin demo [--cases N]                              demo organisation and cases
 huiyin init --preset NAME                            (policy) set an organisation up from a preset
 huiyin calendar ...                                  (policy) business calendar checks
+huiyin audit verify | anchor                         (cases) prove the event chains; anchor their heads
 huiyin <any Django management command> ...
 """
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
         "demo": "huiyin_demo",
         "init": "huiyin_init",
         "calendar": "huiyin_calendar",
+        "audit": "huiyin_audit",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

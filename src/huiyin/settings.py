@@ -180,6 +180,35 @@ HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.F
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 
+
+def _audit_key() -> str:
+    """The audit trail's key (keyed event hashes, the anchor log's signatures): outside the
+    database, never changed once events exist. Production (HUIYIN_PRODUCTION) must set
+    HUIYIN_AUDIT_KEY; a laptop or demo derives one from SECRET_KEY."""
+    import hashlib
+    import hmac
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    configured = env.str("HUIYIN_AUDIT_KEY", default="")
+    if env.bool("HUIYIN_PRODUCTION", default=False) and (len(configured) < 32 or configured == SECRET_KEY):
+        raise ImproperlyConfigured(
+            "Refusing to start: HUIYIN_PRODUCTION needs HUIYIN_AUDIT_KEY, at least 32 characters "
+            "and not the SECRET_KEY (README, Production)."
+        )
+    if configured:
+        return configured
+    return hmac.new(SECRET_KEY.encode(), b"huiyin audit key", hashlib.sha256).hexdigest()
+
+
+HUIYIN_AUDIT_KEY = _audit_key()
+# Signed chain heads, appended outside the database (cases.anchors); default DATA_DIR/audit/anchors.jsonl.
+HUIYIN_AUDIT_ANCHOR_LOG = env.str("HUIYIN_AUDIT_ANCHOR_LOG", default="")
+# The sweeper anchors every N seconds (0: never; then run `huiyin audit anchor` from a timer),
+# leaving events younger than the lag for the next run.
+HUIYIN_AUDIT_ANCHOR_SECONDS = env.float("HUIYIN_AUDIT_ANCHOR_SECONDS", default=60.0)
+HUIYIN_AUDIT_ANCHOR_LAG = env.float("HUIYIN_AUDIT_ANCHOR_LAG", default=60.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +8,7 @@ from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
 from huiyin.orgs.actors import ActorKind
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
+from .hashing import row_hash
 from .workflow import CaseState
 
 
@@ -282,8 +280,10 @@ class AppendOnly(Exception):
 
 
 class Event(models.Model):
-    """Append-only history. Each row carries a hash over its content and the previous
-    row's hash for the same case, so an edited or deleted row breaks the chain (F82)."""
+    """Append-only history. Each row carries a keyed hash (``hashing``) over its content and
+    the previous row's hash for the same case, so an edited or deleted row breaks the chain;
+    the anchor log (``anchors``) catches a removed tail; the database refuses UPDATE and
+    DELETE (``triggers``). ``audit`` verifies all of it (F82)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     round = models.PositiveIntegerField(default=1)
@@ -332,15 +332,27 @@ class Event(models.Model):
         return str(_("系统"))
 
     def compute_hash(self) -> str:
-        fields = [self.case_id, self.round, self.actor_id, self.at.isoformat(), self.kind, self.data, self.prev_hash]
-        if self.actor_kind in (ActorKind.PUBLIC, ActorKind.SYSTEM):
-            # Outside actors are hashed too; staff and timer rows keep the original layout,
-            # so chains written before actor kinds existed still verify.
-            fields += [self.actor_kind, self.actor_system_id]
-        body = json.dumps(
-            fields,
-            ensure_ascii=False,
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(body.encode()).hexdigest()
+        """The keyed hash of this row's content and its predecessor's hash (``hashing``)."""
+        return row_hash(self)
+
+
+class ChainBreakReason(models.TextChoices):
+    EDITED = "edited", _("事件内容与校验码不符")
+    RELINKED = "relinked", _("事件缺失或次序被改动")
+    TRUNCATED = "truncated", _("末尾事件被删除")
+    ANCHOR = "anchor", _("与锚定记录不符")
+    MISSING = "missing", _("事件全部缺失")
+
+
+class ChainBreak(models.Model):
+    """A case whose event chain failed the last ``huiyin audit verify`` (or an anchoring
+    run): what the ledger and the case page flag. A full verification rebuilds the table,
+    so deleting a row here hides a break only until the next one."""
+
+    # The case's id, not a foreign key: a break outlives a case row removed behind our back.
+    case_pk = models.BigIntegerField(unique=True)
+    reason = models.CharField(max_length=20, choices=ChainBreakReason.choices)
+    detected_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.case_pk}: {self.reason}"

@@ -20,6 +20,7 @@ from huiyin.core.search import fts5_query, query_phrases, tsquery
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
+from .audit import broken_case_ids, check_chain
 from .models import Case, Category, Contact, Event, Party
 from .permissions import may_reveal_pii, may_view_case
 from .workflow import OPEN_STATES, CaseState
@@ -246,9 +247,16 @@ def case_capabilities(actor: Staff, case: Case) -> CaseCapabilities:
 
 
 def verify_event_chain(case: Case) -> bool:
-    prev = ""
-    for event in Event.objects.filter(case=case).order_by("id"):
-        if event.prev_hash != prev or event.compute_hash() != event.hash:
-            return False
-        prev = event.hash
-    return True
+    """The case's events verify with the audit key, and the last ``huiyin audit verify`` (which
+    also checks the anchor log: a removed last event) found nothing wrong with them."""
+    if check_chain(Event.objects.filter(case=case).order_by("id")).reason:
+        return False
+    return not broken_case_ids([case.pk])
+
+
+def flag_broken_chains(cases: list[Case]) -> list[Case]:
+    """Set ``chain_broken`` on a page of ledger rows (one query): the ledger's red badge."""
+    broken = broken_case_ids(case.pk for case in cases)
+    for case in cases:
+        case.chain_broken = case.pk in broken  # type: ignore[attr-defined]
+    return cases

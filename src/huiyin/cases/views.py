@@ -56,7 +56,10 @@ def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
 
 @login_required
 def desk(request: AuthedHttpRequest) -> HttpResponse:
-    sections = [(key, selectors.page(qs, 1, 15)[0]) for key, qs in selectors.my_desk(actor=request.user).items()]
+    sections = [
+        (key, selectors.flag_broken_chains(selectors.page(qs, 1, 15)[0]))
+        for key, qs in selectors.my_desk(actor=request.user).items()
+    ]
     notifications = request.user.notifications.filter(read_at__isnull=True).select_related("case")[:20]
     return render(
         request,
@@ -88,6 +91,7 @@ def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
         )
         page_number = d["page"] or 1
     rows, has_next = selectors.page(selectors.ledger(actor=request.user, filters=filters), page_number)
+    selectors.flag_broken_chains(rows)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

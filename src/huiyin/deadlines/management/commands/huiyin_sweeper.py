@@ -1,4 +1,5 @@
-"""The deadline sweeper as a long-lived worker (started by ``huiyin serve``).
+"""The deadline sweeper as a long-lived worker (started by ``huiyin serve``). It also
+anchors the case event chains' heads every HUIYIN_AUDIT_ANCHOR_SECONDS (cases.audit).
 
     huiyin huiyin_sweeper [--batch 500] [--interval 1.0] [--once] [--worker-id ID]
 
@@ -14,10 +15,12 @@ import signal
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from huiyin.cases import audit
 from huiyin.deadlines.models import SweeperHeartbeat
 from huiyin.deadlines.sweeper import default_worker_id, sweep
 
@@ -62,7 +65,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
         started = timezone.now()
-        last_beat = 0.0
+        last_beat = last_anchor = 0.0
         batches = actions = 0
         error = ""
         if not once:
@@ -87,6 +90,8 @@ class Command(BaseCommand):
                     worker_id,
                     dict(result.actions, failed=result.failed, skipped=result.skipped),
                 )
+            if not once:
+                last_anchor = self._anchor(last_anchor)
             if time.monotonic() - last_beat >= HEARTBEAT_EVERY or once:
                 last_beat = time.monotonic()
                 self._beat(worker_id, started, batches, actions, error)
@@ -107,6 +112,22 @@ class Command(BaseCommand):
         transaction, e.g. when run from a test)."""
         if not connection.in_atomic_block:
             close_old_connections()
+
+    @staticmethod
+    def _anchor(last: float) -> float:
+        """Every HUIYIN_AUDIT_ANCHOR_SECONDS, the heads of the cases that got events go to
+        the anchor log (cases.audit.anchor); a failure is logged and tried next time."""
+        every = settings.HUIYIN_AUDIT_ANCHOR_SECONDS
+        if not every or time.monotonic() - last < every:
+            return last
+        try:
+            run = audit.anchor()
+        except (DatabaseError, OSError) as exc:
+            log.warning("audit anchor failed, will retry: %s", exc)
+        else:
+            if run.broken:
+                log.error("audit: %d case(s) with a broken event chain: %s", len(run.broken), sorted(run.broken))
+        return time.monotonic()
 
     @staticmethod
     def _beat(worker_id: str, started: Any, batches: int, actions: int, error: str) -> None:
