@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
+from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
@@ -27,6 +28,7 @@ class Navigation:
     daily_review: bool
     administration: bool  # deadline policies, working calendar, document templates
     intake: bool
+    system_status: bool  # processes, restarts, failed background tasks
 
 
 def navigation(request: HttpRequest) -> dict[str, Navigation]:
@@ -43,5 +45,6 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
             daily_review=may_daily_review(user),
             administration=may_administer(user),
             intake=may_register(user),
+            system_status=may_see_system_status(user),
         )
     }

@@ -37,6 +37,7 @@ from huiyin.handling import panels as handling_panels
 from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.events import HandlingEvent
+from huiyin.ops import panels as ops_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
@@ -77,7 +78,10 @@ TABLE = build_table(
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
     ),
-    desk_panels=(Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),),
+    desk_panels=(
+        Panel("system", "ops/_desk_system.html", ops_panels.desk_panel),
+        Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
+    ),
     desk_sections=(
         ("approval", handling_selectors.desk_approvals),
         ("to_dispatch", handling_selectors.desk_to_dispatch),

@@ -19,5 +19,6 @@ urlpatterns = [
     path("surveys/", include("huiyin.surveys.urls")),
     path("survey/", include("huiyin.surveys.public_urls")),
     path("evaluation/", include("huiyin.evaluation.urls")),
+    path("system/", include("huiyin.ops.urls")),
     path("admin/", admin.site.urls),
 ]
