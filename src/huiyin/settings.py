@@ -169,6 +169,7 @@ HUIYIN_TASK_MAX_ATTEMPTS = env.int("HUIYIN_TASK_MAX_ATTEMPTS", default=5)
 HUIYIN_TASK_WORKER_DEAD_AFTER = env.float("HUIYIN_TASK_WORKER_DEAD_AFTER", default=60.0)
 HUIYIN_TASK_STUCK_AFTER = env.float("HUIYIN_TASK_STUCK_AFTER", default=900.0)
 HUIYIN_TASK_RETRY_BACKOFF = env.float("HUIYIN_TASK_RETRY_BACKOFF", default=5.0)
+HUIYIN_TASK_KEEP_DAYS = env.float("HUIYIN_TASK_KEEP_DAYS", default=7.0)  # successful tasks, then deleted
 HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
 
 CACHES = (

@@ -30,7 +30,7 @@ from tests.conftest import intake
 from tests.faults.harness import ROOT, database_url, wait_for
 from tests.faults.slow_sms import SLOW_PHONE
 
-from .tasks_for_tests import always_fails
+from .tasks_for_tests import always_fails, succeeds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -166,7 +166,9 @@ def test_a_worker_killed_in_the_middle_of_a_notification_loses_nothing_and_sends
     first = subprocess.Popen(WORKER, cwd=ROOT, env=env)
     second = None
     try:
-        wait_for(lambda: DBTaskResult.objects.get(pk=task.pk).status == "RUNNING", 60, "the worker to start the task")
+        handovers = tmp_path / "outbox" / "handovers.log"
+        # in the middle of sending: handed to the (slow) gateway, not yet written or committed
+        wait_for(lambda: handovers.exists() and handovers.read_text(), 60, "the worker to start sending")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
         task.refresh_from_db()
@@ -184,8 +186,7 @@ def test_a_worker_killed_in_the_middle_of_a_notification_loses_nothing_and_sends
     assert [line["key"] for line in sms_lines(tmp_path)] == [f"event:{event.pk}"]
     assert OutboundMessage.objects.filter(key=f"event:{event.pk}").count() == 1
     assert EventDelivery.objects.filter(event=event).count() == 1
-    handovers = (tmp_path / "outbox" / "handovers.log").read_text().split()
-    assert handovers == [f"event:{event.pk}"] * 2  # handed over twice, delivered once
+    assert handovers.read_text().split() == [f"event:{event.pk}"] * 2  # handed over twice, delivered once
 
 
 def test_retrying_the_same_event_task_delivers_once(clerk, tmp_path):
@@ -198,3 +199,17 @@ def test_retrying_the_same_event_task_delivers_once(clerk, tmp_path):
     assert list(EventDelivery.objects.filter(event=event).values_list("subscriber", flat=True)) == [
         "cases.sms_registered"
     ]
+
+
+def test_old_successful_tasks_are_pruned_failed_ones_kept(settings):
+    settings.HUIYIN_TASK_KEEP_DAYS = 7
+    done = succeeds.enqueue()
+    failed = always_fails.enqueue()
+    run_worker()
+    DBTaskResult.objects.filter(pk=failed.id).update(status="FAILED", worker_ids=["a", "b", "c"])
+    long_ago = timezone.now() - timedelta(days=8)
+    DBTaskResult.objects.update(finished_at=long_ago)
+    assert taskqueue.prune(now=timezone.now() - timedelta(days=2)) == 0  # not old enough then
+    assert taskqueue.prune() == 1
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)] == [str(failed.id)]
+    assert str(done.id) != str(failed.id)

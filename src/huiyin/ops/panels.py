@@ -16,7 +16,7 @@ from .selectors import system_status
 def desk_panel(request: AuthedHttpRequest) -> dict[str, Any] | None:
     if not may_see_system_status(request.user):
         return None
-    status = system_status()
+    status = system_status(detail=False)
     recent = [p for p in status.processes if p.last_exit_at and p.last_exit_at >= status.now - timedelta(days=1)]
     if status.healthy and not recent:
         return None

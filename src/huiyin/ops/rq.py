@@ -76,7 +76,7 @@ def _queues() -> list[Any]:
     return [django_rq.get_queue(name, job_class=Job) for name in names]
 
 
-def rq_status(*, limit: int = 50) -> QueueStatus:
+def rq_status(*, limit: int = 50, detail: bool = True) -> QueueStatus:
     status = QueueStatus(backend="rq")
     for queue in _queues():
         status.queued += queue.count
@@ -84,6 +84,9 @@ def rq_status(*, limit: int = 50) -> QueueStatus:
         status.retrying += queue.scheduled_job_registry.count
         failed = FailedJobRegistry(queue=queue)
         status.failed += failed.count
+        status.done_24h += queue.finished_job_registry.count  # as long as RQ keeps results
+        if not detail:
+            continue
         for job_id in failed.get_job_ids(0, limit - 1):
             job = queue.fetch_job(job_id)
             if job is None:

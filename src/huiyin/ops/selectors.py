@@ -39,7 +39,7 @@ class SystemStatus:
         return not self.warnings
 
 
-def system_status(*, now: datetime | None = None) -> SystemStatus:
+def system_status(*, now: datetime | None = None, detail: bool = True) -> SystemStatus:
     from django.utils.translation import gettext as _
 
     now = now or timezone.now()
@@ -47,7 +47,7 @@ def system_status(*, now: datetime | None = None) -> SystemStatus:
     workers = list(WorkerHeartbeat.objects.filter(last_beat_at__gte=now - timedelta(hours=1)).order_by("-last_beat_at"))
     alive = sum(1 for w in workers if w.last_beat_at >= now - dead_after())
     sweeper = sweeper_health(now=now)
-    tasks = queue_status(now=now)
+    tasks = queue_status(now=now, detail=detail)
     status = SystemStatus(
         now=now,
         processes=processes,

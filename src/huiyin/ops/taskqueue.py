@@ -205,6 +205,24 @@ def reap(*, now: datetime | None = None, limit: int = 200) -> ReapResult:
     return result
 
 
+def keep_done() -> timedelta:
+    return timedelta(days=float(getattr(settings, "HUIYIN_TASK_KEEP_DAYS", 7)))
+
+
+def prune(*, now: datetime | None = None, chunk: int = 1000) -> int:
+    """Delete successful tasks finished longer ago than ``HUIYIN_TASK_KEEP_DAYS`` (failed
+    ones stay until someone looks at them), a chunk at a time; returns how many went."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    if backend_kind() != "db":
+        return 0
+    now = now or timezone.now()
+    old = DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - keep_done())
+    ids = list(old.values_list("pk", flat=True)[:chunk])
+    return DBTaskResult.objects.filter(pk__in=ids).delete()[0] if ids else 0
+
+
 def _skip_locked() -> bool:
     from django.db import connection
 
@@ -271,13 +289,14 @@ def _short_error(path: str) -> str:
     return path.rsplit(".", 1)[-1] if path else ""
 
 
-def queue_status(*, now: datetime | None = None, limit: int = 50) -> QueueStatus:
+def queue_status(*, now: datetime | None = None, limit: int = 50, detail: bool = True) -> QueueStatus:
+    """Counts, and with ``detail`` the tasks done in a day and the problem list."""
     now = now or timezone.now()
     kind = backend_kind()
     if kind == "rq":
         from .rq import rq_status
 
-        return rq_status(limit=limit)
+        return rq_status(limit=limit, detail=detail)
     status = QueueStatus(backend=kind)
     if kind != "db":
         return status
@@ -290,10 +309,12 @@ def queue_status(*, now: datetime | None = None, limit: int = 50) -> QueueStatus
     status.retrying = ready.exclude(worker_ids=[]).count()
     status.running = rows.filter(status=TaskResultStatus.RUNNING).count()
     status.failed = rows.filter(status=TaskResultStatus.FAILED).count()
-    status.done_24h = rows.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__gte=now - timedelta(days=1)).count()
-    status.oldest_queued_at = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
     lost = _lost_rows(now, _alive_workers(now))
     status.lost = len(lost)
+    if not detail:
+        return status
+    status.done_24h = rows.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__gte=now - timedelta(days=1)).count()
+    status.oldest_queued_at = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
 
     def problem(row: Any, state: str, detail: str = "") -> TaskProblem:
         return TaskProblem(

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from typing import Any
 
 from django.db import DatabaseError, close_old_connections, connection
@@ -27,6 +28,7 @@ from . import taskqueue
 from .models import WorkerHeartbeat
 
 log = logging.getLogger("huiyin.tasks")
+PRUNE_EVERY = 3600.0  # seconds between deletions of old successful tasks
 
 
 def new_worker_id() -> str:
@@ -73,11 +75,15 @@ class Heartbeat(threading.Thread):
         )
 
     def run(self) -> None:
+        pruned_at = 0.0
         while not self.stopping.wait(self.every):
             try:
                 close_old_connections()
                 self.beat()
                 taskqueue.reap()
+                if time.monotonic() - pruned_at > PRUNE_EVERY:
+                    pruned_at = time.monotonic()
+                    taskqueue.prune()
             except DatabaseError as exc:  # the database restarting: try again next beat
                 log.warning("worker %s: heartbeat or reaping failed: %s", self.worker.worker_id, exc)
                 connection.close()
