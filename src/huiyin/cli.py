@@ -1,6 +1,7 @@
 """The ``huiyin`` command: a thin wrapper over Django management commands.
 
-huiyin serve [--host H] [--port P] [--no-worker]   web server + deadline sweeper + task worker
+huiyin serve [--host H] [--port P] [--no-worker]   web + task worker + deadline sweeper, each restarted if it dies
+huiyin tasks status | reap | retry ID                background tasks: failed, lost, retrying
 huiyin demo [--cases N]                              demo organisation and cases
 huiyin init --preset NAME                            (policy) set an organisation up from a preset
 huiyin calendar ...                                  (policy) business calendar checks
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         "init": "huiyin_init",
         "calendar": "huiyin_calendar",
         "audit": "huiyin_audit",
+        "tasks": "huiyin_tasks",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

@@ -14,6 +14,7 @@ from huiyin.administration.permissions import may_manage_staff
 from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
+from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
@@ -29,6 +30,7 @@ class Navigation:
     administration: bool  # deadline policies, working calendar, document templates
     intake: bool
     staff_admin: bool  # the organisation's staff accounts and departments
+    system_status: bool  # processes, restarts, failed background tasks
 
 
 def navigation(request: HttpRequest) -> dict[str, Navigation]:
@@ -46,5 +48,6 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
             administration=may_administer(user),
             intake=may_register(user),
             staff_admin=may_manage_staff(user),
+            system_status=may_see_system_status(user),
         )
     }

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "huiyin.evaluation",
     "huiyin.administration",
     "huiyin.demo",
+    "huiyin.ops",
 ]
 
 MIDDLEWARE = [
@@ -81,12 +82,18 @@ def _database() -> dict:
     url = env.str("DATABASE_URL", default="")
     if url:
         db = env.db_url_config(url)
+        if db["ENGINE"] == "django.db.backends.sqlite3":  # another SQLite file: the same locking
+            return _sqlite(db["NAME"])
         db.setdefault("CONN_MAX_AGE", 60)
         return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return _sqlite(str(DATA_DIR / "huiyin.sqlite3"))
+
+
+def _sqlite(name: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(DATA_DIR / "huiyin.sqlite3"),
+        "NAME": name,
         "OPTIONS": {
             # IMMEDIATE takes the write lock when a transaction starts, so two
             # writers queue on busy_timeout instead of failing to upgrade a read
@@ -148,13 +155,24 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 REDIS_URL = env.str("REDIS_URL", default="")
 _task_backend = env.str("HUIYIN_TASK_BACKEND", default="rq" if REDIS_URL else "db")
 if _task_backend == "rq":
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # django_tasks_rq's backend with RQ retries (huiyin.ops.rq).
+    TASKS = {"default": {"BACKEND": "huiyin.ops.rq.RetryingRQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
     INSTALLED_APPS.append("django_rq")
 elif _task_backend == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Background tasks survive their worker (huiyin.ops.taskqueue): attempts per task, the
+# silence after which a worker counts as dead and its running task is re-queued, the
+# longest a task may run before it counts as stuck, the first retry's wait (doubling).
+HUIYIN_TASK_MAX_ATTEMPTS = env.int("HUIYIN_TASK_MAX_ATTEMPTS", default=5)
+HUIYIN_TASK_WORKER_DEAD_AFTER = env.float("HUIYIN_TASK_WORKER_DEAD_AFTER", default=60.0)
+HUIYIN_TASK_STUCK_AFTER = env.float("HUIYIN_TASK_STUCK_AFTER", default=900.0)
+HUIYIN_TASK_RETRY_BACKOFF = env.float("HUIYIN_TASK_RETRY_BACKOFF", default=5.0)
+HUIYIN_TASK_KEEP_DAYS = env.float("HUIYIN_TASK_KEEP_DAYS", default=7.0)  # successful tasks, then deleted
+HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
 
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

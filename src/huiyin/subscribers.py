@@ -38,6 +38,7 @@ from huiyin.handling import panels as handling_panels
 from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.events import HandlingEvent
+from huiyin.ops import panels as ops_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
@@ -84,7 +85,10 @@ TABLE = build_table(
         Panel("deadlines", "deadlines/_public_panel.html", deadline_panels.public_panel),
         Panel("handling", "handling/_public_panel.html", handling_panels.public_panel),
     ),
-    desk_panels=(Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),),
+    desk_panels=(
+        Panel("system", "ops/_desk_system.html", ops_panels.desk_panel),
+        Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
+    ),
     desk_sections=(
         ("approval", handling_selectors.desk_approvals),
         ("to_dispatch", handling_selectors.desk_to_dispatch),

@@ -21,5 +21,6 @@ urlpatterns = [
     path("evaluation/", include("huiyin.evaluation.urls")),
     path("administration/", include("huiyin.administration.urls")),
     path("account/", include("huiyin.administration.account_urls")),
+    path("system/", include("huiyin.ops.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]

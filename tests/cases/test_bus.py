@@ -11,7 +11,7 @@ from django.db import models
 
 from huiyin.cases import bus, services
 from huiyin.cases.events import EventKind
-from huiyin.cases.models import Case, Event
+from huiyin.cases.models import Case, Event, EventDelivery
 from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import ApplicationError
 from huiyin.handling.events import HandlingEvent
@@ -104,6 +104,38 @@ def test_after_commit_subscribers_run_once_each_and_one_failure_does_not_stop_th
     with django_capture_on_commit_callbacks() as callbacks:
         services.case_accept(actor=clerk, case_id=case.pk)
     assert callbacks == []
+
+
+def test_a_retried_event_task_repeats_only_the_subscribers_not_yet_done(clerk, swap_table):
+    """A retry (after a failure, or after the worker was killed) does not run a subscriber
+    twice: each one's work commits with its (event, subscriber) delivery record."""
+    seen: list[str] = []
+    gateway_down = [True]
+
+    def flaky(*, event):
+        seen.append("flaky")
+        if gateway_down[0]:
+            raise RuntimeError("gateway down")
+
+    def recording(*, event):
+        seen.append("recording")
+
+    swap_table(
+        after_commit=(
+            bus.subscriber("flaky", flaky, kinds=(EventKind.REGISTERED,)),
+            bus.subscriber("recording", recording, kinds=(EventKind.REGISTERED,)),
+        )
+    )
+    services.case_register(actor=clerk, data=intake())
+    event = Event.objects.get(kind=EventKind.REGISTERED)
+    with pytest.raises(RuntimeError):
+        bus.dispatch_after_commit(event.pk)
+    assert list(EventDelivery.objects.values_list("subscriber", flat=True)) == ["recording"]
+    gateway_down[0] = False
+    bus.dispatch_after_commit(event.pk)  # the retry
+    bus.dispatch_after_commit(event.pk)  # and a copy of the task: nothing left to do
+    assert seen == ["flaky", "recording", "flaky"]
+    assert sorted(EventDelivery.objects.values_list("subscriber", flat=True)) == ["flaky", "recording"]
 
 
 def test_a_guard_refuses_before_anything_changes(clerk, swap_table):

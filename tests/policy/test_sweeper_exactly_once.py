@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -153,7 +154,8 @@ def test_sweeper_killed_mid_batch_loses_nothing_and_repeats_nothing(org, desk_cl
     db_name = str(connection.settings_dict["NAME"])
     proc = subprocess.Popen(
         [sys.executable, "-c", SUBPROCESS, db_name, "0.5"],
-        env=dict(os.environ),
+        # This checkout's code, not whatever an editable install of the package points at.
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2] / "src")),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -176,7 +176,12 @@ def publish(case: Case, event: Event) -> None:
 def dispatch_after_commit(event_id: int) -> None:
     """The after-commit subscribers for one committed event, each in its own transaction.
     A failing subscriber is logged and the rest still run; the first error is re-raised
-    at the end so the task backend records the failure."""
+    at the end so the task backend records the failure (and retries the task).
+
+    Each subscriber's work commits together with an ``EventDelivery`` row for (event,
+    subscriber), written first: a retry of the task (after a failure, or after its worker
+    was killed) skips the subscribers already done, and a second worker running the same
+    event at the same moment waits on that row's unique key, then skips."""
     from .models import Event
 
     event = Event.objects.select_related("case").filter(pk=event_id).first()
@@ -189,12 +194,30 @@ def dispatch_after_commit(event_id: int) -> None:
             continue
         try:
             with transaction.atomic():
+                if not _claim_delivery(event, sub.name):
+                    continue  # an earlier run of the task did it
                 sub.handler(event=event)
         except Exception as exc:  # one subscriber's failure must not silence the others
             log.exception("after-commit subscriber %s failed for event %s", sub.name, event_id)
             first_error = first_error or exc
     if first_error is not None:
         raise first_error
+
+
+def _claim_delivery(event: Event, subscriber_name: str) -> bool:
+    """Insert the (event, subscriber) delivery row in the caller's transaction; False when
+    it exists (committed by an earlier run, or by a concurrent one that then commits)."""
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from .models import EventDelivery
+
+    try:
+        with transaction.atomic():
+            EventDelivery.objects.create(event=event, subscriber=subscriber_name, delivered_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
 
 
 def check_guards(case: Case, action: str) -> None:

@@ -356,3 +356,17 @@ class ChainBreak(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_pk}: {self.reason}"
+
+
+class EventDelivery(models.Model):
+    """One after-commit subscriber's work for one event, recorded in the same transaction
+    as that work (``bus.dispatch_after_commit``). A retried task skips what is already
+    done; two workers running the same event at once meet on the unique key, and the
+    second waits for the first and then skips: each subscriber acts once per event."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=80)
+    delivered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="event_delivery_once")]

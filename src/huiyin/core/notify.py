@@ -3,6 +3,7 @@ gateway backend (the real SMS gateway is outside; the default writes to a file).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 from pathlib import Path
@@ -18,17 +19,31 @@ log = logging.getLogger(__name__)
 
 
 class SmsBackend(Protocol):
+    """A gateway adapter. ``key`` identifies the message: a task retried after a crash
+    between handing a message over and committing its record hands the same message over
+    again, so an adapter passes the key on as the gateway's idempotency key (client
+    reference / out-id) and a gateway receives each key once."""
+
     def send(self, *, phone: str, body: str, key: str) -> None: ...
 
 
 class FileSmsBackend:
-    """Appends one JSON line per message to <data dir>/outbox/sms.jsonl."""
+    """Appends one JSON line per message to <data dir>/outbox/sms.jsonl, once per key (a
+    stand-in gateway honouring the idempotency key; the file is locked while it is checked
+    and written, so concurrent workers cannot both append the same key)."""
 
     def send(self, *, phone: str, body: str, key: str) -> None:
         outbox = Path(settings.DATA_DIR) / "outbox"
         outbox.mkdir(parents=True, exist_ok=True)
-        with (outbox / "sms.jsonl").open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"key": key, "phone": phone, "body": body}, ensure_ascii=False) + "\n")
+        line = json.dumps({"key": key, "phone": phone, "body": body}, ensure_ascii=False)
+        prefix = line[: line.index(', "phone"')]  # '{"key": "<key>"': how every line of this key starts
+        with (outbox / "sms.jsonl").open("a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file closes
+            fh.seek(0)
+            if any(existing.startswith(prefix + ",") for existing in fh):
+                log.info("SMS %s was handed over before: not sent again", key)
+                return
+            fh.write(line + "\n")
 
 
 class ConsoleSmsBackend:
