@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 
-if TYPE_CHECKING:
-    from .models import Case, Event
+from .models import Case, Event
+from .tasks import dispatch_event_task
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +168,6 @@ def publish(case: Case, event: Event) -> None:
         if sub.wants(event.kind, action):
             sub.handler(case=case, event=event)
     if any(sub.wants(event.kind, action) for sub in table().after_commit):
-        from .tasks import dispatch_event_task
-
         transaction.on_commit(partial(dispatch_event_task.enqueue, event_id=event.pk))
 
 
@@ -177,8 +175,6 @@ def dispatch_after_commit(event_id: int) -> None:
     """The after-commit subscribers for one committed event, each in its own transaction.
     A failing subscriber is logged and the rest still run; the first error is re-raised
     at the end so the task backend records the failure."""
-    from .models import Event
-
     event = Event.objects.select_related("case").filter(pk=event_id).first()
     if event is None:
         return

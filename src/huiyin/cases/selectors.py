@@ -20,6 +20,7 @@ from huiyin.core.search import fts5_query, query_phrases, tsquery
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
+from .bus import table
 from .models import Case, Category, Contact, Event, Party
 from .permissions import may_reveal_pii, may_view_case
 from .workflow import OPEN_STATES, CaseState
@@ -188,8 +189,6 @@ def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     if actor.can(Cap.DECIDE):
         desk["to_decide"] = base.filter(state=CaseState.REGISTERED).order_by(*order)
     # Sections other apps add (huiyin/subscribers.py, DESK_SECTIONS): approvals, dispatch queue.
-    from .bus import table
-
     for key, section in table().desk_sections:
         rows = section(actor, base)
         if rows is not None:

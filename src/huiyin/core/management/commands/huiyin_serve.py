@@ -10,7 +10,7 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
 
@@ -81,7 +81,6 @@ class Command(BaseCommand):
         rq_worker = ["rqworker", "default", "--job-class", "django_tasks_rq.Job"]
         worker = manage + (rq_worker if "RQ" in backend else ["db_worker"])
         result = [worker]
-        from django.core.management import get_commands
 
         if "huiyin_sweeper" in get_commands():
             result.append(manage + ["huiyin_sweeper"])
