@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyin.settings")
@@ -21,7 +23,6 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return
-    from django.core.management import execute_from_command_line
 
     command = {
         "serve": "huiyin_serve",

@@ -4,9 +4,12 @@ Every knob is an environment variable; the defaults give the embedded set-up:
 SQLite in WAL mode inside ``HUIYIN_DATA_DIR`` and the database task backend.
 """
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
@@ -203,10 +206,6 @@ def _audit_key() -> str:
     """The audit trail's key (keyed event hashes, the anchor log's signatures): outside the
     database, never changed once events exist. Production (HUIYIN_PRODUCTION) must set
     HUIYIN_AUDIT_KEY; a laptop or demo derives one from SECRET_KEY."""
-    import hashlib
-    import hmac
-
-    from django.core.exceptions import ImproperlyConfigured
 
     configured = env.str("HUIYIN_AUDIT_KEY", default="")
     if env.bool("HUIYIN_PRODUCTION", default=False) and (len(configured) < 32 or configured == SECRET_KEY):

@@ -9,6 +9,6 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # The subscriber table (settings.HUIYIN_EVENT_TABLE): loaded once, so a wrong row
         # fails at start-up rather than at the first event.
-        from . import bus
+        from . import bus  # apps not ready at AppConfig import: the bus imports models
 
         bus.load_table()

@@ -27,13 +27,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
-if TYPE_CHECKING:
-    from .models import Case, Event
+from .models import Case, Event, EventDelivery
+from .tasks import dispatch_event_task
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,6 @@ def publish(case: Case, event: Event) -> None:
         if sub.wants(event.kind, action):
             sub.handler(case=case, event=event)
     if any(sub.wants(event.kind, action) for sub in table().after_commit):
-        from .tasks import dispatch_event_task
-
         transaction.on_commit(partial(dispatch_event_task.enqueue, event_id=event.pk))
 
 
@@ -182,8 +181,6 @@ def dispatch_after_commit(event_id: int) -> None:
     subscriber), written first: a retry of the task (after a failure, or after its worker
     was killed) skips the subscribers already done, and a second worker running the same
     event at the same moment waits on that row's unique key, then skips."""
-    from .models import Event
-
     event = Event.objects.select_related("case").filter(pk=event_id).first()
     if event is None:
         return
@@ -207,10 +204,6 @@ def dispatch_after_commit(event_id: int) -> None:
 def _claim_delivery(event: Event, subscriber_name: str) -> bool:
     """Insert the (event, subscriber) delivery row in the caller's transaction; False when
     it exists (committed by an earlier run, or by a concurrent one that then commits)."""
-    from django.db import IntegrityError
-    from django.utils import timezone
-
-    from .models import EventDelivery
 
     try:
         with transaction.atomic():

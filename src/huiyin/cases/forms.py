@@ -14,6 +14,7 @@ from huiyin.orgs.models import Department, Staff
 from . import actions
 from .models import Category, Channel, Nature, Urgency
 from .services import SATISFACTION, IntakeInput, PartyInput
+from .workflow import CaseState
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -254,8 +255,6 @@ class LedgerFilterForm(StyledForm):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, organization_id: int, **kwargs):
-        from .workflow import CaseState
-
         super().__init__(*args, **kwargs)
         state = self.fields["state"]
         assert isinstance(state, forms.ChoiceField)  # declared so above

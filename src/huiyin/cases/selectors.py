@@ -21,6 +21,7 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from .audit import broken_case_ids, check_chain
+from .bus import table
 from .models import Case, Category, Contact, Event, Party
 from .permissions import may_reveal_pii, may_view_case
 from .workflow import OPEN_STATES, CaseState
@@ -189,8 +190,6 @@ def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     if actor.can(Cap.DECIDE):
         desk["to_decide"] = base.filter(state=CaseState.REGISTERED).order_by(*order)
     # Sections other apps add (huiyin/subscribers.py, DESK_SECTIONS): approvals, dispatch queue.
-    from .bus import table
-
     for key, section in table().desk_sections:
         rows = section(actor, base)
         if rows is not None:

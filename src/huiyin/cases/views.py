@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from huiyin.core.errors import (
 )
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
+from huiyin.core.validators import normalize_phone
 
 from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
@@ -144,8 +146,6 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
 @login_required
 @require_POST
 def caller_history_view(request: AuthedHttpRequest) -> HttpResponse:
-    from huiyin.core.validators import normalize_phone
-
     phone = normalize_phone(request.POST.get("party_phone", ""))
     cases = selectors.caller_history(actor=request.user, phone=phone)
     return render(request, "cases/_caller_history.html", {"cases": cases, "phone_given": len(phone) >= 7})
@@ -281,8 +281,6 @@ def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
 
 
 def _escape(text: str | StrPromise) -> str:
-    from django.utils.html import escape
-
     return escape(text)
 
 

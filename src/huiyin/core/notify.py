@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from .models import Notification, OutboundMessage
 from .privacy import mask_phone
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ def sms_backend() -> SmsBackend:
 
 
 def send_sms_once(*, phone: str, body: str, key: str) -> bool:
-    from .models import OutboundMessage
-
     try:
         with transaction.atomic():
             OutboundMessage.objects.create(key=key, channel="sms", recipient=phone, body=body)
@@ -68,7 +67,5 @@ def send_sms_once(*, phone: str, body: str, key: str) -> bool:
 
 
 def desk_notify(*, recipients, case, key: str, text: str) -> None:
-    from .models import Notification
-
     for staff in recipients:
         Notification.objects.get_or_create(recipient=staff, key=key, defaults={"case": case, "text": text[:300]})

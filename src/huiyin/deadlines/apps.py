@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from . import subjects
+
 
 class DeadlinesConfig(AppConfig):
     name = "huiyin.deadlines"
@@ -7,11 +9,10 @@ class DeadlinesConfig(AppConfig):
     verbose_name = "时限"
 
     def ready(self) -> None:
-        from huiyin.policy.services.calendars import on_calendar_change
+        from huiyin.policy.services.calendars import on_calendar_change  # apps not ready at AppConfig import
 
-        from . import subjects
-        from .services.actions import CaseStageSubject
-        from .tasks import enqueue_clocks_recompute
+        from .services.actions import CaseStageSubject  # apps not ready at AppConfig import
+        from .tasks import enqueue_clocks_recompute  # apps not ready at AppConfig import
 
         on_calendar_change(enqueue_clocks_recompute)
         subjects.register(subjects.CASE, CaseStageSubject())

@@ -20,11 +20,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.cases.models import Event
+from huiyin.core.models import OutboundMessage
+from huiyin.core.notify import send_sms_once
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
+
+from .models import Extension, ExtensionStatus
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
@@ -145,13 +153,6 @@ def deliver_event_notice(event_id: int) -> int:
     ``settings.HUIYIN_DEADLINE_EMAIL`` is true and the person has an address; this is
     the seam for other staff channels (SMS, WeCom/DingTalk) later.
     """
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.db import IntegrityError, transaction
-
-    from huiyin.cases.models import Event
-    from huiyin.core.models import OutboundMessage
-
     if not getattr(settings, "HUIYIN_DEADLINE_EMAIL", False):
         return 0
     event = Event.objects.select_related("case").filter(pk=event_id).first()
@@ -176,10 +177,6 @@ def deliver_event_notice(event_id: int) -> int:
 
 def deliver_extension_notice(extension_id: int) -> bool:
     """Tell the complainant by SMS that (and why) the time limit was extended, once."""
-    from huiyin.core.notify import send_sms_once
-
-    from .models import Extension, ExtensionStatus
-
     extension = (
         Extension.objects.select_related("case", "case__party", "case__organization")
         .filter(pk=extension_id, status=ExtensionStatus.APPROVED)

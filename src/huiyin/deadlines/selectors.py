@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from huiyin.cases.selectors import cases_for
+
 from .models import (
     STAGE_LABELS,
     Clock,
@@ -109,8 +111,6 @@ def case_suspension(*, case: Case) -> Suspension | None:
 def open_clocks_for(*, actor: Staff) -> QuerySet[Clock]:
     """Running and paused clocks of the cases the actor may see (desk panel, board),
     soonest due first; filter further by ``case__lead_department_id`` for a department."""
-    from huiyin.cases.selectors import cases_for
-
     return (
         Clock.objects.filter(
             case__in=cases_for(actor), state__in=(ClockState.RUNNING, ClockState.PAUSED), subject_kind__in=case_kinds()
@@ -133,8 +133,6 @@ def warned_clocks_for(*, actor: Staff, now: datetime | None = None) -> QuerySet[
 def pending_extensions_for(*, actor: Staff) -> QuerySet[Extension]:
     """Pending requests on cases the actor may see, not their own. Whether the actor holds
     the approver role of each one's preset is ``extension_decide``'s check."""
-    from huiyin.cases.selectors import cases_for
-
     return (
         Extension.objects.filter(status=ExtensionStatus.PENDING, case__in=cases_for(actor))
         .exclude(requested_by=actor)

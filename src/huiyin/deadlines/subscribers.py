@@ -52,10 +52,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 
 from huiyin.cases.events import EventKind
+from huiyin.cases.workflow import OPEN_STATES
+from huiyin.policy.deadlines import ClockRule
 
 from .events import DeadlineEvent
+from .models import StopReason
+from .services.actions import escalate_major
+from .services.clocks import (
+    case_plan,
+    clock_start,
+    clock_start_manual,
+    clocks_start_for,
+    clocks_stop,
+    effective_urgency,
+    replan,
+    sync_promised_due,
+)
+from .services.handling import end_suspension
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
@@ -77,8 +93,6 @@ _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text
 
 def on_case_event(*, case: Case, event: Event) -> None:
     """Start, stop, pause or resume the case's deadline clocks for this event."""
-    from .services.clocks import case_plan, sync_promised_due
-
     plan = case_plan(case)
     if event.kind == "registered":
         _registered(case, event, plan)
@@ -93,19 +107,12 @@ def on_case_event(*, case: Case, event: Event) -> None:
 
 
 def _major_check(case: Case, plan: CasePlan | None) -> None:
-    from .services.actions import escalate_major
-    from .services.clocks import effective_urgency
-
     urgency, keyword = effective_urgency(case, plan.preset if plan is not None else None)
     if urgency == "major":
         escalate_major(case=case, urgency=urgency, keyword=keyword)
 
 
 def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
-    from huiyin.policy.deadlines import ClockRule
-
-    from .services.clocks import clock_start, clocks_start_for
-
     if plan is not None:
         clocks_start_for(case=case, plan=plan, milestone="received", at=case.received_at)
         # Out-of-scope matters must be returned within the preset's limit: without an
@@ -117,8 +124,6 @@ def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
 
 
 def _updated(case: Case, event: Event, plan: CasePlan | None) -> None:
-    from .services.clocks import replan
-
     changed = set((event.data or {}).get("after", {}))
     if not changed & _REPLAN_FIELDS:
         return
@@ -128,12 +133,6 @@ def _updated(case: Case, event: Event, plan: CasePlan | None) -> None:
 
 
 def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
-    from huiyin.cases.workflow import OPEN_STATES
-
-    from .models import StopReason
-    from .services.clocks import clock_start_manual, clocks_start_for, clocks_stop
-    from .services.handling import end_suspension
-
     data = event.data or {}
     action, at = data.get("action", ""), event.at
     if case.state not in OPEN_STATES:
@@ -163,8 +162,6 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         start("dispatched")
         due_at = data.get("due_at")
         if plan is not None and due_at:
-            from django.utils.dateparse import parse_datetime
-
             due = parse_datetime(due_at) if isinstance(due_at, str) else due_at
             if due is not None and due > at:
                 clock_start_manual(case=case, plan=plan, stage="reply", started_at=at, due_at=due, label="交办时限")
@@ -189,8 +186,6 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
     elif action in ("request_review", "request_rereview"):
         # The higher body's opinion is due within the preset's limit of the request.
         if plan is not None:
-            from django.utils.dateparse import parse_datetime
-
             requested = data.get("requested_at")
             requested = parse_datetime(requested) if isinstance(requested, str) else requested
             clocks_start_for(
@@ -203,8 +198,6 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
 
 
 def _rectification(case: Case, event: Event, plan: CasePlan) -> None:
-    from .services.clocks import clocks_start_for, clocks_stop
-
     if event.kind == "unit_notified":
         clocks_start_for(case=case, plan=plan, milestone="notified", at=event.at)
     else:

@@ -6,28 +6,25 @@ from datetime import date
 
 from django_tasks import task
 
+from huiyin.deadlines.notify import deliver_event_notice, deliver_extension_notice
+from huiyin.deadlines.services.recompute import clocks_recompute
+
 
 @task()
 def deadline_notice_task(event_id: int) -> int:
     """Notices (e-mail...) for a deadline warning, overdue, escalation or major matter."""
-    from huiyin.deadlines.notify import deliver_event_notice
-
     return deliver_event_notice(event_id)
 
 
 @task()
 def extension_notice_task(extension_id: int) -> bool:
     """SMS to the complainant: the time limit was extended, and why."""
-    from huiyin.deadlines.notify import deliver_extension_notice
-
     return deliver_extension_notice(extension_id)
 
 
 @task()
 def clocks_recompute_task(organization_id: int | None, since: str) -> int:
     """Recompute running clocks after a calendar override changed (ISO date ``since``)."""
-    from huiyin.deadlines.services.recompute import clocks_recompute
-
     return clocks_recompute(organization_id=organization_id, since=date.fromisoformat(since))
 
 

@@ -26,20 +26,25 @@ import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
 from faker.providers.person.zh_CN import Provider as _FakerPerson
 from faker.providers.phone_number.zh_CN import Provider as _FakerPhone
 
+from huiyin.cases import services as svc
 from huiyin.cases.inputs import PartyInput
+from huiyin.cases.models import Case, Category
+from huiyin.cases.workflow import Stage, stages_with_defaults
 from huiyin.core.validators import id_check_digit
+from huiyin.handling import actions as handling_actions
+from huiyin.handling.records import approval_chain, preset_of
+from huiyin.orgs.models import Department, Organization, Staff
 
 from . import texts
-
-if TYPE_CHECKING:
-    from huiyin.cases.models import Category
-    from huiyin.orgs.models import Department, Organization, Staff
 
 DEMO_CODE = "demo"
 DEMO_NAME = "示范市12345政务服务便民热线中心"
@@ -145,12 +150,6 @@ def demo_logins(staff: Iterable[Staff]) -> list[tuple[str, str, str, str]]:
 
 def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
     """Create or complete the demo organisation; running it again changes nothing."""
-    from django.contrib.auth.hashers import make_password
-    from django.db import transaction
-
-    from huiyin.cases.models import Category
-    from huiyin.orgs.models import Department, Organization, Staff
-
     with transaction.atomic():
         # Demo callers' numbers are made up: never text them, whatever SMS backend is set.
         org, _ = Organization.objects.get_or_create(
@@ -840,9 +839,6 @@ def populate(demo: DemoOrg, specs: Iterable[CaseSpec], *, now: datetime | None =
     Events carry the real time of this run; ``received_at`` comes from the spec.
     Each case is one transaction. Returns the number of cases created.
     """
-    from django.db import transaction
-    from django.utils import timezone
-
     now = now or timezone.now()
     cast = _Cast(demo)
     created = 0
@@ -859,10 +855,6 @@ def _party_input(p: PartySpec) -> PartyInput:
 
 
 def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
-    from huiyin.cases import services as svc
-    from huiyin.cases.workflow import Stage, stages_with_defaults
-    from huiyin.handling import actions as handling_actions
-
     clerk = cast.clerks[spec.index % len(cast.clerks)]
     registrar = cast.reception if spec.channel == "visit" and cast.reception else clerk
     data = svc.IntakeInput(
@@ -947,16 +939,12 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
 
 
 def _may_transfer(case: Any) -> bool:
-    from huiyin.handling.records import preset_of
-
     preset = preset_of(case)
     return preset is None or preset.acceptance_grounds.self_transfer_allowed
 
 
 def _ground_for(case: Any, spec: CaseSpec) -> tuple[str, str]:
     """The generated ground in words, or, where the preset lists grounds, one of them."""
-    from huiyin.handling.records import preset_of
-
     preset = preset_of(case)
     grounds = preset.acceptance_grounds.not_accepted if preset else ()
     if not grounds:
@@ -981,11 +969,6 @@ def _round(
     first: bool,
 ) -> None:
     """One handling round from 'accepted' up to ``final`` (a LIFECYCLE state)."""
-    from huiyin.cases import services as svc
-    from huiyin.cases.models import Case
-    from huiyin.cases.workflow import Stage, stages_with_defaults
-    from huiyin.handling import actions as handling_actions
-
     stop = LIFECYCLE.index(final)
     index = spec.index if first else spec.index + 1  # a reopened case may go to a colleague
     sign_for = stages_with_defaults(Case.objects.get(pk=cid).stage_switches)[Stage.SIGN_FOR]
@@ -1023,7 +1006,6 @@ def _round(
         )
         if stop < LIFECYCLE.index("replied"):
             return
-        from huiyin.handling.records import approval_chain
 
         for role in approval_chain(Case.objects.get(pk=cid)):
             signer = cast.heads.get(department.pk, cast.leader) if role == "dept_head" else cast.leader

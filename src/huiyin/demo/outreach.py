@@ -9,7 +9,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from huiyin.cases.models import Case
+from huiyin.core.periods import period_of
+from huiyin.deadlines.notify import Directory
+from huiyin.evaluation.services import deduction_record
 from huiyin.orgs.models import Department, Staff
+from huiyin.policy.services import current_policy
+from huiyin.surveys import services
 
 OPINIONS = (
     "电梯经常坏，希望尽快修好",
@@ -31,9 +37,6 @@ LEANING = (0.55, 0.3)
 
 
 def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dict[str, int]:
-    from huiyin.deadlines.notify import Directory
-    from huiyin.surveys import services
-
     rng = random.Random(seed)
     leader = staff["leader"]
     today = timezone.localdate()
@@ -89,8 +92,6 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
                 heads = Directory().dept_heads(org_id, item.department_id)
                 head = heads[0] if heads else leader
                 services.item_done(actor=head, item_id=item.pk, note="已建立巡查台账，本月报修均在 24 小时内修复")
-    from huiyin.core.periods import period_of
-    from huiyin.policy.services import current_policy
 
     policy = current_policy(org_id)
     for kind in policy.preset().engagement if policy is not None else ():
@@ -130,9 +131,6 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
 def _escalated(org_id: int, staff: dict[str, Staff], preset) -> int:
     """A couple of complaints that went over the handler's head (越级投诉), recorded by the
     supervisor where the preset deducts points for them."""
-    from huiyin.cases.models import Case
-    from huiyin.evaluation.services import deduction_record
-
     if preset is None or not preset.deductions:
         return 0
     rule = preset.deductions[0]

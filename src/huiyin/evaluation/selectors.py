@@ -63,6 +63,7 @@ from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy.presets import EvaluationRules
+from huiyin.policy.services import current_policy
 
 from .models import DeductionEntry
 from .permissions import may_see_evaluation, sees_whole_evaluation
@@ -145,8 +146,6 @@ def rank_rows(rows: list[Row], min_sample: int) -> list[Row]:
 
 
 def _rules_and_stage(organization_id: int) -> tuple[EvaluationRules, str]:
-    from huiyin.policy.services import current_policy
-
     policy = current_policy(organization_id)
     if policy is None:
         return EvaluationRules(), "reply"

@@ -26,6 +26,7 @@ from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import checked_text
 from huiyin.deadlines.notify import Directory
+from huiyin.handling.records import preset_of, role_label
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 
@@ -76,7 +77,6 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
     if not permissions.may_record_deductions(actor):
         raise PermissionDeniedError(_("只有督办员、领导或系统管理员可以登记越级投诉扣分。"))
     note = checked_text(note, "note")
-    from huiyin.handling.records import preset_of, role_label
 
     with transaction.atomic():
         case = case_locked(actor=actor, case_id=case_id)

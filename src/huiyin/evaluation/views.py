@@ -15,6 +15,8 @@ from huiyin.cases.selectors import case_get_by_number
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
+from huiyin.handling.records import role_label
+from huiyin.policy.services import current_policy
 
 from . import permissions, selectors, services
 from .export import period_label, remark, workbook
@@ -74,7 +76,6 @@ def deductions(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     if not permissions.may_record_deductions(actor):
         raise PermissionDenied
-    from huiyin.policy.services import current_policy
 
     policy = current_policy(actor.org_id)
     rules = policy.preset().deductions if policy is not None else ()
@@ -99,7 +100,6 @@ def deductions(request: AuthedHttpRequest) -> HttpResponse:
                     _("已登记 %(number)s 越级投诉扣分（%(n)d 条）。") % {"number": case.number, "n": len(entries)},
                 )
                 return redirect("evaluation:deductions")
-    from huiyin.handling.records import role_label
 
     return render(
         request,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
+from huiyin.handling.records import role_label
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
@@ -33,7 +34,6 @@ def quota_progress(organization_id: int, since: datetime, shares: list[tuple[str
     total = sum(r["planned"] for r in by_role.values())
     roles = [role for role, _share in shares] or sorted(by_role)
     share_of = dict(shares)
-    from huiyin.handling.records import role_label
 
     return [
         {

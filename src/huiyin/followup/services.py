@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +25,13 @@ from huiyin.core.errors import (
     StaleObject,
     ValidationFailed,
 )
-from huiyin.core.notify import desk_notify
+from huiyin.core.notify import desk_notify, send_sms_once
 from huiyin.core.tokens import new_token, token_hash
+from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
+from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
+from huiyin.handling.records import preset_of
+from huiyin.handling.services import signature_upload
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 
@@ -65,9 +70,6 @@ def _mandatory(case: Case, rules) -> list[str]:
 
 def plan_for(case: Case, at) -> Callback | None:
     """Plan the callback of the case's current round (caller holds the case lock)."""
-    from huiyin.deadlines.models import Clock
-    from huiyin.handling.records import preset_of
-
     if not (case.stage_switches or {}).get("callback", True):
         return None
     if Callback.objects.filter(case=case, round=case.round).exists():
@@ -133,8 +135,6 @@ def _require_due(row: Callback) -> None:
 
 def _signature_checked(scan, drawn: str):
     """The callback's signature (请被回访人签名) as an upload, checked before anything is saved."""
-    from huiyin.handling.services import signature_upload
-
     if scan is not None:
         errors = case_services.validation.attachment_errors(scan)
         if errors:
@@ -208,8 +208,6 @@ def callback_record(
 def _notice_due(case: Case, now) -> datetime:
     """When the written notice is due: the preset's ``rectification_notice_within`` from
     now, counted by the case's business calendar (24 hours without one)."""
-    from huiyin.deadlines.services.clocks import case_plan
-
     plan = case_plan(case)
     within = plan.preset.callback.rectification_notice_within if plan and plan.preset.callback else None
     if plan is None or within is None:
@@ -262,8 +260,6 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
     """The written notice is timed by the policy engine like any deadline: warned, overdue
     and escalated by the sweeper along the preset's chain. The clock outlives the case's
     closing (the problem still has to be put right) and stops when the task is done."""
-    from huiyin.deadlines.services.clocks import case_plan, clock_start_manual
-
     plan = case_plan(case)
     if plan is not None:
         clock_start_manual(
@@ -293,7 +289,6 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
         TASK_STATUSES.move(task, TaskStatus.DONE, message=_("该整改任务已完成。"))
         task.done_by, task.done_at, task.done_note = actor, timezone.now(), note
         task.save(update_fields=["status", "done_by", "done_at", "done_note"])
-        from huiyin.deadlines.services.clocks import clocks_stop
 
         if not RectificationTask.objects.filter(case=case, status=TaskStatus.OPEN).exists():
             clocks_stop(case=case, at=task.done_at, reason="done", stages=(TASK_STAGE,))
@@ -367,7 +362,6 @@ def _reached(
                 data={"callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}},
             )
             row.save()
-            from huiyin.deadlines.services.clocks import clocks_stop
 
             clocks_stop(case=case, at=now, reason="done", stages=("callback",))  # the callback is made
             return
@@ -386,8 +380,6 @@ def _reached(
 
 
 def _on_dissatisfied(case: Case) -> str:
-    from huiyin.handling.records import preset_of
-
     preset = preset_of(case)
     return preset.callback.on_dissatisfied if preset is not None and preset.callback else "reopen"
 
@@ -465,10 +457,6 @@ RATING_LINK_DAYS = 7
 def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK_DAYS) -> tuple[RatingLink, str]:
     """A one-use link (returned once; only its hash is kept), texted to the complainant
     where the organisation texts complainants."""
-    from django.conf import settings
-
-    from huiyin.core.notify import send_sms_once
-
     with transaction.atomic():
         row = (
             Callback.objects.select_related("case__party", "case__organization")

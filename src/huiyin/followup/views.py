@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 from huiyin.core.errors import ApplicationError
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
+from huiyin.policy.services import current_policy
 
 from . import selectors, services
+from .models import Satisfaction
 from .permissions import may_use_callback_desk
 
 # The one-keystroke outcomes (Alt+key in Chromium): (key, outcome, satisfaction, label)
@@ -37,7 +39,6 @@ def _may_use(request: AuthedHttpRequest) -> None:
 @login_required
 def queue(request: AuthedHttpRequest) -> HttpResponse:
     _may_use(request)
-    from huiyin.policy.services import current_policy
 
     policy = current_policy(request.user.org_id)
     rules = policy.preset().callback if policy is not None else None
@@ -137,8 +138,6 @@ def rating_link(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
 
 def rate(request: HttpRequest, token: str) -> HttpResponse:
     """The complainant's page: no login, the token is the key."""
-    from .models import Satisfaction
-
     error = done = None
     link = None
     try:

@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound, Event
 from huiyin.core.errors import ApplicationError, ValidationFailed
+from huiyin.deadlines.models import Clock, Extension, ExtensionStatus
 
 from . import records
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
 from .errors import HandlingError
 from .models import AuthorityRequest, Dispatch, Document, DocumentTemplate, Investigation, Rectification, ReviewDecision
+from .pdf import render_letter_pdf
 
 K = DocumentKind
 
@@ -51,8 +53,6 @@ def _base(case: Case) -> dict[str, str]:
 
 
 def _overall_due(case: Case) -> str:
-    from huiyin.deadlines.models import Clock
-
     clock = Clock.objects.filter(case=case, round=case.round, stage="overall").order_by("-id").first()
     return _date(clock.due_at if clock else case.promised_due_at)
 
@@ -160,8 +160,6 @@ def _review_context(level: int) -> Callable[[Case], dict[str, str]]:
 
 
 def _extension(case: Case) -> dict[str, str]:
-    from huiyin.deadlines.models import Extension, ExtensionStatus
-
     ext = _found(
         Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED)
         .select_related("clock")
@@ -172,8 +170,6 @@ def _extension(case: Case) -> dict[str, str]:
 
 
 def _has_extension(case: Case) -> bool:
-    from huiyin.deadlines.models import Extension, ExtensionStatus
-
     return Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED).exists()
 
 
@@ -295,8 +291,6 @@ def salutation(document: Document, *, full: bool) -> str:
 
 
 def render_pdf(document: Document, *, full: bool) -> bytes:
-    from .pdf import render_letter_pdf
-
     return render_letter_pdf(
         org_name=document.case.organization.name,
         title=document.title,

@@ -17,8 +17,11 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case, CaseRound
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.deadlines.services import policy_version_for_case
+from huiyin.deadlines.services.clocks import case_plan
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
+from huiyin.policy.deadlines import ClockRule, schedule
 
 from .errors import HandlingError
 from .models import (
@@ -43,8 +46,6 @@ DEFAULT_CHAIN = ("dept_head",)
 
 def preset_of(case: Case):
     """The preset the case was registered under, or None (no policy loaded)."""
-    from huiyin.deadlines.services import policy_version_for_case
-
     version = policy_version_for_case(case)
     return version.preset() if version is not None else None
 
@@ -110,15 +111,11 @@ def referral_choices(case: Case) -> list[tuple[str, str]]:
 
 def _due(plan, rule, start: datetime) -> datetime:
     """A preset rule's due time counted from ``start`` on the case's business calendar."""
-    from huiyin.policy.deadlines import ClockRule, schedule
-
     return schedule(ClockRule.from_preset(rule), plan.calendar, timezone.localtime(start)).due_at
 
 
 def return_due(case: Case) -> datetime | None:
     """When an out-of-scope matter must be returned by (the preset's ``return_within``)."""
-    from huiyin.deadlines.services.clocks import case_plan
-
     plan = case_plan(case)
     rule = plan.preset.acceptance_grounds.return_within if plan else None
     if rule is None:
@@ -284,8 +281,6 @@ def check_closable(case: Case) -> None:
 
 def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | None]:
     """(the answer the request is counted from, the last moment to request)."""
-    from huiyin.deadlines.services.clocks import case_plan
-
     if level == 1:
         answered = CaseRound.objects.filter(case=case, number=case.round).values_list("replied_at", flat=True).first()
     else:

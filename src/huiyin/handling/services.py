@@ -27,10 +27,12 @@ from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.models import Clock
+from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
 from huiyin.handling.events import HandlingEvent
 from huiyin.orgs.models import Department, Staff
 
-from . import documents, permissions
+from . import documents, permissions, records
 from .document_texts import DocumentKind
 from .errors import HandlingError
 from .models import (
@@ -284,7 +286,6 @@ def rectification_notify(
         _require_member(actor, case)
         if not (case.stage_switches or {}).get("rectification_plan"):
             raise ApplicationError(_("本单位的政策没有整改方案环节。"), code=HandlingError.STAGE_OFF)
-        from . import records
 
         proposal = records.approved_proposal(case)
         unit = (unit or "").strip() or (proposal.responsible_unit if proposal else "").strip()
@@ -311,8 +312,6 @@ def rectification_notify(
 
 def _follow_plan_clock(case: Case, row: Rectification) -> None:
     """The plan's due time, as the deadline engine's clock (started by the event) has it."""
-    from huiyin.deadlines.models import Clock
-
     clock = Clock.objects.filter(case=case, round=case.round, stage="rectification_plan").order_by("-id").first()
     if clock is not None:
         row.plan_due_at = clock.due_at
@@ -484,8 +483,6 @@ def document_approve(*, actor: Staff, document_id: int) -> Document:
 
 def document_send(*, actor: Staff, document_id: int) -> Document:
     """Send the approved result report; the authority's clock stops."""
-    from huiyin.deadlines.services.clocks import clocks_stop
-
     with transaction.atomic():
         case, doc = _document_locked(actor, document_id)
         _require_member(actor, case)
@@ -629,8 +626,6 @@ def authority_request_set(
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report
     by ``due_at``: a clock runs against that limit and closing waits for the report."""
-    from huiyin.deadlines.services.clocks import case_plan, clock_start_manual
-
     authority = _text(authority, "authority", _("请填写交办机关。"))
     if due_at is None or due_at <= timezone.now():
         raise ValidationFailed({"due_at": [_("报送时限必须晚于现在。")]})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import django_rq
+from django.conf import settings
 from django_tasks.base import TASK_MAX_PRIORITY, Task, TaskResult, TaskResultStatus
 from django_tasks.signals import task_enqueued
 from django_tasks.utils import get_random_id
@@ -70,7 +71,6 @@ class RetryingRQBackend(RQBackend):
 
 
 def _queues() -> list[Any]:
-    from django.conf import settings
 
     names = settings.TASKS["default"].get("QUEUES") or ["default"]
     return [django_rq.get_queue(name, job_class=Job) for name in names]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from huiyin.deadlines.models import SweeperHeartbeat
 from huiyin.deadlines.selectors import sweeper_health
@@ -40,7 +41,6 @@ class SystemStatus:
 
 
 def system_status(*, now: datetime | None = None, detail: bool = True) -> SystemStatus:
-    from django.utils.translation import gettext as _
 
     now = now or timezone.now()
     processes = list(ServiceProcess.objects.order_by("host", "name"))

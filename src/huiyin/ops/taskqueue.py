@@ -45,8 +45,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from .models import WorkerHeartbeat
 
 log = logging.getLogger("huiyin.tasks")
 
@@ -95,7 +99,6 @@ def backend_kind() -> str:
 
 def _requeue(row: Any, *, now: datetime, reason_class: str, reason: str) -> bool:
     """Back to READY after a backoff, or FAILED for good; True when re-queued."""
-    from django_tasks_db.compat import TaskResultStatus
 
     attempts = len(row.worker_ids or [])
     row.exception_class_path = reason_class
@@ -115,8 +118,6 @@ def _requeue(row: Any, *, now: datetime, reason_class: str, reason: str) -> bool
 def retry_failed(task_id: Any, *, now: datetime | None = None) -> bool:
     """After a run that raised: re-queue with backoff while attempts remain (the worker
     calls this right after marking the task failed). True when re-queued."""
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -155,15 +156,12 @@ class ReapResult:
 
 
 def _alive_workers(now: datetime) -> set[str]:
-    from .models import WorkerHeartbeat
 
     return set(WorkerHeartbeat.objects.filter(last_beat_at__gte=now - dead_after()).values_list("worker_id", flat=True))
 
 
 def _lost_rows(now: datetime, alive: set[str]) -> list[tuple[Any, str]]:
     """RUNNING rows whose worker is dead or which ran past the stuck limit, with why."""
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
 
     out = []
     for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=now - dead_after()):
@@ -178,8 +176,6 @@ def _lost_rows(now: datetime, alive: set[str]) -> list[tuple[Any, str]]:
 def reap(*, now: datetime | None = None, limit: int = 200) -> ReapResult:
     """Re-queue (or, out of attempts, fail) the RUNNING tasks whose worker died or that
     are stuck. Safe to run from any number of workers at once."""
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
     result = ReapResult()
@@ -212,8 +208,6 @@ def keep_done() -> timedelta:
 def prune(*, now: datetime | None = None, chunk: int = 1000) -> int:
     """Delete successful tasks finished longer ago than ``HUIYIN_TASK_KEEP_DAYS`` (failed
     ones stay until someone looks at them), a chunk at a time; returns how many went."""
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
 
     if backend_kind() != "db":
         return 0
@@ -224,7 +218,6 @@ def prune(*, now: datetime | None = None, chunk: int = 1000) -> int:
 
 
 def _skip_locked() -> bool:
-    from django.db import connection
 
     return bool(connection.features.has_select_for_update_skip_locked)
 
@@ -232,11 +225,9 @@ def _skip_locked() -> bool:
 def retry_now(task_id: str) -> bool:
     """An administrator's "once more": a FAILED task back to READY at once (one more
     attempt beyond the limit). False when there is no such failed task."""
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult, get_date_max
 
     if backend_kind() == "rq":
-        from .rq import retry_failed_job
+        from .rq import retry_failed_job  # cycle: rq imports QueueStatus and backoff from this module
 
         return retry_failed_job(task_id)
     if backend_kind() != "db":
@@ -294,14 +285,12 @@ def queue_status(*, now: datetime | None = None, limit: int = 50, detail: bool =
     now = now or timezone.now()
     kind = backend_kind()
     if kind == "rq":
-        from .rq import rq_status
+        from .rq import rq_status  # cycle: rq imports QueueStatus and backoff from this module
 
         return rq_status(limit=limit, detail=detail)
     status = QueueStatus(backend=kind)
     if kind != "db":
         return status
-    from django_tasks_db.compat import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
 
     rows = DBTaskResult.objects.filter(backend_name="default")
     ready = rows.filter(status=TaskResultStatus.READY)

@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Any
 
+import django_rq
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -121,7 +122,6 @@ def run_database_worker(*, queue_names: list[str], interval: float, worker_id: s
 
 
 def run_rq_worker(*, queue_names: list[str], worker_id: str) -> None:
-    import django_rq
 
     worker = django_rq.get_worker(
         *queue_names,

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from huiyin.deadlines import subjects
+
 
 class SupervisionConfig(AppConfig):
     name = "huiyin.supervision"
@@ -7,8 +9,6 @@ class SupervisionConfig(AppConfig):
     verbose_name = "督办与每日复查"
 
     def ready(self) -> None:
-        from huiyin.deadlines import subjects
-
-        from .subject import KIND, SupervisionNoticeSubject
+        from .subject import KIND, SupervisionNoticeSubject  # apps not ready at AppConfig import
 
         subjects.register(KIND, SupervisionNoticeSubject())

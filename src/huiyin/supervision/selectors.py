@@ -25,13 +25,14 @@ from django.utils import timezone
 
 from huiyin.cases.models import Case, Contact, Event
 from huiyin.cases.selectors import case_visible_to, cases_for
-from huiyin.cases.workflow import OPEN_STATES, CaseState
+from huiyin.cases.workflow import OPEN_STATES, CaseState, state_label
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.periods import day_start
 from huiyin.deadlines.models import Clock, ClockState
 from huiyin.deadlines.selectors import ClockView, clock_view, overdue_clocks_for, warned_clocks_for
 from huiyin.deadlines.subjects import case_kinds
 from huiyin.orgs.models import Staff
+from huiyin.policy.services import current_policy
 
 from .models import (
     ACTIVE_NOTICE_STATES,
@@ -48,6 +49,10 @@ from .permissions import (
     may_see_whole_board,
     may_supervise,
 )
+
+# A case can be supervised while someone still has to act on it.
+SUPERVISABLE_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
+
 
 # --- notices ----------------------------------------------------------------------------
 
@@ -90,8 +95,6 @@ def notices_for_case(*, actor: Staff, case: Case) -> list[SupervisionNotice]:
 
 def case_panel(*, actor: Staff, case: Case) -> dict:
     """The notices on a case and whether the actor may issue one, for the case page's panel."""
-    from .services import SUPERVISABLE_STATES
-
     return {
         "notices": notices_for_case(actor=actor, case=case),
         "can_issue": may_supervise(actor) and case.state in SUPERVISABLE_STATES,
@@ -237,8 +240,6 @@ UNRESOLVED_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
 
 def review_settings(organization_id: int) -> tuple[int, bool]:
     """(lookback_days, repeats_first) from the running policy's ``daily_review``."""
-    from huiyin.policy.services import current_policy
-
     policy = current_policy(organization_id)
     section = ((policy.snapshot or {}).get("daily_review") or {}) if policy else {}
     days = section.get("lookback_days") or DEFAULT_LOOKBACK_DAYS
@@ -341,8 +342,6 @@ def review_rows(*, cases: list[Case], since: datetime | None) -> list[ReviewRow]
 
 
 def _change_label(event: Event) -> str:
-    from huiyin.cases.workflow import state_label
-
     if event.kind == "state_changed" and event.data.get("to"):
         return str(state_label(event.data["to"]))
     return str(event.kind_label)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case, Event
 from huiyin.cases.selectors import case_locked
-from huiyin.cases.workflow import OPEN_STATES, CaseState
+from huiyin.cases.services import case_record_event
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.validators import checked_text
@@ -32,13 +32,12 @@ from huiyin.orgs.roles import Role
 from .events import SupervisionEvent
 from .models import NOTICE_STATES, DailyReview, NoticeKind, NoticeState, SupervisionNotice, SupervisionSequence
 from .permissions import may_answer_for, may_daily_review, may_supervise
+from .selectors import SUPERVISABLE_STATES, daily_review_queue
 
 # The warning comes at this share of the time allowed (the presets' default warn_at).
 WARN_FRACTION = 0.75
 # Overdue notices go to the leader this long after the due time (0: at once).
 ESCALATE_AFTER = timedelta(0)
-# A case can be supervised while someone still has to act on it.
-SUPERVISABLE_STATES = frozenset({*OPEN_STATES, CaseState.REPLIED})
 # The stage of a notice's clock.
 NOTICE_STAGE = "supervision"
 
@@ -107,8 +106,6 @@ def record_event(
 ) -> Event:
     """An Event on the case for a supervision step (kind ``supervision_<step>``, one of
     ``SupervisionEvent``). The caller holds the case row lock."""
-    from huiyin.cases.services import case_record_event
-
     kind = SupervisionEvent(f"supervision_{step}")
     data = {
         "supervision": {
@@ -285,8 +282,6 @@ def daily_review_complete(*, actor: Staff, note: str = "", covered_until: dateti
     (when the page was shown; now if not given). The next queue marks what changed after."""
     if not may_daily_review(actor):
         raise PermissionDeniedError()
-    from .selectors import daily_review_queue
-
     note = checked_text(note, "note")
     now = timezone.now()
     covered = min(covered_until, now) if covered_until else now

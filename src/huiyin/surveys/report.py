@@ -14,6 +14,17 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from huiyin.cases.receipts import pdf_font
+from huiyin.core.spreadsheets import append_row
 
 from .models import Answer, Campaign
 from .selectors import CampaignStats, items_for
@@ -36,15 +47,6 @@ def _summary_lines(campaign: Campaign, stats: CampaignStats) -> list[tuple[str, 
 
 
 def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    from huiyin.cases.receipts import pdf_font
-
     font, _embedded = pdf_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
     cell = ParagraphStyle("cell", body, fontSize=9.5, leading=13)
@@ -143,11 +145,6 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
 
 
 def render_xlsx(campaign: Campaign, stats: CampaignStats) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from huiyin.core.spreadsheets import append_row
-
     book = Workbook()
     bold = Font(bold=True)
 

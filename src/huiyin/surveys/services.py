@@ -14,11 +14,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.cases import services as case_services
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
 from huiyin.core.validators import checked_text
+from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Department, Staff
+from huiyin.policy.services import current_policy
 
 from . import permissions
 from .errors import SurveysError
@@ -61,8 +65,6 @@ def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules
 
 def preset_areas(organization_id: int) -> tuple[list[dict], str]:
     """The survey areas and report addressee of the organisation's preset (none: empty)."""
-    from huiyin.policy.services import current_policy
-
     policy = current_policy(organization_id)
     survey = policy.preset().survey if policy is not None else None
     if survey is None:
@@ -363,8 +365,6 @@ def item_add(
         created_by=actor,
         created_at=timezone.now(),
     )
-    from huiyin.core.notify import desk_notify
-    from huiyin.deadlines.notify import Directory
 
     desk_notify(
         recipients=Directory().dept_heads(actor.org_id, department.pk),
@@ -405,8 +405,6 @@ def activity_plan(
     place: str = "",
     led_by_id: int | None = None,
 ) -> Activity:
-    from huiyin.policy.services import current_policy
-
     _require_runner(actor)
     policy = current_policy(actor.org_id)
     kinds = {k.code: k for k in (policy.preset().engagement if policy is not None else ())}
@@ -485,8 +483,6 @@ def activity_opinion_to_case(
 ):
     """An opinion raised at a meeting or visit becomes a case in the ledger (channel 来访),
     linked to the activity; the case's own rules take it from there."""
-    from huiyin.cases import services as case_services
-
     activity = Activity.objects.filter(pk=activity_id, organization_id=actor.org_id).first()
     if activity is None:
         raise PermissionDeniedError()

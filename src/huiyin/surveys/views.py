@@ -20,6 +20,7 @@ from huiyin.core.errors import ApplicationError, DuplicateSubmission, Validation
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import INT_MAX, whole_number
 from huiyin.orgs.models import Department, Staff
+from huiyin.policy.services import current_policy
 
 from . import permissions, report, selectors, services
 from .models import Answer, Campaign
@@ -59,8 +60,6 @@ def _int(value: str | None, field: str, label: str, maximum: int = INT_MAX) -> i
 
 
 def _engagement_kinds(organization_id: int):
-    from huiyin.policy.services import current_policy
-
     policy = current_policy(organization_id)
     return policy.preset().engagement if policy is not None else ()
 

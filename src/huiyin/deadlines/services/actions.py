@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from huiyin.cases.models import Case, Event
+from huiyin.cases.services import case_record_event
 from huiyin.core.notify import desk_notify
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.orgs.roles import Role
@@ -18,9 +20,9 @@ from huiyin.orgs.roles import Role
 from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
 from ..notify import Directory, desk_text, resolve
 from ..subjects import DueStep, handler_for
+from ..tasks import deadline_notice_task
 
 if TYPE_CHECKING:
-    from huiyin.cases.models import Case, Event
     from huiyin.orgs.models import Staff
 
     from .clocks import Step
@@ -52,8 +54,6 @@ def _mark(clock: Clock, action: str, level: int, at: datetime) -> list[str]:
 
 
 def _enqueue_notice(event: Event) -> None:
-    from ..tasks import deadline_notice_task
-
     transaction.on_commit(partial(deadline_notice_task.enqueue, event_id=event.pk))
 
 
@@ -69,8 +69,6 @@ class CaseStageSubject:
         return resolve(due.step.role or Role.HANDLER, due.case, due.clock.stage, due.directory)
 
     def record(self, due: DueStep, recipients: list[Staff], fell_back: bool) -> Event:
-        from huiyin.cases.services import case_record_event
-
         clock, step = due.clock, due.step
         assert due.case is not None
         data: dict[str, Any] = {
@@ -145,9 +143,6 @@ def perform_step(
 
 def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None) -> Event | None:
     """Major matters go to the leader at once (F13); once per case."""
-    from huiyin.cases.models import Event
-    from huiyin.cases.services import case_record_event
-
     if Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED, data__reason="major").exists():
         return None
     leaders, fell_back = resolve(Role.LEADER, case, "overall", directory or Directory())

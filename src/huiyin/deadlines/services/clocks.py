@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huiyin.cases.events import EventKind
+from huiyin.cases.models import Category, Event
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.policy.calendar import BusinessCalendar, Unit
 from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
@@ -94,7 +95,6 @@ def category_terms(case: Case) -> tuple[str, ...]:
     category = case.category if case.category_id else None
     if category is None:
         return ()
-    from huiyin.cases.models import Category
 
     terms: list[str] = [category.name]
     if category.full_name:
@@ -480,8 +480,6 @@ _MILESTONE_ACTIONS = {
 
 def milestone_time(case: Case, milestone: str) -> datetime | None:
     """When the milestone a rule counts from happened in the current round, if it did."""
-    from huiyin.cases.models import Event
-
     if milestone == "received":
         return case.received_at
     events = Event.objects.filter(case=case, round=case.round)

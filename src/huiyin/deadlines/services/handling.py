@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case
-from huiyin.cases.selectors import case_locked
+from huiyin.cases.selectors import case_locked, case_visible_to
+from huiyin.cases.services import case_record_event
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
@@ -26,6 +27,7 @@ from huiyin.policy.services.calendars import calendar_for
 
 from ..models import EXTENSION_STATUSES, Clock, ClockState, Extension, ExtensionStatus, Suspension
 from ..notify import Directory
+from ..tasks import extension_notice_task
 from .clocks import (
     ACTIVE,
     active_clocks,
@@ -49,8 +51,6 @@ def _lock_case(actor: Staff, case_id: int) -> Case:
 
 def _may_work_on(actor: Staff, case: Case) -> bool:
     """Handling staff who can see the case, or the clerks who decide on it."""
-    from huiyin.cases.selectors import case_visible_to
-
     if case.organization_id != actor.organization_id:
         return False
     if not (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE)):
@@ -64,8 +64,6 @@ def _require_open(case: Case) -> None:
 
 
 def _record(case: Case, kind: str, actor: Staff | None, data: dict) -> None:
-    from huiyin.cases.services import case_record_event
-
     case_record_event(case, kind=kind, actor=actor, data=data)
 
 
@@ -385,7 +383,5 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
         if approve:
             sync_promised_due(case)
             if rule.notify_complainant:
-                from ..tasks import extension_notice_task
-
                 transaction.on_commit(partial(extension_notice_task.enqueue, extension_id=extension.pk))
     return extension

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import Case, Urgency
+from huiyin.cases.views import case_page_context
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
@@ -289,8 +290,6 @@ def _case_for(request: AuthedHttpRequest, case_id: int) -> Case:
 
 def _refused(request: AuthedHttpRequest, case: Case, key: str, form: django_forms.Form) -> HttpResponse:
     """The case page again, the refused form open with the input and the errors on it."""
-    from huiyin.cases.views import case_page_context
-
     case.refresh_from_db()
     panel = deadline_panel(request, case, bound={key: form}, failed=key)
     shown = [panel.suspend_form, panel.resume_form, panel.extension_form]

@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
@@ -86,9 +88,6 @@ def _preset_choices() -> list[tuple[str, str]]:
 def snapshot_yaml(snapshot: dict[str, Any], *, header: str = "") -> str:
     """A policy snapshot as YAML an administrator can read and edit: the shipped presets'
     key order, short records (``when``, ``after``, ``max``) on one line."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     inline = {"when", "after", "max", "target", "rectification_notice_within"}
 
     def build(value: Any, key: str = "") -> Any:

@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from huiyin.cases.models import Case, Channel
+from huiyin.cases.workflow import CaseState
 from huiyin.demo.generator import (
     DEMO_CODE,
     DEMO_URL,
@@ -20,6 +22,12 @@ from huiyin.demo.generator import (
     generate_case_specs,
     populate,
 )
+from huiyin.demo.outreach import seed_outreach
+from huiyin.orgs.models import Organization, Staff
+from huiyin.policy.services import current_policy, organization_init
+from huiyin.supervision.models import NoticeKind
+from huiyin.supervision.services import supervision_issue
+from huiyin.surveys.models import Campaign
 
 
 def _width(text: str) -> int:
@@ -67,9 +75,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, cases: int, seed: int | None, days: int, if_empty: bool, preset: str, **options):
-        from huiyin.cases.models import Case
-        from huiyin.orgs.models import Organization, Staff
-
         if cases < 0 or days < 1:
             raise CommandError("--cases must be >= 0 and --days >= 1")
         org = Organization.objects.filter(code=DEMO_CODE).first()
@@ -108,8 +113,6 @@ class Command(BaseCommand):
 
     def activate_preset(self, org, preset: str) -> None:
         """Deadlines, warnings and escalation run in the demo as in a real centre."""
-        from huiyin.policy.services import current_policy, organization_init
-
         if preset == "none" or current_policy(org) is not None:
             return
         result = organization_init(preset_name=preset, code=org.code)
@@ -118,9 +121,6 @@ class Command(BaseCommand):
 
     def outreach(self, demo) -> None:
         """A satisfaction survey under way and the preset's engagement activities (once)."""
-        from huiyin.demo.outreach import seed_outreach
-        from huiyin.surveys.models import Campaign
-
         if Campaign.objects.filter(organization=demo.org).exists():
             return
         counts = seed_outreach(demo.org.pk, demo.staff)
@@ -131,10 +131,6 @@ class Command(BaseCommand):
 
     def supervise_some(self, demo, count: int = 3) -> None:
         """A few supervision notices on cases still being handled, so the board has work."""
-        from huiyin.cases.models import Case
-        from huiyin.supervision.models import NoticeKind
-        from huiyin.supervision.services import supervision_issue
-
         supervisor = demo.staff["supervisor"]
         open_cases = Case.objects.filter(organization=demo.org, state="in_progress", supervision_notices__isnull=True)
         for i, case in enumerate(open_cases.order_by("received_at")[:count]):
@@ -148,9 +144,6 @@ class Command(BaseCommand):
             )
 
     def print_summary(self, org) -> None:
-        from huiyin.cases.models import Case, Channel
-        from huiyin.cases.workflow import CaseState
-
         qs = Case.objects.filter(organization=org)
         states = Counter(qs.values_list("state", flat=True))
         channels = Counter(qs.values_list("channel", flat=True))
