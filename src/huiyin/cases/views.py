@@ -28,7 +28,7 @@ from huiyin.core.http import AuthedHttpRequest
 from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
-from .permissions import may_register
+from .permissions import may_edit_case, may_register, may_reissue_receipt
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -127,7 +127,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             put_errors(form, exc, aliases=_representatives(exc))
         else:
             for upload in uploads:
-                services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
+                services.attachment_upload(actor=request.user, case_id=case.pk, upload=upload)
             _remember_code(request, case, code)
             messages.success(request, _("已登记：%(number)s") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)
@@ -197,8 +197,8 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
             values = form.kwargs_for(action)
             expected = values.pop("expected_version", None)
             actions.perform(actor=request.user, case_id=case.pk, name=action, values=values, expected_version=expected)
-        except PermissionDeniedError as exc:
-            messages.error(request, exc.message)
+        except PermissionDeniedError:
+            raise  # a 403: the service refused this actor, whatever the page offered
         except ApplicationError as exc:
             put_errors(form, exc)
             case.refresh_from_db()
@@ -216,6 +216,8 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
 @login_required
 def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    if not may_edit_case(request.user, case):
+        raise PermissionDenied
     initial = {
         "title": case.title,
         "text": case.text,
@@ -238,6 +240,8 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         }
         try:
             services.case_update(actor=request.user, case_id=case.pk, expected_version=d["version"], changes=changes)
+        except PermissionDeniedError:
+            raise
         except ApplicationError as exc:
             put_errors(form, exc)
         else:
@@ -268,6 +272,8 @@ def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
         )
     except DuplicateSubmission as exc:
         messages.info(request, exc.message)
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
         if request.htmx:
@@ -297,7 +303,9 @@ def upload_attachment(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, _("请选择要上传的附件。"))
     else:
         try:
-            services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
+            services.attachment_upload(actor=request.user, case_id=case.pk, upload=upload)
+        except PermissionDeniedError:
+            raise
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -326,7 +334,11 @@ def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 def receipt(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
-    return render(request, "cases/receipt.html", {"case": case, **receipts.receipt_context(case, code)})
+    return render(
+        request,
+        "cases/receipt.html",
+        {"case": case, "may_reissue": may_reissue_receipt(request.user, case), **receipts.receipt_context(case, code)},
+    )
 
 
 @login_required
