@@ -323,8 +323,9 @@ def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> FileR
 @login_required
 @require_POST
 def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)  # another organisation's: 404
     try:
-        revealed = services.party_reveal(actor=request.user, case_id=case_id)
+        revealed = services.party_reveal(actor=request.user, case_id=case.pk)
     except PermissionDeniedError as exc:
         return HttpResponse(f'<span class="text-danger">{_escape(exc.message)}</span>', status=403)
     return render(request, "cases/_revealed.html", {"revealed": revealed.values()})
