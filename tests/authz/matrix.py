@@ -153,7 +153,11 @@ ACT: dict[str, Row] = {
     "reject_approval": act("pending", A("head"), "Return a proposal (退回修改)", reason="请补充调查"),
     "reply": act("approved", A("handler", "head", "leader"), "Reply (答复)", reply="已修复", method="letter"),
     "close": act(
-        "replied", A("clerk", "head", "leader", "callback"), "Close (办结)", satisfaction="satisfied", callback_note="满意"
+        "replied",
+        A("clerk", "head", "leader", "callback"),
+        "Close (办结)",
+        satisfaction="satisfied",
+        callback_note="满意",
     ),
     "reopen": act("closed", A("clerk", "head", "leader", "callback"), "Reopen (重办)", reason="反映人不满意"),
     "request_review": act("replied", REGISTER, "Request a review (请求复查)", reason="不服答复意见"),
@@ -254,7 +258,10 @@ MATRIX: dict[str, Entry] = {
         REGISTER, kwargs=case("in_progress"), label="Reissue the query code (重新生成查询码)"
     ),
     "public:status": Row(
-        get=EVERYONE, post=EVERYONE, data=lambda w, actor: {"number": "20260101-00001", "code": "ABCD2345"}, writes=False
+        get=EVERYONE,
+        post=EVERYONE,
+        data=lambda w, actor: {"number": "20260101-00001", "code": "ABCD2345"},
+        writes=False,
     ),
     # --- supervision ---------------------------------------------------------------------------------
     "supervision:board": Row(get=A("supervisor", "leader", "analyst", "head", "assist_head", "stranger", "org2")),
@@ -270,9 +277,7 @@ MATRIX: dict[str, Entry] = {
         },
         label="Issue a supervision notice (督办)",
     ),
-    "supervision:notice": Row(
-        get=VIEWERS, kwargs=lambda w: {"notice_id": w["notice"].pk}
-    ),
+    "supervision:notice": Row(get=VIEWERS, kwargs=lambda w: {"notice_id": w["notice"].pk}),
     "supervision:answer": post_only(
         LEAD,
         kwargs=lambda w: {"notice_id": w["notice"].pk},
@@ -411,7 +416,11 @@ MATRIX: dict[str, Entry] = {
         "part": post_only(
             LEAD,
             kwargs=case("in_progress", step="part"),
-            data=lambda w, actor: {"joint_id": w["joint"].pk, "department": w.departments["city"].pk, "text": "负责维修"},
+            data=lambda w, actor: {
+                "joint_id": w["joint"].pk,
+                "department": w.departments["city"].pk,
+                "text": "负责维修",
+            },
             label="Write a department's part (部门意见)",
         ),
         "conclude": post_only(
@@ -588,7 +597,9 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"area_sanitation": "satisfied", "opinion": "满意"},
     ),
     # --- evaluation ---------------------------------------------------------------------------------
-    "evaluation:table": Row(get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")),
+    "evaluation:table": Row(
+        get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")
+    ),
     "evaluation:export": Row(
         get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")
     ),
@@ -666,7 +677,9 @@ def _admin_kwargs(pattern: Pattern) -> Callable[[World], dict[str, Any]]:
             if param in ("object_id", "id"):
                 first = model._default_manager.order_by("pk").first() if model else None
                 staff = w.staff["clerk"]
-                values[param] = str(staff.pk if pattern.key == "admin:auth_user_password_change" else first.pk if first else 1)  # type: ignore[union-attr]
+                values[param] = str(
+                    staff.pk if pattern.key == "admin:auth_user_password_change" else first.pk if first else 1
+                )  # type: ignore[union-attr]
             elif param == "content_type_id":
                 values[param] = str(ContentType.objects.get_for_model(Case).pk)
             elif param == "app_label":
@@ -700,7 +713,5 @@ def admin_entries(patterns: dict[str, Pattern]) -> dict[str, Entry]:
         else:
             # An empty POST: the operator gets a form again, a 403 (read-only models) or a 405;
             # everyone else the admin's login page.
-            rows[key] = Row(
-                get=allowed, post=NOBODY, either=A("operator"), kwargs=_admin_kwargs(pattern), writes=False
-            )
+            rows[key] = Row(get=allowed, post=NOBODY, either=A("operator"), kwargs=_admin_kwargs(pattern), writes=False)
     return rows

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
-from django.test import Client, override_settings
 from django.shortcuts import resolve_url
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from huiyin.cases.actions import all_specs
@@ -45,6 +45,11 @@ STATS: Counter[str] = Counter()
 
 
 # --- the world, once per module and worker, rolled back at the end -------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _media_root():
+    """Overrides the suite's per-test media directory: the world's files live for the module."""
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,9 @@ class World:
 
 
 def _activate(org: Organization, name: str) -> PolicyVersion:
-    version, _created = policy_activate(organization=org, preset=load_preset(presets_dir() / f"{name}.yaml"), actor=None)
+    version, _created = policy_activate(
+        organization=org, preset=load_preset(presets_dir() / f"{name}.yaml"), actor=None
+    )
     return version
 
 
@@ -239,7 +241,11 @@ def build_world() -> World:
     versions["company_front_office"] = _activate(org, "company_front_office")
     decided = drive.replied(drive.register("head_decides"))
     w.things["decision_callback"] = _callback(
-        decided, role=Role.CALLBACK_OFFICER, status="done", satisfaction="dissatisfied", head_decision=HeadDecision.PENDING
+        decided,
+        role=Role.CALLBACK_OFFICER,
+        status="done",
+        satisfaction="dissatisfied",
+        head_decision=HeadDecision.PENDING,
     )
 
     # --- the property company: extensions approved by the lead department's head ----------------
@@ -300,7 +306,9 @@ def build_world() -> World:
         topic="漏水责任划分",
         department_ids=[departments["city"].pk, departments["housing"].pk],
     )
-    hs.joint_record_part(actor=staff["assist_head"], joint_id=joint.pk, department_id=departments["housing"].pk, text="配合")
+    hs.joint_record_part(
+        actor=staff["assist_head"], joint_id=joint.pk, department_id=departments["housing"].pk, text="配合"
+    )
     hs.joint_record_part(actor=handler, joint_id=joint.pk, department_id=departments["city"].pk, text="主办")
     w.things["joint"] = joint
     assert isinstance(joint, JointHandling)
@@ -345,7 +353,9 @@ def build_world() -> World:
     )
     w.things["campaign"] = campaign
     w.things["survey_token"] = (
-        surveys.invitations_issue(actor=staff["leader"], campaign_id=campaign.pk, count=1)[0].rstrip("/").rsplit("/", 1)[-1]
+        surveys.invitations_issue(actor=staff["leader"], campaign_id=campaign.pk, count=1)[0]
+        .rstrip("/")
+        .rsplit("/", 1)[-1]
     )
     w.things["item"] = surveys.item_add(
         actor=staff["leader"],
