@@ -210,6 +210,31 @@ def test_every_actor_gets_what_the_table_says(key, world):
     assert not problems, "\n".join(problems)
 
 
+CASE_KEYS = sorted(key for key in TABLE if "case_id" in PATTERNS[key].params)
+ORG1 = tuple(actor for actor in ACTORS if actor not in ("anon", "org2", "operator"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", CASE_KEYS)
+def test_another_organisations_case_is_refused_to_everyone_here(key, world):
+    """Every case URL with the other organisation's case in it: refused to every one of ours."""
+    problems = []
+    for number, (name, row) in enumerate(variants(TABLE[key]).items()):
+        path = path_for(PATTERNS[key], {**row.kwargs(world), "case_id": world.case("org2")})
+        for actor in ORG1:
+            plans = [("POST", row.data(world, actor))] if row.post is not None else []
+            if row.get is not None and number == 0:
+                plans.append(("GET", row.query))
+            for method, data in plans:
+                outcome = request(world, actor, method, path, data)
+                STATS["requests"] += 1
+                STATS["refusals"] += outcome.refused(actor)
+                STATS["5xx"] += outcome.status >= 500
+                if not (outcome.refused(actor) and not outcome.writes):
+                    problems.append(f"{key}[{name}] {method} as {actor} on the other organisation's case: {outcome}")
+    assert not problems, "\n".join(problems)
+
+
 def test_every_url_pattern_has_a_row():
     missing = sorted(key for key in PATTERNS if key not in TABLE)
     assert not missing, "URL patterns without a row in tests/authz/matrix.py:\n" + "\n".join(

@@ -212,3 +212,23 @@ def test_only_the_receipt_desk_reissues_the_query_code(
     reception = make_staff(org, "reception", [Role.RECEPTION])
     new = cs.receipt_issue(actor=reception, case_id=case.pk)
     assert cs.query_code_matches(fresh(case), new) and not cs.query_code_matches(fresh(case), code)
+
+
+def test_a_heads_callback_queue_holds_only_the_cases_their_department_leads(
+    petition, register, clerk, departments, handler, head, leader, housing_head
+):
+    from huiyin.followup.selectors import queue
+
+    case = replied(register, clerk, departments, handler, head, leader)
+    callback, _created = Callback.objects.update_or_create(
+        case=case,
+        round=1,
+        defaults={"reason": "sample", "role": Role.DEPT_HEAD, "planned_at": timezone.now(), "status": "due"},
+    )
+    assert list(queue(head)) == [callback]
+    assert list(queue(housing_head)) == []  # holds the role, not the case
+    with pytest.raises(PermissionDeniedError):
+        followup.callback_record(
+            actor=housing_head, callback_id=callback.pk, outcome="reached", satisfaction="satisfied"
+        )
+    assert Callback.objects.get(pk=callback.pk).status == "due"

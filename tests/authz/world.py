@@ -375,8 +375,13 @@ def build_world() -> World:
     )
     w.things["held_activity"] = held
 
-    # The other organisation runs the property company's rules too, and has its own calendar day.
+    # The other organisation runs the property company's rules too, has its own calendar day and
+    # a case in progress (the matrix requests every case URL of this organisation with its id).
     _activate(org2, "property_management")
+    theirs, _code = cs.case_register(actor=staff["org2"], data=intake())
+    ha.case_dispatch(actor=staff["org2"], case_id=theirs.pk, department_id=elsewhere.pk)
+    ha.case_sign_for(actor=staff["org2"], case_id=theirs.pk)
+    w.cases["org2"] = theirs
     CalendarDay.objects.create(
         organization=org2, date=today + timedelta(days=40), kind=CalendarDayKind.HOLIDAY, name="停业整顿"
     )
