@@ -128,3 +128,37 @@ def register(clerk):
         return case
 
     return _register
+
+
+# --- the authorisation matrix's figures (tests/authz/test_matrix.py), summed across xdist workers ----
+
+_AUTHZ_TOTALS: dict[str, int] = {}
+
+
+def _authz_stats() -> dict[str, int]:
+    import sys
+
+    module = sys.modules.get("tests.authz.test_matrix")
+    return dict(module.STATS) if module else {}
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker hands its figures to the controller
+        workeroutput["authz_stats"] = _authz_stats()
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook
+def pytest_testnodedown(node, error):
+    for key, value in getattr(node, "workeroutput", {}).get("authz_stats", {}).items():
+        _AUTHZ_TOTALS[key] = _AUTHZ_TOTALS.get(key, 0) + value
+
+
+def pytest_terminal_summary(terminalreporter):
+    totals = _AUTHZ_TOTALS or _authz_stats()
+    if totals.get("requests"):
+        terminalreporter.write_line(
+            "authorisation matrix: {} URL patterns, {} requests, {} refused, {} answered 5xx".format(
+                totals.get("patterns", 0), totals.get("requests", 0), totals.get("refusals", 0), totals.get("5xx", 0)
+            )
+        )

@@ -28,8 +28,20 @@ def test_the_lead_departments_head_or_the_central_desk_assigns(org, departments,
 
 def test_joint_handling_is_convened_by_dispatchers_or_the_lead_head(org, departments, head, handler, clerk):
     assert p.may_convene_joint(clerk, case_in(org, departments))
-    assert p.may_convene_joint(head, case_in(org, departments))  # a head also dispatches
+    assert p.may_convene_joint(head, case_in(org, departments))  # the lead department's head
     assert not p.may_convene_joint(handler, case_in(org, departments))
+
+
+def test_an_assisting_departments_head_does_not_steer_the_case(org, departments):
+    """Issue 13, hole 9: the head of an assisting department sees the case but neither convenes
+    joint handling, files an authority request, issues documents nor assigns the handler."""
+    housing_head = make_staff(org, "housing_head", [Role.DEPT_HEAD], departments["housing"])
+    case = case_in(org, departments)  # led by city
+    assert not p.may_convene_joint(housing_head, case)
+    assert not p.may_set_authority_request(housing_head, case)
+    assert not p.may_issue_document(housing_head, case)
+    assert not p.may_assign_handler(housing_head, case)
+    assert not p.may_steer_handling(housing_head, case)
 
 
 def test_joint_parts_and_outcome(org, departments, handler, other_handler, head):
@@ -45,15 +57,18 @@ def test_documents(org, leader, head, handler, clerk):
     admin = make_staff(org, "admin", [Role.ADMIN])
     assert p.may_approve_document(leader)
     assert not p.may_approve_document(head)  # approves, but not over the whole ledger
-    assert p.may_issue_document(handler) and p.may_issue_document(clerk)
-    assert not p.may_issue_document(admin)
+    case = Case(organization=org, lead_department=handler.department, state=S.IN_PROGRESS)
+    assert p.may_issue_document(handler, case) and p.may_issue_document(clerk, case)
+    assert not p.may_issue_document(admin, case)
     assert p.may_edit_document_templates(admin) and not p.may_edit_document_templates(leader)
 
 
-def test_authority_requests_are_recorded_by_deciders_and_dispatchers(org, clerk, head, handler):
-    assert p.may_set_authority_request(clerk)
-    assert p.may_set_authority_request(head)
-    assert not p.may_set_authority_request(handler)
+def test_authority_requests_are_recorded_by_deciders_and_dispatchers(org, departments, clerk, head, handler):
+    case = case_in(org, departments)
+    assert p.may_set_authority_request(clerk, case)
+    assert p.may_set_authority_request(head, case)  # heads the lead department
+    assert not p.may_set_authority_request(handler, case)
+    assert not p.may_set_authority_request(head, case_in(org, departments, lead="traffic"))
 
 
 def test_may_work_on_case(org, departments, register, handler, other_handler, leader, analyst):

@@ -205,7 +205,7 @@ def test_staff_who_cannot_work_on_the_case_get_no_buttons(client, hotline_case, 
         at(2026, 3, 2, 10, 1),
         data={"reason": "试图挂起"},
     )
-    assert response.status_code == 302 and not Suspension.objects.exists()
+    assert response.status_code == 403 and not Suspension.objects.exists()
 
 
 # --- extensions -------------------------------------------------------------------------------

@@ -39,12 +39,46 @@ def may_register(actor: Staff) -> bool:
     return actor.can(Cap.REGISTER)
 
 
+def leads_case(actor: Staff, case: Case) -> bool:
+    """The actor is the case's handler or belongs to the department that leads it. An
+    assisting department helps (investigations, its part of a joint handling) but does
+    not steer the case."""
+    if actor.pk is not None and actor.pk == case.handler_id:
+        return True
+    return actor.department_id is not None and actor.department_id == case.lead_department_id
+
+
+def in_write_scope(actor: Staff, case: Case) -> bool:
+    """Whose case it is to act on: a whole-ledger role over its organisation's cases,
+    department staff over the cases their department leads (or they handle)."""
+    if case.organization_id != actor.organization_id:
+        return False
+    return actor.can(Cap.VIEW_ALL) or leads_case(actor, case)
+
+
+def works_on_case(actor: Staff, case: Case) -> bool:
+    """Handling staff on the case: whole-ledger handlers (leaders), the handler and
+    assisting handlers, and the handling staff of the lead or an assisting department."""
+    if case.organization_id != actor.organization_id or not actor.can(Cap.HANDLE):
+        return False
+    if actor.can(Cap.VIEW_ALL) or leads_case(actor, case):
+        return True
+    if case.pk is not None and case.assisting_handlers.filter(pk=actor.pk).exists():
+        return True
+    return (
+        actor.department_id is not None
+        and case.pk is not None
+        and case.assisting_departments.filter(pk=actor.department_id).exists()
+    )
+
+
 def may_edit_case(actor: Staff, case: Case) -> bool:
-    """Registration details: not once archived, and only for those who register, dispatch or handle."""
+    """Registration details: not once archived; the intake desk (who registers), or the
+    handling staff of the lead department."""
     return (
         case.state != CaseState.ARCHIVED
-        and (actor.can(Cap.REGISTER) or actor.can(Cap.DISPATCH) or actor.can(Cap.HANDLE))
         and may_view_case(actor, case)
+        and (actor.can(Cap.REGISTER) or (actor.can(Cap.HANDLE) and in_write_scope(actor, case)))
     )
 
 
@@ -61,15 +95,33 @@ def may_reveal_pii(actor: Staff) -> bool:
     return actor.can(Cap.VIEW_PII)
 
 
+def may_upload_attachment(actor: Staff, case: Case) -> bool:
+    """Add a file to a live case: the intake desk (a complainant's papers) and the staff
+    working on the case (lead or assisting). Roles that only read — analysts, supervisors,
+    administrators, the callback desk — do not; a callback's signature or an investigation's
+    files are stored by that step's own service, under that step's permission."""
+    return (
+        case.state != CaseState.ARCHIVED
+        and may_view_case(actor, case)
+        and (actor.can(Cap.REGISTER) or works_on_case(actor, case))
+    )
+
+
+def may_reissue_receipt(actor: Staff, case: Case) -> bool:
+    """A new query code invalidates the complainant's: only the desk that issues receipts."""
+    return actor.can(Cap.REGISTER) and may_view_case(actor, case)
+
+
 def may_take(actor: Staff, case: Case, edge: Edge) -> bool:
-    """Capability plus department scope: handling and approving stay inside the departments
-    a case was dispatched to, unless the actor sees the whole organisation."""
+    """Capability plus scope. A whole-ledger role takes the edges its capabilities allow on
+    any case of its organisation; department staff only on the cases their department
+    leads: the handler or the lead department's staff handle, and the lead department's
+    head approves, redispatches, closes and reopens. An assisting department's head does none
+    of these."""
     if case.organization_id != actor.organization_id or not actor.can(edge.cap):
         return False
-    if edge.cap in (Cap.HANDLE, Cap.APPROVE) and not actor.can(Cap.VIEW_ALL):
-        if case.handler_id == actor.pk:
-            return edge.cap == Cap.HANDLE or actor.is_dept_head
-        if edge.cap == Cap.APPROVE and not actor.is_dept_head:
-            return False
-        return case.lead_department_id is not None and case.lead_department_id == actor.department_id
-    return True
+    if actor.can(Cap.VIEW_ALL):
+        return True
+    if edge.cap == Cap.HANDLE:
+        return leads_case(actor, case)
+    return actor.is_dept_head and case.lead_department_id is not None and case.lead_department_id == actor.department_id

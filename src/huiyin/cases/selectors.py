@@ -23,7 +23,14 @@ from huiyin.orgs.roles import Cap
 from .audit import broken_case_ids, check_chain
 from .bus import table
 from .models import Case, Category, Contact, Event, Party
-from .permissions import may_reveal_pii, may_view_case
+from .permissions import (
+    may_edit_case,
+    may_register,
+    may_reissue_receipt,
+    may_reveal_pii,
+    may_upload_attachment,
+    may_view_case,
+)
 from .workflow import OPEN_STATES, CaseState
 
 PAGE_SIZE = 30
@@ -231,17 +238,19 @@ class CaseCapabilities:
     reveal_pii: bool  # the full phone / ID number of the parties
     add_contact: bool  # a repeat call or visit on this case
     upload_attachment: bool
+    reissue_receipt: bool  # a new query code (the complainant's old one stops working)
 
 
 def case_capabilities(actor: Staff, case: Case) -> CaseCapabilities:
-    """The case page's flags for a case the actor may see (``case_get_for_actor`` has checked)."""
+    """The case page's flags for a case the actor may see (``case_get_for_actor`` has checked);
+    the same predicates the services enforce."""
     live = case.state != CaseState.ARCHIVED
     return CaseCapabilities(
-        # The page offers these on every live case it shows; the services refuse the rest.
-        edit=live,
+        edit=may_edit_case(actor, case),
         reveal_pii=may_reveal_pii(actor),
-        add_contact=live,
-        upload_attachment=live,
+        add_contact=live and may_register(actor),
+        upload_attachment=may_upload_attachment(actor, case),
+        reissue_receipt=may_reissue_receipt(actor, case),
     )
 
 

@@ -37,7 +37,7 @@ from . import bus, validation
 from .inputs import IntakeInput, PartyInput
 from .models import Attachment, Case, CaseRound, Channel, Contact, Event, Party, Urgency
 from .permissions import check_can_edit as _check_can_edit
-from .permissions import may_take
+from .permissions import may_reissue_receipt, may_take, may_upload_attachment
 from .selectors import case_visible_to
 from .workflow import EDGES, CaseState, Stage, find_edge, stages_with_defaults
 
@@ -382,11 +382,23 @@ def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_
         return _store_attachment(case, upload, actor=actor, contact_id=contact_id)
 
 
+def attachment_upload(*, actor: Staff, case_id: int, upload: UploadedFile) -> Attachment:
+    """A file uploaded to the case on its own (the case page, the intake form): only by those
+    who may add files to this case (``permissions.may_upload_attachment``). A step that stores
+    a file as part of its record (a callback's signature, an investigation's files) calls
+    ``attachment_add`` under its own permission."""
+    case = Case.objects.filter(pk=case_id, organization_id=actor.org_id).first()
+    if case is None or not may_upload_attachment(actor, case):
+        raise PermissionDeniedError()
+    return attachment_add(actor=actor, case_id=case_id, upload=upload)
+
+
 def receipt_issue(*, actor: Staff, case_id: int) -> str:
-    """Issue a new query code (the old one stops working) for a reprinted receipt."""
+    """Issue a new query code (the old one stops working) for a reprinted receipt: only the
+    desk that issues receipts (``permissions.may_reissue_receipt``)."""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
-        if not case_visible_to(actor, case):
+        if not may_reissue_receipt(actor, case):
             raise PermissionDeniedError()
         code = _new_query_code()
         case.query_code_hash = query_code_hash(case.number, code)

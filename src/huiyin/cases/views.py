@@ -30,7 +30,7 @@ from huiyin.core.validators import normalize_phone
 from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
-from .permissions import may_register
+from .permissions import may_edit_case, may_register, may_reissue_receipt
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -195,8 +195,8 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
             values = form.kwargs_for(action)
             expected = values.pop("expected_version", None)
             actions.perform(actor=request.user, case_id=case.pk, name=action, values=values, expected_version=expected)
-        except PermissionDeniedError as exc:
-            messages.error(request, exc.message)
+        except PermissionDeniedError:
+            raise  # a 403: the service refused this actor, whatever the page offered
         except ApplicationError as exc:
             put_errors(form, exc)
             case.refresh_from_db()
@@ -214,6 +214,8 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
 @login_required
 def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    if not may_edit_case(request.user, case):
+        raise PermissionDenied
     initial = {
         "title": case.title,
         "text": case.text,
@@ -236,6 +238,8 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         }
         try:
             services.case_update(actor=request.user, case_id=case.pk, expected_version=d["version"], changes=changes)
+        except PermissionDeniedError:
+            raise
         except ApplicationError as exc:
             put_errors(form, exc)
         else:
@@ -266,6 +270,8 @@ def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
         )
     except DuplicateSubmission as exc:
         messages.info(request, exc.message)
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
         if request.htmx:
@@ -293,7 +299,9 @@ def upload_attachment(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, _("请选择要上传的附件。"))
     else:
         try:
-            services.attachment_add(actor=request.user, case_id=case.pk, upload=upload)
+            services.attachment_upload(actor=request.user, case_id=case.pk, upload=upload)
+        except PermissionDeniedError:
+            raise
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -311,8 +319,9 @@ def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> FileR
 @login_required
 @require_POST
 def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)  # another organisation's: 404
     try:
-        revealed = services.party_reveal(actor=request.user, case_id=case_id)
+        revealed = services.party_reveal(actor=request.user, case_id=case.pk)
     except PermissionDeniedError as exc:
         return HttpResponse(f'<span class="text-danger">{_escape(exc.message)}</span>', status=403)
     return render(request, "cases/_revealed.html", {"revealed": revealed.values()})
@@ -322,7 +331,11 @@ def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 def receipt(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
-    return render(request, "cases/receipt.html", {"case": case, **receipts.receipt_context(case, code)})
+    return render(
+        request,
+        "cases/receipt.html",
+        {"case": case, "may_reissue": may_reissue_receipt(request.user, case), **receipts.receipt_context(case, code)},
+    )
 
 
 @login_required

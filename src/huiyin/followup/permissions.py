@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from huiyin.cases.models import Case
+from huiyin.cases.permissions import in_write_scope
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
@@ -20,12 +21,20 @@ def sees_every_callback(actor: Staff) -> bool:
 
 
 def may_call_back(actor: Staff, callback: Callback) -> bool:
-    return sees_every_callback(actor) or callback.role in (actor.roles or [])
+    """The central callback desk, or whoever holds the role the callback was planned for:
+    over the whole ledger for a whole-ledger role, on the cases their department leads for
+    department staff (a department head calls back their own department's cases)."""
+    if sees_every_callback(actor):
+        return True
+    return callback.role in (actor.roles or []) and in_write_scope(actor, callback.case)
 
 
 def may_record_rectification(actor: Staff, task: RectificationTask) -> bool:
-    """The responsible department records that the problem was put right (or a whole-ledger role)."""
-    return actor.can(Cap.VIEW_ALL) or actor.department_id == task.department_id
+    """The responsible department's handling staff record that the problem was put right, or a
+    leader (who handles over the whole ledger); not the roles that only read the ledger."""
+    if not actor.can(Cap.HANDLE):
+        return False
+    return actor.can(Cap.VIEW_ALL) or (actor.department_id is not None and actor.department_id == task.department_id)
 
 
 def may_decide_dissatisfaction(actor: Staff, case: Case) -> bool:

@@ -20,6 +20,8 @@ def queue(actor: Staff) -> QuerySet[Callback]:
     rows = Callback.objects.filter(case__organization_id=actor.org_id, status=CallbackStatus.DUE)
     if not sees_every_callback(actor):
         rows = rows.filter(role__in=actor.roles or [])
+        if not actor.can(Cap.VIEW_ALL):  # department staff: the cases their department leads
+            rows = rows.filter(Q(case__lead_department_id=actor.department_id) | Q(case__handler=actor))
     return rows.select_related("case", "case__party", "case__lead_department").order_by("due_at", "id")
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError
+from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 from huiyin.policy.services import current_policy
@@ -72,6 +72,8 @@ def decide(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
             note=p.get("note", ""),
             expected_version=whole_number(p.get("version")),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -84,6 +86,8 @@ def decide(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
 def task_done(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
     try:
         services.task_done(actor=request.user, task_id=task_id, note=request.POST.get("note", ""))
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -116,6 +120,8 @@ def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
             signature_drawn=p.get("signature_drawn", ""),
             expected_version=whole_number(p.get("version")),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -129,6 +135,8 @@ def rating_link(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     _may_use(request)
     try:
         _link, url = services.rating_link_issue(actor=request.user, callback_id=callback_id)
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

@@ -8,6 +8,7 @@ stay with the services; these answer only "this person, this case".
 from __future__ import annotations
 
 from huiyin.cases.models import Case
+from huiyin.cases.permissions import in_write_scope, works_on_case
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
@@ -19,20 +20,19 @@ def heads_lead_department(actor: Staff, case: Case) -> bool:
 
 
 def may_work_on_case(actor: Staff, case: Case) -> bool:
-    """The handler, assisting handlers, or staff of the lead / assisting departments who
-    handle cases; leaders and the central desk (whole-ledger roles that handle)."""
-    if not actor.can(Cap.HANDLE) and not actor.can(Cap.DECIDE):
-        return False
-    if actor.can(Cap.VIEW_ALL):
-        return True
-    if case.handler_id == actor.pk or case.assisting_handlers.filter(pk=actor.pk).exists():
-        return True
-    if actor.department_id is None:
-        return False
-    return (
-        actor.department_id == case.lead_department_id
-        or case.assisting_departments.filter(pk=actor.department_id).exists()
-    )
+    """Contribute to the handling (investigation records and their signatures): the
+    handler, assisting handlers, or staff of the lead / assisting departments who handle
+    cases; leaders and the central desk (whole-ledger roles that handle or decide)."""
+    if actor.can(Cap.DECIDE) and actor.can(Cap.VIEW_ALL):
+        return case.organization_id == actor.organization_id
+    return works_on_case(actor, case)
+
+
+def may_steer_handling(actor: Staff, case: Case) -> bool:
+    """The lead's steps (rectification notice and plan, sending the result report): whole-ledger
+    roles that handle or decide, or the handler and the lead department's handling staff. An
+    assisting department contributes investigations, not these."""
+    return (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE)) and in_write_scope(actor, case)
 
 
 def may_assign_handler(actor: Staff, case: Case) -> bool:
@@ -40,8 +40,10 @@ def may_assign_handler(actor: Staff, case: Case) -> bool:
     return heads_lead_department(actor, case) or (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL))
 
 
-def may_issue_document(actor: Staff) -> bool:
-    return actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)
+def may_issue_document(actor: Staff, case: Case) -> bool:
+    """Documents speak for the case's handling: the desk that decides or dispatches, leaders,
+    or the lead department's handling staff."""
+    return (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)) and in_write_scope(actor, case)
 
 
 def may_approve_document(actor: Staff) -> bool:
@@ -54,8 +56,9 @@ def may_edit_document_templates(actor: Staff) -> bool:
 
 
 def may_convene_joint(actor: Staff, case: Case) -> bool:
-    """Dispatchers, leaders or the lead department's head call a joint handling."""
-    return actor.can(Cap.DISPATCH) or heads_lead_department(actor, case)
+    """The central dispatch desk, leaders, or the lead department's head call a joint
+    handling; not an assisting department."""
+    return (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL)) or heads_lead_department(actor, case)
 
 
 def may_record_joint_part(actor: Staff, joint: JointHandling, department_id: int) -> bool:
@@ -67,9 +70,11 @@ def may_conclude_joint(actor: Staff, joint: JointHandling) -> bool:
     return actor.pk == joint.coordinator_id
 
 
-def may_set_authority_request(actor: Staff) -> bool:
-    """Record a higher authority's request for a result report."""
-    return actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)
+def may_set_authority_request(actor: Staff, case: Case) -> bool:
+    """Record a higher authority's request for a result report: the desk that decides or
+    dispatches over the whole ledger, leaders, or the lead department's head."""
+    whole_desk = (actor.can(Cap.DECIDE) or actor.can(Cap.DISPATCH)) and actor.can(Cap.VIEW_ALL)
+    return case.organization_id == actor.organization_id and (whole_desk or heads_lead_department(actor, case))
 
 
 def has_signed(actor: Staff, proposal: Proposal) -> bool:

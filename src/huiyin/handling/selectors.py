@@ -71,6 +71,9 @@ class HandlingCapabilities:
     approve_documents: bool  # approve a draft result report
     set_authority: bool  # record a higher authority's request for a result report
     conclude_joints: frozenset[int]  # the joint handlings (ids) whose outcome this actor records
+    investigate: bool = False  # add investigation records and their signatures
+    steer: bool = False  # the lead's steps: rectification notice and plan, sending the result report
+    issue_documents: bool = False
 
 
 def handling_capabilities(actor: Staff, case: Case, joints: Iterable[JointHandling] = ()) -> HandlingCapabilities:
@@ -80,8 +83,11 @@ def handling_capabilities(actor: Staff, case: Case, joints: Iterable[JointHandli
         assign=case.state in ASSIGNABLE_STATES and permissions.may_assign_handler(actor, case),
         convene=permissions.may_convene_joint(actor, case),
         approve_documents=permissions.may_approve_document(actor),
-        set_authority=working and permissions.may_set_authority_request(actor),
+        set_authority=working and permissions.may_set_authority_request(actor, case),
         conclude_joints=frozenset(j.pk for j in joints if permissions.may_conclude_joint(actor, j)),
+        investigate=working and permissions.may_work_on_case(actor, case),
+        steer=permissions.may_steer_handling(actor, case),
+        issue_documents=case.state != CaseState.ARCHIVED and permissions.may_issue_document(actor, case),
     )
 
 

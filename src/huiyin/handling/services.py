@@ -76,6 +76,11 @@ def _require_member(actor: Staff, case: Case) -> None:
         raise PermissionDeniedError(_("只有承办人、主办或协办部门的人员可以办理本件。"))
 
 
+def _require_lead(actor: Staff, case: Case) -> None:
+    if not permissions.may_steer_handling(actor, case):
+        raise PermissionDeniedError(_("只有承办人或主办部门的人员可以办理此环节。"))
+
+
 def _record(case: Case, kind: str, actor: Staff, data: dict) -> None:
     case.version += 1
     case.save(update_fields=["version", "updated_at"])
@@ -283,7 +288,7 @@ def rectification_notify(
     with transaction.atomic():
         case = _lock(actor, case_id)
         _require_state(case, {CaseState.IN_PROGRESS, CaseState.APPROVED})
-        _require_member(actor, case)
+        _require_lead(actor, case)
         if not (case.stage_switches or {}).get("rectification_plan"):
             raise ApplicationError(_("本单位的政策没有整改方案环节。"), code=HandlingError.STAGE_OFF)
 
@@ -323,7 +328,7 @@ def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Re
     if row is None:
         raise PermissionDeniedError()
     case = _lock(actor, row.case_id)
-    _require_member(actor, case)
+    _require_lead(actor, case)
     return case, Rectification.objects.select_for_update().get(pk=row.pk)
 
 
@@ -402,7 +407,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
         case = _lock(actor, case_id)
         if case.state == CaseState.ARCHIVED:
             raise ApplicationError(_("已归档的案件只读。"), code=HandlingError.ARCHIVED)
-        if not permissions.may_issue_document(actor):
+        if not permissions.may_issue_document(actor, case):
             raise PermissionDeniedError()
         title, body, addressee = documents.build(case, kind)
         spec = documents.SPECS[kind]
@@ -485,7 +490,7 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
     """Send the approved result report; the authority's clock stops."""
     with transaction.atomic():
         case, doc = _document_locked(actor, document_id)
-        _require_member(actor, case)
+        _require_lead(actor, case)
         if doc.kind != DocumentKind.RESULT_REPORT:
             raise ApplicationError(_("只有查处结果报告需要报送。"), code=HandlingError.NOT_REPORT)
         DOCUMENT_STATUSES.move(
@@ -632,7 +637,7 @@ def authority_request_set(
     with transaction.atomic():
         case = _lock(actor, case_id)
         _require_state(case)
-        if not permissions.may_set_authority_request(actor):
+        if not permissions.may_set_authority_request(actor, case):
             raise PermissionDeniedError()
         if AuthorityRequest.objects.filter(case=case).exists():
             raise ApplicationError(_("该件已登记上级交办查处要求。"), code=HandlingError.AUTHORITY_REQUEST_TWICE)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
-from huiyin.core.errors import ApplicationError
+from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 
@@ -38,8 +38,11 @@ def _ids(request: HttpRequest, name: str) -> list[int]:
 
 
 def _run(request: AuthedHttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
+    """Run one service; a refusal of this actor is a 403, any other error a message on the case page."""
     try:
         call()
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -217,6 +220,8 @@ def document_issue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     try:
         doc = services.document_issue(actor=request.user, case_id=case.pk, kind=request.POST.get("kind", ""))
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("cases:detail", case_id=case.pk)

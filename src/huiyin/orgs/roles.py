@@ -63,7 +63,8 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.REVIEW,
         }
     ),
-    Role.SUPERVISOR: frozenset({Cap.DISPATCH, Cap.VIEW_ALL, Cap.SUPERVISE}),
+    # Supervisors watch deadlines and issue notices (督办); dispatching is the desk's.
+    Role.SUPERVISOR: frozenset({Cap.VIEW_ALL, Cap.SUPERVISE}),
     Role.CALLBACK_OFFICER: frozenset({Cap.CLOSE, Cap.REOPEN, Cap.VIEW_ALL, Cap.VIEW_PII}),
     Role.ANALYST: frozenset({Cap.VIEW_ALL}),
     Role.ADMIN: frozenset({Cap.ARCHIVE, Cap.VIEW_ALL, Cap.ADMINISTER, Cap.MANAGE_STAFF}),

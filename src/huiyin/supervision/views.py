@@ -97,6 +97,8 @@ def issue(request: AuthedHttpRequest) -> HttpResponse:
                     requirement=d["requirement"],
                     due_at=d["due_at"],
                 )
+            except PermissionDeniedError:
+                raise
             except ApplicationError as exc:
                 put_errors(form, exc)
             else:
@@ -196,6 +198,8 @@ def daily_review_done(request: AuthedHttpRequest) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 covered_until=form.cleaned_data["as_of"],
             )
+        except PermissionDeniedError:
+            raise
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:

@@ -24,5 +24,8 @@ def may_add_rectification_item(actor: Staff) -> bool:
 
 
 def may_record_item_done(actor: Staff, item: RectificationItem) -> bool:
-    """The responsible department, or those who run surveys, record that an item was put right."""
-    return may_run_surveys(actor) or actor.department_id == item.department_id
+    """The responsible department's handling staff, or those who run surveys, record that an
+    item was put right."""
+    if may_run_surveys(actor):
+        return True
+    return actor.can(Cap.HANDLE) and actor.department_id is not None and actor.department_id == item.department_id

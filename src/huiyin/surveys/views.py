@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases.models import Case
-from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
+from huiyin.core.errors import ApplicationError, DuplicateSubmission, PermissionDeniedError, ValidationFailed
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import INT_MAX, whole_number
 from huiyin.orgs.models import Department, Staff
@@ -117,6 +117,8 @@ def campaign_create(request: AuthedHttpRequest) -> HttpResponse:
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
             extra_areas=p.get("extra_areas", ""),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(
             request,
@@ -180,6 +182,8 @@ def response_enter(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse
             answers=_answers(p),
             opinion=p.get("opinion", ""),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, dict(p.items()))
     else:
@@ -196,6 +200,8 @@ def invitations(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     try:
         count = _int(request.POST.get("count"), "count", _("链接数量"), services.LINKS_AT_ONCE)
         links = services.invitations_issue(actor=request.user, campaign_id=campaign.pk, count=count)
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, {"count": request.POST.get("count", "")})
         return redirect("surveys:campaign", campaign_id)
@@ -213,6 +219,8 @@ def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
             campaign_id=campaign_id,
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, {"audience_size": p.get("audience_size", "")})
     else:
@@ -225,6 +233,8 @@ def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
 def close(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     try:
         services.campaign_close(actor=request.user, campaign_id=campaign_id)
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("surveys:campaign", campaign_id)
@@ -244,6 +254,8 @@ def item_add(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
             department_id=_int(p.get("department"), "department", _("责任部门")),
             due_on=_date(p.get("due_on"), "due_on"),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, dict(p.items()))
     else:
@@ -256,6 +268,8 @@ def item_add(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
 def item_done(request: AuthedHttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
     try:
         services.item_done(actor=request.user, item_id=item_id, note=request.POST.get("note", ""))
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -286,6 +300,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     done = False
     try:
         invitation = services.invitation_find(token)
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         error = exc.message
     chosen: dict[str, str] = {}
@@ -293,6 +309,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         chosen = _answers(request.POST)
         try:
             services.response_submit(token=token, answers=chosen, opinion=request.POST.get("opinion", ""))
+        except PermissionDeniedError:
+            raise
         except ApplicationError as exc:
             error = exc.message
         else:
@@ -328,6 +346,8 @@ def activity_plan(request: AuthedHttpRequest) -> HttpResponse:
             place=p.get("place", ""),
             led_by_id=_int(p.get("led_by"), "led_by", _("负责人")),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, dict(p.items()))
     else:
@@ -349,6 +369,8 @@ def activity_record(request: AuthedHttpRequest, activity_id: int) -> HttpRespons
             minutes=p.get("minutes", ""),
             expected_version=whole_number(p.get("version")),
         )
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, {**dict(p.items()), "activity": str(activity_id)})
     else:
@@ -375,6 +397,8 @@ def activity_opinion(request: AuthedHttpRequest, activity_id: int) -> HttpRespon
         messages.info(request, exc.message)
         case = Case.objects.filter(organization_id=request.user.org_id, number=exc.case_number).first()
         return redirect("cases:detail", case.pk) if case else redirect("surveys:index")
+    except PermissionDeniedError:
+        raise
     except ApplicationError as exc:
         _failed(request, exc, {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)})
         return redirect("surveys:index")

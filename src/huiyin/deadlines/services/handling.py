@@ -14,19 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case
-from huiyin.cases.selectors import case_locked, case_visible_to
+from huiyin.cases.selectors import case_locked
 from huiyin.cases.services import case_record_event
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.deadlines.errors import DeadlineError
 from huiyin.deadlines.events import DeadlineEvent
-from huiyin.orgs.roles import Cap
 from huiyin.policy.calendar import BusinessCalendar
 from huiyin.policy.services.calendars import calendar_for
 
 from ..models import EXTENSION_STATUSES, Clock, ClockState, Extension, ExtensionStatus, Suspension
 from ..notify import Directory
+from ..permissions import may_decide_extension, may_manage_deadlines
 from ..tasks import extension_notice_task
 from .clocks import (
     ACTIVE,
@@ -50,12 +50,7 @@ def _lock_case(actor: Staff, case_id: int) -> Case:
 
 
 def _may_work_on(actor: Staff, case: Case) -> bool:
-    """Handling staff who can see the case, or the clerks who decide on it."""
-    if case.organization_id != actor.organization_id:
-        return False
-    if not (actor.can(Cap.HANDLE) or actor.can(Cap.DECIDE)):
-        return False
-    return case_visible_to(actor, case)
+    return may_manage_deadlines(actor, case)
 
 
 def _require_open(case: Case) -> None:
@@ -289,6 +284,10 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
             raise PermissionDeniedError(_("延期须由本单位政策规定的审批人批准。"))
         if extension.requested_by_id == actor.pk:
             raise PermissionDeniedError(_("不能审批自己提出的延期申请。"))
+        if not may_decide_extension(
+            actor, case, approver_role=rule.approver, requested_by_id=extension.requested_by_id
+        ):
+            raise PermissionDeniedError(_("部门负责人只能审批本部门主办案件的延期。"))
         decided = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
         EXTENSION_STATUSES.check(
             extension, decided, message=_("该延期申请已经处理。"), code=DeadlineError.EXTENSION_DECIDED

@@ -53,7 +53,7 @@ from ..models import (
     StopReason,
     Suspension,
 )
-from ..permissions import may_work_on
+from ..permissions import may_decide_extension, may_work_on
 from ..services import (
     case_resume,
     case_suspend,
@@ -269,11 +269,11 @@ def deadline_panel(
             panel.extension_form = bound.get("extension") or ExtensionRequestForm(clocks=choices, unit=rule.max.unit)
         else:
             panel.extension_note = _("当前没有可以申请延期的时限。")
-    if rule is not None and rule.approver in (actor.roles or []):
+    if rule is not None:
         panel.decisions = [
             (e, bound.get(f"decide-{e.pk}") or ExtensionDecideForm(prefix=f"x{e.pk}"))
             for e in pending
-            if e.requested_by_id != actor.pk
+            if may_decide_extension(actor, case, approver_role=rule.approver, requested_by_id=e.requested_by_id)
         ]
     return panel
 
@@ -322,8 +322,7 @@ def _act_on_case(
         try:
             call(form.cleaned_data)
         except PermissionDeniedError as exc:
-            messages.error(request, exc.message)
-            return _to_case(case)
+            raise PermissionDenied(exc.message) from exc
         except ApplicationError as exc:
             put_errors(form, exc, {})
         else:
@@ -411,8 +410,7 @@ def extension_new(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
                     reason=data["reason"],
                 )
             except PermissionDeniedError as exc:
-                messages.error(request, exc.message)
-                return _to_case(case)
+                raise PermissionDenied(exc.message) from exc
             except ApplicationError as exc:
                 put_errors(form, exc, {"stage": "clock"})
             else:
@@ -443,8 +441,7 @@ def extension_decision(request: AuthedHttpRequest, extension_id: int) -> HttpRes
                 note=form.cleaned_data["note"],
             )
         except PermissionDeniedError as exc:
-            messages.error(request, exc.message)
-            return _to_case(case)
+            raise PermissionDenied(exc.message) from exc
         except ApplicationError as exc:
             put_errors(form, exc, {})
         else:

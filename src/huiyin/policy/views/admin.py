@@ -471,7 +471,7 @@ def calendar_remove(request: AuthedHttpRequest) -> HttpResponse:
     try:
         removed = calendar_day_remove(actor=request.user, organization=scope_org, day=day)
     except PermissionDeniedError as exc:
-        messages.error(request, exc.message)
+        raise PermissionDenied(exc.message) from exc
     else:
         if removed:
             messages.success(request, _("已删除 %(day)s 的设置。") % {"day": day.isoformat()})

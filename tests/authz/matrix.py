@@ -1,0 +1,792 @@
+"""The authorisation matrix: for every URL pattern, who may GET it and who may POST to it.
+
+One entry per URL name (the route, for an unnamed pattern); a URL whose one view does
+several things (``cases:act`` and its actions, a handling step) has one row per variant. A
+row names the actors allowed; every other actor must be refused (403, 404 or the login
+page; another organisation's member may also get a 400 naming the field that points
+outside their organisation) and must change nothing. An allowed POST must change
+something (``writes``), so a refusal dressed as a redirect does not pass for a success.
+
+The actors are ``world.ACTORS``: anonymous, one person per role (the handler and the head
+in the department that leads the cases), the head of a department that only assists
+(``assist_head``), the head of an unrelated department (``stranger``), a member of another
+organisation holding every role (``org2``) and the platform operator (a superuser without
+an organisation: the Django admin's only user).
+
+Adding a URL: add its entry here (the test lists the patterns without one). The rows with
+a ``label`` are the write rights table of docs/permissions.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from .world import ACTORS, World, png_data_url, upload
+
+Actors = frozenset[str]
+
+
+def A(*names: str) -> Actors:
+    unknown = set(names) - set(ACTORS)
+    assert not unknown, unknown
+    return frozenset(names)
+
+
+NOBODY = A()
+EVERYONE = A(*ACTORS)
+SIGNED_IN = EVERYONE - {"anon"}
+DESK = SIGNED_IN - {"operator"}  # staff of any organisation
+WHOLE_LEDGER = A("clerk", "reception", "leader", "supervisor", "callback", "analyst", "admin")
+# Who sees a case led by the city department with housing assisting.
+VIEWERS = WHOLE_LEDGER | {"handler", "head", "assist_head"}
+# The lead department's handling staff (the handler is the one named on the cases).
+LEAD = A("handler", "head")
+REGISTER = A("clerk", "reception", "leader")
+# Whole-ledger roles that decide or dispatch, and the lead department's handling staff.
+STEER = A("clerk", "leader") | LEAD
+
+
+@dataclass(frozen=True)
+class Row:
+    get: Actors | None  # who gets the page; None: the view takes no GET (405)
+    post: Actors | None = None  # who may POST ``data``; None: nothing is posted here
+    kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
+    data: Callable[[World, str], dict[str, Any]] = lambda w, actor: {}
+    query: dict[str, str] = field(default_factory=dict)
+    writes: bool = True  # an allowed POST changes something
+    label: str = ""  # the write right's name in docs/permissions.md ("" = not listed there)
+    either: Actors = frozenset()  # not held to allowed or refused (still: no 5xx, no writes when refused)
+
+
+Entry = Row | dict[str, Row]
+
+
+def case(key: str, **more: Any) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"case_id": w.case(key), **more}
+
+
+def post_only(post: Actors, **kw: Any) -> Row:
+    return Row(get=None, post=post, **kw)
+
+
+def _version(w: World, key: str) -> int:
+    from huiyin.cases.models import Case
+
+    return Case.objects.get(pk=w.case(key)).version
+
+
+def _soon(days: int = 5) -> str:
+    return timezone.localtime(timezone.now() + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _username(w: World, actor: str) -> str:
+    person = w.staff[actor] or w.staff["clerk"]
+    assert person is not None
+    return person.username
+
+
+# --- lifecycle actions (cases:act) ------------------------------------------------------------
+
+DECIDE = A("clerk", "leader")
+
+
+def act(key: str, allowed: Actors, label: str, **data: Any) -> Row:
+    """A lifecycle action on the case ``key`` (the URL's ``action`` is added below)."""
+    return Row(
+        get=None,
+        post=allowed,
+        kwargs=lambda w: {"case_id": w.case(key)},
+        data=lambda w, actor: {**data, "version": _version(w, key)},
+        label=label,
+    )
+
+
+def _dispatch(w: World, actor: str, key: str) -> dict[str, Any]:
+    return {
+        "department": w.departments["city"].pk,
+        "assisting": [w.departments["housing"].pk],
+        "instructions": "请三日内办结",
+        "version": _version(w, key),
+    }
+
+
+ACT: dict[str, Row] = {
+    "accept": act("registered", DECIDE, "Accept a case (受理)", note="属于受理范围"),
+    "not_accept": act(
+        "registered", DECIDE, "Not accept (不予受理)", ground="out_of_jurisdiction", refer_to="有权处理的机关、单位"
+    ),
+    "not_reaccept": act("registered", DECIDE, "Not re-accept (不再受理)", reaccept_ground="review_concluded"),
+    "return": act("registered", DECIDE, "Return (退回)", reason="不属于本单位职责", returned_to="来信人"),
+    "transfer": act("registered", DECIDE, "Transfer (转送)", to_body="市住建委"),
+    "answer_on_spot": act("registered", REGISTER, "Answer on the spot (当场答复)", reply="已当场解答", method="phone"),
+    "dispatch": Row(
+        get=None,
+        post=DECIDE,
+        kwargs=case("accepted"),
+        data=lambda w, actor: _dispatch(w, actor, "accepted"),
+        label="Dispatch (派遣)",
+    ),
+    "redispatch": Row(
+        get=None,
+        post=A("clerk", "leader", "head"),
+        kwargs=case("dispatched"),
+        data=lambda w, actor: _dispatch(w, actor, "dispatched"),
+        label="Redispatch (改派)",
+    ),
+    "sign_for": act("dispatched", A("handler", "head", "leader"), "Sign for (签收)"),
+    "send_back": act("dispatched", A("handler", "head", "leader"), "Send back (退单)", reason="不属于本科职责"),
+    "submit_for_approval": act(
+        "in_progress",
+        A("handler", "head", "leader"),
+        "Submit a proposal for approval (提交审批)",
+        proposal="拟责成物业维修",
+        outcome="resolved",
+    ),
+    # The chain is [dept_head, leader]: level 1 is the lead department's head's alone.
+    "approve": act("pending", A("head"), "Approve at the due level (审批)", comments="同意"),
+    "reject_approval": act("pending", A("head"), "Return a proposal (退回修改)", reason="请补充调查"),
+    "reply": act("approved", A("handler", "head", "leader"), "Reply (答复)", reply="已修复", method="letter"),
+    "close": act(
+        "replied",
+        A("clerk", "head", "leader", "callback"),
+        "Close (办结)",
+        satisfaction="satisfied",
+        callback_note="满意",
+    ),
+    "reopen": act("closed", A("clerk", "head", "leader", "callback"), "Reopen (重办)", reason="反映人不满意"),
+    "request_review": act("replied", REGISTER, "Request a review (请求复查)", reason="不服答复意见"),
+    "request_rereview": act("reviewed", REGISTER, "Request a re-review (请求复核)", reason="不服复查意见"),
+    "decide_review": act("under_review", A("leader"), "Review opinion (复查意见)", decision="upheld", opinion="维持"),
+    "decide_rereview": act(
+        "under_rereview", A("leader"), "Re-review opinion (复核意见)", decision="upheld", opinion="维持"
+    ),
+    "archive": act("closed", A("leader", "admin"), "Archive (归档)"),
+}
+for _name, _row in ACT.items():
+    ACT[_name] = Row(
+        get=_row.get,
+        post=_row.post,
+        kwargs=(lambda inner, name: lambda w: {**inner(w), "action": name})(_row.kwargs, _name),
+        data=_row.data,
+        label=_row.label,
+    )
+
+
+# --- the matrix -------------------------------------------------------------------------------------
+
+
+def _intake(w: World, actor: str) -> dict[str, Any]:
+    return {
+        "party_phone": "13812340000",
+        "party_name": "李四",
+        "nature": "complaint",
+        "text": "小区路灯不亮已一周。",
+        "urgency": "normal",
+        "intake_token": uuid.uuid4().hex,
+    }
+
+
+def _edit(w: World, actor: str) -> dict[str, Any]:
+    return {
+        "title": "楼上漏水",
+        "text": "楼上漏水严重，天花板已经发霉，已两周。",
+        "nature": "complaint",
+        "urgency": "urgent",
+        "location": "幸福路12号",
+        "version": _version(w, "in_progress"),
+    }
+
+
+MATRIX: dict[str, Entry] = {
+    # --- the edges: login, language, the front door ----------------------------------------------
+    "/": Row(get=EVERYONE),
+    "login": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        data=lambda w, actor: {"username": _username(w, actor), "password": "pw-authz-matrix"},
+    ),
+    # Logging out is everyone's and ends on the login page, which the matrix counts as a refusal.
+    "logout": Row(get=None, post=NOBODY, either=EVERYONE, writes=False),
+    "set_language": Row(get=EVERYONE, post=EVERYONE, data=lambda w, actor: {"language": "en"}, writes=False),
+    # --- cases ---------------------------------------------------------------------------------------
+    "cases:desk": Row(get=DESK),
+    "cases:ledger": Row(get=DESK),
+    "cases:intake": Row(
+        get=REGISTER | {"org2"},
+        post=REGISTER | {"org2"},
+        kwargs=lambda w: {"channel": "phone"},
+        data=_intake,
+        label="Register a case (登记)",
+    ),
+    "cases:caller_history": post_only(DESK, data=lambda w, actor: {"party_phone": "13812345678"}, writes=False),
+    "cases:detail": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "cases:act": ACT,
+    "cases:edit": Row(
+        get=REGISTER | LEAD,
+        post=REGISTER | LEAD,
+        kwargs=case("in_progress"),
+        data=_edit,
+        label="Edit registration details (修改登记信息)",
+    ),
+    "cases:add_contact": post_only(
+        REGISTER,
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"channel": "phone", "text": "再次来电催办", "intake_token": uuid.uuid4().hex},
+        label="Add a repeat contact (重复来电)",
+    ),
+    "cases:upload_attachment": post_only(
+        REGISTER | LEAD | {"assist_head"},
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"attachment": upload()},
+        label="Upload an attachment (上传附件)",
+    ),
+    "cases:download_attachment": Row(get=VIEWERS, kwargs=lambda w: {"attachment_id": w["attachment"].pk}),
+    "cases:reveal": post_only(
+        A("clerk", "reception", "handler", "head", "assist_head", "leader", "callback"),
+        kwargs=case("in_progress"),
+        label="See full personal data, logged (查看完整个人信息)",
+    ),
+    "cases:receipt": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "cases:receipt_pdf": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "cases:receipt_reissue": post_only(
+        REGISTER, kwargs=case("in_progress"), label="Reissue the query code (重新生成查询码)"
+    ),
+    "public:status": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        data=lambda w, actor: {"number": "20260101-00001", "code": "ABCD2345"},
+        writes=False,
+    ),
+    # --- supervision ---------------------------------------------------------------------------------
+    "supervision:board": Row(get=A("supervisor", "leader", "analyst", "head", "assist_head", "stranger", "org2")),
+    "supervision:issue": Row(
+        get=A("supervisor", "leader", "org2"),
+        post=A("supervisor", "leader"),
+        data=lambda w, actor: {
+            "case_number": w.cases["in_progress"].number,
+            "kind": "special",
+            "department": w.departments["city"].pk,
+            "due_at": _soon(),
+            "requirement": "请加快办理",
+        },
+        label="Issue a supervision notice (督办)",
+    ),
+    "supervision:notice": Row(get=VIEWERS, kwargs=lambda w: {"notice_id": w["notice"].pk}),
+    "supervision:answer": post_only(
+        LEAD,
+        kwargs=lambda w: {"notice_id": w["notice"].pk},
+        data=lambda w, actor: {"answer": "已安排维修，三日内完成"},
+        label="Answer a supervision notice (督办反馈)",
+    ),
+    "supervision:close": post_only(
+        A("supervisor", "leader"),
+        kwargs=lambda w: {"notice_id": w["notice"].pk},
+        data=lambda w, actor: {"note": "已办结"},
+        label="Close a supervision notice (销号)",
+    ),
+    "supervision:daily_review": Row(get=A("clerk", "reception", "leader", "supervisor", "org2")),
+    "supervision:daily_review_done": post_only(
+        A("clerk", "reception", "leader", "supervisor", "org2"),
+        data=lambda w, actor: {"note": "已复查"},
+        label="Record the daily review (每日复查)",
+    ),
+    # --- policy administration and the calendar ------------------------------------------------------
+    "policy:index": Row(get=A("admin", "org2")),
+    "policy:load": post_only(
+        A("admin", "org2"),
+        data=lambda w, actor: {"preset": "hospital", "note": "试用"},
+        label="Load a policy preset (载入预设)",
+    ),
+    "policy:edit": Row(
+        get=A("admin", "org2"),
+        post=A("admin", "org2"),
+        data=lambda w, actor: {"text": w["hospital_yaml"], "note": "界面编辑"},
+        label="Edit the policy (编辑政策)",
+    ),
+    "policy:withdraw": post_only(
+        A("admin"),
+        kwargs=lambda w: {"version": w["versions"]["petition_office"].version},
+        label="Withdraw a policy version (撤回政策版本)",
+    ),
+    "policy:reactivate": post_only(
+        A("admin"),
+        kwargs=lambda w: {"version": w["versions"]["company_front_office"].version},
+        label="Reactivate a policy version (恢复政策版本)",
+    ),
+    "policy:calendar": Row(
+        get=A("admin", "org2"),
+        post=A("admin", "org2"),
+        data=lambda w, actor: {
+            "date": (timezone.localdate() + timedelta(days=50)).isoformat(),
+            "kind": "holiday",
+            "name": "停业",
+            "scope": "org",
+        },
+        label="Add a calendar day (设置节假日)",
+    ),
+    "policy:calendar_remove": post_only(
+        A("admin", "org2"),
+        data=lambda w, actor: {"date": w["calendar_day"].date.isoformat(), "scope": "org"},
+        label="Remove a calendar day (删除节假日设置)",
+    ),
+    # --- deadlines on a case --------------------------------------------------------------------------
+    "deadlines:suspend": post_only(
+        STEER,
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"reason": "等待反映人补充材料"},
+        label="Suspend a case (挂起)",
+    ),
+    "deadlines:resume": post_only(
+        STEER, kwargs=case("suspended"), data=lambda w, actor: {"note": "材料已补齐"}, label="Resume (恢复办理)"
+    ),
+    "deadlines:extension_request": post_only(
+        STEER,
+        kwargs=case("extension"),
+        data=lambda w, actor: {"clock": w["extendable_clock"].pk, "amount": 1, "unit": "days", "reason": "等待配件"},
+        label="Ask for an extension (申请延期)",
+    ),
+    # The property company's extensions are approved by the head of the department that leads the case.
+    "deadlines:extension_decide": post_only(
+        A("head"),
+        kwargs=lambda w: {"extension_id": w["extension"].pk},
+        data=lambda w, actor: {"decision": "approve", f"x{w['extension'].pk}-note": "同意"},
+        label="Decide an extension (审批延期)",
+    ),
+    # --- handling -------------------------------------------------------------------------------------
+    "handling:assign": post_only(
+        A("clerk", "leader", "head"),
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"handler": w.staff["handler"].pk},  # type: ignore[union-attr]
+        label="Name the handler (指定承办人)",
+    ),
+    "handling:investigation_add": post_only(
+        STEER | {"assist_head"},
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"kind": "site_visit", "text": "现场查看"},
+        label="Record an investigation (调查记录)",
+    ),
+    "handling:investigation_confirm": post_only(
+        STEER | {"assist_head"},
+        kwargs=lambda w: {"case_id": w.case("in_progress"), "investigation_id": w["investigation"].pk},
+        data=lambda w, actor: {"signature_drawn": png_data_url()},
+        label="Record the interviewee's signature (签字确认)",
+    ),
+    "handling:rectification": {
+        "notify": post_only(
+            STEER,
+            kwargs=case("rectification", step="notify"),
+            data=lambda w, actor: {"unit": "示范物业", "method": "letter", "requirements": "限期整改"},
+            label="Notify a unit to rectify (整改通知)",
+        ),
+        "plan": post_only(
+            STEER,
+            kwargs=case("rectification", step="plan"),
+            data=lambda w, actor: {"rectification_id": w["rect_notified"].pk, "plan_text": "三日内修复"},
+            label="Register a rectification plan (登记整改方案)",
+        ),
+        "check": post_only(
+            STEER,
+            kwargs=case("rectification", step="check"),
+            data=lambda w, actor: {"rectification_id": w["rect_planned"].pk, "verdict": "accepted"},
+            label="Check a rectification plan (审核整改方案)",
+        ),
+        "inform": post_only(
+            STEER,
+            kwargs=case("rectification", step="inform"),
+            data=lambda w, actor: {"rectification_id": w["rect_accepted"].pk, "method": "phone"},
+            label="Tell the complainant the plan (告知反映人)",
+        ),
+    },
+    "handling:joint": {
+        "convene": post_only(
+            A("clerk", "leader", "head"),
+            kwargs=case("in_progress", step="convene"),
+            data=lambda w, actor: {
+                "topic": "协调维修责任",
+                "departments": [w.departments["city"].pk, w.departments["traffic"].pk],
+            },
+            label="Convene joint handling (联合办理)",
+        ),
+        "part": post_only(
+            LEAD,
+            kwargs=case("in_progress", step="part"),
+            data=lambda w, actor: {
+                "joint_id": w["joint"].pk,
+                "department": w.departments["city"].pk,
+                "text": "负责维修",
+            },
+            label="Write a department's part (部门意见)",
+        ),
+        "conclude": post_only(
+            A("head"),
+            kwargs=case("in_progress", step="conclude"),
+            data=lambda w, actor: {"joint_id": w["joint"].pk, "outcome": "由物业维修"},
+            label="Conclude joint handling (协调结果)",
+        ),
+    },
+    "handling:authority": post_only(
+        A("clerk", "leader", "head"),
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"authority": "市信访局", "reference": "信交〔2026〕2号", "due_at": _soon(20)},
+        label="Record a higher authority's request (上级交办查处)",
+    ),
+    "handling:document_issue": post_only(
+        STEER,
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"kind": "handling_notice"},
+        label="Issue a document (出具文书)",
+    ),
+    "handling:document": Row(
+        get=VIEWERS, kwargs=lambda w: {"case_id": w.case("in_progress"), "document_id": w["letter"].pk}
+    ),
+    "handling:document_pdf": Row(
+        get=VIEWERS, kwargs=lambda w: {"case_id": w.case("in_progress"), "document_id": w["letter"].pk}
+    ),
+    "handling:document_step": {
+        "approve": post_only(
+            A("leader"),
+            kwargs=lambda w: {"case_id": w.case("authority"), "document_id": w["draft_report"].pk, "step": "approve"},
+            label="Approve a result report (审批查处结果报告)",
+        ),
+        "send": post_only(
+            STEER,
+            kwargs=lambda w: {"case_id": w.case("authority"), "document_id": w["issued_report"].pk, "step": "send"},
+            label="Send the result report (报送查处结果报告)",
+        ),
+    },
+    "handling:templates": Row(get=A("admin", "org2")),
+    "handling:template_edit": Row(
+        get=A("admin", "org2"),
+        post=A("admin", "org2"),
+        kwargs=lambda w: {"kind": "handling_notice"},
+        data=lambda w, actor: {"title": w["template"][0], "body": w["template"][1] + "\n（本单位）"},
+        label="Edit a document template (文书模板)",
+    ),
+    # --- follow-up: callbacks and what they find ------------------------------------------------------
+    "followup:queue": Row(get=A("clerk", "head", "assist_head", "stranger", "leader", "callback", "org2")),
+    "followup:record": {
+        "desk": post_only(
+            A("clerk", "leader", "callback"),
+            kwargs=lambda w: {"callback_id": w["desk_callback"].pk},
+            data=lambda w, actor: {"key": "1", "findings": "已修复，满意", "version": w["desk_callback"].version},
+            label="Record a callback (回访记录)",
+        ),
+        # Planned for the department heads: the lead department's head, not another's.
+        "for_heads": post_only(
+            A("clerk", "leader", "callback", "head"),
+            kwargs=lambda w: {"callback_id": w["head_callback"].pk},
+            data=lambda w, actor: {"key": "1", "findings": "满意", "version": w["head_callback"].version},
+        ),
+    },
+    "followup:rating_link": post_only(
+        A("clerk", "leader", "callback"),
+        kwargs=lambda w: {"callback_id": w["desk_callback"].pk},
+        label="Send a rating link (发送评价链接)",
+    ),
+    "followup:decide": post_only(
+        A("head", "leader"),
+        kwargs=lambda w: {"callback_id": w["decision_callback"].pk},
+        data=lambda w, actor: {"decision": "reopen", "note": "重新核实", "version": w["decision_callback"].version},
+        label="Decide on a dissatisfied callback (不满意的决定)",
+    ),
+    "followup:task_done": post_only(
+        A("handler", "head", "leader"),
+        kwargs=lambda w: {"task_id": w["callback_task"].pk},
+        data=lambda w, actor: {"note": "已更换灯泡"},
+        label="Mark a callback's rectification task done (整改完成)",
+    ),
+    "rate:rate": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        kwargs=lambda w: {"token": w["rating_token"]},
+        data=lambda w, actor: {"satisfaction": "satisfied", "comment": "很好"},
+    ),
+    # --- surveys and engagement activities ----------------------------------------------------------
+    "surveys:index": Row(get=WHOLE_LEDGER | {"org2"}),
+    "surveys:create": post_only(
+        A("clerk", "leader", "callback", "admin", "org2"),
+        data=lambda w, actor: {
+            "title": "季度回访调查",
+            "starts_on": timezone.localdate().isoformat(),
+            "ends_on": (timezone.localdate() + timedelta(days=7)).isoformat(),
+            "audience": "全体业主",
+            "audience_size": "20",
+        },
+        label="Create a survey (创建调查)",
+    ),
+    "surveys:campaign": Row(get=WHOLE_LEDGER, kwargs=lambda w: {"campaign_id": w["campaign"].pk}),
+    "surveys:enter": post_only(
+        A("clerk", "leader", "callback", "admin"),
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+        data=lambda w, actor: {"paper_number": "P900", "area_sanitation": "satisfied", "opinion": ""},
+        label="Enter a paper questionnaire (录入问卷)",
+    ),
+    "surveys:invitations": post_only(
+        A("clerk", "leader", "callback", "admin"),
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+        data=lambda w, actor: {"count": "2"},
+        label="Issue questionnaire links (生成问卷链接)",
+    ),
+    "surveys:close": post_only(
+        A("clerk", "leader", "callback", "admin"),
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+        label="Close a survey (结束调查)",
+    ),
+    "surveys:audience_size": post_only(
+        A("clerk", "leader", "callback", "admin"),
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+        data=lambda w, actor: {"audience_size": "60"},
+        label="Change the survey's audience size (修改发放份数)",
+    ),
+    "surveys:item_add": post_only(
+        A("leader", "admin"),
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk},
+        data=lambda w, actor: {
+            "problem": "绿化带缺损",
+            "measure": "补种",
+            "area": "greening",
+            "department": str(w.departments["city"].pk),
+            "due_on": (timezone.localdate() + timedelta(days=20)).isoformat(),
+        },
+        label="Add a survey rectification item (下达整改事项)",
+    ),
+    "surveys:item_done": post_only(
+        A("clerk", "leader", "callback", "admin") | LEAD,
+        kwargs=lambda w: {"campaign_id": w["campaign"].pk, "item_id": w["item"].pk},
+        data=lambda w, actor: {"note": "已增加午间清扫"},
+        label="Mark a survey item done (整改事项完成)",
+    ),
+    "surveys:report_pdf": Row(get=WHOLE_LEDGER, kwargs=lambda w: {"campaign_id": w["campaign"].pk}),
+    "surveys:report_xlsx": Row(get=WHOLE_LEDGER, kwargs=lambda w: {"campaign_id": w["campaign"].pk}),
+    "surveys:activity_plan": post_only(
+        A("clerk", "leader", "callback", "admin", "org2"),
+        data=lambda w, actor: {
+            "kind": "area_visit",
+            "planned_on": timezone.localdate().isoformat(),
+            "place": "三号楼",
+        },
+        label="Plan an engagement activity (活动计划)",
+    ),
+    "surveys:activity_record": post_only(
+        A("clerk", "leader", "callback", "admin"),
+        kwargs=lambda w: {"activity_id": w["planned_activity"].pk},
+        data=lambda w, actor: {
+            "held_on": timezone.localdate().isoformat(),
+            "attendance": "15",
+            "minutes": "听取意见 5 条",
+        },
+        label="Record an activity (活动记录)",
+    ),
+    # Registering the opinion as a case is registration: the registering roles.
+    "surveys:activity_opinion": post_only(
+        REGISTER,
+        kwargs=lambda w: {"activity_id": w["held_activity"].pk},
+        data=lambda w, actor: {"text": "地下车库照明不足", "nature": "suggestion", "name": "王芳"},
+        label="Register an activity's opinion as a case (意见转为案件)",
+    ),
+    "survey:answer": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        kwargs=lambda w: {"token": w["survey_token"]},
+        data=lambda w, actor: {"area_sanitation": "satisfied", "opinion": "满意"},
+    ),
+    # --- evaluation ---------------------------------------------------------------------------------
+    "evaluation:table": Row(
+        get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")
+    ),
+    "evaluation:export": Row(
+        get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")
+    ),
+    "evaluation:deductions": Row(
+        get=A("supervisor", "leader", "admin", "org2"),
+        post=A("supervisor", "leader", "admin"),
+        data=lambda w, actor: {
+            "case_number": w.cases["extension"].number,
+            "rule": "escalated_complaint",
+            "level": "company_leader",
+            "note": "越级到公司领导",
+        },
+        label="Record an escalation deduction (越级投诉扣分)",
+    ),
+}
+
+
+# --- the URL patterns ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    key: str  # the URL name with its namespaces, or the route for an unnamed pattern
+    route: str  # the full route
+    params: tuple[str, ...]
+    named: bool
+
+
+def url_patterns() -> dict[str, Pattern]:
+    """Every URL pattern of the project, walked from the root resolver."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: dict[str, Pattern] = {}
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str | None) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                inner = entry.namespace
+                ns = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+                walk(entry, prefix + str(entry.pattern), ns)
+            elif isinstance(entry, URLPattern):
+                route = prefix + str(entry.pattern)
+                key = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name or route or "/"
+                regex = entry.pattern.regex
+                params = tuple(regex.groupindex)
+                found[key] = Pattern(key=key, route=route or "/", params=params, named=bool(entry.name))
+
+    walk(get_resolver(), "", None)
+    return found
+
+
+# --- the Django admin: the platform operator's, nobody else's --------------------------------------------
+
+
+def _admin_model(key: str):
+    """The model an admin URL is about: from its name (admin:<app>_<model>_<view>) or route."""
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        app, name = model._meta.app_label, model._meta.model_name
+        if key.startswith((f"admin:{app}_{name}_", f"admin/{app}/{name}/")):
+            return model
+    return None
+
+
+def _admin_kwargs(pattern: Pattern) -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from django.contrib.contenttypes.models import ContentType
+
+        from huiyin.cases.models import Case
+
+        values: dict[str, Any] = {}
+        model = _admin_model(pattern.key)
+        for param in pattern.params:
+            if param in ("object_id", "id"):
+                first = model._default_manager.order_by("pk").first() if model else None
+                staff = w.staff["clerk"]
+                values[param] = str(
+                    staff.pk if pattern.key == "admin:auth_user_password_change" else first.pk if first else 1
+                )  # type: ignore[union-attr]
+            elif param == "content_type_id":
+                values[param] = str(ContentType.objects.get_for_model(Case).pk)
+            elif param == "app_label":
+                values[param] = "orgs"
+            elif param == "url":
+                values[param] = "nowhere/"
+        if pattern.key == "admin:view_on_site":
+            values["object_id"] = str(w.case("in_progress"))
+        return values
+
+    return kwargs
+
+
+# --- the organisation's own administration (人员与部门) and the service status ---------------
+
+ORG_ADMIN = A("admin", "org2")  # each organisation's administrator, in their own organisation
+STATUS_READERS = ORG_ADMIN | {"operator"}  # counts and task names only: any administrator and the operator
+
+
+def _staff_id(w: World) -> dict[str, Any]:
+    person = w.staff["analyst"]
+    assert person is not None
+    return {"staff_id": person.pk}
+
+
+def _new_staff(w: World, actor: str) -> dict[str, Any]:
+    return {
+        "username": f"new-{actor}-{uuid.uuid4().hex[:6]}",
+        "full_name": "新同事",
+        "department": w.departments["city"].pk,
+        "role": ["handler"],
+        "password_mode": "generate",
+        "must_change_password": "on",
+    }
+
+
+ADMINISTRATION: dict[str, Entry] = {
+    # Lists and creation forms: each administrator in their own organisation (org2's sees org2's).
+    "administration:staff": Row(get=ORG_ADMIN),
+    # org2's administrator posting this organisation's department is refused with a field error.
+    "administration:staff_create": Row(
+        get=ORG_ADMIN, post=A("admin"), either=A("org2"), data=_new_staff, label="新建工作人员账号"
+    ),
+    "administration:staff_detail": Row(
+        get=A("admin"),
+        post=A("admin"),
+        kwargs=_staff_id,
+        data=lambda w, actor: {"full_name": f"分析员{actor}", "department": "", "role": ["analyst"]},
+        label="修改工作人员信息与角色",
+    ),
+    "administration:staff_deactivate": post_only(A("admin"), kwargs=_staff_id, label="停用工作人员账号"),
+    # Reactivating an active account changes nothing: only the status codes are held.
+    "administration:staff_reactivate": post_only(A("admin"), kwargs=_staff_id, writes=False),
+    "administration:staff_reset_password": post_only(A("admin"), kwargs=_staff_id, label="重置工作人员密码"),
+    "administration:departments": Row(
+        get=ORG_ADMIN,
+        post=ORG_ADMIN,
+        data=lambda w, actor: {"name": f"新部门{actor}", "parent": "", "handles_cases": "on", "sort_order": 0},
+        label="新建部门",
+    ),
+    "administration:department_detail": Row(
+        get=A("admin"),
+        post=A("admin"),
+        kwargs=lambda w: {"department_id": w.departments["traffic"].pk},
+        data=lambda w, actor: {"name": f"交通科{actor}", "parent": "", "handles_cases": "on", "sort_order": 1},
+        label="修改部门",
+    ),
+    # The traffic department has staff: deleting it is refused for everyone, with a message.
+    "administration:department_delete": post_only(
+        NOBODY, either=A("admin"), kwargs=lambda w: {"department_id": w.departments["traffic"].pk}, writes=False
+    ),
+    "administration:audit": Row(get=ORG_ADMIN),
+    # Everyone's own password: the page for every signed-in person; the change itself is
+    # tested in tests/administration (a wrong current password changes nothing here).
+    "account:password": Row(
+        get=SIGNED_IN,
+        post=NOBODY,
+        either=SIGNED_IN,
+        data=lambda w, actor: {"old_password": "wrong", "new_password1": "x", "new_password2": "x"},
+        writes=False,
+    ),
+    "ops:status": Row(get=STATUS_READERS),
+    # An unknown task id: nobody retries anything, nobody gets a 5xx.
+    "ops:retry_task": post_only(
+        NOBODY, either=STATUS_READERS, kwargs=lambda w: {"task_id": str(uuid.uuid4())}, writes=False
+    ),
+}
+
+# Admin pages the operator cannot use without more than a URL: the autocomplete needs its
+# query, view-on-site needs a model with a public page, the catch-all is a 404.
+ADMIN_NOT_FOR_ANYONE = ("admin:autocomplete", "admin:view_on_site")
+
+
+def admin_entries(patterns: dict[str, Pattern]) -> dict[str, Entry]:
+    rows: dict[str, Entry] = {}
+    for key, pattern in patterns.items():
+        if not (key.startswith("admin:") or pattern.route.startswith("admin/")):
+            continue
+        allowed = A("operator")
+        if key in ADMIN_NOT_FOR_ANYONE or pattern.params == ("url",):
+            allowed = NOBODY
+        if key == "admin:login":
+            rows[key] = Row(get=EVERYONE, post=EVERYONE, writes=False)
+        elif key == "admin:logout":  # sends a non-operator to the admin index, which refuses them
+            rows[key] = Row(get=None, post=NOBODY, either=EVERYONE, writes=False)
+        else:
+            # An empty POST: the operator gets a form again, a 403 (read-only models) or a 405;
+            # everyone else the admin's login page.
+            rows[key] = Row(get=allowed, post=NOBODY, either=A("operator"), kwargs=_admin_kwargs(pattern), writes=False)
+    return rows
