@@ -27,7 +27,7 @@ from huiyin.core.http import AuthedHttpRequest
 from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
-from .permissions import may_register
+from .permissions import may_register, may_reveal_pii
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -132,6 +132,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "channel": channel,
             "channel_label": Channel(channel).label,
             "channels": Channel.choices,
+            "caller_history": may_reveal_pii(request.user),
         },
     )
 
@@ -142,7 +143,11 @@ def caller_history_view(request: AuthedHttpRequest) -> HttpResponse:
     from huiyin.core.validators import normalize_phone
 
     phone = normalize_phone(request.POST.get("party_phone", ""))
-    cases = selectors.caller_history(actor=request.user, phone=phone)
+    try:
+        cases = selectors.caller_history(actor=request.user, phone=phone)
+    except PermissionDeniedError as exc:
+        # Nothing about the number: not even whether it has cases.
+        return HttpResponse(f'<p class="text-muted small">{_escape(exc.message)}</p>', status=403)
     return render(request, "cases/_caller_history.html", {"cases": cases, "phone_given": len(phone) >= 7})
 
 
