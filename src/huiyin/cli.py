@@ -4,6 +4,8 @@ huiyin serve [--host H] [--port P] [--no-worker]   web server + deadline sweeper
 huiyin demo [--cases N]                              demo organisation and cases
 huiyin init --preset NAME                            (policy) set an organisation up from a preset
 huiyin calendar ...                                  (policy) business calendar checks
+huiyin reencrypt                                     personal fields under the newest key (after a key rotation)
+huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
 huiyin <any Django management command> ...
 """
 
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
         "demo": "huiyin_demo",
         "init": "huiyin_init",
         "calendar": "huiyin_calendar",
+        "reencrypt": "huiyin_reencrypt",
+        "rotate_keys": "huiyin_reencrypt",
+        "retention": "huiyin_retention",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 
