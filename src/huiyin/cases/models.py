@@ -123,6 +123,8 @@ class Party(models.Model):
 
     @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            return str(_("个人信息已按保存期限删除"))
         return str(_("匿名")) if self.anonymous or not self.name else mask_name(self.name)
 
     @property
@@ -321,6 +323,9 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set when the retention rule deleted the file (huiyin retention apply); the row stays
+    # for the record and the statistics, without the file and its name.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
 
 class AppendOnly(Exception):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -304,9 +305,11 @@ def upload_attachment(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> FileResponse:
+def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> HttpResponseBase:
     attachment = get_object_or_404(Attachment, pk=attachment_id, case__organization_id=request.user.org_id)
     selectors.case_get_for_actor(actor=request.user, case_id=attachment.case_id)
+    if attachment.erased_at is not None:
+        return HttpResponse(_("该附件已按保存期限删除。"), status=410, content_type="text/plain; charset=utf-8")
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
 
 

@@ -28,6 +28,7 @@ from .models import (
     Dispatch,
     DispatchStatus,
     DocumentStatus,
+    Investigation,
     Outcome,
     Proposal,
     ProposalStatus,
@@ -359,3 +360,12 @@ def concluded_matters(case: Case) -> list[Case]:
         .exclude(pk=case.pk)
         .order_by("-received_at")[:5]
     )
+
+
+def erase_interviewees(cases, *, dry_run: bool) -> int:
+    """The retention rule (cases.retention): the names of the people interviewed on these
+    cases go; the investigation records, their text and dates stay."""
+    named = Investigation.objects.filter(case__in=cases).exclude(interviewee="")
+    if dry_run:
+        return named.count()
+    return named.update(interviewee="")
