@@ -143,9 +143,11 @@ def test_racing_submits_of_one_form_register_once_without_a_failing_insert(org, 
 def test_racing_repeat_calls_of_one_form_add_one_contact_without_a_failing_insert(clerk):
     case, _code = case_register(actor=clerk, data=intake())
     results, duplicates, failed = race(
-        lambda: services.contact_add(
-            actor=clerk, case_id=case.pk, channel="phone", text="又打来催问。", intake_token="repeat-1"
-        ).pk
+        lambda: (
+            services.contact_add(
+                actor=clerk, case_id=case.pk, channel="phone", text="又打来催问。", intake_token="repeat-1"
+            ).pk
+        )
     )
     assert len(results) == 1 and duplicates == [case.number] * 5
     assert failed == []

@@ -94,7 +94,9 @@ def world(org, clerk, handler, leader, category):
         services.case_reply(actor=handler, case_id=archived.pk, reply="物业已维修")
         services.case_close(actor=clerk, case_id=archived.pk, satisfaction="satisfied")
         services.case_archive(actor=leader, case_id=archived.pk)
-        closed, _code = services.case_register(actor=clerk, data=intake(party=PartyInput(name="张伟", phone="13812345678")))
+        closed, _code = services.case_register(
+            actor=clerk, data=intake(party=PartyInput(name="张伟", phone="13812345678"))
+        )
         run_to(closed, S.CLOSED, clerk=clerk, handler=handler, leader=leader)
         send_sms_once(phone="13900001111", body="您反映的问题已登记", key="old-sms")
     recent, _code = services.case_register(actor=clerk, data=intake(party=PartyInput(name="刘洋", phone="13500004444")))
@@ -137,7 +139,8 @@ def test_apply_erases_personal_data_past_the_period_and_keeps_the_statistics(
     for party in erased:
         assert stored(party) == ("", "", "", "")
         party = Party.objects.get(pk=party.pk)
-        assert party.erased_at is not None and (party.phone_hash, party.id_number_hash, party.affiliation) == ("", "", "")
+        assert party.erased_at is not None
+        assert (party.phone_hash, party.id_number_hash, party.affiliation) == ("", "", "")
     # The 2021 caller who is on an open case too keeps everything; the recent case is untouched.
     assert stored(closed.party)[:2] == ("张伟", "13812345678")
     assert stored(world["recent"].party)[:2] == ("刘洋", "13500004444")
@@ -146,7 +149,8 @@ def test_apply_erases_personal_data_past_the_period_and_keeps_the_statistics(
     attachment = Attachment.objects.get(pk=world["file"].pk)
     assert (attachment.file.name, attachment.original_name, attachment.size) == ("", "", 67)
     assert attachment.erased_at is not None
-    assert list(Investigation.objects.filter(case=archived).values_list("interviewee", "text")) == [("", "询问物业经理")]
+    investigations = Investigation.objects.filter(case=archived)
+    assert list(investigations.values_list("interviewee", "text")) == [("", "询问物业经理")]
     assert OutboundMessage.objects.get(key="old-sms").recipient == ""
     assert OutboundMessage.objects.get(key="new-sms").recipient == "13500004444"
     # Statistics and the audit trail: unchanged, and every chain still verifies.

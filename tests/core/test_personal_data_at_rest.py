@@ -32,7 +32,9 @@ from tests.conftest import intake, make_staff
 pytestmark = pytest.mark.django_db
 
 ID = "11010519491231002" + id_check_digit("11010519491231002")
-PERSON = services.PartyInput(name="欧阳娜娜", phone="13812345678", id_number=ID.lower(), address="示范市江南区解放路88号")
+PERSON = services.PartyInput(
+    name="欧阳娜娜", phone="13812345678", id_number=ID.lower(), address="示范市江南区解放路88号"
+)
 
 
 def raw_party(pk: int) -> dict[str, str]:

@@ -109,17 +109,17 @@ class Party(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    def refresh_hashes(self) -> None:
-        """The look-up hashes of the current values, under the newest look-up key."""
-        self.phone_hash = crypto.lookup_hash(self.phone or "")
-        self.id_number_hash = crypto.lookup_hash(normalize_id_number(self.id_number))
-
     def save(self, *args, **kwargs):
         self.refresh_hashes()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, *(h for f, h in self.HASHED.items() if f in update_fields)}
         super().save(*args, **kwargs)
+
+    def refresh_hashes(self) -> None:
+        """The look-up hashes of the current values, under the newest look-up key."""
+        self.phone_hash = crypto.lookup_hash(self.phone or "")
+        self.id_number_hash = crypto.lookup_hash(normalize_id_number(self.id_number))
 
     @property
     def display_name(self) -> str:

@@ -141,7 +141,7 @@ def _erase_attachments(attachments: QuerySet[Attachment], now: datetime) -> int:
     run must not leave rows pointing at deleted files)."""
     rows = list(attachments.only("pk", "file"))
     names = [a.file.name for a in rows if a.file.name]
-    storage = Attachment._meta.get_field("file").storage  # type: ignore[attr-defined]
+    storage = Attachment._meta.get_field("file").storage
     Attachment.objects.filter(pk__in=[a.pk for a in rows]).update(file="", original_name="", erased_at=now)
 
     def delete_files() -> None:

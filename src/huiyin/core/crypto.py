@@ -45,9 +45,13 @@ def _lookup_key_list() -> tuple[tuple[str, ...], str]:
     return tuple(getattr(settings, "HUIYIN_LOOKUP_KEYS", ()) or ()), settings.SECRET_KEY
 
 
+def _development_key(secret: str) -> bytes:
+    return base64.urlsafe_b64encode(_derived(secret, b"huiyin personal field encryption"))
+
+
 @functools.lru_cache(maxsize=8)
 def _fernet(keys: tuple[str, ...], secret: str) -> MultiFernet:
-    fallback = base64.urlsafe_b64encode(_derived(secret, b"huiyin personal field encryption"))
+    fallback = _development_key(secret)
     try:
         ciphers = [Fernet(key.encode()) for key in keys]
     except ValueError as exc:
@@ -92,7 +96,7 @@ def rotate(token: str) -> str:
 def is_current(token: str) -> bool:
     """Whether ``token`` was made with the first key (nothing to rotate)."""
     keys, secret = _field_key_list()
-    first = keys[0].encode() if keys else base64.urlsafe_b64encode(_derived(secret, b"huiyin personal field encryption"))
+    first = keys[0].encode() if keys else _development_key(secret)
     try:
         Fernet(first).decrypt(token.encode())
     except InvalidToken:

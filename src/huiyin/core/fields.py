@@ -101,4 +101,3 @@ def decrypt_to_plain_rows(model: Any, fields: tuple[str, ...], batch: int = 1000
         model.objects.bulk_update(rows, list(fields))
         written += len(rows)
     return written
-

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0011_party_encrypted_fields'),
+        ("cases", "0011_party_encrypted_fields"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attachment',
-            name='erased_at',
+            model_name="attachment",
+            name="erased_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
