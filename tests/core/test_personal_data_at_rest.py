@@ -294,3 +294,21 @@ def test_sms_outbox_is_private_even_when_it_existed_before(settings):
     settings.DATA_DIR = fresh
     FileSmsBackend().send(phone="13812345678", body="测试", key="k2")
     assert (mode(fresh / "outbox"), mode(fresh / "outbox" / "sms.jsonl")) == (0o700, 0o600)
+
+
+def test_deploy_check_warns_until_real_keys_are_set(settings):
+    from huiyin.core.checks import personal_data_keys
+
+    settings.HUIYIN_FIELD_KEYS, settings.HUIYIN_LOOKUP_KEYS = [], []
+    (warning,) = personal_data_keys()
+    assert warning.id == "huiyin.W101" and "HUIYIN_FIELD_KEYS and HUIYIN_LOOKUP_KEYS" in warning.msg
+    settings.HUIYIN_FIELD_KEYS, settings.HUIYIN_LOOKUP_KEYS = [Fernet.generate_key().decode()], ["secret"]
+    assert personal_data_keys() == [] and crypto.configured()
+
+
+def test_a_malformed_field_key_is_a_clear_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.HUIYIN_FIELD_KEYS = ["not-a-fernet-key"]
+    with pytest.raises(ImproperlyConfigured, match="HUIYIN_FIELD_KEYS"):
+        crypto.encrypt("13812345678")
