@@ -166,11 +166,18 @@ def test_lookup_key_rotation_keeps_finding_callers(clerk, settings):
 # --- the data migrations -------------------------------------------------------------------------
 
 
-MIGRATIONS = [
-    # (app, migration before encryption, table, columns given as plain text)
-    ("cases", "0008_actors_beyond_staff", "cases_party", ("name", "phone", "id_number", "address")),
-    ("core", "0002_initial", "core_outboundmessage", ("recipient", "body")),
-]
+def before_encryption(graph, app: str, model: str, first_field: str) -> tuple[str, str]:
+    """The migration of ``app`` just before the one that starts encrypting ``model`` (found
+    by what it does, not by its number: migrations get renumbered when branches merge)."""
+    from django.db import migrations
+
+    changes = (migrations.AddField, migrations.AlterField)
+    for (label, _name), node in sorted(graph.nodes.items()):
+        touched = [op for op in node.operations if isinstance(op, changes) and op.model_name == model]
+        if label == app and any(op.name == first_field for op in touched):
+            (parent,) = [dep for dep in node.dependencies if dep[0] == app]
+            return parent
+    raise AssertionError(f"no migration changes {app}.{model}.{first_field}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -182,9 +189,14 @@ def test_data_migrations_encrypt_existing_rows_and_reverse_to_plain_text(org):
         executor.loader.build_graph()
         executor.migrate(targets)
 
+    graph = MigrationExecutor(connection).loader.graph
+    before = [
+        before_encryption(graph, "cases", "party", "erased_at"),
+        before_encryption(graph, "core", "outboundmessage", "recipient"),
+    ]
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
-        migrate([(app, before) for app, before, _t, _c in MIGRATIONS])
+        migrate(before)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO cases_party (organization_id, name, anonymous, phone, id_number, address, affiliation, "
@@ -207,7 +219,7 @@ def test_data_migrations_encrypt_existing_rows_and_reverse_to_plain_text(org):
         assert (party.name, party.phone, party.id_number) == ("王小明", "13700001111", ID.lower())
         assert OutboundMessage.objects.get(key="k1").body == "已登记"
 
-        migrate([(app, before) for app, before, _t, _c in MIGRATIONS])  # and back: plain text again
+        migrate(before)  # and back: plain text again
         with connection.cursor() as cursor:
             cursor.execute("SELECT name, phone, id_number, address FROM cases_party")
             assert cursor.fetchone() == ("王小明", "13700001111", ID.lower(), "示范市滨江区江滨路3号")
