@@ -54,6 +54,8 @@ from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
 from huiyin.cases.workflow import Stage, find_edge, stages_with_defaults
+from huiyin.core import crypto
+from huiyin.core.validators import normalize_id_number
 from huiyin.demo import texts
 from huiyin.demo.generator import (
     LIFECYCLE,
@@ -188,6 +190,24 @@ def _row_builder(model, *, skip=("id",)):
 
 
 _REQUIRED = object()
+
+
+def sealed_party(p) -> dict:
+    """A party's personal fields as ``Party`` stores them: encrypted (blank stays blank),
+    with the keyed look-up hashes of the phone and ID number."""
+    id_number = normalize_id_number(p.id_number)
+
+    def seal(value: str) -> str:
+        return crypto.encrypt(value) if value else ""
+
+    return {
+        "name": seal(p.name),
+        "phone": seal(p.phone),
+        "phone_hash": crypto.lookup_hash(p.phone),
+        "id_number": seal(id_number),
+        "id_number_hash": crypto.lookup_hash(id_number),
+        "address": seal(p.address),
+    }
 
 
 def _utc(dt: datetime) -> datetime:
@@ -642,11 +662,8 @@ class Loader:
             return {
                 "id": pid,
                 "organization_id": org_id,
-                "name": p.name,
                 "anonymous": p.anonymous,
-                "phone": p.phone,
-                "id_number": p.id_number.upper(),
-                "address": p.address,
+                **sealed_party(p),
                 "affiliation": p.affiliation,
                 "created_at": at,
             }

@@ -76,6 +76,7 @@ from _loader import (
     _secondary_indexes,
     _utc,
     raw_connect,
+    sealed_party,
 )
 from django.db import connection
 from django.utils import timezone
@@ -668,11 +669,8 @@ class TimersLoader:
                         {
                             "id": party_id,
                             "organization_id": org_id,
-                            "name": p.name,
                             "anonymous": p.anonymous,
-                            "phone": p.phone,
-                            "id_number": p.id_number.upper(),
-                            "address": p.address,
+                            **sealed_party(p),
                             "affiliation": p.affiliation,
                             "created_at": _utc(received),
                         }

@@ -6,6 +6,8 @@ huiyin demo [--cases N]                              demo organisation and cases
 huiyin init --preset NAME                            (policy) set an organisation up from a preset
 huiyin calendar ...                                  (policy) business calendar checks
 huiyin audit verify | anchor                         (cases) prove the event chains; anchor their heads
+huiyin reencrypt                                     personal fields under the newest key (after a key rotation)
+huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
 huiyin <any Django management command> ...
 """
 
@@ -31,6 +33,9 @@ def main(argv: list[str] | None = None) -> None:
         "calendar": "huiyin_calendar",
         "audit": "huiyin_audit",
         "tasks": "huiyin_tasks",
+        "reencrypt": "huiyin_reencrypt",
+        "rotate_keys": "huiyin_reencrypt",
+        "retention": "huiyin_retention",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

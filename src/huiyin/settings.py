@@ -4,8 +4,10 @@ Every knob is an environment variable; the defaults give the embedded set-up:
 SQLite in WAL mode inside ``HUIYIN_DATA_DIR`` and the database task backend.
 """
 
+import contextlib
 import hashlib
 import hmac
+import os
 from pathlib import Path
 
 import environ
@@ -15,6 +17,29 @@ BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
 
 DATA_DIR = Path(env.str("HUIYIN_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` readable by this account only (0700), or take group and other
+    rights off an existing one: the data directory holds personal data (F81)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # someone else's: left as its owner set it
+            path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if missing, or make an existing one 0600."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):
+            path.chmod(0o600)
+    return path
+
+
+private_dir(DATA_DIR)
+
 DEBUG = env.bool("HUIYIN_DEBUG", default=False)
 # The embedded default is a laptop set-up; production must set SECRET_KEY.
 SECRET_KEY = env.str("SECRET_KEY", default="huiyin-insecure-development-key-change-me")
@@ -89,8 +114,9 @@ def _database() -> dict:
             return _sqlite(db["NAME"])
         db.setdefault("CONN_MAX_AGE", 60)
         return db
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return _sqlite(str(DATA_DIR / "huiyin.sqlite3"))
+    private_dir(DATA_DIR)
+    # Created 0600 before SQLite opens it; its -wal and -shm files take the same mode.
+    return _sqlite(str(private_file(DATA_DIR / "huiyin.sqlite3")))
 
 
 def _sqlite(name: str) -> dict:
@@ -141,6 +167,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = Path(env.str("HUIYIN_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "media/"
+# Attachments and their folders are private to the account the service runs as (F81).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -191,6 +220,12 @@ HUIYIN_ATTACHMENT_TYPES = env.list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUIYIN_ATTACHMENT_MAX_BYTES + 1024 * 1024
 HUIYIN_TEXT_MAX_CHARS = env.int("HUIYIN_TEXT_MAX_CHARS", default=20000)
+# Personal data at rest (F81, huiyin.core.crypto): Fernet keys for the encrypted fields,
+# newest first (the first encrypts, every one decrypts: rotate, then `huiyin reencrypt`),
+# and keys of the keyed hashes that find a phone or ID number. Unset: derived from
+# SECRET_KEY, for a laptop only (`check --deploy` says so).
+HUIYIN_FIELD_KEYS = env.list("HUIYIN_FIELD_KEYS", default=[])
+HUIYIN_LOOKUP_KEYS = env.list("HUIYIN_LOOKUP_KEYS", default=[])
 # Policy presets (YAML) offered by `huiyin init --preset NAME` and the administrator screens.
 HUIYIN_PRESETS_DIR = Path(env.str("HUIYIN_PRESETS_DIR", default=str(BASE_DIR.parents[1] / "presets")))
 # Where people check a case's status with their query code (printed on receipts).

@@ -15,6 +15,8 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 * ``CASE_PANELS`` / ``PUBLIC_PANELS`` / ``DESK_PANELS`` / ``DESK_SECTIONS``: what each app
   shows on the case page, the public status page and the desk, in this order.
 * ``case_policy``: the policy a new case is registered under.
+* ``erasers``: personal data other apps keep on a case, erased with the parties' by the
+  retention rule (``huiyin retention apply``, ``cases.retention``).
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -97,6 +99,7 @@ TABLE = build_table(
         guard("handling.result_report_sent", handling.check_closable, actions=("close",)),
         guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
     ),
+    erasers=(("handling.interviewee_names", handling.erase_interviewees),),
 )
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

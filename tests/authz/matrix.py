@@ -224,7 +224,10 @@ MATRIX: dict[str, Entry] = {
         data=_intake,
         label="Register a case (登记)",
     ),
-    "cases:caller_history": post_only(DESK, data=lambda w, actor: {"party_phone": "13812345678"}, writes=False),
+    # Which cases a full phone number belongs to is personal data: only roles that may see it.
+    "cases:caller_history": post_only(
+        DESK - {"supervisor", "analyst", "admin"}, data=lambda w, actor: {"party_phone": "13812345678"}, writes=False
+    ),
     "cases:detail": Row(get=VIEWERS, kwargs=case("in_progress")),
     "cases:act": ACT,
     "cases:edit": Row(

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from huiyin.cases import services
 from huiyin.cases.events import EventKind
@@ -88,6 +88,70 @@ def test_duplicate_submit_of_one_form_registers_once(clerk):
         case_register(actor=clerk, data=intake(intake_token="tok-1"))
     assert info.value.case_number == first.number
     assert Case.objects.count() == 1
+
+
+def race(submit, *, threads: int = 6) -> tuple[list, list, list]:
+    """Run ``submit`` in several threads at once: (results, DuplicateSubmission numbers,
+    statements that failed on a constraint — each one an ERROR with the statement in
+    PostgreSQL's log)."""
+    results, duplicates, failed, errors = [], [], [], []
+    start = threading.Barrier(threads)
+
+    def watch(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except IntegrityError:
+            failed.append(sql)
+            raise
+
+    def work():
+        try:
+            with connection.execute_wrapper(watch):
+                start.wait()
+                results.append(submit())
+        except DuplicateSubmission as exc:
+            duplicates.append(exc.case_number)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    return results, duplicates, failed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_submits_of_one_form_register_once_without_a_failing_insert(org, clerk):
+    """The duplicate-submit race is settled before the INSERT: no unique violation, so no
+    statement with the complaint text in the server log; numbering stays gapless."""
+    for n in range(1, 4):
+        results, duplicates, failed = race(
+            lambda n=n: case_register(actor=clerk, data=intake(intake_token=f"race-{n}"))[0].number
+        )
+        assert len(results) == 1 and duplicates == results * 5
+        assert failed == []
+    assert sorted(int(n[-5:]) for n in Case.objects.values_list("number", flat=True)) == [1, 2, 3]
+    assert CaseSequence.objects.get(organization=org).last == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_repeat_calls_of_one_form_add_one_contact_without_a_failing_insert(clerk):
+    case, _code = case_register(actor=clerk, data=intake())
+    results, duplicates, failed = race(
+        lambda: (
+            services.contact_add(
+                actor=clerk, case_id=case.pk, channel="phone", text="又打来催问。", intake_token="repeat-1"
+            ).pk
+        )
+    )
+    assert len(results) == 1 and duplicates == [case.number] * 5
+    assert failed == []
+    assert case.contacts.count() == 2
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
+from huiyin.core.privacy import mask_address, mask_id_number, mask_name, mask_phone
 from huiyin.core.validators import INT_MAX, id_check_digit, id_number_error, normalize_phone, phone_error, whole_number
 
 
@@ -23,6 +23,27 @@ def test_mask_phone(raw, masked):
 
 def test_mask_id_number_hides_birth_date():
     assert mask_id_number("11010519491231002X") == "110105********002X"
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("示范市江南区阳光花园3幢2单元1203室", "示范市江南区****"),  # the estate goes with the house number
+        ("浙江省杭州市西湖区文三路 123 号", "浙江省杭州市西湖区文三路****"),  # 三 of 文三路 is no house number
+        ("北京市朝阳区望京花园三号楼", "北京市朝阳区****"),
+        ("示范市江南区阳光小区", "示范市江南区****"),  # 小区 is an estate, not a district
+        ("示范市西湖街道", "示范市西湖街道"),  # nothing below the street: nothing to hide
+        ("人民医院门口", "****"),
+        ("", ""),
+    ],
+)
+def test_mask_address_keeps_area_and_road(raw, masked):
+    assert mask_address(raw) == masked
+
+
+@given(st.text(alphabet="市区路街号幢单元室0123456789阳光花园小", max_size=30))
+def test_masked_address_never_shows_a_digit(address):
+    assert not any(ch.isdigit() for ch in mask_address(address))
 
 
 def test_mask_name_keeps_surname():

@@ -511,3 +511,31 @@ def test_warn_at_must_lie_strictly_between_0_and_1(fraction: float) -> None:
     else:
         with pytest.raises(PresetError, match=r"line 25, deadlines\[1\]\.warn_at: must be within"):
             load_preset_text(text, "sample.yaml")
+
+
+# ------------------------------------------------------------------ retention (F81)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_preset_has_a_retention_rule_with_its_source(name: str) -> None:
+    rule = preset(name).retention
+    assert rule is not None and rule.keep_for >= 1 and rule.unit == "years"
+    assert "个人信息保护法" in rule.source and ("Huiyin 默认值" in rule.source)
+    assert rule.attachments == ("keep" if name in ("petition_office", "construction_station") else "delete")
+
+
+@pytest.mark.parametrize(
+    ("block", "path", "words"),
+    [
+        ("retention: {keep_for: 0, unit: years}", "retention.keep_for", "at least 1"),
+        ("retention: {keep_for: 2, unit: weeks}", "retention.unit", 'unknown retention unit "weeks"'),
+        ("retention: {keep_for: 101, unit: years}", "retention.keep_for", "at most 100 years"),
+        ("retention: {keep_for: 2, attachments: shred}", "retention.attachments", 'unknown attachment rule "shred"'),
+    ],
+)
+def test_bad_retention_rules_are_refused(block: str, path: str, words: str) -> None:
+    text = BASE + block + "\n"
+    with pytest.raises(PresetError) as caught:
+        load_preset_text(text, "sample.yaml")
+    assert (caught.value.path, caught.value.line) == (path, line_of(text, "retention:")), str(caught.value)
+    assert words in str(caught.value)

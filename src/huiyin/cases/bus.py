@@ -81,6 +81,9 @@ class EventTable:
     desk_panels: tuple[Any, ...] = ()
     desk_sections: tuple[tuple[str, Callable[..., Any]], ...] = ()  # (key, (actor, base queryset) -> queryset | None)
     case_policy: Callable[..., Any] | None = None  # the policy a new case is registered under
+    # Personal data other apps keep on a case, erased by the retention rule (cases.retention):
+    # (name, (case queryset, dry_run) -> rows erased or, on a dry run, that would be).
+    erasers: tuple[tuple[str, Callable[..., int]], ...] = ()
 
 
 _table: EventTable | None = None
@@ -105,6 +108,7 @@ def build_table(
     desk_panels: Iterable[Any] = (),
     desk_sections: Iterable[tuple[str, Callable[..., Any]]] = (),
     case_policy: Callable[..., Any] | None = None,
+    erasers: Iterable[tuple[str, Callable[..., int]]] = (),
 ) -> EventTable:
     """Check and index a table module's declarations: a kind declared twice is refused."""
     table = EventTable()
@@ -124,6 +128,7 @@ def build_table(
     table.case_panels, table.desk_panels = tuple(case_panels), tuple(desk_panels)
     table.public_panels = tuple(public_panels)
     table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
+    table.erasers = tuple(erasers)
     for sub in [*table.in_transaction, *table.after_commit]:
         unknown = sub.kinds - set(table.kinds)
         if unknown:

@@ -4,7 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
+from huiyin.core import crypto
+from huiyin.core.fields import EncryptedTextField
+from huiyin.core.privacy import mask_address, mask_id_number, mask_name, mask_phone
+from huiyin.core.validators import normalize_id_number
 from huiyin.orgs.actors import ActorKind
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
@@ -57,28 +60,69 @@ class Category(models.Model):
         return self.full_name or self.name
 
 
+class PartyQuerySet(models.QuerySet):
+    """Exact look-ups of encrypted values go through their keyed hashes (core.crypto)."""
+
+    def with_phone(self, phone: str) -> PartyQuerySet:
+        return self.filter(phone_hash__in=crypto.lookup_hashes(phone)) if phone else self.none()
+
+    def with_id_number(self, id_number: str) -> PartyQuerySet:
+        value = normalize_id_number(id_number)
+        return self.filter(id_number_hash__in=crypto.lookup_hashes(value)) if value else self.none()
+
+
 class Party(models.Model):
-    """A complainant / petitioner / caller (personal data: shown masked)."""
+    """A complainant / petitioner / caller (personal data: shown masked, stored encrypted).
+
+    Name, phone, ID number and address are encrypted at rest (core.fields); the phone
+    and the ID number also have a keyed hash for exact look-ups (``with_phone``,
+    ``with_id_number``), kept by ``save``."""
+
+    # The encrypted fields and the hash column each keeps; save() refreshes the hashes.
+    HASHED = {"phone": "phone_hash", "id_number": "id_number_hash"}
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="parties")
-    name = models.CharField(_("姓名"), max_length=60, blank=True)
+    name = EncryptedTextField(_("姓名"), max_length=60, blank=True)
     anonymous = models.BooleanField(_("匿名"), default=False)
-    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
-    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True)
-    address = models.CharField(_("地址"), max_length=200, blank=True)
+    phone = EncryptedTextField(_("联系电话"), max_length=30, blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    id_number = EncryptedTextField(_("身份证号码"), max_length=18, blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    address = EncryptedTextField(_("地址"), max_length=200, blank=True)
     affiliation = models.CharField(_("工作单位"), max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the retention rule erased the personal fields (huiyin retention apply).
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PartyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("反映人")
         verbose_name_plural = _("反映人")
-        indexes = [models.Index(fields=["organization", "phone"], name="party_org_phone")]
+        indexes = [
+            models.Index(fields=["organization", "phone_hash"], name="party_org_phone_hash"),
+            models.Index(fields=["organization", "id_number_hash"], name="party_org_id_hash"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args, **kwargs):
+        self.refresh_hashes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *(h for f, h in self.HASHED.items() if f in update_fields)}
+        super().save(*args, **kwargs)
+
+    def refresh_hashes(self) -> None:
+        """The look-up hashes of the current values, under the newest look-up key."""
+        self.phone_hash = crypto.lookup_hash(self.phone or "")
+        self.id_number_hash = crypto.lookup_hash(normalize_id_number(self.id_number))
+
     @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            return str(_("个人信息已按保存期限删除"))
         return str(_("匿名")) if self.anonymous or not self.name else mask_name(self.name)
 
     @property
@@ -88,6 +132,10 @@ class Party(models.Model):
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
+
+    @property
+    def masked_address(self) -> str:
+        return mask_address(self.address)
 
 
 class Case(models.Model):
@@ -273,6 +321,9 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set when the retention rule deleted the file (huiyin retention apply); the row stays
+    # for the record and the statistics, without the file and its name.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
 
 class AppendOnly(Exception):

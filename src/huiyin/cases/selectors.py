@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.periods import day_start
@@ -207,10 +208,15 @@ def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
 
 
 def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
-    """Cases raised from this phone number (F04), newest first, within what the actor may see."""
+    """Cases raised from this phone number (F04), newest first, within what the actor may see.
+
+    Only for those with the personal-data right: to anyone else the list would confirm
+    which cases a full phone number belongs to, so they get nothing."""
+    if not may_reveal_pii(actor):
+        raise PermissionDeniedError(_("您没有查看来电历史的权限。"))
     if len(phone) < 7:
         return []
-    party_ids = Party.objects.filter(organization_id=actor.org_id, phone=phone).values("pk")
+    party_ids = Party.objects.filter(organization_id=actor.org_id).with_phone(phone).values("pk")
     contact_cases = Contact.objects.filter(party_id__in=party_ids).values("case_id")
     return list(
         cases_for(actor)

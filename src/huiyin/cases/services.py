@@ -27,8 +27,9 @@ from django.utils.translation import gettext as _
 from huiyin.cases.errors import InvalidTransition
 from huiyin.cases.events import EventKind
 from huiyin.core.errors import DuplicateSubmission, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.locks import xact_lock
 from huiyin.core.search import document
-from huiyin.core.validators import checked_text
+from huiyin.core.validators import checked_text, normalize_id_number
 from huiyin.orgs.actors import Actor, ActorKind, ExternalActor, actor_kind, staff_of, system_of
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -116,17 +117,23 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
     if not (data.name or data.phone or data.id_number):
         return None
     if data.phone:
-        # A caller who gives only the number is the person last known under it.
-        known = Party.objects.filter(organization_id=org_id, phone=data.phone, anonymous=data.anonymous)
-        existing = (known.filter(name=data.name) if data.name else known).order_by("-id").first()
+        # A caller who gives only the number is the person last known under it. The phone
+        # is found by its keyed hash; the few parties under it are compared by name here,
+        # because the stored name is encrypted.
+        known = Party.objects.filter(organization_id=org_id, anonymous=data.anonymous).with_phone(data.phone)
+        existing = next(
+            (p for p in known.order_by("-id")[:50] if not data.name or p.name == data.name),
+            None,
+        )
         if existing:
-            changed = [
-                f
-                for f in ("id_number", "address", "affiliation")
-                if getattr(data, f) and getattr(existing, f) != getattr(data, f)
-            ]
+            given = {
+                "id_number": normalize_id_number(data.id_number),
+                "address": data.address,
+                "affiliation": data.affiliation,
+            }
+            changed = [f for f, value in given.items() if value and getattr(existing, f) != value]
             for f in changed:
-                setattr(existing, f, getattr(data, f))
+                setattr(existing, f, given[f])
             if changed:
                 existing.save(update_fields=changed)
             return existing
@@ -134,7 +141,7 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
         organization_id=org_id,
         name=data.name,
         phone=data.phone,
-        id_number=data.id_number.upper(),
+        id_number=normalize_id_number(data.id_number),
         address=data.address,
         affiliation=data.affiliation,
         anonymous=data.anonymous,
@@ -207,6 +214,14 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
             org = actor.organization
             if org is None:  # a bare admin account has no ledger to register in
                 raise PermissionDeniedError()
+            if data.intake_token:
+                # A second submit of the same form waits here for the first to commit and
+                # finds its case, instead of failing on the token's unique constraint (an
+                # error that would put the INSERT, complaint text and all, in the server log).
+                xact_lock(f"intake:{data.intake_token}")
+                existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
+                if existing:
+                    raise DuplicateSubmission(existing)
             policy = bus.case_policy(org)
             # Numbered in the ledger of the day the matter was received (a letter that
             # arrived yesterday joins yesterday's sequence), gapless either way.
@@ -299,6 +314,12 @@ def contact_add(
     if intake_token and Contact.objects.filter(intake_token=intake_token).exists():
         raise DuplicateSubmission(Case.objects.get(contacts__intake_token=intake_token).number)
     with transaction.atomic():
+        if intake_token:
+            # As in case_register: the racing second submit finds the first one's contact.
+            xact_lock(f"contact:{intake_token}")
+            earlier = Case.objects.filter(contacts__intake_token=intake_token).values_list("number", flat=True).first()
+            if earlier:
+                raise DuplicateSubmission(earlier)
         case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))

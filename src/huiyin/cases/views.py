@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import escape
@@ -30,7 +31,7 @@ from huiyin.core.validators import normalize_phone
 from . import actions, bus, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
-from .permissions import may_edit_case, may_register, may_reissue_receipt
+from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -139,6 +140,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "channel": channel,
             "channel_label": Channel(channel).label,
             "channels": Channel.choices,
+            "caller_history": may_reveal_pii(request.user),
         },
     )
 
@@ -147,7 +149,11 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
 @require_POST
 def caller_history_view(request: AuthedHttpRequest) -> HttpResponse:
     phone = normalize_phone(request.POST.get("party_phone", ""))
-    cases = selectors.caller_history(actor=request.user, phone=phone)
+    try:
+        cases = selectors.caller_history(actor=request.user, phone=phone)
+    except PermissionDeniedError as exc:
+        # Nothing about the number: not even whether it has cases.
+        return HttpResponse(f'<p class="text-muted small">{_escape(exc.message)}</p>', status=403)
     return render(request, "cases/_caller_history.html", {"cases": cases, "phone_given": len(phone) >= 7})
 
 
@@ -310,9 +316,11 @@ def upload_attachment(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> FileResponse:
+def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> HttpResponseBase:
     attachment = get_object_or_404(Attachment, pk=attachment_id, case__organization_id=request.user.org_id)
     selectors.case_get_for_actor(actor=request.user, case_id=attachment.case_id)
+    if attachment.erased_at is not None:
+        return HttpResponse(_("该附件已按保存期限删除。"), status=410, content_type="text/plain; charset=utf-8")
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
 
 

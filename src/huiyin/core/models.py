@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from .fields import EncryptedTextField
+
 
 class Notification(models.Model):
     """An entry on a staff member's desk (dispatch, warnings, escalations...)."""
@@ -18,10 +20,11 @@ class Notification(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """SMS / e-mail handed to a gateway backend, once per key."""
+    """SMS / e-mail handed to a gateway backend, once per key. The recipient's number
+    and the text (which may carry a one-use rating link) are stored encrypted."""
 
     key = models.CharField(max_length=120, unique=True)
     channel = models.CharField(max_length=10)  # sms | email
-    recipient = models.CharField(max_length=120)
-    body = models.TextField()
+    recipient = EncryptedTextField(max_length=120)
+    body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)

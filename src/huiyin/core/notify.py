@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from .locks import xact_lock
 from .models import Notification, OutboundMessage
 from .privacy import mask_phone
 
@@ -31,14 +33,18 @@ class SmsBackend(Protocol):
 class FileSmsBackend:
     """Appends one JSON line per message to <data dir>/outbox/sms.jsonl, once per key (a
     stand-in gateway honouring the idempotency key; the file is locked while it is checked
-    and written, so concurrent workers cannot both append the same key)."""
+    and written, so concurrent workers cannot both append the same key). Only the service's
+    account may read it (0600, in a 0700 folder): it holds full phone numbers."""
 
     def send(self, *, phone: str, body: str, key: str) -> None:
         outbox = Path(settings.DATA_DIR) / "outbox"
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+        outbox.chmod(0o700)
         line = json.dumps({"key": key, "phone": phone, "body": body}, ensure_ascii=False)
         prefix = line[: line.index(', "phone"')]  # '{"key": "<key>"': how every line of this key starts
-        with (outbox / "sms.jsonl").open("a+", encoding="utf-8") as fh:
+        fd = os.open(outbox / "sms.jsonl", os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a+", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # an outbox made before this rule was 0644
             fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file closes
             fh.seek(0)
             if any(existing.startswith(prefix + ",") for existing in fh):
@@ -59,9 +65,14 @@ def sms_backend() -> SmsBackend:
 def send_sms_once(*, phone: str, body: str, key: str) -> bool:
     try:
         with transaction.atomic():
+            # A rerun of the task finds the earlier row instead of failing on the key's
+            # unique constraint (a failing INSERT lands in PostgreSQL's log).
+            xact_lock(f"sms:{key}")
+            if OutboundMessage.objects.filter(key=key).exists():
+                return False  # already sent by an earlier run of the task
             OutboundMessage.objects.create(key=key, channel="sms", recipient=phone, body=body)
     except IntegrityError:
-        return False  # already sent by an earlier run of the task
+        return False  # the same, where the lock is a no-op
     sms_backend().send(phone=phone, body=body, key=key)
     return True
 

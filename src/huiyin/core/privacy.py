@@ -36,3 +36,24 @@ def mask_name(name: str | None) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(len(name) - 1, 1)
+
+
+# Where the house-number part of an address starts: the first digit, or a number in
+# Chinese characters followed by a building / unit / room word (三号楼, 五单元).
+_HOUSE_PART = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千零〇两]+(?:号|幢|栋|单元|室|层|楼|弄|组|排|户)")
+# Administrative and street words an address may keep: province … district, town, road.
+# "小区" (a housing estate) is not a district: the estate's name goes with the house number.
+_AREA_WORD = re.compile(r"特别行政区|自治区|自治州|自治县|省|市|(?<!小)区|县|旗|镇|乡|街道|大道|路|街|巷|胡同|村|社区")
+
+
+def mask_address(address: str | None) -> str:
+    """示范市江南区解放路**** : keep the area and the road, hide the estate, building,
+    house and room; an address without such words is hidden whole."""
+    if not address:
+        return ""
+    value = address.strip()
+    house = _HOUSE_PART.search(value)
+    head = value[: house.start()] if house else value
+    ends = [m.end() for m in _AREA_WORD.finditer(head)]
+    kept = head[: ends[-1]] if ends else ""
+    return value if kept == value else kept + "****"

@@ -31,6 +31,11 @@ def normalize_phone(raw: str) -> str:
     return value
 
 
+def normalize_id_number(raw: str) -> str:
+    """The form an ID number is stored and looked up in: no surrounding spaces, upper-case X."""
+    return (raw or "").strip().upper()
+
+
 def phone_error(phone: str) -> str | None:
     if not phone:
         return None

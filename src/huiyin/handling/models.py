@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.models import Attachment, Case, Party
+from huiyin.core.fields import EncryptedTextField
 from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Department, Organization
 
@@ -80,7 +81,7 @@ class Investigation(models.Model):
     kind = models.CharField(_("调查方式"), max_length=12, choices=InvestigationKind.choices)
     occurred_at = models.DateTimeField(_("调查时间"))
     place = models.CharField(_("地点"), max_length=200, blank=True)
-    interviewee = models.CharField(_("被调查人"), max_length=120, blank=True)
+    interviewee = EncryptedTextField(_("被调查人"), max_length=120, blank=True)  # a person's name: encrypted
     text = models.TextField(_("调查内容"))
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)

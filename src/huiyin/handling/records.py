@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.models import Case, CaseRound
+from huiyin.cases.models import Case, CaseRound, Party
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.deadlines.services import policy_version_for_case
 from huiyin.deadlines.services.clocks import case_plan
@@ -33,6 +33,7 @@ from .models import (
     Dispatch,
     DispatchStatus,
     DocumentStatus,
+    Investigation,
     Outcome,
     Proposal,
     ProposalStatus,
@@ -351,12 +352,21 @@ def concluded_matters(case: Case) -> list[Case]:
     if party is None or party.anonymous:
         return []
     same = Q(party=party)
-    if party.id_number:
-        same |= Q(party__id_number=party.id_number)
-    if party.phone:
-        same |= Q(party__phone=party.phone)
+    if party.id_number_hash:
+        same |= Q(party__in=Party.objects.filter(organization_id=case.organization_id).with_id_number(party.id_number))
+    if party.phone_hash:
+        same |= Q(party__in=Party.objects.filter(organization_id=case.organization_id).with_phone(party.phone))
     return list(
         Case.objects.filter(same, organization_id=case.organization_id, review_concluded=True)
         .exclude(pk=case.pk)
         .order_by("-received_at")[:5]
     )
+
+
+def erase_interviewees(cases, *, dry_run: bool) -> int:
+    """The retention rule (cases.retention): the names of the people interviewed on these
+    cases go; the investigation records, their text and dates stay."""
+    named = Investigation.objects.filter(case__in=cases).exclude(interviewee="")
+    if dry_run:
+        return named.count()
+    return named.update(interviewee="")

@@ -226,7 +226,8 @@ def investigation_add(
             {
                 "investigation_id": record.pk,
                 "kind": kind,
-                "interviewee": record.interviewee,
+                # Not the interviewee's name: the event log is never erased, the record is
+                # (encrypted, and blanked by the retention rule).
                 "text": text[:200],
                 "confirmed": bool(record.confirmation),
             },

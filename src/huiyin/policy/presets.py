@@ -327,6 +327,20 @@ class DailyReview:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Retention:
+    """How long a finished case keeps its complainant's personal data (F81): counted from
+    the day it was closed (or not accepted, returned, transferred), after which
+    ``huiyin retention apply`` erases the parties' name, phone, ID number, address and
+    work unit and, with ``attachments: delete``, the attachments' files. The ledger
+    rows, categories, dates, states and the event log stay, so statistics do not change."""
+
+    keep_for: int = _f(min=1, what="retention period")
+    unit: str = _f("years", choices=("days", "months", "years"), what="retention unit")
+    attachments: str = _f("delete", choices=("delete", "keep"), what="attachment rule")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Preset:
     name: str
     label: str
@@ -348,6 +362,7 @@ class Preset:
     evaluation: EvaluationRules = EvaluationRules()
     calendar: Calendar = Calendar()
     daily_review: DailyReview | None = None
+    retention: Retention | None = None
     source: str = ""
 
     def match_deadline(
@@ -617,6 +632,10 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
     for i, kpi in enumerate(p.kpis):
         if kpi.unit == "ratio" and kpi.target and kpi.target.value > 1:
             r.fail(root.at("kpis", i, "target", "value"), "a ratio target must be within [0, 1]")
+    if p.retention:
+        limit = {"days": 36600, "months": 1200, "years": 100}[p.retention.unit]
+        if p.retention.keep_for > limit:
+            r.fail(root.at("retention", "keep_for"), f"at most {limit} {p.retention.unit} (100 years)")
     seen: dict[dt.date, _V] = {}
     for key in ("holidays", "workdays"):
         for i, day in enumerate(getattr(p.calendar, key)):
