@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -18,10 +18,8 @@ from django.utils.translation import gettext as _
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import id_number_error, normalize_phone, phone_error
 
+from .inputs import IntakeInput, PartyInput
 from .models import Category, Channel, Nature, Urgency
-
-if TYPE_CHECKING:
-    from .services import IntakeInput, PartyInput
 
 TITLE_MAX = 120
 Errors = dict[str, list[str]]
