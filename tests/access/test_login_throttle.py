@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -110,6 +112,7 @@ LOGIN_IN_ANOTHER_PROCESS = """
 import os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "huiyin.settings"
 from django.conf import settings
+from django.core.management import call_command
 settings.DATABASES["default"]["NAME"] = sys.argv[1]
 import django
 django.setup()
@@ -131,3 +134,13 @@ def test_the_lock_holds_in_another_process(client, staff):
     result = run_python(["-c", LOGIN_IN_ANOTHER_PROCESS, db_name, PASSWORD], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "429"
+
+
+@pytest.mark.django_db
+def test_an_operator_can_lift_a_lock(client, staff):
+    staff("zhou")
+    for attempt in range(LIMIT):
+        login(client, "zhou", f"wrong-{attempt}")
+    assert login(client, "zhou", PASSWORD).status_code == 429
+    call_command("axes_reset_username", "zhou", stdout=StringIO())
+    assert login(client, "zhou", PASSWORD).status_code == 302
