@@ -17,7 +17,7 @@ PASSWORD = "Tianqi-qing-2026"
 
 @pytest.fixture
 def staff(org):
-    """A handler-free account with a real password, for logins through the form."""
+    """A staff member with a real password, for logins through the form."""
 
     def _make(username: str = "zhou", roles: list[str] | None = None, **extra):
         user = make_staff(org, username, roles or ["analyst"])

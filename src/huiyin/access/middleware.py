@@ -25,8 +25,11 @@ from .sessions import LOGIN_AT, SEEN_AT, TOUCH_EVERY
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
 
-# Views a signed-in user without the second factor may still reach.
-SECOND_FACTOR_EXEMPT = frozenset({"login", "logout", "set_language", "access:verify", "access:enrol"})
+# Views a signed-in user without the second factor may still reach (account:password: a password
+# an administrator set is changed first, then the authenticator is enrolled).
+SECOND_FACTOR_EXEMPT = frozenset(
+    {"login", "logout", "set_language", "access:verify", "access:enrol", "account:password"}
+)
 
 
 class NoStoreMiddleware:

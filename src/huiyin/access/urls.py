@@ -7,5 +7,4 @@ app_name = "access"
 urlpatterns = [
     path("login/verify/", views.verify, name="verify"),
     path("account/security/", views.enrol, name="enrol"),
-    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
 ]

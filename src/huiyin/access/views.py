@@ -1,4 +1,4 @@
-"""Login with throttling and a second factor, enrolling an authenticator, changing one's password."""
+"""Login with throttling and a second factor; enrolling an authenticator."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -162,13 +162,3 @@ def enrol(request: AuthedHttpRequest) -> HttpResponseBase:
         "next": _safe_next(request),
     }
     return render(request, "access/enrol.html", context)
-
-
-class PasswordChangeView(auth_views.PasswordChangeView):
-    template_name = "access/password_change.html"
-    success_url = reverse_lazy("access:enrol")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, _("密码已修改。"))
-        return response
