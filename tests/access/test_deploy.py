@@ -29,8 +29,9 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         if line.strip() and not line.lstrip().startswith("#"):
             name, _, value = line.partition("=")
             env[name.strip()] = value.strip()
-    assert env["HUIYIN_PRODUCTION"] == "1" and "SECRET_KEY" in env
+    assert env["HUIYIN_PRODUCTION"] == "1" and "SECRET_KEY" in env and "HUIYIN_AUDIT_KEY" in env
     env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["HUIYIN_AUDIT_KEY"] = secrets.token_urlsafe(32)
     env["HUIYIN_DATA_DIR"] = str(tmp_path / "data")
     return env
 
@@ -61,6 +62,15 @@ django.setup()
 print(settings.SECURE_HSTS_SECONDS, settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE,
       settings.SECURE_PROXY_SSL_HEADER, ",".join(settings.HUIYIN_REQUIRE_2FA_FOR))
 """
+
+
+def test_the_documented_environment_needs_its_audit_key(tmp_path):
+    """Production refuses to start without HUIYIN_AUDIT_KEY, so the README's block names it."""
+    env = production_env(tmp_path)
+    del env["HUIYIN_AUDIT_KEY"]
+    result = manage(["check"], env)
+    assert result.returncode != 0
+    assert "Refusing to start: HUIYIN_PRODUCTION needs HUIYIN_AUDIT_KEY" in result.stderr
 
 
 def test_production_mode_turns_the_https_settings_and_the_second_factor_rule_on(tmp_path):
