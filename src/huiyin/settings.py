@@ -8,10 +8,14 @@ import contextlib
 import hashlib
 import hmac
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from huiyin.access.deploy import resolve_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
@@ -41,8 +45,16 @@ def private_file(path: Path) -> Path:
 private_dir(DATA_DIR)
 
 DEBUG = env.bool("HUIYIN_DEBUG", default=False)
-# The embedded default is a laptop set-up; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="huiyin-insecure-development-key-change-me")
+# Production mode: a strong SECRET_KEY is required, HTTPS-only settings and the second factor
+# rule default to on (README, "Production"). Off, the embedded laptop/demo set-up.
+PRODUCTION = env.bool("HUIYIN_PRODUCTION", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("Refusing to start: HUIYIN_DEBUG must be off when HUIYIN_PRODUCTION is on.")
+# Without SECRET_KEY a non-production install uses a random key kept in HUIYIN_DATA_DIR/secret_key;
+# a weak or public key is refused unless DEBUG (huiyin.access.deploy).
+SECRET_KEY = resolve_secret_key(
+    configured=env.str("SECRET_KEY", default=""), production=PRODUCTION, debug=DEBUG, data_dir=DATA_DIR
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -56,8 +68,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "huiyin.core",
     "huiyin.orgs",
+    "huiyin.access",
     "huiyin.cases",
     "huiyin.policy",
     "huiyin.deadlines",
@@ -79,10 +96,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "huiyin.administration.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # huiyin.access: no-store on every page, session lifetime, the second factor; axes last.
+    "huiyin.access.middleware.NoStoreMiddleware",
+    "huiyin.access.middleware.SessionLifetimeMiddleware",
+    "huiyin.access.middleware.SecondFactorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "huiyin.urls"
@@ -146,8 +170,24 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's validators; their messages come in Chinese from Django's zh_Hans catalogue (the length
+# message from huiyin.access.passwords: Django 5.2's catalogue lacks it).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "first_name", "last_name", "email")},
+    },
+    {
+        "NAME": "huiyin.access.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("HUIYIN_PASSWORD_MIN_LENGTH", default=10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out username + address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:desk"
@@ -181,8 +221,64 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("HUIYIN_SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = env.bool("HUIYIN_SECURE_COOKIES", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Login and deployment hardening (huiyin.access; README, "Production") ---
+# HTTPS: redirect, HSTS, and the header a TLS-terminating proxy sets (e.g. X-Forwarded-Proto).
+SECURE_SSL_REDIRECT = env.bool("HUIYIN_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("HUIYIN_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HUIYIN_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("HUIYIN_HSTS_PRELOAD", default=PRODUCTION)
+_proxy_ssl_header = env.str("HUIYIN_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own static files: no inline <script>, <style>, style= or on*=
+# in templates (tests/access/test_headers.py scans them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap's form icons are data: SVGs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Sessions end after HUIYIN_SESSION_IDLE_MINUTES without a request and HUIYIN_SESSION_MAX_HOURS
+# after the login, whatever happens; by default also when the browser closes.
+SESSION_COOKIE_AGE = env.int("HUIYIN_SESSION_IDLE_MINUTES", default=120) * 60
+HUIYIN_SESSION_MAX_AGE = env.int("HUIYIN_SESSION_MAX_HOURS", default=12) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("HUIYIN_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# Login throttling (django-axes, in the database: one lock for every worker process): after
+# HUIYIN_LOGIN_FAILURE_LIMIT failures a username is locked from that address for the cool-off.
+AXES_FAILURE_LIMIT = env.int("HUIYIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("HUIYIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked are refused unchecked and do not push the end of the lock further out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False  # no start-up banner on every command
+AXES_LOCKOUT_CALLABLE = "huiyin.access.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "huiyin.access.network.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]  # masked in logs and records; passwords always
+# Behind N reverse proxies the client's address is the N-th from the right in X-Forwarded-For.
+HUIYIN_PROXY_COUNT = env.int("HUIYIN_PROXY_COUNT", default=0)
+# Second factor (TOTP, django-otp): who must enrol. Capability names (huiyin.orgs.roles.Cap) and
+# "admin_site" (accounts that can enter Django's admin). Default: everyone with the personal-data
+# right, organisation administrators and admin-site accounts in production; nobody otherwise
+# (the demo logs in with a password only). Anyone who has enrolled is always asked for a code.
+HUIYIN_REQUIRE_2FA_FOR = env.list(
+    "HUIYIN_REQUIRE_2FA_FOR", default=["view_pii", "administer", "admin_site"] if PRODUCTION else []
+)
+OTP_TOTP_ISSUER = env.str("HUIYIN_OTP_ISSUER", default="回音 Huiyin")
 
 REDIS_URL = env.str("REDIS_URL", default="")
 _task_backend = env.str("HUIYIN_TASK_BACKEND", default="rq" if REDIS_URL else "db")
@@ -269,5 +365,7 @@ LOGGING = {
     "loggers": {
         # Request lines carry URLs only; personal data never goes into URLs (see cases.urls).
         "django.db.backends": {"level": "WARNING"},
+        # Login failures and lockouts are warnings; every successful login would be four info lines.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -3,10 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from huiyin.access.views import LoginView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:desk", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("huiyin.access.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("huiyin.cases.urls")),
     path("status/", include("huiyin.cases.public_urls")),

@@ -4,6 +4,7 @@ organisation's administrator may do to the other's is the point of most tests he
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from huiyin.orgs.models import Department, Organization
 from huiyin.orgs.roles import Role
@@ -33,3 +34,9 @@ def admin_b(org_b):
 @pytest.fixture
 def nurse_b(org_b, dept_b):
     return make_staff(org_b, "nurse_b", [Role.HANDLER], dept_b)
+
+
+def sign_in(client, username: str, password: str) -> bool:
+    """Sign in through the login page, as a person does (the login throttle needs the request)."""
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302

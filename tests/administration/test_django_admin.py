@@ -12,6 +12,8 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.django_db
 
 ADMIN_PAGES = [
@@ -73,6 +75,6 @@ def test_the_demo_administrator_is_not_a_django_admin(client):
     build_organization()
     admin = Staff.objects.get(username="admin")
     assert not admin.is_superuser and not admin.is_staff
-    assert client.login(username="admin", password=DEMO_PASSWORD)
+    assert sign_in(client, "admin", DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 302
     assert client.get(reverse("administration:staff")).status_code == 200

@@ -17,6 +17,8 @@ from huiyin.administration.models import AuditAction, AuditEntry, PasswordChange
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -75,7 +77,7 @@ def test_create_edit_deactivate_reactivate_reset(client, org, departments, admin
 
     # the owner signs in and must first choose their own password
     owner = Client()
-    assert owner.login(username="zhangsan", password=password)
+    assert sign_in(owner, "zhangsan", password)
     response = owner.get(reverse("cases:desk"))
     assert response.status_code == 302 and response["Location"] == reverse("account:password")
     response = owner.post(
@@ -90,7 +92,7 @@ def test_create_edit_deactivate_reactivate_reset(client, org, departments, admin
     assert client.post(reverse("administration:staff_deactivate", args=[staff.pk])).status_code == 302
     staff.refresh_from_db()
     assert not staff.is_active
-    assert not Client().login(username="zhangsan", password="Mine-2026-pass")
+    assert not sign_in(Client(), "zhangsan", "Mine-2026-pass")
     response = owner.get(reverse("cases:desk"))
     assert response.status_code == 302 and response["Location"].startswith("/login/")
     stranger = Client()
@@ -102,11 +104,11 @@ def test_create_edit_deactivate_reactivate_reset(client, org, departments, admin
 
     # reactivate: signs in again
     assert client.post(reverse("administration:staff_reactivate", args=[staff.pk])).status_code == 302
-    assert Client().login(username="zhangsan", password="Mine-2026-pass")
+    assert sign_in(Client(), "zhangsan", "Mine-2026-pass")
 
     # reset: the old password stops working, the new one is shown once and must be changed
     signed_in = Client()
-    assert signed_in.login(username="zhangsan", password="Mine-2026-pass")
+    assert sign_in(signed_in, "zhangsan", "Mine-2026-pass")
     response = client.post(reverse("administration:staff_reset_password", args=[staff.pk]))
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     new_password = shown_password(response)
@@ -161,7 +163,7 @@ def test_the_administrator_may_set_the_initial_password(client, departments, adm
     assert not PasswordChangeRequired.objects.filter(staff=staff).exists()
     assert "Chosen-pass-2026" not in audit_text()
     owner = Client()
-    assert owner.login(username="zhangsan", password="Chosen-pass-2026")
+    assert sign_in(owner, "zhangsan", "Chosen-pass-2026")
     assert owner.get(reverse("cases:desk")).status_code == 200
 
 
@@ -181,7 +183,7 @@ def test_the_administrator_may_set_the_initial_password(client, departments, adm
         ({"department": "abc"}, "department", "部门："),
         ({"password_mode": "set", "password1": ""}, "password1", "密码：选择“由我设置”时请填写密码"),
         ({"password_mode": "set", "password1": "Abcdef-123", "password2": "x"}, "password2", "确认密码："),
-        ({"password_mode": "set", "password1": "abc", "password2": "abc"}, "password1", "密码："),
+        ({"password_mode": "set", "password1": "abc", "password2": "abc"}, "password1", "密码：太短，至少需要"),
         ({"password_mode": "other"}, "password_mode", "初始密码："),
     ],
 )

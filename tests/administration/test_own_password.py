@@ -10,6 +10,8 @@ from django.urls import reverse
 from huiyin.administration import services
 from huiyin.administration.models import AuditAction, AuditEntry
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -19,7 +21,8 @@ pytestmark = pytest.mark.django_db
         ({"old_password": "wrong"}, "old_password", "原密码：不正确"),
         ({"old_password": ""}, "old_password", "原密码："),
         ({"new_password2": "different-1234"}, "new_password2", "确认新密码：两次输入的新密码不一致"),
-        ({"new_password1": "short", "new_password2": "short"}, "new_password1", "新密码："),
+        ({"new_password1": "short", "new_password2": "short"}, "new_password1", "新密码：太短，至少需要 10 个字符"),
+        ({"new_password1": "83920175361", "new_password2": "83920175361"}, "new_password1", "新密码：只包含数字"),
         ({"new_password1": "pw-handler", "new_password2": "pw-handler"}, "new_password1", "不能与原密码相同"),
     ],
 )
@@ -37,7 +40,7 @@ def test_bad_input_names_the_field(client, handler, data, field, message):
 
 def test_changing_keeps_this_session_and_ends_the_others(client, handler):
     other = Client()
-    assert other.login(username="handler", password="pw-handler")
+    assert sign_in(other, "handler", "pw-handler")
     client.force_login(handler)
     response = client.post(
         reverse("account:password"),

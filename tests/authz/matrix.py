@@ -206,13 +206,23 @@ def _edit(w: World, actor: str) -> dict[str, Any]:
 MATRIX: dict[str, Entry] = {
     # --- the edges: login, language, the front door ----------------------------------------------
     "/": Row(get=EVERYONE),
+    # The operator has an authenticator: the password step leads to the code page (tests/access).
     "login": Row(
         get=EVERYONE,
-        post=EVERYONE,
+        post=EVERYONE - {"operator"},
+        either=A("operator"),
         data=lambda w, actor: {"username": _username(w, actor), "password": "pw-authz-matrix"},
     ),
     # Logging out is everyone's and ends on the login page, which the matrix counts as a refusal.
     "logout": Row(get=None, post=NOBODY, either=EVERYONE, writes=False),
+    # Setting up an authenticator app: every signed-in person, for their own account.
+    "access:enrol": Row(
+        get=SIGNED_IN, post=NOBODY, either=SIGNED_IN, data=lambda w, actor: {"token": "000000"}, writes=False
+    ),
+    # The second step of a login: only with a password step pending (tests/access); here, no 5xx.
+    "access:verify": Row(
+        get=NOBODY, post=NOBODY, either=EVERYONE, data=lambda w, actor: {"token": "000000"}, writes=False
+    ),
     "set_language": Row(get=EVERYONE, post=EVERYONE, data=lambda w, actor: {"language": "en"}, writes=False),
     # --- cases ---------------------------------------------------------------------------------------
     "cases:desk": Row(get=DESK),
@@ -687,6 +697,11 @@ def _admin_kwargs(pattern: Pattern) -> Callable[[World], dict[str, Any]]:
                 values[param] = str(ContentType.objects.get_for_model(Case).pk)
             elif param == "app_label":
                 values[param] = "orgs"
+            elif param == "pk":  # a TOTP device's admin pages (django-otp): the operator's own device
+                from django_otp.plugins.otp_totp.models import TOTPDevice
+
+                device = TOTPDevice.objects.order_by("pk").first()
+                values[param] = str(device.pk if device else 1)
             elif param == "url":
                 values[param] = "nowhere/"
         if pattern.key == "admin:view_on_site":

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from huiyin.cases import services as cs
@@ -214,6 +215,8 @@ def build_world() -> World:
     elsewhere = Department.objects.create(organization=org2, code="city", name="市容环境科")
     staff["org2"] = _staff(org2, "org2", Role.values, elsewhere)
     staff["operator"] = Staff.objects.create_superuser(username="operator", password=PASSWORD)
+    # The operator's authenticator (django-otp): its admin pages need a device to show.
+    TOTPDevice.objects.create(user=staff["operator"], name="operator", confirmed=True)
     w = World(org=org, org2=org2, departments=departments, staff=staff)
     drive = _Driver(w)
 

@@ -64,3 +64,42 @@ def test_admin_creates_an_account_and_it_signs_in(org, departments, logged_in_pa
     expect(colleague.get_by_text("密码已修改。")).to_be_visible()
     staff.refresh_from_db()
     assert staff.check_password("Zhang-own-2026")
+
+
+def test_destructive_buttons_ask_first_and_the_tree_is_indented(org, departments, logged_in_page):
+    """The confirmations are a static script (data-confirm), the indentation a class: no inline
+    handler or style, so nothing here trips the Content-Security-Policy (see conftest)."""
+    from huiyin.orgs.models import Department
+
+    make_staff(org, "admin_a", [Role.ADMIN])
+    handler = make_staff(org, "handler_a", [Role.HANDLER], departments["city"])
+    Department.objects.create(organization=org, code="city-north", name="北区组", parent=departments["city"])
+    page = logged_in_page("admin_a")
+
+    page.goto(f"/administration/staff/{handler.pk}/")
+    questions: list[str] = []
+
+    def answer(dialog, accept: bool):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.click("#staff-deactivate")
+    expect(page.locator("#staff-deactivate")).to_be_visible()
+    assert questions == ["停用后该账号不能登录，经办记录保留。确定停用？"]
+    handler.refresh_from_db()
+    assert handler.is_active  # declined: nothing was sent
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    page.click("#staff-deactivate")
+    expect(page.locator("#staff-reactivate")).to_be_visible()
+    handler.refresh_from_db()
+    assert not handler.is_active and len(questions) == 2
+
+    page.goto("/administration/departments/")
+    child = page.locator("#department-table tr[data-code=city-north] .tree-indent")
+    top = page.locator("#department-table tr[data-code=city] .tree-indent")
+    assert child.evaluate("e => getComputedStyle(e).paddingLeft") != top.evaluate(
+        "e => getComputedStyle(e).paddingLeft"
+    )
+    assert top.evaluate("e => getComputedStyle(e).paddingLeft") == "0px"

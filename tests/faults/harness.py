@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from huiyin.cases.models import Case
@@ -182,6 +183,8 @@ def serve_env(data_dir: Path, **extra: str) -> dict[str, str]:
         os.environ,
         DATABASE_URL=database_url(),
         HUIYIN_DATA_DIR=str(data_dir),
+        # The same keys as this process: personal fields and event hashes are keyed from it.
+        SECRET_KEY=settings.SECRET_KEY,
         HUIYIN_LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         **extra,

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -153,6 +154,8 @@ def test_a_worker_killed_in_the_middle_of_a_notification_loses_nothing_and_sends
         os.environ,
         DATABASE_URL=database_url(),
         HUIYIN_DATA_DIR=str(tmp_path),
+        # The same keys as this process: personal fields and event hashes are keyed from it.
+        SECRET_KEY=settings.SECRET_KEY,
         HUIYIN_TASK_BACKEND="db",
         HUIYIN_SMS_BACKEND="tests.faults.slow_sms.SlowFileSmsBackend",
         HUIYIN_TASK_WORKER_DEAD_AFTER="2",

@@ -89,10 +89,15 @@ def generate_password(user: Staff | None = None) -> str:
 
 
 def _check_password(password: str, user: Staff, field: str, label: str) -> None:
+    """The configured validators (settings.AUTH_PASSWORD_VALIDATORS); each message is given the
+    field's label. Their Chinese messages mostly begin with the subject 密码 ("密码太短，…"), which
+    the label already names: "新密码：太短，…", not "新密码：密码太短，…"."""
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        messages = [_("%(label)s：%(problem)s") % {"label": label, "problem": m} for m in exc.messages]
+        messages = [
+            _("%(label)s：%(problem)s") % {"label": label, "problem": m.removeprefix("密码")} for m in exc.messages
+        ]
         raise ValidationFailed({field: messages}) from exc
 
 
