@@ -287,6 +287,9 @@ if _task_backend == "rq":
     TASKS = {"default": {"BACKEND": "huiyin.ops.rq.RetryingRQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
     INSTALLED_APPS.append("django_rq")
+    # No django-rq dashboard in the operator's admin: its pages query a table that does not
+    # exist and 500 on a missing job; queue health is on /system/ and `huiyin tasks status`.
+    RQ_SHOW_ADMIN_LINK = False
 elif _task_backend == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:

@@ -704,6 +704,8 @@ def _admin_kwargs(pattern: Pattern) -> Callable[[World], dict[str, Any]]:
                 values[param] = str(device.pk if device else 1)
             elif param == "url":
                 values[param] = "nowhere/"
+            else:  # django-rq's admin (with Redis): queue index, job or worker key
+                values[param] = "0"
         if pattern.key == "admin:view_on_site":
             values["object_id"] = str(w.case("in_progress"))
         return values

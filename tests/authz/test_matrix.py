@@ -113,7 +113,8 @@ class Outcome:
         return self.status in (200, 201, 204) or (300 <= self.status < 400 and not self.to_login())
 
     def refused(self, actor: str) -> bool:
-        return self.status in (403, 404) or self.to_login() or (self.status == 400 and actor == "org2")
+        # 401: django-rq's JSON dashboard (the operator's admin, with Redis) answers so.
+        return self.status in (401, 403, 404) or self.to_login() or (self.status == 400 and actor == "org2")
 
     def __str__(self) -> str:
         where = f" -> {self.location}" if self.location else ""
