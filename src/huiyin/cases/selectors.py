@@ -25,6 +25,7 @@ from .permissions import may_reveal_pii, may_view_case
 from .workflow import OPEN_STATES, CaseState
 
 PAGE_SIZE = 30
+PAGE_MAX = 100_000  # a page number beyond it is a typo, not a page (and its offset would overflow)
 # Keyword search on PostgreSQL fetches at most this many matching ids through the GIN
 # index; a term with more matches is common enough for the newest-first walk.
 SEARCH_CANDIDATES = 2000
@@ -165,7 +166,7 @@ def _looks_like_number(keyword: str) -> bool:
 
 def page(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
     """Rows of page ``number`` (1-based) and whether a next page exists; no COUNT(*)."""
-    number = max(1, number)
+    number = min(max(1, number), PAGE_MAX)
     rows = list(qs[(number - 1) * size : number * size + 1])
     return rows[:size], len(rows) > size
 
