@@ -271,3 +271,13 @@ def test_control_characters_typed_into_a_case_are_not_stored(clerk_client):
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.text == "漏水严重，请处理。" and case.contacts.get().text == "漏水严重，请处理。"
+
+
+def test_a_search_keyword_is_bounded(clerk_client, register, clerk):
+    from huiyin.cases.selectors import LedgerFilters, ledger
+
+    register()
+    response = clerk_client.get(reverse("cases:ledger"), {"q": "漏水" * 50_000})
+    assert response.status_code == 400 and '<div data-field="q">关键词：' in response.content.decode()
+    # and the look-up itself never sends PostgreSQL a query of 100 000 bigrams (stack depth exceeded: a 500)
+    assert list(ledger(actor=clerk, filters=LedgerFilters(keyword="漏水" * 50_000))) == []

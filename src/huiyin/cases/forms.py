@@ -15,7 +15,7 @@ from huiyin.orgs.models import Department, Staff
 
 from . import actions
 from .models import Category, Channel, Nature, Urgency
-from .selectors import PAGE_MAX
+from .selectors import KEYWORD_MAX, PAGE_MAX
 from .services import SATISFACTION, IntakeInput, PartyInput
 
 
@@ -258,7 +258,7 @@ class ActionForm(StyledForm):
 
 
 class LedgerFilterForm(StyledForm):
-    q = forms.CharField(label=_("关键词"), required=False)
+    q = forms.CharField(label=_("关键词"), required=False, max_length=KEYWORD_MAX)
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部渠道")), *Channel.choices])
     nature = forms.ChoiceField(label=_("性质"), required=False, choices=[("", _("全部性质")), *Nature.choices])
     state = forms.ChoiceField(label=_("状态"), required=False)

@@ -25,6 +25,7 @@ from .permissions import may_reveal_pii, may_view_case
 from .workflow import OPEN_STATES, CaseState
 
 PAGE_SIZE = 30
+KEYWORD_MAX = 100  # a search keyword; the ledger form refuses a longer one
 PAGE_MAX = 100_000  # a page number beyond it is a typo, not a page (and its offset would overflow)
 # Keyword search on PostgreSQL fetches at most this many matching ids through the GIN
 # index; a term with more matches is common enough for the newest-first walk.
@@ -77,7 +78,10 @@ def case_get_by_number(*, actor: Staff, number: str) -> Case | None:
 
 
 def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
-    """Full-text match on the bigram search document (SQLite FTS5 / PostgreSQL tsvector)."""
+    """Full-text match on the bigram search document (SQLite FTS5 / PostgreSQL tsvector).
+    A keyword is at most KEYWORD_MAX characters: PostgreSQL refuses a query of thousands of
+    bigrams ("stack depth limit exceeded")."""
+    keyword = keyword[:KEYWORD_MAX]
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":
