@@ -77,6 +77,6 @@ class CalendarDayForm(StyledForm):
         scope.choices = scopes
 
 
-class CalendarRemoveForm(forms.Form):
+class CalendarRemoveForm(StyledForm):
     date = forms.DateField()
     scope = forms.ChoiceField(choices=[("org", "org"), ("global", "global")])
