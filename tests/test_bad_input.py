@@ -1,17 +1,22 @@
 """Bad input never answers 5xx and never stores half a record (issue 13).
 
 The test finds the forms by itself: it signs in as a user holding every role in each of
-two organisations (``tests/bad_input_world.py``), opens every page those users can reach,
-and reads each ``<form>`` and ``hx-post`` on them (action, method, field names, the
-values offered). Every URL pattern of the project must be reached that way or be listed
-in ``NOT_FORMS`` with the reason: a new view is fuzzed without anyone adding it here.
+three organisations on different presets (``tests/bad_input_world.py``), opens every page
+those users can reach, and reads each ``<form>`` and ``hx-post`` on them (action, method,
+field names, the values offered). Every URL pattern of the project must be reached that
+way or be listed in ``NOT_FORMS`` with the reason: a new view is fuzzed without anyone
+adding it here.
 
-For each form, hypothesis posts malformed values — huge, negative and non-numeric
-numbers and ids, absurd dates, control characters, very long text, fields left out —
-sometimes to another organisation's id or an id that does not exist. Each request must
-answer below 500; when it is refused (4xx, or an error message on the page it leads to)
-the row counts of every table are what they were. Each example runs in a savepoint that
-is rolled back, so the world is the same for the next one.
+Each form then gets fixed rounds (every date field 0001-01-01, then 30 February, month 13,
+9999; every choice and hidden field "abc", then a 20-digit number; every text field a NUL
+and an escape sequence, then 100 000 characters) and hypothesis examples mixing malformed
+values — huge, negative and non-numeric numbers and ids, absurd dates, control
+characters, very long text, fields left out — sometimes posted to another organisation's
+id or one that does not exist. Each request must answer below 500; when it is refused
+(4xx, or an error message on the page it leads to) the row counts of every table are what
+they were. Each request runs in a savepoint that is rolled back, so the world is the same
+for the next one. ``HUIYIN_BAD_INPUT_EXAMPLES`` sets the hypothesis examples per form
+(3 in CI, about 25 s on SQLite).
 """
 
 from __future__ import annotations
