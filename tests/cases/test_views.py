@@ -195,7 +195,7 @@ def _approved(register, clerk, handler, leader) -> Case:
     [
         ({"reply": "   "}, "reply", "请填写答复内容。"),
         ({"reply": "答" * 20_001}, "reply", "答复内容过长：最多 20000 字，当前 20001 字。"),
-        ({"reply": "物业已维修。", "replied_at": "2999-01-01T09:00"}, "replied_at", "答复时间不能晚于现在。"),
+        ({"reply": "物业已维修。", "replied_at": "2099-01-01T09:00"}, "replied_at", "答复时间不能晚于现在。"),
     ],
     ids=["empty", "too-long", "in-the-future"],
 )
