@@ -180,6 +180,7 @@ def crawl(client: Client, user: str, start: list[str], limit: int = 200) -> tupl
         seen.add(url)
         response = client.get(url)
         assert response.status_code < 500, url
+        _swap_ids(client, path, views)
         views.add(_view_name(path))
         if "html" not in response.get("Content-Type", "") or response.status_code != 200:
             continue
@@ -207,11 +208,27 @@ def crawl(client: Client, user: str, start: list[str], limit: int = 200) -> tupl
             if split.netloc or not split.path.startswith("/"):
                 continue
             if split.path.endswith((".pdf", ".xlsx")):
+                _swap_ids(client, split.path, views)
                 views.add(_view_name(split.path))
                 assert client.get(link).status_code < 500, link
                 continue
             queue.append(link)
     return forms, views
+
+
+def _swap_ids(client: Client, path: str, views: set[str]) -> None:
+    """The first time a page of a view with ids in its path is opened, open it again with
+    each id missing, at the database's limit and beyond it: a 404, never a 500."""
+    if _view_name(path) in views:
+        return
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        if not part.split(".")[0].isdigit():
+            continue
+        suffix = part[len(part.split(".")[0]) :]  # "12.pdf": keep ".pdf"
+        for bad in ("0", str(2**63 - 1), "9" * 20):
+            swapped = "/".join([*parts[:i], bad + suffix, *parts[i + 1 :]])
+            assert client.get(swapped).status_code < 500, swapped
 
 
 def _view_name(path: str) -> str:
