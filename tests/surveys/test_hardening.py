@@ -47,7 +47,8 @@ def test_an_owners_opinion_is_stored_without_control_characters(survey, leader, 
 
 def test_the_report_survives_control_characters_stored_before_and_logs_none(survey, leader, client, caplog):
     services.response_enter(actor=leader, campaign_id=survey.pk, paper_number="P1", answers={}, opinion="好")
-    SurveyResponse.objects.update(opinion=DIRTY)  # an answer stored before the door was shut
+    # An answer stored before the door was shut (no NUL: PostgreSQL never held one).
+    SurveyResponse.objects.update(opinion="电梯经常坏\x1b[31m，\x07希望修好")
     client.force_login(leader)
     with caplog.at_level(logging.INFO):
         response = client.get(f"/surveys/{survey.pk}/report.xlsx")
