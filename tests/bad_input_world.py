@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from huiyin.administration import services as administration
 from huiyin.cases import services as cs
 from huiyin.cases.models import Category
 from huiyin.deadlines.services import case_suspend, extension_request
@@ -70,6 +71,9 @@ def _people(org: Organization, prefix: str) -> tuple[dict[str, Department], dict
     }
     staff["fuzzer"].is_superuser = True  # the global calendar's forms too
     staff["fuzzer"].save(update_fields=["is_superuser"])
+    # A deactivated account: its page offers the reactivation form.
+    retired = make_staff(org, f"{prefix}retired", [Role.HANDLER], city)
+    administration.staff_set_active(actor=staff["fuzzer"], staff_id=retired.pk, active=False)
     return departments, staff
 
 

@@ -46,6 +46,10 @@ NOT_FORMS = {
     "login": "Django's authentication form",
     "logout": "Django's view",
     "set_language": "Django's view (i18n)",
+    "access:verify": "the second-factor step, shown only to someone with an OTP device before sign-in "
+    "completes (the fuzzer has none); its wrong codes are tested in tests/access",
+    "ops:retry_task": "a button on a failed task's row only (the world has no failed task); a malformed "
+    "or unknown task id is tested in tests/ops/test_status_page.py",
 }
 EXAMPLES_PER_FORM = int(os.environ.get("HUIYIN_BAD_INPUT_EXAMPLES", "3"))  # per form, after the themes
 

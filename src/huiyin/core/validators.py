@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -181,8 +182,6 @@ def supported_years(value: date | datetime) -> None:
     """The validator every form's date and date-time fields get (``StyledForm``): whatever
     the field means, a day outside 2000 … 2100 is a typo. Services then check the range of
     the meaning (``check_moment`` / ``check_day``)."""
-    from django.core.exceptions import ValidationError
-
     day = timezone.localtime(value).date() if isinstance(value, datetime) and timezone.is_aware(value) else value
     if isinstance(day, datetime):
         day = day.date()
