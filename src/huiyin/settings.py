@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Control characters out of every query and form value and file name (issue 13).
+    "huiyin.core.middleware.CleanInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -363,7 +365,9 @@ HUIYIN_AUDIT_ANCHOR_LAG = env.float("HUIYIN_AUDIT_ANCHOR_LAG", default=60.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Control characters in a message or traceback are written escaped, never raw (issue 13).
+    "formatters": {"safe": {"()": "huiyin.core.logs.SafeFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
     "root": {"handlers": ["console"], "level": env.str("HUIYIN_LOG_LEVEL", default="INFO")},
     "loggers": {
         # Request lines carry URLs only; personal data never goes into URLs (see cases.urls).

@@ -593,6 +593,7 @@ MATRIX: dict[str, Entry] = {
             "held_on": timezone.localdate().isoformat(),
             "attendance": "15",
             "minutes": "听取意见 5 条",
+            "version": w["planned_activity"].version,
         },
         label="Record an activity (活动记录)",
     ),

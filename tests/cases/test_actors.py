@@ -157,7 +157,7 @@ def test_intake_form_shows_an_attachment_error_and_saves_nothing(client, clerk):
             "attachments": SimpleUploadedFile("x.exe", b"MZ"),
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused, the form shown again with the reason
     assert "附件" in response.content.decode() and "类型不允许" in response.content.decode()
     assert not Case.objects.exists()
 

@@ -60,7 +60,7 @@ def test_bad_input_shows_chinese_errors_next_to_fields_and_keeps_input(clerk_cli
     data = {**PHONE_FORM, "party_phone": "12345678901", "party_id_number": "110105194912310021"}
     response = clerk_client.post(reverse("cases:intake", args=["phone"]), data)
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'data-field="party_phone"' in html and "联系电话格式不正确" in html
     assert 'data-field="party_id_number"' in html and "校验位错误" in html
     assert "楼上漏水严重，天花板已经发霉。" in html  # nothing the clerk typed is lost
@@ -70,7 +70,7 @@ def test_bad_input_shows_chinese_errors_next_to_fields_and_keeps_input(clerk_cli
 def test_a_bad_representative_phone_is_shown_on_the_representatives_box(clerk_client):
     data = {**PHONE_FORM, "representatives": "赵六 13900001111\n钱七 12345678901"}
     response = clerk_client.post(reverse("cases:intake", args=["visit"]), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'data-field="representatives">联系电话格式不正确' in response.content.decode()
     assert Case.objects.count() == 0
 
@@ -97,7 +97,9 @@ def test_only_allowed_actions_are_offered(clerk_client, client, analyst):
     case = Case.objects.get()
     html = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'data-action="accept"' in html and 'data-action="close"' not in html
-    response = clerk_client.post(reverse("cases:act", args=[case.pk, "close"]), {"satisfaction": "satisfied"})
+    response = clerk_client.post(
+        reverse("cases:act", args=[case.pk, "close"]), {"satisfaction": "satisfied", "version": case.version}
+    )
     assert response.status_code == 400 and "不能变更为" in response.content.decode()
     case.refresh_from_db()
     assert case.state == "registered"
@@ -106,7 +108,7 @@ def test_only_allowed_actions_are_offered(clerk_client, client, analyst):
 def test_action_errors_are_named_and_nothing_changes(clerk_client):
     clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
     case = Case.objects.get()
-    response = clerk_client.post(reverse("cases:act", args=[case.pk, "not_accept"]), {"ground": ""})
+    response = clerk_client.post(reverse("cases:act", args=[case.pk, "not_accept"]), {"ground": "", "version": 1})
     assert response.status_code == 400 and "请选择或填写不予受理的理由" in response.content.decode()
     case.refresh_from_db()
     assert case.state == "registered"
@@ -192,8 +194,8 @@ def _approved(register, clerk, handler, leader) -> Case:
     ("data", "field", "message"),
     [
         ({"reply": "   "}, "reply", "请填写答复内容。"),
-        ({"reply": "答" * 20_001}, "reply", "内容过长：最多 20000 字，当前 20001 字。"),
-        ({"reply": "物业已维修。", "replied_at": "2999-01-01T09:00"}, "replied_at", "答复时间不能晚于现在。"),
+        ({"reply": "答" * 20_001}, "reply", "答复内容过长：最多 20000 字，当前 20001 字。"),
+        ({"reply": "物业已维修。", "replied_at": "2099-01-01T09:00"}, "replied_at", "答复时间不能晚于现在。"),
     ],
     ids=["empty", "too-long", "in-the-future"],
 )
@@ -204,7 +206,8 @@ def test_a_bad_reply_comes_back_next_to_its_field_not_as_a_500(
     case = _approved(register, clerk, handler, leader)
     events = Event.objects.filter(case=case).count()
     client.force_login(handler)
-    response = client.post(reverse("cases:act", args=[case.pk, "reply"]), {"method": "phone", **data})
+    form = {"method": "phone", "version": case.version, **data}
+    response = client.post(reverse("cases:act", args=[case.pk, "reply"]), form)
     assert response.status_code == 400
     html = response.content.decode()
     assert f'<div class="invalid-feedback d-block" data-field="{field}">{message}</div>' in html

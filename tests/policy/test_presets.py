@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huiyin.policy.presets import (
+    UNIT_MAX,
     Duration,
     Preset,
     PresetError,
@@ -490,17 +491,21 @@ def test_load_preset_reports_the_file_name(tmp_path: Path) -> None:
 
 
 @given(
-    st.integers(min_value=-10_000, max_value=10_000),
+    st.one_of(st.integers(min_value=-10_000, max_value=10_000), st.integers(min_value=-(2**40), max_value=2**40)),
     st.sampled_from(["minutes", "hours", "working_hours", "days", "workdays"]),
 )
-def test_any_positive_whole_amount_loads_and_nothing_else(amount: int, unit: str) -> None:
+def test_any_whole_amount_within_its_units_bound_loads_and_nothing_else(amount: int, unit: str) -> None:
     text = BASE.replace("amount: 15\n    unit: days", f"amount: {amount}\n    unit: {unit}", 1)
-    if amount >= 1:
+    if 1 <= amount <= UNIT_MAX[unit]:
         rule = load_preset_text(text, "sample.yaml").deadlines[0]
         assert (rule.amount, rule.unit) == (amount, unit)
-    else:
+    elif amount < 1:
         with pytest.raises(PresetError, match=r"line 16, deadlines\[0\]\.amount: must be at "):
             load_preset_text(text, "sample.yaml")
+    else:  # issue 13: 9,999,999,999 minutes saved, and every acceptance then failed
+        with pytest.raises(PresetError, match=r"line 16, deadlines\[0\]\.amount: 时限数额 amount 过大") as info:
+            load_preset_text(text, "sample.yaml")
+        assert f"最多 {UNIT_MAX[unit]}" in str(info.value)
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-5, max_value=5))

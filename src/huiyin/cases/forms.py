@@ -8,11 +8,14 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.errors import ValidationFailed
 from huiyin.core.forms import StyledForm
+from huiyin.core.validators import form_version
 from huiyin.orgs.models import Department, Staff
 
 from . import actions
 from .models import Category, Channel, Nature, Urgency
+from .selectors import KEYWORD_MAX, PAGE_MAX
 from .services import SATISFACTION, IntakeInput, PartyInput
 from .workflow import CaseState
 
@@ -133,11 +136,17 @@ class EditForm(StyledForm):
     category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False)
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices)
     location = forms.CharField(label=_("事发地点"), max_length=400, required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         _model_choice(self.fields["category"]).queryset = _categories(organization_id)
+
+    def clean_version(self) -> int:
+        try:
+            return form_version(self.cleaned_data.get("version"))
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 # The ActionForm fields an action spec reads become its input under this name, if renamed.
@@ -194,7 +203,9 @@ class ActionForm(StyledForm):
     requested_at = forms.DateTimeField(label=_("请求时间（空为现在）"), required=False, widget=LOCAL_DATETIME)
     decision = forms.ChoiceField(label=_("结论"), required=False)
     opinion = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The case version the page was made for: every action checks it (a stale or garbled
+    # form is refused, never run unchecked). Parsed in clean() into a whole number.
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organization_id: int, case=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,6 +218,15 @@ class ActionForm(StyledForm):
         # Each app's actions fill in their lists (grounds, outcomes, bodies) for this case.
         for customize in dict.fromkeys(s.customize_form for s in actions.all_specs() if s.customize_form):
             customize(self, case)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data; the stub allows None for overrides
+        try:
+            data["version"] = form_version(self.data.get("version"))
+        except ValidationFailed as exc:
+            self.add_error(None, exc.message)
+        return data
 
     def fields_for(self, action: str) -> list:
         spec = actions.spec_for(action)
@@ -234,13 +254,12 @@ class ActionForm(StyledForm):
             }
         if action == "sign_for":
             kwargs = {"handler_id": d["handler"].pk if d.get("handler") else None}
-        if d.get("version"):
-            kwargs["expected_version"] = d["version"]
+        kwargs["expected_version"] = d["version"]
         return kwargs
 
 
 class LedgerFilterForm(StyledForm):
-    q = forms.CharField(label=_("关键词"), required=False)
+    q = forms.CharField(label=_("关键词"), required=False, max_length=KEYWORD_MAX)
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部渠道")), *Channel.choices])
     nature = forms.ChoiceField(label=_("性质"), required=False, choices=[("", _("全部性质")), *Nature.choices])
     state = forms.ChoiceField(label=_("状态"), required=False)
@@ -252,7 +271,9 @@ class LedgerFilterForm(StyledForm):
     )
     date_from = forms.DateField(label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        label=_("页码"), required=False, min_value=1, max_value=PAGE_MAX, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -35,6 +35,8 @@ from .permissions import (
 from .workflow import OPEN_STATES, CaseState
 
 PAGE_SIZE = 30
+KEYWORD_MAX = 100  # a search keyword; the ledger form refuses a longer one
+PAGE_MAX = 100_000  # a page number beyond it is a typo, not a page (and its offset would overflow)
 # Keyword search on PostgreSQL fetches at most this many matching ids through the GIN
 # index; a term with more matches is common enough for the newest-first walk.
 SEARCH_CANDIDATES = 2000
@@ -88,7 +90,10 @@ def case_get_by_number(*, actor: Staff, number: str) -> Case | None:
 
 
 def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
-    """Full-text match on the bigram search document (SQLite FTS5 / PostgreSQL tsvector)."""
+    """Full-text match on the bigram search document (SQLite FTS5 / PostgreSQL tsvector).
+    A keyword is at most KEYWORD_MAX characters: PostgreSQL refuses a query of thousands of
+    bigrams ("stack depth limit exceeded")."""
+    keyword = keyword[:KEYWORD_MAX]
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":
@@ -177,7 +182,7 @@ def _looks_like_number(keyword: str) -> bool:
 
 def page(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
     """Rows of page ``number`` (1-based) and whether a next page exists; no COUNT(*)."""
-    number = max(1, number)
+    number = min(max(1, number), PAGE_MAX)
     rows = list(qs[(number - 1) * size : number * size + 1])
     return rows[:size], len(rows) > size
 

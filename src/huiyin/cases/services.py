@@ -26,10 +26,18 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.errors import InvalidTransition
 from huiyin.cases.events import EventKind
-from huiyin.core.errors import DuplicateSubmission, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.errors import DuplicateSubmission, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.locks import xact_lock
 from huiyin.core.search import document
-from huiyin.core.validators import checked_text, normalize_id_number
+from huiyin.core.validators import (
+    NOTE_MAX,
+    When,
+    check_moment,
+    checked_text,
+    clean_text,
+    normalize_id_number,
+    record_max,
+)
 from huiyin.orgs.actors import Actor, ActorKind, ExternalActor, actor_kind, staff_of, system_of
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -308,31 +316,37 @@ def contact_add(
 ) -> Contact:
     """A repeat call / visit / letter about the same matter (F04): a contact on the case."""
     _require(actor, Cap.REGISTER)
-    errors = validation.contact_errors(channel=channel, text=text, party=party)
+    errors = validation.contact_errors(channel=channel, text=text, party=party, intake_token=intake_token)
     if errors:
         raise ValidationFailed(errors)
-    if intake_token and Contact.objects.filter(intake_token=intake_token).exists():
-        raise DuplicateSubmission(Case.objects.get(contacts__intake_token=intake_token).number)
     with transaction.atomic():
         if intake_token:
             # As in case_register: the racing second submit finds the first one's contact.
             xact_lock(f"contact:{intake_token}")
-            earlier = Case.objects.filter(contacts__intake_token=intake_token).values_list("number", flat=True).first()
-            if earlier:
-                raise DuplicateSubmission(earlier)
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
+            _refuse_duplicate_contact(intake_token)
+        case = Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.org_id).first()
+        if case is None:
+            raise NotFound()
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
         contact_party = _party_for(case.organization_id, party) if party else case.party
-        contact = Contact.objects.create(
-            case=case,
-            channel=channel,
-            party=contact_party or case.party,
-            occurred_at=occurred_at or timezone.now(),
-            staff=actor,
-            text=text.strip(),
-            intake_token=intake_token or None,
-        )
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(
+                    case=case,
+                    channel=channel,
+                    party=contact_party or case.party,
+                    occurred_at=occurred_at or timezone.now(),
+                    staff=actor,
+                    text=clean_text(text).strip(),
+                    intake_token=intake_token or None,
+                )
+        except IntegrityError as exc:
+            # The same form posted to another case at the same moment: the token's unique
+            # constraint caught it, and the loser is told it was already recorded.
+            if intake_token:
+                _refuse_duplicate_contact(intake_token)
+            raise exc
         case.version += 1
         case.save(update_fields=["version", "updated_at"])
         _event(
@@ -346,6 +360,14 @@ def contact_add(
             },
         )
     return contact
+
+
+def _refuse_duplicate_contact(intake_token: str | None) -> None:
+    if not intake_token:
+        return
+    number = Case.objects.filter(contacts__intake_token=intake_token).values_list("number", flat=True).first()
+    if number is not None:
+        raise DuplicateSubmission(number)
 
 
 def _store_attachment(case: Case, upload: UploadedFile, *, actor: Actor, contact_id: int | None) -> Attachment:
@@ -433,7 +455,9 @@ def party_reveal(*, actor: Staff, case_id: int) -> dict[str, dict[str, str]]:
     if not actor.can(Cap.VIEW_PII):
         raise PermissionDeniedError(_("您没有查看完整个人信息的权限。"))
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
+        case = Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.org_id).first()
+        if case is None:
+            raise NotFound()
         if not case_visible_to(actor, case):
             raise PermissionDeniedError()
         parties = [p for p in [case.party, *case.co_parties.all()] if p]
@@ -450,6 +474,7 @@ def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: d
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"fields not editable: {sorted(unknown)}")
+    changes = {k: clean_text(v).strip() if isinstance(v, str) else v for k, v in changes.items()}
     errors = validation.edit_errors(changes, organization_id=actor.org_id)
     if errors:
         raise ValidationFailed(errors)
@@ -501,6 +526,7 @@ def transition(
     expected_version: int | None = None,
 ) -> Case:
     """The one locking transition: lock, check table ∩ policy ∩ permission, mutate, log."""
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("备注"))
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         edge = find_edge(case.state, action, case.stage_switches)
@@ -538,8 +564,12 @@ def _target_of(action: str) -> str:
     return next((e.dst for e in EDGES if e.action == action), action)
 
 
-def required_text(value: str, field_name: str, message: str) -> str:
-    return checked_text(value, field_name, missing=message)
+def required_text(
+    value: str, field_name: str, message: str, *, limit: int | None = None, label: str | None = None
+) -> str:
+    """Text a verb cannot do without: refused with ``message`` when blank, or naming ``label``
+    when longer than ``limit`` (``HUIYIN_TEXT_MAX_CHARS`` by default); control characters cleaned."""
+    return checked_text(value, field_name, missing=message, limit=limit, label=label)
 
 
 # --- acceptance decision (F10) ---------------------------------------------------------------
@@ -574,13 +604,11 @@ def _reply_transition(
     expected_version: int | None = None,
 ) -> Case:
     """The ways a complainant gets answered: on the spot, or after handling (and approval)."""
-    reply = required_text(reply, "reply", _("请填写答复内容。"))
+    reply = required_text(reply, "reply", _("请填写答复内容。"), limit=record_max(), label=_("答复内容"))
     if method not in REPLY_METHODS:
         raise ValidationFailed({"method": [_("请选择答复方式（电话、书面、短信、当面或网上）。")]})
     now = timezone.now()
-    if replied_at is not None and replied_at > now:
-        raise ValidationFailed({"replied_at": [_("答复时间不能晚于现在。")]})
-    at = replied_at or now
+    at = check_moment(replied_at, "replied_at", _("答复时间"), When.PAST) or now
     return transition(
         actor=actor,
         case_id=case_id,
@@ -650,6 +678,10 @@ def case_close(
     the preset lets the department head decide and the head upheld the answer); with
     ``confirmation_to_close`` the complainant's confirmation; a higher authority's
     investigation request needs its result report sent first."""
+    if satisfaction and satisfaction not in SATISFACTION:
+        raise ValidationFailed({"satisfaction": [_("请选择回访满意度：满意、基本满意或不满意。")]})
+    callback_note = checked_text(callback_note, "callback_note", limit=NOTE_MAX, label=_("回访情况"))
+    confirmation_note = checked_text(confirmation_note, "confirmation_note", limit=NOTE_MAX, label=_("确认方式和情况"))
 
     def apply(case: Case) -> dict[str, Any]:
         stages = stages_with_defaults(case.stage_switches)
@@ -680,7 +712,7 @@ def case_close(
 
 def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
     """重办: a new handling round; the previous round's record stays as it was."""
-    reason = required_text(reason, "reason", _("请填写重办理由。"))
+    reason = required_text(reason, "reason", _("请填写重办理由。"), limit=NOTE_MAX, label=_("重办理由"))
 
     def apply(case: Case) -> dict[str, Any]:
         now = timezone.now()

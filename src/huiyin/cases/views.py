@@ -23,6 +23,7 @@ from huiyin.core.errors import (
     ApplicationError,
     DuplicateSubmission,
     PermissionDeniedError,
+    ValidationFailed,
 )
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
@@ -107,6 +108,7 @@ def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
             "has_next": has_next,
             "query": query.urlencode(),
         },
+        status=400 if form.errors else 200,  # a bad filter is named on the form; the rows are unfiltered
     )
 
 
@@ -142,6 +144,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "channels": Channel.choices,
             "caller_history": may_reveal_pii(request.user),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -205,16 +208,19 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
             raise  # a 403: the service refused this actor, whatever the page offered
         except ApplicationError as exc:
             put_errors(form, exc)
-            case.refresh_from_db()
-            return render(
-                request,
-                "cases/detail.html",
-                case_page_context(request, case, action_form=form, failed_action=action),
-                status=400,
-            )
         else:
             messages.success(request, _("操作成功。"))
-    return redirect("cases:detail", case_id=case.pk)
+            return redirect("cases:detail", case_id=case.pk)
+        if not form.errors:  # refused as a whole (permission): back to the page with the message
+            return redirect("cases:detail", case_id=case.pk)
+    # A refused form (the form's own checks or the service's) comes back open with its errors.
+    case.refresh_from_db()
+    return render(
+        request,
+        "cases/detail.html",
+        case_page_context(request, case, action_form=form, failed_action=action),
+        status=400,
+    )
 
 
 @login_required
@@ -251,7 +257,7 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存。"))
             return redirect("cases:detail", case_id=case.pk)
-    return render(request, "cases/edit.html", {"case": case, "form": form})
+    return render(request, "cases/edit.html", {"case": case, "form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -259,18 +265,21 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
     """A repeat call on an existing case; from the case page or from the intake form's history panel."""
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    form: IntakeForm | ContactForm
     if "party_phone" in request.POST:  # posted from the intake form: reuse its fields
-        intake_form = IntakeForm(request.POST, organization_id=request.user.org_id, channel=Channel.PHONE)
-        intake_form.is_valid()
-        text = intake_form.cleaned_data.get("text", "")
-        party = intake_form.party_input() if intake_form.cleaned_data.get("party_phone") else None
-        channel, token = Channel.PHONE, intake_form.cleaned_data.get("intake_token")
+        form = IntakeForm(request.POST, organization_id=request.user.org_id, channel=Channel.PHONE)
     else:
         form = ContactForm(request.POST)
-        form.is_valid()
-        text, party = form.cleaned_data.get("text", ""), None
-        channel, token = form.cleaned_data.get("channel") or Channel.PHONE, form.cleaned_data.get("intake_token")
     try:
+        if not form.is_valid():  # a bogus channel, a garbled field: refused, not guessed
+            raise ValidationFailed({k: [str(m) for m in v] for k, v in form.errors.items()})
+        if isinstance(form, IntakeForm):
+            text = form.cleaned_data.get("text", "")
+            party = form.party_input() if form.cleaned_data.get("party_phone") else None
+            channel, token = Channel.PHONE, form.cleaned_data.get("intake_token")
+        else:
+            text, party = form.cleaned_data.get("text", ""), None
+            channel, token = form.cleaned_data["channel"], form.cleaned_data.get("intake_token")
         services.contact_add(
             actor=request.user, case_id=case.pk, channel=channel, text=text, party=party, intake_token=token or None
         )
@@ -279,17 +288,24 @@ def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        message = _contact_error(form, exc)
         if request.htmx:
-            return HttpResponse(
-                f'<div class="alert alert-danger" role="alert">{_escape(exc.message)}</div>', status=400
-            )
+            return HttpResponse(f'<div class="alert alert-danger" role="alert">{_escape(message)}</div>', status=400)
+        messages.error(request, message)
+        return render(request, "cases/detail.html", case_page_context(request, case), status=400)
     else:
         messages.success(request, _("已作为来电记录添加到案件 %(number)s。") % {"number": case.number})
     url = reverse("cases:detail", args=[case.pk])
     if request.htmx:
         return HttpResponse(status=204, headers={"HX-Redirect": url})
     return redirect(url)
+
+
+def _contact_error(form: IntakeForm | ContactForm, exc: ApplicationError) -> str:
+    """The refusal in one line naming the field, as the case page's message shows it."""
+    field, *_rest = exc.field_errors()
+    label = form.fields[field].label if field in form.fields else ""
+    return f"{label}：{exc.message}" if label else str(exc.message)
 
 
 def _escape(text: str | StrPromise) -> str:
@@ -327,7 +343,7 @@ def download_attachment(request: AuthedHttpRequest, attachment_id: int) -> HttpR
 @login_required
 @require_POST
 def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
-    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)  # another organisation's: 404
+    case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)  # 404 / 403 before anything is logged
     try:
         revealed = services.party_reveal(actor=request.user, case_id=case.pk)
     except PermissionDeniedError as exc:
@@ -371,8 +387,8 @@ def status_check(request: HttpRequest) -> HttpResponse:
     result = error = None
     panels_html: list[SafeString] = []
     if request.method == "POST":
-        number = request.POST.get("number", "").strip()
-        code = request.POST.get("code", "").strip()
+        number = request.POST.get("number", "").strip()[:40]
+        code = request.POST.get("code", "").strip()[:40]
         candidates = Case.objects.filter(number=number).select_related("organization")[:20]
         result = next((c for c in candidates if services.query_code_matches(c, code)), None)
         if result:

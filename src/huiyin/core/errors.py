@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class CoreError(ErrorCode):
     STALE = "stale"
     DUPLICATE_SUBMISSION = "duplicate_submission"
     INVALID_STATUS = "invalid_status"
+    NOT_FOUND = "not_found"
 
 
 class ApplicationError(Exception):
@@ -79,6 +81,16 @@ class PermissionDeniedError(ApplicationError, PermissionDenied):
         super().__init__(message or _("您没有执行此操作的权限。"))
 
 
+class NotFound(ApplicationError, Http404):
+    """The record named does not exist in the actor's organisation (or never did): also
+    Django's Http404, so a view that lets it through answers 404, not 500."""
+
+    code = CoreError.NOT_FOUND
+
+    def __init__(self, message: str | StrPromise | None = None):
+        super().__init__(message or _("找不到该记录：它不存在，或不属于您的单位。"))
+
+
 class StaleObject(ApplicationError):
     """Optimistic-lock failure: someone else changed the record since the form was opened."""
 
@@ -118,3 +130,13 @@ class InvalidStatus(ApplicationError):
             % {"what": what, "src": src, "dst": dst},
             code=code,
         )
+
+
+def http_status(error: ApplicationError) -> int:
+    """The status a page refusing ``error`` answers with: 404 for a record that is not
+    there (or not the actor's organisation's), 403 for a permission, else 400."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, PermissionDeniedError):
+        return 403
+    return 400

@@ -1,21 +1,95 @@
-"""What every form shares: Bootstrap widget classes (``StyledForm``) and the one adapter from
-service errors to a form (the API has its own: ``ApplicationError.as_dict``)."""
+"""What every form shares: Bootstrap widget classes (``StyledForm``), the input hygiene every
+form gets whatever its fields (control characters cleaned, ids and numbers bounded before
+the database sees them), and the one adapter from service errors to a form (the API has
+its own: ``ApplicationError.as_dict``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.http import QueryDict
 
 from .errors import ApplicationError
+from .validators import ID_MAX, INT_MAX, clean_text, supported_years, whole_number
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+def cleaned_data_of(data: Any) -> Any:
+    """A copy of a form's (or a request's) data with control characters removed from every value."""
+    if isinstance(data, QueryDict):
+        copy = QueryDict(mutable=True, encoding=data.encoding)
+        for key, values in data.lists():
+            copy.setlist(key, [_cleaned(v) for v in values])
+        copy._mutable = False
+        return copy
+    if isinstance(data, Mapping):
+        return {key: _cleaned(value) for key, value in data.items()}
+    return data
+
+
+def _integer_keys(field: forms.ModelChoiceField) -> bool:
+    queryset = field.queryset
+    if queryset is None:
+        return False
+    meta = queryset.model._meta
+    key = meta.get_field(field.to_field_name) if field.to_field_name else meta.pk
+    return isinstance(key, models.IntegerField | models.AutoField)
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A model choice whose submitted key must be a row id before the database is asked:
+    "abc", "1e9" or a 20-digit number is "not one of the choices", never an OverflowError."""
+
+    def to_python(self, value):
+        is_id = isinstance(value, str) and value.strip() and _integer_keys(self)
+        if is_id and whole_number(value, maximum=ID_MAX) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        if _integer_keys(self):
+            for pk in value:
+                if isinstance(pk, str) and whole_number(pk, maximum=ID_MAX) is None:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk[:20]}
+                    )
+        return super()._check_values(value)
 
 
 class StyledForm(forms.Form):
-    """Bootstrap classes on every widget, so templates can render fields plainly."""
+    """Bootstrap classes on every widget, so templates can render fields plainly; and for
+    every field, whatever the subclass declares: control characters are cleaned from the
+    submitted values, a model choice takes only ids, a whole number fits a column, a date
+    lies between 2000 and 2100 (the services then check the range its meaning allows)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self.data = cleaned_data_of(self.data)
         for field in self.fields.values():
+            if type(field) is forms.ModelChoiceField:
+                field.__class__ = IdChoiceField
+            elif type(field) is forms.ModelMultipleChoiceField:
+                field.__class__ = IdMultipleChoiceField
+            elif isinstance(field, forms.IntegerField) and field.max_value is None:
+                field.max_value = INT_MAX
+                field.validators.append(MaxValueValidator(INT_MAX))
+            elif isinstance(field, forms.DateField | forms.DateTimeField):
+                field.validators.append(supported_years)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")
@@ -23,6 +97,19 @@ class StyledForm(forms.Form):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
             elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def full_clean(self) -> None:
+        """An error on a hidden field (a form's version, a token) is also shown on top of the
+        form: the person cannot see the field, but must see why the form was refused."""
+        super().full_clean()
+        if not self.is_bound:
+            return
+        errors = self.errors
+        for name, field in self.fields.items():
+            if field.widget.is_hidden and name in errors:
+                for message in list(errors[name]):
+                    if message not in errors.get(NON_FIELD_ERRORS, []):
+                        self.add_error(None, message)
 
 
 def put_errors(form: forms.BaseForm, error: ApplicationError, aliases: Mapping[str, str] | None = None) -> None:

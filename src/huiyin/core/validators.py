@@ -1,11 +1,18 @@
-"""Validators for Chinese identity data; messages name the field in Chinese."""
+"""What a person types, checked in one place: Chinese identity data, whole numbers and ids,
+free text (control characters, length), and dates and times by what they mean. Messages
+name the field in Chinese.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import ValidationFailed
@@ -68,6 +75,7 @@ def id_check_digit(first17: str) -> str:
 
 
 INT_MAX = 2**31 - 1  # the smallest integer column any backend gives us
+ID_MAX = 2**63 - 1  # a row id (BigAutoField); a larger one overflows SQLite before it can be "not found"
 
 
 def whole_number(raw: str | None, *, maximum: int = INT_MAX) -> int | None:
@@ -80,15 +88,208 @@ def whole_number(raw: str | None, *, maximum: int = INT_MAX) -> int | None:
     return number if number <= maximum else None
 
 
-def checked_text(value: str | None, field: str, *, missing: str | None = None, limit: int | None = None) -> str:
-    """Free text, stripped: refused naming ``field`` when blank (if ``missing`` gives the
-    message) or longer than ``limit`` (HUIYIN_TEXT_MAX_CHARS by default) — never cut short."""
-    value = (value or "").strip()
+def form_version(raw: str | int | None) -> int:
+    """The record version a form was made for (optimistic locking). A form without one, or
+    with 0 or garbage, is refused — never treated as "don't check"."""
+    number = raw if isinstance(raw, int) and not isinstance(raw, bool) else whole_number(str(raw or ""))
+    if number is None or number < 1:
+        raise ValidationFailed(
+            {"version": [_("表单缺少有效的版本号（可能已过期或不完整）：请刷新页面后重新填写提交。")]}
+        )
+    return number
+
+
+# --- free text ---------------------------------------------------------------------------------
+
+# ANSI escape sequences (colours, cursor moves) and the control characters nobody types:
+# C0 except tab, line feed and carriage return; DEL; C1. PostgreSQL refuses NUL in text,
+# Excel files cannot hold C0, and in a log they forge lines or repaint the terminal.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# How long each kind of free text may be (characters). A model TextField has no limit of
+# its own: these are what the forms and services enforce, refusing — never cutting — more.
+LINE_MAX = 200  # one line: a unit, a body, a place, a reference
+NOTE_MAX = 2000  # a note, a reason, a comment, instructions
+ANSWER_MAX = 10000  # a reply, a proposal, findings, an opinion, a plan
+
+
+def record_max() -> int:
+    """The complaint itself, an investigation record, minutes: ``HUIYIN_TEXT_MAX_CHARS``."""
+    return settings.HUIYIN_TEXT_MAX_CHARS
+
+
+def clean_text(value: str | None) -> str:
+    """Text as a person could have typed it: escape sequences and control characters removed
+    (tab and line breaks kept). Applied to every value a request brings
+    (``core.middleware``), every form field (``core.forms.StyledForm``) and every text a
+    service takes (``checked_text``)."""
+    return _CONTROL.sub("", value or "")
+
+
+def checked_text(
+    value: str | None,
+    field: str,
+    *,
+    missing: str | None = None,
+    limit: int | None = None,
+    label: str | None = None,
+) -> str:
+    """Free text, cleaned of control characters and stripped: refused naming ``field``
+    (and ``label``, its Chinese name) when blank (if ``missing`` gives the message) or longer
+    than ``limit`` (HUIYIN_TEXT_MAX_CHARS by default) — never cut short."""
+    value = clean_text(value).strip()
     if missing is not None and not value:
         raise ValidationFailed({field: [missing]})
     limit = limit or settings.HUIYIN_TEXT_MAX_CHARS
     if len(value) > limit:
-        raise ValidationFailed(
-            {field: [_("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % {"max": limit, "n": len(value)}]}
+        values = {"label": label, "max": limit, "n": len(value)}
+        message = (
+            _("%(label)s过长：最多 %(max)d 字，当前 %(n)d 字。") % values
+            if label
+            else _("内容过长：最多 %(max)d 字，当前 %(n)d 字。") % values
         )
+        raise ValidationFailed({field: [message]})
     return value
+
+
+def optional_text(value: str | None, field: str, label: str, limit: int) -> str:
+    """``checked_text`` for a field that may be left blank."""
+    return checked_text(value, field, limit=limit, label=label)
+
+
+# --- dates and times -----------------------------------------------------------------------------
+#
+# Every date or time a person types is checked against the range its meaning allows, here:
+# a typo such as 0001-01-01 (stored as a BC timestamp by PostgreSQL), 1900 or 9999 is
+# refused naming the field, not stored to break the case's pages and its clocks.
+
+EARLIEST_DAY = date(2000, 1, 1)  # nothing Huiyin records happened before this
+LATEST_DAY = date(2100, 12, 31)  # the last calendar day and reporting period it plans for
+FUTURE_SLACK = timedelta(minutes=5)  # a clerk's PC clock may run a little ahead of the server's
+HORIZON = timedelta(days=5 * 366)  # a deadline or plan at most five years ahead
+
+
+class When(StrEnum):
+    """What a typed date or time means, and so the range it must fall in."""
+
+    PAST = "past"  # it happened: received, replied, occurred, held, requested (2000 … now)
+    DUE = "due"  # a deadline or due date (after now / from today … five years ahead)
+    PLANNED = "planned"  # a meeting, an activity, a campaign (2000 … five years ahead)
+    CALENDAR = "calendar"  # a calendar day, a reporting period (2000 … 2100)
+
+
+def supported_years(value: date | datetime) -> None:
+    """The validator every form's date and date-time fields get (``StyledForm``): whatever
+    the field means, a day outside 2000 … 2100 is a typo. Services then check the range of
+    the meaning (``check_moment`` / ``check_day``)."""
+    day = timezone.localtime(value).date() if isinstance(value, datetime) and timezone.is_aware(value) else value
+    if isinstance(day, datetime):
+        day = day.date()
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(
+            _("日期应在 %(a)s 至 %(b)s 之间。") % {"a": EARLIEST_DAY.isoformat(), "b": LATEST_DAY.isoformat()},
+            code="out_of_range",
+        )
+
+
+def _bounds(when: When, now: datetime) -> tuple[datetime, datetime]:
+    earliest = timezone.make_aware(datetime.combine(EARLIEST_DAY, datetime.min.time()))
+    latest = timezone.make_aware(datetime.combine(LATEST_DAY, datetime.max.time()))
+    if when == When.PAST:
+        return earliest, now + FUTURE_SLACK
+    if when == When.DUE:
+        return now, now + HORIZON
+    if when == When.PLANNED:
+        return earliest, now + HORIZON
+    return earliest, latest
+
+
+def moment_error(value: datetime, when: When, label: str, *, now: datetime | None = None) -> str | None:
+    """Why ``value`` (a date and time) is out of range for its meaning, or None."""
+    now = now or timezone.now()
+    low, high = _bounds(when, now)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if when == When.DUE and value <= low:
+        return _("%(label)s必须晚于现在。") % {"label": label}
+    if value < low:
+        return _("%(label)s不能早于 %(day)s。") % {"label": label, "day": EARLIEST_DAY.isoformat()}
+    if value > high:
+        if when == When.PAST:
+            return _("%(label)s不能晚于现在。") % {"label": label}
+        return _("%(label)s不能晚于 %(day)s。") % {"label": label, "day": timezone.localtime(high).date().isoformat()}
+    return None
+
+
+def day_error(value: date, when: When, label: str, *, today: date | None = None) -> str | None:
+    """Why ``value`` (a calendar date) is out of range for its meaning, or None."""
+    today = today or timezone.localdate()
+    low = today if when == When.DUE else EARLIEST_DAY
+    high = {When.PAST: today, When.CALENDAR: LATEST_DAY}.get(when, today + HORIZON)
+    if value < low:
+        if when == When.DUE:
+            return _("%(label)s不能早于今天。") % {"label": label}
+        return _("%(label)s不能早于 %(day)s。") % {"label": label, "day": low.isoformat()}
+    if value > high:
+        if when == When.PAST:
+            return _("%(label)s不能晚于今天。") % {"label": label}
+        return _("%(label)s不能晚于 %(day)s。") % {"label": label, "day": high.isoformat()}
+    return None
+
+
+def check_moment(value: datetime | None, field: str, label: str, when: When) -> datetime | None:
+    """``value`` unchanged when in range (None stays None); else ValidationFailed naming the field."""
+    message = moment_error(value, when, label) if value is not None else None
+    if message:
+        raise ValidationFailed({field: [message]})
+    return value
+
+
+def check_day(value: date | None, field: str, label: str, when: When) -> date | None:
+    message = day_error(value, when, label) if value is not None else None
+    if message:
+        raise ValidationFailed({field: [message]})
+    return value
+
+
+def parse_moment(raw: str | None, field: str, label: str) -> datetime | None:
+    """A date and time typed in a form (ISO, as ``<input type="datetime-local">`` sends it),
+    aware in the project's time zone; None when blank; refused naming the field when it is
+    no date (2026-13-01, 30 February, 25:61)."""
+    value = clean_text(raw).strip()
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            parsed = datetime.combine(day, datetime.min.time()) if day is not None else None
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is None:
+        raise ValidationFailed(
+            {
+                field: [
+                    _("%(label)s不是有效的日期时间（应为 年-月-日 时:分）：%(v)s") % {"label": label, "v": value[:20]}
+                ]
+            }
+        )
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def parse_day(raw: str | None, field: str, label: str) -> date | None:
+    """A calendar date typed in a form (年-月-日); None when blank; refused naming the field."""
+    value = clean_text(raw).strip()
+    if not value:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationFailed(
+            {field: [_("%(label)s不是有效的日期（应为 年-月-日）：%(v)s") % {"label": label, "v": value[:20]}]}
+        )
+    return parsed

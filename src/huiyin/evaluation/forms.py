@@ -38,14 +38,9 @@ class PeriodForm(StyledForm):
             values.update({k: data[k] for k in ("start", "end", "by") if data.get(k)})
         super().__init__(values)
 
-    EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
     def clean(self):
+        # The years a period may name (2000 … 2100) are every StyledForm date's (core.forms).
         data = super().clean()
-        for field in ("start", "end"):
-            day = data.get(field)
-            if day is not None and not self.EARLIEST <= day <= self.LATEST:
-                self.add_error(field, _("日期应在 %(a)s 至 %(b)s 之间。") % {"a": self.EARLIEST, "b": self.LATEST})
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("结束日期不能早于开始日期。"))
         return data

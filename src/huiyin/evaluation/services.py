@@ -24,7 +24,7 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
-from huiyin.core.validators import checked_text
+from huiyin.core.validators import NOTE_MAX, checked_text
 from huiyin.deadlines.notify import Directory
 from huiyin.handling.records import preset_of, role_label
 from huiyin.orgs.models import Staff
@@ -76,7 +76,7 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
     same (case, rule, level) again is refused."""
     if not permissions.may_record_deductions(actor):
         raise PermissionDeniedError(_("只有督办员、领导或系统管理员可以登记越级投诉扣分。"))
-    note = checked_text(note, "note")
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("说明"))
 
     with transaction.atomic():
         case = case_locked(actor=actor, case_id=case_id)

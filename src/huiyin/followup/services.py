@@ -21,12 +21,14 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case
 from huiyin.core.errors import (
     ApplicationError,
+    NotFound,
     PermissionDeniedError,
     StaleObject,
     ValidationFailed,
 )
 from huiyin.core.notify import desk_notify, send_sms_once
 from huiyin.core.tokens import new_token, token_hash
+from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_text
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
@@ -54,6 +56,7 @@ from .models import (
 
 TASK_STAGE = "callback_task"  # the policy engine's clock of a callback rectification task
 MAX_ATTEMPTS = 3
+ATTITUDES = ("", "good", "fair", "poor")  # 服务态度 as the callback desk offers it (blank: not asked)
 RETRY_AFTER = timedelta(hours=2)
 
 
@@ -120,7 +123,7 @@ def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
     service does), or PermissionDenied outside the actor's organisation."""
     row = Callback.objects.filter(pk=callback_id, case__organization_id=actor.org_id).first()
     if row is None:
-        raise PermissionDeniedError()
+        raise NotFound(_("找不到该回访。"))
     case = Case.objects.select_for_update().get(pk=row.case_id)
     return case, Callback.objects.select_for_update().get(pk=row.pk)
 
@@ -168,6 +171,11 @@ def callback_record(
         raise ValidationFailed({"satisfaction": [_("已接通：请选择满意度（满意、基本满意、不满意）。")]})
     if method not in (CallbackMethod.PHONE, CallbackMethod.ON_SITE):
         raise ValidationFailed({"method": [_("请选择回访方式：电话回访或上门回访。")]})
+    if attitude not in ATTITUDES:
+        raise ValidationFailed({"attitude": [_("服务态度只能是好、一般或差。")]})
+    findings = checked_text(findings, "findings", limit=ANSWER_MAX, label=_("回访情况"))
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("备注"))
+    problem = checked_text(problem, "problem", limit=NOTE_MAX, label=_("发现的问题"))
     signature = _signature_checked(signature_scan, signature_drawn)
     if signature is not None and outcome != AttemptOutcome.REACHED:
         raise ValidationFailed({"signature": [_("未接通时不能登记被回访人签名。")]})
@@ -179,25 +187,25 @@ def callback_record(
         if expected_version is not None and row.version != expected_version:
             raise StaleObject()
         now = timezone.now()
-        CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note.strip())
+        CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note)
         row.attempts += 1
         row.version += 1
         row.method = method
         if outcome != AttemptOutcome.REACHED:
             _not_reached(case, row, actor, outcome, now)
         else:
-            if problem.strip():
-                _task_raise(case, row, actor, now, problem.strip())
+            if problem:
+                _task_raise(case, row, actor, now, problem)
             _reached(
                 case,
                 row,
                 actor,
                 now,
                 satisfaction=satisfaction,
-                findings=findings.strip(),
+                findings=findings,
                 attitude=attitude,
                 charges_checked=charges_checked,
-                note=note.strip(),
+                note=note,
             )
         if signature is not None:  # stored last: a refusal above leaves no file behind
             row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature)
@@ -277,11 +285,11 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
 
 def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     """The problem was put right (the rectification record, 回访处理率)."""
-    note = case_services.required_text(note, "note", _("请填写整改情况。"))
+    note = case_services.required_text(note, "note", _("请填写整改情况。"), limit=NOTE_MAX, label=_("整改情况"))
     with transaction.atomic():
         task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.org_id).first()
         if task is None:
-            raise PermissionDeniedError()
+            raise NotFound(_("找不到该整改任务。"))
         case = Case.objects.select_for_update().get(pk=task.case_id)
         task = RectificationTask.objects.select_for_update().get(pk=task.pk)
         if not permissions.may_record_rectification(actor, task):
@@ -407,7 +415,7 @@ def dissatisfaction_decide(
     dissatisfaction and the head's reasons on record."""
     if decision not in (HeadDecision.REOPEN, HeadDecision.CLOSE):
         raise ValidationFailed({"decision": [_("请选择“重办”或“维持原处理，办结”。")]})
-    note = case_services.required_text(note, "head_note", _("请填写决定理由。"))
+    note = case_services.required_text(note, "head_note", _("请填写决定理由。"), limit=NOTE_MAX, label=_("决定理由"))
     with transaction.atomic():
         case, row = _locked(actor, callback_id)
         if not permissions.may_decide_dissatisfaction(actor, case):
@@ -503,7 +511,7 @@ def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> Rating
     """The complainant's rating lands on the case like a reached callback."""
     if satisfaction not in Satisfaction.values:
         raise ValidationFailed({"satisfaction": [_("请选择满意、基本满意或不满意。")]})
-    comment = comment.strip()
+    comment = clean_text(comment).strip()
     if len(comment) > 500:
         raise ValidationFailed({"comment": [_("意见最多 500 字，当前 %(n)d 字。") % {"n": len(comment)}]})
     with transaction.atomic():

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import whole_number
+from huiyin.core.validators import form_version
 from huiyin.policy.services import current_policy
 
 from . import selectors, services
@@ -39,6 +39,19 @@ def _may_use(request: AuthedHttpRequest) -> None:
 @login_required
 def queue(request: AuthedHttpRequest) -> HttpResponse:
     _may_use(request)
+    return _queue_page(request)
+
+
+def _refused(request: AuthedHttpRequest, exc: ApplicationError) -> HttpResponse:
+    """The queue again with the reason (400; 404 for a callback or task that is not there,
+    403 for someone else's), nothing stored."""
+    messages.error(request, exc.message)
+    if not may_use_callback_desk(request.user):  # a head deciding from the desk has no queue page
+        return HttpResponse(exc.message, status=http_status(exc), content_type="text/plain; charset=utf-8")
+    return _queue_page(request, status=http_status(exc))
+
+
+def _queue_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse:
 
     policy = current_policy(request.user.org_id)
     rules = policy.preset().callback if policy is not None else None
@@ -57,6 +70,7 @@ def queue(request: AuthedHttpRequest) -> HttpResponse:
             "tasks": list(selectors.open_tasks(request.user)[:50]),
             "decisions": list(selectors.awaiting_decision(request.user)[:50]),
         },
+        status=status,
     )
 
 
@@ -70,14 +84,13 @@ def decide(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
             callback_id=callback_id,
             decision=p.get("decision", ""),
             note=p.get("note", ""),
-            expected_version=whole_number(p.get("version")),
+            expected_version=form_version(p.get("version")),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已记录部门负责人的决定。"))
+        return _refused(request, exc)
+    messages.success(request, _("已记录部门负责人的决定。"))
     return redirect("followup:queue")
 
 
@@ -89,9 +102,8 @@ def task_done(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已登记整改情况。"))
+        return _refused(request, exc)
+    messages.success(request, _("已登记整改情况。"))
     return redirect("followup:queue")
 
 
@@ -118,14 +130,14 @@ def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
             method=p.get("method") or "phone",
             signature_scan=request.FILES.get("signature_scan"),
             signature_drawn=p.get("signature_drawn", ""),
-            expected_version=whole_number(p.get("version")),
+            expected_version=form_version(p.get("version")),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已记录回访：%(label)s") % {"label": chosen[3]})
+        return _refused(request, exc)
+    assert chosen is not None  # refused above otherwise
+    messages.success(request, _("已记录回访：%(label)s") % {"label": chosen[3]})
     return redirect("followup:queue")
 
 
@@ -138,9 +150,8 @@ def rating_link(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("评价链接（7 天内有效，只能使用一次）：%(url)s") % {"url": url})
+        return _refused(request, exc)
+    messages.success(request, _("评价链接（7 天内有效，只能使用一次）：%(url)s") % {"url": url})
     return redirect("followup:queue")
 
 
@@ -171,5 +182,5 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             "choices": Satisfaction.choices,
             "case": link.callback.case if link else None,
         },
-        status=400 if error and not link else 200,
+        status=400 if error and not done else 200,
     )

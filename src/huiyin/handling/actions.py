@@ -22,6 +22,7 @@ from huiyin.cases.actions import ActionSpec, ReasonInput
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.services import STAY, required_text, transition
 from huiyin.core.errors import ValidationFailed
+from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text
 from huiyin.orgs.models import Department, Staff
 
 from . import records
@@ -40,7 +41,8 @@ def case_not_accept(
 ) -> Case:
     """不予受理: a ground from the preset's list (or, where it lists none, in words) and the
     body the complainant should turn to, where the ground names one."""
-    ground = required_text(ground, "ground", _("请选择或填写不予受理的理由。"))
+    ground = required_text(ground, "ground", _("请选择或填写不予受理的理由。"), limit=NOTE_MAX, label=_("不予受理理由"))
+    refer_to = checked_text(refer_to, "refer_to", limit=LINE_MAX, label=_("告知其向何机关、单位反映"))
 
     def apply(case: Case) -> dict[str, Any]:
         return records.decision_ground(case, "not_accepted", ground=ground, refer_to=refer_to)
@@ -58,7 +60,7 @@ def case_not_reaccept(
     note: str = "",
     expected_version: int | None = None,
 ) -> Case:
-    ground = required_text(ground, "ground", _("请选择或填写不再受理的理由。"))
+    ground = required_text(ground, "ground", _("请选择或填写不再受理的理由。"), limit=NOTE_MAX, label=_("不再受理理由"))
 
     def apply(case: Case) -> dict[str, Any]:
         return records.decision_ground(case, "not_reaccepted", ground=ground, refer_to="")
@@ -78,8 +80,14 @@ def case_return(
 ) -> Case:
     """退回: out of scope, returned with reasons to the writer or forwarding body; the event
     records whether it was within the preset's limit."""
-    reason = required_text(reason, "reason", _("请填写退回理由。"))
-    returned_to = required_text(returned_to, "returned_to", _("请填写退回至何人或何单位（来信人或原批转单位）。"))
+    reason = required_text(reason, "reason", _("请填写退回理由。"), limit=NOTE_MAX, label=_("退回理由"))
+    returned_to = required_text(
+        returned_to,
+        "returned_to",
+        _("请填写退回至何人或何单位（来信人或原批转单位）。"),
+        limit=LINE_MAX,
+        label=_("退回至"),
+    )
     return transition(
         actor=actor,
         case_id=case_id,
@@ -97,7 +105,7 @@ def case_transfer(
     note: str = "",
     expected_version: int | None = None,
 ) -> Case:
-    to_body = required_text(to_body, "to_body", _("请填写转送单位。"))
+    to_body = required_text(to_body, "to_body", _("请填写转送单位。"), limit=LINE_MAX, label=_("转送单位"))
 
     def apply(case: Case) -> dict[str, Any]:
         records.check_transfer_allowed(case)
@@ -124,8 +132,7 @@ def _dispatch_apply(
         department = Department.objects.filter(pk=department_id, organization_id=actor.org_id).first()
         if department is None:
             raise ValidationFailed({"department": [_("请选择主办部门。")]})
-        if due_at is not None and due_at <= timezone.now():
-            raise ValidationFailed({"due_at": [_("办理时限必须晚于现在。")]})
+        check_moment(due_at, "due_at", _("办理时限"), When.DUE)
         assisting = list(
             Department.objects.filter(pk__in=assisting_ids, organization_id=actor.org_id).exclude(pk=department.pk)
         )
@@ -167,6 +174,7 @@ def case_dispatch(
     due_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
+    instructions = checked_text(instructions, "instructions", limit=NOTE_MAX, label=_("交办意见"))
     apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at)
     return transition(actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version)
 
@@ -183,6 +191,7 @@ def case_redispatch(
     expected_version: int | None = None,
 ) -> Case:
     """改派 before the department signed for it: the earlier dispatch stays in the history."""
+    instructions = checked_text(instructions, "instructions", limit=NOTE_MAX, label=_("交办意见"))
     apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at)
     return transition(actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version)
 
@@ -213,7 +222,7 @@ def case_sign_for(
 
 def case_send_back(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
     """退单: back to the dispatcher's queue with the reason; the department lets go of it."""
-    reason = required_text(reason, "reason", _("请填写退单理由。"))
+    reason = required_text(reason, "reason", _("请填写退单理由。"), limit=NOTE_MAX, label=_("退单理由"))
 
     def apply(case: Case) -> dict[str, Any]:
         before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
@@ -240,7 +249,10 @@ def case_submit_for_approval(
     expected_version: int | None = None,
 ) -> Case:
     """The handler proposes the outcome and the responsible unit; the preset's chain signs."""
-    proposal = required_text(proposal, "proposal", _("请填写拟办意见（处理结果）。"))
+    proposal = required_text(
+        proposal, "proposal", _("请填写拟办意见（处理结果）。"), limit=ANSWER_MAX, label=_("拟办意见")
+    )
+    responsible_unit = checked_text(responsible_unit, "responsible_unit", limit=120, label=_("责任单位"))
     outcome = records.check_outcome(outcome)
 
     def apply(case: Case) -> dict[str, Any]:
@@ -262,6 +274,7 @@ def case_submit_for_approval(
 
 def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_version: int | None = None) -> Case:
     """Sign the pending proposal at the level that is due; the last signature approves it."""
+    comments = checked_text(comments, "comments", limit=NOTE_MAX, label=_("审批意见"))
 
     def apply(case: Case) -> dict[str, Any]:
         step, last = records.proposal_signed(case, actor=actor, approved=True, comments=comments.strip())
@@ -273,7 +286,7 @@ def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_ver
 
 def case_reject_approval(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
     """Return the proposal to the handler with comments (退回修改)."""
-    reason = required_text(reason, "reason", _("请填写退回意见。"))
+    reason = required_text(reason, "reason", _("请填写退回意见。"), limit=NOTE_MAX, label=_("退回意见"))
 
     def apply(case: Case) -> dict[str, Any]:
         step, _last = records.proposal_signed(case, actor=actor, approved=False, comments=reason)
@@ -339,11 +352,8 @@ def _review_request(
     on_behalf: bool,
     expected_version: int | None,
 ) -> Case:
-    reason = required_text(reason, "reason", _("请填写请求复查（复核）的事项和理由。"))
-    now = timezone.now()
-    if requested_at is not None and requested_at > now:
-        raise ValidationFailed({"requested_at": [_("请求时间不能晚于现在。")]})
-    at = requested_at or now
+    reason = required_text(reason, "reason", _("请填写请求复查（复核）的事项和理由。"), limit=NOTE_MAX, label=_("理由"))
+    at = check_moment(requested_at, "requested_at", _("请求时间"), When.PAST) or timezone.now()
 
     def apply(case: Case) -> dict[str, Any]:
         review = records.review_requested(case, actor=actor, level=level, reason=reason, at=at, on_behalf=on_behalf)
@@ -389,7 +399,7 @@ def _review_decision(
     opinion: str,
     expected_version: int | None,
 ) -> Case:
-    opinion = required_text(opinion, "opinion", _("请填写复查（复核）意见。"))
+    opinion = required_text(opinion, "opinion", _("请填写复查（复核）意见。"), limit=ANSWER_MAX, label=_("意见"))
 
     def apply(case: Case) -> dict[str, Any]:
         review = records.review_decided(case, actor=actor, level=level, decision=decision, opinion=opinion)

@@ -25,7 +25,8 @@ from huiyin.cases.models import Case
 from huiyin.cases.permissions import may_reveal_pii
 from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed
+from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, When, check_moment, checked_text, clean_text, record_max
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
@@ -87,15 +88,12 @@ def _record(case: Case, kind: str, actor: Staff, data: dict) -> None:
     case_services.case_record_event(case, kind=kind, actor=actor, data=data)
 
 
-def _text(value: str, field: str, message: str) -> str:
-    return case_services.required_text(value, field, message)
+def _text(value: str, field: str, message: str, *, limit: int | None = None, label: str | None = None) -> str:
+    return case_services.required_text(value, field, message, limit=limit, label=label)
 
 
-def _not_future(value: datetime | None, field: str) -> datetime:
-    now = timezone.now()
-    if value is not None and value > now:
-        raise ValidationFailed({field: [_("时间不能晚于现在。")]})
-    return value or now
+def _not_future(value: datetime | None, field: str, label: str) -> datetime:
+    return check_moment(value, field, label, When.PAST) or timezone.now()
 
 
 # --- handlers (F11) -----------------------------------------------------------------------------
@@ -191,10 +189,12 @@ def investigation_add(
     confirmation (a signed scan or a signature drawn on screen)."""
     if kind not in InvestigationKind.values:
         raise ValidationFailed({"kind": [_("请选择调查方式。")]})
-    text = _text(text, "text", _("请填写调查内容。"))
-    if kind == InvestigationKind.INTERVIEW and not interviewee.strip():
+    text = _text(text, "text", _("请填写调查内容。"), limit=record_max(), label=_("调查内容"))
+    place = checked_text(place, "place", limit=200, label=_("地点"))
+    interviewee = checked_text(interviewee, "interviewee", limit=120, label=_("被调查人"))
+    if kind == InvestigationKind.INTERVIEW and not interviewee:
         raise ValidationFailed({"interviewee": [_("询问笔录须写明被询问人。")]})
-    at = _not_future(occurred_at, "occurred_at")
+    at = _not_future(occurred_at, "occurred_at", _("调查时间"))
     uploads = list(uploads)
     for upload in [*uploads, *([signature_scan] if signature_scan else [])]:
         errors = case_services.validation.attachment_errors(upload)
@@ -211,8 +211,8 @@ def investigation_add(
             round=case.round,
             kind=kind,
             occurred_at=at,
-            place=place.strip()[:200],
-            interviewee=interviewee.strip()[:120],
+            place=place,
+            interviewee=interviewee,
             text=text,
             recorded_by=actor,
         )
@@ -251,9 +251,13 @@ def investigation_confirm(
     else:
         signature_upload(signature_drawn)
     with transaction.atomic():
-        record = Investigation.objects.select_related("case").get(
-            pk=investigation_id, case__organization_id=actor.org_id
+        record = (
+            Investigation.objects.select_related("case")
+            .filter(pk=investigation_id, case__organization_id=actor.org_id)
+            .first()
         )
+        if record is None:
+            raise NotFound()
         case = _lock(actor, record.case_id)
         _require_state(case)
         _require_member(actor, case)
@@ -285,6 +289,8 @@ def rectification_notify(
     within the preset's limit, timed and escalated by the deadline engine."""
     if method not in NoticeMethod.values:
         raise ValidationFailed({"method": [_("请选择通知方式（书面或电话）。")]})
+    unit = checked_text(unit, "unit", limit=120, label=_("责任单位"))
+    requirements = checked_text(requirements, "requirements", limit=NOTE_MAX, label=_("整改要求"))
 
     with transaction.atomic():
         case = _lock(actor, case_id)
@@ -294,7 +300,7 @@ def rectification_notify(
             raise ApplicationError(_("本单位的政策没有整改方案环节。"), code=HandlingError.STAGE_OFF)
 
         proposal = records.approved_proposal(case)
-        unit = (unit or "").strip() or (proposal.responsible_unit if proposal else "").strip()
+        unit = unit or (proposal.responsible_unit if proposal else "").strip()
         if not unit:
             raise ValidationFailed({"unit": [_("请填写责任单位。")]})
         row = Rectification.objects.create(
@@ -302,7 +308,7 @@ def rectification_notify(
             round=case.round,
             unit=unit[:120],
             method=method,
-            requirements=requirements.strip(),
+            requirements=requirements,
             notified_by=actor,
             notified_at=timezone.now(),
         )
@@ -327,14 +333,14 @@ def _follow_plan_clock(case: Case, row: Rectification) -> None:
 def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Rectification]:
     row = Rectification.objects.filter(pk=rectification_id, case__organization_id=actor.org_id).first()
     if row is None:
-        raise PermissionDeniedError()
+        raise NotFound(_("找不到该整改记录。"))
     case = _lock(actor, row.case_id)
     _require_lead(actor, case)
     return case, Rectification.objects.select_for_update().get(pk=row.pk)
 
 
 def rectification_plan_receive(*, actor: Staff, rectification_id: int, plan_text: str) -> Rectification:
-    plan_text = _text(plan_text, "plan_text", _("请填写整改方案的主要内容。"))
+    plan_text = _text(plan_text, "plan_text", _("请填写整改方案的主要内容。"), limit=ANSWER_MAX, label=_("整改方案"))
     with transaction.atomic():
         case, row = _rectification_locked(actor, rectification_id)
         _require_state(case)
@@ -350,6 +356,7 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
     """Check the plan: workable, or back to the unit for revision (its plan is due again)."""
     if verdict not in (PlanVerdict.ACCEPTED, PlanVerdict.REVISE):
         raise ValidationFailed({"verdict": [_("请选择审核结论。")]})
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("审核意见"))
     if verdict == PlanVerdict.REVISE:
         note = _text(note, "note", _("退回修改须写明意见。"))
     with transaction.atomic():
@@ -357,7 +364,7 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
         _require_state(case)
         if not row.plan_received_at or row.verdict:
             raise ApplicationError(_("没有待审核的整改方案。"), code=HandlingError.NO_PLAN)
-        row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note.strip(), actor, timezone.now()
+        row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note, actor, timezone.now()
         row.save(update_fields=["verdict", "verdict_note", "checked_by", "checked_at"])
         _record(
             case,
@@ -382,6 +389,7 @@ def rectification_inform_complainant(
     """Tell the complainant what the unit will do (将整改方案通知来信来访来电人)."""
     if method not in case_services.REPLY_METHODS:
         raise ValidationFailed({"method": [_("请选择告知方式。")]})
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("告知情况"))
     with transaction.atomic():
         case, row = _rectification_locked(actor, rectification_id)
         _require_state(case)
@@ -393,7 +401,7 @@ def rectification_inform_complainant(
             case,
             HandlingEvent.COMPLAINANT_INFORMED,
             actor,
-            {"rectification_id": row.pk, "method": method, "note": note.strip()},
+            {"rectification_id": row.pk, "method": method, "note": note},
         )
     return row
 
@@ -437,7 +445,7 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
 def _document_locked(actor: Staff, document_id: int) -> tuple[Case, Document]:
     doc = Document.objects.filter(pk=document_id, case__organization_id=actor.org_id).first()
     if doc is None:
-        raise PermissionDeniedError()
+        raise NotFound(_("找不到该文书。"))
     case = _lock(actor, doc.case_id)
     return case, Document.objects.select_for_update().get(pk=doc.pk)
 
@@ -513,6 +521,9 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
         raise PermissionDeniedError()
     if kind not in DocumentKind.values:
         raise ValidationFailed({"kind": [_("未知的文书种类。")]})
+    title = checked_text(title, "title", limit=60, label=_("文书标题"))
+    body = clean_text(body)
+    checked_text(body, "body", limit=record_max(), label=_("正文模板"))
     documents.check_template(kind, title, body)
     row, _created = DocumentTemplate.objects.update_or_create(
         organization_id=actor.org_id,
@@ -541,7 +552,9 @@ def joint_convene(
     place: str = "",
 ) -> JointHandling:
     """联合接访 / 协调: the convened departments join the case as assisting departments."""
-    topic = _text(topic, "topic", _("请填写协调事项。"))
+    topic = _text(topic, "topic", _("请填写协调事项。"), limit=200, label=_("协调事项"))
+    place = checked_text(place, "place", limit=200, label=_("地点"))
+    check_moment(meeting_at, "meeting_at", _("会商时间"), When.PLANNED)
     department_ids = set(department_ids)
     with transaction.atomic():
         case = _lock(actor, case_id)
@@ -554,11 +567,11 @@ def joint_convene(
         joint = JointHandling.objects.create(
             case=case,
             round=case.round,
-            topic=topic[:200],
+            topic=topic,
             coordinator=actor,
             convened_at=timezone.now(),
             meeting_at=meeting_at,
-            place=place.strip()[:200],
+            place=place,
         )
         JointPart.objects.bulk_create([JointPart(joint=joint, department=d) for d in departments])
         case.assisting_departments.add(*[d for d in departments if d.pk != case.lead_department_id])
@@ -574,7 +587,7 @@ def joint_convene(
 def _joint_locked(actor: Staff, joint_id: int) -> tuple[Case, JointHandling]:
     joint = JointHandling.objects.filter(pk=joint_id, case__organization_id=actor.org_id).first()
     if joint is None:
-        raise PermissionDeniedError()
+        raise NotFound(_("找不到该联合办理记录。"))
     case = _lock(actor, joint.case_id)
     _require_state(case)
     joint = JointHandling.objects.select_for_update().get(pk=joint.pk)
@@ -585,7 +598,7 @@ def _joint_locked(actor: Staff, joint_id: int) -> tuple[Case, JointHandling]:
 
 def joint_record_part(*, actor: Staff, joint_id: int, department_id: int, text: str) -> JointPart:
     """A department's part: by its own staff, or by the coordinator on its behalf."""
-    text = _text(text, "text", _("请填写本部门的意见和职责。"))
+    text = _text(text, "text", _("请填写本部门的意见和职责。"), limit=ANSWER_MAX, label=_("部门意见"))
     with transaction.atomic():
         case, joint = _joint_locked(actor, joint_id)
         part = joint.parts.filter(department_id=department_id).select_related("department").first()
@@ -605,7 +618,7 @@ def joint_record_part(*, actor: Staff, joint_id: int, department_id: int, text: 
 
 
 def joint_conclude(*, actor: Staff, joint_id: int, outcome: str) -> JointHandling:
-    outcome = _text(outcome, "outcome", _("请填写协调结果。"))
+    outcome = _text(outcome, "outcome", _("请填写协调结果。"), limit=ANSWER_MAX, label=_("协调结果"))
     with transaction.atomic():
         case, joint = _joint_locked(actor, joint_id)
         if not permissions.may_conclude_joint(actor, joint):
@@ -632,9 +645,11 @@ def authority_request_set(
 ) -> AuthorityRequest:
     """The higher authority forwarded the case for investigation and wants a result report
     by ``due_at``: a clock runs against that limit and closing waits for the report."""
-    authority = _text(authority, "authority", _("请填写交办机关。"))
-    if due_at is None or due_at <= timezone.now():
+    authority = _text(authority, "authority", _("请填写交办机关。"), limit=120, label=_("交办机关"))
+    reference = checked_text(reference, "reference", limit=60, label=_("交办文号"))
+    if due_at is None:
         raise ValidationFailed({"due_at": [_("报送时限必须晚于现在。")]})
+    check_moment(due_at, "due_at", _("报送时限"), When.DUE)
     with transaction.atomic():
         case = _lock(actor, case_id)
         _require_state(case)
@@ -645,8 +660,8 @@ def authority_request_set(
         now = timezone.now()
         request = AuthorityRequest.objects.create(
             case=case,
-            authority=authority[:120],
-            reference=reference.strip()[:60],
+            authority=authority,
+            reference=reference,
             due_at=due_at,
             set_by=actor,
             set_at=now,

@@ -11,43 +11,52 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.dateparse import parse_datetime
-from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
-from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.cases.views import case_page_context
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import whole_number
+from huiyin.core.validators import ID_MAX, parse_moment, whole_number
 
 from . import documents, permissions, services
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
 from .models import Document, DocumentTemplate
 
 
-def _when(value: str) -> datetime | None:
-    parsed = parse_datetime((value or "").strip())
-    if parsed is not None and is_naive(parsed):
-        parsed = make_aware(parsed, get_current_timezone())
-    return parsed
+def _when(request: HttpRequest, field: str, label: str) -> datetime | None:
+    """A date and time from the form (2026-13-01 or 30 February is refused naming the field)."""
+    return parse_moment(request.POST.get(field, ""), field, label)
+
+
+def _id(request: HttpRequest, field: str) -> int:
+    """A record id from the form; anything but a whole number is no record (0)."""
+    return whole_number(request.POST.get(field), maximum=ID_MAX) or 0
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
-    return [n for n in map(whole_number, request.POST.getlist(name)) if n is not None]
+    return [n for n in (whole_number(v, maximum=ID_MAX) for v in request.POST.getlist(name)) if n is not None]
 
 
 def _run(request: AuthedHttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
-    """Run one service; a refusal of this actor is a 403, any other error a message on the case page."""
+    """Run the service; done: back to the case page. A refusal of this actor is a 403; any other
+    refusal: the case page again with the reason (status 400, or 404 for a record that is not
+    there), nothing stored."""
     try:
         call()
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+        return _refused(request, case_id, exc)
+    messages.success(request, done)
     return redirect("cases:detail", case_id=case_id)
+
+
+def _refused(request: AuthedHttpRequest, case_id: int, exc: ApplicationError) -> HttpResponse:
+    messages.error(request, exc.message)
+    case = _case(request, case_id)
+    return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
 
 
 Steps = dict[str, tuple[Callable[[], object], str]]
@@ -69,14 +78,13 @@ def _case(request: AuthedHttpRequest, case_id: int):
 @require_POST
 def assign(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
-    p = request.POST
     return _run(
         request,
         case.pk,
         lambda: services.handler_assign(
             actor=request.user,
             case_id=case.pk,
-            handler_id=int(p.get("handler") or 0),
+            handler_id=_id(request, "handler"),
             assisting_ids=_ids(request, "assisting_handlers"),
         ),
         _("已指定承办人。"),
@@ -96,7 +104,7 @@ def investigation_add(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             kind=p.get("kind", ""),
             text=p.get("text", ""),
-            occurred_at=_when(p.get("occurred_at", "")),
+            occurred_at=_when(request, "occurred_at", _("时间")),
             place=p.get("place", ""),
             interviewee=p.get("interviewee", ""),
             uploads=f.getlist("files"),
@@ -129,7 +137,7 @@ def investigation_confirm(request: AuthedHttpRequest, case_id: int, investigatio
 def rectification(request: AuthedHttpRequest, case_id: int, step: str) -> HttpResponse:
     case = _case(request, case_id)
     p, actor = request.POST, request.user
-    rid = int(p.get("rectification_id") or 0)
+    rid = _id(request, "rectification_id")
     steps: Steps = {
         "notify": (
             lambda: services.rectification_notify(
@@ -168,7 +176,7 @@ def rectification(request: AuthedHttpRequest, case_id: int, step: str) -> HttpRe
 def joint(request: AuthedHttpRequest, case_id: int, step: str) -> HttpResponse:
     case = _case(request, case_id)
     p, actor = request.POST, request.user
-    jid = int(p.get("joint_id") or 0)
+    jid = _id(request, "joint_id")
     steps: Steps = {
         "convene": (
             lambda: services.joint_convene(
@@ -176,14 +184,14 @@ def joint(request: AuthedHttpRequest, case_id: int, step: str) -> HttpResponse:
                 case_id=case.pk,
                 topic=p.get("topic", ""),
                 department_ids=_ids(request, "departments"),
-                meeting_at=_when(p.get("meeting_at", "")),
+                meeting_at=_when(request, "meeting_at", _("会商时间")),
                 place=p.get("place", ""),
             ),
             _("已发起联合办理。"),
         ),
         "part": (
             lambda: services.joint_record_part(
-                actor=actor, joint_id=jid, department_id=int(p.get("department") or 0), text=p.get("text", "")
+                actor=actor, joint_id=jid, department_id=_id(request, "department"), text=p.get("text", "")
             ),
             _("已记录部门意见。"),
         ),
@@ -208,7 +216,7 @@ def authority(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             authority=p.get("authority", ""),
             reference=p.get("reference", ""),
-            due_at=_when(p.get("due_at", "")),
+            due_at=_when(request, "due_at", _("报送时限")),
         ),
         _("已登记上级交办查处要求。"),
     )
@@ -223,8 +231,7 @@ def document_issue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("cases:detail", case_id=case.pk)
+        return _refused(request, case.pk, exc)
     messages.success(request, _("已出具：%(title)s（%(number)s）") % {"title": doc.title, "number": doc.number})
     return redirect("handling:document", case_id=case.pk, document_id=doc.pk)
 
@@ -321,4 +328,5 @@ def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
             "variables": sorted(sample_context(kind)),
             "default": DEFAULT_TEMPLATES[kind],
         },
+        status=400 if errors else 200,
     )

@@ -51,6 +51,7 @@ class PolicyEditForm(StyledForm):
         label=_("政策内容（YAML）"),
         required=False,
         strip=False,
+        max_length=200_000,  # the largest shipped preset is about 10 000 characters
         widget=forms.Textarea(attrs={"rows": 32, "spellcheck": "false", "class": "form-control font-monospace small"}),
     )
     note = forms.CharField(label=_("修改说明"), required=False, max_length=255)
@@ -76,6 +77,6 @@ class CalendarDayForm(StyledForm):
         scope.choices = scopes
 
 
-class CalendarRemoveForm(forms.Form):
+class CalendarRemoveForm(StyledForm):
     date = forms.DateField()
     scope = forms.ChoiceField(choices=[("org", "org"), ("global", "global")])

@@ -121,7 +121,9 @@ def preset_of(policy_version: PolicyVersion) -> Preset:
     if hit is not None:
         return hit
     text = json.dumps(policy_version.snapshot, ensure_ascii=False)
-    preset = load_preset_text(text, f"policy version {policy_version.code}")
+    # Read back without the upper bounds (``bounded=False``): a version stored before a bound
+    # existed still opens, so it can be seen and withdrawn; activating checks them all again.
+    preset = load_preset_text(text, f"policy version {policy_version.code}", bounded=False)
     if policy_version.pk is not None:
         with _presets_lock:
             if len(_presets) >= _PRESET_CACHE_SIZE:

@@ -39,6 +39,12 @@ DEADLINE_STAGES = (
     "review_decision",
 )
 UNITS = ("minutes", "hours", "working_hours", "days", "workdays")
+# The longest time limit a rule may set, per unit: about a year (statutory limits are days
+# to months). A typo such as 9,999,999,999 minutes would otherwise overflow every date
+# computed from it, and each new case would fail to register or be accepted.
+UNIT_MAX = {"minutes": 525_600, "hours": 8_760, "working_hours": 2_000, "days": 366, "workdays": 250}
+UNIT_NAMES = {"minutes": "分钟", "hours": "小时", "working_hours": "工作小时", "days": "自然日", "workdays": "工作日"}
+INT_CAP = 2**31 - 1  # any other whole number: it must fit the smallest integer column
 ROLES = (
     "intake_clerk",
     "reception",
@@ -66,7 +72,8 @@ SELECTOR_WEIGHT = {"category": 8, "urgency": 4, "nature": 2, "channel": 1}
 
 
 def _f(default: Any = MISSING, **meta: Any) -> Any:
-    """A field with metadata: choices, what (name in messages), min, low/high/open (ranges),
+    """A field with metadata: choices, what (name in messages), min/max (whole numbers; max
+    None: an amount bounded by its unit), low/high/open (ranges),
     one_ok (a single value may stand for a list), unique (attribute unique in a list),
     key (YAML key), fixed (values implied for a nested record)."""
     return field(default=default, metadata=meta)
@@ -82,13 +89,13 @@ class PresetError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Duration:
-    amount: int = _f(min=1)
+    amount: int = _f(min=1, max=None)  # bounded by its unit (UNIT_MAX)
     unit: str = _f(choices=UNITS)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Delay(Duration):
-    amount: int = _f(min=0)  # 0 = at the moment the deadline is overdue
+    amount: int = _f(min=0, max=None)  # 0 = at the moment the deadline is overdue; bounded by its unit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +121,7 @@ class Selector:
 @dataclass(frozen=True, kw_only=True)
 class DeadlineRule:
     stage: str = _f(choices=DEADLINE_STAGES)
-    amount: int = _f(min=1)
+    amount: int = _f(min=1, max=None)  # bounded by its unit (UNIT_MAX)
     unit: str = _f(choices=UNITS)
     clock_from: str = _f(
         key="from", what="clock start", choices=("received", "accepted", "dispatched", "replied", "notified")
@@ -254,7 +261,7 @@ class ActivityKind:
     code: str
     label: str
     every: str = _f(choices=("month", "quarter", "half_year", "year"), what="period")
-    times: int = _f(1, min=1)
+    times: int = _f(1, min=1, max=366)
     led_by: str = _f(choices=ROLES, what="role")
     source: str = ""
 
@@ -267,7 +274,7 @@ class EvaluationRules:
     callback: float = _f(0.2, low=0.0, high=1.0)
     satisfaction: float = _f(0.3, low=0.0, high=1.0)
     not_reopened: float = _f(0.1, low=0.0, high=1.0)
-    min_sample: int = _f(10, min=1)
+    min_sample: int = _f(10, min=1, max=1_000_000)
     source: str = ""
 
 
@@ -292,7 +299,7 @@ class Kpi:
 class DeductionLevel:
     code: str
     label: str
-    points: int = _f(min=1)
+    points: int = _f(min=1, max=1000)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,7 +328,7 @@ class Calendar:
 
 @dataclass(frozen=True, kw_only=True)
 class DailyReview:
-    lookback_days: int = _f(min=1)
+    lookback_days: int = _f(min=1, max=366)
     repeats_first: bool
     source: str = ""
 
@@ -344,7 +351,7 @@ class Retention:
 class Preset:
     name: str
     label: str
-    version: int = _f(min=1)
+    version: int = _f(min=1, max=1_000_000)
     description: str
     stages: Stages
     deadlines: tuple[DeadlineRule, ...]
@@ -473,8 +480,9 @@ def _kind(value: object) -> str:
 
 
 class _Reader:
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, *, bounded: bool = True) -> None:
         self.filename = filename
+        self.bounded = bounded
 
     def fail(self, v: _V, problem: str) -> NoReturn:
         raise PresetError(self.filename, v.line, v.path, problem)
@@ -502,7 +510,21 @@ class _Reader:
         kwargs = {
             f.name: self.value(hints[f.name], f.metadata, v.at(key), key) for key, f in spec.items() if key in v.value
         }
-        return cls(**kwargs, **fixed)
+        built = cls(**kwargs, **fixed)
+        if self.bounded and isinstance(getattr(built, "amount", None), int) and "amount" in v.value:
+            self.within_unit(v.at("amount"), built.amount, getattr(built, "unit", ""))
+        return built
+
+    def within_unit(self, v: _V, amount: int, unit: str) -> None:
+        """A time limit bounded by its unit (UNIT_MAX), in Chinese naming the key."""
+        limit = UNIT_MAX.get(unit)
+        if limit is not None and amount > limit:
+            name = UNIT_NAMES[unit]
+            self.fail(
+                v,
+                f"时限数额 amount 过大：{amount} {name}（{unit}），以{name}计最多 {limit}（约一年）；"
+                f"请核对数字和单位 unit",
+            )
 
     def value(self, tp: Any, meta: Any, v: _V, key: str) -> Any:
         what = meta.get("what", key)
@@ -542,6 +564,9 @@ class _Reader:
                 self.fail(v, f"expected a whole number, got {_kind(x)}")
             if x < meta.get("min", 1):
                 self.fail(v, f"must be at least {meta.get('min', 1)}, got {x}")
+            maximum = meta.get("max", INT_CAP)  # None: bounded by its unit (``within_unit``)
+            if self.bounded and maximum is not None and x > maximum:
+                self.fail(v, f"数值过大：最多 {maximum}，当前 {x}")
             return int(x)
         if tp is float:
             if isinstance(x, bool) or not isinstance(x, int | float):
@@ -645,8 +670,12 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
             seen[day.date] = here
 
 
-def load_preset_text(text: str, filename: str = "<preset>") -> Preset:
-    """Parse and validate one preset; raise PresetError naming file, line and key path."""
+def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = True) -> Preset:
+    """Parse and validate one preset; raise PresetError naming file, line and key path.
+
+    ``bounded=False`` skips the upper bounds (a time limit by its unit, other numbers):
+    only for reading back a version stored before they existed, so that an organisation
+    running an absurd one can still open the policy pages and withdraw it."""
     try:
         yaml = YAML(typ="rt")
         yaml.Constructor = _Constructor
@@ -656,7 +685,7 @@ def load_preset_text(text: str, filename: str = "<preset>") -> Preset:
         line = mark.line + 1 if mark else text.count("\n", 0, getattr(exc, "position", 0)) + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PresetError(filename, line, "", f"YAML syntax error: {problem}") from exc
-    reader, root = _Reader(filename), _V(data, "", 1, 1)
+    reader, root = _Reader(filename, bounded=bounded), _V(data, "", 1, 1)
     preset: Preset = reader.record(Preset, root)
     _check(reader, preset, root)
     return preset

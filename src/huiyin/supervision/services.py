@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from huiyin.cases.models import Case, Event
 from huiyin.cases.selectors import case_locked
 from huiyin.cases.services import case_record_event
-from huiyin.core.errors import PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import NotFound, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
-from huiyin.core.validators import checked_text
+from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, When, check_moment, checked_text, moment_error
 from huiyin.deadlines.models import StopReason
 from huiyin.deadlines.services.clocks import subject_clock_start, subject_clocks_stop
 from huiyin.deadlines.subjects import SUPERVISION_NOTICE
@@ -159,12 +159,16 @@ def supervision_issue(
     )
     if department is None:
         errors["department"] = [_("请选择督办部门。")]
-    if due_at is None or due_at <= now:
+    if due_at is None:
         errors["due_at"] = [_("反馈期限必须晚于当前时间。")]
+    elif message := moment_error(due_at, When.DUE, _("反馈期限"), now=now):
+        errors["due_at"] = [message]
     if errors:
         raise ValidationFailed(errors)
     assert department is not None and due_at is not None  # each missing one is an error
-    requirement = checked_text(requirement, "requirement", missing=_("请填写督办要求。"))
+    requirement = checked_text(
+        requirement, "requirement", missing=_("请填写督办要求。"), limit=NOTE_MAX, label=_("督办要求")
+    )
     with transaction.atomic():
         case = case_locked(actor=actor, case_id=case_id)
         if case is None:
@@ -215,8 +219,10 @@ def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
     case_id = (
         SupervisionNotice.objects.filter(pk=notice_id, organization_id=actor.org_id)
         .values_list("case_id", flat=True)
-        .get()
+        .first()
     )
+    if case_id is None:
+        raise NotFound(_("找不到该督办单。"))
     case = Case.objects.select_for_update().get(pk=case_id)
     notice = SupervisionNotice.objects.select_for_update().select_related("department").get(pk=notice_id)
     return case, notice
@@ -224,7 +230,7 @@ def _locked(actor: Staff, notice_id: int) -> tuple[Case, SupervisionNotice]:
 
 def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> SupervisionNotice:
     """The target department reports back (反馈) on a notice."""
-    answer = checked_text(answer, "answer", missing=_("请填写反馈内容。"))
+    answer = checked_text(answer, "answer", missing=_("请填写反馈内容。"), limit=ANSWER_MAX, label=_("反馈内容"))
     with transaction.atomic():
         case, notice = _locked(actor, notice_id)
         if not may_answer_for(actor, notice.department_id):
@@ -256,7 +262,7 @@ def supervision_close(*, actor: Staff, notice_id: int, note: str = "") -> Superv
     """销号: the supervisor closes the notice (usually after the department's answer)."""
     if not may_supervise(actor):
         raise PermissionDeniedError()
-    note = checked_text(note, "note")
+    note = checked_text(note, "note", limit=500, label=_("销号说明"))
     with transaction.atomic():
         case, notice = _locked(actor, notice_id)
         answered = notice.state == NoticeState.ANSWERED
@@ -282,7 +288,8 @@ def daily_review_complete(*, actor: Staff, note: str = "", covered_until: dateti
     (when the page was shown; now if not given). The next queue marks what changed after."""
     if not may_daily_review(actor):
         raise PermissionDeniedError()
-    note = checked_text(note, "note")
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("复查说明"))
+    check_moment(covered_until, "as_of", _("复查截至时间"), When.CALENDAR)  # a later one is taken as now
     now = timezone.now()
     covered = min(covered_until, now) if covered_until else now
     queue = daily_review_queue(actor=actor, now=now)

@@ -25,6 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from huiyin.cases.receipts import pdf_font
 from huiyin.core.spreadsheets import append_row
+from huiyin.core.validators import clean_text
 
 from .models import Answer, Campaign
 from .selectors import CampaignStats, items_for
@@ -54,7 +55,8 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
     heading = ParagraphStyle("heading", body, fontSize=13, leading=22, spaceBefore=4 * mm, spaceAfter=1 * mm)
 
     def p(text: object, style=cell) -> Paragraph:
-        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+        # Text stored before control characters were refused at the door prints without them.
+        return Paragraph(escape(clean_text(str(text))).replace("\n", "<br/>"), style)
 
     def table(rows: Sequence[Sequence[object]], widths: list[float]) -> Table:
         t = Table([[p(c) for c in row] for row in rows], colWidths=[w * mm for w in widths], repeatRows=1)

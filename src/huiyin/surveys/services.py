@@ -19,7 +19,7 @@ from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
-from huiyin.core.validators import checked_text
+from huiyin.core.validators import When, checked_text, clean_text, day_error
 from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy.services import current_policy
@@ -46,6 +46,7 @@ MINUTES_MAX = 20000
 AUDIENCE_MAX = 1_000_000
 AREA_LABEL_MAX = 40
 LINKS_AT_ONCE = 1000
+EXTRA_AREAS_MAX = 30
 
 
 def _require_runner(actor: Staff) -> None:
@@ -93,14 +94,22 @@ def campaign_create(
     audience = _gather(errors, audience, "audience", missing=_("请填写调查对象（如：全体业主）。"), limit=200)
     if starts_on is None:
         errors["starts_on"] = [_("请填写开始日期。")]
+    elif message := day_error(starts_on, When.PLANNED, _("开始日期")):
+        errors["starts_on"] = [message]
     if ends_on is None:
         errors["ends_on"] = [_("请填写截止日期。")]
+    elif message := day_error(ends_on, When.PLANNED, _("截止日期")):
+        errors["ends_on"] = [message]
     elif starts_on is not None and ends_on < starts_on:
         errors["ends_on"] = [_("截止日期不能早于开始日期。")]
     if audience_size is None or not 1 <= audience_size <= AUDIENCE_MAX:
         errors["audience_size"] = [_("请填写发放份数（1 至 %(max)d 份），用于计算回收率。") % {"max": AUDIENCE_MAX}]
     areas, default_report_to = preset_areas(actor.org_id)
-    for line in (extra_areas or "").splitlines():
+    lines = [line for line in clean_text(extra_areas).splitlines() if line.strip()]
+    if len(lines) > EXTRA_AREAS_MAX:
+        errors["extra_areas"] = [_("调查项目最多再加 %(max)d 项（每行一项）。") % {"max": EXTRA_AREAS_MAX}]
+        lines = []
+    for line in lines:
         label = line.strip()
         if len(label) > AREA_LABEL_MAX:
             errors["extra_areas"] = [
@@ -226,7 +235,7 @@ def _clean_answers(campaign: Campaign, answers: dict[str, str], opinion: str) ->
             )
         if value:
             clean[code] = value
-    opinion = (opinion or "").strip()
+    opinion = clean_text(opinion).strip()
     if len(opinion) > OPINION_MAX:
         raise ValidationFailed(
             {"opinion": [_("意见和建议最多 %(max)d 字，当前 %(n)d 字。") % {"max": OPINION_MAX, "n": len(opinion)}]}
@@ -347,8 +356,8 @@ def item_add(
         errors["department"] = [_("请选择负责整改的部门。")]
     if due_on is None:
         errors["due_on"] = [_("请填写整改期限。")]
-    elif due_on < timezone.localdate():
-        errors["due_on"] = [_("整改期限不能早于今天。")]
+    elif message := day_error(due_on, When.DUE, _("整改期限")):
+        errors["due_on"] = [message]
     campaign = _campaign(actor, campaign_id)
     if area and area not in campaign.area_labels:
         errors["area"] = [_("请选择问卷中的调查项目。")]
@@ -413,6 +422,8 @@ def activity_plan(
         errors["kind"] = [_("请选择活动类型。")]
     if planned_on is None:
         errors["planned_on"] = [_("请填写计划日期。")]
+    elif message := day_error(planned_on, When.PLANNED, _("计划日期")):
+        errors["planned_on"] = [message]
     place = _gather(errors, place, "place", limit=120)
     leader = None
     if led_by_id:
@@ -449,8 +460,8 @@ def activity_record(
     errors: dict[str, list[str]] = {}
     if held_on is None:
         errors["held_on"] = [_("请填写举行日期。")]
-    elif held_on > timezone.localdate():
-        errors["held_on"] = [_("举行日期不能晚于今天。")]
+    elif message := day_error(held_on, When.PAST, _("举行日期")):
+        errors["held_on"] = [message]
     if attendance is None or attendance < 1:
         errors["attendance"] = [_("请填写参加人数（至少 1 人）。")]
     minutes = _gather(errors, minutes, "minutes", missing=_("请填写活动记录（听取的意见和答复）。"), limit=MINUTES_MAX)

@@ -9,21 +9,27 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases.models import Case
-from huiyin.core.errors import ApplicationError, DuplicateSubmission, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import (
+    ApplicationError,
+    DuplicateSubmission,
+    PermissionDeniedError,
+    ValidationFailed,
+    http_status,
+)
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import INT_MAX, whole_number
+from huiyin.core.validators import INT_MAX, form_version, parse_day, whole_number
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy.services import current_policy
 
 from . import permissions, report, selectors, services
-from .models import Answer, Campaign
+from .models import Activity, Answer, Campaign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -33,14 +39,8 @@ def _may_view(request: AuthedHttpRequest) -> None:
         raise PermissionDenied
 
 
-def _date(value: str | None, field: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed({field: [_("日期格式不正确（应为 年-月-日）：%(v)s") % {"v": value[:20]}]}) from exc
+def _date(value: str | None, field: str, label: str) -> date | None:
+    return parse_day(value, field, label)
 
 
 def _int(value: str | None, field: str, label: str, maximum: int = INT_MAX) -> int | None:
@@ -67,6 +67,10 @@ def _engagement_kinds(organization_id: int):
 @login_required
 def index(request: AuthedHttpRequest) -> HttpResponse:
     _may_view(request)
+    return _index_page(request)
+
+
+def _index_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse:
     user = request.user
     kinds = _engagement_kinds(user.org_id)
     areas, report_to = services.preset_areas(user.org_id)
@@ -92,15 +96,31 @@ def index(request: AuthedHttpRequest) -> HttpResponse:
             "errors": request.session.pop("survey_errors", {}),
             "opinion_token": uuid.uuid4().hex,
         },
+        status=status,
     )
 
 
 def _failed(request: HttpRequest, exc: ApplicationError, form: dict | None = None) -> None:
-    """Keep what was typed and the per-field messages for the page the user goes back to."""
+    """Keep what was typed and the per-field messages for the page shown with the refusal."""
     messages.error(request, exc.message)
     if form is not None:
         request.session["survey_form"] = form
         request.session["survey_errors"] = exc.field_errors(unnamed="form")
+
+
+def _refused_on_index(request: AuthedHttpRequest, exc: ApplicationError, form: dict | None = None) -> HttpResponse:
+    """The surveys page again with the reason and what was typed (4xx), nothing stored."""
+    _failed(request, exc, form)
+    if not permissions.may_view_surveys(request.user):
+        raise PermissionDenied
+    return _index_page(request, status=http_status(exc))
+
+
+def _refused_on_campaign(
+    request: AuthedHttpRequest, campaign: Campaign, exc: ApplicationError, form: dict | None = None
+) -> HttpResponse:
+    _failed(request, exc, form)
+    return _campaign_page(request, campaign, status=http_status(exc))
 
 
 @login_required
@@ -111,8 +131,8 @@ def campaign_create(request: AuthedHttpRequest) -> HttpResponse:
         campaign = services.campaign_create(
             actor=request.user,
             title=p.get("title", ""),
-            starts_on=_date(p.get("starts_on"), "starts_on"),
-            ends_on=_date(p.get("ends_on"), "ends_on"),
+            starts_on=_date(p.get("starts_on"), "starts_on", _("开始日期")),
+            ends_on=_date(p.get("ends_on"), "ends_on", _("截止日期")),
             audience=p.get("audience", ""),
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
             extra_areas=p.get("extra_areas", ""),
@@ -120,12 +140,11 @@ def campaign_create(request: AuthedHttpRequest) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(
+        return _refused_on_index(
             request,
             exc,
             {k: p.get(k, "") for k in ("title", "starts_on", "ends_on", "audience", "audience_size", "extra_areas")},
         )
-        return redirect("surveys:index")
     messages.success(request, _("已创建调查：%(t)s") % {"t": campaign.title})
     return redirect("surveys:campaign", campaign.pk)
 
@@ -134,7 +153,7 @@ def _campaign_for(request: AuthedHttpRequest, campaign_id: int) -> Campaign:
     _may_view(request)
     campaign = selectors.campaigns_for(request.user).filter(pk=campaign_id).first()
     if campaign is None:
-        raise PermissionDenied
+        raise Http404
     return campaign
 
 
@@ -143,7 +162,9 @@ def campaign(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     return _campaign_page(request, _campaign_for(request, campaign_id))
 
 
-def _campaign_page(request: AuthedHttpRequest, campaign: Campaign, links: list[str] | None = None) -> HttpResponse:
+def _campaign_page(
+    request: AuthedHttpRequest, campaign: Campaign, links: list[str] | None = None, status: int = 200
+) -> HttpResponse:
     items = list(selectors.items_for(campaign))
     today = timezone.localdate()
     return render(
@@ -163,6 +184,7 @@ def _campaign_page(request: AuthedHttpRequest, campaign: Campaign, links: list[s
             "form": request.session.pop("survey_form", {}),
             "errors": request.session.pop("survey_errors", {}),
         },
+        status=status,
     )
 
 
@@ -173,11 +195,12 @@ def _answers(post) -> dict[str, str]:
 @login_required
 @require_POST
 def response_enter(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
     p = request.POST
     try:
         services.response_enter(
             actor=request.user,
-            campaign_id=campaign_id,
+            campaign_id=campaign.pk,
             paper_number=p.get("paper_number", ""),
             answers=_answers(p),
             opinion=p.get("opinion", ""),
@@ -185,10 +208,9 @@ def response_enter(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, dict(p.items()))
-    else:
-        messages.success(request, _("已录入问卷 %(n)s。") % {"n": p.get("paper_number", "").strip()})
-    return redirect("surveys:campaign", campaign_id)
+        return _refused_on_campaign(request, campaign, exc, dict(p.items()))
+    messages.success(request, _("已录入问卷 %(n)s。") % {"n": p.get("paper_number", "").strip()[:30]})
+    return redirect("surveys:campaign", campaign.pk)
 
 
 @login_required
@@ -203,8 +225,7 @@ def invitations(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, {"count": request.POST.get("count", "")})
-        return redirect("surveys:campaign", campaign_id)
+        return _refused_on_campaign(request, campaign, exc, {"count": request.POST.get("count", "")})
     messages.success(request, _("已生成 %(n)d 个问卷链接（每个只能填写一次，仅显示这一次）。") % {"n": len(links)})
     return _campaign_page(request, campaign, links)
 
@@ -212,69 +233,75 @@ def invitations(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
     p = request.POST
     try:
         services.campaign_set_audience_size(
             actor=request.user,
-            campaign_id=campaign_id,
+            campaign_id=campaign.pk,
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, {"audience_size": p.get("audience_size", "")})
-    else:
-        messages.success(request, _("已修改发放份数。"))
-    return redirect("surveys:campaign", campaign_id)
+        return _refused_on_campaign(request, campaign, exc, {"audience_size": p.get("audience_size", "")})
+    messages.success(request, _("已修改发放份数。"))
+    return redirect("surveys:campaign", campaign.pk)
 
 
 @login_required
 @require_POST
 def close(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
     try:
-        services.campaign_close(actor=request.user, campaign_id=campaign_id)
+        services.campaign_close(actor=request.user, campaign_id=campaign.pk)
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("surveys:campaign", campaign_id)
+        return _refused_on_campaign(request, campaign, exc)
+    return redirect("surveys:campaign", campaign.pk)
 
 
 @login_required
 @require_POST
 def item_add(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for(request, campaign_id)
     p = request.POST
     try:
         services.item_add(
             actor=request.user,
-            campaign_id=campaign_id,
+            campaign_id=campaign.pk,
             problem=p.get("problem", ""),
             measure=p.get("measure", ""),
             area=p.get("area", ""),
             department_id=_int(p.get("department"), "department", _("责任部门")),
-            due_on=_date(p.get("due_on"), "due_on"),
+            due_on=_date(p.get("due_on"), "due_on", _("整改期限")),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, dict(p.items()))
-    else:
-        messages.success(request, _("已下达整改事项。"))
-    return redirect("surveys:campaign", campaign_id)
+        return _refused_on_campaign(request, campaign, exc, dict(p.items()))
+    messages.success(request, _("已下达整改事项。"))
+    return redirect("surveys:campaign", campaign.pk)
 
 
 @login_required
 @require_POST
 def item_done(request: AuthedHttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
+    # The responsible department records it too, without the survey pages: no _campaign_for.
+    campaign = Campaign.objects.filter(pk=campaign_id, organization_id=request.user.org_id).first()
+    if campaign is None or not campaign.items.filter(pk=item_id).exists():
+        raise Http404
     try:
         services.item_done(actor=request.user, item_id=item_id, note=request.POST.get("note", ""))
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已登记整改情况。"))
-    return redirect("surveys:campaign", campaign_id)
+        if not permissions.may_view_surveys(request.user):
+            return HttpResponse(exc.message, status=http_status(exc), content_type="text/plain; charset=utf-8")
+        return _refused_on_campaign(request, campaign, exc)
+    messages.success(request, _("已登记整改情况。"))
+    return redirect("surveys:campaign", campaign.pk)
 
 
 @login_required
@@ -327,7 +354,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             "chosen": chosen,
             "opinion": request.POST.get("opinion", ""),
         },
-        status=400 if error and invitation is None else 200,
+        status=400 if error and not done else 200,
     )
 
 
@@ -342,45 +369,52 @@ def activity_plan(request: AuthedHttpRequest) -> HttpResponse:
         services.activity_plan(
             actor=request.user,
             kind=p.get("kind", ""),
-            planned_on=_date(p.get("planned_on"), "planned_on"),
+            planned_on=_date(p.get("planned_on"), "planned_on", _("计划日期")),
             place=p.get("place", ""),
             led_by_id=_int(p.get("led_by"), "led_by", _("负责人")),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, dict(p.items()))
-    else:
-        messages.success(request, _("已列入活动计划。"))
+        return _refused_on_index(request, exc, dict(p.items()))
+    messages.success(request, _("已列入活动计划。"))
     return redirect("surveys:index")
 
 
 @login_required
 @require_POST
 def activity_record(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
+    _activity_for(request, activity_id)
     p = request.POST
     try:
         services.activity_record(
             actor=request.user,
             activity_id=activity_id,
-            held_on=_date(p.get("held_on"), "held_on"),
+            held_on=_date(p.get("held_on"), "held_on", _("举行日期")),
             attendance=_int(p.get("attendance"), "attendance", _("参加人数"), services.AUDIENCE_MAX),
             attendees=p.get("attendees", ""),
             minutes=p.get("minutes", ""),
-            expected_version=whole_number(p.get("version")),
+            expected_version=form_version(p.get("version")),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, {**dict(p.items()), "activity": str(activity_id)})
-    else:
-        messages.success(request, _("已登记活动记录。"))
+        return _refused_on_index(request, exc, {**dict(p.items()), "activity": str(activity_id)})
+    messages.success(request, _("已登记活动记录。"))
     return redirect("surveys:index")
+
+
+def _activity_for(request: AuthedHttpRequest, activity_id: int) -> None:
+    """404 for an activity that is not there or not the user's organisation's."""
+    _may_view(request)
+    if not Activity.objects.filter(pk=activity_id, organization_id=request.user.org_id).exists():
+        raise Http404
 
 
 @login_required
 @require_POST
 def activity_opinion(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
+    _activity_for(request, activity_id)
     p = request.POST
     try:
         case = services.activity_opinion_to_case(
@@ -400,7 +434,7 @@ def activity_opinion(request: AuthedHttpRequest, activity_id: int) -> HttpRespon
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        _failed(request, exc, {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)})
-        return redirect("surveys:index")
+        form = {**{k: v for k, v in p.items() if k != "phone"}, "opinion_for": str(activity_id)}
+        return _refused_on_index(request, exc, form)
     messages.success(request, _("意见已登记为案件 %(n)s。") % {"n": case.number})
     return redirect("cases:detail", case.pk)

@@ -19,6 +19,7 @@ from huiyin.cases.services import case_record_event
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
+from huiyin.core.validators import NOTE_MAX, checked_text
 from huiyin.deadlines.errors import DeadlineError
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.policy.calendar import BusinessCalendar
@@ -71,9 +72,9 @@ def calendar_of(clock: Clock) -> BusinessCalendar:
 
 def case_suspend(*, actor: Staff, case_id: int, reason: str) -> Suspension:
     """挂起: the case waits on the complainant (e.g. for materials); its clocks pause."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": [_("请填写挂起原因（如：等待反映人补充材料）。")]})
+    reason = checked_text(
+        reason, "reason", missing=_("请填写挂起原因（如：等待反映人补充材料）。"), limit=NOTE_MAX, label=_("挂起原因")
+    )
     with transaction.atomic():
         case = _lock_case(actor, case_id)
         if not _may_work_on(actor, case):
@@ -109,6 +110,7 @@ def _resume_all(case: Case, at: datetime) -> list[Clock]:
 def case_resume(*, actor: Staff, case_id: int, note: str = "") -> Suspension:
     """End the suspension: every paused clock runs again, its due time moved by the paused
     time (in the rule's unit semantics, see policy.deadlines)."""
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("恢复说明"))
     with transaction.atomic():
         case = _lock_case(actor, case_id)
         if not _may_work_on(actor, case):
@@ -118,7 +120,7 @@ def case_resume(*, actor: Staff, case_id: int, note: str = "") -> Suspension:
             raise ApplicationError(_("该案件未挂起。"), code=DeadlineError.NOT_SUSPENDED)
         now = timezone.now()
         resumed = _resume_all(case, now)
-        suspension.ended_at, suspension.ended_by, suspension.end_note = now, actor, note.strip()
+        suspension.ended_at, suspension.ended_by, suspension.end_note = now, actor, note
         suspension.save(update_fields=["ended_at", "ended_by", "end_note"])
         _record(
             case,
@@ -189,9 +191,9 @@ def extension_request(
     unit: str | None = None,
 ) -> Extension:
     """Ask to postpone one of the case's running deadlines (by clock id or stage)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": [_("请填写延期理由（将告知反映人）。")]})
+    reason = checked_text(
+        reason, "reason", missing=_("请填写延期理由（将告知反映人）。"), limit=NOTE_MAX, label=_("延期理由")
+    )
     with transaction.atomic():
         case = _lock_case(actor, case_id)
         if not _may_work_on(actor, case):
@@ -264,6 +266,7 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
     the requester; approval moves the due time (and warning) and is refused once the
     deadline has passed or when the matter was already extended and the preset forbids
     a second postponement."""
+    note = checked_text(note, "note", limit=NOTE_MAX, label=_("审批意见"))
     with transaction.atomic():
         case_id = (
             Extension.objects.filter(pk=extension_id, case__organization_id=actor.org_id)
@@ -306,7 +309,7 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
         extension.decided_by, extension.decided_at, extension.decision_note = (
             actor,
             now,
-            note.strip(),
+            note,
         )
         extension.previous_due_at = clock.due_at
         if approve:

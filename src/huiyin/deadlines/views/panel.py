@@ -32,6 +32,7 @@ from huiyin.cases.views import case_page_context
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
+from huiyin.core.validators import When, moment_error
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services import calendar_for, current_policy
@@ -396,9 +397,13 @@ def extension_new(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         clock = clocks.filter(pk=data["clock"]).first()
         amount = data["amount"]
         if amount is None and clock is not None:
-            amount = _amount_for(clock, data["unit"], data["new_due"])
-            if amount < 1:
-                form.add_error("new_due", _("新的到期时间须晚于现在的到期时间。"))
+            too_far = moment_error(data["new_due"], When.DUE, _("新的到期时间"))
+            if too_far:  # counted in the unit first: a date years away is a typo, not a request
+                form.add_error("new_due", too_far)
+            else:
+                amount = _amount_for(clock, data["unit"], data["new_due"])
+                if amount < 1:
+                    form.add_error("new_due", _("新的到期时间须晚于现在的到期时间。"))
         if not form.errors:
             try:
                 extension_request(

@@ -26,6 +26,7 @@ from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
+from huiyin.core.validators import When, check_day, clean_text
 from huiyin.orgs.roles import Cap
 
 from ..calendar import BusinessCalendar
@@ -172,7 +173,8 @@ def calendar_day_add(
     change may move are recomputed by a task after commit.
     """
     _check_admin(actor, organization)
-    name = (name or "").strip()
+    check_day(day, "date", _("日期"), When.CALENDAR)
+    name = clean_text(name).strip()
     if kind not in CalendarDayKind.values:
         raise ValidationFailed({"kind": [_("类型必须是 holiday 或 workday。")]})
     if not name:

@@ -8,6 +8,7 @@ preset never replaces the running policy.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,6 +82,9 @@ def policy_activate(
     """
     _check_admin(actor, organization)
     snapshot = preset.to_dict()
+    # Checked again with every bound, whatever built the Preset: an older version stored
+    # before a bound existed (read back leniently) is not activated again unchecked.
+    load_preset_text(json.dumps(snapshot, ensure_ascii=False), source or f"{preset.name}.yaml")
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
         running = current_policy(org)

@@ -202,13 +202,12 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
 @login_required
 def policy_index(request: AuthedHttpRequest) -> HttpResponse:
     _require_admin(request)
+    return render(request, "policy/index.html", _policy_context(_organization(request), load_form=_load_form(request)))
+
+
+def _load_form(request: AuthedHttpRequest) -> PresetLoadForm:
     running = current_policy(request.user.org_id)
-    load_form = PresetLoadForm(presets=_preset_choices(), initial={"preset": running.preset_name if running else None})
-    return render(
-        request,
-        "policy/index.html",
-        _policy_context(_organization(request), load_form=load_form),
-    )
+    return PresetLoadForm(presets=_preset_choices(), initial={"preset": running.preset_name if running else None})
 
 
 @login_required
@@ -364,6 +363,11 @@ def policy_reactivate(request: AuthedHttpRequest, version: int) -> HttpResponse:
         )
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
+    except PresetError as exc:  # an old version whose values no longer pass (e.g. a limit beyond a year)
+        messages.error(
+            request, _("版本 %(version)d 的政策有误，未恢复：%(error)s") % {"version": row.version, "error": exc}
+        )
+        return render(request, "policy/index.html", _policy_context(org, load_form=_load_form(request)), status=400)
     if created:
         messages.success(
             request,

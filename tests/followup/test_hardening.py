@@ -1,0 +1,73 @@
+"""The callback desk under bad input (issue 13, holes 4, 10, 11): findings bounded, the
+stale-form check never skipped, a made-up attitude refused, a rating's control characters
+never stored, a callback that is not there a 404 — and nothing recorded."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from huiyin.followup.models import Callback, CallbackAttempt, RatingLink
+from huiyin.followup.services import rating_link_issue
+from huiyin.orgs.roles import Role
+from tests.conftest import make_staff
+
+from .test_callbacks import replied
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer(org):
+    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
+
+
+@pytest.fixture
+def due(property_rules, register, clerk, handler, departments) -> Callback:
+    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    return Callback.objects.get(case=case)
+
+
+def _record(client, callback: Callback, **fields):
+    form = {"key": "1", "method": "phone", "version": str(callback.version), **fields}
+    return client.post(reverse("followup:record", args=[callback.pk]), form)
+
+
+def test_callback_findings_are_bounded_not_stored_at_100_kb(client, officer, due):
+    client.force_login(officer)
+    response = _record(client, due, findings="查" * 100_000)
+    assert response.status_code == 400
+    assert "回访情况过长：最多 10000 字，当前 100000 字。" in response.content.decode()
+    due.refresh_from_db()
+    assert due.status == "due" and not CallbackAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("version", [None, "", "0", "abc"])
+def test_a_callback_form_without_a_real_version_is_refused(client, officer, due, version):
+    client.force_login(officer)
+    form = {"key": "4", "method": "phone"} | ({"version": version} if version is not None else {})
+    response = client.post(reverse("followup:record", args=[due.pk]), form)
+    assert response.status_code == 400 and "表单缺少有效的版本号" in response.content.decode()
+    assert not CallbackAttempt.objects.exists()  # the check was skipped before: the attempt counted
+
+
+def test_a_made_up_attitude_is_refused(client, officer, due):
+    client.force_login(officer)
+    response = _record(client, due, attitude="excellent-beyond-words")  # longer than the column
+    assert response.status_code == 400 and "服务态度只能是好、一般或差" in response.content.decode()
+    assert not CallbackAttempt.objects.exists()
+
+
+def test_a_callback_that_is_not_there_is_a_404(client, officer, due):
+    client.force_login(officer)
+    for callback_id in (999_999, 2**63 - 1):
+        response = client.post(reverse("followup:record", args=[callback_id]), {"key": "4", "version": "1"})
+        assert response.status_code == 404 and "找不到该回访" in response.content.decode()
+
+
+def test_a_rating_comment_is_stored_without_control_characters(client, officer, due):
+    _link, url = rating_link_issue(actor=officer, callback_id=due.pk)
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    response = client.post(f"/rate/{token}/", {"satisfaction": "satisfied", "comment": "很好\x00\x1b[31m，谢谢"})
+    assert "感谢您的评价" in response.content.decode()  # on PostgreSQL the NUL was a 500
+    assert RatingLink.objects.get().comment == "很好，谢谢"
