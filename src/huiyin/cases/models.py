@@ -8,7 +8,7 @@ from huiyin.core import crypto
 from huiyin.core.fields import EncryptedTextField
 from huiyin.core.privacy import mask_address, mask_id_number, mask_name, mask_phone
 from huiyin.core.validators import normalize_id_number
-from huiyin.orgs.actors import ActorKind
+from huiyin.orgs.actors import OUTSIDE_KINDS, ActorKind, outside_label
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
 from .hashing import row_hash
@@ -233,10 +233,9 @@ class Case(models.Model):
         """Who registered the matter, for the case page: the staff member, or the way in."""
         if self.first_contact_id is not None:
             return str(self.first_contact)
-        if self.submitter_kind == ActorKind.PUBLIC:
-            system = self.submitter_system.name if self.submitter_system else ""
-            return f"{ActorKind.PUBLIC.label}（{system}）" if system else str(ActorKind.PUBLIC.label)
-        return str(self.submitter_system or ActorKind(self.submitter_kind).label)
+        if self.submitter_kind in OUTSIDE_KINDS:
+            return outside_label(self.submitter_kind, self.submitter_system)
+        return str(ActorKind(self.submitter_kind).label)
 
 
 class CaseSequence(models.Model):
@@ -372,14 +371,8 @@ class Event(models.Model):
     def actor_label(self) -> str:
         if self.actor_id is not None:
             return str(self.actor)
-        if self.actor_kind == ActorKind.PUBLIC:
-            return (
-                f"{ActorKind.PUBLIC.label}（{self.actor_system}）"
-                if self.actor_system_id
-                else str(ActorKind.PUBLIC.label)
-            )
-        if self.actor_kind == ActorKind.SYSTEM and self.actor_system_id:
-            return str(self.actor_system)
+        if self.actor_kind in OUTSIDE_KINDS:
+            return outside_label(self.actor_kind, self.actor_system)
         return str(_("系统"))
 
     def compute_hash(self) -> str:

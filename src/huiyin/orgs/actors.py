@@ -52,12 +52,18 @@ class ExternalActor:
         return self.system.active and cap in self.caps
 
     def __str__(self) -> str:
-        if self.kind == ActorKind.PUBLIC:
-            return f"{ActorKind.PUBLIC.label}（{self.system.name}）"
-        return self.system.name
+        return outside_label(self.kind, self.system)
 
 
 Actor = Staff | ExternalActor
+OUTSIDE_KINDS = (ActorKind.PUBLIC, ActorKind.SYSTEM)
+
+
+def outside_label(kind: str, system: ExternalSystem | None) -> str:
+    """How the case page names the public or a system: "公众（网上平台）", "省信访信息系统"."""
+    if kind == ActorKind.PUBLIC:
+        return f"{ActorKind.PUBLIC.label}（{system.name}）" if system else str(ActorKind.PUBLIC.label)
+    return system.name if system else str(ActorKind.SYSTEM.label)
 
 
 def actor_kind(actor: Actor | None) -> str:
