@@ -74,7 +74,11 @@ class Party(models.Model):
     class Meta:
         verbose_name = _("反映人")
         verbose_name_plural = _("反映人")
-        indexes = [models.Index(fields=["organization", "phone"], name="party_org_phone")]
+        indexes = [
+            models.Index(fields=["organization", "phone"], name="party_org_phone"),
+            # The same person by ID number (cases.selectors.parties_matching).
+            models.Index(fields=["organization", "id_number"], name="party_org_id_number"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

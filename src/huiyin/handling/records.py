@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import Case, CaseRound
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.orgs.models import Department, Staff
@@ -355,13 +355,10 @@ def concluded_matters(case: Case) -> list[Case]:
     party = case.party
     if party is None or party.anonymous:
         return []
-    same = Q(party=party)
-    if party.id_number:
-        same |= Q(party__id_number=party.id_number)
-    if party.phone:
-        same |= Q(party__phone=party.phone)
+    # The party ids first: an OR across the case-party join scans the whole case table.
+    party_ids = case_selectors.parties_matching(case.organization_id, party)
     return list(
-        Case.objects.filter(same, organization_id=case.organization_id, review_concluded=True)
+        Case.objects.filter(party_id__in=party_ids, organization_id=case.organization_id, review_concluded=True)
         .exclude(pk=case.pk)
         .order_by("-received_at")[:5]
     )
