@@ -98,9 +98,8 @@ def whole_table_reads(plan: dict, *, walk_ok: bool = False) -> Iterator[tuple[st
         elif kind in ("Index Scan", "Index Only Scan"):
             if not _narrows(plan.get("Index Cond", "")) and not walk_ok:
                 yield table, f"{kind} using {plan.get('Index Name')} on the whole organisation"
-        elif kind == "Bitmap Heap Scan":
-            if not all(_bitmap_narrows(c) for c in plan.get("Plans", ())):
-                yield table, "Bitmap Heap Scan on the whole organisation"
+        elif kind == "Bitmap Heap Scan" and not all(_bitmap_narrows(c) for c in plan.get("Plans", ())):
+            yield table, "Bitmap Heap Scan on the whole organisation"
     for child in plan.get("Plans", ()):
         ordered = kind == "Limit" or (walk_ok and kind in _KEEPS_ORDER)
         if kind in ("Nested Loop", "Merge Join") and child.get("Parent Relationship") != "Outer":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -143,7 +144,7 @@ def board(*, actor: Staff, filters: BoardFilters, now: datetime | None = None) -
     # and clocks), not an OR of EXISTS tests, which no index serves and which reads every
     # case of the organisation.
     notices = SupervisionNotice.objects.filter(organization_id=actor.org_id)
-    by_status = {
+    by_status: dict[str, list[QuerySet[Any]]] = {
         BoardStatus.SUPERVISED: [notices.filter(state__in=ACTIVE_NOTICE_STATES)],
         BoardStatus.WARNED: [
             warned_clocks_for(actor=actor, now=now),

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0008_actors_beyond_staff'),
-        ('orgs', '0003_external_systems'),
+        ("cases", "0008_actors_beyond_staff"),
+        ("orgs", "0003_external_systems"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='party',
-            index=models.Index(fields=['organization', 'id_number'], name='party_org_id_number'),
+            model_name="party",
+            index=models.Index(fields=["organization", "id_number"], name="party_org_id_number"),
         ),
     ]
