@@ -175,6 +175,13 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
 
     search = [(w, f"/cases/?q={w}") for w in SEARCH_WORDS] + [(f"{w} (3 chars)", f"/cases/?q={w}") for w in SEARCH_3]
     search_hard = [(w, f"/cases/?q={w}") for w in SEARCH_HARD]
+    # A department handler's searches: the visibility filter (handler, first contact, lead
+    # or assisting department) on top of the term or category.
+    env = next((c for c in tops if c.name == "环境保护"), tops[0])
+    empty = _empty_category(org, tops[0])
+    scoped_search = [(f"handler: {w}", f"/cases/?q={w}") for w in ["停车", "欠薪", "油烟", "路灯", "物业费"]]
+    scoped_search.append(("handler: category 环境保护", f"/cases/?category={env.pk}"))
+    scoped_search.append(("handler: a new, empty category", f"/cases/?category={empty.pk}"))
 
     max_id = Case.objects.filter(organization=org).order_by("-id").values_list("id", flat=True).first() or 1
     detail = [("detail", f"/cases/{rng.randint(1, max_id)}/") for _ in range(2000)]
@@ -184,7 +191,21 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
         "search": search,
         "detail": detail,
         "search_hard": search_hard,
+        "scoped_search": scoped_search,
     }
+
+
+def _empty_category(org, parent):
+    """A leaf category no case has (as an administrator's new one), made once."""
+    from huiyin.cases.models import Category
+
+    leaf, created = Category.objects.get_or_create(
+        organization=org, parent=parent, name="基准测试新分类", defaults={"full_name": f"{parent.name}/基准测试新分类"}
+    )
+    if created:
+        leaf.path = f"{parent.path}{leaf.pk}/"
+        leaf.save(update_fields=["path"])
+    return leaf
 
 
 # (c) of the brief: common two-character words and one three-character term.
@@ -275,6 +296,27 @@ def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int, clie
     )
     results["search_hard"] = measure_pages(
         client, "search: rare/absent", _cycle(urls["search_hard"]), requests=hard_requests, warmup=0
+    )
+    results["scoped_search"] = measure_pages(
+        handler,
+        "handler: search/category",
+        _cycle(urls["scoped_search"]),
+        requests=max(hard_requests, len(urls["scoped_search"])),
+        warmup=0,
+    )
+    results["board"] = measure_pages(
+        client_for(Staff.objects.get(username="supervisor")),
+        "supervision board",
+        _cycle([("board", "/supervision/")]),
+        requests=max(20, requests // 10),
+        warmup=2,
+    )
+    results["callbacks"] = measure_pages(
+        client_for(Staff.objects.get(username="callback")),
+        "callback desk",
+        _cycle([("callbacks", "/callbacks/")]),
+        requests=max(20, requests // 10),
+        warmup=2,
     )
     reset_queries()
     return results
