@@ -820,6 +820,7 @@ class Loader:
                     # Payloads are JSON-native (str, int, None, lists, dicts; the registered event's
                     # datetime went through the DjangoJSONEncoder round trip above), so what is
                     # hashed here is what PostgreSQL hands back.
+                    actor_kind = "staff" if actor_id is not None else ""
                     ev.case_id, ev.round, ev.actor_id, ev.at, ev.kind, ev.data, ev.prev_hash = (
                         cid,
                         rnd,
@@ -829,7 +830,7 @@ class Loader:
                         data,
                         prev,
                     )
-                    ev.actor_kind, ev.actor_system_id = ("staff" if actor_id else ""), None
+                    ev.actor_kind, ev.actor_system_id = actor_kind, None
                     h = hash_of(ev)
                     events.write(
                         build_event(
@@ -837,7 +838,7 @@ class Loader:
                                 "case_id": cid,
                                 "round": rnd,
                                 "actor_id": actor_id,
-                                "actor_kind": ev.actor_kind,
+                                "actor_kind": actor_kind,
                                 "at": at,
                                 "kind": kind,
                                 "data": json.dumps(data, ensure_ascii=False),
@@ -886,9 +887,11 @@ def _search_document(number: str, title: str, text: str, location: str) -> str:
 
 
 def _policy_for_new_case(org):
-    from huiyin.policy.services import policy_for_new_case
+    """The policy ``case_register`` would register a new case under (the subscriber table's
+    ``case_policy`` provider)."""
+    from huiyin.cases import bus
 
-    return policy_for_new_case(org)
+    return bus.case_policy(org)
 
 
 def load(*, n: int, seed: int, days: int, reuse: bool) -> dict:

@@ -3,13 +3,16 @@
 Pages go through Django's test ``Client`` in this process, logged in as the demo
 intake clerk, so each figure is the whole request: middleware, session and user
 look-up, view, selector, SQL and template render. The SQL part of each request is
-timed separately with ``connection.execute_wrapper``.
+timed separately with ``connection.execute_wrapper``. With ``--http`` the same pages
+go over HTTP to a gunicorn (``_http.py``): the figure then includes the server and the
+network stack, and the SQL part is not seen.
 
 Registration throughput is in ``_throughput.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import statistics
@@ -68,6 +71,7 @@ def measure_pages(
         label, url = next(urls)
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
+    in_process = isinstance(client, Client)  # over HTTP the SQL runs in the server
     total, sql, queries = [], [], []
     by_label: dict[str, list[float]] = {}
     sql_by_label: dict[str, list[float]] = {}
@@ -75,7 +79,7 @@ def measure_pages(
     for _ in range(requests):
         label, url = next(urls)
         timer = SqlTimer()
-        with connection.execute_wrapper(timer):
+        with connection.execute_wrapper(timer) if in_process else contextlib.nullcontext():
             t = time.perf_counter()
             response = client.get(url)
             elapsed = (time.perf_counter() - t) * 1000
@@ -83,26 +87,34 @@ def measure_pages(
         if check:
             check(url, response)
         total.append(elapsed)
-        sql.append(timer.total * 1000)
-        queries.append(timer.count)
         by_label.setdefault(label, []).append(elapsed)
-        sql_by_label.setdefault(label, []).append(timer.total * 1000)
+        if in_process:
+            sql.append(timer.total * 1000)
+            queries.append(timer.count)
+            sql_by_label.setdefault(label, []).append(timer.total * 1000)
     result = {
         "page": name,
+        "over": "in-process" if in_process else "http",
         "total_ms": summary(total),
-        "sql_ms": summary(sql),
-        "queries_per_request": {"min": min(queries), "max": max(queries)},
+        "sql_ms": summary(sql) if sql else None,
+        "queries_per_request": {"min": min(queries), "max": max(queries)} if queries else None,
         "variants": {
-            label: {"total_ms": summary(v), "sql_ms": summary(sql_by_label[label])} for label, v in by_label.items()
+            label: {"total_ms": summary(v), "sql_ms": summary(sql_by_label[label]) if in_process else None}
+            for label, v in by_label.items()
         },
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
     }
+    sql_note = (
+        f"  (SQL p50 {result['sql_ms']['p50']:.1f} / p95 {result['sql_ms']['p95']:.1f} ms, "
+        f"{min(queries)}-{max(queries)} queries)"
+        if in_process
+        else "  (over HTTP)"
+    )
     log(
         f"{name:<22} p50 {result['total_ms']['p50']:7.1f} ms  "
         f"p95 {result['total_ms']['p95']:7.1f} ms  "
-        f"max {result['total_ms']['max']:7.1f} ms  (SQL p50 {result['sql_ms']['p50']:.1f} / p95 "
-        f"{result['sql_ms']['p95']:.1f} ms, {min(queries)}-{max(queries)} queries)"
+        f"max {result['total_ms']['max']:7.1f} ms{sql_note}"
     )
     return result
 
@@ -163,6 +175,13 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
 
     search = [(w, f"/cases/?q={w}") for w in SEARCH_WORDS] + [(f"{w} (3 chars)", f"/cases/?q={w}") for w in SEARCH_3]
     search_hard = [(w, f"/cases/?q={w}") for w in SEARCH_HARD]
+    # A department handler's searches: the visibility filter (handler, first contact, lead
+    # or assisting department) on top of the term or category.
+    env = next((c for c in tops if c.name == "环境保护"), tops[0])
+    empty = _empty_category(org, tops[0])
+    scoped_search = [(f"handler: {w}", f"/cases/?q={w}") for w in ["停车", "欠薪", "油烟", "路灯", "物业费"]]
+    scoped_search.append(("handler: category 环境保护", f"/cases/?category={env.pk}"))
+    scoped_search.append(("handler: a new, empty category", f"/cases/?category={empty.pk}"))
 
     max_id = Case.objects.filter(organization=org).order_by("-id").values_list("id", flat=True).first() or 1
     detail = [("detail", f"/cases/{rng.randint(1, max_id)}/") for _ in range(2000)]
@@ -172,7 +191,21 @@ def ledger_urls(org, *, seed: int) -> dict[str, list[tuple[str, str]]]:
         "search": search,
         "detail": detail,
         "search_hard": search_hard,
+        "scoped_search": scoped_search,
     }
+
+
+def _empty_category(org, parent):
+    """A leaf category no case has (as an administrator's new one), made once."""
+    from huiyin.cases.models import Category
+
+    leaf, created = Category.objects.get_or_create(
+        organization=org, parent=parent, name="基准测试新分类", defaults={"full_name": f"{parent.name}/基准测试新分类"}
+    )
+    if created:
+        leaf.path = f"{parent.path}{leaf.pk}/"
+        leaf.save(update_fields=["path"])
+    return leaf
 
 
 # (c) of the brief: common two-character words and one three-character term.
@@ -204,14 +237,20 @@ def check_detail(url: str, response) -> None:
         raise AssertionError(f"event chain broken on {url}")
 
 
-def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int) -> dict:
+def in_process_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int, client_for=in_process_client) -> dict:
+    """Each page as the clerk (the department-scoped ledger as a handler); ``client_for``
+    makes a logged-in client for a staff member (in process, or over HTTP)."""
     from huiyin.demo.generator import DEMO_CODE
     from huiyin.orgs.models import Organization, Staff
 
     org = Organization.objects.get(code=DEMO_CODE)
-    clerk = Staff.objects.get(username="clerk")
-    client = Client()
-    client.force_login(clerk)
+    client = client_for(Staff.objects.get(username="clerk"))
     urls = ledger_urls(org, seed=seed)
     results = {}
     results["default"] = measure_pages(
@@ -247,8 +286,7 @@ def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int) -> d
         requests=max(20, requests // 4),
         warmup=3,
     )
-    handler = Client()
-    handler.force_login(Staff.objects.get(username="handler_city"))
+    handler = client_for(Staff.objects.get(username="handler_city"))
     results["scoped"] = measure_pages(
         handler,
         "ledger as a handler",
@@ -259,6 +297,27 @@ def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int) -> d
     results["search_hard"] = measure_pages(
         client, "search: rare/absent", _cycle(urls["search_hard"]), requests=hard_requests, warmup=0
     )
+    results["scoped_search"] = measure_pages(
+        handler,
+        "handler: search/category",
+        _cycle(urls["scoped_search"]),
+        requests=max(hard_requests, len(urls["scoped_search"])),
+        warmup=0,
+    )
+    results["board"] = measure_pages(
+        client_for(Staff.objects.get(username="supervisor")),
+        "supervision board",
+        _cycle([("board", "/supervision/")]),
+        requests=max(20, requests // 10),
+        warmup=2,
+    )
+    results["callbacks"] = measure_pages(
+        client_for(Staff.objects.get(username="callback")),
+        "callback desk",
+        _cycle([("callbacks", "/callbacks/")]),
+        requests=max(20, requests // 10),
+        warmup=2,
+    )
     reset_queries()
     return results
 
@@ -267,8 +326,12 @@ def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int) -> d
 
 
 def explain_queries(*, seed: int) -> dict[str, dict]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the ledger query of one URL per variant (page 1)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of what the ledger sends for one URL per variant (page 1):
+    every SELECT on the case table, captured while the selector builds and reads the page
+    (a keyword search first asks the GIN index for candidate ids; when none match, the
+    page itself sends no query)."""
     from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
 
     from huiyin.cases import selectors
     from huiyin.cases.forms import LedgerFilterForm
@@ -301,25 +364,20 @@ def explain_queries(*, seed: int) -> dict[str, dict]:
                 date_to=d["date_to"],
             )
             page_number = d["page"] or 1
-        qs = selectors.ledger(actor=clerk, filters=filters)
-        size = selectors.PAGE_SIZE
-        sliced = qs[(page_number - 1) * size : page_number * size + 1]
-        sql, params = sliced.query.sql_with_params()
-        with connection.cursor() as cur:
-            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-            plan = "\n".join(r[0] for r in cur.fetchall())
-        exec_ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0]) if "Execution Time:" in plan else None
+        with CaptureQueriesContext(connection) as captured:
+            selectors.page(selectors.ledger(actor=clerk, filters=filters), page_number)
+        statements = [q["sql"] for q in captured.captured_queries if '"cases_case"' in q["sql"]]
+        plans = []
+        for sql in statements:
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                plan = "\n".join(r[0] for r in cur.fetchall())
+            ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0]) if "Execution Time:" in plan else None
+            plans.append({"sql": sql, "execution_ms": ms, "plan": plan})
         out[label] = {
             "url": url,
-            "sql": _interpolate(sql, params),
-            "execution_ms": exec_ms,
-            "plan": plan,
+            "statements": len(plans),
+            "execution_ms": round(sum(p["execution_ms"] or 0 for p in plans), 3),
+            "plans": plans,
         }
     return out
-
-
-def _interpolate(sql: str, params) -> str:
-    try:
-        return connection.ops.compose_sql(sql, params)
-    except Exception:  # noqa: BLE001 - only for the report
-        return sql

@@ -11,6 +11,7 @@ table on stdout for docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -45,6 +46,31 @@ def parse_args(argv=None):
     )
     p.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput run (default 20)")
     p.add_argument("--clients", default="1,4", help="throughput runs, concurrent clients (default 1,4)")
+    p.add_argument(
+        "--http",
+        action="store_true",
+        help="request the pages over HTTP from a gunicorn on a loopback port (as `huiyin serve`), not in process",
+    )
+    p.add_argument(
+        "--server-src",
+        type=Path,
+        default=HERE.parent / "src",
+        help="with --http: the src directory the server runs (another checkout's, for a before/after)",
+    )
+    p.add_argument(
+        "--intake-seconds",
+        type=float,
+        default=0,
+        help="with --http: a clerk registering through the intake form for this long, one session (default: off)",
+    )
+    p.add_argument(
+        "--intake-then",
+        choices=("case", "form"),
+        default="case",
+        help="with --intake-seconds: after each registration open the case page (default) or a new intake form",
+    )
+    p.add_argument("--no-pages", action="store_true", help="skip the page measurements")
+    p.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN ANALYZE of the ledger queries")
     p.add_argument("--load-only", action="store_true", help="load (or reuse) and stop")
     p.add_argument("--no-throughput", action="store_true", help="skip the registration throughput runs")
     p.add_argument(
@@ -144,14 +170,15 @@ def markdown(result: dict) -> str:
         "desk": "*extra:* my desk `/cases/desk/` (clerk)",
         "scoped": "*extra:* ledger pages 1–5 as a department handler (scoped)",
         "search_hard": "*extra:* search for absent / rare words and 3–4 character phrases",
+        "scoped_search": "*extra:* a department handler's searches (5 words) and category filters",
+        "board": "*extra:* supervision board `/supervision/` (supervisor)",
+        "callbacks": "*extra:* callback desk `/callbacks/` (callback officer)",
     }
     for key, page in result.get("pages", {}).items():
         t, s = page["total_ms"], page["sql_ms"]
         ok = "yes" if t["p95"] <= 200 else "**no**"
-        rows.append(
-            f"| {names[key]} | {t['p50']:.0f} ms | {t['p95']:.0f} ms | {t['max']:.0f} ms | "
-            f"{s['p50']:.0f} ms | {s['p95']:.0f} ms | {ok} |"
-        )
+        sql = f"{s['p50']:.0f} ms | {s['p95']:.0f} ms" if s else "(HTTP) | (HTTP)"
+        rows.append(f"| {names[key]} | {t['p50']:.0f} ms | {t['p95']:.0f} ms | {t['max']:.0f} ms | {sql} | {ok} |")
     for run in result.get("throughput", []):
         lat = run["latency_ms"] or {}
         rows.append(
@@ -162,12 +189,27 @@ def markdown(result: dict) -> str:
         )
     out = "\n".join(rows)
     variants = ["", "| variant | p50 | p95 | max | SQL p95 |", "|---|---:|---:|---:|---:|"]
-    for key in ("default", "filtered", "search", "search_hard"):
+    for key in ("default", "filtered", "search", "search_hard", "scoped_search"):
         for label, v in result.get("pages", {}).get(key, {}).get("variants", {}).items():
             t = v["total_ms"]
+            sql = f"{v['sql_ms']['p95']:.0f} ms" if v["sql_ms"] else "(HTTP)"
+            variants.append(f"| {key}: {label} | {t['p50']:.0f} ms | {t['p95']:.0f} ms | {t['max']:.0f} ms | {sql} |")
+    intake = result.get("intake")
+    if intake and intake.get("windows"):
+        variants += [
+            "",
+            f"Intake over HTTP, one clerk's session, {intake['seconds']:.0f} s: {intake['registered']} registered, "
+            f"session {intake['session_bytes_at_end']} bytes at the end",
+            "",
+            f"| minute | registered | POST p50 | POST p95 | then ({intake['then']}) p50 | p95 |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for w in intake["windows"]:
+            page = w["then_ms"]
+            shown = f"{page['p50']:.0f} ms | {page['p95']:.0f} ms"
             variants.append(
-                f"| {key}: {label} | {t['p50']:.0f} ms | {t['p95']:.0f} ms | {t['max']:.0f} ms | "
-                f"{v['sql_ms']['p95']:.0f} ms |"
+                f"| {w['window']} | {w['registered']} | {w['post_ms']['p50']:.0f} ms | {w['post_ms']['p95']:.0f} ms | "
+                f"{shown} |"
             )
     return out + "\n" + "\n".join(variants)
 
@@ -215,17 +257,44 @@ def main(argv=None) -> int:
     result["sizes"] = sizes()
     log(f"database {result['sizes']['database_mb']} MB; cases_case indexes {result['sizes']['cases_case_indexes_mb']}")
     if not args.load_only:
-        result["explain"] = _measure.explain_queries(seed=args.seed)
-        for label, e in result["explain"].items():
-            log(f"EXPLAIN ANALYZE {label:<45} {e['execution_ms']} ms")
-        result["search_term_matches"] = _measure.term_counts()
-        log(f"search term matches: {result['search_term_matches']}")
-        result["pages"] = _measure.run_pages(
-            requests=args.requests,
-            warmup=args.warmup,
-            seed=args.seed,
-            hard_requests=args.hard_requests,
-        )
+        if not args.no_explain:
+            result["explain"] = _measure.explain_queries(seed=args.seed)
+            for label, e in result["explain"].items():
+                log(f"EXPLAIN ANALYZE {label:<45} {e['execution_ms']} ms ({e['statements']} statements)")
+            result["search_term_matches"] = _measure.term_counts()
+            log(f"search term matches: {result['search_term_matches']}")
+        with contextlib.ExitStack() as stack:
+            client_for = _measure.in_process_client
+            if args.http:
+                import _http
+
+                server = stack.enter_context(
+                    _http.Server(src=args.server_src.resolve(), log_path=args.out / f"gunicorn-{started}.log")
+                )
+                result["server"] = {"src": str(args.server_src.resolve()), "workers": server.workers}
+
+                def client_for(staff):
+                    client = _http.HttpClient(server.port)
+                    client.login_as(staff)
+                    return client
+
+            if not args.no_pages:
+                result["pages"] = _measure.run_pages(
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    seed=args.seed,
+                    hard_requests=args.hard_requests,
+                    client_for=client_for,
+                )
+            if args.http and args.intake_seconds:
+                from huiyin.orgs.models import Staff
+
+                result["intake"] = _http.intake_over_time(
+                    client_for(Staff.objects.get(username="clerk")),
+                    seconds=args.intake_seconds,
+                    seed=args.seed,
+                    then=args.intake_then,
+                )
         if not args.no_throughput:
             result["throughput"] = [
                 _throughput.run_throughput(clients=int(c), seconds=args.seconds, seed=args.seed)

@@ -14,6 +14,7 @@ from huiyin.cases.selectors import (
     cases_for,
     ledger,
     my_desk,
+    parties_matching,
 )
 from huiyin.cases.services import PartyInput
 from huiyin.core.errors import PermissionDeniedError
@@ -164,6 +165,29 @@ def test_caller_history_by_phone(register, clerk):
     register(party=PartyInput(name="李四", phone="13900000000"))
     assert [c.pk for c in caller_history(actor=clerk, phone="13812345678")] == [first.pk]
     assert caller_history(actor=clerk, phone="138") == []
+
+
+def test_parties_matching_is_the_same_person_within_the_organisation(org, register, clerk):
+    """The same person: the party itself, the same ID number, or the same phone number;
+    never another organisation's party with the same numbers."""
+    from huiyin.cases.models import Party
+    from huiyin.orgs.models import Organization
+
+    me = register(party=PartyInput(name="张伟", phone="13812345678", id_number="110101199003074514")).party
+    by_phone = register(party=PartyInput(name="张伟家属", phone="13812345678")).party
+    by_id = register(party=PartyInput(name="张伟", phone="13700000000", id_number="110101199003074514")).party
+    stranger = register(party=PartyInput(name="王芳", phone="13900001111", id_number="110101198506120020")).party
+    other_org = Organization.objects.create(code="other", name="另一单位")
+    elsewhere = Party.objects.create(
+        organization=other_org, name="张伟", phone="13812345678", id_number="110101199003074514"
+    )
+    assert len({me.pk, by_phone.pk, by_id.pk, stranger.pk, elsewhere.pk}) == 5
+    assert sorted(parties_matching(org.pk, me)) == sorted([me.pk, by_phone.pk, by_id.pk])
+    assert sorted(parties_matching(org.pk, by_id)) == sorted([me.pk, by_id.pk])
+    assert parties_matching(org.pk, stranger) == [stranger.pk]
+    # A party with neither number is only itself.
+    nameless = register(party=PartyInput(name="李四")).party
+    assert parties_matching(org.pk, nameless) == [nameless.pk]
 
 
 def test_masked_in_lists_and_full_view_logged(register, clerk, analyst):

@@ -129,6 +129,48 @@ def test_receipt_html_shows_code_once_then_hides_it(clerk_client):
     assert case.number in html and "受理凭证" in html and "承诺时限" in html and "/status/" in html
 
 
+def test_case_page_shows_the_new_query_code_once_after_registration(clerk_client):
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM, follow=True)
+    case = Case.objects.get()
+    code = clerk_client.session["receipt_codes"][str(case.pk)]
+    assert len(code) == 8
+    html = response.content.decode()
+    assert 'id="new-query-code"' in html and code in html  # the page after registration: read it out
+    again = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'id="new-query-code"' not in again and code not in again  # once only
+    # The receipt still shows it in this session.
+    assert code in clerk_client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
+
+
+def test_session_stays_bounded_over_a_shift_of_registrations(clerk_client):
+    """Each registration keeps its query code in the clerk's session; the session is read
+    and written on every request, so a shift of registrations must not make it grow."""
+    from django.contrib.sessions.models import Session
+
+    from huiyin.cases.views import RECEIPT_CODES_KEPT
+
+    def session_bytes() -> int:
+        return len(Session.objects.get(session_key=clerk_client.session.session_key).session_data)
+
+    sizes = []
+    for i in range(50):
+        form = {**PHONE_FORM, "intake_token": f"shift-{i}", "text": f"第{i}件：楼上漏水严重。"}
+        response = clerk_client.post(reverse("cases:intake", args=["phone"]), form, follow=True)
+        assert response.status_code == 200
+        sizes.append(session_bytes())
+    assert Case.objects.count() == 50
+    newest = list(Case.objects.order_by("-id").values_list("pk", flat=True)[:RECEIPT_CODES_KEPT])
+    codes = clerk_client.session["receipt_codes"]
+    assert sorted(int(pk) for pk in codes) == sorted(newest)
+    assert max(sizes[10:]) <= sizes[9] + 16  # flat once full (ids may gain a digit)
+    # The newest receipts still show their code; an old one says it was given already.
+    latest = newest[0]
+    assert codes[str(latest)] in clerk_client.get(reverse("cases:receipt", args=[latest])).content.decode()
+    oldest = Case.objects.order_by("id").first()
+    old_receipt = clerk_client.get(reverse("cases:receipt", args=[oldest.pk])).content.decode()
+    assert "已在首次出具时告知" in old_receipt
+
+
 def test_receipt_pdf_contains_chinese_text(clerk_client):
     clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
     case = Case.objects.get()

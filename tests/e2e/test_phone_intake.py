@@ -176,6 +176,24 @@ def test_receipt_pdf_and_html_with_query_code(clerk, logged_in_page, live_server
     assert query_code_matches(case, code)
 
 
+def test_the_page_after_registration_shows_the_query_code_once(clerk, logged_in_page):
+    """The clerk reads the code out from the page the registration lands on; a second
+    view of the case page no longer shows it (the receipt still does, in this session)."""
+    page = logged_in_page("clerk")
+    case = register_by_phone_form(page)
+    shown = page.locator("#new-query-code")
+    expect(shown).to_have_text(QUERY_CODE_RE)
+    code = shown.inner_text().strip()
+    case.refresh_from_db()
+    assert query_code_matches(case, code)
+
+    page.reload()
+    expect(page.locator("#query-code-once")).to_have_count(0)
+    assert code not in page.content()
+    page.click("#receipt-link")
+    expect(page.locator("#receipt-code")).to_have_text(code)
+
+
 def test_phone_is_masked_until_revealed_and_the_reveal_is_logged(clerk, register, logged_in_page):
     case = register(text=LEAK_TEXT, party=PartyInput(name=NAME, phone=PHONE))
     page = logged_in_page("clerk")

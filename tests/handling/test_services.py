@@ -228,6 +228,30 @@ def test_not_reaccept_with_review_concluded(petition, register, clerk):
     assert (data["ground_code"], data["ground"]) == ("review_concluded", "有权处理的党政机关已经复核终结的")
 
 
+def test_documents_offered_follow_the_decisions_taken_in_one_look_up(petition, register, clerk):
+    """The case page offers a decision's letter once the case went through it; the
+    decisions are read in one query, not one per kind of letter."""
+    from django.test.utils import CaptureQueriesContext
+
+    K = documents.DocumentKind
+    accepted = register()
+    cs.case_accept(actor=clerk, case_id=accepted.pk)
+    refused_case = register()
+    handling_actions.case_not_reaccept(actor=clerk, case_id=refused_case.pk, ground="review_concluded")
+
+    def kinds(case):
+        return {kind for kind, _label in documents.available_kinds(fresh(case))}
+
+    decided = {K.ACCEPTANCE_NOTICE, K.NOT_ACCEPTED_NOTICE, K.NOT_REACCEPTED_NOTICE, K.RETURN_LETTER, K.TRANSFER_LETTER}
+    assert kinds(accepted) & decided == {K.ACCEPTANCE_NOTICE}
+    assert kinds(refused_case) & decided == {K.NOT_REACCEPTED_NOTICE}
+    assert kinds(register()) & decided == set()
+    case = fresh(accepted)
+    with CaptureQueriesContext(connection) as captured:
+        documents.available_kinds(case)
+    assert sum('"cases_event"' in q["sql"] for q in captured.captured_queries) == 1
+
+
 def test_return_within_the_construction_limit_stops_the_acceptance_clock(construction, drive):
     case = drive.register(at(2025, 3, 3, 9))
     clock = Clock.objects.get(case=case, stage="acceptance")  # return_within times the decision

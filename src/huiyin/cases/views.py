@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
 RECEIPT_CODES_SESSION_KEY = "receipt_codes"
+# The case whose query code the next view of its page shows (once, for the clerk to read out).
+RECEIPT_CODE_ONCE_SESSION_KEY = "receipt_code_once"
+# Codes kept for the receipt page: the clerk's last few registrations or reissues. The
+# session is read and written on every request, so it must not grow over a shift.
+RECEIPT_CODES_KEPT = 5
 
 
 class _HtmxRequest(AuthedHttpRequest):
@@ -51,11 +56,25 @@ def _representatives(error: ApplicationError) -> dict[str, str]:
     return {field: "representatives" for field in error.field_errors() if re.fullmatch(r"rep\d+_\w+", field)}
 
 
-def _remember_code(request: HttpRequest, case: Case, code: str) -> None:
-    # The plain query code lives only in this session until the receipt is printed.
-    codes = request.session.get(RECEIPT_CODES_SESSION_KEY, {})
+def _remember_code(request: HttpRequest, case: Case, code: str, *, show_once: bool = False) -> None:
+    """Keep the plain query code in this session only, for the receipt (and with
+    ``show_once``, the next view of the case page); the oldest of more than
+    RECEIPT_CODES_KEPT codes is forgotten."""
+    codes = dict(request.session.get(RECEIPT_CODES_SESSION_KEY, {}))
+    codes.pop(str(case.pk), None)  # re-inserted last: newest at the end
     codes[str(case.pk)] = code
-    request.session[RECEIPT_CODES_SESSION_KEY] = codes
+    request.session[RECEIPT_CODES_SESSION_KEY] = dict(list(codes.items())[-RECEIPT_CODES_KEPT:])
+    if show_once:
+        request.session[RECEIPT_CODE_ONCE_SESSION_KEY] = str(case.pk)
+
+
+def _code_to_show_once(request: HttpRequest, case: Case) -> str | None:
+    """The query code just issued for this case, the first time its page is shown after."""
+    if request.session.get(RECEIPT_CODE_ONCE_SESSION_KEY) != str(case.pk):
+        return None
+    del request.session[RECEIPT_CODE_ONCE_SESSION_KEY]
+    code: str | None = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
+    return code
 
 
 @login_required
@@ -131,7 +150,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
         except ApplicationError as exc:
             put_errors(form, exc, aliases=_representatives(exc))
         else:
-            _remember_code(request, case, code)
+            _remember_code(request, case, code, show_once=True)
             messages.success(request, _("已登记：%(number)s") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)
     return render(
@@ -163,7 +182,9 @@ def caller_history_view(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def detail(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    return render(request, "cases/detail.html", case_page_context(request, case))
+    return render(
+        request, "cases/detail.html", case_page_context(request, case, new_query_code=_code_to_show_once(request, case))
+    )
 
 
 def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from huiyin.cases.selectors import cases_for
+from huiyin.orgs.roles import Cap
 
 from .models import (
     STAGE_LABELS,
@@ -111,13 +112,17 @@ def case_suspension(*, case: Case) -> Suspension | None:
 def open_clocks_for(*, actor: Staff) -> QuerySet[Clock]:
     """Running and paused clocks of the cases the actor may see (desk panel, board),
     soonest due first; filter further by ``case__lead_department_id`` for a department."""
-    return (
-        Clock.objects.filter(
-            case__in=cases_for(actor), state__in=(ClockState.RUNNING, ClockState.PAUSED), subject_kind__in=case_kinds()
-        )
-        .select_related("case", "case__lead_department", "case__handler")
-        .order_by("due_at", "pk")
+    qs = Clock.objects.filter(
+        organization_id=actor.org_id,
+        case__isnull=False,
+        state__in=(ClockState.RUNNING, ClockState.PAUSED),
+        subject_kind__in=case_kinds(),
     )
+    if not actor.can(Cap.VIEW_ALL):
+        # Scoped to the cases the actor may see; the whole ledger needs no case subquery
+        # (one on the organisation alone reads every case: the clock's own index serves).
+        qs = qs.filter(case__in=cases_for(actor))
+    return qs.select_related("case", "case__lead_department", "case__handler").order_by("due_at", "pk")
 
 
 def overdue_clocks_for(*, actor: Staff, now: datetime | None = None) -> QuerySet[Clock]:

@@ -173,8 +173,18 @@ def _has_extension(case: Case) -> bool:
     return Extension.objects.filter(clock__case=case, status=ExtensionStatus.APPROVED).exists()
 
 
-def _decided(action: str) -> Callable[[Case], bool]:
-    return lambda case: Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action=action).exists()
+@dataclass(frozen=True)
+class _Decided:
+    """Available once the case went through ``action`` (any round)."""
+
+    action: str
+
+    def __call__(self, case: Case) -> bool:
+        return Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action=self.action).exists()
+
+
+def _decided(action: str) -> _Decided:
+    return _Decided(action)
 
 
 SPECS: dict[str, Spec] = {
@@ -224,7 +234,14 @@ SPECS: dict[str, Spec] = {
 
 
 def available_kinds(case: Case) -> list[tuple[str, str]]:
-    return [(kind, str(DocumentKind(kind).label)) for kind, spec in SPECS.items() if spec.available(case)]
+    # The decisions the case went through, in one look-up rather than one per document kind.
+    decided = set(Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED).values_list("data__action", flat=True))
+
+    def available(spec: Spec) -> bool:
+        check = spec.available
+        return check.action in decided if isinstance(check, _Decided) else check(case)
+
+    return [(kind, str(DocumentKind(kind).label)) for kind, spec in SPECS.items() if available(spec)]
 
 
 def template_for(organization_id: int, kind: str) -> tuple[str, str]:

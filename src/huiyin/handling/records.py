@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.models import Case, CaseRound, Party
+from huiyin.cases import selectors as case_selectors
+from huiyin.cases.models import Case, CaseRound
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.deadlines.services import policy_version_for_case
 from huiyin.deadlines.services.clocks import case_plan
@@ -351,13 +351,10 @@ def concluded_matters(case: Case) -> list[Case]:
     party = case.party
     if party is None or party.anonymous:
         return []
-    same = Q(party=party)
-    if party.id_number_hash:
-        same |= Q(party__in=Party.objects.filter(organization_id=case.organization_id).with_id_number(party.id_number))
-    if party.phone_hash:
-        same |= Q(party__in=Party.objects.filter(organization_id=case.organization_id).with_phone(party.phone))
+    # The party ids first: an OR across the case-party join scans the whole case table.
+    party_ids = case_selectors.parties_matching(case.organization_id, party)
     return list(
-        Case.objects.filter(same, organization_id=case.organization_id, review_concluded=True)
+        Case.objects.filter(party_id__in=party_ids, organization_id=case.organization_id, review_concluded=True)
         .exclude(pk=case.pk)
         .order_by("-received_at")[:5]
     )
