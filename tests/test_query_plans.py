@@ -28,6 +28,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from huiyin.cases.models import Case, Contact, Event, Party
+from huiyin.core import crypto
 from huiyin.deadlines.models import Clock
 
 # The tables that grow with every case: at a million cases, any of these read whole costs
@@ -37,6 +38,7 @@ LARGE_TABLES = frozenset(m._meta.db_table for m in (Case, Event, Contact, Party,
 # a real ledger's proportions: it reads a table of a few dozen rows whole whatever the
 # indexes, and a guard on such tables would report noise.
 FILLER_CASES = 20_000
+DISTINCT_PEOPLE = 500
 
 # Who opens which page (demo usernames): the ledger, the case page, the desk of each
 # role, the callback desk and the supervision board.
@@ -144,6 +146,12 @@ def _pages(staff: dict, case_ids: list[int]) -> Iterator[tuple[str, str]]:
     yield "leader", "/supervision/"
 
 
+def _literal(values: list[str]) -> str:
+    """A text array literal of plain ASCII values (tokens and hex digests: no quotes in them)."""
+    assert all(v.isascii() and "'" not in v for v in values)
+    return "ARRAY[" + ",".join(f"'{v}'" for v in values) + "]::text[]"
+
+
 def _copy_rows(model, *, template: str, count: int, values: dict[str, str]) -> str:
     """INSERT ... SELECT of ``count`` rows (``g`` = 1..count) copying one template row of
     ``model``'s table (``template``: its WHERE clause), ``values`` overriding columns by
@@ -177,6 +185,16 @@ def _grow(org, count: int = FILLER_CASES) -> None:
     def base(model) -> int:
         return (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1_000
 
+    # Personal fields are stored encrypted with a keyed look-up hash beside them, which SQL
+    # cannot compute: DISTINCT_PEOPLE people, encrypted here, shared out among the parties.
+    numbers = [f"139{n:08d}" for n in range(DISTINCT_PEOPLE)]
+    id_numbers = [f"3301{n:014d}" for n in range(DISTINCT_PEOPLE)]
+    phones, ids = ([crypto.encrypt(v) for v in values] for values in (numbers, id_numbers))
+    phone_hashes, id_hashes = ([crypto.lookup_hash(v) for v in values] for values in (numbers, id_numbers))
+
+    def pick_text(values: list[str]) -> str:
+        return f"({_literal(values)})[1 + g % {len(values)}]"
+
     party0, case0, contact0, event0, clock0 = (base(m) for m in (Party, Case, Contact, Event, Clock))
     case_id = f"{case0} + g"
     received = "now() - interval '400 days' - g * interval '17 minutes'"
@@ -188,10 +206,12 @@ def _grow(org, count: int = FILLER_CASES) -> None:
                 count=count,
                 values={
                     "id": f"{party0} + g",
-                    "name": "'张三'",
+                    "name": f"'{crypto.encrypt('张三')}'",
                     "anonymous": "false",
-                    "phone": "'139' || lpad(g::text, 8, '0')",
-                    "id_number": "CASE WHEN g % 3 = 0 THEN '3301' || lpad(g::text, 14, '0') ELSE '' END",
+                    "phone": pick_text(phones),
+                    "phone_hash": pick_text(phone_hashes),
+                    "id_number": f"CASE WHEN g % 3 = 0 THEN {pick_text(ids)} ELSE '' END",
+                    "id_number_hash": f"CASE WHEN g % 3 = 0 THEN {pick_text(id_hashes)} ELSE '' END",
                 },
             )
         )

@@ -70,6 +70,17 @@ class PartyQuerySet(models.QuerySet):
         value = normalize_id_number(id_number)
         return self.filter(id_number_hash__in=crypto.lookup_hashes(value)) if value else self.none()
 
+    def same_person_as(self, party: Party) -> PartyQuerySet:
+        """The party and any with its ID number or its phone number: one OR of three indexed
+        conditions (primary key, ``(organization, id_number_hash)``, ``(organization,
+        phone_hash)``), which the planner combines as a bitmap."""
+        same = models.Q(pk=party.pk)
+        if party.id_number:
+            same |= models.Q(id_number_hash__in=crypto.lookup_hashes(normalize_id_number(party.id_number)))
+        if party.phone:
+            same |= models.Q(phone_hash__in=crypto.lookup_hashes(party.phone))
+        return self.filter(same)
+
 
 class Party(models.Model):
     """A complainant / petitioner / caller (personal data: shown masked, stored encrypted).

@@ -223,13 +223,7 @@ def parties_matching(org_id: int, party: Party) -> list[int]:
     an index and scans the whole case table. The one place that knows how a person's
     phone and ID number are compared.
     """
-    same = Q(pk=party.pk)
-    org_parties = Party.objects.filter(organization_id=org_id)
-    if party.id_number_hash:
-        same |= Q(pk__in=org_parties.with_id_number(party.id_number).values("pk"))
-    if party.phone_hash:
-        same |= Q(pk__in=org_parties.with_phone(party.phone).values("pk"))
-    return list(org_parties.filter(same).values_list("pk", flat=True))
+    return list(Party.objects.filter(organization_id=org_id).same_person_as(party).values_list("pk", flat=True))
 
 
 def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
