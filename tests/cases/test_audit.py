@@ -272,6 +272,16 @@ def test_the_database_refuses_update_and_delete_of_events(case):
     assert chain(case)[0].hash == event.hash and verify_event_chain(case)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE (DELETE is refused above)")
+def test_the_database_refuses_truncate_of_events(case):
+    """Row triggers do not see TRUNCATE: a statement trigger refuses it, CASCADE included.
+    (The test's own transaction holds deferred foreign-key checks, which PostgreSQL would
+    name instead: they run first.)"""
+    for sql in ("TRUNCATE cases_event CASCADE", "TRUNCATE cases_case CASCADE"):
+        assert "append-only" in _refused(f"SET CONSTRAINTS ALL IMMEDIATE; {sql}", [])
+    assert verify_event_chain(case)
+
+
 def test_the_triggers_exist_after_all_migrations():
     """A later migration that rebuilds cases_event on SQLite drops them: it must end with
     RunPython(restore_event_triggers) (huiyin.cases.triggers)."""

@@ -1,10 +1,11 @@
-"""The database refuses UPDATE and DELETE on ``cases_event`` (F82).
+"""The database refuses UPDATE, DELETE and TRUNCATE on ``cases_event`` (F82).
 
 ``Event.save`` and ``Event.delete`` already refuse at the ORM; these triggers make the
 database itself refuse, whoever connects: raw SQL, a shell, another program.
 
-* PostgreSQL: one trigger function, fired BEFORE UPDATE OR DELETE FOR EACH ROW.
-* SQLite: two triggers that ``RAISE(ABORT)``.
+* PostgreSQL: one trigger function, fired BEFORE UPDATE OR DELETE FOR EACH ROW and
+  BEFORE TRUNCATE FOR EACH STATEMENT (row triggers do not see a TRUNCATE).
+* SQLite: two triggers that ``RAISE(ABORT)`` (SQLite has no TRUNCATE).
 
 On SQLite, a migration that alters ``cases_event`` rebuilds the table and the rebuild
 drops its triggers: such a migration must end with
@@ -34,15 +35,17 @@ BEGIN
 END;
 $$
 """
-POSTGRES_TRIGGERS = ("cases_event_append_only",)
+POSTGRES_TRIGGERS = ("cases_event_append_only", "cases_event_no_truncate")
 POSTGRES_INSTALL = (
     POSTGRES_FUNCTION,
-    f"DROP TRIGGER IF EXISTS cases_event_append_only ON {TABLE}",
+    *(f"DROP TRIGGER IF EXISTS {name} ON {TABLE}" for name in POSTGRES_TRIGGERS),
     f"CREATE TRIGGER cases_event_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
     "FOR EACH ROW EXECUTE FUNCTION cases_event_append_only()",
+    f"CREATE TRIGGER cases_event_no_truncate BEFORE TRUNCATE ON {TABLE} "
+    "FOR EACH STATEMENT EXECUTE FUNCTION cases_event_append_only()",
 )
 POSTGRES_REMOVE = (
-    f"DROP TRIGGER IF EXISTS cases_event_append_only ON {TABLE}",
+    *(f"DROP TRIGGER IF EXISTS {name} ON {TABLE}" for name in POSTGRES_TRIGGERS),
     "DROP FUNCTION IF EXISTS cases_event_append_only()",
 )
 
@@ -106,7 +109,8 @@ def events_writable(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
             # ALTER TABLE refuses while deferred foreign-key checks on the table are pending
             # (rows written earlier in this transaction): run them now, defer again after.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER cases_event_append_only")
+            for name in POSTGRES_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {name}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             for sql in SQLITE_REMOVE:
@@ -114,7 +118,8 @@ def events_writable(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         yield
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER cases_event_append_only")
+            for name in POSTGRES_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {name}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             for sql in SQLITE_INSTALL:
