@@ -16,6 +16,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from huiyin.administration import services
+
 from .conftest import PASSWORD, run_python
 
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -144,3 +146,20 @@ def test_an_operator_can_lift_a_lock(client, staff):
     assert login(client, "zhou", PASSWORD).status_code == 429
     call_command("axes_reset_username", "zhou", stdout=StringIO())
     assert login(client, "zhou", PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_password_reset_by_an_administrator_lifts_the_lock(client, staff):
+    """The locked-out person calls the administrator, who resets the password: the new one
+    works at once, from the address that was locked, not after the cool-off."""
+    locked = staff("zhou")
+    admin = staff("admin_a", roles=["admin"])
+    for attempt in range(LIMIT):
+        login(client, "zhou", f"wrong-{attempt}")
+    assert login(client, "zhou", PASSWORD).status_code == 429
+
+    _, new_password = services.staff_reset_password(actor=admin, staff_id=locked.pk)
+    assert not AccessAttempt.objects.filter(username="zhou").exists()
+    response = login(client, "zhou", new_password)
+    assert response.status_code == 302  # to the forced password change
+    assert "_auth_user_id" in client.session

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 
+from huiyin.access.services import login_unlock
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
@@ -302,7 +303,8 @@ def staff_set_active(*, actor: Staff, staff_id: int, active: bool) -> Staff:
 
 def staff_reset_password(*, actor: Staff, staff_id: int) -> tuple[Staff, str]:
     """Give another account a generated password (returned once, to be handed over); its
-    owner must choose their own at the next sign-in, and their open sessions end."""
+    owner must choose their own at the next sign-in, their open sessions end, and a login
+    lock from failed attempts is lifted (the reset is how a locked-out person gets back in)."""
     _require(actor)
     with transaction.atomic():
         org = _lock_organization(actor)
@@ -313,6 +315,7 @@ def staff_reset_password(*, actor: Staff, staff_id: int) -> tuple[Staff, str]:
         staff.set_password(password)
         staff.save(update_fields=["password"])
         PasswordChangeRequired.objects.update_or_create(staff=staff, defaults={"set_by": actor})
+        login_unlock(username=staff.get_username())
         _audit(
             actor,
             AuditAction.PASSWORD_RESET,
