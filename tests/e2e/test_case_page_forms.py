@@ -117,6 +117,26 @@ def test_an_empty_repeat_call_from_the_intake_history_is_named_under_the_text_fi
     assert case.contacts.count() == 2
 
 
+def test_an_htmx_request_refused_with_a_whole_page_says_so_instead_of_nothing(demo, login):
+    """The clerk lost the right to register while the form was open: the 403 is a whole
+    page, not a fragment for the panel; a short message appears by the button."""
+    case = _registered(demo)
+    page = login("clerk")
+    page.goto("/cases/new/phone/")
+    page.keyboard.type(PHONE)
+    page.fill("#id_text", "又来电了。")
+    add = page.locator(f"#caller-history [data-case='{case.number}']").get_by_role(
+        "button", name="作为来电记录添加到此案件"
+    )
+    expect(add).to_be_visible()
+    clerk = demo.staff["clerk"]
+    clerk.roles = ["analyst"]
+    clerk.save(update_fields=["roles"])
+    add.click()
+    expect(add.locator("xpath=following-sibling::*[1]")).to_have_text("操作未完成，请刷新页面后重试。 (403)")
+    assert case.contacts.count() == 1
+
+
 def test_a_refused_panel_form_is_named_under_its_field_and_keeps_what_was_typed(demo, login):
     case = _in_progress(demo)
     page = login("handler_property")
@@ -228,6 +248,12 @@ def test_the_category_tree_filters_on_typed_pinyin_and_is_picked_by_keyboard(dem
     expect(listed.filter(has_text="房屋漏水")).to_have_count(1)
     page.keyboard.press("Escape")
     expect(page.locator("#id_category")).to_have_value("劳动和社会保障/劳动关系/拖欠工资")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("wy")  # each entry by its own name: 物业管理 and 网约车, not every child of 物业
+    expect(listed.filter(has_text="物业管理")).to_have_count(1)
+    expect(listed.filter(has_text="出租车和网约车")).to_have_count(1)
+    expect(listed.filter(has_text="住房公积金")).to_have_count(0)
+    page.keyboard.press("Escape")
 
     page.keyboard.press("Tab")  # on to the next field, the choice kept
     page.fill("#id_text", "工地拖欠三个月工资，包工头联系不上。")
@@ -278,4 +304,3 @@ def test_the_next_actions_are_above_the_first_panel(demo, login):
     assert action["y"] + action["height"] <= top_of_panels
     assert action["y"] < 900  # on the first screen, without scrolling
     shoot(page, "case-next-actions.png")
-

@@ -54,7 +54,8 @@ def _category_path(category: Category) -> list[str]:
 def category_select() -> GroupedSelect:
     """The category tree as a select grouped by top-level category (the no-script form); the
     script (huiyin/pickers.js, ``data-tree-picker``) makes it a searchable tree: type part of
-    a name or its pinyin initials (``ldgx`` for 劳动关系), arrows and Enter to pick."""
+    a name or its pinyin initials (``ldgx`` for 劳动关系), arrows and Enter to pick; a match is
+    listed under its parents."""
     return GroupedSelect(
         attrs={
             "data-tree-picker": "",
@@ -66,7 +67,7 @@ def category_select() -> GroupedSelect:
         option_data=lambda c: {
             "full": "/".join(_category_path(c)),
             "depth": len(_category_path(c)) - 1,
-            "pinyin": search_key("/".join(_category_path(c))),
+            "pinyin": search_key(_category_path(c)[-1]),  # its own name: a parent's would match every child
         },
     )
 

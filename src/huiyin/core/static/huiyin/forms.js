@@ -102,7 +102,9 @@
     return control;
   }
 
-  function apply(form, refusal) {
+  // fieldsOnly (an htmx answer): the answer swapped in shows the message already; only the
+  // field messages go on the form.
+  function apply(form, refusal, fieldsOnly) {
     clear(form);
     if (refusal.values && Object.keys(refusal.values).length) restore(form, refusal.values);
     var first = null;
@@ -114,7 +116,7 @@
       }
       var controls = field === WHOLE_FORM ? [] : controlsNamed(form, field);
       if (!controls.length) {
-        top = top.concat(messages);
+        if (!fieldsOnly) top = top.concat(messages);
         return;
       }
       var box = feedback(field, messages);
@@ -200,7 +202,7 @@
     var refusal = script && parse(script);
     if (!refusal) return;
     var form = requestForm(event.detail.requestConfig && event.detail.requestConfig.elt);
-    if (form) apply(form, refusal);
+    if (form) apply(form, refusal, true);
   });
 
   if (document.readyState === "loading") {

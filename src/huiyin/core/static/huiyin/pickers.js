@@ -4,8 +4,9 @@
 // * select[data-follows="department"]: its options name their department (data-department);
 //   only the department chosen in the same form's select[name=department] is offered (when
 //   the form has no such select, the options are as the server made them).
-// * select[data-tree-picker]: a searchable tree (a combobox). Typing filters on the name or
-//   its pinyin (initials or spelled out, data-pinyin), the matches shown with their parents;
+// * select[data-tree-picker]: a searchable tree (a combobox). Typing filters on each entry's
+//   own name or its pinyin (initials or spelled out, data-pinyin), the matches shown under
+//   their parents;
 //   Arrow keys move, Enter or a click picks, Escape closes and restores. The select stays in
 //   the form, hidden, and carries the value.
 (function () {
@@ -45,7 +46,7 @@
         full: full,
         name: full.split("/").pop(),
         depth: Number(o.getAttribute("data-depth") || 0),
-        key: (full + " " + (o.getAttribute("data-pinyin") || "")).toLowerCase(),
+        key: (full.split("/").pop() + " " + (o.getAttribute("data-pinyin") || "")).toLowerCase(),
       };
     });
     var emptyOption = Array.prototype.find.call(select.options, function (o) { return o.value === ""; });
