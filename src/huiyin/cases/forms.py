@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.forms import StyledForm
+from huiyin.core.pinyin import search_key
 from huiyin.core.validators import form_version
+from huiyin.core.widgets import GroupedSelect
 from huiyin.orgs.models import Department, Staff
 
 from . import actions
@@ -45,6 +47,50 @@ def _categories(org_id: int):
     return Category.objects.filter(organization_id=org_id).order_by("full_name")
 
 
+def _category_path(category: Category) -> list[str]:
+    return (category.full_name or category.name).split("/")
+
+
+def category_select() -> GroupedSelect:
+    """The category tree as a select grouped by top-level category (the no-script form); the
+    script (huiyin/pickers.js, ``data-tree-picker``) makes it a searchable tree: type part of
+    a name or its pinyin initials (``ldgx`` for 劳动关系), arrows and Enter to pick; a match is
+    listed under its parents."""
+    return GroupedSelect(
+        attrs={
+            "data-tree-picker": "",
+            "data-placeholder": _("输入名称或拼音首字母筛选"),
+            "data-empty-text": _("没有匹配的分类"),
+        },
+        group=lambda c: _category_path(c)[0],
+        label=lambda c: "/".join(_category_path(c)[1:]) or c.name,
+        option_data=lambda c: {
+            "full": "/".join(_category_path(c)),
+            "depth": len(_category_path(c)) - 1,
+            "pinyin": search_key(_category_path(c)[-1]),  # its own name: a parent's would match every child
+        },
+    )
+
+
+def handler_select() -> GroupedSelect:
+    """Staff grouped by department, each option naming its department: the script
+    (huiyin/pickers.js, ``data-follows``) offers only the department chosen in the same form."""
+    return GroupedSelect(
+        attrs={"data-follows": "department"},
+        group=lambda s: s.department.name if s.department_id else None,
+        option_data=lambda s: {"department": s.department_id or ""},
+    )
+
+
+def handlers(organization_id: int):
+    """Who can be named handler: active staff of a department that handles cases."""
+    return (
+        Staff.objects.filter(organization_id=organization_id, is_active=True, department__handles_cases=True)
+        .select_related("department")
+        .order_by("department__sort_order", "department__name", "full_name", "username")
+    )
+
+
 class IntakeForm(StyledForm):
     # Field order is the tab order of the phone form: number first, the history appears while talking.
     party_phone = forms.CharField(label=_("来电号码"), required=False, max_length=40)
@@ -55,7 +101,9 @@ class IntakeForm(StyledForm):
     title = forms.CharField(
         label=_("标题"), required=False, max_length=400, help_text=_("可留空，将取诉求内容的第一句。")
     )
-    category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("分类"), queryset=Category.objects.none(), required=False, widget=category_select()
+    )
     location = forms.CharField(label=_("事发地点"), required=False, max_length=400)
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
     party_id_number = forms.CharField(label=_("身份证号码"), required=False, max_length=40)
@@ -133,7 +181,9 @@ class EditForm(StyledForm):
     title = forms.CharField(label=_("标题"), max_length=400, required=False)
     text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices)
-    category = forms.ModelChoiceField(label=_("分类"), queryset=Category.objects.none(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("分类"), queryset=Category.objects.none(), required=False, widget=category_select()
+    )
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices)
     location = forms.CharField(label=_("事发地点"), max_length=400, required=False)
     version = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -147,6 +197,18 @@ class EditForm(StyledForm):
             return form_version(self.cleaned_data.get("version"))
         except ValidationFailed as exc:
             raise forms.ValidationError(exc.message) from exc
+
+
+class ActionBoundField(forms.BoundField):
+    """A field of the action form as one action's panel shows it: ``id_<action>-<name>``."""
+
+    def __init__(self, form: forms.Form, field: forms.Field, name: str, action: str):
+        self.action = action  # first: BoundField.__init__ reads auto_id
+        super().__init__(form, field, name)
+
+    @property
+    def auto_id(self) -> str:
+        return f"id_{self.action}-{self.html_name}"
 
 
 # The ActionForm fields an action spec reads become its input under this name, if renamed.
@@ -184,7 +246,9 @@ class ActionForm(StyledForm):
     comments = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none(), required=False)
     assisting = forms.ModelMultipleChoiceField(label=_("协办部门"), queryset=Department.objects.none(), required=False)
-    handler = forms.ModelChoiceField(label=_("承办人"), queryset=Staff.objects.none(), required=False)
+    handler = forms.ModelChoiceField(
+        label=_("承办人"), queryset=Staff.objects.none(), required=False, widget=handler_select()
+    )
     instructions = forms.CharField(label=_("交办意见"), required=False)
     due_at = forms.DateTimeField(label=_("办理时限（可空）"), required=False, widget=LOCAL_DATETIME)
     satisfaction = forms.ChoiceField(
@@ -212,9 +276,11 @@ class ActionForm(StyledForm):
         departments = Department.objects.filter(organization_id=organization_id, handles_cases=True)
         _model_choice(self.fields["department"]).queryset = departments
         _model_choice(self.fields["assisting"]).queryset = departments
-        _model_choice(self.fields["handler"]).queryset = Staff.objects.filter(
-            organization_id=organization_id, is_active=True
-        )
+        _model_choice(self.fields["handler"]).queryset = handlers(organization_id)
+        # A field an action shows narrowed (sign-for: the lead department's staff), by action
+        # and field name; filled by the actions' customize_form hooks. Posted values are still
+        # checked by the services.
+        self.narrowed: dict[tuple[str, str], forms.Field] = {}
         # Each app's actions fill in their lists (grounds, outcomes, bodies) for this case.
         for customize in dict.fromkeys(s.customize_form for s in actions.all_specs() if s.customize_form):
             customize(self, case)
@@ -228,9 +294,16 @@ class ActionForm(StyledForm):
             self.add_error(None, exc.message)
         return data
 
-    def fields_for(self, action: str) -> list:
+    def fields_for(self, action: str) -> list[ActionBoundField]:
+        """The fields an action's panel shows (narrowed where an action narrows them), with
+        ids of their own: several actions' panels on one page show the same field."""
         spec = actions.spec_for(action)
-        return [self[name] for name in spec.form_fields] if spec else []
+        if spec is None:
+            return []
+        return [
+            ActionBoundField(self, self.narrowed.get((action, name)) or self.fields[name], name, action)
+            for name in spec.form_fields
+        ]
 
     def kwargs_for(self, action: str) -> dict:
         d = self.cleaned_data
@@ -264,7 +337,11 @@ class LedgerFilterForm(StyledForm):
     nature = forms.ChoiceField(label=_("性质"), required=False, choices=[("", _("全部性质")), *Nature.choices])
     state = forms.ChoiceField(label=_("状态"), required=False)
     category = forms.ModelChoiceField(
-        label=_("分类"), queryset=Category.objects.none(), required=False, empty_label=_("全部分类")
+        label=_("分类"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("全部分类"),
+        widget=category_select(),
     )
     department = forms.ModelChoiceField(
         label=_("主办部门"), queryset=Department.objects.none(), required=False, empty_label=_("全部部门")

@@ -8,6 +8,7 @@ font STSong-Light, which readers must supply themselves.
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +30,12 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/arphic/uming.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
+
+URL_MIN_SIZE = 7  # points: the smallest a long web address is printed at to keep it on one line
+
+# A run of Latin letters, digits and URL punctuation is one word (a web address, a number);
+# any other character (a Chinese one, a full-width comma) may end a line on its own.
+_WORD = re.compile(r"[!-~]+|\s+|.", re.DOTALL)
 
 
 @lru_cache(maxsize=1)
@@ -85,9 +92,10 @@ def render_pdf(case: Case, code: str | None) -> bytes:
     for label, value in _lines(case, ctx):
         pdf.setFont(font, 11)
         pdf.drawString(15 * mm, y, f"{label}：")
-        for i, chunk in enumerate(_wrap(value, 24)):
+        chunks = wrap(value, font, 11, width - 55 * mm)
+        for i, chunk in enumerate(chunks):
             pdf.drawString(40 * mm, y - i * 6 * mm, chunk)
-        y -= 6 * mm * max(1, len(_wrap(value, 24))) + 2 * mm
+        y -= 6 * mm * len(chunks) + 2 * mm
     y -= 4 * mm
     pdf.setFont(font, 10)
     how = [
@@ -97,9 +105,13 @@ def render_pdf(case: Case, code: str | None) -> bytes:
         _("请妥善保管查询码，工作人员不会向您索要查询码以外的密码。"),
     ]
     for line in how:
-        for chunk in _wrap(line, 30):
+        for chunk in wrap(line, font, 10, width - 30 * mm, shrink_to=URL_MIN_SIZE):
+            # A web address longer than the line is printed smaller rather than cut in two.
+            fits = pdfmetrics.stringWidth(chunk, font, 10) <= width - 30 * mm
+            pdf.setFont(font, 10 if fits else URL_MIN_SIZE)
             pdf.drawString(15 * mm, y, chunk)
             y -= 5.5 * mm
+        pdf.setFont(font, 10)
     pdf.setFont(font, 9)
     pdf.drawRightString(width - 15 * mm, 15 * mm, f"{ctx['org_name']}  {timezone.localtime():%Y-%m-%d}")
     pdf.showPage()
@@ -107,7 +119,28 @@ def render_pdf(case: Case, code: str | None) -> bytes:
     return buffer.getvalue()
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Hard wrap by characters (CJK text has no spaces to break on)."""
-    text = str(text)
-    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+def wrap(text: str, font: str, size: float, width: float, *, shrink_to: float | None = None) -> list[str]:
+    """Lines of ``text`` no wider than ``width`` points in ``font`` at ``size``. Chinese text
+    breaks between any two characters; a Latin word (a web address, a number) is never cut:
+    it starts a new line, and one wider than a line stays whole if it fits at ``shrink_to``
+    points (the caller prints that line smaller), else it is cut by characters."""
+    lines: list[str] = []
+    line = ""
+    for token in _WORD.findall(str(text)):
+        if pdfmetrics.stringWidth(line + token, font, size) <= width:
+            line += token
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = token.lstrip()
+        fits_smaller = shrink_to is not None and pdfmetrics.stringWidth(line, font, shrink_to) <= width
+        if pdfmetrics.stringWidth(line, font, size) > width and not fits_smaller:
+            while len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
+                cut = len(line)
+                while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines

@@ -19,11 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
+from huiyin.core import refusals
 from huiyin.core.errors import (
     ApplicationError,
     DuplicateSubmission,
     PermissionDeniedError,
     ValidationFailed,
+    http_status,
 )
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
@@ -193,11 +195,14 @@ def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
         organization_id=org_id, case=case, initial={"version": case.version}
     )
     allowed_now = actions.allowed_actions(request.user, case)
+    # A refused action still on offer shows its form-wide errors in its own form; else on top.
+    failed_offered = extra.get("failed_action") in {allowed.name for allowed in allowed_now}
     return {
         "case": case,
         "timeline": selectors.timeline(case),
         "action_panels": [(allowed.edge, action_form.fields_for(allowed.name)) for allowed in allowed_now],
         "action_form": action_form,
+        "failed_offered": failed_offered,
         "contact_form": extra.pop("contact_form", None) or ContactForm(initial={"intake_token": uuid.uuid4().hex}),
         "co_parties": list(case.co_parties.all()),
         "assisting": list(case.assisting_departments.all()),
@@ -310,10 +315,13 @@ def add_contact(request: _HtmxRequest, case_id: int) -> HttpResponse:
         raise
     except ApplicationError as exc:
         message = _contact_error(form, exc)
-        if request.htmx:
-            return HttpResponse(f'<div class="alert alert-danger" role="alert">{_escape(message)}</div>', status=400)
+        if request.htmx:  # the message for the panel, each field's for the form it came from
+            return refusals.fragment(request, exc, message)
         messages.error(request, message)
-        return render(request, "cases/detail.html", case_page_context(request, case), status=400)
+        put_errors(form, exc)
+        refusals.remember(request, exc)
+        shown = form if isinstance(form, ContactForm) else None
+        return render(request, "cases/detail.html", case_page_context(request, case, contact_form=shown), status=400)
     else:
         messages.success(request, _("已作为来电记录添加到案件 %(number)s。") % {"number": case.number})
     url = reverse("cases:detail", args=[case.pk])
@@ -338,17 +346,18 @@ def _escape(text: str | StrPromise) -> str:
 def upload_attachment(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     upload = request.FILES.get("attachment")
-    if upload is None:
-        messages.error(request, _("请选择要上传的附件。"))
-    else:
-        try:
-            services.attachment_upload(actor=request.user, case_id=case.pk, upload=upload)
-        except PermissionDeniedError:
-            raise
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("附件已上传。"))
+    try:
+        if upload is None:
+            raise ValidationFailed({"attachment": [_("请选择要上传的附件。")]})
+        services.attachment_upload(actor=request.user, case_id=case.pk, upload=upload)
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as exc:
+        # The page again, the message under the file field (the one field of the form).
+        messages.error(request, exc.message)
+        refusals.remember(request, {"attachment": [exc.message]})
+        return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
+    messages.success(request, _("附件已上传。"))
     return redirect("cases:detail", case_id=case.pk)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
 def action_form_choices(form: forms.Form, case: Case | None) -> None:
     """Outcomes and review decisions to choose from; the preset's grounds become lists and
-    its referral bodies a datalist; the dispatcher's named handler is preselected."""
+    its referral bodies a datalist; the dispatcher's named handler is preselected, and
+    sign-for offers only the lead department's staff."""
     outcome, decision = form.fields["outcome"], form.fields["decision"]
     assert isinstance(outcome, forms.ChoiceField) and isinstance(decision, forms.ChoiceField)
     outcome.choices = [("", "—"), *Outcome.choices]
@@ -34,3 +36,11 @@ def action_form_choices(form: forms.Form, case: Case | None) -> None:
         form.referral_bodies = [label for label, _label in bodies]  # type: ignore[attr-defined]
     if case.handler_id:
         form.fields["handler"].initial = case.handler_id
+    handler = form.fields["handler"]
+    narrowed = getattr(form, "narrowed", None)  # ActionForm: fields an action shows narrowed
+    if case.lead_department_id and narrowed is not None and isinstance(handler, forms.ModelChoiceField):
+        assert handler.queryset is not None  # ActionForm sets the organisation's staff
+        signer = copy.deepcopy(handler)
+        signer.queryset = handler.queryset.filter(department_id=case.lead_department_id)
+        signer.widget.attrs.pop("data-follows", None)  # no department to pick: it is the case's
+        narrowed[("sign_for", "handler")] = signer

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.views import case_page_context
+from huiyin.core import refusals
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import ID_MAX, parse_moment, whole_number
@@ -54,7 +55,10 @@ def _run(request: AuthedHttpRequest, case_id: int, call: Callable[[], object], d
 
 
 def _refused(request: AuthedHttpRequest, case_id: int, exc: ApplicationError) -> HttpResponse:
+    """The case page again: the message on top, and (core/refusals.py) under the field it
+    names in the form that was posted, with what was typed given back."""
     messages.error(request, exc.message)
+    refusals.remember(request, exc)
     case = _case(request, case_id)
     return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
 
