@@ -512,6 +512,11 @@ MATRIX: dict[str, Entry] = {
             data=lambda w, actor: {"key": "1", "findings": "满意", "version": w["head_callback"].version},
         ),
     },
+    "followup:reveal": post_only(
+        A("clerk", "leader", "callback"),
+        kwargs=lambda w: {"callback_id": w["desk_callback"].pk},
+        label="See the complainant's number on the callback card, logged (回访显示完整号码)",
+    ),
     "followup:rating_link": post_only(
         A("clerk", "leader", "callback"),
         kwargs=lambda w: {"callback_id": w["desk_callback"].pk},
