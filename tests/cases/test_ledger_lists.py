@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -332,3 +333,20 @@ def test_the_print_view_says_where_it_stops(client, clerk, seven, monkeypatch):
     html = _login(client, clerk).get(reverse("cases:ledger_print")).content.decode()
     assert "仅打印前 5 条" in html
     assert sum(case.number in html for case in seven) == 5
+
+
+def test_the_csv_leaves_chunk_by_chunk(client, clerk, seven, monkeypatch):
+    """Streamed: the first rows are sent after the first chunk's query, before the next
+    chunk is read - a long export never holds the list in memory."""
+    monkeypatch.setattr(selectors, "CHUNK_SIZE", 3)
+    response = _login(client, clerk).get(reverse("cases:ledger_csv"))
+    blocks = iter(response.streaming_content)
+    with CaptureQueriesContext(connection) as before_first_rows:
+        next(blocks)  # the header
+        first = next(blocks).decode()
+    with CaptureQueriesContext(connection) as the_rest:
+        rest = b"".join(blocks).decode()
+    case_reads = [q["sql"] for q in before_first_rows.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    assert len(case_reads) == 1 and first.count("\r\n") == 3
+    assert sum('FROM "cases_case"' in q["sql"] for q in the_rest.captured_queries) == 2
+    assert rest.count("\r\n") == 4
