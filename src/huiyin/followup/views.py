@@ -1,4 +1,4 @@
-"""The callback desk (回访工作台): one callback at a time on a card, the filtered queue beside it, one key per outcome."""
+"""The callback desk (回访工作台): one callback at a time on a card, the filtered queue beside it."""
 
 from __future__ import annotations
 
