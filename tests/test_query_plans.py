@@ -52,7 +52,12 @@ LEDGER_QUERIES = (
     "?q=火星",  # absent word
     "?q=噪音扰民",  # phrase
     "?date_from=2020-01-01&date_to=2099-12-31",
+    "?end=1",  # the last page, read from the end (the total is an estimate here)
+    "?state=closed&end=2",
 )
+# The filtered ledger exported (streamed in chunks: every chunk's query is planned).
+EXPORT_QUERIES = ("", "?state=open", "?q=漏水")
+CALLBACK_QUERIES = ("", "?sort=oldest", "?due=overdue&channel=phone", "?due=today&sort=oldest")
 DESK_USERS = ("clerk", "handler_city", "head_city", "leader", "supervisor", "callback", "analyst")
 
 
@@ -127,6 +132,8 @@ def _planned_whole_table_reads(sql: str) -> set[tuple[str, str]]:
 def _selects(client: Client, url: str) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
+        if response.streaming:  # an export: its queries run as it is read
+            b"".join(response.streaming_content)
     assert response.status_code == 200, (url, response.status_code)
     return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
 
@@ -136,12 +143,19 @@ def _pages(staff: dict, case_ids: list[int]) -> Iterator[tuple[str, str]]:
     for query in LEDGER_QUERIES:
         yield "clerk", "/cases/" + query
         yield "handler_city", "/cases/" + query  # department-scoped
+    for query in EXPORT_QUERIES:
+        yield "clerk", "/cases/export.csv" + query
+    yield "handler_city", "/cases/export.csv"
+    yield "handler_city", "/cases/export.csv?channel=phone&nature=complaint"
+    yield "clerk", "/cases/export.xlsx?state=closed"
+    yield "clerk", "/cases/print/?state=open"
     for username in DESK_USERS:
         yield username, "/cases/desk/"
     for case_id in case_ids:
         yield "clerk", f"/cases/{case_id}/"
         yield "leader", f"/cases/{case_id}/"
-    yield "callback", "/callbacks/"
+    for query in CALLBACK_QUERIES:
+        yield "callback", "/callbacks/" + query
     yield "supervisor", "/supervision/"
     yield "leader", "/supervision/"
 

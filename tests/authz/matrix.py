@@ -227,6 +227,21 @@ MATRIX: dict[str, Entry] = {
     # --- cases ---------------------------------------------------------------------------------------
     "cases:desk": Row(get=DESK),
     "cases:ledger": Row(get=DESK),
+    # The filtered ledger as a spreadsheet: masked for every desk (GET); in full (POST) for
+    # the personal-data right, each exported case logged as a full view. The head of an
+    # unrelated department has that right but no case to export, so nothing to log.
+    "cases:ledger_csv": Row(
+        get=DESK,
+        post=A("clerk", "reception", "handler", "head", "assist_head", "leader", "callback", "org2"),
+        either=A("stranger"),
+        label="Export the ledger with full personal data, logged (完整导出台账)",
+    ),
+    "cases:ledger_xlsx": Row(
+        get=DESK,
+        post=A("clerk", "reception", "handler", "head", "assist_head", "leader", "callback", "org2"),
+        either=A("stranger"),
+    ),
+    "cases:ledger_print": Row(get=DESK),
     "cases:intake": Row(
         get=REGISTER | {"org2"},
         post=REGISTER | {"org2"},
@@ -497,6 +512,11 @@ MATRIX: dict[str, Entry] = {
             data=lambda w, actor: {"key": "1", "findings": "满意", "version": w["head_callback"].version},
         ),
     },
+    "followup:reveal": post_only(
+        A("clerk", "leader", "callback"),
+        kwargs=lambda w: {"callback_id": w["desk_callback"].pk},
+        label="See the complainant's number on the callback card, logged (回访显示完整号码)",
+    ),
     "followup:rating_link": post_only(
         A("clerk", "leader", "callback"),
         kwargs=lambda w: {"callback_id": w["desk_callback"].pk},

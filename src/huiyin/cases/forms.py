@@ -351,6 +351,10 @@ class LedgerFilterForm(StyledForm):
     page = forms.IntegerField(
         label=_("页码"), required=False, min_value=1, max_value=PAGE_MAX, widget=forms.HiddenInput
     )
+    # A page counted from the end (1: the last page): the last pages of a long ledger.
+    end = forms.IntegerField(
+        label=_("倒数页码"), required=False, min_value=1, max_value=PAGE_MAX, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)

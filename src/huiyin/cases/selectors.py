@@ -1,15 +1,19 @@
 """Reads for the workbench, with authorisation built in (F80).
 
-Every list is index-backed and paginated without a full COUNT: the ledger at a
-million rows shows "next page" instead of "page 1 of 20,000".
+Every list is index-backed and paginated by LIMIT/OFFSET from the end it is read from.
+The ledger's total is exact where that is cheap (a COUNT capped at COUNT_CAP rows and,
+on PostgreSQL, at COUNT_TIMEOUT_MS) and otherwise PostgreSQL's planner estimate,
+labelled as such: at a million rows an exact COUNT(*) of a filter reads every row.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -40,6 +44,14 @@ PAGE_MAX = 100_000  # a page number beyond it is a typo, not a page (and its off
 # Keyword search on PostgreSQL fetches at most this many matching ids through the GIN
 # index; a term with more matches is common enough for the newest-first walk.
 SEARCH_CANDIDATES = 2000
+# The ledger's total: counted exactly up to COUNT_CAP rows (and, on PostgreSQL, within
+# COUNT_TIMEOUT_MS); beyond that, the planner's estimate ("约 N 条").
+COUNT_CAP = 10_000
+COUNT_TIMEOUT_MS = 250
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout
+# Rows per query when the whole filtered list is read (exports): flat memory at any size.
+CHUNK_SIZE = 1000
+CHUNK_RELATED = ("category", "lead_department", "handler")  # small tables, joined
 
 
 def _assisting(department_id: int) -> Exists:
@@ -103,6 +115,11 @@ def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
     )
 
 
+def _pg_indexed(query: str) -> RawSQL:
+    """The keyword match the GIN index serves."""
+    return RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
+
+
 def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
     """Newest-first search that does not rely on the planner's guess of how common a term is.
 
@@ -115,7 +132,7 @@ def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
     fills a page soon, and ``ts_match_vq`` (the function behind @@, which no index
     serves) keeps the planner on it. See docs/benchmarks.md.
     """
-    indexed = RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
+    indexed = _pg_indexed(query)
     ids = list(
         qs.alias(_match=indexed).filter(_match=True).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1]
     )
@@ -125,6 +142,18 @@ def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
         "ts_match_vq(cases_case.search_vector, to_tsquery('simple', %s))", [query], output_field=BooleanField()
     )
     return qs.alias(_match=walked).filter(_match=True)
+
+
+def category_subtree(org_id: int, category_id: int) -> list[int]:
+    """Ids of the organisation's category and the categories under it ([] if it has no
+    such category). The ids, not a subquery: PostgreSQL knows how common each category
+    is, but not what a LIKE on paths selects, and walks the whole ledger for a small one."""
+    category = Category.objects.filter(pk=category_id, organization_id=org_id).first()
+    if category is None:
+        return []
+    return list(
+        Category.objects.filter(organization_id=org_id, path__startswith=category.path).values_list("pk", flat=True)
+    )
 
 
 @dataclass
@@ -140,7 +169,10 @@ class LedgerFilters:
     urgency: str = ""
 
 
-def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
+def _filtered(actor: Staff, filters: LedgerFilters, *, counting: bool = False) -> QuerySet[Case]:
+    """The actor's cases that pass ``filters``, unordered. ``counting``: the keyword as the
+    plain index match (every match is counted; the page's newest-first walk would not
+    stop early there)."""
     qs = cases_for(actor)
     f = filters
     if f.channel:
@@ -154,15 +186,8 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
     elif f.state:
         qs = qs.filter(state=f.state)
     if f.category_id:
-        category = Category.objects.filter(pk=f.category_id, organization_id=actor.org_id).first()
-        if category:
-            # The ids, not a subquery: PostgreSQL knows how common each category is, but
-            # not what a LIKE on paths selects, and walks the whole ledger for a small one.
-            subtree = list(
-                Category.objects.filter(organization_id=actor.org_id, path__startswith=category.path).values_list(
-                    "pk", flat=True
-                )
-            )
+        subtree = category_subtree(actor.org_id, f.category_id)
+        if subtree:
             qs = qs.filter(category_id__in=subtree)
     if f.department_id:
         qs = qs.filter(lead_department_id=f.department_id)
@@ -172,8 +197,117 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
         qs = qs.filter(received_at__lt=day_start(f.date_to + timedelta(days=1)))
     if f.keyword:
         keyword = f.keyword.strip()
-        qs = qs.filter(number=keyword) if _looks_like_number(keyword) else search_filter(qs, keyword)
-    return qs.select_related("party", "category", "lead_department", "handler").order_by("-received_at", "-id")
+        if _looks_like_number(keyword):
+            qs = qs.filter(number=keyword)
+        elif counting and connection.vendor == "postgresql" and any(query_phrases(keyword[:KEYWORD_MAX])):
+            qs = qs.alias(_match=_pg_indexed(tsquery(keyword[:KEYWORD_MAX]))).filter(_match=True)
+        else:
+            qs = search_filter(qs, keyword)
+    return qs
+
+
+LEDGER_ORDER = ("-received_at", "-id")
+
+
+def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
+    return (
+        _filtered(actor, filters)
+        .select_related("party", "category", "lead_department", "handler")
+        .order_by(*LEDGER_ORDER)
+    )
+
+
+@dataclass(frozen=True)
+class LedgerTotal:
+    """How many cases a filtered ledger holds: ``exact``, or PostgreSQL's estimate."""
+
+    count: int
+    exact: bool
+
+    def pages(self, size: int = PAGE_SIZE) -> int:
+        return max(1, -(-self.count // size))
+
+
+def ledger_total(*, actor: Staff, filters: LedgerFilters) -> LedgerTotal:
+    """The filtered ledger's size: a COUNT that stops at COUNT_CAP + 1 rows (and, on
+    PostgreSQL, at COUNT_TIMEOUT_MS), exact when it finished below the cap; otherwise the
+    planner's estimate of the same query, at least what was counted. SQLite (a small
+    installation) counts to the end."""
+    qs = _filtered(actor, filters, counting=True).order_by()
+    if connection.vendor != "postgresql":
+        return LedgerTotal(qs.count(), exact=True)
+    counted = _count_within(qs[: COUNT_CAP + 1], COUNT_TIMEOUT_MS)
+    if counted is not None and counted <= COUNT_CAP:
+        return LedgerTotal(counted, exact=True)
+    return LedgerTotal(max(_estimated_rows(qs), COUNT_CAP + 1 if counted else 0), exact=False)
+
+
+def _count_within(qs: QuerySet, timeout_ms: int) -> int | None:
+    """``qs.count()``, or None when PostgreSQL cancels it after ``timeout_ms``. In a
+    savepoint: a cancelled statement rolls back only that, and the timeout with it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        (before,) = cursor.fetchone()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{timeout_ms}ms"])
+            counted = qs.count()
+            with connection.cursor() as cursor:  # an outer transaction goes on with its own
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+            return counted
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:  # slow: the estimate will do
+            return None
+        raise
+
+
+def _estimated_rows(qs: QuerySet) -> int:
+    """PostgreSQL's estimate of how many rows ``qs`` returns (EXPLAIN, nothing run)."""
+    sql, params = qs.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        (document,) = cursor.fetchone()
+    if isinstance(document, str):
+        document = json.loads(document)
+    return int(document[0]["Plan"]["Plan Rows"])
+
+
+def ledger_chunks(qs: QuerySet[Case], size: int | None = None) -> Iterator[list[Case]]:
+    """The whole of an ordered ledger query (``ledger``), ``size`` rows a query: each
+    query starts where the last one stopped (``received_at``, ``id``: the ledger index),
+    so reading a million rows holds one chunk in memory and never scans from the top.
+    The chunk's complainants come by their ids in a second query (a join could read the
+    party table whole for a thousand rows)."""
+    size = size or CHUNK_SIZE
+    qs = qs.select_related(None).select_related(*CHUNK_RELATED).prefetch_related("party")
+    last: Case | None = None
+    while True:
+        chunk_qs = qs
+        if last is not None:
+            chunk_qs = qs.filter(received_at__lte=last.received_at).filter(
+                Q(received_at__lt=last.received_at) | Q(pk__lt=last.pk)
+            )
+        rows = list(chunk_qs[:size])
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]
+
+
+def ledger_ids(*, actor: Staff, filters: LedgerFilters, limit: int) -> list[int]:
+    """Ids of the filtered ledger in ledger order, at most ``limit`` + 1 (so that a caller
+    can tell there are more)."""
+    return list(ledger(actor=actor, filters=filters).values_list("pk", flat=True)[: limit + 1])
+
+
+def cases_by_ids(*, actor: Staff, ids: list[int]) -> list[Case]:
+    """The actor's cases with these ids, in the order given (a chunk of ``ledger_ids``)."""
+    rows = {
+        c.pk: c for c in cases_for(actor).filter(pk__in=ids).select_related(*CHUNK_RELATED).prefetch_related("party")
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
 def _looks_like_number(keyword: str) -> bool:
@@ -185,6 +319,15 @@ def page(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
     number = min(max(1, number), PAGE_MAX)
     rows = list(qs[(number - 1) * size : number * size + 1])
     return rows[:size], len(rows) > size
+
+
+def page_from_end(qs: QuerySet, number: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
+    """Page ``number`` counted from the end of ``qs`` (1: the last ``size`` rows), in
+    ``qs``'s order, and whether a page before it exists: the ledger's last pages, read
+    backwards along the same index instead of skipping a million rows."""
+    number = min(max(1, number), PAGE_MAX)
+    rows = list(qs.reverse()[(number - 1) * size : number * size + 1])
+    return rows[:size][::-1], len(rows) > size
 
 
 def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -31,7 +41,7 @@ from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import normalize_phone
 
-from . import actions, bus, panels, receipts, selectors, services
+from . import actions, bus, export, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
 from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
@@ -97,11 +107,11 @@ def desk(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
+def _ledger_request(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, selectors.LedgerFilters, int, int | None]:
+    """The ledger's filter form, its filters, the page number and the page counted from the end."""
     form = LedgerFilterForm(request.GET or None, organization_id=request.user.org_id)
     filters = selectors.LedgerFilters()
-    page_number = 1
+    page_number, end = 1, None
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         filters = selectors.LedgerFilters(
@@ -114,23 +124,196 @@ def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
             date_from=d["date_from"],
             date_to=d["date_to"],
         )
-        page_number = d["page"] or 1
-    rows, has_next = selectors.page(selectors.ledger(actor=request.user, filters=filters), page_number)
-    selectors.flag_broken_chains(rows)
+        page_number, end = d["page"] or 1, d["end"]
+    return form, filters, page_number, end
+
+
+def _filter_query(request: HttpRequest) -> str:
+    """The request's query without the page: the filters, for links to other pages and exports."""
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "end"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a ledger page is: page ``number`` from the start, or ``end`` from the end (the
+    last pages of a ledger whose size is only estimated), with its neighbours' links."""
+
+    number: int | None
+    end: int | None
+    total: selectors.LedgerTotal
+    has_previous: bool
+    has_next: bool
+
+    @property
+    def last(self) -> int | None:
+        return self.total.pages() if self.total.exact else None
+
+    @property
+    def count_text(self) -> str:
+        return f"{self.total.count:,}"
+
+    @property
+    def pages_text(self) -> str:
+        return f"{self.total.pages():,}"
+
+    def _link(self, label: str, key: str, value: int, current: bool = False) -> dict:
+        return {"label": label, "param": f"{key}={value}", "current": current}
+
+    def links(self) -> list[dict]:
+        """首页, 上一页, the page numbers around this one, 下一页, 末页 (None: not a link)."""
+        items: list[dict] = []
+        if self.end is not None:  # counted from the end: an estimated ledger's last pages
+            items.append(self._link(_("首页"), "page", 1))
+            if self.has_previous:
+                items.append(self._link(_("上一页"), "end", self.end + 1))
+            items.append({"label": _("倒数第 %(n)s 页") % {"n": self.end}, "param": None, "current": True})
+            if self.has_next:
+                items.append(self._link(_("下一页"), "end", self.end - 1))
+                items.append(self._link(_("末页"), "end", 1))
+            return items
+        number = self.number or 1
+        if number > 1:
+            items.append(self._link(_("首页"), "page", 1))
+            items.append(self._link(_("上一页"), "page", number - 1))
+        if self.last is not None:
+            top = min(self.last, number + 2)
+        else:  # an estimated size: the next page is known to exist, none beyond it
+            top = number + 1 if self.has_next else number
+        for n in range(max(1, number - 2), top + 1):
+            items.append(self._link(str(n), "page", n, current=n == number))
+        if self.has_next:
+            items.append(self._link(_("下一页"), "page", number + 1))
+            if self.last is not None:
+                items.append(self._link(_("末页"), "page", self.last))
+            else:
+                items.append(self._link(_("末页"), "end", 1))
+        return items
+
+
+def _ledger_page(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, list[Case], Pager]:
+    form, filters, page_number, end = _ledger_request(request)
+    total = selectors.ledger_total(actor=request.user, filters=filters)
+    qs = selectors.ledger(actor=request.user, filters=filters)
+    if end is not None and total.exact:  # a known size: the page from the start, numbered
+        page_number, end = max(1, total.pages() - end + 1), None
+    if end is not None:
+        rows, has_previous = selectors.page_from_end(qs, end)
+        pager = Pager(None, end, total, has_previous=has_previous, has_next=end > 1)
+    else:
+        rows, has_next = selectors.page(qs, page_number)
+        pager = Pager(page_number, None, total, has_previous=page_number > 1, has_next=has_next)
+    selectors.flag_broken_chains(rows)
+    return form, rows, pager
+
+
+@login_required
+def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
+    form, rows, pager = _ledger_page(request)
     return render(
         request,
         "cases/ledger.html",
         {
             "form": form,
             "cases": rows,
-            "page_number": page_number,
-            "has_next": has_next,
-            "query": query.urlencode(),
+            "pager": pager,
+            "query": _filter_query(request),
+            "full_export": may_reveal_pii(request.user),
+            "full_export_max": FULL_EXPORT_MAX,
         },
         status=400 if form.errors else 200,  # a bad filter is named on the form; the rows are unfiltered
     )
+
+
+# A full export (personal data in clear) holds at most this many cases: each is logged as a
+# full view, and a bigger extraction of personal data is narrowed by a filter first.
+FULL_EXPORT_MAX = 5_000
+# The print view prints the filtered list from its start, at most this many rows.
+PRINT_MAX = 500
+EXPORTS = {
+    "csv": (export.csv_stream, "text/csv; charset=utf-8"),
+    "xlsx": (export.xlsx_stream, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+@login_required
+def ledger_export(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
+    """The filtered ledger as a spreadsheet, streamed. GET: masked as on the screen. POST
+    (the button for those with the personal-data right): in full, each case logged as a
+    full view first, at most FULL_EXPORT_MAX cases."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form, filters, _page, _end = _ledger_request(request)
+    if form.errors:  # never the whole ledger instead of the filtered list
+        return _plain(" ".join(f"{form[f].label}：{e}" for f, errors in form.errors.items() for e in errors), 400)
+    stream, content_type = EXPORTS[fmt]
+    full = request.method == "POST"
+    if full:
+        if not may_reveal_pii(request.user):
+            raise PermissionDenied
+        ids = selectors.ledger_ids(actor=request.user, filters=filters, limit=FULL_EXPORT_MAX)
+        if len(ids) > FULL_EXPORT_MAX:
+            return _plain(
+                _("完整导出（含个人信息）最多 %(n)s 件，请先用筛选条件缩小范围。") % {"n": f"{FULL_EXPORT_MAX:,}"}, 400
+            )
+        services.party_export_log(actor=request.user, case_ids=ids, export=fmt)
+        chunks: Iterator[list[Case]] = (
+            selectors.cases_by_ids(actor=request.user, ids=ids[i : i + selectors.CHUNK_SIZE])
+            for i in range(0, len(ids), selectors.CHUNK_SIZE)
+        )
+    else:
+        chunks = selectors.ledger_chunks(selectors.ledger(actor=request.user, filters=filters))
+    response = StreamingHttpResponse(stream(chunks, full=full), content_type=content_type)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    name = f"ledger-{stamp}{'-full' if full else ''}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _plain(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+def ledger_print(request: AuthedHttpRequest) -> HttpResponse:
+    """The filtered list for paper: no navigation, the print style sheet, masked as on the
+    screen, from its start and at most PRINT_MAX rows."""
+    form, filters, _page, _end = _ledger_request(request)
+    if form.errors:
+        return _plain(" ".join(f"{form[f].label}：{e}" for f, errors in form.errors.items() for e in errors), 400)
+    rows = list(selectors.ledger(actor=request.user, filters=filters)[: PRINT_MAX + 1])
+    total = selectors.ledger_total(actor=request.user, filters=filters)
+    return render(
+        request,
+        "cases/ledger_print.html",
+        {
+            "cases": rows[:PRINT_MAX],
+            "cut": len(rows) > PRINT_MAX,
+            "print_max": PRINT_MAX,
+            "total": total,
+            "total_text": f"{total.count:,}",
+            "criteria": _criteria(form),
+            "printed_at": timezone.localtime(),
+            "query": _filter_query(request),
+        },
+    )
+
+
+def _criteria(form: LedgerFilterForm) -> list[tuple[str, str]]:
+    """The filters in words (label, value), for the printed page's heading."""
+    if not form.is_bound:
+        return []
+    shown = []
+    for name, value in form.cleaned_data.items():
+        if name in ("page", "end") or value in (None, ""):
+            continue
+        field = form.fields[name]
+        choices = dict(getattr(field, "choices", ()) or ())
+        text = choices.get(value, value) if isinstance(value, str) and choices else value
+        shown.append((str(field.label), str(text)))
+    return shown
 
 
 @login_required

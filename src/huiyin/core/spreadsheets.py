@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from openpyxl.cell import WriteOnlyCell
+
 from .validators import clean_text
 
 
@@ -19,3 +21,30 @@ def append_row(sheet, values: Iterable[object]) -> None:
     for cell in sheet[sheet.max_row]:
         if cell.data_type == "f":
             cell.data_type = "s"
+
+
+def write_only_row(sheet, values: Iterable[object], *, font=None) -> list:
+    """A row for a write-only worksheet (``Workbook(write_only=True)``: rows go to a
+    temporary file as they come, so memory stays flat however long the list): the same
+    rule, every string stored as text, control characters removed."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=clean_text(value) if isinstance(value, str) else value)
+        if cell.data_type == "f":
+            cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        cells.append(cell)
+    return cells
+
+
+# What a spreadsheet program reads as the start of a formula in a CSV cell.
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_value(value: object) -> str:
+    """A CSV cell: text with control characters removed, and a leading apostrophe before
+    what Excel would run as a formula (``=HYPERLINK(...)`` typed into a title), as OWASP
+    advises for CSV exports."""
+    text = clean_text(value) if isinstance(value, str) else ("" if value is None else str(value))
+    return "'" + text if text.startswith(_CSV_FORMULA_START) else text

@@ -213,6 +213,18 @@ def callback_record(
     return row
 
 
+def callback_number_reveal(*, actor: Staff, callback_id: int) -> dict[str, dict[str, str]]:
+    """The complainant's full name and number, to dial from the callback card: for whoever
+    has this callback to make, through the case page's own reveal (``party_reveal``: the
+    personal-data right, and the same ``pii_viewed`` event on the case)."""
+    row = Callback.objects.select_related("case").filter(pk=callback_id, case__organization_id=actor.org_id).first()
+    if row is None:
+        raise NotFound(_("找不到该回访。"))
+    if not permissions.may_call_back(actor, row):
+        raise PermissionDeniedError(_("您没有这件回访的任务。"))
+    return case_services.party_reveal(actor=actor, case_id=row.case_id)
+
+
 def _notice_due(case: Case, now) -> datetime:
     """When the written notice is due: the preset's ``rectification_notice_within`` from
     now, counted by the case's business calendar (24 hours without one)."""

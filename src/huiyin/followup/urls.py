@@ -6,6 +6,7 @@ app_name = "followup"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("<int:callback_id>/record/", views.record, name="record"),
+    path("<int:callback_id>/reveal/", views.reveal, name="reveal"),
     path("<int:callback_id>/rating-link/", views.rating_link, name="rating_link"),
     path("<int:callback_id>/decide/", views.decide, name="decide"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),

@@ -1,27 +1,37 @@
-"""The callback queue (回访工作台): one row per due callback, one key per outcome."""
+"""The callback desk (回访工作台): one callback at a time on a card, the filtered queue beside it."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
+from huiyin.cases.permissions import may_reveal_pii
+from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed, http_status
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import form_version
+from huiyin.core.validators import ID_MAX, form_version, whole_number
 from huiyin.policy.services import current_policy
 
 from . import selectors, services
+from .forms import FILTER_KEYS, QueueFilterForm
 from .models import Satisfaction
 from .permissions import may_use_callback_desk
 
-# The one-keystroke outcomes (Alt+key in Chromium): (key, outcome, satisfaction, label)
+# The queue beside the card: this many callbacks, from a few before the current one.
+QUEUE_SHOWN = 40
+QUEUE_BEFORE = 5
+
+# The one-keystroke outcomes (Alt+key, callbacks.js): (key, outcome, satisfaction, label)
 OUTCOMES = (
     ("1", "reached", "satisfied", gettext_lazy("满意")),
     ("2", "reached", "basically_satisfied", gettext_lazy("基本满意")),
@@ -42,27 +52,64 @@ def queue(request: AuthedHttpRequest) -> HttpResponse:
     return _queue_page(request)
 
 
-def _refused(request: AuthedHttpRequest, exc: ApplicationError) -> HttpResponse:
+def _refused(request: AuthedHttpRequest, exc: ApplicationError, callback_id: int | None = None) -> HttpResponse:
     """The queue again with the reason (400; 404 for a callback or task that is not there,
-    403 for someone else's), nothing stored."""
+    403 for someone else's), nothing stored; a refused callback stays on the card with
+    each field's message next to it."""
     messages.error(request, exc.message)
     if not may_use_callback_desk(request.user):  # a head deciding from the desk has no queue page
         return HttpResponse(exc.message, status=http_status(exc), content_type="text/plain; charset=utf-8")
-    return _queue_page(request, status=http_status(exc))
+    return _queue_page(request, status=http_status(exc), current=callback_id, errors=exc.field_errors())
 
 
-def _queue_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse:
+def _filter_query(form: QueueFilterForm) -> str:
+    """The chosen filters as a query string (without the current callback)."""
+    data = form.data if form.is_bound else {}
+    return urlencode({key: data[key] for key in FILTER_KEYS if data.get(key)})
 
+
+def _back_to_queue(request: AuthedHttpRequest, current: int | None) -> HttpResponse:
+    """The queue with the same filters, showing ``current`` (when it is still due)."""
+    form = QueueFilterForm(request.GET or None, organization_id=request.user.org_id)
+    query = _filter_query(form)
+    if current:
+        query = f"{query}&c={current}" if query else f"c={current}"
+    return redirect(reverse("followup:queue") + (f"?{query}" if query else ""))
+
+
+def _queue_page(
+    request: AuthedHttpRequest, status: int = 200, current: int | None = None, errors: dict | None = None
+) -> HttpResponse:
+    """One callback at a time (the card) with the filtered queue beside it."""
+    form = QueueFilterForm(request.GET or None, organization_id=request.user.org_id)
+    filters = form.filters()
+    position = selectors.queue_position(request.user, filters, current or form.current())
+    card = round_ = None
+    if position.current is not None:
+        card, round_ = selectors.callback_card(request.user, position.current)
+    index = position.index or 0
+    start = max(0, index - QUEUE_BEFORE)
+    window = position.ids[start : start + QUEUE_SHOWN]
+    listed = {c.pk: c for c in selectors.queue(request.user, filters).filter(pk__in=window)}
     policy = current_policy(request.user.org_id)
     rules = policy.preset().callback if policy is not None else None
     shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
     now = timezone.localtime()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    query = _filter_query(form)
     return render(
         request,
         "followup/queue.html",
         {
-            "callbacks": list(selectors.queue(request.user)[:100]),
+            "form": form,
+            "query": query,
+            "card": card,
+            "answered": round_,
+            "position": position,
+            "place": index + 1,
+            "listed": [listed[i] for i in window if i in listed],
+            "errors": errors or {},
+            "may_reveal": card is not None and may_reveal_pii(request.user),
             "now": now,
             "outcomes": OUTCOMES,
             "quota": selectors.quota_progress(request.user.org_id, month_start, shares),
@@ -70,7 +117,7 @@ def _queue_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse:
             "tasks": list(selectors.open_tasks(request.user)[:50]),
             "decisions": list(selectors.awaiting_decision(request.user)[:50]),
         },
-        status=status,
+        status=400 if form.errors and status == 200 else status,
     )
 
 
@@ -110,13 +157,15 @@ def task_done(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
+    """One attempt recorded; then the next callback of the same filtered queue (posted as
+    ``next`` by the card) is on the card."""
     _may_use(request)
     p = request.POST
     key = p.get("key", "")
     chosen = next((o for o in OUTCOMES if o[0] == key), None)
     try:
         if chosen is None:
-            raise ApplicationError(_("请选择回访结果。"), field="outcome")
+            raise ValidationFailed({"outcome": [_("请选择回访结果。")]})
         services.callback_record(
             actor=request.user,
             callback_id=callback_id,
@@ -135,10 +184,26 @@ def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, callback_id)
     assert chosen is not None  # refused above otherwise
     messages.success(request, _("已记录回访：%(label)s") % {"label": chosen[3]})
-    return redirect("followup:queue")
+    return _back_to_queue(request, whole_number(p.get("next", ""), maximum=ID_MAX))
+
+
+@login_required
+@require_POST
+def reveal(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
+    """The complainant's number on the callback card (htmx), logged as the case page's full view."""
+    _may_use(request)
+    try:
+        revealed = services.callback_number_reveal(actor=request.user, callback_id=callback_id)
+    except NotFound:
+        raise
+    except ApplicationError as exc:
+        return HttpResponse(
+            f'<span class="text-danger" role="alert">{escape(exc.message)}</span>', status=http_status(exc)
+        )
+    return render(request, "followup/_dial.html", {"parties": list(revealed.values())})
 
 
 @login_required
@@ -150,9 +215,9 @@ def rating_link(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, callback_id)
     messages.success(request, _("评价链接（7 天内有效，只能使用一次）：%(url)s") % {"url": url})
-    return redirect("followup:queue")
+    return _back_to_queue(request, callback_id)
 
 
 def rate(request: HttpRequest, token: str) -> HttpResponse:
