@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -85,6 +87,19 @@ def privacy(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, "portal/privacy.html", {"org": organization, "consent": selectors.consent(organization)})
 
 
+def category_options(groups: list[tuple[str, list[tuple[int, str]]]], chosen: str) -> SafeString:
+    """The category tree's optgroups, escaped, built in one pass (the form's widget renders a
+    template per option)."""
+    selected = mark_safe(" selected")  # noqa: S308 - a constant
+
+    def options(rows: list[tuple[int, str]]) -> SafeString:
+        return format_html_join(
+            "", '<option value="{}"{}>{}</option>', ((v, selected if str(v) == chosen else "", t) for v, t in rows)
+        )
+
+    return format_html_join("", '<optgroup label="{}">{}</optgroup>', ((g, options(rows)) for g, rows in groups))
+
+
 def _submission(form: SubmissionForm) -> services.Submission:
     d = form.cleaned_data
     return services.Submission(
@@ -107,9 +122,8 @@ def _submission(form: SubmissionForm) -> services.Submission:
 
 def submit(request: HttpRequest, org: str) -> HttpResponse:
     organization = selectors.organization(org)
-    form = SubmissionForm(
-        request.POST or None, request.FILES or None, category_groups=selectors.category_groups(organization)
-    )
+    groups = selectors.category_groups(organization)
+    form = SubmissionForm(request.POST or None, request.FILES or None, category_groups=groups)
     status = 200
     if request.method == "POST":
         status = 400
@@ -140,6 +154,9 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
             "accept": files.ACCEPT,
             "text_limit": services._text_limit(),
             "map": selectors.map_settings(),
+            "category_options": category_options(groups, str(form["category"].value() or "")),
+            "natures": form.fields["nature"].choices,
+            "chosen_nature": form["nature"].value(),
         },
         status=status,
     )
