@@ -278,3 +278,20 @@ def test_rating_and_review_after_their_limits_are_refused_naming_the_date(org, p
     expect(message(second, "reason")).to_contain_text("已超过请求期限")
     case.refresh_from_db()
     assert case.state == CaseState.REPLIED and not Review.objects.filter(case=case).exists()
+
+
+def test_a_pin_on_the_map_where_tiles_are_configured(org, petition_office, phone_page, live_server, settings):
+    settings.HUIYIN_PORTAL_TILE_URL = live_server.url + "/static/portal/tiles/{z}/{x}/{y}.png"  # same origin
+    page = phone_page()
+    fill_submission(page, org)
+    view = page.locator("[data-map] .portal-map")
+    expect(view.locator("img.portal-tile").first).to_be_attached()
+    view.click(position={"x": 100, "y": 80})
+    expect(page.locator("[data-map-state]")).to_have_text("已在地图上标记位置")
+    expect(page.locator(".portal-pin")).to_be_visible()
+    latitude = float(page.locator("#id_latitude").input_value())
+    assert 29 < latitude < 31
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/receipt/$"))
+    case = Case.objects.get(number=page.locator("#receipt-number").inner_text().strip(), organization=org)
+    assert "（地图位置 " in case.location

@@ -240,3 +240,17 @@ def test_the_file_sniffer_reads_content_not_names():
     assert portal_files.sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") is portal_files.WEBP
     assert portal_files.sniff(b"%PDF-1.7") is portal_files.PDF
     assert portal_files.sniff(b"MZ\x90\x00") is None
+
+
+def test_a_map_pin_only_where_a_tile_server_is_configured(client, hotline, org, settings):
+    page = client.get(f"/portal/{org.code}/submit/").content.decode()
+    assert "data-map" not in page  # no tile server: the address alone, no map
+    settings.HUIYIN_PORTAL_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
+    page = client.get(f"/portal/{org.code}/submit/").content.decode()
+    assert 'data-tiles="https://tiles.example.org/{z}/{x}/{y}.png"' in page
+    assert submit(client, org, latitude="30.274120", longitude="120.155070").status_code == 302
+    case, _code = receipt_of(client, org)
+    assert case.location == "幸福路12号小区东门（地图位置 30.27412, 120.15507）"
+    assert submit(client, org, latitude="95", longitude="abc").status_code == 302  # out of range: no pin
+    case, _code = receipt_of(client, org)
+    assert case.location == "幸福路12号小区东门"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.models import Nature
@@ -132,7 +131,3 @@ class ReviewForm(StyledForm):
         widget=forms.Textarea(attrs={**INPUT, "rows": 4}),
         error_messages={"required": _("请写明请求复查（复核）的事项和理由。")},
     )
-
-
-def text_limit() -> int:
-    return min(settings.HUIYIN_PORTAL_TEXT_MAX_CHARS, settings.HUIYIN_TEXT_MAX_CHARS)

@@ -84,7 +84,7 @@ def _intake(org: Organization, data: Submission, token: str) -> IntakeInput:
             errors["phone"] = [_("请填写手机号码，以便告知办理结果。")]
     elif not data.anonymous and not (name or phone):
         errors["name"] = [_("请填写姓名或手机号码；不愿留名请勾选“匿名反映”。")]
-    validation.text_errors(errors, "text", _("具体内容"), data.text, required=True, limit=_text_limit())
+    validation.text_errors(errors, "text", _("具体内容"), data.text, required=True, limit=text_limit())
     if data.category_id is not None and data.category_id not in selectors.category_ids(org):
         errors["category"] = [_("所选分类不存在，请重新选择。")]
     location = clean_text(data.location).strip()
@@ -110,7 +110,8 @@ def _intake(org: Organization, data: Submission, token: str) -> IntakeInput:
     return intake
 
 
-def _text_limit() -> int:
+def text_limit() -> int:
+    """The longest text the portal takes (never more than the workbench's)."""
     return min(settings.HUIYIN_PORTAL_TEXT_MAX_CHARS, settings.HUIYIN_TEXT_MAX_CHARS)
 
 

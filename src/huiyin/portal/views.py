@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from huiyin.access.network import client_ip
 from huiyin.cases import receipts
-from huiyin.cases.models import Case
+from huiyin.cases.models import Case, Nature
 from huiyin.core.errors import ApplicationError
 from huiyin.core.forms import put_errors
 from huiyin.orgs.models import Organization
@@ -152,10 +152,10 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
             "challenge": challenge.issue(),
             "files_dropped": request.method == "POST" and bool(request.FILES),
             "accept": files.ACCEPT,
-            "text_limit": services._text_limit(),
+            "text_limit": services.text_limit(),
             "map": selectors.map_settings(),
             "category_options": category_options(groups, str(form["category"].value() or "")),
-            "natures": form.fields["nature"].choices,
+            "natures": Nature.choices,
             "chosen_nature": form["nature"].value(),
         },
         status=status,
