@@ -112,10 +112,10 @@ MIDDLEWARE = [
     "huiyin.access.middleware.SecondFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
-# The public portal refuses an oversized request before anything reads its body (the CSRF check
-# would): placed before CsrfViewMiddleware.
+# The public portal refuses an oversized request before anything reads its body (the input
+# cleaning and the CSRF check would): placed before CleanInputMiddleware.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "huiyin.portal.middleware.BodyLimitMiddleware"
+    MIDDLEWARE.index("huiyin.core.middleware.CleanInputMiddleware"), "huiyin.portal.middleware.BodyLimitMiddleware"
 )
 
 ROOT_URLCONF = "huiyin.urls"

@@ -219,6 +219,11 @@ def test_the_whole_request_is_bounded_before_it_is_read(client, hotline, org, se
     html = response.content.decode()
     assert response.status_code == 413 and "超过上限" in html and "/cases/" not in html
     assert counts() == before
+    assert not response.wsgi_request.__dict__.get("_files")  # the body was never parsed
+    order = settings.MIDDLEWARE
+    limit = order.index("huiyin.portal.middleware.BodyLimitMiddleware")
+    assert limit < order.index("huiyin.core.middleware.CleanInputMiddleware")
+    assert limit < order.index("django.middleware.csrf.CsrfViewMiddleware")
 
 
 def test_limits_per_address_and_per_phone(client, hotline, org, settings):

@@ -13,8 +13,8 @@ from . import handlers
 
 class BodyLimitMiddleware:
     """A POST to /portal/ longer than ``HUIYIN_PORTAL_REQUEST_MAX_BYTES`` gets the portal's 413
-    page; its body is never parsed or spooled to disk (placed before the CSRF check, which
-    would read it)."""
+    page; its body is never parsed or spooled to disk (placed before the input cleaning and
+    the CSRF check, which would read it)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
         self.get_response = get_response
