@@ -13,6 +13,7 @@ from django.utils import timezone
 from huiyin.cases import services as case_services
 from huiyin.cases.models import Case
 from huiyin.handling import actions as handling_actions
+from huiyin.handling import services as handling_services
 from huiyin.portal import links
 
 from .conftest import receipt_of, submit
@@ -109,6 +110,10 @@ def test_the_page_of_a_case_not_accepted_names_the_ground_and_where_to_go(client
     handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="legal_procedure", refer_to="court")
     page = client.get(f"/portal/{org.code}/case/").content.decode()
     assert "不予受理" in page and "人民法院" in page and "诉讼、仲裁" in page
+    assert "已向您出具的文书" not in page
+    notice = handling_services.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
+    page = client.get(f"/portal/{org.code}/case/").content.decode()
+    assert "已向您出具的文书" in page and f"不予受理告知书（{notice.number}）" in page  # the public panel
 
 
 def test_a_case_of_another_organisation_is_not_found_by_its_number(client, hotline, org):
