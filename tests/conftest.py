@@ -3,6 +3,8 @@ set up through the same models the services use."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from hypothesis import settings as hypothesis_settings
 
@@ -37,6 +39,15 @@ def _default_language():
     translation.activate("zh-hans")
     yield
     translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Every test its own cache namespace (a key prefix): the portal's rate limits and used
+    challenges, kept in the cache (Redis in CI), never carry over from one test to the next."""
+    settings.CACHES = {
+        alias: {**conf, "KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}"} for alias, conf in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(autouse=True)

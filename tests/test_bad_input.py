@@ -37,6 +37,8 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from huiyin.cases.models import Case
+from huiyin.portal.links import case_token
 from tests.bad_input_world import OrgWorld, build_construction, build_petition, build_property
 
 pytestmark = pytest.mark.django_db
@@ -383,6 +385,12 @@ def _start_pages(world: OrgWorld) -> list[str]:
         pages.append(f"/rate/{world.tokens['rate']}/")
     if "survey" in world.tokens:
         pages.append(f"/survey/{world.tokens['survey']}/")
+    # The public portal: its pages, the receipt without a submission (the crawler solves no
+    # proof of work), and a replied case held through its signed link (rating, review).
+    portal = f"/portal/{world.org.code}/"
+    pages += ["/portal/", portal, f"{portal}receipt/", f"{portal}receipt.pdf"]
+    if "replied" in world.cases:
+        pages += [f"/portal/c/{case_token(Case.objects.get(pk=world.cases['replied']))}/", f"{portal}case/"]
     return pages
 
 

@@ -10,6 +10,7 @@ import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "huiyin.administration",
     "huiyin.demo",
     "huiyin.ops",
+    "huiyin.portal",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,11 @@ MIDDLEWARE = [
     "huiyin.access.middleware.SecondFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+# The public portal refuses an oversized request before anything reads its body (the input
+# cleaning and the CSRF check would): placed before CleanInputMiddleware.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("huiyin.core.middleware.CleanInputMiddleware"), "huiyin.portal.middleware.BodyLimitMiddleware"
+)
 
 ROOT_URLCONF = "huiyin.urls"
 WSGI_APPLICATION = "huiyin.wsgi.application"
@@ -336,6 +343,45 @@ HUIYIN_HOTLINE = env.str("HUIYIN_HOTLINE", default="12345")
 HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
+
+# --- The public portal (huiyin.portal, /portal/) ---
+# The address the public reaches the portal at, for links sent by SMS or e-mail
+# (portal.links.public_case_link), and how many days such a link works.
+HUIYIN_PUBLIC_BASE_URL = env.str("HUIYIN_PUBLIC_BASE_URL", default="http://localhost:8000")
+HUIYIN_PUBLIC_LINK_DAYS = env.int("HUIYIN_PUBLIC_LINK_DAYS", default=90)
+# The organisation /portal/ opens when several share the installation (code); unset: the only one.
+HUIYIN_PORTAL_ORGANIZATION = env.str("HUIYIN_PORTAL_ORGANIZATION", default="")
+# Fixed-window limits, "count/seconds", on the cache: submissions per client address and per
+# phone number, status look-ups per address, wrong query codes per case number (then it is
+# locked for the window, whether the number exists or not) and per address.
+HUIYIN_PORTAL_LIMITS = {
+    "submit_ip": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_IP", default="30/600"),
+    "submit_phone": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_PHONE", default="5/86400"),
+    "lookup_ip": env.str("HUIYIN_PORTAL_LIMIT_LOOKUP_IP", default="120/600"),
+    "code_number": env.str("HUIYIN_PORTAL_LIMIT_CODE_NUMBER", default="5/900"),
+    "code_ip": env.str("HUIYIN_PORTAL_LIMIT_CODE_IP", default="30/3600"),
+    "act_ip": env.str("HUIYIN_PORTAL_LIMIT_ACT_IP", default="60/600"),
+}
+# The submission form's proof of work: leading zero bits of SHA-256 the browser must find
+# (16: some 65,000 hashes, well under a second on a phone), and how long a challenge lasts.
+HUIYIN_PORTAL_POW_BITS = env.int("HUIYIN_PORTAL_POW_BITS", default=16)
+HUIYIN_PORTAL_CHALLENGE_SECONDS = env.int("HUIYIN_PORTAL_CHALLENGE_SECONDS", default=3 * 3600)
+# Size limits: the whole request, each file, the number of files, the text, an image's longer side.
+HUIYIN_PORTAL_REQUEST_MAX_BYTES = env.int("HUIYIN_PORTAL_REQUEST_MAX_BYTES", default=32 * 1024 * 1024)
+HUIYIN_PORTAL_FILE_MAX_BYTES = env.int("HUIYIN_PORTAL_FILE_MAX_BYTES", default=8 * 1024 * 1024)
+HUIYIN_PORTAL_FILES_MAX = env.int("HUIYIN_PORTAL_FILES_MAX", default=5)
+HUIYIN_PORTAL_TEXT_MAX_CHARS = env.int("HUIYIN_PORTAL_TEXT_MAX_CHARS", default=5000)
+HUIYIN_PORTAL_IMAGE_MAX_SIDE = env.int("HUIYIN_PORTAL_IMAGE_MAX_SIDE", default=2048)
+# A map to place a pin on, only where a tile server is configured: its URL template
+# ("https://tiles.example.org/{z}/{x}/{y}.png"), the map's centre ("lat,lng") and zoom.
+HUIYIN_PORTAL_TILE_URL = env.str("HUIYIN_PORTAL_TILE_URL", default="")
+HUIYIN_PORTAL_MAP_CENTER = env.str("HUIYIN_PORTAL_MAP_CENTER", default="30.27,120.15")
+HUIYIN_PORTAL_MAP_ZOOM = env.int("HUIYIN_PORTAL_MAP_ZOOM", default=15)
+if HUIYIN_PORTAL_TILE_URL:  # the tiles are images from that server: the policy must allow them
+    _tiles = urlsplit(HUIYIN_PORTAL_TILE_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
+# The portal's own pages answer its errors (never the workbench's).
+CSRF_FAILURE_VIEW = "huiyin.portal.handlers.csrf_failure"
 
 
 def _audit_key() -> str:

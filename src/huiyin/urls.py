@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("huiyin.cases.urls")),
     path("status/", include("huiyin.cases.public_urls")),
+    path("portal/", include("huiyin.portal.urls")),  # the public portal (no login)
     path("supervision/", include("huiyin.supervision.urls")),
     path("policy/", include("huiyin.policy.urls")),
     path("policy/", include("huiyin.deadlines.urls")),
@@ -27,3 +28,9 @@ urlpatterns = [
     path("system/", include("huiyin.ops.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
+
+# Errors under /portal/ get the portal's own pages (never the workbench's); elsewhere Django's defaults.
+handler400 = "huiyin.portal.handlers.handler400"
+handler403 = "huiyin.portal.handlers.handler403"
+handler404 = "huiyin.portal.handlers.handler404"
+handler500 = "huiyin.portal.handlers.handler500"

@@ -27,6 +27,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from huiyin.portal import challenge
+from huiyin.portal.links import case_token
+
 from .world import ACTORS, World, png_data_url, upload
 
 Actors = frozenset[str]
@@ -65,6 +68,24 @@ class Row:
 
 
 Entry = Row | dict[str, Row]
+
+
+def _portal_org(w: World) -> dict[str, Any]:
+    return {"org": w.org.code}
+
+
+def _portal_submission(w: World, actor: str) -> dict[str, Any]:
+    """A complete submission with its proof of work solved, as the browser's script does."""
+    issued = challenge.issue()
+    return {
+        "nature": "complaint",
+        "text": "小区门口路灯不亮",
+        "name": "李娜",
+        "phone": f"1390000{ACTORS.index(actor):04d}",  # one per actor: the per-phone limit
+        "consent": "on",
+        "challenge": issued,
+        "solution": challenge.solve(issued),
+    }
 
 
 def case(key: str, **more: Any) -> Callable[[World], dict[str, Any]]:
@@ -540,6 +561,30 @@ MATRIX: dict[str, Entry] = {
         kwargs=lambda w: {"token": w["rating_token"]},
         data=lambda w, actor: {"satisfaction": "satisfied", "comment": "很好"},
     ),
+    # --- the public portal (no login: every actor is the public there) ------------------------------
+    "portal:index": Row(get=EVERYONE),
+    "portal:home": Row(get=EVERYONE, kwargs=_portal_org),
+    "portal:privacy": Row(get=EVERYONE, kwargs=_portal_org),
+    "portal:submit": Row(get=EVERYONE, post=EVERYONE, kwargs=_portal_org, data=_portal_submission),
+    # Without a submission in this browser's session the receipt page sends to the look-up,
+    # and there is no receipt to download.
+    "portal:receipt": Row(get=EVERYONE, kwargs=_portal_org),
+    "portal:receipt_pdf": Row(get=NOBODY, kwargs=_portal_org),
+    "portal:status": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        kwargs=_portal_org,
+        # A wrong code per actor (the number locks after a few wrong codes): refused on the page.
+        data=lambda w, actor: {"number": f"20260101-{ACTORS.index(actor) + 1:05d}", "code": "ABCD2345"},
+        writes=False,
+    ),
+    "portal:case": Row(get=EVERYONE, kwargs=_portal_org),
+    # Rating and review need the case held by this browser (its number and query code): no
+    # actor here holds one, staff included.
+    "portal:rate": post_only(NOBODY, kwargs=_portal_org, data=lambda w, actor: {"satisfaction": "satisfied"}),
+    "portal:review": post_only(NOBODY, kwargs=_portal_org, data=lambda w, actor: {"reason": "请求复查"}),
+    "portal:leave": post_only(EVERYONE, kwargs=_portal_org, writes=False),
+    "portal:link": Row(get=EVERYONE, kwargs=lambda w: {"token": case_token(w.cases["in_progress"])}),
     # --- surveys and engagement activities ----------------------------------------------------------
     "surveys:index": Row(get=WHOLE_LEDGER | {"org2"}),
     "surveys:create": post_only(

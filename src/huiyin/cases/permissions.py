@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.errors import InvalidTransition
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.orgs.actors import Actor, ActorKind, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
@@ -112,12 +113,33 @@ def may_reissue_receipt(actor: Staff, case: Case) -> bool:
     return actor.can(Cap.REGISTER) and may_view_case(actor, case)
 
 
-def may_take(actor: Staff, case: Case, edge: Edge) -> bool:
+# What a member of the public may do on the one case they showed they hold (its number and
+# query code, or a signed link: ``ExternalActor.case_id``), through the portal: ask for review
+# or re-review of the answer, and rate it, which closes or reopens the case as a reached
+# callback does (``followup.services.portal_rating_submit``).
+PUBLIC_ACTIONS = frozenset({"request_review", "request_rereview", "close", "reopen"})
+
+
+def public_may_take(actor: ExternalActor, case: Case, edge: Edge) -> bool:
+    """The public's part of ``may_take``: a system (API client) takes no lifecycle step here."""
+    return (
+        actor.kind == ActorKind.PUBLIC
+        and actor.system.active
+        and actor.case_id is not None
+        and actor.case_id == case.pk
+        and actor.org_id == case.organization_id
+        and edge.action in PUBLIC_ACTIONS
+    )
+
+
+def may_take(actor: Actor, case: Case, edge: Edge) -> bool:
     """Capability plus scope. A whole-ledger role takes the edges its capabilities allow on
     any case of its organisation; department staff only on the cases their department
     leads: the handler or the lead department's staff handle, and the lead department's
     head approves, redispatches, closes and reopens. An assisting department's head does none
-    of these."""
+    of these. The public: ``public_may_take``."""
+    if isinstance(actor, ExternalActor):
+        return public_may_take(actor, case, edge)
     if case.organization_id != actor.organization_id or not actor.can(edge.cap):
         return False
     if actor.can(Cap.VIEW_ALL):

@@ -50,13 +50,15 @@ def pdf_font() -> tuple[str, bool]:
     return "STSong-Light", False
 
 
-def receipt_context(case: Case, code: str | None) -> dict:
+def receipt_context(case: Case, code: str | None, *, status_url: str | None = None) -> dict:
+    """``status_url``: where the receipt says to check the status (the public /status/ page
+    by default; the portal's receipt names the portal's)."""
     org = case.organization
     hotline = org.hotline or settings.HUIYIN_HOTLINE
     return {
         "org_name": org.name,
         "query_code": code,
-        "status_url": settings.HUIYIN_PUBLIC_URL.rstrip("/") + "/status/",
+        "status_url": status_url or settings.HUIYIN_PUBLIC_URL.rstrip("/") + "/status/",
         "hotline": hotline,
         "received_at": timezone.localtime(case.received_at),
         "promised_due_at": timezone.localtime(case.promised_due_at) if case.promised_due_at else None,
@@ -77,8 +79,8 @@ def _lines(case: Case, ctx: dict) -> list[tuple[str, str]]:
     ]
 
 
-def render_pdf(case: Case, code: str | None) -> bytes:
-    ctx = receipt_context(case, code)
+def render_pdf(case: Case, code: str | None, *, status_url: str | None = None) -> bytes:
+    ctx = receipt_context(case, code, status_url=status_url)
     font, _embedded = pdf_font()
     buffer = io.BytesIO()
     width, height = A5

@@ -577,7 +577,7 @@ STAY = "_stay_with_event"  # value: an EventKind; the state does not change (a c
 
 def transition(
     *,
-    actor: Staff,
+    actor: Actor,
     case_id: int,
     action: str,
     note: str = "",
@@ -724,7 +724,7 @@ SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
 
 def case_close(
     *,
-    actor: Staff,
+    actor: Actor,
     case_id: int,
     satisfaction: str = "",
     callback_note: str = "",
@@ -770,7 +770,7 @@ def case_close(
     return transition(actor=actor, case_id=case_id, action="close", apply=apply, expected_version=expected_version)
 
 
-def case_reopen(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
+def case_reopen(*, actor: Actor, case_id: int, reason: str, expected_version: int | None = None) -> Case:
     """重办: a new handling round; the previous round's record stays as it was."""
     reason = required_text(reason, "reason", _("请填写重办理由。"), limit=NOTE_MAX, label=_("重办理由"))
 

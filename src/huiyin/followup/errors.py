@@ -12,6 +12,9 @@ class FollowupError(ErrorCode):
     LINK_UNKNOWN = "unknown"
     LINK_USED = "used"
     LINK_EXPIRED = "expired"
+    NOTHING_TO_RATE = "nothing_to_rate"
+    RATING_CLOSED = "rating_closed"
+    RATED = "rated"
 
 
 class CallbackDone(InvalidStatus):

@@ -20,6 +20,7 @@ class CallbackReason(models.TextChoices):
     SAMPLE = "sample", _("按比例抽取")
     GROUP_VISIT = "group_visit", _("群体来访必须回访")
     FORWARDED = "forwarded_for_investigation", _("上级交办查处必须回访")
+    ONLINE = "online", _("反映人网上评价")  # not planned: the complainant rated the answer on the portal
 
 
 class CallbackStatus(models.TextChoices):
@@ -66,7 +67,7 @@ class Callback(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
     round = models.PositiveIntegerField()
     reason = models.CharField(max_length=32, choices=CallbackReason.choices)
-    role = models.CharField(max_length=20)  # the preset's role that calls back
+    role = models.CharField(max_length=20, blank=True)  # the preset's role that calls back ("" for ONLINE)
     draw = models.FloatField(null=True, blank=True)  # the reproducible sample draw in [0, 1)
     seed = models.CharField(max_length=40, blank=True)
     planned_at = models.DateTimeField()

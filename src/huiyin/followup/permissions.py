@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from huiyin.cases.models import Case
 from huiyin.cases.permissions import in_write_scope
+from huiyin.orgs.actors import ActorKind, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
@@ -41,4 +42,15 @@ def may_decide_dissatisfaction(actor: Staff, case: Case) -> bool:
     """The lead department's head, or a leader, decides on a dissatisfied callback."""
     return Role.LEADER in (actor.roles or []) or (
         Role.DEPT_HEAD in (actor.roles or []) and actor.department_id == case.lead_department_id
+    )
+
+
+def may_rate_online(actor: ExternalActor, case: Case) -> bool:
+    """The complainant rates the answer on the portal: the public holding this case (its
+    number and query code, or a signed link)."""
+    return (
+        actor.kind == ActorKind.PUBLIC
+        and actor.system.active
+        and actor.case_id == case.pk
+        and actor.org_id == case.organization_id
     )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
-from huiyin.cases.models import Case
+from huiyin.cases.models import Case, CaseRound
 from huiyin.core.errors import (
     ApplicationError,
     NotFound,
@@ -32,8 +32,9 @@ from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_tex
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
-from huiyin.handling.records import preset_of
+from huiyin.handling.records import preset_of, review_limit
 from huiyin.handling.services import signature_upload
+from huiyin.orgs.actors import Actor, ExternalActor, staff_of
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
 
@@ -46,6 +47,7 @@ from .models import (
     Callback,
     CallbackAttempt,
     CallbackMethod,
+    CallbackReason,
     CallbackStatus,
     HeadDecision,
     RatingLink,
@@ -345,7 +347,7 @@ def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> 
 def _reached(
     case: Case,
     row: Callback,
-    actor: Staff,
+    actor: Actor,
     now,
     *,
     satisfaction: str,
@@ -356,7 +358,7 @@ def _reached(
 ) -> None:
     CALLBACK_STATUSES.move(row, CallbackStatus.DONE)
     row.satisfaction, row.findings = satisfaction, findings
-    row.attitude, row.charges_checked, row.done_by, row.done_at = attitude, charges_checked, actor, now
+    row.attitude, row.charges_checked, row.done_by, row.done_at = attitude, charges_checked, staff_of(actor), now
     row.next_try_at = None
     summary = note or findings or str(Satisfaction(satisfaction).label)
     if satisfaction == Satisfaction.DISSATISFIED:
@@ -552,3 +554,136 @@ def rating_submit(*, token: str, satisfaction: str, comment: str = "") -> Rating
         )
         row.save()
     return link
+
+
+# --- the complainant's rating on the portal (F41) ---------------------------------------------
+
+PORTAL_RATING_DAYS = RATING_LINK_DAYS  # the answer may be rated online this many days after it
+
+
+def portal_rating_due(case: Case) -> datetime | None:
+    """Until when the complainant may rate the current round's answer on the portal (None:
+    the round has no answer yet)."""
+    replied = CaseRound.objects.filter(case=case, number=case.round).values_list("replied_at", flat=True).first()
+    return replied + timedelta(days=PORTAL_RATING_DAYS) if replied else None
+
+
+def portal_rating_open(case: Case) -> bool:
+    """The portal offers the rating: the answer waits for the complainant's verdict, within the
+    limit, and this round was neither rated nor called back yet."""
+    due = portal_rating_due(case)
+    return (
+        case.state == "replied"
+        and due is not None
+        and timezone.now() <= due
+        and not Callback.objects.filter(case=case, round=case.round).exclude(status=CallbackStatus.DUE).exists()
+    )
+
+
+def _review_still_open(case: Case) -> bool:
+    """The preset has review (复查) and the complainant may still ask for it: a dissatisfied
+    complainant's way on is the review, not a reopened round."""
+    preset = preset_of(case)
+    if preset is None or preset.review is None or case.reviews.filter(level=1).exists():
+        return False
+    _answered, due = review_limit(case, 1)
+    return due is None or timezone.now() <= due
+
+
+def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: str, comment: str = "") -> Callback:
+    """The complainant rates the answer on the portal (满意 / 基本满意 / 不满意): it lands on
+    the case as a reached callback (method 网上评价), once per answered round, within
+    ``PORTAL_RATING_DAYS`` of the answer. Satisfied closes the case; dissatisfied reopens it
+    or goes to the department head, as the preset says for callbacks — except where the
+    preset has review (复查) and it may still be requested: then the rating is recorded and
+    the case waits for the complainant's request (the portal offers it next). Where closing
+    is refused (a report still to be sent), the rating stays recorded and the department
+    head is told to close the case."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationFailed({"satisfaction": [_("请选择满意、基本满意或不满意。")]})
+    comment = checked_text(comment, "comment", limit=500, label=_("意见"))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.org_id).first()
+        if case is None or not permissions.may_rate_online(actor, case):
+            raise PermissionDeniedError()
+        due = portal_rating_due(case)
+        if case.state != "replied" or due is None:
+            raise ApplicationError(
+                _("该件目前没有待您评价的答复。"), field="satisfaction", code=FollowupError.NOTHING_TO_RATE
+            )
+        now = timezone.now()
+        if now > due:
+            raise ApplicationError(
+                _("评价期限已过：答复后 %(days)d 日内可以网上评价，截至 %(due)s。如有意见，请拨打热线反映。")
+                % {"days": PORTAL_RATING_DAYS, "due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}"},
+                field="satisfaction",
+                code=FollowupError.RATING_CLOSED,
+            )
+        row = Callback.objects.select_for_update().filter(case=case, round=case.round).first()
+        if row is None:  # the round was not drawn for a callback: the rating is its record
+            row = Callback.objects.create(
+                case=case, round=case.round, reason=CallbackReason.ONLINE, planned_at=now, due_at=due
+            )
+        if row.status != CallbackStatus.DUE:
+            raise ApplicationError(
+                _("本次答复已经评价或回访过，感谢您的反馈。"), field="satisfaction", code=FollowupError.RATED
+            )
+        row.attempts += 1
+        row.version += 1
+        row.method = CallbackMethod.ONLINE
+        label = str(Satisfaction(satisfaction).label)
+        case_services.case_record_event(
+            case,
+            kind=EventKind.NOTE,
+            actor=actor,
+            data={
+                "callback_id": row.pk,
+                "satisfaction": satisfaction,
+                "text": _("反映人网上评价：%(s)s") % {"s": label} + (f"（{comment}）" if comment else ""),
+            },
+        )
+        note = _("反映人网上评价：%(s)s") % {"s": comment or label}
+        if satisfaction == Satisfaction.DISSATISFIED and _review_still_open(case):
+            _record_only(case, row, now, satisfaction=satisfaction, findings=comment)
+            desk_notify(
+                recipients=_heads_or_leaders(case),
+                case=case,
+                key=f"callback:{row.pk}:online-dissatisfied",
+                text=_("%(number)s 反映人网上评价不满意，可在期限内请求复查。") % {"number": case.number},
+            )
+            return row
+        try:
+            with transaction.atomic():
+                _reached(
+                    case,
+                    row,
+                    actor,
+                    now,
+                    satisfaction=satisfaction,
+                    findings=comment,
+                    attitude="",
+                    charges_checked=None,
+                    note=note,
+                )
+        except ApplicationError as refused:
+            # Closing or reopening is refused (a guard): the rating stays, the head is told.
+            row.refresh_from_db()
+            row.attempts += 1
+            row.version += 1
+            row.method = CallbackMethod.ONLINE
+            _record_only(case, row, now, satisfaction=satisfaction, findings=comment)
+            desk_notify(
+                recipients=_heads_or_leaders(case),
+                case=case,
+                key=f"callback:{row.pk}:online-pending",
+                text=_("%(number)s 反映人网上评价：%(s)s；暂不能自动办结（%(why)s），请处理。")
+                % {"number": case.number, "s": label, "why": refused.message},
+            )
+    return row
+
+
+def _record_only(case: Case, row: Callback, now, *, satisfaction: str, findings: str) -> None:
+    """The rating as the callback's result, the case left as it is."""
+    CALLBACK_STATUSES.move(row, CallbackStatus.DONE)
+    row.satisfaction, row.findings, row.done_at, row.next_try_at = satisfaction, findings, now, None
+    row.save()

@@ -23,6 +23,7 @@ from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.services import STAY, required_text, transition
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text
+from huiyin.orgs.actors import Actor
 from huiyin.orgs.models import Department, Staff
 
 from . import records
@@ -302,14 +303,16 @@ def case_reject_approval(*, actor: Staff, case_id: int, reason: str, expected_ve
 
 def case_request_review(
     *,
-    actor: Staff,
+    actor: Actor,
     case_id: int,
     reason: str,
     requested_at: datetime | None = None,
     on_behalf: bool = True,
     expected_version: int | None = None,
 ) -> Case:
-    """复查: requested within the preset's limit of the written answer."""
+    """复查: requested within the preset's limit of the written answer, by staff for the
+    complainant (``on_behalf``) or by the complainant through the portal (a public actor
+    holding the case, ``on_behalf=False``)."""
     return _review_request(
         actor=actor,
         case_id=case_id,
@@ -323,7 +326,7 @@ def case_request_review(
 
 def case_request_rereview(
     *,
-    actor: Staff,
+    actor: Actor,
     case_id: int,
     reason: str,
     requested_at: datetime | None = None,
@@ -344,7 +347,7 @@ def case_request_rereview(
 
 def _review_request(
     *,
-    actor: Staff,
+    actor: Actor,
     case_id: int,
     level: int,
     reason: str,

@@ -266,7 +266,8 @@ class Review(models.Model):
     body = models.CharField(_("复查（复核）机关"), max_length=120)
     reason = models.TextField(_("请求事项和理由"))
     requested_at = models.DateTimeField()
-    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # None when the complainant asked through the portal (the request's event names the public).
+    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     on_behalf = models.BooleanField(default=True)  # staff registered the request for the complainant
     request_due_at = models.DateTimeField(null=True, blank=True)  # the limit it was checked against
     decision = models.CharField(max_length=10, choices=ReviewDecision.choices, blank=True)

@@ -19,6 +19,7 @@ from huiyin.cases.models import Case, CaseRound
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.deadlines.services import policy_version_for_case
 from huiyin.deadlines.services.clocks import case_plan
+from huiyin.orgs.actors import Actor, staff_of
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.deadlines import ClockRule, schedule
@@ -293,7 +294,7 @@ def review_limit(case: Case, level: int) -> tuple[datetime | None, datetime | No
     return answered, _due(plan, rule, answered)
 
 
-def review_requested(case: Case, *, actor: Staff, level: int, reason: str, at: datetime, on_behalf: bool) -> Review:
+def review_requested(case: Case, *, actor: Actor, level: int, reason: str, at: datetime, on_behalf: bool) -> Review:
     preset = preset_of(case)
     if preset is None or preset.review is None:
         raise ApplicationError(_("本单位的政策没有复查、复核环节。"), code=HandlingError.STAGE_OFF)
@@ -326,7 +327,7 @@ def review_requested(case: Case, *, actor: Staff, level: int, reason: str, at: d
         body=body,
         reason=reason,
         requested_at=at,
-        requested_by=actor,
+        requested_by=staff_of(actor),  # None: the complainant asked through the portal
         on_behalf=on_behalf,
         request_due_at=due,
     )

@@ -35,6 +35,9 @@ class ExternalActor:
     kind: str  # ActorKind.PUBLIC or ActorKind.SYSTEM
     system: ExternalSystem
     caps: frozenset[str] = field(default_factory=frozenset)
+    # The one case a member of the public has shown they hold (its number and query code, or
+    # a signed link): what ``cases.permissions.may_take`` lets them act on. None: no case.
+    case_id: int | None = None
     # Staff-shaped attributes that permission predicates read: an outsider has none.
     pk: None = None
     department_id: None = None
@@ -91,10 +94,14 @@ def portal_system(organization: Organization) -> ExternalSystem:
     return system
 
 
-def public_actor(organization: Organization) -> ExternalActor:
-    """A member of the public submitting through the portal: may register, nothing else."""
+def public_actor(organization: Organization, *, case_id: int | None = None) -> ExternalActor:
+    """A member of the public submitting through the portal: may register, nothing else; with
+    ``case_id``, the holder of that case (shown by its query code or a signed link), who may
+    also take the few steps ``cases.permissions.may_take`` leaves to the complainant."""
     system = portal_system(organization)
-    return ExternalActor(kind=ActorKind.PUBLIC, system=system, caps=frozenset(system.caps) & {Cap.REGISTER})
+    return ExternalActor(
+        kind=ActorKind.PUBLIC, system=system, caps=frozenset(system.caps) & {Cap.REGISTER}, case_id=case_id
+    )
 
 
 def system_actor(system: ExternalSystem) -> ExternalActor:

@@ -348,6 +348,15 @@ class Retention:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Portal:
+    """The public portal (网上信访 / 网上投诉): whether a matter may be submitted there without a
+    name or a phone number (匿名). Without this section the portal asks for one of them."""
+
+    anonymous: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Preset:
     name: str
     label: str
@@ -370,6 +379,7 @@ class Preset:
     calendar: Calendar = Calendar()
     daily_review: DailyReview | None = None
     retention: Retention | None = None
+    portal: Portal | None = None
     source: str = ""
 
     def match_deadline(
