@@ -23,13 +23,13 @@ def test_no_navigation_without_a_signed_in_user():
 @pytest.mark.parametrize(
     ("who", "shown"),
     [
-        ("clerk", {"callbacks", "surveys", "daily_review", "intake"}),
+        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail"}),
         ("handler", set()),
         ("head", {"supervision_board", "callbacks", "evaluation"}),
         ("analyst", {"supervision_board", "surveys", "evaluation"}),
         (
             "leader",
-            {"supervision_board", "callbacks", "surveys", "evaluation", "daily_review", "intake"},
+            {"supervision_board", "callbacks", "surveys", "evaluation", "daily_review", "intake", "parked_mail"},
         ),
     ],
 )
