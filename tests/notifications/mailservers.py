@@ -210,9 +210,8 @@ def imap_server():
         except RuntimeError:
             process.kill()
             log = (root / "dovecot.log").read_text(errors="replace") if (root / "dovecot.log").exists() else ""
-            unavailable(
-                f"Dovecot did not start: {process.stderr.read().decode(errors='replace') if process.stderr else ''} {log}"
-            )
+            said = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            unavailable(f"Dovecot did not start: {said} {log}")
         yield server
     finally:
         if process.poll() is None:

@@ -156,15 +156,14 @@ def test_staff_get_email_for_dispatch_and_deadlines_where_switched_on(
     [dispatched] = mail.outbox
     assert dispatched.to == ["head@hotline.example"] and case.number in dispatched.subject
     assert f"/cases/{case.pk}/" in dispatched.body
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            case.refresh_from_db()
-            event = case_record_event(
-                case,
-                kind=DeadlineEvent.DEADLINE_WARNING,
-                actor=None,
-                data={"stage_label": "办理时限", "due_at": "2030-01-02T17:00:00+08:00", "recipients": [head.pk]},
-            )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        case.refresh_from_db()
+        event = case_record_event(
+            case,
+            kind=DeadlineEvent.DEADLINE_WARNING,
+            actor=None,
+            data={"stage_label": "办理时限", "due_at": "2030-01-02T17:00:00+08:00", "recipients": [head.pk]},
+        )
     warning = mail.outbox[-1]
     assert "时限预警" in warning.subject and "办理时限将于 2030-01-02 17:00 到期" in warning.body
     assert Message.objects.get(event=event).staff_id == head.pk
