@@ -173,9 +173,10 @@ class ImapServer:
         conn = self.connect()
         try:
             for mailbox in ("INBOX", "Done"):
-                conn.select(f'"{mailbox}"')
-                conn.store("1:*", "+FLAGS", "(\\Deleted)")
-                conn.expunge()
+                _status, data = conn.select(f'"{mailbox}"')
+                if int(data[0] or 0):
+                    conn.store("1:*", "+FLAGS", "(\\Deleted)")
+                    conn.expunge()
         finally:
             conn.logout()
 
