@@ -37,6 +37,8 @@ def switch(request: AuthedHttpRequest, purpose: str, medium: str) -> HttpRespons
     try:
         services.switch_set(actor=request.user, purpose=purpose, medium=medium, enabled=enabled)
     except ApplicationError as exc:
+        if http_status(exc) != 400:
+            raise
         messages.error(request, str(exc.message))
         return redirect("notifications:templates")
     label = Purpose(purpose).label
