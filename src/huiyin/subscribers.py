@@ -136,7 +136,10 @@ TABLE = build_table(
         guard("handling.result_report_sent", handling.check_closable, actions=("close",)),
         guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
     ),
-    erasers=(("handling.interviewee_names", handling.erase_interviewees),),
+    erasers=(
+        ("handling.interviewee_names", handling.erase_interviewees),
+        ("notifications.recipients_and_texts", notifications.erase_personal_data),
+    ),
 )
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

@@ -17,6 +17,7 @@ from huiyin.handling.models import ReviewDecision
 from huiyin.handling.notifications import approval_recipients, dispatch_recipients
 from huiyin.orgs.models import Staff
 
+from .models import InboundMail, Message
 from .purposes import Purpose
 from .services import Target, base_values, case_link, complainant_targets, queue, staff_case_url, staff_targets
 
@@ -135,3 +136,15 @@ def staff_on_deadline(*, event: Event) -> None:
 
 
 DEADLINE_KINDS = tuple(DEADLINE_PURPOSES)
+
+
+def erase_personal_data(cases, *, dry_run: bool) -> int:
+    """The retention rule (cases.retention): messages of these cases lose their recipient and
+    texts, mail taken in for them its sender and text; the rows (keys, dates, statuses) stay,
+    so a rerun of a task still finds what was sent."""
+    messages = Message.objects.filter(case__in=cases).exclude(recipient="", body="", shown_body="", subject="")
+    mails = InboundMail.objects.filter(case__in=cases).exclude(sender="", text="", subject="")
+    if dry_run:
+        return messages.count() + mails.count()
+    erased = messages.update(recipient="", recipient_masked="", body="", shown_body="", subject="")
+    return erased + mails.update(sender="", sender_masked="", subject="", text="")
