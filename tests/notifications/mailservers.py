@@ -7,10 +7,12 @@ they fail: a CI run must not pass without the real round trip."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email
 import imaplib
 import json
+import logging
 import os
 import pwd
 import shutil
@@ -83,6 +85,8 @@ class _Handler:
 def smtp_server():
     from aiosmtpd.controller import Controller  # a test dependency, only where these tests run
 
+    # aiosmtpd logs every command from its own thread, which may outlive a test's captured output.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     server = SmtpServer(port=free_port())
     controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
     controller.start()
@@ -242,8 +246,6 @@ class SmsGateway:
 
 @contextlib.contextmanager
 def sms_gateway(user: str = "huiyin", password: str = "gateway-secret"):
-    import base64
-
     gateway = SmsGateway(port=free_port())
     expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 

@@ -214,6 +214,9 @@ def test_parse_reads_html_and_refuses_what_it_cannot_read():
     broken = intake.parse(b"From: a@example.org\r\nContent-Type: text/plain; charset=no-such-charset\r\n\r\n\xff\xfe")
     assert not broken.ok and any("无法解码" in p for p in broken.problems)
     assert broken.message_id.startswith("<sha256:")  # no Message-ID: the content's hash
+    bounce = intake.parse(mail(sender="MAILER-DAEMON@example.org", subject="Undelivered Mail Returned to Sender")[0])
+    auto = intake.parse(b"From: b@example.org\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\naway")
+    assert not bounce.ok and not auto.ok and all("自动回复或退信" in p.problems[0] for p in (bounce, auto))
 
 
 def test_messages_sent_to_a_case_are_found_by_their_thread(

@@ -205,6 +205,7 @@ def test_the_receipt_reaches_a_real_smtp_server(clerk, smtp, immediate_tasks, dj
     [received] = smtp.wait_for(1)
     assert received["To"] == EMAIL and case.number in str(received["Subject"])
     assert code in received.get_content() and received["Reply-To"] == "intake@hotline.example"
+    assert received["Auto-Submitted"] == "auto-generated"  # auto-responders leave it alone
     assert received["Message-ID"] == Message.objects.get(case=case).message_id
     assert Message.objects.get(case=case).status == MessageStatus.SENT
 

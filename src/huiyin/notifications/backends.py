@@ -80,7 +80,8 @@ def message_id_for(key: str) -> str:
 
 
 def send_email(*, to: str, subject: str, body: str, message_id: str, references: str = "") -> None:
-    headers = {"Message-ID": message_id}
+    # RFC 3834: an automatic message, so auto-responders do not answer it (no mail loops).
+    headers = {"Message-ID": message_id, "Auto-Submitted": "auto-generated"}
     if references:
         headers["In-Reply-To"] = headers["References"] = references
     message = EmailMessage(

@@ -150,6 +150,16 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
     return address, clean_text(name).strip()[:60]
 
 
+def _automatic(msg: EmailMessage, sender: str) -> bool:
+    """A bounce or an automatic reply (RFC 3834 Auto-Submitted, a delivery report, a mailer daemon)."""
+    auto = _header(msg, "Auto-Submitted").lower()
+    if auto and auto != "no":
+        return True
+    if msg.get_content_type() == "multipart/report":
+        return True
+    return sender.partition("@")[0] in ("mailer-daemon", "postmaster")
+
+
 def _body(msg: EmailMessage, parsed: ParsedMail) -> str:
     try:
         part = msg.get_body(preferencelist=("plain", "html"))
@@ -208,6 +218,9 @@ def parse(raw: bytes) -> ParsedMail:
         parsed.problems.append(_("邮件结构有误：%(defects)s。") % {"defects": "、".join(defects)})
     if not parsed.sender:
         parsed.problems.append(_("发件人地址缺失或无效，无法回复。"))
+    elif _automatic(msg, parsed.sender):
+        # A bounce or an auto-reply would get a receipt, which would bounce again: a clerk looks.
+        parsed.problems.append(_("自动回复或退信，未自动登记。"))
     parsed.text = _body(msg, parsed)
     try:
         _attachments(msg, parsed)

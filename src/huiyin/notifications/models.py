@@ -80,7 +80,9 @@ class Message(models.Model):
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey("cases.Event", null=True, on_delete=models.PROTECT, related_name="+")
+    # Events are never deleted (database triggers refuse it); SET_NULL keeps tests that
+    # simulate tampering with the audit trail from tripping over the message log.
+    event = models.ForeignKey("cases.Event", null=True, on_delete=models.SET_NULL, related_name="+")
     key = models.CharField(max_length=160, unique=True)
     purpose = models.CharField(_("通知事项"), max_length=20, choices=Purpose.choices)
     medium = models.CharField(_("方式"), max_length=10, choices=Medium.choices)
@@ -106,7 +108,11 @@ class Message(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["case", "-created_at"], name="message_case_recent")]
+        indexes = [
+            models.Index(fields=["case", "-created_at"], name="message_case_recent"),
+            # The poller's look for queued messages whose task was lost (services.requeue_stale).
+            models.Index(fields=["created_at"], name="message_queued", condition=models.Q(status="queued")),
+        ]
 
 
 class MailStatus(models.TextChoices):
