@@ -378,12 +378,7 @@ def switch_set(*, actor: Staff, purpose: str, medium: str, enabled: bool) -> Cha
 def sms_opt_out_set(*, actor: Staff, case_id: int, opt_out: bool) -> Party:
     """Record that the case's complainant wants no text messages (or wants them again)."""
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update()
-            .select_related("party")
-            .filter(pk=case_id, organization_id=actor.org_id)
-            .first()
-        )
+        case = Case.objects.select_for_update().filter(pk=case_id, organization_id=actor.org_id).first()
         if case is None:
             raise NotFound()
         if not permissions.may_set_sms_opt_out(actor, case):
