@@ -274,6 +274,13 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"sms_opt_out": "1"},
         label="记录反映人不接收短信",
     ),
+    # Where my own notices go: every desk user, for themselves.
+    "notifications:my_contact": Row(
+        get=DESK,
+        post=DESK,
+        data=lambda w, actor: {"email": f"{actor}@hotline.example", "mobile": "13800001111"},
+        label="设置本人的通知方式",
+    ),
     # Mail the e-mail channel parked: the intake desk registers or discards it (org2's sees its own list).
     "notifications:mail": Row(get=REGISTER | {"org2"}),
     "notifications:mail_detail": Row(get=REGISTER, kwargs=lambda w: {"mail_id": w["parked_mail"].pk}),

@@ -246,3 +246,29 @@ def test_the_template_pages_are_the_administrators(client, admin, clerk):
     assert client.get(reverse("notifications:template_edit", args=["reply", "fax", "en"])).status_code == 404
     response = client.post(reverse("notifications:switch", args=["dispatch", "email"]), {"enabled": "1"})
     assert response.status_code == 302 and ChannelSwitch.objects.get(purpose="dispatch").enabled
+
+
+def test_staff_choose_their_own_address_and_mobile_and_get_sms_where_switched_on(
+    client, clerk, admin, head, departments, immediate_tasks, tmp_path, django_capture_on_commit_callbacks
+):
+    client.force_login(head)
+    url = reverse("notifications:my_contact")
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"email": "not-an-address", "mobile": "12345"})
+    assert refused.status_code == 400 and "电子邮箱格式不正确" in refused.content.decode()
+    assert "手机号码格式不正确" in refused.content.decode()
+    assert client.post(url, {"email": "Head.Own@Example.org", "mobile": "139 0000 7777"}).status_code == 302
+    services.switch_set(actor=admin, purpose="dispatch", medium="sms", enabled=True)
+    services.switch_set(actor=admin, purpose="dispatch", medium="email", enabled=True)
+    case, _code = register(clerk, django_capture_on_commit_callbacks, phone="", email="")
+    with django_capture_on_commit_callbacks(execute=True):
+        case_accept(actor=clerk, case_id=case.pk)
+        handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
+    [sms] = sms_lines(tmp_path)
+    assert sms["phone"] == "13900007777" and case.number in sms["body"] and "签收" in sms["body"]
+    assert [m.to for m in mail.outbox] == [["head.own@example.org"]]
+    rows = Message.objects.filter(case=case, staff=head)
+    assert sorted(rows.values_list("medium", "recipient_masked")) == [
+        ("email", "h***@example.org"),
+        ("sms", "139****7777"),
+    ]

@@ -24,3 +24,8 @@ class RegisterMailForm(StyledForm):
 class DiscardMailForm(StyledForm):
     reason = forms.CharField(label=_("作废原因"), required=False)
     version = forms.CharField(widget=forms.HiddenInput)
+
+
+class StaffContactForm(StyledForm):
+    email = forms.CharField(label=_("电子邮箱"), required=False, max_length=300)
+    mobile = forms.CharField(label=_("手机号码"), required=False, max_length=40)

@@ -53,6 +53,16 @@ class ChannelSwitch(models.Model):
         ]
 
 
+class StaffContact(models.Model):
+    """Where a staff member wants their notices (dispatch, approvals, deadlines) besides the
+    desk: an e-mail address (else the account's) and a mobile number for SMS."""
+
+    staff = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    email = EncryptedTextField(_("电子邮箱"), max_length=254, blank=True)
+    mobile = EncryptedTextField(_("手机号码"), max_length=11, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("待发送")
     SENT = "sent", _("已发送")

@@ -35,3 +35,8 @@ def may_resend(actor: Staff) -> bool:
 def may_handle_mail(actor: Staff) -> bool:
     """Intake clerks (and whoever registers cases) decide what parked mail becomes."""
     return actor.can(Cap.REGISTER)
+
+
+def may_set_own_contact(actor: Staff) -> bool:
+    """Every desk user chooses where their own notices go (not the platform operator)."""
+    return actor.organization_id is not None

@@ -97,7 +97,7 @@ SPECS: dict[str, Spec] = {
     Purpose.DISPATCH: Spec(
         Audience.STAFF,
         _STAFF_VARS,
-        None,
+        _("【{{ org }}】新派遣案件 {{ number }}：{{ title }}，请及时签收办理。"),
         _("新派遣案件 {{ number }}：{{ title }}"),
         _("{{ name }}：\n\n新派遣案件 {{ number }}：{{ title }}\n请及时签收办理：{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
@@ -105,7 +105,7 @@ SPECS: dict[str, Spec] = {
     Purpose.APPROVAL: Spec(
         Audience.STAFF,
         _STAFF_VARS,
-        None,
+        _("【{{ org }}】待审批：{{ number }} {{ title }}"),
         _("待审批：{{ number }} {{ title }}"),
         _("{{ name }}：\n\n案件 {{ number }}（{{ title }}）已提交审批：{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
@@ -113,7 +113,7 @@ SPECS: dict[str, Spec] = {
     Purpose.WARNING: Spec(
         Audience.STAFF,
         _DEADLINE_VARS,
-        None,
+        _("【时限预警】{{ number }} {{ title }}：{{ stage }}将于 {{ due }} 到期"),
         _("【时限预警】{{ number }} {{ title }}"),
         _("{{ name }}：\n\n{{ number }} {{ title }}：{{ stage }}将于 {{ due }} 到期。\n{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
@@ -121,7 +121,7 @@ SPECS: dict[str, Spec] = {
     Purpose.OVERDUE: Spec(
         Audience.STAFF,
         _DEADLINE_VARS,
-        None,
+        _("【已逾期】{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期"),
         _("【已逾期】{{ number }} {{ title }}"),
         _("{{ name }}：\n\n{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期。\n{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
@@ -129,7 +129,7 @@ SPECS: dict[str, Spec] = {
     Purpose.ESCALATED: Spec(
         Audience.STAFF,
         _DEADLINE_VARS,
-        None,
+        _("【逾期升级·{{ role }}】{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期，请督促办理"),
         _("【逾期升级·{{ role }}】{{ number }} {{ title }}"),
         _(
             "{{ name }}：\n\n{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期，请督促办理。\n"

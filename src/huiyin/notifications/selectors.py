@@ -11,7 +11,7 @@ from huiyin.core.errors import NotFound, PermissionDeniedError
 from huiyin.orgs.models import Staff
 
 from . import permissions, rendering
-from .models import ChannelSwitch, InboundMail, MailStatus, Message, MessageTemplate
+from .models import ChannelSwitch, InboundMail, MailStatus, Message, MessageTemplate, StaffContact
 from .purposes import LANGUAGES, SPECS, Purpose
 
 CASE_MESSAGES_SHOWN = 50
@@ -113,3 +113,9 @@ def mail_get(*, actor: Staff, mail_id: int) -> InboundMail:
     if mail is None:
         raise NotFound()
     return mail
+
+
+def own_contact(*, actor: Staff) -> StaffContact | None:
+    if not permissions.may_set_own_contact(actor):
+        raise PermissionDeniedError()
+    return StaffContact.objects.filter(staff=actor).first()

@@ -34,7 +34,7 @@ from huiyin.cases.validation import email_error
 from huiyin.core.errors import NotFound, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.notify import sms_backend
 from huiyin.core.privacy import mask_email, mask_phone
-from huiyin.core.validators import clean_text
+from huiyin.core.validators import clean_text, normalize_phone
 from huiyin.orgs.models import Staff
 
 from . import intake, permissions, rendering
@@ -50,6 +50,7 @@ from .models import (
     Message,
     MessageStatus,
     MessageTemplate,
+    StaffContact,
 )
 from .purposes import LANGUAGES, SPECS, Audience, Medium
 from .tasks import message_send_task
@@ -124,13 +125,22 @@ def complainant_targets(case: Case) -> list[Target]:
 
 
 def staff_targets(people: Iterable[Staff]) -> list[Target]:
+    """E-mail to each active person's address (their own choice, else the account's) and SMS
+    to the mobile they gave (``staff_contact_save``); the switches decide which is sent."""
+    people = [p for p in people if p.is_active]
+    contacts = {c.staff_id: c for c in StaffContact.objects.filter(staff__in=people)}
     seen: set[int] = set()
     targets = []
     for person in people:
-        if person.pk in seen or not person.is_active or not person.email:
+        if person.pk in seen:
             continue
         seen.add(person.pk)
-        targets.append(Target(Medium.EMAIL, person.email, staff=person))
+        contact = contacts.get(person.pk)
+        email = (contact.email if contact is not None else "") or person.email
+        if email:
+            targets.append(Target(Medium.EMAIL, email, staff=person))
+        if contact is not None and contact.mobile:
+            targets.append(Target(Medium.SMS, contact.mobile, staff=person))
     return targets
 
 
@@ -462,3 +472,23 @@ def mail_discard(*, actor: Staff, mail_id: int, reason: str, version: int | None
         mail.save(update_fields=["status", "discard_reason", "handled_by", "handled_at", "version"])
         _forget_raw(mail)
     return mail
+
+
+# --- a staff member's own notification contacts -------------------------------------------------------------
+
+
+def staff_contact_save(*, actor: Staff, email: str, mobile: str) -> StaffContact:
+    """Where the actor gets their notices besides the desk (blank: the account's e-mail, no SMS)."""
+    if not permissions.may_set_own_contact(actor):
+        raise PermissionDeniedError()
+    email, mobile = clean_text(email).strip().lower(), normalize_phone(clean_text(mobile))
+    errors: dict[str, list[str]] = {}
+    message = email_error(email)
+    if message:
+        errors["email"] = [message]
+    if mobile and not is_mobile(mobile):
+        errors["mobile"] = [_("手机号码格式不正确：请输入11位手机号（如 13812345678）。")]
+    if errors:
+        raise ValidationFailed(errors)
+    row, _created = StaffContact.objects.update_or_create(staff=actor, defaults={"email": email, "mobile": mobile})
+    return row

@@ -19,7 +19,7 @@ from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import form_version
 
 from . import permissions, rendering, selectors, services
-from .forms import DiscardMailForm, RegisterMailForm, TemplateForm
+from .forms import DiscardMailForm, RegisterMailForm, StaffContactForm, TemplateForm
 from .models import MailStatus
 from .purposes import LANGUAGES, SAMPLE, SPECS, Medium, Purpose
 
@@ -127,6 +127,28 @@ def resend(request: AuthedHttpRequest, message_id: int) -> HttpResponse:
         return redirect("cases:desk")
     messages.success(request, _("通知已重新排队发送。"))
     return redirect("cases:detail", case_id=message.case_id) if message.case_id else redirect("cases:desk")
+
+
+@login_required
+def my_contact(request: AuthedHttpRequest) -> HttpResponse:
+    """Where I get my notices besides the desk: my e-mail address and mobile number."""
+    contact = selectors.own_contact(actor=request.user)
+    initial = {"email": contact.email if contact else request.user.email, "mobile": contact.mobile if contact else ""}
+    form = StaffContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_contact_save(
+                actor=request.user, email=form.cleaned_data["email"], mobile=form.cleaned_data["mobile"]
+            )
+        except ApplicationError as exc:
+            if http_status(exc) != 400:
+                raise
+            put_errors(form, exc)
+        else:
+            messages.success(request, _("通知方式已保存。"))
+            return redirect("notifications:my_contact")
+    status = 400 if form.is_bound else 200
+    return render(request, "notifications/my_contact.html", {"form": form}, status=status)
 
 
 @login_required
