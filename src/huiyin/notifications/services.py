@@ -149,10 +149,6 @@ def _language(target: Target) -> str:
     return chosen if chosen in LANGUAGE_CODES else rendering.DEFAULT_LANGUAGE
 
 
-def _local_date(value) -> str:
-    return f"{timezone.localtime(value):%Y-%m-%d}" if value else ""
-
-
 def base_values(case: Case) -> dict[str, Any]:
     return {
         "org": case.organization.name,

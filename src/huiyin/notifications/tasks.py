@@ -1,4 +1,5 @@
-"""Deferred work of notifications and the e-mail channel; thin, idempotent, ids in."""
+"""Deferred work of notifications; thin, idempotent, ids in. (The mailbox is polled by
+``huiyin mail poll --every``, a supervised process, not by a task.)"""
 
 from __future__ import annotations
 
@@ -11,11 +12,3 @@ def message_send_task(message_id: int) -> str:
     from .services import message_send  # the services enqueue this task: imported here to avoid a cycle
 
     return message_send(message_id)
-
-
-@task()
-def mail_poll_task() -> int:
-    """Take the new mail from the mailbox once (``huiyin mail poll`` does the same)."""
-    from .intake import poll  # the intake module queues messages through the services: kept lazy like above
-
-    return poll().taken
