@@ -24,6 +24,7 @@ from huiyin.followup import services as followup
 from huiyin.followup.models import Callback
 from huiyin.handling import actions as ha
 from huiyin.handling import services as hs
+from huiyin.notifications.models import InboundMail, MailStatus, Message, MessageStatus
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services.calendars import calendar_day_add
@@ -188,6 +189,31 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     planned = surveys.activity_plan(actor=leader, kind="residents_meeting", planned_on=today + timedelta(days=7))
     world.ids["activity"] = held.pk
     world.ids["planned_activity"] = planned.pk
+
+    # Notifications: a message that failed (its "send again" button), a mail parked for a clerk.
+    world.ids["failed_message"] = Message.objects.create(
+        organization=org,
+        case_id=world.cases["in_progress"],
+        key=f"{prefix}failed",
+        purpose="reply",
+        medium="sms",
+        audience="complainant",
+        recipient="13812345678",
+        recipient_masked="138****5678",
+        status=MessageStatus.FAILED,
+        attempts=5,
+    ).pk
+    world.ids["parked_mail"] = InboundMail.objects.create(
+        organization=org,
+        message_id=f"<{prefix}parked@example.org>",
+        status=MailStatus.PARKED,
+        sender="zhao@example.org",
+        sender_masked="z***@example.org",
+        subject="楼道堆放杂物",
+        text="楼道里堆满了杂物。",
+        reason="发件人地址缺失或无效",
+        received_at=timezone.now(),
+    ).pk
 
     calendar_day_add(actor=fuzzer, organization=org, day=today.replace(month=1, day=2), kind="holiday", name="单位闭馆")
     activate(org, "hospital")  # a second and a third version: withdraw and reactivate have work

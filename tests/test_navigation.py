@@ -23,13 +23,22 @@ def test_no_navigation_without_a_signed_in_user():
 @pytest.mark.parametrize(
     ("who", "shown"),
     [
-        ("clerk", {"callbacks", "surveys", "daily_review", "intake"}),
-        ("handler", set()),
-        ("head", {"supervision_board", "callbacks", "evaluation"}),
-        ("analyst", {"supervision_board", "surveys", "evaluation"}),
+        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact"}),
+        ("handler", {"my_contact"}),
+        ("head", {"supervision_board", "callbacks", "evaluation", "my_contact"}),
+        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact"}),
         (
             "leader",
-            {"supervision_board", "callbacks", "surveys", "evaluation", "daily_review", "intake"},
+            {
+                "supervision_board",
+                "callbacks",
+                "surveys",
+                "evaluation",
+                "daily_review",
+                "intake",
+                "parked_mail",
+                "my_contact",
+            },
         ),
     ],
 )

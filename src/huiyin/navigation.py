@@ -14,6 +14,7 @@ from huiyin.administration.permissions import may_manage_staff
 from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
+from huiyin.notifications.permissions import may_edit_templates, may_handle_mail, may_set_own_contact
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
 from huiyin.supervision.permissions import may_daily_review, may_see_board
@@ -31,6 +32,9 @@ class Navigation:
     intake: bool
     staff_admin: bool  # the organisation's staff accounts and departments
     system_status: bool  # processes, restarts, failed background tasks
+    notification_templates: bool  # message texts and what goes out
+    parked_mail: bool  # mail the e-mail channel could not register by itself
+    my_contact: bool  # where my own notices go besides the desk
 
 
 def navigation(request: HttpRequest) -> dict[str, Navigation]:
@@ -49,5 +53,8 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
             intake=may_register(user),
             staff_admin=may_manage_staff(user),
             system_status=may_see_system_status(user),
+            notification_templates=may_edit_templates(user),
+            parked_mail=may_handle_mail(user),
+            my_contact=may_set_own_contact(user),
         )
     }

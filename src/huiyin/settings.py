@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "huiyin.demo",
     "huiyin.ops",
     "huiyin.portal",
+    "huiyin.notifications",
 ]
 
 MIDDLEWARE = [
@@ -341,6 +342,48 @@ HUIYIN_PUBLIC_URL = env.str("HUIYIN_PUBLIC_URL", default="http://127.0.0.1:8000"
 HUIYIN_HOTLINE = env.str("HUIYIN_HOTLINE", default="12345")
 # The SMS gateway (outside the product): the default writes an outbox file for the operator.
 HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
+# --- Notifications (F62) and the e-mail channel (F01), huiyin.notifications (README, Configuration) ---
+# An HTTP SMS gateway (HUIYIN_SMS_BACKEND=huiyin.notifications.backends.HttpSmsBackend): its URL and
+# credentials (HTTP Basic, or a bearer token), and how long to wait for its answer.
+HUIYIN_SMS_GATEWAY_URL = env.str("HUIYIN_SMS_GATEWAY_URL", default="")
+HUIYIN_SMS_GATEWAY_USER = env.str("HUIYIN_SMS_GATEWAY_USER", default="")
+HUIYIN_SMS_GATEWAY_PASSWORD = env.str("HUIYIN_SMS_GATEWAY_PASSWORD", default="")
+HUIYIN_SMS_GATEWAY_TOKEN = env.str("HUIYIN_SMS_GATEWAY_TOKEN", default="")
+HUIYIN_SMS_GATEWAY_TIMEOUT = env.float("HUIYIN_SMS_GATEWAY_TIMEOUT", default=10.0)
+# E-mail out: a file per message under HUIYIN_DATA_DIR/outbox/mail by default; "smtp" (with the
+# HUIYIN_SMTP_* settings), "console", or a dotted path of a Django e-mail backend.
+_email_backend = env.str("HUIYIN_EMAIL_BACKEND", default="file")
+EMAIL_BACKEND = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}.get(_email_backend, _email_backend)
+EMAIL_FILE_PATH = str(DATA_DIR / "outbox" / "mail")
+EMAIL_HOST = env.str("HUIYIN_SMTP_HOST", default="localhost")
+EMAIL_PORT = env.int("HUIYIN_SMTP_PORT", default=25)
+EMAIL_HOST_USER = env.str("HUIYIN_SMTP_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("HUIYIN_SMTP_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("HUIYIN_SMTP_STARTTLS", default=False)
+EMAIL_USE_SSL = env.bool("HUIYIN_SMTP_SSL", default=False)
+EMAIL_TIMEOUT = env.int("HUIYIN_SMTP_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("HUIYIN_MAIL_FROM", default="回音 <huiyin@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where complainants' answers to our e-mail go (the complaint mailbox); empty: the sender.
+HUIYIN_MAIL_REPLY_TO = env.str("HUIYIN_MAIL_REPLY_TO", default="")
+# E-mail in: the complaint mailbox over IMAP (empty host: no e-mail channel), polled every
+# HUIYIN_MAIL_POLL_SECONDS by `huiyin mail poll --every` (a `huiyin serve` child when set).
+HUIYIN_IMAP_HOST = env.str("HUIYIN_IMAP_HOST", default="")
+HUIYIN_IMAP_PORT = env.int("HUIYIN_IMAP_PORT", default=0)  # 0: 993 with ssl, else 143
+HUIYIN_IMAP_SECURITY = env.str("HUIYIN_IMAP_SECURITY", default="ssl")  # ssl | starttls | none (loopback only)
+HUIYIN_IMAP_USER = env.str("HUIYIN_IMAP_USER", default="")
+HUIYIN_IMAP_PASSWORD = env.str("HUIYIN_IMAP_PASSWORD", default="")
+HUIYIN_IMAP_MAILBOX = env.str("HUIYIN_IMAP_MAILBOX", default="INBOX")
+HUIYIN_IMAP_DONE_MAILBOX = env.str("HUIYIN_IMAP_DONE_MAILBOX", default="")  # empty: taken mail stays, read
+HUIYIN_IMAP_TIMEOUT = env.float("HUIYIN_IMAP_TIMEOUT", default=30.0)
+HUIYIN_MAIL_ORGANIZATION = env.str("HUIYIN_MAIL_ORGANIZATION", default="")  # code; needed with several
+HUIYIN_MAIL_MAX_BYTES = env.int("HUIYIN_MAIL_MAX_BYTES", default=30 * 1024 * 1024)
+HUIYIN_MAIL_NATURE = env.str("HUIYIN_MAIL_NATURE", default="complaint")
+HUIYIN_MAIL_POLL_SECONDS = env.float("HUIYIN_MAIL_POLL_SECONDS", default=60.0)
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 

@@ -17,6 +17,7 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 * ``case_policy``: the policy a new case is registered under.
 * ``erasers``: personal data other apps keep on a case, erased with the parties' by the
   retention rule (``huiyin retention apply``, ``cases.retention``).
+* ``NOTIFICATION_LINK``: where messages to the complainant link to (``huiyin.notifications``).
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -24,7 +25,6 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 from __future__ import annotations
 
 from huiyin.cases import actions as case_actions
-from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
 from huiyin.cases.panels import Panel
@@ -40,12 +40,20 @@ from huiyin.handling import panels as handling_panels
 from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.events import HandlingEvent
+from huiyin.notifications import panels as notification_panels
+from huiyin.notifications import subscribers as notifications
+from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
+# Where a message to the complainant sends them (the ``link`` of the notification
+# templates): a dotted path to ``(case) -> absolute URL``. The public status page until the
+# portal provides its own page (``huiyin.portal.links.public_case_link``).
+NOTIFICATION_LINK = "huiyin.notifications.services.status_page_link"
+
 TABLE = build_table(
-    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent),
+    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent),
     in_transaction=(
         # Deadline clocks first: callback planning reads the callback clock they start.
         subscriber(
@@ -59,9 +67,11 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=followup.ACTIONS,
         ),
+        # The receipt carries the query code, which exists in clear only in the registration's
+        # transaction: its messages are queued there and sent by a task after commit.
+        subscriber("notifications.receipt", notifications.receipt_on_registered, kinds=(EventKind.REGISTERED,)),
     ),
     after_commit=(
-        subscriber("cases.sms_registered", case_notifications.sms_on_registered, kinds=(EventKind.REGISTERED,)),
         subscriber(
             "handling.desk_dispatched",
             handling_notifications.desk_on_dispatch,
@@ -74,12 +84,39 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=("submit_for_approval",),
         ),
+        # Messages (F62): templates, the organisation's switches, opt-out, once per event and person.
+        subscriber(
+            "notifications.reply",
+            notifications.reply_on_replied,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("reply", "answer_on_spot"),
+        ),
+        subscriber(
+            "notifications.review_decision",
+            notifications.review_on_decided,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("decide_review", "decide_rereview"),
+        ),
+        subscriber(
+            "notifications.dispatch",
+            notifications.staff_on_dispatch,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("dispatch", "redispatch"),
+        ),
+        subscriber(
+            "notifications.approval",
+            notifications.staff_on_approval,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("submit_for_approval",),
+        ),
+        subscriber("notifications.deadlines", notifications.staff_on_deadline, kinds=notifications.DEADLINE_KINDS),
     ),
     case_policy=deadline_policy.policy_for_new_case,
     case_panels=(
         Panel("deadlines", "deadlines/_deadline_panel.html", deadline_panels.case_panel),
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
+        Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
     ),
     # The public status page (number + query code): each context function is a public
     # filter — stages, dates and the complainant's own letters, never staff or notes.
@@ -99,7 +136,10 @@ TABLE = build_table(
         guard("handling.result_report_sent", handling.check_closable, actions=("close",)),
         guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
     ),
-    erasers=(("handling.interviewee_names", handling.erase_interviewees),),
+    erasers=(
+        ("handling.interviewee_names", handling.erase_interviewees),
+        ("notifications.recipients_and_texts", notifications.erase_personal_data),
+    ),
 )
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

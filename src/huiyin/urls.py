@@ -26,6 +26,7 @@ urlpatterns = [
     path("administration/", include("huiyin.administration.urls")),
     path("account/", include("huiyin.administration.account_urls")),
     path("system/", include("huiyin.ops.urls")),
+    path("notifications/", include("huiyin.notifications.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
 

@@ -303,6 +303,40 @@ MATRIX: dict[str, Entry] = {
     ),
     "cases:receipt": Row(get=VIEWERS, kwargs=case("in_progress")),
     "cases:receipt_pdf": Row(get=VIEWERS, kwargs=case("in_progress")),
+    # The complainant's wish for no text messages, recorded by the desk that talks to them.
+    "notifications:sms_opt_out": post_only(
+        REGISTER,
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"sms_opt_out": "1"},
+        label="记录反映人不接收短信",
+    ),
+    # Where my own notices go: every desk user, for themselves.
+    "notifications:my_contact": Row(
+        get=DESK,
+        post=DESK,
+        data=lambda w, actor: {"email": f"{actor}@hotline.example", "mobile": "13800001111"},
+        label="设置本人的通知方式",
+    ),
+    # Mail the e-mail channel parked: the intake desk registers or discards it (org2's sees its own list).
+    "notifications:mail": Row(get=REGISTER | {"org2"}),
+    "notifications:mail_detail": Row(get=REGISTER, kwargs=lambda w: {"mail_id": w["parked_mail"].pk}),
+    "notifications:mail_register": post_only(
+        REGISTER,
+        kwargs=lambda w: {"mail_id": w["parked_mail"].pk},
+        data=lambda w, actor: {
+            "nature": "complaint",
+            "title": "楼道堆放杂物",
+            "text": "楼道里堆满了杂物，存在消防隐患。",
+            "version": w["parked_mail"].version,
+        },
+        label="将待处理邮件登记为案件",
+    ),
+    "notifications:mail_discard": post_only(
+        REGISTER,
+        kwargs=lambda w: {"mail_id": w["parked_mail"].pk},
+        data=lambda w, actor: {"reason": "垃圾邮件", "version": w["parked_mail"].version},
+        label="作废待处理邮件",
+    ),
     "cases:receipt_reissue": post_only(
         REGISTER, kwargs=case("in_progress"), label="Reissue the query code (重新生成查询码)"
     ),
@@ -846,6 +880,27 @@ ADMINISTRATION: dict[str, Entry] = {
         either=SIGNED_IN,
         data=lambda w, actor: {"old_password": "wrong", "new_password1": "x", "new_password2": "x"},
         writes=False,
+    ),
+    # Message templates and switches: each administrator in their own organisation.
+    "notifications:templates": Row(get=ORG_ADMIN),
+    "notifications:template_edit": Row(
+        get=ORG_ADMIN,
+        post=ORG_ADMIN,
+        kwargs=lambda w: {"purpose": "reply", "medium": "sms", "language": "zh-hans"},
+        data=lambda w, actor: {
+            "subject": "",
+            "body": f"【{{{{ org }}}}】{actor}：{{{{ number }}}}已答复 {{{{ link }}}}",
+        },
+        label="修改通知模板",
+    ),
+    "notifications:switch": post_only(
+        ORG_ADMIN,
+        kwargs=lambda w: {"purpose": "receipt", "medium": "sms"},
+        data=lambda w, actor: {"enabled": "0"},
+        label="开关通知",
+    ),
+    "notifications:resend": post_only(
+        A("admin"), kwargs=lambda w: {"message_id": w["failed_message"].pk}, label="重新发送失败的通知"
     ),
     "ops:status": Row(get=STATUS_READERS),
     # An unknown task id: nobody retries anything, nobody gets a 5xx.

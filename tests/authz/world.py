@@ -33,6 +33,7 @@ from huiyin.handling import actions as ha
 from huiyin.handling import documents
 from huiyin.handling import services as hs
 from huiyin.handling.models import Document, Investigation, JointHandling, Rectification
+from huiyin.notifications.models import InboundMail, MailStatus, Message, MessageStatus
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.models import CalendarDay, CalendarDayKind, PolicyVersion
@@ -394,6 +395,31 @@ def build_world() -> World:
     w.things["template"] = documents.template_for(org.pk, "handling_notice")
     w.things["calendar_day"] = CalendarDay.objects.create(
         organization=org, date=today + timedelta(days=40), kind=CalendarDayKind.HOLIDAY, name="停业整顿"
+    )
+    # Notifications: a message that failed on the case in progress, a mail parked for a clerk.
+    w.things["failed_message"] = Message.objects.create(
+        organization=org,
+        case=progress,
+        key="authz:failed-reply",
+        purpose="reply",
+        medium="sms",
+        audience="complainant",
+        recipient="13812345678",
+        recipient_masked="138****5678",
+        body="您反映的问题已答复。",
+        status=MessageStatus.FAILED,
+        attempts=5,
+    )
+    w.things["parked_mail"] = InboundMail.objects.create(
+        organization=org,
+        message_id="<parked@example.org>",
+        status=MailStatus.PARKED,
+        sender="zhao@example.org",
+        sender_masked="z***@example.org",
+        subject="楼道堆放杂物",
+        text="楼道里堆满了杂物，存在消防隐患。",
+        reason="附件“a.exe”的类型不允许",
+        received_at=timezone.now(),
     )
     w.cases = {key: _fresh(c) for key, c in w.cases.items()}
     return w

@@ -27,6 +27,7 @@ from huiyin.core.notify import send_sms_once
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import services as handling_services
 from huiyin.handling.models import Investigation
+from huiyin.notifications.models import Message
 from huiyin.policy.presets import Retention, load_preset
 from huiyin.policy.services import policy_activate, presets_dir
 from tests.cases.test_lifecycle_services import run_to
@@ -117,7 +118,11 @@ def test_dry_run_counts_and_changes_nothing(org, world):
     reports, messages = retention_apply(dry_run=True)
     (report,) = reports
     assert (report.cases, report.parties_erased, report.parties_kept) == (2, 3, 1)
-    assert (report.attachments_deleted, report.others) == (1, {"handling.interviewee_names": 1})
+    # The receipts queued for the two old cases (huiyin.notifications) are counted too.
+    assert (report.attachments_deleted, report.others) == (
+        1,
+        {"handling.interviewee_names": 1, "notifications.recipients_and_texts": 2},
+    )
     assert messages == 1
     assert statistics(org) == before and {p.pk: stored(p) for p in Party.objects.all()} == people
     assert Path(world["file"].file.path).exists()
@@ -152,6 +157,9 @@ def test_apply_erases_personal_data_past_the_period_and_keeps_the_statistics(
     investigations = Investigation.objects.filter(case=archived)
     assert list(investigations.values_list("interviewee", "text")) == [("", "询问物业经理")]
     assert OutboundMessage.objects.get(key="old-sms").recipient == ""
+    old_receipt = Message.objects.get(case=archived, purpose="receipt")
+    assert (old_receipt.recipient, old_receipt.body, old_receipt.recipient_masked) == ("", "", "")
+    assert Message.objects.get(case=world["recent"], purpose="receipt").recipient == "13500004444"
     assert OutboundMessage.objects.get(key="new-sms").recipient == "13500004444"
     # Statistics and the audit trail: unchanged, and every chain still verifies.
     assert statistics(org) == before

@@ -37,10 +37,11 @@ from django.utils import timezone
 from huiyin.cases import services as cases
 from huiyin.cases.events import EventKind
 from huiyin.cases.inputs import PartyInput
-from huiyin.cases.models import Case, CaseSequence, Event, EventDelivery
-from huiyin.core.models import Notification, OutboundMessage
+from huiyin.cases.models import Case, CaseSequence, Event
+from huiyin.core.models import Notification
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock, ClockAction
+from huiyin.notifications.models import Message, MessageStatus
 from huiyin.ops.models import ServiceProcess
 from huiyin.orgs.models import Department
 from huiyin.orgs.roles import Role
@@ -212,14 +213,16 @@ def test_nothing_acknowledged_is_lost_and_nothing_happens_twice_when_processes_a
         register(slow_browser, slow, "慢网关测试来电：噪音扰民。")
         assert slow.case_id is not None
         registrations.append(slow)
-        slow_event = Event.objects.get(case_id=slow.case_id, kind=EventKind.REGISTERED)
+        slow_receipt = Message.objects.get(case_id=slow.case_id, medium="sms")  # queued with the registration
         running = wait_for(
-            lambda: DBTaskResult.objects.filter(status="RUNNING", args_kwargs__kwargs__event_id=slow_event.pk).first(),
+            lambda: DBTaskResult.objects.filter(
+                status="RUNNING", args_kwargs__kwargs__message_id=slow_receipt.pk
+            ).first(),
             30,
             "the slow notification task to start",
         )
         handovers_log = data_dir / "outbox" / "handovers.log"
-        slow_key = f"event:{slow_event.pk}"
+        slow_key = slow_receipt.key
         # in the middle of sending: handed to the (slow) gateway, nothing written or committed yet
         handed_over = lambda: handovers_log.exists() and slow_key in handovers_log.read_text().split()  # noqa: E731
         wait_for(handed_over, 30, "the slow hand-over")
@@ -301,18 +304,14 @@ def test_nothing_acknowledged_is_lost_and_nothing_happens_twice_when_processes_a
         # the HTTP registrations (each with a mobile number; the overdue cases have none)
         Event.objects.filter(kind=EventKind.REGISTERED, case__intake_token__isnull=False).values_list("pk", flat=True)
     )
-    keys = {f"event:{pk}" for pk in registered}
+    receipts = Message.objects.filter(event_id__in=registered, medium="sms")
+    keys = set(receipts.values_list("key", flat=True))
+    assert len(keys) == len(registered)  # one receipt SMS per registration, queued with it
     outbox = [json.loads(line) for line in (data_dir / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()]
     per_key = Counter(m["key"] for m in outbox)
     assert set(per_key) == keys, (len(per_key), len(keys))
     assert all(n == 1 for n in per_key.values())
-    assert OutboundMessage.objects.filter(key__in=keys).count() == len(keys)
-    deliveries = Counter(
-        EventDelivery.objects.filter(event_id__in=registered, subscriber="cases.sms_registered").values_list(
-            "event_id", flat=True
-        )
-    )
-    assert set(deliveries) == set(registered) and all(n == 1 for n in deliveries.values())
+    assert set(receipts.values_list("status", flat=True)) == {MessageStatus.SENT}
     handovers = Counter(handovers_log.read_text().split())
 
     # --- the lost task was retried; nothing failed; the killed processes came back ---------------

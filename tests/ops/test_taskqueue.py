@@ -18,12 +18,10 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from huiyin.cases.events import EventKind
 from huiyin.cases.inputs import PartyInput
-from huiyin.cases.models import Event, EventDelivery
 from huiyin.cases.services import case_register
-from huiyin.cases.tasks import dispatch_event_task
-from huiyin.core.models import OutboundMessage
+from huiyin.notifications.models import Message, MessageStatus
+from huiyin.notifications.tasks import message_send_task
 from huiyin.ops import taskqueue
 from huiyin.ops.models import WorkerHeartbeat
 from huiyin.ops.worker import DatabaseWorker
@@ -97,8 +95,8 @@ def test_a_task_that_raises_is_retried_with_backoff_then_failed_for_good():
 def _claimed_dispatch_task(clerk, worker_id: str) -> DBTaskResult:
     """A registration's notification task, claimed by a worker (as db_worker does)."""
     case, _code = case_register(actor=clerk, data=intake())
-    event = Event.objects.get(case=case, kind=EventKind.REGISTERED)
-    row = DBTaskResult.objects.get(args_kwargs__kwargs__event_id=event.pk)
+    message = Message.objects.get(case=case, medium="sms")  # the receipt, queued with the registration
+    row = DBTaskResult.objects.get(args_kwargs__kwargs__message_id=message.pk)
     row.claim(worker_id)
     return row
 
@@ -164,8 +162,8 @@ def test_a_worker_killed_in_the_middle_of_a_notification_loses_nothing_and_sends
     )
     env.pop("REDIS_URL", None)
     case, _code = case_register(actor=clerk, data=intake(party=PartyInput(name="张伟", phone=SLOW_PHONE)))
-    event = Event.objects.get(case=case, kind=EventKind.REGISTERED)
-    task = DBTaskResult.objects.get(args_kwargs__kwargs__event_id=event.pk)
+    message = Message.objects.get(case=case, medium="sms")
+    task = DBTaskResult.objects.get(args_kwargs__kwargs__message_id=message.pk)
     first = subprocess.Popen(WORKER, cwd=ROOT, env=env)
     second = None
     try:
@@ -176,7 +174,8 @@ def test_a_worker_killed_in_the_middle_of_a_notification_loses_nothing_and_sends
         first.wait(timeout=10)
         task.refresh_from_db()
         assert task.status == "RUNNING"  # what a dead worker used to leave behind for ever
-        assert sms_lines(tmp_path) == [] and not OutboundMessage.objects.exists()
+        message.refresh_from_db()
+        assert sms_lines(tmp_path) == [] and message.status == MessageStatus.QUEUED and message.attempts == 0
         second = subprocess.Popen(WORKER, cwd=ROOT, env=env)
         wait_for(lambda: DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL", 60, "the task to be redone")
     finally:
@@ -186,22 +185,21 @@ def test_a_worker_killed_in_the_middle_of_a_notification_loses_nothing_and_sends
                 proc.wait(timeout=20)
     task.refresh_from_db()
     assert len(task.worker_ids) == 2
-    assert [line["key"] for line in sms_lines(tmp_path)] == [f"event:{event.pk}"]
-    assert OutboundMessage.objects.filter(key=f"event:{event.pk}").count() == 1
-    assert EventDelivery.objects.filter(event=event).count() == 1
-    assert handovers.read_text().split() == [f"event:{event.pk}"] * 2  # handed over twice, delivered once
+    assert [line["key"] for line in sms_lines(tmp_path)] == [message.key]
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
+    assert handovers.read_text().split() == [message.key] * 2  # handed over twice, delivered once
 
 
-def test_retrying_the_same_event_task_delivers_once(clerk, tmp_path):
+def test_retrying_the_same_message_task_delivers_once(clerk, tmp_path):
     case, _code = case_register(actor=clerk, data=intake())
-    event = Event.objects.get(case=case, kind=EventKind.REGISTERED)
-    dispatch_event_task.enqueue(event_id=event.pk)  # a second copy of the same work
+    message = Message.objects.get(case=case, medium="sms")
+    message_send_task.enqueue(message_id=message.pk)  # a second copy of the same work
     run_worker()
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
     assert len(sms_lines(tmp_path)) == 1
-    assert list(EventDelivery.objects.filter(event=event).values_list("subscriber", flat=True)) == [
-        "cases.sms_registered"
-    ]
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
 
 
 def test_old_successful_tasks_are_pruned_failed_ones_kept(settings):

@@ -15,6 +15,9 @@ class PartyInput:
     address: str = ""
     affiliation: str = ""
     anonymous: bool = False
+    email: str = ""
+    sms_opt_out: bool = False  # the person asked for no text messages
+    language: str = ""  # the language messages to the person are written in ("": the default)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core import crypto
 from huiyin.core.fields import EncryptedTextField
-from huiyin.core.privacy import mask_address, mask_id_number, mask_name, mask_phone
+from huiyin.core.privacy import mask_address, mask_email, mask_id_number, mask_name, mask_phone
 from huiyin.core.validators import normalize_id_number
 from huiyin.orgs.actors import OUTSIDE_KINDS, ActorKind, outside_label
 from huiyin.orgs.models import Department, ExternalSystem, Organization
@@ -81,6 +81,15 @@ class PartyQuerySet(models.QuerySet):
             same |= models.Q(phone_hash__in=crypto.lookup_hashes(party.phone))
         return self.filter(same)
 
+    def with_email(self, email: str) -> PartyQuerySet:
+        value = normalize_email(email)
+        return self.filter(email_hash__in=crypto.lookup_hashes(value)) if value else self.none()
+
+
+def normalize_email(raw: str) -> str:
+    """The form an e-mail address is looked up in: trimmed, lower case."""
+    return (raw or "").strip().lower()
+
 
 class Party(models.Model):
     """A complainant / petitioner / caller (personal data: shown masked, stored encrypted).
@@ -90,7 +99,7 @@ class Party(models.Model):
     ``with_id_number``), kept by ``save``."""
 
     # The encrypted fields and the hash column each keeps; save() refreshes the hashes.
-    HASHED = {"phone": "phone_hash", "id_number": "id_number_hash"}
+    HASHED = {"phone": "phone_hash", "id_number": "id_number_hash", "email": "email_hash"}
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="parties")
     name = EncryptedTextField(_("姓名"), max_length=60, blank=True)
@@ -101,6 +110,12 @@ class Party(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     address = EncryptedTextField(_("地址"), max_length=200, blank=True)
     affiliation = models.CharField(_("工作单位"), max_length=120, blank=True)
+    email = EncryptedTextField(_("电子邮箱"), max_length=254, blank=True)
+    email_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Contact preferences (F62): no text messages when the person asked for none; the
+    # language messages are written in ("": the organisation's, Chinese).
+    sms_opt_out = models.BooleanField(_("不接收短信"), default=False)
+    language = models.CharField(_("通知语言"), max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the retention rule erased the personal fields (huiyin retention apply).
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +128,7 @@ class Party(models.Model):
         indexes = [
             models.Index(fields=["organization", "phone_hash"], name="party_org_phone_hash"),
             models.Index(fields=["organization", "id_number_hash"], name="party_org_id_hash"),
+            models.Index(fields=["organization", "email_hash"], name="party_org_email_hash"),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +145,7 @@ class Party(models.Model):
         """The look-up hashes of the current values, under the newest look-up key."""
         self.phone_hash = crypto.lookup_hash(self.phone or "")
         self.id_number_hash = crypto.lookup_hash(normalize_id_number(self.id_number))
+        self.email_hash = crypto.lookup_hash(normalize_email(self.email or ""))
 
     @property
     def display_name(self) -> str:
@@ -141,6 +158,10 @@ class Party(models.Model):
         return mask_phone(self.phone)
 
     @property
+    def masked_email(self) -> str:
+        return mask_email(self.email)
+
+    @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 
@@ -151,6 +172,10 @@ class Party(models.Model):
 
 class Case(models.Model):
     """One matter (诉求件) in the ledger; every touch is a Contact, every change an Event."""
+
+    # Not a column: the query code in clear, set on the object by case_register for the
+    # subscribers of its registration event (the receipt message); only its hash is stored.
+    issued_query_code: str = ""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="cases")
     number = models.CharField(_("编号"), max_length=20)

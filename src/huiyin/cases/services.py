@@ -150,15 +150,16 @@ def _new_query_code() -> str:
 
 def _party_for(org_id: int, data: PartyInput) -> Party | None:
     """Reuse the known caller with the same phone and name; otherwise a new party."""
-    if data.anonymous and not data.phone:
+    if data.anonymous and not (data.phone or data.email):
         return Party.objects.create(organization_id=org_id, anonymous=True)
-    if not (data.name or data.phone or data.id_number):
+    if not (data.name or data.phone or data.id_number or data.email):
         return None
-    if data.phone:
-        # A caller who gives only the number is the person last known under it. The phone
-        # is found by its keyed hash; the few parties under it are compared by name here,
-        # because the stored name is encrypted.
-        known = Party.objects.filter(organization_id=org_id, anonymous=data.anonymous).with_phone(data.phone)
+    if data.phone or data.email:
+        # A caller who gives only the number (or a sender only the address) is the person
+        # last known under it. The phone or address is found by its keyed hash; the few
+        # parties under it are compared by name here, because the stored name is encrypted.
+        base = Party.objects.filter(organization_id=org_id, anonymous=data.anonymous)
+        known = base.with_phone(data.phone) if data.phone else base.with_email(data.email)
         existing = next(
             (p for p in known.order_by("-id")[:50] if not data.name or p.name == data.name),
             None,
@@ -168,6 +169,9 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
                 "id_number": normalize_id_number(data.id_number),
                 "address": data.address,
                 "affiliation": data.affiliation,
+                "email": data.email,
+                "language": data.language,
+                "sms_opt_out": data.sms_opt_out,  # only ever set here: an opt-out is withdrawn by staff
             }
             changed = [f for f, value in given.items() if value and getattr(existing, f) != value]
             for f in changed:
@@ -183,6 +187,9 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
         address=data.address,
         affiliation=data.affiliation,
         anonymous=data.anonymous,
+        email=data.email,
+        sms_opt_out=data.sms_opt_out,
+        language=data.language,
     )
 
 
@@ -292,6 +299,9 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
             case.promised_due_at = policy.promised_due_at(case)
             case.search_document = _search_document(case)
             case.save(update_fields=["promised_due_at", "search_document"])
+            # The code exists in clear only here: the subscribers of the registration (the
+            # receipt sent to the complainant) read it from the case object, never the database.
+            case.issued_query_code = code
             reps = [p for p in (_party_for(org.pk, r) for r in data.representatives) if p]
             if reps:
                 case.co_parties.set(reps)
@@ -336,19 +346,52 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
 
 def contact_add(
     *,
-    actor: Staff,
+    actor: Actor,
     case_id: int,
     channel: str,
     text: str,
     party: PartyInput | None = None,
     occurred_at: datetime | None = None,
     intake_token: str | None = None,
+    uploads: Sequence[UploadedFile] = (),
 ) -> Contact:
-    """A repeat call / visit / letter about the same matter (F04): a contact on the case."""
+    """A repeat call / visit / letter about the same matter (F04): a contact on the case.
+    Staff record it; the e-mail channel adds one for a mail that answers the case."""
     _require(actor, Cap.REGISTER)
     errors = validation.contact_errors(channel=channel, text=text, party=party, intake_token=intake_token)
     if errors:
         raise ValidationFailed(errors)
+    _check_uploads(uploads)
+    stored: list[Attachment] = []
+    try:
+        return _contact_add(
+            actor=actor,
+            case_id=case_id,
+            channel=channel,
+            text=text,
+            party=party,
+            occurred_at=occurred_at,
+            intake_token=intake_token,
+            uploads=uploads,
+            stored=stored,
+        )
+    except BaseException:
+        _discard_files(stored)  # nothing half-saved: the rows rolled back, so the files go too
+        raise
+
+
+def _contact_add(
+    *,
+    actor: Actor,
+    case_id: int,
+    channel: str,
+    text: str,
+    party: PartyInput | None,
+    occurred_at: datetime | None,
+    intake_token: str | None,
+    uploads: Sequence[UploadedFile],
+    stored: list[Attachment],
+) -> Contact:
     with transaction.atomic():
         if intake_token:
             # As in case_register: the racing second submit finds the first one's contact.
@@ -367,7 +410,7 @@ def contact_add(
                     channel=channel,
                     party=contact_party or case.party,
                     occurred_at=occurred_at or timezone.now(),
-                    staff=actor,
+                    staff=staff_of(actor),
                     text=clean_text(text).strip(),
                     intake_token=intake_token or None,
                 )
@@ -389,6 +432,8 @@ def contact_add(
                 "text": contact.text[:200],
             },
         )
+        for upload in uploads:
+            stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk))
     return contact
 
 

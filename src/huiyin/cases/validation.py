@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import ValidationFailed
@@ -56,6 +58,12 @@ def party_errors(errors: Errors, party: PartyInput, prefix: str = "party_") -> N
     party.name, party.address = clean_text(party.name), clean_text(party.address)
     party.affiliation, party.id_number = clean_text(party.affiliation), clean_text(party.id_number)
     party.phone = normalize_phone(clean_text(party.phone))
+    party.email = clean_text(party.email).strip()
+    message = email_error(party.email)
+    if message:
+        _add(errors, f"{prefix}email", message)
+    if party.language and party.language not in dict(settings.LANGUAGES):
+        _add(errors, f"{prefix}language", _("通知语言无效。"))
     message = phone_error(party.phone)
     if message:
         _add(errors, f"{prefix}phone", message)
@@ -65,6 +73,18 @@ def party_errors(errors: Errors, party: PartyInput, prefix: str = "party_") -> N
     text_errors(errors, f"{prefix}name", _("姓名"), party.name, required=False, limit=60)
     text_errors(errors, f"{prefix}address", _("地址"), party.address, required=False, limit=200)
     text_errors(errors, f"{prefix}affiliation", _("工作单位"), party.affiliation, required=False, limit=120)
+
+
+def email_error(email: str) -> str | None:
+    if not email:
+        return None
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return _("电子邮箱格式不正确：请输入如 name@example.com 的地址。")
+    if len(email) > 254:
+        return _("电子邮箱过长：最多 254 个字符。")
+    return None
 
 
 def validate_intake(data: IntakeInput, *, organization_id: int) -> None:
@@ -88,7 +108,7 @@ def validate_intake(data: IntakeInput, *, organization_id: int) -> None:
     ):
         _add(errors, "category", _("所选分类不存在。"))
     party_errors(errors, data.party)
-    if not data.party.anonymous and not (data.party.name.strip() or data.party.phone):
+    if not data.party.anonymous and not (data.party.name.strip() or data.party.phone or data.party.email):
         _add(errors, "party_name", _("请填写反映人姓名或联系电话；不愿留名请勾选“匿名”。"))
     if data.received_at is not None:
         message = moment_error(data.received_at, When.PAST, _("收到时间"))

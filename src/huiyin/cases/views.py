@@ -68,7 +68,7 @@ def _representatives(error: ApplicationError) -> dict[str, str]:
     return {field: "representatives" for field in error.field_errors() if re.fullmatch(r"rep\d+_\w+", field)}
 
 
-def _remember_code(request: HttpRequest, case: Case, code: str, *, show_once: bool = False) -> None:
+def remember_code(request: HttpRequest, case: Case, code: str, *, show_once: bool = False) -> None:
     """Keep the plain query code in this session only, for the receipt (and with
     ``show_once``, the next view of the case page); the oldest of more than
     RECEIPT_CODES_KEPT codes is forgotten."""
@@ -335,7 +335,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
         except ApplicationError as exc:
             put_errors(form, exc, aliases=_representatives(exc))
         else:
-            _remember_code(request, case, code, show_once=True)
+            remember_code(request, case, code, show_once=True)
             messages.success(request, _("已登记：%(number)s") % {"number": case.number})
             return redirect("cases:detail", case_id=case.pk)
     return render(
@@ -590,7 +590,7 @@ def receipt_pdf(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 def receipt_reissue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
     code = services.receipt_issue(actor=request.user, case_id=case.pk)
-    _remember_code(request, case, code)
+    remember_code(request, case, code)
     messages.success(request, _("已生成新的查询码，原查询码作废。"))
     return redirect("cases:receipt", case_id=case.pk)
 

@@ -31,6 +31,16 @@ def mask_id_number(id_number: str | None) -> str:
     return f"{id_number[:6]}{'*' * (len(id_number) - 10)}{id_number[-4:]}"
 
 
+def mask_email(email: str | None) -> str:
+    """z***@example.org: the first character of the mailbox and the domain."""
+    if not email:
+        return ""
+    local, _at, domain = email.strip().partition("@")
+    if not domain:
+        return local[:1] + "***"
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_name(name: str | None) -> str:
     """张** / 欧阳** : keep the surname (first character) only."""
     if not name:

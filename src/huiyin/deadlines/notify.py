@@ -20,14 +20,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.models import Event
-from huiyin.core.models import OutboundMessage
 from huiyin.core.notify import send_sms_once
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
@@ -143,36 +138,6 @@ def desk_text(action: str, case: Case, clock: Clock | None, *, role_label: str =
 
 
 # --- deliveries run by tasks (deadlines.tasks) ----------------------------------------------
-
-
-def deliver_event_notice(event_id: int) -> int:
-    """E-mail the staff named in a deadline event (warning, overdue, escalation, major
-    matter), once per event and person; returns how many were sent.
-
-    Desk entries were already written with the event. E-mail goes out only when
-    ``settings.HUIYIN_DEADLINE_EMAIL`` is true and the person has an address; this is
-    the seam for other staff channels (SMS, WeCom/DingTalk) later.
-    """
-    if not getattr(settings, "HUIYIN_DEADLINE_EMAIL", False):
-        return 0
-    event = Event.objects.select_related("case").filter(pk=event_id).first()
-    if event is None:
-        return 0
-    ids = [int(i) for i in (event.data or {}).get("recipients", [])]
-    people = Staff.objects.filter(pk__in=ids, is_active=True).exclude(email="")
-    subject = f"[{event.kind_label}] {event.case.number} {event.case.title}"[:200]
-    body = subject + "\n" + str(event.data.get("stage_label", "")) + " " + str(event.data.get("due_at", ""))
-    sent = 0
-    for person in people:
-        key = f"event:{event.pk}:staff:{person.pk}"
-        try:
-            with transaction.atomic():
-                OutboundMessage.objects.create(key=key, channel="email", recipient=person.email, body=body)
-        except IntegrityError:
-            continue  # an earlier run of the task sent it
-        send_mail(subject, body, None, [person.email])
-        sent += 1
-    return sent
 
 
 def deliver_extension_notice(extension_id: int) -> bool:

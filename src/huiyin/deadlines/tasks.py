@@ -6,14 +6,15 @@ from datetime import date
 
 from django_tasks import task
 
-from huiyin.deadlines.notify import deliver_event_notice, deliver_extension_notice
+from huiyin.deadlines.notify import deliver_extension_notice
 from huiyin.deadlines.services.recompute import clocks_recompute
 
 
 @task()
 def deadline_notice_task(event_id: int) -> int:
-    """Notices (e-mail...) for a deadline warning, overdue, escalation or major matter."""
-    return deliver_event_notice(event_id)
+    """Superseded: e-mail about a deadline step is the notifications app's subscriber of the
+    step's event. Kept so a task queued by an earlier version finishes instead of failing."""
+    return 0
 
 
 @task()

@@ -94,6 +94,26 @@ def portal_system(organization: Organization) -> ExternalSystem:
     return system
 
 
+MAILBOX_CODE = "mailbox"
+
+
+def mailbox_system(organization: Organization) -> ExternalSystem:
+    """The organisation's complaint mailbox (the e-mail channel) as a way in (created on first use)."""
+    system, _created = ExternalSystem.objects.get_or_create(
+        organization=organization,
+        code=MAILBOX_CODE,
+        defaults={"name": str(_("电子邮箱")), "kind": ExternalSystem.Kind.MAILBOX, "caps": [Cap.REGISTER]},
+    )
+    return system
+
+
+def mailbox_actor(organization: Organization) -> ExternalActor:
+    """A member of the public writing to the organisation's mailbox: may register a matter
+    or add to one, nothing else."""
+    system = mailbox_system(organization)
+    return ExternalActor(kind=ActorKind.PUBLIC, system=system, caps=frozenset(system.caps) & {Cap.REGISTER})
+
+
 def public_actor(organization: Organization, *, case_id: int | None = None) -> ExternalActor:
     """A member of the public submitting through the portal: may register, nothing else; with
     ``case_id``, the holder of that case (shown by its query code or a signed link), who may

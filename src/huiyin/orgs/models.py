@@ -104,6 +104,7 @@ class ExternalSystem(models.Model):
     class Kind(models.TextChoices):
         PORTAL = "portal", _("公众门户")
         API = "api", _("外部系统")
+        MAILBOX = "mailbox", _("电子邮箱")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="external_systems")
     code = models.SlugField(_("代码"), max_length=40)

@@ -1,11 +1,10 @@
 """The deadline steps the sweeper takes (warn, overdue, escalate) and the immediate
-escalation of major matters (F13): each one an Event on the case, desk entries for the
-recipients, and a notice task enqueued on commit."""
+escalation of major matters (F13): each one an Event on the case naming its recipients
+and desk entries for them (e-mail to them is a subscriber of the event: huiyin.notifications)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -20,7 +19,6 @@ from huiyin.orgs.roles import Role
 from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
 from ..notify import Directory, desk_text, resolve
 from ..subjects import DueStep, handler_for
-from ..tasks import deadline_notice_task
 
 if TYPE_CHECKING:
     from huiyin.orgs.models import Staff
@@ -51,10 +49,6 @@ def _mark(clock: Clock, action: str, level: int, at: datetime) -> list[str]:
         return ["overdue_at"]
     clock.escalation_level = max(clock.escalation_level, level)
     return ["escalation_level"]
-
-
-def _enqueue_notice(event: Event) -> None:
-    transaction.on_commit(partial(deadline_notice_task.enqueue, event_id=event.pk))
 
 
 class CaseStageSubject:
@@ -136,8 +130,6 @@ def perform_step(
         action.save(update_fields=["event"])
     key, text = handler.desk(due)
     desk_notify(recipients=recipients, case=case, key=key, text=text)
-    if event is not None:
-        _enqueue_notice(event)
     return action, _mark(clock, step.action, step.level, now)
 
 
@@ -159,5 +151,4 @@ def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Di
         data["fallback"] = True
     event = case_record_event(case, kind=DeadlineEvent.ESCALATED, actor=None, data=data)
     desk_notify(recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None))
-    _enqueue_notice(event)
     return event

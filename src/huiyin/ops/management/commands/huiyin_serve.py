@@ -1,5 +1,6 @@
 """Run Huiyin on one machine: migrate, collect static files, then the web server
-(gunicorn), the task worker and the deadline sweeper side by side, each restarted with
+(gunicorn), the task worker and the deadline sweeper (and, with a mailbox configured, the
+mail poller) side by side, each restarted with
 backoff when it dies (``huiyin.ops.supervisor``). Ctrl+C stops all of them.
 
 For production, run the three as separate units: ``deploy/systemd/``."""
@@ -86,4 +87,7 @@ class Command(BaseCommand):
         result = [("worker", [*manage, "huiyin_worker"])]
         if "huiyin_sweeper" in get_commands():
             result.append(("sweeper", [*manage, "huiyin_sweeper", "--batch", str(sweeper_batch)]))
+        if settings.HUIYIN_IMAP_HOST and "huiyin_mail" in get_commands():
+            # The e-mail channel: the complaint mailbox polled (huiyin.notifications).
+            result.append(("mail", [*manage, "huiyin_mail", "poll", "--every", str(settings.HUIYIN_MAIL_POLL_SECONDS)]))
         return result

@@ -1,0 +1,159 @@
+"""What the office tells whom (F62): each purpose, its audience, the channels it may go
+by, the variables its template may use, and the default texts (Chinese; the English
+variants come from the translation catalogue, so a new default is translated like any
+other string).
+
+An organisation's administrator edits the texts and switches each purpose and channel on
+or off (``models.MessageTemplate``, ``models.ChannelSwitch``); until they do, the
+defaults below apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Audience(models.TextChoices):
+    COMPLAINANT = "complainant", _("反映人")
+    STAFF = "staff", _("工作人员")
+
+
+class Medium(models.TextChoices):
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+
+
+class Purpose(models.TextChoices):
+    RECEIPT = "receipt", _("受理回执")
+    REPLY = "reply", _("答复及评价提醒")
+    REVIEW_DECISION = "review_decision", _("复查（复核）意见")
+    DISPATCH = "dispatch", _("新派遣案件")
+    APPROVAL = "approval", _("待审批")
+    WARNING = "warning", _("时限预警")
+    OVERDUE = "overdue", _("逾期")
+    ESCALATED = "escalated", _("逾期升级")
+
+
+LANGUAGES = (("zh-hans", _("中文")), ("en", _("英文")))
+COMMON = ("org", "number", "title", "hotline")
+
+
+@dataclass(frozen=True)
+class Spec:
+    audience: str
+    variables: tuple[str, ...]
+    sms: Promise | None  # the default SMS text (None: this purpose has no SMS)
+    subject: Promise
+    body: Promise
+    on_by_default: bool = True
+
+    @property
+    def media(self) -> tuple[str, ...]:
+        return (Medium.SMS, Medium.EMAIL) if self.sms is not None else (Medium.EMAIL,)
+
+
+_STAFF_VARS = (*COMMON, "name", "case_url")
+_DEADLINE_VARS = (*_STAFF_VARS, "stage", "due", "role")
+
+SPECS: dict[str, Spec] = {
+    Purpose.RECEIPT: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "query_code", "due", "link"),
+        _(
+            "【{{ org }}】您反映的问题已登记，编号{{ number }}，查询码{{ query_code }}，"
+            "承诺{{ due }}前答复。查询进度：{{ link }}"
+        ),
+        _("【{{ org }}】诉求受理回执：{{ number }}"),
+        _(
+            "您好：\n\n您反映的问题“{{ title }}”已登记。\n\n编号：{{ number }}\n查询码：{{ query_code }}"
+            "（请妥善保存，凭编号和查询码查询办理进度）\n承诺答复时间：{{ due }}\n\n查询进度：{{ link }}\n"
+            "回复本邮件可补充材料，请保留邮件主题中的编号。\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
+    Purpose.REPLY: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "reply", "link"),
+        _("【{{ org }}】您反映的问题（编号{{ number }}）已答复，查看答复并评价：{{ link }}"),
+        _("【{{ org }}】您反映的问题已答复：{{ number }}"),
+        _(
+            "您好：\n\n您反映的问题“{{ title }}”（编号{{ number }}）已答复：\n\n{{ reply }}\n\n"
+            "请查看答复并对办理结果作出评价：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
+    Purpose.REVIEW_DECISION: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "review", "decision", "opinion", "link"),
+        _("【{{ org }}】您的{{ review }}请求（编号{{ number }}）已有意见：{{ decision }}。详情：{{ link }}"),
+        _("【{{ org }}】{{ review }}意见：{{ number }}"),
+        _(
+            "您好：\n\n您就“{{ title }}”（编号{{ number }}）提出的{{ review }}请求已有意见：{{ decision }}。\n\n"
+            "{{ opinion }}\n\n详情：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
+    Purpose.DISPATCH: Spec(
+        Audience.STAFF,
+        _STAFF_VARS,
+        _("【{{ org }}】新派遣案件 {{ number }}：{{ title }}，请及时签收办理。"),
+        _("新派遣案件 {{ number }}：{{ title }}"),
+        _("{{ name }}：\n\n新派遣案件 {{ number }}：{{ title }}\n请及时签收办理：{{ case_url }}\n\n{{ org }}"),
+        on_by_default=False,
+    ),
+    Purpose.APPROVAL: Spec(
+        Audience.STAFF,
+        _STAFF_VARS,
+        _("【{{ org }}】待审批：{{ number }} {{ title }}"),
+        _("待审批：{{ number }} {{ title }}"),
+        _("{{ name }}：\n\n案件 {{ number }}（{{ title }}）已提交审批：{{ case_url }}\n\n{{ org }}"),
+        on_by_default=False,
+    ),
+    Purpose.WARNING: Spec(
+        Audience.STAFF,
+        _DEADLINE_VARS,
+        _("【时限预警】{{ number }} {{ title }}：{{ stage }}将于 {{ due }} 到期"),
+        _("【时限预警】{{ number }} {{ title }}"),
+        _("{{ name }}：\n\n{{ number }} {{ title }}：{{ stage }}将于 {{ due }} 到期。\n{{ case_url }}\n\n{{ org }}"),
+        on_by_default=False,
+    ),
+    Purpose.OVERDUE: Spec(
+        Audience.STAFF,
+        _DEADLINE_VARS,
+        _("【已逾期】{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期"),
+        _("【已逾期】{{ number }} {{ title }}"),
+        _("{{ name }}：\n\n{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期。\n{{ case_url }}\n\n{{ org }}"),
+        on_by_default=False,
+    ),
+    Purpose.ESCALATED: Spec(
+        Audience.STAFF,
+        _DEADLINE_VARS,
+        _("【逾期升级·{{ role }}】{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期，请督促办理"),
+        _("【逾期升级·{{ role }}】{{ number }} {{ title }}"),
+        _(
+            "{{ name }}：\n\n{{ number }} {{ title }}：{{ stage }}已于 {{ due }} 到期，请督促办理。\n"
+            "{{ case_url }}\n\n{{ org }}"
+        ),
+        on_by_default=False,
+    ),
+}
+
+# Example values for the template page's preview.
+SAMPLE = {
+    "org": "示范市12345热线中心",
+    "number": "20260105-00012",
+    "title": "小区门口道路破损",
+    "hotline": "12345",
+    "query_code": "7KQ2M9XD",
+    "due": "2026-01-20",
+    "link": "http://127.0.0.1:8000/status/",
+    "reply": "经现场核查，道路已于1月12日修复完毕。",
+    "review": "复查",
+    "decision": "维持",
+    "opinion": "原处理意见事实清楚，予以维持。",
+    "name": "王承办",
+    "case_url": "http://127.0.0.1:8000/cases/12/",
+    "stage": "办理时限",
+    "role": "部门负责人",
+}

@@ -1,0 +1,150 @@
+"""Reactions to case events (rows in huiyin/subscribers.py): each queues the messages an
+event calls for, through ``services.queue`` (templates, switches, opt-out, exactly once).
+
+The receipt runs inside the registration's transaction — the query code it carries exists
+in clear only there; the others run after commit, one task per event."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from huiyin.cases.models import CaseRound
+from huiyin.deadlines.events import DeadlineEvent
+from huiyin.handling.models import ReviewDecision
+from huiyin.handling.notifications import approval_recipients, dispatch_recipients
+from huiyin.orgs.models import Staff
+
+from .models import InboundMail, Message
+from .purposes import Purpose
+from .services import Target, base_values, case_link, complainant_targets, queue, staff_case_url, staff_targets
+
+if TYPE_CHECKING:
+    from huiyin.cases.models import Case, Event
+
+
+def _when(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    moment = parse_datetime(value) if value else None
+    return moment.strftime(fmt) if moment else ""
+
+
+def _staff_name(target: Target) -> dict[str, Any]:
+    return {"name": str(target.staff) if target.staff is not None else ""}
+
+
+def receipt_on_registered(*, case: Case, event: Event) -> None:
+    """In the registration's transaction: the receipt with the query code, by SMS and e-mail."""
+    code = case.issued_query_code
+    if not code:
+        return
+    values = {
+        **base_values(case),
+        "query_code": code,
+        "due": f"{case.promised_due_at:%Y-%m-%d}" if case.promised_due_at else "",
+        "link": case_link(case),
+    }
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.RECEIPT,
+        targets=complainant_targets(case),
+        values=values,
+        secret=code,
+    )
+
+
+def reply_on_replied(*, event: Event) -> None:
+    """The answer, and where to read and rate it."""
+    case = event.case
+    answered = CaseRound.objects.filter(case=case, number=event.round).values_list("reply_text", flat=True).first()
+    values = {**base_values(case), "reply": answered or "", "link": case_link(case)}
+    queue(case=case, event=event, purpose=Purpose.REPLY, targets=complainant_targets(case), values=values)
+
+
+def review_on_decided(*, event: Event) -> None:
+    case = event.case
+    data = event.data or {}
+    decision = str(data.get("decision", ""))
+    values = {
+        **base_values(case),
+        "review": _("复查") if data.get("level") == 1 else _("复核"),
+        "decision": str(ReviewDecision(decision).label) if decision in ReviewDecision.values else decision,
+        "opinion": str(data.get("opinion", "")),
+        "link": case_link(case),
+    }
+    queue(case=case, event=event, purpose=Purpose.REVIEW_DECISION, targets=complainant_targets(case), values=values)
+
+
+def _staff_values(case: Case) -> dict[str, Any]:
+    return {**base_values(case), "case_url": staff_case_url(case)}
+
+
+def staff_on_dispatch(*, event: Event) -> None:
+    case = event.case
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.DISPATCH,
+        targets=staff_targets(dispatch_recipients(case)),
+        values=_staff_values(case),
+        per_target=_staff_name,
+    )
+
+
+def staff_on_approval(*, event: Event) -> None:
+    case = event.case
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.APPROVAL,
+        targets=staff_targets(approval_recipients(case)),
+        values=_staff_values(case),
+        per_target=_staff_name,
+    )
+
+
+DEADLINE_PURPOSES = {
+    DeadlineEvent.DEADLINE_WARNING: Purpose.WARNING,
+    DeadlineEvent.DEADLINE_OVERDUE: Purpose.OVERDUE,
+    DeadlineEvent.ESCALATED: Purpose.ESCALATED,
+}
+
+
+def staff_on_deadline(*, event: Event) -> None:
+    """The people the sweeper's step named (their desk entries were written with it)."""
+    case = event.case
+    data = event.data or {}
+    ids = [int(i) for i in data.get("recipients", [])]
+    people = Staff.objects.filter(pk__in=ids, organization_id=case.organization_id).order_by("pk")
+    major = data.get("reason") == "major"
+    values = {
+        **_staff_values(case),
+        "stage": _("重大事项，请即时阅处") if major else str(data.get("stage_label", "")),
+        "due": "" if major else _when(data.get("due_at")),
+        "role": str(data.get("role_label", "")),
+    }
+    queue(
+        case=case,
+        event=event,
+        purpose=DEADLINE_PURPOSES[DeadlineEvent(event.kind)],
+        targets=staff_targets(people),
+        values=values,
+        per_target=_staff_name,
+    )
+
+
+DEADLINE_KINDS = tuple(DEADLINE_PURPOSES)
+
+
+def erase_personal_data(cases, *, dry_run: bool) -> int:
+    """The retention rule (cases.retention): messages of these cases lose their recipient and
+    texts, mail taken in for them its sender and text; the rows (keys, dates, statuses) stay,
+    so a rerun of a task still finds what was sent."""
+    messages = Message.objects.filter(case__in=cases).exclude(recipient="", body="", shown_body="", subject="")
+    mails = InboundMail.objects.filter(case__in=cases).exclude(sender="", text="", subject="")
+    if dry_run:
+        return messages.count() + mails.count()
+    erased = messages.update(recipient="", recipient_masked="", body="", shown_body="", subject="")
+    return erased + mails.update(sender="", sender_masked="", subject="", text="")
