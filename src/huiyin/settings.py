@@ -390,7 +390,6 @@ HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 # --- The public portal (huiyin.portal, /portal/) ---
 # The address the public reaches the portal at, for links sent by SMS or e-mail
 # (portal.links.public_case_link), and how many days such a link works.
-HUIYIN_PUBLIC_BASE_URL = env.str("HUIYIN_PUBLIC_BASE_URL", default="http://localhost:8000")
 HUIYIN_PUBLIC_LINK_DAYS = env.int("HUIYIN_PUBLIC_LINK_DAYS", default=90)
 # The organisation /portal/ opens when several share the installation (code); unset: the only one.
 HUIYIN_PORTAL_ORGANIZATION = env.str("HUIYIN_PORTAL_ORGANIZATION", default="")

@@ -48,9 +48,9 @@ from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
 # Where a message to the complainant sends them (the ``link`` of the notification
-# templates): a dotted path to ``(case) -> absolute URL``. The public status page until the
-# portal provides its own page (``huiyin.portal.links.public_case_link``).
-NOTIFICATION_LINK = "huiyin.notifications.services.status_page_link"
+# templates): a dotted path to ``(case) -> absolute URL``: the case's own page on the portal
+# (a signed, expiring link: status, answer, rating, review).
+NOTIFICATION_LINK = "huiyin.portal.links.public_case_link"
 
 TABLE = build_table(
     kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent),

@@ -25,6 +25,7 @@ from huiyin.notifications.backends import message_id_for
 from huiyin.notifications.models import ChannelSwitch, Message, MessageStatus, MessageTemplate
 from huiyin.notifications.services import CODE_HIDDEN
 from huiyin.orgs.roles import Role
+from huiyin.portal.links import case_for_token
 from tests.conftest import intake, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -129,14 +130,16 @@ def test_a_complainant_who_chose_english_gets_english(
     assert Message.objects.filter(case=case, language="en").count() == 2
 
 
-def test_the_reply_links_to_the_status_page_and_the_table_can_point_elsewhere(
+def test_the_reply_links_to_the_cases_portal_page_and_the_table_can_point_elsewhere(
     clerk, settings, immediate_tasks, tmp_path, django_capture_on_commit_callbacks
 ):
     case, _code = register(clerk, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         case_answer_on_spot(actor=clerk, case_id=case.pk, reply="已联系物业维修。")
     reply = mail.outbox[-1]
-    assert "已联系物业维修。" in reply.body and f"{settings.HUIYIN_PUBLIC_URL}/status/" in reply.body
+    assert "已联系物业维修。" in reply.body and f"{settings.HUIYIN_PUBLIC_URL}/portal/c/" in reply.body
+    link = reply.body[reply.body.index(f"{settings.HUIYIN_PUBLIC_URL}/portal/c/") :].split()[0]
+    assert case_for_token(link.rstrip("/").rsplit("/", 1)[-1]) == case  # the signed link opens this case
     settings.HUIYIN_EVENT_TABLE = "tests.notifications.link_table"
     case2, _code = register(clerk, django_capture_on_commit_callbacks, phone="13900002222")
     assert f"https://portal.example/c/{case2.pk}" in sms_lines(tmp_path)[-1]["body"]

@@ -74,10 +74,10 @@ def test_wrong_codes_from_one_address_are_limited_across_numbers(client, hotline
 def test_the_signed_link_holds_the_case_until_the_code_is_reissued(client, hotline, org, clerk, settings):
     case, _code = registered(client, org)
     link = links.public_case_link(case)
-    assert link.startswith(settings.HUIYIN_PUBLIC_BASE_URL + "/portal/c/")
+    assert link.startswith(settings.HUIYIN_PUBLIC_URL + "/portal/c/")
     assert "13900001111" not in link and case.number not in link
     browser = Client()
-    path = link.removeprefix(settings.HUIYIN_PUBLIC_BASE_URL)
+    path = link.removeprefix(settings.HUIYIN_PUBLIC_URL)
     response = browser.get(path)
     assert response.status_code == 302 and case.number in browser.get(response["Location"]).content.decode()
     assert Client().get(path[:-5] + "xxxx/").status_code == 404  # tampered

@@ -1,7 +1,7 @@
 """The signed link to a case's portal page (sent by SMS or e-mail: ``notifications`` obtains it
 through the provider registered in ``huiyin/subscribers.py``).
 
-``public_case_link(case)`` is an absolute URL under ``HUIYIN_PUBLIC_BASE_URL`` holding a token
+``public_case_link(case)`` is an absolute URL under ``HUIYIN_PUBLIC_URL`` holding a token
 signed with the secret key (``django.core.signing``) that expires after
 ``HUIYIN_PUBLIC_LINK_DAYS``: the case's id and a short keyed hash of its query code's hash,
 so a reissued query code ends the links sent before. No query code and no personal data
@@ -33,7 +33,7 @@ def case_token(case: Case) -> str:
 
 def public_case_link(case: Case) -> str:
     """An absolute URL to the case's page on the portal: status, the answer, rating, review."""
-    base = settings.HUIYIN_PUBLIC_BASE_URL.rstrip("/")
+    base = settings.HUIYIN_PUBLIC_URL.rstrip("/")
     return base + reverse("portal:link", kwargs={"token": case_token(case)})
 
 
