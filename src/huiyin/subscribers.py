@@ -17,6 +17,9 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 * ``case_policy``: the policy a new case is registered under.
 * ``erasers``: personal data other apps keep on a case, erased with the parties' by the
   retention rule (``huiyin retention apply``, ``cases.retention``).
+* ``preset_checks``: what a preset must fit in the organisation's own data before it is
+  applied (a rule keyed on a category needs a category that answers to it, ``policy.checks``).
+* ``periodic``: work the sweeper does on a timetable (a yearly survey round when due).
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -24,6 +27,7 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 from __future__ import annotations
 
 from huiyin.cases import actions as case_actions
+from huiyin.cases import categories as case_categories
 from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
@@ -39,10 +43,12 @@ from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import panels as handling_panels
 from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
+from huiyin.handling import steps as handling_steps
 from huiyin.handling.events import HandlingEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
+from huiyin.surveys import schedule as survey_schedule
 
 TABLE = build_table(
     kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent),
@@ -97,9 +103,12 @@ TABLE = build_table(
     ),
     guards=(
         guard("handling.result_report_sent", handling.check_closable, actions=("close",)),
+        guard("handling.required_before_reply", handling_steps.check_reply, actions=("reply",)),
         guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
     ),
     erasers=(("handling.interviewee_names", handling.erase_interviewees),),
+    preset_checks=(("cases.category_rules", case_categories.preset_problems),),
+    periodic=(("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),),
 )
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

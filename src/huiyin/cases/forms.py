@@ -166,6 +166,9 @@ class ActionForm(StyledForm):
     to_body = forms.CharField(label=_("转送单位"), required=False)
     returned_to = forms.CharField(label=_("退回至"), required=False)
     reply = forms.CharField(label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    remedy = forms.CharField(
+        label=_("补救措施（告知反映人采取何种补救措施）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     method = forms.ChoiceField(
         label=_("答复方式"),
         required=False,
@@ -230,7 +233,8 @@ class ActionForm(StyledForm):
 
     def fields_for(self, action: str) -> list:
         spec = actions.spec_for(action)
-        return [self[name] for name in spec.form_fields] if spec else []
+        # A field the case's policy does not ask for (customize_form removed it) is not shown.
+        return [self[name] for name in spec.form_fields if name in self.fields] if spec else []
 
     def kwargs_for(self, action: str) -> dict:
         d = self.cleaned_data

@@ -223,6 +223,10 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
                     nodes[full] = node
                 parent = node
             assert parent is not None  # the leaf: a path has at least one part
+            tags = texts.CATEGORY_TAGS.get(leaf.path, "")
+            if tags and not parent.tags:  # the administrator's own tags, once set, stay
+                parent.tags = tags
+                parent.save(update_fields=["tags"])
             categories[leaf.path] = parent
             routing[leaf.path] = departments[leaf.dept]
     return DemoOrg(org=org, departments=departments, staff=staff, categories=categories, routing=routing)

@@ -329,6 +329,14 @@ class Leaf:
     group_noun: str = "居民"
 
 
+# The demo catalogue's tags (分类标签): the codes preset rules name for a kind of matter
+# (the property preset's callback windows: 安全设施维修两天内回访, 漏水项目维修三天内回访).
+CATEGORY_TAGS: dict[str, str] = {
+    "城乡建设/住房保障与物业/房屋漏水": "water_leak",
+    "城乡建设/住房保障与物业/电梯故障": "safety_facility",
+    "市政设施/燃气": "safety_facility",
+}
+
 C, R, H, Q = "complaint", "report", "help", "consultation"
 S, P = "suggestion", "praise"
 

@@ -42,33 +42,50 @@ def queue(request: AuthedHttpRequest) -> HttpResponse:
     return _queue_page(request)
 
 
-def _refused(request: AuthedHttpRequest, exc: ApplicationError) -> HttpResponse:
+def _refused(request: AuthedHttpRequest, exc: ApplicationError, *, callback_id: int | None = None) -> HttpResponse:
     """The queue again with the reason (400; 404 for a callback or task that is not there,
-    403 for someone else's), nothing stored."""
-    messages.error(request, exc.message)
+    403 for someone else's), nothing stored; a refused callback record shows each field's
+    message beside that callback's fields."""
     if not may_use_callback_desk(request.user):  # a head deciding from the desk has no queue page
         return HttpResponse(exc.message, status=http_status(exc), content_type="text/plain; charset=utf-8")
+    if callback_id is not None and exc.field:
+        return _queue_page(request, status=http_status(exc), failed=callback_id, failed_errors=exc.field_errors())
+    messages.error(request, exc.message)
     return _queue_page(request, status=http_status(exc))
 
 
-def _queue_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse:
+def _queue_page(
+    request: AuthedHttpRequest,
+    status: int = 200,
+    *,
+    failed: int | None = None,
+    failed_errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
 
     policy = current_policy(request.user.org_id)
     rules = policy.preset().callback if policy is not None else None
     shares = [(s.role, s.min_share) for s in rules.shares] if rules else []
     now = timezone.localtime()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    callbacks = list(selectors.queue(request.user)[:100])
+    if failed is not None and failed not in {c.pk for c in callbacks}:  # not on this page: said on top
+        for texts in (failed_errors or {}).values():
+            for text in texts:
+                messages.error(request, text)
     return render(
         request,
         "followup/queue.html",
         {
-            "callbacks": list(selectors.queue(request.user)[:100]),
+            "callbacks": callbacks,
             "now": now,
             "outcomes": OUTCOMES,
             "quota": selectors.quota_progress(request.user.org_id, month_start, shares),
             "month_start": month_start,
             "tasks": list(selectors.open_tasks(request.user)[:50]),
             "decisions": list(selectors.awaiting_decision(request.user)[:50]),
+            "failed": failed,
+            "failed_errors": failed_errors or {},
+            "posted": request.POST if failed is not None else {},
         },
         status=status,
     )
@@ -135,7 +152,7 @@ def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, callback_id=callback_id)
     assert chosen is not None  # refused above otherwise
     messages.success(request, _("已记录回访：%(label)s") % {"label": chosen[3]})
     return redirect("followup:queue")

@@ -25,7 +25,7 @@ from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text
 from huiyin.orgs.models import Department, Staff
 
-from . import records
+from . import records, steps
 from .events import HandlingEvent
 from .forms import action_form_choices
 
@@ -256,6 +256,7 @@ def case_submit_for_approval(
     outcome = records.check_outcome(outcome)
 
     def apply(case: Case) -> dict[str, Any]:
+        steps.check_proposal(case, actor=actor, responsible_unit=responsible_unit)
         made = records.proposal_submitted(
             case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip()
         )
@@ -501,7 +502,12 @@ SPECS: tuple[ActionSpec, ...] = (
     _spec("redispatch", DispatchInput, case_redispatch, _DISPATCH_FIELDS),
     _spec("sign_for", SignForInput, case_sign_for, ("handler",)),
     _spec("send_back", ReasonInput, case_send_back, ("reason",)),
-    _spec("submit_for_approval", ProposalInput, case_submit_for_approval, ("outcome", "proposal", "responsible_unit")),
+    _spec(
+        "submit_for_approval",
+        ProposalInput,
+        case_submit_for_approval,
+        ("outcome", "proposal", "responsible_unit"),
+    ),
     _spec("approve", CommentsInput, case_approve, ("comments",), available=_open("approve")),
     _spec("reject_approval", ReasonInput, case_reject_approval, ("reason",), available=_open("reject_approval")),
     _spec(
