@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
@@ -149,9 +149,9 @@ def _signature_checked(scan, drawn: str):
 
 
 ON_SITE_MISSING = {
-    "signature": _lazy("被回访人签名：本单位政策规定上门回访须请被回访人签名（上传签字扫描件或当场签名）。"),
-    "charges_checked": _lazy("收费核实：本单位政策规定上门回访须核对收费情况，请选择核对结果。"),
-    "attitude": _lazy("服务态度：本单位政策规定上门回访须向业主了解维修人员服务情况，请选择。"),
+    "signature": gettext_lazy("被回访人签名：本单位政策规定上门回访须请被回访人签名（上传签字扫描件或当场签名）。"),
+    "charges_checked": gettext_lazy("收费核实：本单位政策规定上门回访须核对收费情况，请选择核对结果。"),
+    "attitude": gettext_lazy("服务态度：本单位政策规定上门回访须向业主了解维修人员服务情况，请选择。"),
 }
 
 
