@@ -142,6 +142,8 @@ class _Driver:
         if case.state == S.REGISTERED and _fresh(case).stage_switches.get("acceptance_decision"):
             case = self.accepted(case)
         w = self.w
+        if handler is None and required_step(case.stage_switches, "handler_named_at_dispatch"):
+            handler = self.handler  # the construction station hands the materials to a named handler
         ha.case_dispatch(
             actor=self.clerk,
             case_id=case.pk,

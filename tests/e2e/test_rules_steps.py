@@ -26,7 +26,9 @@ def test_an_unsigned_interview_is_refused_beside_the_proposal_until_signed(demo_
     activate(demo_org.org, "construction_station")
     housing = demo_org.departments["housing"]
     clerk = login("clerk")
-    case = register(clerk, "letter", party_name="周建华", party_phone="13700002222", text="新建住宅楼外墙出现贯通裂缝。")
+    case = register(
+        clerk, "letter", party_name="周建华", party_phone="13700002222", text="新建住宅楼外墙出现贯通裂缝。"
+    )
     act(clerk, "accept")
     handler_user = demo_org.staff["handler_housing"]
     act(clerk, "dispatch", {"department": str(housing.pk), "handler": str(handler_user.pk)})

@@ -40,11 +40,13 @@ def test_an_extension_naming_a_deadline_the_preset_lacks_is_refused(block: str, 
     [
         ("required_steps:\n  signed_investigation: true\n", "required_steps.signed_investigation", "stages.approval"),
         ("required_steps:\n  on_site_callback: [signature]\n", "required_steps.on_site_callback", "stages.callback"),
-        ("required_steps:\n  on_site_callback: [photo]\n", "required_steps.on_site_callback[0]", 'unknown callback'),
+        ("required_steps:\n  on_site_callback: [photo]\n", "required_steps.on_site_callback[0]", "unknown callback"),
         ("required_steps:\n  helpers_named_by: mayor\n", "required_steps.helpers_named_by", 'unknown role "mayor"'),
     ],
 )
-def test_a_required_step_without_its_stage_or_with_an_unknown_value_is_refused(block: str, path: str, words: str) -> None:
+def test_a_required_step_without_its_stage_or_with_an_unknown_value_is_refused(
+    block: str, path: str, words: str
+) -> None:
     with pytest.raises(PresetError) as info:
         load_preset_text(BASE + block, "x.yaml")
     assert info.value.path == path and words in str(info.value)
@@ -54,6 +56,7 @@ def test_the_presets_required_steps_reach_the_lifecycles_switches() -> None:
     switches = preset("construction_station").switches()
     assert switches["approval"] is True and "dispatch" not in switches
     assert switches["required_steps"] == {
+        "handler_named_at_dispatch": True,
         "signed_investigation": True,
         "proposal_names_unit": True,
         "proposal_by_handler": True,

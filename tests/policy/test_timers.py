@@ -221,7 +221,7 @@ def test_reopen_starts_new_round_clocks(org, drive, departments, handler, head, 
 # --- construction-quality station ----------------------------------------------------------
 
 
-def test_construction_handover_within_24_hours(org, drive, departments, duty_head):
+def test_construction_handover_within_24_hours(org, drive, departments, duty_head, handler):
     activate(org, "construction_station")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     clock = Clock.objects.get(case=case, stage="handover")
@@ -229,7 +229,7 @@ def test_construction_handover_within_24_hours(org, drive, departments, duty_hea
     assert drive.sweep(at(2026, 3, 3, 8, 59)).actions == {"warn": 1}
     assert drive.sweep(at(2026, 3, 3, 9, 0, 1)).actions == {"overdue": 1}
     drive.do(at(2026, 3, 3, 10), "accept", case)
-    drive.do(at(2026, 3, 3, 10, 30), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 3, 10, 30), "dispatch", case, department_id=departments["city"].pk, handler_id=handler.pk)
     clock.refresh_from_db()
     assert (clock.state, clock.met, clock.next_action_at) == (ClockState.STOPPED, False, None)
     assert drive.sweep(at(2026, 3, 10)).total_actions == 0  # handed over: no escalation follows

@@ -151,7 +151,7 @@ def load_table(module_path: str | None = None) -> EventTable:
     global _table
     module = import_module(module_path or str(getattr(settings, "HUIYIN_EVENT_TABLE", "huiyin.subscribers")))
     _table = module.TABLE
-    policy_checks.install(_table.preset_checks)
+    policy_checks.install(lambda: table().preset_checks)
     return _table
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from huiyin.cases.actions import ActionSpec, ReasonInput
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.services import STAY, required_text, transition
+from huiyin.cases.workflow import required_step
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text
 from huiyin.orgs.models import Department, Staff
@@ -137,6 +138,10 @@ def _dispatch_apply(
             Department.objects.filter(pk__in=assisting_ids, organization_id=actor.org_id).exclude(pk=department.pk)
         )
         handler = None
+        if not handler_id and required_step(case.stage_switches, "handler_named_at_dispatch"):
+            raise ValidationFailed(
+                {"handler": [_("承办人：本单位政策规定登记后须将材料交指定承办人调查处理，请选择承办人。")]}
+            )
         if handler_id:
             handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
             if handler is None:

@@ -27,19 +27,21 @@ class Problem:
 
 
 PresetCheck = Callable[[int, "Preset"], list[Problem]]  # (organization id, preset) -> problems
+Named = tuple[str, PresetCheck]
 
-_checks: list[tuple[str, PresetCheck]] = []
+_source: Callable[[], Iterable[Named]] = tuple
 
 
-def install(checks: Iterable[tuple[str, PresetCheck]]) -> None:
-    """Replace the installed checks (the subscriber table's ``preset_checks``)."""
-    _checks.clear()
-    _checks.extend(checks)
+def install(source: Callable[[], Iterable[Named]]) -> None:
+    """Where the checks come from: the subscriber table's ``preset_checks``, read at each
+    use (so a table swapped in a test, or reloaded, is the one asked)."""
+    global _source
+    _source = source
 
 
 def problems(organization_id: int, preset: Preset) -> list[Problem]:
     """Every installed check's findings for ``preset`` applied to the organisation."""
     found: list[Problem] = []
-    for _name, check in _checks:
+    for _name, check in _source():
         found.extend(check(organization_id, preset))
     return found

@@ -259,6 +259,7 @@ class RequiredSteps:
     """Steps the organisation's regulation makes mandatory: the lifecycle refuses to move
     on without them, naming what is missing (``handling.steps``, ``followup``).
 
+    * ``handler_named_at_dispatch`` — the materials go to a named handler: a dispatch names one;
     * ``signed_investigation`` — a proposal goes to approval only with at least one
       investigation record, each confirmed by the interviewee's signature;
     * ``proposal_names_unit`` — the proposal names the responsible unit;
@@ -275,6 +276,7 @@ class RequiredSteps:
       case: the resident's ``signature``, ``charges_checked``, the repairer's ``attitude``.
     """
 
+    handler_named_at_dispatch: bool = False
     signed_investigation: bool = False
     proposal_names_unit: bool = False
     proposal_by_handler: bool = False

@@ -53,11 +53,17 @@ def submit(actor, case, unit="某建筑公司", outcome="resolved"):
 
 
 def test_materials_go_to_the_named_handler_within_24_hours(station, drive, departments, handler):
-    """seeds/000_e82992a73faf22c8.txt:5「在台帐上应进行登记并在24小时内将有关材料交市站指定承办人(质量安全) 调查处理」"""
+    """seeds/000_e82992a73faf22c8.txt:5「在台帐上应进行登记并在24小时内将有关材料交市站指定承办人(质量安全)」
+
+    The materials go to a named handler, not just a department, within 24 hours."""
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     handover = Clock.objects.get(case=case, stage="handover")
     assert handover.due_at == at(2026, 3, 3, 9)
     drive.do(at(2026, 3, 2, 10), "accept", case)
+    with pytest.raises(ValidationFailed) as info:  # to a named handler, not just a department
+        drive.do(at(2026, 3, 2, 11), "dispatch", case, department_id=departments["city"].pk)
+    assert info.value.field == "handler" and "指定承办人" in str(info.value)
+    assert Case.objects.get(pk=case.pk).state == "accepted"
     drive.do(at(2026, 3, 3, 8), "dispatch", case, department_id=departments["city"].pk, handler_id=handler.pk)
     handover.refresh_from_db()
     assert handover.state == ClockState.STOPPED and handover.met
@@ -77,7 +83,9 @@ def test_assisting_handlers_need_the_station_leaders_consent(in_progress, head, 
     hs.handler_assign(  # the head may still name the handler alone
         actor=head, case_id=in_progress.pk, handler_id=in_progress.handler_id
     )
-    hs.handler_assign(actor=leader, case_id=in_progress.pk, handler_id=in_progress.handler_id, assisting_ids=[helper.pk])
+    hs.handler_assign(
+        actor=leader, case_id=in_progress.pk, handler_id=in_progress.handler_id, assisting_ids=[helper.pk]
+    )
     assert list(in_progress.assisting_handlers.all()) == [helper]
 
 

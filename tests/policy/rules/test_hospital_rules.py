@@ -37,7 +37,9 @@ def dispatched(org, drive, departments):
 
 
 def ask(drive, when, handler, case, stage, amount):
-    return drive.call(when, extension_request, actor=handler, case_id=case.pk, stage=stage, amount=amount, reason="会诊")
+    return drive.call(
+        when, extension_request, actor=handler, case_id=case.pk, stage=stage, amount=amount, reason="会诊"
+    )
 
 
 def test_the_department_settles_a_complaint_in_3_to_7_days(dispatched):
@@ -55,9 +57,7 @@ def test_the_xingfeng_office_approves_a_late_settlement(dispatched, drive, handl
     assert Clock.objects.get(case=dispatched, stage="reply").due_at == end_of(2026, 3, 16)
 
 
-def test_two_weeks_at_the_latest_cannot_be_exceeded_through_another_clock(
-    dispatched, drive, handler, supervisor
-):
+def test_two_weeks_at_the_latest_cannot_be_exceeded_through_another_clock(dispatched, drive, handler, supervisor):
     """seeds/000_e82992a73faf22c8.txt:286「最迟在两周内处理完毕」"""
     overall = Clock.objects.get(case=dispatched, stage="overall")
     with pytest.raises(ApplicationError) as info:  # the last word itself is never postponed

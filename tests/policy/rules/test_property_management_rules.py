@@ -19,7 +19,7 @@ from huiyin.cases.models import CaseRound, Category
 from huiyin.cases.services import case_close, case_reply
 from huiyin.core.errors import ApplicationError, ValidationFailed
 from huiyin.core.models import Notification
-from huiyin.deadlines.models import Clock, Extension, ExtensionStatus
+from huiyin.deadlines.models import Clock, Extension
 from huiyin.deadlines.services import extension_decide, extension_request
 from huiyin.followup.models import Callback, RectificationTask
 from huiyin.followup.services import callback_record
@@ -42,7 +42,11 @@ def end_of(y, m, d):
 
 def leaf(org, name: str, tags: str = "", parent=None) -> Category:
     node = Category.objects.create(
-        organization=org, parent=parent, name=name, full_name=f"{parent.full_name}/{name}" if parent else name, tags=tags
+        organization=org,
+        parent=parent,
+        name=name,
+        full_name=f"{parent.full_name}/{name}" if parent else name,
+        tags=tags,
     )
     node.path = f"{parent.path if parent else '/'}{node.pk}/"
     node.save(update_fields=["path"])
@@ -95,7 +99,13 @@ def test_second_extension_of_the_same_matter_is_refused(rules, drive, department
     drive.call(at(2026, 3, 3, 10), extension_decide, actor=head, extension_id=ext.pk, approve=True)
     with pytest.raises(ApplicationError) as info:
         drive.call(
-            at(2026, 3, 4, 9), extension_request, actor=handler, case_id=case.pk, stage="overall", amount=1, reason="再等"
+            at(2026, 3, 4, 9),
+            extension_request,
+            actor=handler,
+            case_id=case.pk,
+            stage="overall",
+            amount=1,
+            reason="再等",
         )
     assert info.value.field == "stage" and info.value.code == "second_extension_forbidden"
     assert "同一事项已延期一次，不得再次延期" in str(info.value)
@@ -121,7 +131,13 @@ def test_the_promise_is_two_days_and_never_more_than_a_week(rules, drive, depart
     assert overall.due_at == end_of(2026, 3, 4)  # 2 days, counted from the next day
     with pytest.raises(ValidationFailed) as info:
         drive.call(
-            at(2026, 3, 3, 9), extension_request, actor=handler, case_id=case.pk, stage="overall", amount=6, reason="配件"
+            at(2026, 3, 3, 9),
+            extension_request,
+            actor=handler,
+            case_id=case.pk,
+            stage="overall",
+            amount=6,
+            reason="配件",
         )
     assert info.value.field == "amount"
     ext = drive.call(
@@ -162,7 +178,9 @@ def test_callback_windows_follow_the_administrators_category_tags(rules, drive, 
     """seeds/000_e82992a73faf22c8.txt:394「其中:安全设施维修两天内回访;漏水项目维修三天内回访。」"""
     lift = replied(drive, departments, handler, at(2026, 3, 2, 9), category_id=catalogue["lift"].pk, text="电梯异响。")
     pipe = replied(drive, departments, handler, at(2026, 3, 2, 9), category_id=catalogue["pipe"].pk, text="管道渗水。")
-    paint = replied(drive, departments, handler, at(2026, 3, 2, 9), category_id=catalogue["paint"].pk, text="墙皮脱落。")
+    paint = replied(
+        drive, departments, handler, at(2026, 3, 2, 9), category_id=catalogue["paint"].pk, text="墙皮脱落。"
+    )
     due = {c.pk: Clock.objects.get(case=c, stage="callback").due_at for c in (lift, pipe, paint)}
     assert due[lift.pk] == end_of(2026, 3, 4)  # 安全设施：两天
     assert due[pipe.pk] == end_of(2026, 3, 5)  # 漏水：三天
@@ -207,7 +225,9 @@ def test_an_on_site_callback_without_signature_or_charges_check_cannot_close_the
     case = replied(drive, departments, handler, at(2026, 3, 2, 9), text="楼道灯坏了。")
     callback = Callback.objects.get(case=case)
     with pytest.raises(ValidationFailed) as info:
-        callback_record(actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied", method="on_site")
+        callback_record(
+            actor=officer, callback_id=callback.pk, outcome="reached", satisfaction="satisfied", method="on_site"
+        )
     assert set(info.value.errors) == {"signature", "charges_checked", "attitude"}
     assert "请被回访人签名" in info.value.errors["signature"][0]
     assert "核对收费情况" in info.value.errors["charges_checked"][0]

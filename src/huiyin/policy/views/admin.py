@@ -142,6 +142,7 @@ STAGE_SWITCHES = {
 }
 # What each required step means, as the policy page lists them (presets.RequiredSteps).
 REQUIRED_STEPS = {
+    "handler_named_at_dispatch": gettext_lazy("派遣时须指定承办人"),
     "signed_investigation": gettext_lazy("调查笔录经被调查人签字确认后才能提交审批"),
     "proposal_names_unit": gettext_lazy("拟办意见须写明责任单位"),
     "proposal_by_handler": gettext_lazy("拟办意见（调查报告）由承办人提交"),
