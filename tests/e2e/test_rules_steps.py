@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from huiyin.cases.models import Case, Category
 from huiyin.handling.models import Investigation
 from tests.e2e.conftest import draw_signature
+from tests.e2e.test_deadlines import shoot
 from tests.e2e.test_handling_paths import act, demo_org, login, register, state_is  # noqa: F401 - fixtures
 from tests.policy.conftest import activate
 
@@ -55,6 +56,7 @@ def test_an_unsigned_interview_is_refused_beside_the_proposal_until_signed(demo_
     box = handler.locator('details[data-action="submit_for_approval"]')
     expect(box).to_have_attribute("open", "")
     expect(handler.locator(".alert-danger").first).to_contain_text("尚未经被调查人签字确认")
+    shoot(handler, "rule-unsigned-interview.png")
     assert Case.objects.get(pk=case.pk).state == "in_progress"
 
     signature = handler.locator(f'form[action$="/investigations/{record.pk}/confirm/"]')
@@ -77,6 +79,7 @@ def test_the_last_tag_a_rule_needs_is_kept_and_said_beside_the_field(demo_org, l
     row.locator('button[type="submit"]').click()
     row = admin.locator(f'tr[data-category="{leak.pk}"]')
     expect(row.locator('[data-error-field="tags"]')).to_contain_text("漏水项目维修三天内回访")
+    shoot(admin, "rule-category-tags.png")
     leak.refresh_from_db()
     assert leak.tags == "water_leak"
     # Another category may take the tag too; then the first may give it up.

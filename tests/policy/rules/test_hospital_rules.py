@@ -107,3 +107,16 @@ def test_the_department_investigates_before_it_answers(dispatched, drive, handle
     )
     drive.call(at(2026, 3, 4, 10), case_reply, actor=handler, case_id=dispatched.pk, reply="已向患者道歉并解释。")
     assert Case.objects.get(pk=dispatched.pk).state == "replied"
+
+
+def test_only_the_deadline_that_may_be_postponed_is_offered(dispatched, drive, handler, client):
+    """seeds/000_e82992a73faf22c8.txt:286「最迟在两周内处理完毕」: the form offers the 3–7 days, never the two weeks."""
+    from django.urls import reverse
+
+    reply = Clock.objects.get(case=dispatched, stage="reply")
+    overall = Clock.objects.get(case=dispatched, stage="overall")
+    client.force_login(handler)
+    with drive.at(at(2026, 3, 5, 9)):
+        html = client.get(reverse("cases:detail", args=[dispatched.pk])).content.decode()
+    assert f'<option value="{reply.pk}"' in html and f'<option value="{overall.pk}"' not in html
+    assert "“办结”为最迟期限，不得延期或超过" in html
