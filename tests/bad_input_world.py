@@ -32,6 +32,7 @@ from huiyin.supervision import services as supervision
 from huiyin.surveys import services as surveys
 from tests.conftest import intake, make_staff
 from tests.policy.conftest import activate
+from tests.policy.conftest import png_signature as _png
 
 
 @dataclass
@@ -91,6 +92,8 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     clerk, handler, fuzzer, leader = staff["clerk"], staff["handler"], staff["fuzzer"], staff["leader"]
     world = OrgWorld(org=org, fuzzer=fuzzer, staff=staff)
     category = _category(org)
+    # The preset's callback windows are keyed on these tags: activating it again needs them.
+    Category.objects.filter(pk=category.pk).update(tags="safety_facility water_leak")
 
     def register(**overrides) -> int:
         case, _code = cs.case_register(actor=clerk, data=intake(category_id=category.pk, **overrides))
@@ -100,7 +103,7 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     world.cases["dispatched"] = cid = register()
     _dispatched(cid, clerk=clerk, department=city, handler=handler)
     ha.case_sign_for(actor=handler, case_id=cid)
-    extension_request(actor=handler, case_id=cid, stage="reply", amount=2, reason="需要现场勘查。")
+    extension_request(actor=handler, case_id=cid, stage="overall", amount=2, reason="需要现场勘查。")
     upload = SimpleUploadedFile("note.txt", "现场照片说明".encode(), content_type="text/plain")
     world.ids["attachment"] = cs.attachment_add(actor=clerk, case_id=cid, upload=upload).pk
 
@@ -131,7 +134,7 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     world.cases["replied"] = cid = register(text="楼道灯不亮。")
     _dispatched(cid, clerk=clerk, department=city, handler=fuzzer)
     ha.case_sign_for(actor=fuzzer, case_id=cid)
-    cs.case_reply(actor=fuzzer, case_id=cid, reply="已更换灯泡。")
+    cs.case_reply(actor=fuzzer, case_id=cid, reply="已更换灯泡。", remedy="更换灯泡")
     callback = Callback.objects.get(case_id=cid)
     world.ids["callback"] = callback.pk
     _link, url = followup.rating_link_issue(actor=fuzzer, callback_id=callback.pk)
@@ -140,7 +143,7 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     world.cases["task"] = cid = register(text="绿化带杂草丛生。")
     _dispatched(cid, clerk=clerk, department=city, handler=fuzzer)
     ha.case_sign_for(actor=fuzzer, case_id=cid)
-    cs.case_reply(actor=fuzzer, case_id=cid, reply="已清理。")
+    cs.case_reply(actor=fuzzer, case_id=cid, reply="已清理。", remedy="清理杂草")
     followup.callback_record(
         actor=fuzzer,
         callback_id=Callback.objects.get(case_id=cid).pk,
@@ -151,13 +154,13 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     world.cases["decide"] = cid = register(text="保安态度差。")
     _dispatched(cid, clerk=clerk, department=city, handler=fuzzer)
     ha.case_sign_for(actor=fuzzer, case_id=cid)
-    cs.case_reply(actor=fuzzer, case_id=cid, reply="已批评教育。")
+    cs.case_reply(actor=fuzzer, case_id=cid, reply="已批评教育。", remedy="批评教育")
     Callback.objects.filter(case_id=cid).update(status="done", satisfaction="dissatisfied", head_decision="pending")
 
     world.cases["closed"] = cid = register(text="垃圾清运不及时。")
     _dispatched(cid, clerk=clerk, department=city, handler=handler)
     ha.case_sign_for(actor=handler, case_id=cid)
-    cs.case_reply(actor=handler, case_id=cid, reply="已安排清运。")
+    cs.case_reply(actor=handler, case_id=cid, reply="已安排清运。", remedy="安排清运")
     cs.case_close(actor=clerk, case_id=cid, satisfaction="satisfied", confirmed=True)
     world.cases["archived"] = cid = register(text="咨询物业费标准。")
     cs.case_answer_on_spot(actor=clerk, case_id=cid, reply="已当场解答。")
@@ -273,6 +276,9 @@ def build_construction(prefix: str = "c_") -> OrgWorld:
     world.cases["approved"] = cid = case.pk
     cs.case_accept(actor=clerk, case_id=cid)
     _dispatched(cid, clerk=clerk, department=departments["city"], handler=fuzzer)
+    hs.investigation_add(  # signed by the interviewee before the proposal goes to approval (seeds/000 行 9)
+        actor=fuzzer, case_id=cid, kind="interview", text="询问施工方。", interviewee="李工", signature_drawn=_png()
+    )
     ha.case_submit_for_approval(
         actor=fuzzer, case_id=cid, proposal="责令施工单位整改。", outcome="resolved", responsible_unit="某建筑公司"
     )

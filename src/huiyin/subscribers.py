@@ -18,6 +18,9 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 * ``erasers``: personal data other apps keep on a case, erased with the parties' by the
   retention rule (``huiyin retention apply``, ``cases.retention``).
 * ``NOTIFICATION_LINK``: where messages to the complainant link to (``huiyin.notifications``).
+* ``preset_checks``: what a preset must fit in the organisation's own data before it is
+  applied (a rule keyed on a category needs a category that answers to it, ``policy.checks``).
+* ``periodic``: work the sweeper does on a timetable (a yearly survey round when due).
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -25,6 +28,7 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 from __future__ import annotations
 
 from huiyin.cases import actions as case_actions
+from huiyin.cases import categories as case_categories
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
 from huiyin.cases.panels import Panel
@@ -39,6 +43,7 @@ from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import panels as handling_panels
 from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
+from huiyin.handling import steps as handling_steps
 from huiyin.handling.events import HandlingEvent
 from huiyin.notifications import panels as notification_panels
 from huiyin.notifications import subscribers as notifications
@@ -46,6 +51,7 @@ from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
+from huiyin.surveys import schedule as survey_schedule
 
 # Where a message to the complainant sends them (the ``link`` of the notification
 # templates): a dotted path to ``(case) -> absolute URL``: the case's own page on the portal
@@ -134,12 +140,15 @@ TABLE = build_table(
     ),
     guards=(
         guard("handling.result_report_sent", handling.check_closable, actions=("close",)),
+        guard("handling.required_before_reply", handling_steps.check_reply, actions=("reply",)),
         guard("followup.head_decides", followup_services.refuse_while_head_decides, actions=("close", "reopen")),
     ),
     erasers=(
         ("handling.interviewee_names", handling.erase_interviewees),
         ("notifications.recipients_and_texts", notifications.erase_personal_data),
     ),
+    preset_checks=(("cases.category_rules", case_categories.preset_problems),),
+    periodic=(("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),),
 )
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

@@ -430,7 +430,7 @@ MATRIX: dict[str, Entry] = {
     ),
     "deadlines:extension_request": post_only(
         STEER,
-        kwargs=case("extension"),
+        kwargs=case("extension_ask"),
         data=lambda w, actor: {"clock": w["extendable_clock"].pk, "amount": 1, "unit": "days", "reason": "等待配件"},
         label="Ask for an extension (申请延期)",
     ),
@@ -870,6 +870,13 @@ ADMINISTRATION: dict[str, Entry] = {
     # The traffic department has staff: deleting it is refused for everyone, with a message.
     "administration:department_delete": post_only(
         NOBODY, either=A("admin"), kwargs=lambda w: {"department_id": w.departments["traffic"].pk}, writes=False
+    ),
+    "administration:categories": Row(get=ORG_ADMIN),
+    "administration:category_tags": post_only(
+        A("admin"),
+        kwargs=lambda w: {"category_id": w.things["category"].pk},
+        data=lambda w, actor: {"tags": f"tag_{actor}"},
+        label="修改分类标签",
     ),
     "administration:audit": Row(get=ORG_ADMIN),
     # Everyone's own password: the page for every signed-in person; the change itself is

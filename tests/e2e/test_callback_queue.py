@@ -28,7 +28,7 @@ def test_callback_queue_outcomes_and_reopening(db, logged_in_page):
     case, _code = cs.case_register(actor=clerk, data=intake(text="5栋电梯按钮失灵，已报修两次。"))
     handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
     handling_actions.case_sign_for(actor=handler, case_id=case.pk)
-    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换电梯按钮面板。")
+    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换电梯按钮面板。", remedy="更换按钮面板")
     callback = Callback.objects.get(case=case)
     Callback.objects.filter(pk=callback.pk).update(role="callback_officer")  # the officer's share
 
@@ -63,7 +63,7 @@ def test_an_on_site_callback_is_signed_on_screen(db, logged_in_page):
     case, _code = cs.case_register(actor=clerk, data=intake(text="3栋2单元楼道窗户玻璃破损。"))
     handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments["property"].pk)
     handling_actions.case_sign_for(actor=handler, case_id=case.pk)
-    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换玻璃。")
+    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换玻璃。", remedy="更换玻璃")
     Callback.objects.filter(case=case).update(role="callback_officer")
 
     page = logged_in_page("callback", DEMO_PASSWORD)
@@ -71,7 +71,19 @@ def test_an_on_site_callback_is_signed_on_screen(db, logged_in_page):
     row = page.locator(f'.callback[data-case="{case.number}"]')
     row.get_by_label("回访方式").select_option("on_site")
     row.locator('[name="findings"]').fill("现场查看，玻璃已更换")
-    row.locator("summary").click()
+    # Without the signature, the charges check and the repairer's service (seeds/000 行 397–400):
+    # refused, each said beside that callback's fields, the case still open.
+    row.get_by_role("button", name="1 满意").click()
+    row = page.locator(f'.callback[data-case="{case.number}"]')
+    expect(row.locator('[data-field="signature"]')).to_contain_text("请被回访人签名")
+    expect(row.locator('[data-field="charges_checked"]')).to_contain_text("核对收费情况")
+    expect(row.locator('[data-field="attitude"]')).to_contain_text("维修人员服务情况")
+    expect(row.get_by_label("回访方式")).to_have_value("on_site")
+    case.refresh_from_db()
+    assert case.state == "replied"
+    row.locator('[name="findings"]').fill("现场查看，玻璃已更换")
+    row.get_by_label("服务态度").select_option("good")
+    row.get_by_label("收费核实").select_option("yes")
     draw_signature(page, row.locator("canvas"))
     row.get_by_role("button", name="1 满意").click()
     expect(page.get_by_role("alert").filter(has_text="已记录回访：满意")).to_be_visible()

@@ -116,7 +116,24 @@ def test_property_complaint_from_phone_to_closure_with_confirmation(demo_org, lo
     handler.goto(f"/cases/{case.pk}/")
     act(handler, "sign_for")
     state_is(handler, "办理中")
-    act(handler, "reply", {"reply": "维修班已于今日修复楼道顶棚防水层并重新粉刷墙面。", "method": "phone"})
+    # The answer states the remedy (seeds/000 行 342): refused beside the field without it.
+    act(
+        handler,
+        "reply",
+        {"reply": "维修班已于今日修复楼道顶棚防水层并重新粉刷墙面。", "method": "phone"},
+        expect_ok=False,
+    )
+    expect(handler.locator('[data-field="remedy"]')).to_contain_text("补救措施")
+    state_is(handler, "办理中")
+    act(
+        handler,
+        "reply",
+        {
+            "reply": "维修班已于今日修复楼道顶棚防水层并重新粉刷墙面。",
+            "remedy": "更换顶棚防水层，三日内复查渗漏",
+            "method": "phone",
+        },
+    )
     state_is(handler, "已答复")
     text = issue_document(handler, "答复意见书")
     if text:

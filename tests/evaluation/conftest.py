@@ -60,7 +60,7 @@ def handle(drive, *, dept, handler, dispatched, answered=None, case=None):
     drive.do(dispatched, "dispatch", case, department_id=dept.pk, handler_id=handler.pk)
     drive.do(dispatched + timedelta(minutes=30), "sign_for", case, actor=handler)
     if answered is not None:
-        drive.do(answered, "reply", case, actor=handler, reply="已处理完毕。")
+        drive.do(answered, "reply", case, actor=handler, reply="已处理完毕。", remedy="当日维修")
     return case
 
 

@@ -208,7 +208,7 @@ def test_a_preset_timing_only_the_dispatch_still_counts_answered_rounds(org, dri
     drive.do(at(2026, 3, 2, 9, 1), "accept", case)
     drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
-    drive.do(at(2026, 3, 3, 10), "reply", case, actor=handler, reply="已清理。")
+    drive.do(at(2026, 3, 3, 10), "reply", case, actor=handler, reply="已清理。", remedy="清理")
     table = evaluation(org.pk, *MARCH, "staff", now=EVALUATED_AT)
     row = next(r for r in table.rows if r.unit_id == handler.pk)
     assert (row.handled, row.on_time.denominator, row.on_time.value) == (1, 0, None)

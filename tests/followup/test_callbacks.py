@@ -11,12 +11,14 @@ from django.db import connection
 
 from huiyin.cases import services as cs
 from huiyin.cases.models import CaseRound
+from huiyin.cases.workflow import required_step
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.models import Notification
 from huiyin.followup import planning
 from huiyin.followup.models import Callback, CallbackAttempt, CallbackStatus
 from huiyin.followup.services import callback_record
 from huiyin.handling import actions as handling_actions
+from huiyin.handling.services import investigation_add
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
@@ -54,7 +56,9 @@ def replied(case, *, clerk, handler, departments):
     case.refresh_from_db()
     if case.state == "dispatched":
         handling_actions.case_sign_for(actor=handler, case_id=case.pk)
-    cs.case_reply(actor=handler, case_id=case.pk, reply="已修复漏水。")
+    if required_step(case.stage_switches, "investigation_before_reply"):  # the hospital's
+        investigation_add(actor=handler, case_id=case.pk, kind="phone", text="电话核实。")
+    cs.case_reply(actor=handler, case_id=case.pk, reply="已修复漏水。", remedy="更换破裂水管")
     case.refresh_from_db()
     return case
 
@@ -456,6 +460,8 @@ def test_an_on_site_callback_is_signed_and_a_bad_signature_counts_nothing(
         method="on_site",
         signature_drawn=url,
         findings="现场查看，维修良好",
+        charges_checked=True,
+        attitude="good",
     )
     callback.refresh_from_db()
     assert callback.method == "on_site" and callback.signature is not None

@@ -25,7 +25,7 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.inputs import PartyInput
 from huiyin.cases.models import Attachment, Case, CaseRound, Event
 from huiyin.cases.selectors import my_desk
-from huiyin.cases.workflow import CaseState, find_edge
+from huiyin.cases.workflow import CaseState, find_edge, required_step
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
@@ -51,6 +51,7 @@ from huiyin.handling.models import (
     Review,
 )
 from tests.conftest import intake, make_staff
+from tests.policy.conftest import signed_interview
 
 from .conftest import at
 
@@ -130,6 +131,8 @@ class Flow:
             cs.case_accept(actor=self.clerk, case_id=case.pk)
         if fresh(case).state in (S.REGISTERED, S.ACCEPTED):
             dispatch.setdefault("department_id", self.handler.department_id)
+            if required_step(case.stage_switches, "proposal_by_handler"):  # the report is the handler's
+                dispatch.setdefault("handler_id", self.handler.pk)
             handling_actions.case_dispatch(actor=self.clerk, case_id=case.pk, **dispatch)
         if fresh(case).state == S.DISPATCHED:
             handling_actions.case_sign_for(actor=self.handler, case_id=case.pk)
@@ -140,6 +143,8 @@ class Flow:
     def pending(self, case, *, proposal="拟责成物业限期维修", outcome="resolved", responsible_unit="", **dispatch):
         if fresh(case).state != S.PENDING_APPROVAL:
             self.in_progress(case, **dispatch)
+            if required_step(case.stage_switches, "signed_investigation"):
+                signed_interview(self.handler, case)
             handling_actions.case_submit_for_approval(
                 actor=self.handler,
                 case_id=case.pk,
@@ -166,7 +171,15 @@ class Flow:
             self.approved(case, **kwargs)
         else:
             self.in_progress(case, **kwargs)
-        cs.case_reply(actor=self.handler, case_id=case.pk, reply=reply, method="letter")
+        if required_step(case.stage_switches, "plan_told_before_reply"):  # the unit's plan, told first
+            row = hs.rectification_notify(actor=self.handler, case_id=case.pk)
+            hs.rectification_plan_receive(actor=self.handler, rectification_id=row.pk, plan_text="十日内完成修复")
+            hs.rectification_plan_check(actor=self.handler, rectification_id=row.pk, verdict="accepted")
+            hs.rectification_inform_complainant(actor=self.handler, rectification_id=row.pk, method="phone")
+        if required_step(case.stage_switches, "investigation_before_reply"):
+            hs.investigation_add(actor=self.handler, case_id=case.pk, kind="phone", text="电话核实。")
+        remedy = "当日更换破损水管" if required_step(case.stage_switches, "remedy_in_reply") else ""
+        cs.case_reply(actor=self.handler, case_id=case.pk, reply=reply, method="letter", remedy=remedy)
         case = fresh(case)
         assert case.state == S.REPLIED
         return case
@@ -452,8 +465,11 @@ def test_property_case_from_ledger_to_closure_with_confirmation(property_rules, 
     assert Dispatch.objects.get(case=case).status == DispatchStatus.SIGNED
     with refused(case, InvalidTransition):  # no approval stage
         handling_actions.case_submit_for_approval(actor=handler, case_id=case.pk, proposal="拟维修", outcome="resolved")
-    cs.case_reply(actor=handler, case_id=case.pk, reply="维修班已修复楼道顶棚。")
+    with refused(case, ValidationFailed, field="remedy"):  # the answer states the remedy (seeds/000 行 342)
+        cs.case_reply(actor=handler, case_id=case.pk, reply="维修班已修复楼道顶棚。")
+    cs.case_reply(actor=handler, case_id=case.pk, reply="维修班已修复楼道顶棚。", remedy="更换顶棚防水层")
     assert fresh(case).state == S.REPLIED
+    assert CaseRound.objects.get(case=case, number=1).remedy == "更换顶棚防水层"
 
     with refused(case, ValidationFailed, field="confirmed"):
         cs.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")

@@ -92,3 +92,53 @@ class Driver:
 @pytest.fixture
 def drive(desk_clerk) -> Driver:
     return Driver(desk_clerk)
+
+
+# --- the mandatory steps (presets.RequiredSteps) a flow must take ------------------------------
+
+
+def png_signature() -> str:
+    """A signature drawn on screen, as the signature pad posts it (a PNG data URL)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (4, 2), color=0).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def signed_interview(actor, case, **kwargs):
+    """An interview record the interviewee signed (construction station: seeds/000 行 9)."""
+    from huiyin.handling.services import investigation_add
+
+    return investigation_add(
+        actor=actor,
+        case_id=case.pk,
+        kind="interview",
+        text=kwargs.pop("text", "现场询问施工单位负责人，确认裂缝位置和范围。"),
+        interviewee=kwargs.pop("interviewee", "李工"),
+        signature_drawn=png_signature(),
+        **kwargs,
+    )
+
+
+def construction_approved(drive, when, case, *, handler, leader, unit="某建筑公司", outcome="resolved"):
+    """A construction-station case in progress (dispatched to the handler) taken through a
+    signed investigation, the handler's proposal naming the unit and the leader's signature."""
+    from huiyin.handling.actions import case_approve, case_submit_for_approval
+
+    drive.call(when, signed_interview, actor=handler, case=case)
+    drive.call(
+        when,
+        case_submit_for_approval,
+        actor=handler,
+        case_id=case.pk,
+        proposal="责成施工单位限期加固整改。",
+        outcome=outcome,
+        responsible_unit=unit,
+    )
+    drive.call(when, case_approve, actor=leader, case_id=case.pk, comments="同意")
+    case.refresh_from_db()
+    return case

@@ -40,7 +40,7 @@ def test_init_creates_the_organisation_and_its_policy():
     out = run("huiyin_init", "--preset", "petition_office", "--org", "xfb", "--name", "示范市信访局")
     org = Organization.objects.get(code="xfb")
     assert org.name == "示范市信访局" and org.preset == "petition_office"
-    assert org.stage_switches["approval"] is True and org.stage_switches["dispatch"] is True
+    assert org.stage_switches["approval"] is True and org.stage_switches["sign_for"] is True
     version = current_policy(org)
     assert version.code == "petition_office:1" and version.snapshot["deadlines"][0]["stage"] == "acceptance"
     assert "petition_office:1" in out
@@ -70,7 +70,7 @@ def test_invalid_preset_is_refused_and_the_running_policy_stays(org, tmp_path: P
     bad.write_text(text.replace("unit: days", "unit: fortnights", 1), encoding="utf-8")
     with pytest.raises(CommandError) as info:
         run("huiyin_init", "--preset", str(bad), "--org", org.code)
-    assert "bad.yaml, line 23, deadlines[0].unit" in str(info.value)
+    assert "bad.yaml, line 21, deadlines[0].unit" in str(info.value)
     assert "nothing changed" in str(info.value)
     assert current_policy(org).code == "hospital:1"
     with pytest.raises(PresetError):

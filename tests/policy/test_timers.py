@@ -9,11 +9,11 @@ from huiyin.cases.models import Category, Event
 from huiyin.core.models import Notification
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock, ClockAction, ClockState, StopReason
-from huiyin.handling.services import rectification_notify, rectification_plan_receive
+from huiyin.handling.services import investigation_add, rectification_notify, rectification_plan_receive
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
-from .conftest import activate, at
+from .conftest import activate, at, construction_approved
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,7 @@ def test_reopen_starts_new_round_clocks(org, drive, departments, handler, head, 
 # --- construction-quality station ----------------------------------------------------------
 
 
-def test_construction_handover_within_24_hours(org, drive, departments, duty_head):
+def test_construction_handover_within_24_hours(org, drive, departments, duty_head, handler):
     activate(org, "construction_station")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     clock = Clock.objects.get(case=case, stage="handover")
@@ -229,18 +229,19 @@ def test_construction_handover_within_24_hours(org, drive, departments, duty_hea
     assert drive.sweep(at(2026, 3, 3, 8, 59)).actions == {"warn": 1}
     assert drive.sweep(at(2026, 3, 3, 9, 0, 1)).actions == {"overdue": 1}
     drive.do(at(2026, 3, 3, 10), "accept", case)
-    drive.do(at(2026, 3, 3, 10, 30), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 3, 10, 30), "dispatch", case, department_id=departments["city"].pk, handler_id=handler.pk)
     clock.refresh_from_db()
     assert (clock.state, clock.met, clock.next_action_at) == (ClockState.STOPPED, False, None)
     assert drive.sweep(at(2026, 3, 10)).total_actions == 0  # handed over: no escalation follows
     assert not desk(duty_head)
 
 
-def test_construction_rectification_plan_two_weeks_after_notice(org, drive, departments, handler):
+def test_construction_rectification_plan_two_weeks_after_notice(org, drive, departments, handler, leader):
     activate(org, "construction_station")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 2, 10), "accept", case)
-    drive.do(at(2026, 3, 2, 11), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 11), "dispatch", case, department_id=departments["city"].pk, handler_id=handler.pk)
+    construction_approved(drive, at(2026, 3, 5, 14), case, handler=handler, leader=leader)
     notice = drive.call(
         at(2026, 3, 5, 15),
         rectification_notify,
@@ -277,6 +278,7 @@ def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, han
     assert case.promised_due_at == overall.due_at
     # reply overdue; its warning (due on 03-08) was never sent by this late sweeper
     assert drive.sweep(at(2026, 3, 10, 0, 0, 1)).actions == {"overdue": 1}
+    drive.call(at(2026, 3, 11, 8), investigation_add, actor=handler, case_id=case.pk, kind="phone", text="电话核实。")
     drive.do(at(2026, 3, 11, 9), "reply", case, actor=handler, reply="已处理")
     assert not Clock.objects.filter(case=case, state=ClockState.RUNNING).exists()  # callback stage off
     overall.refresh_from_db()
@@ -299,7 +301,7 @@ def test_property_urgent_keyword_gives_24_hours_and_water_leak_callback(org, dri
     assert overall.warn_at == at(2026, 3, 2, 9) + (overall.due_at - at(2026, 3, 2, 9)) * 0.5
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
-    drive.do(at(2026, 3, 2, 17), "reply", case, actor=handler, reply="已恢复供水")
+    drive.do(at(2026, 3, 2, 17), "reply", case, actor=handler, reply="已恢复供水", remedy="更换破裂水管")
     callback = Clock.objects.get(case=case, stage="callback")
     assert callback.due_at == end_of(2026, 3, 5)  # 漏水：三天内回访
 
@@ -380,7 +382,7 @@ def test_callback_clock_goes_to_callback_officers(org, drive, departments, handl
     case = drive.register(at(2026, 3, 2, 9), channel="phone", text="楼道灯坏了。")
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
-    drive.do(at(2026, 3, 2, 12), "reply", case, actor=handler, reply="已修好")
+    drive.do(at(2026, 3, 2, 12), "reply", case, actor=handler, reply="已修好", remedy="已更换灯泡")
     callback = Clock.objects.get(case=case, stage="callback")
     assert callback.due_at == end_of(2026, 3, 9)
     drive.sweep(at(2026, 3, 10, 0, 0, 1))

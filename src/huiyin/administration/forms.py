@@ -157,3 +157,12 @@ class OwnPasswordForm(AdminForm):
         if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
             self.add_error("new_password2", _("两次输入的新密码不一致。"))
         return data
+
+
+class CategoryTagsForm(AdminForm):
+    tags = forms.CharField(
+        label=_("标签"),
+        max_length=400,
+        required=False,
+        help_text=_("以空格或逗号分隔，如 safety_facility；时限规则按分类名称或标签适用，下级分类同时具有上级的标签。"),
+    )

@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     DEPARTMENT_CREATED = "department_created", _("新建部门")
     DEPARTMENT_UPDATED = "department_updated", _("修改部门")
     DEPARTMENT_DELETED = "department_deleted", _("删除部门")
+    CATEGORY_TAGGED = "category_tagged", _("修改分类标签")
 
 
 class AuditEntry(models.Model):

@@ -14,8 +14,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huiyin.cases import categories
+from huiyin.cases.models import Category
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Role
+from huiyin.policy.services import current_policy
 
 from .models import AuditEntry, PasswordChangeRequired
 
@@ -119,6 +122,7 @@ FIELD_LABELS = {
     "parent": gettext_lazy("上级部门"),
     "handles_cases": gettext_lazy("可承办"),
     "sort_order": gettext_lazy("排序"),
+    "tags": gettext_lazy("分类标签"),
 }
 
 
@@ -170,3 +174,48 @@ def labelled(entries: Iterable[AuditEntry]) -> list[AuditRow]:
 
 def must_change_password(staff: Staff) -> bool:
     return PasswordChangeRequired.objects.filter(staff_id=staff.pk).exists()
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryRow:
+    category: Category
+    depth: int
+    inherited: list[str]  # the ancestors' tags, which the category answers to as well
+
+
+@dataclass
+class CategoryRule:
+    """A rule of the running policy keyed on a category, and the categories it finds."""
+
+    rule: str
+    value: str
+    matches: list[str]
+
+
+def category_tree(actor: Staff) -> list[CategoryRow]:
+    rows = list(Category.objects.filter(organization_id=actor.org_id).order_by("full_name", "pk"))
+    by_pk = {c.pk: c for c in rows}
+    out = []
+    for c in rows:
+        ancestors = [int(x) for x in (c.path or "").strip("/").split("/") if x.isdigit() and int(x) != c.pk]
+        inherited = [t for a in ancestors if a in by_pk for t in by_pk[a].tag_list]
+        out.append(CategoryRow(category=c, depth=len(ancestors), inherited=inherited))
+    return out
+
+
+def category_rules(actor: Staff) -> list[CategoryRule]:
+    """The running policy's category-keyed rules with the categories each value matches."""
+    running = current_policy(actor.org_id)
+    if running is None:
+        return []
+    catalogue = categories.catalogue_terms(actor.org_id)
+    names = dict(Category.objects.filter(organization_id=actor.org_id).values_list("pk", "full_name"))
+    out = []
+    for _path, rule in categories.category_rules(running.preset()):
+        for value in rule.when.category:
+            found = sorted(names.get(pk) or "" for pk, terms in catalogue.items() if value in terms)
+            out.append(CategoryRule(rule=categories.rule_name(rule), value=value, matches=found))
+    return out

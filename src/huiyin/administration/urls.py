@@ -1,4 +1,4 @@
-"""The organisation's administration (人员与部门): staff accounts, departments, the record."""
+"""The organisation's administration (人员与部门): staff accounts, departments, category tags, the record."""
 
 from django.urls import path
 
@@ -15,5 +15,7 @@ urlpatterns = [
     path("departments/", views.department_list, name="departments"),
     path("departments/<int:department_id>/", views.department_detail, name="department_detail"),
     path("departments/<int:department_id>/delete/", views.department_delete, name="department_delete"),
+    path("categories/", views.category_list, name="categories"),
+    path("categories/<int:category_id>/tags/", views.category_tags, name="category_tags"),
     path("audit/", views.audit_log, name="audit"),
 ]

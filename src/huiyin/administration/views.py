@@ -30,7 +30,14 @@ from huiyin.orgs.models import Department, Staff
 
 from . import selectors, services
 from .errors import AdministrationError
-from .forms import DepartmentForm, OwnPasswordForm, StaffCreateForm, StaffEditForm, StaffFilterForm
+from .forms import (
+    CategoryTagsForm,
+    DepartmentForm,
+    OwnPasswordForm,
+    StaffCreateForm,
+    StaffEditForm,
+    StaffFilterForm,
+)
 from .middleware import SESSION_KEY
 from .permissions import may_manage_staff
 
@@ -346,6 +353,50 @@ def department_delete(request: AuthedHttpRequest, department_id: int) -> HttpRes
 
 
 # --- the record -----------------------------------------------------------------------------------
+
+
+def _category_page(request: AuthedHttpRequest, *, failed: int | None = None, form: CategoryTagsForm | None = None):
+    return render(
+        request,
+        "administration/category_list.html",
+        {
+            "rows": selectors.category_tree(request.user),
+            "rules": selectors.category_rules(request.user),
+            "failed": failed,
+            "failed_form": form,
+            "tab": "categories",
+        },
+        status=400 if form is not None else 200,
+    )
+
+
+@never_cache
+@login_required
+def category_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The category tree with each category's tags, and the running policy's rules keyed
+    on a category with the categories each finds."""
+    _require(request)
+    return _category_page(request)
+
+
+@never_cache
+@login_required
+@require_POST
+def category_tags(request: AuthedHttpRequest, category_id: int) -> HttpResponse:
+    _require(request)
+    form = CategoryTagsForm(request.POST)
+    if form.is_valid():
+        try:
+            category = services.category_set_tags(
+                actor=request.user, category_id=category_id, tags=form.cleaned_data["tags"]
+            )
+        except ApplicationError as exc:
+            _raise_if_gone(exc)
+            put_errors(form, exc)
+        else:
+            messages.success(request, _("已保存分类“%(name)s”的标签。") % {"name": category.full_name or category.name})
+            return redirect("administration:categories")
+    return _category_page(request, failed=category_id, form=form)
 
 
 @never_cache

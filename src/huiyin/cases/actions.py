@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import services
-from .workflow import EDGES, Edge, edges_from
+from .workflow import EDGES, Edge, edges_from, required_step
 
 if TYPE_CHECKING:
     from django import forms
@@ -129,6 +129,7 @@ class ReplyInput:
     reply: str = ""
     method: str = "phone"
     replied_at: datetime | None = None
+    remedy: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,10 +156,22 @@ class NoInput:
     pass
 
 
+def _reply_form(form: forms.Form, case: Case | None) -> None:
+    """The remedy field only where the case's policy wants the answer to state it."""
+    if case is None or not required_step(case.stage_switches, "remedy_in_reply"):
+        form.fields.pop("remedy", None)
+
+
 SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", AcceptInput, services.case_accept, ("note",)),
     ActionSpec("answer_on_spot", AnswerOnSpotInput, services.case_answer_on_spot, ("reply", "method")),
-    ActionSpec("reply", ReplyInput, services.case_reply, ("reply", "method", "replied_at")),
+    ActionSpec(
+        "reply",
+        ReplyInput,
+        services.case_reply,
+        ("reply", "remedy", "method", "replied_at"),
+        customize_form=_reply_form,
+    ),
     ActionSpec(
         "close",
         CloseInput,

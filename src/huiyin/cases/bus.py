@@ -33,6 +33,8 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from huiyin.policy import checks as policy_checks
+
 from .models import Case, Event, EventDelivery
 from .tasks import dispatch_event_task
 
@@ -84,6 +86,11 @@ class EventTable:
     # Personal data other apps keep on a case, erased by the retention rule (cases.retention):
     # (name, (case queryset, dry_run) -> rows erased or, on a dry run, that would be).
     erasers: tuple[tuple[str, Callable[..., int]], ...] = ()
+    # Checks a preset must pass against the organisation's own data before it is applied
+    # (policy.checks): (name, (organization id, preset) -> problems).
+    preset_checks: tuple[tuple[str, Callable[..., Any]], ...] = ()
+    # Work the sweeper does on a timetable: (name, every so many seconds, (now) -> anything).
+    periodic: tuple[tuple[str, float, Callable[..., Any]], ...] = ()
 
 
 _table: EventTable | None = None
@@ -109,6 +116,8 @@ def build_table(
     desk_sections: Iterable[tuple[str, Callable[..., Any]]] = (),
     case_policy: Callable[..., Any] | None = None,
     erasers: Iterable[tuple[str, Callable[..., int]]] = (),
+    preset_checks: Iterable[tuple[str, Callable[..., Any]]] = (),
+    periodic: Iterable[tuple[str, float, Callable[..., Any]]] = (),
 ) -> EventTable:
     """Check and index a table module's declarations: a kind declared twice is refused."""
     table = EventTable()
@@ -129,6 +138,7 @@ def build_table(
     table.public_panels = tuple(public_panels)
     table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
     table.erasers = tuple(erasers)
+    table.preset_checks, table.periodic = tuple(preset_checks), tuple(periodic)
     for sub in [*table.in_transaction, *table.after_commit]:
         unknown = sub.kinds - set(table.kinds)
         if unknown:
@@ -141,6 +151,7 @@ def load_table(module_path: str | None = None) -> EventTable:
     global _table
     module = import_module(module_path or str(getattr(settings, "HUIYIN_EVENT_TABLE", "huiyin.subscribers")))
     _table = module.TABLE
+    policy_checks.install(lambda: table().preset_checks)
     return _table
 
 

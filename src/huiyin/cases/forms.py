@@ -228,6 +228,9 @@ class ActionForm(StyledForm):
     to_body = forms.CharField(label=_("转送单位"), required=False)
     returned_to = forms.CharField(label=_("退回至"), required=False)
     reply = forms.CharField(label=_("答复内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    remedy = forms.CharField(
+        label=_("补救措施（告知反映人采取何种补救措施）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     method = forms.ChoiceField(
         label=_("答复方式"),
         required=False,
@@ -300,9 +303,11 @@ class ActionForm(StyledForm):
         spec = actions.spec_for(action)
         if spec is None:
             return []
+        # A field the case's policy does not ask for (customize_form removed it) is not shown.
         return [
             ActionBoundField(self, self.narrowed.get((action, name)) or self.fields[name], name, action)
             for name in spec.form_fields
+            if name in self.fields
         ]
 
     def kwargs_for(self, action: str) -> dict:

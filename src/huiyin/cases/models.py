@@ -43,13 +43,19 @@ class Urgency(models.TextChoices):
 
 
 class Category(models.Model):
-    """Category tree (分类). ``path`` ("/3/17/") makes a subtree one prefix scan."""
+    """Category tree (分类). ``path`` ("/3/17/") makes a subtree one prefix scan.
+
+    ``tags``: codes the organisation's administrator gives a category (space-separated,
+    e.g. ``safety_facility``) so that a preset rule written for a kind of matter
+    (``when: {category: safety_facility}``) finds the office's own categories, whatever
+    they are called; a category also carries its ancestors' tags (``cases.categories``)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="categories")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     name = models.CharField(_("名称"), max_length=80)
     path = models.CharField(max_length=255, blank=True, db_index=True)
     full_name = models.CharField(max_length=255, blank=True)
+    tags = models.CharField(_("标签"), max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = _("分类")
@@ -58,6 +64,10 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or self.name
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split()
 
 
 class PartyQuerySet(models.QuerySet):
@@ -298,6 +308,8 @@ class CaseRound(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reply_text = models.TextField(blank=True)
+    # The remedy (补救措施) the answer told the complainant of, where the preset wants it stated.
+    remedy = models.TextField(blank=True, default="")
     reply_method = models.CharField(max_length=20, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
     satisfaction = models.CharField(max_length=20, blank=True)

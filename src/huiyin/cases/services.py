@@ -49,7 +49,7 @@ from .models import Attachment, Case, CaseRound, Channel, Contact, Event, Party,
 from .permissions import check_can_edit as _check_can_edit
 from .permissions import may_reissue_receipt, may_take, may_upload_attachment
 from .selectors import case_visible_to, cases_for
-from .workflow import EDGES, CaseState, Stage, find_edge, stages_with_defaults
+from .workflow import EDGES, CaseState, Stage, find_edge, required_step, stages_with_defaults
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -689,13 +689,23 @@ def case_accept(*, actor: Staff, case_id: int, note: str = "", expected_version:
 REPLY_METHODS = ("phone", "letter", "sms", "in_person", "portal")
 
 
-def _record_reply(case: Case, *, content: str, method: str, at: datetime) -> dict[str, Any]:
+def _record_reply(
+    case: Case, *, content: str, method: str, at: datetime, remedy: str = "", after_handling: bool = True
+) -> dict[str, Any]:
+    """The answer on the round. After handling (not a consultation answered at intake) the
+    policy may require it to state the remedy (seeds/000 行 342: 答复采取何种补救措施)."""
+    if after_handling and required_step(case.stage_switches, "remedy_in_reply") and not remedy:
+        raise ValidationFailed({"remedy": [_("补救措施：本单位政策规定答复须告知反映人采取何种补救措施，请填写。")]})
     CaseRound.objects.filter(case=case, number=case.round).update(
         reply_text=content,
         reply_method=method,
         replied_at=at,
+        remedy=remedy,
     )
-    return {"reply": content, "method": method, "replied_at": at}
+    data: dict[str, Any] = {"reply": content, "method": method, "replied_at": at}
+    if remedy:
+        data["remedy"] = remedy
+    return data
 
 
 def _reply_transition(
@@ -707,9 +717,13 @@ def _reply_transition(
     method: str,
     replied_at: datetime | None = None,
     expected_version: int | None = None,
+    remedy: str = "",
 ) -> Case:
-    """The ways a complainant gets answered: on the spot, or after handling (and approval)."""
+    """The ways a complainant gets answered: on the spot, or after handling (and approval).
+    ``remedy``: the remedy taken or planned, required where the policy says the answer
+    must state it (``required_steps.remedy_in_reply``)."""
     reply = required_text(reply, "reply", _("请填写答复内容。"), limit=record_max(), label=_("答复内容"))
+    remedy = checked_text(remedy, "remedy", limit=NOTE_MAX, label=_("补救措施"))
     if method not in REPLY_METHODS:
         raise ValidationFailed({"method": [_("请选择答复方式（电话、书面、短信、当面或网上）。")]})
     now = timezone.now()
@@ -719,7 +733,9 @@ def _reply_transition(
         case_id=case_id,
         action=action,
         expected_version=expected_version,
-        apply=lambda c: _record_reply(c, content=reply, method=method, at=at),
+        apply=lambda c: _record_reply(
+            c, content=reply, method=method, at=at, remedy=remedy.strip(), after_handling=action == "reply"
+        ),
     )
 
 
@@ -750,6 +766,7 @@ def case_reply(
     method: str = "phone",
     replied_at: datetime | None = None,
     expected_version: int | None = None,
+    remedy: str = "",
 ) -> Case:
     return _reply_transition(
         actor=actor,
@@ -759,6 +776,7 @@ def case_reply(
         method=method,
         replied_at=replied_at,
         expected_version=expected_version,
+        remedy=remedy,
     )
 
 

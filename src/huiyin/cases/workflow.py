@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -149,6 +149,12 @@ def edges_from(state: str, switches: Mapping[str, bool] | None = None) -> list[E
 
 def find_edge(state: str, action: str, switches: Mapping[str, bool] | None = None) -> Edge | None:
     return next((e for e in edges_from(state, switches) if e.action == action), None)
+
+
+def required_step(switches: Mapping[str, Any] | None, name: str) -> Any:
+    """A step the case's policy makes mandatory (``presets.RequiredSteps``, copied into the
+    case's ``stage_switches`` at registration): its value, or None when not required."""
+    return ((switches or {}).get("required_steps") or {}).get(name) or None
 
 
 def state_label(state: str) -> str:

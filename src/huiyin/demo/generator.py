@@ -38,9 +38,11 @@ from faker.providers.phone_number.zh_CN import Provider as _FakerPhone
 from huiyin.cases import services as svc
 from huiyin.cases.inputs import PartyInput
 from huiyin.cases.models import Case, Category
-from huiyin.cases.workflow import Stage, stages_with_defaults
+from huiyin.cases.workflow import Stage, required_step, stages_with_defaults
 from huiyin.core.validators import id_check_digit
 from huiyin.handling import actions as handling_actions
+from huiyin.handling import services as handling_services
+from huiyin.handling import steps as handling_steps
 from huiyin.handling.records import approval_chain, preset_of
 from huiyin.orgs.models import Department, Organization, Staff
 
@@ -223,6 +225,10 @@ def build_organization(code: str = DEMO_CODE, name: str = DEMO_NAME) -> DemoOrg:
                     nodes[full] = node
                 parent = node
             assert parent is not None  # the leaf: a path has at least one part
+            tags = texts.CATEGORY_TAGS.get(leaf.path, "")
+            if tags and not parent.tags:  # the administrator's own tags, once set, stay
+                parent.tags = tags
+                parent.save(update_fields=["tags"])
             categories[leaf.path] = parent
             routing[leaf.path] = departments[leaf.dept]
     return DemoOrg(org=org, departments=departments, staff=staff, categories=categories, routing=routing)
@@ -938,6 +944,34 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         svc.case_archive(actor=cast.leader, case_id=cid)
 
 
+# A signature drawn on screen (the demo's interviewees sign with one stroke): a tiny PNG.
+DEMO_SIGNATURE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAECAAAAACWpiEsAAAAC0lEQVR4nGNgIAwAACQAAbZm3wQAAAAASUVORK5CYII="
+)
+
+
+def _steps_before_reply(cid: int, handler: Staff, index: int) -> str:
+    """What the case's policy requires before the answer (``presets.RequiredSteps``): an
+    investigation, the unit's rectification plan told to the complainant; returns the
+    remedy the answer states, where it must."""
+    case = Case.objects.get(pk=cid)
+    steps = case.stage_switches
+    if required_step(steps, "investigation_before_reply"):
+        handling_services.investigation_add(
+            actor=handler, case_id=cid, kind="phone", text=texts.INVESTIGATIONS[index % len(texts.INVESTIGATIONS)]
+        )
+    if required_step(steps, "plan_told_before_reply") and handling_steps.reply_refusal(case):
+        row = handling_services.rectification_notify(actor=handler, case_id=cid, requirements="按处理原则限期整改。")
+        handling_services.rectification_plan_receive(
+            actor=handler, rectification_id=row.pk, plan_text="十五日内完成整改，整改后书面报站。"
+        )
+        handling_services.rectification_plan_check(actor=handler, rectification_id=row.pk, verdict="accepted")
+        handling_services.rectification_inform_complainant(
+            actor=handler, rectification_id=row.pk, method="phone", note="已电话告知整改方案。"
+        )
+    return texts.REMEDIES[index % len(texts.REMEDIES)] if required_step(steps, "remedy_in_reply") else ""
+
+
 def _may_transfer(case: Any) -> bool:
     preset = preset_of(case)
     return preset is None or preset.acceptance_grounds.self_transfer_allowed
@@ -998,11 +1032,22 @@ def _round(
     if stop < LIFECYCLE.index("pending_approval"):
         return
     if approval:
+        steps = Case.objects.get(pk=cid).stage_switches
+        if required_step(steps, "signed_investigation"):  # the interviewee signs the record first
+            handling_services.investigation_add(
+                actor=handler,
+                case_id=cid,
+                kind="interview",
+                text=texts.INVESTIGATIONS[index % len(texts.INVESTIGATIONS)],
+                interviewee="被调查单位负责人",
+                signature_drawn=DEMO_SIGNATURE,
+            )
         handling_actions.case_submit_for_approval(
             actor=handler,
             case_id=cid,
             proposal="拟答复如下：" + spec.reply,
             outcome=texts.OUTCOMES[index % len(texts.OUTCOMES)],
+            responsible_unit=texts.RESPONSIBLE_UNITS[index % len(texts.RESPONSIBLE_UNITS)],
         )
         if stop < LIFECYCLE.index("replied"):
             return
@@ -1012,7 +1057,8 @@ def _round(
             handling_actions.case_approve(actor=signer, case_id=cid, comments="同意。")
     elif stop < LIFECYCLE.index("replied"):
         return  # no approval stage: the case stays with the handler
-    svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method)
+    remedy = _steps_before_reply(cid, handler, index)
+    svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method, remedy=remedy)
     if stop < LIFECYCLE.index("closed"):
         return
     svc.case_close(

@@ -329,6 +329,14 @@ class Leaf:
     group_noun: str = "居民"
 
 
+# The demo catalogue's tags (分类标签): the codes preset rules name for a kind of matter
+# (the property preset's callback windows: 安全设施维修两天内回访, 漏水项目维修三天内回访).
+CATEGORY_TAGS: dict[str, str] = {
+    "城乡建设/住房保障与物业/房屋漏水": "water_leak",
+    "城乡建设/住房保障与物业/电梯故障": "safety_facility",
+    "市政设施/燃气": "safety_facility",
+}
+
 C, R, H, Q = "complaint", "report", "help", "consultation"
 S, P = "suggestion", "praise"
 
@@ -1328,4 +1336,17 @@ GENERIC: dict[str, tuple[T, ...]] = {
 COMMON_WORDS = ("漏水", "噪音", "停车", "欠薪", "油烟", "路灯", "井盖", "停水", "垃圾", "物业", "社保", "占道")
 
 # Outcomes handlers propose (handling.models.Outcome), most matters resolved.
+# What the required steps of some presets record (investigation, responsible unit, remedy).
+INVESTIGATIONS = (
+    "现场查看并询问相关人员，情况基本属实。",
+    "电话核实，相关单位承认存在问题并同意整改。",
+    "调阅相关材料，反映问题部分属实。",
+)
+RESPONSIBLE_UNITS = ("示范建筑工程有限公司", "安居物业服务有限公司", "城建市政工程公司")
+REMEDIES = (
+    "已安排维修人员当日上门处理，三日内复查。",
+    "已更换损坏部件，并对同类设施全面排查。",
+    "已责成责任班组限期整改，整改后回访。",
+)
+
 OUTCOMES = ("resolved", "resolved", "resolved", "partly", "explained", "resolved", "not_supported")

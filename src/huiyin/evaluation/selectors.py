@@ -62,7 +62,7 @@ from huiyin.core.rates import Rate
 from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
-from huiyin.policy.presets import EvaluationRules
+from huiyin.policy.presets import EvaluationRules, Kpi
 from huiyin.policy.services import current_policy
 
 from .models import DeductionEntry
@@ -309,6 +309,72 @@ def evaluation_for(
 ) -> Evaluation:
     """The evaluation table as ``actor`` may see it (PermissionDeniedError otherwise)."""
     return evaluation(actor.org_id, start, end, by, department_id=scope_for(actor), now=now)
+
+
+# --- the preset's KPIs beside the table ----------------------------------------------------------
+
+# A preset KPI the table computes the same way, by code -> the table's figure. The other
+# KPIs (their own numerators and denominators) are the reports' to compute (issue 16).
+KPI_FIGURES = {"on_time_rate": "on_time", "satisfaction_rate": "satisfaction"}
+TARGET_SIGNS = {"at_least": "≥", "at_most": "≤", "above": ">", "below": "<"}
+
+
+@dataclass
+class KpiRow:
+    code: str
+    label: str
+    definition: str  # numerator ÷ denominator, in the preset's words
+    target: str  # "≥ 100%", "< 1%", "" without one
+    figure: Rate | None  # the table's total for the same figure, where it computes one
+    met: bool | None  # the figure against the target (None: no figure, no sample or no target)
+    source: str
+
+
+def _target_text(kpi: Kpi) -> str:
+    if kpi.target is None:
+        return ""
+    value = kpi.target.value
+    shown = f"{value * 100:g}%" if kpi.unit == "ratio" else f"{value:g}"
+    return f"{TARGET_SIGNS[kpi.target.op]} {shown}"
+
+
+def _met(kpi: Kpi, value: float | None) -> bool | None:
+    if kpi.target is None or value is None:
+        return None
+    goal = kpi.target.value
+    return {
+        "at_least": value >= goal,
+        "at_most": value <= goal,
+        "above": value > goal,
+        "below": value < goal,
+    }[kpi.target.op]
+
+
+def kpi_rows(organization_id: int, table: Evaluation | None) -> list[KpiRow]:
+    """The running preset's KPIs (``kpis``) with their targets and, where the table computes
+    the same figure, the table's total for the period."""
+    policy = current_policy(organization_id)
+    if policy is None:
+        return []
+    out = []
+    for kpi in policy.preset().kpis:
+        figure = None
+        field_name = KPI_FIGURES.get(kpi.code)
+        if table is not None and field_name is not None:
+            rates = [getattr(row, field_name) for row in table.rows]
+            figure = Rate(sum(r.numerator for r in rates), sum(r.denominator for r in rates))
+        out.append(
+            KpiRow(
+                code=kpi.code,
+                label=kpi.label,
+                definition=f"{kpi.numerator} ÷ {kpi.denominator}" if kpi.unit == "ratio" else kpi.numerator,
+                target=_target_text(kpi),
+                figure=figure,
+                met=_met(kpi, figure.value if figure else None),
+                source=kpi.source,
+            )
+        )
+    return out
 
 
 def recent_deductions(actor: Staff, limit: int = 50):

@@ -48,6 +48,7 @@ def table(request: AuthedHttpRequest) -> HttpResponse:
             "query": request.GET.urlencode(),
             "presets": period_presets(timezone.localdate()),
             "may_record": permissions.may_record_deductions(request.user),
+            "kpis": selectors.kpi_rows(request.user.org_id, result),
         },
         status=200 if result else 400,
     )

@@ -15,10 +15,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound
+from huiyin.cases.workflow import required_step
 from huiyin.core.errors import (
     ApplicationError,
     NotFound,
@@ -148,6 +150,24 @@ def _signature_checked(scan, drawn: str):
     return signature_upload(drawn) if drawn else None
 
 
+ON_SITE_MISSING = {
+    "signature": gettext_lazy("被回访人签名：本单位政策规定上门回访须请被回访人签名（上传签字扫描件或当场签名）。"),
+    "charges_checked": gettext_lazy("收费核实：本单位政策规定上门回访须核对收费情况，请选择核对结果。"),
+    "attitude": gettext_lazy("服务态度：本单位政策规定上门回访须向业主了解维修人员服务情况，请选择。"),
+}
+
+
+def check_on_site_record(case: Case, *, signed: bool, charges_checked: bool | None, attitude: str) -> None:
+    """An on-site callback records what the case's policy lists (``required_steps.on_site_callback``:
+    the resident's signature, the charges checked, the repairer's service) before it closes
+    or reopens the case; every missing item is named at its field."""
+    items = required_step(case.stage_switches, "on_site_callback") or []
+    given = {"signature": signed, "charges_checked": charges_checked is not None, "attitude": bool(attitude)}
+    missing = {item: [str(ON_SITE_MISSING[item])] for item in items if item in given and not given[item]}
+    if missing:
+        raise ValidationFailed(missing)
+
+
 def callback_record(
     *,
     actor: Staff,
@@ -188,6 +208,8 @@ def callback_record(
         _require_due(row)
         if expected_version is not None and row.version != expected_version:
             raise StaleObject()
+        if outcome == AttemptOutcome.REACHED and method == CallbackMethod.ON_SITE:
+            check_on_site_record(case, signed=signature is not None, charges_checked=charges_checked, attitude=attitude)
         now = timezone.now()
         CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note)
         row.attempts += 1

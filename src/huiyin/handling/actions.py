@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from huiyin.cases.actions import ActionSpec, ReasonInput
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.services import STAY, required_text, transition
+from huiyin.cases.workflow import required_step
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text
 from huiyin.orgs.actors import Actor
 from huiyin.orgs.models import Department, Staff
 
-from . import records
+from . import records, steps
 from .events import HandlingEvent
 from .forms import action_form_choices
 
@@ -138,6 +139,10 @@ def _dispatch_apply(
             Department.objects.filter(pk__in=assisting_ids, organization_id=actor.org_id).exclude(pk=department.pk)
         )
         handler = None
+        if not handler_id and required_step(case.stage_switches, "handler_named_at_dispatch"):
+            raise ValidationFailed(
+                {"handler": [_("承办人：本单位政策规定登记后须将材料交指定承办人调查处理，请选择承办人。")]}
+            )
         if handler_id:
             handler = Staff.objects.filter(pk=handler_id, department=department, is_active=True).first()
             if handler is None:
@@ -257,6 +262,7 @@ def case_submit_for_approval(
     outcome = records.check_outcome(outcome)
 
     def apply(case: Case) -> dict[str, Any]:
+        steps.check_proposal(case, actor=actor, responsible_unit=responsible_unit)
         made = records.proposal_submitted(
             case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip()
         )
@@ -504,7 +510,12 @@ SPECS: tuple[ActionSpec, ...] = (
     _spec("redispatch", DispatchInput, case_redispatch, _DISPATCH_FIELDS),
     _spec("sign_for", SignForInput, case_sign_for, ("handler",)),
     _spec("send_back", ReasonInput, case_send_back, ("reason",)),
-    _spec("submit_for_approval", ProposalInput, case_submit_for_approval, ("outcome", "proposal", "responsible_unit")),
+    _spec(
+        "submit_for_approval",
+        ProposalInput,
+        case_submit_for_approval,
+        ("outcome", "proposal", "responsible_unit"),
+    ),
     _spec("approve", CommentsInput, case_approve, ("comments",), available=_open("approve")),
     _spec("reject_approval", ReasonInput, case_reject_approval, ("reason",), available=_open("reject_approval")),
     _spec(

@@ -10,7 +10,7 @@ from huiyin.cases.models import Case
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.orgs.models import Department, Staff
 
-from . import documents, selectors
+from . import documents, selectors, steps
 from .models import Document, DocumentStatus, InvestigationKind, NoticeMethod, PlanVerdict
 
 
@@ -35,6 +35,7 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
             (PlanVerdict.REVISE, PlanVerdict.REVISE.label),
         ],
         "rectification_on": bool((case.stage_switches or {}).get("rectification_plan")),
+        "step_hints": steps.hints(case),
         "available_documents": documents.available_kinds(case) if case.state != CaseState.ARCHIVED else [],
     }
 

@@ -33,7 +33,7 @@ from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, cloc
 from huiyin.handling.events import HandlingEvent
 from huiyin.orgs.models import Department, Staff
 
-from . import documents, permissions, records
+from . import documents, permissions, records, steps
 from .document_texts import DocumentKind
 from .errors import HandlingError
 from .models import (
@@ -127,6 +127,7 @@ def handler_assign(
         )
         if len(helpers) != len(set(assisting_ids) - {handler.pk}):
             raise ValidationFailed({"assisting_handlers": [_("协办人必须是主办或协办部门的在岗人员。")]})
+        steps.check_helpers(case, actor=actor, helper_ids={h.pk for h in helpers})
         before = case.handler_id
         case.handler = handler
         case.save(update_fields=["handler"])
@@ -298,6 +299,7 @@ def rectification_notify(
         _require_lead(actor, case)
         if not (case.stage_switches or {}).get("rectification_plan"):
             raise ApplicationError(_("本单位的政策没有整改方案环节。"), code=HandlingError.STAGE_OFF)
+        steps.check_notice(case)
 
         proposal = records.approved_proposal(case)
         unit = unit or (proposal.responsible_unit if proposal else "").strip()

@@ -11,6 +11,7 @@ Any record may carry ``label``/``source`` text; the shipped presets in presets/ 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -58,9 +59,7 @@ ROLES = (
 )
 # A deadline for one of these stages needs the matching `stages` flag switched on.
 STAGE_FLAG_OF = {
-    "dispatch": "dispatch",
     "sign_for": "sign_for",
-    "reply": "reply",
     "acceptance": "acceptance_decision",
     "rectification_plan": "rectification_plan",
     "callback": "callback",
@@ -140,15 +139,22 @@ class DeadlineRule:
 
 @dataclass(frozen=True, kw_only=True)
 class Stages:
+    """The lifecycle's switchable stages (``cases.workflow`` reads them from the
+    organisation's ``stage_switches``). Dispatch and the answer are not switches: every
+    case is dispatched or answered on the spot, and every case is answered."""
+
     acceptance_decision: bool
-    dispatch: bool
     sign_for: bool
     approval: bool
     rectification_plan: bool
-    reply: bool
     callback: bool
     confirmation_to_close: bool  # the complainant's confirmation is needed to close
     review: bool = False  # review and re-review (复查 / 复核) by higher bodies
+
+
+# Keys older presets and stored policy versions carry that nothing reads any more: read
+# back when true (what they always were), refused when false (a switch that would do nothing).
+RETIRED_KEYS: dict[type, tuple[str, ...]] = {Stages: ("dispatch", "reply")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,10 +217,18 @@ class EscalationStep:
 
 @dataclass(frozen=True, kw_only=True)
 class Extension:
+    """Postponing a deadline (延期). ``second_extension_forbidden``: one postponement per
+    case, whatever the deadline ("不得出现同一件事情有两次推迟处理"). ``stages``: the
+    deadlines that may be postponed (none listed: any). ``latest``: a deadline that is the
+    last word ("最迟"): never postponed itself, and no postponement of another deadline
+    may pass it."""
+
     approver: str = _f(choices=ROLES, what="role")
     max: Duration
     second_extension_forbidden: bool
     notify_complainant: bool = True
+    stages: tuple[str, ...] = _f((), choices=DEADLINE_STAGES, what="deadline stage", one_ok=True)
+    latest: str = _f("", choices=("", *DEADLINE_STAGES), what="deadline stage")
     source: str = ""
 
 
@@ -234,6 +248,44 @@ class CallbackRules:
     rectification_notice_within: Duration | None = None
     # 不满意: reopen the case into a new round, or ask the lead department's head to decide
     on_dissatisfied: str = _f("reopen", choices=("reopen", "dept_head_decides"), what="dissatisfaction rule")
+    source: str = ""
+
+
+CALLBACK_RECORD_ITEMS = ("signature", "charges_checked", "attitude")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequiredSteps:
+    """Steps the organisation's regulation makes mandatory: the lifecycle refuses to move
+    on without them, naming what is missing (``handling.steps``, ``followup``).
+
+    * ``handler_named_at_dispatch`` — the materials go to a named handler: a dispatch names one;
+    * ``signed_investigation`` — a proposal goes to approval only with at least one
+      investigation record, each confirmed by the interviewee's signature;
+    * ``proposal_names_unit`` — the proposal names the responsible unit;
+    * ``proposal_by_handler`` — only the case's handler submits the proposal (helpers assist);
+    * ``helpers_named_by`` — the role whose consent adds assisting handlers ("" anyone
+      who assigns the handler);
+    * ``notice_after_approval`` — the responsible unit is notified only after the
+      approval chain signed the handling principle;
+    * ``plan_told_before_reply`` — the complainant is answered only after the accepted
+      rectification plan was told to them;
+    * ``remedy_in_reply`` — the answer states the remedy (补救措施) taken or planned;
+    * ``investigation_before_reply`` — at least one investigation record before the answer;
+    * ``on_site_callback`` — what an on-site callback must record before it closes the
+      case: the resident's ``signature``, ``charges_checked``, the repairer's ``attitude``.
+    """
+
+    handler_named_at_dispatch: bool = False
+    signed_investigation: bool = False
+    proposal_names_unit: bool = False
+    proposal_by_handler: bool = False
+    helpers_named_by: str = _f("", choices=("", *ROLES), what="role")
+    notice_after_approval: bool = False
+    plan_told_before_reply: bool = False
+    remedy_in_reply: bool = False
+    investigation_before_reply: bool = False
+    on_site_callback: tuple[str, ...] = _f((), choices=CALLBACK_RECORD_ITEMS, what="callback record item")
     source: str = ""
 
 
@@ -370,6 +422,7 @@ class Preset:
     urgency_keywords: UrgencyKeywords = UrgencyKeywords()
     escalation: tuple[EscalationStep, ...] = ()
     extension: Extension | None = None
+    required_steps: RequiredSteps = RequiredSteps()
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
     deductions: tuple[Deduction, ...] = _f((), unique="code", what="deduction")
@@ -421,6 +474,17 @@ class Preset:
     @property
     def callback_windows(self) -> tuple[DeadlineRule, ...]:
         return tuple(r for r in self.deadlines if r.stage == "callback")
+
+    def switches(self) -> dict[str, Any]:
+        """What the lifecycle reads from an organisation or a case (``stage_switches``): the
+        stage switches, and under ``required_steps`` the steps this preset makes mandatory
+        (only those set; ``cases.workflow.required_step`` reads them)."""
+        steps = {
+            f.name: list(v) if isinstance(v, tuple) else v
+            for f in fields(RequiredSteps)
+            if f.name != "source" and (v := getattr(self.required_steps, f.name))
+        }
+        return {**{f.name: getattr(self.stages, f.name) for f in fields(Stages)}, "required_steps": steps}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot in the YAML key format; loads back to an equal Preset."""
@@ -504,7 +568,16 @@ class _Reader:
         fixed = fixed or {}
         spec = {_key(f): f for f in fields(cls) if f.name not in fixed}
         hints = get_type_hints(cls)
+        retired = RETIRED_KEYS.get(cls, ())
         for key in v.value:
+            if key in retired:
+                # A stored version is read back whatever it says (the switch never did anything).
+                if self.bounded and v.value[key] is not True:
+                    self.fail(
+                        v.at(key),
+                        f'"{key}" is no longer a switch: every case has this stage; write true or leave the key out',
+                    )
+                continue
             if key not in spec:
                 line = v.value.lc.key(key)[0] + 1
                 self.fail(
@@ -661,6 +734,8 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
         r.fail(root.at("stages", "review"), "stages.review is true, but no review section names the reviewing bodies")
     if p.review and not p.stages.review:
         r.fail(root.at("review"), "review bodies given, but stages.review is false")
+    _check_extension(r, p, root)
+    _check_required_steps(r, p, root)
     weights = p.evaluation
     if weights.on_time + weights.callback + weights.satisfaction + weights.not_reopened <= 0:
         r.fail(root.at("evaluation"), "the evaluation weights add up to 0; at least one must count")
@@ -678,6 +753,52 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
             if day.date in seen:
                 r.fail(here, f"{day.date} is already listed at {seen[day.date].path} (line {seen[day.date].line})")
             seen[day.date] = here
+
+
+def _check_extension(r: _Reader, p: Preset, root: _V) -> None:
+    """The deadlines an extension names exist; the last-word deadline is not postponable."""
+    rule = p.extension
+    if rule is None:
+        return
+    timed = {d.stage for d in p.deadlines}
+    for i, stage in enumerate(rule.stages):
+        if stage not in timed:
+            here = root.at("extension", "stages")
+            if isinstance(here.value, CommentedSeq):
+                here = here.at(i)
+            r.fail(here, f'no "{stage}" deadline in this preset: the extension rule would match nothing')
+    if rule.latest:
+        if rule.latest not in timed:
+            r.fail(
+                root.at("extension", "latest"),
+                f'no "{rule.latest}" deadline in this preset: the extension rule would match nothing',
+            )
+        if rule.latest in rule.stages:
+            r.fail(
+                root.at("extension", "latest"),
+                f'"{rule.latest}" is the last word and cannot also be listed under extension.stages',
+            )
+
+
+# A required step needs the stage it belongs to.
+STEP_NEEDS: dict[str, tuple[str, ...]] = {
+    "signed_investigation": ("approval",),
+    "proposal_names_unit": ("approval",),
+    "proposal_by_handler": ("approval",),
+    "notice_after_approval": ("approval", "rectification_plan"),
+    "plan_told_before_reply": ("rectification_plan",),
+    "on_site_callback": ("callback",),
+}
+
+
+def _check_required_steps(r: _Reader, p: Preset, root: _V) -> None:
+    steps = p.required_steps
+    for key, flags in STEP_NEEDS.items():
+        if not getattr(steps, key):
+            continue
+        for flag in flags:
+            if not getattr(p.stages, flag):
+                r.fail(root.at("required_steps", key), f"required_steps.{key} needs stages.{flag} to be true")
 
 
 def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = True) -> Preset:
@@ -699,6 +820,20 @@ def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = T
     preset: Preset = reader.record(Preset, root)
     _check(reader, preset, root)
     return preset
+
+
+def line_of(text: str, path: str) -> int:
+    """The line of key ``path`` (``deadlines[3].when.category``) in preset ``text``; 1 when
+    the text does not have it (e.g. the JSON snapshot of a stored version)."""
+    try:
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _Constructor
+        v = _V(yaml.load(text), "", 1, 1)
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+            v = v.at(int(part[1:-1]) if part.startswith("[") else part)
+    except (YAMLError, KeyError, IndexError, TypeError, AttributeError):
+        return 1
+    return v.line
 
 
 def load_preset(path: str | Path) -> Preset:

@@ -35,20 +35,32 @@ CAMPAIGN_STATUSES = StatusTable(CampaignStatus, {CampaignStatus.OPEN: {CampaignS
 
 
 class Campaign(models.Model):
+    """A survey round. One the preset's schedule opened (``schedule.rounds_due``: the
+    organisation ran none in the period the preset's ``survey.every`` names) carries its
+    ``period`` and no creator; its audience and 发放份数 are filled in by the centre
+    before any questionnaire goes out."""
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     title = models.CharField(_("调查名称"), max_length=120)
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("截止日期"))
-    audience = models.CharField(_("调查对象"), max_length=200)
-    audience_size = models.PositiveIntegerField(_("发放份数"))  # questionnaires handed out / households asked
+    audience = models.CharField(_("调查对象"), max_length=200, blank=True)
+    # questionnaires handed out / households asked; None: not yet given (a scheduled round)
+    audience_size = models.PositiveIntegerField(_("发放份数"), null=True, blank=True)
     areas = models.JSONField()  # [{"code": ..., "label": ...}] as asked, a snapshot of the preset's areas
     report_to = models.CharField(_("报告对象"), max_length=60, blank=True)
     status = models.CharField(max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    period = models.CharField(max_length=10, blank=True, default="")  # "2026", "2026-H1", "2026-Q3", "2026-05"
 
     class Meta:
         ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "period"], condition=~models.Q(period=""), name="survey_round_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -162,6 +162,8 @@ def handed_out(campaign: Campaign) -> int:
 def _within_audience(campaign: Campaign, more: int, field: str) -> None:
     """The response rate divides by 发放份数: links and papers never exceed it."""
     used = handed_out(campaign)
+    if campaign.audience_size is None:
+        raise ValidationFailed({field: [_("请先填写发放份数（用于计算回收率），再发放问卷。")]})
     if used + more > campaign.audience_size:
         raise ValidationFailed(
             {
@@ -176,9 +178,14 @@ def _within_audience(campaign: Campaign, more: int, field: str) -> None:
         )
 
 
-def campaign_set_audience_size(*, actor: Staff, campaign_id: int, audience_size: int | None) -> Campaign:
-    """Correct 发放份数 (more handed out than planned); never below what is already out."""
+def campaign_set_audience_size(
+    *, actor: Staff, campaign_id: int, audience_size: int | None, audience: str | None = None
+) -> Campaign:
+    """Correct 发放份数 (more handed out than planned); never below what is already out.
+    ``audience``: the 调查对象 too (a round the preset's schedule opened has none yet)."""
     _require_runner(actor)
+    if audience is not None:
+        audience = checked_text(audience, "audience", missing=_("请填写调查对象（如：全体业主）。"), limit=200)
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
         used = handed_out(campaign)
@@ -192,7 +199,8 @@ def campaign_set_audience_size(*, actor: Staff, campaign_id: int, audience_size:
                 }
             )
         campaign.audience_size = audience_size
-        campaign.save(update_fields=["audience_size"])
+        campaign.audience = audience if audience is not None else campaign.audience
+        campaign.save(update_fields=["audience_size", "audience"])
     return campaign
 
 

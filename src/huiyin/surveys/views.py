@@ -240,11 +240,13 @@ def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
             actor=request.user,
             campaign_id=campaign.pk,
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
+            audience=p.get("audience") if "audience" in p else None,
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        return _refused_on_campaign(request, campaign, exc, {"audience_size": p.get("audience_size", "")})
+        kept = {"audience_size": p.get("audience_size", ""), "audience": p.get("audience", "")}
+        return _refused_on_campaign(request, campaign, exc, kept)
     messages.success(request, _("已修改发放份数。"))
     return redirect("surveys:campaign", campaign.pk)
 

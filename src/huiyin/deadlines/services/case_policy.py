@@ -7,9 +7,9 @@ Here, not in ``policy``, because both read case data; ``policy`` is configuratio
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ class CasePolicy:
     """What ``case_register`` needs from the policy engine."""
 
     version: str  # PolicyVersion.code, or the organisation's preset name without one
-    stage_switches: dict[str, bool] = field(default_factory=dict)
+    stage_switches: dict[str, Any] = field(default_factory=dict)  # stages, and the required steps
     reply_days: int = DEFAULT_REPLY_DAYS
     policy_version: PolicyVersion | None = None
     calendar: BusinessCalendar | None = None
@@ -69,7 +69,7 @@ def policy_for_new_case(org: Organization) -> CasePolicy:
         return CasePolicy(version=org.preset or "default", stage_switches=switches, reply_days=reply_days)
     return CasePolicy(
         version=running.code,
-        stage_switches=asdict(running.preset().stages),
+        stage_switches=running.preset().switches(),
         policy_version=running,
         calendar=calendar_for(organization_id=org.pk, policy_version=running),
     )

@@ -9,10 +9,10 @@ Matching a case to a preset rule (``Preset.match_deadline``):
 * ``urgency``: the *effective* urgency: the clerk's choice, raised to ``urgent`` or
   ``major`` when the title or text contains one of the preset's urgency keywords
   (F13). The case's own field is not changed; the clock's snapshot records the keyword.
-* ``category``: the case category's name, its full name ("城乡建设/物业管理") and the
-  names of all its ancestors, so a rule ``when: {category: 物业管理}`` matches the
-  category and everything under it. (Category has no ``code`` field yet; when it gets
-  one, its codes are matched too — see ``category_terms``.)
+* ``category``: the case category's name, its full name ("城乡建设/物业管理"), its
+  tags and the names and tags of all its ancestors, so a rule ``when: {category: 物业管理}``
+  or ``{category: water_leak}`` matches the category named or tagged so and everything
+  under it (``cases.categories``; the administrator tags categories).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db.models import Q
 from django.utils import timezone
 
+from huiyin.cases import categories
 from huiyin.cases.events import EventKind
-from huiyin.cases.models import Category, Event
+from huiyin.cases.models import Event
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.policy.calendar import BusinessCalendar, Unit
 from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
@@ -92,21 +93,9 @@ class CasePlan:
 
 
 def category_terms(case: Case) -> tuple[str, ...]:
-    category = case.category if case.category_id else None
-    if category is None:
-        return ()
-
-    terms: list[str] = [category.name]
-    if category.full_name:
-        terms.append(category.full_name)
-    ancestor_ids = [int(x) for x in (category.path or "").strip("/").split("/") if x.isdigit()]
-    ancestors = Category.objects.filter(pk__in=[i for i in ancestor_ids if i != category.pk])
-    terms += [a.name for a in ancestors]
-    for node in (category, *ancestors):
-        code = getattr(node, "code", "")
-        if code:
-            terms.append(str(code))
-    return tuple(dict.fromkeys(t for t in terms if t))
+    """What the case's category answers to in a rule's ``when.category``: names and the
+    administrator's tags, its own and its ancestors' (``cases.categories``)."""
+    return categories.category_terms(case.category if case.category_id else None)
 
 
 def effective_urgency(case: Case, preset: Preset | None) -> tuple[str, str]:

@@ -5,9 +5,10 @@ same transaction and defers side effects to commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,9 @@ from huiyin.core.notify import desk_notify
 from huiyin.core.validators import NOTE_MAX, checked_text
 from huiyin.deadlines.errors import DeadlineError
 from huiyin.deadlines.events import DeadlineEvent
-from huiyin.policy.calendar import BusinessCalendar
+from huiyin.policy.calendar import BusinessCalendar, Unit
+from huiyin.policy.deadlines import Grant, schedule
+from huiyin.policy.labels import STAGE_LABELS
 from huiyin.policy.services.calendars import calendar_for
 
 from ..models import EXTENSION_STATUSES, Clock, ClockState, Extension, ExtensionStatus, Suspension
@@ -34,6 +37,8 @@ from .clocks import (
     active_clocks,
     clock_pause,
     clock_resume,
+    clock_rule,
+    grants_of,
     reschedule,
     sync_promised_due,
 )
@@ -171,13 +176,93 @@ def _extension_rule(clock: Clock) -> ExtensionRule:
     return rule
 
 
-def _second_refused(rule: ExtensionRule, clock: Clock) -> bool:
-    if not rule.second_extension_forbidden:
-        return False
+def _refused(field: str, message: str, code: DeadlineError) -> ApplicationError:
+    """A postponement the preset does not allow, naming the form field at fault (the
+    deadline chosen, or the amount), with the engine's error code."""
+    return ApplicationError(message, field=field, code=code)
+
+
+def _stage_name(stage: str) -> str:
+    return str(STAGE_LABELS.get(stage, stage))
+
+
+def extension_blocker(rule: ExtensionRule, clock: Clock, case_extensions: Iterable[Extension]) -> str | None:
+    """Why ``clock`` may not be postponed under ``rule`` (None: it may), given every
+    extension of its case (any clock, any round): only the deadlines the rule lists, never
+    its last-word deadline, and one postponement per case where the preset forbids a
+    second ("不得出现同一件事情有两次推迟处理的情况")."""
+    label = clock.label or _stage_name(clock.stage)
+    if rule.latest and clock.stage == rule.latest:
+        return _("延期的时限：“%(label)s”是本单位政策规定的最迟期限，不得延期。") % {"label": label}
+    if rule.stages and clock.stage not in rule.stages:
+        return _("延期的时限：本单位政策只允许延期“%(allowed)s”，“%(label)s”不得延期。") % {
+            "allowed": "、".join(_stage_name(s) for s in rule.stages),
+            "label": label,
+        }
+    if rule.second_extension_forbidden:
+        for other in case_extensions:
+            if other.status == ExtensionStatus.APPROVED:
+                return _("延期的时限：同一事项已延期一次，不得再次延期（本件已于 %(day)s 延期“%(stage)s”）。") % {
+                    "day": f"{timezone.localtime(other.decided_at or other.requested_at):%Y-%m-%d}",
+                    "stage": other.clock.label or _stage_name(other.clock.stage),
+                }
+            if other.status == ExtensionStatus.PENDING and other.clock_id != clock.pk:
+                return _("延期的时限：本件已有一项待审批的延期申请（“%(stage)s”），同一事项只能延期一次。") % {
+                    "stage": other.clock.label or _stage_name(other.clock.stage)
+                }
+    return None
+
+
+def _latest_clock(rule: ExtensionRule, clock: Clock) -> Clock | None:
+    """The running last-word clock of the same case and round, when the rule names one."""
+    if not rule.latest or clock.stage == rule.latest or clock.case is None:
+        return None
+    return active_clocks(clock.case, stages=[rule.latest]).filter(round=clock.round).exclude(pk=clock.pk).first()
+
+
+def _due_after(clock: Clock, calendar: BusinessCalendar, amount: int, unit: str) -> datetime:
+    """The due time ``clock`` would have with ``amount`` ``unit`` more."""
+    extra = Grant(amount=amount, unit=cast(Unit, unit))  # a rule's unit, checked by the preset loader
+    return schedule(
+        clock_rule(clock),
+        calendar,
+        timezone.localtime(clock.started_at),
+        paused_units=clock.paused_units,
+        grants=[*grants_of(clock), extra],
+    ).due_at
+
+
+def _check_within_latest(rule: ExtensionRule, clock: Clock, amount: int, unit: str) -> None:
+    """No postponement takes a deadline past the last-word one (the hospital's "最迟在两周内")."""
+    latest = _latest_clock(rule, clock)
+    if latest is None:
+        return
+    new_due = _due_after(clock, calendar_of(clock), amount, unit)
+    if new_due > latest.due_at:
+        raise _refused(
+            "amount",
+            _("延长：延期后将于 %(new)s 到期，超过“%(latest)s”的最迟期限 %(due)s；最多可延至 %(due)s。")
+            % {
+                "new": f"{timezone.localtime(new_due):%Y-%m-%d %H:%M}",
+                "latest": latest.label or _stage_name(latest.stage),
+                "due": f"{timezone.localtime(latest.due_at):%Y-%m-%d %H:%M}",
+            },
+            DeadlineError.BEYOND_LATEST,
+        )
+
+
+def _check_extendable(rule: ExtensionRule, clock: Clock, *, deciding: bool = False) -> None:
+    """Refuse, naming the deadline field, a postponement ``extension_blocker`` forbids; when
+    deciding, only the postponements already granted count against it."""
     assert clock.case_id is not None, "an extension is asked for on a case's clock"
-    return Extension.objects.filter(
-        case_id=clock.case_id, clock__stage=clock.stage, status=ExtensionStatus.APPROVED
-    ).exists()
+    counted = [ExtensionStatus.APPROVED] if deciding else [ExtensionStatus.APPROVED, ExtensionStatus.PENDING]
+    others = list(Extension.objects.filter(case_id=clock.case_id, status__in=counted).select_related("clock"))
+    blocker = extension_blocker(rule, clock, others)
+    if blocker:
+        forbidden = rule.second_extension_forbidden and any(e.status == ExtensionStatus.APPROVED for e in others)
+        raise _refused(
+            "stage", blocker, DeadlineError.SECOND_EXTENSION_FORBIDDEN if forbidden else DeadlineError.NOT_EXTENDABLE
+        )
 
 
 def extension_request(
@@ -213,12 +298,10 @@ def extension_request(
         now = timezone.now()
         if clock.overdue_at is not None or clock.due_at <= now:
             raise ApplicationError(_("已经逾期，不能再申请延期。"), code=DeadlineError.EXTENSION_TOO_LATE)
-        if _second_refused(rule, clock):
-            raise ApplicationError(
-                _("同一事项已延期一次，不得再次延期。"), code=DeadlineError.SECOND_EXTENSION_FORBIDDEN
-            )
         if Extension.objects.filter(clock=clock, status=ExtensionStatus.PENDING).exists():
             raise ApplicationError(_("已有待审批的延期申请。"), code=DeadlineError.EXTENSION_PENDING)
+        _check_extendable(rule, clock)
+        _check_within_latest(rule, clock, int(amount), unit)
         extension = Extension.objects.create(
             clock=clock,
             case=case,
@@ -301,10 +384,8 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
                 raise ApplicationError(_("该时限已结束，无需延期。"), code=DeadlineError.CLOCK_STOPPED)
             if clock.overdue_at is not None or clock.due_at <= now:
                 raise ApplicationError(_("期限已届满，不能再批准延期。"), code=DeadlineError.EXTENSION_TOO_LATE)
-            if _second_refused(rule, clock):
-                raise ApplicationError(
-                    _("同一事项已延期一次，不得再次延期。"), code=DeadlineError.SECOND_EXTENSION_FORBIDDEN
-                )
+            _check_extendable(rule, clock, deciding=True)
+            _check_within_latest(rule, clock, extension.amount, extension.unit)
         EXTENSION_STATUSES.move(extension, decided)
         extension.decided_by, extension.decided_at, extension.decision_note = (
             actor,

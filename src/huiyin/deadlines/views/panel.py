@@ -62,6 +62,7 @@ from ..services import (
     extension_request,
     policy_version_for_case,
 )
+from ..services.handling import extension_blocker
 from ..subjects import case_kinds
 from .common import (
     TONES,
@@ -162,6 +163,12 @@ class DeadlinePanel:
         }
         if rule.second_extension_forbidden:
             text += _("；同一事项不得再次延期")
+        if rule.stages:
+            text += _("；可延期的时限：%(stages)s") % {
+                "stages": "、".join(str(STAGE_LABELS.get(s, s)) for s in rule.stages)
+            }
+        if rule.latest:
+            text += _("；“%(stage)s”为最迟期限，不得延期或超过") % {"stage": STAGE_LABELS.get(rule.latest, rule.latest)}
         return text
 
 
@@ -205,15 +212,16 @@ def _row(case: Case, view: selectors.ClockView, now: datetime, extensions: list[
     )
 
 
-def _extendable(views: list[selectors.ClockView], rule: Any, extensions: list[Extension]):
-    """Running or paused clocks one may still ask to extend: none pending, and not already
-    extended when the preset forbids a second postponement of the same matter."""
-    extended = {e.clock.stage for e in extensions if e.status == ExtensionStatus.APPROVED}
+def _extendable(views: list[selectors.ClockView], rule: Any, case_extensions: list[Extension]):
+    """Running or paused clocks one may still ask to extend: none pending, and none the
+    preset forbids (``extension_blocker``: not listed, the last-word deadline, or the case
+    already postponed once where a second postponement of the same matter is forbidden)."""
+    counted = [e for e in case_extensions if e.status in (ExtensionStatus.APPROVED, ExtensionStatus.PENDING)]
     choices = []
     for view in views:
         if view.state == ClockState.STOPPED or view.pending_extension:
             continue
-        if rule.second_extension_forbidden and view.stage in extended:
+        if extension_blocker(rule, view.clock, counted):
             continue
         due = timezone.localtime(view.due_at).strftime("%Y-%m-%d %H:%M")
         choices.append((view.clock.pk, _("%(stage)s（%(due)s 到期）") % {"stage": view.label, "due": due}))
@@ -265,7 +273,12 @@ def deadline_panel(
     rule = version.preset().extension if version is not None else None
     panel.extension_rule = rule
     if rule is not None and may_work_on(actor, case):
-        choices = _extendable(views, rule, extensions)
+        every_round = list(
+            Extension.objects.filter(
+                case=case, status__in=(ExtensionStatus.APPROVED, ExtensionStatus.PENDING)
+            ).select_related("clock")
+        )
+        choices = _extendable(views, rule, every_round)
         if choices or "extension" in bound:
             panel.extension_form = bound.get("extension") or ExtensionRequestForm(clocks=choices, unit=rule.max.unit)
         else:

@@ -9,7 +9,7 @@ preset never replaces the running policy.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +22,9 @@ from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.models import Organization
 from huiyin.orgs.roles import Cap
 
+from .. import checks
 from ..models import PolicyVersion, preset_of
-from ..presets import Preset, PresetError, load_preset, load_preset_text
+from ..presets import Preset, PresetError, line_of, load_preset, load_preset_text
 
 if TYPE_CHECKING:
     from huiyin.orgs.models import Staff
@@ -66,6 +67,16 @@ def _check_admin(actor: Staff | None, organization: Organization) -> None:
         raise PermissionDeniedError()
 
 
+def check_against_organization(organization_id: int, preset: Preset, *, filename: str, text: str = "") -> None:
+    """Refuse (PresetError naming the rule, and its line in ``text``) a preset that does not
+    fit the organisation's own data: a rule keyed on a category none of its categories
+    answers to, and whatever else the apps install (``policy.checks``)."""
+    found = checks.problems(organization_id, preset)
+    if found:
+        first = found[0]
+        raise PresetError(filename, line_of(text, first.path) if text else 1, first.path, first.message)
+
+
 def policy_activate(
     *,
     organization: Organization,
@@ -73,18 +84,22 @@ def policy_activate(
     actor: Staff | None,
     source: str = "",
     note: str = "",
+    text: str = "",
 ) -> tuple[PolicyVersion, bool]:
     """Make ``preset`` (already validated) the organisation's running policy.
 
     Returns the PolicyVersion and whether a new one was written: activating the same
     snapshot as the running policy again changes nothing. Cases registered before keep
-    their own version. ``actor=None`` is the operator at the command line.
+    their own version. ``actor=None`` is the operator at the command line. ``text``: the
+    preset's YAML, for the line of a refusal.
     """
     _check_admin(actor, organization)
     snapshot = preset.to_dict()
     # Checked again with every bound, whatever built the Preset: an older version stored
     # before a bound existed (read back leniently) is not activated again unchecked.
-    load_preset_text(json.dumps(snapshot, ensure_ascii=False), source or f"{preset.name}.yaml")
+    filename = source or f"{preset.name}.yaml"
+    load_preset_text(json.dumps(snapshot, ensure_ascii=False), filename)
+    check_against_organization(organization.pk, preset, filename=filename, text=text)
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
         running = current_policy(org)
@@ -104,7 +119,7 @@ def policy_activate(
         )
         # The lifecycle reads the stage switches from the organisation (cases.workflow).
         org.preset = preset.name
-        org.stage_switches = asdict(preset.stages)
+        org.stage_switches = preset.switches()
         org.save(update_fields=["preset", "stage_switches"])
     organization.preset, organization.stage_switches = org.preset, org.stage_switches
     return version, True
@@ -120,7 +135,7 @@ def policy_activate_text(
     """Validate preset text (an administrator's edit) and activate it; PresetError on bad input,
     with nothing changed."""
     preset = load_preset_text(text, filename)
-    return policy_activate(organization=organization, preset=preset, actor=actor, source=filename)
+    return policy_activate(organization=organization, preset=preset, actor=actor, source=filename, text=text)
 
 
 def policy_deactivate(*, organization: Organization, version: int, actor: Staff | None) -> PolicyVersion | None:
@@ -133,7 +148,7 @@ def policy_deactivate(*, organization: Organization, version: int, actor: Staff 
         running = current_policy(organization)
         if running is not None:
             Organization.objects.filter(pk=organization.pk).update(
-                preset=running.preset_name, stage_switches=running.snapshot.get("stages", {})
+                preset=running.preset_name, stage_switches=running.preset().switches()
             )
     return running
 
@@ -178,12 +193,15 @@ def organization_init(
         if name and not created and org.name != name:
             org.name = name
             org.save(update_fields=["name"])
-        version, new = policy_activate(organization=org, preset=preset, actor=actor, source=path.name)
+        version, new = policy_activate(
+            organization=org, preset=preset, actor=actor, source=path.name, text=path.read_text(encoding="utf-8")
+        )
     return InitResult(organization=org, policy_version=version, organization_created=created, version_created=new)
 
 
 __all__ = [
     "InitResult",
+    "check_against_organization",
     "PresetError",
     "current_policy",
     "find_preset_file",

@@ -133,14 +133,43 @@ CLOCK_FROM = {
 }
 STAGE_SWITCHES = {
     "acceptance_decision": gettext_lazy("受理决定"),
-    "dispatch": gettext_lazy("派遣"),
     "sign_for": gettext_lazy("签收"),
     "approval": gettext_lazy("审批"),
     "rectification_plan": gettext_lazy("整改方案"),
-    "reply": gettext_lazy("答复"),
     "callback": gettext_lazy("回访"),
     "confirmation_to_close": gettext_lazy("反映人确认后办结"),
+    "review": gettext_lazy("复查复核"),
 }
+# What each required step means, as the policy page lists them (presets.RequiredSteps).
+REQUIRED_STEPS = {
+    "handler_named_at_dispatch": gettext_lazy("派遣时须指定承办人"),
+    "signed_investigation": gettext_lazy("调查笔录经被调查人签字确认后才能提交审批"),
+    "proposal_names_unit": gettext_lazy("拟办意见须写明责任单位"),
+    "proposal_by_handler": gettext_lazy("拟办意见（调查报告）由承办人提交"),
+    "notice_after_approval": gettext_lazy("处理原则经审批签发后才能通知责任单位"),
+    "plan_told_before_reply": gettext_lazy("整改方案告知反映人后才能答复"),
+    "remedy_in_reply": gettext_lazy("答复须写明补救措施"),
+    "investigation_before_reply": gettext_lazy("有调查记录后才能答复"),
+}
+CALLBACK_ITEMS = {
+    "signature": gettext_lazy("被回访人签名"),
+    "charges_checked": gettext_lazy("核对收费情况"),
+    "attitude": gettext_lazy("维修人员服务情况"),
+}
+
+
+def required_step_rows(preset: Preset) -> list[str]:
+    """The preset's required steps in words (the policy page)."""
+    steps = preset.required_steps
+    rows = [str(label) for key, label in REQUIRED_STEPS.items() if getattr(steps, key)]
+    if steps.helpers_named_by:
+        rows.append(_("增派协办人须经%(role)s同意") % {"role": role_label(steps.helpers_named_by)})
+    if steps.on_site_callback:
+        rows.append(
+            _("上门回访须记录：%(items)s")
+            % {"items": "、".join(str(CALLBACK_ITEMS[i]) for i in steps.on_site_callback)}
+        )
+    return rows
 
 
 def _rule_rows(preset: Preset) -> list[dict[str, Any]]:
@@ -191,6 +220,14 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
         if preset
         else [],
         "extension": preset.extension if preset else None,
+        "extension_stages": "、".join(str(STAGE_LABELS.get(x, x)) for x in preset.extension.stages)
+        if preset and preset.extension
+        else "",
+        "extension_latest": STAGE_LABELS.get(preset.extension.latest, preset.extension.latest)
+        if preset and preset.extension and preset.extension.latest
+        else "",
+        "required_steps": required_step_rows(preset) if preset else [],
+        "required_steps_source": preset.required_steps.source if preset else "",
         "extension_approver": role_label(preset.extension.approver) if preset and preset.extension else "",
         "extension_unit": UNIT_LABELS.get(preset.extension.max.unit, "") if preset and preset.extension else "",
         "versions": versions,
@@ -228,6 +265,7 @@ def policy_load(request: AuthedHttpRequest) -> HttpResponse:
                 actor=request.user,
                 source=path.name,
                 note=form.cleaned_data["note"],
+                text=path.read_text(encoding="utf-8"),
             )
         except PresetError as exc:
             form.add_error("preset", _("预设文件有误，未启用：%(error)s") % {"error": exc})
@@ -281,6 +319,7 @@ def policy_edit(request: AuthedHttpRequest) -> HttpResponse:
                     actor=request.user,
                     source=_("界面编辑"),
                     note=form.cleaned_data["note"],
+                    text=text,
                 )
             except PresetError as exc:
                 error = {

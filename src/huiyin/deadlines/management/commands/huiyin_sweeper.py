@@ -1,5 +1,6 @@
 """The deadline sweeper as a long-lived worker (started by ``huiyin serve``). It also
-anchors the case event chains' heads every HUIYIN_AUDIT_ANCHOR_SECONDS (cases.audit).
+anchors the case event chains' heads every HUIYIN_AUDIT_ANCHOR_SECONDS (cases.audit) and
+does the subscriber table's timetabled work (``periodic``: a survey round when due).
 
     huiyin huiyin_sweeper [--batch 500] [--interval 1.0] [--once] [--worker-id ID]
 
@@ -20,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from huiyin.cases import audit
+from huiyin.cases import audit, bus
 from huiyin.deadlines.models import SweeperHeartbeat
 from huiyin.deadlines.sweeper import default_worker_id, sweep
 
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, stop)
         started = timezone.now()
         last_beat = last_anchor = 0.0
+        last_run: dict[str, float] = {}
         batches = actions = 0
         error = ""
         if not once:
@@ -92,6 +94,7 @@ class Command(BaseCommand):
                 )
             if not once:
                 last_anchor = self._anchor(last_anchor)
+            self._periodic(last_run)
             if time.monotonic() - last_beat >= HEARTBEAT_EVERY or once:
                 last_beat = time.monotonic()
                 self._beat(worker_id, started, batches, actions, error)
@@ -128,6 +131,19 @@ class Command(BaseCommand):
             if run.broken:
                 log.error("audit: %d case(s) with a broken event chain: %s", len(run.broken), sorted(run.broken))
         return time.monotonic()
+
+    @staticmethod
+    def _periodic(last_run: dict[str, float]) -> None:
+        """The table's timetabled work, each entry at most once per its interval; a failure
+        is logged and tried at the next interval."""
+        for name, every, job in bus.table().periodic:
+            if name in last_run and time.monotonic() - last_run[name] < every:
+                continue
+            last_run[name] = time.monotonic()
+            try:
+                job(timezone.now())
+            except Exception:  # one job's failure must not stop the sweeper: logged, tried again later
+                log.exception("periodic %s failed, will retry", name)
 
     @staticmethod
     def _beat(worker_id: str, started: Any, batches: int, actions: int, error: str) -> None:
