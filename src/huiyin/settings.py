@@ -334,6 +334,9 @@ HUIYIN_PUBLIC_URL = env.str("HUIYIN_PUBLIC_URL", default="http://127.0.0.1:8000"
 HUIYIN_HOTLINE = env.str("HUIYIN_HOTLINE", default="12345")
 # The SMS gateway (outside the product): the default writes an outbox file for the operator.
 HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
+# Staff notices (a repeat call on a case, for its handler) also go by e-mail, through Django's
+# EMAIL_BACKEND, to staff with an address; off: the desk entry alone.
+HUIYIN_STAFF_EMAIL = env.bool("HUIYIN_STAFF_EMAIL", default=False)
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 

@@ -41,12 +41,15 @@ from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.events import HandlingEvent
 from huiyin.ops import panels as ops_panels
+from huiyin.policy import panels as policy_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
 TABLE = build_table(
     kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent),
     in_transaction=(
+        # Safety keywords raise the urgency first: the clocks then time the case at it.
+        subscriber("deadlines.urgency_keywords", deadlines.raise_urgency, kinds=deadlines.URGENCY_KINDS),
         # Deadline clocks first: callback planning reads the callback clock they start.
         subscriber(
             "deadlines.clocks",
@@ -62,6 +65,11 @@ TABLE = build_table(
     ),
     after_commit=(
         subscriber("cases.sms_registered", case_notifications.sms_on_registered, kinds=(EventKind.REGISTERED,)),
+        subscriber(
+            "cases.repeat_contact_notice",
+            case_notifications.notify_repeat_contact,
+            kinds=(EventKind.CONTACT_ADDED,),
+        ),
         subscriber(
             "handling.desk_dispatched",
             handling_notifications.desk_on_dispatch,
@@ -89,6 +97,7 @@ TABLE = build_table(
     ),
     desk_panels=(
         Panel("system", "ops/_desk_system.html", ops_panels.desk_panel),
+        Panel("calendar", "policy/_calendar_warnings.html", policy_panels.desk_panel),
         Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
     ),
     desk_sections=(

@@ -35,7 +35,7 @@ def end_of(y, m, d):
 
 def test_pause_and_resume_exclude_the_paused_minutes(org, drive):
     activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
+    case = drive.register(at(2026, 3, 2, 10, 0), channel="phone")
     drive.do(at(2026, 3, 2, 10, 0), "accept", case)
     drive.call(
         at(2026, 3, 2, 10, 1),
@@ -44,7 +44,7 @@ def test_pause_and_resume_exclude_the_paused_minutes(org, drive):
         case_id=case.pk,
         reason="等待反映人补充现场照片",
     )
-    clock = Clock.objects.get(case=case)
+    clock = Clock.objects.get(case=case, stage="dispatch")
     assert (clock.state, clock.next_action_at) == (ClockState.PAUSED, None)
     assert drive.sweep(at(2026, 3, 2, 10, 5)).total_actions == 0  # paused: nothing fires
     drive.call(at(2026, 3, 2, 10, 11), case_resume, actor=drive.clerk, case_id=case.pk, note="照片已收到")

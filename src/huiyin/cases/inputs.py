@@ -15,6 +15,8 @@ class PartyInput:
     address: str = ""
     affiliation: str = ""
     anonymous: bool = False
+    gender: str = ""  # "male" / "female" / "" (cases.models.Gender)
+    age: int | None = None
 
 
 @dataclass
@@ -33,3 +35,6 @@ class IntakeInput:
     forwarded_by: str = ""
     forwarded_ref: str = ""
     intake_token: str | None = None
+    # The clerk confirms this is a new matter although the same number has an open case
+    # registered today (the preset's ``intake.repeat_same_day``).
+    new_matter: bool = False

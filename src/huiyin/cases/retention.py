@@ -132,6 +132,8 @@ def _erase_parties(ids: list[int], now: datetime) -> None:
             id_number_hash="",
             address="",
             affiliation="",
+            gender="",
+            age=None,
             erased_at=now,
         )
 
