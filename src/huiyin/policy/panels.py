@@ -8,14 +8,14 @@ from typing import Any
 from django.utils import timezone
 
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.orgs.roles import Cap
+from huiyin.orgs.permissions import may_administer
 
 from .services.calendars import unknown_year_warnings
 
 
 def desk_panel(request: AuthedHttpRequest) -> dict[str, Any] | None:
     user = request.user
-    if not user.can(Cap.ADMINISTER):
+    if not may_administer(user):
         return None
     warnings = unknown_year_warnings(today=timezone.localdate(), organization_id=user.organization_id)
     return {"warnings": warnings} if warnings else None
