@@ -56,6 +56,7 @@ TABLE = build_table(
             deadlines.on_case_event,
             kinds=deadlines.KINDS,
         ),
+        subscriber("deadlines.written_notice", deadlines.on_written_notice, kinds=(HandlingEvent.DOCUMENT_ISSUED,)),
         subscriber(
             "followup.callback_planning",
             followup.on_case_event,

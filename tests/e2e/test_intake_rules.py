@@ -81,6 +81,9 @@ def test_a_group_visit_with_six_representatives_is_refused_next_to_the_field(org
     page.fill("#id_representatives", "\n".join(f"代表{i} 1390000222{i}" for i in range(4)))
     page.click("#submit-intake")
     expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
+    expect(page.locator("#party-register")).to_contain_text("性别：女")
+    expect(page.locator("#party-register")).to_contain_text("年龄：46")
+    expect(page.locator("#party-register")).to_contain_text("工作单位：示范市纺织厂")
     case = Case.objects.get()
     assert case.group_size == 30 and case.co_parties.count() == 4
     assert (case.party.gender, case.party.age, case.party.affiliation) == ("female", 46, "示范市纺织厂")

@@ -9,7 +9,7 @@ from huiyin.cases.models import Category, Event
 from huiyin.core.models import Notification
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock, ClockAction, ClockState, StopReason
-from huiyin.handling.services import rectification_notify, rectification_plan_receive
+from huiyin.handling.services import document_issue, rectification_notify, rectification_plan_receive
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
@@ -201,6 +201,9 @@ def test_petition_accept_starts_the_60_day_clock_and_moves_the_promise(org, driv
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 10, 11), "accept", case)
     acceptance = Clock.objects.get(case=case, stage="acceptance")
+    assert acceptance.state == ClockState.RUNNING  # decided; the petitioner is still to be told in writing
+    drive.call(at(2026, 3, 11, 9), document_issue, actor=drive.clerk, case_id=case.pk, kind="acceptance_notice")
+    acceptance.refresh_from_db()
     assert acceptance.state == ClockState.STOPPED and acceptance.met
     overall = Clock.objects.get(case=case, stage="overall")
     assert overall.due_at == end_of(2026, 5, 9)  # 03-10 + 60 = 05-09, a 调休 Saturday: a working day
@@ -208,11 +211,14 @@ def test_petition_accept_starts_the_60_day_clock_and_moves_the_promise(org, driv
     assert case.promised_due_at == overall.due_at
 
 
-def test_not_accepted_stops_every_clock(org, drive):
+def test_not_accepted_stops_every_clock_once_the_petitioner_is_told_in_writing(org, drive):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="legal_procedure", refer_to="court")
     clock = Clock.objects.get(case=case)
+    assert clock.stage == "acceptance" and clock.state == ClockState.RUNNING
+    drive.call(at(2026, 3, 6, 9), document_issue, actor=drive.clerk, case_id=case.pk, kind="not_accepted_notice")
+    clock.refresh_from_db()
     assert (clock.state, clock.stop_reason) == (ClockState.STOPPED, StopReason.DONE)
     assert drive.sweep(at(2026, 12, 1)).total_actions == 0
 

@@ -36,5 +36,6 @@ class IntakeInput:
     forwarded_ref: str = ""
     intake_token: str | None = None
     # The clerk confirms this is a new matter although the same number has an open case
-    # registered today (the preset's ``intake.repeat_same_day``).
+    # registered today, or an open matter (the preset's ``intake.repeat_same_day`` /
+    # ``repeat_while_open``).
     new_matter: bool = False

@@ -217,8 +217,8 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
     policy = bus.case_policy(actor.organization)
     rules = policy.preset.intake if policy.preset is not None else None
     validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
-    if rules is not None and rules.repeat_same_day:
-        errors = validation.repeat_same_day_errors(data, organization_id=actor.org_id)
+    if rules is not None and (rules.repeat_same_day or rules.repeat_while_open):
+        errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
         if errors:
             raise ValidationFailed(errors)
     _check_uploads(uploads)

@@ -197,40 +197,45 @@ def preset_intake_errors(errors: Errors, data: IntakeInput, rules: IntakeRules) 
             )
 
 
-def repeat_same_day_errors(data: IntakeInput, *, organization_id: int, now: datetime | None = None) -> Errors:
-    """A second registration today for a phone number whose case registered today is still
-    open (the preset's ``intake.repeat_same_day``): refused on the phone field unless the
-    clerk confirmed a new matter; the message names the open case to add the call to."""
-    phone = data.party.phone
-    if data.new_matter or not phone:
+def repeat_errors(
+    data: IntakeInput, *, organization_id: int, same_day: bool = True, now: datetime | None = None
+) -> Errors:
+    """A new registration from someone whose earlier case is still open — registered today
+    under the same phone number (``same_day``, the preset's ``intake.repeat_same_day``), or on
+    any day under the same phone or ID number (``repeat_while_open``): refused unless the
+    clerk confirmed a new matter; the message names the open case to add the contact to."""
+    party = data.party
+    if data.new_matter or not (party.phone or party.id_number.strip()):
         return {}
-    today = timezone.localdate(now or timezone.now())
-    since = timezone.make_aware(datetime.combine(today, time.min))
-    party_ids = list(
-        Party.objects.filter(organization_id=organization_id).with_phone(phone).values_list("pk", flat=True)
-    )
-    if not party_ids:
+    parties = Party.objects.filter(organization_id=organization_id)
+    by_phone = list(parties.with_phone(party.phone).values_list("pk", flat=True)) if party.phone else []
+    by_id: list[int] = []
+    if not same_day and party.id_number.strip():
+        by_id = list(parties.with_id_number(party.id_number).values_list("pk", flat=True))
+    if not by_phone and not by_id:
         return {}
-    open_case = (
-        Case.objects.filter(
-            organization_id=organization_id, party_id__in=party_ids, received_at__gte=since, state__in=OPEN_STATES
+    cases = Case.objects.filter(organization_id=organization_id, party_id__in=by_phone + by_id, state__in=OPEN_STATES)
+    if same_day:
+        today = timezone.localdate(now or timezone.now())
+        cases = cases.filter(received_at__gte=timezone.make_aware(datetime.combine(today, time.min)))
+    found = cases.order_by("-received_at").values_list("number", "party_id").first()
+    if found is None:
+        return {}
+    number, party_id = found
+    field = "party_phone" if party_id in by_phone else "party_id_number"
+    if same_day:
+        message = _(
+            "该号码今天已登记在办案件 %(number)s：同一事项的重复来电原则上只录入一次，"
+            "请在该案件上“新增来电/来访记录”（承办人会收到通知）；"
+            "确属新的事项，请勾选“确认为新的事项”后再登记。"
         )
-        .order_by("-received_at")
-        .values_list("number", flat=True)
-        .first()
-    )
-    if open_case is None:
-        return {}
-    return {
-        "party_phone": [
-            _(
-                "该号码今天已登记在办案件 %(number)s：同一事项的重复来电原则上只录入一次，"
-                "请在该案件上“新增来电/来访记录”（承办人会收到通知）；"
-                "确属新的事项，请勾选“确认为新的事项”后再登记。"
-            )
-            % {"number": open_case}
-        ]
-    }
+    else:
+        message = _(
+            "该反映人有已受理或正在办理的事项 %(number)s：同一事项不另立新件，"
+            "请在该件上“新增来电/来访记录”（承办人会收到通知）；"
+            "确属新的事项，请勾选“确认为新的事项”后再登记。"
+        )
+    return {field: [message % {"number": number}]}
 
 
 def intake_token_error(token: str | None) -> str | None:

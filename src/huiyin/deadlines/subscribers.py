@@ -11,9 +11,13 @@ happens, and stops when its stage is done.
                                                                    clock among them; the preset's
                                                                    return_within limit as the
                                                                    acceptance clock, if none)
-    accept                   acceptance (done)                   accepted
-    not_accept, not_reaccept acceptance (done), the rest         -
-    return, transfer           (cancelled)
+    accept                   acceptance (done; with the preset's accepted
+                               written_notice, when the letter
+                               is issued instead)
+    not_accept, not_reaccept acceptance (done; as for accept),   -
+    return, transfer           the rest (cancelled)
+    document_issued          acceptance (done), for the letters  -
+                               telling the acceptance decision
     answer_on_spot           acceptance, handover, dispatch,     replied (callback)
                                first_contact, reply, overall
     dispatch                 dispatch, handover (done); from     dispatched (and accepted, when
@@ -97,6 +101,9 @@ KINDS = (
     DeadlineEvent.PLAN_RECEIVED,
 )
 _ENDING = frozenset({"not_accept", "not_reaccept", "return", "transfer"})
+_TOLD_IN_WRITING = frozenset({"not_accept", "not_reaccept"})
+# The letters that tell the complainant the acceptance decision (handling's document kinds).
+WRITTEN_NOTICES = frozenset({"acceptance_notice", "not_accepted_notice", "not_reaccepted_notice"})
 _REPLIED = frozenset({"reply", "answer_on_spot"})
 _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text", "title"})
 
@@ -173,12 +180,18 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         if plan is not None:
             clocks_start_for(case=case, plan=plan, milestone=milestone, at=at, **kwargs)
 
+    # Where the decision must be told in writing, its clock runs on until the letter is issued.
+    written = plan is not None and plan.preset.acceptance_grounds.written_notice
     if action == "accept":
-        stop(("acceptance",))
+        if not written:
+            stop(("acceptance",))
         start("accepted")
     elif action in _ENDING:
-        stop(("acceptance",))
-        stop(None, StopReason.CANCELLED)
+        if written and action in _TOLD_IN_WRITING:
+            stop(None, StopReason.CANCELLED, where=~Q(stage="acceptance"))
+        else:
+            stop(("acceptance",))
+            stop(None, StopReason.CANCELLED)
     elif action in ("dispatch", "redispatch"):
         if action == "redispatch":
             stop(("sign_for",), StopReason.SUPERSEDED)
@@ -231,6 +244,13 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         stop(("review_decision",))
         if action == "decide_rereview":  # final: the case closes
             stop(None, StopReason.CANCELLED)
+
+
+def on_written_notice(*, case: Case, event: Event) -> None:
+    """A letter telling the complainant the acceptance decision was issued: the acceptance
+    clock that runs until then (the preset's ``acceptance_grounds.written_notice``) stops."""
+    if (event.data or {}).get("kind") in WRITTEN_NOTICES:
+        clocks_stop(case=case, at=event.at, reason=StopReason.DONE, stages=("acceptance",))
 
 
 def _dispatcher_limit(case: Case, plan: CasePlan, at: datetime, due: datetime) -> None:

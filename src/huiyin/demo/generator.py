@@ -41,6 +41,7 @@ from huiyin.cases.models import Case, Category
 from huiyin.cases.workflow import Stage, stages_with_defaults
 from huiyin.core.validators import id_check_digit
 from huiyin.handling import actions as handling_actions
+from huiyin.handling import services as handling_services
 from huiyin.handling.records import approval_chain, preset_of, refusal_forbidden
 from huiyin.orgs.models import Department, Organization, Staff
 
@@ -915,6 +916,7 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         handling_actions.case_not_accept(
             actor=clerk, case_id=cid, ground=ground, refer_to=refer_to, note=spec.decision_note
         )
+        _tell_in_writing(case, clerk, "not_accepted_notice")
     elif spec.decision == "return":
         handling_actions.case_return(actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to)
     elif spec.decision == "transfer" and not _may_transfer(case):
@@ -945,6 +947,7 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
     elif spec.decision == "accept":
         if stages_with_defaults(case.stage_switches)[Stage.ACCEPTANCE]:
             svc.case_accept(actor=clerk, case_id=cid)  # else: taken on dispatch (首问负责)
+            _tell_in_writing(case, clerk, "acceptance_notice")
         approval = stages_with_defaults(case.stage_switches)[Stage.APPROVAL]
         department = demo.routing[spec.category]
         final = "closed" if target == "archived" else target
@@ -969,6 +972,14 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         )
     if target == "archived":
         svc.case_archive(actor=cast.leader, case_id=cid)
+
+
+def _tell_in_writing(case: Any, clerk: Staff, kind: str) -> None:
+    """Where the preset wants the acceptance decision told in writing (the petition office's
+    受理告知书), the desk issues the letter, as the office would."""
+    preset = preset_of(case)
+    if preset is not None and preset.acceptance_grounds.written_notice:
+        handling_services.document_issue(actor=clerk, case_id=case.pk, kind=kind)
 
 
 def _may_transfer(case: Any) -> bool:

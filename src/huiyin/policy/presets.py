@@ -179,6 +179,9 @@ class AcceptanceGrounds:
     # 首诉负责 (the first to receive a complaint handles it): no refusal at all — neither
     # not accepted, not re-accepted nor returned; no grounds may be listed.
     refusal_forbidden: bool = False
+    # The acceptance limit is met when the decision is told in writing (受理告知书, 不予受理
+    # or 不再受理告知书 issued), not when it is taken: its clock runs until the letter is issued.
+    written_notice: bool = False
     source: str = ""
 
 
@@ -198,12 +201,15 @@ class IntakeRules:
       (the complainant and the other representatives together).
     * ``repeat_same_day``: a second registration for the same phone number on the same
       day while its earlier case is open is refused unless the clerk confirms it is a new
-      matter (a repeat complaint is entered once, each call recorded on the case)."""
+      matter (a repeat complaint is entered once, each call recorded on the case).
+    * ``repeat_while_open``: the same, on any day, for the same phone or ID number while an
+      earlier matter of theirs is accepted or being handled (not accepted again as a new one)."""
 
     contact_required: bool = False
     visit_fields: tuple[str, ...] = _f((), choices=VISIT_FIELDS, what="visit field")
     representatives_max: int | None = _f(None, min=1, max=1000)
     repeat_same_day: bool = False
+    repeat_while_open: bool = False
     source: str = ""
 
 

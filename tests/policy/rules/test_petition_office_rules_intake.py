@@ -15,6 +15,7 @@ from huiyin.cases.services import PartyInput, case_register, case_update
 from huiyin.core.errors import ApplicationError, ValidationFailed
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
+from huiyin.handling.services import document_issue
 from tests.conftest import intake
 from tests.policy.conftest import activate, at
 
@@ -236,3 +237,36 @@ def test_a_group_visit_refusal_is_never_half_saved(petition, clerk):
     with pytest.raises(ApplicationError):
         case_register(actor=clerk, data=visit(group_size=40, representatives=others))
     assert not Case.objects.exists() and not CaseSequence.objects.exists() and not Party.objects.exists()
+
+
+# --- 7. rules found reading the seeds: the decision told in writing, one matter one case ----------
+
+
+def test_the_acceptance_limit_is_met_when_the_petitioner_is_told_in_writing(petition, drive, desk_clerk):
+    """seeds/002_36bb5ca978e61897.txt line 17: 「(3)对于我委不予受理的信访事项,应告知来访人该信访事项的责任归属单位,
+    来访人要求书面答复的,应在规定时间内出具书面意见。」 with 信访工作条例（2022）, as the preset's source cites it:
+    自收到信访事项之日起 15 日内决定是否受理并书面告知信访人 — deciding is not enough: the 15-day clock
+    runs until the 受理告知书 is issued, and goes overdue to the desk if it is not."""
+    case = drive.register(at(2026, 3, 2, 9), channel="letter")
+    drive.do(at(2026, 3, 4, 9), "accept", case)
+    clock = Clock.objects.get(case=case, stage="acceptance")
+    assert clock.state == "running" and clock.due_at.date().isoformat() == "2026-03-17"
+    assert drive.sweep(at(2026, 3, 18, 0, 0, 1)).actions["overdue"] == 1
+    drive.call(at(2026, 3, 18, 9), document_issue, actor=desk_clerk, case_id=case.pk, kind="acceptance_notice")
+    clock.refresh_from_db()
+    assert clock.state == "stopped" and clock.met is False  # told a day late
+
+
+def test_a_petitioner_with_a_matter_being_handled_does_not_get_a_second_case(petition, clerk):
+    """seeds/000_e82992a73faf22c8.txt line 309: 「(二)不予受理对以下信访事项不予受理……3、有权处理的党政机关已经受理或
+    正在办理的」 — a new registration from the same phone or ID number while their matter is open is
+    refused, naming that case, unless the clerk confirms it is a new matter (another day too)."""
+    id_number = "110101199003077571"
+    first, _code = case_register(actor=clerk, data=visit(party=visitor(id_number=id_number)))
+    again = visitor(phone="13500009999", id_number=id_number)  # a new phone, the same person
+    with pytest.raises(ValidationFailed) as refused:
+        case_register(actor=clerk, data=visit(party=again, new_matter=False))
+    (message,) = errors_of(refused)["party_id_number"]
+    assert first.number in message and "不另立新件" in message
+    second, _code = case_register(actor=clerk, data=visit(party=again, new_matter=True, text="另一件事。"))
+    assert second.pk != first.pk
