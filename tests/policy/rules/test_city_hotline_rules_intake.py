@@ -227,6 +227,7 @@ def test_a_dispatched_matter_is_signed_for_within_one_working_day(hotline, drive
         ("complaint", "normal", "楼下餐馆油烟扰民。", "2026-03-23"),  # 15 working days
         ("report", "normal", "有人在河道倾倒垃圾。", "2026-03-23"),  # 15 working days
         ("complaint", "urgent", "路面积水，车辆无法通行。", "2026-03-03"),  # 24 hours
+        ("complaint", "major", "广告牌随时可能砸到行人。", "2026-03-02"),  # 2 hours (life, property)
     ],
 )
 def test_the_answer_is_due_within_the_12345_limits(hotline, drive, nature, urgency, text, due):
