@@ -127,6 +127,10 @@ def intake(**overrides) -> IntakeInput:
         text="楼上漏水严重，天花板已经发霉。",
         party=PartyInput(name="张伟", phone="13812345678"),
         location="幸福路12号",
+        # Each test registration is its own matter: the same caller's second case on a day
+        # is refused under the hotline's same-day repeat rule unless confirmed as new
+        # (tests/policy/rules/test_city_hotline_rules_intake.py covers the rule itself).
+        new_matter=True,
     )
     values.update(overrides)
     return IntakeInput(**values)

@@ -7,8 +7,11 @@ same answer; ``base.html`` reads ``nav``, never roles or capabilities.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from huiyin.administration.permissions import may_manage_staff
 from huiyin.cases.permissions import may_register
@@ -17,6 +20,7 @@ from huiyin.followup.permissions import may_use_callback_desk
 from huiyin.notifications.permissions import may_edit_templates, may_handle_mail, may_set_own_contact
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
+from huiyin.policy.services.calendars import YearWarning, unknown_year_warnings
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
 
@@ -37,12 +41,21 @@ class Navigation:
     my_contact: bool  # where my own notices go besides the desk
 
 
-def navigation(request: HttpRequest) -> dict[str, Navigation]:
-    """Context processor: ``nav`` for a signed-in user, nothing otherwise."""
+def _calendar_warnings(user: Any) -> list[YearWarning]:
+    """Years the holiday package does not know, for administrators (policy.services.calendars)."""
+    if not may_administer(user):
+        return []
+    return unknown_year_warnings(today=timezone.localdate(), organization_id=user.organization_id)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``nav`` for a signed-in user, nothing otherwise; and
+    ``calendar_warnings``, evaluated only by the administrators' pages that show it."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {
+        "calendar_warnings": partial(_calendar_warnings, user),
         "nav": Navigation(
             supervision_board=may_see_board(user),
             callbacks=may_use_callback_desk(user),
@@ -56,5 +69,5 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
             notification_templates=may_edit_templates(user),
             parked_mail=may_handle_mail(user),
             my_contact=may_set_own_contact(user),
-        )
+        ),
     }

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from huiyin.cases import actions as case_actions
 from huiyin.cases import categories as case_categories
+from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
 from huiyin.cases.panels import Panel
@@ -49,6 +50,7 @@ from huiyin.notifications import panels as notification_panels
 from huiyin.notifications import subscribers as notifications
 from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
+from huiyin.policy import panels as policy_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
@@ -61,12 +63,15 @@ NOTIFICATION_LINK = "huiyin.portal.links.public_case_link"
 TABLE = build_table(
     kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent),
     in_transaction=(
+        # Safety keywords raise the urgency first: the clocks then time the case at it.
+        subscriber("deadlines.urgency_keywords", deadlines.raise_urgency, kinds=deadlines.URGENCY_KINDS),
         # Deadline clocks first: callback planning reads the callback clock they start.
         subscriber(
             "deadlines.clocks",
             deadlines.on_case_event,
             kinds=deadlines.KINDS,
         ),
+        subscriber("deadlines.written_notice", deadlines.on_written_notice, kinds=(HandlingEvent.DOCUMENT_ISSUED,)),
         subscriber(
             "followup.callback_planning",
             followup.on_case_event,
@@ -78,6 +83,11 @@ TABLE = build_table(
         subscriber("notifications.receipt", notifications.receipt_on_registered, kinds=(EventKind.REGISTERED,)),
     ),
     after_commit=(
+        subscriber(
+            "cases.repeat_contact_notice",
+            case_notifications.notify_repeat_contact,
+            kinds=(EventKind.CONTACT_ADDED,),
+        ),
         subscriber(
             "handling.desk_dispatched",
             handling_notifications.desk_on_dispatch,
@@ -132,6 +142,7 @@ TABLE = build_table(
     ),
     desk_panels=(
         Panel("system", "ops/_desk_system.html", ops_panels.desk_panel),
+        Panel("calendar", "policy/_calendar_warnings.html", policy_panels.desk_panel),
         Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
     ),
     desk_sections=(

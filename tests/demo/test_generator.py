@@ -259,6 +259,24 @@ def test_demo_runs_under_the_hotline_preset_with_live_clocks():
 
 
 @pytest.mark.django_db
+def test_the_hotline_demo_has_on_time_rates_with_a_sample():
+    """The 12345 answer limits time every answered round: the evaluation's on-time rate of the
+    hotline demo is a figure, not —(0/0)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from huiyin.evaluation.selectors import BY_DEPARTMENT, evaluation
+
+    call_command("huiyin_demo", "--cases", "40", "--seed", "7", stdout=StringIO())
+    org = Organization.objects.get(code="demo")
+    now = timezone.now()
+    table = evaluation(org.pk, now - timedelta(days=400), now + timedelta(days=1), BY_DEPARTMENT, now=now)
+    assert table.stage == "reply"
+    assert sum(row.on_time.denominator for row in table.rows) > 0
+
+
+@pytest.mark.django_db
 def test_demo_puts_some_cases_under_supervision():
     from huiyin.supervision.models import SupervisionNotice
 

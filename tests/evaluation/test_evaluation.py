@@ -198,12 +198,11 @@ def test_ties_share_a_rank_and_small_samples_are_not_ranked():
 
 
 def test_a_preset_timing_only_the_dispatch_still_counts_answered_rounds(org, drive, departments, handler):
-    """The city hotline times the dispatch (3 minutes), not the answer: its answered
-    rounds are counted, the on-time rate has no sample and is left out of the score."""
-    from huiyin.evaluation.selectors import evaluation
-    from tests.policy.conftest import activate as activate_preset
-
-    activate_preset(org, "city_hotline")
+    """A preset that times the dispatch (3 minutes), not the answer: its answered rounds
+    are counted, the on-time rate has no sample and is left out of the score."""
+    hotline = load_preset(presets_dir() / "city_hotline.yaml")
+    dispatch_only = replace(hotline, deadlines=tuple(r for r in hotline.deadlines if r.stage == "dispatch"))
+    policy_activate(organization=org, preset=dispatch_only, actor=None)
     case = drive.register(at(2026, 3, 2, 9))
     drive.do(at(2026, 3, 2, 9, 1), "accept", case)
     drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
@@ -216,3 +215,23 @@ def test_a_preset_timing_only_the_dispatch_still_counts_answered_rounds(org, dri
     # only callback completion (0/1, weight 0.2) and not reopened (1 − 0/1, weight 0.1)
     # have a sample: 100 × (0.2 × 0 + 0.1 × 1) / 0.3 = 33.3
     assert row.score == 33.3
+
+
+def test_the_hotline_times_the_answer_so_its_on_time_rate_has_a_sample(org, drive, departments, handler):
+    """The 12345 limits (a complaint answered within 15 working days) time every answer:
+    the hotline's on-time rate is no longer —(0/0)."""
+    from tests.policy.conftest import activate as activate_preset
+
+    activate_preset(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9))
+    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
+    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
+    drive.do(at(2026, 3, 3, 10), "reply", case, actor=handler, reply="已清理。")
+    table = evaluation(org.pk, *MARCH, "staff", now=EVALUATED_AT)
+    assert table.stage == "reply"
+    row = next(r for r in table.rows if r.unit_id == handler.pk)
+    assert (row.handled, row.on_time.numerator, row.on_time.denominator, row.on_time.value) == (1, 1, 1, 1.0)
+    # on time (1/1, weight 0.4), callback completion (0/1, 0.2), not reopened (1, 0.1):
+    # 100 × (0.4 × 1 + 0.2 × 0 + 0.1 × 1) / 0.7 = 71.4
+    assert row.score == 71.4

@@ -3,6 +3,7 @@ registered under, an invalid preset never replaces the running policy."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,11 @@ def test_organisation_without_a_preset_keeps_the_old_behaviour(org, register):
 
 
 def test_preset_without_reply_limit_promises_nothing(org, drive):
-    activate(org, "city_hotline")
+    """An administrator's preset with no reply or overall limit promises no time (every
+    shipped preset promises one: tests/policy/rules/)."""
+    hotline = load_preset(presets_dir() / "city_hotline.yaml")
+    dispatch_only = replace(hotline, deadlines=tuple(r for r in hotline.deadlines if r.stage == "dispatch"))
+    policy_activate(organization=org, preset=dispatch_only, actor=None)
     case = drive.register(at(2026, 3, 2, 9), channel="phone")
     assert case.promised_due_at is None
 

@@ -18,6 +18,7 @@ from huiyin.deadlines.models import (
     Suspension,
 )
 from huiyin.deadlines.services import case_resume, case_suspend, extension_decide, extension_request
+from huiyin.handling.services import document_issue
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
@@ -35,7 +36,7 @@ def end_of(y, m, d):
 
 def test_pause_and_resume_exclude_the_paused_minutes(org, drive):
     activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
+    case = drive.register(at(2026, 3, 2, 10, 0), channel="phone")
     drive.do(at(2026, 3, 2, 10, 0), "accept", case)
     drive.call(
         at(2026, 3, 2, 10, 1),
@@ -44,7 +45,7 @@ def test_pause_and_resume_exclude_the_paused_minutes(org, drive):
         case_id=case.pk,
         reason="等待反映人补充现场照片",
     )
-    clock = Clock.objects.get(case=case)
+    clock = Clock.objects.get(case=case, stage="dispatch")
     assert (clock.state, clock.next_action_at) == (ClockState.PAUSED, None)
     assert drive.sweep(at(2026, 3, 2, 10, 5)).total_actions == 0  # paused: nothing fires
     drive.call(at(2026, 3, 2, 10, 11), case_resume, actor=drive.clerk, case_id=case.pk, note="照片已收到")
@@ -99,7 +100,11 @@ def test_leaving_the_open_states_ends_the_suspension(org, drive):
     suspension = Suspension.objects.get(case=case)
     assert suspension.ended_at == at(2026, 3, 5, 9) and suspension.end_note == "not_accepted"
     clock = Clock.objects.get(case=case)
-    assert clock.state == ClockState.STOPPED and clock.paused_seconds == 2 * 86400 - 3600
+    # resumed with its paused time; it runs on until the petitioner is told in writing
+    assert clock.state == ClockState.RUNNING and clock.paused_seconds == 2 * 86400 - 3600
+    drive.call(at(2026, 3, 5, 10), document_issue, actor=drive.clerk, case_id=case.pk, kind="not_accepted_notice")
+    clock.refresh_from_db()
+    assert clock.state == ClockState.STOPPED and clock.met
 
 
 def test_suspend_rules(org, drive, analyst):

@@ -9,7 +9,12 @@ from huiyin.cases.models import Category, Event
 from huiyin.core.models import Notification
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock, ClockAction, ClockState, StopReason
-from huiyin.handling.services import investigation_add, rectification_notify, rectification_plan_receive
+from huiyin.handling.services import (
+    document_issue,
+    investigation_add,
+    rectification_notify,
+    rectification_plan_receive,
+)
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
@@ -35,8 +40,9 @@ def desk(person):
 
 def test_hotline_dispatch_clock_warns_goes_overdue_and_escalates(org, drive, desk_clerk, duty_head, leader):
     activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9, 59, 30), channel="phone")
-    assert not Clock.objects.filter(case=case).exists()  # the hotline times dispatch only
+    case = drive.register(at(2026, 3, 2, 10, 0, 0), channel="phone")
+    # the 96310 dispatch clock runs from registration (the answer's 15 working days beside it)
+    assert set(Clock.objects.filter(case=case).values_list("stage", flat=True)) == {"dispatch", "reply"}
     drive.do(at(2026, 3, 2, 10, 0, 0), "accept", case)
     clock = Clock.objects.get(case=case, stage="dispatch")
     assert clock.due_at == at(2026, 3, 2, 10, 3, 0)
@@ -91,7 +97,7 @@ def test_hotline_late_sweeper_skips_the_warning_and_catches_up(org, drive, desk_
     # the sweeper was down for three hours: overdue and both escalations in one pass, no warning
     result = drive.sweep(at(2026, 3, 2, 13, 0))
     assert result.actions == {"overdue": 1, "escalate": 2}
-    assert [a for a, *_ in steps(Clock.objects.get(case=case))] == [
+    assert [a for a, *_ in steps(Clock.objects.get(case=case, stage="dispatch"))] == [
         "overdue",
         "escalate",
         "escalate",
@@ -102,7 +108,7 @@ def test_hotline_dispatched_in_time_is_never_overdue(org, drive, departments):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
     drive.do(at(2026, 3, 2, 10, 0), "accept", case)
-    drive.do(at(2026, 3, 2, 10, 2, 50), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10, 1, 50), "dispatch", case, department_id=departments["city"].pk)
     clock = Clock.objects.get(case=case, stage="dispatch")
     assert (clock.state, clock.stop_reason, clock.met) == (
         ClockState.STOPPED,
@@ -116,7 +122,7 @@ def test_hotline_dispatch_clock_only_for_phone_cases(org, drive):
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9), channel="online")
     drive.do(at(2026, 3, 2, 10), "accept", case)
-    assert not Clock.objects.filter(case=case).exists()
+    assert not Clock.objects.filter(case=case, stage="dispatch").exists()
 
 
 def test_send_back_restarts_the_dispatch_clock(org, drive, departments, head):
@@ -131,8 +137,11 @@ def test_send_back_restarts_the_dispatch_clock(org, drive, departments, head):
 
 
 def test_dispatcher_due_time_becomes_a_reply_clock(org, drive, departments):
+    """Earlier than the preset's answer limit (15 working days), the dispatcher's 交办时限
+    replaces it; a redispatch without one puts the preset's limit back as it was."""
     activate(org, "city_hotline")
     case = drive.register(at(2026, 3, 2, 9), channel="phone")
+    preset_due = Clock.objects.get(case=case, stage="reply").due_at
     drive.do(at(2026, 3, 2, 10), "accept", case)
     drive.do(
         at(2026, 3, 2, 10, 1),
@@ -141,10 +150,23 @@ def test_dispatcher_due_time_becomes_a_reply_clock(org, drive, departments):
         department_id=departments["city"].pk,
         due_at=at(2026, 3, 4, 18),
     )
-    reply = Clock.objects.get(case=case, stage="reply")
+    reply = Clock.objects.get(case=case, stage="reply", state=ClockState.RUNNING)
     assert reply.due_at == at(2026, 3, 4, 18) and reply.label == "交办时限"
     case.refresh_from_db()
     assert case.promised_due_at == at(2026, 3, 4, 18)
+    drive.do(at(2026, 3, 2, 11), "redispatch", case, department_id=departments["traffic"].pk)
+    reply = Clock.objects.get(case=case, stage="reply", state=ClockState.RUNNING)
+    assert reply.due_at == preset_due and reply.rule["source"] != "manual"
+
+
+def test_a_later_dispatcher_due_time_leaves_the_preset_limit(org, drive, departments):
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9), channel="phone")
+    preset_due = Clock.objects.get(case=case, stage="reply").due_at
+    drive.do(at(2026, 3, 2, 10), "accept", case)
+    drive.do(at(2026, 3, 2, 10, 1), "dispatch", case, department_id=departments["city"].pk, due_at=at(2026, 5, 4, 18))
+    (reply,) = Clock.objects.filter(case=case, stage="reply")
+    assert reply.state == ClockState.RUNNING and reply.due_at == preset_due
 
 
 # --- petition office -----------------------------------------------------------------------
@@ -184,6 +206,9 @@ def test_petition_accept_starts_the_60_day_clock_and_moves_the_promise(org, driv
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 10, 11), "accept", case)
     acceptance = Clock.objects.get(case=case, stage="acceptance")
+    assert acceptance.state == ClockState.RUNNING  # decided; the petitioner is still to be told in writing
+    drive.call(at(2026, 3, 11, 9), document_issue, actor=drive.clerk, case_id=case.pk, kind="acceptance_notice")
+    acceptance.refresh_from_db()
     assert acceptance.state == ClockState.STOPPED and acceptance.met
     overall = Clock.objects.get(case=case, stage="overall")
     assert overall.due_at == end_of(2026, 5, 9)  # 03-10 + 60 = 05-09, a 调休 Saturday: a working day
@@ -191,11 +216,14 @@ def test_petition_accept_starts_the_60_day_clock_and_moves_the_promise(org, driv
     assert case.promised_due_at == overall.due_at
 
 
-def test_not_accepted_stops_every_clock(org, drive):
+def test_not_accepted_stops_every_clock_once_the_petitioner_is_told_in_writing(org, drive):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 5, 9), "not_accept", case, ground="legal_procedure", refer_to="court")
     clock = Clock.objects.get(case=case)
+    assert clock.stage == "acceptance" and clock.state == ClockState.RUNNING
+    drive.call(at(2026, 3, 6, 9), document_issue, actor=drive.clerk, case_id=case.pk, kind="not_accepted_notice")
+    clock.refresh_from_db()
     assert (clock.state, clock.stop_reason) == (ClockState.STOPPED, StopReason.DONE)
     assert drive.sweep(at(2026, 12, 1)).total_actions == 0
 

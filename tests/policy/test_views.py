@@ -67,9 +67,10 @@ def admin(org):
 
 @pytest.fixture
 def hotline_case(org, drive):
-    """A 12345 phone complaint accepted at 10:00: its dispatch clock runs 3 minutes."""
+    """A 12345 phone complaint registered and accepted at 10:00: its dispatch clock runs 3
+    minutes from registration."""
     activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9, 59), channel="phone")
+    case = drive.register(at(2026, 3, 2, 10, 0), channel="phone")
     return drive.do(at(2026, 3, 2, 10, 0), "accept", case)
 
 
@@ -171,7 +172,7 @@ def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk)
         data={"reason": "等待反映人补充现场照片"},
     )
     assert response.status_code == 302 and response["Location"] == detail(case)
-    assert Clock.objects.get(case=case).state == ClockState.PAUSED
+    assert Clock.objects.get(case=case, stage="dispatch").state == ClockState.PAUSED
 
     paused = page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 11))
     item = clock_item(panel(paused), "dispatch")
@@ -188,7 +189,7 @@ def test_suspend_and_resume_from_the_case_page(client, hotline_case, desk_clerk)
         data={"note": "照片已收到"},
     )
     assert response.status_code == 302
-    clock = Clock.objects.get(case=case)
+    clock = Clock.objects.get(case=case, stage="dispatch")
     assert clock.state == ClockState.RUNNING and clock.due_at == at(2026, 3, 2, 10, 13)
     item = clock_item(panel(page(client, desk_clerk, detail(case), at(2026, 3, 2, 10, 11))), "dispatch")
     assert "计时中" in item and "累计暂停 10分" in item and "剩余 2分" in item
@@ -352,7 +353,7 @@ def test_policy_page_shows_the_running_policy(client, org, admin):
     html = text(response)
     assert response.status_code == 200
     assert "12345/96310 城市管理热线" in html and "city_hotline:1" in html
-    assert "96310 电话投诉派遣" in html and "3 分钟" in html and "自受理起" in html
+    assert "96310 电话投诉派遣" in html and "3 分钟" in html and "自收到诉求起" in html
     assert "办案负责人（值班负责人）" in html  # the escalation chain
     assert 'value="hospital"' in html  # the shipped presets to load
 
@@ -516,7 +517,7 @@ def test_public_status_page_shows_next_steps_and_own_letters_but_no_staff(client
     from huiyin.handling.models import Document, DocumentStatus
 
     activate(org, "city_hotline")
-    with time_machine.travel(at(2026, 3, 2, 9, 59), tick=False):
+    with time_machine.travel(at(2026, 3, 2, 10, 0), tick=False):
         case, code = case_services.case_register(actor=desk_clerk, data=intake())
     drive.do(at(2026, 3, 2, 10, 0), "accept", case)
     Document.objects.create(

@@ -15,3 +15,4 @@ class EventKind(models.TextChoices):
     PII_VIEWED = "pii_viewed", _("查看完整个人信息")
     RECEIPT_ISSUED = "receipt_issued", _("出具受理凭证")
     NOTE = "note", _("备注")
+    URGENCY_RAISED = "urgency_raised", _("紧急程度自动提高")

@@ -16,7 +16,7 @@ from huiyin.core.widgets import GroupedSelect
 from huiyin.orgs.models import Department, Staff
 
 from . import actions
-from .models import Category, Channel, Nature, Urgency
+from .models import Category, Channel, Gender, Nature, Urgency
 from .selectors import KEYWORD_MAX, PAGE_MAX
 from .services import SATISFACTION, IntakeInput, PartyInput
 from .workflow import CaseState
@@ -109,6 +109,8 @@ class IntakeForm(StyledForm):
     party_id_number = forms.CharField(label=_("身份证号码"), required=False, max_length=40)
     party_address = forms.CharField(label=_("联系地址"), required=False, max_length=400)
     party_affiliation = forms.CharField(label=_("工作单位"), required=False, max_length=200)
+    party_gender = forms.ChoiceField(label=_("性别"), required=False, choices=[("", "—"), *Gender.choices], initial="")
+    party_age = forms.IntegerField(label=_("年龄"), required=False, min_value=0, max_value=150)
     received_at = forms.DateTimeField(
         label=_("收到时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -122,6 +124,11 @@ class IntakeForm(StyledForm):
     forwarded_by = forms.CharField(label=_("转办单位"), required=False, max_length=200)
     forwarded_ref = forms.CharField(label=_("转办文号"), required=False, max_length=100)
     attachments = MultipleFileField(label=_("附件"), required=False)
+    new_matter = forms.BooleanField(
+        label=_("确认为新的事项"),
+        required=False,
+        help_text=_("该号码今天已有在办案件、但这次反映的是另一件事时勾选。"),
+    )
     intake_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organization_id: int, channel: str, **kwargs):
@@ -157,6 +164,7 @@ class IntakeForm(StyledForm):
             forwarded_by=d.get("forwarded_by") or "",
             forwarded_ref=d.get("forwarded_ref") or "",
             intake_token=d.get("intake_token") or None,
+            new_matter=bool(d.get("new_matter")),
         )
 
     def party_input(self) -> PartyInput:
@@ -168,6 +176,8 @@ class IntakeForm(StyledForm):
             address=d.get("party_address") or "",
             affiliation=d.get("party_affiliation") or "",
             anonymous=bool(d.get("party_anonymous")),
+            gender=d.get("party_gender") or "",
+            age=d.get("party_age"),
         )
 
 
@@ -185,6 +195,12 @@ class EditForm(StyledForm):
         label=_("分类"), queryset=Category.objects.none(), required=False, widget=category_select()
     )
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices)
+    urgency_reason = forms.CharField(
+        label=_("调低理由"),
+        required=False,
+        max_length=2000,
+        help_text=_("紧急程度是按关键词自动提高的，调低时必填。"),
+    )
     location = forms.CharField(label=_("事发地点"), max_length=400, required=False)
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 

@@ -18,6 +18,8 @@ class PartyInput:
     email: str = ""
     sms_opt_out: bool = False  # the person asked for no text messages
     language: str = ""  # the language messages to the person are written in ("": the default)
+    gender: str = ""  # "male" / "female" / "" (cases.models.Gender)
+    age: int | None = None
 
 
 @dataclass
@@ -36,3 +38,7 @@ class IntakeInput:
     forwarded_by: str = ""
     forwarded_ref: str = ""
     intake_token: str | None = None
+    # The clerk confirms this is a new matter although the same number has an open case
+    # registered today, or an open matter (the preset's ``intake.repeat_same_day`` /
+    # ``repeat_while_open``).
+    new_matter: bool = False

@@ -42,6 +42,11 @@ class Urgency(models.TextChoices):
     MAJOR = "major", _("重大")
 
 
+class Gender(models.TextChoices):
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+
+
 class Category(models.Model):
     """Category tree (分类). ``path`` ("/3/17/") makes a subtree one prefix scan.
 
@@ -126,6 +131,9 @@ class Party(models.Model):
     # language messages are written in ("": the organisation's, Chinese).
     sms_opt_out = models.BooleanField(_("不接收短信"), default=False)
     language = models.CharField(_("通知语言"), max_length=10, blank=True)
+    # What a visit's registration records where the preset asks for it (来访登记: 性别、年龄).
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
+    age = models.PositiveSmallIntegerField(_("年龄"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the retention rule erased the personal fields (huiyin retention apply).
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -193,6 +201,11 @@ class Case(models.Model):
     nature = models.CharField(_("性质"), max_length=12, choices=Nature.choices)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("分类"))
     urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    # The preset's safety keyword that raised the urgency automatically (F13), shown with it
+    # wherever the urgency is; blank when a person set it. ``urgency_overridden``: staff
+    # lowered a raised urgency with a reason, so the keywords no longer raise it.
+    urgency_keyword = models.CharField(_("自动提高紧急程度的关键词"), max_length=40, blank=True)
+    urgency_overridden = models.BooleanField(_("紧急程度已人工调整"), default=False)
     title = models.CharField(_("标题"), max_length=120)
     text = models.TextField(_("诉求内容"))
     location = models.CharField(_("事发地点"), max_length=200, blank=True)

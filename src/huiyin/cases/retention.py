@@ -134,6 +134,8 @@ def _erase_parties(ids: list[int], now: datetime) -> None:
             affiliation="",
             email="",
             email_hash="",
+            gender="",
+            age=None,
             erased_at=now,
         )
 

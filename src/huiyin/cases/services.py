@@ -172,6 +172,8 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
                 "email": data.email,
                 "language": data.language,
                 "sms_opt_out": data.sms_opt_out,  # only ever set here: an opt-out is withdrawn by staff
+                "gender": data.gender,
+                "age": data.age,
             }
             changed = [f for f, value in given.items() if value and getattr(existing, f) != value]
             for f in changed:
@@ -190,6 +192,8 @@ def _party_for(org_id: int, data: PartyInput) -> Party | None:
         email=data.email,
         sms_opt_out=data.sms_opt_out,
         language=data.language,
+        gender=data.gender,
+        age=data.age,
     )
 
 
@@ -245,7 +249,15 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
     _outside_rules(actor, data)
     if not data.title.strip():
         data.title = derive_title(data.text)
-    validation.validate_intake(data, organization_id=actor.org_id)
+    if actor.organization is None:  # a bare admin account has no ledger to register in
+        raise PermissionDeniedError()
+    policy = bus.case_policy(actor.organization)
+    rules = policy.preset.intake if policy.preset is not None else None
+    validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
+    if rules is not None and (rules.repeat_same_day or rules.repeat_while_open):
+        errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
+        if errors:
+            raise ValidationFailed(errors)
     _check_uploads(uploads)
     if data.intake_token:
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
@@ -257,8 +269,6 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
     try:
         with transaction.atomic():
             org = actor.organization
-            if org is None:  # a bare admin account has no ledger to register in
-                raise PermissionDeniedError()
             if data.intake_token:
                 # A second submit of the same form waits here for the first to commit and
                 # finds its case, instead of failing on the token's unique constraint (an
@@ -267,7 +277,6 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
                 existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
                 if existing:
                     raise DuplicateSubmission(existing)
-            policy = bus.case_policy(org)
             # Numbered in the ledger of the day the matter was received (a letter that
             # arrived yesterday joins yesterday's sequence), gapless either way.
             received_at = data.received_at or now
@@ -572,9 +581,44 @@ def party_export_log(*, actor: Staff, case_ids: Sequence[int], export: str) -> i
     return logged
 
 
-def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: dict[str, Any]) -> Case:
+URGENCY_RANK: dict[str, int] = {"normal": 0, "urgent": 1, "major": 2}
+
+
+def case_urgency_raise(case: Case, *, urgency: str, keyword: str) -> Event:
+    """The preset's safety keyword in the matter raised its urgency (F13): stored on the
+    case with the keyword, so the ledger, the desk and the case page show it and say why,
+    and recorded as an event by the system. Called by an in-transaction subscriber
+    (``deadlines.subscribers.raise_urgency``) with the case row locked."""
+    before = case.urgency
+    case.urgency, case.urgency_keyword = urgency, keyword
+    case.save(update_fields=["urgency", "urgency_keyword", "updated_at"])
+    return _event(
+        case,
+        kind=EventKind.URGENCY_RAISED,
+        actor=None,
+        data={"from": before, "to": urgency, "keyword": keyword, "automatic": True},
+    )
+
+
+def _lowering_raised(case: Case, changes: dict[str, Any]) -> bool:
+    new = changes.get("urgency")
+    return bool(
+        new is not None and case.urgency_keyword and URGENCY_RANK.get(new, 0) < URGENCY_RANK.get(case.urgency, 0)
+    )
+
+
+def case_update(
+    *,
+    actor: Staff,
+    case_id: int,
+    expected_version: int,
+    changes: dict[str, Any],
+    urgency_reason: str = "",
+) -> Case:
     """Edit registration details (category, urgency, title, text, location) with an
-    optimistic lock: a stale form is refused, never silently overwrites."""
+    optimistic lock: a stale form is refused, never silently overwrites. Lowering an
+    urgency the preset's keywords raised needs ``urgency_reason``; after it the keywords
+    no longer raise that case's urgency."""
     allowed = {"category_id", "urgency", "title", "text", "location", "nature"}
     unknown = set(changes) - allowed
     if unknown:
@@ -592,11 +636,24 @@ def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: d
         diff = {k: v for k, v in changes.items() if before[k] != v}
         if not diff:
             return case
+        extra: dict[str, Any] = {}
+        overridden: list[str] = []
+        if _lowering_raised(case, diff):
+            reason = required_text(
+                urgency_reason,
+                "urgency_reason",
+                _("紧急程度是按关键词“%(keyword)s”自动提高的：调低请填写理由。") % {"keyword": case.urgency_keyword},
+                limit=NOTE_MAX,
+                label=_("调低理由"),
+            )
+            extra = {"urgency_reason": reason, "urgency_keyword": case.urgency_keyword}
+            case.urgency_keyword, case.urgency_overridden = "", True
+            overridden = ["urgency_keyword", "urgency_overridden"]
         for key, value in diff.items():
             setattr(case, key, value)
         case.search_document = _search_document(case)
         case.version += 1
-        case.save(update_fields=[*diff, "search_document", "version", "updated_at"])
+        case.save(update_fields=[*diff, *overridden, "search_document", "version", "updated_at"])
         _event(
             case,
             kind=EventKind.UPDATED,
@@ -604,6 +661,7 @@ def case_update(*, actor: Staff, case_id: int, expected_version: int, changes: d
             data={
                 "before": {k: before[k] for k in diff},
                 "after": diff,
+                **extra,
             },
         )
     return case

@@ -7,22 +7,33 @@ or raises ValidationFailed; nothing is saved until all of it passes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import When, clean_text, id_number_error, moment_error, normalize_phone, phone_error
 
 from .inputs import IntakeInput, PartyInput
-from .models import Category, Channel, Nature, Urgency
+from .models import Case, Category, Channel, Gender, Nature, Party, Urgency
+from .workflow import OPEN_STATES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+    from huiyin.policy.presets import IntakeRules
 
 TITLE_MAX = 120
+AGE_MAX = 150
 REPRESENTATIVES_MAX = 20  # 其他代表, one a line (a group visit sends at most five by the regulations)
 _TOKEN = re.compile(r"[0-9A-Za-z_-]{1,64}")
 Errors = dict[str, list[str]]
@@ -73,6 +84,10 @@ def party_errors(errors: Errors, party: PartyInput, prefix: str = "party_") -> N
     text_errors(errors, f"{prefix}name", _("姓名"), party.name, required=False, limit=60)
     text_errors(errors, f"{prefix}address", _("地址"), party.address, required=False, limit=200)
     text_errors(errors, f"{prefix}affiliation", _("工作单位"), party.affiliation, required=False, limit=120)
+    if party.gender not in ("", *Gender.values):
+        _add(errors, f"{prefix}gender", _("性别无效：请选择男或女。"))
+    if party.age is not None and not 0 <= party.age <= AGE_MAX:
+        _add(errors, f"{prefix}age", _("年龄应在 0 到 %(max)d 岁之间。") % {"max": AGE_MAX})
 
 
 def email_error(email: str) -> str | None:
@@ -87,9 +102,10 @@ def email_error(email: str) -> str | None:
     return None
 
 
-def validate_intake(data: IntakeInput, *, organization_id: int) -> None:
+def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRules | None = None) -> None:
     """Checks a registration; its text is cleaned of control characters in place first, so
-    what is stored is what was checked."""
+    what is stored is what was checked. ``rules``: what the organisation's preset requires
+    of a registration (``intake``), if it runs one."""
     errors: Errors = {}
     data.title, data.text, data.location = clean_text(data.title), clean_text(data.text), clean_text(data.location)
     data.forwarded_by, data.forwarded_ref = clean_text(data.forwarded_by), clean_text(data.forwarded_ref)
@@ -133,8 +149,113 @@ def validate_intake(data: IntakeInput, *, organization_id: int) -> None:
     token_error = intake_token_error(data.intake_token)
     if token_error:
         _add(errors, "intake_token", token_error)
+    if rules is not None:
+        preset_intake_errors(errors, data, rules)
     if errors:
         raise ValidationFailed(errors)
+
+
+# What each of the preset's visit fields (``intake.visit_fields``) asks of a visit's
+# registration: (form field, is it missing, the message naming it).
+_VISIT_FIELD_ERRORS: dict[str, tuple[str, Callable[[PartyInput, IntakeInput], bool], StrPromise]] = {
+    "name": (
+        "party_name",
+        lambda p, d: p.anonymous or not p.name.strip(),
+        gettext_lazy("来访登记须填写来访人姓名（不能匿名）。"),
+    ),
+    "gender": ("party_gender", lambda p, d: not p.gender, gettext_lazy("来访登记须填写性别。")),
+    "age": ("party_age", lambda p, d: p.age is None, gettext_lazy("来访登记须填写年龄。")),
+    "affiliation": (
+        "party_affiliation",
+        lambda p, d: not p.affiliation.strip(),
+        gettext_lazy("来访登记须填写单位（工作单位）。"),
+    ),
+    "purpose": ("text", lambda p, d: not d.text.strip(), gettext_lazy("来访登记须填写来访事由（诉求内容）。")),
+    "contact": (
+        "party_phone",
+        lambda p, d: not (p.phone or p.address.strip()),
+        gettext_lazy("来访登记须填写联系方式（电话或地址）。"),
+    ),
+    "id_number": ("party_id_number", lambda p, d: not p.id_number.strip(), gettext_lazy("来访登记须填写身份证号码。")),
+}
+
+
+def preset_intake_errors(errors: Errors, data: IntakeInput, rules: IntakeRules) -> None:
+    """The preset's registration rules (``presets.IntakeRules``), each named on its field."""
+    party = data.party
+    if rules.contact_required and not party.anonymous and not (party.phone or party.address.strip()):
+        _add(
+            errors,
+            "party_phone",
+            _("请问询并填写联系电话或地址，便于反馈和回访；反映人不愿提供的，请勾选“匿名”。"),
+        )
+    if data.channel != Channel.VISIT:
+        return
+    for name in rules.visit_fields:
+        field, missing, message = _VISIT_FIELD_ERRORS[name]
+        if missing(party, data) and not errors.get(field):  # one message a field
+            _add(errors, field, str(message))
+    limit = rules.representatives_max
+    if limit is not None:
+        named = 1 if party.name.strip() and not party.anonymous else 0
+        count = named + len(data.representatives)
+        if count > limit:
+            _add(
+                errors,
+                "representatives",
+                _(
+                    "多人走访应当推选代表，代表不超过 %(max)d 人：当前反映人与其他代表共 %(n)d 人，"
+                    "请只登记推选的代表，来访人数填在“来访人数”。"
+                )
+                % {"max": limit, "n": count},
+            )
+        if data.group_size < count:
+            _add(
+                errors,
+                "group_size",
+                _("来访人数（%(size)d）少于登记的代表人数（%(n)d）。") % {"size": data.group_size, "n": count},
+            )
+
+
+def repeat_errors(
+    data: IntakeInput, *, organization_id: int, same_day: bool = True, now: datetime | None = None
+) -> Errors:
+    """A new registration from someone whose earlier case is still open — registered today
+    under the same phone number (``same_day``, the preset's ``intake.repeat_same_day``), or on
+    any day under the same phone or ID number (``repeat_while_open``): refused unless the
+    clerk confirmed a new matter; the message names the open case to add the contact to."""
+    party = data.party
+    if data.new_matter or not (party.phone or party.id_number.strip()):
+        return {}
+    parties = Party.objects.filter(organization_id=organization_id)
+    by_phone = list(parties.with_phone(party.phone).values_list("pk", flat=True)) if party.phone else []
+    by_id: list[int] = []
+    if not same_day and party.id_number.strip():
+        by_id = list(parties.with_id_number(party.id_number).values_list("pk", flat=True))
+    if not by_phone and not by_id:
+        return {}
+    cases = Case.objects.filter(organization_id=organization_id, party_id__in=by_phone + by_id, state__in=OPEN_STATES)
+    if same_day:
+        today = timezone.localdate(now or timezone.now())
+        cases = cases.filter(received_at__gte=timezone.make_aware(datetime.combine(today, time.min)))
+    found = cases.order_by("-received_at").values_list("number", "party_id").first()
+    if found is None:
+        return {}
+    number, party_id = found
+    field = "party_phone" if party_id in by_phone else "party_id_number"
+    if same_day:
+        message = _(
+            "该号码今天已登记在办案件 %(number)s：同一事项的重复来电原则上只录入一次，"
+            "请在该案件上“新增来电/来访记录”（承办人会收到通知）；"
+            "确属新的事项，请勾选“确认为新的事项”后再登记。"
+        )
+    else:
+        message = _(
+            "该反映人有已受理或正在办理的事项 %(number)s：同一事项不另立新件，"
+            "请在该件上“新增来电/来访记录”（承办人会收到通知）；"
+            "确属新的事项，请勾选“确认为新的事项”后再登记。"
+        )
+    return {field: [message % {"number": number}]}
 
 
 def intake_token_error(token: str | None) -> str | None:

@@ -458,7 +458,13 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
             "category_id": d["category"].pk if d["category"] else None,
         }
         try:
-            services.case_update(actor=request.user, case_id=case.pk, expected_version=d["version"], changes=changes)
+            services.case_update(
+                actor=request.user,
+                case_id=case.pk,
+                expected_version=d["version"],
+                changes=changes,
+                urgency_reason=d.get("urgency_reason") or "",
+            )
         except PermissionDeniedError:
             raise
         except ApplicationError as exc:

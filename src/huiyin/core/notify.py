@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
@@ -80,3 +81,28 @@ def send_sms_once(*, phone: str, body: str, key: str) -> bool:
 def desk_notify(*, recipients, case, key: str, text: str) -> None:
     for staff in recipients:
         Notification.objects.get_or_create(recipient=staff, key=key, defaults={"case": case, "text": text[:300]})
+
+
+def email_staff_once(*, recipients, subject: str, body: str, key: str) -> int:
+    """E-mail staff, where the organisation notifies its staff by e-mail
+    (``settings.HUIYIN_STAFF_EMAIL``), once per key and person (an ``OutboundMessage``
+    row, written first, makes a rerun of the task harmless); people without an address
+    are skipped (their desk entry still tells them). Returns how many were sent."""
+    if not getattr(settings, "HUIYIN_STAFF_EMAIL", False):
+        return 0
+    sent = 0
+    for person in recipients:
+        if not person.email:
+            continue
+        person_key = f"{key}:staff:{person.pk}"
+        try:
+            with transaction.atomic():
+                xact_lock(f"mail:{person_key}")
+                if OutboundMessage.objects.filter(key=person_key).exists():
+                    continue  # an earlier run of the task sent it
+                OutboundMessage.objects.create(key=person_key, channel="email", recipient=person.email, body=body)
+        except IntegrityError:
+            continue
+        send_mail(subject[:200], body, None, [person.email])
+        sent += 1
+    return sent

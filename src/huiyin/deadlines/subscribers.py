@@ -7,21 +7,28 @@ snapshot it was registered under): a rule starts when the milestone its ``from``
 happens, and stops when its stage is done.
 
     event                    stops (reason)                      starts (rules counting from)
-    registered               -                                   received (and the preset's
+    registered               -                                   received (the hotline's dispatch
+                                                                   clock among them; the preset's
                                                                    return_within limit as the
                                                                    acceptance clock, if none)
-    accept                   acceptance (done)                   accepted
-    not_accept, not_reaccept acceptance (done), the rest         -
-    return, transfer           (cancelled)
+    accept                   acceptance (done; with the preset's accepted
+                               written_notice, when the letter
+                               is issued instead)
+    not_accept, not_reaccept acceptance (done; as for accept),   -
+    return, transfer           the rest (cancelled)
+    document_issued          acceptance (done), for the letters  -
+                               telling the acceptance decision
     answer_on_spot           acceptance, handover, dispatch,     replied (callback)
                                first_contact, reply, overall
     dispatch                 dispatch, handover (done); from     dispatched (and accepted, when
                                registered also acceptance          taken without a decision);
                                                                    the dispatcher's
-                                                                   due time, if no reply rule
+                                                                   due time, if no reply clock
+                                                                   runs or it falls earlier
+                                                                   (the preset's is superseded)
     sign_for                 sign_for (done)                     -
-    send_back                sign_for and clocks counted from    a new dispatch clock
-                               dispatch (sent_back)
+    send_back                sign_for and clocks counted from    a new dispatch clock, from the
+                               dispatch (sent_back)                  send-back
     reply, answer_on_spot    first_contact, reply, overall       replied (callback, if on)
     close                    callback (done), rest (cancelled)   -
     reopen                   every active clock (cancelled)      new round: accepted, and
@@ -49,25 +56,32 @@ to the leader at once, at registration or when an edit makes them major (F13).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from huiyin.cases.events import EventKind
+from huiyin.cases.services import case_urgency_raise
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.policy.deadlines import ClockRule
 
 from .events import DeadlineEvent
 from .models import StopReason
 from .services.actions import escalate_major
+from .services.case_policy import policy_version_for_case
 from .services.clocks import (
+    URGENCY_RANK,
+    active_clocks,
     case_plan,
     clock_start,
     clock_start_manual,
     clocks_start_for,
     clocks_stop,
     effective_urgency,
+    keyword_urgency,
+    milestone_time,
     replan,
     sync_promised_due,
 )
@@ -87,8 +101,29 @@ KINDS = (
     DeadlineEvent.PLAN_RECEIVED,
 )
 _ENDING = frozenset({"not_accept", "not_reaccept", "return", "transfer"})
+_TOLD_IN_WRITING = frozenset({"not_accept", "not_reaccept"})
+# The letters that tell the complainant the acceptance decision (handling's document kinds).
+WRITTEN_NOTICES = frozenset({"acceptance_notice", "not_accepted_notice", "not_reaccepted_notice"})
 _REPLIED = frozenset({"reply", "answer_on_spot"})
 _REPLAN_FIELDS = frozenset({"category_id", "urgency", "nature", "channel", "text", "title"})
+
+
+# The kinds the urgency subscriber is listed for: a registration, and an edit of the text.
+URGENCY_KINDS = (EventKind.REGISTERED, EventKind.UPDATED)
+
+
+def raise_urgency(*, case: Case, event: Event) -> None:
+    """Safety keywords raise the case's own urgency (F13), visibly and explained: the case
+    keeps the keyword and a system event records the raise. Runs before the clocks, which
+    then time the case at that urgency. Not after staff lowered a raised urgency."""
+    if event.kind == EventKind.UPDATED and not set((event.data or {}).get("after", {})) & {"text", "title"}:
+        return
+    version = policy_version_for_case(case)
+    if version is None or case.urgency_overridden:
+        return
+    level, keyword = keyword_urgency(case, version.preset())
+    if URGENCY_RANK[level] > URGENCY_RANK.get(case.urgency or "normal", 0):
+        case_urgency_raise(case, urgency=level, keyword=keyword)
 
 
 def on_case_event(*, case: Case, event: Event) -> None:
@@ -145,12 +180,18 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         if plan is not None:
             clocks_start_for(case=case, plan=plan, milestone=milestone, at=at, **kwargs)
 
+    # Where the decision must be told in writing, its clock runs on until the letter is issued.
+    written = plan is not None and plan.preset.acceptance_grounds.written_notice
     if action == "accept":
-        stop(("acceptance",))
+        if not written:
+            stop(("acceptance",))
         start("accepted")
     elif action in _ENDING:
-        stop(("acceptance",))
-        stop(None, StopReason.CANCELLED)
+        if written and action in _TOLD_IN_WRITING:
+            stop(None, StopReason.CANCELLED, where=~Q(stage="acceptance"))
+        else:
+            stop(("acceptance",))
+            stop(None, StopReason.CANCELLED)
     elif action in ("dispatch", "redispatch"):
         if action == "redispatch":
             stop(("sign_for",), StopReason.SUPERSEDED)
@@ -160,17 +201,25 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
             start("accepted")
         stop(("dispatch", "handover"))
         start("dispatched")
+        if action == "redispatch" and plan is not None:
+            _restore_preset_limit(case, plan)  # an earlier dispatcher's limit went with its dispatch
         due_at = data.get("due_at")
         if plan is not None and due_at:
             due = parse_datetime(due_at) if isinstance(due_at, str) else due_at
             if due is not None and due > at:
-                clock_start_manual(case=case, plan=plan, stage="reply", started_at=at, due_at=due, label="交办时限")
+                _dispatcher_limit(case, plan, at, due)
     elif action == "sign_for":
         stop(("sign_for",))
     elif action == "send_back":
         stop(("sign_for",), StopReason.SENT_BACK)
         stop(None, StopReason.SENT_BACK, where=Q(rule__clock_from="dispatched"))
-        start("accepted", stages=("dispatch",))
+        # Back in the dispatcher's queue: dispatching is timed again from the send-back,
+        # whatever milestone the rule first counted from (received or accepted).
+        rule = plan.rule("dispatch") if plan is not None else None
+        if plan is not None and rule is not None:
+            clock_start(case=case, plan=plan, rule=ClockRule.from_preset(rule), started_at=at)
+        if plan is not None:
+            _restore_preset_limit(case, plan)
     elif action in _REPLIED:
         stop(("acceptance", "handover", "dispatch", "sign_for", "first_contact", "reply", "overall"))
         start("replied")
@@ -195,6 +244,38 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         stop(("review_decision",))
         if action == "decide_rereview":  # final: the case closes
             stop(None, StopReason.CANCELLED)
+
+
+def on_written_notice(*, case: Case, event: Event) -> None:
+    """A letter telling the complainant the acceptance decision was issued: the acceptance
+    clock that runs until then (the preset's ``acceptance_grounds.written_notice``) stops."""
+    if (event.data or {}).get("kind") in WRITTEN_NOTICES:
+        clocks_stop(case=case, at=event.at, reason=StopReason.DONE, stages=("acceptance",))
+
+
+def _dispatcher_limit(case: Case, plan: CasePlan, at: datetime, due: datetime) -> None:
+    """The dispatcher's 交办时限 times the answer when it is the stricter limit: it replaces
+    the preset's running reply clock if it falls earlier (and stands alone without one);
+    a later one leaves the preset's limit in force (more time needs an extension)."""
+    running = active_clocks(case, stages=("reply",)).filter(round=case.round).first()
+    if running is not None:
+        if due >= running.due_at:
+            return
+        clocks_stop(case=case, at=at, reason=StopReason.SUPERSEDED, where=Q(pk=running.pk))
+    clock_start_manual(case=case, plan=plan, stage="reply", started_at=at, due_at=due, label="交办时限")
+
+
+def _restore_preset_limit(case: Case, plan: CasePlan) -> None:
+    """When a dispatcher's 交办时限 ended with its dispatch (redispatched, sent back), the
+    preset's reply limit, if it counts from an earlier milestone, runs again as it was."""
+    if active_clocks(case, stages=("reply",)).filter(round=case.round).exists():
+        return
+    rule = plan.rule("reply")
+    if rule is None or rule.clock_from == "dispatched":
+        return
+    start = milestone_time(case, rule.clock_from)
+    if start is not None:
+        clock_start(case=case, plan=plan, rule=ClockRule.from_preset(rule), started_at=start)
 
 
 def _rectification(case: Case, event: Event, plan: CasePlan) -> None:

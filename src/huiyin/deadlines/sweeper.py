@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -38,7 +38,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from huiyin.cases.models import Case
-from huiyin.policy.services.calendars import CalendarCache
+from huiyin.policy.services.calendars import CalendarCache, unknown_year_warnings
 
 from .models import Clock
 from .notify import Directory
@@ -205,3 +205,29 @@ def sweep_until_idle(
     max_passes: int = 1000,
 ) -> SweepResult:
     return until_idle(sweep, batch=batch, max_passes=max_passes, now=now, worker_id=worker_id)
+
+
+# The day each process last logged the calendar's unknown years (once a day is enough).
+_calendar_logged: dict[str, date] = {}
+
+
+def log_calendar_warnings(today: date | None = None) -> int:
+    """Once a day per process, a warning in the log for each year the holiday package does
+    not know: the current one, and the next from 1 October (``unknown_year_warnings``).
+    Returns how many lines were logged (0 when already logged today)."""
+    today = today or timezone.localdate()
+    if _calendar_logged.get("day") == today:
+        return 0
+    _calendar_logged["day"] = today
+    warnings = unknown_year_warnings(today=today)
+    for warning in warnings:
+        when = "has begun" if warning.started else f"starts in {(date(warning.year, 1, 1) - today).days} day(s)"
+        log.warning(
+            "calendar: the holiday package does not know %d (%s): its working days count Monday to Friday "
+            "unless its holidays are added (%d day(s) added for all organisations); upgrade chinesecalendar "
+            "or add them on the calendar page",
+            warning.year,
+            when,
+            warning.supplied,
+        )
+    return len(warnings)

@@ -43,7 +43,7 @@ from huiyin.core.validators import id_check_digit
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import services as handling_services
 from huiyin.handling import steps as handling_steps
-from huiyin.handling.records import approval_chain, preset_of
+from huiyin.handling.records import approval_chain, preset_of, refusal_forbidden
 from huiyin.orgs.models import Department, Organization, Staff
 
 from . import texts
@@ -433,7 +433,13 @@ ON_SPOT = {
     "help": 0.02,
     "report": 0.0,
 }
-ANONYMOUS = {"mailbox": 0.4, "media": 0.7, "online": 0.1, "email": 0.05}
+ANONYMOUS = {
+    "mailbox": 0.4,
+    "media": 0.7,
+    "online": 0.1,
+    "email": 0.05,
+    "visit": 0.0,
+}  # a visitor is registered at the window
 WITH_ID = {"visit": 0.7, "letter": 0.4, "forwarded": 0.5, "fax": 0.2}
 WITH_ADDRESS = {"visit": 0.8, "letter": 0.9, "forwarded": 0.9, "fax": 0.6}
 DECISION_STATE = {"not_accept": "not_accepted", "return": "returned", "transfer": "transferred"}
@@ -615,7 +621,23 @@ def _party(rng: random.Random, channel: str, slots: Slots) -> PartySpec:
             f"{texts.ROADS[int(rnd() * len(texts.ROADS))]}{1 + int(rnd() * 399)}号"
         )
     affiliation = _fill("{corp}", slots, rnd) if channel == "fax" else ""
-    return PartySpec(name=name, phone=phone, id_number=id_number, address=address, affiliation=affiliation)
+    # Derived without further draws (the generated sequence stays as it was): presets ask a
+    # named complainant for a way to reach them, and a visit's register for gender, age
+    # and work unit (来访登记).
+    seed = sum(map(ord, name or phone or "x"))
+    if name and not phone and not address:
+        address = f"示范市{texts.DISTRICTS[seed % len(texts.DISTRICTS)]}"
+    gender = ("male" if male else "female") if name else ""
+    visit = channel == "visit" and bool(name)
+    return PartySpec(
+        name=name,
+        phone=phone,
+        id_number=id_number,
+        address=address,
+        affiliation=affiliation or ("无" if visit else ""),
+        gender=gender,
+        age=18 + seed % 60 if visit else None,
+    )
 
 
 def _outcome(rng: random.Random, nature: str, channel: str, age: float) -> tuple[str, str, bool]:
@@ -877,6 +899,7 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         representatives=[_party_input(p) for p in spec.representatives],
         forwarded_by=spec.forwarded_by,
         forwarded_ref=spec.forwarded_ref,
+        new_matter=True,  # each spec is its own matter; repeat calls are its repeat_contacts
     )
     case, _code = svc.case_register(actor=registrar, data=data)
     cid = case.pk
@@ -885,9 +908,20 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
         "in_person" if spec.channel == "visit" else "letter" if spec.channel in ("letter", "forwarded") else "phone"
     )
 
-    if spec.decision == "not_accept":
+    if spec.decision in ("not_accept", "return") and refusal_forbidden(case):
+        # 首诉负责 (hospital): a complaint is never refused; one outside its remit is transferred.
+        handling_actions.case_transfer(
+            actor=clerk,
+            case_id=cid,
+            to_body=texts.TRANSFER_BODIES[spec.index % len(texts.TRANSFER_BODIES)],
+            note="已告知反映人转送单位及联系方式。",
+        )
+    elif spec.decision == "not_accept":
         ground, refer_to = _ground_for(case, spec)
-        handling_actions.case_not_accept(actor=clerk, case_id=cid, ground=ground, refer_to=refer_to)
+        handling_actions.case_not_accept(
+            actor=clerk, case_id=cid, ground=ground, refer_to=refer_to, note=spec.decision_note
+        )
+        _tell_in_writing(case, clerk, "not_accepted_notice")
     elif spec.decision == "return":
         handling_actions.case_return(actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to)
     elif spec.decision == "transfer" and not _may_transfer(case):
@@ -918,6 +952,7 @@ def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
     elif spec.decision == "accept":
         if stages_with_defaults(case.stage_switches)[Stage.ACCEPTANCE]:
             svc.case_accept(actor=clerk, case_id=cid)  # else: taken on dispatch (首问负责)
+            _tell_in_writing(case, clerk, "acceptance_notice")
         approval = stages_with_defaults(case.stage_switches)[Stage.APPROVAL]
         department = demo.routing[spec.category]
         final = "closed" if target == "archived" else target
@@ -970,6 +1005,14 @@ def _steps_before_reply(cid: int, handler: Staff, index: int) -> str:
             actor=handler, rectification_id=row.pk, method="phone", note="已电话告知整改方案。"
         )
     return texts.REMEDIES[index % len(texts.REMEDIES)] if required_step(steps, "remedy_in_reply") else ""
+
+
+def _tell_in_writing(case: Any, clerk: Staff, kind: str) -> None:
+    """Where the preset wants the acceptance decision told in writing (the petition office's
+    受理告知书), the desk issues the letter, as the office would."""
+    preset = preset_of(case)
+    if preset is not None and preset.acceptance_grounds.written_notice:
+        handling_services.document_issue(actor=clerk, case_id=case.pk, kind=kind)
 
 
 def _may_transfer(case: Any) -> bool:

@@ -47,7 +47,7 @@ def case_not_accept(
     refer_to = checked_text(refer_to, "refer_to", limit=LINE_MAX, label=_("告知其向何机关、单位反映"))
 
     def apply(case: Case) -> dict[str, Any]:
-        return records.decision_ground(case, "not_accepted", ground=ground, refer_to=refer_to)
+        return records.decision_ground(case, "not_accepted", ground=ground, refer_to=refer_to, note=note)
 
     return transition(
         actor=actor, case_id=case_id, action="not_accept", note=note, apply=apply, expected_version=expected_version
@@ -90,13 +90,12 @@ def case_return(
         limit=LINE_MAX,
         label=_("退回至"),
     )
-    return transition(
-        actor=actor,
-        case_id=case_id,
-        action="return",
-        apply=lambda c: {"reason": reason, "returned_to": returned_to, **records.return_limit(c)},
-        expected_version=expected_version,
-    )
+
+    def apply(case: Case) -> dict[str, Any]:
+        records.check_refusal_allowed(case)
+        return {"reason": reason, "returned_to": returned_to, **records.return_limit(case)}
+
+    return transition(actor=actor, case_id=case_id, action="return", apply=apply, expected_version=expected_version)
 
 
 def case_transfer(
@@ -502,9 +501,15 @@ def _spec(name: str, input: type, service: Callable[..., Case], form_fields: tup
 
 
 SPECS: tuple[ActionSpec, ...] = (
-    _spec("not_accept", NotAcceptInput, case_not_accept, ("ground", "refer_to", "note")),
-    _spec("not_reaccept", NotReacceptInput, case_not_reaccept, ("reaccept_ground", "note")),
-    _spec("return", ReturnInput, case_return, ("reason", "returned_to")),
+    _spec("not_accept", NotAcceptInput, case_not_accept, ("ground", "refer_to", "note"), available=_open("not_accept")),
+    _spec(
+        "not_reaccept",
+        NotReacceptInput,
+        case_not_reaccept,
+        ("reaccept_ground", "note"),
+        available=_open("not_reaccept"),
+    ),
+    _spec("return", ReturnInput, case_return, ("reason", "returned_to"), available=_open("return")),
     _spec("transfer", TransferInput, case_transfer, ("to_body", "note")),
     _spec("dispatch", DispatchInput, case_dispatch, _DISPATCH_FIELDS),
     _spec("redispatch", DispatchInput, case_redispatch, _DISPATCH_FIELDS),

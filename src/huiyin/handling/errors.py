@@ -8,6 +8,7 @@ class HandlingError(ErrorCode):
     ARCHIVED = "archived"
     STAGE_OFF = "stage_off"
     TRANSFER_FORBIDDEN = "transfer_forbidden"
+    REFUSAL_FORBIDDEN = "refusal_forbidden"
     NO_PROPOSAL = "no_proposal"
     REPORT_MISSING = "report_missing"
     NO_REVIEW = "no_review"

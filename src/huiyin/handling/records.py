@@ -59,8 +59,15 @@ def role_label(role: str) -> str:
 # --- which actions the records leave open -----------------------------------------------------
 
 
+# The decisions that refuse a matter; none is offered where the preset forbids refusing
+# (``acceptance_grounds.refusal_forbidden``, 首诉负责).
+REFUSALS = frozenset({"not_accept", "not_reaccept", "return"})
+
+
 def action_open(actor: Staff, case: Case, action: str) -> bool:
     """The records' say on an action the table and permissions allow (for the buttons)."""
+    if action in REFUSALS:
+        return not refusal_forbidden(case)
     if action in ("approve", "reject_approval"):
         proposal = pending_proposal(case)
         return proposal is not None and may_sign(actor, case, proposal)
@@ -81,12 +88,29 @@ def action_open(actor: Staff, case: Case, action: str) -> bool:
 # --- acceptance decision --------------------------------------------------------------------------
 
 
-def decision_ground(case: Case, key: str, *, ground: str, refer_to: str) -> dict[str, Any]:
+def refusal_forbidden(case: Case) -> bool:
+    preset = preset_of(case)
+    return preset is not None and preset.acceptance_grounds.refusal_forbidden
+
+
+def check_refusal_allowed(case: Case) -> None:
+    """首诉负责: where the preset forbids refusing a complaint, no refusal goes through."""
+    if refusal_forbidden(case):
+        raise ApplicationError(
+            _("本单位实行首诉负责制，投诉不得推诿、拒绝：不能不予受理、不再受理或退回，请派遣办理。"),
+            code=HandlingError.REFUSAL_FORBIDDEN,
+        )
+
+
+def decision_ground(case: Case, key: str, *, ground: str, refer_to: str, note: str = "") -> dict[str, Any]:
     """Resolve a ground against the preset's list (``not_accepted`` / ``not_reaccepted``).
 
     Where the preset lists grounds, the ground must be one of them (by code or label), and
     where that ground names bodies to turn to, one of them (or another body in words)
-    must be given. Where it lists none, the ground is given in words."""
+    must be given; a ground with ``reasons_required`` needs the reasons in the note. Where
+    it lists none, the ground is given in words. Refused altogether where the preset
+    forbids refusing (首诉负责)."""
+    check_refusal_allowed(case)
     preset = preset_of(case)
     grounds = getattr(preset.acceptance_grounds, key) if preset else ()
     if not grounds:
@@ -98,6 +122,8 @@ def decision_ground(case: Case, key: str, *, ground: str, refer_to: str) -> dict
     refer = bodies.get(refer_to.strip(), refer_to.strip())
     if chosen.refer_to and not refer:
         raise ValidationFailed({"refer_to": [_("该理由须告知反映人向何机关、单位反映：请选择或填写。")]})
+    if chosen.reasons_required and not note.strip():
+        raise ValidationFailed({"note": [_("该理由须说明不属于本单位办理的理由并提出分流建议：请填写在“备注”中。")]})
     return {"ground": chosen.label, "ground_code": chosen.code, "refer_to": refer}
 
 

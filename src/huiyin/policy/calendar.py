@@ -64,6 +64,25 @@ def _statutory(d: date) -> tuple[bool, str | None]:
         return True, name
 
 
+@cache
+def statutory_year_known(year: int) -> bool:
+    """Whether the holiday package knows ``year`` (its holidays and 调休 were announced and
+    packaged). A year it does not know counts Monday to Friday as working days, unless
+    administrators add its holidays and working days (CalendarDay rows)."""
+    try:
+        chinese_calendar.get_holiday_detail(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@cache
+def statutory_years_range() -> tuple[int, int] | None:
+    """(first, last) year the holiday package knows, or None (for the calendar page)."""
+    known = [y for y in range(2000, 2101) if statutory_year_known(y)]
+    return (known[0], known[-1]) if known else None
+
+
 def _end_of_day(d: date, tz: tzinfo | None) -> datetime:
     return datetime.combine(d, time.max, tzinfo=tz)
 

@@ -168,6 +168,9 @@ class Ground:
     code: str
     label: str
     refer_to: tuple[str, ...] = _f((), what="referral body", one_ok=True)
+    # The decision must say in words why the matter is not the office's (the note), e.g. an
+    # efficiency complaint returned to the forwarding body "说明不属于我局办理的理由".
+    reasons_required: bool = False
     source: str = ""
 
 
@@ -179,6 +182,40 @@ class AcceptanceGrounds:
     # out-of-scope matters returned (with reasons) to the writer or forwarding body
     return_within: DeadlineRule | None = _f(None, fixed={"stage": "acceptance"})
     self_transfer_allowed: bool = True  # False: return to sender, never forward on one's own
+    # 首诉负责 (the first to receive a complaint handles it): no refusal at all — neither
+    # not accepted, not re-accepted nor returned; no grounds may be listed.
+    refusal_forbidden: bool = False
+    # The acceptance limit is met when the decision is told in writing (受理告知书, 不予受理
+    # or 不再受理告知书 issued), not when it is taken: its clock runs until the letter is issued.
+    written_notice: bool = False
+    source: str = ""
+
+
+VISIT_FIELDS = ("name", "gender", "age", "affiliation", "purpose", "contact", "id_number")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakeRules:
+    """What a registration must carry beyond the form's own checks (F01):
+
+    * ``contact_required``: a caller who gives a name also gives a way to reach them (a
+      phone number or an address), for the answer and the callback; an anonymous caller
+      is recorded as having declined.
+    * ``visit_fields``: what a visit's registration records (来访登记): name, gender, age,
+      affiliation (单位), purpose (来访事由, the text), contact (phone or address), id_number.
+    * ``representatives_max``: a group visit elects at most this many representatives
+      (the complainant and the other representatives together).
+    * ``repeat_same_day``: a second registration for the same phone number on the same
+      day while its earlier case is open is refused unless the clerk confirms it is a new
+      matter (a repeat complaint is entered once, each call recorded on the case).
+    * ``repeat_while_open``: the same, on any day, for the same phone or ID number while an
+      earlier matter of theirs is accepted or being handled (not accepted again as a new one)."""
+
+    contact_required: bool = False
+    visit_fields: tuple[str, ...] = _f((), choices=VISIT_FIELDS, what="visit field")
+    representatives_max: int | None = _f(None, min=1, max=1000)
+    repeat_same_day: bool = False
+    repeat_while_open: bool = False
     source: str = ""
 
 
@@ -417,6 +454,7 @@ class Preset:
     stages: Stages
     deadlines: tuple[DeadlineRule, ...]
     acceptance_grounds: AcceptanceGrounds = AcceptanceGrounds()
+    intake: IntakeRules = IntakeRules()
     approval: ApprovalRules | None = None
     review: ReviewRules | None = None
     urgency_keywords: UrgencyKeywords = UrgencyKeywords()
@@ -720,6 +758,13 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
                 r.fail(
                     root.at("acceptance_grounds", key, i, "refer_to"),
                     f'unknown referral body "{code}" (declared: {", ".join(sorted(bodies))})',
+                )
+    if grounds.refusal_forbidden:
+        for key in ("not_accepted", "not_reaccepted"):
+            if getattr(grounds, key):
+                r.fail(
+                    root.at("acceptance_grounds", key),
+                    f"refusal_forbidden is true (首诉负责), so no {key} grounds may be listed",
                 )
     both = set(p.urgency_keywords.urgent) & set(p.urgency_keywords.major)
     if both:

@@ -98,19 +98,27 @@ def category_terms(case: Case) -> tuple[str, ...]:
     return categories.category_terms(case.category if case.category_id else None)
 
 
-def effective_urgency(case: Case, preset: Preset | None) -> tuple[str, str]:
-    """(urgency, the keyword that raised it or "")."""
-    urgency = case.urgency or "normal"
-    if preset is None:
-        return urgency, ""
+def keyword_urgency(case: Case, preset: Preset) -> tuple[str, str]:
+    """The highest level the preset's urgency keywords in the case's title or text reach,
+    with the keyword found first: ("normal", "") when none is there."""
     text = f"{case.title}\n{case.text}"
     for level in ("major", "urgent"):
-        if URGENCY_RANK[level] <= URGENCY_RANK.get(urgency, 0):
-            break
         keyword = next((k for k in getattr(preset.urgency_keywords, level) if k and k in text), "")
         if keyword:
             return level, keyword
-    return urgency, ""
+    return "normal", ""
+
+
+def effective_urgency(case: Case, preset: Preset | None) -> tuple[str, str]:
+    """(urgency, the keyword that raised it or ""): the case's urgency, raised by a keyword
+    of a higher level unless staff lowered a raised urgency (``urgency_overridden``)."""
+    urgency = case.urgency or "normal"
+    if preset is None or case.urgency_overridden:
+        return urgency, case.urgency_keyword
+    level, keyword = keyword_urgency(case, preset)
+    if URGENCY_RANK[level] > URGENCY_RANK.get(urgency, 0):
+        return level, keyword
+    return urgency, case.urgency_keyword
 
 
 def case_plan(case: Case, *, calendars: CalendarCache | None = None) -> CasePlan | None:
@@ -453,7 +461,7 @@ def sync_promised_due(case: Case) -> None:
 _STAGE_PENDING = {
     "acceptance": ("registered",),
     "handover": ("registered", "accepted"),
-    "dispatch": ("accepted",),
+    "dispatch": ("registered", "accepted"),
     "sign_for": ("dispatched",),
     "first_contact": ("registered", "accepted", "dispatched", "in_progress", "pending_approval"),
     "reply": ("registered", "accepted", "dispatched", "in_progress", "pending_approval"),

@@ -132,10 +132,11 @@ class DeadlinePanel:
     @property
     def raised_urgency(self) -> dict[str, str] | None:
         """The preset's urgency keyword that made the clocks time the case as more urgent
-        than the clerk's choice (F13), as recorded in the clocks' rule snapshot."""
+        than the clerk's choice (F13), as recorded in the clocks' rule snapshot (the case
+        itself now carries the raised urgency with its keyword, unless staff lowered it)."""
         for row in self.rows:
             context = row.view.clock.rule.get("context") or {}
-            if context.get("urgency_keyword") and context.get("urgency") != self.case.urgency:
+            if context.get("urgency_keyword") and not self.case.urgency_overridden:
                 level = context["urgency"]
                 return {
                     "keyword": context["urgency_keyword"],

@@ -29,7 +29,7 @@ from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import When, check_day, clean_text
 from huiyin.orgs.roles import Cap
 
-from ..calendar import BusinessCalendar
+from ..calendar import BusinessCalendar, statutory_year_known
 from ..models import CalendarDay, CalendarDayKind
 
 if TYPE_CHECKING:
@@ -251,3 +251,52 @@ __all__ = [
     "invalidate_calendars",
     "on_calendar_change",
 ]
+
+
+# --- years the holiday package does not know (warned before they start) --------------------
+
+# From this day of the previous year (month, day) a coming year the package does not know is
+# warned: the State Council announces the next year's holidays in the autumn.
+WARN_FROM = (10, 1)
+
+
+@dataclass(frozen=True)
+class YearWarning:
+    """A year whose statutory holidays and 调休 the holiday package does not know."""
+
+    year: int
+    started: bool  # the year has begun: deadlines are being counted Monday–Friday now
+    supplied: int  # holiday / working-day rows administrators added for it
+
+    @property
+    def message(self) -> str:
+        values = {"year": self.year, "n": self.supplied}
+        if self.started:
+            text = _(
+                "内置节假日日历未收录 %(year)d 年：该年的法定节假日和调休目前按周一至周五计算工作日，"
+                "时限可能算错。请升级 chinesecalendar，或在“工作日历”中补充 %(year)d 年的节假日和调休上班日。"
+            )
+        else:
+            text = _(
+                "内置节假日日历尚未收录 %(year)d 年：该年开始后，法定节假日和调休将按周一至周五计算工作日。"
+                "请在国务院公布安排后升级 chinesecalendar，或在“工作日历”中补充 %(year)d 年的节假日和调休上班日。"
+            )
+        if self.supplied:
+            text += _("（已补充 %(n)d 天，请核对是否完整。）")
+        return text % values
+
+
+def unknown_year_warnings(*, today: date, organization_id: int | None = None) -> list[YearWarning]:
+    """The current year, and from WARN_FROM the next one, when the holiday package does
+    not know them; each with the number of days administrators supplied for it (global
+    rows, and the organisation's own when given)."""
+    years = [today.year]
+    if (today.month, today.day) >= WARN_FROM:
+        years.append(today.year + 1)
+    warnings = []
+    for year in years:
+        if statutory_year_known(year):
+            continue
+        supplied = _rows(organization_id).filter(date__year=year).count()
+        warnings.append(YearWarning(year=year, started=year <= today.year, supplied=supplied))
+    return warnings

@@ -30,7 +30,7 @@ from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
 from huiyin.orgs.roles import Cap
 
-from ..calendar import BusinessCalendar
+from ..calendar import BusinessCalendar, statutory_year_known, statutory_years_range
 from ..forms import (
     UNIT_LABELS,
     CalendarDayForm,
@@ -477,7 +477,8 @@ def calendar_view(request: AuthedHttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "year": year,
-            "years": [year - 1, year, year + 1],
+            "years": [(y, statutory_year_known(y)) for y in (year - 1, year, year + 1)],
+            "known_range": statutory_years_range(),
             "kinds": dict(CalendarDayKind.choices),
         },
         status=400 if form.errors else 200,

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from huiyin.cases import audit, bus
 from huiyin.deadlines.models import SweeperHeartbeat
-from huiyin.deadlines.sweeper import default_worker_id, sweep
+from huiyin.deadlines.sweeper import default_worker_id, log_calendar_warnings, sweep
 
 log = logging.getLogger("huiyin.deadlines.sweeper")
 HEARTBEAT_EVERY = 10.0  # seconds
@@ -75,6 +75,7 @@ class Command(BaseCommand):
         while not stopping:
             self._recycle_connection()
             try:
+                log_calendar_warnings()  # once a day: a year the holiday package does not know
                 result = sweep(batch=batch, worker_id=worker_id, pause_between=pause_between_clocks)
             except DatabaseError as exc:  # database restarting, connection lost: wait and retry
                 error = str(exc)[:500]
