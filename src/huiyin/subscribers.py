@@ -59,6 +59,13 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=followup.ACTIONS,
         ),
+        # A finished case's desk reminders are stale: done with the move that finished it.
+        subscriber(
+            "cases.desk_done_on_finish",
+            case_notifications.desk_done_on_finish,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=case_notifications.FINISHING,
+        ),
     ),
     after_commit=(
         subscriber("cases.sms_registered", case_notifications.sms_on_registered, kinds=(EventKind.REGISTERED,)),

@@ -226,6 +226,7 @@ MATRIX: dict[str, Entry] = {
     "set_language": Row(get=EVERYONE, post=EVERYONE, data=lambda w, actor: {"language": "en"}, writes=False),
     # --- cases ---------------------------------------------------------------------------------------
     "cases:desk": Row(get=DESK),
+    "cases:reminder_done": post_only(A("handler"), kwargs=lambda w: {"notification_id": w["reminder"].pk}),
     "cases:ledger": Row(get=DESK),
     "cases:intake": Row(
         get=REGISTER | {"org2"},

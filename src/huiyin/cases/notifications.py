@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from huiyin.core.notify import send_sms_once
+from huiyin.core.notify import desk_case_finished, send_sms_once
 
 if TYPE_CHECKING:
-    from .models import Event
+    from .models import Case, Event
+
+# The moves that finish a case: its desk reminders are stale from then on.
+FINISHING = frozenset({"close", "archive", "not_accept", "not_reaccept", "return", "transfer", "decide_rereview"})
 
 
 def sms_on_registered(*, event: Event) -> None:
@@ -23,3 +26,9 @@ def sms_on_registered(*, event: Event) -> None:
         "number": case.number,
     }
     send_sms_once(phone=party.phone, body=body, key=f"event:{event.pk}")
+
+
+def desk_done_on_finish(*, case: Case, event: Event) -> None:
+    """A finished case leaves every desk: its reminders are done, at the time it finished
+    (in the transaction that finished it, so a reopening starts with a clean desk)."""
+    desk_case_finished(case_id=case.pk, at=event.at)

@@ -7,6 +7,7 @@ from . import views
 app_name = "cases"
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
+    path("desk/reminders/<int:notification_id>/done/", views.reminder_done, name="reminder_done"),
     path("", views.ledger_view, name="ledger"),
     path("new/<str:channel>/", views.intake, name="intake"),
     path("caller-history/", views.caller_history_view, name="caller_history"),
