@@ -27,3 +27,6 @@ urlpatterns = [
     path("system/", include("huiyin.ops.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
+
+# A server error in the site's frame (400, 403 and 404 are Django's handlers with our templates).
+handler500 = "huiyin.core.views.server_error"

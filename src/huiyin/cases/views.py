@@ -259,8 +259,10 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
 @login_required
 def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    if case.state == CaseState.ARCHIVED:  # the case page offers no edit form for it
+        raise PermissionDenied(_("该件已归档，只能查看，不能修改。"))
     if not may_edit_case(request.user, case):
-        raise PermissionDenied
+        raise PermissionDenied(_("您不能修改该件的登记信息：只有受理登记人员和主办部门的承办人员可以修改。"))
     initial = {
         "title": case.title,
         "text": case.text,
