@@ -59,13 +59,9 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=followup.ACTIONS,
         ),
-        # A finished case's desk reminders are stale: done with the move that finished it.
-        subscriber(
-            "cases.desk_done_on_finish",
-            case_notifications.desk_done_on_finish,
-            kinds=(EventKind.STATE_CHANGED,),
-            actions=case_notifications.FINISHING,
-        ),
+        # The desk follows the case: a finished case's reminders are done, a settled one
+        # (signed for, approved) too, and whoever moved the case has seen its reminders.
+        subscriber("cases.desk_on_move", case_notifications.desk_on_move, kinds=(EventKind.STATE_CHANGED,)),
     ),
     after_commit=(
         subscriber("cases.sms_registered", case_notifications.sms_on_registered, kinds=(EventKind.REGISTERED,)),

@@ -66,16 +66,28 @@ def test_desk_reminders_are_grouped_read_and_done(transactional_db, settings, lo
         at=now - timedelta(hours=1),
     )
     second = _dispatched(demo, "滨江花园小广告泛滥。", now - timedelta(minutes=30))
+    for n, minutes in ((1, 20), (2, 10)):  # two warnings about the same case: one line
+        desk_notify(
+            recipients=[handler],
+            case=second,
+            key=f"clock:{n}:warn:0",
+            text=f"时限预警（第 {n} 次）：{second.number}",
+            at=now - timedelta(minutes=minutes),
+        )
     desk_notify(
         recipients=[handler], case=None, key="note:1", text="本周五前提交整改台账。", at=now - timedelta(minutes=5)
     )
-    assert Notification.objects.filter(recipient=handler, case=first).count() == 1
+    # The first dispatch's reminder was settled by the send-back; the second is the one open.
+    assert Notification.objects.filter(recipient=handler, case=first, done_at__isnull=True).count() == 1
+    assert Notification.objects.filter(recipient=handler, case=finished, done_at__isnull=True).count() == 0
 
     page = logged_in_page("handler_city", DEMO_PASSWORD)
     reminders = page.locator("#desk-reminders .reminder")
     expect(reminders).to_have_count(3)  # the note, the second case, the first case (once); not the closed one
     expect(reminders.nth(0)).to_contain_text("本周五前提交整改台账")
-    expect(reminders.nth(1)).to_contain_text(second.number)
+    expect(reminders.nth(1)).to_contain_text("时限预警（第 2 次）")  # the newest of its kinds first
+    expect(reminders.nth(1).locator(".reminder-older li")).to_have_count(1)  # then its dispatch, once
+    expect(reminders.nth(1)).not_to_contain_text("第 1 次")
     expect(reminders.nth(2)).to_contain_text(first.number)
     expect(page.locator("#desk-reminders")).not_to_contain_text(finished.number)
     expect(page.locator("#desk-reminders .reminder-unread")).to_have_count(3)
@@ -96,7 +108,7 @@ def test_desk_reminders_are_grouped_read_and_done(transactional_db, settings, lo
     page.reload()
     expect(page.locator("#desk-reminders .reminder")).to_have_count(2)
     expect(page.locator("#desk-reminders")).not_to_contain_text(second.number)
-    assert Notification.objects.get(recipient=handler, case=second).done_at is not None
+    assert not Notification.objects.filter(recipient=handler, case=second, done_at__isnull=True).exists()
 
 
 def test_404_and_403_pages_are_translated_and_keep_the_navigation(db, logged_in_page):

@@ -119,8 +119,10 @@ def desk_notify(*, recipients, case, key: str, text: str, at: datetime | None = 
         )
 
 
-def desk_mark_read(*, recipient, case_id: int | None = None, notification_id: int | None = None) -> int:
-    """The person saw it: their reminders about the case they opened (or one reminder)."""
+def desk_mark_read(
+    *, recipient, case_id: int | None = None, notification_id: int | None = None, at: datetime | None = None
+) -> int:
+    """The person saw it: their reminders about the case they opened or moved (or one reminder)."""
     rows = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
     if case_id is not None:
         rows = rows.filter(case_id=case_id)
@@ -128,7 +130,7 @@ def desk_mark_read(*, recipient, case_id: int | None = None, notification_id: in
         rows = rows.filter(pk=notification_id)
     else:
         return 0
-    return rows.update(read_at=timezone.now())
+    return rows.update(read_at=at or timezone.now())
 
 
 def desk_mark_done(*, recipient, notification_id: int) -> int:
@@ -141,6 +143,14 @@ def desk_mark_done(*, recipient, notification_id: int) -> int:
     rows = rows.filter(case_id=row.case_id) if row.case_id is not None else rows.filter(pk=row.pk)
     now = timezone.now()
     return rows.update(done_at=now, read_at=Coalesce("read_at", Value(now)))
+
+
+def desk_settle(*, case_id: int, kinds: tuple[str, ...], at: datetime | None = None) -> int:
+    """What these reminders announced is dealt with (a new case signed for, a proposal
+    approved): they leave every desk."""
+    return Notification.objects.filter(case_id=case_id, kind__in=kinds, done_at__isnull=True).update(
+        done_at=at or timezone.now()
+    )
 
 
 def desk_case_finished(*, case_id: int, at: datetime | None = None) -> int:
