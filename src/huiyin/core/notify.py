@@ -153,6 +153,14 @@ def desk_settle(*, case_id: int, kinds: tuple[str, ...], at: datetime | None = N
     )
 
 
+def desk_settle_keys(*, case_id: int, key_prefix: str, at: datetime | None = None) -> int:
+    """The reminders a step wrote about one thing of the case (a clock: ``clock:<id>:``)
+    are stale: that thing is over."""
+    return Notification.objects.filter(case_id=case_id, key__startswith=key_prefix, done_at__isnull=True).update(
+        done_at=at or timezone.now()
+    )
+
+
 def desk_case_finished(*, case_id: int, at: datetime | None = None) -> int:
     """The case is finished (closed, archived, not accepted, returned, transferred): its
     reminders are stale and leave every desk, except those about work that goes on."""
