@@ -120,6 +120,7 @@ MIDDLEWARE.insert(
 )
 
 ROOT_URLCONF = "huiyin.urls"
+CSRF_FAILURE_VIEW = "huiyin.portal.handlers.csrf_failure"  # the portal's page under /portal/, the site's elsewhere
 WSGI_APPLICATION = "huiyin.wsgi.application"
 
 TEMPLATES = [
@@ -425,8 +426,6 @@ HUIYIN_PORTAL_MAP_ZOOM = env.int("HUIYIN_PORTAL_MAP_ZOOM", default=15)
 if HUIYIN_PORTAL_TILE_URL:  # the tiles are images from that server: the policy must allow them
     _tiles = urlsplit(HUIYIN_PORTAL_TILE_URL)
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
-# The portal's own pages answer its errors (never the workbench's).
-CSRF_FAILURE_VIEW = "huiyin.portal.handlers.csrf_failure"
 
 
 def _audit_key() -> str:
@@ -453,17 +452,36 @@ HUIYIN_AUDIT_ANCHOR_LOG = env.str("HUIYIN_AUDIT_ANCHOR_LOG", default="")
 HUIYIN_AUDIT_ANCHOR_SECONDS = env.float("HUIYIN_AUDIT_ANCHOR_SECONDS", default=60.0)
 HUIYIN_AUDIT_ANCHOR_LAG = env.float("HUIYIN_AUDIT_ANCHOR_LAG", default=60.0)
 
+# What an operator needs at the default level (INFO): start-up, warnings, errors with their
+# traceback, one line per failed background task. Not: a line per task run, per request
+# or per refused request (HUIYIN_LOG_LEVEL=DEBUG shows those too).
+LOG_LEVEL = env.str("HUIYIN_LOG_LEVEL", default="INFO").upper()
+_CHATTY = LOG_LEVEL if LOG_LEVEL == "DEBUG" else "WARNING"  # loggers that speak for every task
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Control characters in a message or traceback are written escaped, never raw (issue 13).
     "formatters": {"safe": {"()": "huiyin.core.logs.SafeFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
-    "root": {"handlers": ["console"], "level": env.str("HUIYIN_LOG_LEVEL", default="INFO")},
+    "filters": {
+        "expected_client_errors": {"()": "huiyin.core.logs.ExpectedClientErrors"},
+        "one_line_task_failures": {"()": "huiyin.core.logs.OneLineTaskFailures"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "safe",
+            "filters": ["expected_client_errors", "one_line_task_failures"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Request lines carry URLs only; personal data never goes into URLs (see cases.urls).
         "django.db.backends": {"level": "WARNING"},
         # Login failures and lockouts are warnings; every successful login would be four info lines.
         "axes": {"level": "WARNING"},
+        # "Task … RUNNING / SUCCESSFUL" for every task the worker runs, and RQ's "Job OK".
+        "django_tasks": {"level": _CHATTY},
+        "django_tasks_db": {"level": _CHATTY},
+        "rq.worker": {"level": _CHATTY},
     },
 }

@@ -81,6 +81,9 @@ TABLE = build_table(
         # The receipt carries the query code, which exists in clear only in the registration's
         # transaction: its messages are queued there and sent by a task after commit.
         subscriber("notifications.receipt", notifications.receipt_on_registered, kinds=(EventKind.REGISTERED,)),
+        # The desk follows the case: a finished case's reminders are done, a settled one
+        # (signed for, approved) too, and whoever moved the case has seen its reminders.
+        subscriber("cases.desk_on_move", case_notifications.desk_on_move, kinds=(EventKind.STATE_CHANGED,)),
     ),
     after_commit=(
         subscriber(

@@ -30,7 +30,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
 
-# Errors under /portal/ get the portal's own pages (never the workbench's); elsewhere Django's defaults.
+# Errors under /portal/ get the portal's own pages (never the workbench's); elsewhere the site's own pages
+# (core.views and the 400/403/404 templates).
 handler400 = "huiyin.portal.handlers.handler400"
 handler403 = "huiyin.portal.handlers.handler403"
 handler404 = "huiyin.portal.handlers.handler404"

@@ -247,6 +247,7 @@ MATRIX: dict[str, Entry] = {
     "set_language": Row(get=EVERYONE, post=EVERYONE, data=lambda w, actor: {"language": "en"}, writes=False),
     # --- cases ---------------------------------------------------------------------------------------
     "cases:desk": Row(get=DESK),
+    "cases:reminder_done": post_only(A("handler"), kwargs=lambda w: {"notification_id": w["reminder"].pk}),
     "cases:ledger": Row(get=DESK),
     # The filtered ledger as a spreadsheet: masked for every desk (GET); in full (POST) for
     # the personal-data right, each exported case logged as a full view. The head of an

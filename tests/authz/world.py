@@ -25,6 +25,8 @@ from PIL import Image
 from huiyin.cases import services as cs
 from huiyin.cases.models import Attachment, Case, Category
 from huiyin.cases.workflow import CaseState, required_step
+from huiyin.core.models import Notification
+from huiyin.core.notify import desk_notify
 from huiyin.deadlines.models import Clock, ClockState, Extension
 from huiyin.deadlines.services.handling import case_suspend, extension_request
 from huiyin.followup.models import Callback, CallbackReason, HeadDecision, RectificationTask
@@ -443,5 +445,14 @@ def build_world() -> World:
         reason="附件“a.exe”的类型不允许",
         received_at=timezone.now(),
     )
+    # A desk reminder of the handler's (marked done from the desk by its recipient only).
+    desk_notify(
+        recipients=[staff["handler"]],
+        case=w.cases["in_progress"],
+        key="authz:reminder",
+        text="新派遣案件",
+        kind="dispatched",
+    )
+    w.things["reminder"] = Notification.objects.get(recipient=staff["handler"], key="authz:reminder")
     w.cases = {key: _fresh(c) for key, c in w.cases.items()}
     return w

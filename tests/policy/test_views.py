@@ -400,7 +400,8 @@ def test_invalid_policy_edit_names_line_and_key_and_changes_nothing(client, org,
     assert response.status_code == 400
     assert "现行政策没有改变" in html
     assert f"第 {line} 行" in html and "city_hotline.yaml" in html
-    assert "deadlines[0].unit" in html and "unknown unit" in html
+    # In the Chinese interface the problem is in Chinese (preset_messages), not the loader's English.
+    assert "deadlines[0].unit" in html and "unit的取值“minute”无效" in html and "unknown unit" not in html
     assert "unit: minute" in html  # the administrator's text is kept
     assert PolicyVersion.objects.count() == 1 and current_policy(org).version == 1
 

@@ -211,7 +211,8 @@ def dispatch_after_commit(event_id: int) -> None:
                     continue  # an earlier run of the task did it
                 sub.handler(event=event)
         except Exception as exc:  # one subscriber's failure must not silence the others
-            log.exception("after-commit subscriber %s failed for event %s", sub.name, event_id)
+            # The task's failure is the operator's one line (its traceback is kept with the task).
+            log.debug("after-commit subscriber %s failed for event %s", sub.name, event_id, exc_info=True)
             first_error = first_error or exc
     if first_error is not None:
         raise first_error

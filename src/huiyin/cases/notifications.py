@@ -1,4 +1,5 @@
-"""After-commit reactions of the case core to its own events (rows in huiyin/subscribers.py)."""
+"""Reactions of the case core to its own events (rows in huiyin/subscribers.py): the
+handler told of a repeat call after commit, the desk reminders a move settles in its transaction."""
 
 from __future__ import annotations
 
@@ -6,12 +7,24 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from huiyin.core.notify import desk_notify, email_staff_once
+from huiyin.core.notify import desk_case_finished, desk_mark_read, desk_notify, desk_settle, email_staff_once
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 if TYPE_CHECKING:
-    from .models import Event
+    from .models import Case, Event
+
+# The moves that finish a case: its desk reminders are stale from then on.
+FINISHING = frozenset({"close", "archive", "not_accept", "not_reaccept", "return", "transfer", "decide_rereview"})
+# What a move settles for everyone: "a new case for you" once it is signed for, sent back or
+# answered; "waiting for your approval" once approved or returned.
+SETTLES: dict[str, tuple[str, ...]] = {
+    "sign_for": ("dispatched",),
+    "send_back": ("dispatched",),
+    "reply": ("dispatched", "approval"),
+    "approve": ("approval",),
+    "reject_approval": ("approval",),
+}
 
 
 def repeat_contact_recipients(event: Event) -> list[Staff]:
@@ -49,3 +62,16 @@ def notify_repeat_contact(*, event: Event) -> None:
     desk_notify(recipients=recipients, case=case, key=f"event:{event.pk}", text=text)
     subject = _("[重复来电] %(number)s %(title)s") % values
     email_staff_once(recipients=recipients, subject=subject, body=text, key=f"event:{event.pk}")
+
+
+def desk_on_move(*, case: Case, event: Event) -> None:
+    """The desk follows the case, in the transaction of the move: a finished case leaves
+    every desk (so a reopening starts with a clean desk); a settled reminder is done; and
+    whoever moved the case has seen its reminders. At the move's own time."""
+    action = (event.data or {}).get("action", "")
+    if action in FINISHING:
+        desk_case_finished(case_id=case.pk, at=event.at)
+    elif action in SETTLES:
+        desk_settle(case_id=case.pk, kinds=SETTLES[action], at=event.at)
+    if event.actor_id is not None:
+        desk_mark_read(recipient=event.actor, case_id=case.pk, at=event.at)

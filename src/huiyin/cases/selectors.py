@@ -20,6 +20,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.core.models import Notification
+from huiyin.core.notify import KINDS_AFTER_CLOSING
 from huiyin.core.periods import day_start
 from huiyin.core.search import fts5_query, query_phrases, tsquery
 from huiyin.orgs.models import Staff
@@ -353,6 +355,62 @@ def my_desk(*, actor: Staff) -> dict[str, QuerySet[Case]]:
     if actor.can(Cap.REVIEW):
         desk["review"] = base.filter(state__in=[CaseState.UNDER_REVIEW, CaseState.UNDER_REREVIEW]).order_by(*order)
     return desk
+
+
+# Finished cases: their desk reminders are stale (the subscriber marks them done; this keeps
+# out one written afterwards by a task that ran late).
+FINISHED_STATES = (
+    CaseState.CLOSED,
+    CaseState.ARCHIVED,
+    CaseState.NOT_ACCEPTED,
+    CaseState.NOT_REACCEPTED,
+    CaseState.RETURNED,
+    CaseState.TRANSFERRED,
+)
+REMINDERS_SHOWN = 60  # newest reminders read for the desk, before grouping
+
+
+@dataclass
+class ReminderGroup:
+    """The desk's reminders about one case (or one reminder without a case): the newest
+    first, one per kind; ``unread`` while any of them is."""
+
+    case: Case | None
+    items: list[Notification]
+
+    @property
+    def newest(self) -> Notification:
+        return self.items[0]
+
+    @property
+    def older(self) -> list[Notification]:
+        return self.items[1:]
+
+    @property
+    def unread(self) -> bool:
+        return any(n.read_at is None for n in self.items)
+
+
+def desk_reminders(*, actor: Staff, limit: int = REMINDERS_SHOWN) -> list[ReminderGroup]:
+    """The person's open reminders (not done), grouped by case, newest group first, each
+    kind once per case (the newest); none about a finished case, except work that goes on
+    after it (``notify.KINDS_AFTER_CLOSING``). One query on the person's open-reminder index."""
+    live = Q(case__isnull=True) | ~Q(case__state__in=FINISHED_STATES) | Q(kind__in=KINDS_AFTER_CLOSING)
+    rows = (
+        Notification.objects.filter(recipient=actor, done_at__isnull=True)
+        .filter(live)
+        .select_related("case")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    groups: dict[object, ReminderGroup] = {}
+    for row in rows:
+        key = row.case_id if row.case_id is not None else ("reminder", row.pk)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = ReminderGroup(case=row.case, items=[row])
+        elif all(item.kind != row.kind or not row.kind for item in group.items):
+            group.items.append(row)
+    return list(groups.values())
 
 
 def parties_matching(org_id: int, party: Party) -> list[int]:

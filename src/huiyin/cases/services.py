@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from huiyin.core.validators import (
     check_moment,
     checked_text,
     clean_text,
+    happened_at,
     normalize_id_number,
     record_max,
 )
@@ -57,9 +58,22 @@ QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # --- events -----------------------------------------------------------------
 
 
-def _event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any]) -> Event:
-    """Append an event to the case's hash chain. The caller holds the case row lock."""
-    prev = Event.objects.filter(case=case).order_by("-id").values_list("hash", flat=True).first()
+def _event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any], at: datetime | None = None) -> Event:
+    """Append an event to the case's hash chain. The caller holds the case row lock.
+
+    ``at``: when it happened, where history is recreated (the demo, an import); it may not
+    come before the case's last event, so a case's history never runs backwards."""
+    last = Event.objects.filter(case=case).order_by("-id").values_list("hash", "at").first()
+    prev, last_at = last if last else ("", None)
+    if at is not None and last_at is not None and at < last_at:
+        raise ValidationFailed(
+            {
+                "at": [
+                    _("发生时间不能早于该件上一条记录（%(at)s）。")
+                    % {"at": f"{timezone.localtime(last_at):%Y-%m-%d %H:%M:%S}"}
+                ]
+            }
+        )
     # Store exactly what is hashed: the JSON round trip turns datetimes etc. into strings.
     data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     event = Event(
@@ -68,10 +82,11 @@ def _event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any]) 
         actor=staff_of(actor),
         actor_kind=actor_kind(actor),
         actor_system=system_of(actor),
-        at=timezone.now(),
+        # In UTC, as the database gives it back: the hash covers the time as written.
+        at=(at or timezone.now()).astimezone(UTC),
         kind=kind,
         data=data,
-        prev_hash=prev or "",
+        prev_hash=prev,
     )
     event.hash = event.compute_hash()
     event.save()
@@ -108,10 +123,12 @@ def _events_bulk(cases: Sequence[Case], *, kind: str, actor: Actor, data: Callab
         bus.publish(case, event)
 
 
-def case_record_event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any]) -> Event:
+def case_record_event(
+    case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any], at: datetime | None = None
+) -> Event:
     """Public form of ``_event`` for other apps (the policy engine's deadline steps,
     suspensions, extensions). The caller holds the case row lock, in its transaction."""
-    return _event(case, kind=kind, actor=actor, data=data)
+    return _event(case, kind=kind, actor=actor, data=data, at=at)
 
 
 # --- numbering and codes ----------------------------------------------------------
@@ -240,12 +257,18 @@ def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
             raise ValidationFailed({"attachments": [m for messages in errors.values() for m in messages]})
 
 
-def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[UploadedFile] = ()) -> tuple[Case, str]:
+def case_register(
+    *, actor: Actor, data: IntakeInput, uploads: Sequence[UploadedFile] = (), at: datetime | None = None
+) -> tuple[Case, str]:
     """Register a matter from any channel (F01/F02), with the files it came with, as one
     transaction: a case never exists without the attachments its submission carried.
     Staff, the public (portal) and registered systems (API) all come through here.
-    Returns the case and its query code (shown once on the receipt; only its hash is stored)."""
+    Returns the case and its query code (shown once on the receipt; only its hash is stored).
+    ``at``: when it was registered, where history is recreated (``validators.happened_at``)."""
     _require(actor, Cap.REGISTER)
+    now = happened_at(at)
+    if at is not None and data.received_at is not None and data.received_at > now:
+        raise ValidationFailed({"received_at": [_("收到时间不能晚于登记时间。")]})
     _outside_rules(actor, data)
     if not data.title.strip():
         data.title = derive_title(data.text)
@@ -263,7 +286,6 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
             raise DuplicateSubmission(existing)
-    now = timezone.now()
     code = _new_query_code()
     stored: list[Attachment] = []
     try:
@@ -307,7 +329,8 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
             )
             case.promised_due_at = policy.promised_due_at(case)
             case.search_document = _search_document(case)
-            case.save(update_fields=["promised_due_at", "search_document"])
+            case.registered_at = now  # the column is stamped on insert; a recreated history has its own time
+            case.save(update_fields=["promised_due_at", "search_document", "registered_at"])
             # The code exists in clear only here: the subscribers of the registration (the
             # receipt sent to the complainant) read it from the case object, never the database.
             case.issued_query_code = code
@@ -336,9 +359,10 @@ def case_register(*, actor: Actor, data: IntakeInput, uploads: Sequence[Uploaded
                     "category_id": data.category_id,
                     "promised_due_at": case.promised_due_at,
                 },
+                at=at,
             )
             for upload in uploads:
-                stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk))
+                stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk, at=at))
     except IntegrityError as exc:
         _discard_files(stored)
         # Two submits of one form raced past the check above: the token constraint caught it.
@@ -363,10 +387,13 @@ def contact_add(
     occurred_at: datetime | None = None,
     intake_token: str | None = None,
     uploads: Sequence[UploadedFile] = (),
+    at: datetime | None = None,
 ) -> Contact:
     """A repeat call / visit / letter about the same matter (F04): a contact on the case.
-    Staff record it; the e-mail channel adds one for a mail that answers the case."""
+    Staff record it; the e-mail channel adds one for a mail that answers the case.
+    ``at``: when it was recorded, where history is recreated (``validators.happened_at``)."""
     _require(actor, Cap.REGISTER)
+    now = happened_at(at)
     errors = validation.contact_errors(channel=channel, text=text, party=party, intake_token=intake_token)
     if errors:
         raise ValidationFailed(errors)
@@ -383,6 +410,8 @@ def contact_add(
             intake_token=intake_token,
             uploads=uploads,
             stored=stored,
+            at=at,
+            now=now,
         )
     except BaseException:
         _discard_files(stored)  # nothing half-saved: the rows rolled back, so the files go too
@@ -400,6 +429,8 @@ def _contact_add(
     intake_token: str | None,
     uploads: Sequence[UploadedFile],
     stored: list[Attachment],
+    at: datetime | None,
+    now: datetime,
 ) -> Contact:
     with transaction.atomic():
         if intake_token:
@@ -418,7 +449,7 @@ def _contact_add(
                     case=case,
                     channel=channel,
                     party=contact_party or case.party,
-                    occurred_at=occurred_at or timezone.now(),
+                    occurred_at=occurred_at or now,
                     staff=staff_of(actor),
                     text=clean_text(text).strip(),
                     intake_token=intake_token or None,
@@ -440,9 +471,10 @@ def _contact_add(
                 "channel": channel,
                 "text": contact.text[:200],
             },
+            at=at,
         )
         for upload in uploads:
-            stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk))
+            stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk, at=at))
     return contact
 
 
@@ -454,7 +486,9 @@ def _refuse_duplicate_contact(intake_token: str | None) -> None:
         raise DuplicateSubmission(number)
 
 
-def _store_attachment(case: Case, upload: UploadedFile, *, actor: Actor, contact_id: int | None) -> Attachment:
+def _store_attachment(
+    case: Case, upload: UploadedFile, *, actor: Actor, contact_id: int | None, at: datetime | None = None
+) -> Attachment:
     """Store one checked upload on a locked case and record it; the caller's transaction
     decides whether it stays (its file is removed by the caller if it does not)."""
     # A received upload always has a name and a size (attachment_errors checked it).
@@ -484,6 +518,7 @@ def _store_attachment(case: Case, upload: UploadedFile, *, actor: Actor, contact
             kind=EventKind.ATTACHMENT_ADDED,
             actor=actor,
             data={"attachment_id": attachment.pk, "name": attachment.original_name, "size": attachment.size},
+            at=at,
         )
     except BaseException:
         attachment.file.delete(save=False)
@@ -496,7 +531,9 @@ def _discard_files(attachments: Sequence[Attachment]) -> None:
         attachment.file.delete(save=False)
 
 
-def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_id: int | None = None) -> Attachment:
+def attachment_add(
+    *, actor: Staff, case_id: int, upload: UploadedFile, contact_id: int | None = None, at: datetime | None = None
+) -> Attachment:
     errors = validation.attachment_errors(upload)
     if errors:
         raise ValidationFailed(errors)
@@ -506,7 +543,7 @@ def attachment_add(*, actor: Staff, case_id: int, upload: UploadedFile, contact_
             raise PermissionDeniedError()
         if case.state == CaseState.ARCHIVED:
             raise InvalidTransition(src=case.state, dst=case.state, reason=_("已归档的案件只读。"))
-        return _store_attachment(case, upload, actor=actor, contact_id=contact_id)
+        return _store_attachment(case, upload, actor=actor, contact_id=contact_id, at=at)
 
 
 def attachment_upload(*, actor: Staff, case_id: int, upload: UploadedFile) -> Attachment:
@@ -584,7 +621,7 @@ def party_export_log(*, actor: Staff, case_ids: Sequence[int], export: str) -> i
 URGENCY_RANK: dict[str, int] = {"normal": 0, "urgent": 1, "major": 2}
 
 
-def case_urgency_raise(case: Case, *, urgency: str, keyword: str) -> Event:
+def case_urgency_raise(case: Case, *, urgency: str, keyword: str, at: datetime | None = None) -> Event:
     """The preset's safety keyword in the matter raised its urgency (F13): stored on the
     case with the keyword, so the ledger, the desk and the case page show it and say why,
     and recorded as an event by the system. Called by an in-transaction subscriber
@@ -597,6 +634,7 @@ def case_urgency_raise(case: Case, *, urgency: str, keyword: str) -> Event:
         kind=EventKind.URGENCY_RAISED,
         actor=None,
         data={"from": before, "to": urgency, "keyword": keyword, "automatic": True},
+        at=at,  # with the registration or edit that carried the keyword
     )
 
 
@@ -687,9 +725,14 @@ def transition(
     data: dict[str, Any] | None = None,
     apply: Callable[[Case], dict[str, Any]] | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
-    """The one locking transition: lock, check table ∩ policy ∩ permission, mutate, log."""
+    """The one locking transition: lock, check table ∩ policy ∩ permission, mutate, log.
+    ``at``: when it happened, where history is recreated (the event carries it; ``apply``
+    is given it by the verb that builds it)."""
     note = checked_text(note, "note", limit=NOTE_MAX, label=_("备注"))
+    if at is not None:
+        happened_at(at)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         edge = find_edge(case.state, action, case.stage_switches)
@@ -710,7 +753,7 @@ def transition(
         payload = {"action": action, "from": previous, "to": case.state, **(data or {}), **changes}
         if note:
             payload["note"] = note
-        _event(case, kind=stay_kind or EventKind.STATE_CHANGED, actor=actor, data=payload)
+        _event(case, kind=stay_kind or EventKind.STATE_CHANGED, actor=actor, data=payload, at=at)
     return case
 
 
@@ -738,8 +781,12 @@ def required_text(
 # --- acceptance decision (F10) ---------------------------------------------------------------
 
 
-def case_accept(*, actor: Staff, case_id: int, note: str = "", expected_version: int | None = None) -> Case:
-    return transition(actor=actor, case_id=case_id, action="accept", note=note, expected_version=expected_version)
+def case_accept(
+    *, actor: Staff, case_id: int, note: str = "", expected_version: int | None = None, at: datetime | None = None
+) -> Case:
+    return transition(
+        actor=actor, case_id=case_id, action="accept", note=note, expected_version=expected_version, at=at
+    )
 
 
 # --- replies (F24) -----------------------------------------------------------------------------
@@ -776,6 +823,7 @@ def _reply_transition(
     replied_at: datetime | None = None,
     expected_version: int | None = None,
     remedy: str = "",
+    at: datetime | None = None,
 ) -> Case:
     """The ways a complainant gets answered: on the spot, or after handling (and approval).
     ``remedy``: the remedy taken or planned, required where the policy says the answer
@@ -784,16 +832,17 @@ def _reply_transition(
     remedy = checked_text(remedy, "remedy", limit=NOTE_MAX, label=_("补救措施"))
     if method not in REPLY_METHODS:
         raise ValidationFailed({"method": [_("请选择答复方式（电话、书面、短信、当面或网上）。")]})
-    now = timezone.now()
-    at = check_moment(replied_at, "replied_at", _("答复时间"), When.PAST) or now
+    now = happened_at(at)
+    answered = check_moment(replied_at, "replied_at", _("答复时间"), When.PAST) or now
     return transition(
         actor=actor,
         case_id=case_id,
         action=action,
         expected_version=expected_version,
         apply=lambda c: _record_reply(
-            c, content=reply, method=method, at=at, remedy=remedy.strip(), after_handling=action == "reply"
+            c, content=reply, method=method, at=answered, remedy=remedy.strip(), after_handling=action == "reply"
         ),
+        at=at,
     )
 
 
@@ -804,6 +853,7 @@ def case_answer_on_spot(
     reply: str,
     method: str = "phone",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """F06: consultations answered at intake; counted, and callback-eligible."""
     return _reply_transition(
@@ -813,6 +863,7 @@ def case_answer_on_spot(
         reply=reply,
         method=method,
         expected_version=expected_version,
+        at=at,
     )
 
 
@@ -825,6 +876,7 @@ def case_reply(
     replied_at: datetime | None = None,
     expected_version: int | None = None,
     remedy: str = "",
+    at: datetime | None = None,
 ) -> Case:
     return _reply_transition(
         actor=actor,
@@ -835,6 +887,7 @@ def case_reply(
         replied_at=replied_at,
         expected_version=expected_version,
         remedy=remedy,
+        at=at,
     )
 
 
@@ -853,6 +906,7 @@ def case_close(
     confirmation_note: str = "",
     expected_version: int | None = None,
     upheld_by_head: bool = False,
+    at: datetime | None = None,
 ) -> Case:
     """Close after a reply, by the preset's rules: with the callback stage on the callback
     result is required (a dissatisfied complainant reopens the case instead, F41, unless
@@ -863,6 +917,7 @@ def case_close(
         raise ValidationFailed({"satisfaction": [_("请选择回访满意度：满意、基本满意或不满意。")]})
     callback_note = checked_text(callback_note, "callback_note", limit=NOTE_MAX, label=_("回访情况"))
     confirmation_note = checked_text(confirmation_note, "confirmation_note", limit=NOTE_MAX, label=_("确认方式和情况"))
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
         stages = stages_with_defaults(case.stage_switches)
@@ -872,7 +927,6 @@ def case_close(
             raise ValidationFailed({"satisfaction": [_("反映人不满意，不能办结，请选择“重办”。")]})
         if (case.stage_switches or {}).get("confirmation_to_close") and not confirmed:
             raise ValidationFailed({"confirmed": [_("本单位要求反映人确认后办结：请记录反映人已确认处理结果。")]})
-        now = timezone.now()
         case.closed_at = now
         CaseRound.objects.filter(case=case, number=case.round).update(
             satisfaction=satisfaction,
@@ -888,15 +942,19 @@ def case_close(
             "upheld_by_head": upheld_by_head,
         }
 
-    return transition(actor=actor, case_id=case_id, action="close", apply=apply, expected_version=expected_version)
+    return transition(
+        actor=actor, case_id=case_id, action="close", apply=apply, expected_version=expected_version, at=at
+    )
 
 
-def case_reopen(*, actor: Actor, case_id: int, reason: str, expected_version: int | None = None) -> Case:
+def case_reopen(
+    *, actor: Actor, case_id: int, reason: str, expected_version: int | None = None, at: datetime | None = None
+) -> Case:
     """重办: a new handling round; the previous round's record stays as it was."""
     reason = required_text(reason, "reason", _("请填写重办理由。"), limit=NOTE_MAX, label=_("重办理由"))
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
-        now = timezone.now()
         CaseRound.objects.filter(case=case, number=case.round, ended_at__isnull=True).update(ended_at=now)
         previous_round = case.round
         case.round += 1
@@ -908,8 +966,12 @@ def case_reopen(*, actor: Actor, case_id: int, reason: str, expected_version: in
         )
         return {"reason": reason, "previous_round": previous_round}
 
-    return transition(actor=actor, case_id=case_id, action="reopen", apply=apply, expected_version=expected_version)
+    return transition(
+        actor=actor, case_id=case_id, action="reopen", apply=apply, expected_version=expected_version, at=at
+    )
 
 
-def case_archive(*, actor: Staff, case_id: int, expected_version: int | None = None) -> Case:
-    return transition(actor=actor, case_id=case_id, action="archive", expected_version=expected_version)
+def case_archive(
+    *, actor: Staff, case_id: int, expected_version: int | None = None, at: datetime | None = None
+) -> Case:
+    return transition(actor=actor, case_id=case_id, action="archive", expected_version=expected_version, at=at)

@@ -7,6 +7,7 @@ from . import views
 app_name = "cases"
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
+    path("desk/reminders/<int:notification_id>/done/", views.reminder_done, name="reminder_done"),
     path("", views.ledger_view, name="ledger"),
     path("export.csv", views.ledger_export, {"fmt": "csv"}, name="ledger_csv"),
     path("export.xlsx", views.ledger_export, {"fmt": "xlsx"}, name="ledger_xlsx"),

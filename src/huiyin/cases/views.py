@@ -39,12 +39,14 @@ from huiyin.core.errors import (
 )
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
+from huiyin.core.notify import desk_mark_done, desk_mark_read
 from huiyin.core.validators import normalize_phone
 
 from . import actions, bus, export, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel
 from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
+from .workflow import CaseState
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -95,16 +97,25 @@ def desk(request: AuthedHttpRequest) -> HttpResponse:
         (key, selectors.flag_broken_chains(selectors.page(qs, 1, 15)[0]))
         for key, qs in selectors.my_desk(actor=request.user).items()
     ]
-    notifications = request.user.notifications.filter(read_at__isnull=True).select_related("case")[:20]
     return render(
         request,
         "cases/desk.html",
         {
             "sections": sections,
-            "notifications": notifications,
+            "reminders": selectors.desk_reminders(actor=request.user),
             "desk_panels": panels.render_desk_panels(request, bus.table().desk_panels),
         },
     )
+
+
+@login_required
+@require_POST
+def reminder_done(request: _HtmxRequest, notification_id: int) -> HttpResponse:
+    """已处理: the reminder (for a case: all the person's reminders about it) leaves the desk."""
+    desk_mark_done(recipient=request.user, notification_id=notification_id)
+    if request.htmx:
+        return HttpResponse("")  # the desk swaps the reminder out
+    return redirect("cases:desk")
 
 
 def _ledger_request(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, selectors.LedgerFilters, int, int | None]:
@@ -367,6 +378,7 @@ def caller_history_view(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def detail(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    desk_mark_read(recipient=request.user, case_id=case.pk)  # its reminders on the desk are seen
     return render(
         request, "cases/detail.html", case_page_context(request, case, new_query_code=_code_to_show_once(request, case))
     )
@@ -435,8 +447,10 @@ def act(request: AuthedHttpRequest, case_id: int, action: str) -> HttpResponse:
 @login_required
 def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
+    if case.state == CaseState.ARCHIVED:  # the case page offers no edit form for it
+        raise PermissionDenied(_("该件已归档，只能查看，不能修改。"))
     if not may_edit_case(request.user, case):
-        raise PermissionDenied
+        raise PermissionDenied(_("您不能修改该件的登记信息：只有受理登记人员和主办部门的承办人员可以修改。"))
     initial = {
         "title": case.title,
         "text": case.text,

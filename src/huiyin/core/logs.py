@@ -18,3 +18,34 @@ def escape_controls(text: str) -> str:
 class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return escape_controls(super().format(record))
+
+
+def _verbose() -> bool:
+    """The operator asked for everything (HUIYIN_LOG_LEVEL=DEBUG)."""
+    return logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+
+
+class ExpectedClientErrors(logging.Filter):
+    """A refused, missing or malformed request (4xx: 403, 404, 400, a CSRF failure) is the
+    user's business, shown to them on a translated page: no log line and no traceback at
+    the default level. Server errors (5xx) stay, with their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        from_request = record.name == "django.request" or record.name.startswith("django.security")
+        if from_request and (status is None or status < 500) and record.levelno < logging.ERROR:
+            return _verbose()
+        return True
+
+
+class OneLineTaskFailures(logging.Filter):
+    """A failed background task is one line (which task, which error): the traceback is kept
+    with the task, on the system status page and in ``huiyin tasks status``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django_tasks") and record.exc_info and not _verbose():
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(error).__name__}" if error is not None else record.getMessage()
+            record.args = ()
+            record.exc_info = record.exc_text = None
+        return True

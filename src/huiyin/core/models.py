@@ -1,22 +1,37 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from .fields import EncryptedTextField
 
 
 class Notification(models.Model):
-    """An entry on a staff member's desk (dispatch, warnings, escalations...)."""
+    """An entry on a staff member's desk (dispatch, warnings, escalations...): a reminder.
+
+    Read when its case is opened (or it is marked read); done when the person says so,
+    or when its case is finished (``notify.desk_case_finished``): a done reminder leaves
+    the desk. ``kind`` says what it is about ("dispatched", "clock:warn", "clock:overdue",
+    "supervision:issued"...): one open reminder per case and kind."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=120)  # makes re-running a task harmless
+    kind = models.CharField(max_length=40, blank=True, default="")
     text = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)  # when it happened (a recreated history's own time)
     read_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once")]
+        indexes = [
+            # The desk: a person's open reminders, newest first.
+            models.Index(
+                fields=["recipient", "-created_at"], condition=Q(done_at__isnull=True), name="notification_open"
+            ),
+        ]
 
 
 class OutboundMessage(models.Model):

@@ -7,14 +7,19 @@ import fcntl
 import json
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .errors import NotFound
 from .locks import xact_lock
 from .models import Notification, OutboundMessage
 from .privacy import mask_phone
@@ -78,9 +83,94 @@ def send_sms_once(*, phone: str, body: str, key: str) -> bool:
     return True
 
 
-def desk_notify(*, recipients, case, key: str, text: str) -> None:
+# Reminders about work that goes on after the case is finished (a problem found at the
+# callback must still be put right): finishing the case does not clear them.
+KINDS_AFTER_CLOSING = frozenset({"callback-task"})
+
+
+def kind_of(key: str) -> str:
+    """A reminder's kind from its key: the words of it, without the ids ("clock:12:warn:0"
+    is "clock:warn", "callback-task:7" is "callback-task")."""
+    return ":".join([part for part in key.split(":") if not part.isdigit()][:2])
+
+
+def desk_notify(*, recipients, case, key: str, text: str, at: datetime | None = None, kind: str = "") -> None:
+    """A reminder on each recipient's desk, once per key. ``kind`` (default: ``kind_of(key)``)
+    keeps one open reminder per case and kind: a newer one replaces the older text and
+    comes back unread, instead of a second line. ``at``: when it happened (a recreated
+    history's own time; default now)."""
+    kind = (kind or kind_of(key))[:40]
+    when = at or timezone.now()
     for staff in recipients:
-        Notification.objects.get_or_create(recipient=staff, key=key, defaults={"case": case, "text": text[:300]})
+        if Notification.objects.filter(recipient=staff, key=key).exists():
+            continue  # a rerun of the task
+        if case is not None:
+            same = (
+                Notification.objects.filter(recipient=staff, case=case, kind=kind, done_at__isnull=True)
+                .order_by("-created_at", "-id")
+                .first()
+            )
+            if same is not None:
+                if when >= same.created_at:
+                    same.key, same.text, same.created_at, same.read_at = key, text[:300], when, None
+                    same.save(update_fields=["key", "text", "created_at", "read_at"])
+                continue
+        Notification.objects.get_or_create(
+            recipient=staff, key=key, defaults={"case": case, "text": text[:300], "kind": kind, "created_at": when}
+        )
+
+
+def desk_mark_read(
+    *, recipient, case_id: int | None = None, notification_id: int | None = None, at: datetime | None = None
+) -> int:
+    """The person saw it: their reminders about the case they opened or moved (or one reminder)."""
+    rows = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
+    if case_id is not None:
+        rows = rows.filter(case_id=case_id)
+    elif notification_id is not None:
+        rows = rows.filter(pk=notification_id)
+    else:
+        return 0
+    return rows.update(read_at=at or timezone.now())
+
+
+def desk_mark_done(*, recipient, notification_id: int) -> int:
+    """The person dealt with it: the reminder — and, for a case, every open reminder the
+    person has about that case — leaves the desk. Another person's reminder is not found."""
+    row = Notification.objects.filter(recipient=recipient, pk=notification_id).first()
+    if row is None:
+        raise NotFound()
+    rows = Notification.objects.filter(recipient=recipient, done_at__isnull=True)
+    rows = rows.filter(case_id=row.case_id) if row.case_id is not None else rows.filter(pk=row.pk)
+    now = timezone.now()
+    return rows.update(done_at=now, read_at=Coalesce("read_at", Value(now)))
+
+
+def desk_settle(*, case_id: int, kinds: tuple[str, ...], at: datetime | None = None) -> int:
+    """What these reminders announced is dealt with (a new case signed for, a proposal
+    approved): they leave every desk."""
+    return Notification.objects.filter(case_id=case_id, kind__in=kinds, done_at__isnull=True).update(
+        done_at=at or timezone.now()
+    )
+
+
+def desk_settle_keys(*, case_id: int, key_prefix: str, at: datetime | None = None) -> int:
+    """The reminders a step wrote about one thing of the case (a clock: ``clock:<id>:``)
+    are stale: that thing is over."""
+    return Notification.objects.filter(case_id=case_id, key__startswith=key_prefix, done_at__isnull=True).update(
+        done_at=at or timezone.now()
+    )
+
+
+def desk_case_finished(*, case_id: int, at: datetime | None = None) -> int:
+    """The case is finished (closed, archived, not accepted, returned, transferred): its
+    reminders are stale and leave every desk, except those about work that goes on."""
+    when = at or timezone.now()
+    return (
+        Notification.objects.filter(case_id=case_id, done_at__isnull=True)
+        .exclude(kind__in=KINDS_AFTER_CLOSING)
+        .update(done_at=when)
+    )
 
 
 def email_staff_once(*, recipients, subject: str, body: str, key: str) -> int:

@@ -245,6 +245,19 @@ def check_moment(value: datetime | None, field: str, label: str, when: When) -> 
     return value
 
 
+def happened_at(at: datetime | None, field: str = "at") -> datetime:
+    """When a write happened. A person acting now: ``None``, the current time. Where
+    history is recreated (the demo generator, an import), services take the moment it
+    happened as a keyword ``at``: a past time (2000 … now), refused naming the field
+    otherwise, so recreated records and events carry their own dates."""
+    if at is None:
+        return timezone.now()
+    if timezone.is_naive(at):
+        raise ValidationFailed({field: [_("发生时间须带时区。")]})
+    check_moment(at, field, _("发生时间"), When.PAST)
+    return at
+
+
 def check_day(value: date | None, field: str, label: str, when: When) -> date | None:
     message = day_error(value, when, label) if value is not None else None
     if message:

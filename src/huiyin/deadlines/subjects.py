@@ -43,6 +43,9 @@ class DueStep:
     step: Step
     now: datetime
     directory: Directory
+    # Where history is recreated (the demo), the moment the step's event and desk entries
+    # carry; None: the time they are written.
+    stamp: datetime | None = None
 
 
 class SubjectHandler(Protocol):

@@ -123,7 +123,7 @@ def raise_urgency(*, case: Case, event: Event) -> None:
         return
     level, keyword = keyword_urgency(case, version.preset())
     if URGENCY_RANK[level] > URGENCY_RANK.get(case.urgency or "normal", 0):
-        case_urgency_raise(case, urgency=level, keyword=keyword)
+        case_urgency_raise(case, urgency=level, keyword=keyword, at=event.at)
 
 
 def on_case_event(*, case: Case, event: Event) -> None:
@@ -141,10 +141,10 @@ def on_case_event(*, case: Case, event: Event) -> None:
         sync_promised_due(case)
 
 
-def _major_check(case: Case, plan: CasePlan | None) -> None:
+def _major_check(case: Case, plan: CasePlan | None, event: Event) -> None:
     urgency, keyword = effective_urgency(case, plan.preset if plan is not None else None)
     if urgency == "major":
-        escalate_major(case=case, urgency=urgency, keyword=keyword)
+        escalate_major(case=case, urgency=urgency, keyword=keyword, at=event.at)
 
 
 def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
@@ -155,7 +155,7 @@ def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
         back = plan.preset.acceptance_grounds.return_within
         if back is not None and plan.rule("acceptance") is None:
             clock_start(case=case, plan=plan, rule=ClockRule.from_preset(back), started_at=case.received_at)
-    _major_check(case, plan)
+    _major_check(case, plan, event)
 
 
 def _updated(case: Case, event: Event, plan: CasePlan | None) -> None:
@@ -164,7 +164,7 @@ def _updated(case: Case, event: Event, plan: CasePlan | None) -> None:
         return
     if plan is not None:
         replan(case, plan, event.at)
-    _major_check(case, plan)
+    _major_check(case, plan, event)
 
 
 def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:

@@ -89,6 +89,7 @@ def _process(
     directory: Directory,
     calendars: CalendarCache,
     result: SweepResult,
+    stamp: datetime | None = None,
 ) -> None:
     calendar = calendars.get(clock.organization_id, clock.policy_version)
     changed: set[str] = set()
@@ -97,7 +98,7 @@ def _process(
         if step is None or step.at > now:
             break
         action, fields = perform_step(
-            clock=clock, case=case, step=step, now=now, worker_id=worker_id, directory=directory
+            clock=clock, case=case, step=step, now=now, worker_id=worker_id, directory=directory, stamp=stamp
         )
         changed.update(fields)
         if action is None:
@@ -160,19 +161,35 @@ def sweep(
     batch: int = 500,
     worker_id: str | None = None,
     pause_between: float = 0.0,
+    history: bool = False,
+    organization_id: int | None = None,
 ) -> SweepResult:
     """One pass: take up to ``batch`` clocks due by ``now`` and act on them, in one
-    transaction."""
+    transaction. ``history``: the pass recreates a past moment of one organisation's
+    (``organization_id``: the demo), so the steps' events and desk entries carry ``now``
+    instead of the time they are written."""
     now = now or timezone.now()
     worker_id = worker_id or default_worker_id()
     result = SweepResult()
     directory, calendars = Directory(), CalendarCache()
 
     def process(clock: Clock, case: Case | None) -> None:
-        _process(clock, case, now=now, worker_id=worker_id, directory=directory, calendars=calendars, result=result)
+        _process(
+            clock,
+            case,
+            now=now,
+            worker_id=worker_id,
+            directory=directory,
+            calendars=calendars,
+            result=result,
+            stamp=now if history else None,
+        )
 
+    due = Clock.objects.filter(next_action_at__lte=now)
+    if organization_id is not None:
+        due = due.filter(organization_id=organization_id)
     return sweep_batch(
-        Clock.objects.filter(next_action_at__lte=now).order_by("next_action_at", "pk"),
+        due.order_by("next_action_at", "pk"),
         now=now,
         batch=batch,
         related=("policy_version",),
@@ -203,8 +220,18 @@ def sweep_until_idle(
     batch: int = 500,
     worker_id: str | None = None,
     max_passes: int = 1000,
+    history: bool = False,
+    organization_id: int | None = None,
 ) -> SweepResult:
-    return until_idle(sweep, batch=batch, max_passes=max_passes, now=now, worker_id=worker_id)
+    return until_idle(
+        sweep,
+        batch=batch,
+        max_passes=max_passes,
+        now=now,
+        worker_id=worker_id,
+        history=history,
+        organization_id=organization_id,
+    )
 
 
 # The day each process last logged the calendar's unknown years (once a day is enough).

@@ -9,12 +9,11 @@ Three parts:
   database, deterministic per seed and fast enough to feed a bulk insert of a
   million rows. Each spec carries the matter (channel, nature, category, text,
   complainant...) and the state the case should end in.
-* ``populate()`` feeds specs through the real services in
-  :mod:`huiyin.cases.services`, with the staff member each step belongs to,
-  so every demo case has a genuine event history.
+* ``huiyin.demo.history.populate()`` plays the specs through the real services,
+  each step by the staff member it belongs to at the moment it happened, so every
+  demo case has a genuine, dated event history.
 
-Nothing in the spec generator imports Django; ``build_organization`` and
-``populate`` import it lazily.
+Nothing in the spec generator touches the database; ``build_organization`` does.
 """
 
 from __future__ import annotations
@@ -24,26 +23,19 @@ import itertools
 import random
 import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 from faker.providers.person.zh_CN import Provider as _FakerPerson
 from faker.providers.phone_number.zh_CN import Provider as _FakerPhone
 
-from huiyin.cases import services as svc
 from huiyin.cases.inputs import PartyInput
-from huiyin.cases.models import Case, Category
-from huiyin.cases.workflow import Stage, required_step, stages_with_defaults
+from huiyin.cases.models import Category
 from huiyin.core.validators import id_check_digit
-from huiyin.handling import actions as handling_actions
-from huiyin.handling import services as handling_services
-from huiyin.handling import steps as handling_steps
-from huiyin.handling.records import approval_chain, preset_of, refusal_forbidden
 from huiyin.orgs.models import Department, Organization, Staff
 
 from . import texts
@@ -834,8 +826,9 @@ def generate_case_specs(
         )
 
 
-# --- populate through the services ----------------------------------------------------------
+# --- who acts in the stories (huiyin.demo.history) ---------------------------------------
 
+# The handling lifecycle a story walks (huiyin.demo.history), in order.
 LIFECYCLE = ("accepted", "dispatched", "in_progress", "pending_approval", "replied", "closed")
 
 
@@ -859,256 +852,3 @@ class _Cast:
     def handler(self, department: Department, index: int) -> Staff:
         people = self.handlers.get(department.pk) or [self.heads[department.pk]]
         return people[index % len(people)]
-
-
-def populate(demo: DemoOrg, specs: Iterable[CaseSpec], *, now: datetime | None = None) -> int:
-    """Register each spec and drive it to its target state through the services.
-
-    Events carry the real time of this run; ``received_at`` comes from the spec.
-    Each case is one transaction. Returns the number of cases created.
-    """
-    now = now or timezone.now()
-    cast = _Cast(demo)
-    created = 0
-    for spec in specs:
-        with transaction.atomic():
-            _drive(demo, cast, spec, now)
-        created += 1
-    return created
-
-
-def _party_input(p: PartySpec) -> PartyInput:
-    # A copy: validation normalises the input in place, the spec stays as generated.
-    return replace(p)
-
-
-def _drive(demo: DemoOrg, cast: _Cast, spec: CaseSpec, now: datetime) -> None:
-    clerk = cast.clerks[spec.index % len(cast.clerks)]
-    registrar = cast.reception if spec.channel == "visit" and cast.reception else clerk
-    data = svc.IntakeInput(
-        channel=spec.channel,
-        nature=spec.nature,
-        title=spec.title,
-        text=spec.text,
-        party=_party_input(spec.party),
-        category_id=demo.categories[spec.category].pk,
-        urgency=spec.urgency,
-        location=spec.location,
-        received_at=spec.received_at,
-        group_size=spec.group_size,
-        representatives=[_party_input(p) for p in spec.representatives],
-        forwarded_by=spec.forwarded_by,
-        forwarded_ref=spec.forwarded_ref,
-        new_matter=True,  # each spec is its own matter; repeat calls are its repeat_contacts
-    )
-    case, _code = svc.case_register(actor=registrar, data=data)
-    cid = case.pk
-    target = spec.target_state
-    method = (
-        "in_person" if spec.channel == "visit" else "letter" if spec.channel in ("letter", "forwarded") else "phone"
-    )
-
-    if spec.decision in ("not_accept", "return") and refusal_forbidden(case):
-        # 首诉负责 (hospital): a complaint is never refused; one outside its remit is transferred.
-        handling_actions.case_transfer(
-            actor=clerk,
-            case_id=cid,
-            to_body=texts.TRANSFER_BODIES[spec.index % len(texts.TRANSFER_BODIES)],
-            note="已告知反映人转送单位及联系方式。",
-        )
-    elif spec.decision == "not_accept":
-        ground, refer_to = _ground_for(case, spec)
-        handling_actions.case_not_accept(
-            actor=clerk, case_id=cid, ground=ground, refer_to=refer_to, note=spec.decision_note
-        )
-        _tell_in_writing(case, clerk, "not_accepted_notice")
-    elif spec.decision == "return":
-        handling_actions.case_return(actor=clerk, case_id=cid, reason=spec.decision_note, returned_to=spec.refer_to)
-    elif spec.decision == "transfer" and not _may_transfer(case):
-        handling_actions.case_return(  # "不得自行转送" (construction station): returned to the writer instead
-            actor=clerk,
-            case_id=cid,
-            reason=f"不属于本单位职责，请向{spec.decision_note}反映。",
-            returned_to=spec.forwarded_by or "来信人",
-        )
-    elif spec.decision == "transfer":
-        handling_actions.case_transfer(
-            actor=clerk,
-            case_id=cid,
-            to_body=spec.decision_note,
-            note="已告知反映人转送单位及联系方式。",
-        )
-    elif spec.decision == "answer_on_spot":
-        svc.case_answer_on_spot(actor=registrar, case_id=cid, reply=spec.reply, method=method)
-        if target in ("closed", "archived"):
-            svc.case_close(
-                actor=cast.callback,
-                case_id=cid,
-                satisfaction=spec.satisfaction,
-                callback_note=texts.CALLBACK_NOTES[spec.index % len(texts.CALLBACK_NOTES)],
-                confirmed=True,
-                confirmation_note="反映人电话确认处理结果。",
-            )
-    elif spec.decision == "accept":
-        if stages_with_defaults(case.stage_switches)[Stage.ACCEPTANCE]:
-            svc.case_accept(actor=clerk, case_id=cid)  # else: taken on dispatch (首问负责)
-            _tell_in_writing(case, clerk, "acceptance_notice")
-        approval = stages_with_defaults(case.stage_switches)[Stage.APPROVAL]
-        department = demo.routing[spec.category]
-        final = "closed" if target == "archived" else target
-        if spec.reopened:
-            _round(demo, cast, spec, cid, clerk, department, "replied", approval, method, first=True)
-            svc.case_reopen(
-                actor=cast.callback,
-                case_id=cid,
-                reason=texts.REOPEN_REASONS[spec.index % len(texts.REOPEN_REASONS)],
-            )
-            _round(demo, cast, spec, cid, clerk, department, final, approval, method, first=False)
-        else:
-            _round(demo, cast, spec, cid, clerk, department, final, approval, method, first=True)
-
-    for contact in spec.repeat_contacts:
-        svc.contact_add(
-            actor=clerk,
-            case_id=cid,
-            channel=contact.channel,
-            text=contact.text,
-            occurred_at=min(contact.occurred_at, now),
-        )
-    if target == "archived":
-        svc.case_archive(actor=cast.leader, case_id=cid)
-
-
-# A signature drawn on screen (the demo's interviewees sign with one stroke): a tiny PNG.
-DEMO_SIGNATURE = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAECAAAAACWpiEsAAAAC0lEQVR4nGNgIAwAACQAAbZm3wQAAAAASUVORK5CYII="
-)
-
-
-def _steps_before_reply(cid: int, handler: Staff, index: int) -> str:
-    """What the case's policy requires before the answer (``presets.RequiredSteps``): an
-    investigation, the unit's rectification plan told to the complainant; returns the
-    remedy the answer states, where it must."""
-    case = Case.objects.get(pk=cid)
-    steps = case.stage_switches
-    if required_step(steps, "investigation_before_reply"):
-        handling_services.investigation_add(
-            actor=handler, case_id=cid, kind="phone", text=texts.INVESTIGATIONS[index % len(texts.INVESTIGATIONS)]
-        )
-    if required_step(steps, "plan_told_before_reply") and handling_steps.reply_refusal(case):
-        row = handling_services.rectification_notify(actor=handler, case_id=cid, requirements="按处理原则限期整改。")
-        handling_services.rectification_plan_receive(
-            actor=handler, rectification_id=row.pk, plan_text="十五日内完成整改，整改后书面报站。"
-        )
-        handling_services.rectification_plan_check(actor=handler, rectification_id=row.pk, verdict="accepted")
-        handling_services.rectification_inform_complainant(
-            actor=handler, rectification_id=row.pk, method="phone", note="已电话告知整改方案。"
-        )
-    return texts.REMEDIES[index % len(texts.REMEDIES)] if required_step(steps, "remedy_in_reply") else ""
-
-
-def _tell_in_writing(case: Any, clerk: Staff, kind: str) -> None:
-    """Where the preset wants the acceptance decision told in writing (the petition office's
-    受理告知书), the desk issues the letter, as the office would."""
-    preset = preset_of(case)
-    if preset is not None and preset.acceptance_grounds.written_notice:
-        handling_services.document_issue(actor=clerk, case_id=case.pk, kind=kind)
-
-
-def _may_transfer(case: Any) -> bool:
-    preset = preset_of(case)
-    return preset is None or preset.acceptance_grounds.self_transfer_allowed
-
-
-def _ground_for(case: Any, spec: CaseSpec) -> tuple[str, str]:
-    """The generated ground in words, or, where the preset lists grounds, one of them."""
-    preset = preset_of(case)
-    grounds = preset.acceptance_grounds.not_accepted if preset else ()
-    if not grounds:
-        return spec.decision_note, spec.refer_to
-    ground = grounds[spec.index % len(grounds)]
-    bodies = {b.code: b.label for b in preset.acceptance_grounds.referral_bodies}
-    refer_to = bodies.get(ground.refer_to[0], spec.refer_to) if ground.refer_to else ""
-    return ground.code, refer_to
-
-
-def _round(
-    demo: DemoOrg,
-    cast: _Cast,
-    spec: CaseSpec,
-    cid: int,
-    clerk: Staff,
-    department: Department,
-    final: str,
-    approval: bool,
-    method: str,
-    *,
-    first: bool,
-) -> None:
-    """One handling round from 'accepted' up to ``final`` (a LIFECYCLE state)."""
-    stop = LIFECYCLE.index(final)
-    index = spec.index if first else spec.index + 1  # a reopened case may go to a colleague
-    sign_for = stages_with_defaults(Case.objects.get(pk=cid).stage_switches)[Stage.SIGN_FOR]
-    if first and spec.misrouted_to and sign_for:  # without sign-for nothing can be sent back
-        wrong = demo.departments[spec.misrouted_to]
-        wrong_handler = cast.handler(wrong, index)
-        handling_actions.case_dispatch(actor=clerk, case_id=cid, department_id=wrong.pk, handler_id=wrong_handler.pk)
-        handling_actions.case_send_back(
-            actor=wrong_handler,
-            case_id=cid,
-            reason=texts.SEND_BACK_REASONS[index % len(texts.SEND_BACK_REASONS)],
-        )
-    if stop < LIFECYCLE.index("dispatched"):
-        return
-    handler = cast.handler(department, index)
-    handling_actions.case_dispatch(
-        actor=clerk,
-        case_id=cid,
-        department_id=department.pk,
-        handler_id=handler.pk,
-        instructions=texts.DISPATCH_INSTRUCTIONS[index % len(texts.DISPATCH_INSTRUCTIONS)],
-    )
-    if stop < LIFECYCLE.index("in_progress"):
-        return
-    if sign_for:
-        handling_actions.case_sign_for(actor=handler, case_id=cid)
-    if stop < LIFECYCLE.index("pending_approval"):
-        return
-    if approval:
-        steps = Case.objects.get(pk=cid).stage_switches
-        if required_step(steps, "signed_investigation"):  # the interviewee signs the record first
-            handling_services.investigation_add(
-                actor=handler,
-                case_id=cid,
-                kind="interview",
-                text=texts.INVESTIGATIONS[index % len(texts.INVESTIGATIONS)],
-                interviewee="被调查单位负责人",
-                signature_drawn=DEMO_SIGNATURE,
-            )
-        handling_actions.case_submit_for_approval(
-            actor=handler,
-            case_id=cid,
-            proposal="拟答复如下：" + spec.reply,
-            outcome=texts.OUTCOMES[index % len(texts.OUTCOMES)],
-            responsible_unit=texts.RESPONSIBLE_UNITS[index % len(texts.RESPONSIBLE_UNITS)],
-        )
-        if stop < LIFECYCLE.index("replied"):
-            return
-
-        for role in approval_chain(Case.objects.get(pk=cid)):
-            signer = cast.heads.get(department.pk, cast.leader) if role == "dept_head" else cast.leader
-            handling_actions.case_approve(actor=signer, case_id=cid, comments="同意。")
-    elif stop < LIFECYCLE.index("replied"):
-        return  # no approval stage: the case stays with the handler
-    remedy = _steps_before_reply(cid, handler, index)
-    svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method, remedy=remedy)
-    if stop < LIFECYCLE.index("closed"):
-        return
-    svc.case_close(
-        actor=cast.callback,
-        case_id=cid,
-        satisfaction=spec.satisfaction,
-        callback_note=texts.CALLBACK_NOTES[index % len(texts.CALLBACK_NOTES)],
-        confirmed=True,
-        confirmation_note="反映人电话确认处理结果。",
-    )

@@ -1,12 +1,15 @@
 """Demo surveys and engagement activities: a running satisfaction campaign with paper
 and online answers, rectification items, and each engagement kind of the preset held
-last period and planned in this one — all through the surveys services."""
+last period and planned in this one — all through the surveys services, each write at
+the moment it happened (``at``): the campaign set up before it opened, answers coming in
+day by day since, the meeting recorded the day it was held."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
 from huiyin.cases.models import Case
@@ -36,22 +39,42 @@ OPINIONS = (
 LEANING = (0.55, 0.3)
 
 
-def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dict[str, int]:
+def _on(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _office(moment: datetime) -> datetime:
+    """The same day's office hours (09:00–17:59): papers are typed in at a desk."""
+    local = timezone.localtime(moment)
+    if local.hour < 9:
+        return local.replace(hour=9)
+    return local.replace(hour=17) if local.hour >= 18 else local
+
+
+def seed_outreach(
+    org_id: int, staff: dict[str, Staff], *, seed: int = 7, now: datetime | None = None
+) -> dict[str, int]:
     rng = random.Random(seed)
     leader = staff["leader"]
-    today = timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     counts = {"responses": 0, "activities": 0}
     areas, _report_to = services.preset_areas(org_id)
     if areas:
+        starts_on = today - timedelta(days=20)
         campaign = services.campaign_create(
             actor=leader,
             title=f"{today.year} 年度满意度调查",
-            starts_on=today - timedelta(days=20),
+            starts_on=starts_on,
             ends_on=today + timedelta(days=10),
             audience="近三个月反映问题的群众及服务范围内住户",
             audience_size=120,
+            at=_on(starts_on - timedelta(days=3), 10),
         )
+        opened = _on(starts_on, 9)
         for n in range(1, 61):
+            # Answers arrive day by day since the campaign opened, never after now.
+            at = min(now, _office(opened + (now - opened) * (n - rng.random()) / 60))
             answers = {}
             for area in campaign.areas:
                 if rng.random() < 0.08:
@@ -68,10 +91,13 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
                     paper_number=f"{today.year}-{n:03d}",
                     answers=answers,
                     opinion=opinion,
+                    at=at,
                 )
             else:
-                token = services.invitations_issue(actor=leader, campaign_id=campaign.pk, count=1)[0]
-                services.response_submit(token=token.rstrip("/").rsplit("/", 1)[-1], answers=answers, opinion=opinion)
+                token = services.invitations_issue(actor=leader, campaign_id=campaign.pk, count=1, at=at)[0]
+                services.response_submit(
+                    token=token.rstrip("/").rsplit("/", 1)[-1], answers=answers, opinion=opinion, at=at
+                )
             counts["responses"] += 1
         departments = list(Department.objects.filter(organization_id=org_id).order_by("code")[:2])
         for i, (problem, measure) in enumerate(
@@ -87,21 +113,29 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
                 measure=measure,
                 department_id=departments[i % len(departments)].pk,
                 due_on=today + timedelta(days=15 + 15 * i),
+                at=min(now, _on(today - timedelta(days=6 - i), 15)),
             )
             if i == 0:
                 heads = Directory().dept_heads(org_id, item.department_id)
                 head = heads[0] if heads else leader
-                services.item_done(actor=head, item_id=item.pk, note="已建立巡查台账，本月报修均在 24 小时内修复")
+                services.item_done(
+                    actor=head,
+                    item_id=item.pk,
+                    note="已建立巡查台账，本月报修均在 24 小时内修复",
+                    at=min(now, _on(today - timedelta(days=1), 16)),
+                )
 
     policy = current_policy(org_id)
     for kind in policy.preset().engagement if policy is not None else ():
         start, end = period_of(kind.every, today)
+        held_on = start - timedelta(days=20)
         held = services.activity_plan(
             actor=leader,
             kind=kind.code,
-            planned_on=start - timedelta(days=20),
+            planned_on=held_on,
             place="管理处会议室",
             led_by_id=leader.pk,
+            at=_on(held_on - timedelta(days=10), 10),
         )
         services.activity_record(
             actor=leader,
@@ -118,17 +152,18 @@ def seed_outreach(org_id: int, staff: dict[str, Staff], *, seed: int = 7) -> dic
             nature="suggestion",
             name="王芳",
             phone="13900001111",
+            at=_on(held_on + timedelta(days=1), 10),
         )
         next_on = min(today + timedelta(days=7), end - timedelta(days=1))  # still in this period
         services.activity_plan(
-            actor=leader, kind=kind.code, planned_on=next_on, place="管理处会议室", led_by_id=leader.pk
+            actor=leader, kind=kind.code, planned_on=next_on, place="管理处会议室", led_by_id=leader.pk, at=now
         )
         counts["activities"] += 2
-    counts["deductions"] = _escalated(org_id, staff, policy.preset() if policy is not None else None)
+    counts["deductions"] = _escalated(org_id, staff, policy.preset() if policy is not None else None, now)
     return counts
 
 
-def _escalated(org_id: int, staff: dict[str, Staff], preset) -> int:
+def _escalated(org_id: int, staff: dict[str, Staff], preset, now: datetime) -> int:
     """A couple of complaints that went over the handler's head (越级投诉), recorded by the
     supervisor where the preset deducts points for them."""
     if preset is None or not preset.deductions:
@@ -139,6 +174,9 @@ def _escalated(org_id: int, staff: dict[str, Staff], preset) -> int:
     )[: len(rule.levels)]
     recorded = 0
     for case, level in zip(cases, rule.levels, strict=False):
+        # The supervisor records it the working day after the complaint went over the handler's head.
+        last = case.events.aggregate(m=Max("at"))["m"] or now
+        at = min(now, max(last, (case.closed_at or last) + timedelta(days=1)))
         recorded += len(
             deduction_record(
                 actor=staff["supervisor"],
@@ -146,6 +184,7 @@ def _escalated(org_id: int, staff: dict[str, Staff], preset) -> int:
                 rule=rule.code,
                 level=level.code,
                 note=f"反映人{level.label}",
+                at=at,
             )
         )
     return recorded

@@ -15,8 +15,9 @@ nobody is skipped; with nobody at all, one entry charges the lead department alo
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
@@ -24,7 +25,7 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.selectors import case_locked
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
-from huiyin.core.validators import NOTE_MAX, checked_text
+from huiyin.core.validators import NOTE_MAX, checked_text, happened_at
 from huiyin.deadlines.notify import Directory
 from huiyin.handling.records import preset_of, role_label
 from huiyin.orgs.models import Staff
@@ -70,10 +71,13 @@ def _charged(case: Case, roles: tuple[str, ...], department_id: int) -> list[tup
     return people
 
 
-def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note: str = "") -> list[DeductionEntry]:
+def deduction_record(
+    *, actor: Staff, case_id: int, rule: str, level: str, note: str = "", at: datetime | None = None
+) -> list[DeductionEntry]:
     """Record that the case was escalated to ``level`` under the preset's ``rule``:
     one entry per charged person, points copied from the case's preset. Recording the
-    same (case, rule, level) again is refused."""
+    same (case, rule, level) again is refused. ``at``: when, where history is recreated."""
+    now = happened_at(at)
     if not permissions.may_record_deductions(actor):
         raise PermissionDeniedError(_("只有督办员、领导或系统管理员可以登记越级投诉扣分。"))
     note = checked_text(note, "note", limit=NOTE_MAX, label=_("说明"))
@@ -108,7 +112,6 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
         department_id = _latest_round_value(case, "lead_department")
         if department_id is None:
             raise ValidationFailed({"case": [_("该件尚未交办主办部门，无法确定扣分的部门和人员。")]})
-        now = timezone.now()
         common = dict(
             organization_id=case.organization_id,
             case=case,
@@ -160,5 +163,6 @@ def deduction_record(*, actor: Staff, case_id: int, rule: str, level: str, note:
                     "note": f"：{note[:200]}" if note else "",
                 },
             },
+            at=at,
         )
     return entries

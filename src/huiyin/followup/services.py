@@ -30,7 +30,7 @@ from huiyin.core.errors import (
 )
 from huiyin.core.notify import desk_notify, send_sms_once
 from huiyin.core.tokens import new_token, token_hash
-from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_text
+from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_text, happened_at
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
@@ -183,10 +183,14 @@ def callback_record(
     method: str = CallbackMethod.PHONE,
     signature_scan=None,
     signature_drawn: str = "",
+    at: datetime | None = None,
 ) -> Callback:
     """Record one attempt. ``problem``: something found that must be put right (a
     rectification task with the preset's notice limit, whatever the satisfaction);
-    ``signature_*``: the person called on signs (a scan or drawn on screen)."""
+    ``signature_*``: the person called on signs (a scan or drawn on screen); ``at``: when
+    the call was made, where history is recreated (``validators.happened_at``)."""
+    now = happened_at(at)
+    stamp = at  # the events' time: None (written now) unless history is recreated
     if outcome not in AttemptOutcome.values:
         raise ValidationFailed({"outcome": [_("请选择回访结果：已接通、未接通或号码错误。")]})
     if outcome == AttemptOutcome.REACHED and satisfaction not in Satisfaction.values:
@@ -210,16 +214,15 @@ def callback_record(
             raise StaleObject()
         if outcome == AttemptOutcome.REACHED and method == CallbackMethod.ON_SITE:
             check_on_site_record(case, signed=signature is not None, charges_checked=charges_checked, attitude=attitude)
-        now = timezone.now()
         CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note)
         row.attempts += 1
         row.version += 1
         row.method = method
         if outcome != AttemptOutcome.REACHED:
-            _not_reached(case, row, actor, outcome, now)
+            _not_reached(case, row, actor, outcome, now, stamp=stamp)
         else:
             if problem:
-                _task_raise(case, row, actor, now, problem)
+                _task_raise(case, row, actor, now, problem, stamp=stamp)
             _reached(
                 case,
                 row,
@@ -230,9 +233,10 @@ def callback_record(
                 attitude=attitude,
                 charges_checked=charges_checked,
                 note=note,
+                stamp=stamp,
             )
         if signature is not None:  # stored last: a refusal above leaves no file behind
-            row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature)
+            row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature, at=stamp)
         row.save()
     return row
 
@@ -269,7 +273,9 @@ def _heads_or_leaders(case: Case) -> list[Staff]:
     )
 
 
-def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> RectificationTask:
+def _task_raise(
+    case: Case, row: Callback, actor: Staff, now, problem: str, *, stamp: datetime | None = None
+) -> RectificationTask:
     task = RectificationTask.objects.create(
         callback=row,
         case=case,
@@ -286,6 +292,7 @@ def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> R
         key=f"callback-task:{task.pk}",
         text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s")
         % {"number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}", "problem": problem[:100]},
+        at=now,
     )
     case_services.case_record_event(
         case,
@@ -296,6 +303,7 @@ def _task_raise(case: Case, row: Callback, actor: Staff, now, problem: str) -> R
             "text": _("回访发现问题：%(p)s") % {"p": problem[:200]},
             "due_at": task.due_at,
         },
+        at=stamp,
     )
     return task
 
@@ -345,7 +353,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     return task
 
 
-def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> None:
+def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now, *, stamp: datetime | None = None) -> None:
     if outcome == AttemptOutcome.WRONG_NUMBER or row.attempts >= MAX_ATTEMPTS:
         CALLBACK_STATUSES.move(row, CallbackStatus.UNREACHABLE)
         row.next_try_at, row.done_by, row.done_at = None, actor, now
@@ -355,6 +363,7 @@ def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> 
             key=f"callback:{row.pk}:unreachable",
             text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。")
             % {"number": case.number, "n": row.attempts},
+            at=now,
         )
     else:
         row.next_try_at = now + RETRY_AFTER
@@ -363,6 +372,7 @@ def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now) -> 
         kind=EventKind.NOTE,
         actor=actor,
         data={"callback_id": row.pk, "callback_outcome": outcome, "attempts": row.attempts, "status": row.status},
+        at=stamp,
     )
 
 
@@ -377,6 +387,7 @@ def _reached(
     attitude: str,
     charges_checked: bool | None,
     note: str,
+    stamp: datetime | None = None,
 ) -> None:
     CALLBACK_STATUSES.move(row, CallbackStatus.DONE)
     row.satisfaction, row.findings = satisfaction, findings
@@ -390,6 +401,7 @@ def _reached(
                 case=case,
                 key=f"callback:{row.pk}:again",
                 text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number},
+                at=now,
             )
         if _on_dissatisfied(case) == "dept_head_decides" and case.state == "replied":
             row.head_decision = HeadDecision.PENDING
@@ -398,19 +410,23 @@ def _reached(
                 case=case,
                 key=f"callback:{row.pk}:decide",
                 text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number},
+                at=now,
             )
             case_services.case_record_event(
                 case,
                 kind=EventKind.NOTE,
                 actor=actor,
                 data={"callback_id": row.pk, "text": _("回访不满意，待部门负责人决定：%(s)s") % {"s": summary}},
+                at=stamp,
             )
             row.save()
 
             clocks_stop(case=case, at=now, reason="done", stages=("callback",))  # the callback is made
             return
         row.save()
-        case_services.case_reopen(actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary})
+        case_services.case_reopen(
+            actor=actor, case_id=case.pk, reason=_("回访不满意：%(s)s") % {"s": summary}, at=stamp
+        )
     elif case.state == "replied":
         row.save()
         case_services.case_close(
@@ -420,6 +436,7 @@ def _reached(
             callback_note=summary,
             confirmed=True,
             confirmation_note=_("回访时反映人确认：%(s)s") % {"s": summary},
+            at=stamp,
         )
 
 
@@ -445,6 +462,7 @@ def dissatisfaction_decide(
     decision: str,
     note: str,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Callback:
     """The department head's decision on a dissatisfied callback (on_dissatisfied:
     dept_head_decides): 重办 opens a new round; 维持 closes the case with the complainant's
@@ -473,14 +491,14 @@ def dissatisfaction_decide(
         row.head_decision, row.head_decided_by, row.head_decided_at, row.head_note = (
             decision,
             actor,
-            timezone.now(),
+            happened_at(at),
             note,
         )
         row.version += 1
         row.save()
         if decision == HeadDecision.REOPEN:
             case_services.case_reopen(
-                actor=actor, case_id=case.pk, reason=_("回访不满意，部门负责人决定重办：%(n)s") % {"n": note}
+                actor=actor, case_id=case.pk, reason=_("回访不满意，部门负责人决定重办：%(n)s") % {"n": note}, at=at
             )
         else:
             case_services.case_close(
@@ -489,6 +507,7 @@ def dissatisfaction_decide(
                 satisfaction=Satisfaction.DISSATISFIED,
                 callback_note=_("回访不满意，部门负责人决定维持原处理：%(n)s") % {"n": note},
                 upheld_by_head=True,
+                at=at,
             )
     return row
 

@@ -23,7 +23,7 @@ from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.services import STAY, required_text, transition
 from huiyin.cases.workflow import required_step
 from huiyin.core.errors import ValidationFailed
-from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text
+from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text, happened_at
 from huiyin.orgs.actors import Actor
 from huiyin.orgs.models import Department, Staff
 
@@ -40,6 +40,7 @@ def case_not_accept(
     refer_to: str = "",
     note: str = "",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """不予受理: a ground from the preset's list (or, where it lists none, in words) and the
     body the complainant should turn to, where the ground names one."""
@@ -50,7 +51,13 @@ def case_not_accept(
         return records.decision_ground(case, "not_accepted", ground=ground, refer_to=refer_to, note=note)
 
     return transition(
-        actor=actor, case_id=case_id, action="not_accept", note=note, apply=apply, expected_version=expected_version
+        actor=actor,
+        case_id=case_id,
+        action="not_accept",
+        note=note,
+        apply=apply,
+        expected_version=expected_version,
+        at=at,
     )
 
 
@@ -61,6 +68,7 @@ def case_not_reaccept(
     ground: str,
     note: str = "",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     ground = required_text(ground, "ground", _("请选择或填写不再受理的理由。"), limit=NOTE_MAX, label=_("不再受理理由"))
 
@@ -68,7 +76,13 @@ def case_not_reaccept(
         return records.decision_ground(case, "not_reaccepted", ground=ground, refer_to="")
 
     return transition(
-        actor=actor, case_id=case_id, action="not_reaccept", note=note, apply=apply, expected_version=expected_version
+        actor=actor,
+        case_id=case_id,
+        action="not_reaccept",
+        note=note,
+        apply=apply,
+        expected_version=expected_version,
+        at=at,
     )
 
 
@@ -79,6 +93,7 @@ def case_return(
     reason: str,
     returned_to: str = "",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """退回: out of scope, returned with reasons to the writer or forwarding body; the event
     records whether it was within the preset's limit."""
@@ -90,12 +105,15 @@ def case_return(
         limit=LINE_MAX,
         label=_("退回至"),
     )
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
         records.check_refusal_allowed(case)
-        return {"reason": reason, "returned_to": returned_to, **records.return_limit(case)}
+        return {"reason": reason, "returned_to": returned_to, **records.return_limit(case, at=now)}
 
-    return transition(actor=actor, case_id=case_id, action="return", apply=apply, expected_version=expected_version)
+    return transition(
+        actor=actor, case_id=case_id, action="return", apply=apply, expected_version=expected_version, at=at
+    )
 
 
 def case_transfer(
@@ -105,6 +123,7 @@ def case_transfer(
     to_body: str,
     note: str = "",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     to_body = required_text(to_body, "to_body", _("请填写转送单位。"), limit=LINE_MAX, label=_("转送单位"))
 
@@ -113,7 +132,13 @@ def case_transfer(
         return {"to_body": to_body}
 
     return transition(
-        actor=actor, case_id=case_id, action="transfer", note=note, apply=apply, expected_version=expected_version
+        actor=actor,
+        case_id=case_id,
+        action="transfer",
+        note=note,
+        apply=apply,
+        expected_version=expected_version,
+        at=at,
     )
 
 
@@ -127,6 +152,7 @@ def _dispatch_apply(
     handler_id: int | None,
     instructions: str,
     due_at: datetime | None,
+    at: datetime | None = None,
 ) -> Callable[[Case], dict[str, Any]]:
     def apply(case: Case) -> dict[str, Any]:
         # Checked after the state: an illegal move is reported as such, whatever the form says.
@@ -152,7 +178,7 @@ def _dispatch_apply(
         case.assisting_handlers.clear()
         CaseRound.objects.filter(case=case, number=case.round).update(lead_department=department, handler=handler)
         records.dispatch_recorded(
-            case, actor=actor, lead=department, assisting=assisting, instructions=instructions, due_at=due_at
+            case, actor=actor, lead=department, assisting=assisting, instructions=instructions, due_at=due_at, at=at
         )
         return {
             "before": before,
@@ -178,10 +204,13 @@ def case_dispatch(
     instructions: str = "",
     due_at: datetime | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     instructions = checked_text(instructions, "instructions", limit=NOTE_MAX, label=_("交办意见"))
-    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at)
-    return transition(actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version)
+    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at, happened_at(at))
+    return transition(
+        actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version, at=at
+    )
 
 
 def case_redispatch(
@@ -194,11 +223,14 @@ def case_redispatch(
     instructions: str = "",
     due_at: datetime | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """改派 before the department signed for it: the earlier dispatch stays in the history."""
     instructions = checked_text(instructions, "instructions", limit=NOTE_MAX, label=_("交办意见"))
-    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at)
-    return transition(actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version)
+    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at, happened_at(at))
+    return transition(
+        actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version, at=at
+    )
 
 
 def case_sign_for(
@@ -207,7 +239,10 @@ def case_sign_for(
     case_id: int,
     handler_id: int | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
+    now = happened_at(at)
+
     def apply(case: Case) -> dict[str, Any]:
         handler = case.handler or actor
         if handler_id and handler_id != handler.pk:
@@ -219,26 +254,33 @@ def case_sign_for(
         before = case.handler_id
         case.handler = handler
         CaseRound.objects.filter(case=case, number=case.round).update(handler=handler)
-        records.dispatch_answered(case, actor=actor, signed=True)
+        records.dispatch_answered(case, actor=actor, signed=True, at=now)
         return {"before": {"handler": before}, "after": {"handler": handler.pk}, "handler_name": str(handler)}
 
-    return transition(actor=actor, case_id=case_id, action="sign_for", apply=apply, expected_version=expected_version)
+    return transition(
+        actor=actor, case_id=case_id, action="sign_for", apply=apply, expected_version=expected_version, at=at
+    )
 
 
-def case_send_back(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
+def case_send_back(
+    *, actor: Staff, case_id: int, reason: str, expected_version: int | None = None, at: datetime | None = None
+) -> Case:
     """退单: back to the dispatcher's queue with the reason; the department lets go of it."""
     reason = required_text(reason, "reason", _("请填写退单理由。"), limit=NOTE_MAX, label=_("退单理由"))
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
         before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
         department_name = case.lead_department.name if case.lead_department else ""
-        records.dispatch_answered(case, actor=actor, signed=False, reason=reason)
+        records.dispatch_answered(case, actor=actor, signed=False, reason=reason, at=now)
         case.lead_department, case.handler = None, None
         case.assisting_departments.clear()
         case.assisting_handlers.clear()
         return {"before": before, "reason": reason, "sent_back_by": department_name}
 
-    return transition(actor=actor, case_id=case_id, action="send_back", apply=apply, expected_version=expected_version)
+    return transition(
+        actor=actor, case_id=case_id, action="send_back", apply=apply, expected_version=expected_version, at=at
+    )
 
 
 # --- proposal and approval (F21) ---------------------------------------------------------------------
@@ -252,6 +294,7 @@ def case_submit_for_approval(
     outcome: str = "",
     responsible_unit: str = "",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Case:
     """The handler proposes the outcome and the responsible unit; the preset's chain signs."""
     proposal = required_text(
@@ -259,11 +302,12 @@ def case_submit_for_approval(
     )
     responsible_unit = checked_text(responsible_unit, "responsible_unit", limit=120, label=_("责任单位"))
     outcome = records.check_outcome(outcome)
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
         steps.check_proposal(case, actor=actor, responsible_unit=responsible_unit)
         made = records.proposal_submitted(
-            case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip()
+            case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip(), at=now
         )
         return {
             "proposal": proposal,
@@ -274,32 +318,45 @@ def case_submit_for_approval(
         }
 
     return transition(
-        actor=actor, case_id=case_id, action="submit_for_approval", apply=apply, expected_version=expected_version
+        actor=actor,
+        case_id=case_id,
+        action="submit_for_approval",
+        apply=apply,
+        expected_version=expected_version,
+        at=at,
     )
 
 
-def case_approve(*, actor: Staff, case_id: int, comments: str = "", expected_version: int | None = None) -> Case:
+def case_approve(
+    *, actor: Staff, case_id: int, comments: str = "", expected_version: int | None = None, at: datetime | None = None
+) -> Case:
     """Sign the pending proposal at the level that is due; the last signature approves it."""
     comments = checked_text(comments, "comments", limit=NOTE_MAX, label=_("审批意见"))
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
-        step, last = records.proposal_signed(case, actor=actor, approved=True, comments=comments.strip())
+        step, last = records.proposal_signed(case, actor=actor, approved=True, comments=comments.strip(), at=now)
         data = {"level": step.level, "role": step.role, "comments": step.comments}
         return data if last else {**data, STAY: HandlingEvent.APPROVAL_SIGNED}
 
-    return transition(actor=actor, case_id=case_id, action="approve", apply=apply, expected_version=expected_version)
+    return transition(
+        actor=actor, case_id=case_id, action="approve", apply=apply, expected_version=expected_version, at=at
+    )
 
 
-def case_reject_approval(*, actor: Staff, case_id: int, reason: str, expected_version: int | None = None) -> Case:
+def case_reject_approval(
+    *, actor: Staff, case_id: int, reason: str, expected_version: int | None = None, at: datetime | None = None
+) -> Case:
     """Return the proposal to the handler with comments (退回修改)."""
     reason = required_text(reason, "reason", _("请填写退回意见。"), limit=NOTE_MAX, label=_("退回意见"))
+    now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
-        step, _last = records.proposal_signed(case, actor=actor, approved=False, comments=reason)
+        step, _last = records.proposal_signed(case, actor=actor, approved=False, comments=reason, at=now)
         return {"level": step.level, "role": step.role, "reason": reason}
 
     return transition(
-        actor=actor, case_id=case_id, action="reject_approval", apply=apply, expected_version=expected_version
+        actor=actor, case_id=case_id, action="reject_approval", apply=apply, expected_version=expected_version, at=at
     )
 
 

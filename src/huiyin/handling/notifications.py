@@ -43,6 +43,8 @@ def desk_on_dispatch(*, event: Event) -> None:
         case=case,
         key=f"event:{event.pk}",
         text=_("新派遣案件 %(number)s：%(title)s") % {"number": case.number, "title": case.title},
+        at=event.at,
+        kind="dispatched",
     )
 
 
@@ -54,4 +56,6 @@ def desk_on_submit_for_approval(*, event: Event) -> None:
         case=case,
         key=f"event:{event.pk}",
         text=_("待审批：%(number)s %(title)s") % {"number": case.number, "title": case.title},
+        at=event.at,
+        kind="approval",
     )

@@ -151,11 +151,11 @@ def return_due(case: Case) -> datetime | None:
     return _due(plan, rule, case.received_at)
 
 
-def return_limit(case: Case) -> dict[str, Any]:
+def return_limit(case: Case, *, at: datetime | None = None) -> dict[str, Any]:
     due = return_due(case)
     if due is None:
         return {}
-    return {"return_due_at": due, "within_limit": timezone.now() <= due}
+    return {"return_due_at": due, "within_limit": (at or timezone.now()) <= due}
 
 
 def check_transfer_allowed(case: Case) -> None:
@@ -179,8 +179,9 @@ def dispatch_recorded(
     assisting: list[Department],
     instructions: str,
     due_at: datetime | None,
+    at: datetime | None = None,
 ) -> list[Dispatch]:
-    now = timezone.now()
+    now = at or timezone.now()
     withdrawable = DISPATCH_STATUSES.sources(DispatchStatus.WITHDRAWN)
     Dispatch.objects.filter(case=case, status__in=withdrawable).update(
         status=DispatchStatus.WITHDRAWN, answered_at=now, answered_by=actor
@@ -201,8 +202,8 @@ def dispatch_recorded(
     return Dispatch.objects.bulk_create(rows)
 
 
-def dispatch_answered(case: Case, *, actor: Staff, signed: bool, reason: str = "") -> None:
-    now = timezone.now()
+def dispatch_answered(case: Case, *, actor: Staff, signed: bool, reason: str = "", at: datetime | None = None) -> None:
+    now = at or timezone.now()
     # Only an unanswered dispatch can be signed for, sent back or withdrawn (one source in the table).
     open_rows = Dispatch.objects.filter(
         case=case, round=case.round, status__in=DISPATCH_STATUSES.sources(DispatchStatus.SIGNED)
@@ -234,7 +235,9 @@ def pending_proposal(case: Case) -> Proposal | None:
     return Proposal.objects.filter(case=case, round=case.round, status=ProposalStatus.PENDING).order_by("-id").first()
 
 
-def proposal_submitted(case: Case, *, actor: Staff, text: str, outcome: str, responsible_unit: str) -> Proposal:
+def proposal_submitted(
+    case: Case, *, actor: Staff, text: str, outcome: str, responsible_unit: str, at: datetime | None = None
+) -> Proposal:
     return Proposal.objects.create(
         case=case,
         round=case.round,
@@ -243,7 +246,7 @@ def proposal_submitted(case: Case, *, actor: Staff, text: str, outcome: str, res
         responsible_unit=responsible_unit,
         chain=list(approval_chain(case)),
         submitted_by=actor,
-        submitted_at=timezone.now(),
+        submitted_at=at or timezone.now(),
     )
 
 
@@ -261,7 +264,9 @@ def sign_refusal(actor: Staff, case: Case, proposal: Proposal) -> str | None:
     return None
 
 
-def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) -> tuple[ApprovalStep, bool]:
+def proposal_signed(
+    case: Case, *, actor: Staff, approved: bool, comments: str, at: datetime | None = None
+) -> tuple[ApprovalStep, bool]:
     """Sign the due level; returns the step and whether the case moves on (the last
     approval, or any return)."""
     proposal = pending_proposal(case)
@@ -278,7 +283,7 @@ def proposal_signed(case: Case, *, actor: Staff, approved: bool, comments: str) 
         decision=ApprovalDecision.APPROVED if approved else ApprovalDecision.RETURNED,
         comments=comments,
         decided_by=actor,
-        decided_at=timezone.now(),
+        decided_at=at or timezone.now(),
     )
     last = not approved or level + 1 == len(proposal.chain)
     if last:

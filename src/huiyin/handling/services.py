@@ -26,7 +26,16 @@ from huiyin.cases.permissions import may_reveal_pii
 from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed
-from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, When, check_moment, checked_text, clean_text, record_max
+from huiyin.core.validators import (
+    ANSWER_MAX,
+    NOTE_MAX,
+    When,
+    check_moment,
+    checked_text,
+    clean_text,
+    happened_at,
+    record_max,
+)
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
@@ -82,10 +91,10 @@ def _require_lead(actor: Staff, case: Case) -> None:
         raise PermissionDeniedError(_("只有承办人或主办部门的人员可以办理此环节。"))
 
 
-def _record(case: Case, kind: str, actor: Staff, data: dict) -> None:
+def _record(case: Case, kind: str, actor: Staff, data: dict, at: datetime | None = None) -> None:
     case.version += 1
     case.save(update_fields=["version", "updated_at"])
-    case_services.case_record_event(case, kind=kind, actor=actor, data=data)
+    case_services.case_record_event(case, kind=kind, actor=actor, data=data, at=at)
 
 
 def _text(value: str, field: str, message: str, *, limit: int | None = None, label: str | None = None) -> str:
@@ -161,15 +170,23 @@ def signature_upload(drawn: str) -> UploadedFile:
     return SimpleUploadedFile("signature.png", data, content_type="image/png")
 
 
-def _confirm(actor: Staff, case: Case, record: Investigation, *, scan: UploadedFile | None, drawn: str) -> None:
+def _confirm(
+    actor: Staff,
+    case: Case,
+    record: Investigation,
+    *,
+    scan: UploadedFile | None,
+    drawn: str,
+    at: datetime | None = None,
+) -> None:
     if scan is not None:
         upload, kind = scan, ConfirmationKind.SCAN
     elif drawn:
         upload, kind = signature_upload(drawn), ConfirmationKind.DRAWN
     else:
         return
-    attachment = case_services.attachment_add(actor=actor, case_id=case.pk, upload=upload)
-    record.signature, record.confirmation, record.confirmed_at = attachment, kind, timezone.now()
+    attachment = case_services.attachment_add(actor=actor, case_id=case.pk, upload=upload, at=at)
+    record.signature, record.confirmation, record.confirmed_at = attachment, kind, happened_at(at)
     record.save(update_fields=["signature", "confirmation", "confirmed_at"])
 
 
@@ -185,9 +202,11 @@ def investigation_add(
     uploads: Iterable[UploadedFile] = (),
     signature_scan: UploadedFile | None = None,
     signature_drawn: str = "",
+    at: datetime | None = None,
 ) -> Investigation:
     """An interview or site visit, with its files and, when given, the interviewee's
-    confirmation (a signed scan or a signature drawn on screen)."""
+    confirmation (a signed scan or a signature drawn on screen). ``at``: when it was recorded,
+    where history is recreated (``validators.happened_at``)."""
     if kind not in InvestigationKind.values:
         raise ValidationFailed({"kind": [_("请选择调查方式。")]})
     text = _text(text, "text", _("请填写调查内容。"), limit=record_max(), label=_("调查内容"))
@@ -195,7 +214,8 @@ def investigation_add(
     interviewee = checked_text(interviewee, "interviewee", limit=120, label=_("被调查人"))
     if kind == InvestigationKind.INTERVIEW and not interviewee:
         raise ValidationFailed({"interviewee": [_("询问笔录须写明被询问人。")]})
-    at = _not_future(occurred_at, "occurred_at", _("调查时间"))
+    recorded = happened_at(at)
+    occurred = check_moment(occurred_at, "occurred_at", _("调查时间"), When.PAST) or recorded
     uploads = list(uploads)
     for upload in [*uploads, *([signature_scan] if signature_scan else [])]:
         errors = case_services.validation.attachment_errors(upload)
@@ -211,7 +231,7 @@ def investigation_add(
             case=case,
             round=case.round,
             kind=kind,
-            occurred_at=at,
+            occurred_at=occurred,
             place=place,
             interviewee=interviewee,
             text=text,
@@ -219,7 +239,7 @@ def investigation_add(
         )
         files = [case_services.attachment_add(actor=actor, case_id=case.pk, upload=u) for u in uploads]
         record.attachments.set(files)
-        _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn)
+        _confirm(actor, case, record, scan=signature_scan, drawn=signature_drawn, at=at)
         _record(
             case,
             HandlingEvent.INVESTIGATION_RECORDED,
@@ -232,6 +252,7 @@ def investigation_add(
                 "text": text[:200],
                 "confirmed": bool(record.confirmation),
             },
+            at=at,
         )
     return record
 
@@ -285,6 +306,7 @@ def rectification_notify(
     unit: str = "",
     method: str = NoticeMethod.LETTER,
     requirements: str = "",
+    at: datetime | None = None,
 ) -> Rectification:
     """整改通知 to the responsible unit (by letter or phone): its written plan is now due
     within the preset's limit, timed and escalated by the deadline engine."""
@@ -312,13 +334,14 @@ def rectification_notify(
             method=method,
             requirements=requirements,
             notified_by=actor,
-            notified_at=timezone.now(),
+            notified_at=happened_at(at),
         )
         _record(
             case,
             DeadlineEvent.UNIT_NOTIFIED,
             actor,
             {"rectification_id": row.pk, "unit": row.unit, "method": method, "note": row.requirements},
+            at=at,
         )
         _follow_plan_clock(case, row)
     return row
@@ -341,20 +364,24 @@ def _rectification_locked(actor: Staff, rectification_id: int) -> tuple[Case, Re
     return case, Rectification.objects.select_for_update().get(pk=row.pk)
 
 
-def rectification_plan_receive(*, actor: Staff, rectification_id: int, plan_text: str) -> Rectification:
+def rectification_plan_receive(
+    *, actor: Staff, rectification_id: int, plan_text: str, at: datetime | None = None
+) -> Rectification:
     plan_text = _text(plan_text, "plan_text", _("请填写整改方案的主要内容。"), limit=ANSWER_MAX, label=_("整改方案"))
     with transaction.atomic():
         case, row = _rectification_locked(actor, rectification_id)
         _require_state(case)
         if row.plan_received_at and row.verdict != PlanVerdict.REVISE:
             raise ApplicationError(_("已收到该单位的整改方案。"), code=HandlingError.PLAN_TWICE)
-        row.plan_text, row.plan_received_at, row.verdict = plan_text, timezone.now(), PlanVerdict.PENDING
+        row.plan_text, row.plan_received_at, row.verdict = plan_text, happened_at(at), PlanVerdict.PENDING
         row.save(update_fields=["plan_text", "plan_received_at", "verdict"])
-        _record(case, DeadlineEvent.PLAN_RECEIVED, actor, {"rectification_id": row.pk, "note": plan_text[:200]})
+        _record(case, DeadlineEvent.PLAN_RECEIVED, actor, {"rectification_id": row.pk, "note": plan_text[:200]}, at=at)
     return row
 
 
-def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: str, note: str = "") -> Rectification:
+def rectification_plan_check(
+    *, actor: Staff, rectification_id: int, verdict: str, note: str = "", at: datetime | None = None
+) -> Rectification:
     """Check the plan: workable, or back to the unit for revision (its plan is due again)."""
     if verdict not in (PlanVerdict.ACCEPTED, PlanVerdict.REVISE):
         raise ValidationFailed({"verdict": [_("请选择审核结论。")]})
@@ -366,13 +393,14 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
         _require_state(case)
         if not row.plan_received_at or row.verdict:
             raise ApplicationError(_("没有待审核的整改方案。"), code=HandlingError.NO_PLAN)
-        row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note, actor, timezone.now()
+        row.verdict, row.verdict_note, row.checked_by, row.checked_at = verdict, note, actor, happened_at(at)
         row.save(update_fields=["verdict", "verdict_note", "checked_by", "checked_at"])
         _record(
             case,
             HandlingEvent.PLAN_CHECKED,
             actor,
             {"rectification_id": row.pk, "verdict": verdict, "note": row.verdict_note},
+            at=at,
         )
         if verdict == PlanVerdict.REVISE:  # the unit owes a revised plan, timed afresh
             _record(
@@ -380,13 +408,14 @@ def rectification_plan_check(*, actor: Staff, rectification_id: int, verdict: st
                 DeadlineEvent.UNIT_NOTIFIED,
                 actor,
                 {"rectification_id": row.pk, "unit": row.unit, "method": row.method, "note": row.verdict_note},
+                at=at,
             )
             _follow_plan_clock(case, row)
     return row
 
 
 def rectification_inform_complainant(
-    *, actor: Staff, rectification_id: int, method: str, note: str = ""
+    *, actor: Staff, rectification_id: int, method: str, note: str = "", at: datetime | None = None
 ) -> Rectification:
     """Tell the complainant what the unit will do (将整改方案通知来信来访来电人)."""
     if method not in case_services.REPLY_METHODS:
@@ -397,13 +426,14 @@ def rectification_inform_complainant(
         _require_state(case)
         if row.verdict != PlanVerdict.ACCEPTED:
             raise ApplicationError(_("整改方案审核通过后才能告知反映人。"), code=HandlingError.PLAN_NOT_ACCEPTED)
-        row.complainant_informed_at, row.complainant_informed_how = timezone.now(), method
+        row.complainant_informed_at, row.complainant_informed_how = happened_at(at), method
         row.save(update_fields=["complainant_informed_at", "complainant_informed_how"])
         _record(
             case,
             HandlingEvent.COMPLAINANT_INFORMED,
             actor,
             {"rectification_id": row.pk, "method": method, "note": note},
+            at=at,
         )
     return row
 
@@ -411,7 +441,7 @@ def rectification_inform_complainant(
 # --- documents (F11, F22–F26) ----------------------------------------------------------------------------
 
 
-def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
+def document_issue(*, actor: Staff, case_id: int, kind: str, at: datetime | None = None) -> Document:
     """Render the organisation's template for ``kind`` with the case's records and keep it
     as issued; a result report starts as a draft that must be approved before sending."""
     with transaction.atomic():
@@ -433,13 +463,14 @@ def document_issue(*, actor: Staff, case_id: int, kind: str) -> Document:
             body=body,
             status=DocumentStatus.DRAFT if spec.needs_approval else DocumentStatus.ISSUED,
             created_by=actor,
-            created_at=timezone.now(),
+            created_at=happened_at(at),
         )
         _record(
             case,
             HandlingEvent.DOCUMENT_ISSUED,
             actor,
             {"document_id": doc.pk, "kind": kind, "number": doc.number, "title": title, "status": doc.status},
+            at=at,
         )
     return doc
 

@@ -131,17 +131,21 @@ def retry_failed(task_id: Any, *, now: datetime | None = None) -> bool:
             reason_class=row.exception_class_path,
             reason=row.traceback,
         )
+    error = (row.exception_class_path or "").rsplit(".", 1)[-1] or "error"
     if requeued:
         log.warning(
-            "task %s (%s) failed on attempt %d of %d: retrying in %ss",
+            "task %s (%s) failed on attempt %d of %d (%s): retrying in %ss",
             row.pk,
             row.task_path,
             attempts,
             max_attempts(),
+            error,
             int(backoff(attempts).total_seconds()),
         )
     else:
-        log.error("task %s (%s) failed %d times: given up, see the status page", row.pk, row.task_path, attempts)
+        log.error(
+            "task %s (%s) failed %d times (%s): given up, see the status page", row.pk, row.task_path, attempts, error
+        )
     return requeued
 
 

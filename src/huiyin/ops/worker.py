@@ -114,6 +114,9 @@ def run_database_worker(*, queue_names: list[str], interval: float, worker_id: s
         taskqueue.max_attempts(),
         int(taskqueue.dead_after().total_seconds()),
     )
+    # A failure is one line from taskqueue (retried, or given up), not django_tasks' as well.
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("django_tasks").setLevel(logging.CRITICAL)
     worker.configure_signals()
     try:
         worker.run()

@@ -78,7 +78,7 @@ class Staff(AbstractUser):
         failed insert).
         """
         if self.organization_id is None:
-            raise PermissionDenied("no organisation")
+            raise PermissionDenied(_("您的账号不属于任何单位，没有工作台。"))
         return self.organization_id
 
     @cached_property

@@ -79,11 +79,27 @@ def _f(default: Any = MISSING, **meta: Any) -> Any:
 
 
 class PresetError(ValueError):
-    """A preset was refused; `str()` names file, line and key path."""
+    """A preset was refused; `str()` names file, line and key path.
 
-    def __init__(self, filename: str, line: int, path: str, problem: str) -> None:
+    ``template`` and ``params`` are the problem before it was written out (``problem``):
+    the administrator's screens show it in their language (``policy.preset_messages``)."""
+
+    def __init__(
+        self, filename: str, line: int, path: str, problem: str, template: str = "", params: dict | None = None
+    ) -> None:
         self.filename, self.line, self.path, self.problem = filename, line, path, problem
+        self.template, self.params = template or problem, dict(params or {})
         super().__init__(f"{filename}, line {line}, {path or '(top level)'}: {problem}")
+
+
+class Got:
+    """What a YAML value turned out to be, in a message (``string "x"``, ``a list``...)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return _kind(self.value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -596,13 +612,16 @@ class _Reader:
         self.filename = filename
         self.bounded = bounded
 
-    def fail(self, v: _V, problem: str) -> NoReturn:
-        raise PresetError(self.filename, v.line, v.path, problem)
+    def fail(self, v: _V, template: str, **params: object) -> NoReturn:
+        """Refuse: ``template`` (``str.format`` fields, filled from ``params``) is also the key
+        its translation is found by (``policy.preset_messages``)."""
+        problem = template.format(**{k: str(p) for k, p in params.items()}) if params else template
+        raise PresetError(self.filename, v.line, v.path, problem, template, params)
 
     def record(self, cls: type[Any], v: _V, fixed: dict[str, Any] | None = None) -> Any:
         """Build dataclass `cls` from mapping `v`, checking keys and every value."""
         if not isinstance(v.value, CommentedMap):
-            self.fail(v, f"expected a mapping, got {_kind(v.value)}")
+            self.fail(v, "expected a mapping, got {got}", got=Got(v.value))
         fixed = fixed or {}
         spec = {_key(f): f for f in fields(cls) if f.name not in fixed}
         hints = get_type_hints(cls)
@@ -620,13 +639,16 @@ class _Reader:
                 line = v.value.lc.key(key)[0] + 1
                 self.fail(
                     _V(None, f"{v.path}.{key}" if v.path else str(key), line, line),
-                    f'unknown key "{key}" (expected one of {", ".join(spec)})',
+                    'unknown key "{key}" (expected one of {expected})',
+                    key=key,
+                    expected=", ".join(spec),
                 )
         for key, f in spec.items():
             if f.default is MISSING and key not in v.value:
                 self.fail(
                     _V(None, f"{v.path}.{key}" if v.path else key, v.key_line, v.key_line),
-                    f'missing required key "{key}"',
+                    'missing required key "{key}"',
+                    key=key,
                 )
         kwargs = {
             f.name: self.value(hints[f.name], f.metadata, v.at(key), key) for key, f in spec.items() if key in v.value
@@ -643,8 +665,12 @@ class _Reader:
             name = UNIT_NAMES[unit]
             self.fail(
                 v,
-                f"时限数额 amount 过大：{amount} {name}（{unit}），以{name}计最多 {limit}（约一年）；"
-                f"请核对数字和单位 unit",
+                "时限数额 amount 过大：{amount} {name}（{unit}），以{name}计最多 {limit}（约一年）；"
+                "请核对数字和单位 unit",
+                amount=amount,
+                name=name,
+                unit=unit,
+                limit=limit,
             )
 
     def value(self, tp: Any, meta: Any, v: _V, key: str) -> Any:
@@ -674,28 +700,30 @@ class _Reader:
         x = v.value
         if tp is bool:
             if not isinstance(x, bool):
-                self.fail(v, f"expected true or false, got {_kind(x)}")
+                self.fail(v, "expected true or false, got {got}", got=Got(x))
             return x
         if tp is int:
             if isinstance(x, str):
                 self.fail(
-                    v, f"expected a whole number, got {_kind(x)} (write the number alone and the unit under `unit`)"
+                    v,
+                    "expected a whole number, got {got} (write the number alone and the unit under `unit`)",
+                    got=Got(x),
                 )
             if isinstance(x, bool) or not isinstance(x, int):
-                self.fail(v, f"expected a whole number, got {_kind(x)}")
+                self.fail(v, "expected a whole number, got {got}", got=Got(x))
             if x < meta.get("min", 1):
-                self.fail(v, f"must be at least {meta.get('min', 1)}, got {x}")
+                self.fail(v, "must be at least {min}, got {x}", min=meta.get("min", 1), x=x)
             maximum = meta.get("max", INT_CAP)  # None: bounded by its unit (``within_unit``)
             if self.bounded and maximum is not None and x > maximum:
-                self.fail(v, f"数值过大：最多 {maximum}，当前 {x}")
+                self.fail(v, "数值过大：最多 {max}，当前 {x}", max=maximum, x=x)
             return int(x)
         if tp is float:
             if isinstance(x, bool) or not isinstance(x, int | float):
-                self.fail(v, f"expected a number, got {_kind(x)}")
+                self.fail(v, "expected a number, got {got}", got=Got(x))
             low, high, is_open = meta["low"], meta["high"], meta.get("open", False)
             if (x <= low or x >= high) if is_open else (x < low or x > high):
                 shown = f"({low:g}, {high:g})" if is_open else f"[{low:g}, {high:g}]"
-                self.fail(v, f"must be within {shown}, got {x:g}")
+                self.fail(v, "must be within {range}, got {x}", range=shown, x=f"{x:g}")
             return float(x)
         if tp is dt.date:
             if isinstance(x, str):
@@ -704,24 +732,37 @@ class _Reader:
                 except ValueError:
                     pass
             if type(x) is not dt.date:
-                self.fail(v, f"expected a date written YYYY-MM-DD, got {_kind(x)}")
+                self.fail(v, "expected a date written YYYY-MM-DD, got {got}", got=Got(x))
             return x
         if not isinstance(x, str) or not x.strip():
-            self.fail(v, f"expected text, got {_kind(x)}")
+            self.fail(v, "expected text, got {got}", got=Got(x))
         if "choices" in meta and x not in meta["choices"]:
-            self.fail(v, f'unknown {what} "{x}" (expected one of {", ".join(meta["choices"])})')
+            self.fail(
+                v,
+                'unknown {what} "{x}" (expected one of {expected})',
+                what=what,
+                x=x,
+                expected=", ".join(meta["choices"]),
+            )
         return str(x)
 
     def items(self, v: _V) -> list[_V]:
         if not isinstance(v.value, CommentedSeq):
-            self.fail(v, f"expected a list, got {_kind(v.value)}")
+            self.fail(v, "expected a list, got {got}", got=Got(v.value))
         return [v.at(i) for i in range(len(v.value))]
 
     def unique(self, items: list[_V], codes: list[Any], what: str) -> None:
         for i, code in enumerate(codes):
             if code in codes[:i]:
                 first = items[codes.index(code)]
-                self.fail(items[i], f'{what} "{code}" is listed twice (first at {first.path}, line {first.line})')
+                self.fail(
+                    items[i],
+                    '{what} "{code}" is listed twice (first at {first}, line {line})',
+                    what=what,
+                    code=code,
+                    first=first.path,
+                    line=first.line,
+                )
 
 
 def _same_when(a: Selector, b: Selector) -> bool:
@@ -731,17 +772,21 @@ def _same_when(a: Selector, b: Selector) -> bool:
 def _check(r: _Reader, p: Preset, root: _V) -> None:
     """Rules that span records: stage flags, ambiguity, cycles, references, overlaps."""
     if not (p.name.isidentifier() and p.name.isascii() and p.name.islower()):
-        r.fail(root.at("name"), f'"{p.name}" must be lower-case ASCII letters, digits and _')
+        r.fail(root.at("name"), '"{name}" must be lower-case ASCII letters, digits and _', name=p.name)
     for i, rule in enumerate(p.deadlines):
         flag = STAGE_FLAG_OF.get(rule.stage)
         if flag and not getattr(p.stages, flag):
-            r.fail(root.at("deadlines", i), f'a "{rule.stage}" deadline, but stages.{flag} is false')
+            r.fail(
+                root.at("deadlines", i), 'a "{stage}" deadline, but stages.{flag} is false', stage=rule.stage, flag=flag
+            )
         same = [j for j, o in enumerate(p.deadlines[:i]) if o.stage == rule.stage and _same_when(o.when, rule.when)]
         if same:
             first = root.at("deadlines", same[0])
             r.fail(
                 root.at("deadlines", i),
-                f'same stage and "when" as {first.path} (line {first.line}); which applies would be ambiguous',
+                'same stage and "when" as {first} (line {line}); which applies would be ambiguous',
+                first=first.path,
+                line=first.line,
             )
     roles = [s.role for s in p.escalation]
     for i, role in enumerate(roles):
@@ -749,7 +794,10 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
             first = root.at("escalation", roles.index(role))
             r.fail(
                 root.at("escalation", i, "role"),
-                f'cycle in the escalation chain: "{role}" already at {first.path} (line {first.line})',
+                'cycle in the escalation chain: "{role}" already at {first} (line {line})',
+                role=role,
+                first=first.path,
+                line=first.line,
             )
     grounds, bodies = p.acceptance_grounds, {b.code for b in p.acceptance_grounds.referral_bodies}
     for key in ("not_accepted", "not_reaccepted"):
@@ -757,7 +805,9 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
             for code in set(g.refer_to) - bodies:
                 r.fail(
                     root.at("acceptance_grounds", key, i, "refer_to"),
-                    f'unknown referral body "{code}" (declared: {", ".join(sorted(bodies))})',
+                    'unknown referral body "{code}" (declared: {declared})',
+                    code=code,
+                    declared=", ".join(sorted(bodies)),
                 )
     if grounds.refusal_forbidden:
         for key in ("not_accepted", "not_reaccepted"):
@@ -768,7 +818,9 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
                 )
     both = set(p.urgency_keywords.urgent) & set(p.urgency_keywords.major)
     if both:
-        r.fail(root.at("urgency_keywords", "major"), f'"{sorted(both)[0]}" is listed under both urgent and major')
+        r.fail(
+            root.at("urgency_keywords", "major"), '"{word}" is listed under both urgent and major', word=sorted(both)[0]
+        )
     if p.callback and not p.stages.callback:
         r.fail(root.at("callback"), "callback rules given, but stages.callback is false")
     if p.approval and not p.stages.approval:
@@ -790,13 +842,24 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
     if p.retention:
         limit = {"days": 36600, "months": 1200, "years": 100}[p.retention.unit]
         if p.retention.keep_for > limit:
-            r.fail(root.at("retention", "keep_for"), f"at most {limit} {p.retention.unit} (100 years)")
+            r.fail(
+                root.at("retention", "keep_for"),
+                "at most {limit} {unit} (100 years)",
+                limit=limit,
+                unit=p.retention.unit,
+            )
     seen: dict[dt.date, _V] = {}
     for key in ("holidays", "workdays"):
         for i, day in enumerate(getattr(p.calendar, key)):
             here = root.at("calendar", key, i, "date")
             if day.date in seen:
-                r.fail(here, f"{day.date} is already listed at {seen[day.date].path} (line {seen[day.date].line})")
+                r.fail(
+                    here,
+                    "{day} is already listed at {first} (line {line})",
+                    day=day.date,
+                    first=seen[day.date].path,
+                    line=seen[day.date].line,
+                )
             seen[day.date] = here
 
 
@@ -860,7 +923,9 @@ def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = T
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else text.count("\n", 0, getattr(exc, "position", 0)) + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PresetError(filename, line, "", f"YAML syntax error: {problem}") from exc
+        raise PresetError(
+            filename, line, "", f"YAML syntax error: {problem}", "YAML syntax error: {problem}", {"problem": problem}
+        ) from exc
     reader, root = _Reader(filename, bounded=bounded), _V(data, "", 1, 1)
     preset: Preset = reader.record(Preset, root)
     _check(reader, preset, root)

@@ -1,6 +1,6 @@
 """The portal's own error pages: under /portal/ an error never shows (or links to) the staff
 workbench. ``huiyin/urls.py`` names these as the project's handlers; outside /portal/ they
-answer as Django's defaults do, with the workbench's templates."""
+answer with the workbench's own pages (``core.views``, the 400/403/404 templates)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import csrf, defaults
+from django.views import defaults
+
+from huiyin.core import views as core_views
 
 PREFIX = "/portal/"
 
@@ -58,10 +60,10 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 def handler500(request: HttpRequest) -> HttpResponse:
     if is_portal(request):
         return page(request, 500, _("系统暂时出现问题，您的内容可能没有提交成功，请稍后再试或拨打热线。"))
-    return defaults.server_error(request)
+    return core_views.server_error(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if is_portal(request):
         return page(request, 403, _("页面已过期或浏览器禁用了 Cookie：请返回、刷新页面后重新提交。"))
-    return csrf.csrf_failure(request, reason=reason)
+    return core_views.csrf_failure(request, reason=reason)

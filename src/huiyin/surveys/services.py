@@ -7,7 +7,7 @@ an invitation link answers once.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +19,7 @@ from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
-from huiyin.core.validators import When, checked_text, clean_text, day_error
+from huiyin.core.validators import When, checked_text, clean_text, day_error, happened_at
 from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy.services import current_policy
@@ -86,9 +86,12 @@ def campaign_create(
     audience_size: int | None,
     extra_areas: str = "",
     report_to: str | None = None,
+    at: datetime | None = None,
 ) -> Campaign:
-    """A campaign asks the preset's areas, plus any extra ones (one per line)."""
+    """A campaign asks the preset's areas, plus any extra ones (one per line). ``at`` (here and
+    in the other writes): when it happened, where history is recreated (``validators.happened_at``)."""
     _require_runner(actor)
+    now = happened_at(at)
     errors: dict[str, list[str]] = {}
     title = _gather(errors, title, "title", missing=_("请填写调查名称。"), limit=120)
     audience = _gather(errors, audience, "audience", missing=_("请填写调查对象（如：全体业主）。"), limit=200)
@@ -133,7 +136,7 @@ def campaign_create(
         areas=areas,
         report_to=report_to,
         created_by=actor,
-        created_at=timezone.now(),
+        created_at=now,
     )
 
 
@@ -204,9 +207,10 @@ def campaign_set_audience_size(
     return campaign
 
 
-def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None) -> list[str]:
+def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None, at: datetime | None = None) -> list[str]:
     """``count`` one-use links to answer online (returned once: only their hashes are kept)."""
     _require_runner(actor)
+    now = happened_at(at)
     if count is None or not 1 <= count <= LINKS_AT_ONCE:
         raise ValidationFailed({"count": [_("一次可生成 1 至 %(max)d 个链接。") % {"max": LINKS_AT_ONCE}]})
     with transaction.atomic():
@@ -214,7 +218,6 @@ def invitations_issue(*, actor: Staff, campaign_id: int, count: int | None) -> l
         if campaign.status != CampaignStatus.OPEN:
             raise ApplicationError(_("调查已结束，不能再发放链接。"), code=SurveysError.CLOSED)
         _within_audience(campaign, count, "count")
-        now = timezone.now()
         tokens = [new_token(18) for _i in range(count)]
         Invitation.objects.bulk_create(
             Invitation(campaign=campaign, token_hash=token_hash(t), issued_at=now) for t in tokens
@@ -269,16 +272,18 @@ def response_enter(
     paper_number: str,
     answers: dict[str, str],
     opinion: str = "",
+    at: datetime | None = None,
 ) -> SurveyResponse:
     """A paper questionnaire typed in by staff; its number makes a second entry a refusal.
     Papers collected by the deadline may be entered after it, while the campaign is open."""
     _require_runner(actor)
+    now = happened_at(at)
     paper_number = checked_text(
         paper_number, "paper_number", missing=_("请填写问卷编号（纸质问卷上的编号）。"), limit=30
     )
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
-        _require_open(campaign, timezone.localdate())
+        _require_open(campaign, timezone.localdate(now))
         clean, opinion = _clean_answers(campaign, answers, opinion)
         if SurveyResponse.objects.filter(campaign=campaign, paper_number=paper_number).exists():
             raise ValidationFailed(
@@ -294,7 +299,7 @@ def response_enter(
                     answers=clean,
                     opinion=opinion,
                     entered_by=actor,
-                    submitted_at=timezone.now(),
+                    submitted_at=now,
                 )
         except IntegrityError as exc:  # entered at the same moment by someone else
             raise ValidationFailed(
@@ -302,14 +307,14 @@ def response_enter(
             ) from exc
 
 
-def invitation_find(token: str) -> Invitation:
+def invitation_find(token: str, *, today: date | None = None) -> Invitation:
     invitation = Invitation.objects.select_related("campaign").filter(token_hash=token_hash(token)).first()
     if invitation is None:
         raise ApplicationError(_("问卷链接无效。"), code=SurveysError.LINK_UNKNOWN)
     if invitation.used_at is not None:
         raise ApplicationError(_("该问卷链接已经提交过，每个链接只能填写一次。"), code=SurveysError.LINK_USED)
     campaign = invitation.campaign
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if campaign.status != CampaignStatus.OPEN or today > campaign.ends_on:
         raise ApplicationError(
             _("该调查已于 %(d)s 截止，感谢您的关注。") % {"d": campaign.ends_on}, code=SurveysError.CLOSED
@@ -321,14 +326,17 @@ def invitation_find(token: str) -> Invitation:
     return invitation
 
 
-def response_submit(*, token: str, answers: dict[str, str], opinion: str = "") -> SurveyResponse:
+def response_submit(
+    *, token: str, answers: dict[str, str], opinion: str = "", at: datetime | None = None
+) -> SurveyResponse:
     """An owner's answers through their link: counted once, however often it is sent."""
+    now = happened_at(at)
+    today = timezone.localdate(now)
     with transaction.atomic():
-        invitation = invitation_find(token)
+        invitation = invitation_find(token, today=today)
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        invitation_find(token)  # again under the lock: a double submit counts once
+        invitation_find(token, today=today)  # again under the lock: a double submit counts once
         clean, opinion = _clean_answers(invitation.campaign, answers, opinion)
-        now = timezone.now()
         invitation.used_at = now
         invitation.save(update_fields=["used_at"])
         return SurveyResponse.objects.create(
@@ -353,7 +361,9 @@ def item_add(
     due_on: date | None,
     area: str = "",
     measure: str = "",
+    at: datetime | None = None,
 ) -> RectificationItem:
+    now = happened_at(at)
     if not permissions.may_add_rectification_item(actor):
         raise PermissionDeniedError(_("整改意见由主任（领导）提出。"))
     errors: dict[str, list[str]] = {}
@@ -364,7 +374,7 @@ def item_add(
         errors["department"] = [_("请选择负责整改的部门。")]
     if due_on is None:
         errors["due_on"] = [_("请填写整改期限。")]
-    elif message := day_error(due_on, When.DUE, _("整改期限")):
+    elif message := day_error(due_on, When.DUE, _("整改期限"), today=timezone.localdate(now)):
         errors["due_on"] = [message]
     campaign = _campaign(actor, campaign_id)
     if area and area not in campaign.area_labels:
@@ -380,7 +390,7 @@ def item_add(
         department=department,
         due_on=due_on,
         created_by=actor,
-        created_at=timezone.now(),
+        created_at=now,
     )
 
     desk_notify(
@@ -389,11 +399,13 @@ def item_add(
         key=f"survey-item:{item.pk}",
         text=_("%(title)s 整改事项，%(due)s 前完成：%(p)s")
         % {"title": campaign.title, "due": due_on, "p": problem[:100]},
+        at=now,
     )
     return item
 
 
-def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
+def item_done(*, actor: Staff, item_id: int, note: str, at: datetime | None = None) -> RectificationItem:
+    now = happened_at(at)
     note = checked_text(note, "note", missing=_("请填写整改情况。"), limit=2000)
     with transaction.atomic():
         item = (
@@ -406,7 +418,7 @@ def item_done(*, actor: Staff, item_id: int, note: str) -> RectificationItem:
         if not permissions.may_record_item_done(actor, item):
             raise PermissionDeniedError(_("只有负责整改的部门可以登记整改情况。"))
         ITEM_STATUSES.move(item, ItemStatus.DONE, message=_("该整改事项已完成。"), code=SurveysError.ITEM_DONE)
-        item.done_by, item.done_at, item.done_note = actor, timezone.now(), note
+        item.done_by, item.done_at, item.done_note = actor, now, note
         item.save(update_fields=["status", "done_by", "done_at", "done_note"])
     return item
 
@@ -421,8 +433,10 @@ def activity_plan(
     planned_on: date | None,
     place: str = "",
     led_by_id: int | None = None,
+    at: datetime | None = None,
 ) -> Activity:
     _require_runner(actor)
+    now = happened_at(at)
     policy = current_policy(actor.org_id)
     kinds = {k.code: k for k in (policy.preset().engagement if policy is not None else ())}
     errors: dict[str, list[str]] = {}
@@ -449,7 +463,7 @@ def activity_plan(
         place=place,
         led_by=leader,
         created_by=actor,
-        created_at=timezone.now(),
+        created_at=now,
     )
 
 
@@ -499,6 +513,7 @@ def activity_opinion_to_case(
     phone: str = "",
     location: str = "",
     intake_token: str | None = None,
+    at: datetime | None = None,
 ):
     """An opinion raised at a meeting or visit becomes a case in the ledger (channel 来访),
     linked to the activity; the case's own rules take it from there."""
@@ -519,6 +534,6 @@ def activity_opinion_to_case(
         intake_token=intake_token or None,
     )
     with transaction.atomic():
-        case, _code = case_services.case_register(actor=actor, data=data)
+        case, _code = case_services.case_register(actor=actor, data=data, at=at)
         ActivityOpinion.objects.create(activity=activity, case=case)
     return case

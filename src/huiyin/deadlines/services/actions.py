@@ -82,7 +82,9 @@ class CaseStageSubject:
             data["fallback"] = True
         if step.action == ClockActionKind.ESCALATE:
             data["reason"] = "overdue"
-        return case_record_event(due.case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data)
+        return case_record_event(
+            due.case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data, at=due.stamp
+        )
 
     def desk(self, due: DueStep) -> tuple[str, str]:
         clock, step = due.clock, due.step
@@ -99,6 +101,7 @@ def perform_step(
     now: datetime,
     worker_id: str,
     directory: Directory,
+    stamp: datetime | None = None,
 ) -> tuple[ClockAction | None, list[str]]:
     """Take one step on a clock whose row (and case row, if it has a case) the caller has
     locked; what the step means for the clock's subject is its handler's (``subjects``).
@@ -107,7 +110,7 @@ def perform_step(
     said so, and nothing was sent again) and the clock fields changed.
     """
     handler = handler_for(clock.subject_kind)
-    due = DueStep(clock=clock, case=case, step=step, now=now, directory=directory)
+    due = DueStep(clock=clock, case=case, step=step, now=now, directory=directory, stamp=stamp)
     recipients, fell_back = handler.recipients(due)
     try:
         with transaction.atomic():
@@ -129,12 +132,15 @@ def perform_step(
         action.event = event
         action.save(update_fields=["event"])
     key, text = handler.desk(due)
-    desk_notify(recipients=recipients, case=case, key=key, text=text)
+    desk_notify(recipients=recipients, case=case, key=key, text=text, at=stamp)
     return action, _mark(clock, step.action, step.level, now)
 
 
-def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None) -> Event | None:
-    """Major matters go to the leader at once (F13); once per case."""
+def escalate_major(
+    *, case: Case, urgency: str, keyword: str = "", directory: Directory | None = None, at: datetime | None = None
+) -> Event | None:
+    """Major matters go to the leader at once (F13); once per case. ``at``: the moment of the
+    event that made it major (its registration, the edit)."""
     if Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED, data__reason="major").exists():
         return None
     leaders, fell_back = resolve(Role.LEADER, case, "overall", directory or Directory())
@@ -145,10 +151,10 @@ def escalate_major(*, case: Case, urgency: str, keyword: str = "", directory: Di
         "urgency": urgency,
         "keyword": keyword,
         "recipients": [r.pk for r in leaders],
-        "at": timezone.now(),
+        "at": at or timezone.now(),
     }
     if fell_back:
         data["fallback"] = True
-    event = case_record_event(case, kind=DeadlineEvent.ESCALATED, actor=None, data=data)
-    desk_notify(recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None))
+    event = case_record_event(case, kind=DeadlineEvent.ESCALATED, actor=None, data=data, at=at)
+    desk_notify(recipients=leaders, case=case, key=f"major:{case.pk}", text=desk_text("major", case, None), at=event.at)
     return event

@@ -27,6 +27,7 @@ from django.utils import timezone
 from huiyin.cases import categories
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
+from huiyin.core.notify import desk_settle_keys
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.policy.calendar import BusinessCalendar, Unit
 from huiyin.policy.deadlines import ClockRule, Grant, escalation_at, paused_amount, schedule
@@ -390,6 +391,8 @@ def _stop(clock: Clock, at: datetime, reason: str) -> None:
     CLOCK_STATES.move(clock, ClockState.STOPPED)
     clock.stopped_at, clock.stop_reason, clock.next_action_at = at, reason, None
     _save(clock, ["state", "stopped_at", "stop_reason", "next_action_at", "paused_at", "paused_seconds"])
+    if clock.case_id is not None:  # its warnings and overdue notices are stale on every desk
+        desk_settle_keys(case_id=clock.case_id, key_prefix=f"clock:{clock.pk}:", at=at)
 
 
 def clock_pause(clock: Clock, at: datetime) -> None:

@@ -43,6 +43,8 @@ from ..models import (
     CalendarDayKind,
     PolicyVersion,
 )
+from ..preset_messages import message as preset_message
+from ..preset_messages import problem as preset_problem
 from ..presets import Preset, PresetError, list_presets, load_preset, load_preset_text
 from ..services import (
     calendar_day_add,
@@ -70,7 +72,7 @@ def _organization(request: AuthedHttpRequest) -> Organization:
     """The signed-in user's organisation; like Staff.org_id, a user without one has no desk (403)."""
     org = request.user.organization
     if org is None:
-        raise PermissionDenied("no organisation")
+        raise PermissionDenied(_("您的账号不属于任何单位，没有政策可管理。"))
     return org
 
 
@@ -80,7 +82,7 @@ def _preset_choices() -> list[tuple[str, str]]:
         try:
             label = load_preset(presets_dir() / f"{name}.yaml").label
         except (PresetError, OSError) as exc:
-            label = _("无效：%(error)s") % {"error": exc}
+            label = _("无效：%(error)s") % {"error": preset_message(exc) if isinstance(exc, PresetError) else exc}
         choices.append((name, f"{label}（{name}）"))
     return choices
 
@@ -268,7 +270,7 @@ def policy_load(request: AuthedHttpRequest) -> HttpResponse:
                 text=path.read_text(encoding="utf-8"),
             )
         except PresetError as exc:
-            form.add_error("preset", _("预设文件有误，未启用：%(error)s") % {"error": exc})
+            form.add_error("preset", _("预设文件有误，未启用：%(error)s") % {"error": preset_message(exc)})
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.message) from exc
         else:
@@ -326,10 +328,10 @@ def policy_edit(request: AuthedHttpRequest) -> HttpResponse:
                     "filename": exc.filename,
                     "line": exc.line,
                     "path": exc.path or _("（顶层）"),
-                    "problem": exc.problem,
+                    "problem": preset_problem(exc),
                     "excerpt": _error_excerpt(text, exc.line),
                 }
-                form.add_error("text", str(exc))
+                form.add_error("text", preset_message(exc))
             except PermissionDeniedError as exc:
                 raise PermissionDenied(exc.message) from exc
             else:
@@ -404,7 +406,9 @@ def policy_reactivate(request: AuthedHttpRequest, version: int) -> HttpResponse:
         raise PermissionDenied(exc.message) from exc
     except PresetError as exc:  # an old version whose values no longer pass (e.g. a limit beyond a year)
         messages.error(
-            request, _("版本 %(version)d 的政策有误，未恢复：%(error)s") % {"version": row.version, "error": exc}
+            request,
+            _("版本 %(version)d 的政策有误，未恢复：%(error)s")
+            % {"version": row.version, "error": preset_message(exc)},
         )
         return render(request, "policy/index.html", _policy_context(org, load_form=_load_form(request)), status=400)
     if created:

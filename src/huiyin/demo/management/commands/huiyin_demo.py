@@ -20,8 +20,8 @@ from huiyin.demo.generator import (
     build_organization,
     demo_logins,
     generate_case_specs,
-    populate,
 )
+from huiyin.demo.history import populate
 from huiyin.demo.outreach import seed_outreach
 from huiyin.orgs.models import Organization, Staff
 from huiyin.policy.services import current_policy, organization_init
@@ -61,7 +61,7 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=90,
-            help="cases were received over this many days up to now (default 90)",
+            help="cases were received over this many days up to now, each with its own dated history (default 90)",
         )
         parser.add_argument(
             "--preset",
@@ -97,9 +97,9 @@ class Command(BaseCommand):
             seed = Case.objects.filter(organization=demo.org).count()
         end = timezone.now()
         specs = generate_case_specs(cases, seed=seed, start=end - timedelta(days=days), end=end)
-        created = populate(demo, specs, now=end)
+        created = populate(demo, specs, now=end, seed=seed)
         self.supervise_some(demo)
-        self.outreach(demo)
+        self.outreach(demo, now=end)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -119,11 +119,11 @@ class Command(BaseCommand):
         label = result.policy_version.label or preset
         self.stdout.write(f"政策预设 / policy preset: {label}")
 
-    def outreach(self, demo) -> None:
+    def outreach(self, demo, *, now=None) -> None:
         """A satisfaction survey under way and the preset's engagement activities (once)."""
         if Campaign.objects.filter(organization=demo.org).exists():
             return
-        counts = seed_outreach(demo.org.pk, demo.staff)
+        counts = seed_outreach(demo.org.pk, demo.staff, now=now)
         self.stdout.write(
             f"满意度调查答卷 {counts['responses']} 份，走访座谈活动 {counts['activities']} 项。 / "
             f"{counts['responses']} survey answers, {counts['activities']} engagement activities."

@@ -27,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
         parser.add_argument("--no-worker", action="store_true", help="web server only")
         parser.add_argument("--sweeper-batch", type=int, default=500, help="clocks per sweeper transaction")
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="a line per request on the console (off: a front proxy usually keeps the access log)",
+        )
         # Fault injection for the fault test (tests/faults): the sweeper sleeps between clocks.
         parser.add_argument("--sweeper-pause-between-clocks", type=float, default=0.0, help=argparse.SUPPRESS)
 
@@ -39,12 +44,13 @@ class Command(BaseCommand):
         no_worker: bool,
         sweeper_batch: int,
         sweeper_pause_between_clocks: float,
+        access_log: bool = False,
         **options: Any,
     ) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
-        children = [Child("web", self.web_command(python, host, port, workers))]
+        children = [Child("web", self.web_command(python, host, port, workers, access_log=access_log))]
         if not no_worker:
             background = self.background_commands(python, sweeper_batch)
             if sweeper_pause_between_clocks:
@@ -62,7 +68,7 @@ class Command(BaseCommand):
         supervisor.run()
 
     @staticmethod
-    def web_command(python: str, host: str, port: str, workers: int) -> list[str]:
+    def web_command(python: str, host: str, port: str, workers: int, *, access_log: bool = False) -> list[str]:
         return [
             python,
             "-m",
@@ -72,8 +78,7 @@ class Command(BaseCommand):
             f"{host}:{port}",
             "--workers",
             str(workers),
-            "--access-logfile",
-            "-",
+            *(["--access-logfile", "-"] if access_log else []),
             "--graceful-timeout",
             "5",
             # Its runtime control socket is one path per user: two installations (or a test

@@ -1,0 +1,141 @@
+"""The demo's history is dated day by day: services take the moment a step happened
+(``at``) where history is recreated, and the demo's stories use it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+from io import StringIO
+from itertools import groupby
+from operator import itemgetter
+
+import pytest
+from django.core.management import call_command
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from huiyin.cases import services
+from huiyin.cases.models import Case, CaseRound, Contact, Event
+from huiyin.cases.workflow import CaseState
+from huiyin.core.errors import ValidationFailed
+from huiyin.core.models import Notification
+from huiyin.evaluation.selectors import evaluation
+from huiyin.followup.models import Callback
+from huiyin.orgs.models import Organization
+from huiyin.policy.services import calendar_for, current_policy
+
+DEPARTMENT_STEPS = ("sign_for", "send_back", "submit_for_approval", "approve", "reply")
+
+
+def _month_start(moment: datetime) -> datetime:
+    local = timezone.localtime(moment)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.django_db
+def test_demo_history_is_spread_over_weeks_runs_forward_and_keeps_office_hours():
+    """A demo load dates every case's story when it happened: events over more than six
+    weeks, no case whose events go backwards, none later than now, registration after
+    receipt; the departments' steps in office hours on workdays; warnings and overdue
+    steps where limits were missed, some cases still open; each month's figures count
+    that month's work; the audit chain still verifies."""
+    call_command("huiyin_demo", cases=150, days=63, seed=3, stdout=StringIO())
+    now = timezone.now()
+    org = Organization.objects.get(code="demo")
+    events = Event.objects.filter(case__organization=org)
+
+    span = events.aggregate(first=Min("at"), last=Max("at"))
+    assert span["last"] - span["first"] >= timedelta(weeks=6)
+    assert span["last"] <= now
+    by_day = Counter(timezone.localtime(at).date() for at in events.values_list("at", flat=True))
+    assert len(by_day) >= 40  # day by day, not all at load time
+
+    backwards = []
+    rows = events.order_by("case_id", "id").values_list("case_id", "at")
+    for case_id, chain in groupby(rows, key=itemgetter(0)):
+        times = [at for _case, at in chain]
+        if times != sorted(times):
+            backwards.append(case_id)
+    assert backwards == []
+
+    cases = Case.objects.filter(organization=org)
+    assert not cases.filter(registered_at__lt=F("received_at")).exists()
+    assert not cases.filter(registered_at__gt=now).exists()
+    assert not Contact.objects.filter(case__organization=org, occurred_at__gt=now).exists()
+    assert not CaseRound.objects.filter(case__organization=org, replied_at__gt=now).exists()
+    registered = dict(events.filter(kind="registered").values_list("case_id", "at"))
+    assert all(registered[c.pk] == c.registered_at for c in cases)
+
+    calendar = calendar_for(organization_id=org.pk, policy_version=current_policy(org))
+    steps = events.filter(kind="state_changed", data__action__in=DEPARTMENT_STEPS)
+    assert steps.count() > 100
+    for at in steps.values_list("at", flat=True):
+        local = timezone.localtime(at)
+        assert calendar.is_workday(local.date()), local
+        assert time(9) <= local.time() <= time(18), local
+
+    states = Counter(cases.values_list("state", flat=True))
+    assert states[CaseState.CLOSED] and states[CaseState.ARCHIVED]
+    assert states[CaseState.IN_PROGRESS] + states[CaseState.DISPATCHED] + states[CaseState.REPLIED] > 0
+    assert events.filter(kind="deadline_warning").exists()
+    assert events.filter(kind="deadline_overdue").exists()
+    # The callback desk called back on the day it did, before the case closed.
+    done = Callback.objects.filter(case__organization=org, status="done")
+    assert done.count() > 30
+    assert len({timezone.localtime(at).date() for at in done.values_list("done_at", flat=True)}) > 20
+
+    this_month = _month_start(now)
+    last_month = _month_start(this_month - timedelta(days=1))
+    this = evaluation(org.pk, this_month, now + timedelta(seconds=1), "department")
+    last = evaluation(org.pk, last_month, this_month, "department")
+    handled_last = {row.unit_id: row.handled for row in last.rows}
+    handled_this = {row.unit_id: row.handled for row in this.rows}
+    assert sum(handled_last.values()) > 0
+    assert handled_last != handled_this
+    # A month counts only the rounds answered in it.
+    answered_last = CaseRound.objects.filter(
+        case__organization=org, replied_at__gte=last_month, replied_at__lt=this_month, lead_department__isnull=False
+    ).count()
+    assert sum(handled_last.values()) >= answered_last > 0
+
+    call_command("huiyin_audit", "anchor", "--lag", "0", stdout=StringIO())
+    call_command("huiyin_audit", "verify", stdout=StringIO())  # CommandError on a broken chain
+
+
+@pytest.mark.django_db
+def test_demo_desk_reminders_are_dated_and_only_for_live_work():
+    """Reminders carry the moment of what they remind of, and the finished cases' are done."""
+    call_command("huiyin_demo", cases=60, days=30, seed=5, stdout=StringIO())
+    org = Organization.objects.get(code="demo")
+    reminders = Notification.objects.filter(case__organization=org)
+    assert reminders.exists()
+    assert reminders.aggregate(m=Max("created_at"))["m"] - reminders.aggregate(m=Min("created_at"))["m"] > timedelta(
+        days=14
+    )
+    finished = ("closed", "archived", "not_accepted", "returned", "transferred")
+    assert not reminders.filter(done_at__isnull=True, case__state__in=finished).exclude(kind="callback-task").exists()
+    dispatched = reminders.filter(kind="dispatched")
+    for row in dispatched.select_related("case")[:50]:
+        dispatch_at = (
+            Event.objects.filter(case=row.case, data__action="dispatch").order_by("id").values_list("at", flat=True)
+        )
+        assert row.created_at in list(dispatch_at)
+
+
+@pytest.mark.django_db
+def test_a_service_refuses_a_moment_in_the_future_or_before_the_case_history(register, clerk):
+    case = register()
+    tomorrow = timezone.now() + timedelta(days=1)
+    with pytest.raises(ValidationFailed) as refused:
+        services.case_accept(actor=clerk, case_id=case.pk, at=tomorrow)
+    assert "at" in refused.value.errors
+    before = case.registered_at - timedelta(hours=1)
+    with pytest.raises(ValidationFailed) as refused:
+        services.case_accept(actor=clerk, case_id=case.pk, at=before)
+    assert "at" in refused.value.errors and "不能早于" in refused.value.errors["at"][0]
+    case.refresh_from_db()
+    assert case.state == CaseState.REGISTERED  # nothing half-done
+
+    later = timezone.now()
+    services.case_accept(actor=clerk, case_id=case.pk, at=later)
+    assert Event.objects.filter(case=case).order_by("-id").values_list("at", flat=True).first() == later
