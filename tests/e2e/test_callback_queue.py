@@ -102,7 +102,7 @@ def _answered(demo, *, department: str, handler: str, text: str, phone: str, cha
     )
     handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=demo.departments[department].pk)
     handling_actions.case_sign_for(actor=demo.staff[handler], case_id=case.pk)
-    cs.case_reply(actor=demo.staff[handler], case_id=case.pk, reply="已处理完毕。")
+    cs.case_reply(actor=demo.staff[handler], case_id=case.pk, reply="已处理完毕。", remedy="已按规定处理。")
     Callback.objects.filter(case=case).update(role="callback_officer")
     return case
 

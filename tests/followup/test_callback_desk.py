@@ -41,7 +41,7 @@ def _answered(register, clerk, handler, department, *, channel, received_days_ag
     case.refresh_from_db()
     if case.state == "dispatched":
         handling_actions.case_sign_for(actor=handler, case_id=case.pk)
-    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换灯泡。")
+    cs.case_reply(actor=handler, case_id=case.pk, reply="已更换灯泡。", remedy="已更换楼道灯泡并检查线路。")
     callback = Callback.objects.get(case=case)
     Callback.objects.filter(pk=callback.pk).update(role=Role.CALLBACK_OFFICER)
     return Callback.objects.get(pk=callback.pk)

@@ -109,6 +109,7 @@ def _queue_page(
             "place": index + 1,
             "listed": [listed[i] for i in window if i in listed],
             "errors": errors or {},
+            "posted": request.POST if errors else {},  # a refused record keeps what was entered
             "may_reveal": card is not None and may_reveal_pii(request.user),
             "now": now,
             "outcomes": OUTCOMES,

@@ -20,6 +20,19 @@ from .presets import Got, PresetError
 
 # presets.py template -> the message (a gettext msgid with the same ``{fields}``).
 MESSAGES: dict[str, Any] = {
+    '"{stage}" is the last word and cannot also be listed under extension.stages': _(
+        "“{stage}”是最后期限，不能同时列在 extension.stages 下"
+    ),
+    "refusal_forbidden is true (首诉负责), so no {key} grounds may be listed": _(
+        "refusal_forbidden 为 true（首诉负责），不能列出 {key} 理由"
+    ),
+    "required_steps.{key} needs stages.{flag} to be true": _("required_steps.{key} 需要 stages.{flag} 为 true"),
+    '"{key}" is no longer a switch: every case has this stage; write true or leave the key out': _(
+        "“{key}”已不再是开关：每件都有这一环节；请写 true 或删去这个键"
+    ),
+    'no "{stage}" deadline in this preset: the extension rule would match nothing': _(
+        "本预设没有“{stage}”时限：延期规则匹配不到任何时限"
+    ),
     "expected a mapping, got {got}": _("应为映射（键: 值），实际是{got}"),
     'unknown key "{key}" (expected one of {expected})': _("未知的键“{key}”（可用的键：{expected}）"),
     'missing required key "{key}"': _("缺少必填的键“{key}”"),

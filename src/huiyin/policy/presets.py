@@ -78,6 +78,9 @@ def _f(default: Any = MISSING, **meta: Any) -> Any:
     return field(default=default, metadata=meta)
 
 
+NO_SUCH_DEADLINE = 'no "{stage}" deadline in this preset: the extension rule would match nothing'
+
+
 class PresetError(ValueError):
     """A preset was refused; `str()` names file, line and key path.
 
@@ -632,7 +635,8 @@ class _Reader:
                 if self.bounded and v.value[key] is not True:
                     self.fail(
                         v.at(key),
-                        f'"{key}" is no longer a switch: every case has this stage; write true or leave the key out',
+                        '"{key}" is no longer a switch: every case has this stage; write true or leave the key out',
+                        key=key,
                     )
                 continue
             if key not in spec:
@@ -814,7 +818,8 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
             if getattr(grounds, key):
                 r.fail(
                     root.at("acceptance_grounds", key),
-                    f"refusal_forbidden is true (首诉负责), so no {key} grounds may be listed",
+                    "refusal_forbidden is true (首诉负责), so no {key} grounds may be listed",
+                    key=key,
                 )
     both = set(p.urgency_keywords.urgent) & set(p.urgency_keywords.major)
     if both:
@@ -874,17 +879,19 @@ def _check_extension(r: _Reader, p: Preset, root: _V) -> None:
             here = root.at("extension", "stages")
             if isinstance(here.value, CommentedSeq):
                 here = here.at(i)
-            r.fail(here, f'no "{stage}" deadline in this preset: the extension rule would match nothing')
+            r.fail(here, NO_SUCH_DEADLINE, stage=stage)
     if rule.latest:
         if rule.latest not in timed:
             r.fail(
                 root.at("extension", "latest"),
-                f'no "{rule.latest}" deadline in this preset: the extension rule would match nothing',
+                NO_SUCH_DEADLINE,
+                stage=rule.latest,
             )
         if rule.latest in rule.stages:
             r.fail(
                 root.at("extension", "latest"),
-                f'"{rule.latest}" is the last word and cannot also be listed under extension.stages',
+                '"{stage}" is the last word and cannot also be listed under extension.stages',
+                stage=rule.latest,
             )
 
 
@@ -906,7 +913,12 @@ def _check_required_steps(r: _Reader, p: Preset, root: _V) -> None:
             continue
         for flag in flags:
             if not getattr(p.stages, flag):
-                r.fail(root.at("required_steps", key), f"required_steps.{key} needs stages.{flag} to be true")
+                r.fail(
+                    root.at("required_steps", key),
+                    "required_steps.{key} needs stages.{flag} to be true",
+                    key=key,
+                    flag=flag,
+                )
 
 
 def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = True) -> Preset:

@@ -103,6 +103,9 @@ def _intake(org: Organization, data: Submission, token: str) -> IntakeInput:
         location=location + pin,
         category_id=data.category_id,
         party=PartyInput(name=name, phone=phone, anonymous=data.anonymous),
+        # Each submission is its own matter: the same-day repeat rule asks a clerk to confirm
+        # a new matter, which the public cannot; staff merge repeats as contacts.
+        new_matter=True,
         intake_token=token,
     )
     # Checked now, before the challenge is used up and the limits counted: a typo costs nothing.
