@@ -122,7 +122,9 @@ def test_nothing_acknowledged_is_lost_and_nothing_happens_twice_when_processes_a
     # skips busy cases, takes these steps under load.
     with time_machine.travel(timezone.now() - timedelta(hours=3), tick=False):
         for i in range(OVERDUE_CASES):
-            data = intake(channel="phone", text=f"第{i}号投诉：路灯不亮。", party=PartyInput(name="李明"))
+            data = intake(
+                channel="phone", text=f"第{i}号投诉：路灯不亮。", party=PartyInput(name="李明", phone=f"1390000{i:04d}")
+            )
             case, _code = cases.case_register(actor=clerk, data=data)
             cases.case_accept(actor=clerk, case_id=case.pk)
     overdue_clocks = list(Clock.objects.filter(stage="dispatch").order_by("pk"))
