@@ -74,6 +74,13 @@ class Registration:
     case_id: int | None = None
 
 
+def form_errors(content: bytes) -> list[str]:
+    """The messages a refused form shows next to its fields and above them."""
+    text = content.decode("utf-8", errors="replace")
+    found = re.findall(r'class="(?:invalid-feedback|alert alert-danger)[^"]*"[^>]*>(.*?)</', text, re.S)
+    return [re.sub(r"\s+", " ", f).strip() for f in found if f.strip()] or [text[:300]]
+
+
 def register(browser: Browser, reg: Registration, text: str, *, retries: int = 8) -> Registration:
     """Submit the phone form; on an error or a dropped connection submit the same form
     (same intake token) again, as the clerk's browser would."""
@@ -100,7 +107,8 @@ def register(browser: Browser, reg: Registration, text: str, *, retries: int = 8
                 return reg
             reg.tries.append((at, time.monotonic(), f"http:{status}"))
             if status < 500:
-                raise AssertionError(f"registration refused: {status} {location} {content[:300]!r}")
+                refusal = f"registration refused: {status} {location} {form_errors(content)}"
+                raise AssertionError(f"{refusal} after {reg.tries}")
         time.sleep(0.2 * (attempt + 1))
     return reg
 

@@ -277,15 +277,17 @@ def case_register(
     policy = bus.case_policy(actor.organization)
     rules = policy.preset.intake if policy.preset is not None else None
     validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
+    if data.intake_token:
+        # Before the repeat-caller check: a resubmitted form (a dropped connection, a second
+        # click) is the same registration, not a repeat call about it.
+        existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
+        if existing:
+            raise DuplicateSubmission(existing)
     if rules is not None and (rules.repeat_same_day or rules.repeat_while_open):
         errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
         if errors:
             raise ValidationFailed(errors)
     _check_uploads(uploads)
-    if data.intake_token:
-        existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
-        if existing:
-            raise DuplicateSubmission(existing)
     code = _new_query_code()
     stored: list[Attachment] = []
     try:

@@ -14,7 +14,7 @@ from huiyin.cases.actions import allowed_actions
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
 from huiyin.cases.services import PartyInput, case_register, contact_add
-from huiyin.core.errors import ValidationFailed
+from huiyin.core.errors import DuplicateSubmission, ValidationFailed
 from huiyin.core.models import Notification, OutboundMessage
 from huiyin.deadlines.models import Clock, ClockAction, ClockState
 from huiyin.orgs.roles import Role
@@ -151,6 +151,15 @@ def test_a_same_day_repeat_complaint_is_entered_once(hotline, clerk):
     assert first.number in message and "新增来电/来访记录" in message
     second, _code = case_register(actor=clerk, data=intake(new_matter=True, text="另一件事：路灯坏了。"))
     assert second.pk != first.pk
+
+
+def test_a_resubmitted_form_is_the_same_registration_not_a_repeat_call(hotline, clerk):
+    """A form sent twice (a dropped connection, a second click) carries one intake token: the
+    second send finds the first case instead of being refused as a repeat call about it."""
+    first, _code = case_register(actor=clerk, data=intake(new_matter=False, intake_token="tok-resend"))
+    with pytest.raises(DuplicateSubmission) as again:
+        case_register(actor=clerk, data=intake(new_matter=False, intake_token="tok-resend"))
+    assert again.value.case_number == first.number
 
 
 def test_the_same_number_on_another_day_or_a_closed_case_is_a_new_registration(hotline, clerk, drive):
