@@ -8,6 +8,7 @@ huiyin calendar ...                                  (policy) business calendar 
 huiyin audit verify | anchor                         (cases) prove the event chains; anchor their heads
 huiyin reencrypt                                     personal fields under the newest key (after a key rotation)
 huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
+huiyin reports rebuild | catchup | status           (reports) the dashboard's roll-ups: from scratch, or the events since
 huiyin <any Django management command> ...
 """
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         "reencrypt": "huiyin_reencrypt",
         "rotate_keys": "huiyin_reencrypt",
         "retention": "huiyin_retention",
+        "reports": "huiyin_reports",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

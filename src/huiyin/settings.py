@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "huiyin.followup",
     "huiyin.surveys",
     "huiyin.evaluation",
+    "huiyin.reports",
     "huiyin.administration",
     "huiyin.demo",
     "huiyin.ops",

@@ -41,6 +41,7 @@ from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.events import HandlingEvent
 from huiyin.ops import panels as ops_panels
+from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 
@@ -74,6 +75,8 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=("submit_for_approval",),
         ),
+        # The dashboard's roll-ups: the consumer applies every event since its cursor.
+        subscriber("reports.rollups", reports.on_event, kinds=reports.KINDS),
     ),
     case_policy=deadline_policy.policy_for_new_case,
     case_panels=(

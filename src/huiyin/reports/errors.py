@@ -1,0 +1,9 @@
+"""Reports: the error codes this app raises (see ``core.errors``)."""
+
+from huiyin.core.errors import ErrorCode
+
+
+class ReportsError(ErrorCode):
+    PERIOD = "period"
+    NOT_READY = "not_ready"
+    BUSY = "busy"
