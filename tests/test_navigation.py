@@ -25,11 +25,20 @@ def test_no_navigation_without_a_signed_in_user():
     [
         ("clerk", {"callbacks", "surveys", "daily_review", "intake"}),
         ("handler", set()),
-        ("head", {"supervision_board", "callbacks", "evaluation"}),
-        ("analyst", {"supervision_board", "surveys", "evaluation"}),
+        ("head", {"supervision_board", "callbacks", "evaluation", "dashboard"}),
+        ("analyst", {"supervision_board", "surveys", "evaluation", "dashboard", "reports"}),
         (
             "leader",
-            {"supervision_board", "callbacks", "surveys", "evaluation", "daily_review", "intake"},
+            {
+                "supervision_board",
+                "callbacks",
+                "surveys",
+                "evaluation",
+                "daily_review",
+                "intake",
+                "dashboard",
+                "reports",
+            },
         ),
     ],
 )
@@ -41,5 +50,5 @@ def test_sections_by_role(request, who, shown):
 def test_the_bar_shows_the_sections(client, head):
     client.force_login(head)
     page = client.get(reverse("cases:desk")).content.decode()
-    assert "督办看板" in page and "考评" in page
+    assert "督办看板" in page and "考评" in page and "统计分析" in page
     assert "来电登记" not in page and "时限政策" not in page

@@ -8,7 +8,7 @@ huiyin calendar ...                                  (policy) business calendar 
 huiyin audit verify | anchor                         (cases) prove the event chains; anchor their heads
 huiyin reencrypt                                     personal fields under the newest key (after a key rotation)
 huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
-huiyin reports rebuild | catchup | status           (reports) the dashboard's roll-ups: from scratch, or the events since
+huiyin reports rebuild | catchup | status           (reports) the dashboard's roll-ups: rebuilt, or caught up
 huiyin <any Django management command> ...
 """
 

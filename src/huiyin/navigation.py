@@ -16,6 +16,7 @@ from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
+from huiyin.reports.permissions import may_see_dashboard, may_see_reports
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
 
@@ -31,6 +32,8 @@ class Navigation:
     intake: bool
     staff_admin: bool  # the organisation's staff accounts and departments
     system_status: bool  # processes, restarts, failed background tasks
+    dashboard: bool = False  # the statistics dashboard (统计分析)
+    reports: bool = False  # the periodic analysis reports
 
 
 def navigation(request: HttpRequest) -> dict[str, Navigation]:
@@ -49,5 +52,7 @@ def navigation(request: HttpRequest) -> dict[str, Navigation]:
             intake=may_register(user),
             staff_admin=may_manage_staff(user),
             system_status=may_see_system_status(user),
+            dashboard=may_see_dashboard(user),
+            reports=may_see_reports(user),
         )
     }

@@ -166,6 +166,13 @@ def _sqlite(name: str) -> dict:
 
 
 DATABASES = {"default": _database()}
+# A read replica for the dashboard and the reports (huiyin.core.replica): a streaming
+# replica of the primary. Tests mirror it onto the test database (a second connection).
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+if _replica_url:
+    DATABASES["replica"] = {**env.db_url_config(_replica_url), "CONN_MAX_AGE": 60, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["huiyin.core.replica.ReplicaRouter"]
+HUIYIN_REPORTS_GAP_SECONDS = env.int("HUIYIN_REPORTS_GAP_SECONDS", default=3600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.Staff"
 

@@ -610,6 +610,8 @@ MATRIX: dict[str, Entry] = {
         kwargs=lambda w: {"token": w["survey_token"]},
         data=lambda w, actor: {"area_sanitation": "satisfied", "opinion": "满意"},
     ),
+    # --- reports (statistics) ------------------------------------------------------------------------
+    "reports:dashboard": Row(get=A("leader", "supervisor", "analyst", "head", "assist_head", "stranger", "org2")),
     # --- evaluation ---------------------------------------------------------------------------------
     "evaluation:table": Row(
         get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")

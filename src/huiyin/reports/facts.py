@@ -38,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Count
 from django.db.models.fields.json import KT
@@ -107,8 +108,8 @@ class Fact:
         }
 
 
-def _group(rows: Iterable[dict], key: str = "case_id") -> dict[int, list[dict]]:
-    out: dict[int, list[dict]] = defaultdict(list)
+def _group(rows: Iterable[Any], key: str = "case_id") -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         out[row[key]].append(row)
     return out

@@ -131,7 +131,7 @@ def handling_quantile(
         return None, 0
     rank = max(1, math.ceil(q * n))
     value = rows.order_by("handling_seconds").values_list("handling_seconds", flat=True)[rank - 1]
-    return int(value), n
+    return int(value or 0), n
 
 
 def _scale(seconds: float, unit: str) -> float:
