@@ -182,6 +182,7 @@ class CaseFact(models.Model):
                 name="case_fact_dept_closed",
             ),
             models.Index(fields=["organization_id", "category_id", "received_day"], name="case_fact_category"),
+            models.Index(fields=["organization_id", "department_id", "received_day"], name="case_fact_department"),
             models.Index(fields=["organization_id", "place", "received_day"], name="case_fact_place"),
         ]
 

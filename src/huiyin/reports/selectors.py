@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Category, Channel, Nature
-from huiyin.core.errors import PermissionDeniedError
+from huiyin.core.errors import NotFound, PermissionDeniedError
 from huiyin.core.replica import replica_reads
 from huiyin.deadlines.models import Clock, ClockState
 from huiyin.deadlines.subjects import case_kinds
@@ -32,8 +32,8 @@ from huiyin.policy.services import current_policy
 
 from . import kpis as kpi_math
 from .kpis import KpiValue
-from .models import COUNTERS, DayAxis
-from .permissions import may_see_dashboard, sees_whole_dashboard
+from .models import COUNTERS, DayAxis, Report
+from .permissions import may_see_dashboard, may_see_reports, sees_whole_dashboard
 
 AXES = ("channel", "nature", "category", "department", "place")
 TOP = 8  # series drawn per chart; the rest are added up as 其他
@@ -57,7 +57,7 @@ def _shift_year(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _month_end(day: date) -> date:
+def month_end(day: date) -> date:
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
 
@@ -76,7 +76,7 @@ class Period:
     @property
     def whole_months(self) -> int:
         """How many calendar months the period is, when it is exactly some (else 0)."""
-        if self.first.day != 1 or self.last != _month_end(self.last):
+        if self.first.day != 1 or self.last != month_end(self.last):
             return 0
         return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
 
@@ -92,8 +92,8 @@ class Period:
 
     def last_year(self) -> Period:
         last = _shift_year(self.last, -1)
-        if self.last == _month_end(self.last):
-            last = _month_end(last)
+        if self.last == month_end(self.last):
+            last = month_end(last)
         return Period(_shift_year(self.first, -1), last)
 
     def __str__(self) -> str:
@@ -274,7 +274,7 @@ def _buckets(period: Period, by_month: bool) -> list[tuple[date, date]]:
     if by_month:
         first = period.first.replace(day=1)
         while first <= period.last:
-            last = _month_end(first)
+            last = month_end(first)
             out.append((max(first, period.first), min(last, period.last)))
             first = last + timedelta(days=1)
     else:
@@ -439,3 +439,20 @@ def counters_total(organization_id: int, first: date, last: date) -> dict[str, i
 
 
 __all__ = ["COUNTERS", "Dashboard", "Period", "dashboard", "ledger_url", "scope_for"]
+
+
+# --- periodic reports ------------------------------------------------------------------------
+
+
+def reports_for(actor: Staff):
+    """The organisation's reports, newest first (analysts, leaders, supervisors)."""
+    if not may_see_reports(actor):
+        raise PermissionDeniedError(_("只有统计分析员、领导和督办员可以查看分析报告。"))
+    return Report.objects.filter(organization_id=actor.org_id).select_related("requested_by", "commentary_by")
+
+
+def report_get(actor: Staff, report_id: int):
+    report = reports_for(actor).filter(pk=report_id).first()
+    if report is None:
+        raise NotFound()
+    return report
