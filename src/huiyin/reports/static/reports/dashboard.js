@@ -23,7 +23,7 @@
     var el = document.getElementById("volume-chart");
     el.setAttribute("data-axis", axis);
     draw(el, {
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },  // drawn on the canvas: no inline styles (CSP)
       legend: { type: "scroll", top: 0 },
       grid: { left: 40, right: 16, top: 36, bottom: 28 },
       xAxis: { type: "category", data: chart.x },
@@ -43,7 +43,7 @@
     if (!items.length) { el.classList.add("d-none"); return; }
     var rows = items.slice().reverse();
     draw(el, {
-      tooltip: {},
+      tooltip: { renderMode: "richText" },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: rows.map(function (i) { return i.name; }) },

@@ -8,7 +8,7 @@
   var trend = data.trend || { x: [], received: [], closed: [] };
   var chart = echarts.init(el);
   chart.setOption({
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", renderMode: "richText" },  // drawn on the canvas: no inline styles (CSP)
     legend: { top: 0 },
     grid: { left: 40, right: 16, top: 36, bottom: 28 },
     xAxis: { type: "category", data: trend.x },
