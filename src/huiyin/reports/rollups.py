@@ -22,6 +22,7 @@ batches, leaving the cursor at the last event it saw: ``huiyin reports rebuild``
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -210,8 +211,10 @@ def rebuild(
     *, organization_id: int | None = None, batch: int = BATCH, progress: Callable[[int, int], None] | None = None
 ) -> int:
     """Empty the facts and roll-ups (of one organisation, or all) and recompute them from
-    the cases. The cursor moves to the last event at the start: events after it are the
-    consumer's. Returns the cases counted."""
+    the cases: the facts batch by batch (``facts_for``), then both roll-up tables from the
+    facts in one set-based statement each (``aggregate``) — a different road from the
+    consumer's upserts to the same rows. The cursor moves to the last event at the start:
+    events after it are the consumer's. Returns the cases counted."""
     with transaction.atomic():
         cursor = _cursor()
         last = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -223,18 +226,89 @@ def rebuild(
             cursor.last_event_id, cursor.gaps = max(cursor.last_event_id, last), {}
         cursor.rebuilt_at = timezone.now()
         cursor.save()
-    cases = Case.objects.filter(**scope).order_by("pk").values_list("pk", flat=True)
-    total = cases.count()
-    done, after = 0, 0
-    while True:
-        ids = list(cases.filter(pk__gt=after)[:batch])
-        if not ids:
-            break
-        with transaction.atomic():
-            _cursor()  # one writer at a time: the consumer waits for the batch
-            refresh(ids)
-        done += len(ids)
-        after = ids[-1]
-        if progress is not None:
-            progress(done, total)
+        cases = Case.objects.filter(**scope).order_by("pk").values_list("pk", flat=True)
+        total = cases.count()
+        done, after = 0, 0
+        # One transaction, the cursor row locked: the consumer waits for the whole rebuild
+        # and then applies what came meanwhile (idempotently), never a half-built table.
+        while True:
+            ids = list(cases.filter(pk__gt=after)[:batch])
+            if not ids:
+                break
+            _insert_facts([_row(f) for f in facts_for(ids).values()])
+            done += len(ids)
+            after = ids[-1]
+            if progress is not None:
+                progress(done, total)
+        aggregate(organization_id)
     return done
+
+
+def _insert_facts(rows: list[CaseFact]) -> None:
+    """New case facts: COPY on PostgreSQL, a bulk insert elsewhere."""
+    if connection.vendor != "postgresql":
+        CaseFact.objects.bulk_create(rows, batch_size=500)
+        return
+    fields = list(CaseFact._meta.concrete_fields)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    with connection.cursor() as cur:
+        raw = cur.cursor if hasattr(cur, "cursor") else cur
+        with raw.copy(f"COPY {qn(CaseFact._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(row.contributions, separators=(",", ":"))
+                        if f.name == "contributions"
+                        else getattr(row, f.attname)
+                        for f in fields
+                    ]
+                )
+
+
+def aggregate(organization_id: int | None = None) -> None:
+    """Both roll-up tables from the case facts (their contributions unnested: one row per
+    case and day), grouped by key; of one organisation or all. The tables must be empty
+    for that scope."""
+    qn = connection.ops.quote_name
+    facts = qn(CaseFact._meta.db_table)
+    if connection.vendor == "postgresql":
+        unnest = "CROSS JOIN LATERAL jsonb_each(f.contributions) AS d(key, value)"
+        day = "CAST(d.key AS date)"
+
+        def counter(name: str) -> str:
+            return f"SUM(COALESCE(CAST(d.value ->> '{name}' AS bigint), 0))"
+
+    else:
+        unnest = ", json_each(f.contributions) AS d"
+        day = "d.key"
+
+        def counter(name: str) -> str:
+            return f"SUM(COALESCE(CAST(json_extract(d.value, '$.{name}') AS integer), 0))"
+
+    where = "WHERE f.organization_id = %s" if organization_id is not None else ""
+    params = [organization_id] if organization_id is not None else []
+    sums = ", ".join(counter(c) for c in COUNTERS)
+    columns = ", ".join(qn(c) for c in COUNTERS)
+    full_key = ", ".join(qn(c) for c in FULL_KEY)
+    axis_key = ", ".join(qn(c) for c in AXIS_KEY)
+    axes = " UNION ALL ".join(f"SELECT '{a}' AS axis" for a in ("all", "channel", "nature", "category", "place"))
+    value = (
+        "CASE a.axis WHEN 'all' THEN '' WHEN 'channel' THEN f.channel WHEN 'nature' THEN f.nature "
+        "WHEN 'category' THEN CAST(f.category_id AS varchar(20)) ELSE f.place END"
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {qn(DayRollup._meta.db_table)} ({full_key}, {columns}) "
+            f"SELECT f.organization_id, {day}, f.department_id, f.category_id, f.channel, f.nature, f.place, {sums} "
+            f"FROM {facts} f {unnest} {where} "
+            f"GROUP BY f.organization_id, {day}, f.department_id, f.category_id, f.channel, f.nature, f.place",
+            params,
+        )
+        cur.execute(
+            f"INSERT INTO {qn(DayAxis._meta.db_table)} ({axis_key}, {columns}) "
+            f"SELECT f.organization_id, a.axis, {day}, f.department_id, {value}, {sums} "
+            f"FROM {facts} f {unnest} CROSS JOIN ({axes}) a {where} "
+            f"GROUP BY f.organization_id, a.axis, {day}, f.department_id, {value}",
+            params,
+        )
