@@ -267,9 +267,9 @@ def _insert_facts(rows: list[CaseFact]) -> None:
 
 
 def aggregate(organization_id: int | None = None) -> None:
-    """Both roll-up tables from the case facts (their contributions unnested: one row per
-    case and day), grouped by key; of one organisation or all. The tables must be empty
-    for that scope."""
+    """Both roll-up tables from the case facts: every dimension from their contributions
+    unnested (one row per case and day), grouped by key; then one dimension at a time
+    from those rows. Of one organisation or all; the tables must be empty for that scope."""
     qn = connection.ops.quote_name
     facts = qn(CaseFact._meta.db_table)
     if connection.vendor == "postgresql":
@@ -305,10 +305,12 @@ def aggregate(organization_id: int | None = None) -> None:
             f"GROUP BY f.organization_id, {day}, f.department_id, f.category_id, f.channel, f.nature, f.place",
             params,
         )
+        # One dimension at a time from the rows just built: plain columns, no JSON.
+        plain = ", ".join(f"SUM(f.{qn(c)})" for c in COUNTERS)
         cur.execute(
             f"INSERT INTO {qn(DayAxis._meta.db_table)} ({axis_key}, {columns}) "
-            f"SELECT f.organization_id, a.axis, {day}, f.department_id, {value}, {sums} "
-            f"FROM {facts} f {unnest} CROSS JOIN ({axes}) a {where} "
-            f"GROUP BY f.organization_id, a.axis, {day}, f.department_id, {value}",
+            f"SELECT f.organization_id, a.axis, f.day, f.department_id, {value}, {plain} "
+            f"FROM {qn(DayRollup._meta.db_table)} f CROSS JOIN ({axes}) a {where} "
+            f"GROUP BY f.organization_id, a.axis, f.day, f.department_id, {value}",
             params,
         )
