@@ -67,6 +67,8 @@ def main(argv=None) -> int:
     from huiyin.cases.models import Case, Event
     from huiyin.demo.generator import build_organization
     from huiyin.orgs.models import Staff
+    from huiyin.policy.presets import load_preset
+    from huiyin.policy.services import current_policy, policy_activate, presets_dir
     from huiyin.reports import rollups, services
     from huiyin.reports.export import render_pdf, render_xlsx
     from huiyin.reports.models import CaseFact, DayAxis, DayRollup, RollupCursor
@@ -83,6 +85,8 @@ def main(argv=None) -> int:
     meta = load(n=args.cases, seed=args.seed, days=args.days, reuse=args.reuse)
     result["load"] = {**meta, "seconds": round(time.perf_counter() - t, 1)}
     demo = build_organization()
+    if current_policy(demo.org) is None:  # the hotline's KPIs (the loader registers under none)
+        policy_activate(organization=demo.org, preset=load_preset(presets_dir() / "city_hotline.yaml"), actor=None)
 
     # 1. The roll-ups from scratch (unless reused with the load).
     if args.no_rebuild and CaseFact.objects.count() >= args.cases:

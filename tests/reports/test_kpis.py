@@ -283,3 +283,19 @@ def test_every_measure_of_the_catalogue_is_computed():
         for kpi in preset.kpis:
             if kpi.formula != "quantile":
                 assert kpis.kpi_value(kpi, sums).value is not None, (name, kpi.code)
+
+
+@pytest.mark.django_db
+def test_quantile_estimated_from_the_histogram_above_the_exact_limit(march, org, settings):
+    """Above HUIYIN_REPORTS_EXACT_QUANTILE_MAX closed cases the dashboard estimates the
+    quantile from the roll-ups' buckets: 27 h in (24, 48], 49 h in (48, 72], 75 h twice in
+    (72, 120], 121 h in (120, 168]; the 5th of 5 lies in the last, read at its top: 168 h."""
+    preset = current_policy(org.pk).preset()
+    p90 = next(k for k in preset.kpis if k.code == "handling_time_p90")
+    sums = kpis.period_sums(org.pk, *MARCH)
+    assert [sums[f"hist_{i:02d}"] for i in range(6, 10)] == [1, 1, 2, 1]
+    settings.HUIYIN_REPORTS_EXACT_QUANTILE_MAX = 4
+    estimated = kpis.kpi_value(p90, sums, organization_id=org.pk, first=MARCH[0], last=MARCH[1])
+    assert estimated.estimated and estimated.value == 168 and estimated.display == "约 168.0"
+    exact = kpis.kpi_value(p90, sums, organization_id=org.pk, first=MARCH[0], last=MARCH[1], exact=True)
+    assert not exact.estimated and exact.value == 121

@@ -76,6 +76,7 @@ def _figure(v: kpi_math.KpiValue) -> dict[str, Any]:
         "display": v.display,
         "unit": v.unit,
         "target_met": v.target_met,
+        "estimated": v.estimated,
     }
 
 
@@ -95,7 +96,7 @@ def _kpis(preset: Preset | None, org: int, period: Period) -> list[dict[str, Any
             "previous": _figure(row.previous),
             "last_year": _figure(row.last_year),
         }
-        for row in kpi_rows(preset.kpis, org, period)
+        for row in kpi_rows(preset.kpis, org, period, exact=True)
     ]
 
 

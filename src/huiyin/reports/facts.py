@@ -20,8 +20,9 @@ period rule (``basis``):
   (each round answered; its callback done; a later round started), callbacks planned /
   completed (and the mandatory ones), rated / satisfied (the day they were done),
   ``closed`` and ``handling_seconds`` (the last closing of a case closed now: from
-  receipt to closing less the time suspended), ``escalations`` (each escalation level
-  recorded on the case, once), callback tasks raised / done;
+  receipt to closing less the time suspended, also counted in its ``hist_NN`` bucket),
+  ``escalations`` (each escalation level recorded on the case, once), callback tasks
+  raised / done;
 * the day a deadline concluded — per stage, ``<stage>_done`` (the clock stopped as
   done), ``<stage>_on_time`` (at or before its due time, which approved extensions and
   suspensions have moved), ``<stage>_overdue`` (still running, marked overdue by the
@@ -34,6 +35,7 @@ such change writes an event on the case, which brings it back to the consumer.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,7 +52,7 @@ from huiyin.deadlines.models import Clock, ClockState, StopReason, Suspension
 from huiyin.followup.models import SATISFIED, Callback, CallbackReason, CallbackStatus, RectificationTask, TaskStatus
 from huiyin.handling.models import Dispatch, DispatchStatus, Outcome, Proposal
 
-from .models import TIMED_STAGES
+from .models import HANDLING_BOUNDS_H, HISTOGRAM, TIMED_STAGES
 
 PLACE_MAX = 40
 # The first number in a location starts its detail (a building, a house number): what is
@@ -60,6 +62,7 @@ ACCEPTING = frozenset({"accept", "dispatch", "answer_on_spot"})
 CLOSED_STATES = frozenset({"closed", "archived"})
 NOT_VALID = frozenset({Outcome.NOT_SUBSTANTIATED, Outcome.NOT_SUPPORTED, Outcome.EXPLAINED})
 MANDATORY = frozenset({CallbackReason.GROUP_VISIT, CallbackReason.FORWARDED})
+HANDLING_BOUNDS_S = tuple(h * 3600 for h in HANDLING_BOUNDS_H)  # a time on a bound is in the lower bucket
 
 
 def place_of(location: str) -> str:
@@ -214,6 +217,7 @@ def facts_for(case_ids: Iterable[int]) -> dict[int, Fact]:
             seconds = max(0, int((closed_at - c["received_at"]).total_seconds() - max(paused, 0)))
             fact.closed_day, fact.handling_seconds = local_day(closed_at), seconds
             fact.add(closed_at, "handling_seconds", seconds)
+            fact.add(closed_at, HISTOGRAM[bisect_left(HANDLING_BOUNDS_S, seconds)])
 
         case_rounds = rounds.get(cid, [])
         numbers = {r["number"] for r in case_rounds}

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from huiyin.policy.labels import STAGE_LABELS
 from huiyin.policy.presets import MEASURES, Kpi, KpiTerm
 
-from .models import COUNTERS, CaseFact, DayAxis
+from .models import COUNTERS, HANDLING_BOUNDS_H, HISTOGRAM, CaseFact, DayAxis
 
 Sums = Mapping[str, int]
 
@@ -51,11 +52,14 @@ class KpiValue:
     value: float | None  # ratio 0–1, a count, or hours / days; None without a sample
     sample: int  # cases the figure rests on
     target_met: bool | None
+    estimated: bool = False  # a quantile estimated from the histogram (shown with 约)
 
     @property
     def display(self) -> str:
         if self.value is None:
             return "—"
+        if self.estimated:
+            return _("约 %(value).1f") % {"value": self.value}
         if self.unit == "percent":
             return f"{self.value * 100:.1f}%"
         if self.unit == "count":
@@ -117,21 +121,50 @@ def measure(sums: Sums, term: KpiTerm, kpi: Kpi) -> int:
 
 
 def handling_quantile(
-    organization_id: int, first: date, last: date, q: float, *, department_id: int | None = None
-) -> tuple[int | None, int]:
-    """(the nearest-rank ``q`` quantile of the handling seconds of cases closed on [first,
-    last], the number of such cases); (None, 0) without any."""
-    rows = CaseFact.objects.filter(
-        organization_id=organization_id, closed_day__gte=first, closed_day__lte=last, handling_seconds__isnull=False
-    )
-    if department_id is not None:
-        rows = rows.filter(department_id=department_id)
-    n = rows.count()
+    organization_id: int,
+    first: date,
+    last: date,
+    q: float,
+    *,
+    department_id: int | None = None,
+    sums: Sums | None = None,
+    exact: bool = False,
+) -> tuple[int | None, int, bool]:
+    """(the ``q`` quantile of the handling seconds of the cases closed on [first, last], how
+    many there are, whether it is an estimate); (None, 0, False) without any.
+
+    Exact — the nearest rank, read in order from the case facts' index — when ``exact`` or
+    when the period holds at most ``HUIYIN_REPORTS_EXACT_QUANTILE_MAX`` closed cases;
+    otherwise estimated from the roll-ups' histogram of handling times (``hist_NN``): the
+    bucket holding the rank, linearly within it (the dashboard at millions of cases)."""
+    if sums is None:
+        sums = period_sums(organization_id, first, last, department_id=department_id)
+    n = int(sums.get("closed", 0))
     if not n:
-        return None, 0
+        return None, 0, False
     rank = max(1, math.ceil(q * n))
-    value = rows.order_by("handling_seconds").values_list("handling_seconds", flat=True)[rank - 1]
-    return int(value or 0), n
+    if exact or n <= int(getattr(settings, "HUIYIN_REPORTS_EXACT_QUANTILE_MAX", 200_000)):
+        rows = CaseFact.objects.filter(
+            organization_id=organization_id,
+            closed_day__gte=first,
+            closed_day__lte=last,
+            handling_seconds__isnull=False,
+        )
+        if department_id is not None:
+            rows = rows.filter(department_id=department_id)
+        found = list(rows.order_by("handling_seconds").values_list("handling_seconds", flat=True)[rank - 1 : rank])
+        if found:
+            return int(found[0] or 0), n, False
+    below = 0
+    bounds = [0, *(h * 3600 for h in HANDLING_BOUNDS_H)]
+    for i, name in enumerate(HISTOGRAM):
+        count = int(sums.get(name, 0))
+        if below + count >= rank and count:
+            low = bounds[i]
+            high = bounds[i + 1] if i + 1 < len(bounds) else low
+            return int(low + (high - low) * (rank - below) / count), n, True
+        below += count
+    return None, n, True
 
 
 def _scale(seconds: float, unit: str) -> float:
@@ -158,6 +191,7 @@ def kpi_value(
     first: date | None = None,
     last: date | None = None,
     department_id: int | None = None,
+    exact: bool = False,
 ) -> KpiValue:
     """The KPI from the period's counters (a quantile also reads the case facts of the
     period: pass the organisation and the days)."""
@@ -165,6 +199,7 @@ def kpi_value(
     den = measure(sums, kpi.denominator, kpi) if kpi.denominator is not None else None
     value: float | None
     sample = num
+    estimated = False
     if kpi.formula == "ratio":
         assert den is not None
         value = num / den if den else None
@@ -177,7 +212,9 @@ def kpi_value(
         sample = den
     else:
         assert organization_id is not None and first is not None and last is not None
-        seconds, sample = handling_quantile(organization_id, first, last, kpi.q, department_id=department_id)
+        seconds, sample, estimated = handling_quantile(
+            organization_id, first, last, kpi.q, department_id=department_id, sums=sums, exact=exact
+        )
         num, den = (seconds or 0), None
         value = _scale(seconds, kpi.unit) if seconds is not None else None
     return KpiValue(
@@ -190,6 +227,7 @@ def kpi_value(
         value=value,
         sample=sample,
         target_met=_met(kpi, value),
+        estimated=estimated,
     )
 
 
@@ -201,12 +239,15 @@ def kpi_values(
     *,
     department_id: int | None = None,
     sums: Sums | None = None,
+    exact: bool = False,
 ) -> list[KpiValue]:
-    """Every KPI for the period (one read of the roll-ups, one more per quantile)."""
+    """Every KPI for the period (one read of the roll-ups, one more per exact quantile)."""
     if sums is None:
         sums = period_sums(organization_id, first, last, department_id=department_id)
     return [
-        kpi_value(kpi, sums, organization_id=organization_id, first=first, last=last, department_id=department_id)
+        kpi_value(
+            kpi, sums, organization_id=organization_id, first=first, last=last, department_id=department_id, exact=exact
+        )
         for kpi in kpis
     ]
 

@@ -45,7 +45,11 @@ PLAIN_COUNTERS = (
     "callback_tasks",
     "callback_tasks_done",
 )
-COUNTERS = PLAIN_COUNTERS + tuple(f"{s}_{k}" for s in TIMED_STAGES for k in ("done", "on_time", "overdue"))
+# Handling times of the cases closed on a day, in buckets (upper bounds in hours, the last
+# open): what a quantile is estimated from when the period holds too many cases to rank.
+HANDLING_BOUNDS_H = (1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 240, 360, 720, 1440, 2160)
+HISTOGRAM = tuple(f"hist_{i:02d}" for i in range(len(HANDLING_BOUNDS_H) + 1))
+COUNTERS = PLAIN_COUNTERS + tuple(f"{s}_{k}" for s in TIMED_STAGES for k in ("done", "on_time", "overdue")) + HISTOGRAM
 
 
 class Counters(models.Model):
@@ -99,6 +103,22 @@ class Counters(models.Model):
     callback_done = models.IntegerField(default=0)
     callback_on_time = models.IntegerField(default=0)
     callback_overdue = models.IntegerField(default=0)
+    hist_00 = models.IntegerField(default=0)
+    hist_01 = models.IntegerField(default=0)
+    hist_02 = models.IntegerField(default=0)
+    hist_03 = models.IntegerField(default=0)
+    hist_04 = models.IntegerField(default=0)
+    hist_05 = models.IntegerField(default=0)
+    hist_06 = models.IntegerField(default=0)
+    hist_07 = models.IntegerField(default=0)
+    hist_08 = models.IntegerField(default=0)
+    hist_09 = models.IntegerField(default=0)
+    hist_10 = models.IntegerField(default=0)
+    hist_11 = models.IntegerField(default=0)
+    hist_12 = models.IntegerField(default=0)
+    hist_13 = models.IntegerField(default=0)
+    hist_14 = models.IntegerField(default=0)
+    hist_15 = models.IntegerField(default=0)
 
     class Meta:
         abstract = True

@@ -251,7 +251,7 @@ def _insert_facts(rows: list[CaseFact]) -> None:
         return
     fields = list(CaseFact._meta.concrete_fields)
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(f.column or f.name) for f in fields)
     with connection.cursor() as cur:
         raw = cur.cursor if hasattr(cur, "cursor") else cur
         with raw.copy(f"COPY {qn(CaseFact._meta.db_table)} ({columns}) FROM STDIN") as copy:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -120,11 +121,16 @@ def running_preset(organization_id: int) -> Preset | None:
 # --- drill-down --------------------------------------------------------------------------------
 
 
+@cache
+def _ledger_path() -> str:
+    return reverse("cases:ledger")  # one path for every language (no language prefix in URLs)
+
+
 def ledger_url(period: Period, **filters: object) -> str:
     """The ledger list behind a figure: received in the period, with the figure's filters."""
     query = {"date_from": period.first.isoformat(), "date_to": period.last.isoformat()}
     query.update({k: str(v) for k, v in filters.items() if v not in (None, "")})
-    return f"{reverse('cases:ledger')}?{urlencode(query)}"
+    return f"{_ledger_path()}?{urlencode(query)}"
 
 
 def _filter_for(axis: str, key: str) -> dict[str, object]:
@@ -202,7 +208,7 @@ class Dashboard:
     last_year: Period
     department_id: int | None
     kpis: list[KpiRow]
-    charts: dict[str, dict]
+    charts: dict[str, dict[str, Any]]
     league_columns: list[tuple[str, str]]
     league: list[LeagueRow]
     min_sample: int
@@ -224,11 +230,20 @@ def _target_text(kpi: Kpi) -> str:
 
 
 def kpi_rows(
-    kpis: tuple[Kpi, ...], organization_id: int, period: Period, *, department_id: int | None = None
+    kpis: tuple[Kpi, ...],
+    organization_id: int,
+    period: Period,
+    *,
+    department_id: int | None = None,
+    exact: bool = False,
 ) -> list[KpiRow]:
-    """Every KPI for the period, the previous one and the same one a year before."""
+    """Every KPI for the period, the previous one and the same one a year before (a
+    quantile exact, or estimated on a large period unless ``exact``)."""
     periods = (period, period.previous(), period.last_year())
-    values = [kpi_math.kpi_values(kpis, organization_id, p.first, p.last, department_id=department_id) for p in periods]
+    values = [
+        kpi_math.kpi_values(kpis, organization_id, p.first, p.last, department_id=department_id, exact=exact)
+        for p in periods
+    ]
     rows = []
     for i, kpi in enumerate(kpis):
         den = kpi.denominator
@@ -286,10 +301,11 @@ def _buckets(period: Period, by_month: bool) -> list[tuple[date, date]]:
 
 
 def volume_chart(
-    organization_id: int, period: Period, axis: str, *, department_id: int | None = None
+    organization_id: int, period: Period, axis: str, *, department_id: int | None = None, top: int = 10
 ) -> dict[str, object]:
     """Intake volume over the period by one dimension: the top values as series (the rest
-    as 其他), each point with the ledger URL behind it."""
+    as 其他), each point with the ledger URL behind it; and the ``top`` values of the
+    whole period with theirs (one read of the roll-ups for both)."""
     by_month = period.days > 62
     buckets = _buckets(period, by_month)
     index = {(b[0].replace(day=1) if by_month else b[0]): i for i, b in enumerate(buckets)}
@@ -301,7 +317,7 @@ def volume_chart(
     totals = sorted(((sum(v), k) for k, v in counts.items() if sum(v)), key=lambda t: (-t[0], t[1]))
     shown = [k for _n, k in totals[:TOP]]
     rest = [k for _n, k in totals[TOP:]]
-    labels = dimension_labels(organization_id, axis, set(shown))
+    labels = dimension_labels(organization_id, axis, set(shown) | {k for _n, k in totals[:top]})
     scope = {"department": department_id} if department_id is not None else {}
     series = []
     for key in shown:
@@ -319,22 +335,11 @@ def volume_chart(
         other = [sum(counts[k][i] for k in rest) for i in range(len(buckets))]
         series.append({"name": _("其他"), "data": other, "urls": [""] * len(buckets)})
     x = [f"{a:%Y-%m}" if by_month else f"{a:%m-%d}" for a, _b in buckets]
-    return {"axis": axis, "x": x, "series": series, "by_month": by_month}
-
-
-def top_values(
-    organization_id: int, period: Period, axis: str, *, department_id: int | None = None, limit: int = 10
-) -> list[dict]:
-    """The values of one dimension with the most matters received in the period."""
-    sums = kpi_math.sums_by(organization_id, period.first, period.last, axis, department_id=department_id)
-    ranked = sorted(((s["received"], k) for k, s in sums.items() if s["received"]), key=lambda t: (-t[0], t[1]))
-    ranked = ranked[:limit]
-    labels = dimension_labels(organization_id, axis, {k for _n, k in ranked})
-    scope = {"department": department_id} if department_id is not None else {}
-    return [
+    ranked = [
         {"key": k, "name": labels[k], "received": n, "url": ledger_url(period, **{**scope, **_filter_for(axis, k)})}
-        for n, k in ranked
+        for n, k in totals[:top]
     ]
+    return {"axis": axis, "x": x, "series": series, "by_month": by_month, "top": ranked}
 
 
 def league(
@@ -402,7 +407,9 @@ def dashboard(*, actor: Staff, period: Period, now=None) -> Dashboard:
         kpis = preset.kpis if preset is not None else ()
         rules = preset.evaluation if preset is not None else EvaluationRules()
         rows = kpi_rows(kpis, org, period, department_id=department_id)
-        charts = {axis: volume_chart(org, period, axis, department_id=department_id) for axis in AXES}
+        charts: dict[str, dict[str, Any]] = {
+            axis: volume_chart(org, period, axis, department_id=department_id) for axis in AXES
+        }
         columns, table, ranked_by = league(kpis, rules, org, period)
         if department_id is not None:
             table = [r for r in table if r.department_id == department_id]
@@ -425,10 +432,7 @@ def dashboard(*, actor: Staff, period: Period, now=None) -> Dashboard:
             warned_count=warned.count(),
             overdue=list(overdue.select_related(*related).order_by("due_at", "pk")[:10]),
             warned=list(warned.select_related(*related).order_by("due_at", "pk")[:10]),
-            top={
-                "category": top_values(org, period, "category", department_id=department_id),
-                "place": top_values(org, period, "place", department_id=department_id),
-            },
+            top={axis: charts[axis].pop("top") for axis in ("category", "place")},
         )
     return result
 
