@@ -173,6 +173,9 @@ if _replica_url:
     DATABASES["replica"] = {**env.db_url_config(_replica_url), "CONN_MAX_AGE": 60, "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["huiyin.core.replica.ReplicaRouter"]
 HUIYIN_REPORTS_GAP_SECONDS = env.int("HUIYIN_REPORTS_GAP_SECONDS", default=3600)
+# The dashboard ranks handling times exactly up to this many closed cases in a period, and
+# estimates the quantile from the roll-ups' histogram above it (the reports always rank).
+HUIYIN_REPORTS_EXACT_QUANTILE_MAX = env.int("HUIYIN_REPORTS_EXACT_QUANTILE_MAX", default=200_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.Staff"
 
