@@ -23,6 +23,7 @@
     var el = document.getElementById("volume-chart");
     el.setAttribute("data-axis", axis);
     draw(el, {
+      animation: false,  // a bar is where it is drawn at once: a click lands on it
       tooltip: { trigger: "axis", renderMode: "richText" },  // drawn on the canvas: no inline styles (CSP)
       legend: { type: "scroll", top: 0 },
       grid: { left: 40, right: 16, top: 36, bottom: 28 },
@@ -43,6 +44,7 @@
     if (!items.length) { el.classList.add("d-none"); return; }
     var rows = items.slice().reverse();
     draw(el, {
+      animation: false,
       tooltip: { renderMode: "richText" },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
