@@ -107,8 +107,8 @@ def render_xlsx(report: Report) -> bytes:
             [
                 k["label"],
                 _cell_value(cur),
-                cur["numerator"] if k["formula"] != "quantile" else None,
-                cur["denominator"],
+                cur["numerator"] if k["formula"] in ("ratio", "count") else None,
+                cur["denominator"] if k["formula"] == "ratio" else None,
                 _cell_value(k["previous"]),
                 _cell_value(k["last_year"]),
                 k["target"],
@@ -290,11 +290,12 @@ def render_pdf(report: Report) -> bytes:
     rows: list[list[object]] = [[_("指标"), _("本期"), _("分子/分母"), _("上期"), _("上年同期"), _("目标")]]
     for k in data.get("kpis", []):
         cur = k["current"]
-        fraction = (
-            f"{_num(cur['numerator'])}/{_num(cur['denominator'])}"
-            if cur["denominator"] is not None
-            else _("样本 %(n)d") % {"n": cur["sample"]}
-        )
+        if k["formula"] == "ratio":
+            fraction = f"{_num(cur['numerator'])}/{_num(cur['denominator'])}"
+        elif k["formula"] == "count":
+            fraction = _num(cur["numerator"])
+        else:
+            fraction = _("样本 %(n)d") % {"n": cur["sample"]}
         rows.append(
             [
                 k["label"],

@@ -326,7 +326,9 @@ def volume_chart(
                 "name": labels[key],
                 "data": counts[key],
                 "urls": [
-                    ledger_url(Period(a, b), **{**scope, **_filter_for(axis, key)}) if counts[key][i] else ""
+                    ledger_url(Period(a, b), **{**scope, **_filter_for(axis, key)})
+                    if counts[key][i] and _filter_for(axis, key)
+                    else ""  # no ledger filter for "none" (no category, department or place)
                     for i, (a, b) in enumerate(buckets)
                 ],
             }
@@ -336,7 +338,12 @@ def volume_chart(
         series.append({"name": _("其他"), "data": other, "urls": [""] * len(buckets)})
     x = [f"{a:%Y-%m}" if by_month else f"{a:%m-%d}" for a, _b in buckets]
     ranked = [
-        {"key": k, "name": labels[k], "received": n, "url": ledger_url(period, **{**scope, **_filter_for(axis, k)})}
+        {
+            "key": k,
+            "name": labels[k],
+            "received": n,
+            "url": ledger_url(period, **{**scope, **_filter_for(axis, k)}) if _filter_for(axis, k) else "",
+        }
         for n, k in totals[:top]
     ]
     return {"axis": axis, "x": x, "series": series, "by_month": by_month, "top": ranked}
