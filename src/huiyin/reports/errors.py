@@ -4,6 +4,4 @@ from huiyin.core.errors import ErrorCode
 
 
 class ReportsError(ErrorCode):
-    PERIOD = "period"
-    NOT_READY = "not_ready"
     BUSY = "busy"

@@ -87,7 +87,6 @@ def sums_by(
     axis: str,
     *,
     department_id: int | None = None,
-    keys: Iterable[str] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Every counter over [first, last] by the values of one dimension (``department``:
     by department id, as text)."""
@@ -97,9 +96,6 @@ def sums_by(
     if department_id is not None:
         rows = rows.filter(department_id=department_id)
     group = "department_id" if axis == "department" else "key"
-    if keys is not None:
-        wanted = list(keys)
-        rows = rows.filter(**{f"{group}__in": [int(k) for k in wanted] if group == "department_id" else wanted})
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for r in rows.values(group).annotate(**{c: Sum(c) for c in COUNTERS}).order_by():
         out[str(r[group])] = {c: int(r[c] or 0) for c in COUNTERS}

@@ -146,9 +146,6 @@ class DayRollup(Counters):
         indexes = [models.Index(fields=["organization_id", "day"], name="day_rollup_org_day")]
 
 
-AXES = ("all", "channel", "nature", "category", "place")
-
-
 class DayAxis(Counters):
     """The same counters one dimension at a time (``axis``: all, channel, nature,
     category or place; ``key`` its value), by department: what the dashboard reads. A day

@@ -33,7 +33,7 @@ from huiyin.policy.services import current_policy
 
 from . import kpis as kpi_math
 from .kpis import KpiValue
-from .models import COUNTERS, DayAxis, Report
+from .models import DayAxis, Report
 from .permissions import may_see_dashboard, may_see_reports, sees_whole_dashboard
 
 AXES = ("channel", "nature", "category", "department", "place")
@@ -442,14 +442,6 @@ def dashboard(*, actor: Staff, period: Period, now=None) -> Dashboard:
             top={axis: charts[axis].pop("top") for axis in ("category", "place")},
         )
     return result
-
-
-def counters_total(organization_id: int, first: date, last: date) -> dict[str, int]:
-    """Every counter over the days (for reports and tests)."""
-    return kpi_math.period_sums(organization_id, first, last)
-
-
-__all__ = ["COUNTERS", "Dashboard", "Period", "dashboard", "ledger_url", "scope_for"]
 
 
 # --- periodic reports ------------------------------------------------------------------------
