@@ -28,6 +28,7 @@ from huiyin.notifications.models import InboundMail, MailStatus, Message, Messag
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services.calendars import calendar_day_add
+from huiyin.reports import services as reports
 from huiyin.supervision import services as supervision
 from huiyin.surveys import services as surveys
 from tests.conftest import intake, make_staff
@@ -219,6 +220,8 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     ).pk
 
     calendar_day_add(actor=fuzzer, organization=org, day=today.replace(month=1, day=2), kind="holiday", name="单位闭馆")
+    report = reports.report_request(actor=fuzzer, kind="month", on=today)
+    world.ids["report"] = reports.report_generate(report_id=report.pk).pk  # done: its files and commentary
     activate(org, "hospital")  # a second and a third version: withdraw and reactivate have work
     activate(org, "property_management")
     return world

@@ -50,6 +50,8 @@ NOT_FORMS = {
     "set_language": "Django's view (i18n)",
     "access:verify": "the second-factor step, shown only to someone with an OTP device before sign-in "
     "completes (the fuzzer has none); its wrong codes are tested in tests/access",
+    "reports:progress": "the progress of a report being generated, polled by htmx (hx-get) and no form; "
+    "tested in tests/reports/test_periodic.py",
     "ops:retry_task": "a button on a failed task's row only (the world has no failed task); a malformed "
     "or unknown task id is tested in tests/ops/test_status_page.py",
 }

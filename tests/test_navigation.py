@@ -25,8 +25,8 @@ def test_no_navigation_without_a_signed_in_user():
     [
         ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact"}),
         ("handler", {"my_contact"}),
-        ("head", {"supervision_board", "callbacks", "evaluation", "my_contact"}),
-        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact"}),
+        ("head", {"supervision_board", "callbacks", "evaluation", "my_contact", "dashboard"}),
+        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact", "dashboard", "reports"}),
         (
             "leader",
             {
@@ -38,6 +38,8 @@ def test_no_navigation_without_a_signed_in_user():
                 "intake",
                 "parked_mail",
                 "my_contact",
+                "dashboard",
+                "reports",
             },
         ),
     ],
@@ -50,5 +52,5 @@ def test_sections_by_role(request, who, shown):
 def test_the_bar_shows_the_sections(client, head):
     client.force_login(head)
     page = client.get(reverse("cases:desk")).content.decode()
-    assert "督办看板" in page and "考评" in page
+    assert "督办看板" in page and "考评" in page and "统计分析" in page
     assert "来电登记" not in page and "时限政策" not in page

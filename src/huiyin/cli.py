@@ -9,6 +9,7 @@ huiyin audit verify | anchor                         (cases) prove the event cha
 huiyin reencrypt                                     personal fields under the newest key (after a key rotation)
 huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
 huiyin mail poll [--every SECONDS]                   the complaint mailbox (IMAP): new mail becomes cases
+huiyin reports rebuild | catchup | status           (reports) the dashboard's roll-ups: rebuilt, or caught up
 huiyin <any Django management command> ...
 """
 
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         "rotate_keys": "huiyin_reencrypt",
         "retention": "huiyin_retention",
         "mail": "huiyin_mail",
+        "reports": "huiyin_reports",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

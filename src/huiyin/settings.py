@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "huiyin.followup",
     "huiyin.surveys",
     "huiyin.evaluation",
+    "huiyin.reports",
     "huiyin.administration",
     "huiyin.demo",
     "huiyin.ops",
@@ -174,6 +175,16 @@ def _sqlite(name: str) -> dict:
 
 
 DATABASES = {"default": _database()}
+# A read replica for the dashboard and the reports (huiyin.core.replica): a streaming
+# replica of the primary. Tests mirror it onto the test database (a second connection).
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+if _replica_url:
+    DATABASES["replica"] = {**env.db_url_config(_replica_url), "CONN_MAX_AGE": 60, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["huiyin.core.replica.ReplicaRouter"]
+HUIYIN_REPORTS_GAP_SECONDS = env.int("HUIYIN_REPORTS_GAP_SECONDS", default=3600)
+# The dashboard ranks handling times exactly up to this many closed cases in a period, and
+# estimates the quantile from the roll-ups' histogram above it (the reports always rank).
+HUIYIN_REPORTS_EXACT_QUANTILE_MAX = env.int("HUIYIN_REPORTS_EXACT_QUANTILE_MAX", default=200_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.Staff"
 

@@ -51,6 +51,7 @@ from huiyin.notifications import subscribers as notifications
 from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
+from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
@@ -129,6 +130,8 @@ TABLE = build_table(
             actions=("submit_for_approval",),
         ),
         subscriber("notifications.deadlines", notifications.staff_on_deadline, kinds=notifications.DEADLINE_KINDS),
+        # The dashboard's roll-ups: the consumer applies every event since its cursor.
+        subscriber("reports.rollups", reports.on_event, kinds=reports.KINDS),
     ),
     case_policy=deadline_policy.policy_for_new_case,
     case_panels=(

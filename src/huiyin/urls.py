@@ -23,6 +23,7 @@ urlpatterns = [
     path("surveys/", include("huiyin.surveys.urls")),
     path("survey/", include("huiyin.surveys.public_urls")),
     path("evaluation/", include("huiyin.evaluation.urls")),
+    path("reports/", include("huiyin.reports.urls")),
     path("administration/", include("huiyin.administration.urls")),
     path("account/", include("huiyin.administration.account_urls")),
     path("system/", include("huiyin.ops.urls")),

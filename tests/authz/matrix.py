@@ -710,6 +710,29 @@ MATRIX: dict[str, Entry] = {
         kwargs=lambda w: {"token": w["survey_token"]},
         data=lambda w, actor: {"area_sanitation": "satisfied", "opinion": "满意"},
     ),
+    # --- reports (statistics) ------------------------------------------------------------------------
+    "reports:dashboard": Row(get=A("leader", "supervisor", "analyst", "head", "assist_head", "stranger", "org2")),
+    "reports:reports": Row(
+        get=A("leader", "supervisor", "analyst", "org2"),
+        post=A("leader", "analyst", "org2"),  # org2: a report of its own organisation
+        data=lambda w, actor: {"kind": "month", "on": timezone.localdate().isoformat()},
+        label="Generate a periodic report (生成分析报告)",
+    ),
+    "reports:report": Row(get=A("leader", "supervisor", "analyst"), kwargs=lambda w: {"report_id": w["report"].pk}),
+    "reports:progress": Row(get=A("leader", "supervisor", "analyst"), kwargs=lambda w: {"report_id": w["report"].pk}),
+    "reports:commentary": post_only(
+        A("leader", "analyst"),
+        kwargs=lambda w: {"report_id": w["report"].pk},
+        data=lambda w, actor: {"commentary": f"{actor} 的分析意见", "version": w["report"].version},
+        label="Write a report's commentary (填写分析意见)",
+    ),
+    "reports:regenerate": post_only(
+        A("leader", "analyst"),
+        kwargs=lambda w: {"report_id": w["report"].pk},
+        label="Generate a report again (重新生成分析报告)",
+    ),
+    "reports:xlsx": Row(get=A("leader", "supervisor", "analyst"), kwargs=lambda w: {"report_id": w["report"].pk}),
+    "reports:pdf": Row(get=A("leader", "supervisor", "analyst"), kwargs=lambda w: {"report_id": w["report"].pk}),
     # --- evaluation ---------------------------------------------------------------------------------
     "evaluation:table": Row(
         get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")

@@ -41,6 +41,7 @@ from huiyin.orgs.roles import Role
 from huiyin.policy.models import CalendarDay, CalendarDayKind, PolicyVersion
 from huiyin.policy.presets import load_preset
 from huiyin.policy.services import policy_activate, presets_dir
+from huiyin.reports import services as reports
 from huiyin.supervision import services as supervision
 from huiyin.surveys import services as surveys
 from tests.conftest import intake
@@ -402,6 +403,10 @@ def build_world() -> World:
         actor=staff["leader"], activity_id=held.pk, held_on=today, attendance=12, minutes="听取意见 3 条"
     )
     w.things["held_activity"] = held
+
+    # A monthly analysis report, generated (its task run here).
+    report = reports.report_request(actor=staff["analyst"], kind="month", on=today)
+    w.things["report"] = reports.report_generate(report_id=report.pk)
 
     # The other organisation runs the property company's rules too, has its own calendar day and
     # a case in progress (the matrix requests every case URL of this organisation with its id).

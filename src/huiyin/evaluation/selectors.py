@@ -62,6 +62,7 @@ from huiyin.core.rates import Rate
 from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
+from huiyin.policy import kpi_text
 from huiyin.policy.presets import EvaluationRules, Kpi
 from huiyin.policy.services import current_policy
 
@@ -334,7 +335,7 @@ def _target_text(kpi: Kpi) -> str:
     if kpi.target is None:
         return ""
     value = kpi.target.value
-    shown = f"{value * 100:g}%" if kpi.unit == "ratio" else f"{value:g}"
+    shown = f"{value * 100:g}%" if kpi.unit == "percent" else f"{value:g}"
     return f"{TARGET_SIGNS[kpi.target.op]} {shown}"
 
 
@@ -367,7 +368,7 @@ def kpi_rows(organization_id: int, table: Evaluation | None) -> list[KpiRow]:
             KpiRow(
                 code=kpi.code,
                 label=kpi.label,
-                definition=f"{kpi.numerator} ÷ {kpi.denominator}" if kpi.unit == "ratio" else kpi.numerator,
+                definition=kpi_text.definition(kpi),
                 target=_target_text(kpi),
                 figure=figure,
                 met=_met(kpi, figure.value if figure else None),

@@ -78,6 +78,38 @@ MESSAGES: dict[str, Any] = {
     "at most {limit} {unit} (100 years)": _("最多 {limit} {unit}（100 年）"),
     "{day} is already listed at {first} (line {line})": _("{day} 已在 {first}（第 {line} 行）列出"),
     "YAML syntax error: {problem}": _("YAML 语法错误：{problem}"),
+    '"{code}" is a quantile: a statistics return adds up its rows, use a rate or a count': _(
+        "“{code}”是分位数：统计报表按行相加，请用比率或计数"
+    ),
+    '"{measure}" counts no deadline clocks: leave on_time out': _("“{measure}”不计时限，请删去 on_time"),
+    '"{measure}" has no case-level figures to take a quantile of': _("“{measure}”没有逐件的数值，不能取分位数"),
+    '"{measure}" is an amount of time: use mean or quantile': _(
+        "“{measure}”是时长：请用 mean（平均）或 quantile（分位数）"
+    ),
+    '"{measure}" is counted by period rule "{basis}" ({basis_name}), not "{period}"': _(
+        "“{measure}”按统计口径“{basis}”（{basis_name}）计，不是“{period}”"
+    ),
+    '"{measure}" is counted out of {expected}, not "{denominator}": a rate divides a part by its whole': _(
+        "“{measure}”的分母是{expected}，不是“{denominator}”：比率是部分除以整体"
+    ),
+    "a quantile needs q within (0, 1), e.g. 0.9 for p90": _("分位数需要 0 与 1 之间的 q，例如 p90 写 0.9"),
+    "a {formula} has no denominator": _("{formula} 没有分母"),
+    'a {formula} is shown in {units}, not "{unit}"': _("{formula} 以 {units} 显示，不是“{unit}”"),
+    'a {formula} is taken of an amount of time, not "{measure}"': _("{formula} 只能对时长计算，不能对“{measure}”"),
+    "give either a measure or a constant (a whole number above 0), not both or neither": _(
+        "请给出一个度量 measure 或一个常数 constant（大于 0 的整数），不能两者都有或都没有"
+    ),
+    'missing required key "denominator" (a {formula} divides by it)': _(
+        "缺少必填的键“denominator”（{formula} 要除以它）"
+    ),
+    'missing required key "on_time": "{measure}" counts deadline clocks of a stage': _(
+        "缺少必填的键“on_time”：“{measure}”统计某一环节的时限"
+    ),
+    "only a ratio's denominator may be a constant": _("只有比率的分母可以是常数"),
+    "q is only for a quantile": _("q 只用于分位数"),
+    'the mean of "{measure}" is over "{of}"': _("“{measure}”的平均值以“{of}”为分母"),
+    "the numerator names a measure": _("分子须写明一个度量 measure"),
+    'unknown KPI "{code}" (the preset\'s kpis: {codes})': _("未知的指标“{code}”（本预设的指标：{codes}）"),
 }
 
 # The names presets.py gives the values it checks (field metadata ``what``); a YAML key

@@ -386,6 +386,128 @@ class EvaluationRules:
     source: str = ""
 
 
+# --- KPIs as data (F50) --------------------------------------------------------------------
+#
+# A KPI names measures from one catalogue; the reports app computes every measure here
+# (tests/reports/test_kpis.py fails on one it does not). Each measure counts something on
+# a day chosen by its *basis* — the period rule for a matter that crosses a period boundary:
+#
+# * ``received``: the day the matter was received; what happened to it later (accepted,
+#   closed, called again) counts in the period it was received in, as it stands now;
+# * ``event``: the day the counted step happened (the decision, the dispatch, the answer,
+#   the closing, the callback, the record);
+# * ``concluded``: a time limit (a deadline clock) counts on the day it was met or missed —
+#   the day it stopped as done, or, still open past its due time, the day it fell due.
+#
+# ``of`` names the measure a measure is a subset of: a ratio's numerator must be a
+# subset of its denominator (or the denominator a constant), so a rate never exceeds 100 %.
+
+KPI_BASES = ("received", "event", "concluded")
+KPI_BASIS_NAMES = {
+    "received": "按受理日期：期间内收到的件，其后续办理结果（受理、办结、重复来电）按现状计入收到所在的期间",
+    "event": "按发生日期：计入该环节（决定、派遣、答复、办结、回访、登记）发生的期间",
+    "concluded": "按时限了结日期：时限在期间内完成的，或到期仍未完成、到期日在期间内的",
+}
+# Deadline stages whose clocks the roll-ups count (met, late, open past due).
+TIMED_STAGES = (
+    "acceptance",
+    "dispatch",
+    "sign_for",
+    "handover",
+    "reply",
+    "overall",
+    "rectification_plan",
+    "callback",
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure a KPI may name: counted on ``basis`` days; ``of`` the measure it is a
+    subset of; ``kind`` count or seconds (an amount summed over a count, ``of``);
+    ``case_level``: quantiles are taken over the case-level facts."""
+
+    code: str
+    basis: str
+    label: str
+    of: str = ""
+    kind: str = "count"
+    case_level: bool = False
+    timed: bool = False  # counts deadline clocks of the KPI's ``on_time.stage``
+
+
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure("received", "received", "期间内收到的件数"),
+        Measure("received_accepted", "received", "其中已受理的件数", of="received"),
+        Measure("received_closed", "received", "其中已办结的件数", of="received_accepted"),
+        Measure("repeat", "received", "其中有重复来电来访（同一件多次联系）的件数", of="received"),
+        Measure("complaints", "received", "其中性质为投诉的件数", of="received"),
+        Measure(
+            "valid_complaints",
+            "received",
+            "其中的有效投诉件数（已受理、未经核实为不属实、不予支持或仅解释说明的投诉）",
+            of="complaints",
+        ),
+        Measure("decided", "event", "作出受理决定的件数（受理、不予受理、不再受理、退回、转送、直接派遣、当场答复）"),
+        Measure("accepted", "event", "其中受理（含直接派遣、当场答复）的件数", of="decided"),
+        Measure("dispatched", "event", "派遣（交办）给主办部门的次数"),
+        Measure("sent_back", "event", "其中被退单的次数", of="dispatched"),
+        Measure("answered", "event", "答复（含当场答复）的件次，每一办理轮次一次"),
+        Measure("called_back", "event", "其中已回访（接通并记录）的件次", of="answered"),
+        Measure("reopened", "event", "其中其后被重办的件次", of="answered"),
+        Measure("callbacks_planned", "event", "安排且未取消的回访数"),
+        Measure("callbacks_completed", "event", "其中已回访或确认联系不上的回访数", of="callbacks_planned"),
+        Measure("mandatory_callbacks", "event", "必须回访（群体来访、上级交办查处）且未取消的回访数"),
+        Measure(
+            "mandatory_callbacks_completed",
+            "event",
+            "其中已回访或确认联系不上的回访数",
+            of="mandatory_callbacks",
+        ),
+        Measure("callbacks_rated", "event", "完成并有满意度评价的回访数"),
+        Measure("callbacks_satisfied", "event", "其中评价为满意或基本满意的回访数", of="callbacks_rated"),
+        Measure("closed", "event", "办结的件数（现为已办结或已归档，按最后一次办结日期）"),
+        Measure(
+            "handling_seconds",
+            "event",
+            "办理时长：收到至办结，扣除挂起（等待补充材料）的时间",
+            of="closed",
+            kind="seconds",
+            case_level=True,
+        ),
+        Measure("escalations", "event", "登记的越级投诉（每件每一越级级别一次）"),
+        Measure("callback_tasks", "event", "回访中发现问题、通知整改的件数"),
+        Measure("callback_tasks_done", "event", "其中已整改的件数", of="callback_tasks"),
+        Measure("timed", "concluded", "有时限的件次（按时完成的、超时完成的，以及到期仍未完成的）", timed=True),
+        Measure("on_time", "concluded", "其中在时限（含批准的延期，扣除挂起时间）内完成的件次", of="timed", timed=True),
+    )
+}
+KPI_FORMULAS = ("ratio", "count", "mean", "quantile")
+KPI_UNITS = {"ratio": ("percent",), "count": ("count",), "mean": ("hours", "days"), "quantile": ("hours", "days")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class KpiTerm:
+    """A numerator or denominator: a measure from the catalogue, or a constant (a figure
+    the organisation states, e.g. the households it serves), with what it counts in words."""
+
+    measure: str = _f("", choices=tuple(MEASURES), what="measure")
+    constant: int = _f(0, min=0, max=1_000_000_000)
+    label: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnTime:
+    """What counts as on time: the clock of ``stage`` stopped as done at or before its due
+    time (the due time moves with approved extensions and with suspended time); a clock
+    still open past its due time counts as late (``open_overdue: late``) or not at all."""
+
+    stage: str = _f(choices=TIMED_STAGES, what="stage")
+    open_overdue: str = _f("late", choices=("late", "ignored"), what="open_overdue rule")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Target:
     op: str = _f(choices=("at_least", "at_most", "above", "below"), what="target op")
@@ -394,12 +516,42 @@ class Target:
 
 @dataclass(frozen=True, kw_only=True)
 class Kpi:
+    """A key performance indicator the reports compute (F50): formula over measures, the
+    on-time rule where the measures are timed, and the period rule (``period``: the basis
+    its measures are counted on, see KPI_BASES)."""
+
     code: str
     label: str
-    numerator: str
-    denominator: str
-    unit: str = _f("ratio", choices=("ratio", "count"), what="KPI unit")
+    formula: str = _f(choices=KPI_FORMULAS, what="KPI formula")
+    numerator: KpiTerm
+    denominator: KpiTerm | None = None
+    q: float = _f(0.0, low=0.0, high=1.0)  # the quantile, for formula quantile (0.9 = p90)
+    on_time: OnTime | None = None
+    period: str = _f(choices=KPI_BASES, what="period rule")
+    unit: str = _f(choices=("percent", "count", "hours", "days"), what="KPI unit")
     target: Target | None = None
+    note: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnSection:
+    """One table of the statistics return: the KPIs (columns) by one dimension (rows)."""
+
+    by: str = _f(choices=("channel", "nature", "category", "place", "department"), what="dimension")
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatisticsReturn:
+    """The statistics a superior body asks for (报送上级的统计报表), in its layout: a title,
+    who it goes to, how often, the tables (one dimension each) and their columns (KPI codes)."""
+
+    title: str
+    report_to: str
+    every: str = _f("month", choices=("month", "quarter", "half_year", "year"), what="period")
+    sections: tuple[ReturnSection, ...] = _f(unique="by", what="section")
+    columns: tuple[str, ...] = _f(what="KPI")
     source: str = ""
 
 
@@ -482,6 +634,7 @@ class Preset:
     required_steps: RequiredSteps = RequiredSteps()
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
+    statistics_return: StatisticsReturn | None = None
     deductions: tuple[Deduction, ...] = _f((), unique="code", what="deduction")
     survey: SurveyRules | None = None
     engagement: tuple[ActivityKind, ...] = _f((), unique="code", what="activity")
@@ -842,8 +995,24 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
     if weights.on_time + weights.callback + weights.satisfaction + weights.not_reopened <= 0:
         r.fail(root.at("evaluation"), "the evaluation weights add up to 0; at least one must count")
     for i, kpi in enumerate(p.kpis):
-        if kpi.unit == "ratio" and kpi.target and kpi.target.value > 1:
-            r.fail(root.at("kpis", i, "target", "value"), "a ratio target must be within [0, 1]")
+        _check_kpi(r, kpi, root.at("kpis", i))
+    if p.statistics_return:
+        codes = {k.code: k for k in p.kpis}
+        for i, code in enumerate(p.statistics_return.columns):
+            here = root.at("statistics_return", "columns", i)
+            if code not in codes:
+                r.fail(
+                    here,
+                    'unknown KPI "{code}" (the preset\'s kpis: {codes})',
+                    code=code,
+                    codes=", ".join(codes) or "none",
+                )
+            if codes[code].formula == "quantile":
+                r.fail(
+                    here,
+                    '"{code}" is a quantile: a statistics return adds up its rows, use a rate or a count',
+                    code=code,
+                )
     if p.retention:
         limit = {"days": 36600, "months": 1200, "years": 100}[p.retention.unit]
         if p.retention.keep_for > limit:
@@ -919,6 +1088,85 @@ def _check_required_steps(r: _Reader, p: Preset, root: _V) -> None:
                     key=key,
                     flag=flag,
                 )
+
+
+def _check_kpi(r: _Reader, kpi: Kpi, here: _V) -> None:
+    """A KPI's formula, terms, on-time rule and period rule agree with the measure catalogue."""
+    num, den = kpi.numerator, kpi.denominator
+    if kpi.unit not in KPI_UNITS[kpi.formula]:
+        r.fail(
+            here.at("unit"),
+            'a {formula} is shown in {units}, not "{unit}"',
+            formula=kpi.formula,
+            units=" or ".join(KPI_UNITS[kpi.formula]),
+            unit=kpi.unit,
+        )
+    for key, term in (("numerator", num), ("denominator", den)):
+        if term is None:
+            continue
+        if bool(term.measure) == bool(term.constant):
+            r.fail(here.at(key), "give either a measure or a constant (a whole number above 0), not both or neither")
+        if term.constant and (key == "numerator" or kpi.formula != "ratio"):
+            r.fail(here.at(key, "constant"), "only a ratio's denominator may be a constant")
+    measure = MEASURES[num.measure] if num.measure else None
+    if measure is None:
+        r.fail(here.at("numerator"), "the numerator names a measure")
+    if kpi.formula in ("ratio", "mean") and den is None:
+        r.fail(here, 'missing required key "denominator" (a {formula} divides by it)', formula=kpi.formula)
+    if kpi.formula in ("count", "quantile") and den is not None:
+        r.fail(here.at("denominator"), "a {formula} has no denominator", formula=kpi.formula)
+    if kpi.formula == "ratio" and den is not None and den.measure and measure.of != den.measure:
+        expected = f'"{measure.of}"' if measure.of else "a constant"
+        r.fail(
+            here.at("denominator", "measure"),
+            '"{measure}" is counted out of {expected}, not "{denominator}": a rate divides a part by its whole',
+            measure=num.measure,
+            expected=expected,
+            denominator=den.measure,
+        )
+    if kpi.formula in ("ratio", "count") and measure.kind != "count":
+        r.fail(
+            here.at("numerator", "measure"),
+            '"{measure}" is an amount of time: use mean or quantile',
+            measure=num.measure,
+        )
+    if kpi.formula in ("mean", "quantile") and measure.kind != "seconds":
+        r.fail(
+            here.at("numerator", "measure"),
+            'a {formula} is taken of an amount of time, not "{measure}"',
+            formula=kpi.formula,
+            measure=num.measure,
+        )
+    if kpi.formula == "mean" and den is not None and den.measure != measure.of:
+        r.fail(here.at("denominator"), 'the mean of "{measure}" is over "{of}"', measure=num.measure, of=measure.of)
+    if kpi.formula == "quantile":
+        if not measure.case_level:
+            r.fail(
+                here.at("numerator", "measure"),
+                '"{measure}" has no case-level figures to take a quantile of',
+                measure=num.measure,
+            )
+        if not 0 < kpi.q < 1:
+            r.fail(here.at("q") if "q" in here.value else here, "a quantile needs q within (0, 1), e.g. 0.9 for p90")
+    elif kpi.q:
+        r.fail(here.at("q"), "q is only for a quantile")
+    if measure.timed and kpi.on_time is None:
+        r.fail(
+            here, 'missing required key "on_time": "{measure}" counts deadline clocks of a stage', measure=num.measure
+        )
+    if not measure.timed and kpi.on_time is not None:
+        r.fail(here.at("on_time"), '"{measure}" counts no deadline clocks: leave on_time out', measure=num.measure)
+    if kpi.period != measure.basis:
+        r.fail(
+            here.at("period"),
+            '"{measure}" is counted by period rule "{basis}" ({basis_name}), not "{period}"',
+            measure=num.measure,
+            basis=measure.basis,
+            basis_name=KPI_BASIS_NAMES[measure.basis],
+            period=kpi.period,
+        )
+    if kpi.target and kpi.unit == "percent" and kpi.target.value > 1:
+        r.fail(here.at("target", "value"), "a ratio target must be within [0, 1]")
 
 
 def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = True) -> Preset:

@@ -331,5 +331,5 @@ def test_kpi_targets_are_shown_beside_the_evaluation(rules, org, client):
     assert response.status_code == 200 and 'id="kpis"' in html
     assert 'data-kpi="callback_processing_rate"' in html and "≥ 100%" in html
     assert 'data-kpi="valid_complaint_rate"' in html and "&lt; 1%" in html
-    row = html.split('data-kpi="on_time_rate"')[1].split("</tr>")[0]
+    row = html.split('data-kpi="satisfaction_rate"')[1].split("</tr>")[0]
     assert "—（0/0）" in row  # the table's own figure for the same rate, here without a sample
