@@ -183,7 +183,14 @@ def test_consumer_idempotent_and_crash_safe(world):
 
     # A crash inside a batch leaves everything as it was; the next run does the work.
     drive.do(START + timedelta(hours=2), "sign_for", case, actor=world["handlers"][city.pk])
-    drive.do(START + timedelta(hours=3), "reply", case, actor=world["handlers"][city.pk], reply="已处理。", remedy="已上门处理。")
+    drive.do(
+        START + timedelta(hours=3),
+        "reply",
+        case,
+        actor=world["handlers"][city.pk],
+        reply="已处理。",
+        remedy="已上门处理。",
+    )
     cursor_before = RollupCursor.objects.get(name=rollups.CURSOR).last_event_id
 
     def boom(*args, **kwargs):
