@@ -25,5 +25,6 @@ urlpatterns = [
     path("administration/", include("huiyin.administration.urls")),
     path("account/", include("huiyin.administration.account_urls")),
     path("system/", include("huiyin.ops.urls")),
+    path("api/v1/", include("huiyin.api.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.errors import InvalidTransition
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.orgs.actors import Actor, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
@@ -18,13 +19,17 @@ from .models import Case
 from .workflow import CaseState, Edge
 
 
-def may_view_case(actor: Staff, case: Case) -> bool:
+def may_view_case(actor: Actor, case: Case) -> bool:
     """The whole ledger for roles that need it, otherwise the actor's department's cases
-    (lead or assisting) and the ones they received or handle. ``selectors.cases_for`` is
-    the same rule as a query."""
+    (lead or assisting) and the ones they received or handle; a system (an API client) the
+    cases it registered. ``selectors.cases_for`` is the same rule as a query."""
     if case.organization_id != actor.organization_id:
         return False
-    if actor.can(Cap.VIEW_ALL) or actor.pk in (case.handler_id, case.first_contact_id):
+    if actor.can(Cap.VIEW_ALL):
+        return True
+    if isinstance(actor, ExternalActor):
+        return case.submitter_system_id == actor.system.pk
+    if actor.pk in (case.handler_id, case.first_contact_id):
         return True
     if not actor.department_id:
         return False

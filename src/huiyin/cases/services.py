@@ -337,7 +337,7 @@ def contact_add(
                     channel=channel,
                     party=contact_party or case.party,
                     occurred_at=occurred_at or timezone.now(),
-                    staff=actor,
+                    staff=staff_of(actor),
                     text=clean_text(text).strip(),
                     intake_token=intake_token or None,
                 )
