@@ -178,6 +178,57 @@ for _name, _row in ACT.items():
     )
 
 
+
+# --- the REST API (/api/v1/): a signed-in staff session has the workbench's rights ------------------
+
+API_NAMES = {"department": "department_id", "assisting": "assisting_ids", "reaccept_ground": "ground"}
+
+
+def _api_action(row: Row) -> Row:
+    """The workbench's action row as the API's endpoint: the same actors, the input's own names."""
+    return Row(
+        get=None,
+        post=row.post,
+        kwargs=lambda w: {k: v for k, v in row.kwargs(w).items() if k != "action"},
+        data=lambda w, actor: {API_NAMES.get(k, k): v for k, v in row.data(w, actor).items()},
+    )
+
+
+def _api_intake(w: World, actor: str) -> dict[str, Any]:
+    return {
+        "channel": "phone",
+        "nature": "complaint",
+        "text": "小区路灯不亮已一周。",
+        "party.name": "李四",
+        "party.phone": "13812340000",
+    }
+
+
+API: dict[str, Entry] = {
+    "api:schema": Row(get=EVERYONE),
+    "api:docs": Row(get=EVERYONE),
+    "api:cases": Row(get=DESK, post=REGISTER | {"org2"}, data=_api_intake),
+    "api:case": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:events": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:actions": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:contacts": Row(
+        get=VIEWERS,
+        post=REGISTER,
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"channel": "phone", "text": "再次来电催办"},
+    ),
+    "api:attachments": Row(
+        get=VIEWERS,
+        post=REGISTER | LEAD | {"assist_head"},
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"file": upload()},
+    ),
+    "api:attachment": Row(get=VIEWERS, kwargs=lambda w: {"attachment_id": w["attachment"].pk}),
+    "api:categories": Row(get=DESK),
+    "api:departments": Row(get=DESK),
+    **{f"api:action-{name}": _api_action(row) for name, row in ACT.items()},
+}
+
 # --- the matrix -------------------------------------------------------------------------------------
 
 
@@ -204,6 +255,7 @@ def _edit(w: World, actor: str) -> dict[str, Any]:
 
 
 MATRIX: dict[str, Entry] = {
+    **API,
     # --- the edges: login, language, the front door ----------------------------------------------
     "/": Row(get=EVERYONE),
     # The operator has an authenticator: the password step leads to the code page (tests/access).
