@@ -15,7 +15,7 @@ from huiyin.api import services as api_services
 from huiyin.api.models import ApiKey, IdempotencyRecord
 from huiyin.cases.actions import all_specs
 from huiyin.cases.events import EventKind
-from huiyin.cases.models import Attachment, Case, Contact
+from huiyin.cases.models import Attachment, Case, Contact, Event
 from huiyin.orgs.actors import ActorKind
 from huiyin.orgs.models import ExternalSystem
 from huiyin.orgs.roles import Cap
@@ -334,3 +334,53 @@ def test_apikey_command_creates_lists_and_revokes(org, capsys):
     call_command("apikey", "revoke", "--org", org.code, key.prefix)
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+GARBAGE = [
+    "{not json",
+    "[]",
+    "null",
+    '"text"',
+    '{"version": "x", "department_id": 99999999999999999999, "assisting_ids": "a", "due_at": "2026-02-30T00:00"}',
+    '{"channel": null, "nature": [], "text": {"a": 1}, "party": "x", "category_id": -5, "received_at": "1800-01-01"}',
+    '{"party": {"phone": 12, "anonymous": "maybe"}, "representatives": [1, 2], "group_size": 1e99}',
+    '{"replied_at": "yesterday", "confirmed": "perhaps", "requested_at": 5, "handler_id": 2147483648000}',
+]
+
+
+def test_bad_input_on_every_post_endpoint_is_a_4xx_and_stores_nothing(org, system, register):
+    """Every API POST (the actions too) with malformed JSON, wrong types and out-of-range values."""
+    case = register()
+    _key, plain = make_key(org, system=system, scopes=("read", "register", "contact", "attach", "action:*"))
+    client = client_for(plain)
+    paths = ["/api/v1/cases/", f"/api/v1/cases/{case.pk}/contacts/", f"/api/v1/cases/{case.pk}/attachments/"]
+    paths += [f"/api/v1/cases/{case.pk}/actions/{name}/" for name in ACTIONS]
+    before = (Case.objects.count(), Event.objects.count(), Contact.objects.count(), Attachment.objects.count())
+    for path in paths:
+        for body in GARBAGE:
+            response = client.post(path, body, content_type="application/json")
+            assert 400 <= response.status_code < 500, (path, body, response.status_code, response.content[:300])
+            assert set(response.json()) == {"code", "message", "fields"}, (path, body)
+    after = (Case.objects.count(), Event.objects.count(), Contact.objects.count(), Attachment.objects.count())
+    assert after == before
+
+
+def test_bad_query_values_on_every_get_endpoint_are_4xx(org, system, register):
+    case = register()
+    _key, plain = make_key(org, system=system, scopes=("read",))
+    client = client_for(plain)
+    for params in (
+        {"limit": "0"},
+        {"limit": "99999999999999999999"},
+        {"category_id": "-1"},
+        {"department_id": "abc"},
+        {"date_from": "2026-02-30"},
+        {"date_to": "1800-01-01"},
+        {"state": "nowhere"},
+        {"q": "x" * 500},
+        {"cursor": "MjAyNi0wMi0zMHwx"},
+    ):
+        response = client.get("/api/v1/cases/", params)
+        assert response.status_code == 400, (params, response.content[:200])
+    assert client.get(f"/api/v1/cases/{case.pk}/", {"full": "maybe"}).status_code == 400
+    assert client.get("/api/v1/attachments/99999999/").status_code == 404

@@ -178,7 +178,6 @@ for _name, _row in ACT.items():
     )
 
 
-
 # --- the REST API (/api/v1/): a signed-in staff session has the workbench's rights ------------------
 
 API_NAMES = {"department": "department_id", "assisting": "assisting_ids", "reaccept_ground": "ground"}

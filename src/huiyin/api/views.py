@@ -145,7 +145,8 @@ class CaseListView(ApiView):
             date_to=_day(request, "date_to"),
             keyword=q,
         )
-        limit = _int(request, "limit") or PAGE_DEFAULT
+        limit = _int(request, "limit")
+        limit = PAGE_DEFAULT if limit is None else limit
         if not 1 <= limit <= PAGE_LIMIT:
             raise ValidationFailed({"limit": [_("每页条数必须在 1 到 %(max)s 之间。") % {"max": PAGE_LIMIT}]})
         qs = selectors.case_list(actor=request.user, key=self.key, filters=filters)
