@@ -48,6 +48,8 @@ NOT_FORMS = {
     "set_language": "Django's view (i18n)",
     "access:verify": "the second-factor step, shown only to someone with an OTP device before sign-in "
     "completes (the fuzzer has none); its wrong codes are tested in tests/access",
+    "apikeys:revoke": "a button on an API key's row only (the world has no key); a revoke of another "
+    "organisation's or an unknown key is tested in tests/api and the authorisation matrix",
     "ops:retry_task": "a button on a failed task's row only (the world has no failed task); a malformed "
     "or unknown task id is tested in tests/ops/test_status_page.py",
 }

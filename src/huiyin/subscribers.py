@@ -23,6 +23,7 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 
 from __future__ import annotations
 
+from huiyin.api import webhooks as api_webhooks
 from huiyin.cases import actions as case_actions
 from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
@@ -73,6 +74,12 @@ TABLE = build_table(
             handling_notifications.desk_on_submit_for_approval,
             kinds=(EventKind.STATE_CHANGED,),
             actions=("submit_for_approval",),
+        ),
+        # Signed webhooks to the receivers the organisation registered (huiyin.api.webhooks).
+        subscriber(
+            "api.webhooks",
+            api_webhooks.on_case_event,
+            kinds=(EventKind.REGISTERED, EventKind.STATE_CHANGED, EventKind.NOTE, DeadlineEvent.DEADLINE_OVERDUE),
         ),
     ),
     case_policy=deadline_policy.policy_for_new_case,

@@ -26,5 +26,6 @@ urlpatterns = [
     path("account/", include("huiyin.administration.account_urls")),
     path("system/", include("huiyin.ops.urls")),
     path("api/v1/", include("huiyin.api.urls")),
+    path("administration/api-keys/", include("huiyin.api.key_urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]

@@ -384,3 +384,29 @@ def test_bad_query_values_on_every_get_endpoint_are_4xx(org, system, register):
         assert response.status_code == 400, (params, response.content[:200])
     assert client.get(f"/api/v1/cases/{case.pk}/", {"full": "maybe"}).status_code == 400
     assert client.get("/api/v1/attachments/99999999/").status_code == 404
+
+
+def test_administrator_creates_a_key_shown_once_and_revokes_it(client, org, clerk):
+    from tests.conftest import make_staff  # noqa: PLC0415 - the administrator only this test needs
+
+    admin = make_staff(org, "admin", ["admin"])
+    client.force_login(admin)
+    page = client.get("/administration/api-keys/")
+    assert page.status_code == 200
+    response = client.post(
+        "/administration/api-keys/",
+        {"name": "话务系统", "staff": clerk.pk, "scopes": ["read"], "actions": "accept, reply", "days": 30},
+    )
+    assert response.status_code == 200, response.content.decode()[:2000]
+    key = ApiKey.objects.get()
+    assert key.scopes == ["read", "action:accept", "action:reply"] and key.created_by == admin
+    plain = response.content.decode().split("data-api-key>")[1].split("<")[0]
+    assert api_services.secret_hash(plain) == key.secret_hash
+    assert plain not in client.get("/administration/api-keys/").content.decode()  # shown once
+    assert client_for(plain).get("/api/v1/categories/").status_code == 200
+    refused = client.post("/administration/api-keys/", {"name": "x", "days": 30, "actions": "fly"})
+    assert refused.status_code == 400 and ApiKey.objects.count() == 1
+    assert client.post(f"/administration/api-keys/{key.prefix}/revoke/").status_code == 302
+    assert client_for(plain).get("/api/v1/categories/").status_code == 401
+    client.force_login(clerk)
+    assert client.get("/administration/api-keys/").status_code == 403

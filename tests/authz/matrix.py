@@ -788,7 +788,27 @@ def _new_staff(w: World, actor: str) -> dict[str, Any]:
     }
 
 
+def _api_key_prefix(w: World) -> dict[str, Any]:
+    """A fresh key of the first organisation's clerk, for the revoke row."""
+    from huiyin.api.services import key_create  # noqa: PLC0415 - the app loads after the matrix module
+
+    admin = w.staff["admin"]
+    assert admin is not None and admin.organization is not None
+    key, _plain = key_create(
+        organization=admin.organization, name="matrix", scopes=["read"], action_names=[], staff=w.staff["clerk"]
+    )
+    return {"prefix": key.prefix}
+
+
 ADMINISTRATION: dict[str, Entry] = {
+    # API keys (接口密钥): org2's administrator naming this organisation's clerk gets a field error.
+    "apikeys:list": Row(
+        get=ORG_ADMIN,
+        post=A("admin"),
+        either=A("org2"),
+        data=lambda w, actor: {"name": "省平台", "staff": w.staff["clerk"].pk, "scopes": ["read"], "days": 30},  # type: ignore[union-attr]
+    ),
+    "apikeys:revoke": post_only(A("admin"), kwargs=_api_key_prefix),
     # Lists and creation forms: each administrator in their own organisation (org2's sees org2's).
     "administration:staff": Row(get=ORG_ADMIN),
     # org2's administrator posting this organisation's department is refused with a field error.

@@ -88,3 +88,41 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="api_idempotency_unique")]
+
+
+class Webhook(models.Model):
+    """A receiver of signed case notifications (registered, accepted, dispatched, replied,
+    closed, reopened, overdue, callback recorded)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(_("接收地址"), max_length=500)
+    secret = models.CharField(max_length=128)  # the HMAC key both sides hold
+    event_types = models.JSONField(_("事件类型"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    failures = models.PositiveIntegerField(default=0)  # deliveries given up in a row
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event to one webhook: its attempts and the last response (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        DELIVERED = "delivered", _("已送达")
+        FAILED = "failed", _("发送失败")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("cases.Event", on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=30)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["webhook", "event"], name="api_webhook_delivery_unique")]
