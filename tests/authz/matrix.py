@@ -226,6 +226,24 @@ API: dict[str, Entry] = {
     "api:categories": Row(get=DESK),
     "api:departments": Row(get=DESK),
     **{f"api:action-{name}": _api_action(row) for name, row in ACT.items()},
+    # Open311 GeoReport v2: discovery and services are public; requests need an API key (no
+    # session counts), so without one everybody is refused.
+    "open311:discovery": Row(get=EVERYONE, kwargs=lambda w: {"fmt": "json"}),
+    "open311:services": Row(get=EVERYONE, kwargs=lambda w: {"fmt": "xml"}, query={"jurisdiction_id": "hotline"}),
+    "open311:service": Row(
+        get=EVERYONE,
+        kwargs=lambda w: {"fmt": "json", "service_code": str(w["category"].pk)},
+        query={"jurisdiction_id": "hotline"},
+    ),
+    "open311:requests": Row(
+        get=NOBODY,
+        post=NOBODY,
+        kwargs=lambda w: {"fmt": "json"},
+        data=lambda w, actor: {"service_code": str(w["category"].pk), "description": "路灯不亮"},
+    ),
+    "open311:request": Row(
+        get=NOBODY, kwargs=lambda w: {"fmt": "xml", "service_request_id": w.cases["in_progress"].number}
+    ),
 }
 
 # --- the matrix -------------------------------------------------------------------------------------

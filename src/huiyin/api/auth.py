@@ -35,35 +35,40 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _sep, token = header.partition(" ")
         if keyword != self.keyword:
             return None
-        parts = split_key(token.strip())
-        key = (
-            ApiKey.objects.select_related("system", "system__organization", "staff")
-            .filter(prefix=parts[0] if parts else "")
-            .first()
-        )
-        if key is None or not hmac.compare_digest(key.secret_hash, secret_hash(token.strip())):
-            raise exceptions.AuthenticationFailed(_("接口密钥无效。"), code=ApiError.KEY_INVALID)
-        if key.revoked_at is not None:
-            raise exceptions.AuthenticationFailed(_("接口密钥已被吊销。"), code=ApiError.KEY_REVOKED)
-        if key.expired:
-            raise exceptions.AuthenticationFailed(_("接口密钥已过期。"), code=ApiError.KEY_EXPIRED)
-        actor: Actor
-        if key.system is not None:
-            if not key.system.active:
-                raise exceptions.AuthenticationFailed(_("该外部系统已停用。"), code=ApiError.KEY_REVOKED)
-            actor = system_actor(key.system)
-        else:
-            staff = key.staff
-            if staff is None or not staff.is_active or staff.organization_id != key.organization_id:
-                raise exceptions.AuthenticationFailed(_("该工作人员账号已停用。"), code=ApiError.KEY_REVOKED)
-            actor = staff
-        now = timezone.now()
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_EVERY:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        return actor, key
+        return resolve_key(token.strip())
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+def resolve_key(token: str) -> tuple[Actor, ApiKey]:
+    """The actor and key a plain key stands for; ``AuthenticationFailed`` naming why not."""
+    parts = split_key(token)
+    key = (
+        ApiKey.objects.select_related("system", "system__organization", "staff")
+        .filter(prefix=parts[0] if parts else "")
+        .first()
+    )
+    if key is None or not hmac.compare_digest(key.secret_hash, secret_hash(token)):
+        raise exceptions.AuthenticationFailed(_("接口密钥无效。"), code=ApiError.KEY_INVALID)
+    if key.revoked_at is not None:
+        raise exceptions.AuthenticationFailed(_("接口密钥已被吊销。"), code=ApiError.KEY_REVOKED)
+    if key.expired:
+        raise exceptions.AuthenticationFailed(_("接口密钥已过期。"), code=ApiError.KEY_EXPIRED)
+    actor: Actor
+    if key.system is not None:
+        if not key.system.active:
+            raise exceptions.AuthenticationFailed(_("该外部系统已停用。"), code=ApiError.KEY_REVOKED)
+        actor = system_actor(key.system)
+    else:
+        staff = key.staff
+        if staff is None or not staff.is_active or staff.organization_id != key.organization_id:
+            raise exceptions.AuthenticationFailed(_("该工作人员账号已停用。"), code=ApiError.KEY_REVOKED)
+        actor = staff
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_EVERY:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return actor, key
 
 
 class StaffSessionAuthentication(authentication.SessionAuthentication):
