@@ -350,10 +350,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},
-    },
-    "SECURITY": [{"ApiKey": []}],
 }
 # Personal data at rest (F81, huiyin.core.crypto): Fernet keys for the encrypted fields,
 # newest first (the first encrypts, every one decrypts: rotate, then `huiyin reencrypt`),

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
@@ -129,3 +130,21 @@ def key_department_ids(request: Request) -> list[int]:
     if not isinstance(key, ApiKey):
         return []
     return [d.pk for d in key.departments.all()]
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI document's name for the key: ``Authorization: Bearer hy_...``."""
+
+    target_class = "huiyin.api.auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "huiyin.api.auth.StaffSessionAuthentication"
+    name = "StaffSession"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

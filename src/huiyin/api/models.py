@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
 
@@ -106,13 +107,27 @@ class Webhook(models.Model):
         return self.url
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("发送失败")
+
+
+# Sent or given up; either may be sent again by hand (``webhooks.redeliver``).
+DELIVERY_STATUSES = StatusTable(
+    DeliveryStatus,
+    {
+        DeliveryStatus.PENDING: {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED},
+        DeliveryStatus.DELIVERED: {DeliveryStatus.PENDING},
+        DeliveryStatus.FAILED: {DeliveryStatus.PENDING},
+    },
+)
+
+
 class WebhookDelivery(models.Model):
     """One event to one webhook: its attempts and the last response (the delivery log)."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("待发送")
-        DELIVERED = "delivered", _("已送达")
-        FAILED = "failed", _("发送失败")
+    Status = DeliveryStatus
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey("cases.Event", on_delete=models.CASCADE, related_name="+")

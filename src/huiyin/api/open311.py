@@ -46,7 +46,7 @@ REQUESTS_LIMIT = 1000  # the spec's suggested default page (90 days or 1000 requ
 class Open311Error(Exception):
     def __init__(self, status: int, description: str):
         super().__init__(description)
-        self.status, self.description = status, description
+        self.http_status, self.description = status, description
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -162,7 +162,7 @@ def _view(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         try:
             return handler(request, fmt, **kwargs)
         except Open311Error as exc:
-            return _error(fmt, exc.status, exc.description)
+            return _error(fmt, exc.http_status, exc.description)
         except ApplicationError as exc:
             status = 404 if isinstance(exc, NotFound) else 403 if exc.code == "permission_denied" else 400
             fields = exc.field_errors()

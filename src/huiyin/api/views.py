@@ -81,11 +81,10 @@ class ApiView(APIView):
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return idempotent(request, lambda: self.create(request, *args, **kwargs), self.handle_exception)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def idempotent_post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A view's ``post``: its ``create`` under the request's Idempotency-Key."""
+        create = getattr(self, "create")  # noqa: B009 - only the views that take a POST define it
+        return idempotent(request, lambda: create(request, *args, **kwargs), self.handle_exception)
 
 
 def _int(request: Request, name: str) -> int | None:
@@ -167,7 +166,7 @@ class CaseListView(ApiView):
 
     @extend_schema(operation_id="cases_create", request=CaseIn, responses={201: CaseCreated, **ERRORS})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        return self.idempotent_post(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require_scope(request, Scope.REGISTER)
@@ -234,7 +233,7 @@ class ContactListView(ApiView):
 
     @extend_schema(operation_id="cases_contacts_create", request=ContactIn, responses={201: ContactOut, **ERRORS})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        return self.idempotent_post(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require_scope(request, Scope.CONTACT)
@@ -257,7 +256,7 @@ class AttachmentListView(ApiView):
         responses={201: AttachmentOut, **ERRORS},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        return self.idempotent_post(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         require_scope(request, Scope.ATTACH)
@@ -345,7 +344,7 @@ def action_views() -> list[tuple[str, Any]]:
         serializer = action_serializer(spec.name, spec.input)
 
         def post(self: ActionView, request: Request, *args: Any, **kwargs: Any) -> Response:
-            return ApiView.post(self, request, *args, **kwargs)
+            return self.idempotent_post(request, *args, **kwargs)
 
         post = extend_schema(
             operation_id=f"cases_action_{spec.name}", request=serializer, responses={200: CaseOut, **ERRORS}

@@ -29,7 +29,7 @@ from huiyin.cases.models import Event
 from huiyin.core.errors import NotFound
 from huiyin.deadlines.events import DeadlineEvent
 
-from .models import Webhook, WebhookDelivery
+from .models import DELIVERY_STATUSES, Webhook, WebhookDelivery
 
 MAX_ATTEMPTS = 6
 BACKOFF = 30  # seconds before the second attempt; doubled each time
@@ -141,12 +141,12 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
     delivery.response_code = code
     delivery.last_error = error
     if code is not None and 200 <= code < 300:
-        delivery.status = WebhookDelivery.Status.DELIVERED
+        DELIVERY_STATUSES.move(delivery, WebhookDelivery.Status.DELIVERED)
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
         Webhook.objects.filter(pk=hook.pk).update(failures=0)
     elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = WebhookDelivery.Status.FAILED
+        DELIVERY_STATUSES.move(delivery, WebhookDelivery.Status.FAILED)
         hook.failures += 1
         hook.active = hook.failures < DISABLE_AFTER
         hook.save(update_fields=["failures", "active"])
@@ -161,7 +161,8 @@ def redeliver(*, organization_id: int, delivery_id: int) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.filter(pk=delivery_id, webhook__organization_id=organization_id).first()
     if delivery is None:
         raise NotFound()
-    delivery.status = WebhookDelivery.Status.PENDING
+    if delivery.status != WebhookDelivery.Status.PENDING:
+        DELIVERY_STATUSES.move(delivery, WebhookDelivery.Status.PENDING)
     delivery.attempts = 0
     delivery.save(update_fields=["status", "attempts"])
     transaction.on_commit(lambda: _queue(delivery.pk))
