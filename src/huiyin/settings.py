@@ -90,6 +90,10 @@ INSTALLED_APPS = [
     "huiyin.ops",
     "huiyin.portal",
     "huiyin.notifications",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "huiyin.api",
 ]
 
 MIDDLEWARE = [
@@ -341,6 +345,32 @@ HUIYIN_ATTACHMENT_TYPES = env.list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUIYIN_ATTACHMENT_MAX_BYTES + 1024 * 1024
 HUIYIN_TEXT_MAX_CHARS = env.int("HUIYIN_TEXT_MAX_CHARS", default=20000)
+# The REST API (huiyin.api, /api/v1/): keys or staff sessions, one error body, a rate per key,
+# Idempotency-Key records kept HUIYIN_API_IDEMPOTENCY_HOURS (`huiyin api_cleanup`).
+HUIYIN_API_IDEMPOTENCY_HOURS = env.int("HUIYIN_API_IDEMPOTENCY_HOURS", default=24)
+HUIYIN_API_RATE = env.str("HUIYIN_API_RATE", default="600/min")  # requests per key
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "huiyin.api.auth.ApiKeyAuthentication",
+        "huiyin.api.auth.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["huiyin.api.auth.IsActor"],
+    "DEFAULT_THROTTLE_CLASSES": ["huiyin.api.auth.KeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "huiyin.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Huiyin API",
+    "DESCRIPTION": "Cases, their history and actions, for systems with an API key (Authorization: Bearer hy_...).",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 # Personal data at rest (F81, huiyin.core.crypto): Fernet keys for the encrypted fields,
 # newest first (the first encrypts, every one decrypts: rotate, then `huiyin reencrypt`),
 # and keys of the keyed hashes that find a phone or ID number. Unset: derived from

@@ -27,6 +27,7 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 
 from __future__ import annotations
 
+from huiyin.api import webhooks as api_webhooks
 from huiyin.cases import actions as case_actions
 from huiyin.cases import categories as case_categories
 from huiyin.cases import notifications as case_notifications
@@ -132,6 +133,12 @@ TABLE = build_table(
         subscriber("notifications.deadlines", notifications.staff_on_deadline, kinds=notifications.DEADLINE_KINDS),
         # The dashboard's roll-ups: the consumer applies every event since its cursor.
         subscriber("reports.rollups", reports.on_event, kinds=reports.KINDS),
+        # Signed webhooks to the receivers the organisation registered (huiyin.api.webhooks).
+        subscriber(
+            "api.webhooks",
+            api_webhooks.on_case_event,
+            kinds=(EventKind.REGISTERED, EventKind.STATE_CHANGED, EventKind.NOTE, DeadlineEvent.DEADLINE_OVERDUE),
+        ),
     ),
     case_policy=deadline_policy.policy_for_new_case,
     case_panels=(

@@ -199,6 +199,74 @@ for _name, _row in ACT.items():
     )
 
 
+# --- the REST API (/api/v1/): a signed-in staff session has the workbench's rights ------------------
+
+API_NAMES = {"department": "department_id", "assisting": "assisting_ids", "reaccept_ground": "ground"}
+
+
+def _api_action(row: Row) -> Row:
+    """The workbench's action row as the API's endpoint: the same actors, the input's own names."""
+    return Row(
+        get=None,
+        post=row.post,
+        kwargs=lambda w: {k: v for k, v in row.kwargs(w).items() if k != "action"},
+        data=lambda w, actor: {API_NAMES.get(k, k): v for k, v in row.data(w, actor).items()},
+    )
+
+
+def _api_intake(w: World, actor: str) -> dict[str, Any]:
+    return {
+        "channel": "phone",
+        "nature": "complaint",
+        "text": "小区路灯不亮已一周。",
+        "party.name": "李四",
+        "party.phone": "13812340000",
+    }
+
+
+API: dict[str, Entry] = {
+    "api:schema": Row(get=EVERYONE),
+    "api:docs": Row(get=EVERYONE),
+    "api:cases": Row(get=DESK, post=REGISTER | {"org2"}, data=_api_intake),
+    "api:case": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:events": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:actions": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:contacts": Row(
+        get=VIEWERS,
+        post=REGISTER,
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"channel": "phone", "text": "再次来电催办"},
+    ),
+    "api:attachments": Row(
+        get=VIEWERS,
+        post=REGISTER | LEAD | {"assist_head"},
+        kwargs=case("in_progress"),
+        data=lambda w, actor: {"file": upload()},
+    ),
+    "api:attachment": Row(get=VIEWERS, kwargs=lambda w: {"attachment_id": w["attachment"].pk}),
+    "api:categories": Row(get=DESK),
+    "api:departments": Row(get=DESK),
+    **{f"api:action-{name}": _api_action(row) for name, row in ACT.items()},
+    # Open311 GeoReport v2: discovery and services are public; requests need an API key (no
+    # session counts), so without one everybody is refused.
+    "open311:discovery": Row(get=EVERYONE, kwargs=lambda w: {"fmt": "json"}),
+    "open311:services": Row(get=EVERYONE, kwargs=lambda w: {"fmt": "xml"}, query={"jurisdiction_id": "hotline"}),
+    "open311:service": Row(
+        get=EVERYONE,
+        kwargs=lambda w: {"fmt": "json", "service_code": str(w["category"].pk)},
+        query={"jurisdiction_id": "hotline"},
+    ),
+    "open311:requests": Row(
+        get=NOBODY,
+        post=NOBODY,
+        kwargs=lambda w: {"fmt": "json"},
+        data=lambda w, actor: {"service_code": str(w["category"].pk), "description": "路灯不亮"},
+    ),
+    "open311:request": Row(
+        get=NOBODY, kwargs=lambda w: {"fmt": "xml", "service_request_id": w.cases["in_progress"].number}
+    ),
+}
+
 # --- the matrix -------------------------------------------------------------------------------------
 
 
@@ -225,6 +293,7 @@ def _edit(w: World, actor: str) -> dict[str, Any]:
 
 
 MATRIX: dict[str, Entry] = {
+    **API,
     # --- the edges: login, language, the front door ----------------------------------------------
     "/": Row(get=EVERYONE),
     # The operator has an authenticator: the password step leads to the code page (tests/access).
@@ -860,7 +929,27 @@ def _new_staff(w: World, actor: str) -> dict[str, Any]:
     }
 
 
+def _api_key_prefix(w: World) -> dict[str, Any]:
+    """A fresh key of the first organisation's clerk, for the revoke row."""
+    from huiyin.api.services import key_create  # noqa: PLC0415 - the app loads after the matrix module
+
+    admin = w.staff["admin"]
+    assert admin is not None and admin.organization is not None
+    key, _plain = key_create(
+        organization=admin.organization, name="matrix", scopes=["read"], action_names=[], staff=w.staff["clerk"]
+    )
+    return {"prefix": key.prefix}
+
+
 ADMINISTRATION: dict[str, Entry] = {
+    # API keys (接口密钥): org2's administrator naming this organisation's clerk gets a field error.
+    "apikeys:list": Row(
+        get=ORG_ADMIN,
+        post=A("admin"),
+        either=A("org2"),
+        data=lambda w, actor: {"name": "省平台", "staff": w.staff["clerk"].pk, "scopes": ["read"], "days": 30},  # type: ignore[union-attr]
+    ),
+    "apikeys:revoke": post_only(A("admin"), kwargs=_api_key_prefix),
     # Lists and creation forms: each administrator in their own organisation (org2's sees org2's).
     "administration:staff": Row(get=ORG_ADMIN),
     # org2's administrator posting this organisation's department is refused with a field error.

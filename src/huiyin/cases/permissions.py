@@ -19,13 +19,17 @@ from .models import Case
 from .workflow import CaseState, Edge
 
 
-def may_view_case(actor: Staff, case: Case) -> bool:
+def may_view_case(actor: Actor, case: Case) -> bool:
     """The whole ledger for roles that need it, otherwise the actor's department's cases
-    (lead or assisting) and the ones they received or handle. ``selectors.cases_for`` is
-    the same rule as a query."""
+    (lead or assisting) and the ones they received or handle; a system (an API client) the
+    cases it registered. ``selectors.cases_for`` is the same rule as a query."""
     if case.organization_id != actor.organization_id:
         return False
-    if actor.can(Cap.VIEW_ALL) or actor.pk in (case.handler_id, case.first_contact_id):
+    if actor.can(Cap.VIEW_ALL):
+        return True
+    if isinstance(actor, ExternalActor):
+        return case.submitter_system_id == actor.system.pk
+    if actor.pk in (case.handler_id, case.first_contact_id):
         return True
     if not actor.department_id:
         return False
@@ -121,7 +125,7 @@ PUBLIC_ACTIONS = frozenset({"request_review", "request_rereview", "close", "reop
 
 
 def public_may_take(actor: ExternalActor, case: Case, edge: Edge) -> bool:
-    """The public's part of ``may_take``: a system (API client) takes no lifecycle step here."""
+    """The public's part of ``may_take``: only its own case, only the public's actions."""
     return (
         actor.kind == ActorKind.PUBLIC
         and actor.system.active
@@ -137,9 +141,18 @@ def may_take(actor: Actor, case: Case, edge: Edge) -> bool:
     any case of its organisation; department staff only on the cases their department
     leads: the handler or the lead department's staff handle, and the lead department's
     head approves, redispatches, closes and reopens. An assisting department's head does none
-    of these. The public: ``public_may_take``."""
+    of these. The public: ``public_may_take``. A registered system (the API) takes the edges
+    its capabilities allow on the whole ledger of its organisation, while it is active (its
+    keys may narrow this further to departments and actions: ``huiyin.api``)."""
     if isinstance(actor, ExternalActor):
-        return public_may_take(actor, case, edge)
+        if actor.kind == ActorKind.PUBLIC:
+            return public_may_take(actor, case, edge)
+        return (
+            actor.system.active
+            and case.organization_id == actor.organization_id
+            and actor.can(edge.cap)
+            and actor.can(Cap.VIEW_ALL)
+        )
     if case.organization_id != actor.organization_id or not actor.can(edge.cap):
         return False
     if actor.can(Cap.VIEW_ALL):

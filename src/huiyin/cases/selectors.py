@@ -24,6 +24,7 @@ from huiyin.core.models import Notification
 from huiyin.core.notify import KINDS_AFTER_CLOSING
 from huiyin.core.periods import day_start
 from huiyin.core.search import fts5_query, query_phrases, tsquery
+from huiyin.orgs.actors import Actor, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
@@ -61,12 +62,15 @@ def _assisting(department_id: int) -> Exists:
     return Exists(through.objects.filter(case_id=OuterRef("pk"), department_id=department_id))
 
 
-def cases_for(staff: Staff) -> QuerySet[Case]:
+def cases_for(staff: Actor) -> QuerySet[Case]:
     """The cases this person may see: the whole ledger for roles that need it, otherwise
-    their department's (lead or assisting) and the ones they received or handle."""
+    their department's (lead or assisting) and the ones they received or handle. A system
+    (an API client) sees the cases it registered, or the whole ledger if it was granted it."""
     qs = Case.objects.filter(organization_id=staff.org_id)
     if staff.can(Cap.VIEW_ALL):
         return qs
+    if isinstance(staff, ExternalActor):
+        return qs.filter(submitter_system_id=staff.system.pk)
     scope = Q(handler_id=staff.pk) | Q(first_contact_id=staff.pk)
     if staff.department_id:
         scope |= Q(lead_department_id=staff.department_id) | Q(_assisting(staff.department_id))

@@ -42,6 +42,7 @@ class ExternalActor:
     pk: None = None
     department_id: None = None
     roles: tuple[str, ...] = ()
+    is_dept_head: bool = False
 
     @property
     def organization(self) -> Organization:
@@ -49,6 +50,10 @@ class ExternalActor:
 
     @property
     def org_id(self) -> int:
+        return self.system.organization_id
+
+    @property
+    def organization_id(self) -> int:
         return self.system.organization_id
 
     def can(self, cap: str) -> bool:

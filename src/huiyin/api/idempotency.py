@@ -1,0 +1,114 @@
+"""``Idempotency-Key`` on every POST: a retry gets the first response back.
+
+The record is claimed before the work starts (a unique row per client and key, committed
+at once), so a concurrent retry sees it in progress (409) instead of doing the work twice;
+the same key with another body is refused (422). Records expire after
+``HUIYIN_API_IDEMPOTENCY_HOURS`` (``huiyin api_cleanup``; an expired one is replaced)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from huiyin.orgs.models import Staff
+
+from .errors import ApiError
+from .exceptions import error_body
+from .models import ApiKey, IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+KEY_MAX = 255
+
+
+def _owner(request: Request) -> str:
+    if isinstance(request.auth, ApiKey):
+        return f"key:{request.auth.pk}"
+    user = request.user
+    return f"staff:{user.pk}" if isinstance(user, Staff) else "anon"
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return {"file": value.name, "size": value.size, "sha256": digest.hexdigest()}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def fingerprint(request: Request) -> str:
+    data = request.data
+    plain = {k: data.getlist(k) for k in data} if hasattr(data, "getlist") else data
+    text = json.dumps(
+        [request.method, request.path, _canonical(plain)], sort_keys=True, cls=DjangoJSONEncoder, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def idempotent(request: Request, run: Callable[[], Response], handle: Callable[[Exception], Response]) -> Response:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return run()
+    if not key or len(key) > KEY_MAX or not key.isprintable():
+        return Response(
+            error_body(ApiError.IDEMPOTENCY_KEY_INVALID, _("Idempotency-Key 必须是 1 到 255 个可打印字符。")),
+            status=400,
+        )
+    owner, print_ = _owner(request), fingerprint(request)
+    now = timezone.now()
+    expires = now + timedelta(hours=settings.HUIYIN_API_IDEMPOTENCY_HOURS)
+    with transaction.atomic():
+        IdempotencyRecord.objects.filter(owner=owner, key=key, expires_at__lte=now).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=print_, expires_at=expires)
+        except IntegrityError:
+            record = None
+    if record is None:
+        first = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+        if first is None:  # expired and removed in between: a fresh start is a conflict to retry
+            return Response(error_body(ApiError.IDEMPOTENCY_IN_PROGRESS, _("请稍后重试。")), status=409)
+        if first.fingerprint != print_:
+            return Response(
+                error_body(ApiError.IDEMPOTENCY_KEY_REUSED, _("该 Idempotency-Key 已用于另一个不同的请求。")),
+                status=422,
+            )
+        if first.status is None:
+            return Response(
+                error_body(ApiError.IDEMPOTENCY_IN_PROGRESS, _("相同的请求正在处理，请稍后重试。")), status=409
+            )
+        response = Response(json.loads(bytes(first.body) or b"null"), status=first.status)
+        response["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        try:
+            response = run()
+        except Exception as exc:  # a refusal is an answer too: replayed like a success
+            response = handle(exc)
+    except BaseException:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        raise
+    if response.status_code >= 500 or response.status_code in (401, 429):
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()  # not an answer worth replaying
+        return response
+    body = JSONRenderer().render(response.data)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status=response.status_code, body=body)
+    return response

@@ -1,0 +1,304 @@
+"""What the API reads and writes: plain serializers over the services' inputs and the models."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import MISSING, fields
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from huiyin.cases.models import Attachment, Case, Category, Contact, Event, Party
+from huiyin.cases.workflow import state_label
+from huiyin.orgs.models import Department
+
+from .errors import ApiError
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know (a typo is an error, not a silently ignored value)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            known = set(self.fields)
+            unknown = sorted({str(k).split(".")[0].split("[")[0] for k in data} - known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("未知字段。")] for name in unknown}, code=ApiError.UNKNOWN_FIELD
+                )
+        return super().to_internal_value(data)
+
+
+def _text(max_length: int | None = None, **kw: Any) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, default="", max_length=max_length, **kw)
+
+
+class PartyIn(StrictSerializer):
+    name = _text(60)
+    phone = _text(30)
+    id_number = _text(30)
+    address = _text(200)
+    affiliation = _text(120)
+    anonymous = serializers.BooleanField(required=False, default=False)
+
+
+class CaseIn(StrictSerializer):
+    channel = serializers.CharField(max_length=12)
+    nature = serializers.CharField(max_length=12)
+    title = _text(120)
+    text = serializers.CharField(max_length=settings.HUIYIN_TEXT_MAX_CHARS)
+    party = PartyIn(required=False)
+    category_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=2**62)
+    urgency = serializers.CharField(required=False, default="normal", max_length=8)
+    location = _text(200)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    group_size = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
+    representatives = PartyIn(many=True, required=False)
+    forwarded_by = _text(120)
+    forwarded_ref = _text(60)
+
+
+class ContactIn(StrictSerializer):
+    channel = serializers.CharField(max_length=12)
+    text = serializers.CharField(max_length=settings.HUIYIN_TEXT_MAX_CHARS)
+
+
+class AttachmentIn(StrictSerializer):
+    file = serializers.FileField(allow_empty_file=False)
+
+
+class Ref(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PartyOut(serializers.Serializer):
+    """Masked unless the full view was asked for and allowed (and logged)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    id_number = serializers.CharField()
+    address = serializers.CharField()
+    anonymous = serializers.BooleanField()
+    masked = serializers.BooleanField()
+
+
+def party_out(party: Party | None, revealed: dict[str, dict[str, str]] | None) -> dict[str, Any] | None:
+    if party is None:
+        return None
+    full = (revealed or {}).get(str(party.pk))
+    if full is not None and party.erased_at is None:
+        return {**full, "id": party.pk, "anonymous": party.anonymous, "masked": False}
+    return {
+        "id": party.pk,
+        "name": party.display_name,
+        "phone": party.masked_phone,
+        "id_number": party.masked_id_number,
+        "address": party.masked_address,
+        "anonymous": party.anonymous,
+        "masked": True,
+    }
+
+
+class CaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    channel = serializers.CharField()
+    nature = serializers.CharField()
+    urgency = serializers.CharField()
+    title = serializers.CharField()
+    text = serializers.CharField()
+    location = serializers.CharField()
+    state = serializers.CharField()
+    state_label = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    registered_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField()
+    category = Ref(allow_null=True)
+    lead_department = Ref(allow_null=True)
+    submitter_kind = serializers.CharField()
+    party = PartyOut(allow_null=True)
+
+
+def _ref(obj: Any, attr: str = "name") -> dict[str, Any] | None:
+    return {"id": obj.pk, "name": getattr(obj, attr)} if obj is not None else None
+
+
+def case_out(case: Case, revealed: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "channel": case.channel,
+        "nature": case.nature,
+        "urgency": case.urgency,
+        "title": case.title,
+        "text": case.text,
+        "location": case.location,
+        "state": case.state,
+        "state_label": str(state_label(case.state)),
+        "received_at": case.received_at,
+        "registered_at": case.registered_at,
+        "closed_at": case.closed_at,
+        "version": case.version,
+        "category": _ref(case.category, "full_name") if case.category_id else None,
+        "lead_department": _ref(case.lead_department) if case.lead_department_id else None,
+        "submitter_kind": case.submitter_kind,
+        "party": party_out(case.party, revealed),
+    }
+
+
+class CaseCreated(CaseOut):
+    query_code = serializers.CharField(help_text="The complainant's query code, shown once.")
+
+
+class CasePage(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    results = CaseOut(many=True)
+
+
+class EventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    actor = serializers.CharField()
+    actor_kind = serializers.CharField()
+    data = serializers.DictField()
+
+
+def event_out(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "at": event.at,
+        "kind": event.kind,
+        "kind_label": str(event.kind_label),
+        "actor": event.actor_label,
+        "actor_kind": event.actor_kind or ("staff" if event.actor_id else ""),
+        "data": event.data,
+    }
+
+
+class ContactOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    text = serializers.CharField()
+    is_initial = serializers.BooleanField()
+
+
+def contact_out(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "channel": contact.channel,
+        "occurred_at": contact.occurred_at,
+        "text": contact.text,
+        "is_initial": contact.is_initial,
+    }
+
+
+class AttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    erased = serializers.BooleanField()
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "uploaded_at": attachment.uploaded_at,
+        "erased": attachment.erased_at is not None,
+    }
+
+
+class CategoryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    full_name = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+
+
+def category_out(category: Category) -> dict[str, Any]:
+    return {"id": category.pk, "name": category.name, "full_name": category.full_name, "parent_id": category.parent_id}
+
+
+class DepartmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    handles_cases = serializers.BooleanField()
+
+
+def department_out(department: Department) -> dict[str, Any]:
+    return {
+        "id": department.pk,
+        "code": department.code,
+        "name": department.name,
+        "parent_id": department.parent_id,
+        "handles_cases": department.handles_cases,
+    }
+
+
+class AllowedActionOut(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    to = serializers.CharField()
+    url = serializers.CharField()
+
+
+# --- action inputs, generated from the registry's dataclasses ---------------------------------------------
+
+
+def _field_for(annotation: Any, default: Any) -> serializers.Field:
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    kw: dict[str, Any] = {"required": False}
+    if default is not MISSING:
+        kw["default"] = list(default) if isinstance(default, tuple) else default
+    if optional:
+        kw["allow_null"] = True
+    if annotation is bool:
+        return serializers.BooleanField(**kw)
+    if annotation is int:
+        return serializers.IntegerField(min_value=0, max_value=2**62, **kw)
+    if annotation is datetime:
+        return serializers.DateTimeField(**kw)
+    if origin in (tuple, list):
+        return serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**62), max_length=100, **kw)
+    return serializers.CharField(allow_blank=True, max_length=settings.HUIYIN_TEXT_MAX_CHARS, **kw)
+
+
+def action_serializer(name: str, input_type: type) -> type[StrictSerializer]:
+    """A serializer of the action's typed input, plus ``version`` (the case version the client saw)."""
+    hints = typing.get_type_hints(input_type)
+    attrs: dict[str, Any] = {
+        f.name: _field_for(hints[f.name], f.default if f.default is not MISSING else MISSING)
+        for f in fields(input_type)
+    }
+    attrs["version"] = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**31,
+        help_text="The case version the client last read; a different one is refused with 409.",
+    )
+    class_name = "".join(part.title() for part in name.split("_")) + "ActionIn"
+    return type(class_name, (StrictSerializer,), attrs)

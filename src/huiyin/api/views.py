@@ -1,0 +1,368 @@
+"""The REST API (/api/v1/): parse, call one selector or service, answer JSON.
+
+Every view authenticates by key or staff session (``auth``), is throttled per key, answers
+errors in one body (``exceptions``) and honours ``Idempotency-Key`` on POST
+(``idempotency``). The case actions are one endpoint each, generated from the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as s
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from huiyin.cases import actions, services
+from huiyin.cases.inputs import IntakeInput, PartyInput
+from huiyin.cases.models import Category, Channel, Nature, Urgency
+from huiyin.cases.selectors import KEYWORD_MAX, LedgerFilters
+from huiyin.cases.workflow import CaseState
+from huiyin.core.errors import ValidationFailed
+from huiyin.core.validators import When, check_day, parse_day
+from huiyin.orgs.models import Department
+
+from . import selectors
+from .auth import require_scope
+from .idempotency import idempotent
+from .models import ACTION_SCOPE_PREFIX, ApiKey, Scope
+from .serializers import (
+    AllowedActionOut,
+    AttachmentIn,
+    AttachmentOut,
+    CaseCreated,
+    CaseIn,
+    CaseOut,
+    CasePage,
+    CategoryOut,
+    ContactIn,
+    ContactOut,
+    DepartmentOut,
+    EventOut,
+    action_serializer,
+    attachment_out,
+    case_out,
+    category_out,
+    contact_out,
+    department_out,
+    event_out,
+)
+
+PAGE_DEFAULT, PAGE_LIMIT = 30, 100
+ERROR = inline_serializer(
+    "Error",
+    {
+        "code": s.CharField(),
+        "message": s.CharField(),
+        "fields": s.DictField(child=s.ListField(child=s.CharField())),
+    },
+)
+ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ERROR)
+
+
+class ApiView(APIView):
+    parser_classes: ClassVar[list[Any]] = [JSONParser, MultiPartParser, FormParser]
+
+    @property
+    def key(self) -> ApiKey | None:
+        return self.request.auth if isinstance(self.request.auth, ApiKey) else None
+
+    def validated(self, serializer_class: type[s.Serializer], data: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def idempotent_post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A view's ``post``: its ``create`` under the request's Idempotency-Key."""
+        create = getattr(self, "create")  # noqa: B009 - only the views that take a POST define it
+        return idempotent(request, lambda: create(request, *args, **kwargs), self.handle_exception)
+
+
+def _int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationFailed({name: [_("必须是正整数。")]})
+    return int(raw)
+
+
+def _choice(request: Request, name: str, choices: list[str]) -> str:
+    raw = request.query_params.get(name, "")
+    if raw and raw not in choices:
+        raise ValidationFailed({name: [_("不是有效的选项：%(value)s") % {"value": raw[:40]}]})
+    return raw
+
+
+def _day(request: Request, name: str) -> date | None:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return None
+    day = parse_day(raw, name, name)
+    return check_day(day, name, name, When.CALENDAR)
+
+
+LIST_PARAMS = [
+    OpenApiParameter("q", str, description="keyword (full text) or a case number"),
+    OpenApiParameter("channel", str, enum=Channel.values),
+    OpenApiParameter("nature", str, enum=Nature.values),
+    OpenApiParameter("urgency", str, enum=Urgency.values),
+    OpenApiParameter("state", str, enum=["open", *CaseState.values]),
+    OpenApiParameter("category_id", int),
+    OpenApiParameter("department_id", int),
+    OpenApiParameter("date_from", OpenApiTypes.DATE),
+    OpenApiParameter("date_to", OpenApiTypes.DATE),
+    OpenApiParameter("cursor", str),
+    OpenApiParameter("limit", int, description=f"1-{PAGE_LIMIT}"),
+]
+
+
+class CaseListView(ApiView):
+    @extend_schema(operation_id="cases_list", parameters=LIST_PARAMS, responses={200: CasePage, **ERRORS})
+    def get(self, request: Request) -> Response:
+        require_scope(request, Scope.READ)
+        q = request.query_params.get("q", "")
+        if len(q) > KEYWORD_MAX:
+            raise ValidationFailed({"q": [_("关键词最多 %(max)s 个字。") % {"max": KEYWORD_MAX}]})
+        filters = LedgerFilters(
+            channel=_choice(request, "channel", Channel.values),
+            nature=_choice(request, "nature", Nature.values),
+            urgency=_choice(request, "urgency", Urgency.values),
+            state=_choice(request, "state", ["open", *CaseState.values]),
+            category_id=_int(request, "category_id"),
+            department_id=_int(request, "department_id"),
+            date_from=_day(request, "date_from"),
+            date_to=_day(request, "date_to"),
+            keyword=q,
+        )
+        limit = _int(request, "limit")
+        limit = PAGE_DEFAULT if limit is None else limit
+        if not 1 <= limit <= PAGE_LIMIT:
+            raise ValidationFailed({"limit": [_("每页条数必须在 1 到 %(max)s 之间。") % {"max": PAGE_LIMIT}]})
+        qs = selectors.case_list(actor=request.user, key=self.key, filters=filters)
+        cursor = request.query_params.get("cursor", "")
+        if cursor:
+            position = selectors.decode_cursor(cursor[:200])
+            if position is None:
+                raise ValidationFailed({"cursor": [_("翻页游标无效。")]})
+            qs = selectors.after_cursor(qs, position)
+        rows = list(qs[: limit + 1])
+        page, more = rows[:limit], len(rows) > limit
+        next_url = None
+        if more:
+            query = request.query_params.copy()
+            query["cursor"] = selectors.encode_cursor(page[-1])
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response({"next": next_url, "results": [case_out(case) for case in page]})
+
+    @extend_schema(operation_id="cases_create", request=CaseIn, responses={201: CaseCreated, **ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.idempotent_post(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_scope(request, Scope.REGISTER)
+        d = self.validated(CaseIn, request.data)
+        data = IntakeInput(
+            channel=d["channel"],
+            nature=d["nature"],
+            title=d["title"],
+            text=d["text"],
+            party=PartyInput(**d.get("party", {})),
+            category_id=d["category_id"],
+            urgency=d["urgency"],
+            location=d["location"],
+            received_at=d["received_at"],
+            group_size=d["group_size"],
+            representatives=[PartyInput(**rep) for rep in d.get("representatives", [])],
+            forwarded_by=d["forwarded_by"],
+            forwarded_ref=d["forwarded_ref"],
+        )
+        case, code = services.case_register(actor=request.user, data=data)
+        location = reverse("api:case", kwargs={"case_id": case.pk})
+        return Response({**case_out(case), "query_code": code}, status=201, headers={"Location": location})
+
+
+class CaseDetailView(ApiView):
+    @extend_schema(
+        operation_id="cases_read",
+        parameters=[
+            OpenApiParameter(
+                "full", bool, description="the parties' full personal data (scope pii; each full view is logged)"
+            )
+        ],
+        responses={200: CaseOut, **ERRORS},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        full = request.query_params.get("full", "")
+        if full not in ("", "0", "1", "true", "false"):
+            raise ValidationFailed({"full": [_("必须是 true 或 false。")]})
+        revealed = None
+        if full in ("1", "true"):
+            require_scope(request, Scope.PII)
+            revealed = services.party_reveal(actor=request.user, case_id=case.pk)  # logs a pii_viewed event
+            case.refresh_from_db()
+        return Response(case_out(case, revealed))
+
+
+class EventListView(ApiView):
+    @extend_schema(operation_id="cases_events", responses={200: EventOut(many=True), **ERRORS})
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        events = case.events.select_related("actor", "actor_system").order_by("id")
+        return Response([event_out(event) for event in events])
+
+
+class ContactListView(ApiView):
+    @extend_schema(operation_id="cases_contacts", responses={200: ContactOut(many=True), **ERRORS})
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        return Response([contact_out(c) for c in case.contacts.order_by("occurred_at", "id")])
+
+    @extend_schema(operation_id="cases_contacts_create", request=ContactIn, responses={201: ContactOut, **ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.idempotent_post(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_scope(request, Scope.CONTACT)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=kwargs["case_id"])
+        d = self.validated(ContactIn, request.data)
+        contact = services.contact_add(actor=request.user, case_id=case.pk, channel=d["channel"], text=d["text"])
+        return Response(contact_out(contact), status=201)
+
+
+class AttachmentListView(ApiView):
+    @extend_schema(operation_id="cases_attachments", responses={200: AttachmentOut(many=True), **ERRORS})
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        return Response([attachment_out(a) for a in case.attachments.order_by("id")])
+
+    @extend_schema(
+        operation_id="cases_attachments_create",
+        request={"multipart/form-data": AttachmentIn},
+        responses={201: AttachmentOut, **ERRORS},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.idempotent_post(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_scope(request, Scope.ATTACH)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=kwargs["case_id"])
+        d = self.validated(AttachmentIn, request.data)
+        attachment = services.attachment_upload(actor=request.user, case_id=case.pk, upload=d["file"])
+        return Response(attachment_out(attachment), status=201)
+
+
+class AttachmentDownloadView(ApiView):
+    @extend_schema(
+        operation_id="attachments_download",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request: Request, attachment_id: int) -> HttpResponseBase:
+        require_scope(request, Scope.READ)
+        attachment = selectors.attachment_get(actor=request.user, key=self.key, attachment_id=attachment_id)
+        if attachment.erased_at is not None:
+            return Response({"code": "gone", "message": _("该附件已按保存期限删除。"), "fields": {}}, status=410)
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+class CategoryListView(ApiView):
+    @extend_schema(operation_id="categories_list", responses={200: CategoryOut(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        rows = Category.objects.filter(organization_id=request.user.org_id).order_by("path", "id")
+        return Response([category_out(c) for c in rows])
+
+
+class DepartmentListView(ApiView):
+    @extend_schema(operation_id="departments_list", responses={200: DepartmentOut(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        rows = Department.objects.filter(organization_id=request.user.org_id).order_by("sort_order", "id")
+        return Response([department_out(d) for d in rows])
+
+
+def _key_allows_action(request: Request, name: str) -> bool:
+    key = request.auth
+    return not isinstance(key, ApiKey) or key.allows(f"{ACTION_SCOPE_PREFIX}{name}")
+
+
+class AllowedActionsView(ApiView):
+    @extend_schema(operation_id="cases_actions", responses={200: AllowedActionOut(many=True), **ERRORS})
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        return Response(
+            [
+                {
+                    "name": allowed.name,
+                    "label": allowed.label,
+                    "to": allowed.edge.dst,
+                    "url": reverse(f"api:action-{allowed.name}", kwargs={"case_id": case.pk}),
+                }
+                for allowed in actions.allowed_actions(request.user, case)
+                if _key_allows_action(request, allowed.name)
+            ]
+        )
+
+
+class ActionView(ApiView):
+    """One case action: the registry's spec, its typed input, the same service as the workbench."""
+
+    action_name: ClassVar[str] = ""
+    input_serializer: ClassVar[type[s.Serializer]]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_scope(request, f"{ACTION_SCOPE_PREFIX}{self.action_name}")
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=kwargs["case_id"])
+        values = self.validated(self.input_serializer, request.data)
+        expected = values.pop("version", None)
+        if "assisting_ids" in values:
+            values["assisting_ids"] = list(values["assisting_ids"])
+        case = actions.perform(
+            actor=request.user, case_id=case.pk, name=self.action_name, values=values, expected_version=expected
+        )
+        # The case as the action left it (the actor may no longer see it: a send-back hands it on).
+        return Response(case_out(case))
+
+
+def action_views() -> list[tuple[str, Any]]:
+    """One view per registered action (the registry is filled when the apps are ready)."""
+    views = []
+    for spec in sorted(actions.all_specs(), key=lambda spec: spec.name):
+        serializer = action_serializer(spec.name, spec.input)
+
+        def post(self: ActionView, request: Request, *args: Any, **kwargs: Any) -> Response:
+            return self.idempotent_post(request, *args, **kwargs)
+
+        post = extend_schema(
+            operation_id=f"cases_action_{spec.name}", request=serializer, responses={200: CaseOut, **ERRORS}
+        )(post)
+        view_class: type[ActionView] = type(
+            f"{serializer.__name__[:-2]}View",
+            (ActionView,),
+            {
+                "action_name": spec.name,
+                "input_serializer": serializer,
+                "post": post,
+                "__doc__": f"Case action `{spec.name}`.",
+            },
+        )
+        views.append((spec.name, view_class.as_view()))
+    return views
+
+
+def docs_page(request: HttpRequest) -> HttpResponse:
+    """The browsable documentation: Swagger UI from the sidecar package, started by a static script."""
+    return render(request, "api/docs.html", {"schema_url": reverse("api:schema")})
