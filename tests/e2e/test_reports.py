@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from huiyin.demo.generator import DEMO_PASSWORD, build_organization, generate_case_specs, populate
+from huiyin.demo.generator import DEMO_PASSWORD, build_organization, generate_case_specs
+from huiyin.demo.history import populate
 from huiyin.reports import rollups
 from tests.policy.conftest import activate
 
