@@ -30,7 +30,7 @@ from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObj
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
 from huiyin.handling import actions as handling_actions
-from huiyin.handling import documents, records
+from huiyin.handling import documents, records, selectors
 from huiyin.handling import services as hs
 from huiyin.handling.events import HandlingEvent
 from huiyin.handling.models import (
@@ -241,6 +241,13 @@ def test_not_reaccept_with_review_concluded(petition, register, clerk):
     assert (data["ground_code"], data["ground"]) == ("review_concluded", "有权处理的党政机关已经复核终结的")
 
 
+def assert_documents_offered_from_the_panel_agree(case):
+    """The case page answers "which letters can this case produce" from the handling panel's
+    rows it already loaded; the answer is the one the database gives."""
+    case = fresh(case)
+    assert documents.available_kinds(case, selectors.handling_panel(case)) == documents.available_kinds(case)
+
+
 def test_documents_offered_follow_the_decisions_taken_in_one_look_up(petition, register, clerk):
     """The case page offers a decision's letter once the case went through it; the
     decisions are read in one query, not one per kind of letter."""
@@ -334,6 +341,7 @@ def test_dispatch_records_lead_and_assisting_rows(petition, register, clerk, dep
     }
     data = last_event(case).data
     assert (data["action"], data["department_name"], data["assisting_names"]) == ("dispatch", CITY, ["住房保障科"])
+    assert_documents_offered_from_the_panel_agree(case)
 
 
 def test_send_back_returns_the_case_to_the_dispatcher_with_its_reason(petition, register, clerk, handler, departments):
@@ -783,6 +791,7 @@ def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, l
     assert records.concluded_matters(again) == [case]
     stranger = cs.case_register(actor=clerk, data=intake(party=PartyInput(name="王芳", phone="13900001111")))[0]
     assert records.concluded_matters(stranger) == []
+    assert_documents_offered_from_the_panel_agree(case)
 
 
 # --- 7. rectification (construction station) ------------------------------------------------------------------
@@ -838,6 +847,7 @@ def test_rectification_notice_plan_and_check(construction, drive, flow, handler,
         "phone",
     )
     assert last_event(case).kind == HandlingEvent.COMPLAINANT_INFORMED
+    assert_documents_offered_from_the_panel_agree(case)
 
 
 def test_revised_plan_due_date_follows_the_new_clock(construction, drive, flow, handler):
@@ -1024,6 +1034,7 @@ def test_result_report_is_approved_and_sent_before_closing(construction, registe
     cs.case_close(actor=clerk, case_id=case.pk, satisfaction="satisfied")
     assert fresh(case).state == S.CLOSED
     assert documents.render_pdf(report, full=False).startswith(b"%PDF")
+    assert_documents_offered_from_the_panel_agree(case)
 
 
 @pytest.mark.parametrize("action", ["redispatch", "send_back"])

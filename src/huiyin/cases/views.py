@@ -44,7 +44,7 @@ from huiyin.core.validators import normalize_phone
 
 from . import actions, bus, export, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
-from .models import Attachment, Case, Channel
+from .models import Attachment, Case, Channel, Event
 from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
 from .workflow import CaseState
 
@@ -392,9 +392,10 @@ def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
     allowed_now = actions.allowed_actions(request.user, case)
     # A refused action still on offer shows its form-wide errors in its own form; else on top.
     failed_offered = extra.get("failed_action") in {allowed.name for allowed in allowed_now}
+    timeline = selectors.timeline(case)
     return {
         "case": case,
-        "timeline": selectors.timeline(case),
+        "timeline": timeline,
         "action_panels": [(allowed.edge, action_form.fields_for(allowed.name)) for allowed in allowed_now],
         "action_form": action_form,
         "failed_offered": failed_offered,
@@ -404,7 +405,7 @@ def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
         "rounds": list(case.rounds.select_related("lead_department", "handler")),
         "attachments": list(case.attachments.all()),
         "caps": selectors.case_capabilities(request.user, case),
-        "chain_ok": selectors.verify_event_chain(case),
+        "chain_ok": selectors.verify_event_chain(case, [row for _kind, _at, row in timeline if isinstance(row, Event)]),
         "panels": panels.render_case_panels(
             request, case, bus.table().case_panels, overrides=extra.pop("panel_overrides", None)
         ),

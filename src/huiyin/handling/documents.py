@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
@@ -233,15 +233,33 @@ SPECS: dict[str, Spec] = {
 }
 
 
-def available_kinds(case: Case) -> list[tuple[str, str]]:
+def _known_from_panel(case: Case, panel: dict[str, Any]) -> dict[str, bool]:
+    """The availability the handling panel's rows already answer (``selectors.handling_panel``),
+    so the case page does not ask the database again for each document kind."""
+    decided_levels = {r.level for r in panel["reviews"] if r.decided_at is not None}
+    return {
+        K.HANDLING_NOTICE: any(d.round == case.round and d.is_lead for d in panel["dispatches"]),
+        K.RECTIFICATION_NOTICE: any(r.round == case.round for r in panel["rectifications"]),
+        K.RESULT_REPORT: panel["authority"] is not None,
+        K.REVIEW_DECISION: 1 in decided_levels,
+        K.REREVIEW_DECISION: 2 in decided_levels,
+    }
+
+
+def available_kinds(case: Case, panel: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """The documents the case can produce now. ``panel``: the handling panel's rows, where the
+    caller has them (the case page)."""
     # The decisions the case went through, in one look-up rather than one per document kind.
     decided = set(Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED).values_list("data__action", flat=True))
+    known = _known_from_panel(case, panel) if panel is not None else {}
 
-    def available(spec: Spec) -> bool:
+    def available(kind: str, spec: Spec) -> bool:
+        if kind in known:
+            return known[kind]
         check = spec.available
         return check.action in decided if isinstance(check, _Decided) else check(case)
 
-    return [(kind, str(DocumentKind(kind).label)) for kind, spec in SPECS.items() if available(spec)]
+    return [(kind, str(DocumentKind(kind).label)) for kind, spec in SPECS.items() if available(kind, spec)]
 
 
 def template_for(organization_id: int, kind: str) -> tuple[str, str]:

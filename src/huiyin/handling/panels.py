@@ -36,7 +36,7 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
         ],
         "rectification_on": bool((case.stage_switches or {}).get("rectification_plan")),
         "step_hints": steps.hints(case),
-        "available_documents": documents.available_kinds(case) if case.state != CaseState.ARCHIVED else [],
+        "available_documents": documents.available_kinds(case, panel) if case.state != CaseState.ARCHIVED else [],
     }
 
 

@@ -26,8 +26,15 @@ if TYPE_CHECKING:
 
 
 def policy_version_for_case(case: Case) -> PolicyVersion | None:
-    """The PolicyVersion a case was registered under (None: registered without a preset)."""
-    return policy_version_by_code(organization_id=case.organization_id, code=case.policy_version)
+    """The PolicyVersion a case was registered under (None: registered without a preset).
+    Kept on the case object for the request: the case page's panels each ask (the rows are
+    immutable; the key is the code the case holds, so a case re-read under another code asks again)."""
+    held = case.__dict__.get("_policy_version_row")
+    if held is not None and held[0] == case.policy_version:
+        return held[1]
+    version = policy_version_by_code(organization_id=case.organization_id, code=case.policy_version)
+    case.__dict__["_policy_version_row"] = (case.policy_version, version)
+    return version
 
 
 @dataclass
