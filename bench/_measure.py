@@ -349,21 +349,7 @@ def explain_queries(*, seed: int) -> dict[str, dict]:
     for label, url in seen.items():
         query = url.partition("?")[2]
         form = LedgerFilterForm(QueryDict(query) or None, organization_id=org.pk)
-        filters = selectors.LedgerFilters()
-        page_number = 1
-        if form.is_bound and form.is_valid():
-            d = form.cleaned_data
-            filters = selectors.LedgerFilters(
-                channel=d["channel"],
-                nature=d["nature"],
-                state=d["state"],
-                keyword=d["q"],
-                category_id=d["category"].pk if d["category"] else None,
-                department_id=d["department"].pk if d["department"] else None,
-                date_from=d["date_from"],
-                date_to=d["date_to"],
-            )
-            page_number = d["page"] or 1
+        filters, page_number, _end = form.ledger_query()
         with CaptureQueriesContext(connection) as captured:
             selectors.page(selectors.ledger(actor=clerk, filters=filters), page_number)
         statements = [q["sql"] for q in captured.captured_queries if '"cases_case"' in q["sql"]]

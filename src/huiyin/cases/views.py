@@ -121,21 +121,7 @@ def reminder_done(request: _HtmxRequest, notification_id: int) -> HttpResponse:
 def _ledger_request(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, selectors.LedgerFilters, int, int | None]:
     """The ledger's filter form, its filters, the page number and the page counted from the end."""
     form = LedgerFilterForm(request.GET or None, organization_id=request.user.org_id)
-    filters = selectors.LedgerFilters()
-    page_number, end = 1, None
-    if form.is_bound and form.is_valid():
-        d = form.cleaned_data
-        filters = selectors.LedgerFilters(
-            channel=d["channel"],
-            nature=d["nature"],
-            state=d["state"],
-            keyword=d["q"],
-            category_id=d["category"].pk if d["category"] else None,
-            department_id=d["department"].pk if d["department"] else None,
-            date_from=d["date_from"],
-            date_to=d["date_to"],
-        )
-        page_number, end = d["page"] or 1, d["end"]
+    filters, page_number, end = form.ledger_query()
     return form, filters, page_number, end
 
 
