@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -28,11 +27,11 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from huiyin.cases.receipts import pdf_font
+from huiyin.core.pdftables import grid_table, paragraph
 from huiyin.core.spreadsheets import append_row
-from huiyin.core.validators import clean_text
 
 from .models import Report
 
@@ -251,20 +250,10 @@ def render_pdf(report: Report) -> bytes:
     heading = ParagraphStyle("heading", body, fontSize=12, leading=20, spaceBefore=4 * mm, spaceAfter=1 * mm)
 
     def p(text: object, style=cell) -> Paragraph:
-        return Paragraph(escape(clean_text(str(text))).replace("\n", "<br/>"), style)
+        return paragraph(text, style)
 
     def table(rows: Sequence[Sequence[object]], widths: list[float]) -> Table:
-        t = Table([[p(c) for c in row] for row in rows], colWidths=[w * mm for w in widths], repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        return grid_table(rows, widths, cell)
 
     story: list = [p(title_of(report), title_style)]
     story.append(

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
 from huiyin.cases.receipts import pdf_font
+from huiyin.core.pdftables import grid_table, paragraph
 from huiyin.core.spreadsheets import append_row
-from huiyin.core.validators import clean_text
 
 from .models import Answer, Campaign
 from .selectors import CampaignStats, items_for
@@ -55,21 +53,10 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
     heading = ParagraphStyle("heading", body, fontSize=13, leading=22, spaceBefore=4 * mm, spaceAfter=1 * mm)
 
     def p(text: object, style=cell) -> Paragraph:
-        # Text stored before control characters were refused at the door prints without them.
-        return Paragraph(escape(clean_text(str(text))).replace("\n", "<br/>"), style)
+        return paragraph(text, style)
 
     def table(rows: Sequence[Sequence[object]], widths: list[float]) -> Table:
-        t = Table([[p(c) for c in row] for row in rows], colWidths=[w * mm for w in widths], repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        return grid_table(rows, widths, cell)
 
     story: list = [p(org_name, title), p(_("%(title)s 结果报告") % {"title": campaign.title}, title)]
     if campaign.report_to:
