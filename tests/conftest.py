@@ -95,6 +95,16 @@ def clerk(org) -> Staff:
 
 
 @pytest.fixture
+def officer(org) -> Staff:
+    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
+
+
+@pytest.fixture
+def supervisor(org) -> Staff:
+    return make_staff(org, "supervisor", [Role.SUPERVISOR])
+
+
+@pytest.fixture
 def leader(org) -> Staff:
     return make_staff(org, "leader", [Role.LEADER])
 

@@ -11,4 +11,3 @@ from tests.handling.conftest import (  # noqa: F401 - fixtures for test_write_ri
     petition,
     property_rules,
 )
-from tests.policy.conftest import supervisor  # noqa: F401 - fixture

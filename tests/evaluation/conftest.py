@@ -13,10 +13,8 @@ import pytest
 from huiyin.evaluation.services import deduction_record
 from huiyin.followup.models import Callback
 from huiyin.followup.services import callback_record
-from huiyin.orgs.roles import Role
 from huiyin.policy.presets import load_preset
 from huiyin.policy.services import policy_activate, presets_dir
-from tests.conftest import make_staff
 from tests.handling.conftest import (  # noqa: F401 - fixtures shared with the handling tests
     _fresh_calendars,
     activate,
@@ -41,16 +39,6 @@ def rules_min2(org):
     preset = replace(preset, evaluation=replace(preset.evaluation, min_sample=2))
     version, _created = policy_activate(organization=org, preset=preset, actor=None)
     return version
-
-
-@pytest.fixture
-def officer(org):
-    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
-
-
-@pytest.fixture
-def supervisor(org):
-    return make_staff(org, "supervisor", [Role.SUPERVISOR])
 
 
 def handle(drive, *, dept, handler, dispatched, answered=None, case=None):

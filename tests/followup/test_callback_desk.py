@@ -24,11 +24,6 @@ from tests.conftest import make_staff
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def officer(org):
-    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
-
-
 def _answered(register, clerk, handler, department, *, channel, received_days_ago, phone, category=None):
     case = register(
         channel=channel,

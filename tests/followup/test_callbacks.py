@@ -46,11 +46,6 @@ def test_partial_shares_leave_cases_unsampled_unless_mandatory():
     assert planning.decide(draw=0.5, shares=[], mandatory=[]).reason == "all"
 
 
-@pytest.fixture
-def officer(org):
-    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
-
-
 def replied(case, *, clerk, handler, departments):
     handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
     case.refresh_from_db()

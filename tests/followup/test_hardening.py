@@ -9,17 +9,10 @@ from django.urls import reverse
 
 from huiyin.followup.models import Callback, CallbackAttempt, RatingLink
 from huiyin.followup.services import rating_link_issue
-from huiyin.orgs.roles import Role
-from tests.conftest import make_staff
 
 from .test_callbacks import replied
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def officer(org):
-    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
 
 
 @pytest.fixture

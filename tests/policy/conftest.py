@@ -55,11 +55,6 @@ def desk_clerk(org, intake_dept, duty_head):
     return make_staff(org, "desk_clerk", [Role.INTAKE_CLERK], intake_dept)
 
 
-@pytest.fixture
-def supervisor(org):
-    return make_staff(org, "supervisor", [Role.SUPERVISOR])
-
-
 class Driver:
     """Run services and the sweeper at chosen instants (time-machine, no ticking)."""
 

@@ -3,23 +3,9 @@ engine's helpers, reused), its staff, and a snapshot of the roll-up tables."""
 
 from __future__ import annotations
 
-import pytest
-
-from huiyin.orgs.roles import Role
 from huiyin.reports.models import COUNTERS, CaseFact, DayAxis, DayRollup
-from tests.conftest import make_staff
 from tests.handling.conftest import housing_handler, housing_head, property_rules  # noqa: F401 - fixtures
 from tests.policy.conftest import _fresh_calendars, at, desk_clerk, drive, duty_head, intake_dept  # noqa: F401
-
-
-@pytest.fixture
-def officer(org):
-    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
-
-
-@pytest.fixture
-def supervisor(org):
-    return make_staff(org, "supervisor", [Role.SUPERVISOR])
 
 
 def snapshot() -> dict[str, dict]:

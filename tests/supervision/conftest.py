@@ -33,11 +33,6 @@ def _fresh_calendars():
 
 
 @pytest.fixture
-def supervisor(org):
-    return make_staff(org, "supervisor", [Role.SUPERVISOR])
-
-
-@pytest.fixture
 def traffic_head(org, departments):
     return make_staff(org, "traffic_head", [Role.DEPT_HEAD], departments["traffic"])
 

@@ -63,7 +63,7 @@ from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy import kpi_text
-from huiyin.policy.presets import EvaluationRules, Kpi
+from huiyin.policy.presets import EvaluationRules
 from huiyin.policy.services import current_policy
 
 from .models import DeductionEntry
@@ -317,7 +317,6 @@ def evaluation_for(
 # A preset KPI the table computes the same way, by code -> the table's figure. The other
 # KPIs (their own numerators and denominators) are the reports' to compute (issue 16).
 KPI_FIGURES = {"on_time_rate": "on_time", "satisfaction_rate": "satisfaction"}
-TARGET_SIGNS = {"at_least": "≥", "at_most": "≤", "above": ">", "below": "<"}
 
 
 @dataclass
@@ -329,26 +328,6 @@ class KpiRow:
     figure: Rate | None  # the table's total for the same figure, where it computes one
     met: bool | None  # the figure against the target (None: no figure, no sample or no target)
     source: str
-
-
-def _target_text(kpi: Kpi) -> str:
-    if kpi.target is None:
-        return ""
-    value = kpi.target.value
-    shown = f"{value * 100:g}%" if kpi.unit == "percent" else f"{value:g}"
-    return f"{TARGET_SIGNS[kpi.target.op]} {shown}"
-
-
-def _met(kpi: Kpi, value: float | None) -> bool | None:
-    if kpi.target is None or value is None:
-        return None
-    goal = kpi.target.value
-    return {
-        "at_least": value >= goal,
-        "at_most": value <= goal,
-        "above": value > goal,
-        "below": value < goal,
-    }[kpi.target.op]
 
 
 def kpi_rows(organization_id: int, table: Evaluation | None) -> list[KpiRow]:
@@ -369,9 +348,9 @@ def kpi_rows(organization_id: int, table: Evaluation | None) -> list[KpiRow]:
                 code=kpi.code,
                 label=kpi.label,
                 definition=kpi_text.definition(kpi),
-                target=_target_text(kpi),
+                target=kpi_text.target_text(kpi),
                 figure=figure,
-                met=_met(kpi, figure.value if figure else None),
+                met=kpi_text.target_met(kpi, figure.value if figure else None),
                 source=kpi.source,
             )
         )

@@ -48,3 +48,28 @@ def definition(kpi: Kpi) -> str:
     if kpi.note:
         parts.append(kpi.note)
     return "。".join(parts) + "。"
+
+
+TARGET_SIGNS = {"at_least": "≥", "at_most": "≤", "above": ">", "below": "<"}
+
+
+def target_text(kpi: Kpi) -> str:
+    """The KPI's target as the pages print it: "≥ 100%", "< 1%", "" without one."""
+    if kpi.target is None:
+        return ""
+    value = kpi.target.value
+    shown = f"{value * 100:g}%" if kpi.unit == "percent" else f"{value:g}"
+    return f"{TARGET_SIGNS[kpi.target.op]} {shown}"
+
+
+def target_met(kpi: Kpi, value: float | None) -> bool | None:
+    """A figure against the KPI's target (None: no figure or no target)."""
+    if kpi.target is None or value is None:
+        return None
+    goal = kpi.target.value
+    return {
+        "at_least": value >= goal,
+        "at_most": value <= goal,
+        "above": value > goal,
+        "below": value < goal,
+    }[kpi.target.op]

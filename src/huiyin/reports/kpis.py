@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from huiyin.policy import kpi_text
 from huiyin.policy.presets import MEASURES, Kpi, KpiTerm
 
 from .models import COUNTERS, HANDLING_BOUNDS_H, HISTOGRAM, CaseFact, DayAxis
@@ -158,18 +159,6 @@ def _scale(seconds: float, unit: str) -> float:
     return seconds / (86400 if unit == "days" else 3600)
 
 
-def _met(kpi: Kpi, value: float | None) -> bool | None:
-    if kpi.target is None or value is None:
-        return None
-    target = kpi.target.value
-    return {
-        "at_least": value >= target,
-        "at_most": value <= target,
-        "above": value > target,
-        "below": value < target,
-    }[kpi.target.op]
-
-
 def kpi_value(
     kpi: Kpi,
     sums: Sums,
@@ -213,7 +202,7 @@ def kpi_value(
         denominator=den,
         value=value,
         sample=sample,
-        target_met=_met(kpi, value),
+        target_met=kpi_text.target_met(kpi, value),
         estimated=estimated,
     )
 

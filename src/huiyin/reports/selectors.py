@@ -221,15 +221,6 @@ class Dashboard:
     top: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def _target_text(kpi: Kpi) -> str:
-    if kpi.target is None:
-        return ""
-    op = {"at_least": "≥", "at_most": "≤", "above": ">", "below": "<"}[kpi.target.op]
-    value = kpi.target.value
-    shown = f"{value * 100:g}%" if kpi.unit == "percent" else f"{value:g}"
-    return f"{op} {shown}"
-
-
 def kpi_rows(
     kpis: tuple[Kpi, ...],
     organization_id: int,
@@ -258,7 +249,7 @@ def kpi_rows(
                 current=values[0][i],
                 previous=values[1][i],
                 last_year=values[2][i],
-                target=_target_text(kpi),
+                target=kpi_text.target_text(kpi),
             )
         )
     return rows

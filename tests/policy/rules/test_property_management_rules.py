@@ -69,11 +69,6 @@ def rules(org, catalogue):
     return activate(org, "property_management")
 
 
-@pytest.fixture
-def officer(org):
-    return make_staff(org, "officer", [Role.CALLBACK_OFFICER])
-
-
 def in_progress(drive, departments, handler, when, **kwargs):
     case = drive.register(when, channel="phone", **kwargs)
     drive.do(when + timedelta(minutes=30), "dispatch", case, department_id=departments["city"].pk)
