@@ -407,6 +407,7 @@ HUIYIN_PORTAL_LIMITS = {
     "code_number": env.str("HUIYIN_PORTAL_LIMIT_CODE_NUMBER", default="5/900"),
     "code_ip": env.str("HUIYIN_PORTAL_LIMIT_CODE_IP", default="30/3600"),
     "act_ip": env.str("HUIYIN_PORTAL_LIMIT_ACT_IP", default="60/600"),
+    "download_ip": env.str("HUIYIN_PORTAL_LIMIT_DOWNLOAD_IP", default="60/600"),
 }
 # The submission form's proof of work: leading zero bits of SHA-256 the browser must find
 # (16: some 65,000 hashes, well under a second on a phone), and how long a challenge lasts.

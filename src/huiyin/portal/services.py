@@ -22,10 +22,11 @@ from huiyin.cases import validation
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Case, Channel
 from huiyin.cases.services import case_register, derive_title, query_code_hash, query_code_matches
-from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
+from huiyin.core.errors import ApplicationError, DuplicateSubmission, NotFound, ValidationFailed
 from huiyin.core.validators import NOTE_MAX, checked_text, clean_text, normalize_phone
 from huiyin.followup.models import Callback
 from huiyin.followup.services import portal_rating_submit
+from huiyin.handling import documents
 from huiyin.handling.actions import case_request_rereview, case_request_review
 from huiyin.orgs.actors import public_actor
 from huiyin.orgs.models import Organization
@@ -185,3 +186,17 @@ def request_review(*, case: Case, reason: str, client: str) -> Case:
     service = case_request_rereview if window.level == 2 else case_request_review
     actor = public_actor(case.organization, case_id=case.pk)
     return service(actor=actor, case_id=case.pk, reason=reason, on_behalf=False)
+
+
+def letter_pdf(*, cases: list[Case], document_id: int, client: str) -> tuple[str, bytes]:
+    """A letter issued to the complainant of one of ``cases`` (those the browser holds) as a
+    PDF: (file name, bytes). Anything else the id names is ``NotFound``. The addressee's name
+    is masked, as on any copy printed without the personal-data right (the person holds the
+    case by its number and code or a link, which may have been passed on)."""
+    if not limits.hit("download_ip", client):
+        raise _too_many("download_ip", None, _("下载过于频繁，请 %(m)d 分钟后再试。"))
+    for case in cases:
+        document = selectors.letter(case, document_id)
+        if document is not None:
+            return f"{document.number}.pdf", documents.render_pdf(document, full=False)
+    raise NotFound(_("找不到该文书。"))
