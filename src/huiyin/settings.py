@@ -385,9 +385,6 @@ HUIYIN_MAIL_ORGANIZATION = env.str("HUIYIN_MAIL_ORGANIZATION", default="")  # co
 HUIYIN_MAIL_MAX_BYTES = env.int("HUIYIN_MAIL_MAX_BYTES", default=30 * 1024 * 1024)
 HUIYIN_MAIL_NATURE = env.str("HUIYIN_MAIL_NATURE", default="complaint")
 HUIYIN_MAIL_POLL_SECONDS = env.float("HUIYIN_MAIL_POLL_SECONDS", default=60.0)
-# Staff notices (a repeat call on a case, for its handler) also go by e-mail, through Django's
-# EMAIL_BACKEND, to staff with an address; off: the desk entry alone.
-HUIYIN_STAFF_EMAIL = env.bool("HUIYIN_STAFF_EMAIL", default=False)
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 
