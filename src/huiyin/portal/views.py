@@ -117,6 +117,8 @@ def _submission(form: SubmissionForm) -> services.Submission:
         consent=d["consent"],
         challenge=d["challenge"],
         solution=d["solution"],
+        question=d["question"],
+        answer=d["answer"],
     )
 
 
@@ -150,6 +152,7 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
             "form": form,
             "consent": selectors.consent(organization),
             "challenge": challenge.issue(),
+            "question": challenge.issue_question(),
             "files_dropped": request.method == "POST" and bool(request.FILES),
             "accept": files.ACCEPT,
             "text_limit": services.text_limit(),
