@@ -84,6 +84,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=10, help="unmeasured submissions before the runs (default 10)")
     p.add_argument("--pow-bits", type=int, default=12, help="the challenge's difficulty on the server (default 12)")
     p.add_argument("--photo", action="store_true", help="attach a 1600x1200 camera JPEG to every submission")
+    p.add_argument(
+        "--no-messages",
+        action="store_true",
+        help="leave the demo organisation silent (default: it sends receipts, so each submission queues its SMS)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as huiyin serve)")
     p.add_argument("--server-src", type=Path, default=HERE.parent / "src", help="the src directory gunicorn serves")
     p.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
@@ -361,6 +366,10 @@ def setup(args) -> dict:
 
         loaded = load(n=args.cases, seed=args.seed, days=args.days, reuse=args.reuse)
     demo = build_organization()
+    # The demo organisation texts nobody; a real one sends each submission's receipt (a message
+    # row and its send task, queued in the registration's transaction; no worker runs here).
+    demo.org.notify_complainants = not args.no_messages
+    demo.org.save(update_fields=["notify_complainants"])
     if current_policy(demo.org) is None:
         policy_activate(organization=demo.org, preset=load_preset(presets_dir() / "city_hotline.yaml"), actor=None)
     return {
