@@ -532,7 +532,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
         if row is None or not permissions.may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
-        case = Case.objects.select_for_update().select_related("organization", "party").get(pk=row.case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organization", "party").get(pk=row.case_id)
         token = new_token(24)
         now = timezone.now()
         link = RatingLink.objects.create(
