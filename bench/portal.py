@@ -316,7 +316,8 @@ def known_codes(org_code: str, n: int, seed: int) -> list[tuple[str, str]]:
         return []
     rng = random.Random(seed)
     wanted = {rng.randint(bounds["lo"], bounds["hi"]) for _ in range(n * 2)}
-    chosen = list(cases.filter(pk__in=wanted).only("pk", "number").order_by("pk")[:n])
+    found = list(cases.filter(pk__in=wanted).only("pk", "number").order_by("pk"))
+    chosen = sorted(rng.sample(found, min(n, len(found))), key=lambda c: c.pk)  # spread, not the oldest half
     pairs = []
     for case in chosen:
         code = "".join(rng.choice(QUERY_CODE_ALPHABET) for _ in range(8))
