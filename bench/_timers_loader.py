@@ -95,6 +95,7 @@ from huiyin.policy.services.clocks import (
 from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
+from huiyin.cases.triggers import events_writable
 from huiyin.core.models import Notification
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.demo.generator import _Cast, build_organization, generate_case_specs
@@ -362,7 +363,8 @@ class TimersLoader:
         }
 
     def _truncate(self) -> None:
-        with connection.cursor() as cur:
+        # cases_event refuses a TRUNCATE (its append-only trigger): suspended for this transaction.
+        with events_writable(), connection.cursor() as cur:
             cur.execute(
                 "TRUNCATE cases_case, cases_party, cases_casesequence, policy_clock, "
                 "policy_clockaction, core_notification, policy_sweeperheartbeat, "

@@ -264,6 +264,8 @@ def build_petition(prefix: str = "b_") -> OrgWorld:
     for role in approval_chain(Case.objects.get(pk=cid)):
         ha.case_approve(actor=staff["head"] if role == "dept_head" else leader, case_id=cid, comments="同意。")
     cs.case_reply(actor=fuzzer, case_id=cid, reply="已修复。", method="letter")
+    # The answer as a letter to the complainant: the portal's case page links to its PDF.
+    hs.document_issue(actor=fuzzer, case_id=cid, kind="reply_letter")
     case_suspend(actor=fuzzer, case_id=world.cases["in_progress"], reason="等待反映人补充材料。")
     return world
 

@@ -426,9 +426,6 @@ HUIYIN_MAIL_ORGANIZATION = env.str("HUIYIN_MAIL_ORGANIZATION", default="")  # co
 HUIYIN_MAIL_MAX_BYTES = env.int("HUIYIN_MAIL_MAX_BYTES", default=30 * 1024 * 1024)
 HUIYIN_MAIL_NATURE = env.str("HUIYIN_MAIL_NATURE", default="complaint")
 HUIYIN_MAIL_POLL_SECONDS = env.float("HUIYIN_MAIL_POLL_SECONDS", default=60.0)
-# Staff notices (a repeat call on a case, for its handler) also go by e-mail, through Django's
-# EMAIL_BACKEND, to staff with an address; off: the desk entry alone.
-HUIYIN_STAFF_EMAIL = env.bool("HUIYIN_STAFF_EMAIL", default=False)
 # Font embedded in PDFs; found automatically among the usual system locations when unset.
 HUIYIN_PDF_FONT = env.str("HUIYIN_PDF_FONT", default="")
 
@@ -440,7 +437,9 @@ HUIYIN_PUBLIC_LINK_DAYS = env.int("HUIYIN_PUBLIC_LINK_DAYS", default=90)
 HUIYIN_PORTAL_ORGANIZATION = env.str("HUIYIN_PORTAL_ORGANIZATION", default="")
 # Fixed-window limits, "count/seconds", on the cache: submissions per client address and per
 # phone number, status look-ups per address, wrong query codes per case number (then it is
-# locked for the window, whether the number exists or not) and per address.
+# locked for the window, whether the number exists or not) and per address, letter downloads
+# per address; submissions without JavaScript per address and for the whole site, and wrong
+# answers to their question per address.
 HUIYIN_PORTAL_LIMITS = {
     "submit_ip": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_IP", default="30/600"),
     "submit_phone": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_PHONE", default="5/86400"),
@@ -448,6 +447,11 @@ HUIYIN_PORTAL_LIMITS = {
     "code_number": env.str("HUIYIN_PORTAL_LIMIT_CODE_NUMBER", default="5/900"),
     "code_ip": env.str("HUIYIN_PORTAL_LIMIT_CODE_IP", default="30/3600"),
     "act_ip": env.str("HUIYIN_PORTAL_LIMIT_ACT_IP", default="60/600"),
+    "download_ip": env.str("HUIYIN_PORTAL_LIMIT_DOWNLOAD_IP", default="60/600"),
+    # Without JavaScript (a question instead of the proof of work): the slower path.
+    "submit_nojs_ip": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_NOJS_IP", default="5/3600"),
+    "submit_nojs_all": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_NOJS_ALL", default="120/3600"),
+    "nojs_wrong_ip": env.str("HUIYIN_PORTAL_LIMIT_NOJS_WRONG_IP", default="10/3600"),
 }
 # The submission form's proof of work: leading zero bits of SHA-256 the browser must find
 # (16: some 65,000 hashes, well under a second on a phone), and how long a challenge lasts.

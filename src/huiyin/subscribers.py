@@ -40,6 +40,7 @@ from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.services import case_policy as deadline_policy
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
+from huiyin.followup.events import FollowupEvent
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import panels as handling_panels
@@ -63,7 +64,7 @@ from huiyin.surveys import schedule as survey_schedule
 NOTIFICATION_LINK = "huiyin.portal.links.public_case_link"
 
 TABLE = build_table(
-    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent),
+    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent, FollowupEvent),
     in_transaction=(
         # Safety keywords raise the urgency first: the clocks then time the case at it.
         subscriber("deadlines.urgency_keywords", deadlines.raise_urgency, kinds=deadlines.URGENCY_KINDS),
@@ -83,6 +84,12 @@ TABLE = build_table(
         # The receipt carries the query code, which exists in clear only in the registration's
         # transaction: its messages are queued there and sent by a task after commit.
         subscriber("notifications.receipt", notifications.receipt_on_registered, kinds=(EventKind.REGISTERED,)),
+        # Likewise the one-use rating link, which exists in clear only where it is issued.
+        subscriber(
+            "notifications.rating_link",
+            notifications.rating_link_on_issued,
+            kinds=(FollowupEvent.RATING_LINK_ISSUED,),
+        ),
         # The desk follows the case: a finished case's reminders are done, a settled one
         # (signed for, approved) too, and whoever moved the case has seen its reminders.
         subscriber("cases.desk_on_move", case_notifications.desk_on_move, kinds=(EventKind.STATE_CHANGED,)),
@@ -117,6 +124,16 @@ TABLE = build_table(
             notifications.review_on_decided,
             kinds=(EventKind.STATE_CHANGED,),
             actions=("decide_review", "decide_rereview"),
+        ),
+        subscriber(
+            "notifications.extension",
+            notifications.extension_on_decided,
+            kinds=(DeadlineEvent.EXTENSION_DECIDED,),
+        ),
+        subscriber(
+            "notifications.repeat_contact",
+            notifications.staff_on_repeat_contact,
+            kinds=(EventKind.CONTACT_ADDED,),
         ),
         subscriber(
             "notifications.dispatch",

@@ -687,6 +687,8 @@ MATRIX: dict[str, Entry] = {
     # actor here holds one, staff included.
     "portal:rate": post_only(NOBODY, kwargs=_portal_org, data=lambda w, actor: {"satisfaction": "satisfied"}),
     "portal:review": post_only(NOBODY, kwargs=_portal_org, data=lambda w, actor: {"reason": "请求复查"}),
+    # A letter to the complainant downloads only in a browser holding its case: nobody here does.
+    "portal:letter": Row(get=NOBODY, kwargs=lambda w: {"org": w.org.code, "document_id": w["letter"].pk}),
     "portal:leave": post_only(EVERYONE, kwargs=_portal_org, writes=False),
     "portal:link": Row(get=EVERYONE, kwargs=lambda w: {"token": case_token(w.cases["in_progress"])}),
     # --- surveys and engagement activities ----------------------------------------------------------

@@ -256,3 +256,31 @@ def test_a_bad_reply_comes_back_next_to_its_field_not_as_a_500(
     assert 'data-action="reply"' in html and 'open data-action="reply"' in html
     case.refresh_from_db()
     assert case.state == "approved" and Event.objects.filter(case=case).count() == events
+
+
+def test_the_intake_form_takes_the_complainants_email_stored_encrypted_and_shown_masked(clerk_client):
+    """Issue 15: staff register an e-mail address, so e-mail notices reach people they register."""
+    from django.db import connection
+
+    data = {**PHONE_FORM, "party_email": "Zhang.Wei@Example.org "}
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), data, follow=True)
+    case = Case.objects.get()
+    assert case.party.email == "Zhang.Wei@Example.org"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT email, email_hash FROM cases_party WHERE id = %s", [case.party_id])
+        stored, email_hash = cursor.fetchone()
+    assert "Example.org" not in stored and stored.startswith("gAAAAA") and len(email_hash) == 64
+    html = response.content.decode()
+    assert 'id="masked-email">Z***@Example.org<' in html and "Zhang.Wei@" not in html
+    revealed = clerk_client.post(reverse("cases:reveal", args=[case.pk])).content.decode()
+    assert "Zhang.Wei@Example.org" in revealed  # in full only through the logged reveal
+    assert Event.objects.filter(case=case, kind=EventKind.PII_VIEWED).count() == 1
+
+
+def test_a_bad_email_on_the_intake_form_is_named_next_to_its_field(clerk_client):
+    data = {**PHONE_FORM, "party_email": "zhang.wei@"}
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), data)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-field="party_email">电子邮箱格式不正确' in html
+    assert Case.objects.count() == 0

@@ -12,7 +12,8 @@ import threading
 
 import pytest
 
-from huiyin.core.notify import ConsoleSmsBackend, FileSmsBackend, send_sms_once, sms_backend
+from huiyin.core.models import OutboundMessage
+from huiyin.core.notify import ConsoleSmsBackend, FileSmsBackend, sms_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.django_db
 def test_the_default_backend_writes_the_outbox_once_per_key(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     assert isinstance(sms_backend(), FileSmsBackend)
-    assert send_sms_once(phone="13812345678", body="您的诉求已登记", key="k1")
-    assert not send_sms_once(phone="13812345678", body="您的诉求已登记", key="k1")
+    sms_backend().send(phone="13812345678", body="您的诉求已登记", key="k1")
+    sms_backend().send(phone="13812345678", body="您的诉求已登记", key="k1")
     lines = (tmp_path / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["key"] for line in lines] == ["k1"]
 
@@ -31,7 +32,7 @@ def test_the_setting_selects_the_backend_and_the_console_one_masks_the_number(se
     settings.HUIYIN_SMS_BACKEND = "huiyin.core.notify.ConsoleSmsBackend"
     assert isinstance(sms_backend(), ConsoleSmsBackend)
     with caplog.at_level("INFO"):
-        send_sms_once(phone="13812345678", body="您的诉求已登记", key="k2")
+        sms_backend().send(phone="13812345678", body="您的诉求已登记", key="k2")
     assert "138****5678" in caplog.text and "13812345678" not in caplog.text
     assert not (tmp_path / "outbox").exists()
 
@@ -77,3 +78,11 @@ def test_concurrent_hand_overs_of_one_key_write_one_line(tmp_path):
     for t in threads:
         t.join()
     assert sorted(m["key"] for m in lines(tmp_path)) == ["event:0", "event:1"]
+
+
+def test_the_old_outbound_log_is_read_only_history():
+    """Messages are huiyin.notifications' Message rows; the log the old sender wrote keeps its
+    rows (retention and key rotation still reach them) but takes no new one."""
+    with pytest.raises(RuntimeError, match="read-only"):
+        OutboundMessage.objects.create(key="k9", channel="sms", recipient="13812345678", body="x")
+    assert not OutboundMessage.objects.exists()

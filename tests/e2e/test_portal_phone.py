@@ -21,9 +21,11 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
+from huiyin.cases import services as case_services
 from huiyin.cases.models import Attachment, Case, CaseRound
 from huiyin.cases.workflow import CaseState
 from huiyin.followup.models import Callback, CallbackMethod
+from huiyin.handling import services as handling_services
 from huiyin.handling.models import Review
 from tests.e2e.conftest import TIMEOUT_MS
 from tests.handling.test_services import Flow
@@ -69,8 +71,9 @@ def phone_page(browser, live_server) -> Iterator[Callable]:
     """Pages in fresh phone-sized contexts; JS errors and CSP violations fail the test."""
     contexts, errors = [], []
 
-    def make():
+    def make(*, javascript: bool = True):
         context = browser.new_context(
+            java_script_enabled=javascript,
             base_url=live_server.url,
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
@@ -295,3 +298,73 @@ def test_a_pin_on_the_map_where_tiles_are_configured(org, petition_office, phone
     expect(page).to_have_url(re.compile(r"/receipt/$"))
     case = Case.objects.get(number=page.locator("#receipt-number").inner_text().strip(), organization=org)
     assert "（地图位置 " in case.location
+
+
+def test_a_letter_issued_to_the_complainant_downloads_on_the_phone_and_an_internal_one_does_not(
+    org, petition_office, phone_page, clerk
+):
+    page = phone_page()
+    fill_submission(page, org)
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/receipt/$"))
+    case = Case.objects.get(number=page.locator("#receipt-number").inner_text().strip(), organization=org)
+    case_services.case_accept(actor=clerk, case_id=case.pk)
+    notice = handling_services.document_issue(actor=clerk, case_id=case.pk, kind="acceptance_notice")
+    petition_office.in_progress(case)
+    internal = handling_services.document_issue(actor=clerk, case_id=case.pk, kind="handling_notice")
+
+    page.goto(f"/portal/{org.code}/case/")
+    letters = page.locator("#letters")
+    expect(letters).to_contain_text(f"受理告知书（{notice.number}）")
+    expect(letters).not_to_contain_text(internal.title)
+    assert letters.locator("a").count() == 1
+    shoot(page, "portal-letters.png")
+    with page.expect_download() as download:
+        letters.get_by_role("link", name=re.compile("受理告知书")).click()
+    assert download.value.suggested_filename == f"{notice.number}.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+    # The internal document's address, guessed: the portal's own 404, no PDF, nothing of the workbench.
+    response = page.goto(f"/portal/{org.code}/case/letters/{internal.pk}.pdf")
+    assert response.status == 404 and response.headers["content-type"].startswith("text/html")
+    expect(page.locator("body")).to_contain_text("找不到该文书")
+    assert "/cases/" not in page.content()
+    # Another phone that never showed the number and code gets nothing either.
+    stranger = phone_page()
+    response = stranger.goto(f"/portal/{org.code}/case/letters/{notice.pk}.pdf")
+    assert response.status == 403
+
+
+def test_a_phone_without_javascript_submits_by_answering_the_question(org, category, petition_office, phone_page):
+    page = phone_page(javascript=False)
+    page.goto(f"/portal/{org.code}/submit/")
+    expect(page.locator("#nojs-note")).to_be_visible()
+    expect(page.locator("#category-filter")).to_be_hidden()  # the search box needs the script; the list does not
+    page.get_by_label("投诉").check()
+    page.select_option("#id_category", label=category.name)
+    page.fill("#id_location", "幸福路12号小区东门")
+    page.fill("#id_text", TEXT)
+    page.fill("#id_name", "李娜")
+    page.fill("#id_phone", "13900001111")
+    page.get_by_label("我已阅读并同意上面的个人信息处理说明").check()
+    question = page.locator("#question-text").inner_text()
+    a, op, b = re.fullmatch(r"(\d+) ([加减]) (\d+) 等于几？", question).groups()
+    right = int(a) + int(b) if op == "加" else int(a) - int(b)
+
+    page.get_by_label(re.compile("^验证问题")).fill(str(right + 1))  # a slip: named next to the question
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(message(page, "answer")).to_contain_text("答案不正确")
+    expect(page.locator("#id_text")).to_have_value(TEXT)  # what was typed is kept
+    assert not Case.objects.exists()
+    shoot(page, "portal-submit-nojs.png")
+
+    question = page.locator("#question-text").inner_text()  # a new question
+    a, op, b = re.fullmatch(r"(\d+) ([加减]) (\d+) 等于几？", question).groups()
+    page.get_by_label(re.compile("^验证问题")).fill(str(int(a) + int(b) if op == "加" else int(a) - int(b)))
+    page.get_by_label("我已阅读并同意上面的个人信息处理说明").check()
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/receipt/$"))
+    number = page.locator("#receipt-number").inner_text().strip()
+    assert NUMBER_RE.match(number) and CODE_RE.match(page.locator("#receipt-code").inner_text().strip())
+    case = Case.objects.get(number=number, organization=org)
+    assert case.category_id == category.pk and case.party.phone == "13900001111"

@@ -7,7 +7,7 @@ import pytest
 
 from huiyin.cases.models import Event
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
-from huiyin.core.models import Notification, OutboundMessage
+from huiyin.core.models import Notification
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import (
     Clock,
@@ -19,6 +19,7 @@ from huiyin.deadlines.models import (
 )
 from huiyin.deadlines.services import case_resume, case_suspend, extension_decide, extension_request
 from huiyin.handling.services import document_issue
+from huiyin.notifications.models import Message, MessageStatus
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 
@@ -166,8 +167,14 @@ def test_extension_needs_the_presets_approver_and_moves_the_due_time(
     assert (ext.previous_due_at, ext.new_due_at) == (end_of(2026, 3, 9), end_of(2026, 3, 16))
     assert reply.due_at == end_of(2026, 3, 16) and reply.generation == 1
     assert Event.objects.filter(case=case, kind=DeadlineEvent.EXTENSION_DECIDED, data__approved=True).exists()
-    sms = OutboundMessage.objects.get(key=f"extension:{ext.pk}")
-    assert sms.recipient == "13812345678" and "2026-03-16" in sms.body
+    decided = Event.objects.get(case=case, kind=DeadlineEvent.EXTENSION_DECIDED)
+    (sms,) = Message.objects.filter(case=case, purpose="extension")  # the notifications app's message
+    assert (sms.medium, sms.status, sms.key) == (
+        "sms",
+        MessageStatus.SENT,
+        f"event:{decided.pk}:extension:sms:p{case.party_id}",
+    )
+    assert sms.recipient == "13812345678" and "2026-03-16" in sms.body and "需调取病历并组织专家讨论" in sms.body
     # a second postponement of the same matter is forbidden by the hospital preset
     with pytest.raises(ApplicationError) as info:
         drive.call(
@@ -354,4 +361,4 @@ def test_no_sms_when_the_organisation_does_not_text_complainants(
             extension_id=ext.pk,
             approve=True,
         )
-    assert not OutboundMessage.objects.filter(key=f"extension:{ext.pk}").exists()
+    assert not Message.objects.filter(case=hospital_case, purpose="extension").exists()

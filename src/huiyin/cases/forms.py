@@ -96,6 +96,15 @@ class IntakeForm(StyledForm):
     party_phone = forms.CharField(label=_("来电号码"), required=False, max_length=40)
     party_name = forms.CharField(label=_("姓名"), required=False, max_length=100)
     party_anonymous = forms.BooleanField(label=_("匿名"), required=False)
+    # Where e-mail notices reach the complainant (receipt, answer, rating); checked by the
+    # service (cases.validation.email_error), which names the field.
+    party_email = forms.CharField(
+        label=_("电子邮箱"),
+        required=False,
+        max_length=400,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "inputmode": "email"}),
+        help_text=_("填写后，受理回执、答复和评价提醒也会发送到该邮箱。"),
+    )
     nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices, initial=Nature.COMPLAINT)
     text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     title = forms.CharField(
@@ -176,6 +185,7 @@ class IntakeForm(StyledForm):
             address=d.get("party_address") or "",
             affiliation=d.get("party_affiliation") or "",
             anonymous=bool(d.get("party_anonymous")),
+            email=(d.get("party_email") or "").strip(),
             gender=d.get("party_gender") or "",
             age=d.get("party_age"),
         )

@@ -194,6 +194,9 @@ class Case(models.Model):
     # Not a column: the query code in clear, set on the object by case_register for the
     # subscribers of its registration event (the receipt message); only its hash is stored.
     issued_query_code: str = ""
+    # Likewise a one-use rating link in clear, for the subscribers of the event that issues it
+    # (followup.services.rating_link_issue); only the token's hash is stored.
+    issued_rating_link: str = ""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="cases")
     number = models.CharField(_("编号"), max_length=20)

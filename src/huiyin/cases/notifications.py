@@ -1,5 +1,6 @@
 """Reactions of the case core to its own events (rows in huiyin/subscribers.py): the
-handler told of a repeat call after commit, the desk reminders a move settles in its transaction."""
+handler told of a repeat call on the desk after commit, the desk reminders a move settles in its
+transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from huiyin.core.notify import desk_case_finished, desk_mark_read, desk_notify, desk_settle, email_staff_once
+from huiyin.core.notify import desk_case_finished, desk_mark_read, desk_notify, desk_settle
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
@@ -51,17 +52,15 @@ def repeat_contact_recipients(event: Event) -> list[Staff]:
 
 
 def notify_repeat_contact(*, event: Event) -> None:
-    """A repeat call (重复来电) on a case: the handler is told, on the desk and through the
-    staff notification backend (96310: 每次电话受理的情况必须详实书面记录，同时通知承办人
-    与投诉人进行沟通)."""
+    """A repeat call (重复来电) on a case: the handler is told on the desk (96310: 每次电话受理的
+    情况必须详实书面记录，同时通知承办人与投诉人进行沟通). The same people get it by e-mail or SMS
+    where the organisation switched that on: the ``repeat_contact`` message of
+    ``huiyin.notifications``, a subscriber of the same event."""
     case = event.case
     data = event.data or {}
     values = {"number": case.number, "title": case.title, "text": str(data.get("text", ""))[:80]}
     text = _("重复来电 %(number)s %(title)s：%(text)s（请与反映人沟通）") % values
-    recipients = repeat_contact_recipients(event)
-    desk_notify(recipients=recipients, case=case, key=f"event:{event.pk}", text=text)
-    subject = _("[重复来电] %(number)s %(title)s") % values
-    email_staff_once(recipients=recipients, subject=subject, body=text, key=f"event:{event.pk}")
+    desk_notify(recipients=repeat_contact_recipients(event), case=case, key=f"event:{event.pk}", text=text)
 
 
 def desk_on_move(*, case: Case, event: Event) -> None:

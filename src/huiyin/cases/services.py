@@ -574,7 +574,7 @@ def receipt_issue(*, actor: Staff, case_id: int) -> str:
 
 
 def party_reveal(*, actor: Staff, case_id: int) -> dict[str, dict[str, str]]:
-    """Full phone / ID number of the case's parties; only with the permission, always logged."""
+    """Full phone / ID number / address / e-mail of the case's parties; only with the permission, always logged."""
     if not actor.can(Cap.VIEW_PII):
         raise PermissionDeniedError(_("您没有查看完整个人信息的权限。"))
     with transaction.atomic():
@@ -586,7 +586,8 @@ def party_reveal(*, actor: Staff, case_id: int) -> dict[str, dict[str, str]]:
         parties = [p for p in [case.party, *case.co_parties.all()] if p]
         _event(case, kind=EventKind.PII_VIEWED, actor=actor, data={"party_ids": [p.pk for p in parties]})
     return {
-        str(p.pk): {"name": p.name, "phone": p.phone, "id_number": p.id_number, "address": p.address} for p in parties
+        str(p.pk): {"name": p.name, "phone": p.phone, "id_number": p.id_number, "address": p.address, "email": p.email}
+        for p in parties
     }
 
 

@@ -35,11 +35,20 @@ class Notification(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """SMS / e-mail handed to a gateway backend, once per key. The recipient's number
-    and the text (which may carry a one-use rating link) are stored encrypted."""
+    """Read-only history: the SMS and staff e-mails handed to a gateway, once per key, before
+    ``huiyin.notifications`` sent every message from templates (its ``Message`` log on the
+    case). Nothing writes new rows (``save`` refuses one); the rows stay for the record they
+    hold. The recipient and the text (which may carry a one-use rating link) are encrypted;
+    the retention rule still erases them (``cases.retention.erase_old_messages``) and key
+    rotation re-encrypts them (``huiyin reencrypt``)."""
 
     key = models.CharField(max_length=120, unique=True)
     channel = models.CharField(max_length=10)  # sms | email
     recipient = EncryptedTextField(max_length=120)
     body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            raise RuntimeError("core.OutboundMessage is a read-only history: messages are notifications.Message rows")
+        super().save(*args, **kwargs)

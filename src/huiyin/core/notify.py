@@ -1,5 +1,6 @@
-"""Notifications: desk entries for staff, SMS to complainants through a pluggable
-gateway backend (the real SMS gateway is outside; the default writes to a file)."""
+"""Desk entries for staff, and the SMS gateway backends (the real SMS gateway is outside; the
+default writes to a file). Messages themselves — to complainants and staff, from the
+organisation's templates, once per event and recipient — are ``huiyin.notifications``'."""
 
 from __future__ import annotations
 
@@ -12,16 +13,13 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .errors import NotFound
-from .locks import xact_lock
-from .models import Notification, OutboundMessage
+from .models import Notification
 from .privacy import mask_phone
 
 log = logging.getLogger(__name__)
@@ -66,21 +64,6 @@ class ConsoleSmsBackend:
 
 def sms_backend() -> SmsBackend:
     return import_string(settings.HUIYIN_SMS_BACKEND)()
-
-
-def send_sms_once(*, phone: str, body: str, key: str) -> bool:
-    try:
-        with transaction.atomic():
-            # A rerun of the task finds the earlier row instead of failing on the key's
-            # unique constraint (a failing INSERT lands in PostgreSQL's log).
-            xact_lock(f"sms:{key}")
-            if OutboundMessage.objects.filter(key=key).exists():
-                return False  # already sent by an earlier run of the task
-            OutboundMessage.objects.create(key=key, channel="sms", recipient=phone, body=body)
-    except IntegrityError:
-        return False  # the same, where the lock is a no-op
-    sms_backend().send(phone=phone, body=body, key=key)
-    return True
 
 
 # Reminders about work that goes on after the case is finished (a problem found at the
@@ -171,28 +154,3 @@ def desk_case_finished(*, case_id: int, at: datetime | None = None) -> int:
         .exclude(kind__in=KINDS_AFTER_CLOSING)
         .update(done_at=when)
     )
-
-
-def email_staff_once(*, recipients, subject: str, body: str, key: str) -> int:
-    """E-mail staff, where the organisation notifies its staff by e-mail
-    (``settings.HUIYIN_STAFF_EMAIL``), once per key and person (an ``OutboundMessage``
-    row, written first, makes a rerun of the task harmless); people without an address
-    are skipped (their desk entry still tells them). Returns how many were sent."""
-    if not getattr(settings, "HUIYIN_STAFF_EMAIL", False):
-        return 0
-    sent = 0
-    for person in recipients:
-        if not person.email:
-            continue
-        person_key = f"{key}:staff:{person.pk}"
-        try:
-            with transaction.atomic():
-                xact_lock(f"mail:{person_key}")
-                if OutboundMessage.objects.filter(key=person_key).exists():
-                    continue  # an earlier run of the task sent it
-                OutboundMessage.objects.create(key=person_key, channel="email", recipient=person.email, body=body)
-        except IntegrityError:
-            continue
-        send_mail(subject[:200], body, None, [person.email])
-        sent += 1
-    return sent

@@ -23,11 +23,8 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.core.notify import send_sms_once
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
-
-from .models import Extension, ExtensionStatus
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
@@ -135,28 +132,3 @@ def desk_text(action: str, case: Case, clock: Clock | None, *, role_label: str =
     if action == "major":
         return _("【重大事项】%(number)s %(title)s：请领导即时阅处") % values
     return f"{case.number} {case.title}"
-
-
-# --- deliveries run by tasks (deadlines.tasks) ----------------------------------------------
-
-
-def deliver_extension_notice(extension_id: int) -> bool:
-    """Tell the complainant by SMS that (and why) the time limit was extended, once."""
-    extension = (
-        Extension.objects.select_related("case", "case__party", "case__organization")
-        .filter(pk=extension_id, status=ExtensionStatus.APPROVED)
-        .first()
-    )
-    if extension is None or extension.new_due_at is None:
-        return False
-    party = extension.case.party
-    texting = getattr(extension.case.organization, "notify_complainants", True)
-    if not texting or party is None or not party.phone.startswith("1"):
-        return False
-    body = _("【%(org)s】您反映的问题（编号%(number)s）因%(reason)s，办理期限延长至%(due)s。") % {
-        "org": extension.case.organization.name,
-        "number": extension.case.number,
-        "reason": extension.reason[:60],
-        "due": timezone.localtime(extension.new_due_at).strftime("%Y-%m-%d"),
-    }
-    return send_sms_once(phone=party.phone, body=body, key=f"extension:{extension.pk}")

@@ -6,7 +6,6 @@ from datetime import date
 
 from django_tasks import task
 
-from huiyin.deadlines.notify import deliver_extension_notice
 from huiyin.deadlines.services.recompute import clocks_recompute
 
 
@@ -19,8 +18,10 @@ def deadline_notice_task(event_id: int) -> int:
 
 @task()
 def extension_notice_task(extension_id: int) -> bool:
-    """SMS to the complainant: the time limit was extended, and why."""
-    return deliver_extension_notice(extension_id)
+    """Superseded: the complainant hears of an approved extension from the notifications app's
+    subscriber of the ``extension_decided`` event. Kept so a task queued by an earlier version
+    finishes instead of failing."""
+    return False
 
 
 @task()

@@ -28,7 +28,7 @@ from huiyin.core.errors import (
     StaleObject,
     ValidationFailed,
 )
-from huiyin.core.notify import desk_notify, send_sms_once
+from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
 from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_text, happened_at
 from huiyin.deadlines.models import Clock
@@ -42,6 +42,7 @@ from huiyin.orgs.roles import Role
 
 from . import permissions, planning
 from .errors import FollowupError
+from .events import FollowupEvent
 from .models import (
     CALLBACK_STATUSES,
     TASK_STATUSES,
@@ -518,8 +519,10 @@ RATING_LINK_DAYS = 7
 
 
 def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK_DAYS) -> tuple[RatingLink, str]:
-    """A one-use link (returned once; only its hash is kept), texted to the complainant
-    where the organisation texts complainants."""
+    """A one-use link (returned once; only its hash is kept). Its ``rating_link_issued`` event
+    carries the link on the case object to the subscribers of its transaction (the
+    complainant's message: ``huiyin.notifications``, by SMS and e-mail where the organisation
+    sends them), never into the database."""
     with transaction.atomic():
         row = (
             Callback.objects.select_related("case__party", "case__organization")
@@ -529,6 +532,7 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
         if row is None or not permissions.may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organization", "party").get(pk=row.case_id)
         token = new_token(24)
         now = timezone.now()
         link = RatingLink.objects.create(
@@ -539,14 +543,14 @@ def rating_link_issue(*, actor: Staff, callback_id: int, days: int = RATING_LINK
             expires_at=now + timedelta(days=days),
         )
         url = f"{settings.HUIYIN_PUBLIC_URL.rstrip('/')}/rate/{token}/"
-        party, org = row.case.party, row.case.organization
-        if party is not None and party.phone and org.notify_complainants:
-            body = _("【%(org)s】您反映的%(number)s已答复，请评价办理结果：%(url)s") % {
-                "org": org.name,
-                "number": row.case.number,
-                "url": url,
-            }
-            transaction.on_commit(lambda: send_sms_once(phone=party.phone, body=body, key=f"rating:{link.pk}"))
+        case.issued_rating_link = url
+        case_services.case_record_event(
+            case,
+            kind=FollowupEvent.RATING_LINK_ISSUED,
+            actor=actor,
+            data={"callback_id": row.pk, "link_id": link.pk, "expires_at": timezone.localtime(link.expires_at)},
+        )
+        case.issued_rating_link = ""
     return link, url
 
 

@@ -11,7 +11,7 @@ from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.orgs.models import Department, Staff
 
 from . import documents, selectors, steps
-from .models import Document, DocumentStatus, InvestigationKind, NoticeMethod, PlanVerdict
+from .models import Document, InvestigationKind, NoticeMethod, PlanVerdict
 
 
 def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
@@ -42,10 +42,18 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
 
 def public_panel(request: HttpRequest, case: Case) -> dict[str, Any] | None:
     """Documents issued to the complainant (告知书, 答复意见书...), for the status page.
-    Public filter: the complainant's own letters only, title, number and date; never the
-    body's internal drafts, other addressees, or who signed."""
-    issued = Document.objects.filter(
-        case=case, to_party__isnull=False, status__in=(DocumentStatus.ISSUED, DocumentStatus.SENT)
-    ).order_by("created_at", "pk")
-    letters = [{"title": d.title, "number": d.number, "on": d.approved_at or d.created_at} for d in issued]
+    Public filter (``selectors.complainant_letters``): the complainant's own letters only,
+    title, number and date; never the body's internal drafts, other addressees, or who
+    signed. A page that lets the person download them (the portal) passes each letter's
+    ``url`` in this panel's override."""
+    letters = [public_letter(d) for d in selectors.complainant_letters(case)]
     return {"letters": letters} if letters else None
+
+
+def public_letter(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "title": document.title,
+        "number": document.number,
+        "on": document.approved_at or document.created_at,
+    }

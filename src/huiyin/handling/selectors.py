@@ -18,6 +18,7 @@ from .models import (
     Dispatch,
     DispatchStatus,
     Document,
+    DocumentStatus,
     Investigation,
     JointHandling,
     Proposal,
@@ -140,3 +141,27 @@ def desk_to_dispatch(actor: Staff, base: QuerySet[Case]) -> QuerySet[Case] | Non
     if not (actor.can(Cap.DISPATCH) and actor.can(Cap.VIEW_ALL)):
         return None
     return with_send_back(base.filter(state=CaseState.ACCEPTED))
+
+
+# --- the complainant's own letters (the public status page and the portal) ----------------------
+
+# A document reaches the complainant once issued (a draft is not), or after it was sent on.
+LETTER_STATUSES = (DocumentStatus.ISSUED, DocumentStatus.SENT)
+
+
+def complainant_letters(case: Case) -> QuerySet[Document]:
+    """The documents issued to the case's complainant (受理告知书, 答复意见书, 复查意见书, 延期告知...),
+    oldest first: addressed to the case's own party and to no department, unit or body, and
+    issued. Never a handling notice to a department, a rectification notice to a unit, a
+    report to a higher authority, a letter returning or transferring the matter to another
+    body, or a draft — nor anything of another case."""
+    if case.party_id is None:
+        return Document.objects.none()
+    return Document.objects.filter(
+        case=case, to_party_id=case.party_id, addressee="", status__in=LETTER_STATUSES
+    ).order_by("created_at", "pk")
+
+
+def complainant_letter(case: Case, document_id: int) -> Document | None:
+    """One of ``complainant_letters(case)``, or None (another case's, an internal document, a draft, none)."""
+    return complainant_letters(case).select_related("case__organization", "to_party").filter(pk=document_id).first()

@@ -31,11 +31,14 @@ class Purpose(models.TextChoices):
     RECEIPT = "receipt", _("受理回执")
     REPLY = "reply", _("答复及评价提醒")
     REVIEW_DECISION = "review_decision", _("复查（复核）意见")
+    RATING_LINK = "rating_link", _("评价邀请")
+    EXTENSION = "extension", _("延期告知")
     DISPATCH = "dispatch", _("新派遣案件")
     APPROVAL = "approval", _("待审批")
     WARNING = "warning", _("时限预警")
     OVERDUE = "overdue", _("逾期")
     ESCALATED = "escalated", _("逾期升级")
+    REPEAT_CONTACT = "repeat_contact", _("重复来电")
 
 
 LANGUAGES = (("zh-hans", _("中文")), ("en", _("英文")))
@@ -94,6 +97,26 @@ SPECS: dict[str, Spec] = {
             "{{ opinion }}\n\n详情：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
         ),
     ),
+    Purpose.RATING_LINK: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "rating_link", "due"),
+        _("【{{ org }}】您反映的问题（编号{{ number }}）已答复，请评价办理结果：{{ rating_link }}（{{ due }}前有效）"),
+        _("【{{ org }}】请评价办理结果：{{ number }}"),
+        _(
+            "您好：\n\n您反映的问题“{{ title }}”（编号{{ number }}）已答复。请通过以下链接评价办理结果"
+            "（{{ due }}前有效，只能使用一次）：\n\n{{ rating_link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
+    Purpose.EXTENSION: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "reason", "due", "link"),
+        _("【{{ org }}】您反映的问题（编号{{ number }}）因{{ reason }}，办理期限延长至{{ due }}。查询进度：{{ link }}"),
+        _("【{{ org }}】办理期限延长：{{ number }}"),
+        _(
+            "您好：\n\n您反映的问题“{{ title }}”（编号{{ number }}）因{{ reason }}，办理期限延长至{{ due }}。\n\n"
+            "查询进度：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
     Purpose.DISPATCH: Spec(
         Audience.STAFF,
         _STAFF_VARS,
@@ -137,6 +160,16 @@ SPECS: dict[str, Spec] = {
         ),
         on_by_default=False,
     ),
+    # A repeat call (重复来电) on a case: the handler is told (96310: 同时通知承办人与投诉人进行沟通),
+    # besides the desk entry the case core writes.
+    Purpose.REPEAT_CONTACT: Spec(
+        Audience.STAFF,
+        (*_STAFF_VARS, "text"),
+        _("【{{ org }}】重复来电 {{ number }} {{ title }}：{{ text }}（请与反映人沟通）"),
+        _("【重复来电】{{ number }} {{ title }}"),
+        _("{{ name }}：\n\n重复来电 {{ number }} {{ title }}：{{ text }}\n请与反映人沟通：{{ case_url }}\n\n{{ org }}"),
+        on_by_default=False,
+    ),
 }
 
 # Example values for the template page's preview.
@@ -156,4 +189,7 @@ SAMPLE = {
     "case_url": "http://127.0.0.1:8000/cases/12/",
     "stage": "办理时限",
     "role": "部门负责人",
+    "rating_link": "http://127.0.0.1:8000/rate/3kZ9qWm2xYt7/",
+    "reason": "需调取病历并组织专家讨论",
+    "text": "又来电：井盖仍未盖上。",
 }

@@ -1,18 +1,22 @@
 """Reactions to case events (rows in huiyin/subscribers.py): each queues the messages an
 event calls for, through ``services.queue`` (templates, switches, opt-out, exactly once).
 
-The receipt runs inside the registration's transaction — the query code it carries exists
-in clear only there; the others run after commit, one task per event."""
+The receipt and the rating link run inside the transaction of their event — the query code
+and the one-use link they carry exist in clear only there; the others run after commit, one
+task per event."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import CaseRound
+from huiyin.cases.notifications import repeat_contact_recipients
 from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.models import Extension
 from huiyin.handling.models import ReviewDecision
 from huiyin.handling.notifications import approval_recipients, dispatch_recipients
 from huiyin.orgs.models import Staff
@@ -55,6 +59,27 @@ def receipt_on_registered(*, case: Case, event: Event) -> None:
     )
 
 
+def rating_link_on_issued(*, case: Case, event: Event) -> None:
+    """In the transaction that issued it: the one-use rating link, by SMS and e-mail (the case
+    page's copy hides the link)."""
+    url = case.issued_rating_link
+    if not url:
+        return
+    values = {
+        **base_values(case),
+        "rating_link": url,
+        "due": _when((event.data or {}).get("expires_at"), "%Y-%m-%d"),
+    }
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.RATING_LINK,
+        targets=complainant_targets(case),
+        values=values,
+        secret=url,
+    )
+
+
 def reply_on_replied(*, event: Event) -> None:
     """The answer, and where to read and rate it."""
     case = event.case
@@ -75,6 +100,24 @@ def review_on_decided(*, event: Event) -> None:
         "link": case_link(case),
     }
     queue(case=case, event=event, purpose=Purpose.REVIEW_DECISION, targets=complainant_targets(case), values=values)
+
+
+def extension_on_decided(*, event: Event) -> None:
+    """An approved extension the preset tells the complainant of: the new time limit and why."""
+    data = event.data or {}
+    if not (data.get("approved") and data.get("notify_complainant")):
+        return
+    extension = Extension.objects.filter(pk=int(data.get("extension_id") or 0), case_id=event.case_id).first()
+    if extension is None or extension.new_due_at is None:
+        return
+    case = event.case
+    values = {
+        **base_values(case),
+        "reason": extension.reason[:60],
+        "due": timezone.localtime(extension.new_due_at).strftime("%Y-%m-%d"),
+        "link": case_link(case),
+    }
+    queue(case=case, event=event, purpose=Purpose.EXTENSION, targets=complainant_targets(case), values=values)
 
 
 def _staff_values(case: Case) -> dict[str, Any]:
@@ -101,6 +144,21 @@ def staff_on_approval(*, event: Event) -> None:
         purpose=Purpose.APPROVAL,
         targets=staff_targets(approval_recipients(case)),
         values=_staff_values(case),
+        per_target=_staff_name,
+    )
+
+
+def staff_on_repeat_contact(*, event: Event) -> None:
+    """A repeat call: the people the desk entry went to (``cases.notifications``), by e-mail or
+    SMS where the organisation switched it on."""
+    case = event.case
+    values = {**_staff_values(case), "text": str((event.data or {}).get("text", ""))[:80]}
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.REPEAT_CONTACT,
+        targets=staff_targets(repeat_contact_recipients(event)),
+        values=values,
         per_target=_staff_name,
     )
 

@@ -32,7 +32,7 @@ power loss), and what Huiyin adds:
 
 Running a task twice is harmless by construction: every task body is idempotent (case
 event side effects are recorded per event and subscriber, ``cases.EventDelivery``;
-messages are keyed, ``core.OutboundMessage``; desk entries are unique per recipient and
+messages are keyed, ``notifications.Message``; desk entries are unique per recipient and
 key), so a reaped task that was only slow does no harm when it runs again.
 """
 

@@ -7,6 +7,14 @@ starts with ``bits`` zero bits and posts both. The server checks the mac, the ag
 work (one hash), and uses each challenge once: its nonce is recorded in the cache when the
 submission goes ahead (``consume``), and it is also the registration's intake token, so a
 replayed submission is refused even if the cache forgot.
+
+Without JavaScript (an old phone, a text browser, a screen reader set up that way) the
+form shows, inside ``<noscript>``, a small arithmetic question instead
+(``issue_question``): a token ``2.<nonce>.<issued>.<mac>`` whose mac covers the answer, so
+the server keeps nothing and the answer is not in the page. Such a question is easy for a
+program too, so the path it opens is the slower one: its own, much lower rate limits
+per address and for the whole site, and a wrong answer counts against the address
+(``services.submit``; docs/decisions/0004-portal-without-javascript.md). Used once, like the proof of work.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import itertools
 import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,6 +40,10 @@ VERSION = "1"
 FIELD = "challenge"  # the form field the messages go next to
 _SHAPE = re.compile(r"1\.([A-Za-z0-9_-]{16,32})\.(\d{1,12})\.(\d{1,2})\.([0-9a-f]{32})")
 _SOLUTION = re.compile(r"\d{1,12}")
+QUESTION_VERSION = "2"
+QUESTION_FIELD = "answer"  # the form field the question's messages go next to
+_QUESTION = re.compile(r"2\.([A-Za-z0-9_-]{16,32})\.(\d{1,12})\.([0-9a-f]{32})")
+_ANSWER = re.compile(r"-?\d{1,4}")
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,7 @@ def verify(challenge: str, solution: str) -> Checked:
     challenge, solution = (challenge or "").strip(), (solution or "").strip()
     if not challenge or not solution:
         raise ApplicationError(
-            _("安全验证未完成：请稍候片刻，待页面显示“安全验证已完成”后再提交（需要启用 JavaScript）。"),
+            _("安全验证未完成：请稍候片刻，待页面显示“安全验证已完成”后再提交。"),
             field=FIELD,
             code=PortalError.CHALLENGE_MISSING,
         )
@@ -130,3 +143,70 @@ def intake_token(checked: Checked) -> str:
     """The registration's one-time token (unique in the database): a replay that outlived the
     cache's record is refused there."""
     return f"portal-{checked.nonce}"
+
+
+# --- without JavaScript: a question ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    token: str  # the hidden field: nonce, time, and a mac over them and the answer
+    text: str  # what the person reads: "27 加 5 等于几？"
+
+
+def _question_mac(body: str, answer: int) -> str:
+    return _mac(f"{body}={answer}")
+
+
+def issue_question(*, now: float | None = None) -> Question:
+    """An addition or a subtraction of small numbers, its answer sealed in the token."""
+    a, b = secrets.randbelow(40) + 10, secrets.randbelow(9) + 1
+    adding = secrets.randbelow(2) == 0
+    answer = a + b if adding else a - b
+    body = f"{QUESTION_VERSION}.{secrets.token_urlsafe(16)}.{int(time.time() if now is None else now)}"
+    text = (_("%(a)d 加 %(b)d 等于几？") if adding else _("%(a)d 减 %(b)d 等于几？")) % {"a": a, "b": b}
+    return Question(token=f"{body}.{_question_mac(body, answer)}", text=text)
+
+
+def answer_of(question: Question) -> str:
+    """The right answer (tests and the benchmark read the numbers off the text, as a person does)."""
+    numbers = [int(n) for n in re.findall(r"\d+", question.text)]
+    adding = "+" in question.text or "加" in question.text or "plus" in question.text
+    return str(numbers[0] + numbers[1] if adding else numbers[0] - numbers[1])
+
+
+def wrong_answer() -> ApplicationError:
+    return ApplicationError(
+        _("验证问题的答案不正确，请重新计算后填写（页面已换了一道新题）。"),
+        field=QUESTION_FIELD,
+        code=PortalError.ANSWER_WRONG,
+    )
+
+
+def verify_answer(token: str, answer: str) -> Checked:
+    """The question is ours, fresh, not used and answered right; else an error for the form."""
+    token = (token or "").strip()
+    answer = unicodedata.normalize("NFKC", answer or "").strip()  # full-width digits from a phone keyboard
+    if not answer:
+        raise ApplicationError(
+            _("请回答验证问题（用数字填写）。"), field=QUESTION_FIELD, code=PortalError.CHALLENGE_MISSING
+        )
+    match = _QUESTION.fullmatch(token)
+    if match is None:
+        raise ApplicationError(
+            _("安全验证无效：请刷新页面后重新提交。"), field=QUESTION_FIELD, code=PortalError.CHALLENGE_INVALID
+        )
+    nonce, issued = match.group(1), int(match.group(2))
+    age = time.time() - issued
+    if age < -60 or age > settings.HUIYIN_PORTAL_CHALLENGE_SECONDS:
+        raise ApplicationError(
+            _("页面停留时间过长，安全验证已过期：请重新提交（您填写的内容已保留）。"),
+            field=QUESTION_FIELD,
+            code=PortalError.CHALLENGE_EXPIRED,
+        )
+    body = token.rsplit(".", 1)[0]
+    if not _ANSWER.fullmatch(answer) or not hmac.compare_digest(match.group(3), _question_mac(body, int(answer))):
+        raise wrong_answer()
+    if cache.get(_used_key(nonce)) is not None:
+        raise replayed()
+    return Checked(nonce=nonce, issued=issued)

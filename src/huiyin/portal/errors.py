@@ -7,6 +7,7 @@ class PortalError(ErrorCode):
     CHALLENGE_MISSING = "challenge_missing"
     CHALLENGE_INVALID = "challenge_invalid"
     CHALLENGE_EXPIRED = "challenge_expired"
+    ANSWER_WRONG = "answer_wrong"
     REPLAYED = "replayed"
     LIMITED = "limited"
     FILE_TYPE = "file_type"

@@ -75,6 +75,14 @@ class SubmissionForm(StyledForm):
     )
     challenge = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     solution = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    # Without JavaScript (the page's <noscript>): the question's token and the answer.
+    question = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    answer = forms.CharField(
+        label=_("验证问题"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={**INPUT, "inputmode": "numeric", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, category_groups=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +27,9 @@ from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import NotFound
 from huiyin.followup import services as followup_services
 from huiyin.followup.models import Callback, CallbackMethod, CallbackStatus
-from huiyin.handling.models import Review
+from huiyin.handling import panels as handling_panels
+from huiyin.handling import selectors as handling_selectors
+from huiyin.handling.models import Document, Review
 from huiyin.handling.records import preset_of, review_limit
 from huiyin.orgs.models import Organization
 from huiyin.policy.presets import Preset
@@ -256,9 +259,32 @@ def _reviews(case: Case) -> list[dict[str, Any]]:
     ]
 
 
+# The public panel (``PUBLIC_PANELS`` in huiyin/subscribers.py) that lists the complainant's
+# letters: on the portal each one links to its PDF.
+LETTERS_PANEL = "handling"
+
+
+def letters(case: Case) -> list[dict[str, Any]]:
+    """The documents issued to the complainant (``handling.selectors.complainant_letters``),
+    each with the portal's download address (by the document's id; the download is
+    authorised by the browser holding the case, never by the id)."""
+    org = case.organization.code
+    return [
+        {**handling_panels.public_letter(d), "url": reverse("portal:letter", kwargs={"org": org, "document_id": d.pk})}
+        for d in handling_selectors.complainant_letters(case)
+    ]
+
+
+def letter(case: Case, document_id: int) -> Document | None:
+    """A letter issued to the complainant of ``case``, or None for anything else the id names: a
+    document to a department or another body, a draft, another case's, an id that does not exist."""
+    return handling_selectors.complainant_letter(case, document_id)
+
+
 def case_status(request: HttpRequest, case: Case) -> dict[str, Any]:
     """Everything the status page shows about the case, already filtered for the public."""
     _at, text = PLAIN.get(case.state, (0, ""))
+    shown = letters(case)
     return {
         "case": case,
         "state_text": text,
@@ -271,5 +297,7 @@ def case_status(request: HttpRequest, case: Case) -> dict[str, Any]:
         "rating": _rating(case),
         "rating_window": rating_window(case),
         "review_window": review_window(case),
-        "panels": panels.render_case_panels(request, case, bus.table().public_panels),
+        "panels": panels.render_case_panels(
+            request, case, bus.table().public_panels, overrides={LETTERS_PANEL: {"letters": shown}} if shown else None
+        ),
     }

@@ -1,8 +1,9 @@
 """What the public does on the portal, each through the service staff use for the same thing.
 
-* ``submit``: the challenge and the limits first, then the files (type by content, images
-  shrunk and stripped), then ``cases.services.case_register`` with the public actor — the
-  case, its number and its files in one transaction (nothing half-saved).
+* ``submit``: the challenge (the proof of work, or without JavaScript the question and its
+  lower limits) and the limits first, then the files (type by content, images shrunk and
+  stripped), then ``cases.services.case_register`` with the public actor — the case, its
+  number and its files in one transaction (nothing half-saved).
 * ``lookup``: number + query code, rate limited; a wrong code says nothing about whether the
   number exists, and the number (existing or not) locks after a few wrong codes.
 * ``rate``: ``followup.services.portal_rating_submit`` (lands on the case like a callback).
@@ -22,10 +23,11 @@ from huiyin.cases import validation
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Case, Channel
 from huiyin.cases.services import case_register, derive_title, query_code_hash, query_code_matches
-from huiyin.core.errors import ApplicationError, DuplicateSubmission, ValidationFailed
+from huiyin.core.errors import ApplicationError, DuplicateSubmission, NotFound, ValidationFailed
 from huiyin.core.validators import NOTE_MAX, checked_text, clean_text, normalize_phone
 from huiyin.followup.models import Callback
 from huiyin.followup.services import portal_rating_submit
+from huiyin.handling import documents
 from huiyin.handling.actions import case_request_rereview, case_request_review
 from huiyin.orgs.actors import public_actor
 from huiyin.orgs.models import Organization
@@ -50,6 +52,8 @@ class Submission:
     consent: bool = False
     challenge: str = ""
     solution: str = ""
+    question: str = ""  # without JavaScript: the question's token and the person's answer
+    answer: str = ""
 
 
 def _too_many(bucket: str, field: str | None, message: str) -> TooManyRequests:
@@ -118,15 +122,51 @@ def text_limit() -> int:
     return min(settings.HUIYIN_PORTAL_TEXT_MAX_CHARS, settings.HUIYIN_TEXT_MAX_CHARS)
 
 
+def _checked(data: Submission, client: str) -> tuple[challenge.Checked, bool]:
+    """The solved proof of work, or — from a browser without JavaScript, which posts the
+    question the page keeps in ``<noscript>`` — the answered question: (checked, without_js).
+    A wrong answer counts against the address, so the answer cannot be guessed by trying."""
+    if not data.question:
+        return challenge.verify(data.challenge, data.solution), False
+    if limits.spent("nojs_wrong_ip", client):
+        raise _too_many("nojs_wrong_ip", challenge.QUESTION_FIELD, _("验证问题答错次数过多，请 %(m)d 分钟后再试。"))
+    try:
+        return challenge.verify_answer(data.question, data.answer), True
+    except ApplicationError as error:
+        if error.code == PortalError.ANSWER_WRONG:
+            limits.hit("nojs_wrong_ip", client)
+        raise
+
+
+def _slower_path(client: str) -> None:
+    """Submissions without JavaScript have their own, lower limits: per address, and for the
+    whole site (a program that answers the question cannot flood the ledger this way; when the
+    site's allowance is spent, people without JavaScript are asked to wait or call)."""
+    if not limits.hit("submit_nojs_ip", client):
+        raise _too_many(
+            "submit_nojs_ip",
+            challenge.QUESTION_FIELD,
+            _("未启用 JavaScript 的提交次数已达上限，请 %(m)d 分钟后再试，或启用 JavaScript 后提交。"),
+        )
+    if not limits.hit("submit_nojs_all", "site"):
+        raise _too_many(
+            "submit_nojs_all",
+            challenge.QUESTION_FIELD,
+            _("目前未启用 JavaScript 的提交较多，请 %(m)d 分钟后再试，或启用 JavaScript 后提交，或拨打热线反映。"),
+        )
+
+
 def submit(
     *, organization: Organization, data: Submission, uploads: list[UploadedFile], client: str
 ) -> tuple[Case, str]:
     """Register a matter from the portal; returns the case and its query code (shown once)."""
-    checked = challenge.verify(data.challenge, data.solution)
+    checked, without_js = _checked(data, client)
     intake = _intake(organization, data, challenge.intake_token(checked))
     prepared = files.prepare(uploads, keep_location=data.keep_location)
     if not limits.hit("submit_ip", client):
         raise _too_many("submit_ip", challenge.FIELD, _("提交过于频繁，请 %(m)d 分钟后再试。"))
+    if without_js:
+        _slower_path(client)
     if intake.party.phone and not limits.hit("submit_phone", intake.party.phone):
         raise _too_many(
             "submit_phone", "phone", _("该手机号码今天提交的诉求已达上限，请 %(m)d 分钟后再试，或拨打热线。")
@@ -185,3 +225,17 @@ def request_review(*, case: Case, reason: str, client: str) -> Case:
     service = case_request_rereview if window.level == 2 else case_request_review
     actor = public_actor(case.organization, case_id=case.pk)
     return service(actor=actor, case_id=case.pk, reason=reason, on_behalf=False)
+
+
+def letter_pdf(*, cases: list[Case], document_id: int, client: str) -> tuple[str, bytes]:
+    """A letter issued to the complainant of one of ``cases`` (those the browser holds) as a
+    PDF: (file name, bytes). Anything else the id names is ``NotFound``. The addressee's name
+    is masked, as on any copy printed without the personal-data right (the person holds the
+    case by its number and code or a link, which may have been passed on)."""
+    if not limits.hit("download_ip", client):
+        raise _too_many("download_ip", None, _("下载过于频繁，请 %(m)d 分钟后再试。"))
+    for case in cases:
+        document = selectors.letter(case, document_id)
+        if document is not None:
+            return f"{document.number}.pdf", documents.render_pdf(document, full=False)
+    raise NotFound(_("找不到该文书。"))

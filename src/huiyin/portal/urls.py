@@ -16,5 +16,6 @@ urlpatterns = [
     path("<slug:org>/case/", views.case_page, name="case"),
     path("<slug:org>/case/rate/", views.rate, name="rate"),
     path("<slug:org>/case/review/", views.review, name="review"),
+    path("<slug:org>/case/letters/<int:document_id>.pdf", views.letter, name="letter"),
     path("<slug:org>/leave/", views.leave, name="leave"),
 ]

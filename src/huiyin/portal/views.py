@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from huiyin.access.network import client_ip
 from huiyin.cases import receipts
 from huiyin.cases.models import Case, Nature
-from huiyin.core.errors import ApplicationError
+from huiyin.core.errors import ApplicationError, NotFound
 from huiyin.core.forms import put_errors
 from huiyin.orgs.models import Organization
 
@@ -117,6 +117,8 @@ def _submission(form: SubmissionForm) -> services.Submission:
         consent=d["consent"],
         challenge=d["challenge"],
         solution=d["solution"],
+        question=d["question"],
+        answer=d["answer"],
     )
 
 
@@ -150,6 +152,7 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
             "form": form,
             "consent": selectors.consent(organization),
             "challenge": challenge.issue(),
+            "question": challenge.issue_question(),
             "files_dropped": request.method == "POST" and bool(request.FILES),
             "accept": files.ACCEPT,
             "text_limit": services.text_limit(),
@@ -297,6 +300,31 @@ def review(request: HttpRequest, org: str) -> HttpResponse:
         messages.success(request, _("您的请求已提交，复查（复核）意见出具后会告知您。"))
         return redirect("portal:case", org=organization.code)
     return _case_page(request, organization, case, review_form=form, status=400)
+
+
+def letter(request: HttpRequest, org: str, document_id: int) -> HttpResponse:
+    """A letter issued to the complainant, as a PDF, for a browser holding its case. Whatever
+    else the id names (a document to a department, a draft, another case's, nothing) is the
+    same 404, so guessing ids tells nothing."""
+    organization = selectors.organization(org)
+    held = list(request.session.get(HELD, []))
+    cases = [
+        c
+        for c in Case.objects.select_related("organization").filter(pk__in=held, organization=organization)
+        if permissions.holds(held, c)
+    ]
+    if not cases:
+        return handlers.page(request, 403, _("请先用编号和查询码查询该事项，再下载文书。"))
+    newest_first = sorted(cases, key=lambda c: held.index(c.pk), reverse=True)
+    try:
+        name, pdf = services.letter_pdf(cases=newest_first, document_id=document_id, client=_client(request))
+    except TooManyRequests as error:
+        return handlers.page(request, 429, str(error.message), retry_after=error.retry_after)
+    except NotFound as error:
+        return handlers.page(request, 404, str(error.message))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_POST

@@ -15,8 +15,10 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
 from huiyin.cases.services import PartyInput, case_register, contact_add
 from huiyin.core.errors import DuplicateSubmission, ValidationFailed
-from huiyin.core.models import Notification, OutboundMessage
+from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock, ClockAction, ClockState
+from huiyin.notifications.models import Message, MessageStatus
+from huiyin.notifications.services import switch_set
 from huiyin.orgs.roles import Role
 from tests.conftest import intake, make_staff
 from tests.policy.conftest import activate, at
@@ -76,13 +78,18 @@ def dispatched(hotline, drive, departments, handler):
     )
 
 
+def email_repeat_calls(org) -> None:
+    """The administrator switches the 重复来电 message to staff on, by e-mail (通知模板)."""
+    switch_set(actor=make_staff(org, "admin", [Role.ADMIN]), purpose="repeat_contact", medium="email", enabled=True)
+
+
 def test_a_repeat_call_is_recorded_and_the_handler_told_on_the_desk_and_by_email(
-    dispatched, desk_clerk, handler, settings, django_capture_on_commit_callbacks
+    dispatched, org, desk_clerk, handler, settings, django_capture_on_commit_callbacks
 ):
     """seeds/000_e82992a73faf22c8.txt line 27: 「对于“96310”重复投诉的案件,……原则上“网上办案系统”录入一次,
     但是每次电话受理的情况必须详实书面记录,同时通知承办人与投诉人进行沟通。」"""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.HUIYIN_STAFF_EMAIL = True
+    email_repeat_calls(org)
     handler.email = "handler@example.org"
     handler.save()
     with django_capture_on_commit_callbacks(execute=True):
@@ -94,15 +101,25 @@ def test_a_repeat_call_is_recorded_and_the_handler_told_on_the_desk_and_by_email
     assert desk_texts(desk_clerk) == []  # the clerk who recorded it is not told what they just did
     (message,) = mail.outbox
     assert message.to == ["handler@example.org"] and dispatched.number in message.subject
-    assert OutboundMessage.objects.filter(channel="email").count() == 1
+    assert "井盖仍未盖上" in message.body and "请与反映人沟通" in message.body
+    # Logged on the case like every message, once per event and person, the address masked.
+    (row,) = Message.objects.filter(case=dispatched, purpose="repeat_contact")
+    assert (row.medium, row.staff_id, row.status) == ("email", handler.pk, MessageStatus.SENT)
+    assert row.recipient_masked == "h***@example.org"
+    event = Event.objects.get(case=dispatched, kind=EventKind.CONTACT_ADDED)
+    assert row.key == f"event:{event.pk}:repeat_contact:email:s{handler.pk}"
 
 
 def test_without_a_handler_the_lead_departments_heads_hear_of_the_repeat_call(
-    hotline, drive, departments, head, handler, desk_clerk, settings, django_capture_on_commit_callbacks
+    hotline, org, drive, departments, head, handler, desk_clerk, settings, django_capture_on_commit_callbacks
 ):
     """seeds/000_e82992a73faf22c8.txt line 27: 「每次电话受理的情况必须详实书面记录,同时通知承办人与投诉人进行沟通」
     — before a handler is named, the department that must name one is told."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    email_repeat_calls(org)
+    head.email, handler.email = "head@example.org", "handler@example.org"
+    head.save()
+    handler.save()
     case = drive.register(at(2026, 3, 2, 10, 0), channel="phone")
     drive.do(at(2026, 3, 2, 10, 1), "accept", case)
     drive.do(at(2026, 3, 2, 10, 2), "dispatch", case, department_id=departments["city"].pk)
@@ -110,6 +127,7 @@ def test_without_a_handler_the_lead_departments_heads_hear_of_the_repeat_call(
         contact_add(actor=desk_clerk, case_id=case.pk, channel="phone", text="再次反映。")
     assert [t for t in desk_texts(head) if t.startswith("重复来电")]
     assert not [t for t in desk_texts(handler) if t.startswith("重复来电")]
+    assert [m.to for m in mail.outbox] == [["head@example.org"]]  # the same people as the desk
 
 
 def test_a_repeat_call_before_dispatch_goes_to_whoever_took_the_first_call(
@@ -129,14 +147,14 @@ def test_no_email_where_the_organisation_does_not_email_staff(
     dispatched, desk_clerk, handler, settings, django_capture_on_commit_callbacks
 ):
     """seeds/000_e82992a73faf22c8.txt line 27: 「同时通知承办人」 — the desk entry always; e-mail only
-    where staff notices go by e-mail (HUIYIN_STAFF_EMAIL)."""
+    where the administrator switched the 重复来电 message on (off until then)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.HUIYIN_STAFF_EMAIL = False
     handler.email = "handler@example.org"
     handler.save()
     with django_capture_on_commit_callbacks(execute=True):
         contact_add(actor=desk_clerk, case_id=dispatched.pk, channel="phone", text="又来电。")
     assert len(desk_texts(handler)) == 1 and mail.outbox == []
+    assert not Message.objects.filter(purpose="repeat_contact").exists()
 
 
 def test_a_same_day_repeat_complaint_is_entered_once(hotline, clerk):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
@@ -31,7 +30,6 @@ from huiyin.policy.services.calendars import calendar_for
 from ..models import EXTENSION_STATUSES, Clock, ClockState, Extension, ExtensionStatus, Suspension
 from ..notify import Directory
 from ..permissions import may_decide_extension, may_manage_deadlines
-from ..tasks import extension_notice_task
 from .clocks import (
     ACTIVE,
     active_clocks,
@@ -445,6 +443,9 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
                 "note": extension.decision_note,
                 "previous_due_at": extension.previous_due_at,
                 "new_due_at": extension.new_due_at,
+                # The preset tells the complainant of an approved extension (a message by
+                # ``huiyin.notifications``, the subscriber of this event).
+                "notify_complainant": bool(approve and rule.notify_complainant),
             },
         )
         requester = [extension.requested_by]
@@ -465,6 +466,4 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
         )
         if approve:
             sync_promised_due(case)
-            if rule.notify_complainant:
-                transaction.on_commit(partial(extension_notice_task.enqueue, extension_id=extension.pk))
     return extension
