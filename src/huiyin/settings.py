@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "huiyin.ops",
     "huiyin.portal",
     "huiyin.notifications",
+    "huiyin.reception",
 ]
 
 MIDDLEWARE = [
@@ -407,6 +408,9 @@ HUIYIN_PORTAL_LIMITS = {
     "code_number": env.str("HUIYIN_PORTAL_LIMIT_CODE_NUMBER", default="5/900"),
     "code_ip": env.str("HUIYIN_PORTAL_LIMIT_CODE_IP", default="30/3600"),
     "act_ip": env.str("HUIYIN_PORTAL_LIMIT_ACT_IP", default="60/600"),
+    # Visits booked on the portal (huiyin.reception): per address, and per phone number a day.
+    "book_ip": env.str("HUIYIN_PORTAL_LIMIT_BOOK_IP", default="20/600"),
+    "book_phone": env.str("HUIYIN_PORTAL_LIMIT_BOOK_PHONE", default="3/86400"),
 }
 # The submission form's proof of work: leading zero bits of SHA-256 the browser must find
 # (16: some 65,000 hashes, well under a second on a phone), and how long a challenge lasts.
