@@ -16,16 +16,14 @@ from huiyin.notifications.models import Message
 from huiyin.notifications.purposes import Medium, Purpose
 from huiyin.notifications.services import Target, is_mobile, queue
 
-from .models import Appointment
-
-WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
-
+from .models import Appointment, Weekday
 
 def when_text(appointment: Appointment) -> str:
+    """The visit's time as the visitor reads it: 2026-01-08（星期四）09:30."""
     start = timezone.localtime(appointment.slot.starts_at)
-    return _("%(day)s（星期%(weekday)s）%(time)s") % {
+    return _("%(day)s（%(weekday)s）%(time)s") % {
         "day": start.strftime("%Y-%m-%d"),
-        "weekday": WEEKDAYS[start.weekday()],
+        "weekday": Weekday(start.weekday()).label,
         "time": start.strftime("%H:%M"),
     }
 
