@@ -18,6 +18,7 @@ from huiyin.notifications.services import Target, is_mobile, queue
 
 from .models import Appointment, Weekday
 
+
 def when_text(appointment: Appointment) -> str:
     """The visit's time as the visitor reads it: 2026-01-08（星期四）09:30."""
     start = timezone.localtime(appointment.slot.starts_at)
