@@ -51,6 +51,7 @@ from huiyin.notifications import subscribers as notifications
 from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
+from huiyin.reception import panels as reception_panels
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
@@ -147,6 +148,7 @@ TABLE = build_table(
         Panel("system", "ops/_desk_system.html", ops_panels.desk_panel),
         Panel("calendar", "policy/_calendar_warnings.html", policy_panels.desk_panel),
         Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
+        Panel("reception", "reception/_desk_panel.html", reception_panels.desk_panel),
     ),
     desk_sections=(
         ("approval", handling_selectors.desk_approvals),

@@ -240,3 +240,28 @@ def test_the_public_cannot_book_a_joint_session(client, org, room, hours, clerk,
     assert joint_key not in client.get(url, {"day": "2026-09-30"}).content.decode()
     response = client.post(url, public_data(room, slot=joint_key))
     assert response.status_code == 400 and Appointment.objects.count() == 0
+
+
+def test_the_desk_shows_todays_visits_and_a_leader_their_coming_days(client, org, room, hours, desk, admin, leader):
+    from datetime import date, time
+
+    services.appointment_book(actor=desk, organization=org, data=booking(key(room, 2026, 9, 28, 10)))
+    services.leader_day_schedule(
+        actor=admin,
+        leader_id=leader.pk,
+        data=services.SessionInput(
+            room_id=room.pk,
+            date=date(2026, 10, 9),
+            starts=time(14),
+            ends=time(15),
+            slot_minutes=60,
+            capacity=1,
+            topic="征地拆迁",
+        ),
+    )
+    client.force_login(desk)
+    page = client.get(reverse("cases:desk")).content.decode()
+    assert "今天有 1 位预约来访人待到访" in page
+    client.force_login(leader)
+    page = client.get(reverse("cases:desk")).content.decode()
+    assert "我的领导接待日" in page and "2026-10-09 14:00 征地拆迁" in page
