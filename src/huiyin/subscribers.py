@@ -52,6 +52,7 @@ from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
 from huiyin.reception import panels as reception_panels
+from huiyin.reception import services as reception_services
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
@@ -162,6 +163,7 @@ TABLE = build_table(
     erasers=(
         ("handling.interviewee_names", handling.erase_interviewees),
         ("notifications.recipients_and_texts", notifications.erase_personal_data),
+        ("reception.visitors", reception_services.erase_visitors),
     ),
     preset_checks=(("cases.category_rules", case_categories.preset_problems),),
     periodic=(("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),),

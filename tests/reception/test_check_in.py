@@ -254,3 +254,18 @@ def test_a_joint_session_brings_the_cases_departments_together_and_receives_thei
     assert held.status == SessionStatus.HELD
     with time_machine.travel(at(2026, 9, 30, 16), tick=False), pytest.raises(ApplicationError):
         services.joint_cancel(actor=clerk, session_id=session.pk, reason="已举行，不能取消")
+
+
+def test_the_retention_rule_erases_the_visitors_of_erased_cases(org, booked, desk, frozen):
+    from huiyin.cases import bus
+
+    frozen.move_to(at(2026, 9, 28, 9, 50))
+    appointment, case, _code = services.appointment_check_in(actor=desk, appointment_id=booked.pk, data=arrival())
+    assert ("reception.visitors", services.erase_visitors) in bus.table().erasers
+    cases = Case.objects.filter(pk=case.pk)
+    assert services.erase_visitors(cases, dry_run=True) == 1
+    assert services.erase_visitors(cases, dry_run=False) == 1
+    appointment.refresh_from_db()
+    assert (appointment.name, appointment.phone, appointment.representatives) == ("", "", "")
+    assert appointment.status == AppointmentStatus.CHECKED_IN and appointment.id_number_masked
+    assert services.erase_visitors(cases, dry_run=True) == 0

@@ -1033,3 +1033,13 @@ def appointment_check_in(
         _clock_stop(appointment, now, StopReason.DONE)
         _log(appointment, LogKind.CHECKED_IN, now, actor, case.number)
     return appointment, case, code
+
+
+def erase_visitors(cases, *, dry_run: bool) -> int:
+    """The retention rule (``cases.retention``, the subscriber table's ``erasers``): the visits
+    that became these cases lose the visitor's name, phone, e-mail and representatives; the
+    visit (its time, status, headcount and masked ID number) stays for the statistics."""
+    visits = Appointment.objects.filter(case__in=cases).exclude(name="", phone="", email="", representatives="")
+    if dry_run:
+        return visits.count()
+    return visits.update(name="", phone="", email="", representatives="")
