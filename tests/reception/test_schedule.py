@@ -226,3 +226,33 @@ def test_a_leader_day_and_a_joint_session_offer_their_own_periods(org, room, hou
         (at(2026, 10, 9, 14), 3, day),
         (at(2026, 10, 9, 15), 3, day),
     ]
+
+
+def test_a_session_takes_its_room_for_its_time(org, room, hours, admin, leader, desk, frozen):
+    """The room's ordinary periods under a leader day are not offered (its own are); a session
+    over visits already booked in the room's hours is refused until they are moved."""
+    booked = services.appointment_book(actor=desk, organization=org, data=booking(key(room, 2026, 10, 9, 10)))
+
+    def leader_day(starts: int, ends: int):
+        return services.leader_day_schedule(
+            actor=admin,
+            leader_id=leader.pk,
+            data=services.SessionInput(
+                room_id=room.pk,
+                date=date(2026, 10, 9),
+                starts=time(starts),
+                ends=time(ends),
+                slot_minutes=60,
+                capacity=2,
+                topic="拆迁补偿",
+            ),
+        )
+
+    with pytest.raises(ValidationFailed, match="已有 1 个时段有预约来访"):
+        leader_day(10, 11)
+    leader_day(9, 10)
+    offered = [(s.kind, f"{s.starts_at:%H:%M}") for s in schedule.offered(org.pk, date(2026, 10, 9), date(2026, 10, 9))]
+    assert offered[:3] == [(SlotKind.LEADER_DAY, "09:00"), (SlotKind.HOURS, "10:00"), (SlotKind.HOURS, "10:30")]
+    with pytest.raises(ApplicationError, match="不在公布的接待时间内"):
+        services.appointment_book(actor=desk, organization=org, data=booking(key(room, 2026, 10, 9, 9, 30)))
+    assert booked.slot.key == key(room, 2026, 10, 9, 10)

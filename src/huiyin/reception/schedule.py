@@ -174,6 +174,11 @@ def _session_slots(kind: str, session: LeaderDay | JointSession) -> list[Offered
     ]
 
 
+def _holds_room(slot: OfferedSlot) -> bool:
+    session = slot.leader_day or slot.joint_session
+    return session is not None and session.status != SessionStatus.CANCELLED
+
+
 def offered(
     organization_id: int,
     first: date,
@@ -220,10 +225,19 @@ def offered(
     ).select_related("room")
     if room_id is not None:
         leader_days, joint_sessions = leader_days.filter(room_id=room_id), joint_sessions.filter(room_id=room_id)
+    sessions: list[OfferedSlot] = []
     for day_row in leader_days:
-        slots += _session_slots(SlotKind.LEADER_DAY, day_row)
+        sessions += _session_slots(SlotKind.LEADER_DAY, day_row)
     for joint_row in joint_sessions:
-        slots += _session_slots(SlotKind.JOINT, joint_row)
+        sessions += _session_slots(SlotKind.JOINT, joint_row)
+    # A session takes its room for its time: the room's ordinary periods then are not offered.
+    taken = [(s.room.pk, s.starts_at, s.ends_at) for s in sessions if _holds_room(s)]
+    slots = [
+        s
+        for s in slots
+        if not any(room == s.room.pk and s.starts_at < end and start < s.ends_at for room, start, end in taken)
+    ]
+    slots += sessions
     _fill_booked(organization_id, slots)
     slots.sort(key=lambda s: (s.starts_at, s.room.sort_order, s.room.name, s.key))
     return slots

@@ -354,8 +354,24 @@ def _session_errors(actor: Staff, data: SessionInput, errors: Errors, today: dat
 
 
 def _room_free(model: type[LeaderDay] | type[JointSession], room: Room, data: SessionInput, exclude: int = 0) -> None:
-    """No two sessions in one room at one time (a leader day and a joint session alike)."""
+    """No two sessions in one room at one time (a leader day and a joint session alike), and
+    none over visits already booked in the room's ordinary hours (the session takes the room:
+    its ordinary periods are then not offered)."""
     assert data.date is not None and data.starts is not None and data.ends is not None
+    tz = timezone.get_current_timezone()
+    begin, end = datetime.combine(data.date, data.starts, tzinfo=tz), datetime.combine(data.date, data.ends, tzinfo=tz)
+    booked = Slot.objects.filter(
+        room=room, kind=SlotKind.HOURS, starts_at__lt=end, ends_at__gt=begin, booked__gt=0
+    ).count()
+    if booked:
+        raise ValidationFailed(
+            {
+                "starts": [
+                    _("该接待室这段时间已有 %(n)d 个时段有预约来访：请另选时间或接待室，或先为他们改期。")
+                    % {"n": booked}
+                ]
+            }
+        )
     for other_model in (LeaderDay, JointSession):
         rows = other_model.objects.filter(room=room, date=data.date, status=SessionStatus.PUBLISHED)
         if other_model is model:
