@@ -11,7 +11,7 @@ of forms) and the objects' ids, so the test can post to the other organisation's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -28,6 +28,8 @@ from huiyin.notifications.models import InboundMail, MailStatus, Message, Messag
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services.calendars import calendar_day_add
+from huiyin.reception import schedule as reception_schedule
+from huiyin.reception import services as reception
 from huiyin.reports import services as reports
 from huiyin.supervision import services as supervision
 from huiyin.surveys import services as surveys
@@ -267,7 +269,69 @@ def build_petition(prefix: str = "b_") -> OrgWorld:
     # The answer as a letter to the complainant: the portal's case page links to its PDF.
     hs.document_issue(actor=fuzzer, case_id=cid, kind="reply_letter")
     case_suspend(actor=fuzzer, case_id=world.cases["in_progress"], reason="等待反映人补充材料。")
+    _reception(world, clerk=clerk, leader=leader)
     return world
+
+
+def _reception(world: OrgWorld, *, clerk: Staff, leader: Staff) -> None:
+    """The reception's records every page and form of it needs: a room with hours published two
+    weeks ago, a leader day held yesterday-ish (a visit in it still booked: check-in, not come)
+    and one to come (a visit booked in it), joint sessions held and to come."""
+    fuzzer, org = world.fuzzer, world.org
+    today = timezone.localdate()
+    calendar = reception_schedule.calendar_of(org.pk)
+    past = today - timedelta(days=1)
+    while not calendar.is_workday(past) or past.weekday() >= 5:
+        past -= timedelta(days=1)
+    coming = today + timedelta(days=6)  # after the petition office's five days' notice for a leader day
+    while not calendar.is_workday(coming) or coming.weekday() >= 5:
+        coming += timedelta(days=1)
+
+    def moment(day, hour: int):
+        return timezone.make_aware(datetime.combine(day, time(hour)))
+
+    def period(day, hour: int, topic: str):
+        return reception.SessionInput(
+            room_id=room.pk, date=day, starts=time(hour), ends=time(hour + 1), slot_minutes=30, capacity=3, topic=topic
+        )
+
+    set_up = moment(today - timedelta(days=14), 9)
+    room = reception.room_save(actor=fuzzer, name="信访接待室", location="一楼", at=set_up)
+    world.ids["room"] = room.pk
+    hours = reception.hours_add(
+        actor=fuzzer,
+        room_id=room.pk,
+        weekdays=[0, 1, 2, 3, 4, 7],
+        starts=time(9),
+        ends=time(11),
+        slot_minutes=60,
+        capacity=3,
+        valid_from=set_up.date(),
+        at=set_up,
+    )
+    world.ids["hours"] = hours[0].pk
+    held = reception.leader_day_schedule(
+        actor=fuzzer, leader_id=leader.pk, data=period(past, 14, "物业管理"), at=set_up
+    )
+    to_come = reception.leader_day_schedule(actor=fuzzer, leader_id=leader.pk, data=period(coming, 14, "拆迁补偿"))
+    world.ids.update(leader_day=held.pk, coming_leader_day=to_come.pk)
+    visitor = dict(name="张伟", phone="13812345678", purpose="小区楼道堆放杂物。")
+    world.ids["past_visit"] = reception.appointment_book(
+        actor=clerk,
+        organization=org,
+        data=reception.Booking(slot=f"l.{held.pk}.{past:%Y%m%d}1400", **visitor),
+        at=moment(past, 8),
+    ).pk
+    world.ids["visit"] = reception.appointment_book(
+        actor=clerk, organization=org, data=reception.Booking(slot=f"l.{to_come.pk}.{coming:%Y%m%d}1400", **visitor)
+    ).pk
+    case_ids = [world.cases["in_progress"]]
+    world.ids["joint_session"] = reception.joint_convene(
+        actor=clerk, case_ids=case_ids, data=period(coming, 15, "违建处置"), at=set_up
+    ).pk
+    world.ids["held_joint_session"] = reception.joint_convene(
+        actor=clerk, case_ids=case_ids, data=period(past, 15, "违建处置"), at=set_up
+    ).pk
 
 
 def build_construction(prefix: str = "c_") -> OrgWorld:

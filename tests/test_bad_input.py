@@ -392,7 +392,7 @@ def _start_pages(world: OrgWorld) -> list[str]:
     # The public portal: its pages, the receipt without a submission (the crawler solves no
     # proof of work), and a replied case held through its signed link (rating, review).
     portal = f"/portal/{world.org.code}/"
-    pages += ["/portal/", portal, f"{portal}receipt/", f"{portal}receipt.pdf"]
+    pages += ["/portal/", portal, f"{portal}receipt/", f"{portal}receipt.pdf", f"{portal}appointments/done/"]
     if "replied" in world.cases:
         pages += [f"/portal/c/{case_token(Case.objects.get(pk=world.cases['replied']))}/", f"{portal}case/"]
     return pages

@@ -23,7 +23,7 @@ def test_no_navigation_without_a_signed_in_user():
 @pytest.mark.parametrize(
     ("who", "shown"),
     [
-        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact"}),
+        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact", "reception"}),
         ("handler", {"my_contact"}),
         ("head", {"supervision_board", "callbacks", "evaluation", "my_contact", "dashboard"}),
         ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact", "dashboard", "reports"}),
@@ -40,6 +40,7 @@ def test_no_navigation_without_a_signed_in_user():
                 "my_contact",
                 "dashboard",
                 "reports",
+                "reception",
             },
         ),
     ],

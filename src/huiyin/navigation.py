@@ -21,6 +21,7 @@ from huiyin.notifications.permissions import may_edit_templates, may_handle_mail
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
 from huiyin.policy.services.calendars import YearWarning, unknown_year_warnings
+from huiyin.reception.permissions import may_view_reception
 from huiyin.reports.permissions import may_see_dashboard, may_see_reports
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
@@ -42,6 +43,7 @@ class Navigation:
     my_contact: bool  # where my own notices go besides the desk
     dashboard: bool = False  # the statistics dashboard (统计分析)
     reports: bool = False  # the periodic analysis reports
+    reception: bool = False  # visits booked and received, the reception calendars
 
 
 def _calendar_warnings(user: Any) -> list[YearWarning]:
@@ -74,5 +76,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             my_contact=may_set_own_contact(user),
             dashboard=may_see_dashboard(user),
             reports=may_see_reports(user),
+            reception=may_view_reception(user),
         ),
     }

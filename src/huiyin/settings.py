@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huiyin.api",
+    "huiyin.reception",
 ]
 
 MIDDLEWARE = [
@@ -452,6 +453,9 @@ HUIYIN_PORTAL_LIMITS = {
     "submit_nojs_ip": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_NOJS_IP", default="5/3600"),
     "submit_nojs_all": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_NOJS_ALL", default="120/3600"),
     "nojs_wrong_ip": env.str("HUIYIN_PORTAL_LIMIT_NOJS_WRONG_IP", default="10/3600"),
+    # Visits booked on the portal (huiyin.reception): per address, and per phone number a day.
+    "book_ip": env.str("HUIYIN_PORTAL_LIMIT_BOOK_IP", default="20/600"),
+    "book_phone": env.str("HUIYIN_PORTAL_LIMIT_BOOK_PHONE", default="3/86400"),
 }
 # The submission form's proof of work: leading zero bits of SHA-256 the browser must find
 # (16: some 65,000 hashes, well under a second on a phone), and how long a challenge lasts.

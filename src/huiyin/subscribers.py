@@ -53,6 +53,8 @@ from huiyin.notifications import subscribers as notifications
 from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
+from huiyin.reception import panels as reception_panels
+from huiyin.reception import services as reception_services
 from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
@@ -174,6 +176,7 @@ TABLE = build_table(
         Panel("system", "ops/_desk_system.html", ops_panels.desk_panel),
         Panel("calendar", "policy/_calendar_warnings.html", policy_panels.desk_panel),
         Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
+        Panel("reception", "reception/_desk_panel.html", reception_panels.desk_panel),
     ),
     desk_sections=(
         ("approval", handling_selectors.desk_approvals),
@@ -187,6 +190,7 @@ TABLE = build_table(
     erasers=(
         ("handling.interviewee_names", handling.erase_interviewees),
         ("notifications.recipients_and_texts", notifications.erase_personal_data),
+        ("reception.visitors", reception_services.erase_visitors),
     ),
     preset_checks=(("cases.category_rules", case_categories.preset_problems),),
     periodic=(("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),),

@@ -14,6 +14,8 @@ urlpatterns = [
     path("cases/", include("huiyin.cases.urls")),
     path("status/", include("huiyin.cases.public_urls")),
     path("portal/", include("huiyin.portal.urls")),  # the public portal (no login)
+    path("portal/", include("huiyin.reception.portal_urls")),  # booking a visit on the portal
+    path("reception/", include("huiyin.reception.urls")),
     path("supervision/", include("huiyin.supervision.urls")),
     path("policy/", include("huiyin.policy.urls")),
     path("policy/", include("huiyin.deadlines.urls")),

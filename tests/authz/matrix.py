@@ -88,6 +88,25 @@ def _portal_submission(w: World, actor: str) -> dict[str, Any]:
     }
 
 
+def _portal_booking(actor: str) -> dict[str, Any]:
+    issued = challenge.issue()
+    return {
+        "name": "李娜",
+        "phone": f"1370000{ACTORS.index(actor):04d}",
+        "purpose": "咨询拆迁补偿政策",
+        "headcount": "1",
+        "consent": "on",
+        "challenge": issued,
+        "solution": challenge.solve(issued),
+    }
+
+
+# The reception's calendars and visits: who books and receives visitors, and the administrators
+# who set the schedules; rooms, hours and leader days are the leaders' and administrators'.
+RECEPTION_DESK = A("clerk", "reception", "leader", "admin")
+SCHEDULERS = A("leader", "admin")
+
+
 def case(key: str, **more: Any) -> Callable[[World], dict[str, Any]]:
     return lambda w: {"case_id": w.case(key), **more}
 
@@ -691,6 +710,166 @@ MATRIX: dict[str, Entry] = {
     "portal:letter": Row(get=NOBODY, kwargs=lambda w: {"org": w.org.code, "document_id": w["letter"].pk}),
     "portal:leave": post_only(EVERYONE, kwargs=_portal_org, writes=False),
     "portal:link": Row(get=EVERYONE, kwargs=lambda w: {"token": case_token(w.cases["in_progress"])}),
+    # --- the reception (huiyin.reception) -----------------------------------------------------------
+    "reception:week": Row(get=RECEPTION_DESK | {"org2"}),
+    "reception:day": Row(get=RECEPTION_DESK | {"org2"}),
+    "reception:schedule": Row(get=RECEPTION_DESK | {"org2"}),
+    "reception:room_add": post_only(
+        SCHEDULERS | {"org2"}, data=lambda w, actor: {"name": f"接待室{actor}", "location": "二楼"}, label="添加接待室"
+    ),
+    "reception:room_edit": post_only(
+        SCHEDULERS,
+        kwargs=lambda w: {"room_id": w["room"].pk},
+        data=lambda w, actor: {
+            "name": "信访接待室",
+            "location": "市民中心二楼",
+            "active": "on",
+            "version": w["room"].version,
+        },
+        label="修改接待室",
+    ),
+    "reception:hours_add": post_only(
+        SCHEDULERS,
+        data=lambda w, actor: {
+            "room": w["room"].pk,
+            "weekdays": ["6"],
+            "starts": "09:00",
+            "ends": "11:00",
+            "slot_minutes": "60",
+            "capacity": "2",
+            "valid_from": timezone.localdate().isoformat(),
+        },
+        label="公布接待时间",
+    ),
+    "reception:hours_end": post_only(
+        SCHEDULERS,
+        kwargs=lambda w: {"hours_id": w["saturday_hours"].pk},
+        data=lambda w, actor: {"last_day": (timezone.localdate() + timedelta(days=30)).isoformat()},
+        label="停止接待时间",
+    ),
+    "reception:leader_day_add": post_only(
+        SCHEDULERS,
+        data=lambda w, actor: {
+            "leader": w.staff["leader"].pk,
+            "room": w["room"].pk,
+            "date": w["reception_coming"].isoformat(),
+            "starts": "16:00",
+            "ends": "17:00",
+            "slot_minutes": "30",
+            "capacity": "2",
+            "topic": "征地拆迁补偿",
+            "departments": [w.departments["housing"].pk],
+        },
+        label="公布领导接待日",
+    ),
+    "reception:leader_day": Row(get=RECEPTION_DESK, kwargs=lambda w: {"day_id": w["leader_day"].pk}),
+    "reception:leader_day_record": post_only(
+        SCHEDULERS,
+        kwargs=lambda w: {"day_id": w["held_leader_day"].pk},
+        data=lambda w, actor: {"summary": "接待 3 批 5 人", "version": w["held_leader_day"].version},
+        label="登记领导接待日情况",
+    ),
+    "reception:leader_day_cancel": post_only(
+        SCHEDULERS,
+        kwargs=lambda w: {"day_id": w["leader_day"].pk},
+        data=lambda w, actor: {"summary": "领导公出", "version": w["leader_day"].version},
+        label="取消领导接待日",
+    ),
+    "reception:joint_add": post_only(
+        DECIDE,
+        data=lambda w, actor: {
+            "case_numbers": w.cases["in_progress"].number,
+            "room": w["room"].pk,
+            "date": w["reception_coming"].isoformat(),
+            "starts": "17:00",
+            "ends": "18:00",
+            "slot_minutes": "60",
+            "capacity": "3",
+            "topic": "多部门共同接待",
+        },
+        label="安排联合接访",
+    ),
+    "reception:joint": Row(get=RECEPTION_DESK, kwargs=lambda w: {"session_id": w["joint_session"].pk}),
+    "reception:joint_invite": post_only(
+        REGISTER,
+        kwargs=lambda w: {"session_id": w["joint_session"].pk},
+        data=lambda w, actor: {"case": w.case("in_progress"), "slot": w["joint_slot_key"]},
+        label="为联合接访预约反映人",
+    ),
+    "reception:joint_record": post_only(
+        DECIDE,
+        kwargs=lambda w: {"session_id": w["held_joint_session"].pk},
+        data=lambda w, actor: {"summary": "三部门共同接待", "version": w["held_joint_session"].version},
+        label="登记联合接访情况",
+    ),
+    "reception:joint_cancel": post_only(
+        DECIDE,
+        kwargs=lambda w: {"session_id": w["joint_session"].pk},
+        data=lambda w, actor: {"summary": "改期", "version": w["joint_session"].version},
+        label="取消联合接访",
+    ),
+    # Another organisation's member names this organisation's period: not one of theirs (400).
+    "reception:book": Row(
+        get=REGISTER | {"org2"},
+        post=REGISTER,
+        data=lambda w, actor: {
+            "slot": w["slot_key"],
+            "name": "李娜",
+            "phone": f"1390000{ACTORS.index(actor):04d}",
+            "purpose": "咨询拆迁政策",
+            "headcount": "1",
+            "via": "phone",
+        },
+        label="预约来访",
+    ),
+    "reception:appointment": Row(get=RECEPTION_DESK, kwargs=lambda w: {"appointment_id": w["visit"].pk}),
+    "reception:cancel": post_only(
+        REGISTER,
+        kwargs=lambda w: {"appointment_id": w["visit"].pk},
+        data=lambda w, actor: {"reason": "来访人来电取消", "version": w["visit"].version},
+        label="取消来访预约",
+    ),
+    "reception:reschedule": post_only(
+        REGISTER,
+        kwargs=lambda w: {"appointment_id": w["visit"].pk},
+        data=lambda w, actor: {"slot": w["other_slot_key"], "version": w["visit"].version},
+        label="来访预约改期",
+    ),
+    "reception:no_show": post_only(
+        REGISTER,
+        kwargs=lambda w: {"appointment_id": w["past_visit"].pk},
+        data=lambda w, actor: {"version": w["past_visit"].version},
+        label="登记未到访",
+    ),
+    "reception:check_in": Row(
+        get=REGISTER,
+        post=REGISTER,
+        kwargs=lambda w: {"appointment_id": w["past_visit"].pk},
+        data=lambda w, actor: {
+            "id_number": "110105198001010024",
+            "name": "张伟",
+            "phone": "13812345678",
+            "nature": "complaint",
+            "text": "小区楼道堆放杂物",
+            "headcount": "1",
+            "target": "new",
+            "new_matter": "on",
+            "version": w["past_visit"].version,
+        },
+        label="到访登记（核验身份、登记案件）",
+    ),
+    # The public books on the portal (every actor is the public there); the confirmation page
+    # needs a booking made in this browser and otherwise sends back to the booking page.
+    "reception_portal:book": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        kwargs=_portal_org,
+        data=lambda w, actor: {
+            **_portal_booking(actor),
+            "slot": w["slot_key"],
+        },
+    ),
+    "reception_portal:done": Row(get=EVERYONE, kwargs=_portal_org),
     # --- surveys and engagement activities ----------------------------------------------------------
     "surveys:index": Row(get=WHOLE_LEDGER | {"org2"}),
     "surveys:create": post_only(

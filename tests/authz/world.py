@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,6 +41,8 @@ from huiyin.orgs.roles import Role
 from huiyin.policy.models import CalendarDay, CalendarDayKind, PolicyVersion
 from huiyin.policy.presets import load_preset
 from huiyin.policy.services import policy_activate, presets_dir
+from huiyin.reception import schedule as rs
+from huiyin.reception import services as rsv
 from huiyin.reports import services as reports
 from huiyin.supervision import services as supervision
 from huiyin.surveys import services as surveys
@@ -459,5 +461,97 @@ def build_world() -> World:
         kind="dispatched",
     )
     w.things["reminder"] = Notification.objects.get(recipient=staff["handler"], key="authz:reminder")
+    _reception(w)
     w.cases = {key: _fresh(c) for key, c in w.cases.items()}
     return w
+
+
+def _reception(w: World) -> None:
+    """The reception (huiyin.reception): a room with hours published two weeks ago, a visit on
+    a past working day still booked (to check in, to mark not come), a visit to come, a leader
+    day and a joint session to come and held ones in the past, all through the services (the
+    past ones stamped with ``at``)."""
+    staff = w.staff
+    admin, leader, desk, clerk = staff["admin"], staff["leader"], staff["reception"], staff["clerk"]
+    now = timezone.localtime()
+    today = now.date()
+    start = today - timedelta(days=14)
+    calendar = rs.calendar_of(w.org.pk)
+    past_day = today - timedelta(days=1)
+    while not calendar.is_workday(past_day) or past_day.weekday() >= 5:
+        past_day -= timedelta(days=1)
+    coming = today + timedelta(days=4)  # after the property preset's three days' notice for a leader day
+    while not calendar.is_workday(coming) or coming.weekday() >= 5:
+        coming += timedelta(days=1)
+
+    def moment(day, hour):
+        return timezone.make_aware(datetime.combine(day, time(hour)))
+
+    set_up = moment(start, 9)
+    room = rsv.room_save(actor=admin, name="信访接待室", location="市民中心一楼", at=set_up)
+    weekdays = [0, 1, 2, 3, 4, 7]
+    rsv.hours_add(
+        actor=admin,
+        room_id=room.pk,
+        weekdays=weekdays,
+        starts=time(9),
+        ends=time(12),
+        slot_minutes=60,
+        capacity=5,
+        valid_from=start,
+        at=set_up,
+    )
+    [saturday] = rsv.hours_add(
+        actor=admin,
+        room_id=room.pk,
+        weekdays=[5],
+        starts=time(9),
+        ends=time(10),
+        slot_minutes=60,
+        capacity=1,
+        valid_from=start,
+        at=set_up,
+    )
+
+    def key(day, hour):
+        return f"h.{room.pk}.{day:%Y%m%d}{hour:02d}00"
+
+    def session(day, hour, topic):
+        return rsv.SessionInput(
+            room_id=room.pk, date=day, starts=time(hour), ends=time(hour + 1), slot_minutes=60, capacity=3, topic=topic
+        )
+
+    visitor = dict(name="张伟", phone="13812345678", purpose="小区楼道堆放杂物")
+    past_visit = rsv.appointment_book(
+        actor=desk,
+        organization=w.org,
+        data=rsv.Booking(slot=key(past_day, 10), **visitor),
+        at=moment(past_day, 8),
+    )
+    visit = rsv.appointment_book(actor=desk, organization=w.org, data=rsv.Booking(slot=key(coming, 9), **visitor))
+    leader_day = rsv.leader_day_schedule(
+        actor=admin, leader_id=leader.pk, data=session(coming, 14, "物业管理"), at=set_up
+    )
+    held_day = rsv.leader_day_schedule(
+        actor=admin, leader_id=leader.pk, data=session(past_day, 14, "老旧小区改造"), at=set_up
+    )
+    in_progress = w.cases["in_progress"]
+    joint = rsv.joint_convene(actor=clerk, case_ids=[in_progress.pk], data=session(coming, 15, "漏水责任划分"))
+    held_joint = rsv.joint_convene(
+        actor=clerk, case_ids=[in_progress.pk], data=session(past_day, 15, "漏水责任划分"), at=set_up
+    )
+    w.things.update(
+        room=room,
+        saturday_hours=saturday,
+        reception_coming=coming,
+        reception_past=past_day,
+        slot_key=key(coming, 10),
+        other_slot_key=key(coming, 11),
+        joint_slot_key=f"j.{joint.pk}.{coming:%Y%m%d}1500",
+        past_visit=past_visit,
+        visit=visit,
+        leader_day=leader_day,
+        held_leader_day=held_day,
+        joint_session=joint,
+        held_joint_session=held_joint,
+    )

@@ -195,26 +195,41 @@ def preset_intake_errors(errors: Errors, data: IntakeInput, rules: IntakeRules) 
         field, missing, message = _VISIT_FIELD_ERRORS[name]
         if missing(party, data) and not errors.get(field):  # one message a field
             _add(errors, field, str(message))
+    named = 1 if party.name.strip() and not party.anonymous else 0
+    group_errors(errors, representatives=named + len(data.representatives), group_size=data.group_size, rules=rules)
+
+
+def group_errors(
+    errors: Errors,
+    *,
+    representatives: int,
+    group_size: int,
+    rules: IntakeRules,
+    field: str = "representatives",
+    size_field: str = "group_size",
+) -> None:
+    """A group visit (多人走访) elects at most the preset's ``representatives_max`` representatives
+    (the complainant and the others together), and the visitors are at least as many as the
+    representatives: the visit's registration and its booking (``huiyin.reception``) alike."""
     limit = rules.representatives_max
-    if limit is not None:
-        named = 1 if party.name.strip() and not party.anonymous else 0
-        count = named + len(data.representatives)
-        if count > limit:
-            _add(
-                errors,
-                "representatives",
-                _(
-                    "多人走访应当推选代表，代表不超过 %(max)d 人：当前反映人与其他代表共 %(n)d 人，"
-                    "请只登记推选的代表，来访人数填在“来访人数”。"
-                )
-                % {"max": limit, "n": count},
+    if limit is None:
+        return
+    if representatives > limit:
+        _add(
+            errors,
+            field,
+            _(
+                "多人走访应当推选代表，代表不超过 %(max)d 人：当前反映人与其他代表共 %(n)d 人，"
+                "请只登记推选的代表，来访人数填在“来访人数”。"
             )
-        if data.group_size < count:
-            _add(
-                errors,
-                "group_size",
-                _("来访人数（%(size)d）少于登记的代表人数（%(n)d）。") % {"size": data.group_size, "n": count},
-            )
+            % {"max": limit, "n": representatives},
+        )
+    if group_size < representatives:
+        _add(
+            errors,
+            size_field,
+            _("来访人数（%(size)d）少于登记的代表人数（%(n)d）。") % {"size": group_size, "n": representatives},
+        )
 
 
 def repeat_errors(

@@ -8,7 +8,8 @@ what its desk entry says.
     case                   deadlines       the case (a stage of one handling round)
     rectification_task     deadlines       the task's case (the callback's 整改 notice)
     supervision_notice     supervision     the notice's case
-    (later) appointment, report_due
+    appointment            reception       none (a booked visit: reminder, then not come)
+    (later) report_due
 
 The case lifecycle (``deadlines.subscribers``), the case page's deadline panel and the
 desk alerts see only the clocks of kinds registered with ``follows_case=True``.

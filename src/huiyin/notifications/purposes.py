@@ -39,6 +39,11 @@ class Purpose(models.TextChoices):
     OVERDUE = "overdue", _("逾期")
     ESCALATED = "escalated", _("逾期升级")
     REPEAT_CONTACT = "repeat_contact", _("重复来电")
+    # Visits booked with the reception (huiyin.reception): to the visitor, no case yet.
+    VISIT_BOOKED = "visit_booked", _("来访预约确认")
+    VISIT_REMINDER = "visit_reminder", _("来访提醒")
+    VISIT_MOVED = "visit_moved", _("来访预约改期")
+    VISIT_CANCELLED = "visit_cancelled", _("来访预约取消")
 
 
 LANGUAGES = (("zh-hans", _("中文")), ("en", _("英文")))
@@ -60,6 +65,8 @@ class Spec:
 
 
 _STAFF_VARS = (*COMMON, "name", "case_url")
+# A booked visit has no case number or title yet: the booking's own code, when and where.
+_VISIT_VARS = ("org", "hotline", "name", "code", "when", "place")
 _DEADLINE_VARS = (*_STAFF_VARS, "stage", "due", "role")
 
 SPECS: dict[str, Spec] = {
@@ -170,6 +177,50 @@ SPECS: dict[str, Spec] = {
         _("{{ name }}：\n\n重复来电 {{ number }} {{ title }}：{{ text }}\n请与反映人沟通：{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
     ),
+    Purpose.VISIT_BOOKED: Spec(
+        Audience.COMPLAINANT,
+        _VISIT_VARS,
+        _(
+            "【{{ org }}】您已预约 {{ when }} 到{{ place }}来访，预约号{{ code }}。"
+            "请携带身份证件按时到达；如需改期或取消，请致电 {{ hotline }}。"
+        ),
+        _("【{{ org }}】来访预约确认：{{ when }}"),
+        _(
+            "{{ name }}，您好：\n\n您已预约 {{ when }} 到{{ place }}来访，预约号 {{ code }}。\n"
+            "请携带身份证件按时到达，到达后向接待人员出示预约号。\n"
+            "如需改期或取消，请致电 {{ hotline }}。\n\n{{ org }}"
+        ),
+    ),
+    Purpose.VISIT_REMINDER: Spec(
+        Audience.COMPLAINANT,
+        _VISIT_VARS,
+        _("【{{ org }}】提醒：您预约了 {{ when }} 到{{ place }}来访（预约号{{ code }}），请携带身份证件按时到达。"),
+        _("【{{ org }}】来访提醒：{{ when }}"),
+        _(
+            "{{ name }}，您好：\n\n提醒您：您预约了 {{ when }} 到{{ place }}来访，预约号 {{ code }}。\n"
+            "请携带身份证件按时到达；不能前来的，请致电 {{ hotline }} 改期或取消。\n\n{{ org }}"
+        ),
+    ),
+    Purpose.VISIT_MOVED: Spec(
+        Audience.COMPLAINANT,
+        _VISIT_VARS,
+        _("【{{ org }}】您的来访预约（预约号{{ code }}）已改为 {{ when }}，地点：{{ place }}。"),
+        _("【{{ org }}】来访预约改期：{{ when }}"),
+        _(
+            "{{ name }}，您好：\n\n您的来访预约（预约号 {{ code }}）已改为 {{ when }}，地点：{{ place }}。\n"
+            "如有疑问，请致电 {{ hotline }}。\n\n{{ org }}"
+        ),
+    ),
+    Purpose.VISIT_CANCELLED: Spec(
+        Audience.COMPLAINANT,
+        _VISIT_VARS,
+        _("【{{ org }}】您 {{ when }} 的来访预约（预约号{{ code }}）已取消。如需再次预约，请致电 {{ hotline }}。"),
+        _("【{{ org }}】来访预约已取消：{{ when }}"),
+        _(
+            "{{ name }}，您好：\n\n您 {{ when }} 的来访预约（预约号 {{ code }}）已取消。\n"
+            "如需再次预约，请致电 {{ hotline }} 或在网上平台预约。\n\n{{ org }}"
+        ),
+    ),
 }
 
 # Example values for the template page's preview.
@@ -192,4 +243,7 @@ SAMPLE = {
     "rating_link": "http://127.0.0.1:8000/rate/3kZ9qWm2xYt7/",
     "reason": "需调取病历并组织专家讨论",
     "text": "又来电：井盖仍未盖上。",
+    "code": "K7M2Q9XD",
+    "when": "2026-01-08（星期四）09:30",
+    "place": "信访接待室（市民中心一楼）",
 }

@@ -100,7 +100,9 @@ class Target:
 
     @property
     def who(self) -> str:
-        return f"p{self.party.pk}" if self.party is not None else f"s{self.staff.pk if self.staff else 0}"
+        if self.party is not None:
+            return f"p{self.party.pk}"
+        return f"s{self.staff.pk}" if self.staff is not None else "v"  # v: a visitor without a case (reception)
 
     @property
     def masked(self) -> str:
@@ -163,7 +165,7 @@ def base_values(case: Case) -> dict[str, Any]:
 
 def queue(
     *,
-    case: Case,
+    case: Case | None,
     event: Event | None,
     purpose: str,
     targets: Iterable[Target],
@@ -171,11 +173,17 @@ def queue(
     per_target: Callable[[Target], Mapping[str, Any]] | None = None,
     secret: str = "",
     key_base: str = "",
+    organization_id: int | None = None,
 ) -> list[Message]:
     """Queue ``purpose`` for each target whose medium the organisation has switched on,
     once per (event, purpose, medium, recipient); the send tasks start after commit.
-    ``secret`` (the query code) is hidden in the text the case page shows."""
-    org_id = case.organization_id
+    ``secret`` (the query code) is hidden in the text the case page shows. A message about
+    no case (a booked visit: ``huiyin.reception``) names its ``organization_id`` and a
+    ``key_base`` of its own."""
+    if case is None and (organization_id is None or not key_base):
+        raise ValueError("a message without a case needs its organisation and a key base")
+    org_id = case.organization_id if case is not None else organization_id
+    assert org_id is not None  # checked above
     switches = {
         (s.purpose, s.medium): s.enabled for s in ChannelSwitch.objects.filter(organization_id=org_id, purpose=purpose)
     }

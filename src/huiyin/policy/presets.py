@@ -617,6 +617,32 @@ class Portal:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Reception:
+    """Receiving visitors in person (来访接待, F61: ``huiyin.reception``): what the office must
+    offer, and how its bookings run.
+
+    * ``open_days_per_week``: the reception room is open on at least this many working days
+      of every week, at published hours (a week with fewer working days needs each of them);
+      the schedule page warns about a week that falls short.
+    * ``book_ahead_days``: how many days ahead a visit may be booked.
+    * ``leader_day_notice_days``: a leader reception day (领导接待日) is published at least this
+      many days before it is held.
+    * ``remind_hours_before``: the visitor's reminder goes out this many hours before the visit
+      (0: no reminder; none either for a visit booked later than that).
+    * ``no_show_after_minutes``: a booked visit not checked in this long after its start is
+      recorded as not come (未到访).
+
+    A group visit's representatives are capped by the intake rule ``representatives_max``."""
+
+    open_days_per_week: int = _f(5, min=1, max=7)
+    book_ahead_days: int = _f(14, min=1, max=366)
+    leader_day_notice_days: int = _f(0, min=0, max=366)
+    remind_hours_before: int = _f(24, min=0, max=720)
+    no_show_after_minutes: int = _f(30, min=1, max=1440)
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Preset:
     name: str
     label: str
@@ -643,6 +669,7 @@ class Preset:
     daily_review: DailyReview | None = None
     retention: Retention | None = None
     portal: Portal | None = None
+    reception: Reception | None = None
     source: str = ""
 
     def match_deadline(

@@ -23,8 +23,10 @@ from huiyin.demo.generator import (
 )
 from huiyin.demo.history import populate
 from huiyin.demo.outreach import seed_outreach
+from huiyin.demo.reception import seed_reception
 from huiyin.orgs.models import Organization, Staff
 from huiyin.policy.services import current_policy, organization_init
+from huiyin.reception.models import Room
 from huiyin.reports import rollups
 from huiyin.supervision.models import NoticeKind
 from huiyin.supervision.services import supervision_issue
@@ -102,6 +104,7 @@ class Command(BaseCommand):
         self.supervise_some(demo)
         self.outreach(demo, now=end)
         rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
+        self.reception(demo, now=end)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -129,6 +132,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"满意度调查答卷 {counts['responses']} 份，走访座谈活动 {counts['activities']} 项。 / "
             f"{counts['responses']} survey answers, {counts['activities']} engagement activities."
+        )
+
+    def reception(self, demo, *, now=None) -> None:
+        """A reception room, its hours, visits past and to come, leader days, a joint session (once)."""
+        if Room.objects.filter(organization=demo.org).exists():
+            return
+        c = seed_reception(demo.org.pk, demo.staff, now=now)
+        total = c["visits"] + c["coming"]
+        self.stdout.write(
+            f"来访预约 {total} 件（已到访 {c['arrived']}、未到访 {c['no_show']}、取消 {c['cancelled']}、"
+            f"待来访 {c['coming']}），接待日与联合接访 {c['sessions']} 场。 / "
+            f"{total} booked visits, {c['sessions']} reception sessions."
         )
 
     def supervise_some(self, demo, count: int = 3) -> None:

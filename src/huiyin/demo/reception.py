@@ -1,0 +1,230 @@
+"""Demo reception (来访接待): a reception room with hours published eight weeks ago, visits over
+the past three weeks — booked a few days ahead, then arrived (each checked in, so a visit
+case was registered at that moment), not come or cancelled — and visits booked for the
+coming two weeks, a leader reception day held two weeks ago and one to come, and a joint
+reception session for two open cases. Everything goes through ``huiyin.reception.services``,
+each step stamped with the moment it happened (``at``): nothing is dated after it was done,
+and nothing said to have happened lies in the future."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from huiyin.cases.models import Case
+from huiyin.cases.workflow import OPEN_STATES
+from huiyin.orgs.models import Department, Staff
+from huiyin.reception import schedule, services
+from huiyin.reception.models import BookedVia, Room, SlotKind, Weekday
+
+from .generator import _id_number, _mobile, _name
+
+PURPOSES = (
+    "小区电梯长期故障，物业一直不修",
+    "楼上装修噪音扰民，多次协调无果",
+    "拆迁补偿标准有异议，希望当面反映",
+    "单位拖欠工资三个月，想咨询如何维权",
+    "小区门口占道经营，影响出行",
+    "孩子入学片区划分问题咨询",
+    "老旧小区加装电梯意见不统一",
+    "邻居违建遮挡采光",
+)
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _visitor(rng: random.Random) -> tuple[str, str, str, bool]:
+    name, male = _name(rng)
+    return name, _mobile(rng), rng.choice(PURPOSES), male
+
+
+def _workdays(calendar, first: date, last: date) -> list[date]:
+    days, day = [], first
+    while day <= last:
+        if calendar.is_workday(day) and day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def seed_reception(
+    org_id: int, staff: dict[str, Staff], *, seed: int = 11, now: datetime | None = None
+) -> dict[str, int]:
+    """The demo's reception, once (the caller checks there is no room yet). Returns counts."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    admin, leader, desk, clerk = staff["admin"], staff["leader"], staff["reception"], staff["clerk"]
+    organization = desk.organization
+    assert organization is not None
+    set_up = _at(today - timedelta(days=56), 9)
+    room = services.room_save(actor=admin, name="来访接待室", location="市民服务中心一楼东侧", at=set_up)
+    services.room_save(actor=admin, name="领导接待室", location="市民服务中心二楼", at=set_up)
+    for starts, ends in ((time(9), time(11, 30)), (time(14), time(16, 30))):
+        services.hours_add(
+            actor=admin,
+            room_id=room.pk,
+            weekdays=[*range(5), Weekday.SWAPPED_WORKDAY],
+            starts=starts,
+            ends=ends,
+            slot_minutes=30,
+            capacity=2,
+            valid_from=set_up.date(),
+            at=set_up,
+        )
+    leader_room = Room.objects.get(organization_id=org_id, name="领导接待室")
+    departments = list(Department.objects.filter(organization_id=org_id, handles_cases=True).order_by("code"))
+    calendar = schedule.calendar_of(org_id)
+    counts = {"visits": 0, "arrived": 0, "no_show": 0, "cancelled": 0, "coming": 0, "sessions": 0}
+
+    def session(day: date, starts: int, topic: str, room_id: int) -> services.SessionInput:
+        return services.SessionInput(
+            room_id=room_id,
+            date=day,
+            starts=time(starts),
+            ends=time(starts + 2),
+            slot_minutes=30,
+            capacity=2,
+            topic=topic,
+            department_ids=[d.pk for d in departments[:2]],
+        )
+
+    # A leader day held two weeks ago (published a week before it), and one to come.
+    past_days = _workdays(calendar, today - timedelta(days=21), today - timedelta(days=1))
+    held_on = past_days[len(past_days) // 3] if past_days else None
+    held = None
+    if held_on is not None:
+        held = services.leader_day_schedule(
+            actor=admin,
+            leader_id=leader.pk,
+            data=session(held_on, 14, "物业服务与老旧小区改造", leader_room.pk),
+            at=_at(held_on - timedelta(days=7), 10),
+        )
+        counts["sessions"] += 1
+    rules = schedule.reception_rules(org_id)
+    coming_days = _workdays(
+        calendar, today + timedelta(days=rules.leader_day_notice_days + 1), today + timedelta(days=13)
+    )
+    coming = None
+    if coming_days:
+        coming = services.leader_day_schedule(
+            actor=admin,
+            leader_id=leader.pk,
+            data=session(coming_days[0], 14, "城市管理与市容环境", leader_room.pk),
+            at=now - timedelta(hours=2),
+        )
+        counts["sessions"] += 1
+
+    # Visits of the past three weeks: booked one to four days ahead, then their outcome.
+    for day in past_days:
+        for _n in range(rng.choice((0, 1, 1, 2))):
+            offers = [
+                s
+                for s in schedule.offered(org_id, day, day)
+                if s.left > 0 and (s.kind == SlotKind.HOURS or (held is not None and s.leader_day == held))
+            ]
+            if not offers:
+                continue
+            offer = rng.choice(offers)
+            booked_at = min(offer.starts_at - timedelta(hours=2), _at(day - timedelta(days=rng.randint(1, 4)), 10))
+            name, phone, purpose, male = _visitor(rng)
+            appointment = services.appointment_book(
+                actor=desk,
+                organization=organization,
+                data=services.Booking(
+                    slot=offer.key,
+                    name=name,
+                    phone=phone,
+                    purpose=purpose,
+                    via=rng.choice((BookedVia.PHONE, BookedVia.ON_SITE)),
+                ),
+                at=booked_at,
+            )
+            counts["visits"] += 1
+            fate = rng.random()
+            if fate < 0.7:
+                arrived = offer.starts_at + timedelta(minutes=rng.randint(-10, 10))
+                services.appointment_check_in(
+                    actor=desk,
+                    appointment_id=appointment.pk,
+                    data=services.CheckIn(
+                        id_number=_id_number(rng, male),
+                        name=name,
+                        phone=phone,
+                        gender="male" if male else "female",
+                        age=rng.randint(25, 75),
+                        text=purpose + "。",
+                        headcount=1,
+                        new_matter=True,
+                    ),
+                    at=max(arrived, _at(day, 0, 1)),
+                )
+                counts["arrived"] += 1
+            elif fate < 0.85:
+                services.appointment_no_show(
+                    actor=desk, appointment_id=appointment.pk, at=offer.starts_at + timedelta(minutes=40)
+                )
+                counts["no_show"] += 1
+            else:
+                services.appointment_cancel(
+                    actor=desk,
+                    appointment_id=appointment.pk,
+                    reason="来访人来电取消，改为电话反映",
+                    at=booked_at + timedelta(hours=1),
+                )
+                counts["cancelled"] += 1
+    if held is not None and held_on is not None:
+        services.leader_day_record(
+            actor=leader,
+            day_id=held.pk,
+            summary="接待来访群众，涉及物业服务、加装电梯等问题，当场答复 1 件，其余交办相关部门限期办理。",
+            at=_at(held_on, 17),
+        )
+
+    # Visits booked for the coming two weeks (some from the portal, one in the coming leader day).
+    for day in _workdays(calendar, today, today + timedelta(days=13)):
+        offers = [s for s in schedule.offered(org_id, day, day) if s.starts_at > now and s.left > 0]
+        if coming is not None and day == coming.date:
+            offers = [s for s in offers if s.leader_day == coming] or offers
+        for _n in range(rng.choice((0, 1, 1, 2))):
+            if not offers:
+                break
+            offer = offers.pop(rng.randrange(len(offers)))
+            name, phone, purpose, _male = _visitor(rng)
+            portal = rng.random() < 0.3
+            # Booked after the period was published: the coming leader day two hours ago.
+            recent = portal or offer.leader_day is not None
+            services.appointment_book(
+                actor=None if portal else desk,
+                organization=organization,
+                data=services.Booking(slot=offer.key, name=name, phone=phone, purpose=purpose),
+                at=now - (timedelta(minutes=30) if recent else timedelta(hours=rng.randint(1, 20))),
+            )
+            counts["coming"] += 1
+
+    # A joint reception session for two open cases handled by different departments.
+    open_cases = list(
+        Case.objects.filter(organization_id=org_id, state__in=OPEN_STATES, lead_department__isnull=False).order_by(
+            "-received_at"
+        )[:20]
+    )
+    pair: list[Case] = []
+    for case in open_cases:
+        if not pair or case.lead_department_id != pair[0].lead_department_id:
+            pair.append(case)
+        if len(pair) == 2:
+            break
+    joint_days = _workdays(calendar, today + timedelta(days=2), today + timedelta(days=13))
+    if len(pair) == 2 and joint_days:
+        services.joint_convene(
+            actor=clerk,
+            case_ids=[c.pk for c in pair],
+            data=session(joint_days[-1], 9, "多部门联合接待", leader_room.pk),
+            at=now - timedelta(hours=1),
+        )
+        counts["sessions"] += 1
+    return counts

@@ -1,0 +1,54 @@
+"""The demo's reception: hours, visits past (arrived, not come, cancelled) and to come, leader
+days and a joint session, every step stamped at the moment it happened, none in the future."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from huiyin.cases.models import Channel
+from huiyin.demo.generator import build_organization, generate_case_specs
+from huiyin.demo.history import populate
+from huiyin.demo.reception import seed_reception
+from huiyin.reception.models import (
+    Appointment,
+    AppointmentLog,
+    AppointmentStatus,
+    JointSession,
+    LeaderDay,
+    OpeningHours,
+    SessionStatus,
+)
+from tests.policy.conftest import activate
+
+SH = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_reception_is_stamped_truthfully():
+    demo = build_organization()
+    activate(demo.org, "city_hotline")
+    end = datetime.now(SH)
+    populate(demo, generate_case_specs(40, seed=3, start=end - timedelta(days=30), end=end), now=end)
+    counts = seed_reception(demo.org.pk, demo.staff, now=end)
+    assert OpeningHours.objects.filter(organization=demo.org).exists()
+    visits = Appointment.objects.filter(organization=demo.org).select_related("slot", "case")
+    past = [a for a in visits if a.slot.starts_at < end]
+    coming = [a for a in visits if a.slot.starts_at > end]
+    assert len(past) == counts["visits"] > 0 and len(coming) == counts["coming"] > 0
+    outcomes = {AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
+    assert {a.status for a in past} <= outcomes
+    assert all(a.status == AppointmentStatus.BOOKED for a in coming)
+    for a in visits:
+        assert a.booked_at <= end and a.booked_at < a.slot.starts_at
+        if a.status == AppointmentStatus.CHECKED_IN:
+            assert a.case.channel == Channel.VISIT and a.case.received_at == a.checked_in_at <= end
+            assert a.id_number_masked and a.case.party.id_number
+    assert all(entry.at <= end for entry in AppointmentLog.objects.filter(appointment__organization=demo.org))
+    days = LeaderDay.objects.filter(organization=demo.org)
+    assert {d.status for d in days} == {SessionStatus.HELD, SessionStatus.PUBLISHED}
+    assert all(d.created_at <= end and (d.closed_at is None or d.closed_at <= end) for d in days)
+    joint = JointSession.objects.get(organization=demo.org)
+    assert joint.cases.count() == 2 and joint.departments.count() >= 2
