@@ -23,10 +23,10 @@ def test_no_navigation_without_a_signed_in_user():
 @pytest.mark.parametrize(
     ("who", "shown"),
     [
-        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact"}),
-        ("handler", {"my_contact"}),
-        ("head", {"supervision_board", "callbacks", "evaluation", "my_contact"}),
-        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact"}),
+        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact", "visitors"}),
+        ("handler", {"my_contact", "visitors", "guest_reception"}),
+        ("head", {"supervision_board", "callbacks", "evaluation", "my_contact", "visitors", "guest_reception"}),
+        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact", "visitors"}),
         (
             "leader",
             {
@@ -38,6 +38,8 @@ def test_no_navigation_without_a_signed_in_user():
                 "intake",
                 "parked_mail",
                 "my_contact",
+                "visitors",
+                "guest_reception",
             },
         ),
     ],

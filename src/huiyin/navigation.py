@@ -17,6 +17,7 @@ from huiyin.administration.permissions import may_manage_staff
 from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
+from huiyin.frontoffice.permissions import may_use_guest_reception, may_use_visitor_log
 from huiyin.notifications.permissions import may_edit_templates, may_handle_mail, may_set_own_contact
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
@@ -39,6 +40,8 @@ class Navigation:
     notification_templates: bool  # message texts and what goes out
     parked_mail: bool  # mail the e-mail channel could not register by itself
     my_contact: bool  # where my own notices go besides the desk
+    visitors: bool  # the visitor log: the day's visitors (front desk) or my own (hosts)
+    guest_reception: bool  # company guest reception: requests, approval, expenses
 
 
 def _calendar_warnings(user: Any) -> list[YearWarning]:
@@ -69,5 +72,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             notification_templates=may_edit_templates(user),
             parked_mail=may_handle_mail(user),
             my_contact=may_set_own_contact(user),
+            visitors=may_use_visitor_log(user),
+            guest_reception=may_use_guest_reception(user),
         ),
     }

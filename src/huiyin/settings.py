@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "huiyin.ops",
     "huiyin.portal",
     "huiyin.notifications",
+    "huiyin.frontoffice",
 ]
 
 MIDDLEWARE = [
