@@ -170,15 +170,19 @@ def test_a_chain_of_the_hosting_departments_head_then_a_leader(people, company):
     assert reception.status == "approved"
 
 
-def test_no_request_without_the_presets_rules_or_the_office_named(people, company):
-    activate(company, "hospital")  # no guest_reception section
-    with pytest.raises(ApplicationError, match="guest_reception"):
-        request(people)
+def test_without_the_presets_rules_the_default_chain_and_no_request_without_the_office(people, company):
+    activate(company, "hospital")  # no guest_reception section: the hosting department's head, then a leader
+    reception = request(people)
+    assert reception.chain == ["dept_head", "leader"] and reception.overrun_approver == "leader"
+    services.reception_decide(actor=people["sales_head"], reception_id=reception.pk, decision="approved")
     activate(company, "company_front_office")
     services.setup_save(actor=people["admin"], office_department_id=None, finance_department_id=None)
     with pytest.raises(ApplicationError, match="尚未指定行政部门"):
-        request(people)
-    assert not GuestReception.objects.exists()
+        request(people, purpose="另一次")
+    assert list(GuestReception.objects.values_list("purpose", flat=True)) == ["市住建局调研物业服务"]
+    # The request made under the default keeps its chain: the leader signs the second step.
+    services.reception_decide(actor=people["leader"], reception_id=reception.pk, decision="approved")
+    assert GuestReception.objects.get(pk=reception.pk).status == "approved"
 
 
 def test_an_empty_chain_is_refused_when_the_preset_is_loaded():

@@ -37,11 +37,27 @@ def feedback_questions(organization_id: int) -> list[str]:
     return questions[:QUESTIONS_MAX]
 
 
-def guest_rules(organization_id: int) -> GuestReception | None:
-    """The running preset's guest-reception rules (None: the preset sets none, and no
-    request can be made: nobody would know who approves it)."""
+# Where the running preset has no ``guest_reception`` section (an organisation whose seeds
+# say nothing of receiving guests): the hosting department's head reviews, a leader approves
+# (seeds/000 行 96 in general terms), a leader approves more budget, receipts are required.
+DEFAULT_GUEST_RECEPTION = GuestReception(
+    chain=("dept_head", "leader"),
+    overrun_approver="leader",
+    receipt_required=True,
+    source="Huiyin 默认值：本单位政策未规定公司接待的审批流程",
+)
+
+
+def guest_rules(organization_id: int) -> GuestReception:
+    """The running preset's guest-reception rules, or Huiyin's default without a section."""
     policy = current_policy(organization_id)
-    return policy.preset().guest_reception if policy is not None else None
+    rules = policy.preset().guest_reception if policy is not None else None
+    return rules if rules is not None else DEFAULT_GUEST_RECEPTION
+
+
+def guest_rules_from_preset(organization_id: int) -> bool:
+    policy = current_policy(organization_id)
+    return policy is not None and policy.preset().guest_reception is not None
 
 
 def setup_of(organization_id: int) -> Setup:

@@ -45,7 +45,7 @@ from .models import (
 )
 from .money import ZERO
 from .permissions import Setup
-from .rules import feedback_questions, front_office_rules, guest_rules, setup_of
+from .rules import feedback_questions, front_office_rules, guest_rules, guest_rules_from_preset, setup_of
 
 BY_STAFF, BY_DEPARTMENT = "staff", "department"
 
@@ -367,17 +367,18 @@ def expense_for_download(*, actor: Staff, expense_id: int) -> Expense:
 def request_possible(organization_id: int) -> tuple[bool, str]:
     """Whether a request can be made here, and why not."""
     rules = guest_rules(organization_id)
-    if rules is None:
-        return False, _("本单位的政策未规定公司接待的审批流程（预设中的 guest_reception），暂不能提交接待申请。")
     setup = setup_of(organization_id)
     if "office_head" in (*rules.chain, rules.overrun_approver) and setup.office_department_id is None:
         return False, _("审批流程需要行政部门审核，但本单位尚未指定行政部门：请系统管理员在“接待设置”中指定。")
     return True, ""
 
 
-def chain_labels(organization_id: int) -> list[str]:
-    rules = guest_rules(organization_id)
-    return [approver_label(code) for code in rules.chain] if rules is not None else []
+def chain_labels(organization_id: int) -> tuple[list[str], bool]:
+    """The approvers of a new request, in order, and whether the running preset names them
+    (False: Huiyin's default)."""
+    return [approver_label(code) for code in guest_rules(organization_id).chain], guest_rules_from_preset(
+        organization_id
+    )
 
 
 def awaiting_me(*, actor: Staff) -> list[GuestReception]:

@@ -658,18 +658,14 @@ def reception_request(
 ) -> GuestReception:
     """接待申请: purpose, guests and their organisations, dates, hosting department (the
     requester's own; the front desk and leaders may name another), expected outcome and the
-    budget asked for by item. It goes to the approval chain of the running preset, kept on the request."""
+    budget asked for by item. It goes to the approval chain of the running preset (Huiyin's
+    default without one: ``rules.DEFAULT_GUEST_RECEPTION``), kept on the request."""
     now = happened_at(at)
     if not permissions.may_request(actor) and not (
         permissions.is_front_desk(actor) and hosting_department_id is not None
     ):
         raise PermissionDeniedError(_("接待申请由接待部门提出：您的账号不属于任何部门。"))
     rules = guest_rules(actor.org_id)
-    if rules is None:
-        raise ApplicationError(
-            _("本单位的政策未规定公司接待的审批流程（预设中的 guest_reception），暂不能提交接待申请。"),
-            code=FrontOfficeError.NOT_CONFIGURED,
-        )
     setup = setup_of(actor.org_id)
     if _needs_office((*rules.chain, rules.overrun_approver)) and setup.office_department_id is None:
         raise ApplicationError(

@@ -327,6 +327,7 @@ def _request_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse
     actor = request.user
     possible, why_not = selectors.request_possible(actor.org_id)
     front_desk = permissions.is_front_desk(actor)
+    chain, from_preset = selectors.chain_labels(actor.org_id)
     return render(
         request,
         "frontoffice/reception_new.html",
@@ -334,7 +335,8 @@ def _request_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse
             "items": BudgetItem.choices,
             "possible": possible,
             "why_not": why_not,
-            "chain": selectors.chain_labels(actor.org_id),
+            "chain": chain,
+            "chain_from_preset": from_preset,
             "departments": Department.objects.filter(organization_id=actor.org_id) if front_desk else [],
             "own_department": actor.department,
             "today": timezone.localdate(),
