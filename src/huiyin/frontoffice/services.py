@@ -604,7 +604,7 @@ def _budget(raw: Mapping[str, Any]) -> dict[str, Decimal]:
     for item in BudgetItem:
         field = f"budget_{item.value}"
         try:
-            label = str(item.label) + _("预算")
+            label = _("%(item)s预算") % {"item": item.label}
             amounts[item.value] = parse_money(raw.get(item.value), field, label, required=False) or ZERO
         except ValidationFailed as exc:
             errors.update(exc.errors)

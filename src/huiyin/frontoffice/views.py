@@ -236,7 +236,7 @@ def check_out(request: AuthedHttpRequest, visitor_id: int) -> HttpResponse:
             actor=request.user, visitor_id=visitor_id, expected_version=form_version(request.POST.get("version"))
         )
 
-    return _visitor_step(request, visitor_id, step, _("已办理离开登记，请请访客填写反馈表。"))
+    return _visitor_step(request, visitor_id, step, _("已办理离开登记，请访客填写反馈表。"))
 
 
 @login_required
@@ -580,7 +580,7 @@ def _period(request: AuthedHttpRequest) -> tuple[date, date, dict[str, list[str]
         end = last
     for field, day in (("start", start), ("end", end)):
         if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
-            errors[field] = [_("日期应在 2000-01-01 至 2100-12-31 之间。")]
+            errors[field] = [_("日期应在 %(a)s 至 %(b)s 之间。") % {"a": "2000-01-01", "b": "2100-12-31"}]
     if not errors and end < start:
         errors["end"] = [_("结束日期不能早于开始日期。")]
     if errors:
