@@ -768,6 +768,8 @@ def reception_decide(
                     "total": len(reception.chain),
                 }
             raise PermissionDeniedError(message)
+        if now < reception.requested_at:
+            raise ValidationFailed({"at": [_("审批时间不能早于申请时间。")]})
         step = reception.signed_steps + 1
         Approval.objects.create(
             reception=reception, step=step, approver=due, decision=decision, actor=actor, at=now, opinion=opinion

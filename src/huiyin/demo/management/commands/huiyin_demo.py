@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from huiyin.cases.models import Case, Channel
 from huiyin.cases.workflow import CaseState
+from huiyin.demo.frontoffice import seed_front_office
 from huiyin.demo.generator import (
     DEMO_CODE,
+    DEMO_PASSWORD,
     DEMO_URL,
     DemoConflict,
     build_organization,
@@ -100,6 +102,7 @@ class Command(BaseCommand):
         created = populate(demo, specs, now=end, seed=seed)
         self.supervise_some(demo)
         self.outreach(demo, now=end)
+        self.front_office(demo, now=end)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -128,6 +131,20 @@ class Command(BaseCommand):
             f"满意度调查答卷 {counts['responses']} 份，走访座谈活动 {counts['activities']} 项。 / "
             f"{counts['responses']} survey answers, {counts['activities']} engagement activities."
         )
+
+    def front_office(self, demo, *, now=None) -> None:
+        """Visitors and a guest reception, under the company front office preset (once)."""
+        policy = current_policy(demo.org)
+        if policy is None or policy.preset_name != "company_front_office":
+            return
+        done = seed_front_office(demo.org, demo.staff, now=now)
+        if done.visitors or done.reception:
+            self.stdout.write(
+                f"访客登记 {done.visitors} 人次，公司接待 {1 if done.reception else 0} 次（申请至报销）。 / "
+                f"{done.visitors} visitors, {1 if done.reception else 0} guest reception (request to reimbursement)."
+            )
+            for username, role, department in done.logins:
+                self.stdout.write(f"  {username}  {role}  {department}  {DEMO_PASSWORD}")
 
     def supervise_some(self, demo, count: int = 3) -> None:
         """A few supervision notices on cases still being handled, so the board has work."""
