@@ -20,39 +20,49 @@ VALID_ID = "11010519491231002X"  # GB 11643 check digit X
 BAD_CHECK_ID = "110105194912310021"  # the same with a wrong check digit
 
 
-@pytest.fixture
-def company(db) -> Organization:
+def build_company() -> tuple[Organization, dict[str, Department], dict[str, Staff]]:
     org = Organization.objects.create(code="company", name="示范实业有限公司")
     activate(org, "company_front_office")
-    return org
-
-
-@pytest.fixture
-def depts(company) -> dict[str, Department]:
     names = {"sales": "市场部", "office": "行政办公室", "finance": "财务部", "tech": "技术部"}
-    return {code: Department.objects.create(organization=company, code=code, name=name) for code, name in names.items()}
-
-
-@pytest.fixture
-def people(company, depts) -> dict[str, Staff]:
+    depts = {code: Department.objects.create(organization=org, code=code, name=name) for code, name in names.items()}
     p = {
-        "desk": make_staff(company, "desk", [Role.RECEPTION]),
-        "leader": make_staff(company, "boss", [Role.LEADER]),
-        "leader2": make_staff(company, "boss2", [Role.LEADER]),
-        "requester": make_staff(company, "sales1", [Role.HANDLER], depts["sales"]),
-        "sales_head": make_staff(company, "sales_head", [Role.DEPT_HEAD], depts["sales"]),
-        "office_head": make_staff(company, "office_head", [Role.DEPT_HEAD], depts["office"]),
-        "office_clerk": make_staff(company, "office1", [Role.HANDLER], depts["office"]),
-        "finance": make_staff(company, "accountant", [Role.HANDLER], depts["finance"]),
-        "tech_head": make_staff(company, "tech_head", [Role.DEPT_HEAD], depts["tech"]),
-        "engineer": make_staff(company, "engineer", [Role.HANDLER], depts["tech"]),
-        "admin": make_staff(company, "sysadmin", [Role.ADMIN]),
-        "analyst": make_staff(company, "analyst1", [Role.ANALYST]),
+        "desk": make_staff(org, "desk", [Role.RECEPTION]),
+        "leader": make_staff(org, "boss", [Role.LEADER]),
+        "leader2": make_staff(org, "boss2", [Role.LEADER]),
+        "requester": make_staff(org, "sales1", [Role.HANDLER], depts["sales"]),
+        "sales_head": make_staff(org, "sales_head", [Role.DEPT_HEAD], depts["sales"]),
+        "office_head": make_staff(org, "office_head", [Role.DEPT_HEAD], depts["office"]),
+        "office_clerk": make_staff(org, "office1", [Role.HANDLER], depts["office"]),
+        "finance": make_staff(org, "accountant", [Role.HANDLER], depts["finance"]),
+        "tech_head": make_staff(org, "tech_head", [Role.DEPT_HEAD], depts["tech"]),
+        "engineer": make_staff(org, "engineer", [Role.HANDLER], depts["tech"]),
+        "admin": make_staff(org, "sysadmin", [Role.ADMIN]),
+        "analyst": make_staff(org, "analyst1", [Role.ANALYST]),
     }
     services.setup_save(
         actor=p["admin"], office_department_id=depts["office"].pk, finance_department_id=depts["finance"].pk
     )
-    return p
+    return org, depts, p
+
+
+@pytest.fixture
+def _company(db) -> tuple[Organization, dict[str, Department], dict[str, Staff]]:
+    return build_company()
+
+
+@pytest.fixture
+def company(_company) -> Organization:
+    return _company[0]
+
+
+@pytest.fixture
+def depts(_company) -> dict[str, Department]:
+    return _company[1]
+
+
+@pytest.fixture
+def people(_company) -> dict[str, Staff]:
+    return _company[2]
 
 
 def receipt_png(name: str = "receipt.png") -> SimpleUploadedFile:
