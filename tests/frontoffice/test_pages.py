@@ -199,6 +199,7 @@ def test_the_setup_page_is_the_administrators(client, people, depts):
     assert client.get("/frontoffice/setup/").status_code == 403
     client.force_login(people["admin"])
     assert client.get("/frontoffice/setup/").status_code == 200
+    assert 'href="/frontoffice/setup/"' in client.get("/cases/desk/").content.decode()  # in the navigation
     response = client.post("/frontoffice/setup/", {"office_department": "99999", "finance_department": ""})
     assert response.status_code == 400
     response = client.post(
