@@ -147,6 +147,18 @@ def test_a_request_through_the_page_and_its_refusals(client, people):
     assert response.status_code == 302 and response["Location"] == f"/frontoffice/receptions/{reception.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert "¥800.00" in page and "张明" in page and 'id="decide-form"' not in page
+    services.reception_request(
+        actor=people["requester"],
+        purpose="三位来宾",
+        guests="甲，示范单位\n乙，示范单位\n丙，示范单位",
+        starts_on=date(2026, 6, 12),
+        ends_on=date(2026, 6, 12),
+        expected_outcome="交流",
+        budget={"room": "100", "meals": "200"},
+    )
+    listed = client.get("/frontoffice/receptions/").content.decode()
+    row = re.search(r"三位来宾.*?</tr>", listed, re.S).group(0)
+    assert ">3<" in row and "¥300.00" in row  # each budget line once, whatever the number of guests
     client.force_login(people["office_head"])
     page = client.get(response["Location"]).content.decode()
     assert 'id="decide-form"' in page

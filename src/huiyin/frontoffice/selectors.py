@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import NotFound, PermissionDeniedError
@@ -32,6 +32,7 @@ from .models import (
     BudgetItem,
     BudgetLine,
     Expense,
+    Guest,
     GuestReception,
     Overrun,
     OverrunStatus,
@@ -204,12 +205,12 @@ def receptions_for(*, actor: Staff, status: str = "") -> QuerySet[GuestReception
         rows = rows.filter(status=status)
     elif status in Reimbursement.values:
         rows = rows.filter(reimbursement=status)
+    # Subqueries, not joins: a join of the budget lines and the guests would count each line once per guest.
+    budget = BudgetLine.objects.filter(reception=OuterRef("pk")).values("reception").annotate(s=Sum("requested"))
+    guests = Guest.objects.filter(reception=OuterRef("pk")).values("reception").annotate(n=Count("pk"))
     return (
         rows.select_related("hosting_department", "requested_by")
-        .annotate(
-            budget_total=Sum("budget__requested"),
-            guest_count=Count("guests", distinct=True),
-        )
+        .annotate(budget_total=Subquery(budget.values("s")), guest_count=Subquery(guests.values("n")))
         .order_by("-starts_on", "-pk")
     )
 
