@@ -22,6 +22,7 @@ from huiyin.cases.models import Category
 from huiyin.deadlines.services import case_suspend, extension_request
 from huiyin.followup import services as followup
 from huiyin.followup.models import Callback
+from huiyin.frontoffice import services as fo
 from huiyin.handling import actions as ha
 from huiyin.handling import services as hs
 from huiyin.notifications.models import InboundMail, MailStatus, Message, MessageStatus
@@ -226,7 +227,65 @@ def build_property(prefix: str = "a_") -> OrgWorld:
     world.ids["report"] = reports.report_generate(report_id=report.pk).pk  # done: its files and commentary
     activate(org, "hospital")  # a second and a third version: withdraw and reactivate have work
     activate(org, "property_management")
+    _front_office(world, departments)
     return world
+
+
+def _front_office(world: OrgWorld, departments: dict[str, Department]) -> None:
+    """Visitors expected, inside and gone, hosted by the handler; receptions the handler
+    requested for the city department (the fuzzer heads it and is a leader: it approves,
+    spends, closes) in every step; finance is the city department (the fuzzer reimburses)."""
+    staff, fuzzer, handler = world.staff, world.fuzzer, world.staff["handler"]
+    fo.setup_save(
+        actor=fuzzer, office_department_id=departments["housing"].pk, finance_department_id=departments["city"].pk
+    )
+    today = timezone.localdate()
+    checked = fo.CheckIn(id_type="resident_id", id_number="11010519491231002X")
+    visitors = {}
+    for key, name in (("expected", "李建国"), ("inside", "王芳"), ("gone", "赵强")):
+        visitors[key] = fo.visitor_expect(actor=handler, expected_on=today, name=name, purpose="洽谈")
+    fo.visitor_check_in(actor=fuzzer, visitor_id=visitors["inside"].pk, data=checked)
+    fo.visitor_check_in(actor=fuzzer, visitor_id=visitors["gone"].pk, data=checked)
+    fo.visitor_check_out(actor=fuzzer, visitor_id=visitors["gone"].pk)
+    world.ids.update({f"visitor_{key}": v.pk for key, v in visitors.items()})
+
+    def request(purpose: str) -> int:
+        return fo.reception_request(
+            actor=handler,
+            purpose=purpose,
+            guests="张明，示范市住建局，副局长",
+            starts_on=today,
+            ends_on=today,
+            expected_outcome="交流经验",
+            budget={"room": "500", "meals": "1000"},
+        ).pk
+
+    def approved(purpose: str) -> int:
+        rid = request(purpose)
+        fo.reception_decide(actor=fuzzer, reception_id=rid, decision="approved")
+        fo.reception_decide(actor=staff["leader"], reception_id=rid, decision="approved")
+        receipt = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", content_type="application/pdf")
+        fo.expense_record(
+            actor=handler,
+            reception_id=rid,
+            item="meals",
+            amount="100",
+            spent_on=today,
+            description="午餐",
+            receipt=receipt,
+        )
+        return rid
+
+    world.ids["reception_pending"] = request("待审批的接待")
+    world.ids["reception_approved"] = rid = approved("已批准的接待")
+    world.ids["overrun"] = fo.overrun_request(
+        actor=handler, reception_id=rid, item="meals", amount="100", reason="来宾增加"
+    ).pk
+    world.ids["reception_closed"] = rid = approved("已总结的接待")
+    fo.reception_close(actor=handler, reception_id=rid, summary="顺利")
+    world.ids["reception_submitted"] = rid = approved("已提交报销的接待")
+    fo.reception_close(actor=handler, reception_id=rid, summary="顺利")
+    fo.reimbursement_submit(actor=handler, reception_id=rid)
 
 
 def build_petition(prefix: str = "b_") -> OrgWorld:

@@ -23,10 +23,16 @@ def test_no_navigation_without_a_signed_in_user():
 @pytest.mark.parametrize(
     ("who", "shown"),
     [
-        ("clerk", {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact", "reception"}),
-        ("handler", {"my_contact"}),
-        ("head", {"supervision_board", "callbacks", "evaluation", "my_contact", "dashboard"}),
-        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact", "dashboard", "reports"}),
+        (
+            "clerk",
+            {"callbacks", "surveys", "daily_review", "intake", "parked_mail", "my_contact", "reception", "visitors"},
+        ),
+        ("handler", {"my_contact", "visitors", "guest_reception"}),
+        (
+            "head",
+            {"supervision_board", "callbacks", "evaluation", "my_contact", "dashboard", "visitors", "guest_reception"},
+        ),
+        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact", "dashboard", "reports", "visitors"}),
         (
             "leader",
             {
@@ -41,6 +47,8 @@ def test_no_navigation_without_a_signed_in_user():
                 "dashboard",
                 "reports",
                 "reception",
+                "visitors",
+                "guest_reception",
             },
         ),
     ],

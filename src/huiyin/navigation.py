@@ -17,6 +17,7 @@ from huiyin.administration.permissions import may_manage_staff
 from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
+from huiyin.frontoffice.permissions import may_set_up, may_use_guest_reception, may_use_visitor_log
 from huiyin.notifications.permissions import may_edit_templates, may_handle_mail, may_set_own_contact
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
@@ -41,6 +42,9 @@ class Navigation:
     notification_templates: bool  # message texts and what goes out
     parked_mail: bool  # mail the e-mail channel could not register by itself
     my_contact: bool  # where my own notices go besides the desk
+    visitors: bool  # the visitor log: the day's visitors (front desk) or my own (hosts)
+    guest_reception: bool  # company guest reception: requests, approval, expenses
+    reception_setup: bool  # which departments are the administrative office and finance
     dashboard: bool = False  # the statistics dashboard (统计分析)
     reports: bool = False  # the periodic analysis reports
     reception: bool = False  # visits booked and received, the reception calendars
@@ -77,5 +81,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             dashboard=may_see_dashboard(user),
             reports=may_see_reports(user),
             reception=may_view_reception(user),
+            visitors=may_use_visitor_log(user),
+            guest_reception=may_use_guest_reception(user),
+            reception_setup=may_set_up(user),
         ),
     }

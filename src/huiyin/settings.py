@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "huiyin.api",
     "huiyin.reception",
+    "huiyin.frontoffice",
 ]
 
 MIDDLEWARE = [

@@ -131,6 +131,37 @@ def _username(w: World, actor: str) -> str:
     return person.username
 
 
+# --- the front office and guest reception ----------------------------------------------------------
+
+FRONT_DESK = A("reception", "leader")
+# Who opens guest reception: staff with a department, the front desk and leaders. With the
+# world's setup the administrative office is housing (assist_head) and finance is traffic
+# (stranger): both see every reception.
+RECEPTION_USERS = A("handler", "head", "assist_head", "stranger", "reception", "leader")
+# The requester (the handler), the hosting department (city: handler, head), the office (assist_head).
+RECEPTION_ORGANIZERS = A("handler", "head", "assist_head")
+COST_READERS = A("leader", "analyst", "head", "assist_head", "stranger", "org2")
+
+
+def _visitor(key: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"visitor_id": w[key].pk}
+
+
+def _reception(key: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"reception_id": w[key].pk}
+
+
+def _fresh_version(row: Any) -> int:
+    return type(row).objects.get(pk=row.pk).version
+
+
+def _own_department(w: World, actor: str) -> int:
+    """The actor's department (the world's lead department for those without one)."""
+    person = w.staff[actor]
+    department_id = person.department_id if person is not None else None
+    return department_id or w.departments["city"].pk
+
+
 # --- lifecycle actions (cases:act) ------------------------------------------------------------
 
 DECIDE = A("clerk", "leader")
@@ -983,6 +1014,155 @@ MATRIX: dict[str, Entry] = {
     ),
     "reports:xlsx": Row(get=A("leader", "supervisor", "analyst"), kwargs=lambda w: {"report_id": w["report"].pk}),
     "reports:pdf": Row(get=A("leader", "supervisor", "analyst"), kwargs=lambda w: {"report_id": w["report"].pk}),
+    # --- the front office (visitor log) and guest reception -----------------------------------------
+    "frontoffice:visitors": Row(
+        get=DESK,
+        post=DESK,
+        data=lambda w, actor: {"expected_on": timezone.localdate().isoformat(), "name": "孙丽", "purpose": "面试"},
+        label="Announce an expected visitor (登记预约访客)",
+    ),
+    "frontoffice:visitors_print": Row(get=DESK),
+    "frontoffice:walk_in": post_only(
+        FRONT_DESK,
+        data=lambda w, actor: {
+            "name": "周涛",
+            "purpose": "送样品",
+            "host": str(w.staff["handler"].pk),
+            "id_type": "resident_id",
+            "id_number": "11010519491231002X",
+        },
+        label="Register a walk-in visitor (临时来访登记)",
+    ),
+    "frontoffice:visitor": Row(get=FRONT_DESK | {"handler"}, kwargs=_visitor("visitor_expected")),
+    "frontoffice:check_in": post_only(
+        FRONT_DESK,
+        kwargs=_visitor("visitor_expected"),
+        data=lambda w, actor: {
+            "version": w["visitor_expected"].version,
+            "id_type": "resident_id",
+            "id_number": "11010519491231002X",
+            "badge": "M-1",
+        },
+        label="Check a visitor in (到访登记)",
+    ),
+    "frontoffice:check_out": post_only(
+        FRONT_DESK,
+        kwargs=_visitor("visitor_in"),
+        data=lambda w, actor: {"version": _fresh_version(w["visitor_in"])},
+        label="Check a visitor out (离开登记)",
+    ),
+    "frontoffice:visitor_cancel": post_only(
+        FRONT_DESK | {"handler"},
+        kwargs=_visitor("visitor_expected"),
+        data=lambda w, actor: {"version": w["visitor_expected"].version, "reason": "改期"},
+        label="Cancel an expected visit (取消来访)",
+    ),
+    "frontoffice:feedback": post_only(
+        FRONT_DESK,
+        kwargs=_visitor("visitor_out"),
+        data=lambda w, actor: {"overall": "satisfied", "q1": "satisfied"},
+        label="Enter a visitor's feedback form (录入访客反馈表)",
+    ),
+    "frontoffice:visitor_reveal": post_only(
+        FRONT_DESK,
+        kwargs=_visitor("visitor_expected"),
+        label="See a visitor's full personal data, logged (查看访客完整信息)",
+    ),
+    "frontoffice:receptions": Row(get=RECEPTION_USERS | {"org2"}),
+    "frontoffice:reception_new": Row(
+        get=RECEPTION_USERS | {"org2"},
+        post=RECEPTION_USERS | {"org2"},
+        data=lambda w, actor: {
+            "purpose": "客户来访",
+            "guests": "王五，示范电器公司，经理",
+            "starts_on": timezone.localdate().isoformat(),
+            "ends_on": timezone.localdate().isoformat(),
+            "expected_outcome": "签订年度协议",
+            "budget_meals": "300",
+            "hosting_department": str(_own_department(w, actor)),
+        },
+        label="Request a guest reception (接待申请)",
+    ),
+    "frontoffice:reception": Row(get=RECEPTION_USERS, kwargs=_reception("reception_pending")),
+    "frontoffice:decide": post_only(
+        A("assist_head"),
+        kwargs=_reception("reception_pending"),
+        data=lambda w, actor: {"decision": "approved", "version": _fresh_version(w["reception_pending"])},
+        label="Approve a guest reception at the due step (接待审批)",
+    ),
+    "frontoffice:reception_cancel": post_only(
+        A("handler", "head"),
+        kwargs=_reception("reception_pending"),
+        data=lambda w, actor: {"reason": "来宾行程变更", "version": _fresh_version(w["reception_pending"])},
+        label="Cancel a guest reception (取消接待)",
+    ),
+    "frontoffice:arrangement_add": post_only(
+        RECEPTION_ORGANIZERS | FRONT_DESK,
+        kwargs=_reception("reception_approved"),
+        data=lambda w, actor: {"label": "准备宣传资料"},
+        label="Add an arrangement (增加接待安排)",
+    ),
+    "frontoffice:arrangement_done": post_only(
+        RECEPTION_ORGANIZERS | FRONT_DESK,
+        kwargs=lambda w: {"arrangement_id": w["arrangement"].pk},
+        data=lambda w, actor: {"note": "已落实"},
+        label="Tick an arrangement (落实接待安排)",
+    ),
+    "frontoffice:expense_add": post_only(
+        RECEPTION_ORGANIZERS,
+        kwargs=_reception("reception_approved"),
+        data=lambda w, actor: {
+            "item": "meals",
+            "amount": "50",
+            "spent_on": timezone.localdate().isoformat(),
+            "description": "茶歇",
+            "receipt": upload("receipt.png"),
+        },
+        label="Record an expense with its receipt (登记接待费用)",
+    ),
+    "frontoffice:receipt": Row(get=RECEPTION_USERS, kwargs=lambda w: {"expense_id": w["expense"].pk}),
+    "frontoffice:overrun_add": post_only(
+        RECEPTION_ORGANIZERS,
+        kwargs=_reception("reception_approved"),
+        data=lambda w, actor: {"item": "gifts", "amount": "100", "reason": "来宾增加"},
+        label="Ask for more budget (超预算报批)",
+    ),
+    "frontoffice:overrun_decide": post_only(
+        A("leader"),
+        kwargs=lambda w: {"overrun_id": w["overrun"].pk},
+        data=lambda w, actor: {"decision": "approved"},
+        label="Approve more budget (审批超预算)",
+    ),
+    "frontoffice:reception_close": post_only(
+        RECEPTION_ORGANIZERS,
+        kwargs=_reception("reception_approved"),
+        data=lambda w, actor: {
+            "summary": "接待顺利",
+            "feedback": "satisfied",
+            "version": _fresh_version(w["reception_approved"]),
+        },
+        label="Close a guest reception with its summary (接待总结)",
+    ),
+    "frontoffice:reimbursement_submit": post_only(
+        A("handler", "head"),
+        kwargs=_reception("reception_closed"),
+        data=lambda w, actor: {"version": _fresh_version(w["reception_closed"])},
+        label="Submit a reception's expenses for reimbursement (提交报销)",
+    ),
+    "frontoffice:reimburse": post_only(
+        A("stranger"),
+        kwargs=_reception("reception_submitted"),
+        data=lambda w, actor: {"decision": "reimbursed", "version": _fresh_version(w["reception_submitted"])},
+        label="Reimburse (报销)",
+    ),
+    "frontoffice:costs": Row(get=COST_READERS),
+    "frontoffice:costs_export": Row(get=COST_READERS),
+    "frontoffice:setup": Row(
+        get=A("admin", "org2"),
+        post=A("admin", "org2"),
+        data=lambda w, actor: {"office_department": str(_own_department(w, actor)), "finance_department": ""},
+        label="Name the administrative office and finance (接待设置)",
+    ),
     # --- evaluation ---------------------------------------------------------------------------------
     "evaluation:table": Row(
         get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")

@@ -31,6 +31,8 @@ from huiyin.deadlines.models import Clock, ClockState, Extension
 from huiyin.deadlines.services.handling import case_suspend, extension_request
 from huiyin.followup.models import Callback, CallbackReason, HeadDecision, RectificationTask
 from huiyin.followup.services import rating_link_issue
+from huiyin.frontoffice import services as fo
+from huiyin.frontoffice.models import Arrangement, Expense, GuestReception, Visitor
 from huiyin.handling import actions as ha
 from huiyin.handling import documents
 from huiyin.handling import services as hs
@@ -218,6 +220,75 @@ def _callback(case: Case, **fields) -> Callback:
     return row
 
 
+def _front_office(w: World) -> None:
+    """The administrative office is housing (its head, ``assist_head``, reviews requests),
+    finance is traffic (its head, ``stranger``, reimburses); the handler hosts visitors
+    expected today, inside and gone, and requested receptions in every step."""
+    p = w.staff
+    handler, leader = p["handler"], p["leader"]
+    fo.setup_save(
+        actor=p["admin"],
+        office_department_id=w.departments["housing"].pk,
+        finance_department_id=w.departments["traffic"].pk,
+    )
+    today = timezone.localdate()
+
+    def visitor(name: str) -> Visitor:
+        return fo.visitor_expect(actor=handler, expected_on=today, name=name, purpose="洽谈合作")
+
+    checked = fo.CheckIn(id_type="resident_id", id_number="11010519491231002X")
+    w.things["visitor_expected"] = visitor("李建国")
+    inside = visitor("王芳")
+    fo.visitor_check_in(actor=p["reception"], visitor_id=inside.pk, data=checked)
+    w.things["visitor_in"] = inside
+    gone = visitor("赵强")
+    fo.visitor_check_in(actor=p["reception"], visitor_id=gone.pk, data=checked)
+    fo.visitor_check_out(actor=p["reception"], visitor_id=gone.pk)
+    w.things["visitor_out"] = gone
+
+    def reception(purpose: str) -> GuestReception:
+        return fo.reception_request(
+            actor=handler,
+            purpose=purpose,
+            guests="张明，示范市住建局，副局长",
+            starts_on=today,
+            ends_on=today,
+            expected_outcome="交流经验",
+            budget={"room": "500", "meals": "1000", "gifts": "300"},
+        )
+
+    def approved(purpose: str) -> GuestReception:
+        r = reception(purpose)
+        fo.reception_decide(actor=p["assist_head"], reception_id=r.pk, decision="approved")
+        fo.reception_decide(actor=leader, reception_id=r.pk, decision="approved")
+        fo.expense_record(
+            actor=handler,
+            reception_id=r.pk,
+            item="meals",
+            amount="100",
+            spent_on=today,
+            description="工作午餐",
+            receipt=upload("receipt.png"),
+        )
+        return r
+
+    w.things["reception_pending"] = reception("待审批的接待")
+    running = approved("已批准的接待")
+    w.things["reception_approved"] = running
+    w.things["arrangement"] = Arrangement.objects.filter(reception=running).first()
+    w.things["expense"] = Expense.objects.get(reception=running)
+    w.things["overrun"] = fo.overrun_request(
+        actor=handler, reception_id=running.pk, item="meals", amount="200", reason="来宾增加"
+    )
+    closed = approved("已总结的接待")
+    fo.reception_close(actor=handler, reception_id=closed.pk, summary="接待顺利")
+    w.things["reception_closed"] = closed
+    claimed = approved("已提交报销的接待")
+    fo.reception_close(actor=handler, reception_id=claimed.pk, summary="接待顺利")
+    fo.reimbursement_submit(actor=handler, reception_id=claimed.pk)
+    w.things["reception_submitted"] = claimed
+
+
 def build_world() -> World:
     org = Organization.objects.create(code="hotline", name="示范市12345热线中心")
     org2 = Organization.objects.create(code="elsewhere", name="另一单位")
@@ -275,6 +346,9 @@ def build_world() -> World:
         satisfaction="dissatisfied",
         head_decision=HeadDecision.PENDING,
     )
+
+    # --- the front office and guest reception, under the company preset's rules ---------------
+    _front_office(w)
 
     # --- the property company: extensions approved by the lead department's head ----------------
     _activate(org, "property_management")

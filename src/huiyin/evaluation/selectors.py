@@ -22,7 +22,11 @@ Definitions (the page and the Excel export say the same):
 * **Callback completion (回访完成率)** — callbacks of the unit's rounds planned in the
   period and not cancelled, whose status is done or unreachable / those planned.
 * **Satisfaction rate (满意率)** — callbacks done in the period rated 满意 or 基本满意 /
-  callbacks done in the period with any rating.
+  callbacks done in the period with any rating; plus the front office's feedback forms
+  (F70/F71, ``frontoffice.selectors.feedback_counts``): a visitor's form entered in the
+  period counts for the visitor's host (by staff) and the host's department, a guest
+  reception's feedback recorded at its closing in the period for its requester and the
+  hosting department.
 * **Reopen rate (重办率)** — rounds ≥ 2 started in the period (each is one reopening,
   ``case_reopen``), counted for the unit of the round that was reopened / cases
   handled.
@@ -61,6 +65,7 @@ from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.rates import Rate
 from huiyin.deadlines.models import Clock, ClockState, StopReason
 from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
+from huiyin.frontoffice.selectors import feedback_counts
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy import kpi_text
 from huiyin.policy.presets import EvaluationRules
@@ -241,6 +246,9 @@ def evaluation(
         for d in entries.values("department_id", "case_id", "rule", "level").annotate(p=Max("points")):
             deductions[d["department_id"]] += d["p"]
 
+    # 5. Feedback forms at the front office: the visitors' and the guests' (满意 + 基本满意).
+    feedback = feedback_counts(organization_id, start, end, by)
+
     figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for a in answered:
         if a["unit_id"] is not None:
@@ -254,6 +262,9 @@ def evaluation(
         if cb["unit_id"] is not None:
             for key in ("planned", "completed", "rated", "satisfied"):
                 figures[cb["unit_id"]][key] += cb[key]
+    for unit_id, form in feedback.items():
+        figures[unit_id]["rated"] += form.rated
+        figures[unit_id]["satisfied"] += form.satisfied
     for ro in reopens:
         if ro["unit_id"] is not None:
             figures[ro["unit_id"]]["reopened"] += ro["n"]

@@ -33,6 +33,7 @@ MESSAGES: dict[str, Any] = {
     'no "{stage}" deadline in this preset: the extension rule would match nothing': _(
         "本预设没有“{stage}”时限：延期规则匹配不到任何时限"
     ),
+    "the approval chain is empty: at least one approver signs": _("审批流程为空：至少要有一级审批"),
     "expected a mapping, got {got}": _("应为映射（键: 值），实际是{got}"),
     'unknown key "{key}" (expected one of {expected})': _("未知的键“{key}”（可用的键：{expected}）"),
     'missing required key "{key}"': _("缺少必填的键“{key}”"),

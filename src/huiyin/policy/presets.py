@@ -639,6 +639,36 @@ class Reception:
     leader_day_notice_days: int = _f(0, min=0, max=366)
     remind_hours_before: int = _f(24, min=0, max=720)
     no_show_after_minutes: int = _f(30, min=1, max=1440)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrontOffice:
+    """The front office's visitor log (前台访客登记, F70): whether a visitor's identity
+    document is checked and recorded at check-in (an ID number is validated by its check
+    digit), and the questions of the feedback form handed out when the visit ends (none
+    listed: Huiyin's fixed set, ``frontoffice.feedback.DEFAULT_QUESTIONS``)."""
+
+    id_check: bool = True
+    feedback_questions: tuple[str, ...] = _f((), what="question")
+    source: str = ""
+
+
+# Who signs a guest-reception request: the hosting department's head, the head of the
+# administrative office (行政部门, the department the organisation names on the front office's
+# settings page), a leader.
+GUEST_APPROVERS = ("dept_head", "office_head", "leader")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestReception:
+    """Company guest reception (公司接待, F71): who approves a request, in order (see
+    ``GUEST_APPROVERS``), who approves spending beyond the approved budget before the money
+    is spent (超出预算需提前报批), and whether an expense needs its receipt (合法票据) to be
+    recorded."""
+
+    chain: tuple[str, ...] = _f(choices=GUEST_APPROVERS, what="approver")
+    overrun_approver: str = _f("leader", choices=GUEST_APPROVERS, what="approver")
+    receipt_required: bool = True
     source: str = ""
 
 
@@ -670,6 +700,8 @@ class Preset:
     retention: Retention | None = None
     portal: Portal | None = None
     reception: Reception | None = None
+    front_office: FrontOffice | None = None
+    guest_reception: GuestReception | None = None
     source: str = ""
 
     def match_deadline(
@@ -1016,6 +1048,8 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
         r.fail(root.at("stages", "review"), "stages.review is true, but no review section names the reviewing bodies")
     if p.review and not p.stages.review:
         r.fail(root.at("review"), "review bodies given, but stages.review is false")
+    if p.guest_reception is not None and not p.guest_reception.chain:
+        r.fail(root.at("guest_reception", "chain"), "the approval chain is empty: at least one approver signs")
     _check_extension(r, p, root)
     _check_required_steps(r, p, root)
     weights = p.evaluation

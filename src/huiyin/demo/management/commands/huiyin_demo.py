@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from huiyin.cases.models import Case, Channel
 from huiyin.cases.workflow import CaseState
+from huiyin.demo.frontoffice import seed_front_office
 from huiyin.demo.generator import (
     DEMO_CODE,
+    DEMO_PASSWORD,
     DEMO_URL,
     DemoConflict,
     build_organization,
@@ -105,6 +107,7 @@ class Command(BaseCommand):
         self.outreach(demo, now=end)
         rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
         self.reception(demo, now=end)
+        self.front_office(demo, now=end)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -145,6 +148,20 @@ class Command(BaseCommand):
             f"待来访 {c['coming']}），接待日与联合接访 {c['sessions']} 场。 / "
             f"{total} booked visits, {c['sessions']} reception sessions."
         )
+
+    def front_office(self, demo, *, now=None) -> None:
+        """Visitors and a guest reception, under the company front office preset (once)."""
+        policy = current_policy(demo.org)
+        if policy is None or policy.preset_name != "company_front_office":
+            return
+        done = seed_front_office(demo.org, demo.staff, now=now)
+        if done.visitors or done.reception:
+            self.stdout.write(
+                f"访客登记 {done.visitors} 人次，公司接待 {1 if done.reception else 0} 次（申请至报销）。 / "
+                f"{done.visitors} visitors, {1 if done.reception else 0} guest reception (request to reimbursement)."
+            )
+            for username, role, department in done.logins:
+                self.stdout.write(f"  {username}  {role}  {department}  {DEMO_PASSWORD}")
 
     def supervise_some(self, demo, count: int = 3) -> None:
         """A few supervision notices on cases still being handled, so the board has work."""

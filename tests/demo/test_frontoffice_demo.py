@@ -1,0 +1,40 @@
+"""The demo's front office under the company preset: visitors over the past weeks and one
+guest reception from request to reimbursement, each step stamped when it happened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+
+from huiyin.demo.frontoffice import seed_front_office
+from huiyin.demo.generator import build_organization
+from huiyin.frontoffice.models import Expense, GuestReception, Record, Reimbursement, Visitor, VisitorFeedback
+from tests.policy.conftest import SH, activate
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 6, 17, 15, 0, tzinfo=SH)  # a Wednesday
+
+
+def test_visitors_and_a_guest_reception_stamped_truthfully():
+    demo = build_organization()
+    activate(demo.org, "company_front_office")
+    done = seed_front_office(demo.org, demo.staff, now=NOW)
+    visitors = list(Visitor.objects.filter(organization=demo.org))
+    assert done.visitors == len(visitors) == 7
+    for v in visitors:
+        assert v.announced_at < v.checked_in_at < v.checked_out_at < NOW
+        assert timezone.localtime(v.checked_in_at).date() == v.expected_on and v.expected_on.weekday() < 5
+        assert 9 <= timezone.localtime(v.checked_in_at).hour < 18
+    assert VisitorFeedback.objects.filter(visitor__organization=demo.org).count() == 6
+    reception = GuestReception.objects.get(organization=demo.org)
+    assert reception.status == "closed" and reception.reimbursement == Reimbursement.REIMBURSED
+    assert reception.requested_at < reception.approved_at < reception.closed_at < reception.reimbursed_at < NOW
+    assert sum(e.amount for e in Expense.objects.filter(reception=reception)) == 1720
+    trail = list(Record.objects.filter(reception=reception).order_by("pk"))
+    assert [r.at for r in trail] == sorted(r.at for r in trail)  # written in the order they happened
+    assert trail[-1].action == "reimbursed" and trail[-1].actor.username == "finance"
+    again = seed_front_office(demo.org, demo.staff, now=NOW)
+    assert again.visitors == 0 and Visitor.objects.filter(organization=demo.org).count() == 7
