@@ -9,6 +9,8 @@ huiyin audit verify | anchor                         (cases) prove the event cha
 huiyin reencrypt                                     personal fields under the newest key (after a key rotation)
 huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
 huiyin mail poll [--every SECONDS]                   the complaint mailbox (IMAP): new mail becomes cases
+huiyin triage train [--data FILE.csv ...] | evaluate --data FILE.csv | rollback [--to V] | status
+                                                     (triage) the routing model: train, measure, roll back
 huiyin <any Django management command> ...
 """
 
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         "rotate_keys": "huiyin_reencrypt",
         "retention": "huiyin_retention",
         "mail": "huiyin_mail",
+        "triage": "huiyin_triage",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

@@ -23,6 +23,7 @@ from huiyin.orgs.permissions import may_administer
 from huiyin.policy.services.calendars import YearWarning, unknown_year_warnings
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
+from huiyin.triage.permissions import may_manage_models
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Navigation:
     notification_templates: bool  # message texts and what goes out
     parked_mail: bool  # mail the e-mail channel could not register by itself
     my_contact: bool  # where my own notices go besides the desk
+    triage_models: bool  # the routing model's versions, retraining, rollback
 
 
 def _calendar_warnings(user: Any) -> list[YearWarning]:
@@ -69,5 +71,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             notification_templates=may_edit_templates(user),
             parked_mail=may_handle_mail(user),
             my_contact=may_set_own_contact(user),
+            triage_models=may_manage_models(user),
         ),
     }

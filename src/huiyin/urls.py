@@ -27,6 +27,7 @@ urlpatterns = [
     path("account/", include("huiyin.administration.account_urls")),
     path("system/", include("huiyin.ops.urls")),
     path("notifications/", include("huiyin.notifications.urls")),
+    path("triage/", include("huiyin.triage.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
 
