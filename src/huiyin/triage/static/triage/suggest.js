@@ -46,7 +46,8 @@
   function accept(index) {
     if (!current || !current.categories[index]) { return; }
     var suggestion = current.categories[index];
-    var select = document.getElementById("id_category");
+    // The select itself (the category tree picker gives its id to the text box it adds).
+    var select = form.querySelector("select[name='category']");
     if (select) {
       select.value = String(suggestion.id);
       select.dispatchEvent(new Event("change", { bubbles: true }));
@@ -61,7 +62,7 @@
   }
 
   function setUrgency(level) {
-    var select = document.getElementById("id_urgency");
+    var select = form.querySelector("select[name='urgency']");
     if (select) { select.value = level; select.dispatchEvent(new Event("change", { bubbles: true })); }
   }
 
