@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from huiyin.core.errors import ApplicationError, http_status
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
+from huiyin.orgs.models import Organization
 
 from .models import TriageModel
 from .permissions import may_get_suggestions, may_manage_models
@@ -100,7 +101,7 @@ def rollback_view(request: AuthedHttpRequest) -> HttpResponse:
         raise PermissionDenied
     version = whole_number(request.POST.get("version", ""))
     try:
-        row = rollback(request.user.organization, to_version=version)
+        row = rollback(Organization.objects.get(pk=request.user.org_id), to_version=version)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("triage:models")
