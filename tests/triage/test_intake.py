@@ -150,3 +150,15 @@ def test_models_page_for_the_administrator(org, tree, trained, clerk):
     response = client_for(admin).post("/triage/models/rollback/")
     assert response.status_code == 302
     assert TriageModel.objects.get(pk=trained.pk).status == ModelStatus.IN_SERVICE
+
+
+def test_malformed_input_to_the_endpoints(org, tree, clerk, trained):
+    client = client_for(clerk)
+    huge = client.post("/triage/suggest/", {"text": "油烟\x00\x1b[31m" + "噪" * 100_000, "intake_token": "x" * 500})
+    assert huge.status_code == 200 and huge.json()["status"] == "ok"
+    assert not Suggestion.objects.exists()  # a garbled token records nothing
+    for category in ("abc", "9" * 20, "-1", ""):
+        response = client.post("/triage/accept/", {"intake_token": uuid.uuid4().hex, "category": category})
+        assert response.status_code == 400
+    unknown = client.post("/triage/accept/", {"intake_token": uuid.uuid4().hex, "category": "5"})
+    assert unknown.status_code == 404
