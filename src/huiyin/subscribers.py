@@ -56,6 +56,7 @@ from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
 from huiyin.triage import panels as triage_panels
+from huiyin.triage import repeats as triage_repeats
 from huiyin.triage import services as triage
 
 # Where a message to the complainant sends them (the ``link`` of the notification
@@ -135,6 +136,8 @@ TABLE = build_table(
         # What the clerk chose against what triage suggested (the corrections of the next training).
         subscriber("triage.choice_registered", triage.choice_on_registered, kinds=(EventKind.REGISTERED,)),
         subscriber("triage.choice_updated", triage.choice_on_updated, kinds=(EventKind.UPDATED,)),
+        # The text's MinHash bands, which the intake form's repeat candidates are found by.
+        subscriber("triage.text_bands", triage_repeats.index_on_event, kinds=(EventKind.REGISTERED, EventKind.UPDATED)),
         subscriber(
             "triage.choice_dispatched",
             triage.choice_on_dispatch,

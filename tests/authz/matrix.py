@@ -745,6 +745,12 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"text": "小区物业电梯坏了", "intake_token": uuid.uuid4().hex},
         writes=False,
     ),
+    # Repeat candidates for the matter being typed: a read, by whoever registers.
+    "triage:repeats": post_only(
+        REGISTER | {"org2"},
+        data=lambda w, actor: {"party_phone": "13800000000", "text": "小区物业电梯坏了", "location": "幸福路1号"},
+        writes=False,
+    ),
     # Taking a suggestion records it on this organisation's suggestion row (org2's: not found).
     "triage:accept": post_only(REGISTER, data=_triage_accept, label="采用分类建议"),
 }

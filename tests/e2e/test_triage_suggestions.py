@@ -82,3 +82,24 @@ def test_enter_on_another_suggestion_takes_that_one(clerk, departments, trained,
     expect(second).to_have_attribute("aria-pressed", "true")
     expect(page.locator("select[name=category]")).to_have_value(str(trained[name].pk))
     expect(page.locator("#id_category")).to_have_value(name)
+
+
+def test_a_repeat_is_shown_and_the_call_added_to_its_case(clerk, departments, trained, register, logged_in_page):
+    from huiyin.cases.services import PartyInput  # noqa: PLC0415  (only this test registers a case)
+
+    earlier = register(
+        text="幸福小区3号楼旁边的建筑工地每天晚上十点以后还在施工打桩，噪音很大，影响居民休息。",
+        party=PartyInput(name="赵六", phone="13700000001"),
+    )
+    dispatch_after_commit(Event.objects.get(case=earlier, kind=EventKind.REGISTERED).pk)  # its bands
+    page = logged_in_page("clerk")
+    page.goto("/cases/new/phone/")
+    page.keyboard.type("13912340000")
+    page.fill("#id_party_name", "钱七")
+    page.locator("#id_text").press_sequentially("幸福小区3号楼旁边建筑工地晚上十点以后还在打桩，噪音太大了", delay=5)
+    candidate = page.locator(f"#repeat-candidates [data-case='{earlier.number}']")
+    expect(candidate).to_be_visible()
+    expect(candidate.locator(".repeat-reasons")).to_contain_text("内容相似")
+    candidate.locator(".repeat-add").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{earlier.pk}/$"))
+    assert earlier.contacts.count() == 2 and Case.objects.count() == 1

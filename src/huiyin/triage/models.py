@@ -97,3 +97,17 @@ class Suggestion(models.Model):
     def corrected(self) -> bool:
         """The clerk chose another category than the first suggestion."""
         return self.chosen_category_id is not None and self.chosen_category_id != self.top_category_id
+
+
+class TextBand(models.Model):
+    """One band of a case's MinHash signature (``triage.repeats``): cases sharing a band
+    with a new matter are the candidates its text is compared with."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    band = models.PositiveSmallIntegerField()
+    value = models.BigIntegerField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "band", "value"], name="triage_band_lookup")]

@@ -3,22 +3,26 @@ that accepts a suggestion, and the administrator's page of model versions."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.core.errors import ApplicationError, http_status
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import whole_number
+from huiyin.core.validators import normalize_phone, whole_number
 from huiyin.orgs.models import Organization
 
 from .models import TriageModel
 from .permissions import may_get_suggestions, may_manage_models
+from .repeats import candidates
 from .services import acceptance_rate, rollback, suggestion_accept, suggestion_record
 from .suggest import availability, suggest
 from .tasks import retrain_task
@@ -44,6 +48,29 @@ def suggest_view(request: AuthedHttpRequest) -> JsonResponse:
     )
     suggestion_record(actor=request.user, intake_token=post.get("intake_token", ""), result=result)
     return JsonResponse(result.as_dict(), json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_POST
+def repeats_view(request: AuthedHttpRequest) -> JsonResponse:
+    """Open and recent cases the matter being typed may repeat (POST: phone and ID numbers
+    never travel in a URL); phone and ID matches only for those who may see caller history."""
+    if not may_get_suggestions(request.user):
+        raise PermissionDenied
+    post = request.POST
+    found = candidates(
+        actor=request.user,
+        phone=normalize_phone(post.get("party_phone", "")[:40]),
+        id_number=post.get("party_id_number", "")[:40].strip(),
+        location=post.get("location", "")[:400],
+        title=post.get("title", "")[:400],
+        text=post.get("text", "")[:TEXT_LIMIT],
+    )
+    add_url = reverse("cases:add_contact", args=[0])
+    return JsonResponse(
+        {"candidates": [{**asdict(c), "add_url": add_url.replace("/0/", f"/{c.id}/")} for c in found]},
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @login_required

@@ -9,6 +9,9 @@
         The model in service on the file: one JSON line (macro_f1, accuracy, n, ms_per_case).
     huiyin triage rollback [--to VERSION] [--org CODE]
     huiyin triage status [--org CODE]
+    huiyin triage index [--org CODE]
+        The text bands repeat detection finds similar cases by, for cases registered before
+        (new cases get theirs as they are registered).
 
 ``--org`` may be left out when there is one organisation. Bad input (missing columns,
 unknown labels, one class only) is refused with a message; the model in service stays.
@@ -25,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from huiyin.core.errors import ApplicationError
 from huiyin.orgs.models import Organization
 from huiyin.triage.models import TriageModel
+from huiyin.triage.repeats import index_all
 from huiyin.triage.services import evaluate, rollback, train
 from huiyin.triage.suggest import availability
 
@@ -51,6 +55,7 @@ class Command(BaseCommand):
             ("evaluate", "measure the model in service on a file"),
             ("rollback", "put the previous model back"),
             ("status", "the models and which is in service"),
+            ("index", "text bands of older cases, for repeat detection"),
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("--org", dest="org", help="organisation code")
@@ -68,6 +73,9 @@ class Command(BaseCommand):
                 if not options["data"]:
                     raise CommandError("evaluate needs --data FILE.csv")
                 self.stdout.write(json.dumps(evaluate(org, options["data"]), ensure_ascii=False))
+            elif action == "index":
+                done = index_all(org.pk, progress=lambda d, t: sys.stderr.write(f"[triage] {d}/{t} cases\n"))
+                self.stdout.write(f"{done} cases indexed")
             elif action == "rollback":
                 row = rollback(org, to_version=options.get("to"))
                 self.stdout.write(f"model v{row.version} back in service")

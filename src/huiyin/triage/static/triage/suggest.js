@@ -121,12 +121,66 @@
     });
   }
 
+  // Repeats: open and recent cases by the same phone / ID number / place, or a similar text;
+  // one button adds this call to that case as a contact (the intake form posted to it).
+  var repeatPanel = document.getElementById("repeat-panel");
+  var repeatBox = document.getElementById("repeat-candidates");
+  var repeatSequence = 0;
+  var repeatTimer = null;
+
+  function renderRepeats(data) {
+    repeatBox.textContent = "";
+    if (!data.candidates.length) {
+      repeatBox.appendChild(element("p", "text-muted small mb-0", repeatPanel.dataset.tNone));
+      return;
+    }
+    var list = element("ul", "list-unstyled mb-0");
+    data.candidates.forEach(function (c) {
+      var item = element("li", "border-bottom py-2 repeat-candidate");
+      item.dataset.case = c.number;
+      var head = element("div", "d-flex gap-2");
+      var link = element("a", "case-number", c.number);
+      link.href = c.add_url.replace(/contacts\/$/, "");
+      link.target = "_blank";
+      head.appendChild(link);
+      head.appendChild(element("span", "small text-muted", c.state));
+      head.appendChild(element("span", "ms-auto badge text-bg-warning repeat-score", Math.round(c.score * 100) + "%"));
+      item.appendChild(head);
+      item.appendChild(element("div", "small", c.title));
+      item.appendChild(element("div", "small text-danger repeat-reasons", c.reasons.join("；")));
+      var add = element("button", "btn btn-sm btn-outline-success mt-1 repeat-add", repeatPanel.dataset.tAdd);
+      add.type = "submit";
+      add.setAttribute("form", "intake-form");
+      add.setAttribute("formaction", c.add_url);
+      add.setAttribute("formnovalidate", "");
+      item.appendChild(add);
+      list.appendChild(item);
+    });
+    repeatBox.appendChild(list);
+  }
+
+  function askRepeats() {
+    if (!repeatPanel) { return; }
+    var mine = ++repeatSequence;
+    post(repeatPanel.dataset.repeatsUrl, {
+      party_phone: value("party_phone"), party_id_number: value("party_id_number"),
+      location: value("location"), title: value("title"), text: value("text")
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).then(function (data) {
+      if (mine === repeatSequence) { renderRepeats(data); }
+    }).catch(function () { /* the panel keeps what it showed; intake goes on */ });
+  }
+
   function later() {
     clearTimeout(timer);
     timer = setTimeout(ask, 350);
+    clearTimeout(repeatTimer);
+    repeatTimer = setTimeout(askRepeats, 500);
   }
 
-  ["text", "title", "location"].forEach(function (name) {
+  ["text", "title", "location", "party_phone", "party_id_number"].forEach(function (name) {
     var f = field(name);
     if (f) { f.addEventListener("input", later); }
   });
