@@ -13,11 +13,9 @@ the text (the subscriber table) and for older cases by ``huiyin triage index``."
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import numpy as np
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -26,47 +24,18 @@ from django.utils.translation import gettext as _
 from huiyin.cases.models import Case, Party
 from huiyin.cases.selectors import cases_for
 from huiyin.cases.workflow import OPEN_STATES
-from huiyin.core.chinese import char_ngrams, normalize, prepare
+from huiyin.core.chinese import normalize, prepare
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
+from .minhash import BANDS, bands, jaccard, shingles
 from .models import TextBand
 
-BANDS, ROWS = 16, 2
+__all__ = ["BANDS", "Candidate", "bands", "candidates", "index_all", "index_case", "jaccard", "shingles"]
+
 WINDOW_DAYS = 90  # recent: received within this many days (open cases at any age)
 SIMILAR = 0.3  # Jaccard of character 3-grams from which a text counts as similar
 LIMIT = 5
-_PRIME = (1 << 61) - 1
-_rng = np.random.default_rng(20261206)  # fixed: signatures must stay comparable across processes
-_A = _rng.integers(1, _PRIME, size=BANDS * ROWS, dtype=np.uint64)
-_B = _rng.integers(0, _PRIME, size=BANDS * ROWS, dtype=np.uint64)
-
-
-def shingles(text: str) -> set[str]:
-    return set(char_ngrams(text, 3, 3))
-
-
-def _hash64(value: str) -> int:
-    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little") >> 3
-
-
-def bands(shingle_set: set[str]) -> list[int]:
-    """The ``BANDS`` band hashes of the MinHash signature (empty for a text too short)."""
-    if len(shingle_set) < 3:
-        return []
-    x = np.fromiter((_hash64(s) for s in shingle_set), dtype=np.uint64, count=len(shingle_set))
-    # (a·x + b) mod p per hash function, in Python integers' stead: numpy's uint64 wraps,
-    # which is a fine universal hash for this purpose (min over the set stays a MinHash).
-    signature = (np.outer(_A, x) + _B[:, None]).min(axis=1)
-    out = []
-    for band in range(BANDS):
-        part = signature[band * ROWS : (band + 1) * ROWS].tobytes()
-        out.append(int.from_bytes(hashlib.blake2b(part, digest_size=8).digest(), "little") >> 1)
-    return out
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _case_text(case: Case) -> str:
