@@ -101,3 +101,18 @@ def test_departments_come_from_the_cases_departments_led(org, tree, departments,
     result = suggest("", "饭店油烟污染，噪音扰民，排放废水", organization=org)
     assert result.departments[0].name == departments["city"].name
     assert result.departments[0].confidence > 0.5
+
+
+@pytest.mark.parametrize("classes", [2, 7])
+def test_one_text_at_a_time_gives_the_batch_probabilities(classes):
+    # The intake form's fast path (one text, no scikit-learn call) and the batch path agree.
+    from huiyin.core.chinese import prepare  # noqa: PLC0415
+    from huiyin.triage.classifier import TextClassifier  # noqa: PLC0415
+
+    data = rows(10, seed=2, labels=list(CLASSES)[:classes])
+    model = TextClassifier().fit([prepare("", t) for _, t in data], [label for label, _ in data])
+    texts = [prepare("", sentence(label, random.Random(5))) for label in list(CLASSES)[:classes]] + ["", "无关的话"]
+    batch = model.predict_proba(texts)
+    for i, text in enumerate(texts):
+        assert model.predict_proba([text])[0] == pytest.approx(batch[i], abs=1e-6)  # float32 in the batch path
+        assert model.analyse(text)[0] == pytest.approx(batch[i], abs=1e-6)

@@ -70,6 +70,8 @@ class Classifier(Protocol):
 
     def explain(self, text: str, class_index: int, k: int = 5) -> list[str]: ...
 
+    def analyse(self, text: str, top: int = 3, k: int = 5) -> tuple[np.ndarray, dict[int, list[str]]]: ...
+
 
 @dataclass
 class TextClassifier:
@@ -130,8 +132,53 @@ class TextClassifier:
         assert self._char is not None and self._word is not None, "not fitted"
         return sp.hstack([self._char.transform(texts), self._word.transform(texts)]).tocsr()
 
+    def _one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's feature indices and values, as ``_features`` computes them (TF-IDF with
+        sublinear tf, each block L2-normalised) without scikit-learn's per-call overhead —
+        the intake form asks at every pause in typing."""
+        assert self._char is not None and self._word is not None
+        indices: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        offset = 0
+        for vectorizer, terms in (
+            (self._char, char_ngrams(text, self.char_range[0], self.char_range[1])),
+            (self._word, words(text)),
+        ):
+            vocabulary = vectorizer.vocabulary_
+            counts: dict[int, int] = {}
+            for term in terms:
+                j = vocabulary.get(term)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if counts:
+                idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                weight = (1.0 + np.log(tf)) * vectorizer.idf_[idx]
+                weight /= np.sqrt((weight * weight).sum())
+                indices.append(idx + offset)
+                values.append(weight)
+            offset += len(vocabulary)
+        if not indices:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(indices), np.concatenate(values)
+
+    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(coefficients: one row per class, intercepts); two classes spread to two rows."""
+        assert self._svm is not None
+        coef, intercept = self._svm.coef_, self._svm.intercept_
+        if coef.shape[0] == 1:
+            coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+            intercept = np.array([0.0, intercept[0]])
+        return coef, intercept
+
+    def _proba_one(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        coef, intercept = self._weights()
+        return softmax(self.beta * (coef[:, indices] @ values + intercept))
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         assert self._svm is not None, "not fitted"
+        if len(texts) == 1:  # one case at intake: the fast path, same figures
+            return self._proba_one(*self._one(texts[0]))[None, :]
         return softmax(self.beta * _scores(self._svm, self._features(texts)), axis=1)
 
     def predict(self, texts: Sequence[str]) -> list[Any]:
@@ -153,22 +200,33 @@ class TextClassifier:
             return coef[0] if class_index == 1 else -coef[0]
         return coef[class_index]
 
-    def explain(self, text: str, class_index: int, k: int = 5) -> list[str]:
-        """The ``k`` terms of ``text`` that pushed it most towards the class: words and
-        n-grams of two or more characters, a term inside a stronger one left out."""
-        row = self._features([text])
-        contribution = row.multiply(self._coef(class_index)).tocsr()
-        order = np.argsort(-contribution.data)
+    def _terms(self, indices: np.ndarray, values: np.ndarray, class_index: int, k: int) -> list[str]:
+        # Weight × value on the text's own features only (a product over the whole
+        # vocabulary would cost milliseconds per suggestion).
+        contribution = values * self._coef(class_index)[indices]
         names = self._feature_names()
         chosen: list[str] = []
-        for position in order:
-            if contribution.data[position] <= 0 or len(chosen) >= k:
+        for position in np.argsort(-contribution)[: 6 * k]:
+            if contribution[position] <= 0 or len(chosen) >= k:
                 break
-            term = str(names[contribution.indices[position]])
+            term = str(names[indices[position]])
             if len(term) < 2 or term in PLACEHOLDERS or any(term in c or c in term for c in chosen):
                 continue
             chosen.append(term)
         return chosen
+
+    def explain(self, text: str, class_index: int, k: int = 5) -> list[str]:
+        """The ``k`` terms of ``text`` that pushed it most towards the class: words and
+        n-grams of two or more characters, a term inside a stronger one left out."""
+        return self._terms(*self._one(text), class_index, k)
+
+    def analyse(self, text: str, top: int = 3, k: int = 5) -> tuple[np.ndarray, dict[int, list[str]]]:
+        """One text's probabilities and, for its ``top`` classes, the terms behind them, the
+        features computed once: what a suggestion needs."""
+        indices, values = self._one(text)
+        probabilities = self._proba_one(indices, values)
+        best = [int(i) for i in np.argsort(-probabilities)[:top]]
+        return probabilities, {i: self._terms(indices, values, i, k) for i in best}
 
     def vocabulary(self) -> list[str]:
         """Every term the model keeps (what a model file can reveal of its training texts)."""

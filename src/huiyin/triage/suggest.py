@@ -145,7 +145,7 @@ def suggest(
         return Suggestions("empty", _("输入诉求内容后显示分类建议。"), urgency, model_version=row.version)
     bundle = load(row)
     classifier = bundle.classifier
-    probabilities = classifier.predict_proba([prepared])[0]
+    probabilities, terms = classifier.analyse(prepared, top=TOP_CATEGORIES + 2, k=WORDS)
     order = probabilities.argsort()[::-1]
     live = {
         c.pk: c for c in Category.objects.filter(organization_id=org_id, pk__in=[int(x) for x in classifier.classes_])
@@ -162,7 +162,7 @@ def suggest(
                 name=category.name,
                 full_name=str(category),
                 confidence=round(float(probabilities[index]), 3),
-                words=classifier.explain(prepared, int(index), k=WORDS),
+                words=terms[int(index)] if int(index) in terms else classifier.explain(prepared, int(index), WORDS),
             )
         )
         if len(categories) == TOP_CATEGORIES:
