@@ -56,6 +56,12 @@ NOT_FORMS = {
     "organisation's or an unknown key is tested in tests/api and the authorisation matrix",
     "ops:retry_task": "a button on a failed task's row only (the world has no failed task); a malformed "
     "or unknown task id is tested in tests/ops/test_status_page.py",
+    "triage:suggest": "posted by the intake form's script as the clerk types (triage/suggest.js), no form of "
+    "its own; malformed and huge input is tested in tests/triage/test_intake.py",
+    "triage:repeats": "posted by the intake form's script as the clerk types; malformed and huge input is "
+    "tested in tests/triage/test_repeats.py",
+    "triage:accept": "posted by the intake form's script when a suggestion is taken; malformed tokens and "
+    "categories are tested in tests/triage/test_intake.py",
 }
 EXAMPLES_PER_FORM = int(os.environ.get("HUIYIN_BAD_INPUT_EXAMPLES", "3"))  # per form, after the themes
 

@@ -10,6 +10,8 @@ huiyin reencrypt                                     personal fields under the n
 huiyin retention apply [--dry-run]                   erase personal data past the preset's retention period
 huiyin mail poll [--every SECONDS]                   the complaint mailbox (IMAP): new mail becomes cases
 huiyin reports rebuild | catchup | status           (reports) the dashboard's roll-ups: rebuilt, or caught up
+huiyin triage train [--data FILE.csv ...] | evaluate --data FILE.csv | rollback [--to V] | status
+                                                     (triage) the routing model: train, measure, roll back
 huiyin <any Django management command> ...
 """
 
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         "retention": "huiyin_retention",
         "mail": "huiyin_mail",
         "reports": "huiyin_reports",
+        "triage": "huiyin_triage",
     }.get(argv[0], argv[0])
     execute_from_command_line(["huiyin", command, *argv[1:]])
 

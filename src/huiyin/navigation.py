@@ -26,6 +26,7 @@ from huiyin.reception.permissions import may_view_reception
 from huiyin.reports.permissions import may_see_dashboard, may_see_reports
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
+from huiyin.triage.permissions import may_manage_models
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Navigation:
     visitors: bool  # the visitor log: the day's visitors (front desk) or my own (hosts)
     guest_reception: bool  # company guest reception: requests, approval, expenses
     reception_setup: bool  # which departments are the administrative office and finance
+    triage_models: bool  # the routing model's versions, retraining, rollback
     dashboard: bool = False  # the statistics dashboard (统计分析)
     reports: bool = False  # the periodic analysis reports
     reception: bool = False  # visits booked and received, the reception calendars
@@ -84,5 +86,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             visitors=may_use_visitor_log(user),
             guest_reception=may_use_guest_reception(user),
             reception_setup=may_set_up(user),
+            triage_models=may_manage_models(user),
         ),
     }

@@ -44,6 +44,9 @@ def private_file(path: Path) -> Path:
 
 
 private_dir(DATA_DIR)
+# Triage's model files (one per organisation and version; never in the repository):
+# HUIYIN_DATA_DIR/triage unless set.
+HUIYIN_TRIAGE_DIR = env.str("HUIYIN_TRIAGE_DIR", default="")
 
 DEBUG = env.bool("HUIYIN_DEBUG", default=False)
 # Production mode: a strong SECRET_KEY is required, HTTPS-only settings and the second factor
@@ -96,6 +99,7 @@ INSTALLED_APPS = [
     "huiyin.api",
     "huiyin.reception",
     "huiyin.frontoffice",
+    "huiyin.triage",
 ]
 
 MIDDLEWARE = [

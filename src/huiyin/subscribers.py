@@ -13,7 +13,8 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 * ``GUARDS``: checks other apps impose before a lifecycle action; each raises an
   ``ApplicationError`` to refuse, before anything changes.
 * ``CASE_PANELS`` / ``PUBLIC_PANELS`` / ``DESK_PANELS`` / ``DESK_SECTIONS``: what each app
-  shows on the case page, the public status page and the desk, in this order.
+  shows on the case page, the public status page and the desk, in this order;
+  ``INTAKE_PANELS``: what sits beside the staff intake forms (triage's suggestions).
 * ``case_policy``: the policy a new case is registered under.
 * ``erasers``: personal data other apps keep on a case, erased with the parties' by the
   retention rule (``huiyin retention apply``, ``cases.retention``).
@@ -59,6 +60,9 @@ from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
+from huiyin.triage import panels as triage_panels
+from huiyin.triage import repeats as triage_repeats
+from huiyin.triage import services as triage
 
 # Where a message to the complainant sends them (the ``link`` of the notification
 # templates): a dotted path to ``(case) -> absolute URL``: the case's own page on the portal
@@ -158,6 +162,17 @@ TABLE = build_table(
             api_webhooks.on_case_event,
             kinds=(EventKind.REGISTERED, EventKind.STATE_CHANGED, EventKind.NOTE, DeadlineEvent.DEADLINE_OVERDUE),
         ),
+        # What the clerk chose against what triage suggested (the corrections of the next training).
+        subscriber("triage.choice_registered", triage.choice_on_registered, kinds=(EventKind.REGISTERED,)),
+        subscriber("triage.choice_updated", triage.choice_on_updated, kinds=(EventKind.UPDATED,)),
+        # The text's MinHash bands, which the intake form's repeat candidates are found by.
+        subscriber("triage.text_bands", triage_repeats.index_on_event, kinds=(EventKind.REGISTERED, EventKind.UPDATED)),
+        subscriber(
+            "triage.choice_dispatched",
+            triage.choice_on_dispatch,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=("dispatch", "redispatch"),
+        ),
     ),
     case_policy=deadline_policy.policy_for_new_case,
     case_panels=(
@@ -178,6 +193,8 @@ TABLE = build_table(
         Panel("deadlines", "deadlines/_desk_deadlines.html", deadline_panels.desk_panel),
         Panel("reception", "reception/_desk_panel.html", reception_panels.desk_panel),
     ),
+    # Beside the staff intake forms: triage's live suggestions (category, department, urgency).
+    intake_panels=(Panel("triage", "triage/_intake_panel.html", triage_panels.intake_panel),),
     desk_sections=(
         ("approval", handling_selectors.desk_approvals),
         ("to_dispatch", handling_selectors.desk_to_dispatch),

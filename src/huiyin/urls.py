@@ -34,6 +34,7 @@ urlpatterns = [
     path("administration/api-keys/", include("huiyin.api.key_urls")),
     path("open311/v2/", include("huiyin.api.open311_urls")),
     path("frontoffice/", include("huiyin.frontoffice.urls")),
+    path("triage/", include("huiyin.triage.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from huiyin.portal import challenge
 from huiyin.portal.links import case_token
+from huiyin.triage.models import Suggestion
 
 from .world import ACTORS, World, png_data_url, upload
 
@@ -68,6 +69,14 @@ class Row:
 
 
 Entry = Row | dict[str, Row]
+
+
+def _triage_accept(w: World, actor: str) -> dict[str, Any]:
+    """A suggestion made to this organisation's intake form, and its first category taken."""
+    token = uuid.uuid4().hex
+    category = w.things["category"]
+    Suggestion.objects.create(organization=w.org, intake_token=token, categories=[{"id": category.pk, "p": 0.9}])
+    return {"intake_token": token, "category": str(category.pk)}
 
 
 def _portal_org(w: World) -> dict[str, Any]:
@@ -1181,6 +1190,22 @@ MATRIX: dict[str, Entry] = {
         },
         label="Record an escalation deduction (越级投诉扣分)",
     ),
+    # --- triage ---------------------------------------------------------------------------------------
+    # Suggestions for the text being typed: whoever registers (org2's in its own organisation).
+    # No model is trained in this world: nothing is suggested, so nothing is recorded.
+    "triage:suggest": post_only(
+        REGISTER | {"org2"},
+        data=lambda w, actor: {"text": "小区物业电梯坏了", "intake_token": uuid.uuid4().hex},
+        writes=False,
+    ),
+    # Repeat candidates for the matter being typed: a read, by whoever registers.
+    "triage:repeats": post_only(
+        REGISTER | {"org2"},
+        data=lambda w, actor: {"party_phone": "13800000000", "text": "小区物业电梯坏了", "location": "幸福路1号"},
+        writes=False,
+    ),
+    # Taking a suggestion records it on this organisation's suggestion row (org2's: not found).
+    "triage:accept": post_only(REGISTER, data=_triage_accept, label="采用分类建议"),
 }
 
 
@@ -1383,6 +1408,11 @@ ADMINISTRATION: dict[str, Entry] = {
     "notifications:resend": post_only(
         A("admin"), kwargs=lambda w: {"message_id": w["failed_message"].pk}, label="重新发送失败的通知"
     ),
+    # The routing model: each administrator in their own organisation. Retraining is a task queued
+    # on commit; rolling back with no earlier model is refused with a message.
+    "triage:models": Row(get=ORG_ADMIN),
+    "triage:retrain": post_only(ORG_ADMIN, writes=False),
+    "triage:rollback": post_only(NOBODY, either=ORG_ADMIN, writes=False),
     "ops:status": Row(get=STATUS_READERS),
     # An unknown task id: nobody retries anything, nobody gets a 5xx.
     "ops:retry_task": post_only(

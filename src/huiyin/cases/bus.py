@@ -81,6 +81,7 @@ class EventTable:
     case_panels: tuple[Any, ...] = ()  # cases.panels.Panel, in page order
     public_panels: tuple[Any, ...] = ()  # the same seam on the public status page, public data only
     desk_panels: tuple[Any, ...] = ()
+    intake_panels: tuple[Any, ...] = ()  # beside the staff intake forms: context (request, channel)
     desk_sections: tuple[tuple[str, Callable[..., Any]], ...] = ()  # (key, (actor, base queryset) -> queryset | None)
     case_policy: Callable[..., Any] | None = None  # the policy a new case is registered under
     # Personal data other apps keep on a case, erased by the retention rule (cases.retention):
@@ -113,6 +114,7 @@ def build_table(
     case_panels: Iterable[Any] = (),
     public_panels: Iterable[Any] = (),
     desk_panels: Iterable[Any] = (),
+    intake_panels: Iterable[Any] = (),
     desk_sections: Iterable[tuple[str, Callable[..., Any]]] = (),
     case_policy: Callable[..., Any] | None = None,
     erasers: Iterable[tuple[str, Callable[..., int]]] = (),
@@ -136,6 +138,7 @@ def build_table(
     table.guards = list(guards)
     table.case_panels, table.desk_panels = tuple(case_panels), tuple(desk_panels)
     table.public_panels = tuple(public_panels)
+    table.intake_panels = tuple(intake_panels)
     table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
     table.erasers = tuple(erasers)
     table.preset_checks, table.periodic = tuple(preset_checks), tuple(periodic)

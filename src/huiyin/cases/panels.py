@@ -1,6 +1,7 @@
 """The panel seam of the case page and the desk: each app provides its panel as a context
 function plus a template fragment; the page composes them in the order the subscriber
-table lists them (``huiyin/subscribers.py``, ``CASE_PANELS`` / ``DESK_PANELS``).
+table lists them (``huiyin/subscribers.py``, ``CASE_PANELS`` / ``DESK_PANELS``; the staff
+intake forms' ``intake_panels``, beside the form: triage's suggestions).
 
 A context function returns the fragment's context, or None to show nothing. A view that
 re-renders the page after a refused form passes that panel's own context in ``overrides``.
@@ -46,6 +47,15 @@ def render_desk_panels(request: HttpRequest, panels: tuple[Panel, ...]) -> list[
     out = []
     for panel in panels:
         context = panel.context(request)
+        if context is not None:
+            out.append(mark_safe(render_to_string(panel.template, dict(context), request=request)))  # noqa: S308
+    return out
+
+
+def render_intake_panels(request: HttpRequest, channel: str, panels: tuple[Panel, ...]) -> list[SafeString]:
+    out = []
+    for panel in panels:
+        context = panel.context(request, channel)
         if context is not None:
             out.append(mark_safe(render_to_string(panel.template, dict(context), request=request)))  # noqa: S308
     return out

@@ -344,6 +344,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "channel_label": Channel(channel).label,
             "channels": Channel.choices,
             "caller_history": may_reveal_pii(request.user),
+            "intake_panels": panels.render_intake_panels(request, channel, bus.table().intake_panels),
         },
         status=400 if form.errors else 200,
     )

@@ -5,11 +5,17 @@ A CJK run "楼上漏水" becomes "楼上 上漏 漏水"; Latin words and numbers
 any term of two or more characters is found exactly where it occurs as a
 substring, without a dictionary (see docs/decisions/0002-bigram-search.md).
 The same document feeds SQLite FTS5 and PostgreSQL's 'simple' tsvector.
+
+Documents and queries are first normalised by ``core.chinese.normalize`` (full width to
+half width, traditional to simplified, lower case), the text processing triage shares:
+「電話」 finds 「电话」 and 「１２３」 finds 「123」.
 """
 
 from __future__ import annotations
 
 import re
+
+from .chinese import char_ngrams, normalize
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_CJK}]+|[0-9A-Za-z]+")
@@ -21,7 +27,7 @@ def _run_tokens(run: str) -> list[str]:
         return [run.lower()]
     if len(run) == 1:
         return [run]
-    return [run[i : i + 2] for i in range(len(run) - 1)]
+    return char_ngrams(run, 2, 2)
 
 
 def _doc_tokens(run: str) -> list[str]:
@@ -36,14 +42,14 @@ def _doc_tokens(run: str) -> list[str]:
 def document(*parts: str | None) -> str:
     tokens: list[str] = []
     for part in parts:
-        for run in _RUNS.findall(part or ""):
+        for run in _RUNS.findall(normalize(part)):
             tokens.extend(_doc_tokens(run))
     return " ".join(tokens)
 
 
 def query_phrases(query: str) -> list[list[str]]:
     """One phrase (token list) per run in the query; all phrases must match."""
-    return [_run_tokens(run) for run in _RUNS.findall(query or "")]
+    return [_run_tokens(run) for run in _RUNS.findall(normalize(query))]
 
 
 def _single_char(phrase: list[str]) -> bool:

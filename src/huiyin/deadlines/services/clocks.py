@@ -102,7 +102,13 @@ def category_terms(case: Case) -> tuple[str, ...]:
 def keyword_urgency(case: Case, preset: Preset) -> tuple[str, str]:
     """The highest level the preset's urgency keywords in the case's title or text reach,
     with the keyword found first: ("normal", "") when none is there."""
-    text = f"{case.title}\n{case.text}"
+    return text_urgency(case.title, case.text, preset)
+
+
+def text_urgency(title: str, body: str, preset: Preset) -> tuple[str, str]:
+    """The same rule on a matter not yet registered (a title and a text being typed, as
+    triage's suggestions read them): ("major" | "urgent" | "normal", the keyword found)."""
+    text = f"{title}\n{body}"
     for level in ("major", "urgent"):
         keyword = next((k for k in getattr(preset.urgency_keywords, level) if k and k in text), "")
         if keyword:

@@ -1,0 +1,160 @@
+"""Repeats and duplicates at intake (F04): the open and recent cases a new matter may belong
+to — the same phone number or ID number, the same place, or a similar text — each with a
+score and the reason, while the clerk types.
+
+Similar text without scanning the ledger: each case's text (normalised and masked, as
+triage reads it) is reduced to a MinHash signature of its character 3-grams, cut into
+``BANDS`` bands of ``ROWS`` values; a band's hash is a row of ``TextBand`` (indexed by
+organisation, band and value). Two texts whose 3-gram sets overlap by Jaccard ``J`` share
+at least one band with probability ``1 - (1 - J^ROWS)^BANDS`` (16 × 2: J = 0.3 → 77 %,
+0.5 → 99 %), so a look-up is ``BANDS`` index probes within the time window, and the few
+cases it finds are compared exactly. Bands are written after a registration or an edit of
+the text (the subscriber table) and for older cases by ``huiyin triage index``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiyin.cases.models import Case, Party
+from huiyin.cases.selectors import cases_for
+from huiyin.cases.workflow import OPEN_STATES
+from huiyin.core.chinese import normalize, prepare
+from huiyin.orgs.models import Staff
+from huiyin.orgs.roles import Cap
+
+from .minhash import BANDS, bands, jaccard, shingles
+from .models import TextBand
+
+__all__ = ["BANDS", "Candidate", "bands", "candidates", "index_all", "index_case", "jaccard", "shingles"]
+
+WINDOW_DAYS = 90  # recent: received within this many days (open cases at any age)
+SIMILAR = 0.3  # Jaccard of character 3-grams from which a text counts as similar
+LIMIT = 5
+
+
+def _case_text(case: Case) -> str:
+    return prepare(case.title, case.text)
+
+
+def index_case(case: Case) -> int:
+    """Write the case's bands anew (after its registration or an edit of its text)."""
+    values = bands(shingles(_case_text(case)))
+    with transaction.atomic():
+        TextBand.objects.filter(case=case).delete()
+        TextBand.objects.bulk_create(
+            TextBand(organization_id=case.organization_id, case=case, band=i, value=v, received_at=case.received_at)
+            for i, v in enumerate(values)
+        )
+    return len(values)
+
+
+def index_on_event(*, event) -> None:
+    """After-commit subscriber: a registration, or an edit of the title or text."""
+    if event.kind == "updated" and not set((event.data or {}).get("after", {})) & {"text", "title"}:
+        return
+    index_case(Case.objects.get(pk=event.case_id))
+
+
+def index_all(organization_id: int | None = None, *, progress=lambda done, total: None) -> int:
+    """Bands for every case without any (``huiyin triage index``)."""
+    cases = Case.objects.exclude(pk__in=TextBand.objects.values("case_id")).order_by("pk")
+    if organization_id is not None:
+        cases = cases.filter(organization_id=organization_id)
+    total, done = cases.count(), 0
+    for case in cases.only("pk", "organization_id", "title", "text", "received_at").iterator(chunk_size=1000):
+        index_case(case)
+        done += 1
+        if done % 1000 == 0:
+            progress(done, total)
+    return done
+
+
+@dataclass
+class Candidate:
+    id: int
+    number: str
+    title: str
+    state: str
+    received_at: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def candidates(
+    *,
+    actor: Staff,
+    phone: str = "",
+    id_number: str = "",
+    location: str = "",
+    title: str = "",
+    text: str = "",
+    exclude: int | None = None,
+    limit: int = LIMIT,
+) -> list[Candidate]:
+    """Open or recent cases the matter may repeat, best first (the actor's visible cases)."""
+    since = timezone.now() - timedelta(days=WINDOW_DAYS)
+    live = cases_for(actor).filter(Q(state__in=OPEN_STATES) | Q(received_at__gte=since))
+    if exclude is not None:
+        live = live.exclude(pk=exclude)
+    scores: dict[int, float] = {}
+    reasons: dict[int, list[str]] = {}
+
+    def note(case_id: int, score: float, reason: str) -> None:
+        scores[case_id] = max(scores.get(case_id, 0.0), score) + (0.05 if case_id in scores else 0.0)
+        reasons.setdefault(case_id, []).append(reason)
+
+    if actor.can(Cap.VIEW_PII):  # who may see a caller's history may see their cases here
+        parties = Party.objects.filter(organization_id=actor.org_id)
+        for people, score, reason in (
+            (parties.with_phone(phone) if phone else None, 0.9, _("同一电话号码")),
+            (parties.with_id_number(id_number) if id_number else None, 0.95, _("同一身份证号码")),
+        ):
+            if people is not None:
+                for case_id in live.filter(party__in=people)[:20].values_list("pk", flat=True):
+                    note(case_id, score, reason)
+    place = normalize(location)
+    if len(place) >= 4:
+        for case_id, their_place in live.filter(location__iexact=location.strip())[:20].values_list("pk", "location"):
+            if normalize(their_place) == place:
+                note(case_id, 0.5, _("同一事发地点"))
+    mine = shingles(prepare(title, text))
+    values = bands(mine)
+    if values:
+        probe = Q()
+        for band, value in enumerate(values):
+            probe |= Q(band=band, value=value)
+        hits = (
+            TextBand.objects.filter(probe, organization_id=actor.org_id)
+            .filter(Q(received_at__gte=since) | Q(case__state__in=OPEN_STATES))
+            .values("case_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")[:30]
+        )
+        ids = [h["case_id"] for h in hits]
+        for case in live.filter(pk__in=ids).only("pk", "title", "text"):
+            similarity = jaccard(mine, shingles(_case_text(case)))
+            if similarity >= SIMILAR:
+                note(case.pk, similarity, _("内容相似（%(percent)s%%）") % {"percent": round(similarity * 100)})
+    if not scores:
+        return []
+    best = sorted(scores, key=lambda k: -scores[k])[:limit]
+    rows = {c.pk: c for c in Case.objects.filter(pk__in=best)}
+    return [
+        Candidate(
+            id=pk,
+            number=rows[pk].number,
+            title=rows[pk].title,
+            state=str(rows[pk].get_state_display()),
+            received_at=timezone.localtime(rows[pk].received_at).strftime("%Y-%m-%d %H:%M"),
+            score=round(min(scores[pk], 1.0), 3),
+            reasons=reasons[pk],
+        )
+        for pk in best
+        if pk in rows
+    ]

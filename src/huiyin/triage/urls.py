@@ -1,0 +1,15 @@
+"""Triage URLs. The text to classify is POSTed, never put in a URL."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "triage"
+urlpatterns = [
+    path("suggest/", views.suggest_view, name="suggest"),
+    path("accept/", views.accept_view, name="accept"),
+    path("repeats/", views.repeats_view, name="repeats"),
+    path("models/", views.models_page, name="models"),
+    path("models/retrain/", views.retrain, name="retrain"),
+    path("models/rollback/", views.rollback_view, name="rollback"),
+]

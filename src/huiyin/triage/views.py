@@ -1,0 +1,136 @@
+"""Triage pages: the JSON suggestion endpoint the intake forms' script calls, the keystroke
+that accepts a suggestion, and the administrator's page of model versions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyin.core.errors import ApplicationError, http_status
+from huiyin.core.http import AuthedHttpRequest
+from huiyin.core.validators import normalize_phone, whole_number
+from huiyin.orgs.models import Organization
+
+from .models import TriageModel
+from .permissions import may_get_suggestions, may_manage_models
+from .repeats import candidates
+from .services import acceptance_rate, rollback, suggestion_accept, suggestion_record
+from .suggest import availability, suggest
+from .tasks import retrain_task
+
+TEXT_LIMIT = 50_000  # what the endpoint reads of a posted text
+
+
+@login_required
+@require_POST
+def suggest_view(request: AuthedHttpRequest) -> JsonResponse:
+    """Suggestions for the text being typed (POST: a complaint's text never travels in a URL)."""
+    if not may_get_suggestions(request.user):
+        raise PermissionDenied
+    post = request.POST
+    names = [post.get("party_name", "")[:100]]
+    result = suggest(
+        post.get("title", "")[:400],
+        post.get("text", "")[:TEXT_LIMIT],
+        post.get("location", "")[:400],
+        post.get("channel", "")[:20],
+        organization=request.user.org_id,
+        names=[n for n in names if n],
+    )
+    suggestion_record(actor=request.user, intake_token=post.get("intake_token", ""), result=result)
+    return JsonResponse(result.as_dict(), json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_POST
+def repeats_view(request: AuthedHttpRequest) -> JsonResponse:
+    """Open and recent cases the matter being typed may repeat (POST: phone and ID numbers
+    never travel in a URL); phone and ID matches only for those who may see caller history."""
+    if not may_get_suggestions(request.user):
+        raise PermissionDenied
+    post = request.POST
+    found = candidates(
+        actor=request.user,
+        phone=normalize_phone(post.get("party_phone", "")[:40]),
+        id_number=post.get("party_id_number", "")[:40].strip(),
+        location=post.get("location", "")[:400],
+        title=post.get("title", "")[:400],
+        text=post.get("text", "")[:TEXT_LIMIT],
+    )
+    add_url = reverse("cases:add_contact", args=[0])
+    return JsonResponse(
+        {"candidates": [{**asdict(c), "add_url": add_url.replace("/0/", f"/{c.id}/")} for c in found]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@login_required
+@require_POST
+def accept_view(request: AuthedHttpRequest) -> JsonResponse:
+    """The clerk took a suggested category (the keystroke on the intake form)."""
+    if not may_get_suggestions(request.user):
+        raise PermissionDenied
+    category_id = whole_number(request.POST.get("category", ""))
+    if category_id is None:
+        return JsonResponse({"code": "invalid", "message": _("请选择建议中的分类。")}, status=400)
+    try:
+        suggestion_accept(
+            actor=request.user, intake_token=request.POST.get("intake_token", ""), category_id=category_id
+        )
+    except ApplicationError as exc:
+        return JsonResponse(exc.as_dict(), status=http_status(exc))
+    return JsonResponse({"accepted": category_id})
+
+
+@login_required
+def models_page(request: AuthedHttpRequest) -> HttpResponse:
+    if not may_manage_models(request.user):
+        raise PermissionDenied
+    org_id = request.user.org_id
+    status, notice, current = availability(org_id)
+    return render(
+        request,
+        "triage/models.html",
+        {
+            "models": TriageModel.objects.filter(organization_id=org_id).order_by("-version")[:50],
+            "status": status,
+            "notice": notice,
+            "current": current,
+            "acceptance": acceptance_rate(org_id),
+        },
+    )
+
+
+@login_required
+@require_POST
+def retrain(request: AuthedHttpRequest) -> HttpResponse:
+    if not may_manage_models(request.user):
+        raise PermissionDenied
+    org_id = request.user.org_id
+    transaction.on_commit(lambda: retrain_task.enqueue(organization_id=org_id))
+    messages.success(request, _("已安排重新训练：用本单位已办结的案件训练，完成后在此显示结果。"))
+    return redirect("triage:models")
+
+
+@login_required
+@require_POST
+def rollback_view(request: AuthedHttpRequest) -> HttpResponse:
+    if not may_manage_models(request.user):
+        raise PermissionDenied
+    version = whole_number(request.POST.get("version", ""))
+    try:
+        row = rollback(Organization.objects.get(pk=request.user.org_id), to_version=version)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("triage:models")
+    messages.success(request, _("已回退到模型 v%(version)s。") % {"version": row.version})
+    return redirect("triage:models")
