@@ -202,6 +202,10 @@ def main() -> None:
         last_model, last_test = svm, test
 
     results: dict = {"n": len(y), "classes": sorted(set(labels)), "duplicates": duplicates, "variants": {}}
+    done = np.array([p is not None for p in predicted[variants[0]]])  # --timing-only: the first fold
+    if not done.all():
+        y, predicted, source = y[done], {v: predicted[v][done] for v in variants}, source[done]
+        probabilities = {v: probabilities[v][done] for v in variants}
     for v in variants:
         correct = (predicted[v] == y).astype(float)
         f1s = [f["macro_f1"] for f in per_fold[v]]

@@ -61,8 +61,8 @@ from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
 from huiyin.triage import panels as triage_panels
+from huiyin.triage import records as triage
 from huiyin.triage import repeats as triage_repeats
-from huiyin.triage import services as triage
 
 # Where a message to the complainant sends them (the ``link`` of the notification
 # templates): a dotted path to ``(case) -> absolute URL``: the case's own page on the portal

@@ -14,7 +14,8 @@ from huiyin.cases.models import Case, Event
 from huiyin.cases.services import case_update
 from huiyin.triage import store
 from huiyin.triage.models import ModelStatus, Suggestion, TriageModel
-from huiyin.triage.services import acceptance_rate, train
+from huiyin.triage.records import acceptance_rate
+from huiyin.triage.services import train
 
 from .toy import rows, write_csv
 

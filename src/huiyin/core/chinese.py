@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Iterable
 
 import opencc
-import rjieba
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -156,6 +155,8 @@ _SPLIT_PLACEHOLDERS = re.compile(rf"({_PLACEHOLDER})")
 
 def words(text: str) -> list[str]:
     """Words (jieba's segmentation), placeholders kept whole, punctuation and space dropped."""
+    import rjieba  # its dictionary loads in about 0.3 s: only in processes that segment words
+
     out: list[str] = []
     for piece in _SPLIT_PLACEHOLDERS.split(text):
         if not piece:

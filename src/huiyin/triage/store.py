@@ -13,17 +13,18 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.core.errors import ApplicationError
 
-from .classifier import TextClassifier
 from .errors import TriageError
 from .models import TriageModel
+
+if TYPE_CHECKING:
+    from .classifier import TextClassifier
 
 FORMAT = 1  # the bundle's layout; a file of another format is not loaded
 
@@ -68,6 +69,8 @@ def write(bundle: Bundle, organization_id: int, version: int) -> tuple[str, str]
     target = directory() / name
     temporary = target.with_suffix(".partial")
     fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    import joblib  # with scikit-learn and numpy: loaded only where a model is written or read
+
     with os.fdopen(fd, "wb") as f:
         joblib.dump(bundle, f)  # uncompressed: what it keeps can be read (and tested) as it is
     os.replace(temporary, target)
@@ -94,6 +97,8 @@ def load(row: TriageModel) -> Bundle:
     )
     if not row.file_name or not path.is_file():
         raise unavailable
+    import joblib  # with scikit-learn and numpy: loaded only where a model is written or read
+
     try:
         if _sha256(path) != row.sha256:
             raise unavailable

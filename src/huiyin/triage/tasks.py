@@ -9,8 +9,6 @@ from django_tasks import task
 from huiyin.core.errors import ApplicationError
 from huiyin.orgs.models import Organization
 
-from .services import refused, train
-
 log = logging.getLogger(__name__)
 
 
@@ -18,6 +16,8 @@ log = logging.getLogger(__name__)
 def retrain_task(organization_id: int) -> None:
     """Train from the organisation's own closed cases; bad data is kept as a refused row
     (the models page says why), not retried."""
+    from .services import refused, train  # scikit-learn (heavy): loaded by the worker that trains
+
     organization = Organization.objects.get(pk=organization_id)
     try:
         result = train(organization, progress=log.debug)

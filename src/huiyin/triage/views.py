@@ -22,10 +22,9 @@ from huiyin.orgs.models import Organization
 
 from .models import TriageModel
 from .permissions import may_get_suggestions, may_manage_models
+from .records import acceptance_rate, suggestion_accept, suggestion_record
 from .repeats import candidates
-from .services import acceptance_rate, rollback, suggestion_accept, suggestion_record
 from .suggest import availability, suggest
-from .tasks import retrain_task
 
 TEXT_LIMIT = 50_000  # what the endpoint reads of a posted text
 
@@ -115,6 +114,8 @@ def models_page(request: AuthedHttpRequest) -> HttpResponse:
 def retrain(request: AuthedHttpRequest) -> HttpResponse:
     if not may_manage_models(request.user):
         raise PermissionDenied
+    from .tasks import retrain_task  # scikit-learn (heavy) is loaded only when a model is trained
+
     org_id = request.user.org_id
     transaction.on_commit(lambda: retrain_task.enqueue(organization_id=org_id))
     messages.success(request, _("已安排重新训练：用本单位已办结的案件训练，完成后在此显示结果。"))
@@ -126,6 +127,8 @@ def retrain(request: AuthedHttpRequest) -> HttpResponse:
 def rollback_view(request: AuthedHttpRequest) -> HttpResponse:
     if not may_manage_models(request.user):
         raise PermissionDenied
+    from .services import rollback  # scikit-learn (heavy) is loaded only when models are handled
+
     version = whole_number(request.POST.get("version", ""))
     try:
         row = rollback(Organization.objects.get(pk=request.user.org_id), to_version=version)
