@@ -639,6 +639,7 @@ class Reception:
     leader_day_notice_days: int = _f(0, min=0, max=366)
     remind_hours_before: int = _f(24, min=0, max=720)
     no_show_after_minutes: int = _f(30, min=1, max=1440)
+    source: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
