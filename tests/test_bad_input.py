@@ -181,7 +181,7 @@ class _OptionParser(HTMLParser):
 SKIP_LINKS = re.compile(r"^(/admin/|/logout/|/static/|/media/|/i18n/)")
 
 
-def crawl(client: Client, user: str, start: list[str], limit: int = 200) -> tuple[list[Form], set[str]]:
+def crawl(client: Client, user: str, start: list[str], limit: int = 400) -> tuple[list[Form], set[str]]:
     """Every page reachable from ``start`` (own site, GET): the forms on them, and the
     view names reached."""
     seen: set[str] = set()
