@@ -244,6 +244,9 @@ API: dict[str, Entry] = {
         data=lambda w, actor: {"file": upload()},
     ),
     "api:attachment": Row(get=VIEWERS, kwargs=lambda w: {"attachment_id": w["attachment"].pk}),
+    # The case's documents: the same readers as the workbench's document page and its PDF.
+    "api:documents": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:document": Row(get=VIEWERS, kwargs=lambda w: {"document_id": w["letter"].pk}),
     "api:categories": Row(get=DESK),
     "api:departments": Row(get=DESK),
     **{f"api:action-{name}": _api_action(row) for name, row in ACT.items()},
@@ -256,15 +259,22 @@ API: dict[str, Entry] = {
         kwargs=lambda w: {"fmt": "json", "service_code": str(w["category"].pk)},
         query={"jurisdiction_id": "hotline"},
     ),
+    # GET requests is public, as the specification says, and answers a public filter (no text, no
+    # address); posting needs a key, so without one everybody is refused.
     "open311:requests": Row(
-        get=NOBODY,
+        get=EVERYONE,
         post=NOBODY,
         kwargs=lambda w: {"fmt": "json"},
+        query={"jurisdiction_id": "hotline"},
         data=lambda w, actor: {"service_code": str(w["category"].pk), "description": "路灯不亮"},
     ),
     "open311:request": Row(
-        get=NOBODY, kwargs=lambda w: {"fmt": "xml", "service_request_id": w.cases["in_progress"].number}
+        get=EVERYONE,
+        kwargs=lambda w: {"fmt": "xml", "service_request_id": w.cases["in_progress"].number},
+        query={"jurisdiction_id": "hotline"},
     ),
+    # A token nobody was given is not there, for everybody.
+    "open311:token": Row(get=NOBODY, kwargs=lambda w: {"fmt": "json", "token": "unknown-token"}),
 }
 
 # --- the matrix -------------------------------------------------------------------------------------
