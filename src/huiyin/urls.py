@@ -33,6 +33,7 @@ urlpatterns = [
     path("notifications/", include("huiyin.notifications.urls")),
     path("api/v1/", include("huiyin.api.urls")),
     path("administration/api-keys/", include("huiyin.api.key_urls")),
+    path("administration/webhooks/", include("huiyin.api.webhook_urls")),
     path("open311/v2/", include("huiyin.api.open311_urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]

@@ -951,7 +951,37 @@ def _api_key_prefix(w: World) -> dict[str, Any]:
     return {"prefix": key.prefix}
 
 
+def _webhook_id(w: World) -> dict[str, Any]:
+    """A receiver of the first organisation, for the stop / resume row."""
+    from huiyin.api.services import webhook_create  # noqa: PLC0415 - the app loads after the matrix module
+
+    admin = w.staff["admin"]
+    assert admin is not None and admin.organization is not None
+    hook, _secret = webhook_create(organization=admin.organization, url="http://127.0.0.1:9/hook", event_types=[])
+    return {"webhook_id": hook.pk}
+
+
+def _delivery_id(w: World) -> dict[str, Any]:
+    """A delivery of the first organisation's registration event, for the redelivery row."""
+    from huiyin.api.models import WebhookDelivery  # noqa: PLC0415 - the app loads after the matrix module
+
+    hook_id = _webhook_id(w)["webhook_id"]
+    event = w.cases["in_progress"].events.order_by("id").first()
+    delivery = WebhookDelivery.objects.create(webhook_id=hook_id, event=event, event_type="registered")
+    return {"delivery_id": delivery.pk}
+
+
 ADMINISTRATION: dict[str, Entry] = {
+    # Webhooks (数据推送): receivers, the delivery log, redelivery — each administrator in their own
+    # organisation; another organisation's receiver or delivery is not there (404).
+    "webhooks:list": Row(
+        get=ORG_ADMIN,
+        post=ORG_ADMIN,
+        data=lambda w, actor: {"url": "https://example.invalid/hook", "event_types": ["registered"]},
+    ),
+    "webhooks:toggle": post_only(A("admin"), kwargs=_webhook_id, data=lambda w, actor: {"active": "0"}),
+    "webhooks:deliveries": Row(get=ORG_ADMIN),
+    "webhooks:redeliver": post_only(A("admin"), kwargs=_delivery_id),
     # API keys (接口密钥): org2's administrator naming this organisation's clerk gets a field error.
     "apikeys:list": Row(
         get=ORG_ADMIN,

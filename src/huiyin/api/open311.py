@@ -354,7 +354,8 @@ def _intake(request: HttpRequest, category: Category) -> IntakeInput:
     if lat:
         place = f"{place} ({lat}, {long})".strip()
     media = _arg(request, "media_url", 500)
-    text = f"{description}\n{_('图片链接')}：{media}" if media and description.strip() else description
+    media_label = _("图片链接")
+    text = f"{description}\n{media_label}：{media}" if media and description.strip() else description
     chosen = _attribute_values(request)
     name = f"{_arg(request, 'last_name', 30)}{_arg(request, 'first_name', 30)}"
     phone = _arg(request, "phone", 30)
