@@ -84,14 +84,20 @@ def parse_args(argv=None) -> argparse.Namespace:
 # --- the client side: no Django here (worker processes import this module) ----------------------------
 
 
+PHONES = int(os.environ.get("BENCH_PHONE_OFFSET", "0"))  # set once per run by main(), read by the clients
+
+
 def case_body(index: int, categories: list[int]) -> dict:
+    """A registration of a named caller; ``index`` (below 10**8, shifted by the run's random
+    offset) gives the phone number: no two creations of a day share a caller, since the
+    hotline refuses a same-day repeat call as a new case."""
     return {
         "channel": "online",
         "nature": "complaint",
         "text": TEXTS[index % len(TEXTS)],
         "location": f"幸福路{index % 300 + 1}号",
         "category_id": categories[index % len(categories)],
-        "party": {"name": NAMES[index % len(NAMES)], "phone": f"139{index % 100_000_000:08d}"},
+        "party": {"name": NAMES[index % len(NAMES)], "phone": f"139{(index + PHONES) % 100_000_000:08d}"},
     }
 
 
@@ -109,7 +115,7 @@ def create_once(client, key: str, index: int, categories: list[int]) -> tuple[fl
     return ms, json.loads(answer.content)["number"]
 
 
-def _worker(worker: int, port: int, key: str, categories, seconds: float, start_box, ready, out) -> None:
+def _worker(worker: int, base: int, port: int, key: str, categories, seconds: float, start_box, ready, out) -> None:
     from _http import HttpClient
 
     try:
@@ -131,21 +137,23 @@ def _worker(worker: int, port: int, key: str, categories, seconds: float, start_
         if time.time() >= stop_at:
             break
         try:
-            rows.append(create_once(client, key, worker * 10_000_000 + i, categories))
+            rows.append(create_once(client, key, base + worker * 100_000 + i, categories))
         except Exception as exc:  # noqa: BLE001 - counted, the run goes on
             errors += 1
             first_error = first_error or repr(exc)[:300]
     out.put((worker, rows, errors, first_error))
 
 
-def run_creations(*, port: int, key: str, categories: list[int], clients: int, seconds: float) -> dict:
+def run_creations(*, run: int, port: int, key: str, categories: list[int], clients: int, seconds: float) -> dict:
+    """``clients`` processes creating cases for ``seconds``; every creation names a caller whose
+    phone no other creation of the benchmark uses (the hotline refuses a same-day repeat call)."""
     from _measure import summary
 
     ctx = mp.get_context("spawn")
     start_box = ctx.Value("d", 0.0)
     ready, out = ctx.Queue(), ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(w, port, key, categories, seconds, start_box, ready, out))
+        ctx.Process(target=_worker, args=(w, run * 10_000_000, port, key, categories, seconds, start_box, ready, out))
         for w in range(clients)
     ]
     for p in procs:
@@ -336,21 +344,46 @@ def run_reads(*, port: int, key: str, org_id: int, requests: int, warmup: int, s
     return result
 
 
-GROUPS = (
-    ("authentication (key look-up, throttle)", ("api/auth.py", "throttling.py")),
-    ("idempotency record", ("api/idempotency.py",)),
-    ("parsing and the serializer", ("parsers.py", "rest_framework/serializers.py", "api/serializers.py")),
-    ("intake validation", ("cases/validation.py",)),
-    ("registration service (case_register)", ("cases/services.py",)),
-    ("party look-up and encryption", ("core/crypto.py", "cryptography/")),
-    ("event hash chain", ("cases/hashing.py",)),
-    ("in-transaction subscribers (bus.publish)", ("cases/bus.py",)),
-    ("deadline clocks", ("deadlines/",)),
-    ("notifications queued", ("notifications/",)),
-    ("search document", ("core/search.py",)),
-    ("SQL (psycopg execute)", ("psycopg/cursor.py",)),
-    ("the commit", ("transaction.py",)),
-    ("the answer (JSON render)", ("renderers.py",)),
+# Where the time of a registration goes: each function's own time (cProfile's tottime), summed
+# by where the function lives; the groups add up to the whole request.
+AREAS = (
+    ("PostgreSQL round trips (psycopg waiting on the server)", ("psycopg/", "psycopg_binary")),
+    ("Django ORM (building queries, reading rows)", ("django/db/",)),
+    ("DRF (request, parsing, serializer, response)", ("rest_framework/",)),
+    (
+        "middleware and request handling",
+        (
+            "django/core/handlers",
+            "django/middleware",
+            "django/contrib",
+            "django/test",
+            "whitenoise",
+            "axes/",
+            "django_otp",
+            "csp/",
+            "django_htmx",
+            "huiyin/access",
+            "huiyin/portal",
+            "huiyin/core/middleware",
+            "huiyin/administration",
+        ),
+    ),
+    ("the API app (key, idempotency, views)", ("huiyin/api/",)),
+    ("the case core (validation, numbering, party, event, hash)", ("huiyin/cases/",)),
+    ("deadline clocks and the policy (calendar, rules)", ("huiyin/deadlines/", "huiyin/policy/", "chinese_calendar")),
+    ("notifications (the receipt queued)", ("huiyin/notifications/", "django_tasks")),
+    ("encryption and keyed hashes", ("cryptography/", "huiyin/core/crypto")),
+)
+KEY_FUNCTIONS = (
+    ("the API view (create)", "huiyin/api/views.py", "create"),
+    ("key authentication", "huiyin/api/auth.py", "resolve_key"),
+    ("case_register", "huiyin/cases/services.py", "case_register"),
+    ("intake validation", "huiyin/cases/validation.py", "validate_intake"),
+    ("the registered event (_event: hash, insert, subscribers)", "huiyin/cases/services.py", "_event"),
+    ("in-transaction subscribers (bus.publish)", "huiyin/cases/bus.py", "publish"),
+    ("deadline clocks (on_case_event)", "huiyin/deadlines/subscribers.py", "on_case_event"),
+    ("the commit (COMMIT)", "django/db/backends/base/base.py", "commit"),
+    ("after-commit callbacks (tasks enqueued)", "django/db/backends/base/base.py", "run_and_clear_commit_hooks"),
 )
 
 
@@ -358,25 +391,32 @@ def profile(*, org_code: str, key: str, categories: list[int], requests: int, ou
     """cProfile of ``requests`` registrations through the whole Django request path (no socket)."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     for i in range(20):  # warm: imports, caches, prepared plans
-        body = json.dumps(case_body(50_000_000 + i, categories), ensure_ascii=False)
+        body = json.dumps(case_body(91_000_000 + i, categories), ensure_ascii=False)
         assert client.post("/api/v1/cases/", body, content_type="application/json").status_code == 201
-    bodies = [json.dumps(case_body(60_000_000 + i, categories), ensure_ascii=False) for i in range(requests)]
-    with CaptureQueriesContext(connection) as queries:  # the statements of 20 more (not profiled)
+    bodies = [json.dumps(case_body(92_000_000 + i, categories), ensure_ascii=False) for i in range(requests)]
+    statements: list[tuple[str, float]] = []
+
+    def record(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements.append((sql, (time.perf_counter() - t0) * 1000))
+
+    with connection.execute_wrapper(record):  # the statements of 20 more (not profiled)
         for i in range(20):
-            body = json.dumps(case_body(70_000_000 + i, categories), ensure_ascii=False)
+            body = json.dumps(case_body(93_000_000 + i, categories), ensure_ascii=False)
             assert client.post("/api/v1/cases/", body, content_type="application/json").status_code == 201
     unprofiled = []
-    for body in bodies[: requests // 2]:
+    for i in range(requests // 2):
+        body = json.dumps(case_body(94_000_000 + i, categories), ensure_ascii=False)
         t0 = time.perf_counter()
-        assert (
-            client.post("/api/v1/cases/", body.replace("幸福路", "长安街"), content_type="application/json").status_code
-            == 201
-        )
+        answer = client.post("/api/v1/cases/", body, content_type="application/json")
         unprofiled.append((time.perf_counter() - t0) * 1000)
+        assert answer.status_code == 201, answer.content[:300]
     profiler = cProfile.Profile()
     wall = []
     for body in bodies:
@@ -388,34 +428,34 @@ def profile(*, org_code: str, key: str, categories: list[int], requests: int, ou
         assert answer.status_code == 201, answer.content[:300]
     stats = pstats.Stats(profiler)
     per_request_ms = 1000 * stats.total_tt / requests  # type: ignore[attr-defined]
-    groups = {}
-    for label, needles in GROUPS:
-        cumulative = max(
-            (
-                row[3]
-                for (filename, _line, _name), row in stats.stats.items()  # type: ignore[attr-defined]
-                if any(n in filename for n in needles)
-            ),
-            default=0.0,
-        )
-        groups[label] = round(1000 * cumulative / requests, 2)
+    areas = dict.fromkeys([label for label, _needles in AREAS] + ["other Python (standard library, built-ins)"], 0.0)
+    functions = dict.fromkeys(label for label, _file, _name in KEY_FUNCTIONS)
+    for (filename, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        tottime, cumtime = row[2], row[3]
+        area = next((label for label, needles in AREAS if any(n in filename for n in needles)), None)
+        areas[area or "other Python (standard library, built-ins)"] += tottime
+        for label, file, function in KEY_FUNCTIONS:
+            if filename.endswith(file) and name == function:
+                functions[label] = round(1000 * cumtime / requests, 2)
+    areas = {label: round(1000 * seconds / requests, 2) for label, seconds in areas.items()}
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(45)
     out.mkdir(parents=True, exist_ok=True)
     dump = out / f"api-profile-{time.strftime('%Y%m%d-%H%M%S')}.prof"
     stats.dump_stats(str(dump))
-    sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000 / 20
+    sql_ms = sum(ms for _sql, ms in statements) / 20
     result = {
         "requests": requests,
         "unprofiled_ms_per_request": round(sum(unprofiled) / max(len(unprofiled), 1), 2),
         "wall_ms_per_request": round(sum(wall) / len(wall), 2),
         "profiled_ms_per_request": round(per_request_ms, 2),
-        "queries_per_request": round(len(queries.captured_queries) / 20, 1),
+        "queries_per_request": round(len(statements) / 20, 1),
         "sql_ms_per_request": round(sql_ms, 2),
-        "largest_cumulative_ms_per_request_by_area": groups,
+        "own_time_ms_per_request_by_area": areas,
+        "cumulative_ms_per_request_of": functions,
         "top": text.getvalue().splitlines()[:80],
         "dump": str(dump),
-        "statements": [q["sql"][:160] for q in queries.captured_queries[: len(queries.captured_queries) // 20]],
+        "statements": [f"{ms:7.2f} ms  {sql[:150]}" for sql, ms in statements[: len(statements) // 20]],
     }
     log(
         f"profile: {result['unprofiled_ms_per_request']} ms a registration in process "
@@ -448,6 +488,9 @@ def main(argv=None) -> int:
         print(f"refusing to write to database {database!r} (name without 'bench'); use --force", file=sys.stderr)
         return 2
     os.environ["HUIYIN_API_RATE"] = "100000000/min"  # one key for every client: no throttle
+    os.environ["BENCH_PHONE_OFFSET"] = str(random.randrange(100_000_000))  # the spawned clients inherit it
+    global PHONES
+    PHONES = int(os.environ["BENCH_PHONE_OFFSET"])
     import _http
 
     started = time.strftime("%Y%m%d-%H%M%S")
@@ -468,11 +511,12 @@ def main(argv=None) -> int:
         ) as server:
             warm = _http.HttpClient(server.port)
             for i in range(args.warmup):
-                create_once(warm, key, 99_000_000 + i, categories)
+                create_once(warm, key, 90_000_000 + i, categories)
             result["creations"] = [
-                run_creations(port=server.port, key=key, categories=categories, clients=int(c), seconds=args.seconds)
-                for c in args.clients.split(",")
-                if c.strip()
+                run_creations(
+                    run=run, port=server.port, key=key, categories=categories, clients=int(c), seconds=args.seconds
+                )
+                for run, c in enumerate(c for c in args.clients.split(",") if c.strip())
             ]
             numbers = [n for run in result["creations"] for n in run.pop("numbers")]
             result["gapless"] = check_gapless(result["org_id"], numbers)

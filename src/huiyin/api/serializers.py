@@ -73,6 +73,12 @@ class CaseIn(StrictSerializer):
     representatives = PartyIn(many=True, required=False)
     forwarded_by = _text(120)
     forwarded_ref = _text(60)
+    new_matter = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The caller already has an open case registered today and this is a new matter "
+        "(otherwise a same-day repeat call is refused: add it to that case as a contact).",
+    )
 
 
 class ContactIn(StrictSerializer):

@@ -244,6 +244,7 @@ class CaseListView(ApiView):
             representatives=[PartyInput(**rep) for rep in d.get("representatives", [])],
             forwarded_by=d["forwarded_by"],
             forwarded_ref=d["forwarded_ref"],
+            new_matter=d["new_matter"],
         )
         case, code = services.case_register(actor=request.user, data=data)
         location = reverse("api:case", kwargs={"case_id": case.pk})
