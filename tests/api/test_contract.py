@@ -135,3 +135,78 @@ def test_the_document_names_every_choice_and_links_a_created_case(client):
     assert links["cases_read"] == {"operationId": "cases_read", "parameters": {"case_id": "$response.body#/id"}}
     assert "cases_action_accept" in links and "cases_documents" in links
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+
+
+def test_a_case_from_the_api_open311_and_the_workbench_are_alike_in_the_ledger(client, org, system, clerk, category):
+    """The same matter three ways in: the workbench's phone form, the REST API, Open311. Each
+    goes through case_register: the same numbering, events, clocks and search; the ledger
+    lists them alike (only who submitted it differs)."""
+    from huiyin.cases.selectors import LedgerFilters, ledger  # noqa: PLC0415 - read only by this test
+    from huiyin.deadlines.models import Clock  # noqa: PLC0415 - read only by this test
+
+    text = "小区东门路灯坏了一个多月，晚上很黑。"
+    client.force_login(clerk)
+    form = client.post(
+        "/cases/new/phone/",
+        {
+            "party_phone": "13812340001",
+            "party_name": "李四",
+            "nature": "complaint",
+            "urgency": "normal",
+            "category": category.pk,
+            "text": text,
+            "intake_token": "same-matter-1",
+        },
+    )
+    assert form.status_code == 302, form.content.decode()[:500]
+    _key, plain = make_key(org, system=system, scopes=("read", "register"))
+    api = client_for(plain).post(
+        "/api/v1/cases/",
+        {
+            "channel": "phone",
+            "nature": "complaint",
+            "text": text,
+            "category_id": category.pk,
+            "party": {"name": "李四", "phone": "13812340002"},
+        },
+        format="json",
+    )
+    assert api.status_code == 201, api.content
+    open311 = client.post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": plain,
+            "service_code": str(category.pk),
+            "description": text,
+            "address_string": "幸福路1号",
+            "first_name": "四",
+            "last_name": "李",
+            "phone": "13812340003",
+        },
+    )
+    assert open311.status_code == 201, open311.content
+    cases = list(ledger(actor=clerk, filters=LedgerFilters(keyword="路灯")))
+    assert len(cases) == 3
+    by_way = {c.party.phone[-1]: c for c in cases}
+    for case in cases:
+        assert case.state == "registered" and case.category == category and case.nature == "complaint"
+        assert case.number[:9] == by_way["1"].number[:9]  # one sequence per day, whoever registers
+        assert case.promised_due_at is not None and case.stage_switches == by_way["1"].stage_switches
+        assert list(case.events.values_list("kind", flat=True)) == ["registered"]
+        assert sorted(Clock.objects.filter(case=case).values_list("stage", flat=True)) == sorted(
+            Clock.objects.filter(case=by_way["1"]).values_list("stage", flat=True)
+        )
+        assert case.party.masked_phone.startswith("138") and "*" in case.party.masked_phone
+    assert sorted(int(c.number[-5:]) for c in cases) == [1, 2, 3]
+    assert (
+        by_way["1"].submitter_kind == "staff" and by_way["2"].submitter_kind == by_way["3"].submitter_kind == "system"
+    )
+
+
+def test_registration_errors_name_the_request_bodys_fields(org, system):
+    _key, plain = make_key(org, system=system)
+    response = client_for(plain).post(
+        "/api/v1/cases/", {**BODY, "party": {"name": "李四", "phone": "12"}, "category_id": 99999}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"party.phone", "category_id"}

@@ -6,6 +6,7 @@ errors in one body (``exceptions``) and honours ``Idempotency-Key`` on POST
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, ClassVar
 
@@ -246,9 +247,29 @@ class CaseListView(ApiView):
             forwarded_ref=d["forwarded_ref"],
             new_matter=d["new_matter"],
         )
-        case, code = services.case_register(actor=request.user, data=data)
+        try:
+            case, code = services.case_register(actor=request.user, data=data)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                {_api_field(name): messages for name, messages in exc.field_errors().items()}
+            ) from exc
         location = reverse("api:case", kwargs={"case_id": case.pk})
         return Response({**case_out(case), "query_code": code}, status=201, headers={"Location": location})
+
+
+REP_FIELD = re.compile(r"^rep(\d+)_(\w+)$")
+
+
+def _api_field(name: str) -> str:
+    """The intake's field names (the workbench form's) as the request body names them:
+    ``party_phone`` is ``party.phone``, ``rep0_name`` ``representatives.0.name``, ``category``
+    ``category_id``."""
+    if name.startswith("party_"):
+        return f"party.{name.removeprefix('party_')}"
+    rep = REP_FIELD.match(name)
+    if rep:
+        return f"representatives.{rep.group(1)}.{rep.group(2)}"
+    return {"category": "category_id"}.get(name, name)
 
 
 class CaseDetailView(ApiView):
