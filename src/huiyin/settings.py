@@ -123,6 +123,10 @@ MIDDLEWARE = [
 MIDDLEWARE.insert(
     MIDDLEWARE.index("huiyin.core.middleware.CleanInputMiddleware"), "huiyin.portal.middleware.BodyLimitMiddleware"
 )
+# The same for /api/ and /open311/, with the API's error body (huiyin.api.middleware).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("huiyin.core.middleware.CleanInputMiddleware"), "huiyin.api.middleware.BodyLimitMiddleware"
+)
 
 ROOT_URLCONF = "huiyin.urls"
 CSRF_FAILURE_VIEW = "huiyin.portal.handlers.csrf_failure"  # the portal's page under /portal/, the site's elsewhere

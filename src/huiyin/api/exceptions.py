@@ -26,15 +26,6 @@ from .errors import ApiError
 CONFLICTS = (StaleObject, InvalidTransition, InvalidStatus, DuplicateSubmission)
 
 
-class PayloadTooLarge(drf.APIException):
-    """A request body over what the endpoint takes (413), refused before it is read."""
-
-    status_code = 413
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(_("请求内容过大：最多 %(limit)s 字节。") % {"limit": limit}, code=ApiError.TOO_LARGE)
-
-
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {"code": str(code), "message": str(message), "fields": fields or {}}
 
@@ -82,8 +73,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         status, body = 404, NotFound().as_dict()
     elif isinstance(exc, PermissionDenied):
         status, body = 403, PermissionDeniedError().as_dict()
-    elif isinstance(exc, PayloadTooLarge):
-        status, body = 413, error_body(ApiError.TOO_LARGE, str(exc.detail))
     elif isinstance(exc, RequestDataTooBig):
         status, body = 413, error_body(ApiError.TOO_LARGE, _("请求内容过大。"))
     elif isinstance(exc, SuspiciousOperation):

@@ -10,7 +10,6 @@ import re
 from datetime import date
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -37,7 +36,6 @@ from huiyin.orgs.models import Department
 
 from . import selectors
 from .auth import require_scope
-from .exceptions import PayloadTooLarge
 from .idempotency import idempotent
 from .models import ACTION_SCOPE_PREFIX, ApiKey, Scope
 from .serializers import (
@@ -65,7 +63,6 @@ from .serializers import (
 )
 
 PAGE_DEFAULT, PAGE_LIMIT = 30, 100
-BODY_MAX = 1024 * 1024  # a JSON body (the longest text is HUIYIN_TEXT_MAX_CHARS); files come on top
 ERROR = inline_serializer(
     "Error",
     {
@@ -79,18 +76,6 @@ ERRORS = dict.fromkeys((400, 401, 403, 404, 406, 409, 413, 415, 422, 429), ERROR
 
 class ApiView(APIView):
     parser_classes: ClassVar[list[Any]] = [JSONParser, MultiPartParser, FormParser]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Refuse a body larger than any this endpoint takes before anything reads it (413)."""
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        multipart = request.content_type.startswith("multipart/")
-        limit = settings.HUIYIN_ATTACHMENT_MAX_BYTES + BODY_MAX if multipart else BODY_MAX
-        if length > limit:
-            raise PayloadTooLarge(limit)
-        super().initial(request, *args, **kwargs)
 
     @property
     def key(self) -> ApiKey | None:
