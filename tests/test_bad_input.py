@@ -54,6 +54,10 @@ NOT_FORMS = {
     "tested in tests/reports/test_periodic.py",
     "apikeys:revoke": "a button on an API key's row only (the world has no key); a revoke of another "
     "organisation's or an unknown key is tested in tests/api and the authorisation matrix",
+    "webhooks:toggle": "a button on a webhook receiver's row only (the world has none); an unknown or another "
+    "organisation's receiver is tested in tests/api/test_webhooks.py and the authorisation matrix",
+    "webhooks:redeliver": "a button on a delivery's row only (the world has none); tested in "
+    "tests/api/test_webhooks.py and the authorisation matrix",
     "ops:retry_task": "a button on a failed task's row only (the world has no failed task); a malformed "
     "or unknown task id is tested in tests/ops/test_status_page.py",
     "triage:suggest": "posted by the intake form's script as the clerk types (triage/suggest.js), no form of "

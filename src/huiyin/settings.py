@@ -129,6 +129,10 @@ MIDDLEWARE = [
 MIDDLEWARE.insert(
     MIDDLEWARE.index("huiyin.core.middleware.CleanInputMiddleware"), "huiyin.portal.middleware.BodyLimitMiddleware"
 )
+# The same for /api/ and /open311/, with the API's error body (huiyin.api.middleware).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("huiyin.core.middleware.CleanInputMiddleware"), "huiyin.api.middleware.BodyLimitMiddleware"
+)
 
 ROOT_URLCONF = "huiyin.urls"
 CSRF_FAILURE_VIEW = "huiyin.portal.handlers.csrf_failure"  # the portal's page under /portal/, the site's elsewhere
@@ -355,6 +359,9 @@ HUIYIN_TEXT_MAX_CHARS = env.int("HUIYIN_TEXT_MAX_CHARS", default=20000)
 # Idempotency-Key records kept HUIYIN_API_IDEMPOTENCY_HOURS (`huiyin api_cleanup`).
 HUIYIN_API_IDEMPOTENCY_HOURS = env.int("HUIYIN_API_IDEMPOTENCY_HOURS", default=24)
 HUIYIN_API_RATE = env.str("HUIYIN_API_RATE", default="600/min")  # requests per key
+# Open311 (huiyin.api.open311): on, every service is of type "batch": a POST is answered with a
+# token and registered by the task queue (GET tokens/<token> gives the number).
+HUIYIN_OPEN311_DEFERRED = env.bool("HUIYIN_OPEN311_DEFERRED", default=False)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "huiyin.api.auth.ApiKeyAuthentication",
@@ -376,6 +383,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "huiyin.cases.workflow.CaseState",
+        "ActorKindEnum": "huiyin.orgs.actors.ActorKind",
+    },
+    # The Idempotency-Key header on every POST and the links from a created case to its operations.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "huiyin.api.schema.add_links_and_headers",
+    ],
 }
 # Personal data at rest (F81, huiyin.core.crypto): Fernet keys for the encrypted fields,
 # newest first (the first encrypts, every one decrypts: rotate, then `huiyin reencrypt`),

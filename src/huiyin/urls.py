@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from huiyin.access.views import LoginView
+from huiyin.api import errorpages as api_errorpages
+from huiyin.portal import handlers as portal_handlers
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:desk", permanent=False)),
@@ -32,15 +35,29 @@ urlpatterns = [
     path("notifications/", include("huiyin.notifications.urls")),
     path("api/v1/", include("huiyin.api.urls")),
     path("administration/api-keys/", include("huiyin.api.key_urls")),
+    path("administration/webhooks/", include("huiyin.api.webhook_urls")),
     path("open311/v2/", include("huiyin.api.open311_urls")),
     path("frontoffice/", include("huiyin.frontoffice.urls")),
     path("triage/", include("huiyin.triage.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
 
-# Errors under /portal/ get the portal's own pages (never the workbench's); elsewhere the site's own pages
-# (core.views and the 400/403/404 templates).
-handler400 = "huiyin.portal.handlers.handler400"
-handler403 = "huiyin.portal.handlers.handler403"
-handler404 = "huiyin.portal.handlers.handler404"
-handler500 = "huiyin.portal.handlers.handler500"
+# Errors under /portal/ get the portal's own pages (never the workbench's); under /api/ and /open311/
+# the API's error body (huiyin.api.errorpages); elsewhere the site's own pages (core.views and the
+# 400/403/404 templates).
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return api_errorpages.answer(request, 400, exception) or portal_handlers.handler400(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return api_errorpages.answer(request, 403, exception) or portal_handlers.handler403(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return api_errorpages.answer(request, 404, exception) or portal_handlers.handler404(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    return api_errorpages.answer(request, 500) or portal_handlers.handler500(request)

@@ -13,7 +13,7 @@ from huiyin.api.models import Webhook, WebhookDelivery
 from huiyin.cases import services
 from huiyin.cases.bus import dispatch_after_commit
 from huiyin.cases.events import EventKind
-from tests.conftest import intake
+from tests.conftest import intake, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +121,101 @@ def test_an_unreachable_receiver_is_logged_not_raised(org, clerk, django_capture
         webhooks.attempt(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.response_code is None and delivery.last_error
+
+
+class VerifyingReceiver(Receiver):
+    """A receiver that checks each delivery as a real one should: the signature with the secret
+    it was given, and a recent timestamp; anything else is refused with 401."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        super().__init__(status=204)
+        self.refused = 0
+        outer = self
+        handler = self.server.RequestHandlerClass
+
+        def do_post(request):
+            body = request.rfile.read(int(request.headers["Content-Length"]))
+            ok = webhooks.verify(
+                outer.secret, request.headers["X-Huiyin-Timestamp"], request.headers["X-Huiyin-Signature"], body
+            )
+            outer.received.append((dict(request.headers), body))
+            outer.refused += 0 if ok else 1
+            request.send_response(204 if ok else 401)
+            request.end_headers()
+
+        handler.do_POST = do_post
+
+
+def test_a_receiver_checking_signatures_accepts_the_right_secret_and_refuses_a_wrong_one(
+    org, clerk, django_capture_on_commit_callbacks
+):
+    receiver = VerifyingReceiver("the-shared-secret")
+    try:
+        good = Webhook.objects.create(organization=org, url=receiver.url, secret="the-shared-secret")
+        bad = Webhook.objects.create(organization=org, url=receiver.url, secret="an-old-secret")
+        case, _code = services.case_register(actor=clerk, data=intake())
+        deliveries = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+        by_hook = {d.webhook_id: d for d in deliveries}
+        webhooks.attempt(by_hook[good.pk].pk)
+        with django_capture_on_commit_callbacks(execute=False) as retry:
+            webhooks.attempt(by_hook[bad.pk].pk)
+        delivered, refused = (WebhookDelivery.objects.get(pk=by_hook[h.pk].pk) for h in (good, bad))
+        assert delivered.status == "delivered" and delivered.response_code == 204
+        assert refused.status == "pending" and refused.response_code == 401 and refused.last_error == "HTTP 401"
+        assert len(retry) == 1 and receiver.refused == 1  # the refusal is retried later, with backoff
+    finally:
+        receiver.close()
+
+
+def test_a_callback_note_is_a_callback_recorded_event(org, clerk):
+    case, _code = services.case_register(actor=clerk, data=intake())
+    note = services.case_record_event(case, kind=EventKind.NOTE, actor=clerk, data={"callback_id": 1, "text": "x"})
+    assert webhooks.event_type(note) == "callback_recorded"
+    plain_note = services.case_record_event(case, kind=EventKind.NOTE, actor=clerk, data={"text": "备注"})
+    assert webhooks.event_type(plain_note) is None
+
+
+def test_the_administrator_manages_receivers_reads_the_log_and_redelivers(
+    client, org, clerk, django_capture_on_commit_callbacks
+):
+    admin = make_staff(org, "admin", ["admin"])
+    client.force_login(admin)
+    assert client.get("/administration/webhooks/").status_code == 200
+    refused = client.post("/administration/webhooks/", {"url": "ftp://example.org/x", "event_types": ["fly"]})
+    assert refused.status_code == 400 and not Webhook.objects.exists()
+    receiver = VerifyingReceiver("")
+    try:
+        page = client.post("/administration/webhooks/", {"url": receiver.url, "event_types": ["registered"]})
+        assert page.status_code == 200
+        hook = Webhook.objects.get()
+        secret = page.content.decode().split("data-webhook-secret>")[1].split("<")[0]
+        assert secret == hook.secret and hook.event_types == ["registered"]
+        assert secret not in client.get("/administration/webhooks/").content.decode()  # shown once
+        receiver.secret = secret
+        case, _code = services.case_register(actor=clerk, data=intake())
+        [delivery] = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+        webhooks.attempt(delivery.pk)
+        log = client.get("/administration/webhooks/deliveries/", {"status": "delivered"}).content.decode()
+        assert case.number in log and ">204<" in log and "登记" in log
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            again = client.post(f"/administration/webhooks/deliveries/{delivery.pk}/redeliver/")
+        assert again.status_code == 302 and len(queued) == 1
+        delivery.refresh_from_db()
+        assert delivery.status == "pending" and delivery.attempts == 0
+        webhooks.attempt(delivery.pk)
+        assert len(receiver.received) == 2 and receiver.refused == 0
+        assert client.post(f"/administration/webhooks/{hook.pk}/active/", {"active": "0"}).status_code == 302
+        hook.refresh_from_db()
+        assert not hook.active
+        Webhook.objects.filter(pk=hook.pk).update(failures=webhooks.DISABLE_AFTER)
+        client.post(f"/administration/webhooks/{hook.pk}/active/", {"active": "1"})
+        hook.refresh_from_db()
+        assert hook.active and hook.failures == 0
+    finally:
+        receiver.close()
+    assert client.get("/administration/webhooks/deliveries/", {"status": "nonsense"}).status_code == 400
+    assert client.post("/administration/webhooks/999999/active/", {"active": "0"}).status_code == 404
+    client.force_login(clerk)
+    assert client.get("/administration/webhooks/").status_code == 403
+    assert client.post(f"/administration/webhooks/deliveries/{delivery.pk}/redeliver/").status_code == 403

@@ -303,6 +303,9 @@ API: dict[str, Entry] = {
         data=lambda w, actor: {"file": upload()},
     ),
     "api:attachment": Row(get=VIEWERS, kwargs=lambda w: {"attachment_id": w["attachment"].pk}),
+    # The case's documents: the same readers as the workbench's document page and its PDF.
+    "api:documents": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:document": Row(get=VIEWERS, kwargs=lambda w: {"document_id": w["letter"].pk}),
     "api:categories": Row(get=DESK),
     "api:departments": Row(get=DESK),
     **{f"api:action-{name}": _api_action(row) for name, row in ACT.items()},
@@ -315,15 +318,22 @@ API: dict[str, Entry] = {
         kwargs=lambda w: {"fmt": "json", "service_code": str(w["category"].pk)},
         query={"jurisdiction_id": "hotline"},
     ),
+    # GET requests is public, as the specification says, and answers a public filter (no text, no
+    # address); posting needs a key, so without one everybody is refused.
     "open311:requests": Row(
-        get=NOBODY,
+        get=EVERYONE,
         post=NOBODY,
         kwargs=lambda w: {"fmt": "json"},
+        query={"jurisdiction_id": "hotline"},
         data=lambda w, actor: {"service_code": str(w["category"].pk), "description": "路灯不亮"},
     ),
     "open311:request": Row(
-        get=NOBODY, kwargs=lambda w: {"fmt": "xml", "service_request_id": w.cases["in_progress"].number}
+        get=EVERYONE,
+        kwargs=lambda w: {"fmt": "xml", "service_request_id": w.cases["in_progress"].number},
+        query={"jurisdiction_id": "hotline"},
     ),
+    # A token nobody was given is not there, for everybody.
+    "open311:token": Row(get=NOBODY, kwargs=lambda w: {"fmt": "json", "token": "unknown-token"}),
 }
 
 # --- the matrix -------------------------------------------------------------------------------------
@@ -1327,7 +1337,37 @@ def _api_key_prefix(w: World) -> dict[str, Any]:
     return {"prefix": key.prefix}
 
 
+def _webhook_id(w: World) -> dict[str, Any]:
+    """A receiver of the first organisation, for the stop / resume row."""
+    from huiyin.api.services import webhook_create  # noqa: PLC0415 - the app loads after the matrix module
+
+    admin = w.staff["admin"]
+    assert admin is not None and admin.organization is not None
+    hook, _secret = webhook_create(organization=admin.organization, url="http://127.0.0.1:9/hook", event_types=[])
+    return {"webhook_id": hook.pk}
+
+
+def _delivery_id(w: World) -> dict[str, Any]:
+    """A delivery of the first organisation's registration event, for the redelivery row."""
+    from huiyin.api.models import WebhookDelivery  # noqa: PLC0415 - the app loads after the matrix module
+
+    hook_id = _webhook_id(w)["webhook_id"]
+    event = w.cases["in_progress"].events.order_by("id").first()
+    delivery = WebhookDelivery.objects.create(webhook_id=hook_id, event=event, event_type="registered")
+    return {"delivery_id": delivery.pk}
+
+
 ADMINISTRATION: dict[str, Entry] = {
+    # Webhooks (数据推送): receivers, the delivery log, redelivery — each administrator in their own
+    # organisation; another organisation's receiver or delivery is not there (404).
+    "webhooks:list": Row(
+        get=ORG_ADMIN,
+        post=ORG_ADMIN,
+        data=lambda w, actor: {"url": "https://example.invalid/hook", "event_types": ["registered"]},
+    ),
+    "webhooks:toggle": post_only(A("admin"), kwargs=_webhook_id, data=lambda w, actor: {"active": "0"}),
+    "webhooks:deliveries": Row(get=ORG_ADMIN),
+    "webhooks:redeliver": post_only(A("admin"), kwargs=_delivery_id),
     # API keys (接口密钥): org2's administrator naming this organisation's clerk gets a field error.
     "apikeys:list": Row(
         get=ORG_ADMIN,

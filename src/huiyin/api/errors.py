@@ -13,6 +13,7 @@ class ApiError(ErrorCode):
     SCOPE_MISSING = "scope_missing"
     THROTTLED = "throttled"
     MALFORMED = "malformed"
+    TOO_LARGE = "too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"

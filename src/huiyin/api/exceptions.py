@@ -74,7 +74,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         status, body = 403, PermissionDeniedError().as_dict()
     elif isinstance(exc, RequestDataTooBig):
-        status, body = 413, error_body(ApiError.MALFORMED, _("请求内容过大。"))
+        status, body = 413, error_body(ApiError.TOO_LARGE, _("请求内容过大。"))
     elif isinstance(exc, SuspiciousOperation):
         status, body = 400, error_body(ApiError.MALFORMED, _("请求无法解析。"))
     elif isinstance(exc, drf.ValidationError):

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from huiyin.core.forms import StyledForm
 from huiyin.orgs.models import Department, ExternalSystem, Staff
 
-from .models import Scope
+from .models import Scope, WebhookDelivery
 from .services import MAX_DAYS
+from .webhooks import EVENT_TYPE_LABELS
 
 
 class KeyCreateForm(StyledForm):
@@ -51,3 +52,21 @@ class KeyCreateForm(StyledForm):
     def scope_list(self) -> list[str]:
         names = [n.strip() for n in (self.cleaned_data.get("actions") or "").split(",") if n.strip()]
         return [*self.cleaned_data.get("scopes", []), *(f"action:{name}" for name in names)]
+
+
+class WebhookForm(StyledForm):
+    url = forms.URLField(label=_("接收地址"), max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        label=_("事件类型"),
+        choices=[(code, label) for code, label in EVENT_TYPE_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("不选即全部事件。"),
+    )
+
+
+class DeliveryFilterForm(StyledForm):
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), *WebhookDelivery.Status.choices]
+    )
+    webhook = forms.IntegerField(label=_("接收地址"), required=False, min_value=1, widget=forms.HiddenInput)

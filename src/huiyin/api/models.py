@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.fields import EncryptedTextField
 from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
@@ -141,3 +142,21 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["webhook", "event"], name="api_webhook_delivery_unique")]
+
+
+class Open311Submission(models.Model):
+    """A GeoReport POST whose registration is deferred (the ``batch`` service type): the
+    client gets ``token`` at once, the task queue registers the case through the same
+    ``case_register``, and ``GET tokens/<token>`` answers the case number once it exists.
+
+    The request's fields (the complainant's name and phone among them) are kept encrypted
+    until the case is registered, then erased; a refusal keeps its reason."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(ExternalSystem, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=40, unique=True)
+    payload = EncryptedTextField(blank=True, default="")  # the IntakeInput as JSON; "" once done
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    refusal = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)

@@ -12,4 +12,5 @@ urlpatterns = [
     re_path(rf"^services/(?P<service_code>[\w-]+)\.{FMT}$", open311.service_definition, name="service"),
     re_path(rf"^requests\.{FMT}$", open311.service_requests, name="requests"),
     re_path(rf"^requests/(?P<service_request_id>[\w-]+)\.{FMT}$", open311.service_request, name="request"),
+    re_path(rf"^tokens/(?P<token>[\w-]+)\.{FMT}$", open311.token, name="token"),
 ]

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.models import Attachment, Case
 from huiyin.core.errors import NotFound
+from huiyin.handling.models import Document
 from huiyin.orgs.actors import Actor, ExternalActor
 
 from .models import ApiKey
@@ -49,6 +50,23 @@ def attachment_get(*, actor: Actor, key: ApiKey | None, attachment_id: int) -> A
         raise NotFound()
     case_get(actor=actor, key=key, case_id=attachment.case_id)
     return attachment
+
+
+def documents_of(case: Case) -> QuerySet[Document]:
+    return Document.objects.filter(case=case).select_related("to_party").order_by("created_at", "id")
+
+
+def document_get(*, actor: Actor, key: ApiKey | None, document_id: int) -> Document:
+    """A document on a case the actor may read (the workbench's check); elsewhere 404."""
+    document = (
+        Document.objects.select_related("case__organization", "to_party")
+        .filter(pk=document_id, case__organization_id=actor.org_id)
+        .first()
+    )
+    if document is None:
+        raise NotFound()
+    case_get(actor=actor, key=key, case_id=document.case_id)
+    return document
 
 
 # --- cursor pagination on the ledger's order (received_at, id), newest first ----------------------------

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from huiyin.cases.models import Attachment, Case, Category, Contact, Event, Party
-from huiyin.cases.workflow import state_label
+from huiyin.cases import bus
+from huiyin.cases.actions import all_specs
+from huiyin.cases.forms import KWARG_OF, ActionForm
+from huiyin.cases.models import Attachment, Case, Category, Channel, Contact, Event, Nature, Party, Urgency
+from huiyin.cases.workflow import CaseState, state_label
+from huiyin.handling.documents import salutation
+from huiyin.handling.models import Document, DocumentKind, DocumentStatus
+from huiyin.orgs.actors import ActorKind
 from huiyin.orgs.models import Department
 
 from .errors import ApiError
@@ -46,24 +54,35 @@ class PartyIn(StrictSerializer):
     anonymous = serializers.BooleanField(required=False, default=False)
 
 
+def _choice(choices: Any, **kw: Any) -> serializers.ChoiceField:
+    """An enum in the OpenAPI document (the model's choices), refused with 400 when another value comes."""
+    return serializers.ChoiceField(choices=choices, **kw)
+
+
 class CaseIn(StrictSerializer):
-    channel = serializers.CharField(max_length=12)
-    nature = serializers.CharField(max_length=12)
+    channel = _choice(Channel.choices)
+    nature = _choice(Nature.choices)
     title = _text(120)
     text = serializers.CharField(max_length=settings.HUIYIN_TEXT_MAX_CHARS)
     party = PartyIn(required=False)
     category_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=2**62)
-    urgency = serializers.CharField(required=False, default="normal", max_length=8)
+    urgency = _choice(Urgency.choices, required=False, default=Urgency.NORMAL)
     location = _text(200)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     group_size = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
     representatives = PartyIn(many=True, required=False)
     forwarded_by = _text(120)
     forwarded_ref = _text(60)
+    new_matter = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The caller already has an open case registered today and this is a new matter "
+        "(otherwise a same-day repeat call is refused: add it to that case as a contact).",
+    )
 
 
 class ContactIn(StrictSerializer):
-    channel = serializers.CharField(max_length=12)
+    channel = _choice(Channel.choices)
     text = serializers.CharField(max_length=settings.HUIYIN_TEXT_MAX_CHARS)
 
 
@@ -108,13 +127,13 @@ def party_out(party: Party | None, revealed: dict[str, dict[str, str]] | None) -
 class CaseOut(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
-    channel = serializers.CharField()
-    nature = serializers.CharField()
-    urgency = serializers.CharField()
+    channel = _choice(Channel.choices)
+    nature = _choice(Nature.choices)
+    urgency = _choice(Urgency.choices)
     title = serializers.CharField()
     text = serializers.CharField()
     location = serializers.CharField()
-    state = serializers.CharField()
+    state = _choice(CaseState.choices)
     state_label = serializers.CharField()
     received_at = serializers.DateTimeField()
     registered_at = serializers.DateTimeField()
@@ -122,7 +141,7 @@ class CaseOut(serializers.Serializer):
     version = serializers.IntegerField()
     category = Ref(allow_null=True)
     lead_department = Ref(allow_null=True)
-    submitter_kind = serializers.CharField()
+    submitter_kind = _choice(ActorKind.choices)
     party = PartyOut(allow_null=True)
 
 
@@ -165,10 +184,10 @@ class CasePage(serializers.Serializer):
 class EventOut(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
-    kind = serializers.CharField()
+    kind = _choice(sorted(bus.table().kinds), help_text="the event kinds every app registers")
     kind_label = serializers.CharField()
     actor = serializers.CharField()
-    actor_kind = serializers.CharField()
+    actor_kind = _choice(["", *ActorKind.values], help_text="empty: the system itself (the sweeper)")
     data = serializers.DictField()
 
 
@@ -186,7 +205,7 @@ def event_out(event: Event) -> dict[str, Any]:
 
 class ContactOut(serializers.Serializer):
     id = serializers.IntegerField()
-    channel = serializers.CharField()
+    channel = _choice(Channel.choices)
     occurred_at = serializers.DateTimeField()
     text = serializers.CharField()
     is_initial = serializers.BooleanField()
@@ -222,6 +241,38 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+class DocumentOut(serializers.Serializer):
+    """A printed letter or form on the case (文书); the addressee masked as on the workbench's page."""
+
+    id = serializers.IntegerField()
+    kind = _choice(DocumentKind.choices)
+    kind_label = serializers.CharField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    addressee = serializers.CharField()
+    status = _choice(DocumentStatus.choices)
+    created_at = serializers.DateTimeField()
+    approved_at = serializers.DateTimeField(allow_null=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(help_text="the PDF (GET; ?full=true names the complainant in full, scope pii)")
+
+
+def document_out(document: Document, url: str) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "kind": document.kind,
+        "kind_label": str(document.get_kind_display()),
+        "number": document.number,
+        "title": document.title,
+        "addressee": salutation(document, full=False),
+        "status": document.status,
+        "created_at": document.created_at,
+        "approved_at": document.approved_at,
+        "sent_at": document.sent_at,
+        "url": url,
+    }
+
+
 class CategoryOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -252,16 +303,29 @@ def department_out(department: Department) -> dict[str, Any]:
 
 
 class AllowedActionOut(serializers.Serializer):
-    name = serializers.CharField()
+    name = _choice(sorted(spec.name for spec in all_specs()))
     label = serializers.CharField()
-    to = serializers.CharField()
+    to = _choice(CaseState.choices)
     url = serializers.CharField()
 
 
 # --- action inputs, generated from the registry's dataclasses ---------------------------------------------
 
 
-def _field_for(annotation: Any, default: Any) -> serializers.Field:
+def _form_choices(form_fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """The fixed lists the workbench's action form offers (reply method, satisfaction, outcome,
+    review decision), keyed by the service's argument: the API's enums are the same values."""
+    form = ActionForm(organization_id=0)
+    found: dict[str, list[str]] = {}
+    for name in form_fields:
+        field = form.fields.get(name)
+        if type(field) is forms.ChoiceField and field.choices:
+            choices = cast(Iterable[tuple[Any, Any]], field.choices)
+            found[KWARG_OF.get(name, name)] = [str(value) for value, _label in choices]
+    return found
+
+
+def _field_for(annotation: Any, default: Any, choices: list[str] | None = None) -> serializers.Field:
     optional = False
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
@@ -282,14 +346,17 @@ def _field_for(annotation: Any, default: Any) -> serializers.Field:
         return serializers.DateTimeField(**kw)
     if origin in (tuple, list):
         return serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**62), max_length=100, **kw)
+    if choices:
+        return serializers.ChoiceField(choices=choices, allow_blank="" in choices, **kw)
     return serializers.CharField(allow_blank=True, max_length=settings.HUIYIN_TEXT_MAX_CHARS, **kw)
 
 
-def action_serializer(name: str, input_type: type) -> type[StrictSerializer]:
+def action_serializer(name: str, input_type: type, form_fields: tuple[str, ...] = ()) -> type[StrictSerializer]:
     """A serializer of the action's typed input, plus ``version`` (the case version the client saw)."""
     hints = typing.get_type_hints(input_type)
+    choices = _form_choices(form_fields)
     attrs: dict[str, Any] = {
-        f.name: _field_for(hints[f.name], f.default if f.default is not MISSING else MISSING)
+        f.name: _field_for(hints[f.name], f.default if f.default is not MISSING else MISSING, choices.get(f.name))
         for f in fields(input_type)
     }
     attrs["version"] = serializers.IntegerField(

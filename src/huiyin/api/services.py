@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from huiyin.core.errors import NotFound, ValidationFailed
 from huiyin.orgs.models import Department, ExternalSystem, Organization, Staff
 
-from .models import ACTION_SCOPE_PREFIX, ApiKey, IdempotencyRecord, Scope
+from .models import ACTION_SCOPE_PREFIX, ApiKey, IdempotencyRecord, Scope, Webhook
+from .webhooks import EVENT_TYPES
 
 KEY_PREFIX = "hy"
 MAX_DAYS = 3 * 366  # a key lives at most about three years
@@ -100,3 +101,31 @@ def idempotency_purge() -> int:
     """Forget the idempotency records past their time (``HUIYIN_API_IDEMPOTENCY_HOURS``)."""
     deleted, _rows = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+# --- webhook subscriptions -------------------------------------------------------------------------------
+
+
+def webhook_create(*, organization: Organization, url: str, event_types: Iterable[str]) -> tuple[Webhook, str]:
+    """A receiver and its signing secret, which is shown once (the receiver keeps it to check signatures)."""
+    chosen = list(dict.fromkeys(event_types))
+    unknown = [t for t in chosen if t not in EVENT_TYPES]
+    if unknown:
+        raise ValidationFailed({"event_types": [_("未知的事件类型：%(types)s") % {"types": "、".join(unknown)}]})
+    if not url.startswith(("http://", "https://")) or len(url) > 500:
+        raise ValidationFailed({"url": [_("接收地址必须是 http(s) 网址，最多 500 个字符。")]})
+    secret = secrets.token_urlsafe(32)
+    hook = Webhook.objects.create(organization=organization, url=url, secret=secret, event_types=chosen)
+    return hook, secret
+
+
+def webhook_set_active(*, organization: Organization, webhook_id: int, active: bool) -> Webhook:
+    """Stop or resume deliveries; resuming forgets the failures that disabled it."""
+    hook = Webhook.objects.filter(organization=organization, pk=webhook_id).first()
+    if hook is None:
+        raise NotFound()
+    hook.active = active
+    if active:
+        hook.failures = 0
+    hook.save(update_fields=["active", "failures"])
+    return hook

@@ -6,6 +6,7 @@ errors in one body (``exceptions``) and honours ``Idempotency-Key`` on POST
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as s
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -29,6 +30,8 @@ from huiyin.cases.selectors import KEYWORD_MAX, LedgerFilters
 from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import When, check_day, parse_day
+from huiyin.handling import documents
+from huiyin.handling import services as handling_services
 from huiyin.orgs.models import Department
 
 from . import selectors
@@ -47,6 +50,7 @@ from .serializers import (
     ContactIn,
     ContactOut,
     DepartmentOut,
+    DocumentOut,
     EventOut,
     action_serializer,
     attachment_out,
@@ -54,6 +58,7 @@ from .serializers import (
     category_out,
     contact_out,
     department_out,
+    document_out,
     event_out,
 )
 
@@ -66,7 +71,7 @@ ERROR = inline_serializer(
         "fields": s.DictField(child=s.ListField(child=s.CharField())),
     },
 )
-ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ERROR)
+ERRORS = dict.fromkeys((400, 401, 403, 404, 406, 409, 413, 415, 422, 429), ERROR)
 
 
 class ApiView(APIView):
@@ -87,8 +92,19 @@ class ApiView(APIView):
         return idempotent(request, lambda: create(request, *args, **kwargs), self.handle_exception)
 
 
+def _param(request: Request, name: str) -> str:
+    """A typed query parameter's value: absent is "", present but empty is refused (as the
+    document's types say: an empty value is no number, date or choice)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return ""
+    if raw == "":
+        raise ValidationFailed({name: [_("不能为空：不需要时请去掉该参数。")]})
+    return raw
+
+
 def _int(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name, "")
+    raw = _param(request, name)
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
@@ -97,14 +113,14 @@ def _int(request: Request, name: str) -> int | None:
 
 
 def _choice(request: Request, name: str, choices: list[str]) -> str:
-    raw = request.query_params.get(name, "")
+    raw = _param(request, name)
     if raw and raw not in choices:
         raise ValidationFailed({name: [_("不是有效的选项：%(value)s") % {"value": raw[:40]}]})
     return raw
 
 
 def _day(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name, "")
+    raw = _param(request, name)
     if not raw:
         return None
     day = parse_day(raw, name, name)
@@ -164,7 +180,36 @@ class CaseListView(ApiView):
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response({"next": next_url, "results": [case_out(case) for case in page]})
 
-    @extend_schema(operation_id="cases_create", request=CaseIn, responses={201: CaseCreated, **ERRORS})
+    @extend_schema(
+        operation_id="cases_create",
+        request=CaseIn,
+        responses={201: CaseCreated, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "a forwarded complaint",
+                request_only=True,
+                value={
+                    "channel": "forwarded",
+                    "nature": "complaint",
+                    "text": "小区路灯不亮已一周。",
+                    "party": {"name": "李四", "phone": "13812340000"},
+                    "location": "幸福路12号",
+                    "forwarded_by": "省信访局",
+                    "forwarded_ref": "X-1",
+                },
+            ),
+            OpenApiExample(
+                "an anonymous report",
+                request_only=True,
+                value={
+                    "channel": "online",
+                    "nature": "report",
+                    "text": "夜间施工噪音扰民。",
+                    "party": {"anonymous": True},
+                },
+            ),
+        ],
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.idempotent_post(request, *args, **kwargs)
 
@@ -185,10 +230,31 @@ class CaseListView(ApiView):
             representatives=[PartyInput(**rep) for rep in d.get("representatives", [])],
             forwarded_by=d["forwarded_by"],
             forwarded_ref=d["forwarded_ref"],
+            new_matter=d["new_matter"],
         )
-        case, code = services.case_register(actor=request.user, data=data)
+        try:
+            case, code = services.case_register(actor=request.user, data=data)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                {_api_field(name): messages for name, messages in exc.field_errors().items()}
+            ) from exc
         location = reverse("api:case", kwargs={"case_id": case.pk})
         return Response({**case_out(case), "query_code": code}, status=201, headers={"Location": location})
+
+
+REP_FIELD = re.compile(r"^rep(\d+)_(\w+)$")
+
+
+def _api_field(name: str) -> str:
+    """The intake's field names (the workbench form's) as the request body names them:
+    ``party_phone`` is ``party.phone``, ``rep0_name`` ``representatives.0.name``, ``category``
+    ``category_id``."""
+    if name.startswith("party_"):
+        return f"party.{name.removeprefix('party_')}"
+    rep = REP_FIELD.match(name)
+    if rep:
+        return f"representatives.{rep.group(1)}.{rep.group(2)}"
+    return {"category": "category_id"}.get(name, name)
 
 
 class CaseDetailView(ApiView):
@@ -203,12 +269,12 @@ class CaseDetailView(ApiView):
     )
     def get(self, request: Request, case_id: int) -> Response:
         require_scope(request, Scope.READ)
-        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
-        full = request.query_params.get("full", "")
-        if full not in ("", "0", "1", "true", "false"):
+        full = _param(request, "full")
+        if full not in ("", "true", "false"):
             raise ValidationFailed({"full": [_("必须是 true 或 false。")]})
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
         revealed = None
-        if full in ("1", "true"):
+        if full == "true":
             require_scope(request, Scope.PII)
             revealed = services.party_reveal(actor=request.user, case_id=case.pk)  # logs a pii_viewed event
             case.refresh_from_db()
@@ -269,7 +335,7 @@ class AttachmentListView(ApiView):
 class AttachmentDownloadView(ApiView):
     @extend_schema(
         operation_id="attachments_download",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "*/*"): OpenApiTypes.BINARY, 410: ERROR, **ERRORS},
     )
     def get(self, request: Request, attachment_id: int) -> HttpResponseBase:
         require_scope(request, Scope.READ)
@@ -277,6 +343,43 @@ class AttachmentDownloadView(ApiView):
         if attachment.erased_at is not None:
             return Response({"code": "gone", "message": _("该附件已按保存期限删除。"), "fields": {}}, status=410)
         return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+class DocumentListView(ApiView):
+    @extend_schema(operation_id="cases_documents", responses={200: DocumentOut(many=True), **ERRORS})
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        return Response(
+            [
+                document_out(d, reverse("api:document", kwargs={"document_id": d.pk}))
+                for d in selectors.documents_of(case)
+            ]
+        )
+
+
+class DocumentDownloadView(ApiView):
+    """The document as the workbench prints it (PDF); the complainant's full name only with
+    ``full=true`` (scope ``pii`` and the actor's right to see personal data), logged as a view."""
+
+    @extend_schema(
+        operation_id="documents_download",
+        parameters=[OpenApiParameter("full", bool, description="the addressee's full name (scope pii; logged)")],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request: Request, document_id: int) -> HttpResponseBase:
+        require_scope(request, Scope.READ)
+        full = _param(request, "full")
+        if full not in ("", "true", "false"):
+            raise ValidationFailed({"full": [_("必须是 true 或 false。")]})
+        document = selectors.document_get(actor=request.user, key=self.key, document_id=document_id)
+        named = False
+        if full == "true":
+            require_scope(request, Scope.PII)
+            document, named = handling_services.document_print(actor=request.user, document_id=document.pk)
+        response = HttpResponse(documents.render_pdf(document, full=named), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+        return response
 
 
 class CategoryListView(ApiView):
@@ -341,7 +444,7 @@ def action_views() -> list[tuple[str, Any]]:
     """One view per registered action (the registry is filled when the apps are ready)."""
     views = []
     for spec in sorted(actions.all_specs(), key=lambda spec: spec.name):
-        serializer = action_serializer(spec.name, spec.input)
+        serializer = action_serializer(spec.name, spec.input, spec.form_fields)
 
         def post(self: ActionView, request: Request, *args: Any, **kwargs: Any) -> Response:
             return self.idempotent_post(request, *args, **kwargs)

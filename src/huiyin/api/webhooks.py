@@ -23,6 +23,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
@@ -44,6 +45,16 @@ ACTION_TYPES = {
     "reopen": "reopened",
 }
 EVENT_TYPES = ("registered", *ACTION_TYPES.values(), "overdue", "callback_recorded")
+EVENT_TYPE_LABELS = {
+    "registered": _("登记"),
+    "accepted": _("受理"),
+    "dispatched": _("派遣"),
+    "replied": _("答复"),
+    "closed": _("办结"),
+    "reopened": _("重办"),
+    "overdue": _("超期"),
+    "callback_recorded": _("回访记录"),
+}
 
 
 def event_type(event: Event) -> str | None:
@@ -54,7 +65,7 @@ def event_type(event: Event) -> str | None:
         return ACTION_TYPES.get(str(data.get("action", "")))
     if event.kind == DeadlineEvent.DEADLINE_OVERDUE:
         return "overdue"
-    if event.kind == EventKind.NOTE and "callback_outcome" in data:
+    if event.kind == EventKind.NOTE and "callback_id" in data:  # an attempt, or a dissatisfied answer
         return "callback_recorded"
     return None
 

@@ -155,6 +155,7 @@ def _dispatch_apply(
     at: datetime | None = None,
 ) -> Callable[[Case], dict[str, Any]]:
     def apply(case: Case) -> dict[str, Any]:
+        records.staff_only(actor)
         # Checked after the state: an illegal move is reported as such, whatever the form says.
         department = Department.objects.filter(pk=department_id, organization_id=actor.org_id).first()
         if department is None:
@@ -244,7 +245,8 @@ def case_sign_for(
     now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
-        handler = case.handler or actor
+        taker = records.staff_only(actor)
+        handler = case.handler or taker
         if handler_id and handler_id != handler.pk:
             assert case.lead_department_id is not None, "sign-for is from dispatched, which has a lead department"
             named = Staff.objects.filter(pk=handler_id, department_id=case.lead_department_id, is_active=True).first()
@@ -270,6 +272,7 @@ def case_send_back(
     now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
+        records.staff_only(actor)
         before = {"lead_department": case.lead_department_id, "handler": case.handler_id}
         department_name = case.lead_department.name if case.lead_department else ""
         records.dispatch_answered(case, actor=actor, signed=False, reason=reason, at=now)
@@ -305,6 +308,7 @@ def case_submit_for_approval(
     now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
+        records.staff_only(actor)
         steps.check_proposal(case, actor=actor, responsible_unit=responsible_unit)
         made = records.proposal_submitted(
             case, actor=actor, text=proposal, outcome=outcome, responsible_unit=responsible_unit.strip(), at=now
@@ -335,6 +339,7 @@ def case_approve(
     now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
+        records.staff_only(actor)
         step, last = records.proposal_signed(case, actor=actor, approved=True, comments=comments.strip(), at=now)
         data = {"level": step.level, "role": step.role, "comments": step.comments}
         return data if last else {**data, STAY: HandlingEvent.APPROVAL_SIGNED}
@@ -352,6 +357,7 @@ def case_reject_approval(
     now = happened_at(at)
 
     def apply(case: Case) -> dict[str, Any]:
+        records.staff_only(actor)
         step, _last = records.proposal_signed(case, actor=actor, approved=False, comments=reason, at=now)
         return {"level": step.level, "role": step.role, "reason": reason}
 
@@ -467,6 +473,7 @@ def _review_decision(
     opinion = required_text(opinion, "opinion", _("请填写复查（复核）意见。"), limit=ANSWER_MAX, label=_("意见"))
 
     def apply(case: Case) -> dict[str, Any]:
+        records.staff_only(actor)
         review = records.review_decided(case, actor=actor, level=level, decision=decision, opinion=opinion)
         if level == 2:
             case.review_concluded = True
@@ -568,15 +575,16 @@ SPECS: tuple[ActionSpec, ...] = (
     ),
     _spec("return", ReturnInput, case_return, ("reason", "returned_to"), available=_open("return")),
     _spec("transfer", TransferInput, case_transfer, ("to_body", "note")),
-    _spec("dispatch", DispatchInput, case_dispatch, _DISPATCH_FIELDS),
-    _spec("redispatch", DispatchInput, case_redispatch, _DISPATCH_FIELDS),
-    _spec("sign_for", SignForInput, case_sign_for, ("handler",)),
-    _spec("send_back", ReasonInput, case_send_back, ("reason",)),
+    _spec("dispatch", DispatchInput, case_dispatch, _DISPATCH_FIELDS, available=_open("dispatch")),
+    _spec("redispatch", DispatchInput, case_redispatch, _DISPATCH_FIELDS, available=_open("redispatch")),
+    _spec("sign_for", SignForInput, case_sign_for, ("handler",), available=_open("sign_for")),
+    _spec("send_back", ReasonInput, case_send_back, ("reason",), available=_open("send_back")),
     _spec(
         "submit_for_approval",
         ProposalInput,
         case_submit_for_approval,
         ("outcome", "proposal", "responsible_unit"),
+        available=_open("submit_for_approval"),
     ),
     _spec("approve", CommentsInput, case_approve, ("comments",), available=_open("approve")),
     _spec("reject_approval", ReasonInput, case_reject_approval, ("reason",), available=_open("reject_approval")),

@@ -63,9 +63,36 @@ def role_label(role: str) -> str:
 # (``acceptance_grounds.refusal_forbidden``, 首诉负责).
 REFUSALS = frozenset({"not_accept", "not_reaccept", "return"})
 
+# The steps whose records name the staff member who took them — the dispatch's sender, the
+# department's signature, the proposer, each approver, the review body's decision: a person's
+# act, never taken by a registered system (an API client) in a staff member's place.
+STAFF_STEPS = frozenset(
+    {
+        "dispatch",
+        "redispatch",
+        "sign_for",
+        "send_back",
+        "submit_for_approval",
+        "approve",
+        "reject_approval",
+        "decide_review",
+        "decide_rereview",
+    }
+)
+
+
+def staff_only(actor: Actor) -> Staff:
+    """The staff member taking a step of ``STAFF_STEPS``; anyone else is refused (403)."""
+    staff = staff_of(actor)
+    if staff is None:
+        raise PermissionDeniedError(_("该步骤须由工作人员本人办理，外部系统不能代办。"))
+    return staff
+
 
 def action_open(actor: Staff, case: Case, action: str) -> bool:
     """The records' say on an action the table and permissions allow (for the buttons)."""
+    if action in STAFF_STEPS and staff_of(actor) is None:
+        return False
     if action in REFUSALS:
         return not refusal_forbidden(case)
     if action in ("approve", "reject_approval"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -10,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from huiyin.api import webhooks
+from huiyin.api import services, webhooks
 from huiyin.api.models import Webhook, WebhookDelivery
-from huiyin.core.errors import NotFound
+from huiyin.core.errors import ApplicationError, NotFound
 from huiyin.orgs.models import Organization
 
 
@@ -39,12 +38,11 @@ class Command(BaseCommand):
         if verb == "add":
             try:
                 URLValidator(schemes=["http", "https"])(options["url"])
-            except ValidationError as exc:
-                raise CommandError("not an http(s) URL") from exc
-            secret = secrets.token_urlsafe(32)
-            hook = Webhook.objects.create(
-                organization=org, url=options["url"], secret=secret, event_types=options["type"]
-            )
+                hook, secret = services.webhook_create(
+                    organization=org, url=options["url"], event_types=options["type"]
+                )
+            except (ValidationError, ApplicationError) as exc:
+                raise CommandError("not an http(s) URL of at most 500 characters") from exc
             self.stdout.write(f"{secret}\n")
             self.stderr.write(f"webhook {hook.pk}: the secret above signs every delivery; it is not shown again")
         elif verb == "list":
