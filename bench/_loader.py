@@ -53,6 +53,7 @@ from django.utils import timezone
 from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound, CaseSequence, Contact, Event, Party
+from huiyin.cases.triggers import events_writable
 from huiyin.cases.workflow import Stage, find_edge, stages_with_defaults
 from huiyin.core import crypto
 from huiyin.core.validators import normalize_id_number
@@ -153,6 +154,14 @@ class Copy:
     def write(self, row) -> None:
         self.copy.write_row(row)
         self.rows += 1
+
+
+def _has_column(table: str, column: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s", [table, column]
+        )
+        return cur.fetchone() is not None
 
 
 def _columns(model, *, skip=("id",)) -> list[str]:
@@ -499,6 +508,7 @@ class Loader:
         self.stage_switches_json = json.dumps(self.policy.stage_switches, ensure_ascii=False)
         self.category_ids = {path: c.pk for path, c in self.demo.categories.items()}
         self._truncate()
+        self.scope_column = _has_column("cases_case", "scope_departments")
         timings["prepare_s"] = time.perf_counter() - t0
 
         t = time.perf_counter()
@@ -551,7 +561,8 @@ class Loader:
         return {"rows": counts, "timings": timings}
 
     def _truncate(self) -> None:
-        with connection.cursor() as cur:
+        # The event log refuses TRUNCATE (cases/triggers.py): suspended for this one statement.
+        with events_writable(), connection.cursor() as cur:
             cur.execute(
                 "TRUNCATE cases_case, cases_party, cases_casesequence, "
                 "django_tasks_database_dbtaskresult RESTART IDENTITY CASCADE"
@@ -672,7 +683,10 @@ class Loader:
         started = time.perf_counter()
         with ExitStack() as stack:
             parties = Copy(stack, Party, party_cols)
-            cases = Copy(stack, Case, case_cols)
+            # The department scope the database keeps by trigger (cases migration 0020); the
+            # triggers are off during the load, so the rows carry it (the lead: no assisting).
+            scoped = self.scope_column
+            cases = Copy(stack, Case, case_cols + (["scope_departments"] if scoped else []))
             contacts = Copy(stack, Contact, contact_cols)
             events = Copy(stack, Event, event_cols)
             rounds = Copy(stack, CaseRound, round_cols)
@@ -812,6 +826,7 @@ class Loader:
                             "updated_at": last_at,
                         }
                     )
+                    + ([[history.lead_department_id] if history.lead_department_id else []] if scoped else [])
                 )
                 for row in contact_rows:
                     contacts.write(build_contact(row))
