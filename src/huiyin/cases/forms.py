@@ -17,7 +17,7 @@ from huiyin.orgs.models import Department, Staff
 
 from . import actions
 from .models import Category, Channel, Gender, Nature, Urgency
-from .selectors import KEYWORD_MAX, PAGE_MAX
+from .selectors import KEYWORD_MAX, PAGE_MAX, LedgerFilters
 from .services import SATISFACTION, IntakeInput, PartyInput
 from .workflow import CaseState
 
@@ -384,3 +384,20 @@ class LedgerFilterForm(StyledForm):
         state.choices = [("", _("全部状态")), ("open", _("未办结")), *CaseState.choices]
         _model_choice(self.fields["category"]).queryset = _categories(organization_id)
         _model_choice(self.fields["department"]).queryset = Department.objects.filter(organization_id=organization_id)
+
+    def filters(self) -> LedgerFilters:
+        """The chosen filters (none where the form is unbound or refused: the page then
+        names the bad filter; an export refuses it, ``refusal``)."""
+        if not (self.is_bound and self.is_valid()):
+            return LedgerFilters()
+        d = self.cleaned_data
+        return LedgerFilters(
+            channel=d["channel"],
+            nature=d["nature"],
+            state=d["state"],
+            keyword=d["q"],
+            category_id=d["category"].pk if d["category"] else None,
+            department_id=d["department"].pk if d["department"] else None,
+            date_from=d["date_from"],
+            date_to=d["date_to"],
+        )
