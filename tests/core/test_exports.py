@@ -221,3 +221,18 @@ def test_a_listing_is_rebuilt_as_the_person_when_the_task_runs(handler, clerk, r
         register(text=f"第{n}件：路灯不亮。")
     assert exports.source("ledger")(clerk, QueryDict(""), False).count(3) == 4  # over the cap: more than 3
     assert exports.source("ledger")(handler, QueryDict(""), False).count(3) == 0
+
+
+def test_an_inline_limit_above_the_ledgers_count_cap_is_counted_up_to(client, clerk, five, settings, monkeypatch):
+    """The ledger counts exactly up to its count cap (PostgreSQL: an estimate above it); an
+    inline limit set higher is counted up to itself, so a list under it is still streamed."""
+    from huiyin.cases import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    client.force_login(clerk)
+    settings.HUIYIN_EXPORT_INLINE_ROWS = 10
+    streamed = client.get(reverse("cases:ledger_csv"))
+    assert streamed.streaming and len(_csv(b"".join(streamed.streaming_content))) == 6
+    settings.HUIYIN_EXPORT_INLINE_ROWS = 4
+    asked = client.get(reverse("cases:ledger_csv"))
+    assert not asked.streaming and "本次导出约 5 条" in asked.content.decode()

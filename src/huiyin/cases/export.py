@@ -138,9 +138,15 @@ def ledger_listing(actor: Staff, query: QueryDict, full: bool) -> Listing:
         total: list[selectors.LedgerTotal] = []
 
         def count(cap: int) -> int:
+            """The ledger's own total (exact up to its count cap, else the estimate); an
+            inline limit set above that cap is counted up to the limit."""
             if not total:
                 total.append(selectors.ledger_total(actor=actor, filters=filters))
-            return total[0].count if total[0].exact else max(total[0].count, cap + 1)
+            if total[0].exact:
+                return total[0].count
+            if cap > selectors.COUNT_CAP:
+                return selectors.ledger_count_to(actor=actor, filters=filters, cap=cap)
+            return max(total[0].count, cap + 1)
 
         return Listing(
             title=_("台账"),

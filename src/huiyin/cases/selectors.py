@@ -358,6 +358,12 @@ def ledger_total(*, actor: Staff, filters: LedgerFilters) -> LedgerTotal:
     return LedgerTotal(max(_estimated_rows(qs), COUNT_CAP + 1 if counted else 0), exact=False)
 
 
+def ledger_count_to(*, actor: Staff, filters: LedgerFilters, cap: int) -> int:
+    """The filtered ledger's size counted up to ``cap`` + 1 (more: there are more than
+    ``cap``), however long that takes: for an export limit set above COUNT_CAP."""
+    return _filtered(actor, filters, counting=True).order_by()[: cap + 1].count()
+
+
 def _count_within(qs: QuerySet, timeout_ms: int) -> int | None:
     """``qs.count()``, or None when PostgreSQL cancels it after ``timeout_ms``. In a
     savepoint: a cancelled statement rolls back only that, and the timeout with it."""
