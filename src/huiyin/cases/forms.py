@@ -387,7 +387,7 @@ class LedgerFilterForm(StyledForm):
 
     def filters(self) -> LedgerFilters:
         """The chosen filters (none where the form is unbound or refused: the page then
-        names the bad filter; an export refuses it, ``refusal``)."""
+        names the bad filter; an export refuses it, ``core.forms.form_refusal``)."""
         if not (self.is_bound and self.is_valid()):
             return LedgerFilters()
         d = self.cleaned_data

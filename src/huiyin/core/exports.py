@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -95,7 +95,6 @@ class Listing:
     freeze: str = ""
     before_rows: Callable[[str], object] | None = None
     page_url: str = ""  # the list's page with the same filters (the way back from an export's page)
-    labels: dict[str, str] = field(default_factory=dict)  # the filters in words, for the export's page
 
     @property
     def headers(self) -> list[str]:
@@ -280,10 +279,6 @@ def inline_max() -> int:
     """Exports of at most this many rows are streamed in the response; longer ones are
     written by a background task with their progress shown."""
     return int(getattr(settings, "HUIYIN_EXPORT_INLINE_ROWS", 5_000))
-
-
-def count_text(count: int, cap: int) -> str:
-    return f"{count:,}" if count <= cap else f"{cap:,}+"
 
 
 CHUNK_SIZE = 1000
