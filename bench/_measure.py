@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from _common import loadavg, log
-from django.db import connection, reset_queries
+from django.db import connection, reset_queries, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -304,6 +304,21 @@ def run_pages(*, requests: int, warmup: int, seed: int, hard_requests: int, clie
         requests=max(hard_requests, len(urls["scoped_search"])),
         warmup=0,
     )
+    results["scoped_filtered"] = measure_pages(
+        handler,
+        "handler: filtered list",
+        _cycle(urls["filtered"]),
+        requests=max(hard_requests, 40),
+        warmup=0,
+    )
+    head = client_for(Staff.objects.get(username="head_city"))
+    results["head"] = measure_pages(
+        head,
+        "department head: all",
+        _cycle(urls["default"][:2] + urls["scoped_search"] + urls["filtered"][:8]),
+        requests=max(hard_requests, 30),
+        warmup=0,
+    )
     results["board"] = measure_pages(
         client_for(Staff.objects.get(username="supervisor")),
         "supervision board",
@@ -340,26 +355,39 @@ def explain_queries(*, seed: int) -> dict[str, dict]:
 
     org = Organization.objects.get(code=DEMO_CODE)
     clerk = Staff.objects.get(username="clerk")
+    handler = Staff.objects.get(username="handler_city")
     urls = ledger_urls(org, seed=seed)
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, Staff]] = {}
     for group in ("default", "filtered", "search", "search_hard"):
         for label, url in urls[group]:
-            seen.setdefault(f"{group}: {label}", url)
+            seen.setdefault(f"{group}: {label}", (url, clerk))
+    # The department-scoped ledger (a handler): the visibility condition on top of each filter.
+    for group in ("default", "filtered", "scoped_search"):
+        for label, url in urls[group]:
+            seen.setdefault(f"scoped {group}: {label}", (url, handler))
     out = {}
-    for label, url in seen.items():
+    for label, (url, actor) in seen.items():
         query = url.partition("?")[2]
         form = LedgerFilterForm(QueryDict(query) or None, organization_id=org.pk)
         filters, page_number, _end = form.ledger_query()
         with CaptureQueriesContext(connection) as captured:
-            selectors.page(selectors.ledger(actor=clerk, filters=filters), page_number)
-        statements = [q["sql"] for q in captured.captured_queries if '"cases_case"' in q["sql"]]
+            selectors.page(selectors.ledger(actor=actor, filters=filters), page_number)
         plans = []
-        for sql in statements:
-            with connection.cursor() as cur:
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                plan = "\n".join(r[0] for r in cur.fetchall())
-            ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0]) if "Execution Time:" in plan else None
-            plans.append({"sql": sql, "execution_ms": ms, "plan": plan})
+        # Replayed in order in one transaction: the planner settings a selector sets for a
+        # statement (``selectors.bitmap_scans``) apply to the EXPLAIN of that statement too.
+        with transaction.atomic():
+            for sql in (q["sql"] for q in captured.captured_queries):
+                if "set_config(" in sql:
+                    with connection.cursor() as cur:
+                        cur.execute(sql)
+                    continue
+                if '"cases_case"' not in sql:
+                    continue
+                with connection.cursor() as cur:
+                    cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                    plan = "\n".join(r[0] for r in cur.fetchall())
+                ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0]) if "Execution Time:" in plan else None
+                plans.append({"sql": sql, "execution_ms": ms, "plan": plan})
         out[label] = {
             "url": url,
             "statements": len(plans),

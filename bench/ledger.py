@@ -171,6 +171,8 @@ def markdown(result: dict) -> str:
         "scoped": "*extra:* ledger pages 1–5 as a department handler (scoped)",
         "search_hard": "*extra:* search for absent / rare words and 3–4 character phrases",
         "scoped_search": "*extra:* a department handler's searches (5 words) and category filters",
+        "scoped_filtered": "*extra:* a department handler's filtered lists (the 8 filter sets)",
+        "head": "*extra:* a department head: pages 1–2, searches, categories, filtered lists",
         "board": "*extra:* supervision board `/supervision/` (supervisor)",
         "callbacks": "*extra:* callback desk `/callbacks/` (callback officer)",
     }
@@ -189,7 +191,7 @@ def markdown(result: dict) -> str:
         )
     out = "\n".join(rows)
     variants = ["", "| variant | p50 | p95 | max | SQL p95 |", "|---|---:|---:|---:|---:|"]
-    for key in ("default", "filtered", "search", "search_hard", "scoped_search"):
+    for key in ("default", "filtered", "search", "search_hard", "scoped_search", "scoped_filtered", "head"):
         for label, v in result.get("pages", {}).get(key, {}).get("variants", {}).items():
             t = v["total_ms"]
             sql = f"{v['sql_ms']['p95']:.0f} ms" if v["sql_ms"] else "(HTTP)"

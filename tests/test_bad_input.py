@@ -66,6 +66,14 @@ NOT_FORMS = {
     "tested in tests/triage/test_repeats.py",
     "triage:accept": "posted by the intake form's script when a suggestion is taken; malformed tokens and "
     "categories are tested in tests/triage/test_intake.py",
+    "exports:start": "the button of a list's export page, shown only for an export over "
+    "HUIYIN_EXPORT_INLINE_ROWS (the world's lists are shorter); a bad list, format or filter is tested "
+    "in tests/core/test_exports.py",
+    "exports:job": "a background export's page, reached only from exports:start; another person's or an "
+    "unknown export is tested in tests/core/test_exports.py and the authorisation matrix",
+    "exports:progress": "a background export's progress, polled by htmx (hx-get) and no form; tested in "
+    "tests/core/test_exports.py",
+    "exports:download": "a background export's file, linked when it is done; tested in tests/core/test_exports.py",
 }
 EXAMPLES_PER_FORM = int(os.environ.get("HUIYIN_BAD_INPUT_EXAMPLES", "3"))  # per form, after the themes
 

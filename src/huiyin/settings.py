@@ -199,6 +199,11 @@ HUIYIN_REPORTS_GAP_SECONDS = env.int("HUIYIN_REPORTS_GAP_SECONDS", default=3600)
 # The dashboard ranks handling times exactly up to this many closed cases in a period, and
 # estimates the quantile from the roll-ups' histogram above it (the reports always rank).
 HUIYIN_REPORTS_EXACT_QUANTILE_MAX = env.int("HUIYIN_REPORTS_EXACT_QUANTILE_MAX", default=200_000)
+# Exports of any list (core/exports.py): up to HUIYIN_EXPORT_INLINE_ROWS rows streamed in the
+# response; longer ones written by a background task with their progress shown, the file kept
+# HUIYIN_EXPORT_KEEP_HOURS for the person who asked.
+HUIYIN_EXPORT_INLINE_ROWS = env.int("HUIYIN_EXPORT_INLINE_ROWS", default=5_000)
+HUIYIN_EXPORT_KEEP_HOURS = env.float("HUIYIN_EXPORT_KEEP_HOURS", default=24.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.Staff"
 

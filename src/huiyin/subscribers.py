@@ -21,7 +21,8 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
 * ``NOTIFICATION_LINK``: where messages to the complainant link to (``huiyin.notifications``).
 * ``preset_checks``: what a preset must fit in the organisation's own data before it is
   applied (a rule keyed on a category needs a category that answers to it, ``policy.checks``).
-* ``periodic``: work the sweeper does on a timetable (a yearly survey round when due).
+* ``periodic``: work the sweeper does on a timetable (a yearly survey round when due, the
+  files of background exports past their keeping time deleted).
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -35,6 +36,7 @@ from huiyin.cases import notifications as case_notifications
 from huiyin.cases.bus import build_table, guard, subscriber
 from huiyin.cases.events import EventKind
 from huiyin.cases.panels import Panel
+from huiyin.core import export_jobs
 from huiyin.deadlines import panels as deadline_panels
 from huiyin.deadlines import subscribers as deadlines
 from huiyin.deadlines.events import DeadlineEvent
@@ -210,7 +212,10 @@ TABLE = build_table(
         ("reception.visitors", reception_services.erase_visitors),
     ),
     preset_checks=(("cases.category_rules", case_categories.preset_problems),),
-    periodic=(("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),),
+    periodic=(
+        ("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),
+        ("core.export_files", 3600.0, export_jobs.purge),
+    ),
 )
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

@@ -29,6 +29,7 @@ urlpatterns = [
     path("survey/", include("huiyin.surveys.public_urls")),
     path("evaluation/", include("huiyin.evaluation.urls")),
     path("reports/", include("huiyin.reports.urls")),
+    path("exports/", include("huiyin.core.urls")),  # long exports of any list, written in the background
     path("administration/", include("huiyin.administration.urls")),
     path("account/", include("huiyin.administration.account_urls")),
     path("system/", include("huiyin.ops.urls")),

@@ -402,6 +402,19 @@ MATRIX: dict[str, Entry] = {
         either=A("stranger"),
     ),
     "cases:ledger_print": Row(get=DESK),
+    # My desk as a spreadsheet: masked for every desk (GET); in full (POST) for the personal-data
+    # right, each case on it logged as a full view. A desk with no case on it logs nothing.
+    "cases:desk_csv": Row(
+        get=DESK,
+        post=A("clerk", "handler", "head", "leader", "org2"),
+        either=A("reception", "assist_head", "callback", "stranger"),
+        label="Export my desk with full personal data, logged (完整导出工作台)",
+    ),
+    "cases:desk_xlsx": Row(
+        get=DESK,
+        post=A("clerk", "handler", "head", "leader", "org2"),
+        either=A("reception", "assist_head", "callback", "stranger"),
+    ),
     "cases:intake": Row(
         get=REGISTER | {"org2"},
         post=REGISTER | {"org2"},
@@ -487,6 +500,9 @@ MATRIX: dict[str, Entry] = {
     ),
     # --- supervision ---------------------------------------------------------------------------------
     "supervision:board": Row(get=A("supervisor", "leader", "analyst", "head", "assist_head", "stranger", "org2")),
+    # The board as a spreadsheet: whoever sees the board; no personal data, no full export.
+    "supervision:board_csv": Row(get=A("supervisor", "leader", "analyst", "head", "assist_head", "stranger", "org2")),
+    "supervision:board_xlsx": Row(get=A("supervisor", "leader", "analyst", "head", "assist_head", "stranger", "org2")),
     "supervision:issue": Row(
         get=A("supervisor", "leader", "org2"),
         post=A("supervisor", "leader"),
@@ -692,6 +708,20 @@ MATRIX: dict[str, Entry] = {
     ),
     # --- follow-up: callbacks and what they find ------------------------------------------------------
     "followup:queue": Row(get=A("clerk", "head", "assist_head", "stranger", "leader", "callback", "org2")),
+    # The queue as a spreadsheet: whoever has the callback desk (GET, masked); in full (POST),
+    # each case logged, for the personal-data right: every role at the desk has it. Only the
+    # desks that see this world's due callbacks have a case to log.
+    "followup:queue_csv": Row(
+        get=A("clerk", "head", "assist_head", "stranger", "leader", "callback", "org2"),
+        post=A("leader", "callback"),
+        either=A("clerk", "head", "assist_head", "stranger", "org2"),
+        label="Export the callback queue with full phone numbers, logged (完整导出回访清单)",
+    ),
+    "followup:queue_xlsx": Row(
+        get=A("clerk", "head", "assist_head", "stranger", "leader", "callback", "org2"),
+        post=A("leader", "callback"),
+        either=A("clerk", "head", "assist_head", "stranger", "org2"),
+    ),
     "followup:record": {
         "desk": post_only(
             A("clerk", "leader", "callback"),
@@ -1189,6 +1219,16 @@ MATRIX: dict[str, Entry] = {
     "evaluation:export": Row(
         get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")
     ),
+    "evaluation:export_csv": Row(
+        get=A("leader", "supervisor", "analyst", "admin", "head", "assist_head", "stranger", "org2")
+    ),
+    # --- exports written in the background (core.export_jobs) -----------------------------------------
+    # Any desk may queue the masked export of a list it sees (the list's source checks that);
+    # an export's pages and file are only for the person who asked (the clerk here).
+    "exports:start": post_only(DESK, data=lambda w, actor: {"source": "ledger", "fmt": "csv", "query": ""}),
+    "exports:job": Row(get=A("clerk"), kwargs=lambda w: {"job_id": w["export_job"].pk}),
+    "exports:progress": Row(get=A("clerk"), kwargs=lambda w: {"job_id": w["export_job"].pk}),
+    "exports:download": Row(get=A("clerk"), kwargs=lambda w: {"job_id": w["export_job"].pk}),
     "evaluation:deductions": Row(
         get=A("supervisor", "leader", "admin", "org2"),
         post=A("supervisor", "leader", "admin"),

@@ -25,6 +25,7 @@ from PIL import Image
 from huiyin.cases import services as cs
 from huiyin.cases.models import Attachment, Case, Category
 from huiyin.cases.workflow import CaseState, required_step
+from huiyin.core import export_jobs
 from huiyin.core.models import Notification
 from huiyin.core.notify import desk_notify
 from huiyin.deadlines.models import Clock, ClockState, Extension
@@ -483,6 +484,10 @@ def build_world() -> World:
     # A monthly analysis report, generated (its task run here).
     report = reports.report_request(actor=staff["analyst"], kind="month", on=today)
     w.things["report"] = reports.report_generate(report_id=report.pk)
+
+    # The ledger exported by the clerk in the background (its task run here).
+    job = export_jobs.job_start(actor=staff["clerk"], source="ledger", fmt="csv", query="")
+    w.things["export_job"] = export_jobs.job_run(job_id=job.pk)
 
     # The other organisation runs the property company's rules too, has its own calendar day and
     # a case in progress (the matrix requests every case URL of this organisation with its id).

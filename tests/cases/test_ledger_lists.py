@@ -302,7 +302,7 @@ def test_without_the_personal_data_right_there_is_no_full_export(client, analyst
 
 
 def test_a_full_export_over_the_limit_is_refused_before_anything_is_logged(client, clerk, seven, monkeypatch):
-    monkeypatch.setattr(views, "FULL_EXPORT_MAX", 6)
+    monkeypatch.setattr(export, "FULL_EXPORT_MAX", 6)
     response = _login(client, clerk).post(reverse("cases:ledger_csv"))
     assert response.status_code == 400 and "最多 6 件" in response.content.decode()
     assert not Event.objects.filter(kind=EventKind.PII_VIEWED).exists()

@@ -1,7 +1,9 @@
-"""The evaluation page, its Excel export and the deduction form, over HTTP."""
+"""The evaluation page, its Excel and CSV exports and the deduction form, over HTTP."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from io import BytesIO
 
@@ -22,6 +24,12 @@ def get(client, user, url, data=None):
     client.force_login(user)
     with time_machine.travel(EVALUATED_AT, tick=False):
         return client.get(url, data or {})
+
+
+def body(response) -> bytes:
+    """An export's bytes: it is streamed (core.exports), as every list's export is."""
+    assert response.status_code == 200 and response.streaming
+    return b"".join(response.streaming_content)
 
 
 def units(page) -> list[tuple[str, str]]:
@@ -103,7 +111,7 @@ def test_a_department_head_sees_their_own_departments_staff(example, client, hea
     housing = get(client, housing_head, "/evaluation/", {**MARCH_QUERY, "by": "department"})
     assert units(housing) == [("住房保障科", "1")]
     assert "交通管理科" not in housing.content.decode()
-    book = load_workbook(BytesIO(get(client, housing_head, "/evaluation/export.xlsx", MARCH_QUERY).content))
+    book = load_workbook(BytesIO(body(get(client, housing_head, "/evaluation/export.xlsx", MARCH_QUERY))))
     assert [row[1] for row in book.active.iter_rows(min_row=4, values_only=True)] == ["housing_handler"]
 
 
@@ -112,7 +120,7 @@ def test_the_excel_export_is_the_same_table(example, client, leader):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert 'filename="evaluation-staff-20260301-20260331.xlsx"' in response["Content-Disposition"]
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(body(response))).active
     assert sheet["A1"].value == "人员考评表 2026-03-01 至 2026-03-31"
     assert "按时答复率 0.4" in sheet["A2"].value and "不少于 2 件参与排名" in sheet["A2"].value
     assert [c.value for c in sheet[3]] == [
@@ -203,7 +211,7 @@ def test_the_excel_export_is_the_same_table(example, client, leader):
         assert {sheet[f"{column}{r}"].number_format for r in range(4, 8)} == {"0.0%"}, column
     assert sheet["Q5"].number_format == "0.0"
     by_department = load_workbook(
-        BytesIO(get(client, leader, "/evaluation/export.xlsx", {**MARCH_QUERY, "by": "department"}).content)
+        BytesIO(body(get(client, leader, "/evaluation/export.xlsx", {**MARCH_QUERY, "by": "department"})))
     ).active
     assert by_department["A1"].value == "部门考评表 2026-03-01 至 2026-03-31"
     assert [c.value for c in by_department[3]][:4] == ["排名", "部门", "办理件数", "按时件数"]
@@ -213,6 +221,19 @@ def test_the_excel_export_is_the_same_table(example, client, leader):
         ["样本不足", "交通管理科", 1],
     ]
     assert by_department["F5"].number_format == "0.0%"
+
+
+def test_the_csv_export_is_the_same_table_from_the_same_writer(example, client, leader, handler):
+    """The CSV is the header and the rows (the title lines are Excel's); rates are fractions,
+    empty without a sample."""
+    response = get(client, leader, "/evaluation/export.csv", MARCH_QUERY)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="evaluation-staff-20260301-20260331.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(body(response).decode().lstrip("\ufeff"))))
+    assert rows[0][:4] == ["排名", "姓名", "所属部门", "办理件数"] and len(rows[0]) == 18
+    assert rows[1][:7] == ["1", "housing_handler", "住房保障科", "5", "4", "5", "0.8"]
+    assert rows[4][0] == "样本不足" and rows[4][6] == "" and rows[4][-1] == "样本不足（0 件，不足 2 件，不排名）"
+    assert get(client, handler, "/evaluation/export.csv", MARCH_QUERY).status_code == 403  # as the table
 
 
 def test_a_supervisor_records_a_deduction_from_the_form(

@@ -395,13 +395,13 @@ class LedgerFilterForm(StyledForm):
         _model_choice(self.fields["category"]).queryset = _categories(organization_id)
         _model_choice(self.fields["department"]).queryset = Department.objects.filter(organization_id=organization_id)
 
-    def ledger_query(self) -> tuple[LedgerFilters, int, int | None]:
-        """The filters, the page number and the page counted from the end that the form asks
-        for (no filter, the first page, when it is unbound or invalid)."""
+    def filters(self) -> LedgerFilters:
+        """The chosen filters (none where the form is unbound or refused: the page then
+        names the bad filter; an export refuses it, ``core.forms.form_refusal``)."""
         if not (self.is_bound and self.is_valid()):
-            return LedgerFilters(), 1, None
+            return LedgerFilters()
         d = self.cleaned_data
-        filters = LedgerFilters(
+        return LedgerFilters(
             channel=d["channel"],
             nature=d["nature"],
             state=d["state"],
@@ -411,4 +411,10 @@ class LedgerFilterForm(StyledForm):
             date_from=d["date_from"],
             date_to=d["date_to"],
         )
-        return filters, d["page"] or 1, d["end"]
+
+    def ledger_query(self) -> tuple[LedgerFilters, int, int | None]:
+        """The filters, the page number and the page counted from the end that the form asks
+        for (no filter, the first page, when it is unbound or invalid)."""
+        if not (self.is_bound and self.is_valid()):
+            return LedgerFilters(), 1, None
+        return self.filters(), self.cleaned_data["page"] or 1, self.cleaned_data["end"]

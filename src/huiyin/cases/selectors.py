@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -62,6 +64,48 @@ def _assisting(department_id: int) -> Exists:
     return Exists(through.objects.filter(case_id=OuterRef("pk"), department_id=department_id))
 
 
+class InScope(Expression):
+    """The case's department scope holds ``department_id``: ``scope_departments @> ARRAY[D]``
+    on PostgreSQL, where the column (the lead and the assisting departments, kept by
+    triggers: migration ``0020_case_scope_departments``) has a GIN index. The case table's
+    alias comes from its primary key column, so the condition holds inside a subquery
+    (``case__in=cases_for(...)``) whose tables Django has renamed."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, department_id: int, pk: Any = None) -> None:
+        super().__init__()
+        self.department_id = int(department_id)
+        self.pk = pk if pk is not None else F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.pk]
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        pk_sql, params = compiler.compile(self.pk)
+        column = pk_sql.rsplit(".", 1)[0] + '."scope_departments"' if "." in pk_sql else '"scope_departments"'
+        return f"{column} @> ARRAY[%s]::bigint[]", (*params, self.department_id)
+
+
+def department_scope(department_id: int) -> Q:
+    """The cases a department sees: those it leads or assists. On PostgreSQL one GIN index
+    condition (see ``InScope``); elsewhere the lead column or an EXISTS on the assisting
+    departments."""
+    if connection.vendor == "postgresql":
+        return Q(InScope(department_id))
+    return Q(lead_department_id=department_id) | Q(_assisting(department_id))
+
+
+def scoped(actor: Actor) -> bool:
+    """Whether ``actor`` sees only part of the ledger (department staff): their lists are
+    narrowed by ``cases_for``'s scope condition."""
+    return not actor.can(Cap.VIEW_ALL) and not isinstance(actor, ExternalActor)
+
+
 def cases_for(staff: Actor) -> QuerySet[Case]:
     """The cases this person may see: the whole ledger for roles that need it, otherwise
     their department's (lead or assisting) and the ones they received or handle. A system
@@ -73,7 +117,7 @@ def cases_for(staff: Actor) -> QuerySet[Case]:
         return qs.filter(submitter_system_id=staff.system.pk)
     scope = Q(handler_id=staff.pk) | Q(first_contact_id=staff.pk)
     if staff.department_id:
-        scope |= Q(lead_department_id=staff.department_id) | Q(_assisting(staff.department_id))
+        scope |= department_scope(staff.department_id)
     return qs.filter(scope)
 
 
@@ -107,7 +151,7 @@ def case_get_by_number(*, actor: Staff, number: str) -> Case | None:
     return case if case and case_visible_to(actor, case) else None
 
 
-def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
+def search_filter(qs: QuerySet[Case], keyword: str, *, bitmaps: bool = False) -> QuerySet[Case]:
     """Full-text match on the bigram search document (SQLite FTS5 / PostgreSQL tsvector).
     A keyword is at most KEYWORD_MAX characters: PostgreSQL refuses a query of thousands of
     bigrams ("stack depth limit exceeded")."""
@@ -115,7 +159,7 @@ def search_filter(qs: QuerySet[Case], keyword: str) -> QuerySet[Case]:
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":
-        return _pg_search(qs, tsquery(keyword))
+        return _pg_search(qs, tsquery(keyword), bitmaps=bitmaps)
     return qs.filter(
         pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [fts5_query(keyword)])
     )
@@ -126,7 +170,7 @@ def _pg_indexed(query: str) -> RawSQL:
     return RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
 
 
-def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
+def _pg_search(qs: QuerySet[Case], query: str, *, bitmaps: bool = False) -> QuerySet[Case]:
     """Newest-first search that does not rely on the planner's guess of how common a term is.
 
     Left alone, PostgreSQL assumes 0.5 % of rows match a bigram it has no statistics for
@@ -136,12 +180,16 @@ def _pg_search(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
     index for up to SEARCH_CANDIDATES ids (``qs`` carries the other filters and the
     scope). All of them: look those up. More: the term is common, the newest-first walk
     fills a page soon, and ``ts_match_vq`` (the function behind @@, which no index
-    serves) keeps the planner on it. See docs/benchmarks.md.
+    serves) keeps the planner on it. See docs/benchmarks.md. ``bitmaps``: the candidates
+    are read with bitmap scans only (a department's ledger, ``_scoped_candidates``).
     """
     indexed = _pg_indexed(query)
-    ids = list(
-        qs.alias(_match=indexed).filter(_match=True).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1]
-    )
+    candidates = qs.alias(_match=indexed).filter(_match=True).order_by().values_list("pk", flat=True)
+    if bitmaps:
+        with bitmap_scans():
+            ids = list(candidates[: SEARCH_CANDIDATES + 1])
+    else:
+        ids = list(candidates[: SEARCH_CANDIDATES + 1])
     if len(ids) <= SEARCH_CANDIDATES:
         return qs.filter(pk__in=ids)
     walked = RawSQL(
@@ -201,14 +249,72 @@ def _filtered(actor: Staff, filters: LedgerFilters, *, counting: bool = False) -
         qs = qs.filter(received_at__gte=day_start(f.date_from))
     if f.date_to:
         qs = qs.filter(received_at__lt=day_start(f.date_to + timedelta(days=1)))
+    # A department's ledger narrowed by what routes cases to departments (a category, a lead
+    # department): the planner multiplies two guesses that are far from independent.
+    scoped_pg = connection.vendor == "postgresql" and scoped(actor)
+    narrow = scoped_pg and bool(f.category_id or f.department_id)
     if f.keyword:
         keyword = f.keyword.strip()
         if _looks_like_number(keyword):
             qs = qs.filter(number=keyword)
         elif counting and connection.vendor == "postgresql" and any(query_phrases(keyword[:KEYWORD_MAX])):
             qs = qs.alias(_match=_pg_indexed(tsquery(keyword[:KEYWORD_MAX]))).filter(_match=True)
-        else:
-            qs = search_filter(qs, keyword)
+        elif any(query_phrases(keyword[:KEYWORD_MAX])):
+            qs = search_filter(qs, keyword, bitmaps=scoped_pg)
+            narrow = False  # the search read its own candidates (or the word is common enough to walk)
+    if narrow:
+        qs = _scoped_candidates(qs)
+    return qs
+
+
+# A department's ledger (PostgreSQL): at most this many of its matching ids are read through
+# bitmaps of the indexes before the page; fewer is all of them.
+SCOPED_CANDIDATES = 2000
+
+
+@contextmanager
+def bitmap_scans() -> Iterator[None]:
+    """Plan the statements inside with bitmap index scans only: no sequential scan, no
+    ordered index walk (PostgreSQL's ``enable_seqscan`` and ``enable_indexscan``, local to
+    a savepoint and restored after it; an error rolls the savepoint back, settings
+    included). For a query whose rows the planner cannot count well, this bounds its cost
+    by the sizes of the index look-ups it combines, whatever it guessed."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+                "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+            )
+            seqscan, indexscan, _a, _b = cursor.fetchone()
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true)",
+                [seqscan, indexscan],
+            )
+
+
+def _scoped_candidates(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """A department's ledger filtered by category or lead department without walking the
+    organisation's ledger.
+
+    The planner knows how common the department's scope is (the GIN's statistics) and how
+    common a category is, and multiplies the two as if independent. They are not: the
+    category routes the case to a department. A handler filtering on another
+    department's category is told "a few thousand rows match", and PostgreSQL walks the
+    whole ledger newest-first looking for 30 of them (2 s at a million cases). So, as for
+    a keyword (``_pg_search``): the ids of at most SCOPED_CANDIDATES matching cases are
+    read first by bitmap scans only (the scope's GIN and the filter's index, combined:
+    their cost is their sizes, never the ledger's). That is all of them: the page looks
+    them up by id. More: there are enough for the newest-first walk to fill a page soon.
+    Without such a filter the planner's guess is sound (the scope alone, or with a state,
+    channel, nature or dates, which do not depend on the department) and the page is left
+    to it: the walk stops after a few hundred rows of a department's busy ledger, and a
+    small department's few cases are looked up by the bitmap."""
+    with bitmap_scans():
+        ids = list(qs.order_by().values_list("pk", flat=True)[: SCOPED_CANDIDATES + 1])
+    if len(ids) <= SCOPED_CANDIDATES:
+        return qs.filter(pk__in=ids)
     return qs
 
 
@@ -216,9 +322,13 @@ LEDGER_ORDER = ("-received_at", "-id")
 
 
 def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
+    """The filtered ledger in its order. The complainants come by the page's ids in a second
+    query: joined, a deep page of a department's ledger (the last of 3,000 cases, numbered
+    by offset) would be planned as a hash join reading the whole party table."""
     return (
         _filtered(actor, filters)
-        .select_related("party", "category", "lead_department", "handler")
+        .select_related("category", "lead_department", "handler")
+        .prefetch_related("party")
         .order_by(*LEDGER_ORDER)
     )
 
@@ -246,6 +356,12 @@ def ledger_total(*, actor: Staff, filters: LedgerFilters) -> LedgerTotal:
     if counted is not None and counted <= COUNT_CAP:
         return LedgerTotal(counted, exact=True)
     return LedgerTotal(max(_estimated_rows(qs), COUNT_CAP + 1 if counted else 0), exact=False)
+
+
+def ledger_count_to(*, actor: Staff, filters: LedgerFilters, cap: int) -> int:
+    """The filtered ledger's size counted up to ``cap`` + 1 (more: there are more than
+    ``cap``), however long that takes: for an export limit set above COUNT_CAP."""
+    return _filtered(actor, filters, counting=True).order_by()[: cap + 1].count()
 
 
 def _count_within(qs: QuerySet, timeout_ms: int) -> int | None:

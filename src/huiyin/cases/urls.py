@@ -7,6 +7,8 @@ from . import views
 app_name = "cases"
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
+    path("desk/export.csv", views.desk_export, {"fmt": "csv"}, name="desk_csv"),
+    path("desk/export.xlsx", views.desk_export, {"fmt": "xlsx"}, name="desk_xlsx"),
     path("desk/reminders/<int:notification_id>/done/", views.reminder_done, name="reminder_done"),
     path("", views.ledger_view, name="ledger"),
     path("export.csv", views.ledger_export, {"fmt": "csv"}, name="ledger_csv"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,8 +15,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
-    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +34,7 @@ from huiyin.core.errors import (
     ValidationFailed,
     http_status,
 )
+from huiyin.core.export_views import list_export
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.notify import desk_mark_done, desk_mark_read
@@ -104,6 +102,8 @@ def desk(request: AuthedHttpRequest) -> HttpResponse:
             "sections": sections,
             "reminders": selectors.desk_reminders(actor=request.user),
             "desk_panels": panels.render_desk_panels(request, bus.table().desk_panels),
+            "full_export": may_reveal_pii(request.user),
+            "full_export_max": export.FULL_EXPORT_MAX,
         },
     )
 
@@ -218,55 +218,30 @@ def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
             "pager": pager,
             "query": _filter_query(request),
             "full_export": may_reveal_pii(request.user),
-            "full_export_max": FULL_EXPORT_MAX,
+            "full_export_max": export.FULL_EXPORT_MAX,
         },
         status=400 if form.errors else 200,  # a bad filter is named on the form; the rows are unfiltered
     )
 
 
-# A full export (personal data in clear) holds at most this many cases: each is logged as a
-# full view, and a bigger extraction of personal data is narrowed by a filter first.
-FULL_EXPORT_MAX = 5_000
 # The print view prints the filtered list from its start, at most this many rows.
 PRINT_MAX = 500
-EXPORTS = {
-    "csv": (export.csv_stream, "text/csv; charset=utf-8"),
-    "xlsx": (export.xlsx_stream, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-}
 
 
 @login_required
 def ledger_export(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
-    """The filtered ledger as a spreadsheet, streamed. GET: masked as on the screen. POST
-    (the button for those with the personal-data right): in full, each case logged as a
-    full view first, at most FULL_EXPORT_MAX cases."""
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    form, filters, _page, _end = _ledger_request(request)
-    if form.errors:  # never the whole ledger instead of the filtered list
-        return _plain(" ".join(f"{form[f].label}：{e}" for f, errors in form.errors.items() for e in errors), 400)
-    stream, content_type = EXPORTS[fmt]
-    full = request.method == "POST"
-    if full:
-        if not may_reveal_pii(request.user):
-            raise PermissionDenied
-        ids = selectors.ledger_ids(actor=request.user, filters=filters, limit=FULL_EXPORT_MAX)
-        if len(ids) > FULL_EXPORT_MAX:
-            return _plain(
-                _("完整导出（含个人信息）最多 %(n)s 件，请先用筛选条件缩小范围。") % {"n": f"{FULL_EXPORT_MAX:,}"}, 400
-            )
-        services.party_export_log(actor=request.user, case_ids=ids, export=fmt)
-        chunks: Iterator[list[Case]] = (
-            selectors.cases_by_ids(actor=request.user, ids=ids[i : i + selectors.CHUNK_SIZE])
-            for i in range(0, len(ids), selectors.CHUNK_SIZE)
-        )
-    else:
-        chunks = selectors.ledger_chunks(selectors.ledger(actor=request.user, filters=filters))
-    response = StreamingHttpResponse(stream(chunks, full=full), content_type=content_type)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = f"ledger-{stamp}{'-full' if full else ''}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    """The filtered ledger as a spreadsheet (``export.ledger_listing``). GET: masked as on
+    the screen. POST (the button for those with the personal-data right): in full, each
+    case logged as a full view first, at most FULL_EXPORT_MAX cases. A long export is
+    written in the background with its progress shown (``core.export_views``)."""
+    return list_export(request, "ledger", fmt)
+
+
+@login_required
+def desk_export(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
+    """Everything on my desk as a spreadsheet (``export.desk_listing``): masked (GET) or in
+    full (POST), as the ledger's export."""
+    return list_export(request, "desk", fmt)
 
 
 def _plain(message: str, status: int) -> HttpResponse:

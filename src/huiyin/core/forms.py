@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.http import QueryDict
 
-from .errors import ApplicationError
+from .errors import ApplicationError, ValidationFailed
 from .validators import ID_MAX, INT_MAX, clean_text, supported_years, whole_number
 
 
@@ -124,3 +124,17 @@ def put_errors(form: forms.BaseForm, error: ApplicationError, aliases: Mapping[s
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+def form_refusal(form: forms.BaseForm) -> ValidationFailed | None:
+    """A bound form's errors as one refusal, each message naming its field ("起：请输入…"),
+    for a view that answers in words rather than with the form (an export); None when the
+    form is unbound or valid."""
+    if not form.is_bound or form.is_valid():
+        return None
+    return ValidationFailed(
+        {
+            name: [f"{form.fields[name].label}：{e}" if name in form.fields else str(e) for e in errors]
+            for name, errors in form.errors.items()
+        }
+    )

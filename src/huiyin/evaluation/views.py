@@ -7,19 +7,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.selectors import case_get_by_number
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.export_views import export_response
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.handling.records import role_label
 from huiyin.policy.services import current_policy
 
 from . import permissions, selectors, services
-from .export import period_label, remark, workbook
+from .export import period_label, remark
 from .forms import DeductionForm, PeriodForm, period_presets
 
 
@@ -55,21 +57,14 @@ def table(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def export(request: AuthedHttpRequest) -> HttpResponse:
+def export(request: AuthedHttpRequest, fmt: str = "xlsx") -> HttpResponseBase:
+    """The table as a spreadsheet (``export.evaluation_listing``); a bad period goes back
+    to the table with the message."""
     selectors.scope_for(request.user)
-    form = _period_form(request)
-    if not form.is_valid():
+    if not _period_form(request).is_valid():
         messages.error(request, _("请检查考评期间。"))
         return redirect("evaluation:table")
-    start, end = form.period()
-    result = selectors.evaluation_for(actor=request.user, start=start, end=end, by=form.cleaned_data["by"])
-    first, last = form.cleaned_data["start"], form.cleaned_data["end"]
-    response = HttpResponse(
-        workbook(result),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="evaluation-{result.by}-{first:%Y%m%d}-{last:%Y%m%d}.xlsx"'
-    return response
+    return export_response(request, "evaluation", fmt)
 
 
 @login_required

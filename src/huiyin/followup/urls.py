@@ -5,6 +5,8 @@ from . import views
 app_name = "followup"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export.csv", views.queue_export, {"fmt": "csv"}, name="queue_csv"),
+    path("export.xlsx", views.queue_export, {"fmt": "xlsx"}, name="queue_xlsx"),
     path("<int:callback_id>/record/", views.record, name="record"),
     path("<int:callback_id>/reveal/", views.reveal, name="reveal"),
     path("<int:callback_id>/rating-link/", views.rating_link, name="rating_link"),

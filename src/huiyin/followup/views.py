@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,8 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from huiyin.cases.export import FULL_EXPORT_MAX
 from huiyin.cases.permissions import may_reveal_pii
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed, http_status
+from huiyin.core.export_views import list_export
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import ID_MAX, form_version, whole_number
 from huiyin.policy.services import current_policy
@@ -50,6 +53,13 @@ def _may_use(request: AuthedHttpRequest) -> None:
 def queue(request: AuthedHttpRequest) -> HttpResponse:
     _may_use(request)
     return _queue_page(request)
+
+
+@login_required
+def queue_export(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
+    """The filtered queue as a spreadsheet (``export.queue_listing``): masked as on the card
+    (GET), or in full for those with the personal-data right (POST), each case logged."""
+    return list_export(request, "callbacks", fmt)
 
 
 def _refused(request: AuthedHttpRequest, exc: ApplicationError, callback_id: int | None = None) -> HttpResponse:
@@ -111,6 +121,8 @@ def _queue_page(
             "errors": errors or {},
             "posted": request.POST if errors else {},  # a refused record keeps what was entered
             "may_reveal": card is not None and may_reveal_pii(request.user),
+            "full_export": may_reveal_pii(request.user),
+            "full_export_max": f"{FULL_EXPORT_MAX:,}",
             "now": now,
             "outcomes": OUTCOMES,
             "quota": selectors.quota_progress(request.user.org_id, month_start, shares),

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from huiyin.core import exports
 from huiyin.deadlines import subjects
 
 
@@ -9,6 +10,8 @@ class SupervisionConfig(AppConfig):
     verbose_name = "督办与每日复查"
 
     def ready(self) -> None:
+        from . import export  # apps not ready at AppConfig import: the board's source imports models
         from .subject import KIND, SupervisionNoticeSubject  # apps not ready at AppConfig import
 
         subjects.register(KIND, SupervisionNoticeSubject())
+        exports.register("board", export.board_listing)

@@ -5,6 +5,8 @@ from . import views
 app_name = "supervision"
 urlpatterns = [
     path("", views.board, name="board"),
+    path("export.csv", views.board_export, {"fmt": "csv"}, name="board_csv"),
+    path("export.xlsx", views.board_export, {"fmt": "xlsx"}, name="board_xlsx"),
     path("issue/", views.issue, name="issue"),
     path("notices/<int:notice_id>/", views.notice, name="notice"),
     path("notices/<int:notice_id>/answer/", views.answer, name="answer"),

@@ -10,13 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from huiyin.cases.selectors import case_get_by_number, case_get_for_actor, page
 from huiyin.core.errors import ApplicationError, PermissionDeniedError
+from huiyin.core.export_views import export_response
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import whole_number
@@ -69,6 +71,14 @@ def board(request: AuthedHttpRequest) -> HttpResponse:
             "own_department": board_department(actor) is not None,
         },
     )
+
+
+@login_required
+@require_GET
+def board_export(request: AuthedHttpRequest, fmt: str) -> HttpResponseBase:
+    """The board with its filters as a spreadsheet (``export.board_listing``): who sees the
+    board may export it; it holds no personal data, so there is no full export."""
+    return export_response(request, "board", fmt)
 
 
 @staff_view
