@@ -213,3 +213,16 @@ def test_search_gives_the_same_rows_whichever_plan(corpus, register, clerk, cap,
     assert search(clerk, "噪音") == {c.pk for c in ledger(actor=clerk, filters=LedgerFilters()) if "噪音" in c.text}
     assert search(clerk, "火星") == set()
     assert search(clerk, "消防通道") == {corpus["parking"].pk}
+
+
+def test_the_migrated_database_keeps_its_full_text_triggers():
+    """A migration that rebuilds ``cases_case`` on SQLite drops its triggers with it, and
+    search then silently finds nothing new; every migration must leave them in place."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's FTS5 triggers (PostgreSQL's tsvector is a generated column)")
+    with connection.cursor() as cur:
+        cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases_case'")
+        names = {row[0] for row in cur.fetchall()}
+    assert {"cases_case_fts_ai", "cases_case_fts_ad", "cases_case_fts_au"} <= names

@@ -15,7 +15,7 @@ from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
 from huiyin.core.privacy import mask_phone
 
-from .test_callback_desk import desk, officer  # noqa: F401 - the callback desk's fixtures, shared
+from .test_callback_desk import desk  # noqa: F401 - the callback desk's fixture, shared (officer: tests/conftest.py)
 
 pytestmark = pytest.mark.django_db
 

@@ -59,9 +59,17 @@ def terms_of(category: Category, ancestors: Iterable[Category] = ()) -> tuple[st
 
 
 def category_terms(category: Category | None) -> tuple[str, ...]:
+    """Kept on the category object for its request (a registration asks for the promised
+    time, the clocks and the urgency; keyed on what the object says, so an edit asks again)."""
     if category is None:
         return ()
-    return terms_of(category, Category.objects.filter(pk__in=_ancestor_ids(category)))
+    key = (category.path, category.name, category.full_name, category.tags)
+    held = category.__dict__.get("_terms")
+    if held is not None and held[0] == key:
+        return held[1]
+    terms = terms_of(category, Category.objects.filter(pk__in=_ancestor_ids(category)))
+    category.__dict__["_terms"] = (key, terms)
+    return terms
 
 
 def catalogue_terms(organization_id: int, tags: Mapping[int, str] | None = None) -> dict[int, tuple[str, ...]]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.core import crypto
@@ -213,7 +214,7 @@ class Case(models.Model):
     text = models.TextField(_("诉求内容"))
     location = models.CharField(_("事发地点"), max_length=200, blank=True)
     received_at = models.DateTimeField(_("受理时间"))
-    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
     party = models.ForeignKey(
         Party, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("反映人")
     )

@@ -58,12 +58,21 @@ QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # --- events -----------------------------------------------------------------
 
 
-def _event(case: Case, *, kind: str, actor: Actor | None, data: dict[str, Any], at: datetime | None = None) -> Event:
+def _event(
+    case: Case,
+    *,
+    kind: str,
+    actor: Actor | None,
+    data: dict[str, Any],
+    at: datetime | None = None,
+    first: bool = False,
+) -> Event:
     """Append an event to the case's hash chain. The caller holds the case row lock.
 
     ``at``: when it happened, where history is recreated (the demo, an import); it may not
-    come before the case's last event, so a case's history never runs backwards."""
-    last = Event.objects.filter(case=case).order_by("-id").values_list("hash", "at").first()
+    come before the case's last event, so a case's history never runs backwards. ``first``:
+    the case was inserted in this transaction, so the chain is empty (nothing to read)."""
+    last = None if first else Event.objects.filter(case=case).order_by("-id").values_list("hash", "at").first()
     prev, last_at = last if last else ("", None)
     if at is not None and last_at is not None and at < last_at:
         raise ValidationFailed(
@@ -276,7 +285,7 @@ def case_register(
         raise PermissionDeniedError()
     policy = bus.case_policy(actor.organization)
     rules = policy.preset.intake if policy.preset is not None else None
-    validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
+    category = validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
     if data.intake_token:
         # Before the repeat-caller check: a resubmitted form (a dropped connection, a second
         # click) is the same registration, not a repeat call about it.
@@ -306,12 +315,12 @@ def case_register(
             received_at = data.received_at or now
             number = next_case_number(organization_id=org.pk, day=timezone.localdate(received_at))
             party = _party_for(org.pk, data.party)
-            case = Case.objects.create(
+            case = Case(
                 organization=org,
                 number=number,
                 channel=data.channel,
                 nature=data.nature,
-                category_id=data.category_id,
+                category=category,
                 urgency=data.urgency,
                 title=data.title.strip(),
                 text=data.text.strip(),
@@ -328,11 +337,15 @@ def case_register(
                 stage_switches=policy.stage_switches,
                 policy_version=policy.version,
                 query_code_hash=query_code_hash(number, code),
+                registered_at=now,  # a recreated history has its own time
             )
+            # Everything known before the one INSERT: the promise reads the category's rules.
             case.promised_due_at = policy.promised_due_at(case)
             case.search_document = _search_document(case)
-            case.registered_at = now  # the column is stamped on insert; a recreated history has its own time
-            case.save(update_fields=["promised_due_at", "search_document", "registered_at"])
+            case.save(force_insert=True)
+            # The policy and calendar just read, for the registration's subscribers (clocks,
+            # urgency, receipt) in this transaction, instead of reading them again.
+            policy.hold_for(case)
             # The code exists in clear only here: the subscribers of the registration (the
             # receipt sent to the complainant) read it from the case object, never the database.
             case.issued_query_code = code
@@ -362,6 +375,7 @@ def case_register(
                     "promised_due_at": case.promised_due_at,
                 },
                 at=at,
+                first=True,
             )
             for upload in uploads:
                 stored.append(_store_attachment(case, upload, actor=actor, contact_id=contact.pk, at=at))

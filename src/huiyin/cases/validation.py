@@ -102,10 +102,11 @@ def email_error(email: str) -> str | None:
     return None
 
 
-def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRules | None = None) -> None:
+def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRules | None = None) -> Category | None:
     """Checks a registration; its text is cleaned of control characters in place first, so
     what is stored is what was checked. ``rules``: what the organisation's preset requires
-    of a registration (``intake``), if it runs one."""
+    of a registration (``intake``), if it runs one. Returns the chosen category (read once
+    here; the registration's rules and clocks read it from the case)."""
     errors: Errors = {}
     data.title, data.text, data.location = clean_text(data.title), clean_text(data.text), clean_text(data.location)
     data.forwarded_by, data.forwarded_ref = clean_text(data.forwarded_by), clean_text(data.forwarded_ref)
@@ -118,11 +119,11 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
     text_errors(errors, "title", _("标题"), data.title, required=True, limit=TITLE_MAX)
     text_errors(errors, "text", _("诉求内容"), data.text, required=True, limit=settings.HUIYIN_TEXT_MAX_CHARS)
     text_errors(errors, "location", _("事发地点"), data.location, required=False, limit=200)
-    if (
-        data.category_id is not None
-        and not Category.objects.filter(pk=data.category_id, organization_id=organization_id).exists()
-    ):
-        _add(errors, "category", _("所选分类不存在。"))
+    category = None
+    if data.category_id is not None:
+        category = Category.objects.filter(pk=data.category_id, organization_id=organization_id).first()
+        if category is None:
+            _add(errors, "category", _("所选分类不存在。"))
     party_errors(errors, data.party)
     if not data.party.anonymous and not (data.party.name.strip() or data.party.phone or data.party.email):
         _add(errors, "party_name", _("请填写反映人姓名或联系电话；不愿留名请勾选“匿名”。"))
@@ -153,6 +154,7 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
         preset_intake_errors(errors, data, rules)
     if errors:
         raise ValidationFailed(errors)
+    return category
 
 
 # What each of the preset's visit fields (``intake.visit_fields``) asks of a visit's

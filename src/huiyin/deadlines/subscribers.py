@@ -68,7 +68,7 @@ from huiyin.cases.workflow import OPEN_STATES
 from huiyin.policy.deadlines import ClockRule
 
 from .events import DeadlineEvent
-from .models import StopReason
+from .models import Clock, StopReason
 from .services.actions import escalate_major
 from .services.case_policy import policy_version_for_case
 from .services.clocks import (
@@ -129,8 +129,9 @@ def raise_urgency(*, case: Case, event: Event) -> None:
 def on_case_event(*, case: Case, event: Event) -> None:
     """Start, stop, pause or resume the case's deadline clocks for this event."""
     plan = case_plan(case)
+    started: list[Clock] | None = None
     if event.kind == "registered":
-        _registered(case, event, plan)
+        started = _registered(case, event, plan)
     elif event.kind == "updated":
         _updated(case, event, plan)
     elif event.kind == "state_changed":
@@ -138,7 +139,7 @@ def on_case_event(*, case: Case, event: Event) -> None:
     elif plan is not None:
         _rectification(case, event, plan)
     if plan is not None:
-        sync_promised_due(case)
+        sync_promised_due(case, started)
 
 
 def _major_check(case: Case, plan: CasePlan | None, event: Event) -> None:
@@ -147,15 +148,22 @@ def _major_check(case: Case, plan: CasePlan | None, event: Event) -> None:
         escalate_major(case=case, urgency=urgency, keyword=keyword, at=event.at)
 
 
-def _registered(case: Case, event: Event, plan: CasePlan | None) -> None:
+def _registered(case: Case, event: Event, plan: CasePlan | None) -> list[Clock]:
+    """Start a new case's clocks; returns them (they are all the case has)."""
+    started: list[Clock] = []
     if plan is not None:
-        clocks_start_for(case=case, plan=plan, milestone="received", at=case.received_at)
+        started = clocks_start_for(case=case, plan=plan, milestone="received", at=case.received_at, fresh=True)
         # Out-of-scope matters must be returned within the preset's limit: without an
         # acceptance deadline of its own, that limit times the acceptance decision.
         back = plan.preset.acceptance_grounds.return_within
         if back is not None and plan.rule("acceptance") is None:
-            clock_start(case=case, plan=plan, rule=ClockRule.from_preset(back), started_at=case.received_at)
+            clock = clock_start(
+                case=case, plan=plan, rule=ClockRule.from_preset(back), started_at=case.received_at, fresh=True
+            )
+            if clock is not None:
+                started.append(clock)
     _major_check(case, plan, event)
+    return started
 
 
 def _updated(case: Case, event: Event, plan: CasePlan | None) -> None:

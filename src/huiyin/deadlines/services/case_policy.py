@@ -37,6 +37,12 @@ def policy_version_for_case(case: Case) -> PolicyVersion | None:
     return version
 
 
+def held_calendar(case: Case) -> BusinessCalendar | None:
+    """The calendar the case's registration read, for its own subscribers (``hold_for``)."""
+    held = case.__dict__.get("_calendar_row")
+    return held[1] if held is not None and held[0] == case.policy_version else None
+
+
 @dataclass
 class CasePolicy:
     """What ``case_register`` needs from the policy engine."""
@@ -50,6 +56,13 @@ class CasePolicy:
     @property
     def preset(self) -> Preset | None:
         return self.policy_version.preset() if self.policy_version is not None else None
+
+    def hold_for(self, case: Case) -> None:
+        """Keep the version and calendar just read on the new case, so that its registration's
+        subscribers in the same transaction (clocks, urgency, receipt) do not read them again."""
+        case.__dict__["_policy_version_row"] = (case.policy_version, self.policy_version)
+        if self.calendar is not None:
+            case.__dict__["_calendar_row"] = (case.policy_version, self.calendar)
 
     def promised_due_at(self, case: Case) -> datetime | None:
         """The time limit printed on the receipt.

@@ -17,6 +17,7 @@ Matching a case to a preset rule (``Preset.match_deadline``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -35,7 +36,7 @@ from huiyin.policy.services.calendars import CalendarCache, calendar_for
 
 from ..models import CLOCK_STATES, Clock, ClockState, ExtensionStatus, StopReason, Suspension
 from ..subjects import CASE, case_kinds
-from .case_policy import policy_version_for_case
+from .case_policy import held_calendar, policy_version_for_case
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
@@ -137,7 +138,7 @@ def case_plan(case: Case, *, calendars: CalendarCache | None = None) -> CasePlan
     calendar = (
         calendars.get(case.organization_id, version)
         if calendars is not None
-        else calendar_for(organization_id=case.organization_id, policy_version=version)
+        else held_calendar(case) or calendar_for(organization_id=case.organization_id, policy_version=version)
     )
     urgency, keyword = effective_urgency(case, preset)
     return CasePlan(
@@ -272,12 +273,17 @@ def clock_start(
     extra: dict[str, Any] | None = None,
     subject_kind: str = CASE,
     subject_id: int | None = None,
+    fresh: bool = False,
 ) -> Clock | None:
     """Start a clock for ``rule.stage`` in the case's current round; None when one is
-    already running there. Starts paused while the case is suspended."""
-    if Clock.objects.filter(
-        case=case, round=case.round, stage=rule.stage, state__in=ACTIVE, subject_kind__in=case_kinds()
-    ).exists():
+    already running there. Starts paused while the case is suspended. ``fresh``: the case
+    was registered in this transaction, so it has no clock and no suspension to look for."""
+    if (
+        not fresh
+        and Clock.objects.filter(
+            case=case, round=case.round, stage=rule.stage, state__in=ACTIVE, subject_kind__in=case_kinds()
+        ).exists()
+    ):
         return None
     clock = Clock(
         organization_id=case.organization_id,
@@ -292,7 +298,7 @@ def clock_start(
         started_at=started_at,
     )
     reschedule(clock, plan.calendar)
-    if is_suspended(case):
+    if not fresh and is_suspended(case):
         CLOCK_STATES.move(clock, ClockState.PAUSED)
         clock.paused_at, clock.next_action_at = timezone.now(), None
     clock.save()
@@ -307,9 +313,10 @@ def clocks_start_for(
     at: datetime,
     stages: tuple[str, ...] = MANAGED_STAGES,
     exclude: tuple[str, ...] = (),
+    fresh: bool = False,
 ) -> list[Clock]:
     """Start the clocks whose matched rule counts from ``milestone`` (received, accepted,
-    dispatched, replied, notified)."""
+    dispatched, replied, notified); ``fresh`` as ``clock_start``'s."""
     started = []
     switches = case.stage_switches or {}
     for stage in stages:
@@ -318,7 +325,7 @@ def clocks_start_for(
         rule = plan.rule(stage)
         if rule is None or rule.clock_from != milestone:
             continue
-        clock = clock_start(case=case, plan=plan, rule=ClockRule.from_preset(rule), started_at=at)
+        clock = clock_start(case=case, plan=plan, rule=ClockRule.from_preset(rule), started_at=at, fresh=fresh)
         if clock is not None:
             started.append(clock)
     return started
@@ -450,15 +457,18 @@ def promised_estimate(case: Case, policy_version: PolicyVersion, calendar: Busin
     return None
 
 
-def sync_promised_due(case: Case) -> None:
+def sync_promised_due(case: Case, started: Iterable[Clock] | None = None) -> None:
     """Point ``case.promised_due_at`` at the current round's overall clock, else its reply
-    clock, so receipts and the status page show the preset's limit."""
-    clocks = {
-        c.stage: c
-        for c in Clock.objects.filter(case=case, round=case.round, stage__in=("overall", "reply"))
+    clock, so receipts and the status page show the preset's limit. ``started``: the case
+    was registered in this transaction and these are all its clocks (nothing to read)."""
+    rows = (
+        started
+        if started is not None
+        else Clock.objects.filter(case=case, round=case.round, stage__in=("overall", "reply"))
         .exclude(stop_reason__in=[StopReason.CANCELLED, StopReason.SUPERSEDED, StopReason.SENT_BACK])
         .order_by("pk")
-    }
+    )
+    clocks = {c.stage: c for c in rows if c.stage in ("overall", "reply")}
     clock = clocks.get("overall") or clocks.get("reply")
     if clock is not None and case.promised_due_at != clock.due_at:
         case.promised_due_at = clock.due_at
