@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from huiyin.api import webhooks
 from huiyin.api.models import Webhook, WebhookDelivery
@@ -166,6 +167,16 @@ def test_a_receiver_checking_signatures_accepts_the_right_secret_and_refuses_a_w
         assert len(retry) == 1 and receiver.refused == 1  # the refusal is retried later, with backoff
     finally:
         receiver.close()
+
+
+def test_the_signing_secret_is_encrypted_at_rest(org):
+    """The column holds a token, never the secret; the model reads the secret back to sign."""
+    hook = Webhook.objects.create(organization=org, url="https://example.org/hook", secret="the-shared-secret")
+    with connection.cursor() as cur:
+        cur.execute("SELECT secret FROM api_webhook WHERE id = %s", [hook.pk])
+        stored = cur.fetchone()[0]
+    assert "the-shared-secret" not in stored and stored.startswith("gAAAA")  # a Fernet token
+    assert Webhook.objects.get(pk=hook.pk).secret == "the-shared-secret"
 
 
 def test_a_callback_note_is_a_callback_recorded_event(org, clerk):

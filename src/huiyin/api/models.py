@@ -98,7 +98,9 @@ class Webhook(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("接收地址"), max_length=500)
-    secret = models.CharField(max_length=128)  # the HMAC key both sides hold
+    # The HMAC key both sides hold: read back to sign every delivery, so encrypted at rest
+    # (core.crypto), not hashed as an API key is.
+    secret = EncryptedTextField(max_length=128)
     event_types = models.JSONField(_("事件类型"), default=list, blank=True)
     active = models.BooleanField(_("启用"), default=True)
     failures = models.PositiveIntegerField(default=0)  # deliveries given up in a row
