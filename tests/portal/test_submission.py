@@ -8,6 +8,8 @@ import subprocess
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import ExifTags, Image
 
 from huiyin.cases.models import Attachment, Case, CaseSequence, Channel, Event, Party
@@ -259,3 +261,15 @@ def test_a_map_pin_only_where_a_tile_server_is_configured(client, hotline, org, 
     assert submit(client, org, latitude="95", longitude="abc").status_code == 302  # out of range: no pin
     case, _code = receipt_of(client, org)
     assert case.location == "幸福路12号小区东门"
+
+
+def test_a_submission_reads_the_organisation_and_looks_its_token_up_once(client, org, hotline):
+    """The portal's system is not read back for its organisation, and without a repeat-caller
+    rule to run first the intake token is looked up once, inside the registration (round
+    trips are what a submission costs: docs/benchmarks.md)."""
+    submit(client, org, phone="13900002222")  # the portal's system created, caches warm
+    with CaptureQueriesContext(connection) as captured:
+        assert submit(client, org).status_code == 302
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith('SELECT "orgs_organization"') for s in statements) == 1, statements
+    assert sum('"cases_case"."intake_token" =' in s for s in statements) == 1, statements

@@ -286,13 +286,15 @@ def case_register(
     policy = bus.case_policy(actor.organization)
     rules = policy.preset.intake if policy.preset is not None else None
     category = validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
-    if data.intake_token:
+    repeat_rule = rules is not None and (rules.repeat_same_day or rules.repeat_while_open) and not data.new_matter
+    if data.intake_token and repeat_rule:
         # Before the repeat-caller check: a resubmitted form (a dropped connection, a second
-        # click) is the same registration, not a repeat call about it.
+        # click) is the same registration, not a repeat call about it. (Without that check,
+        # the look-up in the transaction below is the only one needed.)
         existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
         if existing:
             raise DuplicateSubmission(existing)
-    if rules is not None and (rules.repeat_same_day or rules.repeat_while_open):
+    if repeat_rule and rules is not None:
         errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
         if errors:
             raise ValidationFailed(errors)

@@ -96,6 +96,7 @@ def portal_system(organization: Organization) -> ExternalSystem:
         code=PORTAL_CODE,
         defaults={"name": str(_("网上平台")), "kind": ExternalSystem.Kind.PORTAL, "caps": [Cap.REGISTER]},
     )
+    system.organization = organization  # the caller's object: not read again through the system
     return system
 
 
@@ -109,6 +110,7 @@ def mailbox_system(organization: Organization) -> ExternalSystem:
         code=MAILBOX_CODE,
         defaults={"name": str(_("电子邮箱")), "kind": ExternalSystem.Kind.MAILBOX, "caps": [Cap.REGISTER]},
     )
+    system.organization = organization  # the caller's object: not read again through the system
     return system
 
 
