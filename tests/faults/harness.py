@@ -152,6 +152,25 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.05):
         time.sleep(every)
 
 
+def wait_while_progressing(predicate, progress, *, stall: float, limit: float, what: str, every: float = 0.1):
+    """``wait_for`` behind a queue: wait as long as ``progress()`` keeps changing (the queue
+    ahead is being worked through, however slowly the loaded machine goes), failing after
+    ``stall`` seconds without progress or ``limit`` seconds in all — with where it stood."""
+    start = last_change = time.monotonic()
+    last = progress()
+    while True:
+        value = predicate()
+        if value:
+            return value
+        now, seen = time.monotonic(), progress()
+        if seen != last:
+            last, last_change = seen, now
+        assert now - last_change < stall and now - start < limit, (
+            f"timed out waiting for {what}: {now - start:.0f} s, progress {last!r}, none for {now - last_change:.0f} s"
+        )
+        time.sleep(every)
+
+
 class CaseLock(threading.Thread):
     """Holds case rows locked (FOR UPDATE) in a transaction until ``release`` is set."""
 
