@@ -776,6 +776,8 @@ MATRIX: dict[str, Entry] = {
     "portal:submit": Row(get=EVERYONE, post=EVERYONE, kwargs=_portal_org, data=_portal_submission),
     # Without a submission in this browser's session the receipt page sends to the look-up,
     # and there is no receipt to download.
+    # Category suggestions while typing: public, read-only, rate-limited.
+    "portal:suggest": post_only(EVERYONE, kwargs=_portal_org, data=lambda w, actor: {"text": "路灯不亮"}, writes=False),
     "portal:receipt": Row(get=EVERYONE, kwargs=_portal_org),
     "portal:receipt_pdf": Row(get=NOBODY, kwargs=_portal_org),
     "portal:status": Row(
