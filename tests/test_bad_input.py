@@ -62,6 +62,8 @@ NOT_FORMS = {
     "or unknown task id is tested in tests/ops/test_status_page.py",
     "triage:suggest": "posted by the intake form's script as the clerk types (triage/suggest.js), no form of "
     "its own; malformed and huge input is tested in tests/triage/test_intake.py",
+    "portal:suggest": "posted by the submission page's script as the person types (portal/suggest.js), no form "
+    "of its own; empty input, GET and the rate limit are tested in tests/triage/test_portal_suggest.py",
     "triage:repeats": "posted by the intake form's script as the clerk types; malformed and huge input is "
     "tested in tests/triage/test_repeats.py",
     "triage:accept": "posted by the intake form's script when a suggestion is taken; malformed tokens and "

@@ -30,9 +30,30 @@ def test_no_navigation_without_a_signed_in_user():
         ("handler", {"my_contact", "visitors", "guest_reception"}),
         (
             "head",
-            {"supervision_board", "callbacks", "evaluation", "my_contact", "dashboard", "visitors", "guest_reception"},
+            {
+                "supervision_board",
+                "callbacks",
+                "evaluation",
+                "my_contact",
+                "dashboard",
+                "hot_issues",
+                "visitors",
+                "guest_reception",
+            },
         ),
-        ("analyst", {"supervision_board", "surveys", "evaluation", "my_contact", "dashboard", "reports", "visitors"}),
+        (
+            "analyst",
+            {
+                "supervision_board",
+                "surveys",
+                "evaluation",
+                "my_contact",
+                "dashboard",
+                "hot_issues",
+                "reports",
+                "visitors",
+            },
+        ),
         (
             "leader",
             {
@@ -45,6 +66,7 @@ def test_no_navigation_without_a_signed_in_user():
                 "parked_mail",
                 "my_contact",
                 "dashboard",
+                "hot_issues",
                 "reports",
                 "reception",
                 "visitors",

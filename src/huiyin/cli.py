@@ -12,6 +12,7 @@ huiyin mail poll [--every SECONDS]                   the complaint mailbox (IMAP
 huiyin reports rebuild | catchup | status           (reports) the dashboard's roll-ups: rebuilt, or caught up
 huiyin triage train [--data FILE.csv ...] | evaluate --data FILE.csv | rollback [--to V] | status
                                                      (triage) the routing model: train, measure, roll back
+huiyin triage hot [--rebuild]                        (triage) hot-issue clusters: caught up, or rebuilt
 huiyin <any Django management command> ...
 """
 

@@ -26,7 +26,7 @@ from huiyin.reception.permissions import may_view_reception
 from huiyin.reports.permissions import may_see_dashboard, may_see_reports
 from huiyin.supervision.permissions import may_daily_review, may_see_board
 from huiyin.surveys.permissions import may_view_surveys
-from huiyin.triage.permissions import may_manage_models
+from huiyin.triage.permissions import may_manage_models, may_see_hot_issues
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Navigation:
     dashboard: bool = False  # the statistics dashboard (统计分析)
     reports: bool = False  # the periodic analysis reports
     reception: bool = False  # visits booked and received, the reception calendars
+    hot_issues: bool = False  # clusters of similar cases, ranked by heat (F52)
 
 
 def _calendar_warnings(user: Any) -> list[YearWarning]:
@@ -87,5 +88,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             guest_reception=may_use_guest_reception(user),
             reception_setup=may_set_up(user),
             triage_models=may_manage_models(user),
+            hot_issues=may_see_hot_issues(user),
         ),
     }

@@ -475,6 +475,8 @@ HUIYIN_PORTAL_LIMITS = {
     "code_ip": env.str("HUIYIN_PORTAL_LIMIT_CODE_IP", default="30/3600"),
     "act_ip": env.str("HUIYIN_PORTAL_LIMIT_ACT_IP", default="60/600"),
     "download_ip": env.str("HUIYIN_PORTAL_LIMIT_DOWNLOAD_IP", default="60/600"),
+    # Category suggestions while the person types on the submission page.
+    "suggest_ip": env.str("HUIYIN_PORTAL_LIMIT_SUGGEST_IP", default="120/600"),
     # Without JavaScript (a question instead of the proof of work): the slower path.
     "submit_nojs_ip": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_NOJS_IP", default="5/3600"),
     "submit_nojs_all": env.str("HUIYIN_PORTAL_LIMIT_SUBMIT_NOJS_ALL", default="120/3600"),

@@ -62,6 +62,7 @@ from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
+from huiyin.triage import hot as triage_hot
 from huiyin.triage import panels as triage_panels
 from huiyin.triage import records as triage
 from huiyin.triage import repeats as triage_repeats
@@ -169,6 +170,8 @@ TABLE = build_table(
         subscriber("triage.choice_updated", triage.choice_on_updated, kinds=(EventKind.UPDATED,)),
         # The text's MinHash bands, which the intake form's repeat candidates are found by.
         subscriber("triage.text_bands", triage_repeats.index_on_event, kinds=(EventKind.REGISTERED, EventKind.UPDATED)),
+        # Hot issues (F52): the new or edited case put in its cluster of similar cases.
+        subscriber("triage.hot_clusters", triage_hot.assign_on_event, kinds=(EventKind.REGISTERED, EventKind.UPDATED)),
         subscriber(
             "triage.choice_dispatched",
             triage.choice_on_dispatch,

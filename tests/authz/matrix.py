@@ -258,6 +258,10 @@ for _name, _row in ACT.items():
     )
 
 
+# Hot issues (F52): the dashboard's readers (department heads: their own department's cases).
+HOT_READERS = A("leader", "supervisor", "analyst", "head", "assist_head", "stranger", "org2")
+
+
 # --- the REST API (/api/v1/): a signed-in staff session has the workbench's rights ------------------
 
 API_NAMES = {"department": "department_id", "assisting": "assisting_ids", "reaccept_ground": "ground"}
@@ -308,6 +312,7 @@ API: dict[str, Entry] = {
     "api:document": Row(get=VIEWERS, kwargs=lambda w: {"document_id": w["letter"].pk}),
     "api:categories": Row(get=DESK),
     "api:departments": Row(get=DESK),
+    "api:hot_issues": Row(get=HOT_READERS, query={"window": "30"}),
     **{f"api:action-{name}": _api_action(row) for name, row in ACT.items()},
     # Open311 GeoReport v2: discovery and services are public; requests need an API key (no
     # session counts), so without one everybody is refused.
@@ -771,6 +776,8 @@ MATRIX: dict[str, Entry] = {
     "portal:submit": Row(get=EVERYONE, post=EVERYONE, kwargs=_portal_org, data=_portal_submission),
     # Without a submission in this browser's session the receipt page sends to the look-up,
     # and there is no receipt to download.
+    # Category suggestions while typing: public, read-only, rate-limited.
+    "portal:suggest": post_only(EVERYONE, kwargs=_portal_org, data=lambda w, actor: {"text": "路灯不亮"}, writes=False),
     "portal:receipt": Row(get=EVERYONE, kwargs=_portal_org),
     "portal:receipt_pdf": Row(get=NOBODY, kwargs=_portal_org),
     "portal:status": Row(
@@ -1256,6 +1263,7 @@ MATRIX: dict[str, Entry] = {
     ),
     # Taking a suggestion records it on this organisation's suggestion row (org2's: not found).
     "triage:accept": post_only(REGISTER, data=_triage_accept, label="采用分类建议"),
+    "triage:hot": Row(get=HOT_READERS, query={"window": "30"}),
 }
 
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("documents/<int:document_id>/", views.DocumentDownloadView.as_view(), name="document"),
     path("categories/", views.CategoryListView.as_view(), name="categories"),
     path("departments/", views.DepartmentListView.as_view(), name="departments"),
+    path("hot-issues/", views.HotIssuesView.as_view(), name="hot_issues"),
     *(path(f"cases/<int:case_id>/actions/{name}/", view, name=f"action-{name}") for name, view in views.action_views()),
 ]

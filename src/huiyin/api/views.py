@@ -28,11 +28,13 @@ from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Category, Channel, Nature, Urgency
 from huiyin.cases.selectors import KEYWORD_MAX, LedgerFilters
 from huiyin.cases.workflow import CaseState
-from huiyin.core.errors import ValidationFailed
+from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import When, check_day, parse_day
 from huiyin.handling import documents
 from huiyin.handling import services as handling_services
 from huiyin.orgs.models import Department
+from huiyin.triage import hot
+from huiyin.triage.forms import HotFilterForm
 
 from . import selectors
 from .auth import require_scope
@@ -394,6 +396,114 @@ class DepartmentListView(ApiView):
     def get(self, request: Request) -> Response:
         rows = Department.objects.filter(organization_id=request.user.org_id).order_by("sort_order", "id")
         return Response([department_out(d) for d in rows])
+
+
+HOT_CASE = inline_serializer(
+    "HotIssueCase",
+    {
+        "id": s.IntegerField(),
+        "number": s.CharField(),
+        "title": s.CharField(),
+        "received_at": s.DateTimeField(),
+        "url": s.CharField(help_text="the case in the API"),
+    },
+)
+HOT_ISSUE = inline_serializer(
+    "HotIssue",
+    {
+        "cluster_id": s.IntegerField(),
+        "rank": s.IntegerField(),
+        "heat": s.FloatField(help_text="volume + complainants + 0.5 × max(0, volume − previous) + likes"),
+        "volume": s.IntegerField(help_text="cases received in the window"),
+        "complainants": s.IntegerField(help_text="their distinct complainants"),
+        "previous": s.IntegerField(help_text="cases in the window of the same length before"),
+        "growth": s.FloatField(allow_null=True, help_text="volume / previous − 1; null when previous is 0"),
+        "likes": s.IntegerField(help_text="public support where a source provides it; cases have none: 0"),
+        "title": s.CharField(help_text="the representative case's title, masked"),
+        "text": s.CharField(help_text="the representative case's text, masked and shortened"),
+        "representative_case_id": s.IntegerField(allow_null=True),
+        "trend": s.ListField(
+            child=inline_serializer("HotIssueTrend", {"period": s.DateField(), "count": s.IntegerField()})
+        ),
+        "cases": s.ListField(child=HOT_CASE, help_text=f"the latest {hot.CASES_SHOWN} cases in the window"),
+    },
+)
+HOT_PAGE = inline_serializer(
+    "HotIssues",
+    {
+        "start": s.DateField(),
+        "end": s.DateField(),
+        "window": s.IntegerField(),
+        "area": s.CharField(),
+        "grain": s.ChoiceField(choices=["day", "week"]),
+        "department_id": s.IntegerField(allow_null=True, help_text="a department head's own department"),
+        "results": s.ListField(child=HOT_ISSUE),
+    },
+)
+
+
+class HotIssuesView(ApiView):
+    """Hot issues (F52): clusters of similar cases in a window and an area, hottest first; read
+    from the stored clusters. Analysts, leaders and supervisors see the organisation's; a
+    department head their own department's cases."""
+
+    @extend_schema(
+        operation_id="hot_issues_list",
+        parameters=[
+            OpenApiParameter("window", int, description=f"days up to today, 1-{hot.MAX_WINDOW} (default 30)"),
+            OpenApiParameter("area", str, description="a place or area the cases' location contains"),
+        ],
+        responses={200: HOT_PAGE, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        require_scope(request, Scope.READ)
+        hot.scope_for(request.user)  # 403: not a role that sees hot issues (or a system)
+        if self.key is not None and self.key.departments.exists():
+            raise PermissionDeniedError(_("限定部门的接口密钥不能读取热点问题。"))
+        _param(request, "window"), _param(request, "area")  # present but empty: refused
+        form = HotFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationFailed({name: [str(e) for e in errors] for name, errors in form.errors.items()})
+        board = hot.hot_issues(
+            actor=request.user, window=form.cleaned_data["window"], area=form.cleaned_data["area"].strip()
+        )
+        return Response(
+            {
+                "start": board.start,
+                "end": board.end,
+                "window": board.window,
+                "area": board.area,
+                "grain": board.grain,
+                "department_id": board.scope_department,
+                "results": [
+                    {
+                        "cluster_id": i.cluster_id,
+                        "rank": i.rank,
+                        "heat": i.heat,
+                        "volume": i.volume,
+                        "complainants": i.complainants,
+                        "previous": i.previous,
+                        "growth": i.growth,
+                        "likes": i.likes,
+                        "title": i.title,
+                        "text": i.text,
+                        "representative_case_id": i.representative_id,
+                        "trend": [{"period": day, "count": n} for day, n in i.trend],
+                        "cases": [
+                            {
+                                "id": c.id,
+                                "number": c.number,
+                                "title": c.title,
+                                "received_at": c.received_at,
+                                "url": reverse("api:case", kwargs={"case_id": c.id}),
+                            }
+                            for c in i.cases
+                        ],
+                    }
+                    for i in board.issues
+                ],
+            }
+        )
 
 
 def _key_allows_action(request: Request, name: str) -> bool:

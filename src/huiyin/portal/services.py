@@ -6,6 +6,7 @@
   number and its files in one transaction (nothing half-saved).
 * ``lookup``: number + query code, rate limited; a wrong code says nothing about whether the
   number exists, and the number (existing or not) locks after a few wrong codes.
+* ``category_suggestions``: ``triage.suggest`` for the text being typed, public names only.
 * ``rate``: ``followup.services.portal_rating_submit`` (lands on the case like a callback).
 * ``request_review``: ``handling.actions.case_request_review`` / ``_rereview``, the service
   staff use to register a review request, with the public holding the case as the actor.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -31,6 +33,7 @@ from huiyin.handling import documents
 from huiyin.handling.actions import case_request_rereview, case_request_review
 from huiyin.orgs.actors import public_actor
 from huiyin.orgs.models import Organization
+from huiyin.triage.suggest import suggest
 
 from . import challenge, files, limits, selectors
 from .errors import PortalError, TooManyRequests
@@ -176,6 +179,24 @@ def submit(
         return case_register(actor=public_actor(organization), data=intake, uploads=prepared)
     except DuplicateSubmission as exc:
         raise challenge.replayed() from exc
+
+
+SUGGEST_TEXT = 2000  # what a suggestion reads of the typed text
+SUGGESTED = 3
+
+
+def category_suggestions(*, organization: Organization, title: str, text: str, client: str) -> list[dict[str, Any]]:
+    """The categories triage suggests for what the person is typing: each category's id and
+    public name only (no department, no confidence words, no staff data); nothing when the
+    organisation has no model in service. Rate-limited per address like the other pages."""
+    if not limits.hit("suggest_ip", client):
+        raise _too_many("suggest_ip", "text", _("操作过于频繁，请 %(m)d 分钟后再试。"))
+    result = suggest(
+        clean_text(title)[:200], clean_text(text)[:SUGGEST_TEXT], channel=Channel.ONLINE, organization=organization
+    )
+    if result.status != "ok":
+        return []
+    return [{"id": c.id, "name": c.full_name} for c in result.categories[:SUGGESTED]]
 
 
 def lookup(*, organization: Organization, number: str, code: str, client: str) -> Case:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<slug:org>/", views.home, name="home"),
     path("<slug:org>/privacy/", views.privacy, name="privacy"),
     path("<slug:org>/submit/", views.submit, name="submit"),
+    path("<slug:org>/suggest/", views.suggest, name="suggest"),
     path("<slug:org>/receipt/", views.receipt, name="receipt"),
     path("<slug:org>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("<slug:org>/status/", views.status, name="status"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -163,6 +163,23 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+@require_POST
+def suggest(request: HttpRequest, org: str) -> JsonResponse:
+    """The categories suggested for the text being typed (the submission page's script; POST:
+    the text never travels in a URL). Public category names only."""
+    organization = selectors.organization(org)
+    try:
+        found = services.category_suggestions(
+            organization=organization,
+            title=request.POST.get("title", ""),
+            text=request.POST.get("text", ""),
+            client=_client(request),
+        )
+    except ApplicationError as error:
+        return JsonResponse(error.as_dict(), status=_status(error), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"categories": found}, json_dumps_params={"ensure_ascii": False})
 
 
 def _receipt_case(request: HttpRequest, org: Organization) -> tuple[Case | None, dict[str, Any]]:

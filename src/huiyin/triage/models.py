@@ -111,3 +111,39 @@ class TextBand(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "band", "value"], name="triage_band_lookup")]
+
+
+class HotCluster(models.Model):
+    """A group of similar cases (``triage.hot``): the connected cases whose texts overlap by
+    ``hot.SIMILAR`` or more and were received within ``hot.LINK_DAYS`` of each other. Kept
+    by the event bus as cases are registered or edited; the hot-issues page ranks the
+    clusters of a window from these rows, never by clustering the ledger again."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # The member whose text is nearest the others' (the page's representative text).
+    representative = models.ForeignKey(Case, null=True, on_delete=models.SET_NULL, related_name="+")
+    size = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(null=True)
+    last_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("热点问题")
+        verbose_name_plural = _("热点问题")
+
+
+class HotMember(models.Model):
+    """A case in a hot cluster, with what the heat index counts (received time, complainant,
+    place) copied so that a window's ranking reads these rows only."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    cluster = models.ForeignKey(HotCluster, on_delete=models.CASCADE, related_name="members")
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField()
+    party_id = models.BigIntegerField(null=True)
+    place = models.CharField(max_length=200, blank=True)  # the normalised location
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "received_at"], name="triage_hot_window"),
+        ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("suggest/", views.suggest_view, name="suggest"),
     path("accept/", views.accept_view, name="accept"),
     path("repeats/", views.repeats_view, name="repeats"),
+    path("hot/", views.hot_page, name="hot"),
     path("models/", views.models_page, name="models"),
     path("models/retrain/", views.retrain, name="retrain"),
     path("models/rollback/", views.rollback_view, name="rollback"),

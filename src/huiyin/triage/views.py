@@ -1,5 +1,5 @@
 """Triage pages: the JSON suggestion endpoint the intake forms' script calls, the keystroke
-that accepts a suggestion, and the administrator's page of model versions."""
+that accepts a suggestion, the administrator's page of model versions, and the hot issues page (F52)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import normalize_phone, whole_number
 from huiyin.orgs.models import Organization
 
+from . import hot
+from .forms import HotFilterForm
 from .models import TriageModel
 from .permissions import may_get_suggestions, may_manage_models
 from .records import acceptance_rate, suggestion_accept, suggestion_record
@@ -137,3 +139,21 @@ def rollback_view(request: AuthedHttpRequest) -> HttpResponse:
         return redirect("triage:models")
     messages.success(request, _("已回退到模型 v%(version)s。") % {"version": row.version})
     return redirect("triage:models")
+
+
+@login_required
+def hot_page(request: AuthedHttpRequest) -> HttpResponse:
+    """Hot issues: the clusters of similar cases in a window and an area, hottest first."""
+    hot.scope_for(request.user)  # 403 before anything else
+    form = HotFilterForm(request.GET)
+    board = None
+    if form.is_valid():
+        board = hot.hot_issues(
+            actor=request.user, window=form.cleaned_data["window"], area=form.cleaned_data["area"].strip()
+        )
+    return render(
+        request,
+        "triage/hot.html",
+        {"form": form, "board": board, "windows": hot.WINDOWS, "weights": hot.WEIGHTS},
+        status=200 if board is not None else 400,
+    )

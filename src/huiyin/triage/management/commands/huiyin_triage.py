@@ -12,6 +12,9 @@
     huiyin triage index [--org CODE]
         The text bands repeat detection finds similar cases by, for cases registered before
         (new cases get theirs as they are registered).
+    huiyin triage hot [--rebuild] [--org CODE]
+        Hot issues: put the cases that have no cluster yet in theirs (the event bus does it
+        for new and edited cases); with --rebuild every cluster is made again from scratch.
 
 ``--org`` may be left out when there is one organisation. Bad input (missing columns,
 unknown labels, one class only) is refused with a message; the model in service stays.
@@ -27,10 +30,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from huiyin.core.errors import ApplicationError
 from huiyin.orgs.models import Organization
+from huiyin.triage import hot
 from huiyin.triage.models import TriageModel
 from huiyin.triage.repeats import index_all
 from huiyin.triage.services import evaluate, rollback, train
 from huiyin.triage.suggest import availability
+
+
+def _cases_done(done: int, total: int) -> None:
+    sys.stderr.write(f"[triage] {done}/{total} cases\n")
 
 
 def _organization(code: str | None) -> Organization:
@@ -56,11 +64,14 @@ class Command(BaseCommand):
             ("rollback", "put the previous model back"),
             ("status", "the models and which is in service"),
             ("index", "text bands of older cases, for repeat detection"),
+            ("hot", "hot-issue clusters: catch up, or --rebuild from scratch"),
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("--org", dest="org", help="organisation code")
             if name in ("train", "evaluate"):
                 p.add_argument("--data", action="append", default=[], help="a CSV file (repeatable)")
+            if name == "hot":
+                p.add_argument("--rebuild", action="store_true", help="drop the clusters and make them again")
             if name == "rollback":
                 p.add_argument("--to", type=int, dest="to", help="the version to put back")
 
@@ -76,6 +87,12 @@ class Command(BaseCommand):
             elif action == "index":
                 done = index_all(org.pk, progress=lambda d, t: sys.stderr.write(f"[triage] {d}/{t} cases\n"))
                 self.stdout.write(f"{done} cases indexed")
+            elif action == "hot":
+                if options.get("rebuild"):
+                    done = hot.rebuild(org.pk, progress=_cases_done)
+                    self.stdout.write(f"{done} cases clustered again")
+                else:
+                    self.stdout.write(f"{hot.catch_up(org.pk)} cases clustered")
             elif action == "rollback":
                 row = rollback(org, to_version=options.get("to"))
                 self.stdout.write(f"model v{row.version} back in service")

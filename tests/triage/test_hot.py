@@ -1,0 +1,196 @@
+"""Hot issues (F52) on a constructed example: two topics and noise make two clusters with the
+right members, ranked by the heat index; the rows the event bus keeps equal a rebuild (an
+edit that breaks a cluster's link splits it); a department head counts only their
+department's cases; the page and the API answer, and bad filters get a Chinese message
+naming the field, never a 500."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from huiyin.cases.bus import dispatch_after_commit
+from huiyin.cases.events import EventKind
+from huiyin.cases.models import Case, Event
+from huiyin.cases.services import PartyInput, case_update
+from huiyin.core.errors import PermissionDeniedError
+from huiyin.orgs.models import Organization
+from huiyin.orgs.roles import Role
+from huiyin.triage import hot
+from huiyin.triage.models import HotCluster, HotMember
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+NOISE = [  # one topic: night construction noise at one estate, told four ways
+    "幸福小区3号楼旁边的建筑工地每天晚上十点以后还在施工打桩，噪音很大，影响居民休息，请尽快处理。",
+    "幸福小区3号楼旁边的建筑工地每天晚上十点以后还在施工打桩，噪音太大，影响居民休息，请处理。",
+    "幸福小区3号楼旁边的建筑工地每天晚上十一点以后还在施工打桩，噪音很大，影响居民休息，请尽快处理！",
+    "幸福小区3号楼旁边的建筑工地每天晚上十点以后还在施工打桩，噪音很大，严重影响居民休息，请尽快处理。",
+]
+LIGHTS = [  # another: the street lights of one road
+    "人民路与学院路交叉口附近的路灯已经连续一个星期不亮了，晚上行人和电动车经过很危险，希望尽快维修。",
+    "人民路与学院路交叉口附近的路灯已经连续两个星期不亮了，晚上行人和电动车经过很危险，希望尽快维修。",
+    "人民路与学院路交叉口附近的路灯已经连续一个星期不亮了，晚上行人经过很危险，希望相关部门尽快维修。",
+]
+OTHERS = [  # noise: one case each
+    "公交站台的广告牌被风吹得松动，随时可能掉下来砸到人。",
+    "想咨询一下孩子上小学需要准备哪些入学材料，户口不在本区能否就读。",
+    "菜市场里有商贩缺斤短两，买了两斤排骨回家一称只有一斤七两。",
+]
+
+
+def dispatched(case: Case, kind: str = EventKind.REGISTERED) -> Case:
+    """Run the event's after-commit subscribers, as its task does."""
+    dispatch_after_commit(Event.objects.filter(case=case, kind=kind).latest("pk").pk)
+    return case
+
+
+@pytest.fixture
+def example(register):
+    """Noise from four people, lights from two (one called twice), three unrelated cases."""
+    cases: dict[str, list[Case]] = {"noise": [], "lights": [], "others": []}
+    for i, text in enumerate(NOISE):
+        party = PartyInput(name=f"居民{i}", phone=f"1390000100{i}")
+        cases["noise"].append(dispatched(register(text=text, party=party, location="幸福小区3号楼")))
+    for i, text in enumerate(LIGHTS):
+        party = PartyInput(name=f"路人{min(i, 1)}", phone=f"1380000200{min(i, 1)}")
+        cases["lights"].append(dispatched(register(text=text, party=party, location="人民路与学院路交叉口")))
+    for i, text in enumerate(OTHERS):
+        party = PartyInput(name=f"市民{i}", phone=f"1370000300{i}")
+        cases["others"].append(dispatched(register(text=text, party=party, location="城北区")))
+    return cases
+
+
+def ids(cases: list[Case]) -> frozenset[int]:
+    return frozenset(c.pk for c in cases)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_two_topics_and_noise_make_two_ranked_clusters(org, example, analyst):
+    groups = hot.partition(org.pk)
+    assert ids(example["noise"]) in groups and ids(example["lights"]) in groups
+    assert all(len(g) == 1 for g in groups - {ids(example["noise"]), ids(example["lights"])})
+    board = hot.hot_issues(actor=analyst, window=30)
+    assert [frozenset(c.id for c in i.cases) for i in board.issues] == [ids(example["noise"]), ids(example["lights"])]
+    noise, lights = board.issues
+    # heat = volume + distinct complainants + 0.5 × growth over an empty previous window + likes (0)
+    assert (noise.volume, noise.complainants, noise.previous, noise.heat) == (4, 4, 0, 10.0)
+    assert (lights.volume, lights.complainants, lights.heat) == (3, 2, 6.5)
+    assert noise.likes == 0 and noise.growth is None
+    assert noise.representative_id in ids(example["noise"]) and "施工打桩" in noise.text
+    assert "13900001000" not in noise.text and "居民0" not in noise.text
+    assert board.grain == "day" and len(noise.trend) == 30 and sum(n for _d, n in noise.trend) == 4
+    assert noise.trend[-1] == (timezone.localdate().isoformat(), 4) and noise.spark.endswith("█")
+    cluster = HotCluster.objects.get(pk=noise.cluster_id)
+    assert cluster.size == 4 and cluster.representative_id == noise.representative_id
+
+
+def test_window_area_and_growth(org, example, analyst, register):
+    earlier = timezone.now() - timedelta(days=10)
+    old = dispatched(register(text=NOISE[0], party=PartyInput(name="居民9", phone="13900001009"), received_at=earlier))
+    assert HotMember.objects.get(case=old).cluster_id == HotMember.objects.get(case=example["noise"][0]).cluster_id
+    week = hot.hot_issues(actor=analyst, window=7)
+    assert (week.issues[0].volume, week.issues[0].previous, week.issues[0].growth) == (4, 1, 3.0)
+    assert week.issues[0].heat == 4 + 4 + 0.5 * 3
+    only_lights = hot.hot_issues(actor=analyst, window=7, area="学院路")
+    assert [i.volume for i in only_lights.issues] == [3]
+    assert hot.hot_issues(actor=analyst, window=7, area="滨江区").issues == []
+    quarter = hot.hot_issues(actor=analyst, window=90)
+    assert quarter.grain == "week" and sum(n for _d, n in quarter.issues[0].trend) == 5
+
+
+def test_incremental_rows_equal_a_rebuild(org, example, clerk):
+    # An edit that takes the second noise case elsewhere: the cluster keeps the other three.
+    moved = example["noise"][1]
+    moved.refresh_from_db()
+    changes = {"title": "广告牌松动", "text": OTHERS[0] + "请尽快处理。"}
+    case_update(actor=clerk, case_id=moved.pk, expected_version=moved.version, changes=changes)
+    dispatched(moved, EventKind.UPDATED)
+    incremental = hot.partition(org.pk)
+    assert ids(example["noise"]) - {moved.pk} in incremental
+    assert frozenset({moved.pk, example["others"][0].pk}) in incremental
+    representatives = {
+        frozenset(c.members.values_list("case_id", flat=True)): c.representative_id
+        for c in HotCluster.objects.filter(organization=org)
+    }
+    call_command("huiyin_triage", "hot", "--rebuild")
+    assert hot.partition(org.pk) == incremental
+    assert {
+        frozenset(c.members.values_list("case_id", flat=True)): c.representative_id
+        for c in HotCluster.objects.filter(organization=org)
+    } == representatives
+    # Catching up finds nothing left to do; a case without a cluster gets one.
+    HotMember.objects.filter(case=example["others"][2]).delete()
+    assert hot.catch_up(org.pk) == 1 and hot.partition(org.pk) == incremental
+
+
+def test_department_head_sees_only_their_departments_cases(org, example, head, departments, analyst, handler):
+    city, traffic = departments["city"], departments["traffic"]
+    Case.objects.filter(pk__in=[c.pk for c in example["noise"][:2]]).update(lead_department=city)
+    Case.objects.filter(pk__in=[c.pk for c in example["noise"][2:] + example["lights"]]).update(lead_department=traffic)
+    mine = hot.hot_issues(actor=head, window=30)
+    assert mine.scope_department == city.pk
+    assert [frozenset(c.id for c in i.cases) for i in mine.issues] == [ids(example["noise"][:2])]
+    assert mine.issues[0].volume == 2 and mine.issues[0].representative_id in ids(example["noise"][:2])
+    assert len(hot.hot_issues(actor=analyst, window=30).issues) == 2
+    with pytest.raises(PermissionDeniedError) as refused:
+        hot.hot_issues(actor=handler, window=30)
+    assert "热点问题" in str(refused.value)
+    page = client_for(head).get("/triage/hot/?window=30")
+    assert page.status_code == 200 and example["noise"][0].number in page.content.decode()
+    assert example["lights"][0].number not in page.content.decode()
+
+
+def test_page_filters_and_refusals(org, example, analyst, handler, clerk):
+    client = client_for(analyst)
+    page = client.get("/triage/hot/")
+    body = page.content.decode()
+    assert page.status_code == 200 and body.index(example["noise"][0].number) < body.index(example["lights"][0].number)
+    assert 'id="nav-hot"' in body
+    for query, words in (
+        ("window=abc", "时间窗口（天）"),
+        ("window=0", "时间窗口（天）"),
+        ("window=99999999999999999999", "时间窗口（天）"),
+        ("window=", "时间窗口（天）"),
+        ("area=" + "区" * 41, "地区或地点"),
+    ):
+        response = client.get(f"/triage/hot/?{query}")
+        assert response.status_code == 400, query
+        assert words in response.content.decode(), query
+    assert client_for(handler).get("/triage/hot/").status_code == 403
+    assert client_for(clerk).get("/triage/hot/").status_code == 403
+    assert 'id="nav-hot"' not in client_for(clerk).get("/").content.decode()
+
+
+def test_api_endpoint(org, example, analyst, clerk, departments):
+    client = client_for(analyst)
+    response = client.get("/api/v1/hot-issues/?window=30&area=幸福小区")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["window"] == 30 and data["grain"] == "day" and len(data["results"]) == 1
+    first = data["results"][0]
+    assert first["rank"] == 1 and first["volume"] == 4 and first["heat"] == 10.0 and first["likes"] == 0
+    assert {c["id"] for c in first["cases"]} == ids(example["noise"])
+    assert first["cases"][0]["url"].startswith("/api/v1/cases/") and len(first["trend"]) == 30
+    bad = client.get("/api/v1/hot-issues/?window=x")
+    assert bad.status_code == 400 and "时间窗口（天）" in bad.json()["fields"]["window"][0]
+    assert client.get("/api/v1/hot-issues/?window=").status_code == 400
+    assert client_for(clerk).get("/api/v1/hot-issues/").status_code == 403
+    schema = client.get("/api/v1/schema/?format=json").json()
+    assert "/api/v1/hot-issues/" in schema["paths"]
+
+
+def test_other_organisations_see_nothing(org, example):
+    other = Organization.objects.create(code="other", name="另一单位")
+    analyst2 = make_staff(other, "analyst2", [Role.ANALYST])
+    assert hot.hot_issues(actor=analyst2, window=30).issues == []
