@@ -17,7 +17,8 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
   ``INTAKE_PANELS``: what sits beside the staff intake forms (triage's suggestions).
 * ``case_policy``: the policy a new case is registered under.
 * ``erasers``: personal data other apps keep on a case, erased with the parties' by the
-  retention rule (``huiyin retention apply``, ``cases.retention``).
+  retention rule (``huiyin retention apply``, ``cases.retention``); ``record_erasers``: what
+  apps keep outside any case (the front office's visitors and guests, bookings), by the same rule.
 * ``NOTIFICATION_LINK``: where messages to the complainant link to (``huiyin.notifications``).
 * ``preset_checks``: what a preset must fit in the organisation's own data before it is
   applied (a rule keyed on a category needs a category that answers to it, ``policy.checks``).
@@ -44,6 +45,7 @@ from huiyin.deadlines.services import case_policy as deadline_policy
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.followup.events import FollowupEvent
+from huiyin.frontoffice import retention as frontoffice_retention
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import panels as handling_panels
@@ -57,6 +59,7 @@ from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
 from huiyin.reception import panels as reception_panels
+from huiyin.reception import retention as reception_retention
 from huiyin.reception import services as reception_services
 from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
@@ -210,6 +213,12 @@ TABLE = build_table(
         ("handling.interviewee_names", handling.erase_interviewees),
         ("notifications.recipients_and_texts", notifications.erase_personal_data),
         ("reception.visitors", reception_services.erase_visitors),
+    ),
+    # Personal data kept outside any case, erased by the same rule from its own date.
+    record_erasers=(
+        ("frontoffice.visitors", frontoffice_retention.erase_visitors),
+        ("frontoffice.guests_and_receipts", frontoffice_retention.erase_guests),
+        ("reception.bookings_without_case", reception_retention.erase_bookings),
     ),
     preset_checks=(("cases.category_rules", case_categories.preset_problems),),
     periodic=(

@@ -1058,4 +1058,4 @@ def erase_visitors(cases, *, dry_run: bool) -> int:
     visits = Appointment.objects.filter(case__in=cases).exclude(name="", phone="", email="", representatives="")
     if dry_run:
         return visits.count()
-    return visits.update(name="", phone="", email="", representatives="")
+    return visits.update(name="", phone="", email="", representatives="", erased_at=timezone.now())
