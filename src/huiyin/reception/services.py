@@ -57,7 +57,7 @@ from huiyin.orgs.roles import Role
 from huiyin.policy.models import preset_of
 from huiyin.policy.services import current_policy
 
-from . import messages, permissions, schedule
+from . import frontdesk, messages, permissions, schedule
 from .errors import ReceptionError
 from .models import (
     APPOINTMENT_STATUSES,
@@ -845,6 +845,7 @@ def appointment_book(
             ) from exc
         _log(appointment, LogKind.BOOKED, now, actor, str(BookedVia(appointment.booked_via).label))
         _clock_start(appointment, slot, now)
+        frontdesk.expect(appointment, actor, now)
         messages.confirm(appointment)
     return appointment
 
@@ -869,6 +870,7 @@ def _cancel(appointment: Appointment, *, actor: Staff | None, reason: str, now: 
     _give_back(appointment)
     _clock_stop(appointment, now, StopReason.CANCELLED)
     _log(appointment, LogKind.CANCELLED, now, actor, reason)
+    frontdesk.withdraw(appointment, actor, reason, now)
     messages.cancelled(appointment)
 
 
@@ -908,6 +910,7 @@ def appointment_reschedule(
         _bump(appointment, ["slot"])
         _clock_stop(appointment, now, StopReason.SUPERSEDED)
         _clock_start(appointment, new_slot, now)
+        frontdesk.move(appointment, actor, now)
         changes = appointment.log.filter(kind=LogKind.MOVED).count() + 1
         _log(appointment, LogKind.MOVED, now, actor, _("原定 %(when)s") % {"when": before})
         messages.moved(appointment, changes)
