@@ -24,6 +24,8 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
   applied (a rule keyed on a category needs a category that answers to it, ``policy.checks``).
 * ``periodic``: work the sweeper does on a timetable (a yearly survey round when due, the
   files of background exports past their keeping time deleted).
+* ``FRONT_OFFICE_CHECK_IN``: what runs when a visitor checks in at the front desk
+  (``frontoffice.hooks``): the host is told.
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -55,6 +57,7 @@ from huiyin.handling import steps as handling_steps
 from huiyin.handling.events import HandlingEvent
 from huiyin.notifications import panels as notification_panels
 from huiyin.notifications import subscribers as notifications
+from huiyin.notifications import visitors as notification_visitors
 from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
@@ -226,5 +229,8 @@ TABLE = build_table(
         ("core.export_files", 3600.0, export_jobs.purge),
     ),
 )
+
+# A visitor checked in at the front desk (``frontoffice.hooks``, after commit): the host is told.
+FRONT_OFFICE_CHECK_IN = (notification_visitors.host_on_check_in,)
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))
