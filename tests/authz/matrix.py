@@ -827,6 +827,13 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"last_day": (timezone.localdate() + timedelta(days=30)).isoformat()},
         label="停止接待时间",
     ),
+    "reception:hours_edit": Row(
+        get=SCHEDULERS,
+        post=SCHEDULERS,
+        kwargs=lambda w: {"hours_id": w["saturday_hours"].pk},
+        data=lambda w, actor: {"starts": "09:00", "ends": "11:00", "slot_minutes": "60", "capacity": "2"},
+        label="修改接待时间",
+    ),
     "reception:leader_day_add": post_only(
         SCHEDULERS,
         data=lambda w, actor: {

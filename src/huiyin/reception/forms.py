@@ -67,6 +67,16 @@ class HoursForm(StyledForm):
         self.fields["weekdays"].widget.attrs["class"] = "form-check-input"
 
 
+class HoursEditForm(StyledForm):
+    """A row of published hours changed in place (its room and day of the week stay)."""
+
+    starts = forms.TimeField(label=_("开始时间"), widget=TIME)
+    ends = forms.TimeField(label=_("结束时间"), widget=TIME)
+    slot_minutes = forms.IntegerField(label=_("每段分钟数"), min_value=1)
+    capacity = forms.IntegerField(label=_("每段名额"), min_value=1)
+    valid_until = forms.DateField(label=_("截止日期（可不填）"), required=False, widget=DATE)
+
+
 class HoursEndForm(StyledForm):
     last_day = forms.DateField(label=_("最后一天"), widget=DATE)
 

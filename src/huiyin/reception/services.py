@@ -61,6 +61,7 @@ from . import frontdesk, messages, permissions, schedule
 from .errors import ReceptionError
 from .models import (
     APPOINTMENT_STATUSES,
+    HOLDING,
     SESSION_STATUSES,
     Appointment,
     AppointmentLog,
@@ -302,6 +303,136 @@ def hours_end(*, actor: Staff, hours_id: int, last_day: date | None, at: datetim
             )
         rule.valid_until = max(last_day, rule.valid_from - timedelta(days=1))
         rule.save(update_fields=["valid_until"])
+        return rule
+
+
+def _offered_by(rule: OpeningHours, start: datetime) -> bool:
+    """Whether ``rule`` offers a period starting at ``start`` (local), of its length."""
+    local = timezone.localtime(start)
+    day, moment = local.date(), local.time()
+    if day < rule.valid_from or (rule.valid_until is not None and day > rule.valid_until):
+        return False
+    if rule.weekday == Weekday.SWAPPED_WORKDAY:
+        if local.weekday() < 5:
+            return False
+    elif local.weekday() != rule.weekday:
+        return False
+    if not rule.starts <= moment < rule.ends:
+        return False
+    offset = (datetime.combine(day, moment) - datetime.combine(day, rule.starts)).total_seconds() / 60
+    end = datetime.combine(day, moment) + timedelta(minutes=rule.slot_minutes)
+    return offset % rule.slot_minutes == 0 and end <= datetime.combine(day, rule.ends)
+
+
+def hours_edit(
+    *,
+    actor: Staff,
+    hours_id: int,
+    starts: time | None,
+    ends: time | None,
+    slot_minutes: int | None,
+    capacity: int | None,
+    valid_until: date | None = None,
+    at: datetime | None = None,
+) -> OpeningHours:
+    """Change a row of published hours in place: its times, slots, places and last day.
+    Refused, naming how many visits on which days, when a period already booked from today on
+    would no longer be offered (move or cancel those visits first); fewer places than are
+    taken leave the booked visits their places. Days before today stay as they were
+    published: a row already in force is ended yesterday and the change starts today."""
+    _require(permissions.may_manage_schedules(actor))
+    now = happened_at(at)
+    today = timezone.localdate(now)
+    errors: Errors = {}
+    _time_errors(errors, starts, ends, slot_minutes, capacity)
+    if valid_until is not None:
+        message = day_error(valid_until, When.PLANNED, _("截止日期"), today=today)
+        if message:
+            _add(errors, "valid_until", message)
+        elif valid_until < today:
+            _add(errors, "valid_until", _("截止日期不能早于今天：已过去的接待时间不能修改。"))
+    _raise(errors)
+    assert starts is not None and ends is not None and slot_minutes is not None and capacity is not None
+    with transaction.atomic():
+        rule = (
+            OpeningHours.objects.select_for_update()
+            .select_related("room")
+            .filter(pk=hours_id, organization_id=actor.org_id)
+            .first()
+        )
+        if rule is None:
+            raise NotFound()
+        xact_lock(f"reception-hours:{rule.room_id}")
+        if rule.valid_until is not None and rule.valid_until < today:
+            message = _("这条接待时间已于 %(day)s 停止，不能再修改。") % {"day": rule.valid_until}
+            raise ValidationFailed({"starts": [message]})
+        begins = max(rule.valid_from, today)
+        if valid_until is not None and valid_until < begins:
+            raise ValidationFailed({"valid_until": [_("截止日期不能早于起始日期（%(day)s）。") % {"day": begins}]})
+        others = OpeningHours.objects.filter(room=rule.room, weekday=rule.weekday).exclude(pk=rule.pk)
+        for other in others.exclude(valid_until__lt=begins):
+            if valid_until is not None and other.valid_from > valid_until:
+                continue
+            if _overlaps(other.starts, other.ends, starts, ends):
+                raise ValidationFailed(
+                    {
+                        "starts": [
+                            _("与已公布的%(day)s %(a)s–%(b)s 重叠。")
+                            % {
+                                "day": other.get_weekday_display(),
+                                "a": other.starts.strftime("%H:%M"),
+                                "b": other.ends.strftime("%H:%M"),
+                            }
+                        ]
+                    }
+                )
+        changed = OpeningHours(
+            room=rule.room,
+            weekday=rule.weekday,
+            starts=starts,
+            ends=ends,
+            slot_minutes=slot_minutes,
+            capacity=capacity,
+            valid_from=begins,
+            valid_until=valid_until,
+        )
+        since = timezone.make_aware(datetime.combine(begins, time.min))
+        stranded = [
+            slot
+            for slot in Slot.objects.filter(
+                organization_id=actor.org_id, kind=SlotKind.HOURS, room=rule.room, starts_at__gte=since, booked__gt=0
+            ).order_by("starts_at")
+            if _offered_by(rule, slot.starts_at)
+            and not (
+                _offered_by(changed, slot.starts_at)
+                and slot.ends_at - slot.starts_at == timedelta(minutes=slot_minutes)
+            )
+        ]
+        if stranded:
+            days = sorted({timezone.localtime(s.starts_at).date() for s in stranded})
+            shown = "、".join(d.isoformat() for d in days[:5]) + (_("等") if len(days) > 5 else "")
+            visits = Appointment.objects.filter(slot__in=stranded, status__in=HOLDING).count()
+            raise ValidationFailed(
+                {
+                    "starts": [
+                        _(
+                            "修改后，%(days)s 已有预约的 %(n)d 个时段（%(visits)d 个预约）将不在接待时间内："
+                            "请先为这些预约改期或取消，或从这些日期之后再修改。"
+                        )
+                        % {"days": shown, "n": len(stranded), "visits": visits}
+                    ]
+                }
+            )
+        if rule.valid_from < today:
+            rule.valid_until = today - timedelta(days=1)
+            rule.save(update_fields=["valid_until"])
+            changed.organization_id = actor.org_id
+            changed.created_by, changed.created_at = actor, now
+            changed.save()
+            return changed
+        rule.starts, rule.ends, rule.slot_minutes, rule.capacity = starts, ends, slot_minutes, capacity
+        rule.valid_until = valid_until
+        rule.save(update_fields=["starts", "ends", "slot_minutes", "capacity", "valid_until"])
         return rule
 
 
