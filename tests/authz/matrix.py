@@ -957,6 +957,18 @@ MATRIX: dict[str, Entry] = {
         },
     ),
     "reception_portal:done": Row(get=EVERYONE, kwargs=_portal_org),
+    # A wrong code per actor: refused on the page (the booking number locks after a few).
+    "reception_portal:manage": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        kwargs=_portal_org,
+        data=lambda w, actor: {
+            "action": "lookup",
+            "code": w["visit"].code,
+            "manage_code": f"WRONG{ACTORS.index(actor)}",
+        },
+        writes=False,
+    ),
     # --- surveys and engagement activities ----------------------------------------------------------
     "surveys:index": Row(get=WHOLE_LEDGER | {"org2"}),
     "surveys:create": post_only(

@@ -183,16 +183,17 @@ SPECS: dict[str, Spec] = {
     ),
     Purpose.VISIT_BOOKED: Spec(
         Audience.COMPLAINANT,
-        _VISIT_VARS,
+        (*_VISIT_VARS, "manage_code"),
         _(
-            "【{{ org }}】您已预约 {{ when }} 到{{ place }}来访，预约号{{ code }}。"
-            "请携带身份证件按时到达；如需改期或取消，请致电 {{ hotline }}。"
+            "【{{ org }}】您已预约 {{ when }} 到{{ place }}来访，预约号{{ code }}，管理码{{ manage_code }}。"
+            "请携带身份证件按时到达；如需改期或取消，可凭预约号和管理码在网上办理，或致电 {{ hotline }}。"
         ),
         _("【{{ org }}】来访预约确认：{{ when }}"),
         _(
             "{{ name }}，您好：\n\n您已预约 {{ when }} 到{{ place }}来访，预约号 {{ code }}。\n"
             "请携带身份证件按时到达，到达后向接待人员出示预约号。\n"
-            "如需改期或取消，请致电 {{ hotline }}。\n\n{{ org }}"
+            "如需改期或取消，可凭预约号和管理码 {{ manage_code }} 在网上办理（来访时间开始前），"
+            "或致电 {{ hotline }}。\n\n{{ org }}"
         ),
     ),
     Purpose.VISIT_REMINDER: Spec(
@@ -260,6 +261,7 @@ SAMPLE = {
     "code": "K7M2Q9XD",
     "when": "2026-01-08（星期四）09:30",
     "place": "信访接待室（市民中心一楼）",
+    "manage_code": "Q7K2MX",
     "visitor": "李**",
     "affiliation": "示范机电公司",
     "badge": "A12",

@@ -250,3 +250,26 @@ class PublicBookingForm(StyledForm):
 
     def representative_names(self) -> list[str]:
         return _lines(self.cleaned_data.get("representatives") or "")
+
+
+class ManageLookupForm(StyledForm):
+    """The visitor's own booking: its number and the code the confirmation carried."""
+
+    code = forms.CharField(
+        label=_("预约号"), max_length=40, required=False, widget=forms.TextInput(attrs={**INPUT, "autocomplete": "off"})
+    )
+    manage_code = forms.CharField(
+        label=_("管理码"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={**INPUT, "autocomplete": "off"}),
+    )
+
+
+class ManageChangeForm(StyledForm):
+    """Cancel (with a reason, optional) or move to another period."""
+
+    slot = forms.CharField(label=_("新的时段"), max_length=60, required=False)
+    reason = forms.CharField(
+        label=_("取消原因（可不填）"), max_length=800, required=False, widget=forms.TextInput(attrs=INPUT)
+    )

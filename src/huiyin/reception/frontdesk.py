@@ -43,9 +43,9 @@ def _active(person: Staff | None) -> Staff | None:
 
 def host_for(appointment: Appointment, actor: Staff | None) -> Staff | None:
     slot = appointment.slot
-    if slot.leader_day_id is not None and _active(slot.leader_day.leader):
+    if slot.leader_day is not None and _active(slot.leader_day.leader):
         return slot.leader_day.leader
-    if slot.joint_session_id is not None and _active(slot.joint_session.created_by):
+    if slot.joint_session is not None and _active(slot.joint_session.created_by):
         return slot.joint_session.created_by
     if _active(actor):
         return actor
@@ -87,6 +87,8 @@ def expect(appointment: Appointment, actor: Staff | None, at: datetime | None = 
 
 def withdraw(appointment: Appointment, actor: Staff | None, reason: str, at: datetime | None = None) -> None:
     """The visit is cancelled or moved: its expected visitor, if still expected, is cancelled."""
+    if appointment.visitor_id is None:
+        return
     visitor = Visitor.objects.filter(pk=appointment.visitor_id).select_related("host").first()
     if visitor is None or visitor.status != VisitStatus.EXPECTED:
         return
@@ -96,7 +98,7 @@ def withdraw(appointment: Appointment, actor: Staff | None, reason: str, at: dat
 
 def move(appointment: Appointment, actor: Staff | None, at: datetime | None = None) -> Visitor | None:
     """A new time: the old expected visitor cancelled, the visit announced on its new day."""
-    old = Visitor.objects.filter(pk=appointment.visitor_id).first()
+    old = Visitor.objects.filter(pk=appointment.visitor_id).first() if appointment.visitor_id else None
     if old is not None and old.status != VisitStatus.EXPECTED:
         return None  # already received at the front desk: its record stays as it is
     withdraw(appointment, actor, _("来访预约已改期"), at)

@@ -299,6 +299,10 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["organization", "status"], name="reception_appt_org_status")]
         constraints = [models.UniqueConstraint(fields=["organization", "code"], name="reception_appt_code_once")]
 
+    # The code to change the booking online, in clear only while it is being booked (the
+    # confirmation carries it); the row keeps ``manage_code_hash``.
+    manage_code: str = ""
+
     def __str__(self) -> str:
         return self.code
 

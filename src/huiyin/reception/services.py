@@ -18,11 +18,14 @@ through the normal lifecycle from there on.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -816,6 +819,10 @@ def booking_errors(organization_id: int, data: Booking) -> Errors:
     return errors
 
 
+def _new_manage_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(6))
+
+
 def _new_code(organization_id: int) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
@@ -970,6 +977,11 @@ def appointment_book(
                     case=case,
                     token=data.token or None,
                 )
+                # The code the visitor changes the booking with online: in clear only here
+                # (the confirmation carries it), kept as a keyed hash.
+                appointment.manage_code = _new_manage_code()
+                appointment.manage_code_hash = manage_code_hash(appointment, appointment.manage_code)
+                appointment.save(update_fields=["manage_code_hash"])
         except IntegrityError as exc:  # the same form, raced past the look above
             raise ApplicationError(
                 _("这份预约已经提交过，没有重复预约。"), field="slot", code=ReceptionError.REPLAYED
@@ -1018,34 +1030,109 @@ def appointment_cancel(
     return appointment
 
 
+def _move(
+    appointment: Appointment, slot: str, now: datetime, actor: Staff | None, *, public: bool = False
+) -> Appointment:
+    """Move a locked, booked visit to the published period ``slot``: the new places are taken
+    before the old ones are given back (refused as a whole if the new period is full)."""
+    APPOINTMENT_STATUSES.check(appointment, AppointmentStatus.CANCELLED, code=ReceptionError.ALREADY_HANDLED)
+    if appointment.slot.key == clean_text(slot).strip():
+        raise ValidationFailed({"slot": [_("新时段与原时段相同，请选择其他时段。")]})
+    offer = _offer(appointment.organization, slot, now, public=public)
+    session = offer.joint_session
+    if session is not None and not (appointment.case_id and session.cases.filter(pk=appointment.case_id).exists()):
+        raise ValidationFailed({"slot": [_("联合接访只接待相关案件的反映人，不能改到该时段。")]})
+    before = messages.when_text(appointment)
+    new_slot = _take(appointment.organization_id, offer, appointment.places)
+    _give_back(appointment)
+    appointment.slot = new_slot
+    _bump(appointment, ["slot"])
+    _clock_stop(appointment, now, StopReason.SUPERSEDED)
+    _clock_start(appointment, new_slot, now)
+    frontdesk.move(appointment, actor, now)
+    changes = appointment.log.filter(kind=LogKind.MOVED).count() + 1
+    note = _("原定 %(when)s") % {"when": before}
+    _log(appointment, LogKind.MOVED, now, actor, note if actor is not None else _("来访人网上改期，") + note)
+    messages.moved(appointment, changes)
+    return appointment
+
+
 def appointment_reschedule(
     *, actor: Staff, appointment_id: int, slot: str, version: int | None = None, at: datetime | None = None
 ) -> Appointment:
-    """Move a booked visit to another published period: the new places are taken before the
-    old ones are given back, in one transaction (refused as a whole if the new period is full)."""
+    """Move a booked visit to another published period, in one transaction."""
     _require(permissions.may_book(actor))
     now = happened_at(at)
     with transaction.atomic():
         appointment = _locked_appointment(actor, appointment_id, version)
-        APPOINTMENT_STATUSES.check(appointment, AppointmentStatus.CANCELLED, code=ReceptionError.ALREADY_HANDLED)
-        if appointment.slot.key == clean_text(slot).strip():
-            raise ValidationFailed({"slot": [_("新时段与原时段相同，请选择其他时段。")]})
-        offer = _offer(appointment.organization, slot, now, public=False)
-        session = offer.joint_session
-        if session is not None and not (appointment.case_id and session.cases.filter(pk=appointment.case_id).exists()):
-            raise ValidationFailed({"slot": [_("联合接访只接待相关案件的反映人，不能改到该时段。")]})
-        before = messages.when_text(appointment)
-        new_slot = _take(appointment.organization_id, offer, appointment.places)
-        _give_back(appointment)
-        appointment.slot = new_slot
-        _bump(appointment, ["slot"])
-        _clock_stop(appointment, now, StopReason.SUPERSEDED)
-        _clock_start(appointment, new_slot, now)
-        frontdesk.move(appointment, actor, now)
-        changes = appointment.log.filter(kind=LogKind.MOVED).count() + 1
-        _log(appointment, LogKind.MOVED, now, actor, _("原定 %(when)s") % {"when": before})
-        messages.moved(appointment, changes)
+        return _move(appointment, slot, now, actor)
+
+
+# --- the visitor's own changes on the portal (``public.manage``) -------------------------------------
+
+
+def manage_code_hash(appointment: Appointment, manage_code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    text = f"appointment:{appointment.organization_id}:{appointment.code}:{manage_code.upper()}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def manage_code_matches(appointment: Appointment, manage_code: str) -> bool:
+    return bool(appointment.manage_code_hash) and hmac.compare_digest(
+        appointment.manage_code_hash, manage_code_hash(appointment, manage_code)
+    )
+
+
+def _visitors_own(organization: Organization, appointment_id: int, now: datetime, *, cancel: bool) -> Appointment:
+    """The visit the visitor holds (booked, not yet begun), locked; else why not, in words."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot__room", "organization")
+        .filter(pk=appointment_id, organization=organization)
+        .first()
+    )
+    if appointment is None:
+        raise NotFound()
+    if appointment.status != AppointmentStatus.BOOKED:
+        status = appointment.get_status_display()
+        message = _("该预约%(status)s，不能再取消。") if cancel else _("该预约%(status)s，不能再改期。")
+        raise ApplicationError(message % {"status": status}, field="slot", code=ReceptionError.ALREADY_HANDLED)
+    if appointment.slot.starts_at <= now:
+        values = {
+            "when": messages.when_text(appointment),
+            "hotline": organization.hotline or settings.HUIYIN_HOTLINE,
+        }
+        message = (
+            _("预约的来访时间 %(when)s 已开始，不能在网上取消；如有需要请致电 %(hotline)s。")
+            if cancel
+            else _("预约的来访时间 %(when)s 已开始，不能在网上改期；如有需要请致电 %(hotline)s。")
+        )
+        raise ApplicationError(message % values, field="slot", code=ReceptionError.PAST)
     return appointment
+
+
+def appointment_cancel_online(
+    *, organization: Organization, appointment_id: int, reason: str = "", at: datetime | None = None
+) -> Appointment:
+    """The visitor cancels their own booking on the portal (before it begins): the places go
+    back, the front office's expected visitor is cancelled, the visitor is told."""
+    now = happened_at(at)
+    reason = checked_text(reason, "reason", limit=200, label=_("取消原因"))
+    with transaction.atomic():
+        appointment = _visitors_own(organization, appointment_id, now, cancel=True)
+        _cancel(appointment, actor=None, reason=reason or _("来访人网上取消"), now=now)
+    return appointment
+
+
+def appointment_reschedule_online(
+    *, organization: Organization, appointment_id: int, slot: str, at: datetime | None = None
+) -> Appointment:
+    """The visitor moves their own booking on the portal (before it begins) to another period
+    published for the public."""
+    now = happened_at(at)
+    with transaction.atomic():
+        appointment = _visitors_own(organization, appointment_id, now, cancel=False)
+        return _move(appointment, slot, now, None, public=True)
 
 
 def appointment_no_show(
