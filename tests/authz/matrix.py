@@ -957,15 +957,16 @@ MATRIX: dict[str, Entry] = {
         },
     ),
     "reception_portal:done": Row(get=EVERYONE, kwargs=_portal_org),
-    # A wrong code per actor: refused on the page (the booking number locks after a few).
+    # A wrong booking number and code per actor (a number locks after a few wrong codes):
+    # refused on the page; holding no booking, nobody can change one here.
     "reception_portal:manage": Row(
         get=EVERYONE,
         post=EVERYONE,
         kwargs=_portal_org,
         data=lambda w, actor: {
             "action": "lookup",
-            "code": w["visit"].code,
-            "manage_code": f"WRONG{ACTORS.index(actor)}",
+            "code": f"NOSUCH{ACTORS.index(actor):02d}",
+            "manage_code": "WRONG1",
         },
         writes=False,
     ),

@@ -149,9 +149,9 @@ def manage(request: HttpRequest, org: str) -> HttpResponse:
                     manage_code=lookup_form.cleaned_data["manage_code"],
                     client=client,
                 )
-            except ApplicationError as error:
+            except ApplicationError as error:  # a wrong code: said next to the field (as the case look-up)
                 put_errors(lookup_form, error)
-                status = 429 if isinstance(error, TooManyRequests) else 400
+                status = 429 if isinstance(error, TooManyRequests) else 200
             else:
                 request.session[MANAGED] = found.pk
                 return redirect("reception_portal:manage", org=organization.code)
