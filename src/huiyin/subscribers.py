@@ -17,12 +17,15 @@ changes nothing in ``cases/``. Worked example: docs/architecture.md, "Adding a s
   ``INTAKE_PANELS``: what sits beside the staff intake forms (triage's suggestions).
 * ``case_policy``: the policy a new case is registered under.
 * ``erasers``: personal data other apps keep on a case, erased with the parties' by the
-  retention rule (``huiyin retention apply``, ``cases.retention``).
+  retention rule (``huiyin retention apply``, ``cases.retention``); ``record_erasers``: what
+  apps keep outside any case (the front office's visitors and guests, bookings), by the same rule.
 * ``NOTIFICATION_LINK``: where messages to the complainant link to (``huiyin.notifications``).
 * ``preset_checks``: what a preset must fit in the organisation's own data before it is
   applied (a rule keyed on a category needs a category that answers to it, ``policy.checks``).
 * ``periodic``: work the sweeper does on a timetable (a yearly survey round when due, the
   files of background exports past their keeping time deleted).
+* ``FRONT_OFFICE_CHECK_IN``: what runs when a visitor checks in at the front desk
+  (``frontoffice.hooks``): the host is told.
 * ``ACTIONS``: every verb on a case as an action spec (``huiyin.cases.actions``); each edge
   of the state table has exactly one.
 """
@@ -44,6 +47,7 @@ from huiyin.deadlines.services import case_policy as deadline_policy
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.followup.events import FollowupEvent
+from huiyin.frontoffice import retention as frontoffice_retention
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
 from huiyin.handling import panels as handling_panels
@@ -53,10 +57,12 @@ from huiyin.handling import steps as handling_steps
 from huiyin.handling.events import HandlingEvent
 from huiyin.notifications import panels as notification_panels
 from huiyin.notifications import subscribers as notifications
+from huiyin.notifications import visitors as notification_visitors
 from huiyin.notifications.events import NotificationsEvent
 from huiyin.ops import panels as ops_panels
 from huiyin.policy import panels as policy_panels
 from huiyin.reception import panels as reception_panels
+from huiyin.reception import retention as reception_retention
 from huiyin.reception import services as reception_services
 from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
@@ -214,11 +220,20 @@ TABLE = build_table(
         ("notifications.recipients_and_texts", notifications.erase_personal_data),
         ("reception.visitors", reception_services.erase_visitors),
     ),
+    # Personal data kept outside any case, erased by the same rule from its own date.
+    record_erasers=(
+        ("frontoffice.visitors", frontoffice_retention.erase_visitors),
+        ("frontoffice.guests_and_receipts", frontoffice_retention.erase_guests),
+        ("reception.bookings_without_case", reception_retention.erase_bookings),
+    ),
     preset_checks=(("cases.category_rules", case_categories.preset_problems),),
     periodic=(
         ("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),
         ("core.export_files", 3600.0, export_jobs.purge),
     ),
 )
+
+# A visitor checked in at the front desk (``frontoffice.hooks``, after commit): the host is told.
+FRONT_OFFICE_CHECK_IN = (notification_visitors.host_on_check_in,)
 
 ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))

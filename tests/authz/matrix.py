@@ -834,6 +834,13 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"last_day": (timezone.localdate() + timedelta(days=30)).isoformat()},
         label="停止接待时间",
     ),
+    "reception:hours_edit": Row(
+        get=SCHEDULERS,
+        post=SCHEDULERS,
+        kwargs=lambda w: {"hours_id": w["saturday_hours"].pk},
+        data=lambda w, actor: {"starts": "09:00", "ends": "11:00", "slot_minutes": "60", "capacity": "2"},
+        label="修改接待时间",
+    ),
     "reception:leader_day_add": post_only(
         SCHEDULERS,
         data=lambda w, actor: {
@@ -957,6 +964,19 @@ MATRIX: dict[str, Entry] = {
         },
     ),
     "reception_portal:done": Row(get=EVERYONE, kwargs=_portal_org),
+    # A wrong booking number and code per actor (a number locks after a few wrong codes):
+    # refused on the page; holding no booking, nobody can change one here.
+    "reception_portal:manage": Row(
+        get=EVERYONE,
+        post=EVERYONE,
+        kwargs=_portal_org,
+        data=lambda w, actor: {
+            "action": "lookup",
+            "code": f"NOSUCH{ACTORS.index(actor):02d}",
+            "manage_code": "WRONG1",
+        },
+        writes=False,
+    ),
     # --- surveys and engagement activities ----------------------------------------------------------
     "surveys:index": Row(get=WHOLE_LEDGER | {"org2"}),
     "surveys:create": post_only(

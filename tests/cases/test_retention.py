@@ -127,7 +127,14 @@ def test_dry_run_counts_and_changes_nothing(org, world):
     # The receipts queued for the two old cases (huiyin.notifications) are counted too.
     assert (report.attachments_deleted, report.others) == (
         1,
-        {"handling.interviewee_names": 1, "notifications.recipients_and_texts": 2, "reception.visitors": 0},
+        {
+            "handling.interviewee_names": 1,
+            "notifications.recipients_and_texts": 2,
+            "reception.visitors": 0,
+            "frontoffice.visitors": 0,
+            "frontoffice.guests_and_receipts": 0,
+            "reception.bookings_without_case": 0,
+        },
     )
     assert messages == 1
     assert statistics(org) == before and {p.pk: stored(p) for p in Party.objects.all()} == people

@@ -87,6 +87,9 @@ class EventTable:
     # Personal data other apps keep on a case, erased by the retention rule (cases.retention):
     # (name, (case queryset, dry_run) -> rows erased or, on a dry run, that would be).
     erasers: tuple[tuple[str, Callable[..., int]], ...] = ()
+    # Personal data apps keep outside any case (a visitor log, bookings that never became a
+    # case), erased by the same rule: (name, (organization, *, rule, cutoff, now, dry_run) -> rows).
+    record_erasers: tuple[tuple[str, Callable[..., int]], ...] = ()
     # Checks a preset must pass against the organisation's own data before it is applied
     # (policy.checks): (name, (organization id, preset) -> problems).
     preset_checks: tuple[tuple[str, Callable[..., Any]], ...] = ()
@@ -118,6 +121,7 @@ def build_table(
     desk_sections: Iterable[tuple[str, Callable[..., Any]]] = (),
     case_policy: Callable[..., Any] | None = None,
     erasers: Iterable[tuple[str, Callable[..., int]]] = (),
+    record_erasers: Iterable[tuple[str, Callable[..., int]]] = (),
     preset_checks: Iterable[tuple[str, Callable[..., Any]]] = (),
     periodic: Iterable[tuple[str, float, Callable[..., Any]]] = (),
 ) -> EventTable:
@@ -141,6 +145,7 @@ def build_table(
     table.intake_panels = tuple(intake_panels)
     table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
     table.erasers = tuple(erasers)
+    table.record_erasers = tuple(record_erasers)
     table.preset_checks, table.periodic = tuple(preset_checks), tuple(periodic)
     for sub in [*table.in_transaction, *table.after_commit]:
         unknown = sub.kinds - set(table.kinds)

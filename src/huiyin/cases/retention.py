@@ -13,6 +13,9 @@ over:
   blanked (the row stays with its size and date); with ``keep`` they stay;
 * other apps' personal data on the case go through the subscriber table's ``erasers``
   (the interviewees' names on investigation records);
+* personal data apps keep outside any case go through its ``record_erasers``, each with
+  the same period counted from its own date (the front office's visitors and guests, the
+  receipts of guest receptions by the attachment rule, bookings that never became a case);
 * outbound messages (SMS) older than the shortest period in force lose recipient and text.
 
 What statistics count stays: the case rows with their numbers, channels, categories,
@@ -178,6 +181,8 @@ def apply_to(organization: Organization, *, now: datetime, dry_run: bool) -> Ret
             report.attachments_kept = attachments.count()
         for name, eraser in bus.table().erasers:
             report.others[name] = eraser(expired, dry_run=dry_run)
+        for name, eraser in bus.table().record_erasers:
+            report.others[name] = eraser(organization, rule=rule, cutoff=report.cutoff, now=now, dry_run=dry_run)
         if not dry_run:
             _erase_parties(erase, now)
     return report

@@ -138,6 +138,8 @@ class Visitor(models.Model):
     security_notes = models.TextField(_("安全检查记录"), blank=True)
     checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
     checked_out_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the retention rule erased the personal fields (huiyin retention apply).
+    erased_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = VisitorQuerySet.as_manager()
@@ -322,6 +324,7 @@ class Guest(models.Model):
     organization_name = models.CharField(_("来宾单位"), max_length=120)
     title = models.CharField(_("职务"), max_length=60, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    erased_at = models.DateTimeField(null=True, blank=True)  # the retention rule erased the name
 
     class Meta:
         verbose_name = _("来宾")
@@ -430,6 +433,8 @@ class Expense(models.Model):
     receipt_size = models.PositiveBigIntegerField(null=True, blank=True)
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    # Set when the retention rule deleted the receipt's file (the row keeps amount, item, size).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("接待费用")

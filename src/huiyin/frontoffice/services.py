@@ -52,7 +52,7 @@ from huiyin.core.validators import (
 )
 from huiyin.orgs.models import Department, Staff
 
-from . import permissions
+from . import hooks, permissions
 from .errors import FrontOfficeError
 from .models import (
     OVERRUN_STATES,
@@ -326,6 +326,7 @@ def _check_in(visitor: Visitor, actor: Staff, data: CheckIn, now: datetime) -> N
         escort_id=visitor.escort_id,
         id_type=id_type,
     )
+    hooks.after_check_in(visitor.pk)  # the host is told (huiyin.notifications), after commit
 
 
 def visitor_check_in(

@@ -44,6 +44,8 @@ class Purpose(models.TextChoices):
     VISIT_REMINDER = "visit_reminder", _("来访提醒")
     VISIT_MOVED = "visit_moved", _("来访预约改期")
     VISIT_CANCELLED = "visit_cancelled", _("来访预约取消")
+    # The front office (huiyin.frontoffice): the host is told their visitor has arrived.
+    VISITOR_ARRIVED = "visitor_arrived", _("访客到达通知")
 
 
 LANGUAGES = (("zh-hans", _("中文")), ("en", _("英文")))
@@ -68,6 +70,8 @@ _STAFF_VARS = (*COMMON, "name", "case_url")
 # A booked visit has no case number or title yet: the booking's own code, when and where.
 _VISIT_VARS = ("org", "hotline", "name", "code", "when", "place")
 _DEADLINE_VARS = (*_STAFF_VARS, "stage", "due", "role")
+# A visitor at the front desk: the host's name, the visitor masked (张**), their unit, when, the badge.
+_ARRIVAL_VARS = ("org", "name", "visitor", "affiliation", "when", "badge")
 
 SPECS: dict[str, Spec] = {
     Purpose.RECEIPT: Spec(
@@ -179,16 +183,17 @@ SPECS: dict[str, Spec] = {
     ),
     Purpose.VISIT_BOOKED: Spec(
         Audience.COMPLAINANT,
-        _VISIT_VARS,
+        (*_VISIT_VARS, "manage_code"),
         _(
-            "【{{ org }}】您已预约 {{ when }} 到{{ place }}来访，预约号{{ code }}。"
-            "请携带身份证件按时到达；如需改期或取消，请致电 {{ hotline }}。"
+            "【{{ org }}】您已预约 {{ when }} 到{{ place }}来访，预约号{{ code }}，管理码{{ manage_code }}。"
+            "请携带身份证件按时到达；如需改期或取消，可凭预约号和管理码在网上办理，或致电 {{ hotline }}。"
         ),
         _("【{{ org }}】来访预约确认：{{ when }}"),
         _(
             "{{ name }}，您好：\n\n您已预约 {{ when }} 到{{ place }}来访，预约号 {{ code }}。\n"
             "请携带身份证件按时到达，到达后向接待人员出示预约号。\n"
-            "如需改期或取消，请致电 {{ hotline }}。\n\n{{ org }}"
+            "如需改期或取消，可凭预约号和管理码 {{ manage_code }} 在网上办理（来访时间开始前），"
+            "或致电 {{ hotline }}。\n\n{{ org }}"
         ),
     ),
     Purpose.VISIT_REMINDER: Spec(
@@ -221,6 +226,16 @@ SPECS: dict[str, Spec] = {
             "如需再次预约，请致电 {{ hotline }} 或在网上平台预约。\n\n{{ org }}"
         ),
     ),
+    Purpose.VISITOR_ARRIVED: Spec(
+        Audience.STAFF,
+        _ARRIVAL_VARS,
+        _("【{{ org }}】您的访客{{ visitor }}（{{ affiliation }}）已于{{ when }}到达前台，访客证{{ badge }}。"),
+        _("访客已到达：{{ visitor }}（{{ affiliation }}）"),
+        _(
+            "{{ name }}：\n\n您的访客{{ visitor }}（{{ affiliation }}）已于{{ when }}到达前台，"
+            "访客证{{ badge }}。请前往接待或联系前台。\n\n{{ org }}"
+        ),
+    ),
 }
 
 # Example values for the template page's preview.
@@ -246,4 +261,8 @@ SAMPLE = {
     "code": "K7M2Q9XD",
     "when": "2026-01-08（星期四）09:30",
     "place": "信访接待室（市民中心一楼）",
+    "manage_code": "Q7K2MX",
+    "visitor": "李**",
+    "affiliation": "示范机电公司",
+    "badge": "A12",
 }

@@ -18,6 +18,15 @@ PERIOD_RULES = {
 }
 
 
+# What the satisfaction measures count besides the callbacks (``reports.kpis.FEEDBACK_MEASURES``,
+# the evaluation table alike): the front office's feedback forms.
+FEEDBACK_MEASURES = ("callbacks_rated", "callbacks_satisfied")
+FEEDBACK_NOTE = gettext_lazy(
+    "满意度另计前台的访客反馈表（按录入日期，计入被访人及其部门）和公司接待的来宾反馈（按接待总结日期，"
+    "计入申请人及接待部门）；按渠道、类别、属地统计时只计回访"
+)
+
+
 def definition(kpi: Kpi) -> str:
     """The KPI in words: formula, numerator and denominator, on-time rule, period rule."""
     num = kpi.numerator.label or MEASURES[kpi.numerator.measure].label
@@ -44,6 +53,9 @@ def definition(kpi: Kpi) -> str:
         if kpi.on_time.open_overdue == "late":
             rule += _("；到期仍未完成的计为超时")
         parts.append(rule)
+    measures = {kpi.numerator.measure, kpi.denominator.measure if kpi.denominator is not None else ""}
+    if measures & set(FEEDBACK_MEASURES):
+        parts.append(str(FEEDBACK_NOTE))
     parts.append(_("期间：%(rule)s") % {"rule": PERIOD_RULES[kpi.period]})
     if kpi.note:
         parts.append(kpi.note)

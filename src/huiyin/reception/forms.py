@@ -67,6 +67,16 @@ class HoursForm(StyledForm):
         self.fields["weekdays"].widget.attrs["class"] = "form-check-input"
 
 
+class HoursEditForm(StyledForm):
+    """A row of published hours changed in place (its room and day of the week stay)."""
+
+    starts = forms.TimeField(label=_("开始时间"), widget=TIME)
+    ends = forms.TimeField(label=_("结束时间"), widget=TIME)
+    slot_minutes = forms.IntegerField(label=_("每段分钟数"), min_value=1)
+    capacity = forms.IntegerField(label=_("每段名额"), min_value=1)
+    valid_until = forms.DateField(label=_("截止日期（可不填）"), required=False, widget=DATE)
+
+
 class HoursEndForm(StyledForm):
     last_day = forms.DateField(label=_("最后一天"), widget=DATE)
 
@@ -240,3 +250,26 @@ class PublicBookingForm(StyledForm):
 
     def representative_names(self) -> list[str]:
         return _lines(self.cleaned_data.get("representatives") or "")
+
+
+class ManageLookupForm(StyledForm):
+    """The visitor's own booking: its number and the code the confirmation carried."""
+
+    code = forms.CharField(
+        label=_("预约号"), max_length=40, required=False, widget=forms.TextInput(attrs={**INPUT, "autocomplete": "off"})
+    )
+    manage_code = forms.CharField(
+        label=_("管理码"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={**INPUT, "autocomplete": "off"}),
+    )
+
+
+class ManageChangeForm(StyledForm):
+    """Cancel (with a reason, optional) or move to another period."""
+
+    slot = forms.CharField(label=_("新的时段"), max_length=60, required=False)
+    reason = forms.CharField(
+        label=_("取消原因（可不填）"), max_length=800, required=False, widget=forms.TextInput(attrs=INPUT)
+    )

@@ -40,8 +40,9 @@ def targets(appointment: Appointment) -> list[Target]:
     return out
 
 
-def tell(appointment: Appointment, purpose: str, key: str) -> list[Message]:
-    """Queue ``purpose`` to the visitor once per ``key``; sent by a task after commit."""
+def tell(appointment: Appointment, purpose: str, key: str, **more: str) -> list[Message]:
+    """Queue ``purpose`` to the visitor once per ``key``; sent by a task after commit. A
+    ``manage_code`` among ``more`` is the secret the staff's copy of the text hides."""
     org = appointment.organization
     values = {
         "org": org.name,
@@ -50,6 +51,7 @@ def tell(appointment: Appointment, purpose: str, key: str) -> list[Message]:
         "code": appointment.code,
         "when": when_text(appointment),
         "place": appointment.slot.room.place,
+        **more,
     }
     return queue(
         case=None,
@@ -59,11 +61,13 @@ def tell(appointment: Appointment, purpose: str, key: str) -> list[Message]:
         values=values,
         key_base=f"appointment:{appointment.pk}:{key}",
         organization_id=org.pk,
+        secret=more.get("manage_code", ""),
     )
 
 
 def confirm(appointment: Appointment) -> list[Message]:
-    return tell(appointment, Purpose.VISIT_BOOKED, "booked")
+    """The confirmation, with the code to change the booking online (``public.manage``)."""
+    return tell(appointment, Purpose.VISIT_BOOKED, "booked", manage_code=appointment.manage_code)
 
 
 def remind(appointment: Appointment, clock_id: int) -> list[Message]:

@@ -280,6 +280,16 @@ class Appointment(models.Model):
     no_show_at = models.DateTimeField(null=True, blank=True)
     # The portal form's one-time token: a replayed submission books nothing twice.
     token = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    # The front office's expected visitor this visit announced (where the organisation runs
+    # a front office: the preset's ``front_office`` section).
+    visitor = models.ForeignKey(
+        "frontoffice.Visitor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The keyed hash of the code sent at booking, with which the visitor cancels or moves the
+    # visit on the portal (``public.manage``); blank for visits booked before there was one.
+    manage_code_hash = models.CharField(max_length=64, blank=True, default="")
+    # Set when the retention rule erased the visitor's personal fields (huiyin retention apply).
+    erased_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -288,6 +298,10 @@ class Appointment(models.Model):
         ordering = ["slot__starts_at", "id"]
         indexes = [models.Index(fields=["organization", "status"], name="reception_appt_org_status")]
         constraints = [models.UniqueConstraint(fields=["organization", "code"], name="reception_appt_code_once")]
+
+    # The code to change the booking online, in clear only while it is being booked (the
+    # confirmation carries it); the row keeps ``manage_code_hash``.
+    manage_code: str = ""
 
     def __str__(self) -> str:
         return self.code

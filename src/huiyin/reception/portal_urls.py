@@ -9,4 +9,5 @@ app_name = "reception_portal"
 urlpatterns = [
     path("<slug:org>/appointments/", portal_views.book, name="book"),
     path("<slug:org>/appointments/done/", portal_views.done, name="done"),
+    path("<slug:org>/appointments/manage/", portal_views.manage, name="manage"),
 ]

@@ -180,6 +180,15 @@ def schedule_page(actor: Staff, *, today: date | None = None) -> SchedulePage:
     )
 
 
+def hours_get(actor: Staff, hours_id: int) -> OpeningHours:
+    """A row of published hours, to change (the schedule managers')."""
+    _check(permissions.may_manage_schedules(actor))
+    row = OpeningHours.objects.select_related("room").filter(pk=hours_id, organization_id=actor.org_id).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
 def appointment_get(actor: Staff, appointment_id: int) -> Appointment:
     _check(permissions.may_view_reception(actor))
     appointment = (

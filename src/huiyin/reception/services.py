@@ -18,11 +18,14 @@ through the normal lifecycle from there on.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -57,10 +60,11 @@ from huiyin.orgs.roles import Role
 from huiyin.policy.models import preset_of
 from huiyin.policy.services import current_policy
 
-from . import messages, permissions, schedule
+from . import frontdesk, messages, permissions, schedule
 from .errors import ReceptionError
 from .models import (
     APPOINTMENT_STATUSES,
+    HOLDING,
     SESSION_STATUSES,
     Appointment,
     AppointmentLog,
@@ -302,6 +306,136 @@ def hours_end(*, actor: Staff, hours_id: int, last_day: date | None, at: datetim
             )
         rule.valid_until = max(last_day, rule.valid_from - timedelta(days=1))
         rule.save(update_fields=["valid_until"])
+        return rule
+
+
+def _offered_by(rule: OpeningHours, start: datetime) -> bool:
+    """Whether ``rule`` offers a period starting at ``start`` (local), of its length."""
+    local = timezone.localtime(start)
+    day, moment = local.date(), local.time()
+    if day < rule.valid_from or (rule.valid_until is not None and day > rule.valid_until):
+        return False
+    if rule.weekday == Weekday.SWAPPED_WORKDAY:
+        if local.weekday() < 5:
+            return False
+    elif local.weekday() != rule.weekday:
+        return False
+    if not rule.starts <= moment < rule.ends:
+        return False
+    offset = (datetime.combine(day, moment) - datetime.combine(day, rule.starts)).total_seconds() / 60
+    end = datetime.combine(day, moment) + timedelta(minutes=rule.slot_minutes)
+    return offset % rule.slot_minutes == 0 and end <= datetime.combine(day, rule.ends)
+
+
+def hours_edit(
+    *,
+    actor: Staff,
+    hours_id: int,
+    starts: time | None,
+    ends: time | None,
+    slot_minutes: int | None,
+    capacity: int | None,
+    valid_until: date | None = None,
+    at: datetime | None = None,
+) -> OpeningHours:
+    """Change a row of published hours in place: its times, slots, places and last day.
+    Refused, naming how many visits on which days, when a period already booked from today on
+    would no longer be offered (move or cancel those visits first); fewer places than are
+    taken leave the booked visits their places. Days before today stay as they were
+    published: a row already in force is ended yesterday and the change starts today."""
+    _require(permissions.may_manage_schedules(actor))
+    now = happened_at(at)
+    today = timezone.localdate(now)
+    errors: Errors = {}
+    _time_errors(errors, starts, ends, slot_minutes, capacity)
+    if valid_until is not None:
+        message = day_error(valid_until, When.PLANNED, _("截止日期"), today=today)
+        if message:
+            _add(errors, "valid_until", message)
+        elif valid_until < today:
+            _add(errors, "valid_until", _("截止日期不能早于今天：已过去的接待时间不能修改。"))
+    _raise(errors)
+    assert starts is not None and ends is not None and slot_minutes is not None and capacity is not None
+    with transaction.atomic():
+        rule = (
+            OpeningHours.objects.select_for_update()
+            .select_related("room")
+            .filter(pk=hours_id, organization_id=actor.org_id)
+            .first()
+        )
+        if rule is None:
+            raise NotFound()
+        xact_lock(f"reception-hours:{rule.room_id}")
+        if rule.valid_until is not None and rule.valid_until < today:
+            message = _("这条接待时间已于 %(day)s 停止，不能再修改。") % {"day": rule.valid_until}
+            raise ValidationFailed({"starts": [message]})
+        begins = max(rule.valid_from, today)
+        if valid_until is not None and valid_until < begins:
+            raise ValidationFailed({"valid_until": [_("截止日期不能早于起始日期（%(day)s）。") % {"day": begins}]})
+        others = OpeningHours.objects.filter(room=rule.room, weekday=rule.weekday).exclude(pk=rule.pk)
+        for other in others.exclude(valid_until__lt=begins):
+            if valid_until is not None and other.valid_from > valid_until:
+                continue
+            if _overlaps(other.starts, other.ends, starts, ends):
+                raise ValidationFailed(
+                    {
+                        "starts": [
+                            _("与已公布的%(day)s %(a)s–%(b)s 重叠。")
+                            % {
+                                "day": other.get_weekday_display(),
+                                "a": other.starts.strftime("%H:%M"),
+                                "b": other.ends.strftime("%H:%M"),
+                            }
+                        ]
+                    }
+                )
+        changed = OpeningHours(
+            room=rule.room,
+            weekday=rule.weekday,
+            starts=starts,
+            ends=ends,
+            slot_minutes=slot_minutes,
+            capacity=capacity,
+            valid_from=begins,
+            valid_until=valid_until,
+        )
+        since = timezone.make_aware(datetime.combine(begins, time.min))
+        stranded = [
+            slot
+            for slot in Slot.objects.filter(
+                organization_id=actor.org_id, kind=SlotKind.HOURS, room=rule.room, starts_at__gte=since, booked__gt=0
+            ).order_by("starts_at")
+            if _offered_by(rule, slot.starts_at)
+            and not (
+                _offered_by(changed, slot.starts_at)
+                and slot.ends_at - slot.starts_at == timedelta(minutes=slot_minutes)
+            )
+        ]
+        if stranded:
+            days = sorted({timezone.localtime(s.starts_at).date() for s in stranded})
+            shown = "、".join(d.isoformat() for d in days[:5]) + (_("等") if len(days) > 5 else "")
+            visits = Appointment.objects.filter(slot__in=stranded, status__in=HOLDING).count()
+            raise ValidationFailed(
+                {
+                    "starts": [
+                        _(
+                            "修改后，%(days)s 已有预约的 %(n)d 个时段（%(visits)d 个预约）将不在接待时间内："
+                            "请先为这些预约改期或取消，或从这些日期之后再修改。"
+                        )
+                        % {"days": shown, "n": len(stranded), "visits": visits}
+                    ]
+                }
+            )
+        if rule.valid_from < today:
+            rule.valid_until = today - timedelta(days=1)
+            rule.save(update_fields=["valid_until"])
+            changed.organization_id = actor.org_id
+            changed.created_by, changed.created_at = actor, now
+            changed.save()
+            return changed
+        rule.starts, rule.ends, rule.slot_minutes, rule.capacity = starts, ends, slot_minutes, capacity
+        rule.valid_until = valid_until
+        rule.save(update_fields=["starts", "ends", "slot_minutes", "capacity", "valid_until"])
         return rule
 
 
@@ -685,6 +819,10 @@ def booking_errors(organization_id: int, data: Booking) -> Errors:
     return errors
 
 
+def _new_manage_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(6))
+
+
 def _new_code(organization_id: int) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
@@ -839,12 +977,18 @@ def appointment_book(
                     case=case,
                     token=data.token or None,
                 )
+                # The code the visitor changes the booking with online: in clear only here
+                # (the confirmation carries it), kept as a keyed hash.
+                appointment.manage_code = _new_manage_code()
+                appointment.manage_code_hash = manage_code_hash(appointment, appointment.manage_code)
+                appointment.save(update_fields=["manage_code_hash"])
         except IntegrityError as exc:  # the same form, raced past the look above
             raise ApplicationError(
                 _("这份预约已经提交过，没有重复预约。"), field="slot", code=ReceptionError.REPLAYED
             ) from exc
         _log(appointment, LogKind.BOOKED, now, actor, str(BookedVia(appointment.booked_via).label))
         _clock_start(appointment, slot, now)
+        frontdesk.expect(appointment, actor, now)
         messages.confirm(appointment)
     return appointment
 
@@ -869,6 +1013,7 @@ def _cancel(appointment: Appointment, *, actor: Staff | None, reason: str, now: 
     _give_back(appointment)
     _clock_stop(appointment, now, StopReason.CANCELLED)
     _log(appointment, LogKind.CANCELLED, now, actor, reason)
+    frontdesk.withdraw(appointment, actor, reason, now)
     messages.cancelled(appointment)
 
 
@@ -885,33 +1030,109 @@ def appointment_cancel(
     return appointment
 
 
+def _move(
+    appointment: Appointment, slot: str, now: datetime, actor: Staff | None, *, public: bool = False
+) -> Appointment:
+    """Move a locked, booked visit to the published period ``slot``: the new places are taken
+    before the old ones are given back (refused as a whole if the new period is full)."""
+    APPOINTMENT_STATUSES.check(appointment, AppointmentStatus.CANCELLED, code=ReceptionError.ALREADY_HANDLED)
+    if appointment.slot.key == clean_text(slot).strip():
+        raise ValidationFailed({"slot": [_("新时段与原时段相同，请选择其他时段。")]})
+    offer = _offer(appointment.organization, slot, now, public=public)
+    session = offer.joint_session
+    if session is not None and not (appointment.case_id and session.cases.filter(pk=appointment.case_id).exists()):
+        raise ValidationFailed({"slot": [_("联合接访只接待相关案件的反映人，不能改到该时段。")]})
+    before = messages.when_text(appointment)
+    new_slot = _take(appointment.organization_id, offer, appointment.places)
+    _give_back(appointment)
+    appointment.slot = new_slot
+    _bump(appointment, ["slot"])
+    _clock_stop(appointment, now, StopReason.SUPERSEDED)
+    _clock_start(appointment, new_slot, now)
+    frontdesk.move(appointment, actor, now)
+    changes = appointment.log.filter(kind=LogKind.MOVED).count() + 1
+    note = _("原定 %(when)s") % {"when": before}
+    _log(appointment, LogKind.MOVED, now, actor, note if actor is not None else _("来访人网上改期，") + note)
+    messages.moved(appointment, changes)
+    return appointment
+
+
 def appointment_reschedule(
     *, actor: Staff, appointment_id: int, slot: str, version: int | None = None, at: datetime | None = None
 ) -> Appointment:
-    """Move a booked visit to another published period: the new places are taken before the
-    old ones are given back, in one transaction (refused as a whole if the new period is full)."""
+    """Move a booked visit to another published period, in one transaction."""
     _require(permissions.may_book(actor))
     now = happened_at(at)
     with transaction.atomic():
         appointment = _locked_appointment(actor, appointment_id, version)
-        APPOINTMENT_STATUSES.check(appointment, AppointmentStatus.CANCELLED, code=ReceptionError.ALREADY_HANDLED)
-        if appointment.slot.key == clean_text(slot).strip():
-            raise ValidationFailed({"slot": [_("新时段与原时段相同，请选择其他时段。")]})
-        offer = _offer(appointment.organization, slot, now, public=False)
-        session = offer.joint_session
-        if session is not None and not (appointment.case_id and session.cases.filter(pk=appointment.case_id).exists()):
-            raise ValidationFailed({"slot": [_("联合接访只接待相关案件的反映人，不能改到该时段。")]})
-        before = messages.when_text(appointment)
-        new_slot = _take(appointment.organization_id, offer, appointment.places)
-        _give_back(appointment)
-        appointment.slot = new_slot
-        _bump(appointment, ["slot"])
-        _clock_stop(appointment, now, StopReason.SUPERSEDED)
-        _clock_start(appointment, new_slot, now)
-        changes = appointment.log.filter(kind=LogKind.MOVED).count() + 1
-        _log(appointment, LogKind.MOVED, now, actor, _("原定 %(when)s") % {"when": before})
-        messages.moved(appointment, changes)
+        return _move(appointment, slot, now, actor)
+
+
+# --- the visitor's own changes on the portal (``public.manage``) -------------------------------------
+
+
+def manage_code_hash(appointment: Appointment, manage_code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    text = f"appointment:{appointment.organization_id}:{appointment.code}:{manage_code.upper()}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def manage_code_matches(appointment: Appointment, manage_code: str) -> bool:
+    return bool(appointment.manage_code_hash) and hmac.compare_digest(
+        appointment.manage_code_hash, manage_code_hash(appointment, manage_code)
+    )
+
+
+def _visitors_own(organization: Organization, appointment_id: int, now: datetime, *, cancel: bool) -> Appointment:
+    """The visit the visitor holds (booked, not yet begun), locked; else why not, in words."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot__room", "organization")
+        .filter(pk=appointment_id, organization=organization)
+        .first()
+    )
+    if appointment is None:
+        raise NotFound()
+    if appointment.status != AppointmentStatus.BOOKED:
+        status = appointment.get_status_display()
+        message = _("该预约%(status)s，不能再取消。") if cancel else _("该预约%(status)s，不能再改期。")
+        raise ApplicationError(message % {"status": status}, field="slot", code=ReceptionError.ALREADY_HANDLED)
+    if appointment.slot.starts_at <= now:
+        values = {
+            "when": messages.when_text(appointment),
+            "hotline": organization.hotline or settings.HUIYIN_HOTLINE,
+        }
+        message = (
+            _("预约的来访时间 %(when)s 已开始，不能在网上取消；如有需要请致电 %(hotline)s。")
+            if cancel
+            else _("预约的来访时间 %(when)s 已开始，不能在网上改期；如有需要请致电 %(hotline)s。")
+        )
+        raise ApplicationError(message % values, field="slot", code=ReceptionError.PAST)
     return appointment
+
+
+def appointment_cancel_online(
+    *, organization: Organization, appointment_id: int, reason: str = "", at: datetime | None = None
+) -> Appointment:
+    """The visitor cancels their own booking on the portal (before it begins): the places go
+    back, the front office's expected visitor is cancelled, the visitor is told."""
+    now = happened_at(at)
+    reason = checked_text(reason, "reason", limit=200, label=_("取消原因"))
+    with transaction.atomic():
+        appointment = _visitors_own(organization, appointment_id, now, cancel=True)
+        _cancel(appointment, actor=None, reason=reason or _("来访人网上取消"), now=now)
+    return appointment
+
+
+def appointment_reschedule_online(
+    *, organization: Organization, appointment_id: int, slot: str, at: datetime | None = None
+) -> Appointment:
+    """The visitor moves their own booking on the portal (before it begins) to another period
+    published for the public."""
+    now = happened_at(at)
+    with transaction.atomic():
+        appointment = _visitors_own(organization, appointment_id, now, cancel=False)
+        return _move(appointment, slot, now, None, public=True)
 
 
 def appointment_no_show(
@@ -1058,4 +1279,4 @@ def erase_visitors(cases, *, dry_run: bool) -> int:
     visits = Appointment.objects.filter(case__in=cases).exclude(name="", phone="", email="", representatives="")
     if dry_run:
         return visits.count()
-    return visits.update(name="", phone="", email="", representatives="")
+    return visits.update(name="", phone="", email="", representatives="", erased_at=timezone.now())

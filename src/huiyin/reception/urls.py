@@ -11,6 +11,7 @@ urlpatterns = [
     path("rooms/<int:room_id>/", views.room_edit, name="room_edit"),
     path("hours/", views.hours_add, name="hours_add"),
     path("hours/<int:hours_id>/end/", views.hours_end, name="hours_end"),
+    path("hours/<int:hours_id>/edit/", views.hours_edit, name="hours_edit"),
     path("leader-days/", views.leader_day_add, name="leader_day_add"),
     path("leader-days/<int:day_id>/", views.leader_day, name="leader_day"),
     path("leader-days/<int:day_id>/record/", views.leader_day_record, name="leader_day_record"),

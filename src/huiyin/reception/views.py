@@ -34,6 +34,7 @@ from .forms import (
     CancelForm,
     CheckInForm,
     CloseForm,
+    HoursEditForm,
     HoursEndForm,
     HoursForm,
     JointForm,
@@ -245,6 +246,46 @@ def hours_add(request: AuthedHttpRequest) -> HttpResponse:
         messages.success(request, _("接待时间已公布。"))
         return redirect("reception:schedule")
     return _schedule_page(request, 400, hours_form=form, failed="hours")
+
+
+@login_required
+def hours_edit(request: AuthedHttpRequest, hours_id: int) -> HttpResponse:
+    """One row of published hours, changed in place (GET: the form with its values)."""
+    _may(permissions.may_manage_schedules(request.user))
+    row = selectors.hours_get(request.user, hours_id)
+    status = 200
+    if request.method == "POST":
+        form = HoursEditForm(request.POST)
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.hours_edit(
+                    actor=request.user,
+                    hours_id=row.pk,
+                    starts=d["starts"],
+                    ends=d["ends"],
+                    slot_minutes=d["slot_minutes"],
+                    capacity=d["capacity"],
+                    valid_until=d["valid_until"],
+                )
+            except ApplicationError as exc:
+                put_errors(form, exc)
+                status = http_status(exc)
+            else:
+                messages.success(request, _("接待时间已修改。"))
+                return redirect("reception:schedule")
+    else:
+        form = HoursEditForm(
+            initial={
+                "starts": row.starts,
+                "ends": row.ends,
+                "slot_minutes": row.slot_minutes,
+                "capacity": row.capacity,
+                "valid_until": row.valid_until,
+            }
+        )
+    return _render(request, "reception/hours_edit.html", {"row": row, "form": form}, status=status)
 
 
 @login_required

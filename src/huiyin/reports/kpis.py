@@ -8,6 +8,13 @@ counters of the KPI's ``on_time.stage`` (``timed`` = met or late, plus open past
 (``CaseFact``, index on organisation, closing day and time): the nearest rank, the
 smallest time at least ``q`` of the cases do not exceed. Figures by one dimension
 (a league table, a statistics return) are the same sums grouped by that dimension.
+
+Satisfaction counts the front office's feedback forms as the evaluation table does
+(``frontoffice.selectors.feedback_counts``): the measures ``callbacks_rated`` and
+``callbacks_satisfied`` add the visitors' forms entered in the period and the guest
+receptions' feedback recorded at their closing, in the organisation's total and by
+department (the host's, the hosting department); a form has no channel, category or place,
+so figures by those dimensions count callbacks only (``FEEDBACK_MEASURES``).
 """
 
 from __future__ import annotations
@@ -16,18 +23,22 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from huiyin.core.periods import day_start
+from huiyin.frontoffice.selectors import BY_DEPARTMENT, BY_STAFF, feedback_counts
 from huiyin.policy import kpi_text
 from huiyin.policy.presets import MEASURES, Kpi, KpiTerm
 
 from .models import COUNTERS, HANDLING_BOUNDS_H, HISTOGRAM, CaseFact, DayAxis
 
 Sums = Mapping[str, int]
+# The measures the front office's feedback forms count in (rated, satisfied).
+FEEDBACK_MEASURES = kpi_text.FEEDBACK_MEASURES
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,19 @@ def period_sums(organization_id: int, first: date, last: date, *, department_id:
     if department_id is not None:
         rows = rows.filter(department_id=department_id)
     totals = rows.aggregate(**{c: Sum(c) for c in COUNTERS})
-    return {c: int(totals[c] or 0) for c in COUNTERS}
+    sums = {c: int(totals[c] or 0) for c in COUNTERS}
+    forms = _feedback(organization_id, first, last, BY_STAFF if department_id is None else BY_DEPARTMENT)
+    units = forms.values() if department_id is None else [f for u, f in forms.items() if u == department_id]
+    for form in units:
+        sums[FEEDBACK_MEASURES[0]] += form.rated
+        sums[FEEDBACK_MEASURES[1]] += form.satisfied
+    return sums
+
+
+def _feedback(organization_id: int, first: date, last: date, by: str):
+    """The front office's feedback forms of the days [first, last], per host (every form has
+    one: the organisation's total) or per department."""
+    return feedback_counts(organization_id, day_start(first), day_start(last + timedelta(days=1)), by)
 
 
 def sums_by(
@@ -91,6 +114,14 @@ def sums_by(
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for r in rows.values(group).annotate(**{c: Sum(c) for c in COUNTERS}).order_by():
         out[str(r[group])] = {c: int(r[c] or 0) for c in COUNTERS}
+    if axis == "department":
+        for unit, form in _feedback(organization_id, first, last, BY_DEPARTMENT).items():
+            if department_id is not None and unit != department_id:
+                continue
+            row = out[str(unit)] or dict.fromkeys(COUNTERS, 0)
+            row[FEEDBACK_MEASURES[0]] += form.rated
+            row[FEEDBACK_MEASURES[1]] += form.satisfied
+            out[str(unit)] = row
     return out
 
 
