@@ -156,6 +156,14 @@ class Copy:
         self.rows += 1
 
 
+def _has_column(table: str, column: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s", [table, column]
+        )
+        return cur.fetchone() is not None
+
+
 def _columns(model, *, skip=("id",)) -> list[str]:
     return [f.column for f in model._meta.concrete_fields if f.column not in skip]
 
@@ -500,6 +508,7 @@ class Loader:
         self.stage_switches_json = json.dumps(self.policy.stage_switches, ensure_ascii=False)
         self.category_ids = {path: c.pk for path, c in self.demo.categories.items()}
         self._truncate()
+        self.scope_column = _has_column("cases_case", "scope_departments")
         timings["prepare_s"] = time.perf_counter() - t0
 
         t = time.perf_counter()
@@ -675,7 +684,10 @@ class Loader:
         started = time.perf_counter()
         with ExitStack() as stack:
             parties = Copy(stack, Party, party_cols)
-            cases = Copy(stack, Case, case_cols)
+            # The department scope the database keeps by trigger (cases migration 0020); the
+            # triggers are off during the load, so the rows carry it (the lead: no assisting).
+            scoped = self.scope_column
+            cases = Copy(stack, Case, case_cols + (["scope_departments"] if scoped else []))
             contacts = Copy(stack, Contact, contact_cols)
             events = Copy(stack, Event, event_cols)
             rounds = Copy(stack, CaseRound, round_cols)
@@ -815,6 +827,7 @@ class Loader:
                             "updated_at": last_at,
                         }
                     )
+                    + ([[history.lead_department_id] if history.lead_department_id else []] if scoped else [])
                 )
                 for row in contact_rows:
                     contacts.write(build_contact(row))
