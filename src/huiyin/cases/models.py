@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core import crypto
 from huiyin.core.fields import EncryptedTextField
-from huiyin.core.privacy import mask_address, mask_email, mask_id_number, mask_name, mask_phone
+from huiyin.core.personal import PersonalFields, normalize_email
 from huiyin.core.validators import normalize_id_number
 from huiyin.orgs.actors import OUTSIDE_KINDS, ActorKind, outside_label
 from huiyin.orgs.models import Department, ExternalSystem, Organization
@@ -102,12 +102,7 @@ class PartyQuerySet(models.QuerySet):
         return self.filter(email_hash__in=crypto.lookup_hashes(value)) if value else self.none()
 
 
-def normalize_email(raw: str) -> str:
-    """The form an e-mail address is looked up in: trimmed, lower case."""
-    return (raw or "").strip().lower()
-
-
-class Party(models.Model):
+class Party(PersonalFields, models.Model):
     """A complainant / petitioner / caller (personal data: shown masked, stored encrypted).
 
     Name, phone, ID number and address are encrypted at rest (core.fields); the phone
@@ -153,40 +148,11 @@ class Party(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    def save(self, *args, **kwargs):
-        self.refresh_hashes()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *(h for f, h in self.HASHED.items() if f in update_fields)}
-        super().save(*args, **kwargs)
-
-    def refresh_hashes(self) -> None:
-        """The look-up hashes of the current values, under the newest look-up key."""
-        self.phone_hash = crypto.lookup_hash(self.phone or "")
-        self.id_number_hash = crypto.lookup_hash(normalize_id_number(self.id_number))
-        self.email_hash = crypto.lookup_hash(normalize_email(self.email or ""))
-
     @property
     def display_name(self) -> str:
         if self.erased_at is not None:
             return str(_("个人信息已按保存期限删除"))
-        return str(_("匿名")) if self.anonymous or not self.name else mask_name(self.name)
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
-
-    @property
-    def masked_email(self) -> str:
-        return mask_email(self.email)
-
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
-
-    @property
-    def masked_address(self) -> str:
-        return mask_address(self.address)
+        return str(_("匿名")) if self.anonymous or not self.name else self.masked_name
 
 
 class Case(models.Model):

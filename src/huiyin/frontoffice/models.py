@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core import crypto
 from huiyin.core.fields import EncryptedTextField
-from huiyin.core.privacy import mask_id_number, mask_name, mask_phone
+from huiyin.core.personal import PersonalFields
 from huiyin.core.states import StatusTable
 from huiyin.core.validators import normalize_id_number
 from huiyin.orgs.models import Department, Organization, Staff
@@ -106,7 +106,7 @@ class VisitorQuerySet(models.QuerySet):
         return self.filter(id_number_hash__in=crypto.lookup_hashes(value)) if value else self.none()
 
 
-class Visitor(models.Model):
+class Visitor(PersonalFields, models.Model):
     """One visitor on one day: expected, checked in, checked out (or cancelled)."""
 
     # The encrypted fields with a keyed hash for exact look-ups; save() refreshes the hashes.
@@ -163,29 +163,6 @@ class Visitor(models.Model):
 
     def __str__(self) -> str:
         return self.masked_name
-
-    def save(self, *args, **kwargs):
-        self.refresh_hashes()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *(h for f, h in self.HASHED.items() if f in update_fields)}
-        super().save(*args, **kwargs)
-
-    def refresh_hashes(self) -> None:
-        self.phone_hash = crypto.lookup_hash(self.phone or "")
-        self.id_number_hash = crypto.lookup_hash(normalize_id_number(self.id_number or ""))
-
-    @property
-    def masked_name(self) -> str:
-        return mask_name(self.name)
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
-
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
 
 
 class VisitorFeedback(models.Model):

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.core.fields import EncryptedTextField
-from huiyin.core.privacy import mask_name, mask_phone
+from huiyin.core.personal import PersonalFields
 from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Department, Organization
 
@@ -249,7 +249,7 @@ class BookedVia(models.TextChoices):
     PORTAL = "portal", _("网上预约")
 
 
-class Appointment(models.Model):
+class Appointment(PersonalFields, models.Model):
     """One booked visit. ``places`` = the visitor and the other representatives of a group
     visit (what the slot's capacity counts); ``headcount`` = everyone who comes (来访人数)."""
 
@@ -309,15 +309,6 @@ class Appointment(models.Model):
     @property
     def representative_names(self) -> list[str]:
         return [line.strip() for line in (self.representatives or "").splitlines() if line.strip()]
-
-    @property
-    def masked_name(self) -> str:
-        """What every page shows: the surname only (张**)."""
-        return mask_name(self.name)
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
 
 
 class LogKind(models.TextChoices):
