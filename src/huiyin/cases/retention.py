@@ -52,6 +52,7 @@ ENDED_STATES = (
     CaseState.NOT_REACCEPTED,
     CaseState.RETURNED,
     CaseState.TRANSFERRED,
+    CaseState.MERGED,
 )
 _CHUNK = 500
 
