@@ -64,6 +64,7 @@ from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
 from huiyin.triage import actions as triage_actions
 from huiyin.triage import hot as triage_hot
+from huiyin.triage import links as triage_links
 from huiyin.triage import panels as triage_panels
 from huiyin.triage import records as triage
 from huiyin.triage import repeats as triage_repeats
@@ -170,6 +171,8 @@ TABLE = build_table(
         # What the clerk chose against what triage suggested (the corrections of the next training).
         subscriber("triage.choice_registered", triage.choice_on_registered, kinds=(EventKind.REGISTERED,)),
         subscriber("triage.choice_updated", triage.choice_on_updated, kinds=(EventKind.UPDATED,)),
+        # 关联 marked on a repeat candidate of the intake form: the new case linked to it.
+        subscriber("triage.intake_links", triage_links.links_on_registered, kinds=(EventKind.REGISTERED,)),
         # The text's MinHash bands, which the intake form's repeat candidates are found by.
         subscriber("triage.text_bands", triage_repeats.index_on_event, kinds=(EventKind.REGISTERED, EventKind.UPDATED)),
         # Hot issues (F52): the new or edited case put in its cluster of similar cases.

@@ -1277,6 +1277,11 @@ MATRIX: dict[str, Entry] = {
     "triage:accept": post_only(REGISTER, data=_triage_accept, label="采用分类建议"),
     # Related cases (关联): the intake desk and the whole-ledger deciders; the lead department's
     # head only where it leads both (these two are not dispatched yet).
+    "triage:intake_link": post_only(
+        REGISTER,
+        data=lambda w, actor: {"intake_token": uuid.uuid4().hex, "case_id": str(w.case("accepted"))},
+        label="Mark a repeat candidate to link at intake (登记时关联)",
+    ),
     "triage:link": post_only(
         REGISTER,
         kwargs=case("registered"),

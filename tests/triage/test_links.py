@@ -7,6 +7,8 @@ offer both."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -28,7 +30,7 @@ from huiyin.portal.selectors import PLAIN
 from huiyin.triage.actions import case_merge
 from huiyin.triage.events import TriageEvent
 from huiyin.triage.links import case_link, case_unlink, links_of
-from huiyin.triage.models import CaseLink, LinkKind
+from huiyin.triage.models import CaseLink, IntakeLink, LinkKind
 from tests.conftest import intake, make_staff
 from tests.policy.conftest import activate
 
@@ -354,3 +356,35 @@ def test_the_api_has_the_merge_endpoint(pair, clerk):
 
 def test_the_public_status_page_words_the_merge(pair, clerk):
     assert "合并" in str(PLAIN[CaseState.MERGED][1])
+
+
+# --- 关联 from the intake form's repeat candidates -------------------------------------------------------
+
+
+def test_a_candidate_marked_on_the_intake_form_is_linked_once_registered(pair, clerk):
+    target, _duplicate = pair
+    client = _client(clerk)
+    token = uuid.uuid4().hex
+    page = client.get(reverse("cases:intake", args=["phone"])).content.decode()
+    assert reverse("triage:intake_link") in page and "登记为新件并与该件关联" in page
+    url = reverse("triage:intake_link")
+    assert client.post(url, {"intake_token": token, "case_id": target.pk}).json() == {"ok": True}
+    assert client.post(url, {"intake_token": token, "case_id": target.pk}).status_code == 200  # once
+    assert client.post(url, {"intake_token": "x", "case_id": target.pk}).status_code == 400
+    assert client.post(url, {"intake_token": token, "case_id": "abc"}).status_code == 404
+    assert client.post(url, {"intake_token": token, "case_id": 10**11}).status_code == 404
+    assert IntakeLink.objects.count() == 1
+    new, _code = case_register(actor=clerk, data=intake(text=NOISE, intake_token=token))
+    dispatch_after_commit(Event.objects.get(case=new, kind=EventKind.REGISTERED).pk)
+    link = CaseLink.objects.get()
+    assert {link.low_id, link.high_id} == {new.pk, target.pk} and link.created_by == clerk
+    assert Event.objects.filter(case=target, kind=TriageEvent.CASE_LINKED).count() == 1
+    assert not IntakeLink.objects.exists()
+
+
+def test_a_handler_may_not_mark_intake_links(pair, other_handler):
+    target, _duplicate = pair
+    response = _client(other_handler).post(
+        reverse("triage:intake_link"), {"intake_token": uuid.uuid4().hex, "case_id": target.pk}
+    )
+    assert response.status_code == 403 and not IntakeLink.objects.exists()

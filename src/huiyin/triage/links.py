@@ -39,8 +39,9 @@ from huiyin.orgs.models import Staff
 
 from .errors import TriageError
 from .events import TriageEvent
-from .models import CaseLink, LinkKind
+from .models import CaseLink, IntakeLink, LinkKind
 from .permissions import may_link, may_merge_into
+from .records import valid_token
 
 NUMBER_FIELD = "into_number"
 
@@ -248,3 +249,44 @@ def merge_into(
         data["note"] = note
     case_record_event(target, kind=TriageEvent.MERGED_IN, actor=actor, data=data, at=at)
     return {"other_case_id": target.pk, "other_number": target.number, "contacts_copied": len(copies)}
+
+
+# --- 关联 from the intake form: linked once the form's case is registered ------------------------------
+
+
+def intake_link_mark(*, actor: Staff, intake_token: str, case_id: int) -> IntakeLink:
+    """The clerk marked a repeat candidate 关联 on an intake form not yet submitted."""
+    if not valid_token(intake_token):
+        raise ValidationFailed({"intake_token": [_("登记表单标识无效。")]})
+    case = Case.objects.filter(pk=case_id, organization_id=actor.org_id).first()
+    if case is None:
+        raise NotFound()
+    if not may_link(actor, case):
+        raise PermissionDeniedError()
+    row, _created = IntakeLink.objects.get_or_create(
+        organization_id=actor.org_id, intake_token=intake_token, case=case, defaults={"staff": actor}
+    )
+    return row
+
+
+def links_on_registered(*, event: Any) -> None:
+    """After a registration: link the new case to the candidates marked on its intake form, as
+    the clerk who marked them (a candidate they may no longer link, or one already linked, is
+    left out)."""
+    case = event.case
+    if not case.intake_token:
+        return
+    marks = IntakeLink.objects.filter(organization_id=case.organization_id, intake_token=case.intake_token)
+    for mark in marks.select_related("case", "staff"):
+        if mark.case_id == case.pk or link_between(case.pk, mark.case_id) is not None:
+            continue
+        try:
+            case_link(
+                actor=mark.staff,
+                case_id=case.pk,
+                other_number=mark.case.number,
+                reason=_("登记时在“可能重复的诉求”中标为关联"),
+            )
+        except ApplicationError:
+            continue  # refused now (the candidate left the clerk's view): nothing linked
+    marks.delete()

@@ -181,3 +181,18 @@ class CaseLink(models.Model):
 
     def other(self, case_id: int) -> Case:
         return self.high if self.low_id == case_id else self.low
+
+
+class IntakeLink(models.Model):
+    """A repeat candidate the clerk marked 关联 on an intake form not yet submitted: when the
+    form's case is registered (``intake_token``), the two are linked (``links.links_on_registered``)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    intake_token = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["intake_token", "case"], name="triage_intake_link_once")]
+        indexes = [models.Index(fields=["organization", "intake_token"], name="triage_intake_link_token")]

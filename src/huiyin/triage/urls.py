@@ -9,6 +9,7 @@ urlpatterns = [
     path("suggest/", views.suggest_view, name="suggest"),
     path("accept/", views.accept_view, name="accept"),
     path("repeats/", views.repeats_view, name="repeats"),
+    path("intake-link/", views.intake_link_view, name="intake_link"),
     path("cases/<int:case_id>/links/", views.link_view, name="link"),
     path("cases/<int:case_id>/links/<int:link_id>/delete/", views.unlink_view, name="unlink"),
     path("hot/", views.hot_page, name="hot"),

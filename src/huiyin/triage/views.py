@@ -19,14 +19,14 @@ from django.views.decorators.http import require_POST
 from huiyin.cases.selectors import case_get_for_actor
 from huiyin.cases.views import case_page_context
 from huiyin.core import refusals
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
+from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import normalize_phone, whole_number
 from huiyin.orgs.models import Organization
 
 from . import hot
 from .forms import HotFilterForm
-from .links import case_link, case_unlink
+from .links import case_link, case_unlink, intake_link_mark
 from .models import TriageModel
 from .permissions import may_get_suggestions, may_manage_models
 from .records import acceptance_rate, suggestion_accept, suggestion_record
@@ -211,3 +211,22 @@ def unlink_view(request: AuthedHttpRequest, case_id: int, link_id: int) -> HttpR
         ),
         _("已取消关联。"),
     )
+
+
+@login_required
+@require_POST
+def intake_link_view(request: AuthedHttpRequest) -> JsonResponse:
+    """关联 on a repeat candidate of an intake form: the case about to be registered is linked
+    to it once registered (the intake form's script posts this)."""
+    if not may_get_suggestions(request.user):
+        raise PermissionDenied
+    try:
+        case_id = whole_number(request.POST.get("case_id", ""))
+        if case_id is None:
+            raise NotFound()
+        intake_link_mark(actor=request.user, intake_token=request.POST.get("intake_token", ""), case_id=case_id)
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as exc:
+        return JsonResponse(exc.as_dict(), status=http_status(exc), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"ok": True})
