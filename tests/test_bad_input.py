@@ -68,6 +68,10 @@ NOT_FORMS = {
     "tested in tests/triage/test_repeats.py",
     "triage:accept": "posted by the intake form's script when a suggestion is taken; malformed tokens and "
     "categories are tested in tests/triage/test_intake.py",
+    "triage:intake_link": "posted by the intake form's script when a repeat candidate is marked 关联; malformed "
+    "tokens and ids are tested in tests/triage/test_links.py",
+    "triage:unlink": "a button on a related case's row only (the bad-input world links no cases); an unknown, "
+    "another case's or a merge's link is tested in tests/triage/test_links.py and the authorisation matrix",
     "exports:start": "the button of a list's export page, shown only for an export over "
     "HUIYIN_EXPORT_INLINE_ROWS (the world's lists are shorter); a bad list, format or filter is tested "
     "in tests/core/test_exports.py",

@@ -68,10 +68,13 @@ from huiyin.reports import subscribers as reports
 from huiyin.supervision import panels as supervision_panels
 from huiyin.supervision.events import SupervisionEvent
 from huiyin.surveys import schedule as survey_schedule
+from huiyin.triage import actions as triage_actions
 from huiyin.triage import hot as triage_hot
+from huiyin.triage import links as triage_links
 from huiyin.triage import panels as triage_panels
 from huiyin.triage import records as triage
 from huiyin.triage import repeats as triage_repeats
+from huiyin.triage.events import TriageEvent
 
 # Where a message to the complainant sends them (the ``link`` of the notification
 # templates): a dotted path to ``(case) -> absolute URL``: the case's own page on the portal
@@ -79,7 +82,7 @@ from huiyin.triage import repeats as triage_repeats
 NOTIFICATION_LINK = "huiyin.portal.links.public_case_link"
 
 TABLE = build_table(
-    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent, FollowupEvent),
+    kinds=(EventKind, HandlingEvent, DeadlineEvent, SupervisionEvent, NotificationsEvent, FollowupEvent, TriageEvent),
     in_transaction=(
         # Safety keywords raise the urgency first: the clocks then time the case at it.
         subscriber("deadlines.urgency_keywords", deadlines.raise_urgency, kinds=deadlines.URGENCY_KINDS),
@@ -174,6 +177,8 @@ TABLE = build_table(
         # What the clerk chose against what triage suggested (the corrections of the next training).
         subscriber("triage.choice_registered", triage.choice_on_registered, kinds=(EventKind.REGISTERED,)),
         subscriber("triage.choice_updated", triage.choice_on_updated, kinds=(EventKind.UPDATED,)),
+        # 关联 marked on a repeat candidate of the intake form: the new case linked to it.
+        subscriber("triage.intake_links", triage_links.links_on_registered, kinds=(EventKind.REGISTERED,)),
         # The text's MinHash bands, which the intake form's repeat candidates are found by.
         subscriber("triage.text_bands", triage_repeats.index_on_event, kinds=(EventKind.REGISTERED, EventKind.UPDATED)),
         # Hot issues (F52): the new or edited case put in its cluster of similar cases.
@@ -191,6 +196,8 @@ TABLE = build_table(
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
         Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
+        # Related cases (关联), the merge's record, and this case's likely duplicates.
+        Panel("triage", "triage/_case_panel.html", triage_panels.case_panel),
     ),
     # The public status page (number + query code): each context function is a public
     # filter — stages, dates and the complainant's own letters, never staff or notes.
@@ -236,4 +243,4 @@ TABLE = build_table(
 # A visitor checked in at the front desk (``frontoffice.hooks``, after commit): the host is told.
 FRONT_OFFICE_CHECK_IN = (notification_visitors.host_on_check_in,)
 
-ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS))
+ACTIONS = case_actions.register((*case_actions.SPECS, *handling_actions.SPECS, *triage_actions.SPECS))

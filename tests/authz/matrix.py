@@ -247,6 +247,18 @@ ACT: dict[str, Row] = {
         "under_rereview", A("leader"), "Re-review opinion (复核意见)", decision="upheld", opinion="维持"
     ),
     "archive": act("closed", A("leader", "admin"), "Archive (归档)"),
+    # The registered case as a duplicate of the accepted one (issue 19).
+    "merge": Row(
+        get=None,
+        post=DECIDE,
+        kwargs=case("registered"),
+        data=lambda w, actor: {
+            "into_number": w.cases["accepted"].number,
+            "note": "同一事项",
+            "version": _version(w, "registered"),
+        },
+        label="Merge a duplicate into another case (合并)",
+    ),
 }
 for _name, _row in ACT.items():
     ACT[_name] = Row(
@@ -1283,6 +1295,24 @@ MATRIX: dict[str, Entry] = {
     ),
     # Taking a suggestion records it on this organisation's suggestion row (org2's: not found).
     "triage:accept": post_only(REGISTER, data=_triage_accept, label="采用分类建议"),
+    # Related cases (关联): the intake desk and the whole-ledger deciders; the lead department's
+    # head only where it leads both (these two are not dispatched yet).
+    "triage:intake_link": post_only(
+        REGISTER,
+        data=lambda w, actor: {"intake_token": uuid.uuid4().hex, "case_id": str(w.case("accepted"))},
+        label="Mark a repeat candidate to link at intake (登记时关联)",
+    ),
+    "triage:link": post_only(
+        REGISTER,
+        kwargs=case("registered"),
+        data=lambda w, actor: {"other_number": w.cases["accepted"].number, "reason": "同一事项"},
+        label="Link two cases (关联)",
+    ),
+    "triage:unlink": post_only(
+        REGISTER,
+        kwargs=lambda w: {"case_id": w.case("linked_a"), "link_id": w["link"].pk},
+        label="Take a link away (取消关联)",
+    ),
     "triage:hot": Row(get=HOT_READERS, query={"window": "30"}),
 }
 

@@ -49,6 +49,7 @@ from huiyin.reception import services as rsv
 from huiyin.reports import services as reports
 from huiyin.supervision import services as supervision
 from huiyin.surveys import services as surveys
+from huiyin.triage.links import case_link
 from tests.conftest import intake
 
 S = CaseState
@@ -418,6 +419,11 @@ def build_world() -> World:
     hs.joint_record_part(actor=handler, joint_id=joint.pk, department_id=departments["city"].pk, text="主办")
     w.things["joint"] = joint
     assert isinstance(joint, JointHandling)
+    # Two related cases (关联), the link's own page has none: its take-away button is on both.
+    linked = drive.register("linked_a"), drive.register("linked_b")
+    w.things["link"] = case_link(
+        actor=staff["clerk"], case_id=linked[0].pk, other_number=linked[1].number, reason="同一事项"
+    )
     w.things["attachment"] = cs.attachment_add(actor=staff["clerk"], case_id=progress.pk, upload=upload("scan.png"))
     assert isinstance(w.things["attachment"], Attachment)
 

@@ -91,6 +91,7 @@ CALLS = {
     "decide_review": dict(decision="upheld", opinion="维持原答复意见"),
     "request_rereview": dict(reason="不服复查意见"),
     "decide_rereview": dict(decision="upheld", opinion="维持复查意见"),
+    "merge": dict(into_number="20990101-00001"),  # triage's; its own cases are in tests/triage/test_links.py
 }
 
 
@@ -98,7 +99,8 @@ CALLS = {
 MAIN_PATH_STATES = [
     s
     for s in S
-    if s not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED, S.UNDER_REVIEW, S.UNDER_REREVIEW)
+    if s
+    not in (S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED, S.MERGED, S.UNDER_REVIEW, S.UNDER_REREVIEW)
 ]
 ILLEGAL = [(state, action) for state in MAIN_PATH_STATES for action in CALLS if find_edge(state, action) is None]
 
@@ -242,6 +244,7 @@ def test_allowed_actions_match_what_services_accept(register, clerk, handler, le
         "return",
         "transfer",
         "answer_on_spot",
+        "merge",
     }
     assert allowed_actions(analyst, case) == []
 

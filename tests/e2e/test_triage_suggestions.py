@@ -103,3 +103,26 @@ def test_a_repeat_is_shown_and_the_call_added_to_its_case(clerk, departments, tr
     candidate.locator(".repeat-add").click()
     expect(page).to_have_url(re.compile(rf"/cases/{earlier.pk}/$"))
     assert earlier.contacts.count() == 2 and Case.objects.count() == 1
+
+
+def test_a_repeat_marked_related_is_linked_to_the_case_registered(
+    clerk, departments, trained, register, logged_in_page
+):
+    from huiyin.cases.services import PartyInput  # noqa: PLC0415  (only these tests register a case)
+    from huiyin.triage.models import IntakeLink  # noqa: PLC0415  (only this test reads the marks)
+
+    earlier = register(
+        text="幸福小区3号楼旁边的建筑工地每天晚上十点以后还在施工打桩，噪音很大，影响居民休息。",
+        party=PartyInput(name="赵六", phone="13700000001"),
+    )
+    dispatch_after_commit(Event.objects.get(case=earlier, kind=EventKind.REGISTERED).pk)  # its bands
+    page = logged_in_page("clerk")
+    page.goto("/cases/new/phone/")
+    page.locator("#id_text").press_sequentially("幸福小区3号楼旁边建筑工地晚上十点以后还在打桩，噪音太大了", delay=5)
+    candidate = page.locator(f"#repeat-candidates [data-case='{earlier.number}']")
+    expect(candidate).to_be_visible()
+    candidate.locator(".repeat-link").click()
+    expect(candidate.locator(".repeat-link")).to_contain_text("已标记")
+    expect(candidate.locator(".repeat-link")).to_be_disabled()
+    mark = IntakeLink.objects.get()
+    assert mark.case_id == earlier.pk and mark.staff_id == clerk.pk

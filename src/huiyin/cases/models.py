@@ -325,6 +325,11 @@ class Contact(models.Model):
     is_initial = models.BooleanField(default=False)
     intake_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A copy made when the duplicate case holding the original was merged into this one
+    # (triage's merge): the original stays on its own case, this row names where it came from.
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="copies", verbose_name=_("合并自")
+    )
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .models import Case, Event
 
 # The moves that finish a case: its desk reminders are stale from then on.
-FINISHING = frozenset({"close", "archive", "not_accept", "not_reaccept", "return", "transfer", "decide_rereview"})
+FINISHING = frozenset(
+    {"close", "archive", "not_accept", "not_reaccept", "return", "transfer", "decide_rereview", "merge"}
+)
 # What a move settles for everyone: "a new case for you" once it is signed for, sent back or
 # answered; "waiting for your approval" once approved or returned.
 SETTLES: dict[str, tuple[str, ...]] = {

@@ -55,6 +55,7 @@ ENDED_STATES = (
     CaseState.NOT_REACCEPTED,
     CaseState.RETURNED,
     CaseState.TRANSFERRED,
+    CaseState.MERGED,
 )
 _CHUNK = 500
 

@@ -486,6 +486,7 @@ FINISHED_STATES = (
     CaseState.NOT_REACCEPTED,
     CaseState.RETURNED,
     CaseState.TRANSFERRED,
+    CaseState.MERGED,
 )
 REMINDERS_SHOWN = 60  # newest reminders read for the desk, before grouping
 
@@ -569,7 +570,7 @@ def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
 def timeline(case: Case) -> list[tuple[str, datetime, object]]:
     """Contacts and events merged in time order for the case page."""
     items: list[tuple[str, datetime, object]] = [
-        ("contact", c.occurred_at, c) for c in case.contacts.select_related("staff", "party")
+        ("contact", c.occurred_at, c) for c in case.contacts.select_related("staff", "party", "copied_from__case")
     ]
     items += [("event", e.at, e) for e in case.events.select_related("actor", "actor_system")]
     items.sort(key=lambda item: (item[1], 0 if item[0] == "contact" else 1))

@@ -31,6 +31,7 @@ class CaseState(models.TextChoices):
     NOT_REACCEPTED = "not_reaccepted", _("不再受理")  # already reviewed / review not requested in time
     RETURNED = "returned", _("已退回")  # out of scope, returned to writer or forwarding body
     TRANSFERRED = "transferred", _("已转送")  # transferred to an external competent body
+    MERGED = "merged", _("已合并")  # a duplicate merged into the case that handles the matter (triage)
     DISPATCHED = "dispatched", _("已派遣")  # sent to a lead department, waiting for sign-for
     IN_PROGRESS = "in_progress", _("办理中")  # signed for, being investigated and handled
     PENDING_APPROVAL = "pending_approval", _("待审批")  # handler's proposal awaits the approvers
@@ -73,6 +74,10 @@ EDGES: tuple[Edge, ...] = (
     Edge(S.REGISTERED, S.NOT_REACCEPTED, "not_reaccept", _("不再受理"), Cap.DECIDE),
     Edge(S.REGISTERED, S.RETURNED, "return", _("退回"), Cap.DECIDE),
     Edge(S.REGISTERED, S.TRANSFERRED, "transfer", _("转送"), Cap.DECIDE),
+    # A duplicate of a case being handled, merged into it before any department took it
+    # (issue 19: its contacts and complainant go to the case that handles the matter).
+    Edge(S.REGISTERED, S.MERGED, "merge", _("合并"), Cap.DECIDE),
+    Edge(S.ACCEPTED, S.MERGED, "merge", _("合并"), Cap.DECIDE),
     # Consultations answered at intake (F06): still counted, still callback-eligible
     Edge(S.REGISTERED, S.REPLIED, "answer_on_spot", _("当场答复"), Cap.REGISTER),
     # Dispatch to a lead department (F11); the department signs for or sends back.
@@ -129,6 +134,7 @@ EDGES: tuple[Edge, ...] = (
     Edge(S.NOT_REACCEPTED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
     Edge(S.RETURNED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
     Edge(S.TRANSFERRED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
+    Edge(S.MERGED, S.ARCHIVED, "archive", _("归档"), Cap.ARCHIVE),
 )
 
 OPEN_STATES = frozenset({S.REGISTERED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED})

@@ -39,7 +39,7 @@ happens, and stops when its stage is done.
       request_rereview                                             request)
     decide_review /          review_decision (done); re-review:  -
       decide_rereview          the rest (cancelled)
-    archive                  everything (cancelled)              -
+    archive, merge           everything (cancelled)              -
     unit_notified            -                                   notified (rectification plan)
     plan_received            rectification_plan (done)           -
     updated (category,       clocks move to the rule that now matches (clocks.replan)
@@ -238,7 +238,7 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         stop(None, StopReason.CANCELLED)
         start("accepted")
         start("received", exclude=("acceptance",))
-    elif action == "archive":
+    elif action in ("archive", "merge"):  # merge: the matter goes on in the case it joined
         stop(None, StopReason.CANCELLED)
     elif action in ("request_review", "request_rereview"):
         # The higher body's opinion is due within the preset's limit of the request.

@@ -168,8 +168,9 @@ PLAIN: dict[str, tuple[int, Any]] = {
     S.NOT_REACCEPTED: (1, gettext_lazy("经审核，不再受理。")),
     S.RETURNED: (1, gettext_lazy("已退回。")),
     S.TRANSFERRED: (1, gettext_lazy("已转送有权处理的机关、单位办理。")),
+    S.MERGED: (1, gettext_lazy("您反映的事项已有诉求件正在办理，已合并办理，您的反映一并处理。")),
 }
-ENDED_EARLY = frozenset({S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED})
+ENDED_EARLY = frozenset({S.NOT_ACCEPTED, S.NOT_REACCEPTED, S.RETURNED, S.TRANSFERRED, S.MERGED})
 
 
 @dataclass(frozen=True)

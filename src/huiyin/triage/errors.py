@@ -16,3 +16,5 @@ class TriageError(ErrorCode):
     MODEL_UNAVAILABLE = "model_unavailable"
     NOTHING_TO_ROLL_BACK = "nothing_to_roll_back"
     TRAINING_QUEUED = "training_queued"
+    ALREADY_LINKED = "already_linked"
+    LINK_IS_MERGE = "link_is_merge"

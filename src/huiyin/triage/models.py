@@ -147,3 +147,52 @@ class HotMember(models.Model):
         indexes = [
             models.Index(fields=["organization", "received_at"], name="triage_hot_window"),
         ]
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", _("相关")  # two matters marked as related (关联)
+    MERGED = "merged", _("已合并")  # the duplicate (``case_a`` or ``case_b``) was merged into the other
+
+
+class CaseLink(models.Model):
+    """Two cases of one organisation marked as related: symmetric, stored once with the lower
+    case id first (``low`` / ``high``), with who linked them, when and why. A merge leaves a
+    link of kind ``merged`` naming which one went into which (``merged_into``)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    low = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("类型"), max_length=10, choices=LinkKind.choices, default=LinkKind.RELATED)
+    merged_into = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(_("关联理由"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("关联案件")
+        verbose_name_plural = _("关联案件")
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="triage_case_link_once"),
+            models.CheckConstraint(condition=models.Q(low__lt=models.F("high")), name="triage_case_link_ordered"),
+        ]
+        indexes = [models.Index(fields=["high"], name="triage_case_link_high")]
+
+    def other(self, case_id: int) -> Case:
+        return self.high if self.low_id == case_id else self.low
+
+
+class IntakeLink(models.Model):
+    """A repeat candidate the clerk marked 关联 on an intake form not yet submitted: when the
+    form's case is registered (``intake_token``), the two are linked (``links.links_on_registered``)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    intake_token = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["intake_token", "case"], name="triage_intake_link_once")]
+        indexes = [models.Index(fields=["organization", "intake_token"], name="triage_intake_link_token")]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from huiyin.cases.models import Case
+from huiyin.cases.permissions import in_write_scope, may_view_case
+from huiyin.orgs.actors import Actor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
@@ -34,3 +37,21 @@ def hot_issue_scope(actor: Staff) -> tuple[bool, int | None]:
 
 def may_see_hot_issues(actor: Staff) -> bool:
     return hot_issue_scope(actor)[0]
+
+
+def may_link(actor: Actor, case: Case) -> bool:
+    """Mark a case related to another (关联) or take the link away: the intake desk and whoever
+    decides or dispatches on the whole ledger; a department's dispatcher (its head) on the cases
+    its department leads. Never a handler of another department; never the public."""
+    if not isinstance(actor, Staff) or not may_view_case(actor, case):
+        return False
+    if actor.can(Cap.REGISTER) or actor.can(Cap.DECIDE):
+        return True
+    return actor.can(Cap.DISPATCH) and in_write_scope(actor, case)
+
+
+def may_merge_into(actor: Actor, target: Case) -> bool:
+    """The case a duplicate is merged into must be one the actor sees; the merge itself is the
+    lifecycle edge ``merge`` (capability ``decide``: the intake desk and leaders), which the
+    case core checks on the duplicate."""
+    return may_view_case(actor, target)

@@ -3,6 +3,7 @@ that accepts a suggestion, the administrator's page of model versions, and the h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 from django.contrib import messages
@@ -15,13 +16,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError, http_status
+from huiyin.cases.selectors import case_get_for_actor
+from huiyin.cases.views import case_page_context
+from huiyin.core import refusals
+from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import normalize_phone, whole_number
 from huiyin.orgs.models import Organization
 
 from . import hot
 from .forms import HotFilterForm
+from .links import case_link, case_unlink, intake_link_mark
 from .models import TriageModel
 from .permissions import may_get_suggestions, may_manage_models
 from .records import acceptance_rate, suggestion_accept, suggestion_record
@@ -157,3 +162,71 @@ def hot_page(request: AuthedHttpRequest) -> HttpResponse:
         {"form": form, "board": board, "windows": hot.WINDOWS, "weights": hot.WEIGHTS},
         status=200 if board is not None else 400,
     )
+
+
+# --- related cases (关联) on the case page ------------------------------------------------------------
+
+
+def _back_to_case(request: AuthedHttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
+    """Run the service; done: back to the case page. A refusal of this actor is a 403; any other
+    refusal: the case page again with the reason under the field it names, nothing stored."""
+    case = case_get_for_actor(actor=request.user, case_id=case_id)
+    try:
+        call()
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        refusals.remember(request, exc)
+        return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
+    messages.success(request, done)
+    return redirect("cases:detail", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def link_view(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
+    post = request.POST
+    return _back_to_case(
+        request,
+        case_id,
+        lambda: case_link(
+            actor=request.user,
+            case_id=case_id,
+            other_number=post.get("other_number", ""),
+            reason=post.get("reason", ""),
+        ),
+        _("已关联。"),
+    )
+
+
+@login_required
+@require_POST
+def unlink_view(request: AuthedHttpRequest, case_id: int, link_id: int) -> HttpResponse:
+    return _back_to_case(
+        request,
+        case_id,
+        lambda: case_unlink(
+            actor=request.user, case_id=case_id, link_id=link_id, reason=request.POST.get("reason", "")
+        ),
+        _("已取消关联。"),
+    )
+
+
+@login_required
+@require_POST
+def intake_link_view(request: AuthedHttpRequest) -> JsonResponse:
+    """关联 on a repeat candidate of an intake form: the case about to be registered is linked
+    to it once registered (the intake form's script posts this)."""
+    if not may_get_suggestions(request.user):
+        raise PermissionDenied
+    try:
+        case_id = whole_number(request.POST.get("case_id", ""))
+        if case_id is None:
+            raise NotFound()
+        intake_link_mark(actor=request.user, intake_token=request.POST.get("intake_token", ""), case_id=case_id)
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as exc:
+        return JsonResponse(exc.as_dict(), status=http_status(exc), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"ok": True})

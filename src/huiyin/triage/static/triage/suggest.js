@@ -122,7 +122,8 @@
   }
 
   // Repeats: open and recent cases by the same phone / ID number / place, or a similar text;
-  // one button adds this call to that case as a contact (the intake form posted to it).
+  // one button adds this call to that case as a contact (the intake form posted to it), the
+  // other marks it to be linked (关联) with the case this form registers.
   var repeatPanel = document.getElementById("repeat-panel");
   var repeatBox = document.getElementById("repeat-candidates");
   var repeatSequence = 0;
@@ -154,6 +155,15 @@
       add.setAttribute("formaction", c.add_url);
       add.setAttribute("formnovalidate", "");
       item.appendChild(add);
+      // Or: a new case of its own, linked to this one once registered (关联).
+      var mark = element("button", "btn btn-sm btn-outline-secondary mt-1 ms-1 repeat-link", repeatPanel.dataset.tLink);
+      mark.type = "button";
+      mark.addEventListener("click", function () {
+        post(repeatPanel.dataset.linkUrl, { intake_token: value("intake_token"), case_id: c.id }).then(function (response) {
+          if (response.ok) { mark.textContent = repeatPanel.dataset.tLinked; mark.disabled = true; }
+        });
+      });
+      item.appendChild(mark);
       list.appendChild(item);
     });
     repeatBox.appendChild(list);
