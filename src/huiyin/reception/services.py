@@ -265,6 +265,19 @@ def hours_add(
         ]
 
 
+def _hours_locked(actor: Staff, hours_id: int) -> OpeningHours:
+    """A row of the actor's organisation's published hours, locked for the transaction (404 if none)."""
+    rule = (
+        OpeningHours.objects.select_for_update()
+        .select_related("room")
+        .filter(pk=hours_id, organization_id=actor.org_id)
+        .first()
+    )
+    if rule is None:
+        raise NotFound()
+    return rule
+
+
 def hours_end(*, actor: Staff, hours_id: int, last_day: date | None, at: datetime | None = None) -> OpeningHours:
     """Stop publishing a row of hours after ``last_day`` (a later change is a new row). Refused
     while visits are booked in its periods after that day: move or cancel them first."""
@@ -277,14 +290,7 @@ def hours_end(*, actor: Staff, hours_id: int, last_day: date | None, at: datetim
     if message or last_day < today - timedelta(days=1):
         raise ValidationFailed({"last_day": [message or _("最后一天不能早于昨天：已过去的接待时间不能修改。")]})
     with transaction.atomic():
-        rule = (
-            OpeningHours.objects.select_for_update()
-            .select_related("room")
-            .filter(pk=hours_id, organization_id=actor.org_id)
-            .first()
-        )
-        if rule is None:
-            raise NotFound()
+        rule = _hours_locked(actor, hours_id)
         if rule.valid_until is not None and rule.valid_until <= last_day:
             raise ValidationFailed({"last_day": [_("这条接待时间已于 %(day)s 停止。") % {"day": rule.valid_until}]})
         after = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
@@ -357,14 +363,7 @@ def hours_edit(
     _raise(errors)
     assert starts is not None and ends is not None and slot_minutes is not None and capacity is not None
     with transaction.atomic():
-        rule = (
-            OpeningHours.objects.select_for_update()
-            .select_related("room")
-            .filter(pk=hours_id, organization_id=actor.org_id)
-            .first()
-        )
-        if rule is None:
-            raise NotFound()
+        rule = _hours_locked(actor, hours_id)
         xact_lock(f"reception-hours:{rule.room_id}")
         if rule.valid_until is not None and rule.valid_until < today:
             message = _("这条接待时间已于 %(day)s 停止，不能再修改。") % {"day": rule.valid_until}
