@@ -392,3 +392,17 @@ def test_demo_runs_a_survey_and_the_presets_activities(preset, db):
         assert sorted(set(entries.values_list("points", flat=True))) == [20, 30, 50]
     else:
         assert counts["deductions"] == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_leaves_clustering_and_training_of_a_large_ledger_to_the_triage_commands(monkeypatch):
+    """Demo cases added to a large ledger (a benchmark's, the plan guard's 20,000 old
+    matters) would make the demo cluster and train over all of it: it says so and stops."""
+    from huiyin.demo.management.commands import huiyin_demo
+    from huiyin.triage.models import HotMember, TriageModel
+
+    monkeypatch.setattr(huiyin_demo, "DEMO_TRIAGE_MAX_CASES", 5)
+    out = StringIO()
+    call_command("huiyin_demo", "--cases", "8", stdout=out)
+    assert "huiyin triage hot" in out.getvalue()
+    assert not HotMember.objects.exists() and not TriageModel.objects.exists()

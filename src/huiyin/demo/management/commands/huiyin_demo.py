@@ -52,6 +52,11 @@ def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(out)
 
 
+# The demo clusters hot issues and trains the routing model for an organisation up to this
+# size (its own few hundred cases: seconds); a larger ledger is left to the triage commands.
+DEMO_TRIAGE_MAX_CASES = 5_000
+
+
 class Command(BaseCommand):
     help = "创建示范热线中心、工作人员、分类和示范案件 / Create the demo hotline centre, staff, categories and cases."
 
@@ -129,6 +134,17 @@ class Command(BaseCommand):
         from huiyin.triage import hot  # loaded here: the demo's other steps never need triage
         from huiyin.triage.services import train  # scikit-learn (heavy): only when the demo trains
 
+        total = Case.objects.filter(organization=org).count()
+        if total > DEMO_TRIAGE_MAX_CASES:
+            # Demo cases added to a large ledger (a benchmark's, a test's): clustering and
+            # training over all of it is an administrator's job, not the demo's.
+            self.stdout.write(
+                f"未生成热点聚类、未训练分类模型：本单位已有 {total} 件（示范只处理 {DEMO_TRIAGE_MAX_CASES} 件以内）；"
+                f"请运行 huiyin triage hot 与 huiyin triage train。 / "
+                f"no hot-issue clusters or routing model: {total} cases (the demo does it up to "
+                f"{DEMO_TRIAGE_MAX_CASES}); run `huiyin triage hot` and `huiyin triage train`."
+            )
+            return
         hot.catch_up(org.pk)
         started = time.perf_counter()
         try:
