@@ -86,6 +86,10 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
 
 
+# How many band matches are weighed before the open / recent / visible ones are kept.
+BAND_POOL = 300
+
+
 def candidates(
     *,
     actor: Staff,
@@ -129,15 +133,17 @@ def candidates(
         probe = Q()
         for band, value in enumerate(values):
             probe |= Q(band=band, value=value)
+        # The band index alone first (no join to the cases: joined, the planner may walk the
+        # whole case table — tests/test_query_plans.py), the most shared bands first; which
+        # of those are open or recent and visible is the next query's, on their ids.
         hits = (
             TextBand.objects.filter(probe, organization_id=actor.org_id)
-            .filter(Q(received_at__gte=since) | Q(case__state__in=OPEN_STATES))
             .values("case_id")
             .annotate(n=Count("id"))
-            .order_by("-n")[:30]
+            .order_by("-n")[:BAND_POOL]
         )
         ids = [h["case_id"] for h in hits]
-        for case in live.filter(pk__in=ids).only("pk", "title", "text"):
+        for case in live.filter(pk__in=ids).order_by("-pk").only("pk", "title", "text")[:30]:
             similarity = jaccard(mine, shingles(_case_text(case)))
             if similarity >= SIMILAR:
                 note(case.pk, similarity, _("内容相似（%(percent)s%%）") % {"percent": round(similarity * 100)})
