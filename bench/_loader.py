@@ -41,6 +41,7 @@ from array import array
 from collections import OrderedDict
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg
@@ -932,3 +933,25 @@ def load(*, n: int, seed: int, days: int, reuse: bool) -> dict:
     }
     meta_set(meta)
     return meta
+
+
+def demo_ready(*, cases: int, seed: int, days: int, reuse: bool, notify_complainants: bool | None = None):
+    """What a benchmark's setup starts with: the schema migrated, ``cases`` generated cases
+    loaded (0: the data kept), the demo organisation (texting its complainants or not, when
+    asked) running a preset — the hotline's unless it runs one. Returns (the demo, the load's
+    summary or None)."""
+    from django.core.management import call_command
+
+    from huiyin.policy.presets import load_preset
+    from huiyin.policy.services import current_policy, policy_activate, presets_dir
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    loaded = load(n=cases, seed=seed, days=days, reuse=reuse) if cases else None
+    demo = build_organization()
+    if notify_complainants is not None:
+        demo.org.notify_complainants = notify_complainants
+        demo.org.save(update_fields=["notify_complainants"])
+    if current_policy(demo.org) is None:
+        policy_activate(organization=demo.org, preset=load_preset(presets_dir() / "city_hotline.yaml"), actor=None)
+    return demo, loaded

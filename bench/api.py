@@ -205,28 +205,15 @@ def setup(args) -> dict:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    from _loader import demo_ready
 
     from huiyin.api.models import ApiKey
     from huiyin.api.services import key_create
     from huiyin.cases.models import Case, Category
-    from huiyin.demo.generator import build_organization
     from huiyin.orgs.models import ExternalSystem
     from huiyin.orgs.roles import Cap
-    from huiyin.policy.presets import load_preset
-    from huiyin.policy.services import current_policy, policy_activate, presets_dir
 
-    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    loaded = None
-    if args.cases:
-        from _loader import load
-
-        loaded = load(n=args.cases, seed=args.seed, days=args.days, reuse=args.reuse)
-    demo = build_organization()
-    if current_policy(demo.org) is None:
-        policy_activate(organization=demo.org, preset=load_preset(presets_dir() / "city_hotline.yaml"), actor=None)
+    demo, loaded = demo_ready(cases=args.cases, seed=args.seed, days=args.days, reuse=args.reuse)
     system, _created = ExternalSystem.objects.get_or_create(
         organization=demo.org,
         code="bench-api",

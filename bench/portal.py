@@ -351,28 +351,15 @@ def setup(args) -> dict:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    from _loader import demo_ready
 
     from huiyin.cases.models import Case
-    from huiyin.demo.generator import build_organization
-    from huiyin.policy.presets import load_preset
-    from huiyin.policy.services import current_policy, policy_activate, presets_dir
 
-    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    loaded = None
-    if args.cases:
-        from _loader import load
-
-        loaded = load(n=args.cases, seed=args.seed, days=args.days, reuse=args.reuse)
-    demo = build_organization()
     # The demo organisation texts nobody; a real one sends each submission's receipt (a message
     # row and its send task, queued in the registration's transaction; no worker runs here).
-    demo.org.notify_complainants = not args.no_messages
-    demo.org.save(update_fields=["notify_complainants"])
-    if current_policy(demo.org) is None:
-        policy_activate(organization=demo.org, preset=load_preset(presets_dir() / "city_hotline.yaml"), actor=None)
+    demo, loaded = demo_ready(
+        cases=args.cases, seed=args.seed, days=args.days, reuse=args.reuse, notify_complainants=not args.no_messages
+    )
     return {
         "org": demo.org.code,
         "cases_before": Case.objects.count(),
