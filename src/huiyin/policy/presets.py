@@ -11,6 +11,7 @@ Any record may carry ``label``/``source`` text; the shipped presets in presets/ 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
@@ -1236,7 +1237,18 @@ def load_preset_text(text: str, filename: str = "<preset>", *, bounded: bool = T
 
     ``bounded=False`` skips the upper bounds (a time limit by its unit, other numbers):
     only for reading back a version stored before they existed, so that an organisation
-    running an absurd one can still open the policy pages and withdraw it."""
+    running an absurd one can still open the policy pages and withdraw it.
+
+    The result is a pure function of the arguments and a Preset is frozen all the way
+    down, so the last few results are kept: the round-trip YAML parse that gives the
+    line numbers costs about 0.3 s, and activating a preset reads the same text three
+    times (the file, the check before the version is stored, the stored snapshot).
+    Errors are not kept: a bad text is parsed again and fails again."""
+    return _load_preset_text(text, filename, bounded)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_preset_text(text: str, filename: str, bounded: bool) -> Preset:
     try:
         yaml = YAML(typ="rt")
         yaml.Constructor = _Constructor
