@@ -71,6 +71,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         built = build_world()
         yield built
         transaction.set_rollback(True)
+        _SESSIONS.clear()
     invalidate_calendars()
 
 
@@ -143,19 +144,37 @@ def _client() -> Client:
     return client
 
 
+# Each actor signs in once per world (module and worker): its signed session cookie is kept
+# and given back before every request (a request that logs out or rotates the session is
+# rolled back, and its cookies are dropped with it).
+_SESSIONS: dict[tuple[int, str], str] = {}
+
+
+def _session_cookie(world: World, actor: str) -> str | None:
+    user = world.staff[actor]
+    if user is None:
+        return None
+    key = (id(world), actor)
+    if key not in _SESSIONS:
+        client = _client()
+        client.force_login(user)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:  # signed in with the second factor too (django-otp's session key)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+            client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        _SESSIONS[key] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return _SESSIONS[key]
+
+
 def request(world: World, actor: str, method: str, path: str, data: dict[str, Any] | None = None) -> Outcome:
+    cookie = _session_cookie(world, actor)
     client = _client()
     writes = Writes()
     with transaction.atomic():
-        user = world.staff[actor]
-        if user is not None:
-            client.force_login(user)
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-            if device is not None:  # signed in with the second factor too (django-otp's session key)
-                session = client.session
-                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-                session.save()
-                client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        if cookie is not None:
+            client.cookies[settings.SESSION_COOKIE_NAME] = cookie
         with connection.execute_wrapper(writes):
             response = client.get(path, data or {}) if method == "GET" else client.post(path, data or {})
         transaction.set_rollback(True)

@@ -106,6 +106,33 @@ def test_after_commit_subscribers_run_once_each_and_one_failure_does_not_stop_th
     assert callbacks == []
 
 
+def test_a_deferred_catch_up_subscriber_is_skipped_only_inside_the_block(
+    clerk, swap_table, django_capture_on_commit_callbacks
+):
+    """The demo's weeks of history defer the roll-ups and clusters (it catches them up once at
+    the end); every other subscriber still runs, and after the block the deferred one runs again."""
+    seen: list[str] = []
+    swap_table(
+        after_commit=(
+            bus.subscriber("catch_up", lambda *, event: seen.append("catch_up"), kinds=(EventKind.REGISTERED,)),
+            bus.subscriber("notify", lambda *, event: seen.append("notify"), kinds=(EventKind.REGISTERED,)),
+        )
+    )
+    with pytest.raises(ValueError, match="no after-commit subscriber"), bus.deferred("catch_up", "typo"):
+        pass
+    with bus.deferred("catch_up"):
+        with django_capture_on_commit_callbacks() as callbacks:
+            first, _code = services.case_register(actor=clerk, data=intake())
+        assert len(callbacks) == 1
+        bus.dispatch_after_commit(Event.objects.get(case=first, kind=EventKind.REGISTERED).pk)
+    assert seen == ["notify"]
+    with bus.deferred("catch_up", "notify"), django_capture_on_commit_callbacks() as callbacks:
+        services.case_register(actor=clerk, data=intake())
+    assert callbacks == []  # nobody left to run: no task queued at all
+    bus.dispatch_after_commit(Event.objects.get(case=first, kind=EventKind.REGISTERED).pk)
+    assert seen == ["notify", "catch_up"]  # outside the block it runs (notify was delivered already)
+
+
 def test_a_retried_event_task_repeats_only_the_subscribers_not_yet_done(clerk, swap_table):
     """A retry (after a failure, or after the worker was killed) does not run a subscriber
     twice: each one's work commits with its (event, subscriber) delivery record."""

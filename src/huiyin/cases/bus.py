@@ -23,7 +23,9 @@ loaded once when Django starts (``CasesConfig.ready``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import import_module
@@ -185,6 +187,33 @@ def case_policy(organization: Any) -> Any:
     return provider(organization)
 
 
+# After-commit subscribers that a bulk writer (the demo's weeks of history) has taken over
+# itself: it runs their catch-up once at the end instead of once per event.
+_deferred: ContextVar[frozenset[str]] = ContextVar("huiyin_bus_deferred", default=frozenset())
+
+
+@contextmanager
+def deferred(*names: str) -> Iterator[None]:
+    """Within the block, the named after-commit subscribers are not run for the events
+    dispatched in this thread (the in-process task backend); the caller promises to run
+    their catch-up afterwards. Only for consumers that read everything since a cursor or
+    rebuild from the cases (the roll-ups, hot-issue clusters), never for per-event side
+    effects such as notifications. With a task queue the worker runs them as usual."""
+    unknown = set(names) - {sub.name for sub in table().after_commit}
+    if unknown:
+        raise ValueError(f"no after-commit subscriber named {sorted(unknown)}")
+    token = _deferred.set(_deferred.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
+def _after_commit_for(kind: str, action: str | None) -> list[Subscriber]:
+    skipped = _deferred.get()
+    return [sub for sub in table().after_commit if sub.name not in skipped and sub.wants(kind, action)]
+
+
 def publish(case: Case, event: Event) -> None:
     """Run the in-transaction subscribers in table order, then schedule the after-commit
     dispatch (one task per event, only when some after-commit subscriber wants it)."""
@@ -192,7 +221,7 @@ def publish(case: Case, event: Event) -> None:
     for sub in table().in_transaction:
         if sub.wants(event.kind, action):
             sub.handler(case=case, event=event)
-    if any(sub.wants(event.kind, action) for sub in table().after_commit):
+    if _after_commit_for(event.kind, action):
         transaction.on_commit(partial(dispatch_event_task.enqueue, event_id=event.pk))
 
 
@@ -210,9 +239,7 @@ def dispatch_after_commit(event_id: int) -> None:
         return
     action = (event.data or {}).get("action")
     first_error: Exception | None = None
-    for sub in table().after_commit:
-        if not sub.wants(event.kind, action):
-            continue
+    for sub in _after_commit_for(event.kind, action):
         try:
             with transaction.atomic():
                 if not _claim_delivery(event, sub.name):
