@@ -42,13 +42,6 @@ def test_database_is_postgresql_when_required(db):
     _check_postgresql()
 
 
-@pytest.mark.postgres
-@pytest.mark.e2e
-def test_browser_run_database_is_postgresql_when_required(db):
-    """The same check inside the ``-m e2e`` selection (CI's browser run on PostgreSQL)."""
-    _check_postgresql()
-
-
 @pytest.mark.redis
 def test_redis_answers_when_required(settings):
     if not _required("HUIYIN_REQUIRE_REDIS"):
