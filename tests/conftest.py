@@ -3,6 +3,7 @@ set up through the same models the services use."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -165,6 +166,33 @@ def _authz_stats() -> dict[str, int]:
 
     module = sys.modules.get("tests.authz.test_matrix")
     return dict(module.STATS) if module else {}
+
+
+# CI's second run (PostgreSQL + Redis, HUIYIN_DATABASE_TESTS_ONLY=1) runs only the tests that
+# can see a difference: those that reach the database or name a backing service. A test
+# without database access (pytest-django refuses it one) gives the same result on either
+# database, and the first run (SQLite, `make test`) ran it already.
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+_SERVICE_MARKERS = ("django_db", "postgres", "redis", "faults", "fuzz")
+
+
+def _reaches_a_backing_service(item) -> bool:
+    return any(item.get_closest_marker(m) for m in _SERVICE_MARKERS) or bool(
+        _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("HUIYIN_DATABASE_TESTS_ONLY", "").strip().lower() in ("", "0", "false", "no"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        (kept if _reaches_a_backing_service(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_sessionfinish(session):

@@ -20,6 +20,7 @@ def test_no_navigation_without_a_signed_in_user():
     assert nav_for(AnonymousUser()) is None
 
 
+@pytest.mark.django_db  # the staff fixtures are looked up by name (request.getfixturevalue)
 @pytest.mark.parametrize(
     ("who", "shown"),
     [
