@@ -13,15 +13,26 @@ also holds every pair with the identical detail text (a repost under another tit
 account). Pairs by different
 users that are near-identical are counted separately (reposts under another name — not
 errors of the detector, but not in the ground truth either). Nothing is written.
+
+With ``--labels FILE`` (a hand-labelled truth of the same-user pairs, kept outside the
+repository: columns ``id_a,id_b,jaccard,label,sampled_low`` and optionally ``stratum``,
+``confidence``, ``note``; ``label`` is ``same`` or ``different``) a ``same_user_labelled``
+section is added: every pair of messages by the same user is scored with the exact Jaccard
+similarity, as the intake shows a repeat candidate found by the same phone or ID number with
+its text score, and "J >= t" is measured against the labels. A pair missing from the file
+counts as different; the rows with ``sampled_low=yes`` (a random sample of the pairs below
+the reading threshold) estimate how many same-matter pairs that assumption misses.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
+import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from huiyin.core.chinese import prepare
@@ -31,6 +42,7 @@ from huiyin.triage.minhash import bands, jaccard, shingles
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="../shared/data/complaints-2020c")
+    parser.add_argument("--labels", help="hand-labelled same-user pairs (CSV, outside the repository)")
     args = parser.parse_args()
     with (Path(args.data) / "hot_issues.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
@@ -100,7 +112,179 @@ def main() -> None:
         "lookup_cpu_ms_per_message_in_memory": round(lookup_ms, 3),
         "by_threshold": table,
     }
+    if args.labels:
+        ids = [r["留言编号"].strip() for r in rows]
+        result["same_user_labelled"] = same_user_labelled(Path(args.labels), ids, users, sets)
     print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+PRECISION_TARGET, RECALL_TARGET = 0.95, 0.90
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a proportion k/n, by bisection on the binomial tail."""
+
+    def tail_at_most(p: float) -> float:
+        return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
+
+    def tail_at_least(p: float) -> float:
+        return 1 - tail_at_most(p) + math.comb(n, k) * p**k * (1 - p) ** (n - k)
+
+    def solve(f, target: float, increasing: bool) -> float:
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if (f(mid) < target) == increasing:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+
+    alpha = (1 - level) / 2
+    lower = 0.0 if k == 0 else solve(tail_at_least, alpha, increasing=True)
+    upper = 1.0 if k == n else solve(tail_at_most, alpha, increasing=False)
+    return lower, upper
+
+
+def operating_points(scored: list[tuple[float, bool]]) -> dict:
+    """Precision and recall of "J >= t" on (J, same matter) pairs: the fixed thresholds, the
+    threshold with the highest recall at precision >= 0.95 (over every distinct J), and the
+    precision where recall first reaches 0.90."""
+    positives = sum(1 for _, same in scored if same)
+
+    def point(threshold: float, reported: int, hits: int) -> dict:
+        return {
+            "threshold": round(threshold, 4),
+            "reported": reported,
+            "true_positives": hits,
+            "precision": round(hits / reported, 4) if reported else None,
+            "recall": round(hits / positives, 4) if positives else None,
+        }
+
+    table = []
+    for t in THRESHOLDS:
+        reported = sum(1 for j, _ in scored if j >= t)
+        hits = sum(1 for j, same in scored if j >= t and same)
+        table.append(point(t, reported, hits))
+    grid_ok = [p for p in table if p["precision"] is not None and p["precision"] >= PRECISION_TARGET]
+    grid_best = max(grid_ok, key=lambda p: (p["recall"], -p["threshold"])) if grid_ok else None
+
+    best, at_recall = None, None
+    reported = hits = 0
+    ordered = sorted(scored, key=lambda x: -x[0])
+    for j, group in itertools.groupby(ordered, key=lambda x: x[0]):
+        for _, same in group:
+            reported += 1
+            hits += same
+        if hits / reported >= PRECISION_TARGET and (best is None or hits > best["true_positives"]):
+            best = point(j, reported, hits)
+        if at_recall is None and positives and hits / positives >= RECALL_TARGET:
+            at_recall = point(j, reported, hits)
+    return {
+        "pairs": len(scored),
+        "same_matter": positives,
+        "by_threshold": table,
+        "best_grid_threshold_at_precision_0.95": grid_best,
+        "best_threshold_at_precision_0.95": best,
+        "target_met": bool(best and best["recall"] is not None and best["recall"] >= RECALL_TARGET),
+        "first_threshold_with_recall_0.90": at_recall,
+    }
+
+
+def message_points(scored: list[tuple[int, int, float, bool]]) -> dict:
+    """Per message, as a clerk sees a new case: it is flagged when one of its same-user partners
+    scores J >= t, rightly when one of those partners is the same matter; recall is over the
+    messages that have a same-matter partner at all (a chain of reposts needs one link each)."""
+    best_any: dict[int, float] = defaultdict(float)
+    best_same: dict[int, float] = {}
+    for a, b, j, same in scored:
+        for m in (a, b):
+            best_any[m] = max(best_any[m], j)
+            if same:
+                best_same[m] = max(best_same.get(m, 0.0), j)
+
+    def point(t: float) -> dict:
+        flagged = sum(1 for j in best_any.values() if j >= t)
+        right = sum(1 for j in best_same.values() if j >= t)
+        return {
+            "threshold": round(t, 2),
+            "flagged_messages": flagged,
+            "precision": round(right / flagged, 4) if flagged else None,
+            "recall": round(right / len(best_same), 4) if best_same else None,
+        }
+
+    grid = [point(k / 100) for k in range(1, 100)]
+    ok = [p for p in grid if p["precision"] is not None and p["precision"] >= PRECISION_TARGET]
+    best = max(ok, key=lambda p: (p["recall"], -p["threshold"])) if ok else None
+    return {
+        "messages_with_a_same_matter_partner": len(best_same),
+        "by_threshold": [point(t) for t in THRESHOLDS],
+        "best_threshold_at_precision_0.95": best,
+        "target_met": bool(best and best["recall"] >= RECALL_TARGET),
+    }
+
+
+def same_user_labelled(path: Path, ids: list[str], users: list[str], sets: list[set[str]]) -> dict:
+    """Precision and recall of "J >= t" on every pair of messages by the same user, against the hand labels."""
+    index = {m: i for i, m in enumerate(ids)}
+    labels: dict[tuple[int, int], dict] = {}
+    unmatched = 0
+    with path.open(encoding="utf-8") as f:
+        for record in csv.DictReader(f):
+            a, b = index.get(record["id_a"].strip()), index.get(record["id_b"].strip())
+            if a is None or b is None or users[a] != users[b] or record["label"] not in ("same", "different"):
+                unmatched += 1
+                continue
+            labels[(min(a, b), max(a, b))] = record
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, user in enumerate(users):
+        members[user].append(i)
+    largest = max(members, key=lambda u: len(members[u]))
+    pairs = [p for m in members.values() for p in itertools.combinations(m, 2)]
+    similarity = {(a, b): jaccard(sets[a], sets[b]) for a, b in pairs}
+
+    def same(p: tuple[int, int]) -> bool:  # unread pairs count as different
+        return p in labels and labels[p]["label"] == "same"
+
+    def borderline(p: tuple[int, int]) -> bool:
+        return p in labels and labels[p].get("confidence", "") == "borderline"
+
+    sample = [r for r in labels.values() if r.get("sampled_low", "").strip() == "yes"]
+    sample_same = sum(1 for r in sample if r["label"] == "same")
+    unread = [p for p in pairs if p not in labels]
+    low, high = binomial_interval(sample_same, len(sample)) if sample else (None, None)
+    strata = Counter((r.get("stratum") or "-", r["label"]) for r in labels.values())
+    return {
+        "labels_file": path.name,
+        "same_user_pairs": len(pairs),
+        "labelled_pairs": len(labels),
+        "label_rows_not_matched": unmatched,
+        "labelled_same": sum(1 for r in labels.values() if r["label"] == "same"),
+        "labelled_borderline": sum(1 for p in labels if borderline(p)),
+        "by_stratum": {f"{s}/{lab}": n for (s, lab), n in sorted(strata.items())},
+        "sample_below_reading_threshold": {
+            "pairs": len(sample),
+            "same_matter": sample_same,
+            "rate": round(sample_same / len(sample), 4) if sample else None,
+            "rate_95ci": [round(low, 4), round(high, 4)] if sample else None,
+        },
+        "unread_pairs_counted_as_different": {
+            "pairs": len(unread),
+            "estimated_same_matter": round(len(unread) * sample_same / len(sample), 1) if sample else None,
+            "estimated_same_matter_95_upper": round(len(unread) * high, 1) if sample else None,
+        },
+        "all_same_user_pairs": operating_points([(similarity[p], same(p)) for p in pairs]),
+        "per_message": message_points([(a, b, similarity[(a, b)], same((a, b))) for a, b in pairs]),
+        "borderline_pairs_left_out": operating_points([(similarity[p], same(p)) for p in pairs if not borderline(p)]),
+        "without_the_largest_poster": {
+            "poster_messages": len(members[largest]),
+            **operating_points([(similarity[p], same(p)) for p in pairs if users[p[0]] != largest]),
+            "per_message": message_points(
+                [(a, b, similarity[(a, b)], same((a, b))) for a, b in pairs if users[a] != largest]
+            ),
+        },
+    }
 
 
 if __name__ == "__main__":
