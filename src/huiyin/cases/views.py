@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import (
     FileResponse,
     Http404,
@@ -348,6 +349,8 @@ def detail(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 
 def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
     org_id = request.user.org_id
+    # Read once for the page: the case's own section and the handling panel both list them.
+    prefetch_related_objects([case], "assisting_departments")
     action_form = extra.pop("action_form", None) or ActionForm(
         organization_id=org_id, case=case, initial={"version": case.version}
     )

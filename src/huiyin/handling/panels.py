@@ -18,15 +18,24 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
     user = request.user
     panel = selectors.handling_panel(case)
     departments = Department.objects.filter(organization_id=case.organization_id, handles_cases=True)
-    member_departments = {case.lead_department_id, *case.assisting_departments.values_list("pk", flat=True)}
+    caps = selectors.handling_capabilities(user, case, joints=panel["joints"])  # type: ignore[arg-type]
+    # The assignment form's choices (only when it is shown): the active staff of the lead and
+    # assisting departments, read once with their departments (the helpers' list names them).
+    members: list[Staff] = []
+    if caps.assign:
+        # case.assisting_departments is prefetched by the case page (one read for the page).
+        member_departments = {case.lead_department_id, *(d.pk for d in case.assisting_departments.all())}
+        members = list(
+            Staff.objects.filter(department_id__in=[d for d in member_departments if d], is_active=True)
+            .select_related("department")
+            .order_by("pk")
+        )
     return {
         **panel,
         "working": case.state in OPEN_STATES | REVIEW_STATES,
-        "handling_caps": selectors.handling_capabilities(user, case, joints=panel["joints"]),  # type: ignore[arg-type]
-        "lead_staff": Staff.objects.filter(department_id=case.lead_department_id, is_active=True)
-        if case.lead_department_id
-        else Staff.objects.none(),
-        "helper_staff": Staff.objects.filter(department_id__in=[d for d in member_departments if d], is_active=True),
+        "handling_caps": caps,
+        "lead_staff": [s for s in members if s.department_id == case.lead_department_id],
+        "helper_staff": members,
         "departments": departments,
         "investigation_kinds": InvestigationKind.choices,
         "notice_methods": NoticeMethod.choices,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
@@ -24,6 +25,7 @@ from .models import (
     Proposal,
     ProposalStatus,
     Rectification,
+    Review,
 )
 
 
@@ -92,10 +94,35 @@ def handling_capabilities(actor: Staff, case: Case, joints: Iterable[JointHandli
     )
 
 
+# What the handling panel lists, by the model each list is read from.
+PANEL_RECORDS = {
+    "dispatches": Dispatch,
+    "investigations": Investigation,
+    "proposals": Proposal,
+    "rectifications": Rectification,
+    "documents": Document,
+    "reviews": Review,
+    "joints": JointHandling,
+    "authority": AuthorityRequest,
+}
+
+
+def _records_present(case: Case) -> dict[str, bool]:
+    """Which of the panel's lists have anything, in one statement: most cases have a dispatch
+    and a document or two, few have an investigation, a proposal, a review or joint
+    handling, and each list read for nothing costs a statement of its own."""
+    probes = {f"has_{name}": Exists(model.objects.filter(case=OuterRef("pk"))) for name, model in PANEL_RECORDS.items()}
+    row = Case.objects.filter(pk=case.pk).values(**probes).first() or {}
+    return {name: bool(row.get(f"has_{name}")) for name in PANEL_RECORDS}
+
+
 def handling_panel(case: Case) -> dict:
     """Everything the case page shows about the handling, all rounds, oldest first."""
-    proposals = list(
-        Proposal.objects.filter(case=case).prefetch_related("steps__decided_by").select_related("submitted_by")
+    present = _records_present(case)
+    proposals = (
+        list(Proposal.objects.filter(case=case).prefetch_related("steps__decided_by").select_related("submitted_by"))
+        if present["proposals"]
+        else []
     )
     for p in proposals:
         p.step_list = list(p.steps.all())
@@ -107,25 +134,44 @@ def handling_panel(case: Case) -> dict:
             else ""
         )
         p.chain_labels = [records.role_label(r) for r in p.chain]
+
+    def read(name: str, rows: Callable[[], QuerySet[Any]]) -> list[Any]:
+        return list(rows()) if present[name] else []
+
+    authority = read(
+        "authority", lambda: AuthorityRequest.objects.filter(case=case).select_related("report").order_by("pk")[:1]
+    )
     return {
-        "dispatches": list(
-            Dispatch.objects.filter(case=case).select_related("department", "dispatched_by", "answered_by")
+        "dispatches": read(
+            "dispatches",
+            lambda: Dispatch.objects.filter(case=case).select_related("department", "dispatched_by", "answered_by"),
         ),
-        "investigations": list(
-            Investigation.objects.filter(case=case)
-            .select_related("recorded_by", "signature")
-            .prefetch_related("attachments")
+        "investigations": read(
+            "investigations",
+            lambda: (
+                Investigation.objects.filter(case=case)
+                .select_related("recorded_by", "signature")
+                .prefetch_related("attachments")
+            ),
         ),
         "proposals": proposals,
-        "rectifications": list(Rectification.objects.filter(case=case).select_related("notified_by", "checked_by")),
-        "documents": list(Document.objects.filter(case=case).select_related("created_by", "approved_by")),
-        "reviews": list(case.reviews.select_related("requested_by", "decided_by")),
-        "joints": list(
-            JointHandling.objects.filter(case=case)
-            .select_related("coordinator")
-            .prefetch_related("parts__department", "parts__recorded_by")
+        "rectifications": read(
+            "rectifications",
+            lambda: Rectification.objects.filter(case=case).select_related("notified_by", "checked_by"),
         ),
-        "authority": AuthorityRequest.objects.filter(case=case).select_related("report").first(),
+        "documents": read(
+            "documents", lambda: Document.objects.filter(case=case).select_related("created_by", "approved_by")
+        ),
+        "reviews": read("reviews", lambda: case.reviews.select_related("requested_by", "decided_by")),
+        "joints": read(
+            "joints",
+            lambda: (
+                JointHandling.objects.filter(case=case)
+                .select_related("coordinator")
+                .prefetch_related("parts__department", "parts__recorded_by")
+            ),
+        ),
+        "authority": authority[0] if authority else None,
         "concluded_matters": records.concluded_matters(case),
     }
 
