@@ -111,7 +111,10 @@ def _records_present(case: Case) -> dict[str, bool]:
     """Which of the panel's lists have anything, in one statement: most cases have a dispatch
     and a document or two, few have an investigation, a proposal, a review or joint
     handling, and each list read for nothing costs a statement of its own."""
-    probes = {f"has_{name}": Exists(model.objects.filter(case=OuterRef("pk"))) for name, model in PANEL_RECORDS.items()}
+    probes = {
+        f"has_{name}": Exists(model._default_manager.filter(case=OuterRef("pk")))
+        for name, model in PANEL_RECORDS.items()
+    }
     row = Case.objects.filter(pk=case.pk).values(**probes).first() or {}
     return {name: bool(row.get(f"has_{name}")) for name in PANEL_RECORDS}
 
