@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HUIYIN_DATA_DIR ?= $(CURDIR)/var
 export HUIYIN_DATA_DIR
 DEMO_CASES ?= 400
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 .PHONY: run test install demo e2e lint diagram clean
 

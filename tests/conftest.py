@@ -185,6 +185,9 @@ def _reaches_a_backing_service(item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    # The few long tests first (marked `heavy`): xdist hands tests out in this order, and a
+    # minute-long test handed out last keeps one worker busy after the other has finished.
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
     if os.environ.get("HUIYIN_DATABASE_TESTS_ONLY", "").strip().lower() in ("", "0", "false", "no"):
         return
     kept, dropped = [], []

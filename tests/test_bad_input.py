@@ -564,6 +564,7 @@ def _fuzzer(form: Form, client: Client, foreign: list[int], tally: dict[str, int
     return post
 
 
+@pytest.mark.heavy
 def test_malformed_input_is_refused_cleanly_and_stores_nothing(world):
     clients, forms, reached = _discover(world)
     posted = {_view_name(urlsplit(f.action).path) for f in forms}

@@ -427,6 +427,7 @@ def _case_page_sample(org) -> list[int]:
     return sorted(chosen.values())
 
 
+@pytest.mark.heavy
 @pytest.mark.postgres
 def test_workbench_pages_plan_no_sequential_scan_of_large_tables(demo_centre):
     org, staff = demo_centre

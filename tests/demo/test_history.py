@@ -32,6 +32,7 @@ def _month_start(moment: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db
 def test_demo_history_is_spread_over_weeks_runs_forward_and_keeps_office_hours():
     """A demo load dates every case's story when it happened: events over more than six

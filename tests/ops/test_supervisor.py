@@ -79,6 +79,7 @@ def test_exit_descriptions():
     assert describe_exit(1) == "exit status 1"
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_serve_keeps_the_web_up_while_the_worker_and_the_sweeper_are_killed(tmp_path):
     """The issue: killing the task worker stopped gunicorn within a second, killing the

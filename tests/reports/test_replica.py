@@ -9,6 +9,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.access.conftest import run_python
 
 SCRIPT = r"""
@@ -71,6 +73,7 @@ def _run(tmp_path, migrated, replica: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.heavy
 def test_the_dashboard_reads_from_the_replica_when_there_is_one_and_from_the_one_database_otherwise(tmp_path):
     template = _migrated(tmp_path)
     (tmp_path / "with").mkdir()
