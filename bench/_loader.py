@@ -32,6 +32,7 @@ primary key (time order, as a real ledger grows) and VACUUM ANALYZE.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import random
@@ -911,12 +912,38 @@ def _policy_for_new_case(org):
     return bus.case_policy(org)
 
 
+def keys_fingerprint() -> str:
+    """Which keys sign the event chains and encrypt personal fields (a digest, not the keys).
+    A laptop install derives both from the SECRET_KEY in HUIYIN_DATA_DIR: a benchmark run from
+    another data directory than the load's writes rows the load's pages cannot decrypt, and
+    reads chains it cannot verify (found when a case page answered 500 on such a row)."""
+    from django.conf import settings
+
+    from huiyin.core import crypto
+
+    probe = f"{settings.HUIYIN_AUDIT_KEY}|{crypto.lookup_hash('bench-probe')}|{settings.SECRET_KEY}"
+    return hashlib.sha256(probe.encode()).hexdigest()[:16]
+
+
+def _same_keys(meta: dict) -> None:
+    loaded_with = meta.get("keys")
+    if loaded_with is None:
+        log("--reuse: the load did not record its keys (an older load): run with its HUIYIN_DATA_DIR")
+    elif loaded_with != keys_fingerprint():
+        raise SystemExit(
+            "--reuse: this database was loaded with other keys (another HUIYIN_DATA_DIR / SECRET_KEY "
+            "or HUIYIN_AUDIT_KEY): run with the load's, or its event chains will not "
+            "verify and new personal fields will be unreadable to the next run"
+        )
+
+
 def load(*, n: int, seed: int, days: int, reuse: bool) -> dict:
     """Load N cases unless ``reuse`` and the database already holds this load."""
     meta = meta_get()
     have = Case.objects.count()
     if reuse and meta and meta.get("cases") == n and meta.get("seed") == seed and have >= n:
         log(f"--reuse: {have} cases already loaded ({meta.get('loaded_at')}); skipping the load")
+        _same_keys(meta)
         return {**meta, "reused": True}
     if reuse:
         log(f"--reuse: the database has {have} cases / meta {meta}; loading {n} afresh")
@@ -928,6 +955,7 @@ def load(*, n: int, seed: int, days: int, reuse: bool) -> dict:
         "days": days,
         "end": loader.end.isoformat(),
         "loaded_at": timezone.now().isoformat(),
+        "keys": keys_fingerprint(),
         **result,
         "reused": False,
     }
