@@ -30,10 +30,11 @@ import argparse
 import csv
 import itertools
 import json
-import math
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from scipy.stats import binomtest
 
 from huiyin.core.chinese import prepare
 from huiyin.triage.minhash import bands, jaccard, shingles
@@ -123,28 +124,9 @@ THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval of a proportion k/n, by bisection on the binomial tail."""
-
-    def tail_at_most(p: float) -> float:
-        return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
-
-    def tail_at_least(p: float) -> float:
-        return 1 - tail_at_most(p) + math.comb(n, k) * p**k * (1 - p) ** (n - k)
-
-    def solve(f, target: float, increasing: bool) -> float:
-        lo, hi = 0.0, 1.0
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            if (f(mid) < target) == increasing:
-                lo = mid
-            else:
-                hi = mid
-        return (lo + hi) / 2
-
-    alpha = (1 - level) / 2
-    lower = 0.0 if k == 0 else solve(tail_at_least, alpha, increasing=True)
-    upper = 1.0 if k == n else solve(tail_at_most, alpha, increasing=False)
-    return lower, upper
+    """Exact (Clopper-Pearson) interval of a proportion k/n (scipy, scikit-learn's own dependency)."""
+    interval = binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
+    return float(interval.low), float(interval.high)
 
 
 def operating_points(scored: list[tuple[float, bool]]) -> dict:
