@@ -122,10 +122,13 @@ def _records_present(case: Case) -> dict[str, bool]:
 def handling_panel(case: Case) -> dict:
     """Everything the case page shows about the handling, all rounds, oldest first."""
     present = _records_present(case)
-    proposals = (
-        list(Proposal.objects.filter(case=case).prefetch_related("steps__decided_by").select_related("submitted_by"))
-        if present["proposals"]
-        else []
+
+    def read(name: str, rows: Callable[[], QuerySet[Any]]) -> list[Any]:
+        return list(rows()) if present[name] else []
+
+    proposals = read(
+        "proposals",
+        lambda: Proposal.objects.filter(case=case).prefetch_related("steps__decided_by").select_related("submitted_by"),
     )
     for p in proposals:
         p.step_list = list(p.steps.all())
@@ -137,13 +140,6 @@ def handling_panel(case: Case) -> dict:
             else ""
         )
         p.chain_labels = [records.role_label(r) for r in p.chain]
-
-    def read(name: str, rows: Callable[[], QuerySet[Any]]) -> list[Any]:
-        return list(rows()) if present[name] else []
-
-    authority = read(
-        "authority", lambda: AuthorityRequest.objects.filter(case=case).select_related("report").order_by("pk")[:1]
-    )
     return {
         "dispatches": read(
             "dispatches",
@@ -174,7 +170,11 @@ def handling_panel(case: Case) -> dict:
                 .prefetch_related("parts__department", "parts__recorded_by")
             ),
         ),
-        "authority": authority[0] if authority else None,
+        "authority": (
+            AuthorityRequest.objects.filter(case=case).select_related("report").first()
+            if present["authority"]
+            else None
+        ),
         "concluded_matters": records.concluded_matters(case),
     }
 

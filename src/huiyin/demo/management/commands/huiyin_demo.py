@@ -105,15 +105,16 @@ class Command(BaseCommand):
         except DemoConflict as exc:
             raise CommandError(str(exc)) from exc
         self.activate_preset(demo.org, preset)
+        existing = Case.objects.filter(organization=demo.org).count()
         if seed is None:  # a second run adds different cases, not the same ones again
-            seed = Case.objects.filter(organization=demo.org).count()
+            seed = existing
+        # Clustering and training are the demo's own for a demo-sized ledger only.
+        demo_sized = existing + cases <= DEMO_TRIAGE_MAX_CASES
         end = timezone.now()
         specs = generate_case_specs(cases, seed=seed, start=end - timedelta(days=days), end=end)
         # Weeks of history, event by event: the roll-ups (and, for a demo-sized ledger, the
         # hot-issue clusters) are caught up once below instead of after every event.
-        deferred = ["reports.rollups"]
-        if Case.objects.filter(organization=demo.org).count() + cases <= DEMO_TRIAGE_MAX_CASES:
-            deferred.append("triage.hot_clusters")
+        deferred = ["reports.rollups", *(["triage.hot_clusters"] if demo_sized else [])]
         with bus.deferred(*deferred):
             created = populate(demo, specs, now=end, seed=seed)
         self.supervise_some(demo)
@@ -121,7 +122,7 @@ class Command(BaseCommand):
         rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
         self.reception(demo, now=end)
         self.front_office(demo, now=end)
-        self.triage(demo.org)
+        self.triage(demo.org, demo_sized=demo_sized)
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -133,7 +134,7 @@ class Command(BaseCommand):
         self.print_summary(demo.org)
         self.print_logins(demo.staff.values())
 
-    def triage(self, org) -> None:
+    def triage(self, org, *, demo_sized: bool) -> None:
         """Hot-issue clusters for every case, and a routing model trained on the demo's own
         closed cases, so a new user sees suggestions on the intake form (a few seconds for a
         few hundred cases; with too few closed cases per category the reason is printed and
@@ -141,10 +142,10 @@ class Command(BaseCommand):
         from huiyin.triage import hot  # loaded here: the demo's other steps never need triage
         from huiyin.triage.services import train  # scikit-learn (heavy): only when the demo trains
 
-        total = Case.objects.filter(organization=org).count()
-        if total > DEMO_TRIAGE_MAX_CASES:
+        if not demo_sized:
             # Demo cases added to a large ledger (a benchmark's, a test's): clustering and
             # training over all of it is an administrator's job, not the demo's.
+            total = Case.objects.filter(organization=org).count()
             self.stdout.write(
                 f"未生成热点聚类、未训练分类模型：本单位已有 {total} 件（示范只处理 {DEMO_TRIAGE_MAX_CASES} 件以内）；"
                 f"请运行 huiyin triage hot 与 huiyin triage train。 / "
