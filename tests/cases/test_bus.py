@@ -8,14 +8,33 @@ import types
 
 import pytest
 from django.db import models
+from django_tasks.signals import task_enqueued
 
 from huiyin.cases import bus, services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, Event, EventDelivery
+from huiyin.cases.tasks import dispatch_event_task
 from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import ApplicationError
 from huiyin.handling.events import HandlingEvent
 from tests.conftest import intake
+
+
+@pytest.fixture
+def enqueued():
+    """The module paths of the tasks queued, whatever the backend: the database backend
+    writes its row in the transaction (``core.outbox``), Redis's is enqueued at commit."""
+    queued: list[str] = []
+
+    def record(sender, task_result, **kwargs):
+        queued.append(task_result.task.module_path)
+
+    task_enqueued.connect(record)
+    yield queued
+    task_enqueued.disconnect(record)
+
+
+DISPATCH = dispatch_event_task.module_path
 
 
 @pytest.fixture
@@ -75,7 +94,7 @@ def test_an_in_transaction_subscriber_that_fails_rolls_the_event_back(clerk, swa
 
 
 def test_after_commit_subscribers_run_once_each_and_one_failure_does_not_stop_the_rest(
-    clerk, swap_table, django_capture_on_commit_callbacks
+    clerk, swap_table, django_capture_on_commit_callbacks, enqueued
 ):
     seen: list[tuple[str, int]] = []
 
@@ -93,21 +112,21 @@ def test_after_commit_subscribers_run_once_each_and_one_failure_does_not_stop_th
             bus.subscriber("dispatch-only", recording, kinds=(EventKind.STATE_CHANGED,), actions=("dispatch",)),
         )
     )
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         case, _code = services.case_register(actor=clerk, data=intake())
-    assert len(callbacks) == 1  # one dispatch task for the event, whatever the number of subscribers
+    assert enqueued == [DISPATCH]  # one dispatch task for the event, whatever the number of subscribers
     event = Event.objects.get(kind=EventKind.REGISTERED)
     with pytest.raises(RuntimeError, match="gateway down"):  # the task records the failure...
         bus.dispatch_after_commit(event.pk)
     assert seen == [("failing", event.pk), ("recording", event.pk)]  # ...after the others ran
     # An event no after-commit subscriber wants schedules no task at all.
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         services.case_accept(actor=clerk, case_id=case.pk)
-    assert callbacks == []
+    assert enqueued == [DISPATCH]
 
 
 def test_a_deferred_catch_up_subscriber_is_skipped_only_inside_the_block(
-    clerk, swap_table, django_capture_on_commit_callbacks
+    clerk, swap_table, django_capture_on_commit_callbacks, enqueued
 ):
     """The demo's weeks of history defer the roll-ups and clusters (it catches them up once at
     the end); every other subscriber still runs, and after the block the deferred one runs again."""
@@ -121,14 +140,14 @@ def test_a_deferred_catch_up_subscriber_is_skipped_only_inside_the_block(
     with pytest.raises(ValueError, match="no after-commit subscriber"), bus.deferred("catch_up", "typo"):
         pass
     with bus.deferred("catch_up"):
-        with django_capture_on_commit_callbacks() as callbacks:
+        with django_capture_on_commit_callbacks(execute=True):
             first, _code = services.case_register(actor=clerk, data=intake())
-        assert len(callbacks) == 1
+        assert enqueued == [DISPATCH]
         bus.dispatch_after_commit(Event.objects.get(case=first, kind=EventKind.REGISTERED).pk)
     assert seen == ["notify"]
-    with bus.deferred("catch_up", "notify"), django_capture_on_commit_callbacks() as callbacks:
+    with bus.deferred("catch_up", "notify"), django_capture_on_commit_callbacks(execute=True):
         services.case_register(actor=clerk, data=intake())
-    assert callbacks == []  # nobody left to run: no task queued at all
+    assert enqueued == [DISPATCH]  # nobody left to run: no task queued at all
     bus.dispatch_after_commit(Event.objects.get(case=first, kind=EventKind.REGISTERED).pk)
     assert seen == ["notify", "catch_up"]  # outside the block it runs (notify was delivered already)
 

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import partial
 from importlib import import_module
 from typing import Any
 
@@ -35,6 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from huiyin.core.outbox import enqueue_on_commit
 from huiyin.policy import checks as policy_checks
 
 from .models import Case, Event, EventDelivery
@@ -222,7 +222,7 @@ def publish(case: Case, event: Event) -> None:
         if sub.wants(event.kind, action):
             sub.handler(case=case, event=event)
     if _after_commit_for(event.kind, action):
-        transaction.on_commit(partial(dispatch_event_task.enqueue, event_id=event.pk))
+        enqueue_on_commit(dispatch_event_task, event_id=event.pk)
 
 
 def dispatch_after_commit(event_id: int) -> None:

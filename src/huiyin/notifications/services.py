@@ -16,7 +16,6 @@ import smtplib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from huiyin.cases.services import case_record_event, case_register
 from huiyin.cases.validation import email_error
 from huiyin.core.errors import NotFound, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.notify import sms_backend
+from huiyin.core.outbox import enqueue_on_commit
 from huiyin.core.privacy import mask_email, mask_phone
 from huiyin.core.validators import clean_text, normalize_phone
 from huiyin.orgs.models import Staff
@@ -228,7 +228,7 @@ def queue(
         except IntegrityError:
             continue  # a concurrent run queued it first
         if row.status == MessageStatus.QUEUED:
-            transaction.on_commit(partial(message_send_task.enqueue, message_id=row.pk))
+            enqueue_on_commit(message_send_task, message_id=row.pk)
         queued.append(row)
     return queued
 
@@ -314,7 +314,7 @@ def message_resend(*, actor: Staff, message_id: int) -> Message:
         MESSAGE_STATES.move(message, MessageStatus.QUEUED)
         message.attempts, message.reason = 0, ""
         message.save(update_fields=["status", "attempts", "reason"])
-        transaction.on_commit(partial(message_send_task.enqueue, message_id=message.pk))
+        enqueue_on_commit(message_send_task, message_id=message.pk)
     return message
 
 
