@@ -51,9 +51,11 @@ PAGE_MAX = 100_000  # a page number beyond it is a typo, not a page (and its off
 # index; a term with more matches is common enough for the newest-first walk.
 SEARCH_CANDIDATES = 2000
 # The ledger's total: counted exactly up to COUNT_CAP rows (and, on PostgreSQL, within
-# COUNT_TIMEOUT_MS); beyond that, the planner's estimate ("约 N 条").
+# COUNT_TIMEOUT_MS); beyond that, the planner's estimate ("约 N 条"). The timeout is what a
+# page of at most 200 ms can spend on its total: at a million cases, a department's closed
+# reports (10,000 rows reached through ~26,000 heap pages) take 230-300 ms to count.
 COUNT_CAP = 10_000
-COUNT_TIMEOUT_MS = 250
+COUNT_TIMEOUT_MS = 120
 # A planner estimate this many times the cap is taken as it is, without trying to count: the
 # count could not finish below the cap unless the estimate were that far off.
 ESTIMATE_TRUSTED_FACTOR = 5
@@ -163,7 +165,7 @@ def search_filter(qs: QuerySet[Case], keyword: str, *, bitmaps: bool = False) ->
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":
-        return _pg_search(qs, tsquery(keyword), bitmaps=bitmaps)
+        return _pg_search(qs, tsquery(keyword), bitmaps=bitmaps)[0]
     return qs.filter(
         pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [fts5_query(keyword)])
     )
@@ -174,7 +176,7 @@ def _pg_indexed(query: str) -> RawSQL:
     return RawSQL("cases_case.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
 
 
-def _pg_search(qs: QuerySet[Case], query: str, *, bitmaps: bool = False) -> QuerySet[Case]:
+def _pg_search(qs: QuerySet[Case], query: str, *, bitmaps: bool = False) -> tuple[QuerySet[Case], int | None]:
     """Newest-first search that does not rely on the planner's guess of how common a term is.
 
     Left alone, PostgreSQL assumes 0.5 % of rows match a bigram it has no statistics for
@@ -186,6 +188,7 @@ def _pg_search(qs: QuerySet[Case], query: str, *, bitmaps: bool = False) -> Quer
     fills a page soon, and ``ts_match_vq`` (the function behind @@, which no index
     serves) keeps the planner on it. See docs/benchmarks.md. ``bitmaps``: the candidates
     are read with bitmap scans only (a department's ledger, ``_scoped_candidates``).
+    Also returns how many cases match when all their ids were read (None: more than that).
     """
     indexed = _pg_indexed(query)
     candidates = qs.alias(_match=indexed).filter(_match=True).order_by().values_list("pk", flat=True)
@@ -195,11 +198,11 @@ def _pg_search(qs: QuerySet[Case], query: str, *, bitmaps: bool = False) -> Quer
     else:
         ids = list(candidates[: SEARCH_CANDIDATES + 1])
     if len(ids) <= SEARCH_CANDIDATES:
-        return qs.filter(pk__in=ids)
+        return qs.filter(pk__in=ids), len(ids)
     walked = RawSQL(
         "ts_match_vq(cases_case.search_vector, to_tsquery('simple', %s))", [query], output_field=BooleanField()
     )
-    return qs.alias(_match=walked).filter(_match=True)
+    return qs.alias(_match=walked).filter(_match=True), None
 
 
 def category_subtree(org_id: int, category_id: int) -> list[int]:
@@ -231,6 +234,15 @@ def _filtered(actor: Staff, filters: LedgerFilters, *, counting: bool = False) -
     """The actor's cases that pass ``filters``, unordered. ``counting``: the keyword as the
     plain index match (every match is counted; the page's newest-first walk would not
     stop early there)."""
+    return _filtered_found(actor, filters, counting=counting)[0]
+
+
+def _filtered_found(
+    actor: Staff, filters: LedgerFilters, *, counting: bool = False
+) -> tuple[QuerySet[Case], int | None]:
+    """``_filtered``, and how many cases pass when the ids of all of them were read on the
+    way (a keyword's or a department's candidates, PostgreSQL); None when not known."""
+    found: int | None = None
     qs = cases_for(actor)
     f = filters
     if f.channel:
@@ -264,11 +276,14 @@ def _filtered(actor: Staff, filters: LedgerFilters, *, counting: bool = False) -
         elif counting and connection.vendor == "postgresql" and any(query_phrases(keyword[:KEYWORD_MAX])):
             qs = qs.alias(_match=_pg_indexed(tsquery(keyword[:KEYWORD_MAX]))).filter(_match=True)
         elif any(query_phrases(keyword[:KEYWORD_MAX])):
-            qs = search_filter(qs, keyword, bitmaps=scoped_pg)
+            if connection.vendor == "postgresql":
+                qs, found = _pg_search(qs, tsquery(keyword[:KEYWORD_MAX]), bitmaps=scoped_pg)
+            else:
+                qs = search_filter(qs, keyword)
             narrow = False  # the search read its own candidates (or the word is common enough to walk)
     if narrow:
-        qs = _scoped_candidates(qs)
-    return qs
+        qs, found = _scoped_candidates(qs)
+    return qs, found
 
 
 # A department's ledger (PostgreSQL): at most this many of its matching ids are read through
@@ -276,29 +291,43 @@ def _filtered(actor: Staff, filters: LedgerFilters, *, counting: bool = False) -
 SCOPED_CANDIDATES = 2000
 
 
+# The memory a bitmap scan above may use (at least; a server set higher keeps its own). With
+# PostgreSQL's default 4 MB, the bitmaps of a department's scope and a category at a million
+# cases (about 120,000 rows each) turn lossy: their AND no longer names rows but whole pages,
+# and every row of ~30,000 pages is read and rechecked to find the one that matches (395 ms
+# where an exact bitmap takes 80 ms; docs/benchmarks.md).
+BITMAP_WORK_MEM = "32MB"
+
+
 @contextmanager
 def bitmap_scans() -> Iterator[None]:
     """Plan the statements inside with bitmap index scans only: no sequential scan, no
     ordered index walk (PostgreSQL's ``enable_seqscan`` and ``enable_indexscan``, local to
     a savepoint and restored after it; an error rolls the savepoint back, settings
-    included). For a query whose rows the planner cannot count well, this bounds its cost
-    by the sizes of the index look-ups it combines, whatever it guessed."""
+    included), with at least BITMAP_WORK_MEM for the bitmaps. For a query whose rows the
+    planner cannot count well, this bounds its cost by the sizes of the index look-ups it
+    combines, whatever it guessed."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
-                "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+                "current_setting('work_mem'), "
+                "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+                "set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s) "
+                "THEN %s ELSE current_setting('work_mem') END, true)",
+                [BITMAP_WORK_MEM, BITMAP_WORK_MEM],
             )
-            seqscan, indexscan, _a, _b = cursor.fetchone()
+            seqscan, indexscan, work_mem, *_set = cursor.fetchone()
         yield
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true)",
-                [seqscan, indexscan],
+                "SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true), "
+                "set_config('work_mem', %s, true)",
+                [seqscan, indexscan, work_mem],
             )
 
 
-def _scoped_candidates(qs: QuerySet[Case]) -> QuerySet[Case]:
+def _scoped_candidates(qs: QuerySet[Case]) -> tuple[QuerySet[Case], int | None]:
     """A department's ledger filtered by category or lead department without walking the
     organisation's ledger.
 
@@ -314,12 +343,13 @@ def _scoped_candidates(qs: QuerySet[Case]) -> QuerySet[Case]:
     Without such a filter the planner's guess is sound (the scope alone, or with a state,
     channel, nature or dates, which do not depend on the department) and the page is left
     to it: the walk stops after a few hundred rows of a department's busy ledger, and a
-    small department's few cases are looked up by the bitmap."""
+    small department's few cases are looked up by the bitmap. Also returns how many match
+    when that is all of them (None: more)."""
     with bitmap_scans():
         ids = list(qs.order_by().values_list("pk", flat=True)[: SCOPED_CANDIDATES + 1])
     if len(ids) <= SCOPED_CANDIDATES:
-        return qs.filter(pk__in=ids)
-    return qs
+        return qs.filter(pk__in=ids), len(ids)
+    return qs, None
 
 
 LEDGER_ORDER = ("-received_at", "-id")
@@ -329,12 +359,11 @@ def ledger(*, actor: Staff, filters: LedgerFilters) -> QuerySet[Case]:
     """The filtered ledger in its order. The complainants come by the page's ids in a second
     query: joined, a deep page of a department's ledger (the last of 3,000 cases, numbered
     by offset) would be planned as a hash join reading the whole party table."""
-    return (
-        _filtered(actor, filters)
-        .select_related("category", "lead_department", "handler")
-        .prefetch_related("party")
-        .order_by(*LEDGER_ORDER)
-    )
+    return _in_ledger_order(_filtered(actor, filters))
+
+
+def _in_ledger_order(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related("category", "lead_department", "handler").prefetch_related("party").order_by(*LEDGER_ORDER)
 
 
 @dataclass(frozen=True)
@@ -366,6 +395,16 @@ def ledger_total(*, actor: Staff, filters: LedgerFilters) -> LedgerTotal:
     if counted is not None and counted <= COUNT_CAP:
         return LedgerTotal(counted, exact=True)
     return LedgerTotal(max(estimate, COUNT_CAP + 1 if counted else 0), exact=False)
+
+
+def ledger_with_total(*, actor: Staff, filters: LedgerFilters) -> tuple[QuerySet[Case], LedgerTotal]:
+    """The filtered ledger in its order and its size, for a page that shows both. Where the
+    ids of every match were read on the way (a keyword's or a department's candidates,
+    PostgreSQL), they are read once and counted: the size is exact and costs nothing more;
+    otherwise ``ledger_total``."""
+    qs, found = _filtered_found(actor, filters)
+    total = LedgerTotal(found, exact=True) if found is not None else ledger_total(actor=actor, filters=filters)
+    return _in_ledger_order(qs), total
 
 
 def ledger_count_to(*, actor: Staff, filters: LedgerFilters, cap: int) -> int:

@@ -193,8 +193,7 @@ class Pager:
 
 def _ledger_page(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, list[Case], Pager]:
     form, filters, page_number, end = _ledger_request(request)
-    total = selectors.ledger_total(actor=request.user, filters=filters)
-    qs = selectors.ledger(actor=request.user, filters=filters)
+    qs, total = selectors.ledger_with_total(actor=request.user, filters=filters)
     if end is not None and total.exact:  # a known size: the page from the start, numbered
         page_number, end = max(1, total.pages() - end + 1), None
     if end is not None:
@@ -256,8 +255,8 @@ def ledger_print(request: AuthedHttpRequest) -> HttpResponse:
     form, filters, _page, _end = _ledger_request(request)
     if form.errors:
         return _plain(" ".join(f"{form[f].label}：{e}" for f, errors in form.errors.items() for e in errors), 400)
-    rows = list(selectors.ledger(actor=request.user, filters=filters)[: PRINT_MAX + 1])
-    total = selectors.ledger_total(actor=request.user, filters=filters)
+    qs, total = selectors.ledger_with_total(actor=request.user, filters=filters)
+    rows = list(qs[: PRINT_MAX + 1])
     return render(
         request,
         "cases/ledger_print.html",
