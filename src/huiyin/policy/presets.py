@@ -290,6 +290,20 @@ class Extension:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FirstReceiverRules:
+    """首问负责 (first-contact responsibility, F05): the staff member who first received the
+    matter (the case's ``first_contact``) follows it until the complainant is satisfied, and
+    is told how it ended. ``told_on``: the moves after which they are told — ``reply`` (the
+    complainant was answered, on the spot or after handling) and ``close`` (the matter was
+    closed, with the complainant's confirmation where the preset wants it); none listed: not
+    told. The telling is a desk entry, a message (``notifications``, where the organisation
+    switched it on) and a line in the case's history."""
+
+    told_on: tuple[str, ...] = _f((), choices=("reply", "close"), what="step", one_ok=True)
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallbackShare:
     role: str = _f(choices=ROLES, what="role")
     min_share: float = _f(low=0.0, high=1.0)
@@ -690,6 +704,7 @@ class Preset:
     escalation: tuple[EscalationStep, ...] = ()
     extension: Extension | None = None
     required_steps: RequiredSteps = RequiredSteps()
+    first_receiver: FirstReceiverRules = FirstReceiverRules()
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
     statistics_return: StatisticsReturn | None = None
