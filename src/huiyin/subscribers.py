@@ -165,6 +165,13 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=("submit_for_approval",),
         ),
+        # 首问负责: the first receiver is told the matter was answered or closed, where the preset says so.
+        subscriber(
+            "notifications.first_receiver",
+            notifications.first_receiver_on_finished,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=notifications.FIRST_RECEIVER_ACTIONS,
+        ),
         subscriber("notifications.deadlines", notifications.staff_on_deadline, kinds=notifications.DEADLINE_KINDS),
         # The dashboard's roll-ups: the consumer applies every event since its cursor.
         subscriber("reports.rollups", reports.on_event, kinds=reports.KINDS),

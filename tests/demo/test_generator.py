@@ -42,7 +42,7 @@ def test_organization_has_departments_roles_and_categories():
     demo = build_organization()
     org = demo.org
     assert org.hotline == "12345"
-    assert 8 <= Department.objects.filter(organization=org).count() <= 12
+    assert 8 <= Department.objects.filter(organization=org).count() <= 13
     assert Department.objects.filter(organization=org, parent__isnull=False).exists()  # a tree
     assert not demo.departments["intake"].handles_cases
     roles = {r for s in Staff.objects.filter(organization=org) for r in s.roles}

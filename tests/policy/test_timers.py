@@ -120,7 +120,7 @@ def test_hotline_dispatched_in_time_is_never_overdue(org, drive, departments):
 
 def test_hotline_dispatch_clock_only_for_phone_cases(org, drive):
     activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9), channel="online")
+    case = drive.register(at(2026, 3, 2, 9), channel="letter")
     drive.do(at(2026, 3, 2, 10), "accept", case)
     assert not Clock.objects.filter(case=case, stage="dispatch").exists()
 

@@ -27,6 +27,18 @@ def _quick_challenge(settings):
 
 
 @pytest.fixture
+def clerk(org):
+    """The staff who take online submissions: the office's website staff, whom the city
+    hotline's preset names as the ones who accept online complaints (seeds/000 line 19)."""
+    from huiyin.orgs.models import Department
+    from huiyin.orgs.roles import Role
+    from tests.conftest import make_staff
+
+    office = Department.objects.create(organization=org, code="office", name="办公室", handles_cases=False)
+    return make_staff(org, "clerk", [Role.INTAKE_CLERK], office)
+
+
+@pytest.fixture
 def hotline(org):
     """The city hotline's rules: anonymous online submissions allowed, callbacks, no review."""
     return activate(org, "city_hotline")

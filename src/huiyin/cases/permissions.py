@@ -16,7 +16,7 @@ from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
 from .models import Case
-from .workflow import CaseState, Edge
+from .workflow import CaseState, Edge, channel_acceptor
 
 
 def may_view_case(actor: Actor, case: Case) -> bool:
@@ -136,6 +136,26 @@ def public_may_take(actor: ExternalActor, case: Case, edge: Edge) -> bool:
     )
 
 
+def acceptance_refusal(actor: Actor, case: Case, edge: Edge) -> str | None:
+    """Why ``actor`` may not take an acceptance decision (受理, 不予受理, 退回...) on ``case``
+    where its policy names the department that alone accepts the case's channel
+    (``presets.ChannelAcceptor``; the city bureau: 办公室网络维护工作人员负责对网上投诉案件的受理);
+    None when nothing stands in the way. Staff of another department, or of none, and
+    registered systems are refused, whatever their role."""
+    if edge.cap != Cap.DECIDE or case.state != CaseState.REGISTERED:
+        return None
+    rule = channel_acceptor(case.stage_switches, case.channel)
+    if rule is None:
+        return None
+    department = actor.department if isinstance(actor, Staff) else None
+    if department is not None and department.code == rule["department"]:
+        return None
+    return _("受理：本单位规定%(channel)s渠道的诉求由%(who)s负责受理，您不能对该件作出受理决定，请转交其受理。") % {
+        "channel": case.get_channel_display(),
+        "who": rule.get("label") or rule["department"],
+    }
+
+
 def may_take(actor: Actor, case: Case, edge: Edge) -> bool:
     """Capability plus scope. A whole-ledger role takes the edges its capabilities allow on
     any case of its organisation; department staff only on the cases their department
@@ -144,9 +164,11 @@ def may_take(actor: Actor, case: Case, edge: Edge) -> bool:
     of these. The public: ``public_may_take``. A registered system (the API) takes the edges
     its capabilities allow on the whole ledger of its organisation, while it is active (its
     keys may narrow this further to departments and actions: ``huiyin.api``)."""
+    if isinstance(actor, ExternalActor) and actor.kind == ActorKind.PUBLIC:
+        return public_may_take(actor, case, edge)
+    if acceptance_refusal(actor, case, edge):
+        return False
     if isinstance(actor, ExternalActor):
-        if actor.kind == ActorKind.PUBLIC:
-            return public_may_take(actor, case, edge)
         return (
             actor.system.active
             and case.organization_id == actor.organization_id

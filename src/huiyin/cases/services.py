@@ -47,8 +47,8 @@ from huiyin.orgs.roles import Cap
 from . import bus, validation
 from .inputs import IntakeInput, PartyInput
 from .models import Attachment, Case, CaseRound, Channel, Contact, Event, Party, Urgency
+from .permissions import acceptance_refusal, may_reissue_receipt, may_take, may_upload_attachment
 from .permissions import check_can_edit as _check_can_edit
-from .permissions import may_reissue_receipt, may_take, may_upload_attachment
 from .selectors import case_visible_to, cases_for
 from .workflow import EDGES, CaseState, Stage, find_edge, required_step, stages_with_defaults
 
@@ -760,7 +760,7 @@ def transition(
         if expected_version is not None and case.version != expected_version:
             raise StaleObject()
         if not may_take(actor, case, edge):
-            raise PermissionDeniedError()
+            raise PermissionDeniedError(acceptance_refusal(actor, case, edge))
         bus.check_guards(case, action)  # what other apps require first (huiyin/subscribers.py GUARDS)
         previous = case.state
         changes = apply(case) if apply else {}

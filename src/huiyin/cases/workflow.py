@@ -163,6 +163,14 @@ def required_step(switches: Mapping[str, Any] | None, name: str) -> Any:
     return ((switches or {}).get("required_steps") or {}).get(name) or None
 
 
+def channel_acceptor(switches: Mapping[str, Any] | None, channel: str) -> dict[str, str] | None:
+    """Who alone decides acceptance of a case of ``channel`` under its policy
+    (``presets.ChannelAcceptor``, copied into ``stage_switches`` at registration): the
+    department code and how to name them, or None when anyone who may decide does."""
+    rule = ((switches or {}).get("accepted_by") or {}).get(channel)
+    return dict(rule) if rule else None
+
+
 def state_label(state: str) -> str:
     try:
         return str(CaseState(state).label)

@@ -34,7 +34,8 @@ from faker.providers.person.zh_CN import Provider as _FakerPerson
 from faker.providers.phone_number.zh_CN import Provider as _FakerPhone
 
 from huiyin.cases.inputs import PartyInput
-from huiyin.cases.models import Category
+from huiyin.cases.models import Case, Category
+from huiyin.cases.workflow import channel_acceptor
 from huiyin.core.validators import id_check_digit
 from huiyin.orgs.models import Department, Organization, Staff
 
@@ -62,6 +63,9 @@ DEPARTMENTS: tuple[tuple[str, str, str | None, bool], ...] = (
     ("health", "卫生健康委员会", None, True),
     ("edu", "教育局", None, True),
     ("water", "水务集团", None, True),
+    # The bureau's office, whose website staff accept online complaints (the city hotline
+    # preset's acceptance_grounds.accepted_by: 办公室网络维护工作人员负责对网上投诉案件的受理).
+    ("office", "办公室", None, False),
 )
 
 
@@ -113,6 +117,7 @@ STAFF: tuple[StaffDef, ...] = (
     StaffDef("handler_edu", "蒋芳", ("handler",), "edu"),
     StaffDef("head_water", "蔡永明", ("dept_head",), "water", "经理"),
     StaffDef("handler_water", "余强", ("handler",), "water"),
+    StaffDef("webmaster", "钱伟", ("intake_clerk",), "office", "网络维护员"),
 )
 
 
@@ -837,7 +842,16 @@ class _Cast:
 
     def __init__(self, demo: DemoOrg):
         staff = list(demo.staff.values())
-        self.clerks = [s for s in staff if "intake_clerk" in s.roles]
+        codes: dict[int | None, str] = {d.pk: code for code, d in demo.departments.items()}
+        # The intake desk's clerks; a clerk of another department (the office's website staff)
+        # decides acceptance only where the policy names that department (``acceptor``).
+        desk = [s for s in staff if "intake_clerk" in s.roles]
+        self.clerks = [s for s in desk if codes.get(s.department_id) in (None, "intake")] or desk
+        self.desk_of: dict[str, Staff] = {}
+        for s in desk:
+            code = codes.get(s.department_id)
+            if code is not None:
+                self.desk_of.setdefault(code, s)
         self.reception = next((s for s in staff if "reception" in s.roles), None)
         self.leader = next(s for s in staff if "leader" in s.roles)
         self.callback = next(s for s in staff if "callback_officer" in s.roles)
@@ -848,6 +862,12 @@ class _Cast:
                 self.handlers.setdefault(s.department_id, []).append(s)
             if s.department_id and "dept_head" in s.roles:
                 self.heads.setdefault(s.department_id, s)
+
+    def acceptor(self, case: Case, clerk: Staff) -> Staff:
+        """Who decides the case's acceptance: the desk's ``clerk``, or the staff of the
+        department the case's policy names for its channel (``workflow.channel_acceptor``)."""
+        rule = channel_acceptor(case.stage_switches, case.channel)
+        return self.desk_of.get(rule["department"], clerk) if rule else clerk
 
     def handler(self, department: Department, index: int) -> Staff:
         people = self.handlers.get(department.pk) or [self.heads[department.pk]]

@@ -211,9 +211,12 @@ class Replay:
         def decided(after: datetime) -> datetime:
             return self.desk(after, rng, 1, 4) if on_desk else self.office(after, rng, 0.2, 4)
 
+        # Where the policy names who alone accepts this channel (the office's website staff
+        # accept online complaints), they take the acceptance decision; the desk the rest.
+        acceptor = cast.acceptor(case, clerk)
         if spec.decision in ("not_accept", "return", "transfer"):
             at = yield decided(at)
-            _decide(case, spec, clerk, at)
+            _decide(case, spec, acceptor, at)
             if target == "archived":
                 at = yield self.office(at, rng, 8 * 10, 8 * 25)
                 svc.case_archive(actor=cast.leader, case_id=cid, at=at)
@@ -231,8 +234,8 @@ class Replay:
         stages = stages_with_defaults(case.stage_switches)
         if stages[Stage.ACCEPTANCE]:
             at = yield decided(at)
-            svc.case_accept(actor=clerk, case_id=cid, at=at)  # else: taken on dispatch (首问负责)
-            _tell_in_writing(case, clerk, "acceptance_notice", at)
+            svc.case_accept(actor=acceptor, case_id=cid, at=at)  # else: taken on dispatch (首问负责)
+            _tell_in_writing(case, acceptor, "acceptance_notice", at)
         department = self.demo.routing[spec.category]
         final = "closed" if target == "archived" else target
         if spec.reopened:

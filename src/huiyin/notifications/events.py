@@ -6,3 +6,5 @@ from django.utils.translation import gettext_lazy as _
 
 class NotificationsEvent(models.TextChoices):
     CONTACT_PREFERENCE = "contact_preference", _("变更通知偏好")
+    # 首问负责: the first receiver was told the matter was answered or closed (presets.FirstReceiverRules).
+    FIRST_RECEIVER_TOLD = "first_receiver_told", _("已告知首问责任人")

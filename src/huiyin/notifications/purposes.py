@@ -39,6 +39,7 @@ class Purpose(models.TextChoices):
     OVERDUE = "overdue", _("逾期")
     ESCALATED = "escalated", _("逾期升级")
     REPEAT_CONTACT = "repeat_contact", _("重复来电")
+    FIRST_RECEIVER = "first_receiver", _("告知首问责任人")
     # Visits booked with the reception (huiyin.reception): to the visitor, no case yet.
     VISIT_BOOKED = "visit_booked", _("来访预约确认")
     VISIT_REMINDER = "visit_reminder", _("来访提醒")
@@ -181,6 +182,19 @@ SPECS: dict[str, Spec] = {
         _("{{ name }}：\n\n重复来电 {{ number }} {{ title }}：{{ text }}\n请与反映人沟通：{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
     ),
+    # 首问负责: the staff member who first received the matter is told it was answered or
+    # closed (seeds/000 行 77「处理完毕后……并告知第一接待人」), besides the desk entry.
+    Purpose.FIRST_RECEIVER: Spec(
+        Audience.STAFF,
+        (*_STAFF_VARS, "step"),
+        _("【{{ org }}】您首问接待的 {{ number }} {{ title }}：{{ step }}，请跟踪至反映人满意。"),
+        _("【首问告知】{{ number }} {{ title }}：{{ step }}"),
+        _(
+            "{{ name }}：\n\n您首问接待的 {{ number }} {{ title }}：{{ step }}。\n"
+            "请跟踪至反映人满意：{{ case_url }}\n\n{{ org }}"
+        ),
+        on_by_default=False,
+    ),
     Purpose.VISIT_BOOKED: Spec(
         Audience.COMPLAINANT,
         (*_VISIT_VARS, "manage_code"),
@@ -258,6 +272,7 @@ SAMPLE = {
     "rating_link": "http://127.0.0.1:8000/rate/3kZ9qWm2xYt7/",
     "reason": "需调取病历并组织专家讨论",
     "text": "又来电：井盖仍未盖上。",
+    "step": "已答复",
     "code": "K7M2Q9XD",
     "when": "2026-01-08（星期四）09:30",
     "place": "信访接待室（市民中心一楼）",

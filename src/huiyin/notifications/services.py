@@ -412,6 +412,28 @@ def sms_opt_out_set(*, actor: Staff, case_id: int, opt_out: bool) -> Party:
     return party
 
 
+# --- the first receiver (首问负责) ----------------------------------------------------------------------
+
+
+def first_receiver_told_record(*, event: Event, staff: Staff, step: str, text: str) -> Event | None:
+    """A line in the case's history: its first receiver was told that the matter was answered
+    or closed (``presets.FirstReceiverRules``), by the subscriber that told them, after the
+    move's commit. Dated at the move (never before the case's last record), by the system."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=event.case_id).first()
+        if case is None:
+            return None
+        last = Event.objects.filter(case=case).order_by("-id").values_list("at", flat=True).first()
+        at = max(event.at, last) if last is not None else event.at
+        return case_record_event(
+            case,
+            kind=NotificationsEvent.FIRST_RECEIVER_TOLD,
+            actor=None,
+            data={"staff_id": staff.pk, "staff_name": str(staff), "step": step, "source_event": event.pk, "text": text},
+            at=at,
+        )
+
+
 # --- parked mail (the e-mail channel, intake.py) ----------------------------------------------------------
 
 

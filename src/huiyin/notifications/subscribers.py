@@ -15,15 +15,26 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.models import CaseRound
 from huiyin.cases.notifications import repeat_contact_recipients
+from huiyin.core.notify import desk_notify
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Extension
 from huiyin.handling.models import ReviewDecision
 from huiyin.handling.notifications import approval_recipients, dispatch_recipients
+from huiyin.handling.records import preset_of
 from huiyin.orgs.models import Staff
 
 from .models import InboundMail, Message
 from .purposes import Purpose
-from .services import Target, base_values, case_link, complainant_targets, queue, staff_case_url, staff_targets
+from .services import (
+    Target,
+    base_values,
+    case_link,
+    complainant_targets,
+    first_receiver_told_record,
+    queue,
+    staff_case_url,
+    staff_targets,
+)
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
@@ -161,6 +172,49 @@ def staff_on_repeat_contact(*, event: Event) -> None:
         values=values,
         per_target=_staff_name,
     )
+
+
+# The moves a first receiver is told of (``presets.FirstReceiverRules.told_on``), by step.
+FIRST_RECEIVER_STEPS = {"reply": "reply", "answer_on_spot": "reply", "close": "close", "decide_rereview": "close"}
+FIRST_RECEIVER_ACTIONS = tuple(FIRST_RECEIVER_STEPS)
+
+
+def first_receiver_on_finished(*, event: Event) -> None:
+    """首问负责 (property: seeds/000 行 73、77「第一接待人负责跟踪……直至客户满意为止」「处理完毕后……
+    并告知第一接待人」): where the case's preset says so, the staff member who first received
+    the matter is told that it was answered or closed — on their desk, by message where the
+    organisation switched that on, and in the case's history. Not when they made the move."""
+    case = event.case
+    step = FIRST_RECEIVER_STEPS.get(str((event.data or {}).get("action", "")))
+    preset = preset_of(case)
+    if step is None or preset is None or step not in preset.first_receiver.told_on:
+        return
+    receiver = case.first_contact
+    if receiver is None or not receiver.is_active or receiver.pk == event.actor_id:
+        return
+    said = _("已答复反映人") if step == "reply" else _("已办结")
+    text = _("首问告知：您首问接待的 %(number)s %(title)s：%(said)s，请跟踪至反映人满意。") % {
+        "number": case.number,
+        "title": case.title,
+        "said": said,
+    }
+    desk_notify(
+        recipients=[receiver],
+        case=case,
+        key=f"event:{event.pk}:first-receiver",
+        text=text,
+        at=event.at,
+        kind="first-receiver",
+    )
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.FIRST_RECEIVER,
+        targets=staff_targets([receiver]),
+        values={**_staff_values(case), "step": said},
+        per_target=_staff_name,
+    )
+    first_receiver_told_record(event=event, staff=receiver, step=step, text=text)
 
 
 DEADLINE_PURPOSES = {

@@ -195,6 +195,20 @@ class Ground:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChannelAcceptor:
+    """Who decides acceptance (受理) of the matters that came in by one channel: only the
+    staff of the organisation's department with code ``department`` (e.g. the city bureau's
+    office staff who keep the website accept online complaints, 网上投诉案件的受理); others
+    are refused every acceptance decision on such a case (accept, not accept, return...).
+    ``label`` names them in the refusal."""
+
+    channel: str = _f(choices=CHANNELS)
+    department: str = _f(what="department code")
+    label: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class AcceptanceGrounds:
     not_accepted: tuple[Ground, ...] = _f((), unique="code", what="ground")
     not_reaccepted: tuple[Ground, ...] = _f((), unique="code", what="ground")
@@ -208,6 +222,9 @@ class AcceptanceGrounds:
     # The acceptance limit is met when the decision is told in writing (受理告知书, 不予受理
     # or 不再受理告知书 issued), not when it is taken: its clock runs until the letter is issued.
     written_notice: bool = False
+    # Channels whose acceptance only a designated department decides (none listed: anyone
+    # who may decide acceptance, for every channel).
+    accepted_by: tuple[ChannelAcceptor, ...] = _f((), unique="channel", what="channel")
     source: str = ""
 
 
@@ -286,6 +303,20 @@ class Extension:
     notify_complainant: bool = True
     stages: tuple[str, ...] = _f((), choices=DEADLINE_STAGES, what="deadline stage", one_ok=True)
     latest: str = _f("", choices=("", *DEADLINE_STAGES), what="deadline stage")
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirstReceiverRules:
+    """首问负责 (first-contact responsibility, F05): the staff member who first received the
+    matter (the case's ``first_contact``) follows it until the complainant is satisfied, and
+    is told how it ended. ``told_on``: the moves after which they are told — ``reply`` (the
+    complainant was answered, on the spot or after handling) and ``close`` (the matter was
+    closed, with the complainant's confirmation where the preset wants it); none listed: not
+    told. The telling is a desk entry, a message (``notifications``, where the organisation
+    switched it on) and a line in the case's history."""
+
+    told_on: tuple[str, ...] = _f((), choices=("reply", "close"), what="step", one_ok=True)
     source: str = ""
 
 
@@ -690,6 +721,7 @@ class Preset:
     escalation: tuple[EscalationStep, ...] = ()
     extension: Extension | None = None
     required_steps: RequiredSteps = RequiredSteps()
+    first_receiver: FirstReceiverRules = FirstReceiverRules()
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
     statistics_return: StatisticsReturn | None = None
@@ -748,14 +780,22 @@ class Preset:
 
     def switches(self) -> dict[str, Any]:
         """What the lifecycle reads from an organisation or a case (``stage_switches``): the
-        stage switches, and under ``required_steps`` the steps this preset makes mandatory
-        (only those set; ``cases.workflow.required_step`` reads them)."""
+        stage switches, under ``required_steps`` the steps this preset makes mandatory
+        (only those set; ``cases.workflow.required_step`` reads them), and under
+        ``accepted_by`` the channels whose acceptance a designated department decides
+        (``cases.workflow.channel_acceptor``)."""
         steps = {
             f.name: list(v) if isinstance(v, tuple) else v
             for f in fields(RequiredSteps)
             if f.name != "source" and (v := getattr(self.required_steps, f.name))
         }
-        return {**{f.name: getattr(self.stages, f.name) for f in fields(Stages)}, "required_steps": steps}
+        switches = {**{f.name: getattr(self.stages, f.name) for f in fields(Stages)}, "required_steps": steps}
+        acceptors = {
+            a.channel: {"department": a.department, "label": a.label} for a in self.acceptance_grounds.accepted_by
+        }
+        if acceptors:
+            switches["accepted_by"] = acceptors
+        return switches
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot in the YAML key format; loads back to an equal Preset."""

@@ -222,7 +222,7 @@ def test_out_of_scope_matters_name_the_body_to_turn_to(hotline, drive):
 def test_an_efficiency_complaint_is_returned_with_the_reasons(hotline, drive):
     """seeds/000_e82992a73faf22c8.txt line 26: 「其中效能信访投诉的,应回退上一级信访派发机构,说明不属于我局办理的理由,
     并提供相应的建议分流至相关部门进行处置。」"""
-    case = drive.register(at(2026, 3, 2, 10), channel="online")
+    case = drive.register(at(2026, 3, 2, 10), channel="letter")
     kwargs = {"ground": "efficiency_petition_returned", "refer_to": "superior_petition_office"}
     with pytest.raises(ValidationFailed) as refused:
         drive.do(at(2026, 3, 2, 10, 1), "not_accept", case, **kwargs)
@@ -281,3 +281,55 @@ def test_the_hotline_receipt_promises_a_time(hotline, clerk, client):
     html = client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
     assert case.promised_due_at is not None
     assert f"{timezone.localtime(case.promised_due_at):%Y年%m月%d日}前答复" in html
+
+
+# --- 5. online complaints are accepted by the office's website staff --------------------------------
+
+
+@pytest.fixture
+def webmaster(org):
+    from huiyin.orgs.models import Department
+
+    office = Department.objects.create(organization=org, code="office", name="办公室", handles_cases=False)
+    return make_staff(org, "webmaster", [Role.INTAKE_CLERK], office)
+
+
+def test_only_the_offices_website_staff_accept_an_online_complaint(hotline, drive, org, webmaster, client):
+    """seeds/000_e82992a73faf22c8.txt line 19: 「指挥中心负责受理城市管理局(城管执法局)职能范围内的举报投诉、相关建议、
+    法律法规和政策咨询等工作;办公室网络维护工作人员负责对网上投诉案件的受理。」 — the desk (and a leader)
+    may not decide an online complaint's acceptance; the office's staff may, and the desk still
+    decides the calls."""
+    from huiyin.cases.services import case_accept
+    from huiyin.core.errors import PermissionDeniedError
+    from huiyin.handling import actions as handling_actions
+
+    leader = make_staff(org, "leader", [Role.LEADER])
+    online = drive.register(at(2026, 3, 2, 10), channel="online", text="网上反映：人行道被占用摆摊。")
+    for actor in (drive.clerk, leader):
+        offered = {a.name for a in allowed_actions(actor, online)}
+        assert not offered & {"accept", "not_accept", "return", "transfer"}, offered
+        with pytest.raises(PermissionDeniedError) as refused, drive.at(at(2026, 3, 2, 10, 5)):
+            case_accept(actor=actor, case_id=online.pk)
+        assert "网上渠道的诉求由办公室网络维护工作人员负责受理" in refused.value.message
+        with pytest.raises(PermissionDeniedError), drive.at(at(2026, 3, 2, 10, 5)):
+            handling_actions.case_transfer(actor=actor, case_id=online.pk, to_body="区市场监管局")
+    online.refresh_from_db()
+    assert online.state == "registered"
+    assert {"accept", "not_accept", "return"} <= {a.name for a in allowed_actions(webmaster, online)}
+    client.force_login(webmaster)
+    html = client.get(reverse("cases:detail", args=[online.pk])).content.decode()
+    assert 'data-action="accept"' in html
+    drive.do(at(2026, 3, 2, 10, 6), "accept", online, actor=webmaster)
+    assert online.state == "accepted"
+    # A call is still the command centre's desk's to accept, not the office's.
+    call = drive.register(at(2026, 3, 2, 11), channel="phone")
+    drive.do(at(2026, 3, 2, 11, 1), "accept", call)
+    assert call.state == "accepted"
+
+
+def test_other_presets_let_the_desk_accept_online_matters(org, drive):
+    """seeds/000_e82992a73faf22c8.txt line 19: 「办公室网络维护工作人员负责对网上投诉案件的受理」 is the city bureau's
+    rule: the petition office's desk accepts an online petition itself."""
+    activate(org, "petition_office")
+    case = drive.register(at(2026, 3, 2, 10), channel="online")
+    assert "accept" in {a.name for a in allowed_actions(drive.clerk, case)}

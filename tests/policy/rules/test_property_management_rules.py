@@ -328,3 +328,115 @@ def test_kpi_targets_are_shown_beside_the_evaluation(rules, org, client):
     assert 'data-kpi="valid_complaint_rate"' in html and "&lt; 1%" in html
     row = html.split('data-kpi="satisfaction_rate"')[1].split("</tr>")[0]
     assert "—（0/0）" in row  # the table's own figure for the same rate, here without a sample
+
+
+# --- first-contact responsibility (首问责任制) --------------------------------------------------------
+
+
+def _tell_first_receiver_by_email(org, first_receiver):
+    from huiyin.notifications.models import ChannelSwitch
+
+    first_receiver.email = "first@property.example"
+    first_receiver.save(update_fields=["email"])
+    ChannelSwitch.objects.create(organization=org, purpose="first_receiver", medium="email", enabled=True)
+
+
+def test_the_first_receiver_is_told_when_the_matter_is_answered_and_closed(
+    rules, org, drive, departments, handler, officer, settings, django_capture_on_commit_callbacks, client
+):
+    """seeds/000_e82992a73faf22c8.txt:77「处理完毕后,由处理人与对方交代清楚,需要让对方签字确认的应该留签字记录,并告知第一接待人。」
+    and seeds/000_e82992a73faf22c8.txt:73「第一接待人负责跟踪这项服务建议处理的情况直至客户满意为止。」"""
+    from huiyin.cases.events import EventKind
+    from huiyin.cases.models import Event
+    from huiyin.notifications.events import NotificationsEvent
+    from huiyin.notifications.models import Message
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    first_receiver = drive.clerk
+    _tell_first_receiver_by_email(org, first_receiver)
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼道灯坏了。")
+    assert case.first_contact_id == first_receiver.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已更换灯具。", remedy="当日更换")
+    replied_event = Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action="reply").get()
+    desk = Notification.objects.get(recipient=first_receiver, key=f"event:{replied_event.pk}:first-receiver")
+    assert desk.case_id == case.pk and "已答复反映人" in desk.text and desk.done_at is None
+    told = Event.objects.get(case=case, kind=NotificationsEvent.FIRST_RECEIVER_TOLD)
+    assert told.data["staff_id"] == first_receiver.pk and told.data["step"] == "reply" and told.actor_id is None
+    (mail,) = Message.objects.filter(case=case, purpose="first_receiver")
+    assert (mail.staff_id, mail.medium, mail.status) == (first_receiver.pk, "email", "sent")
+    assert "已答复反映人" in mail.shown_body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.call(
+            at(2026, 3, 3, 10),
+            case_close,
+            actor=officer,
+            case_id=case.pk,
+            satisfaction="satisfied",
+            confirmed=True,
+            confirmation_note="业主签字确认",
+        )
+    closed_event = Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action="close").get()
+    assert Notification.objects.filter(
+        recipient=first_receiver, key=f"event:{closed_event.pk}:first-receiver", done_at__isnull=True
+    ).exists()
+    steps = list(
+        Event.objects.filter(case=case, kind=NotificationsEvent.FIRST_RECEIVER_TOLD)
+        .order_by("id")
+        .values_list("data__step", flat=True)
+    )
+    assert steps == ["reply", "close"]
+    # Visible on the case: the history says the first receiver was told, and whom.
+    leader = make_staff(org, "leader", [Role.LEADER])
+    client.force_login(leader)
+    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "已告知首问责任人" in html and "首问告知" in html
+
+
+def test_the_first_receiver_is_not_told_of_their_own_move_nor_under_a_preset_without_the_rule(
+    org, drive, departments, handler, settings, django_capture_on_commit_callbacks, catalogue
+):
+    """seeds/000_e82992a73faf22c8.txt:77「并告知第一接待人」: told by the one who handled it; a preset
+    without the rule (the city hotline) tells no one."""
+    from huiyin.cases.models import Event
+    from huiyin.notifications.events import NotificationsEvent
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9), channel="phone")
+    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
+    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已处理。")
+    assert not Event.objects.filter(case=case, kind=NotificationsEvent.FIRST_RECEIVER_TOLD).exists()
+    activate(org, "property_management")
+    mine = drive.register(at(2026, 3, 3, 9), channel="phone", text="门禁坏了。")
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 3, 9, 5), "answer_on_spot", mine, reply="已告知物业维修电话。")
+    assert not Event.objects.filter(case=mine, kind=NotificationsEvent.FIRST_RECEIVER_TOLD).exists()
+    assert not Notification.objects.filter(recipient=drive.clerk, kind="first-receiver").exists()
+
+
+def test_no_owner_complaint_is_refused_under_first_contact_responsibility(rules, drive, leader):
+    """seeds/000_e82992a73faf22c8.txt:72「不属于自己职权范围内或不能予以解决的,不得任何理由推托、回避」"""
+    from huiyin.cases.actions import allowed_actions
+    from huiyin.handling import actions as handling_actions
+    from huiyin.handling.errors import HandlingError
+
+    case = drive.register(at(2026, 3, 2, 9), channel="phone", text="小区门口自来水管爆裂。")
+    for actor in (drive.clerk, leader):
+        offered = {a.name for a in allowed_actions(actor, case)}
+        assert not offered & {"not_accept", "not_reaccept", "return"} and "dispatch" in offered, offered
+    refusals = [
+        (handling_actions.case_not_accept, {"ground": "属市政供水", "refer_to": "自来水公司"}),
+        (handling_actions.case_not_reaccept, {"ground": "已处理过"}),
+        (handling_actions.case_return, {"reason": "不归物业管", "returned_to": "业主"}),
+    ]
+    for service, kwargs in refusals:
+        with pytest.raises(ApplicationError) as refused, drive.at(at(2026, 3, 2, 10)):
+            service(actor=leader, case_id=case.pk, **kwargs)
+        assert refused.value.code == HandlingError.REFUSAL_FORBIDDEN
+    case.refresh_from_db()
+    assert case.state == "registered"
