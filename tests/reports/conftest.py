@@ -3,8 +3,14 @@ engine's helpers, reused), its staff, and a snapshot of the roll-up tables."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
+from huiyin.policy.presets import load_preset
+from huiyin.policy.services import policy_activate, presets_dir
 from huiyin.reports.models import COUNTERS, CaseFact, DayAxis, DayRollup
-from tests.handling.conftest import housing_handler, housing_head, property_rules  # noqa: F401 - fixtures
+from tests.handling.conftest import housing_handler, housing_head  # noqa: F401 - fixtures
 from tests.policy.conftest import _fresh_calendars, at, desk_clerk, drive, duty_head, intake_dept  # noqa: F401
 
 
@@ -38,3 +44,16 @@ def snapshot() -> dict[str, dict]:
             )
         },
     }
+
+
+@pytest.fixture
+def property_rules(org):
+    """The property preset with 退回 allowed: the hand-computed month of ``test_kpis`` has one
+    matter returned to its writer (c10, "decided, not accepted"), which the shipped preset
+    now forbids (首问责任制: refusal_forbidden). Everything else is the shipped preset."""
+    preset = load_preset(presets_dir() / "property_management.yaml")
+    grounds = dataclasses.replace(preset.acceptance_grounds, refusal_forbidden=False)
+    version, _created = policy_activate(
+        organization=org, preset=dataclasses.replace(preset, acceptance_grounds=grounds), actor=None
+    )
+    return version

@@ -166,6 +166,13 @@ class DayAxis(Counters):
         ]
         indexes = [
             models.Index(fields=["organization_id", "department_id", "axis", "day"], name="day_axis_org_dept"),
+            # The received counts of one axis over a period (volume by place, channel...: the
+            # dashboard's charts) from the index alone. The rows are wide (30 counters): at a
+            # million cases the place axis of a year is 430,000 rows read from 25,000 heap pages
+            # (606 ms) where the index holds what the chart needs (275 ms). PostgreSQL only.
+            models.Index(
+                fields=["organization_id", "axis", "day"], include=["key", "received"], name="day_axis_received"
+            ),
         ]
 
 
