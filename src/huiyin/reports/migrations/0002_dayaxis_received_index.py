@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0001_initial'),
+        ("reports", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dayaxis',
-            index=models.Index(fields=['organization_id', 'axis', 'day'], include=('key', 'received'), name='day_axis_received'),
+            model_name="dayaxis",
+            index=models.Index(
+                fields=["organization_id", "axis", "day"], include=("key", "received"), name="day_axis_received"
+            ),
         ),
     ]
