@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from huiyin.cases import services
 from huiyin.cases.actions import all_specs, allowed_actions, spec_for
@@ -294,3 +297,21 @@ def test_send_back_releases_the_department(register, clerk, handler):
     assert not cases_for(handler).filter(pk=case.pk).exists()
     event = Event.objects.filter(case=case).last()
     assert event.data["before"]["lead_department"] == handler.department_id
+
+
+def test_a_service_refuses_a_moment_in_the_future_or_before_the_case_history(register, clerk):
+    case = register()
+    tomorrow = timezone.now() + timedelta(days=1)
+    with pytest.raises(ValidationFailed) as refused:
+        services.case_accept(actor=clerk, case_id=case.pk, at=tomorrow)
+    assert "at" in refused.value.errors
+    before = case.registered_at - timedelta(hours=1)
+    with pytest.raises(ValidationFailed) as refused:
+        services.case_accept(actor=clerk, case_id=case.pk, at=before)
+    assert "at" in refused.value.errors and "不能早于" in refused.value.errors["at"][0]
+    case.refresh_from_db()
+    assert case.state == CaseState.REGISTERED  # nothing half-done
+
+    later = timezone.now()
+    services.case_accept(actor=clerk, case_id=case.pk, at=later)
+    assert Event.objects.filter(case=case).order_by("-id").values_list("at", flat=True).first() == later

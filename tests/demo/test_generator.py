@@ -23,6 +23,7 @@ from huiyin.demo.generator import (
 from huiyin.demo.history import populate
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
+from tests.demo.test_history import generated
 
 SH = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 3, 31, 17, 30, tzinfo=SH)
@@ -255,11 +256,6 @@ def test_populate_drives_cases_towards_their_target_states_as_time_allows():
     assert old >= 10  # most cases are old enough to have reached their target
 
 
-def generated(org):
-    """The demo's generated cases: not those its reception registered at a visitor's check-in."""
-    return Case.objects.filter(organization=org).exclude(intake_token__startswith="appointment-")
-
-
 @pytest.mark.django_db
 def test_demo_command_if_empty_does_not_duplicate():
     out = StringIO()
@@ -275,57 +271,6 @@ def test_demo_command_if_empty_does_not_duplicate():
     assert generated(org).count() == 6
     assert Organization.objects.filter(code="demo").count() == 1
     assert "clerk" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
-
-
-@pytest.mark.django_db
-def test_demo_runs_under_the_hotline_preset_with_live_clocks():
-    from huiyin.deadlines.models import Clock
-    from huiyin.policy.services import current_policy
-
-    call_command("huiyin_demo", "--cases", "12", stdout=StringIO())
-    org = Organization.objects.get(code="demo")
-    policy = current_policy(org)
-    assert policy is not None and policy.preset_name == "city_hotline"
-    assert generated(org).exclude(policy_version="").count() == 12
-    # Phone cases get the preset's 3-minute dispatch clock: stopped once dispatched, running while waiting.
-    phone_cases = Case.objects.filter(organization=org, channel="phone").exclude(
-        state__in=["registered", "not_accepted", "returned", "transferred"]
-    )
-    dispatched = phone_cases.filter(events__data__action="dispatch").distinct()
-    assert dispatched.exists()
-    for case in dispatched:
-        assert Clock.objects.filter(case=case, stage="dispatch").exists()
-    for case in phone_cases.filter(state="accepted"):
-        assert Clock.objects.filter(case=case, stage="dispatch", state="running").exists()
-
-
-@pytest.mark.django_db
-def test_the_hotline_demo_has_on_time_rates_with_a_sample():
-    """The 12345 answer limits time every answered round: the evaluation's on-time rate of the
-    hotline demo is a figure, not —(0/0)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from huiyin.evaluation.selectors import BY_DEPARTMENT, evaluation
-
-    call_command("huiyin_demo", "--cases", "40", "--seed", "7", stdout=StringIO())
-    org = Organization.objects.get(code="demo")
-    now = timezone.now()
-    table = evaluation(org.pk, now - timedelta(days=400), now + timedelta(days=1), BY_DEPARTMENT, now=now)
-    assert table.stage == "reply"
-    assert sum(row.on_time.denominator for row in table.rows) > 0
-
-
-@pytest.mark.django_db
-def test_demo_puts_some_cases_under_supervision():
-    from huiyin.supervision.models import SupervisionNotice
-
-    call_command("huiyin_demo", "--cases", "60", stdout=StringIO())
-    notices = SupervisionNotice.objects.filter(case__organization__code="demo")
-    in_progress = Case.objects.filter(organization__code="demo", state="in_progress").count()
-    assert notices.count() == min(3, in_progress)
-    assert all(n.case.state == "in_progress" for n in notices)
 
 
 @pytest.mark.parametrize(
