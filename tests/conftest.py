@@ -69,6 +69,14 @@ def departments(org) -> dict[str, Department]:
 
 
 @pytest.fixture
+def hospital_offices(org) -> dict[str, Department]:
+    """The hospital's receiving offices, by the department codes presets/hospital.yaml names
+    (intake.complainant_kinds): 门诊部 receives outpatients' complaints, 医务科 inpatients'."""
+    names = {"outpatient_dept": "门诊部", "medical_affairs": "医务科"}
+    return {code: Department.objects.create(organization=org, code=code, name=name) for code, name in names.items()}
+
+
+@pytest.fixture
 def category(org) -> Category:
     root = Category.objects.create(organization=org, name="城乡建设", full_name="城乡建设")
     root.path = f"/{root.pk}/"

@@ -301,6 +301,12 @@ def test_demo_runs_under_every_preset(preset, db):
     assert Dispatch.objects.filter(case__organization=demo.org).exists()
     if preset in ("petition_office", "company_front_office"):  # two signatures per proposal
         assert ApprovalStep.objects.filter(proposal__case__organization=demo.org, level=2).exists()
+    if preset == "hospital":  # 门诊部 receives outpatients' complaints, 医务科 inpatients' (seeds/000 行 283)
+        offices = {"outpatient": "门诊部", "inpatient": "医务科"}
+        assert {c.complainant_kind for c in cases} == set(offices)
+        for c in cases:
+            if c.lead_department_id is not None and c.lead_department.name != offices[c.complainant_kind]:
+                assert offices[c.complainant_kind] in {d.name for d in c.assisting_departments.all()}
 
 
 @pytest.mark.parametrize("preset", ["property_management", "city_hotline"])

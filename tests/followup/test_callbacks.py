@@ -68,11 +68,13 @@ def test_a_reply_plans_one_callback_by_the_presets_quota(property_rules, registe
     assert callback.seed == case.policy_version and callback.due_at is not None
 
 
-def test_no_callback_where_the_preset_has_no_callback_stage(org, register, clerk, handler, departments):
+def test_no_callback_where_the_preset_has_no_callback_stage(
+    org, register, clerk, handler, departments, hospital_offices
+):
     from tests.policy.conftest import activate
 
     activate(org, "hospital")
-    case = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    case = replied(register(complainant_kind="outpatient"), clerk=clerk, handler=handler, departments=departments)
     assert not Callback.objects.filter(case=case).exists()
 
 

@@ -133,13 +133,26 @@ def test_the_rating_link_in_english_for_a_complainant_who_chose_english(
 
 
 def test_an_approved_extension_tells_the_complainant_by_sms_and_email(
-    org, clerk, handler, departments, admin, immediate_tasks, tmp_path, django_capture_on_commit_callbacks
+    org,
+    clerk,
+    handler,
+    departments,
+    hospital_offices,
+    admin,
+    immediate_tasks,
+    tmp_path,
+    django_capture_on_commit_callbacks,
 ):
     activate(org, "hospital")
     supervisor = make_staff(org, "supervisor", [Role.SUPERVISOR])
     with django_capture_on_commit_callbacks(execute=True):
         case, _code = case_register(
-            actor=clerk, data=intake(channel="visit", party=PartyInput(name="张伟", phone=PHONE, email=EMAIL))
+            actor=clerk,
+            data=intake(
+                channel="visit",
+                party=PartyInput(name="张伟", phone=PHONE, email=EMAIL),
+                complainant_kind="inpatient",
+            ),
         )
         handling_actions.case_dispatch(actor=clerk, case_id=case.pk, department_id=departments["city"].pk)
     mail.outbox.clear()
@@ -160,7 +173,10 @@ def test_an_approved_extension_tells_the_complainant_by_sms_and_email(
     # A rejected one says nothing to the complainant.
     with django_capture_on_commit_callbacks(execute=True):
         other, _code = case_register(
-            actor=clerk, data=intake(channel="visit", party=PartyInput(name="李娜", phone="13900001111"))
+            actor=clerk,
+            data=intake(
+                channel="visit", party=PartyInput(name="李娜", phone="13900001111"), complainant_kind="outpatient"
+            ),
         )
         handling_actions.case_dispatch(actor=clerk, case_id=other.pk, department_id=departments["city"].pk)
         refused = extension_request(actor=handler, case_id=other.pk, stage="reply", amount=3, reason="等待检验结果")

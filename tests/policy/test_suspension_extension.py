@@ -127,9 +127,9 @@ def test_suspend_rules(org, drive, analyst):
 
 
 @pytest.fixture
-def hospital_case(org, drive, departments, handler):
+def hospital_case(org, drive, departments, handler, hospital_offices):
     activate(org, "hospital")
-    case = drive.register(at(2026, 3, 2, 9), channel="visit")
+    case = drive.register(at(2026, 3, 2, 9), channel="visit", complainant_kind="outpatient")
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     return case
 

@@ -294,9 +294,9 @@ def test_construction_rectification_plan_two_weeks_after_notice(org, drive, depa
 # --- hospital ------------------------------------------------------------------------------
 
 
-def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, handler):
+def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, handler, hospital_offices):
     activate(org, "hospital")
-    case = drive.register(at(2026, 3, 2, 9), channel="visit")
+    case = drive.register(at(2026, 3, 2, 9), channel="visit", complainant_kind="outpatient")
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     reply = Clock.objects.get(case=case, stage="reply")
     overall = Clock.objects.get(case=case, stage="overall")

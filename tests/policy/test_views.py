@@ -213,9 +213,9 @@ def test_staff_who_cannot_work_on_the_case_get_no_buttons(client, hotline_case, 
 
 
 @pytest.fixture
-def hospital_case(org, drive, departments, handler):
+def hospital_case(org, drive, departments, handler, hospital_offices):
     activate(org, "hospital")
-    case = drive.register(at(2026, 3, 2, 9), channel="visit")
+    case = drive.register(at(2026, 3, 2, 9), channel="visit", complainant_kind="outpatient")
     # 首诉负责, no sign-for: the department has it on dispatch
     return drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
 

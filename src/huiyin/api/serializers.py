@@ -73,6 +73,12 @@ class CaseIn(StrictSerializer):
     representatives = PartyIn(many=True, required=False)
     forwarded_by = _text(120)
     forwarded_ref = _text(60)
+    complainant_kind = _text(
+        20,
+        help_text="Who the complainant is, where the organisation's policy has kinds of complainant "
+        "(the hospital: outpatient or inpatient, each received by its own office); a case of such a "
+        "policy is dispatched only once its kind is known. Refused under a policy without kinds.",
+    )
     new_matter = serializers.BooleanField(
         required=False,
         default=False,
@@ -141,6 +147,7 @@ class CaseOut(serializers.Serializer):
     version = serializers.IntegerField()
     category = Ref(allow_null=True)
     lead_department = Ref(allow_null=True)
+    complainant_kind = serializers.CharField(help_text='"" when not recorded or the policy has no kinds.')
     submitter_kind = _choice(ActorKind.choices)
     party = PartyOut(allow_null=True)
 
@@ -167,6 +174,7 @@ def case_out(case: Case, revealed: dict[str, dict[str, str]] | None = None) -> d
         "version": case.version,
         "category": _ref(case.category, "full_name") if case.category_id else None,
         "lead_department": _ref(case.lead_department) if case.lead_department_id else None,
+        "complainant_kind": case.complainant_kind,
         "submitter_kind": case.submitter_kind,
         "party": party_out(case.party, revealed),
     }

@@ -233,6 +233,7 @@ class CaseListView(ApiView):
             forwarded_by=d["forwarded_by"],
             forwarded_ref=d["forwarded_ref"],
             new_matter=d["new_matter"],
+            complainant_kind=d["complainant_kind"],
         )
         try:
             case, code = services.case_register(actor=request.user, data=data)

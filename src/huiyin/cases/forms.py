@@ -4,6 +4,7 @@ whose field-named errors the views put back on these forms."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +92,32 @@ def handlers(organization_id: int):
     )
 
 
+def kinds_field(form: forms.Form, kinds: Sequence[Mapping[str, str]], *, required: bool = True) -> None:
+    """The policy's kinds of complainant (``workflow.complainant_kinds``: the hospital's
+    outpatients and inpatients) as a choice, each naming its receiving office; required on
+    the staff forms. Without kinds the form has no such field."""
+    if not kinds:
+        del form.fields["complainant_kind"]
+        return
+    field = form.fields["complainant_kind"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [
+        ("", "—"),
+        *(
+            (
+                k["code"],
+                _("%(kind)s（%(office)s接待）")
+                % {"kind": k["label"], "office": k.get("department_label") or k["department"]},
+            )
+            for k in kinds
+        ),
+    ]
+    field.required = required
+    field.error_messages["required"] = _("请选择反映人类别（%(kinds)s）：决定由哪个部门接待。") % {
+        "kinds": "、".join(k["label"] for k in kinds)
+    }
+
+
 class IntakeForm(StyledForm):
     # Field order is the tab order of the phone form: number first, the history appears while talking.
     party_phone = forms.CharField(label=_("来电号码"), required=False, max_length=40)
@@ -106,6 +133,8 @@ class IntakeForm(StyledForm):
         help_text=_("填写后，受理回执、答复和评价提醒也会发送到该邮箱。"),
     )
     nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices, initial=Nature.COMPLAINT)
+    # Only where the organisation's policy has kinds of complainant (``kinds_field``).
+    complainant_kind = forms.ChoiceField(label=_("反映人类别"), required=False, choices=())
     text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     title = forms.CharField(
         label=_("标题"), required=False, max_length=400, help_text=_("可留空，将取诉求内容的第一句。")
@@ -140,10 +169,11 @@ class IntakeForm(StyledForm):
     )
     intake_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, organization_id: int, channel: str, **kwargs):
+    def __init__(self, *args, organization_id: int, channel: str, kinds: Sequence[Mapping[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.channel = channel
         _model_choice(self.fields["category"]).queryset = _categories(organization_id)
+        kinds_field(self, kinds)
         if not self.is_bound:
             self.initial["intake_token"] = uuid.uuid4().hex
         if channel == Channel.PHONE:
@@ -174,6 +204,7 @@ class IntakeForm(StyledForm):
             forwarded_ref=d.get("forwarded_ref") or "",
             intake_token=d.get("intake_token") or None,
             new_matter=bool(d.get("new_matter")),
+            complainant_kind=d.get("complainant_kind") or "",
         )
 
     def party_input(self) -> PartyInput:
@@ -201,6 +232,7 @@ class EditForm(StyledForm):
     title = forms.CharField(label=_("标题"), max_length=400, required=False)
     text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     nature = forms.ChoiceField(label=_("性质"), choices=Nature.choices)
+    complainant_kind = forms.ChoiceField(label=_("反映人类别"), required=False, choices=())
     category = forms.ModelChoiceField(
         label=_("分类"), queryset=Category.objects.none(), required=False, widget=category_select()
     )
@@ -214,9 +246,10 @@ class EditForm(StyledForm):
     location = forms.CharField(label=_("事发地点"), max_length=400, required=False)
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, organization_id: int, **kwargs):
+    def __init__(self, *args, organization_id: int, kinds: Sequence[Mapping[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         _model_choice(self.fields["category"]).queryset = _categories(organization_id)
+        kinds_field(self, kinds)
 
     def clean_version(self) -> int:
         try:
@@ -273,6 +306,9 @@ class ActionForm(StyledForm):
     proposal = forms.CharField(label=_("拟办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     responsible_unit = forms.CharField(label=_("责任单位"), required=False)
     comments = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The complainant's kind where the case's policy has kinds and the intake did not record
+    # it: a dispatch needs it (``handling.forms`` keeps it only then).
+    complainant_kind = forms.ChoiceField(label=_("反映人类别"), required=False, choices=())
     department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none(), required=False)
     assisting = forms.ModelMultipleChoiceField(label=_("协办部门"), queryset=Department.objects.none(), required=False)
     handler = forms.ModelChoiceField(
@@ -355,6 +391,7 @@ class ActionForm(StyledForm):
                 "handler_id": d["handler"].pk if d.get("handler") else None,
                 "instructions": d.get("instructions") or "",
                 "due_at": d.get("due_at"),
+                "complainant_kind": d.get("complainant_kind") or "",
             }
         if action == "sign_for":
             kwargs = {"handler_id": d["handler"].pk if d.get("handler") else None}

@@ -38,6 +38,9 @@ class IntakeInput:
     forwarded_by: str = ""
     forwarded_ref: str = ""
     intake_token: str | None = None
+    # Who the complainant is, one of the policy's kinds (``intake.complainant_kinds``: the
+    # hospital's outpatients and inpatients); "" when not known or the policy has none.
+    complainant_kind: str = ""
     # The clerk confirms this is a new matter although the same number has an open case
     # registered today, or an open matter (the preset's ``intake.repeat_same_day`` /
     # ``repeat_while_open``).

@@ -13,7 +13,7 @@ from huiyin.orgs.actors import OUTSIDE_KINDS, ActorKind, outside_label
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
 from .hashing import row_hash
-from .workflow import CaseState
+from .workflow import CaseState, complainant_kind
 
 
 class Channel(models.TextChoices):
@@ -186,6 +186,10 @@ class Case(models.Model):
     )
     co_parties = models.ManyToManyField(Party, blank=True, related_name="co_cases", verbose_name=_("其他代表"))
     group_size = models.PositiveIntegerField(_("来访人数"), default=1)
+    # Who the complainant is, where the policy receives each kind in its own office (the
+    # hospital: 门诊 / 住院, ``workflow.complainant_kinds``); blank under other policies, and
+    # until the desk records it on a matter that came in without it (portal, API, e-mail).
+    complainant_kind = models.CharField(_("反映人类别"), max_length=20, blank=True)
     forwarded_by = models.CharField(_("转办单位"), max_length=120, blank=True)
     forwarded_ref = models.CharField(_("转办文号"), max_length=60, blank=True)
     # The staff member who took the matter (首问责任人); none when the public or another
@@ -256,6 +260,15 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    @property
+    def complainant_kind_label(self) -> str:
+        """The complainant's kind as the case's policy names it, with its receiving office."""
+        kind = complainant_kind(self.stage_switches, self.complainant_kind)
+        if kind is None:
+            return self.complainant_kind
+        office = kind.get("department_label") or kind["department"]
+        return f"{kind['label']}（{office}）"
 
     @property
     def submitter_label(self) -> str:

@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,7 +41,7 @@ from huiyin.core.validators import (
     record_max,
 )
 from huiyin.orgs.actors import Actor, ActorKind, ExternalActor, actor_kind, staff_of, system_of
-from huiyin.orgs.models import Staff
+from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
 from . import bus, validation
@@ -50,7 +50,16 @@ from .models import Attachment, Case, CaseRound, Channel, Contact, Event, Party,
 from .permissions import acceptance_refusal, may_reissue_receipt, may_take, may_upload_attachment
 from .permissions import check_can_edit as _check_can_edit
 from .selectors import case_visible_to, cases_for
-from .workflow import EDGES, CaseState, Stage, find_edge, required_step, stages_with_defaults
+from .workflow import (
+    EDGES,
+    CaseState,
+    Stage,
+    complainant_kind,
+    complainant_kinds,
+    find_edge,
+    required_step,
+    stages_with_defaults,
+)
 
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -330,6 +339,7 @@ def case_register(
                 received_at=received_at,
                 party=party,
                 group_size=data.group_size,
+                complainant_kind=data.complainant_kind,
                 forwarded_by=data.forwarded_by,
                 forwarded_ref=data.forwarded_ref,
                 first_contact=staff_of(actor),
@@ -375,6 +385,7 @@ def case_register(
                     "urgency": data.urgency,
                     "category_id": data.category_id,
                     "promised_due_at": case.promised_due_at,
+                    **({"complainant_kind": data.complainant_kind} if data.complainant_kind else {}),
                 },
                 at=at,
                 first=True,
@@ -664,6 +675,52 @@ def _lowering_raised(case: Case, changes: dict[str, Any]) -> bool:
     )
 
 
+def receiving_department(case: Case, kind: Mapping[str, str] | None = None) -> Department | None:
+    """The office that receives the case's kind of complainant under its policy (the
+    hospital: 门诊部 for outpatients, 医务科 for inpatients, ``workflow.complainant_kind``),
+    found by its code in the organisation's tree; None when the case's kind names none.
+    Refused, naming the office, when the tree has no department with that code."""
+    kind = kind or complainant_kind(case.stage_switches, case.complainant_kind)
+    if kind is None:
+        return None
+    office = Department.objects.filter(organization_id=case.organization_id, code=kind["department"]).first()
+    if office is None:
+        raise ValidationFailed(
+            {
+                "complainant_kind": [
+                    _(
+                        "接待部门：本单位规定%(kind)s的投诉由%(office)s接待，但组织架构中没有代码为“%(code)s”的部门；"
+                        "请系统管理员建立该部门，或在政策中改正部门代码。"
+                    )
+                    % {
+                        "kind": kind["label"],
+                        "office": kind.get("department_label") or kind["department"],
+                        "code": kind["department"],
+                    }
+                ]
+            }
+        )
+    return office
+
+
+def _kind_changed(case: Case, before: str, after: str) -> dict[str, Any]:
+    """A dispatched case whose complainant turned out to be of another kind: its receiving
+    office follows (the old one no longer assists, unless it leads; the new one does)."""
+    if case.lead_department_id is None:
+        return {}  # not dispatched: the dispatch adds the receiving office
+    old = complainant_kind(case.stage_switches, before)
+    new_office = receiving_department(case)
+    if old is not None:
+        case.assisting_departments.remove(
+            *Department.objects.filter(organization_id=case.organization_id, code=old["department"]).exclude(
+                pk=case.lead_department_id
+            )
+        )
+    if new_office is not None and new_office.pk != case.lead_department_id:
+        case.assisting_departments.add(new_office)
+    return {"receiving_department": new_office.name} if new_office is not None else {}
+
+
 def case_update(
     *,
     actor: Staff,
@@ -672,11 +729,12 @@ def case_update(
     changes: dict[str, Any],
     urgency_reason: str = "",
 ) -> Case:
-    """Edit registration details (category, urgency, title, text, location) with an
-    optimistic lock: a stale form is refused, never silently overwrites. Lowering an
-    urgency the preset's keywords raised needs ``urgency_reason``; after it the keywords
-    no longer raise that case's urgency."""
-    allowed = {"category_id", "urgency", "title", "text", "location", "nature"}
+    """Edit registration details (category, urgency, title, text, location, the
+    complainant's kind) with an optimistic lock: a stale form is refused, never silently
+    overwrites. Lowering an urgency the preset's keywords raised needs ``urgency_reason``;
+    after it the keywords no longer raise that case's urgency. The complainant's kind is one
+    of the case's policy's (``workflow.complainant_kinds``), not blank where it has kinds."""
+    allowed = {"category_id", "urgency", "title", "text", "location", "nature", "complainant_kind"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"fields not editable: {sorted(unknown)}")
@@ -689,6 +747,8 @@ def case_update(
         _check_can_edit(actor, case)
         if case.version != expected_version:
             raise StaleObject()
+        if "complainant_kind" in changes:
+            _check_kind(case, changes["complainant_kind"])
         before = {k: getattr(case, k) for k in changes}
         diff = {k: v for k, v in changes.items() if before[k] != v}
         if not diff:
@@ -708,6 +768,8 @@ def case_update(
             overridden = ["urgency_keyword", "urgency_overridden"]
         for key, value in diff.items():
             setattr(case, key, value)
+        if "complainant_kind" in diff:
+            extra.update(_kind_changed(case, before["complainant_kind"], diff["complainant_kind"]))
         case.search_document = _search_document(case)
         case.version += 1
         case.save(update_fields=[*diff, *overridden, "search_document", "version", "updated_at"])
@@ -722,6 +784,28 @@ def case_update(
             },
         )
     return case
+
+
+def _check_kind(case: Case, code: str) -> None:
+    """The complainant's kind, checked against the case's own policy."""
+    kinds = {k["code"]: k["label"] for k in complainant_kinds(case.stage_switches)}
+    error = validation.complainant_kind_error(code, kinds)
+    if not error and kinds and not code:
+        error = kind_required_message(case)
+    if error:
+        raise ValidationFailed({"complainant_kind": [error]})
+
+
+def kind_required_message(case: Case, *, dispatch: bool = False) -> str:
+    """Why the case's policy needs the complainant's kind, naming the field and who receives which."""
+    rules = "；".join(
+        _("%(kind)s的投诉由%(office)s接待")
+        % {"kind": k["label"], "office": k.get("department_label") or k["department"]}
+        for k in complainant_kinds(case.stage_switches)
+    )
+    if dispatch:
+        return _("反映人类别：本单位规定%(rules)s，派遣前须登记反映人类别，请选择后再派遣。") % {"rules": rules}
+    return _("反映人类别：本单位规定%(rules)s，请选择反映人类别。") % {"rules": rules}
 
 
 # --- lifecycle ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ or raises ValidationFailed; nothing is saved until all of it passes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +110,7 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
     errors: Errors = {}
     data.title, data.text, data.location = clean_text(data.title), clean_text(data.text), clean_text(data.location)
     data.forwarded_by, data.forwarded_ref = clean_text(data.forwarded_by), clean_text(data.forwarded_ref)
+    data.complainant_kind = (data.complainant_kind or "").strip()
     if data.channel not in Channel.values:
         _add(errors, "channel", _("请选择受理渠道。"))
     if data.nature not in Nature.values:
@@ -150,11 +151,27 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
     token_error = intake_token_error(data.intake_token)
     if token_error:
         _add(errors, "intake_token", token_error)
+    kinds = {k.code: k.label for k in rules.complainant_kinds} if rules is not None else {}
+    kind_error = complainant_kind_error(data.complainant_kind, kinds)
+    if kind_error:
+        _add(errors, "complainant_kind", kind_error)
     if rules is not None:
         preset_intake_errors(errors, data, rules)
     if errors:
         raise ValidationFailed(errors)
     return category
+
+
+def complainant_kind_error(code: str, kinds: Mapping[str, str]) -> str:
+    """A kind of complainant the policy does not have (``kinds``: code -> label, from
+    ``presets.ComplainantKind`` or its copy in a case's switches); "" when ``code`` is blank
+    or one of them."""
+    if not code or code in kinds:
+        return ""
+    if not kinds:
+        return _("反映人类别：本单位政策不区分反映人类别，请不要填写。")
+    listed = "、".join(f"{c}（{label}）" for c, label in kinds.items())
+    return _("反映人类别“%(code)s”无效（可选：%(codes)s）。") % {"code": code, "codes": listed}
 
 
 # What each of the preset's visit fields (``intake.visit_fields``) asks of a visit's

@@ -45,10 +45,12 @@ from . import actions, bus, export, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel, Event
 from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
-from .workflow import CaseState
+from .workflow import CaseState, complainant_kinds
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
+
+    from huiyin.orgs.models import Staff
 
 RECEIPT_CODES_SESSION_KEY = "receipt_codes"
 # The case whose query code the next view of its page shows (once, for the clerk to read out).
@@ -288,13 +290,26 @@ def _criteria(form: LedgerFilterForm) -> list[tuple[str, str]]:
     return shown
 
 
+def _intake_kinds(user: Staff) -> list[dict[str, str]]:
+    """The kinds of complainant a new case's policy has the intake record (the hospital's 门诊 / 住院)."""
+    if user.organization is None:
+        return []
+    return complainant_kinds(bus.case_policy(user.organization).stage_switches)
+
+
 @login_required
 def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
         raise Http404
     if not may_register(request.user):
         raise PermissionDenied
-    form = IntakeForm(request.POST or None, request.FILES or None, organization_id=request.user.org_id, channel=channel)
+    form = IntakeForm(
+        request.POST or None,
+        request.FILES or None,
+        organization_id=request.user.org_id,
+        channel=channel,
+        kinds=_intake_kinds(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
         uploads = form.cleaned_data.get("attachments") or []
@@ -423,9 +438,15 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
         "category": case.category,
         "urgency": case.urgency,
         "location": case.location,
+        "complainant_kind": case.complainant_kind,
         "version": case.version,
     }
-    form = EditForm(request.POST or None, initial=initial, organization_id=request.user.org_id)
+    form = EditForm(
+        request.POST or None,
+        initial=initial,
+        organization_id=request.user.org_id,
+        kinds=complainant_kinds(case.stage_switches),
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         changes = {
@@ -436,6 +457,8 @@ def edit(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
             "location": d["location"],
             "category_id": d["category"].pk if d["category"] else None,
         }
+        if "complainant_kind" in form.fields:  # the case's policy has kinds of complainant
+            changes["complainant_kind"] = d["complainant_kind"]
         try:
             services.case_update(
                 actor=request.user,

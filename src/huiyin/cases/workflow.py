@@ -171,6 +171,18 @@ def channel_acceptor(switches: Mapping[str, Any] | None, channel: str) -> dict[s
     return dict(rule) if rule else None
 
 
+def complainant_kinds(switches: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The kinds of complainant the policy has the intake record, in its order, each with
+    the code and name of the office that receives it (``presets.ComplainantKind``, copied
+    into ``stage_switches`` at registration); empty where the policy has none."""
+    return [dict(k) for k in (switches or {}).get("complainant_kinds") or ()]
+
+
+def complainant_kind(switches: Mapping[str, Any] | None, code: str) -> dict[str, str] | None:
+    """The policy's kind ``code`` (label, receiving office), or None when it has no such kind."""
+    return next((k for k in complainant_kinds(switches) if code and k["code"] == code), None)
+
+
 def state_label(state: str) -> str:
     try:
         return str(CaseState(state).label)

@@ -91,6 +91,9 @@ class Replay:
         self.cast = _Cast(demo)
         policy = current_policy(demo.org)
         self.calendar: BusinessCalendar = calendar_for(organization_id=demo.org.pk, policy_version=policy)
+        # The kinds of complainant the policy has the intake record (the hospital's 门诊 / 住院),
+        # each received by its own office, which the demo organisation then has.
+        self.kinds = _receiving_offices(demo, policy.preset() if policy is not None else None)
         self.heap: list[_Entry] = []
         self.seq = itertools.count()
         self.clock: datetime | None = None  # the replay's present: the last moment played
@@ -199,7 +202,10 @@ class Replay:
         )
         state.registers_at = self._registration_time(spec, rng)
         at = yield state.registers_at
-        case, _code = svc.case_register(actor=registrar, data=_intake(self.demo, spec), at=at)
+        data = _intake(self.demo, spec)
+        if self.kinds:  # by the spec's number: no draw, the generated sequence stays as it was
+            data.complainant_kind = self.kinds[spec.index % len(self.kinds)]
+        case, _code = svc.case_register(actor=registrar, data=data, at=at)
         state.case_id = case.pk
         self.created += 1
         cid, target = case.pk, spec.target_state
@@ -446,6 +452,21 @@ def _intake(demo: DemoOrg, spec: CaseSpec) -> svc.IntakeInput:
         forwarded_ref=spec.forwarded_ref,
         new_matter=True,  # each spec is its own matter; repeat calls are its repeat_contacts
     )
+
+
+def _receiving_offices(demo: DemoOrg, preset: Any) -> list[str]:
+    """The codes of the preset's kinds of complainant, after making sure the demo
+    organisation has the office that receives each (``intake.complainant_kinds``: the
+    hospital's 门诊部 and 医务科)."""
+    kinds = preset.intake.complainant_kinds if preset is not None else ()
+    for kind in kinds:
+        office, _created = Department.objects.get_or_create(
+            organization=demo.org,
+            code=kind.department,
+            defaults={"name": kind.department_label or kind.department, "handles_cases": True},
+        )
+        demo.departments.setdefault(kind.department, office)
+    return [kind.code for kind in kinds]
 
 
 def _decide(case: Case, spec: CaseSpec, clerk: Staff, at: datetime) -> None:

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.actions import ActionSpec, ReasonInput
 from huiyin.cases.models import Case, CaseRound
-from huiyin.cases.services import STAY, required_text, transition
-from huiyin.cases.workflow import required_step
+from huiyin.cases.services import STAY, kind_required_message, receiving_department, required_text, transition
+from huiyin.cases.validation import complainant_kind_error
+from huiyin.cases.workflow import complainant_kinds, required_step
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text, happened_at
 from huiyin.orgs.actors import Actor
@@ -145,6 +146,30 @@ def case_transfer(
 # --- dispatch and sign-for (F11) ------------------------------------------------------------------
 
 
+def _receiving_office(case: Case, complainant_kind: str) -> tuple[Department | None, dict[str, Any]]:
+    """Where the case's policy receives each kind of complainant in its own office (the
+    hospital, seeds/000 行 283: 门诊部 receives outpatients' complaints and coordinates those
+    involving other departments, 医务科 inpatients'), a case is dispatched only once its kind
+    is known — given here (the dispatch form asks for it when the intake did not record it)
+    or at registration — and the receiving office goes with it as an assisting department.
+    Returns that office and what the event records."""
+    kinds = complainant_kinds(case.stage_switches)
+    if not kinds:
+        return None, {}
+    recorded: dict[str, Any] = {}
+    if complainant_kind and complainant_kind != case.complainant_kind:
+        error = complainant_kind_error(complainant_kind, {k["code"]: k["label"] for k in kinds})
+        if error:
+            raise ValidationFailed({"complainant_kind": [error]})
+        recorded = {"complainant_kind": {"before": case.complainant_kind, "after": complainant_kind}}
+        case.complainant_kind = complainant_kind
+    if not case.complainant_kind:
+        raise ValidationFailed({"complainant_kind": [kind_required_message(case, dispatch=True)]})
+    office = receiving_department(case)
+    assert office is not None  # the kind is one of the policy's (checked when it was recorded)
+    return office, {**recorded, "receiving_department": office.pk, "receiving_department_name": office.name}
+
+
 def _dispatch_apply(
     actor: Staff,
     department_id: int,
@@ -153,6 +178,7 @@ def _dispatch_apply(
     instructions: str,
     due_at: datetime | None,
     at: datetime | None = None,
+    complainant_kind: str = "",
 ) -> Callable[[Case], dict[str, Any]]:
     def apply(case: Case) -> dict[str, Any]:
         records.staff_only(actor)
@@ -161,8 +187,12 @@ def _dispatch_apply(
         if department is None:
             raise ValidationFailed({"department": [_("请选择主办部门。")]})
         check_moment(due_at, "due_at", _("办理时限"), When.DUE)
+        office, received = _receiving_office(case, complainant_kind)
+        wanted = {*assisting_ids}
+        if office is not None:  # it receives and coordinates; the lead investigates (unless it is the lead)
+            wanted.add(office.pk)
         assisting = list(
-            Department.objects.filter(pk__in=assisting_ids, organization_id=actor.org_id).exclude(pk=department.pk)
+            Department.objects.filter(pk__in=wanted, organization_id=actor.org_id).exclude(pk=department.pk)
         )
         handler = None
         if not handler_id and required_step(case.stage_switches, "handler_named_at_dispatch"):
@@ -190,6 +220,7 @@ def _dispatch_apply(
             "department_name": department.name,
             "assisting_names": [d.name for d in assisting],
             "handler_name": str(handler) if handler else "",
+            **received,
         }
 
     return apply
@@ -204,11 +235,14 @@ def case_dispatch(
     handler_id: int | None = None,
     instructions: str = "",
     due_at: datetime | None = None,
+    complainant_kind: str = "",
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> Case:
     instructions = checked_text(instructions, "instructions", limit=NOTE_MAX, label=_("交办意见"))
-    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at, happened_at(at))
+    apply = _dispatch_apply(
+        actor, department_id, assisting_ids, handler_id, instructions, due_at, happened_at(at), complainant_kind
+    )
     return transition(
         actor=actor, case_id=case_id, action="dispatch", apply=apply, expected_version=expected_version, at=at
     )
@@ -223,12 +257,15 @@ def case_redispatch(
     handler_id: int | None = None,
     instructions: str = "",
     due_at: datetime | None = None,
+    complainant_kind: str = "",
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> Case:
     """改派 before the department signed for it: the earlier dispatch stays in the history."""
     instructions = checked_text(instructions, "instructions", limit=NOTE_MAX, label=_("交办意见"))
-    apply = _dispatch_apply(actor, department_id, assisting_ids, handler_id, instructions, due_at, happened_at(at))
+    apply = _dispatch_apply(
+        actor, department_id, assisting_ids, handler_id, instructions, due_at, happened_at(at), complainant_kind
+    )
     return transition(
         actor=actor, case_id=case_id, action="redispatch", apply=apply, expected_version=expected_version, at=at
     )
@@ -520,6 +557,7 @@ class DispatchInput:
     handler_id: int | None = None
     instructions: str = ""
     due_at: datetime | None = None
+    complainant_kind: str = ""  # where the policy has kinds and the intake did not record it
 
 
 @dataclass(frozen=True)
@@ -557,7 +595,7 @@ def _open(action: str) -> Callable[[Staff, Case], bool]:
     return lambda actor, case: records.action_open(actor, case, action)
 
 
-_DISPATCH_FIELDS = ("department", "assisting", "handler", "instructions", "due_at")
+_DISPATCH_FIELDS = ("complainant_kind", "department", "assisting", "handler", "instructions", "due_at")
 
 
 def _spec(name: str, input: type, service: Callable[..., Case], form_fields: tuple[str, ...], **kw: Any) -> ActionSpec:

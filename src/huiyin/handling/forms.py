@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from django import forms
 
+from huiyin.cases.forms import kinds_field
+from huiyin.cases.workflow import complainant_kinds
+
 from . import records
 from .models import Outcome, ReviewDecision
 
@@ -22,6 +25,15 @@ def action_form_choices(form: forms.Form, case: Case | None) -> None:
     assert isinstance(outcome, forms.ChoiceField) and isinstance(decision, forms.ChoiceField)
     outcome.choices = [("", "—"), *Outcome.choices]
     decision.choices = [("", "—"), *ReviewDecision.choices]
+    # The complainant's kind, asked at dispatch only where the policy has kinds and the
+    # intake did not record it (a matter from the portal, the API, e-mail).
+    missing_kind = case is not None and not case.complainant_kind and complainant_kinds(case.stage_switches)
+    if "complainant_kind" in form.fields:
+        if missing_kind:
+            assert case is not None
+            kinds_field(form, complainant_kinds(case.stage_switches), required=False)
+        else:
+            del form.fields["complainant_kind"]
     if case is None:
         return
     for name, key in (("ground", "not_accepted"), ("reaccept_ground", "not_reaccepted")):

@@ -58,6 +58,9 @@ MESSAGES: dict[str, Any] = {
         "{what}“{code}”重复出现（首次在 {first}，第 {line} 行）"
     ),
     '"{name}" must be lower-case ASCII letters, digits and _': _("“{name}”只能由小写英文字母、数字和下划线组成"),
+    '"{code}" must be lower-case ASCII letters, digits and _, at most {max} characters': _(
+        "“{code}”只能由小写英文字母、数字和下划线组成，最多 {max} 个字符"
+    ),
     'a "{stage}" deadline, but stages.{flag} is false': _("设置了“{stage}”时限，但 stages.{flag} 为 false"),
     'same stage and "when" as {first} (line {line}); which applies would be ambiguous': _(
         "与 {first}（第 {line} 行）的环节和适用条件 when 相同，无法确定适用哪一条"

@@ -229,6 +229,23 @@ class AcceptanceGrounds:
 
 
 VISIT_FIELDS = ("name", "gender", "age", "affiliation", "purpose", "contact", "id_number")
+COMPLAINANT_KIND_MAX = 20  # the case's ``complainant_kind`` column
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplainantKind:
+    """Who the complainant is, where the organisation receives each kind in its own office
+    (the hospital: 门诊患者及家属 by 门诊部, 住院患者及家属 by 医务科): ``code`` is stored on the
+    case, ``label`` shown on the forms; ``department`` is the code of the receiving office in
+    the organisation's tree and ``department_label`` how to name it. A case of this kind is
+    dispatched with the receiving office as an assisting department (协办: it receives and
+    coordinates, the department complained about investigates), unless it leads the case."""
+
+    code: str
+    label: str
+    department: str = _f(what="department code")
+    department_label: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,13 +263,17 @@ class IntakeRules:
       day while its earlier case is open is refused unless the clerk confirms it is a new
       matter (a repeat complaint is entered once, each call recorded on the case).
     * ``repeat_while_open``: the same, on any day, for the same phone or ID number while an
-      earlier matter of theirs is accepted or being handled (not accepted again as a new one)."""
+      earlier matter of theirs is accepted or being handled (not accepted again as a new one).
+    * ``complainant_kinds``: the kinds of complainant the staff intake must record (e.g. the
+      hospital's outpatients and inpatients), each received by its own office
+      (``ComplainantKind``); a case is dispatched only once its kind is known."""
 
     contact_required: bool = False
     visit_fields: tuple[str, ...] = _f((), choices=VISIT_FIELDS, what="visit field")
     representatives_max: int | None = _f(None, min=1, max=1000)
     repeat_same_day: bool = False
     repeat_while_open: bool = False
+    complainant_kinds: tuple[ComplainantKind, ...] = _f((), unique="code", what="complainant kind")
     source: str = ""
 
 
@@ -783,7 +804,8 @@ class Preset:
         stage switches, under ``required_steps`` the steps this preset makes mandatory
         (only those set; ``cases.workflow.required_step`` reads them), and under
         ``accepted_by`` the channels whose acceptance a designated department decides
-        (``cases.workflow.channel_acceptor``)."""
+        (``cases.workflow.channel_acceptor``), and under ``complainant_kinds`` the kinds of
+        complainant and their receiving offices (``cases.workflow.complainant_kinds``)."""
         steps = {
             f.name: list(v) if isinstance(v, tuple) else v
             for f in fields(RequiredSteps)
@@ -795,6 +817,12 @@ class Preset:
         }
         if acceptors:
             switches["accepted_by"] = acceptors
+        kinds = [
+            {"code": k.code, "label": k.label, "department": k.department, "department_label": k.department_label}
+            for k in self.intake.complainant_kinds
+        ]
+        if kinds:  # a list: the forms offer them in the preset's order
+            switches["complainant_kinds"] = kinds
         return switches
 
     def to_dict(self) -> dict[str, Any]:
@@ -1067,6 +1095,14 @@ def _check(r: _Reader, p: Preset, root: _V) -> None:
                     code=code,
                     declared=", ".join(sorted(bodies)),
                 )
+    for i, kind in enumerate(p.intake.complainant_kinds):
+        if not (re.fullmatch(r"[a-z][a-z0-9_]*", kind.code) and len(kind.code) <= COMPLAINANT_KIND_MAX):
+            r.fail(
+                root.at("intake", "complainant_kinds", i, "code"),
+                '"{code}" must be lower-case ASCII letters, digits and _, at most {max} characters',
+                code=kind.code,
+                max=COMPLAINANT_KIND_MAX,
+            )
     if grounds.refusal_forbidden:
         for key in ("not_accepted", "not_reaccepted"):
             if getattr(grounds, key):

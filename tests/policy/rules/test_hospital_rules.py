@@ -28,10 +28,12 @@ def supervisor(org):
 
 
 @pytest.fixture
-def dispatched(org, drive, departments):
+def dispatched(org, drive, departments, hospital_offices):
     """A complaint about an outpatient doctor, with the 行风办's 通知单 sent to the department."""
     activate(org, "hospital")
-    case = drive.register(at(2026, 3, 2, 9), channel="visit", text="门诊医生态度恶劣，拒绝解释检查结果。")
+    case = drive.register(
+        at(2026, 3, 2, 9), channel="visit", text="门诊医生态度恶劣，拒绝解释检查结果。", complainant_kind="outpatient"
+    )
     drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     return case
 
