@@ -203,6 +203,7 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.test import Client
 
     from huiyin.cases.models import Case
@@ -210,6 +211,7 @@ def main(argv=None) -> int:
 
     result: dict = {"started": time.strftime("%Y%m%d-%H%M%S"), "args": {k: str(v) for k, v in vars(args).items()}}
     result["loadavg_start"] = loadavg()
+    call_command("migrate", verbosity=0)
     result["backfill"] = backfill(args.workers)
     clerk = Staff.objects.get(username="clerk")
     result["cases"] = Case.objects.count()

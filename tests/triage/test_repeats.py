@@ -136,3 +136,20 @@ def test_add_the_call_to_the_candidate_case(org, clerk, register):
     )
     assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
     assert case.contacts.count() == 2
+
+
+def test_a_band_shared_by_many_cases_is_read_newest_first_and_only_so_far(org, clerk, register, monkeypatch):
+    """A complaint heard a thousand times in the same words shares its bands with every one of
+    them: the look-up reads each band's PER_BAND newest cases, not all of them (at a million
+    cases, 0.2 s of counting bands for a common text), and the newest are the ones it finds."""
+    from huiyin.triage import repeats
+
+    now = timezone.now()
+    same = [
+        indexed(register, text=NOISE, party=PartyInput(name=f"邻居{n}"), received_at=now - timedelta(days=10 - n))
+        for n in range(4)
+    ]
+    monkeypatch.setattr(repeats, "PER_BAND", 2)
+    assert set(repeats._band_neighbours(org.pk, bands(shingles(NOISE)))) == {same[3].pk, same[2].pk}
+    found = candidates(actor=clerk, text=REWORDED)
+    assert {c.number for c in found} == {same[3].number, same[2].number}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -256,6 +257,9 @@ class Case(models.Model):
             models.Index(fields=["lead_department", "-received_at"], name="case_lead_dept"),
             models.Index(fields=["handler", "state"], name="case_handler"),
             models.Index(fields=["first_contact", "state"], name="case_first_contact"),
+            # The same place as a matter being typed (``triage.repeats``: ``location__iexact``);
+            # without it the look-up read every open or recent case (0.2-0.75 s at a million).
+            models.Index(models.F("organization"), Upper("location"), name="case_location"),
         ]
 
     def __str__(self) -> str:

@@ -110,7 +110,9 @@ class TextBand(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "band", "value"], name="triage_band_lookup")]
+        # A band's newest cases first: a look-up reads at most ``repeats.PER_BAND`` entries of
+        # each band, however many old cases share a common one.
+        indexes = [models.Index(fields=["organization", "band", "value", "-received_at"], name="triage_band_newest")]
 
 
 class HotCluster(models.Model):
