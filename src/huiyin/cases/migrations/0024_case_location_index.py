@@ -6,16 +6,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0023_complainant_kind'),
-        ('orgs', '0004_mailbox_system_kind'),
+        ("cases", "0023_complainant_kind"),
+        ("orgs", "0004_mailbox_system_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(models.F('organization'), django.db.models.functions.text.Upper('location'), name='case_location'),
+            model_name="case",
+            index=models.Index(
+                models.F("organization"), django.db.models.functions.text.Upper("location"), name="case_location"
+            ),
         ),
     ]
