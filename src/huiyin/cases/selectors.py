@@ -281,7 +281,9 @@ def _filtered_found(
             else:
                 qs = search_filter(qs, keyword)
             narrow = False  # the search read its own candidates (or the word is common enough to walk)
-    if narrow:
+    if narrow and not counting:
+        # A count reads the filter's bitmaps in any case: the candidates would only be read
+        # again (a page with more than SCOPED_CANDIDATES of them is counted after reading them).
         qs, found = _scoped_candidates(qs)
     return qs, found
 
