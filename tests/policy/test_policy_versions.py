@@ -81,9 +81,9 @@ def test_invalid_preset_is_refused_and_the_running_policy_stays(org, tmp_path: P
         run("huiyin_init", "--preset", "no_such_preset", "--org", org.code)
 
 
-def test_cases_keep_the_version_they_were_registered_under(org, drive, departments):
+def test_cases_keep_the_version_they_were_registered_under(org, drive, departments, hospital_offices):
     activate(org, "hospital")
-    old = drive.register(at(2026, 3, 2, 9), channel="visit")
+    old = drive.register(at(2026, 3, 2, 9), channel="visit", complainant_kind="outpatient")
     text = (presets_dir() / "hospital.yaml").read_text(encoding="utf-8")
     policy_activate_text(
         organization=org,
@@ -92,7 +92,7 @@ def test_cases_keep_the_version_they_were_registered_under(org, drive, departmen
         actor=None,
     )
     org.refresh_from_db()
-    new = drive.register(at(2026, 3, 2, 9, 5), channel="visit")
+    new = drive.register(at(2026, 3, 2, 9, 5), channel="visit", complainant_kind="inpatient")
     for case in (old, new):
         drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
     assert (old.policy_version, new.policy_version) == ("hospital:1", "hospital:2")

@@ -194,3 +194,40 @@ def test_other_organisations_see_nothing(org, example):
     other = Organization.objects.create(code="other", name="另一单位")
     analyst2 = make_staff(other, "analyst2", [Role.ANALYST])
     assert hot.hot_issues(actor=analyst2, window=30).issues == []
+
+
+PLANT = [  # neighbours, each in their own words, about the mixing plant next to one estate
+    "投诉丽发新城附近建搅拌站，每天粉尘满天飞，晚上还有噪音，孩子老人都受不了。",
+    "暮云街道丽发新城小区旁边新修了一个混凝土搅拌站，没有环评，请环保部门查一查。",
+    "丽发新城业主反映：小区南门外搅拌站的大货车日夜进出，道路全是泥，严重扰民。",
+    "我住在丽发新城，家门口的搅拌站距离住宅不到一百米，这样合法吗？希望早日搬走。",
+]
+ELSEWHERE = [  # the same kind of trouble at another estate, and another matter at the first
+    "星沙金茂小区东边的搅拌站每天粉尘很大，晚上噪音扰民，请相关部门处理。",
+    "丽发新城小区的快递柜经常坏，取件要排很久，希望物业尽快修好。",
+]
+
+
+def test_neighbours_writing_their_own_letters_about_one_place_make_one_issue(org, register):
+    """Rewritten letters share little text (each pair here below the band link's 0.5) but
+    name the same estate: they are one hot issue. The same trouble at another estate, and
+    another trouble at the same estate, are not part of it."""
+    from huiyin.core.chinese import place_names, prepare
+    from huiyin.triage.minhash import jaccard, shingles
+
+    texts = [shingles(prepare("", t)) for t in PLANT]
+    assert max(jaccard(a, b) for i, a in enumerate(texts) for b in texts[i + 1 :]) < hot.SIMILAR
+    assert all("丽发新城" in place_names(prepare("", t)) for t in PLANT)
+    assert not {n for n in place_names(prepare("", "我们小区门口的路灯坏了，该公司不管。")) if n.startswith("我们")}
+
+    cases = [
+        dispatched(register(text=t, party=PartyInput(name=f"业主{i}", phone=f"1360000400{i}")))
+        for i, t in enumerate(PLANT + ELSEWHERE)
+    ]
+    groups = hot.partition(org.pk)
+    assert ids(cases[:4]) in groups
+    assert frozenset({cases[4].pk}) in groups and frozenset({cases[5].pk}) in groups
+    # The rows the bus kept equal a rebuild from scratch.
+    incremental = groups
+    call_command("huiyin_triage", "hot", "--rebuild")
+    assert hot.partition(org.pk) == incremental

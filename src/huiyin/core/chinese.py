@@ -166,3 +166,60 @@ def words(text: str) -> list[str]:
             continue
         out.extend(w for w in rjieba.cut(piece) if _WORDLIKE.search(w))
     return out
+
+
+# --- place names -----------------------------------------------------------------------------
+
+# What names a particular place in a complaint: an estate, a school, a company, a site, a road
+# (丽发新城, 伊景园滨河苑, 经济学院, 劳动东路). Neighbours writing about the same thing in their own
+# words share little text but name the same place; hot issues link them by it.
+_PLACE_KINDS = (
+    "小区|花园|新城|家园|新村|公寓|大厦|广场|学校|学院|中学|小学|幼儿园|医院|公司|集团|市场|商场|"
+    "工地|搅拌站|公园|楼盘|苑|厂|路|街"
+)
+_PLACE = re.compile(rf"([{_CJK}0-9a-z]{{2,8}}?)({_PLACE_KINDS})")
+# Words that precede a kind without naming a place (我们小区, 附近的工地, 该公司...).
+_NOT_A_PLACE = re.compile(
+    r"^(我们|你们|他们|我家|我所在|所在|附近|周边|这个|那个|一个|该|本|此|这|那|各|的|在|和|与|是|请|了|对)"
+)
+_NOT_A_PLACE_END = ("的", "在", "和", "与", "是", "个", "些")
+# What a company's or a site's name ends in whatever it is (有限公司, 物业公司, 建设工地): alone,
+# they name no particular one.
+_GENERIC_ENDS = (
+    "有限",
+    "责任",
+    "股份",
+    "物业",
+    "开发",
+    "建设",
+    "置业",
+    "投资",
+    "服务",
+    "管理",
+    "工程",
+    "发展",
+    "实业",
+    "科技",
+    "住宅",
+    "建筑",
+    "施工",
+    "公交",
+    "高速",
+    "商业",
+    "配套",
+)
+
+
+def place_names(text: str) -> frozenset[str]:
+    """The place names in a normalised text (``normalize`` or ``prepare``), each also without
+    the words run into it in front ("街道丽发新城" also gives "丽发新城"): two texts naming the
+    same place share one whatever precedes it."""
+    found: set[str] = set()
+    for match in _PLACE.finditer(text):
+        name, kind = match.group(1), match.group(2)
+        for start in range(len(name) - 1):
+            core = name[start:]
+            if _NOT_A_PLACE.match(core) or core.endswith(_NOT_A_PLACE_END) or core.endswith(_GENERIC_ENDS):
+                continue
+            found.add(core + kind)
+    return frozenset(found)

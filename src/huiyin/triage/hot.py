@@ -41,8 +41,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case
-from huiyin.cases.selectors import department_scope
-from huiyin.core.chinese import mask, normalize, prepare
+from huiyin.cases.selectors import department_scope, search_filter
+from huiyin.core.chinese import char_ngrams, mask, normalize, place_names, prepare
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.models import Organization, Staff
 
@@ -52,6 +52,18 @@ from .permissions import hot_issue_scope
 from .repeats import index_all
 
 SIMILAR = 0.5  # Jaccard of character 3-grams from which two cases are about the same matter
+# Two cases naming the same place (an estate, a school, a site: ``core.chinese.place_names``)
+# are about the same matter from this much overlap: neighbours who each write their own letter
+# about the mixing plant next to their estate share its name and a few words, not sentences
+# (docs/benchmarks.md, "Hot issues against a hand check": their median Jaccard is 0.05).
+PLACE_SIMILAR = 0.05
+# ...and, the shared place names taken out, their words (character pairs) still overlap by
+# this much: a broken parcel locker at the same estate is not the mixing plant next to it.
+PLACE_TOPIC = 0.03
+# A place name more cases than this name within LINK_DAYS names no one matter (a company
+# suffix, a long road): it links nothing.
+PLACE_CASES_MAX = 200
+PLACE_NAMES_MAX = 12  # of one case's place names, the longest this many are looked up
 LINK_DAYS = 30  # cases further apart than this are not linked directly
 MIN_CASES = 2  # a cluster is shown once it has this many cases in the window
 TOP = 20  # clusters on the page
@@ -72,33 +84,77 @@ def _text(title: str, text: str) -> str:
 
 
 def _neighbours(case: Case, mine: set[str]) -> set[int]:
-    """The clusters of the cases linked to ``case``: sharing a band, received within
-    ``LINK_DAYS``, already clustered, similar enough."""
-    values = bands(mine)
-    if not values:
-        return set()
-    probe = Q()
-    for band, value in enumerate(values):
-        probe |= Q(band=band, value=value)
+    """The clusters of the cases linked to ``case``, received within ``LINK_DAYS`` and already
+    clustered: those sharing a band whose text overlaps by SIMILAR, and those naming a place
+    it names whose text overlaps by PLACE_SIMILAR (``_place_neighbours``)."""
     near = timedelta(days=LINK_DAYS)
-    ids = set(
-        TextBand.objects.filter(
-            probe,
-            organization_id=case.organization_id,
-            received_at__gte=case.received_at - near,
-            received_at__lte=case.received_at + near,
-        )
-        .exclude(case_id=case.pk)
-        .values_list("case_id", flat=True)[:500]
-    )
-    if not ids:
-        return set()
     clusters = set()
+    values = bands(mine)
+    if values:
+        probe = Q()
+        for band, value in enumerate(values):
+            probe |= Q(band=band, value=value)
+        ids = set(
+            TextBand.objects.filter(
+                probe,
+                organization_id=case.organization_id,
+                received_at__gte=case.received_at - near,
+                received_at__lte=case.received_at + near,
+            )
+            .exclude(case_id=case.pk)
+            .values_list("case_id", flat=True)[:500]
+        )
+        rows = HotMember.objects.filter(case_id__in=ids).values_list("cluster_id", "case__title", "case__text")
+        for cluster_id, title, text in rows:
+            if cluster_id not in clusters and jaccard(mine, set(_shingles_of(title, text))) >= SIMILAR:
+                clusters.add(cluster_id)
+    return clusters | _place_neighbours(case, mine, clusters)
+
+
+def _place_neighbours(case: Case, mine: set[str], known: set[int]) -> set[int]:
+    """The clusters of cases within LINK_DAYS that name a place this case names (found by the
+    ledger's full-text index), whose text overlaps by PLACE_SIMILAR. Symmetric: both texts'
+    own place names must share one."""
+    names = _places_of(case.title, case.text)
+    if not names:
+        return set()
+    near = timedelta(days=LINK_DAYS)
+    window = Case.objects.filter(
+        organization_id=case.organization_id,
+        received_at__gte=case.received_at - near,
+        received_at__lte=case.received_at + near,
+    ).exclude(pk=case.pk)
+    ids: set[int] = set()
+    for name in sorted(names, key=lambda n: (-len(n), n))[:PLACE_NAMES_MAX]:
+        found = list(search_filter(window, name).order_by().values_list("pk", flat=True)[: PLACE_CASES_MAX + 1])
+        if len(found) <= PLACE_CASES_MAX:
+            ids.update(found)
+    clusters: set[int] = set()
     rows = HotMember.objects.filter(case_id__in=ids).values_list("cluster_id", "case__title", "case__text")
     for cluster_id, title, text in rows:
-        if cluster_id not in clusters and jaccard(mine, set(_shingles_of(title, text))) >= SIMILAR:
+        if cluster_id in known or cluster_id in clusters:
+            continue
+        shared = names & _places_of(title, text)
+        if (
+            shared
+            and jaccard(mine, set(_shingles_of(title, text))) >= PLACE_SIMILAR
+            and jaccard(_topic(case.title, case.text, shared), _topic(title, text, shared)) >= PLACE_TOPIC
+        ):
             clusters.add(cluster_id)
     return clusters
+
+
+def _topic(title: str, text: str, places: frozenset[str]) -> set[str]:
+    """The text's character pairs once the given place names are taken out of it."""
+    prepared = _text(title, text)
+    for name in sorted(places, key=len, reverse=True):
+        prepared = prepared.replace(name, " ")
+    return set(char_ngrams(prepared, 2, 2))
+
+
+@functools.lru_cache(maxsize=4096)
+def _places_of(title: str, text: str) -> frozenset[str]:
+    return place_names(_text(title, text))
 
 
 @functools.lru_cache(maxsize=4096)
