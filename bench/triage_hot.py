@@ -96,6 +96,7 @@ def _cluster(messages: list[dict], top: int | None) -> dict:
     from django.utils import timezone
 
     from huiyin.cases.models import Case, Party
+    from huiyin.core.search import document as search_document
     from huiyin.orgs.models import Organization, Staff
     from huiyin.orgs.roles import Role
     from huiyin.triage import hot
@@ -122,6 +123,9 @@ def _cluster(messages: list[dict], top: int | None) -> dict:
             text=m["text"],
             received_at=m["at"].replace(tzinfo=tz),
             party_id=party_of[m["user"]],
+            # As a registration writes it (``cases.services``): the full-text index hot issues
+            # find the cases naming a place through.
+            search_document=search_document(f"HOT{i:06d}", m["title"][:120], m["text"], ""),
         )
         for i, m in enumerate(messages)
     )
