@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from huiyin.cases.errors import InvalidTransition
 from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.actors import Actor, ActorKind, ExternalActor
-from huiyin.orgs.models import Staff
+from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
 
 from .models import Case
@@ -136,12 +136,9 @@ def public_may_take(actor: ExternalActor, case: Case, edge: Edge) -> bool:
     )
 
 
-def acceptance_refusal(actor: Actor, case: Case, edge: Edge) -> str | None:
-    """Why ``actor`` may not take an acceptance decision (受理, 不予受理, 退回...) on ``case``
-    where its policy names the department that alone accepts the case's channel
-    (``presets.ChannelAcceptor``; the city bureau: 办公室网络维护工作人员负责对网上投诉案件的受理);
-    None when nothing stands in the way. Staff of another department, or of none, and
-    registered systems are refused, whatever their role."""
+def _acceptor_rule(actor: Actor, case: Case, edge: Edge) -> dict | None:
+    """The case's rule naming the department that alone decides acceptance of its channel,
+    when it stands in ``actor``'s way (``presets.ChannelAcceptor``); None otherwise."""
     if edge.cap != Cap.DECIDE or case.state != CaseState.REGISTERED:
         return None
     rule = channel_acceptor(case.stage_switches, case.channel)
@@ -150,10 +147,29 @@ def acceptance_refusal(actor: Actor, case: Case, edge: Edge) -> str | None:
     department = actor.department if isinstance(actor, Staff) else None
     if department is not None and department.code == rule["department"]:
         return None
-    return _("受理：本单位规定%(channel)s渠道的诉求由%(who)s负责受理，您不能对该件作出受理决定，请转交其受理。") % {
+    return rule
+
+
+def acceptance_refusal(actor: Actor, case: Case, edge: Edge) -> str | None:
+    """Why ``actor`` may not take an acceptance decision (受理, 不予受理, 退回...) on ``case``
+    where its policy names the department that alone accepts the case's channel
+    (``presets.ChannelAcceptor``; the city bureau: 办公室网络维护工作人员负责对网上投诉案件的受理);
+    None when nothing stands in the way. Staff of another department, or of none, and
+    registered systems are refused, whatever their role. Where the organisation has no
+    department with that code yet, the message says so: nobody could accept such a case
+    until an administrator adds it."""
+    rule = _acceptor_rule(actor, case, edge)
+    if rule is None:
+        return None
+    message = _("受理：本单位规定%(channel)s渠道的诉求由%(who)s负责受理，您不能对该件作出受理决定，请转交其受理。") % {
         "channel": case.get_channel_display(),
         "who": rule.get("label") or rule["department"],
     }
+    if not Department.objects.filter(organization_id=case.organization_id, code=rule["department"]).exists():
+        message += _("本单位尚未设置编号为“%(code)s”的部门，请管理员先在组织机构中添加该部门及其人员。") % {
+            "code": rule["department"]
+        }
+    return message
 
 
 def may_take(actor: Actor, case: Case, edge: Edge) -> bool:
@@ -166,7 +182,7 @@ def may_take(actor: Actor, case: Case, edge: Edge) -> bool:
     keys may narrow this further to departments and actions: ``huiyin.api``)."""
     if isinstance(actor, ExternalActor) and actor.kind == ActorKind.PUBLIC:
         return public_may_take(actor, case, edge)
-    if acceptance_refusal(actor, case, edge):
+    if _acceptor_rule(actor, case, edge):
         return False
     if isinstance(actor, ExternalActor):
         return (

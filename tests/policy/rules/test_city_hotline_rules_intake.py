@@ -333,3 +333,16 @@ def test_other_presets_let_the_desk_accept_online_matters(org, drive):
     activate(org, "petition_office")
     case = drive.register(at(2026, 3, 2, 10), channel="online")
     assert "accept" in {a.name for a in allowed_actions(drive.clerk, case)}
+
+
+def test_an_online_complaint_where_no_office_exists_yet_says_what_to_set_up(hotline, drive):
+    """The preset names the department (code ``office``) that alone accepts online complaints;
+    an organisation that has not created it yet could never accept one: the refusal says so,
+    with the code the administrator must give the department."""
+    from huiyin.cases.services import case_accept
+    from huiyin.core.errors import PermissionDeniedError
+
+    online = drive.register(at(2026, 3, 2, 10), channel="online", text="网上反映：人行道被占用摆摊。")
+    with pytest.raises(PermissionDeniedError) as refused, drive.at(at(2026, 3, 2, 10, 5)):
+        case_accept(actor=drive.clerk, case_id=online.pk)
+    assert "尚未设置编号为“office”的部门" in refused.value.message
