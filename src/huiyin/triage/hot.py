@@ -2,12 +2,16 @@
 index, each with a representative text, its trend and the cases behind it.
 
 Clusters are stored rows (``HotCluster``, ``HotMember``) kept by the event bus: a
-registration or an edit of a case's text runs ``assign`` after commit. Two cases are linked
-when their texts' character 3-gram sets overlap by ``SIMILAR`` (Jaccard) or more and they
-were received within ``LINK_DAYS`` of each other; a cluster is a connected group of linked
-cases. The candidates a case is compared with come from the MinHash bands repeat detection
-keeps (``TextBand``, ``triage.minhash``), so a case costs ``BANDS`` index probes and a few
-exact comparisons, never a scan of the ledger. Connected groups do not depend on the order
+registration or an edit of a case's text runs ``assign`` after commit. Two cases received
+within ``LINK_DAYS`` of each other are linked when their texts' character 3-gram sets overlap
+by ``SIMILAR`` (Jaccard) or more — copies and near copies — or when both name the same place
+(an estate, a school, a site: ``core.chinese.place_names``) and overlap by ``PLACE_SIMILAR``,
+with their words apart from that place still overlapping by ``PLACE_TOPIC`` — neighbours each
+writing their own letter about one thing. A cluster is a connected group of linked cases. The
+candidates a case is compared with come from the MinHash bands repeat detection keeps
+(``TextBand``, ``triage.minhash``) and from the ledger's full-text index for its place names,
+so a case costs ``BANDS`` index probes, a few searches and a few exact comparisons, never a
+scan of the ledger. Connected groups do not depend on the order
 cases arrive in, so the incremental rows equal what ``rebuild`` (``huiyin triage hot
 --rebuild``) makes from scratch; an edited text that no longer links a cluster splits it
 (its other members are linked again among themselves).
