@@ -20,7 +20,7 @@ from . import actions
 from .models import Category, Channel, Gender, Nature, Urgency
 from .selectors import KEYWORD_MAX, PAGE_MAX, LedgerFilters
 from .services import SATISFACTION, IntakeInput, PartyInput
-from .workflow import CaseState
+from .workflow import CaseState, receiving_office_name
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -106,8 +106,7 @@ def kinds_field(form: forms.Form, kinds: Sequence[Mapping[str, str]], *, require
         *(
             (
                 k["code"],
-                _("%(kind)s（%(office)s接待）")
-                % {"kind": k["label"], "office": k.get("department_label") or k["department"]},
+                _("%(kind)s（%(office)s接待）") % {"kind": k["label"], "office": receiving_office_name(k)},
             )
             for k in kinds
         ),

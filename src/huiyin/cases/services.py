@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +57,7 @@ from .workflow import (
     complainant_kind,
     complainant_kinds,
     find_edge,
+    receiving_office_name,
     required_step,
     stages_with_defaults,
 )
@@ -675,12 +676,12 @@ def _lowering_raised(case: Case, changes: dict[str, Any]) -> bool:
     )
 
 
-def receiving_department(case: Case, kind: Mapping[str, str] | None = None) -> Department | None:
+def receiving_department(case: Case) -> Department | None:
     """The office that receives the case's kind of complainant under its policy (the
     hospital: 门诊部 for outpatients, 医务科 for inpatients, ``workflow.complainant_kind``),
     found by its code in the organisation's tree; None when the case's kind names none.
     Refused, naming the office, when the tree has no department with that code."""
-    kind = kind or complainant_kind(case.stage_switches, case.complainant_kind)
+    kind = complainant_kind(case.stage_switches, case.complainant_kind)
     if kind is None:
         return None
     office = Department.objects.filter(organization_id=case.organization_id, code=kind["department"]).first()
@@ -694,7 +695,7 @@ def receiving_department(case: Case, kind: Mapping[str, str] | None = None) -> D
                     )
                     % {
                         "kind": kind["label"],
-                        "office": kind.get("department_label") or kind["department"],
+                        "office": receiving_office_name(kind),
                         "code": kind["department"],
                     }
                 ]
@@ -748,7 +749,7 @@ def case_update(
         if case.version != expected_version:
             raise StaleObject()
         if "complainant_kind" in changes:
-            _check_kind(case, changes["complainant_kind"])
+            check_complainant_kind(case, changes["complainant_kind"])
         before = {k: getattr(case, k) for k in changes}
         diff = {k: v for k, v in changes.items() if before[k] != v}
         if not diff:
@@ -786,8 +787,9 @@ def case_update(
     return case
 
 
-def _check_kind(case: Case, code: str) -> None:
-    """The complainant's kind, checked against the case's own policy."""
+def check_complainant_kind(case: Case, code: str) -> None:
+    """The complainant's kind, checked against the case's own policy: one of its kinds, and
+    not blank where it has kinds (an edit, a dispatch that records it)."""
     kinds = {k["code"]: k["label"] for k in complainant_kinds(case.stage_switches)}
     error = validation.complainant_kind_error(code, kinds)
     if not error and kinds and not code:
@@ -799,8 +801,7 @@ def _check_kind(case: Case, code: str) -> None:
 def kind_required_message(case: Case, *, dispatch: bool = False) -> str:
     """Why the case's policy needs the complainant's kind, naming the field and who receives which."""
     rules = "；".join(
-        _("%(kind)s的投诉由%(office)s接待")
-        % {"kind": k["label"], "office": k.get("department_label") or k["department"]}
+        _("%(kind)s的投诉由%(office)s接待") % {"kind": k["label"], "office": receiving_office_name(k)}
         for k in complainant_kinds(case.stage_switches)
     )
     if dispatch:

@@ -40,6 +40,7 @@ from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.notify import desk_mark_done, desk_mark_read
 from huiyin.core.validators import normalize_phone
+from huiyin.policy.services.versions import current_policy
 
 from . import actions, bus, export, panels, receipts, selectors, services
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
@@ -291,10 +292,10 @@ def _criteria(form: LedgerFilterForm) -> list[tuple[str, str]]:
 
 
 def _intake_kinds(user: Staff) -> list[dict[str, str]]:
-    """The kinds of complainant a new case's policy has the intake record (the hospital's 门诊 / 住院)."""
-    if user.organization is None:
-        return []
-    return complainant_kinds(bus.case_policy(user.organization).stage_switches)
+    """The kinds of complainant a new case's policy has the intake record (the hospital's 门诊 /
+    住院): the running policy's own, without its calendar (what a new case's policy reads)."""
+    running = current_policy(user.organization) if user.organization is not None else None
+    return complainant_kinds(running.preset().switches()) if running is not None else []
 
 
 @login_required

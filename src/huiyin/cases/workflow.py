@@ -183,6 +183,11 @@ def complainant_kind(switches: Mapping[str, Any] | None, code: str) -> dict[str,
     return next((k for k in complainant_kinds(switches) if code and k["code"] == code), None)
 
 
+def receiving_office_name(kind: Mapping[str, str]) -> str:
+    """How the policy names the office that receives a kind of complainant (its code when unnamed)."""
+    return kind.get("department_label") or kind["department"]
+
+
 def state_label(state: str) -> str:
     try:
         return str(CaseState(state).label)

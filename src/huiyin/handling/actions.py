@@ -20,8 +20,14 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.actions import ActionSpec, ReasonInput
 from huiyin.cases.models import Case, CaseRound
-from huiyin.cases.services import STAY, kind_required_message, receiving_department, required_text, transition
-from huiyin.cases.validation import complainant_kind_error
+from huiyin.cases.services import (
+    STAY,
+    check_complainant_kind,
+    kind_required_message,
+    receiving_department,
+    required_text,
+    transition,
+)
 from huiyin.cases.workflow import complainant_kinds, required_step
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import ANSWER_MAX, LINE_MAX, NOTE_MAX, When, check_moment, checked_text, happened_at
@@ -153,14 +159,11 @@ def _receiving_office(case: Case, complainant_kind: str) -> tuple[Department | N
     is known — given here (the dispatch form asks for it when the intake did not record it)
     or at registration — and the receiving office goes with it as an assisting department.
     Returns that office and what the event records."""
-    kinds = complainant_kinds(case.stage_switches)
-    if not kinds:
+    if not complainant_kinds(case.stage_switches):
         return None, {}
     recorded: dict[str, Any] = {}
     if complainant_kind and complainant_kind != case.complainant_kind:
-        error = complainant_kind_error(complainant_kind, {k["code"]: k["label"] for k in kinds})
-        if error:
-            raise ValidationFailed({"complainant_kind": [error]})
+        check_complainant_kind(case, complainant_kind)
         recorded = {"complainant_kind": {"before": case.complainant_kind, "after": complainant_kind}}
         case.complainant_kind = complainant_kind
     if not case.complainant_kind:
