@@ -21,7 +21,8 @@ from huiyin.cases.workflow import CaseState
 from huiyin.core.validators import id_check_digit
 from huiyin.orgs.models import Organization
 from huiyin.triage.models import TextBand
-from huiyin.triage.repeats import BANDS, bands, candidates, index_case, jaccard, shingles
+from huiyin.triage.repeats import BANDS, SIMILAR, bands, candidates, index_case, jaccard, shingles
+from huiyin.triage.similarity import SAME_MATTER, UNIFORM, Frequencies
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_similar_text_is_found_with_score_and_reason(org, clerk, register):
     assert TextBand.objects.filter(case=first).count() == BANDS
     found = candidates(actor=clerk, text=REWORDED)
     assert [c.number for c in found] == [first.number]
-    assert 0.3 <= found[0].score < 1 and found[0].reasons[0].startswith("内容相似")
+    assert 0.3 <= found[0].score < 1 and found[0].reasons[0].startswith("内容相似") and found[0].same_matter
     exact = candidates(actor=clerk, text=NOISE)
     assert exact[0].number == first.number and exact[0].score == 1.0
     assert candidates(actor=clerk, text="路灯坏了好几天没人修") == []
@@ -67,12 +68,13 @@ def test_same_phone_id_number_and_place(org, clerk, register):
     )
     by_phone = candidates(actor=clerk, phone="13900000003", text="别的事情")
     assert by_phone[0].number == case.number and by_phone[0].reasons == ["同一电话号码"]
+    assert not by_phone[0].same_matter
     by_id = candidates(actor=clerk, id_number=ID_NUMBER)
     assert by_id[0].reasons == ["同一身份证号码"]
     by_place = candidates(actor=clerk, location="幸福路12号")
     assert by_place[0].reasons == ["同一事发地点"] and by_place[0].score == 0.5
     both = candidates(actor=clerk, phone="13900000003", text=OTHER)
-    assert both[0].reasons[0] == "同一电话号码" and len(both[0].reasons) == 2 and both[0].score == 1.0
+    assert both[0].reasons == ["同一电话号码", "内容相似（100%）"] and both[0].score == 1.0 and both[0].same_matter
 
 
 def test_old_closed_other_organisation_and_no_caller_history(org, clerk, register, analyst):
@@ -153,3 +155,46 @@ def test_a_band_shared_by_many_cases_is_read_newest_first_and_only_so_far(org, c
     assert set(repeats._band_neighbours(org.pk, bands(shingles(NOISE)))) == {same[3].pk, same[2].pk}
     found = candidates(actor=clerk, text=REWORDED)
     assert {c.number for c in found} == {same[3].number, same[2].number}
+
+
+# A caller writing again about the same dispute in new words: few 3-grams shared.
+MIXING_PLANT = "丽发新城小区旁边的搅拌站日夜生产，噪音和粉尘严重，影响居民生活，请相关部门处理。"
+MIXING_PLANT_AGAIN = "上次反映的丽发新城搅拌站至今仍在生产，粉尘漫天，噪音不断，居民无法休息，希望尽快解决。"
+
+
+def test_the_same_caller_writing_anew_about_the_same_matter_comes_first(org, clerk, register, monkeypatch):
+    from huiyin.triage import repeats
+
+    from .test_similarity import CORPUS
+
+    monkeypatch.setattr(repeats, "_frequencies", lambda org_id: Frequencies.of(CORPUS))  # a model's weights
+    phone = "13900000009"
+    plant = indexed(register, title="搅拌站扰民", text=MIXING_PLANT, party=PartyInput(name="戊", phone=phone))
+    other = indexed(
+        register, title="路灯不亮", text="小区门口路灯坏了，晚上很黑。", party=PartyInput(name="戊", phone=phone)
+    )
+    assert other.pk > plant.pk  # the newer case, listed first among equals before
+    assert jaccard(shingles(MIXING_PLANT), shingles(MIXING_PLANT_AGAIN)) < SIMILAR  # no band link
+    found = candidates(actor=clerk, phone=phone, title="再次反映搅拌站", text=MIXING_PLANT_AGAIN)
+    assert [c.number for c in found] == [plant.number, other.number]
+    assert found[0].same_matter and found[0].reasons[0].startswith("可能是同一事项（文字相近")
+    assert found[0].reasons[1] == "同一电话号码" and found[0].score > found[1].score
+    assert not found[1].same_matter and found[1].reasons == ["同一电话号码"]
+
+
+def test_the_weights_are_the_model_in_service(org, tree, clerk, register, tmp_path):
+    from huiyin.triage import repeats, store
+    from huiyin.triage.models import ModelStatus, TriageModel
+
+    from .toy import rows, write_csv
+
+    phone = "13900000010"
+    indexed(register, title="搅拌站扰民", text=MIXING_PLANT, party=PartyInput(name="己", phone=phone))
+    assert repeats._frequencies(org.pk) is UNIFORM  # no model: equal weights, a higher bar
+    found = candidates(actor=clerk, phone=phone, title="再次反映搅拌站", text=MIXING_PLANT_AGAIN)
+    assert found and not found[0].same_matter  # cosine 0.41 against 0.42
+    call_command("huiyin_triage", "train", "--data", str(write_csv(tmp_path / "toy.csv", rows(12, seed=1))))
+    model = TriageModel.objects.get(organization=org, status=ModelStatus.IN_SERVICE)
+    weights = repeats._frequencies(org.pk)
+    assert weights is store.load(model).frequencies and weights.documents == model.summary["rows"]
+    assert weights.threshold == SAME_MATTER

@@ -9,7 +9,12 @@ organisation, band and value). Two texts whose 3-gram sets overlap by Jaccard ``
 at least one band with probability ``1 - (1 - J^ROWS)^BANDS`` (16 × 2: J = 0.3 → 77 %,
 0.5 → 99 %), so a look-up is ``BANDS`` index probes within the time window, and the few
 cases it finds are compared exactly. Bands are written after a registration or an edit of
-the text (the subscriber table) and for older cases by ``huiyin triage index``."""
+the text (the subscriber table) and for older cases by ``huiyin triage index``.
+
+Whether a candidate raises the same matter — a person writing again about the same dispute
+in new words, which shares few 3-grams — is a second, weighted score over every candidate
+found (``triage.similarity``: rare characters and pairs such as the estate's name count
+most). Such candidates come first, with 可能是同一事项 as their first reason."""
 
 from __future__ import annotations
 
@@ -29,8 +34,10 @@ from huiyin.core.chinese import normalize, prepare
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
+from . import store
 from .minhash import BANDS, bands, jaccard, shingles
-from .models import TextBand
+from .models import ModelStatus, TextBand, TriageModel
+from .similarity import UNIFORM, Frequencies, cosine, vector
 
 __all__ = ["BANDS", "Candidate", "bands", "candidates", "index_all", "index_case", "jaccard", "shingles"]
 
@@ -85,6 +92,7 @@ class Candidate:
     received_at: str
     score: float
     reasons: list[str] = field(default_factory=list)
+    same_matter: bool = False  # the texts' weighted similarity reaches the same-matter threshold
 
 
 # How many band matches are weighed before the open / recent / visible ones are kept, and
@@ -112,6 +120,36 @@ def _band_neighbours(organization_id: int, values: list[int]) -> list[int]:
         cursor.execute(sql, params)
         shared = Counter(case_id for (case_id,) in cursor.fetchall())
     return [case_id for case_id, _n in shared.most_common(BAND_POOL)]
+
+
+def _frequencies(organization_id: int) -> Frequencies:
+    """The n-gram weights of the model in service (``triage.similarity``); equal weights when
+    there is none or its file cannot be used."""
+    row = TriageModel.objects.filter(organization_id=organization_id, status=ModelStatus.IN_SERVICE).first()
+    if row is None:
+        return UNIFORM
+    try:
+        return store.load(row).frequencies or UNIFORM
+    except store.ModelUnavailable:
+        return UNIFORM
+
+
+def _same_matter(organization_id: int, prepared: str, ids: list[int], texts: dict[int, str]) -> dict[int, float]:
+    """Of the candidates ``ids``, those whose text raises the same matter as ``prepared``
+    (``Frequencies.threshold``), with their score; ``texts`` holds those already read."""
+    if not ids or not prepared:
+        return {}
+    missing = [pk for pk in ids if pk not in texts]
+    for case in Case.objects.filter(pk__in=missing).only("pk", "title", "text"):
+        texts[case.pk] = _case_text(case)
+    frequencies = _frequencies(organization_id)
+    mine = vector(prepared, frequencies)
+    found = {}
+    for pk in ids:
+        score = cosine(mine, vector(texts.get(pk, ""), frequencies))
+        if score >= frequencies.threshold:
+            found[pk] = score
+    return found
 
 
 def candidates(
@@ -151,17 +189,28 @@ def candidates(
         for case_id, their_place in live.filter(location__iexact=location.strip())[:20].values_list("pk", "location"):
             if normalize(their_place) == place:
                 note(case_id, 0.5, _("同一事发地点"))
-    mine = shingles(prepare(title, text))
+    prepared = prepare(title, text)
+    mine = shingles(prepared)
     values = bands(mine)
+    texts: dict[int, str] = {}
+    copies: set[int] = set()  # similar in so many words: the same matter already said
     if values:
         ids = _band_neighbours(actor.org_id, values)
         for case in live.filter(pk__in=ids).order_by("-pk").only("pk", "title", "text")[:30]:
-            similarity = jaccard(mine, shingles(_case_text(case)))
+            texts[case.pk] = _case_text(case)
+            similarity = jaccard(mine, shingles(texts[case.pk]))
             if similarity >= SIMILAR:
                 note(case.pk, similarity, _("内容相似（%(percent)s%%）") % {"percent": round(similarity * 100)})
+                copies.add(case.pk)
+    others = [pk for pk in {**scores, **texts} if pk not in copies]  # found, or read for their bands
+    rewritten = _same_matter(actor.org_id, prepared, others, texts)
+    for case_id, similarity in rewritten.items():
+        note(case_id, similarity, _("可能是同一事项（文字相近 %(percent)s%%）") % {"percent": round(similarity * 100)})
+        reasons[case_id].insert(0, reasons[case_id].pop())  # the first thing the clerk reads
     if not scores:
         return []
-    best = sorted(scores, key=lambda k: -scores[k])[:limit]
+    same_matter = copies | set(rewritten)
+    best = sorted(scores, key=lambda k: (k not in same_matter, -scores[k]))[:limit]
     rows = {c.pk: c for c in Case.objects.filter(pk__in=best)}
     return [
         Candidate(
@@ -172,6 +221,7 @@ def candidates(
             received_at=timezone.localtime(rows[pk].received_at).strftime("%Y-%m-%d %H:%M"),
             score=round(min(scores[pk], 1.0), 3),
             reasons=reasons[pk],
+            same_matter=pk in same_matter,
         )
         for pk in best
         if pk in rows

@@ -36,6 +36,7 @@ from . import store
 from .classifier import TextClassifier
 from .errors import TriageError
 from .models import MODEL_STATUSES, ModelStatus, Suggestion, TriageModel
+from .similarity import Frequencies
 
 log = logging.getLogger(__name__)
 
@@ -394,6 +395,7 @@ def train(
         classifier=final,
         label_names={c: tree.full_name.get(c, str(c)) for c in classes},
         departments=department_shares(organization.pk, classes, tree),
+        frequencies=Frequencies.of(texts),
     )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     with transaction.atomic():

@@ -25,6 +25,7 @@ from .models import TriageModel
 
 if TYPE_CHECKING:
     from .classifier import TextClassifier
+    from .similarity import Frequencies
 
 FORMAT = 1  # the bundle's layout; a file of another format is not loaded
 
@@ -33,12 +34,15 @@ FORMAT = 1  # the bundle's layout; a file of another format is not loaded
 class Bundle:
     """What a model file holds: the classifier (its classes are category ids), the category
     names it was trained with, and for each class the departments that led such cases
-    (``[[department id, share], ...]``, best first)."""
+    (``[[department id, share], ...]``, best first), and the document frequencies of the
+    training texts' character n-grams that weigh repeat detection's text score
+    (``triage.similarity``; ``None`` in files written before it)."""
 
     classifier: TextClassifier
     label_names: dict[int, str]
     departments: dict[int, list[list[float]]] = field(default_factory=dict)
     format: int = FORMAT
+    frequencies: Frequencies | None = None
 
 
 class ModelUnavailable(ApplicationError):
