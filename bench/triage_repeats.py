@@ -341,11 +341,12 @@ def same_matter_score(path: Path, ids: list[str], users: list[str], texts: list[
         "frequencies_cpu_s": round(frequencies_s, 1),
         "score_cpu_ms_per_pair": round(score_ms, 3),
         "product_threshold": SAME_MATTER,
+        "product_threshold_equal_weights": UNIFORM.threshold,
         "at_product_threshold": at(weighted, SAME_MATTER),
         "at_product_threshold_without_the_largest_poster": at(
             [r for r in weighted if users[r[0]] != largest], SAME_MATTER
         ),
-        "equal_weights_no_model": at(uniform, SAME_MATTER),
+        "equal_weights_no_model": at(uniform, UNIFORM.threshold),
         "threshold_chosen_on_other_posters": {
             "thresholds": chosen,
             "messages_flagged": flagged,

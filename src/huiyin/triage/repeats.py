@@ -202,8 +202,8 @@ def candidates(
             if similarity >= SIMILAR:
                 note(case.pk, similarity, _("内容相似（%(percent)s%%）") % {"percent": round(similarity * 100)})
                 copies.add(case.pk)
-    others = [pk for pk in {**scores, **texts} if pk not in copies]  # found, or read for their bands
-    rewritten = _same_matter(actor.org_id, prepared, others, texts)
+    # The cases found by the person, the place or the text: is one the same matter retold?
+    rewritten = _same_matter(actor.org_id, prepared, [pk for pk in scores if pk not in copies], texts)
     for case_id, similarity in rewritten.items():
         note(case_id, similarity, _("可能是同一事项（文字相近 %(percent)s%%）") % {"percent": round(similarity * 100)})
         reasons[case_id].insert(0, reasons[case_id].pop())  # the first thing the clerk reads
