@@ -7,6 +7,7 @@ SQLite in WAL mode inside ``HUIYIN_DATA_DIR`` and the database task backend.
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -367,6 +368,15 @@ HUIYIN_API_RATE = env.str("HUIYIN_API_RATE", default="600/min")  # requests per 
 # Open311 (huiyin.api.open311): on, every service is of type "batch": a POST is answered with a
 # token and registered by the task queue (GET tokens/<token> gives the number).
 HUIYIN_OPEN311_DEFERRED = env.bool("HUIYIN_OPEN311_DEFERRED", default=False)
+# Webhook receivers (huiyin.api.webhooks) must be public addresses: this machine, private and
+# link-local networks (a cloud's metadata service) are refused unless listed here, as CIDR
+# networks ("10.20.0.0/16,192.168.5.10/32") for receivers on the installation's own network.
+HUIYIN_WEBHOOK_ALLOWED_NETWORKS = env.list("HUIYIN_WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _network in HUIYIN_WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"HUIYIN_WEBHOOK_ALLOWED_NETWORKS: not a network: {_network!r}") from _exc
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "huiyin.api.auth.ApiKeyAuthentication",

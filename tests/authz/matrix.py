@@ -1441,7 +1441,9 @@ def _webhook_id(w: World) -> dict[str, Any]:
 
     admin = w.staff["admin"]
     assert admin is not None and admin.organization is not None
-    hook, _secret = webhook_create(organization=admin.organization, url="http://127.0.0.1:9/hook", event_types=[])
+    hook, _secret = webhook_create(
+        organization=admin.organization, url="https://receiver.example.org/hook", event_types=[]
+    )
     return {"webhook_id": hook.pk}
 
 
