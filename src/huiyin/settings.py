@@ -347,10 +347,18 @@ HUIYIN_TASK_RETRY_BACKOFF = env.float("HUIYIN_TASK_RETRY_BACKOFF", default=5.0)
 HUIYIN_TASK_KEEP_DAYS = env.float("HUIYIN_TASK_KEEP_DAYS", default=7.0)  # successful tasks, then deleted
 HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
 
+# Without Redis, files under HUIYIN_DATA_DIR shared by every process on the machine
+# (huiyin.core.cache): the portal's limits hold across all the web workers.
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     if REDIS_URL
-    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else {
+        "default": {
+            "BACKEND": "huiyin.core.cache.SharedFileCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 )
 
 # Attachments (F02): what a clerk may upload and how big it may be.
