@@ -20,13 +20,22 @@ import random
 import time
 import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 
 
 class SharedFileCache(FileBasedCache):
+    if TYPE_CHECKING:  # Django's own helpers, missing from its type stubs
+        _dir: str
+
+        def _createdir(self) -> None: ...
+        def _key_to_file(self, key: Any, version: int | None = None) -> str: ...
+        def _list_cache_files(self) -> list[str]: ...
+        def _is_expired(self, f: IO[bytes]) -> bool: ...
+        def _delete(self, fname: str) -> bool: ...
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self._createdir()
