@@ -512,7 +512,8 @@ MATRIX: dict[str, Entry] = {
     "public:status": Row(
         get=EVERYONE,
         post=EVERYONE,
-        data=lambda w, actor: {"number": "20260101-00001", "code": "ABCD2345"},
+        # A wrong code per actor (the number locks after a few wrong codes, as on the portal).
+        data=lambda w, actor: {"number": f"20260101-{ACTORS.index(actor) + 1:05d}", "code": "ABCD2345"},
         writes=False,
     ),
     # --- supervision ---------------------------------------------------------------------------------
