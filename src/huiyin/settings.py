@@ -7,6 +7,7 @@ SQLite in WAL mode inside ``HUIYIN_DATA_DIR`` and the database task backend.
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -346,10 +347,18 @@ HUIYIN_TASK_RETRY_BACKOFF = env.float("HUIYIN_TASK_RETRY_BACKOFF", default=5.0)
 HUIYIN_TASK_KEEP_DAYS = env.float("HUIYIN_TASK_KEEP_DAYS", default=7.0)  # successful tasks, then deleted
 HUIYIN_SMS_BACKEND = env.str("HUIYIN_SMS_BACKEND", default="huiyin.core.notify.FileSmsBackend")
 
+# Without Redis, files under HUIYIN_DATA_DIR shared by every process on the machine
+# (huiyin.core.cache): the portal's limits hold across all the web workers.
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     if REDIS_URL
-    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else {
+        "default": {
+            "BACKEND": "huiyin.core.cache.SharedFileCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 )
 
 # Attachments (F02): what a clerk may upload and how big it may be.
@@ -367,6 +376,15 @@ HUIYIN_API_RATE = env.str("HUIYIN_API_RATE", default="600/min")  # requests per 
 # Open311 (huiyin.api.open311): on, every service is of type "batch": a POST is answered with a
 # token and registered by the task queue (GET tokens/<token> gives the number).
 HUIYIN_OPEN311_DEFERRED = env.bool("HUIYIN_OPEN311_DEFERRED", default=False)
+# Webhook receivers (huiyin.api.webhooks) must be public addresses: this machine, private and
+# link-local networks (a cloud's metadata service) are refused unless listed here, as CIDR
+# networks ("10.20.0.0/16,192.168.5.10/32") for receivers on the installation's own network.
+HUIYIN_WEBHOOK_ALLOWED_NETWORKS = env.list("HUIYIN_WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _network in HUIYIN_WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"HUIYIN_WEBHOOK_ALLOWED_NETWORKS: not a network: {_network!r}") from _exc
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "huiyin.api.auth.ApiKeyAuthentication",

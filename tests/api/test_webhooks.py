@@ -19,6 +19,12 @@ from tests.conftest import intake, make_staff
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _loopback_receivers_allowed(settings):
+    """The receivers here listen on the loopback, which an installation must allow by name."""
+    settings.HUIYIN_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 class Receiver:
     def __init__(self, status: int = 200):
         self.status = status
@@ -230,3 +236,81 @@ def test_the_administrator_manages_receivers_reads_the_log_and_redelivers(
     client.force_login(clerk)
     assert client.get("/administration/webhooks/").status_code == 403
     assert client.post(f"/administration/webhooks/deliveries/{delivery.pk}/redeliver/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/admin/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:6379/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://10.1.2.3/hook",
+        "http://192.168.1.1/hook",
+        "http://0.0.0.0:8000/",
+        "http://localhost:8000/",
+        "https://a.localhost/hook",
+    ],
+)
+def test_a_receiver_on_this_machine_or_a_private_network_is_refused(org, settings, url):
+    """Server-side request forgery: an administrator cannot point deliveries at the service's
+    own machine, the metadata service or the internal network (the delivery log would show
+    what answers there)."""
+    from huiyin.api.services import webhook_create  # noqa: PLC0415
+    from huiyin.core.errors import ValidationFailed  # noqa: PLC0415
+
+    settings.HUIYIN_WEBHOOK_ALLOWED_NETWORKS = []
+    with pytest.raises(ValidationFailed) as refused:
+        webhook_create(organization=org, url=url, event_types=[])
+    assert "url" in refused.value.errors and "内网" in refused.value.errors["url"][0]
+    assert not Webhook.objects.exists()
+
+
+def test_a_network_the_operator_allows_takes_receivers(org, settings):
+    from huiyin.api.services import webhook_create  # noqa: PLC0415
+
+    settings.HUIYIN_WEBHOOK_ALLOWED_NETWORKS = ["10.20.0.0/16"]
+    hook, _secret = webhook_create(organization=org, url="http://10.20.3.4/hook", event_types=[])
+    assert hook.url == "http://10.20.3.4/hook"
+    assert webhooks.url_refusal("https://receiver.example.org/huiyin") is None  # a name: checked when sent
+
+
+def test_a_delivery_to_a_name_resolving_to_this_machine_is_refused(
+    org, clerk, receiver, settings, django_capture_on_commit_callbacks
+):
+    """The check runs again after the name is resolved (a public-looking name pointing inward)."""
+    settings.HUIYIN_WEBHOOK_ALLOWED_NETWORKS = []
+    Webhook.objects.create(organization=org, url=receiver.url.replace("127.0.0.1", "localhost"), secret="k")
+    case, _code = services.case_register(actor=clerk, data=intake())
+    [delivery] = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        webhooks.attempt(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.response_code is None
+    assert "non-public" in delivery.last_error
+    assert receiver.received == []
+
+
+def test_a_redirect_is_not_followed(org, clerk, settings, django_capture_on_commit_callbacks):
+    """A receiver answering 302 towards another address gets a failed attempt, not a second POST."""
+    target = Receiver()
+    redirecting = Receiver(status=302)
+    try:
+        handler = redirecting.server.RequestHandlerClass
+
+        def end_headers(request):
+            request.send_header("Location", target.url)
+            http.server.BaseHTTPRequestHandler.end_headers(request)
+
+        handler.end_headers = end_headers
+        Webhook.objects.create(organization=org, url=redirecting.url, secret="k")
+        case, _code = services.case_register(actor=clerk, data=intake())
+        [delivery] = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=False):
+            webhooks.attempt(delivery.pk)
+        delivery.refresh_from_db()
+        assert delivery.status == "pending" and delivery.response_code == 302
+        assert len(redirecting.received) == 1 and target.received == []
+    finally:
+        redirecting.close()
+        target.close()

@@ -512,7 +512,8 @@ MATRIX: dict[str, Entry] = {
     "public:status": Row(
         get=EVERYONE,
         post=EVERYONE,
-        data=lambda w, actor: {"number": "20260101-00001", "code": "ABCD2345"},
+        # A wrong code per actor (the number locks after a few wrong codes, as on the portal).
+        data=lambda w, actor: {"number": f"20260101-{ACTORS.index(actor) + 1:05d}", "code": "ABCD2345"},
         writes=False,
     ),
     # --- supervision ---------------------------------------------------------------------------------
@@ -1441,7 +1442,9 @@ def _webhook_id(w: World) -> dict[str, Any]:
 
     admin = w.staff["admin"]
     assert admin is not None and admin.organization is not None
-    hook, _secret = webhook_create(organization=admin.organization, url="http://127.0.0.1:9/hook", event_types=[])
+    hook, _secret = webhook_create(
+        organization=admin.organization, url="https://receiver.example.org/hook", event_types=[]
+    )
     return {"webhook_id": hook.pk}
 
 

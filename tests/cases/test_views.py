@@ -284,3 +284,29 @@ def test_a_bad_email_on_the_intake_form_is_named_next_to_its_field(clerk_client)
     assert response.status_code == 400
     assert 'data-field="party_email">电子邮箱格式不正确' in html
     assert Case.objects.count() == 0
+
+
+def test_public_status_check_locks_a_number_after_wrong_query_codes(clerk_client, client, settings):
+    """/status/ (printed on every receipt) is under the portal's limits, in the same buckets:
+    after the wrong codes a number allows, even the right code is refused for the window,
+    whether the number exists or not; the address's look-ups are limited too."""
+    settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "3/900", "lookup_ip": "12/600"}
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    code = clerk_client.session["receipt_codes"][str(case.pk)]
+    url = reverse("public:status")
+    for guess in ("WRONG123", "WRONG234", "WRONG345"):
+        assert client.post(url, {"number": case.number, "code": guess}).status_code == 200
+    locked = client.post(url, {"number": case.number, "code": code})
+    assert locked.status_code == 429 and "已登记" not in locked.content.decode()
+    assert "错误次数过多" in locked.content.decode()
+    # A number that does not exist locks the same way: the answer never tells which exist.
+    for guess in ("WRONG123", "WRONG234", "WRONG345"):
+        assert client.post(url, {"number": "20200101-00001", "code": guess}).status_code == 200
+    assert client.post(url, {"number": "20200101-00001", "code": "WRONG456"}).status_code == 429
+    # The portal counts the same wrong codes: guessing on one page does not reset the other.
+    portal = reverse("portal:status", kwargs={"org": case.organization.code})
+    assert client.post(portal, {"number": case.number, "code": code}).status_code == 429
+    # And the address's look-ups run out.
+    answers = [client.post(url, {"number": f"2020010{i}-00001", "code": "X"}).status_code for i in range(6)]
+    assert answers[-1] == 429

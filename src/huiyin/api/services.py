@@ -15,7 +15,7 @@ from huiyin.core.errors import NotFound, ValidationFailed
 from huiyin.orgs.models import Department, ExternalSystem, Organization, Staff
 
 from .models import ACTION_SCOPE_PREFIX, ApiKey, IdempotencyRecord, Scope, Webhook
-from .webhooks import EVENT_TYPES
+from .webhooks import EVENT_TYPES, url_refusal
 
 KEY_PREFIX = "hy"
 MAX_DAYS = 3 * 366  # a key lives at most about three years
@@ -114,6 +114,9 @@ def webhook_create(*, organization: Organization, url: str, event_types: Iterabl
         raise ValidationFailed({"event_types": [_("未知的事件类型：%(types)s") % {"types": "、".join(unknown)}]})
     if not url.startswith(("http://", "https://")) or len(url) > 500:
         raise ValidationFailed({"url": [_("接收地址必须是 http(s) 网址，最多 500 个字符。")]})
+    refusal = url_refusal(url)
+    if refusal:
+        raise ValidationFailed({"url": [refusal]})
     secret = secrets.token_urlsafe(32)
     hook = Webhook.objects.create(organization=organization, url=url, secret=secret, event_types=chosen)
     return hook, secret

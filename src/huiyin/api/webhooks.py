@@ -6,20 +6,30 @@ POSTs the JSON body with ``X-Huiyin-Timestamp`` and ``X-Huiyin-Signature: sha256
 (HMAC-SHA256 of ``"<timestamp>.<body>"`` with the receiver's secret, so a replayed or
 altered body fails the receiver's check). A failure is retried with exponential backoff
 (``BACKOFF`` seconds, doubled) up to ``MAX_ATTEMPTS``; a receiver whose deliveries fail
-``DISABLE_AFTER`` times in a row is disabled. Never sent inside a request."""
+``DISABLE_AFTER`` times in a row is disabled. Never sent inside a request.
+
+A receiver is somewhere on the internet: an address on this machine, the local network, a
+cloud's metadata service (169.254.169.254) or any other non-public address is refused when
+the receiver is added and again at every delivery, after the name is resolved, and the
+delivery connects to the address that was checked (a name that resolves elsewhere a second
+time changes nothing); redirects are not followed. An installation whose receivers are on its
+own network names those networks in ``HUIYIN_WEBHOOK_ALLOWED_NETWORKS``."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import socket
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -68,6 +78,90 @@ def event_type(event: Event) -> str | None:
     if event.kind == EventKind.NOTE and "callback_id" in data:  # an attempt, or a dissatisfied answer
         return "callback_recorded"
     return None
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(n, strict=False) for n in settings.HUIYIN_WEBHOOK_ALLOWED_NETWORKS]
+
+
+def address_allowed(address: IPAddress) -> bool:
+    """A public address, or one in the networks the operator allows."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address in network for network in _allowed_networks()):
+        return True
+    return address.is_global and not address.is_multicast
+
+
+def _literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+NOT_PUBLIC = _(
+    "接收地址不能是本机、内网或其他非公网地址（运维人员可在 HUIYIN_WEBHOOK_ALLOWED_NETWORKS 中放行内网网段）。"
+)
+
+
+def url_refusal(url: str) -> str | None:
+    """Why a receiver's URL is refused when it is added, or None: not http(s), no host, or a host
+    that is a non-public address or this machine's name (a name is resolved at each delivery)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return str(_("接收地址必须是 http(s) 网址。"))
+    address = _literal_address(host)
+    local_name = host == "localhost" or host.endswith(".localhost")
+    if local_name or (address is not None and not address_allowed(address)):
+        return str(NOT_PUBLIC)
+    return None
+
+
+class RefusedDestination(OSError):
+    pass
+
+
+def _resolve(host: str, port: int) -> str:
+    """The first address ``host`` resolves to, refused if any of its addresses is not allowed."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
+    if not addresses:
+        raise RefusedDestination(f"{host}: no address")
+    refused = [a for a in addresses if not address_allowed(a)]
+    if refused:
+        raise RefusedDestination(f"refused: {host} resolves to a non-public address ({refused[0]})")
+    return str(addresses[0])
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to an allowed address (checked after resolving, and connected to as checked); the
+    receiver's status code. Redirects are answers, not followed."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    address = _resolve(host, port)
+    conn: http.client.HTTPConnection = (
+        http.client.HTTPSConnection(host, port, timeout=TIMEOUT)
+        if https
+        else http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    )
+
+    def pinned(_where: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        return socket.create_connection((address, port), *args, **kwargs)
+
+    conn._create_connection = pinned  # type: ignore[attr-defined]  # http.client's hook for the socket
+    try:
+        path = parts.path or "/"
+        conn.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
+        return conn.getresponse().status
+    finally:
+        conn.close()
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -127,27 +221,21 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
     hook = delivery.webhook
     body = body_for(delivery)
     stamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 - the administrator's http(s) URL (URLField)
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Huiyin-Webhook/1",
-            "X-Huiyin-Event": delivery.event_type,
-            "X-Huiyin-Delivery": str(delivery.pk),
-            "X-Huiyin-Timestamp": str(stamp),
-            "X-Huiyin-Signature": sign(hook.secret, stamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Huiyin-Webhook/1",
+        "X-Huiyin-Event": delivery.event_type,
+        "X-Huiyin-Delivery": str(delivery.pk),
+        "X-Huiyin-Timestamp": str(stamp),
+        "X-Huiyin-Signature": sign(hook.secret, stamp, body),
+    }
     code, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        error = str(exc)[:300]
+        code = post(hook.url, body, headers)
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        error = str(exc)[:300] or type(exc).__name__
     delivery.attempts += 1
     delivery.response_code = code
     delivery.last_error = error

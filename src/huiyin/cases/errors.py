@@ -23,3 +23,14 @@ class InvalidTransition(ApplicationError):
         if reason:
             message = f"{message}{reason}"
         super().__init__(message)
+
+
+class LookupLimited(ApplicationError):
+    """The status page's look-ups from an address, or its wrong query codes for a number, are
+    used up for the window (the limits the portal shares, ``huiyin.core.limits``)."""
+
+    code = CoreError.PERMISSION_DENIED
+
+    def __init__(self, message: str, *, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message, field="code")

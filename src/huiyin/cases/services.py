@@ -25,8 +25,9 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.errors import InvalidTransition
+from huiyin.cases.errors import InvalidTransition, LookupLimited
 from huiyin.cases.events import EventKind
+from huiyin.core import limits
 from huiyin.core.errors import DuplicateSubmission, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.locks import xact_lock
 from huiyin.core.search import document
@@ -41,7 +42,7 @@ from huiyin.core.validators import (
     record_max,
 )
 from huiyin.orgs.actors import Actor, ActorKind, ExternalActor, actor_kind, staff_of, system_of
-from huiyin.orgs.models import Department, Staff
+from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Cap
 
 from . import bus, validation
@@ -175,6 +176,34 @@ def query_code_hash(number: str, code: str) -> str:
 
 def query_code_matches(case: Case, code: str) -> bool:
     return bool(case.query_code_hash) and hmac.compare_digest(case.query_code_hash, query_code_hash(case.number, code))
+
+
+def public_lookup(*, number: str, code: str, client: str) -> Case | None:
+    """The receipts' status page (``/status/``): the case for a number and its query code, or
+    None. Under the portal's limits, in the same buckets: look-ups per address, and wrong codes
+    per number (in every organisation, whether the number exists or not) and per address, after
+    which the number is refused for the window (``LookupLimited``) even with the right code."""
+    number, code = number.strip()[:40], "".join(code.split())[:40]
+    if not limits.hit("lookup_ip", client):
+        wait = limits.retry_after("lookup_ip")
+        raise LookupLimited(_("查询过于频繁，请 %(m)d 分钟后再试。") % {"m": limits.minutes(wait)}, retry_after=wait)
+    subjects = [f"{pk}:{number.upper()}" for pk in Organization.objects.values_list("pk", flat=True)]
+    locked = [s for s in subjects if limits.spent("code_number", s)]
+    if locked or limits.spent("code_ip", client):
+        wait = limits.retry_after("code_number" if locked else "code_ip")
+        raise LookupLimited(
+            _("查询码错误次数过多，暂停查询，请 %(m)d 分钟后再试。") % {"m": limits.minutes(wait)}, retry_after=wait
+        )
+    candidates = Case.objects.filter(number=number).select_related("organization")[:20]
+    found = next((c for c in candidates if query_code_matches(c, code)), None)
+    if found is not None:
+        return found
+    if not candidates:
+        query_code_hash(number, code)  # the same work as for a number that exists
+    for subject in subjects:
+        limits.hit("code_number", subject)
+    limits.hit("code_ip", client)
+    return None
 
 
 def _new_query_code() -> str:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
+from huiyin.access.network import client_ip
 from huiyin.core import refusals
 from huiyin.core.errors import (
     ApplicationError,
@@ -43,6 +44,7 @@ from huiyin.core.validators import normalize_phone
 from huiyin.policy.services.versions import current_policy
 
 from . import actions, bus, export, panels, receipts, selectors, services
+from .errors import LookupLimited
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel, Event
 from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
@@ -607,16 +609,23 @@ def receipt_reissue(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 def status_check(request: HttpRequest) -> HttpResponse:
     """Public status check with case number + query code (POST, so neither lands in a URL or log)."""
     result = error = None
+    status = 200
     panels_html: list[SafeString] = []
     if request.method == "POST":
-        number = request.POST.get("number", "").strip()[:40]
-        code = request.POST.get("code", "").strip()[:40]
-        candidates = Case.objects.filter(number=number).select_related("organization")[:20]
-        result = next((c for c in candidates if services.query_code_matches(c, code)), None)
+        try:
+            result = services.public_lookup(
+                number=request.POST.get("number", ""),
+                code=request.POST.get("code", ""),
+                client=client_ip(request) or "unknown",
+            )
+        except LookupLimited as limited:
+            error, status = limited.message, 429
         if result:
             # A display-only attribute for the template, not a model field.
             result.latest_round = result.rounds.order_by("-number").first()  # type: ignore[attr-defined]
             panels_html = panels.render_case_panels(request, result, bus.table().public_panels)
-        else:
+        elif error is None:
             error = _("编号或查询码不正确。")
-    return render(request, "cases/status.html", {"result": result, "error": error, "panels": panels_html})
+    return render(
+        request, "cases/status.html", {"result": result, "error": error, "panels": panels_html}, status=status
+    )

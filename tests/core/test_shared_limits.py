@@ -1,0 +1,79 @@
+"""The portal's limits hold across the web workers: the cache they count in is shared by every
+process (Redis, or without it the data directory's files, ``huiyin.core.cache``), and its
+counters go up atomically and expire with their window."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import time
+
+import pytest
+
+from huiyin.core import limits
+from huiyin.core.cache import SharedFileCache
+
+
+def _hits(bucket: str, who: str, times: int, out) -> None:
+    out.put(sum(limits.hit(bucket, who) for _ in range(times)))
+
+
+def test_a_limit_holds_across_worker_processes(settings):
+    """Three workers (forked processes, as gunicorn's) share one count: a 5-a-window limit lets
+    5 uses through in all, not 5 in each (an address guessing query codes on every worker)."""
+    settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "5/600"}
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    workers = [context.Process(target=_hits, args=("code_number", "1:20260101-00001", 5, out)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    allowed = sum(out.get(timeout=60) for _ in workers)
+    for w in workers:
+        w.join(timeout=60)
+    assert allowed == 5
+    assert limits.spent("code_number", "1:20260101-00001")
+
+
+def _incr(location: str, times: int) -> None:
+    shared = SharedFileCache(location, {})
+    for _ in range(times):
+        shared.incr("counter")
+
+
+def test_the_file_cache_counts_every_increment_from_every_process(tmp_path):
+    location = str(tmp_path / "cache")
+    SharedFileCache(location, {}).add("counter", 0, timeout=600)
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_incr, args=(location, 40)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert SharedFileCache(location, {}).get("counter") == 160
+
+
+def test_an_increment_keeps_the_window_expiry(tmp_path):
+    """Django's file cache rewrote a counter with the default 5 minutes on every increment: a
+    15-minute lock-out would end 5 minutes after the last wrong code (or never, kept alive)."""
+    shared = SharedFileCache(str(tmp_path), {})
+    shared.add("k", 0, timeout=3600)
+    with open(shared._key_to_file("k"), "rb") as f:
+        before = pickle.load(f)  # noqa: S301 - the test's own file
+    assert shared.incr("k") == 1 and shared.incr("k") == 2
+    with open(shared._key_to_file("k"), "rb") as f:
+        after = pickle.load(f)  # noqa: S301
+    assert abs(after - before) < 1
+    with pytest.raises(ValueError, match="not found"):
+        shared.incr("missing")
+
+
+def test_a_full_cache_drops_expired_entries_before_live_counters(tmp_path):
+    """Flooding the cache with keys must not evict a live lock-out at random while expired
+    entries can go."""
+    shared = SharedFileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2}})
+    shared.add("lock", 5, timeout=3600)
+    for n in range(9):
+        shared.set(f"old{n}", 1, timeout=0.001)
+    time.sleep(0.05)  # the old entries have expired
+    shared.set("new", 1, timeout=3600)  # over the maximum: the expired ones are culled
+    assert shared.get("lock") == 5 and shared.get("new") == 1
