@@ -77,3 +77,38 @@ def test_a_full_cache_drops_expired_entries_before_live_counters(tmp_path):
     time.sleep(0.05)  # the old entries have expired
     shared.set("new", 1, timeout=3600)  # over the maximum: the expired ones are culled
     assert shared.get("lock") == 5 and shared.get("new") == 1
+
+
+def _tries(who: str, start, out) -> None:
+    """One worker's query-code guesses: all wait at the barrier, then try at once."""
+    start.wait(timeout=60)
+    out.put(sum(limits.attempt([("code_number", who)]) is None for _ in range(3)))
+
+
+def test_guesses_made_at_once_are_counted_before_any_is_checked(settings):
+    """Four workers guessing the same number at the same moment: a check made before the guess
+    is counted would let every one of them through a lock-out that has one guess left."""
+    settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "5/600"}
+    who = "1:20260101-00002"
+    for _ in range(4):
+        assert limits.attempt([("code_number", who)]) is None  # four wrong codes: one left
+    context = multiprocessing.get_context("fork")
+    start, out = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_tries, args=(who, start, out)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    allowed = sum(out.get(timeout=60) for _ in workers)
+    for w in workers:
+        w.join(timeout=60)
+    assert allowed == 1
+    assert limits.attempt([("code_number", who)]) == "code_number"
+
+
+def test_a_right_code_gives_its_try_back(settings):
+    settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "2/600"}
+    who = "1:20260101-00003"
+    for _ in range(5):  # a person opening their own case again and again is never locked out
+        assert limits.attempt([("code_number", who), ("code_ip", "10.0.0.1")]) is None
+        limits.refund("code_number", who)
+        limits.refund("code_ip", "10.0.0.1")
+    assert not limits.spent("code_number", who)

@@ -11,9 +11,10 @@ import time_machine
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from huiyin.core import limits
 from huiyin.core.errors import ApplicationError
 from huiyin.orgs.models import Organization
-from huiyin.portal import challenge, limits
+from huiyin.portal import challenge
 
 from .conftest import form_data
 

@@ -66,6 +66,26 @@ def hit(bucket: str, who: str) -> bool:
     return used <= limit.count
 
 
+def refund(bucket: str, who: str) -> None:
+    """Give back a use counted by ``hit`` (a query code that turned out right)."""
+    limit = limit_for(bucket)
+    try:
+        cache.decr(_key(bucket, who, limit))
+    except ValueError:  # the window ended meanwhile: nothing left to give back
+        pass
+
+
+def attempt(buckets: list[tuple[str, str]]) -> str | None:
+    """Count one try in each (bucket, who) before it is made — parallel tries cannot all pass
+    a check made before any of them was counted — and name the first bucket over its count
+    (the try is then refused), or None. A try that succeeds is given back with ``refund``."""
+    over = None
+    for bucket, who in buckets:
+        if not hit(bucket, who) and over is None:
+            over = bucket
+    return over
+
+
 def spent(bucket: str, who: str) -> bool:
     """The window's count is used up (without counting a use)."""
     limit = limit_for(bucket)

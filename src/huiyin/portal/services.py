@@ -25,6 +25,7 @@ from huiyin.cases import validation
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Case, Channel
 from huiyin.cases.services import case_register, derive_title, query_code_hash, query_code_matches
+from huiyin.core import limits
 from huiyin.core.errors import ApplicationError, DuplicateSubmission, NotFound, ValidationFailed
 from huiyin.core.validators import NOTE_MAX, checked_text, clean_text, normalize_phone
 from huiyin.followup.models import Callback
@@ -35,7 +36,7 @@ from huiyin.orgs.actors import public_actor
 from huiyin.orgs.models import Organization
 from huiyin.triage.suggest import suggest
 
-from . import challenge, files, limits, selectors
+from . import challenge, files, selectors
 from .errors import PortalError, TooManyRequests
 
 
@@ -206,9 +207,10 @@ def lookup(*, organization: Organization, number: str, code: str, client: str) -
     subject = f"{organization.pk}:{number}"
     if not limits.hit("lookup_ip", client):
         raise _too_many("lookup_ip", "number", _("查询过于频繁，请 %(m)d 分钟后再试。"))
-    if limits.spent("code_number", subject) or limits.spent("code_ip", client):
-        bucket = "code_number" if limits.spent("code_number", subject) else "code_ip"
-        wait = limits.retry_after(bucket)
+    tries = [("code_number", subject), ("code_ip", client)]
+    over = limits.attempt(tries)  # counted before the code is compared: see limits.attempt
+    if over is not None:
+        wait = limits.retry_after(over)
         raise TooManyRequests(
             _("查询码错误次数过多，暂停查询，请 %(m)d 分钟后再试。") % {"m": limits.minutes(wait)},
             field="code",
@@ -216,11 +218,11 @@ def lookup(*, organization: Organization, number: str, code: str, client: str) -
         )
     case = Case.objects.select_related("organization").filter(organization=organization, number=number).first()
     if case is not None and query_code_matches(case, code):
+        for bucket, who in tries:
+            limits.refund(bucket, who)
         return case
     if case is None:
         query_code_hash(number, code)  # the same work as for a number that exists
-    limits.hit("code_number", subject)
-    limits.hit("code_ip", client)
     raise ApplicationError(_("编号或查询码不正确，请核对受理凭证。"), field="code", code=PortalError.LOOKUP_FAILED)
 
 

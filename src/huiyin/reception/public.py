@@ -1,6 +1,6 @@
 """A visit booked by the public on the portal, behind the portal's own abuse guards: its proof
 of work (``portal.challenge``: verified, used once, and the booking's one-time token) and its
-fixed-window limits (``portal.limits``: per client address and per phone number). The
+fixed-window limits (``core.limits``: per client address and per phone number). The
 booking itself is the staff's service (``services.appointment_book`` with no staff actor),
 so the public gets the same published periods, checks and messages, and fewer levers: no
 joint session (by invitation), no case, the portal as the way it was booked.
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from huiyin.core import limits
 from huiyin.core.errors import ApplicationError, ValidationFailed
 from huiyin.core.validators import clean_text
 from huiyin.orgs.models import Organization
-from huiyin.portal import challenge, limits
+from huiyin.portal import challenge
 from huiyin.portal.errors import TooManyRequests
 
 from .errors import ReceptionError
