@@ -1059,6 +1059,11 @@ def test_an_edited_template_is_checked_and_used(petition, register, clerk, admin
             actor=admin, kind="not_accepted_notice", title="不予受理通知", body="依据：{% if ground %}{{ ground }}"
         )
     assert info.value.field == "body" and "模板语法错误" in str(info.value)
+    # The engine loads no other template and no tag library: nothing outside the body is read.
+    for body in ('{% include "base.html" %}', "{% load static %}{% static 'x' %}", "{% debug %}", '{% extends "a" %}'):
+        with pytest.raises(ValidationFailed) as info:
+            hs.document_template_save(actor=admin, kind="not_accepted_notice", title="不予受理通知", body=body)
+        assert info.value.field == "body" and "可用的标签：if、for、with" in str(info.value), body
     with pytest.raises(PermissionDeniedError):
         hs.document_template_save(actor=clerk, kind="not_accepted_notice", title="不予受理通知", body="{{ ground }}")
     assert not DocumentTemplate.objects.exists()

@@ -12,6 +12,7 @@ by a keyed hash, so no address, phone or case number is ever written to the cach
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import time
@@ -69,10 +70,8 @@ def hit(bucket: str, who: str) -> bool:
 def refund(bucket: str, who: str) -> None:
     """Give back a use counted by ``hit`` (a query code that turned out right)."""
     limit = limit_for(bucket)
-    try:
+    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
         cache.decr(_key(bucket, who, limit))
-    except ValueError:  # the window ended meanwhile: nothing left to give back
-        pass
 
 
 def attempt(buckets: list[tuple[str, str]]) -> str | None:

@@ -9,12 +9,13 @@ user allowed to see personal data (and logged), masked otherwise.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -267,8 +268,26 @@ def template_for(organization_id: int, kind: str) -> tuple[str, str]:
     return (own.title, own.body) if own else DEFAULT_TEMPLATES[kind]
 
 
+# Administrators edit the document templates: they render in an engine of their own that
+# loads no other template and no tag library — only the filters and the plain tags
+# (if, for, with…), never include / extends / load / debug / ssi-like reads.
+DOCUMENT_TAGS = ("if", "for", "with", "now", "firstof", "cycle", "spaceless", "comment", "filter", "templatetag")
+document_tags = Library()
+document_tags.tags.update({name: defaulttags.register.tags[name] for name in DOCUMENT_TAGS})
+
+
+class _DocumentEngine(Engine):
+    def get_template_builtins(self, builtins: list[str]) -> list[Library]:
+        return [defaultfilters.register, document_tags]
+
+
+@functools.cache
+def _engine() -> Engine:
+    return _DocumentEngine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False)
+
+
 def render_body(body: str, context: dict[str, str]) -> str:
-    return Template(body).render(Context(context, autoescape=False)).strip()
+    return _engine().from_string(body).render(Context(context, autoescape=False)).strip()
 
 
 def check_template(kind: str, title: str, body: str) -> None:
@@ -279,7 +298,9 @@ def check_template(kind: str, title: str, body: str) -> None:
     try:
         rendered = render_body(body, sample_context(kind))
     except TemplateSyntaxError as exc:
-        errors["body"] = [_("模板语法错误：%(error)s") % {"error": exc}]
+        errors["body"] = [
+            _("模板语法错误：%(error)s（可用的标签：%(tags)s）") % {"error": exc, "tags": "、".join(DOCUMENT_TAGS)}
+        ]
     else:
         if not rendered:
             errors["body"] = [_("正文模板不能为空。")]
