@@ -121,3 +121,14 @@ def test_a_good_password_passes():
 def test_the_demo_password_passes_for_every_demo_login():
     for username in ("clerk", "leader", "head_city", "handler_city", "callback", "admin"):
         validate_password(DEMO_PASSWORD, Staff(username=username))
+
+
+def test_the_signed_in_member_of_staff_comes_with_their_organisation(staff, client, django_assert_num_queries):
+    """Every staff page names the organisation in its top bar: read with the user, not after."""
+    from huiyin.access.backends import StaffBackend
+
+    user = StaffBackend().get_user(staff().pk)
+    with django_assert_num_queries(0):
+        assert user.organization.name
+    inactive = staff("wu", is_active=False)
+    assert StaffBackend().get_user(inactive.pk) is None and StaffBackend().get_user(10**9) is None
