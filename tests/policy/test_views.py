@@ -17,6 +17,7 @@ from huiyin.deadlines.models import (
     Suspension,
 )
 from huiyin.deadlines.views.common import humanize, time_left_text
+from huiyin.orgs.models import Department
 from huiyin.orgs.roles import Role
 from huiyin.policy.models import CalendarDay, PolicyVersion
 from huiyin.policy.services import current_policy
@@ -356,6 +357,24 @@ def test_policy_page_shows_the_running_policy(client, org, admin):
     assert "96310 电话投诉派遣" in html and "3 分钟" in html and "自收到诉求起" in html
     assert "办案负责人（值班负责人）" in html  # the escalation chain
     assert 'value="hospital"' in html  # the shipped presets to load
+
+
+def test_policy_page_names_the_departments_the_policy_needs_and_lacks(client, org, admin):
+    """The city hotline's online complaints are accepted only by the department coded office
+    (办公室网络维护工作人员): without one, nobody could accept them — the page says so."""
+    activate(org, "city_hotline")
+    html = text(page(client, admin, reverse("policy:index")))
+    warning = html[
+        html.index('id="missing-departments"') : html.index("</div>", html.index('id="missing-departments"'))
+    ]
+    assert (
+        "<code>office</code>（办公室网络维护工作人员）" in warning and reverse("administration:departments") in warning
+    )
+    Department.objects.create(organization=org, code="office", name="办公室")
+    assert 'id="missing-departments"' not in text(page(client, admin, reverse("policy:index")))
+    activate(org, "hospital")  # its receiving offices for outpatients and inpatients
+    warning = text(page(client, admin, reverse("policy:index")))
+    assert "<code>outpatient_dept</code>（门诊部）" in warning and "<code>medical_affairs</code>（医务科）" in warning
 
 
 def test_only_administrators_manage_policies(client, org, clerk, leader):

@@ -799,6 +799,18 @@ class Preset:
     def callback_windows(self) -> tuple[DeadlineRule, ...]:
         return tuple(r for r in self.deadlines if r.stage == "callback")
 
+    def departments_named(self) -> list[tuple[str, str]]:
+        """The department codes this preset relies on, each once with what it is there for:
+        the acceptor of a channel (``acceptance_grounds.accepted_by``), the receiving office of
+        a kind of complainant (``intake.complainant_kinds``)."""
+        named: dict[str, str] = {}
+        for a in self.acceptance_grounds.accepted_by:
+            named.setdefault(a.department, a.label)
+        for k in self.intake.complainant_kinds:
+            if k.department:
+                named.setdefault(k.department, k.department_label or k.label)
+        return list(named.items())
+
     def switches(self) -> dict[str, Any]:
         """What the lifecycle reads from an organisation or a case (``stage_switches``): the
         stage switches, under ``required_steps`` the steps this preset makes mandatory

@@ -7,6 +7,7 @@ from .calendars import calendar_day_add, calendar_day_remove, calendar_days, cal
 from .versions import (
     DEFAULT_REPLY_DAYS,
     current_policy,
+    missing_departments,
     organization_init,
     policy_activate,
     policy_activate_text,
@@ -22,6 +23,7 @@ __all__ = [
     "calendar_days",
     "calendar_for",
     "current_policy",
+    "missing_departments",
     "on_calendar_change",
     "organization_init",
     "policy_activate",

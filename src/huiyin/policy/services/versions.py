@@ -19,7 +19,7 @@ from django.db.models import Max
 
 import huiyin
 from huiyin.core.errors import PermissionDeniedError
-from huiyin.orgs.models import Organization
+from huiyin.orgs.models import Department, Organization
 from huiyin.orgs.roles import Cap
 
 from .. import checks
@@ -51,6 +51,19 @@ def current_policy(organization: Organization | int) -> PolicyVersion | None:
     """The organisation's running policy: its newest active PolicyVersion."""
     org_id = organization if isinstance(organization, int) else organization.pk
     return PolicyVersion.objects.filter(organization_id=org_id, active=True).order_by("-version").first()
+
+
+def missing_departments(organization_id: int, preset: Preset) -> list[tuple[str, str]]:
+    """The department codes the preset relies on that no department of the organisation has:
+    until one is created, what it is there for cannot happen (an online complaint accepted, a
+    kind of complainant's case received)."""
+    named = preset.departments_named()
+    present = set(
+        Department.objects.filter(organization_id=organization_id, code__in=[c for c, _w in named]).values_list(
+            "code", flat=True
+        )
+    )
+    return [(code, what) for code, what in named if code not in present]
 
 
 def policy_version_by_code(*, organization_id: int, code: str) -> PolicyVersion | None:

@@ -51,6 +51,7 @@ from ..services import (
     calendar_day_remove,
     calendar_days,
     current_policy,
+    missing_departments,
     policy_activate,
     policy_deactivate,
     presets_dir,
@@ -234,6 +235,7 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
         "extension_unit": UNIT_LABELS.get(preset.extension.max.unit, "") if preset and preset.extension else "",
         "versions": versions,
         "can_withdraw": active_count > 1,
+        "missing_departments": missing_departments(org.pk, preset) if preset else [],
         **extra,
     }
 
