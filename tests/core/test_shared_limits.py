@@ -18,19 +18,24 @@ def _hits(bucket: str, who: str, times: int, out) -> None:
     out.put(sum(limits.hit(bucket, who) for _ in range(times)))
 
 
+def _allowed_in_workers(target, args: tuple, workers: int) -> int:
+    """Run ``target(*args, out)`` in forked processes (as gunicorn's workers); the uses let through in all."""
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    processes = [context.Process(target=target, args=(*args, out)) for _ in range(workers)]
+    for p in processes:
+        p.start()
+    allowed = sum(out.get(timeout=60) for _ in processes)
+    for p in processes:
+        p.join(timeout=60)
+    return allowed
+
+
 def test_a_limit_holds_across_worker_processes(settings):
     """Three workers (forked processes, as gunicorn's) share one count: a 5-a-window limit lets
     5 uses through in all, not 5 in each (an address guessing query codes on every worker)."""
     settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "5/600"}
-    context = multiprocessing.get_context("fork")
-    out = context.Queue()
-    workers = [context.Process(target=_hits, args=("code_number", "1:20260101-00001", 5, out)) for _ in range(3)]
-    for w in workers:
-        w.start()
-    allowed = sum(out.get(timeout=60) for _ in workers)
-    for w in workers:
-        w.join(timeout=60)
-    assert allowed == 5
+    assert _allowed_in_workers(_hits, ("code_number", "1:20260101-00001", 5), 3) == 5
     assert limits.spent("code_number", "1:20260101-00001")
 
 
@@ -92,15 +97,8 @@ def test_guesses_made_at_once_are_counted_before_any_is_checked(settings):
     who = "1:20260101-00002"
     for _ in range(4):
         assert limits.attempt([("code_number", who)]) is None  # four wrong codes: one left
-    context = multiprocessing.get_context("fork")
-    start, out = context.Barrier(4), context.Queue()
-    workers = [context.Process(target=_tries, args=(who, start, out)) for _ in range(4)]
-    for w in workers:
-        w.start()
-    allowed = sum(out.get(timeout=60) for _ in workers)
-    for w in workers:
-        w.join(timeout=60)
-    assert allowed == 1
+    start = multiprocessing.get_context("fork").Barrier(4)
+    assert _allowed_in_workers(_tries, (who, start), 4) == 1
     assert limits.attempt([("code_number", who)]) == "code_number"
 
 
