@@ -138,6 +138,12 @@ TABLE = build_table(
             actions=("reply", "answer_on_spot"),
         ),
         subscriber(
+            "notifications.decision",
+            notifications.decision_on_decided,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=notifications.DECISION_ACTIONS,
+        ),
+        subscriber(
             "notifications.review_decision",
             notifications.review_on_decided,
             kinds=(EventKind.STATE_CHANGED,),

@@ -33,6 +33,7 @@ class Purpose(models.TextChoices):
     REVIEW_DECISION = "review_decision", _("复查（复核）意见")
     RATING_LINK = "rating_link", _("评价邀请")
     EXTENSION = "extension", _("延期告知")
+    DECISION = "decision", _("不予受理、退回、转送告知")
     DISPATCH = "dispatch", _("新派遣案件")
     APPROVAL = "approval", _("待审批")
     WARNING = "warning", _("时限预警")
@@ -127,6 +128,19 @@ SPECS: dict[str, Spec] = {
         _(
             "您好：\n\n您反映的问题“{{ title }}”（编号{{ number }}）因{{ reason }}，办理期限延长至{{ due }}。\n\n"
             "查询进度：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
+    # A matter the office does not handle itself (不予受理 / 不再受理 / 退回 / 转送): the
+    # complainant is told why and where to turn (seeds/002 行 17「应告知来访人该信访事项的责任归属单位」
+    # 「应告知其不再受理的原因」; seeds/000 行 16「申明理由后退还本人」、行 25、行 231「转送、交办,并告知来访群众」).
+    Purpose.DECISION: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "decision", "reason", "refer_to", "link"),
+        _("【{{ org }}】您反映的问题（编号{{ number }}）{{ decision }}。详情：{{ link }}"),
+        _("【{{ org }}】您反映的问题{{ number }}的办理告知"),
+        _(
+            "您好：\n\n您反映的问题“{{ title }}”（编号{{ number }}）{{ decision }}。\n\n"
+            "详情：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
         ),
     ),
     Purpose.DISPATCH: Spec(

@@ -131,6 +131,41 @@ def extension_on_decided(*, event: Event) -> None:
     queue(case=case, event=event, purpose=Purpose.EXTENSION, targets=complainant_targets(case), values=values)
 
 
+# The decisions by which the office does not handle a matter itself, told to the complainant.
+DECISION_ACTIONS = ("not_accept", "not_reaccept", "return", "transfer")
+
+
+def decision_told(data: dict[str, Any]) -> tuple[str, str, str]:
+    """What the complainant is told of a decision not to handle the matter here: (the
+    sentence, the reason, the body to turn to or that has it now)."""
+    action = str(data.get("action", ""))
+    if action == "not_accept":
+        reason, body = str(data.get("ground", "")), str(data.get("refer_to", ""))
+        said = _("不予受理，理由：%(reason)s") % {"reason": reason}
+        if body:
+            said += _("；请向%(body)s反映") % {"body": body}
+    elif action == "not_reaccept":
+        reason, body = str(data.get("ground", "")), ""
+        said = _("不再受理，原因：%(reason)s") % {"reason": reason}
+    elif action == "return":
+        reason, body = str(data.get("reason", "")), str(data.get("returned_to", ""))
+        said = _("经核查不属于本单位职责范围，已退回%(body)s，理由：%(reason)s") % {"body": body, "reason": reason}
+    else:
+        reason, body = "", str(data.get("to_body", ""))
+        said = _("已转送%(body)s办理") % {"body": body}
+    return said, reason, body
+
+
+def decision_on_decided(*, event: Event) -> None:
+    """不予受理 / 不再受理 / 退回 / 转送: the complainant is told the decision, why, and where to
+    turn, by SMS and e-mail where they left a way to be reached (a visitor hears it at the desk
+    too; a letter writer or an online complainant only this way)."""
+    case = event.case
+    said, reason, body = decision_told(event.data or {})
+    values = {**base_values(case), "decision": said, "reason": reason, "refer_to": body, "link": case_link(case)}
+    queue(case=case, event=event, purpose=Purpose.DECISION, targets=complainant_targets(case), values=values)
+
+
 def _staff_values(case: Case) -> dict[str, Any]:
     return {**base_values(case), "case_url": staff_case_url(case)}
 
