@@ -381,6 +381,8 @@ class RequiredSteps:
       rectification plan was told to them;
     * ``remedy_in_reply`` — the answer states the remedy (补救措施) taken or planned;
     * ``investigation_before_reply`` — at least one investigation record before the answer;
+    * ``respondent_statement_before_reply`` — the written account of the person complained
+      about (an investigation record of kind ``statement``) is on file before the answer;
     * ``on_site_callback`` — what an on-site callback must record before it closes the
       case: the resident's ``signature``, ``charges_checked``, the repairer's ``attitude``.
     """
@@ -394,6 +396,7 @@ class RequiredSteps:
     plan_told_before_reply: bool = False
     remedy_in_reply: bool = False
     investigation_before_reply: bool = False
+    respondent_statement_before_reply: bool = False
     on_site_callback: tuple[str, ...] = _f((), choices=CALLBACK_RECORD_ITEMS, what="callback record item")
     source: str = ""
 
