@@ -178,6 +178,13 @@ TABLE = build_table(
             kinds=(EventKind.STATE_CHANGED,),
             actions=notifications.FIRST_RECEIVER_ACTIONS,
         ),
+        # The result reported to the roles the preset names (property: 管理处主任).
+        subscriber(
+            "notifications.result_report",
+            notifications.result_report_on_replied,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=notifications.RESULT_REPORT_ACTIONS,
+        ),
         subscriber("notifications.deadlines", notifications.staff_on_deadline, kinds=notifications.DEADLINE_KINDS),
         # The dashboard's roll-ups: the consumer applies every event since its cursor.
         subscriber("reports.rollups", reports.on_event, kinds=reports.KINDS),

@@ -41,6 +41,7 @@ class Purpose(models.TextChoices):
     ESCALATED = "escalated", _("逾期升级")
     REPEAT_CONTACT = "repeat_contact", _("重复来电")
     FIRST_RECEIVER = "first_receiver", _("告知首问责任人")
+    RESULT_REPORT = "result_report", _("处理结果报告")
     # Visits booked with the reception (huiyin.reception): to the visitor, no case yet.
     VISIT_BOOKED = "visit_booked", _("来访预约确认")
     VISIT_REMINDER = "visit_reminder", _("来访提醒")
@@ -207,6 +208,16 @@ SPECS: dict[str, Spec] = {
             "{{ name }}：\n\n您首问接待的 {{ number }} {{ title }}：{{ step }}。\n"
             "请跟踪至反映人满意：{{ case_url }}\n\n{{ org }}"
         ),
+        on_by_default=False,
+    ),
+    # The result reported to the office's head (property: seeds/000 行 119「在处理完毕后应将结果回复
+    # 住户和管理处主任」), besides the desk entry.
+    Purpose.RESULT_REPORT: Spec(
+        Audience.STAFF,
+        (*_STAFF_VARS, "reply"),
+        _("【{{ org }}】处理结果：{{ number }} {{ title }} 已答复反映人：{{ reply }}"),
+        _("【处理结果】{{ number }} {{ title }}"),
+        _("{{ name }}：\n\n{{ number }} {{ title }} 已答复反映人：\n\n{{ reply }}\n\n{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
     ),
     Purpose.VISIT_BOOKED: Spec(

@@ -32,6 +32,7 @@ from .services import (
     complainant_targets,
     first_receiver_told_record,
     queue,
+    result_reported_record,
     staff_case_url,
     staff_targets,
 )
@@ -250,6 +251,53 @@ def first_receiver_on_finished(*, event: Event) -> None:
         per_target=_staff_name,
     )
     first_receiver_told_record(event=event, staff=receiver, step=step, text=text)
+
+
+# The answers whose result is reported to the roles the preset names (``ResultReportRules``).
+RESULT_REPORT_ACTIONS = ("reply", "answer_on_spot")
+
+
+def result_report_on_replied(*, event: Event) -> None:
+    """Property: 「在处理完毕后应将结果回复住户和管理处主任」 (seeds/000 行 119、324、373): where the
+    case's preset names roles (``result_report.to``), their active staff are told the answer —
+    on their desk, by message where the organisation switched that on, and in the case's
+    history. Not whoever gave the answer."""
+    case = event.case
+    preset = preset_of(case)
+    if preset is None or not preset.result_report.to:
+        return
+    roles = set(preset.result_report.to)
+    recipients = [
+        s
+        for s in Staff.objects.filter(organization_id=case.organization_id, is_active=True).order_by("pk")
+        if roles & set(s.roles or []) and s.pk != event.actor_id
+    ]
+    if not recipients:
+        return
+    answered = CaseRound.objects.filter(case=case, number=event.round).values_list("reply_text", flat=True).first()
+    reply = answered or ""
+    text = _("处理结果：%(number)s %(title)s 已答复反映人：%(reply)s") % {
+        "number": case.number,
+        "title": case.title,
+        "reply": reply[:120],
+    }
+    desk_notify(
+        recipients=recipients,
+        case=case,
+        key=f"event:{event.pk}:result-report",
+        text=text,
+        at=event.at,
+        kind="result-report",
+    )
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.RESULT_REPORT,
+        targets=staff_targets(recipients),
+        values={**_staff_values(case), "reply": reply},
+        per_target=_staff_name,
+    )
+    result_reported_record(event=event, staff=recipients, text=text)
 
 
 DEADLINE_PURPOSES = {

@@ -342,6 +342,18 @@ class FirstReceiverRules:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ResultReportRules:
+    """Whom the result goes to besides the complainant (property: 「在处理完毕后应将结果回复住户和
+    管理处主任」): ``to`` lists the roles whose active staff are told when the complainant is
+    answered (on the spot or after handling); none listed: nobody. The telling is a desk
+    entry, a message (``notifications``, where the organisation switched it on) and a line
+    in the case's history."""
+
+    to: tuple[str, ...] = _f((), choices=ROLES, what="role", one_ok=True)
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallbackShare:
     role: str = _f(choices=ROLES, what="role")
     min_share: float = _f(low=0.0, high=1.0)
@@ -746,6 +758,7 @@ class Preset:
     extension: Extension | None = None
     required_steps: RequiredSteps = RequiredSteps()
     first_receiver: FirstReceiverRules = FirstReceiverRules()
+    result_report: ResultReportRules = ResultReportRules()
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
     statistics_return: StatisticsReturn | None = None

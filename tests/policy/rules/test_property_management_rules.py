@@ -440,3 +440,57 @@ def test_no_owner_complaint_is_refused_under_first_contact_responsibility(rules,
         assert refused.value.code == HandlingError.REFUSAL_FORBIDDEN
     case.refresh_from_db()
     assert case.state == "registered"
+
+
+def test_the_result_is_reported_to_the_office_head_when_the_owner_is_answered(
+    rules, org, drive, departments, handler, settings, django_capture_on_commit_callbacks, client
+):
+    """seeds/000_e82992a73faf22c8.txt:119「在处理完毕后应将结果回复住户和管理处主任」 — the head (the preset's leader
+    role) finds the answer on the desk, by e-mail where switched on, and the case's history says so."""
+    from huiyin.cases.events import EventKind
+    from huiyin.cases.models import Event
+    from huiyin.notifications.events import NotificationsEvent
+    from huiyin.notifications.models import ChannelSwitch, Message
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    head = make_staff(org, "director", [Role.LEADER])
+    head.email = "director@example.org"
+    head.save(update_fields=["email"])
+    ChannelSwitch.objects.create(organization=org, purpose="result_report", medium="email", enabled=True)
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼道灯坏了。")
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已更换灯具。", remedy="当日更换")
+    replied_event = Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action="reply").get()
+    desk = Notification.objects.get(recipient=head, key=f"event:{replied_event.pk}:result-report")
+    assert desk.case_id == case.pk and "已更换灯具" in desk.text
+    reported = Event.objects.get(case=case, kind=NotificationsEvent.RESULT_REPORTED)
+    assert reported.data["staff_ids"] == [head.pk] and reported.actor_id is None
+    (mail,) = Message.objects.filter(case=case, purpose="result_report")
+    assert (mail.staff_id, mail.medium, mail.status) == (head.pk, "email", "sent")
+    client.force_login(head)
+    assert "处理结果已报告" in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+
+def test_a_preset_without_the_rule_reports_to_nobody_nor_the_head_their_own_answer(
+    org, drive, departments, handler, settings, django_capture_on_commit_callbacks, catalogue
+):
+    """seeds/000_e82992a73faf22c8.txt:373「在处理完毕后应将结果回复住户和管理处主任」 is the property office's rule:
+    the city hotline reports to no one; a head who answers on the spot is not told of their own answer."""
+    from huiyin.cases.models import Event
+    from huiyin.notifications.events import NotificationsEvent
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    head = make_staff(org, "director", [Role.LEADER, Role.INTAKE_CLERK])
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9), channel="phone")
+    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
+    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已处理。")
+    assert not Event.objects.filter(case=case, kind=NotificationsEvent.RESULT_REPORTED).exists()
+    activate(org, "property_management")
+    mine = drive.register(at(2026, 3, 3, 9), channel="phone", text="门禁坏了。", actor=head)
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 3, 9, 5), "answer_on_spot", mine, actor=head, reply="已告知物业维修电话。")
+    assert not Notification.objects.filter(recipient=head, kind="result-report").exists()
