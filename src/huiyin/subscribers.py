@@ -93,6 +93,10 @@ TABLE = build_table(
             kinds=deadlines.KINDS,
         ),
         subscriber("deadlines.written_notice", deadlines.on_written_notice, kinds=(HandlingEvent.DOCUMENT_ISSUED,)),
+        # The first investigation record meets the clock that times it (property: 当天调查、核实).
+        subscriber(
+            "deadlines.investigation", deadlines.on_investigation, kinds=(HandlingEvent.INVESTIGATION_RECORDED,)
+        ),
         subscriber(
             "followup.callback_planning",
             followup.on_case_event,

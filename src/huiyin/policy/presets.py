@@ -33,6 +33,7 @@ DEADLINE_STAGES = (
     "first_contact",
     "acceptance",
     "handover",
+    "investigation",
     "rectification_plan",
     "reply",
     "callback",

@@ -494,3 +494,42 @@ def test_a_preset_without_the_rule_reports_to_nobody_nor_the_head_their_own_answ
     with django_capture_on_commit_callbacks(execute=True):
         drive.do(at(2026, 3, 3, 9, 5), "answer_on_spot", mine, actor=head, reply="已告知物业维修电话。")
     assert not Notification.objects.filter(recipient=head, kind="result-report").exists()
+
+
+def test_the_matter_is_investigated_the_same_day(rules, drive, departments, handler):
+    """seeds/000_e82992a73faf22c8.txt:322「客服人员应及时进行记录,须于当天进行调查、核实」 —
+    a clock from receipt to midnight, met by the first investigation record."""
+    from huiyin.handling.services import investigation_add
+
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼上漏水，天花板渗水。")
+    clock = Clock.objects.get(case=case, stage="investigation")
+    assert clock.state == "running" and clock.due_at == end_of(2026, 3, 2)
+    drive.call(
+        at(2026, 3, 2, 16), investigation_add, actor=handler, case_id=case.pk, kind="site_visit", text="上门查看。"
+    )
+    clock.refresh_from_db()
+    assert (clock.state, clock.met) == ("stopped", True)
+
+
+def test_a_matter_not_investigated_that_day_goes_overdue(rules, drive, departments, handler):
+    """seeds/000_e82992a73faf22c8.txt:370「当天进行调查、核实」 — overdue after midnight, to the handler's
+    desk; investigated the next day it counts as late."""
+    from huiyin.handling.services import investigation_add
+
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼上漏水，天花板渗水。")
+    drive.sweep(at(2026, 3, 3, 0, 0, 1))
+    clock = Clock.objects.get(case=case, stage="investigation")
+    assert clock.overdue_at is not None
+    assert Notification.objects.filter(recipient=handler, case=case, text__contains="当天调查、核实已于").exists()
+    drive.call(at(2026, 3, 3, 9), investigation_add, actor=handler, case_id=case.pk, kind="phone", text="电话核实。")
+    clock.refresh_from_db()
+    assert (clock.state, clock.met) == ("stopped", False)
+
+
+def test_a_matter_answered_on_the_spot_needs_no_investigation(rules, drive):
+    """seeds/000_e82992a73faf22c8.txt:117「当天进行调查、核实」 applies to matters that need one: answered
+    at once, its clock ends."""
+    case = drive.register(at(2026, 3, 2, 9), channel="phone", text="请问物业费怎么交？", nature="consultation")
+    drive.do(at(2026, 3, 2, 9, 5), "answer_on_spot", case, reply="可在物业服务中心或线上缴纳。")
+    clock = Clock.objects.get(case=case, stage="investigation")
+    assert clock.state == "stopped" and clock.overdue_at is None
