@@ -267,7 +267,10 @@ class IntakeRules:
       earlier matter of theirs is accepted or being handled (not accepted again as a new one).
     * ``complainant_kinds``: the kinds of complainant the staff intake must record (e.g. the
       hospital's outpatients and inpatients), each received by its own office
-      (``ComplainantKind``); a case is dispatched only once its kind is known."""
+      (``ComplainantKind``); a case is dispatched only once its kind is known.
+    * ``phone_greeting`` / ``phone_closing``: the office's standard first and last sentence
+      of a call (接听首语 / 结束语), shown on the phone form; ``{{ org }}`` stands for the
+      organisation's name."""
 
     contact_required: bool = False
     visit_fields: tuple[str, ...] = _f((), choices=VISIT_FIELDS, what="visit field")
@@ -275,6 +278,8 @@ class IntakeRules:
     repeat_same_day: bool = False
     repeat_while_open: bool = False
     complainant_kinds: tuple[ComplainantKind, ...] = _f((), unique="code", what="complainant kind")
+    phone_greeting: str = ""
+    phone_closing: str = ""
     source: str = ""
 
 

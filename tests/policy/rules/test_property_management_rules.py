@@ -533,3 +533,16 @@ def test_a_matter_answered_on_the_spot_needs_no_investigation(rules, drive):
     drive.do(at(2026, 3, 2, 9, 5), "answer_on_spot", case, reply="可在物业服务中心或线上缴纳。")
     clock = Clock.objects.get(case=case, stage="investigation")
     assert clock.state == "stopped" and clock.overdue_at is None
+
+
+def test_the_phone_form_shows_the_offices_first_sentence(rules, org, drive, client):
+    """seeds/000_e82992a73faf22c8.txt:79「公司员工接听所有来电时,第一句必须为:“您好,xx公司物业”」 — the phone form
+    shows the preset's greeting with the office's name (and the closing); other forms and presets
+    without one show none."""
+    client.force_login(drive.clerk)
+    html = client.get(reverse("cases:intake", args=["phone"])).content.decode()
+    assert 'id="phone-script"' in html
+    assert f"您好，{org.name}，请问有什么可以帮您？" in html and "感谢您的来电，再见！" in html
+    assert 'id="phone-script"' not in client.get(reverse("cases:intake", args=["visit"])).content.decode()
+    activate(org, "city_hotline")
+    assert 'id="phone-script"' not in client.get(reverse("cases:intake", args=["phone"])).content.decode()
