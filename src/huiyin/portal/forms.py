@@ -93,13 +93,16 @@ class SubmissionForm(StyledForm):
         super().__init__(*args, **kwargs)
         if kinds:
             field = self.fields["complainant_kind"]
+            assert isinstance(field, forms.ChoiceField)
             field.choices = [(k.code, kind_label(k)) for k in kinds]
             field.error_messages["invalid_choice"] = _("所选反映人类别无效，请重新选择。")
             field.widget.attrs["class"] = "form-check-input"
         else:
             del self.fields["complainant_kind"]
-        self.fields["category"].choices = [("", _("请选择（可不选）")), *category_groups]
-        self.fields["category"].widget.attrs["class"] = "form-select"
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [("", _("请选择（可不选）")), *category_groups]
+        category.widget.attrs["class"] = "form-select"
         for name in ("keep_location", "anonymous", "consent"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         self.fields["nature"].widget.attrs["class"] = "form-check-input"
