@@ -546,3 +546,48 @@ def test_the_phone_form_shows_the_offices_first_sentence(rules, org, drive, clie
     assert 'id="phone-script"' not in client.get(reverse("cases:intake", args=["visit"])).content.decode()
     activate(org, "city_hotline")
     assert 'id="phone-script"' not in client.get(reverse("cases:intake", args=["phone"])).content.decode()
+
+
+def test_a_question_not_answered_at_the_callback_gets_a_promised_time(
+    rules, drive, departments, handler, head, officer
+):
+    """seeds/000_e82992a73faf22c8.txt:363「八.回访中,对业主的询问、意见,不能当即答复的,应告知预约时间答复。」 — the
+    question is not recorded without the time the owner was told; with it, the department's heads
+    find both on their desk and the case's history keeps them."""
+    from huiyin.cases.models import Event
+
+    case = replied(drive, departments, handler, at(2026, 3, 2, 9), text="楼道灯坏了。")
+    callback = Callback.objects.get(case=case)
+    with drive.at(at(2026, 3, 4, 10)):
+        with pytest.raises(ValidationFailed) as info:
+            callback_record(
+                actor=officer,
+                callback_id=callback.pk,
+                outcome="reached",
+                satisfaction="satisfied",
+                pending_question="楼道灯以后由谁负责定期检查？",
+            )
+        assert list(info.value.errors) == ["answer_by"] and "预约答复的时间" in str(info.value)
+        with pytest.raises(ValidationFailed) as info:
+            callback_record(
+                actor=officer,
+                callback_id=callback.pk,
+                outcome="reached",
+                satisfaction="satisfied",
+                pending_question="楼道灯以后由谁负责定期检查？",
+                answer_by=at(2026, 3, 4, 9),
+            )
+        assert list(info.value.errors) == ["answer_by"]
+        assert Callback.objects.get(pk=callback.pk).attempts == 0  # nothing recorded
+        callback_record(
+            actor=officer,
+            callback_id=callback.pk,
+            outcome="reached",
+            satisfaction="satisfied",
+            pending_question="楼道灯以后由谁负责定期检查？",
+            answer_by=at(2026, 3, 6, 17),
+        )
+    desk = Notification.objects.get(recipient=head, kind="callback-question")
+    assert "03-06 17:00 前答复" in desk.text and "定期检查" in desk.text
+    (note,) = [e for e in Event.objects.filter(case=case, kind="note") if "未能当即答复" in e.data["text"]]
+    assert "已告知反映人于 03-06 17:00 前答复" in note.data["text"]
