@@ -93,6 +93,10 @@ TABLE = build_table(
             kinds=deadlines.KINDS,
         ),
         subscriber("deadlines.written_notice", deadlines.on_written_notice, kinds=(HandlingEvent.DOCUMENT_ISSUED,)),
+        # The first investigation record meets the clock that times it (property: 当天调查、核实).
+        subscriber(
+            "deadlines.investigation", deadlines.on_investigation, kinds=(HandlingEvent.INVESTIGATION_RECORDED,)
+        ),
         subscriber(
             "followup.callback_planning",
             followup.on_case_event,
@@ -138,6 +142,12 @@ TABLE = build_table(
             actions=("reply", "answer_on_spot"),
         ),
         subscriber(
+            "notifications.decision",
+            notifications.decision_on_decided,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=notifications.DECISION_ACTIONS,
+        ),
+        subscriber(
             "notifications.review_decision",
             notifications.review_on_decided,
             kinds=(EventKind.STATE_CHANGED,),
@@ -171,6 +181,13 @@ TABLE = build_table(
             notifications.first_receiver_on_finished,
             kinds=(EventKind.STATE_CHANGED,),
             actions=notifications.FIRST_RECEIVER_ACTIONS,
+        ),
+        # The result reported to the roles the preset names (property: 管理处主任).
+        subscriber(
+            "notifications.result_report",
+            notifications.result_report_on_replied,
+            kinds=(EventKind.STATE_CHANGED,),
+            actions=notifications.RESULT_REPORT_ACTIONS,
         ),
         subscriber("notifications.deadlines", notifications.staff_on_deadline, kinds=notifications.DEADLINE_KINDS),
         # The dashboard's roll-ups: the consumer applies every event since its cursor.

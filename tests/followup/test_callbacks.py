@@ -53,6 +53,8 @@ def replied(case, *, clerk, handler, departments):
         handling_actions.case_sign_for(actor=handler, case_id=case.pk)
     if required_step(case.stage_switches, "investigation_before_reply"):  # the hospital's
         investigation_add(actor=handler, case_id=case.pk, kind="phone", text="电话核实。")
+    if required_step(case.stage_switches, "respondent_statement_before_reply"):  # the hospital's
+        investigation_add(actor=handler, case_id=case.pk, kind="statement", text="被投诉人书面说明。")
     cs.case_reply(actor=handler, case_id=case.pk, reply="已修复漏水。", remedy="更换破裂水管")
     case.refresh_from_db()
     return case

@@ -64,3 +64,19 @@ def test_a_rating_comment_is_stored_without_control_characters(client, officer, 
     response = client.post(f"/rate/{token}/", {"satisfaction": "satisfied", "comment": "很好\x00\x1b[31m，谢谢"})
     assert "感谢您的评价" in response.content.decode()  # on PostgreSQL the NUL was a 500
     assert RatingLink.objects.get().comment == "很好，谢谢"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"pending_question": "何时更换电梯？"}, "请填写预约答复时间"),
+        ({"pending_question": "何时更换电梯？", "answer_by": "2026-13-45T25:00"}, "预约答复时间不是有效的日期时间"),
+        ({"answer_by": "2099-01-01T10:00"}, "请填写未能当即答复的询问或意见"),
+    ],
+)
+def test_a_question_left_open_needs_its_promised_time_on_the_form(client, officer, due, fields, message):
+    """seeds/000 行 363: 回访中不能当即答复的，应告知预约时间答复 — refused next to the field, nothing recorded."""
+    client.force_login(officer)
+    response = _record(client, due, **fields)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not CallbackAttempt.objects.exists()

@@ -178,6 +178,8 @@ class Flow:
             hs.rectification_inform_complainant(actor=self.handler, rectification_id=row.pk, method="phone")
         if required_step(case.stage_switches, "investigation_before_reply"):
             hs.investigation_add(actor=self.handler, case_id=case.pk, kind="phone", text="电话核实。")
+        if required_step(case.stage_switches, "respondent_statement_before_reply"):
+            hs.investigation_add(actor=self.handler, case_id=case.pk, kind="statement", text="被投诉人书面说明。")
         remedy = "当日更换破损水管" if required_step(case.stage_switches, "remedy_in_reply") else ""
         cs.case_reply(actor=self.handler, case_id=case.pk, reply=reply, method="letter", remedy=remedy)
         case = fresh(case)

@@ -307,6 +307,9 @@ def test_hospital_reply_in_7_days_and_never_past_14(org, drive, departments, han
     # reply overdue; its warning (due on 03-08) was never sent by this late sweeper
     assert drive.sweep(at(2026, 3, 10, 0, 0, 1)).actions == {"overdue": 1}
     drive.call(at(2026, 3, 11, 8), investigation_add, actor=handler, case_id=case.pk, kind="phone", text="电话核实。")
+    drive.call(
+        at(2026, 3, 11, 8), investigation_add, actor=handler, case_id=case.pk, kind="statement", text="书面说明。"
+    )
     drive.do(at(2026, 3, 11, 9), "reply", case, actor=handler, reply="已处理")
     assert not Clock.objects.filter(case=case, state=ClockState.RUNNING).exists()  # callback stage off
     overall.refresh_from_db()

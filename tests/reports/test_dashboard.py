@@ -123,7 +123,7 @@ def test_overdue_and_warned_now(client, property_rules, drive, departments, hand
     client.force_login(analyst)
     with drive.at(at(2026, 3, 20, 10)):
         html = client.get(URL + MARCH).content.decode()
-    assert 'id="overdue-count">2<' in html  # the reply and the overall clock
+    assert 'id="overdue-count">3<' in html  # the same-day investigation, the reply and the overall clock
     assert case.number in html[html.index('id="overdue-list"') :]
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 WAITING_ON = {
     "acceptance": "intake",
     "handover": "intake",
+    "investigation": "handler",
     "dispatch": "intake",
     "sign_for": "department",
     "first_contact": "handler",

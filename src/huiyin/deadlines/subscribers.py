@@ -229,7 +229,7 @@ def _state_changed(case: Case, event: Event, plan: CasePlan | None) -> None:
         if plan is not None:
             _restore_preset_limit(case, plan)
     elif action in _REPLIED:
-        stop(("acceptance", "handover", "dispatch", "sign_for", "first_contact", "reply", "overall"))
+        stop(("acceptance", "handover", "investigation", "dispatch", "sign_for", "first_contact", "reply", "overall"))
         start("replied")
     elif action == "close":
         stop(("callback",))
@@ -259,6 +259,12 @@ def on_written_notice(*, case: Case, event: Event) -> None:
     clock that runs until then (the preset's ``acceptance_grounds.written_notice``) stops."""
     if (event.data or {}).get("kind") in WRITTEN_NOTICES:
         clocks_stop(case=case, at=event.at, reason=StopReason.DONE, stages=("acceptance",))
+
+
+def on_investigation(*, case: Case, event: Event) -> None:
+    """An investigation record (调查核实) was added: the clock that times the first one (the
+    property office's 「当天进行调查、核实」) is met."""
+    clocks_stop(case=case, at=event.at, reason=StopReason.DONE, stages=("investigation",))
 
 
 def _dispatcher_limit(case: Case, plan: CasePlan, at: datetime, due: datetime) -> None:

@@ -515,7 +515,8 @@ DEMO_SIGNATURE = (
 
 def _steps_before_reply(cid: int, handler: Staff, index: int, at: datetime) -> str:
     """What the case's policy requires before the answer (``presets.RequiredSteps``): an
-    investigation, the unit's rectification plan told to the complainant; returns the
+    investigation, the written account of the person complained about, the unit's
+    rectification plan told to the complainant; returns the
     remedy the answer states, where it must."""
     case = Case.objects.get(pk=cid)
     steps = case.stage_switches
@@ -525,6 +526,14 @@ def _steps_before_reply(cid: int, handler: Staff, index: int, at: datetime) -> s
             case_id=cid,
             kind="phone",
             text=texts.INVESTIGATIONS[index % len(texts.INVESTIGATIONS)],
+            at=at,
+        )
+    if required_step(steps, "respondent_statement_before_reply"):
+        handling_services.investigation_add(
+            actor=handler,
+            case_id=cid,
+            kind="statement",
+            text="被投诉人书面说明：已了解患者反映的情况，承认沟通解释不够耐心，今后改进。",
             at=at,
         )
     if required_step(steps, "plan_told_before_reply") and handling_steps.reply_refusal(case):

@@ -184,10 +184,15 @@ def callback_record(
     method: str = CallbackMethod.PHONE,
     signature_scan=None,
     signature_drawn: str = "",
+    pending_question: str = "",
+    answer_by: datetime | None = None,
     at: datetime | None = None,
 ) -> Callback:
     """Record one attempt. ``problem``: something found that must be put right (a
     rectification task with the preset's notice limit, whatever the satisfaction);
+    ``pending_question`` / ``answer_by``: a question or opinion the person raised that could
+    not be answered at once, and the time they were told to expect the answer (回访中不能当即
+    答复的，应告知预约时间答复) — the one needs the other;
     ``signature_*``: the person called on signs (a scan or drawn on screen); ``at``: when
     the call was made, where history is recreated (``validators.happened_at``)."""
     now = happened_at(at)
@@ -203,6 +208,8 @@ def callback_record(
     findings = checked_text(findings, "findings", limit=ANSWER_MAX, label=_("回访情况"))
     note = checked_text(note, "note", limit=NOTE_MAX, label=_("备注"))
     problem = checked_text(problem, "problem", limit=NOTE_MAX, label=_("发现的问题"))
+    pending_question = checked_text(pending_question, "pending_question", limit=NOTE_MAX, label=_("未能当即答复的询问"))
+    _pending_checked(pending_question, answer_by, reached=outcome == AttemptOutcome.REACHED, now=now)
     signature = _signature_checked(signature_scan, signature_drawn)
     if signature is not None and outcome != AttemptOutcome.REACHED:
         raise ValidationFailed({"signature": [_("未接通时不能登记被回访人签名。")]})
@@ -224,6 +231,8 @@ def callback_record(
         else:
             if problem:
                 _task_raise(case, row, actor, now, problem, stamp=stamp)
+            if pending_question and answer_by is not None:
+                _answer_promised(case, actor, now, pending_question, answer_by, stamp=stamp)
             _reached(
                 case,
                 row,
@@ -240,6 +249,51 @@ def callback_record(
             row.signature = case_services.attachment_add(actor=actor, case_id=case.pk, upload=signature, at=stamp)
         row.save()
     return row
+
+
+def _pending_checked(question: str, answer_by: datetime | None, *, reached: bool, now: datetime) -> None:
+    """A question left unanswered at the callback comes with the time the person was told to
+    expect the answer (and that time with a question), later than now, on a reached call."""
+    if not (question or answer_by):
+        return
+    if not reached:
+        raise ValidationFailed({"pending_question": [_("未接通时不能登记待答复的询问。")]})
+    if not question:
+        raise ValidationFailed({"pending_question": [_("请填写未能当即答复的询问或意见。")]})
+    if answer_by is None:
+        raise ValidationFailed(
+            {"answer_by": [_("回访中不能当即答复的询问、意见，应告知反映人预约答复的时间：请填写预约答复时间。")]}
+        )
+    if answer_by <= now:
+        raise ValidationFailed({"answer_by": [_("预约答复时间应晚于现在。")]})
+
+
+def _answer_promised(
+    case: Case, actor: Staff, now: datetime, question: str, answer_by: datetime, *, stamp: datetime | None
+) -> None:
+    """The question and the promised time: on the desks of whoever must answer it (the lead
+    department's heads, or the leaders) and in the case's history."""
+    due = f"{timezone.localtime(answer_by):%m-%d %H:%M}"
+    desk_notify(
+        recipients=_heads_or_leaders(case),
+        case=case,
+        key=f"callback-question:{case.pk}:{now.timestamp():.0f}",
+        text=_("%(number)s 回访中未能当即答复的询问，已告知反映人于 %(due)s 前答复：%(q)s")
+        % {"number": case.number, "due": due, "q": question[:100]},
+        at=now,
+        kind="callback-question",
+    )
+    case_services.case_record_event(
+        case,
+        kind=EventKind.NOTE,
+        actor=actor,
+        data={
+            "text": _("回访中未能当即答复的询问：%(q)s（已告知反映人于 %(due)s 前答复）")
+            % {"q": question[:200], "due": due},
+            "answer_by": answer_by,
+        },
+        at=stamp,
+    )
 
 
 def callback_number_reveal(*, actor: Staff, callback_id: int) -> dict[str, dict[str, str]]:

@@ -22,7 +22,7 @@ from huiyin.cases.permissions import may_reveal_pii
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed, http_status
 from huiyin.core.export_views import list_export
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import ID_MAX, form_version, whole_number
+from huiyin.core.validators import ID_MAX, form_version, parse_moment, whole_number
 from huiyin.policy.services import current_policy
 
 from . import selectors, services
@@ -192,6 +192,8 @@ def record(request: AuthedHttpRequest, callback_id: int) -> HttpResponse:
             method=p.get("method") or "phone",
             signature_scan=request.FILES.get("signature_scan"),
             signature_drawn=p.get("signature_drawn", ""),
+            pending_question=p.get("pending_question", ""),
+            answer_by=parse_moment(p.get("answer_by"), "answer_by", _("预约答复时间")),
             expected_version=form_version(p.get("version")),
         )
     except PermissionDeniedError:

@@ -65,6 +65,9 @@ class InvestigationKind(models.TextChoices):
     SITE_VISIT = "site_visit", _("现场核查")
     PHONE = "phone", _("电话核实")
     DOCUMENTS = "documents", _("调阅材料")
+    # The written account of the staff member complained about (hospital: 行 287
+    # 「被投诉人的书面情况备案」).
+    STATEMENT = "statement", _("被投诉人书面情况")
 
 
 class ConfirmationKind(models.TextChoices):

@@ -23,7 +23,7 @@ from huiyin.cases.workflow import CaseState, required_step
 from huiyin.core.errors import ValidationFailed
 from huiyin.orgs.models import Staff
 
-from .models import Investigation, Outcome, PlanVerdict, Proposal, ProposalStatus, Rectification
+from .models import Investigation, InvestigationKind, Outcome, PlanVerdict, Proposal, ProposalStatus, Rectification
 from .records import role_label
 
 
@@ -103,12 +103,21 @@ def check_notice(case: Case) -> None:
 
 def reply_refusal(case: Case) -> str | None:
     """Why the complainant may not be answered yet: the accepted rectification plan not
-    told to them; no investigation where the policy wants one first."""
+    told to them; no investigation, or no written account of the person complained about,
+    where the policy wants one first."""
     if (
         required_step(case.stage_switches, "investigation_before_reply")
         and not Investigation.objects.filter(case=case, round=case.round).exists()
     ):
         return _("答复内容：本单位政策规定须先对投诉的问题进行调查了解（调查记录），再提出处理意见答复。")
+    if (
+        required_step(case.stage_switches, "respondent_statement_before_reply")
+        and not Investigation.objects.filter(case=case, round=case.round, kind=InvestigationKind.STATEMENT).exists()
+    ):
+        return _(
+            "答复内容：本单位政策规定被投诉人的书面情况须备案：请先添加类别为“被投诉人书面情况”的调查记录"
+            "（投诉不涉及具体人员的，在该记录中注明），再答复。"
+        )
     if required_step(case.stage_switches, "plan_told_before_reply"):
         rows = list(Rectification.objects.filter(case=case, round=case.round))
         if not rows:

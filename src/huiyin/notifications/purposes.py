@@ -33,6 +33,7 @@ class Purpose(models.TextChoices):
     REVIEW_DECISION = "review_decision", _("复查（复核）意见")
     RATING_LINK = "rating_link", _("评价邀请")
     EXTENSION = "extension", _("延期告知")
+    DECISION = "decision", _("不予受理、退回、转送告知")
     DISPATCH = "dispatch", _("新派遣案件")
     APPROVAL = "approval", _("待审批")
     WARNING = "warning", _("时限预警")
@@ -40,6 +41,7 @@ class Purpose(models.TextChoices):
     ESCALATED = "escalated", _("逾期升级")
     REPEAT_CONTACT = "repeat_contact", _("重复来电")
     FIRST_RECEIVER = "first_receiver", _("告知首问责任人")
+    RESULT_REPORT = "result_report", _("处理结果报告")
     # Visits booked with the reception (huiyin.reception): to the visitor, no case yet.
     VISIT_BOOKED = "visit_booked", _("来访预约确认")
     VISIT_REMINDER = "visit_reminder", _("来访提醒")
@@ -129,6 +131,19 @@ SPECS: dict[str, Spec] = {
             "查询进度：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
         ),
     ),
+    # A matter the office does not handle itself (不予受理 / 不再受理 / 退回 / 转送): the
+    # complainant is told why and where to turn (seeds/002 行 17「应告知来访人该信访事项的责任归属单位」
+    # 「应告知其不再受理的原因」; seeds/000 行 16「申明理由后退还本人」、行 25、行 231「转送、交办,并告知来访群众」).
+    Purpose.DECISION: Spec(
+        Audience.COMPLAINANT,
+        (*COMMON, "decision", "reason", "refer_to", "link"),
+        _("【{{ org }}】您反映的问题（编号{{ number }}）{{ decision }}。详情：{{ link }}"),
+        _("【{{ org }}】您反映的问题{{ number }}的办理告知"),
+        _(
+            "您好：\n\n您反映的问题“{{ title }}”（编号{{ number }}）{{ decision }}。\n\n"
+            "详情：{{ link }}\n\n{{ org }}　咨询电话 {{ hotline }}"
+        ),
+    ),
     Purpose.DISPATCH: Spec(
         Audience.STAFF,
         _STAFF_VARS,
@@ -193,6 +208,16 @@ SPECS: dict[str, Spec] = {
             "{{ name }}：\n\n您首问接待的 {{ number }} {{ title }}：{{ step }}。\n"
             "请跟踪至反映人满意：{{ case_url }}\n\n{{ org }}"
         ),
+        on_by_default=False,
+    ),
+    # The result reported to the office's head (property: seeds/000 行 119「在处理完毕后应将结果回复
+    # 住户和管理处主任」), besides the desk entry.
+    Purpose.RESULT_REPORT: Spec(
+        Audience.STAFF,
+        (*_STAFF_VARS, "reply"),
+        _("【{{ org }}】处理结果：{{ number }} {{ title }} 已答复反映人：{{ reply }}"),
+        _("【处理结果】{{ number }} {{ title }}"),
+        _("{{ name }}：\n\n{{ number }} {{ title }} 已答复反映人：\n\n{{ reply }}\n\n{{ case_url }}\n\n{{ org }}"),
         on_by_default=False,
     ),
     Purpose.VISIT_BOOKED: Spec(

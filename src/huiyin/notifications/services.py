@@ -434,6 +434,30 @@ def first_receiver_told_record(*, event: Event, staff: Staff, step: str, text: s
         )
 
 
+def result_reported_record(*, event: Event, staff: list[Staff], text: str) -> Event | None:
+    """A line in the case's history: the result was reported to the staff the preset names
+    (``presets.ResultReportRules``: 管理处主任), by the subscriber that told them, after the
+    answer's commit. Dated at the answer (never before the case's last record), by the system."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=event.case_id).first()
+        if case is None:
+            return None
+        last = Event.objects.filter(case=case).order_by("-id").values_list("at", flat=True).first()
+        at = max(event.at, last) if last is not None else event.at
+        return case_record_event(
+            case,
+            kind=NotificationsEvent.RESULT_REPORTED,
+            actor=None,
+            data={
+                "staff_ids": [s.pk for s in staff],
+                "staff_names": [str(s) for s in staff],
+                "source_event": event.pk,
+                "text": text,
+            },
+            at=at,
+        )
+
+
 # --- parked mail (the e-mail channel, intake.py) ----------------------------------------------------------
 
 

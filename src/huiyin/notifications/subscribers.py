@@ -32,6 +32,7 @@ from .services import (
     complainant_targets,
     first_receiver_told_record,
     queue,
+    result_reported_record,
     staff_case_url,
     staff_targets,
 )
@@ -131,6 +132,41 @@ def extension_on_decided(*, event: Event) -> None:
     queue(case=case, event=event, purpose=Purpose.EXTENSION, targets=complainant_targets(case), values=values)
 
 
+# The decisions by which the office does not handle a matter itself, told to the complainant.
+DECISION_ACTIONS = ("not_accept", "not_reaccept", "return", "transfer")
+
+
+def decision_told(data: dict[str, Any]) -> tuple[str, str, str]:
+    """What the complainant is told of a decision not to handle the matter here: (the
+    sentence, the reason, the body to turn to or that has it now)."""
+    action = str(data.get("action", ""))
+    if action == "not_accept":
+        reason, body = str(data.get("ground", "")), str(data.get("refer_to", ""))
+        said = _("不予受理，理由：%(reason)s") % {"reason": reason}
+        if body:
+            said += _("；请向%(body)s反映") % {"body": body}
+    elif action == "not_reaccept":
+        reason, body = str(data.get("ground", "")), ""
+        said = _("不再受理，原因：%(reason)s") % {"reason": reason}
+    elif action == "return":
+        reason, body = str(data.get("reason", "")), str(data.get("returned_to", ""))
+        said = _("经核查不属于本单位职责范围，已退回%(body)s，理由：%(reason)s") % {"body": body, "reason": reason}
+    else:
+        reason, body = "", str(data.get("to_body", ""))
+        said = _("已转送%(body)s办理") % {"body": body}
+    return said, reason, body
+
+
+def decision_on_decided(*, event: Event) -> None:
+    """不予受理 / 不再受理 / 退回 / 转送: the complainant is told the decision, why, and where to
+    turn, by SMS and e-mail where they left a way to be reached (a visitor hears it at the desk
+    too; a letter writer or an online complainant only this way)."""
+    case = event.case
+    said, reason, body = decision_told(event.data or {})
+    values = {**base_values(case), "decision": said, "reason": reason, "refer_to": body, "link": case_link(case)}
+    queue(case=case, event=event, purpose=Purpose.DECISION, targets=complainant_targets(case), values=values)
+
+
 def _staff_values(case: Case) -> dict[str, Any]:
     return {**base_values(case), "case_url": staff_case_url(case)}
 
@@ -215,6 +251,53 @@ def first_receiver_on_finished(*, event: Event) -> None:
         per_target=_staff_name,
     )
     first_receiver_told_record(event=event, staff=receiver, step=step, text=text)
+
+
+# The answers whose result is reported to the roles the preset names (``ResultReportRules``).
+RESULT_REPORT_ACTIONS = ("reply", "answer_on_spot")
+
+
+def result_report_on_replied(*, event: Event) -> None:
+    """Property: 「在处理完毕后应将结果回复住户和管理处主任」 (seeds/000 行 119、324、373): where the
+    case's preset names roles (``result_report.to``), their active staff are told the answer —
+    on their desk, by message where the organisation switched that on, and in the case's
+    history. Not whoever gave the answer."""
+    case = event.case
+    preset = preset_of(case)
+    if preset is None or not preset.result_report.to:
+        return
+    roles = set(preset.result_report.to)
+    recipients = [
+        s
+        for s in Staff.objects.filter(organization_id=case.organization_id, is_active=True).order_by("pk")
+        if roles & set(s.roles or []) and s.pk != event.actor_id
+    ]
+    if not recipients:
+        return
+    answered = CaseRound.objects.filter(case=case, number=event.round).values_list("reply_text", flat=True).first()
+    reply = answered or ""
+    text = _("处理结果：%(number)s %(title)s 已答复反映人：%(reply)s") % {
+        "number": case.number,
+        "title": case.title,
+        "reply": reply[:120],
+    }
+    desk_notify(
+        recipients=recipients,
+        case=case,
+        key=f"event:{event.pk}:result-report",
+        text=text,
+        at=event.at,
+        kind="result-report",
+    )
+    queue(
+        case=case,
+        event=event,
+        purpose=Purpose.RESULT_REPORT,
+        targets=staff_targets(recipients),
+        values={**_staff_values(case), "reply": reply},
+        per_target=_staff_name,
+    )
+    result_reported_record(event=event, staff=recipients, text=text)
 
 
 DEADLINE_PURPOSES = {

@@ -19,6 +19,7 @@ STAGE_LABELS: dict[str, StrPromise] = {
     "first_contact": _("首次联系"),
     "acceptance": _("受理告知"),
     "handover": _("交承办人"),
+    "investigation": _("调查核实"),
     "rectification_plan": _("整改方案"),
     "reply": _("答复"),
     "callback": _("回访"),

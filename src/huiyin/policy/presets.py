@@ -33,6 +33,7 @@ DEADLINE_STAGES = (
     "first_contact",
     "acceptance",
     "handover",
+    "investigation",
     "rectification_plan",
     "reply",
     "callback",
@@ -266,7 +267,10 @@ class IntakeRules:
       earlier matter of theirs is accepted or being handled (not accepted again as a new one).
     * ``complainant_kinds``: the kinds of complainant the staff intake must record (e.g. the
       hospital's outpatients and inpatients), each received by its own office
-      (``ComplainantKind``); a case is dispatched only once its kind is known."""
+      (``ComplainantKind``); a case is dispatched only once its kind is known.
+    * ``phone_greeting`` / ``phone_closing``: the office's standard first and last sentence
+      of a call (接听首语 / 结束语), shown on the phone form; ``{{ org }}`` stands for the
+      organisation's name."""
 
     contact_required: bool = False
     visit_fields: tuple[str, ...] = _f((), choices=VISIT_FIELDS, what="visit field")
@@ -274,6 +278,8 @@ class IntakeRules:
     repeat_same_day: bool = False
     repeat_while_open: bool = False
     complainant_kinds: tuple[ComplainantKind, ...] = _f((), unique="code", what="complainant kind")
+    phone_greeting: str = ""
+    phone_closing: str = ""
     source: str = ""
 
 
@@ -342,6 +348,18 @@ class FirstReceiverRules:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ResultReportRules:
+    """Whom the result goes to besides the complainant (property: 「在处理完毕后应将结果回复住户和
+    管理处主任」): ``to`` lists the roles whose active staff are told when the complainant is
+    answered (on the spot or after handling); none listed: nobody. The telling is a desk
+    entry, a message (``notifications``, where the organisation switched it on) and a line
+    in the case's history."""
+
+    to: tuple[str, ...] = _f((), choices=ROLES, what="role", one_ok=True)
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallbackShare:
     role: str = _f(choices=ROLES, what="role")
     min_share: float = _f(low=0.0, high=1.0)
@@ -381,6 +399,8 @@ class RequiredSteps:
       rectification plan was told to them;
     * ``remedy_in_reply`` — the answer states the remedy (补救措施) taken or planned;
     * ``investigation_before_reply`` — at least one investigation record before the answer;
+    * ``respondent_statement_before_reply`` — the written account of the person complained
+      about (an investigation record of kind ``statement``) is on file before the answer;
     * ``on_site_callback`` — what an on-site callback must record before it closes the
       case: the resident's ``signature``, ``charges_checked``, the repairer's ``attitude``.
     """
@@ -394,6 +414,7 @@ class RequiredSteps:
     plan_told_before_reply: bool = False
     remedy_in_reply: bool = False
     investigation_before_reply: bool = False
+    respondent_statement_before_reply: bool = False
     on_site_callback: tuple[str, ...] = _f((), choices=CALLBACK_RECORD_ITEMS, what="callback record item")
     source: str = ""
 
@@ -743,6 +764,7 @@ class Preset:
     extension: Extension | None = None
     required_steps: RequiredSteps = RequiredSteps()
     first_receiver: FirstReceiverRules = FirstReceiverRules()
+    result_report: ResultReportRules = ResultReportRules()
     callback: CallbackRules | None = None
     kpis: tuple[Kpi, ...] = _f((), unique="code", what="KPI")
     statistics_return: StatisticsReturn | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +12,7 @@ from huiyin.cases.validation import TITLE_MAX
 from huiyin.core.forms import StyledForm
 from huiyin.core.validators import NOTE_MAX
 
-from . import files
+from . import files, selectors
 
 INPUT = {"class": "form-control"}
 
@@ -36,6 +38,9 @@ class SubmissionForm(StyledForm):
     nature = forms.ChoiceField(
         label=_("诉求类型"), choices=Nature.choices, widget=forms.RadioSelect, initial=Nature.COMPLAINT
     )
+    # Only where the preset has kinds of complainant (the hospital's 门诊 / 住院); the service
+    # requires one there and names the field.
+    complainant_kind = forms.ChoiceField(label=_("反映人类别"), required=False, choices=(), widget=forms.RadioSelect)
     category = forms.TypedChoiceField(label=_("事项分类"), required=False, coerce=int, empty_value=None)
     title = forms.CharField(
         label=_("标题（可不填）"),
@@ -84,10 +89,20 @@ class SubmissionForm(StyledForm):
         widget=forms.TextInput(attrs={**INPUT, "inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, category_groups=(), **kwargs):
+    def __init__(self, *args, category_groups=(), kinds: Sequence[selectors.Kind] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("请选择（可不选）")), *category_groups]
-        self.fields["category"].widget.attrs["class"] = "form-select"
+        if kinds:
+            field = self.fields["complainant_kind"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(k.code, kind_label(k)) for k in kinds]
+            field.error_messages["invalid_choice"] = _("所选反映人类别无效，请重新选择。")
+            field.widget.attrs["class"] = "form-check-input"
+        else:
+            del self.fields["complainant_kind"]
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [("", _("请选择（可不选）")), *category_groups]
+        category.widget.attrs["class"] = "form-select"
         for name in ("keep_location", "anonymous", "consent"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         self.fields["nature"].widget.attrs["class"] = "form-check-input"
@@ -95,6 +110,13 @@ class SubmissionForm(StyledForm):
     def full_clean(self) -> None:
         """The hidden challenge's errors stay on it (shown next to the submit button), not on top."""
         forms.Form.full_clean(self)
+
+
+def kind_label(kind: selectors.Kind) -> str:
+    """ "门诊患者及家属（由门诊部接待）": the kind and, where the preset names it, its office."""
+    if not kind.office:
+        return kind.label
+    return _("%(kind)s（由%(office)s接待）") % {"kind": kind.label, "office": kind.office}
 
 
 class LookupForm(StyledForm):

@@ -64,6 +64,24 @@ def preset_for(org: Organization) -> Preset | None:
     return version.preset() if version is not None else None
 
 
+@dataclass(frozen=True)
+class Kind:
+    """A kind of complainant the preset has the intake record (``intake.complainant_kinds``:
+    the hospital's outpatients and inpatients) and the office that receives it."""
+
+    code: str
+    label: str
+    office: str
+
+
+def complainant_kinds(org: Organization) -> list[Kind]:
+    """The running preset's kinds of complainant, in its order; empty where it has none."""
+    preset = preset_for(org)
+    if preset is None:
+        return []
+    return [Kind(k.code, k.label, k.department_label or "") for k in preset.intake.complainant_kinds]
+
+
 def anonymous_allowed(org: Organization) -> bool:
     """The preset lets the public submit without a name or phone number (``portal.anonymous``)."""
     preset = preset_for(org)

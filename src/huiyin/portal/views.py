@@ -115,6 +115,7 @@ def _submission(form: SubmissionForm) -> services.Submission:
         anonymous=d["anonymous"],
         keep_location=d["keep_location"],
         consent=d["consent"],
+        complainant_kind=d.get("complainant_kind") or "",
         challenge=d["challenge"],
         solution=d["solution"],
         question=d["question"],
@@ -125,7 +126,12 @@ def _submission(form: SubmissionForm) -> services.Submission:
 def submit(request: HttpRequest, org: str) -> HttpResponse:
     organization = selectors.organization(org)
     groups = selectors.category_groups(organization)
-    form = SubmissionForm(request.POST or None, request.FILES or None, category_groups=groups)
+    form = SubmissionForm(
+        request.POST or None,
+        request.FILES or None,
+        category_groups=groups,
+        kinds=selectors.complainant_kinds(organization),
+    )
     status = 200
     if request.method == "POST":
         status = 400
@@ -160,6 +166,8 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
             "category_options": category_options(groups, str(form["category"].value() or "")),
             "natures": Nature.choices,
             "chosen_nature": form["nature"].value(),
+            # The preset's kinds of complainant (the hospital's 门诊 / 住院), where it has any.
+            "kind_field": form["complainant_kind"] if "complainant_kind" in form.fields else None,
         },
         status=status,
     )

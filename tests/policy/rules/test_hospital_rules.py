@@ -107,8 +107,49 @@ def test_the_department_investigates_before_it_answers(dispatched, drive, handle
         text="询问当班医生，承认解释不耐心。",
         interviewee="王医生",
     )
+    statement(drive, handler, dispatched)
     drive.call(at(2026, 3, 4, 10), case_reply, actor=handler, case_id=dispatched.pk, reply="已向患者道歉并解释。")
     assert Case.objects.get(pk=dispatched.pk).state == "replied"
+
+
+def statement(drive, handler, case, text="王医生书面说明：当日患者较多，解释不够耐心，今后改进。"):
+    return drive.call(
+        at(2026, 3, 4, 9),
+        investigation_add,
+        actor=handler,
+        case_id=case.pk,
+        kind="statement",
+        text=text,
+        interviewee="王医生",
+    )
+
+
+def test_the_written_account_of_the_person_complained_about_is_on_file_before_the_answer(dispatched, drive, handler):
+    """seeds/000_e82992a73faf22c8.txt:287「应将调查情况、处理意见及被投诉人的书面情况备案」 —
+    an investigation alone is not enough: the answer waits for the 被投诉人书面情况 record, and is
+    refused naming the field until it is there."""
+    drive.call(
+        at(2026, 3, 4, 9), investigation_add, actor=handler, case_id=dispatched.pk, kind="phone", text="电话核实。"
+    )
+    with pytest.raises(ValidationFailed) as info:
+        drive.call(at(2026, 3, 4, 10), case_reply, actor=handler, case_id=dispatched.pk, reply="已向患者道歉。")
+    assert info.value.field == "reply" and "被投诉人的书面情况须备案" in str(info.value)
+    assert Case.objects.get(pk=dispatched.pk).state == "in_progress"
+    record = statement(drive, handler, dispatched)
+    assert record.get_kind_display() == "被投诉人书面情况"
+    drive.call(at(2026, 3, 4, 10), case_reply, actor=handler, case_id=dispatched.pk, reply="已向患者道歉并解释。")
+    assert Case.objects.get(pk=dispatched.pk).state == "replied"
+
+
+def test_other_presets_answer_without_a_written_account(org, drive, departments, handler):
+    """seeds/000_e82992a73faf22c8.txt:287「被投诉人的书面情况备案」 is the hospital's rule only: a property
+    complaint is answered without it."""
+    activate(org, "property_management")
+    case = drive.register(at(2026, 3, 2, 9), channel="phone", text="楼道灯坏了。")
+    drive.do(at(2026, 3, 2, 10), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 11), "sign_for", case, actor=handler)
+    drive.call(at(2026, 3, 2, 12), case_reply, actor=handler, case_id=case.pk, reply="已更换灯泡。", remedy="更换灯泡")
+    assert Case.objects.get(pk=case.pk).state == "replied"
 
 
 def test_only_the_deadline_that_may_be_postponed_is_offered(dispatched, drive, handler, client):

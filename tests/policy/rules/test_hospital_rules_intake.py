@@ -121,7 +121,7 @@ def test_the_office_leading_a_complaint_about_itself_is_not_also_assisting(hospi
 
 
 def test_dispatch_is_refused_until_the_kind_is_known(hospital, drive, client, surgery, hospital_offices):
-    """seeds/000_e82992a73faf22c8.txt line 283 (门诊部 / 医务科 负责接待): a matter from the portal, the API or
+    """seeds/000_e82992a73faf22c8.txt line 283 (门诊部 / 医务科 负责接待): a matter from the API or
     e-mail may arrive without the kind; the case page says it is missing, dispatch is refused naming
     the field, and the dispatch form asks for it."""
     from huiyin.core.errors import ValidationFailed

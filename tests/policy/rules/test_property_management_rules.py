@@ -440,3 +440,154 @@ def test_no_owner_complaint_is_refused_under_first_contact_responsibility(rules,
         assert refused.value.code == HandlingError.REFUSAL_FORBIDDEN
     case.refresh_from_db()
     assert case.state == "registered"
+
+
+def test_the_result_is_reported_to_the_office_head_when_the_owner_is_answered(
+    rules, org, drive, departments, handler, settings, django_capture_on_commit_callbacks, client
+):
+    """seeds/000_e82992a73faf22c8.txt:119「在处理完毕后应将结果回复住户和管理处主任」 — the head (the preset's leader
+    role) finds the answer on the desk, by e-mail where switched on, and the case's history says so."""
+    from huiyin.cases.events import EventKind
+    from huiyin.cases.models import Event
+    from huiyin.notifications.events import NotificationsEvent
+    from huiyin.notifications.models import ChannelSwitch, Message
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    head = make_staff(org, "director", [Role.LEADER])
+    head.email = "director@example.org"
+    head.save(update_fields=["email"])
+    ChannelSwitch.objects.create(organization=org, purpose="result_report", medium="email", enabled=True)
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼道灯坏了。")
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已更换灯具。", remedy="当日更换")
+    replied_event = Event.objects.filter(case=case, kind=EventKind.STATE_CHANGED, data__action="reply").get()
+    desk = Notification.objects.get(recipient=head, key=f"event:{replied_event.pk}:result-report")
+    assert desk.case_id == case.pk and "已更换灯具" in desk.text
+    reported = Event.objects.get(case=case, kind=NotificationsEvent.RESULT_REPORTED)
+    assert reported.data["staff_ids"] == [head.pk] and reported.actor_id is None
+    (mail,) = Message.objects.filter(case=case, purpose="result_report")
+    assert (mail.staff_id, mail.medium, mail.status) == (head.pk, "email", "sent")
+    client.force_login(head)
+    assert "处理结果已报告" in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+
+def test_a_preset_without_the_rule_reports_to_nobody_nor_the_head_their_own_answer(
+    org, drive, departments, handler, settings, django_capture_on_commit_callbacks, catalogue
+):
+    """seeds/000_e82992a73faf22c8.txt:373「在处理完毕后应将结果回复住户和管理处主任」 is the property office's rule:
+    the city hotline reports to no one; a head who answers on the spot is not told of their own answer."""
+    from huiyin.cases.models import Event
+    from huiyin.notifications.events import NotificationsEvent
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    head = make_staff(org, "director", [Role.LEADER, Role.INTAKE_CLERK])
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9), channel="phone")
+    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
+    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已处理。")
+    assert not Event.objects.filter(case=case, kind=NotificationsEvent.RESULT_REPORTED).exists()
+    activate(org, "property_management")
+    mine = drive.register(at(2026, 3, 3, 9), channel="phone", text="门禁坏了。", actor=head)
+    with django_capture_on_commit_callbacks(execute=True):
+        drive.do(at(2026, 3, 3, 9, 5), "answer_on_spot", mine, actor=head, reply="已告知物业维修电话。")
+    assert not Notification.objects.filter(recipient=head, kind="result-report").exists()
+
+
+def test_the_matter_is_investigated_the_same_day(rules, drive, departments, handler):
+    """seeds/000_e82992a73faf22c8.txt:322「客服人员应及时进行记录,须于当天进行调查、核实」 —
+    a clock from receipt to midnight, met by the first investigation record."""
+    from huiyin.handling.services import investigation_add
+
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼上漏水，天花板渗水。")
+    clock = Clock.objects.get(case=case, stage="investigation")
+    assert clock.state == "running" and clock.due_at == end_of(2026, 3, 2)
+    drive.call(
+        at(2026, 3, 2, 16), investigation_add, actor=handler, case_id=case.pk, kind="site_visit", text="上门查看。"
+    )
+    clock.refresh_from_db()
+    assert (clock.state, clock.met) == ("stopped", True)
+
+
+def test_a_matter_not_investigated_that_day_goes_overdue(rules, drive, departments, handler):
+    """seeds/000_e82992a73faf22c8.txt:370「当天进行调查、核实」 — overdue after midnight, to the handler's
+    desk; investigated the next day it counts as late."""
+    from huiyin.handling.services import investigation_add
+
+    case = in_progress(drive, departments, handler, at(2026, 3, 2, 9), text="楼上漏水，天花板渗水。")
+    drive.sweep(at(2026, 3, 3, 0, 0, 1))
+    clock = Clock.objects.get(case=case, stage="investigation")
+    assert clock.overdue_at is not None
+    assert Notification.objects.filter(recipient=handler, case=case, text__contains="当天调查、核实已于").exists()
+    drive.call(at(2026, 3, 3, 9), investigation_add, actor=handler, case_id=case.pk, kind="phone", text="电话核实。")
+    clock.refresh_from_db()
+    assert (clock.state, clock.met) == ("stopped", False)
+
+
+def test_a_matter_answered_on_the_spot_needs_no_investigation(rules, drive):
+    """seeds/000_e82992a73faf22c8.txt:117「当天进行调查、核实」 applies to matters that need one: answered
+    at once, its clock ends."""
+    case = drive.register(at(2026, 3, 2, 9), channel="phone", text="请问物业费怎么交？", nature="consultation")
+    drive.do(at(2026, 3, 2, 9, 5), "answer_on_spot", case, reply="可在物业服务中心或线上缴纳。")
+    clock = Clock.objects.get(case=case, stage="investigation")
+    assert clock.state == "stopped" and clock.overdue_at is None
+
+
+def test_the_phone_form_shows_the_offices_first_sentence(rules, org, drive, client):
+    """seeds/000_e82992a73faf22c8.txt:79「公司员工接听所有来电时,第一句必须为:“您好,xx公司物业”」 — the phone form
+    shows the preset's greeting with the office's name (and the closing); other forms and presets
+    without one show none."""
+    client.force_login(drive.clerk)
+    html = client.get(reverse("cases:intake", args=["phone"])).content.decode()
+    assert 'id="phone-script"' in html
+    assert f"您好，{org.name}，请问有什么可以帮您？" in html and "感谢您的来电，再见！" in html
+    assert 'id="phone-script"' not in client.get(reverse("cases:intake", args=["visit"])).content.decode()
+    activate(org, "city_hotline")
+    assert 'id="phone-script"' not in client.get(reverse("cases:intake", args=["phone"])).content.decode()
+
+
+def test_a_question_not_answered_at_the_callback_gets_a_promised_time(
+    rules, drive, departments, handler, head, officer
+):
+    """seeds/000_e82992a73faf22c8.txt:363「八.回访中,对业主的询问、意见,不能当即答复的,应告知预约时间答复。」 — the
+    question is not recorded without the time the owner was told; with it, the department's heads
+    find both on their desk and the case's history keeps them."""
+    from huiyin.cases.models import Event
+
+    case = replied(drive, departments, handler, at(2026, 3, 2, 9), text="楼道灯坏了。")
+    callback = Callback.objects.get(case=case)
+    with drive.at(at(2026, 3, 4, 10)):
+        with pytest.raises(ValidationFailed) as info:
+            callback_record(
+                actor=officer,
+                callback_id=callback.pk,
+                outcome="reached",
+                satisfaction="satisfied",
+                pending_question="楼道灯以后由谁负责定期检查？",
+            )
+        assert list(info.value.errors) == ["answer_by"] and "预约答复的时间" in str(info.value)
+        with pytest.raises(ValidationFailed) as info:
+            callback_record(
+                actor=officer,
+                callback_id=callback.pk,
+                outcome="reached",
+                satisfaction="satisfied",
+                pending_question="楼道灯以后由谁负责定期检查？",
+                answer_by=at(2026, 3, 4, 9),
+            )
+        assert list(info.value.errors) == ["answer_by"]
+        assert Callback.objects.get(pk=callback.pk).attempts == 0  # nothing recorded
+        callback_record(
+            actor=officer,
+            callback_id=callback.pk,
+            outcome="reached",
+            satisfaction="satisfied",
+            pending_question="楼道灯以后由谁负责定期检查？",
+            answer_by=at(2026, 3, 6, 17),
+        )
+    desk = Notification.objects.get(recipient=head, kind="callback-question")
+    assert "03-06 17:00 前答复" in desk.text and "定期检查" in desk.text
+    (note,) = [e for e in Event.objects.filter(case=case, kind="note") if "未能当即答复" in e.data["text"]]
+    assert "已告知反映人于 03-06 17:00 前答复" in note.data["text"]

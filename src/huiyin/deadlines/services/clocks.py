@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 MANAGED_STAGES = (
     "acceptance",
     "handover",
+    "investigation",
     "dispatch",
     "sign_for",
     "first_contact",
@@ -480,6 +481,7 @@ def sync_promised_due(case: Case, started: Iterable[Clock] | None = None) -> Non
 _STAGE_PENDING = {
     "acceptance": ("registered",),
     "handover": ("registered", "accepted"),
+    "investigation": ("registered", "accepted", "dispatched", "in_progress"),
     "dispatch": ("registered", "accepted"),
     "sign_for": ("dispatched",),
     "first_contact": ("registered", "accepted", "dispatched", "in_progress", "pending_approval"),

@@ -32,6 +32,7 @@ STAGE_TASKS = {
     "first_contact": gettext_lazy("首次联系反映人"),
     "acceptance": gettext_lazy("作出受理决定"),
     "handover": gettext_lazy("移交承办人"),
+    "investigation": gettext_lazy("调查核实"),
     "rectification_plan": gettext_lazy("提交整改方案"),
     "reply": gettext_lazy("答复"),
     "callback": gettext_lazy("回访"),

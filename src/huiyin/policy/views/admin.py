@@ -153,6 +153,7 @@ REQUIRED_STEPS = {
     "plan_told_before_reply": gettext_lazy("整改方案告知反映人后才能答复"),
     "remedy_in_reply": gettext_lazy("答复须写明补救措施"),
     "investigation_before_reply": gettext_lazy("有调查记录后才能答复"),
+    "respondent_statement_before_reply": gettext_lazy("被投诉人书面情况备案后才能答复"),
 }
 CALLBACK_ITEMS = {
     "signature": gettext_lazy("被回访人签名"),
