@@ -67,6 +67,18 @@ def test_bad_input_shows_chinese_errors_next_to_fields_and_keeps_input(clerk_cli
     assert Case.objects.count() == 0
 
 
+def test_an_empty_phone_form_names_the_text_not_the_optional_title(clerk_client):
+    """Walk of a working day: 登记 on an empty form said 标题不能为空 right above the
+    title's own hint 可留空，将取诉求内容的第一句."""
+    data = {**PHONE_FORM, "text": "", "title": ""}
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), data)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-field="text"' in html and "诉求内容不能为空" in html
+    assert 'data-field="title"' not in html and "标题不能为空" not in html
+    assert Case.objects.count() == 0
+
+
 def test_a_bad_representative_phone_is_shown_on_the_representatives_box(clerk_client):
     data = {**PHONE_FORM, "representatives": "赵六 13900001111\n钱七 12345678901"}
     response = clerk_client.post(reverse("cases:intake", args=["visit"]), data)
