@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, Event
@@ -210,6 +211,18 @@ def test_english_translation(clerk_client):
     clerk_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = clerk_client.get(reverse("cases:ledger")).content.decode()
     assert "Ledger" in html and "台账" not in html
+
+
+def test_the_receipt_in_english_gives_the_promised_day_in_english(clerk_client):
+    """Walk of a working day: the English receipt read "2026年12月25日 (reply by this date)"."""
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    due = timezone.localtime(case.promised_due_at)
+    html = clerk_client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
+    assert f"{due:%Y年%m月%d日}前答复" in html
+    clerk_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = clerk_client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
+    assert f"{due:%Y-%m-%d} (reply by this date)" in html and "年" not in html
 
 
 def test_ledger_keyword_search(clerk_client):

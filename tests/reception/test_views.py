@@ -184,6 +184,19 @@ def test_the_public_books_on_the_portal_and_sees_the_booking_once_in_this_browse
     assert other.get(response["Location"]).status_code == 302  # another browser sees nothing
 
 
+def test_the_portal_booking_page_in_english_has_english_days_and_counts(client, org, room, hours, desk, frozen):
+    """Walk of a working day: in English the days read "12月07日 Monday" and a slot "1 places left"."""
+    services.appointment_book(actor=desk, organization=org, data=booking(key(room, 2026, 9, 29, 10)))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("reception_portal:book", args=[org.code]), {"day": "2026-09-29"}).content.decode()
+    assert "Tuesday, September 29" in page and "Slots on Tuesday, September 29" in page
+    assert "月" not in page and "日 " not in page
+    assert "1 place left" in page and "2 places left" in page and "1 places left" not in page
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = client.get(reverse("reception_portal:book", args=[org.code]), {"day": "2026-09-29"}).content.decode()
+    assert "09月29日 星期二的时段" in page and "剩 1 个名额" in page
+
+
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
