@@ -79,6 +79,18 @@ def test_the_desk_books_from_a_call_and_a_refusal_names_the_field(client, org, r
     assert appointment.code in page and "张*" in page and "李*" in page and "13812345678" not in page
 
 
+def test_an_empty_desk_booking_names_each_missing_field(client, org, room, hours, desk, frozen):
+    """Walk of a working day: 预约 with nothing chosen said 该字段是必填项 four times, one of them
+    under the long grid of slots, naming no field."""
+    client.force_login(desk)
+    refused = client.post(reverse("reception:book"), {"via": BookedVia.PHONE, "headcount": "1"})
+    assert refused.status_code == 400 and Appointment.objects.count() == 0
+    html = refused.content.decode()
+    for message in ("请选择预约时段。", "请填写来访人姓名。", "请填写联系电话。", "请填写来访事由。"):
+        assert message in html
+    assert "该字段是必填项" not in html
+
+
 def test_check_in_through_the_page_names_each_refused_field_and_opens_the_case(client, org, booked, desk, frozen):
     frozen.move_to(at(2026, 9, 28, 9, 55))
     client.force_login(desk)
