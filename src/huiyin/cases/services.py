@@ -25,7 +25,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.errors import InvalidTransition, LookupLimited
+from huiyin.cases.errors import InvalidTransition, LookupLimited, RepeatRegistration
 from huiyin.cases.events import EventKind
 from huiyin.core import limits
 from huiyin.core.errors import DuplicateSubmission, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
@@ -336,7 +336,7 @@ def case_register(
     if repeat_rule and rules is not None:
         errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
         if errors:
-            raise ValidationFailed(errors)
+            raise RepeatRegistration(errors)
     _check_uploads(uploads)
     code = _new_query_code()
     stored: list[Attachment] = []

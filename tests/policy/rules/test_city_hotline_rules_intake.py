@@ -346,3 +346,20 @@ def test_an_online_complaint_where_no_office_exists_yet_says_what_to_set_up(hotl
     with pytest.raises(PermissionDeniedError) as refused, drive.at(at(2026, 3, 2, 10, 5)):
         case_accept(actor=drive.clerk, case_id=online.pk)
     assert "尚未设置编号为“office”的部门" in refused.value.message
+
+
+def test_the_intake_form_offers_the_new_matter_confirmation_only_after_a_repeat_refusal(hotline, clerk, client):
+    """Walk of a working day: an empty phone form offered 确认为新的事项 — "该号码今天已有在办
+    案件…" — though no number had been typed; it belongs only to the repeat refusal."""
+    client.force_login(clerk)
+    url = reverse("cases:intake", args=["phone"])
+    form = {"nature": "complaint", "urgency": "normal", "party_name": "张伟", "party_phone": "13812345678"}
+    empty = client.post(url, {"nature": "complaint", "urgency": "normal"})
+    assert empty.status_code == 400 and 'id="new-matter-box"' not in empty.content.decode()
+    bad_phone = client.post(url, {**form, "party_phone": "138abc12345", "text": "夜间施工噪音。"})
+    assert bad_phone.status_code == 400 and 'id="new-matter-box"' not in bad_phone.content.decode()
+
+    first, _code = case_register(actor=clerk, data=intake(new_matter=False))
+    repeat = client.post(url, {**form, "text": "夜间施工又开始了。", "intake_token": "walk-2"})
+    html = repeat.content.decode()
+    assert repeat.status_code == 400 and first.number in html and 'id="new-matter-box"' in html
