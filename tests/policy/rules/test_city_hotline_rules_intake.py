@@ -19,7 +19,7 @@ from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock, ClockAction, ClockState
 from huiyin.notifications.models import Message, MessageStatus
 from huiyin.notifications.services import switch_set
-from huiyin.orgs.roles import Role
+from huiyin.orgs.roles import Cap, Role
 from tests.conftest import intake, make_staff
 from tests.policy.conftest import activate, at
 
@@ -141,6 +141,23 @@ def test_a_repeat_call_before_dispatch_goes_to_whoever_took_the_first_call(
     with django_capture_on_commit_callbacks(execute=True):
         contact_add(actor=other, case_id=case.pk, channel="phone", text="催办。")
     assert [t for t in desk_texts(desk_clerk) if t.startswith("重复来电")]
+
+
+def test_a_repeat_call_recorded_by_the_first_receiver_goes_only_to_dispatchers_who_can_open_the_case(
+    hotline, drive, org, desk_clerk, head, departments, settings, django_capture_on_commit_callbacks
+):
+    """Walk of a working day: a repeat call on a consultation answered on the spot, recorded by
+    the clerk who took the first call, put 重复来电 on the desk of every department's head —
+    each of whom got 403 on opening it. Only those who may dispatch and open the case hear of it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    other = make_staff(org, "other_clerk", [Role.INTAKE_CLERK])
+    case = drive.register(at(2026, 3, 2, 10, 0), channel="phone")
+    assert case.first_contact_id == desk_clerk.pk and case.lead_department_id is None
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_add(actor=desk_clerk, case_id=case.pk, channel="phone", text="又来电。")
+    assert head.can(Cap.DISPATCH)  # a head dispatches, but within their department's cases
+    assert not [t for t in desk_texts(head) if t.startswith("重复来电")]
+    assert [t for t in desk_texts(other) if t.startswith("重复来电")]
 
 
 def test_no_email_where_the_organisation_does_not_email_staff(
