@@ -189,3 +189,15 @@ def test_a_callback_recorded_in_another_tab_is_named_and_its_input_stays_off_the
     assert 'id="record-errors"' not in html  # not inside another case's card
     assert "王女士表示满意" not in html  # B's notes are not offered for the card now shown
     assert not CallbackAttempt.objects.filter(callback=b).exists()
+
+
+def test_the_callback_script_gives_the_day_in_the_pages_language(client, officer, desk):
+    """Walk of a working day: in English the script read "The matter ... you raised on 9月9日"."""
+    client.force_login(officer)
+    received = timezone.localtime(desk["a"].case.received_at)
+    html = client.get(reverse("followup:queue"), {"c": desk["a"].pk}).content.decode()
+    assert f"您{received.month}月{received.day}日反映的" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("followup:queue"), {"c": desk["a"].pk}).content.decode()
+    assert f"you raised on {received:%B} {received.day} has been handled" in html
+    assert f"{received.month}月{received.day}日" not in html
