@@ -290,3 +290,22 @@ def test_the_desk_shows_todays_visits_and_a_leader_their_coming_days(client, org
     client.force_login(leader)
     page = client.get(reverse("cases:desk")).content.decode()
     assert "我的领导接待日" in page and "2026-10-09 14:00 征地拆迁" in page
+
+
+def test_a_change_to_a_booking_cancelled_in_another_tab_says_why(client, org, room, hours, booked, desk, frozen):
+    """Walk of a working day: with a booking open in two tabs, cancelled in one, 改期 in the
+    other showed the cancelled booking and no word about the new time not being taken."""
+    client.force_login(desk)
+    version = booked.version
+    services.appointment_cancel(actor=desk, appointment_id=booked.pk, reason="来访人有事", version=version)
+    url = reverse("reception:reschedule", args=[booked.pk])
+    response = client.post(url, {"slot": key(room, 2026, 9, 30, 9), "version": version})
+    assert 400 <= response.status_code < 500
+    html = response.content.decode()
+    assert 'id="appointment-refused"' in html
+    refusal = re.search(r'id="appointment-refused">([^<]+)<', html)
+    assert refusal and refusal.group(1) == "该预约已被他人更改，现为“已取消”，您的操作未执行；请查看后再操作。"
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.CANCELLED and booked.slot.key != key(room, 2026, 9, 30, 9)
+    again = client.post(reverse("reception:cancel", args=[booked.pk]), {"reason": "重复取消", "version": version})
+    assert 400 <= again.status_code < 500 and 'id="appointment-refused"' in again.content.decode()
