@@ -5,7 +5,7 @@ refused, text bounded — each a clear 4xx naming the field, nothing stored half
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -281,3 +281,30 @@ def test_a_search_keyword_is_bounded(clerk_client, register, clerk):
     assert response.status_code == 400 and '<div data-field="q">关键词：' in response.content.decode()
     # and the look-up itself never sends PostgreSQL a query of 100 000 bigrams (stack depth exceeded: a 500)
     assert list(ledger(actor=clerk, filters=LedgerFilters(keyword="漏水" * 50_000))) == []
+
+
+def test_a_reply_time_before_the_case_came_in_is_refused_and_nothing_is_stored(
+    client, register, clerk, handler, leader
+):
+    """Walk of a working day: a reply dated 2020-01-10 on a case registered today was taken
+    (操作成功) and its clock shown as 按时完成."""
+    case = _approved(register, clerk, handler, leader)
+    events = Event.objects.filter(case=case).count()
+    client.force_login(handler)
+    form = {"reply": "已修复。", "method": "phone", "replied_at": "2020-01-10T10:00", "version": case.version}
+    response = client.post(reverse("cases:act", args=[case.pk, "reply"]), form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-field="replied_at"' in html and "答复时间不能早于本轮办理开始的时间" in html
+    case.refresh_from_db()
+    assert case.state == "approved" and Event.objects.filter(case=case).count() == events
+    assert case.rounds.get(number=1).replied_at is None
+
+    with pytest.raises(ValidationFailed) as info:
+        services.case_reply(
+            actor=handler, case_id=case.pk, reply="已修复。", replied_at=case.received_at - timedelta(minutes=1)
+        )
+    assert list(info.value.errors) == ["replied_at"]
+
+    services.case_reply(actor=handler, case_id=case.pk, reply="已修复。", replied_at=case.received_at)
+    assert case.rounds.get(number=1).replied_at == case.received_at

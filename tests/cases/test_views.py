@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, Event
@@ -64,6 +65,18 @@ def test_bad_input_shows_chinese_errors_next_to_fields_and_keeps_input(clerk_cli
     assert 'data-field="party_phone"' in html and "联系电话格式不正确" in html
     assert 'data-field="party_id_number"' in html and "校验位错误" in html
     assert "楼上漏水严重，天花板已经发霉。" in html  # nothing the clerk typed is lost
+    assert Case.objects.count() == 0
+
+
+def test_an_empty_phone_form_names_the_text_not_the_optional_title(clerk_client):
+    """Walk of a working day: 登记 on an empty form said 标题不能为空 right above the
+    title's own hint 可留空，将取诉求内容的第一句."""
+    data = {**PHONE_FORM, "text": "", "title": ""}
+    response = clerk_client.post(reverse("cases:intake", args=["phone"]), data)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-field="text"' in html and "诉求内容不能为空" in html
+    assert 'data-field="title"' not in html and "标题不能为空" not in html
     assert Case.objects.count() == 0
 
 
@@ -198,6 +211,18 @@ def test_english_translation(clerk_client):
     clerk_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = clerk_client.get(reverse("cases:ledger")).content.decode()
     assert "Ledger" in html and "台账" not in html
+
+
+def test_the_receipt_in_english_gives_the_promised_day_in_english(clerk_client):
+    """Walk of a working day: the English receipt read "2026年12月25日 (reply by this date)"."""
+    clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
+    case = Case.objects.get()
+    due = timezone.localtime(case.promised_due_at)
+    html = clerk_client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
+    assert f"{due:%Y年%m月%d日}前答复" in html
+    clerk_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = clerk_client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
+    assert f"{due:%Y-%m-%d} (reply by this date)" in html and "年" not in html
 
 
 def test_ledger_keyword_search(clerk_client):

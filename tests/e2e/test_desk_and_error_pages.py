@@ -161,3 +161,25 @@ def test_an_archived_case_offers_no_edit_form(db, logged_in_page):
 
     page.locator("nav.navbar").get_by_role("button", name="English").click()
     expect(page.locator("#error-reason")).to_have_text("This case is archived: it can be viewed but not changed.")
+
+
+# Each entry of the top bar on one line: no label broken inside its words (台/账, 退/出).
+_WRAPPED_BAR_ENTRIES = """() => [...document.querySelectorAll(
+  'nav.navbar .nav-link, nav.navbar .navbar-text, nav.navbar .btn')].filter((el) => {
+    const s = getComputedStyle(el);
+    const inner = el.getBoundingClientRect().height - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom)
+      - parseFloat(s.borderTopWidth) - parseFloat(s.borderBottomWidth);
+    return el.offsetParent !== null && inner > 1.5 * parseFloat(s.lineHeight);
+  }).map((el) => el.textContent.trim())"""
+
+
+@pytest.mark.parametrize("username", ["admin", "leader", "clerk"])
+def test_the_top_bar_keeps_every_label_on_one_line_at_desktop_width(db, logged_in_page, username):
+    build_organization()
+    page = logged_in_page(username, DEMO_PASSWORD)  # 1366 x 900, the most entries an account has
+    expect(page.locator("nav.navbar").get_by_role("button", name="退出")).to_be_visible()
+    assert page.evaluate(_WRAPPED_BAR_ENTRIES) == []
+
+    page.locator("nav.navbar").get_by_role("button", name="English").click()
+    expect(page.locator("nav.navbar").get_by_role("button", name="Log out")).to_be_visible()
+    assert page.evaluate(_WRAPPED_BAR_ENTRIES) == []

@@ -169,3 +169,35 @@ def test_a_bad_filter_is_named_and_the_queue_unfiltered(client, officer, desk):
     assert response.status_code == 400
     html = response.content.decode()
     assert 'data-field="due"' in html and 'data-field="department"' in html and "第 1 / 4 件" in html
+
+
+def test_a_callback_recorded_in_another_tab_is_named_and_its_input_stays_off_the_next_card(client, officer, desk):
+    """Walk of a working day: the card for B was open in one tab while B's case was closed
+    in another; 满意 then showed "该回访已记录" inside the next case's card, with what had
+    been typed for B filled into that card's form."""
+    client.force_login(officer)
+    b, c = desk["b"], desk["c"]
+    cs.case_close(actor=officer, case_id=b.case_id, satisfaction="satisfied", confirmed=True)  # other tab
+    response = client.post(
+        reverse("followup:record", args=[b.pk]),
+        {"key": "1", "method": "phone", "version": b.version, "findings": "王女士表示满意", "next": c.pk},
+    )
+    assert response.status_code in (400, 409)
+    html = response.content.decode()
+    assert f"案件 {b.case.number} 的回访已记录" in html  # the message says which case
+    assert f'id="callback-card" data-case="{b.case.number}"' not in html
+    assert 'id="record-errors"' not in html  # not inside another case's card
+    assert "王女士表示满意" not in html  # B's notes are not offered for the card now shown
+    assert not CallbackAttempt.objects.filter(callback=b).exists()
+
+
+def test_the_callback_script_gives_the_day_in_the_pages_language(client, officer, desk):
+    """Walk of a working day: in English the script read "The matter ... you raised on 9月9日"."""
+    client.force_login(officer)
+    received = timezone.localtime(desk["a"].case.received_at)
+    html = client.get(reverse("followup:queue"), {"c": desk["a"].pk}).content.decode()
+    assert f"您{received.month}月{received.day}日反映的" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("followup:queue"), {"c": desk["a"].pk}).content.decode()
+    assert f"you raised on {received:%B} {received.day} has been handled" in html
+    assert f"{received.month}月{received.day}日" not in html

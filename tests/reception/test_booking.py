@@ -219,7 +219,7 @@ def test_a_stale_form_changes_nothing(org, room, hours, desk, frozen):
         actor=desk, appointment_id=appointment.pk, slot=key(room, 2026, 9, 29, 10), version=appointment.version
     )
     before = counts()
-    with pytest.raises(ApplicationError, match="已被其他人修改"):
+    with pytest.raises(ApplicationError, match="该预约已被他人更改"):
         services.appointment_cancel(
             actor=desk, appointment_id=appointment.pk, reason="取消", version=appointment.version
         )

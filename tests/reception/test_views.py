@@ -79,6 +79,18 @@ def test_the_desk_books_from_a_call_and_a_refusal_names_the_field(client, org, r
     assert appointment.code in page and "张*" in page and "李*" in page and "13812345678" not in page
 
 
+def test_an_empty_desk_booking_names_each_missing_field(client, org, room, hours, desk, frozen):
+    """Walk of a working day: 预约 with nothing chosen said 该字段是必填项 four times, one of them
+    under the long grid of slots, naming no field."""
+    client.force_login(desk)
+    refused = client.post(reverse("reception:book"), {"via": BookedVia.PHONE, "headcount": "1"})
+    assert refused.status_code == 400 and Appointment.objects.count() == 0
+    html = refused.content.decode()
+    for message in ("请选择预约时段。", "请填写来访人姓名。", "请填写联系电话。", "请填写来访事由。"):
+        assert message in html
+    assert "该字段是必填项" not in html
+
+
 def test_check_in_through_the_page_names_each_refused_field_and_opens_the_case(client, org, booked, desk, frozen):
     frozen.move_to(at(2026, 9, 28, 9, 55))
     client.force_login(desk)
@@ -184,6 +196,19 @@ def test_the_public_books_on_the_portal_and_sees_the_booking_once_in_this_browse
     assert other.get(response["Location"]).status_code == 302  # another browser sees nothing
 
 
+def test_the_portal_booking_page_in_english_has_english_days_and_counts(client, org, room, hours, desk, frozen):
+    """Walk of a working day: in English the days read "12月07日 Monday" and a slot "1 places left"."""
+    services.appointment_book(actor=desk, organization=org, data=booking(key(room, 2026, 9, 29, 10)))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("reception_portal:book", args=[org.code]), {"day": "2026-09-29"}).content.decode()
+    assert "Tuesday, September 29" in page and "Slots on Tuesday, September 29" in page
+    assert "月" not in page and "日 " not in page
+    assert "1 place left" in page and "2 places left" in page and "1 places left" not in page
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = client.get(reverse("reception_portal:book", args=[org.code]), {"day": "2026-09-29"}).content.decode()
+    assert "09月29日 星期二的时段" in page and "剩 1 个名额" in page
+
+
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
@@ -265,3 +290,22 @@ def test_the_desk_shows_todays_visits_and_a_leader_their_coming_days(client, org
     client.force_login(leader)
     page = client.get(reverse("cases:desk")).content.decode()
     assert "我的领导接待日" in page and "2026-10-09 14:00 征地拆迁" in page
+
+
+def test_a_change_to_a_booking_cancelled_in_another_tab_says_why(client, org, room, hours, booked, desk, frozen):
+    """Walk of a working day: with a booking open in two tabs, cancelled in one, 改期 in the
+    other showed the cancelled booking and no word about the new time not being taken."""
+    client.force_login(desk)
+    version = booked.version
+    services.appointment_cancel(actor=desk, appointment_id=booked.pk, reason="来访人有事", version=version)
+    url = reverse("reception:reschedule", args=[booked.pk])
+    response = client.post(url, {"slot": key(room, 2026, 9, 30, 9), "version": version})
+    assert 400 <= response.status_code < 500
+    html = response.content.decode()
+    assert 'id="appointment-refused"' in html
+    refusal = re.search(r'id="appointment-refused">([^<]+)<', html)
+    assert refusal and refusal.group(1) == "该预约已被他人更改，现为“已取消”，您的操作未执行；请查看后再操作。"
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.CANCELLED and booked.slot.key != key(room, 2026, 9, 30, 9)
+    again = client.post(reverse("reception:cancel", args=[booked.pk]), {"reason": "重复取消", "version": version})
+    assert 400 <= again.status_code < 500 and 'id="appointment-refused"' in again.content.decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.core.errors import ApplicationError, CoreError
+from huiyin.core.errors import ApplicationError, CoreError, ValidationFailed
 
 from .workflow import state_label
 
@@ -34,3 +34,9 @@ class LookupLimited(ApplicationError):
     def __init__(self, message: str, *, retry_after: int):
         self.retry_after = retry_after
         super().__init__(message, field="code")
+
+
+class RepeatRegistration(ValidationFailed):
+    """A registration refused because the person has an open case the preset says to add
+    the call or visit to (``intake.repeat_same_day`` / ``repeat_while_open``); the clerk may
+    confirm a new matter (``new_matter``), which the intake form then offers."""

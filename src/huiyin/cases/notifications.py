@@ -12,6 +12,8 @@ from huiyin.core.notify import desk_case_finished, desk_mark_read, desk_notify, 
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
+from .permissions import may_view_case
+
 if TYPE_CHECKING:
     from .models import Case, Event
 
@@ -33,7 +35,8 @@ SETTLES: dict[str, tuple[str, ...]] = {
 def repeat_contact_recipients(event: Event) -> list[Staff]:
     """Who must hear of a repeat call on a case: the handler; without one, the lead
     department's heads; before dispatch, the staff member who took the first call
-    (首问责任人), else whoever may dispatch. Never the one who recorded the call."""
+    (首问责任人), else whoever may dispatch. Never the one who recorded the call, nor anyone
+    who cannot open the case (a department's head may dispatch, but only their own cases)."""
     case = event.case
     people: list[Staff] = []
     if case.handler_id is not None and case.handler is not None and case.handler.is_active:
@@ -48,7 +51,7 @@ def repeat_contact_recipients(event: Event) -> list[Staff]:
         people = [
             s
             for s in Staff.objects.filter(organization_id=case.organization_id, is_active=True).order_by("pk")
-            if s.can(Cap.DISPATCH)
+            if s.can(Cap.DISPATCH) and may_view_case(s, case)
         ]
     return [p for p in people if p.pk != event.actor_id]
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -75,7 +77,7 @@ def _lines(case: Case, ctx: dict) -> list[tuple[str, str]]:
         (_("反映人"), case.party.display_name if case.party else _("匿名")),
         (_("事项"), case.title),
         (_("收到时间"), f"{ctx['received_at']:%Y-%m-%d %H:%M}"),
-        (_("承诺时限"), f"{due:%Y年%m月%d日}" + _("前答复") if due else "—"),
+        (_("承诺时限"), date_format(due, pgettext("date format: a day", "Y年m月d日")) + _("前答复") if due else "—"),
     ]
 
 

@@ -25,7 +25,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.errors import InvalidTransition, LookupLimited
+from huiyin.cases.errors import InvalidTransition, LookupLimited, RepeatRegistration
 from huiyin.cases.events import EventKind
 from huiyin.core import limits
 from huiyin.core.errors import DuplicateSubmission, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
@@ -336,7 +336,7 @@ def case_register(
     if repeat_rule and rules is not None:
         errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
         if errors:
-            raise ValidationFailed(errors)
+            raise RepeatRegistration(errors)
     _check_uploads(uploads)
     code = _new_query_code()
     stored: list[Attachment] = []
@@ -934,6 +934,19 @@ def _record_reply(
     policy may require it to state the remedy (seeds/000 行 342: 答复采取何种补救措施)."""
     if after_handling and required_step(case.stage_switches, "remedy_in_reply") and not remedy:
         raise ValidationFailed({"remedy": [_("补救措施：本单位政策规定答复须告知反映人采取何种补救措施，请填写。")]})
+    # An answer is given in its round: not before the round began (the first one from when
+    # the matter came in), so a mistyped year cannot date it years before the case existed.
+    started = CaseRound.objects.filter(case=case, number=case.round).values_list("started_at", flat=True).first()
+    earliest = min(case.received_at, started) if started and case.round == 1 else started or case.received_at
+    if at < earliest:
+        raise ValidationFailed(
+            {
+                "replied_at": [
+                    _("答复时间不能早于本轮办理开始的时间（%(at)s）。")
+                    % {"at": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
     CaseRound.objects.filter(case=case, number=case.round).update(
         reply_text=content,
         reply_method=method,

@@ -117,7 +117,10 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
         _add(errors, "nature", _("请选择诉求性质。"))
     if data.urgency not in Urgency.values:
         _add(errors, "urgency", _("紧急程度无效。"))
-    text_errors(errors, "title", _("标题"), data.title, required=True, limit=TITLE_MAX)
+    # A blank title is taken from the text (services.derive_title): with no text either, the
+    # text's own "不能为空" says what is missing, not a second message under a field marked optional.
+    has_text = bool(clean_text(data.text).strip())
+    text_errors(errors, "title", _("标题"), data.title, required=has_text, limit=TITLE_MAX)
     text_errors(errors, "text", _("诉求内容"), data.text, required=True, limit=settings.HUIYIN_TEXT_MAX_CHARS)
     text_errors(errors, "location", _("事发地点"), data.location, required=False, limit=200)
     category = None

@@ -44,7 +44,7 @@ from huiyin.core.validators import normalize_phone
 from huiyin.policy.services.versions import current_policy
 
 from . import actions, bus, export, panels, receipts, selectors, services
-from .errors import LookupLimited
+from .errors import LookupLimited, RepeatRegistration
 from .forms import ActionForm, ContactForm, EditForm, IntakeForm, LedgerFilterForm
 from .models import Attachment, Case, Channel, Event
 from .permissions import may_edit_case, may_register, may_reissue_receipt, may_reveal_pii
@@ -328,6 +328,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
         channel=channel,
         kinds=_intake_kinds(request.user),
     )
+    repeat_refused = False  # the confirmation 确认为新的事项 is offered only after that refusal
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
         uploads = form.cleaned_data.get("attachments") or []
@@ -339,6 +340,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             return redirect("cases:detail", case_id=existing.pk) if existing else redirect("cases:ledger")
         except ApplicationError as exc:
             put_errors(form, exc, aliases=_representatives(exc))
+            repeat_refused = isinstance(exc, RepeatRegistration)
         else:
             remember_code(request, case, code, show_once=True)
             messages.success(request, _("已登记：%(number)s") % {"number": case.number})
@@ -354,6 +356,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "caller_history": may_reveal_pii(request.user),
             "phone_script": _phone_script(request.user) if channel == Channel.PHONE else {},
             "intake_panels": panels.render_intake_panels(request, channel, bus.table().intake_panels),
+            "repeat_refused": repeat_refused,
         },
         status=400 if form.errors else 200,
     )

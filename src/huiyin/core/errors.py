@@ -96,8 +96,8 @@ class StaleObject(ApplicationError):
 
     code = CoreError.STALE
 
-    def __init__(self) -> None:
-        super().__init__(_("该案件已被其他人修改，请刷新页面后重试，您的输入未丢失。"))
+    def __init__(self, message: str | StrPromise | None = None) -> None:
+        super().__init__(message or _("该案件已被其他人修改，请刷新页面后重试，您的输入未丢失。"))
 
 
 class DuplicateSubmission(ApplicationError):

@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from .errors import ApplicationError, ValidationFailed
 from .validators import ID_MAX, INT_MAX, clean_text, supported_years, whole_number
@@ -70,6 +71,26 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+_DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
+
+
+def _name_the_missing_field(field: forms.Field) -> None:
+    """A required field left empty says which one ("请填写来访人姓名。", "请选择预约时段。"), not
+    Django's bare "该字段是必填项。" — under a long list of choices that names nothing."""
+    if field.label is None or field.error_messages.get("required") is not _DJANGO_REQUIRED:
+        return
+    label = str(field.label).strip().rstrip("：:*").strip()
+    if not label:
+        return
+    if isinstance(field, forms.BooleanField):
+        message = _("请勾选“%(label)s”。")
+    elif isinstance(field, forms.ChoiceField | forms.ModelChoiceField | forms.FileField):
+        message = _("请选择%(label)s。")
+    else:
+        message = _("请填写%(label)s。")
+    field.error_messages["required"] = message % {"label": label}
+
+
 class StyledForm(forms.Form):
     """Bootstrap classes on every widget, so templates can render fields plainly; and for
     every field, whatever the subclass declares: control characters are cleaned from the
@@ -90,6 +111,7 @@ class StyledForm(forms.Form):
                 field.validators.append(MaxValueValidator(INT_MAX))
             elif isinstance(field, forms.DateField | forms.DateTimeField):
                 field.validators.append(supported_years)
+            _name_the_missing_field(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")

@@ -130,14 +130,17 @@ def _locked(actor: Staff, callback_id: int) -> tuple[Case, Callback]:
     if row is None:
         raise NotFound(_("找不到该回访。"))
     case = Case.objects.select_for_update().get(pk=row.case_id)
-    return case, Callback.objects.select_for_update().get(pk=row.pk)
+    locked = Callback.objects.select_for_update().get(pk=row.pk)
+    locked.case = case  # the row's messages name it without another query
+    return case, locked
 
 
 def _require_due(row: Callback) -> None:
     CALLBACK_STATUSES.check(
         row,
         CallbackStatus.DONE,
-        message=_("该回访已记录（%(status)s），未重复计入。") % {"status": row.get_status_display()},
+        message=_("案件 %(number)s 的回访已记录（%(status)s），未重复计入。")
+        % {"number": row.case.number, "status": row.get_status_display()},
     )
 
 

@@ -97,6 +97,10 @@ def _queue_page(
     card = round_ = None
     if position.current is not None:
         card, round_ = selectors.callback_card(request.user, position.current)
+    if current is not None and position.current != current:
+        # The refused callback has left the queue (recorded meanwhile in another tab, or the
+        # case closed): its messages and what was typed for it do not belong on this card.
+        errors = None
     index = position.index or 0
     start = max(0, index - QUEUE_BEFORE)
     window = position.ids[start : start + QUEUE_SHOWN]

@@ -134,7 +134,7 @@ class CloseForm(VersionMixin, StyledForm):
 class BookingForm(StyledForm):
     """A visit booked by the desk (from a call, a mail, at the counter)."""
 
-    slot = forms.CharField(label=_("预约时段"), max_length=60)
+    slot = forms.CharField(label=_("预约时段"), max_length=60, error_messages={"required": _("请选择预约时段。")})
     name = forms.CharField(label=_("来访人姓名"), max_length=240)
     phone = forms.CharField(label=_("联系电话"), max_length=40)
     email = forms.CharField(label=_("电子邮箱（可不填）"), max_length=1000, required=False)
@@ -154,7 +154,7 @@ class BookingForm(StyledForm):
 
 
 class RescheduleForm(VersionMixin, StyledForm):
-    slot = forms.CharField(label=_("新的时段"), max_length=60)
+    slot = forms.CharField(label=_("新的时段"), max_length=60, error_messages={"required": _("请选择新的时段。")})
     version = forms.CharField(widget=forms.HiddenInput, required=False)
 
 

@@ -1001,7 +1001,12 @@ def _locked_appointment(actor: Staff, appointment_id: int, version: int | None) 
     )
     if appointment is None:
         raise NotFound()
-    _check_version(appointment, version)
+    if version is not None and version != appointment.version:
+        # Changed meanwhile (in another tab, by a colleague, by the visitor online): say what it is now.
+        raise StaleObject(
+            _("该预约已被他人更改，现为“%(status)s”，您的操作未执行；请查看后再操作。")
+            % {"status": appointment.get_status_display()}
+        )
     return appointment
 
 

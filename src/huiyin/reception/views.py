@@ -557,7 +557,11 @@ def _appointment_page(
 ) -> HttpResponse:
     user = request.user
     booked = appointment.status == AppointmentStatus.BOOKED
+    may_change = permissions.may_book(user) and booked
     now = timezone.now()
+    # A change refused because the booking moved on meanwhile (cancelled in another tab): its
+    # form is no longer on the page, so its messages are shown on top instead of nowhere.
+    refused = [] if may_change else [e for f in forms.values() for errs in f.errors.values() for e in errs]
     return _render(
         request,
         "reception/appointment.html",
@@ -568,7 +572,8 @@ def _appointment_page(
             "representatives": [mask_name(n) for n in appointment.representative_names],
             "log": list(appointment.log.select_related("staff")),
             "sent": selectors.appointment_messages(appointment),
-            "may_change": permissions.may_book(user) and booked,
+            "may_change": may_change,
+            "refused": refused,
             "may_no_show": permissions.may_book(user) and booked and appointment.slot.starts_at <= now,
             "may_check_in": permissions.may_check_in(user)
             and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.NO_SHOW)

@@ -19,7 +19,7 @@ from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock, ClockAction, ClockState
 from huiyin.notifications.models import Message, MessageStatus
 from huiyin.notifications.services import switch_set
-from huiyin.orgs.roles import Role
+from huiyin.orgs.roles import Cap, Role
 from tests.conftest import intake, make_staff
 from tests.policy.conftest import activate, at
 
@@ -141,6 +141,23 @@ def test_a_repeat_call_before_dispatch_goes_to_whoever_took_the_first_call(
     with django_capture_on_commit_callbacks(execute=True):
         contact_add(actor=other, case_id=case.pk, channel="phone", text="催办。")
     assert [t for t in desk_texts(desk_clerk) if t.startswith("重复来电")]
+
+
+def test_a_repeat_call_recorded_by_the_first_receiver_goes_only_to_dispatchers_who_can_open_the_case(
+    hotline, drive, org, desk_clerk, head, departments, settings, django_capture_on_commit_callbacks
+):
+    """Walk of a working day: a repeat call on a consultation answered on the spot, recorded by
+    the clerk who took the first call, put 重复来电 on the desk of every department's head —
+    each of whom got 403 on opening it. Only those who may dispatch and open the case hear of it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    other = make_staff(org, "other_clerk", [Role.INTAKE_CLERK])
+    case = drive.register(at(2026, 3, 2, 10, 0), channel="phone")
+    assert case.first_contact_id == desk_clerk.pk and case.lead_department_id is None
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_add(actor=desk_clerk, case_id=case.pk, channel="phone", text="又来电。")
+    assert head.can(Cap.DISPATCH)  # a head dispatches, but within their department's cases
+    assert not [t for t in desk_texts(head) if t.startswith("重复来电")]
+    assert [t for t in desk_texts(other) if t.startswith("重复来电")]
 
 
 def test_no_email_where_the_organisation_does_not_email_staff(
@@ -346,3 +363,20 @@ def test_an_online_complaint_where_no_office_exists_yet_says_what_to_set_up(hotl
     with pytest.raises(PermissionDeniedError) as refused, drive.at(at(2026, 3, 2, 10, 5)):
         case_accept(actor=drive.clerk, case_id=online.pk)
     assert "尚未设置编号为“office”的部门" in refused.value.message
+
+
+def test_the_intake_form_offers_the_new_matter_confirmation_only_after_a_repeat_refusal(hotline, clerk, client):
+    """Walk of a working day: an empty phone form offered 确认为新的事项 — "该号码今天已有在办
+    案件…" — though no number had been typed; it belongs only to the repeat refusal."""
+    client.force_login(clerk)
+    url = reverse("cases:intake", args=["phone"])
+    form = {"nature": "complaint", "urgency": "normal", "party_name": "张伟", "party_phone": "13812345678"}
+    empty = client.post(url, {"nature": "complaint", "urgency": "normal"})
+    assert empty.status_code == 400 and 'id="new-matter-box"' not in empty.content.decode()
+    bad_phone = client.post(url, {**form, "party_phone": "138abc12345", "text": "夜间施工噪音。"})
+    assert bad_phone.status_code == 400 and 'id="new-matter-box"' not in bad_phone.content.decode()
+
+    first, _code = case_register(actor=clerk, data=intake(new_matter=False))
+    repeat = client.post(url, {**form, "text": "夜间施工又开始了。", "intake_token": "walk-2"})
+    html = repeat.content.decode()
+    assert repeat.status_code == 400 and first.number in html and 'id="new-matter-box"' in html
