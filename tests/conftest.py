@@ -42,22 +42,17 @@ def _default_language():
     translation.activate("zh-hans")
 
 
-@pytest.fixture(scope="session")
-def _cache_dir(tmp_path_factory):
-    """Without Redis the cache is files (``huiyin.core.cache``): the run's own directory, not
-    the data directory's, which would keep every test's keys from run to run."""
-    return str(tmp_path_factory.mktemp("cache"))
-
-
 @pytest.fixture(autouse=True)
-def _own_cache_keys(settings, _cache_dir):
-    """Every test its own cache namespace (a key prefix): the portal's rate limits and used
-    challenges, kept in the cache (Redis in CI), never carry over from one test to the next."""
+def _own_cache_keys(settings, tmp_path):
+    """Every test its own cache: a key prefix (the portal's rate limits and used challenges,
+    kept in the cache — Redis in CI — never carry over from one test to the next) and, without
+    Redis, a directory of its own (``huiyin.core.cache``: files; one directory for the run would
+    grow with every test's keys, and each write lists it)."""
     settings.CACHES = {
         alias: {
             **conf,
             "KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",
-            **({"LOCATION": _cache_dir} if conf["BACKEND"].endswith("SharedFileCache") else {}),
+            **({"LOCATION": str(tmp_path / "cache")} if conf["BACKEND"].endswith("SharedFileCache") else {}),
         }
         for alias, conf in settings.CACHES.items()
     }
