@@ -54,7 +54,7 @@ def test_monthly_report_figures_excel_and_pdf(march, analyst, tmp_path):  # noqa
         actor=analyst, report_id=report.pk, commentary="三月投诉集中在幸福路，已督促整改。", expected_version=1
     )
     report.refresh_from_db()
-    with pytest.raises(StaleObject):
+    with pytest.raises(StaleObject, match="该记录已被其他人修改"):  # a report, not a case
         services.commentary_save(actor=analyst, report_id=report.pk, commentary="旧表单", expected_version=1)
 
     book = load_workbook(io.BytesIO(render_xlsx(report)))

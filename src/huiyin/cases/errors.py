@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.core.errors import ApplicationError, CoreError, ValidationFailed
+from huiyin.core.errors import ApplicationError, CoreError, StaleObject, ValidationFailed
 
 from .workflow import state_label
 
@@ -40,3 +40,10 @@ class RepeatRegistration(ValidationFailed):
     """A registration refused because the person has an open case the preset says to add
     the call or visit to (``intake.repeat_same_day`` / ``repeat_while_open``); the clerk may
     confirm a new matter (``new_matter``), which the intake form then offers."""
+
+
+class CaseStale(StaleObject):
+    """Someone else changed the case since the form was opened (its version moved on)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("该案件已被其他人修改，请刷新页面后重试，您的输入未丢失。"))

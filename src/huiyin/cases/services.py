@@ -25,10 +25,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huiyin.cases.errors import InvalidTransition, LookupLimited, RepeatRegistration
+from huiyin.cases.errors import CaseStale, InvalidTransition, LookupLimited, RepeatRegistration
 from huiyin.cases.events import EventKind
 from huiyin.core import limits
-from huiyin.core.errors import DuplicateSubmission, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.errors import DuplicateSubmission, NotFound, PermissionDeniedError, ValidationFailed
 from huiyin.core.locks import xact_lock
 from huiyin.core.search import document
 from huiyin.core.validators import (
@@ -776,7 +776,7 @@ def case_update(
         case = Case.objects.select_for_update().get(pk=case_id, organization_id=actor.org_id)
         _check_can_edit(actor, case)
         if case.version != expected_version:
-            raise StaleObject()
+            raise CaseStale()
         if "complainant_kind" in changes:
             check_complainant_kind(case, changes["complainant_kind"])
         before = {k: getattr(case, k) for k in changes}
@@ -872,7 +872,7 @@ def transition(
         if edge is None:
             raise InvalidTransition(src=case.state, dst=_target_of(action), reason=_moved_on(case, expected_version))
         if expected_version is not None and case.version != expected_version:
-            raise StaleObject()
+            raise CaseStale()
         if not may_take(actor, case, edge):
             raise PermissionDeniedError(acceptance_refusal(actor, case, edge))
         bus.check_guards(case, action)  # what other apps require first (huiyin/subscribers.py GUARDS)

@@ -97,7 +97,7 @@ class StaleObject(ApplicationError):
     code = CoreError.STALE
 
     def __init__(self, message: str | StrPromise | None = None) -> None:
-        super().__init__(message or _("该案件已被其他人修改，请刷新页面后重试，您的输入未丢失。"))
+        super().__init__(message or _("该记录已被其他人修改，请刷新页面后重试，您的输入未丢失。"))
 
 
 class DuplicateSubmission(ApplicationError):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
+from huiyin.cases.errors import CaseStale
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case
 from huiyin.cases.permissions import may_reveal_pii
@@ -121,7 +122,7 @@ def handler_assign(
         case = _lock(actor, case_id)
         _require_state(case, {CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.APPROVED})
         if expected_version is not None and case.version != expected_version:
-            raise case_services.StaleObject()
+            raise CaseStale()
         assert case.lead_department_id is not None, "every state above has a lead department"
         if not permissions.may_assign_handler(actor, case):
             raise PermissionDeniedError(_("只有主办部门负责人可以指定承办人。"))
