@@ -25,6 +25,8 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 
+CULL_EVERY = 64  # writes between two looks at the directory's size
+
 
 class SharedFileCache(FileBasedCache):
     if TYPE_CHECKING:  # Django's own helpers, missing from its type stubs
@@ -35,6 +37,11 @@ class SharedFileCache(FileBasedCache):
         def _list_cache_files(self) -> list[str]: ...
         def _is_expired(self, f: IO[bytes]) -> bool: ...
         def _delete(self, fname: str) -> bool: ...
+
+    def __init__(self, dir: str, params: dict[str, Any]) -> None:
+        super().__init__(dir, params)
+        self._cull_every = int(params.get("OPTIONS", {}).get("CULL_EVERY", CULL_EVERY))
+        self._writes = 0
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -67,7 +74,12 @@ class SharedFileCache(FileBasedCache):
             return new_value
 
     def _cull(self) -> None:
-        """Over ``MAX_ENTRIES``: the expired entries go first; random live ones only if that is not enough."""
+        """Over ``MAX_ENTRIES``: the expired entries go first; random live ones only if that is not enough.
+        Django lists the directory at every write; here one write in ``CULL_EVERY`` does (the
+        directory holds at most that many entries over the maximum)."""
+        self._writes += 1
+        if self._writes % self._cull_every:
+            return
         files = self._list_cache_files()
         if len(files) < self._max_entries:
             return
