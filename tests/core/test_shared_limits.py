@@ -9,6 +9,7 @@ import pickle
 import time
 
 import pytest
+import time_machine
 
 from huiyin.core import limits
 from huiyin.core.cache import SharedFileCache
@@ -87,7 +88,7 @@ def test_a_full_cache_drops_expired_entries_before_live_counters(tmp_path):
 def _tries(who: str, start, out) -> None:
     """One worker's query-code guesses: all wait at the barrier, then try at once."""
     start.wait(timeout=60)
-    out.put(sum(limits.attempt([("code_number", who)]) is None for _ in range(3)))
+    out.put(sum(limits.attempt([("code_number", who)]).over is None for _ in range(3)))
 
 
 def test_guesses_made_at_once_are_counted_before_any_is_checked(settings):
@@ -96,29 +97,43 @@ def test_guesses_made_at_once_are_counted_before_any_is_checked(settings):
     settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "5/600"}
     who = "1:20260101-00002"
     for _ in range(4):
-        assert limits.attempt([("code_number", who)]) is None  # four wrong codes: one left
+        assert limits.attempt([("code_number", who)]).over is None  # four wrong codes: one left
     start = multiprocessing.get_context("fork").Barrier(4)
     assert _allowed_in_workers(_tries, (who, start), 4) == 1
-    assert limits.attempt([("code_number", who)]) == "code_number"
+    assert limits.attempt([("code_number", who)]).over == "code_number"
 
 
 def test_a_right_code_gives_its_try_back(settings):
     settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "2/600"}
     who = "1:20260101-00003"
     for _ in range(5):  # a person opening their own case again and again is never locked out
-        assert limits.attempt([("code_number", who), ("code_ip", "10.0.0.1")]) is None
-        limits.refund("code_number", who)
-        limits.refund("code_ip", "10.0.0.1")
+        tried = limits.attempt([("code_number", who), ("code_ip", "10.0.0.1")])
+        assert tried.over is None
+        limits.refund(tried)
     assert not limits.spent("code_number", who)
+
+
+def test_a_try_is_given_back_to_its_own_window(settings):
+    """A right code whose window ended between the count and the refund must not lower the
+    next window's counter (timed right-code look-ups would buy extra wrong guesses there)."""
+    settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_ip": "3/60"}
+    with time_machine.travel(1_800_000_059.5, tick=False):  # the last half second of a window
+        tried = limits.attempt([("code_ip", "10.0.0.2")])
+    with time_machine.travel(1_800_000_060.5, tick=False):  # the next window
+        wrong = [limits.attempt([("code_ip", "10.0.0.2")]).over for _ in range(3)]
+        limits.refund(tried)
+        assert wrong == [None, None, None] and limits.spent("code_ip", "10.0.0.2")
+        assert limits.attempt([("code_ip", "10.0.0.2")]).over == "code_ip"
 
 
 def test_the_directory_is_listed_once_in_so_many_writes(tmp_path, monkeypatch):
     """Django's file cache lists its directory at every write (1.2 ms of an API request, the
-    throttle's write); here one write in CULL_EVERY does."""
+    throttle's write); here about one write in CULL_EVERY does."""
     shared = SharedFileCache(str(tmp_path), {"OPTIONS": {"CULL_EVERY": 8}})
     listed = []
     real = shared._list_cache_files
     monkeypatch.setattr(shared, "_list_cache_files", lambda: listed.append(1) or real())
-    for n in range(24):
+    for n in range(400):
         shared.set(f"k{n}", n, timeout=600)
-    assert len(listed) == 3 and shared.get("k23") == 23
+    assert 20 <= len(listed) <= 90 and shared.get("k399") == 399
+    assert SharedFileCache(str(tmp_path), {"OPTIONS": {"CULL_EVERY": 0}})._cull_every == 1

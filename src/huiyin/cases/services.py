@@ -189,17 +189,16 @@ def public_lookup(*, number: str, code: str, client: str) -> Case | None:
         raise LookupLimited(_("查询过于频繁，请 %(m)d 分钟后再试。") % {"m": limits.minutes(wait)}, retry_after=wait)
     subjects = [f"{pk}:{number.upper()}" for pk in Organization.objects.values_list("pk", flat=True)]
     tries = [*(("code_number", s) for s in subjects), ("code_ip", client)]
-    over = limits.attempt(tries)  # counted before the code is compared: see limits.attempt
-    if over is not None:
-        wait = limits.retry_after(over)
+    tried = limits.attempt(tries)  # counted before the code is compared: see limits.attempt
+    if tried.over is not None:
+        wait = limits.retry_after(tried.over)
         raise LookupLimited(
             _("查询码错误次数过多，暂停查询，请 %(m)d 分钟后再试。") % {"m": limits.minutes(wait)}, retry_after=wait
         )
     candidates = Case.objects.filter(number=number).select_related("organization")[:20]
     found = next((c for c in candidates if query_code_matches(c, code)), None)
     if found is not None:
-        for bucket, who in tries:
-            limits.refund(bucket, who)
+        limits.refund(tried)
         return found
     if not candidates:
         query_code_hash(number, code)  # the same work as for a number that exists

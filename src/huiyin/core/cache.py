@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 
-CULL_EVERY = 64  # writes between two looks at the directory's size
+CULL_EVERY = 64  # on average, writes between two looks at the directory's size
 
 
 class SharedFileCache(FileBasedCache):
@@ -40,8 +40,7 @@ class SharedFileCache(FileBasedCache):
 
     def __init__(self, dir: str, params: dict[str, Any]) -> None:
         super().__init__(dir, params)
-        self._cull_every = int(params.get("OPTIONS", {}).get("CULL_EVERY", CULL_EVERY))
-        self._writes = 0
+        self._cull_every = max(1, int(params.get("OPTIONS", {}).get("CULL_EVERY", CULL_EVERY)))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -75,10 +74,10 @@ class SharedFileCache(FileBasedCache):
 
     def _cull(self) -> None:
         """Over ``MAX_ENTRIES``: the expired entries go first; random live ones only if that is not enough.
-        Django lists the directory at every write; here one write in ``CULL_EVERY`` does (the
-        directory holds at most that many entries over the maximum)."""
-        self._writes += 1
-        if self._writes % self._cull_every:
+        Django lists the directory at every write; here a write does with a chance of one in
+        ``CULL_EVERY`` — by chance rather than by count, so that processes and threads that
+        write a few times each (a cache object per thread) still look now and then."""
+        if self._cull_every > 1 and random.randrange(self._cull_every):  # noqa: S311 - not security
             return
         files = self._list_cache_files()
         if len(files) < self._max_entries:

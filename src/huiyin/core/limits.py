@@ -54,8 +54,8 @@ def _key(bucket: str, who: str, limit: Limit) -> str:
     return f"{PREFIX}:{bucket}:{_window(limit)}:{_subject(bucket, who)}"
 
 
-def hit(bucket: str, who: str) -> bool:
-    """Count one use by ``who``; False when this use is over the window's count."""
+def _count(bucket: str, who: str) -> tuple[str, bool]:
+    """Count one use by ``who``: the counter's key, and whether this use is within the count."""
     limit = limit_for(bucket)
     key = _key(bucket, who, limit)
     cache.add(key, 0, timeout=limit.seconds + 1)
@@ -64,25 +64,40 @@ def hit(bucket: str, who: str) -> bool:
     except ValueError:  # the counter expired between add and incr: a new window
         cache.add(key, 1, timeout=limit.seconds + 1)
         used = 1
-    return used <= limit.count
+    return key, used <= limit.count
 
 
-def refund(bucket: str, who: str) -> None:
-    """Give back a use counted by ``hit`` (a query code that turned out right)."""
-    limit = limit_for(bucket)
-    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
-        cache.decr(_key(bucket, who, limit))
+def hit(bucket: str, who: str) -> bool:
+    """Count one use by ``who``; False when this use is over the window's count."""
+    return _count(bucket, who)[1]
 
 
-def attempt(buckets: list[tuple[str, str]]) -> str | None:
+@dataclass(frozen=True)
+class Attempt:
+    over: str | None  # the first bucket over its count (the try is refused), or None
+    keys: tuple[str, ...]  # the counters this try went into, to give it back if it succeeds
+
+
+def attempt(buckets: list[tuple[str, str]]) -> Attempt:
     """Count one try in each (bucket, who) before it is made — parallel tries cannot all pass
-    a check made before any of them was counted — and name the first bucket over its count
-    (the try is then refused), or None. A try that succeeds is given back with ``refund``."""
-    over = None
+    a check made before any of them was counted — and name the first bucket over its count.
+    A try that succeeds is given back with ``refund``."""
+    over, keys = None, []
     for bucket, who in buckets:
-        if not hit(bucket, who) and over is None:
+        key, within = _count(bucket, who)
+        keys.append(key)
+        if not within and over is None:
             over = bucket
-    return over
+    return Attempt(over, tuple(keys))
+
+
+def refund(tried: Attempt) -> None:
+    """Give back a try (a query code that turned out right): the very counters it went into,
+    so a window that ended meanwhile is not lowered in the next one; never below zero."""
+    for key in tried.keys:
+        with contextlib.suppress(ValueError):  # the counter expired meanwhile: nothing to give back
+            if int(cache.get(key) or 0) > 0:
+                cache.decr(key)
 
 
 def spent(bucket: str, who: str) -> bool:

@@ -229,9 +229,9 @@ def lookup(*, organization: Organization, number: str, code: str, client: str) -
     if not limits.hit("lookup_ip", client):
         raise _too_many("lookup_ip", "number", _("查询过于频繁，请 %(m)d 分钟后再试。"))
     tries = [("code_number", subject), ("code_ip", client)]
-    over = limits.attempt(tries)  # counted before the code is compared: see limits.attempt
-    if over is not None:
-        wait = limits.retry_after(over)
+    tried = limits.attempt(tries)  # counted before the code is compared: see limits.attempt
+    if tried.over is not None:
+        wait = limits.retry_after(tried.over)
         raise TooManyRequests(
             _("查询码错误次数过多，暂停查询，请 %(m)d 分钟后再试。") % {"m": limits.minutes(wait)},
             field="code",
@@ -239,8 +239,7 @@ def lookup(*, organization: Organization, number: str, code: str, client: str) -
         )
     case = Case.objects.select_related("organization").filter(organization=organization, number=number).first()
     if case is not None and query_code_matches(case, code):
-        for bucket, who in tries:
-            limits.refund(bucket, who)
+        limits.refund(tried)
         return case
     if case is None:
         query_code_hash(number, code)  # the same work as for a number that exists
