@@ -1055,6 +1055,28 @@ def test_the_authority_clock_survives_a_change_of_department(action, petition, r
     assert Clock.objects.filter(case=case, stage="result_report", state="running").exists()
 
 
+def test_a_template_saved_with_a_tag_now_refused_is_named_not_a_500(petition, register, clerk, admin, client):
+    """A template saved before the engine lost a tag (here {% load %}) cannot be used: issuing
+    the document says so and how to repair it, and the editor opens with the reason."""
+    from django.urls import reverse
+
+    DocumentTemplate.objects.create(
+        organization=admin.organization,
+        kind="not_accepted_notice",
+        title="不予受理通知",
+        body="{% load static %}旧模板",
+        updated_by=admin,
+    )
+    case = register()
+    handling_actions.case_not_accept(actor=clerk, case_id=case.pk, ground="already_handled", refer_to="区人民政府")
+    with pytest.raises(ApplicationError, match="模板无法使用") as info:
+        hs.document_issue(actor=clerk, case_id=case.pk, kind="not_accepted_notice")
+    assert info.value.field == "kind" and not Document.objects.filter(case=case).exists()
+    client.force_login(admin)
+    page = client.get(reverse("handling:template_edit", args=["not_accepted_notice"]))
+    assert page.status_code == 200 and "模板语法错误" in page.content.decode()
+
+
 def test_an_edited_template_is_checked_and_used(petition, register, clerk, admin):
     with pytest.raises(ValidationFailed) as info:
         hs.document_template_save(

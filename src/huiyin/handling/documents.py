@@ -334,7 +334,16 @@ def build(case: Case, kind: str) -> tuple[str, str, str]:
         )
     title, body = template_for(case.organization_id, kind)
     context = {**_base(case), **spec.context(case)}
-    return title, render_body(body, context), spec.addressee(case)
+    try:
+        text = render_body(body, context)
+    except TemplateSyntaxError as exc:  # saved before the engine lost a tag it uses
+        raise ApplicationError(
+            _("本单位的“%(kind)s”模板无法使用（%(error)s），请管理员在文书模板中修改或恢复默认模板。")
+            % {"kind": DocumentKind(kind).label, "error": exc},
+            field="kind",
+            code=HandlingError.NOT_AVAILABLE,
+        ) from exc
+    return title, text, spec.addressee(case)
 
 
 def salutation(document: Document, *, full: bool) -> str:

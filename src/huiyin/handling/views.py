@@ -318,7 +318,12 @@ def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
             messages.success(request, _("模板已保存，之后出具的文书使用新模板。"))
             return redirect("handling:template_edit", kind=kind)
     if not errors:
-        preview = documents.render_body(body, sample_context(kind))
+        try:  # a template saved before a tag it uses was refused opens with the reason, to repair
+            documents.check_template(kind, title, body)
+        except ApplicationError as exc:
+            errors = exc.field_errors(unnamed="body")
+        else:
+            preview = documents.render_body(body, sample_context(kind))
     return render(
         request,
         "handling/template_edit.html",
@@ -332,5 +337,5 @@ def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
             "variables": sorted(sample_context(kind)),
             "default": DEFAULT_TEMPLATES[kind],
         },
-        status=400 if errors else 200,
+        status=400 if errors and request.method == "POST" else 200,
     )
