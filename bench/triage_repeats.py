@@ -203,16 +203,7 @@ def message_points(scored: list[tuple[int, int, float, bool]]) -> dict:
 
 def same_user_labelled(path: Path, ids: list[str], users: list[str], sets: list[set[str]]) -> dict:
     """Precision and recall of "J >= t" on every pair of messages by the same user, against the hand labels."""
-    index = {m: i for i, m in enumerate(ids)}
-    labels: dict[tuple[int, int], dict] = {}
-    unmatched = 0
-    with path.open(encoding="utf-8") as f:
-        for record in csv.DictReader(f):
-            a, b = index.get(record["id_a"].strip()), index.get(record["id_b"].strip())
-            if a is None or b is None or users[a] != users[b] or record["label"] not in ("same", "different"):
-                unmatched += 1
-                continue
-            labels[(min(a, b), max(a, b))] = record
+    labels, unmatched = _read_labels(path, ids, users)
     members: dict[str, list[int]] = defaultdict(list)
     for i, user in enumerate(users):
         members[user].append(i)
@@ -263,15 +254,19 @@ def same_user_labelled(path: Path, ids: list[str], users: list[str], sets: list[
     }
 
 
-def _read_labels(path: Path, ids: list[str], users: list[str]) -> dict[tuple[int, int], dict]:
+def _read_labels(path: Path, ids: list[str], users: list[str]) -> tuple[dict[tuple[int, int], dict], int]:
+    """The labelled same-user pairs by message index, and how many rows matched no such pair."""
     index = {m: i for i, m in enumerate(ids)}
-    labels = {}
+    labels: dict[tuple[int, int], dict] = {}
+    unmatched = 0
     with path.open(encoding="utf-8") as f:
         for record in csv.DictReader(f):
             a, b = index.get(record["id_a"].strip()), index.get(record["id_b"].strip())
-            if a is not None and b is not None and users[a] == users[b] and record["label"] in ("same", "different"):
-                labels[(min(a, b), max(a, b))] = record
-    return labels
+            if a is None or b is None or users[a] != users[b] or record["label"] not in ("same", "different"):
+                unmatched += 1
+                continue
+            labels[(min(a, b), max(a, b))] = record
+    return labels, unmatched
 
 
 def same_matter_score(path: Path, ids: list[str], users: list[str], texts: list[str], files: list[str]) -> dict:
@@ -280,7 +275,7 @@ def same_matter_score(path: Path, ids: list[str], users: list[str], texts: list[
     keeps them) on every same-user pair, against the hand labels: at the product's threshold,
     over the thresholds, with equal weights (no model), and with the threshold chosen on four
     fifths of the posters and measured on the fifth (five folds, pooled)."""
-    labels = _read_labels(path, ids, users)
+    labels, _unmatched = _read_labels(path, ids, users)
     started = time.process_time()
     dataset = datafiles.read(files)
     frequencies = Frequencies.of(prepare(e.title, e.text) for e in dataset.examples)
@@ -329,7 +324,10 @@ def same_matter_score(path: Path, ids: list[str], users: list[str], texts: list[
         best = message_points(train)["best_threshold_at_precision_0.95"]
         t = best["threshold"] if best else 1.0
         chosen.append(t)
-        point = next(p for p in _message_grid(test) if p["threshold"] == round(t, 2))
+        point = next((p for p in _message_grid(test) if p["threshold"] == round(t, 2)), None)
+        if point is None:  # no threshold reached the precision on the other posters: nothing flagged
+            with_partner += _message_grid(test)[0]["messages_with_a_same_matter_partner"]
+            continue
         flagged += point["flagged_messages"]
         right += point["rightly_flagged"]
         with_partner += point["messages_with_a_same_matter_partner"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
@@ -14,3 +15,6 @@ class StaffBackend(ModelBackend):
         model = get_user_model()
         user = model._default_manager.select_related("organization").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id: Any) -> Any:
+        return await sync_to_async(self.get_user)(user_id)

@@ -31,6 +31,7 @@ from huiyin.core.chinese import runs
 SAME_MATTER = 0.26
 SAME_MATTER_EQUAL_WEIGHTS = 0.42
 MIN_DF = 2
+MAX_CHARS = 5000  # of a text, what is weighed (a 100,000-character paste costs no more)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def vector(text: str, frequencies: Frequencies = UNIFORM) -> dict[str, float]:
     idf, rarest = frequencies.idf, frequencies.rarest
     weights = {
         term: (1.0 + math.log(n)) * idf.get(term, rarest) if n > 1 else idf.get(term, rarest)
-        for term, n in Counter(ngrams(text)).items()
+        for term, n in Counter(ngrams(text[:MAX_CHARS])).items()
     }
     norm = math.sqrt(sum(w * w for w in weights.values()))
     return {term: w / norm for term, w in weights.items()} if norm else {}
