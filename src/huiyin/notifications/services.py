@@ -415,47 +415,38 @@ def sms_opt_out_set(*, actor: Staff, case_id: int, opt_out: bool) -> Party:
 # --- the first receiver (首问负责) ----------------------------------------------------------------------
 
 
-def first_receiver_told_record(*, event: Event, staff: Staff, step: str, text: str) -> Event | None:
-    """A line in the case's history: its first receiver was told that the matter was answered
-    or closed (``presets.FirstReceiverRules``), by the subscriber that told them, after the
-    move's commit. Dated at the move (never before the case's last record), by the system."""
+def _after_move_record(event: Event, kind: str, data: dict) -> Event | None:
+    """A system line in the case's history about what a subscriber did after ``event``'s
+    commit: dated at the event, never before the case's last record."""
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(pk=event.case_id).first()
         if case is None:
             return None
         last = Event.objects.filter(case=case).order_by("-id").values_list("at", flat=True).first()
         at = max(event.at, last) if last is not None else event.at
-        return case_record_event(
-            case,
-            kind=NotificationsEvent.FIRST_RECEIVER_TOLD,
-            actor=None,
-            data={"staff_id": staff.pk, "staff_name": str(staff), "step": step, "source_event": event.pk, "text": text},
-            at=at,
-        )
+        return case_record_event(case, kind=kind, actor=None, data={**data, "source_event": event.pk}, at=at)
+
+
+def first_receiver_told_record(*, event: Event, staff: Staff, step: str, text: str) -> Event | None:
+    """A line in the case's history: its first receiver was told that the matter was answered
+    or closed (``presets.FirstReceiverRules``), by the subscriber that told them, after the
+    move's commit. Dated at the move (never before the case's last record), by the system."""
+    return _after_move_record(
+        event,
+        NotificationsEvent.FIRST_RECEIVER_TOLD,
+        {"staff_id": staff.pk, "staff_name": str(staff), "step": step, "text": text},
+    )
 
 
 def result_reported_record(*, event: Event, staff: list[Staff], text: str) -> Event | None:
     """A line in the case's history: the result was reported to the staff the preset names
     (``presets.ResultReportRules``: 管理处主任), by the subscriber that told them, after the
     answer's commit. Dated at the answer (never before the case's last record), by the system."""
-    with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=event.case_id).first()
-        if case is None:
-            return None
-        last = Event.objects.filter(case=case).order_by("-id").values_list("at", flat=True).first()
-        at = max(event.at, last) if last is not None else event.at
-        return case_record_event(
-            case,
-            kind=NotificationsEvent.RESULT_REPORTED,
-            actor=None,
-            data={
-                "staff_ids": [s.pk for s in staff],
-                "staff_names": [str(s) for s in staff],
-                "source_event": event.pk,
-                "text": text,
-            },
-            at=at,
-        )
+    return _after_move_record(
+        event,
+        NotificationsEvent.RESULT_REPORTED,
+        {"staff_ids": [s.pk for s in staff], "staff_names": [str(s) for s in staff], "text": text},
+    )
 
 
 # --- parked mail (the e-mail channel, intake.py) ----------------------------------------------------------
