@@ -5,8 +5,6 @@ other way)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.core import mail
 
@@ -17,14 +15,9 @@ from huiyin.notifications.models import Message
 from tests.conftest import intake
 from tests.policy.conftest import activate
 
+from .test_purposes_moved import EMAIL, PHONE, sms_lines
+
 pytestmark = pytest.mark.django_db
-
-PHONE, EMAIL = "13812345678", "zhang.wei@example.org"
-
-
-def sms_lines(tmp_path) -> list[dict]:
-    outbox = tmp_path / "outbox" / "sms.jsonl"
-    return [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()] if outbox.exists() else []
 
 
 @pytest.fixture
