@@ -394,6 +394,18 @@ def test_the_first_receiver_is_told_when_the_matter_is_answered_and_closed(
     assert "已告知首问责任人" in html and "首问告知" in html
 
 
+def _replied_under_the_city_hotline(org, drive, departments, handler, capture):
+    """A case answered under a preset without the property's telling rules, its subscribers run."""
+    activate(org, "city_hotline")
+    case = drive.register(at(2026, 3, 2, 9), channel="phone")
+    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
+    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
+    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
+    with capture(execute=True):
+        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已处理。")
+    return case
+
+
 def test_the_first_receiver_is_not_told_of_their_own_move_nor_under_a_preset_without_the_rule(
     org, drive, departments, handler, settings, django_capture_on_commit_callbacks, catalogue
 ):
@@ -403,13 +415,7 @@ def test_the_first_receiver_is_not_told_of_their_own_move_nor_under_a_preset_wit
     from huiyin.notifications.events import NotificationsEvent
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9), channel="phone")
-    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
-    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
-    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
-    with django_capture_on_commit_callbacks(execute=True):
-        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已处理。")
+    case = _replied_under_the_city_hotline(org, drive, departments, handler, django_capture_on_commit_callbacks)
     assert not Event.objects.filter(case=case, kind=NotificationsEvent.FIRST_RECEIVER_TOLD).exists()
     activate(org, "property_management")
     mine = drive.register(at(2026, 3, 3, 9), channel="phone", text="门禁坏了。")
@@ -481,13 +487,7 @@ def test_a_preset_without_the_rule_reports_to_nobody_nor_the_head_their_own_answ
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     head = make_staff(org, "director", [Role.LEADER, Role.INTAKE_CLERK])
-    activate(org, "city_hotline")
-    case = drive.register(at(2026, 3, 2, 9), channel="phone")
-    drive.do(at(2026, 3, 2, 9, 1), "accept", case)
-    drive.do(at(2026, 3, 2, 9, 2), "dispatch", case, department_id=departments["city"].pk)
-    drive.do(at(2026, 3, 2, 10), "sign_for", case, actor=handler)
-    with django_capture_on_commit_callbacks(execute=True):
-        drive.do(at(2026, 3, 2, 15), "reply", case, actor=handler, reply="已处理。")
+    case = _replied_under_the_city_hotline(org, drive, departments, handler, django_capture_on_commit_callbacks)
     assert not Event.objects.filter(case=case, kind=NotificationsEvent.RESULT_REPORTED).exists()
     activate(org, "property_management")
     mine = drive.register(at(2026, 3, 3, 9), channel="phone", text="门禁坏了。", actor=head)
