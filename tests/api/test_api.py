@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -239,11 +240,13 @@ def test_idempotency_key_replays_and_refuses_another_body(org, system, settings)
     assert third.status_code == 201 and Case.objects.count() == 2
 
 
-def test_rate_limit_per_key(org, system, settings):
+def test_rate_limit_per_key(org, system, settings, monkeypatch):
     from django.core.cache import cache  # noqa: PLC0415 - the throttle's counters, cleared for this test
 
     cache.clear()
     settings.HUIYIN_API_RATE = "3/min"
+    now = time.time()
+    monkeypatch.setattr("huiyin.core.limits.time.time", lambda: now)  # one window throughout
     try:
         _key, plain = make_key(org, system=system)
         _key2, plain2 = make_key(org, system=system)
@@ -254,6 +257,25 @@ def test_rate_limit_per_key(org, system, settings):
         assert throttled.json()["code"] == "throttled" and int(throttled["Retry-After"]) > 0
     finally:
         cache.clear()
+
+
+def test_the_rate_is_one_counter_per_key_and_window(org, system, settings, monkeypatch):
+    """A key allowed many requests a minute is counted by one number, not a list of times."""
+    from django.core.cache import cache  # noqa: PLC0415 - the throttle's counters, read by this test
+
+    from huiyin.api.auth import parse_rate  # noqa: PLC0415
+    from huiyin.core import limits  # noqa: PLC0415
+
+    cache.clear()
+    settings.HUIYIN_API_RATE = "100000/min"
+    key, plain = make_key(org, system=system)
+    limit = parse_rate(settings.HUIYIN_API_RATE)
+    now = time.time()
+    monkeypatch.setattr("huiyin.core.limits.time.time", lambda: now)  # one window throughout
+    for _ in range(5):
+        assert client_for(plain).get("/api/v1/categories/").status_code == 200
+    assert cache.get(limits._key("api_key", f"key:{key.pk}", limit)) == 5
+    assert parse_rate("20/s") == limits.Limit(20, 1) and parse_rate("5/hour") == limits.Limit(5, 3600)
 
 
 def test_attachments_upload_and_download_with_the_workbench_checks(org, register, clerk, analyst):

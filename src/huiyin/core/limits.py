@@ -56,7 +56,12 @@ def _key(bucket: str, who: str, limit: Limit) -> str:
 
 def _count(bucket: str, who: str) -> tuple[str, bool]:
     """Count one use by ``who``: the counter's key, and whether this use is within the count."""
-    limit = limit_for(bucket)
+    return count_in(bucket, who, limit_for(bucket))
+
+
+def count_in(bucket: str, who: str, limit: Limit) -> tuple[str, bool]:
+    """``_count`` with a limit of the caller's (the API's per-key rate): one add and one
+    atomic increment, whatever the count — never a list of past uses read and written back."""
     key = _key(bucket, who, limit)
     cache.add(key, 0, timeout=limit.seconds + 1)
     try:
@@ -108,7 +113,11 @@ def spent(bucket: str, who: str) -> bool:
 
 def retry_after(bucket: str) -> int:
     """Seconds until the current window of ``bucket`` ends."""
-    limit = limit_for(bucket)
+    return window_left(limit_for(bucket))
+
+
+def window_left(limit: Limit) -> int:
+    """Seconds until the current window of ``limit`` ends."""
     return max(1, int((_window(limit) + 1) * limit.seconds - time.time()))
 
 

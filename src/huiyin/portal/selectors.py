@@ -59,9 +59,19 @@ def organization(code: str) -> Organization:
     return org
 
 
+_PRESET = "_portal_running_preset"
+
+
 def preset_for(org: Organization) -> Preset | None:
-    version = current_policy(org)
-    return version.preset() if version is not None else None
+    """The organisation's running preset. A portal request asks several times (the form's
+    kinds of complainant, anonymity, the consent text, the checks before registering) and
+    never changes it, so the answer is kept on the organisation it read, which lives as long
+    as the request."""
+    if _PRESET not in org.__dict__:
+        version = current_policy(org)
+        org.__dict__[_PRESET] = version.preset() if version is not None else None
+    preset: Preset | None = org.__dict__[_PRESET]
+    return preset
 
 
 @dataclass(frozen=True)

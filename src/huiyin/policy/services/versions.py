@@ -48,9 +48,15 @@ def find_preset_file(name_or_path: str) -> Path:
 
 
 def current_policy(organization: Organization | int) -> PolicyVersion | None:
-    """The organisation's running policy: its newest active PolicyVersion."""
+    """The organisation's running policy: its newest active PolicyVersion.
+
+    Its snapshot (the whole preset, about 12 kB of JSON) is not read: the parsed preset is
+    cached by version (``preset_of``), so most callers never need it, and decoding it cost
+    more than the rest of the statement. Reading ``.snapshot`` loads it."""
     org_id = organization if isinstance(organization, int) else organization.pk
-    return PolicyVersion.objects.filter(organization_id=org_id, active=True).order_by("-version").first()
+    return (
+        PolicyVersion.objects.filter(organization_id=org_id, active=True).defer("snapshot").order_by("-version").first()
+    )
 
 
 def missing_departments(organization_id: int, preset: Preset) -> list[tuple[str, str]]:
