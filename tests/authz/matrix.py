@@ -776,6 +776,12 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"note": "已更换灯泡"},
         label="Mark a callback's rectification task done (整改完成)",
     ),
+    "followup:promised_answer": post_only(
+        A("handler", "head", "leader"),
+        kwargs=lambda w: {"promise_id": w["promised_answer"].pk},
+        data=lambda w, actor: {"answer": "已告知由工程部每月检查", "version": w["promised_answer"].version},
+        label="Record the answer promised at a callback (回访预约答复)",
+    ),
     "rate:rate": Row(
         get=EVERYONE,
         post=EVERYONE,

@@ -30,7 +30,7 @@ from huiyin.core.models import Notification
 from huiyin.core.notify import desk_notify
 from huiyin.deadlines.models import Clock, ClockState, Extension
 from huiyin.deadlines.services.handling import case_suspend, extension_request
-from huiyin.followup.models import Callback, CallbackReason, HeadDecision, RectificationTask
+from huiyin.followup.models import Callback, CallbackReason, HeadDecision, PromisedAnswer, RectificationTask
 from huiyin.followup.services import rating_link_issue
 from huiyin.frontoffice import services as fo
 from huiyin.frontoffice.models import Arrangement, Expense, GuestReception, Visitor
@@ -438,6 +438,15 @@ def build_world() -> World:
         created_by=staff["callback"],
         created_at=timezone.now(),
         due_at=timezone.now() + timedelta(days=1),
+    )
+    w.things["promised_answer"] = PromisedAnswer.objects.create(
+        callback=w.things["desk_callback"],
+        case=replied,
+        question="楼道灯以后由谁负责定期检查？",
+        answer_by=timezone.now() + timedelta(days=2),
+        department_id=departments["city"].pk,
+        created_by=staff["callback"],
+        created_at=timezone.now(),
     )
     _link, url = rating_link_issue(actor=staff["callback"], callback_id=w.things["desk_callback"].pk)
     w.things["rating_token"] = url.rstrip("/").rsplit("/", 1)[-1]

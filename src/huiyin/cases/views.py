@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -412,6 +413,22 @@ def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
         ),
         **extra,
     }
+
+
+def on_case_page(request: AuthedHttpRequest, case: Case, call: Callable[[], object], done: str) -> HttpResponse:
+    """Run a service from a form on the case page (another app's panel); done: back to the case
+    page. A refusal of this actor is a 403; any other refusal: the case page again with the
+    reason under the field it names (``core.refusals``), what was typed given back, nothing stored."""
+    try:
+        call()
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        refusals.remember(request, exc)
+        return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
+    messages.success(request, done)
+    return redirect("cases:detail", case_id=case.pk)
 
 
 @login_required
