@@ -301,21 +301,6 @@ def _intake_kinds(user: Staff) -> list[dict[str, str]]:
     return complainant_kinds(running.preset().switches()) if running is not None else []
 
 
-ORG_PLACEHOLDER = re.compile(r"\{\{\s*org\s*\}\}")
-
-
-def _phone_script(user: Staff) -> dict[str, str]:
-    """The running policy's standard first and last sentence of a call (接听首语 / 结束语), with
-    the organisation's name in place of ``{{ org }}``; empty where it has none."""
-    org = user.organization
-    running = current_policy(org) if org is not None else None
-    if org is None or running is None:
-        return {}
-    rules = running.preset().intake
-    said = {"greeting": rules.phone_greeting, "closing": rules.phone_closing}
-    return {k: ORG_PLACEHOLDER.sub(org.name, v) for k, v in said.items() if v}
-
-
 @login_required
 def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
@@ -355,7 +340,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "channel_label": Channel(channel).label,
             "channels": Channel.choices,
             "caller_history": may_reveal_pii(request.user),
-            "phone_script": _phone_script(request.user) if channel == Channel.PHONE else {},
+            "phone_script": selectors.phone_script(request.user) if channel == Channel.PHONE else None,
             "intake_panels": panels.render_intake_panels(request, channel, bus.table().intake_panels),
             "repeat_refused": repeat_refused,
         },
