@@ -56,6 +56,7 @@ from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling import steps as handling_steps
 from huiyin.handling.events import HandlingEvent
+from huiyin.knowledge import panels as knowledge_panels
 from huiyin.notifications import panels as notification_panels
 from huiyin.notifications import subscribers as notifications
 from huiyin.notifications import visitors as notification_visitors
@@ -225,6 +226,8 @@ TABLE = build_table(
         Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
         # Related cases (关联), the merge's record, and this case's likely duplicates.
         Panel("triage", "triage/_case_panel.html", triage_panels.case_panel),
+        # The knowledge base for the case's category, its past answers, the phrases of a call (F07).
+        Panel("knowledge", "knowledge/_case_panel.html", knowledge_panels.case_panel),
     ),
     # The public status page (number + query code): each context function is a public
     # filter — stages, dates and the complainant's own letters, never staff or notes.

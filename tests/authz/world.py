@@ -38,6 +38,7 @@ from huiyin.handling import actions as ha
 from huiyin.handling import documents
 from huiyin.handling import services as hs
 from huiyin.handling.models import Document, Investigation, JointHandling, Rectification
+from huiyin.knowledge.services import entry_create
 from huiyin.notifications.models import InboundMail, MailStatus, Message, MessageStatus
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
@@ -438,6 +439,9 @@ def build_world() -> World:
         created_by=staff["callback"],
         created_at=timezone.now(),
         due_at=timezone.now() + timedelta(days=1),
+    )
+    w.things["knowledge_entry"] = entry_create(
+        actor=staff["admin"], title="物业费调整的答复口径", body="须经业主大会决定并公示。", source="《物业管理条例》"
     )
     w.things["promised_answer"] = PromisedAnswer.objects.create(
         callback=w.things["desk_callback"],
