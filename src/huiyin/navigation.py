@@ -18,6 +18,7 @@ from huiyin.cases.permissions import may_register
 from huiyin.evaluation.permissions import may_see_evaluation
 from huiyin.followup.permissions import may_use_callback_desk
 from huiyin.frontoffice.permissions import may_set_up, may_use_guest_reception, may_use_visitor_log
+from huiyin.knowledge.permissions import may_read_knowledge
 from huiyin.notifications.permissions import may_edit_templates, may_handle_mail, may_set_own_contact
 from huiyin.ops.permissions import may_see_system_status
 from huiyin.orgs.permissions import may_administer
@@ -51,6 +52,7 @@ class Navigation:
     reports: bool = False  # the periodic analysis reports
     reception: bool = False  # visits booked and received, the reception calendars
     hot_issues: bool = False  # clusters of similar cases, ranked by heat (F52)
+    knowledge: bool = False  # the knowledge base: policies, standard answers, past answers (F07)
 
 
 def _calendar_warnings(user: Any) -> list[YearWarning]:
@@ -89,5 +91,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             reception_setup=may_set_up(user),
             triage_models=may_manage_models(user),
             hot_issues=may_see_hot_issues(user),
+            knowledge=may_read_knowledge(user),
         ),
     }

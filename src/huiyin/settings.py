@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "huiyin.reception",
     "huiyin.frontoffice",
     "huiyin.triage",
+    "huiyin.knowledge",
 ]
 
 MIDDLEWARE = [

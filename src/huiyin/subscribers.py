@@ -44,6 +44,7 @@ from huiyin.deadlines import panels as deadline_panels
 from huiyin.deadlines import subscribers as deadlines
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.services import case_policy as deadline_policy
+from huiyin.followup import panels as followup_panels
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.followup.events import FollowupEvent
@@ -55,6 +56,7 @@ from huiyin.handling import records as handling
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling import steps as handling_steps
 from huiyin.handling.events import HandlingEvent
+from huiyin.knowledge import panels as knowledge_panels
 from huiyin.notifications import panels as notification_panels
 from huiyin.notifications import subscribers as notifications
 from huiyin.notifications import visitors as notification_visitors
@@ -219,9 +221,13 @@ TABLE = build_table(
         Panel("deadlines", "deadlines/_deadline_panel.html", deadline_panels.case_panel),
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
+        # Answers promised at a callback (回访中不能当即答复的), by when, and the form that records one.
+        Panel("followup", "followup/_case_panel.html", followup_panels.case_panel),
         Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
         # Related cases (关联), the merge's record, and this case's likely duplicates.
         Panel("triage", "triage/_case_panel.html", triage_panels.case_panel),
+        # The knowledge base for the case's category, its past answers, the phrases of a call (F07).
+        Panel("knowledge", "knowledge/_case_panel.html", knowledge_panels.case_panel),
     ),
     # The public status page (number + query code): each context function is a public
     # filter — stages, dates and the complainant's own letters, never staff or notes.

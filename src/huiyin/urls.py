@@ -40,6 +40,7 @@ urlpatterns = [
     path("open311/v2/", include("huiyin.api.open311_urls")),
     path("frontoffice/", include("huiyin.frontoffice.urls")),
     path("triage/", include("huiyin.triage.urls")),
+    path("knowledge/", include("huiyin.knowledge.urls")),
     path("admin/", admin.site.urls),  # the platform operator's (superusers only: administration.operator_site)
 ]
 

@@ -776,6 +776,34 @@ MATRIX: dict[str, Entry] = {
         data=lambda w, actor: {"note": "已更换灯泡"},
         label="Mark a callback's rectification task done (整改完成)",
     ),
+    "followup:promised_answer": post_only(
+        A("handler", "head", "leader"),
+        kwargs=lambda w: {"promise_id": w["promised_answer"].pk},
+        data=lambda w, actor: {"answer": "已告知由工程部每月检查", "version": w["promised_answer"].version},
+        label="Record the answer promised at a callback (回访预约答复)",
+    ),
+    # --- the knowledge base: every staff member reads their organisation's, the administrators keep it ---
+    "knowledge:index": Row(get=DESK),
+    "knowledge:answers": Row(get=DESK),
+    "knowledge:entry": Row(get=DESK - {"org2"}, kwargs=lambda w: {"entry_id": w["knowledge_entry"].pk}),
+    "knowledge:new": Row(  # the other organisation's administrator writes into their own
+        get=A("admin", "org2"),
+        post=A("admin", "org2"),
+        data=lambda w, actor: {"title": "燃气泄漏处置", "body": "立即通知燃气公司抢修。", "active": "on"},
+        label="Add a knowledge base entry (知识库条目)",
+    ),
+    "knowledge:edit": Row(
+        get=A("admin"),
+        post=A("admin"),
+        kwargs=lambda w: {"entry_id": w["knowledge_entry"].pk},
+        data=lambda w, actor: {
+            "title": "物业费调整的答复口径",
+            "body": "须经业主大会决定并在小区公示。",
+            "active": "on",
+            "version": w["knowledge_entry"].version,
+        },
+        label="Edit a knowledge base entry (编辑知识库条目)",
+    ),
     "rate:rate": Row(
         get=EVERYONE,
         post=EVERYONE,

@@ -30,7 +30,7 @@ from huiyin.core.models import Notification
 from huiyin.core.notify import desk_notify
 from huiyin.deadlines.models import Clock, ClockState, Extension
 from huiyin.deadlines.services.handling import case_suspend, extension_request
-from huiyin.followup.models import Callback, CallbackReason, HeadDecision, RectificationTask
+from huiyin.followup.models import Callback, CallbackReason, HeadDecision, PromisedAnswer, RectificationTask
 from huiyin.followup.services import rating_link_issue
 from huiyin.frontoffice import services as fo
 from huiyin.frontoffice.models import Arrangement, Expense, GuestReception, Visitor
@@ -38,6 +38,7 @@ from huiyin.handling import actions as ha
 from huiyin.handling import documents
 from huiyin.handling import services as hs
 from huiyin.handling.models import Document, Investigation, JointHandling, Rectification
+from huiyin.knowledge.services import entry_create
 from huiyin.notifications.models import InboundMail, MailStatus, Message, MessageStatus
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
@@ -438,6 +439,18 @@ def build_world() -> World:
         created_by=staff["callback"],
         created_at=timezone.now(),
         due_at=timezone.now() + timedelta(days=1),
+    )
+    w.things["knowledge_entry"] = entry_create(
+        actor=staff["admin"], title="物业费调整的答复口径", body="须经业主大会决定并公示。", source="《物业管理条例》"
+    )
+    w.things["promised_answer"] = PromisedAnswer.objects.create(
+        callback=w.things["desk_callback"],
+        case=replied,
+        question="楼道灯以后由谁负责定期检查？",
+        answer_by=timezone.now() + timedelta(days=2),
+        department_id=departments["city"].pk,
+        created_by=staff["callback"],
+        created_at=timezone.now(),
     )
     _link, url = rating_link_issue(actor=staff["callback"], callback_id=w.things["desk_callback"].pk)
     w.things["rating_token"] = url.rstrip("/").rsplit("/", 1)[-1]

@@ -9,6 +9,7 @@ labelled as such: at a million rows an exact COUNT(*) of a filter reads every ro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from huiyin.core.search import fts5_query, query_phrases, tsquery
 from huiyin.orgs.actors import Actor, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
+from huiyin.policy.services.versions import current_policy
 
 from .audit import broken_case_ids, check_chain
 from .bus import table
@@ -672,3 +674,39 @@ def flag_broken_chains(cases: list[Case]) -> list[Case]:
     for case in cases:
         case.chain_broken = case.pk in broken  # type: ignore[attr-defined]
     return cases
+
+
+# --- the standard phrases of a call (来电接听标准语言) ---------------------------------------------
+
+ORG_PLACEHOLDER = re.compile(r"\{\{\s*org\s*\}\}")
+
+
+@dataclass(frozen=True)
+class PhoneScript:
+    """What the call-taker says: the first sentence, the sentences for the moments between
+    (situation, text), and the last sentence, with the organisation's name in them."""
+
+    greeting: str
+    phrases: list[tuple[str, str]]
+    closing: str
+
+
+def phone_script(actor: Staff) -> PhoneScript | None:
+    """The running policy's standard phrases of a call (``intake.phone_greeting``,
+    ``phone_phrases``, ``phone_closing``) with the organisation's name in place of
+    ``{{ org }}``; None where it has none."""
+    org = actor.organization
+    running = current_policy(org) if org is not None else None
+    if org is None or running is None:
+        return None
+    rules = running.preset().intake
+
+    def said(text: str) -> str:
+        return ORG_PLACEHOLDER.sub(org.name, text)
+
+    script = PhoneScript(
+        greeting=said(rules.phone_greeting),
+        phrases=[(p.situation, said(p.text)) for p in rules.phone_phrases],
+        closing=said(rules.phone_closing),
+    )
+    return script if script.greeting or script.phrases or script.closing else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -300,21 +301,6 @@ def _intake_kinds(user: Staff) -> list[dict[str, str]]:
     return complainant_kinds(running.preset().switches()) if running is not None else []
 
 
-ORG_PLACEHOLDER = re.compile(r"\{\{\s*org\s*\}\}")
-
-
-def _phone_script(user: Staff) -> dict[str, str]:
-    """The running policy's standard first and last sentence of a call (接听首语 / 结束语), with
-    the organisation's name in place of ``{{ org }}``; empty where it has none."""
-    org = user.organization
-    running = current_policy(org) if org is not None else None
-    if org is None or running is None:
-        return {}
-    rules = running.preset().intake
-    said = {"greeting": rules.phone_greeting, "closing": rules.phone_closing}
-    return {k: ORG_PLACEHOLDER.sub(org.name, v) for k, v in said.items() if v}
-
-
 @login_required
 def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
     if channel not in Channel.values:
@@ -354,7 +340,7 @@ def intake(request: AuthedHttpRequest, channel: str) -> HttpResponse:
             "channel_label": Channel(channel).label,
             "channels": Channel.choices,
             "caller_history": may_reveal_pii(request.user),
-            "phone_script": _phone_script(request.user) if channel == Channel.PHONE else {},
+            "phone_script": selectors.phone_script(request.user) if channel == Channel.PHONE else None,
             "intake_panels": panels.render_intake_panels(request, channel, bus.table().intake_panels),
             "repeat_refused": repeat_refused,
         },
@@ -412,6 +398,22 @@ def case_page_context(request: AuthedHttpRequest, case: Case, **extra) -> dict:
         ),
         **extra,
     }
+
+
+def on_case_page(request: AuthedHttpRequest, case: Case, call: Callable[[], object], done: str) -> HttpResponse:
+    """Run a service from a form on the case page (another app's panel); done: back to the case
+    page. A refusal of this actor is a 403; any other refusal: the case page again with the
+    reason under the field it names (``core.refusals``), what was typed given back, nothing stored."""
+    try:
+        call()
+    except PermissionDeniedError:
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        refusals.remember(request, exc)
+        return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
+    messages.success(request, done)
+    return redirect("cases:detail", case_id=case.pk)
 
 
 @login_required

@@ -67,8 +67,9 @@ def sms_backend() -> SmsBackend:
 
 
 # Reminders about work that goes on after the case is finished (a problem found at the
-# callback must still be put right): finishing the case does not clear them.
-KINDS_AFTER_CLOSING = frozenset({"callback-task"})
+# callback must still be put right, a question left open at the callback must still be
+# answered by the promised time): finishing the case does not clear them.
+KINDS_AFTER_CLOSING = frozenset({"callback-task", "callback-question"})
 
 
 def kind_of(key: str) -> str:

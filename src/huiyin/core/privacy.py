@@ -67,3 +67,40 @@ def mask_address(address: str | None) -> str:
     ends = [m.end() for m in _AREA_WORD.finditer(head)]
     kept = head[: ends[-1]] if ends else ""
     return value if kept == value else kept + "****"
+
+
+# Personal data that may sit in free text (an answer that quotes the caller): mainland mobile
+# numbers, 15/18-character ID numbers, e-mail addresses, landlines with an area code.
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+
+
+def mask_in_text(
+    text: str | None,
+    *,
+    names: tuple[str, ...] | list[str] = (),
+    addresses: tuple[str, ...] | list[str] = (),
+    others: tuple[str, ...] | list[str] = (),
+) -> str:
+    """Free text with the personal data in it masked as the lists mask it: the people's
+    ``names`` and ``addresses`` it is known to be about (张伟 → 张*, the estate and house
+    hidden), anything that looks like a mobile, landline, ID number or e-mail address (masked as
+    the lists mask them), and any other known value left (``others``, written some other way:
+    hidden whole)."""
+    if not text:
+        return ""
+    out = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    out = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), out)
+    out = _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group()), out)
+    out = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), out)
+    for value, masked in (
+        *((n, mask_name(n)) for n in names),
+        *((a, mask_address(a)) for a in addresses),
+        *((o, "****") for o in others),
+    ):
+        value = (value or "").strip()
+        if len(value) >= 2:
+            out = out.replace(value, masked)
+    return out

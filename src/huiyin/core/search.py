@@ -71,3 +71,68 @@ def tsquery(query: str) -> str:
     for phrase in query_phrases(query):
         parts.append(phrase[0] + ":*" if _single_char(phrase) else "(" + " <-> ".join(phrase) + ")")
     return " & ".join(parts)
+
+
+# --- the index of a table's ``search_document`` column ---------------------------------------------
+
+
+def index_statements(table: str) -> dict[str, tuple[list[str], list[str]]]:
+    """(up, down) SQL per database vendor that indexes ``table.search_document``: an FTS5
+    external-content table ``<table>_fts`` kept in step by triggers on SQLite; a stored
+    generated tsvector ``search_vector`` with a GIN index on PostgreSQL. The case ledger's
+    own index (cases migration 0003) is the same; ``keyword_filter`` queries either."""
+    fts = f"{table}_fts"
+    sqlite_up = [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5(search_document, content='{table}', "
+        "content_rowid='id', tokenize='unicode61')",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, search_document) VALUES (new.id, new.search_document); END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_document) VALUES ('delete', old.id, old.search_document); END",
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF search_document ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_document) VALUES ('delete', old.id, old.search_document); "
+        f"INSERT INTO {fts}(rowid, search_document) VALUES (new.id, new.search_document); END",
+    ]
+    sqlite_down = [f"DROP TRIGGER IF EXISTS {fts}_{t}" for t in ("au", "ad", "ai")] + [f"DROP TABLE IF EXISTS {fts}"]
+    postgres_up = [
+        f"ALTER TABLE {table} ADD COLUMN search_vector tsvector "
+        "GENERATED ALWAYS AS (to_tsvector('simple', search_document)) STORED",
+        f"CREATE INDEX {table}_search_gin ON {table} USING gin (search_vector)",
+    ]
+    postgres_down = [
+        f"DROP INDEX IF EXISTS {table}_search_gin",
+        f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector",
+    ]
+    return {"sqlite": (sqlite_up, sqlite_down), "postgresql": (postgres_up, postgres_down)}
+
+
+def index_operation(table: str):
+    """The migration operation that creates (and drops) ``index_statements(table)``."""
+    from django.db import migrations
+
+    statements = index_statements(table)
+
+    def run(index: int):
+        def apply(apps, schema_editor) -> None:
+            for sql in statements.get(schema_editor.connection.vendor, ([], []))[index]:
+                schema_editor.execute(sql)
+
+        return apply
+
+    return migrations.RunPython(run(0), run(1))
+
+
+def keyword_filter(qs, keyword: str, *, table: str):
+    """``qs`` (rows of ``table``) narrowed to those whose ``search_document`` holds every run
+    of ``keyword`` as a phrase (decision 0002), through the index ``index_statements`` made;
+    unchanged for a keyword with nothing to search for."""
+    from django.db import connection
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    if not any(query_phrases(keyword)):
+        return qs
+    if connection.vendor == "postgresql":
+        match = RawSQL(f"{table}.search_vector @@ to_tsquery('simple', %s)", [tsquery(keyword)], BooleanField())
+        return qs.alias(_match=match).filter(_match=True)
+    return qs.filter(pk__in=RawSQL(f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s", [fts5_query(keyword)]))

@@ -43,6 +43,7 @@ WAITING_ON = {
     "rectification_plan": "responsible_unit",
     "review_request": "complainant",
     "review_decision": "handler",
+    "callback_answer": "department",
 }
 
 

@@ -9,6 +9,7 @@ what its desk entry says.
     rectification_task     deadlines       the task's case (the callback's 整改 notice)
     supervision_notice     supervision     the notice's case
     appointment            reception       none (a booked visit: reminder, then not come)
+    callback_answer        followup        the promise's case (an answer promised at a callback)
     (later) report_due
 
 The case lifecycle (``deadlines.subscribers``), the case page's deadline panel and the

@@ -15,6 +15,7 @@ class FollowupError(ErrorCode):
     NOTHING_TO_RATE = "nothing_to_rate"
     RATING_CLOSED = "rating_closed"
     RATED = "rated"
+    ANSWER_GIVEN = "answer_given"
 
 
 class CallbackDone(InvalidStatus):
@@ -25,3 +26,9 @@ class CallbackDone(InvalidStatus):
 
 class TaskDone(InvalidStatus):
     code = FollowupError.TASK_DONE
+
+
+class AnswerGiven(InvalidStatus):
+    """The promised answer was already recorded."""
+
+    code = FollowupError.ANSWER_GIVEN

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from huiyin.cases.models import Attachment, Case
 from huiyin.core.states import StatusTable
 
-from .errors import CallbackDone, TaskDone
+from .errors import AnswerGiven, CallbackDone, TaskDone
 
 USER = settings.AUTH_USER_MODEL
 
@@ -152,3 +152,38 @@ class RectificationTask(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
+
+
+class AnswerStatus(models.TextChoices):
+    OPEN = "open", _("待答复")
+    ANSWERED = "answered", _("已答复")
+
+
+ANSWER_STATUSES = StatusTable(AnswerStatus, {AnswerStatus.OPEN: {AnswerStatus.ANSWERED}}, error=AnswerGiven)
+
+
+class PromisedAnswer(models.Model):
+    """A question or opinion raised at a callback that could not be answered at once, and the
+    time the person was told to expect the answer (回访中不能当即答复的，应告知预约时间答复).
+    Timed by the deadline engine (subject ``callback_answer``) until the answer is recorded."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="promised_answers")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="promised_answers")
+    question = models.TextField(_("未能当即答复的询问"))
+    answer_by = models.DateTimeField(_("预约答复时间"))
+    department_id = models.IntegerField(null=True, blank=True)  # the lead department at the time
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=AnswerStatus.choices, default=AnswerStatus.OPEN)
+    answer = models.TextField(_("答复内容"), blank=True)
+    answered_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["answer_by", "id"]
+        indexes = [models.Index(fields=["case", "status"], name="promised_answer_case")]
+
+    @property
+    def late(self) -> bool:
+        return self.answered_at is not None and self.answered_at > self.answer_by

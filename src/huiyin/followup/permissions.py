@@ -8,7 +8,7 @@ from huiyin.orgs.actors import ActorKind, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap, Role
 
-from .models import Callback, RectificationTask
+from .models import Callback, PromisedAnswer, RectificationTask
 
 
 def may_use_callback_desk(actor: Staff) -> bool:
@@ -33,9 +33,19 @@ def may_call_back(actor: Staff, callback: Callback) -> bool:
 def may_record_rectification(actor: Staff, task: RectificationTask) -> bool:
     """The responsible department's handling staff record that the problem was put right, or a
     leader (who handles over the whole ledger); not the roles that only read the ledger."""
+    return _responsible_department(actor, task.department_id)
+
+
+def may_give_promised_answer(actor: Staff, promise: PromisedAnswer) -> bool:
+    """The answer promised at a callback is recorded by whoever records the rectification: the
+    responsible department's handling staff, or a leader over the whole ledger."""
+    return _responsible_department(actor, promise.department_id)
+
+
+def _responsible_department(actor: Staff, department_id: int | None) -> bool:
     if not actor.can(Cap.HANDLE):
         return False
-    return actor.can(Cap.VIEW_ALL) or (actor.department_id is not None and actor.department_id == task.department_id)
+    return actor.can(Cap.VIEW_ALL) or (actor.department_id is not None and actor.department_id == department_id)
 
 
 def may_decide_dissatisfaction(actor: Staff, case: Case) -> bool:

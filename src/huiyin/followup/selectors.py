@@ -16,8 +16,8 @@ from huiyin.handling.records import role_label
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
 
-from .models import Callback, CallbackStatus, HeadDecision, RectificationTask, TaskStatus
-from .permissions import sees_every_callback
+from .models import Callback, CallbackStatus, HeadDecision, PromisedAnswer, RectificationTask, TaskStatus
+from .permissions import may_give_promised_answer, sees_every_callback
 
 
 class Due:
@@ -182,3 +182,26 @@ def awaiting_decision(actor: Staff) -> QuerySet[Callback]:
             return rows.none()
         rows = rows.filter(case__lead_department_id=actor.department_id)
     return rows.select_related("case").order_by("done_at", "id")
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    promise: PromisedAnswer
+    may_answer: bool  # this actor records the answer (``permissions.may_give_promised_answer``)
+
+
+def promised_answers_on_case(*, actor: Staff, case) -> list[PromiseView]:
+    """The answers promised at the case's callbacks, every round, open ones first (the caller
+    has checked the actor may see the case)."""
+    rows = PromisedAnswer.objects.filter(case=case).select_related("answered_by", "created_by")
+    ordered = sorted(rows, key=lambda p: (p.answered_at is not None, p.answer_by))
+    return [PromiseView(p, p.answered_at is None and may_give_promised_answer(actor, p)) for p in ordered]
+
+
+def promise_get(*, actor: Staff, promise_id: int) -> PromisedAnswer:
+    """A promised answer of the actor's organisation (its case's visibility is the caller's
+    check, ``case_get_for_actor``), or NotFound."""
+    promise = PromisedAnswer.objects.filter(pk=promise_id, case__organization_id=actor.org_id).first()
+    if promise is None:
+        raise NotFound()
+    return promise

@@ -28,12 +28,12 @@ from huiyin.core.errors import (
     StaleObject,
     ValidationFailed,
 )
-from huiyin.core.notify import desk_notify
+from huiyin.core.notify import desk_notify, desk_settle_keys
 from huiyin.core.tokens import new_token, token_hash
 from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_text, happened_at
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
-from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
+from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop, subject_clocks_stop
 from huiyin.handling.records import preset_of, review_limit
 from huiyin.handling.services import signature_upload
 from huiyin.orgs.actors import Actor, ExternalActor, staff_of
@@ -44,8 +44,10 @@ from . import permissions, planning
 from .errors import FollowupError
 from .events import FollowupEvent
 from .models import (
+    ANSWER_STATUSES,
     CALLBACK_STATUSES,
     TASK_STATUSES,
+    AnswerStatus,
     AttemptOutcome,
     Callback,
     CallbackAttempt,
@@ -53,6 +55,7 @@ from .models import (
     CallbackReason,
     CallbackStatus,
     HeadDecision,
+    PromisedAnswer,
     RatingLink,
     RectificationTask,
     Satisfaction,
@@ -60,6 +63,10 @@ from .models import (
 )
 
 TASK_STAGE = "callback_task"  # the policy engine's clock of a callback rectification task
+# The clock of an answer promised at a callback: its stage and its subject kind (the
+# promise's id), registered with the case stages' handler (``apps.FollowupConfig.ready``).
+ANSWER_STAGE = "callback_answer"
+ANSWER_SUBJECT = "callback_answer"
 MAX_ATTEMPTS = 3
 ATTITUDES = ("", "good", "fair", "poor")  # 服务态度 as the callback desk offers it (blank: not asked)
 RETRY_AFTER = timedelta(hours=2)
@@ -235,7 +242,7 @@ def callback_record(
             if problem:
                 _task_raise(case, row, actor, now, problem, stamp=stamp)
             if pending_question and answer_by is not None:
-                _answer_promised(case, actor, now, pending_question, answer_by, stamp=stamp)
+                _answer_promised(case, row, actor, now, pending_question, answer_by, stamp=stamp)
             _reached(
                 case,
                 row,
@@ -272,15 +279,48 @@ def _pending_checked(question: str, answer_by: datetime | None, *, reached: bool
 
 
 def _answer_promised(
-    case: Case, actor: Staff, now: datetime, question: str, answer_by: datetime, *, stamp: datetime | None
-) -> None:
-    """The question and the promised time: on the desks of whoever must answer it (the lead
-    department's heads, or the leaders) and in the case's history."""
+    case: Case,
+    callback: Callback,
+    actor: Staff,
+    now: datetime,
+    question: str,
+    answer_by: datetime,
+    *,
+    stamp: datetime | None,
+) -> PromisedAnswer:
+    """The question and the promised time: a ``PromisedAnswer`` timed by the deadline engine
+    (warned before the promised time, overdue after it, escalated along the preset's chain),
+    on the desks of whoever must answer it (the lead department's heads, or the leaders) and
+    in the case's history."""
+    promise = PromisedAnswer.objects.create(
+        callback=callback,
+        case=case,
+        question=question,
+        answer_by=answer_by,
+        department_id=case.lead_department_id,
+        created_by=actor,
+        created_at=now,
+    )
+    plan = case_plan(case)
+    if plan is not None:
+        # From the minute of the call: the clock counts whole minutes, so a promised time on
+        # the minute (as the form gives it) is the clock's due time to the second.
+        clock_start_manual(
+            case=case,
+            plan=plan,
+            stage=ANSWER_STAGE,
+            started_at=now.replace(second=0, microsecond=0),
+            due_at=answer_by,
+            label=_("回访预约答复"),
+            clock_from=ANSWER_SUBJECT,
+            subject_kind=ANSWER_SUBJECT,
+            subject_id=promise.pk,
+        )
     due = f"{timezone.localtime(answer_by):%m-%d %H:%M}"
     desk_notify(
         recipients=_heads_or_leaders(case),
         case=case,
-        key=f"callback-question:{case.pk}:{now.timestamp():.0f}",
+        key=f"callback-question:{promise.pk}",
         text=_("%(number)s 回访中未能当即答复的询问，已告知反映人于 %(due)s 前答复：%(q)s")
         % {"number": case.number, "due": due, "q": question[:100]},
         at=now,
@@ -291,12 +331,59 @@ def _answer_promised(
         kind=EventKind.NOTE,
         actor=actor,
         data={
+            "promised_answer_id": promise.pk,
             "text": _("回访中未能当即答复的询问：%(q)s（已告知反映人于 %(due)s 前答复）")
             % {"q": question[:200], "due": due},
             "answer_by": answer_by,
         },
         at=stamp,
     )
+    return promise
+
+
+def promised_answer_give(
+    *,
+    actor: Staff,
+    promise_id: int,
+    answer: str,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> PromisedAnswer:
+    """The answer promised at a callback was given to the person: recorded with what they were
+    told, the promise's clock stopped (met, or late when after the promised time), its desk
+    entries settled, and the answer in the case's history. ``at``: where history is recreated."""
+    answer = case_services.required_text(
+        answer, "answer", _("请填写答复内容：向反映人答复了什么。"), limit=ANSWER_MAX, label=_("答复内容")
+    )
+    now = happened_at(at)
+    with transaction.atomic():
+        found = PromisedAnswer.objects.filter(pk=promise_id, case__organization_id=actor.org_id).first()
+        if found is None:
+            raise NotFound(_("找不到该预约答复。"))
+        case = Case.objects.select_for_update().get(pk=found.case_id)
+        promise = PromisedAnswer.objects.select_for_update().get(pk=found.pk)
+        if not permissions.may_give_promised_answer(actor, promise):
+            raise PermissionDeniedError(_("只有责任部门可以登记预约答复。"))
+        ANSWER_STATUSES.move(promise, AnswerStatus.ANSWERED, message=_("该询问已经答复过，未重复登记。"))
+        if expected_version is not None and promise.version != expected_version:
+            raise StaleObject()
+        promise.answer, promise.answered_by, promise.answered_at = answer, actor, now
+        promise.version += 1
+        promise.save(update_fields=["status", "answer", "answered_by", "answered_at", "version"])
+        subject_clocks_stop(subject_kind=ANSWER_SUBJECT, subject_id=promise.pk, at=now, reason="done")
+        desk_settle_keys(case_id=case.pk, key_prefix=f"callback-question:{promise.pk}", at=now)
+        late = _("（晚于预约时间）") if promise.late else ""
+        case_services.case_record_event(
+            case,
+            kind=EventKind.NOTE,
+            actor=actor,
+            data={
+                "promised_answer_id": promise.pk,
+                "text": _("已答复回访中的询问%(late)s：%(a)s") % {"late": late, "a": answer[:200]},
+            },
+            at=at,
+        )
+    return promise
 
 
 def callback_number_reveal(*, actor: Staff, callback_id: int) -> dict[str, dict[str, str]]:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:callback_id>/rating-link/", views.rating_link, name="rating_link"),
     path("<int:callback_id>/decide/", views.decide, name="decide"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
+    path("answers/<int:promise_id>/", views.promised_answer, name="promised_answer"),
 ]

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 
 from huiyin.cases.export import FULL_EXPORT_MAX
 from huiyin.cases.permissions import may_reveal_pii
+from huiyin.cases.selectors import case_get_for_actor
+from huiyin.cases.views import on_case_page
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed, http_status
 from huiyin.core.export_views import list_export
 from huiyin.core.http import AuthedHttpRequest
@@ -169,6 +171,26 @@ def task_done(request: AuthedHttpRequest, task_id: int) -> HttpResponse:
         return _refused(request, exc)
     messages.success(request, _("已登记整改情况。"))
     return redirect("followup:queue")
+
+
+@login_required
+@require_POST
+def promised_answer(request: AuthedHttpRequest, promise_id: int) -> HttpResponse:
+    """The answer promised at a callback, recorded from the case page."""
+    promise = selectors.promise_get(actor=request.user, promise_id=promise_id)
+    case = case_get_for_actor(actor=request.user, case_id=promise.case_id)
+    p = request.POST
+    return on_case_page(
+        request,
+        case,
+        lambda: services.promised_answer_give(
+            actor=request.user,
+            promise_id=promise.pk,
+            answer=p.get("answer", ""),
+            expected_version=form_version(p.get("version")),
+        ),
+        _("已登记答复。"),
+    )
 
 
 @login_required

@@ -28,6 +28,7 @@ STAGE_LABELS: dict[str, StrPromise] = {
     "review_decision": _("复查复核意见"),
     "result_report": _("查处结果报告"),
     "callback_task": _("回访整改"),
+    "callback_answer": _("回访预约答复"),
 }
 
 CHANNEL_LABELS: dict[str, StrPromise] = {

@@ -250,6 +250,16 @@ class ComplainantKind:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PhonePhrase:
+    """A standard sentence for one moment of a call (来电接听标准语言): ``situation`` names the
+    moment (转接, 稍候, 留言…), ``text`` is what is said; ``{{ org }}`` stands for the
+    organisation's name."""
+
+    situation: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class IntakeRules:
     """What a registration must carry beyond the form's own checks (F01):
 
@@ -270,7 +280,10 @@ class IntakeRules:
       (``ComplainantKind``); a case is dispatched only once its kind is known.
     * ``phone_greeting`` / ``phone_closing``: the office's standard first and last sentence
       of a call (接听首语 / 结束语), shown on the phone form; ``{{ org }}`` stands for the
-      organisation's name."""
+      organisation's name.
+    * ``phone_phrases``: the standard sentences between them, each for its moment of the call
+      (transfer, hold, message, confirming details), shown with them on the phone form and
+      the case page."""
 
     contact_required: bool = False
     visit_fields: tuple[str, ...] = _f((), choices=VISIT_FIELDS, what="visit field")
@@ -279,6 +292,7 @@ class IntakeRules:
     repeat_while_open: bool = False
     complainant_kinds: tuple[ComplainantKind, ...] = _f((), unique="code", what="complainant kind")
     phone_greeting: str = ""
+    phone_phrases: tuple[PhonePhrase, ...] = _f((), unique="situation", what="phone phrase")
     phone_closing: str = ""
     source: str = ""
 

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyin.cases.selectors import case_get_for_actor
-from huiyin.cases.views import case_page_context
-from huiyin.core import refusals
+from huiyin.cases.views import on_case_page
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import normalize_phone, whole_number
@@ -170,17 +169,7 @@ def hot_page(request: AuthedHttpRequest) -> HttpResponse:
 def _back_to_case(request: AuthedHttpRequest, case_id: int, call: Callable[[], object], done: str) -> HttpResponse:
     """Run the service; done: back to the case page. A refusal of this actor is a 403; any other
     refusal: the case page again with the reason under the field it names, nothing stored."""
-    case = case_get_for_actor(actor=request.user, case_id=case_id)
-    try:
-        call()
-    except PermissionDeniedError:
-        raise
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        refusals.remember(request, exc)
-        return render(request, "cases/detail.html", case_page_context(request, case), status=http_status(exc))
-    messages.success(request, done)
-    return redirect("cases:detail", case_id=case.pk)
+    return on_case_page(request, case_get_for_actor(actor=request.user, case_id=case_id), call, done)
 
 
 @login_required

@@ -248,8 +248,9 @@ def _save(clock: Clock, fields: list[str]) -> None:
 # --- start / stop -------------------------------------------------------------------------
 
 
-# A callback's rectification task must still be put right after the case closes or reopens.
-OUTLIVES_CASE = ("callback_task",)
+# A callback's rectification task must still be put right, and a question left open at the
+# callback answered by the promised time, after the case closes or reopens.
+OUTLIVES_CASE = ("callback_task", "callback_answer")
 
 
 def active_clocks(case: Case, *, stages: tuple[str, ...] | list[str] | None = None):

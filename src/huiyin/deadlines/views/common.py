@@ -39,6 +39,7 @@ STAGE_TASKS = {
     "overall": gettext_lazy("办结"),
     "review_request": gettext_lazy("申请复查复核"),
     "review_decision": gettext_lazy("出具复查复核意见"),
+    "callback_answer": gettext_lazy("答复回访中的询问"),
 }
 
 

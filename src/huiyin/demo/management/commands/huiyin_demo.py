@@ -26,6 +26,7 @@ from huiyin.demo.generator import (
     generate_case_specs,
 )
 from huiyin.demo.history import populate
+from huiyin.demo.knowledge import seed_knowledge
 from huiyin.demo.outreach import seed_outreach
 from huiyin.demo.reception import seed_reception
 from huiyin.orgs.models import Organization, Staff
@@ -122,6 +123,7 @@ class Command(BaseCommand):
         rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
         self.reception(demo, now=end)
         self.front_office(demo, now=end)
+        self.knowledge(demo, now=end)
         self.triage(demo.org, demo_sized=demo_sized)
         elapsed = time.perf_counter() - started
 
@@ -194,6 +196,15 @@ class Command(BaseCommand):
             f"待来访 {c['coming']}），接待日与联合接访 {c['sessions']} 场。 / "
             f"{total} booked visits, {c['sessions']} reception sessions."
         )
+
+    def knowledge(self, demo, *, now=None) -> None:
+        """A handful of knowledge entries for the preset the demo runs under (once)."""
+        policy = current_policy(demo.org)
+        written = seed_knowledge(
+            demo.org.pk, demo.staff["admin"], policy.preset_name if policy is not None else "", now=now
+        )
+        if written:
+            self.stdout.write(f"知识库条目 {written} 条。 / {written} knowledge base entries.")
 
     def front_office(self, demo, *, now=None) -> None:
         """Visitors and a guest reception, under the company front office preset (once)."""
