@@ -21,6 +21,7 @@ from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.workflow import required_step
+from huiyin.core import reminders
 from huiyin.core.errors import (
     ApplicationError,
     NotFound,
@@ -281,8 +282,7 @@ def _answer_promised(
         recipients=_heads_or_leaders(case),
         case=case,
         key=f"callback-question:{case.pk}:{now.timestamp():.0f}",
-        text=_("%(number)s 回访中未能当即答复的询问，已告知反映人于 %(due)s 前答复：%(q)s")
-        % {"number": case.number, "due": due, "q": question[:100]},
+        text=reminders.CALLBACK_QUESTION(number=case.number, due=due, q=question[:100]),
         at=now,
         kind="callback-question",
     )
@@ -348,8 +348,9 @@ def _task_raise(
         recipients=_heads_or_leaders(case),
         case=case,
         key=f"callback-task:{task.pk}",
-        text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s")
-        % {"number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}", "problem": problem[:100]},
+        text=reminders.CALLBACK_TASK(
+            number=case.number, due=f"{timezone.localtime(task.due_at):%m-%d %H:%M}", problem=problem[:100]
+        ),
         at=now,
     )
     case_services.case_record_event(
@@ -419,8 +420,7 @@ def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now, *, 
             recipients=Directory().dept_heads(case.organization_id, case.lead_department_id),
             case=case,
             key=f"callback:{row.pk}:unreachable",
-            text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。")
-            % {"number": case.number, "n": row.attempts},
+            text=reminders.CALLBACK_UNREACHABLE(number=case.number, n=row.attempts),
             at=now,
         )
     else:
@@ -458,7 +458,7 @@ def _reached(
                 recipients=Directory().with_role(case.organization_id, Role.LEADER),
                 case=case,
                 key=f"callback:{row.pk}:again",
-                text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number},
+                text=reminders.CALLBACK_AGAIN(number=case.number),
                 at=now,
             )
         if _on_dissatisfied(case) == "dept_head_decides" and case.state == "replied":
@@ -467,7 +467,7 @@ def _reached(
                 recipients=_heads_or_leaders(case),
                 case=case,
                 key=f"callback:{row.pk}:decide",
-                text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number},
+                text=reminders.CALLBACK_DECIDE(number=case.number),
                 at=now,
             )
             case_services.case_record_event(
@@ -751,7 +751,7 @@ def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: st
                 recipients=_heads_or_leaders(case),
                 case=case,
                 key=f"callback:{row.pk}:online-dissatisfied",
-                text=_("%(number)s 反映人网上评价不满意，可在期限内请求复查。") % {"number": case.number},
+                text=reminders.ONLINE_DISSATISFIED(number=case.number),
             )
             return row
         try:
@@ -778,8 +778,9 @@ def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: st
                 recipients=_heads_or_leaders(case),
                 case=case,
                 key=f"callback:{row.pk}:online-pending",
-                text=_("%(number)s 反映人网上评价：%(s)s；暂不能自动办结（%(why)s），请处理。")
-                % {"number": case.number, "s": label, "why": refused.message},
+                text=reminders.ONLINE_PENDING(
+                    number=case.number, s=Satisfaction(satisfaction).label, why=refused.message
+                ),
             )
     return row
 

@@ -21,6 +21,7 @@ from ..notify import Directory, desk_text, resolve
 from ..subjects import DueStep, handler_for
 
 if TYPE_CHECKING:
+    from huiyin.core.reminders import ReminderText
     from huiyin.orgs.models import Staff
 
     from .clocks import Step
@@ -86,11 +87,11 @@ class CaseStageSubject:
             due.case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data, at=due.stamp
         )
 
-    def desk(self, due: DueStep) -> tuple[str, str]:
+    def desk(self, due: DueStep) -> tuple[str, ReminderText | None]:
         clock, step = due.clock, due.step
         assert due.case is not None
         key = f"clock:{clock.pk}:{step.action}:{step.level}"
-        return key, desk_text(step.action, due.case, clock, role_label=role_label(step.role))
+        return key, desk_text(step.action, due.case, clock, role=step.role)
 
 
 def perform_step(
@@ -132,7 +133,8 @@ def perform_step(
         action.event = event
         action.save(update_fields=["event"])
     key, text = handler.desk(due)
-    desk_notify(recipients=recipients, case=case, key=key, text=text, at=stamp)
+    if text is not None:
+        desk_notify(recipients=recipients, case=case, key=key, text=text, at=stamp)
     return action, _mark(clock, step.action, step.level, now)
 
 
