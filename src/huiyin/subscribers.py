@@ -44,6 +44,7 @@ from huiyin.deadlines import panels as deadline_panels
 from huiyin.deadlines import subscribers as deadlines
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.services import case_policy as deadline_policy
+from huiyin.followup import panels as followup_panels
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.followup.events import FollowupEvent
@@ -220,6 +221,8 @@ TABLE = build_table(
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
         Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
+        # Each round's callback: waiting, made, not reached, or 无法回访 with the reason.
+        Panel("followup", "followup/_case_panel.html", followup_panels.case_panel),
         # Related cases (关联), the merge's record, and this case's likely duplicates.
         Panel("triage", "triage/_case_panel.html", triage_panels.case_panel),
     ),

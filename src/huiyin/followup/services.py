@@ -54,6 +54,7 @@ from .models import (
     CallbackReason,
     CallbackStatus,
     HeadDecision,
+    NoContactReason,
     RatingLink,
     RectificationTask,
     Satisfaction,
@@ -93,7 +94,7 @@ def plan_for(case: Case, at) -> Callback | None:
     if decision.reason is None:
         return None
     clock = Clock.objects.filter(case=case, round=case.round, stage="callback").order_by("-id").first()
-    return Callback.objects.create(
+    row = Callback.objects.create(
         case=case,
         round=case.round,
         reason=decision.reason,
@@ -102,6 +103,36 @@ def plan_for(case: Case, at) -> Callback | None:
         seed=seed if decision.draw is not None else "",
         planned_at=at,
         due_at=clock.due_at if clock else at + timedelta(days=7),
+    )
+    why = no_contact_reason(case)
+    if why:
+        record_no_contact(case, row, why, at)
+    return row
+
+
+def no_contact_reason(case: Case) -> str:
+    """Why nobody can call the complainant back ("" if someone can): no phone number — an
+    anonymous matter, or one without a phone or an address to call on."""
+    party = case.party
+    if party is not None and party.phone:
+        return ""
+    if party is None or party.anonymous or not party.name:
+        return NoContactReason.ANONYMOUS
+    return "" if party.address else NoContactReason.NO_DETAILS
+
+
+def record_no_contact(case: Case, row: Callback, why: str, at: datetime) -> None:
+    """无法回访: the callback is recorded as impossible with its reason instead of waiting on
+    the queue, and the case's history says so (the caller holds the case lock)."""
+    CALLBACK_STATUSES.move(row, CallbackStatus.NO_CONTACT)
+    row.no_contact_reason, row.done_at, row.next_try_at = why, at, None
+    row.save(update_fields=["status", "no_contact_reason", "done_at", "next_try_at"])
+    case_services.case_record_event(
+        case,
+        kind=FollowupEvent.NO_CONTACT,
+        actor=None,
+        data={"callback_id": row.pk, "no_contact_reason": why},
+        at=at,
     )
 
 
@@ -114,7 +145,8 @@ def cancel_open(case: Case) -> None:
 def done_by_closing(case: Case, event) -> None:
     """A case closed from its page with the callback result: the planned callback is done."""
     data = event.data or {}
-    due = CALLBACK_STATUSES.sources(CallbackStatus.DONE)
+    # A callback recorded as impossible stays so, unless the closer recorded a satisfaction.
+    due = [CallbackStatus.DUE] + ([CallbackStatus.NO_CONTACT] if data.get("satisfaction") else [])
     Callback.objects.filter(case=case, round=case.round, status__in=due).update(
         status=CallbackStatus.DONE,
         satisfaction=data.get("satisfaction", ""),
@@ -678,7 +710,9 @@ def portal_rating_open(case: Case) -> bool:
         case.state == "replied"
         and due is not None
         and timezone.now() <= due
-        and not Callback.objects.filter(case=case, round=case.round).exclude(status=CallbackStatus.DUE).exists()
+        and not Callback.objects.filter(case=case, round=case.round)
+        .exclude(status__in=(CallbackStatus.DUE, CallbackStatus.NO_CONTACT))
+        .exists()
     )
 
 
@@ -726,7 +760,7 @@ def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: st
             row = Callback.objects.create(
                 case=case, round=case.round, reason=CallbackReason.ONLINE, planned_at=now, due_at=due
             )
-        if row.status != CallbackStatus.DUE:
+        if row.status not in (CallbackStatus.DUE, CallbackStatus.NO_CONTACT):  # no phone: the rating is the callback
             raise ApplicationError(
                 _("本次答复已经评价或回访过，感谢您的反馈。"), field="satisfaction", code=FollowupError.RATED
             )

@@ -31,10 +31,12 @@ PLAIN_COUNTERS = (
     "dispatched",
     "sent_back",
     "answered",
+    "answered_reachable",
     "called_back",
     "reopened",
     "callbacks_planned",
     "callbacks_completed",
+    "callbacks_no_contact",
     "mandatory_callbacks",
     "mandatory_callbacks_completed",
     "callbacks_rated",
@@ -66,10 +68,12 @@ class Counters(models.Model):
     dispatched = models.IntegerField(default=0)
     sent_back = models.IntegerField(default=0)
     answered = models.IntegerField(default=0)
+    answered_reachable = models.IntegerField(default=0)
     called_back = models.IntegerField(default=0)
     reopened = models.IntegerField(default=0)
     callbacks_planned = models.IntegerField(default=0)
     callbacks_completed = models.IntegerField(default=0)
+    callbacks_no_contact = models.IntegerField(default=0)
     mandatory_callbacks = models.IntegerField(default=0)
     mandatory_callbacks_completed = models.IntegerField(default=0)
     callbacks_rated = models.IntegerField(default=0)
