@@ -130,7 +130,7 @@ def unit_label(unit: str) -> ReminderText:
 
 
 def desk_text(action: str, case: Case, clock: Clock | None, *, role: str = "") -> ReminderText:
-    values = {"number": case.number, "title": case.title}
+    values: dict[str, object] = {"number": case.number, "title": case.title}
     if action == "major" or clock is None:
         return reminders.MAJOR(**values)
     values.update(stage=stage_label(clock), due=_when(clock.due_at))
