@@ -13,7 +13,7 @@ from django.utils import timezone
 from huiyin.cases.models import Case, Event
 from huiyin.cases.services import case_record_event
 from huiyin.core.notify import desk_notify
-from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.events import DeadlineEvent, EscalationReason
 from huiyin.orgs.roles import Role
 
 from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
@@ -82,7 +82,7 @@ class CaseStageSubject:
         if fell_back:
             data["fallback"] = True
         if step.action == ClockActionKind.ESCALATE:
-            data["reason"] = "overdue"
+            data["reason"] = EscalationReason.OVERDUE.value
         return case_record_event(
             due.case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data, at=due.stamp
         )
@@ -143,11 +143,13 @@ def escalate_major(
 ) -> Event | None:
     """Major matters go to the leader at once (F13); once per case. ``at``: the moment of the
     event that made it major (its registration, the edit)."""
-    if Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED, data__reason="major").exists():
+    if Event.objects.filter(
+        case=case, kind=DeadlineEvent.ESCALATED, data__reason=EscalationReason.MAJOR.value
+    ).exists():
         return None
     leaders, fell_back = resolve(Role.LEADER, case, "overall", directory or Directory())
     data: dict[str, Any] = {
-        "reason": "major",
+        "reason": EscalationReason.MAJOR.value,
         "role": Role.LEADER,
         "role_label": role_label(Role.LEADER),
         "urgency": urgency,
