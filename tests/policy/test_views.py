@@ -594,6 +594,8 @@ def test_the_next_steps_say_what_each_running_time_limit_promises_before_and_aft
     steps = _next_steps(client, case, code, at(2026, 3, 2, 10, 1))
     assert "交承办部门办理，预计 2026-03-02 10:03 前" in steps and "答复您，预计" in steps
     assert "正在办理" not in steps
+    late = _next_steps(client, case, code, at(2026, 3, 2, 10, 5))  # past its due time: said so
+    assert "交承办部门办理，原定 2026-03-02 10:03 前，已超时" in late and "预计 2026-03-02 10:03" not in late
     english = _next_steps(client, case, code, at(2026, 3, 2, 10, 1), "en")
     assert "Passed to the department that handles it, expected by 2026-03-02 10:03" in english
     assert "You receive an answer, expected by" in english

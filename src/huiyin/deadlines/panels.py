@@ -67,4 +67,4 @@ def _public_step(v: ClockView) -> dict[str, Any]:
         text = PUBLIC_OWN_STAGE_TEXT[v.stage]
     else:
         text = PUBLIC_STAGE_TEXT.get(v.stage, _("答复您"))
-    return {"text": text, "due_at": v.due_at, "paused": paused, "own": own}
+    return {"text": text, "due_at": v.due_at, "paused": paused, "own": own, "late": v.overdue and not own}
