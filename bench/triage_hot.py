@@ -8,18 +8,20 @@ repository.
         --data ../shared/data/complaints-2020c --clusters ../hot-clusters.json \\
         --labels LABELS/hot_clusters_members.csv --labels LABELS/hot_clusters_issues.csv
 
-The product's own code path, in a throwaway SQLite database (a fresh ``HUIYIN_DATA_DIR`` in
-a temporary directory, migrated, removed afterwards; ``DATABASE_URL`` is ignored): each
-message becomes a case of one organisation (``received_at`` = 留言时间, title = 留言主题,
-text = 留言详情, one complainant per 留言用户; no location — the messages have none), then
-``triage.hot.rebuild`` clusters them as ``huiyin triage hot --rebuild`` does (MinHash bands,
-then cases linked at Jaccard ≥ ``hot.SIMILAR`` within ``hot.LINK_DAYS``; a cluster is a
-connected group), and ``triage.hot.hot_issues`` ranks them as the analysts' page does, with
-one window spanning the whole data (2017-06 … 2020-01; the page itself offers at most
-``hot.MAX_WINDOW`` days). The page's heat has no likes (cases have none), so the likes of
-the messages (点赞数) are added separately through the product's ``heat_of(…, likes)``: the
-JSON has both rankings. Nothing is written to the repository; ``--out`` (outside it) gets
-every cluster of two or more messages, hottest first: size, complainants, message ids, the
+The product's own code path, in a throwaway SQLite database (a fresh ``HUIYIN_DATA_DIR``
+in a temporary directory, migrated, removed afterwards; ``DATABASE_URL`` is ignored): each
+message becomes a case of one organisation (``received_at`` = 留言时间, title = 留言主题, text =
+留言详情, one complainant per 留言用户; no location — the messages have none), then
+``triage.hot.rebuild`` clusters them as ``huiyin triage hot --rebuild`` does (MinHash
+bands, then cases linked at Jaccard ≥ ``hot.SIMILAR`` within ``hot.LINK_DAYS``; a cluster
+is a connected group; the throwaway database has no triage model, so no wording is left
+out as boilerplate — ``similarity.boilerplate_pairs`` needs one), and
+``triage.hot.hot_issues`` ranks them as the analysts' page does, with one window spanning
+the whole data (2017-06 … 2020-01; the page itself offers at most ``hot.MAX_WINDOW``
+days). The page's heat has no likes (cases have none), so the likes of the messages (点赞数)
+are added separately through the product's ``heat_of(…, likes)``: the JSON has both
+rankings. Nothing is written to the repository; ``--out`` (outside it) gets every cluster
+of two or more messages, hottest first: size, complainants, message ids, the
 representative message, first / last time, likes, both heats.
 
 ``--labels FILE`` (repeatable; CSV files outside the repository) prints the quality figures

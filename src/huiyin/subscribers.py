@@ -42,12 +42,13 @@ from huiyin.cases.panels import Panel
 from huiyin.core import export_jobs
 from huiyin.deadlines import panels as deadline_panels
 from huiyin.deadlines import subscribers as deadlines
-from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.events import DeadlineEvent, EscalationReason
 from huiyin.deadlines.services import case_policy as deadline_policy
 from huiyin.followup import panels as followup_panels
 from huiyin.followup import services as followup_services
 from huiyin.followup import subscribers as followup
 from huiyin.followup.events import FollowupEvent
+from huiyin.followup.models import NoContactReason
 from huiyin.frontoffice import retention as frontoffice_retention
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import notifications as handling_notifications
@@ -224,6 +225,8 @@ TABLE = build_table(
         # Answers promised at a callback (回访中不能当即答复的), by when, and the form that records one.
         Panel("followup", "followup/_case_panel.html", followup_panels.case_panel),
         Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
+        # Each round's callback: waiting, made, not reached, or 无法回访 with the reason.
+        Panel("followup", "followup/_case_panel.html", followup_panels.case_panel),
         # Related cases (关联), the merge's record, and this case's likely duplicates.
         Panel("triage", "triage/_case_panel.html", triage_panels.case_panel),
         # The knowledge base for the case's category, its past answers, the phrases of a call (F07).
@@ -268,6 +271,10 @@ TABLE = build_table(
         ("surveys.scheduled_rounds", 3600.0, survey_schedule.rounds_due),
         ("core.export_files", 3600.0, export_jobs.purge),
     ),
+    value_labels={
+        (DeadlineEvent.ESCALATED, "reason"): EscalationReason,
+        (FollowupEvent.NO_CONTACT, "no_contact_reason"): NoContactReason,
+    },
 )
 
 # A visitor checked in at the front desk (``frontoffice.hooks``, after commit): the host is told.

@@ -123,3 +123,39 @@ def test_opening_the_case_reads_its_reminders_and_done_takes_them_off(register, 
     assert response.status_code == 200 and response.content == b""
     assert _open(handler).count() == 0  # every reminder of the case
     assert "预警" not in client.get(desk_url).content.decode()
+
+
+def test_reminders_read_in_the_readers_language_stored_in_the_organisations(register, handler):
+    """A reminder is kept as its wording and values: the sweeper writes it in Chinese, a
+    person who switched to English reads it in English (the stage and role too); a
+    reminder stored as text only before that is read back against the wordings."""
+    from django.utils import translation
+
+    from huiyin.core import reminders
+    from huiyin.policy.labels import STAGE_LABELS
+
+    case = register()
+    words = reminders.CLOCK_ESCALATE(
+        number=case.number,
+        title=case.title,
+        role=Role.DEPT_HEAD.label,
+        stage=STAGE_LABELS["sign_for"],
+        due="2026-11-27 23:59",
+    )
+    with translation.override("en"):  # written during an English request: still stored in Chinese
+        desk_notify(recipients=[handler], case=case, key="clock:1:escalate:1", text=words)
+    row = Notification.objects.get(recipient=handler)
+    assert row.text.startswith("【逾期升级·部门负责人】") and "：签收已于" in row.text
+    old = Notification.objects.create(recipient=handler, case=None, key="old:1", text="待审批：20260101-00001 路灯不亮")
+    foreign = Notification.objects.create(recipient=handler, case=None, key="old:2", text="某个自由文本提醒")
+
+    client = Client()
+    client.force_login(handler)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("cases:desk")).content.decode()
+    assert "[Overdue escalation · Department head]" in page and ": Sign for was due at 2026-11-27 23:59" in page
+    assert "【逾期升级" not in page and "签收" not in page
+    assert "Awaiting approval: 20260101-00001 路灯不亮" in page  # an older row, read back
+    assert "某个自由文本提醒" in page  # text that is none of the wordings: as it was written
+    with translation.override("zh-hans"):
+        assert row.shown == row.text and old.shown == old.text and foreign.shown == foreign.text

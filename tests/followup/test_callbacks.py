@@ -467,3 +467,42 @@ def test_an_on_site_callback_is_signed_and_a_bad_signature_counts_nothing(
     with callback.signature.file.open("rb") as stored:
         assert stored.read() == data
     assert callback.signature.case_id == case.pk
+
+
+def test_an_anonymous_complainant_without_a_phone_is_recorded_as_no_contact(
+    client, property_rules, register, clerk, handler, departments, officer
+):
+    """无法回访: nobody can call back a complainant who left no phone number. The callback is
+    recorded as impossible with its reason, not left on the queue; the callback rate counts
+    only rounds that could be called back and the no-contact ones apart; the case page says
+    so in both languages."""
+    from django.urls import reverse
+
+    from huiyin.cases.services import PartyInput
+    from huiyin.followup.selectors import queue
+    from huiyin.reports.facts import facts_for
+
+    nobody = replied(register(party=PartyInput(anonymous=True)), clerk=clerk, handler=handler, departments=departments)
+    someone = replied(register(), clerk=clerk, handler=handler, departments=departments)
+    row = Callback.objects.get(case=nobody)
+    assert (row.status, row.no_contact_reason) == (CallbackStatus.NO_CONTACT, "anonymous")
+    assert Callback.objects.get(case=someone).status == CallbackStatus.DUE
+    Callback.objects.update(role=Role.CALLBACK_OFFICER)
+    assert list(queue(officer).values_list("case_id", flat=True)) == [someone.pk]
+    assert nobody.events.filter(kind="callback_no_contact", data__no_contact_reason="anonymous").exists()
+
+    facts = facts_for([nobody.pk, someone.pk])
+    totals = {
+        case_id: Counter(k for day in fact.counts.values() for k, v in day.items() for _ in range(v))
+        for case_id, fact in facts.items()
+    }
+    assert totals[nobody.pk]["answered"] == 1 and totals[nobody.pk]["answered_reachable"] == 0
+    assert totals[nobody.pk]["callbacks_no_contact"] == 1 and totals[nobody.pk]["callbacks_planned"] == 0
+    assert totals[someone.pk]["answered_reachable"] == 1 and totals[someone.pk]["callbacks_planned"] == 1
+
+    client.force_login(handler)
+    page = client.get(reverse("cases:detail", args=[nobody.pk])).content.decode()
+    assert "无法回访" in page and "匿名反映，未留联系电话" in page
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("cases:detail", args=[nobody.pk])).content.decode()
+    assert "No callback possible" in page and "Anonymous, no phone number left" in page

@@ -121,3 +121,25 @@ def test_tasks_status_command_exits_non_zero_when_something_failed():
     call_command("huiyin_tasks", "retry", str(task.pk), stdout=StringIO())
     task.refresh_from_db()
     assert task.status == "READY"
+
+
+def test_the_sweepers_backlog_reads_in_words_not_as_a_timedelta():
+    from datetime import timedelta
+
+    from django.utils import translation
+
+    from huiyin.ops.selectors import SystemStatus
+
+    status = SystemStatus(
+        now=timezone.now(),
+        processes=[],
+        workers=[],
+        workers_alive=0,
+        sweepers_alive=[],
+        sweeper_lag=timedelta(days=4, hours=13, minutes=23, seconds=19, microseconds=624700),
+        tasks=None,  # type: ignore[arg-type]  # not read here
+    )
+    with translation.override("zh-hans"):
+        assert status.sweeper_lag_text == "4天13小时"
+    with translation.override("en"):
+        assert "days" not in status.sweeper_lag_text and ":" not in status.sweeper_lag_text

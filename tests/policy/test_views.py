@@ -570,3 +570,55 @@ def test_public_status_page_shows_next_steps_and_own_letters_but_no_staff(client
     assert "受理告知书" in html and f"{case.number}-1" in html
     assert "查处结果报告" not in html and "内部正文" not in html
     assert str(desk_clerk) not in html and desk_clerk.username not in html
+
+
+def _next_steps(client, case, code, when, language="zh-hans") -> str:
+    client.cookies["django_language"] = language
+    with time_machine.travel(when, tick=False):
+        html = text(client.post(reverse("public:status"), {"number": case.number, "code": code}))
+    return html[html.index("public-next-steps") :]
+
+
+def test_the_next_steps_say_what_each_running_time_limit_promises_before_and_after_acceptance(
+    client, org, drive, desk_clerk
+):
+    """Before the case is accepted nothing is "being handled": a hotline call's running
+    limits are its dispatch and its answer; once dispatched, the department's sign-for and
+    the answer; a petition's first limit is being told whether it is accepted. In both
+    languages."""
+    from huiyin.cases import services as case_services
+
+    activate(org, "city_hotline")
+    with time_machine.travel(at(2026, 3, 2, 10, 0), tick=False):
+        case, code = case_services.case_register(actor=desk_clerk, data=intake())
+    steps = _next_steps(client, case, code, at(2026, 3, 2, 10, 1))
+    assert "交承办部门办理，预计 2026-03-02 10:03 前" in steps and "答复您，预计" in steps
+    assert "正在办理" not in steps
+    late = _next_steps(client, case, code, at(2026, 3, 2, 10, 5))  # past its due time: said so
+    assert "交承办部门办理，原定 2026-03-02 10:03 前，已超时" in late and "预计 2026-03-02 10:03" not in late
+    english = _next_steps(client, case, code, at(2026, 3, 2, 10, 1), "en")
+    assert "Passed to the department that handles it, expected by 2026-03-02 10:03" in english
+    assert "You receive an answer, expected by" in english
+
+    department = Department.objects.create(organization=org, code="city", name="城管")
+    drive.do(at(2026, 3, 2, 10, 2), "accept", case)
+    drive.do(at(2026, 3, 2, 10, 2), "dispatch", case, department_id=department.pk)
+    steps = _next_steps(client, case, code, at(2026, 3, 2, 10, 3))
+    assert "承办部门签收，预计" in steps and "答复您" in steps and "交承办部门办理" not in steps
+
+    activate(org, "petition_office")
+    with time_machine.travel(at(2026, 3, 3, 10, 0), tick=False):
+        petition, petition_code = case_services.case_register(actor=desk_clerk, data=intake(channel="letter"))
+    steps = _next_steps(client, petition, petition_code, at(2026, 3, 3, 10, 1))
+    assert "告知您是否受理，预计" in steps and "正在办理" not in steps
+
+
+def test_every_stage_a_preset_may_time_has_its_own_public_next_step():
+    from huiyin.deadlines.panels import PUBLIC_OWN_STAGE_TEXT, PUBLIC_STAGE_TEXT
+    from huiyin.policy.labels import STAGE_LABELS
+    from huiyin.policy.services import presets_dir
+
+    stages = set(STAGE_LABELS)
+    for preset in presets_dir().glob("*.yaml"):
+        stages |= set(re.findall(r"^\s*- stage: (\w+)", preset.read_text(encoding="utf-8"), re.M))
+    assert stages - set(PUBLIC_STAGE_TEXT) - set(PUBLIC_OWN_STAGE_TEXT) == set()

@@ -186,7 +186,10 @@ EXPECTED = {
     "closure_rate": (5, 8, 5 / 8),
     # rounds answered in March: c1, c2, c3 ×2, c4, c5, c8, c9 = 8; called back (done): c1,
     # c2, c3 ×2, c4, c5 = 6 (c8's and c9's callbacks not made).
+    # (Every complainant left a phone number: all 8 could be called back.)
     "callback_rate": (6, 8, 6 / 8),
+    # callbacks recorded as 无法回访 (no phone number): none.
+    "no_contact_callbacks": (0, None, 0),
     # callbacks done in March with a rating: c1 c2 c3(不满意) c3 c4 c5(基本满意) = 6; satisfied 5.
     "satisfaction_rate": (5, 6, 5 / 6),
     # received in March with a repeat contact: c1.

@@ -212,3 +212,25 @@ def test_failed_generation_is_recorded(analyst, property_rules, monkeypatch):
     assert report.status == ReportStatus.FAILED and "disk full" in report.error
     monkeypatch.undo()
     assert services.report_generate(report_id=report.pk).status == ReportStatus.DONE
+
+
+@pytest.mark.django_db
+def test_asking_again_for_a_period_regenerates_its_one_report_and_keeps_the_commentary(client, march, analyst):  # noqa: F811
+    """A period has one report of a kind: asked for again, the same report is generated
+    again with the latest figures (the list and the page say which generation it is), and
+    the analyst's commentary stays; while it is being generated, asking again just opens it."""
+    first = _generate(analyst, "month", date(2026, 3, 15))
+    services.commentary_save(actor=analyst, report_id=first.pk, commentary="三月总体平稳。", expected_version=1)
+    again = _generate(analyst, "month", date(2026, 3, 2))  # another day of the same month
+    assert again.pk == first.pk and Report.objects.count() == 1
+    assert (again.generation, again.status, again.commentary) == (2, ReportStatus.DONE, "三月总体平稳。")
+    queued = services.report_request(actor=analyst, kind="month", on=date(2026, 3, 20))
+    assert (queued.generation, queued.status) == (3, ReportStatus.QUEUED)
+    assert services.report_request(actor=analyst, kind="month", on=date(2026, 3, 21)).generation == 3  # still queued
+    assert _generate(analyst, "quarter", date(2026, 3, 15)).pk != first.pk  # another kind: its own report
+
+    client.force_login(analyst)
+    response = client.post(reverse("reports:reports"), {"kind": "month", "on": "2026-03-15"}, follow=True)
+    page = response.content.decode()
+    assert Report.objects.filter(kind="month").count() == 1 and "第 3 次生成" in page
+    assert "第 3 次生成" in client.get(reverse("reports:reports")).content.decode()

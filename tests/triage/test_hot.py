@@ -231,3 +231,69 @@ def test_neighbours_writing_their_own_letters_about_one_place_make_one_issue(org
     incremental = groups
     call_command("huiyin_triage", "hot", "--rebuild")
     assert hot.partition(org.pk) == incremental
+
+
+# --- boilerplate shared by unrelated matters ------------------------------------------------------
+
+TEMPLATE = "来电人想咨询{}方面的相关政策规定，遇到这类问题应该找哪个部门办理，办理流程和需要准备的材料有哪些。"
+TOPICS = ["供水", "路灯照明", "公交服务", "医疗纠纷", "房屋漏水", "停水", "物业服务", "餐饮油烟", "社保缴纳"]
+PLACES = ["幸福小区", "阳光花园", "人民路", "学院路", "滨江公园", "城北菜市场"]
+TROUBLES = ["路面坑洼积水", "垃圾堆放无人清理", "夜间施工噪音扰民", "违章搭建占用通道", "井盖缺失", "油烟直排"]
+
+
+def _common() -> frozenset[str]:
+    """The boilerplate of a small constructed ledger: nine template consultations on nine
+    topics and 36 letters about six troubles at six places, with the noise and lights ones."""
+    from huiyin.core.chinese import prepare
+    from huiyin.triage.similarity import Frequencies, boilerplate_pairs
+
+    letters = [f"{p}附近{t}，已经持续一周，请有关部门尽快处理。" for p in PLACES for t in TROUBLES]
+    corpus = [TEMPLATE.format(t) for t in TOPICS] + letters + NOISE + LIGHTS + OTHERS
+    return boilerplate_pairs(Frequencies.of(prepare("", t) for t in corpus))
+
+
+def test_a_template_shared_by_unrelated_consultations_links_nothing_copies_still_link():
+    """Two consultations on the hotline's template about different things (供水, 路灯照明) share
+    most of their 3-grams — above the band link's bar — but nothing once the template,
+    common to the ledger, is left out. Near copies of one letter, which share the ledger's
+    common phrases too (请……尽快处理), still overlap in what they are about; a copy of a
+    template consultation on the same topic is still a copy."""
+    from huiyin.core.chinese import prepare
+    from huiyin.triage.minhash import jaccard, shingles
+    from huiyin.triage.similarity import distinctive_shingles
+
+    common = _common()
+    water, lights = (prepare("", TEMPLATE.format(t)) for t in ("供水", "路灯照明"))
+    assert jaccard(shingles(water), shingles(lights)) >= hot.SIMILAR  # what joined them
+    assert not hot._same_beyond_boilerplate(
+        frozenset(distinctive_shingles(water, common)), frozenset(distinctive_shingles(lights, common))
+    )
+    assert hot._same_beyond_boilerplate(
+        frozenset(distinctive_shingles(water, common)), frozenset(distinctive_shingles(water, common))
+    )
+    first, second = (prepare("", t) for t in NOISE[:2])
+    assert jaccard(shingles(first), shingles(second)) >= hot.SIMILAR
+    assert hot._same_beyond_boilerplate(
+        frozenset(distinctive_shingles(first, common)), frozenset(distinctive_shingles(second, common))
+    )
+    assert distinctive_shingles(first, frozenset()) == shingles(first)  # no model: nothing left out
+
+
+def test_hot_issues_leave_out_the_template_of_unrelated_consultations(org, register, monkeypatch):
+    """With the organisation's common wording known (its triage model), consultations that
+    share only the template are each their own matter, and the noise letters one issue —
+    incrementally and rebuilt."""
+    monkeypatch.setattr(hot, "_boilerplate", lambda organization_id: _common())
+    consultations = [
+        dispatched(register(text=TEMPLATE.format(t), party=PartyInput(name=f"来电人{i}", phone=f"1350000500{i}")))
+        for i, t in enumerate(TOPICS[:4])
+    ]
+    noise = [
+        dispatched(register(text=t, party=PartyInput(name=f"居民{i}", phone=f"1390000100{i}")))
+        for i, t in enumerate(NOISE)
+    ]
+    groups = hot.partition(org.pk)
+    assert ids(noise) in groups
+    assert all(frozenset({c.pk}) in groups for c in consultations)
+    call_command("huiyin_triage", "hot", "--rebuild")
+    assert hot.partition(org.pk) == groups

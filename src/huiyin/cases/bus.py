@@ -97,6 +97,9 @@ class EventTable:
     preset_checks: tuple[tuple[str, Callable[..., Any]], ...] = ()
     # Work the sweeper does on a timetable: (name, every so many seconds, (now) -> anything).
     periodic: tuple[tuple[str, float, Callable[..., Any]], ...] = ()
+    # Codes an app stores in its events' data, shown in words on the timeline:
+    # (event kind, data key) -> the TextChoices that label its values.
+    value_labels: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 _table: EventTable | None = None
@@ -126,6 +129,7 @@ def build_table(
     record_erasers: Iterable[tuple[str, Callable[..., int]]] = (),
     preset_checks: Iterable[tuple[str, Callable[..., Any]]] = (),
     periodic: Iterable[tuple[str, float, Callable[..., Any]]] = (),
+    value_labels: dict[tuple[str, str], Any] | None = None,
 ) -> EventTable:
     """Check and index a table module's declarations: a kind declared twice is refused."""
     table = EventTable()
@@ -149,6 +153,7 @@ def build_table(
     table.erasers = tuple(erasers)
     table.record_erasers = tuple(record_erasers)
     table.preset_checks, table.periodic = tuple(preset_checks), tuple(periodic)
+    table.value_labels = dict(value_labels or {})
     for sub in [*table.in_transaction, *table.after_commit]:
         unknown = sub.kinds - set(table.kinds)
         if unknown:
@@ -177,6 +182,15 @@ def table() -> EventTable:
 def kind_label(kind: str) -> str:
     label = table().kinds.get(kind)
     return str(label) if label is not None else kind
+
+
+def value_label(kind: str, key: str, value: Any) -> str:
+    """A code an event's data holds under ``key`` in words (the value itself if its app
+    declared no labels for it)."""
+    choices = table().value_labels.get((kind, key))
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return str(value)
 
 
 def case_policy(organization: Any) -> Any:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext as _
-
+from huiyin.core import reminders
 from huiyin.core.notify import desk_case_finished, desk_mark_read, desk_notify, desk_settle
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -63,8 +62,7 @@ def notify_repeat_contact(*, event: Event) -> None:
     ``huiyin.notifications``, a subscriber of the same event."""
     case = event.case
     data = event.data or {}
-    values = {"number": case.number, "title": case.title, "text": str(data.get("text", ""))[:80]}
-    text = _("重复来电 %(number)s %(title)s：%(text)s（请与反映人沟通）") % values
+    text = reminders.REPEAT_CONTACT(number=case.number, title=case.title, text=str(data.get("text", ""))[:80])
     desk_notify(recipients=repeat_contact_recipients(event), case=case, key=f"event:{event.pk}", text=text)
 
 

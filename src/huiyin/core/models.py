@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import reminders
 from .fields import EncryptedTextField
 from .states import StatusTable
 
@@ -20,7 +21,9 @@ class Notification(models.Model):
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=120)  # makes re-running a task harmless
     kind = models.CharField(max_length=40, blank=True, default="")
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300)  # in the organisation's language (LANGUAGE_CODE)
+    # The wording's message id and values (``reminders.ReminderText``): shown in the reader's language.
+    message = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)  # when it happened (a recreated history's own time)
     read_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
@@ -34,6 +37,11 @@ class Notification(models.Model):
                 fields=["recipient", "-created_at"], condition=Q(done_at__isnull=True), name="notification_open"
             ),
         ]
+
+    @property
+    def shown(self) -> str:
+        """The reminder in the reader's (active) language."""
+        return reminders.shown(self.message, self.text)
 
 
 class OutboundMessage(models.Model):

@@ -21,6 +21,7 @@ from django.utils.module_loading import import_string
 from .errors import NotFound
 from .models import Notification
 from .privacy import mask_phone
+from .reminders import ReminderText
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,18 @@ def kind_of(key: str) -> str:
     return ":".join([part for part in key.split(":") if not part.isdigit()][:2])
 
 
-def desk_notify(*, recipients, case, key: str, text: str, at: datetime | None = None, kind: str = "") -> None:
+def desk_notify(
+    *, recipients, case, key: str, text: ReminderText | str, at: datetime | None = None, kind: str = ""
+) -> None:
     """A reminder on each recipient's desk, once per key. ``kind`` (default: ``kind_of(key)``)
     keeps one open reminder per case and kind: a newer one replaces the older text and
     comes back unread, instead of a second line. ``at``: when it happened (a recreated
-    history's own time; default now)."""
+    history's own time; default now). ``text`` is kept as its wording and values and shown
+    in the reader's language (``huiyin.core.reminders``); a plain string is shown as it is."""
     kind = (kind or kind_of(key))[:40]
+    if isinstance(text, str):
+        text = ReminderText(text)
+    message, words = text.as_data(), text.source()[:300]
     when = at or timezone.now()
     for staff in recipients:
         if Notification.objects.filter(recipient=staff, key=key).exists():
@@ -96,11 +103,13 @@ def desk_notify(*, recipients, case, key: str, text: str, at: datetime | None = 
             )
             if same is not None:
                 if when >= same.created_at:
-                    same.key, same.text, same.created_at, same.read_at = key, text[:300], when, None
-                    same.save(update_fields=["key", "text", "created_at", "read_at"])
+                    same.key, same.text, same.message, same.created_at, same.read_at = key, words, message, when, None
+                    same.save(update_fields=["key", "text", "message", "created_at", "read_at"])
                 continue
         Notification.objects.get_or_create(
-            recipient=staff, key=key, defaults={"case": case, "text": text[:300], "kind": kind, "created_at": when}
+            recipient=staff,
+            key=key,
+            defaults={"case": case, "text": words, "message": message, "kind": kind, "created_at": when},
         )
 
 

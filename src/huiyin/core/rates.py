@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -21,4 +23,4 @@ class Rate:
         return f"{self.numerator / self.denominator * 100:.1f}%" if self.denominator else "—"
 
     def __str__(self) -> str:
-        return f"{self.percent}（{self.numerator}/{self.denominator}）"
+        return _("%(percent)s（%(n)d/%(d)d）") % {"percent": self.percent, "n": self.numerator, "d": self.denominator}

@@ -16,3 +16,10 @@ class DeadlineEvent(models.TextChoices):
     EXTENSION_DECIDED = "extension_decided", _("延期审批")
     UNIT_NOTIFIED = "unit_notified", _("通知责任单位整改")
     PLAN_RECEIVED = "plan_received", _("收到整改方案")
+
+
+class EscalationReason(models.TextChoices):
+    """Why a case was escalated (the ``reason`` of an ``escalated`` event)."""
+
+    OVERDUE = "overdue", _("逾期未办")
+    MAJOR = "major", _("重大事项")

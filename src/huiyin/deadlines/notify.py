@@ -21,10 +21,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from huiyin.core import reminders
+from huiyin.core.reminders import ReminderText
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
+from huiyin.policy.forms import UNIT_LABELS
+from huiyin.policy.labels import STAGE_LABELS
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case
@@ -113,22 +116,26 @@ def _when(dt: datetime) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M")
 
 
-def desk_text(action: str, case: Case, clock: Clock | None, *, role_label: str = "") -> str:
-    stage = clock.label if clock is not None else ""
-    due = _when(clock.due_at) if clock is not None else ""
-    values = {
-        "number": case.number,
-        "title": case.title,
-        "stage": stage,
-        "due": due,
-        "role": role_label,
-    }
+def stage_label(clock: Clock) -> ReminderText:
+    """The clock's stage as a word of the product (its preset's label or the stage's own),
+    kept untranslated for a reminder, whatever language the request is in."""
+    return reminders.label(clock.rule.get("label") or STAGE_LABELS.get(clock.stage, clock.stage))
+
+
+def unit_label(unit: str) -> ReminderText:
+    """A time unit as a word of the product, for a reminder."""
+    if unit == "workdays":  # UNIT_LABELS' own context: "working days", not the calendar's "Working day"
+        return ReminderText("工作日", context="time unit")
+    return reminders.label(UNIT_LABELS.get(unit, unit))
+
+
+def desk_text(action: str, case: Case, clock: Clock | None, *, role: str = "") -> ReminderText:
+    values: dict[str, object] = {"number": case.number, "title": case.title}
+    if action == "major" or clock is None:
+        return reminders.MAJOR(**values)
+    values.update(stage=stage_label(clock), due=_when(clock.due_at))
     if action == "warn":
-        return _("【时限预警】%(number)s %(title)s：%(stage)s将于 %(due)s 到期") % values
+        return reminders.CLOCK_WARN(**values)
     if action == "overdue":
-        return _("【已逾期】%(number)s %(title)s：%(stage)s已于 %(due)s 到期") % values
-    if action == "escalate":
-        return _("【逾期升级·%(role)s】%(number)s %(title)s：%(stage)s已于 %(due)s 到期，请督促办理") % values
-    if action == "major":
-        return _("【重大事项】%(number)s %(title)s：请领导即时阅处") % values
-    return f"{case.number} {case.title}"
+        return reminders.CLOCK_OVERDUE(**values)
+    return reminders.CLOCK_ESCALATE(role=Role(role).label if role in Role.values else role, **values)

@@ -11,18 +11,34 @@ from django.utils.translation import gettext_lazy as _
 from huiyin.cases.models import Case
 from huiyin.core.http import AuthedHttpRequest
 
-from .selectors import case_clocks
+from .models import ClockState
+from .selectors import ClockView, case_clocks
 from .views import deadline_panel, desk_deadlines
 
-# What the complainant is told each running stage means, in plain words (no staff, no roles).
+# What happens by each running clock's due time, in plain words for the complainant (no
+# staff, no roles): what the stage's time limit promises, true from the moment the clock
+# starts — a reply clock runs from registration, before the case is accepted, so it says
+# "you are answered", not "being handled". Every stage of STAGE_LABELS has one (a test).
 PUBLIC_STAGE_TEXT = {
-    "intake": _("正在登记受理"),
-    "department": _("已交承办部门，等待签收"),
-    "handler": _("正在办理"),
-    "responsible_unit": _("责任单位正在整改"),
-    "callback_officer": _("等待回访"),
-    "complainant": _("等待您补充材料"),
+    "dispatch": _("交承办部门办理"),
+    "sign_for": _("承办部门签收"),
+    "first_contact": _("承办人与您联系"),
+    "acceptance": _("告知您是否受理"),
+    "handover": _("交承办人办理"),
+    "investigation": _("调查核实"),
+    "rectification_plan": _("责任单位提出整改方案"),
+    "reply": _("答复您"),
+    "callback": _("回访您"),
+    "overall": _("办结您的诉求"),
+    "review_decision": _("出具复查、复核意见"),
+    "result_report": _("报告查处结果"),
+    "callback_task": _("整改回访中发现的问题"),
 }
+# Stages whose time limit is the complainant's own: until when they may act.
+PUBLIC_OWN_STAGE_TEXT = {
+    "review_request": _("您可以请求复查、复核"),
+}
+PUBLIC_PAUSED_TEXT = _("等待您补充材料")
 
 
 def case_panel(request: AuthedHttpRequest, case: Case) -> dict[str, Any]:
@@ -39,13 +55,16 @@ def public_panel(request: HttpRequest, case: Case) -> dict[str, Any] | None:
     running = case_clocks(case=case, include_stopped=False)
     if not running:
         return None
-    return {
-        "next_steps": [
-            {
-                "text": PUBLIC_STAGE_TEXT.get(v.waiting_on, _("正在办理")),
-                "due_at": v.due_at,
-                "paused": v.state == "paused",
-            }
-            for v in running
-        ]
-    }
+    return {"next_steps": [_public_step(v) for v in running]}
+
+
+def _public_step(v: ClockView) -> dict[str, Any]:
+    paused = v.state == ClockState.PAUSED
+    own = v.stage in PUBLIC_OWN_STAGE_TEXT
+    if paused:
+        text = PUBLIC_PAUSED_TEXT
+    elif own:
+        text = PUBLIC_OWN_STAGE_TEXT[v.stage]
+    else:
+        text = PUBLIC_STAGE_TEXT.get(v.stage, _("答复您"))
+    return {"text": text, "due_at": v.due_at, "paused": paused, "own": own, "late": v.overdue and not own}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
+    from huiyin.core.reminders import ReminderText
     from huiyin.orgs.models import Staff
 
     from .models import Clock
@@ -63,8 +64,8 @@ class SubjectHandler(Protocol):
         the event's notices (e-mail...) are sent after commit. Runs once per step."""
         ...
 
-    def desk(self, due: DueStep) -> tuple[str, str]:
-        """(idempotency key, text) of the recipients' desk entry."""
+    def desk(self, due: DueStep) -> tuple[str, ReminderText | None]:
+        """(idempotency key, words) of the recipients' desk entry (None: no entry)."""
         ...
 
 

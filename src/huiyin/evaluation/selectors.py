@@ -20,7 +20,8 @@ Definitions (the page and the Excel export say the same):
   (the timed rounds: an overdue unanswered clock counts as late; clocks stopped
   otherwise — cancelled, sent back, superseded — do not count).
 * **Callback completion (回访完成率)** — callbacks of the unit's rounds planned in the
-  period and not cancelled, whose status is done or unreachable / those planned.
+  period and neither cancelled nor recorded as 无法回访 (no phone number), whose status
+  is done or unreachable / those planned.
 * **Satisfaction rate (满意率)** — callbacks done in the period rated 满意 or 基本满意 /
   callbacks done in the period with any rating; plus the front office's feedback forms
   (F70/F71, ``frontoffice.selectors.feedback_counts``): a visitor's form entered in the
@@ -213,7 +214,8 @@ def evaluation(
         )
     )
     # 2. Callbacks: planned (not cancelled) and completed; rated and satisfied.
-    planned = _in("planned_at", start, end) & ~Q(status=CallbackStatus.CANCELLED)
+    # 无法回访 (no phone number) is nobody's failure: counted neither way, as cancelled ones.
+    planned = _in("planned_at", start, end) & ~Q(status__in=(CallbackStatus.CANCELLED, CallbackStatus.NO_CONTACT))
     rated = Q(status=CallbackStatus.DONE) & _in("done_at", start, end) & ~Q(satisfaction="")
     callbacks = (
         Callback.objects.filter(case__organization_id=organization_id)

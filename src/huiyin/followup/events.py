@@ -8,3 +8,4 @@ class FollowupEvent(models.TextChoices):
     """What the callback desk records on a case's timeline."""
 
     RATING_LINK_ISSUED = "rating_link_issued", _("发送评价链接")
+    NO_CONTACT = "callback_no_contact", _("无法回访")

@@ -27,12 +27,30 @@ class CallbackStatus(models.TextChoices):
     DUE = "due", _("待回访")
     DONE = "done", _("已回访")
     UNREACHABLE = "unreachable", _("联系不上")
+    # Nobody can call back: the complainant left no phone number (anonymous, or no way to
+    # reach them). Recorded when planned, with the reason; not on the queue, and counted
+    # apart from the callbacks made or missed (reports: ``callbacks_no_contact``). The
+    # complainant's own rating on the portal still lands on it.
+    NO_CONTACT = "no_contact", _("无法回访")
     CANCELLED = "cancelled", _("已取消")
+
+
+class NoContactReason(models.TextChoices):
+    ANONYMOUS = "anonymous", _("匿名反映，未留联系电话")
+    NO_DETAILS = "no_details", _("未留联系电话或地址")
 
 
 CALLBACK_STATUSES = StatusTable(
     CallbackStatus,
-    {CallbackStatus.DUE: {CallbackStatus.DONE, CallbackStatus.UNREACHABLE, CallbackStatus.CANCELLED}},
+    {
+        CallbackStatus.DUE: {
+            CallbackStatus.DONE,
+            CallbackStatus.UNREACHABLE,
+            CallbackStatus.NO_CONTACT,
+            CallbackStatus.CANCELLED,
+        },
+        CallbackStatus.NO_CONTACT: {CallbackStatus.DONE, CallbackStatus.CANCELLED},
+    },
     error=CallbackDone,
 )
 
@@ -74,6 +92,7 @@ class Callback(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     next_try_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=CallbackStatus.choices, default=CallbackStatus.DUE)
+    no_contact_reason = models.CharField(max_length=12, choices=NoContactReason.choices, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices, blank=True)
     findings = models.TextField(blank=True)

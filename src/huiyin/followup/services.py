@@ -21,6 +21,7 @@ from huiyin.cases import services as case_services
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound
 from huiyin.cases.workflow import required_step
+from huiyin.core import reminders
 from huiyin.core.errors import (
     ApplicationError,
     NotFound,
@@ -55,6 +56,7 @@ from .models import (
     CallbackReason,
     CallbackStatus,
     HeadDecision,
+    NoContactReason,
     PromisedAnswer,
     RatingLink,
     RectificationTask,
@@ -99,7 +101,7 @@ def plan_for(case: Case, at) -> Callback | None:
     if decision.reason is None:
         return None
     clock = Clock.objects.filter(case=case, round=case.round, stage="callback").order_by("-id").first()
-    return Callback.objects.create(
+    row = Callback.objects.create(
         case=case,
         round=case.round,
         reason=decision.reason,
@@ -108,6 +110,36 @@ def plan_for(case: Case, at) -> Callback | None:
         seed=seed if decision.draw is not None else "",
         planned_at=at,
         due_at=clock.due_at if clock else at + timedelta(days=7),
+    )
+    why = no_contact_reason(case)
+    if why:
+        record_no_contact(case, row, why, at)
+    return row
+
+
+def no_contact_reason(case: Case) -> str:
+    """Why nobody can call the complainant back ("" if someone can): no phone number — an
+    anonymous matter, or one without a phone or an address to call on."""
+    party = case.party
+    if party is not None and party.phone:
+        return ""
+    if party is None or party.anonymous or not party.name:
+        return NoContactReason.ANONYMOUS
+    return "" if party.address else NoContactReason.NO_DETAILS
+
+
+def record_no_contact(case: Case, row: Callback, why: str, at: datetime) -> None:
+    """无法回访: the callback is recorded as impossible with its reason instead of waiting on
+    the queue, and the case's history says so (the caller holds the case lock)."""
+    CALLBACK_STATUSES.move(row, CallbackStatus.NO_CONTACT)
+    row.no_contact_reason, row.done_at, row.next_try_at = why, at, None
+    row.save(update_fields=["status", "no_contact_reason", "done_at", "next_try_at"])
+    case_services.case_record_event(
+        case,
+        kind=FollowupEvent.NO_CONTACT,
+        actor=None,
+        data={"callback_id": row.pk, "no_contact_reason": why},
+        at=at,
     )
 
 
@@ -120,7 +152,8 @@ def cancel_open(case: Case) -> None:
 def done_by_closing(case: Case, event) -> None:
     """A case closed from its page with the callback result: the planned callback is done."""
     data = event.data or {}
-    due = CALLBACK_STATUSES.sources(CallbackStatus.DONE)
+    # A callback recorded as impossible stays so, unless the closer recorded a satisfaction.
+    due = [CallbackStatus.DUE] + ([CallbackStatus.NO_CONTACT] if data.get("satisfaction") else [])
     Callback.objects.filter(case=case, round=case.round, status__in=due).update(
         status=CallbackStatus.DONE,
         satisfaction=data.get("satisfaction", ""),
@@ -321,8 +354,7 @@ def _answer_promised(
         recipients=_heads_or_leaders(case),
         case=case,
         key=f"callback-question:{promise.pk}",
-        text=_("%(number)s 回访中未能当即答复的询问，已告知反映人于 %(due)s 前答复：%(q)s")
-        % {"number": case.number, "due": due, "q": question[:100]},
+        text=reminders.CALLBACK_QUESTION(number=case.number, due=due, q=question[:100]),
         at=now,
         kind="callback-question",
     )
@@ -435,8 +467,9 @@ def _task_raise(
         recipients=_heads_or_leaders(case),
         case=case,
         key=f"callback-task:{task.pk}",
-        text=_("%(number)s 回访发现问题，须于 %(due)s 前书面通知整改：%(problem)s")
-        % {"number": case.number, "due": f"{timezone.localtime(task.due_at):%m-%d %H:%M}", "problem": problem[:100]},
+        text=reminders.CALLBACK_TASK(
+            number=case.number, due=f"{timezone.localtime(task.due_at):%m-%d %H:%M}", problem=problem[:100]
+        ),
         at=now,
     )
     case_services.case_record_event(
@@ -506,8 +539,7 @@ def _not_reached(case: Case, row: Callback, actor: Staff, outcome: str, now, *, 
             recipients=Directory().dept_heads(case.organization_id, case.lead_department_id),
             case=case,
             key=f"callback:{row.pk}:unreachable",
-            text=_("%(number)s 回访联系不上（%(n)d 次），请核实联系方式。")
-            % {"number": case.number, "n": row.attempts},
+            text=reminders.CALLBACK_UNREACHABLE(number=case.number, n=row.attempts),
             at=now,
         )
     else:
@@ -545,7 +577,7 @@ def _reached(
                 recipients=Directory().with_role(case.organization_id, Role.LEADER),
                 case=case,
                 key=f"callback:{row.pk}:again",
-                text=_("%(number)s 重办后回访仍不满意，请关注。") % {"number": case.number},
+                text=reminders.CALLBACK_AGAIN(number=case.number),
                 at=now,
             )
         if _on_dissatisfied(case) == "dept_head_decides" and case.state == "replied":
@@ -554,7 +586,7 @@ def _reached(
                 recipients=_heads_or_leaders(case),
                 case=case,
                 key=f"callback:{row.pk}:decide",
-                text=_("%(number)s 回访不满意，请决定重办或维持原处理。") % {"number": case.number},
+                text=reminders.CALLBACK_DECIDE(number=case.number),
                 at=now,
             )
             case_services.case_record_event(
@@ -765,7 +797,9 @@ def portal_rating_open(case: Case) -> bool:
         case.state == "replied"
         and due is not None
         and timezone.now() <= due
-        and not Callback.objects.filter(case=case, round=case.round).exclude(status=CallbackStatus.DUE).exists()
+        and not Callback.objects.filter(case=case, round=case.round)
+        .exclude(status__in=(CallbackStatus.DUE, CallbackStatus.NO_CONTACT))
+        .exists()
     )
 
 
@@ -813,7 +847,7 @@ def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: st
             row = Callback.objects.create(
                 case=case, round=case.round, reason=CallbackReason.ONLINE, planned_at=now, due_at=due
             )
-        if row.status != CallbackStatus.DUE:
+        if row.status not in (CallbackStatus.DUE, CallbackStatus.NO_CONTACT):  # no phone: the rating is the callback
             raise ApplicationError(
                 _("本次答复已经评价或回访过，感谢您的反馈。"), field="satisfaction", code=FollowupError.RATED
             )
@@ -838,7 +872,7 @@ def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: st
                 recipients=_heads_or_leaders(case),
                 case=case,
                 key=f"callback:{row.pk}:online-dissatisfied",
-                text=_("%(number)s 反映人网上评价不满意，可在期限内请求复查。") % {"number": case.number},
+                text=reminders.ONLINE_DISSATISFIED(number=case.number),
             )
             return row
         try:
@@ -865,8 +899,9 @@ def portal_rating_submit(*, actor: ExternalActor, case_id: int, satisfaction: st
                 recipients=_heads_or_leaders(case),
                 case=case,
                 key=f"callback:{row.pk}:online-pending",
-                text=_("%(number)s 反映人网上评价：%(s)s；暂不能自动办结（%(why)s），请处理。")
-                % {"number": case.number, "s": label, "why": refused.message},
+                text=reminders.ONLINE_PENDING(
+                    number=case.number, s=Satisfaction(satisfaction).label, why=refused.message
+                ),
             )
     return row
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext as _
-
+from huiyin.core import reminders
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -42,7 +41,7 @@ def desk_on_dispatch(*, event: Event) -> None:
         recipients=recipients,
         case=case,
         key=f"event:{event.pk}",
-        text=_("新派遣案件 %(number)s：%(title)s") % {"number": case.number, "title": case.title},
+        text=reminders.DISPATCHED(number=case.number, title=case.title),
         at=event.at,
         kind="dispatched",
     )
@@ -55,7 +54,7 @@ def desk_on_submit_for_approval(*, event: Event) -> None:
         recipients=approval_recipients(case),
         case=case,
         key=f"event:{event.pk}",
-        text=_("待审批：%(number)s %(title)s") % {"number": case.number, "title": case.title},
+        text=reminders.APPROVAL(number=case.number, title=case.title),
         at=event.at,
         kind="approval",
     )

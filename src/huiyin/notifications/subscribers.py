@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from huiyin.cases.models import CaseRound
 from huiyin.cases.notifications import repeat_contact_recipients
+from huiyin.core import reminders
 from huiyin.core.notify import desk_notify
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Extension
@@ -228,17 +230,14 @@ def first_receiver_on_finished(*, event: Event) -> None:
     receiver = case.first_contact
     if receiver is None or not receiver.is_active or receiver.pk == event.actor_id:
         return
-    said = _("已答复反映人") if step == "reply" else _("已办结")
-    text = _("首问告知：您首问接待的 %(number)s %(title)s：%(said)s，请跟踪至反映人满意。") % {
-        "number": case.number,
-        "title": case.title,
-        "said": said,
-    }
+    said = gettext_noop("已答复反映人") if step == "reply" else gettext_noop("已办结")
+    words = reminders.FIRST_RECEIVER(number=case.number, title=case.title, said=said)
+    text = words.source()
     desk_notify(
         recipients=[receiver],
         case=case,
         key=f"event:{event.pk}:first-receiver",
-        text=text,
+        text=words,
         at=event.at,
         kind="first-receiver",
     )
@@ -247,7 +246,7 @@ def first_receiver_on_finished(*, event: Event) -> None:
         event=event,
         purpose=Purpose.FIRST_RECEIVER,
         targets=staff_targets([receiver]),
-        values={**_staff_values(case), "step": said},
+        values={**_staff_values(case), "step": _(said)},
         per_target=_staff_name,
     )
     first_receiver_told_record(event=event, staff=receiver, step=step, text=text)
@@ -276,16 +275,13 @@ def result_report_on_replied(*, event: Event) -> None:
         return
     answered = CaseRound.objects.filter(case=case, number=event.round).values_list("reply_text", flat=True).first()
     reply = answered or ""
-    text = _("处理结果：%(number)s %(title)s 已答复反映人：%(reply)s") % {
-        "number": case.number,
-        "title": case.title,
-        "reply": reply[:120],
-    }
+    words = reminders.RESULT_REPORT(number=case.number, title=case.title, reply=reply[:120])
+    text = words.source()
     desk_notify(
         recipients=recipients,
         case=case,
         key=f"event:{event.pk}:result-report",
-        text=text,
+        text=words,
         at=event.at,
         kind="result-report",
     )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from huiyin.core import reminders
 from huiyin.core.notify import desk_notify
 from huiyin.frontoffice.models import Visitor, VisitStatus
 
@@ -31,7 +33,12 @@ def host_on_check_in(*, visitor_id: int) -> list[Message]:
         "badge": visitor.badge or "—",
     }
     key = f"visitor:{visitor.pk}:arrived"
-    text = _("您的访客%(visitor)s（%(affiliation)s）已于%(when)s到达前台，访客证%(badge)s。") % values
+    text = reminders.VISITOR_ARRIVED(
+        visitor=values["visitor"],
+        affiliation=visitor.affiliation or gettext_noop("个人"),
+        when=when,
+        badge=values["badge"],
+    )
     desk_notify(recipients=[visitor.host], case=None, key=key, text=text, at=visitor.checked_in_at)
     return queue(
         case=None,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.core.durations import humanize
 from huiyin.deadlines.models import SweeperHeartbeat
 from huiyin.deadlines.selectors import sweeper_health
 
@@ -25,6 +26,11 @@ class SystemStatus:
     sweeper_lag: timedelta
     tasks: QueueStatus
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sweeper_lag_text(self) -> str:
+        """The sweeper's backlog in words ("4天13小时"), not a ``timedelta``'s repr."""
+        return humanize(self.sweeper_lag)
 
     @property
     def restarts(self) -> int:

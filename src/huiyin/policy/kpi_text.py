@@ -5,7 +5,7 @@ statistics (``huiyin.reports``) and the evaluation table alike."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from .labels import STAGE_LABELS
 from .presets import MEASURES, Kpi
@@ -36,7 +36,7 @@ def definition(kpi: Kpi) -> str:
             MEASURES[kpi.denominator.measure].label if kpi.denominator.measure else str(kpi.denominator.constant)
         )
         if kpi.denominator.constant:
-            den = f"{den}（{kpi.denominator.constant}）"
+            den = _("%(den)s（%(n)d）") % {"den": den, "n": kpi.denominator.constant}
         parts.append(_("%(label)s = %(num)s ÷ %(den)s") % {"label": kpi.label, "num": num, "den": den})
     elif kpi.formula == "count":
         parts.append(_("%(label)s = %(num)s") % {"label": kpi.label, "num": num})
@@ -59,7 +59,8 @@ def definition(kpi: Kpi) -> str:
     parts.append(_("期间：%(rule)s") % {"rule": PERIOD_RULES[kpi.period]})
     if kpi.note:
         parts.append(kpi.note)
-    return "。".join(parts) + "。"
+    end = pgettext("sentence end", "。")
+    return (end.join(parts) + end).strip()
 
 
 TARGET_SIGNS = {"at_least": "≥", "at_most": "≤", "above": ">", "below": "<"}

@@ -524,6 +524,16 @@ class Measure:
     timed: bool = False  # counts deadline clocks of the KPI's ``on_time.stage``
 
 
+def _wholes(measure: Measure) -> list[str]:
+    """The measures ``measure`` is a part of: its ``of``, that one's ``of``, … (a rate may
+    divide by any of them: called back ⊂ reachable ⊂ answered)."""
+    found: list[str] = []
+    while measure.of and measure.of not in found:
+        found.append(measure.of)
+        measure = MEASURES[measure.of]
+    return found
+
+
 MEASURES: dict[str, Measure] = {
     m.code: m
     for m in (
@@ -543,10 +553,17 @@ MEASURES: dict[str, Measure] = {
         Measure("dispatched", "event", "派遣（交办）给主办部门的次数"),
         Measure("sent_back", "event", "其中被退单的次数", of="dispatched"),
         Measure("answered", "event", "答复（含当场答复）的件次，每一办理轮次一次"),
-        Measure("called_back", "event", "其中已回访（接通并记录）的件次", of="answered"),
+        Measure(
+            "answered_reachable",
+            "event",
+            "其中可以回访的件次（未记为无法回访：匿名或未留联系电话）",
+            of="answered",
+        ),
+        Measure("called_back", "event", "其中已回访（接通并记录）的件次", of="answered_reachable"),
         Measure("reopened", "event", "其中其后被重办的件次", of="answered"),
         Measure("callbacks_planned", "event", "安排且未取消的回访数"),
         Measure("callbacks_completed", "event", "其中已回访或确认联系不上的回访数", of="callbacks_planned"),
+        Measure("callbacks_no_contact", "event", "记为无法回访（匿名或未留联系电话）的回访数，不计入安排的回访数"),
         Measure("mandatory_callbacks", "event", "必须回访（群体来访、上级交办查处）且未取消的回访数"),
         Measure(
             "mandatory_callbacks_completed",
@@ -1302,7 +1319,7 @@ def _check_kpi(r: _Reader, kpi: Kpi, here: _V) -> None:
         r.fail(here, 'missing required key "denominator" (a {formula} divides by it)', formula=kpi.formula)
     if kpi.formula in ("count", "quantile") and den is not None:
         r.fail(here.at("denominator"), "a {formula} has no denominator", formula=kpi.formula)
-    if kpi.formula == "ratio" and den is not None and den.measure and measure.of != den.measure:
+    if kpi.formula == "ratio" and den is not None and den.measure and den.measure not in _wholes(measure):
         expected = f'"{measure.of}"' if measure.of else "a constant"
         r.fail(
             here.at("denominator", "measure"),

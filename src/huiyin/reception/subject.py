@@ -23,6 +23,7 @@ from .models import APPOINTMENT_STATUSES, Appointment, AppointmentLog, Appointme
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Event
+    from huiyin.core.reminders import ReminderText
     from huiyin.deadlines.subjects import DueStep
     from huiyin.orgs.models import Staff
 
@@ -62,5 +63,5 @@ class AppointmentSubject:
             AppointmentLog.objects.create(appointment=appointment, kind=LogKind.NO_SHOW, at=at)
         return None
 
-    def desk(self, due: DueStep) -> tuple[str, str]:
-        return f"appointment:{due.clock.subject_id}:{due.step.action}", ""
+    def desk(self, due: DueStep) -> tuple[str, ReminderText | None]:
+        return f"appointment:{due.clock.subject_id}:{due.step.action}", None

@@ -16,9 +16,11 @@ period rule (``basis``):
 * the day of the step — ``decided`` / ``accepted`` (the first move out of 已登记:
   accept, dispatch or an answer on the spot accept; not accepted, not re-accepted,
   returned and transferred do not), ``dispatched`` / ``sent_back`` (each dispatch to the
-  lead department; sent back if it was), ``answered`` / ``called_back`` / ``reopened``
-  (each round answered; its callback done; a later round started), callbacks planned /
-  completed (and the mandatory ones), rated / satisfied (the day they were done),
+  lead department; sent back if it was), ``answered`` / ``answered_reachable`` /
+  ``called_back`` / ``reopened`` (each round answered; not recorded as 无法回访; its
+  callback done; a later round started), callbacks planned / completed (and the
+  mandatory ones) and, apart from them, ``callbacks_no_contact`` (无法回访: no phone
+  number), rated / satisfied (the day they were done),
   ``closed`` and ``handling_seconds`` (the last closing of a case closed now: from
   receipt to closing less the time suspended, also counted in its ``hist_NN`` bucket),
   ``escalations`` (each escalation level recorded on the case, once), callback tasks
@@ -224,17 +226,22 @@ def facts_for(case_ids: Iterable[int]) -> dict[int, Fact]:
         done_rounds = {
             cb["round"] for cb in callbacks.get(cid, []) if cb["status"] == CallbackStatus.DONE and cb["done_at"]
         }
+        no_contact_rounds = {cb["round"] for cb in callbacks.get(cid, []) if cb["status"] == CallbackStatus.NO_CONTACT}
         for r in case_rounds:
             if r["replied_at"] is None:
                 continue
             fact.add(r["replied_at"], "answered")
+            if r["number"] not in no_contact_rounds:
+                fact.add(r["replied_at"], "answered_reachable")
             if r["number"] in done_rounds:
                 fact.add(r["replied_at"], "called_back")
             if r["number"] + 1 in numbers:
                 fact.add(r["replied_at"], "reopened")
 
         for cb in callbacks.get(cid, []):
-            if cb["status"] != CallbackStatus.CANCELLED:
+            if cb["status"] == CallbackStatus.NO_CONTACT:  # nobody could call: apart from those planned
+                fact.add(cb["planned_at"], "callbacks_no_contact")
+            elif cb["status"] != CallbackStatus.CANCELLED:
                 completed = cb["status"] in (CallbackStatus.DONE, CallbackStatus.UNREACHABLE)
                 fact.add(cb["planned_at"], "callbacks_planned")
                 if completed:

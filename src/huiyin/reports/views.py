@@ -64,6 +64,8 @@ def report_list(request: AuthedHttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 put_errors(form, exc)
             else:
+                if report.generation > 1:
+                    messages.info(request, _("该期间的报告已有一份：按最新数据重新生成，分析意见保留。"))
                 return redirect("reports:report", report_id=report.pk)
     return render(
         request,

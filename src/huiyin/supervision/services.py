@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from huiyin.cases.models import Case, Event
 from huiyin.cases.selectors import case_locked
 from huiyin.cases.services import case_record_event
+from huiyin.core import reminders
 from huiyin.core.errors import NotFound, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, When, check_moment, checked_text, moment_error
@@ -131,8 +132,10 @@ def department_heads(department_id: int) -> list[Staff]:
     ]
 
 
-def notice_title(notice: SupervisionNotice, case: Case) -> str:
-    return f"{notice.number} {notice.get_kind_display()} {case.number} {case.title}"
+def notice_title_values(notice: SupervisionNotice, case: Case) -> dict[str, object]:
+    """A notice's title in a reminder: its number, kind (translated when shown), the case's
+    number and title."""
+    return {"notice": notice.number, "kind": NoticeKind(notice.kind).label, "number": case.number, "title": case.title}
 
 
 # --- services ------------------------------------------------------------------------------
@@ -208,8 +211,7 @@ def supervision_issue(
             recipients=recipients,
             case=case,
             key=f"supervision:{notice.pk}:issued",
-            text=_("【督办】%(title)s：请于 %(due)s 前反馈")
-            % {"title": notice_title(notice, case), "due": _when(due_at)},
+            text=reminders.SUPERVISION_ISSUED(**notice_title_values(notice, case), due=_when(due_at)),
         )
     return notice
 
@@ -253,7 +255,7 @@ def supervision_answer(*, actor: Staff, notice_id: int, answer: str) -> Supervis
             recipients=[notice.issued_by],
             case=case,
             key=f"supervision:{notice.pk}:answered",
-            text=_("【督办反馈】%(title)s") % {"title": notice_title(notice, case)},
+            text=reminders.SUPERVISION_ANSWERED(**notice_title_values(notice, case)),
         )
     return notice
 

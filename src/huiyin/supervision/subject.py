@@ -20,13 +20,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from huiyin.core import reminders
+from huiyin.core.reminders import ReminderText
 from huiyin.deadlines.subjects import SUPERVISION_NOTICE, DueStep
 from huiyin.orgs.roles import Role
 
 from .models import NOTICE_STATES, NoticeState, SupervisionNotice
-from .services import notice_title, record_event
+from .services import notice_title_values, record_event
 
 if TYPE_CHECKING:
     from huiyin.cases.models import Case, Event
@@ -55,16 +56,15 @@ def _recipients(step: Step, notice: SupervisionNotice, directory: Directory) -> 
     return list({p.pk: p for p in people}.values()), fell_back
 
 
-def _desk_text(step: Step, notice: SupervisionNotice, case: Case) -> str:
-    values = {
-        "title": notice_title(notice, case),
-        "due": timezone.localtime(notice.due_at).strftime("%Y-%m-%d %H:%M"),
-    }
+def _desk_text(step: Step, notice: SupervisionNotice, case: Case) -> ReminderText:
+    due = timezone.localtime(notice.due_at).strftime("%Y-%m-%d %H:%M")
     if step.action == "warn":
-        return _("【督办预警】%(title)s：将于 %(due)s 到期，请及时反馈") % values
-    if step.action == "overdue":
-        return _("【督办逾期】%(title)s：已于 %(due)s 到期未反馈") % values
-    return _("【督办逾期升级】%(title)s：已于 %(due)s 到期未反馈，请领导督促") % values
+        wording = reminders.SUPERVISION_WARN
+    elif step.action == "overdue":
+        wording = reminders.SUPERVISION_OVERDUE
+    else:
+        wording = reminders.SUPERVISION_ESCALATE
+    return wording(**notice_title_values(notice, case), due=due)
 
 
 def _mark(notice: SupervisionNotice, step: Step, at: datetime) -> list[str]:
@@ -104,13 +104,13 @@ class SupervisionNoticeSubject:
             step=_EVENT_STEP[due.step.action],
             actor=None,
             notice=notice,
-            note=_desk_text(due.step, notice, case),
+            note=_desk_text(due.step, notice, case).source(),
             level=due.step.level,
             scheduled_for=timezone.localtime(due.step.at),
             recipients=[r.pk for r in recipients],
         )
 
-    def desk(self, due: DueStep) -> tuple[str, str]:
+    def desk(self, due: DueStep) -> tuple[str, ReminderText | None]:
         notice, case = _notice(due), due.case
         assert case is not None
         step = due.step

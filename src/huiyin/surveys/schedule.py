@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiyin.core import reminders
 from huiyin.core.notify import desk_notify
 from huiyin.orgs.models import Organization, Staff
 from huiyin.policy.services import current_policy
@@ -97,11 +98,7 @@ def open_round(organization: Organization, today: date) -> Campaign | None:
                 recipients=_runners(organization.pk),
                 case=None,
                 key=f"survey-round:{campaign.pk}",
-                text=_(
-                    "【满意度调查】本单位政策规定定期开展满意度调查：已建立“%(title)s”（截止 %(end)s），"
-                    "请填写调查对象和发放份数后发放问卷。"
-                )
-                % {"title": title, "end": f"{period.last:%Y-%m-%d}"},
+                text=reminders.SURVEY_ROUND(title=title, end=f"{period.last:%Y-%m-%d}"),
             )
     except IntegrityError:  # another sweeper opened it at the same moment
         return None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases import services as case_services
 from huiyin.cases.inputs import IntakeInput, PartyInput
+from huiyin.core import reminders
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
@@ -397,8 +398,7 @@ def item_add(
         recipients=Directory().dept_heads(actor.org_id, department.pk),
         case=None,
         key=f"survey-item:{item.pk}",
-        text=_("%(title)s 整改事项，%(due)s 前完成：%(p)s")
-        % {"title": campaign.title, "due": due_on, "p": problem[:100]},
+        text=reminders.SURVEY_ITEM(title=campaign.title, due=f"{due_on:%Y-%m-%d}", p=problem[:100]),
         at=now,
     )
     return item

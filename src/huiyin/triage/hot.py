@@ -4,7 +4,10 @@ index, each with a representative text, its trend and the cases behind it.
 Clusters are stored rows (``HotCluster``, ``HotMember``) kept by the event bus: a
 registration or an edit of a case's text runs ``assign`` after commit. Two cases received
 within ``LINK_DAYS`` of each other are linked when their texts' character 3-gram sets overlap
-by ``SIMILAR`` (Jaccard) or more — copies and near copies — or when both name the same place
+by ``SIMILAR`` (Jaccard) or more — copies and near copies — and still do once the wording
+common to the organisation's texts is left out (a 12345 template shared by unrelated
+consultations: ``similarity.boilerplate_pairs``, from the triage model's document
+frequencies; nothing is left out without a model), or when both name the same place
 (an estate, a school, a site: ``core.chinese.place_names``) and overlap by ``PLACE_SIMILAR``,
 with their words apart from that place still overlapping by ``PLACE_TOPIC`` — neighbours each
 writing their own letter about one thing. A cluster is a connected group of linked cases. The
@@ -51,9 +54,10 @@ from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.models import Organization, Staff
 
 from .minhash import bands, jaccard, shingles
-from .models import HotCluster, HotMember, TextBand
+from .models import HotCluster, HotMember, ModelStatus, TextBand, TriageModel
 from .permissions import hot_issue_scope
-from .repeats import index_all
+from .repeats import _frequencies, index_all
+from .similarity import boilerplate_pairs, distinctive_shingles
 
 SIMILAR = 0.5  # Jaccard of character 3-grams from which two cases are about the same matter
 # Two cases naming the same place (an estate, a school, a site: ``core.chinese.place_names``)
@@ -108,11 +112,45 @@ def _neighbours(case: Case, mine: set[str]) -> set[int]:
             .exclude(case_id=case.pk)
             .values_list("case_id", flat=True)[:500]
         )
+        common = _boilerplate(case.organization_id)
+        distinct = _distinct_of(case.title, case.text, common)
         rows = HotMember.objects.filter(case_id__in=ids).values_list("cluster_id", "case__title", "case__text")
         for cluster_id, title, text in rows:
-            if cluster_id not in clusters and jaccard(mine, set(_shingles_of(title, text))) >= SIMILAR:
+            if (
+                cluster_id not in clusters
+                and jaccard(mine, set(_shingles_of(title, text))) >= SIMILAR
+                and _same_beyond_boilerplate(distinct, _distinct_of(title, text, common))
+            ):
                 clusters.add(cluster_id)
     return clusters | _place_neighbours(case, mine, clusters)
+
+
+def _same_beyond_boilerplate(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Two similar texts still overlap by SIMILAR once the wording common to the
+    organisation's texts is left out (two texts of nothing but common wording: the same)."""
+    return (not mine and not theirs) or jaccard(set(mine), set(theirs)) >= SIMILAR
+
+
+def _boilerplate(organization_id: int) -> frozenset[str]:
+    """The character pairs common to the organisation's texts, from the triage model in
+    service (its document frequencies): none without one, so the links do not depend on
+    when a case arrived, only on the model."""
+    model_id = (
+        TriageModel.objects.filter(organization_id=organization_id, status=ModelStatus.IN_SERVICE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return _boilerplate_of(organization_id, model_id) if model_id is not None else frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def _boilerplate_of(organization_id: int, model_id: int) -> frozenset[str]:
+    return boilerplate_pairs(_frequencies(organization_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _distinct_of(title: str, text: str, common: frozenset[str]) -> frozenset[str]:
+    return frozenset(distinctive_shingles(_text(title, text), common))
 
 
 def _place_neighbours(case: Case, mine: set[str], known: set[int]) -> set[int]:

@@ -69,6 +69,34 @@ class Frequencies:
 
 UNIFORM = Frequencies()  # no corpus: every n-gram weighs 1
 
+# Wording shared by unrelated matters — a hotline's template (来电人想咨询……方面的相关政策规定，
+# 遇到这类问题应该找哪个部门办理), a greeting, 请有关部门尽快处理 — is made of character pairs
+# found in a large share of the organisation's texts; the words that say what the matter is
+# (供水, 路灯, an estate's name) are rarer. From this share a pair is boilerplate.
+BOILERPLATE_SHARE = 0.08
+BOILERPLATE_MIN_DOCUMENTS = 50  # fewer texts than this say nothing about what is common
+
+
+def boilerplate_pairs(frequencies: Frequencies) -> frozenset[str]:
+    """The n-grams found in ``BOILERPLATE_SHARE`` of the texts or more (none without a corpus
+    of ``BOILERPLATE_MIN_DOCUMENTS``)."""
+    if frequencies.documents < BOILERPLATE_MIN_DOCUMENTS:
+        return frozenset()
+    least = BOILERPLATE_SHARE * frequencies.documents
+    return frozenset(term for term, n in frequencies.counts.items() if n >= least)
+
+
+def distinctive_shingles(text: str, common: frozenset[str]) -> set[str]:
+    """The text's character 3-grams (``minhash.shingles``) less those made of two boilerplate
+    pairs: what is left says what this text is about."""
+    found: set[str] = set()
+    for run in runs(text):
+        for i in range(len(run) - 2):
+            first, second = run[i] + run[i + 1], run[i + 1] + run[i + 2]
+            if first not in common or second not in common:
+                found.add(first + run[i + 2])
+    return found
+
 
 def ngrams(text: str) -> list[str]:
     """The text's units and pairs of units within each run (``core.chinese.runs``: a CJK

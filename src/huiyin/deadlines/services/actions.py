@@ -13,7 +13,7 @@ from django.utils import timezone
 from huiyin.cases.models import Case, Event
 from huiyin.cases.services import case_record_event
 from huiyin.core.notify import desk_notify
-from huiyin.deadlines.events import DeadlineEvent
+from huiyin.deadlines.events import DeadlineEvent, EscalationReason
 from huiyin.orgs.roles import Role
 
 from ..models import STAGE_LABELS, Clock, ClockAction, ClockActionKind
@@ -21,6 +21,7 @@ from ..notify import Directory, desk_text, resolve
 from ..subjects import DueStep, handler_for
 
 if TYPE_CHECKING:
+    from huiyin.core.reminders import ReminderText
     from huiyin.orgs.models import Staff
 
     from .clocks import Step
@@ -81,16 +82,16 @@ class CaseStageSubject:
         if fell_back:
             data["fallback"] = True
         if step.action == ClockActionKind.ESCALATE:
-            data["reason"] = "overdue"
+            data["reason"] = EscalationReason.OVERDUE.value
         return case_record_event(
             due.case, kind=EVENT_KIND[ClockActionKind(step.action)], actor=None, data=data, at=due.stamp
         )
 
-    def desk(self, due: DueStep) -> tuple[str, str]:
+    def desk(self, due: DueStep) -> tuple[str, ReminderText | None]:
         clock, step = due.clock, due.step
         assert due.case is not None
         key = f"clock:{clock.pk}:{step.action}:{step.level}"
-        return key, desk_text(step.action, due.case, clock, role_label=role_label(step.role))
+        return key, desk_text(step.action, due.case, clock, role=step.role)
 
 
 def perform_step(
@@ -132,7 +133,8 @@ def perform_step(
         action.event = event
         action.save(update_fields=["event"])
     key, text = handler.desk(due)
-    desk_notify(recipients=recipients, case=case, key=key, text=text, at=stamp)
+    if text is not None:
+        desk_notify(recipients=recipients, case=case, key=key, text=text, at=stamp)
     return action, _mark(clock, step.action, step.level, now)
 
 
@@ -141,11 +143,13 @@ def escalate_major(
 ) -> Event | None:
     """Major matters go to the leader at once (F13); once per case. ``at``: the moment of the
     event that made it major (its registration, the edit)."""
-    if Event.objects.filter(case=case, kind=DeadlineEvent.ESCALATED, data__reason="major").exists():
+    if Event.objects.filter(
+        case=case, kind=DeadlineEvent.ESCALATED, data__reason=EscalationReason.MAJOR.value
+    ).exists():
         return None
     leaders, fell_back = resolve(Role.LEADER, case, "overall", directory or Directory())
     data: dict[str, Any] = {
-        "reason": "major",
+        "reason": EscalationReason.MAJOR.value,
         "role": Role.LEADER,
         "role_label": role_label(Role.LEADER),
         "urgency": urgency,

@@ -17,6 +17,7 @@ from huiyin.cases.models import Case
 from huiyin.cases.selectors import case_locked
 from huiyin.cases.services import case_record_event
 from huiyin.cases.workflow import OPEN_STATES
+from huiyin.core import reminders
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.validators import NOTE_MAX, checked_text
@@ -28,7 +29,7 @@ from huiyin.policy.labels import STAGE_LABELS
 from huiyin.policy.services.calendars import calendar_for
 
 from ..models import EXTENSION_STATUSES, Clock, ClockState, Extension, ExtensionStatus, Suspension
-from ..notify import Directory
+from ..notify import Directory, stage_label, unit_label
 from ..permissions import may_decide_extension, may_manage_deadlines
 from .clocks import (
     ACTIVE,
@@ -330,14 +331,13 @@ def extension_request(
             recipients=approvers,
             case=case,
             key=f"extension:{extension.pk}:request",
-            text=_("【延期申请】%(number)s %(title)s：%(stage)s申请延期 %(amount)d %(unit)s")
-            % {
-                "number": case.number,
-                "title": case.title,
-                "stage": clock.label,
-                "amount": extension.amount,
-                "unit": unit,
-            },
+            text=reminders.EXTENSION_REQUESTED(
+                number=case.number,
+                title=case.title,
+                stage=stage_label(clock),
+                amount=extension.amount,
+                unit=unit_label(unit),
+            ),
         )
     return extension
 
@@ -453,16 +453,11 @@ def extension_decide(*, actor: Staff, extension_id: int, approve: bool, note: st
             recipients=requester,
             case=case,
             key=f"extension:{extension.pk}:decision",
-            text=(
-                _("【延期已批准】%(number)s：%(stage)s延至 %(due)s")
-                if approve
-                else _("【延期未批准】%(number)s：%(stage)s仍于 %(due)s 到期")
-            )
-            % {
-                "number": case.number,
-                "stage": clock.label,
-                "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M"),
-            },
+            text=(reminders.EXTENSION_APPROVED if approve else reminders.EXTENSION_REFUSED)(
+                number=case.number,
+                stage=stage_label(clock),
+                due=timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M"),
+            ),
         )
         if approve:
             sync_promised_due(case)
