@@ -222,11 +222,10 @@ TABLE = build_table(
         Panel("deadlines", "deadlines/_deadline_panel.html", deadline_panels.case_panel),
         Panel("handling", "handling/_panel.html", handling_panels.case_panel),
         Panel("supervision", "supervision/_case_panel.html", supervision_panels.case_panel),
-        # Answers promised at a callback (回访中不能当即答复的), by when, and the form that records one.
+        # Each round's callback (waiting, made, not reached, or 无法回访 with the reason) and the
+        # answers promised at a callback (回访中不能当即答复的), by when, with the form that records one.
         Panel("followup", "followup/_case_panel.html", followup_panels.case_panel),
         Panel("notifications", "notifications/_case_panel.html", notification_panels.case_panel),
-        # Each round's callback: waiting, made, not reached, or 无法回访 with the reason.
-        Panel("followup", "followup/_case_panel.html", followup_panels.case_panel),
         # Related cases (关联), the merge's record, and this case's likely duplicates.
         Panel("triage", "triage/_case_panel.html", triage_panels.case_panel),
         # The knowledge base for the case's category, its past answers, the phrases of a call (F07).

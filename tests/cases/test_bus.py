@@ -77,6 +77,15 @@ def test_a_kind_declared_by_two_apps_is_refused():
         bus.build_table(kinds=(EventKind, Clash), in_transaction=(), after_commit=(), guards=())
 
 
+def test_a_panel_listed_twice_on_a_page_is_refused():
+    """Two merges once listed one app's case panel twice: it rendered twice on every case page."""
+    real = bus.table()
+    twice = (*real.case_panels, real.case_panels[0])
+    with pytest.raises(ValueError, match=f"case_panels: panel {real.case_panels[0].name} listed more than once"):
+        bus.build_table(kinds=(EventKind,), in_transaction=(), after_commit=(), guards=(), case_panels=twice)
+    assert len({p.name for p in real.case_panels}) == len(real.case_panels)
+
+
 def test_a_subscriber_to_an_unknown_kind_is_refused():
     row = bus.subscriber("typo", lambda **kw: None, kinds=("registred",))
     with pytest.raises(ValueError, match="unknown event kinds"):

@@ -131,7 +131,8 @@ def build_table(
     periodic: Iterable[tuple[str, float, Callable[..., Any]]] = (),
     value_labels: dict[tuple[str, str], Any] | None = None,
 ) -> EventTable:
-    """Check and index a table module's declarations: a kind declared twice is refused."""
+    """Check and index a table module's declarations: a kind declared twice is refused, and so
+    is a panel listed twice on one page."""
     table = EventTable()
     for choices in kinds:
         for member in choices:
@@ -149,6 +150,16 @@ def build_table(
     table.case_panels, table.desk_panels = tuple(case_panels), tuple(desk_panels)
     table.public_panels = tuple(public_panels)
     table.intake_panels = tuple(intake_panels)
+    for where, panels in (
+        ("case_panels", table.case_panels),
+        ("desk_panels", table.desk_panels),
+        ("public_panels", table.public_panels),
+        ("intake_panels", table.intake_panels),
+    ):
+        names = [getattr(panel, "name", None) for panel in panels]
+        twice = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
+        if twice:  # a panel listed twice renders twice, and a form's overrides could not say which
+            raise ValueError(f"{where}: panel {', '.join(twice)} listed more than once")
     table.desk_sections, table.case_policy = tuple(desk_sections), case_policy
     table.erasers = tuple(erasers)
     table.record_erasers = tuple(record_erasers)
