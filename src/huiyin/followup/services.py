@@ -10,6 +10,7 @@ and tell the department head.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -373,6 +374,19 @@ def _answer_promised(
     return promise
 
 
+_Row = TypeVar("_Row", PromisedAnswer, RectificationTask)
+
+
+def _locked_with_case(model: type[_Row], pk: int, actor: Staff, missing: str) -> tuple[Case, _Row]:
+    """A follow-up record of the actor's organisation and its case, both locked, case first
+    (the order every case write takes); NotFound naming ``missing`` otherwise."""
+    found = model.objects.filter(pk=pk, case__organization_id=actor.org_id).first()
+    if found is None:
+        raise NotFound(missing)
+    case = Case.objects.select_for_update().get(pk=found.case_id)
+    return case, model.objects.select_for_update().get(pk=found.pk)
+
+
 def promised_answer_give(
     *,
     actor: Staff,
@@ -389,11 +403,7 @@ def promised_answer_give(
     )
     now = happened_at(at)
     with transaction.atomic():
-        found = PromisedAnswer.objects.filter(pk=promise_id, case__organization_id=actor.org_id).first()
-        if found is None:
-            raise NotFound(_("找不到该预约答复。"))
-        case = Case.objects.select_for_update().get(pk=found.case_id)
-        promise = PromisedAnswer.objects.select_for_update().get(pk=found.pk)
+        case, promise = _locked_with_case(PromisedAnswer, promise_id, actor, _("找不到该预约答复。"))
         if not permissions.may_give_promised_answer(actor, promise):
             raise PermissionDeniedError(_("只有责任部门可以登记预约答复。"))
         ANSWER_STATUSES.move(promise, AnswerStatus.ANSWERED, message=_("该询问已经答复过，未重复登记。"))
@@ -509,11 +519,7 @@ def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
     """The problem was put right (the rectification record, 回访处理率)."""
     note = case_services.required_text(note, "note", _("请填写整改情况。"), limit=NOTE_MAX, label=_("整改情况"))
     with transaction.atomic():
-        task = RectificationTask.objects.filter(pk=task_id, case__organization_id=actor.org_id).first()
-        if task is None:
-            raise NotFound(_("找不到该整改任务。"))
-        case = Case.objects.select_for_update().get(pk=task.case_id)
-        task = RectificationTask.objects.select_for_update().get(pk=task.pk)
+        case, task = _locked_with_case(RectificationTask, task_id, actor, _("找不到该整改任务。"))
         if not permissions.may_record_rectification(actor, task):
             raise PermissionDeniedError(_("只有责任部门可以登记整改情况。"))
         TASK_STATUSES.move(task, TaskStatus.DONE, message=_("该整改任务已完成。"))
