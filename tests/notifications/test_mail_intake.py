@@ -105,12 +105,31 @@ def test_a_case_number_in_the_subject_adds_to_that_case(
     imap.deliver(mail()[0])
     poll(django_capture_on_commit_callbacks)
     case = Case.objects.get()
-    imap.deliver(
-        mail(subject=f"关于{case.number}的补充", text="补充：路灯杆也歪了。", sender="王五 <wang@example.org>")[0]
-    )
+    imap.deliver(mail(subject=f"关于{case.number}的补充", text="补充：路灯杆也歪了。", sender=SENDER.upper())[0])
     result = poll(django_capture_on_commit_callbacks)
     assert result.contacts == 1 and Case.objects.count() == 1
     assert Contact.objects.filter(case=case, text__contains="路灯杆也歪了").exists()
+
+
+def test_a_mail_naming_someone_elses_case_is_parked_not_added_to_it(
+    org, clerk, immediate_tasks, django_capture_on_commit_callbacks
+):
+    """Anyone can put a case number in a subject or copy a thread's Message-ID into
+    In-Reply-To: a mail from an address the case does not know never lands on it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        intake.take(mail()[0], organization=org)
+    case = Case.objects.get()
+    sent = Message.objects.get(case=case)  # the receipt to the complainant, with its Message-ID
+    stranger = "王五 <wang@example.org>"
+    by_number = intake.take(mail(subject=f"关于{case.number}的补充", sender=stranger)[0], organization=org)
+    by_thread = intake.take(mail(subject="Re: 回执", sender=stranger, in_reply_to=sent.message_id)[0], organization=org)
+    for outcome in (by_number, by_thread):
+        assert outcome.status == MailStatus.PARKED and outcome.mail.case is None
+        assert case.number in outcome.mail.reason and "不是该案件的反映人" in outcome.mail.reason
+    assert not Contact.objects.filter(case=case, is_initial=False).exists() and Case.objects.count() == 1
+    # The complainant's own answer in the same thread still lands on the case.
+    own = intake.take(mail(subject="Re: 回执", in_reply_to=sent.message_id)[0], organization=org)
+    assert own.status == MailStatus.CONTACT and own.mail.case == case
 
 
 def test_the_same_message_twice_is_one_case(org, imap, immediate_tasks, django_capture_on_commit_callbacks):

@@ -5,7 +5,8 @@ the mail is marked taken on the server only after its case, contact or parked ro
 committed, and a mail seen again (same Message-ID) is recognised and only marked.
 
 A mail answers a case when its In-Reply-To / References name a message the case sent or
-received, or when its subject carries the case's number. The complainant's auto-receipt
+received, or when its subject carries the case's number; it is added to the case only when
+its sender is a person the case knows (else it is parked: both are easy to forge). The complainant's auto-receipt
 with the query code is the registration's receipt message (``subscribers.receipt_on_registered``),
 sent to the sender's address.
 """
@@ -38,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Case, Channel
+from huiyin.cases.selectors import case_knows_email
 from huiyin.cases.services import case_register, contact_add, derive_title
 from huiyin.cases.validation import TITLE_MAX, attachment_errors
 from huiyin.cases.workflow import CaseState
@@ -351,6 +353,17 @@ def take(raw: bytes, *, organization: Organization) -> Outcome:
         party = PartyInput(name=parsed.sender_name, email=parsed.sender)
         title, text = _intake_text(parsed)
         answered = _answered_case(organization, parsed)
+        if (
+            answered is not None
+            and answered.state != CaseState.ARCHIVED
+            and not case_knows_email(answered, parsed.sender)
+        ):
+            # A case number is easy to guess and a thread's Message-ID easy to copy: a mail
+            # from an address the case does not know is not added to it; a clerk decides.
+            reason = _("邮件指向案件 %(number)s，但发件人不是该案件的反映人，请核实后处理。") % {
+                "number": answered.number
+            }
+            return Outcome(MailStatus.PARKED, _park(organization, parsed, raw, len(raw), [reason]))
         try:
             with transaction.atomic():
                 if answered is not None and answered.state != CaseState.ARCHIVED:
