@@ -393,6 +393,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["huiyin.api.auth.IsActor"],
     "DEFAULT_THROTTLE_CLASSES": ["huiyin.api.auth.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "huiyin.api.parsers.JsonParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "huiyin.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
