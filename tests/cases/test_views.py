@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -230,6 +232,30 @@ def test_ledger_keyword_search(clerk_client):
     number = Case.objects.get().number
     assert number in clerk_client.get(reverse("cases:ledger"), {"q": "漏水"}).content.decode()
     assert number not in clerk_client.get(reverse("cases:ledger"), {"q": "噪音"}).content.decode()
+
+
+def test_the_ledger_search_box_keeps_a_callers_name_and_number_out_of_urls(clerk_client):
+    """A clerk searches the ledger for a caller by name or number: the word goes by POST and
+    the list's link carries it encrypted, so it is in no URL — not the access log's, a
+    Referer's, the browser history's, nor the links to other pages and exports."""
+    clerk_client.post(reverse("cases:intake", args=["phone"]), {**PHONE_FORM, "text": "张伟来电：楼上漏水严重。"})
+    number = Case.objects.get().number
+    for word in ("张伟", "漏水"):
+        response = clerk_client.post(reverse("cases:ledger"), {"q": word, "nature": "complaint"})
+        assert response.status_code == 302
+        link = response["Location"]
+        assert word not in unquote(link) and "q=" not in link.replace("qx=", "") and "nature=complaint" in link
+        page = clerk_client.get(link)
+        html = page.content.decode()
+        assert page.status_code == 200 and number in html and f'value="{word}"' in html
+        links = [unquote(href) for href in re.findall(r'(?:href|action)="([^"]*)"', html)]
+        assert any("export.csv" in href and "qx=" in href for href in links)
+        assert not [href for href in links if word in href]  # other pages, exports, print
+        export = clerk_client.get(link.replace("/cases/", "/cases/export.csv"))
+        assert b"".join(export.streaming_content).decode("utf-8-sig").count(number) == 1
+    tampered = clerk_client.get(reverse("cases:ledger"), {"qx": "not-a-token"})
+    assert tampered.status_code == 400 and "关键词已失效" in tampered.content.decode()
+    assert number not in clerk_client.post(reverse("cases:ledger"), {"q": "噪音"}, follow=True).content.decode()
 
 
 def test_case_outside_my_scope_is_forbidden_not_an_error(clerk_client, client, other_handler):

@@ -213,6 +213,10 @@ def _ledger_page(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, list[Cas
 
 @login_required
 def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
+    if request.method == "POST":  # the search box: back to the list, the keyword encrypted in the link
+        posted = LedgerFilterForm(request.POST, organization_id=request.user.org_id)
+        query = posted.link_query()
+        return redirect(reverse("cases:ledger") + (f"?{query}" if query else ""))
     form, rows, pager = _ledger_page(request)
     return render(
         request,

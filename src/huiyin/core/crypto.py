@@ -41,6 +41,25 @@ def _field_key_list() -> tuple[tuple[str, ...], str]:
     return tuple(getattr(settings, "HUIYIN_FIELD_KEYS", ()) or ()), settings.SECRET_KEY
 
 
+@functools.lru_cache(maxsize=4)
+def _link_fernet(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived(secret, b"huiyin words in links")))
+
+
+def link_encrypt(value: str) -> str:
+    """What a person typed (a search word that may be a name or a phone number), for a link:
+    encrypted under a key of its own, so it never lands readable in a URL or an access log."""
+    return _link_fernet(settings.SECRET_KEY).encrypt(value.encode()).decode()
+
+
+def link_decrypt(token: str) -> str | None:
+    """``link_encrypt``'s value, or None when the token is not one (tampered, or the key changed)."""
+    try:
+        return _link_fernet(settings.SECRET_KEY).decrypt(token.encode()).decode()
+    except (InvalidToken, UnicodeError, ValueError):
+        return None
+
+
 def _lookup_key_list() -> tuple[tuple[str, ...], str]:
     return tuple(getattr(settings, "HUIYIN_LOOKUP_KEYS", ()) or ()), settings.SECRET_KEY
 
