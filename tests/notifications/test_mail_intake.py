@@ -252,3 +252,31 @@ def test_messages_sent_to_a_case_are_found_by_their_thread(
     parsed = intake.parse(raw)
     assert intake._answered_case(org, parsed) == case
     assert "/portal/c/" in services.case_link(case)  # the link provider of the subscriber table
+
+
+def test_a_mail_forwarded_as_an_attachment_keeps_its_text_and_files(org, immediate_tasks):
+    """A complainant forwards the property company's notice "as attachment" (message/rfc822):
+    its text and its file land on the case, not silently dropped; a forward nested deeper
+    than intake.FORWARD_DEPTH is parked for a clerk."""
+
+    def forward(inner: EmailMessage, subject: str = "转发物业通知") -> EmailMessage:
+        outer = EmailMessage()
+        outer["From"], outer["Subject"], outer["Message-ID"] = f"李娜 <{SENDER}>", subject, make_msgid()
+        outer.set_content("请看附件中的物业通知，已经停水三天了。")
+        outer.add_attachment(inner)
+        return outer
+
+    notice = EmailMessage()
+    notice["From"], notice["Subject"] = "物业服务中心 <wy@example.org>", "停水通知"
+    notice.set_content("因管道维修，明日全天停水。")
+    notice.add_attachment(png(), maintype="image", subtype="png", filename="notice.png")
+    outcome = intake.take(forward(notice).as_bytes(), organization=org)
+    assert outcome.status == MailStatus.REGISTERED
+    case = outcome.mail.case
+    assert "已经停水三天了" in case.text and "停水通知" in case.text and "明日全天停水" in case.text
+    assert [a.original_name for a in Attachment.objects.filter(case=case)] == ["notice.png"]
+    deep = notice
+    for _level in range(intake.FORWARD_DEPTH + 1):
+        deep = forward(deep)
+    parked = intake.take(deep.as_bytes(), organization=org)
+    assert parked.status == MailStatus.PARKED and "嵌套" in parked.mail.reason

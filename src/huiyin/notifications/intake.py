@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 CASE_NUMBER = re.compile(r"(?<!\d)(\d{8}-\d{5})(?!\d)")
 # Defects that mean the structure cannot be trusted (a part may be missing or merged).
+# How deep attached mails are unfolded (a forward of a forward of a forward); deeper is parked.
+FORWARD_DEPTH = 3
 STRUCTURAL_DEFECTS = (
     "StartBoundaryNotFoundDefect",
     "CloseBoundaryNotFoundDefect",
@@ -178,8 +180,33 @@ def _body(msg: EmailMessage, parsed: ParsedMail) -> str:
     return clean_text(content).strip()
 
 
-def _attachments(msg: EmailMessage, parsed: ParsedMail) -> None:
+def _forwarded(part: EmailMessage, parsed: ParsedMail, depth: int) -> None:
+    """An attached mail (message/rfc822, a forward "as attachment"): its text joins the
+    case's under a heading, its files are checked like the outer mail's; deeper than
+    FORWARD_DEPTH it is a clerk's to read (the raw mail is kept with the parked row)."""
+    if depth >= FORWARD_DEPTH:
+        parsed.problems.append(_("邮件中附带的邮件嵌套超过 %(n)d 层。") % {"n": FORWARD_DEPTH})
+        return
+    inner = part.get_content()
+    if not isinstance(inner, EmailMessage):
+        parsed.problems.append(_("附带的邮件无法读取。"))
+        return
+    heading = _("—— 附带的邮件 ——")
+    lines = [heading]
+    for label, name in ((_("发件人"), "From"), (_("日期"), "Date"), (_("主题"), "Subject")):
+        value = _header(inner, name)
+        if value:
+            lines.append(f"{label}：{value}")
+    text = _body(inner, parsed)
+    parsed.text = "\n\n".join(filter(None, [parsed.text, "\n".join(lines), text]))
+    _attachments(inner, parsed, depth + 1)
+
+
+def _attachments(msg: EmailMessage, parsed: ParsedMail, depth: int = 0) -> None:
     for index, part in enumerate(msg.iter_attachments(), 1):
+        if part.get_content_type() == "message/rfc822":
+            _forwarded(part, parsed, depth)
+            continue
         try:
             name = clean_text(part.get_filename() or "").strip().replace("/", "_").replace("\\", "_")
             payload = part.get_payload(decode=True)
@@ -189,7 +216,8 @@ def _attachments(msg: EmailMessage, parsed: ParsedMail) -> None:
             )
             continue
         if not isinstance(payload, bytes):
-            continue  # an attached message (message/rfc822): its text is in the raw mail
+            parsed.problems.append(_("第 %(n)d 个附件无法读取。") % {"n": index})
+            continue
         if not name:
             name = f"attachment-{index}{mimetypes.guess_extension(part.get_content_type()) or '.bin'}"
         upload = SimpleUploadedFile(name[:200], payload, content_type=part.get_content_type())
