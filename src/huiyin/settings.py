@@ -474,6 +474,8 @@ HUIYIN_IMAP_DONE_MAILBOX = env.str("HUIYIN_IMAP_DONE_MAILBOX", default="")  # em
 HUIYIN_IMAP_TIMEOUT = env.float("HUIYIN_IMAP_TIMEOUT", default=30.0)
 HUIYIN_MAIL_ORGANIZATION = env.str("HUIYIN_MAIL_ORGANIZATION", default="")  # code; needed with several
 HUIYIN_MAIL_MAX_BYTES = env.int("HUIYIN_MAIL_MAX_BYTES", default=30 * 1024 * 1024)
+# More files than this in one mail (forwarded mails included) and it is parked for a clerk.
+HUIYIN_MAIL_MAX_ATTACHMENTS = env.int("HUIYIN_MAIL_MAX_ATTACHMENTS", default=20)
 HUIYIN_MAIL_NATURE = env.str("HUIYIN_MAIL_NATURE", default="complaint")
 HUIYIN_MAIL_POLL_SECONDS = env.float("HUIYIN_MAIL_POLL_SECONDS", default=60.0)
 # Font embedded in PDFs; found automatically among the usual system locations when unset.

@@ -280,3 +280,13 @@ def test_a_mail_forwarded_as_an_attachment_keeps_its_text_and_files(org, immedia
         deep = forward(deep)
     parked = intake.take(deep.as_bytes(), organization=org)
     assert parked.status == MailStatus.PARKED and "嵌套" in parked.mail.reason
+
+
+def test_a_mail_with_too_many_files_is_parked_not_thousands_of_rows(org, settings):
+    settings.HUIYIN_MAIL_MAX_ATTACHMENTS = 3
+    files = tuple((f"p{i}.png", png(), "image/png") for i in range(50))
+    outcome = intake.take(mail(files=files)[0], organization=org)
+    assert outcome.status == MailStatus.PARKED and "附件过多" in outcome.mail.reason
+    assert outcome.mail.reason.count("附件过多") == 1
+    assert not Case.objects.exists() and not Attachment.objects.exists()
+    assert intake.take(mail(files=files[:3])[0], organization=org).status == MailStatus.REGISTERED

@@ -203,7 +203,14 @@ def _forwarded(part: EmailMessage, parsed: ParsedMail, depth: int) -> None:
 
 
 def _attachments(msg: EmailMessage, parsed: ParsedMail, depth: int = 0) -> None:
+    limit = settings.HUIYIN_MAIL_MAX_ATTACHMENTS
     for index, part in enumerate(msg.iter_attachments(), 1):
+        if len(parsed.attachments) + len(parsed.refused) >= limit:
+            # Thousands of tiny files fit in one mail: each would be a file and a row. A clerk looks.
+            too_many = _("邮件附件过多：上限 %(max)d 个。") % {"max": limit}
+            if too_many not in parsed.problems:  # once, however deep the forwards go
+                parsed.problems.append(too_many)
+            return
         if part.get_content_type() == "message/rfc822":
             _forwarded(part, parsed, depth)
             continue
