@@ -222,6 +222,22 @@ def test_a_refused_recipient_is_named_nowhere_the_failure_is_kept(
     assert message.reason == "SMTP recipient refused" and message.status == MessageStatus.QUEUED
 
 
+def test_another_sms_backends_error_quoting_the_number_is_not_kept(
+    clerk, monkeypatch, django_capture_on_commit_callbacks
+):
+    class Quoting:
+        def send(self, *, phone, body, key):
+            raise ValueError(f"number {phone} is not on our network")
+
+    monkeypatch.setattr(services, "sms_backend", Quoting)
+    case, _code = register(clerk, django_capture_on_commit_callbacks, email="")
+    message = Message.objects.get(case=case)
+    with pytest.raises(Exception) as failed:
+        services.message_send(message.pk)
+    message.refresh_from_db()
+    assert message.reason == "ValueError" and PHONE not in "".join(traceback.format_exception(failed.value))
+
+
 def test_the_receipt_reaches_a_real_smtp_server(clerk, smtp, immediate_tasks, django_capture_on_commit_callbacks):
     case, code = register(clerk, django_capture_on_commit_callbacks, phone="")
     [received] = smtp.wait_for(1)

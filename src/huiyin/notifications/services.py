@@ -38,7 +38,7 @@ from huiyin.core.validators import clean_text, normalize_phone
 from huiyin.orgs.models import Staff
 
 from . import intake, permissions, rendering
-from .backends import DeliveryFailed, message_id_for, send_email
+from .backends import DeliveryFailed, GatewayError, message_id_for, send_email
 from .errors import NotificationsError
 from .events import NotificationsEvent
 from .models import (
@@ -242,9 +242,9 @@ def _describe(exc: Exception) -> str:
         return f"SMTP {exc.smtp_code}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "SMTP recipient refused"
-    if isinstance(exc, smtplib.SMTPException | OSError):
-        return f"{type(exc).__name__}"
-    return f"{type(exc).__name__}: {str(exc)[:120]}"
+    if isinstance(exc, GatewayError):  # our own gateway's words, written without either
+        return f"{type(exc).__name__}: {str(exc)[:120]}"
+    return type(exc).__name__  # another backend's error may quote the number or the address
 
 
 def _hand_over(message: Message) -> None:
