@@ -425,7 +425,7 @@ class LedgerFilterForm(StyledForm):
         label=_("倒数页码"), required=False, min_value=1, max_value=PAGE_MAX, widget=forms.HiddenInput
     )
 
-    # The keyword in links, encrypted (crypto.link_encrypt): the search box is a POST that
+    # The keyword in links, encrypted (crypto.seal): the search box is a POST that
     # redirects to the list with ``qx`` instead of ``q``, so a caller's name or number typed
     # there never lands in a URL, an access log, a Referer or the browser's history.
     qx = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -434,7 +434,7 @@ class LedgerFilterForm(StyledForm):
         super().__init__(*args, **kwargs)
         self._keyword_lost = False
         if self.is_bound and self.data.get("qx") and not self.data.get("q"):
-            keyword = crypto.link_decrypt(str(self.data["qx"])[:2000])
+            keyword = crypto.unseal(str(self.data["qx"])[:2000])
             self._keyword_lost = keyword is None
             self.data = self.data.copy()
             self.data["q"] = (keyword or "")[:KEYWORD_MAX]
@@ -458,7 +458,7 @@ class LedgerFilterForm(StyledForm):
                 query.setlist(name, [v for v in self.data.getlist(name) if v])
         keyword = str(self.data.get("q") or "").strip()
         if keyword:
-            query["qx"] = crypto.link_encrypt(keyword)
+            query["qx"] = crypto.seal(keyword)
         return query.urlencode()
 
     def filters(self) -> LedgerFilters:

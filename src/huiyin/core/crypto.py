@@ -42,21 +42,22 @@ def _field_key_list() -> tuple[tuple[str, ...], str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _link_fernet(secret: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derived(secret, b"huiyin words in links")))
+def _seal_fernet(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived(secret, b"huiyin sealed values")))
 
 
-def link_encrypt(value: str) -> str:
-    """What a person typed (a search word that may be a name or a phone number), for a link:
-    encrypted under a key of its own, so it never lands readable in a URL or an access log."""
-    return _link_fernet(settings.SECRET_KEY).encrypt(value.encode()).decode()
+def seal(value: str) -> str:
+    """A value kept where anyone with the files could read it — a link (a search word that
+    may be a name or a phone number), a session row (a query code just issued) — encrypted
+    under a key of its own."""
+    return _seal_fernet(settings.SECRET_KEY).encrypt(value.encode()).decode()
 
 
-def link_decrypt(token: str) -> str | None:
-    """``link_encrypt``'s value, or None when the token is not one (tampered, or the key changed)."""
+def unseal(token: str) -> str | None:
+    """``seal``'s value, or None when the token is not one (tampered, or the key changed)."""
     try:
-        return _link_fernet(settings.SECRET_KEY).decrypt(token.encode()).decode()
-    except (InvalidToken, UnicodeError, ValueError):
+        return _seal_fernet(settings.SECRET_KEY).decrypt(token.encode()).decode()
+    except (InvalidToken, UnicodeError, ValueError, AttributeError):
         return None
 
 
