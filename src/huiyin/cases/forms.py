@@ -436,8 +436,11 @@ class LedgerFilterForm(StyledForm):
         if self.is_bound and self.data.get("qx") and not self.data.get("q"):
             keyword = crypto.unseal(str(self.data["qx"])[:2000])
             self._keyword_lost = keyword is None
-            self.data = self.data.copy()
-            self.data["q"] = (keyword or "")[:KEYWORD_MAX]
+            data = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
+            if not isinstance(self.data, QueryDict):
+                data.update(self.data)
+            data["q"] = (keyword or "")[:KEYWORD_MAX]
+            self.data = data
         state = self.fields["state"]
         assert isinstance(state, forms.ChoiceField)  # declared so above
         state.choices = [("", _("全部状态")), ("open", _("未办结")), *CaseState.choices]
@@ -454,8 +457,9 @@ class LedgerFilterForm(StyledForm):
         """The submitted filters as a link's query: the keyword encrypted (``qx``), no page."""
         query = QueryDict(mutable=True)
         for name in self.fields:
-            if name not in ("q", "qx", "page", "end") and self.data.get(name):
-                query.setlist(name, [v for v in self.data.getlist(name) if v])
+            values = self.data.getlist(name) if isinstance(self.data, QueryDict) else [self.data.get(name)]
+            if name not in ("q", "qx", "page", "end") and any(values):
+                query.setlist(name, [str(v) for v in values if v])
         keyword = str(self.data.get("q") or "").strip()
         if keyword:
             query["qx"] = crypto.seal(keyword)
