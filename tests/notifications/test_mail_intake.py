@@ -290,3 +290,31 @@ def test_a_mail_with_too_many_files_is_parked_not_thousands_of_rows(org, setting
     assert outcome.mail.reason.count("附件过多") == 1
     assert not Case.objects.exists() and not Attachment.objects.exists()
     assert intake.take(mail(files=files[:3])[0], organization=org).status == MailStatus.REGISTERED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_taken_by_two_pollers_at_once_is_one_case(org, immediate_tasks):
+    """Two pollers (a restart overlapping the old one) take the same mail at the same moment."""
+    import threading
+
+    from django.db import connection
+
+    raw, _mid = mail()
+    start, outcomes, errors = threading.Barrier(3), [], []
+
+    def poller():
+        try:
+            start.wait()
+            outcomes.append(intake.take(raw, organization=org).status)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poller) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(outcomes) == ["duplicate", "duplicate", MailStatus.REGISTERED]
+    assert Case.objects.count() == 1 and InboundMail.objects.count() == 1
