@@ -394,6 +394,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["huiyin.api.auth.IsActor"],
     "DEFAULT_THROTTLE_CLASSES": ["huiyin.api.auth.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "huiyin.api.parsers.JsonParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "huiyin.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -470,6 +475,8 @@ HUIYIN_IMAP_DONE_MAILBOX = env.str("HUIYIN_IMAP_DONE_MAILBOX", default="")  # em
 HUIYIN_IMAP_TIMEOUT = env.float("HUIYIN_IMAP_TIMEOUT", default=30.0)
 HUIYIN_MAIL_ORGANIZATION = env.str("HUIYIN_MAIL_ORGANIZATION", default="")  # code; needed with several
 HUIYIN_MAIL_MAX_BYTES = env.int("HUIYIN_MAIL_MAX_BYTES", default=30 * 1024 * 1024)
+# More files than this in one mail (forwarded mails included) and it is parked for a clerk.
+HUIYIN_MAIL_MAX_ATTACHMENTS = env.int("HUIYIN_MAIL_MAX_ATTACHMENTS", default=20)
 HUIYIN_MAIL_NATURE = env.str("HUIYIN_MAIL_NATURE", default="complaint")
 HUIYIN_MAIL_POLL_SECONDS = env.float("HUIYIN_MAIL_POLL_SECONDS", default=60.0)
 # Font embedded in PDFs; found automatically among the usual system locations when unset.

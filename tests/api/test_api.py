@@ -223,6 +223,9 @@ def test_idempotency_key_replays_and_refuses_another_body(org, system, settings)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
     assert Case.objects.count() == 1
+    # The answer kept for the replay carries the query code: stored encrypted, like a personal field.
+    code = first.json()["query_code"]
+    assert again.json()["query_code"] == code and code.encode() not in bytes(IdempotencyRecord.objects.get().body)
     other = client.post("/api/v1/cases/", {**BODY, "text": "另一件事"}, format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert Case.objects.count() == 1

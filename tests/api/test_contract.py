@@ -85,6 +85,9 @@ def test_bad_input_is_a_precise_4xx_with_the_error_body(org, system, register, s
     )  # no boundary: Django's parser refuses it before the view
     assert broken.status_code == 400 and error_of(broken)["code"] == "malformed"
     assert broken["Content-Type"] == "application/json"
+    for deep in ("[" * 100_000 + "]" * 100_000, '{"a":' * 5000 + "1" + "}" * 5000):  # under the size limit
+        nested = client.post("/api/v1/cases/", deep, content_type="application/json")
+        assert nested.status_code == 400 and error_of(nested)["code"] == "malformed"
     media = client.post("/api/v1/cases/", "channel=phone", content_type="text/plain")
     assert media.status_code == 415 and error_of(media)["code"] == "unsupported_media_type"
     method = client.delete(f"/api/v1/cases/{case.pk}/")

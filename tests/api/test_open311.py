@@ -290,6 +290,12 @@ def test_errors_are_the_specifications_array(client: Client, org, category, plai
         ({"attribute[nature]": "poem"}, 400),
         ({"attribute[nature][]": ["report", "suggestion"]}, 400),
         ({"description": "长" * 4001}, 400),
+        # Refused, never cut: a shortened address or number would reach someone else.
+        ({"email": "li.na@" + "mail." * 23 + "example.org"}, 400),  # cut at 120: another domain
+        ({"phone": "1381234567" + "8" * 30}, 400),
+        ({"address_string": "幸福路" * 60}, 400),
+        ({"first_name": "娜" * 31}, 400),
+        ({"attribute[title]": "标题" * 61}, 400),
         ({"jurisdiction_id": "elsewhere"}, 404),
     ):
         response = client.post("/open311/v2/requests.json", {**base, **extra})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -11,6 +14,8 @@ from django.utils import timezone
 
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, Event
+from huiyin.cases.services import query_code_matches
+from huiyin.core import crypto
 
 pytestmark = pytest.mark.django_db
 
@@ -145,10 +150,14 @@ def test_receipt_html_shows_code_once_then_hides_it(clerk_client):
 def test_case_page_shows_the_new_query_code_once_after_registration(clerk_client):
     response = clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM, follow=True)
     case = Case.objects.get()
-    code = clerk_client.session["receipt_codes"][str(case.pk)]
-    assert len(code) == 8
     html = response.content.decode()
-    assert 'id="new-query-code"' in html and code in html  # the page after registration: read it out
+    code = re.search(r'id="new-query-code">([23456789A-Z]{8})<', html).group(1)  # the page after registration
+    assert query_code_matches(case, code)
+    # The session row (readable by anyone with the database) keeps it sealed, as the case row keeps a hash.
+    from django.contrib.sessions.models import Session
+
+    stored = Session.objects.get(session_key=clerk_client.session.session_key)
+    assert code not in json.dumps(stored.get_decoded()) and code not in stored.session_data
     again = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'id="new-query-code"' not in again and code not in again  # once only
     # The receipt still shows it in this session.
@@ -178,7 +187,8 @@ def test_session_stays_bounded_over_a_shift_of_registrations(clerk_client):
     assert max(sizes[10:]) <= sizes[9] + 16  # flat once full (ids may gain a digit)
     # The newest receipts still show their code; an old one says it was given already.
     latest = newest[0]
-    assert codes[str(latest)] in clerk_client.get(reverse("cases:receipt", args=[latest])).content.decode()
+    receipt = clerk_client.get(reverse("cases:receipt", args=[latest])).content.decode()
+    assert crypto.unseal(codes[str(latest)]) in receipt
     oldest = Case.objects.order_by("id").first()
     old_receipt = clerk_client.get(reverse("cases:receipt", args=[oldest.pk])).content.decode()
     assert "已在首次出具时告知" in old_receipt
@@ -200,7 +210,7 @@ def test_receipt_pdf_contains_chinese_text(clerk_client):
 def test_public_status_check_with_query_code(clerk_client, client):
     clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
     case = Case.objects.get()
-    code = clerk_client.session["receipt_codes"][str(case.pk)]
+    code = crypto.unseal(clerk_client.session["receipt_codes"][str(case.pk)])
     ok = client.post(reverse("public:status"), {"number": case.number, "code": code.lower()})
     assert "已登记" in ok.content.decode()
     bad = client.post(reverse("public:status"), {"number": case.number, "code": "WRONG123"})
@@ -230,6 +240,30 @@ def test_ledger_keyword_search(clerk_client):
     number = Case.objects.get().number
     assert number in clerk_client.get(reverse("cases:ledger"), {"q": "漏水"}).content.decode()
     assert number not in clerk_client.get(reverse("cases:ledger"), {"q": "噪音"}).content.decode()
+
+
+def test_the_ledger_search_box_keeps_a_callers_name_and_number_out_of_urls(clerk_client):
+    """A clerk searches the ledger for a caller by name or number: the word goes by POST and
+    the list's link carries it encrypted, so it is in no URL — not the access log's, a
+    Referer's, the browser history's, nor the links to other pages and exports."""
+    clerk_client.post(reverse("cases:intake", args=["phone"]), {**PHONE_FORM, "text": "张伟来电：楼上漏水严重。"})
+    number = Case.objects.get().number
+    for word in ("张伟", "漏水"):
+        response = clerk_client.post(reverse("cases:ledger"), {"q": word, "nature": "complaint"})
+        assert response.status_code == 302
+        link = response["Location"]
+        assert word not in unquote(link) and "q=" not in link.replace("qx=", "") and "nature=complaint" in link
+        page = clerk_client.get(link)
+        html = page.content.decode()
+        assert page.status_code == 200 and number in html and f'value="{word}"' in html
+        links = [unquote(href) for href in re.findall(r'(?:href|action)="([^"]*)"', html)]
+        assert any("export.csv" in href and "qx=" in href for href in links)
+        assert not [href for href in links if word in href]  # other pages, exports, print
+        export = clerk_client.get(link.replace("/cases/", "/cases/export.csv"))
+        assert b"".join(export.streaming_content).decode("utf-8-sig").count(number) == 1
+    tampered = clerk_client.get(reverse("cases:ledger"), {"qx": "not-a-token"})
+    assert tampered.status_code == 400 and "关键词已失效" in tampered.content.decode()
+    assert number not in clerk_client.post(reverse("cases:ledger"), {"q": "噪音"}, follow=True).content.decode()
 
 
 def test_case_outside_my_scope_is_forbidden_not_an_error(clerk_client, client, other_handler):
@@ -318,7 +352,7 @@ def test_public_status_check_locks_a_number_after_wrong_query_codes(clerk_client
     settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "code_number": "3/900", "lookup_ip": "12/600"}
     clerk_client.post(reverse("cases:intake", args=["phone"]), PHONE_FORM)
     case = Case.objects.get()
-    code = clerk_client.session["receipt_codes"][str(case.pk)]
+    code = crypto.unseal(clerk_client.session["receipt_codes"][str(case.pk)])
     url = reverse("public:status")
     for guess in ("WRONG123", "WRONG234", "WRONG345"):
         assert client.post(url, {"number": case.number, "code": guess}).status_code == 200

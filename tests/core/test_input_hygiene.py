@@ -39,6 +39,8 @@ from huiyin.orgs.models import Department
         ("\x1b[31m红色\x1b[0m字", "红色字"),
         ("a\x07b\x08c\x0bd\x0ce\x1ff\x7fg\x85h", "abcdefgh"),
         ("第一行\n第二行\r\n\t缩进", "第一行\n第二行\r\n\t缩进"),  # line breaks and tabs stay
+        ("报告\u202egpj.pdf", "报告gpj.pdf"),  # shown as 报告fdp.jpg with the right-to-left override
+        ("\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069编号", "编号"),
         ("", ""),
     ],
 )

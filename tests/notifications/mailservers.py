@@ -62,6 +62,7 @@ class SmtpServer:
     port: int
     received: list[email.message.EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # recipients answered "550 no such user"
 
     def wait_for(self, count: int, seconds: float = 10.0) -> list[email.message.EmailMessage]:
         deadline = time.monotonic() + seconds
@@ -73,6 +74,12 @@ class SmtpServer:
 class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address in self.server.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)

@@ -105,12 +105,31 @@ def test_a_case_number_in_the_subject_adds_to_that_case(
     imap.deliver(mail()[0])
     poll(django_capture_on_commit_callbacks)
     case = Case.objects.get()
-    imap.deliver(
-        mail(subject=f"关于{case.number}的补充", text="补充：路灯杆也歪了。", sender="王五 <wang@example.org>")[0]
-    )
+    imap.deliver(mail(subject=f"关于{case.number}的补充", text="补充：路灯杆也歪了。", sender=SENDER.upper())[0])
     result = poll(django_capture_on_commit_callbacks)
     assert result.contacts == 1 and Case.objects.count() == 1
     assert Contact.objects.filter(case=case, text__contains="路灯杆也歪了").exists()
+
+
+def test_a_mail_naming_someone_elses_case_is_parked_not_added_to_it(
+    org, clerk, immediate_tasks, django_capture_on_commit_callbacks
+):
+    """Anyone can put a case number in a subject or copy a thread's Message-ID into
+    In-Reply-To: a mail from an address the case does not know never lands on it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        intake.take(mail()[0], organization=org)
+    case = Case.objects.get()
+    sent = Message.objects.get(case=case)  # the receipt to the complainant, with its Message-ID
+    stranger = "王五 <wang@example.org>"
+    by_number = intake.take(mail(subject=f"关于{case.number}的补充", sender=stranger)[0], organization=org)
+    by_thread = intake.take(mail(subject="Re: 回执", sender=stranger, in_reply_to=sent.message_id)[0], organization=org)
+    for outcome in (by_number, by_thread):
+        assert outcome.status == MailStatus.PARKED and outcome.mail.case is None
+        assert case.number in outcome.mail.reason and "不是该案件的反映人" in outcome.mail.reason
+    assert not Contact.objects.filter(case=case, is_initial=False).exists() and Case.objects.count() == 1
+    # The complainant's own answer in the same thread still lands on the case.
+    own = intake.take(mail(subject="Re: 回执", in_reply_to=sent.message_id)[0], organization=org)
+    assert own.status == MailStatus.CONTACT and own.mail.case == case
 
 
 def test_the_same_message_twice_is_one_case(org, imap, immediate_tasks, django_capture_on_commit_callbacks):
@@ -233,3 +252,69 @@ def test_messages_sent_to_a_case_are_found_by_their_thread(
     parsed = intake.parse(raw)
     assert intake._answered_case(org, parsed) == case
     assert "/portal/c/" in services.case_link(case)  # the link provider of the subscriber table
+
+
+def test_a_mail_forwarded_as_an_attachment_keeps_its_text_and_files(org, immediate_tasks):
+    """A complainant forwards the property company's notice "as attachment" (message/rfc822):
+    its text and its file land on the case, not silently dropped; a forward nested deeper
+    than intake.FORWARD_DEPTH is parked for a clerk."""
+
+    def forward(inner: EmailMessage, subject: str = "转发物业通知") -> EmailMessage:
+        outer = EmailMessage()
+        outer["From"], outer["Subject"], outer["Message-ID"] = f"李娜 <{SENDER}>", subject, make_msgid()
+        outer.set_content("请看附件中的物业通知，已经停水三天了。")
+        outer.add_attachment(inner)
+        return outer
+
+    notice = EmailMessage()
+    notice["From"], notice["Subject"] = "物业服务中心 <wy@example.org>", "停水通知"
+    notice.set_content("因管道维修，明日全天停水。")
+    notice.add_attachment(png(), maintype="image", subtype="png", filename="notice.png")
+    outcome = intake.take(forward(notice).as_bytes(), organization=org)
+    assert outcome.status == MailStatus.REGISTERED
+    case = outcome.mail.case
+    assert "已经停水三天了" in case.text and "停水通知" in case.text and "明日全天停水" in case.text
+    assert [a.original_name for a in Attachment.objects.filter(case=case)] == ["notice.png"]
+    deep = notice
+    for _level in range(intake.FORWARD_DEPTH + 1):
+        deep = forward(deep)
+    parked = intake.take(deep.as_bytes(), organization=org)
+    assert parked.status == MailStatus.PARKED and "嵌套" in parked.mail.reason
+
+
+def test_a_mail_with_too_many_files_is_parked_not_thousands_of_rows(org, settings):
+    settings.HUIYIN_MAIL_MAX_ATTACHMENTS = 3
+    files = tuple((f"p{i}.png", png(), "image/png") for i in range(50))
+    outcome = intake.take(mail(files=files)[0], organization=org)
+    assert outcome.status == MailStatus.PARKED and "附件过多" in outcome.mail.reason
+    assert outcome.mail.reason.count("附件过多") == 1
+    assert not Case.objects.exists() and not Attachment.objects.exists()
+    assert intake.take(mail(files=files[:3])[0], organization=org).status == MailStatus.REGISTERED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_taken_by_two_pollers_at_once_is_one_case(org, immediate_tasks):
+    """Two pollers (a restart overlapping the old one) take the same mail at the same moment."""
+    import threading
+
+    from django.db import connection
+
+    raw, _mid = mail()
+    start, outcomes, errors = threading.Barrier(3), [], []
+
+    def poller():
+        try:
+            start.wait()
+            outcomes.append(intake.take(raw, organization=org).status)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poller) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(outcomes) == ["duplicate", "duplicate", MailStatus.REGISTERED]
+    assert Case.objects.count() == 1 and InboundMail.objects.count() == 1

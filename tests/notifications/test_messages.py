@@ -6,6 +6,7 @@ loopback."""
 from __future__ import annotations
 
 import json
+import traceback
 
 import pytest
 from django.core import mail
@@ -201,6 +202,40 @@ def test_a_failing_gateway_is_retried_and_counted_then_sends_once(
     # Handed over again with the same key (a crash before the row was saved): delivered once.
     services.sms_backend().send(phone=PHONE, body=sent["text"], key=message.key)
     assert len(gateway.received) == 1
+
+
+def test_a_refused_recipient_is_named_nowhere_the_failure_is_kept(
+    clerk, smtp, settings, django_capture_on_commit_callbacks
+):
+    """The mail server refuses the address: the failure the task queue keeps (its traceback,
+    shown on the system page and by ``huiyin tasks status``) and logs says what went wrong,
+    never to whom (SMTPRecipientsRefused carries the address)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the row is kept, not run
+    smtp.refused.add(EMAIL)
+    case, _code = register(clerk, django_capture_on_commit_callbacks, phone="")
+    message = Message.objects.get(case=case)
+    with pytest.raises(Exception) as failed:
+        services.message_send(message.pk)
+    kept = "".join(traceback.format_exception(failed.value))
+    assert "recipient refused" in kept and EMAIL not in kept and "zhang.wei" not in kept
+    message.refresh_from_db()
+    assert message.reason == "SMTP recipient refused" and message.status == MessageStatus.QUEUED
+
+
+def test_another_sms_backends_error_quoting_the_number_is_not_kept(
+    clerk, monkeypatch, django_capture_on_commit_callbacks
+):
+    class Quoting:
+        def send(self, *, phone, body, key):
+            raise ValueError(f"number {phone} is not on our network")
+
+    monkeypatch.setattr(services, "sms_backend", Quoting)
+    case, _code = register(clerk, django_capture_on_commit_callbacks, email="")
+    message = Message.objects.get(case=case)
+    with pytest.raises(Exception) as failed:
+        services.message_send(message.pk)
+    message.refresh_from_db()
+    assert message.reason == "ValueError" and PHONE not in "".join(traceback.format_exception(failed.value))
 
 
 def test_the_receipt_reaches_a_real_smtp_server(clerk, smtp, immediate_tasks, django_capture_on_commit_callbacks):

@@ -4,6 +4,7 @@ input refused next to the field with nothing created."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 
 import pytest
@@ -273,3 +274,16 @@ def test_a_submission_reads_the_organisation_and_looks_its_token_up_once(client,
     statements = [q["sql"] for q in captured.captured_queries]
     assert sum(s.startswith('SELECT "orgs_organization"') for s in statements) == 1, statements
     assert sum('"cases_case"."intake_token" =' in s for s in statements) == 1, statements
+
+
+def test_the_receipts_query_code_is_sealed_in_the_session_row(client, org):
+    """The browser that submitted keeps the code for its receipt (and its PDF) in its session;
+    the session row, readable by anyone with the database, holds it sealed: in the case row
+    it is a keyed hash only."""
+    from django.contrib.sessions.models import Session
+
+    submit(client, org)
+    case, code = receipt_of(client, org)
+    for stored in Session.objects.all():
+        assert code not in stored.session_data and code not in json.dumps(stored.get_decoded())
+    assert client.get(f"/portal/{org.code}/receipt.pdf").status_code == 200

@@ -4,6 +4,7 @@ booking page on the portal behind its proof of work and limits."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -192,6 +193,11 @@ def test_the_public_books_on_the_portal_and_sees_the_booking_once_in_this_browse
     assert appointment.booked_via == BookedVia.PORTAL and appointment.booked_by is None
     done = client.get(response["Location"]).content.decode()
     assert appointment.code in done and "2026-09-29（星期二）10:00" in done and "139****1111" in done
+    manage_code = re.search(r'id="manage-code">([^<]+)<', done).group(1)
+    assert services.manage_code_matches(appointment, manage_code)
+    from django.contrib.sessions.models import Session  # the row holds it sealed: the table only its hash
+
+    assert not [row for row in Session.objects.all() if manage_code in json.dumps(row.get_decoded())]
     other = client.__class__()
     assert other.get(response["Location"]).status_code == 302  # another browser sees nothing
 

@@ -1,9 +1,12 @@
 """``Idempotency-Key`` on every POST: a retry gets the first response back.
 
-The record is claimed before the work starts (a unique row per client and key, committed
-at once), so a concurrent retry sees it in progress (409) instead of doing the work twice;
-the same key with another body is refused (422). Records expire after
-``HUIYIN_API_IDEMPOTENCY_HOURS`` (``huiyin api_cleanup``; an expired one is replaced)."""
+The record (a unique row per client and key), the work and the answer stored on the record
+are one transaction: a concurrent retry's insert of the same key waits for the first to
+finish and then gets its answer back (never the work twice), and a process killed in the
+middle leaves neither the work nor a record behind, so the client's retry simply runs (no
+claim stuck "in progress" for the record's whole life). The same key with another body is
+refused (422). Records expire after ``HUIYIN_API_IDEMPOTENCY_HOURS`` (``huiyin
+api_cleanup``; an expired one is replaced)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from huiyin.core import crypto
 from huiyin.orgs.models import Staff
 
 from .errors import ApiError
@@ -82,33 +86,43 @@ def idempotent(request: Request, run: Callable[[], Response], handle: Callable[[
                 record = IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=print_, expires_at=expires)
         except IntegrityError:
             record = None
-    if record is None:
-        first = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-        if first is None:  # expired and removed in between: a fresh start is a conflict to retry
-            return Response(error_body(ApiError.IDEMPOTENCY_IN_PROGRESS, _("请稍后重试。")), status=409)
-        if first.fingerprint != print_:
-            return Response(
-                error_body(ApiError.IDEMPOTENCY_KEY_REUSED, _("该 Idempotency-Key 已用于另一个不同的请求。")),
-                status=422,
-            )
-        if first.status is None:
-            return Response(
-                error_body(ApiError.IDEMPOTENCY_IN_PROGRESS, _("相同的请求正在处理，请稍后重试。")), status=409
-            )
-        response = Response(json.loads(bytes(first.body) or b"null"), status=first.status)
-        response["Idempotent-Replayed"] = "true"
-        return response
+        if record is not None:
+            return _first_answer(record, run, handle)
+    first = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+    if first is None or first.status is None:  # expired and removed in between: retry
+        return Response(error_body(ApiError.IDEMPOTENCY_IN_PROGRESS, _("相同的请求正在处理，请稍后重试。")), status=409)
+    if first.fingerprint != print_:
+        return Response(
+            error_body(ApiError.IDEMPOTENCY_KEY_REUSED, _("该 Idempotency-Key 已用于另一个不同的请求。")),
+            status=422,
+        )
+    response = Response(json.loads(_opened(bytes(first.body))), status=first.status)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _first_answer(
+    record: IdempotencyRecord, run: Callable[[], Response], handle: Callable[[Exception], Response]
+) -> Response:
+    """Run the work inside the record's transaction and keep its answer on the record."""
     try:
-        try:
+        with transaction.atomic():
             response = run()
-        except Exception as exc:  # a refusal is an answer too: replayed like a success
-            response = handle(exc)
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        raise
+    except Exception as exc:  # a refusal is an answer too: replayed like a success (its work rolled back)
+        response = handle(exc)
     if response.status_code >= 500 or response.status_code in (401, 429):
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()  # not an answer worth replaying
+        record.delete()  # not an answer worth replaying
         return response
-    body = JSONRenderer().render(response.data)
+    body = crypto.encrypt(JSONRenderer().render(response.data).decode()).encode()
     IdempotencyRecord.objects.filter(pk=record.pk).update(status=response.status_code, body=body)
     return response
+
+
+def _opened(body: bytes) -> bytes:
+    """The stored answer in clear. It is kept encrypted: a registration's answer carries the
+    complainant's query code, which is otherwise stored only as a keyed hash."""
+    if not body:
+        return b"null"
+    if body[:1] in (b"{", b"["):  # kept before answers were encrypted (a day at most)
+        return body
+    return crypto.decrypt(body.decode()).encode()

@@ -116,8 +116,12 @@ def _params(request: HttpRequest) -> Any:
 
 
 def _arg(request: HttpRequest, name: str, limit: int = 200) -> str:
-    """An optional argument: empty is the same as absent."""
-    return _params(request).get(name, "").strip()[:limit]
+    """An optional argument: empty is the same as absent; longer than ``limit`` is refused
+    (never cut: a shortened e-mail address or phone number is someone else's)."""
+    value = _params(request).get(name, "").strip()
+    if len(value) > limit:
+        raise Open311Error(400, _("%(name)s 最多 %(max)d 个字符。") % {"name": name, "max": limit})
+    return value
 
 
 def _organization(request: HttpRequest, key: ApiKey | None) -> Organization:
@@ -363,7 +367,7 @@ def _intake(request: HttpRequest, category: Category) -> IntakeInput:
         channel=Channel.ONLINE,
         nature=chosen.get("nature", [Nature.COMPLAINT])[0],
         urgency=chosen.get("urgency", [Urgency.NORMAL])[0],
-        title=chosen.get("title", [""])[0][:120],
+        title=chosen.get("title", [""])[0],
         text=text,
         party=PartyInput(name=name, phone=phone, email=_arg(request, "email", 120), anonymous=not (name or phone)),
         category_id=category.pk,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as s
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +40,7 @@ from . import selectors
 from .auth import require_scope
 from .idempotency import idempotent
 from .models import ACTION_SCOPE_PREFIX, ApiKey, Scope
+from .parsers import JsonParser
 from .serializers import (
     AllowedActionOut,
     AttachmentIn,
@@ -77,7 +78,7 @@ ERRORS = dict.fromkeys((400, 401, 403, 404, 406, 409, 413, 415, 422, 429), ERROR
 
 
 class ApiView(APIView):
-    parser_classes: ClassVar[list[Any]] = [JSONParser, MultiPartParser, FormParser]
+    parser_classes: ClassVar[list[Any]] = [JsonParser, MultiPartParser, FormParser]
 
     @property
     def key(self) -> ApiKey | None:

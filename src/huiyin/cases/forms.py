@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core import crypto
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.forms import StyledForm
 from huiyin.core.pinyin import search_key
@@ -423,13 +425,45 @@ class LedgerFilterForm(StyledForm):
         label=_("倒数页码"), required=False, min_value=1, max_value=PAGE_MAX, widget=forms.HiddenInput
     )
 
+    # The keyword in links, encrypted (crypto.seal): the search box is a POST that
+    # redirects to the list with ``qx`` instead of ``q``, so a caller's name or number typed
+    # there never lands in a URL, an access log, a Referer or the browser's history.
+    qx = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
+        self._keyword_lost = False
+        if self.is_bound and self.data.get("qx") and not self.data.get("q"):
+            keyword = crypto.unseal(str(self.data["qx"])[:2000])
+            self._keyword_lost = keyword is None
+            data = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
+            if not isinstance(self.data, QueryDict):
+                data.update(self.data)
+            data["q"] = (keyword or "")[:KEYWORD_MAX]
+            self.data = data
         state = self.fields["state"]
         assert isinstance(state, forms.ChoiceField)  # declared so above
         state.choices = [("", _("全部状态")), ("open", _("未办结")), *CaseState.choices]
         _model_choice(self.fields["category"]).queryset = _categories(organization_id)
         _model_choice(self.fields["department"]).queryset = Department.objects.filter(organization_id=organization_id)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._keyword_lost:
+            self.add_error("q", _("该链接中的关键词已失效，请重新输入。"))
+        return cleaned
+
+    def link_query(self) -> str:
+        """The submitted filters as a link's query: the keyword encrypted (``qx``), no page."""
+        query = QueryDict(mutable=True)
+        for name in self.fields:
+            values = self.data.getlist(name) if isinstance(self.data, QueryDict) else [self.data.get(name)]
+            if name not in ("q", "qx", "page", "end") and any(values):
+                query.setlist(name, [str(v) for v in values if v])
+        keyword = str(self.data.get("q") or "").strip()
+        if keyword:
+            query["qx"] = crypto.seal(keyword)
+        return query.urlencode()
 
     def filters(self) -> LedgerFilters:
         """The chosen filters (none where the form is unbound or refused: the page then

@@ -605,6 +605,13 @@ def parties_matching(org_id: int, party: Party) -> list[int]:
     return list(Party.objects.filter(organization_id=org_id).same_person_as(party).values_list("pk", flat=True))
 
 
+def case_knows_email(case: Case, email: str) -> bool:
+    """Whether ``email`` is the address of the case's complainant, a co-party or a person
+    of one of its contacts: whose mail may be added to the case without a clerk."""
+    people = Q(cases=case) | Q(co_cases=case) | Q(contacts__case=case)
+    return Party.objects.filter(organization_id=case.organization_id).with_email(email).filter(people).exists()
+
+
 def caller_history(*, actor: Staff, phone: str, limit: int = 10) -> list[Case]:
     """Cases raised from this phone number (F04), newest first, within what the actor may see.
 

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from huiyin.access.network import client_ip
-from huiyin.core import refusals
+from huiyin.core import crypto, refusals
 from huiyin.core.errors import (
     ApplicationError,
     DuplicateSubmission,
@@ -81,7 +81,7 @@ def remember_code(request: HttpRequest, case: Case, code: str, *, show_once: boo
     RECEIPT_CODES_KEPT codes is forgotten."""
     codes = dict(request.session.get(RECEIPT_CODES_SESSION_KEY, {}))
     codes.pop(str(case.pk), None)  # re-inserted last: newest at the end
-    codes[str(case.pk)] = code
+    codes[str(case.pk)] = crypto.seal(code)  # the session row is readable: the code is not, as in the case row
     request.session[RECEIPT_CODES_SESSION_KEY] = dict(list(codes.items())[-RECEIPT_CODES_KEPT:])
     if show_once:
         request.session[RECEIPT_CODE_ONCE_SESSION_KEY] = str(case.pk)
@@ -92,8 +92,13 @@ def _code_to_show_once(request: HttpRequest, case: Case) -> str | None:
     if request.session.get(RECEIPT_CODE_ONCE_SESSION_KEY) != str(case.pk):
         return None
     del request.session[RECEIPT_CODE_ONCE_SESSION_KEY]
-    code: str | None = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
-    return code
+    return remembered_code(request, case)
+
+
+def remembered_code(request: HttpRequest, case: Case) -> str | None:
+    """The query code this session issued for the case (``remember_code``), if any."""
+    sealed = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
+    return crypto.unseal(sealed) if isinstance(sealed, str) else None
 
 
 @login_required
@@ -214,6 +219,10 @@ def _ledger_page(request: AuthedHttpRequest) -> tuple[LedgerFilterForm, list[Cas
 
 @login_required
 def ledger_view(request: AuthedHttpRequest) -> HttpResponse:
+    if request.method == "POST":  # the search box: back to the list, the keyword encrypted in the link
+        posted = LedgerFilterForm(request.POST, organization_id=request.user.org_id)
+        query = posted.link_query()
+        return redirect(reverse("cases:ledger") + (f"?{query}" if query else ""))
     form, rows, pager = _ledger_page(request)
     return render(
         request,
@@ -599,7 +608,7 @@ def reveal(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def receipt(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
+    code = remembered_code(request, case)
     return render(
         request,
         "cases/receipt.html",
@@ -610,7 +619,7 @@ def receipt(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def receipt_pdf(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get_for_actor(actor=request.user, case_id=case_id)
-    code = request.session.get(RECEIPT_CODES_SESSION_KEY, {}).get(str(case.pk))
+    code = remembered_code(request, case)
     pdf = receipts.render_pdf(case, code)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{case.number}.pdf"'

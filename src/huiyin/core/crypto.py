@@ -41,6 +41,26 @@ def _field_key_list() -> tuple[tuple[str, ...], str]:
     return tuple(getattr(settings, "HUIYIN_FIELD_KEYS", ()) or ()), settings.SECRET_KEY
 
 
+@functools.lru_cache(maxsize=4)
+def _seal_fernet(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derived(secret, b"huiyin sealed values")))
+
+
+def seal(value: str) -> str:
+    """A value kept where anyone with the files could read it — a link (a search word that
+    may be a name or a phone number), a session row (a query code just issued) — encrypted
+    under a key of its own."""
+    return _seal_fernet(settings.SECRET_KEY).encrypt(value.encode()).decode()
+
+
+def unseal(token: str) -> str | None:
+    """``seal``'s value, or None when the token is not one (tampered, or the key changed)."""
+    try:
+        return _seal_fernet(settings.SECRET_KEY).decrypt(token.encode()).decode()
+    except (InvalidToken, UnicodeError, ValueError, AttributeError):
+        return None
+
+
 def _lookup_key_list() -> tuple[tuple[str, ...], str]:
     return tuple(getattr(settings, "HUIYIN_LOOKUP_KEYS", ()) or ()), settings.SECRET_KEY
 

@@ -103,8 +103,13 @@ def form_version(raw: str | int | None) -> int:
 
 # ANSI escape sequences (colours, cursor moves) and the control characters nobody types:
 # C0 except tab, line feed and carriage return; DEL; C1. PostgreSQL refuses NUL in text,
-# Excel files cannot hold C0, and in a log they forge lines or repaint the terminal.
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Excel files cannot hold C0, and in a log they forge lines or repaint the terminal. Also the
+# invisible bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069):
+# a right-to-left override shows 报告\u202egpj.pdf as 报告fdp.jpg and a title or a number
+# backwards on the ledger, the exports and the messages.
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
 
 # How long each kind of free text may be (characters). A model TextField has no limit of
 # its own: these are what the forms and services enforce, refusing — never cutting — more.

@@ -28,6 +28,12 @@ class GatewayError(Exception):
     """The SMS gateway did not take the message (unreachable, refused, failed): retried."""
 
 
+class DeliveryFailed(Exception):
+    """A hand-over that failed, as the task queue keeps and logs it: what went wrong (the
+    message's ``reason``), never the recipient or the text the original error may quote
+    (``SMTPRecipientsRefused`` carries the address)."""
+
+
 class HttpSmsBackend:
     """An HTTP SMS gateway: POST ``{"to", "text", "key"}`` as JSON to ``HUIYIN_SMS_GATEWAY_URL``
     with the key also in the ``Idempotency-Key`` header, authenticated with HTTP Basic

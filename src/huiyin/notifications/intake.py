@@ -5,7 +5,8 @@ the mail is marked taken on the server only after its case, contact or parked ro
 committed, and a mail seen again (same Message-ID) is recognised and only marked.
 
 A mail answers a case when its In-Reply-To / References name a message the case sent or
-received, or when its subject carries the case's number. The complainant's auto-receipt
+received, or when its subject carries the case's number; it is added to the case only when
+its sender is a person the case knows (else it is parked: both are easy to forge). The complainant's auto-receipt
 with the query code is the registration's receipt message (``subscribers.receipt_on_registered``),
 sent to the sender's address.
 """
@@ -38,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Case, Channel
+from huiyin.cases.selectors import case_knows_email
 from huiyin.cases.services import case_register, contact_add, derive_title
 from huiyin.cases.validation import TITLE_MAX, attachment_errors
 from huiyin.cases.workflow import CaseState
@@ -56,6 +58,8 @@ log = logging.getLogger(__name__)
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 CASE_NUMBER = re.compile(r"(?<!\d)(\d{8}-\d{5})(?!\d)")
 # Defects that mean the structure cannot be trusted (a part may be missing or merged).
+# How deep attached mails are unfolded (a forward of a forward of a forward); deeper is parked.
+FORWARD_DEPTH = 3
 STRUCTURAL_DEFECTS = (
     "StartBoundaryNotFoundDefect",
     "CloseBoundaryNotFoundDefect",
@@ -176,8 +180,40 @@ def _body(msg: EmailMessage, parsed: ParsedMail) -> str:
     return clean_text(content).strip()
 
 
-def _attachments(msg: EmailMessage, parsed: ParsedMail) -> None:
+def _forwarded(part: EmailMessage, parsed: ParsedMail, depth: int) -> None:
+    """An attached mail (message/rfc822, a forward "as attachment"): its text joins the
+    case's under a heading, its files are checked like the outer mail's; deeper than
+    FORWARD_DEPTH it is a clerk's to read (the raw mail is kept with the parked row)."""
+    if depth >= FORWARD_DEPTH:
+        parsed.problems.append(_("邮件中附带的邮件嵌套超过 %(n)d 层。") % {"n": FORWARD_DEPTH})
+        return
+    inner = part.get_content()
+    if not isinstance(inner, EmailMessage):
+        parsed.problems.append(_("附带的邮件无法读取。"))
+        return
+    heading = _("—— 附带的邮件 ——")
+    lines = [heading]
+    for label, name in ((_("发件人"), "From"), (_("日期"), "Date"), (_("主题"), "Subject")):
+        value = _header(inner, name)
+        if value:
+            lines.append(f"{label}：{value}")
+    text = _body(inner, parsed)
+    parsed.text = "\n\n".join(filter(None, [parsed.text, "\n".join(lines), text]))
+    _attachments(inner, parsed, depth + 1)
+
+
+def _attachments(msg: EmailMessage, parsed: ParsedMail, depth: int = 0) -> None:
+    limit = settings.HUIYIN_MAIL_MAX_ATTACHMENTS
     for index, part in enumerate(msg.iter_attachments(), 1):
+        if len(parsed.attachments) + len(parsed.refused) >= limit:
+            # Thousands of tiny files fit in one mail: each would be a file and a row. A clerk looks.
+            too_many = _("邮件附件过多：上限 %(max)d 个。") % {"max": limit}
+            if too_many not in parsed.problems:  # once, however deep the forwards go
+                parsed.problems.append(too_many)
+            return
+        if part.get_content_type() == "message/rfc822":
+            _forwarded(part, parsed, depth)
+            continue
         try:
             name = clean_text(part.get_filename() or "").strip().replace("/", "_").replace("\\", "_")
             payload = part.get_payload(decode=True)
@@ -187,7 +223,8 @@ def _attachments(msg: EmailMessage, parsed: ParsedMail) -> None:
             )
             continue
         if not isinstance(payload, bytes):
-            continue  # an attached message (message/rfc822): its text is in the raw mail
+            parsed.problems.append(_("第 %(n)d 个附件无法读取。") % {"n": index})
+            continue
         if not name:
             name = f"attachment-{index}{mimetypes.guess_extension(part.get_content_type()) or '.bin'}"
         upload = SimpleUploadedFile(name[:200], payload, content_type=part.get_content_type())
@@ -351,6 +388,17 @@ def take(raw: bytes, *, organization: Organization) -> Outcome:
         party = PartyInput(name=parsed.sender_name, email=parsed.sender)
         title, text = _intake_text(parsed)
         answered = _answered_case(organization, parsed)
+        if (
+            answered is not None
+            and answered.state != CaseState.ARCHIVED
+            and not case_knows_email(answered, parsed.sender)
+        ):
+            # A case number is easy to guess and a thread's Message-ID easy to copy: a mail
+            # from an address the case does not know is not added to it; a clerk decides.
+            reason = _("邮件指向案件 %(number)s，但发件人不是该案件的反映人，请核实后处理。") % {
+                "number": answered.number
+            }
+            return Outcome(MailStatus.PARKED, _park(organization, parsed, raw, len(raw), [reason]))
         try:
             with transaction.atomic():
                 if answered is not None and answered.state != CaseState.ARCHIVED:

@@ -38,7 +38,7 @@ from huiyin.core.validators import clean_text, normalize_phone
 from huiyin.orgs.models import Staff
 
 from . import intake, permissions, rendering
-from .backends import message_id_for, send_email
+from .backends import DeliveryFailed, GatewayError, message_id_for, send_email
 from .errors import NotificationsError
 from .events import NotificationsEvent
 from .models import (
@@ -242,9 +242,9 @@ def _describe(exc: Exception) -> str:
         return f"SMTP {exc.smtp_code}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "SMTP recipient refused"
-    if isinstance(exc, smtplib.SMTPException | OSError):
-        return f"{type(exc).__name__}"
-    return f"{type(exc).__name__}: {str(exc)[:120]}"
+    if isinstance(exc, GatewayError):  # our own gateway's words, written without either
+        return f"{type(exc).__name__}: {str(exc)[:120]}"
+    return type(exc).__name__  # another backend's error may quote the number or the address
 
 
 def _hand_over(message: Message) -> None:
@@ -289,8 +289,8 @@ def message_send(message_id: int) -> str:
         try:
             _hand_over(message)
         except Exception as exc:  # any failure of the gateway or the mail server: recorded, retried
-            failure = exc
             message.reason = _describe(exc)[:200]
+            failure = DeliveryFailed(f"message {message.pk}: {message.reason}")
             log.warning("message %s attempt %d failed: %s", message.pk, message.attempts, message.reason)
             if message.attempts >= settings.HUIYIN_TASK_MAX_ATTEMPTS:
                 MESSAGE_STATES.move(message, MessageStatus.FAILED)
@@ -299,7 +299,7 @@ def message_send(message_id: int) -> str:
             message.sent_at, message.reason = timezone.now(), ""
         message.save(update_fields=["status", "attempts", "reason", "sent_at"])
     if failure is not None:
-        raise failure
+        raise failure from None  # the original error (and its traceback's text) stays here
     return message.status
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from huiyin.access.network import client_ip
 from huiyin.cases import receipts
 from huiyin.cases.models import Case, Nature
+from huiyin.core import crypto
 from huiyin.core.errors import ApplicationError, NotFound
 from huiyin.core.forms import put_errors
 from huiyin.orgs.models import Organization
@@ -147,7 +148,8 @@ def submit(request: HttpRequest, org: str) -> HttpResponse:
                 put_errors(form, error, SUBMIT_ALIASES)
                 status = _status(error)
             else:
-                request.session[RECEIPT] = {"case": case.pk, "code": code, "shown": False}
+                # Sealed: the session row is readable, the code is kept only as a keyed hash.
+                request.session[RECEIPT] = {"case": case.pk, "code": crypto.seal(code), "shown": False}
                 _hold(request, case)
                 return redirect("portal:receipt", org=organization.code)
     return render(
@@ -198,6 +200,11 @@ def _receipt_case(request: HttpRequest, org: Organization) -> tuple[Case | None,
     return Case.objects.select_related("organization", "party").filter(pk=case_id, organization=org).first(), data
 
 
+def _receipt_code(data: dict[str, Any]) -> str | None:
+    code = data.get("code")
+    return crypto.unseal(code) if isinstance(code, str) else None
+
+
 def receipt(request: HttpRequest, org: str) -> HttpResponse:
     """The receipt of the submission just made: the query code shown this once."""
     organization = selectors.organization(org)
@@ -206,7 +213,7 @@ def receipt(request: HttpRequest, org: str) -> HttpResponse:
         return redirect("portal:status", org=organization.code)
     code = None
     if not data.get("shown"):
-        code = data.get("code")
+        code = _receipt_code(data)
         request.session[RECEIPT] = {**data, "shown": True}
     context = receipts.receipt_context(case, code, status_url=_status_url(request, organization))
     return render(request, "portal/receipt.html", {"org": organization, "case": case, **context})
@@ -218,7 +225,7 @@ def receipt_pdf(request: HttpRequest, org: str) -> HttpResponse:
     case, data = _receipt_case(request, organization)
     if case is None:
         return handlers.page(request, 404, _("没有可下载的受理凭证：受理凭证只能在提交后、在提交所用的浏览器中下载。"))
-    pdf = receipts.render_pdf(case, data.get("code"), status_url=_status_url(request, organization))
+    pdf = receipts.render_pdf(case, _receipt_code(data), status_url=_status_url(request, organization))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{case.number}.pdf"'
     return response

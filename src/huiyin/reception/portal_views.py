@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huiyin.access.network import client_ip
+from huiyin.core import crypto
 from huiyin.core.errors import ApplicationError, http_status
 from huiyin.core.forms import put_errors
 from huiyin.core.privacy import mask_phone
@@ -70,7 +71,8 @@ def book(request: HttpRequest, org: str) -> HttpResponse:
                 status = 429 if isinstance(error, TooManyRequests) else 400
             else:
                 request.session[BOOKED] = appointment.pk
-                request.session[MANAGE_CODE] = {str(appointment.pk): appointment.manage_code}
+                # Sealed: the session row is readable, the code is kept only as a keyed hash.
+                request.session[MANAGE_CODE] = {str(appointment.pk): crypto.seal(appointment.manage_code)}
                 return redirect("reception_portal:done", org=organization.code)
     return render(
         request,
@@ -110,7 +112,7 @@ def done(request: HttpRequest, org: str) -> HttpResponse:
             "when": messages.when_text(appointment),
             "phone": mask_phone(appointment.phone),
             "past": appointment.slot.starts_at < timezone.now(),
-            "manage_code": (request.session.get(MANAGE_CODE) or {}).get(str(appointment.pk), ""),
+            "manage_code": crypto.unseal((request.session.get(MANAGE_CODE) or {}).get(str(appointment.pk), "")) or "",
         },
     )
 

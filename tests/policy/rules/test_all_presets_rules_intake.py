@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from huiyin.cases.receipts import _lines, receipt_context
 from huiyin.cases.services import PartyInput, case_register
+from huiyin.core import crypto
 from huiyin.policy.presets import list_presets
 from huiyin.policy.services import presets_dir
 from tests.conftest import intake
@@ -42,7 +43,7 @@ def test_every_receipt_and_status_page_promises_a_time(preset, org, clerk, clien
         due = f"{timezone.localtime(case.promised_due_at):%Y年%m月%d日}前答复"
         assert dict(_lines(case, receipt_context(case, code)))["承诺时限"] == due  # the PDF's lines
         session = client.session
-        session["receipt_codes"] = {str(case.pk): code}
+        session["receipt_codes"] = {str(case.pk): crypto.seal(code)}
         session.save()
         receipt = client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
         assert due in receipt, (preset, matter)

@@ -14,6 +14,7 @@ from huiyin.cases.actions import allowed_actions
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
 from huiyin.cases.services import PartyInput, case_register, contact_add
+from huiyin.core import crypto
 from huiyin.core.errors import DuplicateSubmission, ValidationFailed
 from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock, ClockAction, ClockState
@@ -293,7 +294,7 @@ def test_the_hotline_receipt_promises_a_time(hotline, clerk, client):
     case, code = case_services.case_register(actor=clerk, data=intake())
     client.force_login(clerk)
     session = client.session
-    session["receipt_codes"] = {str(case.pk): code}
+    session["receipt_codes"] = {str(case.pk): crypto.seal(code)}
     session.save()
     html = client.get(reverse("cases:receipt", args=[case.pk])).content.decode()
     assert case.promised_due_at is not None
