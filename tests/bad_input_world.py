@@ -25,6 +25,7 @@ from huiyin.followup.models import Callback
 from huiyin.frontoffice import services as fo
 from huiyin.handling import actions as ha
 from huiyin.handling import services as hs
+from huiyin.knowledge import services as knowledge
 from huiyin.notifications.models import InboundMail, MailStatus, Message, MessageStatus
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
@@ -154,7 +155,14 @@ def build_property(prefix: str = "a_") -> OrgWorld:
         outcome="reached",
         satisfaction="satisfied",
         problem="清理后仍有垃圾堆放。",
+        # A question left for later: its promised answer's form is fuzzed too.
+        pending_question="业主询问绿化养护费用如何分摊。",
+        answer_by=timezone.now() + timedelta(days=2),
     )
+    # A knowledge base entry: its page and its editing form are fuzzed (F07).
+    world.ids["knowledge"] = knowledge.entry_create(
+        actor=fuzzer, title="物业费收费标准", body="按合同约定的标准收取。", category_ids=[category.pk]
+    ).pk
     world.cases["decide"] = cid = register(text="保安态度差。")
     _dispatched(cid, clerk=clerk, department=city, handler=fuzzer)
     ha.case_sign_for(actor=fuzzer, case_id=cid)

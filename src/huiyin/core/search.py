@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import re
 
+from django.db import connection, migrations
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+
 from .chinese import char_ngrams, normalize
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -108,8 +112,6 @@ def index_statements(table: str) -> dict[str, tuple[list[str], list[str]]]:
 
 def index_operation(table: str):
     """The migration operation that creates (and drops) ``index_statements(table)``."""
-    from django.db import migrations
-
     statements = index_statements(table)
 
     def run(index: int):
@@ -126,10 +128,6 @@ def keyword_filter(qs, keyword: str, *, table: str):
     """``qs`` (rows of ``table``) narrowed to those whose ``search_document`` holds every run
     of ``keyword`` as a phrase (decision 0002), through the index ``index_statements`` made;
     unchanged for a keyword with nothing to search for."""
-    from django.db import connection
-    from django.db.models import BooleanField
-    from django.db.models.expressions import RawSQL
-
     if not any(query_phrases(keyword)):
         return qs
     if connection.vendor == "postgresql":

@@ -9,11 +9,11 @@ class FollowupConfig(AppConfig):
     verbose_name = "回访"
 
     def ready(self) -> None:
-        from huiyin.deadlines import subjects  # apps not ready at AppConfig import: the handler imports models
-        from huiyin.deadlines.services.actions import CaseStageSubject
+        from huiyin.deadlines import subjects  # apps not ready at AppConfig import: they import models
+        from huiyin.deadlines.services.actions import CaseStageSubject  # apps not ready: imports models
 
         from . import export  # apps not ready at AppConfig import: the queue's source imports models
-        from .services import ANSWER_SUBJECT
+        from .services import ANSWER_SUBJECT  # apps not ready at AppConfig import: services import models
 
         exports.register("callbacks", export.queue_listing)
         # An answer promised at a callback is timed and reported like a stage of its case.
