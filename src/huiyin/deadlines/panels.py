@@ -33,6 +33,7 @@ PUBLIC_STAGE_TEXT = {
     "review_decision": _("出具复查、复核意见"),
     "result_report": _("报告查处结果"),
     "callback_task": _("整改回访中发现的问题"),
+    "callback_answer": _("答复您在回访中提出的询问"),
 }
 # Stages whose time limit is the complainant's own: until when they may act.
 PUBLIC_OWN_STAGE_TEXT = {
