@@ -76,7 +76,7 @@ def office(org, category, departments, clerk, leader):
             ends=ends,
             slot_minutes=30,
             capacity=2,
-            valid_from=set_up.date(),
+            valid_from=timezone.localdate(set_up),  # the local date: from 16:00 UTC it is the next day here
             at=set_up,
         )
     return {"admin": admin, "desk": desk, "room": room, "today": today}
