@@ -45,6 +45,9 @@ def test_the_demo_reception_is_stamped_truthfully():
         assert a.booked_at <= end and a.booked_at < a.slot.starts_at
         if a.status == AppointmentStatus.CHECKED_IN:
             assert a.case.channel == Channel.VISIT and a.case.received_at == a.checked_in_at <= end
+            # answered in the talk (seeds/002 行 17), not left registered with its clocks running for weeks
+            (answered,) = a.case.rounds.values_list("replied_at", flat=True)
+            assert a.case.state == "replied" and a.checked_in_at < answered <= end
             assert a.id_number_masked and a.case.party.id_number
     assert all(entry.at <= end for entry in AppointmentLog.objects.filter(appointment__organization=demo.org))
     days = LeaderDay.objects.filter(organization=demo.org)

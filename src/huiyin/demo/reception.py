@@ -1,10 +1,11 @@
 """Demo reception (来访接待): a reception room with hours published eight weeks ago, visits over
 the past three weeks — booked a few days ahead, then arrived (each checked in, so a visit
-case was registered at that moment), not come or cancelled — and visits booked for the
-coming two weeks, a leader reception day held two weeks ago and one to come, and a joint
-reception session for two open cases. Everything goes through ``huiyin.reception.services``,
-each step stamped with the moment it happened (``at``): nothing is dated after it was done,
-and nothing said to have happened lies in the future."""
+case was registered at that moment, and answered in the talk that followed), not come or
+cancelled — and visits booked for the coming two weeks, a leader reception day held two
+weeks ago and one to come, and a joint reception session for two open cases. Everything
+goes through ``huiyin.reception.services``, each step stamped with the moment it happened
+(``at``): nothing is dated after it was done, and nothing said to have happened lies in the
+future."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from huiyin.cases.models import Case
+from huiyin.cases.services import case_answer_on_spot
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.orgs.models import Department, Staff
 from huiyin.reception import schedule, services
 from huiyin.reception.models import BookedVia, Room, SlotKind, Weekday
 
 from .generator import _id_number, _mobile, _name
+
+ON_SPOT_REPLY = "接谈时已向来访人当面解释有关政策和办理程序，来访人表示理解，同意按此办理。"
 
 PURPOSES = (
     "小区电梯长期故障，物业一直不修",
@@ -148,7 +152,8 @@ def seed_reception(
             fate = rng.random()
             if fate < 0.7:
                 arrived = offer.starts_at + timedelta(minutes=rng.randint(-10, 10))
-                services.appointment_check_in(
+                checked_in = max(arrived, _at(day, 0, 1))
+                _appointment, case, _code = services.appointment_check_in(
                     actor=desk,
                     appointment_id=appointment.pk,
                     data=services.CheckIn(
@@ -161,8 +166,15 @@ def seed_reception(
                         headcount=1,
                         new_matter=True,
                     ),
-                    at=max(arrived, _at(day, 0, 1)),
+                    at=checked_in,
                 )
+                # 接谈后可直接答复的，当场答复 (seeds/002 行 17): the visit's case does not sit
+                # registered, its clocks running, for the weeks since.
+                answered = checked_in + timedelta(minutes=25 + appointment.pk % 20)
+                if answered < now:
+                    case_answer_on_spot(
+                        actor=desk, case_id=case.pk, reply=ON_SPOT_REPLY, method="in_person", at=answered
+                    )
                 counts["arrived"] += 1
             elif fate < 0.85:
                 services.appointment_no_show(
