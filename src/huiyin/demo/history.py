@@ -60,6 +60,8 @@ from .generator import LIFECYCLE, CaseSpec, DemoOrg, PartySpec, _Cast
 # Side effects of each step happen with it (at its moment), not in a worker afterwards.
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 LATE = 0.07  # the share of department steps that miss their time limit
+STALE = timedelta(days=7)  # a case left at its target past a limit by more than this goes on
+STUCK = 2  # ...but for this many, the centre's long-overdue matters
 # The states in which a repeat call about the matter (urging, asking how far it got, adding
 # to it) is recorded on its case: while it is waiting or being handled.
 REPEAT_WHILE = frozenset(
@@ -130,6 +132,7 @@ class Replay:
         self.clock: datetime | None = None  # the replay's present: the last moment played
         self.created = 0
         self.seed = seed
+        self.stuck = 0  # cases left far past a time limit (``_halts``)
         self.promised: set[str | int] = set()  # the kinds of promise made, and the fortnights with one
 
     # --- scheduling ------------------------------------------------------------------
@@ -262,7 +265,7 @@ class Replay:
         if spec.decision == "answer_on_spot":
             at = yield self.desk(at, rng, 1, 8)
             svc.case_answer_on_spot(actor=registrar, case_id=cid, reply=spec.reply, method=method, at=at)
-            if target in ("closed", "archived"):
+            if target in ("closed", "archived") or not self._halts(state, 0, "closed"):
                 at = yield from self._callback(state, at, satisfied=True)
                 if target == "archived":
                     at = yield self.office(at, rng, 8 * 10, 8 * 25)
@@ -283,7 +286,8 @@ class Replay:
             at = yield from self._round(state, clerk, department, final, stages, method, at, first=False)
         else:
             at = yield from self._round(state, clerk, department, final, stages, method, at, first=True)
-        if final == "closed":  # the round got as far as the answer: the callback closes it
+        # The round got as far as the answer (its target, or past it): the callback closes it.
+        if final == "closed" or (_state(cid) == CaseState.REPLIED and not self._halts(state, 0, "closed")):
             at = yield from self._callback(state, at, satisfied=True)
             if target == "archived":
                 at = yield self.office(at, rng, 8 * 10, 8 * 25)
@@ -333,7 +337,7 @@ class Replay:
                 reason=texts.SEND_BACK_REASONS[index % len(texts.SEND_BACK_REASONS)],
                 at=at,
             )
-        if stop < LIFECYCLE.index("dispatched"):
+        if self._halts(state, stop, "dispatched"):
             return at
         handler = cast.handler(department, index)
         at = yield dispatched(at)
@@ -345,12 +349,12 @@ class Replay:
             instructions=texts.DISPATCH_INSTRUCTIONS[index % len(texts.DISPATCH_INSTRUCTIONS)],
             at=at,
         )
-        if stop < LIFECYCLE.index("in_progress"):
+        if self._halts(state, stop, "in_progress"):
             return at
         if stages[Stage.SIGN_FOR]:
             at = yield self.paced(at, rng, 0.2, 4, self.due(cid, "sign_for"))
             handling_actions.case_sign_for(actor=handler, case_id=cid, at=at)
-        if stop < LIFECYCLE.index("pending_approval"):
+        if self._halts(state, stop, "pending_approval"):
             return at
         answer_due = self.due(cid, "reply", "overall", "first_contact")
         if stages[Stage.APPROVAL]:
@@ -374,20 +378,39 @@ class Replay:
                 responsible_unit=texts.RESPONSIBLE_UNITS[index % len(texts.RESPONSIBLE_UNITS)],
                 at=at,
             )
-            if stop < LIFECYCLE.index("replied"):
+            if self._halts(state, stop, "replied"):
                 return at
             for role in approval_chain(Case.objects.get(pk=cid)):
                 signer = cast.heads.get(department.pk, cast.leader) if role == "dept_head" else cast.leader
                 at = yield self.office(at, rng, 0.3, 6)
                 handling_actions.case_approve(actor=signer, case_id=cid, comments="同意。", at=at)
             at = yield self.office(at, rng, 0.2, 3)
-        elif stop < LIFECYCLE.index("replied"):
+        elif self._halts(state, stop, "replied"):
             return at  # no approval stage: the case stays with the handler
         else:
             at = yield self.paced(at, rng, 6, 56, answer_due)
         remedy = _steps_before_reply(cid, handler, index, at)
         svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method, remedy=remedy, at=at)
         return at
+
+    def _halts(self, state: _Case, stop: int, step: str) -> bool:
+        """Whether the story ends before ``step``: when its target (``LIFECYCLE[stop]``) comes
+        first — unless the case would then sit past a time limit by more than ``STALE`` by
+        now. A centre does not leave dozens of matters weeks past their limits: such a case
+        goes on, late; the first ``STUCK`` stay, the long-overdue ones the board supervises."""
+        if stop >= LIFECYCLE.index(step):
+            return False
+        due = (
+            Clock.objects.filter(case_id=state.case_id, subject_kind="case", state=ClockState.RUNNING)
+            .aggregate(m=Min("due_at"))
+            .get("m")
+        )
+        if due is None or self.end - due <= STALE:
+            return True
+        if self.stuck < STUCK:
+            self.stuck += 1
+            return True
+        return False
 
     def _callback(self, state: _Case, at: datetime, *, satisfied: bool) -> Generator[datetime, datetime, datetime]:
         """The callback desk calls the complainant back (where a callback was planned) and

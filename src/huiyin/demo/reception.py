@@ -15,8 +15,10 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from huiyin.cases.models import Case
-from huiyin.cases.services import case_answer_on_spot
+from huiyin.cases.services import case_answer_on_spot, case_close
 from huiyin.cases.workflow import OPEN_STATES
+from huiyin.followup import services as followup
+from huiyin.followup.models import AttemptOutcome, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.reception import schedule, services
 from huiyin.reception.models import BookedVia, Room, SlotKind, Weekday
@@ -24,6 +26,7 @@ from huiyin.reception.models import BookedVia, Room, SlotKind, Weekday
 from .generator import _id_number, _mobile, _name
 
 ON_SPOT_REPLY = "接谈时已向来访人当面解释有关政策和办理程序，来访人表示理解，同意按此办理。"
+CALLBACK_FINDINGS = "电话回访，来访人对接谈答复表示满意。"
 
 PURPOSES = (
     "小区电梯长期故障，物业一直不修",
@@ -53,6 +56,33 @@ def _workdays(calendar, first: date, last: date) -> list[date]:
             days.append(day)
         day += timedelta(days=1)
     return days
+
+
+def _called_back(officer: Staff, case_id: int, at: datetime, now: datetime) -> None:
+    """The callback desk calls the visitor back at ``at`` (the next working day; where that is
+    before ``now``) and the case closes, satisfied: its callback clock does not run on for weeks."""
+    if at >= now:
+        return
+    row = Callback.objects.filter(case_id=case_id, status=CallbackStatus.DUE).first()
+    if row is not None:
+        followup.callback_record(
+            actor=officer,
+            callback_id=row.pk,
+            outcome=AttemptOutcome.REACHED,
+            satisfaction="satisfied",
+            findings=CALLBACK_FINDINGS,
+            at=at,
+        )
+    else:
+        case_close(
+            actor=officer,
+            case_id=case_id,
+            satisfaction="satisfied",
+            callback_note=CALLBACK_FINDINGS,
+            confirmed=True,
+            confirmation_note="来访人电话确认处理结果。",
+            at=at,
+        )
 
 
 def seed_reception(
@@ -175,6 +205,8 @@ def seed_reception(
                     case_answer_on_spot(
                         actor=desk, case_id=case.pk, reply=ON_SPOT_REPLY, method="in_person", at=answered
                     )
+                    next_day = calendar.add_working_hours(timezone.localtime(answered), timedelta(hours=8))
+                    _called_back(staff["callback"], case.pk, next_day, now)
                 counts["arrived"] += 1
             elif fate < 0.85:
                 services.appointment_no_show(
