@@ -400,6 +400,7 @@ class Replay:
         goes on, late; the first ``STUCK`` stay, the long-overdue ones the board supervises."""
         if stop >= LIFECYCLE.index(step):
             return False
+        assert state.case_id is not None  # registered: the story's first step
         due = (
             Clock.objects.filter(case_id=state.case_id, subject_kind="case", state=ClockState.RUNNING)
             .aggregate(m=Min("due_at"))
@@ -474,6 +475,7 @@ class Replay:
         be answered on the call (see ``PROMISE_SHARE``), and if so the promise. Its own draws:
         the rest of the case's story stays as generated."""
         cid = state.case_id
+        assert cid is not None  # called back: registered long ago
         lead = Case.objects.filter(pk=cid).values_list("lead_department_id", flat=True).get()
         if lead is None or (lead not in self.cast.handlers and lead not in self.cast.heads):
             return None  # answered on the spot: no department to answer the question
@@ -518,6 +520,7 @@ class Replay:
     def _answer_story(self, state: _Case, promise: PromisedAnswer, planned: _Promise) -> Story:
         """The lead department's handler records the answer promised at the callback."""
         at = yield planned.answer_at or self.end
+        assert promise.department_id is not None  # promised only where a department leads (``_promise``)
         handler = self.cast.handler(Department.objects.get(pk=promise.department_id), state.spec.index)
         followup.promised_answer_give(actor=handler, promise_id=promise.pk, answer=planned.answer, at=at)
 
