@@ -22,8 +22,8 @@ from django.utils import timezone
 from huiyin.cases.models import Case, Event
 from huiyin.cases.selectors import phone_script
 from huiyin.deadlines.models import Clock
-from huiyin.demo.generator import build_organization
-from huiyin.demo.history import PROMISE_OVERDUE, REPEAT_WHILE, STUCK
+from huiyin.demo.generator import build_organization, generate_case_specs
+from huiyin.demo.history import PROMISE_OVERDUE, REPEAT_WHILE, STUCK, populate
 from huiyin.demo.knowledge import BY_PRESET, seed_knowledge
 from huiyin.followup.models import AnswerStatus, CallbackAttempt, PromisedAnswer
 from huiyin.knowledge.models import KnowledgeEntry
@@ -172,3 +172,22 @@ def test_each_preset_has_knowledge_entries_of_its_own_written_over_past_months(p
     linked = {c.full_name for e in entries for c in e.categories.all()}
     assert named == linked  # every category an entry names is one of the demo's
     assert seed_knowledge(demo.org.pk, demo.staff["admin"], preset, now=now) == 0  # once
+
+
+@pytest.mark.parametrize("preset", ["company_front_office", "petition_office"])
+def test_a_caller_who_comes_back_in_person_is_registered_as_the_visit_register_asks(preset, db):
+    """The generator reuses an earlier caller's details for a later matter, now and then on a
+    visit: registered with the work unit and age the preset's visit register asks for
+    (``intake.visit_fields``), not refused (which stopped `huiyin demo --preset
+    company_front_office`)."""
+    demo = build_organization()
+    activate(demo.org, preset)
+    end = timezone.now()
+    specs = [
+        s
+        for s in generate_case_specs(400, seed=0, start=end - timedelta(days=90), end=end)
+        if s.channel == "visit" and s.party.name and not s.party.affiliation
+    ]
+    assert specs  # such a visit is among the default demo's
+    assert populate(demo, specs[:2], now=end) == len(specs[:2])
+    assert {c.party.affiliation for c in Case.objects.filter(organization=demo.org)} == {"无"}

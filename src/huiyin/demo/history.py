@@ -555,13 +555,24 @@ def _party_input(p: PartySpec) -> PartyInput:
     return replace(p)
 
 
+def _visitor(p: PartyInput) -> PartyInput:
+    """A caller who has called before and now comes in person: the visit register asks for
+    the work unit and age the phone did not (``intake.visit_fields``); derived, no draw."""
+    if p.name and not p.affiliation:
+        p.affiliation = "无"
+    if p.name and p.age is None:
+        p.age = 18 + sum(map(ord, p.name)) % 60
+    return p
+
+
 def _intake(demo: DemoOrg, spec: CaseSpec) -> svc.IntakeInput:
+    party = _party_input(spec.party)
     return svc.IntakeInput(
         channel=spec.channel,
         nature=spec.nature,
         title=spec.title,
         text=spec.text,
-        party=_party_input(spec.party),
+        party=_visitor(party) if spec.channel == "visit" else party,
         category_id=demo.categories[spec.category].pk,
         urgency=spec.urgency,
         location=spec.location,
