@@ -28,9 +28,11 @@ SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_reception_is_stamped_truthfully():
+@pytest.mark.parametrize("preset", ["city_hotline", "company_front_office", "petition_office"])
+def test_the_demo_reception_is_stamped_truthfully(preset):
+    """...under the presets whose visit register asks for more (the work unit, age) too."""
     demo = build_organization()
-    activate(demo.org, "city_hotline")
+    activate(demo.org, preset)
     end = datetime.now(SH)
     populate(demo, generate_case_specs(40, seed=3, start=end - timedelta(days=30), end=end), now=end)
     counts = seed_reception(demo.org.pk, demo.staff, now=end)

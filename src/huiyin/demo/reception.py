@@ -192,6 +192,7 @@ def seed_reception(
                         phone=phone,
                         gender="male" if male else "female",
                         age=rng.randint(25, 75),
+                        affiliation="无",  # the visit register asks for the work unit (intake.visit_fields)
                         text=purpose + "。",
                         headcount=1,
                         new_matter=True,
