@@ -38,3 +38,24 @@ def test_visitors_and_a_guest_reception_stamped_truthfully():
     assert trail[-1].action == "reimbursed" and trail[-1].actor.username == "finance"
     again = seed_front_office(demo.org, demo.staff, now=NOW)
     assert again.visitors == 0 and Visitor.objects.filter(organization=demo.org).count() == 7
+
+
+def test_the_demo_command_under_the_company_preset_has_its_front_office_and_its_reception():
+    """`huiyin demo --preset company_front_office` runs to its end, and the front office's own
+    visitors and guest reception are there beside the reception's booked visits (a booked
+    visit is in the visitor log too: seeded after them, the front office found its log not
+    empty and added nothing)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from huiyin.orgs.models import Organization
+    from huiyin.reception.models import Appointment
+
+    out = StringIO()
+    call_command("huiyin_demo", cases=6, days=20, preset="company_front_office", stdout=out)
+    org = Organization.objects.get(code="demo")
+    assert GuestReception.objects.filter(organization=org, status="closed").count() == 1
+    assert Appointment.objects.filter(organization=org).exists()
+    assert Visitor.objects.filter(organization=org, checked_out_at__isnull=False).count() >= 7
+    assert "访客登记" in out.getvalue()

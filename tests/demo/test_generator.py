@@ -235,9 +235,12 @@ def test_populate_drives_cases_towards_their_target_states_as_time_allows():
         if spec.decision in ("not_accept", "return", "transfer") and expected not in path:
             expected = path[-1]  # returned instead of transferred where the preset forbids transfers
         if case.state != expected:
-            assert end - spec.received_at < timedelta(days=60), (spec.index, spec.target_state, case.state)
             assert case.state in path, (spec.index, case.state)
-            if not spec.reopened:  # a reopened case went round once already
+            # Past its target: left there it would have sat weeks past a time limit by now
+            # (history.STALE), so its story went on, late.
+            went_on = path.index(case.state) > path.index(expected) and expected not in ("closed", "archived")
+            assert went_on or end - spec.received_at < timedelta(days=60), (spec.index, spec.target_state, case.state)
+            if not spec.reopened and not went_on:  # a reopened case went round once already
                 assert path.index(case.state) < path.index(expected), (spec.index, case.state)
         else:
             old += end - spec.received_at >= timedelta(days=60)

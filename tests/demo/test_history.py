@@ -28,8 +28,9 @@ from django.utils import timezone
 from huiyin.cases.models import Case, CaseRound, Contact, Event
 from huiyin.cases.workflow import CaseState
 from huiyin.core.models import Notification
+from huiyin.deadlines.models import Clock
 from huiyin.evaluation.selectors import evaluation
-from huiyin.followup.models import Callback
+from huiyin.followup.models import Callback, PromisedAnswer
 from huiyin.orgs.models import Organization
 from huiyin.policy.services import calendar_for, current_policy
 from huiyin.policy.services.calendars import invalidate_calendars
@@ -149,7 +150,17 @@ def test_demo_desk_reminders_are_dated_and_only_for_live_work(hotline_demo):
         days=14
     )
     finished = ("closed", "archived", "not_accepted", "returned", "transferred")
-    assert not reminders.filter(done_at__isnull=True, case__state__in=finished).exclude(kind="callback-task").exists()
+    # An answer promised at the callback outlives the closing: its reminders (the promise, its
+    # clock's warning, overdue and escalation notices) stay until it is given.
+    promise_clocks = Clock.objects.filter(subject_kind="callback_answer", state="running").values_list("pk", flat=True)
+    live = tuple(f"clock:{pk}:" for pk in promise_clocks)
+    left = reminders.filter(done_at__isnull=True, case__state__in=finished).exclude(
+        kind__in=("callback-task", "callback-question")
+    )
+    assert [n.key for n in left if not n.key.startswith(live)] == []
+    for row in reminders.filter(kind="callback-question"):
+        promise = PromisedAnswer.objects.get(pk=int(row.key.rsplit(":", 1)[1]))
+        assert (row.done_at is None) == (promise.answered_at is None), row.key
     dispatched = reminders.filter(kind="dispatched")
     for row in dispatched.select_related("case")[:50]:
         dispatch_at = (
@@ -203,3 +214,21 @@ def test_demo_puts_some_cases_under_supervision(hotline_demo):
     in_progress = Case.objects.filter(organization=hotline_demo, state="in_progress").count()
     assert notices.count() == min(3, in_progress)
     assert all(n.case.state == "in_progress" for n in notices)
+
+
+@pytest.mark.heavy
+@pytest.mark.django_db
+def test_the_demo_has_last_months_analysis_report(hotline_demo):
+    """The reports page a new user opens is not empty: last month's report, asked for by the
+    analyst and generated from the demo's own history."""
+    from huiyin.reports.models import Report
+
+    (report,) = Report.objects.filter(organization=hotline_demo)
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    assert (report.kind, report.status, report.start, report.end) == (
+        "month",
+        "done",
+        last_month.replace(day=1),
+        last_month,
+    )
+    assert report.requested_by.username == "analyst" and report.data

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from huiyin.cases.models import Channel
+from huiyin.deadlines.models import Clock
 from huiyin.demo.generator import build_organization, generate_case_specs
 from huiyin.demo.history import populate
 from huiyin.demo.reception import seed_reception
@@ -27,9 +28,11 @@ SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_reception_is_stamped_truthfully():
+@pytest.mark.parametrize("preset", ["city_hotline", "company_front_office", "petition_office"])
+def test_the_demo_reception_is_stamped_truthfully(preset):
+    """...under the presets whose visit register asks for more (the work unit, age) too."""
     demo = build_organization()
-    activate(demo.org, "city_hotline")
+    activate(demo.org, preset)
     end = datetime.now(SH)
     populate(demo, generate_case_specs(40, seed=3, start=end - timedelta(days=30), end=end), now=end)
     counts = seed_reception(demo.org.pk, demo.staff, now=end)
@@ -45,6 +48,13 @@ def test_the_demo_reception_is_stamped_truthfully():
         assert a.booked_at <= end and a.booked_at < a.slot.starts_at
         if a.status == AppointmentStatus.CHECKED_IN:
             assert a.case.channel == Channel.VISIT and a.case.received_at == a.checked_in_at <= end
+            # answered in the talk (seeds/002 行 17), not left registered with its clocks running for weeks
+            (answered,) = a.case.rounds.values_list("replied_at", flat=True)
+            assert a.checked_in_at < answered <= end
+            # ...and called back the next working day: closed, its callback clock not left running
+            assert a.case.state == ("closed" if end - answered > timedelta(days=4) else a.case.state)
+            assert a.case.state in ("replied", "closed")
+            assert not Clock.objects.filter(case=a.case, state="running", due_at__lt=end).exists()
             assert a.id_number_masked and a.case.party.id_number
     assert all(entry.at <= end for entry in AppointmentLog.objects.filter(appointment__organization=demo.org))
     days = LeaderDay.objects.filter(organization=demo.org)

@@ -45,7 +45,7 @@ from huiyin.cases.workflow import CaseState, Stage, required_step, stages_with_d
 from huiyin.deadlines.models import Clock, ClockState
 from huiyin.deadlines.sweeper import sweep_until_idle
 from huiyin.followup import services as followup
-from huiyin.followup.models import AttemptOutcome, Callback, CallbackStatus
+from huiyin.followup.models import AttemptOutcome, Callback, CallbackStatus, PromisedAnswer
 from huiyin.handling import actions as handling_actions
 from huiyin.handling import services as handling_services
 from huiyin.handling import steps as handling_steps
@@ -60,6 +60,28 @@ from .generator import LIFECYCLE, CaseSpec, DemoOrg, PartySpec, _Cast
 # Side effects of each step happen with it (at its moment), not in a worker afterwards.
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 LATE = 0.07  # the share of department steps that miss their time limit
+STALE = timedelta(days=7)  # a case left at its target past a limit by more than this goes on
+STUCK = 2  # ...but for this many, the centre's long-overdue matters
+# The states in which a repeat call about the matter (urging, asking how far it got, adding
+# to it) is recorded on its case: while it is waiting or being handled.
+REPEAT_WHILE = frozenset(
+    {
+        CaseState.REGISTERED,
+        CaseState.ACCEPTED,
+        CaseState.DISPATCHED,
+        CaseState.IN_PROGRESS,
+        CaseState.PENDING_APPROVAL,
+        CaseState.APPROVED,
+    }
+)
+# Answers promised at callbacks (回访中不能当即答复的，应告知预约时间答复): one in a fortnight of
+# the demo's past at most — a share of a fortnight's callbacks asks something, until one has —
+# answered by the promised time, the one of the fortnight before last late; and of the last
+# days' callbacks one whose promised time has passed unanswered (overdue now, by at most
+# two working days) and one whose promised time is still to come.
+PROMISE_SHARE = 0.3
+PROMISE_PERIOD = timedelta(days=14)
+PROMISE_OVERDUE = timedelta(hours=16)  # working time: two office days
 
 # A story yields the moment of its next step and receives it back when the replay gets there.
 Story = Generator[datetime, datetime, None]
@@ -74,6 +96,17 @@ class _Case:
     registers_at: datetime | None = None  # when its registration is due to happen
     case_id: int | None = None
     round: int = 1
+
+
+@dataclass(frozen=True)
+class _Promise:
+    """An answer promised at a callback: the question, the promised time, what the
+    department answers and when (None: not answered by the end of the demo)."""
+
+    question: str
+    answer_by: datetime
+    answer: str
+    answer_at: datetime | None
 
 
 @dataclass(order=True)
@@ -99,6 +132,8 @@ class Replay:
         self.clock: datetime | None = None  # the replay's present: the last moment played
         self.created = 0
         self.seed = seed
+        self.stuck = 0  # cases left far past a time limit (``_halts``)
+        self.promised: set[str | int] = set()  # the kinds of promise made, and the fortnights with one
 
     # --- scheduling ------------------------------------------------------------------
 
@@ -167,7 +202,7 @@ class Replay:
             return self.office(max(step, due + (due - at) * (0.05 + 0.5 * rng.random())), rng, 0.02, 0.5)
         if step < due:
             return step
-        left = self.calendar.working_time_between(timezone.localtime(at), timezone.localtime(due))
+        left = self._working_time(at, due)
         if left > timedelta(0):
             return self.calendar.add_working_hours(timezone.localtime(at), left * (0.3 + 0.6 * rng.random()))
         return self.office(at, rng, 0.1, 1)  # no office hours left before the limit: late
@@ -230,7 +265,7 @@ class Replay:
         if spec.decision == "answer_on_spot":
             at = yield self.desk(at, rng, 1, 8)
             svc.case_answer_on_spot(actor=registrar, case_id=cid, reply=spec.reply, method=method, at=at)
-            if target in ("closed", "archived"):
+            if target in ("closed", "archived") or not self._halts(state, 0, "closed"):
                 at = yield from self._callback(state, at, satisfied=True)
                 if target == "archived":
                     at = yield self.office(at, rng, 8 * 10, 8 * 25)
@@ -251,7 +286,8 @@ class Replay:
             at = yield from self._round(state, clerk, department, final, stages, method, at, first=False)
         else:
             at = yield from self._round(state, clerk, department, final, stages, method, at, first=True)
-        if final == "closed":  # the round got as far as the answer: the callback closes it
+        # The round got as far as the answer (its target, or past it): the callback closes it.
+        if final == "closed" or (_state(cid) == CaseState.REPLIED and not self._halts(state, 0, "closed")):
             at = yield from self._callback(state, at, satisfied=True)
             if target == "archived":
                 at = yield self.office(at, rng, 8 * 10, 8 * 25)
@@ -301,7 +337,7 @@ class Replay:
                 reason=texts.SEND_BACK_REASONS[index % len(texts.SEND_BACK_REASONS)],
                 at=at,
             )
-        if stop < LIFECYCLE.index("dispatched"):
+        if self._halts(state, stop, "dispatched"):
             return at
         handler = cast.handler(department, index)
         at = yield dispatched(at)
@@ -313,12 +349,12 @@ class Replay:
             instructions=texts.DISPATCH_INSTRUCTIONS[index % len(texts.DISPATCH_INSTRUCTIONS)],
             at=at,
         )
-        if stop < LIFECYCLE.index("in_progress"):
+        if self._halts(state, stop, "in_progress"):
             return at
         if stages[Stage.SIGN_FOR]:
             at = yield self.paced(at, rng, 0.2, 4, self.due(cid, "sign_for"))
             handling_actions.case_sign_for(actor=handler, case_id=cid, at=at)
-        if stop < LIFECYCLE.index("pending_approval"):
+        if self._halts(state, stop, "pending_approval"):
             return at
         answer_due = self.due(cid, "reply", "overall", "first_contact")
         if stages[Stage.APPROVAL]:
@@ -342,20 +378,40 @@ class Replay:
                 responsible_unit=texts.RESPONSIBLE_UNITS[index % len(texts.RESPONSIBLE_UNITS)],
                 at=at,
             )
-            if stop < LIFECYCLE.index("replied"):
+            if self._halts(state, stop, "replied"):
                 return at
             for role in approval_chain(Case.objects.get(pk=cid)):
                 signer = cast.heads.get(department.pk, cast.leader) if role == "dept_head" else cast.leader
                 at = yield self.office(at, rng, 0.3, 6)
                 handling_actions.case_approve(actor=signer, case_id=cid, comments="同意。", at=at)
             at = yield self.office(at, rng, 0.2, 3)
-        elif stop < LIFECYCLE.index("replied"):
+        elif self._halts(state, stop, "replied"):
             return at  # no approval stage: the case stays with the handler
         else:
             at = yield self.paced(at, rng, 6, 56, answer_due)
         remedy = _steps_before_reply(cid, handler, index, at)
         svc.case_reply(actor=handler, case_id=cid, reply=spec.reply, method=method, remedy=remedy, at=at)
         return at
+
+    def _halts(self, state: _Case, stop: int, step: str) -> bool:
+        """Whether the story ends before ``step``: when its target (``LIFECYCLE[stop]``) comes
+        first — unless the case would then sit past a time limit by more than ``STALE`` by
+        now. A centre does not leave dozens of matters weeks past their limits: such a case
+        goes on, late; the first ``STUCK`` stay, the long-overdue ones the board supervises."""
+        if stop >= LIFECYCLE.index(step):
+            return False
+        assert state.case_id is not None  # registered: the story's first step
+        due = (
+            Clock.objects.filter(case_id=state.case_id, subject_kind="case", state=ClockState.RUNNING)
+            .aggregate(m=Min("due_at"))
+            .get("m")
+        )
+        if due is None or self.end - due <= STALE:
+            return True
+        if self.stuck < STUCK:
+            self.stuck += 1
+            return True
+        return False
 
     def _callback(self, state: _Case, at: datetime, *, satisfied: bool) -> Generator[datetime, datetime, datetime]:
         """The callback desk calls the complainant back (where a callback was planned) and
@@ -389,14 +445,22 @@ class Replay:
             followup.callback_record(actor=cast.callback, callback_id=row.pk, outcome=AttemptOutcome.NOT_REACHED, at=at)
             at = yield self.office(at, rng, 2, 5)
         reason = texts.REOPEN_REASONS[spec.index % len(texts.REOPEN_REASONS)]
+        promise = self._promise(state, at) if satisfied else None
         followup.callback_record(
             actor=cast.callback,
             callback_id=row.pk,
             outcome=AttemptOutcome.REACHED,
             satisfaction=(spec.satisfaction or "satisfied") if satisfied else "dissatisfied",
             findings=(note or "反映人认可处理结果。") if satisfied else reason,
+            pending_question=promise.question if promise else "",
+            answer_by=promise.answer_by if promise else None,
             at=at,
         )
+        if promise is not None and promise.answer_at is not None:
+            made = PromisedAnswer.objects.filter(callback_id=row.pk).order_by("-pk").first()
+            assert made is not None  # recorded with the callback just now
+            answer = self._answer_story(state, made, promise)
+            self._push(next(answer), answer)
         if not satisfied and _state(cid) == CaseState.REPLIED:  # the preset lets the department head decide
             case = Case.objects.get(pk=cid)
             head = cast.heads.get(case.lead_department_id or 0, cast.leader)
@@ -406,14 +470,70 @@ class Replay:
             )
         return at
 
+    def _promise(self, state: _Case, at: datetime) -> _Promise | None:
+        """Whether the complainant, reached at ``at`` and satisfied, asks something that cannot
+        be answered on the call (see ``PROMISE_SHARE``), and if so the promise. Its own draws:
+        the rest of the case's story stays as generated."""
+        cid = state.case_id
+        assert cid is not None  # called back: registered long ago
+        lead = Case.objects.filter(pk=cid).values_list("lead_department_id", flat=True).get()
+        if lead is None or (lead not in self.cast.handlers and lead not in self.cast.heads):
+            return None  # answered on the spot: no department to answer the question
+        end, rng = self.end, random.Random(f"{self.seed}:promise:{state.spec.index}:{state.round}")
+        category = state.spec.category
+        pairs = next(
+            texts.PROMISED_ANSWERS[key]
+            for key in (category, category.split("/", 1)[0], "")
+            if key in texts.PROMISED_ANSWERS
+        )
+        question, answer = pairs[state.spec.index % len(pairs)]
+        soon, latest = self._promised_time(at, 1), self._promised_time(at, 3)
+        if "overdue" not in self.promised and soon <= end and self._working_time(soon, end) <= PROMISE_OVERDUE:
+            self.promised.add("overdue")
+            return _Promise(question, soon, answer, None)
+        if "open" not in self.promised and latest > end:
+            self.promised.add("open")
+            return _Promise(question, latest, answer, None)
+        fortnight = int((end - at) / PROMISE_PERIOD)
+        if fortnight < 1 or fortnight in self.promised or rng.random() >= PROMISE_SHARE:
+            return None
+        by = self._promised_time(at, 1 + int(rng.random() * 2))
+        if fortnight == 1:  # answered a few office hours after the promised time
+            answer_at = self.office(by, rng, 1, 6)
+        else:
+            left = self._working_time(at, by)
+            answer_at = self.calendar.add_working_hours(timezone.localtime(at), left * (0.3 + 0.6 * rng.random()))
+            answer_at = min(answer_at, by - timedelta(minutes=5))
+        if not at < answer_at < end:
+            return None
+        self.promised.add(fortnight)
+        return _Promise(question, by, answer, answer_at)
+
+    def _working_time(self, a: datetime, b: datetime) -> timedelta:
+        return self.calendar.working_time_between(timezone.localtime(a), timezone.localtime(b))
+
+    def _promised_time(self, at: datetime, workdays: int) -> datetime:
+        """The time told to the complainant: ``workdays`` working days on, on the hour after."""
+        by = self.calendar.add_working_hours(timezone.localtime(at), timedelta(hours=8 * workdays))
+        return by.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+    def _answer_story(self, state: _Case, promise: PromisedAnswer, planned: _Promise) -> Story:
+        """The lead department's handler records the answer promised at the callback."""
+        at = yield planned.answer_at or self.end
+        assert promise.department_id is not None  # promised only where a department leads (``_promise``)
+        handler = self.cast.handler(Department.objects.get(pk=promise.department_id), state.spec.index)
+        followup.promised_answer_give(actor=handler, promise_id=promise.pk, answer=planned.answer, at=at)
+
     def _repeat_story(self, state: _Case, channel: str, text: str, occurred: datetime) -> Story:
         """A repeat call or visit about the case, recorded when it came in."""
         at = yield occurred
         assert state.registers_at is not None  # the case's story was started first (Replay.add)
         if state.case_id is None:  # it came in before the matter was registered: recorded right after
             at = yield max(at, state.registers_at) + timedelta(minutes=2)
-        if state.case_id is None or _state(state.case_id) == CaseState.ARCHIVED:
-            return  # archived cases are read-only: the call became a new matter
+        if state.case_id is None or _state(state.case_id) not in REPEAT_WHILE:
+            # A call urging a matter already answered or decided would contradict its history
+            # (and archived cases are read-only): such a call became a new matter.
+            return
         clerk = self.cast.clerks[state.spec.index % len(self.cast.clerks)]
         svc.contact_add(actor=clerk, case_id=state.case_id, channel=channel, text=text, occurred_at=at, at=at)
 
@@ -435,13 +555,24 @@ def _party_input(p: PartySpec) -> PartyInput:
     return replace(p)
 
 
+def _visitor(p: PartyInput) -> PartyInput:
+    """A caller who has called before and now comes in person: the visit register asks for
+    the work unit and age the phone did not (``intake.visit_fields``); derived, no draw."""
+    if p.name and not p.affiliation:
+        p.affiliation = "无"
+    if p.name and p.age is None:
+        p.age = 18 + sum(map(ord, p.name)) % 60
+    return p
+
+
 def _intake(demo: DemoOrg, spec: CaseSpec) -> svc.IntakeInput:
+    party = _party_input(spec.party)
     return svc.IntakeInput(
         channel=spec.channel,
         nature=spec.nature,
         title=spec.title,
         text=spec.text,
-        party=_party_input(spec.party),
+        party=_visitor(party) if spec.channel == "visit" else party,
         category_id=demo.categories[spec.category].pk,
         urgency=spec.urgency,
         location=spec.location,

@@ -1,10 +1,11 @@
 """Demo reception (来访接待): a reception room with hours published eight weeks ago, visits over
 the past three weeks — booked a few days ahead, then arrived (each checked in, so a visit
-case was registered at that moment), not come or cancelled — and visits booked for the
-coming two weeks, a leader reception day held two weeks ago and one to come, and a joint
-reception session for two open cases. Everything goes through ``huiyin.reception.services``,
-each step stamped with the moment it happened (``at``): nothing is dated after it was done,
-and nothing said to have happened lies in the future."""
+case was registered at that moment, and answered in the talk that followed), not come or
+cancelled — and visits booked for the coming two weeks, a leader reception day held two
+weeks ago and one to come, and a joint reception session for two open cases. Everything
+goes through ``huiyin.reception.services``, each step stamped with the moment it happened
+(``at``): nothing is dated after it was done, and nothing said to have happened lies in the
+future."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from huiyin.cases.models import Case
+from huiyin.cases.services import case_answer_on_spot, case_close
 from huiyin.cases.workflow import OPEN_STATES
+from huiyin.followup import services as followup
+from huiyin.followup.models import AttemptOutcome, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.reception import schedule, services
 from huiyin.reception.models import BookedVia, Room, SlotKind, Weekday
 
 from .generator import _id_number, _mobile, _name
+
+ON_SPOT_REPLY = "接谈时已向来访人当面解释有关政策和办理程序，来访人表示理解，同意按此办理。"
+CALLBACK_FINDINGS = "电话回访，来访人对接谈答复表示满意。"
 
 PURPOSES = (
     "小区电梯长期故障，物业一直不修",
@@ -49,6 +56,33 @@ def _workdays(calendar, first: date, last: date) -> list[date]:
             days.append(day)
         day += timedelta(days=1)
     return days
+
+
+def _called_back(officer: Staff, case_id: int, at: datetime, now: datetime) -> None:
+    """The callback desk calls the visitor back at ``at`` (the next working day; where that is
+    before ``now``) and the case closes, satisfied: its callback clock does not run on for weeks."""
+    if at >= now:
+        return
+    row = Callback.objects.filter(case_id=case_id, status=CallbackStatus.DUE).first()
+    if row is not None:
+        followup.callback_record(
+            actor=officer,
+            callback_id=row.pk,
+            outcome=AttemptOutcome.REACHED,
+            satisfaction="satisfied",
+            findings=CALLBACK_FINDINGS,
+            at=at,
+        )
+    else:
+        case_close(
+            actor=officer,
+            case_id=case_id,
+            satisfaction="satisfied",
+            callback_note=CALLBACK_FINDINGS,
+            confirmed=True,
+            confirmation_note="来访人电话确认处理结果。",
+            at=at,
+        )
 
 
 def seed_reception(
@@ -148,7 +182,8 @@ def seed_reception(
             fate = rng.random()
             if fate < 0.7:
                 arrived = offer.starts_at + timedelta(minutes=rng.randint(-10, 10))
-                services.appointment_check_in(
+                checked_in = max(arrived, _at(day, 0, 1))
+                _appointment, case, _code = services.appointment_check_in(
                     actor=desk,
                     appointment_id=appointment.pk,
                     data=services.CheckIn(
@@ -157,12 +192,22 @@ def seed_reception(
                         phone=phone,
                         gender="male" if male else "female",
                         age=rng.randint(25, 75),
+                        affiliation="无",  # the visit register asks for the work unit (intake.visit_fields)
                         text=purpose + "。",
                         headcount=1,
                         new_matter=True,
                     ),
-                    at=max(arrived, _at(day, 0, 1)),
+                    at=checked_in,
                 )
+                # 接谈后可直接答复的，当场答复 (seeds/002 行 17): the visit's case does not sit
+                # registered, its clocks running, for the weeks since.
+                answered = checked_in + timedelta(minutes=25 + appointment.pk % 20)
+                if answered < now:
+                    case_answer_on_spot(
+                        actor=desk, case_id=case.pk, reply=ON_SPOT_REPLY, method="in_person", at=answered
+                    )
+                    next_day = calendar.add_working_hours(timezone.localtime(answered), timedelta(hours=8))
+                    _called_back(staff["callback"], case.pk, next_day, now)
                 counts["arrived"] += 1
             elif fate < 0.85:
                 services.appointment_no_show(

@@ -33,6 +33,8 @@ from huiyin.orgs.models import Organization, Staff
 from huiyin.policy.services import current_policy, organization_init
 from huiyin.reception.models import Room
 from huiyin.reports import rollups
+from huiyin.reports.models import Report, ReportKind
+from huiyin.reports.services import report_generate, report_request
 from huiyin.supervision.models import NoticeKind
 from huiyin.supervision.services import supervision_issue
 from huiyin.surveys.models import Campaign
@@ -121,9 +123,12 @@ class Command(BaseCommand):
         self.supervise_some(demo)
         self.outreach(demo, now=end)
         rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
-        self.reception(demo, now=end)
+        # The front office first: under the company preset a booked visit is also in its visitor
+        # log, and the front office's own visitors and guest reception are added only to an empty one.
         self.front_office(demo, now=end)
+        self.reception(demo, now=end)
         self.knowledge(demo, now=end)
+        self.report(demo, now=end)
         self.triage(demo.org, demo_sized=demo_sized)
         elapsed = time.perf_counter() - started
 
@@ -205,6 +210,17 @@ class Command(BaseCommand):
         )
         if written:
             self.stdout.write(f"知识库条目 {written} 条。 / {written} knowledge base entries.")
+
+    def report(self, demo, *, now) -> None:
+        """Last month's analysis report, asked for by the analyst (once), so the reports page
+        a new user opens has one to read; its figures are those of the demo's own history."""
+        if Report.objects.filter(organization=demo.org).exists():
+            return
+        rollups.catch_up()  # the reception's and front office's cases counted too
+        last_month = timezone.localdate(now).replace(day=1) - timedelta(days=1)
+        report = report_request(actor=demo.staff["analyst"], kind=ReportKind.MONTH, on=last_month)
+        report_generate(report_id=report.pk)  # here, not when the task worker gets to it
+        self.stdout.write(f"{last_month:%Y 年 %m 月}分析报告已生成。 / Last month's analysis report generated.")
 
     def front_office(self, demo, *, now=None) -> None:
         """Visitors and a guest reception, under the company front office preset (once)."""
