@@ -335,21 +335,16 @@ def _answer_promised(
         created_by=actor,
         created_at=now,
     )
-    plan = case_plan(case)
-    if plan is not None:
-        # From the minute of the call: the clock counts whole minutes, so a promised time on
-        # the minute (as the form gives it) is the clock's due time to the second.
-        clock_start_manual(
-            case=case,
-            plan=plan,
-            stage=ANSWER_STAGE,
-            started_at=now.replace(second=0, microsecond=0),
-            due_at=answer_by,
-            label=_("回访预约答复"),
-            clock_from=ANSWER_SUBJECT,
-            subject_kind=ANSWER_SUBJECT,
-            subject_id=promise.pk,
-        )
+    # From the minute of the call: the clock counts whole minutes, so a promised time on the
+    # minute (as the form gives it) is the clock's due time to the second.
+    _timed(
+        case,
+        stage=ANSWER_STAGE,
+        started_at=now.replace(second=0, microsecond=0),
+        due_at=answer_by,
+        label=_("回访预约答复"),
+        subject=(ANSWER_SUBJECT, ANSWER_SUBJECT, promise.pk),
+    )
     due = f"{timezone.localtime(answer_by):%m-%d %H:%M}"
     desk_notify(
         recipients=_heads_or_leaders(case),
@@ -452,6 +447,28 @@ def _notice_due(case: Case, now) -> datetime:
     return plan.calendar.add(timezone.localtime(now), within.amount, within.unit)  # type: ignore[arg-type]
 
 
+def _timed(
+    case: Case, *, stage: str, started_at: datetime, due_at: datetime, label: str, subject: tuple[str, str, int]
+) -> None:
+    """A follow-up record timed by the policy engine like any deadline of its case (warned,
+    overdue and escalated by the sweeper along the preset's chain); ``subject``: the clock's
+    ``clock_from``, the record's subject kind and id. Nothing where the case has no policy."""
+    plan = case_plan(case)
+    if plan is not None:
+        clock_from, kind, pk = subject
+        clock_start_manual(
+            case=case,
+            plan=plan,
+            stage=stage,
+            started_at=started_at,
+            due_at=due_at,
+            label=label,
+            clock_from=clock_from,
+            subject_kind=kind,
+            subject_id=pk,
+        )
+
+
 def _heads_or_leaders(case: Case) -> list[Staff]:
     """The lead department's heads, or the leaders where the department has none."""
     directory = Directory()
@@ -500,19 +517,14 @@ def _task_clock_start(case: Case, task: RectificationTask) -> None:
     """The written notice is timed by the policy engine like any deadline: warned, overdue
     and escalated by the sweeper along the preset's chain. The clock outlives the case's
     closing (the problem still has to be put right) and stops when the task is done."""
-    plan = case_plan(case)
-    if plan is not None:
-        clock_start_manual(
-            case=case,
-            plan=plan,
-            stage=TASK_STAGE,
-            started_at=task.created_at,
-            due_at=task.due_at,
-            label=_("回访发现问题书面通知整改"),
-            clock_from="callback_task",
-            subject_kind="rectification_task",
-            subject_id=task.pk,
-        )
+    _timed(
+        case,
+        stage=TASK_STAGE,
+        started_at=task.created_at,
+        due_at=task.due_at,
+        label=_("回访发现问题书面通知整改"),
+        subject=("callback_task", "rectification_task", task.pk),
+    )
 
 
 def task_done(*, actor: Staff, task_id: int, note: str) -> RectificationTask:
