@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -374,6 +375,8 @@ HUIYIN_TEXT_MAX_CHARS = env.int("HUIYIN_TEXT_MAX_CHARS", default=20000)
 # Idempotency-Key records kept HUIYIN_API_IDEMPOTENCY_HOURS (`huiyin api_cleanup`).
 HUIYIN_API_IDEMPOTENCY_HOURS = env.int("HUIYIN_API_IDEMPOTENCY_HOURS", default=24)
 HUIYIN_API_RATE = env.str("HUIYIN_API_RATE", default="600/min")  # requests per key
+if not re.fullmatch(r"\s*\d+\s*/\s*[smhd][a-z]*\s*", HUIYIN_API_RATE):
+    raise ImproperlyConfigured(f"HUIYIN_API_RATE is a count per s, min, hour or day, like 600/min: {HUIYIN_API_RATE!r}")
 # Open311 (huiyin.api.open311): on, every service is of type "batch": a POST is answered with a
 # token and registered by the task queue (GET tokens/<token> gives the number).
 HUIYIN_OPEN311_DEFERRED = env.bool("HUIYIN_OPEN311_DEFERRED", default=False)

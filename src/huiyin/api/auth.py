@@ -106,8 +106,8 @@ class KeyRateThrottle(throttling.BaseThrottle):
 
     DRF's ``SimpleRateThrottle`` keeps every request's time of the window in one cache entry,
     read, trimmed and written back by each request: two workers reading it at once lose one
-    another's requests (the rate is exceeded), and a key allowed thousands a minute writes
-    thousands of times each request."""
+    another's requests (the rate is exceeded), and a key allowed thousands a minute rewrites a
+    list of thousands of times on each request."""
 
     bucket = "api_key"
 
@@ -134,7 +134,10 @@ RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_rate(rate: str) -> limits.Limit:
     """DRF's notation, "600/min": a count per second, minute, hour or day (the unit's first letter counts)."""
     count, _sep, period = rate.partition("/")
-    return limits.Limit(int(count), RATE_PERIODS[period.strip()[:1]])
+    unit = period.strip()[:1]
+    if not count.strip().isdigit() or unit not in RATE_PERIODS:
+        raise ValueError(f"HUIYIN_API_RATE is a count per s, min, hour or day, like 600/min: {rate!r}")
+    return limits.Limit(int(count), RATE_PERIODS[unit])
 
 
 def require_scope(request: Request, scope: str) -> None:
