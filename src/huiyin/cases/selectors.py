@@ -27,7 +27,7 @@ from huiyin.core.errors import PermissionDeniedError
 from huiyin.core.models import Notification
 from huiyin.core.notify import KINDS_AFTER_CLOSING
 from huiyin.core.periods import day_start
-from huiyin.core.search import fts5_query, query_phrases, tsquery
+from huiyin.core.search import keyword_filter, query_phrases, tsquery
 from huiyin.orgs.actors import Actor, ExternalActor
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -168,9 +168,7 @@ def search_filter(qs: QuerySet[Case], keyword: str, *, bitmaps: bool = False) ->
         return qs
     if connection.vendor == "postgresql":
         return _pg_search(qs, tsquery(keyword), bitmaps=bitmaps)[0]
-    return qs.filter(
-        pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [fts5_query(keyword)])
-    )
+    return keyword_filter(qs, keyword, table="cases_case")  # the FTS5 table, as any searchable table's
 
 
 def _pg_indexed(query: str) -> RawSQL:
