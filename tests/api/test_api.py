@@ -121,6 +121,43 @@ def test_list_filters_search_and_cursor_pagination(org, system, register, clerk)
     assert bad.status_code == 400 and set(bad.json()["fields"]) >= {"channel"}
 
 
+def test_search_takes_the_keyword_in_the_body_and_pages_with_a_cursor(org, system, register):
+    """POST /cases/search/: a caller's name or number never enters a URL (access logs,
+    proxies); the next page is the same body with the answer's cursor."""
+    lamps = [register(text=f"第{i}号投诉：路灯不亮。") for i in range(3)]
+    register(text="噪音扰民，夜间施工。", nature="suggestion")
+    _key, plain = make_key(org, system=system, scopes=("read",))
+    client = client_for(plain)
+    body = {"q": "路灯", "limit": 2}
+    first = client.post("/api/v1/cases/search/", body, format="json")
+    assert first.status_code == 200, first.content
+    assert [c["id"] for c in first.json()["results"]] == [lamps[2].pk, lamps[1].pk]
+    cursor = first.json()["next_cursor"]
+    assert cursor and "路灯" not in cursor
+    second = client.post("/api/v1/cases/search/", {**body, "cursor": cursor}, format="json").json()
+    assert [c["id"] for c in second["results"]] == [lamps[0].pk] and second["next_cursor"] is None
+    by_nature = client.post("/api/v1/cases/search/", {"nature": "suggestion"}, format="json").json()
+    assert [c["nature"] for c in by_nature["results"]] == ["suggestion"]
+    # Wrong input: each field named, nothing about the keyword in the answer's URL.
+    for bad, field in (
+        ({"q": "路" * 101}, "q"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"date_from": "0001-01-01"}, "date_from"),
+        ({"date_to": "2026-02-30"}, "date_to"),
+        ({"cursor": "!!!"}, "cursor"),
+        ({"category_id": -1}, "category_id"),
+        ({"keyword": "路灯"}, "keyword"),
+    ):
+        refused = client.post("/api/v1/cases/search/", bad, format="json")
+        assert refused.status_code == 400 and field in refused.json()["fields"], (bad, refused.content)
+    assert client.get("/api/v1/cases/search/").status_code == 405
+    # A key without the read scope is refused.
+    _key, register_only = make_key(org, system=system, scopes=("register",))
+    assert client_for(register_only).post("/api/v1/cases/search/", body, format="json").status_code == 403
+
+
 def test_a_system_without_the_whole_ledger_sees_only_its_own_cases(org, register):
     own = ExternalSystem.objects.create(
         organization=org, code="app", name="城市App", kind=ExternalSystem.Kind.API, caps=[Cap.REGISTER]

@@ -180,6 +180,16 @@ def test_discovery_and_services_have_the_specifications_shape(client: Client, or
     assert xml_shape(root) == xml_shape(ET.fromstring(SPEC_SERVICES_XML))
 
 
+def test_a_control_character_stored_in_a_name_still_gives_a_well_formed_document(client: Client, org, category):
+    """Names come from the administration (an import, an old row) and may hold characters
+    XML 1.0 cannot carry even escaped; the document leaves them out instead of breaking."""
+    category.name = "物业\x01管理\x1f\ufffe"
+    category.save(update_fields=["name"])
+    root = ET.fromstring(client.get("/open311/v2/services.xml").content)
+    names = [s.findtext("service_name") for s in root.findall("service")]
+    assert "物业管理" in names
+
+
 def test_service_definition_lists_the_intake_forms_attributes(client: Client, org, category):
     definition = client.get(f"/open311/v2/services/{category.pk}.json", {"jurisdiction_id": org.code}).json()
     same_keys({**definition, "attributes": definition["attributes"][:1]}, SPEC_DEFINITION_JSON)

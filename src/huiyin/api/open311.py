@@ -77,12 +77,17 @@ def _when(moment: datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
 
 
+# Characters XML 1.0 cannot carry at all, escaped or not (a parser refuses the document):
+# the C0 controls but tab, newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    return escape(_NOT_XML.sub("", str(value)))
 
 
 def _xml(root: str, item: str | None, rows: Iterable[dict[str, Any]] | dict[str, Any]) -> str:

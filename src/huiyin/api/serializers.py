@@ -189,6 +189,35 @@ class CasePage(serializers.Serializer):
     results = CaseOut(many=True)
 
 
+PAGE_DEFAULT, PAGE_LIMIT = 30, 100  # a list's page: its default and largest size
+
+
+class CaseSearchIn(StrictSerializer):
+    """The case list's filters in a request body: a keyword is often a caller's name or
+    number, which a URL would carry into access logs, proxies and the client's history."""
+
+    q = _text(help_text="keyword (full text) or a case number")
+    channel = _choice(Channel.choices, required=False)
+    nature = _choice(Nature.choices, required=False)
+    urgency = _choice(Urgency.choices, required=False)
+    state = _choice(["open", *CaseState.values], required=False)
+    category_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=2**62)
+    department_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**62
+    )
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    cursor = _text(200, help_text="the previous answer's next_cursor")
+    limit = serializers.IntegerField(required=False, default=PAGE_DEFAULT, min_value=1, max_value=PAGE_LIMIT)
+
+
+class CaseSearchPage(serializers.Serializer):
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="send it as `cursor` with the same filters for the next page"
+    )
+    results = CaseOut(many=True)
+
+
 class EventOut(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.docs_page, name="docs"),
     path("cases/", views.CaseListView.as_view(), name="cases"),
+    path("cases/search/", views.CaseSearchView.as_view(), name="cases_search"),
     path("cases/<int:case_id>/", views.CaseDetailView.as_view(), name="case"),
     path("cases/<int:case_id>/events/", views.EventListView.as_view(), name="events"),
     path("cases/<int:case_id>/contacts/", views.ContactListView.as_view(), name="contacts"),

@@ -42,6 +42,8 @@ from .idempotency import idempotent
 from .models import ACTION_SCOPE_PREFIX, ApiKey, Scope
 from .parsers import JsonParser
 from .serializers import (
+    PAGE_DEFAULT,
+    PAGE_LIMIT,
     AllowedActionOut,
     AttachmentIn,
     AttachmentOut,
@@ -49,6 +51,8 @@ from .serializers import (
     CaseIn,
     CaseOut,
     CasePage,
+    CaseSearchIn,
+    CaseSearchPage,
     CategoryOut,
     ContactIn,
     ContactOut,
@@ -65,7 +69,6 @@ from .serializers import (
     event_out,
 )
 
-PAGE_DEFAULT, PAGE_LIMIT = 30, 100
 ERROR = inline_serializer(
     "Error",
     {
@@ -145,13 +148,30 @@ LIST_PARAMS = [
 ]
 
 
+def _page(request: Request, key: ApiKey | None, filters: LedgerFilters, cursor: str, limit: int) -> tuple[list, str]:
+    """A page of the actor's cases under the filters, after the cursor; the next page's
+    cursor, or "" after the last."""
+    qs = selectors.case_list(actor=request.user, key=key, filters=filters)
+    if cursor:
+        position = selectors.decode_cursor(cursor[:200])
+        if position is None:
+            raise ValidationFailed({"cursor": [_("翻页游标无效。")]})
+        qs = selectors.after_cursor(qs, position)
+    rows = list(qs[: limit + 1])
+    page = rows[:limit]
+    return page, selectors.encode_cursor(page[-1]) if len(rows) > limit else ""
+
+
+def _keyword(q: str) -> str:
+    if len(q) > KEYWORD_MAX:
+        raise ValidationFailed({"q": [_("关键词最多 %(max)s 个字。") % {"max": KEYWORD_MAX}]})
+    return q
+
+
 class CaseListView(ApiView):
     @extend_schema(operation_id="cases_list", parameters=LIST_PARAMS, responses={200: CasePage, **ERRORS})
     def get(self, request: Request) -> Response:
         require_scope(request, Scope.READ)
-        q = request.query_params.get("q", "")
-        if len(q) > KEYWORD_MAX:
-            raise ValidationFailed({"q": [_("关键词最多 %(max)s 个字。") % {"max": KEYWORD_MAX}]})
         filters = LedgerFilters(
             channel=_choice(request, "channel", Channel.values),
             nature=_choice(request, "nature", Nature.values),
@@ -161,25 +181,17 @@ class CaseListView(ApiView):
             department_id=_int(request, "department_id"),
             date_from=_day(request, "date_from"),
             date_to=_day(request, "date_to"),
-            keyword=q,
+            keyword=_keyword(request.query_params.get("q", "")),
         )
         limit = _int(request, "limit")
         limit = PAGE_DEFAULT if limit is None else limit
         if not 1 <= limit <= PAGE_LIMIT:
             raise ValidationFailed({"limit": [_("每页条数必须在 1 到 %(max)s 之间。") % {"max": PAGE_LIMIT}]})
-        qs = selectors.case_list(actor=request.user, key=self.key, filters=filters)
-        cursor = request.query_params.get("cursor", "")
-        if cursor:
-            position = selectors.decode_cursor(cursor[:200])
-            if position is None:
-                raise ValidationFailed({"cursor": [_("翻页游标无效。")]})
-            qs = selectors.after_cursor(qs, position)
-        rows = list(qs[: limit + 1])
-        page, more = rows[:limit], len(rows) > limit
+        page, cursor = _page(request, self.key, filters, request.query_params.get("cursor", ""), limit)
         next_url = None
-        if more:
+        if cursor:
             query = request.query_params.copy()
-            query["cursor"] = selectors.encode_cursor(page[-1])
+            query["cursor"] = cursor
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response({"next": next_url, "results": [case_out(case) for case in page]})
 
@@ -244,6 +256,30 @@ class CaseListView(ApiView):
             ) from exc
         location = reverse("api:case", kwargs={"case_id": case.pk})
         return Response({**case_out(case), "query_code": code}, status=201, headers={"Location": location})
+
+
+class CaseSearchView(ApiView):
+    """The case list with its filters in the body (``POST /cases/search/``): it changes
+    nothing, so it takes no Idempotency-Key; the keyword never enters a URL, and the next
+    page is asked for with ``cursor`` and the same filters."""
+
+    @extend_schema(operation_id="cases_search", request=CaseSearchIn, responses={200: CaseSearchPage, **ERRORS})
+    def post(self, request: Request) -> Response:
+        require_scope(request, Scope.READ)
+        d = self.validated(CaseSearchIn, request.data)
+        filters = LedgerFilters(
+            channel=d.get("channel", ""),
+            nature=d.get("nature", ""),
+            urgency=d.get("urgency", ""),
+            state=d.get("state", ""),
+            category_id=d["category_id"],
+            department_id=d["department_id"],
+            date_from=check_day(d["date_from"], "date_from", "date_from", When.CALENDAR),
+            date_to=check_day(d["date_to"], "date_to", "date_to", When.CALENDAR),
+            keyword=_keyword(d["q"]),
+        )
+        page, cursor = _page(request, self.key, filters, d["cursor"], d["limit"])
+        return Response({"next_cursor": cursor or None, "results": [case_out(case) for case in page]})
 
 
 REP_FIELD = re.compile(r"^rep(\d+)_(\w+)$")
