@@ -13,7 +13,7 @@ from huiyin.demo.generator import build_organization
 from huiyin.frontoffice.models import Expense, GuestReception, Record, Reimbursement, Visitor, VisitorFeedback
 from tests.policy.conftest import SH, activate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.one_engine]
 
 NOW = datetime(2026, 6, 17, 15, 0, tzinfo=SH)  # a Wednesday
 

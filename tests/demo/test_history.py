@@ -35,6 +35,8 @@ from huiyin.orgs.models import Organization
 from huiyin.policy.services import calendar_for, current_policy
 from huiyin.policy.services.calendars import invalidate_calendars
 
+pytestmark = pytest.mark.one_engine  # step 1 only (SQLite): see pyproject.toml's markers
+
 DEPARTMENT_STEPS = ("sign_for", "send_back", "submit_for_approval", "approve", "reply")
 
 

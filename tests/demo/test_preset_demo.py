@@ -35,6 +35,8 @@ from huiyin.policy.services.versions import presets_dir
 from huiyin.surveys.models import ActivityOpinion
 from tests.policy.conftest import activate
 
+pytestmark = pytest.mark.one_engine  # step 1 only (SQLite): see pyproject.toml's markers
+
 OWN_PHRASES = ("hospital", "construction_station", "company_front_office", "property_management", "petition_office")
 
 

@@ -25,7 +25,7 @@ from huiyin.reception.models import (
 from tests.policy.conftest import activate
 
 SH = ZoneInfo("Asia/Shanghai")
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.one_engine]
 
 
 @pytest.mark.parametrize("preset", ["city_hotline", "company_front_office", "petition_office"])

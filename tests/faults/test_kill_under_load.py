@@ -114,6 +114,9 @@ def test_nothing_acknowledged_is_lost_and_nothing_happens_twice_when_processes_a
         HUIYIN_SMS_BACKEND="tests.faults.slow_sms.SlowFileSmsBackend",
         HUIYIN_TASK_WORKER_DEAD_AFTER="3",
         HUIYIN_TASK_RETRY_BACKOFF="1",
+        # Long enough that on a loaded two-core machine the worker is surely still inside the
+        # slow hand-over when it is killed (seen: 1.5 s was not, beside CI's other steps).
+        HUIYIN_FAULT_SLOW_SMS_SECONDS="8",
     )
     t0 = time.monotonic()
     timeline: dict[str, float] = {}
@@ -315,8 +318,13 @@ def test_nothing_acknowledged_is_lost_and_nothing_happens_twice_when_processes_a
     assert set(steps) == {(c.pk, a, lvl) for c in overdue_clocks for a, lvl in STEPS}
     step_events = Event.objects.filter(case__in=[c.case_id for c in overdue_clocks], kind__in=DEADLINE_KINDS)
     assert step_events.count() == total_steps
-    desk_notes = Notification.objects.filter(key__startswith="clock:")
-    assert desk_notes.count() == total_steps  # one person per step in this organisation
+    # One person per step in this organisation. Only these clocks' notes: on a slow machine
+    # the drain outlasts the load's own cases' three-minute dispatch limit, whose warnings
+    # are desk notes too.
+    overdue_prefixes = tuple(f"clock:{c.pk}:" for c in overdue_clocks)
+    clock_notes = Notification.objects.filter(key__startswith="clock:").values_list("key", flat=True)
+    desk_notes = [k for k in clock_notes if k.startswith(overdue_prefixes)]
+    assert len(desk_notes) == total_steps
 
     # --- every notification delivered once -------------------------------------------------------
     registered = list(
@@ -368,7 +376,7 @@ def test_nothing_acknowledged_is_lost_and_nothing_happens_twice_when_processes_a
             "sms_delivered": len(per_key),
             "sms_delivered_twice": sum(1 for n in per_key.values() if n > 1),
             "sms_handovers": sum(handovers.values()),
-            "desk_notifications": desk_notes.count(),
+            "desk_notifications": len(desk_notes),
             "tasks": DBTaskResult.objects.count(),
             "tasks_retried": retried,
             "tasks_failed": 0,
