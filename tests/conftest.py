@@ -19,6 +19,45 @@ from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's, except that the test database is a clone of one migrated template
+    (tests/dbtemplate.py). With --nomigrations or --reuse-db, pytest-django's own way."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests import dbtemplate
+
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        if django_db_use_migrations and not django_db_keepdb:
+            db_cfg = dbtemplate.setup(request, verbosity)
+        else:
+            from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+            if not django_db_use_migrations:
+                _disable_migrations()
+            aliases, serialized = _get_databases_for_setup(request.session.items)
+            db_cfg = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized,
+                keepdb=django_db_keepdb and not django_db_createdb,
+            )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity, keepdb=False)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Argon2 costs ~0.16 s a hash and the suite creates thousands of staff: tests hash
