@@ -191,6 +191,8 @@ _.freeze_panes  # evaluation/export.py
 _.number_format  # evaluation/export.py
 
 # Kept on purpose
+_.STRINGS  # policy.preset_strings: generated gettext_noop entries, read by makemessages, not by code
+_.SKIPPED  # policy.preset_catalogue: the text fields left out on purpose, read by tests/policy/test_preset_labels.py
 _.COMMON_WORDS  # demo.texts: words the demo texts must contain, checked by tests/demo/test_generator.py
 _.ConsoleSmsBackend  # an SMS backend chosen by dotted path in the HUIYIN_SMS_BACKEND setting
 _.FileSmsBackend  # the default of the HUIYIN_SMS_BACKEND setting, loaded by dotted path (core.notify.sms_backend)

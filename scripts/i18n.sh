@@ -12,6 +12,10 @@
 # 3. run this script again (or just the compilemessages step) so django.mo is
 #    rebuilt. tests/core/test_translations.py fails on an untranslated, fuzzy
 #    or uncompiled string.
+#
+# Step 1 is preceded by writing src/huiyin/policy/preset_strings.py from the
+# shipped presets' short labels (python -m huiyin.policy.preset_catalogue), so
+# a label added to presets/*.yaml lands in the catalogue too.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +34,10 @@ fi
 mkdir -p locale/en/LC_MESSAGES
 
 if [ "${1:-}" != "--compile-only" ]; then
+    # The Python next to django-admin (the project's virtualenv), else python3.
+    PYTHON="$(dirname "$(command -v "$DJANGO_ADMIN")")/python"
+    [ -x "$PYTHON" ] || PYTHON=python3
+    "$PYTHON" -m huiyin.policy.preset_catalogue
     "$DJANGO_ADMIN" makemessages -l en \
         --domain django \
         --extension html,py,txt \

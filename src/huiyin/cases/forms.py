@@ -22,7 +22,7 @@ from . import actions
 from .models import Category, Channel, Gender, Nature, Urgency
 from .selectors import KEYWORD_MAX, PAGE_MAX, LedgerFilters
 from .services import SATISFACTION, IntakeInput, PartyInput
-from .workflow import CaseState, receiving_office_name
+from .workflow import CaseState, complainant_kind_name, receiving_office_name
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -108,14 +108,15 @@ def kinds_field(form: forms.Form, kinds: Sequence[Mapping[str, str]], *, require
         *(
             (
                 k["code"],
-                _("%(kind)s（%(office)s接待）") % {"kind": k["label"], "office": receiving_office_name(k)},
+                _("%(kind)s（%(office)s接待）")
+                % {"kind": complainant_kind_name(k), "office": receiving_office_name(k)},
             )
             for k in kinds
         ),
     ]
     field.required = required
     field.error_messages["required"] = _("请选择反映人类别（%(kinds)s）：决定由哪个部门接待。") % {
-        "kinds": "、".join(k["label"] for k in kinds)
+        "kinds": "、".join(complainant_kind_name(k) for k in kinds)
     }
 
 

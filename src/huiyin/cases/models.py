@@ -14,7 +14,7 @@ from huiyin.orgs.actors import OUTSIDE_KINDS, ActorKind, outside_label
 from huiyin.orgs.models import Department, ExternalSystem, Organization
 
 from .hashing import row_hash
-from .workflow import CaseState, complainant_kind, receiving_office_name
+from .workflow import CaseState, complainant_kind, complainant_kind_name, receiving_office_name
 
 
 class Channel(models.TextChoices):
@@ -271,7 +271,7 @@ class Case(models.Model):
         kind = complainant_kind(self.stage_switches, self.complainant_kind)
         if kind is None:
             return self.complainant_kind
-        return f"{kind['label']}（{receiving_office_name(kind)}）"
+        return f"{complainant_kind_name(kind)}（{receiving_office_name(kind)}）"
 
     @property
     def submitter_label(self) -> str:

@@ -14,6 +14,7 @@ from huiyin.core.errors import PermissionDeniedError
 from huiyin.orgs.actors import Actor, ActorKind, ExternalActor
 from huiyin.orgs.models import Department, Staff
 from huiyin.orgs.roles import Cap
+from huiyin.policy.labels import preset_label
 
 from .models import Case
 from .workflow import CaseState, Edge, channel_acceptor
@@ -163,7 +164,7 @@ def acceptance_refusal(actor: Actor, case: Case, edge: Edge) -> str | None:
         return None
     message = _("受理：本单位规定%(channel)s渠道的诉求由%(who)s负责受理，您不能对该件作出受理决定，请转交其受理。") % {
         "channel": case.get_channel_display(),
-        "who": rule.get("label") or rule["department"],
+        "who": preset_label(rule.get("label") or "") or rule["department"],
     }
     if not Department.objects.filter(organization_id=case.organization_id, code=rule["department"]).exists():
         message += _("本单位尚未设置编号为“%(code)s”的部门，请管理员先在组织机构中添加该部门及其人员。") % {

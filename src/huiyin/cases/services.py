@@ -56,6 +56,7 @@ from .workflow import (
     CaseState,
     Stage,
     complainant_kind,
+    complainant_kind_name,
     complainant_kinds,
     find_edge,
     receiving_office_name,
@@ -722,7 +723,7 @@ def receiving_department(case: Case) -> Department | None:
                         "请系统管理员建立该部门，或在政策中改正部门代码。"
                     )
                     % {
-                        "kind": kind["label"],
+                        "kind": complainant_kind_name(kind),
                         "office": receiving_office_name(kind),
                         "code": kind["department"],
                     }
@@ -818,7 +819,7 @@ def case_update(
 def check_complainant_kind(case: Case, code: str) -> None:
     """The complainant's kind, checked against the case's own policy: one of its kinds, and
     not blank where it has kinds (an edit, a dispatch that records it)."""
-    kinds = {k["code"]: k["label"] for k in complainant_kinds(case.stage_switches)}
+    kinds = {k["code"]: complainant_kind_name(k) for k in complainant_kinds(case.stage_switches)}
     error = validation.complainant_kind_error(code, kinds)
     if not error and kinds and not code:
         error = kind_required_message(case)
@@ -829,7 +830,7 @@ def check_complainant_kind(case: Case, code: str) -> None:
 def kind_required_message(case: Case, *, dispatch: bool = False) -> str:
     """Why the case's policy needs the complainant's kind, naming the field and who receives which."""
     rules = "；".join(
-        _("%(kind)s的投诉由%(office)s接待") % {"kind": k["label"], "office": receiving_office_name(k)}
+        _("%(kind)s的投诉由%(office)s接待") % {"kind": complainant_kind_name(k), "office": receiving_office_name(k)}
         for k in complainant_kinds(case.stage_switches)
     )
     if dispatch:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import When, clean_text, id_number_error, moment_error, normalize_phone, phone_error
+from huiyin.policy.labels import preset_label
 
 from .inputs import IntakeInput, PartyInput
 from .models import Case, Category, Channel, Gender, Nature, Party, Urgency
@@ -154,7 +155,7 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
     token_error = intake_token_error(data.intake_token)
     if token_error:
         _add(errors, "intake_token", token_error)
-    kinds = {k.code: k.label for k in rules.complainant_kinds} if rules is not None else {}
+    kinds = {k.code: preset_label(k.label) for k in rules.complainant_kinds} if rules is not None else {}
     kind_error = complainant_kind_error(data.complainant_kind, kinds)
     if kind_error:
         _add(errors, "complainant_kind", kind_error)

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.orgs.roles import Cap
+from huiyin.policy.labels import preset_label
 from huiyin.policy.stages import DEFAULT_STAGES, Stage, stages_with_defaults  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
@@ -184,8 +185,14 @@ def complainant_kind(switches: Mapping[str, Any] | None, code: str) -> dict[str,
 
 
 def receiving_office_name(kind: Mapping[str, str]) -> str:
-    """How the policy names the office that receives a kind of complainant (its code when unnamed)."""
-    return kind.get("department_label") or kind["department"]
+    """How the policy names the office that receives a kind of complainant (its code when
+    unnamed), in the active language."""
+    return preset_label(kind.get("department_label") or "") or kind["department"]
+
+
+def complainant_kind_name(kind: Mapping[str, str]) -> str:
+    """A kind of complainant as the policy names it, in the active language."""
+    return preset_label(kind["label"])
 
 
 def state_label(state: str) -> str:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core.states import StatusTable
 from huiyin.orgs.models import Organization
-from huiyin.policy.labels import STAGE_LABELS
+from huiyin.policy.labels import STAGE_LABELS, preset_label
 from huiyin.policy.models import PolicyVersion
 
 __all__ = ["STAGE_LABELS"]  # re-exported: the engine names stages by them
@@ -118,6 +118,14 @@ class Clock(models.Model):
 
     @property
     def label(self) -> str:
+        """The preset's label for this deadline (or the stage's name), in the active language."""
+        rule_label = self.rule.get("label")
+        return preset_label(str(rule_label)) if rule_label else str(STAGE_LABELS.get(self.stage, self.stage))
+
+    @property
+    def written_label(self) -> str:
+        """The preset's label as written, untranslated (or the stage's name): what an event
+        keeps for the messages sent from it."""
         return str(self.rule.get("label") or STAGE_LABELS.get(self.stage, self.stage))
 
     @property

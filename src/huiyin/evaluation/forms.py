@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core.forms import StyledForm
 from huiyin.core.periods import day_start, period_dates
+from huiyin.policy.labels import preset_label
 
 from .selectors import BY_DEPARTMENT, BY_STAFF
 
@@ -58,12 +59,15 @@ class DeductionForm(StyledForm):
 
     def __init__(self, *args, deductions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rule"].choices = [(d.code, d.label) for d in deductions]
+        self.fields["rule"].choices = [(d.code, preset_label(d.label)) for d in deductions]
         self.fields["level"].choices = [
             (
-                d.label,
+                preset_label(d.label),
                 [
-                    (lv.code, _("%(label)s（扣 %(points)d 分）") % {"label": lv.label, "points": lv.points})
+                    (
+                        lv.code,
+                        _("%(label)s（扣 %(points)d 分）") % {"label": preset_label(lv.label), "points": lv.points},
+                    )
                     for lv in d.levels
                 ],
             )

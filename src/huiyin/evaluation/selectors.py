@@ -69,6 +69,7 @@ from huiyin.followup.models import SATISFIED, Callback, CallbackStatus
 from huiyin.frontoffice.selectors import feedback_counts
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy import kpi_text
+from huiyin.policy.labels import preset_label
 from huiyin.policy.presets import EvaluationRules
 from huiyin.policy.services import current_policy
 
@@ -359,7 +360,7 @@ def kpi_rows(organization_id: int, table: Evaluation | None) -> list[KpiRow]:
         out.append(
             KpiRow(
                 code=kpi.code,
-                label=kpi.label,
+                label=preset_label(kpi.label),
                 definition=kpi_text.definition(kpi),
                 target=kpi_text.target_text(kpi),
                 figure=figure,

@@ -18,6 +18,7 @@ from huiyin.core.export_views import export_response
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.handling.records import role_label
+from huiyin.policy.labels import preset_label
 from huiyin.policy.services import current_policy
 
 from . import permissions, selectors, services
@@ -102,7 +103,7 @@ def deductions(request: AuthedHttpRequest) -> HttpResponse:
         "evaluation/deductions.html",
         {
             "form": form,
-            "rules": [(d.label, [role_label(r) for r in d.applies_to]) for d in rules],
+            "rules": [(preset_label(d.label), [role_label(r) for r in d.applies_to]) for d in rules],
             "entries": selectors.recent_deductions(actor),
         },
         status=400 if form.errors else 200,

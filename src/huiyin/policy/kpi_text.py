@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from .labels import STAGE_LABELS
+from .labels import STAGE_LABELS, preset_label
 from .presets import MEASURES, Kpi
 
 # The period rules (huiyin.policy.presets.KPI_BASES) as the pages say them.
@@ -29,23 +29,23 @@ FEEDBACK_NOTE = gettext_lazy(
 
 def definition(kpi: Kpi) -> str:
     """The KPI in words: formula, numerator and denominator, on-time rule, period rule."""
-    num = kpi.numerator.label or MEASURES[kpi.numerator.measure].label
+    label = preset_label(kpi.label)
+    num = preset_label(kpi.numerator.label) or MEASURES[kpi.numerator.measure].label
     parts: list[str] = []
     if kpi.formula == "ratio" and kpi.denominator is not None:
-        den = kpi.denominator.label or (
+        den = preset_label(kpi.denominator.label) or (
             MEASURES[kpi.denominator.measure].label if kpi.denominator.measure else str(kpi.denominator.constant)
         )
         if kpi.denominator.constant:
             den = _("%(den)s（%(n)d）") % {"den": den, "n": kpi.denominator.constant}
-        parts.append(_("%(label)s = %(num)s ÷ %(den)s") % {"label": kpi.label, "num": num, "den": den})
+        parts.append(_("%(label)s = %(num)s ÷ %(den)s") % {"label": label, "num": num, "den": den})
     elif kpi.formula == "count":
-        parts.append(_("%(label)s = %(num)s") % {"label": kpi.label, "num": num})
+        parts.append(_("%(label)s = %(num)s") % {"label": label, "num": num})
     elif kpi.formula == "mean":
-        parts.append(_("%(label)s = %(num)s ÷ 办结件数") % {"label": kpi.label, "num": num})
+        parts.append(_("%(label)s = %(num)s ÷ 办结件数") % {"label": label, "num": num})
     else:
         parts.append(
-            _("%(label)s = %(num)s的 %(q)d%% 分位数（最近秩）")
-            % {"label": kpi.label, "num": num, "q": round(kpi.q * 100)}
+            _("%(label)s = %(num)s的 %(q)d%% 分位数（最近秩）") % {"label": label, "num": num, "q": round(kpi.q * 100)}
         )
     if kpi.on_time is not None:
         stage = str(STAGE_LABELS.get(kpi.on_time.stage, kpi.on_time.stage))
@@ -58,7 +58,7 @@ def definition(kpi: Kpi) -> str:
         parts.append(str(FEEDBACK_NOTE))
     parts.append(_("期间：%(rule)s") % {"rule": PERIOD_RULES[kpi.period]})
     if kpi.note:
-        parts.append(kpi.note)
+        parts.append(preset_label(kpi.note))
     end = pgettext("sentence end", "。")
     return (end.join(parts) + end).strip()
 

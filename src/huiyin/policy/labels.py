@@ -1,12 +1,14 @@
 """Display names of the values presets match on and name: deadline stages, channels,
 natures, urgencies. Configuration vocabulary; the case app has the same values as its
-model choices (a test keeps the two in step).
+model choices (a test keeps the two in step). ``preset_label``: the labels the presets
+themselves give, in the active language.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -55,3 +57,11 @@ URGENCY_LABELS: dict[str, StrPromise] = {
     "urgent": _("紧急"),
     "major": _("重大"),
 }
+
+
+def preset_label(text: str) -> str:
+    """A short label a preset gives (a deadline, KPI, role, level, survey area, statistics
+    return…) in the active language: a shipped preset's labels are in the catalogue
+    (``preset_strings``, generated from ``presets/*.yaml``); a label an administrator typed
+    that is not there is shown as typed. Only for showing: what is stored stays as written."""
+    return gettext(text) if text else text

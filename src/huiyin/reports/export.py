@@ -32,6 +32,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 from huiyin.cases.receipts import pdf_font
 from huiyin.core.pdftables import grid_table, paragraph
 from huiyin.core.spreadsheets import append_row
+from huiyin.policy.labels import preset_label
 
 from .models import Report
 
@@ -41,7 +42,7 @@ PERCENT, HOURS, COUNT = "0.0%", "0.0", "0"
 def title_of(report: Report) -> str:
     data = report.data or {}
     if report.kind == "return" and data.get("return"):
-        return str(data["return"]["title"])
+        return preset_label(str(data["return"]["title"]))
     return _("%(org)s %(kind)s（%(first)s 至 %(last)s）") % {
         "org": data.get("org", ""),
         "kind": report.get_kind_display(),

@@ -29,6 +29,7 @@ from huiyin.deadlines.models import Clock, ClockState
 from huiyin.deadlines.subjects import case_kinds
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy import kpi_text
+from huiyin.policy.labels import preset_label
 from huiyin.policy.presets import EvaluationRules, Kpi, Preset
 from huiyin.policy.services import current_policy
 
@@ -242,10 +243,10 @@ def kpi_rows(
         rows.append(
             KpiRow(
                 code=kpi.code,
-                label=kpi.label,
+                label=preset_label(kpi.label),
                 definition=kpi_text.definition(kpi),
-                numerator_label=kpi.numerator.label,
-                denominator_label=(den.label if den else ""),
+                numerator_label=preset_label(kpi.numerator.label),
+                denominator_label=(preset_label(den.label) if den else ""),
                 current=values[0][i],
                 previous=values[1][i],
                 last_year=values[2][i],
@@ -381,7 +382,7 @@ def league(
             rank, previous = position, value
         row.rank = rank
     rest = sorted((r for r in rows if r.rank is None), key=lambda r: (-r.received, r.name))
-    return [(k.code, k.label) for k in columns], eligible + rest, ranked_by
+    return [(k.code, preset_label(k.label)) for k in columns], eligible + rest, ranked_by
 
 
 def _open_clocks(organization_id: int, department_id: int | None):

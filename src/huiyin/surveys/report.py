@@ -24,6 +24,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from huiyin.cases.receipts import pdf_font
 from huiyin.core.pdftables import grid_table, paragraph
 from huiyin.core.spreadsheets import append_row
+from huiyin.policy.labels import preset_label
 
 from .models import Answer, Campaign
 from .selectors import CampaignStats, items_for
@@ -60,7 +61,7 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
 
     story: list = [p(org_name, title), p(_("%(title)s 结果报告") % {"title": campaign.title}, title)]
     if campaign.report_to:
-        story.append(p(_("报送：%(to)s") % {"to": campaign.report_to}, body))
+        story.append(p(_("报送：%(to)s") % {"to": preset_label(campaign.report_to)}, body))
     story += [
         Spacer(0, 3 * mm),
         table([[_("项目"), _("结果")], *[[k, v] for k, v in _summary_lines(campaign, stats)]], [40, 120]),
@@ -71,7 +72,7 @@ def render_pdf(campaign: Campaign, stats: CampaignStats, org_name: str) -> bytes
             [[_("调查项目"), _("满意"), _("基本满意"), _("不满意"), _("有效回答"), _("满意率")]]
             + [
                 [
-                    a.label,
+                    preset_label(a.label),
                     a.counts["satisfied"],
                     a.counts["basically_satisfied"],
                     a.counts["dissatisfied"],
@@ -159,7 +160,7 @@ def render_xlsx(campaign: Campaign, stats: CampaignStats) -> bytes:
         [_("调查项目"), _("满意"), _("基本满意"), _("不满意"), _("有效回答"), _("满意率")],
         [
             [
-                a.label,
+                preset_label(a.label),
                 a.counts["satisfied"],
                 a.counts["basically_satisfied"],
                 a.counts["dissatisfied"],

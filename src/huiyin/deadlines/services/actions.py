@@ -69,7 +69,7 @@ class CaseStageSubject:
         data: dict[str, Any] = {
             "clock_id": clock.pk,
             "stage": clock.stage,
-            "stage_label": clock.label,
+            "stage_label": clock.written_label,
             "stage_name": str(STAGE_LABELS.get(clock.stage, clock.stage)),
             "clock_round": clock.round,
             "due_at": timezone.localtime(clock.due_at),

@@ -1,5 +1,6 @@
 from django import template
 
+from huiyin.policy import labels
 from huiyin.policy.sources import shown
 
 register = template.Library()
@@ -9,3 +10,9 @@ register = template.Library()
 def rule_source(source: str) -> str:
     """A preset rule's source in words, not file names (``policy.sources``)."""
     return shown(source)
+
+
+@register.filter
+def preset_label(text: str) -> str:
+    """A preset's short label in the active language (``policy.labels.preset_label``)."""
+    return labels.preset_label(text)

@@ -38,7 +38,7 @@ from ..forms import (
     PolicyEditForm,
     PresetLoadForm,
 )
-from ..labels import CHANNEL_LABELS, NATURE_LABELS, STAGE_LABELS, URGENCY_LABELS
+from ..labels import CHANNEL_LABELS, NATURE_LABELS, STAGE_LABELS, URGENCY_LABELS, preset_label
 from ..models import (
     CalendarDayKind,
     PolicyVersion,
@@ -81,7 +81,7 @@ def _preset_choices() -> list[tuple[str, str]]:
     choices = []
     for name in list_presets(presets_dir()):
         try:
-            label = load_preset(presets_dir() / f"{name}.yaml").label
+            label = preset_label(load_preset(presets_dir() / f"{name}.yaml").label)
         except (PresetError, OSError) as exc:
             label = _("无效：%(error)s") % {"error": preset_message(exc) if isinstance(exc, PresetError) else exc}
         choices.append((name, f"{label}（{name}）"))
@@ -188,7 +188,7 @@ def _rule_rows(preset: Preset) -> list[dict[str, Any]]:
         rows.append(
             {
                 "stage": STAGE_LABELS.get(rule.stage, rule.stage),
-                "label": rule.label,
+                "label": preset_label(rule.label),
                 "when": " · ".join(when) or _("所有案件"),
                 "limit": f"{rule.amount} {UNIT_LABELS.get(rule.unit, rule.unit)}",
                 "from": _("自%(event)s起") % {"event": CLOCK_FROM.get(rule.clock_from, rule.clock_from)}
@@ -216,7 +216,7 @@ def _policy_context(org, **extra: Any) -> dict[str, Any]:
         "escalation": [
             {
                 "role": role_label(step.role),
-                "label": step.label,
+                "label": preset_label(step.label),
                 "after": f"{step.after.amount} {UNIT_LABELS.get(step.after.unit, step.after.unit)}",
             }
             for step in preset.escalation
