@@ -3,8 +3,9 @@
 
 The tests that only read what `huiyin demo` built (its history, reminders, supervision
 notices, clocks and on-time rates under the hotline preset) share one demo per module
-and worker (``hotline_demo``), built in a transaction rolled back after the last of them;
-each test runs in a savepoint of it, so what one test writes the next never sees. They
+and worker (``hotline_demo``), committed as the command commits it (what runs after a
+commit runs, as in `huiyin demo`), the database emptied after the last of them; each test
+runs in a transaction of its own, rolled back, so what one test writes the next never sees. They
 are marked ``heavy`` together: the suite sorts heavy tests first, and the module's tests
 must stay next to each other for the demo to be built once. Every test here reads that demo:
 a test that needs an empty database belongs in another module (while the module runs, the
@@ -20,7 +21,6 @@ from operator import itemgetter
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import F, Max, Min
 from django.test import override_settings
 from django.utils import timezone
@@ -50,19 +50,17 @@ DEMO_CASES = 150  # `huiyin demo --cases 150 --days 63 --seed 3`, under its defa
 
 @pytest.fixture(scope="module")
 def hotline_demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo organisation as `huiyin demo` builds it, once per module and worker, rolled
-    back after the module's last test (the database is as clean for the next module as a
-    test's own rollback leaves it). Its files and outbox in a directory of its own."""
+    """The demo organisation as `huiyin demo` builds it, once per module and worker; the
+    database emptied after the module's last test (as a transactional test leaves it).
+    Its files and outbox in a directory of its own."""
     data = tmp_path_factory.mktemp("hotline-demo")
-    with (
-        override_settings(MEDIA_ROOT=data / "media", DATA_DIR=data),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
+    with override_settings(MEDIA_ROOT=data / "media", DATA_DIR=data), django_db_blocker.unblock():
         invalidate_calendars()
-        call_command("huiyin_demo", cases=DEMO_CASES, days=63, seed=3, stdout=StringIO())
-        yield Organization.objects.get(code="demo")
-        transaction.set_rollback(True)
+        try:
+            call_command("huiyin_demo", cases=DEMO_CASES, days=63, seed=3, stdout=StringIO())
+            yield Organization.objects.get(code="demo")
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
     invalidate_calendars()
 
 

@@ -139,6 +139,14 @@ def desk_mark_done(*, recipient, notification_id: int) -> int:
     return rows.update(done_at=now, read_at=Coalesce("read_at", Value(now)))
 
 
+def desk_put_away(*, notification_id: int, at: datetime) -> int:
+    """One reminder read and dealt with at ``at``, by itself (a recreated history's reader;
+    ``desk_mark_done`` is a person's click, which puts away all they have on the case)."""
+    return Notification.objects.filter(pk=notification_id, done_at__isnull=True).update(
+        done_at=at, read_at=Coalesce("read_at", Value(at))
+    )
+
+
 def desk_settle(*, case_id: int, kinds: tuple[str, ...], at: datetime | None = None) -> int:
     """What these reminders announced is dealt with (a new case signed for, a proposal
     approved): they leave every desk."""

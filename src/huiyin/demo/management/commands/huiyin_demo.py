@@ -15,6 +15,7 @@ from huiyin.cases import bus
 from huiyin.cases.models import Case, Channel
 from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import ApplicationError
+from huiyin.demo.desks import work_the_desks
 from huiyin.demo.frontoffice import seed_front_office
 from huiyin.demo.generator import (
     DEMO_CODE,
@@ -129,6 +130,7 @@ class Command(BaseCommand):
         self.reception(demo, now=end)
         self.knowledge(demo, now=end)
         self.report(demo, now=end)
+        work_the_desks(demo.org.pk, now=end, seed=seed)  # last: after everything that leaves notices
         self.triage(demo.org, demo_sized=demo_sized)
         elapsed = time.perf_counter() - started
 
