@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from huiyin.cases.services import case_reopen
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock, ClockAction
+from huiyin.deadlines.selectors import case_clocks
 from huiyin.deadlines.sweeper import sweep_until_idle
 from huiyin.followup.models import Callback, PromisedAnswer
 from huiyin.followup.services import ANSWER_STAGE, callback_record, promised_answer_give
@@ -123,3 +125,21 @@ def test_the_clock_shows_on_the_case_page_desk_and_board_and_the_answer_is_recor
     assert done.status_code == 302
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "已按时答复" in page and f"answers/{promise.pk}/" not in page
+
+
+def test_a_promise_made_before_a_reopening_stays_on_the_case_pages_deadline_panel(promised, clerk, handler, client):
+    """重办 starts a new round; the answer promised at the first round's callback is still
+    owed, so its clock stays on the panel beside the new round's, until it is answered."""
+    case, promise, _answer_by = promised
+    reopened = case_reopen(actor=clerk, case_id=case.pk, reason="业主来电：漏水复发")
+    assert reopened.round == 2
+    stages = [c.stage for c in case_clocks(case=reopened)]
+    assert ANSWER_STAGE in stages
+    client.force_login(handler)
+    assert "回访预约答复" in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    promise.refresh_from_db()
+    promised_answer_give(
+        actor=handler, promise_id=promise.pk, answer="已电话告知业主。", expected_version=promise.version
+    )
+    # answered: an earlier round's stopped clock leaves the panel (the answer stays in its own panel)
+    assert ANSWER_STAGE not in [c.stage for c in case_clocks(case=reopened)]

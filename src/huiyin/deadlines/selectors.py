@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from huiyin.cases.selectors import cases_for
@@ -94,9 +94,11 @@ def clock_view(clock: Clock, now: datetime, *, pending: set[int] | None = None) 
 
 def case_clocks(*, case: Case, now: datetime | None = None, include_stopped: bool = True) -> list[ClockView]:
     """The deadline panel of one case (the caller has checked the actor may see it):
-    the current round's clocks, running ones first."""
+    the current round's clocks and an earlier round's still running (an answer promised at
+    the callback before a reopening is still owed), running ones first."""
     now = now or timezone.now()
-    qs = Clock.objects.filter(case=case, round=case.round, subject_kind__in=case_kinds())
+    live = Q(state__in=(ClockState.RUNNING, ClockState.PAUSED))
+    qs = Clock.objects.filter(Q(round=case.round) | live, case=case, subject_kind__in=case_kinds())
     if not include_stopped:
         qs = qs.exclude(state=ClockState.STOPPED)
     clocks = list(qs.order_by("started_at", "pk"))
