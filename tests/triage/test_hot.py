@@ -219,6 +219,11 @@ def test_neighbours_writing_their_own_letters_about_one_place_make_one_issue(org
     assert max(jaccard(a, b) for i, a in enumerate(texts) for b in texts[i + 1 :]) < hot.SIMILAR
     assert all("丽发新城" in place_names(prepare("", t)) for t in PLANT)
     assert not {n for n in place_names(prepare("", "我们小区门口的路灯坏了，该公司不管。")) if n.startswith("我们")}
+    # A caller's words before 路 or 街, and the words 路况, 路边, 街道 name no place: nothing to link by.
+    for words in ("来电人想咨询路况信息", "我想问路边停车收费", "来电咨询街道办电话"):
+        assert place_names(prepare("", words)) == frozenset(), words
+    named = place_names(prepare("", "市民反映劳动东路路灯不亮"))
+    assert "劳动东路" in named and not {n for n in named if "反映" in n or n.endswith("路灯")}
 
     cases = [
         dispatched(register(text=t, party=PartyInput(name=f"业主{i}", phone=f"1360000400{i}")))

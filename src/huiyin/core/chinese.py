@@ -177,7 +177,13 @@ _PLACE_KINDS = (
     "小区|花园|新城|家园|新村|公寓|大厦|广场|学校|学院|中学|小学|幼儿园|医院|公司|集团|市场|商场|"
     "工地|搅拌站|公园|楼盘|苑|厂|路|街"
 )
-_PLACE = re.compile(rf"([{_CJK}0-9a-z]{{2,8}}?)({_PLACE_KINDS})")
+# 路 and 街 also begin common words that name no place (路况, 路灯, 路边, 街头, 街道): a kind
+# followed by one of those is no place kind.
+_PLACE = re.compile(
+    rf"([{_CJK}0-9a-z]{{2,8}}?)({_PLACE_KINDS})(?<!路(?=[况灯面边过费线人上程径子牌由障]))(?<!街(?=[头边上坊道]))"
+)
+# A caller's words run into the name ("来电人想咨询路况", "我想问路边"): no place name holds them.
+_REPORTING = re.compile("咨询|反映|投诉|举报|来电|询问|希望|要求|市民|想|问|说|称|请")
 # Words that precede a kind without naming a place (我们小区, 附近的工地, 该公司...).
 _NOT_A_PLACE = re.compile(
     r"^(我们|你们|他们|我家|我所在|所在|附近|周边|这个|那个|一个|该|本|此|这|那|各|的|在|和|与|是|请|了|对)"
@@ -219,7 +225,12 @@ def place_names(text: str) -> frozenset[str]:
         name, kind = match.group(1), match.group(2)
         for start in range(len(name) - 1):
             core = name[start:]
-            if _NOT_A_PLACE.match(core) or core.endswith(_NOT_A_PLACE_END) or core.endswith(_GENERIC_ENDS):
+            if (
+                _NOT_A_PLACE.match(core)
+                or core.endswith(_NOT_A_PLACE_END)
+                or core.endswith(_GENERIC_ENDS)
+                or _REPORTING.search(core)
+            ):
                 continue
             found.add(core + kind)
     return frozenset(found)
