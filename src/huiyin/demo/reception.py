@@ -58,7 +58,7 @@ def _workdays(calendar, first: date, last: date) -> list[date]:
     return days
 
 
-def _called_back(officer: Staff, case_id: int, at: datetime, now: datetime) -> None:
+def called_back(officer: Staff, case_id: int, at: datetime, now: datetime) -> None:
     """The callback desk calls the visitor back at ``at`` (the next working day; where that is
     before ``now``) and the case closes, satisfied: its callback clock does not run on for weeks."""
     if at >= now:
@@ -207,7 +207,7 @@ def seed_reception(
                         actor=desk, case_id=case.pk, reply=ON_SPOT_REPLY, method="in_person", at=answered
                     )
                     next_day = calendar.add_working_hours(timezone.localtime(answered), timedelta(hours=8))
-                    _called_back(staff["callback"], case.pk, next_day, now)
+                    called_back(staff["callback"], case.pk, next_day, now)
                 counts["arrived"] += 1
             elif fate < 0.85:
                 services.appointment_no_show(
