@@ -138,6 +138,10 @@ def test_the_document_names_every_choice_and_links_a_created_case(client):
     assert links["cases_read"] == {"operationId": "cases_read", "parameters": {"case_id": "$response.body#/id"}}
     assert "cases_action_accept" in links and "cases_documents" in links
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    # A search changes nothing: it takes its filters in the body and no Idempotency-Key.
+    search = document["paths"]["/api/v1/cases/search/"]["post"]
+    assert not any(p["name"] == "Idempotency-Key" for p in search.get("parameters", []))
+    assert "q" in json.dumps(search["requestBody"])
 
 
 def test_a_case_from_the_api_open311_and_the_workbench_are_alike_in_the_ledger(client, org, system, clerk, category):

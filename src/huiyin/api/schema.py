@@ -1,7 +1,7 @@
 """What drf-spectacular cannot say from the views alone, added to the OpenAPI document
 (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``):
 
-* the ``Idempotency-Key`` header every POST takes (``idempotency``);
+* the ``Idempotency-Key`` header every POST that changes something takes (``idempotency``);
 * OpenAPI links from the operations that create or list cases and attachments to the ones
   that take their id, so a client (and the contract fuzz, ``tests/api/test_fuzz.py``) can
   follow a case from its creation through its history and actions."""
@@ -52,9 +52,13 @@ def _link(result: dict[str, Any], sources: dict[str, tuple[str, str]], parameter
             links[target] = {"operationId": target, "parameters": {parameter: expression}}
 
 
+# POSTs that change nothing (a search with its filters in the body): no Idempotency-Key.
+SAFE_POSTS = frozenset({"cases_search"})
+
+
 def add_links_and_headers(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     for _path, method, operation in _operations(result):
-        if method == "post":
+        if method == "post" and operation.get("operationId") not in SAFE_POSTS:
             operation.setdefault("parameters", []).append(
                 {
                     "in": "header",
