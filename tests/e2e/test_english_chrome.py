@@ -47,10 +47,9 @@ def _data(org: Organization) -> list[str]:
     for staff in Staff.objects.filter(organization=org):
         words |= {staff.get_full_name(), str(staff)}
     words |= {p.masked_name for p in Party.objects.filter(organization=org)}
-    for version in PolicyVersion.objects.filter(organization=org):
-        preset = version.preset()
-        words |= {version.label, *(rule.label for rule in preset.deadlines), *(k.label for k in preset.kpis)}
-        words |= {s.label for s in preset.callback.shares} if preset.callback else set()
+    # The preset's own labels (deadlines, KPIs, shares) are in the catalogue and must show in
+    # English; only the version's name, which an administrator may give, is data.
+    words |= set(PolicyVersion.objects.filter(organization=org).values_list("label", flat=True))
     return sorted((w for w in words if w), key=len, reverse=True)
 
 
