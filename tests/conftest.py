@@ -32,26 +32,21 @@ def django_db_setup(
     """pytest-django's, except that the test database is a clone of one migrated template
     (tests/dbtemplate.py). With --nomigrations or --reuse-db, pytest-django's own way."""
     from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
 
     from tests import dbtemplate
 
     verbosity = request.config.option.verbose
+    if not django_db_use_migrations:
+        _disable_migrations()
+    aliases, serialized = _get_databases_for_setup(request.session.items)
+    keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
-        if django_db_use_migrations and not django_db_keepdb:
-            db_cfg = dbtemplate.setup(request, verbosity)
-        else:
-            from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
-
-            if not django_db_use_migrations:
-                _disable_migrations()
-            aliases, serialized = _get_databases_for_setup(request.session.items)
-            db_cfg = setup_databases(
-                verbosity=verbosity,
-                interactive=False,
-                aliases=aliases,
-                serialized_aliases=serialized,
-                keepdb=django_db_keepdb and not django_db_createdb,
-            )
+        if django_db_use_migrations and not django_db_keepdb and "default" in aliases:
+            keepdb = dbtemplate.clone_from_template("default")  # a clone is kept: nothing left to migrate
+        db_cfg = setup_databases(
+            verbosity=verbosity, interactive=False, aliases=aliases, serialized_aliases=serialized, keepdb=keepdb
+        )
     yield
     if not django_db_keepdb:
         with django_db_blocker.unblock():

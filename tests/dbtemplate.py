@@ -22,7 +22,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import django
 from django.conf import settings
@@ -122,19 +121,3 @@ def clone_from_template(alias: str = "default") -> bool:
         _postgres_clone(alias, fingerprint())
         return True
     return False
-
-
-def setup(request: Any, verbosity: int) -> Any:
-    """Django's ``setup_databases`` for the session's tests, on clones where it can."""
-    from django.test.utils import setup_databases
-    from pytest_django.fixtures import _get_databases_for_setup
-
-    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
-    cloned = "default" in aliases and clone_from_template("default")
-    return setup_databases(
-        verbosity=verbosity,
-        interactive=False,
-        aliases=aliases,
-        serialized_aliases=serialized_aliases,
-        keepdb=cloned,
-    )

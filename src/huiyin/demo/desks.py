@@ -15,6 +15,7 @@ from django.utils import timezone
 from huiyin.cases.workflow import CaseState
 from huiyin.core.models import Notification
 from huiyin.core.notify import KINDS_AFTER_CLOSING, desk_mark_read, desk_put_away
+from huiyin.demo.days import weekday_from
 
 FINISHED = (CaseState.CLOSED, CaseState.ARCHIVED, CaseState.NOT_ACCEPTED, CaseState.RETURNED, CaseState.TRANSFERRED)
 LEFT_OPEN = timedelta(days=2)  # the newest notices a new user finds on the desks
@@ -28,9 +29,7 @@ def _seen(created: datetime, rng: random.Random) -> datetime:
     local = timezone.localtime(created)
     if local.weekday() < 5 and OFFICE_OPENS <= local.time() < OFFICE_CLOSES:
         return created + timedelta(minutes=rng.randint(10, 180))
-    day = local.date() + timedelta(days=0 if local.time() < OFFICE_OPENS else 1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
+    day = weekday_from(local.date() + timedelta(days=0 if local.time() < OFFICE_OPENS else 1))
     opens = datetime.combine(day, OFFICE_OPENS, tzinfo=local.tzinfo)
     return opens + timedelta(minutes=rng.randint(0, 60))
 

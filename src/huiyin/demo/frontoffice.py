@@ -23,6 +23,8 @@ from huiyin.frontoffice.models import GuestReception, Visitor
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 
+from .days import on as _on
+from .days import weekday_from
 from .generator import DEMO_PASSWORD
 
 VISITORS = (
@@ -58,14 +60,8 @@ def _working_days_before(day: date, n: int) -> date:
 
 def _working_days_after(day: date, n: int) -> date:
     for _i in range(n):
-        day += timedelta(days=1)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
+        day = weekday_from(day + timedelta(days=1))
     return day
-
-
-def _on(day: date, hour: int, minute: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
 
 def _id_card(rng: random.Random) -> str:

@@ -7,7 +7,7 @@ day by day since, the meeting recorded the day it was held."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Max
 from django.utils import timezone
@@ -16,6 +16,8 @@ from huiyin.cases.models import Case
 from huiyin.cases.services import case_answer_on_spot
 from huiyin.core.periods import period_of
 from huiyin.deadlines.notify import Directory
+from huiyin.demo.days import on as _on
+from huiyin.demo.days import weekday_from
 from huiyin.demo.reception import called_back
 from huiyin.evaluation.services import deduction_record
 from huiyin.orgs.models import Department, Staff
@@ -40,17 +42,6 @@ OPINIONS = (
 OPINION_REPLY = "已安排工程部在地下车库加装照明灯具，本月底前完工，完工后在业主群通知。"
 # How likely each area is answered 满意 / 基本满意 (the rest 不满意), to look like a real survey.
 LEANING = (0.55, 0.3)
-
-
-def _on(day: date, hour: int, minute: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
-
-
-def _workday(day: date) -> date:
-    """The day, or the Monday after when it falls on a weekend."""
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
 
 
 def _office(moment: datetime) -> datetime:
@@ -166,10 +157,10 @@ def seed_outreach(
         )
         # 其余约定一周内答复 (the minutes): the office answers the owner by phone within the
         # week, and the callback desk confirms it the next working day.
-        answered = _on(_workday(held_on + timedelta(days=4)), 15)
+        answered = _on(weekday_from(held_on + timedelta(days=4)), 15)
         if answered < now:
             case_answer_on_spot(actor=leader, case_id=opinion.pk, reply=OPINION_REPLY, method="phone", at=answered)
-            called_back(staff["callback"], opinion.pk, _on(_workday(answered.date() + timedelta(days=1)), 10), now)
+            called_back(staff["callback"], opinion.pk, _on(weekday_from(answered.date() + timedelta(days=1)), 10), now)
         next_on = min(today + timedelta(days=7), end - timedelta(days=1))  # still in this period
         services.activity_plan(
             actor=leader, kind=kind.code, planned_on=next_on, place="管理处会议室", led_by_id=leader.pk, at=now

@@ -17,6 +17,7 @@ from django.utils import timezone
 from huiyin.cases.models import Case
 from huiyin.cases.services import case_answer_on_spot, case_close
 from huiyin.cases.workflow import OPEN_STATES
+from huiyin.demo.days import on as _at
 from huiyin.followup import services as followup
 from huiyin.followup.models import AttemptOutcome, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
@@ -38,10 +39,6 @@ PURPOSES = (
     "老旧小区加装电梯意见不统一",
     "邻居违建遮挡采光",
 )
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
 
 def _visitor(rng: random.Random) -> tuple[str, str, str, bool]:
