@@ -68,43 +68,66 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _sqlite_template(alias: str, fp: str) -> Path:
+    """The migrated template file, built first if missing. The caller holds the lock."""
+    template = Path(settings.DATA_DIR) / f"test-template-{fp}.sqlite3"
+    if not template.exists():
+        building = template.with_suffix(".building")
+        _migrate_into(alias, str(building))
+        for old in Path(settings.DATA_DIR).glob("test-template-*.sqlite3"):
+            old.unlink(missing_ok=True)
+        os.replace(building, template)
+    return template
+
+
+def _sqlite_lock() -> Path:
+    return Path(settings.DATA_DIR) / "test-template.lock"
+
+
 def _sqlite_clone(alias: str, fp: str) -> None:
     connection = connections[alias]
     test_name = Path(connection.creation._get_test_db_name())
-    template = Path(settings.DATA_DIR) / f"test-template-{fp}.sqlite3"
-    with _file_lock(Path(settings.DATA_DIR) / "test-template.lock"):
-        if not template.exists():
-            building = template.with_suffix(".building")
-            _migrate_into(alias, str(building))
-            for old in Path(settings.DATA_DIR).glob("test-template-*.sqlite3"):
-                old.unlink(missing_ok=True)
-            os.replace(building, template)
+    with _file_lock(_sqlite_lock()):
+        template = _sqlite_template(alias, fp)
         for leftover in (test_name, Path(f"{test_name}-wal"), Path(f"{test_name}-shm")):
             leftover.unlink(missing_ok=True)
         shutil.copyfile(template, test_name)
+
+
+@contextmanager
+def _postgres_lock(alias: str) -> Iterator[object]:
+    with connections[alias]._nodb_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_KEY])
+        try:
+            yield cursor
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+
+
+def _postgres_template(alias: str, fp: str, cursor) -> str:
+    """The migrated template database's name, built first if missing. The caller holds the lock."""
+    quote = connections[alias].ops.quote_name
+    template = f"test_template_{fp}"
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+    if cursor.fetchone() is None:
+        building = f"{template}_building"
+        _migrate_into(alias, building)
+        cursor.execute(f"ALTER DATABASE {quote(building)} RENAME TO {quote(template)}")
+        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_template\\_%%'")
+        for (old,) in cursor.fetchall():
+            if old != template:
+                cursor.execute(f"DROP DATABASE IF EXISTS {quote(old)}")
+    return template
 
 
 def _postgres_clone(alias: str, fp: str) -> None:
     connection = connections[alias]
     quote = connection.ops.quote_name
     test_name = connection.creation._get_test_db_name()
-    template = f"test_template_{fp}"
-    with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_KEY])
-        try:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
-            if cursor.fetchone() is None:
-                building = f"{template}_building"
-                _migrate_into(alias, building)
-                cursor.execute(f"ALTER DATABASE {quote(building)} RENAME TO {quote(template)}")
-                cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_template\\_%%'")
-                for (old,) in cursor.fetchall():
-                    if old != template:
-                        cursor.execute(f"DROP DATABASE IF EXISTS {quote(old)}")
-            cursor.execute(f"DROP DATABASE IF EXISTS {quote(test_name)}")
-            cursor.execute(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
+    with _postgres_lock(alias) as cursor:
+        template = _postgres_template(alias, fp, cursor)
+        cursor.execute(f"DROP DATABASE IF EXISTS {quote(test_name)}")
+        cursor.execute(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
 
 
 def clone_from_template(alias: str = "default") -> bool:
@@ -121,3 +144,24 @@ def clone_from_template(alias: str = "default") -> bool:
         _postgres_clone(alias, fingerprint())
         return True
     return False
+
+
+def build(alias: str = "default") -> str:
+    """Build the template now if it is missing (what the first test process would do), and
+    name it. CI runs this before the suite, beside other single-core work
+    (``python -m tests.dbtemplate``), so that no test worker waits for the migrations."""
+    connection = connections[alias]
+    fp = fingerprint()
+    if connection.vendor == "sqlite":
+        with _file_lock(_sqlite_lock()):
+            return str(_sqlite_template(alias, fp))
+    if connection.vendor == "postgresql":
+        with _postgres_lock(alias) as cursor:
+            return _postgres_template(alias, fp, cursor)
+    raise SystemExit(f"no template for the {connection.vendor} engine")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyin.settings")
+    django.setup()
+    print(f"test database template: {build()}")
