@@ -21,7 +21,10 @@ from huiyin.policy.services import (
     calendar_day_add,
     calendar_day_remove,
     calendar_for,
+    current_policy,
 )
+from huiyin.policy.services.calendars import _stamp
+from huiyin.policy.services.versions import running_policy
 from tests.conftest import make_staff
 
 from .conftest import activate, at
@@ -120,6 +123,30 @@ def test_calendar_cache_sees_changes_made_elsewhere(org):
     row.kind = "workday"
     row.save()
     assert calendar_for(organization_id=org.pk).is_workday(date(2026, 3, 4))
+
+
+def test_the_running_policy_brings_the_calendars_stamp_as_its_own_query_reads_it(org):
+    """A registration reads the running policy and the calendar's stamp in one statement
+    (``running_policy``); the stamp must be the one ``calendar_for`` reads itself, or a change
+    would go unseen (or the cached calendar be rebuilt for nothing)."""
+    activate(org, "city_hotline")
+    assert running_policy(org)[1] == _stamp(org.pk) == (0, 0, "")
+    CalendarDay.objects.create(organization=None, date=date(2031, 1, 1), kind="holiday", name="元旦")
+    CalendarDay.objects.create(organization=org, date=date(2026, 3, 4), kind="holiday", name="闭馆")
+    version, stamp = running_policy(org)
+    assert version == current_policy(org) and stamp == _stamp(org.pk) and stamp[0] == 2
+    row = CalendarDay.objects.get(date=date(2026, 3, 4))
+    row.kind = "workday"
+    row.save()
+    assert running_policy(org)[1] == _stamp(org.pk) != stamp
+    calendar = calendar_for(organization_id=org.pk, policy_version=version, stamp=running_policy(org)[1])
+    assert calendar.is_workday(date(2026, 3, 4))
+    # Held only when asked, and only on that object (the portal's, for its request).
+    held = Organization.objects.get(pk=org.pk)
+    kept = running_policy(held, hold=True)
+    CalendarDay.objects.filter(organization=org).delete()
+    assert running_policy(held) == kept
+    assert running_policy(org)[1] == _stamp(org.pk) != kept[1]
 
 
 def test_only_administrators_change_the_calendar(org, clerk):

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from PIL import ExifTags, Image
 
 from huiyin.cases.models import Attachment, Case, CaseSequence, Channel, Event, Party
+from huiyin.notifications.models import Message
 from huiyin.orgs.actors import ActorKind
 from huiyin.portal import files as portal_files
 
@@ -274,6 +275,26 @@ def test_a_submission_reads_the_organisation_and_looks_its_token_up_once(client,
     statements = [q["sql"] for q in captured.captured_queries]
     assert sum(s.startswith('SELECT "orgs_organization"') for s in statements) == 1, statements
     assert sum('"cases_case"."intake_token" =' in s for s in statements) == 1, statements
+
+
+def test_a_submission_reads_the_running_policy_once_and_queues_its_receipt_without_asking(client, org, hotline):
+    """The form's checks and the registration share one read of the running policy, which
+    brings the calendar's stamp; the receipt, a message of the event just written, is
+    inserted without a look-up or a savepoint. Every statement counts (docs/benchmarks.md)."""
+    submit(client, org, phone="13900002222")  # the portal's system created, caches warm
+    with CaptureQueriesContext(connection) as captured:
+        assert submit(client, org).status_code == 302
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith('SELECT "policy_policyversion"') for s in statements) == 1, statements
+    assert sum('"policy_calendarday"' in s for s in statements) == 1, statements
+    assert not [s for s in statements if '"notifications_message" WHERE' in s], statements
+    inserted = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "notifications_message"'))
+    assert not statements[inserted - 1].startswith("SAVEPOINT"), statements
+    assert not statements[inserted + 1].startswith("RELEASE"), statements
+    case, _code = receipt_of(client, org)
+    assert Message.objects.filter(case=case, purpose="receipt").count() == 1
+    # 24 in this test (its transaction makes the atomic blocks savepoints): 29 before this round.
+    assert len(statements) == 24, "\n".join(statements)
 
 
 def test_the_receipts_query_code_is_sealed_in_the_session_row(client, org):

@@ -49,6 +49,28 @@ def _ancestor_ids(category: Category) -> list[int]:
     return [int(x) for x in (category.path or "").strip("/").split("/") if x.isdigit() and int(x) != category.pk]
 
 
+# The ancestors a category is read with where its terms are wanted (the registration's
+# validation): the parent chain, joined, up to this depth; a deeper one reads the rest.
+ANCESTORS_JOINED = "parent__parent__parent"
+
+
+def _joined_ancestors(category: Category) -> list[Category] | None:
+    """The ancestors read with the category (``ANCESTORS_JOINED``), in the order the query of
+    ``category_terms`` gives them; None where the chain was not read to its root, or does
+    not agree with the path."""
+    found = []
+    node: Category | None = category
+    while node is not None and node.parent_id is not None:
+        if not Category.parent.is_cached(node):
+            return None
+        node = node.parent
+        if node is not None:
+            found.append(node)
+    if sorted(a.pk for a in found) != sorted(_ancestor_ids(category)):
+        return None
+    return sorted(found, key=lambda a: a.full_name)
+
+
 def terms_of(category: Category, ancestors: Iterable[Category] = ()) -> tuple[str, ...]:
     """What the category answers to in a rule's ``when.category``: its name, full name and
     tags, and its ancestors' names and tags (a rule for a branch covers its leaves)."""
@@ -67,7 +89,10 @@ def category_terms(category: Category | None) -> tuple[str, ...]:
     held = category.__dict__.get("_terms")
     if held is not None and held[0] == key:
         return held[1]
-    terms = terms_of(category, Category.objects.filter(pk__in=_ancestor_ids(category)))
+    ancestors = _joined_ancestors(category)
+    if ancestors is None:
+        ancestors = list(Category.objects.filter(pk__in=_ancestor_ids(category)))
+    terms = terms_of(category, ancestors)
     category.__dict__["_terms"] = (key, terms)
     return terms
 

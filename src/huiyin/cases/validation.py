@@ -24,6 +24,7 @@ from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import When, clean_text, id_number_error, moment_error, normalize_phone, phone_error
 from huiyin.policy.labels import preset_label
 
+from .categories import ANCESTORS_JOINED
 from .inputs import IntakeInput, PartyInput
 from .models import Case, Category, Channel, Gender, Nature, Party, Urgency
 from .workflow import OPEN_STATES
@@ -126,7 +127,12 @@ def validate_intake(data: IntakeInput, *, organization_id: int, rules: IntakeRul
     text_errors(errors, "location", _("事发地点"), data.location, required=False, limit=200)
     category = None
     if data.category_id is not None:
-        category = Category.objects.filter(pk=data.category_id, organization_id=organization_id).first()
+        # With its ancestors, joined: the rules' terms read them (``categories.category_terms``).
+        category = (
+            Category.objects.filter(pk=data.category_id, organization_id=organization_id)
+            .select_related(ANCESTORS_JOINED)
+            .first()
+        )
         if category is None:
             _add(errors, "category", _("所选分类不存在。"))
     party_errors(errors, data.party)

@@ -174,28 +174,34 @@ def queue(
     secret: str = "",
     key_base: str = "",
     organization_id: int | None = None,
+    new_event: bool = False,
 ) -> list[Message]:
     """Queue ``purpose`` for each target whose medium the organisation has switched on,
     once per (event, purpose, medium, recipient); the send tasks start after commit.
     ``secret`` (the query code) is hidden in the text the case page shows. A message about
     no case (a booked visit: ``huiyin.reception``) names its ``organization_id`` and a
-    ``key_base`` of its own."""
+    ``key_base`` of its own. ``new_event``: the event was written in the caller's
+    transaction, so no message of it exists yet and no other run can be queueing it: its
+    messages are inserted without asking first and without a savepoint (the receipt)."""
+    if new_event and (event is None or key_base):
+        raise ValueError("new_event: the messages of an event just written, keyed by it")
     if case is None and (organization_id is None or not key_base):
         raise ValueError("a message without a case needs its organisation and a key base")
     org_id = case.organization_id if case is not None else organization_id
     assert org_id is not None  # checked above
+    targets = [t for t in targets if t.medium in SPECS[purpose].media]
+    if not targets:
+        return []  # nobody to tell (an organisation that texts no complainant): no switch to read
     switches = {
         (s.purpose, s.medium): s.enabled for s in ChannelSwitch.objects.filter(organization_id=org_id, purpose=purpose)
     }
     queued = []
     base = key_base or f"event:{event.pk if event else 0}"
     for target in targets:
-        if target.medium not in SPECS[purpose].media:
-            continue
         if not switches.get((purpose, target.medium), SPECS[purpose].on_by_default):
             continue
         key = f"{base}:{purpose}:{target.medium}:{target.who}"
-        if Message.objects.filter(key=key).exists():
+        if not new_event and Message.objects.filter(key=key).exists():
             continue  # an earlier run queued it
         language = _language(target)
         filled = {**values, **(per_target(target) if per_target else {})}
@@ -222,11 +228,14 @@ def queue(
             status=MessageStatus.WITHHELD if withheld else MessageStatus.QUEUED,
             reason=target.withheld,
         )
-        try:
-            with transaction.atomic():
-                row.save()
-        except IntegrityError:
-            continue  # a concurrent run queued it first
+        if new_event:
+            row.save(force_insert=True)
+        else:
+            try:
+                with transaction.atomic():
+                    row.save()
+            except IntegrityError:
+                continue  # a concurrent run queued it first
         if row.status == MessageStatus.QUEUED:
             enqueue_on_commit(message_send_task, message_id=row.pk)
         queued.append(row)

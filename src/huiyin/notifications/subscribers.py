@@ -55,8 +55,9 @@ def _staff_name(target: Target) -> dict[str, Any]:
 def receipt_on_registered(*, case: Case, event: Event) -> None:
     """In the registration's transaction: the receipt with the query code, by SMS and e-mail."""
     code = case.issued_query_code
-    if not code:
-        return
+    targets = complainant_targets(case) if code else []
+    if not targets:
+        return  # nobody to send it to: the link and the text are not made
     values = {
         **base_values(case),
         "query_code": code,
@@ -67,9 +68,10 @@ def receipt_on_registered(*, case: Case, event: Event) -> None:
         case=case,
         event=event,
         purpose=Purpose.RECEIPT,
-        targets=complainant_targets(case),
+        targets=targets,
         values=values,
         secret=code,
+        new_event=True,  # written by this registration, a moment ago
     )
 
 

@@ -33,7 +33,7 @@ from huiyin.handling.models import Document, Review
 from huiyin.handling.records import preset_of, review_limit
 from huiyin.orgs.models import Organization
 from huiyin.policy.presets import Preset
-from huiyin.policy.services.versions import current_policy
+from huiyin.policy.services.versions import running_policy
 
 S = CaseState
 
@@ -66,9 +66,10 @@ def preset_for(org: Organization) -> Preset | None:
     """The organisation's running preset. A portal request asks several times (the form's
     kinds of complainant, anonymity, the consent text, the checks before registering) and
     never changes it, so the answer is kept on the organisation it read, which lives as long
-    as the request."""
+    as the request; held with the calendar's stamp, so that the registration does not read
+    either again (``versions.running_policy``)."""
     if _PRESET not in org.__dict__:
-        version = current_policy(org)
+        version, _stamp = running_policy(org, hold=True)
         org.__dict__[_PRESET] = version.preset() if version is not None else None
     preset: Preset | None = org.__dict__[_PRESET]
     return preset

@@ -16,7 +16,7 @@ from django.utils import timezone
 from huiyin.policy.calendar import BusinessCalendar
 from huiyin.policy.models import PolicyVersion
 from huiyin.policy.services.calendars import calendar_for
-from huiyin.policy.services.versions import DEFAULT_REPLY_DAYS, current_policy, policy_version_by_code
+from huiyin.policy.services.versions import DEFAULT_REPLY_DAYS, policy_version_by_code, running_policy
 from huiyin.policy.stages import stages_with_defaults
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class CasePolicy:
 
 
 def policy_for_new_case(org: Organization) -> CasePolicy:
-    running = current_policy(org)
+    running, stamp = running_policy(org)  # one statement: the version and the calendar's stamp
     if running is None:
         switches = stages_with_defaults(org.stage_switches)
         reply_days = int((org.stage_switches or {}).get("reply_days", DEFAULT_REPLY_DAYS))
@@ -91,5 +91,5 @@ def policy_for_new_case(org: Organization) -> CasePolicy:
         version=running.code,
         stage_switches=running.preset().switches(),
         policy_version=running,
-        calendar=calendar_for(organization_id=org.pk, policy_version=running),
+        calendar=calendar_for(organization_id=org.pk, policy_version=running, stamp=stamp),
     )

@@ -18,11 +18,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, DateTimeField, F, Field, Func, IntegerField, Max, Q, Subquery
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
     from ..models import PolicyVersion
 
-_Stamp = tuple[int, int, str]
+Stamp = tuple[int, int, str]
 _lock = threading.Lock()
-_memo: dict[tuple[int | None, int | None, str], tuple[_Stamp, BusinessCalendar]] = {}
+_memo: dict[tuple[int | None, int | None, str], tuple[Stamp, BusinessCalendar]] = {}
 
 
 def _rows(organization_id: int | None):
@@ -49,9 +49,37 @@ def _rows(organization_id: int | None):
     return CalendarDay.objects.filter(scope)
 
 
-def _stamp(organization_id: int | None) -> _Stamp:
+def _stamp(organization_id: int | None) -> Stamp:
     agg = _rows(organization_id).aggregate(n=Count("id"), top=Max("id"), changed=Max("updated_at"))
-    return (agg["n"] or 0, agg["top"] or 0, agg["changed"].isoformat() if agg["changed"] else "")
+    return stamp_of(agg["n"], agg["top"], agg["changed"])
+
+
+def stamp_of(n: int | None, top: int | None, changed: datetime | None) -> Stamp:
+    return (n or 0, top or 0, changed.isoformat() if changed else "")
+
+
+STAMP_FIELDS = ("calendar_n", "calendar_top", "calendar_changed")
+
+
+def stamp_annotations(organization_id: int | None) -> dict[str, Subquery]:
+    """The stamp's three aggregates as subqueries, for a statement that reads something else
+    (the running policy: ``versions.running_policy``) to bring the stamp with it."""
+    rows = _rows(organization_id).order_by()
+
+    def aggregate(function: str, column: str, output: Field) -> Subquery:
+        return Subquery(rows.annotate(v=Func(F(column), function=function, output_field=output)).values("v")[:1])
+
+    return dict(
+        zip(
+            STAMP_FIELDS,
+            (
+                aggregate("COUNT", "id", IntegerField()),
+                aggregate("MAX", "id", IntegerField()),
+                aggregate("MAX", "updated_at", DateTimeField()),
+            ),
+            strict=True,
+        )
+    )
 
 
 def _build(organization_id: int | None, policy_version: PolicyVersion | None) -> BusinessCalendar:
@@ -83,7 +111,7 @@ def calendar_for(
     *,
     organization_id: int | None,
     policy_version: PolicyVersion | None = None,
-    stamp: _Stamp | None = None,
+    stamp: Stamp | None = None,
 ) -> BusinessCalendar:
     """The calendar for deadlines of this organisation (and policy version's closures)."""
     stamp = stamp if stamp is not None else _stamp(organization_id)
@@ -106,7 +134,7 @@ def calendar_for(
 class CalendarCache:
     """Calendars for one unit of work (a sweeper batch): one stamp query per organisation."""
 
-    stamps: dict[int | None, _Stamp] = field(default_factory=dict)
+    stamps: dict[int | None, Stamp] = field(default_factory=dict)
 
     def get(self, organization_id: int | None, policy_version: PolicyVersion | None) -> BusinessCalendar:
         if organization_id not in self.stamps:

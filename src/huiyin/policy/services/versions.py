@@ -25,6 +25,7 @@ from huiyin.orgs.roles import Cap
 from .. import checks
 from ..models import PolicyVersion, preset_of
 from ..presets import Preset, PresetError, line_of, load_preset, load_preset_text
+from .calendars import STAMP_FIELDS, Stamp, stamp_annotations, stamp_of
 
 if TYPE_CHECKING:
     from huiyin.orgs.models import Staff
@@ -57,6 +58,34 @@ def current_policy(organization: Organization | int) -> PolicyVersion | None:
     return (
         PolicyVersion.objects.filter(organization_id=org_id, active=True).defer("snapshot").order_by("-version").first()
     )
+
+
+_HELD = "_held_running_policy"
+
+
+def running_policy(organization: Organization, *, hold: bool = False) -> tuple[PolicyVersion | None, Stamp | None]:
+    """``current_policy`` and the business calendar's stamp (``calendars.calendar_for``), read
+    in one statement: what a registration needs to know is current.
+
+    ``hold``: the answer is kept on the organisation object and given back to later calls
+    with the same object, for a caller whose object lives as long as one request and that
+    asks more than once (the portal's form, then its registration). Nothing else is held:
+    a policy activated since is read by the next request (the stamp is None without a
+    running policy: no calendar is needed then)."""
+    if _HELD in organization.__dict__:
+        held: tuple[PolicyVersion | None, Stamp | None] = organization.__dict__[_HELD]
+        return held
+    row = (
+        PolicyVersion.objects.filter(organization_id=organization.pk, active=True)
+        .defer("snapshot")
+        .annotate(**stamp_annotations(organization.pk))
+        .order_by("-version")
+        .first()
+    )
+    found = (row, stamp_of(*(getattr(row, f) for f in STAMP_FIELDS)) if row is not None else None)
+    if hold:
+        organization.__dict__[_HELD] = found
+    return found
 
 
 def missing_departments(organization_id: int, preset: Preset) -> list[tuple[str, str]]:
