@@ -148,3 +148,38 @@ def test_an_investigation_dated_before_2000_is_refused(handler_client, in_progre
     response = handler_client.post(reverse("handling:investigation_add", args=[in_progress.pk]), form)
     assert response.status_code == 400 and "调查时间不能早于 2000-01-01" in response.content.decode()
     assert not Investigation.objects.exists()
+
+
+def test_an_investigation_dated_before_the_case_came_in_is_refused(handler_client, handler, in_progress):
+    """A handler's afternoon: a site visit dated 2001-01-01 (or a week before the matter came
+    in) was recorded on a case received today — like an answer, a record of the round is not
+    older than the round."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from huiyin.core.errors import ValidationFailed
+
+    before = _frozen(in_progress)
+    form = {"kind": "site_visit", "text": "查看", "occurred_at": "2001-01-01T09:00"}
+    response = handler_client.post(reverse("handling:investigation_add", args=[in_progress.pk]), form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "调查时间不能早于本轮办理开始的时间" in html
+    assert not Investigation.objects.exists() and _frozen(in_progress) == before
+
+    with pytest.raises(ValidationFailed) as info:
+        hs.investigation_add(
+            actor=handler,
+            case_id=in_progress.pk,
+            kind="site_visit",
+            text="查看",
+            occurred_at=in_progress.received_at - timedelta(minutes=1),
+        )
+    assert list(info.value.errors) == ["occurred_at"]
+    assert not Investigation.objects.exists()
+
+    record = hs.investigation_add(
+        actor=handler, case_id=in_progress.pk, kind="site_visit", text="查看", occurred_at=in_progress.received_at
+    )
+    assert record.occurred_at == in_progress.received_at <= timezone.now()

@@ -922,6 +922,28 @@ def case_accept(
     )
 
 
+def round_began(case: Case) -> datetime:
+    """When the case's current handling round began: the first one when the matter came in
+    (or registration, were it earlier), a reopened one when it was reopened."""
+    started = CaseRound.objects.filter(case=case, number=case.round).values_list("started_at", flat=True).first()
+    return min(case.received_at, started) if started and case.round == 1 else started or case.received_at
+
+
+def check_in_round(case: Case, at: datetime, field: str, label: str) -> None:
+    """A record of the round (an answer, an investigation) is not older than the round: a
+    mistyped year (2001 for 2026) is refused naming the field."""
+    earliest = round_began(case)
+    if at < earliest:
+        raise ValidationFailed(
+            {
+                field: [
+                    _("%(label)s不能早于本轮办理开始的时间（%(at)s）。")
+                    % {"label": label, "at": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
+
+
 # --- replies (F24) -----------------------------------------------------------------------------
 
 REPLY_METHODS = ("phone", "letter", "sms", "in_person", "portal")
@@ -936,17 +958,7 @@ def _record_reply(
         raise ValidationFailed({"remedy": [_("补救措施：本单位政策规定答复须告知反映人采取何种补救措施，请填写。")]})
     # An answer is given in its round: not before the round began (the first one from when
     # the matter came in), so a mistyped year cannot date it years before the case existed.
-    started = CaseRound.objects.filter(case=case, number=case.round).values_list("started_at", flat=True).first()
-    earliest = min(case.received_at, started) if started and case.round == 1 else started or case.received_at
-    if at < earliest:
-        raise ValidationFailed(
-            {
-                "replied_at": [
-                    _("答复时间不能早于本轮办理开始的时间（%(at)s）。")
-                    % {"at": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")}
-                ]
-            }
-        )
+    check_in_round(case, at, "replied_at", _("答复时间"))
     CaseRound.objects.filter(case=case, number=case.round).update(
         reply_text=content,
         reply_method=method,
