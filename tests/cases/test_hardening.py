@@ -308,3 +308,14 @@ def test_a_reply_time_before_the_case_came_in_is_refused_and_nothing_is_stored(
 
     services.case_reply(actor=handler, case_id=case.pk, reply="已修复。", replied_at=case.received_at)
     assert case.rounds.get(number=1).replied_at == case.received_at
+
+
+@pytest.mark.parametrize("blank", ["\u200b\u200b", " \ufeff\u2060 ", "\u3000\u200c\u200d", "\u3164"])
+def test_a_complaint_of_invisible_characters_only_is_refused_as_empty(clerk_client, blank):
+    """An intake clerk's afternoon: a complaint whose title and text were zero-width spaces
+    (pasted from a chat) was registered — a case on the ledger that says nothing. Text with
+    no visible character is blank like whitespace: refused next to the field."""
+    response = clerk_client.post(reverse("cases:intake", args=["visit"]), {**VISIT, "text": blank, "title": blank})
+    assert response.status_code == 400
+    assert 'data-field="text"' in response.content.decode()
+    assert Case.objects.count() == 0
