@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from huiyin.cases import services
 from huiyin.cases.models import Case, Contact, Event
@@ -60,6 +61,25 @@ def test_a_received_time_typo_on_the_visit_form_is_refused(clerk_client, receive
     html = response.content.decode()
     assert 'data-field="received_at"' in html and message in html
     assert _counts() == before
+
+
+def test_a_received_time_years_before_the_registration_is_refused(clerk_client, clerk):
+    """An intake clerk's afternoon: a letter's received time typed as 2001 (for 2026) was
+    registered as case 20010101-00001, its answer overdue by 9 449 days, in a ledger day and
+    reporting period long closed. A matter is registered within a year of its arrival."""
+    before = _counts()
+    response = clerk_client.post(reverse("cases:intake", args=["letter"]), {**VISIT, "received_at": "2001-01-01T10:00"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-field="received_at"' in html and "收到时间早于登记时间一年以上" in html
+    assert _counts() == before
+
+    with pytest.raises(ValidationFailed) as info:
+        services.case_register(actor=clerk, data=intake(received_at=timezone.now() - timedelta(days=367)))
+    assert list(info.value.errors) == ["received_at"]
+    a_month_ago = timezone.now() - timedelta(days=30)  # a letter found late is registered on its own day
+    case, _code = services.case_register(actor=clerk, data=intake(received_at=a_month_ago))
+    assert case.number.startswith(f"{timezone.localtime(a_month_ago):%Y%m%d}-")
 
 
 def test_the_registration_service_refuses_an_ancient_received_time_too(clerk):

@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -283,6 +283,9 @@ def _search_document(case: Case) -> str:
 # Ways in that the public uses on its own (网上信访, 电子邮件): a submission from outside the
 # staff cannot claim a phone call or a visit that no one received.
 PUBLIC_CHANNELS = frozenset({Channel.ONLINE, Channel.EMAIL})
+# How long before its registration a matter may have come in (a letter found late, a
+# forwarded file registered days after it arrived); more is a typo in the year.
+RECEIVED_BEFORE_MAX = timedelta(days=366)
 
 
 def _outside_rules(actor: Actor, data: IntakeInput) -> None:
@@ -325,6 +328,17 @@ def case_register(
     policy = bus.case_policy(actor.organization)
     rules = policy.preset.intake if policy.preset is not None else None
     category = validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
+    if data.received_at is not None and data.received_at < now - RECEIVED_BEFORE_MAX:
+        # a mistyped year (2001 for 2026): a case numbered in a ledger day and a reporting
+        # period long closed, its deadlines overdue by years
+        raise ValidationFailed(
+            {
+                "received_at": [
+                    _("收到时间早于登记时间一年以上（%(day)s 之前），请核对年份。")
+                    % {"day": f"{timezone.localtime(now - RECEIVED_BEFORE_MAX):%Y-%m-%d}"}
+                ]
+            }
+        )
     repeat_rule = rules is not None and (rules.repeat_same_day or rules.repeat_while_open) and not data.new_matter
     if data.intake_token and repeat_rule:
         # Before the repeat-caller check: a resubmitted form (a dropped connection, a second
