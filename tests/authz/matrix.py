@@ -621,7 +621,7 @@ MATRIX: dict[str, Entry] = {
     "handling:assign": post_only(
         A("clerk", "leader", "head"),
         kwargs=case("in_progress"),
-        data=lambda w, actor: {"handler": w.staff["handler"].pk},  # type: ignore[union-attr]
+        data=lambda w, actor: {"handler": w.staff["handler"].pk, "version": _version(w, "in_progress")},  # type: ignore[union-attr]
         label="Name the handler (指定承办人)",
     ),
     "handling:investigation_add": post_only(

@@ -173,7 +173,8 @@ def test_assigning_a_handler_of_another_department_is_refused_next_to_the_handle
     client, head, other_handler, in_progress
 ):
     client.force_login(head)
-    response = client.post(reverse("handling:assign", args=[in_progress.pk]), {"handler": other_handler.pk})
+    form = {"handler": other_handler.pk, "version": in_progress.version}
+    response = client.post(reverse("handling:assign", args=[in_progress.pk]), form)
     assert response.status_code == 400
     assert _refusal(response.content.decode())["errors"] == {"handler": ["承办人必须是主办部门的在岗人员。"]}
 

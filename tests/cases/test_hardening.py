@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from huiyin.cases import services
 from huiyin.cases.models import Case, Contact, Event
@@ -60,6 +61,25 @@ def test_a_received_time_typo_on_the_visit_form_is_refused(clerk_client, receive
     html = response.content.decode()
     assert 'data-field="received_at"' in html and message in html
     assert _counts() == before
+
+
+def test_a_received_time_years_before_the_registration_is_refused(clerk_client, clerk):
+    """An intake clerk's afternoon: a letter's received time typed as 2001 (for 2026) was
+    registered as case 20010101-00001, its answer overdue by 9 449 days, in a ledger day and
+    reporting period long closed. A matter is registered within a year of its arrival."""
+    before = _counts()
+    response = clerk_client.post(reverse("cases:intake", args=["letter"]), {**VISIT, "received_at": "2001-01-01T10:00"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-field="received_at"' in html and "收到时间早于登记时间一年以上" in html
+    assert _counts() == before
+
+    with pytest.raises(ValidationFailed) as info:
+        services.case_register(actor=clerk, data=intake(received_at=timezone.now() - timedelta(days=367)))
+    assert list(info.value.errors) == ["received_at"]
+    a_month_ago = timezone.now() - timedelta(days=30)  # a letter found late is registered on its own day
+    case, _code = services.case_register(actor=clerk, data=intake(received_at=a_month_ago))
+    assert case.number.startswith(f"{timezone.localtime(a_month_ago):%Y%m%d}-")
 
 
 def test_the_registration_service_refuses_an_ancient_received_time_too(clerk):
@@ -308,3 +328,14 @@ def test_a_reply_time_before_the_case_came_in_is_refused_and_nothing_is_stored(
 
     services.case_reply(actor=handler, case_id=case.pk, reply="已修复。", replied_at=case.received_at)
     assert case.rounds.get(number=1).replied_at == case.received_at
+
+
+@pytest.mark.parametrize("blank", ["\u200b\u200b", " \ufeff\u2060 ", "\u3000\u200c\u200d", "\u3164"])
+def test_a_complaint_of_invisible_characters_only_is_refused_as_empty(clerk_client, blank):
+    """An intake clerk's afternoon: a complaint whose title and text were zero-width spaces
+    (pasted from a chat) was registered — a case on the ledger that says nothing. Text with
+    no visible character is blank like whitespace: refused next to the field."""
+    response = clerk_client.post(reverse("cases:intake", args=["visit"]), {**VISIT, "text": blank, "title": blank})
+    assert response.status_code == 400
+    assert 'data-field="text"' in response.content.decode()
+    assert Case.objects.count() == 0

@@ -98,13 +98,16 @@ def test_filters_combine(register, clerk, category, departments):
 
 
 def test_date_range_filter(register, clerk):
-    from datetime import date, datetime
+    from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
+    from django.utils import timezone
+
     tz = ZoneInfo("Asia/Shanghai")
-    old = register(received_at=datetime(2026, 3, 1, 9, 0, tzinfo=tz))
-    new = register(received_at=datetime(2026, 3, 2, 23, 59, tzinfo=tz))
-    rows = ledger(actor=clerk, filters=LedgerFilters(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2)))
+    day = timezone.localdate() - timedelta(days=10)  # recent: a matter is registered within a year of arriving
+    old = register(received_at=datetime.combine(day - timedelta(days=1), time(9, 0), tzinfo=tz))
+    new = register(received_at=datetime.combine(day, time(23, 59), tzinfo=tz))
+    rows = ledger(actor=clerk, filters=LedgerFilters(date_from=day, date_to=day))
     assert [c.pk for c in rows] == [new.pk]
     assert old.pk not in {c.pk for c in rows}
 

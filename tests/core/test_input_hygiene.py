@@ -42,6 +42,14 @@ from huiyin.orgs.models import Department
         ("报告\u202egpj.pdf", "报告gpj.pdf"),  # shown as 报告fdp.jpg with the right-to-left override
         ("\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069编号", "编号"),
         ("", ""),
+        # nothing visible but zero-width characters or fillers is nothing (a "blank" complaint
+        # passed every required-field check); visible text keeps them (emoji sequences use ZWJ)
+        ("\u200b\u200b", ""),
+        (" \ufeff\n\u2060\u00ad ", ""),
+        ("\u3164\u2800", ""),
+        ("   ", "   "),  # plain whitespace is left to the field's own stripping
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f468\u200d\U0001f469\u200d\U0001f467"),
+        ("漏水\u200b", "漏水\u200b"),
     ],
 )
 def test_clean_text_drops_escape_sequences_and_control_characters_but_keeps_lines(raw, clean):

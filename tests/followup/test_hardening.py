@@ -80,3 +80,17 @@ def test_a_question_left_open_needs_its_promised_time_on_the_form(client, office
     response = _record(client, due, **fields)
     assert response.status_code == 400 and message in response.content.decode()
     assert not CallbackAttempt.objects.exists()
+
+
+def test_a_promised_answer_decades_away_is_refused_naming_the_field(client, officer, due):
+    """An afternoon at the callback desk: a promised answer time typed as 2099 (for 2026) was
+    taken, and the promise could never go overdue. Like every other due time it lies within
+    the five years ahead that a deadline may have."""
+    from huiyin.followup.models import PromisedAnswer
+
+    client.force_login(officer)
+    response = _record(client, due, pending_question="何时更换电梯？", answer_by="2099-01-01T10:00")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-field="answer_by"' in html and "预约答复时间不能晚于" in html
+    assert not CallbackAttempt.objects.exists() and not PromisedAnswer.objects.exists()

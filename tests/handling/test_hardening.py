@@ -45,7 +45,8 @@ def _frozen(case: Case) -> tuple:
 def test_a_handler_that_is_no_id_is_refused_not_a_500(client, head, in_progress, handler_id):
     client.force_login(head)
     before = _frozen(in_progress)
-    response = client.post(reverse("handling:assign", args=[in_progress.pk]), {"handler": handler_id})
+    form = {"handler": handler_id, "version": in_progress.version}
+    response = client.post(reverse("handling:assign", args=[in_progress.pk]), form)
     assert response.status_code == 400  # int("abc") was a ValueError: a 500
     assert "承办人必须是主办部门的在岗人员" in response.content.decode()
     assert _frozen(in_progress) == before
@@ -148,3 +149,75 @@ def test_an_investigation_dated_before_2000_is_refused(handler_client, in_progre
     response = handler_client.post(reverse("handling:investigation_add", args=[in_progress.pk]), form)
     assert response.status_code == 400 and "调查时间不能早于 2000-01-01" in response.content.decode()
     assert not Investigation.objects.exists()
+
+
+def test_an_investigation_dated_before_the_case_came_in_is_refused(handler_client, handler, in_progress):
+    """A handler's afternoon: a site visit dated 2001-01-01 (or a week before the matter came
+    in) was recorded on a case received today — like an answer, a record of the round is not
+    older than the round."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from huiyin.core.errors import ValidationFailed
+
+    before = _frozen(in_progress)
+    form = {"kind": "site_visit", "text": "查看", "occurred_at": "2001-01-01T09:00"}
+    response = handler_client.post(reverse("handling:investigation_add", args=[in_progress.pk]), form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "调查时间不能早于本轮办理开始的时间" in html
+    assert not Investigation.objects.exists() and _frozen(in_progress) == before
+
+    with pytest.raises(ValidationFailed) as info:
+        hs.investigation_add(
+            actor=handler,
+            case_id=in_progress.pk,
+            kind="site_visit",
+            text="查看",
+            occurred_at=in_progress.received_at - timedelta(minutes=1),
+        )
+    assert list(info.value.errors) == ["occurred_at"]
+    assert not Investigation.objects.exists()
+
+    record = hs.investigation_add(
+        actor=handler, case_id=in_progress.pk, kind="site_visit", text="查看", occurred_at=in_progress.received_at
+    )
+    assert record.occurred_at == in_progress.received_at <= timezone.now()
+
+
+def test_the_assignment_form_keeps_the_assisting_handlers_already_named(
+    client, head, handler, city_colleague, in_progress
+):
+    """A department head's afternoon: the form to name the handler showed no assisting
+    handler selected, so changing the handler (or sending the form again) dropped the helpers
+    named before without a word. The form starts from what is on the case."""
+    hs.handler_assign(actor=head, case_id=in_progress.pk, handler_id=handler.pk, assisting_ids=[city_colleague.pk])
+    client.force_login(head)
+    html = client.get(reverse("cases:detail", args=[in_progress.pk])).content.decode()
+    form = html[html.index('id="assign-form"') :]
+    form = form[: form.index("</form>")]
+    assert f'<option value="{city_colleague.pk}" selected>' in form
+    assert f'name="version" value="{Case.objects.get(pk=in_progress.pk).version}"' in form
+
+
+def test_an_assignment_from_a_stale_page_does_not_overwrite_a_newer_one(
+    client, head, handler, city_colleague, in_progress
+):
+    """Two heads at once: the second, from a page opened before the first named 张磊 with a
+    helper, put back its own choice over it. A page older than the case is refused."""
+    stale = Case.objects.get(pk=in_progress.pk).version
+    hs.handler_assign(actor=head, case_id=in_progress.pk, handler_id=city_colleague.pk, assisting_ids=[handler.pk])
+    before = _frozen(in_progress)
+    client.force_login(head)
+    form = {"handler": handler.pk, "version": stale}
+    response = client.post(reverse("handling:assign", args=[in_progress.pk]), form)
+    assert response.status_code == 400 and "该案件已被其他人修改" in response.content.decode()
+    assert _frozen(in_progress) == before
+    assert list(Case.objects.get(pk=in_progress.pk).assisting_handlers.all()) == [handler]
+
+    for version in (None, "", "0", "abc"):  # a form without a real version is refused, not taken unchecked
+        data = {"handler": handler.pk} | ({"version": version} if version is not None else {})
+        response = client.post(reverse("handling:assign", args=[in_progress.pk]), data)
+        assert response.status_code == 400 and "表单缺少有效的版本号" in response.content.decode()
+        assert _frozen(in_progress) == before

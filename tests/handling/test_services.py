@@ -724,6 +724,28 @@ def test_review_request_after_the_limit_is_refused(petition, drive, flow, clerk)
     assert not Review.objects.filter(case=case).exists()
 
 
+def test_review_request_dated_before_the_answer_is_refused(petition, drive, flow, clerk):
+    """A petition clerk's afternoon: a review request dated 2001 (for 2026) was taken on a
+    matter answered in 2025 — a request against an answer not yet given; the limit counted
+    from the answer held it for timely."""
+    case = drive.register(at(2025, 3, 3, 9))
+    with drive.at(at(2025, 3, 3, 10)):
+        flow.replied(case)
+    with drive.at(at(2025, 3, 20, 10)):
+        for when in (at(2001, 3, 20, 10), at(2025, 3, 3, 9, 59)):
+            with refused(
+                case, ValidationFailed, field="requested_at", match="不能早于书面答复作出的时间（2025-03-03 10:00）"
+            ):
+                handling_actions.case_request_review(
+                    actor=clerk, case_id=case.pk, reason="不服答复意见", requested_at=when
+                )
+        assert not Review.objects.filter(case=case).exists()
+        handling_actions.case_request_review(
+            actor=clerk, case_id=case.pk, reason="不服答复意见", requested_at=at(2025, 3, 3, 10)
+        )
+    assert Review.objects.get(case=case, level=1).requested_at == at(2025, 3, 3, 10)
+
+
 def test_review_and_rereview_conclude_the_matter(petition, drive, flow, clerk, leader):
     case = drive.register(at(2025, 3, 3, 9))
     with drive.at(at(2025, 3, 3, 10)):

@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -283,6 +283,9 @@ def _search_document(case: Case) -> str:
 # Ways in that the public uses on its own (网上信访, 电子邮件): a submission from outside the
 # staff cannot claim a phone call or a visit that no one received.
 PUBLIC_CHANNELS = frozenset({Channel.ONLINE, Channel.EMAIL})
+# How long before its registration a matter may have come in (a letter found late, a
+# forwarded file registered days after it arrived); more is a typo in the year.
+RECEIVED_BEFORE_MAX = timedelta(days=366)
 
 
 def _outside_rules(actor: Actor, data: IntakeInput) -> None:
@@ -325,6 +328,17 @@ def case_register(
     policy = bus.case_policy(actor.organization)
     rules = policy.preset.intake if policy.preset is not None else None
     category = validation.validate_intake(data, organization_id=actor.org_id, rules=rules)
+    if data.received_at is not None and data.received_at < now - RECEIVED_BEFORE_MAX:
+        # a mistyped year (2001 for 2026): a case numbered in a ledger day and a reporting
+        # period long closed, its deadlines overdue by years
+        raise ValidationFailed(
+            {
+                "received_at": [
+                    _("收到时间早于登记时间一年以上（%(day)s 之前），请核对年份。")
+                    % {"day": f"{timezone.localtime(now - RECEIVED_BEFORE_MAX):%Y-%m-%d}"}
+                ]
+            }
+        )
     repeat_rule = rules is not None and (rules.repeat_same_day or rules.repeat_while_open) and not data.new_matter
     if data.intake_token and repeat_rule:
         # Before the repeat-caller check: a resubmitted form (a dropped connection, a second
@@ -922,6 +936,28 @@ def case_accept(
     )
 
 
+def round_began(case: Case) -> datetime:
+    """When the case's current handling round began: the first one when the matter came in
+    (or registration, were it earlier), a reopened one when it was reopened."""
+    started = CaseRound.objects.filter(case=case, number=case.round).values_list("started_at", flat=True).first()
+    return min(case.received_at, started) if started and case.round == 1 else started or case.received_at
+
+
+def check_in_round(case: Case, at: datetime, field: str, label: str) -> None:
+    """A record of the round (an answer, an investigation) is not older than the round: a
+    mistyped year (2001 for 2026) is refused naming the field."""
+    earliest = round_began(case)
+    if at < earliest:
+        raise ValidationFailed(
+            {
+                field: [
+                    _("%(label)s不能早于本轮办理开始的时间（%(at)s）。")
+                    % {"label": label, "at": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
+
+
 # --- replies (F24) -----------------------------------------------------------------------------
 
 REPLY_METHODS = ("phone", "letter", "sms", "in_person", "portal")
@@ -936,17 +972,7 @@ def _record_reply(
         raise ValidationFailed({"remedy": [_("补救措施：本单位政策规定答复须告知反映人采取何种补救措施，请填写。")]})
     # An answer is given in its round: not before the round began (the first one from when
     # the matter came in), so a mistyped year cannot date it years before the case existed.
-    started = CaseRound.objects.filter(case=case, number=case.round).values_list("started_at", flat=True).first()
-    earliest = min(case.received_at, started) if started and case.round == 1 else started or case.received_at
-    if at < earliest:
-        raise ValidationFailed(
-            {
-                "replied_at": [
-                    _("答复时间不能早于本轮办理开始的时间（%(at)s）。")
-                    % {"at": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")}
-                ]
-            }
-        )
+    check_in_round(case, at, "replied_at", _("答复时间"))
     CaseRound.objects.filter(case=case, number=case.round).update(
         reply_text=content,
         reply_method=method,

@@ -6,6 +6,7 @@ name the field in Chinese.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -123,12 +124,27 @@ def record_max() -> int:
     return settings.HUIYIN_TEXT_MAX_CHARS
 
 
+# Characters that show nothing although they are no whitespace: the zero-width and other
+# format characters (Unicode category Cf: U+200B, U+200C/D, U+2060, U+FEFF, the soft hyphen)
+# and the blank "fillers" (Hangul fillers, the blank braille pattern). A value made of these
+# and whitespace only passed every required-field check as content.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _shows_nothing(text: str) -> bool:
+    return all(c.isspace() or c in _FILLERS or unicodedata.category(c) == "Cf" for c in text)
+
+
 def clean_text(value: str | None) -> str:
     """Text as a person could have typed it: escape sequences and control characters removed
-    (tab and line breaks kept). Applied to every value a request brings
-    (``core.middleware``), every form field (``core.forms.StyledForm``) and every text a
-    service takes (``checked_text``)."""
-    return _CONTROL.sub("", value or "")
+    (tab and line breaks kept), and a value with nothing visible in it but zero-width
+    characters made empty (so "required" refuses it as it refuses spaces). Applied to every
+    value a request brings (``core.middleware``), every form field (``core.forms.StyledForm``)
+    and every text a service takes (``checked_text``)."""
+    text = _CONTROL.sub("", value or "")
+    if _shows_nothing(text) and not text.isspace():
+        return ""
+    return text
 
 
 def checked_text(

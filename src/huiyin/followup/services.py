@@ -32,7 +32,15 @@ from huiyin.core.errors import (
 )
 from huiyin.core.notify import desk_notify, desk_settle_keys
 from huiyin.core.tokens import new_token, token_hash
-from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, checked_text, clean_text, happened_at
+from huiyin.core.validators import (
+    ANSWER_MAX,
+    NOTE_MAX,
+    When,
+    checked_text,
+    clean_text,
+    happened_at,
+    moment_error,
+)
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop, subject_clocks_stop
@@ -310,6 +318,10 @@ def _pending_checked(question: str, answer_by: datetime | None, *, reached: bool
         )
     if answer_by <= now:
         raise ValidationFailed({"answer_by": [_("预约答复时间应晚于现在。")]})
+    # and within the horizon of any due time (2099 typed for 2026 would never go overdue)
+    too_late = moment_error(answer_by, When.DUE, _("预约答复时间"), now=now)
+    if too_late:
+        raise ValidationFailed({"answer_by": [too_late]})
 
 
 def _answer_promised(

@@ -36,6 +36,8 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
         "handling_caps": caps,
         "lead_staff": [s for s in members if s.department_id == case.lead_department_id],
         "helper_staff": members,
+        # the helpers already named start selected: sending the form again keeps them
+        "assisting_ids": set(case.assisting_handlers.values_list("pk", flat=True)) if caps.assign else set(),
         "departments": departments,
         "investigation_kinds": InvestigationKind.choices,
         "notice_methods": NoticeMethod.choices,

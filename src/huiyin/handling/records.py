@@ -361,8 +361,17 @@ def review_requested(case: Case, *, actor: Actor, level: int, reason: str, at: d
     if case.reviews.filter(level=level).exists():
         raise ApplicationError(_("同一事项只能请求一次复查（复核）。"), code=HandlingError.REVIEW_TWICE)
     answered, due = review_limit(case, level)
+    what = _("书面答复") if level == 1 else _("复查意见")
+    if answered is not None and at < answered:  # a mistyped year: a request against no answer yet
+        raise ValidationFailed(
+            {
+                "requested_at": [
+                    _("请求时间不能早于%(what)s作出的时间（%(at)s）。")
+                    % {"what": what, "at": f"{timezone.localtime(answered):%Y-%m-%d %H:%M}"}
+                ]
+            }
+        )
     if due is not None and at > due:
-        what = _("书面答复") if level == 1 else _("复查意见")
         raise ValidationFailed(
             {
                 "requested_at": [

@@ -228,6 +228,7 @@ def investigation_add(
         case = _lock(actor, case_id)
         _require_state(case)
         _require_member(actor, case)
+        case_services.check_in_round(case, occurred, "occurred_at", _("调查时间"))
         record = Investigation.objects.create(
             case=case,
             round=case.round,

@@ -19,7 +19,7 @@ from huiyin.cases.views import case_page_context
 from huiyin.core import refusals
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import ID_MAX, parse_moment, whole_number
+from huiyin.core.validators import ID_MAX, form_version, parse_moment, whole_number
 
 from . import documents, permissions, services
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
@@ -90,6 +90,8 @@ def assign(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             handler_id=_id(request, "handler"),
             assisting_ids=_ids(request, "assisting_handlers"),
+            # the page's version: a stale page never puts back an older choice over a newer one
+            expected_version=form_version(request.POST.get("version")),
         ),
         _("已指定承办人。"),
     )
