@@ -175,16 +175,18 @@ def test_session_stays_bounded_over_a_shift_of_registrations(clerk_client):
         return len(Session.objects.get(session_key=clerk_client.session.session_key).session_data)
 
     sizes = []
-    for i in range(50):
+    shift = 3 * RECEIPT_CODES_KEPT + 1  # full after KEPT; flat over twice as many more
+    for i in range(shift):
         form = {**PHONE_FORM, "intake_token": f"shift-{i}", "text": f"第{i}件：楼上漏水严重。"}
         response = clerk_client.post(reverse("cases:intake", args=["phone"]), form, follow=True)
         assert response.status_code == 200
         sizes.append(session_bytes())
-    assert Case.objects.count() == 50
+    assert Case.objects.count() == shift
     newest = list(Case.objects.order_by("-id").values_list("pk", flat=True)[:RECEIPT_CODES_KEPT])
     codes = clerk_client.session["receipt_codes"]
     assert sorted(int(pk) for pk in codes) == sorted(newest)
-    assert max(sizes[10:]) <= sizes[9] + 16  # flat once full (ids may gain a digit)
+    full = RECEIPT_CODES_KEPT - 1
+    assert max(sizes[full + 1 :]) <= sizes[full] + 16  # flat once full (ids may gain a digit)
     # The newest receipts still show their code; an old one says it was given already.
     latest = newest[0]
     receipt = clerk_client.get(reverse("cases:receipt", args=[latest])).content.decode()
