@@ -1518,7 +1518,12 @@ ADMINISTRATION: dict[str, Entry] = {
         get=A("admin"),
         post=A("admin"),
         kwargs=_staff_id,
-        data=lambda w, actor: {"full_name": f"分析员{actor}", "department": "", "role": ["analyst"]},
+        data=lambda w, actor: {
+            "full_name": f"分析员{actor}",
+            "department": "",
+            "role": ["analyst"],
+            "version": _fresh_version(w.staff["analyst"]),
+        },
         label="修改工作人员信息与角色",
     ),
     "administration:staff_deactivate": post_only(A("admin"), kwargs=_staff_id, label="停用工作人员账号"),
@@ -1535,7 +1540,13 @@ ADMINISTRATION: dict[str, Entry] = {
         get=A("admin"),
         post=A("admin"),
         kwargs=lambda w: {"department_id": w.departments["traffic"].pk},
-        data=lambda w, actor: {"name": f"交通科{actor}", "parent": "", "handles_cases": "on", "sort_order": 1},
+        data=lambda w, actor: {
+            "name": f"交通科{actor}",
+            "parent": "",
+            "handles_cases": "on",
+            "sort_order": 1,
+            "version": _fresh_version(w.departments["traffic"]),
+        },
         label="修改部门",
     ),
     # The traffic department has staff: deleting it is refused for everyone, with a message.
@@ -1546,7 +1557,7 @@ ADMINISTRATION: dict[str, Entry] = {
     "administration:category_tags": post_only(
         A("admin"),
         kwargs=lambda w: {"category_id": w.things["category"].pk},
-        data=lambda w, actor: {"tags": f"tag_{actor}"},
+        data=lambda w, actor: {"tags": f"tag_{actor}", "version": _fresh_version(w.things["category"])},
         label="修改分类标签",
     ),
     "administration:audit": Row(get=ORG_ADMIN),
