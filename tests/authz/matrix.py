@@ -724,7 +724,11 @@ MATRIX: dict[str, Entry] = {
         get=A("admin", "org2"),
         post=A("admin", "org2"),
         kwargs=lambda w: {"kind": "handling_notice"},
-        data=lambda w, actor: {"title": w["template"][0], "body": w["template"][1] + "\n（本单位）"},
+        data=lambda w, actor: {
+            "title": w["template"][0],
+            "body": w["template"][1] + "\n（本单位）",
+            "version": _document_template_version(w, actor, "handling_notice"),
+        },
         label="Edit a document template (文书模板)",
     ),
     # --- follow-up: callbacks and what they find ------------------------------------------------------
@@ -1438,6 +1442,21 @@ ORG_ADMIN = A("admin", "org2")  # each organisation's administrator, in their ow
 STATUS_READERS = ORG_ADMIN | {"operator"}  # counts and task names only: any administrator and the operator
 
 
+def _document_template_version(w: World, actor: str, kind: str) -> str:
+    from huiyin.handling.documents import template_fingerprint
+
+    person = w.staff[actor]
+    return template_fingerprint(person.organization_id if person and person.organization_id else w.org.pk, kind)
+
+
+def _template_version(w: World, actor: str, *key: str) -> str:
+    """The message template's version as the actor's own organisation's page offers it."""
+    from huiyin.notifications.rendering import template_fingerprint
+
+    person = w.staff[actor]
+    return template_fingerprint(person.organization_id if person and person.organization_id else w.org.pk, *key)
+
+
 def _staff_id(w: World) -> dict[str, Any]:
     person = w.staff["analyst"]
     assert person is not None
@@ -1579,6 +1598,7 @@ ADMINISTRATION: dict[str, Entry] = {
         data=lambda w, actor: {
             "subject": "",
             "body": f"【{{{{ org }}}}】{actor}：{{{{ number }}}}已答复 {{{{ link }}}}",
+            "version": _template_version(w, actor, "reply", "sms", "zh-hans"),
         },
         label="修改通知模板",
     ),
