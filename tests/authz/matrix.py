@@ -565,7 +565,7 @@ MATRIX: dict[str, Entry] = {
     "policy:edit": Row(
         get=A("admin", "org2"),
         post=A("admin", "org2"),
-        data=lambda w, actor: {"text": w["hospital_yaml"], "note": "界面编辑"},
+        data=lambda w, actor: {"text": w["hospital_yaml"], "note": "界面编辑", "version": _policy_version(w, actor)},
         label="Edit the policy (编辑政策)",
     ),
     "policy:withdraw": post_only(
@@ -1447,6 +1447,16 @@ def _document_template_version(w: World, actor: str, kind: str) -> str:
 
     person = w.staff[actor]
     return template_fingerprint(person.organization_id if person and person.organization_id else w.org.pk, kind)
+
+
+def _policy_version(w: World, actor: str) -> str:
+    """The running policy's version as the actor's own organisation's edit page offers it."""
+    from huiyin.orgs.models import Organization
+    from huiyin.policy.services import current_policy, running_fingerprint
+
+    person = w.staff[actor]
+    org = Organization.objects.get(pk=person.organization_id) if person and person.organization_id else w.org
+    return running_fingerprint(current_policy(org))
 
 
 def _template_version(w: World, actor: str, *key: str) -> str:
