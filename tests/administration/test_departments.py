@@ -39,7 +39,12 @@ def test_create_rename_move_and_switch(client, org, departments, admin_a):
 
     response = client.post(
         reverse("administration:department_detail", args=[squad.pk]),
-        {"name": "城管一中队", "parent": departments["traffic"].pk, "sort_order": 5},  # handles_cases unticked
+        {
+            "name": "城管一中队",
+            "parent": departments["traffic"].pk,
+            "sort_order": 5,
+            "version": 1,
+        },  # handles_cases unticked
     )
     assert response.status_code == 302
     squad.refresh_from_db()
@@ -76,7 +81,7 @@ def test_a_department_cannot_go_under_itself_or_its_own_child(client, org, depar
     for parent in (city.pk, grandchild.pk):
         response = client.post(
             reverse("administration:department_detail", args=[city.pk]),
-            {"name": "市容环境科", "parent": parent, "handles_cases": "on", "sort_order": 0},
+            {"name": "市容环境科", "parent": parent, "handles_cases": "on", "sort_order": 0, "version": city.version},
         )
         assert response.status_code == 400
         assert "上级部门：" in response.content.decode()

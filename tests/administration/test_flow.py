@@ -66,7 +66,12 @@ def test_create_edit_deactivate_reactivate_reset(client, org, departments, admin
     # edit: name, department and roles
     response = client.post(
         reverse("administration:staff_detail", args=[staff.pk]),
-        {"full_name": "张叁", "department": departments["traffic"].pk, "role": [Role.HANDLER, Role.DEPT_HEAD]},
+        {
+            "full_name": "张叁",
+            "department": departments["traffic"].pk,
+            "role": [Role.HANDLER, Role.DEPT_HEAD],
+            "version": 1,
+        },
     )
     assert response.status_code == 302
     staff.refresh_from_db()

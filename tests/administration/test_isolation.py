@@ -119,7 +119,13 @@ def test_no_escalation_to_superuser_staff_or_another_organisation(client, admin_
     escalation = {"is_superuser": "on", "is_staff": "on", "organization": org_b.pk, "user_permissions": "1"}
     response = client.post(
         reverse("administration:staff_detail", args=[handler.pk]),
-        {"full_name": "handler", "department": handler.department_id, "role": [Role.HANDLER], **escalation},
+        {
+            "full_name": "handler",
+            "department": handler.department_id,
+            "role": [Role.HANDLER],
+            "version": 1,
+            **escalation,
+        },
     )
     assert response.status_code == 302
     response = client.post(

@@ -37,7 +37,7 @@ def test_dropping_ones_own_admin_role_is_refused(client, org, admin_a):
     client.force_login(admin_a)
     response = client.post(
         reverse("administration:staff_detail", args=[admin_a.pk]),
-        {"full_name": "admin_a", "department": "", "role": [Role.ANALYST]},
+        {"full_name": "admin_a", "department": "", "role": [Role.ANALYST], "version": admin_a.version},
     )
     assert response.status_code == 400
     text = response.content.decode()
@@ -47,7 +47,7 @@ def test_dropping_ones_own_admin_role_is_refused(client, org, admin_a):
     # adding a role to oneself, keeping the administrator's, is fine
     response = client.post(
         reverse("administration:staff_detail", args=[admin_a.pk]),
-        {"full_name": "admin_a", "department": "", "role": [Role.ADMIN, Role.ANALYST]},
+        {"full_name": "admin_a", "department": "", "role": [Role.ADMIN, Role.ANALYST], "version": admin_a.version},
     )
     assert response.status_code == 302
     admin_a.refresh_from_db()
@@ -91,7 +91,7 @@ def test_another_administrator_can_be_deactivated_and_demoted(client, org, admin
     client.force_login(admin_a)
     response = client.post(
         reverse("administration:staff_detail", args=[admin_2.pk]),
-        {"full_name": "admin_2", "department": "", "role": [Role.ANALYST]},
+        {"full_name": "admin_2", "department": "", "role": [Role.ANALYST], "version": admin_2.version},
     )
     assert response.status_code == 302
     assert client.post(reverse("administration:staff_deactivate", args=[admin_2.pk])).status_code == 302

@@ -565,7 +565,7 @@ MATRIX: dict[str, Entry] = {
     "policy:edit": Row(
         get=A("admin", "org2"),
         post=A("admin", "org2"),
-        data=lambda w, actor: {"text": w["hospital_yaml"], "note": "界面编辑"},
+        data=lambda w, actor: {"text": w["hospital_yaml"], "note": "界面编辑", "version": _policy_version(w, actor)},
         label="Edit the policy (编辑政策)",
     ),
     "policy:withdraw": post_only(
@@ -724,7 +724,11 @@ MATRIX: dict[str, Entry] = {
         get=A("admin", "org2"),
         post=A("admin", "org2"),
         kwargs=lambda w: {"kind": "handling_notice"},
-        data=lambda w, actor: {"title": w["template"][0], "body": w["template"][1] + "\n（本单位）"},
+        data=lambda w, actor: {
+            "title": w["template"][0],
+            "body": w["template"][1] + "\n（本单位）",
+            "version": _document_template_version(w, actor, "handling_notice"),
+        },
         label="Edit a document template (文书模板)",
     ),
     # --- follow-up: callbacks and what they find ------------------------------------------------------
@@ -1438,6 +1442,31 @@ ORG_ADMIN = A("admin", "org2")  # each organisation's administrator, in their ow
 STATUS_READERS = ORG_ADMIN | {"operator"}  # counts and task names only: any administrator and the operator
 
 
+def _document_template_version(w: World, actor: str, kind: str) -> str:
+    from huiyin.handling.documents import template_fingerprint
+
+    person = w.staff[actor]
+    return template_fingerprint(person.organization_id if person and person.organization_id else w.org.pk, kind)
+
+
+def _policy_version(w: World, actor: str) -> str:
+    """The running policy's version as the actor's own organisation's edit page offers it."""
+    from huiyin.orgs.models import Organization
+    from huiyin.policy.services import current_policy, running_fingerprint
+
+    person = w.staff[actor]
+    org = Organization.objects.get(pk=person.organization_id) if person and person.organization_id else w.org
+    return running_fingerprint(current_policy(org))
+
+
+def _template_version(w: World, actor: str, *key: str) -> str:
+    """The message template's version as the actor's own organisation's page offers it."""
+    from huiyin.notifications.rendering import template_fingerprint
+
+    person = w.staff[actor]
+    return template_fingerprint(person.organization_id if person and person.organization_id else w.org.pk, *key)
+
+
 def _staff_id(w: World) -> dict[str, Any]:
     person = w.staff["analyst"]
     assert person is not None
@@ -1518,7 +1547,12 @@ ADMINISTRATION: dict[str, Entry] = {
         get=A("admin"),
         post=A("admin"),
         kwargs=_staff_id,
-        data=lambda w, actor: {"full_name": f"分析员{actor}", "department": "", "role": ["analyst"]},
+        data=lambda w, actor: {
+            "full_name": f"分析员{actor}",
+            "department": "",
+            "role": ["analyst"],
+            "version": _fresh_version(w.staff["analyst"]),
+        },
         label="修改工作人员信息与角色",
     ),
     "administration:staff_deactivate": post_only(A("admin"), kwargs=_staff_id, label="停用工作人员账号"),
@@ -1535,7 +1569,13 @@ ADMINISTRATION: dict[str, Entry] = {
         get=A("admin"),
         post=A("admin"),
         kwargs=lambda w: {"department_id": w.departments["traffic"].pk},
-        data=lambda w, actor: {"name": f"交通科{actor}", "parent": "", "handles_cases": "on", "sort_order": 1},
+        data=lambda w, actor: {
+            "name": f"交通科{actor}",
+            "parent": "",
+            "handles_cases": "on",
+            "sort_order": 1,
+            "version": _fresh_version(w.departments["traffic"]),
+        },
         label="修改部门",
     ),
     # The traffic department has staff: deleting it is refused for everyone, with a message.
@@ -1546,7 +1586,7 @@ ADMINISTRATION: dict[str, Entry] = {
     "administration:category_tags": post_only(
         A("admin"),
         kwargs=lambda w: {"category_id": w.things["category"].pk},
-        data=lambda w, actor: {"tags": f"tag_{actor}"},
+        data=lambda w, actor: {"tags": f"tag_{actor}", "version": _fresh_version(w.things["category"])},
         label="修改分类标签",
     ),
     "administration:audit": Row(get=ORG_ADMIN),
@@ -1568,6 +1608,7 @@ ADMINISTRATION: dict[str, Entry] = {
         data=lambda w, actor: {
             "subject": "",
             "body": f"【{{{{ org }}}}】{actor}：{{{{ number }}}}已答复 {{{{ link }}}}",
+            "version": _template_version(w, actor, "reply", "sms", "zh-hans"),
         },
         label="修改通知模板",
     ),

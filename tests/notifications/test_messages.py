@@ -28,6 +28,7 @@ from huiyin.notifications.services import CODE_HIDDEN
 from huiyin.orgs.roles import Role
 from huiyin.portal.links import case_for_token
 from tests.conftest import intake, make_staff
+from tests.stale import version_on
 
 pytestmark = pytest.mark.django_db
 
@@ -276,9 +277,10 @@ def test_the_template_pages_are_the_administrators(client, admin, clerk):
     url = reverse("notifications:template_edit", args=["reply", "email", "en"])
     edit = client.get(url).content.decode()
     assert "{{ link }}" in edit and "answered" in edit.lower()
-    response = client.post(url, {"subject": "Re: {{ number }}", "body": "Hello {{ nobody }}"})
+    version = version_on(edit)
+    response = client.post(url, {"subject": "Re: {{ number }}", "body": "Hello {{ nobody }}", "version": version})
     assert response.status_code == 400 and "nobody" in response.content.decode()
-    response = client.post(url, {"subject": "Re: {{ number }}", "body": "Answered: {{ link }}"})
+    response = client.post(url, {"subject": "Re: {{ number }}", "body": "Answered: {{ link }}", "version": version})
     assert response.status_code == 302
     assert MessageTemplate.objects.get(purpose="reply", language="en").body == "Answered: {{ link }}"
     assert client.get(reverse("notifications:template_edit", args=["reply", "fax", "en"])).status_code == 404

@@ -35,7 +35,8 @@ def test_a_dispatch_deadline_of_ten_billion_minutes_is_refused_and_cases_go_on(c
     activate(org, "city_hotline")
     absurd = HOTLINE.replace("amount: 3\n", "amount: 9999999999\n", 1)
     client.force_login(admin)
-    response = client.post(reverse("policy:edit"), {"text": absurd, "note": "typo"})
+    version = client.get(reverse("policy:edit")).context["form"].initial["version"]
+    response = client.post(reverse("policy:edit"), {"text": absurd, "note": "typo", "version": version})
     html = response.content.decode()
     assert response.status_code == 400 and "deadlines[0].amount" in html
     assert "时限数额 amount 过大：9999999999 分钟（minutes），以分钟计最多 525600" in html

@@ -66,13 +66,13 @@ def test_the_policy_page_explains_a_refusal_in_the_chosen_language(client, org):
     admin = make_staff(org, "admin", ["admin"])
     activate(org, "city_hotline")
     client.force_login(admin)
-    text = client.get(reverse("policy:edit")).context["form"].initial["text"]
-    broken = text.replace("amount: 3", "amount: three", 1)
-    response = client.post(reverse("policy:edit"), {"text": broken})
+    initial = client.get(reverse("policy:edit")).context["form"].initial
+    broken = initial["text"].replace("amount: 3", "amount: three", 1)
+    response = client.post(reverse("policy:edit"), {"text": broken, "version": initial["version"]})
     html = response.content.decode()
     assert response.status_code == 400
     assert "应为整数，实际是文本“three”" in html and "expected a whole number" not in html
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    response = client.post(reverse("policy:edit"), {"text": broken})
+    response = client.post(reverse("policy:edit"), {"text": broken, "version": initial["version"]})
     html = response.content.decode()
     assert "expected a whole number, got string &quot;three&quot;" in html

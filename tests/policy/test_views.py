@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 
 from huiyin.deadlines.models import (
@@ -23,6 +24,7 @@ from huiyin.policy.models import CalendarDay, PolicyVersion
 from huiyin.policy.services import current_policy
 from huiyin.policy.views.admin import snapshot_yaml
 from tests.conftest import intake, make_staff
+from tests.stale import refused_as_stale, two_saves
 
 from .conftest import activate, at
 
@@ -410,11 +412,12 @@ def test_loading_a_preset_activates_a_new_version(client, org, admin):
 
 def test_invalid_policy_edit_names_line_and_key_and_changes_nothing(client, org, admin):
     activate(org, "city_hotline")
-    form_text = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
+    initial = page(client, admin, reverse("policy:edit")).context["form"].initial
+    form_text, version = initial["text"], initial["version"]
     assert "name: city_hotline" in form_text
     broken = form_text.replace("unit: minutes", "unit: minute", 1)
     line = broken.splitlines().index(next(x for x in broken.splitlines() if x.strip() == "unit: minute")) + 1
-    response = page(client, admin, reverse("policy:edit"), data={"text": broken, "note": "改单位"})
+    response = page(client, admin, reverse("policy:edit"), data={"text": broken, "note": "改单位", "version": version})
     html = text(response)
     assert response.status_code == 400
     assert "现行政策没有改变" in html
@@ -425,23 +428,24 @@ def test_invalid_policy_edit_names_line_and_key_and_changes_nothing(client, org,
     assert PolicyVersion.objects.count() == 1 and current_policy(org).version == 1
 
     unitless = form_text.replace("amount: 3", "amount: 3 minutes", 1)
-    response = page(client, admin, reverse("policy:edit"), data={"text": unitless})
+    response = page(client, admin, reverse("policy:edit"), data={"text": unitless, "version": version})
     assert response.status_code == 400 and "deadlines[0].amount" in text(response)
     assert PolicyVersion.objects.count() == 1
 
 
 def test_valid_policy_edit_activates_a_new_version(client, org, admin):
     activate(org, "city_hotline")
-    form_text = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
-    edited = form_text.replace("amount: 3", "amount: 5", 1)
-    response = page(client, admin, reverse("policy:edit"), data={"text": edited, "note": "放宽派遣时限"})
+    initial = page(client, admin, reverse("policy:edit")).context["form"].initial
+    edited = initial["text"].replace("amount: 3", "amount: 5", 1)
+    data = {"text": edited, "note": "放宽派遣时限", "version": initial["version"]}
+    response = page(client, admin, reverse("policy:edit"), data=data)
     assert response.status_code == 302
     running = current_policy(org)
     assert running.version == 2 and running.note == "放宽派遣时限"
     assert running.preset().deadlines[0].amount == 5
     # saving the unchanged text makes no new version
-    unchanged = page(client, admin, reverse("policy:edit")).context["form"].initial["text"]
-    page(client, admin, reverse("policy:edit"), data={"text": unchanged})
+    initial = page(client, admin, reverse("policy:edit")).context["form"].initial
+    page(client, admin, reverse("policy:edit"), data={"text": initial["text"], "version": initial["version"]})
     assert PolicyVersion.objects.count() == 2
 
 
@@ -622,3 +626,28 @@ def test_every_stage_a_preset_may_time_has_its_own_public_next_step():
     for preset in presets_dir().glob("*.yaml"):
         stages |= set(re.findall(r"^\s*- stage: (\w+)", preset.read_text(encoding="utf-8"), re.M))
     assert stages - set(PUBLIC_STAGE_TEXT) - set(PUBLIC_OWN_STAGE_TEXT) == set()
+
+
+def test_the_second_of_two_policy_edits_is_refused(org, admin):
+    """Two administrators open the policy editor; the first saves a new version. The second's
+    save, made on the page of the version it replaced, is refused: the first's policy runs."""
+    activate(org, "city_hotline")
+    admin_2 = make_staff(org, "admin_2", [Role.ADMIN])
+    first, second = Client(), Client()
+    first.force_login(admin)
+    second.force_login(admin_2)
+    url = reverse("policy:edit")
+    text = first.get(url).context["form"].initial["text"]
+    amounts = {"first": "amount: 5", "second": "amount: 7"}
+    saves = two_saves(
+        first,
+        second,
+        page=url,
+        data=lambda who: {"text": text.replace("amount: 3", amounts[who], 1), "note": who},
+    )
+    assert saves.first.status_code == 302
+    assert refused_as_stale(saves.second)
+    assert "amount: 7" in saves.second.content.decode()  # the second's text is kept to compare
+    running = current_policy(org)
+    assert (running.version, running.note, running.preset().deadlines[0].amount) == (2, "first", 5)
+    assert PolicyVersion.objects.count() == 2

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from huiyin.core.forms import StyledForm
+from huiyin.core.forms import StyledForm, VersionField
 from huiyin.orgs.roles import Role
 
 STATUS_CHOICES = [("active", _("在用")), ("inactive", _("已停用")), ("all", _("全部"))]
@@ -19,7 +19,7 @@ class AdminForm(StyledForm):
 
     def error_lines(self) -> list[tuple[str, str]]:
         lines = [("", str(e)) for e in self.non_field_errors()]
-        for field in self:
+        for field in self.visible_fields():  # a hidden field's errors are on top already (StyledForm)
             prefix = f"{field.label}："
             for error in field.errors:
                 text = str(error)
@@ -49,7 +49,7 @@ class StaffFilterForm(AdminForm):
         self.fields["department"].widget.attrs["class"] = "form-select form-select-sm"
 
 
-class StaffEditForm(AdminForm):
+class StaffFields(AdminForm):
     full_name = forms.CharField(label=_("姓名"), max_length=60)
     department = forms.TypedChoiceField(label=_("部门"))
     # "role", not "roles": one checkbox per role (and templates never name .roles).
@@ -66,7 +66,11 @@ class StaffEditForm(AdminForm):
         self.fields["department"].widget.attrs["class"] = "form-select form-select-sm"
 
 
-class StaffCreateForm(StaffEditForm):
+class StaffEditForm(StaffFields):
+    version = VersionField()  # the account's, when the page was made (core.versions)
+
+
+class StaffCreateForm(StaffFields):
     username = forms.CharField(
         label=_("用户名"),
         max_length=40,
@@ -141,6 +145,10 @@ class DepartmentForm(AdminForm):
             self.order_fields(["name", "code", "parent", "handles_cases", "sort_order"])
 
 
+class DepartmentEditForm(DepartmentForm):
+    version = VersionField()  # the department's, when the page was made (core.versions)
+
+
 class OwnPasswordForm(AdminForm):
     old_password = forms.CharField(
         label=_("原密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
@@ -166,3 +174,4 @@ class CategoryTagsForm(AdminForm):
         required=False,
         help_text=_("以空格或逗号分隔，如 safety_facility；时限规则按分类名称或标签适用，下级分类同时具有上级的标签。"),
     )
+    version = VersionField()  # the category's, when the page was made (core.versions)

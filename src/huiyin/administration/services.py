@@ -27,6 +27,7 @@ from huiyin.access.services import login_unlock
 from huiyin.cases import categories
 from huiyin.cases.models import Category
 from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from huiyin.core.versions import bump, check_version
 from huiyin.orgs.models import Department, Organization, Staff
 from huiyin.orgs.roles import Role
 from huiyin.policy.services import current_policy
@@ -256,13 +257,16 @@ def staff_create(
     return staff, generated
 
 
-def staff_update(*, actor: Staff, staff_id: int, data: StaffInput) -> Staff:
+def staff_update(*, actor: Staff, staff_id: int, data: StaffInput, expected_version: int | None = None) -> Staff:
     """Change an account's name, department and roles. An administrator cannot take the
-    administrator role from themselves, nor from the organisation's last active one."""
+    administrator role from themselves, nor from the organisation's last active one.
+    ``expected_version``: the account's version the form was made for; another
+    administrator's change saved since then is refused (``StaleObject``), never overwritten."""
     _require(actor)
     with transaction.atomic():
         org = _lock_organization(actor)
         staff = _locked_staff(org, staff_id)
+        check_version(staff, expected_version, what=_("该工作人员的资料"))
         full_name, department, roles = _checked_staff(org, data)
         if staff.pk == actor.pk and Role.ADMIN not in roles:
             raise ApplicationError(
@@ -275,7 +279,7 @@ def staff_update(*, actor: Staff, staff_id: int, data: StaffInput) -> Staff:
         changes = _diff(before, _staff_values(staff))
         if not changes:
             return staff
-        staff.save(update_fields=["full_name", "department", "roles"])
+        bump(staff, ["full_name", "department", "roles"])
         _audit(actor, AuditAction.STAFF_UPDATED, staff=staff, changes=changes)
     return staff
 
@@ -462,13 +466,17 @@ def _locked_department(org: Organization, department_id: int) -> Department:
     return department
 
 
-def department_update(*, actor: Staff, department_id: int, data: DepartmentInput) -> Department:
+def department_update(
+    *, actor: Staff, department_id: int, data: DepartmentInput, expected_version: int | None = None
+) -> Department:
     """Rename a department, move it under another of the organisation's departments, or
-    change whether it handles cases. Its code stays (imports and presets refer to it)."""
+    change whether it handles cases. Its code stays (imports and presets refer to it).
+    ``expected_version``: as ``staff_update``'s."""
     _require(actor)
     with transaction.atomic():
         org = _lock_organization(actor)
         department = _locked_department(org, department_id)
+        check_version(department, expected_version, what=_("该部门"))
         name, parent = _checked_department(org, data, department=department)
         before = _department_values(department)
         department.name, department.parent = name, parent
@@ -476,7 +484,7 @@ def department_update(*, actor: Staff, department_id: int, data: DepartmentInput
         changes = _diff(before, _department_values(department))
         if not changes:
             return department
-        department.save(update_fields=["name", "parent", "handles_cases", "sort_order"])
+        bump(department, ["name", "parent", "handles_cases", "sort_order"])
         _audit(actor, AuditAction.DEPARTMENT_UPDATED, department=department, changes=changes)
     return department
 
@@ -530,10 +538,11 @@ def department_delete(*, actor: Staff, department_id: int) -> str:
 # --- categories and their tags ---------------------------------------------------------------
 
 
-def category_set_tags(*, actor: Staff, category_id: int, tags: str) -> Category:
+def category_set_tags(*, actor: Staff, category_id: int, tags: str, expected_version: int | None = None) -> Category:
     """Tag a category (分类标签) so that preset rules written for a kind of matter find it.
     Refused, naming the rule, when the change would leave a rule of the running policy
-    matching no category (its cases would fall back to the general limit unnoticed)."""
+    matching no category (its cases would fall back to the general limit unnoticed).
+    ``expected_version``: as ``staff_update``'s."""
     _require(actor)
     text = categories.parse_tags(tags)
     with transaction.atomic():
@@ -541,6 +550,7 @@ def category_set_tags(*, actor: Staff, category_id: int, tags: str) -> Category:
         category = Category.objects.select_for_update().filter(organization=org, pk=category_id).first()
         if category is None:
             raise _not_found(_("找不到该分类。"))
+        check_version(category, expected_version, what=_("该分类的标签"))
         if text == category.tags:
             return category
         running = current_policy(org)
@@ -552,7 +562,7 @@ def category_set_tags(*, actor: Staff, category_id: int, tags: str) -> Category:
             if lost:
                 raise ValidationFailed({"tags": [_("标签：%(problem)s") % {"problem": lost[0].message}]})
         old, category.tags = category.tags, text
-        category.save(update_fields=["tags"])
+        bump(category, ["tags"])
         AuditEntry.objects.create(
             organization=org,
             actor=actor,

@@ -32,6 +32,7 @@ from . import selectors, services
 from .errors import AdministrationError
 from .forms import (
     CategoryTagsForm,
+    DepartmentEditForm,
     DepartmentForm,
     OwnPasswordForm,
     StaffCreateForm,
@@ -162,7 +163,12 @@ def _password_once(request: AuthedHttpRequest, staff: Staff, password: str, *, c
 def _detail(request: AuthedHttpRequest, staff: Staff, form: StaffEditForm | None = None, **extra: Any) -> dict:
     if form is None:
         form = StaffEditForm(
-            initial={"full_name": staff.full_name, "department": staff.department_id, "role": list(staff.roles or [])},
+            initial={
+                "full_name": staff.full_name,
+                "department": staff.department_id,
+                "role": list(staff.roles or []),
+                "version": staff.version,
+            },
             departments=selectors.department_choices(request.user),
         )
     return {
@@ -186,7 +192,12 @@ def staff_detail(request: AuthedHttpRequest, staff_id: int) -> HttpResponse:
         form = StaffEditForm(request.POST, departments=selectors.department_choices(request.user))
         if form.is_valid():
             try:
-                services.staff_update(actor=request.user, staff_id=staff.pk, data=_staff_input(form.cleaned_data))
+                services.staff_update(
+                    actor=request.user,
+                    staff_id=staff.pk,
+                    data=_staff_input(form.cleaned_data),
+                    expected_version=form.cleaned_data["version"],
+                )
             except ApplicationError as exc:
                 _raise_if_gone(exc)
                 put_errors(form, exc, ROLE_ALIAS)
@@ -282,7 +293,7 @@ def department_list(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
-def _department_context(request: AuthedHttpRequest, department: Department, form: DepartmentForm, **extra) -> dict:
+def _department_context(request: AuthedHttpRequest, department: Department, form: DepartmentEditForm, **extra) -> dict:
     return {
         "department": department,
         "form": form,
@@ -299,11 +310,14 @@ def department_detail(request: AuthedHttpRequest, department_id: int) -> HttpRes
     department = _department_or_404(request, department_id)
     choices = [c for c in selectors.department_choices(request.user) if c[0] != department.pk]
     if request.method == "POST":
-        form = DepartmentForm(request.POST, departments=choices)
+        form = DepartmentEditForm(request.POST, departments=choices)
         if form.is_valid():
             try:
                 services.department_update(
-                    actor=request.user, department_id=department.pk, data=_department_input(form.cleaned_data)
+                    actor=request.user,
+                    department_id=department.pk,
+                    data=_department_input(form.cleaned_data),
+                    expected_version=form.cleaned_data["version"],
                 )
             except ApplicationError as exc:
                 _raise_if_gone(exc)
@@ -314,16 +328,21 @@ def department_detail(request: AuthedHttpRequest, department_id: int) -> HttpRes
         return render(
             request, "administration/department_detail.html", _department_context(request, department, form), status=400
         )
-    form = DepartmentForm(
+    form = _department_form(department, choices)
+    return render(request, "administration/department_detail.html", _department_context(request, department, form))
+
+
+def _department_form(department: Department, choices: list[tuple[int, str]]) -> DepartmentEditForm:
+    return DepartmentEditForm(
         initial={
             "name": department.name,
             "parent": department.parent_id,
             "handles_cases": department.handles_cases,
             "sort_order": department.sort_order,
+            "version": department.version,
         },
         departments=choices,
     )
-    return render(request, "administration/department_detail.html", _department_context(request, department, form))
 
 
 @never_cache
@@ -337,15 +356,7 @@ def department_delete(request: AuthedHttpRequest, department_id: int) -> HttpRes
     except ApplicationError as exc:
         _raise_if_gone(exc)
         choices = [c for c in selectors.department_choices(request.user) if c[0] != department.pk]
-        form = DepartmentForm(
-            initial={
-                "name": department.name,
-                "parent": department.parent_id,
-                "handles_cases": department.handles_cases,
-                "sort_order": department.sort_order,
-            },
-            departments=choices,
-        )
+        form = _department_form(department, choices)
         context = _department_context(request, department, form, action_error=str(exc.message))
         return render(request, "administration/department_detail.html", context, status=400)
     messages.success(request, _("已删除部门“%(name)s”。") % {"name": name})
@@ -388,7 +399,10 @@ def category_tags(request: AuthedHttpRequest, category_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             category = services.category_set_tags(
-                actor=request.user, category_id=category_id, tags=form.cleaned_data["tags"]
+                actor=request.user,
+                category_id=category_id,
+                tags=form.cleaned_data["tags"],
+                expected_version=form.cleaned_data["version"],
             )
         except ApplicationError as exc:
             _raise_if_gone(exc)

@@ -63,6 +63,7 @@ class Category(models.Model):
     path = models.CharField(max_length=255, blank=True, db_index=True)
     full_name = models.CharField(max_length=255, blank=True)
     tags = models.CharField(_("标签"), max_length=255, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)  # optimistic lock of the tags form (core.versions)
 
     class Meta:
         verbose_name = _("分类")

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError, ValidationFailed
-from .validators import ID_MAX, INT_MAX, clean_text, supported_years, whole_number
+from .validators import ID_MAX, INT_MAX, clean_text, form_fingerprint, form_version, supported_years, whole_number
 
 
 def _cleaned(value: Any) -> Any:
@@ -69,6 +69,32 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
                         self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk[:20]}
                     )
         return super()._check_values(value)
+
+
+class VersionField(forms.CharField):
+    """The hidden version of the row an edit form was made for (``core.versions``): cleaned
+    to an int ≥ 1; missing or garbled, the form is refused, its message on top of the form."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        try:
+            return self.check(super().clean(value))
+        except ValidationFailed as exc:
+            raise ValidationError(exc.message) from exc
+
+    def check(self, value: str) -> Any:
+        return form_version(value)
+
+
+class FingerprintField(VersionField):
+    """``VersionField`` for a row without a version column: ``core.versions.fingerprint``."""
+
+    def check(self, value: str) -> Any:
+        return form_fingerprint(value)
 
 
 _DJANGO_REQUIRED = forms.Field.default_error_messages["required"]

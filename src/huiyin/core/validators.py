@@ -94,10 +94,23 @@ def form_version(raw: str | int | None) -> int:
     with 0 or garbage, is refused — never treated as "don't check"."""
     number = raw if isinstance(raw, int) and not isinstance(raw, bool) else whole_number(str(raw or ""))
     if number is None or number < 1:
-        raise ValidationFailed(
-            {"version": [_("表单缺少有效的版本号（可能已过期或不完整）：请刷新页面后重新填写提交。")]}
-        )
+        raise _no_version()
     return number
+
+
+_FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
+
+
+def form_fingerprint(raw: str | None) -> str:
+    """``form_version`` for a form whose version is a fingerprint (``core.versions.fingerprint``)."""
+    value = (raw or "").strip()
+    if not _FINGERPRINT.match(value):
+        raise _no_version()
+    return value
+
+
+def _no_version() -> ValidationFailed:
+    return ValidationFailed({"version": [_("表单缺少有效的版本号（可能已过期或不完整）：请刷新页面后重新填写提交。")]})
 
 
 # --- free text ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Case, CaseRound, Event
 from huiyin.core.errors import ApplicationError, ValidationFailed
+from huiyin.core.versions import fingerprint
 from huiyin.deadlines.models import Clock, Extension, ExtensionStatus
 
 from . import records
@@ -266,6 +267,12 @@ def available_kinds(case: Case, panel: dict[str, Any] | None = None) -> list[tup
 def template_for(organization_id: int, kind: str) -> tuple[str, str]:
     own = DocumentTemplate.objects.filter(organization_id=organization_id, kind=kind).first()
     return (own.title, own.body) if own else DEFAULT_TEMPLATES[kind]
+
+
+def template_fingerprint(organization_id: int, kind: str) -> str:
+    """The version of a document template as its edit page shows it (``core.versions``):
+    the title and text in use (a default has no row to carry a version)."""
+    return fingerprint(*template_for(organization_id, kind))
 
 
 # Administrators edit the document templates: they render in an engine of their own that

@@ -27,6 +27,7 @@ from huiyin.cases.permissions import may_reveal_pii
 from huiyin.cases.selectors import case_locked, case_visible_to
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed
+from huiyin.core.locks import xact_lock
 from huiyin.core.validators import (
     ANSWER_MAX,
     NOTE_MAX,
@@ -37,6 +38,7 @@ from huiyin.core.validators import (
     happened_at,
     record_max,
 )
+from huiyin.core.versions import check_fingerprint
 from huiyin.deadlines.events import DeadlineEvent
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop
@@ -551,7 +553,17 @@ def document_send(*, actor: Staff, document_id: int) -> Document:
     return doc
 
 
-def document_template_save(*, actor: Staff, kind: str, title: str, body: str) -> DocumentTemplate:
+def _template_unchanged(actor: Staff, kind: str, expected: str | None) -> None:
+    """Refuse a template's save or reset made on a page another administrator's save has
+    since outdated (``expected``: ``documents.template_fingerprint`` when the page was made)."""
+    xact_lock(f"document-template:{actor.org_id}:{kind}")
+    current = documents.template_fingerprint(actor.org_id, kind)
+    check_fingerprint(current, expected, what=_("该文书模板"))
+
+
+def document_template_save(
+    *, actor: Staff, kind: str, title: str, body: str, expected: str | None = None
+) -> DocumentTemplate:
     if not permissions.may_edit_document_templates(actor):
         raise PermissionDeniedError()
     if kind not in DocumentKind.values:
@@ -560,18 +572,22 @@ def document_template_save(*, actor: Staff, kind: str, title: str, body: str) ->
     body = clean_text(body)
     checked_text(body, "body", limit=record_max(), label=_("正文模板"))
     documents.check_template(kind, title, body)
-    row, _created = DocumentTemplate.objects.update_or_create(
-        organization_id=actor.org_id,
-        kind=kind,
-        defaults={"title": title.strip(), "body": body, "updated_by": actor},
-    )
+    with transaction.atomic():
+        _template_unchanged(actor, kind, expected)
+        row, _created = DocumentTemplate.objects.update_or_create(
+            organization_id=actor.org_id,
+            kind=kind,
+            defaults={"title": title.strip(), "body": body, "updated_by": actor},
+        )
     return row
 
 
-def document_template_reset(*, actor: Staff, kind: str) -> None:
+def document_template_reset(*, actor: Staff, kind: str, expected: str | None = None) -> None:
     if not permissions.may_edit_document_templates(actor):
         raise PermissionDeniedError()
-    DocumentTemplate.objects.filter(organization_id=actor.org_id, kind=kind).delete()
+    with transaction.atomic():
+        _template_unchanged(actor, kind, expected)
+        DocumentTemplate.objects.filter(organization_id=actor.org_id, kind=kind).delete()
 
 
 # --- joint handling (F14) ------------------------------------------------------------------------------------

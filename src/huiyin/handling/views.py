@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from huiyin.cases import selectors as case_selectors
 from huiyin.cases.views import case_page_context
 from huiyin.core import refusals
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, http_status
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, http_status
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import ID_MAX, form_version, parse_moment, whole_number
+from huiyin.core.validators import ID_MAX, form_fingerprint, form_version, parse_moment, whole_number
 
 from . import documents, permissions, services
 from .document_texts import DEFAULT_TEMPLATES, DocumentKind, sample_context
@@ -304,18 +304,21 @@ def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     if not permissions.may_edit_document_templates(request.user) or kind not in DocumentKind.values:
         raise PermissionDenied
     title, body = documents.template_for(request.user.org_id, kind)
+    version = documents.template_fingerprint(request.user.org_id, kind)
     errors: dict[str, list[str]] = {}
     preview = ""
     if request.method == "POST":
         title, body = request.POST.get("title", ""), request.POST.get("body", "")
+        version = request.POST.get("version", "")  # kept: a refused page stays the one it was
         try:
+            expected = form_fingerprint(version)
             if request.POST.get("reset"):
-                services.document_template_reset(actor=request.user, kind=kind)
+                services.document_template_reset(actor=request.user, kind=kind, expected=expected)
                 messages.success(request, _("已恢复默认模板。"))
                 return redirect("handling:template_edit", kind=kind)
-            services.document_template_save(actor=request.user, kind=kind, title=title, body=body)
-        except ApplicationError as exc:
-            errors = exc.field_errors(unnamed="body")
+            services.document_template_save(actor=request.user, kind=kind, title=title, body=body, expected=expected)
+        except ApplicationError as exc:  # a stale page's message on top of the form, the rest by their field
+            errors = exc.field_errors(unnamed="version" if isinstance(exc, StaleObject) else "body")
         else:
             messages.success(request, _("模板已保存，之后出具的文书使用新模板。"))
             return redirect("handling:template_edit", kind=kind)
@@ -334,6 +337,7 @@ def template_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
             "label": DocumentKind(kind).label,
             "title": title,
             "body": body,
+            "version": version,
             "errors": errors,
             "preview": preview,
             "variables": sorted(sample_context(kind)),

@@ -6,12 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.models import Nature
-from huiyin.core.forms import StyledForm
+from huiyin.core.forms import FingerprintField, StyledForm
 
 
 class TemplateForm(StyledForm):
     subject = forms.CharField(label=_("邮件主题"), required=False, max_length=400)
     body = forms.CharField(label=_("正文"), required=False, widget=forms.Textarea(attrs={"rows": 10}))
+    version = FingerprintField()  # rendering.template_fingerprint when the page was made
 
 
 class RegisterMailForm(StyledForm):

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from huiyin.core.errors import ApplicationError
+from huiyin.core.versions import fingerprint
 
 from .errors import NotificationsError
 from .models import ChannelSwitch, MessageTemplate
@@ -83,6 +84,16 @@ def template_for(organization_id: int, purpose: str, medium: str, language: str)
     if row is not None:
         return Text(row.subject, row.body), True
     return default_text(purpose, medium, language), False
+
+
+def template_fingerprint(organization_id: int, purpose: str, medium: str, language: str) -> str:
+    """The version of a template as its edit page shows it (``core.versions``): the text in
+    use and whether it is the organisation's own (a default has no row to carry a version)."""
+    return text_fingerprint(*template_for(organization_id, purpose, medium, language))
+
+
+def text_fingerprint(text: Text, own: bool) -> str:
+    return fingerprint(own, text.subject, text.body)
 
 
 def enabled(organization_id: int, purpose: str, medium: str) -> bool:

@@ -31,10 +31,12 @@ from huiyin.cases.models import Case, Channel, Event, Party
 from huiyin.cases.services import case_record_event, case_register
 from huiyin.cases.validation import email_error
 from huiyin.core.errors import NotFound, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.locks import xact_lock
 from huiyin.core.notify import sms_backend
 from huiyin.core.outbox import enqueue_on_commit
 from huiyin.core.privacy import mask_email, mask_phone
 from huiyin.core.validators import clean_text, normalize_phone
+from huiyin.core.versions import check_fingerprint
 from huiyin.orgs.models import Staff
 
 from . import intake, permissions, rendering
@@ -356,8 +358,23 @@ def _check_key(purpose: str, medium: str, language: str | None = None) -> None:
         raise NotFound()
 
 
+def _check_unchanged(actor: Staff, purpose: str, medium: str, language: str, expected: str | None) -> None:
+    """Refuse a template's save or reset made on a page another administrator's save has
+    since outdated (``expected``: ``rendering.template_fingerprint`` when the page was made)."""
+    xact_lock(f"message-template:{actor.org_id}:{purpose}:{medium}:{language}")
+    current = rendering.template_fingerprint(actor.org_id, purpose, medium, language)
+    check_fingerprint(current, expected, what=_("该通知模板"))
+
+
 def template_save(
-    *, actor: Staff, purpose: str, medium: str, language: str, subject: str, body: str
+    *,
+    actor: Staff,
+    purpose: str,
+    medium: str,
+    language: str,
+    subject: str,
+    body: str,
+    expected: str | None = None,
 ) -> MessageTemplate:
     _check_admin(actor)
     _check_key(purpose, medium, language)
@@ -365,22 +382,26 @@ def template_save(
     if medium == Medium.SMS:
         subject = ""
     rendering.check_template(purpose, medium, subject, body)
-    row, _created = MessageTemplate.objects.update_or_create(
-        organization_id=actor.org_id,
-        purpose=purpose,
-        medium=medium,
-        language=language,
-        defaults={"subject": subject, "body": body, "updated_by": actor},
-    )
+    with transaction.atomic():
+        _check_unchanged(actor, purpose, medium, language, expected)
+        row, _created = MessageTemplate.objects.update_or_create(
+            organization_id=actor.org_id,
+            purpose=purpose,
+            medium=medium,
+            language=language,
+            defaults={"subject": subject, "body": body, "updated_by": actor},
+        )
     return row
 
 
-def template_reset(*, actor: Staff, purpose: str, medium: str, language: str) -> None:
+def template_reset(*, actor: Staff, purpose: str, medium: str, language: str, expected: str | None = None) -> None:
     _check_admin(actor)
     _check_key(purpose, medium, language)
-    MessageTemplate.objects.filter(
-        organization_id=actor.org_id, purpose=purpose, medium=medium, language=language
-    ).delete()
+    with transaction.atomic():
+        _check_unchanged(actor, purpose, medium, language, expected)
+        MessageTemplate.objects.filter(
+            organization_id=actor.org_id, purpose=purpose, medium=medium, language=language
+        ).delete()
 
 
 def switch_set(*, actor: Staff, purpose: str, medium: str, enabled: bool) -> ChannelSwitch:

@@ -56,12 +56,19 @@ def switch(request: AuthedHttpRequest, purpose: str, medium: str) -> HttpRespons
 @login_required
 def template_edit(request: AuthedHttpRequest, purpose: str, medium: str, language: str) -> HttpResponse:
     text, own = selectors.template_text(actor=request.user, purpose=purpose, medium=medium, language=language)
-    form = TemplateForm(request.POST or None, initial={"subject": text.subject, "body": text.body})
+    version = rendering.text_fingerprint(text, own)
+    form = TemplateForm(request.POST or None, initial={"subject": text.subject, "body": text.body, "version": version})
     status = 200
     if request.method == "POST":
         try:
-            if request.POST.get("reset"):
-                services.template_reset(actor=request.user, purpose=purpose, medium=medium, language=language)
+            if request.POST.get("reset") and form.is_valid():
+                services.template_reset(
+                    actor=request.user,
+                    purpose=purpose,
+                    medium=medium,
+                    language=language,
+                    expected=form.cleaned_data["version"],
+                )
                 messages.success(request, _("已恢复默认模板。"))
                 return redirect("notifications:template_edit", purpose=purpose, medium=medium, language=language)
             if form.is_valid():
@@ -72,6 +79,7 @@ def template_edit(request: AuthedHttpRequest, purpose: str, medium: str, languag
                     language=language,
                     subject=form.cleaned_data["subject"],
                     body=form.cleaned_data["body"],
+                    expected=form.cleaned_data["version"],
                 )
                 messages.success(request, _("模板已保存，之后发出的通知使用新模板。"))
                 return redirect("notifications:template_edit", purpose=purpose, medium=medium, language=language)

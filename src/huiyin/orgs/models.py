@@ -41,6 +41,7 @@ class Department(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     handles_cases = models.BooleanField(_("可承办"), default=True)
     sort_order = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)  # optimistic lock of the edit form (core.versions)
 
     class Meta:
         verbose_name = _("部门")
@@ -61,6 +62,7 @@ class Staff(AbstractUser):
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
     roles = models.JSONField(_("角色"), default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic lock of the edit form (core.versions)
 
     class Meta:
         verbose_name = _("工作人员")

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from huiyin.core.forms import FingerprintField
 from huiyin.core.forms import StyledForm as BaseStyledForm
 
 from .models import CalendarDayKind
@@ -55,6 +56,7 @@ class PolicyEditForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 32, "spellcheck": "false", "class": "form-control font-monospace small"}),
     )
     note = forms.CharField(label=_("修改说明"), required=False, max_length=255)
+    version = FingerprintField()  # services.running_fingerprint when the page was made
 
 
 class CalendarDayForm(StyledForm):

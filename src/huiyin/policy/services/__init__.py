@@ -14,6 +14,7 @@ from .versions import (
     policy_deactivate,
     policy_version_by_code,
     presets_dir,
+    running_fingerprint,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "policy_deactivate",
     "policy_version_by_code",
     "presets_dir",
+    "running_fingerprint",
 ]

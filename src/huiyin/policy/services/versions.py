@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 import huiyin
 from huiyin.core.errors import PermissionDeniedError
+from huiyin.core.versions import check_fingerprint, fingerprint
 from huiyin.orgs.models import Department, Organization
 from huiyin.orgs.roles import Cap
 
@@ -133,13 +135,16 @@ def policy_activate(
     source: str = "",
     note: str = "",
     text: str = "",
+    expected: str | None = None,
 ) -> tuple[PolicyVersion, bool]:
     """Make ``preset`` (already validated) the organisation's running policy.
 
     Returns the PolicyVersion and whether a new one was written: activating the same
     snapshot as the running policy again changes nothing. Cases registered before keep
     their own version. ``actor=None`` is the operator at the command line. ``text``: the
-    preset's YAML, for the line of a refusal.
+    preset's YAML, for the line of a refusal. ``expected``: ``running_fingerprint`` when the
+    edit page was made; a policy another administrator activated since is never replaced
+    unseen (``StaleObject``).
     """
     _check_admin(actor, organization)
     snapshot = preset.to_dict()
@@ -151,6 +156,7 @@ def policy_activate(
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
         running = current_policy(org)
+        check_fingerprint(running_fingerprint(running), expected, what=_("本单位的现行政策"))
         if running is not None and running.preset_name == preset.name and running.snapshot == snapshot:
             return running, False
         last = PolicyVersion.objects.filter(organization=org).aggregate(n=Max("version"))["n"] or 0
@@ -171,6 +177,12 @@ def policy_activate(
         org.save(update_fields=["preset", "stage_switches"])
     organization.preset, organization.stage_switches = org.preset, org.stage_switches
     return version, True
+
+
+def running_fingerprint(running: PolicyVersion | None) -> str:
+    """The version of the running policy as the edit page shows it (``core.versions``): which
+    version runs (none at first, so no integer version of its own)."""
+    return fingerprint(running.version if running is not None else None)
 
 
 def policy_activate_text(

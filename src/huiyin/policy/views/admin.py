@@ -55,6 +55,7 @@ from ..services import (
     policy_activate,
     policy_deactivate,
     presets_dir,
+    running_fingerprint,
 )
 from .common import role_label
 
@@ -325,6 +326,7 @@ def policy_edit(request: AuthedHttpRequest) -> HttpResponse:
                     source=_("界面编辑"),
                     note=form.cleaned_data["note"],
                     text=text,
+                    expected=form.cleaned_data["version"],
                 )
             except PresetError as exc:
                 error = {
@@ -337,6 +339,8 @@ def policy_edit(request: AuthedHttpRequest) -> HttpResponse:
                 form.add_error("text", preset_message(exc))
             except PermissionDeniedError as exc:
                 raise PermissionDenied(exc.message) from exc
+            except ApplicationError as exc:  # another administrator's policy runs since the page was made
+                put_errors(form, exc)
             else:
                 if created:
                     messages.success(
@@ -355,12 +359,12 @@ def policy_edit(request: AuthedHttpRequest) -> HttpResponse:
                 "label": source.label,
             }
         text = snapshot_yaml(source.snapshot, header=header) if source is not None else ""
-        form = PolicyEditForm(initial={"text": text})
+        form = PolicyEditForm(initial={"text": text, "version": running_fingerprint(running)})
     return render(
         request,
         "policy/edit.html",
         {"form": form, "running": running, "source": source, "error": error, "filename": filename},
-        status=400 if error else 200,
+        status=400 if form.errors else 200,
     )
 
 
