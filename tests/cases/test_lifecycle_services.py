@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from huiyin.cases import services
 from huiyin.cases.actions import all_specs, allowed_actions, spec_for
@@ -135,6 +136,20 @@ def test_decided_cases_can_only_be_archived(state, register, clerk, leader):
     services.case_archive(actor=leader, case_id=case.pk)
     case.refresh_from_db()
     assert case.state == S.ARCHIVED
+
+
+def test_a_call_added_to_an_archived_case_is_refused_in_plain_words(register, clerk, leader):
+    """No move was asked for: the refusal says the case is read-only, not that it cannot
+    change from 已归档 to 已归档; in English the two sentences of a refused move are spaced."""
+    case = register()
+    spec_for("not_accept").service(actor=clerk, case_id=case.pk, **CALLS["not_accept"])
+    services.case_archive(actor=leader, case_id=case.pk)
+    with pytest.raises(InvalidTransition) as info:
+        services.contact_add(actor=clerk, case_id=case.pk, channel="phone", text="反映人再次来电询问。")
+    assert str(info.value) == "已归档的案件只读。"
+    with translation.override("en"):
+        refused = InvalidTransition(src=S.REPLIED, dst=S.CLOSED, reason=gettext("已归档的案件只读。"))
+        assert str(refused) == 'The case is "Replied" and cannot change to "Closed". Archived cases are read-only.'
 
 
 def test_every_action_has_a_service():

@@ -154,7 +154,9 @@ def test_spec_fields_are_valid(specs):
         if s.group_size > 1:
             assert s.channel == "visit"
         for c in s.repeat_contacts:
-            assert s.received_at <= c.occurred_at <= END and c.text
+            # before END: a call not yet made is not in the history (held at END, all such
+            # calls would ring together at the moment the demo was loaded)
+            assert s.received_at <= c.occurred_at < END and c.text
         if s.target_state in ("closed", "archived") and s.decision in ("accept", "answer_on_spot"):
             assert s.satisfaction in ("satisfied", "basically_satisfied")
     parties = [s.party for s in specs]

@@ -62,6 +62,10 @@ def test_english_switch(client, hotline, org):
     client.post("/i18n/setlang/", {"language": "en", "next": f"/portal/{org.code}/"})
     english = client.get(f"/portal/{org.code}/submit/").content.decode()
     assert 'lang="en"' in english and "Submit" in english and "我要反映" not in english
+    # The submit button as a button is written (not "submit"), and the consent's two
+    # sentences about the person's rights are spaced (they ran together, "information.You").
+    assert 'id="submit-button">Submit</button>' in english
+    assert "personal information. You may submit anonymously" in english
 
 
 def test_the_portal_opens_the_only_organisation_or_lets_one_choose(client, org, settings):

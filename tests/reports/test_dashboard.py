@@ -134,3 +134,41 @@ def test_empty_organisation(client, analyst):
     assert response.status_code == 200
     assert "本单位的政策未定义指标" in response.content.decode()
     assert _charts(response)["volume"]["channel"]["series"] == []
+
+
+def test_the_league_is_ranked_by_the_first_on_time_rate_with_a_sample(monkeypatch):
+    """The city hotline times no overall closure, so its 按时办结率 never has a sample:
+    ranked by it, no department of the demo was ever ranked. The league falls back to
+    the next on-time rate (按时答复率) and says which one it ranks by."""
+    from huiyin.policy.presets import load_preset
+    from huiyin.policy.services import presets_dir
+    from huiyin.reports import selectors
+
+    hotline = load_preset(presets_dir() / "city_hotline.yaml")
+    sums = {
+        "1": {"received": 14, "reply_on_time": 11, "reply_done": 12, "reply_overdue": 0},
+        "2": {"received": 20, "reply_on_time": 15, "reply_done": 18, "reply_overdue": 2},
+        "3": {"received": 3, "reply_on_time": 3, "reply_done": 3, "reply_overdue": 0},
+    }
+    monkeypatch.setattr(selectors.kpi_math, "sums_by", lambda *a, **k: sums)
+    monkeypatch.setattr(selectors, "dimension_labels", lambda org, axis, keys: {k: f"部门{k}" for k in keys})
+    period = Period(date(2026, 11, 1), date(2026, 11, 30))
+    columns, rows, ranked_by = selectors.league(hotline.kpis, hotline.evaluation, 1, period)
+    assert ranked_by == "reply_on_time_rate" and ("reply_on_time_rate", "按时答复率") in columns
+    assert [(r.name, r.rank) for r in rows] == [("部门1", 1), ("部门2", 2), ("部门3", None)]  # 11/12, 15/20, 3 < 10
+
+
+@pytest.mark.django_db
+def test_the_undispatched_row_is_not_called_a_sample_too_small(client, analyst, monkeypatch):
+    """The cases no department leads are listed, never ranked — not for want of a sample
+    (81 of them said 样本不足 in the demo)."""
+    from huiyin.reports import selectors
+
+    sums = {"0": {"received": 81, "reply_on_time": 53, "reply_done": 53, "reply_overdue": 0}}
+    monkeypatch.setattr(selectors.kpi_math, "sums_by", lambda *a, **k: sums)
+    client.force_login(analyst)
+    html = client.get(URL + MARCH).content.decode()
+    league = html[html.index('id="league"') :]
+    row = league[league.index("<tr data-department=") :]
+    row = row[: row.index("</tr>")]
+    assert 'data-rank=""' in row and "样本不足" not in row and "未派遣的件不属于任何部门" in row

@@ -120,6 +120,18 @@ def test_the_endpoint(org, clerk, register, handler):
     assert other.post("/triage/repeats/", {"text": NOISE}).status_code == 403
 
 
+def test_an_archived_candidate_offers_no_adding_of_the_call(org, clerk, register):
+    """An archived case is read-only: the panel links it but offers no "add this call" that
+    could only land the clerk on its page with an error, the typed call gone."""
+    case = indexed(register, text=NOISE, party=PartyInput(name="辛", phone="13900000009"))
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ARCHIVED, received_at=timezone.now() - timedelta(days=20))
+    client = Client()
+    client.force_login(clerk)
+    [found] = client.post("/triage/repeats/", {"text": NOISE, "party_phone": "13900000009"}).json()["candidates"]
+    assert found["number"] == case.number and found["url"] == f"/cases/{case.pk}/"
+    assert found["add_url"] is None
+
+
 def test_add_the_call_to_the_candidate_case(org, clerk, register):
     case = indexed(register, text=NOISE, party=PartyInput(name="庚", phone="13900000007"))
     client = Client()

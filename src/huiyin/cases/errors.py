@@ -16,12 +16,18 @@ class InvalidTransition(ApplicationError):
 
     def __init__(self, *, src: str, dst: str, reason: str = ""):
         self.src, self.dst = src, dst
+        if src == dst and reason:
+            # No move was asked for (a contact or an edit on an archived case): the reason is
+            # the whole answer, not "cannot change from archived to archived".
+            super().__init__(reason)
+            return
         message = _("案件当前状态为“%(src)s”，不能变更为“%(dst)s”。") % {
             "src": state_label(src),
             "dst": state_label(dst),
         }
         if reason:
-            message = f"{message}{reason}"
+            # Two sentences: run together in Chinese, a space between them in English.
+            message = _("%(message)s%(reason)s") % {"message": message, "reason": reason}
         super().__init__(message)
 
 

@@ -797,10 +797,14 @@ def generate_case_specs(
 
         repeats: list[ContactSpec] = []
         for _ in range(REPEAT_COUNTS.pick(rnd())):
-            occurred = min(received_at + timedelta(hours=1 + rnd() * 288), end)
+            occurred = received_at + timedelta(hours=1 + rnd() * 288)
             repeat_channel = "phone" if rnd() < 0.8 else channel
             repeat_text = _fill(texts.REPEAT_TEXTS[int(rnd() * len(texts.REPEAT_TEXTS))], slots, rnd)
-            repeats.append(ContactSpec(repeat_channel, repeat_text, occurred))
+            # A call that would come after ``end`` has not come yet (drawn all the same, so the
+            # specs after it stay as they were): held at ``end``, every such call would ring
+            # at the very moment the demo was loaded.
+            if occurred < end:
+                repeats.append(ContactSpec(repeat_channel, repeat_text, occurred))
         repeats.sort(key=lambda c: c.occurred_at)
 
         yield CaseSpec(

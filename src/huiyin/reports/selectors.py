@@ -48,6 +48,9 @@ LEAGUE_KPIS = (
     "satisfaction_rate",
     "reopen_rate",
 )
+# The on-time rates the league may be ranked by, in order: the first with a sample in the
+# period (the city hotline times no overall closure, so its 按时办结率 never has one).
+LEAGUE_RANKING = ("closure_on_time_rate", "reply_on_time_rate")
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -215,6 +218,7 @@ class Dashboard:
     league: list[LeagueRow]
     min_sample: int
     ranked_by: str
+    ranked_by_label: str
     overdue_count: int
     warned_count: int
     overdue: list[Clock]
@@ -346,9 +350,9 @@ def league(
     kpis: tuple[Kpi, ...], rules: EvaluationRules, organization_id: int, period: Period
 ) -> tuple[list[tuple[str, str]], list[LeagueRow], str]:
     """Departments with their KPIs and sample sizes; ranked by the first on-time rate
-    among the league's columns, and only those whose sample reaches the evaluation's
-    minimum (``evaluation.min_sample``): equal figures share a rank, the rest are listed
-    unranked."""
+    among the league's columns that has a sample in the period (else the first column),
+    and only those whose sample reaches the evaluation's minimum (``evaluation.min_sample``):
+    equal figures share a rank, the rest are listed unranked."""
     by_code = {k.code: k for k in kpis}
     columns = [by_code[c] for c in LEAGUE_KPIS if c in by_code]
     sums = kpi_math.sums_by(organization_id, period.first, period.last, "department")
@@ -366,12 +370,14 @@ def league(
                 url=ledger_url(period, department=dept) if dept else "",
             )
         )
-    ranked_by = columns[0].code if columns else ""
+    timed = [i for i, k in enumerate(columns) if k.code in LEAGUE_RANKING]
+    by = next((i for i in timed if any(row.figures[i].sample for row in rows)), timed[0] if timed else 0)
+    ranked_by = columns[by].code if columns else ""
     eligible = []
     for row in rows:
         if not columns:
             continue
-        row.ranked_by = row.figures[0]
+        row.ranked_by = row.figures[by]
         if row.ranked_by.value is not None and row.ranked_by.sample >= rules.min_sample and row.department_id:
             eligible.append(row)
     eligible.sort(key=lambda r: (-(r.ranked_by.value or 0) if r.ranked_by else 0, r.name))
@@ -428,6 +434,7 @@ def dashboard(*, actor: Staff, period: Period, now=None) -> Dashboard:
             league=table,
             min_sample=rules.min_sample,
             ranked_by=ranked_by,
+            ranked_by_label=dict(columns).get(ranked_by, ""),
             overdue_count=overdue.count(),
             warned_count=warned.count(),
             overdue=list(overdue.select_related(*related).order_by("due_at", "pk")[:10]),

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Case, Party
 from huiyin.cases.selectors import cases_for
-from huiyin.cases.workflow import OPEN_STATES
+from huiyin.cases.workflow import OPEN_STATES, CaseState
 from huiyin.core.chinese import normalize, prepare
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Cap
@@ -93,6 +93,7 @@ class Candidate:
     score: float
     reasons: list[str] = field(default_factory=list)
     same_matter: bool = False  # the texts' weighted similarity reaches the same-matter threshold
+    takes_contacts: bool = True  # an archived case is read-only: the call cannot be added to it
 
 
 # How many band matches are weighed before the open / recent / visible ones are kept, and
@@ -222,6 +223,7 @@ def candidates(
             score=round(min(scores[pk], 1.0), 3),
             reasons=reasons[pk],
             same_matter=pk in same_matter,
+            takes_contacts=rows[pk].state != CaseState.ARCHIVED,
         )
         for pk in best
         if pk in rows

@@ -71,9 +71,19 @@ def repeats_view(request: AuthedHttpRequest) -> JsonResponse:
         title=post.get("title", "")[:400],
         text=post.get("text", "")[:TEXT_LIMIT],
     )
-    add_url = reverse("cases:add_contact", args=[0])
+    # The case's page, and where this call is added to it as a contact: nowhere for an
+    # archived case (read-only), so the panel offers no button that can only fail.
     return JsonResponse(
-        {"candidates": [{**asdict(c), "add_url": add_url.replace("/0/", f"/{c.id}/")} for c in found]},
+        {
+            "candidates": [
+                {
+                    **asdict(c),
+                    "url": reverse("cases:detail", args=[c.id]),
+                    "add_url": reverse("cases:add_contact", args=[c.id]) if c.takes_contacts else None,
+                }
+                for c in found
+            ]
+        },
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -141,7 +141,7 @@
       item.dataset.case = c.number;
       var head = element("div", "d-flex gap-2");
       var link = element("a", "case-number", c.number);
-      link.href = c.add_url.replace(/contacts\/$/, "");
+      link.href = c.url;
       link.target = "_blank";
       head.appendChild(link);
       head.appendChild(element("span", "small text-muted", c.state));
@@ -149,12 +149,14 @@
       item.appendChild(head);
       item.appendChild(element("div", "small", c.title));
       item.appendChild(element("div", "small text-danger repeat-reasons", c.reasons.join("；")));
-      var add = element("button", "btn btn-sm btn-outline-success mt-1 repeat-add", repeatPanel.dataset.tAdd);
-      add.type = "submit";
-      add.setAttribute("form", "intake-form");
-      add.setAttribute("formaction", c.add_url);
-      add.setAttribute("formnovalidate", "");
-      item.appendChild(add);
+      if (c.add_url) {  // none for an archived case: read-only, a call cannot be added to it
+        var add = element("button", "btn btn-sm btn-outline-success mt-1 repeat-add", repeatPanel.dataset.tAdd);
+        add.type = "submit";
+        add.setAttribute("form", "intake-form");
+        add.setAttribute("formaction", c.add_url);
+        add.setAttribute("formnovalidate", "");
+        item.appendChild(add);
+      }
       // Or: a new case of its own, linked to this one once registered (关联).
       var mark = element("button", "btn btn-sm btn-outline-secondary mt-1 ms-1 repeat-link", repeatPanel.dataset.tLink);
       mark.type = "button";
