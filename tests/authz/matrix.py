@@ -886,7 +886,13 @@ MATRIX: dict[str, Entry] = {
         get=SCHEDULERS,
         post=SCHEDULERS,
         kwargs=lambda w: {"hours_id": w["saturday_hours"].pk},
-        data=lambda w, actor: {"starts": "09:00", "ends": "11:00", "slot_minutes": "60", "capacity": "2"},
+        data=lambda w, actor: {
+            "starts": "09:00",
+            "ends": "11:00",
+            "slot_minutes": "60",
+            "capacity": "2",
+            "version": _fresh_version(w["saturday_hours"]),
+        },
         label="修改接待时间",
     ),
     "reception:leader_day_add": post_only(
