@@ -27,6 +27,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from huiyin.frontoffice.rules import setup_fingerprint, setup_of
 from huiyin.portal import challenge
 from huiyin.portal.links import case_token
 from huiyin.triage.models import Suggestion
@@ -162,6 +163,12 @@ def _reception(key: str) -> Callable[[World], dict[str, Any]]:
 
 def _fresh_version(row: Any) -> int:
     return type(row).objects.get(pk=row.pk).version
+
+
+def _setup_version(w: World, actor: str) -> str:
+    """The front-office setup page's version, as the actor's organisation's setup is now."""
+    person = w.staff[actor]
+    return setup_fingerprint(setup_of(getattr(person, "organization_id", None) or w.org.pk))
 
 
 def _own_department(w: World, actor: str) -> int:
@@ -1290,7 +1297,11 @@ MATRIX: dict[str, Entry] = {
     "frontoffice:setup": Row(
         get=A("admin", "org2"),
         post=A("admin", "org2"),
-        data=lambda w, actor: {"office_department": str(_own_department(w, actor)), "finance_department": ""},
+        data=lambda w, actor: {
+            "office_department": str(_own_department(w, actor)),
+            "finance_department": "",
+            "version": _setup_version(w, actor),
+        },
         label="Name the administrative office and finance (接待设置)",
     ),
     # --- evaluation ---------------------------------------------------------------------------------
