@@ -30,6 +30,7 @@ from django.utils import timezone
 from huiyin.frontoffice.rules import setup_fingerprint, setup_of
 from huiyin.portal import challenge
 from huiyin.portal.links import case_token
+from huiyin.surveys.services import audience_version
 from huiyin.triage.models import Suggestion
 
 from .world import ACTORS, World, png_data_url, upload
@@ -163,6 +164,11 @@ def _reception(key: str) -> Callable[[World], dict[str, Any]]:
 
 def _fresh_version(row: Any) -> int:
     return type(row).objects.get(pk=row.pk).version
+
+
+def _audience_version(w: World) -> str:
+    """The survey campaign page's version of its audience size, as the campaign is now."""
+    return audience_version(type(w["campaign"]).objects.get(pk=w["campaign"].pk))
 
 
 def _setup_version(w: World, actor: str) -> str:
@@ -1072,7 +1078,7 @@ MATRIX: dict[str, Entry] = {
     "surveys:audience_size": post_only(
         A("clerk", "leader", "callback", "admin"),
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
-        data=lambda w, actor: {"audience_size": "60"},
+        data=lambda w, actor: {"audience_size": "60", "version": _audience_version(w)},
         label="Change the survey's audience size (修改发放份数)",
     ),
     "surveys:item_add": post_only(
