@@ -820,7 +820,7 @@ MATRIX: dict[str, Entry] = {
             "title": "物业费调整的答复口径",
             "body": "须经业主大会决定并在小区公示。",
             "active": "on",
-            "version": w["knowledge_entry"].version,
+            "version": _fresh_version(w["knowledge_entry"]),
         },
         label="Edit a knowledge base entry (编辑知识库条目)",
     ),
