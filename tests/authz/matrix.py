@@ -27,8 +27,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from huiyin.frontoffice.rules import setup_fingerprint, setup_of
 from huiyin.portal import challenge
 from huiyin.portal.links import case_token
+from huiyin.surveys.services import audience_version
 from huiyin.triage.models import Suggestion
 
 from .world import ACTORS, World, png_data_url, upload
@@ -162,6 +164,17 @@ def _reception(key: str) -> Callable[[World], dict[str, Any]]:
 
 def _fresh_version(row: Any) -> int:
     return type(row).objects.get(pk=row.pk).version
+
+
+def _audience_version(w: World) -> str:
+    """The survey campaign page's version of its audience size, as the campaign is now."""
+    return audience_version(type(w["campaign"]).objects.get(pk=w["campaign"].pk))
+
+
+def _setup_version(w: World, actor: str) -> str:
+    """The front-office setup page's version, as the actor's organisation's setup is now."""
+    person = w.staff[actor]
+    return setup_fingerprint(setup_of(getattr(person, "organization_id", None) or w.org.pk))
 
 
 def _own_department(w: World, actor: str) -> int:
@@ -807,7 +820,7 @@ MATRIX: dict[str, Entry] = {
             "title": "物业费调整的答复口径",
             "body": "须经业主大会决定并在小区公示。",
             "active": "on",
-            "version": w["knowledge_entry"].version,
+            "version": _fresh_version(w["knowledge_entry"]),
         },
         label="Edit a knowledge base entry (编辑知识库条目)",
     ),
@@ -886,7 +899,13 @@ MATRIX: dict[str, Entry] = {
         get=SCHEDULERS,
         post=SCHEDULERS,
         kwargs=lambda w: {"hours_id": w["saturday_hours"].pk},
-        data=lambda w, actor: {"starts": "09:00", "ends": "11:00", "slot_minutes": "60", "capacity": "2"},
+        data=lambda w, actor: {
+            "starts": "09:00",
+            "ends": "11:00",
+            "slot_minutes": "60",
+            "capacity": "2",
+            "version": _fresh_version(w["saturday_hours"]),
+        },
         label="修改接待时间",
     ),
     "reception:leader_day_add": post_only(
@@ -1059,7 +1078,7 @@ MATRIX: dict[str, Entry] = {
     "surveys:audience_size": post_only(
         A("clerk", "leader", "callback", "admin"),
         kwargs=lambda w: {"campaign_id": w["campaign"].pk},
-        data=lambda w, actor: {"audience_size": "60"},
+        data=lambda w, actor: {"audience_size": "60", "version": _audience_version(w)},
         label="Change the survey's audience size (修改发放份数)",
     ),
     "surveys:item_add": post_only(
@@ -1284,7 +1303,11 @@ MATRIX: dict[str, Entry] = {
     "frontoffice:setup": Row(
         get=A("admin", "org2"),
         post=A("admin", "org2"),
-        data=lambda w, actor: {"office_department": str(_own_department(w, actor)), "finance_department": ""},
+        data=lambda w, actor: {
+            "office_department": str(_own_department(w, actor)),
+            "finance_department": "",
+            "version": _setup_version(w, actor),
+        },
         label="Name the administrative office and finance (接待设置)",
     ),
     # --- evaluation ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from huiyin.core.errors import ApplicationError, InvalidStatus, PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import ApplicationError, InvalidStatus, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.frontoffice import selectors, services
 from huiyin.frontoffice.models import (
     Approval,
@@ -26,7 +26,6 @@ from huiyin.frontoffice.models import (
     Reimbursement,
 )
 from huiyin.frontoffice.money import MONEY_MAX, money_error
-from huiyin.frontoffice.services import StaleRecord
 from huiyin.policy.presets import PresetError, load_preset_text
 from huiyin.policy.services import presets_dir
 from tests.frontoffice.conftest import receipt_pdf, receipt_png
@@ -110,7 +109,7 @@ def test_the_approval_chain_runs_in_order_and_refuses_the_wrong_approver(people)
     assert reception.status == "pending" and reception.signed_steps == 1 and reception.due_approver == "leader"
     with pytest.raises(PermissionDeniedError):  # the office's head has signed; the leader's step is due
         services.reception_decide(actor=people["office_head"], reception_id=reception.pk, decision="approved")
-    with pytest.raises(StaleRecord):  # a leader with a form made before the first signature
+    with pytest.raises(StaleObject):  # a leader with a form made before the first signature
         services.reception_decide(
             actor=people["leader"], reception_id=reception.pk, decision="approved", expected_version=1
         )

@@ -9,12 +9,17 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
+from django.test import Client
 
 from huiyin.frontoffice import services
-from huiyin.frontoffice.models import Expense, GuestReception, Record, Visitor
+from huiyin.frontoffice.models import Expense, FrontOfficeSetup, GuestReception, Record, RecordAction, Visitor
 from huiyin.frontoffice.services import CheckIn
+from huiyin.orgs.models import Department
+from huiyin.orgs.roles import Role
+from tests.conftest import make_staff
 from tests.frontoffice.conftest import VALID_ID, receipt_pdf
 from tests.policy.conftest import SH
+from tests.stale import refused_as_stale, two_saves, version_on
 
 pytestmark = pytest.mark.django_db
 
@@ -212,9 +217,46 @@ def test_the_setup_page_is_the_administrators(client, people, depts):
     client.force_login(people["admin"])
     assert client.get("/frontoffice/setup/").status_code == 200
     assert 'href="/frontoffice/setup/"' in client.get("/cases/desk/").content.decode()  # in the navigation
-    response = client.post("/frontoffice/setup/", {"office_department": "99999", "finance_department": ""})
-    assert response.status_code == 400
+    version = version_on(client.get("/frontoffice/setup/").content.decode())
     response = client.post(
-        "/frontoffice/setup/", {"office_department": depts["office"].pk, "finance_department": depts["sales"].pk}
+        "/frontoffice/setup/", {"office_department": "99999", "finance_department": "", "version": version}
+    )
+    assert response.status_code == 400 and "所选部门不存在" in refusal(response)["office_department"][0]
+    response = client.post(
+        "/frontoffice/setup/",
+        {"office_department": depts["office"].pk, "finance_department": depts["sales"].pk, "version": version},
     )
     assert response.status_code == 302
+
+
+def _setup(office: Department, finance: Department | str) -> dict:
+    return {"office_department": office.pk, "finance_department": getattr(finance, "pk", finance)}
+
+
+@pytest.mark.parametrize("first_use", [False, True])
+def test_the_second_of_two_setup_saves_is_refused(people, depts, first_use):
+    if first_use:  # no administrator has saved the setup yet: its row is made by the first save
+        FrontOfficeSetup.objects.all().delete()
+    records = Record.objects.filter(action=RecordAction.SETUP_CHANGED)
+    before = records.count()
+    first, second = Client(), Client()
+    first.force_login(people["admin"])
+    second.force_login(make_staff(people["admin"].organization, "sysadmin2", [Role.ADMIN]))
+    saves = two_saves(
+        first,
+        second,
+        page="/frontoffice/setup/",
+        data=lambda who: _setup(depts["office"], depts["sales"]) if who == "first" else _setup(depts["tech"], ""),
+    )
+    assert saves.first.status_code == 302
+    assert refused_as_stale(saves.second)
+    row = FrontOfficeSetup.objects.get()
+    assert (row.office_department_id, row.finance_department_id) == (depts["office"].pk, depts["sales"].pk)
+    assert records.count() == before + 1  # the second save recorded nothing
+
+
+def test_a_setup_save_without_its_version_is_refused(client, people, depts):
+    client.force_login(people["admin"])
+    response = client.post("/frontoffice/setup/", _setup(depts["tech"], ""))
+    assert response.status_code == 400 and "版本号" in refusal(response)["version"][0]
+    assert FrontOfficeSetup.objects.get().office_department_id == depts["office"].pk

@@ -11,12 +11,12 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from huiyin.core.errors import PermissionDeniedError, ValidationFailed
+from huiyin.core.errors import PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.rates import Rate
 from huiyin.evaluation.selectors import BY_DEPARTMENT, BY_STAFF, evaluation
 from huiyin.frontoffice import selectors, services
 from huiyin.frontoffice.models import Record, RecordAction, Visitor, VisitorFeedback, VisitStatus
-from huiyin.frontoffice.services import CheckIn, StaleRecord
+from huiyin.frontoffice.services import CheckIn
 from tests.frontoffice.conftest import BAD_CHECK_ID, VALID_ID
 from tests.policy.conftest import SH
 
@@ -157,7 +157,7 @@ def test_a_stale_form_is_refused_and_a_visitor_moves_only_forward(people):
     visitor = expect(people)
     data = CheckIn(id_type="resident_id", id_number=VALID_ID)
     services.visitor_check_in(actor=desk, visitor_id=visitor.pk, data=data, expected_version=visitor.version)
-    with pytest.raises(StaleRecord):  # a second desk with the same form
+    with pytest.raises(StaleObject):  # a second desk with the same form
         services.visitor_check_in(actor=desk, visitor_id=visitor.pk, data=data, expected_version=visitor.version)
     fresh = Visitor.objects.get(pk=visitor.pk)
     services.visitor_check_out(actor=desk, visitor_id=visitor.pk, expected_version=fresh.version)

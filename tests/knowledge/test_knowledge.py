@@ -204,3 +204,15 @@ def test_the_case_page_links_the_knowledge_of_its_category_and_the_phone_form_sh
     for said in ("请您稍候，我为您做转接！", "对不起，××现在不在工位上，请问是否需要为您留言？", "核对信息"):
         assert said in form
     assert 'id="nav-knowledge"' in form
+
+
+def test_an_edit_without_its_version_is_refused(entries, admin, client):
+    """A post that leaves the version out (a stale page, a script) is refused, not saved unchecked."""
+    entry = entries["general"]
+    client.force_login(admin)
+    page = client.post(reverse("knowledge:edit", args=[entry.pk]), {"title": "改标题", "body": "未经核对的修改"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "表单缺少有效的版本号" in html and "未经核对的修改" in html
+    entry.refresh_from_db()
+    assert entry.title != "改标题" and entry.version == 1

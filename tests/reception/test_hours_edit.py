@@ -8,13 +8,17 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from huiyin.core.errors import ValidationFailed
+from huiyin.core.errors import StaleObject, ValidationFailed
+from huiyin.orgs.roles import Role
 from huiyin.reception import services
 from huiyin.reception.models import OpeningHours, Slot, Weekday
+from tests.conftest import make_staff
 from tests.reception.conftest import MONDAY, at, booking, key
 from tests.reception.test_schedule import days_open
+from tests.stale import refused_as_stale, two_saves
 
 pytestmark = pytest.mark.django_db
 
@@ -119,10 +123,70 @@ def test_the_edit_page(client, org, room, hours, admin, desk, frozen):
     page = client.get(url)
     assert page.status_code == 200 and 'value="12:00"' in page.content.decode()
     assert url in client.get(reverse("reception:schedule")).content.decode()
-    refused = client.post(url, {"starts": "10:00", "ends": "09:00", "slot_minutes": "30", "capacity": "2"})
+    refused = client.post(
+        url, {"starts": "10:00", "ends": "09:00", "slot_minutes": "30", "capacity": "2", "version": "1"}
+    )
     assert refused.status_code == 400 and "结束时间应晚于开始时间" in refused.content.decode()
-    garbled = client.post(url, {"starts": "25:99", "ends": "x", "slot_minutes": "abc", "capacity": ""})
+    garbled = client.post(url, {"starts": "25:99", "ends": "x", "slot_minutes": "abc", "capacity": "", "version": "1"})
     assert garbled.status_code == 400
-    done = client.post(url, {"starts": "09:00", "ends": "11:00", "slot_minutes": "30", "capacity": "2"})
+    done = client.post(url, {"starts": "09:00", "ends": "11:00", "slot_minutes": "30", "capacity": "2", "version": "1"})
     assert done.status_code == 302 and OpeningHours.objects.get(pk=rule.pk).ends == time(11)
     assert client.get(reverse("reception:hours_edit", args=[999999])).status_code == 404
+
+
+def _form(starts: str, ends: str) -> dict[str, str]:
+    return {"starts": starts, "ends": ends, "slot_minutes": "30", "capacity": "2"}
+
+
+@pytest.fixture
+def schedulers(org, admin) -> tuple[Client, Client]:
+    first, second = Client(), Client()
+    first.force_login(admin)
+    second.force_login(make_staff(org, "admin_2", [Role.ADMIN]))
+    return first, second
+
+
+def test_the_second_of_two_edits_of_the_same_hours_is_refused(schedulers, hours, frozen):
+    rule = monday_rule(hours)
+    saves = two_saves(
+        *schedulers,
+        page=reverse("reception:hours_edit", args=[rule.pk]),
+        data=lambda who: _form("09:00", "11:00") if who == "first" else _form("08:30", "10:00"),
+    )
+    assert saves.first.status_code == 302
+    assert refused_as_stale(saves.second)
+    assert 'value="08:30"' in saves.second.content.decode()  # what the second typed is still there
+    rule = OpeningHours.objects.get(pk=rule.pk)
+    assert (rule.starts, rule.ends, rule.version) == (time(9), time(11), 2)
+
+
+def test_an_edit_made_before_the_row_in_force_was_changed_is_refused_as_stale(schedulers, hours, frozen):
+    rule = monday_rule(hours)
+    frozen.move_to(at(2026, 10, 8, 8))  # the row is in force: a change ends it and starts a new one
+    saves = two_saves(
+        *schedulers,
+        page=reverse("reception:hours_edit", args=[rule.pk]),
+        data=lambda who: _form("14:00", "16:00") if who == "first" else _form("10:00", "11:00"),
+    )
+    assert saves.first.status_code == 302
+    assert refused_as_stale(saves.second)  # not "ended, cannot be changed": someone changed it
+    assert list(OpeningHours.objects.filter(weekday=Weekday.MONDAY).values_list("starts", "ends")) == [
+        (time(9), time(12)),
+        (time(14), time(16)),
+    ]
+
+
+def test_an_edit_made_before_the_hours_were_ended_is_refused(hours, admin, frozen):
+    rule = monday_rule(hours)
+    services.hours_end(actor=admin, hours_id=rule.pk, last_day=date(2026, 12, 31))
+    with pytest.raises(StaleObject):  # it would put back the open end the other scheduler removed
+        edit(admin, rule, version=1)
+    assert OpeningHours.objects.get(pk=rule.pk).valid_until == date(2026, 12, 31)
+
+
+def test_an_edit_without_its_version_is_refused(client, hours, admin, frozen):
+    rule = monday_rule(hours)
+    client.force_login(admin)
+    response = client.post(reverse("reception:hours_edit", args=[rule.pk]), _form("09:00", "11:00"))
+    assert response.status_code == 400 and "表单缺少有效的版本号" in response.content.decode()
+    assert OpeningHours.objects.get(pk=rule.pk).ends == time(12)

@@ -7,6 +7,8 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from huiyin.cases.models import Case
@@ -16,6 +18,7 @@ from huiyin.surveys import report, selectors, services
 from huiyin.surveys.models import Activity, ActivityOpinion, SurveyResponse
 from tests.conftest import make_staff
 from tests.handling.test_document_texts import _need_tool, _run, _squash
+from tests.stale import refused_as_stale, two_saves
 
 pytestmark = pytest.mark.django_db
 
@@ -459,3 +462,32 @@ def test_links_are_shown_once_and_kept_nowhere_but_as_hashes(campaign, leader, c
     page = refused.content.decode()
     assert 'data-error-for="count"' in page
     assert "“链接数量”应为不超过 1000 的整数：1001" in page  # the bound it says is the bound it checks
+
+
+# --- two people correcting the same campaign ---------------------------------------------------
+
+
+def test_the_second_of_two_corrections_of_the_audience_size_is_refused(campaign, leader, org):
+    first, second = Client(), Client()
+    first.force_login(leader)
+    second.force_login(make_staff(org, "leader_2", [Role.LEADER]))
+    saves = two_saves(
+        first,
+        second,
+        page=reverse("surveys:campaign", args=[campaign.pk]),
+        post=reverse("surveys:audience_size", args=[campaign.pk]),
+        data=lambda who: {"audience_size": "40" if who == "first" else "25"},
+    )
+    assert saves.first.status_code == 302
+    assert refused_as_stale(saves.second)
+    assert 'value="25"' in saves.second.content.decode()  # what the second typed is still there
+    campaign.refresh_from_db()
+    assert campaign.audience_size == 40
+
+
+def test_a_correction_of_the_audience_size_without_its_version_is_refused(campaign, leader, client):
+    client.force_login(leader)
+    response = client.post(reverse("surveys:audience_size", args=[campaign.pk]), {"audience_size": "40"})
+    assert response.status_code == 400 and "表单缺少有效的版本号" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.audience_size == 10

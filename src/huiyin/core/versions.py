@@ -35,10 +35,16 @@ def stale(what: str | StrPromise) -> StaleObject:
     )
 
 
+def outdated(row: Any, expected: int | None) -> bool:
+    """Whether ``row`` — locked by the caller — is no longer at the version the form was made
+    for. ``None`` is a caller that checks nothing (a script, an import)."""
+    return expected is not None and row.version != expected
+
+
 def check_version(row: Any, expected: int | None, *, what: str | StrPromise) -> None:
-    """Refuse (``stale``) when ``row`` — locked by the caller — is no longer at the version
-    the form was made for. ``None`` is a caller that checks nothing (a script, an import)."""
-    if expected is not None and row.version != expected:
+    """Refuse (``stale``) a save made on a form ``row`` has since outdated (``outdated``).
+    A refusal that must say more (what the row has become) tests ``outdated`` itself."""
+    if outdated(row, expected):
         raise stale(what)
 
 

@@ -27,7 +27,6 @@ from huiyin.core.errors import (
     ApplicationError,
     NotFound,
     PermissionDeniedError,
-    StaleObject,
     ValidationFailed,
 )
 from huiyin.core.notify import desk_notify, desk_settle_keys
@@ -41,6 +40,7 @@ from huiyin.core.validators import (
     happened_at,
     moment_error,
 )
+from huiyin.core.versions import bump, check_version
 from huiyin.deadlines.models import Clock
 from huiyin.deadlines.notify import Directory
 from huiyin.deadlines.services.clocks import case_plan, clock_start_manual, clocks_stop, subject_clocks_stop
@@ -79,6 +79,7 @@ TASK_STAGE = "callback_task"  # the policy engine's clock of a callback rectific
 ANSWER_STAGE = "callback_answer"
 ANSWER_SUBJECT = "callback_answer"
 MAX_ATTEMPTS = 3
+CALLBACK = gettext_lazy("该回访")  # what a stale callback form was about (core.versions.stale)
 ATTITUDES = ("", "good", "fair", "poor")  # 服务态度 as the callback desk offers it (blank: not asked)
 RETRY_AFTER = timedelta(hours=2)
 
@@ -270,8 +271,7 @@ def callback_record(
         if not permissions.may_call_back(actor, row):
             raise PermissionDeniedError(_("您没有这件回访的任务。"))
         _require_due(row)
-        if expected_version is not None and row.version != expected_version:
-            raise StaleObject()
+        check_version(row, expected_version, what=CALLBACK)
         if outcome == AttemptOutcome.REACHED and method == CallbackMethod.ON_SITE:
             check_on_site_record(case, signed=signature is not None, charges_checked=charges_checked, attitude=attitude)
         CallbackAttempt.objects.create(callback=row, at=now, by=actor, outcome=outcome, note=note)
@@ -414,11 +414,9 @@ def promised_answer_give(
         if not permissions.may_give_promised_answer(actor, promise):
             raise PermissionDeniedError(_("只有责任部门可以登记预约答复。"))
         ANSWER_STATUSES.move(promise, AnswerStatus.ANSWERED, message=_("该询问已经答复过，未重复登记。"))
-        if expected_version is not None and promise.version != expected_version:
-            raise StaleObject()
+        check_version(promise, expected_version, what=_("该预约答复"))
         promise.answer, promise.answered_by, promise.answered_at = answer, actor, now
-        promise.version += 1
-        promise.save(update_fields=["status", "answer", "answered_by", "answered_at", "version"])
+        bump(promise, ["status", "answer", "answered_by", "answered_at"])
         subject_clocks_stop(subject_kind=ANSWER_SUBJECT, subject_id=promise.pk, at=now, reason="done")
         desk_settle_keys(case_id=case.pk, key_prefix=f"callback-question:{promise.pk}", at=now)
         late = _("（晚于预约时间）") if promise.late else ""
@@ -686,8 +684,7 @@ def dissatisfaction_decide(
                 _("该回访已有决定（%(d)s），未重复执行。") % {"d": row.get_head_decision_display() or _("无须决定")},
                 code=FollowupError.DECIDED,
             )
-        if expected_version is not None and row.version != expected_version:
-            raise StaleObject()
+        check_version(row, expected_version, what=CALLBACK)
         if case.state != "replied":
             raise ApplicationError(
                 _("案件当前状态为“%(state)s”，已不能据此回访决定。") % {"state": case.get_state_display()},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from huiyin.core.versions import fingerprint
 from huiyin.policy.presets import FrontOffice, GuestReception
 from huiyin.policy.services import current_policy
 
@@ -65,3 +66,9 @@ def setup_of(organization_id: int) -> Setup:
     if row is None:
         return Setup()
     return Setup(office_department_id=row.office_department_id, finance_department_id=row.finance_department_id)
+
+
+def setup_fingerprint(setup: Setup) -> str:
+    """The version of the setup a page shows (``core.versions.fingerprint``): the row is made
+    on the first save, so there is no version column to carry."""
+    return fingerprint(setup.office_department_id, setup.finance_department_id)

@@ -5,8 +5,9 @@ Each service checks the actor's permission (``permissions``), validates what it 
 writes an append-only ``Record`` with who and when. Where history is recreated (the demo)
 a service takes the moment a step happened as ``at``.
 
-Concurrency: a form posts the ``version`` of the visitor or reception it was made for; a
-stale one is refused (``StaleRecord``) instead of overwriting what someone else did. The
+Concurrency: a form posts the ``version`` of the visitor or reception it was made for (of the
+setup, a fingerprint of what it names); a stale one is refused (``core.versions``, a
+``StaleObject``) instead of overwriting what someone else did. The
 budget check of an expense runs with the reception row locked, so two expenses entered at
 once cannot both spend the last of an item's budget. A badge is unique among the visitors
 checked in (a partial unique index backs the check against two desks at once).
@@ -26,11 +27,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huiyin.cases.validation import attachment_errors
 from huiyin.core.errors import (
     ApplicationError,
-    CoreError,
     InvalidStatus,
     NotFound,
     PermissionDeniedError,
@@ -50,6 +51,7 @@ from huiyin.core.validators import (
     normalize_phone,
     phone_error,
 )
+from huiyin.core.versions import check_fingerprint, check_version
 from huiyin.orgs.models import Department, Staff
 
 from . import hooks, permissions
@@ -84,7 +86,7 @@ from .models import (
     approver_label,
 )
 from .money import ZERO, parse_money, yuan
-from .rules import feedback_questions, front_office_rules, guest_rules, setup_of
+from .rules import feedback_questions, front_office_rules, guest_rules, setup_fingerprint, setup_of
 
 NAME_MAX = 60
 BADGE_MAX = 20
@@ -93,15 +95,9 @@ RECEPTION_DAYS_MAX = 30  # a reception lasting longer than a month is a typo in 
 RECEIPT_TYPES = ("pdf", "png", "jpg", "jpeg")  # a receipt is a scan or a photo: type checked by content
 _OTHER_ID = re.compile(r"^[A-Z0-9-]{5,20}$")
 _GUEST_SPLIT = re.compile(r"\s*[，,、|｜\t]\s*")
-
-
-class StaleRecord(ApplicationError):
-    """The visitor or reception changed since the form was opened."""
-
-    code = CoreError.STALE
-
-    def __init__(self) -> None:
-        super().__init__(_("该记录已被其他人修改，请刷新页面查看最新情况后重试。"), field="version")
+# What a stale form was about, in the refusal (core.versions.stale).
+VISITOR = gettext_lazy("该访客登记")
+RECEPTION = gettext_lazy("该接待申请")
 
 
 def _record(
@@ -132,11 +128,6 @@ def _gather(errors: dict[str, list[str]], value: str | None, field: str, **rules
     except ValidationFailed as exc:
         errors.update(exc.errors)
         return ""
-
-
-def _check_version(row: Visitor | GuestReception, expected_version: int | None) -> None:
-    if expected_version is not None and row.version != expected_version:
-        raise StaleRecord()
 
 
 def _staff_of(actor: Staff, staff_id: int | None, field: str, label: str) -> Staff | None:
@@ -344,7 +335,7 @@ def visitor_check_in(
         visitor = _visitor_locked(actor, visitor_id)
         if not permissions.may_check_in(actor, visitor):
             raise PermissionDeniedError(_("只有前台接待人员可以办理到访登记。"))
-        _check_version(visitor, expected_version)
+        check_version(visitor, expected_version, what=VISITOR)
         VISIT_STATES.check(visitor, VisitStatus.IN)
         if visitor.expected_on != _local_day(now):
             raise ApplicationError(
@@ -423,7 +414,7 @@ def visitor_check_out(
         visitor = _visitor_locked(actor, visitor_id)
         if not permissions.may_check_in(actor, visitor):
             raise PermissionDeniedError(_("只有前台接待人员可以办理离开登记。"))
-        _check_version(visitor, expected_version)
+        check_version(visitor, expected_version, what=VISITOR)
         VISIT_STATES.move(visitor, VisitStatus.OUT)
         if visitor.checked_in_at is not None and now < visitor.checked_in_at:
             raise ValidationFailed({"at": [_("离开时间不能早于到达时间。")]})
@@ -448,7 +439,7 @@ def visitor_cancel(
         visitor = _visitor_locked(actor, visitor_id)
         if not permissions.may_cancel_visit(actor, visitor):
             raise PermissionDeniedError()
-        _check_version(visitor, expected_version)
+        check_version(visitor, expected_version, what=VISITOR)
         VISIT_STATES.move(visitor, VisitStatus.CANCELLED)
         visitor.version += 1
         visitor.save()
@@ -520,9 +511,15 @@ def visitor_reveal(*, actor: Staff, visitor_id: int) -> dict[str, str]:
 
 
 def setup_save(
-    *, actor: Staff, office_department_id: int | None, finance_department_id: int | None
+    *,
+    actor: Staff,
+    office_department_id: int | None,
+    finance_department_id: int | None,
+    expected_version: str | None = None,
 ) -> FrontOfficeSetup:
-    """Name the administrative office and the finance department (the administrator)."""
+    """Name the administrative office and the finance department (the administrator).
+    ``expected_version``: ``rules.setup_fingerprint`` of the setup the page showed; another
+    administrator's save since then is refused (``StaleObject``), never overwritten."""
     if not permissions.may_set_up(actor):
         raise PermissionDeniedError()
     chosen: dict[str, Department | None] = {}
@@ -538,6 +535,7 @@ def setup_save(
     now = timezone.now()
     with transaction.atomic():
         row, _created = FrontOfficeSetup.objects.select_for_update().get_or_create(organization_id=actor.org_id)
+        check_fingerprint(setup_fingerprint(setup_of(actor.org_id)), expected_version, what=_("本单位的接待设置"))
         before = {"office": row.office_department_id, "finance": row.finance_department_id}
         row.office_department = chosen["office_department"]
         row.finance_department = chosen["finance_department"]
@@ -756,7 +754,7 @@ def reception_decide(
     with transaction.atomic():
         reception = _reception_locked(actor, reception_id)
         setup = setup_of(actor.org_id)
-        _check_version(reception, expected_version)
+        check_version(reception, expected_version, what=RECEPTION)
         RECEPTION_STATES.check(reception, ReceptionStatus.APPROVED)
         due = reception.due_approver
         if not permissions.holds(actor, due, reception, setup):
@@ -829,7 +827,7 @@ def reception_cancel(
         reception = _reception_locked(actor, reception_id)
         if not permissions.may_cancel_reception(actor, reception, setup_of(actor.org_id)):
             raise PermissionDeniedError()
-        _check_version(reception, expected_version)
+        check_version(reception, expected_version, what=RECEPTION)
         RECEPTION_STATES.check(reception, ReceptionStatus.CANCELLED)
         if Expense.objects.filter(reception=reception).exists():
             raise ApplicationError(_("已有费用支出的接待不能取消：请写接待总结并报销。"), field="reason")
@@ -1175,7 +1173,7 @@ def reception_close(
         reception = _reception_locked(actor, reception_id)
         if not permissions.may_close(actor, reception, setup_of(actor.org_id)):
             raise PermissionDeniedError()
-        _check_version(reception, expected_version)
+        check_version(reception, expected_version, what=RECEPTION)
         RECEPTION_STATES.check(reception, ReceptionStatus.CLOSED)
         if _local_day(now) < reception.starts_on:
             raise ApplicationError(
@@ -1199,7 +1197,7 @@ def reimbursement_submit(
         reception = _reception_locked(actor, reception_id)
         if not permissions.may_submit_reimbursement(actor, reception, setup_of(actor.org_id)):
             raise PermissionDeniedError()
-        _check_version(reception, expected_version)
+        check_version(reception, expected_version, what=RECEPTION)
         if reception.status != ReceptionStatus.CLOSED:
             raise ApplicationError(_("请先写接待总结，再提交报销。"), field="reimbursement")
         expenses = Expense.objects.filter(reception=reception)
@@ -1242,7 +1240,7 @@ def reimbursement_decide(
             if permissions.is_finance(actor, setup):
                 raise PermissionDeniedError(_("不能为自己申请的接待办理报销。"))
             raise PermissionDeniedError(_("报销由财务部门办理。"))
-        _check_version(reception, expected_version)
+        check_version(reception, expected_version, what=RECEPTION)
         REIMBURSEMENT_STATES.move(reception, decision)
         reception.reimbursement_note = note
         if decision == Reimbursement.REIMBURSED:

@@ -24,13 +24,13 @@ from huiyin.core import refusals
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, ValidationFailed, http_status
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.periods import period_dates
-from huiyin.core.validators import ID_MAX, clean_text, form_version, parse_day, whole_number
+from huiyin.core.validators import ID_MAX, clean_text, form_fingerprint, form_version, parse_day, whole_number
 from huiyin.orgs.models import Department
 
 from . import permissions, selectors, services
 from .export import workbook
 from .models import BudgetItem, Decision, IdType, Rating, ReceptionStatus, Reimbursement, VisitStatus
-from .rules import setup_of
+from .rules import setup_fingerprint, setup_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -633,11 +633,13 @@ def costs_export(request: AuthedHttpRequest) -> HttpResponse:
 
 def _setup_page(request: AuthedHttpRequest, status: int = 200) -> HttpResponse:
     actor = request.user
+    setup = setup_of(actor.org_id)
     return render(
         request,
         "frontoffice/setup.html",
         {
-            "setup": setup_of(actor.org_id),
+            "setup": setup,
+            "version": setup_fingerprint(setup),
             "departments": Department.objects.filter(organization_id=actor.org_id).order_by("sort_order", "name"),
         },
         status=status,
@@ -656,6 +658,7 @@ def setup(request: AuthedHttpRequest) -> HttpResponse:
             actor=actor,
             office_department_id=_id(request.POST.get("office_department"), "office_department", _("行政部门")),
             finance_department_id=_id(request.POST.get("finance_department"), "finance_department", _("财务部门")),
+            expected_version=form_fingerprint(request.POST.get("version")),
         )
     except ApplicationError as exc:
         return _refused(request, exc, lambda status: _setup_page(request, status))

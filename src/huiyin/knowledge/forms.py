@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from huiyin.cases.forms import category_select
 from huiyin.cases.models import Category
 from huiyin.cases.selectors import KEYWORD_MAX
-from huiyin.core.forms import StyledForm
+from huiyin.core.forms import StyledForm, VersionField
 
 
 def _categories(organization_id: int):
@@ -45,10 +45,13 @@ class EntryForm(StyledForm):
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     active = forms.BooleanField(label=_("启用（办理人员可以查到）"), required=False, initial=True)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organization_id: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["categories"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = _categories(organization_id)
+
+
+class EntryEditForm(EntryForm):
+    version = VersionField()  # the entry's, when the page was made (core.versions): never left out

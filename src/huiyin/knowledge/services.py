@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from huiyin.cases.models import Category
-from huiyin.core.errors import NotFound, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.errors import NotFound, PermissionDeniedError, ValidationFailed
 from huiyin.core.search import document
 from huiyin.core.validators import ANSWER_MAX, checked_text, happened_at
+from huiyin.core.versions import bump, check_version
 from huiyin.orgs.models import Staff
 
 from .models import SOURCE_MAX, TITLE_MAX, KnowledgeEntry
@@ -98,12 +99,10 @@ def entry_update(
         entry = KnowledgeEntry.objects.select_for_update().filter(pk=entry_id, organization_id=actor.org_id).first()
         if entry is None:
             raise NotFound(_("找不到该知识条目。"))
-        if expected_version is not None and entry.version != expected_version:
-            raise StaleObject()
+        check_version(entry, expected_version, what=_("该知识条目"))
         entry.title, entry.body, entry.source, entry.active = title, body, source, active
         entry.search_document = document(title, body, source)
         entry.updated_by, entry.updated_at = actor, happened_at(None)
-        entry.version += 1
-        entry.save()
+        bump(entry, ["title", "body", "source", "active", "search_document", "updated_by", "updated_at"])
         entry.categories.set(categories)
     return entry

@@ -16,7 +16,7 @@ from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 
 from . import selectors, services
-from .forms import EntryForm, SearchForm
+from .forms import EntryEditForm, EntryForm, SearchForm
 from .permissions import may_edit_knowledge, may_read_knowledge
 
 
@@ -110,7 +110,7 @@ def entry_edit(request: AuthedHttpRequest, entry_id: int) -> HttpResponse:
     _may(may_edit_knowledge(request.user))
     entry = selectors.entry_get(actor=request.user, entry_id=entry_id)
     if request.method != "POST":
-        form = EntryForm(
+        form = EntryEditForm(
             initial={
                 "title": entry.title,
                 "body": entry.body,
@@ -122,7 +122,7 @@ def entry_edit(request: AuthedHttpRequest, entry_id: int) -> HttpResponse:
             organization_id=request.user.org_id,
         )
         return _editor_page(request, form, entry)
-    form = EntryForm(request.POST, organization_id=request.user.org_id)
+    form = EntryEditForm(request.POST, organization_id=request.user.org_id)
     if not form.is_valid():
         return _editor_page(request, form, entry, status=400)
     try:

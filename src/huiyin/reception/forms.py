@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.forms import category_select
 from huiyin.cases.models import Category, Gender, Nature
-from huiyin.core.errors import ValidationFailed
-from huiyin.core.forms import StyledForm
-from huiyin.core.validators import NOTE_MAX, form_version
+from huiyin.core.forms import StyledForm, VersionField
+from huiyin.core.validators import NOTE_MAX
 from huiyin.orgs.models import Department, Staff
 from huiyin.portal.forms import INPUT
 
@@ -25,21 +24,11 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class VersionMixin:
-    cleaned_data: dict
-
-    def clean_version(self) -> int:
-        try:
-            return form_version(self.cleaned_data.get("version"))
-        except ValidationFailed as exc:
-            raise forms.ValidationError(exc.message) from exc
-
-
-class RoomForm(VersionMixin, StyledForm):
+class RoomForm(StyledForm):
     name = forms.CharField(label=_("接待室名称"), max_length=240)
     location = forms.CharField(label=_("地点"), max_length=800, required=False)
     active = forms.BooleanField(label=_("启用"), required=False, initial=True)
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
 class RoomAddForm(StyledForm):
@@ -75,6 +64,7 @@ class HoursEditForm(StyledForm):
     slot_minutes = forms.IntegerField(label=_("每段分钟数"), min_value=1)
     capacity = forms.IntegerField(label=_("每段名额"), min_value=1)
     valid_until = forms.DateField(label=_("截止日期（可不填）"), required=False, widget=DATE)
+    version = VersionField()  # the row's, when the page was made (core.versions)
 
 
 class HoursEndForm(StyledForm):
@@ -126,9 +116,9 @@ class JointForm(SessionForm):
         return [n.strip().upper() for n in text.replace("，", ",").replace(",", "\n").splitlines() if n.strip()]
 
 
-class CloseForm(VersionMixin, StyledForm):
+class CloseForm(StyledForm):
     summary = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=NOTE_MAX * 4)
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
 class BookingForm(StyledForm):
@@ -153,21 +143,21 @@ class BookingForm(StyledForm):
         return _lines(self.cleaned_data.get("representatives") or "")
 
 
-class RescheduleForm(VersionMixin, StyledForm):
+class RescheduleForm(StyledForm):
     slot = forms.CharField(label=_("新的时段"), max_length=60, error_messages={"required": _("请选择新的时段。")})
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class CancelForm(VersionMixin, StyledForm):
+class CancelForm(StyledForm):
     reason = forms.CharField(label=_("取消原因"), max_length=800)
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class VersionForm(VersionMixin, StyledForm):
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+class VersionForm(StyledForm):
+    version = VersionField()
 
 
-class CheckInForm(VersionMixin, StyledForm):
+class CheckInForm(StyledForm):
     """The arrival: the identity checked, the registration the case needs, where it goes."""
 
     id_number = forms.CharField(
@@ -194,7 +184,7 @@ class CheckInForm(VersionMixin, StyledForm):
         label=_("其他代表（每行一人）"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, required=False
     )
     new_matter = forms.BooleanField(label=_("确认为新的事项（与在办案件无关）"), required=False)
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -87,6 +87,7 @@ class OpeningHours(models.Model):
     valid_until = models.DateField(_("截止日期"), null=True, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)  # optimistic lock of the edit form (core.versions)
 
     class Meta:
         verbose_name = _("接待时间")

@@ -23,7 +23,6 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -53,6 +52,7 @@ from huiyin.core.validators import (
     normalize_phone,
     phone_error,
 )
+from huiyin.core.versions import bump, check_version, outdated
 from huiyin.deadlines.models import StopReason
 from huiyin.deadlines.services.clocks import subject_clock_start, subject_clocks_stop
 from huiyin.orgs.models import Department, Organization, Staff
@@ -98,16 +98,6 @@ def _raise(errors: Errors) -> None:
         raise ValidationFailed(errors)
 
 
-def _bump(row: Any, fields: list[str]) -> None:
-    row.version += 1
-    row.save(update_fields=[*fields, "version"])
-
-
-def _check_version(row: Any, version: int | None) -> None:
-    if version is not None and version != row.version:
-        raise StaleObject()
-
-
 # --- rooms and published hours ---------------------------------------------------------------------
 
 
@@ -145,9 +135,9 @@ def room_save(
         room = Room.objects.select_for_update().filter(pk=room_id, organization_id=actor.org_id).first()
         if room is None:
             raise NotFound()
-        _check_version(room, version)
+        check_version(room, version, what=_("该接待室"))
         room.name, room.location, room.active = name, location, active
-        _bump(room, ["name", "location", "active"])
+        bump(room, ["name", "location", "active"])
         return room
 
 
@@ -311,7 +301,7 @@ def hours_end(*, actor: Staff, hours_id: int, last_day: date | None, at: datetim
                 }
             )
         rule.valid_until = max(last_day, rule.valid_from - timedelta(days=1))
-        rule.save(update_fields=["valid_until"])
+        bump(rule, ["valid_until"])
         return rule
 
 
@@ -342,13 +332,16 @@ def hours_edit(
     slot_minutes: int | None,
     capacity: int | None,
     valid_until: date | None = None,
+    version: int | None = None,
     at: datetime | None = None,
 ) -> OpeningHours:
     """Change a row of published hours in place: its times, slots, places and last day.
     Refused, naming how many visits on which days, when a period already booked from today on
     would no longer be offered (move or cancel those visits first); fewer places than are
     taken leave the booked visits their places. Days before today stay as they were
-    published: a row already in force is ended yesterday and the change starts today."""
+    published: a row already in force is ended yesterday and the change starts today.
+    ``version``: the row's version the form was made for; a change saved since (or the row
+    ended) is refused (``StaleObject``), never overwritten."""
     _require(permissions.may_manage_schedules(actor))
     now = happened_at(at)
     today = timezone.localdate(now)
@@ -365,6 +358,7 @@ def hours_edit(
     with transaction.atomic():
         rule = _hours_locked(actor, hours_id)
         xact_lock(f"reception-hours:{rule.room_id}")
+        check_version(rule, version, what=_("该接待时间"))
         if rule.valid_until is not None and rule.valid_until < today:
             message = _("这条接待时间已于 %(day)s 停止，不能再修改。") % {"day": rule.valid_until}
             raise ValidationFailed({"starts": [message]})
@@ -427,14 +421,14 @@ def hours_edit(
             )
         if rule.valid_from < today:
             rule.valid_until = today - timedelta(days=1)
-            rule.save(update_fields=["valid_until"])
+            bump(rule, ["valid_until"])
             changed.organization_id = actor.org_id
             changed.created_by, changed.created_at = actor, now
             changed.save()
             return changed
         rule.starts, rule.ends, rule.slot_minutes, rule.capacity = starts, ends, slot_minutes, capacity
         rule.valid_until = valid_until
-        rule.save(update_fields=["starts", "ends", "slot_minutes", "capacity", "valid_until"])
+        bump(rule, ["starts", "ends", "slot_minutes", "capacity", "valid_until"])
         return rule
 
 
@@ -654,14 +648,14 @@ def _session_close(
     with transaction.atomic():
         session = _locked_session(model, actor, session_id)
         _require(allowed(session))
-        _check_version(session, version)
+        check_version(session, version, what=_("该领导接待日") if model is LeaderDay else _("该联合接访"))
         SESSION_STATUSES.check(session, to, code=ReceptionError.SESSION_CLOSED)
         if to == SessionStatus.HELD and session.date > timezone.localdate(now):
             message = _("尚未举行：%(day)s 当天或之后才能登记接待情况。") % {"day": session.date}
             raise ValidationFailed({"summary": [message]})
         SESSION_STATUSES.move(session, to)
         session.summary, session.closed_by, session.closed_at = summary, actor, now
-        _bump(session, ["status", "summary", "closed_by", "closed_at"])
+        bump(session, ["status", "summary", "closed_by", "closed_at"])
         if to == SessionStatus.CANCELLED:
             # Its visitors are told; their places go back with the session.
             for appointment in Appointment.objects.select_for_update().filter(
@@ -1001,7 +995,7 @@ def _locked_appointment(actor: Staff, appointment_id: int, version: int | None) 
     )
     if appointment is None:
         raise NotFound()
-    if version is not None and version != appointment.version:
+    if outdated(appointment, version):
         # Changed meanwhile (in another tab, by a colleague, by the visitor online): say what it is now.
         raise StaleObject(
             _("该预约已被他人更改，现为“%(status)s”，您的操作未执行；请查看后再操作。")
@@ -1013,7 +1007,7 @@ def _locked_appointment(actor: Staff, appointment_id: int, version: int | None) 
 def _cancel(appointment: Appointment, *, actor: Staff | None, reason: str, now: datetime) -> None:
     APPOINTMENT_STATUSES.move(appointment, AppointmentStatus.CANCELLED, code=ReceptionError.ALREADY_HANDLED)
     appointment.cancelled_at, appointment.cancel_reason = now, reason[:200]
-    _bump(appointment, ["status", "cancelled_at", "cancel_reason"])
+    bump(appointment, ["status", "cancelled_at", "cancel_reason"])
     _give_back(appointment)
     _clock_stop(appointment, now, StopReason.CANCELLED)
     _log(appointment, LogKind.CANCELLED, now, actor, reason)
@@ -1050,7 +1044,7 @@ def _move(
     new_slot = _take(appointment.organization_id, offer, appointment.places)
     _give_back(appointment)
     appointment.slot = new_slot
-    _bump(appointment, ["slot"])
+    bump(appointment, ["slot"])
     _clock_stop(appointment, now, StopReason.SUPERSEDED)
     _clock_start(appointment, new_slot, now)
     frontdesk.move(appointment, actor, now)
@@ -1155,7 +1149,7 @@ def appointment_no_show(
             )
         APPOINTMENT_STATUSES.move(appointment, AppointmentStatus.NO_SHOW, code=ReceptionError.ALREADY_HANDLED)
         appointment.no_show_at = now
-        _bump(appointment, ["status", "no_show_at"])
+        bump(appointment, ["status", "no_show_at"])
         _clock_stop(appointment, now, StopReason.DONE)
         _log(appointment, LogKind.NO_SHOW, now, actor)
     return appointment
@@ -1267,7 +1261,7 @@ def appointment_check_in(
         appointment.id_number_masked = mask_id_number(data.id_number)
         appointment.case, appointment.contact = case, contact
         appointment.headcount = data.headcount or appointment.headcount
-        _bump(
+        bump(
             appointment,
             ["status", "checked_in_at", "checked_in_by", "id_number_masked", "case", "contact", "headcount"],
         )

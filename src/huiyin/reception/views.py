@@ -268,6 +268,7 @@ def hours_edit(request: AuthedHttpRequest, hours_id: int) -> HttpResponse:
                     slot_minutes=d["slot_minutes"],
                     capacity=d["capacity"],
                     valid_until=d["valid_until"],
+                    version=d["version"],
                 )
             except ApplicationError as exc:
                 put_errors(form, exc)
@@ -283,6 +284,7 @@ def hours_edit(request: AuthedHttpRequest, hours_id: int) -> HttpResponse:
                 "slot_minutes": row.slot_minutes,
                 "capacity": row.capacity,
                 "valid_until": row.valid_until,
+                "version": row.version,
             }
         )
     return _render(request, "reception/hours_edit.html", {"row": row, "form": form}, status=status)

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from huiyin.cases import services as case_services
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.core import reminders
-from huiyin.core.errors import ApplicationError, PermissionDeniedError, StaleObject, ValidationFailed
+from huiyin.core.errors import ApplicationError, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
 from huiyin.core.tokens import new_token, token_hash
 from huiyin.core.validators import When, checked_text, clean_text, day_error, happened_at
+from huiyin.core.versions import check_fingerprint, check_version, fingerprint
 from huiyin.deadlines.notify import Directory
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy.services import current_policy
@@ -182,16 +183,29 @@ def _within_audience(campaign: Campaign, more: int, field: str) -> None:
         )
 
 
+def audience_version(campaign: Campaign) -> str:
+    """The version of the 发放份数 and 调查对象 a page shows (``core.versions.fingerprint``)."""
+    return fingerprint(campaign.audience, campaign.audience_size)
+
+
 def campaign_set_audience_size(
-    *, actor: Staff, campaign_id: int, audience_size: int | None, audience: str | None = None
+    *,
+    actor: Staff,
+    campaign_id: int,
+    audience_size: int | None,
+    audience: str | None = None,
+    expected_version: str | None = None,
 ) -> Campaign:
     """Correct 发放份数 (more handed out than planned); never below what is already out.
-    ``audience``: the 调查对象 too (a round the preset's schedule opened has none yet)."""
+    ``audience``: the 调查对象 too (a round the preset's schedule opened has none yet).
+    ``expected_version``: ``audience_version`` when the page was made; a change saved by
+    someone else since then is refused (``StaleObject``), never overwritten."""
     _require_runner(actor)
     if audience is not None:
         audience = checked_text(audience, "audience", missing=_("请填写调查对象（如：全体业主）。"), limit=200)
     with transaction.atomic():
         campaign = _campaign(actor, campaign_id, lock=True)
+        check_fingerprint(audience_version(campaign), expected_version, what=_("该调查的发放份数"))
         used = handed_out(campaign)
         if audience_size is None or not max(used, 1) <= audience_size <= AUDIENCE_MAX:
             raise ValidationFailed(
@@ -494,8 +508,7 @@ def activity_record(
         activity = Activity.objects.select_for_update().filter(pk=activity_id, organization_id=actor.org_id).first()
         if activity is None:
             raise PermissionDeniedError()
-        if expected_version is not None and activity.version != expected_version:
-            raise StaleObject()
+        check_version(activity, expected_version, what=_("该活动的记录"))
         activity.held_on, activity.attendance, activity.attendees = held_on, attendance, attendees
         activity.minutes, activity.recorded_by = minutes, actor
         activity.version += 1

@@ -24,7 +24,7 @@ from huiyin.core.errors import (
     http_status,
 )
 from huiyin.core.http import AuthedHttpRequest
-from huiyin.core.validators import INT_MAX, form_version, parse_day, whole_number
+from huiyin.core.validators import INT_MAX, form_fingerprint, form_version, parse_day, whole_number
 from huiyin.orgs.models import Department, Staff
 from huiyin.policy.services import current_policy
 
@@ -181,6 +181,7 @@ def _campaign_page(
             "departments": Department.objects.filter(organization_id=request.user.org_id).order_by("name"),
             "links": links or [],
             "handed_out": services.handed_out(campaign),
+            "audience_version": services.audience_version(campaign),
             "form": request.session.pop("survey_form", {}),
             "errors": request.session.pop("survey_errors", {}),
         },
@@ -241,11 +242,12 @@ def audience_size(request: AuthedHttpRequest, campaign_id: int) -> HttpResponse:
             campaign_id=campaign.pk,
             audience_size=_int(p.get("audience_size"), "audience_size", _("发放份数"), services.AUDIENCE_MAX),
             audience=p.get("audience") if "audience" in p else None,
+            expected_version=form_fingerprint(p.get("version")),
         )
     except PermissionDeniedError:
         raise
     except ApplicationError as exc:
-        kept = {"audience_size": p.get("audience_size", ""), "audience": p.get("audience", "")}
+        kept = {k: p.get(k, "") for k in ("audience_size", "audience", "version")}
         return _refused_on_campaign(request, campaign, exc, kept)
     messages.success(request, _("已修改发放份数。"))
     return redirect("surveys:campaign", campaign.pk)
