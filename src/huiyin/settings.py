@@ -513,6 +513,8 @@ HUIYIN_PORTAL_LIMITS = {
     # Visits booked on the portal (huiyin.reception): per address, and per phone number a day.
     "book_ip": env.str("HUIYIN_PORTAL_LIMIT_BOOK_IP", default="20/600"),
     "book_phone": env.str("HUIYIN_PORTAL_LIMIT_BOOK_PHONE", default="3/86400"),
+    # Open311 GeoReport requests without an API key (huiyin.api.open311), per address.
+    "open311_ip": env.str("HUIYIN_PORTAL_LIMIT_OPEN311_IP", default="300/600"),
 }
 # The submission form's proof of work: leading zero bits of SHA-256 the browser must find
 # (16: some 65,000 hashes, well under a second on a phone), and how long a challenge lasts.

@@ -344,3 +344,24 @@ def test_an_independent_client_library_reads_a_live_server(live_server, org, cat
         found = found if isinstance(found, list) else [found]
         assert [r["service_request_id"] for r in found] == [case.number]
         assert api.get_service_request(case.number)["status"] == "open"
+
+
+def test_requests_are_rate_limited_per_address_without_a_key_and_per_key_with_one(
+    client: Client, org, category, plain, settings
+):
+    """The public list can be read, not harvested: keyless requests count per address
+    (``open311_ip``), keyed ones against the key's rate; over it, 429 in the error format."""
+    settings.HUIYIN_PORTAL_LIMITS = {**settings.HUIYIN_PORTAL_LIMITS, "open311_ip": "3/600"}
+    settings.HUIYIN_API_RATE = "2/min"
+    for _ in range(3):
+        assert client.get("/open311/v2/requests.json").status_code == 200
+    over = client.get("/open311/v2/requests.xml")
+    assert over.status_code == 429 and int(over["Retry-After"]) >= 1
+    assert ET.fromstring(over.content).findtext("error/code") == "429"
+    other = Client(REMOTE_ADDR="198.51.100.7")  # another address has its own count
+    assert other.get("/open311/v2/requests.json").status_code == 200
+    # A key counts against its own rate, not the address's.
+    for _ in range(2):
+        assert client.get("/open311/v2/requests.json", {"api_key": plain}).status_code == 200
+    limited = client.get("/open311/v2/services.json", {"api_key": plain})
+    assert limited.status_code == 429 and limited.json()[0]["code"] == 429

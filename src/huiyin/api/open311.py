@@ -42,19 +42,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 
+from huiyin.access.network import client_ip
 from huiyin.cases import services
 from huiyin.cases.inputs import IntakeInput, PartyInput
 from huiyin.cases.models import Case, Category, Channel, Nature, Urgency
 from huiyin.cases.selectors import cases_for
 from huiyin.cases.validation import validate_intake
 from huiyin.cases.workflow import CaseState
+from huiyin.core import limits
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError
 from huiyin.orgs.actors import Actor, ExternalActor, system_actor
 from huiyin.orgs.models import Organization
 
 from . import selectors
-from .auth import resolve_key
+from .auth import parse_rate, resolve_key
 from .models import ApiKey, Open311Submission, Scope
+from .services import secret_hash
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json", "xml": "text/xml"}
@@ -380,10 +383,32 @@ def _intake(request: HttpRequest, category: Category) -> IntakeInput:
     )
 
 
+def _rate_left(request: HttpRequest) -> int | None:
+    """Counts the request: None while within its rate, else the seconds until the window ends.
+    With an ``api_key``, the key's rate (``HUIYIN_API_RATE``, the REST API's); without one,
+    the caller's address (``open311_ip``): the public list can be read, not harvested."""
+    token = _arg(request, "api_key")
+    if token:
+        limit = parse_rate(str(settings.HUIYIN_API_RATE))
+        within = limits.count_in("open311_key", secret_hash(token)[:32], limit)[1]
+        return None if within else limits.window_left(limit)
+    if limits.hit("open311_ip", client_ip(request) or "unknown"):
+        return None
+    return limits.retry_after("open311_ip")
+
+
 def _view(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def view(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
         if fmt not in FORMATS:
             return error_answer("json", 404, _("不支持的格式。"))
+        try:
+            wait = _rate_left(request)
+        except Open311Error as exc:
+            return error_answer(fmt, exc.http_status, exc.description)
+        if wait is not None:
+            answer = error_answer(fmt, 429, _("请求过于频繁，请 %(s)d 秒后再试。") % {"s": max(1, wait)})
+            answer["Retry-After"] = str(max(1, wait))
+            return answer
         try:
             return handler(request, fmt, **kwargs)
         except Open311Error as exc:
