@@ -214,6 +214,46 @@ def test_demo_puts_some_cases_under_supervision(hotline_demo):
     in_progress = Case.objects.filter(organization=hotline_demo, state="in_progress").count()
     assert notices.count() == min(3, in_progress)
     assert all(n.case.state == "in_progress" for n in notices)
+    # Issued over the last weeks, while each case was being handled, not all at the load.
+    now = timezone.now()
+    issued = sorted(n.created_at for n in notices)
+    assert len({timezone.localdate(moment) for moment in issued}) == len(issued)
+    assert issued[0] < now - timedelta(days=2) and issued[-1] < now
+    for n in notices:
+        assert n.case.received_at < n.created_at < n.due_at and n.due_at > now
+        event = Event.objects.get(case=n.case, kind="supervision_issued")
+        assert event.at == n.created_at
+
+
+@pytest.mark.heavy
+@pytest.mark.django_db
+def test_the_demo_callback_desk_called_back_within_the_limit(hotline_demo):
+    """A working centre calls back within its preset's limit: the callback queue holds the
+    cases answered in the last days, and none past the limit without an attempt (the few
+    complainants it could not reach have their attempts recorded)."""
+    now = timezone.now()
+    queue = Callback.objects.filter(case__organization=hotline_demo, status="due", case__state="replied")
+    assert queue.exists()
+    late = queue.filter(due_at__lt=now, attempts=0)
+    assert list(late.values_list("case__number", "due_at")) == []
+    answered = CaseRound.objects.filter(case__in=queue.values("case"), replied_at__isnull=False)
+    assert answered.aggregate(m=Min("replied_at"))["m"] > now - timedelta(days=14)
+    # ...and those it could not reach (a few of the recent ones, if any), each after its attempts.
+    unreachable = Callback.objects.filter(case__organization=hotline_demo, status="unreachable")
+    assert all(c.attempts >= 1 for c in unreachable)
+
+
+@pytest.mark.heavy
+@pytest.mark.django_db
+def test_the_demo_numbers_each_days_cases_in_the_order_they_were_registered(hotline_demo):
+    """Case numbers run per day in time order: a visitor's case (registered at check-in, the
+    reception's) takes its place among the day's calls, not after them."""
+    rows = Case.objects.filter(organization=hotline_demo).order_by("number").values_list("number", "registered_at")
+    visits = generated(hotline_demo).count() < Case.objects.filter(organization=hotline_demo).count()
+    assert visits  # the reception registered some
+    for day, numbered in groupby(rows, key=lambda r: r[0].split("-")[0]):
+        moments = [at for _number, at in numbered]
+        assert moments == sorted(moments), day
 
 
 @pytest.mark.heavy

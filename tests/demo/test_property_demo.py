@@ -19,7 +19,7 @@ from huiyin.cases.models import Case, Event
 from huiyin.core.models import Notification
 from huiyin.deadlines.models import Clock
 from huiyin.demo.history import PROMISE_OVERDUE, REPEAT_WHILE, STUCK
-from huiyin.followup.models import AnswerStatus, CallbackAttempt, PromisedAnswer
+from huiyin.followup.models import AnswerStatus, Callback, CallbackAttempt, PromisedAnswer
 from huiyin.orgs.models import Organization
 from huiyin.policy.services import calendar_for, current_policy
 from huiyin.policy.services.calendars import invalidate_calendars
@@ -140,6 +140,12 @@ def test_the_demo_desks_were_worked_over_the_weeks_and_keep_the_last_days_unread
     )
     assert list(left.values_list("kind", flat=True)) == []
     assert not old.filter(kind="result-report", done_at__isnull=True).exists()
-    # Live work keeps its reminder (read): a first receiver follows an answered case until the callback.
-    assert old.filter(kind="first-receiver", case__state="replied", done_at__isnull=True).exists()
+    # Live work keeps its reminder (read): a first receiver follows an answered case until the
+    # callback — a case answered days ago still within its callback limit, or one whose
+    # complainant the desk tried and could not reach; none waits past the limit untried.
+    following = old.filter(kind="first-receiver", case__state="replied", done_at__isnull=True)
+    assert following.exists()
+    for note in following.select_related("case"):
+        callback = Callback.objects.filter(case=note.case).order_by("-round").first()
+        assert callback is None or callback.due_at > now or callback.attempts > 0, note.case.number
     assert notes.filter(created_at__gte=now - timedelta(days=2), read_at__isnull=True).exists()

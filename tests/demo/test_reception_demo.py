@@ -12,7 +12,7 @@ from huiyin.cases.models import Channel
 from huiyin.deadlines.models import Clock
 from huiyin.demo.generator import build_organization, generate_case_specs
 from huiyin.demo.history import populate
-from huiyin.demo.reception import seed_reception
+from huiyin.demo.reception import PURPOSES, seed_reception
 from huiyin.reception.models import (
     Appointment,
     AppointmentLog,
@@ -44,6 +44,8 @@ def test_the_demo_reception_is_stamped_truthfully(preset):
     outcomes = {AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
     assert {a.status for a in past} <= outcomes
     assert all(a.status == AppointmentStatus.BOOKED for a in coming)
+    matters = {purpose: (nature, reply) for purpose, nature, reply in PURPOSES}
+    assert {nature for _purpose, nature, _reply in PURPOSES} >= {"complaint", "consultation", "help", "report"}
     for a in visits:
         assert a.booked_at <= end and a.booked_at < a.slot.starts_at
         if a.status == AppointmentStatus.CHECKED_IN:
@@ -56,6 +58,9 @@ def test_the_demo_reception_is_stamped_truthfully(preset):
             assert a.case.state in ("replied", "closed")
             assert not Clock.objects.filter(case=a.case, state="running", due_at__lt=end).exists()
             assert a.id_number_masked and a.case.party.id_number
+            # registered as the matter it is (a question is a consultation), answered to the point
+            nature, reply = matters[a.case.text.rstrip("。")]
+            assert (a.case.nature, a.case.rounds.get().reply_text) == (nature, reply)
     assert all(entry.at <= end for entry in AppointmentLog.objects.filter(appointment__organization=demo.org))
     days = LeaderDay.objects.filter(organization=demo.org)
     assert {d.status for d in days} == {SessionStatus.HELD, SessionStatus.PUBLISHED}

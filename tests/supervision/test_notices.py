@@ -76,6 +76,41 @@ def test_issue_records_event_desk_entry_and_schedule(drive, supervisor, departme
     assert keys == {"head", "handler"}
 
 
+def test_a_notice_issued_in_recreated_history_carries_its_own_moment(drive, supervisor, departments, head, handler):
+    """``at`` (the demo, an import): the notice, its event, its clock and its desk entries are
+    dated when it was issued, its warning counted from then, its number that moment's year;
+    its due time is checked against that moment."""
+    case = drive.dispatched(at(2026, 3, 2, 9), departments["city"], handler=handler)
+    with drive.at(at(2027, 1, 10, 9)):
+        with pytest.raises(ValidationFailed) as refused:
+            services.supervision_issue(
+                actor=supervisor,
+                case_id=case.pk,
+                kind="routine",
+                department_id=departments["city"].pk,
+                requirement="请加快办理。",
+                due_at=at(2026, 3, 2, 9),
+                at=at(2026, 12, 30, 10),
+            )
+        assert "due_at" in refused.value.errors
+        notice = services.supervision_issue(
+            actor=supervisor,
+            case_id=case.pk,
+            kind="routine",
+            department_id=departments["city"].pk,
+            requirement="请加快办理。",
+            due_at=at(2026, 12, 30, 14),
+            at=at(2026, 12, 30, 10),
+        )
+    assert notice.created_at == at(2026, 12, 30, 10) and notice.number == "督〔2026〕1号"
+    assert notice.warn_at == at(2026, 12, 30, 13)  # 75 % of the four hours from the issue
+    assert notice_clock(notice).started_at == at(2026, 12, 30, 10)
+    event = Event.objects.filter(case=case, kind="supervision_issued").get()
+    assert event.at == at(2026, 12, 30, 10)
+    notes = Notification.objects.filter(key=f"supervision:{notice.pk}:issued")
+    assert notes and {n.created_at for n in notes} == {at(2026, 12, 30, 10)}
+
+
 @pytest.mark.parametrize("who", ["handler", "clerk", "head", "analyst"])
 def test_only_supervisors_and_leaders_issue(request, who, drive, departments):
     case = drive.dispatched(at(2026, 3, 2, 9), departments["city"])

@@ -74,6 +74,10 @@ REPEAT_WHILE = frozenset(
         CaseState.APPROVED,
     }
 )
+# One answered case in this many (of those generated to stay answered) is of a complainant the
+# callback desk cannot reach: its attempts are recorded, the last marks it unreachable.
+UNREACHABLE_EVERY = 6
+UNREACHABLE_WITHIN = timedelta(days=21)
 # Answers promised at callbacks (回访中不能当即答复的，应告知预约时间答复): one in a fortnight of
 # the demo's past at most — a share of a fortnight's callbacks asks something, until one has —
 # answered by the promised time, the one of the fortnight before last late; and of the last
@@ -144,6 +148,13 @@ class Replay:
         for contact in spec.repeat_contacts:
             repeat = self._repeat_story(state, contact.channel, contact.text, contact.occurred_at)
             self._push(next(repeat), repeat)
+
+    def add_story(self, story: Story) -> None:
+        """Another story of the same past (a visitor checking in at the reception desk), played
+        in time order with the cases' so that it takes its place in the day's numbering."""
+        first = next(story, None)
+        if first is not None:
+            self._push(first, story)
 
     def _push(self, at: datetime, story: Story) -> None:
         heapq.heappush(self.heap, _Entry(at, next(self.seq), story))
@@ -265,8 +276,9 @@ class Replay:
         if spec.decision == "answer_on_spot":
             at = yield self.desk(at, rng, 1, 8)
             svc.case_answer_on_spot(actor=registrar, case_id=cid, reply=spec.reply, method=method, at=at)
-            if target in ("closed", "archived") or not self._halts(state, 0, "closed"):
-                at = yield from self._callback(state, at, satisfied=True)
+            if target in ("closed", "archived") or self._calls_back(state):
+                unreachable = target not in ("closed", "archived") and self._unreachable(state)
+                at = yield from self._callback(state, at, satisfied=True, unreachable=unreachable)
                 if target == "archived":
                     at = yield self.office(at, rng, 8 * 10, 8 * 25)
                     svc.case_archive(actor=cast.leader, case_id=cid, at=at)
@@ -287,8 +299,9 @@ class Replay:
         else:
             at = yield from self._round(state, clerk, department, final, stages, method, at, first=True)
         # The round got as far as the answer (its target, or past it): the callback closes it.
-        if final == "closed" or (_state(cid) == CaseState.REPLIED and not self._halts(state, 0, "closed")):
-            at = yield from self._callback(state, at, satisfied=True)
+        if final == "closed" or (_state(cid) == CaseState.REPLIED and self._calls_back(state)):
+            unreachable = final != "closed" and self._unreachable(state)
+            at = yield from self._callback(state, at, satisfied=True, unreachable=unreachable)
             if target == "archived":
                 at = yield self.office(at, rng, 8 * 10, 8 * 25)
                 svc.case_archive(actor=cast.leader, case_id=cid, at=at)
@@ -413,14 +426,51 @@ class Replay:
             return True
         return False
 
-    def _callback(self, state: _Case, at: datetime, *, satisfied: bool) -> Generator[datetime, datetime, datetime]:
+    def _calls_back(self, state: _Case) -> bool:
+        """Whether the callback desk goes on to call an answered case back. Where a callback
+        is planned, always: a working centre calls back within the preset's limit, so only the
+        cases answered in the last days wait on its queue (the call's moment is after the end
+        of the demo); without one, the answered case stays as generated (``_halts``)."""
+        assert state.case_id is not None
+        planned = Callback.objects.filter(case_id=state.case_id, round=state.round, status=CallbackStatus.DUE)
+        return planned.exists() or not self._halts(state, 0, "closed")
+
+    def _unreachable(self, state: _Case) -> bool:
+        """One answered case in ``UNREACHABLE_EVERY`` (of those generated to stay answered)
+        whose complainant the desk cannot reach, by the spec's number (no draw); only of the
+        last ``UNREACHABLE_WITHIN``: the case of an unreachable complainant stays answered, its
+        clock running (closing takes the callback's rating), and would otherwise sit weeks
+        overdue, where a centre has long since found another way to reach them."""
+        return (
+            state.spec.index % UNREACHABLE_EVERY == UNREACHABLE_EVERY - 1
+            and self.end - state.spec.received_at < UNREACHABLE_WITHIN
+        )
+
+    def _callback(
+        self, state: _Case, at: datetime, *, satisfied: bool, unreachable: bool = False
+    ) -> Generator[datetime, datetime, datetime]:
         """The callback desk calls the complainant back (where a callback was planned) and
-        closes the case, or — dissatisfied — the case is reopened; returns the last moment."""
+        closes the case, or — dissatisfied — the case is reopened; or, ``unreachable``, tries
+        the preset's number of times without reaching them (the case stays answered, the
+        attempts recorded); returns the last moment."""
         spec, rng, cast = state.spec, state.rng, self.cast
         cid = state.case_id
         assert cid is not None
         row = Callback.objects.filter(case_id=cid, round=state.round, status=CallbackStatus.DUE).first()
-        at = yield self.paced(at, rng, 1, 20, row.due_at if row is not None else None)
+        when = self.paced(at, rng, 1, 20, row.due_at if row is not None else None)
+        if row is not None and row.due_at is not None and when > self.end >= row.due_at:
+            # Late, and so not yet made by the end of the demo: a case past its callback limit
+            # with not even an attempt is not what a working desk leaves; it called in time.
+            when = max(at + timedelta(minutes=10), row.due_at - timedelta(minutes=20))
+        at = yield when
+        if row is not None and unreachable:
+            for attempt in range(1, followup.MAX_ATTEMPTS + 1):
+                followup.callback_record(
+                    actor=cast.callback, callback_id=row.pk, outcome=AttemptOutcome.NOT_REACHED, at=at
+                )
+                if attempt < followup.MAX_ATTEMPTS:
+                    at = yield self.office(at, rng, 2, 6)
+            return at
         note = texts.CALLBACK_NOTES[spec.index % len(texts.CALLBACK_NOTES)]
         if row is None:
             if satisfied:
@@ -698,11 +748,40 @@ def _ground_for(case: Any, spec: CaseSpec) -> tuple[str, str]:
     return ground.code, refer_to
 
 
-def populate(demo: DemoOrg, specs: Iterable[CaseSpec], *, now: datetime | None = None, seed: int = 0) -> int:
-    """Play the specs' stories up to ``now`` (default: the current time); returns the number
-    of cases registered (every spec's: a case received just before ``now`` is registered at
-    ``now`` at the latest)."""
+def populate(
+    demo: DemoOrg,
+    specs: Iterable[CaseSpec],
+    *,
+    now: datetime | None = None,
+    seed: int = 0,
+    stories: Iterable[Story] = (),
+) -> int:
+    """Play the specs' stories, and any other ``stories`` of the same past (the reception's
+    check-ins), together in time order up to ``now`` (default: the current time); returns
+    the number of cases registered from specs (every spec's: a case received just before
+    ``now`` is registered at ``now`` at the latest)."""
     replay = Replay(demo, now or timezone.now(), seed=seed)
     for spec in specs:
         replay.add(spec)
+    for story in stories:
+        replay.add_story(story)
     return replay.run()
+
+
+def play(stories: Iterable[Story], *, now: datetime) -> None:
+    """Stories on their own, in time order up to ``now``, each step in its own transaction."""
+    heap: list[_Entry] = []
+    seq = itertools.count()
+    for story in stories:
+        first = next(story, None)
+        if first is not None:
+            heapq.heappush(heap, _Entry(first, next(seq), story))
+    while heap:
+        entry = heapq.heappop(heap)
+        if entry.at > now:
+            entry.story.close()
+            continue
+        with transaction.atomic():
+            after = next_step(entry.story, entry.at)
+        if after is not None:
+            heapq.heappush(heap, _Entry(max(after, entry.at), next(seq), entry.story))

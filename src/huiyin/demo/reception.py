@@ -10,11 +10,12 @@ future."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from huiyin.cases.models import Case
+from huiyin.cases.models import Case, Nature
 from huiyin.cases.services import case_answer_on_spot, case_close
 from huiyin.cases.workflow import OPEN_STATES
 from huiyin.demo.days import on as _at
@@ -22,26 +23,60 @@ from huiyin.followup import services as followup
 from huiyin.followup.models import AttemptOutcome, Callback, CallbackStatus
 from huiyin.orgs.models import Department, Staff
 from huiyin.reception import schedule, services
-from huiyin.reception.models import BookedVia, Room, SlotKind, Weekday
+from huiyin.reception.models import BookedVia, LeaderDay, Room, SlotKind, Weekday
 
 from .generator import _id_number, _mobile, _name
+from .history import Story, play
 
-ON_SPOT_REPLY = "接谈时已向来访人当面解释有关政策和办理程序，来访人表示理解，同意按此办理。"
 CALLBACK_FINDINGS = "电话回访，来访人对接谈答复表示满意。"
 
-PURPOSES = (
-    "小区电梯长期故障，物业一直不修",
-    "楼上装修噪音扰民，多次协调无果",
-    "拆迁补偿标准有异议，希望当面反映",
-    "单位拖欠工资三个月，想咨询如何维权",
-    "小区门口占道经营，影响出行",
-    "孩子入学片区划分问题咨询",
-    "老旧小区加装电梯意见不统一",
-    "邻居违建遮挡采光",
+# What visitors come about: the matter, its nature (a question is a consultation, not a
+# complaint) and the answer given in the talk, fitting the matter.
+PURPOSES: tuple[tuple[str, str, str], ...] = (
+    (
+        "小区电梯长期故障，物业一直不修",
+        Nature.COMPLAINT,
+        "接谈时已联系物业监管科，责成物业服务企业三个工作日内完成电梯维修并书面反馈，来访人表示同意。",
+    ),
+    (
+        "楼上装修噪音扰民，多次协调无果",
+        Nature.COMPLAINT,
+        "接谈时已告知装修作业时间规定，并通知社区和物业上门劝导、督促整改，来访人表示理解。",
+    ),
+    (
+        "拆迁补偿标准有异议，希望当面反映",
+        Nature.COMPLAINT,
+        "接谈时已当面解释征收补偿标准和评估程序，告知对评估结果有异议可申请复核评估，来访人表示理解。",
+    ),
+    (
+        "单位拖欠工资三个月，想咨询如何维权",
+        Nature.HELP,
+        "接谈时已告知可向劳动保障监察机构投诉或申请劳动仲裁，并说明所需材料和办理地点，来访人表示清楚。",
+    ),
+    (
+        "小区门口占道经营，影响出行",
+        Nature.REPORT,
+        "接谈时已将线索转城市管理局核查处理，告知处理结果将电话反馈，来访人表示同意。",
+    ),
+    (
+        "孩子入学片区划分问题咨询",
+        Nature.CONSULTATION,
+        "接谈时已说明今年义务教育学区划分方案和报名时间，告知可在教育局网站查询所属学区，来访人表示清楚。",
+    ),
+    (
+        "老旧小区加装电梯意见不统一",
+        Nature.HELP,
+        "接谈时已介绍加装电梯的政策和补助标准，告知由社区组织业主协商，来访人表示理解。",
+    ),
+    (
+        "邻居违建遮挡采光",
+        Nature.REPORT,
+        "接谈时已将线索转属地街道和城市管理局核查，依法处理后电话反馈，来访人表示同意。",
+    ),
 )
 
 
-def _visitor(rng: random.Random) -> tuple[str, str, str, bool]:
+def _visitor(rng: random.Random) -> tuple[str, str, tuple[str, str, str], bool]:
     name, male = _name(rng)
     return name, _mobile(rng), rng.choice(PURPOSES), male
 
@@ -82,14 +117,57 @@ def called_back(officer: Staff, case_id: int, at: datetime, now: datetime) -> No
         )
 
 
+@dataclass
+class ReceptionPlan:
+    """The reception set up and its visits booked (``plan_reception``); ``arrivals``: the
+    check-ins, stories to play in time order with the other cases (``history.populate``), so
+    that each visit's case takes its place in the day's numbering; then ``finish_reception``."""
+
+    counts: dict[str, int]
+    arrivals: list[Story] = field(default_factory=list)
+    held: LeaderDay | None = None
+    held_on: date | None = None
+    leader_room_id: int | None = None
+
+
 def seed_reception(
     org_id: int, staff: dict[str, Staff], *, seed: int = 11, now: datetime | None = None
 ) -> dict[str, int]:
-    """The demo's reception, once (the caller checks there is no room yet). Returns counts."""
+    """The demo's reception, once (the caller checks there is no room yet), its check-ins
+    played on their own in time order. Returns counts."""
+    now = now or timezone.now()
+    plan = plan_reception(org_id, staff, seed=seed, now=now)
+    play(plan.arrivals, now=now)
+    return finish_reception(org_id, staff, plan, now=now)
+
+
+def _arrival(
+    staff: dict[str, Staff], appointment_id: int, data: services.CheckIn, reply: str, at: datetime, calendar
+) -> Story:
+    """The visitor checks in at ``at`` (a visit case registered then), is answered in the talk
+    that follows, and is called back the next working day."""
+    at = yield at
+    desk = staff["reception"]
+    _appointment, case, _code = services.appointment_check_in(
+        actor=desk, appointment_id=appointment_id, data=data, at=at
+    )
+    # 接谈后可直接答复的，当场答复 (seeds/002 行 17): the visit's case does not sit
+    # registered, its clocks running, for the weeks since.
+    at = yield at + timedelta(minutes=25 + appointment_id % 20)
+    case_answer_on_spot(actor=desk, case_id=case.pk, reply=reply, method="in_person", at=at)
+    at = yield calendar.add_working_hours(timezone.localtime(at), timedelta(hours=8))
+    called_back(staff["callback"], case.pk, at, at + timedelta(seconds=1))
+
+
+def plan_reception(
+    org_id: int, staff: dict[str, Staff], *, seed: int = 11, now: datetime | None = None
+) -> ReceptionPlan:
+    """Rooms, hours, leader days and the visits booked, not come or cancelled; the check-ins
+    are left to play (``ReceptionPlan.arrivals``)."""
     rng = random.Random(seed)
     now = now or timezone.now()
     today = timezone.localdate(now)
-    admin, leader, desk, clerk = staff["admin"], staff["leader"], staff["reception"], staff["clerk"]
+    admin, leader, desk = staff["admin"], staff["leader"], staff["reception"]
     organization = desk.organization
     assert organization is not None
     set_up = _at(today - timedelta(days=56), 9)
@@ -111,6 +189,7 @@ def seed_reception(
     departments = list(Department.objects.filter(organization_id=org_id, handles_cases=True).order_by("code"))
     calendar = schedule.calendar_of(org_id)
     counts = {"visits": 0, "arrived": 0, "no_show": 0, "cancelled": 0, "coming": 0, "sessions": 0}
+    plan = ReceptionPlan(counts=counts, leader_room_id=leader_room.pk)
 
     def session(day: date, starts: int, topic: str, room_id: int) -> services.SessionInput:
         return services.SessionInput(
@@ -162,7 +241,7 @@ def seed_reception(
                 continue
             offer = rng.choice(offers)
             booked_at = min(offer.starts_at - timedelta(hours=2), _at(day - timedelta(days=rng.randint(1, 4)), 10))
-            name, phone, purpose, male = _visitor(rng)
+            name, phone, (purpose, nature, reply), male = _visitor(rng)
             appointment = services.appointment_book(
                 actor=desk,
                 organization=organization,
@@ -180,31 +259,19 @@ def seed_reception(
             if fate < 0.7:
                 arrived = offer.starts_at + timedelta(minutes=rng.randint(-10, 10))
                 checked_in = max(arrived, _at(day, 0, 1))
-                _appointment, case, _code = services.appointment_check_in(
-                    actor=desk,
-                    appointment_id=appointment.pk,
-                    data=services.CheckIn(
-                        id_number=_id_number(rng, male),
-                        name=name,
-                        phone=phone,
-                        gender="male" if male else "female",
-                        age=rng.randint(25, 75),
-                        affiliation="无",  # the visit register asks for the work unit (intake.visit_fields)
-                        text=purpose + "。",
-                        headcount=1,
-                        new_matter=True,
-                    ),
-                    at=checked_in,
+                data = services.CheckIn(
+                    id_number=_id_number(rng, male),
+                    name=name,
+                    phone=phone,
+                    gender="male" if male else "female",
+                    age=rng.randint(25, 75),
+                    affiliation="无",  # the visit register asks for the work unit (intake.visit_fields)
+                    nature=nature,
+                    text=purpose + "。",
+                    headcount=1,
+                    new_matter=True,
                 )
-                # 接谈后可直接答复的，当场答复 (seeds/002 行 17): the visit's case does not sit
-                # registered, its clocks running, for the weeks since.
-                answered = checked_in + timedelta(minutes=25 + appointment.pk % 20)
-                if answered < now:
-                    case_answer_on_spot(
-                        actor=desk, case_id=case.pk, reply=ON_SPOT_REPLY, method="in_person", at=answered
-                    )
-                    next_day = calendar.add_working_hours(timezone.localtime(answered), timedelta(hours=8))
-                    called_back(staff["callback"], case.pk, next_day, now)
+                plan.arrivals.append(_arrival(staff, appointment.pk, data, reply, checked_in, calendar))
                 counts["arrived"] += 1
             elif fate < 0.85:
                 services.appointment_no_show(
@@ -219,13 +286,7 @@ def seed_reception(
                     at=booked_at + timedelta(hours=1),
                 )
                 counts["cancelled"] += 1
-    if held is not None and held_on is not None:
-        services.leader_day_record(
-            actor=leader,
-            day_id=held.pk,
-            summary="接待来访群众，涉及物业服务、加装电梯等问题，当场答复 1 件，其余交办相关部门限期办理。",
-            at=_at(held_on, 17),
-        )
+    plan.held, plan.held_on = held, held_on
 
     # Visits booked for the coming two weeks (some from the portal, one in the coming leader day).
     for day in _workdays(calendar, today, today + timedelta(days=13)):
@@ -236,7 +297,7 @@ def seed_reception(
             if not offers:
                 break
             offer = offers.pop(rng.randrange(len(offers)))
-            name, phone, purpose, _male = _visitor(rng)
+            name, phone, (purpose, _nature, _reply), _male = _visitor(rng)
             portal = rng.random() < 0.3
             # Booked after the period was published: the coming leader day two hours ago.
             recent = portal or offer.leader_day is not None
@@ -248,6 +309,26 @@ def seed_reception(
             )
             counts["coming"] += 1
 
+    return plan
+
+
+def finish_reception(
+    org_id: int, staff: dict[str, Staff], plan: ReceptionPlan, *, now: datetime | None = None
+) -> dict[str, int]:
+    """After the check-ins: the held leader day's record, and a joint reception session for
+    two open cases handled by different departments. Returns the counts."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    counts, held, held_on = plan.counts, plan.held, plan.held_on
+    if held is not None and held_on is not None:
+        services.leader_day_record(
+            actor=staff["leader"],
+            day_id=held.pk,
+            summary="接待来访群众，涉及物业服务、加装电梯等问题，当场答复 1 件，其余交办相关部门限期办理。",
+            at=_at(held_on, 17),
+        )
+    calendar = schedule.calendar_of(org_id)
+    departments = list(Department.objects.filter(organization_id=org_id, handles_cases=True).order_by("code"))
     # A joint reception session for two open cases handled by different departments.
     open_cases = list(
         Case.objects.filter(organization_id=org_id, state__in=OPEN_STATES, lead_department__isnull=False).order_by(
@@ -263,9 +344,18 @@ def seed_reception(
     joint_days = _workdays(calendar, today + timedelta(days=2), today + timedelta(days=13))
     if len(pair) == 2 and joint_days:
         services.joint_convene(
-            actor=clerk,
+            actor=staff["clerk"],
             case_ids=[c.pk for c in pair],
-            data=session(joint_days[-1], 9, "多部门联合接待", leader_room.pk),
+            data=services.SessionInput(
+                room_id=plan.leader_room_id or 0,
+                date=joint_days[-1],
+                starts=time(9),
+                ends=time(11),
+                slot_minutes=30,
+                capacity=2,
+                topic="多部门联合接待",
+                department_ids=[d.pk for d in departments[:2]],
+            ),
             at=now - timedelta(hours=1),
         )
         counts["sessions"] += 1

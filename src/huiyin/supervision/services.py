@@ -23,7 +23,15 @@ from huiyin.cases.services import case_record_event
 from huiyin.core import reminders
 from huiyin.core.errors import NotFound, PermissionDeniedError, ValidationFailed
 from huiyin.core.notify import desk_notify
-from huiyin.core.validators import ANSWER_MAX, NOTE_MAX, When, check_moment, checked_text, moment_error
+from huiyin.core.validators import (
+    ANSWER_MAX,
+    NOTE_MAX,
+    When,
+    check_moment,
+    checked_text,
+    happened_at,
+    moment_error,
+)
 from huiyin.deadlines.models import StopReason
 from huiyin.deadlines.services.clocks import subject_clock_start, subject_clocks_stop
 from huiyin.deadlines.subjects import SUPERVISION_NOTICE
@@ -103,6 +111,7 @@ def record_event(
     actor: Staff | None,
     notice: SupervisionNotice,
     note: str,
+    at: datetime | None = None,
     **extra: Any,
 ) -> Event:
     """An Event on the case for a supervision step (kind ``supervision_<step>``, one of
@@ -121,7 +130,7 @@ def record_event(
         },
         "note": note,
     }
-    return case_record_event(case, kind=kind, actor=actor, data=data)
+    return case_record_event(case, kind=kind, actor=actor, data=data, at=at)
 
 
 def department_heads(department_id: int) -> list[Staff]:
@@ -149,11 +158,14 @@ def supervision_issue(
     department_id: int | None,
     requirement: str,
     due_at: datetime | None,
+    at: datetime | None = None,
 ) -> SupervisionNotice:
-    """Issue a numbered supervision notice (督办单) about a case to a department."""
+    """Issue a numbered supervision notice (督办单) about a case to a department. ``at``: when
+    it was issued, where history is recreated (``validators.happened_at``); the due time is
+    then checked against that moment, and the notice numbered in that moment's year."""
     if not may_supervise(actor):
         raise PermissionDeniedError()
-    now = timezone.now()
+    now = happened_at(at)
     errors: dict[str, list[str]] = {}
     if kind not in NoticeKind.values:
         errors["kind"] = [_("请选择督办类型。")]
@@ -202,6 +214,7 @@ def supervision_issue(
             actor=actor,
             notice=notice,
             note=f"{notice.number} {notice.get_kind_display()}：{requirement[:200]}",
+            at=at,
             requirement=requirement[:500],
         )
         recipients = department_heads(department.pk)
@@ -212,6 +225,7 @@ def supervision_issue(
             case=case,
             key=f"supervision:{notice.pk}:issued",
             text=reminders.SUPERVISION_ISSUED(**notice_title_values(notice, case), due=_when(due_at)),
+            at=at,
         )
     return notice
 

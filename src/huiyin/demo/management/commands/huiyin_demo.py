@@ -12,9 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from huiyin.cases import bus
-from huiyin.cases.models import Case, Channel
+from huiyin.cases.models import Case, Channel, Event
 from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import ApplicationError
+from huiyin.demo.days import on
 from huiyin.demo.desks import work_the_desks
 from huiyin.demo.frontoffice import seed_front_office
 from huiyin.demo.generator import (
@@ -29,9 +30,9 @@ from huiyin.demo.generator import (
 from huiyin.demo.history import populate
 from huiyin.demo.knowledge import seed_knowledge
 from huiyin.demo.outreach import seed_outreach
-from huiyin.demo.reception import seed_reception
+from huiyin.demo.reception import ReceptionPlan, finish_reception, plan_reception
 from huiyin.orgs.models import Organization, Staff
-from huiyin.policy.services import current_policy, organization_init
+from huiyin.policy.services import calendar_for, current_policy, organization_init
 from huiyin.reception.models import Room
 from huiyin.reports import rollups
 from huiyin.reports.models import Report, ReportKind
@@ -119,15 +120,20 @@ class Command(BaseCommand):
         # Weeks of history, event by event: the roll-ups (and, for a demo-sized ledger, the
         # hot-issue clusters) are caught up once below instead of after every event.
         deferred = ["reports.rollups", *(["triage.hot_clusters"] if demo_sized else [])]
-        with bus.deferred(*deferred):
-            created = populate(demo, specs, now=end, seed=seed)
-        self.supervise_some(demo)
-        self.outreach(demo, now=end)
-        rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
         # The front office first: under the company preset a booked visit is also in its visitor
         # log, and the front office's own visitors and guest reception are added only to an empty one.
         self.front_office(demo, now=end)
-        self.reception(demo, now=end)
+        # The reception's visits are booked before the weeks are played: each visitor's check-in
+        # (a visit case registered) is played with the other cases, in time order, so it takes
+        # its place in the day's numbering.
+        reception = self.plan_reception(demo, now=end)
+        with bus.deferred(*deferred):
+            created = populate(demo, specs, now=end, seed=seed, stories=reception.arrivals if reception else ())
+        self.supervise_some(demo, now=end)
+        self.outreach(demo, now=end)
+        rollups.catch_up()  # the dashboard's figures now, not when the task worker gets to them
+        if reception is not None:
+            self.finish_reception(demo, reception, now=end)
         self.knowledge(demo, now=end)
         self.report(demo, now=end)
         work_the_desks(demo.org.pk, now=end, seed=seed)  # last: after everything that leaves notices
@@ -192,11 +198,16 @@ class Command(BaseCommand):
             f"{counts['responses']} survey answers, {counts['activities']} engagement activities."
         )
 
-    def reception(self, demo, *, now=None) -> None:
-        """A reception room, its hours, visits past and to come, leader days, a joint session (once)."""
+    def plan_reception(self, demo, *, now) -> ReceptionPlan | None:
+        """A reception room, its hours, leader days and the visits booked (once); the visitors'
+        check-ins are played with the cases (``ReceptionPlan.arrivals``)."""
         if Room.objects.filter(organization=demo.org).exists():
-            return
-        c = seed_reception(demo.org.pk, demo.staff, now=now)
+            return None
+        return plan_reception(demo.org.pk, demo.staff, now=now)
+
+    def finish_reception(self, demo, plan: ReceptionPlan, *, now) -> None:
+        """The held leader day's record and a joint session for open cases."""
+        c = finish_reception(demo.org.pk, demo.staff, plan, now=now)
         total = c["visits"] + c["coming"]
         self.stdout.write(
             f"来访预约 {total} 件（已到访 {c['arrived']}、未到访 {c['no_show']}、取消 {c['cancelled']}、"
@@ -238,18 +249,32 @@ class Command(BaseCommand):
             for username, role, department in done.logins:
                 self.stdout.write(f"  {username}  {role}  {department}  {DEMO_PASSWORD}")
 
-    def supervise_some(self, demo, count: int = 3) -> None:
-        """A few supervision notices on cases still being handled, so the board has work."""
+    def supervise_some(self, demo, count: int = 3, *, now) -> None:
+        """A few supervision notices on cases still being handled, so the board has work: the
+        supervisor issued them over the last weeks (a weekday morning 1, 5, 9 days back, once
+        the case was being handled), each with its feedback time still to come."""
         supervisor = demo.staff["supervisor"]
+        calendar = calendar_for(organization_id=demo.org.pk, policy_version=current_policy(demo.org))
         open_cases = Case.objects.filter(organization=demo.org, state="in_progress", supervision_notices__isnull=True)
         for i, case in enumerate(open_cases.order_by("received_at")[:count]):
+            day = timezone.localdate(now) - timedelta(days=1 + 4 * i)
+            while day.weekday() >= 5:
+                day -= timedelta(days=1)
+            # After the case's last recorded step (its history never runs backwards).
+            last = Event.objects.filter(case=case).order_by("-at").values_list("at", flat=True).first()
+            since = last or case.received_at
+            at = on(day, 10, 7 * i)
+            if at < since:  # the next office half-hour after it
+                at = calendar.add_working_hours(timezone.localtime(since), timedelta(minutes=30))
+            at = max(min(at, now - timedelta(minutes=1)), since)
             supervision_issue(
                 actor=supervisor,
                 case_id=case.pk,
                 kind=NoticeKind.SPECIAL if i == 0 else NoticeKind.ROUTINE,
                 department_id=case.lead_department_id,
-                due_at=timezone.now() + timedelta(days=2 + i),
+                due_at=now + timedelta(days=2 + i),
                 requirement="该件反映时间较长，请加快办理，按期反馈办理结果。",
+                at=at,
             )
 
     def print_summary(self, org) -> None:
