@@ -19,6 +19,8 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.urls import get_resolver
 from django.utils import translation
 
+from .pinyin import search_key
+
 log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -40,9 +42,7 @@ def warm_up() -> float:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             translation.gettext("受理")
-    from huiyin.core.pinyin import search_key
-
-    search_key("回音")
+    search_key("回音")  # pypinyin loads its dictionaries on first use
     engine = engines["django"]
     for name in template_names():
         try:
