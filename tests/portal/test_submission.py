@@ -288,15 +288,17 @@ def test_a_submission_reads_the_running_policy_once_and_queues_its_receipt_witho
     assert sum(s.startswith('SELECT "policy_policyversion"') for s in statements) == 1, statements
     assert sum('"policy_calendarday"' in s for s in statements) == 1, statements
     assert not [s for s in statements if '"notifications_message" WHERE' in s], statements
+    # The task queue's own rows (the database backend's; RQ, with Redis, writes none) aside.
+    statements = [s for s in statements if not s.startswith('INSERT INTO "django_tasks_database_')]
     inserted = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "notifications_message"'))
-    assert not statements[inserted - 1].startswith("SAVEPOINT"), statements
-    assert not statements[inserted + 1].startswith("RELEASE"), statements
+    assert not statements[inserted - 1].startswith("SAVEPOINT"), statements  # none of its own
     case, _code = receipt_of(client, org)
     assert Message.objects.filter(case=case, purpose="receipt").count() == 1
-    # 24 in this test (its transaction makes the atomic blocks savepoints): 29 before this round.
+    # 22 in this test without the task rows (its transaction makes the atomic blocks
+    # savepoints): 27 before this round.
     # On PostgreSQL the intake token's lock is a statement of its own (pg_advisory_xact_lock);
     # SQLite's is the transaction's write lock.
-    assert len(statements) == 24 + (connection.vendor == "postgresql"), "\n".join(statements)
+    assert len(statements) == 22 + (connection.vendor == "postgresql"), "\n".join(statements)
 
 
 def test_the_receipts_query_code_is_sealed_in_the_session_row(client, org):
