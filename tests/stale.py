@@ -13,6 +13,9 @@ from typing import Any
 from django.http import HttpResponse
 from django.test import Client
 
+from huiyin.orgs.roles import Role
+from tests.conftest import make_staff
+
 STALE = "已被其他人修改，您这次的修改未保存"
 
 _FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S)
@@ -69,3 +72,11 @@ def two_saves(
 
 def refused_as_stale(response: HttpResponse) -> bool:
     return response.status_code in (400, 409) and STALE in response.content.decode()
+
+
+def two_admins(org: Any) -> tuple[Client, Client]:
+    """Two administrators of ``org``, each signed in on a client of their own."""
+    first, second = Client(), Client()
+    first.force_login(make_staff(org, "admin_1", [Role.ADMIN]))
+    second.force_login(make_staff(org, "admin_2", [Role.ADMIN]))
+    return first, second

@@ -9,19 +9,14 @@ from django.test import Client
 from django.urls import reverse
 
 from huiyin.handling.models import DocumentTemplate
-from huiyin.orgs.roles import Role
-from tests.conftest import make_staff
-from tests.stale import refused_as_stale, two_saves, version_on
+from tests.stale import refused_as_stale, two_admins, two_saves, version_on
 
 URL = reverse("handling:template_edit", args=["handling_notice"])
 
 
 @pytest.fixture
 def admins(org) -> tuple[Client, Client]:
-    first, second = Client(), Client()
-    first.force_login(make_staff(org, "admin_1", [Role.ADMIN]))
-    second.force_login(make_staff(org, "admin_2", [Role.ADMIN]))
-    return first, second
+    return two_admins(org)
 
 
 def _text(who: str) -> dict[str, str]:

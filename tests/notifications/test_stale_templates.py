@@ -14,7 +14,7 @@ from huiyin.notifications import rendering, services
 from huiyin.notifications.models import MessageTemplate
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
-from tests.stale import refused_as_stale, two_saves, version_on
+from tests.stale import refused_as_stale, two_admins, two_saves, version_on
 
 KEY = ("reply", "email", "zh-hans")
 URL = reverse("notifications:template_edit", args=KEY)
@@ -22,10 +22,7 @@ URL = reverse("notifications:template_edit", args=KEY)
 
 @pytest.fixture
 def admins(org) -> tuple[Client, Client]:
-    first, second = Client(), Client()
-    first.force_login(make_staff(org, "admin_1", [Role.ADMIN]))
-    second.force_login(make_staff(org, "admin_2", [Role.ADMIN]))
-    return first, second
+    return two_admins(org)
 
 
 def _text(who: str) -> dict[str, str]:
