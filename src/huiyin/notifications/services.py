@@ -36,7 +36,7 @@ from huiyin.core.notify import sms_backend
 from huiyin.core.outbox import enqueue_on_commit
 from huiyin.core.privacy import mask_email, mask_phone
 from huiyin.core.validators import clean_text, normalize_phone
-from huiyin.core.versions import check_fingerprint
+from huiyin.core.versions import bump, check_fingerprint, outdated
 from huiyin.orgs.models import Staff
 
 from . import intake, permissions, rendering
@@ -488,7 +488,7 @@ def _locked_mail(actor: Staff, mail_id: int, version: int | None) -> InboundMail
     mail = InboundMail.objects.select_for_update().filter(pk=mail_id, organization_id=actor.org_id).first()
     if mail is None:
         raise NotFound()
-    if version is not None and version != mail.version:
+    if outdated(mail, version):
         raise StaleObject()
     return mail
 
@@ -522,8 +522,7 @@ def mail_register(
         case, code = case_register(actor=actor, data=data, uploads=uploads)
         MAIL_STATES.move(mail, MailStatus.REGISTERED)
         mail.case, mail.handled_by, mail.handled_at = case, actor, timezone.now()
-        mail.version += 1
-        mail.save(update_fields=["status", "case", "handled_by", "handled_at", "version"])
+        bump(mail, ["status", "case", "handled_by", "handled_at"])
         _forget_raw(mail)
     return case, code, refused
 
@@ -539,8 +538,7 @@ def mail_discard(*, actor: Staff, mail_id: int, reason: str, version: int | None
         mail = _locked_mail(actor, mail_id, version)
         MAIL_STATES.move(mail, MailStatus.DISCARDED, code=NotificationsError.MAIL_ALREADY_HANDLED)
         mail.discard_reason, mail.handled_by, mail.handled_at = reason, actor, timezone.now()
-        mail.version += 1
-        mail.save(update_fields=["status", "discard_reason", "handled_by", "handled_at", "version"])
+        bump(mail, ["status", "discard_reason", "handled_by", "handled_at"])
         _forget_raw(mail)
     return mail
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from huiyin.core.errors import ApplicationError, NotFound, PermissionDeniedError, StaleObject, ValidationFailed
 from huiyin.core.validators import When, check_day, checked_text
+from huiyin.core.versions import bump, outdated
 from huiyin.orgs.models import Staff
 
 from . import content
@@ -65,8 +66,7 @@ def _generate_again(actor: Staff, report: Report) -> None:
     report.progress, report.step = 0, _("排队等待生成")
     report.requested_by, report.requested_at = actor, timezone.now()
     report.generation += 1
-    report.version += 1
-    report.save(update_fields=["status", "progress", "step", "requested_by", "requested_at", "generation", "version"])
+    bump(report, ["status", "progress", "step", "requested_by", "requested_at", "generation"])
     transaction.on_commit(partial(generate_report_task.enqueue, report_id=report.pk))
 
 
@@ -136,10 +136,9 @@ def commentary_save(*, actor: Staff, report_id: int, commentary: str, expected_v
         report = Report.objects.select_for_update().filter(pk=report_id, organization_id=actor.org_id).first()
         if report is None:
             raise NotFound()
-        if report.version != expected_version:
+        if outdated(report, expected_version):
             raise StaleObject()
         report.commentary = commentary.strip()
         report.commentary_by, report.commentary_at = actor, timezone.now()
-        report.version += 1
-        report.save(update_fields=["commentary", "commentary_by", "commentary_at", "version"])
+        bump(report, ["commentary", "commentary_by", "commentary_at"])
     return report
