@@ -8,6 +8,7 @@ preset never replaces the running policy.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
 import huiyin
@@ -65,6 +66,20 @@ def current_policy(organization: Organization | int) -> PolicyVersion | None:
 _HELD = "_held_running_policy"
 
 
+@functools.lru_cache(maxsize=1024)
+def _running_query(organization_id: int) -> QuerySet[PolicyVersion]:
+    """The statement ``running_policy`` sends, built once per organisation and process.
+
+    It is only the query, never its answer: ``first()`` clones it and reads the database
+    each time. Building its three stamp subqueries cost about as much as running them."""
+    return (
+        PolicyVersion.objects.filter(organization_id=organization_id, active=True)
+        .defer("snapshot")
+        .annotate(**stamp_annotations(organization_id))
+        .order_by("-version")
+    )
+
+
 def running_policy(organization: Organization, *, hold: bool = False) -> tuple[PolicyVersion | None, Stamp | None]:
     """``current_policy`` and the business calendar's stamp (``calendars.calendar_for``), read
     in one statement: what a registration needs to know is current.
@@ -77,13 +92,7 @@ def running_policy(organization: Organization, *, hold: bool = False) -> tuple[P
     if _HELD in organization.__dict__:
         held: tuple[PolicyVersion | None, Stamp | None] = organization.__dict__[_HELD]
         return held
-    row = (
-        PolicyVersion.objects.filter(organization_id=organization.pk, active=True)
-        .defer("snapshot")
-        .annotate(**stamp_annotations(organization.pk))
-        .order_by("-version")
-        .first()
-    )
+    row = _running_query(organization.pk).first()
     found = (row, stamp_of(*(getattr(row, f) for f in STAMP_FIELDS)) if row is not None else None)
     if hold:
         organization.__dict__[_HELD] = found
