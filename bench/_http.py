@@ -41,8 +41,16 @@ def free_port(start: int = 58100) -> int:
 
 
 class Server:
-    def __init__(self, *, src: Path, workers: int = 2, log_path: Path):
-        self.src, self.workers, self.log_path = src, workers, log_path
+    def __init__(
+        self,
+        *,
+        src: Path,
+        workers: int = 2,
+        log_path: Path,
+        app: str = "huiyin.wsgi:application",
+        ready: str = "/login/",
+    ):
+        self.src, self.workers, self.log_path, self.app, self.ready = src, workers, log_path, app, ready
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -55,7 +63,7 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "huiyin.wsgi:application",
+                self.app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
@@ -76,7 +84,7 @@ class Server:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log_path}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/login/")
+                conn.request("GET", self.ready)
                 if conn.getresponse().status == 200:
                     conn.close()
                     log(f"gunicorn ({self.workers} workers, code from {self.src}) on 127.0.0.1:{self.port}")
