@@ -46,11 +46,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 def resolve_key(token: str) -> tuple[Actor, ApiKey]:
     """The actor and key a plain key stands for; ``AuthenticationFailed`` naming why not."""
     parts = split_key(token)
-    key = (
-        ApiKey.objects.select_related("system", "system__organization", "staff")
-        .filter(prefix=parts[0] if parts else "")
-        .first()
+    # The prefix is unique: no ORDER BY (``first()`` would add one by id and compile it each time).
+    found = list(
+        ApiKey.objects.select_related("system", "system__organization", "staff").filter(
+            prefix=parts[0] if parts else ""
+        )[:1]
     )
+    key = found[0] if found else None
     if key is None or not hmac.compare_digest(key.secret_hash, secret_hash(token)):
         raise exceptions.AuthenticationFailed(_("接口密钥无效。"), code=ApiError.KEY_INVALID)
     if key.revoked_at is not None:
