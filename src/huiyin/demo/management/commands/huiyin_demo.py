@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 
 from huiyin.cases import bus
@@ -29,6 +35,7 @@ from huiyin.demo.generator import (
 )
 from huiyin.demo.history import populate
 from huiyin.demo.knowledge import seed_knowledge
+from huiyin.demo.models import DemoLoad
 from huiyin.demo.outreach import seed_outreach
 from huiyin.demo.reception import ReceptionPlan, finish_reception, plan_reception
 from huiyin.orgs.models import Organization, Staff
@@ -97,12 +104,15 @@ class Command(BaseCommand):
         org = Organization.objects.filter(code=DEMO_CODE).first()
         if if_empty and org is not None and Case.objects.filter(organization=org).exists():
             count = Case.objects.filter(organization=org).count()
-            self.stdout.write(
-                f"示范单位“{org.name}”已有 {count} 件案件，未再生成。"
-                f" / The demo organisation already has {count} cases; nothing generated."
-            )
-            self.print_logins(Staff.objects.filter(organization=org).select_related("department"))
-            return
+            last = DemoLoad.objects.filter(organization=org).order_by("-pk").first()
+            if last is None or last.finished_at is not None:  # finished (or loaded before loads were kept)
+                self.stdout.write(
+                    f"示范单位“{org.name}”已有 {count} 件案件，未再生成。"
+                    f" / The demo organisation already has {count} cases; nothing generated."
+                )
+                self.print_logins(Staff.objects.filter(organization=org).select_related("department"))
+                return
+            self.start_again(org, count)
 
         started = time.perf_counter()
         try:
@@ -110,6 +120,7 @@ class Command(BaseCommand):
         except DemoConflict as exc:
             raise CommandError(str(exc)) from exc
         self.activate_preset(demo.org, preset)
+        load = DemoLoad.objects.create(organization=demo.org, started_at=timezone.now(), cases=cases)
         existing = Case.objects.filter(organization=demo.org).count()
         if seed is None:  # a second run adds different cases, not the same ones again
             seed = existing
@@ -138,6 +149,7 @@ class Command(BaseCommand):
         self.report(demo, now=end)
         work_the_desks(demo.org.pk, now=end, seed=seed)  # last: after everything that leaves notices
         self.triage(demo.org, demo_sized=demo_sized)
+        DemoLoad.objects.filter(pk=load.pk).update(finished_at=timezone.now())
         elapsed = time.perf_counter() - started
 
         self.stdout.write(
@@ -148,6 +160,36 @@ class Command(BaseCommand):
         )
         self.print_summary(demo.org)
         self.print_logins(demo.staff.values())
+
+    def start_again(self, org: Organization, count: int) -> None:
+        """The last load was stopped half-way: its cases' stories end wherever it stopped, and
+        the surveys, reception, reports and desks that follow them were never made. On the
+        embedded database holding nothing but the demo, the file (with the audit anchors and
+        files written with it) is put aside and a fresh one migrated, so the load starts again;
+        anywhere else nothing is removed and the command says what to do."""
+        interrupted = (
+            f"上次生成示范数据时被中断（已有 {count} 件案件，其余步骤未完成）。"
+            f" / The last demo load was interrupted ({count} cases, the rest not done)."
+        )
+        database = Path(str(connection.settings_dict["NAME"]))
+        embedded = connection.vendor == "sqlite" and database == Path(settings.DATA_DIR) / "huiyin.sqlite3"
+        if not embedded or Organization.objects.exclude(pk=org.pk).exists():
+            raise CommandError(
+                f"{interrupted}\n请先清空数据库（huiyin flush）再运行 huiyin demo。"
+                " / Empty the database (huiyin flush), then run huiyin demo again."
+            )
+        aside = Path(settings.DATA_DIR) / f"interrupted-demo-{timezone.now():%Y%m%d-%H%M%S}"
+        aside.mkdir(mode=0o700)
+        connection.close()
+        moved = [database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(settings.MEDIA_ROOT)]
+        moved.append(Path(settings.HUIYIN_AUDIT_ANCHOR_LOG or Path(settings.DATA_DIR) / "audit"))
+        moved.append(Path(settings.HUIYIN_TRIAGE_DIR or Path(settings.DATA_DIR) / "triage"))
+        for path in moved:
+            if path.exists() and path.resolve().is_relative_to(Path(settings.DATA_DIR)):
+                shutil.move(str(path), aside / path.name)
+        self.stdout.write(f"{interrupted}\n已移至 / moved to {aside}，重新生成 / loading it again.")
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))  # personal data: the owner's only
+        call_command("migrate", interactive=False, verbosity=0, skip_checks=True)
 
     def triage(self, org, *, demo_sized: bool) -> None:
         """Hot-issue clusters for every case, and a routing model trained on the demo's own
