@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoLoad(models.Model):
@@ -17,7 +18,7 @@ class DemoLoad(models.Model):
     cases = models.PositiveIntegerField()
 
     class Meta:
-        verbose_name = "示范数据生成"
+        verbose_name = _("示范数据生成")
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.started_at:%Y-%m-%d %H:%M} {'done' if self.finished_at else 'unfinished'}"
