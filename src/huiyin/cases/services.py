@@ -340,17 +340,6 @@ def case_register(
             }
         )
     repeat_rule = rules is not None and (rules.repeat_same_day or rules.repeat_while_open) and not data.new_matter
-    if data.intake_token and repeat_rule:
-        # Before the repeat-caller check: a resubmitted form (a dropped connection, a second
-        # click) is the same registration, not a repeat call about it. (Without that check,
-        # the look-up in the transaction below is the only one needed.)
-        existing = Case.objects.filter(intake_token=data.intake_token).values_list("number", flat=True).first()
-        if existing:
-            raise DuplicateSubmission(existing)
-    if repeat_rule and rules is not None:
-        errors = validation.repeat_errors(data, organization_id=actor.org_id, same_day=not rules.repeat_while_open)
-        if errors:
-            raise RepeatRegistration(errors)
     _check_uploads(uploads)
     code = _new_query_code()
     stored: list[Attachment] = []
@@ -369,6 +358,14 @@ def case_register(
             # arrived yesterday joins yesterday's sequence), gapless either way.
             received_at = data.received_at or now
             number = next_case_number(organization_id=org.pk, day=timezone.localdate(received_at))
+            if repeat_rule and rules is not None:
+                # After the number: its row lock orders two registrations of the day, so a
+                # caller's second registration at the same moment finds the first (committed
+                # by then) and is refused as a repeat, as it would be a minute later. After the
+                # form's own token too: a form sent twice is that registration, not a repeat.
+                errors = validation.repeat_errors(data, organization_id=org.pk, same_day=not rules.repeat_while_open)
+                if errors:
+                    raise RepeatRegistration(errors)  # rolls the number back with the rest
             party = _party_for(org.pk, data.party)
             case = Case(
                 organization=org,

@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from huiyin.cases import services as case_services
 from huiyin.cases.actions import allowed_actions
+from huiyin.cases.errors import RepeatRegistration
 from huiyin.cases.events import EventKind
-from huiyin.cases.models import Event
+from huiyin.cases.models import Case, Event
 from huiyin.cases.services import PartyInput, case_register, contact_add
 from huiyin.core import crypto
 from huiyin.core.errors import DuplicateSubmission, ValidationFailed
@@ -187,6 +191,39 @@ def test_a_same_day_repeat_complaint_is_entered_once(hotline, clerk):
     assert first.number in message and "新增来电/来访记录" in message
     second, _code = case_register(actor=clerk, data=intake(new_matter=True, text="另一件事：路灯坏了。"))
     assert second.pk != first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_registering_one_caller_at_the_same_moment_enter_it_once(hotline, clerk):
+    """Line 27 when two clerks take the same caller's two calls at once: the repeat check runs
+    after the day's number is taken, whose lock orders the two registrations, so the second
+    finds the first and is refused as a repeat, as it would be a minute later. Before, both
+    checks ran before either committed and the matter was entered twice."""
+    outcomes: list[object] = []
+    for attempt in range(4):
+        phone = f"1390000{attempt:04d}"
+        start = threading.Barrier(2)
+
+        def work(phone=phone, start=start, attempt=attempt):
+            try:
+                start.wait()
+                case_register(actor=clerk, data=intake(new_matter=False, party=PartyInput(name="张伟", phone=phone)))
+                outcomes.append("registered")
+            except RepeatRegistration:
+                outcomes.append("repeat")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcomes.append(exc)
+            finally:
+                connection.close()
+
+        workers = [threading.Thread(target=work) for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    assert sorted(map(str, outcomes)) == ["registered"] * 4 + ["repeat"] * 4
+    numbers = sorted(int(n[-5:]) for n in Case.objects.values_list("number", flat=True))
+    assert numbers == [1, 2, 3, 4]  # the refused one gave its number back: still gapless
 
 
 def test_a_resubmitted_form_is_the_same_registration_not_a_repeat_call(hotline, clerk):
