@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -52,6 +53,7 @@ from huiyin.orgs.models import Organization
 
 from .imap import ImapConfig, Mailbox, MailboxError
 from .models import InboundMail, MailStatus, Message
+from .rendering import one_line
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +136,15 @@ def _message_id(msg: EmailMessage | None, raw: bytes) -> str:
 
 
 def _header(msg: EmailMessage, name: str) -> str:
+    """A header's decoded value on one line: an encoded word may carry CR/LF (a subject that
+    would be a title of two lines, a display name that hid a valid From address)."""
     try:
-        return clean_text(str(msg.get(name, "") or "")).strip()
+        return one_line(clean_text(str(msg.get(name, "") or "")))
+    except Exception:  # noqa: S110 - the email package refuses e.g. CR/LF in a display name: read it raw
+        pass
+    try:
+        raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
+        return one_line(clean_text(str(make_header(decode_header(raw))))) if raw else ""
     except Exception:  # an undecodable header: treated as missing
         return ""
 
