@@ -307,3 +307,21 @@ def test_an_ordinary_photo_uploaded_by_staff_is_stored_as_sent(client, clerk, re
     assert response.status_code == 302
     stored = Attachment.objects.get(case=case)
     assert stored.file.read() == buffer.getvalue()
+
+
+def test_a_long_chinese_file_name_is_stored_and_downloads_under_its_own_name(client, clerk, register):
+    # 100 Chinese characters are 300 bytes: the file system's limit is 255 bytes a name, so
+    # storing the file failed (OSError, a 500). The name shown and downloaded is the whole one.
+    name = "关于幸福小区" + "三号楼" * 31 + ".pdf"
+    assert len(name.encode()) > 255
+    case = register()
+    client.force_login(clerk)
+    upload = SimpleUploadedFile(name, b"%PDF-1.4 scan", content_type="application/pdf")
+    response = client.post(reverse("cases:upload_attachment", args=[case.pk]), {"attachment": upload})
+    assert response.status_code == 302
+    stored = Attachment.objects.get(case=case)
+    assert stored.original_name == name and stored.file.name.endswith(".pdf")
+    assert len(stored.file.name.rsplit("/", 1)[-1].encode()) <= 255
+    download = client.get(reverse("cases:download_attachment", args=[stored.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 scan"
+    assert "attachment;" in download["Content-Disposition"] and "filename*=utf-8''" in download["Content-Disposition"]

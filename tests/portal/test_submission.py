@@ -312,3 +312,15 @@ def test_the_receipts_query_code_is_sealed_in_the_session_row(client, org):
     for stored in Session.objects.all():
         assert code not in stored.session_data and code not in json.dumps(stored.get_decoded())
     assert client.get(f"/portal/{org.code}/receipt.pdf").status_code == 200
+
+
+def test_a_file_with_a_long_chinese_name_is_registered_not_a_server_error(client, hotline, org):
+    # The portal keeps 120 characters of a name: 120 Chinese characters are 360 bytes, past the
+    # file system's 255 a name, so storing it failed and the person got a 500 page.
+    name = "幸福小区三号楼门前道路破损积水情况说明" * 8 + ".pdf"
+    scan = SimpleUploadedFile(name, b"%PDF-1.4 scan", content_type="application/pdf")
+    response = submit(client, org, files=[scan])
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case, _code = receipt_of(client, org)
+    attachment = case.attachments.get()
+    assert attachment.original_name == name[:116] + ".pdf" and attachment.file.read() == b"%PDF-1.4 scan"

@@ -23,6 +23,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from huiyin.core.errors import ValidationFailed
 
 FIELD = "attachments"  # the form field the messages go next to
+NAME_MAX = 120  # characters of a file's name kept
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond it a decompression bomb is likely
 
 
@@ -64,6 +65,16 @@ def _extension(name: str) -> str:
     return PurePath(name).suffix.lower().lstrip(".")
 
 
+def _short_name(name: str, limit: int = NAME_MAX) -> str:
+    """At most ``limit`` characters, the extension kept (cut off, a PDF was refused as of a
+    type that cannot be uploaded)."""
+    if len(name) <= limit:
+        return name
+    suffix = PurePath(name).suffix
+    suffix = suffix if len(suffix) <= 10 else ""
+    return name[: limit - len(suffix)] + suffix
+
+
 def _mb(size: float) -> str:
     return f"{size / 1048576:.1f}"
 
@@ -79,7 +90,7 @@ def prepare(uploads: list[UploadedFile], *, keep_location: bool) -> list[SimpleU
         )
     ready: list[SimpleUploadedFile] = []
     for upload in uploads:
-        name = PurePath((upload.name or "file").replace("\\", "/")).name[:120] or "file"
+        name = _short_name(PurePath((upload.name or "file").replace("\\", "/")).name) or "file"
         size = upload.size or 0
         extension = _extension(name)
         expected = next((k for k in KINDS if extension in k.extensions), None)
