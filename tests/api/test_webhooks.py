@@ -338,3 +338,27 @@ def test_a_stopped_receivers_delivery_is_not_queued_again_for_ever(
     assert delivery.status == "failed"
     with pytest.raises(CommandError, match="停止推送"):
         call_command("webhook", "redeliver", "--org", org.code, str(delivery.pk))
+
+
+def test_resuming_a_receiver_sends_what_waited_while_it_was_stopped(
+    client, org, clerk, receiver, settings, django_capture_on_commit_callbacks
+):
+    # A delivery made or retried while the receiver was stopped is skipped, left pending:
+    # resuming said "恢复" and sent it never (nothing queued it again).
+    admin = make_staff(org, "admin", ["admin"])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    hook = Webhook.objects.create(organization=org, url=receiver.url, secret="k")
+    case, _code = services.case_register(actor=clerk, data=intake())
+    [delivery] = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+    hook.active = False  # stopped after the event: its delivery waits
+    hook.save()
+    webhooks.attempt(delivery.pk)
+    assert receiver.received == [] and WebhookDelivery.objects.get(pk=delivery.pk).status == "pending"
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/administration/webhooks/{hook.pk}/active/", {"active": "1"}).status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(receiver.received) == 1
+    with django_capture_on_commit_callbacks(execute=False) as queued:  # resuming a running one: nothing again
+        client.post(f"/administration/webhooks/{hook.pk}/active/", {"active": "1"})
+    assert queued == []

@@ -201,6 +201,15 @@ def _queue(delivery_id: int, delay: int = 0) -> None:
         deliver_webhook_task.enqueue(delivery_id)
 
 
+def send_waiting(hook: Webhook) -> None:
+    """Queue, after commit, the deliveries left pending while ``hook`` was stopped."""
+    waiting = list(
+        WebhookDelivery.objects.filter(webhook=hook, status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True)
+    )
+    for pk in waiting:
+        transaction.on_commit(partial(_queue, pk))
+
+
 def body_for(delivery: WebhookDelivery) -> bytes:
     event, case = delivery.event, delivery.event.case
     payload: dict[str, Any] = {
