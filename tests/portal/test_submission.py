@@ -141,6 +141,16 @@ def test_a_decompression_bomb_is_refused(client, hotline, org):
     assert "像素过多" in bad(client, org, "attachments", files=[bomb])
 
 
+def test_a_bomb_past_pillows_own_limit_is_named_as_too_many_pixels_not_a_broken_image(client, hotline, org):
+    # 400 megapixels: Pillow refuses to open it at all, and the person was told the picture
+    # was incomplete ("不是完整的图片") and to take it again.
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buffer, "PNG")
+    bomb = SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+    message = bad(client, org, "attachments", files=[bomb])
+    assert message.endswith(">“bomb.png”的像素过多（超过 40 百万像素），请缩小后再上传。")
+
+
 def test_text_over_the_limit_and_missing_fields_are_named(client, hotline, org, settings):
     settings.HUIYIN_PORTAL_TEXT_MAX_CHARS = 50
     message = bad(client, org, "text", text="字" * 51)

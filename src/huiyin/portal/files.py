@@ -20,11 +20,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from huiyin.cases.validation import IMAGE_PIXELS_MAX
 from huiyin.core.errors import ValidationFailed
 
 FIELD = "attachments"  # the form field the messages go next to
 NAME_MAX = 120  # characters of a file's name kept
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond it a decompression bomb is likely
+MAX_PIXELS = IMAGE_PIXELS_MAX  # as for staff uploads: beyond it a decompression bomb is likely
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,14 @@ def _clean_image(data: bytes, name: str, kind: Kind, *, keep_location: bool) -> 
     broken = ValueError(_("“%(name)s”不是完整的图片，无法打开，请重新拍摄或选择。") % {"name": name})
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # past Pillow's own limit: no size is read
+        raise ValueError(
+            _("“%(name)s”的像素过多（超过 %(n)d 百万像素），请缩小后再上传。")
+            % {"name": name, "n": MAX_PIXELS // 1_000_000}
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise broken from exc
+    try:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ValueError(
