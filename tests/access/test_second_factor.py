@@ -117,6 +117,19 @@ def test_the_password_step_expires(client, enrolled):
     assert client.get(reverse("cases:desk")).status_code == 302
 
 
+def test_a_password_changed_after_the_password_step_ends_it(client, enrolled):
+    # The password was right, then an administrator reset it (or the person changed it on
+    # another computer) before the code was typed: the code alone no longer logs in.
+    user, device = enrolled
+    client.post(reverse("login"), {"username": "zhou", "password": PASSWORD})
+    user.set_password("Another-Pass-2026")
+    user.save()
+    stale = client.post(reverse("access:verify"), {"token": code_for(device)})
+    assert stale.status_code == 302 and stale["Location"] == reverse("login")
+    assert client.get(reverse("cases:desk")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
 def test_wrong_codes_count_towards_the_login_lock(client, enrolled, settings):
     user, device = enrolled
     client.post(reverse("login"), {"username": "zhou", "password": PASSWORD})

@@ -6,7 +6,7 @@ import http.server
 import threading
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from huiyin.api import webhooks
@@ -314,3 +314,51 @@ def test_a_redirect_is_not_followed(org, clerk, settings, django_capture_on_comm
     finally:
         redirecting.close()
         target.close()
+
+
+def test_a_stopped_receivers_delivery_is_not_queued_again_for_ever(
+    client, org, clerk, django_capture_on_commit_callbacks
+):
+    # Redelivery to a receiver the administrator stopped said "queued" and left the delivery
+    # pending for ever (a stopped receiver's deliveries are never attempted): refused, saying why.
+    admin = make_staff(org, "admin", ["admin"])
+    hook = Webhook.objects.create(organization=org, url="http://127.0.0.1:9/nothing", secret="k")
+    case, _code = services.case_register(actor=clerk, data=intake())
+    [delivery] = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+    webhooks.attempt(delivery.pk)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed")
+    hook.active = False
+    hook.save()
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(f"/administration/webhooks/deliveries/{delivery.pk}/redeliver/", follow=True)
+    assert response.status_code == 200 and queued == []
+    assert "该接收地址已停止推送：请先恢复推送，再重新发送。" in response.content.decode()
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+    with pytest.raises(CommandError, match="停止推送"):
+        call_command("webhook", "redeliver", "--org", org.code, str(delivery.pk))
+
+
+def test_resuming_a_receiver_sends_what_waited_while_it_was_stopped(
+    client, org, clerk, receiver, settings, django_capture_on_commit_callbacks
+):
+    # A delivery made or retried while the receiver was stopped is skipped, left pending:
+    # resuming said "恢复" and sent it never (nothing queued it again).
+    admin = make_staff(org, "admin", ["admin"])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    hook = Webhook.objects.create(organization=org, url=receiver.url, secret="k")
+    case, _code = services.case_register(actor=clerk, data=intake())
+    [delivery] = _deliveries_for(case.events.get(kind=EventKind.REGISTERED), django_capture_on_commit_callbacks)
+    hook.active = False  # stopped after the event: its delivery waits
+    hook.save()
+    webhooks.attempt(delivery.pk)
+    assert receiver.received == [] and WebhookDelivery.objects.get(pk=delivery.pk).status == "pending"
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/administration/webhooks/{hook.pk}/active/", {"active": "1"}).status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(receiver.received) == 1
+    with django_capture_on_commit_callbacks(execute=False) as queued:  # resuming a running one: nothing again
+        client.post(f"/administration/webhooks/{hook.pk}/active/", {"active": "1"})
+    assert queued == []

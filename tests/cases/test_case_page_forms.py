@@ -7,14 +7,17 @@ tests/e2e/test_case_page_forms.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from huiyin.cases.forms import ActionForm, IntakeForm
-from huiyin.cases.models import Case, Category
+from huiyin.cases.models import Attachment, Case, Category
 from huiyin.core.refusals import SCRIPT_ID
 from huiyin.handling import actions as handling_actions
 from huiyin.handling.models import Investigation
@@ -268,3 +271,57 @@ def test_a_handler_of_another_organisation_is_not_offered(client, clerk, registe
     html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert f'value="{handler.pk}" data-department' in html
     assert f'value="{stranger.pk}" data-department' not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "size", "named"),
+    [
+        ("scan.png", "1", (20000, 20000), "超过 40 百万像素"),  # past Pillow's own limit: no size read
+        ("photo.jpg", "L", (8000, 6000), "8000×6000"),
+    ],
+)
+def test_a_decompression_bomb_uploaded_by_staff_is_refused_naming_its_pixels(
+    client, clerk, register, name, mode, size, named
+):
+    # A few kilobytes that decode to 20000×20000 pixels: the portal refuses it (over 40
+    # megapixels), the staff upload stored it (and a front-office expense's receipt likewise).
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, "PNG" if name.endswith(".png") else "JPEG")
+    case = register()
+    client.force_login(clerk)
+    bomb = SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+    response = client.post(reverse("cases:upload_attachment", args=[case.pk]), {"attachment": bomb})
+    assert response.status_code == 400
+    [message] = _refusal(response.content.decode())["errors"]["attachment"]
+    assert message == f"附件“{name}”的像素过多（{named}），请缩小后再上传。"
+    assert not Attachment.objects.filter(case=case).exists()
+
+
+def test_an_ordinary_photo_uploaded_by_staff_is_stored_as_sent(client, clerk, register):
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), "white").save(buffer, "JPEG")
+    case = register()
+    client.force_login(clerk)
+    photo = SimpleUploadedFile("site.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = client.post(reverse("cases:upload_attachment", args=[case.pk]), {"attachment": photo})
+    assert response.status_code == 302
+    stored = Attachment.objects.get(case=case)
+    assert stored.file.read() == buffer.getvalue()
+
+
+def test_a_long_chinese_file_name_is_stored_and_downloads_under_its_own_name(client, clerk, register):
+    # 100 Chinese characters are 300 bytes: the file system's limit is 255 bytes a name, so
+    # storing the file failed (OSError, a 500). The name shown and downloaded is the whole one.
+    name = "关于幸福小区" + "三号楼" * 31 + ".pdf"
+    assert len(name.encode()) > 255
+    case = register()
+    client.force_login(clerk)
+    upload = SimpleUploadedFile(name, b"%PDF-1.4 scan", content_type="application/pdf")
+    response = client.post(reverse("cases:upload_attachment", args=[case.pk]), {"attachment": upload})
+    assert response.status_code == 302
+    stored = Attachment.objects.get(case=case)
+    assert stored.original_name == name and stored.file.name.endswith(".pdf")
+    assert len(stored.file.name.rsplit("/", 1)[-1].encode()) <= 255
+    download = client.get(reverse("cases:download_attachment", args=[stored.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 scan"
+    assert "attachment;" in download["Content-Disposition"] and "filename*=utf-8''" in download["Content-Disposition"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -174,6 +175,9 @@ def test_a_request_through_the_page_and_its_refusals(client, people):
     assert refused.status_code == 403
 
 
+LONG_RECEIPT_NAME = "示范电器公司客户来访午餐增值税普通发票" * 5 + ".pdf"
+
+
 def test_receipts_download_for_those_who_see_the_reception(client, people):
     with time_machine.travel(NOW, tick=False):
         reception = services.reception_request(
@@ -194,11 +198,12 @@ def test_receipts_download_for_those_who_see_the_reception(client, people):
             amount="280",
             spent_on=date(2026, 6, 10),
             description="午餐",
-            receipt=receipt_pdf("发票.pdf"),
+            receipt=receipt_pdf(LONG_RECEIPT_NAME),  # past the file system's 255 bytes: was an OSError
         )
     client.force_login(people["finance"])
     response = client.get(f"/frontoffice/expenses/{expense.pk}/receipt/")
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert quote(LONG_RECEIPT_NAME) in response["Content-Disposition"]  # the whole name, as sent
     client.force_login(people["engineer"])
     assert client.get(f"/frontoffice/expenses/{expense.pk}/receipt/").status_code == 403
     # An expense over the budget through the page: the amount named, nothing stored.

@@ -312,3 +312,31 @@ def test_staff_choose_their_own_address_and_mobile_and_get_sms_where_switched_on
         ("email", "h***@example.org"),
         ("sms", "139****7777"),
     ]
+
+
+def test_a_line_break_in_a_subject_does_not_stop_the_mail_nor_add_a_header(
+    clerk, admin, immediate_tasks, django_capture_on_commit_callbacks
+):
+    # A carriage return pasted into the template's subject, and one in the case's title (a
+    # title from the API or an e-mail's subject): Django refused the header (BadHeaderError),
+    # so every receipt e-mail failed and was retried; the subject is sent on one line.
+    services.template_save(
+        actor=admin,
+        purpose="receipt",
+        medium="email",
+        language="zh-hans",
+        subject="已收到 {{ number }}\rBcc: evil@example.org\u2028{{ title }}",
+        body="编号{{ number }}，查询码{{ query_code }}。",
+    )
+    assert "\r" not in MessageTemplate.objects.get().subject
+    with django_capture_on_commit_callbacks(execute=True):
+        case, _code = case_register(
+            actor=clerk,
+            data=intake(title="道路破损\r\n第二行", party=PartyInput(name="张伟", phone=PHONE, email=EMAIL)),
+        )
+    [email] = mail.outbox
+    assert email.subject == f"已收到 {case.number} Bcc: evil@example.org 道路破损 第二行"
+    headers = email.message().as_string().split("\n\n", 1)[0]
+    assert "\nBcc:" not in headers and email.bcc == []
+    assert "\r" not in email.subject and "\n" not in email.subject and "\u2028" not in email.subject
+    assert Message.objects.get(case=case, medium="email").status == MessageStatus.SENT

@@ -141,6 +141,16 @@ def test_a_decompression_bomb_is_refused(client, hotline, org):
     assert "像素过多" in bad(client, org, "attachments", files=[bomb])
 
 
+def test_a_bomb_past_pillows_own_limit_is_named_as_too_many_pixels_not_a_broken_image(client, hotline, org):
+    # 400 megapixels: Pillow refuses to open it at all, and the person was told the picture
+    # was incomplete ("不是完整的图片") and to take it again.
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buffer, "PNG")
+    bomb = SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+    message = bad(client, org, "attachments", files=[bomb])
+    assert message.endswith(">“bomb.png”的像素过多（超过 40 百万像素），请缩小后再上传。")
+
+
 def test_text_over_the_limit_and_missing_fields_are_named(client, hotline, org, settings):
     settings.HUIYIN_PORTAL_TEXT_MAX_CHARS = 50
     message = bad(client, org, "text", text="字" * 51)
@@ -312,3 +322,15 @@ def test_the_receipts_query_code_is_sealed_in_the_session_row(client, org):
     for stored in Session.objects.all():
         assert code not in stored.session_data and code not in json.dumps(stored.get_decoded())
     assert client.get(f"/portal/{org.code}/receipt.pdf").status_code == 200
+
+
+def test_a_file_with_a_long_chinese_name_is_registered_not_a_server_error(client, hotline, org):
+    # The portal keeps 120 characters of a name: 120 Chinese characters are 360 bytes, past the
+    # file system's 255 a name, so storing it failed and the person got a 500 page.
+    name = "幸福小区三号楼门前道路破损积水情况说明" * 8 + ".pdf"
+    scan = SimpleUploadedFile(name, b"%PDF-1.4 scan", content_type="application/pdf")
+    response = submit(client, org, files=[scan])
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case, _code = receipt_of(client, org)
+    attachment = case.attachments.get()
+    assert attachment.original_name == name[:116] + ".pdf" and attachment.file.read() == b"%PDF-1.4 scan"

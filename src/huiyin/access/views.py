@@ -20,6 +20,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -53,7 +54,12 @@ class LoginView(auth_views.LoginView):
             return super().form_valid(form)
         session = self.request.session
         session.cycle_key()
-        session[PENDING] = {"user": user.pk, "backend": user.backend, "at": int(time.time())}
+        session[PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "at": int(time.time()),
+            "hash": user.get_session_auth_hash(),  # a password changed before the code ends it
+        }
         url = reverse("access:verify")
         next_url = self.get_redirect_url()
         return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
@@ -87,6 +93,11 @@ def _pending_user(request: HttpRequest):
         request.session.pop(PENDING, None)
         return None, None
     user = get_user_model().objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
+    if user is None or not constant_time_compare(str(pending.get("hash", "")), user.get_session_auth_hash()):
+        # Deactivated, or the password changed (reset by an administrator, changed elsewhere)
+        # since it was given here: the code alone does not log in.
+        request.session.pop(PENDING, None)
+        return None, None
     return user, pending
 
 

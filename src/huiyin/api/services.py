@@ -15,7 +15,7 @@ from huiyin.core.errors import NotFound, ValidationFailed
 from huiyin.orgs.models import Department, ExternalSystem, Organization, Staff
 
 from .models import ACTION_SCOPE_PREFIX, ApiKey, IdempotencyRecord, Scope, Webhook
-from .webhooks import EVENT_TYPES, url_refusal
+from .webhooks import EVENT_TYPES, send_waiting, url_refusal
 
 KEY_PREFIX = "hy"
 MAX_DAYS = 3 * 366  # a key lives at most about three years
@@ -123,12 +123,17 @@ def webhook_create(*, organization: Organization, url: str, event_types: Iterabl
 
 
 def webhook_set_active(*, organization: Organization, webhook_id: int, active: bool) -> Webhook:
-    """Stop or resume deliveries; resuming forgets the failures that disabled it."""
-    hook = Webhook.objects.filter(organization=organization, pk=webhook_id).first()
-    if hook is None:
-        raise NotFound()
-    hook.active = active
-    if active:
-        hook.failures = 0
-    hook.save(update_fields=["active", "failures"])
+    """Stop or resume deliveries; resuming forgets the failures that disabled it and sends
+    what waited meanwhile (a stopped receiver's deliveries are skipped, left pending)."""
+    with transaction.atomic():
+        hook = Webhook.objects.select_for_update().filter(organization=organization, pk=webhook_id).first()
+        if hook is None:
+            raise NotFound()
+        resumed = active and not hook.active
+        hook.active = active
+        if active:
+            hook.failures = 0
+        hook.save(update_fields=["active", "failures"])
+        if resumed:
+            send_waiting(hook)
     return hook

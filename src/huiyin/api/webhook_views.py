@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from huiyin.core.errors import ApplicationError
+from huiyin.core.errors import ApplicationError, NotFound
 from huiyin.core.forms import put_errors
 from huiyin.core.http import AuthedHttpRequest
 from huiyin.orgs.models import Organization
@@ -101,7 +101,13 @@ def delivery_log(request: AuthedHttpRequest) -> HttpResponse:
 @require_POST
 def delivery_redeliver(request: AuthedHttpRequest, delivery_id: int) -> HttpResponse:
     org = _organization(request)
-    with transaction.atomic():
-        delivery = webhooks.redeliver(organization_id=org.pk, delivery_id=delivery_id)  # another's: 404
+    try:
+        with transaction.atomic():
+            delivery = webhooks.redeliver(organization_id=org.pk, delivery_id=delivery_id)  # another's: 404
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, str(exc.message))
+        return redirect("webhooks:deliveries")
     messages.success(request, _("已重新排队发送（第 %(id)s 号推送）。") % {"id": delivery.pk})
     return redirect("webhooks:deliveries")

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.cases.events import EventKind
 from huiyin.cases.models import Event
-from huiyin.core.errors import NotFound
+from huiyin.core.errors import ApplicationError, NotFound
 from huiyin.deadlines.events import DeadlineEvent
 
 from .models import DELIVERY_STATUSES, Webhook, WebhookDelivery
@@ -201,6 +201,15 @@ def _queue(delivery_id: int, delay: int = 0) -> None:
         deliver_webhook_task.enqueue(delivery_id)
 
 
+def send_waiting(hook: Webhook) -> None:
+    """Queue, after commit, the deliveries left pending while ``hook`` was stopped."""
+    waiting = list(
+        WebhookDelivery.objects.filter(webhook=hook, status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True)
+    )
+    for pk in waiting:
+        transaction.on_commit(partial(_queue, pk))
+
+
 def body_for(delivery: WebhookDelivery) -> bytes:
     event, case = delivery.event, delivery.event.case
     payload: dict[str, Any] = {
@@ -257,9 +266,16 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
 
 def redeliver(*, organization_id: int, delivery_id: int) -> WebhookDelivery:
     """Send a delivery again (a failed or a delivered one), from its first attempt."""
-    delivery = WebhookDelivery.objects.filter(pk=delivery_id, webhook__organization_id=organization_id).first()
+    delivery = (
+        WebhookDelivery.objects.select_related("webhook")
+        .filter(pk=delivery_id, webhook__organization_id=organization_id)
+        .first()
+    )
     if delivery is None:
         raise NotFound()
+    if not delivery.webhook.active:
+        # Queued, it would wait for ever: a stopped receiver's deliveries are never attempted.
+        raise ApplicationError(_("该接收地址已停止推送：请先恢复推送，再重新发送。"), field="webhook")
     if delivery.status != WebhookDelivery.Status.PENDING:
         DELIVERY_STATUSES.move(delivery, WebhookDelivery.Status.PENDING)
     delivery.attempts = 0

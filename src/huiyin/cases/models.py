@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core import crypto
 from huiyin.core.fields import EncryptedTextField
+from huiyin.core.files import storage_name
 from huiyin.core.personal import PersonalFields, normalize_email
 from huiyin.core.validators import normalize_id_number
 from huiyin.orgs.actors import OUTSIDE_KINDS, ActorKind, outside_label
@@ -358,7 +359,8 @@ class Contact(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"attachments/{instance.case.organization_id}/{instance.case.number[:8]}/{instance.case.number}/{filename}"
+    case = instance.case
+    return f"attachments/{case.organization_id}/{case.number[:8]}/{case.number}/{storage_name(filename)}"
 
 
 class Attachment(models.Model):

@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from PIL import Image, UnidentifiedImageError
 
 from huiyin.core.errors import ValidationFailed
 from huiyin.core.validators import When, clean_text, id_number_error, moment_error, normalize_phone, phone_error
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 TITLE_MAX = 120
 AGE_MAX = 150
+IMAGE_PIXELS_MAX = 40_000_000  # a 40-megapixel photo; beyond it a decompression bomb is likely
 REPRESENTATIVES_MAX = 20  # 其他代表, one a line (a group visit sends at most five by the regulations)
 _TOKEN = re.compile(r"[0-9A-Za-z_-]{1,64}")
 Errors = dict[str, list[str]]
@@ -372,4 +374,27 @@ def attachment_errors(upload: UploadedFile) -> Errors:
         upload.seek(0)
         if not head.startswith(magic):
             _add(errors, "attachment", _("附件“%(name)s”的内容与扩展名不符。") % {"name": upload.name})
+        elif extension in ("png", "jpg", "jpeg"):
+            pixels = _pixels_error(upload)
+            if pixels:
+                _add(errors, "attachment", pixels)
     return errors
+
+
+def _pixels_error(upload: UploadedFile) -> str | None:
+    """A picture of a few kilobytes that decodes to hundreds of megapixels (a decompression
+    bomb) is refused as the portal refuses it (``portal.files``). Only the header is read; a
+    header Pillow cannot read is left as it was (the file is stored as sent, never decoded here)."""
+    too_many = _("附件“%(name)s”的像素过多（%(size)s），请缩小后再上传。")
+    try:
+        with Image.open(upload) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours: no size to name
+        return too_many % {"name": upload.name, "size": _("超过 %(n)d 百万像素") % {"n": IMAGE_PIXELS_MAX // 1_000_000}}
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    finally:
+        upload.seek(0)
+    if width * height > IMAGE_PIXELS_MAX:
+        return too_many % {"name": upload.name, "size": f"{width}×{height}"}
+    return None

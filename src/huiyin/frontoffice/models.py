@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyin.core import crypto
 from huiyin.core.fields import EncryptedTextField
+from huiyin.core.files import storage_name
 from huiyin.core.personal import PersonalFields
 from huiyin.core.states import StatusTable
 from huiyin.core.validators import normalize_id_number
@@ -394,7 +395,7 @@ class Arrangement(models.Model):
 
 def receipt_path(instance: Expense, filename: str) -> str:
     reception = instance.reception
-    return f"receipts/{reception.organization_id}/{reception.pk}/{filename}"
+    return f"receipts/{reception.organization_id}/{reception.pk}/{storage_name(filename)}"
 
 
 class Expense(models.Model):

@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -52,6 +53,7 @@ from huiyin.orgs.models import Organization
 
 from .imap import ImapConfig, Mailbox, MailboxError
 from .models import InboundMail, MailStatus, Message
+from .rendering import one_line
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,9 @@ CASE_NUMBER = re.compile(r"(?<!\d)(\d{8}-\d{5})(?!\d)")
 # Defects that mean the structure cannot be trusted (a part may be missing or merged).
 # How deep attached mails are unfolded (a forward of a forward of a forward); deeper is parked.
 FORWARD_DEPTH = 3
+# Bytes of one header's raw value. The e-mail package reads a header in time growing with
+# the square of its words (a 720 KB subject: 21 s); a longer one parks the mail unread.
+HEADER_MAX = 16 * 1024
 STRUCTURAL_DEFECTS = (
     "StartBoundaryNotFoundDefect",
     "CloseBoundaryNotFoundDefect",
@@ -134,10 +139,12 @@ def _message_id(msg: EmailMessage | None, raw: bytes) -> str:
 
 
 def _header(msg: EmailMessage, name: str) -> str:
+    """A header's decoded value on one line: an encoded word may carry CR/LF (a subject that
+    would be a title of two lines, a display name that hid a valid From address)."""
     try:
-        return clean_text(str(msg.get(name, "") or "")).strip()
-    except Exception:  # an undecodable header: treated as missing
-        return ""
+        return one_line(clean_text(str(msg.get(name, "") or "")))
+    except Exception:  # the email package refuses e.g. CR/LF in a display name: read it raw
+        return _raw_header(msg, name)
 
 
 def _sender(msg: EmailMessage) -> tuple[str, str]:
@@ -236,6 +243,55 @@ def _attachments(msg: EmailMessage, parsed: ParsedMail, depth: int = 0) -> None:
             parsed.attachments.append(upload)
 
 
+# A long thread's references may be long: read raw (message ids are ASCII), the newest kept.
+THREAD_HEADERS = frozenset({"references", "in-reply-to"})
+
+
+def _message_ids(msg: EmailMessage, name: str) -> list[str]:
+    """The message ids a thread header names, the last HEADER_MAX bytes of it (the newest)."""
+    raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
+    return MESSAGE_ID.findall(raw[-HEADER_MAX:])
+
+
+def _oversized_header(msg: EmailMessage) -> tuple[str, int] | None:
+    """The first header (of the mail or any of its parts; the thread's aside) longer than
+    HEADER_MAX, and its length, read raw: nothing is parsed."""
+    for part in msg.walk():
+        for name, value in part.raw_items():
+            if len(value) > HEADER_MAX and name.lower() not in THREAD_HEADERS:
+                return name, len(value)
+    return None
+
+
+def _raw_header(msg: EmailMessage, name: str) -> str:
+    """A header decoded from at most HEADER_MAX of its raw characters (encoded words only)."""
+    raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
+    try:
+        # 8-bit text in a header (UTF-8 sent unencoded) arrives as surrogate escapes.
+        text = raw[:HEADER_MAX].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return one_line(clean_text(str(make_header(decode_header(text))))) if text else ""
+    except Exception:  # an undecodable header: treated as missing
+        return ""
+
+
+def _unread(msg: EmailMessage, raw: bytes, name: str, length: int) -> ParsedMail:
+    """A mail with a header past HEADER_MAX: parked for a clerk, its subject and sender read
+    from their raw text (cut), nothing else."""
+    parsed = ParsedMail(message_id=_message_id(None, raw))
+    parsed.subject = _raw_header(msg, "Subject")[:500]
+    addresses = getaddresses([_raw_header(msg, "From")])
+    if len(addresses) == 1:
+        with contextlib.suppress(DjangoValidationError):
+            validate_email(addresses[0][1].strip().lower())
+            parsed.sender = addresses[0][1].strip().lower()
+            parsed.sender_name = clean_text(addresses[0][0]).strip()[:60]
+    parsed.problems.append(
+        _("邮件头“%(name)s”过长：%(n)d 字节，上限 %(max)d 字节；原件已保留，请在邮箱中查看。")
+        % {"name": name[:40], "n": length, "max": HEADER_MAX}
+    )
+    return parsed
+
+
 def parse(raw: bytes) -> ParsedMail:
     """Read a mail; ``problems`` says (in Chinese, naming the part) why it needs a clerk."""
     try:
@@ -245,11 +301,14 @@ def parse(raw: bytes) -> ParsedMail:
         parsed.problems.append(_("邮件格式无法解析（%(error)s）。") % {"error": type(exc).__name__})
         return parsed
     assert isinstance(msg, EmailMessage)  # policy.default builds EmailMessage objects
+    oversized = _oversized_header(msg)
+    if oversized is not None:
+        return _unread(msg, raw, *oversized)
     parsed = ParsedMail(message_id=_message_id(msg, raw))
     parsed.subject = _header(msg, "Subject")
     parsed.sender, parsed.sender_name = _sender(msg)
     for name in ("In-Reply-To", "References"):
-        parsed.references += MESSAGE_ID.findall(_header(msg, name))
+        parsed.references += _message_ids(msg, name)
     defects = sorted({type(d).__name__ for d in msg.defects if type(d).__name__ in STRUCTURAL_DEFECTS})
     if defects:
         parsed.problems.append(_("邮件结构有误：%(defects)s。") % {"defects": "、".join(defects)})

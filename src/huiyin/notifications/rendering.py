@@ -32,6 +32,15 @@ class Text:
     body: str
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """A subject on one line: every line break (CR too, which a mail header refuses as
+    BadHeaderError, and the Unicode separators) becomes a space."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
 def fill(template: str, values: Mapping[str, object]) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), template)
 
@@ -103,4 +112,4 @@ def enabled(organization_id: int, purpose: str, medium: str) -> bool:
 
 def render(organization_id: int, purpose: str, medium: str, language: str, values: Mapping[str, object]) -> Text:
     text, _own = template_for(organization_id, purpose, medium, language)
-    return Text(fill(text.subject, values).replace("\n", " ").strip()[:SUBJECT_MAX], fill(text.body, values))
+    return Text(one_line(fill(text.subject, values))[:SUBJECT_MAX], fill(text.body, values))

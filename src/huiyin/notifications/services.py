@@ -378,7 +378,7 @@ def template_save(
 ) -> MessageTemplate:
     _check_admin(actor)
     _check_key(purpose, medium, language)
-    subject, body = clean_text(subject).strip(), clean_text(body).strip()
+    subject, body = rendering.one_line(clean_text(subject)), clean_text(body).strip()
     if medium == Medium.SMS:
         subject = ""
     rendering.check_template(purpose, medium, subject, body)

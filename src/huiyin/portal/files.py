@@ -20,10 +20,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from huiyin.cases.validation import IMAGE_PIXELS_MAX
 from huiyin.core.errors import ValidationFailed
 
 FIELD = "attachments"  # the form field the messages go next to
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond it a decompression bomb is likely
+NAME_MAX = 120  # characters of a file's name kept
+MAX_PIXELS = IMAGE_PIXELS_MAX  # as for staff uploads: beyond it a decompression bomb is likely
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,16 @@ def _extension(name: str) -> str:
     return PurePath(name).suffix.lower().lstrip(".")
 
 
+def _short_name(name: str, limit: int = NAME_MAX) -> str:
+    """At most ``limit`` characters, the extension kept (cut off, a PDF was refused as of a
+    type that cannot be uploaded)."""
+    if len(name) <= limit:
+        return name
+    suffix = PurePath(name).suffix
+    suffix = suffix if len(suffix) <= 10 else ""
+    return name[: limit - len(suffix)] + suffix
+
+
 def _mb(size: float) -> str:
     return f"{size / 1048576:.1f}"
 
@@ -79,7 +91,7 @@ def prepare(uploads: list[UploadedFile], *, keep_location: bool) -> list[SimpleU
         )
     ready: list[SimpleUploadedFile] = []
     for upload in uploads:
-        name = PurePath((upload.name or "file").replace("\\", "/")).name[:120] or "file"
+        name = _short_name(PurePath((upload.name or "file").replace("\\", "/")).name) or "file"
         size = upload.size or 0
         extension = _extension(name)
         expected = next((k for k in KINDS if extension in k.extensions), None)
@@ -138,6 +150,14 @@ def _clean_image(data: bytes, name: str, kind: Kind, *, keep_location: bool) -> 
     broken = ValueError(_("“%(name)s”不是完整的图片，无法打开，请重新拍摄或选择。") % {"name": name})
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # past Pillow's own limit: no size is read
+        raise ValueError(
+            _("“%(name)s”的像素过多（超过 %(n)d 百万像素），请缩小后再上传。")
+            % {"name": name, "n": MAX_PIXELS // 1_000_000}
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise broken from exc
+    try:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ValueError(

@@ -73,4 +73,6 @@ class Command(BaseCommand):
                     webhooks.redeliver(organization_id=org.pk, delivery_id=options["delivery_id"])
             except NotFound as exc:
                 raise CommandError("no such delivery") from exc
+            except ApplicationError as exc:
+                raise CommandError(str(exc.message)) from exc
             self.stdout.write("queued\n")
