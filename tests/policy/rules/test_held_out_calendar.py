@@ -16,6 +16,7 @@ from huiyin.deadlines.models import Clock
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
 from tests.policy.conftest import SH, activate, at
+from tests.policy.rules.outside import api_as, api_day
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +143,11 @@ def test_a_working_day_limit_running_into_an_unknown_year_says_so_until_the_cale
     row = panel_row(client, case, at(2026, 12, 28, 10, 5), "reply")
     assert "2027-01-04 23:59" in row
     assert "内置节假日日历未收录 2027 年：此时限暂按周一至周五计算工作日" in row
+    with time_machine.travel(at(2026, 12, 28, 10, 5), tick=False):
+        listed = api_as(org, clerk).get(f"/api/v1/cases/{case.pk}/deadlines/").json()
+    (reply,) = [d for d in listed if d["stage"] == "reply"]
+    assert api_day(reply["due_at"]) == "2027-01-04"
+    assert reply["calendar_note"].startswith("内置节假日日历未收录 2027 年")
     admin = make_staff(org, "admin", [Role.ADMIN])
     with time_machine.travel(at(2026, 12, 28, 11, 0), tick=False):
         client.force_login(admin)
@@ -158,6 +164,10 @@ def test_a_working_day_limit_running_into_an_unknown_year_says_so_until_the_cale
     row = panel_row(client, case, at(2026, 12, 28, 11, 5), "reply")
     assert "2027-01-05 23:59" in row
     assert "内置节假日日历未收录" not in row
+    with time_machine.travel(at(2026, 12, 28, 11, 5), tick=False):
+        listed = api_as(org, clerk).get(f"/api/v1/cases/{case.pk}/deadlines/").json()
+    (reply,) = [d for d in listed if d["stage"] == "reply"]
+    assert api_day(reply["due_at"]) == "2027-01-05" and reply["calendar_note"] == ""
 
 
 def test_a_calendar_day_limit_rolled_forward_into_an_unknown_year_is_flagged_too(petition, client, clerk):

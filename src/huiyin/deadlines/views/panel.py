@@ -35,12 +35,10 @@ from huiyin.core.http import AuthedHttpRequest
 from huiyin.core.validators import When, moment_error
 from huiyin.orgs.models import Staff
 from huiyin.orgs.roles import Role
-from huiyin.policy.labels import CLOCK_FROM_LABELS
 from huiyin.policy.services import calendar_for, current_policy
-from huiyin.policy.services.calendars import years_counted_monday_to_friday
-from huiyin.policy.sources import shown as source_shown
 
 from .. import selectors
+from ..basis import calendar_note, rule_basis
 from ..forms import (
     UNIT_LABELS,
     ExtensionDecideForm,
@@ -188,45 +186,6 @@ def _stop_text(view: selectors.ClockView) -> tuple[str, str]:
     return "stopped", str(reason or ClockState.STOPPED.label)
 
 
-# Units a holiday calendar changes (presets say "days" with or without rolling a last holiday).
-_CALENDAR_UNITS = ("workdays", "working_hours")
-
-
-def _basis(rule: dict[str, Any]) -> str:
-    """The limit as the preset counts it and its source: "15 自然日，自收到诉求起，次日起算；
-    遇节假日顺延 · 依据：信访工作条例（2022）……". Empty for a clock without a counted rule."""
-    amount, unit = rule.get("amount"), rule.get("unit")
-    if amount is None or not unit or rule.get("manual_due_at"):
-        return ""
-    parts = [f"{amount} {UNIT_LABELS.get(unit, unit)}"]
-    start = rule.get("clock_from")
-    if start:
-        counted = _("自%(event)s起") % {"event": CLOCK_FROM_LABELS.get(start, start)}
-        if rule.get("start") == "next_day":
-            counted += "，" + _("次日起算")
-        parts.append(counted)
-    text = "，".join(parts)
-    if rule.get("roll") == "forward":
-        text += "；" + _("遇节假日顺延")
-    if rule.get("source"):
-        text += " · " + _("依据：%(source)s") % {"source": source_shown(str(rule["source"]))}
-    return text
-
-
-def _calendar_note(case: Case, view: selectors.ClockView) -> str:
-    rule = view.clock.rule
-    if rule.get("unit") not in _CALENDAR_UNITS and rule.get("roll") != "forward":
-        return ""
-    first, last = timezone.localdate(view.started_at), timezone.localdate(view.due_at)
-    years = years_counted_monday_to_friday(first=first, last=last, organization_id=case.organization_id)
-    if not years:
-        return ""
-    return _(
-        "内置节假日日历未收录 %(years)s 年：此时限暂按周一至周五计算工作日，可能不准；"
-        "管理员在“工作日历”中补充节假日和调休后自动重算。"
-    ) % {"years": "、".join(str(y) for y in years)}
-
-
 def _row(case: Case, view: selectors.ClockView, now: datetime, extensions: list[Extension]) -> ClockRow:
     if view.state == ClockState.STOPPED:
         tone, left = _stop_text(view)
@@ -254,8 +213,8 @@ def _row(case: Case, view: selectors.ClockView, now: datetime, extensions: list[
         waiting=waiting,
         extensions=extensions,
         granted=view.clock.generation,
-        basis=_basis(view.clock.rule),
-        calendar_note=_calendar_note(case, view) if view.state != ClockState.STOPPED else "",
+        basis=rule_basis(view.clock.rule),
+        calendar_note=calendar_note(case, view),
     )
 
 
