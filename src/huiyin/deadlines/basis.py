@@ -28,16 +28,16 @@ def rule_basis(rule: dict[str, Any]) -> str:
     amount, unit = rule.get("amount"), rule.get("unit")
     if amount is None or not unit or rule.get("manual_due_at"):
         return ""
-    parts = [f"{amount} {UNIT_LABELS.get(unit, unit)}"]
+    limit = f"{amount} {UNIT_LABELS.get(unit, unit)}"
     start = rule.get("clock_from")
     if start:
-        counted = _("自%(event)s起") % {"event": CLOCK_FROM_LABELS.get(start, start)}
+        text = _("%(limit)s，自%(event)s起") % {"limit": limit, "event": CLOCK_FROM_LABELS.get(start, start)}
         if rule.get("start") == "next_day":
-            counted += "，" + _("次日起算")
-        parts.append(counted)
-    text = "，".join(parts)
+            text += _("，次日起算")
+    else:
+        text = limit
     if rule.get("roll") == "forward":
-        text += "；" + _("遇节假日顺延")
+        text += _("；遇节假日顺延")
     if rule.get("source"):
         text += " · " + _("依据：%(source)s") % {"source": source_shown(str(rule["source"]))}
     return text

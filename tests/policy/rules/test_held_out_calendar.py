@@ -128,6 +128,13 @@ def test_the_case_page_states_the_limit_and_its_basis(petition, client, clerk):
         "15 自然日，自收到诉求起，次日起算；遇节假日顺延 · 依据：信访工作条例（2022）："
         "自收到信访事项之日起 15 日内决定是否受理并书面告知信访人；常见地方规定（回音整理）"
     )
+    client.cookies["django_language"] = "en"
+    row = panel_row(client, case, at(2026, 2, 1, 10, 5), "acceptance")
+    english = re.search(r'class="small text-muted deadline-basis">([^<]+)<', row).group(1)
+    assert english.startswith(
+        "15 calendar days from Case received, counted from the next day; a last day on a holiday moves to the next "
+        "working day · Basis: "
+    ), english
 
 
 def test_a_working_day_limit_running_into_an_unknown_year_says_so_until_the_calendar_is_supplied(
