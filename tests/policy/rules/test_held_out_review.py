@@ -106,3 +106,43 @@ def test_review_may_be_requested_until_the_day_after_national_day_and_not_after(
     decision = Clock.objects.get(case=case, stage="review_decision")
     # 30 days from the request (10-08): day 1 = 10-09, day 30 = 11-07, a Saturday → 11-09.
     assert local_day(decision.due_at) == "2026-11-09"
+
+
+def test_the_petition_answer_is_reviewed_by_the_department_head_then_signed_by_the_leader(org, departments):
+    """presets/petition_office.yaml approval.chain [dept_head, leader] (seeds/000 lines 8–10 「处理原则报
+    领导审批」, the two levels Huiyin's default): the leader cannot sign before the head has
+    reviewed, nor the handler answer before the leader has signed."""
+    activate(org, "petition_office")
+    clerk = make_staff(org, "clerk", [Role.INTAKE_CLERK])
+    handler = make_staff(org, "handler", [Role.HANDLER], departments["city"])
+    head = make_staff(org, "head", [Role.DEPT_HEAD], departments["city"])
+    leader = make_staff(org, "leader", [Role.LEADER])
+    apis = {n: api_as(org, p) for n, p in dict(clerk=clerk, handler=handler, head=head, leader=leader).items()}
+    start = at(2026, 8, 3, 9)
+    with time_machine.travel(start, tick=False):
+        case_id = apis["clerk"].post("/api/v1/cases/", LETTER, format="json").json()["id"]
+    for who, action, body in (
+        ("clerk", "accept", {}),
+        ("clerk", "dispatch", {"department_id": departments["city"].pk, "handler_id": handler.pk}),
+        ("handler", "sign_for", {}),
+    ):
+        assert act(apis[who], case_id, action, start, **body).status_code == 200
+    answer = {"reply": "经调查，工地已停止夜间施工。", "method": "letter"}
+    early = act(apis["handler"], case_id, "reply", at(2026, 8, 10, 9), **answer)
+    assert early.status_code in (400, 403, 409), early.json()
+    submitted = act(
+        apis["handler"],
+        case_id,
+        "submit_for_approval",
+        at(2026, 8, 10, 9),
+        proposal="责令夜间停工。",
+        outcome="resolved",
+    )
+    assert submitted.status_code == 200, submitted.json()
+    out_of_turn = act(apis["leader"], case_id, "approve", at(2026, 8, 10, 10), comments="同意")
+    assert out_of_turn.status_code in (400, 403, 409), out_of_turn.json()
+    assert Case.objects.get(pk=case_id).state == "pending_approval"
+    assert act(apis["head"], case_id, "approve", at(2026, 8, 10, 11), comments="同意").status_code == 200
+    assert Case.objects.get(pk=case_id).state == "pending_approval"
+    assert act(apis["leader"], case_id, "approve", at(2026, 8, 10, 12), comments="同意").status_code == 200
+    assert act(apis["handler"], case_id, "reply", at(2026, 8, 11, 9), **answer).status_code == 200
