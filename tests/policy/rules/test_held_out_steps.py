@@ -74,3 +74,69 @@ def test_the_station_hands_over_investigates_signs_and_has_the_leader_sign_in_th
     signed = act(leader_api, case_id, "approve", when, comments="同意")
     assert signed.status_code == 200, signed.json()
     assert Case.objects.get(pk=case_id).state == "approved"
+
+
+def test_a_group_visit_is_not_closed_without_the_callback_after_rectification(org, departments, client):
+    """Line 10 「站领导签发后…通知责任单位…两周内将整改工作方案以书面形式报站」, line 11 「将整改工作方案及时通知
+    来信来访来电人」, line 13 「对群访…的信访函件责任单位整改后必须进行回访」: through the API and the
+    rectification forms, the unit is notified after the leader signs, the plan is due two weeks
+    after the notice, the complainant is told before the answer, and closing waits for the callback."""
+    from huiyin.handling.models import Rectification
+
+    activate(org, "construction_station")
+    clerk = make_staff(org, "clerk", [Role.INTAKE_CLERK])
+    handler = make_staff(org, "inspector", [Role.HANDLER], departments["city"])
+    leader = make_staff(org, "station_leader", [Role.LEADER])
+    clerk_api, handler_api, leader_api = api_as(org, clerk), api_as(org, handler), api_as(org, leader)
+    start = at(2026, 3, 2, 9)
+    with time_machine.travel(start, tick=False):
+        created = clerk_api.post(
+            "/api/v1/cases/",
+            {**LETTER, "channel": "visit", "group_size": 8, "text": "小区多户墙体开裂，集体来访。"},
+            format="json",
+        )
+    assert created.status_code == 201, created.content
+    case_id = created.json()["id"]
+    assert act(clerk_api, case_id, "accept", start).status_code == 200
+    body = {"department_id": departments["city"].pk, "handler_id": handler.pk}
+    assert act(clerk_api, case_id, "dispatch", start, **body).status_code == 200
+
+    when = at(2026, 3, 3, 9)
+    with on_page(client, handler, when) as page:
+        early = page.post(reverse("handling:rectification", args=[case_id, "notify"]), {"unit": "某建筑公司"})
+    assert early.status_code == 400 and not Rectification.objects.exists()
+    with on_page(client, handler, when) as page:
+        page.post(
+            reverse("handling:investigation_add", args=[case_id]),
+            {"kind": "interview", "text": "询问施工方。", "interviewee": "李工"},
+        )
+        record = Investigation.objects.get(case_id=case_id)
+        page.post(
+            reverse("handling:investigation_confirm", args=[case_id, record.pk]), {"signature_drawn": png_signature()}
+        )
+    proposal = {"proposal": "责成施工单位加固。", "outcome": "resolved", "responsible_unit": "某建筑公司"}
+    assert act(handler_api, case_id, "submit_for_approval", when, **proposal).status_code == 200
+    assert act(leader_api, case_id, "approve", when, comments="同意").status_code == 200
+    with on_page(client, handler, when) as page:
+        notified = page.post(
+            reverse("handling:rectification", args=[case_id, "notify"]), {"unit": "某建筑公司", "method": "letter"}
+        )
+    assert notified.status_code == 302
+    plan_clock = Clock.objects.get(case_id=case_id, stage="rectification_plan")
+    assert plan_clock.due_at.astimezone(SH).strftime("%Y-%m-%d") == "2026-03-17"  # two weeks after 03-03
+    answer = {"reply": "已责成施工单位加固整改。", "method": "letter"}
+    untold = act(handler_api, case_id, "reply", at(2026, 3, 10, 9), **answer)
+    assert untold.status_code == 400, untold.json()
+    rid = Rectification.objects.get(case_id=case_id).pk
+    with on_page(client, handler, at(2026, 3, 10, 9)) as page:
+        for step, data in (
+            ("plan", {"plan_text": "外墙加固。"}),
+            ("check", {"verdict": "accepted"}),
+            ("inform", {"method": "phone"}),
+        ):
+            done = page.post(reverse("handling:rectification", args=[case_id, step]), {"rectification_id": rid, **data})
+            assert done.status_code == 302, (step, done.status_code)
+    assert act(handler_api, case_id, "reply", at(2026, 3, 10, 10), **answer).status_code == 200
+    closing = act(leader_api, case_id, "close", at(2026, 3, 11, 9))
+    assert closing.status_code == 400 and "回访" in str(closing.json()), closing.json()
+    assert Case.objects.get(pk=case_id).state == "replied"
