@@ -19,6 +19,9 @@ from huiyin.cases.actions import all_specs
 from huiyin.cases.forms import KWARG_OF, ActionForm
 from huiyin.cases.models import Attachment, Case, Category, Channel, Contact, Event, Nature, Party, Urgency
 from huiyin.cases.workflow import CaseState, state_label
+from huiyin.deadlines.basis import calendar_note, rule_basis
+from huiyin.deadlines.models import STAGE_LABELS, ClockState
+from huiyin.deadlines.selectors import ClockView
 from huiyin.handling.documents import salutation
 from huiyin.handling.models import Document, DocumentKind, DocumentStatus
 from huiyin.orgs.actors import ActorKind
@@ -237,6 +240,40 @@ def event_out(event: Event) -> dict[str, Any]:
         "actor": event.actor_label,
         "actor_kind": event.actor_kind or ("staff" if event.actor_id else ""),
         "data": event.data,
+    }
+
+
+class DeadlineOut(serializers.Serializer):
+    stage = serializers.CharField(help_text="the preset's deadline stage (acceptance, reply, overall…)")
+    stage_label = serializers.CharField()
+    label = serializers.CharField(help_text="the preset's own name for this limit")
+    state = _choice(ClockState.choices)
+    state_label = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    overdue = serializers.BooleanField()
+    extensions_granted = serializers.IntegerField()
+    pending_extension = serializers.BooleanField()
+    basis = serializers.CharField(help_text="how the limit is counted and the rule it comes from")
+    calendar_note = serializers.CharField(
+        help_text='"" unless the count runs through a year the holiday calendar does not know'
+    )
+
+
+def deadline_out(case: Case, view: ClockView) -> dict[str, Any]:
+    return {
+        "stage": view.stage,
+        "stage_label": str(STAGE_LABELS.get(view.stage, view.stage)),
+        "label": view.label,
+        "state": view.state,
+        "state_label": str(ClockState(view.state).label),
+        "started_at": view.started_at,
+        "due_at": view.due_at,
+        "overdue": view.overdue,
+        "extensions_granted": view.clock.generation,
+        "pending_extension": view.pending_extension,
+        "basis": rule_basis(view.clock.rule),
+        "calendar_note": calendar_note(case, view),
     }
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/search/", views.CaseSearchView.as_view(), name="cases_search"),
     path("cases/<int:case_id>/", views.CaseDetailView.as_view(), name="case"),
     path("cases/<int:case_id>/events/", views.EventListView.as_view(), name="events"),
+    path("cases/<int:case_id>/deadlines/", views.DeadlineListView.as_view(), name="deadlines"),
     path("cases/<int:case_id>/contacts/", views.ContactListView.as_view(), name="contacts"),
     path("cases/<int:case_id>/attachments/", views.AttachmentListView.as_view(), name="attachments"),
     path("cases/<int:case_id>/actions/", views.AllowedActionsView.as_view(), name="actions"),

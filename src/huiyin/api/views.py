@@ -30,6 +30,7 @@ from huiyin.cases.selectors import KEYWORD_MAX, LedgerFilters
 from huiyin.cases.workflow import CaseState
 from huiyin.core.errors import PermissionDeniedError, ValidationFailed
 from huiyin.core.validators import When, check_day, parse_day
+from huiyin.deadlines.selectors import case_clocks
 from huiyin.handling import documents
 from huiyin.handling import services as handling_services
 from huiyin.orgs.models import Department
@@ -56,6 +57,7 @@ from .serializers import (
     CategoryOut,
     ContactIn,
     ContactOut,
+    DeadlineOut,
     DepartmentOut,
     DocumentOut,
     EventOut,
@@ -64,6 +66,7 @@ from .serializers import (
     case_out,
     category_out,
     contact_out,
+    deadline_out,
     department_out,
     document_out,
     event_out,
@@ -328,6 +331,14 @@ class EventListView(ApiView):
         case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
         events = case.events.select_related("actor", "actor_system").order_by("id")
         return Response([event_out(event) for event in events])
+
+
+class DeadlineListView(ApiView):
+    @extend_schema(operation_id="cases_deadlines", responses={200: DeadlineOut(many=True), **ERRORS})
+    def get(self, request: Request, case_id: int) -> Response:
+        require_scope(request, Scope.READ)
+        case = selectors.case_get(actor=request.user, key=self.key, case_id=case_id)
+        return Response([deadline_out(case, view) for view in case_clocks(case=case)])
 
 
 class ContactListView(ApiView):

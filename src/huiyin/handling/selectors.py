@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from huiyin.cases.models import Case
 from huiyin.cases.workflow import OPEN_STATES, REVIEW_STATES, CaseState
@@ -119,6 +121,27 @@ def _records_present(case: Case) -> dict[str, bool]:
     return {name: bool(row.get(f"has_{name}")) for name in PANEL_RECORDS}
 
 
+def review_request_window(case: Case) -> tuple[int, datetime | None] | None:
+    """(level, last moment) of the review (复查, level 1) or re-review (复核, level 2) the
+    complainant may still ask for: while the case waits in 已答复, the preset has reviews,
+    and that level was not requested yet; None otherwise. The moment is None when the
+    preset gives no ``review_request`` limit."""
+    if case.state != CaseState.REPLIED:
+        return None
+    preset = records.preset_of(case)
+    if preset is None or preset.review is None or not (case.stage_switches or {}).get("review", True):
+        return None
+    levels = {r.level: r for r in Review.objects.filter(case=case)}
+    if 1 not in levels:
+        level = 1
+    elif 2 not in levels and levels[1].decided_at is not None:
+        level = 2
+    else:
+        return None
+    _answered, due = records.review_limit(case, level)
+    return level, due
+
+
 def handling_panel(case: Case) -> dict:
     """Everything the case page shows about the handling, all rounds, oldest first."""
     present = _records_present(case)
@@ -176,7 +199,18 @@ def handling_panel(case: Case) -> dict:
             else None
         ),
         "concluded_matters": records.concluded_matters(case),
+        "review_window": _review_window_shown(case),
     }
+
+
+def _review_window_shown(case: Case) -> dict[str, Any] | None:
+    window = review_request_window(case)
+    if window is None:
+        return None
+    level, due = window
+    if due is None:
+        return None
+    return {"level": level, "due": due, "passed": timezone.now() > due}
 
 
 # --- the desk's sections (huiyin/subscribers.py, DESK_SECTIONS) --------------------------------------

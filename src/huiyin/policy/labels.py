@@ -52,6 +52,14 @@ NATURE_LABELS: dict[str, StrPromise] = {
     "suggestion": _("建议"),
     "praise": _("表扬"),
 }
+# What a deadline counts from (presets.DeadlineRule.clock_from).
+CLOCK_FROM_LABELS: dict[str, StrPromise] = {
+    "received": _("收到诉求"),
+    "accepted": _("受理"),
+    "dispatched": _("派遣"),
+    "replied": _("答复"),
+    "notified": _("通知责任单位"),
+}
 URGENCY_LABELS: dict[str, StrPromise] = {
     "normal": _("一般"),
     "urgent": _("紧急"),

@@ -30,7 +30,6 @@ from huiyin.followup.models import Callback, CallbackMethod, CallbackStatus
 from huiyin.handling import panels as handling_panels
 from huiyin.handling import selectors as handling_selectors
 from huiyin.handling.models import Document, Review
-from huiyin.handling.records import preset_of, review_limit
 from huiyin.orgs.models import Organization
 from huiyin.policy.presets import Preset
 from huiyin.policy.services.versions import running_policy
@@ -259,19 +258,10 @@ def review_window(case: Case) -> Window:
     """Review (复查) after the answer, re-review (复核) after the review opinion: while the case
     waits in 已答复, the preset has them, and this level was not requested yet. ``open`` is
     False after the limit (the form says until when it could be asked)."""
-    if case.state != S.REPLIED:
+    window = handling_selectors.review_request_window(case)
+    if window is None:
         return Window(open=False, due=None)
-    preset = preset_of(case)
-    if preset is None or preset.review is None or not (case.stage_switches or {}).get("review", True):
-        return Window(open=False, due=None)
-    levels = {r.level: r for r in Review.objects.filter(case=case)}
-    if 1 not in levels:
-        level = 1
-    elif 2 not in levels and levels[1].decided_at is not None:
-        level = 2
-    else:
-        return Window(open=False, due=None)
-    _answered, due = review_limit(case, level)
+    level, due = window
     return Window(open=due is None or timezone.now() <= due, due=due, level=level)
 
 

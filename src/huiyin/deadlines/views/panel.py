@@ -38,6 +38,7 @@ from huiyin.orgs.roles import Role
 from huiyin.policy.services import calendar_for, current_policy
 
 from .. import selectors
+from ..basis import calendar_note, rule_basis
 from ..forms import (
     UNIT_LABELS,
     ExtensionDecideForm,
@@ -87,6 +88,8 @@ class ClockRow:
     waiting: str
     extensions: list[Extension]
     granted: int
+    basis: str = ""  # how the limit is counted and where the rule comes from
+    calendar_note: str = ""  # counted Monday to Friday in a year the holiday calendar lacks
 
     @property
     def colour(self) -> str:
@@ -210,6 +213,8 @@ def _row(case: Case, view: selectors.ClockView, now: datetime, extensions: list[
         waiting=waiting,
         extensions=extensions,
         granted=view.clock.generation,
+        basis=rule_basis(view.clock.rule),
+        calendar_note=calendar_note(case, view),
     )
 
 

@@ -328,3 +328,14 @@ def unknown_year_warnings(*, today: date, organization_id: int | None = None) ->
         supplied = _rows(organization_id).filter(date__year=year).count()
         warnings.append(YearWarning(year=year, started=year <= today.year, supplied=supplied))
     return warnings
+
+
+def years_counted_monday_to_friday(*, first: date, last: date, organization_id: int | None = None) -> list[int]:
+    """The years from ``first`` to ``last`` that the holiday package does not know and
+    administrators supplied no holiday or working-day rows for: a deadline counted across
+    them takes Monday to Friday as the working days (the case page says so)."""
+    years = [y for y in range(first.year, last.year + 1) if not statutory_year_known(y)]
+    if not years:
+        return []
+    supplied = set(_rows(organization_id).filter(date__year__in=years).values_list("date__year", flat=True))
+    return [y for y in years if y not in supplied]

@@ -38,7 +38,7 @@ from ..forms import (
     PolicyEditForm,
     PresetLoadForm,
 )
-from ..labels import CHANNEL_LABELS, NATURE_LABELS, STAGE_LABELS, URGENCY_LABELS, preset_label
+from ..labels import CHANNEL_LABELS, CLOCK_FROM_LABELS, NATURE_LABELS, STAGE_LABELS, URGENCY_LABELS, preset_label
 from ..models import (
     CalendarDayKind,
     PolicyVersion,
@@ -128,13 +128,6 @@ LABELS = {
     "nature": NATURE_LABELS,
     "urgency": URGENCY_LABELS,
 }
-CLOCK_FROM = {
-    "received": gettext_lazy("收到诉求"),
-    "accepted": gettext_lazy("受理"),
-    "dispatched": gettext_lazy("派遣"),
-    "replied": gettext_lazy("答复"),
-    "notified": gettext_lazy("通知责任单位"),
-}
 STAGE_SWITCHES = {
     "acceptance_decision": gettext_lazy("受理决定"),
     "sign_for": gettext_lazy("签收"),
@@ -192,7 +185,7 @@ def _rule_rows(preset: Preset) -> list[dict[str, Any]]:
                 "label": preset_label(rule.label),
                 "when": " · ".join(when) or _("所有案件"),
                 "limit": f"{rule.amount} {UNIT_LABELS.get(rule.unit, rule.unit)}",
-                "from": _("自%(event)s起") % {"event": CLOCK_FROM.get(rule.clock_from, rule.clock_from)}
+                "from": _("自%(event)s起") % {"event": CLOCK_FROM_LABELS.get(rule.clock_from, rule.clock_from)}
                 + ("，" + _("次日起算") if rule.start == "next_day" else ""),
                 "holiday": _("遇节假日顺延") if rule.on_holiday == "roll_forward" else "",
                 "warn": f"{rule.warn_at:.0%}",
