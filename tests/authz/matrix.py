@@ -321,6 +321,7 @@ API: dict[str, Entry] = {
     "api:case": Row(get=VIEWERS, kwargs=case("in_progress")),
     "api:events": Row(get=VIEWERS, kwargs=case("in_progress")),
     "api:actions": Row(get=VIEWERS, kwargs=case("in_progress")),
+    "api:deadlines": Row(get=VIEWERS, kwargs=case("in_progress")),
     "api:contacts": Row(
         get=VIEWERS,
         post=REGISTER,
