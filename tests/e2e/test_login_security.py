@@ -102,11 +102,12 @@ def test_the_browser_enforces_the_policy(browser, live_server):
             ),
         )
         page.goto("/login/")
-        page.evaluate(
-            """() => { const s = document.createElement('script');
-                       s.textContent = 'window.__injected = true;'; document.body.appendChild(s); }"""
-        )
-        page.wait_for_timeout(200)
+        # Until the browser reports the blocked script (no fixed wait: the report is the event).
+        with page.expect_console_message(lambda msg: "Content Security Policy" in msg.text):
+            page.evaluate(
+                """() => { const s = document.createElement('script');
+                           s.textContent = 'window.__injected = true;'; document.body.appendChild(s); }"""
+            )
         assert page.evaluate("window.__injected === undefined")
         assert violations and "script-src" in violations[0]
     finally:
