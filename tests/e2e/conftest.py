@@ -156,7 +156,18 @@ def logged_in_page(new_page, live_server) -> Callable:
             client = Client()
             client.force_login(user, backend="huiyin.access.backends.StaffBackend")
             cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-            page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+            page.context.add_cookies(
+                [
+                    {  # as the login response sets it
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": cookie,
+                        "url": live_server.url,
+                        "httpOnly": settings.SESSION_COOKIE_HTTPONLY,
+                        "secure": settings.SESSION_COOKIE_SECURE,
+                        **({"sameSite": settings.SESSION_COOKIE_SAMESITE} if settings.SESSION_COOKIE_SAMESITE else {}),
+                    }
+                ]
+            )
             page.goto("/cases/desk/")
         expect(page).to_have_url(re.compile(r"/cases/desk/$"))
         return page
