@@ -122,17 +122,53 @@ def new_page(browser, live_server) -> Iterator[Callable]:
 
 
 @pytest.fixture
-def logged_in_page(new_page) -> Callable:
-    """``logged_in_page("clerk")``: a page logged in through the real form at /login/."""
+def logged_in_page(new_page, live_server) -> Callable:
+    """``logged_in_page("clerk")``: a page signed in as that user (the password checked), on
+    the desk. The session is opened on the server as the login view opens it (Django's
+    ``login`` with the backend a form login records, its ``user_logged_in`` receivers
+    included: the session's login time, the password-change mark) and its cookie handed to
+    the browser, which then opens the desk: a test about something else does not pay for the
+    login page, the form's round trip and the password hash. The form itself is driven with
+    ``via_form=True`` (tests/e2e/test_login_security.py, which also locks it out and passes
+    the second factor)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
     from playwright.sync_api import expect
 
-    def login(username: str, password: str | None = None):
+    def login(username: str, password: str | None = None, *, via_form: bool = False):
         page = new_page()
-        page.goto("/login/")
-        expect(page.locator("#id_username")).to_be_focused()
-        page.fill("#id_username", username)
-        page.fill("#id_password", password or f"pw-{username}")
-        page.get_by_role("button", name="登录", exact=True).click()
+        password = password or f"pw-{username}"
+        if via_form:
+            page.goto("/login/")
+            expect(page.locator("#id_username")).to_be_focused()
+            page.fill("#id_username", username)
+            page.fill("#id_password", password)
+            page.get_by_role("button", name="登录", exact=True).click()
+        else:
+            from huiyin.access import selectors
+            from huiyin.access.permissions import must_enrol
+
+            user = get_user_model()._default_manager.get_by_natural_key(username)
+            assert user.is_active and user.check_password(password), f"{username} cannot log in with {password!r}"
+            # A second factor is not skipped here: such a user signs in through the form.
+            assert selectors.confirmed_device(user) is None and not must_enrol(user), f"{username}: use via_form"
+            client = Client()
+            client.force_login(user, backend="huiyin.access.backends.StaffBackend")
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            page.context.add_cookies(
+                [
+                    {  # as the login response sets it
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": cookie,
+                        "url": live_server.url,
+                        "httpOnly": settings.SESSION_COOKIE_HTTPONLY,
+                        "secure": settings.SESSION_COOKIE_SECURE,
+                        **({"sameSite": settings.SESSION_COOKIE_SAMESITE} if settings.SESSION_COOKIE_SAMESITE else {}),
+                    }
+                ]
+            )
+            page.goto("/cases/desk/")
         expect(page).to_have_url(re.compile(r"/cases/desk/$"))
         return page
 

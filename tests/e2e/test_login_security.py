@@ -51,7 +51,7 @@ def code_from(secret_text: str, *, steps_ahead: int = 0) -> str:
 
 
 def test_enrol_an_authenticator_then_log_in_with_its_code(zhou, logged_in_page):
-    page = logged_in_page("zhou", PASSWORD)
+    page = logged_in_page("zhou", PASSWORD, via_form=True)
     page.click("#nav-account")
     expect(page).to_have_url(re.compile(r"/account/security/$"))
     qr = page.locator("#otp-qr svg")
@@ -81,7 +81,7 @@ def test_enrol_an_authenticator_then_log_in_with_its_code(zhou, logged_in_page):
 
 def test_the_receipt_print_button_works_without_inline_script(clerk, register, logged_in_page):
     case = register()
-    page = logged_in_page("clerk")
+    page = logged_in_page("clerk", via_form=True)  # the login form, landing on the desk
     page.goto(reverse("cases:receipt", args=[case.pk]))
     page.evaluate("window.print = () => { window.__printed = true; }")
     page.get_by_role("button", name="打印").click()
@@ -102,11 +102,12 @@ def test_the_browser_enforces_the_policy(browser, live_server):
             ),
         )
         page.goto("/login/")
-        page.evaluate(
-            """() => { const s = document.createElement('script');
-                       s.textContent = 'window.__injected = true;'; document.body.appendChild(s); }"""
-        )
-        page.wait_for_timeout(200)
+        # Until the browser reports the blocked script (no fixed wait: the report is the event).
+        with page.expect_console_message(lambda msg: "Content Security Policy" in msg.text):
+            page.evaluate(
+                """() => { const s = document.createElement('script');
+                           s.textContent = 'window.__injected = true;'; document.body.appendChild(s); }"""
+            )
         assert page.evaluate("window.__injected === undefined")
         assert violations and "script-src" in violations[0]
     finally:
