@@ -1,9 +1,10 @@
 """The demo's staff work their desks, as people do over weeks: each reminder older than two
-days was read within the working hours after it came; a notice about a case already
-finished (the first receiver told it was closed, a department head told of an event) or
-a result reported for information was also put away then. The last two days' stay on the
-desks, unread, for a new user to see; reminders of live work stay open (read): a case
-still being handled, a callback's task, an answer promised at a callback and its clock."""
+working days was read within the working hours after it came; a notice about a case already
+finished (the first receiver told it was closed, a department head told of an event) or a
+result reported for information was also put away then. The last two working days' stay on
+the desks, unread, for a new user to see (Thursday's and Friday's on a Monday); reminders of
+live work stay open (read): a case still being handled, a callback's task, an answer
+promised at a callback and its clock."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from huiyin.core.notify import KINDS_AFTER_CLOSING, desk_mark_read, desk_put_awa
 from huiyin.demo.days import weekday_from
 
 FINISHED = (CaseState.CLOSED, CaseState.ARCHIVED, CaseState.NOT_ACCEPTED, CaseState.RETURNED, CaseState.TRANSFERRED)
-LEFT_OPEN = timedelta(days=2)  # the newest notices a new user finds on the desks
+LEFT_OPEN_WORKING_DAYS = 2  # the newest notices a new user finds on the desks
 FOR_INFORMATION = ("result-report",)  # read is dealt with, whatever the case's state
 OFFICE_OPENS, OFFICE_CLOSES = time(8, 30), time(17, 30)
 
@@ -34,11 +35,23 @@ def _seen(created: datetime, rng: random.Random) -> datetime:
     return opens + timedelta(minutes=rng.randint(0, 60))
 
 
+def left_open_since(now: datetime) -> datetime:
+    """The start of the working day two working days before ``now``'s day: what came since
+    is still unread. Two working days, not 48 hours: opened on a Monday morning, the demo's
+    desks show Thursday's and Friday's notices, not an empty weekend."""
+    day = timezone.localdate(now)
+    for _ in range(LEFT_OPEN_WORKING_DAYS):
+        day -= timedelta(days=1)
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=timezone.localtime(now).tzinfo)
+
+
 def work_the_desks(org_id: int, *, now: datetime, seed: int = 0) -> int:
-    """Read every reminder older than two days when its reader would have, and put away
-    those nothing is left to do about; returns how many were put away."""
+    """Read every reminder that came before the last two working days when its reader would
+    have, and put away those nothing is left to do about; returns how many were put away."""
     rng = random.Random(seed)
-    old = Notification.objects.filter(case__organization_id=org_id, created_at__lt=now - LEFT_OPEN)
+    old = Notification.objects.filter(case__organization_id=org_id, created_at__lt=left_open_since(now))
     finished = (
         old.filter(case__state__in=FINISHED)
         .exclude(kind__in=KINDS_AFTER_CLOSING)
