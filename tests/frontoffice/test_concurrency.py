@@ -4,41 +4,18 @@ once, a badge is handed to one visitor, and a decision taken on a stale form is 
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from huiyin.core.errors import ApplicationError
 from huiyin.frontoffice import services
 from huiyin.frontoffice.models import Approval, Expense, Visitor, VisitStatus
 from tests.frontoffice.conftest import VALID_ID, build_company, receipt_png
+from tests.race import at_once as race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*calls):
-    """Run the calls in threads released together; their results (or errors), in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - compared below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_the_last_of_the_budget_is_spent_once():

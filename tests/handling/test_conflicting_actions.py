@@ -6,11 +6,7 @@ PostgreSQL (row locks); SQLite serialises the writers anyway."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from huiyin.cases.models import Case, Event
 from huiyin.cases.services import case_accept
@@ -19,28 +15,7 @@ from huiyin.core.errors import ApplicationError
 from huiyin.handling import actions as handling_actions
 from huiyin.orgs.roles import Role
 from tests.conftest import make_staff
-
-
-def at_once(*calls: Callable[[], object]) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def work(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            call()
-            results[index] = "ok"
-        except Exception as exc:  # noqa: BLE001 - checked by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.race import at_once
 
 
 @pytest.fixture
@@ -67,6 +42,7 @@ def test_two_answers_to_one_dispatch_at_once_one_wins(other, dispatched, clerk, 
         "sign_for": lambda: handling_actions.case_sign_for(actor=second, case_id=case.pk),
     }
     results = at_once(lambda: handling_actions.case_sign_for(actor=head, case_id=case.pk), calls[other])
+    results = ["ok" if not isinstance(r, Exception) else r for r in results]
     assert results.count("ok") == 1, results
     [loser] = [r for r in results if r != "ok"]
     assert isinstance(loser, ApplicationError), repr(loser)

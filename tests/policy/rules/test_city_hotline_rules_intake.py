@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +24,7 @@ from huiyin.notifications.services import switch_set
 from huiyin.orgs.roles import Cap, Role
 from tests.conftest import intake, make_staff
 from tests.policy.conftest import activate, at
+from tests.race import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -201,27 +199,15 @@ def test_two_clerks_registering_one_caller_at_the_same_moment_enter_it_once(hotl
     checks ran before either committed and the matter was entered twice."""
     outcomes: list[object] = []
     for attempt in range(4):
-        phone = f"1390000{attempt:04d}"
-        start = threading.Barrier(2)
+        caller = PartyInput(name="张伟", phone=f"1390000{attempt:04d}")
 
-        def work(phone=phone, start=start, attempt=attempt):
-            try:
-                start.wait()
-                case_register(actor=clerk, data=intake(new_matter=False, party=PartyInput(name="张伟", phone=phone)))
-                outcomes.append("registered")
-            except RepeatRegistration:
-                outcomes.append("repeat")
-            except Exception as exc:  # noqa: BLE001 - reported below
-                outcomes.append(exc)
-            finally:
-                connection.close()
+        def register(caller=caller):
+            return case_register(actor=clerk, data=intake(new_matter=False, party=caller))
 
-        workers = [threading.Thread(target=work) for _ in range(2)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-    assert sorted(map(str, outcomes)) == ["registered"] * 4 + ["repeat"] * 4
+        outcomes += at_once(register, register)
+    registered = [r for r in outcomes if isinstance(r, tuple)]
+    repeats = [r for r in outcomes if isinstance(r, RepeatRegistration)]
+    assert (len(registered), len(repeats)) == (4, 4), outcomes
     numbers = sorted(int(n[-5:]) for n in Case.objects.values_list("number", flat=True))
     assert numbers == [1, 2, 3, 4]  # the refused one gave its number back: still gapless
 
