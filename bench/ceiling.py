@@ -166,24 +166,19 @@ def main(argv=None) -> int:
             )
         )
         with server:
-            run(
-                probe,
-                port=server.port,
-                key=fixture["key"],
-                categories=fixture["categories"],
-                clients=args.clients,
-                seconds=min(3.0, args.seconds),
-            )  # warm: connections, plans, caches
-            result["runs"].append(
-                run(
+
+            def measure(seconds: float, probe: str = probe, port: int = server.port) -> dict:
+                return run(
                     probe,
-                    port=server.port,
+                    port=port,
                     key=fixture["key"],
                     categories=fixture["categories"],
                     clients=args.clients,
-                    seconds=args.seconds,
+                    seconds=seconds,
                 )
-            )
+
+            measure(min(3.0, args.seconds))  # warm: connections, plans, caches
+            result["runs"].append(measure(args.seconds))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"ceiling-{started}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
