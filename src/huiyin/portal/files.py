@@ -22,6 +22,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from huiyin.cases.validation import IMAGE_PIXELS_MAX
 from huiyin.core.errors import ValidationFailed
+from huiyin.core.files import short_name
 
 FIELD = "attachments"  # the form field the messages go next to
 NAME_MAX = 120  # characters of a file's name kept
@@ -66,16 +67,6 @@ def _extension(name: str) -> str:
     return PurePath(name).suffix.lower().lstrip(".")
 
 
-def _short_name(name: str, limit: int = NAME_MAX) -> str:
-    """At most ``limit`` characters, the extension kept (cut off, a PDF was refused as of a
-    type that cannot be uploaded)."""
-    if len(name) <= limit:
-        return name
-    suffix = PurePath(name).suffix
-    suffix = suffix if len(suffix) <= 10 else ""
-    return name[: limit - len(suffix)] + suffix
-
-
 def _mb(size: float) -> str:
     return f"{size / 1048576:.1f}"
 
@@ -91,7 +82,7 @@ def prepare(uploads: list[UploadedFile], *, keep_location: bool) -> list[SimpleU
         )
     ready: list[SimpleUploadedFile] = []
     for upload in uploads:
-        name = _short_name(PurePath((upload.name or "file").replace("\\", "/")).name) or "file"
+        name = short_name(PurePath((upload.name or "file").replace("\\", "/")).name, NAME_MAX) or "file"
         size = upload.size or 0
         extension = _extension(name)
         expected = next((k for k in KINDS if extension in k.extensions), None)
