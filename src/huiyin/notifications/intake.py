@@ -247,10 +247,14 @@ def _attachments(msg: EmailMessage, parsed: ParsedMail, depth: int = 0) -> None:
 THREAD_HEADERS = frozenset({"references", "in-reply-to"})
 
 
+def _raw_value(msg: EmailMessage, name: str) -> str:
+    """A header's value as it came, unparsed ("" without it)."""
+    return next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
+
+
 def _message_ids(msg: EmailMessage, name: str) -> list[str]:
     """The message ids a thread header names, the last HEADER_MAX bytes of it (the newest)."""
-    raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
-    return MESSAGE_ID.findall(raw[-HEADER_MAX:])
+    return MESSAGE_ID.findall(_raw_value(msg, name)[-HEADER_MAX:])
 
 
 def _oversized_header(msg: EmailMessage) -> tuple[str, int] | None:
@@ -265,7 +269,7 @@ def _oversized_header(msg: EmailMessage) -> tuple[str, int] | None:
 
 def _raw_header(msg: EmailMessage, name: str) -> str:
     """A header decoded from at most HEADER_MAX of its raw characters (encoded words only)."""
-    raw = next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
+    raw = _raw_value(msg, name)
     try:
         # 8-bit text in a header (UTF-8 sent unencoded) arrives as surrogate escapes.
         text = raw[:HEADER_MAX].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
